@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// The two README commands land here, so that a machine with only Node.js >= 20
+// and npm can run them: `npm start` (set up, build, run the main job on the
+// embedded default) and `npm test` (set up, run every package's tests, print
+// the counts). pnpm is fetched through npx when it is not installed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const pnpmSpec = pkg.packageManager; // e.g. pnpm@10.34.9
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function pnpm(args) {
+  const have = spawnSync('pnpm', ['--version'], { cwd: root, stdio: 'pipe' });
+  if (have.status === 0 && String(have.stdout).startsWith('10.')) return run('pnpm', args);
+  return run('npx', ['--yes', pnpmSpec, ...args]);
+}
+
+function setup() {
+  const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : [];
+  if (pnpm(['install', ...frozen]) !== 0) process.exit(1);
+}
+
+/** Sum the counts of every package's vitest JSON report. */
+export function summarize() {
+  let passed = 0;
+  let failed = 0;
+  const missing = [];
+  for (const dir of readdirSync(join(root, 'packages'))) {
+    const pj = join(root, 'packages', dir, 'package.json');
+    if (!existsSync(pj)) continue;
+    if (!JSON.parse(readFileSync(pj, 'utf8')).scripts?.test) continue;
+    const f = join(root, 'packages', dir, '.vitest-results.json');
+    if (!existsSync(f)) {
+      missing.push(dir);
+      continue;
+    }
+    const r = JSON.parse(readFileSync(f, 'utf8'));
+    passed += r.numPassedTests ?? 0;
+    failed += (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+  }
+  return { passed, failed, missing };
+}
+
+const cmd = process.argv[2];
+if (cmd === 'start') {
+  setup();
+  if (pnpm(['turbo', 'run', 'build']) !== 0) process.exit(1);
+  process.exit(run('node', ['packages/mach-msg/dist/cli.js', 'demo']));
+} else if (cmd === 'test') {
+  setup();
+  const { rmSync } = await import('node:fs');
+  for (const dir of readdirSync(join(root, 'packages'))) {
+    rmSync(join(root, 'packages', dir, '.vitest-results.json'), { force: true });
+  }
+  const status = pnpm(['turbo', 'run', 'test', '--continue']);
+  const { passed, failed, missing } = summarize();
+  for (const m of missing) console.error(`packages/${m}: no test report (its test run did not finish)`);
+  console.log(`${passed} passed, ${failed + missing.length} failed`);
+  process.exit(status !== 0 || failed > 0 || missing.length > 0 ? 1 : 0);
+} else {
+  console.error('usage: node scripts/bootstrap.mjs start|test');
+  process.exit(2);
+}
