@@ -1,0 +1,477 @@
+/**
+ * Copyin and copyout of whole messages (ipc_kmsg_copyin / copyout): the
+ * header's two rights, the body's rights and out-of-line memory, the header
+ * bit swap on receive, and message destruction.
+ */
+import {
+  decodeMessage,
+  encodeMessage,
+  inlinePortBits,
+  isMachMsgError,
+  isPortAny,
+  isPortAnySend,
+  messageSize,
+  MACH_MSG_TYPE_PROTECTED_PAYLOAD,
+  MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_MSG_TYPE_MOVE_RECEIVE,
+  MACH_SEND_INVALID_DATA,
+  MACH_SEND_INVALID_DEST,
+  MACH_SEND_INVALID_HEADER,
+  MACH_SEND_INVALID_MEMORY,
+  MACH_SEND_INVALID_REPLY,
+  MACH_SEND_INVALID_RIGHT,
+  MACH_SEND_INVALID_TYPE,
+  MACH_SEND_MSG_TOO_SMALL,
+  MACH_SEND_NO_BUFFER,
+  type Abi,
+  type MachMessage,
+  type MsgItem,
+  type MachMsgErrorCode,
+} from 'mach-msg';
+import type { IpcKernel, Task } from './ipc-kernel.js';
+import type { IpcSpace } from './ipc-space.js';
+import { HEADER_SIZE, readHeader, writeHeader, type RawHeader } from './msg-header.js';
+import { afterCopyin, canCopyin, carriedType, isValidName, lookup, rightCopyin, rightCopyout } from './ipc-right.js';
+import { DEAD, type KItem, type KPort, type Kmsg } from './ipc-kmsg-types.js';
+import { isCircular, kmsgRights, releaseRight } from './ipc-object.js';
+import { marequestDone } from './ipc-notify.js';
+import type { IpcPort } from './ipc-port.js';
+import { PAGE_SIZE, roundPage, truncPage, VM_MAX_TRANSFER } from './vm-map.js';
+import { vmAllocateAnywhere, vmDeallocateRange } from './vm-ops.js';
+
+/** The MACH_SEND_* code the kernel gives for each codec complaint. */
+const DECODE_ERROR_CODES: Readonly<Partial<Record<MachMsgErrorCode, number>>> = {
+  truncated_header: MACH_SEND_MSG_TOO_SMALL,
+  size_too_small: MACH_SEND_MSG_TOO_SMALL,
+  size_misaligned: MACH_SEND_MSG_TOO_SMALL,
+  size_over_buffer: MACH_SEND_MSG_TOO_SMALL,
+  trailing_bytes: MACH_SEND_MSG_TOO_SMALL,
+  size_limit: MACH_SEND_NO_BUFFER,
+  truncated_descriptor: MACH_SEND_MSG_TOO_SMALL,
+  truncated_long_descriptor: MACH_SEND_MSG_TOO_SMALL,
+  truncated_data: MACH_SEND_MSG_TOO_SMALL,
+  unknown_type_name: MACH_SEND_INVALID_TYPE,
+  type_unused_bits: MACH_SEND_INVALID_TYPE,
+  longform_short_fields: MACH_SEND_INVALID_TYPE,
+  inline_deallocate: MACH_SEND_INVALID_TYPE,
+  bad_port_size: MACH_SEND_INVALID_TYPE,
+  bad_ool_port_size: MACH_SEND_INVALID_TYPE,
+  invalid_abi: MACH_SEND_INVALID_DATA,
+  field_out_of_range: MACH_SEND_INVALID_DATA,
+  length_mismatch: MACH_SEND_INVALID_DATA,
+  item_kind_mismatch: MACH_SEND_INVALID_DATA,
+  invalid_message: MACH_SEND_INVALID_DATA,
+};
+
+export function decodeErrorCode(e: unknown): number {
+  if (isMachMsgError(e)) return DECODE_ERROR_CODES[e.code] ?? MACH_SEND_INVALID_DATA;
+  // A read past the end of the message: the kernel's body walk says too small.
+  if (e instanceof RangeError) return MACH_SEND_MSG_TOO_SMALL;
+  return MACH_SEND_INVALID_DATA;
+}
+
+function newKmsg(task: Task, dest: Kmsg['dest'], destType: number, reply: KPort, replyType: number, id: number): Kmsg {
+  return {
+    dest,
+    destType,
+    reply,
+    replyType,
+    id,
+    complex: false,
+    other: 0,
+    items: [],
+    rawBody: null,
+    senderAbi: task.abi,
+    senderSize: 0,
+    stamp: 0,
+    marequest: null,
+    senderTask: task.id,
+  };
+}
+
+/**
+ * ipc_kmsg_copyin_header. Order of checks as the kernel makes them: the
+ * destination name, then the reply name and whether its right can be copied
+ * in, then the destination right; two copyins of one name are checked in
+ * sequence. Nothing is changed unless both succeed.
+ */
+function copyinHeader(
+  k: IpcKernel,
+  task: Task,
+  destName: number,
+  destDisp: number,
+  replyName: number,
+  replyDisp: number,
+  id: number,
+): Kmsg | number {
+  const space = task.space;
+  if (!isValidName(destName)) return MACH_SEND_INVALID_DEST;
+  const de = lookup(space, destName);
+  if (de === undefined) return MACH_SEND_INVALID_DEST;
+  const replyValid = replyDisp !== 0 && isValidName(replyName);
+  const re = replyValid ? lookup(space, replyName) : undefined;
+  if (replyValid && re === undefined) return MACH_SEND_INVALID_REPLY;
+  if (re !== undefined && re !== de && !canCopyin(re.type, re.urefs, replyDisp, true)) return MACH_SEND_INVALID_REPLY;
+  if (!canCopyin(de.type, de.urefs, destDisp, false)) return MACH_SEND_INVALID_DEST;
+  if (re === de) {
+    const st = afterCopyin(de.type, de.urefs, destDisp);
+    if (!canCopyin(st.type, st.urefs, replyDisp, true)) return MACH_SEND_INVALID_REPLY;
+  }
+  const dest = rightCopyin(k, space, de, destDisp);
+  if (dest === null || dest === DEAD) return MACH_SEND_INVALID_DEST;
+  let reply: KPort = null;
+  if (replyDisp !== 0) {
+    if (replyName >>> 0 === 0xffffffff) reply = DEAD;
+    else if (re !== undefined) reply = rightCopyin(k, space, re, replyDisp);
+  }
+  return newKmsg(task, dest, carriedType(destDisp), reply, replyDisp === 0 ? 0 : carriedType(replyDisp), id);
+}
+
+/**
+ * Reads sender memory for an out-of-line item (vm_map_copyin). Anonymous
+ * memory always; object-backed memory only where its pages are resident
+ * (the simulation copies at send time and cannot wait for a pager here).
+ */
+function readOol(k: IpcKernel, task: Task, address: number, len: number): Uint8Array | null {
+  if (len === 0) return new Uint8Array(0);
+  if (!Number.isSafeInteger(address) || address < 0 || len > VM_MAX_TRANSFER) return null;
+  if (task.vm.isAnon(address, address + len)) return task.vm.readAnon(address, len);
+  return k.residentReadHook === null ? null : k.residentReadHook(task, address, len);
+}
+
+/** Copies one body right in; NULL and DEAD pass as they are. */
+function copyinBodyRight(k: IpcKernel, space: IpcSpace, name: number, disp: number): KPort | number {
+  if (name === 0) return null;
+  if (name >>> 0 === 0xffffffff) return DEAD;
+  const e = lookup(space, name);
+  if (e === undefined || !canCopyin(e.type, e.urefs, disp, true)) return MACH_SEND_INVALID_RIGHT;
+  return rightCopyin(k, space, e, disp);
+}
+
+/** A receive right now travels in kmsg: note where, and flag circularity. */
+function markInTransit(kmsg: Kmsg, port: IpcPort): void {
+  if (isCircular(port, kmsg.dest)) kmsg.circular = true;
+  port.destination = kmsg.dest;
+}
+
+function copyinBody(k: IpcKernel, task: Task, kmsg: Kmsg, items: MsgItem[]): number {
+  let complex = false;
+  for (const it of items) {
+    if (it.kind === 'data') {
+      kmsg.items.push(it);
+      continue;
+    }
+    complex = true;
+    if (it.kind === 'ports') {
+      const disp = it.type.name;
+      const rights: KPort[] = [];
+      const item: KItem = { kind: 'ports', type: { ...it.type, name: carriedType(disp) }, rights };
+      kmsg.items.push(item);
+      for (const n of it.names) {
+        const r = copyinBodyRight(k, task.space, n, disp);
+        if (typeof r === 'number') return r;
+        rights.push(r);
+        if (disp === MACH_MSG_TYPE_MOVE_RECEIVE && r !== null && r !== DEAD) markInTransit(kmsg, r);
+      }
+      continue;
+    }
+    // Out of line.
+    const addr = Number(it.address);
+    const t = it.type;
+    const portArray = isPortAny(t.name);
+    const len = portArray ? t.number * 4 : Math.ceil((t.number * t.size) / 8);
+    const data = readOol(k, task, addr, len);
+    if (data === null) return MACH_SEND_INVALID_MEMORY;
+    const pageOffset = len === 0 ? 0 : addr % PAGE_SIZE;
+    if (t.deallocate && len > 0) vmDeallocateRange(k, task, truncPage(addr), roundPage(addr + len));
+    if (!portArray) {
+      kmsg.items.push({ kind: 'ool', type: t, data, pageOffset });
+      continue;
+    }
+    const rights: KPort[] = [];
+    kmsg.items.push({ kind: 'oolports', type: { ...t, name: carriedType(t.name) }, rights, pageOffset });
+    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let i = 0; i < t.number; i++) {
+      const r = copyinBodyRight(k, task.space, dv.getUint32(i * 4, true), t.name);
+      if (typeof r === 'number') return r;
+      rights.push(r);
+      if (t.name === MACH_MSG_TYPE_MOVE_RECEIVE && r !== null && r !== DEAD) markInTransit(kmsg, r);
+    }
+  }
+  // The kernel clears COMPLEX when there is no port and no out-of-line item.
+  kmsg.complex = complex;
+  return 0;
+}
+
+/** ipc_kmsg_copyin: bytes from a task to a kmsg, or a MACH_SEND_* code. */
+export function kmsgCopyin(k: IpcKernel, task: Task, bytes: Uint8Array): Kmsg | number {
+  const abi = task.abi;
+  const H = HEADER_SIZE[abi];
+  const len = bytes.length;
+  if (len < H || len % 4 !== 0) return MACH_SEND_MSG_TOO_SMALL;
+  const h = readHeader(bytes, abi);
+  const destDisp = h.bits & 0xff;
+  const replyDisp = (h.bits >>> 8) & 0xff;
+  const complex = (h.bits & 0x80000000) !== 0;
+  if (!isPortAnySend(destDisp)) return MACH_SEND_INVALID_HEADER;
+  if (replyDisp === 0 ? h.local !== 0 : !isPortAnySend(replyDisp)) return MACH_SEND_INVALID_HEADER;
+  const kh = copyinHeader(k, task, h.remote, destDisp, h.local, replyDisp, h.id);
+  if (typeof kh === 'number') return kh;
+  const kmsg = kh;
+  kmsg.senderSize = len;
+  kmsg.other = (h.bits & 0x3fff0000) >>> 0;
+  if (!complex) {
+    const buf = bytes.slice();
+    kmsg.rawBuf = buf;
+    kmsg.rawBody = buf.subarray(H);
+    return kmsg;
+  }
+  // The kernel uses the size passed to mach_msg, not msgh_size.
+  const buf = bytes.slice();
+  new DataView(buf.buffer).setUint32(4, len, true);
+  let msg: MachMessage;
+  try {
+    msg = decodeMessage(buf, abi, { maxSize: len });
+  } catch (e) {
+    kmsgDestroy(k, kmsg);
+    return decodeErrorCode(e);
+  }
+  const kr = copyinBody(k, task, kmsg, msg.items);
+  if (kr !== 0) {
+    // ipc_kmsg_clean_partial: the message is left holding nothing.
+    kmsgDestroy(k, kmsg);
+    return kr;
+  }
+  return kmsg;
+}
+
+/**
+ * ipc_kmsg_destroy: every right it carries is released. A pending
+ * msg-accepted request is answered (ipc_marequest_destroy), as on receipt.
+ */
+export function kmsgDestroy(k: IpcKernel, kmsg: Kmsg): void {
+  const ma = kmsg.marequest;
+  kmsg.marequest = null;
+  for (const { kp, type } of kmsgRights(kmsg)) releaseRight(k, kp, type);
+  kmsg.items = [];
+  kmsg.reply = null;
+  if (ma !== null) marequestDone(k, ma, kmsg.dest);
+}
+
+/**
+ * A delivered message's destination right is used up: a send right is
+ * released (possibly the last: no-senders), a send-once right just ends.
+ */
+export function consumeDestRight(k: IpcKernel, kmsg: Kmsg): void {
+  const port = kmsg.dest;
+  if (kmsg.destType === MACH_MSG_TYPE_PORT_SEND_ONCE) port.sorights--;
+  else releaseRight(k, port, kmsg.destType);
+  kmsg.destType = 0;
+}
+
+/** The message as a MachMessage with placeholder names (for sizing). */
+function shape(kmsg: Kmsg, abi: Abi): MachMessage {
+  return {
+    header: {
+      bits: { remote: kmsg.replyType, local: kmsg.destType, complex: kmsg.complex, other: 0 },
+      remotePort: 0,
+      localPort: 0,
+      seqno: 0,
+      id: kmsg.id,
+    },
+    items: kmsg.items.map((it): MsgItem => {
+      switch (it.kind) {
+        case 'data':
+          return it;
+        case 'ports':
+          return { kind: 'ports', type: { ...it.type, size: inlinePortBits(abi) }, names: it.rights.map(() => 0) };
+        default:
+          return { kind: 'ool', type: it.type, address: 0n };
+      }
+    }),
+  };
+}
+
+/** The size the message has in a receiver of ABI `abi` (-1: cannot be laid out). */
+export function kmsgSize(kmsg: Kmsg, abi: Abi): number {
+  if (kmsg.rawBody !== null) return HEADER_SIZE[abi] + kmsg.rawBody.length;
+  if (kmsg.senderAbi === abi) return kmsg.senderSize;
+  try {
+    return messageSize(shape(kmsg, abi), abi);
+  } catch {
+    return -1;
+  }
+}
+
+/** The buffer a non-complex message is delivered in: its own copy when the ABI matches. */
+function rawOut(kmsg: Kmsg, abi: Abi): Uint8Array {
+  const buf = kmsg.rawBuf;
+  kmsg.rawBuf = undefined;
+  // Delivered once: the kernel's copy becomes the receiver's.
+  if (buf !== undefined && kmsg.senderAbi === abi) return buf;
+  const out = new Uint8Array(HEADER_SIZE[abi] + kmsg.rawBody!.length);
+  out.set(kmsg.rawBody!, HEADER_SIZE[abi]);
+  return out;
+}
+
+function writeOol(task: Task, data: Uint8Array, pageOffset: number): bigint {
+  if (data.length === 0) return 0n;
+  const base = vmAllocateAnywhere(task, roundPage(pageOffset + data.length));
+  if (base === null) return 0n;
+  task.vm.writeAnon(base + pageOffset, data);
+  return BigInt(base + pageOffset);
+}
+
+/**
+ * ipc_kmsg_copyout: rights into the receiver's space (reply first), the
+ * destination's carried right released, header bits swapped to
+ * MACH_MSGH_BITS(reply type, dest type), port types rewritten to their
+ * received form, out-of-line memory at a fresh address with the sender's page
+ * offset and the dealloc bit set. Returns the bytes the receiver sees.
+ */
+export function kmsgCopyout(k: IpcKernel, task: Task, kmsg: Kmsg, seqno: number): Uint8Array {
+  const space = task.space;
+  const abi = task.abi;
+  const replyName = rightCopyout(k, space, kmsg.reply, kmsg.replyType);
+  const port = kmsg.dest;
+  const destName = port.receiverName;
+  const destType = kmsg.destType;
+  let local = destType;
+  let localName = destName;
+  let payload: bigint | undefined;
+  if (port.protectedPayload !== null) {
+    local = MACH_MSG_TYPE_PROTECTED_PAYLOAD;
+    payload = port.protectedPayload;
+    localName = Number(BigInt.asUintN(32, payload));
+  }
+  kmsg.reply = null;
+  consumeDestRight(k, kmsg);
+  if (kmsg.rawBody !== null) {
+    const out = rawOut(kmsg, abi);
+    const h: RawHeader = { bits: (kmsg.other | kmsg.replyType | (local << 8)) >>> 0, size: out.length, remote: replyName, local: localName, seqno, id: kmsg.id };
+    if (payload !== undefined) h.localWide = payload;
+    writeHeader(out, abi, h);
+    return out;
+  }
+  const items: MsgItem[] = [];
+  for (const it of kmsg.items) {
+    switch (it.kind) {
+      case 'data':
+        items.push(it);
+        break;
+      case 'ports':
+        items.push({
+          kind: 'ports',
+          type: { ...it.type, size: inlinePortBits(abi), deallocate: false },
+          names: it.rights.map((r) => rightCopyout(k, space, r, it.type.name)),
+        });
+        break;
+      case 'ool':
+        items.push({ kind: 'ool', type: { ...it.type, deallocate: true }, address: writeOol(task, it.data, it.pageOffset) });
+        break;
+      case 'oolports': {
+        const names = it.rights.map((r) => rightCopyout(k, space, r, it.type.name));
+        const data = new Uint8Array(names.length * 4);
+        const dv = new DataView(data.buffer);
+        names.forEach((n, i) => dv.setUint32(i * 4, n >>> 0, true));
+        items.push({ kind: 'ool', type: { ...it.type, deallocate: true }, address: writeOol(task, data, it.pageOffset) });
+        break;
+      }
+    }
+  }
+  kmsg.items = [];
+  const msg: MachMessage = {
+    header: {
+      bits: { remote: kmsg.replyType, local, complex: kmsg.complex, other: kmsg.other },
+      remotePort: replyName,
+      localPort: localName,
+      seqno,
+      id: kmsg.id,
+    },
+    items,
+  };
+  if (payload !== undefined) msg.header.protectedPayload = payload;
+  return encodeMessage(msg, abi);
+}
+
+/**
+ * What MACH_RCV_TOO_LARGE leaves the receiver without MACH_RCV_LARGE: the
+ * message is dequeued and destroyed, and only its header, naming the port it
+ * arrived on and carrying the size it needed, is delivered.
+ */
+export function kmsgCopyoutDestOnly(k: IpcKernel, task: Task, kmsg: Kmsg, seqno: number, size: number): Uint8Array {
+  const abi = task.abi;
+  const out = new Uint8Array(HEADER_SIZE[abi]);
+  const destName = kmsg.dest.receiverName;
+  // ipc_kmsg_copyout_dest keeps COMPLEX and the other bits (checked on GNU Mach).
+  writeHeader(out, abi, {
+    bits: ((kmsg.complex ? 0x80000000 : 0) | kmsg.other | (kmsg.destType << 8)) >>> 0,
+    size,
+    remote: 0,
+    local: destName,
+    seqno,
+    id: kmsg.id,
+  });
+  consumeDestRight(k, kmsg);
+  kmsgDestroy(k, kmsg);
+  return out;
+}
+
+/**
+ * ipc_kmsg_copyout_pseudo: a message that could not be sent (timed out,
+ * interrupted) goes back to its sender with its rights, unswapped.
+ */
+export function kmsgCopyoutPseudo(k: IpcKernel, task: Task, kmsg: Kmsg): Uint8Array {
+  const space = task.space;
+  const destName = rightCopyout(k, space, kmsg.dest, kmsg.destType);
+  const replyName = rightCopyout(k, space, kmsg.reply, kmsg.replyType);
+  kmsg.reply = null;
+  const abi = task.abi;
+  if (kmsg.rawBody !== null) {
+    const out = rawOut(kmsg, abi);
+    writeHeader(out, abi, {
+      bits: (kmsg.other | kmsg.destType | (kmsg.replyType << 8)) >>> 0,
+      size: out.length,
+      remote: destName,
+      local: replyName,
+      seqno: 0,
+      id: kmsg.id,
+    });
+    return out;
+  }
+  const items: MsgItem[] = kmsg.items.map((it): MsgItem => {
+    switch (it.kind) {
+      case 'data':
+        return it;
+      case 'ports':
+        return {
+          kind: 'ports',
+          type: { ...it.type, size: inlinePortBits(abi) },
+          names: it.rights.map((r) => rightCopyout(k, space, r, it.type.name)),
+        };
+      case 'ool':
+        return { kind: 'ool', type: { ...it.type, deallocate: true }, address: writeOol(task, it.data, it.pageOffset) };
+      case 'oolports': {
+        const names = it.rights.map((r) => rightCopyout(k, space, r, it.type.name));
+        const data = new Uint8Array(names.length * 4);
+        const dv = new DataView(data.buffer);
+        names.forEach((n, i) => dv.setUint32(i * 4, n >>> 0, true));
+        return { kind: 'ool', type: { ...it.type, deallocate: true }, address: writeOol(task, data, it.pageOffset) };
+      }
+    }
+  });
+  kmsg.items = [];
+  return encodeMessage(
+    {
+      header: {
+        bits: { remote: kmsg.destType, local: kmsg.replyType, complex: kmsg.complex, other: kmsg.other },
+        remotePort: destName,
+        localPort: replyName,
+        seqno: 0,
+        id: kmsg.id,
+      },
+      items,
+    },
+    abi,
+  );
+}

@@ -1,0 +1,281 @@
+/**
+ * Message queues (ipc_mqueue): FIFO per port, queue limits that block
+ * senders, blocked receivers on ports and port sets, timeouts through the
+ * injected clock, cancellation through an AbortSignal.
+ */
+import {
+  MACH_MSG_SUCCESS,
+  MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_RCV_INTERRUPTED,
+  MACH_RCV_TIMED_OUT,
+  MACH_RCV_TOO_LARGE,
+  MACH_SEND_INTERRUPTED,
+  MACH_SEND_TIMED_OUT,
+  MACH_SEND_WILL_NOTIFY,
+} from 'mach-msg';
+import type { IpcKernel, Task } from './ipc-kernel.js';
+import type { IpcPort } from './ipc-port.js';
+import type { IpcPset } from './ipc-pset.js';
+import type { Kmsg, MaRequest } from './ipc-kmsg-types.js';
+import { kmsgCopyout, kmsgCopyoutDestOnly, kmsgCopyoutPseudo, kmsgDestroy, kmsgSize } from './ipc-kmsg.js';
+import { marequestDone } from './ipc-notify.js';
+import type { TimerHandle } from './clock.js';
+
+export interface MsgOutcome {
+  kr: number;
+  /** The received message, or the sender's message returned by a failed send. */
+  message?: Uint8Array;
+  /** Size of the received message (with MACH_RCV_TOO_LARGE: the size needed). */
+  size?: number;
+}
+
+export interface RcvWaiter {
+  task: Task;
+  object: IpcPort | IpcPset;
+  maxSize: number;
+  large: boolean;
+  finish(out: MsgOutcome): void;
+}
+
+export interface SendWaiter {
+  task: Task;
+  kmsg: Kmsg;
+  finish(out: MsgOutcome): void;
+}
+
+function emit(k: IpcKernel, phase: 'send' | 'receive', task: number, kmsg: Kmsg, bytes: Uint8Array | null, t: Task | null): void {
+  if (k.observers.size === 0) return;
+  const ev = { phase, task, port: kmsg.dest.id, msgId: kmsg.id, bytes, abi: t === null ? null : t.abi };
+  for (const o of k.observers) o(ev);
+}
+
+export function enqueue(k: IpcKernel, kmsg: Kmsg): void {
+  kmsg.stamp = k.stamp();
+  kmsg.dest.queue.push(kmsg);
+  k.schedule(kmsg.dest);
+}
+
+/** ipc_mqueue_send_always: kernel messages ignore the queue limit. */
+export function kernelSend(k: IpcKernel, kmsg: Kmsg): void {
+  emit(k, 'send', 0, kmsg, null, null);
+  if (!kmsg.dest.active || kmsg.circular === true) {
+    kmsgDestroy(k, kmsg);
+    return;
+  }
+  enqueue(k, kmsg);
+}
+
+/** A full queue blocks senders, except on a send-once right (and kernel ports). */
+function queueFull(port: IpcPort, kmsg: Kmsg): boolean {
+  return port.kobject === null && kmsg.destType !== MACH_MSG_TYPE_PORT_SEND_ONCE && port.queue.length >= port.qlimit;
+}
+
+/**
+ * Runs `start` with a finisher that settles once: it cancels the timer and
+ * the abort listener and forgets the task's pending call. Kept lean: this is
+ * on every blocking receive.
+ */
+function block(
+  k: IpcKernel,
+  task: Task,
+  timeout: number | null,
+  signal: AbortSignal | undefined,
+  onTimeout: () => MsgOutcome,
+  onAbort: () => MsgOutcome,
+  onTerminate: () => MsgOutcome,
+  start: (finish: (out: MsgOutcome) => void) => void,
+): Promise<MsgOutcome> {
+  return new Promise<MsgOutcome>((resolve) => {
+    let done = false;
+    let timer: TimerHandle | null = null;
+    let abort: (() => void) | null = null;
+    const finish = (out: MsgOutcome): void => {
+      if (done) return;
+      done = true;
+      if (timer !== null) timer.cancel();
+      if (abort !== null) signal!.removeEventListener('abort', abort);
+      task.blocked.delete(terminate);
+      resolve(out);
+    };
+    const terminate = (): void => {
+      if (!done) finish(onTerminate());
+    };
+    task.blocked.add(terminate);
+    start(finish);
+    if (done) return;
+    if (timeout !== null) {
+      timer = k.clock.setTimer(timeout, () => {
+        if (!done) {
+          finish(onTimeout());
+          k.flush();
+        }
+      });
+    }
+    if (signal !== undefined) {
+      abort = (): void => {
+        if (!done) {
+          finish(onAbort());
+          k.flush();
+        }
+      };
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+    }
+  });
+}
+
+/**
+ * MACH_SEND_NOTIFY: creates the msg-accepted request when the queue turns out
+ * full (ipc_marequest_create), or says why it cannot (a MACH_SEND_* code).
+ */
+export type NotifyThunk = (dest: IpcPort) => MaRequest | number;
+
+/** ipc_mqueue_send for a user message already copied in. */
+export function userSend(
+  k: IpcKernel,
+  task: Task,
+  kmsg: Kmsg,
+  bytes: Uint8Array,
+  timeout: number | null,
+  signal: AbortSignal | undefined,
+  notify: NotifyThunk | null,
+): MsgOutcome | Promise<MsgOutcome> {
+  emit(k, 'send', task.id, kmsg, bytes, task);
+  const port = kmsg.dest;
+  // A dead destination, or a message that would make a port contain itself
+  // (MACH_MSGH_BITS_CIRCULAR): "sent", then destroyed at once (ipc_kmsg_send).
+  if (!port.active || kmsg.circular === true) {
+    kmsgDestroy(k, kmsg);
+    return { kr: MACH_MSG_SUCCESS };
+  }
+  if (!queueFull(port, kmsg)) {
+    enqueue(k, kmsg);
+    return { kr: MACH_MSG_SUCCESS };
+  }
+  if (notify !== null) {
+    // MACH_SEND_NOTIFY: queued anyway; msg-accepted follows on dequeue. If
+    // the request cannot be made the message comes back (copyout_pseudo).
+    const ma = notify(port);
+    if (typeof ma === 'number') return { kr: ma, message: kmsgCopyoutPseudo(k, task, kmsg) };
+    kmsg.marequest = ma;
+    enqueue(k, kmsg);
+    return { kr: MACH_SEND_WILL_NOTIFY };
+  }
+  const giveBack = (kr: number) => (): MsgOutcome => {
+    const i = port.blockedSenders.indexOf(waiter);
+    if (i >= 0) port.blockedSenders.splice(i, 1);
+    return { kr, message: kmsgCopyoutPseudo(k, task, kmsg) };
+  };
+  const waiter: SendWaiter = { task, kmsg, finish: () => undefined };
+  if (timeout === 0) return giveBack(MACH_SEND_TIMED_OUT)();
+  return block(
+    k,
+    task,
+    timeout,
+    signal,
+    giveBack(MACH_SEND_TIMED_OUT),
+    giveBack(MACH_SEND_INTERRUPTED),
+    () => {
+      const i = port.blockedSenders.indexOf(waiter);
+      if (i >= 0) port.blockedSenders.splice(i, 1);
+      kmsgDestroy(k, kmsg);
+      return { kr: MACH_SEND_INTERRUPTED };
+    },
+    (finish) => {
+      waiter.finish = finish;
+      port.blockedSenders.push(waiter);
+    },
+  );
+}
+
+/** The next message for a port, or for a set: the oldest among its members. */
+function head(obj: IpcPort | IpcPset): IpcPort | null {
+  if (obj.kind === 'port') return obj.queue.length > 0 ? obj : null;
+  let best: IpcPort | null = null;
+  for (const p of obj.members) {
+    const m = p.queue[0];
+    if (m !== undefined && (best === null || m.stamp < best.queue[0]!.stamp)) best = p;
+  }
+  return best;
+}
+
+function dequeue(k: IpcKernel, port: IpcPort): Kmsg {
+  const kmsg = port.queue.shift()!;
+  // A freed slot lets one blocked sender in (ipc_mqueue_release_msgcount).
+  if (port.blockedSenders.length > 0 && port.queue.length < port.qlimit) {
+    const w = port.blockedSenders.shift()!;
+    enqueue(k, w.kmsg);
+    w.finish({ kr: MACH_MSG_SUCCESS });
+  }
+  return kmsg;
+}
+
+/** ipc_mqueue_receive without blocking: null when nothing is queued. */
+export function tryReceive(k: IpcKernel, task: Task, obj: IpcPort | IpcPset, maxSize: number, large: boolean): MsgOutcome | null {
+  const port = head(obj);
+  if (port === null) return null;
+  const kmsg = port.queue[0]!;
+  const size = kmsgSize(kmsg, task.abi);
+  if (size < 0 || size > maxSize) {
+    if (large) return { kr: MACH_RCV_TOO_LARGE, size };
+    dequeue(k, port);
+    const message = kmsgCopyoutDestOnly(k, task, kmsg, port.seqno++, size);
+    return { kr: MACH_RCV_TOO_LARGE, size, message };
+  }
+  dequeue(k, port);
+  const seqno = port.seqno++;
+  const ma = kmsg.marequest;
+  kmsg.marequest = null;
+  const message = kmsgCopyout(k, task, kmsg, seqno);
+  if (ma !== null) marequestDone(k, ma, port);
+  emit(k, 'receive', task.id, kmsg, message, task);
+  return { kr: MACH_MSG_SUCCESS, message, size: message.length };
+}
+
+export interface ReceiveOptions {
+  timeout: number | null;
+  signal?: AbortSignal;
+  large: boolean;
+  maxSize: number;
+}
+
+export function userReceive(k: IpcKernel, task: Task, obj: IpcPort | IpcPset, opt: ReceiveOptions): MsgOutcome | Promise<MsgOutcome> {
+  const now = tryReceive(k, task, obj, opt.maxSize, opt.large);
+  if (now !== null) return now;
+  if (opt.timeout === 0) return { kr: MACH_RCV_TIMED_OUT };
+  const waiter: RcvWaiter = { task, object: obj, maxSize: opt.maxSize, large: opt.large, finish: () => undefined };
+  const leave = (kr: number) => (): MsgOutcome => {
+    const i = obj.receivers.indexOf(waiter);
+    if (i >= 0) obj.receivers.splice(i, 1);
+    return { kr };
+  };
+  return block(k, task, opt.timeout, opt.signal, leave(MACH_RCV_TIMED_OUT), leave(MACH_RCV_INTERRUPTED), leave(MACH_RCV_INTERRUPTED), (finish) => {
+    waiter.finish = finish;
+    obj.receivers.push(waiter);
+  });
+}
+
+function serve(k: IpcKernel, waiters: RcvWaiter[], obj: IpcPort | IpcPset): void {
+  while (waiters.length > 0) {
+    const w = waiters[0]!;
+    const out = tryReceive(k, w.task, obj, w.maxSize, w.large);
+    if (out === null) return;
+    waiters.shift();
+    w.finish(out);
+  }
+}
+
+/** Hands queued messages to blocked receivers of a port and of its set. */
+export function serveWaiters(k: IpcKernel, port: IpcPort): void {
+  if (port.kobject !== null) {
+    const handler = port.kobject;
+    while (port.queue.length > 0 && port.kobject === handler) {
+      const m = port.queue.shift()!;
+      port.seqno++;
+      handler(m);
+    }
+    return;
+  }
+  serve(k, port.receivers, port);
+  if (port.pset !== null) serve(k, port.pset.receivers, port.pset);
+}

@@ -1,0 +1,120 @@
+/**
+ * The Mach kernel boundary: one asynchronous interface whose calls mirror
+ * GNU Mach's own (mach_port_*, mach_msg, vm_*), in camelCase. Return codes
+ * are Mach's numbers (named in mach-msg); a call never throws for any
+ * argument a task could pass. Messages cross as bytes in the task's ABI,
+ * exactly as mach_msg sees them.
+ */
+import type { Abi } from 'mach-msg';
+import type { MsgObserver } from './observer.js';
+import type { PortStatus } from './mach-port.js';
+
+/** A task handle (the kernel's task port, reduced to an id). */
+export type TaskId = number;
+
+export interface MsgArgs {
+  /** MACH_SEND_MSG | MACH_RCV_MSG | MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT | MACH_SEND_NOTIFY | MACH_RCV_LARGE ... */
+  options: number;
+  /** The message to send (send_size is its length). */
+  send?: Uint8Array;
+  /** rcv_size: the largest message the caller accepts. */
+  rcvSize?: number;
+  /** rcv_name: a receive right or port set. */
+  rcvName?: number;
+  /** Milliseconds, used with MACH_SEND_TIMEOUT / MACH_RCV_TIMEOUT. */
+  timeout?: number;
+  /** MACH_SEND_NOTIFY: a receive right (a send-once right is made) or a send-once right. */
+  notify?: number;
+  /** Cancels a blocked send or receive (MACH_SEND_INTERRUPTED / MACH_RCV_INTERRUPTED). */
+  signal?: AbortSignal;
+}
+
+export interface MsgResult {
+  kr: number;
+  /**
+   * The received message; or, after a send that failed once the message was
+   * copied in (timed out, interrupted), the message given back with its rights.
+   */
+  message?: Uint8Array;
+  /** Received size, or with MACH_RCV_TOO_LARGE the size needed. */
+  size?: number;
+}
+
+export interface NameEntry {
+  name: number;
+  /** MACH_PORT_TYPE_* bits, MACH_PORT_TYPE_DNREQUEST included. */
+  type: number;
+  urefs: number;
+  /** Kernel-wide id of the port (0 for dead names and port sets). */
+  port: number;
+}
+
+export interface SpaceSnapshot {
+  task: TaskId;
+  names: NameEntry[];
+}
+
+export interface VmMapArgs {
+  /** Name of a send right to the memory object, in the task. */
+  memoryObject: number;
+  offset: number;
+  size: number;
+  /** Maximum access, VM_PROT_* bits (default read|write). */
+  access?: number;
+  /** Copy-on-map (the mapping never writes back). Not simulated yet: must be false. */
+  copy?: boolean;
+  address?: number;
+  anywhere?: boolean;
+}
+
+export interface MachKernel {
+  readonly backend: 'sim' | 'gnumach';
+  /** The ABI new tasks get unless they ask for another. */
+  readonly abi: Abi;
+
+  taskCreate(options?: { name?: string; abi?: Abi }): Promise<TaskId>;
+  taskTerminate(task: TaskId): Promise<number>;
+
+  portAllocate(task: TaskId, right: number): Promise<{ kr: number; name: number }>;
+  portDeallocate(task: TaskId, name: number): Promise<number>;
+  portModRefs(task: TaskId, name: number, right: number, delta: number): Promise<number>;
+  portGetRefs(task: TaskId, name: number, right: number): Promise<{ kr: number; refs: number }>;
+  /** Puts the right `fromName` of `from` (default: `task`), with disposition `disp`, into `task` as `name`. */
+  portInsertRight(task: TaskId, name: number, fromName: number, disp: number, from?: TaskId): Promise<number>;
+  /** Takes a right out of `task` into `to` (default: `task`). */
+  portExtractRight(task: TaskId, name: number, disp: number, to?: TaskId): Promise<{ kr: number; name: number; type: number }>;
+  portNames(task: TaskId): Promise<{ kr: number; names: number[]; types: number[] }>;
+  portType(task: TaskId, name: number): Promise<{ kr: number; type: number }>;
+  portDestroy(task: TaskId, name: number): Promise<number>;
+  portMoveMember(task: TaskId, member: number, after: number): Promise<number>;
+  portSetQlimit(task: TaskId, name: number, qlimit: number): Promise<number>;
+  portSetMscount(task: TaskId, name: number, mscount: number): Promise<number>;
+  portGetReceiveStatus(task: TaskId, name: number): Promise<{ kr: number; status: PortStatus | null }>;
+  portRequestNotification(
+    task: TaskId,
+    name: number,
+    variant: number,
+    sync: number,
+    notify: number,
+    notifyDisp: number,
+  ): Promise<{ kr: number; previous: number }>;
+  portSetProtectedPayload(task: TaskId, name: number, payload: bigint): Promise<number>;
+  portClearProtectedPayload(task: TaskId, name: number): Promise<number>;
+
+  msg(task: TaskId, args: MsgArgs): Promise<MsgResult>;
+
+  vmAllocate(task: TaskId, address: number, size: number, anywhere: boolean): Promise<{ kr: number; address: number }>;
+  vmDeallocate(task: TaskId, address: number, size: number): Promise<number>;
+  /** Reads task memory, faulting object-backed pages in. */
+  vmRead(task: TaskId, address: number, size: number): Promise<{ kr: number; data: Uint8Array | null }>;
+  /** Writes task memory, faulting object-backed pages in for writing. */
+  vmWrite(task: TaskId, address: number, data: Uint8Array): Promise<number>;
+  vmMap(task: TaskId, args: VmMapArgs): Promise<{ kr: number; address: number }>;
+
+  /** Adds an observer of every message sent and received; returns its remover. */
+  observe(observer: MsgObserver): () => void;
+  /** A task's names and rights. */
+  snapshot(task: TaskId): SpaceSnapshot | null;
+  /** Releases the kernel (terminates every task). */
+  close(): Promise<void>;
+}

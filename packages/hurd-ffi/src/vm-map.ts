@@ -1,0 +1,146 @@
+/**
+ * A task's address space (vm_map), page-granular. Anonymous memory is zero
+ * filled on first touch. Regions may also map an external memory object
+ * (vm-object.ts); their pages are reached through the object's cache.
+ */
+export const PAGE_SIZE = 4096;
+/** Lowest address handed out; page 0 stays unmapped so that 0 is never valid. */
+export const VM_MIN_ADDRESS = 0x1000;
+/** Top of the user address space we simulate (x86_64 canonical lower half). */
+export const VM_MAX_ADDRESS = 2 ** 47;
+/** Largest single allocation or transfer the simulation accepts (256 MiB). */
+export const VM_MAX_TRANSFER = 256 * 1024 * 1024;
+
+export const truncPage = (a: number): number => a - (a % PAGE_SIZE);
+export const roundPage = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
+
+/** What maps an external object into a region (owned by vm-object.ts). */
+export interface ObjectMapping {
+  readonly objectId: number;
+  /** Offset in the object of the region's first byte. */
+  readonly offset: number;
+  /** Maximum access (VM_PROT_* bits). */
+  readonly access: number;
+}
+
+export interface VmRegion {
+  start: number;
+  end: number;
+  mapping: ObjectMapping | null;
+}
+
+export class VmMap {
+  /** Sorted, non-overlapping. */
+  readonly regions: VmRegion[] = [];
+  /** Anonymous pages by page number. */
+  readonly pages = new Map<number, Uint8Array>();
+
+  regionAt(addr: number): VmRegion | undefined {
+    for (const r of this.regions) if (addr >= r.start && addr < r.end) return r;
+    return undefined;
+  }
+
+  /** First-fit search from VM_MIN_ADDRESS, as vm_map_find_entry does. */
+  findSpace(size: number): number | null {
+    let at = VM_MIN_ADDRESS;
+    for (const r of this.regions) {
+      if (r.start - at >= size) return at;
+      at = Math.max(at, r.end);
+    }
+    return VM_MAX_ADDRESS - at >= size ? at : null;
+  }
+
+  isFree(start: number, end: number): boolean {
+    if (start < VM_MIN_ADDRESS || end > VM_MAX_ADDRESS) return false;
+    return this.regions.every((r) => r.end <= start || r.start >= end);
+  }
+
+  insert(region: VmRegion): void {
+    let i = 0;
+    while (i < this.regions.length && this.regions[i]!.start < region.start) i++;
+    this.regions.splice(i, 0, region);
+  }
+
+  /**
+   * Removes [start, end) from every region, returning the removed pieces
+   * (so that object mappings can be released). Unmapped parts are ignored.
+   */
+  remove(start: number, end: number): VmRegion[] {
+    const removed: VmRegion[] = [];
+    const kept: VmRegion[] = [];
+    for (const r of this.regions) {
+      if (r.end <= start || r.start >= end) {
+        kept.push(r);
+        continue;
+      }
+      const cutStart = Math.max(r.start, start);
+      const cutEnd = Math.min(r.end, end);
+      if (r.start < cutStart) kept.push({ start: r.start, end: cutStart, mapping: r.mapping });
+      if (cutEnd < r.end) {
+        const m = r.mapping;
+        kept.push({
+          start: cutEnd,
+          end: r.end,
+          mapping: m === null ? null : { ...m, offset: m.offset + (cutEnd - r.start) },
+        });
+      }
+      const m = r.mapping;
+      removed.push({
+        start: cutStart,
+        end: cutEnd,
+        mapping: m === null ? null : { ...m, offset: m.offset + (cutStart - r.start) },
+      });
+      if (m === null) for (let p = cutStart / PAGE_SIZE; p < cutEnd / PAGE_SIZE; p++) this.pages.delete(p);
+    }
+    this.regions.length = 0;
+    this.regions.push(...kept.sort((a, b) => a.start - b.start));
+    return removed;
+  }
+
+  /** True when every byte of [start, end) is mapped anonymously. */
+  isAnon(start: number, end: number): boolean {
+    let at = start;
+    for (const r of this.regions) {
+      if (r.end <= at) continue;
+      if (r.start > at || r.mapping !== null) return false;
+      at = r.end;
+      if (at >= end) return true;
+    }
+    return at >= end;
+  }
+
+  anonPage(pageNo: number): Uint8Array {
+    let p = this.pages.get(pageNo);
+    if (p === undefined) {
+      p = new Uint8Array(PAGE_SIZE);
+      this.pages.set(pageNo, p);
+    }
+    return p;
+  }
+
+  /** Copies bytes out of anonymous memory; the caller checked isAnon. */
+  readAnon(addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      const off = a % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, len - done);
+      const page = this.pages.get((a - off) / PAGE_SIZE);
+      if (page !== undefined) out.set(page.subarray(off, off + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  writeAnon(addr: number, data: Uint8Array): void {
+    let done = 0;
+    while (done < data.length) {
+      const a = addr + done;
+      const off = a % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, data.length - done);
+      this.anonPage((a - off) / PAGE_SIZE).set(data.subarray(done, done + n), off);
+      done += n;
+    }
+  }
+}

@@ -1,0 +1,477 @@
+/**
+ * Virtual memory backed by external memory objects (GNU Mach's vm_object
+ * with a pager): vm_map of a memory object port, memory_object_init and the
+ * wait for memory_object_ready, page faults answered by data_supply,
+ * data_unavailable (zero fill) or data_error, data_unlock to upgrade a
+ * read-only page, lock_request (return, flush, lock value, lock_completed),
+ * data_return of dirty and precious pages, eviction under a resident-page
+ * limit, and memory_object_terminate when the last mapping goes.
+ *
+ * Simplifications, stated: an object is terminated as soon as its last
+ * mapping goes (may_cache is recorded but objects are not cached); copy
+ * (copy-on-map) mappings are refused with KERN_INVALID_ARGUMENT; a message
+ * carrying out-of-line data from an object-backed region is copied only from
+ * resident pages, otherwise it fails with MACH_SEND_INVALID_MEMORY (the
+ * kernel copies at send time and does not wait for the pager there).
+ */
+import {
+  encodeMessage,
+  KERN_INVALID_ADDRESS,
+  KERN_INVALID_ARGUMENT,
+  KERN_INVALID_TASK,
+  KERN_MEMORY_ERROR,
+  KERN_MEMORY_FAILURE,
+  KERN_NO_SPACE,
+  KERN_PROTECTION_FAILURE,
+  KERN_SUCCESS,
+  MACH_MSG_TYPE_COPY_SEND,
+  MACH_MSG_TYPE_MOVE_SEND,
+  MACH_MSG_TYPE_MOVE_SEND_ONCE,
+  MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_PORT_RIGHT_RECEIVE,
+  type MachMessage,
+} from 'mach-msg';
+import type { IpcKernel, Task } from './ipc-kernel.js';
+import type { IpcPort } from './ipc-port.js';
+import { consumeDestRight, kmsgCopyin, kmsgDestroy } from './ipc-kmsg.js';
+import { kernelSend } from './ipc-mqueue.js';
+import { entryPort, lookup, rightCopyout, rightDestroy } from './ipc-right.js';
+import { T_SEND } from './ipc-space.js';
+import type { Kmsg } from './ipc-kmsg-types.js';
+import { portAllocate, portExtractRight } from './mach-port.js';
+import type { VmMapArgs } from './mach-kernel.js';
+import { PAGE_SIZE, roundPage, VM_MAX_ADDRESS, type VmRegion } from './vm-map.js';
+import { vmAllocateAnywhere } from './vm-ops.js';
+import {
+  MEMORY_OBJECT_DATA_ERROR,
+  MEMORY_OBJECT_DATA_REQUEST,
+  MEMORY_OBJECT_DATA_SUPPLY,
+  MEMORY_OBJECT_DATA_UNAVAILABLE,
+  MEMORY_OBJECT_DATA_UNLOCK,
+  MEMORY_OBJECT_LOCK_REQUEST,
+  MEMORY_OBJECT_READY,
+  MEMORY_OBJECT_RETURN_ALL,
+  MEMORY_OBJECT_RETURN_DIRTY,
+  VM_PROT_ALL,
+  VM_PROT_NO_CHANGE,
+  VM_PROT_READ,
+  VM_PROT_WRITE,
+  memoryObjectAccess,
+  memoryObjectDataReturn,
+  memoryObjectInit,
+  memoryObjectLockCompleted,
+  memoryObjectTerminate,
+  memoryObjectSupplyCompleted,
+  memoryObjectChangeCompleted,
+  MEMORY_OBJECT_CHANGE_ATTRIBUTES,
+  readPagerCall,
+} from './vm-msgs.js';
+
+interface VmPage {
+  state: 'wait' | 'resident';
+  data: Uint8Array;
+  /** Access the pager prohibits (the lock value). */
+  lock: number;
+  dirty: boolean;
+  precious: boolean;
+  unlockPending: boolean;
+  /** Resolved with 0 when the page changed, or with an error code. */
+  waiters: ((kr: number) => void)[];
+  stamp: number;
+}
+
+interface VmObject {
+  id: number;
+  pager: IpcPort;
+  /** Names in the kernel's own space. */
+  pagerName: number;
+  controlName: number;
+  nameName: number;
+  ready: boolean;
+  alive: boolean;
+  readyWaiters: ((ok: boolean) => void)[];
+  pages: Map<number, VmPage>;
+  mappedPages: number;
+  mayCache: boolean;
+  copyStrategy: number;
+}
+
+export class VmPager {
+  private readonly objects = new Map<number, VmObject>();
+  private readonly byPager = new Map<IpcPort, VmObject>();
+  private nextId = 1;
+  private clock = 0;
+
+  constructor(
+    readonly k: IpcKernel,
+    readonly residentLimit: number,
+  ) {
+    k.unmapHook = (task, region) => this.unmapped(task, region);
+    k.residentReadHook = (task, address, len) => this.readResident(task, address, len);
+  }
+
+  /** Copies [address, address+len) if every page is mapped readable and resident (or anonymous). */
+  private readResident(task: Task, address: number, len: number): Uint8Array | null {
+    const out = new Uint8Array(len);
+    for (let done = 0; done < len; ) {
+      const a = address + done;
+      const off = a % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, len - done);
+      const r = task.vm.regionAt(a);
+      if (r === undefined) return null;
+      if (r.mapping === null) {
+        const page = task.vm.pages.get((a - off) / PAGE_SIZE);
+        if (page !== undefined) out.set(page.subarray(off, off + n), done);
+      } else {
+        if ((r.mapping.access & VM_PROT_READ) === 0) return null;
+        const obj = this.objects.get(r.mapping.objectId);
+        const page = obj?.pages.get((r.mapping.offset + (a - off - r.start)) / PAGE_SIZE);
+        if (page === undefined || page.state !== 'resident' || (page.lock & VM_PROT_READ) !== 0) return null;
+        out.set(page.data.subarray(off, off + n), done);
+      }
+      done += n;
+    }
+    return out;
+  }
+
+  /** Sends a kernel-built message from the kernel's own space. */
+  private send(msg: MachMessage): void {
+    const kt = this.k.kernelTask;
+    const kmsg = kmsgCopyin(this.k, kt, encodeMessage(msg, kt.abi));
+    if (typeof kmsg !== 'number') kernelSend(this.k, kmsg);
+    this.k.flush();
+  }
+
+  private objectFor(task: Task, port: IpcPort): VmObject {
+    const existing = this.byPager.get(port);
+    if (existing !== undefined) return existing;
+    const k = this.k;
+    const kt = k.kernelTask;
+    // The kernel takes its own send right to the pager (vm_map copies it in).
+    const send = portExtractRight(k, task, task.space.reverse.get(port)!.name, MACH_MSG_TYPE_COPY_SEND, kt);
+    const control = portAllocate(k, kt, MACH_PORT_RIGHT_RECEIVE).name;
+    const name = portAllocate(k, kt, MACH_PORT_RIGHT_RECEIVE).name;
+    const obj: VmObject = {
+      id: this.nextId++,
+      pager: port,
+      pagerName: send.name,
+      controlName: control,
+      nameName: name,
+      ready: false,
+      alive: true,
+      readyWaiters: [],
+      pages: new Map(),
+      mappedPages: 0,
+      mayCache: false,
+      copyStrategy: 0,
+    };
+    const controlPort = entryPort(kt.space.entries.get(control)!)!;
+    controlPort.kobject = (kmsg) => this.handle(obj, kmsg);
+    // Messages to the name port are not calls; drop them.
+    entryPort(kt.space.entries.get(name)!)!.kobject = (kmsg) => kmsgDestroy(k, kmsg);
+    this.objects.set(obj.id, obj);
+    this.byPager.set(port, obj);
+    this.send(memoryObjectInit(kt.abi, obj.pagerName, control, name, PAGE_SIZE));
+    return obj;
+  }
+
+  async map(task: Task, args: VmMapArgs): Promise<{ kr: number; address: number }> {
+    const a = args ?? ({} as VmMapArgs);
+    const size = a.size;
+    const offset = a.offset ?? 0;
+    if (!Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) {
+      return { kr: KERN_INVALID_ARGUMENT, address: 0 };
+    }
+    if (a.copy === true) return { kr: KERN_INVALID_ARGUMENT, address: 0 };
+    const e = typeof a.memoryObject === 'number' ? lookup(task.space, a.memoryObject) : undefined;
+    const port = e === undefined ? null : entryPort(e);
+    if (e === undefined || port === null || !(e.type & T_SEND) || !port.active) return { kr: KERN_INVALID_ARGUMENT, address: 0 };
+    const len = roundPage(size);
+    if (a.anywhere === false) {
+      const at = a.address ?? 0;
+      if (!Number.isSafeInteger(at) || at % PAGE_SIZE !== 0 || !task.vm.isFree(at, at + len)) return { kr: KERN_NO_SPACE, address: 0 };
+    }
+    const obj = this.objectFor(task, port);
+    if (!obj.ready) {
+      // As GNU Mach does, vm_map waits for memory_object_ready.
+      const ok = await new Promise<boolean>((res) => obj.readyWaiters.push(res));
+      if (!ok) return { kr: KERN_MEMORY_FAILURE, address: 0 };
+    }
+    if (!task.active) return { kr: KERN_INVALID_TASK, address: 0 };
+    let start: number;
+    if (a.anywhere === false) {
+      start = a.address ?? 0;
+      if (!task.vm.isFree(start, start + len)) return { kr: KERN_NO_SPACE, address: 0 };
+    } else {
+      const at = task.vm.findSpace(len);
+      if (at === null) return { kr: KERN_NO_SPACE, address: 0 };
+      start = at;
+    }
+    const access = typeof a.access === 'number' ? a.access & VM_PROT_ALL : VM_PROT_READ | VM_PROT_WRITE;
+    task.vm.insert({ start, end: start + len, mapping: { objectId: obj.id, offset, access } });
+    obj.mappedPages += len / PAGE_SIZE;
+    return { kr: KERN_SUCCESS, address: start };
+  }
+
+  private unmapped(_task: Task, r: VmRegion): void {
+    const m = r.mapping;
+    if (m === null) return;
+    const obj = this.objects.get(m.objectId);
+    if (obj === undefined) return;
+    obj.mappedPages -= (r.end - r.start) / PAGE_SIZE;
+    if (obj.mappedPages <= 0) this.terminate(obj);
+  }
+
+  /** vm_object_terminate: dirty and precious pages go back, then terminate. */
+  private terminate(obj: VmObject): void {
+    if (!obj.alive) return;
+    const kt = this.k.kernelTask;
+    for (const [idx, page] of [...obj.pages].sort((x, y) => x[0] - y[0])) {
+      if (page.state === 'resident' && (page.dirty || page.precious)) this.dataReturn(obj, idx, page);
+    }
+    obj.alive = false;
+    for (const page of obj.pages.values()) for (const w of page.waiters.splice(0)) w(KERN_MEMORY_FAILURE);
+    obj.pages.clear();
+    for (const w of obj.readyWaiters.splice(0)) w(false);
+    this.objects.delete(obj.id);
+    this.byPager.delete(obj.pager);
+    this.send(memoryObjectTerminate(kt.abi, obj.pagerName, obj.controlName, obj.nameName));
+  }
+
+  private dataReturn(obj: VmObject, idx: number, page: VmPage): void {
+    const kt = this.k.kernelTask;
+    const at = vmAllocateAnywhere(kt, PAGE_SIZE);
+    if (at === null) return;
+    kt.vm.writeAnon(at, page.data);
+    this.send(memoryObjectDataReturn(kt.abi, obj.pagerName, obj.controlName, idx * PAGE_SIZE, at, PAGE_SIZE, page.dirty));
+    page.dirty = false;
+  }
+
+  private wake(page: VmPage, kr: number): void {
+    for (const w of page.waiters.splice(0)) w(kr);
+  }
+
+  /** A pager's call on a control port (the kernel serves it at once). */
+  private handle(obj: VmObject, kmsg: Kmsg): void {
+    const k = this.k;
+    const kt = k.kernelTask;
+    const call = readPagerCall(kmsg, kt.abi);
+    // Take the reply right (lock_request, data_supply) into the kernel's space.
+    let reply: { name: number; disp: number } | null = null;
+    const rp = call.ports[0];
+    if (rp !== undefined) {
+      const kp = rp.item.rights[rp.index] ?? null;
+      const type = rp.item.type.name;
+      rp.item.rights[rp.index] = null;
+      const name = rightCopyout(k, kt.space, kp, type);
+      if (name !== 0 && name !== 0xffffffff) {
+        reply = { name, disp: type === MACH_MSG_TYPE_PORT_SEND_ONCE ? MACH_MSG_TYPE_MOVE_SEND_ONCE : MACH_MSG_TYPE_MOVE_SEND };
+      }
+    }
+    consumeDestRight(k, kmsg);
+    kmsgDestroy(k, kmsg);
+    if (!obj.alive) return;
+    const [i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0] = call.ints;
+    switch (call.id) {
+      case MEMORY_OBJECT_READY:
+        obj.ready = true;
+        obj.mayCache = i0 !== 0;
+        obj.copyStrategy = i1;
+        for (const w of obj.readyWaiters.splice(0)) w(true);
+        break;
+      case MEMORY_OBJECT_DATA_SUPPLY: {
+        const data = call.ool[0] ?? new Uint8Array(0);
+        this.supply(obj, i0, data, i1, i2 !== 0);
+        if (reply !== null) {
+          this.send(memoryObjectSupplyCompleted(kt.abi, reply.name, reply.disp, obj.controlName, i0, data.length, KERN_SUCCESS, 0));
+          reply = null;
+        }
+        break;
+      }
+      case MEMORY_OBJECT_CHANGE_ATTRIBUTES:
+        obj.mayCache = i0 !== 0;
+        obj.copyStrategy = i1;
+        if (reply !== null) {
+          this.send(memoryObjectChangeCompleted(reply.name, reply.disp, obj.mayCache, obj.copyStrategy));
+          reply = null;
+        }
+        break;
+      case MEMORY_OBJECT_DATA_UNAVAILABLE:
+        // Zero fill for the pages the kernel is waiting for in the range.
+        for (const idx of this.pagesIn(obj, i0, i1, 'wait')) this.fill(obj, idx, new Uint8Array(PAGE_SIZE), 0, false);
+        break;
+      case MEMORY_OBJECT_DATA_ERROR:
+        for (const idx of this.pagesIn(obj, i0, i1, 'wait')) {
+          const page = obj.pages.get(idx)!;
+          obj.pages.delete(idx);
+          this.wake(page, KERN_MEMORY_ERROR);
+        }
+        break;
+      case MEMORY_OBJECT_LOCK_REQUEST:
+        this.lockRequest(obj, i0, i1, i2, i3 !== 0, i4);
+        if (reply !== null) {
+          this.send(memoryObjectLockCompleted(kt.abi, reply.name, reply.disp, obj.controlName, i0, i1));
+          reply = null;
+        }
+        break;
+      default:
+        break;
+    }
+    // A reply right nobody uses is released as Mach would destroy it.
+    if (reply !== null) rightDestroy(k, kt.space, reply.name);
+    this.evict(obj);
+  }
+
+  private fill(obj: VmObject, idx: number, data: Uint8Array, lock: number, precious: boolean): void {
+    let page = obj.pages.get(idx);
+    // A supply for a page already resident is ignored (the kernel keeps its copy).
+    if (page !== undefined && page.state === 'resident') return;
+    const bytes = new Uint8Array(PAGE_SIZE);
+    bytes.set(data.subarray(0, PAGE_SIZE));
+    if (page === undefined) {
+      page = { state: 'resident', data: bytes, lock, dirty: false, precious, unlockPending: false, waiters: [], stamp: this.clock++ };
+      obj.pages.set(idx, page);
+      return;
+    }
+    page.state = 'resident';
+    page.data = bytes;
+    page.lock = lock & VM_PROT_ALL;
+    page.precious = precious;
+    page.dirty = false;
+    page.stamp = this.clock++;
+    this.wake(page, 0);
+  }
+
+  private supply(obj: VmObject, offset: number, data: Uint8Array, lock: number, precious: boolean): void {
+    if (!Number.isSafeInteger(offset) || offset % PAGE_SIZE !== 0) return;
+    for (let at = 0; at < data.length; at += PAGE_SIZE) {
+      this.fill(obj, (offset + at) / PAGE_SIZE, data.subarray(at, at + PAGE_SIZE), lock, precious);
+    }
+  }
+
+  /**
+   * Pages of the object in [offset, offset+size) in a given state, in
+   * order. Walks the pages the object has, never the range itself, so that a
+   * pager's huge size cannot make the kernel loop.
+   */
+  private pagesIn(obj: VmObject, offset: number, size: number, state: VmPage['state']): number[] {
+    const first = Math.floor(offset / PAGE_SIZE);
+    const end = offset + size;
+    return [...obj.pages]
+      .filter(([idx, p]) => p.state === state && idx >= first && idx * PAGE_SIZE < end)
+      .map(([idx]) => idx)
+      .sort((x, y) => x - y);
+  }
+
+  private lockRequest(obj: VmObject, offset: number, size: number, ret: number, flush: boolean, lockValue: number): void {
+    for (const idx of this.pagesIn(obj, offset, size, 'resident')) {
+      const page = obj.pages.get(idx);
+      if (page === undefined || page.state !== 'resident') continue;
+      const give = (ret === MEMORY_OBJECT_RETURN_DIRTY && page.dirty) || (ret === MEMORY_OBJECT_RETURN_ALL && (page.dirty || page.precious));
+      if (give) this.dataReturn(obj, idx, page);
+      if (flush) {
+        obj.pages.delete(idx);
+        this.wake(page, 0);
+        continue;
+      }
+      if (lockValue !== VM_PROT_NO_CHANGE) {
+        page.lock = lockValue & VM_PROT_ALL;
+        page.unlockPending = false;
+        this.wake(page, 0);
+      }
+    }
+  }
+
+  /** Under the resident-page limit: the oldest pages go, dirty or precious ones by data_return. */
+  private evict(obj: VmObject): void {
+    const resident = [...obj.pages].filter(([, p]) => p.state === 'resident' && p.waiters.length === 0);
+    if (resident.length <= this.residentLimit) return;
+    resident.sort((x, y) => x[1].stamp - y[1].stamp);
+    for (const [idx, page] of resident.slice(0, resident.length - this.residentLimit)) {
+      if (page.dirty || page.precious) this.dataReturn(obj, idx, page);
+      obj.pages.delete(idx);
+    }
+  }
+
+  /** vm_fault on one page of an object. */
+  private async fault(obj: VmObject, idx: number, write: boolean): Promise<VmPage | number> {
+    const access = write ? VM_PROT_READ | VM_PROT_WRITE : VM_PROT_READ;
+    const kt = this.k.kernelTask;
+    for (;;) {
+      if (!obj.alive) return KERN_MEMORY_FAILURE;
+      let page = obj.pages.get(idx);
+      if (page === undefined) {
+        page = { state: 'wait', data: new Uint8Array(0), lock: 0, dirty: false, precious: false, unlockPending: false, waiters: [], stamp: this.clock++ };
+        obj.pages.set(idx, page);
+        this.send(memoryObjectAccess(kt.abi, MEMORY_OBJECT_DATA_REQUEST, obj.pagerName, obj.controlName, idx * PAGE_SIZE, PAGE_SIZE, access));
+      } else if (page.state === 'resident') {
+        if ((page.lock & access) === 0) {
+          page.stamp = this.clock++;
+          return page;
+        }
+        if (!page.unlockPending) {
+          page.unlockPending = true;
+          this.send(memoryObjectAccess(kt.abi, MEMORY_OBJECT_DATA_UNLOCK, obj.pagerName, obj.controlName, idx * PAGE_SIZE, PAGE_SIZE, access));
+        }
+      }
+      const p = page;
+      const kr = await new Promise<number>((res) => p.waiters.push(res));
+      if (kr !== 0) return kr;
+    }
+  }
+
+  /** Walks [address, address+size) page piece by page piece. */
+  private async access(
+    task: Task,
+    address: number,
+    size: number,
+    write: boolean,
+    each: (piece: Uint8Array, done: number) => void,
+  ): Promise<number> {
+    if (!Number.isSafeInteger(address) || !Number.isSafeInteger(size) || address < 0 || size < 0 || address + size > VM_MAX_ADDRESS) {
+      return KERN_INVALID_ADDRESS;
+    }
+    // Check the whole range first: nothing is touched if part is unmapped.
+    for (let a = address; a < address + size; ) {
+      const r = task.vm.regionAt(a);
+      if (r === undefined) return KERN_INVALID_ADDRESS;
+      if (r.mapping !== null && (r.mapping.access & (write ? VM_PROT_WRITE : VM_PROT_READ)) === 0) return KERN_PROTECTION_FAILURE;
+      a = r.end;
+    }
+    let done = 0;
+    while (done < size) {
+      const a = address + done;
+      const off = a % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - off, size - done);
+      const r = task.vm.regionAt(a);
+      if (r === undefined || !task.active) return KERN_INVALID_ADDRESS;
+      if (r.mapping === null) {
+        each(task.vm.anonPage((a - off) / PAGE_SIZE).subarray(off, off + n), done);
+      } else {
+        const obj = this.objects.get(r.mapping.objectId);
+        if (obj === undefined) return KERN_MEMORY_FAILURE;
+        const idx = (r.mapping.offset + (a - off - r.start)) / PAGE_SIZE;
+        const page = await this.fault(obj, idx, write);
+        if (typeof page === 'number') return page;
+        each(page.data.subarray(off, off + n), done);
+        if (write) page.dirty = true;
+        this.evict(obj);
+      }
+      done += n;
+    }
+    return KERN_SUCCESS;
+  }
+
+  async read(task: Task, address: number, size: number): Promise<{ kr: number; data: Uint8Array | null }> {
+    const out = new Uint8Array(size);
+    const kr = await this.access(task, address, size, false, (piece, done) => out.set(piece, done));
+    this.k.flush();
+    return kr === KERN_SUCCESS ? { kr, data: out } : { kr, data: null };
+  }
+
+  async write(task: Task, address: number, data: Uint8Array): Promise<number> {
+    const kr = await this.access(task, address, data.length, true, (piece, done) => piece.set(data.subarray(done, done + piece.length)));
+    this.k.flush();
+    return kr;
+  }
+}

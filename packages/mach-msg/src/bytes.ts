@@ -1,0 +1,80 @@
+/**
+ * Little-endian reads and writes on a Uint8Array. Plain byte access is
+ * faster than creating a DataView per message, which dominates the cost of
+ * small messages in V8. Callers check bounds before calling.
+ */
+
+export function readU16(b: Uint8Array, p: number): number {
+  return (b[p] as number) | ((b[p + 1] as number) << 8);
+}
+
+export function readU32(b: Uint8Array, p: number): number {
+  return ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16) | ((b[p + 3] as number) << 24)) >>> 0;
+}
+
+export function readI32(b: Uint8Array, p: number): number {
+  return (b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16) | ((b[p + 3] as number) << 24);
+}
+
+/** An unsigned 64-bit little-endian value as a bigint. */
+export function readU64(b: Uint8Array, p: number): bigint {
+  const lo = readU32(b, p);
+  const hi = readU32(b, p + 4);
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+export function writeU16(b: Uint8Array, p: number, v: number): void {
+  b[p] = v;
+  b[p + 1] = v >>> 8;
+}
+
+export function writeU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v;
+  b[p + 1] = v >>> 8;
+  b[p + 2] = v >>> 16;
+  b[p + 3] = v >>> 24;
+}
+
+/** Writes a bigint in 0..2^64-1 (the caller checked the range). */
+export function writeU64(b: Uint8Array, p: number, v: bigint): void {
+  if (v <= 0xffffffffn) {
+    writeU32(b, p, Number(v));
+    writeU32(b, p + 4, 0);
+  } else {
+    writeU32(b, p, Number(v & 0xffffffffn));
+    writeU32(b, p + 4, Number(v >> 32n));
+  }
+}
+
+/** Zeroes b[from, to). Small ranges by hand: fill() costs more than it saves there. */
+export function zero(b: Uint8Array, from: number, to: number): void {
+  if (to - from <= 16) {
+    for (let i = from; i < to; i++) b[i] = 0;
+  } else {
+    b.fill(0, from, to);
+  }
+}
+
+/** Copies src into b at p. */
+export function copyInto(b: Uint8Array, p: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) b[p + i] = src[i] as number;
+  } else {
+    b.set(src, p);
+  }
+}
+
+/**
+ * A fresh plain Uint8Array holding b[p, p+n). Not `b.slice`: on a Node
+ * Buffer that is a view sharing memory with the input, not a copy.
+ */
+export function copyOut(b: Uint8Array, p: number, n: number): Uint8Array {
+  const d = new Uint8Array(n);
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) d[i] = b[p + i] as number;
+  } else {
+    d.set(b.subarray(p, p + n));
+  }
+  return d;
+}

@@ -1,0 +1,22 @@
+import { MsgIdCatalog } from './catalog.js';
+import { expandMsgIdTable } from './compact.js';
+import { gnumachMsgIds } from './data/gnumach.js';
+import { hurdMsgIds } from './data/hurd.js';
+import type { MsgIdEntry } from './entry.js';
+
+/** GNU Mach's routines (Debian 13 gnumach.msgids). */
+export const gnumachMsgIdCatalog: MsgIdCatalog = new MsgIdCatalog(expandMsgIdTable(gnumachMsgIds));
+
+/** The Hurd's routines (hurd/*.defs). */
+export const hurdMsgIdCatalog: MsgIdCatalog = new MsgIdCatalog(expandMsgIdTable(hurdMsgIds));
+
+/**
+ * The built-in catalog: GNU Mach's and the Hurd's interfaces. The two tables
+ * share no id (a test checks it), so the merge order does not matter.
+ */
+export const msgIdCatalog: MsgIdCatalog = gnumachMsgIdCatalog.merge(hurdMsgIdCatalog);
+
+/** What a message id is in `catalog` (the built-in one by default). */
+export function lookupMsgId(id: number, catalog: MsgIdCatalog = msgIdCatalog): MsgIdEntry | undefined {
+  return catalog.lookup(id);
+}

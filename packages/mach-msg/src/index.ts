@@ -1,0 +1,10 @@
+export type * from './message.js';
+export * from './constants/index.js';
+export * from './errors.js';
+export * from './abi.js';
+export * from './decode.js';
+export * from './encode.js';
+export * from './notifications.js';
+export * from './catalog/index.js';
+export * from './mig/index.js';
+export * from './interfaces/index.js';
