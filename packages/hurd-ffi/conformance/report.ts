@@ -59,9 +59,36 @@ export function renderReport(rows: readonly Row[], kernel32: string, kernel64: s
     }
   }
   out.push('', 'In the diffs, `-` lines are what GNU Mach did and `+` lines what the simulated kernel did.', '');
-  out.push(...HOW_IT_WORKS);
+  out.push(...FACTS, ...HOW_IT_WORKS);
   return out.join('\n');
 }
+
+/** Behaviours of GNU Mach worth knowing, each shown by the fixtures of the named scenarios. */
+const FACTS = [
+  '## Some GNU Mach behaviours the fixtures show',
+  '',
+  '- RCV_TOO_LARGE without RCV_LARGE copies the header out (swapped bits, names, size) and destroys the message:',
+  '  the seqno is used up (`rcv-too-large`, `rcv-too-large-rights`). With RCV_LARGE only msgh_size is written and the',
+  '  message stays queued (`rcv-large`, `rcv-large-set`).',
+  '- A send that times out on a full queue gives the message back with bits 0x11 (remote MOVE_SEND, no local), its',
+  '  rights pseudo-received (`qlimit-full-timeout`, `qlimit-full-moved-right`); qlimit 0 times out every',
+  '  send-right message (`qlimit-zero`); send-once messages ignore the limit (`qlimit-send-once-bypass`);',
+  '  MACH_SEND_NOTIFY queues anyway, returns SEND_WILL_NOTIFY and later sends MSG_ACCEPTED (`send-notify-full`).',
+  '- An unused msgh_bits bit (0x00010000) survives to the receiver (`hdr-unused-bits`); COMPLEX is cleared for data-only',
+  '  bodies (`hdr-complex-cleared`); without COMPLEX a port item travels as plain data (`hdr-not-complex-port-item`).',
+  '- A body error after the header was copied in consumes the header rights (`body-error-header-rights`); a failed',
+  '  RPC consumes the rights MIG moved into it, e.g. a MAKE_SEND_ONCE notify port yields a send-once notification',
+  '  (`dn-already-dead`) and a MOVE_RECEIVE that mach_port_insert_right refuses kills the port (`insert-self-second-name`).',
+  '- Send urefs stop at 65534 through mach_port_mod_refs (`urefs-overflow`, `urefs-overflow-makesend`).',
+  '- The x86_64 kernel ignores the upper halves of header and inline port names (`x64-header-high-half`,',
+  '  `x64-inline-port-high-half`); i386 rejects long-form descriptors whose short fields are not zero',
+  '  (`body-i386-longform-short-fields`). A complex message with a partial descriptor at the end is',
+  '  SEND_MSG_TOO_SMALL on x86_64 but SEND_INVALID_TYPE on i386 (`complex-trailing-garbage`).',
+  '- A destroyed name is reused by the next allocation (`name-reuse`).',
+  '- mach_port_request_notification with MACH_PORT_NULL and disposition 0 fails MIG\'s type check',
+  '  (MIG_BAD_ARGUMENTS, `notify-null-disp-zero`); with MAKE_SEND_ONCE it cancels the request (`ns-cancel`).',
+  '',
+];
 
 const HOW_IT_WORKS = [
   '## How it works',
@@ -88,13 +115,14 @@ const HOW_IT_WORKS = [
   '- **Comparison**: conformance/normalize.ts renames ports and out-of-line pages by first appearance and decodes every',
   '  message buffer field by field. The real results are committed in test/fixtures/gnumach/{i386,x86_64}.json;',
   '  test/conformance-sim.test.ts (vitest, no QEMU) checks the simulated kernel against them, allowing only the',
-  '  entries of conformance/known-disagreements.json (which must still disagree).',
+  '  entries of conformance/known-disagreements.json, which it leaves out (they are listed above).',
   '',
   'Commands (in packages/hurd-ffi):',
   '',
   '- `pnpm conformance`: build, boot both kernels, re-record the fixtures, compare, rewrite this file; exits 1 on any',
   '  difference. Needs qemu-system-x86, gcc-multilib and the Debian 13 packages fetched by tools/debian13-fetch.sh.',
   '- `pnpm conformance -- --sim-only`: compare the simulated kernel with the committed fixtures only.',
-  '- Adding a scenario: append it to conformance/scenarios.ts (ids are stable keys), then run `pnpm conformance`.',
+  '- Adding a scenario: append it to the area\'s file in conformance/scenarios/ (ids are stable keys), then run',
+  '  `pnpm conformance`.',
   '',
 ];

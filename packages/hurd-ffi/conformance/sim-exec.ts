@@ -31,7 +31,9 @@ export async function runOnKernel(kernel: MachKernel, scenario: Scenario, abi: A
     const tmpl = enc?.bytes ?? new Uint8Array(0);
     const sendSize = sendSizeOf(step, tmpl.length);
     const rcvSize = step.rcvSize ?? 0;
-    let region = Math.max(sendSize, rcvSize, headerSize(abi));
+    // The buffer holds the whole template (as the C interpreter's does) even
+    // when send_size cuts the message short, so that patches land in it.
+    let region = Math.max(sendSize, rcvSize, headerSize(abi), tmpl.length);
     region = Math.min(region, BUFSZ);
     const buf = new Uint8Array(region).fill(0xdb);
     buf.set(tmpl.subarray(0, region));

@@ -5,11 +5,13 @@ import {
   makeSend,
   modRefs,
   msg,
+  ports,
   port,
   recv,
   refs,
   scenario as sc,
   send,
+  status,
   type,
 } from '../builder.js';
 import { portWithSend, sendOnce } from './common.js';
@@ -38,9 +40,23 @@ export const urefsScenarios: Scenario[] = [
   sc('urefs-overflow-makesend', 'urefs', 'MAKE_SEND into a name at the uref limit', [
     ...portWithSend(),
     modRefs('p', RIGHT_SEND, 65534),
+    modRefs('p', RIGHT_SEND, 65533),
     refs('p', RIGHT_SEND),
     makeSend('p'),
     refs('p', RIGHT_SEND),
+    makeSend('p'),
+    refs('p', RIGHT_SEND),
+  ]),
+  sc('urefs-overflow-receive', 'urefs', 'receiving send rights into a name at the uref limit', [
+    ...portWithSend(),
+    modRefs('p', RIGHT_SEND, 65533),
+    alloc('q'),
+    makeSend('q'),
+    send(msg('q', COPY_SEND, [ports(MAKE_SEND, ['p', 'p'])])),
+    refs('p', RIGHT_SEND),
+    recv('q'),
+    refs('p', RIGHT_SEND),
+    status('p'),
   ]),
   sc('urefs-underflow', 'urefs', 'mod_refs below zero', [
     ...portWithSend(),

@@ -1,0 +1,281 @@
+import { randomBytes } from 'node:crypto';
+import { ByteWriter } from './bytes.js';
+import { WireError, isWireError, type WireErrorCode } from './errors.js';
+import { FrameKind, FrameReader, encodeFrame, type RawFrame } from './frame.js';
+import { authProof, chooseVersion, proofMatches } from './handshake.js';
+import type { WireLimits } from './limits.js';
+import { decodeMessageBody, encodeMessageBody } from './message-codec.js';
+import {
+  AuthSchema, CloseSchema, ControlSchema, HelloSchema, NONCE_BYTES,
+  packControl, unpackControl, type ControlFrame, type Hello,
+} from './schemas.js';
+import type { WireMessage } from './wire-message.js';
+
+/** What the link carries once established. */
+export type LinkFrame = { kind: 'message'; msg: WireMessage } | { kind: 'control'; control: ControlFrame };
+
+export interface PeerInfo {
+  node: number;
+  abi: 'i386' | 'x86_64';
+  version: number;
+  caps: string[];
+  /** Per-port credit window the peer grants us. */
+  window: number;
+  maxFrame: number;
+}
+
+export type ConnectionEvent =
+  | { type: 'established'; peer: PeerInfo }
+  | { type: 'frame'; frame: LinkFrame }
+  | { type: 'closed'; code: WireErrorCode | 'normal'; reason: string; byPeer: boolean };
+
+export interface ConnectionConfig {
+  node: number;
+  abi: 'i386' | 'x86_64';
+  secret: Uint8Array;
+  limits: WireLimits;
+  versions?: { vmin: number; vmax: number };
+  caps?: string[];
+  /** Source of nonces; tests pass a seeded one. Defaults to node:crypto. */
+  random?: (n: number) => Uint8Array<ArrayBuffer>;
+}
+
+type State = 'new' | 'awaitHello' | 'awaitAuth' | 'established' | 'closed';
+
+interface Assembly {
+  msg: WireMessage;
+  /** Indices into msg.items of the out-of-line items, in order. */
+  items: number[];
+  lengths: number[];
+  item: number;
+  filled: number;
+}
+
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * One end of a link, sans-IO: bytes in (`receive`), bytes out (`takeOutput`).
+ * Runs the handshake, splits and assembles frames, and turns every protocol
+ * fault into one typed CLOSE frame and one `closed` event. It never throws
+ * from `receive`: a peer cannot crash it with any byte string.
+ */
+export class Connection {
+  private state: State = 'new';
+  private readonly reader: FrameReader;
+  private out: Uint8Array[] = [];
+  private myHelloBytes: Uint8Array | undefined;
+  private myHello: Hello | undefined;
+  private peerHelloBytes: Uint8Array | undefined;
+  private peerHello: Hello | undefined;
+  private assembly: Assembly | undefined;
+  private sendFrameMax: number;
+  peer: PeerInfo | undefined;
+
+  constructor(private readonly cfg: ConnectionConfig) {
+    this.reader = new FrameReader(cfg.limits.maxFrameBytes);
+    this.sendFrameMax = cfg.limits.maxFrameBytes;
+  }
+
+  get isEstablished(): boolean {
+    return this.state === 'established';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Queue our HELLO. Call once, before or after the first `receive`. */
+  start(): ConnectionEvent[] {
+    if (this.state !== 'new') return [];
+    const random = this.cfg.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+    const v = this.cfg.versions ?? { vmin: PROTOCOL_VERSION, vmax: PROTOCOL_VERSION };
+    this.myHello = {
+      vmin: v.vmin,
+      vmax: v.vmax,
+      node: this.cfg.node,
+      abi: this.cfg.abi,
+      caps: this.cfg.caps ?? [],
+      nonce: random(NONCE_BYTES),
+      window: this.cfg.limits.portWindow,
+      maxFrame: this.cfg.limits.maxFrameBytes,
+    };
+    this.myHelloBytes = packControl(this.myHello);
+    this.out.push(encodeFrame(FrameKind.HELLO, this.myHelloBytes));
+    this.state = 'awaitHello';
+    // A HELLO that arrived before start() is answered now.
+    const events: ConnectionEvent[] = [];
+    if (this.peerHelloBytes) {
+      try {
+        this.answerHello();
+      } catch (e) {
+        this.fail(isWireError(e) ? e : new WireError('bad_message', String(e)), events);
+      }
+    }
+    return events;
+  }
+
+  /** Bytes to write to the stream, in order. */
+  takeOutput(): Uint8Array[] {
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+
+  /** Feed received bytes; returns what happened. Never throws. */
+  receive(bytes: Uint8Array): ConnectionEvent[] {
+    if (this.state === 'closed') return [];
+    const events: ConnectionEvent[] = [];
+    try {
+      for (const f of this.reader.push(bytes)) {
+        this.onFrame(f, events);
+        if (this.isClosed) break;
+      }
+    } catch (e) {
+      const err = isWireError(e) ? e : new WireError('bad_message', `decoder failure: ${(e as Error)?.message ?? String(e)}`);
+      this.fail(err, events);
+    }
+    return events;
+  }
+
+  /** Send a link frame; only once established. */
+  send(frame: LinkFrame): void {
+    if (this.state === 'closed') throw new WireError('closed', 'link closed');
+    if (this.state !== 'established') throw new WireError('out_of_state', 'link not established');
+    if (frame.kind === 'control') {
+      this.out.push(encodeFrame(FrameKind.CONTROL, packControl(frame.control)));
+      return;
+    }
+    const { body, ool } = encodeMessageBody(frame.msg, new ByteWriter(128));
+    if (body.length + 1 > this.sendFrameMax) {
+      throw new WireError('unencodable', `message body of ${body.length} bytes does not fit a ${this.sendFrameMax}-byte frame`);
+    }
+    this.out.push(encodeFrame(FrameKind.MESSAGE, body));
+    // Out-of-line bytes follow as a contiguous run of OOL_CHUNK frames.
+    const room = this.sendFrameMax - 1;
+    for (const data of ool) {
+      for (let at = 0; at < data.length; at += room) {
+        this.out.push(encodeFrame(FrameKind.OOL_CHUNK, data.subarray(at, Math.min(data.length, at + room))));
+      }
+    }
+  }
+
+  /** Close in order: a CLOSE frame with the reason, then nothing more. */
+  close(code: WireErrorCode | 'normal', reason: string): ConnectionEvent[] {
+    if (this.state === 'closed') return [];
+    this.out.push(encodeFrame(FrameKind.CLOSE, packControl({ code, reason: reason.slice(0, 1024) })));
+    this.state = 'closed';
+    return [{ type: 'closed', code, reason, byPeer: false }];
+  }
+
+  private fail(err: WireError, events: ConnectionEvent[]): void {
+    events.push(...this.close(err.code, err.message));
+  }
+
+  private onFrame(f: RawFrame, events: ConnectionEvent[]): void {
+    if (this.assembly && f.kind !== FrameKind.OOL_CHUNK && f.kind !== FrameKind.CLOSE) {
+      throw new WireError('out_of_state', `frame kind ${f.kind} inside an out-of-line run`);
+    }
+    switch (f.kind) {
+      case FrameKind.CLOSE: {
+        const c = unpackControl(CloseSchema, f.payload, 'CLOSE');
+        this.state = 'closed';
+        events.push({ type: 'closed', code: 'peer_closed', reason: `${c.code}: ${c.reason}`, byPeer: true });
+        return;
+      }
+      case FrameKind.HELLO: {
+        if (this.peerHelloBytes) throw new WireError('out_of_state', 'second HELLO');
+        if (this.state !== 'new' && this.state !== 'awaitHello') throw new WireError('out_of_state', 'HELLO after handshake');
+        this.peerHello = unpackControl(HelloSchema, f.payload, 'HELLO');
+        this.peerHelloBytes = f.payload.slice();
+        if (this.state === 'awaitHello') this.answerHello();
+        return;
+      }
+      case FrameKind.AUTH: {
+        if (this.state !== 'awaitAuth') throw new WireError('out_of_state', 'AUTH before HELLO or after the handshake');
+        const a = unpackControl(AuthSchema, f.payload, 'AUTH');
+        const expected = authProof(this.cfg.secret, this.peerHelloBytes!, this.myHelloBytes!);
+        if (!proofMatches(expected, a.mac)) throw new WireError('auth_failed', 'peer proof does not match');
+        const p = this.peerHello!;
+        const version = chooseVersion(this.myHello!, p)!;
+        this.peer = { node: p.node, abi: p.abi, version, caps: p.caps, window: p.window, maxFrame: p.maxFrame };
+        this.sendFrameMax = Math.min(this.cfg.limits.maxFrameBytes, p.maxFrame);
+        this.state = 'established';
+        events.push({ type: 'established', peer: this.peer });
+        return;
+      }
+      case FrameKind.CONTROL: {
+        this.requireEstablished();
+        events.push({ type: 'frame', frame: { kind: 'control', control: unpackControl(ControlSchema, f.payload, 'CONTROL') } });
+        return;
+      }
+      case FrameKind.MESSAGE: {
+        this.requireEstablished();
+        const { msg, oolLengths } = decodeMessageBody(f.payload, this.cfg.limits);
+        const items: number[] = [];
+        msg.items.forEach((it, i) => {
+          if (it.kind === 'ool') items.push(i);
+        });
+        const asm: Assembly = { msg, items, lengths: oolLengths, item: 0, filled: 0 };
+        this.skipEmpty(asm);
+        if (asm.item >= asm.items.length) {
+          events.push({ type: 'frame', frame: { kind: 'message', msg } });
+        } else {
+          this.assembly = asm;
+        }
+        return;
+      }
+      case FrameKind.OOL_CHUNK: {
+        this.requireEstablished();
+        const asm = this.assembly;
+        if (!asm) throw new WireError('out_of_state', 'OOL_CHUNK without a message');
+        let data = f.payload;
+        while (data.length > 0) {
+          if (asm.item >= asm.items.length) throw new WireError('bad_message', 'OOL_CHUNK past the announced out-of-line bytes');
+          const idx = asm.items[asm.item]!;
+          const it = asm.msg.items[idx]!;
+          if (it.kind !== 'ool') throw new WireError('bad_message', 'internal: item kind');
+          const len = asm.lengths[asm.item]!;
+          if (asm.filled === 0) it.data = new Uint8Array(len);
+          const k = Math.min(len - asm.filled, data.length);
+          it.data.set(data.subarray(0, k), asm.filled);
+          asm.filled += k;
+          data = data.subarray(k);
+          if (asm.filled === len) {
+            asm.item++;
+            asm.filled = 0;
+            this.skipEmpty(asm);
+          }
+        }
+        if (asm.item >= asm.items.length) {
+          this.assembly = undefined;
+          events.push({ type: 'frame', frame: { kind: 'message', msg: asm.msg } });
+        }
+        return;
+      }
+    }
+  }
+
+  private skipEmpty(asm: Assembly): void {
+    while (asm.item < asm.items.length && asm.lengths[asm.item] === 0) asm.item++;
+  }
+
+  private requireEstablished(): void {
+    // A connection that has not authenticated gets nothing: no frame of the
+    // link protocol is looked at before the peer's proof verified.
+    if (this.state !== 'established') throw new WireError('out_of_state', 'link frame before authentication');
+  }
+
+  private answerHello(): void {
+    const p = this.peerHello!;
+    const me = this.myHello!;
+    if (p.node === me.node || Buffer.compare(p.nonce, me.nonce) === 0) {
+      throw new WireError('handshake_replay', 'peer HELLO repeats our node id or nonce');
+    }
+    if (chooseVersion(me, p) === undefined) {
+      throw new WireError('version_mismatch', `peer speaks ${p.vmin}..${p.vmax}, we speak ${me.vmin}..${me.vmax}`);
+    }
+    const mac = authProof(this.cfg.secret, this.myHelloBytes!, this.peerHelloBytes!);
+    this.out.push(encodeFrame(FrameKind.AUTH, packControl({ mac })));
+    this.state = 'awaitAuth';
+  }
+}

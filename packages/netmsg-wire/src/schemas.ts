@@ -1,0 +1,76 @@
+import { Packr } from 'msgpackr';
+import { z } from 'zod';
+import { WireError } from './errors.js';
+
+/**
+ * Control frames are msgpack maps checked by these zod schemas; anything a
+ * schema rejects is a `bad_control` error, never a partially trusted object.
+ */
+
+const u32 = z.number().int().min(0).max(0xffffffff);
+const u53 = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const bytes = (n: number) =>
+  z.instanceof(Uint8Array).refine((b) => b.length === n, { message: `must be ${n} bytes` });
+
+export const NONCE_BYTES = 32;
+export const MAC_BYTES = 32;
+
+export const HelloSchema = z
+  .object({
+    /** Supported protocol versions, inclusive range. */
+    vmin: z.number().int().min(1).max(0xffff),
+    vmax: z.number().int().min(1).max(0xffff),
+    node: u32,
+    abi: z.enum(['i386', 'x86_64']),
+    caps: z.array(z.string().max(64)).max(32),
+    nonce: bytes(NONCE_BYTES),
+    /** Per-port credit window this node grants (messages). */
+    window: z.number().int().min(1).max(0xffff),
+    /** Largest frame this node accepts. */
+    maxFrame: z.number().int().min(256).max(0x7fffffff),
+  })
+  .strict()
+  .refine((h) => h.vmin <= h.vmax, { message: 'vmin > vmax' });
+export type Hello = z.infer<typeof HelloSchema>;
+
+export const AuthSchema = z.object({ mac: bytes(MAC_BYTES) }).strict();
+export type Auth = z.infer<typeof AuthSchema>;
+
+export const CloseSchema = z.object({ code: z.string().max(64), reason: z.string().max(1024) }).strict();
+export type Close = z.infer<typeof CloseSchema>;
+
+/** Link-level port protocol frames (PROTOCOL.md §5). */
+export const ControlSchema = z.discriminatedUnion('t', [
+  /** The sender gives back `n` send-right transfers of the port it received on this link. */
+  z.object({ t: z.literal('release'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffffffff) }).strict(),
+  /** The port is dead (its receive right was destroyed, or its route died). */
+  z.object({ t: z.literal('dead'), node: u32, serial: u53 }).strict(),
+  /**
+   * Migration marker: travels the port's route behind every message sent
+   * before it; the node `origin` waits for it before delivering a receive
+   * right it got while proxying the port (PROTOCOL.md §4.5).
+   */
+  z.object({ t: z.literal('flush'), node: u32, serial: u53, origin: u32 }).strict(),
+  /** `n` more messages to the port may be sent on this link. */
+  z.object({ t: z.literal('credit'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffff) }).strict(),
+]);
+export type ControlFrame = z.infer<typeof ControlSchema>;
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+
+export function packControl(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+/** Unpack and validate; any failure is a typed `bad_control` error. */
+export function unpackControl<T>(schema: z.ZodType<T>, payload: Uint8Array, what: string): T {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(payload);
+  } catch (e) {
+    throw new WireError('bad_control', `${what}: not msgpack (${(e as Error).message ?? String(e)})`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new WireError('bad_control', `${what}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}

@@ -1,0 +1,51 @@
+import { SCENARIOS, runScenario } from './scenarios.js';
+import { randomOps, runSchedule } from './schedules.js';
+
+/**
+ * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--verbose]`:
+ * runs the scenario suite, then N random schedules (2-4 nodes, link loss in
+ * one run of three), and ends with
+ * `scenarios P/T passed, N schedules, V violations`.
+ */
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 0) {
+    console.error(`--${name} needs a non-negative integer`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const seed = arg('seed', 1);
+const runs = arg('runs', 100);
+const length = arg('length', 60);
+const verbose = process.argv.includes('--verbose');
+
+let passed = 0;
+for (const s of SCENARIOS) {
+  const r = runScenario(s, seed);
+  if (r.failures.length === 0) passed++;
+  else console.log(`FAIL ${s.name}\n  ${r.failures.join('\n  ')}`);
+  if (verbose) console.log(`${r.failures.length === 0 ? 'ok  ' : 'FAIL'} ${s.name}`);
+}
+
+let violations = 0;
+let delivered = 0;
+let steps = 0;
+for (let i = 0; i < runs; i++) {
+  const s = (seed * 1000003 + i) >>> 0;
+  const loss = i % 3 === 2;
+  const nodes = 2 + (i % 3);
+  const r = runSchedule(nodes, s, randomOps(s, length, loss), { loss });
+  delivered += r.delivered;
+  steps += r.steps;
+  if (r.violations.length > 0) {
+    violations += r.violations.length;
+    console.log(`schedule seed ${s} (${nodes} nodes${loss ? ', link loss' : ''}): ${r.violations.length} violations\n  ${r.violations.slice(0, 5).join('\n  ')}`);
+  }
+}
+if (verbose) console.log(`${delivered} messages delivered, ${steps} protocol steps`);
+console.log(`scenarios ${passed}/${SCENARIOS.length} passed, ${runs} schedules, ${violations} violations`);
+process.exitCode = passed === SCENARIOS.length && violations === 0 ? 0 : 1;
