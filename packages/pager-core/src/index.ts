@@ -1,0 +1,10 @@
+export * from './types.js';
+export type { PagerEvent, PagerEventKind } from './events.js';
+export type { PagerAction, PagerActionKind, KernelAction } from './actions.js';
+export { isKernelAction } from './actions.js';
+export { PagerCoreError, isPagerCoreError, type PagerCoreErrorCode } from './errors.js';
+export { DEFAULT_CONFIG, makeConfig, type PagerConfig } from './config.js';
+export { PagerEngine, type EngineOptions, type PageView } from './engine/engine.js';
+export type { Holder, Waiter, PageOp } from './engine/state.js';
+export { MSGID } from './mach/ids.js';
+export { messageToEvent, actionToMessage, type DecodeContext, type EncodeContext } from './mach/binding.js';
