@@ -6,7 +6,10 @@
 // The messages and routines are those of conformance/defs/conformance.defs;
 // the bytes come from test/fixtures/mig/conformance.x86_64.json.
 //
-// Usage (after `npx tsup`): node bench/run.mjs [--quick] [--json]
+// Usage (after `npx tsup`): node bench/run.mjs [--quick] [--json] [--baseline <other dist/index.js>]
+// --baseline also times the compiled routines of another build of the
+// package (e.g. an older commit's dist) in the same interleaved rounds, for
+// before/after figures taken under the same load.
 // Both sides run pinned to CPU 0 with `taskset -c 0` when taskset exists.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,6 +21,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const PKG = dirname(HERE);
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
+const baselineArg = process.argv.indexOf('--baseline');
+const BASELINE = baselineArg > 0 ? process.argv[baselineArg + 1] : undefined;
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
 // Pin this process the same way as the C side: re-run under taskset.
@@ -104,6 +109,40 @@ if (typeof mm.compileInterface === 'function' && typeof mm.createFsIncludeResolv
   compiled = true;
 }
 
+// ---- optional: the same compiled routines from another build ---------------
+const baseRoutes = {};
+const baseCodec = {};
+let baseline = false;
+if (BASELINE) {
+  const bm = await import(BASELINE.startsWith('/') ? BASELINE : join(process.cwd(), BASELINE));
+  const defsDir = join(PKG, 'conformance', 'defs');
+  const file = join(defsDir, 'conformance.defs');
+  const iface = bm.compileInterface(readFileSync(file, 'utf8'), { abi: 'x86_64', file, includeResolver: bm.createFsIncludeResolver([defsDir]) });
+  const rRead = iface.routine('conf_read');
+  const rBlock = iface.routine('conf_read_block');
+  const rPorts = iface.routine('conf_port_block');
+  const block = hex(BLOCK.serverOuts.data.hex);
+  const portNames = PORTS.args.ports;
+  const replyTo = bm.decodeMessage(hex(BLOCK.rcvd), 'x86_64').header.remotePort;
+  const enc = bm.encodeMessage;
+  const dec = bm.decodeMessage;
+  baseRoutes.readEncode = () => enc(rRead.encodeRequest({ io: 0x11, offset: 4096n, amount: 100 }, { header: { localPort: 0x31 } }), 'x86_64');
+  baseRoutes.readDecode = () => rRead.decodeRequest(dec(bytes.readRcvd, 'x86_64'));
+  baseRoutes.blockEncode = () => enc(rBlock.encodeReply({ data: block }, { header: { remotePort: replyTo } }), 'x86_64');
+  baseRoutes.blockDecode = () => rBlock.decodeReply(dec(bytes.blockReplyRcvd, 'x86_64'));
+  baseRoutes.portsEncode = () => enc(rPorts.encodeRequest({ server: 0x11, ports: portNames }), 'x86_64');
+  baseRoutes.portsDecode = () => rPorts.decodeRequest(dec(bytes.portsRcvd, 'x86_64'));
+  // And its codec alone, as the "TS codec ns" column measures it.
+  const prep = { r: dec(bytes.readSend, 'x86_64'), b: dec(bytes.blockReply, 'x86_64'), p: dec(bytes.portsSend, 'x86_64') };
+  baseCodec.readEncode = () => enc(prep.r, 'x86_64');
+  baseCodec.readDecode = () => dec(bytes.readRcvd, 'x86_64');
+  baseCodec.blockEncode = () => enc(prep.b, 'x86_64');
+  baseCodec.blockDecode = () => dec(bytes.blockReplyRcvd, 'x86_64');
+  baseCodec.portsEncode = () => enc(prep.p, 'x86_64');
+  baseCodec.portsDecode = () => dec(bytes.portsRcvd, 'x86_64');
+  baseline = true;
+}
+
 // ---- TypeScript: the codec alone, on prepared MachMessage objects ---------
 const prepared = {
   readSend: decodeMessage(bytes.readSend, 'x86_64'),
@@ -161,11 +200,13 @@ function cOnce(op, iters) {
 }
 
 // ---- measure ----------------------------------------------------------------
-const samples = Object.fromEntries(OPS.map(([key]) => [key, { compiled: [], codec: [], copy: [], c: [] }]));
+const samples = Object.fromEntries(OPS.map(([key]) => [key, { compiled: [], codec: [], copy: [], c: [], base: [], baseCodec: [] }]));
 for (const [key, , , , div] of OPS) {
   // Warm the JIT up on every TS path before the first round.
   const n = Math.max(1000, Math.floor(ITERS / div / 4));
   if (compiled) timeNs(routes[key], n);
+  if (baseline) timeNs(baseRoutes[key], n);
+  if (baseline) timeNs(baseCodec[key], n);
   timeNs(codec[key], n);
   timeNs(copy[key], n);
 }
@@ -174,6 +215,8 @@ for (let round = 0; round < RUNS; round++) {
     const n = Math.floor(ITERS / div);
     const s = samples[key];
     if (compiled) s.compiled.push(timeNs(routes[key], n));
+    if (baseline) s.base.push(timeNs(baseRoutes[key], n));
+    if (baseline) s.baseCodec.push(timeNs(baseCodec[key], n));
     s.codec.push(timeNs(codec[key], n));
     s.copy.push(timeNs(copy[key], n));
     if (cBin) {
@@ -195,6 +238,8 @@ for (const [key] of OPS) {
     codec: median(s.codec),
     copy: median(s.copy),
     c: s.c.length === RUNS ? median(s.c) : null,
+    base: baseline ? median(s.base) : null,
+    baseCodec: baseline ? median(s.baseCodec) : null,
   };
 }
 
@@ -204,16 +249,27 @@ const ratio = (a, b) => (a === null || a === undefined || !b ? '-' : (a / b).toF
 const rows = OPS.map(([key, , label, size]) => {
   const t = ts[key];
   const tsNs = t.compiled ?? t.codec;
-  return { key, label, size, tsCompiled: t.compiled, tsCodec: t.codec, copy: t.copy, c: t.c, tsOverC: t.c ? tsNs / t.c : null, tsOverCopy: tsNs / t.copy };
+  return { key, label, size, tsCompiled: t.compiled, tsCodec: t.codec, copy: t.copy, c: t.c, tsOverC: t.c ? tsNs / t.c : null, tsOverCopy: tsNs / t.copy, baseline: t.base, baselineCodec: t.baseCodec };
 });
 const load = loadavg().map((x) => x.toFixed(1)).join(' ');
 if (asJson) {
   console.log(JSON.stringify({ node: process.version, pinned: hasTaskset, iters: ITERS, runs: RUNS, loadavg: load, compiled, rows, cError }, null, 1));
 } else {
+  if (baseline) console.log(`baseline: ${BASELINE} (its compiled routines and codec, same rounds: columns "baseline TS ns", "baseline codec ns")`);
   console.log(`mach-msg bench: node ${process.version}, x86_64 messages, ${hasTaskset ? 'pinned with taskset -c 0' : 'NOT pinned (no taskset)'}, median of ${RUNS} interleaved rounds, load average ${load}`);
   console.log(`TS path: ${compiled ? 'compiled routines (compileInterface: encodeRequest/encodeReply + encodeMessage; decodeMessage + decodeRequest/decodeReply)' : 'codec only (encodeMessage/decodeMessage on prepared MachMessage objects): the MIG compiler is not in dist'}`);
-  const head = ['operation', 'bytes', 'TS ns', 'TS codec ns', 'C MIG ns', 'Buffer copy ns', 'TS/C-MIG', 'TS/copy'];
-  const body = rows.map((r) => [r.label, String(r.size), f(r.tsCompiled ?? r.tsCodec), f(r.tsCodec), f(r.c), f(r.copy), ratio(r.tsCompiled ?? r.tsCodec, r.c), ratio(r.tsCompiled ?? r.tsCodec, r.copy)]);
+  const head = ['operation', 'bytes', 'TS ns', 'TS codec ns', 'C MIG ns', 'Buffer copy ns', 'TS/C-MIG', 'TS/copy', ...(baseline ? ['baseline TS ns', 'baseline/TS', 'baseline codec ns'] : [])];
+  const body = rows.map((r) => [
+    r.label,
+    String(r.size),
+    f(r.tsCompiled ?? r.tsCodec),
+    f(r.tsCodec),
+    f(r.c),
+    f(r.copy),
+    ratio(r.tsCompiled ?? r.tsCodec, r.c),
+    ratio(r.tsCompiled ?? r.tsCodec, r.copy),
+    ...(baseline ? [f(r.baseline), ratio(r.baseline, r.tsCompiled ?? r.tsCodec), f(r.baselineCodec)] : []),
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => `| ${cells.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join(' | ')} |`;
   console.log(line(head));

@@ -1,7 +1,7 @@
 import type { Abi, MachMessage, MsgHeader, MsgItem, TypeDescriptor } from './message.js';
 import { abiLayout, type AbiLayout } from './abi.js';
 import { MachMsgError } from './errors.js';
-import { copyOut, readI32, readU16, readU32, readU64 } from './bytes.js';
+import { alignTo, copyOut, readI32, readU16, readU32, readU64, WORD_VIEW_MIN, wordView } from './bytes.js';
 import { isKnownBodyTypeName, isPortAny, MACH_MSG_TYPE_PROTECTED_PAYLOAD, msgTypeName } from './constants/types.js';
 
 export interface DecodeOptions {
@@ -153,7 +153,13 @@ function decodeBody(bytes: Uint8Array, L: AbiLayout, end: number): MsgItem[] {
           throw new MachMsgError('truncated_data', pos, `${number} inline port names need ${number * step} bytes, ${end - pos} remain`);
         }
         const names = new Array<number>(number);
-        for (let i = 0; i < number; i++) names[i] = readU32(bytes, pos + i * step);
+        const w = number >= WORD_VIEW_MIN ? wordView(bytes, pos, (number * step) >>> 2) : undefined;
+        if (w !== undefined) {
+          const stride = step >>> 2;
+          for (let i = 0; i < number; i++) names[i] = w[i * stride] as number;
+        } else {
+          for (let i = 0; i < number; i++) names[i] = readU32(bytes, pos + i * step);
+        }
         pos += number * step;
         items.push({ kind: 'ports', type, names });
       } else {
@@ -178,7 +184,7 @@ function decodeBody(bytes: Uint8Array, L: AbiLayout, end: number): MsgItem[] {
       items.push({ kind: 'ool', type, address });
     }
     // Every item starts MACH_MSG_USER_ALIGNMENT-aligned; end is aligned too.
-    pos = Math.ceil(pos / L.alignment) * L.alignment;
+    pos = alignTo(pos, L.alignment);
   }
   return items;
 }

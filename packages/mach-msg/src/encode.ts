@@ -1,7 +1,7 @@
 import type { Abi, MachMessage, MsgItem, TypeDescriptor } from './message.js';
 import { abiLayout, type AbiLayout } from './abi.js';
 import { MachMsgError } from './errors.js';
-import { copyInto, writeU16, writeU32, writeU64, zero } from './bytes.js';
+import { alignTo, copyInto, WORD_VIEW_MIN, wordView, writeU16, writeU32, writeU64, zero } from './bytes.js';
 import { isKnownBodyTypeName, isPortAny, MACH_MSG_TYPE_PROTECTED_PAYLOAD, msgTypeName } from './constants/types.js';
 
 const MAX_U32N = 0xffffffffn;
@@ -81,7 +81,7 @@ function itemSize(item: MsgItem, L: AbiLayout, pos: number): number {
     default:
       throw new MachMsgError('invalid_message', pos, `unknown item kind ${JSON.stringify(String((item as { kind: unknown }).kind))}`);
   }
-  return Math.ceil(n / L.alignment) * L.alignment;
+  return alignTo(n, L.alignment);
 }
 
 /** The descriptor's fields must fit the ABI's short or long form. */
@@ -193,6 +193,19 @@ function writeMessage(out: Uint8Array, base: number, msg: MachMessage, L: AbiLay
       case 'ports': {
         const names = item.names;
         const wide = L.inlinePortSize === 8;
+        const w = names.length >= WORD_VIEW_MIN ? wordView(out, pos, (names.length * L.inlinePortSize) >>> 2) : undefined;
+        if (w !== undefined) {
+          // The same stores, a word at a time (see wordView).
+          const stride = L.inlinePortSize >>> 2;
+          for (let j = 0; j < names.length; j++) {
+            const name = names[j];
+            if (!isU32(name)) throw outOfRange(pos + j * L.inlinePortSize - base, 'port name', name, 0xffffffff);
+            w[j * stride] = name;
+            if (wide) w[j * stride + 1] = 0;
+          }
+          pos += names.length * L.inlinePortSize;
+          break;
+        }
         for (let j = 0; j < names.length; j++) {
           const name = names[j];
           if (!isU32(name)) throw outOfRange(pos - base, 'port name', name, 0xffffffff);
@@ -209,7 +222,7 @@ function writeMessage(out: Uint8Array, base: number, msg: MachMessage, L: AbiLay
         pos += L.pointerSize;
         break;
     }
-    const next = Math.ceil((pos - base) / align) * align + base;
+    const next = alignTo(pos - base, align) + base;
     zero(out, pos, next);
     pos = next;
   }

@@ -4,18 +4,11 @@
  */
 import type { Abi, MachMessage } from '../message.js';
 import type { DefsFile, RoutineStatement, Statement, SubsystemStatement } from './ast.js';
-import {
-  decodeReply,
-  decodeRequest,
-  type DecodedReply,
-  type DecodedRequest,
-  encodeReply,
-  encodeRequest,
-  type EncodeOptions,
-} from './codec.js';
+import type { DecodedReply, DecodedRequest, EncodeOptions } from './codec.js';
 import { MigError } from './errors.js';
 import { layoutRoutine, type RoutineLayout } from './layout.js';
 import { parseDefs } from './parser.js';
+import { planOf } from './plan.js';
 import type { Defines, IncludeResolver } from './preprocess.js';
 import { type MigType, TypeTable } from './types.js';
 import type { MigArgs } from './values.js';
@@ -79,16 +72,18 @@ export interface CompiledInterface {
 }
 
 function compiledRoutine(layout: RoutineLayout): CompiledRoutine {
+  // The routine's plan is built here, once: each call runs it directly.
+  const plan = planOf(layout);
   return {
     name: layout.name,
     id: layout.id,
     replyId: layout.replyId,
     simple: layout.simple,
     layout,
-    encodeRequest: (args, options) => encodeRequest(layout, args, options),
-    decodeRequest: (msg) => decodeRequest(layout, msg),
-    encodeReply: (args, options) => encodeReply(layout, args, options),
-    decodeReply: (msg) => decodeReply(layout, msg),
+    encodeRequest: (args, options) => plan.encodeRequest(args, options),
+    decodeRequest: (msg) => plan.decodeRequest(msg),
+    encodeReply: (args, options) => plan.encodeReply(args, options),
+    decodeReply: (msg) => plan.decodeReply(msg),
   };
 }
 
@@ -160,7 +155,8 @@ export function compileDefs(file: DefsFile, abi: Abi): CompiledInterface {
     decodeRequest(msg) {
       const r = byId.get(msg.header.id);
       if (!r) throw new MigError('MIG_BAD_ID', `subsystem ${sub.name} has no routine with id ${msg.header.id}`);
-      return { ...r.decodeRequest(msg), routine: r };
+      const d = r.decodeRequest(msg);
+      return { args: d.args, header: d.header, routine: r };
     },
   };
 }

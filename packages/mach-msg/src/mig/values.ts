@@ -109,6 +109,7 @@ function writeInt(view: DataView, off: number, bytes: 1 | 2 | 4 | 8, v: unknown,
 
 /** Write `v` as the C value `cv` at `off` of `out`. */
 export function writeCValue(cv: CValue, v: unknown, out: Uint8Array, off: number, path: string): void {
+  if (tryWriteCValue(cv, v, out, off)) return;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   switch (cv.kind) {
     case 'int':
@@ -152,8 +153,72 @@ export function writeCValue(cv: CValue, v: unknown, out: Uint8Array, off: number
   }
 }
 
-/** Read the C value `cv` at `off` of `b`. */
+/**
+ * Read the C value `cv` at `off` of `b`. Byte-wise little-endian reads: a
+ * DataView per value cost more than the read itself. A value running past
+ * the end of `b` takes the DataView path, which throws RangeError as before.
+ */
 export function readCValue(cv: CValue, b: Uint8Array, off: number): MigValue {
+  if (off < 0 || off + cv.size > b.length) return readCValueChecked(cv, b, off);
+  switch (cv.kind) {
+    case 'int': {
+      if (cv.bytes === 8) return readU64le(b, off);
+      const v =
+        cv.bytes === 1
+          ? (b[off] as number)
+          : cv.bytes === 2
+            ? cv.unsigned ? readU16le(b, off) : (readU16le(b, off) << 16) >> 16
+            : cv.unsigned ? readU32le(b, off) >>> 0 : readU32le(b, off) | 0;
+      return cv.boolean ? v !== 0 : v;
+    }
+    case 'real':
+      return readReal(b, off, cv.bytes);
+    case 'string':
+      return bytesString(b.subarray(off, off + cv.size));
+    case 'bytes':
+      return b.slice(off, off + cv.size);
+    case 'array': {
+      const el = cv.element;
+      const out = new Array<MigValue>(cv.n);
+      for (let i = 0; i < cv.n; i++) out[i] = readCValue(el, b, off + i * el.size);
+      return out;
+    }
+    case 'struct': {
+      const o: Record<string, MigValue> = {};
+      for (const f of cv.fields) o[f.name] = readCValue(f.value, b, off + f.offset);
+      return o;
+    }
+    case 'port':
+      return { name: readU32le(b, off) >>> 0 };
+  }
+}
+
+function readU16le(b: Uint8Array, p: number): number {
+  return (b[p] as number) | ((b[p + 1] as number) << 8);
+}
+
+/** The 32 bits at p as a signed int32 (callers pick `>>> 0` or `| 0`). */
+function readU32le(b: Uint8Array, p: number): number {
+  return (b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16) | ((b[p + 3] as number) << 24);
+}
+
+function readU64le(b: Uint8Array, p: number): bigint {
+  const lo = readU32le(b, p) >>> 0;
+  const hi = readU32le(b, p + 4) >>> 0;
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Float scratch: one small DataView for the module, not one per value. */
+const scratchBytes = new Uint8Array(8);
+const scratch = new DataView(scratchBytes.buffer);
+
+function readReal(b: Uint8Array, off: number, bytes: 4 | 8): number {
+  for (let i = 0; i < bytes; i++) scratchBytes[i] = b[off + i] as number;
+  return bytes === 4 ? scratch.getFloat32(0, true) : scratch.getFloat64(0, true);
+}
+
+/** readCValue through a DataView: bounds-checked (RangeError past the end). */
+function readCValueChecked(cv: CValue, b: Uint8Array, off: number): MigValue {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   switch (cv.kind) {
     case 'int': {
@@ -174,15 +239,122 @@ export function readCValue(cv: CValue, b: Uint8Array, off: number): MigValue {
       return b.slice(off, off + cv.size);
     case 'array': {
       const out: MigValue[] = [];
-      for (let i = 0; i < cv.n; i++) out.push(readCValue(cv.element, b, off + i * cv.element.size));
+      for (let i = 0; i < cv.n; i++) out.push(readCValueChecked(cv.element, b, off + i * cv.element.size));
       return out;
     }
     case 'struct': {
       const o: Record<string, MigValue> = {};
-      for (const f of cv.fields) o[f.name] = readCValue(f.value, b, off + f.offset);
+      for (const f of cv.fields) o[f.name] = readCValueChecked(f.value, b, off + f.offset);
       return o;
     }
     case 'port':
       return { name: view.getUint32(off, true) };
   }
+}
+
+/**
+ * Write `v` as the C value `cv` at `off` of `out` if it is in one of the
+ * common forms (numbers and booleans for integers, numbers for reals,
+ * Uint8Array for bytes, arrays and objects of those) and in range; returns
+ * false, having maybe written part of it, otherwise. The caller then runs
+ * writeCValue, which accepts the other forms or throws the precise error:
+ * the error path is unchanged and the common path builds no path strings.
+ */
+export function tryWriteCValue(cv: CValue, v: unknown, out: Uint8Array, off: number): boolean {
+  if (off < 0 || off + cv.size > out.length) return false;
+  switch (cv.kind) {
+    case 'int':
+      return tryWriteInt(out, off, cv.bytes, v, cv.boolean);
+    case 'real':
+      if (typeof v !== 'number') return false;
+      if (cv.bytes === 4) scratch.setFloat32(0, v, true);
+      else scratch.setFloat64(0, v, true);
+      for (let i = 0; i < cv.bytes; i++) out[off + i] = scratchBytes[i] as number;
+      return true;
+    case 'bytes':
+      if (!(v instanceof Uint8Array) || v.length !== cv.size) return false;
+      out.set(v, off);
+      return true;
+    case 'array': {
+      if (!Array.isArray(v) || v.length !== cv.n) return false;
+      const el = cv.element;
+      for (let i = 0; i < cv.n; i++) if (!tryWriteCValue(el, v[i], out, off + i * el.size)) return false;
+      return true;
+    }
+    case 'struct': {
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) return false;
+      const o = v as Record<string, unknown>;
+      for (const f of cv.fields) {
+        if (!(f.name in o)) return false;
+        if (!tryWriteCValue(f.value, o[f.name], out, off + f.offset)) return false;
+      }
+      return true;
+    }
+    case 'string': {
+      // mig_strncpy: at most size - 1 bytes; the bytes after them (the NUL) are not written.
+      if (typeof v !== 'string') return false;
+      const b = utf8.encode(v);
+      if (b.length > cv.size - 1) return false;
+      out.set(b, off);
+      return true;
+    }
+    default:
+      // A port inside data is an error: writeCValue says so.
+      return false;
+  }
+}
+
+const TWO_32 = 2 ** 32;
+
+/** tryWriteCValue for integers: numbers (and booleans for BOOLEAN) in range, and in-range bigints for 64 bits. */
+export function tryWriteInt(out: Uint8Array, off: number, bytes: 1 | 2 | 4 | 8, v: unknown, boolean: boolean): boolean {
+  if (typeof v === 'boolean') {
+    if (!boolean) return false;
+    v = v ? 1 : 0;
+  }
+  if (bytes === 8) {
+    let lo: number;
+    let hi: number;
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) return false;
+      // Two's complement split of a safe integer (negative ones too).
+      lo = ((v % TWO_32) + TWO_32) % TWO_32;
+      hi = Math.floor(v / TWO_32) >>> 0;
+    } else if (typeof v === 'bigint') {
+      if (v >= 0n && v <= 0xffffffffn) {
+        lo = Number(v);
+        hi = 0;
+      } else {
+        if (v < -(1n << 63n) || v >= 1n << 64n) return false;
+        const u = BigInt.asUintN(64, v);
+        lo = Number(u & 0xffffffffn);
+        hi = Number(u >> 32n);
+      }
+    } else return false;
+    writeLe32(out, off, lo);
+    writeLe32(out, off + 4, hi);
+    return true;
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v)) return false;
+  if (bytes === 4) {
+    if (v < -0x80000000 || v > 0xffffffff) return false;
+    writeLe32(out, off, v);
+    return true;
+  }
+  if (bytes === 2) {
+    if (v < -0x8000 || v > 0xffff) return false;
+    out[off] = v;
+    out[off + 1] = v >>> 8;
+    return true;
+  }
+  if (v < -0x80 || v > 0xff) return false;
+  out[off] = v;
+  return true;
+}
+
+function writeLe32(out: Uint8Array, p: number, v: number): void {
+  out[p] = v;
+  out[p + 1] = v >>> 8;
+  out[p + 2] = v >>> 16;
+  out[p + 3] = v >>> 24;
 }
