@@ -34,7 +34,12 @@ const cmd = process.argv[2];
 if (cmd === 'start') {
   setup();
   if (pnpm(['turbo', 'run', 'build']) !== 0) process.exit(1);
-  process.exit(run('node', ['packages/mach-msg/dist/cli.js', 'demo']));
+  // The main job on the embedded default: real GNU Mach messages through the
+  // codec, then a memory object kept coherent between two simulated kernels
+  // by pager-core, and a netmsg-wire link between an i386 and an x86_64 node.
+  if (run('node', ['packages/mach-msg/dist/cli.js', 'demo']) !== 0) process.exit(1);
+  console.log('');
+  process.exit(run('node', ['scripts/demo.mjs']));
 } else if (cmd === 'test') {
   setup();
   for (const dir of readdirSync(join(root, 'packages'))) {
