@@ -75,6 +75,10 @@ export default defineConfig({
 $aliases    },
   },
   test: {
+    // Hang guards, not timing assertions: property tests and the Debian
+    // package fetch in beforeAll can take a while on a loaded 2-core machine.
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
     include: ['test/**/*.test.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-results.json' },

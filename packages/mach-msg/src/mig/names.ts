@@ -3,31 +3,14 @@
  * with the element size it implies when a declaration gives none
  * ('port': the ABI's inline port size, 32 or 64 bits).
  */
+import { MachMsgType } from '../constants/types.js';
 import { POLYMORPHIC } from './ast.js';
 
-/** msgt_name numbers used by the compiler (mach/message.h). */
-export const MsgType = Object.freeze({
-  BOOLEAN: 0,
-  INTEGER_16: 1,
-  INTEGER_32: 2,
-  CHAR: 8,
-  BYTE: 9,
-  INTEGER_8: 9,
-  REAL: 10,
-  INTEGER_64: 11,
-  STRING_C: 12,
-  PORT_NAME: 15,
-  MOVE_RECEIVE: 16,
-  MOVE_SEND: 17,
-  MOVE_SEND_ONCE: 18,
-  COPY_SEND: 19,
-  MAKE_SEND: 20,
-  MAKE_SEND_ONCE: 21,
-  PORT_RECEIVE: 16,
-  PORT_SEND: 17,
-  PORT_SEND_ONCE: 18,
-  POLYMORPHIC,
-});
+/**
+ * msgt_name numbers used by the compiler: the codec's table, except that
+ * inside MIG POLYMORPHIC is the signed -1 of its `ipc_type_t`.
+ */
+export const MsgType = Object.freeze({ ...MachMsgType, POLYMORPHIC });
 
 /**
  * A symbolic IPC type: the name it is sent with, the name a receiver checks
