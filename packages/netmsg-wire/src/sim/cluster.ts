@@ -214,7 +214,7 @@ export class SimNode {
       return;
     }
     port.queue.push(km);
-    if (a.token) work.push({ type: 'delivered', token: a.token });
+    if (a.token) work.push({ type: 'delivered', token: a.token, queued: sendsQueued(port) });
   }
 
   /** Retry deliveries waiting for queue room; true if one went through. */
@@ -226,7 +226,7 @@ export class SimNode {
       this.backlog.splice(i, 1);
       if (b.port.dead) this.kernel.destroyKmsg(b.kmsg);
       else b.port.queue.push(b.kmsg);
-      if (b.token) this.handle({ type: 'delivered', token: b.token });
+      if (b.token) this.handle(b.port.dead ? { type: 'delivered', token: b.token } : { type: 'delivered', token: b.token, queued: sendsQueued(b.port) });
       return true;
     }
     return false;
@@ -284,6 +284,11 @@ export class SimNode {
     }
     this.handle({ type: 'portMessage', port: name, msg: r.msg, ool: r.ool, receiveStatus: status });
   }
+}
+
+/** Messages in a port's queue that netmsg would take as messages (not notifications). */
+function sendsQueued(port: KPort): number {
+  return port.queue.filter((m) => m.destRight === 'send').length;
 }
 
 export interface ClusterOptions {

@@ -1,0 +1,109 @@
+import { WireError } from './errors.js';
+import { type PortId, portKey, type PortKey } from './identity.js';
+import type { NodeAction, NodeConfig } from './node-events.js';
+import type { Gate, Link, PortEntry, Role, SendOnceOut, SendOnceProxy } from './port-table.js';
+import type { ControlFrame } from './schemas.js';
+import type { WireMessage } from './wire-message.js';
+
+/**
+ * The state every layer of the node machine shares (the port table, links,
+ * gates, tombstones) and the primitives that change it or emit actions.
+ */
+export abstract class NodeCore {
+  protected readonly byKey = new Map<PortKey, PortEntry>();
+  protected readonly byName = new Map<number, PortEntry>();
+  protected readonly soOut = new Map<PortKey, SendOnceOut>();
+  protected readonly soOutByName = new Map<number, SendOnceOut>();
+  protected readonly soProxyByName = new Map<number, SendOnceProxy>();
+  protected readonly soProxyByKey = new Map<PortKey, SendOnceProxy>();
+  protected readonly links = new Map<number, Link>();
+  protected readonly gates = new Map<number, Gate>();
+  /** Receive rights waiting in a gate here: this node is about to be their home. */
+  protected readonly arriving = new Map<PortKey, number>();
+  /**
+   * Identities known dead, so a transfer still in flight when the port died
+   * arrives as MACH_PORT_DEAD instead of resurrecting a proxy. Bounded
+   * (oldest forgotten first); PROTOCOL.md §4.4.
+   */
+  protected readonly tombstones = new Set<PortKey>();
+  protected static readonly MAX_TOMBSTONES = 65536;
+  protected serial = 1;
+  protected nextName: number;
+  protected out: NodeAction[] = [];
+
+  /** Defined by the flow-control layer (node-flow.ts). */
+  protected abstract onCredit(peer: number, key: PortKey, n: number): void;
+
+  constructor(protected readonly cfg: NodeConfig) {
+    this.nextName = cfg.nameBase ?? 0x10000000;
+  }
+
+  protected newEntry(id: PortId, role: Role, name: number): PortEntry {
+    const e: PortEntry = {
+      id, key: portKey(id), role, name,
+      exported: new Map(), imported: new Map(), makeSends: 0, localSenders: false, nsArmed: false,
+      route: undefined, credit: new Map(), pending: new Map(), pendingBytes: 0, paused: false, pinned: false, delivering: 0,
+      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, sentFrom: new Map(),
+    };
+    if (this.byKey.size >= this.cfg.limits.maxPortsPerLink * Math.max(1, this.links.size)) {
+      throw new WireError('limit_exceeded', 'too many port identities');
+    }
+    this.byKey.set(e.key, e);
+    this.byName.set(name, e);
+    return e;
+  }
+
+  protected bury(key: PortKey): void {
+    this.tombstones.add(key);
+    if (this.tombstones.size > NodeCore.MAX_TOMBSTONES) {
+      const oldest = this.tombstones.values().next().value;
+      if (oldest !== undefined) this.tombstones.delete(oldest);
+    }
+  }
+
+  protected removeEntry(e: PortEntry): void {
+    this.byKey.delete(e.key);
+    if (this.byName.get(e.name) === e) this.byName.delete(e.name);
+  }
+
+  protected freshId(): PortId {
+    return { node: this.cfg.node, serial: this.serial++ };
+  }
+
+  protected allocName(): number {
+    return this.nextName++;
+  }
+
+  protected routeOf(e: PortEntry): number | undefined {
+    // One route per proxy for its whole life keeps per-port FIFO: the link
+    // its first transfer came from. Third-party rights therefore follow the
+    // forwarding chain (PROTOCOL.md §4.6).
+    if (e.route !== undefined && this.links.has(e.route)) return e.route;
+    return undefined;
+  }
+
+  protected sendMessage(peer: number, msg: WireMessage): void {
+    if (!this.links.has(peer)) return;
+    this.emit({ type: 'sendFrame', peer, frame: { kind: 'message', msg } });
+    // A receive right is now on the link: what waited for it follows.
+    for (const it of msg.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        if (ref.tag !== 'port') continue;
+        const e = this.byKey.get(portKey(ref.id));
+        if (!e || e.handoff !== peer) continue;
+        e.handoff = undefined;
+        this.onCredit(peer, e.key, 0);
+      }
+    }
+  }
+
+  protected sendControl(peer: number, control: ControlFrame): void {
+    if (!this.links.has(peer)) return;
+    this.emit({ type: 'sendFrame', peer, frame: { kind: 'control', control } });
+  }
+
+  protected emit(a: NodeAction): void {
+    this.out.push(a);
+  }
+}

@@ -1,0 +1,115 @@
+import type { Abi, MachMessage } from 'mach-msg';
+import type { LinkFrame } from './connection.js';
+import type { PortKey } from './identity.js';
+import type { WireLimits } from './limits.js';
+import type { Role } from './port-table.js';
+
+/**
+ * The node state machine's interface: its configuration, the events a
+ * driver feeds it and the actions it answers with (PROTOCOL.md §4, §7).
+ */
+
+export interface NodeConfig {
+  node: number;
+  abi: Abi;
+  limits: WireLimits;
+  /** First name netmsg picks for ports it allocates itself (mach_port_allocate_name). */
+  nameBase?: number;
+}
+
+/** Status of a receive right that arrived in a message, read by the driver. */
+export interface ReceiveStatus {
+  mscount: number;
+  qlimit: number;
+  /**
+   * The application's no-senders request, taken off the port by the driver
+   * (mach_port_request_notification with a null notify returns it): the name
+   * of that send-once right in netmsg's space, and the request's sync.
+   */
+  noSendersNotify?: number;
+  noSendersSync?: number;
+  /** The application's request notifies the port itself (the libports idiom). */
+  noSendersSelf?: boolean;
+  /** Messages in the port's queue when the right reached netmsg. */
+  queued?: number;
+}
+
+export type NodeEvent =
+  | { type: 'linkUp'; peer: number; window: number }
+  | { type: 'linkDown'; peer: number }
+  | { type: 'frame'; peer: number; frame: LinkFrame }
+  /** A message arrived on a receive right netmsg holds (a proxy or a one-shot). */
+  | { type: 'portMessage'; port: number; msg: MachMessage; ool: Uint8Array[]; receiveStatus?: Record<number, ReceiveStatus> }
+  /** netmsg's no-senders request on a proxy fired. */
+  | { type: 'noSenders'; port: number; mscount: number }
+  /** A send or send-once right netmsg holds became a dead name. */
+  | { type: 'deadName'; name: number }
+  /** The kernel accepted a message delivered with `token` (credit may return). */
+  /**
+   * The kernel accepted a message delivered with `token` (credit may return).
+   * `queued`: messages now in the destination port's queue, this one
+   * included (mach_port_get_attributes), for ordering a migration (§4.5).
+   */
+  | { type: 'delivered'; token: DeliveryToken; queued?: number }
+  /** Publish netmsg's send right `name` as this node's root port (identity serial 0). */
+  | { type: 'publishRoot'; name: number }
+  /** Get a local proxy for the root port of `peer`. */
+  | { type: 'importRoot'; peer: number };
+
+export interface DeliveryToken {
+  peer: number;
+  key: PortKey;
+}
+
+export type NodeAction =
+  | { type: 'sendFrame'; peer: number; frame: LinkFrame }
+  | { type: 'closeLink'; peer: number; code: string; reason: string }
+  /** mach_port_allocate_name(RECEIVE, name) and add it to netmsg's port set. */
+  | { type: 'allocatePort'; name: number }
+  /** Destroy netmsg's receive right `name` (its senders get dead names). */
+  | { type: 'destroyPort'; name: number }
+  /** Make one send right on netmsg's receive right `name` (MAKE_SEND into netmsg's space). */
+  | { type: 'makeSend'; name: number }
+  /** Add one user reference to netmsg's send right `name`. */
+  | { type: 'addSendRef'; name: number }
+  /** Drop one user reference of netmsg's send / send-once / dead name `name`. */
+  | { type: 'deallocate'; name: number }
+  /** mach_port_insert_right(name, port, MAKE_SEND_ONCE). */
+  | { type: 'insertSendOnce'; name: number; port: number }
+  /** Arm netmsg's no-senders request on its receive right `name` (notifies the port itself). */
+  | { type: 'requestNoSenders'; name: number; sync: number }
+  /**
+   * netmsg's proxy `name` is about to become a real port (a receive right for
+   * it arrived). The driver removes netmsg's no-senders request, takes every
+   * message queued on the port off it (discarding the kernel's send-once
+   * notification for the cancelled request, so it never reaches the
+   * application), and queues back, in order: `first` (messages netmsg held
+   * for lack of credit, the oldest), then the drained messages. Per-port
+   * FIFO for local senders is kept and nothing of netmsg's leaks.
+   */
+  | { type: 'reclaimPort'; name: number; first: { msg: MachMessage; ool: Uint8Array[] }[] }
+  /** Register an application's no-senders request on `name`, sent to send-once right `notify`. */
+  | { type: 'requestAppNoSenders'; name: number; sync: number; notify: number | 'self' }
+  /** Arm a dead-name request for netmsg's send right `name`. */
+  | { type: 'requestDeadName'; name: number }
+  /** Set make-send count and queue limit of netmsg's receive right `name`. */
+  | { type: 'setPortStatus'; name: number; mscount: number; qlimit: number }
+  /** Stop / resume receiving from `name` (credit flow control). */
+  | { type: 'pausePort'; name: number }
+  | { type: 'resumePort'; name: number }
+  /**
+   * mach_msg send from netmsg (send orientation). When `token` is set the
+   * driver reports `delivered` once the kernel queued it; if the destination
+   * is dead the driver destroys the message (mach_msg_destroy) and still
+   * reports `delivered`.
+   */
+  | { type: 'deliver'; msg: MachMessage; ool: Uint8Array[]; token?: DeliveryToken }
+  /** mach_msg_destroy of a message whose rights are in netmsg's space. */
+  | { type: 'destroyMessage'; msg: MachMessage; ool: Uint8Array[] }
+  | { type: 'rootImported'; peer: number; name: number };
+
+export interface NodeTables {
+  ports: { key: PortKey; role: Role; name: number; exported: Record<number, number>; imported: Record<number, number>; pinned: boolean }[];
+  sendOnceOut: { key: PortKey; name: number; peer: number }[];
+  sendOnceProxies: { key: PortKey; name: number; peer: number }[];
+}

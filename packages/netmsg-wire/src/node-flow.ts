@@ -1,0 +1,113 @@
+import { WireError } from './errors.js';
+import type { PortKey } from './identity.js';
+import { idOf, type PortEntry, type Queued } from './port-table.js';
+import { oolBytes, type WireMessage } from './wire-message.js';
+import { NodeRights } from './node-rights.js';
+
+/**
+ * Per-port credit flow control (PROTOCOL.md §6): credit queues, end-to-end
+ * credit through forwarding nodes, and forwarding along a proxy's route.
+ */
+export abstract class NodeFlow extends NodeRights {
+  protected queueOrSend(e: PortEntry, peer: number, q: Queued): void {
+    const pend = e.pending.get(peer);
+    if ((pend && pend.length > 0) || e.handoff === peer) {
+      this.enqueue(e, peer, q);
+      return;
+    }
+    const credit = e.credit.get(peer) ?? this.links.get(peer)!.window;
+    if (credit > 0) {
+      e.credit.set(peer, credit - 1);
+      this.transmit(e, peer, q);
+    } else {
+      this.enqueue(e, peer, q);
+    }
+  }
+
+  protected enqueue(e: PortEntry, peer: number, q: Queued): void {
+    const link = this.links.get(peer)!;
+    if (q.from !== undefined && e.pendingBytes + q.bytes > this.cfg.limits.maxQueuedBytesPerPort) {
+      throw new WireError('limit_exceeded', `queued bytes for port ${e.key} over the limit`);
+    }
+    if (q.from !== undefined && link.queuedBytes + q.bytes > this.cfg.limits.maxQueuedBytesPerLink) {
+      throw new WireError('limit_exceeded', `queued bytes for link ${peer} over the limit`);
+    }
+    let pend = e.pending.get(peer);
+    if (!pend) e.pending.set(peer, (pend = []));
+    pend.push(q);
+    e.pendingBytes += q.bytes;
+    link.queuedBytes += q.bytes;
+    // A stalled receiver pushes back: stop taking messages off the local
+    // proxy so its Mach queue fills and local senders block or time out.
+    if (q.from === undefined && e.role === 'proxy' && !e.paused) {
+      e.paused = true;
+      this.emit({ type: 'pausePort', name: e.name });
+    }
+  }
+
+  protected transmit(e: PortEntry, peer: number, q: Queued): void {
+    if (q.flush !== undefined) {
+      this.sendControl(peer, { t: 'flush', ...idOf(e.id), origin: q.flush });
+      return;
+    }
+    this.sendMessage(peer, q.msg);
+    let list = e.sentFrom.get(peer);
+    if (!list) e.sentFrom.set(peer, (list = []));
+    list.push(q.from);
+  }
+
+  /** `n` messages sent on `peer` were acknowledged: pass the credit upstream. */
+  protected creditUpstream(e: PortEntry, peer: number, n: number): void {
+    const list = e.sentFrom.get(peer);
+    if (!list) return;
+    for (const from of list.splice(0, n)) {
+      if (from !== undefined && this.links.has(from)) this.sendControl(from, { t: 'credit', ...idOf(e.id), n: 1 });
+    }
+    if (list.length === 0) e.sentFrom.delete(peer);
+  }
+
+  protected override onCredit(peer: number, key: PortKey, n: number): void {
+    const e = this.byKey.get(key);
+    if (!e) return;
+    this.creditUpstream(e, peer, n);
+    let credit = (e.credit.get(peer) ?? this.links.get(peer)!.window) + n;
+    const pend = e.pending.get(peer);
+    const link = this.links.get(peer)!;
+    while (pend && pend.length > 0 && e.handoff !== peer && (credit > 0 || pend[0]!.flush !== undefined)) {
+      const q = pend.shift()!;
+      if (q.flush === undefined) credit--;
+      e.pendingBytes -= q.bytes;
+      link.queuedBytes -= q.bytes;
+      this.transmit(e, peer, q);
+    }
+    e.credit.set(peer, credit);
+    if (e.paused && e.pendingBytes === 0 && !e.migrating) {
+      e.paused = false;
+      this.emit({ type: 'resumePort', name: e.name });
+    }
+    this.tryCollect(e);
+  }
+
+  protected forward(e: PortEntry, peer: number, wm: WireMessage): void {
+    const next = this.routeOf(e);
+    if (next === undefined) {
+      this.dropRemote(peer, wm);
+      this.sendControl(peer, { t: 'dead', ...idOf(wm.dest.id) });
+      return;
+    }
+    this.relayRights(peer, next, wm);
+    // Strictly behind whatever waits here for the port: what waits may be
+    // the old home's drained queue, older than anything arriving now.
+    this.queueOrSend(e, next, { msg: wm, bytes: 64 + oolBytes(wm), from: peer });
+  }
+
+  protected hold(target: PortEntry, peer: number, wm: WireMessage): void {
+    // Credit goes back at once (within the per-port byte limit): the marker
+    // we wait for may sit behind these very messages in an upstream queue.
+    const bytes = 64 + oolBytes(wm);
+    const credited = target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerPort;
+    target.heldBytes += bytes;
+    target.held.push({ wm, from: peer, credited });
+    if (credited) this.sendControl(peer, { t: 'credit', ...idOf(target.id), n: 1 });
+  }
+}

@@ -1,0 +1,172 @@
+import { portKey, type PortKey } from './identity.js';
+import { bump, flushPlaceholder, type Gate, type GateItem, idOf, isDraining, type PortEntry } from './port-table.js';
+import type { WireMessage } from './wire-message.js';
+import { NodeFlow } from './node-flow.js';
+
+/**
+ * Receive-right migration (PROTOCOL.md §4.5): the old home's drain, the new
+ * home's gate and FLUSH round, and the markers passing through.
+ */
+export abstract class NodeMigration extends NodeFlow {
+  /** Defined by the machine itself (node.ts). */
+  protected abstract onWireMessage(peer: number, wm: WireMessage, bypassGate?: boolean): void;
+
+  /**
+   * A message to deliver here carries a receive right for a port this node
+   * proxies: messages this node forwarded to the old home may still be
+   * coming back, and the old home may still hold queued ones. Hold the
+   * message (and this link's later local deliveries) and send a FLUSH marker
+   * round the route; when it returns, everything older is here.
+   */
+  protected startMigration(peer: number, wm: WireMessage): Set<PortKey> {
+    const keys = new Set<PortKey>();
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        if (ref.tag !== 'port') continue;
+        const key = portKey(ref.id);
+        let e = this.byKey.get(key);
+        if (!e && !this.tombstones.has(key)) {
+          // First time this node sees the port: the old home may still be
+          // draining messages that were queued in it, which must reach the
+          // port before anything sent to it here. Wait for them exactly as
+          // a proxy does: a port that is a proxy (no counted transfer, no
+          // senders) routed to the old home until the marker returns.
+          const name = this.allocName();
+          this.emit({ type: 'allocatePort', name });
+          e = this.newEntry(ref.id, 'proxy', name);
+          e.route = peer;
+        }
+        if (e && e.role === 'proxy' && !e.migrating && !e.flushed && this.routeOf(e) !== undefined) keys.add(e.key);
+      }
+    }
+    for (const k of keys) {
+      const e = this.byKey.get(k)!;
+      e.migrating = true;
+      e.migrateFrom = peer;
+      if (!e.receiveCounted) {
+        bump(e.exported, peer, 1);
+        e.receiveCounted = true;
+      }
+      if (!e.paused) {
+        e.paused = true;
+        this.emit({ type: 'pausePort', name: e.name });
+      }
+      this.forwardFlush(e, this.cfg.node);
+    }
+    return keys;
+  }
+
+  /**
+   * A held message keeps its destination alive as a delivery in progress
+   * would: a RELEASE overtaking it must not collect the home entry.
+   */
+  protected pinDest(wm: WireMessage, n: number): void {
+    if (wm.dest.right !== 'send') return;
+    const d = this.byKey.get(portKey(wm.dest.id));
+    if (d) d.gatePins = Math.max(0, d.gatePins + n);
+  }
+
+  protected markArriving(wm: WireMessage, n: number): void {
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        if (ref.tag !== 'port') continue;
+        const k = portKey(ref.id);
+        const v = (this.arriving.get(k) ?? 0) + n;
+        if (v > 0) this.arriving.set(k, v);
+        else this.arriving.delete(k);
+      }
+    }
+  }
+
+  protected collectDest(wm: WireMessage): void {
+    const d = this.byKey.get(portKey(wm.dest.id));
+    if (d) this.tryCollect(d);
+  }
+
+  protected forwardFlush(e: PortEntry, origin: number): void {
+    const route = this.routeOf(e);
+    if (route === undefined) return;
+    const pend = e.pending.get(route);
+    if ((pend && pend.length > 0) || e.handoff === route) {
+      // Behind what waits here for the port (and behind the receive right
+      // itself while it has not left): the marker must not overtake them.
+      let list = pend;
+      if (!list) e.pending.set(route, (list = []));
+      list.push({ msg: flushPlaceholder(e.id), bytes: 0, flush: origin });
+    } else {
+      this.sendControl(route, { t: 'flush', ...idOf(e.id), origin });
+    }
+  }
+
+  protected onFlush(peer: number, key: PortKey, origin: number): void {
+    const e = this.byKey.get(key);
+    if (!e || e.role !== 'proxy') {
+      // Nothing of the port is here any more, so nothing older can follow:
+      // the marker goes straight back (or back the way it came, when the
+      // origin is not a neighbour: a relay passes it on down its route).
+      const back = this.links.has(origin) ? origin : peer;
+      if (origin !== this.cfg.node && this.links.has(back)) this.sendControl(back, { t: 'flush', node: Number(key.split(':')[0]), serial: Number(key.split(':')[1]), origin });
+      return;
+    }
+    if (origin === this.cfg.node) {
+      if (e.migrating) this.finishMigration(e);
+      return;
+    }
+    // Messages for the port that came on the marker's link before it and
+    // wait in that link's gate are older than the marker: it goes behind.
+    this.markGated(e, this.gates.get(peer));
+    if (isDraining(e)) e.flushWait.push(origin);
+    else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', ...idOf(e.id), origin });
+    else this.forwardFlush(e, origin);
+  }
+
+  /** Make the port's FLUSH markers wait for its messages in `gate`. */
+  protected override markGated(e: PortEntry, gate: Gate | undefined): void {
+    if (!gate) return;
+    for (const item of gate.queue) {
+      if (item.drainOf === undefined && item.wm.dest.right === 'send' && portKey(item.wm.dest.id) === e.key) {
+        item.drainOf = e.key;
+        e.gateWait++;
+      }
+    }
+  }
+
+  /** A gated message the old home's drain waited for has gone its way. */
+  protected gateReleased(item: GateItem): void {
+    if (item.drainOf === undefined) return;
+    const e = this.byKey.get(item.drainOf);
+    if (!e || e.gateWait === 0) return;
+    e.gateWait--;
+    if (!isDraining(e)) this.endDrain(e);
+  }
+
+  /** The FLUSH came back (or the route died): deliver the held message. */
+  protected finishMigration(e: PortEntry): void {
+    e.migrating = false;
+    e.flushed = true;
+    for (const gate of this.gates.values()) for (const item of gate.queue) item.waiting.delete(e.key);
+    for (const [peer, gate] of [...this.gates]) {
+      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0) {
+        const item = gate.queue.shift()!;
+        const { wm } = item;
+        this.pinDest(wm, -1);
+        this.markArriving(wm, -1);
+        this.onWireMessage(peer, wm, true);
+        this.gateReleased(item);
+        this.collectDest(wm);
+      }
+      if (gate.queue.length === 0 && this.gates.get(peer) === gate) this.gates.delete(peer);
+    }
+  }
+
+  /** The old home's queue is drained: what waited behind it follows. */
+  protected endDrain(e: PortEntry): void {
+    const hold = e.drainHold;
+    e.drainHold = [];
+    for (const h of hold) this.forward(e, h.from, h.wm);
+    for (const o of e.flushWait) this.forwardFlush(e, o);
+    e.flushWait = [];
+  }
+}

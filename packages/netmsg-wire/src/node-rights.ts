@@ -1,0 +1,468 @@
+import type { MachMessage } from 'mach-msg';
+import { fromWireMessage, type RefToName } from './abi-neutral.js';
+import { WireError } from './errors.js';
+import { type PortId, portKey } from './identity.js';
+import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
+import { bump, type Gate, idOf, isDraining, MAKE_SEND_DISP, type PortEntry, type SendOnceOut, type SendOnceProxy, total } from './port-table.js';
+import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
+import { NodeCore } from './node-core.js';
+
+/**
+ * Rights crossing links (PROTOCOL.md §4.2-§4.4): identities, counted
+ * send-right transfers and their release, exact no-senders, send-once
+ * tokens, receive rights arriving and leaving, collection of entries.
+ */
+export abstract class NodeRights extends NodeCore {
+  /** Defined by the migration layer (node-migration.ts). */
+  protected abstract markGated(e: PortEntry, gate: Gate | undefined): void;
+
+  /**
+   * A right named in netmsg's space is leaving on link `peer`: give it its
+   * identity and count the transfer.
+   */
+  protected exportRight(name: number, right: 'send' | 'sendOnce' | 'receive', peer: number, status: Record<number, ReceiveStatus>): PortRef {
+    if (right === 'sendOnce') {
+      // Every send-once right leaving gets a fresh token; netmsg keeps the
+      // real right until the one message (or its death) comes back.
+      const id = this.freshId();
+      const so: SendOnceOut = { id, key: portKey(id), name, peer };
+      this.soOut.set(so.key, so);
+      this.soOutByName.set(name, so);
+      this.emit({ type: 'requestDeadName', name });
+      return { tag: 'port', right: 'sendOnce', id };
+    }
+    if (right === 'receive') return this.exportReceive(name, peer, status[name]);
+    let e = this.byName.get(name);
+    if (e) {
+      // netmsg keeps one reference per port: the uref that came with the
+      // message coalesced into the one it holds (or is a send right to its
+      // own proxy), so drop it.
+      this.emit({ type: 'deallocate', name });
+    } else {
+      e = this.newEntry(this.freshId(), 'home', name);
+      this.emit({ type: 'requestDeadName', name });
+    }
+    bump(e.exported, peer, 1);
+    return { tag: 'port', right: 'send', id: e.id };
+  }
+
+  /** A receive right leaves: this node stops being home and becomes a proxy. */
+  protected exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef {
+    const status = st ?? { mscount: 0, qlimit: 5 };
+    let e = this.byName.get(name);
+    if (e && e.role === 'home') {
+      // netmsg held a send right on this name; with the receive right the
+      // name now denotes both, and netmsg must never hold both or no-senders
+      // never fires (seed §1.7 invariant): drop the send right.
+      this.emit({ type: 'deallocate', name });
+      e.role = 'proxy';
+    } else {
+      // A name netmsg has no entry for (a proxy name cannot reach a task).
+      e = this.newEntry(this.freshId(), 'proxy', name);
+    }
+    e.route = peer;
+    // Hold everything for the port on this link until the carrying message
+    // itself is written (sendMessage opens the gate).
+    e.handoff = peer;
+    // Messages still in the port's queue (and deliveries on their way into
+    // it) go out after the receive right; a FLUSH waits behind them.
+    e.draining = status.queued ?? 0;
+    e.drainDeliveries = e.delivering;
+    // Messages for it waiting in a link's gate were, for their senders,
+    // already sent to the port: they too go before the marker.
+    for (const gate of this.gates.values()) this.markGated(e, gate);
+    e.makeSends = status.mscount;
+    e.localSenders = true;
+    bump(e.imported, peer, 1);
+    this.armNoSenders(e);
+    let notify: PortRef | null = null;
+    // A request that notifies the port itself travels as a send-once
+    // reference to the port's own identity ("self"); any other as a token.
+    if (status.noSendersSelf) notify = { tag: 'port', right: 'sendOnce', id: e.id };
+    else if (status.noSendersNotify !== undefined) notify = this.exportRight(status.noSendersNotify, 'sendOnce', peer, {});
+    const state: ReceiveState = {
+      mscount: status.mscount,
+      qlimit: status.qlimit,
+      noSendersNotify: notify,
+      noSendersSync: status.noSendersSync ?? 0,
+    };
+    return { tag: 'port', right: 'receive', id: e.id, state };
+  }
+
+  /**
+   * A message passing through: its rights go from `from` to `to`. Send
+   * rights are counted on both links (imported from `from`, exported to
+   * `to`) by materialising nothing: this node's proxy entry for each right
+   * carries the counts, so the chain stays exact.
+   */
+  protected relayRights(from: number, to: number, wm: WireMessage): void {
+    const map = (ref: PortRef): PortRef => {
+      if (ref.tag !== 'port') return ref;
+      if (ref.right === 'send' && !this.byKey.has(portKey(ref.id)) && this.tombstones.has(portKey(ref.id))) {
+        this.sendControl(from, { t: 'release', ...idOf(ref.id), n: 1 });
+        return { tag: 'dead' };
+      }
+      if (ref.right === 'send') {
+        const e = this.importSend(from, ref.id, false);
+        bump(e.exported, to, 1);
+        return ref;
+      }
+      if (ref.right === 'sendOnce') {
+        // Chain the one-shot: keep a token here, mint a new one onward.
+        const name = this.importSendOnce(from, ref.id);
+        const id = this.freshId();
+        const so: SendOnceOut = { id, key: portKey(id), name, peer: to };
+        this.soOut.set(so.key, so);
+        this.soOutByName.set(name, so);
+        this.emit({ type: 'requestDeadName', name });
+        return { tag: 'port', right: 'sendOnce', id };
+      }
+      // A receive right passing through: this node is home for an instant
+      // (netmsg holds the receive right), then hands it on and is a proxy.
+      const post: NodeAction[] = [];
+      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null }, post);
+      for (const a of post) this.emit(a);
+      const n = ref.state.noSendersNotify;
+      const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
+      const notify = n && n.tag === 'port' && !self ? this.importSendOnce(from, n.id) : undefined;
+      const status: ReceiveStatus = { mscount: ref.state.mscount, qlimit: ref.state.qlimit, noSendersSync: ref.state.noSendersSync };
+      if (notify !== undefined) status.noSendersNotify = notify;
+      if (self) status.noSendersSelf = true;
+      const out = this.exportReceive(name, to, status);
+      const relayed = this.byName.get(name);
+      if (relayed) relayed.upstream = from;
+      return out;
+    };
+    wm.reply = map(wm.reply);
+    for (const it of wm.items) if (it.kind === 'ports') it.ports = it.ports.map(map);
+  }
+
+  protected deliverLocal(peer: number, wm: WireMessage, destName: number, destDisp: number, token: DeliveryToken | undefined): void {
+    const post: NodeAction[] = [];
+    const map: RefToName = (ref) => this.importRef(peer, ref, post);
+    const { msg, ool } = fromWireMessage(wm, this.cfg.abi, destName, destDisp, map);
+    this.emit(token ? { type: 'deliver', msg, ool, token } : { type: 'deliver', msg, ool });
+    for (const a of post) this.emit(a);
+  }
+
+  /** Materialise a dropped message's rights in netmsg's space and destroy them. */
+  protected dropRemote(peer: number, wm: WireMessage): void {
+    const post: NodeAction[] = [];
+    const { msg, ool } = fromWireMessage(wm, this.cfg.abi, 0, 0, (ref) => this.importRef(peer, ref, post));
+    this.emit({ type: 'destroyMessage', msg, ool });
+    for (const a of post) this.emit(a);
+  }
+
+  protected destroyLocal(msg: MachMessage, ool: Uint8Array[]): void {
+    this.emit({ type: 'destroyMessage', msg, ool });
+  }
+
+  /** A right arrived from `peer`: put one right of its kind in netmsg's space. */
+  protected importRef(peer: number, ref: RightRef, post: NodeAction[]): number {
+    if (ref.right === 'send' && !this.byKey.has(portKey(ref.id)) && this.tombstones.has(portKey(ref.id))) {
+      // The port died while this right was in flight: Mach delivers a dead name.
+      this.sendControl(peer, { t: 'release', ...idOf(ref.id), n: 1 });
+      return 0xffffffff;
+    }
+    if (ref.right === 'send') {
+      const e = this.importSend(peer, ref.id, true);
+      return e.name;
+    }
+    if (ref.right === 'sendOnce') {
+      const port = this.importSendOnce(peer, ref.id);
+      return port;
+    }
+    return this.importReceive(peer, ref.id, ref.state, post);
+  }
+
+  /**
+   * One send-right transfer of `id` arrived from `peer`. With `give`, one
+   * send uref is put in netmsg's space for delivery (moved out by MOVE_SEND).
+   */
+  protected importSend(peer: number, id: PortId, give: boolean): PortEntry {
+    const key = portKey(id);
+    let e = this.byKey.get(key);
+    if (e && e.role === 'home') {
+      // The right came back to the node holding the receive right: it is
+      // the original port, not a proxy; the sender need not keep anything.
+      if (give) this.emit({ type: 'addSendRef', name: e.name });
+      this.sendControl(peer, { t: 'release', ...idOf(id), n: 1 });
+      return e;
+    }
+    if (!e) {
+      const name = this.allocName();
+      this.emit({ type: 'allocatePort', name });
+      e = this.newEntry(id, 'proxy', name);
+      e.route = peer;
+      e.localSenders = false;
+      bump(e.imported, peer, 1);
+      if (this.arriving.has(key)) {
+        // Its receive right is already here, waiting in a gate: nothing for
+        // this port may be forwarded any more; hold it all for the new home.
+        e.migrating = true;
+        e.paused = true;
+        this.emit({ type: 'pausePort', name });
+      }
+    } else {
+      // A proxy lives on exactly one counted transfer, on its route link.
+      // Any further transfer is redundant and is given back at once; holding
+      // it would let two proxies keep each other alive (a cycle of counts
+      // when a right passes back and forth through a forwarding node).
+      this.sendControl(peer, { t: 'release', ...idOf(id), n: 1 });
+    }
+    if (give) {
+      this.emit({ type: 'makeSend', name: e.name });
+      e.makeSends++;
+      e.localSenders = true;
+      this.armNoSenders(e);
+    }
+    return e;
+  }
+
+  /**
+   * Undo the export of a right in a message that was queued for `peer` and
+   * will now be delivered locally instead: netmsg puts the right back in its
+   * own space for the MOVE disposition.
+   */
+  protected unexportRef(peer: number, ref: RightRef): number {
+    const key = portKey(ref.id);
+    if (ref.right === 'sendOnce') {
+      const so = this.soOut.get(key);
+      if (!so) return 0xffffffff;
+      this.soOut.delete(key);
+      this.soOutByName.delete(so.name);
+      return so.name;
+    }
+    const e = this.byKey.get(key);
+    if (!e) return 0xffffffff;
+    if (ref.right === 'receive') {
+      // Not expected: a receive right queued behind credit on the port that
+      // is itself becoming real. The right is lost with its port (Mach's
+      // fate for a receive right in a destroyed message).
+      e.pinned = false;
+      this.killProxy(e, undefined);
+      return 0xffffffff;
+    }
+    const have = e.exported.get(peer) ?? 0;
+    if (have > 0) e.exported.set(peer, have - 1);
+    if (e.role === 'home') {
+      this.emit({ type: 'addSendRef', name: e.name });
+    } else {
+      this.emit({ type: 'makeSend', name: e.name });
+      e.makeSends++;
+      e.localSenders = true;
+      this.armNoSenders(e);
+    }
+    return e.name;
+  }
+
+  /** A send-once right arrived: a one-shot proxy and a send-once right to it. */
+  protected importSendOnce(peer: number, id: PortId): number {
+    const port = this.allocName();
+    this.emit({ type: 'allocatePort', name: port });
+    const so: SendOnceProxy = { id, key: portKey(id), name: port, peer };
+    this.soProxyByName.set(port, so);
+    this.soProxyByKey.set(so.key, so);
+    const name = this.allocName();
+    this.emit({ type: 'insertSendOnce', name, port });
+    return name;
+  }
+
+  /** A receive right arrived: this node becomes home (PROTOCOL.md §4.5). */
+  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[]): number {
+    const key = portKey(id);
+    let e = this.byKey.get(key);
+    if (e && e.role === 'home') throw new WireError('out_of_state', `receive right for ${key} which is already home here`);
+    if (e) {
+      // Our proxy becomes the real port: the application gets it under the
+      // name local senders already use (tests 5 and 9).
+      for (const [p, n] of e.imported) if (n > 0 && p !== peer && this.links.has(p)) this.sendControl(p, { t: 'release', ...idOf(id), n });
+      const back = e.imported.get(peer) ?? 0;
+      if (back > 0) this.sendControl(peer, { t: 'release', ...idOf(id), n: back });
+      e.imported.clear();
+      e.role = 'home';
+      e.flushed = false;
+      e.migrating = false;
+      e.route = undefined;
+      e.nsArmed = false;
+      // Messages our local senders queued here for the old home go back
+      // on the port, ahead of what is still in its queue.
+      const first: { msg: MachMessage; ool: Uint8Array[] }[] = [];
+      // Held arrivals first (they include what this node had forwarded and
+      // got back), then what waited here for credit, then the port's queue.
+      // Order: what came back on the old route (all of it older than
+      // anything this node received since), then what waited here for
+      // credit, then what other links delivered during the hold.
+      const held = e.held;
+      e.held = [];
+      e.heldBytes = 0;
+      const materialise = (h: { wm: WireMessage; from: number; credited: boolean }) => {
+        const inner: NodeAction[] = [];
+        const m = fromWireMessage(h.wm, this.cfg.abi, e!.name, MAKE_SEND_DISP, (ref) => this.importRef(h.from, ref, inner));
+        for (const a of inner) this.emit(a);
+        if (!h.credited) this.sendControl(h.from, { t: 'credit', ...idOf(e!.id), n: 1 });
+        return m;
+      };
+      for (const h of held) if (h.from === peer) first.push(materialise(h));
+      const markers: number[] = [];
+      for (const [p, list] of e.pending) {
+        const link = this.links.get(p);
+        for (const q of list) {
+          if (link) link.queuedBytes -= q.bytes;
+          if (q.flush !== undefined) {
+            markers.push(q.flush);
+            continue;
+          }
+          first.push(fromWireMessage(q.msg, this.cfg.abi, e.name, MAKE_SEND_DISP, (ref) => this.unexportRef(p, ref)));
+        }
+      }
+      e.pending.clear();
+      e.pendingBytes = 0;
+      for (const h of held) if (h.from !== peer) first.push(materialise(h));
+      // A marker another node sent round through us finds the port here
+      // now: nothing older can follow it, so it goes straight back.
+      for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', ...idOf(e.id), origin: o });
+      this.emit({ type: 'reclaimPort', name: e.name, first });
+      if (e.paused) {
+        e.paused = false;
+        this.emit({ type: 'resumePort', name: e.name });
+      }
+    } else {
+      const name = this.allocName();
+      this.emit({ type: 'allocatePort', name });
+      e = this.newEntry(id, 'home', name);
+    }
+    // netmsg keeps one send right as home; made before the make-send count
+    // is set so the count the application sees is the port's own.
+    this.emit({ type: 'makeSend', name: e.name });
+    this.emit({ type: 'setPortStatus', name: e.name, mscount: st.mscount, qlimit: st.qlimit });
+    const ns = st.noSendersNotify;
+    if (ns && ns.tag === 'port') {
+      const self = portKey(ns.id) === key;
+      const notify = self ? ('self' as const) : this.importSendOnce(peer, ns.id);
+      this.emit({ type: 'requestAppNoSenders', name: e.name, sync: st.noSendersSync, notify });
+    }
+    // The old home is now a proxy holding one counted transfer from us
+    // (counted already if the right waited at the migration gate).
+    if (e.receiveCounted) e.receiveCounted = false;
+    else bump(e.exported, peer, 1);
+    post.push({ type: 'requestDeadName', name: e.name });
+    return e.name;
+  }
+
+  protected onNoSenders(port: number, mscount: number): void {
+    const e = this.byName.get(port);
+    if (!e || e.role !== 'proxy') return;
+    e.nsArmed = false;
+    if (mscount < e.makeSends) {
+      // Stale: netmsg made another send right after the count the kernel
+      // saw. Re-arm for the current count (the ports library idiom).
+      this.armNoSenders(e);
+      return;
+    }
+    e.localSenders = false;
+    this.tryCollect(e);
+  }
+
+  protected onDeadName(name: number): void {
+    const so = this.soOutByName.get(name);
+    if (so) {
+      // The reply port died: the remote one-shot becomes a dead name.
+      this.soOutByName.delete(name);
+      this.soOut.delete(so.key);
+      this.emit({ type: 'deallocate', name });
+      if (this.links.has(so.peer)) this.sendControl(so.peer, { t: 'dead', ...idOf(so.id) });
+      return;
+    }
+    const e = this.byName.get(name);
+    if (!e || e.role !== 'home') return;
+    // The receive right died: every node that holds a transfer hears it.
+    this.emit({ type: 'deallocate', name });
+    for (const [p, n] of e.exported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'dead', ...idOf(e.id) });
+    this.bury(e.key);
+    this.removeEntry(e);
+  }
+
+  protected armNoSenders(e: PortEntry): void {
+    if (e.nsArmed) return;
+    e.nsArmed = true;
+    this.emit({ type: 'requestNoSenders', name: e.name, sync: e.makeSends });
+  }
+
+  protected tryCollect(e: PortEntry): void {
+    if (e.pinned || !this.byKey.has(e.key)) return;
+    if (total(e.exported) > 0 || e.pendingBytes > 0 || e.delivering > 0 || e.gatePins > 0 || isDraining(e) || e.drainHold.length > 0 || e.migrating || e.held.length > 0) return;
+    if (e.role === 'home') {
+      // No transfer outstanding anywhere: drop netmsg's one send right; if
+      // no local sender remains either, Mach now sends the application its
+      // no-senders notification with the port's make-send count.
+      this.emit({ type: 'deallocate', name: e.name });
+      this.removeEntry(e);
+      return;
+    }
+    if (e.localSenders) return;
+    // Keep the proxy until every message it sent is acknowledged by credit:
+    // then nothing of its is still travelling when a later right to the
+    // same port (or the receive right itself) arrives here (per-port FIFO).
+    for (const [p, c] of e.credit) if (this.links.has(p) && c < this.links.get(p)!.window) return;
+    for (const [p, n] of e.imported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'release', ...idOf(e.id), n });
+    this.emit({ type: 'destroyPort', name: e.name });
+    this.removeEntry(e);
+  }
+
+  /** A proxy's port died upstream: its senders get dead names, downstream hears. */
+  protected killProxy(e: PortEntry, from: number | undefined): void {
+    for (const [p, n] of e.exported) if (n > 0 && p !== from && this.links.has(p)) this.sendControl(p, { t: 'dead', ...idOf(e.id) });
+    this.emit({ type: 'destroyPort', name: e.name });
+    this.bury(e.key);
+    this.removeEntry(e);
+    const held = e.held;
+    e.held = [];
+    e.heldBytes = 0;
+    for (const h of held) this.dropRemote(h.from, h.wm);
+    const pending = [...e.pending];
+    e.pending.clear();
+    e.pendingBytes = 0;
+    for (const [p, list] of pending) {
+      const link = this.links.get(p);
+      for (const q of list) {
+        if (link) link.queuedBytes -= q.bytes;
+        if (q.flush === undefined) this.discardQueued(p, q.msg);
+      }
+    }
+  }
+
+  /**
+   * A message queued for `to` that will never be sent: undo its transfers as
+   * Mach's mach_msg_destroy would release its rights. Send rights give back
+   * their count; send-once rights are destroyed (their port gets the
+   * send-once notification); a receive right in it dies with the message.
+   */
+  protected discardQueued(to: number, wm: WireMessage): void {
+    const refs: PortRef[] = [wm.reply];
+    for (const it of wm.items) if (it.kind === 'ports') refs.push(...it.ports);
+    for (const ref of refs) {
+      if (ref.tag !== 'port') continue;
+      const key = portKey(ref.id);
+      if (ref.right === 'sendOnce') {
+        const so = this.soOut.get(key);
+        if (so) {
+          this.soOut.delete(key);
+          this.soOutByName.delete(so.name);
+          this.emit({ type: 'deallocate', name: so.name });
+        }
+        continue;
+      }
+      const e = this.byKey.get(key);
+      if (!e) continue;
+      if (ref.right === 'send') {
+        const have = e.exported.get(to) ?? 0;
+        if (have > 0) e.exported.set(to, have - 1);
+        this.tryCollect(e);
+      } else if (e.role === 'proxy' && e.route === to) {
+        e.pinned = false;
+        this.killProxy(e, undefined);
+      }
+    }
+  }
+}

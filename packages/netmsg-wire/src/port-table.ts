@@ -1,0 +1,177 @@
+import type { PortId, PortKey } from './identity.js';
+import type { WireMessage } from './wire-message.js';
+
+/**
+ * The node's tables (PROTOCOL.md §4): one entry per port identity the node
+ * knows, with its role, counted transfers, credit and migration state; the
+ * send-once tokens; and small helpers on them.
+ */
+
+/** Port dispositions netmsg uses when it delivers (mach/message.h). */
+export const COPY_SEND = 19;
+export const MOVE_SEND_ONCE = 18;
+export const MAKE_SEND_DISP = 20;
+
+export type Role = 'home' | 'proxy';
+
+export interface Queued {
+  msg: WireMessage;
+  bytes: number;
+  /** A FLUSH marker (origin node) riding in the queue; carries no message. */
+  flush?: number;
+  /** Link the message came from (its credit goes back there, end to end), or undefined if local. */
+  from?: number;
+}
+
+export interface PortEntry {
+  id: PortId;
+  key: PortKey;
+  role: Role;
+  /** home: netmsg's send right to the real port; proxy: netmsg's receive right. */
+  name: number;
+  /** Send-right transfers sent per link and not yet released by the receiver. */
+  exported: Map<number, number>;
+  /** proxy: send-right transfers received per link and not yet released. */
+  imported: Map<number, number>;
+  /** proxy: make-send count of the proxy port as netmsg knows it. */
+  makeSends: number;
+  /** proxy: true until a no-senders for the current make-send count arrived. */
+  localSenders: boolean;
+  nsArmed: boolean;
+  /** proxy: link messages are forwarded on. */
+  route: number | undefined;
+  /** Messages to this port sendable per link (credit), and those waiting. */
+  credit: Map<number, number>;
+  pending: Map<number, Queued[]>;
+  pendingBytes: number;
+  paused: boolean;
+  /** Root ports are never collected (like the seed's first_port). */
+  pinned: boolean;
+  /**
+   * home: deliveries handed to the driver and not yet queued by the kernel.
+   * They name netmsg's send right, so it must outlive them.
+   */
+  delivering: number;
+  /**
+   * proxy becoming home (PROTOCOL.md §4.5): a receive right for this port
+   * arrived while messages this node forwarded may still be on their way
+   * back. Until our FLUSH marker returns, arriving messages for the port are
+   * held here (with the link they came on) instead of being forwarded.
+   */
+  migrating: boolean;
+  held: { wm: WireMessage; from: number; credited: boolean }[];
+  heldBytes: number;
+  /** old home: messages still in the port's queue when it became a proxy. */
+  draining: number;
+  /**
+   * old home: deliveries that were in progress (a blocked send, copied in)
+   * when the right left. Each lands at the tail of the queue whenever the
+   * kernel takes it, behind messages local tasks sent since, so the drain
+   * is extended to the queue length the driver reports then.
+   */
+  drainDeliveries: number;
+  /** old home: messages for the port held in a link's gate when the right left. */
+  gateWait: number;
+  /** FLUSH markers waiting for `draining` (and `drainDeliveries`) to reach 0. */
+  flushWait: number[];
+  /** Network messages for the port that arrived while `draining` > 0. */
+  drainHold: { wm: WireMessage; from: number }[];
+  /** Our FLUSH came back: the held receive right may now be delivered. */
+  flushed: boolean;
+  /** home: messages to this port held behind a migration gate. */
+  gatePins: number;
+  /**
+   * old home (PROTOCOL.md §4.5, §6): the receive right left on this link in
+   * a message that netmsg has not yet written to the link (it may wait for
+   * credit on its own destination). Until it is written, nothing for this
+   * port — message or FLUSH marker — goes on that link, so the new home
+   * always has the receive right before the first message for it.
+   */
+  handoff: number | undefined;
+  /**
+   * new home: the old home's transfer (it becomes a proxy of ours) was
+   * counted when the carrying message reached the migration gate, so a
+   * RELEASE from it overtaking the delivery finds it (§4.3 rule 5).
+   */
+  receiveCounted: boolean;
+  /**
+   * relay: the link a receive right passing through came from. The old home
+   * is that way, so a FLUSH coming back down the route is sent there (it
+   * must pass the old home's drain), not straight back.
+   */
+  upstream: number | undefined;
+  /** new home: the link the receive right came on, while its gate waits. */
+  migrateFrom: number | undefined;
+  /**
+   * Per link, the link each message sent on it came from (undefined: a
+   * local sender), oldest first. A forwarded message's credit goes back to
+   * where it came from only when the next hop's credit for it arrives, so
+   * credit is end to end: a proxy whose messages are all acknowledged has
+   * nothing left anywhere on the path (§6), and the next right to the same
+   * port cannot open a faster path past them.
+   */
+  sentFrom: Map<number, (number | undefined)[]>;
+}
+
+/** Messages from one link held behind a message that carries a migrating receive right. */
+export interface Gate {
+  /** In arrival order; each entry waits for the FLUSH of the ports in `waiting`. */
+  queue: GateItem[];
+}
+
+export interface GateItem {
+  wm: WireMessage;
+  waiting: Set<PortKey>;
+  /**
+   * Set when the destination's receive right left this node while the
+   * message waited here: the old home's drain (and so its FLUSH) waits for
+   * it as for a message in the port's queue.
+   */
+  drainOf?: PortKey;
+}
+
+/** A send-once right netmsg holds on behalf of a remote one-shot proxy. */
+export interface SendOnceOut {
+  id: PortId;
+  key: PortKey;
+  name: number;
+  peer: number;
+}
+
+/** netmsg's receive right standing for a remote send-once right. */
+export interface SendOnceProxy {
+  id: PortId;
+  key: PortKey;
+  name: number;
+  peer: number;
+}
+
+export interface Link {
+  peer: number;
+  window: number;
+  queuedBytes: number;
+}
+
+/** The message slot of a FLUSH marker riding in a credit queue (never sent). */
+export function flushPlaceholder(id: PortId): WireMessage {
+  return { dest: { right: 'send', id }, reply: { tag: 'null' }, msgId: 0, otherBits: 0, items: [] };
+}
+
+/** The old home still has older messages of the port to send on (§4.5). */
+export function isDraining(e: PortEntry): boolean {
+  return e.draining > 0 || e.drainDeliveries > 0 || e.gateWait > 0;
+}
+
+export function idOf(id: PortId): { node: number; serial: number } {
+  return { node: id.node, serial: id.serial };
+}
+
+export function bump(m: Map<number, number>, k: number, n: number): void {
+  m.set(k, (m.get(k) ?? 0) + n);
+}
+
+export function total(m: Map<number, number>): number {
+  let t = 0;
+  for (const v of m.values()) t += v;
+  return t;
+}
