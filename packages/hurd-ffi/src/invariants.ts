@@ -2,7 +2,8 @@
  * The kernel's own invariants, checked from outside (tests, property runs):
  * one receive right per live port, send and send-once counts that match the
  * rights held in spaces, in queued messages and in notification requests, no
- * orphaned message, urefs >= 1 on every live send or dead name.
+ * orphaned message, urefs >= 1 on every live send or dead name; sound
+ * address spaces and copy-mapping stores.
  */
 import { MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND_ONCE } from 'mach-msg';
 import type { IpcKernel } from './ipc-kernel.js';
@@ -88,6 +89,17 @@ export function checkInvariants(kernel: SimKernel | IpcKernel): string[] {
         bad.push(`task ${t.id}: bad region [${r.start}, ${r.end})`);
       }
       end = r.end;
+    }
+    // Copy mappings: the region's object pages lie in its store's mapped ranges; no private page outside them.
+    for (const r of t.vm.regions) {
+      const m = r.mapping;
+      if (m === null || m.copy === undefined) continue;
+      const first = m.offset / PAGE_SIZE;
+      const last = first + (r.end - r.start) / PAGE_SIZE;
+      if (!m.copy.ranges.some(([f, e]) => f <= first && last <= e)) bad.push(`task ${t.id}: copy region [${r.start}, ${r.end}) outside its store`);
+      for (const idx of m.copy.pages.keys()) {
+        if (!m.copy.ranges.some(([f, e]) => idx >= f && idx < e)) bad.push(`task ${t.id}: private copy page ${idx} no longer mapped`);
+      }
     }
     for (const pg of t.vm.pages.keys()) {
       const r = t.vm.regionAt(pg * PAGE_SIZE);

@@ -89,6 +89,23 @@ function newKmsg(task: Task, dest: Kmsg['dest'], destType: number, reply: KPort,
   };
 }
 
+/** The checks of ipc_kmsg_copyin_header, without changing anything: 0 or a MACH_SEND_* code. */
+function checkHeaderRights(space: IpcSpace, destName: number, destDisp: number, replyName: number, replyDisp: number): number {
+  if (!isValidName(destName)) return MACH_SEND_INVALID_DEST;
+  const de = lookup(space, destName);
+  if (de === undefined) return MACH_SEND_INVALID_DEST;
+  const replyValid = replyDisp !== 0 && isValidName(replyName);
+  const re = replyValid ? lookup(space, replyName) : undefined;
+  if (replyValid && re === undefined) return MACH_SEND_INVALID_REPLY;
+  if (re !== undefined && re !== de && !canCopyin(re.type, re.urefs, replyDisp, true)) return MACH_SEND_INVALID_REPLY;
+  if (!canCopyin(de.type, de.urefs, destDisp, false)) return MACH_SEND_INVALID_DEST;
+  if (re === de) {
+    const st = afterCopyin(de.type, de.urefs, destDisp);
+    if (!canCopyin(st.type, st.urefs, replyDisp, true)) return MACH_SEND_INVALID_REPLY;
+  }
+  return 0;
+}
+
 /**
  * ipc_kmsg_copyin_header. Order of checks as the kernel makes them: the
  * destination name, then the reply name and whether its right can be copied
@@ -105,18 +122,10 @@ function copyinHeader(
   id: number,
 ): Kmsg | number {
   const space = task.space;
-  if (!isValidName(destName)) return MACH_SEND_INVALID_DEST;
-  const de = lookup(space, destName);
-  if (de === undefined) return MACH_SEND_INVALID_DEST;
-  const replyValid = replyDisp !== 0 && isValidName(replyName);
-  const re = replyValid ? lookup(space, replyName) : undefined;
-  if (replyValid && re === undefined) return MACH_SEND_INVALID_REPLY;
-  if (re !== undefined && re !== de && !canCopyin(re.type, re.urefs, replyDisp, true)) return MACH_SEND_INVALID_REPLY;
-  if (!canCopyin(de.type, de.urefs, destDisp, false)) return MACH_SEND_INVALID_DEST;
-  if (re === de) {
-    const st = afterCopyin(de.type, de.urefs, destDisp);
-    if (!canCopyin(st.type, st.urefs, replyDisp, true)) return MACH_SEND_INVALID_REPLY;
-  }
+  const bad = checkHeaderRights(space, destName, destDisp, replyName, replyDisp);
+  if (bad !== 0) return bad;
+  const de = lookup(space, destName)!;
+  const re = replyDisp !== 0 && isValidName(replyName) ? lookup(space, replyName) : undefined;
   const dest = rightCopyin(k, space, de, destDisp);
   if (dest === null || dest === DEAD) return MACH_SEND_INVALID_DEST;
   let reply: KPort = null;
@@ -128,15 +137,65 @@ function copyinHeader(
 }
 
 /**
- * Reads sender memory for an out-of-line item (vm_map_copyin). Anonymous
- * memory always; object-backed memory only where its pages are resident
- * (the simulation copies at send time and cannot wait for a pager here).
+ * Object-backed memory read ahead of copyin (faulted in by the caller), by
+ * `address:len`; null where the fault failed (copyin then fails there).
  */
-function readOol(k: IpcKernel, task: Task, address: number, len: number): Uint8Array | null {
+export type OolPrefetch = ReadonlyMap<string, Uint8Array | null>;
+
+export const oolKey = (address: number, len: number): string => `${address}:${len}`;
+
+function oolLength(t: { name: number; number: number; size: number }): number {
+  return isPortAny(t.name) ? t.number * 4 : Math.ceil((t.number * t.size) / 8);
+}
+
+/**
+ * Reads sender memory for an out-of-line item (vm_map_copyin). Anonymous
+ * memory always; object-backed memory from what the caller faulted in
+ * beforehand (`prefetched`), else only where its pages are resident.
+ */
+function readOol(k: IpcKernel, task: Task, address: number, len: number, prefetched: OolPrefetch | undefined): Uint8Array | null {
   if (len === 0) return new Uint8Array(0);
   if (!Number.isSafeInteger(address) || address < 0 || len > VM_MAX_TRANSFER) return null;
   if (task.vm.isAnon(address, address + len)) return task.vm.readAnon(address, len);
+  const pre = prefetched?.get(oolKey(address, len));
+  if (pre !== undefined) return pre === null ? null : pre;
   return k.residentReadHook === null ? null : k.residentReadHook(task, address, len);
+}
+
+/**
+ * The out-of-line ranges of a message that lie (partly) in object-backed
+ * memory and so may need page faults before copyin, as vm_map_copyin of such
+ * memory waits for the pager. Empty when the header would fail copyin or the
+ * body does not decode: copyin then reports that error without faulting.
+ */
+export function kmsgOolFaultRanges(task: Task, bytes: Uint8Array): { address: number; len: number }[] {
+  const abi = task.abi;
+  if (bytes.length < HEADER_SIZE[abi] || bytes.length % 4 !== 0) return [];
+  const h = readHeader(bytes, abi);
+  // Nothing to fault without a body or without object-backed memory (the common case: no second decode).
+  if ((h.bits & 0x80000000) === 0 || task.vm.regions.every((r) => r.mapping === null)) return [];
+  const destDisp = h.bits & 0xff;
+  const replyDisp = (h.bits >>> 8) & 0xff;
+  if (!isPortAnySend(destDisp)) return [];
+  if (replyDisp === 0 ? h.local !== 0 : !isPortAnySend(replyDisp)) return [];
+  if (checkHeaderRights(task.space, h.remote, destDisp, h.local, replyDisp) !== 0) return [];
+  let msg: MachMessage;
+  try {
+    const buf = bytes.slice();
+    new DataView(buf.buffer).setUint32(4, bytes.length, true);
+    msg = decodeMessage(buf, abi, { maxSize: bytes.length });
+  } catch {
+    return [];
+  }
+  const out: { address: number; len: number }[] = [];
+  for (const it of msg.items) {
+    if (it.kind !== 'ool') continue;
+    const address = Number(it.address);
+    const len = oolLength(it.type);
+    if (len === 0 || !Number.isSafeInteger(address) || address < 0 || len > VM_MAX_TRANSFER) continue;
+    if (!task.vm.isAnon(address, address + len)) out.push({ address, len });
+  }
+  return out;
 }
 
 /** Copies one body right in; NULL and DEAD pass as they are. */
@@ -154,7 +213,7 @@ function markInTransit(kmsg: Kmsg, port: IpcPort): void {
   port.destination = kmsg.dest;
 }
 
-function copyinBody(k: IpcKernel, task: Task, kmsg: Kmsg, items: MsgItem[]): number {
+function copyinBody(k: IpcKernel, task: Task, kmsg: Kmsg, items: MsgItem[], prefetched: OolPrefetch | undefined): number {
   let complex = false;
   for (const it of items) {
     if (it.kind === 'data') {
@@ -179,8 +238,8 @@ function copyinBody(k: IpcKernel, task: Task, kmsg: Kmsg, items: MsgItem[]): num
     const addr = Number(it.address);
     const t = it.type;
     const portArray = isPortAny(t.name);
-    const len = portArray ? t.number * 4 : Math.ceil((t.number * t.size) / 8);
-    const data = readOol(k, task, addr, len);
+    const len = oolLength(t);
+    const data = readOol(k, task, addr, len, prefetched);
     if (data === null) return MACH_SEND_INVALID_MEMORY;
     const pageOffset = len === 0 ? 0 : addr % PAGE_SIZE;
     if (t.deallocate && len > 0) vmDeallocateRange(k, task, truncPage(addr), roundPage(addr + len));
@@ -203,8 +262,11 @@ function copyinBody(k: IpcKernel, task: Task, kmsg: Kmsg, items: MsgItem[]): num
   return 0;
 }
 
-/** ipc_kmsg_copyin: bytes from a task to a kmsg, or a MACH_SEND_* code. */
-export function kmsgCopyin(k: IpcKernel, task: Task, bytes: Uint8Array): Kmsg | number {
+/**
+ * ipc_kmsg_copyin: bytes from a task to a kmsg, or a MACH_SEND_* code.
+ * `prefetched` carries object-backed out-of-line data the caller faulted in.
+ */
+export function kmsgCopyin(k: IpcKernel, task: Task, bytes: Uint8Array, prefetched?: OolPrefetch): Kmsg | number {
   const abi = task.abi;
   const H = HEADER_SIZE[abi];
   const len = bytes.length;
@@ -236,7 +298,7 @@ export function kmsgCopyin(k: IpcKernel, task: Task, bytes: Uint8Array): Kmsg | 
     kmsgDestroy(k, kmsg);
     return decodeErrorCode(e);
   }
-  const kr = copyinBody(k, task, kmsg, msg.items);
+  const kr = copyinBody(k, task, kmsg, msg.items, prefetched);
   if (kr !== 0) {
     // ipc_kmsg_clean_partial: the message is left holding nothing.
     kmsgDestroy(k, kmsg);

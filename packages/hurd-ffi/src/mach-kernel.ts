@@ -61,7 +61,11 @@ export interface VmMapArgs {
   size: number;
   /** Maximum access, VM_PROT_* bits (default read|write). */
   access?: number;
-  /** Copy-on-map (the mapping never writes back). Not simulated yet: must be false. */
+  /**
+   * Copy-on-map (vm_map copy=TRUE): the task gets a private copy; its writes
+   * never reach the object or its pager. COPY_NONE objects are copied at map
+   * time, others lazily (delayed copy, a snapshot as of the map).
+   */
   copy?: boolean;
   address?: number;
   anywhere?: boolean;

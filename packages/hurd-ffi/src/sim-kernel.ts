@@ -24,7 +24,7 @@ import {
 } from 'mach-msg';
 import type { Clock } from './clock.js';
 import { IpcKernel, type Task } from './ipc-kernel.js';
-import { kmsgCopyin } from './ipc-kmsg.js';
+import { kmsgCopyin, kmsgOolFaultRanges, oolKey, type OolPrefetch } from './ipc-kmsg.js';
 import { userReceive, userSend, type MsgOutcome, type NotifyThunk } from './ipc-mqueue.js';
 import { entryPort, isValidName, lookup, rightCopyin, rightDealloc, rightDelta } from './ipc-right.js';
 import { T_RECEIVE, T_PORT_SET } from './ipc-space.js';
@@ -227,25 +227,54 @@ export class SimKernel implements MachKernel {
     const opt = (typeof args.options === 'number' ? args.options : 0) >>> 0;
     if (opt & MACH_SEND_MSG) {
       if (!(args.send instanceof Uint8Array)) return { kr: MACH_SEND_INVALID_DATA };
-      const notify = opt & MACH_SEND_NOTIFY ? this.notifyThunk(task, (args.notify ?? 0) >>> 0) : null;
-      const kmsg = kmsgCopyin(this.core, task, args.send);
-      if (typeof kmsg === 'number') return { kr: kmsg };
-      const timeout = opt & MACH_SEND_TIMEOUT ? timeoutOf(args.timeout) : null;
-      const s = userSend(this.core, task, kmsg, args.send, timeout, args.signal, notify);
-      if (s instanceof Promise) {
-        return s.then((r) => {
-          if (r.kr !== MACH_MSG_SUCCESS || !(opt & MACH_RCV_MSG)) return r;
-          try {
-            return this.receivePart(task, args, opt);
-          } finally {
-            this.core.flush();
-          }
-        });
-      }
-      if (s.kr !== MACH_MSG_SUCCESS || !(opt & MACH_RCV_MSG)) return s;
+      const ranges = kmsgOolFaultRanges(task, args.send);
+      if (ranges.length > 0) return this.faultOolThenSend(task, args, opt, ranges);
+      return this.sendPart(task, args, opt, undefined);
     }
     if (opt & MACH_RCV_MSG) return this.receivePart(task, args, opt);
     return { kr: MACH_MSG_SUCCESS };
+  }
+
+  /**
+   * vm_map_copyin of out-of-line data in object-backed memory faults its
+   * pages in for reading: the send waits for the pager's data_supply. A fault
+   * error (data_error) makes copyin fail with MACH_SEND_INVALID_MEMORY, the
+   * message being destroyed as for any body copyin failure.
+   */
+  private async faultOolThenSend(task: Task, args: MsgArgs, opt: number, ranges: { address: number; len: number }[]): Promise<MsgOutcome> {
+    const pre = new Map<string, Uint8Array | null>();
+    for (const { address, len } of ranges) {
+      const r = await this.pager.read(task, address, len);
+      pre.set(oolKey(address, len), r.data);
+      if (r.data === null) break;
+    }
+    if (!task.active) return { kr: KERN_INVALID_TASK };
+    try {
+      return await this.sendPart(task, args, opt, pre);
+    } finally {
+      this.core.flush();
+    }
+  }
+
+  private sendPart(task: Task, args: MsgArgs, opt: number, prefetched: OolPrefetch | undefined): MsgOutcome | Promise<MsgOutcome> {
+    const bytes = args.send!;
+    const notify = opt & MACH_SEND_NOTIFY ? this.notifyThunk(task, (args.notify ?? 0) >>> 0) : null;
+    const kmsg = kmsgCopyin(this.core, task, bytes, prefetched);
+    if (typeof kmsg === 'number') return { kr: kmsg };
+    const timeout = opt & MACH_SEND_TIMEOUT ? timeoutOf(args.timeout) : null;
+    const s = userSend(this.core, task, kmsg, bytes, timeout, args.signal, notify);
+    if (s instanceof Promise) {
+      return s.then((r) => {
+        if (r.kr !== MACH_MSG_SUCCESS || !(opt & MACH_RCV_MSG)) return r;
+        try {
+          return this.receivePart(task, args, opt);
+        } finally {
+          this.core.flush();
+        }
+      });
+    }
+    if (s.kr !== MACH_MSG_SUCCESS || !(opt & MACH_RCV_MSG)) return s;
+    return this.receivePart(task, args, opt);
   }
 
   /**

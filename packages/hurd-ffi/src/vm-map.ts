@@ -14,6 +14,17 @@ export const VM_MAX_TRANSFER = 256 * 1024 * 1024;
 export const truncPage = (a: number): number => a - (a % PAGE_SIZE);
 export const roundPage = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
 
+/**
+ * The private pages of a copy (copy-on-map) mapping with a delayed copy
+ * strategy: GNU Mach's copy object, which shadows the memory object. Keyed by
+ * object page index. Shared by the pieces a region is split into.
+ */
+export interface CopyStore {
+  readonly pages: Map<number, Uint8Array>;
+  /** Object page ranges [first, end) still mapped through this store. */
+  ranges: [number, number][];
+}
+
 /** What maps an external object into a region (owned by vm-object.ts). */
 export interface ObjectMapping {
   readonly objectId: number;
@@ -21,6 +32,8 @@ export interface ObjectMapping {
   readonly offset: number;
   /** Maximum access (VM_PROT_* bits). */
   readonly access: number;
+  /** Set for a copy mapping (vm_map with copy=TRUE): writes go to these private pages. */
+  readonly copy?: CopyStore;
 }
 
 export interface VmRegion {

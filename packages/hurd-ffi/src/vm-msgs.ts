@@ -51,6 +51,11 @@ export const VM_PROT_NO_CHANGE = 8;
 export const MEMORY_OBJECT_RETURN_NONE = 0;
 export const MEMORY_OBJECT_RETURN_DIRTY = 1;
 export const MEMORY_OBJECT_RETURN_ALL = 2;
+/** Copy strategies (memory_object_ready, change_attributes). */
+export const MEMORY_OBJECT_COPY_NONE = 0;
+export const MEMORY_OBJECT_COPY_CALL = 1;
+export const MEMORY_OBJECT_COPY_DELAY = 2;
+export const MEMORY_OBJECT_COPY_TEMPORARY = 3;
 
 function td(name: number, size: number, number = 1): TypeDescriptor {
   return { name, size, number, inline: true, longform: false, deallocate: false };

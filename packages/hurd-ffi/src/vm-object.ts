@@ -7,12 +7,19 @@
  * data_return of dirty and precious pages, eviction under a resident-page
  * limit, and memory_object_terminate when the last mapping goes.
  *
+ * Copy mappings (vm_map with copy=TRUE) follow vm_object_copy_strategically:
+ * with MEMORY_OBJECT_COPY_NONE the kernel copies every page at map time
+ * (vm_object_copy_slowly: read faults, then private anonymous memory); with
+ * the other strategies the copy is delayed (vm_object_copy_delayed): a copy
+ * store shadows the object, read faults go to the object (data_request with
+ * VM_PROT_READ), a write makes a private page, and a write through the object
+ * by anyone else first pushes the page's old contents into every copy store
+ * that lacks it, so the copy stays a snapshot of what the kernel held.
+ *
  * Simplifications, stated: an object is terminated as soon as its last
- * mapping goes (may_cache is recorded but objects are not cached); copy
- * (copy-on-map) mappings are refused with KERN_INVALID_ARGUMENT; a message
- * carrying out-of-line data from an object-backed region is copied only from
- * resident pages, otherwise it fails with MACH_SEND_INVALID_MEMORY (the
- * kernel copies at send time and does not wait for the pager there).
+ * mapping goes (may_cache is recorded but objects are not cached); private
+ * copy pages are never paged out (no default pager); out-of-line send data
+ * from mapped memory is faulted in at send time (see sim-kernel.ts).
  */
 import {
   encodeMessage,
@@ -40,7 +47,7 @@ import { T_SEND } from './ipc-space.js';
 import type { Kmsg } from './ipc-kmsg-types.js';
 import { portAllocate, portExtractRight } from './mach-port.js';
 import type { VmMapArgs } from './mach-kernel.js';
-import { PAGE_SIZE, roundPage, VM_MAX_ADDRESS, type VmRegion } from './vm-map.js';
+import { PAGE_SIZE, roundPage, VM_MAX_ADDRESS, VM_MAX_TRANSFER, type CopyStore, type VmRegion } from './vm-map.js';
 import { vmAllocateAnywhere } from './vm-ops.js';
 import {
   MEMORY_OBJECT_DATA_ERROR,
@@ -52,6 +59,7 @@ import {
   MEMORY_OBJECT_READY,
   MEMORY_OBJECT_RETURN_ALL,
   MEMORY_OBJECT_RETURN_DIRTY,
+  MEMORY_OBJECT_COPY_NONE,
   VM_PROT_ALL,
   VM_PROT_NO_CHANGE,
   VM_PROT_READ,
@@ -94,6 +102,8 @@ interface VmObject {
   mappedPages: number;
   mayCache: boolean;
   copyStrategy: number;
+  /** Delayed copies shadowing this object (its copy objects). */
+  copies: Set<CopyStore>;
 }
 
 export class VmPager {
@@ -124,8 +134,15 @@ export class VmPager {
         if (page !== undefined) out.set(page.subarray(off, off + n), done);
       } else {
         if ((r.mapping.access & VM_PROT_READ) === 0) return null;
+        const idx = (r.mapping.offset + (a - off - r.start)) / PAGE_SIZE;
+        const priv = r.mapping.copy?.pages.get(idx);
+        if (priv !== undefined) {
+          out.set(priv.subarray(off, off + n), done);
+          done += n;
+          continue;
+        }
         const obj = this.objects.get(r.mapping.objectId);
-        const page = obj?.pages.get((r.mapping.offset + (a - off - r.start)) / PAGE_SIZE);
+        const page = obj?.pages.get(idx);
         if (page === undefined || page.state !== 'resident' || (page.lock & VM_PROT_READ) !== 0) return null;
         out.set(page.data.subarray(off, off + n), done);
       }
@@ -164,6 +181,7 @@ export class VmPager {
       mappedPages: 0,
       mayCache: false,
       copyStrategy: 0,
+      copies: new Set(),
     };
     const controlPort = entryPort(kt.space.entries.get(control)!)!;
     controlPort.kobject = (kmsg) => this.handle(obj, kmsg);
@@ -182,7 +200,6 @@ export class VmPager {
     if (!Number.isSafeInteger(size) || size <= 0 || !Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) {
       return { kr: KERN_INVALID_ARGUMENT, address: 0 };
     }
-    if (a.copy === true) return { kr: KERN_INVALID_ARGUMENT, address: 0 };
     const e = typeof a.memoryObject === 'number' ? lookup(task.space, a.memoryObject) : undefined;
     const port = e === undefined ? null : entryPort(e);
     if (e === undefined || port === null || !(e.type & T_SEND) || !port.active) return { kr: KERN_INVALID_ARGUMENT, address: 0 };
@@ -208,8 +225,52 @@ export class VmPager {
       start = at;
     }
     const access = typeof a.access === 'number' ? a.access & VM_PROT_ALL : VM_PROT_READ | VM_PROT_WRITE;
-    task.vm.insert({ start, end: start + len, mapping: { objectId: obj.id, offset, access } });
+    if (a.copy === true && obj.copyStrategy === MEMORY_OBJECT_COPY_NONE) return this.mapCopySlowly(task, obj, a, offset, len);
+    const first = offset / PAGE_SIZE;
+    const copy: CopyStore | undefined = a.copy === true ? { pages: new Map(), ranges: [[first, first + len / PAGE_SIZE]] } : undefined;
+    task.vm.insert({ start, end: start + len, mapping: copy === undefined ? { objectId: obj.id, offset, access } : { objectId: obj.id, offset, access, copy } });
+    if (copy !== undefined) obj.copies.add(copy);
     obj.mappedPages += len / PAGE_SIZE;
+    return { kr: KERN_SUCCESS, address: start };
+  }
+
+  /**
+   * vm_object_copy_slowly (MEMORY_OBJECT_COPY_NONE): every page is read
+   * from the object now (read faults, so data_request with VM_PROT_READ)
+   * into a new internal object, which the task gets as anonymous memory.
+   * The map waits for the whole copy; a fault error fails the map with it.
+   */
+  private async mapCopySlowly(task: Task, obj: VmObject, a: VmMapArgs, offset: number, len: number): Promise<{ kr: number; address: number }> {
+    if (len > VM_MAX_TRANSFER) return { kr: KERN_NO_SPACE, address: 0 };
+    const pages: Uint8Array[] = [];
+    // The object is referenced while it is being copied: no terminate meanwhile.
+    obj.mappedPages++;
+    let kr: number = KERN_SUCCESS;
+    for (let i = 0; i < len / PAGE_SIZE; i++) {
+      const page = await this.fault(obj, offset / PAGE_SIZE + i, false);
+      if (typeof page === 'number') {
+        kr = page;
+        break;
+      }
+      pages.push(page.data.slice());
+      this.evict(obj);
+    }
+    obj.mappedPages--;
+    if (obj.mappedPages <= 0) this.terminate(obj);
+    this.k.flush();
+    if (kr !== KERN_SUCCESS) return { kr, address: 0 };
+    if (!task.active) return { kr: KERN_INVALID_TASK, address: 0 };
+    let start: number;
+    if (a.anywhere === false) {
+      start = a.address ?? 0;
+      if (!task.vm.isFree(start, start + len)) return { kr: KERN_NO_SPACE, address: 0 };
+    } else {
+      const at = task.vm.findSpace(len);
+      if (at === null) return { kr: KERN_NO_SPACE, address: 0 };
+      start = at;
+    }
+    task.vm.insert({ start, end: start + len, mapping: null });
+    pages.forEach((p, i) => task.vm.pages.set(start / PAGE_SIZE + i, p));
     return { kr: KERN_SUCCESS, address: start };
   }
 
@@ -218,8 +279,36 @@ export class VmPager {
     if (m === null) return;
     const obj = this.objects.get(m.objectId);
     if (obj === undefined) return;
+    if (m.copy !== undefined) this.releaseCopy(obj, m.copy, m.offset / PAGE_SIZE, (m.offset + r.end - r.start) / PAGE_SIZE);
     obj.mappedPages -= (r.end - r.start) / PAGE_SIZE;
     if (obj.mappedPages <= 0) this.terminate(obj);
+  }
+
+  /** A piece of a copy mapping goes: its private pages are freed, never returned to the pager. */
+  private releaseCopy(obj: VmObject, copy: CopyStore, first: number, end: number): void {
+    for (const idx of [...copy.pages.keys()]) if (idx >= first && idx < end) copy.pages.delete(idx);
+    const kept: [number, number][] = [];
+    for (const [f, e] of copy.ranges) {
+      if (e <= first || f >= end) kept.push([f, e]);
+      else {
+        if (f < first) kept.push([f, first]);
+        if (end < e) kept.push([end, e]);
+      }
+    }
+    copy.ranges = kept;
+    if (kept.length === 0) obj.copies.delete(copy);
+  }
+
+  /**
+   * Before the kernel writes an object page, copy stores that shadow it and
+   * have no private version yet get its current contents (vm_fault's push to
+   * the copy object), so that a delayed copy keeps its snapshot.
+   */
+  private pushToCopies(obj: VmObject, idx: number, page: VmPage): void {
+    for (const copy of obj.copies) {
+      if (copy.pages.has(idx) || !copy.ranges.some(([f, e]) => idx >= f && idx < e)) continue;
+      copy.pages.set(idx, page.data.slice());
+    }
   }
 
   /** vm_object_terminate: dirty and precious pages go back, then terminate. */
@@ -451,11 +540,33 @@ export class VmPager {
         const obj = this.objects.get(r.mapping.objectId);
         if (obj === undefined) return KERN_MEMORY_FAILURE;
         const idx = (r.mapping.offset + (a - off - r.start)) / PAGE_SIZE;
-        const page = await this.fault(obj, idx, write);
-        if (typeof page === 'number') return page;
-        each(page.data.subarray(off, off + n), done);
-        if (write) page.dirty = true;
-        this.evict(obj);
+        const copy = r.mapping.copy;
+        if (copy !== undefined) {
+          // A copy mapping: its own page if it has one, else the object's, read only.
+          let priv = copy.pages.get(idx);
+          if (priv === undefined) {
+            const page = await this.fault(obj, idx, false);
+            if (typeof page === 'number') return page;
+            // The fault waited: look the region up again, as vm_fault retries.
+            if (!task.vm.regions.includes(r)) continue;
+            priv = copy.pages.get(idx);
+            if (priv === undefined && write) {
+              // Copy on write: a private page, the object's stays clean.
+              priv = page.data.slice();
+              copy.pages.set(idx, priv);
+            }
+            if (priv === undefined) each(page.data.subarray(off, off + n), done);
+            this.evict(obj);
+          }
+          if (priv !== undefined) each(priv.subarray(off, off + n), done);
+        } else {
+          const page = await this.fault(obj, idx, write);
+          if (typeof page === 'number') return page;
+          if (write) this.pushToCopies(obj, idx, page);
+          each(page.data.subarray(off, off + n), done);
+          if (write) page.dirty = true;
+          this.evict(obj);
+        }
       }
       done += n;
     }

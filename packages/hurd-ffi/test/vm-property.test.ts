@@ -46,9 +46,15 @@ const opArb = fc.oneof(
   fc.record({ op: fc.constant('flush' as const), page: fc.integer({ min: 0, max: PAGES - 1 }), ret: fc.constantFrom(1, 2), flush: fc.boolean(), lock: fc.constantFrom(0, 2, 8) }),
 );
 
-async function run(ops: (typeof opArb extends fc.Arbitrary<infer T> ? T : never)[]): Promise<void> {
+/**
+ * With `copyAt`, a third task (t = 2) maps the object copy-on-map (delayed
+ * copy strategy) before operation `copyAt`: it must see the object as it was
+ * then plus its own writes, which never reach the pager.
+ */
+async function run(ops: (typeof opArb extends fc.Arbitrary<infer T> ? T : never)[], copyAt?: number): Promise<void> {
   const k = openKernel({ abi: 'x86_64', clock: new VirtualClock(), residentPageLimit: 2 }) as SimKernel;
-  const tasks = [await k.taskCreate(), await k.taskCreate()];
+  const tasks = [await k.taskCreate(), await k.taskCreate(), await k.taskCreate()];
+  let copyModel: Uint8Array | null = null;
   const p = await k.taskCreate({ name: 'pager' });
   const mo = (await k.portAllocate(p, MACH_PORT_RIGHT_RECEIVE)).name;
   const replies = (await k.portAllocate(p, MACH_PORT_RIGHT_RECEIVE)).name;
@@ -73,7 +79,7 @@ async function run(ops: (typeof opArb extends fc.Arbitrary<infer T> ? T : never)
           case 2200: {
             const it = m.items[0]!;
             control = it.kind === 'ports' ? it.names[0]! : 0;
-            await sendTo(control, 2094, [int(0, 0), int(0)]);
+            await sendTo(control, 2094, [int(0, 0), int(copyAt === undefined ? 0 : 2)]);
             break;
           }
           case 2203: {
@@ -133,7 +139,28 @@ async function run(ops: (typeof opArb extends fc.Arbitrary<infer T> ? T : never)
     expect(r.kr).toBe(0);
     base.push(r.address);
   }
-  for (const o of ops) {
+  const copySend = (await k.portExtractRight(p, mo, MACH_MSG_TYPE_MAKE_SEND, tasks[2]!)).name;
+  for (const [i, o] of ops.entries()) {
+    if (i === copyAt) {
+      const r = await drive(k.vmMap(tasks[2]!, { memoryObject: copySend, offset: 0, size: PAGES * PAGE, copy: true }));
+      expect(r.kr).toBe(0);
+      base.push(r.address);
+      copyModel = model.slice();
+    }
+    if (o.op !== 'flush' && o.t === 2) {
+      if (copyModel === null) continue;
+      const at = o.page * PAGE + o.off;
+      if (o.op === 'write') {
+        const bytes = new Uint8Array(8).fill(o.v);
+        expect(await drive(k.vmWrite(tasks[2]!, base[2]! + at, bytes))).toBe(0);
+        copyModel.set(bytes, at);
+      } else {
+        const r = await drive(k.vmRead(tasks[2]!, base[2]! + at, 8));
+        expect(Array.from(r.data!)).toEqual(Array.from(copyModel.subarray(at, at + 8)));
+      }
+      expect(checkInvariants(k)).toEqual([]);
+      continue;
+    }
     if (o.op === 'write') {
       const at = o.page * PAGE + o.off;
       const bytes = new Uint8Array(8).fill(o.v);
@@ -158,7 +185,7 @@ async function run(ops: (typeof opArb extends fc.Arbitrary<infer T> ? T : never)
     expect(checkInvariants(k)).toEqual([]);
   }
   // Unmapping everything returns every dirty page: the store is the model.
-  for (let i = 0; i < 2; i++) await k.vmDeallocate(tasks[i]!, base[i]!, PAGES * PAGE);
+  for (let i = 0; i < base.length; i++) await k.vmDeallocate(tasks[i]!, base[i]!, PAGES * PAGE);
   await pagerStep();
   expect(Array.from(store)).toEqual(Array.from(model));
   expect(checkInvariants(k)).toEqual([]);
@@ -166,6 +193,23 @@ async function run(ops: (typeof opArb extends fc.Arbitrary<infer T> ? T : never)
 
 describe('property: paging coherence', () => {
   it('reads see the last write through faults, unlocks, flushes and evictions', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), run), { seed: 2200, numRuns: 60 });
+    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => run(ops)), { seed: 2200, numRuns: 60 });
+  }, 60_000);
+});
+
+// Few offsets, so that reads often meet earlier writes.
+const smallOff = fc.constantFrom(0, 8, 16);
+const copyOpArb = fc.oneof(
+  fc.record({ op: fc.constant('write' as const), t: fc.integer({ min: 0, max: 2 }), page: fc.integer({ min: 0, max: PAGES - 1 }), off: smallOff, v: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ op: fc.constant('read' as const), t: fc.integer({ min: 0, max: 2 }), page: fc.integer({ min: 0, max: PAGES - 1 }), off: smallOff }),
+  fc.record({ op: fc.constant('flush' as const), page: fc.integer({ min: 0, max: PAGES - 1 }), ret: fc.constantFrom(1, 2), flush: fc.boolean(), lock: fc.constantFrom(0, 2, 8) }),
+);
+
+describe('property: copy-on-map snapshot', () => {
+  it("a copy mapping sees the object as at map time plus its own writes; the pager never gets them", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(copyOpArb, { minLength: 1, maxLength: 25 }), fc.nat({ max: 24 }), (ops, at) => run(ops, Math.min(at, ops.length - 1))),
+      { seed: 2202, numRuns: 60 },
+    );
   }, 60_000);
 });
