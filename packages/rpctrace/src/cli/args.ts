@@ -1,0 +1,94 @@
+/** Command-line parsing for hurd-rpctrace (commander), into plain options. */
+import { Command, CommanderError, Option } from 'commander';
+import { RpcTraceError } from '../errors.js';
+import { parseFilter } from '../filter.js';
+import type { TimeStyle } from '../render.js';
+
+export interface CliOptions {
+  filter: string[];
+  summary: boolean;
+  showLatency: boolean;
+  time: TimeStyle;
+  output: string | null;
+  strsize: number;
+  json: boolean;
+  includeDirs: string[];
+  defs: string[];
+  msgids: string[];
+  command: string[];
+}
+
+export const USAGE = 'hurd-rpctrace [options] -- node app.js [args...]';
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/**
+ * strace spells its time styles -t, -tt, -ttt; commander would read -tt as
+ * two -t flags, so they are renamed before parsing (only before the `--`).
+ */
+function normalize(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  let rest = false;
+  for (const a of argv) {
+    if (rest || a === '--') {
+      rest = true;
+      out.push(a);
+    } else out.push(a === '-tt' ? '--tt' : a === '-ttt' ? '--ttt' : a);
+  }
+  return out;
+}
+
+/** Parses argv (without node and the script); throws RpcTraceError('invalid_option') or returns help text. */
+export function parseArgs(argv: readonly string[]): { options: CliOptions } | { help: string } {
+  const program = new Command('hurd-rpctrace')
+    .usage('[options] -- node app.js [args...]')
+    .description('Trace the Mach RPCs of a program that runs tasks on hurd-ffi kernels, one line per RPC.')
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} })
+    .option('-e, --expr <expr>', 'trace=NAME,%class,... | trace=!NAME... | status=failed|successful|all', collect, [])
+    .option('-c, --summary-only', 'count calls, errors and times per routine; print a table at the end')
+    .option('-T, --syscall-times', 'show the time from request to reply')
+    .option('-t', 'prefix lines with the time of day')
+    .addOption(new Option('--tt', 'time of day with microseconds (-tt)'))
+    .addOption(new Option('--ttt', 'seconds since the epoch with microseconds (-ttt)'))
+    .option('-r, --relative-timestamps', 'prefix lines with the time since the previous line')
+    .option('-o, --output <file>', 'write the trace to FILE instead of stderr')
+    .option('-s, --string-limit <size>', 'longest string or data printed', '80')
+    .option('--json', 'one JSON object per message (schema in README)')
+    .option('-I, --include <dir>', 'load every .defs and .msgids file in DIR (and resolve .defs imports there)', collect, [])
+    .option('--defs <file>', 'a .defs file naming and decoding more routines', collect, [])
+    .option('-i, --rpc-list <file>', 'a .msgids file naming more message ids', collect, [])
+    .argument('[command...]', 'the program to run');
+  try {
+    program.parse(normalize(argv), { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return { help: program.helpInformation() };
+      throw new RpcTraceError('invalid_option', e.message.replace(/^error: /, ''));
+    }
+    throw e;
+  }
+  const o = program.opts<Record<string, unknown>>();
+  const strsize = Number(o.stringLimit);
+  if (!Number.isInteger(strsize) || strsize < 0) throw new RpcTraceError('invalid_option', `-s wants a non-negative integer, got '${String(o.stringLimit)}'`);
+  const time: TimeStyle = o.ttt === true ? 'ttt' : o.tt === true ? 'tt' : o.t === true ? 't' : o.relativeTimestamps === true ? 'r' : 'none';
+  parseFilter(o.expr as string[]); // checked now: a bad -e is a usage error
+  const command = program.args;
+  if (command.length === 0) throw new RpcTraceError('invalid_option', `no program to trace; usage: ${USAGE}`);
+  if (o.json === true && o.summaryOnly === true) throw new RpcTraceError('invalid_option', '--json and -c do not go together');
+  return {
+    options: {
+      filter: o.expr as string[],
+      summary: o.summaryOnly === true,
+      showLatency: o.syscallTimes === true,
+      time,
+      output: typeof o.output === 'string' ? o.output : null,
+      strsize,
+      json: o.json === true,
+      includeDirs: o.include as string[],
+      defs: o.defs as string[],
+      msgids: o.rpcList as string[],
+      command,
+    },
+  };
+}

@@ -1,0 +1,8 @@
+/** hurd-ffi's observer event as the tracer's input. */
+import type { MsgEvent } from 'hurd-ffi';
+import type { TraceEvent } from './records.js';
+
+/** The tracer's event for an observer event seen at `time` (ms). */
+export function traceEventOf(e: MsgEvent, time: number): TraceEvent {
+  return { direction: e.phase, task: e.task, port: e.port, msgId: e.msgId, bytes: e.bytes, abi: e.abi, time };
+}

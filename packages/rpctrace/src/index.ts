@@ -1,0 +1,14 @@
+/** hurd-rpctrace: an strace for Mach RPCs. */
+export { RpcTracer, type RpcTracerOptions } from './tracer.js';
+export { TraceSession, type TraceOptions } from './session.js';
+export { traceEventOf } from './event.js';
+export { encodeWireEvent, decodeWireEvent, TRACE_FD_ENV, TRACE_FD_GLOBAL, type WireEvent } from './wire.js';
+export { traceKernel, type KernelTrace, type TraceKernelOptions } from './trace-kernel.js';
+export { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
+export { parseFilter, selects, statusSelects, inClass, TRACE_ALL, TRACE_CLASSES, type CallFilter, type StatusFilter, type TraceClass } from './filter.js';
+export { LineRenderer, messageJson, formatSummary, taskLabel, DEFAULT_STRSIZE, type RenderOptions, type TimeStyle } from './render.js';
+export { codeName } from './errno.js';
+export { formatValue, valueToJson, quoteBytes, rightWord, type Json, type ValueContext } from './values.js';
+export { loadUserDefs, type UserDefs } from './user-defs.js';
+export { RpcTraceError, isRpcTraceError, type RpcTraceErrorCode } from './errors.js';
+export type { Call, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceEvent, TraceRecord } from './records.js';

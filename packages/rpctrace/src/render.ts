@@ -1,0 +1,203 @@
+/**
+ * Turns tracer records into text: strace-style lines, one JSON object per
+ * message, and the -c summary table. Pure: the caller writes the strings.
+ */
+import type { MigArgs } from 'mach-msg';
+import { codeName } from './errno.js';
+import { RpcTraceError } from './errors.js';
+import type { Call, LoneMessage, MessageRecord, RoutineStats, TraceRecord } from './records.js';
+import { formatValue, rightWord, valueToJson, type Json } from './values.js';
+
+/** -t (time of day), -tt (with microseconds), -ttt (epoch seconds), -r (since the previous line). */
+export type TimeStyle = 'none' | 't' | 'tt' | 'ttt' | 'r';
+
+export interface RenderOptions {
+  time?: TimeStyle;
+  /** -T: show the request-to-reply time. */
+  showLatency?: boolean;
+  /** -s: longest string printed (default 80, rpctrace's). */
+  strsize?: number;
+}
+
+export const DEFAULT_STRSIZE = 80;
+
+export function taskLabel(task: number): string {
+  return task === 0 ? 'kernel' : `task${task}`;
+}
+
+function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: number, skip: (k: string) => boolean): string[] {
+  if (a === null) return [];
+  return Object.entries(a)
+    .filter(([k]) => !skip(k))
+    .map(([k, v]) => `${k}: ${formatValue(v, { strsize, elementBytes: sizes.get(k) ?? 1 })}`);
+}
+
+function seqPrefix(seqno: number | null): string {
+  return `[${seqno === null ? '    ?' : String(seqno).padStart(5)}] `;
+}
+
+/** Line renderer with the state -r needs (the previous line's time). */
+export class LineRenderer {
+  readonly #time: TimeStyle;
+  readonly #latency: boolean;
+  readonly #strsize: number;
+  #last: number | null = null;
+
+  constructor(options: RenderOptions = {}) {
+    this.#time = options.time ?? 'none';
+    this.#latency = options.showLatency ?? false;
+    this.#strsize = options.strsize ?? DEFAULT_STRSIZE;
+    if (!Number.isInteger(this.#strsize) || this.#strsize < 0) {
+      throw new RpcTraceError('invalid_option', `-s wants a non-negative integer, got ${String(options.strsize)}`);
+    }
+  }
+
+  /** The line for a record, or null for records lines do not show (`message`). */
+  render(r: TraceRecord): string | null {
+    switch (r.type) {
+      case 'message':
+        return null;
+      case 'call': {
+        const head = this.#stamp(r.call.time) + seqPrefix(r.call.seqno) + this.#request(r.call);
+        if (r.state === 'oneway') return head + ';';
+        if (r.state === 'unfinished') return head + ' <unfinished ...>';
+        return head + this.#reply(r.call);
+      }
+      case 'resumed':
+        return (
+          this.#stamp(r.call.reply?.time ?? r.call.time) +
+          seqPrefix(r.call.seqno) +
+          `${taskLabel(r.call.task)} <... ${r.call.routine} resumed>` +
+          this.#reply(r.call)
+        );
+      case 'lone':
+        return this.#stamp(r.message.time) + seqPrefix(r.message.seqno) + this.#lone(r.message);
+    }
+  }
+
+  #stamp(ms: number): string {
+    switch (this.#time) {
+      case 'none':
+        return '';
+      case 'r': {
+        const prev = this.#last ?? ms;
+        this.#last = ms;
+        return `${((ms - prev) / 1000).toFixed(6).padStart(12)} `;
+      }
+      case 'ttt':
+        return `${(ms / 1000).toFixed(6)} `;
+      case 't':
+      case 'tt': {
+        // UTC, so that a trace prints the same everywhere.
+        const d = new Date(Math.floor(ms));
+        const hms = d.toISOString().slice(11, 19);
+        if (this.#time === 't') return hms + ' ';
+        const us = Math.round((ms - Math.floor(ms / 1000) * 1000) * 1000);
+        return `${hms}.${String(Math.min(us, 999999)).padStart(6, '0')} `;
+      }
+    }
+  }
+
+  #request(c: Call): string {
+    const a = args(c.args, c.elementBytes, this.#strsize, () => false);
+    if (c.dest !== null) a.unshift(`${c.dest.arg ?? 'dest'}: ${rightWord(c.dest.disposition)} ${c.dest.name}`);
+    const note = c.note === null ? '' : ` /* ${c.note} */`;
+    return `${taskLabel(c.task)} -> ${c.routine}(${a.join(', ')})${note}`;
+  }
+
+  #reply(c: Call): string {
+    const r = c.reply;
+    if (r === null) return '';
+    let s = ` = ${r.retCode === null ? '?' : codeName(r.retCode)}`;
+    const a = args(r.args, r.elementBytes, this.#strsize, () => false);
+    if (a.length > 0) s += ` (${a.join(', ')})`;
+    if (r.note !== null) s += ` /* ${r.note} */`;
+    if (this.#latency) s += ` <${((r.time - c.time) / 1000).toFixed(6)}>`;
+    return s;
+  }
+
+  #lone(m: LoneMessage): string {
+    const who = taskLabel(m.task);
+    const arrow = m.direction === 'send' ? '->' : '<-';
+    const n = m.notification;
+    if (n !== null) {
+      const detail =
+        n.kind === 'no-senders' ? `, mscount ${n.mscount}` :
+        n.kind === 'port-destroyed' ? `, rights receive ${n.rights}` :
+        n.kind === 'send-once' ? '' : `, name ${n.name}`;
+      return `${who} <- ${m.routine}(port ${n.notifyPort}${detail})`;
+    }
+    const a = args(m.args, m.elementBytes, this.#strsize, () => false);
+    const ret = m.retCode === null ? '' : ` = ${codeName(m.retCode)}`;
+    const note = m.note === null ? '' : ` /* ${m.note} */`;
+    return `${who} ${arrow} ${m.routine}(${a.join(', ')})${ret}${note}`;
+  }
+}
+
+/**
+ * The --json object of one message. Schema (every key always present):
+ * time (ms), direction ('send'|'receive'), task, port (kernel id), abi, msgId,
+ * routine, subsystem, kind ('request'|'reply'|'notification'|'unknown'),
+ * seqno (receive only), remotePort, localPort (names in the task's space),
+ * call (the RPC's id, shared by its request and reply messages), args,
+ * retCode, retName, notification, latency (ms, on a reply's receive), note.
+ */
+export function messageJson(m: MessageRecord, strsize: number = DEFAULT_STRSIZE): { [k: string]: Json } {
+  const e = m.event;
+  const a: { [k: string]: Json } | null =
+    m.args === null
+      ? null
+      : Object.fromEntries(Object.entries(m.args).map(([k, v]) => [k, valueToJson(v, { strsize, elementBytes: m.elementBytes.get(k) ?? 1 })]));
+  const n = m.notification;
+  return {
+    time: e.time,
+    direction: e.direction,
+    task: e.task,
+    port: e.port,
+    abi: e.abi,
+    msgId: e.msgId,
+    routine: m.routine,
+    subsystem: m.subsystem,
+    kind: m.kind,
+    seqno: m.seqno,
+    remotePort: m.remotePort,
+    localPort: m.localPort,
+    call: m.callId,
+    args: a,
+    retCode: m.retCode,
+    retName: m.retCode === null ? null : codeName(m.retCode),
+    notification: n === null ? null : (Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'seqno')) as { [k: string]: Json }),
+    latency: m.latency,
+    note: m.note,
+  };
+}
+
+/** The -c table: per routine, calls, errors, total/avg/max request-to-reply time; busiest first. */
+export function formatSummary(stats: readonly RoutineStats[]): string {
+  const rows = [...stats].sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.routine.localeCompare(b.routine));
+  const sec = (ms: number): string => (ms / 1000).toFixed(6);
+  const lines = [
+    `${'calls'.padStart(8)} ${'errors'.padStart(8)} ${'total s'.padStart(11)} ${'avg s'.padStart(11)} ${'max s'.padStart(11)} routine`,
+    `${'-'.repeat(8)} ${'-'.repeat(8)} ${'-'.repeat(11)} ${'-'.repeat(11)} ${'-'.repeat(11)} ${'-'.repeat(24)}`,
+  ];
+  let calls = 0;
+  let errors = 0;
+  let total = 0;
+  let replied = 0;
+  let max = 0;
+  for (const r of rows) {
+    calls += r.calls;
+    errors += r.errors;
+    total += r.totalMs;
+    replied += r.replied;
+    max = Math.max(max, r.maxMs);
+    const avg = r.replied === 0 ? 0 : r.totalMs / r.replied;
+    lines.push(
+      `${String(r.calls).padStart(8)} ${String(r.errors).padStart(8)} ${sec(r.totalMs).padStart(11)} ${sec(avg).padStart(11)} ${sec(r.maxMs).padStart(11)} ${r.routine}`,
+    );
+  }
+  lines.push(lines[1] as string);
+  const avg = replied === 0 ? 0 : total / replied;
+  lines.push(`${String(calls).padStart(8)} ${String(errors).padStart(8)} ${sec(total).padStart(11)} ${sec(avg).padStart(11)} ${sec(max).padStart(11)} total`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,47 @@
+/** traceKernel: trace every RPC of a kernel's tasks through its observer hook. */
+import type { MachKernel } from 'hurd-ffi';
+import { traceEventOf } from './event.js';
+import type { RoutineStats } from './records.js';
+import { TraceSession, type TraceOptions } from './session.js';
+
+export interface TraceKernelOptions extends TraceOptions {
+  /** Where the text goes (default: process.stderr, like strace). */
+  write?: (text: string) => void;
+  /** Milliseconds for each event (default Date.now); inject a virtual clock for reproducible traces. */
+  now?: () => number;
+}
+
+export interface KernelTrace {
+  /** Stops observing; writes what is left (the held call, the -c table). */
+  stop(): void;
+  /** Per-routine counts and times so far. */
+  summary(): RoutineStats[];
+}
+
+export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}): KernelTrace {
+  const session = new TraceSession(options);
+  const write = options.write ?? ((t: string) => void process.stderr.write(t));
+  const now = options.now ?? Date.now;
+  const remove = kernel.observe((e) => {
+    // The observer runs inside the kernel's send and receive paths: a tracer
+    // fault must never become the traced program's fault.
+    let text: string;
+    try {
+      text = session.feed(traceEventOf(e, now()));
+    } catch (err) {
+      text = `hurd-rpctrace: cannot trace message ${e.msgId} of task ${e.task}: ${err instanceof Error ? err.message : String(err)}\n`;
+    }
+    if (text !== '') write(text);
+  });
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      remove();
+      const text = session.finish();
+      if (text !== '') write(text);
+    },
+    summary: () => session.summary(),
+  };
+}

@@ -1,0 +1,310 @@
+/**
+ * RpcTracer: the sans-IO core. Fed observed message events, it pairs each
+ * request with its reply and returns records to print.
+ *
+ * Pairing follows the reply right (Mach: a MIG request carries a send-once
+ * right to the caller's reply port in msgh_local_port; the server answers on
+ * it). Names are per task space, so the tracer keys on what identifies the
+ * right in each space:
+ * - the request's send gives (client task, reply port name in its space);
+ * - the server's receive of that request (Mach keeps per-port FIFO order, so
+ *   it is the oldest unreceived send to that kernel port) gives the seqno and
+ *   (server task, reply right name in the server's space);
+ * - the server's reply send on that name gives the reply port's kernel id;
+ * - the reply's receive is matched by that kernel id, else by
+ *   (client task, msgh_local_port) as received.
+ */
+import { MIG_SERVER_DIED } from 'mach-msg';
+import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
+import { RpcTraceError } from './errors.js';
+import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
+import type { Call, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+
+/**
+ * Bounds on what the tracer remembers: sends to a port nobody receives from
+ * (the kernel consumes messages to its own ports unseen) and requests never
+ * answered would otherwise pile up for the life of a trace. The oldest go
+ * first; a reply to a forgotten request prints on its own.
+ */
+const MAX_IN_FLIGHT = 1024;
+const MAX_PENDING = 8192;
+
+function remember<K>(m: Map<K, Call>, key: K, call: Call): void {
+  m.delete(key);
+  m.set(key, call);
+  if (m.size > MAX_PENDING) {
+    const oldest = m.keys().next();
+    if (oldest.done !== true) m.delete(oldest.value);
+  }
+}
+
+export interface RpcTracerOptions extends DecoderOptions {
+  filter?: CallFilter;
+}
+
+export class RpcTracer {
+  readonly #decoder: MessageDecoder;
+  readonly #filter: CallFilter;
+  #nextId = 1;
+  /** Sends not yet received, per destination kernel port, oldest first. */
+  readonly #inFlight = new Map<number, Call[]>();
+  /** Calls awaiting a reply, by `${clientTask}:${replyName}`. */
+  readonly #byClientName = new Map<string, Call>();
+  /** Calls received by a server, by `${serverTask}:${replyRightName}`. */
+  readonly #byServerName = new Map<string, Call>();
+  /** Calls whose reply was sent, by the reply port's kernel id. */
+  readonly #byReplyPort = new Map<number, Call>();
+  /** The call whose line is held back waiting for its reply. */
+  #held: Call | null = null;
+  /** Calls printed as unfinished, waiting for their reply. */
+  readonly #unfinished = new Set<Call>();
+  readonly #stats = new Map<string, RoutineStats>();
+
+  constructor(options: RpcTracerOptions = {}) {
+    this.#decoder = new MessageDecoder(options);
+    this.#filter = options.filter ?? TRACE_ALL;
+  }
+
+  /** Takes one observed message; returns the records it completes, in order. */
+  handle(ev: TraceEvent): TraceRecord[] {
+    if (ev.direction !== 'send' && ev.direction !== 'receive') {
+      throw new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
+    }
+    if (!Number.isFinite(ev.time)) throw new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
+    const d = this.#decoder.decode(ev.bytes, ev.abi, ev.msgId);
+    const out: TraceRecord[] = [];
+    const rec = this.#messageRecord(ev, d);
+    if (ev.direction === 'send') this.#onSend(ev, d, rec, out);
+    else this.#onReceive(ev, d, rec, out);
+    if (selects(this.#filter, rec.routine, rec.subsystem)) out.unshift(rec);
+    return out;
+  }
+
+  /** At the end of a trace: the held call (unfinished if it awaits a reply). */
+  flush(): TraceRecord[] {
+    const out: TraceRecord[] = [];
+    this.#release(out);
+    return out;
+  }
+
+  /** Per-routine counts and request-to-reply times (for -c), by routine name. */
+  summary(): RoutineStats[] {
+    return [...this.#stats.values()].map((s) => ({ ...s }));
+  }
+
+  #messageRecord(ev: TraceEvent, d: DecodedMsg): MessageRecord {
+    const h = d.message?.header;
+    return {
+      type: 'message',
+      event: ev,
+      routine: d.routine,
+      subsystem: d.subsystem,
+      kind: d.kind,
+      seqno: ev.direction === 'receive' && h !== undefined ? h.seqno : null,
+      remotePort: h?.remotePort ?? null,
+      localPort: h?.localPort ?? null,
+      callId: null,
+      args: d.args,
+      elementBytes: d.elementBytes,
+      retCode: d.retCode,
+      notification: d.notification,
+      latency: null,
+      note: d.note,
+    };
+  }
+
+  #onSend(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord, out: TraceRecord[]): void {
+    const h = d.message?.header;
+    if (h !== undefined) {
+      // A reply on a reply right a server got with a request (the id tells, even for ids no catalog knows).
+      const call = this.#byServerName.get(`${ev.task}:${h.remotePort}`);
+      if (call !== undefined && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
+        this.#byServerName.delete(`${ev.task}:${h.remotePort}`);
+        rec.callId = call.id;
+        remember(this.#byReplyPort, ev.port, call);
+        // A reply to the kernel is never received by a task: it ends here.
+        if (call.task === 0) this.#complete(call, ev, d, out);
+        return;
+      }
+    }
+    if (d.kind === 'notification' || d.kind === 'reply') return;
+    // A request (or unknown message) a task sends; kernel-made ones are taken at receive.
+    if (ev.task === 0) return;
+    if (h === undefined) {
+      // Bytes that do not decode still print, with why.
+      this.#lone(ev, d, out);
+      return;
+    }
+    const call = this.#newCall(ev, d, h.localPort);
+    call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
+    rec.callId = call.id;
+    let q = this.#inFlight.get(ev.port);
+    if (q === undefined) this.#inFlight.set(ev.port, (q = []));
+    q.push(call);
+    if (q.length > MAX_IN_FLIGHT) q.shift();
+    this.#start(call, out);
+  }
+
+  #newCall(ev: TraceEvent, d: DecodedMsg, replyName: number): Call {
+    return {
+      id: this.#nextId++,
+      time: ev.time,
+      task: ev.task,
+      port: ev.port,
+      dest: null,
+      routine: d.routine,
+      subsystem: d.subsystem,
+      msgId: ev.msgId,
+      args: d.args,
+      elementBytes: d.elementBytes,
+      replyName,
+      seqno: null,
+      receiver: null,
+      note: d.note,
+      reply: null,
+    };
+  }
+
+  /** A new request: count it, and hold its line until its reply (or, for one that expects none, its receipt). */
+  #start(call: Call, out: TraceRecord[]): void {
+    if (call.task !== 0 && call.replyName !== 0) remember(this.#byClientName, `${call.task}:${call.replyName}`, call);
+    if (!selects(this.#filter, call.routine, call.subsystem)) return;
+    const s = this.#statsOf(call.routine);
+    s.calls++;
+    if (call.replyName === 0) {
+      if (this.#filter.status === 'failed') return; // no reply, so it cannot fail
+      // Held until its receiver gets it (for the seqno), or until another line prints.
+      this.#release(out);
+      if (call.receiver !== null || this.#filter.status !== 'all') out.push({ type: 'call', state: 'oneway', call });
+      else this.#held = call;
+      return;
+    }
+    if (this.#filter.status !== 'all') return; // printed when the reply shows whether it failed
+    this.#release(out);
+    this.#held = call;
+  }
+
+  #onReceive(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord, out: TraceRecord[]): void {
+    const h = d.message?.header;
+    // The reply to a traced request?
+    const viaPort = this.#byReplyPort.get(ev.port);
+    const viaName = h === undefined ? undefined : this.#byClientName.get(`${ev.task}:${h.localPort}`);
+    const call = viaPort !== undefined && viaPort.task === ev.task ? viaPort : viaName;
+    // A send-once notification on the reply port means the server dropped the reply right:
+    // MIG's user stub returns MIG_SERVER_DIED for it, and so does the trace.
+    const died = d.notification?.kind === 'send-once';
+    if (call !== undefined && call.task === ev.task && (d.kind === 'reply' || died || ev.msgId === call.msgId + 100)) {
+      this.#byReplyPort.delete(ev.port);
+      this.#byClientName.delete(`${call.task}:${call.replyName}`);
+      rec.callId = call.id;
+      rec.latency = ev.time - call.time;
+      this.#complete(call, ev, d, out);
+      return;
+    }
+    // A request arriving at its server: the oldest unreceived send to this port.
+    // Sends ahead of it that never arrive were consumed unseen (a kernel port, a destroyed
+    // queue): they are dropped from the queue so that they do not shadow later ones.
+    const q = this.#inFlight.get(ev.port);
+    const at = q === undefined ? -1 : q.findIndex((c) => c.msgId === ev.msgId);
+    const sent = at < 0 ? undefined : q?.[at];
+    if (q !== undefined && sent !== undefined) {
+      q.splice(0, at + 1);
+      if (q.length === 0) this.#inFlight.delete(ev.port);
+      sent.seqno = h?.seqno ?? null;
+      sent.receiver = ev.task;
+      rec.callId = sent.id;
+      if (h !== undefined && h.remotePort !== 0) remember(this.#byServerName, `${ev.task}:${h.remotePort}`, sent);
+      if (this.#held === sent && sent.replyName === 0) {
+        this.#held = null;
+        out.push({ type: 'call', state: 'oneway', call: sent });
+      }
+      return;
+    }
+    // A kernel-made request (memory_object_init, ...): the call starts at its receive.
+    if (d.kind === 'request' && h !== undefined) {
+      const kcall = this.#newCall({ ...ev, task: 0 }, d, 0);
+      kcall.seqno = h.seqno;
+      kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
+      kcall.receiver = ev.task;
+      rec.callId = kcall.id;
+      if (h.remotePort !== 0) {
+        remember(this.#byServerName, `${ev.task}:${h.remotePort}`, kcall);
+        kcall.replyName = h.remotePort;
+      }
+      this.#start(kcall, out);
+      return;
+    }
+    // Anything else prints on its own: notifications, stray replies.
+    this.#lone(ev, d, out);
+  }
+
+  #lone(ev: TraceEvent, d: DecodedMsg, out: TraceRecord[]): void {
+    const h = d.message?.header;
+    if (!selects(this.#filter, d.routine, d.subsystem)) return;
+    if (!statusSelects(this.#filter, d.retCode)) return;
+    const lone: LoneMessage = {
+      direction: ev.direction,
+      time: ev.time,
+      task: ev.task,
+      port: ev.port,
+      routine: d.routine,
+      subsystem: d.subsystem,
+      msgId: ev.msgId,
+      seqno: h?.seqno ?? null,
+      args: d.args,
+      elementBytes: d.elementBytes,
+      retCode: d.retCode,
+      notification: d.notification,
+      note: d.note,
+    };
+    this.#release(out);
+    out.push({ type: 'lone', message: lone });
+  }
+
+  #complete(call: Call, ev: TraceEvent, d: DecodedMsg, out: TraceRecord[]): void {
+    const died = d.notification?.kind === 'send-once';
+    const retCode = died ? MIG_SERVER_DIED : d.retCode;
+    const note = died ? 'send-once notification: the server dropped the reply right' : d.note;
+    call.reply = { time: ev.time, task: ev.task, retCode, args: d.args, elementBytes: d.elementBytes, note };
+    if (!selects(this.#filter, call.routine, call.subsystem)) return;
+    const s = this.#statsOf(call.routine);
+    if (retCode !== null && retCode !== 0) s.errors++;
+    const ms = ev.time - call.time;
+    s.replied++;
+    s.totalMs += ms;
+    s.maxMs = Math.max(s.maxMs, ms);
+    if (this.#held === call) {
+      this.#held = null;
+      out.push({ type: 'call', state: 'complete', call });
+    } else if (this.#unfinished.delete(call)) {
+      this.#release(out);
+      out.push({ type: 'resumed', call });
+    } else if (this.#filter.status !== 'all' && statusSelects(this.#filter, retCode)) {
+      this.#release(out);
+      out.push({ type: 'call', state: 'complete', call });
+    }
+  }
+
+  /** Something else must print: the held call goes out as unfinished. */
+  #release(out: TraceRecord[]): void {
+    const held = this.#held;
+    if (held === null) return;
+    this.#held = null;
+    if (held.replyName === 0) {
+      out.push({ type: 'call', state: 'oneway', call: held });
+      return;
+    }
+    this.#unfinished.add(held);
+    if (this.#unfinished.size > MAX_PENDING) {
+      const oldest = this.#unfinished.values().next();
+      if (oldest.done !== true) this.#unfinished.delete(oldest.value);
+    }
+    out.push({ type: 'call', state: 'unfinished', call: held });
+  }
+
+  #statsOf(routine: string): RoutineStats {
+    let s = this.#stats.get(routine);
+    if (s === undefined) this.#stats.set(routine, (s = { routine, calls: 0, errors: 0, replied: 0, totalMs: 0, maxMs: 0 }));
+    return s;
+  }
+}

@@ -1,0 +1,25 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: { entry: 'src/index.ts' },
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    tsconfig: 'tsconfig.build.json',
+  },
+  {
+    // The command and the modules the traced program loads (`--import`): ESM only.
+    entry: ['src/cli.ts', 'src/preload.ts', 'src/hooks.ts', 'src/tap.ts'],
+    format: ['esm'],
+    // No shared chunks: fixed file names, so builds overwrite rather than pile up
+    // (the two configs build in parallel, so neither may clean dist).
+    splitting: false,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    tsconfig: 'tsconfig.build.json',
+  },
+]);
