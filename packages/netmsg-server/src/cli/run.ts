@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { connect, type FsClient } from '../client.js';
+import { hurdErrorName } from '../errno.js';
+import { isNetmsgServerError } from '../errors.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type HurdStat } from '../hurd-types.js';
+import { parseNodeOptions, type NodeOptionsInput } from '../options.js';
+import { startNode, type RunningNode } from '../node.js';
+import { defaultSecretFile } from '../secret.js';
+import { parseTarget } from './target.js';
+
+export interface CliIo {
+  /** Text, or a file's raw bytes (`cat`). */
+  stdout: (s: string | Uint8Array) => void;
+  stderr: (s: string) => void;
+  /** Called by `serve` once the node is up (tests use it to stop the node). */
+  onServing?: (node: RunningNode) => void;
+  /** Install SIGINT/SIGTERM handlers (default true). */
+  signals?: boolean;
+}
+
+const defaultIo: CliIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+function typeChar(mode: number): string {
+  const t = mode & S_IFMT;
+  return t === S_IFDIR ? 'd' : t === S_IFLNK ? 'l' : t === S_IFREG ? '-' : '?';
+}
+
+function perms(mode: number): string {
+  const r = 'rwxrwxrwx';
+  let s = '';
+  for (let i = 0; i < 9; i++) s += mode & (1 << (8 - i)) ? r[i] : '-';
+  return s;
+}
+
+function renderStat(path: string, st: HurdStat): string {
+  const mtime = new Date(Number(st.mtime.sec) * 1000).toISOString();
+  return [
+    `  File: ${path}`,
+    `  Size: ${st.size}\tBlocks: ${st.blocks}\tIO Block: ${st.blksize}\tType: ${typeChar(st.mode)}`,
+    `  Mode: 0${(st.mode & 0o7777).toString(8)} (${typeChar(st.mode)}${perms(st.mode)})\tUid: ${st.uid}\tGid: ${st.gid}`,
+    `  Inode: ${st.ino}\tLinks: ${st.nlink}\tFsid: ${st.fsid}\tFstype: 0x${st.fstype.toString(16)}`,
+    `Modify: ${mtime}`,
+  ].join('\n') + '\n';
+}
+
+async function withClient<T>(target: string, opts: { secretFile?: string }, f: (c: FsClient, path: string) => Promise<T>): Promise<T> {
+  const t = parseTarget(target);
+  const envSecret = process.env['NETMSG_SECRET'];
+  const c = await connect(`${t.host}:${t.port}`,
+    opts.secretFile ? { secretFile: opts.secretFile } : envSecret ? { secret: envSecret } : { secretFile: defaultSecretFile() });
+  try {
+    return await f(c, t.path);
+  } finally {
+    c.close('client done');
+  }
+}
+
+/** Run the command line; resolves with the exit code (serve: once the node stopped). */
+export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let exit = 0;
+  const program = new Command('netmsg-server')
+    .description('A cluster node: serves a directory through Hurd RPCs over authenticated netmsg links, and a client for it.')
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.stdout(t), writeErr: io.stderr })
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('export a directory (default: the current one, read-only) on 127.0.0.1:2345')
+    .option('--export <dir>', 'directory to export')
+    .option('--listen <host:port>', 'address to listen on (port 0: any free port)')
+    .option('--read-write', 'export read-write (default read-only)')
+    .option('--secret-file <file>', 'shared secret file (default: generated under ~/.config/netmsg-server/secret)')
+    .option('--config <file>', 'JSON file with the same options (export, listen, readWrite, secretFile, logLevel, logJson, nodeId)')
+    .addOption(new Option('--route <route>', 'kernel: requests pass through the simulated GNU Mach kernel (default); direct: bypass it').choices(['kernel', 'direct']))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']))
+    .option('--log-json', 'logs as JSON lines')
+    .action(async (o: { export?: string; listen?: string; readWrite?: boolean; secretFile?: string; config?: string; logLevel?: string; logJson?: boolean; route?: string }) => {
+      let fromFile: Record<string, unknown> = {};
+      if (o.config) {
+        let text: string;
+        try {
+          text = readFileSync(o.config, 'utf8');
+        } catch (e) {
+          throw Object.assign(new Error(`option '--config': ${(e as Error).message}`), { usage: true });
+        }
+        try {
+          fromFile = JSON.parse(text) as Record<string, unknown>;
+        } catch (e) {
+          throw Object.assign(new Error(`config ${o.config}: not JSON: ${(e as Error).message}`), { usage: true });
+        }
+        parseNodeOptions(fromFile, `config ${o.config}`);
+      }
+      const flags: Record<string, unknown> = {};
+      if (o.export !== undefined) flags['export'] = o.export;
+      if (o.listen !== undefined) flags['listen'] = o.listen;
+      if (o.readWrite) flags['readWrite'] = true;
+      if (o.secretFile !== undefined) flags['secretFile'] = o.secretFile;
+      if (o.logLevel !== undefined) flags['logLevel'] = o.logLevel;
+      if (o.logJson) flags['logJson'] = true;
+      if (o.route !== undefined) flags['route'] = o.route;
+      const merged = parseNodeOptions({ ...fromFile, ...flags }, 'serve');
+      const node = await startNode(merged as NodeOptionsInput);
+      if (node.secretCreated) io.stdout(`generated a new secret in ${node.secretFile} (mode 0600)\n`);
+      const hp = `${node.host.includes(':') ? `[${node.host}]` : node.host}:${node.port}`;
+      io.stdout(
+        `serving ${node.exportDir} (${node.readOnly ? 'read-only' : 'read-write'}) on ${hp}\n` +
+        `clients: netmsg-server ls ${hp}:/ --secret-file ${node.secretFile ?? '<your secret file>'}\n` +
+        `     or: connect('netmsg://${hp}', { secretFile: '${node.secretFile ?? '...'}' })\n`,
+      );
+      await new Promise<void>((resolve) => {
+        let stopping: Promise<void> | undefined;
+        const stop = (sig: string): Promise<void> => {
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+          stopping ??= node.close(`node shutting down (${sig})`).then(resolve);
+          return stopping;
+        };
+        const onInt = (): void => void stop('SIGINT');
+        const onTerm = (): void => void stop('SIGTERM');
+        if (io.signals !== false) {
+          process.on('SIGINT', onInt);
+          process.on('SIGTERM', onTerm);
+        }
+        io.onServing?.({ ...node, close: (r?: string) => stop(r ?? 'stop') });
+      });
+    });
+
+  const clientCmd = (name: string, desc: string, f: (c: FsClient, path: string) => Promise<void>): void => {
+    program
+      .command(`${name} <target>`)
+      .description(`${desc}; target is HOST[:PORT]:PATH`)
+      .option('--secret-file <file>', 'shared secret file (default: $NETMSG_SECRET, then ~/.config/netmsg-server/secret)')
+      .action(async (target: string, o: { secretFile?: string }) => {
+        await withClient(target, o, f);
+      });
+  };
+  clientCmd('ls', 'list a remote directory', async (c, path) => {
+    for (const e of (await c.readdir(path)).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      io.stdout(`${e.type === 4 ? 'd' : e.type === 10 ? 'l' : e.type === 8 ? '-' : '?'} ${e.name}\n`);
+    }
+  });
+  clientCmd('cat', 'print a remote file', async (c, path) => {
+    io.stdout(await c.read(path));
+  });
+  clientCmd('stat', 'show a remote file\'s Hurd stat', async (c, path) => {
+    io.stdout(renderStat(path, await c.stat(path)));
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isNetmsgServerError(e)) {
+      const kern = e.kern !== undefined ? ` (${hurdErrorName(e.kern)})` : '';
+      io.stderr(`netmsg-server: ${e.code}: ${e.message}${kern && !e.message.includes(hurdErrorName(e.kern!)) ? kern : ''}\n`);
+      return e.code === 'bad_option' || e.code === 'insecure_listen' || e.code === 'bad_url' ? 2 : 1;
+    }
+    if ((e as { usage?: boolean }).usage) {
+      io.stderr(`netmsg-server: ${(e as Error).message}\n`);
+      return 2;
+    }
+    io.stderr(`netmsg-server: ${(e as Error).message ?? String(e)}\n`);
+    exit = 1;
+  }
+  return exit;
+}

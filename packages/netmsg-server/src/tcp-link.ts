@@ -1,0 +1,102 @@
+import type { Socket } from 'node:net';
+import { Connection, withLimits, type ConnectionEvent, type PeerInfo, type WireLimits, type WireMessage, type ControlFrame } from 'netmsg-wire';
+import type { Logger } from './log.js';
+
+/**
+ * The TCP driver of one netmsg-wire `Connection`: socket bytes in, frames
+ * out. Nothing but the handshake is looked at before the peer proved it
+ * holds the secret (the Connection refuses any other frame, and closes
+ * with `auth_failed` on a wrong proof).
+ */
+export interface TcpLinkHandlers {
+  established?(peer: PeerInfo): void;
+  message?(msg: WireMessage): void;
+  control?(c: ControlFrame): void;
+  closed?(info: { code: string; reason: string; byPeer: boolean }): void;
+}
+
+export interface TcpLinkOptions {
+  node: number;
+  secret: Uint8Array;
+  limits?: WireLimits;
+  log?: Logger;
+  /** A peer that has not authenticated within this many ms is dropped. */
+  handshakeTimeoutMs?: number;
+}
+
+export class TcpLink {
+  readonly conn: Connection;
+  private closedInfo: { code: string; reason: string; byPeer: boolean } | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly opts: TcpLinkOptions,
+    private readonly on: TcpLinkHandlers,
+  ) {
+    this.conn = new Connection({ node: opts.node, abi: 'x86_64', secret: opts.secret, limits: opts.limits ?? withLimits() });
+    socket.setNoDelay(true);
+    this.timer = setTimeout(() => {
+      if (!this.conn.isEstablished) this.close('auth_failed', 'handshake timed out');
+    }, opts.handshakeTimeoutMs ?? 10_000);
+    this.timer.unref();
+    socket.on('data', (b: Buffer) => this.handle(this.conn.receive(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))));
+    socket.on('error', (e) => this.finish({ code: 'socket_error', reason: e.message, byPeer: true }));
+    socket.on('close', () => this.finish({ code: 'peer_closed', reason: 'connection closed', byPeer: true }));
+    this.handle(this.conn.start());
+  }
+
+  get isClosed(): boolean {
+    return this.closedInfo !== undefined;
+  }
+
+  get peer(): PeerInfo | undefined {
+    return this.conn.peer;
+  }
+
+  send(msg: WireMessage): void {
+    this.conn.send({ kind: 'message', msg });
+    this.flush();
+  }
+
+  sendControl(control: ControlFrame): void {
+    this.conn.send({ kind: 'control', control });
+    this.flush();
+  }
+
+  /** End the link with a reason the peer receives in a CLOSE frame. */
+  close(code: 'normal' | 'auth_failed', reason: string): void {
+    this.handle(this.conn.close(code, reason));
+  }
+
+  private flush(): void {
+    if (this.socket.destroyed) return;
+    for (const b of this.conn.takeOutput()) this.socket.write(b);
+  }
+
+  private handle(events: ConnectionEvent[]): void {
+    this.flush();
+    for (const ev of events) {
+      if (ev.type === 'established') {
+        clearTimeout(this.timer);
+        this.on.established?.(ev.peer);
+      } else if (ev.type === 'frame') {
+        if (ev.frame.kind === 'message') this.on.message?.(ev.frame.msg);
+        else this.on.control?.(ev.frame.control);
+      } else {
+        // Our CLOSE (if any) is flushed above; then the stream ends.
+        this.socket.end();
+        this.finish({ code: ev.code, reason: ev.reason, byPeer: ev.byPeer });
+      }
+      if (this.isClosed) return;
+    }
+  }
+
+  private finish(info: { code: string; reason: string; byPeer: boolean }): void {
+    if (this.closedInfo) return;
+    this.closedInfo = info;
+    clearTimeout(this.timer);
+    if (!this.socket.destroyed) this.socket.destroySoon();
+    this.on.closed?.(info);
+  }
+}
