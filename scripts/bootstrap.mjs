@@ -47,9 +47,9 @@ if (cmd === 'start') {
   }
   // One package at a time: each vitest already uses both cores.
   const status = pnpm(['turbo', 'run', 'test', '--continue', '--concurrency=1']);
-  const { passed, failed, missing } = summarize();
+  const { passed, failed, skipped, missing } = summarize();
   for (const m of missing) console.error(`packages/${m}: no test report (its test run did not finish)`);
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(status !== 0 || failed > 0 ? 1 : 0);
 } else {
   console.error('usage: node scripts/bootstrap.mjs start|test');

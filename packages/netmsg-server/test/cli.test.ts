@@ -126,12 +126,10 @@ describe('a node in a separate process', () => {
   beforeAll(() => {
     tree = makeTree();
     dir = mkdtempSync(join(tmpdir(), 'netmsg-server-child-'));
-    // Bundle the CLI from source (sibling packages through their source condition).
-    const r = spawnSync('npx', ['esbuild', join(pkg, 'src/cli.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20',
-      '--conditions=@hurd-cluster/source', `--outfile=${join(dir, 'cli.mjs')}`, '--log-level=warning',
-      "--banner:js=import{createRequire as __nmsCreateRequire}from'node:module';const require=__nmsCreateRequire(import.meta.url);"],
-    { cwd: pkg, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`bundle failed: ${r.stderr}`);
+    // Build the CLI as it ships (tsup, a root devDependency; turbo's ^build has
+    // built the sibling packages it imports).
+    const r = spawnSync('npx', ['tsup'], { cwd: pkg, encoding: 'utf8', timeout: 180_000 });
+    if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
   });
   afterAll(() => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
@@ -142,7 +140,7 @@ describe('a node in a separate process', () => {
   it('serves a client until SIGTERM, which ends the link with a reason', async () => {
     const secretFile = join(dir, 'secret');
     writeFileSync(secretFile, 'child process shared secret\n', { mode: 0o600 });
-    child = spawn(process.execPath, [join(dir, 'cli.mjs'), 'serve', '--export', tree.root, '--listen', '127.0.0.1:0',
+    child = spawn(process.execPath, [join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', tree.root, '--listen', '127.0.0.1:0',
       '--secret-file', secretFile, '--log-json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
     const port = await new Promise<number>((resolve, reject) => {
