@@ -5,10 +5,8 @@ set -euo pipefail
 dir=packages/$1; name=$2; desc=$3; shift 3
 mkdir -p "$dir/src" "$dir/test"
 deps=""
-aliases=""
 for d in "$@"; do
   deps="$deps    \"$d\": \"workspace:^\",\n"
-  aliases="$aliases      '$d': fileURLToPath(new URL('../$d/src/index.ts', import.meta.url)),\n"
 done
 [ -f "$dir/package.json" ] || printf '%b' "{
   \"name\": \"$name\",
@@ -65,23 +63,6 @@ export default defineConfig({
   tsconfig: 'tsconfig.build.json',
 });
 TS
-printf '%b' "import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
-
-// Tests run against the sources of sibling packages, not their builds.
-export default defineConfig({
-  resolve: {
-    alias: {
-$aliases    },
-  },
-  test: {
-    // Hang guards, not timing assertions: property tests and the Debian
-    // package fetch in beforeAll can take a while on a loaded 2-core machine.
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
-    include: ['test/**/*.test.ts'],
-    reporters: ['default', 'json'],
-    outputFile: { json: '.vitest-results.json' },
-  },
-});
-" > "$dir/vitest.config.ts"
+sibs=""
+for d in "$@"; do sibs="$sibs${sibs:+, }'$d'"; done
+printf "import { packageTestConfig } from '../../vitest.shared.js';\n\nexport default packageTestConfig([%s]);\n" "$sibs" > "$dir/vitest.config.ts"
