@@ -12,7 +12,11 @@ export interface WireLimits {
   maxPortsPerMessage: number;
   /** Most items in one message body. */
   maxItemsPerMessage: number;
-  /** Most distinct port identities a link may have live at once. */
+  /**
+   * Most live port identities one link may make a node allocate (proxies,
+   * one-shot proxies, ports for arriving receive rights), counting those its
+   * admitted but not yet processed messages will add (PROTOCOL.md §6).
+   */
   maxPortsPerLink: number;
   /** Most bytes a node queues for one port (messages waiting for credit). */
   maxQueuedBytesPerPort: number;

@@ -3,7 +3,7 @@ import { type PortId, portKey, type PortKey } from './identity.js';
 import type { NodeAction, NodeConfig } from './node-events.js';
 import type { Gate, Link, PortEntry, Role, SendOnceOut, SendOnceProxy } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
-import type { WireMessage } from './wire-message.js';
+import type { PortRef, WireMessage } from './wire-message.js';
 
 /**
  * The state every layer of the node machine shares (the port table, links,
@@ -20,6 +20,8 @@ export abstract class NodeCore {
   protected readonly gates = new Map<number, Gate>();
   /** Receive rights waiting in a gate here: this node is about to be their home. */
   protected readonly arriving = new Map<PortKey, number>();
+  /** Identities admitted messages will allocate (per-link limit, `admit`). */
+  protected readonly reservations = new WeakMap<WireMessage, { link: Link; n: number }>();
   /**
    * Identities known dead, so a transfer still in flight when the port died
    * arrives as MACH_PORT_DEAD instead of resurrecting a proxy. Bounded
@@ -43,11 +45,8 @@ export abstract class NodeCore {
       id, key: portKey(id), role, name,
       exported: new Map(), imported: new Map(), makeSends: 0, localSenders: false, nsArmed: false,
       route: undefined, credit: new Map(), pending: new Map(), pendingBytes: 0, paused: false, pinned: false, delivering: 0,
-      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, sentFrom: new Map(),
+      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, sentFrom: new Map(), learntFrom: undefined,
     };
-    if (this.byKey.size >= this.cfg.limits.maxPortsPerLink * Math.max(1, this.links.size)) {
-      throw new WireError('limit_exceeded', 'too many port identities');
-    }
     this.byKey.set(e.key, e);
     this.byName.set(name, e);
     return e;
@@ -61,9 +60,87 @@ export abstract class NodeCore {
     }
   }
 
+  /** Count an entry against the per-link limit of the link that made it. */
+  protected learn(e: PortEntry | SendOnceProxy, peer: number): void {
+    const link = this.links.get(peer);
+    if (!link || e.learntFrom) return;
+    e.learntFrom = link;
+    link.learnt++;
+  }
+
+  protected unlearn(e: PortEntry | SendOnceProxy): void {
+    if (e.learntFrom) e.learntFrom.learnt--;
+    e.learntFrom = undefined;
+  }
+
+  /**
+   * A message arrived on `peer`: the identities it would make this node
+   * allocate are checked against `maxPortsPerLink` before anything happens
+   * (so an over-limit message is refused whole, never half-imported), and
+   * reserved until the message is processed — it may wait in a gate, a
+   * migration hold or a drain first. Over the limit is a typed
+   * `limit_exceeded`: the caller closes that link only.
+   */
+  protected admit(peer: number, wm: WireMessage): void {
+    const link = this.links.get(peer);
+    if (!link) return;
+    const fresh = new Set<PortKey>();
+    let oneShots = 0;
+    const refs: PortRef[] = [wm.reply];
+    for (const it of wm.items) if (it.kind === 'ports') refs.push(...it.ports);
+    for (const ref of refs) {
+      if (ref.tag !== 'port') continue;
+      if (ref.right === 'sendOnce') {
+        oneShots++;
+        continue;
+      }
+      const key = portKey(ref.id);
+      if (!this.byKey.has(key) && !this.tombstones.has(key)) fresh.add(key);
+      // A receive right's no-senders request travels as a send-once token
+      // (a one-shot proxy here) unless it notifies the port itself.
+      const ns = ref.right === 'receive' ? ref.state.noSendersNotify : null;
+      if (ns && ns.tag === 'port' && portKey(ns.id) !== key) oneShots++;
+    }
+    const n = fresh.size + oneShots;
+    if (n === 0) return;
+    if (link.learnt + link.reserved + n > this.cfg.limits.maxPortsPerLink) {
+      throw new WireError('limit_exceeded', `link ${peer}: ${link.learnt + link.reserved} port identities live, message adds ${n}, limit ${this.cfg.limits.maxPortsPerLink}`);
+    }
+    link.reserved += n;
+    this.reservations.set(wm, { link, n });
+  }
+
+  /** One of the message's reserved identities was allocated ahead of the rest. */
+  protected useReservation(wm: WireMessage): void {
+    const r = this.reservations.get(wm);
+    if (!r || r.n === 0) return;
+    r.n--;
+    r.link.reserved = Math.max(0, r.link.reserved - 1);
+  }
+
+  /** The message's rights are being imported (or destroyed): its reservation ends. */
+  protected settle(wm: WireMessage): void {
+    const r = this.reservations.get(wm);
+    if (!r) return;
+    this.reservations.delete(wm);
+    r.link.reserved = Math.max(0, r.link.reserved - r.n);
+  }
+
   protected removeEntry(e: PortEntry): void {
+    this.unlearn(e);
     this.byKey.delete(e.key);
     if (this.byName.get(e.name) === e) this.byName.delete(e.name);
+  }
+
+  /**
+   * The port entry a message is addressed to: a send right's port, or a
+   * send-once message to a port itself (a send-once right made from the
+   * receive right before it moved; tokens are in `soOut`, never in `byKey`).
+   */
+  protected destEntry(wm: WireMessage): PortEntry | undefined {
+    const key = portKey(wm.dest.id);
+    if (wm.dest.right === 'sendOnce' && this.soOut.has(key)) return undefined;
+    return this.byKey.get(key);
   }
 
   protected freshId(): PortId {

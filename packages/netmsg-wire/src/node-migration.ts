@@ -35,6 +35,8 @@ export abstract class NodeMigration extends NodeFlow {
           const name = this.allocName();
           this.emit({ type: 'allocatePort', name });
           e = this.newEntry(ref.id, 'proxy', name);
+          this.learn(e, peer);
+          this.useReservation(wm);
           e.route = peer;
         }
         if (e && e.role === 'proxy' && !e.migrating && !e.flushed && this.routeOf(e) !== undefined) keys.add(e.key);
@@ -62,8 +64,7 @@ export abstract class NodeMigration extends NodeFlow {
    * would: a RELEASE overtaking it must not collect the home entry.
    */
   protected pinDest(wm: WireMessage, n: number): void {
-    if (wm.dest.right !== 'send') return;
-    const d = this.byKey.get(portKey(wm.dest.id));
+    const d = this.destEntry(wm);
     if (d) d.gatePins = Math.max(0, d.gatePins + n);
   }
 
@@ -126,7 +127,7 @@ export abstract class NodeMigration extends NodeFlow {
   protected override markGated(e: PortEntry, gate: Gate | undefined): void {
     if (!gate) return;
     for (const item of gate.queue) {
-      if (item.drainOf === undefined && item.wm.dest.right === 'send' && portKey(item.wm.dest.id) === e.key) {
+      if (item.drainOf === undefined && this.destEntry(item.wm) === e) {
         item.drainOf = e.key;
         e.gateWait++;
       }
@@ -168,5 +169,8 @@ export abstract class NodeMigration extends NodeFlow {
     for (const h of hold) this.forward(e, h.from, h.wm);
     for (const o of e.flushWait) this.forwardFlush(e, o);
     e.flushWait = [];
+    // The application's queued messages are all out: netmsg's own
+    // no-senders request on the proxy may now be armed (§4.5).
+    if (this.byKey.get(e.key) === e && e.role === 'proxy' && e.localSenders) this.armNoSenders(e);
   }
 }

@@ -3,7 +3,7 @@ import { fromWireMessage, type RefToName } from './abi-neutral.js';
 import { WireError } from './errors.js';
 import { type PortId, portKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
-import { bump, type Gate, idOf, isDraining, MAKE_SEND_DISP, type PortEntry, type SendOnceOut, type SendOnceProxy, total } from './port-table.js';
+import { bump, destDisposition, type Gate, idOf, isDraining, type PortEntry, type SendOnceOut, type SendOnceProxy, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
 import { NodeCore } from './node-core.js';
 
@@ -96,6 +96,7 @@ export abstract class NodeRights extends NodeCore {
    * carries the counts, so the chain stays exact.
    */
   protected relayRights(from: number, to: number, wm: WireMessage): void {
+    this.settle(wm);
     const map = (ref: PortRef): PortRef => {
       if (ref.tag !== 'port') return ref;
       if (ref.right === 'send' && !this.byKey.has(portKey(ref.id)) && this.tombstones.has(portKey(ref.id))) {
@@ -138,6 +139,7 @@ export abstract class NodeRights extends NodeCore {
   }
 
   protected deliverLocal(peer: number, wm: WireMessage, destName: number, destDisp: number, token: DeliveryToken | undefined): void {
+    this.settle(wm);
     const post: NodeAction[] = [];
     const map: RefToName = (ref) => this.importRef(peer, ref, post);
     const { msg, ool } = fromWireMessage(wm, this.cfg.abi, destName, destDisp, map);
@@ -147,6 +149,7 @@ export abstract class NodeRights extends NodeCore {
 
   /** Materialise a dropped message's rights in netmsg's space and destroy them. */
   protected dropRemote(peer: number, wm: WireMessage): void {
+    this.settle(wm);
     const post: NodeAction[] = [];
     const { msg, ool } = fromWireMessage(wm, this.cfg.abi, 0, 0, (ref) => this.importRef(peer, ref, post));
     this.emit({ type: 'destroyMessage', msg, ool });
@@ -193,6 +196,7 @@ export abstract class NodeRights extends NodeCore {
       const name = this.allocName();
       this.emit({ type: 'allocatePort', name });
       e = this.newEntry(id, 'proxy', name);
+      this.learn(e, peer);
       e.route = peer;
       e.localSenders = false;
       bump(e.imported, peer, 1);
@@ -260,7 +264,8 @@ export abstract class NodeRights extends NodeCore {
   protected importSendOnce(peer: number, id: PortId): number {
     const port = this.allocName();
     this.emit({ type: 'allocatePort', name: port });
-    const so: SendOnceProxy = { id, key: portKey(id), name: port, peer };
+    const so: SendOnceProxy = { id, key: portKey(id), name: port, peer, learntFrom: undefined };
+    this.learn(so, peer);
     this.soProxyByName.set(port, so);
     this.soProxyByKey.set(so.key, so);
     const name = this.allocName();
@@ -297,8 +302,9 @@ export abstract class NodeRights extends NodeCore {
       e.held = [];
       e.heldBytes = 0;
       const materialise = (h: { wm: WireMessage; from: number; credited: boolean }) => {
+        this.settle(h.wm);
         const inner: NodeAction[] = [];
-        const m = fromWireMessage(h.wm, this.cfg.abi, e!.name, MAKE_SEND_DISP, (ref) => this.importRef(h.from, ref, inner));
+        const m = fromWireMessage(h.wm, this.cfg.abi, e!.name, destDisposition(h.wm), (ref) => this.importRef(h.from, ref, inner));
         for (const a of inner) this.emit(a);
         if (!h.credited) this.sendControl(h.from, { t: 'credit', ...idOf(e!.id), n: 1 });
         return m;
@@ -313,7 +319,7 @@ export abstract class NodeRights extends NodeCore {
             markers.push(q.flush);
             continue;
           }
-          first.push(fromWireMessage(q.msg, this.cfg.abi, e.name, MAKE_SEND_DISP, (ref) => this.unexportRef(p, ref)));
+          first.push(fromWireMessage(q.msg, this.cfg.abi, e.name, destDisposition(q.msg), (ref) => this.unexportRef(p, ref)));
         }
       }
       e.pending.clear();
@@ -331,6 +337,7 @@ export abstract class NodeRights extends NodeCore {
       const name = this.allocName();
       this.emit({ type: 'allocatePort', name });
       e = this.newEntry(id, 'home', name);
+      this.learn(e, peer);
     }
     // netmsg keeps one send right as home; made before the make-send count
     // is set so the count the application sees is the port's own.
@@ -384,7 +391,10 @@ export abstract class NodeRights extends NodeCore {
   }
 
   protected armNoSenders(e: PortEntry): void {
-    if (e.nsArmed) return;
+    // An old home arms netmsg's request only once the application's queued
+    // messages are drained (endDrain): until then every notification in the
+    // port's queue is the application's and travels with the right (§4.5).
+    if (e.nsArmed || (e.role === 'proxy' && isDraining(e))) return;
     e.nsArmed = true;
     this.emit({ type: 'requestNoSenders', name: e.name, sync: e.makeSends });
   }

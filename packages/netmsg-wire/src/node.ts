@@ -65,6 +65,29 @@ export class NetmsgNode extends NodeMigration {
     };
   }
 
+  /**
+   * Whether a message arriving on netmsg's receive right `name` through a
+   * send-once right is netmsg's own no-senders notification. False while an
+   * old home drains the port's queue (§4.5): netmsg arms its own request only
+   * after the drain, so everything in the queue until then — the
+   * application's notification included — is the application's and is
+   * forwarded to the new home (report it as `portMessage`).
+   */
+  ownsNotifications(name: number): boolean {
+    const e = this.byName.get(name);
+    return e !== undefined && e.role === 'proxy' && !isDraining(e);
+  }
+
+  /**
+   * The link's use of `maxPortsPerLink`: identities it made this node
+   * allocate that are live (`learnt`) and those its admitted, not yet
+   * processed messages will allocate (`reserved`). Undefined for no link.
+   */
+  linkPorts(peer: number): { learnt: number; reserved: number } | undefined {
+    const l = this.links.get(peer);
+    return l ? { learnt: l.learnt, reserved: l.reserved } : undefined;
+  }
+
   /** What netmsg's name `name` is to the machine (drivers classify notifications with it). */
   portKind(name: number): 'home' | 'proxy' | 'oneShot' | undefined {
     if (this.soProxyByName.has(name)) return 'oneShot';
@@ -79,7 +102,7 @@ export class NetmsgNode extends NodeMigration {
   protected dispatch(ev: NodeEvent): void {
     switch (ev.type) {
       case 'linkUp':
-        this.links.set(ev.peer, { peer: ev.peer, window: ev.window, queuedBytes: 0 });
+        this.links.set(ev.peer, { peer: ev.peer, window: ev.window, queuedBytes: 0, learnt: 0, reserved: 0 });
         return;
       case 'linkDown':
         this.linkDown(ev.peer);
@@ -87,7 +110,10 @@ export class NetmsgNode extends NodeMigration {
       case 'frame':
         if (!this.links.has(ev.peer)) return;
         if (ev.frame.kind === 'control') this.onControl(ev.peer, ev.frame.control);
-        else this.onWireMessage(ev.peer, ev.frame.msg);
+        else {
+          this.admit(ev.peer, ev.frame.msg);
+          this.onWireMessage(ev.peer, ev.frame.msg);
+        }
         return;
       case 'portMessage':
         this.onPortMessage(ev.port, ev.msg, ev.ool, ev.receiveStatus ?? {});
@@ -145,6 +171,7 @@ export class NetmsgNode extends NodeMigration {
       // proxy is gone (Mach erases a send-once right on use).
       this.soProxyByName.delete(port);
       this.soProxyByKey.delete(so.key);
+      this.unlearn(so);
       this.emit({ type: 'destroyPort', name: port });
       if (!this.links.has(so.peer)) {
         this.destroyLocal(msg, ool);
@@ -166,7 +193,12 @@ export class NetmsgNode extends NodeMigration {
       this.destroyLocal(msg, ool);
       return;
     }
-    const wm = toWireMessage(msg, ool, { right: 'send', id: e.id }, (n, r) => this.exportRight(n, r, peer, status));
+    // A message that reached the port through a send-once right made while
+    // the port was home here (the application's own no-senders notification
+    // already queued when the right left, a reply) keeps that disposition:
+    // it travels to the port itself as a send-once message (§4.5).
+    const right = msg.header.bits.local === MOVE_SEND_ONCE ? 'sendOnce' : 'send';
+    const wm = toWireMessage(msg, ool, { right, id: e.id }, (n, r) => this.exportRight(n, r, peer, status));
     this.queueOrSend(e, peer, { msg: wm, bytes: 64 + oolBytes(wm) });
     if (e.draining > 0) {
       e.draining--;
@@ -176,7 +208,7 @@ export class NetmsgNode extends NodeMigration {
 
   protected override onWireMessage(peer: number, wm: WireMessage, bypassGate = false): void {
     const key = portKey(wm.dest.id);
-    const target = wm.dest.right === 'send' ? this.byKey.get(key) : undefined;
+    const target = this.destEntry(wm);
     // The port's receive right is waiting here for its FLUSH: keep what
     // arrives for the new home.
     if (target && target.migrating) {
@@ -200,7 +232,7 @@ export class NetmsgNode extends NodeMigration {
         }
       }
     }
-    if (wm.dest.right === 'sendOnce') {
+    if (wm.dest.right === 'sendOnce' && !target) {
       const so = this.soOut.get(key);
       if (!so) {
         this.dropRemote(peer, wm);
@@ -258,6 +290,7 @@ export class NetmsgNode extends NodeMigration {
         const so = this.soProxyByKey.get(key);
         if (so) {
           this.soProxyByKey.delete(key);
+          this.unlearn(so);
           this.soProxyByName.delete(so.name);
           this.emit({ type: 'destroyPort', name: so.name });
         }
@@ -368,6 +401,7 @@ export class NetmsgNode extends NodeMigration {
     for (const so of [...this.soProxyByKey.values()]) {
       if (so.peer !== peer) continue;
       this.soProxyByKey.delete(so.key);
+      this.unlearn(so);
       this.soProxyByName.delete(so.name);
       this.emit({ type: 'destroyPort', name: so.name });
     }

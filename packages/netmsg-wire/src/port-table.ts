@@ -11,6 +11,18 @@ import type { WireMessage } from './wire-message.js';
 export const COPY_SEND = 19;
 export const MOVE_SEND_ONCE = 18;
 export const MAKE_SEND_DISP = 20;
+export const MAKE_SEND_ONCE_DISP = 21;
+
+/**
+ * How netmsg, holding the receive right at a new home (reclaimPort), puts a
+ * message back on the port: one that was sent through a send-once right
+ * made before the move keeps that right's kind, so the application receives
+ * it exactly as Mach would have queued it (its own no-senders notification
+ * arrives as a send-once message).
+ */
+export function destDisposition(wm: WireMessage): number {
+  return wm.dest.right === 'sendOnce' ? MAKE_SEND_ONCE_DISP : MAKE_SEND_DISP;
+}
 
 export type Role = 'home' | 'proxy';
 
@@ -111,6 +123,8 @@ export interface PortEntry {
    * port cannot open a faster path past them.
    */
   sentFrom: Map<number, (number | undefined)[]>;
+  /** The link whose message made the node allocate this entry (per-link limit), if any. */
+  learntFrom: Link | undefined;
 }
 
 /** Messages from one link held behind a message that carries a migrating receive right. */
@@ -144,12 +158,23 @@ export interface SendOnceProxy {
   key: PortKey;
   name: number;
   peer: number;
+  /** The link counting it against `maxPortsPerLink`. */
+  learntFrom: Link | undefined;
 }
 
 export interface Link {
   peer: number;
   window: number;
   queuedBytes: number;
+  /**
+   * Identities this link made the node allocate and that are still live:
+   * proxies for rights that came on it, ports allocated for a receive right
+   * arriving on it, one-shot proxies for its send-once rights. Bounded by
+   * `maxPortsPerLink` (PROTOCOL.md §6).
+   */
+  learnt: number;
+  /** Identities admitted messages of this link will allocate once processed. */
+  reserved: number;
 }
 
 /** The message slot of a FLUSH marker riding in a credit queue (never sent). */

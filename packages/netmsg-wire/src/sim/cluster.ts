@@ -257,8 +257,11 @@ export class SimNode {
       // bookkeeping: consumed, never relayed (seed §6 point 8).
       return;
     }
-    if (h.bits.local === 18 && this.machine.portKind(name) === 'proxy') {
-      // Through a send-once right to a proxy: only the kernel can send that.
+    if (h.bits.local === 18 && this.machine.portKind(name) === 'proxy' && this.machine.ownsNotifications(name)) {
+      // Through a send-once right to a proxy past its drain: netmsg's own
+      // request's notification (no task can make a send-once right without
+      // the receive right). During an old home's drain the queue is all the
+      // application's, its no-senders notification included: it travels.
       if (h.id === NOTIFY_NO_SENDERS) {
         const it = r.msg.items[0];
         const mscount = it && it.kind === 'data' ? new DataView(it.data.buffer, it.data.byteOffset).getUint32(0, true) : 0;
@@ -272,7 +275,9 @@ export class SimNode {
       for (const n of it.names) {
         const port = this.netmsg.space.get(n)?.port;
         if (!port) continue;
-        const st: ReceiveStatus = { mscount: port.mscount, qlimit: port.qlimit, queued: port.queue.filter((m) => m.destRight === 'send').length };
+        // Every message queued now is the application's (netmsg has no
+        // request on a port it does not yet hold), notifications included.
+        const st: ReceiveStatus = { mscount: port.mscount, qlimit: port.qlimit, queued: port.queue.length };
         const req = this.kernel.takeNoSendersRequest(this.netmsg, port);
         if (req === 'self') st.noSendersSelf = true;
         else if (req) {
@@ -286,9 +291,13 @@ export class SimNode {
   }
 }
 
-/** Messages in a port's queue that netmsg would take as messages (not notifications). */
+/**
+ * Messages in a port's queue that netmsg would take as messages. Only read
+ * while an old home drains (§4.5), when netmsg has no request of its own on
+ * the port, so every queued message counts, notifications included.
+ */
 function sendsQueued(port: KPort): number {
-  return port.queue.filter((m) => m.destRight === 'send').length;
+  return port.queue.length;
 }
 
 export interface ClusterOptions {

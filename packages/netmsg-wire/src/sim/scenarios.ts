@@ -608,6 +608,40 @@ function flowControl(w: World, ck: Check): void {
   c.destroy(inbox);
 }
 
+/**
+ * The application's no-senders notification already queued on a port when
+ * its receive right leaves: in Mach the notification is a message in the
+ * port's queue, so it moves with the right and the new holder receives it,
+ * in queue order, as a send-once message with the make-send count it was
+ * generated with. netmsg must not take it for its own proxy's notification.
+ */
+function queuedNoSenders(w: World, ck: Check): void {
+  const { client: c, server: s } = w;
+  const T = c.allocate();
+  c.makeSend(T);
+  ck.eq(c.requestNoSenders(T), 0, 'no-senders request on T');
+  c.deallocate(T);
+  // The notification (make-send count 1) is in T's queue; two messages
+  // made with MAKE_SEND queue behind it.
+  ck.eq(c.send(T, { id: 7, disp: MAKE_SEND }), 0, 'send 7 to T');
+  ck.eq(c.send(T, { id: 8, disp: MAKE_SEND }), 0, 'send 8 to T');
+  c.send(w.toServer, { id: 50001, ports: { disp: MOVE_RECEIVE, names: [T] } });
+  w.c.settle();
+  const req = s.receive(w.srv);
+  ck.ok(req !== undefined, 'server got the receive right');
+  if (!req) return;
+  const P = portsOf(req)[0]!;
+  const got = recvAll(s, P);
+  ck.eq(got.map((r) => r.msg.header.id).join(','), `${NOTIFY_NO_SENDERS},7,8`, 'queued notification and messages arrive in order');
+  const ns = got[0];
+  if (ns && ns.msg.header.id === NOTIFY_NO_SENDERS) {
+    ck.eq(intOf(ns, 0), 1, 'notification keeps its make-send count');
+    ck.eq(ns.msg.header.bits.local, MOVE_SEND_ONCE, 'notification arrives through a send-once right');
+  }
+  s.destroy(P);
+  ck.eq(s.rights(P), '', 'P invalid');
+}
+
 const BASE: [string, (w: World, ck: Check) => void][] = [
   ['test1 send right across, dropped remotely -> NO SENDERS', test1],
   ['test2 receive right across, local senders go -> remote NO SENDERS', test2],
@@ -630,6 +664,7 @@ const BASE: [string, (w: World, ck: Check) => void][] = [
   ['more: out-of-line port arrays', oolPorts],
   ['more: link loss kills exactly what depended on it', linkLoss],
   ['more: credit flow control ends in MACH_SEND_TIMED_OUT', flowControl],
+  ['more: a queued no-senders notification travels with the receive right', queuedNoSenders],
 ];
 
 export const SCENARIOS: Scenario[] = [

@@ -58,6 +58,8 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
   for (let a = 1; a <= nodes; a++) for (let b = 1; b <= nodes; b++) if (a !== b) toInbox.set(`${a}>${b}`, c.node(a).importRoot(apps[a - 1]!.task, b));
   c.settle();
   const baseTables = c.nodes.map((n) => JSON.stringify(n.machine.tables()));
+  const linkUse = (n: (typeof c.nodes)[number]) => c.nodes.map((m) => JSON.stringify(n.machine.linkPorts(m.id) ?? null)).join(',');
+  const baseUse = c.nodes.map(linkUse);
 
   // Logical port labels: a real port gets one at creation; proxies and
   // migrated ports inherit it through their identity.
@@ -313,6 +315,10 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
       const p = n.machine.portKind(name);
       if (p === undefined && !(e.dead > 0 && opts.loss)) v.push(`node ${n.id} netmsg holds stray name ${name}`);
     }
+    // The per-link identity accounting returns to the setup state (no
+    // reservation leaks, every learnt identity given back).
+    if (!opts.loss && linkUse(n) !== baseUse[n.id - 1]) v.push(`node ${n.id} per-link port counts ${linkUse(n)}, setup ${baseUse[n.id - 1]}`);
+    for (const m of c.nodes) if ((n.machine.linkPorts(m.id)?.reserved ?? 0) !== 0) v.push(`node ${n.id} reservation left on link ${m.id}`);
     if (n.backlog.length > 0) v.push(`node ${n.id} backlog not empty`);
     for (const err of n.errors) v.push(`node ${n.id} protocol error: ${err}`);
   }
