@@ -1,3 +1,4 @@
 import { packageTestConfig } from '../../vitest.shared.js';
 
-export default packageTestConfig(['mach-msg']);
+// The README example imports this package by its own name.
+export default packageTestConfig(['mach-msg', 'netmsg-wire']);
