@@ -12,13 +12,8 @@ import {
   type MachMsgErrorCode,
   type MsgItem,
 } from '../src/index.js';
+import { hex } from './support/hex.js';
 
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/[\s|]/g, '');
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 
 function codeOf(f: () => unknown): { code: MachMsgErrorCode; offset: number } | 'no error' {
   try {

@@ -11,17 +11,8 @@ import {
   MACH_MSG_TYPE_BYTE,
   type MachMessage,
 } from '../src/index.js';
+import { hex, toHex } from './support/hex.js';
 
-/** Hex with spaces and `|` separators, as mach-abi.md prints vectors. */
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/[\s|]/g, '');
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-function toHex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
-}
 
 describe('mach-abi.md §4 descriptor examples', () => {
   it('i386 long form array[] of int, 3 elements: 00000030 0200 2000 03000000', () => {

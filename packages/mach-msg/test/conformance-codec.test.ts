@@ -4,8 +4,6 @@
  * Mach's copyin/copyout) decodes, re-encodes to the same bytes, and decodes
  * to what the fixture says about it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,39 +17,12 @@ import {
   type MachMessage,
   type MsgItem,
 } from '../src/index.js';
+import { toHex } from './support/hex.js';
+import { fromHex, loadAllFixtures, type Fixture, type Kind, type Vector } from './support/mig-vectors.js';
 
-interface OolBytes {
-  address: string;
-  hex: string;
-}
-type Kind = 'send' | 'rcvd' | 'reply' | 'reply_rcvd';
-interface Vector {
-  name: string;
-  routine: string;
-  id: number;
-  serverRet: number;
-  send: string;
-  rcvd: string;
-  reply: string | null;
-  reply_rcvd: string | null;
-  ool: Record<Kind, OolBytes[]>;
-}
-interface Fixture {
-  interface: string;
-  abi: Abi;
-  source: string;
-  vectors: Vector[];
-}
-
-const DIR = join(import.meta.dirname, 'fixtures', 'mig');
-const FIXTURES: Fixture[] = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Fixture);
+const FIXTURES: Fixture[] = loadAllFixtures();
 
 const KINDS: readonly Kind[] = ['send', 'rcvd', 'reply', 'reply_rcvd'];
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const isPort = (n: number): boolean => n >= 16 && n <= 21;
 
 /** What the kernel hands the receiver for each sent disposition (mach-abi.md §4). */

@@ -33,45 +33,14 @@ import {
   type MigType,
   type MigValue,
 } from '../src/index.js';
+import { toHex } from './support/hex.js';
+import { fromHex, loadFixture, type Json, type OolBytes, type Vector } from './support/mig-vectors.js';
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-interface OolBytes {
-  address: string;
-  hex: string;
-}
-type Kind = 'send' | 'rcvd' | 'reply' | 'reply_rcvd';
-interface Vector {
-  name: string;
-  routine: string;
-  id: number;
-  args: Record<string, Json>;
-  serverArgs: Record<string, Json>;
-  serverOuts: Record<string, Json>;
-  serverRet: number;
-  clientOuts: Record<string, Json>;
-  clientRet: number;
-  send: string;
-  rcvd: string;
-  reply: string | null;
-  reply_rcvd: string | null;
-  ool: Record<Kind, OolBytes[]>;
-}
-interface Fixture {
-  interface: string;
-  abi: Abi;
-  vectors: Vector[];
-}
-
-const FIXTURES = join(import.meta.dirname, 'fixtures', 'mig');
 const DEFS = join(import.meta.dirname, '..', 'conformance', 'defs');
 /** The reply port name the harness's mig_get_reply_port() hands every stub. */
 const HARNESS_REPLY_PORT = 0x31;
 
-function load(iface: string, abi: Abi): Fixture {
-  return JSON.parse(readFileSync(join(FIXTURES, `${iface}.${abi}.json`), 'utf8')) as Fixture;
-}
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const load = loadFixture;
 
 // ---- fixture JSON -> argument values (conformance/README.md "JSON forms") --
 

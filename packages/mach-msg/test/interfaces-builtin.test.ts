@@ -12,12 +12,9 @@ import { encodeMessage } from '../src/encode.js';
 import { isMigError } from '../src/mig/errors.js';
 import type { Abi } from '../src/message.js';
 import { elementBytes, type MessageLayout } from '../src/mig/layout.js';
+import { hex } from './support/hex.js';
 
 const ABIS: readonly Abi[] = ['x86_64', 'i386'];
-
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s.replace(/[\s|]/g, ''), 'hex'));
-}
 
 describe('built-in interfaces', () => {
   it('are the ten subsystems, each with its own source text', () => {

@@ -18,13 +18,8 @@ import {
   MACH_NOTIFY_SEND_ONCE,
   type Notification,
 } from '../src/index.js';
+import { hex } from './support/hex.js';
 
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/[\s|]/g, '');
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 // The two no-senders notifications the trixie kernel really delivered (mach-abi.md §7).
