@@ -215,15 +215,8 @@ export class VmPager {
       if (!ok) return { kr: KERN_MEMORY_FAILURE, address: 0 };
     }
     if (!task.active) return { kr: KERN_INVALID_TASK, address: 0 };
-    let start: number;
-    if (a.anywhere === false) {
-      start = a.address ?? 0;
-      if (!task.vm.isFree(start, start + len)) return { kr: KERN_NO_SPACE, address: 0 };
-    } else {
-      const at = task.vm.findSpace(len);
-      if (at === null) return { kr: KERN_NO_SPACE, address: 0 };
-      start = at;
-    }
+    const start = placeMapping(task, a, len);
+    if (start === null) return { kr: KERN_NO_SPACE, address: 0 };
     const access = typeof a.access === 'number' ? a.access & VM_PROT_ALL : VM_PROT_READ | VM_PROT_WRITE;
     if (a.copy === true && obj.copyStrategy === MEMORY_OBJECT_COPY_NONE) return this.mapCopySlowly(task, obj, a, offset, len);
     const first = offset / PAGE_SIZE;
@@ -260,15 +253,8 @@ export class VmPager {
     this.k.flush();
     if (kr !== KERN_SUCCESS) return { kr, address: 0 };
     if (!task.active) return { kr: KERN_INVALID_TASK, address: 0 };
-    let start: number;
-    if (a.anywhere === false) {
-      start = a.address ?? 0;
-      if (!task.vm.isFree(start, start + len)) return { kr: KERN_NO_SPACE, address: 0 };
-    } else {
-      const at = task.vm.findSpace(len);
-      if (at === null) return { kr: KERN_NO_SPACE, address: 0 };
-      start = at;
-    }
+    const start = placeMapping(task, a, len);
+    if (start === null) return { kr: KERN_NO_SPACE, address: 0 };
     task.vm.insert({ start, end: start + len, mapping: null });
     pages.forEach((p, i) => task.vm.pages.set(start / PAGE_SIZE + i, p));
     return { kr: KERN_SUCCESS, address: start };
@@ -585,4 +571,16 @@ export class VmPager {
     this.k.flush();
     return kr;
   }
+}
+
+/**
+ * Where a vm_map lands once the object is ready: the asked address when not
+ * `anywhere` (still free), else the first free range; null is KERN_NO_SPACE.
+ */
+function placeMapping(task: Task, a: VmMapArgs, len: number): number | null {
+  if (a.anywhere === false) {
+    const start = a.address ?? 0;
+    return task.vm.isFree(start, start + len) ? start : null;
+  }
+  return task.vm.findSpace(len);
 }
