@@ -202,3 +202,37 @@ describe('seed race scenarios (3.8)', () => {
     expect(brief(s.send({ kind: 'writeDone', seq: 1 }))).toEqual([]);
   });
 });
+
+describe('a writer the store write-locks (seed 3.4)', () => {
+  // Found by netmsg-server's file pager: with non-precious pages, the
+  // read-only copy given to a write-locked writer was flushed on its
+  // data_unlock instead of asking the store, and the fault that followed was
+  // write-locked again, for ever.
+  it("non-precious pager: the writer's copy is precious, so its unlock asks the store once", () => {
+    const s = new Script([A, B], { precious: false });
+    expect(brief(s.request(A, 0, 'write'))).toEqual(['read p0']);
+    expect(brief(s.send({ kind: 'readDone', page: 0, data: 4, writeLock: true }))).toEqual(['supply k1 p0 v4 ro precious']);
+    expect(brief(s.unlock(A, 0))).toEqual(['unlock p0']);
+    expect(brief(s.send({ kind: 'unlockDone', page: 0 }))).toEqual(['lock k1 p0+1 ret=none lock=0']);
+    expect(ofKind(s.log, 'readPage').length).toBe(1);
+    expect(s.holders(0)).toEqual([[A, true]]);
+  });
+
+  it('a refused unlock fails the writer instead of looping', () => {
+    const s = new Script([A], { precious: false });
+    s.request(A, 0, 'write');
+    s.send({ kind: 'readDone', page: 0, data: 4, writeLock: true });
+    s.unlock(A, 0);
+    const out = s.send({ kind: 'unlockFailed', page: 0, error: 30 });
+    expect(ofKind(s.log, 'readPage').length).toBe(1);
+    expect(out.length).toBeGreaterThan(0);
+    expect(ofKind(s.log, 'unlockPage').length).toBe(1);
+  });
+
+  it('readers served with a write-locked writer keep the configured precious flag', () => {
+    const s = new Script([A, B], { precious: false });
+    s.request(B, 0, 'read');
+    s.send({ kind: 'readDone', page: 0, data: 1, writeLock: true });
+    expect(s.engine.inspectPage(0).holders.get(B)?.precious).toBe(false);
+  });
+});

@@ -486,9 +486,14 @@ export class PagerEngine<D> {
       page.holders.set(head.kernel, { write: true, precious: true, since: now, discarding: 0, expect: [] });
       this.emit({ kind: 'dataSupply', kernel: head.kernel, page: p, data, lockValue: VM_PROT_NONE, precious: true });
     } else {
-      const precious = this.config.precious;
       let w: Waiter | undefined = head;
       do {
+        // A writer the store write-locked gets its read-only copy precious
+        // whatever the configuration: its data_unlock must reach the store's
+        // unlock decision (pager_unlock_page). Non-precious, unlockPage
+        // would flush it instead, its fault would come back as a write
+        // request, the store would write-lock it again: a loop.
+        const precious = this.config.precious || w.write;
         page.waiters.shift();
         page.holders.set(w.kernel, { write: false, precious, since: now, discarding: 0, expect: [] });
         this.emit({ kind: 'dataSupply', kernel: w.kernel, page: p, data, lockValue: VM_PROT_WRITE, precious });
