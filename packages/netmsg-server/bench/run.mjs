@@ -1,70 +1,303 @@
-// A first, partial benchmark of netmsg-server (the issue's full benchmark —
-// separate node processes, gRPC, bulk io_read, tree copy — is not built yet).
-// In one process, pinned by the caller (taskset): `stat` of the export root
-// as a real Hurd RPC round trip (io_stat through the link and the node's
-// simulated kernel) against a raw TCP ping-pong of the same socket pair kind
-// on loopback, interleaved rounds, medians.
-import { createServer, connect as tcpConnect } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// netmsg-server benchmark: `pnpm bench` (= tsup && taskset -c 0 node bench/run.mjs).
+//
+// Every server runs in its own process pinned to CPU $BENCH_SERVER_CPU (1);
+// this process, the client of every case, is pinned by the caller (CPU 0).
+// All on loopback, in one run, rounds interleaved, medians:
+//   1. a null RPC round trip to a netmsg-server node (io_server_version, or
+//      io_stat where the export lacks it) vs a raw TCP ping-pong of 64 bytes
+//      vs a @grpc/grpc-js unary call of 64 bytes;
+//   2. bulk io_read of a 256 MiB file (client.read: sequential 64 KiB
+//      io_reads, as the library reads; and 1 MiB io_reads, 8 in flight) vs a
+//      raw TCP stream of the same size;
+//   3. copying a tree of 2,000 small files out of the node (readdir + read
+//      per file, written locally) vs `cp -r` of the same tree on this machine.
+// Prints one complete markdown table. Env: BENCH_ROUNDS (default 5),
+// BENCH_RPCS (2000), BENCH_BULK_MIB (256), BENCH_FILES (2000);
+// BENCH_PROFILE_DIR=DIR runs the node with `node --cpu-prof` into DIR
+// (profile the client too with `node --cpu-prof bench/run.mjs`).
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, silentLogger, startNode } from '../dist/index.js';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { connect } from '../dist/index.js';
+import { ECHO_SERVICE } from './echo-service.mjs';
 
-const N = 2000;
-const ROUNDS = 7;
-const SECRET = 'benchmark shared secret';
-
-async function rpcRound(client, root) {
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) await client.statPort(root);
-  return Number(process.hrtime.bigint() - t0) / N;
-}
-
-async function tcpPair() {
-  const server = createServer((s) => s.on('data', (b) => s.write(b)));
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const sock = tcpConnect(server.address().port, '127.0.0.1');
-  sock.setNoDelay(true);
-  await new Promise((r) => sock.once('connect', r));
-  return { server, sock };
-}
-
-async function tcpRound(sock) {
-  const msg = Buffer.alloc(64, 1);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) {
-    await new Promise((r) => { sock.once('data', r); sock.write(msg); });
-  }
-  return Number(process.hrtime.bigint() - t0) / N;
-}
+const here = fileURLToPath(new URL('.', import.meta.url));
+const pkg = join(here, '..');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RPCS = Number(process.env.BENCH_RPCS ?? 2000);
+const BULK = Number(process.env.BENCH_BULK_MIB ?? 256) * 1024 * 1024;
+const FILES = Number(process.env.BENCH_FILES ?? 2000);
+const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
+const MIB = 1024 * 1024;
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const TICK_US = 1e6 / 100; // /proc/PID/stat counts CPU time in USER_HZ (100/s on Linux)
+/** CPU time (user + system, every thread) of a process, us. */
+function cpuOf(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_US;
+}
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+/** CPU spent by this process and by `server` during f(), accumulated in acc. */
+async function withCpu(acc, server, f) {
+  const c0 = selfCpu();
+  const s0 = cpuOf(server.child.pid);
+  const r = await f();
+  acc.client += selfCpu() - c0;
+  acc.server += cpuOf(server.child.pid) - s0;
+  acc.n += RPCS;
+  return r;
+}
+const cpu = { rpc: { client: 0, server: 0, n: 0 }, tcp: { client: 0, server: 0, n: 0 }, grpc: { client: 0, server: 0, n: 0 } };
+const now = () => process.hrtime.bigint();
+const ms = (t0) => Number(now() - t0) / 1e6;
+const children = [];
 
+/** A server process pinned to SERVER_CPU; resolves with the port it printed. */
+function startPinned(args, portRe, nodeFlags = []) {
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr.on('data', (b) => (err += b));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+      const m = portRe.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
+  });
+}
+
+function stopAll() {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+}
+process.on('exit', stopAll);
+
+// ---------- the data ----------
 const dir = mkdtempSync(join(tmpdir(), 'netmsg-server-bench-'));
-writeFileSync(join(dir, 'file'), 'x');
-const node = await startNode({ export: dir, listen: '127.0.0.1:0', secret: SECRET }, { logger: silentLogger });
-const client = await connect(`netmsg://127.0.0.1:${node.port}`, { secret: SECRET, timeoutMs: 20_000 });
-const root = await client.root();
-const { server, sock } = await tcpPair();
-try {
-  await rpcRound(client, root);
-  await tcpRound(sock);
-  const rpc = [];
-  const tcp = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    rpc.push(await rpcRound(client, root));
-    tcp.push(await tcpRound(sock));
+const exportDir = join(dir, 'export');
+mkdirSync(join(exportDir, 'tree'), { recursive: true });
+writeFileSync(join(exportDir, 'big.bin'), randomBytes(BULK));
+let treeBytes = 0;
+for (let d = 0; d < 20; d++) {
+  mkdirSync(join(exportDir, 'tree', `d${d}`));
+  for (let f = 0; f < FILES / 20; f++) {
+    const n = 512 + ((d * 997 + f * 131) % 3584);
+    treeBytes += n;
+    writeFileSync(join(exportDir, 'tree', `d${d}`, `f${f}`), randomBytes(n));
   }
-  const a = median(rpc);
-  const b = median(tcp);
-  console.log(`netmsg-server bench: node ${process.version}, ${ROUNDS} rounds x ${N}, medians`);
-  console.log(`io_stat RPC round trip (client -> link -> node kernel -> export): ${(a / 1000).toFixed(1)} us`);
-  console.log(`raw TCP ping-pong, 64 bytes, same process:                      ${(b / 1000).toFixed(1)} us`);
-  console.log(`ratio RPC / raw TCP: ${(a / b).toFixed(2)}x`);
+}
+const secretFile = join(dir, 'secret');
+writeFileSync(secretFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+
+// ---------- the servers ----------
+const uid = process.getuid();
+const gid = process.getgid();
+const node = await startPinned(
+  [join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir, '--listen', '127.0.0.1:0', '--secret-file', secretFile,
+    '--log-level', 'silent', '--map-user', `${uid}:${uid}:${gid}`],
+  / on 127\.0\.0\.1:(\d+)/,
+  process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [],
+);
+const echo = await startPinned([join(here, 'peers.mjs'), 'echo'], /PORT (\d+)/);
+const stream = await startPinned([join(here, 'peers.mjs'), 'stream'], /PORT (\d+)/);
+const grpcServer = await startPinned([join(here, 'peers.mjs'), 'grpc'], /PORT (\d+)/);
+
+const client = await connect(`127.0.0.1:${node.port}`, { secretFile, timeoutMs: 600_000 });
+const root = await client.root();
+
+// ---------- 1. null RPC ----------
+let nullRoutine = 'io_server_version';
+try {
+  await client.call(root, 'io_server_version', {});
+} catch {
+  nullRoutine = 'io_stat';
+}
+async function rpcRound() {
+  const t0 = now();
+  for (let i = 0; i < RPCS; i++) await client.call(root, nullRoutine, {});
+  return (ms(t0) * 1000) / RPCS;
+}
+const sock = tcpConnect(echo.port, '127.0.0.1');
+sock.setNoDelay(true);
+await new Promise((r) => sock.once('connect', r));
+const ping = Buffer.alloc(64, 1);
+async function tcpRound() {
+  const t0 = now();
+  for (let i = 0; i < RPCS; i++) {
+    await new Promise((r) => {
+      let got = 0;
+      const on = (b) => {
+        got += b.length;
+        if (got >= 64) {
+          sock.off('data', on);
+          r();
+        }
+      };
+      sock.on('data', on);
+      sock.write(ping);
+    });
+  }
+  return (ms(t0) * 1000) / RPCS;
+}
+const GrpcClient = grpc.makeGenericClientConstructor(ECHO_SERVICE, 'Echo');
+const gc = new GrpcClient(`127.0.0.1:${grpcServer.port}`, grpc.credentials.createInsecure());
+const grpcCall = () => new Promise((res, rej) => gc.Echo(ping, (e, r) => (e ? rej(e) : res(r))));
+async function grpcRound() {
+  const t0 = now();
+  for (let i = 0; i < RPCS; i++) await grpcCall();
+  return (ms(t0) * 1000) / RPCS;
+}
+
+// ---------- 2. bulk ----------
+async function readSeq() {
+  const t0 = now();
+  const b = await client.read('big.bin');
+  if (b.length !== BULK) throw new Error(`read ${b.length} of ${BULK}`);
+  return BULK / MIB / (ms(t0) / 1000);
+}
+async function readPipelined() {
+  const port = await client.lookup('big.bin');
+  const t0 = now();
+  let next = 0;
+  let total = 0;
+  const worker = async () => {
+    for (;;) {
+      const off = next;
+      next += MIB;
+      if (off >= BULK) return;
+      const r = await client.call(port, 'io_read', { offset: BigInt(off), amount: BigInt(MIB) });
+      const d = r.args['data'];
+      total += d instanceof Uint8Array && d.length > 0 ? d.length : (r.ool[0]?.length ?? 0);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  const t = ms(t0);
+  client.release(port);
+  if (total !== BULK) throw new Error(`pipelined read ${total} of ${BULK}`);
+  return BULK / MIB / (t / 1000);
+}
+function tcpStream() {
+  return new Promise((resolve, reject) => {
+    const s = tcpConnect(stream.port, '127.0.0.1');
+    const t0 = now();
+    let got = 0;
+    s.on('connect', () => {
+      const h = Buffer.alloc(8);
+      h.writeBigUInt64LE(BigInt(BULK));
+      s.write(h);
+    });
+    s.on('data', (b) => {
+      got += b.length;
+      if (got >= BULK) {
+        const t = ms(t0);
+        s.destroy();
+        resolve(BULK / MIB / (t / 1000));
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+// ---------- 3. tree ----------
+async function copyOut(from, to) {
+  mkdirSync(to, { recursive: true });
+  let n = 0;
+  for (const e of await client.readdir(from)) {
+    const src = `${from}/${e.name}`;
+    if (e.type === 4) n += await copyOut(src, join(to, e.name));
+    else {
+      writeFileSync(join(to, e.name), await client.read(src));
+      n++;
+    }
+  }
+  return n;
+}
+let copies = 0;
+async function treeRpc() {
+  const to = join(dir, `rpc-copy-${copies++}`);
+  const t0 = now();
+  const n = await copyOut('tree', to);
+  const t = ms(t0);
+  if (n !== FILES) throw new Error(`copied ${n} of ${FILES} files`);
+  rmSync(to, { recursive: true, force: true });
+  return t;
+}
+function treeCp() {
+  const to = join(dir, `cp-copy-${copies++}`);
+  const t0 = now();
+  const r = spawnSync('cp', ['-r', join(exportDir, 'tree'), to]);
+  const t = ms(t0);
+  if (r.status !== 0) throw new Error(`cp -r failed: ${r.stderr}`);
+  rmSync(to, { recursive: true, force: true });
+  return t;
+}
+
+// ---------- run ----------
+const res = { rpc: [], tcp: [], grpc: [], seq: [], pipe: [], stream: [], tree: [], cp: [] };
+try {
+  // Warm-up: JIT, buffers, the node's page cache for every file.
+  await rpcRound(); await tcpRound(); await grpcRound();
+  await readPipelined(); await tcpStream(); await treeRpc(); treeCp();
+  for (let r = 0; r < ROUNDS; r++) {
+    res.rpc.push(await withCpu(cpu.rpc, node, rpcRound));
+    res.tcp.push(await withCpu(cpu.tcp, echo, tcpRound));
+    res.grpc.push(await withCpu(cpu.grpc, grpcServer, grpcRound));
+    process.stderr.write(`round ${r + 1}/${ROUNDS}: rpc\n`);
+  }
+  for (let r = 0; r < Math.min(ROUNDS, 3); r++) {
+    res.seq.push(await readSeq());
+    res.pipe.push(await readPipelined());
+    res.stream.push(await tcpStream());
+    res.tree.push(await treeRpc());
+    res.cp.push(treeCp());
+    process.stderr.write(`round ${r + 1}/${Math.min(ROUNDS, 3)}: bulk, tree\n`);
+  }
 } finally {
   sock.destroy();
-  server.close();
+  gc.close();
   await client.close();
-  await node.close('benchmark done');
+  // The node stops cleanly (SIGTERM), so a --cpu-prof profile gets written.
+  const nodeExit = new Promise((r) => node.child.once('exit', r));
+  node.child.kill('SIGTERM');
+  await Promise.race([nodeExit, new Promise((r) => setTimeout(r, 10_000))]);
+  stopAll();
   rmSync(dir, { recursive: true, force: true });
 }
+
+const m = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, median(v)]));
+const f1 = (x) => x.toFixed(1);
+const yes = (ok) => (ok ? '**met**' : '**not met**');
+const affinity = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+const lines = [
+  `netmsg-server bench — ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  `client pinned to CPU ${affinity}, every server to CPU ${SERVER_CPU}; loopback; medians of ${ROUNDS} rounds (RPC) and ${Math.min(ROUNDS, 3)} rounds (bulk, tree)`,
+  '',
+  '| case | netmsg-server | baseline | ratio | aim |',
+  '| --- | ---: | ---: | ---: | --- |',
+  `| null RPC round trip (${nullRoutine}) vs raw TCP ping-pong 64 B | ${f1(m.rpc)} us | ${f1(m.tcp)} us | ${(m.rpc / m.tcp).toFixed(2)}x | within 2x: ${yes(m.rpc <= 2 * m.tcp)} |`,
+  `| null RPC round trip (${nullRoutine}) vs gRPC unary 64 B | ${f1(m.rpc)} us | ${f1(m.grpc)} us | ${(m.rpc / m.grpc).toFixed(2)}x | faster than gRPC: ${yes(m.rpc < m.grpc)} |`,
+  `| bulk io_read ${BULK / MIB} MiB, client.read (64 KiB io_reads, 1 in flight) vs raw TCP stream | ${f1(m.seq)} MiB/s | ${f1(m.stream)} MiB/s | ${((100 * m.seq) / m.stream).toFixed(1)}% | 80% of raw TCP: ${yes(m.seq >= 0.8 * m.stream)} |`,
+  `| bulk io_read ${BULK / MIB} MiB, 1 MiB io_reads, 8 in flight vs raw TCP stream | ${f1(m.pipe)} MiB/s | ${f1(m.stream)} MiB/s | ${((100 * m.pipe) / m.stream).toFixed(1)}% | 80% of raw TCP: ${yes(m.pipe >= 0.8 * m.stream)} |`,
+  `| copy out a tree of ${FILES} files (${(treeBytes / MIB).toFixed(1)} MiB) vs local \`cp -r\` (floor) | ${f1(m.tree)} ms | ${f1(m.cp)} ms | ${(m.tree / m.cp).toFixed(1)}x | (floor, no aim) |`,
+  '',
+  'CPU time per round trip (user + system, whatever the load; the server side read from /proc at 10 ms resolution over all rounds):',
+  '',
+  '| case | client CPU | server CPU | total |',
+  '| --- | ---: | ---: | ---: |',
+  ...Object.entries({ [`netmsg-server ${nullRoutine}`]: cpu.rpc, 'raw TCP ping-pong': cpu.tcp, 'gRPC unary': cpu.grpc }).map(
+    ([k, c]) => `| ${k} | ${f1(c.client / c.n)} us | ${f1(c.server / c.n)} us | ${f1((c.client + c.server) / c.n)} us |`),
+  '',
+  `raw figures: ${JSON.stringify(Object.fromEntries(Object.entries(res).map(([k, v]) => [k, v.map((x) => Number(x.toFixed(1)))])))}`,
+];
+console.log(lines.join('\n'));

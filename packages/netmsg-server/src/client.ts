@@ -1,20 +1,34 @@
 import { randomInt } from 'node:crypto';
-import { connect as netConnect } from 'node:net';
 import { getBuiltinInterface, type CompiledInterface, type MachMessage, type MigArgs } from 'mach-msg';
-import type { PortRef, WireMessage } from 'netmsg-wire';
-import { hurdErrorName } from './errno.js';
+import type { MachKernel, TaskId } from 'hurd-ffi';
+import { HurdErrno, hurdErrorName } from './errno.js';
 import { NetmsgServerError } from './errors.js';
 import {
-  decodeDirents, FS_RETRY_MAGICAL, FS_RETRY_NORMAL, O_READ, unpackStatX86_64, type DirEntry, type HurdStat,
+  decodeDirents, FS_RETRY_MAGICAL, FS_RETRY_NORMAL, FS_RETRY_REAUTH, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NOLINK, O_NOTRANS, O_READ,
+  O_TRUNC, O_WRITE, S_IFLNK, S_IFMT, unpackStatX86_64, type DirEntry, type HurdStat,
 } from './hurd-types.js';
 import { CONTROL_PORT } from './fs-export.js';
 import { DEFAULT_PORT, parseHostPort } from './options.js';
 import { readSecretFile } from './secret.js';
-import { TcpLink } from './tcp-link.js';
-import { machToWire, wireToMach } from './wire-bridge.js';
+import type { TcpLink } from './tcp-link.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { CallFailed, MigUser } from './cluster/mig-user.js';
+import { dialTransport, formatAddress, loadTlsMaterial, parseDialUrl, type TlsFiles, type TlsMaterial } from './transport/index.js';
 
-/** A send right to a port on the remote node, named by its serial there. */
+/**
+ * A send right the client holds: its name in the client's task (a proxy of
+ * the client node's netmsg for a port of the server node). `CONTROL_PORT`
+ * (1) is the server's root, the export's control port.
+ */
 export type RemotePort = number;
+
+/** What a client runs on: its own small node (kernel + netmsg) and the task acting as the MIG user. */
+interface ClientSession {
+  link: TcpLink;
+  node: ClusterNode;
+  task: TaskId;
+  user: MigUser;
+}
 
 export interface ConnectOptions {
   /** The shared secret (string or bytes). */
@@ -25,6 +39,10 @@ export interface ConnectOptions {
   nodeId?: number;
   /** Per-RPC and connect bound, ms (default 30 s). */
   timeoutMs?: number;
+  /** TLS 1.3 with this end's certificate (file names or loaded PEM); the node's must chain to `ca` and name the host. */
+  tls?: TlsFiles | TlsMaterial;
+  /** Certificates alone authenticate the link (the node runs with tlsOnly): no secret. */
+  tlsOnly?: boolean;
 }
 
 /** `netmsg://host:port`, `host:port` or `host`. */
@@ -37,6 +55,10 @@ export function parseNodeUrl(url: string): { host: string; port: number } {
 const REPLY_BASE = 0x40000000;
 const MAX_RETRIES = 32;
 const READ_CHUNK = 64 * 1024;
+const WRITE_CHUNK = 64 * 1024;
+
+/** A time for `utimens`: now, leave unchanged, or seconds (+ nanoseconds) since the epoch. */
+export type TimeSpec = 'now' | 'omit' | { sec: number | bigint; nsec?: number };
 
 /**
  * A Hurd filesystem client over one link. Every method is real Hurd RPCs:
@@ -47,69 +69,63 @@ export class FsClient {
   private readonly fsys: CompiledInterface = getBuiltinInterface('fsys', 'x86_64');
   private readonly fs: CompiledInterface = getBuiltinInterface('fs', 'x86_64');
   private readonly io: CompiledInterface = getBuiltinInterface('io', 'x86_64');
-  private nextReply = REPLY_BASE;
-  private readonly pending = new Map<number, { resolve: (m: { msg: MachMessage; ool: Uint8Array[] }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private rootPort: RemotePort | undefined;
   private closedError: Error | undefined;
+  /** Releases not yet performed (port_deallocate is asynchronous). */
+  private releasing: Promise<unknown> = Promise.resolve();
   /** RPCs sent on this link. */
   rpcCount = 0;
 
   /** @internal use `connect`. */
   constructor(
-    private readonly link: TcpLink,
+    private readonly session: ClientSession,
     readonly nodeId: number,
     readonly serverNode: number,
     private readonly timeoutMs: number,
   ) {}
 
-  /** @internal */
-  onMessage(wm: WireMessage): void {
-    const p = this.pending.get(wm.dest.id.serial);
-    if (!p || wm.dest.id.node !== this.nodeId) return;
-    this.pending.delete(wm.dest.id.serial);
-    clearTimeout(p.timer);
-    try {
-      p.resolve(wireToMach(wm, 'x86_64', wm.dest.id.serial, (ref) => (ref.id.node === this.serverNode ? ref.id.serial : 0)));
-    } catch (e) {
-      p.reject(new NetmsgServerError('bad_reply', `undecodable reply: ${(e as Error).message}`));
-    }
+  /** The client node's kernel (hurd-ffi): the MIG user task and its rights live there. */
+  get kernel(): MachKernel {
+    return this.session.node.kernel;
   }
 
-  /** @internal */
+  /** The task that makes the calls; every RemotePort is a send right in it. */
+  get task(): TaskId {
+    return this.session.task;
+  }
+
+  /** The client's node (its netmsg driver), for tests and tools. */
+  get node(): ClusterNode {
+    return this.session.node;
+  }
+
+  /** @internal the link ended: every call in progress fails with link_closed at once. */
   onClosed(reason: string): void {
+    if (this.closedError) return;
     this.closedError = new NetmsgServerError('link_closed', `link closed: ${reason}`);
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(this.closedError);
-    }
-    this.pending.clear();
+    this.session.user.interrupt();
   }
 
-  /** Send one request message (send orientation, remotePort = a RemotePort) and wait for its reply. */
-  rawCall(msg: MachMessage, ool: readonly Uint8Array[] = []): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const reply = this.nextReply++;
-    const dest = msg.header.remotePort;
-    const withReply: MachMessage = { ...msg, header: { ...msg.header, localPort: reply, bits: { ...msg.header.bits, local: 21 } } };
-    const wm = machToWire(withReply, ool, { right: 'send', id: { node: this.serverNode, serial: dest } }, (name, right): PortRef =>
-      name === reply ? { tag: 'port', right: 'sendOnce', id: { node: this.nodeId, serial: reply } }
-        : { tag: 'port', right: right === 'receive' ? 'send' : right, id: { node: this.serverNode, serial: name } },
-    );
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(reply);
-        reject(new NetmsgServerError('timeout', `no reply to message ${msg.header.id} within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      this.pending.set(reply, { resolve, reject, timer });
-      this.rpcCount++;
-      try {
-        this.link.send(wm);
-      } catch (e) {
-        clearTimeout(timer);
-        this.pending.delete(reply);
-        reject(new NetmsgServerError('link_closed', (e as Error).message));
-      }
-    });
+  /**
+   * Send one request message (send orientation, remotePort = a RemotePort)
+   * and wait for its reply: mach_msg from the client task, with a fresh reply
+   * port (MAKE_SEND_ONCE), through the client node's netmsg. Rights in the
+   * request are the task's (a body right is carried to the server as a real
+   * right); rights in the reply land in the task.
+   */
+  async rawCall(msg: MachMessage, ool: readonly Uint8Array[] = []): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
+    if (this.closedError) throw this.closedError;
+    this.rpcCount++;
+    try {
+      return await this.session.user.call(msg, ool, this.timeoutMs);
+    } catch (e) {
+      if (!(e instanceof CallFailed)) throw e;
+      if (e.failure.kind === 'timeout') throw new NetmsgServerError('timeout', `no reply to message ${msg.header.id} within ${this.timeoutMs} ms`);
+      if (this.closedError) throw this.closedError;
+      if (e.failure.kind === 'interrupted') throw new NetmsgServerError('link_closed', 'client closed');
+      // The reply right died unused: MIG_SERVER_DIED, as a user stub reports it.
+      throw new NetmsgServerError('rpc_failed', `message ${msg.header.id}: the server died before answering (MIG_SERVER_DIED)`, -308);
+    }
   }
 
   /** A routine of fsys/fs/io by name: encode as MIG's user stub, decode and check the reply, throw on RetCode != 0. */
@@ -132,11 +148,21 @@ export class FsClient {
     return { args: dec.args, ool };
   }
 
+  /**
+   * The ids presented to fsys_getroot (`gen_uids`/`gen_gids`), which the
+   * node maps to one local identity. Default: this process's own ids. Set it
+   * before the first call; the root port is made once per client.
+   */
+  identity: { uids: number[]; gids: number[] } = {
+    uids: typeof process.getuid === 'function' ? [process.getuid()] : [],
+    gids: typeof process.getgid === 'function' ? [process.getgid()] : [],
+  };
+
   /** fsys_getroot on the link's control port: the export's root directory. */
   async root(): Promise<RemotePort> {
     if (this.rootPort === undefined) {
       const r = await this.call(CONTROL_PORT, 'fsys_getroot', {
-        dotdot_node: { name: 0, disposition: 19 }, gen_uids: [], gen_gids: [], flags: O_READ,
+        dotdot_node: { name: 0, disposition: 19 }, gen_uids: this.identity.uids, gen_gids: this.identity.gids, flags: O_READ,
       });
       this.rootPort = portOf(r.args['file']);
     }
@@ -144,39 +170,68 @@ export class FsClient {
   }
 
   /**
-   * Open `path` (relative to the export root) as glibc's hurd_file_name_lookup
-   * does: dir_lookup, following FS_RETRY_NORMAL continuations and
-   * FS_RETRY_MAGICAL "/..." (restart at the root, which is the export's).
+   * Open `path` (relative to the export root; a leading `/` is the export
+   * root too) as glibc's hurd_file_name_lookup does (hurd-fs-interfaces.md
+   * §5.3): dir_lookup, then FS_RETRY_NORMAL continuations, FS_RETRY_REAUTH
+   * (followed without reauthentication: no auth server crosses a link, and
+   * the node already knows who this link is) and FS_RETRY_MAGICAL "/..."
+   * (restart at the root, the export's), at most 32 steps (ELOOP).
+   * O_NOFOLLOW becomes O_NOTRANS plus an io_stat check (a symlink: ELOOP),
+   * O_DIRECTORY a trailing `/`, and O_TRUNC with O_WRITE ends with
+   * file_set_size(0), all as glibc does. `mode` is the creation mode for O_CREAT.
    */
-  async lookup(path: string, flags = O_READ): Promise<RemotePort> {
+  async lookup(path: string, flags = O_READ, mode = 0): Promise<RemotePort> {
+    let serverFlags = flags & ~O_NOFOLLOW;
+    if (flags & O_NOFOLLOW) serverFlags |= O_NOTRANS;
+    let name = path.replace(/^\/+/, '');
+    if ((flags & O_DIRECTORY) && !(flags & O_NOFOLLOW) && !name.endsWith('/')) name += '/';
     let start = await this.root();
-    let name = path;
     for (let i = 0; i < MAX_RETRIES; i++) {
-      const r = await this.call(start, 'dir_lookup', { file_name: name, flags, mode: 0 }, `lookup ${path}`);
+      const r = await this.call(start, 'dir_lookup', { file_name: name, flags: serverFlags, mode }, `lookup ${path}`)
+        .finally(() => {
+          if (start !== this.rootPort) this.release(start);
+        });
       const retry = Number(r.args['do_retry']);
       const rest = String(r.args['retry_name'] ?? '');
       const result = portOf(r.args['result']);
-      if (start !== this.rootPort) this.release(start);
-      if (retry === FS_RETRY_NORMAL && rest === '') return result;
-      if (retry === FS_RETRY_NORMAL) {
+      if (retry === FS_RETRY_NORMAL && rest === '') return this.finishOpen(result, path, flags);
+      if (retry === FS_RETRY_NORMAL || retry === FS_RETRY_REAUTH) {
         start = result;
-        name = rest;
+        name = rest === '/' ? rest : rest.replace(/^\/+/, '');
       } else if (retry === FS_RETRY_MAGICAL && rest.startsWith('/')) {
         if (result !== 0) this.release(result);
         start = await this.root();
-        name = rest;
+        name = rest === '/' ? '' : rest.replace(/^\/+/, '');
       } else {
         if (result !== 0) this.release(result);
-        throw new NetmsgServerError('rpc_failed', `lookup ${path}: unsupported retry ${retry} '${rest}'`);
+        throw new NetmsgServerError('rpc_failed', `lookup ${path}: EGRATUITOUS (retry ${retry} '${rest}')`, HurdErrno.EGRATUITOUS);
       }
     }
-    throw new NetmsgServerError('rpc_failed', `lookup ${path}: ELOOP`, 0x4000003e);
+    throw new NetmsgServerError('rpc_failed', `lookup ${path}: ELOOP`, HurdErrno.ELOOP);
   }
 
-  /** Drop our send right (netmsg-wire RELEASE), so the node can free the port. */
+  private async finishOpen(port: RemotePort, path: string, flags: number): Promise<RemotePort> {
+    try {
+      if (flags & O_NOFOLLOW) {
+        const st = await this.statPort(port);
+        if ((st.mode & S_IFMT) === S_IFLNK) throw new NetmsgServerError('rpc_failed', `open ${path}: ELOOP (a symlink, O_NOFOLLOW)`, HurdErrno.ELOOP);
+      }
+      if ((flags & O_TRUNC) && (flags & O_WRITE)) await this.call(port, 'file_set_size', { new_size: 0n }, `truncate ${path}`);
+      return port;
+    } catch (e) {
+      this.release(port);
+      throw e;
+    }
+  }
+
+  /**
+   * Drop one reference of our send right (mach_port_deallocate in the client
+   * task). When the last right anywhere is gone the server's port gets its
+   * NO SENDERS, through both netmsg tasks, and the export frees it.
+   */
   release(port: RemotePort): void {
-    if (port === CONTROL_PORT || port === 0 || this.closedError || this.link.isClosed) return;
-    this.link.sendControl({ t: 'release', node: this.serverNode, serial: port, n: 1 });
+    if (port === CONTROL_PORT || port === 0 || this.closedError) return;
+    this.releasing = this.releasing.then(() => this.kernel.portDeallocate(this.task, port));
   }
 
   async readPort(port: RemotePort, onProgress?: (bytes: number) => void): Promise<Uint8Array> {
@@ -210,13 +265,47 @@ export class FsClient {
     }
   }
 
+  /** Open as open(2) would (a port to use with readPort/writePort/seek/statPort; release it after). */
+  async open(path: string, flags = O_READ, mode = 0o644): Promise<RemotePort> {
+    return this.lookup(path, flags, mode);
+  }
+
+  /**
+   * Write all of `data` to an open file at `offset` (default: its file
+   * pointer), io_write in WRITE_CHUNK pieces, resuming after short writes.
+   */
+  async writePort(port: RemotePort, data: Uint8Array, offset?: bigint, onProgress?: (bytes: number) => void): Promise<number> {
+    let done = 0;
+    while (done < data.length) {
+      const chunk = data.subarray(done, Math.min(data.length, done + WRITE_CHUNK));
+      const at = offset === undefined ? -1n : offset + BigInt(done);
+      const r = await this.call(port, 'io_write', { data: chunk, offset: at });
+      const n = Number(r.args['amount']);
+      if (!(n > 0)) throw new NetmsgServerError('rpc_failed', `io_write wrote ${n} of ${chunk.length} bytes`, HurdErrno.EIO);
+      done += n;
+      onProgress?.(done);
+    }
+    return done;
+  }
+
+  /** Create or replace the file at `path` with `data` (O_WRITE|O_CREAT|O_TRUNC, then io_write). */
+  async write(path: string, data: Uint8Array, options: { mode?: number; onProgress?: (bytes: number) => void } = {}): Promise<void> {
+    const port = await this.lookup(path, O_WRITE | O_CREAT | O_TRUNC, options.mode ?? 0o644);
+    try {
+      await this.writePort(port, data, 0n, options.onProgress);
+    } finally {
+      this.release(port);
+    }
+  }
+
   async statPort(port: RemotePort): Promise<HurdStat> {
     const r = await this.call(port, 'io_stat', {});
     return unpackStatX86_64(r.args['stat_info'] as bigint[]);
   }
 
-  async stat(path: string): Promise<HurdStat> {
-    const port = await this.lookup(path, 0);
+  /** io_stat of `path`; a final symlink is followed unless `nofollow` (then the link itself, as lstat). */
+  async stat(path: string, options: { nofollow?: boolean } = {}): Promise<HurdStat> {
+    const port = await this.lookup(path, options.nofollow ? O_NOLINK : 0);
     try {
       return await this.statPort(port);
     } finally {
@@ -249,9 +338,137 @@ export class FsClient {
     }
   }
 
-  /** End the link with a reason. */
-  close(reason = 'client done'): void {
-    this.link.close('normal', reason);
+  /**
+   * glibc's hurd_file_name_split: a port to the directory holding the last
+   * component of `path`, and that component. Run `f`, then drop the port.
+   */
+  private async inParent<T>(path: string, f: (dir: RemotePort, name: string) => Promise<T>): Promise<T> {
+    const trimmed = path.replace(/\/+$/, '').replace(/^\/+/, '');
+    const i = trimmed.lastIndexOf('/');
+    const name = trimmed.slice(i + 1);
+    if (name === '') throw new NetmsgServerError('rpc_failed', `${path}: EINVAL (no last component)`, HurdErrno.EINVAL);
+    const dir = i < 0 ? await this.root() : await this.lookup(trimmed.slice(0, i), 0);
+    try {
+      return await f(dir, name);
+    } finally {
+      if (dir !== this.rootPort) this.release(dir);
+    }
+  }
+
+  /** dir_mkdir. */
+  async mkdir(path: string, mode = 0o755): Promise<void> {
+    await this.inParent(path, (dir, name) => this.call(dir, 'dir_mkdir', { name, mode }, `mkdir ${path}`));
+  }
+
+  /** dir_rmdir. */
+  async rmdir(path: string): Promise<void> {
+    await this.inParent(path, (dir, name) => this.call(dir, 'dir_rmdir', { name }, `rmdir ${path}`));
+  }
+
+  /** dir_unlink. */
+  async unlink(path: string): Promise<void> {
+    await this.inParent(path, (dir, name) => this.call(dir, 'dir_unlink', { name }, `unlink ${path}`));
+  }
+
+  /** dir_rename; `excl`: fail with EEXIST rather than replace. */
+  async rename(from: string, to: string, options: { excl?: boolean } = {}): Promise<void> {
+    await this.inParent(from, (oldDir, oldname) => this.inParent(to, (newDir, newname) => this.call(oldDir, 'dir_rename', {
+      oldname, newdirectory: { name: newDir, disposition: 19 }, newname, excl: options.excl ? 1 : 0,
+    }, `rename ${from} ${to}`)));
+  }
+
+  /** dir_link: `to` becomes another name of the file at `from`; `excl` (default true): EEXIST rather than replace. */
+  async hardlink(from: string, to: string, options: { excl?: boolean } = {}): Promise<void> {
+    const file = await this.lookup(from, O_NOLINK);
+    try {
+      await this.inParent(to, (dir, name) => this.call(dir, 'dir_link', {
+        file: { name: file, disposition: 19 }, name, excl: options.excl === false ? 0 : 1,
+      }, `link ${from} ${to}`));
+    } finally {
+      this.release(file);
+    }
+  }
+
+  /** Set the size of the file at `path` (file_set_size on a port opened for writing). */
+  async truncate(path: string, size = 0n): Promise<void> {
+    const port = await this.lookup(path, O_WRITE);
+    try {
+      await this.call(port, 'file_set_size', { new_size: size }, `truncate ${path}`);
+    } finally {
+      this.release(port);
+    }
+  }
+
+  /** file_chmod (permission bits). */
+  async chmod(path: string, mode: number): Promise<void> {
+    const port = await this.lookup(path, 0);
+    try {
+      await this.call(port, 'file_chmod', { new_mode: mode }, `chmod ${path}`);
+    } finally {
+      this.release(port);
+    }
+  }
+
+  /** file_chown; -1 leaves a field unchanged. */
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    const port = await this.lookup(path, 0);
+    try {
+      await this.call(port, 'file_chown', { new_owner: uid >>> 0, new_group: gid >>> 0 }, `chown ${path}`);
+    } finally {
+      this.release(port);
+    }
+  }
+
+  /** file_utimens: each time is 'now', 'omit', or seconds + nanoseconds. */
+  async utimens(path: string, atime: TimeSpec, mtime: TimeSpec): Promise<void> {
+    const ts = (t: TimeSpec): bigint[] => t === 'now' ? [0n, BigInt.asUintN(64, -1n)] : t === 'omit' ? [0n, BigInt.asUintN(64, -2n)]
+      : [BigInt.asUintN(64, BigInt(t.sec)), BigInt(t.nsec ?? 0)];
+    const port = await this.lookup(path, 0);
+    try {
+      await this.call(port, 'file_utimens', { new_atime: ts(atime), new_mtime: ts(mtime) }, `utimens ${path}`);
+    } finally {
+      this.release(port);
+    }
+  }
+
+  /**
+   * Make `path` a symlink to `target` as glibc's symlink() does (§5.4):
+   * dir_mkfile, file_set_translator("/hurd/symlink\0target\0"), dir_link.
+   */
+  async symlink(target: string, path: string): Promise<void> {
+    await this.inParent(path, async (dir, name) => {
+      const made = await this.call(dir, 'dir_mkfile', { flags: O_WRITE, mode: 0o777 }, `symlink ${path}`);
+      const node = portOf(made.args['newnode']);
+      try {
+        const passive = new TextEncoder().encode(`/hurd/symlink\0${target}\0`);
+        await this.call(node, 'file_set_translator', {
+          passive_flags: 2 | 4, active_flags: 2 | 4, oldtrans_flags: 0, passive, active: { name: 0, disposition: 19 },
+        }, `symlink ${path}`);
+        await this.call(dir, 'dir_link', { file: { name: node, disposition: 19 }, name, excl: 1 }, `symlink ${path}`);
+      } finally {
+        this.release(node);
+      }
+    });
+  }
+
+  /** The target of the symlink at `path` (glibc's readlink: O_NOLINK open, io_stat, io_read). */
+  async readlink(path: string): Promise<string> {
+    const port = await this.lookup(path, O_READ | O_NOLINK);
+    try {
+      const st = await this.statPort(port);
+      if ((st.mode & S_IFMT) !== S_IFLNK) throw new NetmsgServerError('rpc_failed', `readlink ${path}: EINVAL (not a symlink)`, HurdErrno.EINVAL);
+      return new TextDecoder().decode(await this.readPort(port));
+    } finally {
+      this.release(port);
+    }
+  }
+
+  /** End the link with a reason (a CLOSE frame), then stop the client's node. */
+  async close(reason = 'client done'): Promise<void> {
+    this.session.link.close('normal', reason);
+    this.onClosed(reason);
+    await this.releasing;
+    await this.session.node.close(reason);
   }
 }
 
@@ -261,41 +478,67 @@ function portOf(v: unknown): RemotePort {
   throw new NetmsgServerError('bad_reply', 'reply carries no port');
 }
 
-/** Open a link to a node and authenticate; resolves once the handshake succeeded. */
-export function connect(url: string, options: ConnectOptions = {}): Promise<FsClient> {
-  const { host, port } = parseNodeUrl(url);
-  let secret: Uint8Array;
-  if (options.secret !== undefined) secret = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
+/**
+ * Open a link to a node and authenticate; resolves once the handshake
+ * succeeded. `url`: `netmsg://HOST[:PORT]`, `HOST[:PORT]`, `netmsg+tls://…`
+ * (needs `tls`), `unix:/PATH`.
+ */
+export async function connect(url: string, options: ConnectOptions = {}): Promise<FsClient> {
+  const target = parseDialUrl(url);
+  if (target.tls && !options.tls) throw new NetmsgServerError('bad_option', `connect ${url}: netmsg+tls needs the tls option (cert, key, ca)`);
+  if (options.tlsOnly && !options.tls) throw new NetmsgServerError('bad_option', 'connect: tlsOnly needs the tls option (cert, key, ca)');
+  let secret: Uint8Array | undefined;
+  if (options.tlsOnly) secret = undefined;
+  else if (options.secret !== undefined) secret = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
   else if (options.secretFile !== undefined) secret = readSecretFile(options.secretFile);
-  else return Promise.reject(new NetmsgServerError('secret', 'connect: pass secret or secretFile (the node prints where its secret is)'));
+  else throw new NetmsgServerError('secret', 'connect: pass secret or secretFile (the node prints where its secret is)');
+  const tls = options.tls === undefined ? undefined : 'files' in options.tls ? options.tls : loadTlsMaterial(options.tls);
   const nodeId = options.nodeId ?? randomInt(1, 0x7fffffff);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port });
+  const where = formatAddress(target.address);
+  const stream = await dialTransport(target.address, { timeoutMs, ...(tls ? { tls } : {}) });
+  const socket = stream.socket;
+  const linkSecret = secret ?? stream.channelSecret;
+  if (!linkSecret) {
+    socket.destroy();
+    throw new NetmsgServerError('secret', `connect ${where}: no secret and no TLS session to key the link`);
+  }
+  // The client is a small node of its own: a kernel, a netmsg task run by a
+  // NetmsgNode, and a task acting as the MIG user, so replies and rights are real.
+  const node = await ClusterNode.create({ nodeId });
+  const task = await node.kernel.taskCreate({ name: 'client' });
+  return new Promise<FsClient>((resolve, reject) => {
     let client: FsClient | undefined;
     let settled = false;
-    const timer = setTimeout(() => {
-      if (!settled) {
-        settled = true;
-        socket.destroy();
-        reject(new NetmsgServerError('timeout', `connect ${host}:${port}: no handshake within ${timeoutMs} ms`));
-      }
-    }, timeoutMs);
-    const link = new TcpLink(socket, { node: nodeId, secret, handshakeTimeoutMs: timeoutMs }, {
-      established: (peer) => {
-        clearTimeout(timer);
-        client = new FsClient(link, nodeId, peer.node, timeoutMs);
-        settled = true;
-        resolve(client);
+    const fail = (e: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      void node.close();
+      reject(e);
+    };
+    const timer = setTimeout(() => fail(new NetmsgServerError('timeout', `connect ${where}: no handshake within ${timeoutMs} ms`)), timeoutMs);
+    const link: TcpLink = node.attach(socket, {
+      secret: linkSecret,
+      handshakeTimeoutMs: timeoutMs,
+      onUp: (peer, joined) => {
+        if (!joined) return fail(new NetmsgServerError('connect_failed', `connect ${where}: node id ${peer.node} refused`));
+        // The server's root (its export's control port) as CONTROL_PORT in the client task.
+        node.remoteRoot(peer.node, task, CONTROL_PORT).then(
+          () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            client = new FsClient({ link, node, task, user: new MigUser(node.kernel, task) }, nodeId, peer.node, timeoutMs);
+            resolve(client);
+          },
+          (e: unknown) => fail(new NetmsgServerError('connect_failed', `connect ${where}: ${(e as Error).message}`)),
+        );
       },
-      message: (wm) => client?.onMessage(wm),
-      closed: (info) => {
-        clearTimeout(timer);
+      onDown: (info) => {
         client?.onClosed(`${info.code}: ${info.reason}`);
-        if (!settled) {
-          settled = true;
-          reject(new NetmsgServerError('connect_failed', `connect ${host}:${port}: ${info.code}: ${info.reason}`));
-        }
+        fail(new NetmsgServerError('connect_failed', `connect ${where}: ${info.code}: ${info.reason}`));
       },
     });
   });

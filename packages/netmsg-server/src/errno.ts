@@ -29,6 +29,20 @@ export const HurdErrno = {
   ENOTEMPTY: 0x40000042,
   ENOSYS: 0x4000004e,
   EOVERFLOW: 0x40000073,
+  ENXIO: 0x40000006,
+  EFAULT: 0x4000000e,
+  ENODEV: 0x40000013,
+  ENOTTY: 0x40000019,
+  EMLINK: 0x4000001f,
+  EAGAIN: 0x40000023,
+  EDQUOT: 0x40000045,
+  ESTALE: 0x40000046,
+  ENOLCK: 0x4000004d,
+  EFTYPE: 0x4000004f,
+  EDIED: 0x40000065,
+  EGRATUITOUS: 0x40000069,
+  EILSEQ: 0x4000006a,
+  ENOTSUP: 0x40000076,
 } as const;
 export type HurdErrnoName = keyof typeof HurdErrno;
 
@@ -50,5 +64,8 @@ export function hurdErrorName(code: number): string {
 export function hurdErrnoOf(e: unknown): number {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && code in HurdErrno) return HurdErrno[code as HurdErrnoName];
+  // Linux spells a few differently from the Hurd.
+  if (code === 'EWOULDBLOCK') return HurdErrno.EAGAIN;
+  if (code === 'ETXTBSY') return HurdErrno.EBUSY;
   return HurdErrno.EIO;
 }

@@ -8,7 +8,13 @@ export type NetmsgServerErrorCode =
   | 'rpc_failed'
   | 'bad_reply'
   | 'bad_url'
-  | 'timeout';
+  | 'timeout'
+  /** The node's Mach kernel backend (`kernel: 'gnumach'`) cannot start here. */
+  | 'kernel_unavailable'
+  /** Remote memory: vm_map / a mapped read or write / a file pager failed (`kern` holds the kern_return_t). */
+  | 'map_failed'
+  /** `netmsg-server demo`: a check of the main-job demo failed. */
+  | 'demo_failed';
 
 export class NetmsgServerError extends Error {
   override readonly name = 'NetmsgServerError';

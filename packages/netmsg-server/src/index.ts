@@ -9,9 +9,28 @@ export {
   type HostPort, type NodeOptionsInput, type NodeOptionsParsed,
 } from './options.js';
 export { defaultSecretFile, loadOrCreateSecret, readSecretFile } from './secret.js';
+export { checkListenSecurity, serveOptionsFrom, tlsFilesOf } from './options.js';
+export {
+  LINK_EXPORTER_LABEL, MAX_UNIX_PATH, TLS_MIN_VERSION, channelSecret, clearStaleSocket, dialTransport, formatAddress, isUnixAddress,
+  listenTransport, loadTlsMaterial, parseDialUrl, parseTransportAddress,
+  type AcceptedStream, type DialOptions, type DialTarget, type DialedStream, type TlsFiles, type TlsMaterial, type TransportAddress,
+  type TransportKind, type TransportListener, type TransportListenOptions, type UnixAddress,
+} from './transport/index.js';
 export * from './hurd-types.js';
-export { CONTROL_PORT, FsExport, MAX_TRANSFER, errorReply, type FsExportOptions, type ServerReply } from './fs-export.js';
+export {
+  createCredentialPolicy, defaultLocalIdentity, NO_IDENTITY, NOBODY, owns, parseMapUser, parseMapUsers, permits,
+  type CredentialPolicy, type CredentialPolicyOptions, type LocalIdentity, type UserMapping,
+} from './credentials.js';
+export { CONTROL_PORT, FsExport, MAX_TRANSFER, errorReply, type FsExportOptions, type IoMapAnswer, type ServerReply } from './fs-export.js';
 export { machToWire, wireToMach } from './wire-bridge.js';
 export { TcpLink, type TcpLinkHandlers, type TcpLinkOptions } from './tcp-link.js';
 export { startNode, type RunningNode, type StartNodeExtras } from './node.js';
 export { FsClient, connect, parseNodeUrl, type ConnectOptions, type RemotePort } from './client.js';
+// The cluster machinery: the node's NetmsgNode driven on its hurd-ffi kernel, the export as a task.
+export { ClusterNode, openNodeKernel, type AttachOptions, type ClusterNodeOptions, type KernelBackend } from './cluster/cluster-node.js';
+export { NetmsgDriver, type LinkSink, type NetmsgDriverOptions } from './cluster/netmsg-driver.js';
+export { ExportTask } from './cluster/export-task.js';
+export { CallFailed, MigUser, sendErrorReply, type CallFailure } from './cluster/mig-user.js';
+export { Mapping, ioMap, mapFile, type MapOptions } from './client-map.js';
+export { runDemo, type DemoOptions, type DemoResult } from './demo/index.js';
+export { FilePager, MapService, lateMapService, type FilePagerOptions, type FilePagerStats, type MapServiceOptions, type MappedFile, type PagerTrace } from './pager/index.js';

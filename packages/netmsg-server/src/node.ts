@@ -1,42 +1,66 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { resolve } from 'node:path';
-import { lookupMsgId } from 'mach-msg';
+import type { MachKernel, TaskId } from 'hurd-ffi';
 import { NetmsgServerError } from './errors.js';
-import { openKernel } from 'hurd-ffi';
-import { DirectRoute } from './direct-route.js';
-import { KernelRoute } from './kernel-route.js';
-import { hurdErrorName } from './errno.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import type { MapService } from './pager/map-service.js';
+import { lateMapService } from './pager/node-maps.js';
 import { createLogger, type Logger } from './log.js';
-import { DEFAULT_HOST, DEFAULT_PORT, isLoopback, parseNodeOptions, type NodeOptionsInput } from './options.js';
+import { checkListenSecurity, credentialsOf, DEFAULT_HOST, DEFAULT_PORT, parseNodeOptions, tlsFilesOf, type NodeOptionsInput } from './options.js';
+import {
+  dialTransport, formatAddress, isUnixAddress, listenTransport, loadTlsMaterial, parseTransportAddress,
+  type AcceptedStream, type TransportAddress, type TransportKind,
+} from './transport/index.js';
 import { defaultSecretFile, loadOrCreateSecret, readSecretFile } from './secret.js';
-import { TcpLink } from './tcp-link.js';
-
-type LinkRoute = DirectRoute | KernelRoute;
+import type { TcpLink } from './tcp-link.js';
 
 export interface RunningNode {
   /** This node's id on links. */
   readonly nodeId: number;
   readonly host: string;
-  /** The bound port (useful with `listen` port 0). */
+  /** The bound port (useful with `listen` port 0); 0 on a Unix socket. */
   readonly port: number;
+  /** Where clients dial: `host:port`, `[v6]:port` or `unix:/path`. */
+  readonly address: string;
+  /** The listener's transport: 'tcp', 'tls' (TLS 1.3, mutual certificates) or 'unix'. */
+  readonly transport: TransportKind;
   readonly exportDir: string;
   readonly readOnly: boolean;
   /** The secret file used, if the secret came from one. */
   readonly secretFile: string | undefined;
   /** True when this run generated the secret file. */
   readonly secretCreated: boolean;
-  /** Links currently up (authenticated). */
+  /** Links currently up (authenticated and joined: clients and peer nodes). */
   linkCount(): number;
-  /** How requests reach the export: through the simulated kernel, or directly. */
-  readonly route: 'kernel' | 'direct';
   /**
-   * Per live link, the ports it holds on this node: names in the link's
-   * fs-export task as the kernel counts them ('kernel'), or the export's
-   * table ('direct'). Both include the control port.
+   * Always 'kernel': every request passes through the node's kernel and its
+   * netmsg task (NetmsgNode). The `route` option is accepted and ignored.
+   */
+  readonly route: 'kernel' | 'direct';
+  /** The node's Mach kernel (hurd-ffi): for tasks on this node (a `map`, a pager...). */
+  readonly kernel: MachKernel;
+  /** The node's kernel, netmsg driver and export task. */
+  readonly cluster: ClusterNode;
+  /** io_map's file pagers (remote memory): one per mapped file, shared by every kernel. */
+  readonly maps: MapService;
+  /** Node ids linked now (clients and peers). */
+  peers(): number[];
+  /** Link to another node (`HOST:PORT`, `unix:/PATH`); resolves with its node id once joined. */
+  dial(address: string): Promise<number>;
+  /**
+   * A send right to the root port (the export's control port) of linked
+   * node `peer`, in `task` (default: a new task on this node's kernel).
+   */
+  remoteRoot(peer: number, task?: TaskId): Promise<{ task: TaskId; name: number }>;
+  /**
+   * `[n]`: the ports the export task holds (the control port included), as
+   * the kernel counts its names. Goes back to its baseline when every remote
+   * right to the ports it handed out is gone (NO SENDERS).
    */
   portCounts(): Promise<number[]>;
+  /** Leak checks: export ports, netmsg's names, netmsg's identities, blocked deliveries. */
+  portTable(): Promise<{ exportPorts: number; netmsgNames: number; identities: number; blockedDeliveries: number }>;
   /** End every link with `reason`, stop listening. */
   close(reason?: string): Promise<void>;
 }
@@ -46,10 +70,14 @@ export interface StartNodeExtras {
   logger?: Logger;
 }
 
+/** Pause between attempts to (re)link a configured peer. */
+const PEER_RETRY_MS = 1000;
+
 /**
- * Start a node: listen for links, and on each authenticated link serve the
- * filesystem export behind the link's control port (the seed's front door:
- * `fsys_getroot` on the control port gives the export's root directory).
+ * Start a node: its kernel, the netmsg task run by the node's NetmsgNode,
+ * the filesystem export task whose control port is the node's root (the
+ * seed's front door: `fsys_getroot` on it gives the export's root
+ * directory); then listen for links and dial the configured peers.
  */
 export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeExtras = {}): Promise<RunningNode> {
   const o = parseNodeOptions(input);
@@ -59,17 +87,16 @@ export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeE
     throw new NetmsgServerError('bad_option', `option 'export': ${exportDir} is not a directory`);
   }
   const listen = o.listen ?? { host: DEFAULT_HOST, port: DEFAULT_PORT };
-  const explicitSecret = o.secret !== undefined || o.secretFile !== undefined;
-  if (!isLoopback(listen.host) && !explicitSecret) {
-    throw new NetmsgServerError(
-      'insecure_listen',
-      `refusing to listen on non-loopback address ${listen.host} without an explicit secret: pass --secret-file FILE (the same file on every node)`,
-    );
-  }
+  checkListenSecurity(o);
+  const tlsFiles = tlsFilesOf(o);
+  const tls = tlsFiles ? loadTlsMaterial(tlsFiles) : undefined;
   let secret: Uint8Array;
   let secretFile: string | undefined;
   let secretCreated = false;
-  if (o.secret !== undefined) {
+  if (o.tlsOnly) {
+    // Certificates alone: each link's HMAC key is its TLS session's exporter value.
+    secret = new Uint8Array(0);
+  } else if (o.secret !== undefined) {
     secret = typeof o.secret === 'string' ? new TextEncoder().encode(o.secret) : o.secret;
   } else if (o.secretFile !== undefined) {
     secretFile = resolve(o.secretFile);
@@ -82,109 +109,112 @@ export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeE
   }
   const readOnly = !(o.readWrite ?? false);
   const nodeId = o.nodeId ?? randomInt(1, 0x7fffffff);
-  const links = new Set<TcpLink>();
-  const drains = new Set<() => Promise<unknown>>();
-  const routes = new Map<TcpLink, () => LinkRoute | undefined>();
-  // The node's kernel: the simulated GNU Mach of hurd-ffi, unless told to bypass it.
-  const kernel = (o.route ?? 'kernel') === 'kernel' ? openKernel({ abi: 'x86_64' }) : undefined;
-  /** Every socket's link, authenticated or not, so close() can end them all. */
-  const all = new Set<TcpLink>();
+  const mapping = lateMapService();
+  const cluster = await ClusterNode.create({
+    nodeId,
+    kernel: o.kernel ?? 'sim',
+    export: { root: exportDir, readOnly, log, maxPorts: 1 << 20, ...credentialsOf(o, exportDir), ioMap: mapping.hook },
+    ...(o.maxPortsPerLink !== undefined ? { limits: { maxPortsPerLink: o.maxPortsPerLink } } : {}),
+    log,
+  });
+  const maps = await mapping.start(cluster.kernel, cluster.exportTask!.task, { root: exportDir, readOnly, log });
   let closing = false;
+  const timers = new Set<NodeJS.Timeout>();
 
-  const server: Server = createServer((socket) => {
+  /** Run a link over an accepted or dialled stream. */
+  const attach = (socket: AcceptedStream['socket'], remote: string, channelSecret: Uint8Array | undefined, joined?: (peer: number | undefined, why?: string) => void): TcpLink =>
+    cluster.attach(socket, {
+      secret: o.tlsOnly && channelSecret ? channelSecret : secret,
+      remote,
+      gateRequests: joined === undefined, // accepted links only (transport/request-gate.ts)
+      onUp: (peer, ok) => {
+        if (ok) log.info('link up', { remote, peer: peer.node, abi: peer.abi });
+        else log.warn('peer refused', { remote, peer: peer.node, reason: 'node id already linked' });
+        joined?.(ok ? peer.node : undefined, ok ? undefined : `node ${peer.node} is already linked`);
+      },
+      onDown: (info, peer) => {
+        if (!peer || info.code === 'auth_failed') log.warn('peer refused', { remote, code: info.code, reason: info.reason });
+        else log.info('link down', { remote, peer: peer.node, code: info.code, reason: info.reason });
+        joined?.(undefined, `${info.code}: ${info.reason}`);
+      },
+    });
+
+  const onStream = ({ socket, remote, channelSecret }: AcceptedStream): void => {
     if (closing) {
       socket.destroy();
       return;
     }
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    let route: LinkRoute | undefined;
-    // One request at a time per link, in arrival order (a Mach port's queue is FIFO).
-    let chain: Promise<unknown> = Promise.resolve();
-    const enqueue = (f: () => Promise<unknown>): void => {
-      chain = chain.then(f).catch((e: unknown) => log.error('link service failed', { remote, error: String(e) }));
-    };
-    const link: TcpLink = new TcpLink(socket, { node: nodeId, secret, log }, {
-      established: (peer) => {
-        links.add(link);
-        log.info('link up', { remote, peer: peer.node, abi: peer.abi });
-        const exportOpts = { root: exportDir, readOnly, log, ...(o.maxPortsPerLink !== undefined ? { maxPorts: o.maxPortsPerLink } : {}) };
-        enqueue(async () => {
-          route = kernel ? await KernelRoute.create(kernel, exportOpts) : new DirectRoute(exportOpts);
-        });
-      },
-      message: (wm) => {
-        enqueue(async () => {
-          if (!route || link.isClosed) return;
-          if (wm.dest.id.node !== nodeId) return; // not ours: this node does not forward (no 3+ node links yet)
-          const reply = await route.serve(wm, nodeId);
-          const first = reply?.items[0];
-          const ret = first?.kind === 'data' && first.data.length === 4 ? new DataView(first.data.buffer, first.data.byteOffset).getInt32(0, true) : 0;
-          log.debug('rpc', { remote, id: wm.msgId, routine: lookupMsgId(wm.msgId)?.routine ?? 'unknown', ret: ret === 0 ? 'ok' : hurdErrorName(ret) });
-          if (reply && !link.isClosed) link.send(reply);
-        });
-      },
-      control: (c) => {
-        if (c.t === 'release' && c.node === nodeId) enqueue(async () => route?.release(c.serial));
-      },
-      closed: (info) => {
-        links.delete(link);
-        all.delete(link);
-        routes.delete(link);
-        if (info.code === 'auth_failed' || (info.code !== 'normal' && !link.peer)) {
-          log.warn('peer refused', { remote, code: info.code, reason: info.reason });
-          return;
-        }
-        enqueue(async () => {
-          const r = route;
-          route = undefined;
-          const ports = Math.max(0, (r?.fsx.livePorts ?? 1) - 1); // the control port is not the client's
-          const rpcs = r ? [...r.fsx.counts.values()].reduce((a, b) => a + b, 0) : 0;
-          await r?.close();
-          log.info('link down', { remote, code: info.code, reason: info.reason, portsFreed: ports, rpcs });
-        });
-      },
-    });
-    all.add(link);
-    drains.add(() => chain);
-    routes.set(link, () => route);
-  });
+    attach(socket, remote, channelSecret);
+  };
 
-  await new Promise<void>((res, rej) => {
-    server.once('error', (e) => rej(new NetmsgServerError('bad_option', `option 'listen': cannot listen on ${listen.host}:${listen.port}: ${e.message}`)));
-    server.listen(listen.port, listen.host, () => res());
-  });
-  const addr = server.address() as AddressInfo;
-  log.info('listening', { host: listen.host, port: addr.port, export: exportDir, readOnly, node: nodeId, ...(secretFile ? { secretFile } : {}) });
+  const dialOnce = async (address: TransportAddress, onDown?: () => void): Promise<number> => {
+    const where = formatAddress(address);
+    const stream = await dialTransport(address, { timeoutMs: 30_000, ...(tls ? { tls } : {}) });
+    return new Promise<number>((res, rej) => {
+      let settled = false;
+      attach(stream.socket, where, stream.channelSecret, (peer, why) => {
+        if (!settled) {
+          settled = true;
+          if (peer !== undefined) res(peer);
+          else rej(new NetmsgServerError('connect_failed', `peer ${where}: ${why ?? 'refused'}`));
+        } else if (peer === undefined) onDown?.();
+      });
+    });
+  };
+
+  /** A configured peer: linked at start, re-linked (every PEER_RETRY_MS) whenever the link is down. */
+  const keepPeer = async (address: TransportAddress): Promise<void> => {
+    const again = (): void => {
+      if (closing) return;
+      const t = setTimeout(() => {
+        timers.delete(t);
+        void keepPeer(address);
+      }, PEER_RETRY_MS);
+      t.unref();
+      timers.add(t);
+    };
+    try {
+      await dialOnce(address, again);
+    } catch (e) {
+      if (closing) return;
+      log.warn('peer unreachable', { peer: formatAddress(address), error: (e as Error).message, retryMs: PEER_RETRY_MS });
+      again();
+    }
+  };
+
+  const listener = await listenTransport(listen, { log, ...(tls ? { tls } : {}) }, onStream);
+  const bound = listener.address;
+  log.info('listening', { address: formatAddress(bound), transport: listener.transport, export: exportDir, readOnly, node: nodeId, ...(secretFile ? { secretFile } : {}) });
+  await Promise.all((o.peers ?? []).map((p) => keepPeer(p)));
 
   return {
     nodeId,
-    host: listen.host,
-    port: addr.port,
+    host: isUnixAddress(bound) ? `unix:${bound.path}` : bound.host,
+    port: isUnixAddress(bound) ? 0 : bound.port,
+    address: formatAddress(bound),
+    transport: listener.transport,
     exportDir,
     readOnly,
     secretFile,
     secretCreated,
-    linkCount: () => links.size,
-    route: kernel ? 'kernel' : 'direct',
-    portCounts: async () => {
-      await Promise.all([...drains].map((d) => d()));
-      const out: number[] = [];
-      for (const get of routes.values()) {
-        const r = get();
-        if (r instanceof KernelRoute) out.push(await r.serverPortCount());
-        else if (r) out.push(r.fsx.livePorts);
-      }
-      return out;
-    },
+    linkCount: () => cluster.peers().length,
+    route: 'kernel',
+    kernel: cluster.kernel,
+    cluster,
+    maps,
+    peers: () => cluster.peers(),
+    dial: (address) => dialOnce(parseTransportAddress(address, 'peer')),
+    remoteRoot: (peer, task) => cluster.remoteRoot(peer, task),
+    portCounts: async () => [(await cluster.portTable()).exportPorts],
+    portTable: () => cluster.portTable(),
     close: async (reason = 'node shutting down') => {
       closing = true;
-      const done = new Promise<void>((res) => server.close(() => res()));
-      for (const l of [...all]) l.close('normal', reason);
+      for (const t of timers) clearTimeout(t);
+      const done = listener.close();
+      await maps.close();
+      await cluster.close(reason);
       await done;
-      await Promise.all([...drains].map((d) => d()));
-      await kernel?.close();
       log.info('stopped', { reason });
     },
   };
 }
-

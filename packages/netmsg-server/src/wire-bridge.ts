@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, MACH_MSG_TYPE_INTEGER_32, MACH_SEND_INVALID_DEST, type Abi, type MachMessage } from 'mach-msg';
+import { decodeMessage, encodeMessage, type Abi, type MachMessage } from 'mach-msg';
 import { fromWireMessage, toWireMessage, type NameToRef, type PortId, type RefToName, type WireMessage } from 'netmsg-wire';
 
 /**
@@ -37,20 +37,4 @@ export function wireToMach(wm: WireMessage, abi: Abi, destName: number, map: Ref
     items: msg.items.map((it) => (it.kind === 'ool' ? { ...it, address: BigInt(++oolAt) << 12n } : it)),
   };
   return { msg: decodeMessage(encodeMessage(placed, abi), abi), ool };
-}
-
-/**
- * The answer to a request for a port this link does not hold: the bare
- * reply with MACH_SEND_INVALID_DEST, what the sender's mach_msg would have
- * returned had the right been local. Callers get an error at once instead
- * of waiting for a reply that cannot come.
- */
-export function invalidDestReply(wm: WireMessage): WireMessage | null {
-  if (wm.reply.tag !== 'port' || wm.reply.right !== 'sendOnce') return null;
-  const data = new Uint8Array(4);
-  new DataView(data.buffer).setInt32(0, MACH_SEND_INVALID_DEST, true);
-  return {
-    dest: { right: 'sendOnce', id: wm.reply.id }, reply: { tag: 'null' }, msgId: wm.msgId + 100, otherBits: 0,
-    items: [{ kind: 'data', name: MACH_MSG_TYPE_INTEGER_32, size: 32, count: 1, longform: false, data }],
-  };
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, isNetmsgServerError, silentLogger, startNode, type RunningNode } from '../src/index.js';
 import { runCli } from '../src/cli/run.js';
 import { parseTarget } from '../src/cli/target.js';
-import { makeTree, type Tree } from './helpers.js';
+import { makeTree, pattern, type Tree } from './helpers.js';
+import { giveTree } from './fs-harness.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 
@@ -167,5 +168,69 @@ describe('a node in a separate process', () => {
     const logs = stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
     expect(logs.some((l) => l.msg === 'peer refused' && l.level === 'warn')).toBe(true);
     expect(logs.at(-1)?.msg).toBe('stopped');
+  });
+});
+
+describe('get and put', () => {
+  it('copies files both ways, byte-exact, with a progress line when asked, and clear errors with exit codes', async () => {
+    const tree = makeTree();
+    giveTree(tree.root);
+    const local = mkdtempSync(join(tmpdir(), 'netmsg-server-copy-'));
+    const secretFile = join(local, 'secret');
+    writeFileSync(secretFile, 'get and put shared secret\n', { mode: 0o600 });
+    const node = await startNode({ export: tree.root, listen: '127.0.0.1:0', secretFile, readWrite: true }, { logger: silentLogger });
+    const at = (p: string): string => `127.0.0.1:${node.port}:${p}`;
+    try {
+      // get: default name is the remote base name, in the current directory; here an explicit path.
+      const g = capture();
+      expect(await runCli(['get', at('sub/deep/big.bin'), join(local, 'big.bin'), '--secret-file', secretFile], { ...g.io, progress: true })).toBe(0);
+      expect(Buffer.from(readFileSync(join(local, 'big.bin'))).equals(Buffer.from(tree.files['sub/deep/big.bin']!))).toBe(true);
+      const bar = g.err.join('');
+      expect(bar).toMatch(/^\rget sub\/deep\/big\.bin 0% 0\.0 MiB \/ 0\.3 MiB\rget sub\/deep\/big\.bin 87% /);
+      expect(bar).toMatch(/100% 0\.3 MiB \/ 0\.3 MiB\n$/);
+      // No progress line unless asked (stderr is not a terminal here).
+      const g2 = capture();
+      expect(await runCli(['get', at('hello.txt'), join(local, 'hello.txt'), '--secret-file', secretFile], g2.io)).toBe(0);
+      expect(g2.err.join('')).toBe('');
+      expect(readFileSync(join(local, 'hello.txt'), 'utf8')).toBe('hello, hurd\n');
+      // put: a new remote file, then a replacement (truncated, not merged).
+      const big = pattern(700_000, 21);
+      writeFileSync(join(local, 'up.bin'), big, { mode: 0o640 });
+      const p = capture();
+      expect(await runCli(['put', join(local, 'up.bin'), at('sub/up.bin'), '--secret-file', secretFile], p.io)).toBe(0);
+      expect(Buffer.from(readFileSync(join(tree.root, 'sub/up.bin'))).equals(Buffer.from(big))).toBe(true);
+      expect(statSync(join(tree.root, 'sub/up.bin')).mode & 0o777).toBe(0o640);
+      writeFileSync(join(local, 'small.txt'), 'tiny');
+      expect(await runCli(['put', join(local, 'small.txt'), at('sub/up.bin'), '--secret-file', secretFile], capture().io)).toBe(0);
+      expect(readFileSync(join(tree.root, 'sub/up.bin'), 'utf8')).toBe('tiny');
+      // mkdir / rm.
+      expect(await runCli(['mkdir', at('newdir'), '--secret-file', secretFile], capture().io)).toBe(0);
+      expect(statSync(join(tree.root, 'newdir')).isDirectory()).toBe(true);
+      expect(await runCli(['rm', at('sub/up.bin'), '--secret-file', secretFile], capture().io)).toBe(0);
+      expect(existsSync(join(tree.root, 'sub/up.bin'))).toBe(false);
+      // Errors: a clear message and exit 1; a failed get leaves no partial file.
+      const e1 = capture();
+      expect(await runCli(['get', at('missing.bin'), join(local, 'missing.bin'), '--secret-file', secretFile], e1.io)).toBe(1);
+      expect(e1.err.join('')).toMatch(/rpc_failed: lookup missing\.bin: ENOENT/);
+      expect(existsSync(join(local, 'missing.bin'))).toBe(false);
+      expect(existsSync(join(local, 'missing.bin.netmsg-part'))).toBe(false);
+      const e2 = capture();
+      expect(await runCli(['put', join(local, 'no-such-local'), at('x'), '--secret-file', secretFile], e2.io)).toBe(1);
+      expect(e2.err.join('')).toMatch(/no-such-local/);
+      const e3 = capture();
+      const put3 = await runCli(['put', join(local, 'small.txt'), at('../../x.txt'), '--secret-file', secretFile], e3.io);
+      expect([put3, e3.err.join('')]).toEqual([0, '']);
+      expect(existsSync(join(tree.base, 'x.txt'))).toBe(false); // `..` stops at the export root
+      expect(readFileSync(join(tree.root, 'x.txt'), 'utf8')).toBe('tiny');
+      const e4 = capture();
+      expect(await runCli(['rm', at('sub'), '--secret-file', secretFile], e4.io)).toBe(1);
+      expect(e4.err.join('')).toMatch(/EPERM/);
+      const e5 = capture();
+      expect(await runCli(['get', 'nocolon', '--secret-file', secretFile], e5.io)).toBe(2);
+    } finally {
+      await node.close();
+      tree.cleanup();
+      rmSync(local, { recursive: true, force: true });
+    }
   });
 });

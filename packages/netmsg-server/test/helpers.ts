@@ -1,3 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { getBuiltinInterface, type MigArgs } from 'mach-msg';
+import type { MachKernel, TaskId } from 'hurd-ffi';
+import { MigUser } from '../src/cluster/mig-user.js';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,4 +54,69 @@ export function makeTree(): Tree {
   symlinkSync('sub/small.bin', join(root, 'link-in'));
   symlinkSync('/hello.txt', join(root, 'abs-in'));
   return { base, root, outside, files, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/** Two connected in-memory byte streams (what one end writes, the other reads), like a socketpair. */
+export function streamPair(): [Duplex, Duplex] {
+  let a!: Duplex;
+  let b!: Duplex;
+  const make = (other: () => Duplex): Duplex => new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      const o = other();
+      if (!o.destroyed) o.push(Buffer.from(chunk));
+      cb();
+    },
+    final(cb) {
+      const o = other();
+      if (!o.destroyed) o.push(null);
+      cb();
+    },
+    destroy(err, cb) {
+      const o = other();
+      if (!o.destroyed) o.destroy();
+      cb(err);
+    },
+  });
+  a = make(() => b);
+  b = make(() => a);
+  return [a, b];
+}
+
+/** A MIG user on `kernel` calling `routine` (fsys/fs/io) on `port` of `task`; the reply's args, or an Error with the code. */
+export async function migCall(kernel: MachKernel, task: TaskId, port: number, routine: string, args: MigArgs, timeoutMs = 10_000): Promise<MigArgs> {
+  const iface = ['fsys', 'fs', 'io'].map((n) => getBuiltinInterface(n as 'fs', 'x86_64')).find((i) => i.byName.has(routine))!;
+  const r = iface.routine(routine);
+  const req = r.encodeRequest(args, { header: { remotePort: port } });
+  const user = new MigUser(kernel, task);
+  const { msg } = await user.call(req, [], timeoutMs).finally(() => user.dispose());
+  const dec = r.decodeReply(msg);
+  if (dec.retCode !== 0) throw new Error(`${routine}: 0x${(dec.retCode >>> 0).toString(16)}`);
+  return dec.args;
+}
+
+/**
+ * Wait until `f` holds, re-checking every few milliseconds. Bounded (about
+ * `tries` × 5 ms) so a condition that never holds fails the test instead of
+ * hanging it; the bound is generous, not a performance claim.
+ */
+export async function until(f: () => Promise<boolean> | boolean, tries = 3000): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await f()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('condition never held');
+}
+
+/**
+ * A node in a child process: the fixture test/cluster-child-node.ts bundled
+ * from source with esbuild (workspace packages by their source condition).
+ */
+export function bundleChildNode(outDir: string): string {
+  const out = join(outDir, 'child-node.mjs');
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const esbuild = join(here, '..', '..', '..', 'node_modules', '.bin', 'esbuild');
+  execFileSync(esbuild, [join(here, 'cluster-child-node.ts'), '--bundle', '--platform=node', '--format=esm', '--conditions=@hurd-cluster/source',
+    `--outfile=${out}`, '--log-level=warning', "--banner:js=import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"]);
+  return out;
 }

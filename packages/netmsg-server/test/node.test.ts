@@ -1,12 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBuiltinInterface, MACH_SEND_INVALID_DEST, MIG_BAD_ARGUMENTS, MIG_BAD_ID } from 'mach-msg';
+import {
+  decodeMessage, getBuiltinInterface, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_NOTIFY_NO_SENDERS, MACH_PORT_RIGHT_RECEIVE,
+  MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_INVALID_DEST, MIG_BAD_ARGUMENTS, MIG_BAD_ID,
+} from 'mach-msg';
 import {
   connect, CONTROL_PORT, HurdErrno, isNetmsgServerError, O_READ, O_WRITE, O_CREAT, S_IFDIR, S_IFMT, S_IFREG, silentLogger, startNode,
   type FsClient, type RunningNode,
 } from '../src/index.js';
-import { makeTree, type Tree } from './helpers.js';
+import { makeTree, until, type Tree } from './helpers.js';
 
 const SECRET = 'test secret 0123456789';
+
+/** The node's port table once netmsg and the export are idle. */
+async function settled(n: RunningNode): Promise<Awaited<ReturnType<RunningNode['portTable']>>> {
+  let last = await n.portTable();
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setImmediate(r));
+    const t = await n.portTable();
+    if (JSON.stringify(t) === JSON.stringify(last)) return t;
+    last = t;
+  }
+  return last;
+}
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -17,13 +32,13 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-describe.each(['kernel', 'direct'] as const)('a node on loopback, read-only export, route %s', (route) => {
+describe('a node on loopback, read-only export', () => {
   let tree: Tree;
   let node: RunningNode;
   let client: FsClient;
   beforeAll(async () => {
     tree = makeTree();
-    node = await startNode({ export: tree.root, listen: '127.0.0.1:0', secret: SECRET, route }, { logger: silentLogger });
+    node = await startNode({ export: tree.root, listen: '127.0.0.1:0', secret: SECRET }, { logger: silentLogger });
     client = await connect(`netmsg://127.0.0.1:${node.port}`, { secret: SECRET, timeoutMs: 20_000 });
   });
   afterAll(async () => {
@@ -108,25 +123,57 @@ describe.each(['kernel', 'direct'] as const)('a node on loopback, read-only expo
     expect(io.routine('io_seek').decodeReply(msg).retCode).toBe(MIG_BAD_ARGUMENTS);
   });
 
-  it('frees every port the client released (no leaks)', async () => {
-    expect(node.route).toBe(route);
-    const root = await client.root();
-    // RELEASE is one-way; a later RPC's reply proves the node has handled it (the link is FIFO).
-    const counts = async (): Promise<number[]> => {
-      await client.statPort(root);
-      return node.portCounts();
-    };
-    const [base] = await counts();
+  it('frees every port the client released (NO SENDERS through both netmsg tasks; no leaks)', async () => {
+    expect(node.route).toBe('kernel');
+    await client.root();
+    const base = await settled(node);
+    const clientBase = await client.node.portTable();
     for (const p of Object.keys(tree.files)) await client.read(p);
     await client.readdir('sub');
     await client.stat('sub/deep');
     await client.read('link-in');
     await client.read('nope').catch(() => undefined);
-    expect(await counts()).toEqual([base]);
+    await until(async () => (await node.portTable()).exportPorts === base.exportPorts);
     const held = await client.lookup('hello.txt');
-    expect(await counts()).toEqual([base! + 1]);
+    expect((await node.portTable()).exportPorts).toBe(base.exportPorts + 1);
     client.release(held);
-    expect(await counts()).toEqual([base]);
+    await until(async () => (await node.portTable()).exportPorts === base.exportPorts);
+    expect(await settled(node)).toEqual(base);
+    await until(async () => (await client.node.portTable()).identities === clientBase.identities);
+    expect(node.cluster.driver.errors).toEqual([]);
+    expect(node.cluster.exportTask!.errors).toEqual([]);
+  });
+
+  it('a right the client sends (fsys_getroot dotdot) is a real right on the node, and its NO SENDERS comes back exactly', async () => {
+    const k = client.kernel;
+    const p = await k.portAllocate(client.task, MACH_PORT_RIGHT_RECEIVE);
+    // Our no-senders request on the port (sync 1: after the first make-send).
+    const req = await k.portRequestNotification(client.task, p.name, MACH_NOTIFY_NO_SENDERS, 1, p.name, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    expect(req.kr).toBe(0);
+    const before = (await node.portTable()).identities;
+    // Watch what the export task receives on the node's kernel.
+    const seen: number[] = [];
+    const stop = node.kernel.observe((e) => {
+      if (e.phase !== 'receive' || e.task !== node.cluster.exportTask!.task || e.msgId !== 22002 || !e.bytes) return;
+      const it = decodeMessage(e.bytes, 'x86_64').items[0];
+      if (it?.kind === 'ports') seen.push(...it.names);
+    });
+    const r = await client.call(CONTROL_PORT, 'fsys_getroot', {
+      dotdot_node: { name: p.name, disposition: MACH_MSG_TYPE_MAKE_SEND }, gen_uids: [], gen_gids: [], flags: O_READ,
+    });
+    stop();
+    // fsys_getroot (22002) arrived with dotdot_node as a send right named in the export task.
+    expect(seen.length).toBe(1);
+    expect(seen[0]).not.toBe(0);
+    client.release((r.args['file'] as { name: number }).name);
+    // The export got a send right (a proxy of the node's netmsg) and, as MIG's server does, let it go:
+    // the client's port then has no senders anywhere, and its notification arrives.
+    const got = await k.msg(client.task, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: p.name, rcvSize: 256, timeout: 10_000 });
+    expect(got.kr).toBe(0);
+    const m = decodeMessage(got.message!, 'x86_64');
+    expect(m.header.id).toBe(MACH_NOTIFY_NO_SENDERS);
+    await until(async () => (await node.portTable()).identities === before);
+    await k.portDestroy(client.task, p.name);
   });
 
   it('refuses a peer with the wrong secret', async () => {

@@ -7,7 +7,13 @@ import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type HurdStat } from '../hurd-types.
 import { parseNodeOptions, type NodeOptionsInput } from '../options.js';
 import { startNode, type RunningNode } from '../node.js';
 import { defaultSecretFile } from '../secret.js';
+import { getFile, putFile } from './copy.js';
+import { runDemo } from '../demo/index.js';
 import { parseTarget } from './target.js';
+import {
+  addClientTransportOptions, addServeTransportOptions, clientTransportFlags, parseUnixTarget, serveTransportFlags,
+  type ServeTransportFlagValues, type TlsFlagValues,
+} from '../transport/cli-flags.js';
 
 export interface CliIo {
   /** Text, or a file's raw bytes (`cat`). */
@@ -17,6 +23,8 @@ export interface CliIo {
   onServing?: (node: RunningNode) => void;
   /** Install SIGINT/SIGTERM handlers (default true). */
   signals?: boolean;
+  /** Draw a progress line on stderr for long get/put transfers (default: when stderr is a terminal). */
+  progress?: boolean;
 }
 
 const defaultIo: CliIo = {
@@ -47,11 +55,15 @@ function renderStat(path: string, st: HurdStat): string {
   ].join('\n') + '\n';
 }
 
-async function withClient<T>(target: string, opts: { secretFile?: string }, f: (c: FsClient, path: string) => Promise<T>): Promise<T> {
-  const t = parseTarget(target);
+async function withClient<T>(target: string, opts: { secretFile?: string } & TlsFlagValues, f: (c: FsClient, path: string) => Promise<T>): Promise<T> {
+  const u = parseUnixTarget(target);
+  const t = u ? { url: u.url, path: u.path } : ((p) => ({ url: `${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, path: p.path }))(parseTarget(target));
   const envSecret = process.env['NETMSG_SECRET'];
-  const c = await connect(`${t.host}:${t.port}`,
-    opts.secretFile ? { secretFile: opts.secretFile } : envSecret ? { secret: envSecret } : { secretFile: defaultSecretFile() });
+  const transport = clientTransportFlags(opts);
+  const c = await connect(t.url, {
+    ...transport,
+    ...(transport.tlsOnly ? {} : opts.secretFile ? { secretFile: opts.secretFile } : envSecret ? { secret: envSecret } : { secretFile: defaultSecretFile() }),
+  });
   try {
     return await f(c, t.path);
   } finally {
@@ -72,14 +84,14 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     .command('serve')
     .description('export a directory (default: the current one, read-only) on 127.0.0.1:2345')
     .option('--export <dir>', 'directory to export')
-    .option('--listen <host:port>', 'address to listen on (port 0: any free port)')
+    .option('--listen <host:port>', 'address to listen on: HOST:PORT (port 0: any free port) or unix:/PATH')
     .option('--read-write', 'export read-write (default read-only)')
     .option('--secret-file <file>', 'shared secret file (default: generated under ~/.config/netmsg-server/secret)')
     .option('--config <file>', 'JSON file with the same options (export, listen, readWrite, secretFile, logLevel, logJson, nodeId)')
-    .addOption(new Option('--route <route>', 'kernel: requests pass through the simulated GNU Mach kernel (default); direct: bypass it').choices(['kernel', 'direct']))
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']))
-    .option('--log-json', 'logs as JSON lines')
-    .action(async (o: { export?: string; listen?: string; readWrite?: boolean; secretFile?: string; config?: string; logLevel?: string; logJson?: boolean; route?: string }) => {
+    .option('--log-json', 'logs as JSON lines');
+  addServeTransportOptions(program.commands.at(-1)!)
+    .action(async (o: { export?: string; listen?: string; readWrite?: boolean; secretFile?: string; config?: string; logLevel?: string; logJson?: boolean } & ServeTransportFlagValues) => {
       let fromFile: Record<string, unknown> = {};
       if (o.config) {
         let text: string;
@@ -102,11 +114,11 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       if (o.secretFile !== undefined) flags['secretFile'] = o.secretFile;
       if (o.logLevel !== undefined) flags['logLevel'] = o.logLevel;
       if (o.logJson) flags['logJson'] = true;
-      if (o.route !== undefined) flags['route'] = o.route;
+      Object.assign(flags, serveTransportFlags(o));
       const merged = parseNodeOptions({ ...fromFile, ...flags }, 'serve');
       const node = await startNode(merged as NodeOptionsInput);
       if (node.secretCreated) io.stdout(`generated a new secret in ${node.secretFile} (mode 0600)\n`);
-      const hp = `${node.host.includes(':') ? `[${node.host}]` : node.host}:${node.port}`;
+      const hp = node.address;
       io.stdout(
         `serving ${node.exportDir} (${node.readOnly ? 'read-only' : 'read-write'}) on ${hp}\n` +
         `clients: netmsg-server ls ${hp}:/ --secret-file ${node.secretFile ?? '<your secret file>'}\n` +
@@ -131,11 +143,11 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     });
 
   const clientCmd = (name: string, desc: string, f: (c: FsClient, path: string) => Promise<void>): void => {
-    program
+    addClientTransportOptions(program
       .command(`${name} <target>`)
-      .description(`${desc}; target is HOST[:PORT]:PATH`)
-      .option('--secret-file <file>', 'shared secret file (default: $NETMSG_SECRET, then ~/.config/netmsg-server/secret)')
-      .action(async (target: string, o: { secretFile?: string }) => {
+      .description(`${desc}; target is HOST[:PORT]:PATH or unix:/SOCKET:PATH`)
+      .option('--secret-file <file>', 'shared secret file (default: $NETMSG_SECRET, then ~/.config/netmsg-server/secret)'))
+      .action(async (target: string, o: { secretFile?: string } & TlsFlagValues) => {
         await withClient(target, o, f);
       });
   };
@@ -150,6 +162,34 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   clientCmd('stat', 'show a remote file\'s Hurd stat', async (c, path) => {
     io.stdout(renderStat(path, await c.stat(path)));
   });
+  clientCmd('mkdir', 'make a remote directory', async (c, path) => {
+    await c.mkdir(path);
+  });
+  clientCmd('rm', 'remove a remote file', async (c, path) => {
+    await c.unlink(path);
+  });
+  const progress = (io.progress ?? (io === defaultIo && process.stderr.isTTY === true)) ? io.stderr : undefined;
+  addClientTransportOptions(program
+    .command('get <target> [local]')
+    .description('copy a remote file here (default: its base name); target is HOST[:PORT]:PATH or unix:/SOCKET:PATH')
+    .option('--secret-file <file>', 'shared secret file (default: $NETMSG_SECRET, then ~/.config/netmsg-server/secret)'))
+    .action(async (target: string, local: string | undefined, o: { secretFile?: string } & TlsFlagValues) => {
+      await withClient(target, o, (c, path) => getFile(c, path, local, progress ? { progress } : {}));
+    });
+  addClientTransportOptions(program
+    .command('put <local> <target>')
+    .description('copy a local file to the node (created or replaced); target is HOST[:PORT]:PATH or unix:/SOCKET:PATH')
+    .option('--secret-file <file>', 'shared secret file (default: $NETMSG_SECRET, then ~/.config/netmsg-server/secret)'))
+    .action(async (local: string, target: string, o: { secretFile?: string } & TlsFlagValues) => {
+      await withClient(target, o, (c, path) => putFile(c, local, path, progress ? { progress } : {}));
+    });
+
+  program
+    .command('demo')
+    .description('run the main-job demo: three nodes on loopback, remote files and coherent remote memory (exits 1 on a failed check)')
+    .action(async () => {
+      await runDemo({ out: (line) => io.stdout(line + '\n') });
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,168 @@
+import type { Duplex } from 'node:stream';
+import { MACH_MSG_TYPE_COPY_SEND } from 'mach-msg';
+import { isHurdFfiError, openKernel, type MachKernel, type TaskId } from 'hurd-ffi';
+import { withLimits, type LinkFrame, type PeerInfo, type WireLimits } from 'netmsg-wire';
+import { NetmsgServerError } from '../errors.js';
+import type { FsExportOptions } from '../fs-export.js';
+import type { Logger } from '../log.js';
+import { TcpLink } from '../tcp-link.js';
+import { RequestGate } from '../transport/request-gate.js';
+import { ExportTask } from './export-task.js';
+import { NetmsgDriver } from './netmsg-driver.js';
+
+export type KernelBackend = 'sim' | 'gnumach';
+
+export interface ClusterNodeOptions {
+  nodeId: number;
+  /** hurd-ffi backend of the node's kernel (default 'sim'). */
+  kernel?: KernelBackend;
+  /** Serve this export as the node's root; without it the node publishes no root (a client node). */
+  export?: Omit<FsExportOptions, 'controlName' | 'takeName'>;
+  limits?: Partial<WireLimits>;
+  log?: Logger;
+}
+
+export interface AttachOptions {
+  secret: Uint8Array;
+  /** For logs. */
+  remote?: string;
+  handshakeTimeoutMs?: number;
+  /** The link authenticated and joined the node (false: refused, e.g. a second link from one node id). */
+  onUp?(peer: PeerInfo, joined: boolean): void;
+  onDown?(info: { code: string; reason: string; byPeer: boolean }, peer: PeerInfo | undefined): void;
+  /**
+   * Bound what this node queues for a peer that stops reading (transport/request-gate.ts).
+   * For links this node accepted; a link it dialled is not gated, so two nodes
+   * can never both stop reading each other.
+   */
+  gateRequests?: boolean;
+}
+
+/** Open the node's kernel; a backend that cannot start is a typed error. */
+export function openNodeKernel(backend: KernelBackend = 'sim'): MachKernel {
+  try {
+    return openKernel({ backend, abi: 'x86_64' });
+  } catch (e) {
+    if (isHurdFfiError(e)) throw new NetmsgServerError('kernel_unavailable', `kernel '${backend}': ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * One cluster node: its kernel, the netmsg task run by the node's one
+ * `NetmsgNode` (all links), and optionally the filesystem export task whose
+ * control port is the node's root (identity serial 0, PROTOCOL.md §4.1),
+ * which linked peers import. Links are netmsg-wire connections over any
+ * ordered byte stream.
+ */
+export class ClusterNode {
+  private readonly streams = new Set<TcpLink>();
+  private closing = false;
+
+  private constructor(
+    readonly nodeId: number,
+    readonly kernel: MachKernel,
+    readonly driver: NetmsgDriver,
+    readonly exportTask: ExportTask | undefined,
+    private readonly log: Logger | undefined,
+  ) {}
+
+  static async create(o: ClusterNodeOptions): Promise<ClusterNode> {
+    const kernel = openNodeKernel(o.kernel);
+    let driver: NetmsgDriver;
+    try {
+      // The first calls bring a 'gnumach' backend up (QEMU boot or agent link): a failure there is the backend's.
+      driver = await NetmsgDriver.create(kernel, { node: o.nodeId, limits: withLimits(o.limits), ...(o.log ? { log: o.log } : {}) });
+    } catch (e) {
+      await kernel.close().catch(() => undefined);
+      if (isHurdFfiError(e)) throw new NetmsgServerError('kernel_unavailable', `kernel '${o.kernel ?? 'sim'}': ${e.message}`);
+      throw e;
+    }
+    let exportTask: ExportTask | undefined;
+    if (o.export) {
+      exportTask = await ExportTask.create(kernel, o.export);
+      await driver.publishRoot(exportTask.task, exportTask.controlName);
+    }
+    return new ClusterNode(o.nodeId, kernel, driver, exportTask, o.log);
+  }
+
+  /** Run a netmsg-wire link over `stream`; it joins the node once authenticated. */
+  attach(stream: Duplex, opts: AttachOptions): TcpLink {
+    let joined: number | undefined;
+    const deliver = (f: LinkFrame): void => {
+      if (joined !== undefined) this.driver.frame(joined, f);
+    };
+    // Bounded replies for a peer that stops reading (transport/request-gate.ts).
+    const gate = opts.gateRequests ? new RequestGate(stream, deliver) : undefined;
+    const link: TcpLink = new TcpLink(stream, {
+      node: this.nodeId, secret: opts.secret, ...(this.log ? { log: this.log } : {}),
+      ...(opts.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: opts.handshakeTimeoutMs } : {}),
+    }, {
+      established: (peer) => {
+        const ok = !this.closing && this.driver.linkUp(peer.node, peer.window, {
+          send: (f) => {
+            gate?.outgoing(f);
+            link.sendFrame(f);
+          },
+          close: (code, reason) => link.close(code as 'normal', reason),
+        });
+        if (ok) joined = peer.node;
+        opts.onUp?.(peer, ok);
+        if (!ok) link.close('normal', this.closing ? 'node shutting down' : `node ${peer.node} is already linked`);
+      },
+      frame: (f) => (gate ? gate.incoming(f) : deliver(f)),
+      closed: (info) => {
+        gate?.close();
+        this.streams.delete(link);
+        if (joined !== undefined) this.driver.linkDown(joined);
+        opts.onDown?.(info, link.peer);
+      },
+    });
+    this.streams.add(link);
+    return link;
+  }
+
+  /** Peers linked now. */
+  peers(): number[] {
+    return this.driver.peers();
+  }
+
+  /**
+   * A send right to the root port of linked `peer`, in `task` (default: a
+   * new task on this node's kernel): what a program on this node uses to
+   * reach that node's export (fsys_getroot on it, ...).
+   */
+  async remoteRoot(peer: number, task?: TaskId, name?: number): Promise<{ task: TaskId; name: number }> {
+    const t = task ?? (await this.kernel.taskCreate({ name: `root-of-${peer}` }));
+    const n = await this.driver.importRoot(peer, t);
+    if (name === undefined || name === n) return { task: t, name: n };
+    // Rename (mach_port_insert_right at the wanted name, then drop the first).
+    const kr = await this.kernel.portInsertRight(t, name, n, MACH_MSG_TYPE_COPY_SEND);
+    if (kr !== 0) throw new Error(`root of ${peer} at name ${name}: kr ${kr}`);
+    await this.kernel.portDeallocate(t, n);
+    return { task: t, name };
+  }
+
+  /** Leak checks: names the export and netmsg tasks hold, and netmsg's identity table. */
+  async portTable(): Promise<{ exportPorts: number; netmsgNames: number; identities: number; blockedDeliveries: number }> {
+    await this.driver.idle();
+    const t = this.driver.machine.tables();
+    return {
+      exportPorts: this.exportTask ? await this.exportTask.portCount() : 0,
+      netmsgNames: await this.driver.portCount(),
+      identities: t.ports.length + t.sendOnceOut.length + t.sendOnceProxies.length,
+      blockedDeliveries: this.driver.blockedDeliveries,
+    };
+  }
+
+  /** End every link with `reason` (a CLOSE frame), then stop the tasks and the kernel. */
+  async close(reason = 'node shutting down'): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const l of [...this.streams]) l.close('normal', reason);
+    await this.driver.idle();
+    await this.exportTask?.close();
+    await this.driver.close();
+    await this.kernel.close();
+  }
+}

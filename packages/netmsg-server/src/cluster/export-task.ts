@@ -1,0 +1,174 @@
+import {
+  decodeMessage, encodeMessage, parseNotification,
+  MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_NOTIFY_NO_SENDERS, MACH_PORT_RIGHT_PORT_SET,
+  MACH_PORT_RIGHT_RECEIVE, MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT, type MachMessage,
+} from 'mach-msg';
+import type { MachKernel, TaskId } from 'hurd-ffi';
+import { FsExport, type FsExportOptions } from '../fs-export.js';
+import type { Logger } from '../log.js';
+import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
+
+/** Receive rights kept ready for FsExport's `takeName` (it names ports synchronously). */
+const POOL = 4;
+/** Mach's largest queue: requests from many links may wait on one port. */
+const QLIMIT = 16;
+
+/**
+ * The filesystem export as a task on the node's kernel, a libports-style
+ * server loop: the task holds the receive right of the control port (the
+ * node's root, published to netmsg) and of every port FsExport hands out,
+ * all in one port set; it receives requests with mach_msg, answers them with
+ * FsExport (a pure request -> reply function), and sends the reply to the
+ * request's reply right. Each port it hands out carries a no-senders request
+ * to itself; when the last send right anywhere in the cluster is gone
+ * (netmsg makes that exact, PROTOCOL.md §4.3) the notification arrives and
+ * the port is destroyed. So every right a request carries is a real right in
+ * this task, and every port the export made dies when nobody can use it.
+ */
+export class ExportTask {
+  readonly fsx: FsExport;
+  private readonly pool: number[] = [];
+  private taken: number[] = [];
+  private closed = false;
+  private readonly stop = new AbortController();
+  private loop: Promise<void> = Promise.resolve();
+  /** Requests answered and ports freed by no-senders (logs, tests). */
+  requests = 0;
+  freedByNoSenders = 0;
+  readonly errors: string[] = [];
+
+  private constructor(
+    readonly kernel: MachKernel,
+    readonly task: TaskId,
+    readonly portSet: number,
+    readonly controlName: number,
+    opts: Omit<FsExportOptions, 'controlName' | 'takeName'>,
+    private readonly log: Logger | undefined,
+  ) {
+    this.fsx = new FsExport({
+      ...opts,
+      controlName,
+      takeName: () => {
+        const n = this.pool.pop();
+        if (n === undefined) throw new Error('export port pool empty');
+        this.taken.push(n);
+        return n;
+      },
+    });
+  }
+
+  static async create(kernel: MachKernel, opts: Omit<FsExportOptions, 'controlName' | 'takeName'>): Promise<ExportTask> {
+    const task = await kernel.taskCreate({ name: 'fs-export' });
+    const set = await kernel.portAllocate(task, MACH_PORT_RIGHT_PORT_SET);
+    const control = await kernel.portAllocate(task, MACH_PORT_RIGHT_RECEIVE);
+    if (set.kr !== 0 || control.kr !== 0) throw new Error(`export task setup: kr ${set.kr}/${control.kr}`);
+    await kernel.portSetQlimit(task, control.name, QLIMIT);
+    await kernel.portMoveMember(task, control.name, set.name);
+    const x = new ExportTask(kernel, task, set.name, control.name, opts, opts.log);
+    await x.refill();
+    x.loop = x.serve();
+    return x;
+  }
+
+  /** Ports the export holds, the control port included (its spare pool and port set are not counted). */
+  async portCount(): Promise<number> {
+    const r = await this.kernel.portNames(this.task);
+    return r.names.length - this.pool.length - 1;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stop.abort();
+    await this.loop;
+    await this.kernel.taskTerminate(this.task);
+  }
+
+  private async refill(): Promise<void> {
+    while (this.pool.length < POOL) {
+      const r = await this.kernel.portAllocate(this.task, MACH_PORT_RIGHT_RECEIVE);
+      if (r.kr !== 0) throw new Error(`port_allocate: kr ${r.kr}`);
+      this.pool.push(r.name);
+    }
+  }
+
+  private fail(what: string): void {
+    this.errors.push(what);
+    this.log?.error('fs-export task', { error: what });
+  }
+
+  private async serve(): Promise<void> {
+    const k = this.kernel;
+    while (!this.closed) {
+      const r = await k.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: 4 << 20, signal: this.stop.signal });
+      if (this.closed) return;
+      if (r.kr !== 0 || !r.message) {
+        this.fail(`receive: kr 0x${r.kr.toString(16)}`);
+        continue;
+      }
+      try {
+        await this.handle(decodeMessage(r.message, k.abi));
+      } catch (e) {
+        this.fail(`request: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async handle(msg: MachMessage): Promise<void> {
+    const k = this.kernel;
+    const h = msg.header;
+    const port = h.localPort;
+    if (h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && h.id === MACH_NOTIFY_NO_SENDERS && port !== this.controlName) {
+      await this.noSenders(port, parseNotification(msg));
+      return;
+    }
+    const ool = await takeOol(k, this.task, msg);
+    await this.refill();
+    this.taken = [];
+    // FsExport reads send orientation: remotePort = its port, localPort = the reply right.
+    const request: MachMessage = { header: { ...h, bits: { ...h.bits, remote: h.bits.local, local: h.bits.remote }, remotePort: port, localPort: h.remotePort }, items: msg.items };
+    const out = this.fsx.handle(request, ool);
+    this.requests++;
+    const taken = this.taken;
+    // FsExport keeps no right a request carries (fsys_getroot's dotdot, ...): MIG's server frees them on success.
+    await destroyRights(k, this.task, { header: { ...h, bits: { ...h.bits, remote: 0, local: 0 } }, items: msg.items }, ool);
+    if (!out) {
+      await destroyRights(k, this.task, { header: { ...h, bits: { ...h.bits, local: 0 } }, items: [] }, []);
+      return;
+    }
+    for (const n of taken) {
+      // Armed before the reply makes the first send right (mscount 0 < sync 1: not fired yet).
+      await k.portSetQlimit(this.task, n, QLIMIT);
+      await k.portRequestNotification(this.task, n, MACH_NOTIFY_NO_SENDERS, 1, n, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+      await k.portMoveMember(this.task, n, this.portSet);
+    }
+    const placed = await placeOol(k, this.task, out.reply, out.ool);
+    // MIG servers never block on a reply (MACH_SEND_TIMEOUT 0); a send-once reply is never refused for room anyway.
+    const s = await k.msg(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(placed, k.abi) });
+    if (s.kr !== 0) {
+      // The caller is gone: undo what the reply would have given.
+      await unplaceOol(k, this.task, placed);
+      for (const n of taken) {
+        this.fsx.release(n);
+        await k.portDestroy(this.task, n);
+      }
+      await destroyRights(k, this.task, { header: { ...out.reply.header, bits: { ...out.reply.header.bits, local: 0 } }, items: [] }, []);
+    }
+  }
+
+  /** The last send right to a port the export handed out is gone: free it (unless a newer right exists). */
+  private async noSenders(port: number, n: ReturnType<typeof parseNotification>): Promise<void> {
+    const k = this.kernel;
+    const st = await k.portGetReceiveStatus(this.task, port);
+    if (st.kr !== 0 || !st.status) return;
+    const mscount = n?.kind === 'no-senders' ? n.mscount : 0;
+    if (st.status.srights || st.status.mscount !== mscount) {
+      // A right was made after the notification was generated: re-arm.
+      await k.portRequestNotification(this.task, port, MACH_NOTIFY_NO_SENDERS, st.status.mscount, port, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+      return;
+    }
+    this.fsx.release(port);
+    await k.portDestroy(this.task, port);
+    this.freedByNoSenders++;
+  }
+}

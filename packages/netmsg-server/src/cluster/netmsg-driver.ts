@@ -1,0 +1,440 @@
+import {
+  decodeMessage, encodeMessage, parseNotification,
+  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_PORT_TYPE_DEAD_NAME, MACH_RCV_INVALID_NAME, MACH_RCV_INTERRUPTED,
+  MACH_NOTIFY_DEAD_NAME, MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
+  MACH_PORT_RIGHT_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_INVALID_DEST,
+  type MachMessage,
+} from 'mach-msg';
+import type { MachKernel, TaskId } from 'hurd-ffi';
+import {
+  NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent, type ReceiveStatus, type WireLimits,
+} from 'netmsg-wire';
+import type { Logger } from '../log.js';
+import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
+
+/** Where the driver writes a link's frames; the link's owner feeds frames back with `frame`. */
+export interface LinkSink {
+  send(frame: LinkFrame): void;
+  close(code: string, reason: string): void;
+}
+
+export interface NetmsgDriverOptions {
+  node: number;
+  limits?: WireLimits;
+  log?: Logger;
+  /** Largest message the netmsg task receives (inline part). */
+  rcvSize?: number;
+}
+
+/** Largest inline message netmsg accepts; out-of-line data does not count. */
+const RCV_SIZE = 4 << 20;
+
+/**
+ * The driver of a node's one `NetmsgNode` on a hurd-ffi kernel
+ * (PROTOCOL.md §7): a `netmsg` task holds the proxies (receive rights in a
+ * port set it receives from), its send rights to home ports, and a notify
+ * port for its dead-name requests. Every action of the machine is a
+ * mach_port_* / mach_msg call on that task; every message taken off the port
+ * set and every link frame becomes an event. Events are handled one at a
+ * time, in arrival order, and an event's actions are performed in order
+ * before the next event is looked at, because the machine assumes the
+ * kernel state its earlier actions produced.
+ */
+export class NetmsgDriver {
+  readonly machine: NetmsgNode;
+  readonly node: number;
+  private readonly links = new Map<number, LinkSink>();
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly stop = new AbortController();
+  private loop: Promise<void> = Promise.resolve();
+  private readonly rcvSize: number;
+  /** Roots of peers imported so far: peer -> netmsg's proxy name. */
+  private readonly roots = new Map<number, number>();
+  /** Driver failures (a kernel call that should not fail); tests read them. */
+  readonly errors: string[] = [];
+  /** Deliveries whose send is still blocked on a full queue. */
+  private blocked = 0;
+
+  private constructor(
+    readonly kernel: MachKernel,
+    readonly task: TaskId,
+    readonly portSet: number,
+    readonly notifyPort: number,
+    private readonly opts: NetmsgDriverOptions,
+  ) {
+    this.node = opts.node;
+    this.machine = new NetmsgNode({ node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits() });
+    this.rcvSize = opts.rcvSize ?? RCV_SIZE;
+  }
+
+  /** Create the netmsg task on `kernel` and start receiving. */
+  static async create(kernel: MachKernel, opts: NetmsgDriverOptions): Promise<NetmsgDriver> {
+    const task = await kernel.taskCreate({ name: 'netmsg' });
+    const set = await kernel.portAllocate(task, MACH_PORT_RIGHT_PORT_SET);
+    const notify = await kernel.portAllocate(task, MACH_PORT_RIGHT_RECEIVE);
+    if (set.kr !== 0 || notify.kr !== 0) throw new Error(`netmsg task setup: kr ${set.kr}/${notify.kr}`);
+    await kernel.portMoveMember(task, notify.name, set.name);
+    const d = new NetmsgDriver(kernel, task, set.name, notify.name, opts);
+    d.loop = d.receiveLoop();
+    return d;
+  }
+
+  // ---- links ----
+
+  /** An authenticated link to `peer` is up. A second link from the same node id is refused. */
+  linkUp(peer: number, window: number, sink: LinkSink): boolean {
+    if (this.closed || this.links.has(peer) || peer === this.node) return false;
+    this.links.set(peer, sink);
+    void this.post({ type: 'linkUp', peer, window });
+    return true;
+  }
+
+  frame(peer: number, frame: LinkFrame): void {
+    if (this.links.has(peer)) void this.post({ type: 'frame', peer, frame });
+  }
+
+  linkDown(peer: number): void {
+    if (!this.links.delete(peer)) return;
+    this.roots.delete(peer);
+    void this.post({ type: 'linkDown', peer });
+  }
+
+  hasLink(peer: number): boolean {
+    return this.links.has(peer);
+  }
+
+  peers(): number[] {
+    return [...this.links.keys()];
+  }
+
+  // ---- roots ----
+
+  /** Make `task`'s receive right `name` this node's root port (identity serial 0). */
+  async publishRoot(task: TaskId, name: number): Promise<void> {
+    const r = await this.kernel.portExtractRight(task, name, MACH_MSG_TYPE_MAKE_SEND, this.task);
+    if (r.kr !== 0) throw new Error(`publishRoot: make-send: kr ${r.kr}`);
+    await this.post({ type: 'publishRoot', name: r.name });
+  }
+
+  /**
+   * A send right, in `task`, to the root port of `peer` (a proxy of netmsg's).
+   * The root is pinned, so rights made on it directly do not disturb the
+   * machine's make-send accounting (which only decides when a proxy is collected).
+   */
+  async importRoot(peer: number, task: TaskId): Promise<number> {
+    if (!this.links.has(peer)) throw new Error(`no link to node ${peer}`);
+    await this.post({ type: 'importRoot', peer });
+    const proxy = this.roots.get(peer);
+    if (proxy === undefined) throw new Error(`root of node ${peer} not imported`);
+    const r = await this.kernel.portExtractRight(this.task, proxy, MACH_MSG_TYPE_MAKE_SEND, task);
+    if (r.kr !== 0) throw new Error(`importRoot: make-send: kr ${r.kr}`);
+    return r.name;
+  }
+
+  /** Resolves once every event posted so far has been handled. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Names netmsg holds (port set and notify port included). */
+  async portCount(): Promise<number> {
+    return (await this.kernel.portNames(this.task)).names.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stop.abort();
+    await this.chain;
+    await this.loop;
+    await this.kernel.taskTerminate(this.task);
+  }
+
+  // ---- events ----
+
+  private post(ev: NodeEvent): Promise<void> {
+    const run = this.chain.then(() => this.run(ev));
+    this.chain = run.catch((e: unknown) => {
+      this.fail(`event ${ev.type}: ${(e as Error).message}`);
+    });
+    return this.chain;
+  }
+
+  private fail(what: string): void {
+    this.errors.push(what);
+    this.opts.log?.error('netmsg driver', { node: this.node, error: what });
+  }
+
+  private async run(first: NodeEvent): Promise<void> {
+    if (this.closed && first.type !== 'linkDown') return;
+    const work: NodeEvent[] = [first];
+    while (work.length > 0) {
+      const ev = work.shift()!;
+      for (const a of this.machine.handle(ev)) {
+        try {
+          await this.perform(a, work);
+        } catch (e) {
+          this.fail(`${a.type}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private async perform(a: NodeAction, work: NodeEvent[]): Promise<void> {
+    const k = this.kernel;
+    const t = this.task;
+    const check = (what: string, kr: number): void => {
+      if (kr !== 0) this.fail(`${what}: kr 0x${kr.toString(16)}`);
+    };
+    switch (a.type) {
+      case 'sendFrame':
+        this.links.get(a.peer)?.send(a.frame);
+        return;
+      case 'closeLink': {
+        const sink = this.links.get(a.peer);
+        this.opts.log?.warn('link closed by protocol', { node: this.node, peer: a.peer, code: a.code, reason: a.reason });
+        // The machine has already forgotten the link (it ran its link-down rules).
+        this.links.delete(a.peer);
+        this.roots.delete(a.peer);
+        sink?.close(a.code, a.reason);
+        return;
+      }
+      case 'allocatePort': {
+        // mach_port_allocate_name: allocate anywhere, then move the receive right to the chosen name.
+        const r = await k.portAllocate(t, MACH_PORT_RIGHT_RECEIVE);
+        if (r.kr !== 0) return check('allocate', r.kr);
+        check(`allocate_name ${a.name}`, await k.portInsertRight(t, a.name, r.name, MACH_MSG_TYPE_MOVE_RECEIVE));
+        check(`add ${a.name} to the port set`, await k.portMoveMember(t, a.name, this.portSet));
+        return;
+      }
+      case 'destroyPort':
+        check(`destroy ${a.name}`, await k.portDestroy(t, a.name));
+        return;
+      case 'makeSend':
+        check(`make-send ${a.name}`, await k.portInsertRight(t, a.name, a.name, MACH_MSG_TYPE_MAKE_SEND));
+        return;
+      case 'addSendRef':
+        check(`add send ref ${a.name}`, await k.portModRefs(t, a.name, MACH_PORT_RIGHT_SEND, 1));
+        return;
+      case 'deallocate':
+        check(`deallocate ${a.name}`, await k.portDeallocate(t, a.name));
+        return;
+      case 'insertSendOnce':
+        check(`insert send-once ${a.name}`, await k.portInsertRight(t, a.name, a.port, MACH_MSG_TYPE_MAKE_SEND_ONCE));
+        return;
+      case 'requestNoSenders': {
+        // Notify the proxy itself: the notification arrives in the port's own queue, after the messages before it.
+        const r = await k.portRequestNotification(t, a.name, MACH_NOTIFY_NO_SENDERS, a.sync, a.name, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+        check(`request no-senders ${a.name}`, r.kr);
+        if (r.kr === 0 && r.previous !== 0) await k.portDeallocate(t, r.previous);
+        return;
+      }
+      case 'requestAppNoSenders': {
+        const notify = a.notify === 'self' ? a.name : a.notify;
+        // 'self': a send-once right made from the port; else the carried send-once right itself.
+        const disp = a.notify === 'self' ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MOVE_SEND_ONCE;
+        const r = await k.portRequestNotification(t, a.name, MACH_NOTIFY_NO_SENDERS, a.sync, notify, disp);
+        check(`request app no-senders ${a.name}`, r.kr);
+        if (r.kr === 0 && r.previous !== 0) await k.portDeallocate(t, r.previous);
+        return;
+      }
+      case 'requestDeadName': {
+        const r = await k.portRequestNotification(t, a.name, MACH_NOTIFY_DEAD_NAME, 0, this.notifyPort, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+        if (r.kr !== 0) {
+          // The port died before the request could be made: tell the machine now.
+          const ty = await k.portType(t, a.name);
+          if (ty.kr === 0 && ty.type & MACH_PORT_TYPE_DEAD_NAME) work.push({ type: 'deadName', name: a.name });
+          else check(`request dead-name ${a.name}`, r.kr);
+        } else if (r.previous !== 0) await k.portDeallocate(t, r.previous);
+        return;
+      }
+      case 'setPortStatus':
+        check(`set mscount ${a.name}`, await k.portSetMscount(t, a.name, a.mscount));
+        check(`set qlimit ${a.name}`, await k.portSetQlimit(t, a.name, a.qlimit));
+        return;
+      case 'pausePort':
+        // Out of the port set: the receive loop stops taking its messages; they wait in its queue.
+        await k.portMoveMember(t, a.name, 0);
+        return;
+      case 'resumePort': {
+        // Only a port netmsg still forwards from: a proxy just reclaimed is home now (its
+        // receive right is about to be delivered), and its queue is the application's.
+        const kind = this.machine.portKind(a.name);
+        if (kind === 'proxy' || kind === 'oneShot') await k.portMoveMember(t, a.name, this.portSet);
+        return;
+      }
+      case 'reclaimPort':
+        await this.reclaim(a.name, a.first);
+        return;
+      case 'deliver':
+        await this.deliver(a.msg, a.ool, a.token);
+        return;
+      case 'destroyMessage':
+        await destroyRights(k, t, a.msg, a.ool);
+        return;
+      case 'rootImported':
+        this.roots.set(a.peer, a.name);
+        return;
+    }
+  }
+
+  /**
+   * netmsg's send. The kernel copies the message in at once (its rights
+   * leave netmsg's space); if the queue is full the send blocks holding its
+   * copied-in message, as a Mach sender does, and `delivered` is reported
+   * when it is queued. A dead destination: the message is destroyed here
+   * (mach_msg_destroy) and still reported.
+   */
+  private async deliver(msg: MachMessage, ool: Uint8Array[], token: Extract<NodeAction, { type: 'deliver' }>['token']): Promise<void> {
+    const k = this.kernel;
+    const placed = await placeOol(k, this.task, msg, ool);
+    const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(placed, k.abi) });
+    const finish = async (kr: number): Promise<void> => {
+      if (kr !== 0) {
+        if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
+        await unplaceOol(k, this.task, placed);
+        await destroyRights(k, this.task, msg, ool);
+      }
+      if (!token) return;
+      let queued: number | undefined;
+      if (kr === 0) {
+        // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
+        const st = await k.portGetReceiveStatus(this.task, msg.header.remotePort);
+        if (st.kr === 0 && st.status) queued = st.status.msgcount;
+      }
+      await this.post(queued === undefined ? { type: 'delivered', token } : { type: 'delivered', token, queued });
+    };
+    // Do not wait for a blocked send: the next event may be what frees its queue.
+    this.blocked++;
+    void sent.then(
+      (r) => finish(r.kr),
+      (e: unknown) => this.fail(`deliver: ${(e as Error).message}`),
+    ).finally(() => this.blocked--);
+  }
+
+  /** Deliveries waiting for queue room (tests, leak checks). */
+  get blockedDeliveries(): number {
+    return this.blocked;
+  }
+
+  /**
+   * reclaimPort (§4.5): the proxy becomes the real port. Cancel netmsg's
+   * no-senders request (its send-once right, destroyed, yields one SEND_ONCE
+   * notification on the port itself: dropped), take the queue off, then put
+   * back `first` and the drained messages, in order.
+   */
+  private async reclaim(name: number, first: { msg: MachMessage; ool: Uint8Array[] }[]): Promise<void> {
+    const k = this.kernel;
+    const t = this.task;
+    await k.portMoveMember(t, name, 0);
+    const prev = await k.portRequestNotification(t, name, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    let dropSendOnce = false;
+    if (prev.kr === 0 && prev.previous !== 0) {
+      await k.portDeallocate(t, prev.previous);
+      dropSendOnce = true;
+    }
+    await k.portSetQlimit(t, name, 16);
+    const drained: { msg: MachMessage; bytes: Uint8Array }[] = [];
+    for (;;) {
+      const r = await k.msg(t, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: name, rcvSize: this.rcvSize, timeout: 0 });
+      if (r.kr !== 0 || !r.message) break;
+      const m = decodeMessage(r.message, k.abi);
+      if (dropSendOnce && m.header.id === MACH_NOTIFY_SEND_ONCE && m.header.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE) {
+        dropSendOnce = false;
+        continue;
+      }
+      drained.push({ msg: m, bytes: r.message });
+    }
+    for (const f of first) await this.deliver(f.msg, f.ool, undefined);
+    for (const d of drained) {
+      // Received form -> send form to the port itself; OOL pages and body rights are re-sent as received.
+      const h = d.msg.header;
+      const viaSendOnce = h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE;
+      const again: MachMessage = {
+        header: {
+          ...h,
+          bits: { ...h.bits, remote: viaSendOnce ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MAKE_SEND, local: h.bits.remote },
+          remotePort: name,
+          localPort: h.remotePort,
+        },
+        items: d.msg.items,
+      };
+      void k.msg(t, { options: MACH_SEND_MSG, send: encodeMessage(again, k.abi) }).then((r) => {
+        if (r.kr !== 0) this.fail(`reclaim requeue: kr 0x${r.kr.toString(16)}`);
+      });
+    }
+  }
+
+  // ---- the receive loop ----
+
+  private async receiveLoop(): Promise<void> {
+    const k = this.kernel;
+    while (!this.closed) {
+      const r = await k.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: this.rcvSize, signal: this.stop.signal });
+      if (this.closed) {
+        if (r.kr === 0 && r.message) {
+          const m = decodeMessage(r.message, k.abi);
+          await destroyRights(k, this.task, m, await takeOol(k, this.task, m));
+        }
+        return;
+      }
+      if (r.kr !== 0 || !r.message) {
+        this.fail(`receive: kr 0x${r.kr.toString(16)}`);
+        if (r.kr === MACH_RCV_INVALID_NAME || r.kr === MACH_RCV_INTERRUPTED) return;
+        continue;
+      }
+      try {
+        await this.received(decodeMessage(r.message, k.abi));
+      } catch (e) {
+        this.fail(`received message: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Classify one message taken off the port set (§7) and feed the machine; waits until it is handled. */
+  private async received(msg: MachMessage): Promise<void> {
+    const k = this.kernel;
+    const h = msg.header;
+    const port = h.localPort;
+    if (port === this.notifyPort) {
+      const n = parseNotification(msg);
+      if (n?.kind === 'dead-name') {
+        await this.post({ type: 'deadName', name: n.name });
+        // The notification held one user reference of the dead name (ipc_right_dnrequest).
+        await this.chain;
+        await k.portDeallocate(this.task, n.name);
+      }
+      // PORT_DELETED / SEND_ONCE here are by-products of netmsg's own bookkeeping.
+      return;
+    }
+    if (h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && this.machine.portKind(port) === 'proxy' && this.machine.ownsNotifications(port)) {
+      // Through a send-once right to a proxy past any drain: netmsg's own no-senders request.
+      const n = parseNotification(msg);
+      if (n?.kind === 'no-senders') await this.post({ type: 'noSenders', port, mscount: n.mscount });
+      return;
+    }
+    const ool = await takeOol(k, this.task, msg);
+    const status: Record<number, ReceiveStatus> = {};
+    for (const it of msg.items) {
+      if (it.kind !== 'ports' || it.type.name !== MACH_MSG_TYPE_MOVE_RECEIVE) continue;
+      for (const n of it.names) {
+        if (n === 0 || n >>> 0 === 0xffffffff) continue;
+        const st = await k.portGetReceiveStatus(this.task, n);
+        if (st.kr !== 0 || !st.status) continue;
+        const rs: ReceiveStatus = { mscount: st.status.mscount, qlimit: st.status.qlimit, queued: st.status.msgcount };
+        // Take the application's no-senders request off the port; its send-once right travels.
+        const prev = await k.portRequestNotification(this.task, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+        if (prev.kr === 0 && prev.previous !== 0) {
+          rs.noSendersNotify = prev.previous;
+          rs.noSendersSync = 0;
+        }
+        status[n] = rs;
+        // The right is netmsg's now (the port becomes a proxy, §4.5): take its messages like any proxy's.
+        await k.portMoveMember(this.task, n, this.portSet);
+      }
+    }
+    await this.post({ type: 'portMessage', port, msg, ool, receiveStatus: status });
+  }
+}

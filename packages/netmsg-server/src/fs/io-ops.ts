@@ -1,0 +1,174 @@
+import { fstatSync, readlinkSync, readSync, writeSync, constants as FS } from 'node:fs';
+import { MACH_MSG_TYPE_MAKE_SEND, type MigArgs } from 'mach-msg';
+import { NO_IDENTITY } from '../credentials.js';
+import { HurdErrno } from '../errno.js';
+import { HONORED_STATE_MODES, O_APPEND, O_READ, O_WRITE, SEEK_CUR, SEEK_END, SEEK_SET } from '../hurd-types.js';
+import type { ExportCore } from './core.js';
+import { HurdError } from './hurd-error.js';
+import { isDir, isLink, statWords, withOpenNode } from './node-util.js';
+import type { Protid } from './ports.js';
+
+/** Largest io_read answer, so one request cannot make the server allocate without bound. */
+export const MAX_READ = 1 << 20;
+
+function linkTarget(x: ExportCore, p: Protid): Buffer {
+  const rel = p.po.rel;
+  return x.tree.withDir(rel.slice(0, -1), (d) => readlinkSync(x.tree.at(d, rel[rel.length - 1]!), { encoding: 'buffer' }));
+}
+
+/** io_read: up to `amount` bytes at `offset` (-1: the shared file pointer, which advances). A symlink node reads as its target (§5.4). */
+export function ioRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint): MigArgs {
+  if (!(p.po.openModes & O_READ)) throw new HurdError(HurdErrno.EBADF);
+  const usePointer = offset === -1n;
+  const at = usePointer ? p.po.offset : offset;
+  if (at < 0n) throw new HurdError(HurdErrno.EINVAL);
+  const want = Number(amount > BigInt(MAX_READ) ? BigInt(MAX_READ) : amount);
+  const st = x.nodeStat(p);
+  let data: Uint8Array;
+  if (isLink(st)) {
+    const t = linkTarget(x, p);
+    data = new Uint8Array(t.buffer, t.byteOffset, t.length).slice(Number(at > BigInt(t.length) ? BigInt(t.length) : at)).subarray(0, want);
+  } else {
+    if (isDir(st)) throw new HurdError(HurdErrno.EISDIR);
+    data = withOpenNode(x, p, FS.O_RDONLY, (fd) => {
+      const buf = Buffer.alloc(want);
+      let got = 0;
+      while (got < want) {
+        const n = readSync(fd, buf, got, want - got, at + BigInt(got));
+        if (n === 0) break;
+        got += n;
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, got);
+    });
+  }
+  if (usePointer) p.po.offset += BigInt(data.length);
+  return { data };
+}
+
+/** io_write: `data` at `offset` (-1: the file pointer); O_APPEND writes at the end whatever the offset. */
+export function ioWrite(x: ExportCore, p: Protid, data: Uint8Array, offset: bigint): MigArgs {
+  if (x.readOnly) throw new HurdError(HurdErrno.EROFS);
+  if (!(p.po.openModes & O_WRITE)) throw new HurdError(HurdErrno.EBADF);
+  const usePointer = offset === -1n;
+  if (!usePointer && offset < 0n) throw new HurdError(HurdErrno.EINVAL);
+  const st = x.nodeStat(p);
+  if (isDir(st)) throw new HurdError(HurdErrno.EISDIR);
+  const append = (p.po.openModes & O_APPEND) !== 0;
+  const end = withOpenNode(x, p, FS.O_WRONLY, (fd) => {
+    let at = append ? fstatSync(fd, { bigint: true }).size : usePointer ? p.po.offset : offset;
+    let done = 0;
+    while (done < data.length) {
+      const n = writeSync(fd, data, done, data.length - done, Number(at));
+      if (n <= 0) break;
+      done += n;
+      at += BigInt(n);
+    }
+    return { at, done };
+  });
+  if (usePointer || append) p.po.offset = end.at;
+  return { amount: x.abi === 'i386' ? end.done : BigInt(end.done) };
+}
+
+/** io_seek: SEEK_SET / SEEK_CUR / SEEK_END; the new pointer comes back. */
+export function ioSeek(x: ExportCore, p: Protid, offset: bigint, whence: number): MigArgs {
+  let base: bigint;
+  if (whence === SEEK_SET) base = 0n;
+  else if (whence === SEEK_CUR) base = p.po.offset;
+  else if (whence === SEEK_END) base = x.nodeStat(p).size;
+  else throw new HurdError(HurdErrno.EINVAL);
+  const at = base + offset;
+  if (at < 0n) throw new HurdError(HurdErrno.EINVAL);
+  p.po.offset = at;
+  return { newp: at };
+}
+
+/** io_readable: bytes left after the file pointer, never negative. */
+export function ioReadable(x: ExportCore, p: Protid): MigArgs {
+  if (!(p.po.openModes & O_READ)) throw new HurdError(HurdErrno.EBADF);
+  const st = x.nodeStat(p);
+  const left = isDir(st) ? 0n : st.size - p.po.offset;
+  const n = left > 0n ? left : 0n;
+  return { amount: x.abi === 'i386' ? Number(n > 0xffffffffn ? 0xffffffffn : n) : n };
+}
+
+/** io_stat: the node (a symlink node as itself), packed for the export's ABI. */
+export function ioStat(x: ExportCore, p: Protid): MigArgs {
+  const st = x.nodeStat(p);
+  return { stat_info: statWords(x, st, p.po.rel.length === 0) };
+}
+
+/** io_set_all/some/clear_openmodes change only the honoured state bits; O_READ/O_WRITE/O_EXEC stay (libiohelp). */
+export function setOpenModes(p: Protid, how: 'all' | 'some' | 'clear', bits: number): MigArgs {
+  const b = bits & HONORED_STATE_MODES;
+  const m = p.po.openModes;
+  p.po.openModes = how === 'all' ? (m & ~HONORED_STATE_MODES) | b : how === 'some' ? m | b : m & ~b;
+  return {};
+}
+
+/** io_duplicate: a new port on the same open (file pointer and modes shared) for the same user. */
+export function ioDuplicate(x: ExportCore, p: Protid): MigArgs {
+  return { newport: x.newProtid(p.po, p.user, p.remote) };
+}
+
+/**
+ * io_restrict_auth: a new port on the same open whose ids are the
+ * intersection of the port's (remote) ids and the ones given, mapped again
+ * by the credential policy. No ids left: a port with no identity, which only
+ * the "other" permission bits let through.
+ */
+export function ioRestrictAuth(x: ExportCore, p: Protid, uids: number[], gids: number[]): MigArgs {
+  const ru = p.remote.uids.filter((u) => uids.includes(u));
+  const rg = p.remote.gids.filter((g) => gids.includes(g));
+  const user = ru.length === 0 ? NO_IDENTITY : x.policy.map(ru, rg);
+  return { new_object: x.newProtid(p.po, user, { uids: ru, gids: rg }) };
+}
+
+/** io_identity: one port per node, one for the whole export, and the inode number. */
+export function ioIdentity(x: ExportCore, p: Protid): MigArgs {
+  const st = x.nodeStat(p);
+  return {
+    idport: x.identityPort(`node:${st.dev}:${st.ino}`),
+    fsidport: x.identityPort('fs'),
+    fileno: st.ino,
+  };
+}
+
+export function ioServerVersion(): MigArgs {
+  return { server_name: 'netmsg-server 0.1', server_major_version: 0, server_minor_version: 1, server_edit_level: 0 };
+}
+
+/**
+ * io_map through the hook the pager side provides; without one EOPNOTSUPP
+ * (mmap fails, exec falls back to io_read). Only the objects the open modes
+ * allow are handed out, as libdiskfs does.
+ */
+export function ioMap(x: ExportCore, p: Protid): MigArgs {
+  if (!x.ioMap) throw new HurdError(HurdErrno.EOPNOTSUPP);
+  const st = x.nodeStat(p);
+  if (isDir(st) || isLink(st)) throw new HurdError(HurdErrno.EOPNOTSUPP);
+  const r = x.ioMap(p.po.rel, p.po.openModes);
+  if (typeof r === 'number') throw new HurdError(r);
+  const disposition = r.disposition ?? MACH_MSG_TYPE_MAKE_SEND;
+  const read = p.po.openModes & O_READ ? r.read : 0;
+  const write = p.po.openModes & O_WRITE ? r.write : 0;
+  return { memobjrd: { name: read, disposition }, memobjwt: { name: write, disposition } };
+}
+
+/** io_pathconf: the limits libdiskfs reports (-1: no limit), EINVAL for unknown names. */
+export function ioPathconf(name: number): MigArgs {
+  const table: Record<number, number> = {
+    0: -1, 1: -1, 2: -1, 3: 255, 4: -1, 5: -1, 6: 1, 7: 1, 8: -1, 9: 0, 10: 0, 11: 0,
+    12: -1, 13: 64, 14: -1, 15: -1, 16: -1, 17: -1, 18: -1, 19: -1, 20: 1,
+  };
+  const v = table[name];
+  if (v === undefined) throw new HurdError(HurdErrno.EINVAL);
+  return { value: v };
+}
+
+/** io_select(_timeout): a regular file is always ready for reading and writing. */
+export function ioSelect(p: Protid, type: number): MigArgs {
+  const SELECT_READ = 1;
+  const SELECT_WRITE = 2;
+  const ready = (p.po.openModes & O_READ ? SELECT_READ : 0) | (p.po.openModes & O_WRITE ? SELECT_WRITE : 0);
+  return { select_type: type & ready };
+}

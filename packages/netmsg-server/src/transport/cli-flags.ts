@@ -1,0 +1,84 @@
+import { Option, type Command } from 'commander';
+import { parseDialUrl } from './address.js';
+import { NetmsgServerError } from '../errors.js';
+
+/**
+ * The command line's transport flags, shared by `serve` and the client
+ * commands, and their translation into node / connect options.
+ */
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export interface TlsFlagValues {
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsOnly?: boolean;
+}
+
+export interface ServeTransportFlagValues extends TlsFlagValues {
+  peer?: string[];
+  mapUser?: string[];
+  kernel?: string;
+}
+
+function addTls(cmd: Command): Command {
+  return cmd
+    .option('--tls-cert <file>', 'TLS 1.3: this end\'s certificate (PEM); with --tls-key and --tls-ca')
+    .option('--tls-key <file>', 'TLS 1.3: this end\'s private key (PEM)')
+    .option('--tls-ca <file>', 'TLS 1.3: CA certificates the other end\'s certificate must chain to (PEM)')
+    .option('--tls-only', 'authenticate by certificates alone (no shared secret; the link handshake is keyed by the TLS session)');
+}
+
+/** `--peer`, `--tls-*`, `--map-user`, `--kernel` on `serve`. */
+export function addServeTransportOptions(cmd: Command): Command {
+  return addTls(cmd)
+    .option('--peer <host:port>', 'link to this node at start (HOST:PORT or unix:/PATH; repeatable)', collect, [])
+    .option('--map-user <remote:local[:gid]>', 'remote uid REMOTE acts as local uid LOCAL (and group GID) (repeatable)', collect, [])
+    .addOption(new Option('--kernel <kernel>', 'the node\'s Mach kernel: hurd-ffi\'s simulated GNU Mach, or the real one').choices(['sim', 'gnumach']));
+}
+
+/** `--tls-*` on the client commands. */
+export function addClientTransportOptions(cmd: Command): Command {
+  return addTls(cmd);
+}
+
+/** Flag values -> node option fields (only those given). */
+export function serveTransportFlags(o: ServeTransportFlagValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.tlsCert !== undefined) out['tlsCert'] = o.tlsCert;
+  if (o.tlsKey !== undefined) out['tlsKey'] = o.tlsKey;
+  if (o.tlsCa !== undefined) out['tlsCa'] = o.tlsCa;
+  if (o.tlsOnly) out['tlsOnly'] = true;
+  if (o.peer?.length) out['peers'] = o.peer;
+  if (o.mapUser?.length) out['mapUser'] = o.mapUser;
+  if (o.kernel !== undefined) out['kernel'] = o.kernel;
+  return out;
+}
+
+/** Flag values -> `connect` options (`tls`, `tlsOnly`); all three files or none. */
+export function clientTransportFlags(o: TlsFlagValues): { tls?: { cert: string; key: string; ca: string }; tlsOnly?: boolean } {
+  const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter((x) => x !== undefined).length;
+  if (given === 0) {
+    if (o.tlsOnly) throw new NetmsgServerError('bad_option', `option '--tls-only' needs --tls-cert, --tls-key and --tls-ca`);
+    return {};
+  }
+  if (given !== 3) throw new NetmsgServerError('bad_option', `TLS needs all of --tls-cert, --tls-key and --tls-ca`);
+  return { tls: { cert: o.tlsCert!, key: o.tlsKey!, ca: o.tlsCa! }, ...(o.tlsOnly ? { tlsOnly: true } : {}) };
+}
+
+/**
+ * A client target on a Unix socket: `unix:/SOCKET:PATH` (the socket path
+ * ends at the first ':'; the remote path may be empty). Undefined when the
+ * target is not `unix:`.
+ */
+export function parseUnixTarget(s: string): { url: string; path: string } | undefined {
+  if (!s.startsWith('unix:')) return undefined;
+  const rest = s.slice(5);
+  const i = rest.indexOf(':');
+  const sock = i < 0 ? rest : rest.slice(0, i);
+  const path = i < 0 ? '' : rest.slice(i + 1);
+  const url = `unix:${sock}`;
+  parseDialUrl(url);
+  return { url, path };
+}

@@ -1,0 +1,113 @@
+import type { Duplex } from 'node:stream';
+import { portKey, type LinkFrame, type PortKey } from 'netmsg-wire';
+
+/**
+ * Back-pressure for one link's replies: how much a node holds for a peer
+ * that stops reading.
+ *
+ * netmsg-wire's credit bounds what waits for ONE port, but every RPC gets a
+ * fresh send-once reply port, so a peer could ask (on many ports) for far
+ * more reply data than it ever reads, and the node would queue it all on the
+ * socket. The gate sits between the link and the node's netmsg driver and
+ * lets a request (a MESSAGE carrying a send-once reply right) in only while
+ * the link has fewer than `maxOutstanding` requests whose reply has not gone
+ * out yet and the socket is not backed up (`writableNeedDrain`). Otherwise
+ * it holds the frame, and every later one, in arrival order (a port's
+ * messages and the RELEASEs after them must keep their order), and stops
+ * reading the socket, so TCP's own window stops the peer. Credit frames pass
+ * at once: they only let this node send, never make it produce more.
+ *
+ * So a link holds at most `maxOutstanding` replies in the making plus the
+ * socket's buffer plus one read's worth of held frames; like HTTP/2's
+ * MAX_CONCURRENT_STREAMS, a peer with that many RPCs unanswered (a blocked
+ * server, nested RPCs) waits for one to finish before the next is served.
+ *
+ * Only links a node accepted are gated (ClusterNode.attach's gateRequests):
+ * if both ends of a node-to-node link could stop reading while their own
+ * output is backed up, each would wait for the other for ever; with one side
+ * always reading, the other side's output always drains.
+ */
+export interface RequestGateOptions {
+  /** Requests let in whose reply has not been sent (default 16). */
+  maxOutstanding?: number;
+}
+
+export const DEFAULT_MAX_OUTSTANDING = 16;
+
+export class RequestGate {
+  private readonly awaiting = new Set<PortKey>();
+  private readonly held: LinkFrame[] = [];
+  private readonly max: number;
+  private paused = false;
+  private closed = false;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly deliver: (f: LinkFrame) => void,
+    opts: RequestGateOptions = {},
+  ) {
+    this.max = opts.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+    stream.on('drain', () => this.pump());
+  }
+
+  /** Requests let in and not answered yet. */
+  get outstanding(): number {
+    return this.awaiting.size;
+  }
+
+  /** Frames waiting at the gate. */
+  get waiting(): number {
+    return this.held.length;
+  }
+
+  /** A frame from the peer. */
+  incoming(f: LinkFrame): void {
+    if (this.closed) return;
+    if (f.kind === 'control' && f.control.t === 'credit') {
+      this.deliver(f);
+      return;
+    }
+    this.held.push(f);
+    this.pump();
+  }
+
+  /** A frame this node is about to send to the peer: a reply frees its request's place. */
+  outgoing(f: LinkFrame): void {
+    if (f.kind === 'message') {
+      if (f.msg.dest.right === 'sendOnce' && this.awaiting.delete(portKey(f.msg.dest.id))) queueMicrotask(() => this.pump());
+    } else if (f.control.t === 'dead' || f.control.t === 'release') {
+      // A reply right that died unused (its server dropped the request) frees the place too.
+      if (this.awaiting.delete(portKey({ node: f.control.node, serial: f.control.serial }))) queueMicrotask(() => this.pump());
+    }
+  }
+
+  /** The link ended: drop what waits. */
+  close(): void {
+    this.closed = true;
+    this.held.length = 0;
+    this.awaiting.clear();
+  }
+
+  private open(): boolean {
+    const s = this.stream as Duplex & { writableNeedDrain?: boolean };
+    return this.awaiting.size < this.max && s.writableNeedDrain !== true;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.held.length > 0) {
+      const f = this.held[0]!;
+      const request = f.kind === 'message' && f.msg.reply.tag === 'port' && f.msg.reply.right === 'sendOnce';
+      if (request && !this.open()) break;
+      this.held.shift();
+      if (request && f.msg.reply.tag === 'port') this.awaiting.add(portKey(f.msg.reply.id));
+      this.deliver(f);
+    }
+    // Hold the peer back at TCP while anything waits here.
+    const wantPause = this.held.length > 0;
+    if (wantPause !== this.paused && !this.closed) {
+      this.paused = wantPause;
+      if (wantPause) this.stream.pause();
+      else this.stream.resume();
+    }
+  }
+}

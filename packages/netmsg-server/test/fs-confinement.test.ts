@@ -1,0 +1,158 @@
+import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MigArgs } from 'mach-msg';
+import { FS_RETRY_MAGICAL, FS_RETRY_NORMAL, O_CREAT, O_READ, O_TRUNC, O_WRITE } from '../src/index.js';
+import { makeTree, type Tree } from './helpers.js';
+import { giveTree, Harness } from './fs-harness.js';
+import { HostTree } from '../src/fs/host.js';
+
+let tree: Tree;
+beforeEach(() => {
+  tree = makeTree();
+  giveTree(tree.root);
+});
+afterEach(() => tree.cleanup());
+
+/** Everything outside the export that an escape could touch: names, contents, modes, times. */
+function outsideState(): string {
+  const st = statSync(join(tree.outside, 'secret.txt'));
+  return JSON.stringify({
+    base: readdirSync(tree.base).sort(),
+    outside: readdirSync(tree.outside).sort(),
+    secret: readFileSync(join(tree.outside, 'secret.txt'), 'utf8'),
+    mode: st.mode, size: st.size, mtime: st.mtimeMs, uid: st.uid,
+  });
+}
+
+describe('confinement under a concurrent rename race', () => {
+  it('lookups and held ports never reach outside while a directory and a symlink to outside swap places', async () => {
+    mkdirSync(join(tree.root, 'swap'));
+    writeFileSync(join(tree.root, 'swap', 'secret.txt'), 'INSIDE');
+    symlinkSync(tree.outside, join(tree.root, 'evil')); // absolute host path: the host would follow it, we must not
+    giveTree(tree.root);
+    const h = new Harness({ root: tree.root, readOnly: false });
+    const r = h.root();
+    const held = h.open(r, 'swap');
+    const before = outsideState();
+    // Another thread swaps `swap` (the directory) and `evil` (the symlink) back and forth.
+    const rounds = 3000;
+    const worker = new Worker(`
+      const { renameSync } = require('node:fs');
+      const { join } = require('node:path');
+      const { root, rounds } = require('node:worker_threads').workerData;
+      for (let i = 0; i < rounds; i++) {
+        renameSync(join(root, 'swap'), join(root, 'hold'));
+        renameSync(join(root, 'evil'), join(root, 'swap'));
+        renameSync(join(root, 'swap'), join(root, 'evil'));
+        renameSync(join(root, 'hold'), join(root, 'swap'));
+      }
+    `, { eval: true, workerData: { root: tree.root, rounds } });
+    const done = new Promise<number>((resolve, reject) => {
+      worker.once('exit', resolve);
+      worker.once('error', reject);
+    });
+    let finished = false;
+    void done.then(() => { finished = true; });
+    const seen = new Set<string>();
+    for (let i = 0; i < 4000 && !(finished && i > 200); i++) {
+      const a = h.call(r, 'dir_lookup', { file_name: 'swap/secret.txt', flags: O_READ, mode: 0 });
+      if (a.ret === 0 && a.args['do_retry'] === FS_RETRY_NORMAL) {
+        const p = (a.args['result'] as { name: number }).name;
+        const got = h.call(p, 'io_read', { offset: 0n, amount: 100n });
+        if (got.ret === 0) seen.add(new TextDecoder().decode(got.args['data'] as Uint8Array));
+        h.x.release(p);
+      } else if (a.ret === 0) {
+        expect(a.args['do_retry']).toBe(FS_RETRY_MAGICAL); // the symlink, answered as a restart at the export root
+      }
+      const b = h.call(held, 'dir_lookup', { file_name: 'secret.txt', flags: O_READ, mode: 0 });
+      if (b.ret === 0) {
+        const p = (b.args['result'] as { name: number }).name;
+        const got = h.call(p, 'io_read', { offset: 0n, amount: 100n });
+        if (got.ret === 0) seen.add(new TextDecoder().decode(got.args['data'] as Uint8Array));
+        h.x.release(p);
+      }
+      h.call(held, 'dir_mkdir', { name: `m${i}`, mode: 0o755 }); // must never land outside
+      if (i % 4 === 0) await new Promise((res) => setImmediate(res)); // let the exit event through
+    }
+    expect(await done).toBe(0);
+    expect([...seen].filter((s) => s !== 'INSIDE')).toEqual([]);
+    expect(outsideState()).toBe(before);
+  });
+});
+
+describe('confinement property: no sequence of requests changes anything outside the export', () => {
+  it('random lookups, creates, renames, links, unlinks and attribute changes (fixed seed)', () => {
+    const h = new Harness({ root: tree.root, readOnly: false });
+    const before = outsideState();
+    const names = ['a', 'b', 'sub', 'deep', '..', '.', 'dir-out', 'abs-out', 'link-in', 'rel-out', 'secret.txt', 'outside', 'export'];
+    const paths = fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 5 }).map((p) => p.join('/'));
+    const name = fc.constantFrom(...names, '../x', 'a/../../b');
+    const op = fc.oneof(
+      fc.record({ t: fc.constant('open' as const), path: paths, flags: fc.constantFrom(O_READ, O_READ | O_WRITE | O_CREAT, O_WRITE | O_TRUNC, 0) }),
+      fc.record({ t: fc.constant('mkdir' as const), dir: fc.nat(), name }),
+      fc.record({ t: fc.constant('unlink' as const), dir: fc.nat(), name }),
+      fc.record({ t: fc.constant('rmdir' as const), dir: fc.nat(), name }),
+      fc.record({ t: fc.constant('rename' as const), dir: fc.nat(), to: fc.nat(), from: name, name }),
+      fc.record({ t: fc.constant('link' as const), dir: fc.nat(), file: fc.nat(), name }),
+      fc.record({ t: fc.constant('write' as const), file: fc.nat() }),
+      fc.record({ t: fc.constant('attr' as const), file: fc.nat(), mode: fc.constantFrom(0o777, 0o000, 0o4755) }),
+    );
+    const root = h.root();
+    const ports: number[] = [root];
+    const pick = (i: number): number => ports[i % ports.length]!;
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 25 }), (ops) => {
+        for (const o of ops) {
+          let res: { ret: number; args: MigArgs } | undefined;
+          switch (o.t) {
+            case 'open':
+              res = h.call(root, 'dir_lookup', { file_name: o.path, flags: o.flags, mode: 0o666 });
+              if (res.ret === 0 && (res.args['result'] as { name: number }).name !== 0) ports.push((res.args['result'] as { name: number }).name);
+              break;
+            case 'mkdir': h.call(pick(o.dir), 'dir_mkdir', { name: o.name, mode: 0o777 }); break;
+            case 'unlink': h.call(pick(o.dir), 'dir_unlink', { name: o.name }); break;
+            case 'rmdir': h.call(pick(o.dir), 'dir_rmdir', { name: o.name }); break;
+            case 'rename': h.call(pick(o.dir), 'dir_rename', { oldname: o.from, newdirectory: { name: pick(o.to), disposition: 19 }, newname: o.name, excl: 0 }); break;
+            case 'link': h.call(pick(o.dir), 'dir_link', { file: { name: pick(o.file), disposition: 19 }, name: o.name, excl: 0 }); break;
+            case 'write': h.call(pick(o.file), 'io_write', { data: new TextEncoder().encode('PWNED'), offset: 0n }); break;
+            case 'attr':
+              h.call(pick(o.file), 'file_chmod', { new_mode: o.mode });
+              h.call(pick(o.file), 'file_set_size', { new_size: 0n });
+              h.call(pick(o.file), 'file_utimens', { new_atime: [1n, 0n], new_mtime: [1n, 0n] });
+              break;
+          }
+        }
+        expect(outsideState()).toBe(before);
+      }),
+      { seed: 1207, numRuns: 60 },
+    );
+  });
+});
+
+describe('HostTree: the host never resolves a symlink for the export', () => {
+  it('a symlink in a directory path fails the walk; a symlink leaf is never opened; names are single components', () => {
+    const t = new HostTree(realpathSync(tree.root));
+    const code = (f: () => unknown): string | undefined => {
+      try {
+        f();
+        return undefined;
+      } catch (e) {
+        return (e as { code?: string; errno?: number }).code ?? String((e as { errno?: number }).errno);
+      }
+    };
+    expect(code(() => t.openDir(['dir-out']))).toBe('ENOTDIR');
+    expect(code(() => t.lstat(['dir-out', 'secret.txt']))).toBe('ENOTDIR');
+    expect(code(() => t.withFd(['abs-out'], 0, () => 0))).toBe('ELOOP');
+    expect(t.lstat(['abs-out']).isSymbolicLink()).toBe(true);
+    expect(t.withDir(['sub', 'deep'], (d) => readdirSync(t.procfs ? `/proc/self/fd/${d.fd}` : d.path))).toEqual(['big.bin']);
+    const d = t.openDir([]);
+    try {
+      for (const bad of ['', '.', '..', 'a/b', 'x\0y']) expect(code(() => t.at(d, bad))).toBe(String(0x40000016));
+    } finally {
+      t.close(d);
+    }
+  });
+});
