@@ -39,7 +39,9 @@ if (cmd === 'start') {
   // by pager-core, and a netmsg-wire link between an i386 and an x86_64 node.
   if (run('node', ['packages/mach-msg/dist/cli.js', 'demo']) !== 0) process.exit(1);
   console.log('');
-  process.exit(run('node', ['scripts/demo.mjs']));
+  // The main job (issue 7 §4): three netmsg-server nodes on loopback, remote
+  // files and coherent remote memory, on the embedded simulated kernel.
+  process.exit(run('node', ['packages/netmsg-server/bin/netmsg-server.mjs', 'demo']));
 } else if (cmd === 'test') {
   setup();
   for (const dir of readdirSync(join(root, 'packages'))) {
