@@ -30,7 +30,7 @@ import { entryPort, isValidName, lookup, rightCopyin, rightDealloc, rightDelta }
 import { T_RECEIVE, T_PORT_SET } from './ipc-space.js';
 import * as P from './mach-port.js';
 import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs } from './mach-kernel.js';
-import type { MsgObserver } from './observer.js';
+import { msgIdOfBytes, type MsgObserver } from './observer.js';
 import { vmAllocate, vmDeallocate } from './vm-ops.js';
 import { VmPager } from './vm-object.js';
 import type { IpcPort } from './ipc-port.js';
@@ -260,7 +260,14 @@ export class SimKernel implements MachKernel {
     const bytes = args.send!;
     const notify = opt & MACH_SEND_NOTIFY ? this.notifyThunk(task, (args.notify ?? 0) >>> 0) : null;
     const kmsg = kmsgCopyin(this.core, task, bytes, prefetched);
-    if (typeof kmsg === 'number') return { kr: kmsg };
+    if (typeof kmsg === 'number') {
+      // A refused send is still a call the task made: tools see it with its code.
+      if (this.core.observers.size > 0) {
+        const ev = { phase: 'send' as const, task: task.id, port: 0, msgId: msgIdOfBytes(bytes, task.abi), bytes, abi: task.abi, kr: kmsg };
+        for (const o of this.core.observers) o(ev);
+      }
+      return { kr: kmsg };
+    }
     const timeout = opt & MACH_SEND_TIMEOUT ? timeoutOf(args.timeout) : null;
     const s = userSend(this.core, task, kmsg, bytes, timeout, args.signal, notify);
     if (s instanceof Promise) {

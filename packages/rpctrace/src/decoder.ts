@@ -7,6 +7,7 @@
 import {
   builtinInterfaces,
   isMachMsgError,
+  MACH_MSG_TYPE_PROTECTED_PAYLOAD,
   isMigError,
   msgIdCatalog,
   notificationKind,
@@ -38,6 +39,8 @@ export interface DecodedMsg {
   notification: Notification | null;
   /** Why the body could not be decoded, if it could not. */
   note: string | null;
+  /** Only the header (and a reply's RetCode) was read: decode(..., true) gives the arguments. */
+  headerOnly?: boolean;
 }
 
 export interface DecoderOptions {
@@ -45,13 +48,86 @@ export interface DecoderOptions {
   interfaces?: (abi: Abi) => readonly CompiledInterface[];
   /** Extra msgid catalog (users' .msgids); consulted before the built-in catalog. */
   catalog?: MsgIdCatalog;
+  /**
+   * Decode routine arguments (default true). -c needs only names, pairing
+   * and return codes, so it skips MIG decoding: the RetCode is read directly.
+   */
+  args?: boolean;
 }
 
-type Match = { routine: CompiledRoutine; itf: CompiledInterface; kind: 'request' | 'reply' };
+type Match = { routine: CompiledRoutine; itf: CompiledInterface; kind: 'request' | 'reply'; sizes: ReadonlyMap<string, number> };
+
+const NO_SIZES: ReadonlyMap<string, number> = new Map();
+/** Ids remembered (bounded: a stream of random ids must not grow the cache for ever). */
+const MAX_STATICS = 1 << 14;
+
+/** A fresh result from an id's cached part (a literal of one shape: cheaper than a spread in a storm). */
+function copyHead(h: DecodedMsg): DecodedMsg {
+  return {
+    message: null,
+    routine: h.routine,
+    subsystem: h.subsystem,
+    kind: h.kind,
+    requestId: h.requestId,
+    args: null,
+    destArg: h.destArg,
+    elementBytes: h.elementBytes,
+    retCode: null,
+    notification: null,
+    note: null,
+    headerOnly: false,
+  };
+}
+
+function applyMatch(out: DecodedMsg, match: Match): void {
+  out.routine = match.routine.name;
+  out.subsystem = match.itf.subsystem.name;
+  out.kind = match.kind;
+  out.requestId = match.routine.id;
+  out.destArg = match.routine.layout.requestPort.name;
+  out.elementBytes = match.sizes;
+}
+
+/**
+ * -c's fast path: the header and, for a reply, MIG's RetCode, read at their
+ * fixed places (mach-abi.md §2 and §6: the header is 24 bytes on i386, 32 on
+ * x86_64; a reply's first item is RetCode, an INTEGER_32 with a short
+ * descriptor). The summary needs nothing else, and a storm of RPCs is where
+ * decoding whole bodies would show. Anything unexpected takes the full path.
+ */
+function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg): boolean {
+  const x64 = abi === 'x86_64';
+  const hsize = x64 ? 32 : 24;
+  if (b.length < hsize) return false;
+  const u32 = (at: number): number => ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>> 0;
+  const raw = u32(0);
+  const size = u32(4);
+  const local = (raw >>> 8) & 0xff;
+  if (size !== b.length || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
+  const header = {
+    bits: { remote: raw & 0xff, local, complex: (raw & 0x80000000) !== 0, other: (raw & 0x7fff0000) >>> 0 },
+    size,
+    remotePort: u32(8),
+    localPort: u32(x64 ? 16 : 12),
+    seqno: u32(x64 ? 24 : 16),
+    id: u32(x64 ? 28 : 20) | 0,
+  };
+  const reply = out.kind === 'reply';
+  if (reply || (out.kind === 'unknown' && header.remotePort === 0 && header.id >= 100)) {
+    // RetCode: descriptor INTEGER_32 (2), 32 bits, 1 element, inline, short form.
+    const rc = hsize + (x64 ? 8 : 4);
+    const ok = b.length >= rc + 4 && u32(hsize) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || u32(hsize + 4) === 1);
+    if (ok) out.retCode = u32(rc) | 0;
+    else if (reply) return false; // a malformed reply: the full path says why
+  }
+  out.message = { header, items: [] };
+  return true;
+}
 
 export class MessageDecoder {
   readonly #byAbi = new Map<Abi, Map<number, Match>>();
   readonly #opts: DecoderOptions;
+  readonly #statics = new Map<number, { head: DecodedMsg; match: Match | undefined }>();
 
   constructor(options: DecoderOptions = {}) {
     this.#opts = options;
@@ -65,8 +141,9 @@ export class MessageDecoder {
       for (const itf of all) {
         for (const r of itf.routines) {
           // Later interfaces (the user's) override built-in ids.
-          t.set(r.id, { routine: r, itf, kind: 'request' });
-          if (r.replyId !== undefined) t.set(r.replyId, { routine: r, itf, kind: 'reply' });
+          const sizes = new Map(r.layout.args.map((a) => [a.name, Math.ceil((a.type.elementNumber * a.type.size) / 8)]));
+          t.set(r.id, { routine: r, itf, kind: 'request', sizes });
+          if (r.replyId !== undefined) t.set(r.replyId, { routine: r, itf, kind: 'reply', sizes });
         }
       }
       this.#byAbi.set(abi, t);
@@ -74,50 +151,77 @@ export class MessageDecoder {
     return t;
   }
 
+  /**
+   * What the id alone says (catalog entry, notification kind, compiled
+   * routine), per ABI: computed once per id, copied per message (a storm of
+   * one RPC would otherwise redo the lookups and rebuild the maps each time).
+   */
+  #static(abi: Abi | null, msgId: number): { head: DecodedMsg; match: Match | undefined } {
+    const key = abi === null ? msgId : abi === 'i386' ? -1 - msgId * 2 : -2 - msgId * 2;
+    let s = this.#statics.get(key);
+    if (s === undefined) {
+      const head: DecodedMsg = {
+        message: null,
+        routine: `msgid ${msgId}`,
+        subsystem: null,
+        kind: 'unknown',
+        requestId: msgId,
+        args: null,
+        destArg: null,
+        elementBytes: NO_SIZES,
+        retCode: null,
+        notification: null,
+        note: null,
+      };
+      const entry = this.#opts.catalog?.lookup(msgId) ?? msgIdCatalog.lookup(msgId);
+      if (entry !== undefined) {
+        head.routine = entry.routine;
+        head.subsystem = entry.subsystem;
+        head.kind = entry.kind;
+        head.requestId = entry.requestId;
+      }
+      const notify = notificationKind(msgId);
+      if (notify !== undefined) {
+        head.kind = 'notification';
+        head.routine = `mach_notify_${notify.replace('-', '_')}`;
+        head.subsystem = 'notify';
+      }
+      const match = abi === null || notify !== undefined ? undefined : this.#table(abi).get(msgId);
+      if (match !== undefined) applyMatch(head, match);
+      s = { head, match };
+      if (this.#statics.size < MAX_STATICS) this.#statics.set(key, s);
+    }
+    return s;
+  }
+
   /** Decodes `bytes` (null: a kernel-made message seen at send, only its id is known). */
-  decode(bytes: Uint8Array | null, abi: Abi | null, msgId: number): DecodedMsg {
-    const out: DecodedMsg = {
-      message: null,
-      routine: `msgid ${msgId}`,
-      subsystem: null,
-      kind: 'unknown',
-      requestId: msgId,
-      args: null,
-      destArg: null,
-      elementBytes: new Map(),
-      retCode: null,
-      notification: null,
-      note: null,
-    };
-    const entry = this.#opts.catalog?.lookup(msgId) ?? msgIdCatalog.lookup(msgId);
-    if (entry !== undefined) {
-      out.routine = entry.routine;
-      out.subsystem = entry.subsystem;
-      out.kind = entry.kind;
-      out.requestId = entry.requestId;
-    }
-    const notify = notificationKind(msgId);
-    if (notify !== undefined) {
-      out.kind = 'notification';
-      out.routine = `mach_notify_${notify.replace('-', '_')}`;
-      out.subsystem = 'notify';
-    }
-    const match = abi === null || notify !== undefined ? undefined : this.#table(abi).get(msgId);
-    if (match !== undefined) {
-      out.routine = match.routine.name;
-      out.subsystem = match.itf.subsystem.name;
-      out.kind = match.kind;
-      out.requestId = match.routine.id;
-      out.destArg = match.routine.layout.requestPort.name;
-      out.elementBytes = new Map(match.routine.layout.args.map((a) => [a.name, Math.ceil((a.type.elementNumber * a.type.size) / 8)]));
-    }
+  decode(bytes: Uint8Array | null, abi: Abi | null, msgId: number, args: boolean = this.#opts.args !== false): DecodedMsg {
+    const { head, match } = this.#static(abi, msgId);
+    const out = copyHead(head);
     if (bytes === null || abi === null) return out;
+    if (!args && out.kind !== 'notification' && headerOnly(bytes, abi, out)) {
+      out.headerOnly = true;
+      return out;
+    }
     const r = tryDecodeMessage(bytes, abi);
     if (!r.ok) {
       out.note = `undecodable message: ${r.error.code}: ${r.error.message}`;
       return out;
     }
-    const msg = r.message;
+    return this.#body(r.message, out, match);
+  }
+
+  /**
+   * Names and decodes a message already in mach-msg's form (a netmsg link's
+   * message, rebuilt from its ABI-neutral form in the sender's ABI).
+   */
+  decodeParsed(msg: MachMessage, abi: Abi): DecodedMsg {
+    const { head, match } = this.#static(abi, msg.header.id);
+    return this.#body(msg, copyHead(head), match);
+  }
+
+  #body(msg: MachMessage, out: DecodedMsg, match: Match | undefined): DecodedMsg {
+    const msgId = msg.header.id;
     out.message = msg;
     try {
       const n = parseNotification(msg);
@@ -140,6 +244,13 @@ export class MessageDecoder {
         if (first?.kind === 'data' && first.data.length >= 4) {
           out.retCode = new DataView(first.data.buffer, first.data.byteOffset, 4).getInt32(0, true);
         }
+      }
+      return out;
+    }
+    if (this.#opts.args === false) {
+      const first = msg.items[0];
+      if (match.kind === 'reply' && first?.kind === 'data' && first.data.length >= 4) {
+        out.retCode = new DataView(first.data.buffer, first.data.byteOffset, 4).getInt32(0, true);
       }
       return out;
     }

@@ -4,5 +4,7 @@ import type { TraceEvent } from './records.js';
 
 /** The tracer's event for an observer event seen at `time` (ms). */
 export function traceEventOf(e: MsgEvent, time: number): TraceEvent {
-  return { direction: e.phase, task: e.task, port: e.port, msgId: e.msgId, bytes: e.bytes, abi: e.abi, time };
+  const ev: TraceEvent = { direction: e.phase, task: e.task, port: e.port, msgId: e.msgId, bytes: e.bytes, abi: e.abi, time };
+  if (e.kr !== undefined) ev.kr = e.kr;
+  return ev;
 }

@@ -1,12 +1,12 @@
 /**
  * strace's `-e` qualifiers for RPCs: `trace=NAME,...` with classes
- * (%io %fs %fsys %auth %vm %port %notify %memory_object) and a leading `!`
+ * (%io %fs %fsys %dir %auth %proc %vm %port %notify %memory_object) and a leading `!`
  * to negate, and `status=failed|successful|all`.
  */
 import { RpcTraceError } from './errors.js';
 
-export type TraceClass = 'io' | 'fs' | 'fsys' | 'auth' | 'vm' | 'port' | 'notify' | 'memory_object';
-export const TRACE_CLASSES: readonly TraceClass[] = ['io', 'fs', 'fsys', 'auth', 'vm', 'port', 'notify', 'memory_object'];
+export type TraceClass = 'io' | 'fs' | 'fsys' | 'dir' | 'auth' | 'proc' | 'vm' | 'port' | 'notify' | 'memory_object';
+export const TRACE_CLASSES: readonly TraceClass[] = ['io', 'fs', 'fsys', 'dir', 'auth', 'proc', 'vm', 'port', 'notify', 'memory_object'];
 
 export type StatusFilter = 'all' | 'failed' | 'successful';
 
@@ -25,7 +25,11 @@ const CLASS_RULES: Readonly<Record<TraceClass, { subsystems: readonly string[]; 
   io: { subsystems: ['io'], prefixes: ['io_'] },
   fs: { subsystems: ['fs'], prefixes: ['file_', 'dir_'] },
   fsys: { subsystems: ['fsys'], prefixes: ['fsys_'] },
+  // The directory half of fs.defs (dir_lookup, dir_readdir, dir_mkdir...).
+  dir: { subsystems: [], prefixes: ['dir_'] },
   auth: { subsystems: ['auth'], prefixes: ['auth_'] },
+  // The Hurd's proc server (process.defs: proc_getpids, proc_wait...).
+  proc: { subsystems: ['process'], prefixes: ['proc_'] },
   vm: { subsystems: [], prefixes: ['vm_'] },
   port: { subsystems: ['mach_port'], prefixes: ['mach_port_'] },
   notify: { subsystems: ['notify'], prefixes: ['mach_notify_'] },

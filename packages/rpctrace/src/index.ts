@@ -2,7 +2,7 @@
 export { RpcTracer, type RpcTracerOptions } from './tracer.js';
 export { TraceSession, type TraceOptions } from './session.js';
 export { traceEventOf } from './event.js';
-export { encodeWireEvent, decodeWireEvent, TRACE_FD_ENV, TRACE_FD_GLOBAL, type WireEvent } from './wire.js';
+export { encodeWireEvent, decodeWireEvent, writeWireEvent, wireEventSize, WireEventReader, TRACE_FD_ENV, TRACE_FD_GLOBAL, WIRE_HEADER_BYTES, WIRE_MAX_RECORD } from './wire.js';
 export { traceKernel, type KernelTrace, type TraceKernelOptions } from './trace-kernel.js';
 export { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 export { parseFilter, selects, statusSelects, inClass, TRACE_ALL, TRACE_CLASSES, type CallFilter, type StatusFilter, type TraceClass } from './filter.js';
@@ -11,4 +11,8 @@ export { codeName } from './errno.js';
 export { formatValue, valueToJson, quoteBytes, rightWord, type Json, type ValueContext } from './values.js';
 export { loadUserDefs, type UserDefs } from './user-defs.js';
 export { RpcTraceError, isRpcTraceError, type RpcTraceErrorCode } from './errors.js';
-export type { Call, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+export type { Call, LinkEnds, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+export { traceLink, type LinkTrace, type TraceLinkOptions, type HostPort, type LinkFrameRecord } from './link/trace-link.js';
+export { LinkSplice, type Side, type SpliceAction, type SpliceConfig } from './link/splice.js';
+export { IdentityNames, crossingEvents, type LinkCrossing } from './link/link-events.js';
+export { pcapngStart, pcapngPacket, framePacket, messagePacket, LINKTYPE_USER0, TRACE_HEADER_BYTES } from './pcap.js';

@@ -1,5 +1,5 @@
 /** What the tracer is fed (observed messages) and what it gives back. */
-import type { Abi, MigArgs, Notification } from 'mach-msg';
+import type { Abi, MachMessage, MigArgs, Notification } from 'mach-msg';
 
 /** One observed message, as hurd-ffi's observer reports it, plus its time. */
 export interface TraceEvent {
@@ -14,6 +14,12 @@ export interface TraceEvent {
   abi: Abi | null;
   /** Milliseconds (any origin; -t styles read it as ms since the Unix epoch). */
   time: number;
+  /** A send the kernel refused (copyin failed): the mach_msg return code; nobody receives the message. */
+  kr?: number;
+  /** The message already parsed (a netmsg link's message; then `bytes` is null and `abi` the sender's). */
+  message?: MachMessage;
+  /** On a netmsg link: the nodes it crossed between (`task` is then the node on this side). */
+  link?: LinkEnds;
 }
 
 export interface ReplyInfo {
@@ -50,6 +56,14 @@ export interface Call {
   receiver: number | null;
   note: string | null;
   reply: ReplyInfo | null;
+  /** On a netmsg link: the nodes the request went from and to (then `task` and `port` are 0). */
+  link?: LinkEnds;
+}
+
+/** The two ends of a message crossing a netmsg link, by node id. */
+export interface LinkEnds {
+  from: number;
+  to: number;
 }
 
 /** A message that is no RPC of a traced request: a notification, a reply nobody asked, ... */
@@ -67,6 +81,8 @@ export interface LoneMessage {
   retCode: number | null;
   notification: Notification | null;
   note: string | null;
+  /** On a netmsg link: the nodes the message went from and to. */
+  link?: LinkEnds;
 }
 
 /** One observed message, decoded (what `--json` prints). */

@@ -5,7 +5,7 @@
 import type { MigArgs } from 'mach-msg';
 import { codeName } from './errno.js';
 import { RpcTraceError } from './errors.js';
-import type { Call, LoneMessage, MessageRecord, RoutineStats, TraceRecord } from './records.js';
+import type { Call, LinkEnds, LoneMessage, MessageRecord, RoutineStats, TraceRecord } from './records.js';
 import { formatValue, rightWord, valueToJson, type Json } from './values.js';
 
 /** -t (time of day), -tt (with microseconds), -ttt (epoch seconds), -r (since the previous line). */
@@ -17,7 +17,14 @@ export interface RenderOptions {
   showLatency?: boolean;
   /** -s: longest string printed (default 80, rpctrace's). */
   strsize?: number;
+  /**
+   * How a port name of `task`'s space prints (default: the number). -y
+   * decorates names with what they are; a link trace prints identities.
+   */
+  portName?: (task: number, name: number) => string;
 }
+
+type PortNamer = ((task: number, name: number) => string) | undefined;
 
 export const DEFAULT_STRSIZE = 80;
 
@@ -25,14 +32,22 @@ export function taskLabel(task: number): string {
   return task === 0 ? 'kernel' : `task${task}`;
 }
 
-function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: number, skip: (k: string) => boolean): string[] {
+function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: number, task: number, namer: PortNamer): string[] {
   if (a === null) return [];
-  return Object.entries(a)
-    .filter(([k]) => !skip(k))
-    .map(([k, v]) => `${k}: ${formatValue(v, { strsize, elementBytes: sizes.get(k) ?? 1 })}`);
+  const portName = namer === undefined ? undefined : (n: number): string => namer(task, n);
+  return Object.entries(a).map(([k, v]) =>
+    `${k}: ${formatValue(v, portName === undefined ? { strsize, elementBytes: sizes.get(k) ?? 1 } : { strsize, elementBytes: sizes.get(k) ?? 1, portName })}`,
+  );
 }
 
-function seqPrefix(seqno: number | null): string {
+/** Who sent a message: a task, the kernel, or a node on a link. */
+function sender(task: number, link: LinkEnds | undefined): string {
+  return link === undefined ? taskLabel(task) : `node${link.from}`;
+}
+
+function seqPrefix(seqno: number | null, link: LinkEnds | undefined): string {
+  // A link has no msgh_seqno: the receiving task's kernel assigns it later.
+  if (link !== undefined) return '';
   return `[${seqno === null ? '    ?' : String(seqno).padStart(5)}] `;
 }
 
@@ -41,12 +56,14 @@ export class LineRenderer {
   readonly #time: TimeStyle;
   readonly #latency: boolean;
   readonly #strsize: number;
+  readonly #portName: PortNamer;
   #last: number | null = null;
 
   constructor(options: RenderOptions = {}) {
     this.#time = options.time ?? 'none';
     this.#latency = options.showLatency ?? false;
     this.#strsize = options.strsize ?? DEFAULT_STRSIZE;
+    this.#portName = options.portName;
     if (!Number.isInteger(this.#strsize) || this.#strsize < 0) {
       throw new RpcTraceError('invalid_option', `-s wants a non-negative integer, got ${String(options.strsize)}`);
     }
@@ -58,7 +75,7 @@ export class LineRenderer {
       case 'message':
         return null;
       case 'call': {
-        const head = this.#stamp(r.call.time) + seqPrefix(r.call.seqno) + this.#request(r.call);
+        const head = this.#stamp(r.call.time) + seqPrefix(r.call.seqno, r.call.link) + this.#request(r.call);
         if (r.state === 'oneway') return head + ';';
         if (r.state === 'unfinished') return head + ' <unfinished ...>';
         return head + this.#reply(r.call);
@@ -66,12 +83,12 @@ export class LineRenderer {
       case 'resumed':
         return (
           this.#stamp(r.call.reply?.time ?? r.call.time) +
-          seqPrefix(r.call.seqno) +
-          `${taskLabel(r.call.task)} <... ${r.call.routine} resumed>` +
+          seqPrefix(r.call.seqno, r.call.link) +
+          `${sender(r.call.task, r.call.link)} <... ${r.call.routine} resumed>` +
           this.#reply(r.call)
         );
       case 'lone':
-        return this.#stamp(r.message.time) + seqPrefix(r.message.seqno) + this.#lone(r.message);
+        return this.#stamp(r.message.time) + seqPrefix(r.message.seqno, r.message.link) + this.#lone(r.message);
     }
   }
 
@@ -99,17 +116,23 @@ export class LineRenderer {
   }
 
   #request(c: Call): string {
-    const a = args(c.args, c.elementBytes, this.#strsize, () => false);
-    if (c.dest !== null) a.unshift(`${c.dest.arg ?? 'dest'}: ${rightWord(c.dest.disposition)} ${c.dest.name}`);
+    const a = args(c.args, c.elementBytes, this.#strsize, c.task, this.#portName);
+    if (c.dest !== null) {
+      // A kernel-made request names its destination in the receiver's space.
+      const space = c.task === 0 ? (c.receiver ?? 0) : c.task;
+      const name = this.#portName === undefined ? String(c.dest.name) : this.#portName(space, c.dest.name);
+      a.unshift(`${c.dest.arg ?? 'dest'}: ${rightWord(c.dest.disposition)} ${name}`);
+    }
     const note = c.note === null ? '' : ` /* ${c.note} */`;
-    return `${taskLabel(c.task)} -> ${c.routine}(${a.join(', ')})${note}`;
+    const to = c.link === undefined ? '' : `node${c.link.to} `;
+    return `${sender(c.task, c.link)} -> ${to}${c.routine}(${a.join(', ')})${note}`;
   }
 
   #reply(c: Call): string {
     const r = c.reply;
     if (r === null) return '';
     let s = ` = ${r.retCode === null ? '?' : codeName(r.retCode)}`;
-    const a = args(r.args, r.elementBytes, this.#strsize, () => false);
+    const a = args(r.args, r.elementBytes, this.#strsize, r.task, this.#portName);
     if (a.length > 0) s += ` (${a.join(', ')})`;
     if (r.note !== null) s += ` /* ${r.note} */`;
     if (this.#latency) s += ` <${((r.time - c.time) / 1000).toFixed(6)}>`;
@@ -117,7 +140,7 @@ export class LineRenderer {
   }
 
   #lone(m: LoneMessage): string {
-    const who = taskLabel(m.task);
+    const who = sender(m.task, m.link);
     const arrow = m.direction === 'send' ? '->' : '<-';
     const n = m.notification;
     if (n !== null) {
@@ -127,10 +150,11 @@ export class LineRenderer {
         n.kind === 'send-once' ? '' : `, name ${n.name}`;
       return `${who} <- ${m.routine}(port ${n.notifyPort}${detail})`;
     }
-    const a = args(m.args, m.elementBytes, this.#strsize, () => false);
+    const a = args(m.args, m.elementBytes, this.#strsize, m.task, this.#portName);
     const ret = m.retCode === null ? '' : ` = ${codeName(m.retCode)}`;
     const note = m.note === null ? '' : ` /* ${m.note} */`;
-    return `${who} ${arrow} ${m.routine}(${a.join(', ')})${ret}${note}`;
+    const to = m.link === undefined ? '' : `node${m.link.to} `;
+    return `${who} ${arrow} ${to}${m.routine}(${a.join(', ')})${ret}${note}`;
   }
 }
 
@@ -140,14 +164,22 @@ export class LineRenderer {
  * routine, subsystem, kind ('request'|'reply'|'notification'|'unknown'),
  * seqno (receive only), remotePort, localPort (names in the task's space),
  * call (the RPC's id, shared by its request and reply messages), args,
- * retCode, retName, notification, latency (ms, on a reply's receive), note.
+ * retCode, retName, notification, latency (ms, on a reply's receive), note,
+ * link ({from, to} node ids on a netmsg link, else null).
  */
-export function messageJson(m: MessageRecord, strsize: number = DEFAULT_STRSIZE): { [k: string]: Json } {
+export function messageJson(m: MessageRecord, strsize: number = DEFAULT_STRSIZE, portName?: (task: number, name: number) => string): { [k: string]: Json } {
   const e = m.event;
+  const named = portName === undefined ? undefined : (n: number): string => portName(e.task, n);
   const a: { [k: string]: Json } | null =
     m.args === null
       ? null
-      : Object.fromEntries(Object.entries(m.args).map(([k, v]) => [k, valueToJson(v, { strsize, elementBytes: m.elementBytes.get(k) ?? 1 })]));
+      : Object.fromEntries(
+          Object.entries(m.args).map(([k, v]) => [
+            k,
+            valueToJson(v, named === undefined ? { strsize, elementBytes: m.elementBytes.get(k) ?? 1 } : { strsize, elementBytes: m.elementBytes.get(k) ?? 1, portName: named }),
+          ]),
+        );
+  const hdr = (n: number | null): Json => (n === null || named === undefined || n === 0 ? n : named(n));
   const n = m.notification;
   return {
     time: e.time,
@@ -160,8 +192,8 @@ export function messageJson(m: MessageRecord, strsize: number = DEFAULT_STRSIZE)
     subsystem: m.subsystem,
     kind: m.kind,
     seqno: m.seqno,
-    remotePort: m.remotePort,
-    localPort: m.localPort,
+    remotePort: hdr(m.remotePort),
+    localPort: hdr(m.localPort),
     call: m.callId,
     args: a,
     retCode: m.retCode,
@@ -169,6 +201,7 @@ export function messageJson(m: MessageRecord, strsize: number = DEFAULT_STRSIZE)
     notification: n === null ? null : (Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'seqno')) as { [k: string]: Json }),
     latency: m.latency,
     note: m.note,
+    link: e.link === undefined ? null : { from: e.link.from, to: e.link.to },
   };
 }
 

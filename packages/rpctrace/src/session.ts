@@ -26,6 +26,15 @@ export interface TraceOptions {
   interfaces?: (abi: Abi) => readonly CompiledInterface[];
   /** Users' msgids (-i). */
   catalog?: MsgIdCatalog;
+  /** -y: show what a port is (the file behind an io port, memory objects) after its name. */
+  decorate?: boolean;
+  /** How a port name of a task's space prints (link identities); default the number. */
+  portName?: (task: number, name: number) => string;
+  /**
+   * --json prints only receives: a link's crossing is one send and one
+   * receive of the same message, and the receive carries the latency.
+   */
+  jsonReceivesOnly?: boolean;
 }
 
 export class TraceSession {
@@ -34,6 +43,10 @@ export class TraceSession {
   readonly #json: boolean;
   readonly #summary: boolean;
   readonly #strsize: number;
+  readonly #portName: ((task: number, name: number) => string) | undefined;
+  /** JSON keeps names as the data they are (numbers, or link identities): no -y text. */
+  readonly #jsonPortName: ((task: number, name: number) => string) | undefined;
+  readonly #receivesOnly: boolean;
 
   constructor(options: TraceOptions = {}) {
     const filter = options.filter === undefined ? undefined : Array.isArray(options.filter) ? parseFilter(options.filter as readonly string[]) : (options.filter as CallFilter);
@@ -41,9 +54,31 @@ export class TraceSession {
     if (filter !== undefined) topts.filter = filter;
     if (options.interfaces !== undefined) topts.interfaces = options.interfaces;
     if (options.catalog !== undefined) topts.catalog = options.catalog;
+    if (options.decorate === true) topts.decorate = true;
+    // -c prints no arguments (and -y has nothing to show without lines).
+    if (options.summary === true) topts.args = false;
+    if (options.json === true) topts.messageArgs = true;
+    else topts.messages = false;
     this.#tracer = new RpcTracer(topts);
     this.#strsize = options.strsize ?? DEFAULT_STRSIZE;
-    this.#lines = new LineRenderer({ time: options.time ?? 'none', showLatency: options.showLatency ?? false, strsize: this.#strsize });
+    const base = options.portName;
+    this.#jsonPortName = base;
+    const tracer = this.#tracer;
+    this.#portName =
+      options.decorate !== true
+        ? base
+        : (task, name) => {
+            const n = base === undefined ? String(name) : base(task, name);
+            const what = tracer.describePort(task, name);
+            return what === undefined ? n : `${n} [${what}]`;
+          };
+    this.#receivesOnly = options.jsonReceivesOnly ?? false;
+    this.#lines = new LineRenderer({
+      time: options.time ?? 'none',
+      showLatency: options.showLatency ?? false,
+      strsize: this.#strsize,
+      ...(this.#portName === undefined ? {} : { portName: this.#portName }),
+    });
     this.#json = options.json ?? false;
     this.#summary = options.summary ?? false;
   }
@@ -68,7 +103,9 @@ export class TraceSession {
     let s = '';
     for (const r of records) {
       if (this.#json) {
-        if (r.type === 'message') s += JSON.stringify(messageJson(r, this.#strsize)) + '\n';
+        if (r.type === 'message' && !(this.#receivesOnly && r.event.direction !== 'receive')) {
+          s += JSON.stringify(messageJson(r, this.#strsize, this.#jsonPortName)) + '\n';
+        }
       } else {
         const line = this.#lines.render(r);
         if (line !== null) s += line + '\n';

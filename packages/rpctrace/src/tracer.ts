@@ -18,6 +18,7 @@ import { MIG_SERVER_DIED } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
+import { PortKnowledge } from './port-names.js';
 import type { Call, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
 
 /**
@@ -40,6 +41,16 @@ function remember<K>(m: Map<K, Call>, key: K, call: Call): void {
 
 export interface RpcTracerOptions extends DecoderOptions {
   filter?: CallFilter;
+  /**
+   * Decode every message's arguments for its `message` record (--json).
+   * Otherwise a message whose arguments no line shows (a request as its
+   * server receives it, a reply as its server sends it) is read header-only.
+   */
+  messageArgs?: boolean;
+  /** Give a `message` record for every message (what --json prints); default true. */
+  messages?: boolean;
+  /** -y: learn what ports are from the replies that hand them out. */
+  decorate?: boolean;
 }
 
 export class RpcTracer {
@@ -48,10 +59,10 @@ export class RpcTracer {
   #nextId = 1;
   /** Sends not yet received, per destination kernel port, oldest first. */
   readonly #inFlight = new Map<number, Call[]>();
-  /** Calls awaiting a reply, by `${clientTask}:${replyName}`. */
-  readonly #byClientName = new Map<string, Call>();
-  /** Calls received by a server, by `${serverTask}:${replyRightName}`. */
-  readonly #byServerName = new Map<string, Call>();
+  /** Calls awaiting a reply, by (client task, reply port name): key(). */
+  readonly #byClientName = new Map<number, Call>();
+  /** Calls received by a server, by (server task, reply right name): key(). */
+  readonly #byServerName = new Map<number, Call>();
   /** Calls whose reply was sent, by the reply port's kernel id. */
   readonly #byReplyPort = new Map<number, Call>();
   /** The call whose line is held back waiting for its reply. */
@@ -59,10 +70,45 @@ export class RpcTracer {
   /** Calls printed as unfinished, waiting for their reply. */
   readonly #unfinished = new Set<Call>();
   readonly #stats = new Map<string, RoutineStats>();
+  readonly #ports: PortKnowledge | null;
+  readonly #messageArgs: boolean;
+  readonly #messages: boolean;
+  readonly #args: boolean;
+  /** Small numbers for task ids (and link node ids, which are any u32), for #key. */
+  readonly #taskIndex = new Map<number, number>();
+
+  /**
+   * A (task, port name) pair as one exact number (index below 2^21 times
+   * 2^32 plus the 32-bit name): cheaper map keys than strings in a storm.
+   */
+  #key(task: number, name: number): number {
+    let i = this.#taskIndex.get(task);
+    if (i === undefined) {
+      // Past 2^21 distinct tasks the table starts over: keys stay exact, old pairings are forgotten.
+      if (this.#taskIndex.size >= 1 << 21) this.#taskIndex.clear();
+      this.#taskIndex.set(task, (i = this.#taskIndex.size));
+    }
+    return i * 0x100000000 + (name >>> 0);
+  }
 
   constructor(options: RpcTracerOptions = {}) {
     this.#decoder = new MessageDecoder(options);
     this.#filter = options.filter ?? TRACE_ALL;
+    this.#ports = options.decorate === true ? new PortKnowledge() : null;
+    this.#args = options.args !== false;
+    this.#messageArgs = this.#args && options.messageArgs === true;
+    this.#messages = options.messages !== false;
+  }
+
+  /** The arguments, when a line will show them: a header-only decode is redone in full. */
+  #full(ev: TraceEvent, d: DecodedMsg): DecodedMsg {
+    if (d.headerOnly !== true || !this.#args) return d;
+    return this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true);
+  }
+
+  /** -y: what the name `name` of `task`'s space is, if a reply told. */
+  describePort(task: number, name: number): string | undefined {
+    return this.#ports?.describe(task, name);
   }
 
   /** Takes one observed message; returns the records it completes, in order. */
@@ -71,12 +117,17 @@ export class RpcTracer {
       throw new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
     }
     if (!Number.isFinite(ev.time)) throw new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
-    const d = this.#decoder.decode(ev.bytes, ev.abi, ev.msgId);
+    const d =
+      ev.message !== undefined && ev.abi !== null
+        ? this.#decoder.decodeParsed(ev.message, ev.abi)
+        : this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, this.#messageArgs);
     const out: TraceRecord[] = [];
-    const rec = this.#messageRecord(ev, d);
+    // Message records are for --json only: in a storm their allocation alone
+    // was a third of the tracer's time, so lines and -c go without.
+    const rec = this.#messages ? this.#messageRecord(ev, d) : null;
     if (ev.direction === 'send') this.#onSend(ev, d, rec, out);
     else this.#onReceive(ev, d, rec, out);
-    if (selects(this.#filter, rec.routine, rec.subsystem)) out.unshift(rec);
+    if (rec !== null && selects(this.#filter, rec.routine, rec.subsystem)) out.unshift(rec);
     return out;
   }
 
@@ -100,7 +151,8 @@ export class RpcTracer {
       routine: d.routine,
       subsystem: d.subsystem,
       kind: d.kind,
-      seqno: ev.direction === 'receive' && h !== undefined ? h.seqno : null,
+      // A link has no msgh_seqno: the receiving node's kernel assigns it.
+      seqno: ev.direction === 'receive' && h !== undefined && ev.link === undefined ? h.seqno : null,
       remotePort: h?.remotePort ?? null,
       localPort: h?.localPort ?? null,
       callId: null,
@@ -113,14 +165,29 @@ export class RpcTracer {
     };
   }
 
-  #onSend(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord, out: TraceRecord[]): void {
+  #onSend(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
     const h = d.message?.header;
+    if (ev.kr !== undefined && ev.kr !== 0) {
+      // The kernel refused the send (MACH_SEND_INVALID_DEST...): a failed call, ended here.
+      const call = this.#newCall(ev, d, 0);
+      if (h !== undefined) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
+      if (rec !== null) rec.callId = call.id;
+      if (rec !== null) rec.retCode = ev.kr;
+      if (!selects(this.#filter, call.routine, call.subsystem)) return;
+      this.#statsOf(call.routine).calls++;
+      this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: ev.kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out);
+      if (this.#filter.status === 'all') {
+        this.#release(out);
+        out.push({ type: 'call', state: 'complete', call });
+      }
+      return;
+    }
     if (h !== undefined) {
       // A reply on a reply right a server got with a request (the id tells, even for ids no catalog knows).
-      const call = this.#byServerName.get(`${ev.task}:${h.remotePort}`);
+      const call = this.#byServerName.get(this.#key(ev.task, h.remotePort));
       if (call !== undefined && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
-        this.#byServerName.delete(`${ev.task}:${h.remotePort}`);
-        rec.callId = call.id;
+        this.#byServerName.delete(this.#key(ev.task, h.remotePort));
+        if (rec !== null) rec.callId = call.id;
         remember(this.#byReplyPort, ev.port, call);
         // A reply to the kernel is never received by a task: it ends here.
         if (call.task === 0) this.#complete(call, ev, d, out);
@@ -136,8 +203,9 @@ export class RpcTracer {
       return;
     }
     const call = this.#newCall(ev, d, h.localPort);
+    if (ev.link !== undefined) call.link = ev.link;
     call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
-    rec.callId = call.id;
+    if (rec !== null) rec.callId = call.id;
     let q = this.#inFlight.get(ev.port);
     if (q === undefined) this.#inFlight.set(ev.port, (q = []));
     q.push(call);
@@ -145,7 +213,8 @@ export class RpcTracer {
     this.#start(call, out);
   }
 
-  #newCall(ev: TraceEvent, d: DecodedMsg, replyName: number): Call {
+  #newCall(ev: TraceEvent, decoded: DecodedMsg, replyName: number): Call {
+    const d = this.#full(ev, decoded);
     return {
       id: this.#nextId++,
       time: ev.time,
@@ -167,7 +236,7 @@ export class RpcTracer {
 
   /** A new request: count it, and hold its line until its reply (or, for one that expects none, its receipt). */
   #start(call: Call, out: TraceRecord[]): void {
-    if (call.task !== 0 && call.replyName !== 0) remember(this.#byClientName, `${call.task}:${call.replyName}`, call);
+    if (call.task !== 0 && call.replyName !== 0) remember(this.#byClientName, this.#key(call.task, call.replyName), call);
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
     const s = this.#statsOf(call.routine);
     s.calls++;
@@ -184,20 +253,20 @@ export class RpcTracer {
     this.#held = call;
   }
 
-  #onReceive(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord, out: TraceRecord[]): void {
+  #onReceive(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
     const h = d.message?.header;
     // The reply to a traced request?
     const viaPort = this.#byReplyPort.get(ev.port);
-    const viaName = h === undefined ? undefined : this.#byClientName.get(`${ev.task}:${h.localPort}`);
+    const viaName = h === undefined ? undefined : this.#byClientName.get(this.#key(ev.task, h.localPort));
     const call = viaPort !== undefined && viaPort.task === ev.task ? viaPort : viaName;
     // A send-once notification on the reply port means the server dropped the reply right:
     // MIG's user stub returns MIG_SERVER_DIED for it, and so does the trace.
     const died = d.notification?.kind === 'send-once';
     if (call !== undefined && call.task === ev.task && (d.kind === 'reply' || died || ev.msgId === call.msgId + 100)) {
       this.#byReplyPort.delete(ev.port);
-      this.#byClientName.delete(`${call.task}:${call.replyName}`);
-      rec.callId = call.id;
-      rec.latency = ev.time - call.time;
+      this.#byClientName.delete(this.#key(call.task, call.replyName));
+      if (rec !== null) rec.callId = call.id;
+      if (rec !== null) rec.latency = ev.time - call.time;
       this.#complete(call, ev, d, out);
       return;
     }
@@ -212,8 +281,8 @@ export class RpcTracer {
       if (q.length === 0) this.#inFlight.delete(ev.port);
       sent.seqno = h?.seqno ?? null;
       sent.receiver = ev.task;
-      rec.callId = sent.id;
-      if (h !== undefined && h.remotePort !== 0) remember(this.#byServerName, `${ev.task}:${h.remotePort}`, sent);
+      if (rec !== null) rec.callId = sent.id;
+      if (h !== undefined && h.remotePort !== 0) remember(this.#byServerName, this.#key(ev.task, h.remotePort), sent);
       if (this.#held === sent && sent.replyName === 0) {
         this.#held = null;
         out.push({ type: 'call', state: 'oneway', call: sent });
@@ -226,9 +295,9 @@ export class RpcTracer {
       kcall.seqno = h.seqno;
       kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
       kcall.receiver = ev.task;
-      rec.callId = kcall.id;
+      if (rec !== null) rec.callId = kcall.id;
       if (h.remotePort !== 0) {
-        remember(this.#byServerName, `${ev.task}:${h.remotePort}`, kcall);
+        remember(this.#byServerName, this.#key(ev.task, h.remotePort), kcall);
         kcall.replyName = h.remotePort;
       }
       this.#start(kcall, out);
@@ -238,7 +307,8 @@ export class RpcTracer {
     this.#lone(ev, d, out);
   }
 
-  #lone(ev: TraceEvent, d: DecodedMsg, out: TraceRecord[]): void {
+  #lone(ev: TraceEvent, decoded: DecodedMsg, out: TraceRecord[]): void {
+    const d = this.#full(ev, decoded);
     const h = d.message?.header;
     if (!selects(this.#filter, d.routine, d.subsystem)) return;
     if (!statusSelects(this.#filter, d.retCode)) return;
@@ -257,15 +327,18 @@ export class RpcTracer {
       notification: d.notification,
       note: d.note,
     };
+    if (ev.link !== undefined) lone.link = ev.link;
     this.#release(out);
     out.push({ type: 'lone', message: lone });
   }
 
-  #complete(call: Call, ev: TraceEvent, d: DecodedMsg, out: TraceRecord[]): void {
+  #complete(call: Call, ev: TraceEvent, decoded: DecodedMsg, out: TraceRecord[]): void {
+    const d = this.#full(ev, decoded);
     const died = d.notification?.kind === 'send-once';
     const retCode = died ? MIG_SERVER_DIED : d.retCode;
     const note = died ? 'send-once notification: the server dropped the reply right' : d.note;
     call.reply = { time: ev.time, task: ev.task, retCode, args: d.args, elementBytes: d.elementBytes, note };
+    this.#ports?.learn(call);
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
     const s = this.#statsOf(call.routine);
     if (retCode !== null && retCode !== 0) s.errors++;

@@ -53,6 +53,11 @@ export interface ValueContext {
   strsize: number;
   /** Bytes per C element of the argument (out-of-line sizes). */
   elementBytes: number;
+  /**
+   * How a port name prints (default: the number). A link trace names ports
+   * by their cluster identity (`node:serial`), -y adds what the port is.
+   */
+  portName?: (name: number) => string;
 }
 
 /**
@@ -70,7 +75,7 @@ export function formatValue(v: MigValue, ctx: ValueContext): string {
   if (typeof v === 'string') return quoteBytes(new TextEncoder().encode(v), ctx.strsize);
   if (v instanceof Uint8Array) return `${v.length} bytes ${quoteBytes(v, ctx.strsize)}`;
   if (isOolRef(v)) return `ool ${v.count * ctx.elementBytes} bytes`;
-  if (isPortRight(v)) return v.name === 0 ? 'null' : `${rightWord(v.disposition)} ${v.name}`;
+  if (isPortRight(v)) return v.name === 0 ? 'null' : `${rightWord(v.disposition)} ${ctx.portName?.(v.name) ?? v.name}`;
   if (Array.isArray(v)) return `[${(v as readonly MigValue[]).map((x) => formatValue(x, ctx)).join(', ')}]`;
   const o = v as { readonly [k: string]: MigValue };
   return `{${Object.entries(o).map(([k, x]) => `${k}: ${formatValue(x, ctx)}`).join(', ')}}`;
@@ -86,7 +91,7 @@ export function valueToJson(v: MigValue, ctx: ValueContext): Json {
   }
   if (v instanceof Uint8Array) return { bytes: v.length, text: quoteBytes(v, ctx.strsize) };
   if (isOolRef(v)) return { ool: v.count * ctx.elementBytes, address: '0x' + v.address.toString(16) };
-  if (isPortRight(v)) return { right: rightWord(v.disposition), name: v.name };
+  if (isPortRight(v)) return { right: rightWord(v.disposition), name: ctx.portName === undefined ? v.name : ctx.portName(v.name) };
   if (Array.isArray(v)) return (v as readonly MigValue[]).map((x) => valueToJson(x, ctx));
   const o = v as { readonly [k: string]: MigValue };
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, valueToJson(x, ctx)]));

@@ -31,6 +31,9 @@ describe('arguments', () => {
         includeDirs: [],
         defs: [],
         msgids: [],
+        pcap: null,
+        decorate: false,
+        link: null,
         command: ['node', 'app.js', '-t'],
       },
     });

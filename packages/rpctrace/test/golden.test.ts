@@ -105,7 +105,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       expect(objs[3]).toMatchObject({ args: { data: { bytes: 31, text: '"Welcome to the simulated Hurd!\\n"' } }, retCode: 0 });
       expect(objs[6]).toMatchObject({ retCode: 0x4000000d });
       // Every key of the documented schema is present on every object.
-      const keys = ['time', 'direction', 'task', 'port', 'abi', 'msgId', 'routine', 'subsystem', 'kind', 'seqno', 'remotePort', 'localPort', 'call', 'args', 'retCode', 'retName', 'notification', 'latency', 'note'];
+      const keys = ['time', 'direction', 'task', 'port', 'abi', 'msgId', 'routine', 'subsystem', 'kind', 'seqno', 'remotePort', 'localPort', 'call', 'args', 'retCode', 'retName', 'notification', 'latency', 'note', 'link'];
       for (const o of objs) expect(Object.keys(o)).toEqual(keys);
     });
 

@@ -71,6 +71,10 @@ describe('-e trace= and status=', () => {
     expect(inClass('port', 'mach_port_allocate', 'mach_port')).toBe(true);
     expect(inClass('fs', 'dir_lookup', 'fs')).toBe(true);
     expect(inClass('auth', 'io_read', 'io')).toBe(false);
+    expect(inClass('dir', 'dir_lookup', 'fs')).toBe(true);
+    expect(inClass('dir', 'file_chmod', 'fs')).toBe(false);
+    expect(inClass('proc', 'proc_getpids', 'process')).toBe(true);
+    expect(inClass('proc', 'io_read', 'io')).toBe(false);
     expect(selects(parseFilter(['trace=%vm,io_read']), 'io_read', 'io')).toBe(true);
     expect(selects(parseFilter(['trace=%vm,io_read']), 'io_write', 'io')).toBe(false);
   });

@@ -8,6 +8,7 @@ import {
   RpcTracer,
   decodeWireEvent,
   encodeWireEvent,
+  WireEventReader,
   isRpcTraceError,
   loadUserDefs,
   traceKernel,
@@ -153,13 +154,27 @@ describe("users' interfaces", () => {
   });
 });
 
-describe('wire lines', () => {
-  test('round-trip an event; reject malformed lines', () => {
-    const ev: TraceEvent = { direction: 'receive', task: 3, port: 9, msgId: 21101, bytes: new Uint8Array([1, 2, 255]), abi: 'i386', time: 12.5 };
-    expect(decodeWireEvent(encodeWireEvent(2, ev).trimEnd())).toEqual({ kernel: 2, event: ev });
-    for (const bad of ['', 'nope', '{}', '{"k":1,"d":"x","t":1,"p":1,"m":1,"a":null,"b":null,"ts":1}', 'null']) {
-      expect(() => decodeWireEvent(bad)).toThrow(/bad trace line/);
+describe('wire records', () => {
+  test('round-trip events through the reader, cut anywhere; reject malformed records', () => {
+    const a: TraceEvent = { direction: 'receive', task: 3, port: 9, msgId: 21101, bytes: new Uint8Array([1, 2, 255]), abi: 'i386', time: 12.5 };
+    const b: TraceEvent = { direction: 'send', task: 0, port: 4, msgId: -5, bytes: null, abi: null, time: 1e12 };
+    const stream = new Uint8Array([...encodeWireEvent(2, a), ...encodeWireEvent(1, b)]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const r = new WireEventReader();
+      const recs = [...r.push(stream.subarray(0, cut)), ...r.push(stream.subarray(cut))];
+      expect(recs.map(decodeWireEvent)).toEqual([{ kernel: 2, event: a }, { kernel: 1, event: b }]);
+      expect(r.pending).toBe(0);
     }
+    const good = encodeWireEvent(1, a);
+    const mutate = (at: number, v: number): Uint8Array => {
+      const x = good.slice();
+      x[at] = v;
+      return x;
+    };
+    for (const rec of [good.subarray(0, 10), mutate(4, 2), mutate(5, 3), mutate(6, 2), mutate(7, 1), mutate(0, good.length + 1)]) {
+      expect(() => decodeWireEvent(rec)).toThrow(/bad trace record/);
+    }
+    expect(() => new WireEventReader().push(new Uint8Array([1, 0, 0, 0]))).toThrow(/record length 1/);
   });
 });
 

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { RpcTraceError } from '../errors.js';
 import { parseFilter } from '../filter.js';
+import { defaultSecretFile, parseHostPort } from '../link/secret.js';
 import type { TimeStyle } from '../render.js';
 
 export interface CliOptions {
@@ -15,10 +16,16 @@ export interface CliOptions {
   includeDirs: string[];
   defs: string[];
   msgids: string[];
+  /** --pcap FILE. */
+  pcap: string | null;
+  /** -y: decorate port names with what they are. */
+  decorate: boolean;
+  /** Link mode (--listen/--connect), or null to run `command`. */
+  link: { listen: { host: string; port: number }; connect: { host: string; port: number }; secretFile: string } | null;
   command: string[];
 }
 
-export const USAGE = 'hurd-rpctrace [options] -- node app.js [args...]';
+export const USAGE = 'hurd-rpctrace [options] -- node app.js [args...]  |  hurd-rpctrace [options] --listen HOST:PORT --connect HOST:PORT';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -41,8 +48,8 @@ function normalize(argv: readonly string[]): string[] {
 /** Parses argv (without node and the script); throws RpcTraceError('invalid_option') or returns help text. */
 export function parseArgs(argv: readonly string[]): { options: CliOptions } | { help: string } {
   const program = new Command('hurd-rpctrace')
-    .usage('[options] -- node app.js [args...]')
-    .description('Trace the Mach RPCs of a program that runs tasks on hurd-ffi kernels, one line per RPC.')
+    .usage('[options] -- node app.js [args...]\n       hurd-rpctrace [options] --listen HOST:PORT --connect HOST:PORT [--secret-file FILE]')
+    .description('Trace the Mach RPCs of a program that runs tasks on hurd-ffi kernels, or crossing a netmsg link, one line per RPC.')
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .option('-e, --expr <expr>', 'trace=NAME,%class,... | trace=!NAME... | status=failed|successful|all', collect, [])
@@ -58,6 +65,11 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
     .option('-I, --include <dir>', 'load every .defs and .msgids file in DIR (and resolve .defs imports there)', collect, [])
     .option('--defs <file>', 'a .defs file naming and decoding more routines', collect, [])
     .option('-i, --rpc-list <file>', 'a .msgids file naming more message ids', collect, [])
+    .option('--pcap <file>', 'also write what is traced to a pcapng file (open with wireshark/netmsg.lua)')
+    .option('-y, --decode-ports', 'show what a port is: the file behind an io port, memory objects')
+    .option('--listen <host:port>', 'link mode: accept netmsg-wire peers here...')
+    .option('--connect <host:port>', '...and splice each to this node, tracing what crosses')
+    .option('--secret-file <file>', "link mode: the links' shared secret (default: netmsg-server's secret file)")
     .argument('[command...]', 'the program to run');
   try {
     program.parse(normalize(argv), { from: 'user' });
@@ -74,7 +86,17 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
   const time: TimeStyle = o.ttt === true ? 'ttt' : o.tt === true ? 'tt' : o.t === true ? 't' : o.relativeTimestamps === true ? 'r' : 'none';
   parseFilter(o.expr as string[]); // checked now: a bad -e is a usage error
   const command = program.args;
-  if (command.length === 0) throw new RpcTraceError('invalid_option', `no program to trace; usage: ${USAGE}`);
+  let link: CliOptions['link'] = null;
+  if (o.listen !== undefined || o.connect !== undefined) {
+    if (typeof o.listen !== 'string' || typeof o.connect !== 'string') throw new RpcTraceError('invalid_option', 'link mode wants both --listen HOST:PORT and --connect HOST:PORT');
+    if (command.length > 0) throw new RpcTraceError('invalid_option', 'link mode (--listen/--connect) runs no program');
+    link = {
+      listen: parseHostPort(o.listen, '--listen'),
+      connect: parseHostPort(o.connect, '--connect'),
+      secretFile: typeof o.secretFile === 'string' ? o.secretFile : defaultSecretFile(),
+    };
+  } else if (o.secretFile !== undefined) throw new RpcTraceError('invalid_option', '--secret-file is for link mode (--listen/--connect)');
+  if (link === null && command.length === 0) throw new RpcTraceError('invalid_option', `no program to trace; usage: ${USAGE}`);
   if (o.json === true && o.summaryOnly === true) throw new RpcTraceError('invalid_option', '--json and -c do not go together');
   return {
     options: {
@@ -88,6 +110,9 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
       includeDirs: o.include as string[],
       defs: o.defs as string[],
       msgids: o.rpcList as string[],
+      pcap: typeof o.pcap === 'string' ? o.pcap : null,
+      decorate: o.decodePorts === true,
+      link,
       command,
     },
   };

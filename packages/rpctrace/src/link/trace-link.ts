@@ -1,0 +1,175 @@
+/**
+ * traceLink: the TCP driver of link mode. Listens; for each peer that
+ * connects, connects to the other end and runs a LinkSplice between the two
+ * sockets. Thin: sockets in, splice actions out. Each socket's own write
+ * buffer is that direction's queue; when one fills, the socket feeding it is
+ * paused (TCP flow control, as a direct link would have), never a traced
+ * RPC waiting on the printer: text goes to `write`, which must not block
+ * (a file or stderr stream).
+ */
+import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { WireLimits } from 'netmsg-wire';
+import { RpcTraceError } from '../errors.js';
+import type { RoutineStats } from '../records.js';
+import { TraceSession, type TraceOptions } from '../session.js';
+import { IdentityNames, crossingEvents } from './link-events.js';
+import { LinkSplice, type Side, type SpliceAction } from './splice.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** A frame as it crossed the tracer, for --pcap. */
+export interface LinkFrameRecord {
+  time: number;
+  /** Which link (1, 2, ... in accept order). */
+  link: number;
+  from: Side;
+  /** Node ids of the sender and the receiver, 0 while not known. */
+  fromNode: number;
+  toNode: number;
+  bytes: Uint8Array;
+}
+
+export interface TraceLinkOptions extends Omit<TraceOptions, 'portName' | 'jsonReceivesOnly'> {
+  /** Where peers connect (default host 127.0.0.1). */
+  listen: HostPort;
+  /** The other end every accepted link is spliced to. */
+  connect: HostPort;
+  /** The links' shared secret. */
+  secret: Uint8Array;
+  /** Decoding bounds (see SpliceConfig.limits). */
+  limits?: Partial<WireLimits>;
+  /** Where trace text goes (default process.stderr). */
+  write?: (text: string) => void;
+  /** Milliseconds for each message (default: wall clock with sub-ms precision). */
+  now?: () => number;
+  /** Every frame received from either side (for --pcap). */
+  onFrame?: (f: LinkFrameRecord) => void;
+}
+
+export interface LinkTrace {
+  /** The address peers connect to (the real port if listen.port was 0). */
+  address: HostPort;
+  /** Links seen so far. */
+  links(): number;
+  /** Ends every link with a CLOSE saying why, stops listening, writes the rest of the trace. */
+  stop(reason?: string): Promise<void>;
+  /** Per-routine counts and times so far. */
+  summary(): RoutineStats[];
+}
+
+export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
+  const names = new IdentityNames();
+  const session = new TraceSession({ ...options, portName: (_task, name) => names.label(name), jsonReceivesOnly: true });
+  const write = options.write ?? ((t: string) => void process.stderr.write(t));
+  const now = options.now ?? (() => performance.timeOrigin + performance.now());
+  const lines = options.json !== true && options.summary !== true;
+  const note = (text: string): void => {
+    if (lines) write(text);
+  };
+  const live = new Set<{ stop(reason: string): void; done: Promise<void> }>();
+  let count = 0;
+
+  const server: Server = createServer({ noDelay: true }, (a) => {
+    const id = ++count;
+    const b = tcpConnect({ host: options.connect.host, port: options.connect.port, noDelay: true });
+    const splice = new LinkSplice({ secret: options.secret, ...(options.limits === undefined ? {} : { limits: options.limits }) });
+    const sockets: Record<Side, Socket> = { a, b };
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    let ended = 0;
+    const nodeOf = (s: Side): number => splice.node(s);
+    const apply = (actions: SpliceAction[]): void => {
+      for (const act of actions) {
+        switch (act.type) {
+          case 'write': {
+            const sock = sockets[act.side];
+            const src = sockets[act.side === 'a' ? 'b' : 'a'];
+            if (!sock.destroyed && !sock.write(act.bytes)) {
+              // That direction's queue is full: stop reading what feeds it until it drains.
+              src.pause();
+              sock.once('drain', () => src.resume());
+            }
+            break;
+          }
+          case 'frame': {
+            const from = act.from;
+            options.onFrame?.({ time: now(), link: id, from, fromNode: nodeOf(from), toNode: nodeOf(from === 'a' ? 'b' : 'a'), bytes: act.bytes });
+            break;
+          }
+          case 'message': {
+            const crossing = { time: now(), from: { node: act.fromPeer.node, abi: act.fromPeer.abi }, to: { node: act.toPeer.node }, msg: act.msg };
+            let text = '';
+            try {
+              for (const ev of crossingEvents(crossing, names)) text += session.feed(ev);
+            } catch (err) {
+              // A message the tracer cannot show is still forwarded: say so and go on.
+              text = `hurd-rpctrace: cannot trace message ${act.msg.msgId} from node ${act.fromPeer.node}: ${err instanceof Error ? err.message : String(err)}\n`;
+            }
+            if (text !== '') write(text);
+            break;
+          }
+          case 'established':
+            if (splice.peer('a') !== undefined && splice.peer('b') !== undefined) {
+              note(`--- link ${id}: node${nodeOf('a')} (${splice.peer('a')?.abi}) <-> node${nodeOf('b')} (${splice.peer('b')?.abi}) ---\n`);
+            }
+            break;
+          case 'closed':
+            note(`--- link ${id} closed: ${act.reason} ---\n`);
+            a.end();
+            b.end();
+            break;
+        }
+      }
+    };
+    const onEnd = (side: Side, why: string): void => {
+      apply(splice.lost(side, why));
+    };
+    for (const side of ['a', 'b'] as const) {
+      const s = sockets[side];
+      s.on('data', (d: Buffer) => apply(splice.receive(side, new Uint8Array(d.buffer, d.byteOffset, d.byteLength))));
+      s.on('end', () => onEnd(side, 'connection ended without CLOSE'));
+      s.on('error', (e) => onEnd(side, e.message));
+      s.on('close', () => {
+        onEnd(side, 'connection closed');
+        // A side that never closes its end after our CLOSE is not waited for.
+        sockets[side === 'a' ? 'b' : 'a'].destroySoon();
+        if (++ended === 2) {
+          live.delete(entry);
+          resolveDone();
+        }
+      });
+    }
+    const entry = {
+      stop: (reason: string) => apply(splice.stop(reason)),
+      done,
+    };
+    live.add(entry);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new RpcTraceError('invalid_option', `cannot listen on ${options.listen.host}:${options.listen.port}: ${e.message}`)));
+    server.listen(options.listen.port, options.listen.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  let stopped = false;
+  return {
+    address: { host: addr.address, port: addr.port },
+    links: () => count,
+    async stop(reason = 'hurd-rpctrace stopped') {
+      if (stopped) return;
+      stopped = true;
+      const closing = new Promise<void>((r) => server.close(() => r()));
+      const waits = [...live].map((l) => {
+        l.stop(reason);
+        return l.done;
+      });
+      await Promise.all([closing, ...waits]);
+      const rest = session.finish();
+      if (rest !== '') write(rest);
+    },
+    summary: () => session.summary(),
+  };
+}
