@@ -2,7 +2,7 @@ import { ByteReader, ByteWriter } from './bytes.js';
 import { WireError } from './errors.js';
 import type { PortId } from './identity.js';
 import type { WireLimits } from './limits.js';
-import type { PortRef, RightKind, WireItem, WireMessage } from './wire-message.js';
+import type { PortRef, ReceiveState, RightKind, WireItem, WireMessage } from './wire-message.js';
 
 /**
  * The MESSAGE frame body: a little-endian, ABI-neutral layout, field by field
@@ -21,6 +21,8 @@ const REF_DEAD = 1;
 const REF_SEND = 2;
 const REF_SEND_ONCE = 3;
 const REF_RECEIVE = 4;
+/** A receive right with send-once rights outstanding: tag 4's fields, then u32 soRights. */
+const REF_RECEIVE_SO = 5;
 
 const RIGHT_CODE = { receive: 16, send: 17, sendOnce: 18 } as const;
 const RIGHT_OF_CODE: Record<number, RightKind | undefined> = { 16: 'receive', 17: 'send', 18: 'sendOnce' };
@@ -56,12 +58,14 @@ function writeRef(w: ByteWriter, ref: PortRef, nested = false): void {
         writeId(w, ref.id);
       } else {
         if (nested) throw new WireError('unencodable', 'a receive right inside a receive right');
-        w.u8(REF_RECEIVE);
+        const so = ref.state.soRights ?? 0;
+        w.u8(so > 0 ? REF_RECEIVE_SO : REF_RECEIVE);
         writeId(w, ref.id);
         w.u32(ref.state.mscount);
         w.u16(ref.state.qlimit);
         w.u32(ref.state.noSendersSync);
         writeRef(w, ref.state.noSendersNotify ?? { tag: 'null' }, true);
+        if (so > 0) w.u32(so);
       }
   }
 }
@@ -77,7 +81,8 @@ function readRef(r: ByteReader, nested = false): PortRef {
       return { tag: 'port', right: 'send', id: readId(r) };
     case REF_SEND_ONCE:
       return { tag: 'port', right: 'sendOnce', id: readId(r) };
-    case REF_RECEIVE: {
+    case REF_RECEIVE:
+    case REF_RECEIVE_SO: {
       if (nested) throw new WireError('bad_message', 'receive right nested in a receive right');
       const id = readId(r);
       const mscount = r.u32('mscount');
@@ -87,12 +92,13 @@ function readRef(r: ByteReader, nested = false): PortRef {
       if (notify.tag === 'port' && notify.right !== 'sendOnce') {
         throw new WireError('bad_message', 'no-senders notify right must be send-once');
       }
-      return {
-        tag: 'port',
-        right: 'receive',
-        id,
-        state: { mscount, qlimit, noSendersSync, noSendersNotify: notify.tag === 'null' ? null : notify },
-      };
+      const state: ReceiveState = { mscount, qlimit, noSendersSync, noSendersNotify: notify.tag === 'null' ? null : notify };
+      if (tag === REF_RECEIVE_SO) {
+        const so = r.u32('send-once rights');
+        if (so === 0) throw new WireError('bad_message', 'receive right tag 5 with no send-once rights');
+        state.soRights = so;
+      }
+      return { tag: 'port', right: 'receive', id, state };
     }
     default:
       throw new WireError('bad_message', `unknown port tag ${tag}`);

@@ -1,7 +1,7 @@
 import { WireError } from './errors.js';
 import { type PortId, portKey, type PortKey } from './identity.js';
 import type { NodeAction, NodeConfig } from './node-events.js';
-import type { Gate, Link, PortEntry, Role, SendOnceOut, SendOnceProxy } from './port-table.js';
+import type { Gate, Link, PortEntry, Role, SendOnceOut, SendOnceProxy, SendOncePool, SendOnceRelay } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
 import type { PortRef, WireMessage } from './wire-message.js';
 
@@ -17,6 +17,14 @@ export abstract class NodeCore {
   protected readonly soProxyByName = new Map<number, SendOnceProxy>();
   protected readonly soProxyByKey = new Map<PortKey, SendOnceProxy>();
   protected readonly links = new Map<number, Link>();
+  /** Send-once relays (old homes' proxies kept for send-once rights only), by identity and by port name. */
+  protected readonly soRelays = new Map<PortKey, SendOnceRelay>();
+  protected readonly soRelayByName = new Map<number, SendOnceRelay>();
+  /** New homes' send-once rights for late send-once messages, by identity; pool right name → identity. */
+  protected readonly soPools = new Map<PortKey, SendOncePool>();
+  protected readonly soPoolByName = new Map<number, PortKey>();
+  /** Dedicated no-senders notification ports → their proxy. */
+  protected readonly nsPorts = new Map<number, PortEntry>();
   protected readonly gates = new Map<number, Gate>();
   /** Receive rights waiting in a gate here: this node is about to be their home. */
   protected readonly arriving = new Map<PortKey, number>();
@@ -28,6 +36,13 @@ export abstract class NodeCore {
    * (oldest forgotten first); PROTOCOL.md §4.4.
    */
   protected readonly tombstones = new Set<PortKey>();
+  /**
+   * Per identity and link, send-right transfers a killed proxy had
+   * exported there: each still comes back as exactly one RELEASE (crossing
+   * the DEAD, or sent on the DEAD), and must not be charged to a later
+   * entry for the same identity on this node (PROTOCOL.md §4.4).
+   */
+  protected readonly forgotten = new Map<PortKey, Map<number, number>>();
   protected static readonly MAX_TOMBSTONES = 65536;
   protected serial = 1;
   protected nextName: number;
@@ -45,7 +60,7 @@ export abstract class NodeCore {
       id, key: portKey(id), role, name,
       exported: new Map(), imported: new Map(), makeSends: 0, localSenders: false, nsArmed: false,
       route: undefined, credit: new Map(), pending: new Map(), pendingBytes: 0, paused: false, pinned: false, delivering: 0,
-      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, sentFrom: new Map(), learntFrom: undefined,
+      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, ownsNs: false,
     };
     this.byKey.set(e.key, e);
     this.byName.set(name, e);

@@ -32,6 +32,15 @@ export interface ReceiveStatus {
   noSendersSelf?: boolean;
   /** Messages in the port's queue when the right reached netmsg. */
   queued?: number;
+  /**
+   * Send-once rights to the port not yet received from when the right
+   * reached netmsg (mps_sorights: rights held anywhere and the destination
+   * rights of messages queued on the port), after taking off the
+   * application's no-senders request. Their messages are forwarded to the
+   * new home and delivered there through send-once rights (PROTOCOL.md
+   * §4.5). Absent: 0.
+   */
+  sendOnce?: number;
 }
 
 export type NodeEvent =
@@ -76,8 +85,14 @@ export type NodeAction =
   | { type: 'deallocate'; name: number }
   /** mach_port_insert_right(name, port, MAKE_SEND_ONCE). */
   | { type: 'insertSendOnce'; name: number; port: number }
-  /** Arm netmsg's no-senders request on its receive right `name` (notifies the port itself). */
-  | { type: 'requestNoSenders'; name: number; sync: number }
+  /**
+   * Arm netmsg's no-senders request on its receive right `name`. It
+   * notifies the port itself, or, with `notify`, netmsg's receive right
+   * `notify` (allocated with `allocatePort`; `portKind(notify)` is
+   * 'notify'): used while send-once rights made by applications may still
+   * send to `name`, so their messages are never taken for netmsg's own.
+   */
+  | { type: 'requestNoSenders'; name: number; sync: number; notify?: number }
   /**
    * netmsg's proxy `name` is about to become a real port (a receive right for
    * it arrived). The driver removes netmsg's no-senders request, takes every
@@ -109,7 +124,12 @@ export type NodeAction =
   | { type: 'rootImported'; peer: number; name: number };
 
 export interface NodeTables {
-  ports: { key: PortKey; role: Role; name: number; exported: Record<number, number>; imported: Record<number, number>; pinned: boolean }[];
+  /** `route`: a proxy's upstream link (towards the receive right), PROTOCOL.md §4.2. */
+  ports: { key: PortKey; role: Role; name: number; exported: Record<number, number>; imported: Record<number, number>; pinned: boolean; route?: number }[];
   sendOnceOut: { key: PortKey; name: number; peer: number }[];
   sendOnceProxies: { key: PortKey; name: number; peer: number }[];
+  /** Old homes' proxies kept only for send-once rights made before the move (§4.5). */
+  sendOnceRelays: { key: PortKey; name: number; route: number; pending: number }[];
+  /** New homes' send-once rights waiting for late send-once messages (§4.5). */
+  sendOncePools: { key: PortKey; names: number[]; from: number }[];
 }

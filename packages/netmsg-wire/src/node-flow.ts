@@ -95,6 +95,9 @@ export abstract class NodeFlow extends NodeRights {
       this.sendControl(peer, { t: 'dead', ...idOf(wm.dest.id) });
       return;
     }
+    // A send-once message to the port itself uses up one of the send-once
+    // rights counted when its receive right passed (§4.5).
+    if (wm.dest.right === 'sendOnce' && e.soPending > 0) e.soPending--;
     this.relayRights(peer, next, wm);
     // Strictly behind whatever waits here for the port: what waits may be
     // the old home's drained queue, older than anything arriving now.

@@ -101,18 +101,26 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
-  protected onFlush(peer: number, key: PortKey, origin: number): void {
+  protected onFlush(peer: number, key: PortKey, origin: number, broken = false): void {
     const e = this.byKey.get(key);
     if (!e || e.role !== 'proxy') {
       // Nothing of the port is here any more, so nothing older can follow:
       // the marker goes straight back (or back the way it came, when the
       // origin is not a neighbour: a relay passes it on down its route).
+      // If the port died here (a link loss killed this node's proxy), every
+      // proxy routed through here is doomed: say so, because this marker
+      // may reach the origin before the DEAD this node sent down the route.
       const back = this.links.has(origin) ? origin : peer;
-      if (origin !== this.cfg.node && this.links.has(back)) this.sendControl(back, { t: 'flush', node: Number(key.split(':')[0]), serial: Number(key.split(':')[1]), origin });
+      const dead = broken || (!e && this.tombstones.has(key));
+      const [node, serial] = key.split(':').map(Number) as [number, number];
+      if (origin !== this.cfg.node && this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}) });
       return;
     }
     if (origin === this.cfg.node) {
-      if (e.migrating) this.finishMigration(e);
+      if (e.migrating) {
+        if (broken && e.route !== e.migrateFrom) this.chainDied(e, e.route);
+        this.finishMigration(e);
+      }
       return;
     }
     // Messages for the port that came on the marker's link before it and
@@ -141,6 +149,55 @@ export abstract class NodeMigration extends NodeFlow {
     if (!e || e.gateWait === 0) return;
     e.gateWait--;
     if (!isDraining(e)) this.endDrain(e);
+  }
+
+  /**
+   * The proxy that is about to become the port's home turned out to hang off
+   * a chain a link loss broke (DEAD from its route, or its marker came back
+   * `broken`). Its local senders' rights were doomed the moment the link
+   * died — Mach makes them dead names — so they must not turn into send
+   * rights to the live port when the receive right is delivered under the
+   * proxy's name: the proxy port is destroyed (dead names, dead-name
+   * notifications, its queued messages destroyed as Mach destroys a dead
+   * port's queue), downstream nodes hear DEAD, and the arriving right gets
+   * a fresh port. The transfer counted for the old home stays.
+   */
+  protected chainDied(e: PortEntry, route: number | undefined): void {
+    if (isDraining(e)) return;
+    const old = e.name;
+    this.emit({ type: 'destroyPort', name: old });
+    this.dropNsPort(e);
+    e.soPending = 0;
+    this.byName.delete(old);
+    const name = this.allocName();
+    this.emit({ type: 'allocatePort', name });
+    e.name = name;
+    this.byName.set(name, e);
+    this.emit({ type: 'pausePort', name });
+    e.paused = true;
+    e.makeSends = 0;
+    e.localSenders = false;
+    e.nsArmed = false;
+    this.forget(e, (p) => p !== e.migrateFrom);
+    for (const [p, n] of [...e.exported]) {
+      if (p === e.migrateFrom || n === 0) continue;
+      this.sendControl(p, { t: 'dead', ...idOf(e.id) });
+      e.exported.delete(p);
+    }
+    if (route !== undefined) {
+      e.imported.delete(route);
+      e.credit.delete(route);
+      e.sentFrom.delete(route);
+    }
+    for (const [p, list] of [...e.pending]) {
+      const link = this.links.get(p);
+      for (const q of list) {
+        if (link) link.queuedBytes -= q.bytes;
+        e.pendingBytes -= q.bytes;
+        if (q.flush === undefined) this.discardQueued(p, q.msg);
+      }
+      e.pending.delete(p);
+    }
   }
 
   /** The FLUSH came back (or the route died): deliver the held message. */

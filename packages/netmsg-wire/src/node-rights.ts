@@ -3,16 +3,16 @@ import { fromWireMessage, type RefToName } from './abi-neutral.js';
 import { WireError } from './errors.js';
 import { type PortId, portKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
-import { bump, destDisposition, type Gate, idOf, isDraining, type PortEntry, type SendOnceOut, type SendOnceProxy, total } from './port-table.js';
+import { bump, destDisposition, type Gate, idOf, isDraining, type PortEntry, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
-import { NodeCore } from './node-core.js';
+import { NodeSendOnce } from './node-send-once.js';
 
 /**
  * Rights crossing links (PROTOCOL.md §4.2-§4.4): identities, counted
  * send-right transfers and their release, exact no-senders, send-once
  * tokens, receive rights arriving and leaving, collection of entries.
  */
-export abstract class NodeRights extends NodeCore {
+export abstract class NodeRights extends NodeSendOnce {
   /** Defined by the migration layer (node-migration.ts). */
   protected abstract markGated(e: PortEntry, gate: Gate | undefined): void;
 
@@ -61,6 +61,8 @@ export abstract class NodeRights extends NodeCore {
       e = this.newEntry(this.freshId(), 'proxy', name);
     }
     e.route = peer;
+    // The port's queue is the application's until netmsg arms its own request.
+    e.ownsNs = false;
     // Hold everything for the port on this link until the carrying message
     // itself is written (sendMessage opens the gate).
     e.handoff = peer;
@@ -73,6 +75,10 @@ export abstract class NodeRights extends NodeCore {
     for (const gate of this.gates.values()) this.markGated(e, gate);
     e.makeSends = status.mscount;
     e.localSenders = true;
+    // Send-once rights made while the port was here still send to it; each
+    // one's message is forwarded, and the new home delivers it through a
+    // send-once right it makes for it (§4.5).
+    e.soPending = status.sendOnce ?? 0;
     bump(e.imported, peer, 1);
     this.armNoSenders(e);
     let notify: PortRef | null = null;
@@ -86,6 +92,7 @@ export abstract class NodeRights extends NodeCore {
       noSendersNotify: notify,
       noSendersSync: status.noSendersSync ?? 0,
     };
+    if (e.soPending > 0) state.soRights = e.soPending;
     return { tag: 'port', right: 'receive', id: e.id, state };
   }
 
@@ -121,12 +128,14 @@ export abstract class NodeRights extends NodeCore {
       // A receive right passing through: this node is home for an instant
       // (netmsg holds the receive right), then hands it on and is a proxy.
       const post: NodeAction[] = [];
-      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null }, post);
+      // A relay makes no send-once rights of its own for late messages: it
+      // passes their count on and forwards them (§4.5).
+      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: 0 }, post);
       for (const a of post) this.emit(a);
       const n = ref.state.noSendersNotify;
       const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
       const notify = n && n.tag === 'port' && !self ? this.importSendOnce(from, n.id) : undefined;
-      const status: ReceiveStatus = { mscount: ref.state.mscount, qlimit: ref.state.qlimit, noSendersSync: ref.state.noSendersSync };
+      const status: ReceiveStatus = { mscount: ref.state.mscount, qlimit: ref.state.qlimit, noSendersSync: ref.state.noSendersSync, sendOnce: ref.state.soRights ?? 0 };
       if (notify !== undefined) status.noSendersNotify = notify;
       if (self) status.noSendersSelf = true;
       const out = this.exportReceive(name, to, status);
@@ -145,6 +154,18 @@ export abstract class NodeRights extends NodeCore {
     const { msg, ool } = fromWireMessage(wm, this.cfg.abi, destName, destDisp, map);
     this.emit(token ? { type: 'deliver', msg, ool, token } : { type: 'deliver', msg, ool });
     for (const a of post) this.emit(a);
+    // A receive right that waited at a migration gate was counted as the
+    // old home's transfer when it arrived (receiveCounted); that transfer's
+    // RELEASE may have come while it waited. Nothing else will look at the
+    // new home entry again, so collect it now if nothing is outstanding:
+    // otherwise netmsg keeps its send right and NO SENDERS is lost.
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
+        if (e && e.role === 'home') this.tryCollect(e);
+      }
+    }
   }
 
   /** Materialise a dropped message's rights in netmsg's space and destroy them. */
@@ -278,6 +299,7 @@ export abstract class NodeRights extends NodeCore {
     const key = portKey(id);
     let e = this.byKey.get(key);
     if (e && e.role === 'home') throw new WireError('out_of_state', `receive right for ${key} which is already home here`);
+    let heldSendOnce = 0;
     if (e) {
       // Our proxy becomes the real port: the application gets it under the
       // name local senders already use (tests 5 and 9).
@@ -286,6 +308,10 @@ export abstract class NodeRights extends NodeCore {
       if (back > 0) this.sendControl(peer, { t: 'release', ...idOf(id), n: back });
       e.imported.clear();
       e.role = 'home';
+      // Its own pending send-once rights are rights to the real port again.
+      e.soPending = 0;
+      this.dropNsPort(e);
+      e.ownsNs = false;
       e.flushed = false;
       e.migrating = false;
       e.route = undefined;
@@ -301,6 +327,7 @@ export abstract class NodeRights extends NodeCore {
       const held = e.held;
       e.held = [];
       e.heldBytes = 0;
+      heldSendOnce = held.filter((h) => h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id))).length;
       const materialise = (h: { wm: WireMessage; from: number; credited: boolean }) => {
         this.settle(h.wm);
         const inner: NodeAction[] = [];
@@ -342,6 +369,25 @@ export abstract class NodeRights extends NodeCore {
     // netmsg keeps one send right as home; made before the make-send count
     // is set so the count the application sees is the port's own.
     this.emit({ type: 'makeSend', name: e.name });
+    // While netmsg holds the receive right it makes one send-once right per
+    // send-once right still outstanding at the old home: a late send-once
+    // message for the port is delivered through one, as Mach would queue
+    // it (netmsg cannot make one once the application holds the right).
+    // Those already here (held for the migration, put back on the port with
+    // MAKE_SEND_ONCE above) need none.
+    const so = (st.soRights ?? 0) - heldSendOnce;
+    if (so > 0) {
+      let pool = this.soPools.get(key);
+      if (!pool) this.soPools.set(key, (pool = { names: [], from: peer }));
+      pool.from = peer;
+      for (let i = 0; i < so; i++) {
+        const n = this.allocName();
+        this.emit({ type: 'insertSendOnce', name: n, port: e.name });
+        this.emit({ type: 'requestDeadName', name: n });
+        pool.names.push(n);
+        this.soPoolByName.set(n, key);
+      }
+    }
     this.emit({ type: 'setPortStatus', name: e.name, mscount: st.mscount, qlimit: st.qlimit });
     const ns = st.noSendersNotify;
     if (ns && ns.tag === 'port') {
@@ -358,7 +404,7 @@ export abstract class NodeRights extends NodeCore {
   }
 
   protected onNoSenders(port: number, mscount: number): void {
-    const e = this.byName.get(port);
+    const e = this.nsPorts.get(port) ?? this.byName.get(port);
     if (!e || e.role !== 'proxy') return;
     e.nsArmed = false;
     if (mscount < e.makeSends) {
@@ -372,6 +418,25 @@ export abstract class NodeRights extends NodeCore {
   }
 
   protected onDeadName(name: number): void {
+    const poolKey = this.soPoolByName.get(name);
+    if (poolKey !== undefined) {
+      // The port died: the pool's send-once right is a dead name now. Once
+      // the last one is gone, the relays that would have sent through them
+      // hear DEAD (back along the path the receive right came), so the
+      // send-once rights they stand for become dead names too.
+      this.soPoolByName.delete(name);
+      const pool = this.soPools.get(poolKey);
+      if (pool) {
+        pool.names = pool.names.filter((n) => n !== name);
+        if (pool.names.length === 0) {
+          this.soPools.delete(poolKey);
+          const [node, serial] = poolKey.split(':').map(Number) as [number, number];
+          this.sendControl(pool.from, { t: 'dead', node, serial });
+        }
+      }
+      this.emit({ type: 'deallocate', name });
+      return;
+    }
     const so = this.soOutByName.get(name);
     if (so) {
       // The reply port died: the remote one-shot becomes a dead name.
@@ -385,6 +450,7 @@ export abstract class NodeRights extends NodeCore {
     if (!e || e.role !== 'home') return;
     // The receive right died: every node that holds a transfer hears it.
     this.emit({ type: 'deallocate', name });
+    this.deadInQueues(e);
     for (const [p, n] of e.exported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'dead', ...idOf(e.id) });
     this.bury(e.key);
     this.removeEntry(e);
@@ -396,12 +462,60 @@ export abstract class NodeRights extends NodeCore {
     // port's queue is the application's and travels with the right (§4.5).
     if (e.nsArmed || (e.role === 'proxy' && isDraining(e))) return;
     e.nsArmed = true;
-    this.emit({ type: 'requestNoSenders', name: e.name, sync: e.makeSends });
+    if (e.role === 'proxy' && e.soPending > 0 && e.nsPort === undefined) {
+      // Applications' send-once rights may still send to the proxy: netmsg's
+      // notification must not be one of its send-once messages (§4.5).
+      e.nsPort = this.allocName();
+      this.emit({ type: 'allocatePort', name: e.nsPort });
+      this.nsPorts.set(e.nsPort, e);
+    }
+    if (e.role === 'proxy') e.ownsNs = true;
+    if (e.nsPort !== undefined) this.emit({ type: 'requestNoSenders', name: e.name, sync: e.makeSends, notify: e.nsPort });
+    else this.emit({ type: 'requestNoSenders', name: e.name, sync: e.makeSends });
+  }
+
+  /**
+   * The port `d` stands for died. Send rights to it in messages still
+   * waiting here for credit become MACH_PORT_DEAD (Mach copies out a right
+   * to a dead port in a message as a dead name) and stop counting: else the
+   * DEAD sent now would overtake the transfer it is about, and the receiver
+   * would make a proxy no DEAD ever reaches.
+   */
+  protected deadInQueues(d: PortEntry): void {
+    for (const e of this.byKey.values()) {
+      for (const [p, list] of e.pending) {
+        for (const q of list) {
+          if (q.flush !== undefined) continue;
+          const fix = (ref: PortRef): PortRef => {
+            if (ref.tag !== 'port' || ref.right !== 'send' || portKey(ref.id) !== d.key) return ref;
+            const have = d.exported.get(p) ?? 0;
+            if (have > 0) d.exported.set(p, have - 1);
+            return { tag: 'dead' };
+          };
+          q.msg.reply = fix(q.msg.reply);
+          for (const it of q.msg.items) if (it.kind === 'ports') it.ports = it.ports.map(fix);
+        }
+      }
+    }
+  }
+
+  /** The entry dies with transfers outstanding: their RELEASEs are still to come. */
+  protected forget(e: PortEntry, only?: (p: number) => boolean): void {
+    for (const [p, n] of e.exported) {
+      if (n <= 0 || !this.links.has(p) || (only && !only(p))) continue;
+      let f = this.forgotten.get(e.key);
+      if (!f) this.forgotten.set(e.key, (f = new Map()));
+      bump(f, p, n);
+    }
   }
 
   protected tryCollect(e: PortEntry): void {
     if (e.pinned || !this.byKey.has(e.key)) return;
     if (total(e.exported) > 0 || e.pendingBytes > 0 || e.delivering > 0 || e.gatePins > 0 || isDraining(e) || e.drainHold.length > 0 || e.migrating || e.held.length > 0) return;
+    // Its receive right waits in a link's gate here (its own FLUSH came back,
+    // another port's has not): the entry carries the old home's counted
+    // transfer (receiveCounted) and becomes home when the gate opens.
+    if (this.arriving.has(e.key)) return;
     if (e.role === 'home') {
       // No transfer outstanding anywhere: drop netmsg's one send right; if
       // no local sender remains either, Mach now sends the application its
@@ -411,19 +525,49 @@ export abstract class NodeRights extends NodeCore {
       return;
     }
     if (e.localSenders) return;
+    // An old home whose receive right still waits to be written (handoff):
+    // its one imported transfer is the one the new home counts when the
+    // right arrives, so its RELEASE must follow the carrying message on the
+    // link. Sent now, it would overtake it (the message may wait for credit
+    // on another port), be ignored, and leave the new home's count at 1
+    // forever: netmsg's send right would stay and NO SENDERS be lost.
+    if (e.handoff !== undefined) return;
     // Keep the proxy until every message it sent is acknowledged by credit:
     // then nothing of its is still travelling when a later right to the
     // same port (or the receive right itself) arrives here (per-port FIFO).
     for (const [p, c] of e.credit) if (this.links.has(p) && c < this.links.get(p)!.window) return;
     for (const [p, n] of e.imported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'release', ...idOf(e.id), n });
-    this.emit({ type: 'destroyPort', name: e.name });
+    this.dropNsPort(e);
     this.removeEntry(e);
+    const route = this.routeOf(e);
+    if (e.soPending > 0 && route !== undefined && e.upstream !== undefined && !this.links.has(e.upstream)) {
+      // A relay whose way back to the old home is lost: those late messages
+      // can no longer come; the new home's pool hears it (DEAD from the link
+      // its receive right came on) and destroys its rights.
+      this.sendControl(route, { t: 'dead', ...idOf(e.id) });
+    } else if (e.soPending > 0 && route !== undefined && !this.soRelays.has(e.key)) {
+      // No send right is left, so the send-right transfer is given back
+      // (the home's NO SENDERS stays exact: send-once rights are not send
+      // rights), but send-once rights made before the move still send to
+      // this port: keep it, as a relay for their messages only.
+      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream };
+      this.soRelays.set(r.key, r);
+      this.soRelayByName.set(r.name, r);
+      return;
+    }
+    this.emit({ type: 'destroyPort', name: e.name });
   }
 
   /** A proxy's port died upstream: its senders get dead names, downstream hears. */
   protected killProxy(e: PortEntry, from: number | undefined): void {
+    this.deadInQueues(e);
+    this.forget(e);
     for (const [p, n] of e.exported) if (n > 0 && p !== from && this.links.has(p)) this.sendControl(p, { t: 'dead', ...idOf(e.id) });
+    // Send-once rights it still counts for the old home are dead too: the
+    // relays towards it hear DEAD (§4.5).
+    if (e.soPending > 0 && e.upstream !== undefined && e.upstream !== from && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'dead', ...idOf(e.id) });
     this.emit({ type: 'destroyPort', name: e.name });
+    this.dropNsPort(e);
     this.bury(e.key);
     this.removeEntry(e);
     const held = e.held;

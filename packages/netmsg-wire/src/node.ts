@@ -1,11 +1,11 @@
 import type { MachMessage } from 'mach-msg';
 import { toWireMessage } from './abi-neutral.js';
 import { WireError } from './errors.js';
-import { type PortId, portKey } from './identity.js';
+import { type PortId, portKey, type PortKey } from './identity.js';
 import type { NodeAction, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
-import { COPY_SEND, idOf, isDraining, MOVE_SEND_ONCE } from './port-table.js';
+import { COPY_SEND, idOf, isDraining, MOVE_SEND_ONCE, POOL_TOKEN } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
-import { oolBytes, type WireMessage } from './wire-message.js';
+import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { NodeMigration } from './node-migration.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
@@ -24,7 +24,8 @@ export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, Rece
  * receiver only when its proxy has no senders and no downstream exports.
  *
  * The machine is built in layers, one concept a file: node-core.ts (the
- * tables and the primitives emitting actions), node-rights.ts (transfers,
+ * tables and the primitives emitting actions), node-send-once.ts (relays
+ * and pools for send-once rights made before a move), node-rights.ts (transfers,
  * no-senders, send-once tokens, receive rights), node-flow.ts (credit and
  * forwarding), node-migration.ts (drain, gate and FLUSH round), and this
  * file (events in, dispatch, link loss). port-table.ts holds the entry
@@ -59,9 +60,12 @@ export class NetmsgNode extends NodeMigration {
     return {
       ports: [...this.byKey.values()].map((e) => ({
         key: e.key, role: e.role, name: e.name, exported: rec(e.exported), imported: rec(e.imported), pinned: e.pinned,
+        ...(e.role === 'proxy' && e.route !== undefined ? { route: e.route } : {}),
       })),
       sendOnceOut: [...this.soOut.values()].map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
       sendOnceProxies: [...this.soProxyByKey.values()].map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
+      sendOnceRelays: [...this.soRelays.values()].map((r) => ({ key: r.key, name: r.name, route: r.route, pending: r.pending })),
+      sendOncePools: [...this.soPools].map(([key, p]) => ({ key, names: [...p.names], from: p.from })),
     };
   }
 
@@ -74,8 +78,12 @@ export class NetmsgNode extends NodeMigration {
    * forwarded to the new home (report it as `portMessage`).
    */
   ownsNotifications(name: number): boolean {
+    if (this.nsPorts.has(name)) return true;
     const e = this.byName.get(name);
-    return e !== undefined && e.role === 'proxy' && !isDraining(e);
+    // A proxy whose notifications go to a dedicated port (send-once rights
+    // made before its receive right moved may still send to it) owns none
+    // of the send-once messages on it.
+    return e !== undefined && e.role === 'proxy' && e.ownsNs && e.nsPort === undefined;
   }
 
   /**
@@ -89,9 +97,24 @@ export class NetmsgNode extends NodeMigration {
   }
 
   /** What netmsg's name `name` is to the machine (drivers classify notifications with it). */
-  portKind(name: number): 'home' | 'proxy' | 'oneShot' | undefined {
+  portKind(name: number): 'home' | 'proxy' | 'oneShot' | 'notify' | undefined {
     if (this.soProxyByName.has(name)) return 'oneShot';
+    // A dedicated no-senders notification port: every message on it is
+    // netmsg's own (report a no-senders one as `noSenders` on this name).
+    if (this.nsPorts.has(name)) return 'notify';
+    // A send-once relay is a proxy that forwards only send-once messages.
+    if (this.soRelayByName.has(name)) return 'proxy';
+    if (this.soPoolByName.has(name)) return 'home';
     return this.byName.get(name)?.role;
+  }
+
+  /**
+   * Whether this node saw the identity die (a DEAD, the port's death, or a
+   * link loss killing its proxy) and still remembers it (audits: a chain of
+   * routes ending here was broken by that death, not by a lost count).
+   */
+  sawDie(key: PortKey): boolean {
+    return this.tombstones.has(key) && !this.byKey.has(key);
   }
 
   /** The identity netmsg uses for a local name, if any (tests). */
@@ -125,7 +148,16 @@ export class NetmsgNode extends NodeMigration {
         this.onDeadName(ev.name);
         return;
       case 'delivered': {
-        const e = this.byKey.get(ev.token.key);
+        const pooled = ev.token.key.startsWith(POOL_TOKEN);
+        const key = pooled ? ev.token.key.slice(POOL_TOKEN.length) : ev.token.key;
+        if (pooled) {
+          // A late send-once message delivered through the pool: its credit
+          // goes back; no entry counts it.
+          const [node, serial] = key.split(':').map(Number) as [number, number];
+          this.sendControl(ev.token.peer, { t: 'credit', node, serial, n: 1 });
+          return;
+        }
+        const e = this.byKey.get(key);
         if (!e) return;
         e.delivering = Math.max(0, e.delivering - 1);
         this.sendControl(ev.token.peer, { t: 'credit', ...idOf(e.id), n: 1 });
@@ -165,6 +197,19 @@ export class NetmsgNode extends NodeMigration {
 
   /** A local task sent a message to a proxy or a one-shot proxy. */
   protected onPortMessage(port: number, msg: MachMessage, ool: Uint8Array[], status: Record<number, ReceiveStatus>): void {
+    const relay = this.soRelayByName.get(port);
+    if (relay) {
+      // One of the send-once rights made before the receive right moved:
+      // its one message goes on to the port, as a send-once message.
+      this.relayUsed(relay);
+      if (!this.links.has(relay.route)) {
+        this.destroyLocal(msg, ool);
+        return;
+      }
+      const wm = toWireMessage(msg, ool, { right: 'sendOnce', id: relay.id }, (n, r) => this.exportRight(n, r, relay.route, status));
+      this.sendMessage(relay.route, wm);
+      return;
+    }
     const so = this.soProxyByName.get(port);
     if (so) {
       // A send-once right is used exactly once: forward, then the one-shot
@@ -198,6 +243,9 @@ export class NetmsgNode extends NodeMigration {
     // already queued when the right left, a reply) keeps that disposition:
     // it travels to the port itself as a send-once message (§4.5).
     const right = msg.header.bits.local === MOVE_SEND_ONCE ? 'sendOnce' : 'send';
+    // A send-once message here used one of the send-once rights counted
+    // when the receive right left (§4.5): one fewer may come.
+    if (right === 'sendOnce' && e.soPending > 0) e.soPending--;
     const wm = toWireMessage(msg, ool, { right, id: e.id }, (n, r) => this.exportRight(n, r, peer, status));
     this.queueOrSend(e, peer, { msg: wm, bytes: 64 + oolBytes(wm) });
     if (e.draining > 0) {
@@ -230,6 +278,29 @@ export class NetmsgNode extends NodeMigration {
           this.gates.set(peer, g);
           return;
         }
+      }
+    }
+    if (wm.dest.right === 'sendOnce' && !this.soOut.has(key)) {
+      // A send-once message to the port itself, sent through a send-once
+      // right made before its receive right moved (§4.5): delivered through
+      // one of the send-once rights this node made when the receive right
+      // arrived, or passed on by a send-once relay.
+      const pooled = this.takePooled(key);
+      if (pooled !== undefined) {
+        this.deliverLocal(peer, wm, pooled, MOVE_SEND_ONCE, { peer, key: `${POOL_TOKEN}${key}` });
+        return;
+      }
+      const relay = target ? undefined : this.soRelays.get(key);
+      if (relay) {
+        this.relayUsed(relay);
+        this.sendControl(peer, { t: 'credit', ...idOf(relay.id), n: 1 });
+        if (!this.links.has(relay.route)) {
+          this.dropRemote(peer, wm);
+          return;
+        }
+        this.relayRights(peer, relay.route, wm);
+        this.sendMessage(relay.route, wm);
+        return;
       }
     }
     if (wm.dest.right === 'sendOnce' && !target) {
@@ -275,18 +346,48 @@ export class NetmsgNode extends NodeMigration {
         this.onCredit(peer, key, c.n);
         return;
       case 'release': {
+        // Transfers of a proxy that died here come back first (§4.4).
+        let n = c.n;
+        const f = this.forgotten.get(key);
+        const owed = f?.get(peer) ?? 0;
+        if (owed > 0) {
+          const k = Math.min(n, owed);
+          n -= k;
+          if (owed - k > 0) f!.set(peer, owed - k);
+          else {
+            f!.delete(peer);
+            if (f!.size === 0) this.forgotten.delete(key);
+          }
+        }
         const e = this.byKey.get(key);
-        if (!e) return;
+        if (!e || n === 0) return;
         const have = e.exported.get(peer) ?? 0;
-        if (c.n > have) throw new WireError('out_of_state', `release of ${c.n} transfers of ${key}, ${have} outstanding`);
-        e.exported.set(peer, have - c.n);
+        if (n > have) throw new WireError('out_of_state', `release of ${n} transfers of ${key}, ${have} outstanding`);
+        e.exported.set(peer, have - n);
         this.tryCollect(e);
         return;
       }
       case 'flush':
-        this.onFlush(peer, key, c.origin);
+        this.onFlush(peer, key, c.origin, c.broken === true);
         return;
       case 'dead': {
+        // From the link a pool's receive right came on: the chain its late
+        // send-once messages would take died. Its rights are destroyed
+        // unused (the port gets Mach's send-once notification for each);
+        // a relay passes the news on.
+        const pool = this.soPools.get(key);
+        if (pool && pool.from === peer) this.dropPool(key);
+        const relay = this.soRelays.get(key);
+        if (relay && relay.upstream === peer) {
+          this.sendControl(relay.route, { t: 'dead', ...idOf(relay.id) });
+          this.dropRelay(relay);
+        } else if (relay && relay.route === peer) {
+          // The port died (or the path to it did): the relay's send-once
+          // rights are dead names now, as Mach makes them, and so are those
+          // of the relays further back.
+          if (relay.upstream !== undefined && this.links.has(relay.upstream)) this.sendControl(relay.upstream, { t: 'dead', ...idOf(relay.id) });
+          this.dropRelay(relay);
+        }
         const so = this.soProxyByKey.get(key);
         if (so) {
           this.soProxyByKey.delete(key);
@@ -295,21 +396,59 @@ export class NetmsgNode extends NodeMigration {
           this.emit({ type: 'destroyPort', name: so.name });
         }
         const e = this.byKey.get(key);
+        // A right to the port from that link still waits here (in a gate, a
+        // migration hold or a drain) and will be imported after this DEAD:
+        // remember the death, so it arrives as MACH_PORT_DEAD instead of
+        // making a proxy no DEAD will ever reach (§4.1).
+        if (!e && this.waitsWithRight(key, peer)) this.bury(key);
         // Only the proxy's upstream speaks for the port: a DEAD from any other
         // link is about that node's own (now released) chain.
         if (!e || e.role !== 'proxy' || e.route !== peer) return;
         // The receive right is in our hands (held for a migration): the
         // chain behind us died, not the port; stop waiting for the marker.
-        if (e.migrating) this.finishMigration(e);
-        else this.killProxy(e, peer);
+        // The rights local tasks hold on the proxy hung off that chain, so
+        // they are doomed (dead names), not the arriving right's.
+        // Its one transfer from that link goes back, so the sender (which
+        // forgot the entry, §4.4) is paid exactly once per transfer.
+        const imp = e.imported.get(peer) ?? 0;
+        if (imp > 0 && peer !== e.migrateFrom) {
+          this.sendControl(peer, { t: 'release', ...idOf(e.id), n: imp });
+          e.imported.delete(peer);
+        }
+        if (e.migrating) {
+          if (peer !== e.migrateFrom) this.chainDied(e, peer);
+          this.finishMigration(e);
+        } else {
+          this.killProxy(e, peer);
+        }
         return;
       }
     }
   }
 
+  /** Whether a message from `peer` waiting here carries a send right to `key`. */
+  protected waitsWithRight(key: PortKey, peer: number): boolean {
+    const has = (wm: WireMessage): boolean => {
+      const refs: PortRef[] = [wm.reply];
+      for (const it of wm.items) if (it.kind === 'ports') refs.push(...it.ports);
+      return refs.some((r) => r.tag === 'port' && r.right === 'send' && portKey(r.id) === key);
+    };
+    if (this.gates.get(peer)?.queue.some((g) => has(g.wm))) return true;
+    for (const e of this.byKey.values()) {
+      if (e.held.some((h) => h.from === peer && has(h.wm))) return true;
+      if (e.drainHold.some((h) => h.from === peer && has(h.wm))) return true;
+    }
+    return false;
+  }
+
   protected linkDown(peer: number): void {
     if (!this.links.has(peer)) return;
     this.links.delete(peer);
+    // Nothing more comes on the lost link: what it owed is gone with it.
+    for (const [k, f] of [...this.forgotten]) {
+      f.delete(peer);
+      if (f.size === 0) this.forgotten.delete(k);
+    }
     // Held messages from the dead link are lost with it (Mach destroys them).
     const gate = this.gates.get(peer);
     if (gate) {
@@ -371,6 +510,13 @@ export class NetmsgNode extends NodeMigration {
         for (const q of pend) if (q.flush === undefined) this.discardQueued(peer, q.msg);
       }
       if (!this.byKey.has(e.key)) continue;
+      if (e.role === 'proxy' && e.soPending > 0 && e.upstream === peer) {
+        // A relay's way back to the old home is lost: the late send-once
+        // messages it counted cannot come; the new home's pool hears it.
+        e.soPending = 0;
+        const r = this.routeOf(e);
+        if (r !== undefined && r !== peer) this.sendControl(r, { t: 'dead', ...idOf(e.id) });
+      }
       if (e.role === 'proxy') {
         e.imported.delete(peer);
         if (e.route === peer) {
@@ -405,5 +551,20 @@ export class NetmsgNode extends NodeMigration {
       this.soProxyByName.delete(so.name);
       this.emit({ type: 'destroyPort', name: so.name });
     }
+    // A send-once relay routed over the lost link: its send-once rights die
+    // with it (dead names), as every right that depended on the link.
+    for (const r of [...this.soRelays.values()]) {
+      if (r.route === peer) this.dropRelay(r);
+      else if (r.upstream === peer) {
+        // The way back to the old home is lost: its late messages cannot
+        // come; tell the new home's pool (and the relays between).
+        this.sendControl(r.route, { t: 'dead', ...idOf(r.id) });
+        this.dropRelay(r);
+      }
+    }
+    // The late send-once messages a pool waited for can no longer come:
+    // its rights are destroyed unused, so the port gets Mach's send-once
+    // notification for each, as a destroyed send-once right gives.
+    for (const [key, pool] of [...this.soPools]) if (pool.from === peer) this.dropPool(key);
   }
 }

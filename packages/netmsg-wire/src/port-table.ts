@@ -26,6 +26,9 @@ export function destDisposition(wm: WireMessage): number {
 
 export type Role = 'home' | 'proxy';
 
+/** Delivery-token key prefix of a message delivered through a send-once pool right. */
+export const POOL_TOKEN = 'so:';
+
 export interface Queued {
   msg: WireMessage;
   bytes: number;
@@ -125,6 +128,52 @@ export interface PortEntry {
   sentFrom: Map<number, (number | undefined)[]>;
   /** The link whose message made the node allocate this entry (per-link limit), if any. */
   learntFrom: Link | undefined;
+  /**
+   * old home (PROTOCOL.md §4.5): send-once rights to the port made while it
+   * was home here (or passed through a relay) whose one message each still
+   * has to be forwarded. While any may come, netmsg's own no-senders
+   * notification goes to `nsPort`, never to the proxy, so every send-once
+   * message on the proxy is an application's.
+   */
+  soPending: number;
+  /** netmsg's port receiving this proxy's no-senders notification (undefined: the proxy itself). */
+  nsPort: number | undefined;
+  /**
+   * proxy: netmsg has armed its own no-senders request on it since it
+   * became a proxy. Before that (an old home's drain) every send-once
+   * message on it is the application's; after, the application's queue is
+   * drained and one on the proxy itself can only be netmsg's notification
+   * (a FLUSH passing later may make the entry "draining" again for the
+   * gated messages it waits for, which says nothing about the port's queue).
+   */
+  ownsNs: boolean;
+}
+
+/**
+ * What is left of a proxy once its send senders are gone while send-once
+ * rights made before its receive right moved are still outstanding: the
+ * port (so those rights stay valid) and its route, until each has sent its
+ * one message (a reply, or Mach's send-once notification when destroyed).
+ */
+export interface SendOnceRelay {
+  id: PortId;
+  key: PortKey;
+  route: number;
+  pending: number;
+  name: number;
+  /** A relay's link towards the old home (late messages come from there); undefined at the old home itself. */
+  upstream: number | undefined;
+}
+
+/**
+ * new home: send-once rights netmsg made on the port while it held the
+ * receive right, one per send-once right outstanding at the old home; a
+ * late send-once message for the port is delivered through one of them.
+ */
+export interface SendOncePool {
+  names: number[];
+  /** The link the receive right (and so those late messages) came on. */
+  from: number;
 }
 
 /** Messages from one link held behind a message that carries a migrating receive right. */

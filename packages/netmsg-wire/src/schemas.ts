@@ -50,7 +50,16 @@ export const ControlSchema = z.discriminatedUnion('t', [
    * before it; the node `origin` waits for it before delivering a receive
    * right it got while proxying the port (PROTOCOL.md §4.5).
    */
-  z.object({ t: z.literal('flush'), node: u32, serial: u53, origin: u32 }).strict(),
+  z.object({
+    t: z.literal('flush'), node: u32, serial: u53, origin: u32,
+    /**
+     * Set by a node that returns the marker because the port's proxy died
+     * there (a link loss broke the route): the origin's proxy is doomed,
+     * its local senders get dead names instead of the arriving right
+     * (PROTOCOL.md §4.5, "a doomed proxy").
+     */
+    broken: z.literal(true).optional(),
+  }).strict(),
   /** `n` more messages to the port may be sent on this link. */
   z.object({ t: z.literal('credit'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffff) }).strict(),
 ]);

@@ -42,6 +42,16 @@ export interface ReceiveState {
   noSendersNotify: PortRef | null;
   /** The `sync` of that request. */
   noSendersSync: number;
+  /**
+   * Send-once rights to the port that were outstanding when it left
+   * (mps_sorights, the application's no-senders request aside). Their
+   * messages still reach the old home's proxy; the new home makes this
+   * many send-once rights while it holds the receive right, so each such
+   * late message is delivered through a send-once right, as Mach would
+   * (PROTOCOL.md §4.5, "send-once rights made before the move").
+   * Absent or 0: none.
+   */
+  soRights?: number;
 }
 
 export interface WireDataItem {

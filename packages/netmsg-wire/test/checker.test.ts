@@ -28,4 +28,36 @@ describe('planted faults are caught', () => {
     for (let seed = 1; seed <= 20; seed++) if (runSchedule(3, seed, randomOps(seed, 60, false), { loss: false }).violations.length > 0) caught++;
     expect(caught).toBeGreaterThan(0);
   });
+
+  it('a node that forgets every transfer of a port on any link loss gives an early NO SENDERS after the loss', () => {
+    const proto = NetmsgNode.prototype as unknown as { linkDown: (peer: number) => void };
+    const orig = proto.linkDown;
+    vi.spyOn(proto, 'linkDown').mockImplementation(function (this: unknown, peer: number) {
+      orig.call(this, peer);
+      const self = this as { byKey: Map<string, { role: string; exported: Map<number, number> }>; tryCollect: (e: unknown) => void };
+      for (const e of [...self.byKey.values()]) {
+        if (e.role !== 'home') continue;
+        e.exported.clear();
+        self.tryCollect(e);
+      }
+    });
+    const found: string[] = [];
+    for (let seed = 1; seed <= 40 && found.length === 0; seed++) {
+      for (const v of runSchedule(3, seed, randomOps(seed, 80, true), { loss: true }).violations) if (/NO SENDERS/.test(v)) found.push(v);
+    }
+    expect(found.length).toBeGreaterThan(0);
+  });
+
+  it('a node that never sends RELEASE loses NO SENDERS in random schedules', () => {
+    const proto = NetmsgNode.prototype as unknown as { sendControl: (peer: number, c: { t: string }) => void };
+    const orig = proto.sendControl;
+    vi.spyOn(proto, 'sendControl').mockImplementation(function (this: unknown, peer: number, c: { t: string }) {
+      if (c.t !== 'release') orig.call(this, peer, c);
+    });
+    const found: string[] = [];
+    for (let seed = 1; seed <= 20 && found.length === 0; seed++) {
+      for (const v of runSchedule(2, seed, randomOps(seed, 60, false), { loss: false }).violations) if (/NO SENDERS lost|no NO SENDERS/.test(v)) found.push(v);
+    }
+    expect(found.length).toBeGreaterThan(0);
+  });
 });

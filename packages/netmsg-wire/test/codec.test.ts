@@ -4,6 +4,7 @@ import { isWireError, WireError } from '../src/errors.js';
 import { withLimits } from '../src/limits.js';
 import { decodeMessageBody, encodeMessageBody } from '../src/message-codec.js';
 import { ControlSchema, packControl, unpackControl } from '../src/schemas.js';
+import type { WireMessage } from '../src/wire-message.js';
 import { sampleMessage } from './helpers.js';
 
 const limits = withLimits();
@@ -35,6 +36,26 @@ describe('message body codec', () => {
     expect([...body.subarray(0, 4)]).toEqual([0xf0, 0x0a, 0, 0]); // 2800
     expect(body[8]).toBe(2); // destination tag: send
     expect([...body.subarray(9, 13)]).toEqual([2, 0, 0, 0]); // node 2
+  });
+
+  it('a receive right with send-once rights outstanding travels as tag 5, without them as tag 4', () => {
+    const state = { mscount: 2, qlimit: 5, noSendersSync: 3, noSendersNotify: null };
+    const withSo: WireMessage = {
+      msgId: 1, otherBits: 0, dest: { right: 'send', id: { node: 2, serial: 0 } }, reply: { tag: 'null' },
+      items: [{ kind: 'ports', right: 'receive', inline: true, deallocate: false, longform: false, ports: [{ tag: 'port', right: 'receive', id: { node: 1, serial: 7 }, state: { ...state, soRights: 4 } }] }],
+    };
+    const { body } = encodeMessageBody(withSo);
+    expect(decodeMessageBody(body, limits).msg).toEqual(withSo);
+    const plain = structuredClone(withSo);
+    const it0 = plain.items[0]!;
+    if (it0.kind === 'ports' && it0.ports[0]!.tag === 'port' && it0.ports[0]!.right === 'receive') delete it0.ports[0]!.state.soRights;
+    const plainBody = encodeMessageBody(plain).body;
+    expect(plainBody.length).toBe(body.length - 4);
+    expect(decodeMessageBody(plainBody, limits).msg).toEqual(plain);
+    // Tag 5 with a zero count is malformed (a sender must use tag 4).
+    const bad = new Uint8Array(body);
+    bad.set([0, 0, 0, 0], body.length - 4);
+    expect(code(() => decodeMessageBody(bad, limits))).toBe('bad_message');
   });
 
   it('rejects a data item whose length disagrees with its count', () => {
@@ -97,6 +118,8 @@ describe('control frames', () => {
     expect(code(() => unpackControl(ControlSchema, packControl({ t: 'release', node: -1, serial: 2, n: 3 }), 'C'))).toBe('bad_control');
     expect(code(() => unpackControl(ControlSchema, packControl({ t: 'credit', node: 1, serial: 2, n: 0 }), 'C'))).toBe('bad_control');
     expect(code(() => unpackControl(ControlSchema, packControl({ t: 'nope' }), 'C'))).toBe('bad_control');
+    expect(unpackControl(ControlSchema, packControl({ t: 'flush', node: 1, serial: 2, origin: 3, broken: true }), 'C')).toEqual({ t: 'flush', node: 1, serial: 2, origin: 3, broken: true });
+    expect(code(() => unpackControl(ControlSchema, packControl({ t: 'flush', node: 1, serial: 2, origin: 3, broken: false }), 'C'))).toBe('bad_control');
     expect(code(() => unpackControl(ControlSchema, new Uint8Array([0xc1]), 'C'))).toBe('bad_control');
   });
 

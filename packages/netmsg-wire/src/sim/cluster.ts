@@ -153,9 +153,11 @@ export class SimNode {
       case 'insertSendOnce':
         check(`insertSendOnce ${a.name}`, k.insertSendOnce(t, a.name, a.port));
         return;
-      case 'requestNoSenders':
-        check(`requestNoSenders ${a.name}`, k.requestNoSenders(t, a.name, a.sync, 'self'));
+      case 'requestNoSenders': {
+        const notify = a.notify === undefined ? 'self' : t.space.get(a.notify)?.port ?? null;
+        check(`requestNoSenders ${a.name}`, notify === null ? 15 : k.requestNoSenders(t, a.name, a.sync, notify));
         return;
+      }
       case 'requestAppNoSenders':
         if (a.notify === 'self') check(`requestAppNoSenders ${a.name}`, k.requestNoSenders(t, a.name, a.sync, 'self'));
         else check(`requestAppNoSenders ${a.name}`, k.requestNoSendersWith(t, a.name, a.sync, a.notify));
@@ -257,6 +259,15 @@ export class SimNode {
       // bookkeeping: consumed, never relayed (seed §6 point 8).
       return;
     }
+    if (this.machine.portKind(name) === 'notify') {
+      // netmsg's dedicated no-senders port for a proxy (§4.5): all netmsg's.
+      if (h.id === NOTIFY_NO_SENDERS) {
+        const it = r.msg.items[0];
+        const mscount = it && it.kind === 'data' ? new DataView(it.data.buffer, it.data.byteOffset).getUint32(0, true) : 0;
+        this.handle({ type: 'noSenders', port: name, mscount });
+      }
+      return;
+    }
     if (h.bits.local === 18 && this.machine.portKind(name) === 'proxy' && this.machine.ownsNotifications(name)) {
       // Through a send-once right to a proxy past its drain: netmsg's own
       // request's notification (no task can make a send-once right without
@@ -279,11 +290,15 @@ export class SimNode {
         // request on a port it does not yet hold), notifications included.
         const st: ReceiveStatus = { mscount: port.mscount, qlimit: port.qlimit, queued: port.queue.length };
         const req = this.kernel.takeNoSendersRequest(this.netmsg, port);
-        if (req === 'self') st.noSendersSelf = true;
-        else if (req) {
-          st.noSendersNotify = req.name;
+        if (req) {
+          if (req.name === 'self') st.noSendersSelf = true;
+          else st.noSendersNotify = req.name;
           st.noSendersSync = req.sync;
         }
+        // Send-once rights not yet received from (mps_sorights: those out
+        // there and the destination rights of messages queued on the port).
+        const so = port.sorights;
+        if (so > 0) st.sendOnce = so;
         status[n] = st;
       }
     }

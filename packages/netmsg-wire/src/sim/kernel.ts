@@ -242,13 +242,15 @@ export class Kernel {
   }
 
   /** Take an existing no-senders request off a port, moving its send-once right into `task` (returns its name). */
-  takeNoSendersRequest(task: KTask, port: KPort): { name: number; sync: number } | 'self' | undefined {
+  takeNoSendersRequest(task: KTask, port: KPort): { name: number | 'self'; sync: number } | undefined {
     const r = port.nsRequest;
     if (!r) return undefined;
     port.nsRequest = null;
     if (r.notify === port) {
+      // The request's sync travels too: re-armed with 0 at the new home it
+      // would fire again for a make-send count already notified.
       port.sorights--;
-      return 'self';
+      return { name: 'self', sync: r.sync };
     }
     const name = task.freshName();
     task.space.set(name, { port: r.notify, send: 0, receive: false, sendOnce: true, dead: 0, dnRequest: null });

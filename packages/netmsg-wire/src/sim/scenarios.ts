@@ -1,5 +1,6 @@
 import { MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, MOVE_SEND_ONCE, intOf, portsOf } from './app.js';
 import { Check, checkClean, checkSeq, makeWorld, recvAll, snapshot, type World } from './world.js';
+import { clientExits, lateSendOnce, lateSendOnceLinkLoss, nullDeadEverySlot, sendOnceRoundTrip } from './scenarios-more.js';
 import { MACH_PORT_DEAD, MACH_PORT_NULL, MACH_SEND_INVALID_DEST, MACH_SEND_TIMED_OUT, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_PORT_DELETED, NOTIFY_SEND_ONCE } from './kernel.js';
 
 /**
@@ -564,6 +565,11 @@ const BASE: [string, (w: World, ck: Check) => void][] = [
   ['more: link loss kills exactly what depended on it', linkLoss],
   ['more: credit flow control ends in MACH_SEND_TIMED_OUT', flowControl],
   ['more: a queued no-senders notification travels with the receive right', queuedNoSenders],
+  ['more: send-once rights made before a receive-right move are delivered as send-once', lateSendOnce],
+  ['more: link loss with send-once rights made before a receive-right move', lateSendOnceLinkLoss],
+  ['more: send-once rights made before a receive right goes out and back', sendOnceRoundTrip],
+  ['more: MACH_PORT_NULL and MACH_PORT_DEAD in every right slot', nullDeadEverySlot],
+  ['more: a client exits with an RPC pending; the server survives', clientExits],
 ];
 
 export const SCENARIOS: Scenario[] = [
@@ -595,7 +601,7 @@ function checkAfterLoss(w: World, ck: Check): void {
   for (const n of w.c.nodes) {
     const t = n.machine.tables();
     ck.eq(t.ports.filter((p) => !p.pinned).length, 0, `node ${n.id} leftover entries after link loss`);
-    ck.eq(t.sendOnceOut.length + t.sendOnceProxies.length, 0, `node ${n.id} leftover send-once entries after link loss`);
+    ck.eq(t.sendOnceOut.length + t.sendOnceProxies.length + t.sendOnceRelays.length + t.sendOncePools.length, 0, `node ${n.id} leftover send-once entries after link loss`);
   }
   ck.eq(w.c.violations.length, 0, `violations ${w.c.violations.join('; ')}`);
 }
