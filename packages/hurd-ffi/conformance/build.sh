@@ -1,12 +1,16 @@
 #!/bin/bash
-# Builds the real-kernel scenario interpreter for both ABIs.
-#   build.sh OUTDIR BUNDLE_I386 BUNDLE_X86_64
+# Builds the real-kernel task images for both ABIs.
+#   build.sh OUTDIR BUNDLE_I386 BUNDLE_X86_64   the scenario interpreter (task-ABI.elf) and the agent
+#   build.sh OUTDIR agent                       only the live agent (agent-ABI.elf)
 # Generates MIG user stubs from Debian 13's gnumach-dev .defs with the real
-# MIG (nothing generated is committed), compiles the freestanding interpreter,
-# links each ABI's task image with its scenario bundle, and prepares the
-# kernels (gunzip; the x86_64 one converted to elf32 for QEMU's multiboot).
+# MIG (nothing generated is committed), compiles the freestanding interpreter
+# and agent (both on the shared step executor c/steps.c), links each ABI's
+# images, and prepares the kernels (gunzip; the x86_64 one converted to elf32
+# for QEMU's multiboot).
 set -euo pipefail
-OUT=$1; B32=$(realpath "$2"); B64=$(realpath "$3")
+OUT=$1
+AGENT_ONLY=0
+if [ "${2:-}" = agent ]; then AGENT_ONLY=1; else B32=$(realpath "$2"); B64=$(realpath "$3"); fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=$(bash "$HERE/../../../tools/debian13-fetch.sh" gnumach-image-1.8-486-up:i386 gnumach-image-1.8-amd64-up:amd64 \
   gnumach-dev:amd64 gnumach-dev:i386 mig-x86-64-gnu:amd64 mig-i686-gnu:i386 | tail -1)
@@ -17,14 +21,14 @@ build_abi() {
   if [ "$abi" = i386 ]; then
     inc=$CACHE/root-gnumach-dev-i386/usr/include/i386-linux-gnu
     mig=$CACHE/root-mig-i686-gnu-i386/usr/bin/i686-gnu-mig
-    cc="gcc -m32"; ldflags="-m32 -Wl,-Ttext-segment=0x08048000"; bundle=$B32
+    cc="gcc -m32"; ldflags="-m32 -Wl,-Ttext-segment=0x08048000"; bundle=${B32:-}
   else
     inc=$CACHE/root-gnumach-dev-amd64/usr/include/x86_64-linux-gnu
     mig=$CACHE/root-mig-x86-64-gnu-amd64/usr/bin/x86_64-gnu-mig
-    cc="gcc -m64"; ldflags="-m64 -Wl,-Ttext-segment=0x400000"; bundle=$B64
+    cc="gcc -m64"; ldflags="-m64 -Wl,-Ttext-segment=0x400000"; bundle=${B64:-}
   fi
   local d=$OUT/$abi; mkdir -p "$d"
-  for defs in mach/mach.defs mach/mach_port.defs device/device.defs; do
+  for defs in mach/mach.defs mach/mach_port.defs device/device.defs mach/machine/mach_i386.defs; do
     local base; base=$(basename "$defs" .defs)
     if [ ! -f "$d/${base}User.c" ]; then
       (cd "$d" && CC="$cc" "$mig" -I"$inc" -server /dev/null -user "${base}User.c" -header "$base.h" "$inc/$defs")
@@ -33,12 +37,19 @@ build_abi() {
   ccflags="-O1 -g0 -ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie -mgeneral-regs-only \
     -fno-asynchronous-unwind-tables -ftrivial-auto-var-init=zero -DABI_NAME=\"$abi\" -Wall -Wno-unused -I$HERE/c/shim -I$d -isystem $inc"
   local objs=()
-  for src in "$HERE/c/start-$abi.S" "$HERE/c/interp.c" "$d/machUser.c" "$d/mach_portUser.c" "$d/deviceUser.c"; do
+  for src in "$HERE/c/start-$abi.S" "$HERE/c/steps.c" "$d/machUser.c" "$d/mach_portUser.c" "$d/deviceUser.c"; do
     local o; o=$d/$(basename "$src").o
     $cc $ccflags -c "$src" -o "$o"; objs+=("$o")
   done
+  $cc $ccflags -c "$HERE/c/agent.c" -o "$d/agent.c.o"
+  $cc $ccflags -c "$HERE/c/fsclient.c" -o "$d/fsclient.c.o"
+  $cc $ccflags -c "$d/mach_i386User.c" -o "$d/mach_i386User.c.o"
+  $cc $ldflags -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-e,_start -o "$OUT/agent-$abi.elf" \
+    "${objs[@]}" "$d/agent.c.o" "$d/fsclient.c.o" "$d/mach_i386User.c.o" -lgcc
+  [ "$AGENT_ONLY" = 1 ] && return 0
+  $cc $ccflags -c "$HERE/c/interp.c" -o "$d/interp.c.o"
   $cc -c -DBUNDLE="\"$bundle\"" "$HERE/c/bundle.S" -o "$d/bundle.o"
-  $cc $ldflags -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-e,_start -o "$OUT/task-$abi.elf" "${objs[@]}" "$d/bundle.o" -lgcc
+  $cc $ldflags -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-e,_start -o "$OUT/task-$abi.elf" "${objs[@]}" "$d/interp.c.o" "$d/bundle.o" -lgcc
 }
 build_abi i386
 build_abi x86_64

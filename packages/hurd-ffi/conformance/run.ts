@@ -5,14 +5,21 @@
  * CONFORMANCE.md and conformance/known-disagreements.json, and exits 1 on any
  * difference.
  *
- *   node conformance/dist/run.js [--sim-only]
+ * Then it runs the live set: every scenario again, call by call through the
+ * gnumach backend (the agent on the real kernel, live.ts), compared with the
+ * simulated kernel; any difference also exits 1.
+ *
+ *   node conformance/dist/run.js [--sim-only] [--no-live] [--live-only]
  *     --sim-only   skip QEMU; compare the simulated kernel with the committed fixtures
+ *     --no-live    skip the live set
+ *     --live-only  only the live set (no recording, fixtures untouched)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeBundle } from './bundle.js';
+import { runLive, type LiveResult } from './live.js';
 import { compareLines, scenarioDigest, simLines, type FixtureFile, type Verdict } from './fixtures.js';
 import { normalizeScenario } from './normalize.js';
 import { parseSerialLog } from './raw.js';
@@ -111,9 +118,43 @@ async function record(): Promise<void> {
   });
 }
 
+function liveSection(results: readonly LiveResult[]): string {
+  const lines = ['', '## Live set (the gnumach backend)', ''];
+  lines.push('Every scenario run call by call through `openKernel({ backend: \'gnumach\' })` (the agent on the real');
+  lines.push('kernel, one QEMU boot per ABI) and compared with the simulated kernel, line by line after normalization.');
+  lines.push('');
+  for (const r of results) {
+    const agree = r.verdicts.filter((v) => v.agree).length;
+    lines.push(`- ${r.abi}: ${agree} of ${r.verdicts.length} agree (${(r.kernelMs / 1000).toFixed(1)} s)`);
+    for (const v of r.verdicts.filter((x) => !x.agree)) {
+      lines.push(`  - ${v.id}: real \`${v.firstDifference?.real ?? ''}\` | sim \`${v.firstDifference?.sim ?? ''}\``);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function live(): Promise<LiveResult[]> {
+  const t0 = Date.now();
+  const results: LiveResult[] = [];
+  for (const abi of ABIS) results.push(await runLive(abi, SCENARIOS));
+  console.log(`conformance: live set ran in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  for (const r of results) {
+    const agree = r.verdicts.filter((v) => v.agree).length;
+    console.log(`conformance: live ${r.abi}: ${agree} of ${r.verdicts.length} scenarios agree with the simulated kernel`);
+    for (const v of r.verdicts.filter((x) => !x.agree)) console.log(`  ${v.id}: real ${v.firstDifference?.real} | sim ${v.firstDifference?.sim}`);
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   const simOnly = process.argv.includes('--sim-only');
+  if (process.argv.includes('--live-only')) {
+    const results = await live();
+    if (results.some((r) => r.verdicts.some((v) => !v.agree))) process.exitCode = 1;
+    return;
+  }
   if (!simOnly) await record();
+  const liveResults = simOnly || process.argv.includes('--no-live') ? [] : await live();
   const fixtures = Object.fromEntries(
     ABIS.map((abi) => [abi, JSON.parse(readFileSync(join(FIXTURES, `${abi}.json`), 'utf8')) as FixtureFile]),
   ) as Record<Abi, FixtureFile>;
@@ -134,10 +175,13 @@ async function main(): Promise<void> {
     rows.push({ scenario: sc, i386: verdicts.i386, x86_64: verdicts.x86_64 });
   }
   writeFileSync(join(CONF, 'known-disagreements.json'), `${JSON.stringify(known, null, 1)}\n`);
-  writeFileSync(join(PKG, 'CONFORMANCE.md'), renderReport(rows, fixtures.i386.kernel, fixtures.x86_64.kernel));
+  const report = renderReport(rows, fixtures.i386.kernel, fixtures.x86_64.kernel);
+  if (liveResults.length > 0) writeFileSync(join(PKG, 'CONFORMANCE.md'), report + liveSection(liveResults));
+  else writeFileSync(join(PKG, 'CONFORMANCE.md'), report);
   const line = `conformance: ${SCENARIOS.length} scenarios, i386 ${counts.i386} agree, x86_64 ${counts.x86_64} agree`;
   console.log(line);
   if (counts.i386 !== SCENARIOS.length || counts.x86_64 !== SCENARIOS.length) process.exitCode = 1;
+  if (liveResults.some((r) => r.verdicts.some((v) => !v.agree))) process.exitCode = 1;
 }
 
 main().catch((e: unknown) => {

@@ -9,6 +9,8 @@
  * (created by the `task2` step) that rights are inserted into and extracted
  * from. Only task 0 calls mach_msg.
  */
+import { OP } from '../src/gnumach/protocol.js';
+
 export type Abi = 'i386' | 'x86_64';
 export type NameRef = string | number;
 export type TaskRef = 0 | 1;
@@ -108,28 +110,7 @@ export interface Scenario {
   steps: Step[];
 }
 
-export const OPCODES: Readonly<Record<Step['op'], number>> = {
-  allocate: 1,
-  deallocate: 2,
-  modRefs: 3,
-  getRefs: 4,
-  insertRight: 5,
-  extractRight: 6,
-  names: 7,
-  type: 8,
-  destroy: 9,
-  moveMember: 10,
-  setQlimit: 11,
-  setMscount: 12,
-  receiveStatus: 13,
-  requestNotification: 14,
-  msg: 15,
-  bind: 16,
-  task2: 17,
-  setPayload: 18,
-  clearPayload: 19,
-  task2Terminate: 20,
-};
+export const OPCODES: Readonly<Record<Step['op'], number>> = OP;
 
 /** Symbol -> slot index, in order of first definition or use. */
 export class Slots {

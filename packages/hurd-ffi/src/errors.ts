@@ -2,13 +2,23 @@
  * hurd-ffi's one error family. Kernel calls never throw: they return Mach
  * return codes, as the real kernel does. A HurdFfiError is thrown only for
  * misuse of the library itself (asking for a backend this platform lacks,
- * bad options to openKernel).
+ * bad options to openKernel) or when the real kernel behind the gnumach
+ * backend cannot be reached at all (no QEMU, no kernel, boot timeout, link
+ * lost): those are not Mach return codes any task could see.
  */
 export type HurdFfiErrorCode =
   /** The requested kernel backend is not available here. */
   | 'backend_unavailable'
   /** openKernel was given an unknown backend or ABI. */
-  | 'invalid_option';
+  | 'invalid_option'
+  /** gnumach backend: no qemu-system-i386 / qemu-system-x86_64 on PATH. */
+  | 'qemu_missing'
+  /** gnumach backend: the Debian 13 kernel or the agent image could not be fetched or built. */
+  | 'kernel_not_fetched'
+  /** gnumach backend: the agent did not say READY in time. */
+  | 'boot_timeout'
+  /** gnumach backend: the link to the agent closed, failed, or carried garbage. */
+  | 'link_lost';
 
 export class HurdFfiError extends Error {
   override readonly name = 'HurdFfiError';

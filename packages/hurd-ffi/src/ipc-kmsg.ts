@@ -153,10 +153,11 @@ function oolLength(t: { name: number; number: number; size: number }): number {
  * memory always; object-backed memory from what the caller faulted in
  * beforehand (`prefetched`), else only where its pages are resident.
  */
-function readOol(k: IpcKernel, task: Task, address: number, len: number, prefetched: OolPrefetch | undefined): Uint8Array | null {
+function readOol(k: IpcKernel, task: Task, address: number, len: number, prefetched: OolPrefetch | undefined, deallocate: boolean): Uint8Array | null {
   if (len === 0) return new Uint8Array(0);
   if (!Number.isSafeInteger(address) || address < 0 || len > VM_MAX_TRANSFER) return null;
-  if (task.vm.isAnon(address, address + len)) return task.vm.readAnon(address, len);
+  // With deallocate the pages leave the sender (src_destroy): the kernel may take them instead of copying.
+  if (task.vm.isAnon(address, address + len)) return deallocate ? task.vm.takeAnon(address, len) : task.vm.readAnon(address, len);
   const pre = prefetched?.get(oolKey(address, len));
   if (pre !== undefined) return pre === null ? null : pre;
   return k.residentReadHook === null ? null : k.residentReadHook(task, address, len);
@@ -239,7 +240,7 @@ function copyinBody(k: IpcKernel, task: Task, kmsg: Kmsg, items: MsgItem[], pref
     const t = it.type;
     const portArray = isPortAny(t.name);
     const len = oolLength(t);
-    const data = readOol(k, task, addr, len, prefetched);
+    const data = readOol(k, task, addr, len, prefetched, t.deallocate && len > 0);
     if (data === null) return MACH_SEND_INVALID_MEMORY;
     const pageOffset = len === 0 ? 0 : addr % PAGE_SIZE;
     if (t.deallocate && len > 0) vmDeallocateRange(k, task, truncPage(addr), roundPage(addr + len));
@@ -376,11 +377,17 @@ function rawOut(kmsg: Kmsg, abi: Abi): Uint8Array {
   return out;
 }
 
+/**
+ * vm_map_copyout into a fresh range. `data` is the kmsg's own (copied or
+ * taken at copyin, dropped with the kmsg right after), so its whole pages
+ * are handed over rather than copied again.
+ */
 function writeOol(task: Task, data: Uint8Array, pageOffset: number): bigint {
   if (data.length === 0) return 0n;
   const base = vmAllocateAnywhere(task, roundPage(pageOffset + data.length));
   if (base === null) return 0n;
-  task.vm.writeAnon(base + pageOffset, data);
+  if (pageOffset === 0) task.vm.adoptAnon(base, data);
+  else task.vm.writeAnon(base + pageOffset, data);
   return BigInt(base + pageOffset);
 }
 

@@ -249,11 +249,16 @@ export class SimKernel implements MachKernel {
       if (r.data === null) break;
     }
     if (!task.active) return { kr: KERN_INVALID_TASK };
+    // Flush right after the send part, as msg() does: with MACH_RCV_MSG the
+    // outcome is the receive, and waiting for it before waking the queue's
+    // receiver would leave the request unseen until the receive timed out.
+    let out: MsgOutcome | Promise<MsgOutcome>;
     try {
-      return await this.sendPart(task, args, opt, pre);
+      out = this.sendPart(task, args, opt, pre);
     } finally {
       this.core.flush();
     }
+    return out;
   }
 
   private sendPart(task: Task, args: MsgArgs, opt: number, prefetched: OolPrefetch | undefined): MsgOutcome | Promise<MsgOutcome> {

@@ -131,22 +131,99 @@ export class VmMap {
     return p;
   }
 
-  /** Copies bytes out of anonymous memory; the caller checked isAnon. */
+  /**
+   * Copies bytes out of anonymous memory; the caller checked isAnon. Pages
+   * that lie back to back in one backing buffer (as writeAnon lays out a
+   * fresh range) are copied by one `set` per run instead of one per page:
+   * an out-of-line transfer of 1 MiB is one copy, not 256.
+   */
   readAnon(addr: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
     let done = 0;
     while (done < len) {
       const a = addr + done;
       const off = a % PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE - off, len - done);
-      const page = this.pages.get((a - off) / PAGE_SIZE);
-      if (page !== undefined) out.set(page.subarray(off, off + n), done);
+      let pageNo = (a - off) / PAGE_SIZE;
+      const page = this.pages.get(pageNo);
+      let n = Math.min(PAGE_SIZE - off, len - done);
+      if (page !== undefined) {
+        // Extend the run while the next page continues the same buffer.
+        let end = page.byteOffset + PAGE_SIZE;
+        while (done + n < len) {
+          const next = this.pages.get(++pageNo);
+          if (next === undefined || next.buffer !== page.buffer || next.byteOffset !== end) break;
+          n += Math.min(PAGE_SIZE, len - done - n);
+          end += PAGE_SIZE;
+        }
+        out.set(new Uint8Array(page.buffer, page.byteOffset + off, n), done);
+      }
       done += n;
     }
     return out;
   }
 
+  /**
+   * The bytes of [addr, addr+len) for a range the caller deallocates right
+   * after (vm_map_copyin with src_destroy, a send with `deallocate`): when
+   * every page of it lies back to back in one buffer, the kernel takes them
+   * as they are (a view, no copy), since once the range is gone no page of
+   * the task refers to those bytes any more. Otherwise a copy (readAnon).
+   * The caller checked isAnon.
+   */
+  takeAnon(addr: number, len: number): Uint8Array {
+    const first = (addr - (addr % PAGE_SIZE)) / PAGE_SIZE;
+    const end = Math.ceil((addr + len) / PAGE_SIZE);
+    const head = this.pages.get(first);
+    if (head === undefined || len === 0) return this.readAnon(addr, len);
+    for (let p = first + 1; p < end; p++) {
+      const page = this.pages.get(p);
+      if (page === undefined || page.buffer !== head.buffer || page.byteOffset !== head.byteOffset + (p - first) * PAGE_SIZE) return this.readAnon(addr, len);
+    }
+    return new Uint8Array(head.buffer, head.byteOffset + (addr - first * PAGE_SIZE), len);
+  }
+
+  /**
+   * Out-of-line data the kernel owns and gives away (copyout into a fresh
+   * range at `addr`): whole pages of it become the task's pages as they are
+   * (views, no copy), which is how a Mach receiver gets the sender's pages.
+   * Only when `addr` starts a page, the pages are not there yet and no one
+   * else holds `data`; a partial last page is copied into a zero-filled page,
+   * so the receiver never sees bytes past the data.
+   */
+  adoptAnon(addr: number, data: Uint8Array): void {
+    const first = addr / PAGE_SIZE;
+    const whole = Math.floor(data.length / PAGE_SIZE);
+    const end = Math.ceil(data.length / PAGE_SIZE) + first;
+    let fresh = addr % PAGE_SIZE === 0 && whole > 0;
+    for (let p = first; fresh && p < end; p++) if (this.pages.has(p)) fresh = false;
+    if (!fresh) {
+      this.writeAnon(addr, data);
+      return;
+    }
+    for (let i = 0; i < whole; i++) this.pages.set(first + i, data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+    if (whole * PAGE_SIZE < data.length) this.anonPage(first + whole).set(data.subarray(whole * PAGE_SIZE));
+  }
+
+  /**
+   * Copies `data` into anonymous memory at `addr` (zero filled where not
+   * yet touched). When none of the pages it spans exists yet (a fresh
+   * vm_allocate, an out-of-line copyout), they are carved out of one new
+   * buffer: one allocation and one copy instead of one per page. Each page is
+   * still its own PAGE_SIZE view, so later writes, reads and partial
+   * deallocation work page by page exactly as before; pages never overlap.
+   */
   writeAnon(addr: number, data: Uint8Array): void {
+    if (data.length === 0) return;
+    const first = (addr - (addr % PAGE_SIZE)) / PAGE_SIZE;
+    const end = Math.ceil((addr + data.length) / PAGE_SIZE);
+    let fresh = end - first > 1;
+    for (let p = first; fresh && p < end; p++) if (this.pages.has(p)) fresh = false;
+    if (fresh) {
+      const backing = new Uint8Array((end - first) * PAGE_SIZE);
+      backing.set(data, addr - first * PAGE_SIZE);
+      for (let p = first; p < end; p++) this.pages.set(p, backing.subarray((p - first) * PAGE_SIZE, (p - first + 1) * PAGE_SIZE));
+      return;
+    }
     let done = 0;
     while (done < data.length) {
       const a = addr + done;

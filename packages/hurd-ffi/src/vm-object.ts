@@ -152,11 +152,13 @@ export class VmPager {
   }
 
   /** Sends a kernel-built message from the kernel's own space. */
-  private send(msg: MachMessage): void {
+  /** Sends a kernel-made message; the copyin's MACH_SEND_* code (e.g. a dead pager port), or 0. */
+  private send(msg: MachMessage): number {
     const kt = this.k.kernelTask;
     const kmsg = kmsgCopyin(this.k, kt, encodeMessage(msg, kt.abi));
     if (typeof kmsg !== 'number') kernelSend(this.k, kmsg);
     this.k.flush();
+    return typeof kmsg === 'number' ? kmsg : 0;
   }
 
   private objectFor(task: Task, port: IpcPort): VmObject {
@@ -478,7 +480,13 @@ export class VmPager {
       if (page === undefined) {
         page = { state: 'wait', data: new Uint8Array(0), lock: 0, dirty: false, precious: false, unlockPending: false, waiters: [], stamp: this.clock++ };
         obj.pages.set(idx, page);
-        this.send(memoryObjectAccess(kt.abi, MEMORY_OBJECT_DATA_REQUEST, obj.pagerName, obj.controlName, idx * PAGE_SIZE, PAGE_SIZE, access));
+        // vm_fault_page: a data_request that cannot be sent (the pager's port is
+        // dead) frees the absent page and fails the fault (VM_FAULT_MEMORY_ERROR).
+        if (this.send(memoryObjectAccess(kt.abi, MEMORY_OBJECT_DATA_REQUEST, obj.pagerName, obj.controlName, idx * PAGE_SIZE, PAGE_SIZE, access)) !== 0) {
+          obj.pages.delete(idx);
+          this.wake(page, KERN_MEMORY_ERROR);
+          return KERN_MEMORY_ERROR;
+        }
       } else if (page.state === 'resident') {
         if ((page.lock & access) === 0) {
           page.stamp = this.clock++;

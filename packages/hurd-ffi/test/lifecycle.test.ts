@@ -24,20 +24,17 @@ import { checkInvariants, isHurdFfiError, openKernel, SimKernel, VirtualClock } 
 import { intItem, intOf, msgBytes, poll, portsItem, send, setup, sound } from './helpers.js';
 
 describe('openKernel', () => {
-  it("defaults to the simulated kernel and refuses 'gnumach' with a typed error naming the platform", () => {
+  it("defaults to the simulated kernel; 'gnumach' without QEMU fails with a typed error", async () => {
     const k = openKernel();
     expect(k.backend).toBe('sim');
     expect(k.abi).toBe('x86_64');
-    let err: unknown;
-    try {
-      openKernel({ backend: 'gnumach' });
-    } catch (e) {
-      err = e;
-    }
+    const g = openKernel({ backend: 'gnumach', qemu: { binary: '/nonexistent/qemu-system-x86_64' } });
+    expect(g.backend).toBe('gnumach');
+    const err: unknown = await g.taskCreate().then(() => undefined, (e: unknown) => e);
     expect(isHurdFfiError(err)).toBe(true);
-    expect((err as { code: string }).code).toBe('backend_unavailable');
-    expect((err as Error).message).toContain(process.platform);
-    expect((err as Error).message).toContain('sim');
+    expect((err as { code: string }).code).toBe('qemu_missing');
+    expect((err as Error).message).toContain('/nonexistent/qemu-system-x86_64');
+    await g.close();
     expect(() => openKernel({ backend: 'nope' as 'sim' })).toThrow(/supported backends: sim/);
   });
 });

@@ -1,0 +1,553 @@
+/*
+ * The live agent: a freestanding bootstrap task on the real GNU Mach that
+ * serves the host's MachKernel calls over the second UART (GNU Mach `com1`,
+ * I/O ports 0x2f8-0x2ff), in one of two link modes (gnumach-serial-link.md):
+ * - polled (default): the agent polls the UART from user space after
+ *   i386_io_perm_create / i386_io_perm_modify grant the ports; the kernel tty
+ *   driver is out of the path, so there is no 0x1b merge and QEMU's 16-byte
+ *   FIFO gives real backpressure.
+ * - tty (the word "tty" after the two ports on the module line): the kernel's
+ *   com1 tty through device_read_inband / device_write_inband, with
+ *   tt_ispeed = B0 (reads complete at once instead of after 2 ticks), the
+ *   host->agent stream escaped (0x1b -> 1c 02, 0x1c -> 1c 01: comintr() merges
+ *   runs of 0x1b), short writes looped on. The tty input queue drops bytes
+ *   beyond 4 KiB and QEMU ignores RTS; the host sends one request and waits
+ *   for its reply, and the agent reads without pause while a request
+ *   arrives, so at most one frame is ever unconsumed (the credit window is
+ *   one frame).
+ *
+ * Link protocol, after the line "HURD-FFI AGENT READY <abi>\n":
+ *   host -> agent  u32 len, then len bytes: tag task op nwords arg[nwords]
+ *   agent -> host  u32 len, then len bytes: tag, then text lines (steps.h)
+ * all little-endian 32-bit words. `op` is a steps.c opcode, run in the name
+ * space of host task `task`, or one of the agent's own:
+ *   100 TASK_CREATE     -> R 0 kr task
+ *   101 TASK_TERMINATE  -> R 0 kr
+ *   102 PING            -> R 0 0
+ *   103 INSERT_FROM to name from from_name disp -> R 0 kr
+ *   104 EXTRACT_TO name disp to (frame task = from) -> R 0 kr name type
+ * (103/104 move a right between two host tasks through the agent's own
+ * space, with the task ports it holds: mach_port_extract_right puts the right
+ * in the caller's space; 103 inserts it with mach_port_insert_right, 104
+ * hands it to the target task's worker in a message, so that the kernel's
+ * copyout picks or merges the name as a real extract_right reply would.)
+ *   25 WATCH name on    (a step for the task's worker) -> R 0 kr
+ *   26 FSCLIENT dir len path...  (fsclient.c in the task's worker) -> R 0 kr
+ *      at once (the kr of handing it to the worker); the client's results
+ *      come later as an unasked frame "P <task>\n" + its lines, because its
+ *      calls block on a server that the host serves through this same link.
+ * A watched receive right joins the worker's port set; every message that
+ * arrives on it is received there and sent to the host unasked, as a frame
+ * with tag 0: "W <task> <name>\nM 0 <hex>\n" (the message as the task got it).
+ *
+ * Name spaces: every host task is a task this agent created with
+ * task_create(inherit_memory = TRUE), so it holds a copy of this image, and a
+ * thread started in worker_entry(). mach_msg acts on the caller's own space,
+ * so a step has to run in a thread of the task it is for: the agent forwards
+ * each request to that task's worker as a Mach message on a receive right the
+ * agent allocated in the task before starting the thread, and the worker
+ * replies with the text on a send right to the agent's reply port (both
+ * names and the host task id reach worker_main in registers).
+ */
+#include <mach/mach_types.h>
+#include <mach/message.h>
+#include <mach/port.h>
+#include <mach/thread_status.h>
+#include "mach.h"
+#include "mach_port.h"
+#include "device.h"
+#include "mach_i386.h"
+#include "steps.h"
+#include <device/device_types.h>
+#include <device/tty_status.h>
+
+#define COM1 0x2f8 /* GNU Mach com1 = the PC's COM2 */
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+#define NTASKS 32
+#define REQ_MAX (BUFSZ + 4096)
+#define RESP_MAX (3 * BUFSZ)
+#define OP_TASK_CREATE 100
+#define OP_TASK_TERMINATE 101
+#define OP_PING 102
+#define OP_INSERT_FROM 103
+#define OP_EXTRACT_TO 104
+#define OP_WATCH 25
+#define OP_FSCLIENT 26
+void fsclient_run(const u32 *args, u32 nwords);
+#define KERN_INVALID_TASK_ 16 /* GNU Mach's KERN_INVALID_TASK */
+
+static inline unsigned char inb(unsigned short p) {
+  unsigned char v;
+  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p));
+  return v;
+}
+static inline void outb(unsigned short p, unsigned char v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(p)); }
+
+static int watching;
+static void poll_events(void);
+static void idle_wait(void);
+
+/* Spins on the UART while the host is busy; after IDLE_SPINS polls without a
+   byte it sleeps a clock tick at a time (idle_wait), so that an idle link
+   does not keep a host CPU busy running QEMU. */
+#define IDLE_SPINS 200000u
+static int tty_mode;
+static mach_port_t ttydev;
+static unsigned char rbuf[128], obuf[128];
+static u32 rpos, rlen, on;
+
+static int tty_fill(int wait) {
+  mach_msg_type_number_t cnt = sizeof rbuf;
+  if (device_read_inband(ttydev, wait ? 0 : D_NOWAIT, 0, sizeof rbuf, (char *)rbuf, &cnt) != KERN_SUCCESS) return 0;
+  rpos = 0;
+  rlen = cnt > sizeof rbuf ? sizeof rbuf : cnt;
+  return rlen > 0;
+}
+static unsigned char tty_rawc(void) {
+  u32 misses = 0;
+  while (rpos == rlen) {
+    if (!watching) { tty_fill(1); continue; }
+    /* Watching: no blocking read, events must get out meanwhile. */
+    if (tty_fill(0)) break;
+    poll_events();
+    if (++misses >= 64) idle_wait();
+  }
+  return rbuf[rpos++];
+}
+static void tty_flush(void) {
+  u32 off = 0;
+  while (off < on) {
+    int w = 0;
+    if (device_write_inband(ttydev, 0, 0, (char *)obuf + off, on - off, &w) != KERN_SUCCESS || w <= 0) break;
+    off += (u32)w;
+  }
+  on = 0;
+}
+
+static unsigned char link_getc(void) {
+  if (tty_mode) {
+    unsigned char c = tty_rawc();
+    if (c != 0x1c) return c;
+    return tty_rawc() == 2 ? 0x1b : 0x1c;
+  }
+  u32 spins = 0;
+  while (!(inb(COM1 + 5) & LSR_DR)) {
+    ++spins;
+    if (spins >= IDLE_SPINS) idle_wait();
+    else if (watching && (spins & 1023) == 0) poll_events();
+  }
+  return inb(COM1);
+}
+static void link_putc(unsigned char c) {
+  if (tty_mode) {
+    if (on == sizeof obuf) tty_flush();
+    obuf[on++] = c;
+    return;
+  }
+  while (!(inb(COM1 + 5) & LSR_THRE)) {}
+  outb(COM1, c);
+}
+/* The end of a frame: whatever the tty path holds goes out. */
+static void link_flush(void) {
+  if (tty_mode) tty_flush();
+}
+static void link_write(const void *p, u32 n) {
+  const unsigned char *b = p;
+  for (u32 i = 0; i < n; i++) link_putc(b[i]);
+}
+static u32 link_u32(void) {
+  u32 v = link_getc();
+  v |= (u32)link_getc() << 8;
+  v |= (u32)link_getc() << 16;
+  return v | (u32)link_getc() << 24;
+}
+
+/* ---- the response text, collected from steps.c's output ---- */
+static char resp[RESP_MAX + 8] __attribute__((aligned(16)));
+static u32 respn;
+static void resp_append(const char *p, unsigned n) {
+  for (unsigned i = 0; i < n && respn < RESP_MAX; i++) resp[respn++] = p[i];
+}
+
+/* A request or reply between the agent and a worker: the header, the length
+   of the payload, the payload (request words or reply text). */
+typedef struct {
+  mach_msg_header_t h;
+  u32 len;
+  u32 pad;
+  unsigned char data[RESP_MAX];
+} fwd_msg_t;
+static fwd_msg_t fwd __attribute__((aligned(16)));
+
+/* A right handed to a worker, so that the kernel's copyout puts it in the
+   worker's space exactly as a reply to mach_port_extract_right would (the
+   name of an existing send right to the same port is reused, its urefs
+   merged): mach_port_insert_right cannot do that. */
+#define ID_REQUEST 0x4a47
+#define ID_RIGHT 0x4a48
+#define ID_EVENT 0x4a49
+typedef struct {
+  mach_msg_header_t h;
+  mach_msg_type_t t;
+  mach_port_name_inlined_t port;
+} right_msg_t;
+
+static char worker_stack[1 << 16] __attribute__((aligned(16)));
+
+/* ---- a worker: runs steps in its own task's space ---- */
+void worker_entry(void);
+__asm__(".text\n.globl worker_entry\nworker_entry:\n"
+#ifdef __x86_64__
+        "  movq %rax, %rdi\n  movq %rdx, %rsi\n  movq %rbx, %rdx\n"
+#else
+        "  pushl %ebx\n  pushl %edx\n  pushl %eax\n"
+#endif
+        "  call worker_main\n1: jmp 1b\n");
+
+/* `port`: the receive right requests arrive on; `reply_to`: a send right to
+   the agent's reply port. Requests carry no reply right, so that a step runs
+   in a space holding only the names the step made (a send-once reply right
+   would take the lowest free name, changing the names the step gets). */
+__attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t reply_to, u32 host_id) {
+  mach_port_t wset = MACH_PORT_NULL;
+  /* Everything inherited from the agent names the agent's space, not ours. */
+  reply_port = MACH_PORT_NULL;
+  nhidden = 0;
+  self = mach_task_self();
+  agent_mode = 1;
+  out_sink = resp_append;
+  /* Every worker's space starts alike, its own names made before any step:
+     its request port, its task port, MIG's reply port. */
+  (void)mig_get_reply_port();
+  /* Requests and watched ports arrive on one port set. */
+  if (mach_port_allocate(self, MACH_PORT_RIGHT_PORT_SET, &wset) == KERN_SUCCESS) mach_port_move_member(self, port, wset);
+  hide_current_names();
+  for (;;) {
+    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG, 0, sizeof fwd, wset, 0, 0);
+    if (kr != MACH_MSG_SUCCESS) continue;
+    if (fwd.h.msgh_local_port != port) {
+      /* A message on a watched port: to the host, as this task received it. */
+      u32 size = fwd.h.msgh_size > sizeof fwd ? (u32)sizeof fwd : fwd.h.msgh_size;
+      respn = 0;
+      putc_('W'); sp_hex(host_id); sp_hex(fwd.h.msgh_local_port); eol();
+      putc_('M'); sp_hex(0); bytes_hex((const unsigned char *)&fwd, size); eol();
+      fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+      fwd.h.msgh_remote_port = reply_to;
+      fwd.h.msgh_local_port = MACH_PORT_NULL;
+      fwd.h.msgh_id = ID_EVENT;
+      fwd.len = respn;
+      memcpy(fwd.data, resp, respn);
+      fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + respn + 7) & ~7u);
+      mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+      continue;
+    }
+    u32 len = fwd.len;
+    if (len > REQ_MAX) len = 0;
+    bp = (const u32 *)fwd.data;
+    bend = bp + len / 4;
+    respn = 0;
+    if (fwd.h.msgh_id == ID_RIGHT && (fwd.h.msgh_bits & MACH_MSGH_BITS_COMPLEX)) {
+      right_msg_t *m = (right_msg_t *)&fwd;
+      putc_('R'); sp_hex(0); sp_hex(0); sp_hex(m->port.name); sp_hex(m->t.msgt_name); eol();
+    } else if (len >= 8) {
+      u32 op = word(), n = word();
+      if (op == OP_FSCLIENT) {
+        putc_('P'); sp_hex(host_id); eol();
+        fsclient_run(bp + 1, n > 0 ? n - 1 : 0); /* after the step number, as run_step's args */
+        fwd.h.msgh_id = ID_EVENT - 100; /* sent below as an event, not a reply */
+      } else if (op == OP_WATCH) {
+        u32 unused = word(); (void)unused;
+        mach_port_t name = word(); u32 on = word();
+        kern_return_t k = mach_port_move_member(self, name, on ? wset : MACH_PORT_NULL);
+        putc_('R'); sp_hex(0); sp_hex(k); eol();
+      } else run_step(0, op, bp + n);
+      flush();
+    }
+    fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+    fwd.h.msgh_remote_port = reply_to;
+    fwd.h.msgh_local_port = MACH_PORT_NULL;
+    fwd.h.msgh_id += 100;
+    fwd.len = respn;
+    memcpy(fwd.data, resp, respn);
+    fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + respn + 7) & ~7u);
+    mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+  }
+}
+
+/* ---- the agent's task table ---- */
+static struct { mach_port_t task, worker, thread; } tasks[NTASKS];
+static mach_port_t fwd_reply, perm;
+
+static void say(const char *s) {
+  respn = 0;
+  while (*s) resp_append(s++, 1);
+}
+
+static void reply_kr(u32 kr, int with_value, u32 v) {
+  respn = 0;
+  out_sink = resp_append;
+  putc_('R'); sp_hex(0); sp_hex(kr); if (with_value) sp_hex(v); eol();
+}
+
+static kern_return_t task_fork(u32 *id) {
+  u32 k = 1;
+  while (k < NTASKS && tasks[k].task != MACH_PORT_NULL) k++;
+  if (k == NTASKS) return KERN_RESOURCE_SHORTAGE;
+  mach_port_t t = MACH_PORT_NULL, th = MACH_PORT_NULL, w = MACH_PORT_NULL;
+  mach_msg_type_name_t ty = 0;
+  kern_return_t kr = task_create(self, 1, &t);
+  if (kr != KERN_SUCCESS) return kr;
+  mach_port_t wname = MACH_PORT_NULL, rname = MACH_PORT_NULL;
+  kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &wname);
+  if (kr == KERN_SUCCESS) kr = mach_port_extract_right(t, wname, MACH_MSG_TYPE_MAKE_SEND, &w, &ty);
+  /* A name the kernel picks in t for the send right to our reply port. */
+  if (kr == KERN_SUCCESS) kr = mach_port_allocate(t, MACH_PORT_RIGHT_DEAD_NAME, &rname);
+  if (kr == KERN_SUCCESS) kr = mach_port_destroy(t, rname);
+  if (kr == KERN_SUCCESS) kr = mach_port_insert_right(t, rname, fwd_reply, MACH_MSG_TYPE_MAKE_SEND);
+  if (kr == KERN_SUCCESS) kr = thread_create(t, &th);
+  if (kr == KERN_SUCCESS) {
+    struct i386_thread_state st;
+    mach_msg_type_number_t cnt = i386_THREAD_STATE_COUNT;
+    memset(&st, 0, sizeof st);
+    /* The user segment selectors are the ones this thread runs with (no
+       thread_get_state: on a thread that never ran it waits for a stop). */
+    unsigned short cs, ss, ds;
+    __asm__ volatile("mov %%cs, %0; mov %%ss, %1; mov %%ds, %2" : "=r"(cs), "=r"(ss), "=r"(ds));
+    uptr top = (uptr)(worker_stack + sizeof worker_stack);
+    st.cs = cs; st.ss = ss;
+#ifdef __x86_64__
+    st.rip = (uptr)worker_entry;
+    st.rax = wname;
+    st.rdx = rname;
+    st.rbx = k;
+    st.ursp = top; /* worker_entry's call leaves rsp + 8 16-aligned */
+    st.rfl = 0x202;
+#else
+    st.ds = st.es = st.fs = st.gs = ds;
+    st.eip = (uptr)worker_entry;
+    st.eax = wname;
+    st.edx = rname;
+    st.ebx = k;
+    st.uesp = top - 4; /* after the pushes and the call: as the ABI wants */
+    st.efl = 0x202;
+#endif
+    if (kr == KERN_SUCCESS) kr = thread_set_state(th, i386_THREAD_STATE, (thread_state_t)&st, cnt);
+  }
+  if (kr == KERN_SUCCESS) kr = thread_resume(th);
+  if (kr != KERN_SUCCESS) {
+    task_terminate(t);
+    mach_port_deallocate(self, t);
+    if (w != MACH_PORT_NULL) mach_port_deallocate(self, w);
+    if (th != MACH_PORT_NULL) mach_port_deallocate(self, th);
+    return kr;
+  }
+  tasks[k].task = t; tasks[k].worker = w; tasks[k].thread = th;
+  *id = k;
+  return KERN_SUCCESS;
+}
+
+static kern_return_t task_end(u32 k) {
+  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) return KERN_INVALID_TASK_;
+  kern_return_t kr = task_terminate(tasks[k].task);
+  mach_port_deallocate(self, tasks[k].task);
+  mach_port_deallocate(self, tasks[k].worker);
+  mach_port_deallocate(self, tasks[k].thread);
+  tasks[k].task = tasks[k].worker = tasks[k].thread = MACH_PORT_NULL;
+  return kr;
+}
+
+static mach_port_t task_port(u32 k) {
+  return k > 0 && k < NTASKS ? tasks[k].task : MACH_PORT_NULL;
+}
+
+static kern_return_t insert_from(u32 to, mach_port_t name, u32 from, mach_port_t from_name, u32 disp) {
+  mach_port_t tt = task_port(to), ft = task_port(from), got = MACH_PORT_NULL;
+  mach_msg_type_name_t ty = 0;
+  if (tt == MACH_PORT_NULL || ft == MACH_PORT_NULL) return KERN_INVALID_TASK_;
+  kern_return_t kr = mach_port_extract_right(ft, from_name, disp, &got, &ty);
+  if (kr != KERN_SUCCESS) return kr;
+  kr = mach_port_insert_right(tt, name, got, ty);
+  if (kr != KERN_SUCCESS) mach_port_destroy(self, got);
+  return kr;
+}
+
+static mach_msg_return_t await_reply(void);
+
+/* Extracts a right from one host task and hands it to another's worker in a
+   message (right_msg_t); the worker's text reply names it. */
+static void extract_to(u32 from, mach_port_t name, u32 disp, u32 to) {
+  mach_port_t ft = task_port(from), got = MACH_PORT_NULL;
+  mach_msg_type_name_t ty = 0;
+  respn = 0;
+  if (task_port(to) == MACH_PORT_NULL || ft == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
+  kern_return_t kr = mach_port_extract_right(ft, name, disp, &got, &ty);
+  if (kr != KERN_SUCCESS) { reply_kr(kr, 0, 0); return; }
+  right_msg_t *m = (right_msg_t *)&fwd;
+  memset(m, 0, sizeof *m);
+  m->h.msgh_bits = MACH_MSGH_BITS_COMPLEX | MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  m->h.msgh_size = sizeof *m;
+  m->h.msgh_remote_port = tasks[to].worker;
+  m->h.msgh_local_port = MACH_PORT_NULL;
+  m->h.msgh_id = ID_RIGHT;
+  m->t.msgt_name = ty;
+  m->t.msgt_size = 8 * sizeof(mach_port_name_inlined_t);
+  m->t.msgt_number = 1;
+  m->t.msgt_inline = 1;
+  m->port.name = got;
+  kr = mach_msg_trap((void *)m, MACH_SEND_MSG, sizeof *m, 0, 0, 0, 0);
+  if (kr == MACH_MSG_SUCCESS) kr = await_reply();
+  if (kr != MACH_MSG_SUCCESS) { mach_port_destroy(self, got); say("X worker "); sp_hex(kr); eol(); return; }
+  u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
+  memcpy(resp, fwd.data, n);
+  respn = n;
+}
+
+/* Sends request words to task k's worker and waits for its text. */
+static void forward(u32 k, const unsigned char *req, u32 len) {
+  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
+  fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  fwd.h.msgh_remote_port = tasks[k].worker;
+  fwd.h.msgh_local_port = MACH_PORT_NULL;
+  fwd.h.msgh_id = ID_REQUEST;
+  fwd.len = len;
+  memcpy(fwd.data, req, len);
+  fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + len + 7) & ~7u);
+  mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+  if (kr == MACH_MSG_SUCCESS) kr = await_reply();
+  respn = 0;
+  if (kr != MACH_MSG_SUCCESS) { say("X worker "); out_sink = resp_append; sp_hex(kr); eol(); return; }
+  u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
+  memcpy(resp, fwd.data, n);
+  respn = n;
+}
+
+/* Hands request words to task k's worker without waiting for its answer
+   (FSCLIENT): the answer comes back as an event. */
+static void forward_detached(u32 k, const unsigned char *req, u32 len) {
+  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
+  fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  fwd.h.msgh_remote_port = tasks[k].worker;
+  fwd.h.msgh_local_port = MACH_PORT_NULL;
+  fwd.h.msgh_id = ID_REQUEST;
+  fwd.len = len;
+  memcpy(fwd.data, req, len);
+  fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + len + 7) & ~7u);
+  mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+  reply_kr(kr, 0, 0);
+}
+
+static u32 req[REQ_MAX / 4 + 4];
+
+/* An event from a worker goes straight to the host as a tag-0 frame; the
+   host tells it from replies by the tag. */
+static void send_event(void) {
+  u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
+  u32 total = n + 4, tag = 0;
+  link_write(&total, 4);
+  link_write(&tag, 4);
+  link_write(fwd.data, n);
+  link_flush();
+}
+
+/* Between requests: any event waiting on the reply port, without blocking. */
+static void poll_events(void) {
+  for (;;) {
+    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, 0, 0);
+    if (kr != MACH_MSG_SUCCESS) return;
+    if (fwd.h.msgh_id == ID_EVENT) send_event();
+  }
+}
+
+/* One tick's sleep (the shortest mach_msg timeout at hz = 100), in a
+   receive on the reply port so that an event ends it at once. */
+static void idle_wait(void) {
+  mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, 1, 0);
+  if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT) send_event();
+}
+
+/* Waits for a worker's reply, passing events on meanwhile. */
+static mach_msg_return_t await_reply(void) {
+  for (;;) {
+    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG, 0, sizeof fwd, fwd_reply, 0, 0);
+    if (kr != MACH_MSG_SUCCESS || fwd.h.msgh_id != ID_EVENT) return kr;
+    send_event();
+  }
+}
+
+void cmain(uptr *sp) {
+  uptr argc = sp[0];
+  char **argv = (char **)(sp + 1);
+  self = mach_task_self();
+  host_port = argc > 1 ? atou(argv[1]) : 0;
+  master_port = argc > 2 ? atou(argv[2]) : 0;
+  out_sink = resp_append;
+  tty_mode = argc > 3 && argv[3][0] == 't' && argv[3][1] == 't' && argv[3][2] == 'y' && argv[3][3] == 0;
+  if (tty_mode) {
+    char name[128];
+    memset(name, 0, sizeof name);
+    memcpy(name, "com1", 5);
+    if (device_open(master_port, D_READ | D_WRITE, name, &ttydev) != KERN_SUCCESS) for (;;);
+    struct tty_status ts;
+    mach_msg_type_number_t cnt = TTY_STATUS_COUNT;
+    memset(&ts, 0, sizeof ts);
+    if (device_get_status(ttydev, TTY_STATUS, (dev_status_t)&ts, &cnt) != KERN_SUCCESS) for (;;);
+    ts.tt_ispeed = B0; /* no pseudo-DMA input buffering; ospeed (and the divisor) kept */
+    if (device_set_status(ttydev, TTY_STATUS, (dev_status_t)&ts, TTY_STATUS_COUNT) != KERN_SUCCESS) for (;;);
+  } else {
+    if (i386_io_perm_create(master_port, COM1, COM1 + 7, &perm) != KERN_SUCCESS) for (;;);
+    if (i386_io_perm_modify(self, perm, 1) != KERN_SUCCESS) for (;;);
+    outb(COM1 + 1, 0x00); /* no UART interrupts: the kernel's driver stays out */
+    outb(COM1 + 3, 0x03); /* 8N1 */
+    /* FIFO on, both cleared, receive trigger level 14: QEMU hands the UART
+       at most (trigger level - FIFO count) bytes per main-loop turn, so a
+       trigger of 1 byte cuts host->agent to ~15 KiB/s (gnumach-serial-link.md,
+       "Where the time goes"); at 14 it is ~250 KiB/s. The polled agent sees
+       LSR.DR with any byte in the FIFO, so the level costs no latency. */
+    outb(COM1 + 2, 0xc7);
+    outb(COM1 + 4, 0x03); /* DTR, RTS */
+  }
+  if (mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &fwd_reply) != KERN_SUCCESS) for (;;);
+  const char *ready = "\nHURD-FFI AGENT READY " ABI_NAME "\n";
+  u32 rl = 0;
+  while (ready[rl]) rl++;
+  link_write(ready, rl);
+  link_flush();
+  for (;;) {
+    u32 len = link_u32();
+    u32 tag = 0;
+    if (len > REQ_MAX || len < 8) {
+      for (u32 i = 0; i < len; i++) (void)link_getc();
+      say("X frame\n");
+    } else {
+      unsigned char *r = (unsigned char *)req;
+      for (u32 i = 0; i < len; i++) r[i] = link_getc();
+      tag = req[0];
+      u32 task = req[1], op = len >= 12 ? req[2] : 0;
+      if (op == OP_TASK_CREATE) {
+        u32 id = 0;
+        kern_return_t kr = task_fork(&id);
+        reply_kr(kr, 1, kr == KERN_SUCCESS ? id : 0);
+      } else if (op == OP_TASK_TERMINATE) {
+        reply_kr(task_end(task), 0, 0);
+      } else if (op == OP_INSERT_FROM && len >= 36) {
+        reply_kr(insert_from(req[4], req[5], req[6], req[7], req[8]), 0, 0);
+      } else if (op == OP_EXTRACT_TO && len >= 28) {
+        extract_to(task, req[4], req[5], req[6]);
+      } else if (op == OP_PING) {
+        reply_kr(0, 0, 0);
+      } else if (op == OP_FSCLIENT) {
+        watching = 1; /* the answer is an event: keep passing events on */
+        forward_detached(task, r + 8, len - 8);
+      } else {
+        if (op == OP_WATCH) watching = 1;
+        forward(task, r + 8, len - 8);
+      }
+    }
+    u32 total = respn + 4;
+    link_write(&total, 4);
+    link_write(&tag, 4);
+    link_write(resp, respn);
+    link_flush();
+  }
+}

@@ -1,0 +1,65 @@
+/*
+ * The step executor shared by the scenario interpreter (interp.c, steps read
+ * from a bundle linked into the image, results printed on the console) and
+ * the live agent (agent.c, steps read from frames on a serial link, results
+ * sent back in frames). A step is `opcode nwords arg[nwords]` in 32-bit
+ * little-endian words (conformance/bundle.ts); its results are text lines
+ * (R, N, M, O) that the host parses the same way in both modes.
+ */
+#ifndef STEPS_H
+#define STEPS_H
+#include <mach/mach_types.h>
+#include <mach/message.h>
+#include <mach/port.h>
+
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef unsigned long uptr;
+
+#ifdef __x86_64__
+#define HDR_SIZE 32
+#define ALIGN 8
+#else
+#define HDR_SIZE 24
+#define ALIGN 4
+#endif
+#define PAGE 4096
+#define NSLOTS 64
+#define BUFSZ 65536
+
+extern mach_port_t mach_reply_port(void);
+extern mach_port_t mach_task_self(void);
+extern mach_port_t mach_thread_self(void);
+
+extern mach_port_t self, host_port, master_port;
+/* Where whole lines of output go: the console (interp) or a reply (agent). */
+extern void (*out_sink)(const char *p, unsigned n);
+/* Agent mode: received out-of-line memory stays in the task for the host to
+   read (vm_read) and free, and a received message is always reported. */
+extern int agent_mode;
+extern u32 scen_bytes;
+extern mach_port_t slots[NSLOTS];
+extern unsigned nrnames;
+extern mach_port_t hidden[32];
+extern unsigned nhidden;
+extern mach_port_t reply_port;
+
+/* The word cursor run_step reads its arguments from. */
+extern const u32 *bp, *bend;
+u32 word(void);
+
+void *memcpy(void *d, const void *s, __SIZE_TYPE__ n);
+void *memset(void *d, int c, __SIZE_TYPE__ n);
+void putc_(char c);
+void puts_(const char *s);
+void sp_hex(u32 v);
+void bytes_hex(const unsigned char *p, u32 n);
+void eol(void);
+void flush(void);
+/* Records every name now in this task as the executor's own (never reported). */
+void hide_current_names(void);
+mach_port_t mig_get_reply_port(void);
+void run_step(u32 step, u32 op, const u32 *next);
+void cleanup(void);
+u32 atou(const char *s);
+#endif

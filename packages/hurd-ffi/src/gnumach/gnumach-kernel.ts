@@ -1,0 +1,460 @@
+/**
+ * MachKernel on the real GNU Mach: every call is one request to the agent
+ * (conformance/c/agent.c) running on the kernel under QEMU, executed there
+ * with the real trap or MIG call in the task's own name space; the return
+ * codes are the kernel's own.
+ *
+ * Where the link shapes the semantics (README, "gnumach backend"):
+ * - The agent runs one call at a time. A receive that would block (no
+ *   MACH_RCV_TIMEOUT, or a timeout) is polled from here with timeout 0, so
+ *   that other calls (the send that satisfies it) can run meanwhile; a send
+ *   that blocks without MACH_SEND_TIMEOUT blocks the link until it completes.
+ * - Messages are limited to the agent's 64 KiB buffer.
+ * - vm_map of a memory object is not offered: the kernel's page faults would
+ *   wait for a pager that can only be served through this same link.
+ * - snapshot() is the result of the task's last portNames() (it cannot ask
+ *   the kernel synchronously); observers see the messages this kernel object
+ *   sends and receives, with port 0 (the kernel's port ids are not visible).
+ * - watch(): the agent receives every message on a watched receive right as
+ *   it arrives (the right joins a port set the task's worker receives on)
+ *   and passes it here unasked, so a TypeScript server can serve real Mach
+ *   clients without polling.
+ */
+import {
+  KERN_FAILURE,
+  KERN_INVALID_ARGUMENT,
+  MACH_RCV_INTERRUPTED,
+  MACH_RCV_MSG,
+  MACH_RCV_TIMED_OUT,
+  MACH_RCV_TIMEOUT,
+  MACH_SEND_MSG,
+  MACH_SEND_TIMEOUT,
+  type Abi,
+} from 'mach-msg';
+import { HurdFfiError } from '../errors.js';
+import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs } from '../mach-kernel.js';
+import type { PortStatus } from '../mach-port.js';
+import type { MsgObserver } from '../observer.js';
+import { AgentLink } from './link.js';
+import { AGENT_MSG_MAX, OP, VM_CHUNK, type Reply } from './protocol.js';
+import { startQemu, type QemuOptions, type RunningQemu } from './qemu.js';
+import { connect, type Socket } from 'node:net';
+
+export interface GnumachKernelOptions {
+  abi: Abi;
+  qemu?: QemuOptions;
+  /** Attach to a link that is already up ('tcp:HOST:PORT', QEMU started with server=on,wait=on) instead of booting. */
+  link?: string;
+  /** Milliseconds between polls of a receive that would block (default 1). */
+  pollIntervalMs?: number;
+  /** The link mode of an attached agent (`link`); when booting, `qemu.linkMode` (default 'polled'). */
+  linkMode?: 'polled' | 'tty';
+}
+
+const NO_SLOT = 0xffffffff;
+
+/** What the agent's C file client got (GnumachKernel.fsClient). */
+export interface FsClientResult {
+  /** dir_lookup: mach_msg's return or the server's RetCode (0: success), and do_retry. */
+  lookup: number;
+  retry: number;
+  /** io_stat's return, and the io_statbuf_t item's data as received. */
+  stat?: number;
+  statData?: Uint8Array;
+  /** io_read's return (of the last call), and every byte read from offset 0 to EOF. */
+  read?: number;
+  data?: Uint8Array;
+}
+
+function parseLinkAddress(link: string): { host: string; port: number } {
+  const m = /^tcp:([^:]+):(\d{1,5})$/.exec(link);
+  if (m === null) throw new HurdFfiError('invalid_option', `link must be 'tcp:HOST:PORT', got ${JSON.stringify(link)}`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+function connectTo(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port });
+    s.once('connect', () => resolve(s));
+    s.once('error', (e) => reject(new HurdFfiError('link_lost', `cannot connect to the agent link tcp:${host}:${port}: ${e.message}`)));
+  });
+}
+
+export class GnumachKernel implements MachKernel {
+  readonly backend = 'gnumach' as const;
+  readonly abi: Abi;
+  private readonly link: Promise<AgentLink>;
+  private qemu: RunningQemu | undefined;
+  private readonly observers = new Set<MsgObserver>();
+  private readonly snapshots = new Map<TaskId, SpaceSnapshot>();
+  private readonly tasks = new Set<TaskId>();
+  private readonly pollMs: number;
+  private closing: Promise<void> | undefined;
+  private readonly watchers = new Map<string, (message: Uint8Array) => void>();
+  private readonly clients = new Map<TaskId, (r: Reply) => void>();
+
+  constructor(options: GnumachKernelOptions) {
+    this.abi = options.abi;
+    this.pollMs = options.pollIntervalMs ?? 1;
+    const link = options.link;
+    if (link !== undefined) parseLinkAddress(link);
+    this.link = this.boot(options);
+    // A failed boot surfaces from ready() and from every call, not as an unhandled rejection.
+    this.link.catch(() => undefined);
+  }
+
+  private async boot(options: GnumachKernelOptions): Promise<AgentLink> {
+    let socket: Socket;
+    if (options.link !== undefined) {
+      const { host, port } = parseLinkAddress(options.link);
+      socket = await connectTo(host, port);
+    } else {
+      this.qemu = await startQemu(options.abi, options.qemu);
+      socket = this.qemu.socket;
+    }
+    const link = new AgentLink(socket, options.link !== undefined ? (options.linkMode ?? 'polled') : (options.qemu?.linkMode ?? 'polled'));
+    link.onEvent = (r) => this.onEvent(r);
+    link.onFail = () => this.endClients();
+    const timeoutMs = options.qemu?.bootTimeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const abi = await Promise.race([
+        link.whenReady(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new HurdFfiError('boot_timeout', `the agent did not say READY within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      if (abi !== options.abi) throw new HurdFfiError('invalid_option', `the agent on the link runs the ${abi} ABI, not ${options.abi}`);
+    } catch (e) {
+      link.close();
+      await this.qemu?.stop();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    return link;
+  }
+
+  /** Resolves once the real kernel is up and the agent answers; rejects with the HurdFfiError that stopped it. */
+  async ready(): Promise<void> {
+    await this.link;
+  }
+
+  /** Round trips on the link so far. */
+  async exchanges(): Promise<number> {
+    return (await this.link).exchanges;
+  }
+
+  /**
+   * Serves a receive right of `task` from here: every message that arrives on
+   * it is received by the agent at once (in `task`'s space, rights and
+   * out-of-line memory copied out there) and given to `onMessage`. The right
+   * joins a port set of the agent's, so the task cannot also receive on it
+   * or add it to its own set while it is watched. Returns the kern_return of
+   * mach_port_move_member.
+   */
+  async watch(task: TaskId, name: number, onMessage: (message: Uint8Array) => void): Promise<number> {
+    const key = `${task}:${name}`;
+    this.watchers.set(key, onMessage);
+    const kr = await this.kr(task, OP.watch, [0, name, 1]);
+    if (kr !== 0) this.watchers.delete(key);
+    return kr;
+  }
+
+  /** Stops watching; the right leaves the agent's port set. */
+  async unwatch(task: TaskId, name: number): Promise<number> {
+    this.watchers.delete(`${task}:${name}`);
+    return this.kr(task, OP.watch, [0, name, 0]);
+  }
+
+  /**
+   * Runs the agent's C file client (conformance/c/fsclient.c) in `task`:
+   * dir_lookup(`dir`, `path`, O_READ), io_stat and io_read to EOF (at most
+   * 32 KiB), each a mach_msg(SEND|RCV) laid out as MIG's user stubs lay it
+   * out, through the real kernel to whatever serves `dir` (a TypeScript
+   * server on this kernel, served through this same link). `dir` is a send
+   * right in `task`. The task's worker is busy until the client ends: make
+   * no other call on `task` before this resolves. Each result is the call's
+   * kern_return (mach_msg's, or the server's RetCode); a failed call ends
+   * the sequence (later fields absent).
+   */
+  async fsClient(task: TaskId, dir: number, path: string): Promise<FsClientResult> {
+    const bytes = new TextEncoder().encode(path);
+    if (bytes.length > 1023) throw new HurdFfiError('invalid_option', `path of ${bytes.length} bytes exceeds string_t's 1023`);
+    if (this.clients.has(task)) throw new HurdFfiError('invalid_option', `task ${task} already runs the file client`);
+    const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+    padded.set(bytes);
+    const done = new Promise<Reply>((resolve) => this.clients.set(task, resolve));
+    const r = await this.call(task, OP.fsClient, [0, dir, bytes.length], padded).catch((e: unknown) => {
+      this.clients.delete(task);
+      throw e;
+    });
+    if (r.kr !== 0) {
+      this.clients.delete(task);
+      throw new HurdFfiError('link_lost', `the agent could not start the file client: kern_return 0x${r.kr!.toString(16)}`);
+    }
+    const ev = await done;
+    const lookup = ev.results?.get(0);
+    if (lookup === undefined) throw new HurdFfiError('link_lost', `the file client answered nothing${ev.refused !== undefined ? `: ${ev.refused}` : ''}`);
+    const out: FsClientResult = { lookup: lookup[0]! | 0, retry: lookup[1] ?? 0 };
+    const stat = ev.results?.get(1);
+    if (stat !== undefined) {
+      out.stat = stat[0]! | 0;
+      const d = ev.dataBySteps?.get(1);
+      if (d !== undefined) out.statData = d;
+    }
+    const read = ev.results?.get(2);
+    if (read !== undefined) {
+      out.read = read[0]! | 0;
+      out.data = ev.dataBySteps?.get(2) ?? new Uint8Array(0);
+    }
+    return out;
+  }
+
+  /** The link is gone: a file client still running answers nothing (fsClient throws link_lost). */
+  private endClients(): void {
+    for (const [task, resolve] of this.clients) resolve({ tag: 0, kr: null, vals: [], names: [], clientDone: task });
+    this.clients.clear();
+  }
+
+  private onEvent(r: Reply): void {
+    if (r.clientDone !== undefined) {
+      const resolve = this.clients.get(r.clientDone);
+      this.clients.delete(r.clientDone);
+      resolve?.(r);
+      return;
+    }
+    if (r.event === undefined || r.msg === undefined) return;
+    this.emit('receive', r.event.task, r.msg);
+    this.watchers.get(`${r.event.task}:${r.event.name}`)?.(r.msg);
+  }
+
+  /** One link round trip that runs no kernel call (for benchmarks). */
+  async ping(): Promise<void> {
+    await this.call(0, OP.ping, []);
+  }
+
+  private async call(task: number, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
+    if (this.closing !== undefined) throw new HurdFfiError('link_lost', 'the gnumach kernel was closed');
+    const r = await (await this.link).request(task, op, args, data);
+    if (r.refused !== undefined || r.kr === null) throw new HurdFfiError('link_lost', `the agent could not run the call: ${r.refused ?? 'no result'}`);
+    return r;
+  }
+
+  private async kr(task: number, op: number, args: readonly number[]): Promise<number> {
+    return (await this.call(task, op, args)).kr!;
+  }
+
+  async taskCreate(options?: { name?: string; abi?: Abi }): Promise<TaskId> {
+    if (options?.abi !== undefined && options.abi !== this.abi) {
+      throw new HurdFfiError('invalid_option', `this GNU Mach runs ${this.abi} tasks only, not ${options.abi}`);
+    }
+    const r = await this.call(0, OP.taskCreate, []);
+    if (r.kr !== 0) throw new HurdFfiError('link_lost', `the agent could not create a task: kern_return 0x${r.kr!.toString(16)}`);
+    const id = r.vals[0]!;
+    this.tasks.add(id);
+    return id;
+  }
+
+  async taskTerminate(task: TaskId): Promise<number> {
+    const kr = await this.kr(task, OP.taskTerminate, []);
+    this.tasks.delete(task);
+    this.snapshots.delete(task);
+    return kr;
+  }
+
+  async portAllocate(task: TaskId, right: number): Promise<{ kr: number; name: number }> {
+    const r = await this.call(task, OP.allocate, [0, right, NO_SLOT]);
+    return { kr: r.kr!, name: r.vals[0] ?? 0 };
+  }
+  portDeallocate(task: TaskId, name: number): Promise<number> {
+    return this.kr(task, OP.deallocate, [0, name]);
+  }
+  portModRefs(task: TaskId, name: number, right: number, delta: number): Promise<number> {
+    return this.kr(task, OP.modRefs, [0, name, right, delta >>> 0]);
+  }
+  async portGetRefs(task: TaskId, name: number, right: number): Promise<{ kr: number; refs: number }> {
+    const r = await this.call(task, OP.getRefs, [0, name, right]);
+    return { kr: r.kr!, refs: r.vals[0] ?? 0 };
+  }
+  portInsertRight(task: TaskId, name: number, fromName: number, disp: number, from?: TaskId): Promise<number> {
+    if (from !== undefined && from !== task) return this.kr(0, OP.insertFrom, [task, name, from, fromName, disp]);
+    return this.kr(task, OP.insertRight, [0, name, fromName, disp]);
+  }
+  async portExtractRight(task: TaskId, name: number, disp: number, to?: TaskId): Promise<{ kr: number; name: number; type: number }> {
+    const r =
+      to !== undefined && to !== task
+        ? await this.call(task, OP.extractTo, [name, disp, to])
+        : await this.call(task, OP.extractRight, [0, name, disp, NO_SLOT]);
+    return { kr: r.kr!, name: r.vals[0] ?? 0, type: r.vals[1] ?? 0 };
+  }
+  async portNames(task: TaskId): Promise<{ kr: number; names: number[]; types: number[] }> {
+    const r = await this.call(task, OP.names, [0]);
+    const names = r.names.map(([n]) => n);
+    const types = r.names.map(([, t]) => t);
+    if (r.kr === 0) {
+      this.snapshots.set(task, { task, names: r.names.map(([name, type]) => ({ name, type, urefs: 0, port: 0 })) });
+    }
+    return { kr: r.kr!, names, types };
+  }
+  async portType(task: TaskId, name: number): Promise<{ kr: number; type: number }> {
+    const r = await this.call(task, OP.type, [0, name]);
+    return { kr: r.kr!, type: r.vals[0] ?? 0 };
+  }
+  portDestroy(task: TaskId, name: number): Promise<number> {
+    return this.kr(task, OP.destroy, [0, name]);
+  }
+  portMoveMember(task: TaskId, member: number, after: number): Promise<number> {
+    return this.kr(task, OP.moveMember, [0, member, after]);
+  }
+  portSetQlimit(task: TaskId, name: number, qlimit: number): Promise<number> {
+    return this.kr(task, OP.setQlimit, [0, name, qlimit]);
+  }
+  portSetMscount(task: TaskId, name: number, mscount: number): Promise<number> {
+    return this.kr(task, OP.setMscount, [0, name, mscount]);
+  }
+  async portGetReceiveStatus(task: TaskId, name: number): Promise<{ kr: number; status: PortStatus | null }> {
+    const r = await this.call(task, OP.receiveStatus, [0, name]);
+    if (r.kr !== 0) return { kr: r.kr!, status: null };
+    const v = r.vals;
+    return {
+      kr: 0,
+      status: {
+        pset: v[0] ?? 0,
+        seqno: v[1] ?? 0,
+        mscount: v[2] ?? 0,
+        qlimit: v[3] ?? 0,
+        msgcount: v[4] ?? 0,
+        sorights: v[5] ?? 0,
+        srights: (v[6] ?? 0) !== 0,
+        pdrequest: (v[7] ?? 0) !== 0,
+        nsrequest: (v[8] ?? 0) !== 0,
+      },
+    };
+  }
+  async portRequestNotification(
+    task: TaskId,
+    name: number,
+    variant: number,
+    sync: number,
+    notify: number,
+    notifyDisp: number,
+  ): Promise<{ kr: number; previous: number }> {
+    const r = await this.call(task, OP.requestNotification, [0, name, variant, sync, notify, notifyDisp]);
+    return { kr: r.kr!, previous: r.vals[0] ?? 0 };
+  }
+  portSetProtectedPayload(task: TaskId, name: number, payload: bigint): Promise<number> {
+    if (typeof payload !== 'bigint') return Promise.resolve(KERN_INVALID_ARGUMENT);
+    const u = BigInt.asUintN(64, payload);
+    return this.kr(task, OP.setPayload, [0, name, Number(u & 0xffffffffn), Number(u >> 32n)]);
+  }
+  portClearProtectedPayload(task: TaskId, name: number): Promise<number> {
+    return this.kr(task, OP.clearPayload, [0, name]);
+  }
+
+  /** One mach_msg on the agent, never blocking it on a receive. */
+  private async msgOnce(task: TaskId, options: number, args: MsgArgs, timeout: number): Promise<MsgResult> {
+    const send = options & MACH_SEND_MSG ? (args.send ?? new Uint8Array(0)) : new Uint8Array(0);
+    if (send.length > AGENT_MSG_MAX) throw new HurdFfiError('invalid_option', `message of ${send.length} bytes exceeds the agent's ${AGENT_MSG_MAX}-byte buffer`);
+    const rcvSize = Math.min(args.rcvSize ?? 0, AGENT_MSG_MAX);
+    const words = [0, options, send.length, options & MACH_RCV_MSG ? rcvSize : 0, args.rcvName ?? 0, timeout, args.notify ?? 0, send.length, 0, 0];
+    const r = await this.call(task, OP.msg, words, send);
+    const out: MsgResult = { kr: r.kr! };
+    if (r.msg !== undefined) {
+      const size = r.msg.length >= 8 ? (r.msg[4]! | (r.msg[5]! << 8) | (r.msg[6]! << 16) | (r.msg[7]! << 24)) >>> 0 : 0;
+      out.size = size;
+      // With MACH_RCV_TOO_LARGE this is what the kernel wrote: the header (its size field the size needed).
+      out.message = r.msg;
+    }
+    return out;
+  }
+
+  async msg(task: TaskId, args: MsgArgs): Promise<MsgResult> {
+    const options = args.options >>> 0;
+    const timeout = args.timeout ?? 0;
+    const receives = (options & MACH_RCV_MSG) !== 0;
+    const blocking = receives && ((options & MACH_RCV_TIMEOUT) === 0 || timeout > 0);
+    if (args.send !== undefined && options & MACH_SEND_MSG) this.emit('send', task, args.send);
+    let r: MsgResult;
+    if (!blocking) {
+      r = await this.msgOnce(task, options, args, options & MACH_SEND_TIMEOUT ? timeout : 0);
+    } else {
+      // The send part (if any) and a first look at the queue, in one call.
+      const deadline = options & MACH_RCV_TIMEOUT ? Date.now() + timeout : Infinity;
+      r = await this.msgOnce(task, options | MACH_RCV_TIMEOUT, args, 0);
+      const pollOptions = (options & ~(MACH_SEND_MSG | MACH_SEND_TIMEOUT)) | MACH_RCV_TIMEOUT;
+      while (r.kr === MACH_RCV_TIMED_OUT) {
+        if (args.signal?.aborted) return { kr: MACH_RCV_INTERRUPTED };
+        if (Date.now() >= deadline) return r;
+        await new Promise((res) => setTimeout(res, this.pollMs));
+        if (args.signal?.aborted) return { kr: MACH_RCV_INTERRUPTED };
+        r = await this.msgOnce(task, pollOptions, args, 0);
+      }
+    }
+    if (receives && r.message !== undefined && (r.kr === 0 || (r.kr & ~0x3c00) === 0)) this.emit('receive', task, r.message);
+    return r;
+  }
+
+  private emit(phase: 'send' | 'receive', task: TaskId, bytes: Uint8Array): void {
+    if (this.observers.size === 0 || bytes.length < 8) return;
+    const id = bytes.length >= (this.abi === 'i386' ? 24 : 32) ? new DataView(bytes.buffer, bytes.byteOffset).getInt32(this.abi === 'i386' ? 20 : 28, true) : 0;
+    for (const o of this.observers) o({ phase, task, port: 0, msgId: id, bytes: bytes.slice(), abi: this.abi });
+  }
+
+  async vmAllocate(task: TaskId, address: number, size: number, anywhere: boolean): Promise<{ kr: number; address: number }> {
+    const r = await this.call(task, OP.vmAllocate, [0, address >>> 0, Math.floor(address / 2 ** 32) >>> 0, size >>> 0, anywhere ? 1 : 0]);
+    return { kr: r.kr!, address: r.kr === 0 ? (r.vals[0] ?? 0) + (r.vals[1] ?? 0) * 2 ** 32 : 0 };
+  }
+  vmDeallocate(task: TaskId, address: number, size: number): Promise<number> {
+    return this.kr(task, OP.vmDeallocate, [0, address >>> 0, Math.floor(address / 2 ** 32) >>> 0, size >>> 0]);
+  }
+  async vmRead(task: TaskId, address: number, size: number): Promise<{ kr: number; data: Uint8Array | null }> {
+    const data = new Uint8Array(size);
+    for (let off = 0; off < size || (size === 0 && off === 0); off += VM_CHUNK) {
+      const a = address + off;
+      const n = Math.min(VM_CHUNK, size - off);
+      const r = await this.call(task, OP.vmRead, [0, a >>> 0, Math.floor(a / 2 ** 32) >>> 0, n]);
+      if (r.kr !== 0) return { kr: r.kr!, data: null };
+      if (n > 0) data.set((r.data ?? new Uint8Array(0)).subarray(0, n), off);
+      if (size === 0) break;
+    }
+    return { kr: 0, data };
+  }
+  async vmWrite(task: TaskId, address: number, data: Uint8Array): Promise<number> {
+    for (let off = 0; off < data.length || (data.length === 0 && off === 0); off += VM_CHUNK) {
+      const a = address + off;
+      const piece = data.subarray(off, off + VM_CHUNK);
+      const kr = (await this.call(task, OP.vmWrite, [0, a >>> 0, Math.floor(a / 2 ** 32) >>> 0, piece.length], piece)).kr!;
+      if (kr !== 0 || data.length === 0) return kr;
+    }
+    return 0;
+  }
+  vmMap(_task: TaskId, _args: VmMapArgs): Promise<{ kr: number; address: number }> {
+    return Promise.resolve({ kr: KERN_FAILURE, address: 0 });
+  }
+
+  observe(observer: MsgObserver): () => void {
+    this.observers.add(observer);
+    return () => {
+      this.observers.delete(observer);
+    };
+  }
+
+  snapshot(task: TaskId): SpaceSnapshot | null {
+    return this.snapshots.get(task) ?? null;
+  }
+
+  close(): Promise<void> {
+    this.endClients();
+    this.closing ??= (async () => {
+      try {
+        const link = await this.link;
+        link.close();
+      } catch {
+        // the boot failed; nothing to close on the link
+      }
+      await this.qemu?.stop();
+    })();
+    return this.closing;
+  }
+}

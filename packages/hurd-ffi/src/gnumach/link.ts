@@ -1,0 +1,156 @@
+/**
+ * The host end of the agent link: one socket (QEMU's serial chardev on
+ * loopback), the READY handshake, then strictly one request in flight (the
+ * agent is single-threaded and answers in order). That is also the tty
+ * mode's credit window: the kernel's tty input queue (4 KiB, no flow
+ * control) never holds more than the one frame the agent is reading; on
+ * that mode the host->agent bytes are escaped (escapeTty).
+ */
+import type { Socket } from 'node:net';
+import { HurdFfiError } from '../errors.js';
+import { encodeRequest, escapeTty, FrameDecoder, parseReply, READY_MARKER, type Reply } from './protocol.js';
+
+export type LinkMode = 'polled' | 'tty';
+
+interface Pending {
+  frame: Uint8Array;
+  tag: number;
+  resolve: (r: Reply) => void;
+  reject: (e: unknown) => void;
+}
+
+export class AgentLink {
+  private readonly decoder = new FrameDecoder();
+  private preamble = '';
+  private ready = false;
+  private readyWaiters: Array<{ resolve: (abi: string) => void; reject: (e: unknown) => void }> = [];
+  private agentAbi = '';
+  private queue: Pending[] = [];
+  private inFlight: Pending | undefined;
+  private nextTag = 1;
+  private failure: HurdFfiError | undefined;
+  /** Round trips done (for benchmarks). */
+  exchanges = 0;
+  /** Receives the agent's unasked frames (messages on watched ports). */
+  onEvent: ((r: Reply) => void) | undefined;
+  /** Told once when the link fails or is closed (unasked frames will not come any more). */
+  onFail: ((e: HurdFfiError) => void) | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly mode: LinkMode = 'polled',
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', (e) => this.fail(new HurdFfiError('link_lost', `agent link failed: ${e.message}`)));
+    socket.on('close', () => this.fail(new HurdFfiError('link_lost', 'the agent link closed')));
+  }
+
+  /** Resolves with the agent's ABI once it has said READY. */
+  whenReady(): Promise<string> {
+    if (this.ready) return Promise.resolve(this.agentAbi);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  request(task: number, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const tag = this.nextTag;
+    this.nextTag = (this.nextTag + 1) >>> 0 || 1;
+    const frame = encodeRequest(tag, task, op, args, data);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ frame, tag, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Ends the link; pending requests fail with link_lost. */
+  close(): void {
+    this.fail(new HurdFfiError('link_lost', 'the agent link was closed by the host'));
+    this.socket.destroy();
+  }
+
+  private pump(): void {
+    if (this.inFlight !== undefined || !this.ready || this.failure !== undefined) return;
+    const next = this.queue.shift();
+    if (next === undefined) return;
+    this.inFlight = next;
+    this.socket.write(this.mode === 'tty' ? escapeTty(next.frame) : next.frame);
+  }
+
+  private onData(d: Buffer): void {
+    let chunk: Uint8Array = d;
+    if (!this.ready) {
+      // Bytes before the READY line are the agent's preamble, not frames.
+      this.preamble += d.toString('latin1');
+      const at = this.preamble.indexOf(READY_MARKER);
+      const eol = at < 0 ? -1 : this.preamble.indexOf('\n', at);
+      if (eol < 0) {
+        if (this.preamble.length > 65536) this.preamble = this.preamble.slice(-1024);
+        return;
+      }
+      this.agentAbi = this.preamble.slice(at + READY_MARKER.length, eol).trim();
+      const rest = Buffer.from(this.preamble.slice(eol + 1), 'latin1');
+      this.preamble = '';
+      this.ready = true;
+      for (const w of this.readyWaiters.splice(0)) w.resolve(this.agentAbi);
+      chunk = rest;
+      this.pump();
+      if (chunk.length === 0) return;
+    }
+    let frames: Uint8Array[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (e) {
+      this.fail(e as HurdFfiError);
+      this.socket.destroy();
+      return;
+    }
+    for (const f of frames) {
+      if (f.length >= 4 && f[0] === 0 && f[1] === 0 && f[2] === 0 && f[3] === 0) {
+        try {
+          const ev = parseReply(f);
+          this.onEvent?.(ev);
+        } catch (e) {
+          this.fail(e as HurdFfiError);
+          return;
+        }
+        continue;
+      }
+      const p = this.inFlight;
+      this.inFlight = undefined;
+      if (p === undefined) {
+        this.fail(new HurdFfiError('link_lost', 'a reply arrived with no request in flight'));
+        return;
+      }
+      let reply: Reply;
+      try {
+        reply = parseReply(f);
+      } catch (e) {
+        p.reject(e);
+        this.fail(e as HurdFfiError);
+        return;
+      }
+      if (reply.tag !== p.tag) {
+        const e = new HurdFfiError('link_lost', `reply tag ${reply.tag} does not match request ${p.tag}`);
+        p.reject(e);
+        this.fail(e);
+        return;
+      }
+      this.exchanges++;
+      p.resolve(reply);
+    }
+    this.pump();
+  }
+
+  private fail(e: HurdFfiError): void {
+    if (this.failure !== undefined) return;
+    this.failure = e;
+    this.onFail?.(e);
+    for (const w of this.readyWaiters.splice(0)) w.reject(e);
+    const all = this.inFlight === undefined ? this.queue : [this.inFlight, ...this.queue];
+    this.inFlight = undefined;
+    this.queue = [];
+    for (const p of all) p.reject(e);
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * Finds or builds what a live GNU Mach needs (the Debian 13 kernel and the
+ * agent image, built by conformance/build.sh through the private APT cache of
+ * tools/debian13-fetch.sh), and runs QEMU on loopback with the agent's link
+ * on the second UART (gnumach-serial-link.md: com0 stays the kernel console).
+ *
+ * QEMU never outlives us: it runs under a small sh guard that kills it when
+ * our end of its stdin pipe closes (close(), process exit, or a crash of this
+ * process), in its own process group so that close() can also kill the
+ * group; and exit/SIGINT/SIGTERM handlers kill every live group (on a
+ * signal the application also handles, only the exit handler does).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Abi } from 'mach-msg';
+import { HurdFfiError } from '../errors.js';
+
+export interface QemuOptions {
+  /** Directory holding gnumach-ABI and agent-ABI.elf (built there if missing or stale). */
+  imageDir?: string;
+  /** QEMU binary (default qemu-system-i386 / qemu-system-x86_64). */
+  binary?: string;
+  /** Milliseconds to wait for the agent's READY line (default 120000). */
+  bootTimeoutMs?: number;
+  /** Guest memory in MiB (default 256). */
+  memoryMiB?: number;
+  /** The agent's link: 'polled' UART (default, faster) or the kernel's 'tty' driver. */
+  linkMode?: 'polled' | 'tty';
+}
+
+export interface RunningQemu {
+  socket: Socket;
+  /** The kernel console (GNU Mach com0), for diagnostics. */
+  consoleLog: string;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+/** Each live QEMU's temporary directory (its console log), removed with it. */
+const tempDirs = new Map<ChildProcess, string>();
+let handlersInstalled = false;
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function onExit(): void {
+  for (const c of live) {
+    killGroup(c);
+    const d = tempDirs.get(c);
+    if (d !== undefined) rmSync(d, { recursive: true, force: true });
+  }
+}
+function onSignal(signal: NodeJS.Signals): void {
+  // The application handles this signal too (a server closing its kernel
+  // gracefully): leave QEMU to its close(); the exit handler and the stdin
+  // guard still stop it if the process ends first.
+  if (process.listenerCount(signal) > 1) return;
+  onExit();
+  uninstallHandlers();
+  process.kill(process.pid, signal);
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', onExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+function uninstallHandlers(): void {
+  if (!handlersInstalled) return;
+  handlersInstalled = false;
+  process.off('exit', onExit);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}
+
+/** hurd-ffi's package directory (holding conformance/), from src/gnumach or dist. */
+function packageRoot(): string {
+  let here: string;
+  try {
+    here = dirname(fileURLToPath(import.meta.url));
+  } catch {
+    here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  }
+  for (let d = here, i = 0; i < 5; i++, d = dirname(d)) {
+    if (existsSync(join(d, 'conformance', 'build.sh'))) return d;
+  }
+  throw new HurdFfiError('kernel_not_fetched', `cannot find hurd-ffi's conformance/build.sh above ${here}; pass qemu.imageDir with prebuilt images`);
+}
+
+export function defaultImageDir(): string {
+  const env = process.env['HURD_FFI_GNUMACH_DIR'];
+  if (env !== undefined && env !== '') return env;
+  const cache = process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache');
+  return join(cache, 'hurd-cluster', 'gnumach-agent');
+}
+
+function newestSource(root: string): number {
+  const conf = join(root, 'conformance');
+  let t = statSync(join(conf, 'build.sh')).mtimeMs;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else t = Math.max(t, statSync(p).mtimeMs);
+    }
+  };
+  walk(join(conf, 'c'));
+  return t;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Makes sure imageDir holds the kernel and an agent image no older than the
+ * agent's sources; builds them (a few seconds; the first time also fetches
+ * the Debian 13 packages) under a lock directory shared by processes.
+ */
+export function ensureImages(abi: Abi, imageDir: string, canBuild: boolean): { kernel: string; agent: string } {
+  const kernel = join(imageDir, `gnumach-${abi}`);
+  const agent = join(imageDir, `agent-${abi}.elf`);
+  const fresh = (root: string | undefined): boolean =>
+    existsSync(kernel) && existsSync(agent) && (root === undefined || statSync(agent).mtimeMs >= newestSource(root));
+  if (!canBuild) {
+    if (!fresh(undefined)) throw new HurdFfiError('kernel_not_fetched', `no ${kernel} and ${agent} (imageDir given, nothing to build from)`);
+    return { kernel, agent };
+  }
+  const root = packageRoot();
+  if (fresh(root)) return { kernel, agent };
+  mkdirSync(imageDir, { recursive: true });
+  const lock = join(imageDir, '.build-lock');
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than 10 minutes was left by a killed build.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new HurdFfiError('kernel_not_fetched', `timed out waiting for ${lock}`);
+      sleepSync(200);
+    }
+  }
+  try {
+    if (fresh(root)) return { kernel, agent };
+    const r = spawnSync('bash', [join(root, 'conformance', 'build.sh'), imageDir, 'agent'], {
+      encoding: 'utf8',
+      timeout: 600_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (r.status !== 0 || !fresh(root)) {
+      const why = `${r.error?.message ?? ''}${(r.stderr ?? '').split('\n').filter((l) => /error|fail|not|E:/i.test(l)).slice(-6).join('\n')}`;
+      throw new HurdFfiError('kernel_not_fetched', `building the GNU Mach agent image failed (conformance/build.sh ${imageDir} agent): ${why}`);
+    }
+    return { kernel, agent };
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function qemuBinary(abi: Abi, given: string | undefined): string {
+  const bin = given ?? (abi === 'i386' ? 'qemu-system-i386' : 'qemu-system-x86_64');
+  const r = spawnSync(bin, ['--version'], { stdio: 'ignore' });
+  if (r.error !== undefined || r.status !== 0) {
+    throw new HurdFfiError('qemu_missing', `${bin} is not runnable (${r.error?.message ?? `exit ${r.status}`}); install qemu-system-x86`);
+  }
+  return bin;
+}
+
+function listenLoopback(): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+/** Boots GNU Mach with the agent; resolves with the link socket once QEMU has connected. */
+export async function startQemu(abi: Abi, opts: QemuOptions = {}): Promise<RunningQemu> {
+  const bin = qemuBinary(abi, opts.binary);
+  const { kernel, agent } = ensureImages(abi, opts.imageDir ?? defaultImageDir(), opts.imageDir === undefined);
+  const srv = await listenLoopback();
+  const port = (srv.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'hurd-ffi-gnumach-'));
+  const consoleLog = join(dir, 'console.log');
+  const args = [
+    '-accel', 'tcg', '-smp', '1', '-m', String(opts.memoryMiB ?? 256), '-no-reboot', '-display', 'none', '-monitor', 'none',
+    '-kernel', kernel, '-append', 'console=com0',
+    '-initrd', `${agent} \${host-port} \${device-port}${opts.linkMode === 'tty' ? ' tty' : ''} $(task-create) $(task-resume)`,
+    '-chardev', `socket,id=link,host=127.0.0.1,port=${port},nodelay=on`,
+    '-nic', 'none', '-serial', `file:${consoleLog}`, '-serial', 'chardev:link',
+  ];
+  // The guard: QEMU dies when our end of the pipe closes, whatever happens to us.
+  const guard = '"$@" </dev/null >/dev/null 2>&1 & q=$!; trap \'kill -9 $q 2>/dev/null; exit 0\' TERM; read _; kill -9 $q 2>/dev/null; wait $q';
+  const child = spawn('sh', ['-c', guard, 'sh', bin, ...args], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  live.add(child);
+  tempDirs.set(child, dir);
+  installHandlers();
+  let exited = false;
+  const exitedP = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    live.delete(child);
+    tempDirs.delete(child);
+    if (live.size === 0) uninstallHandlers();
+    resolve();
+  }));
+  child.stdin?.on('error', () => undefined);
+  const stop = async (): Promise<void> => {
+    srv.close();
+    if (!exited) {
+      child.stdin?.end();
+      const timer = setTimeout(() => killGroup(child), 2000);
+      await exitedP;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const timeoutMs = opts.bootTimeoutMs ?? 120_000;
+  try {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new HurdFfiError('boot_timeout', `QEMU did not connect the link within ${timeoutMs} ms`)), timeoutMs);
+      srv.once('connection', (s: Socket) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      void exitedP.then(() => {
+        clearTimeout(timer);
+        reject(new HurdFfiError('qemu_missing', `${bin} exited before connecting the link`));
+      });
+    });
+    srv.close();
+    return { socket, consoleLog, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
