@@ -7,7 +7,7 @@ import {
   decodeDirents, FS_RETRY_MAGICAL, FS_RETRY_NORMAL, FS_RETRY_REAUTH, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NOLINK, O_NOTRANS, O_READ,
   O_TRUNC, O_WRITE, S_IFLNK, S_IFMT, unpackStatX86_64, type DirEntry, type HurdStat,
 } from './hurd-types.js';
-import { CONTROL_PORT } from './fs-export.js';
+import { CONTROL_PORT, MAX_TRANSFER } from './fs-export.js';
 import { DEFAULT_PORT, parseHostPort } from './options.js';
 import { readSecretFile } from './secret.js';
 import type { TcpLink } from './tcp-link.js';
@@ -54,7 +54,14 @@ export function parseNodeUrl(url: string): { host: string; port: number } {
 
 const REPLY_BASE = 0x40000000;
 const MAX_RETRIES = 32;
-const READ_CHUNK = 64 * 1024;
+/** io_read size: the export's MAX_TRANSFER, the most one answer may carry. */
+const READ_CHUNK = MAX_TRANSFER;
+/** The first io_read of readPort, and each one where the object cannot seek. */
+const FIRST_READ = 64 * 1024;
+/** io_reads in flight while reading a large file. */
+const READ_AHEAD = 8;
+const SEEK_SET = 0;
+const SEEK_CUR = 1;
 const WRITE_CHUNK = 64 * 1024;
 
 /** A time for `utimens`: now, leave unchanged, or seconds (+ nanoseconds) since the epoch. */
@@ -234,25 +241,97 @@ export class FsClient {
     this.releasing = this.releasing.then(() => this.kernel.portDeallocate(this.task, port));
   }
 
+  /**
+   * The rest of an open file from its file pointer, which ends at the end
+   * of the file, as repeated read(2)s would leave it: io_reads until one
+   * returns no data. The first io_read asks for FIRST_READ at the file
+   * pointer (a small file is then read in two calls, and the server
+   * allocates no more than that); when it comes back full the file is
+   * large, so the rest is read in READ_CHUNK (MAX_TRANSFER) pieces at
+   * explicit offsets (pread, which leaves the pointer alone), up to
+   * READ_AHEAD in flight, and the pointer is then set past what was read.
+   * An object that cannot seek (io_seek fails, e.g. ESPIPE) is read
+   * sequentially.
+   */
   async readPort(port: RemotePort, onProgress?: (bytes: number) => void): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let total = 0;
-    for (;;) {
-      const r = await this.call(port, 'io_read', { offset: -1n, amount: BigInt(READ_CHUNK) });
-      const d = r.args['data'];
-      const bytes = d instanceof Uint8Array ? d : (r.ool[0] ?? new Uint8Array(0));
-      if (bytes.length === 0) break;
-      parts.push(bytes.slice());
+    const take = (bytes: Uint8Array): void => {
+      parts.push(bytes);
       total += bytes.length;
       onProgress?.(total);
+    };
+    let first = await this.ioRead(port, -1n, FIRST_READ);
+    if (first.length === FIRST_READ) {
+      take(first);
+      const pos = await this.call(port, 'io_seek', { offset: 0n, whence: SEEK_CUR }).then((r) => BigInt(r.args['newp'] as bigint), (e: unknown) => {
+        // ESPIPE (or any error the object answers): not seekable, so read on sequentially.
+        if (e instanceof NetmsgServerError && e.code === 'rpc_failed' && e.kern !== undefined) return null;
+        throw e;
+      });
+      if (pos !== null) {
+        const end = await this.readAhead(port, pos, take);
+        await this.call(port, 'io_seek', { offset: end, whence: SEEK_SET });
+        return concat(parts, total);
+      }
+      first = await this.ioRead(port, -1n, FIRST_READ);
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
+    for (let bytes = first; bytes.length > 0; bytes = await this.ioRead(port, -1n, FIRST_READ)) take(bytes);
+    return concat(parts, total);
+  }
+
+  /** One io_read: its data, inline or out-of-line (copied out of a message buffer when inline). */
+  private async ioRead(port: RemotePort, offset: bigint, amount: number): Promise<Uint8Array> {
+    const r = await this.call(port, 'io_read', { offset, amount: BigInt(amount) });
+    const d = r.args['data'];
+    return d instanceof Uint8Array && d.length > 0 ? d.slice() : (r.ool[0] ?? new Uint8Array(0));
+  }
+
+  /**
+   * io_reads of READ_CHUNK at `from`, `from + READ_CHUNK`, ..., READ_AHEAD in
+   * flight, handed to `take` in file order until one returns no data; a
+   * short answer drops the reads issued beyond it and one io_read right
+   * after it decides: no data is the end, data means the file grew under
+   * us and reading goes on from there, so the bytes are exactly what
+   * sequential reads would have returned. Resolves with the offset reached.
+   */
+  private async readAhead(port: RemotePort, from: bigint, take: (bytes: Uint8Array) => void): Promise<bigint> {
+    let at = from;
+    for (;;) {
+      const inFlight: Promise<Uint8Array>[] = [];
+      let next = at;
+      const issue = (): void => {
+        const read = this.ioRead(port, next, READ_CHUNK);
+        // Awaited in order below; an error of a read behind a failed one is not left unhandled.
+        read.catch(() => undefined);
+        inFlight.push(read);
+        next += BigInt(READ_CHUNK);
+      };
+      for (let i = 0; i < READ_AHEAD; i++) issue();
+      let restart = false;
+      while (inFlight.length > 0) {
+        const bytes = await inFlight.shift()!;
+        if (bytes.length === 0) {
+          await Promise.allSettled(inFlight);
+          return at;
+        }
+        take(bytes);
+        at += BigInt(bytes.length);
+        if (bytes.length < READ_CHUNK) {
+          await Promise.allSettled(inFlight);
+          restart = true;
+          break;
+        }
+        issue();
+      }
+      if (!restart) return at;
+      // After a short answer (normally the end of the file) one read at the
+      // offset reached says whether there is more, as the next sequential read would.
+      const probe = await this.ioRead(port, at, READ_CHUNK);
+      if (probe.length === 0) return at;
+      take(probe);
+      at += BigInt(probe.length);
     }
-    return out;
   }
 
   /** The whole file at `path`. */
@@ -542,4 +621,16 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
       },
     });
   });
+}
+
+/** The parts laid end to end in one buffer. */
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1 && parts[0]!.length === total) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
