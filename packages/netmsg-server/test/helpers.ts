@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { getBuiltinInterface, type MigArgs } from 'mach-msg';
@@ -115,8 +115,14 @@ export async function until(f: () => Promise<boolean> | boolean, tries = 3000): 
 export function bundleChildNode(outDir: string): string {
   const out = join(outDir, 'child-node.mjs');
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const esbuild = join(here, '..', '..', '..', 'node_modules', '.bin', 'esbuild');
-  execFileSync(esbuild, [join(here, 'cluster-child-node.ts'), '--bundle', '--platform=node', '--format=esm', '--conditions=@hurd-cluster/source',
-    `--outfile=${out}`, '--log-level=warning', "--banner:js=import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"]);
+  // esbuild is tsup's dependency, not a bin of the workspace root in a clean
+  // install: take it from where tsup resolves it.
+  const fromTsup = createRequire(createRequire(import.meta.url).resolve('tsup'));
+  const esbuild = fromTsup('esbuild') as typeof import('esbuild');
+  esbuild.buildSync({
+    entryPoints: [join(here, 'cluster-child-node.ts')], bundle: true, platform: 'node', format: 'esm',
+    conditions: ['@hurd-cluster/source'], outfile: out, logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
+  });
   return out;
 }
