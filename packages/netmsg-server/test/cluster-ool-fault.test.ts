@@ -13,7 +13,7 @@ import { createCredentialPolicy } from '../src/credentials.js';
 import { HurdErrno } from '../src/errno.js';
 import { O_READ, O_WRITE } from '../src/hurd-types.js';
 import { MapService } from '../src/pager/map-service.js';
-import { makeTree, streamPair, type Tree } from './helpers.js';
+import { linkNodes, makeTree, pattern, untilTurns, type Tree } from './helpers.js';
 
 // The seed's missing test "out-of-line data that faults" (seed-system.md §1.4,
 // "MORE TESTS: ... OOL backed by bad memory managers"): a task on node 11 maps
@@ -82,44 +82,13 @@ async function ioWriteFrom(
   }
 }
 
-function link(a: ClusterNode, b: ClusterNode): Promise<void> {
-  const [x, y] = streamPair();
-  let up = 0;
-  return new Promise((resolve, reject) => {
-    const onUp = (_p: unknown, joined: boolean): void => {
-      if (!joined) reject(new Error('not joined'));
-      else if (++up === 2) resolve();
-    };
-    a.attach(x, { secret: SECRET, onUp });
-    b.attach(y, { secret: SECRET, onUp });
-  });
-}
+const link = (a: ClusterNode, b: ClusterNode): Promise<void> => linkNodes(a, b, SECRET);
 
-/** Wait until `f` holds, re-checking after each turn of the event loop (bounded). */
-async function until(f: () => Promise<boolean>, turns = 5000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (await f()) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error('condition never held');
-}
+const until = untilTurns;
 
 type Tables = Awaited<ReturnType<ClusterNode['portTable']>>;
 const sameTables = (a: Tables, b: Tables): boolean =>
   a.exportPorts === b.exportPorts && a.netmsgNames === b.netmsgNames && a.identities === b.identities && a.blockedDeliveries === b.blockedDeliveries;
-
-/** Deterministic bytes (xorshift32), so X is not all one value. */
-function pattern(n: number, seed: number): Uint8Array {
-  let x = seed >>> 0 || 1;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 describe('out-of-line data that faults (remote pager, same link)', () => {
   const nodes: ClusterNode[] = [];

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { getBuiltinInterface, type MigArgs } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
 import { MigUser } from '../src/cluster/mig-user.js';
+import type { ClusterNode } from '../src/cluster/cluster-node.js';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,11 +119,34 @@ export function bundleChildNode(outDir: string): string {
   // esbuild is tsup's dependency, not a bin of the workspace root in a clean
   // install: take it from where tsup resolves it.
   const fromTsup = createRequire(createRequire(import.meta.url).resolve('tsup'));
-  const esbuild = fromTsup('esbuild') as typeof import('esbuild');
+  const esbuild = fromTsup('esbuild') as { buildSync(options: Record<string, unknown>): unknown };
   esbuild.buildSync({
     entryPoints: [join(here, 'cluster-child-node.ts')], bundle: true, platform: 'node', format: 'esm',
     conditions: ['@hurd-cluster/source'], outfile: out, logLevel: 'warning',
     banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
   });
   return out;
+}
+
+/** Join two in-process cluster nodes over an in-memory stream; resolves when both ends are up. */
+export function linkNodes(a: ClusterNode, b: ClusterNode, secret: Uint8Array): Promise<void> {
+  const [x, y] = streamPair();
+  let up = 0;
+  return new Promise((resolve, reject) => {
+    const onUp = (_p: unknown, joined: boolean): void => {
+      if (!joined) reject(new Error('not joined'));
+      else if (++up === 2) resolve();
+    };
+    a.attach(x, { secret, onUp });
+    b.attach(y, { secret, onUp });
+  });
+}
+
+/** Wait until `f` holds, re-checking after each turn of the event loop (bounded, no clock). */
+export async function untilTurns(f: () => Promise<boolean>, turns = 5000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (await f()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error('condition never held');
 }

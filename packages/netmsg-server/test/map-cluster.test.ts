@@ -10,7 +10,7 @@ import { createCredentialPolicy } from '../src/credentials.js';
 import { HurdErrno } from '../src/errno.js';
 import { O_READ, O_WRITE } from '../src/hurd-types.js';
 import { MapService } from '../src/pager/map-service.js';
-import { makeTree, streamPair, type Tree } from './helpers.js';
+import { linkNodes, makeTree, untilTurns, type Tree } from './helpers.js';
 
 // Remote memory across kernels: node 10 exports a tree and serves io_map with
 // its MapService; nodes 11 and 12 (each its own simulated GNU Mach and
@@ -37,27 +37,9 @@ async function call(node: ClusterNode, task: TaskId, port: number, routine: stri
 
 const nameOf = (v: unknown): number => (v as { name: number }).name;
 
-function link(a: ClusterNode, b: ClusterNode): Promise<void> {
-  const [x, y] = streamPair();
-  let up = 0;
-  return new Promise((resolve, reject) => {
-    const onUp = (_p: unknown, joined: boolean): void => {
-      if (!joined) reject(new Error('not joined'));
-      else if (++up === 2) resolve();
-    };
-    a.attach(x, { secret: SECRET, onUp });
-    b.attach(y, { secret: SECRET, onUp });
-  });
-}
+const link = (a: ClusterNode, b: ClusterNode): Promise<void> => linkNodes(a, b, SECRET);
 
-/** Wait until `f` holds, re-checking after each turn of the event loop (bounded). */
-async function until(f: () => Promise<boolean>, turns = 5000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (await f()) return;
-    await new Promise((r) => setImmediate(r));
-  }
-  throw new Error('condition never held');
-}
+const until = untilTurns;
 
 /** xorshift32: deterministic, seeded. */
 function rng(seed: number): (n: number) => number {
