@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../dist/index.js';
+import { readPipelined as pipelinedRead } from './pipelined-read.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = join(here, '..');
@@ -54,27 +55,7 @@ async function readSeq() {
   if (!Buffer.from(b.buffer, b.byteOffset, b.length).equals(content)) throw new Error(`read ${b.length} of ${BULK}, or wrong bytes`);
   return BULK / MIB / t;
 }
-async function readPipelined() {
-  const p = await client.lookup('big.bin');
-  const t0 = now();
-  let next = 0;
-  let total = 0;
-  const worker = async () => {
-    for (;;) {
-      const off = next;
-      next += MIB;
-      if (off >= BULK) return;
-      const r = await client.call(p, 'io_read', { offset: BigInt(off), amount: BigInt(MIB) });
-      const d = r.args['data'];
-      total += d instanceof Uint8Array && d.length > 0 ? d.length : (r.ool[0]?.length ?? 0);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  const t = secs(t0);
-  client.release(p);
-  if (total !== BULK) throw new Error(`pipelined read ${total} of ${BULK}`);
-  return BULK / MIB / t;
-}
+const readPipelined = () => pipelinedRead(client, 'big.bin', BULK);
 /** CPU time (user + system) of the node process, us; /proc counts in 10 ms ticks. */
 const nodeCpu = () => {
   const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { connect } from '../dist/index.js';
+import { readPipelined as pipelinedRead } from './pipelined-read.mjs';
 import { ECHO_SERVICE } from './echo-service.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -167,27 +168,7 @@ async function readSeq() {
   if (b.length !== BULK) throw new Error(`read ${b.length} of ${BULK}`);
   return BULK / MIB / (ms(t0) / 1000);
 }
-async function readPipelined() {
-  const port = await client.lookup('big.bin');
-  const t0 = now();
-  let next = 0;
-  let total = 0;
-  const worker = async () => {
-    for (;;) {
-      const off = next;
-      next += MIB;
-      if (off >= BULK) return;
-      const r = await client.call(port, 'io_read', { offset: BigInt(off), amount: BigInt(MIB) });
-      const d = r.args['data'];
-      total += d instanceof Uint8Array && d.length > 0 ? d.length : (r.ool[0]?.length ?? 0);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  const t = ms(t0);
-  client.release(port);
-  if (total !== BULK) throw new Error(`pipelined read ${total} of ${BULK}`);
-  return BULK / MIB / (t / 1000);
-}
+const readPipelined = () => pipelinedRead(client, 'big.bin', BULK);
 function tcpStream() {
   return new Promise((resolve, reject) => {
     const s = tcpConnect(stream.port, '127.0.0.1');

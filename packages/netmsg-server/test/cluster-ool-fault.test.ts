@@ -136,6 +136,17 @@ describe('out-of-line data that faults (remote pager, same link)', () => {
   }
 
   /** vm_map of `file`'s read object in `task`, touching no page. */
+  /** Drop the file right and the mapping, wait for the pager to end cleanly, end the task. */
+  async function unmapAndEnd(c: Awaited<ReturnType<typeof cluster>>, task: TaskId, y: number, m: Mapping, pager: NonNullable<ReturnType<MapService['pagerOf']>>): Promise<void> {
+    await c.client.kernel.portDeallocate(task, y);
+    await m.unmap();
+    await pager.done;
+    await c.maps.settle();
+    expect(c.maps.mapped()).toEqual([]);
+    expect(c.maps.errors).toEqual([]);
+    await c.client.kernel.taskTerminate(task);
+  }
+
   async function mapUntouched(node: ClusterNode, task: TaskId, file: string, size: number, peer = 10): Promise<Mapping> {
     const f = await open(node, task, file, O_READ, peer);
     let objs: MigArgs | undefined;
@@ -181,13 +192,7 @@ describe('out-of-line data that faults (remote pager, same link)', () => {
     expect(new Uint8Array(readFileSync(join(c.tree.root, 'y.bin')))).toEqual(x);
     // The mapping still reads X (the send did not take it: deallocate was off).
     expect(await m.read(0, size)).toEqual(x);
-    await c.client.kernel.portDeallocate(task, y);
-    await m.unmap();
-    await pager.done;
-    await c.maps.settle();
-    expect(c.maps.mapped()).toEqual([]);
-    expect(c.maps.errors).toEqual([]);
-    await c.client.kernel.taskTerminate(task);
+    await unmapAndEnd(c, task, y, m, pager);
     await until(async () => sameTables(await c.home.portTable(), baseHome) && sameTables(await c.client.portTable(), baseClient));
     for (const n of nodes) expect(checkInvariants(n.kernel as SimKernel)).toEqual([]);
     expect(new Uint8Array(readFileSync(join(c.tree.root, 'x.bin')))).toEqual(x);
@@ -214,13 +219,7 @@ describe('out-of-line data that faults (remote pager, same link)', () => {
     expect(ok).toEqual({ kr: 0, ret: 0, amount: BigInt(size) });
     expect(new Uint8Array(readFileSync(join(c.tree.root, 'y.bin')))).toEqual(x);
     const pager = c.maps.pagerOf('x.bin')!;
-    await c.client.kernel.portDeallocate(task, y);
-    await m.unmap();
-    await pager.done;
-    await c.maps.settle();
-    expect(c.maps.mapped()).toEqual([]);
-    expect(c.maps.errors).toEqual([]);
-    await c.client.kernel.taskTerminate(task);
+    await unmapAndEnd(c, task, y, m, pager);
     await until(async () => sameTables(await c.home.portTable(), baseHome));
     for (const n of nodes) expect(checkInvariants(n.kernel as SimKernel)).toEqual([]);
   });

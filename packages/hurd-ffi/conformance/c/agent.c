@@ -403,9 +403,11 @@ static void extract_to(u32 from, mach_port_t name, u32 disp, u32 to) {
   respn = n;
 }
 
-/* Sends request words to task k's worker and waits for its text. */
-static void forward(u32 k, const unsigned char *req, u32 len) {
-  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
+/* Sends request words to task k's worker. Returns 0 (after answering
+   KERN_INVALID_TASK) when there is no such task, else 1 with the send's
+   return code in *kr. */
+static int send_to_worker(u32 k, const unsigned char *req, u32 len, mach_msg_return_t *kr) {
+  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return 0; }
   fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
   fwd.h.msgh_remote_port = tasks[k].worker;
   fwd.h.msgh_local_port = MACH_PORT_NULL;
@@ -413,7 +415,14 @@ static void forward(u32 k, const unsigned char *req, u32 len) {
   fwd.len = len;
   memcpy(fwd.data, req, len);
   fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + len + 7) & ~7u);
-  mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+  *kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+  return 1;
+}
+
+/* Sends request words to task k's worker and waits for its text. */
+static void forward(u32 k, const unsigned char *req, u32 len) {
+  mach_msg_return_t kr;
+  if (!send_to_worker(k, req, len, &kr)) return;
   if (kr == MACH_MSG_SUCCESS) kr = await_reply();
   respn = 0;
   if (kr != MACH_MSG_SUCCESS) { say("X worker "); out_sink = resp_append; sp_hex(kr); eol(); return; }
@@ -425,15 +434,8 @@ static void forward(u32 k, const unsigned char *req, u32 len) {
 /* Hands request words to task k's worker without waiting for its answer
    (FSCLIENT): the answer comes back as an event. */
 static void forward_detached(u32 k, const unsigned char *req, u32 len) {
-  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
-  fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
-  fwd.h.msgh_remote_port = tasks[k].worker;
-  fwd.h.msgh_local_port = MACH_PORT_NULL;
-  fwd.h.msgh_id = ID_REQUEST;
-  fwd.len = len;
-  memcpy(fwd.data, req, len);
-  fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + len + 7) & ~7u);
-  mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+  mach_msg_return_t kr;
+  if (!send_to_worker(k, req, len, &kr)) return;
   reply_kr(kr, 0, 0);
 }
 
