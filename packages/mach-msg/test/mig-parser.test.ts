@@ -225,6 +225,16 @@ describe('located syntax errors', () => {
     expect(bad('subsystem s 1;\ntype t = MACH_MSG_TYPE_REAL;').message).toContain('explicit size');
     expect(bad('subsystem s 1;\ntype p = MACH_MSG_TYPE_COPY_SEND;\nroutine r(x : p; a : int, CountInOut);').message).toContain('CountInOut');
     expect(bad('subsystem s 1;\nroutine r(in a : int);').message).toContain('request port');
+    // As the real MIG: a variable in-line array of a bare IPC type has no C element type.
+    const e3 = bad('subsystem s 1;\ntype data_t = array[] of MACH_MSG_TYPE_CHAR;');
+    expect([e3.code, e3.line]).toEqual(['MIG_SEMANTIC', 2]);
+    expect(e3.message).toContain('data_t: variable-sized in-line arrays need a named base type');
+    expect(bad('subsystem s 1;\ntype d = array[*:64] of (MACH_MSG_TYPE_INTEGER_8, 8);').message).toContain('named base type');
+  });
+  it('variable arrays of named or out-of-line bare types compile', () => {
+    for (const t of ['array[] of char', 'array[*:64] of char', '^array[] of MACH_MSG_TYPE_CHAR', 'array[16] of MACH_MSG_TYPE_CHAR']) {
+      expect(() => compileInterface(`subsystem s 1;\ntype char = MACH_MSG_TYPE_CHAR;\ntype mach_port_t = MACH_MSG_TYPE_COPY_SEND;\ntype d = ${t};\nroutine r(p : mach_port_t; x : d);`, { abi: 'x86_64' }), t).not.toThrow();
+    }
   });
 
   it('token soup gives only located MigErrors (fuzz)', () => {

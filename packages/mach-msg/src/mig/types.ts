@@ -262,7 +262,8 @@ export class TypeTable {
       case 'struct':
         return this.struct(spec, name);
       case 'pointer': {
-        const e = this.resolveSpec(spec.target);
+        // `^array[...]` is one out-of-line type to MIG: its element needs no C name.
+        const e = spec.target.kind === 'array' ? this.array(spec.target, undefined, true) : this.resolveSpec(spec.target);
         if (!e.inline) throw new MigError('MIG_SEMANTIC', `'^' of an out-of-line type`, spec.loc);
         const t: MigType = {
           ...e,
@@ -284,10 +285,16 @@ export class TypeTable {
     if (!e.inline) throw new MigError('MIG_SEMANTIC', `element type '${e.name}' is out-of-line`, loc);
   }
 
-  private array(spec: Extract<TypeSpec, { kind: 'array' }>, name?: string): MigType {
+  private array(spec: Extract<TypeSpec, { kind: 'array' }>, name?: string, outOfLine = false): MigType {
     const e = this.resolveSpec(spec.element);
     this.requireFixedElement(e, spec.loc);
     const label = name ?? `array of ${e.name}`;
+    // MIG declares a variable in-line array's C field with the element's C
+    // type, which a bare IPC type (MACH_MSG_TYPE_CHAR, (TYPE, size)) lacks:
+    // the real MIG refuses it, so do we (the oracle decides what compiles).
+    if (spec.bound.kind !== 'fixed' && !outOfLine && spec.element.kind === 'ipc') {
+      throw new MigError('MIG_SEMANTIC', `${label}: variable-sized in-line arrays need a named base type`, spec.loc);
+    }
     if (spec.bound.kind === 'fixed') {
       if (spec.bound.n <= 0) throw new MigError('MIG_SEMANTIC', 'array size must be positive', spec.loc);
       const n = spec.bound.n;

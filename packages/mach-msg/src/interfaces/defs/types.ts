@@ -80,7 +80,7 @@ type auth_t	= mach_port_t;
 
 /* ---- strings and arrays ----------------------------------------------- */
 type string_t		= c_string[1024];			/* always 1024 bytes */
-type data_t		= array[] of MACH_MSG_TYPE_CHAR;	/* inline up to 2048 bytes */
+type data_t		= array[] of char;	/* inline up to 2048 bytes; MIG wants a named element type (its predefined char: CHAR, 8 bits) */
 type idarray_t		= array[] of uid_t;
 type intarray_t		= array[] of int32_t;
 type off_array_t	= array[] of loff_t;
