@@ -314,3 +314,15 @@ describe('built-in Hurd routines declare the arguments of the real interfaces, i
     expect(declared.filter((n) => HURD_ARGS[n] === undefined)).toEqual([]);
   });
 });
+
+describe('an empty polymorphic port array', () => {
+  it.each(ABIS)('auth_makeauth with no other handles encodes, sends as a port item with no rights and decodes (%s)', (abi) => {
+    const r = getBuiltinInterface('auth', abi).routine('auth_makeauth');
+    const msg = r.encodeRequest({ handle: 5, other_handles: [], euids: [1000], auids: [], egids: [100], agids: [] }, { header: { remotePort: 5 } });
+    const item = msg.items.find((it) => it.kind === 'ports');
+    expect(item).toMatchObject({ kind: 'ports', names: [], type: { name: 19, number: 0 } });
+    const back = r.decodeRequest(decodeMessage(encodeMessage(msg, abi), abi));
+    expect(back.args.other_handles).toEqual([]);
+    expect(back.args.euids).toEqual([1000]);
+  });
+});

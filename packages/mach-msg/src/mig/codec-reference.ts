@@ -152,7 +152,11 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
       if (ds.size > 1 || ds.has(undefined)) {
         if (rights.length > 0) badArgs(`${path}: a polymorphic port array needs one disposition on every element`);
       }
-      name = rights[0]?.disposition ?? MsgType.PORT_NAME;
+      // MIG's stub takes the array's disposition from a separate Poly argument,
+      // which an empty array has no element to carry here. No right crosses, so
+      // GNU Mach's copyin checks nothing; COPY_SEND keeps it a port item (what
+      // glibc's callers pass), where PORT_NAME would make it data.
+      name = rights[0]?.disposition ?? MsgType.COPY_SEND;
     } else rights.forEach((r, i) => disposition(t.inName, r, `${path}[${i}]`));
     const count = rights.length;
     const names = rights.map((r) => r.name);
