@@ -3,6 +3,14 @@
 // same calls. Run: pnpm bench (after bench/run.mjs), or
 //   node bench/gnumach.mjs [--rounds N] [--abi i386|x86_64] [--mode polled|tty]
 // Imports ../dist/index.js (pnpm bench builds it first).
+//
+// Side by side with an earlier version of this backend (a baseline):
+//   node bench/gnumach.mjs --against OLD/dist/index.js --against-images OLD_IMAGES [...]
+// boots both kernels (OLD_IMAGES: a directory with the earlier gnumach-ABI
+// and agent-ABI.elf, from `conformance/build.sh DIR agent` of that version)
+// and alternates their rounds, so that both see the same machine load; it
+// prints both medians and the ratio this/baseline.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openKernel } from '../dist/index.js';
 
 const MACH_SEND_MSG = 1;
@@ -24,6 +32,9 @@ const ROUNDS = Number(opt('--rounds', '5'));
 const ABIS = opt('--abi', undefined) ? [opt('--abi')] : ['x86_64', 'i386'];
 const MODES = opt('--mode', undefined) ? [opt('--mode')] : ['polled', 'tty'];
 const N = 400;
+const AGAINST = opt('--against', undefined);
+const AGAINST_IMAGES = opt('--against-images', undefined);
+if ((AGAINST === undefined) !== (AGAINST_IMAGES === undefined)) throw new Error('--against and --against-images go together');
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -98,39 +109,89 @@ async function cases(k, abi) {
   };
 }
 
-async function measure(k, abi) {
+/** The cases of one kernel, ready for rounds; stop() ends its serving loop. */
+async function prepare(k, abi) {
   const c = await cases(k, abi);
   const stopServing = await c.serve();
-  const out = { ping: [], call: [], selfMsg: [], nullRpc: [] };
   await rate(50, c.call); // warm-up
-  for (let r = 0; r < ROUNDS; r++) {
-    if (k.backend === 'gnumach') out.ping.push(await rate(N, () => k.ping()));
-    out.call.push(await rate(N, c.call));
-    out.selfMsg.push(await rate(N, c.selfMsg));
-    out.nullRpc.push(await rate(Math.floor(N / 2), c.nullRpc));
+  const out = { ping: [], call: [], selfMsg: [], nullRpc: [] };
+  return {
+    out,
+    async round() {
+      if (k.backend === 'gnumach') out.ping.push(await rate(N, () => k.ping()));
+      out.call.push(await rate(N, c.call));
+      out.selfMsg.push(await rate(N, c.selfMsg));
+      out.nullRpc.push(await rate(Math.floor(N / 2), c.nullRpc));
+    },
+    async stop() {
+      await stopServing();
+      return Object.fromEntries(Object.entries(out).map(([key, xs]) => [key, xs.length ? median(xs) : NaN]));
+    },
+  };
+}
+
+async function measure(k, abi) {
+  const m = await prepare(k, abi);
+  for (let r = 0; r < ROUNDS; r++) await m.round();
+  return m.stop();
+}
+
+const ROWS = [
+  ['link round trip (PING, no kernel call)', 'ping'],
+  ['calls (mach_port_type)', 'call'],
+  ['message to self (SEND|RCV)', 'selfMsg'],
+  ['null RPC, task to TS server (watch)', 'nullRpc'],
+];
+
+/** This version and the baseline, booted side by side, their rounds alternated. */
+async function compare(abi, mode) {
+  const old = await import(AGAINST);
+  const now = openKernel({ backend: 'gnumach', abi, qemu: { linkMode: mode } });
+  const base = old.openKernel({ backend: 'gnumach', abi, qemu: { linkMode: mode, imageDir: AGAINST_IMAGES } });
+  try {
+    await Promise.all([now.ready(), base.ready()]);
+    const a = await prepare(now, abi);
+    const b = await prepare(base, abi);
+    for (let r = 0; r < ROUNDS; r++) {
+      // The idle agent stops spinning on its UART after a moment (agent.c
+      // IDLE_SPINS): let it, so that it does not load the other's round.
+      for (const m of r % 2 === 0 ? [a, b] : [b, a]) {
+        await sleep(1000);
+        await m.round();
+      }
+    }
+    const x = await a.stop();
+    const y = await b.stop();
+    for (const [label, key] of ROWS) {
+      console.log(`${abi.padEnd(7)} ${mode.padEnd(6)} ${label.padEnd(40)} this ${Math.round(x[key]).toString().padStart(6)}   baseline ${Math.round(y[key]).toString().padStart(6)}   this/baseline ${(x[key] / y[key]).toFixed(2)}x`);
+    }
+  } finally {
+    await now.close();
+    await base.close();
   }
-  await stopServing();
-  return Object.fromEntries(Object.entries(out).map(([key, xs]) => [key, xs.length ? median(xs) : NaN]));
 }
 
 const { loadavg } = await import('node:os');
-console.log(`gnumach backend (QEMU TCG, agent over the polled-UART or tty link) vs sim; ROUNDS=${ROUNDS}, medians, per second; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-for (const abi of ABIS) for (const mode of MODES) {
-  const g = openKernel({ backend: 'gnumach', abi, qemu: { linkMode: mode } });
-  try {
-    await g.ready();
-    const real = await measure(g, abi);
-    const sim = await measure(openKernel({ backend: 'sim', abi }), abi);
-    const row = (label, key) =>
-      console.log(
-        `${abi.padEnd(7)} ${mode.padEnd(6)} ${label.padEnd(40)} gnumach ${Math.round(real[key]).toString().padStart(6)}   sim ${Number.isNaN(sim[key]) ? '     -' : Math.round(sim[key]).toString().padStart(7)}${Number.isNaN(sim[key]) ? '' : `   sim/gnumach ${(sim[key] / real[key]).toFixed(0)}x`}`,
-      );
-    row('link round trip (PING, no kernel call)', 'ping');
-    row('calls (mach_port_type)', 'call');
-    row('message to self (SEND|RCV)', 'selfMsg');
-    row('null RPC, task to TS server (watch)', 'nullRpc');
-  } finally {
-    await g.close();
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+if (AGAINST !== undefined) {
+  console.log(`gnumach backend, this version vs the baseline ${AGAINST} (QEMU TCG), rounds alternated; ROUNDS=${ROUNDS}, medians, per second; load ${load()}`);
+  for (const abi of ABIS) for (const mode of MODES) await compare(abi, mode);
+} else {
+  console.log(`gnumach backend (QEMU TCG, agent over the polled-UART or tty link) vs sim; ROUNDS=${ROUNDS}, medians, per second; load ${load()}`);
+  for (const abi of ABIS) for (const mode of MODES) {
+    const g = openKernel({ backend: 'gnumach', abi, qemu: { linkMode: mode } });
+    try {
+      await g.ready();
+      const real = await measure(g, abi);
+      const sim = await measure(openKernel({ backend: 'sim', abi }), abi);
+      for (const [label, key] of ROWS) {
+        console.log(
+          `${abi.padEnd(7)} ${mode.padEnd(6)} ${label.padEnd(40)} gnumach ${Math.round(real[key]).toString().padStart(6)}   sim ${Number.isNaN(sim[key]) ? '     -' : Math.round(sim[key]).toString().padStart(7)}${Number.isNaN(sim[key]) ? '' : `   sim/gnumach ${(sim[key] / real[key]).toFixed(0)}x`}`,
+        );
+      }
+    } finally {
+      await g.close();
+    }
   }
 }
-console.log(`load after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}; node ${process.version}`);
+console.log(`load after: ${load()}; node ${process.version}`);

@@ -16,7 +16,8 @@ import {
 import type { IpcKernel, Task } from './ipc-kernel.js';
 import type { IpcPort } from './ipc-port.js';
 import type { IpcPset } from './ipc-pset.js';
-import type { Kmsg, MaRequest } from './ipc-kmsg-types.js';
+import { DEAD, type Kmsg, type MaRequest } from './ipc-kmsg-types.js';
+import type { DestroyReason, MsgEvent } from './observer.js';
 import { kmsgCopyout, kmsgCopyoutDestOnly, kmsgCopyoutPseudo, kmsgDestroy, kmsgSize } from './ipc-kmsg.js';
 import { marequestDone } from './ipc-notify.js';
 import type { TimerHandle } from './clock.js';
@@ -34,6 +35,8 @@ export interface RcvWaiter {
   object: IpcPort | IpcPset;
   maxSize: number;
   large: boolean;
+  /** The name the task receives on (for observers). */
+  rcvName?: number;
   finish(out: MsgOutcome): void;
 }
 
@@ -45,7 +48,48 @@ export interface SendWaiter {
 
 function emit(k: IpcKernel, phase: 'send' | 'receive', task: number, kmsg: Kmsg, bytes: Uint8Array | null, t: Task | null): void {
   if (k.observers.size === 0) return;
-  const ev = { phase, task, port: kmsg.dest.id, msgId: kmsg.id, bytes, abi: t === null ? null : t.abi };
+  // The reply port's identity is known once copyin resolved msgh_local_port:
+  // tools pair a reply with its request from the send alone.
+  const r = kmsg.reply;
+  const ev: MsgEvent = {
+    phase,
+    task,
+    port: kmsg.dest.id,
+    msgId: kmsg.id,
+    bytes,
+    abi: t === null ? null : t.abi,
+    replyPort: phase === 'send' && r !== null && r !== DEAD ? r.id : 0,
+    taskName: t === null || t.name === '' ? undefined : t.name,
+  };
+  for (const o of k.observers) o(ev);
+}
+
+/**
+ * A message destroyed without any task receiving it (ipc_kmsg_destroy of a
+ * queued or just-sent message): reported before its rights are released, so
+ * that the notifications the release causes come after it.
+ */
+export function emitDestroyed(k: IpcKernel, kmsg: Kmsg, why: DestroyReason): void {
+  if (k.observers.size === 0) return;
+  const ev: MsgEvent = { phase: 'receive', task: 0, port: kmsg.dest.id, msgId: kmsg.id, bytes: null, abi: null, destroyed: why };
+  for (const o of k.observers) o(ev);
+}
+
+/** A receive that got no message (mach_msg's MACH_RCV_* return codes). */
+export function emitRcvFailed(k: IpcKernel, task: Task, port: number, rcvName: number, kr: number, kmsg?: Kmsg, bytes?: Uint8Array, destroyed?: DestroyReason): void {
+  if (k.observers.size === 0) return;
+  const ev: MsgEvent = {
+    phase: 'receive',
+    task: task.id,
+    port,
+    msgId: kmsg === undefined ? 0 : kmsg.id,
+    bytes: bytes ?? null,
+    abi: task.abi,
+    kr,
+    rcvName,
+    taskName: task.name === '' ? undefined : task.name,
+    destroyed,
+  };
   for (const o of k.observers) o(ev);
 }
 
@@ -59,6 +103,7 @@ export function enqueue(k: IpcKernel, kmsg: Kmsg): void {
 export function kernelSend(k: IpcKernel, kmsg: Kmsg): void {
   emit(k, 'send', 0, kmsg, null, null);
   if (!kmsg.dest.active || kmsg.circular === true) {
+    emitDestroyed(k, kmsg, kmsg.circular === true ? 'circular' : 'dead-destination');
     kmsgDestroy(k, kmsg);
     return;
   }
@@ -145,6 +190,7 @@ export function userSend(
   // A dead destination, or a message that would make a port contain itself
   // (MACH_MSGH_BITS_CIRCULAR): "sent", then destroyed at once (ipc_kmsg_send).
   if (!port.active || kmsg.circular === true) {
+    emitDestroyed(k, kmsg, kmsg.circular === true ? 'circular' : 'dead-destination');
     kmsgDestroy(k, kmsg);
     return { kr: MACH_MSG_SUCCESS };
   }
@@ -178,6 +224,7 @@ export function userSend(
     () => {
       const i = port.blockedSenders.indexOf(waiter);
       if (i >= 0) port.blockedSenders.splice(i, 1);
+      emitDestroyed(k, kmsg, 'sender-terminated');
       kmsgDestroy(k, kmsg);
       return { kr: MACH_SEND_INTERRUPTED };
     },
@@ -211,14 +258,19 @@ function dequeue(k: IpcKernel, port: IpcPort): Kmsg {
 }
 
 /** ipc_mqueue_receive without blocking: null when nothing is queued. */
-export function tryReceive(k: IpcKernel, task: Task, obj: IpcPort | IpcPset, maxSize: number, large: boolean): MsgOutcome | null {
+export function tryReceive(k: IpcKernel, task: Task, obj: IpcPort | IpcPset, maxSize: number, large: boolean, rcvName = 0): MsgOutcome | null {
   const port = head(obj);
   if (port === null) return null;
   const kmsg = port.queue[0]!;
   const size = kmsgSize(kmsg, task.abi);
   if (size < 0 || size > maxSize) {
-    if (large) return { kr: MACH_RCV_TOO_LARGE, size };
+    if (large) {
+      emitRcvFailed(k, task, obj.id, rcvName, MACH_RCV_TOO_LARGE, kmsg);
+      return { kr: MACH_RCV_TOO_LARGE, size };
+    }
     dequeue(k, port);
+    // Reported before the copyout destroys it (and the notifications that causes).
+    emitRcvFailed(k, task, obj.id, rcvName, MACH_RCV_TOO_LARGE, kmsg, undefined, 'too-large');
     const message = kmsgCopyoutDestOnly(k, task, kmsg, port.seqno++, size);
     return { kr: MACH_RCV_TOO_LARGE, size, message };
   }
@@ -237,20 +289,38 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
   large: boolean;
   maxSize: number;
+  /** The name received on, in the task's space (for observers of failed receives). */
+  name?: number;
 }
 
 export function userReceive(k: IpcKernel, task: Task, obj: IpcPort | IpcPset, opt: ReceiveOptions): MsgOutcome | Promise<MsgOutcome> {
-  const now = tryReceive(k, task, obj, opt.maxSize, opt.large);
+  const name = opt.name ?? 0;
+  const now = tryReceive(k, task, obj, opt.maxSize, opt.large, name);
   if (now !== null) return now;
-  if (opt.timeout === 0) return { kr: MACH_RCV_TIMED_OUT };
-  const waiter: RcvWaiter = { task, object: obj, maxSize: opt.maxSize, large: opt.large, finish: () => undefined };
-  const leave = (kr: number) => (): MsgOutcome => {
+  if (opt.timeout === 0) {
+    // A poll that found nothing: reported too (tools choose whether to show it).
+    emitRcvFailed(k, task, obj.id, name, MACH_RCV_TIMED_OUT);
+    return { kr: MACH_RCV_TIMED_OUT };
+  }
+  const waiter: RcvWaiter = { task, object: obj, maxSize: opt.maxSize, large: opt.large, rcvName: name, finish: () => undefined };
+  const leave = (kr: number, report: boolean) => (): MsgOutcome => {
     const i = obj.receivers.indexOf(waiter);
     if (i >= 0) obj.receivers.splice(i, 1);
+    if (report) emitRcvFailed(k, task, obj.id, name, kr);
     return { kr };
   };
-  return block(k, task, opt.timeout, opt.signal, leave(MACH_RCV_TIMED_OUT), leave(MACH_RCV_INTERRUPTED), leave(MACH_RCV_INTERRUPTED), (finish) => {
-    waiter.finish = finish;
+  // A terminated task's interrupted receive is not reported: nobody gets its return code.
+  return block(k, task, opt.timeout, opt.signal, leave(MACH_RCV_TIMED_OUT, true), leave(MACH_RCV_INTERRUPTED, true), leave(MACH_RCV_INTERRUPTED, false), (finish) => {
+    // Woken with a failure (MACH_RCV_PORT_DIED, MACH_RCV_PORT_CHANGED...): reported
+    // (a MACH_RCV_TOO_LARGE was, by tryReceive). No wrapper when nobody observes:
+    // this is on every blocking receive.
+    waiter.finish =
+      k.observers.size === 0
+        ? finish
+        : (out) => {
+            if (out.kr !== MACH_MSG_SUCCESS && out.kr !== MACH_RCV_TOO_LARGE) emitRcvFailed(k, task, obj.id, name, out.kr);
+            finish(out);
+          };
     obj.receivers.push(waiter);
   });
 }
@@ -258,7 +328,7 @@ export function userReceive(k: IpcKernel, task: Task, obj: IpcPort | IpcPset, op
 function serve(k: IpcKernel, waiters: RcvWaiter[], obj: IpcPort | IpcPset): void {
   while (waiters.length > 0) {
     const w = waiters[0]!;
-    const out = tryReceive(k, w.task, obj, w.maxSize, w.large);
+    const out = tryReceive(k, w.task, obj, w.maxSize, w.large, w.rcvName);
     if (out === null) return;
     waiters.shift();
     w.finish(out);

@@ -15,6 +15,7 @@ import type { IpcPset } from './ipc-pset.js';
 import { DEAD, type KPort, type Kmsg } from './ipc-kmsg-types.js';
 import { notifyDeadName, notifyNoSenders, notifyPortDestroyed, notifySendOnce } from './ipc-notify.js';
 import { kmsgDestroy } from './ipc-kmsg.js';
+import { emitDestroyed } from './ipc-mqueue.js';
 
 /**
  * ipc_port_check_circularity: would queueing the receive right of `port` on
@@ -131,10 +132,14 @@ export function portDestroy(k: IpcKernel, port: IpcPort): void {
   for (const w of port.blockedSenders.splice(0)) {
     // A sender blocked on a port that dies returns success; its message is
     // destroyed (ipc_mqueue_send finds the port inactive).
+    emitDestroyed(k, w.kmsg, 'port-died');
     kmsgDestroy(k, w.kmsg);
     w.finish({ kr: MACH_MSG_SUCCESS });
   }
-  for (const m of port.queue.splice(0)) kmsgDestroy(k, m);
+  for (const m of port.queue.splice(0)) {
+    emitDestroyed(k, m, 'port-died');
+    kmsgDestroy(k, m);
+  }
   port.kobject = null;
 }
 

@@ -25,7 +25,7 @@ import {
 import type { Clock } from './clock.js';
 import { IpcKernel, type Task } from './ipc-kernel.js';
 import { kmsgCopyin, kmsgOolFaultRanges, oolKey, type OolPrefetch } from './ipc-kmsg.js';
-import { userReceive, userSend, type MsgOutcome, type NotifyThunk } from './ipc-mqueue.js';
+import { emitRcvFailed, userReceive, userSend, type MsgOutcome, type NotifyThunk } from './ipc-mqueue.js';
 import { entryPort, isValidName, lookup, rightCopyin, rightDealloc, rightDelta } from './ipc-right.js';
 import { T_RECEIVE, T_PORT_SET } from './ipc-space.js';
 import * as P from './mach-port.js';
@@ -268,7 +268,7 @@ export class SimKernel implements MachKernel {
     if (typeof kmsg === 'number') {
       // A refused send is still a call the task made: tools see it with its code.
       if (this.core.observers.size > 0) {
-        const ev = { phase: 'send' as const, task: task.id, port: 0, msgId: msgIdOfBytes(bytes, task.abi), bytes, abi: task.abi, kr: kmsg };
+        const ev = { phase: 'send' as const, task: task.id, port: 0, msgId: msgIdOfBytes(bytes, task.abi), bytes, abi: task.abi, kr: kmsg, taskName: task.name === '' ? undefined : task.name };
         for (const o of this.core.observers) o(ev);
       }
       return { kr: kmsg };
@@ -310,17 +310,22 @@ export class SimKernel implements MachKernel {
 
   private receivePart(task: Task, args: MsgArgs, opt: number): MsgOutcome | Promise<MsgOutcome> {
     const name = (args.rcvName ?? 0) >>> 0;
-    if (!isValidName(name)) return { kr: MACH_RCV_INVALID_NAME };
+    // A receive refused before waiting is still a call the task made: tools see it with its code.
+    const refuse = (kr: number, port = 0): MsgOutcome => {
+      emitRcvFailed(this.core, task, port, name, kr);
+      return { kr };
+    };
+    if (!isValidName(name)) return refuse(MACH_RCV_INVALID_NAME);
     const e = lookup(task.space, name);
-    if (e === undefined || e.object === null) return { kr: MACH_RCV_INVALID_NAME };
+    if (e === undefined || e.object === null) return refuse(MACH_RCV_INVALID_NAME);
     let obj;
     if (e.type & T_RECEIVE && e.object.kind === 'port') {
-      if (e.object.pset !== null) return { kr: MACH_RCV_IN_SET };
+      if (e.object.pset !== null) return refuse(MACH_RCV_IN_SET, e.object.id);
       obj = e.object;
     } else if (e.type & T_PORT_SET && e.object.kind === 'pset') {
       obj = e.object;
     } else {
-      return { kr: MACH_RCV_INVALID_NAME };
+      return refuse(MACH_RCV_INVALID_NAME);
     }
     const size = args.rcvSize;
     const maxSize = typeof size === 'number' && size >= 0 ? size : 0xffffffff;
@@ -329,6 +334,7 @@ export class SimKernel implements MachKernel {
       signal: args.signal,
       large: (opt & MACH_RCV_LARGE) !== 0,
       maxSize,
+      name,
     });
   }
 

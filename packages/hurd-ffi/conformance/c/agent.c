@@ -16,11 +16,16 @@
  *   arrives, so at most one frame is ever unconsumed (the credit window is
  *   one frame).
  *
- * Link protocol, after the line "HURD-FFI AGENT READY <abi>\n":
- *   host -> agent  u32 len, then len bytes: tag task op nwords arg[nwords]
- *   agent -> host  u32 len, then len bytes: tag, then text lines (steps.h)
- * all little-endian 32-bit words. `op` is a steps.c opcode, run in the name
- * space of host task `task`, or one of the agent's own:
+ * Link protocol, after the line "HURD-FFI AGENT READY <abi>\n" (protocol.ts
+ * has the full description; it is kept small because every byte crosses an
+ * emulated UART, and agent->host every byte is one send() in QEMU):
+ *   host -> agent  LEB128 len, then len bytes: tag (1 byte), then task, op,
+ *                  nargs and nargs argument words, each LEB128, then the
+ *                  request's data bytes (the rest of the frame)
+ *   agent -> host  LEB128 len, then len bytes: the request's tag byte, then
+ *                  lines in the binary form of steps.h (wire_binary)
+ * `op` is a steps.c opcode, run on the name space of host task `task`, or
+ * one of the agent's own:
  *   100 TASK_CREATE     -> R 0 kr task
  *   101 TASK_TERMINATE  -> R 0 kr
  *   102 PING            -> R 0 0
@@ -32,6 +37,9 @@
  * hands it to the target task's worker in a message, so that the kernel's
  * copyout picks or merges the name as a real extract_right reply would.)
  *   25 WATCH name on    (a step for the task's worker) -> R 0 kr
+ *   105 FAULT seq op args...  (fault.c: the task's second thread, for the
+ *      calls that may wait for a pager) -> R 0 kr at once; the step's result
+ *      comes later as an unasked frame "F <task> <seq>\n" + its lines.
  *   26 FSCLIENT dir len path...  (fsclient.c in the task's worker) -> R 0 kr
  *      at once (the kr of handing it to the worker); the client's results
  *      come later as an unasked frame "P <task>\n" + its lines, because its
@@ -46,8 +54,9 @@
  * so a step has to run in a thread of the task it is for: the agent forwards
  * each request to that task's worker as a Mach message on a receive right the
  * agent allocated in the task before starting the thread, and the worker
- * replies with the text on a send right to the agent's reply port (both
- * names and the host task id reach worker_main in registers).
+ * replies with the lines on a send right to the agent's reply port (both
+ * names and the host task id reach worker_main in registers). The port calls
+ * that only take the task's port (direct_step) run in the agent itself.
  */
 #include <mach/mach_types.h>
 #include <mach/message.h>
@@ -75,6 +84,12 @@
 #define OP_WATCH 25
 #define OP_FSCLIENT 26
 void fsclient_run(const u32 *args, u32 nwords);
+/* fault.c: each task's second thread, for the calls that may wait for a pager (vmMap). */
+#define OP_FAULT 105
+kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k);
+kern_return_t fault_forward(u32 k, const unsigned char *req, u32 len);
+void fault_forget(u32 k);
+void fault_init(void);
 #define KERN_INVALID_TASK_ 16 /* GNU Mach's KERN_INVALID_TASK */
 
 static inline unsigned char inb(unsigned short p) {
@@ -139,28 +154,61 @@ static unsigned char link_getc(void) {
   }
   return inb(COM1);
 }
+/* Polled transmit: LSR.THRE says the transmit FIFO is empty, so up to 16
+   bytes may follow without another look (16550: THRE = "transmitter holding
+   register/FIFO empty"). One LSR read per 16 bytes instead of per byte; each
+   port access is a trip through QEMU's device emulation. */
+#define TX_FIFO 16
+static u32 tx_room;
 static void link_putc(unsigned char c) {
   if (tty_mode) {
     if (on == sizeof obuf) tty_flush();
     obuf[on++] = c;
     return;
   }
-  while (!(inb(COM1 + 5) & LSR_THRE)) {}
+  if (tx_room == 0) {
+    while (!(inb(COM1 + 5) & LSR_THRE)) {}
+    tx_room = TX_FIFO;
+  }
+  tx_room--;
   outb(COM1, c);
 }
 /* The end of a frame: whatever the tty path holds goes out. */
 static void link_flush(void) {
   if (tty_mode) tty_flush();
+  /* Polled: bytes written since the last THRE are still in the FIFO or
+     sent; the next burst looks at THRE again. */
+  tx_room = 0;
 }
 static void link_write(const void *p, u32 n) {
   const unsigned char *b = p;
   for (u32 i = 0; i < n; i++) link_putc(b[i]);
 }
-static u32 link_u32(void) {
-  u32 v = link_getc();
-  v |= (u32)link_getc() << 8;
-  v |= (u32)link_getc() << 16;
-  return v | (u32)link_getc() << 24;
+/* A frame length: LEB128, 7 bits a byte, low first (protocol.ts). At most
+   5 bytes; anything longer is not a frame this agent takes. */
+static u32 link_varint(int *bad) {
+  u32 v = 0;
+  for (unsigned shift = 0; shift < 35; shift += 7) {
+    unsigned char c = link_getc();
+    v |= (u32)(c & 0x7f) << shift;
+    if (!(c & 0x80)) return v;
+  }
+  *bad = 1;
+  return 0;
+}
+static void link_put_varint(u32 v) {
+  while (v >= 0x80) { link_putc((unsigned char)(v | 0x80)); v >>= 7; }
+  link_putc((unsigned char)v);
+}
+/* A frame to the host: its length, the request's tag byte, the lines; the
+   last line's '\n' is left out (the frame's end ends it: a byte less on
+   every reply). */
+static void link_frame(unsigned char tag, const unsigned char *body, u32 n) {
+  if (n > 0 && body[n - 1] == '\n') n--;
+  link_put_varint(n + 1);
+  link_putc(tag);
+  link_write(body, n);
+  link_flush();
 }
 
 /* ---- the response text, collected from steps.c's output ---- */
@@ -216,6 +264,8 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
   nhidden = 0;
   self = mach_task_self();
   agent_mode = 1;
+  wire_binary = 1;
+  target = MACH_PORT_NULL;
   out_sink = resp_append;
   /* Every worker's space starts alike, its own names made before any step:
      its request port, its task port, MIG's reply port. */
@@ -223,8 +273,12 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
   /* Requests and watched ports arrive on one port set. */
   if (mach_port_allocate(self, MACH_PORT_RIGHT_PORT_SET, &wset) == KERN_SUCCESS) mach_port_move_member(self, port, wset);
   hide_current_names();
+  /* Each answer goes out in the same trap that waits for the next request
+     (SEND|RCV): one kernel entry instead of two. */
+  mach_msg_size_t answer = 0;
   for (;;) {
-    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG, 0, sizeof fwd, wset, 0, 0);
+    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, answer ? MACH_SEND_MSG | MACH_RCV_MSG : MACH_RCV_MSG, answer, sizeof fwd, wset, 0, 0);
+    answer = 0;
     if (kr != MACH_MSG_SUCCESS) continue;
     if (fwd.h.msgh_local_port != port) {
       /* A message on a watched port: to the host, as this task received it. */
@@ -239,7 +293,7 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
       fwd.len = respn;
       memcpy(fwd.data, resp, respn);
       fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + respn + 7) & ~7u);
-      mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+      answer = fwd.h.msgh_size;
       continue;
     }
     u32 len = fwd.len;
@@ -271,7 +325,7 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
     fwd.len = respn;
     memcpy(fwd.data, resp, respn);
     fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + respn + 7) & ~7u);
-    mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+    answer = fwd.h.msgh_size;
   }
 }
 
@@ -334,8 +388,11 @@ static kern_return_t task_fork(u32 *id) {
 #endif
     if (kr == KERN_SUCCESS) kr = thread_set_state(th, i386_THREAD_STATE, (thread_state_t)&st, cnt);
   }
+  /* Before the worker runs, so that it hides the fault thread's ports as its own. */
+  if (kr == KERN_SUCCESS) kr = fault_thread_start(t, rname, k);
   if (kr == KERN_SUCCESS) kr = thread_resume(th);
   if (kr != KERN_SUCCESS) {
+    fault_forget(k);
     task_terminate(t);
     mach_port_deallocate(self, t);
     if (w != MACH_PORT_NULL) mach_port_deallocate(self, w);
@@ -350,6 +407,7 @@ static kern_return_t task_fork(u32 *id) {
 static kern_return_t task_end(u32 k) {
   if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) return KERN_INVALID_TASK_;
   kern_return_t kr = task_terminate(tasks[k].task);
+  fault_forget(k);
   mach_port_deallocate(self, tasks[k].task);
   mach_port_deallocate(self, tasks[k].worker);
   mach_port_deallocate(self, tasks[k].thread);
@@ -373,6 +431,7 @@ static kern_return_t insert_from(u32 to, mach_port_t name, u32 from, mach_port_t
 }
 
 static mach_msg_return_t await_reply(void);
+static void send_event(void);
 
 /* Extracts a right from one host task and hands it to another's worker in a
    message (right_msg_t); the worker's text reply names it. */
@@ -403,10 +462,12 @@ static void extract_to(u32 from, mach_port_t name, u32 disp, u32 to) {
   respn = n;
 }
 
-/* Sends request words to task k's worker. Returns 0 (after answering
-   KERN_INVALID_TASK) when there is no such task, else 1 with the send's
-   return code in *kr. */
-static int send_to_worker(u32 k, const unsigned char *req, u32 len, mach_msg_return_t *kr) {
+/* Sends request words to task k's worker, and with `rcv` waits for the
+   first message on the reply port in the same trap (SEND|RCV: one kernel
+   entry, and the kernel can hand the CPU straight to the worker). Returns 0
+   (after answering KERN_INVALID_TASK) when there is no such task, else 1
+   with mach_msg's return code in *kr. */
+static int send_to_worker(u32 k, const unsigned char *req, u32 len, int rcv, mach_msg_return_t *kr) {
   if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return 0; }
   fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
   fwd.h.msgh_remote_port = tasks[k].worker;
@@ -415,15 +476,19 @@ static int send_to_worker(u32 k, const unsigned char *req, u32 len, mach_msg_ret
   fwd.len = len;
   memcpy(fwd.data, req, len);
   fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + len + 7) & ~7u);
-  *kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
+  if (rcv) *kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG | MACH_RCV_MSG, fwd.h.msgh_size, sizeof fwd, fwd_reply, 0, 0);
+  else *kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG, fwd.h.msgh_size, 0, 0, 0, 0);
   return 1;
 }
 
 /* Sends request words to task k's worker and waits for its text. */
 static void forward(u32 k, const unsigned char *req, u32 len) {
   mach_msg_return_t kr;
-  if (!send_to_worker(k, req, len, &kr)) return;
-  if (kr == MACH_MSG_SUCCESS) kr = await_reply();
+  if (!send_to_worker(k, req, len, 1, &kr)) return;
+  if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT) {
+    send_event(); /* an event came first: pass it on, then wait for the answer */
+    kr = await_reply();
+  }
   respn = 0;
   if (kr != MACH_MSG_SUCCESS) { say("X worker "); out_sink = resp_append; sp_hex(kr); eol(); return; }
   u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
@@ -435,21 +500,79 @@ static void forward(u32 k, const unsigned char *req, u32 len) {
    (FSCLIENT): the answer comes back as an event. */
 static void forward_detached(u32 k, const unsigned char *req, u32 len) {
   mach_msg_return_t kr;
-  if (!send_to_worker(k, req, len, &kr)) return;
+  if (!send_to_worker(k, req, len, 0, &kr)) return;
   reply_kr(kr, 0, 0);
 }
 
 static u32 req[REQ_MAX / 4 + 4];
+static unsigned char raw[REQ_MAX];
+
+/* A request frame's body (protocol.ts encodeRequest): tag byte, then task,
+   op and nargs as LEB128, the nargs argument words as LEB128, and the rest
+   of the frame raw data bytes. Laid out in req as the step the executor
+   reads: op, nwords, args, the data padded to whole words. 0 if malformed. */
+static u32 rawpos, rawlen;
+static int raw_varint(u32 *v) {
+  *v = 0;
+  for (unsigned shift = 0; shift < 35; shift += 7) {
+    if (rawpos >= rawlen) return 0;
+    unsigned char c = raw[rawpos++];
+    *v |= (u32)(c & 0x7f) << shift;
+    if (!(c & 0x80)) return 1;
+  }
+  return 0;
+}
+static int decode_request(u32 len, u32 *task, u32 *op, u32 *nargs, u32 *nwords) {
+  rawpos = 1;
+  rawlen = len;
+  if (!raw_varint(task) || !raw_varint(op) || !raw_varint(nargs)) return 0;
+  if (*nargs > REQ_MAX / 4) return 0;
+  for (u32 i = 0; i < *nargs; i++)
+    if (!raw_varint(&req[2 + i])) return 0;
+  u32 dlen = len - rawpos, dwords = (dlen + 3) / 4;
+  if ((2 + *nargs + dwords) * 4 > sizeof req) return 0;
+  if (dwords) req[2 + *nargs + dwords - 1] = 0; /* the last word's padding */
+  memcpy(req + 2 + *nargs, raw + rawpos, dlen);
+  *nwords = *nargs + dwords;
+  req[0] = *op;
+  req[1] = *nwords;
+  return 1;
+}
+
+/* The steps that take a task port and touch nothing of the caller's space:
+   no right or name passes between the caller and the task (insert_right's
+   poly right, extract_right's and request_notification's returned rights,
+   mach_msg all do), no memory is mapped in the caller (vm_read, vm_write),
+   and names need no hiding (mach_port_names hides the worker's own names).
+   The kernel runs them alike whoever holds the task port, so the agent runs
+   them here on the task's port, sparing the Mach message pair to and from
+   the task's worker and two address-space switches. */
+static int direct_step(u32 op) {
+  switch (op) {
+  case 1: case 2: case 3: case 4: case 8: case 9: case 10: case 11: case 12: case 13:
+  case 18: case 19: case 21: case 22:
+    return 1;
+  default:
+    return 0;
+  }
+}
+static void run_direct(u32 k, u32 op, const u32 *args, u32 n) {
+  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
+  respn = 0;
+  out_sink = resp_append;
+  target = tasks[k].task;
+  bp = args;
+  bend = args + n;
+  run_step(0, op, args + n);
+  flush();
+  target = MACH_PORT_NULL;
+}
 
 /* An event from a worker goes straight to the host as a tag-0 frame; the
    host tells it from replies by the tag. */
 static void send_event(void) {
   u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
-  u32 total = n + 4, tag = 0;
-  link_write(&total, 4);
-  link_write(&tag, 4);
-  link_write(fwd.data, n);
-  link_flush();
+  link_frame(0, fwd.data, n);
 }
 
 /* Between requests: any event waiting on the reply port, without blocking. */
@@ -510,46 +633,60 @@ void cmain(uptr *sp) {
     outb(COM1 + 4, 0x03); /* DTR, RTS */
   }
   if (mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &fwd_reply) != KERN_SUCCESS) for (;;);
+  fault_init();
   const char *ready = "\nHURD-FFI AGENT READY " ABI_NAME "\n";
   u32 rl = 0;
   while (ready[rl]) rl++;
   link_write(ready, rl);
   link_flush();
+  wire_binary = 1; /* after READY every line is binary; the workers inherit it */
   for (;;) {
-    u32 len = link_u32();
-    u32 tag = 0;
-    if (len > REQ_MAX || len < 8) {
-      for (u32 i = 0; i < len; i++) (void)link_getc();
+    int bad = 0;
+    u32 len = link_varint(&bad);
+    /* A frame too long, too short or with a bad length has no tag to answer
+       with: 0xff (never 0, which would make the answer an unasked event the
+       host does not wait for; the host fails the link on it). */
+    unsigned char tag = 0xff;
+    if (bad || len > REQ_MAX || len < 4) {
+      if (!bad) for (u32 i = 0; i < len; i++) (void)link_getc();
       say("X frame\n");
     } else {
-      unsigned char *r = (unsigned char *)req;
-      for (u32 i = 0; i < len; i++) r[i] = link_getc();
-      tag = req[0];
-      u32 task = req[1], op = len >= 12 ? req[2] : 0;
-      if (op == OP_TASK_CREATE) {
-        u32 id = 0;
-        kern_return_t kr = task_fork(&id);
-        reply_kr(kr, 1, kr == KERN_SUCCESS ? id : 0);
-      } else if (op == OP_TASK_TERMINATE) {
-        reply_kr(task_end(task), 0, 0);
-      } else if (op == OP_INSERT_FROM && len >= 36) {
-        reply_kr(insert_from(req[4], req[5], req[6], req[7], req[8]), 0, 0);
-      } else if (op == OP_EXTRACT_TO && len >= 28) {
-        extract_to(task, req[4], req[5], req[6]);
-      } else if (op == OP_PING) {
-        reply_kr(0, 0, 0);
-      } else if (op == OP_FSCLIENT) {
-        watching = 1; /* the answer is an event: keep passing events on */
-        forward_detached(task, r + 8, len - 8);
+      for (u32 i = 0; i < len; i++) raw[i] = link_getc();
+      tag = raw[0];
+      u32 task = 0, op = 0, nargs = 0, n = 0;
+      if (!decode_request(len, &task, &op, &nargs, &n)) {
+        say("X frame\n");
       } else {
-        if (op == OP_WATCH) watching = 1;
-        forward(task, r + 8, len - 8);
+        /* req = op nwords arg[nwords]: a step as steps.c and the workers take it. */
+        const u32 *a = req + 2;
+        unsigned char *w = (unsigned char *)req;
+        u32 wlen = (2 + n) * 4;
+        if (op == OP_TASK_CREATE) {
+          u32 id = 0;
+          kern_return_t kr = task_fork(&id);
+          reply_kr(kr, 1, kr == KERN_SUCCESS ? id : 0);
+        } else if (op == OP_TASK_TERMINATE) {
+          reply_kr(task_end(task), 0, 0);
+        } else if (op == OP_INSERT_FROM && nargs >= 5) {
+          reply_kr(insert_from(a[0], a[1], a[2], a[3], a[4]), 0, 0);
+        } else if (op == OP_EXTRACT_TO && nargs >= 3) {
+          extract_to(task, a[0], a[1], a[2]);
+        } else if (op == OP_PING) {
+          reply_kr(0, 0, 0);
+        } else if (op == OP_FAULT) {
+          watching = 1; /* the result comes as an event: keep passing events on */
+          reply_kr(fault_forward(task, w, wlen), 0, 0);
+        } else if (op == OP_FSCLIENT) {
+          watching = 1; /* the answer is an event: keep passing events on */
+          forward_detached(task, w, wlen);
+        } else if (direct_step(op)) {
+          run_direct(task, op, a, n);
+        } else {
+          if (op == OP_WATCH) watching = 1;
+          forward(task, w, wlen);
+        }
       }
     }
-    u32 total = respn + 4;
-    link_write(&total, 4);
-    link_write(&tag, 4);
-    link_write(resp, respn);
-    link_flush();
+    link_frame(tag, (const unsigned char *)resp, respn);
   }
 }

@@ -72,6 +72,8 @@ mach_msg_return_t mach_msg(mach_msg_header_t *msg, mach_msg_option_t option, mac
 mach_port_t self, host_port, master_port;
 void (*out_sink)(const char *p, unsigned n);
 int agent_mode;
+int wire_binary;
+mach_port_t target;
 static char out[128];
 static unsigned outn;
 
@@ -91,8 +93,27 @@ static void hex(u32 v) {
   do { t[n++] = "0123456789abcdef"[v & 15]; v >>= 4; } while (v);
   while (n) putc_(t[--n]);
 }
-void sp_hex(u32 v) { putc_(' '); hex(v); }
+/* A number in the binary form (steps.h, wire_binary). Port types and
+   rights are bits high in the word (MACH_PORT_TYPE_RECEIVE = 1 << 17), so
+   whole zero bytes at the low end are counted, not sent. */
+static void bin_value(u32 v) {
+  if (v < 64) { putc_((char)(0x80 | v)); return; }
+  unsigned z = 0;
+  while (z < 3 && (v & 0xff) == 0) { v >>= 8; z++; }
+  unsigned k = v < 0x100u ? 1 : v < 0x10000u ? 2 : v < 0x1000000u ? 3 : 4;
+  putc_((char)(0xc0 | z << 3 | k));
+  for (unsigned i = 0; i < k; i++, v >>= 8) putc_((char)(v & 0xff));
+}
+void sp_hex(u32 v) {
+  if (wire_binary) { bin_value(v); return; }
+  putc_(' '); hex(v);
+}
 void bytes_hex(const unsigned char *p, u32 n) {
+  if (wire_binary) {
+    putc_((char)0xd0); bin_value(n);
+    for (u32 i = 0; i < n; i++) putc_((char)p[i]);
+    return;
+  }
   putc_(' ');
   for (u32 i = 0; i < n; i++) { putc_("0123456789abcdef"[p[i] >> 4]); putc_("0123456789abcdef"[p[i] & 15]); }
 }
@@ -114,7 +135,7 @@ static mach_port_t ref(u32 w) {
   if ((w & 0xff000000u) == REF_TAG) return slots[(w & 0xffff) % NSLOTS];
   return w;
 }
-static mach_port_t task_of(u32 t) { return t == 1 ? task2 : self; }
+static mach_port_t task_of(u32 t) { return t == 1 ? task2 : target != MACH_PORT_NULL ? target : self; }
 static void put_slot(u32 s, mach_port_t v) { if (s < NSLOTS) slots[s] = v; }
 static int is_hidden(mach_port_t n) {
   for (unsigned i = 0; i < nhidden; i++) if (hidden[i] == n) return 1;

@@ -3,8 +3,10 @@
  * from a bundle linked into the image, results printed on the console) and
  * the live agent (agent.c, steps read from frames on a serial link, results
  * sent back in frames). A step is `opcode nwords arg[nwords]` in 32-bit
- * little-endian words (conformance/bundle.ts); its results are text lines
- * (R, N, M, O) that the host parses the same way in both modes.
+ * little-endian words (conformance/bundle.ts); its results are lines
+ * (R, N, M, O, D): hex text on the console (interp), or the same lines with
+ * each number and byte string in binary (wire_binary, the agent's link:
+ * half the bytes of hex or less, and no hex work on either side).
  */
 #ifndef STEPS_H
 #define STEPS_H
@@ -37,6 +39,18 @@ extern void (*out_sink)(const char *p, unsigned n);
 /* Agent mode: received out-of-line memory stays in the task for the host to
    read (vm_read) and free, and a received message is always reported. */
 extern int agent_mode;
+/* The binary form of the lines (the agent's link, src/gnumach/protocol.ts):
+   the kind letter and any text as is; sp_hex(v) as one value, v < 64 the
+   byte 0x80|v, else 0xc0|z<<3|k then k little-endian bytes m (k = 1..4,
+   z = 0..3, v = m << 8z: z whole zero bytes at the low end not sent);
+   bytes_hex(p, n) as 0xd0, the value n, then the n bytes; eol() '\n'. */
+extern int wire_binary;
+/* The task the executor's own-task steps act on (task_of(0)), when it is
+   not the caller's: the agent runs the port calls that take a task port and
+   act on nothing of the caller's space in its main thread, on the task's
+   port (agent.c), instead of forwarding them to the task's worker.
+   MACH_PORT_NULL: the caller's own task (self). */
+extern mach_port_t target;
 extern u32 scen_bytes;
 extern mach_port_t slots[NSLOTS];
 extern unsigned nrnames;

@@ -10,18 +10,19 @@
  *   that other calls (the send that satisfies it) can run meanwhile; a send
  *   that blocks without MACH_SEND_TIMEOUT blocks the link until it completes.
  * - Messages are limited to the agent's 64 KiB buffer.
- * - vm_map of a memory object is not offered: the kernel's page faults would
- *   wait for a pager that can only be served through this same link.
+ * - vm_map, and task memory or message sends that may fault on mapped
+ *   memory, run on the task's fault thread (fault-thread.ts): they may wait
+ *   for a pager that is served through this same link.
  * - snapshot() is the result of the task's last portNames() (it cannot ask
  *   the kernel synchronously); observers see the messages this kernel object
- *   sends and receives, with port 0 (the kernel's port ids are not visible).
+ *   sends and receives, with host-made port ids (port-identity.ts: the
+ *   kernel's own port identities are not visible from user space).
  * - watch(): the agent receives every message on a watched receive right as
  *   it arrives (the right joins a port set the task's worker receives on)
  *   and passes it here unasked, so a TypeScript server can serve real Mach
  *   clients without polling.
  */
 import {
-  KERN_FAILURE,
   KERN_INVALID_ARGUMENT,
   MACH_RCV_INTERRUPTED,
   MACH_RCV_MSG,
@@ -35,7 +36,9 @@ import { HurdFfiError } from '../errors.js';
 import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs } from '../mach-kernel.js';
 import type { PortStatus } from '../mach-port.js';
 import type { MsgObserver } from '../observer.js';
+import { FaultThreads } from './fault-thread.js';
 import { AgentLink } from './link.js';
+import { PortIdentities } from './port-identity.js';
 import { AGENT_MSG_MAX, OP, VM_CHUNK, type Reply } from './protocol.js';
 import { startQemu, type QemuOptions, type RunningQemu } from './qemu.js';
 import { connect, type Socket } from 'node:net';
@@ -64,6 +67,18 @@ export interface FsClientResult {
   /** io_read's return (of the last call), and every byte read from offset 0 to EOF. */
   read?: number;
   data?: Uint8Array;
+  /** io_write's return and the amount it reported (only when a write was asked). */
+  write?: number;
+  written?: number;
+}
+
+/** What the C file client does besides looking up, stating and reading (GnumachKernel.fsClient). */
+export interface FsClientOptions {
+  /** dir_lookup's flags (default O_READ = 1) and mode (default 0). */
+  flags?: number;
+  mode?: number;
+  /** io_write these bytes (at most 16 KiB) at `offset` (default 0) after io_stat, before reading. */
+  write?: { data: Uint8Array; offset?: number };
 }
 
 function parseLinkAddress(link: string): { host: string; port: number } {
@@ -86,12 +101,18 @@ export class GnumachKernel implements MachKernel {
   private readonly link: Promise<AgentLink>;
   private qemu: RunningQemu | undefined;
   private readonly observers = new Set<MsgObserver>();
+  /** Host-made port ids for the observers (port-identity.ts). */
+  private readonly ports = new PortIdentities();
+  /** Names given to taskCreate, for the observers' `taskName`. */
+  private readonly taskNames = new Map<TaskId, string>();
   private readonly snapshots = new Map<TaskId, SpaceSnapshot>();
   private readonly tasks = new Set<TaskId>();
   private readonly pollMs: number;
   private closing: Promise<void> | undefined;
   private readonly watchers = new Map<string, (message: Uint8Array) => void>();
   private readonly clients = new Map<TaskId, (r: Reply) => void>();
+  /** Calls that may wait for a pager run on each task's fault thread (fault-thread.ts). */
+  private readonly faults = new FaultThreads((task, op, args, data) => this.call(task, op, args, data));
 
   constructor(options: GnumachKernelOptions) {
     this.abi = options.abi;
@@ -169,23 +190,31 @@ export class GnumachKernel implements MachKernel {
 
   /**
    * Runs the agent's C file client (conformance/c/fsclient.c) in `task`:
-   * dir_lookup(`dir`, `path`, O_READ), io_stat and io_read to EOF (at most
-   * 32 KiB), each a mach_msg(SEND|RCV) laid out as MIG's user stubs lay it
-   * out, through the real kernel to whatever serves `dir` (a TypeScript
-   * server on this kernel, served through this same link). `dir` is a send
-   * right in `task`. The task's worker is busy until the client ends: make
-   * no other call on `task` before this resolves. Each result is the call's
-   * kern_return (mach_msg's, or the server's RetCode); a failed call ends
+   * dir_lookup(`dir`, `path`, flags, mode), io_stat, io_write if asked, and
+   * io_read to EOF (at most 32 KiB), through the user stubs the real MIG
+   * generated from mach-msg's own io/fs declarations, through the real
+   * kernel to whatever serves `dir` (a TypeScript server on this kernel,
+   * served through this same link). `dir` is a send right in `task`. The
+   * task's worker is busy until the client ends: make no other call on
+   * `task` before this resolves. Each result is the call's kern_return
+   * (mach_msg's, MIG's, or the server's RetCode); a failed dir_lookup ends
    * the sequence (later fields absent).
    */
-  async fsClient(task: TaskId, dir: number, path: string): Promise<FsClientResult> {
+  async fsClient(task: TaskId, dir: number, path: string, opts: FsClientOptions = {}): Promise<FsClientResult> {
     const bytes = new TextEncoder().encode(path);
     if (bytes.length > 1023) throw new HurdFfiError('invalid_option', `path of ${bytes.length} bytes exceeds string_t's 1023`);
+    const wdata = opts.write?.data ?? new Uint8Array(0);
+    if (wdata.length > 16384) throw new HurdFfiError('invalid_option', `a write of ${wdata.length} bytes exceeds the file client's 16384`);
+    const woff = opts.write?.offset ?? 0;
+    if (!Number.isSafeInteger(woff) || woff < 0) throw new HurdFfiError('invalid_option', `write offset ${woff} is not a non-negative integer`);
     if (this.clients.has(task)) throw new HurdFfiError('invalid_option', `task ${task} already runs the file client`);
-    const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+    const pwords = Math.ceil(bytes.length / 4) * 4;
+    const padded = new Uint8Array(pwords + Math.ceil(wdata.length / 4) * 4);
     padded.set(bytes);
+    padded.set(wdata, pwords);
+    const args = [0, dir, (opts.flags ?? 1) >>> 0, (opts.mode ?? 0) >>> 0, bytes.length, opts.write ? 1 : 0, wdata.length, woff % 2 ** 32, Math.floor(woff / 2 ** 32)];
     const done = new Promise<Reply>((resolve) => this.clients.set(task, resolve));
-    const r = await this.call(task, OP.fsClient, [0, dir, bytes.length], padded).catch((e: unknown) => {
+    const r = await this.call(task, OP.fsClient, args, padded).catch((e: unknown) => {
       this.clients.delete(task);
       throw e;
     });
@@ -208,16 +237,23 @@ export class GnumachKernel implements MachKernel {
       out.read = read[0]! | 0;
       out.data = ev.dataBySteps?.get(2) ?? new Uint8Array(0);
     }
+    const write = ev.results?.get(3);
+    if (write !== undefined) {
+      out.write = write[0]! | 0;
+      out.written = write[1] ?? 0;
+    }
     return out;
   }
 
   /** The link is gone: a file client still running answers nothing (fsClient throws link_lost). */
   private endClients(): void {
+    this.faults.fail();
     for (const [task, resolve] of this.clients) resolve({ tag: 0, kr: null, vals: [], names: [], clientDone: task });
     this.clients.clear();
   }
 
   private onEvent(r: Reply): void {
+    if (this.faults.onEvent(r)) return;
     if (r.clientDone !== undefined) {
       const resolve = this.clients.get(r.clientDone);
       this.clients.delete(r.clientDone);
@@ -253,6 +289,7 @@ export class GnumachKernel implements MachKernel {
     if (r.kr !== 0) throw new HurdFfiError('link_lost', `the agent could not create a task: kern_return 0x${r.kr!.toString(16)}`);
     const id = r.vals[0]!;
     this.tasks.add(id);
+    if (options?.name !== undefined) this.taskNames.set(id, options.name);
     return id;
   }
 
@@ -260,11 +297,17 @@ export class GnumachKernel implements MachKernel {
     const kr = await this.kr(task, OP.taskTerminate, []);
     this.tasks.delete(task);
     this.snapshots.delete(task);
+    this.faults.forget(task);
+    if (kr === 0) {
+      this.ports.forgetTask(task);
+      this.taskNames.delete(task);
+    }
     return kr;
   }
 
   async portAllocate(task: TaskId, right: number): Promise<{ kr: number; name: number }> {
     const r = await this.call(task, OP.allocate, [0, right, NO_SLOT]);
+    if (r.kr === 0) this.ports.fresh(task, r.vals[0] ?? 0);
     return { kr: r.kr!, name: r.vals[0] ?? 0 };
   }
   portDeallocate(task: TaskId, name: number): Promise<number> {
@@ -277,15 +320,20 @@ export class GnumachKernel implements MachKernel {
     const r = await this.call(task, OP.getRefs, [0, name, right]);
     return { kr: r.kr!, refs: r.vals[0] ?? 0 };
   }
-  portInsertRight(task: TaskId, name: number, fromName: number, disp: number, from?: TaskId): Promise<number> {
-    if (from !== undefined && from !== task) return this.kr(0, OP.insertFrom, [task, name, from, fromName, disp]);
-    return this.kr(task, OP.insertRight, [0, name, fromName, disp]);
+  async portInsertRight(task: TaskId, name: number, fromName: number, disp: number, from?: TaskId): Promise<number> {
+    const kr =
+      from !== undefined && from !== task
+        ? await this.kr(0, OP.insertFrom, [task, name, from, fromName, disp])
+        : await this.kr(task, OP.insertRight, [0, name, fromName, disp]);
+    if (kr === 0) this.ports.copied(from ?? task, fromName, task, name);
+    return kr;
   }
   async portExtractRight(task: TaskId, name: number, disp: number, to?: TaskId): Promise<{ kr: number; name: number; type: number }> {
     const r =
       to !== undefined && to !== task
         ? await this.call(task, OP.extractTo, [name, disp, to])
         : await this.call(task, OP.extractRight, [0, name, disp, NO_SLOT]);
+    if (r.kr === 0) this.ports.copied(task, name, to ?? task, r.vals[0] ?? 0);
     return { kr: r.kr!, name: r.vals[0] ?? 0, type: r.vals[1] ?? 0 };
   }
   async portNames(task: TaskId): Promise<{ kr: number; names: number[]; types: number[] }> {
@@ -293,7 +341,7 @@ export class GnumachKernel implements MachKernel {
     const names = r.names.map(([n]) => n);
     const types = r.names.map(([, t]) => t);
     if (r.kr === 0) {
-      this.snapshots.set(task, { task, names: r.names.map(([name, type]) => ({ name, type, urefs: 0, port: 0 })) });
+      this.snapshots.set(task, { task, names: r.names.map(([name, type]) => ({ name, type, urefs: 0, port: this.ports.known(task, name) })) });
     }
     return { kr: r.kr!, names, types };
   }
@@ -301,8 +349,10 @@ export class GnumachKernel implements MachKernel {
     const r = await this.call(task, OP.type, [0, name]);
     return { kr: r.kr!, type: r.vals[0] ?? 0 };
   }
-  portDestroy(task: TaskId, name: number): Promise<number> {
-    return this.kr(task, OP.destroy, [0, name]);
+  async portDestroy(task: TaskId, name: number): Promise<number> {
+    const kr = await this.kr(task, OP.destroy, [0, name]);
+    if (kr === 0) this.ports.forget(task, name);
+    return kr;
   }
   portMoveMember(task: TaskId, member: number, after: number): Promise<number> {
     return this.kr(task, OP.moveMember, [0, member, after]);
@@ -358,7 +408,8 @@ export class GnumachKernel implements MachKernel {
     if (send.length > AGENT_MSG_MAX) throw new HurdFfiError('invalid_option', `message of ${send.length} bytes exceeds the agent's ${AGENT_MSG_MAX}-byte buffer`);
     const rcvSize = Math.min(args.rcvSize ?? 0, AGENT_MSG_MAX);
     const words = [0, options, send.length, options & MACH_RCV_MSG ? rcvSize : 0, args.rcvName ?? 0, timeout, args.notify ?? 0, send.length, 0, 0];
-    const r = await this.call(task, OP.msg, words, send);
+    // A send from a task with mapped memory may fault its out-of-line data in from a pager.
+    const r = send.length > 0 && this.faults.hasMappings(task) ? await this.faults.run(task, OP.msg, words, send) : await this.call(task, OP.msg, words, send);
     const out: MsgResult = { kr: r.kr! };
     if (r.msg !== undefined) {
       const size = r.msg.length >= 8 ? (r.msg[4]! | (r.msg[5]! << 8) | (r.msg[6]! << 16) | (r.msg[7]! << 24)) >>> 0 : 0;
@@ -374,14 +425,20 @@ export class GnumachKernel implements MachKernel {
     const timeout = args.timeout ?? 0;
     const receives = (options & MACH_RCV_MSG) !== 0;
     const blocking = receives && ((options & MACH_RCV_TIMEOUT) === 0 || timeout > 0);
-    if (args.send !== undefined && options & MACH_SEND_MSG) this.emit('send', task, args.send);
+    const sent = args.send !== undefined && options & MACH_SEND_MSG ? this.emit('send', task, args.send) : null;
+    // A send the kernel refused (any MACH_SEND_* code: never queued) will never be received.
+    const refused = (kr: number): void => {
+      if (sent !== null && ((kr >>> 0) & 0xffffff00) === 0x10000000) this.ports.withdraw(sent.port, sent.queued);
+    };
     let r: MsgResult;
     if (!blocking) {
       r = await this.msgOnce(task, options, args, options & MACH_SEND_TIMEOUT ? timeout : 0);
+      refused(r.kr);
     } else {
       // The send part (if any) and a first look at the queue, in one call.
       const deadline = options & MACH_RCV_TIMEOUT ? Date.now() + timeout : Infinity;
       r = await this.msgOnce(task, options | MACH_RCV_TIMEOUT, args, 0);
+      refused(r.kr);
       const pollOptions = (options & ~(MACH_SEND_MSG | MACH_SEND_TIMEOUT)) | MACH_RCV_TIMEOUT;
       while (r.kr === MACH_RCV_TIMED_OUT) {
         if (args.signal?.aborted) return { kr: MACH_RCV_INTERRUPTED };
@@ -395,25 +452,48 @@ export class GnumachKernel implements MachKernel {
     return r;
   }
 
-  private emit(phase: 'send' | 'receive', task: TaskId, bytes: Uint8Array): void {
-    if (this.observers.size === 0 || bytes.length < 8) return;
+  /** Reports a message to the observers; returns its identities (port-identity.ts). */
+  private emit(phase: 'send' | 'receive', task: TaskId, bytes: Uint8Array): { port: number; replyPort: number; queued: object | null } {
+    // Identities are learned whether or not anyone observes yet.
+    const ids = phase === 'send' ? this.ports.sent(task, bytes, this.abi) : { port: this.ports.received(task, bytes, this.abi), replyPort: 0, queued: null };
+    if (this.observers.size === 0 || bytes.length < 8) return ids;
     const id = bytes.length >= (this.abi === 'i386' ? 24 : 32) ? new DataView(bytes.buffer, bytes.byteOffset).getInt32(this.abi === 'i386' ? 20 : 28, true) : 0;
-    for (const o of this.observers) o({ phase, task, port: 0, msgId: id, bytes: bytes.slice(), abi: this.abi });
+    const taskName = this.taskNames.get(task);
+    for (const o of this.observers) {
+      o({
+        phase,
+        task,
+        port: ids.port,
+        msgId: id,
+        bytes: bytes.slice(),
+        abi: this.abi,
+        ...(ids.replyPort !== 0 ? { replyPort: ids.replyPort } : {}),
+        ...(taskName !== undefined ? { taskName } : {}),
+      });
+    }
+    return ids;
   }
 
   async vmAllocate(task: TaskId, address: number, size: number, anywhere: boolean): Promise<{ kr: number; address: number }> {
     const r = await this.call(task, OP.vmAllocate, [0, address >>> 0, Math.floor(address / 2 ** 32) >>> 0, size >>> 0, anywhere ? 1 : 0]);
     return { kr: r.kr!, address: r.kr === 0 ? (r.vals[0] ?? 0) + (r.vals[1] ?? 0) * 2 ** 32 : 0 };
   }
-  vmDeallocate(task: TaskId, address: number, size: number): Promise<number> {
-    return this.kr(task, OP.vmDeallocate, [0, address >>> 0, Math.floor(address / 2 ** 32) >>> 0, size >>> 0]);
+  /** A task-memory step: on the fault thread once any task maps an object (fault-thread.ts, anyMappings). */
+  private memCall(task: TaskId, address: number, size: number, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
+    const mayFault = this.faults.overlaps(task, address, size) || (op !== OP.vmDeallocate && this.faults.anyMappings());
+    return mayFault ? this.faults.run(task, op, args, data) : this.call(task, op, args, data);
+  }
+  async vmDeallocate(task: TaskId, address: number, size: number): Promise<number> {
+    const kr = (await this.memCall(task, address, size, OP.vmDeallocate, [0, address >>> 0, Math.floor(address / 2 ** 32) >>> 0, size >>> 0])).kr!;
+    if (kr === 0) this.faults.removeRange(task, address, size);
+    return kr;
   }
   async vmRead(task: TaskId, address: number, size: number): Promise<{ kr: number; data: Uint8Array | null }> {
     const data = new Uint8Array(size);
     for (let off = 0; off < size || (size === 0 && off === 0); off += VM_CHUNK) {
       const a = address + off;
       const n = Math.min(VM_CHUNK, size - off);
-      const r = await this.call(task, OP.vmRead, [0, a >>> 0, Math.floor(a / 2 ** 32) >>> 0, n]);
+      const r = await this.memCall(task, a, n, OP.vmRead, [0, a >>> 0, Math.floor(a / 2 ** 32) >>> 0, n]);
       if (r.kr !== 0) return { kr: r.kr!, data: null };
       if (n > 0) data.set((r.data ?? new Uint8Array(0)).subarray(0, n), off);
       if (size === 0) break;
@@ -424,13 +504,35 @@ export class GnumachKernel implements MachKernel {
     for (let off = 0; off < data.length || (data.length === 0 && off === 0); off += VM_CHUNK) {
       const a = address + off;
       const piece = data.subarray(off, off + VM_CHUNK);
-      const kr = (await this.call(task, OP.vmWrite, [0, a >>> 0, Math.floor(a / 2 ** 32) >>> 0, piece.length], piece)).kr!;
+      const kr = (await this.memCall(task, a, piece.length, OP.vmWrite, [0, a >>> 0, Math.floor(a / 2 ** 32) >>> 0, piece.length], piece)).kr!;
       if (kr !== 0 || data.length === 0) return kr;
     }
     return 0;
   }
-  vmMap(_task: TaskId, _args: VmMapArgs): Promise<{ kr: number; address: number }> {
-    return Promise.resolve({ kr: KERN_FAILURE, address: 0 });
+  /**
+   * vm_map in the task's own space, on its fault thread (fault-thread.ts):
+   * GNU Mach sends memory_object_init to the object, and a copy map reads the
+   * pages now, so the call may wait for the pager (served through watch()).
+   * `access` is the mapping's current and maximum protection (default
+   * read|write), inheritance VM_INHERIT_COPY.
+   */
+  async vmMap(task: TaskId, args: VmMapArgs): Promise<{ kr: number; address: number }> {
+    const a = args ?? ({} as VmMapArgs);
+    const whole = (v: unknown, d: number): number | null => (v === undefined ? d : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
+    const size = whole(a.size, -1);
+    const offset = whole(a.offset, 0);
+    const address = whole(a.address, 0);
+    const object = whole(a.memoryObject, -1);
+    if (size === null || size < 0 || size > 0xffffffff || offset === null || address === null || object === null || object < 0 || object > 0xffffffff) {
+      return { kr: KERN_INVALID_ARGUMENT, address: 0 };
+    }
+    const access = typeof a.access === 'number' ? a.access & 7 : 3;
+    const hi = (v: number): number => Math.floor(v / 2 ** 32) >>> 0;
+    const r = await this.faults.run(task, OP.vmMap, [address >>> 0, hi(address), size, a.anywhere === false ? 0 : 1, object, offset >>> 0, hi(offset), a.copy === true ? 1 : 0, access]);
+    if (r.kr !== 0) return { kr: r.kr!, address: 0 };
+    const at = (r.vals[0] ?? 0) + (r.vals[1] ?? 0) * 2 ** 32;
+    this.faults.addMapping(task, at, size);
+    return { kr: 0, address: at };
   }
 
   observe(observer: MsgObserver): () => void {

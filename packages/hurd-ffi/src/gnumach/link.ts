@@ -56,8 +56,14 @@ export class AgentLink {
   request(task: number, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const tag = this.nextTag;
-    this.nextTag = (this.nextTag + 1) >>> 0 || 1;
-    const frame = encodeRequest(tag, task, op, args, data);
+    // One byte on the wire; 0 marks the agent's unasked event frames.
+    this.nextTag = this.nextTag === 255 ? 1 : this.nextTag + 1;
+    let frame: Uint8Array;
+    try {
+      frame = encodeRequest(tag, task, op, args, data);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ frame, tag, resolve, reject });
       this.pump();
@@ -107,7 +113,7 @@ export class AgentLink {
       return;
     }
     for (const f of frames) {
-      if (f.length >= 4 && f[0] === 0 && f[1] === 0 && f[2] === 0 && f[3] === 0) {
+      if (f[0] === 0) {
         try {
           const ev = parseReply(f);
           this.onEvent?.(ev);

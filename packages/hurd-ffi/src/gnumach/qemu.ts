@@ -117,6 +117,9 @@ function newestSource(root: string): number {
     }
   };
   walk(join(conf, 'c'));
+  // The agent's io/fs stubs are made from mach-msg's own declarations (build.sh): in the monorepo, their sources count too.
+  const defs = join(root, '..', 'mach-msg', 'src', 'interfaces', 'defs');
+  if (existsSync(defs)) walk(defs);
   return t;
 }
 

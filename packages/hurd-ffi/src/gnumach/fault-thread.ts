@@ -1,0 +1,132 @@
+/**
+ * The host side of the agent's fault threads (conformance/c/fault.c).
+ *
+ * A call that can wait for a pager (vm_map of a memory object, any access to
+ * memory mapped from one: vm_read, vm_write, vm_deallocate, a message whose
+ * out-of-line data lies there) must block neither the agent's link nor the
+ * task's worker, which passes the pager's messages (data_request ...) on to
+ * a TypeScript pager that answers through that same link. Such a call runs on
+ * the task's second thread: the agent hands it over and answers at once
+ * (`fault` request, R 0 kr), and the result comes later, unasked, as an event
+ * "F <task> <seq>" with the step's own lines.
+ *
+ * One call per task is in flight on its fault thread (the others wait here,
+ * in order): the thread's queue is never full, so the agent never blocks
+ * handing a call over. Memory the task mapped with vmMap is remembered here
+ * (page-rounded ranges), so that only calls touching it take this path.
+ */
+import { KERN_INVALID_TASK } from 'mach-msg';
+import { HurdFfiError } from '../errors.js';
+import type { TaskId } from '../mach-kernel.js';
+import { OP, type Reply } from './protocol.js';
+
+type Call = (task: number, op: number, args: readonly number[], data?: Uint8Array) => Promise<Reply>;
+
+const PAGE = 4096;
+
+export class FaultThreads {
+  private seq = 1;
+  private readonly pending = new Map<number, { task: TaskId; resolve: (r: Reply) => void }>();
+  private readonly chains = new Map<TaskId, Promise<unknown>>();
+  private readonly mapped = new Map<TaskId, Array<[number, number]>>();
+
+  constructor(private readonly call: Call) {}
+
+  /** Runs step `op` (args as steps.c takes them) on `task`'s fault thread, after any earlier one. */
+  run(task: TaskId, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
+    const before = this.chains.get(task) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(() => this.once(task, op, args, data));
+    this.chains.set(task, mine);
+    void mine
+      .finally(() => {
+        if (this.chains.get(task) === mine) this.chains.delete(task);
+      })
+      .catch(() => undefined);
+    return mine;
+  }
+
+  private async once(task: TaskId, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0 || 1;
+    const done = new Promise<Reply>((resolve) => this.pending.set(seq, { task, resolve }));
+    let handed: Reply;
+    try {
+      handed = await this.call(task, OP.fault, [seq, op, ...args], data);
+    } catch (e) {
+      this.pending.delete(seq);
+      throw e;
+    }
+    // Not handed over (no such task: KERN_INVALID_TASK): that is the call's result.
+    if (handed.kr !== 0) {
+      this.pending.delete(seq);
+      return handed;
+    }
+    const r = await done;
+    if (r.refused !== undefined || r.kr === null) throw new HurdFfiError('link_lost', `the fault thread could not run the call: ${r.refused ?? 'no result'}`);
+    return r;
+  }
+
+  /** Takes an event frame if it is a fault thread's result. */
+  onEvent(r: Reply): boolean {
+    if (r.fault === undefined) return false;
+    const p = this.pending.get(r.fault.seq);
+    this.pending.delete(r.fault.seq);
+    p?.resolve(r);
+    return true;
+  }
+
+  /** The link is gone: calls still waiting for their result fail with link_lost. */
+  fail(): void {
+    for (const p of this.pending.values()) p.resolve({ tag: 0, kr: null, vals: [], names: [], refused: 'the agent link is gone' });
+    this.pending.clear();
+  }
+
+  /** A successful vm_map of [address, address + size) in `task`. */
+  addMapping(task: TaskId, address: number, size: number): void {
+    const list = this.mapped.get(task) ?? [];
+    list.push([address, address + Math.ceil(size / PAGE) * PAGE]);
+    this.mapped.set(task, list);
+  }
+
+  /** vm_deallocate of [address, address + size): mappings wholly inside it are gone (a partly freed one is kept, which only costs a detour). */
+  removeRange(task: TaskId, address: number, size: number): void {
+    const list = this.mapped.get(task);
+    if (list === undefined) return;
+    const start = Math.floor(address / PAGE) * PAGE;
+    const end = Math.ceil((address + size) / PAGE) * PAGE;
+    const left = list.filter(([s, e]) => s < start || e > end);
+    if (left.length === 0) this.mapped.delete(task);
+    else this.mapped.set(task, left);
+  }
+
+  overlaps(task: TaskId, address: number, size: number): boolean {
+    const list = this.mapped.get(task);
+    if (list === undefined) return false;
+    const end = address + Math.max(size, 1);
+    return list.some(([s, e]) => address < e && end > s);
+  }
+
+  hasMappings(task: TaskId): boolean {
+    return this.mapped.has(task);
+  }
+
+  /**
+   * Whether some task maps an object. Then every task-memory call takes the
+   * fault thread: memory no task mapped may still hold a delayed copy of an
+   * object's pages (out-of-line data received from a COPY_DELAY mapping),
+   * which faults when read.
+   */
+  anyMappings(): boolean {
+    return this.mapped.size > 0;
+  }
+
+  /** The task ended: a call its fault thread was still running answers KERN_INVALID_TASK (its result can no longer come). */
+  forget(task: TaskId): void {
+    this.mapped.delete(task);
+    for (const [seq, p] of this.pending) {
+      if (p.task !== task) continue;
+      this.pending.delete(seq);
+      p.resolve({ tag: 0, kr: KERN_INVALID_TASK, vals: [], names: [] });
+    }
+  }
+}
