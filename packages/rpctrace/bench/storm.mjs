@@ -9,6 +9,7 @@
 //   library, -c              traceKernel with summary only
 //   command, -o FILE         hurd-rpctrace -o FILE -- node bench/storm-app.mjs N
 //   command, -c              hurd-rpctrace -c -o FILE -- node bench/storm-app.mjs N
+//   command -f, -o FILE      hurd-rpctrace -f -o FILE -- ...: the records go through the -f Unix socket, not the pipe
 // Three times per variant: `loop` is the wall time the program itself
 // measures around its RPC loop (the cost seen by the traced program);
 // `program CPU` is that process's CPU time over the loop (less disturbed by
@@ -38,6 +39,7 @@ const variants = [
   ['library, -c', [app, String(N), '--trace-kernel=summary']],
   ['command, -o FILE', [cli, '-o', out, '--', process.execPath, app, String(N)]],
   ['command, -c', [cli, '-c', '-o', out, '--', process.execPath, app, String(N)]],
+  ['command -f, -o FILE', [cli, '-f', '-o', out, '--', process.execPath, app, String(N)]],
 ];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -95,7 +95,7 @@ function applyMatch(out: DecodedMsg, match: Match): void {
  * descriptor). The summary needs nothing else, and a storm of RPCs is where
  * decoding whole bodies would show. Anything unexpected takes the full path.
  */
-function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg): boolean {
+function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage): boolean {
   const x64 = abi === 'x86_64';
   const hsize = x64 ? 32 : 24;
   if (b.length < hsize) return false;
@@ -104,14 +104,19 @@ function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg): boolean {
   const size = u32(4);
   const local = (raw >>> 8) & 0xff;
   if (size !== b.length || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
-  const header = {
-    bits: { remote: raw & 0xff, local, complex: (raw & 0x80000000) !== 0, other: (raw & 0x7fff0000) >>> 0 },
-    size,
-    remotePort: u32(8),
-    localPort: u32(x64 ? 16 : 12),
-    seqno: u32(x64 ? 24 : 16),
-    id: u32(x64 ? 28 : 20) | 0,
-  };
+  const header =
+    into === undefined
+      ? { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }
+      : into.header;
+  header.bits.remote = raw & 0xff;
+  header.bits.local = local;
+  header.bits.complex = (raw & 0x80000000) !== 0;
+  header.bits.other = (raw & 0x7fff0000) >>> 0;
+  header.size = size;
+  header.remotePort = u32(8);
+  header.localPort = u32(x64 ? 16 : 12);
+  header.seqno = u32(x64 ? 24 : 16);
+  header.id = u32(x64 ? 28 : 20) | 0;
   const reply = out.kind === 'reply';
   if (reply || (out.kind === 'unknown' && header.remotePort === 0 && header.id >= 100)) {
     // RetCode: descriptor INTEGER_32 (2), 32 bits, 1 element, inline, short form.
@@ -120,14 +125,34 @@ function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg): boolean {
     if (ok) out.retCode = u32(rc) | 0;
     else if (reply) return false; // a malformed reply: the full path says why
   }
-  out.message = { header, items: [] };
+  out.message = into ?? { header, items: [] };
   return true;
+}
+
+/** Copies an id's cached part into `out` (the reused result of a header-only decode). */
+function fillHead(out: DecodedMsg, h: DecodedMsg): DecodedMsg {
+  out.message = null;
+  out.routine = h.routine;
+  out.subsystem = h.subsystem;
+  out.kind = h.kind;
+  out.requestId = h.requestId;
+  out.args = null;
+  out.destArg = h.destArg;
+  out.elementBytes = h.elementBytes;
+  out.retCode = null;
+  out.notification = null;
+  out.note = null;
+  out.headerOnly = false;
+  return out;
 }
 
 export class MessageDecoder {
   readonly #byAbi = new Map<Abi, Map<number, Match>>();
   readonly #opts: DecoderOptions;
   readonly #statics = new Map<number, { head: DecodedMsg; match: Match | undefined }>();
+  /** The one result `decodeHeader` reuses (and its header), so that a storm allocates none. */
+  readonly #reused: DecodedMsg = copyHead({ message: null, routine: '', subsystem: null, kind: 'unknown', requestId: 0, args: null, destArg: null, elementBytes: NO_SIZES, retCode: null, notification: null, note: null });
+  readonly #reusedMsg: MachMessage = { header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items: [] };
 
   constructor(options: DecoderOptions = {}) {
     this.#opts = options;
@@ -209,6 +234,26 @@ export class MessageDecoder {
       return out;
     }
     return this.#body(r.message, out, match);
+  }
+
+  /**
+   * As decode(..., false), but a header-only result is one object reused by
+   * the next call of decodeHeader: valid until then, to be read, not kept.
+   * The tracer reads it within one event (a storm would otherwise allocate
+   * a result, a message and a header per message); results that are not
+   * header-only (notifications, malformed headers, undecodable bytes) are
+   * fresh objects as decode's.
+   */
+  decodeHeader(bytes: Uint8Array | null, abi: Abi | null, msgId: number): DecodedMsg {
+    if (bytes === null || abi === null) return this.decode(bytes, abi, msgId, false);
+    const { head } = this.#static(abi, msgId);
+    if (head.kind === 'notification') return this.decode(bytes, abi, msgId, false);
+    const out = fillHead(this.#reused, head);
+    if (headerOnly(bytes, abi, out, this.#reusedMsg)) {
+      out.headerOnly = true;
+      return out;
+    }
+    return this.decode(bytes, abi, msgId, false);
   }
 
   /**

@@ -4,7 +4,8 @@
  * ES module's exports cannot be reassigned from outside, so the import of
  * 'hurd-ffi' is resolved to a generated wrapper module instead: it re-exports
  * everything of the real hurd-ffi and replaces openKernel by one that hands
- * each new kernel to the tap. Only ESM imports are wrapped (not require()).
+ * each new kernel to the tap (and, with --kernel, the options the tap forces:
+ * tapKernelOptions). Only ESM imports are wrapped (not require()).
  */
 export interface HookData {
   tapUrl: string;
@@ -39,8 +40,8 @@ export async function load(url: string, context: unknown, next: NextLoad): Promi
     const source =
       `export * from ${real};\n` +
       `import { openKernel as realOpenKernel } from ${real};\n` +
-      `import { tapKernel } from ${tap};\n` +
-      `export function openKernel(options) { return tapKernel(realOpenKernel(options)); }\n`;
+      `import { tapKernel, tapKernelOptions } from ${tap};\n` +
+      `export function openKernel(options) { return tapKernel(realOpenKernel(tapKernelOptions(options))); }\n`;
     return { format: 'module', source, shortCircuit: true };
   }
   return next(url, context);

@@ -1,5 +1,5 @@
 /** hurd-rpctrace: an strace for Mach RPCs. */
-export { RpcTracer, type RpcTracerOptions } from './tracer.js';
+export { RpcTracer, RECEIVE_ROUTINE, type RpcTracerOptions } from './tracer.js';
 export { TraceSession, type TraceOptions } from './session.js';
 export { traceEventOf } from './event.js';
 export { encodeWireEvent, decodeWireEvent, writeWireEvent, wireEventSize, WireEventReader, TRACE_FD_ENV, TRACE_FD_GLOBAL, WIRE_HEADER_BYTES, WIRE_MAX_RECORD } from './wire.js';
@@ -11,7 +11,7 @@ export { codeName } from './errno.js';
 export { formatValue, valueToJson, quoteBytes, rightWord, type Json, type ValueContext } from './values.js';
 export { loadUserDefs, type UserDefs } from './user-defs.js';
 export { RpcTraceError, isRpcTraceError, type RpcTraceErrorCode } from './errors.js';
-export type { Call, LinkEnds, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+export type { Call, Destroyed, LinkEnds, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceEvent, TraceRecord } from './records.js';
 export { traceLink, type LinkTrace, type TraceLinkOptions, type HostPort, type LinkFrameRecord } from './link/trace-link.js';
 export { LinkSplice, type Side, type SpliceAction, type SpliceConfig } from './link/splice.js';
 export { IdentityNames, crossingEvents, type LinkCrossing } from './link/link-events.js';

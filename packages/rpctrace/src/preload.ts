@@ -1,15 +1,88 @@
 /**
  * What `node --import` loads in the traced program (hurd-rpctrace puts it in
- * NODE_OPTIONS): takes the trace pipe's descriptor out of the environment at
- * once (so that the program's own children, which do not have the pipe but
- * inherit NODE_OPTIONS, never write to whatever their fd 3 is), and registers
- * the hooks that wrap hurd-ffi's openKernel.
+ * NODE_OPTIONS): finds where to report (the trace pipe's descriptor, or with
+ * -f the tracer's Unix socket), and registers the hooks that wrap hurd-ffi's
+ * openKernel.
+ *
+ * Without -f the pipe's descriptor and the forced kernel are taken out of
+ * the environment at once, so that the program's own children (which inherit
+ * NODE_OPTIONS but not the pipe) never write to whatever their fd 3 is and
+ * open the kernels they ask for. With -f the socket and token stay in the
+ * environment: every node process of the tree connects (before its own
+ * code runs: this module's top-level await) and reports on its own stream.
  */
 import { register } from 'node:module';
-import { TRACE_FD_ENV, TRACE_FD_GLOBAL } from './wire.js';
+import { connect, type Socket } from 'node:net';
+import {
+  FOLLOW_OK,
+  TRACE_FD_ENV,
+  TRACE_FD_GLOBAL,
+  TRACE_KERNEL_ENV,
+  TRACE_KERNEL_GLOBAL,
+  TRACE_SOCKET_ENV,
+  TRACE_TOKEN_ENV,
+  followHello,
+  parseKernelEnv,
+} from './wire.js';
 
-const fd = process.env[TRACE_FD_ENV];
-delete process.env[TRACE_FD_ENV];
-(globalThis as Record<symbol, unknown>)[TRACE_FD_GLOBAL] = fd === undefined ? undefined : Number(fd);
+const globals = globalThis as Record<symbol, unknown>;
+const env = process.env;
+const socketPath = env[TRACE_SOCKET_ENV];
+const token = env[TRACE_TOKEN_ENV];
+const fd = env[TRACE_FD_ENV];
+delete env[TRACE_FD_ENV];
+globals[TRACE_KERNEL_GLOBAL] = parseKernelEnv(env[TRACE_KERNEL_ENV]);
+
+/** Keeps the reporting socket alive (and its descriptor open) for the life of the process. */
+const SOCKET_GLOBAL = Symbol.for('hurd-rpctrace.socket');
+
+/**
+ * Connects to the tracer's socket and says who we are; resolves to the
+ * socket's descriptor once the tracer accepted (the tap writes it
+ * synchronously, as it writes the pipe, so nothing is lost at exit), or to
+ * undefined if the tracer is gone or refused: the program then runs untraced.
+ */
+function reportTo(path: string, secret: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const s: Socket = connect(path);
+    let got = '';
+    const give = (v: number | undefined): void => {
+      clearTimeout(timer);
+      resolve(v);
+    };
+    // A tracer that never answers must not hold the program up for good.
+    const timer = setTimeout(() => {
+      s.destroy();
+      give(undefined);
+    }, 10_000);
+    s.on('error', () => give(undefined));
+    s.once('close', () => give(undefined));
+    s.once('connect', () => s.write(followHello(secret, process.pid)));
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.length < FOLLOW_OK.length) return;
+      s.removeAllListeners('data');
+      s.removeAllListeners('close');
+      if (got !== FOLLOW_OK) {
+        s.destroy();
+        give(undefined);
+        return;
+      }
+      // From here on the tap writes the descriptor itself: no reading, no stream writes.
+      s.pause();
+      s.unref();
+      globals[SOCKET_GLOBAL] = s;
+      const handleFd = (s as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+      give(typeof handleFd === 'number' && handleFd >= 0 ? handleFd : undefined);
+    });
+  });
+}
+
+if (socketPath !== undefined && token !== undefined) {
+  globals[TRACE_FD_GLOBAL] = await reportTo(socketPath, token);
+} else {
+  delete env[TRACE_KERNEL_ENV];
+  globals[TRACE_FD_GLOBAL] = fd === undefined ? undefined : Number(fd);
+}
 
 register('./hooks.js', import.meta.url, { data: { tapUrl: new URL('./tap.js', import.meta.url).href } });

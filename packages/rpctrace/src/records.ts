@@ -20,6 +20,27 @@ export interface TraceEvent {
   message?: MachMessage;
   /** On a netmsg link: the nodes it crossed between (`task` is then the node on this side). */
   link?: LinkEnds;
+  /** At send: kernel id of the reply port (msgh_local_port) the message carries a right to (0/absent: none). */
+  replyPort?: number;
+  /** The task's name, when the kernel reports one (the tracer remembers it: once per task is enough). */
+  taskName?: string;
+  /**
+   * A message the kernel destroyed without any task receiving it (hurd-ffi's
+   * DestroyReason: `port-died`, `dead-destination`, `circular`,
+   * `sender-terminated`, `too-large`); `direction` is then 'receive'.
+   */
+  destroyed?: string;
+  /** On a failed receive (`direction` 'receive' with `kr`): the name received on, in the task's space. */
+  rcvName?: number;
+}
+
+/** A request or its reply that the kernel destroyed unreceived. */
+export interface Destroyed {
+  what: 'request' | 'reply';
+  /** Why, in words (`port died`...). */
+  why: string;
+  /** When the kernel destroyed it (ms). */
+  time: number;
 }
 
 export interface ReplyInfo {
@@ -58,6 +79,10 @@ export interface Call {
   reply: ReplyInfo | null;
   /** On a netmsg link: the nodes the request went from and to (then `task` and `port` are 0). */
   link?: LinkEnds;
+  /** Kernel id of the reply port, when the send said it. */
+  replyPort?: number;
+  /** Set when the call ended because the kernel destroyed its request or reply unreceived. */
+  destroyed?: Destroyed;
 }
 
 /** The two ends of a message crossing a netmsg link, by node id. */
@@ -83,6 +108,10 @@ export interface LoneMessage {
   note: string | null;
   /** On a netmsg link: the nodes the message went from and to. */
   link?: LinkEnds;
+  /** A message the kernel destroyed unreceived: why, in words (then `task` is 0 and `port` its destination). */
+  destroyed?: string;
+  /** A failed receive (`retCode` is its MACH_RCV_* code): the name received on. */
+  rcvName?: number;
 }
 
 /** One observed message, decoded (what `--json` prints). */

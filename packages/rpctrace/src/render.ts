@@ -22,14 +22,18 @@ export interface RenderOptions {
    * decorates names with what they are; a link trace prints identities.
    */
   portName?: (task: number, name: number) => string;
+  /** A task's name, when known (taskCreate's): lines say `ext2fs[3]` instead of `task3`. */
+  taskName?: (task: number) => string | undefined;
 }
 
 type PortNamer = ((task: number, name: number) => string) | undefined;
 
 export const DEFAULT_STRSIZE = 80;
 
-export function taskLabel(task: number): string {
-  return task === 0 ? 'kernel' : `task${task}`;
+/** `kernel`, `name[3]` for a named task, else `task3`. */
+export function taskLabel(task: number, name?: string): string {
+  if (task === 0) return 'kernel';
+  return name === undefined ? `task${task}` : `${name}[${task}]`;
 }
 
 function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: number, task: number, namer: PortNamer): string[] {
@@ -40,10 +44,6 @@ function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: nu
   );
 }
 
-/** Who sent a message: a task, the kernel, or a node on a link. */
-function sender(task: number, link: LinkEnds | undefined): string {
-  return link === undefined ? taskLabel(task) : `node${link.from}`;
-}
 
 function seqPrefix(seqno: number | null, link: LinkEnds | undefined): string {
   // A link has no msgh_seqno: the receiving task's kernel assigns it later.
@@ -57,6 +57,7 @@ export class LineRenderer {
   readonly #latency: boolean;
   readonly #strsize: number;
   readonly #portName: PortNamer;
+  readonly #taskName: ((task: number) => string | undefined) | undefined;
   #last: number | null = null;
 
   constructor(options: RenderOptions = {}) {
@@ -64,6 +65,7 @@ export class LineRenderer {
     this.#latency = options.showLatency ?? false;
     this.#strsize = options.strsize ?? DEFAULT_STRSIZE;
     this.#portName = options.portName;
+    this.#taskName = options.taskName;
     if (!Number.isInteger(this.#strsize) || this.#strsize < 0) {
       throw new RpcTraceError('invalid_option', `-s wants a non-negative integer, got ${String(options.strsize)}`);
     }
@@ -78,18 +80,28 @@ export class LineRenderer {
         const head = this.#stamp(r.call.time) + seqPrefix(r.call.seqno, r.call.link) + this.#request(r.call);
         if (r.state === 'oneway') return head + ';';
         if (r.state === 'unfinished') return head + ' <unfinished ...>';
+        const x = r.call.destroyed;
+        if (x !== undefined) return head + (x.what === 'request' ? ` <destroyed: ${x.why}>` : ` <reply destroyed: ${x.why}>`);
         return head + this.#reply(r.call);
       }
-      case 'resumed':
-        return (
-          this.#stamp(r.call.reply?.time ?? r.call.time) +
-          seqPrefix(r.call.seqno, r.call.link) +
-          `${sender(r.call.task, r.call.link)} <... ${r.call.routine} resumed>` +
-          this.#reply(r.call)
-        );
+      case 'resumed': {
+        const x = r.call.destroyed;
+        const who = `${this.#sender(r.call.task, r.call.link)} <... ${r.call.routine}`;
+        if (x !== undefined) {
+          // The call ended unanswered: the kernel destroyed its request or reply.
+          return this.#stamp(x.time) + seqPrefix(r.call.seqno, r.call.link) + `${who} ${x.what === 'request' ? '' : 'reply '}destroyed: ${x.why}>`;
+        }
+        return this.#stamp(r.call.reply?.time ?? r.call.time) + seqPrefix(r.call.seqno, r.call.link) + `${who} resumed>` + this.#reply(r.call);
+      }
       case 'lone':
         return this.#stamp(r.message.time) + seqPrefix(r.message.seqno, r.message.link) + this.#lone(r.message);
     }
+  }
+
+  /** Who sent a message: a task (by name when known), the kernel, or a node on a link. */
+  #sender(task: number, link: LinkEnds | undefined): string {
+    if (link !== undefined) return `node${link.from}`;
+    return taskLabel(task, task === 0 || this.#taskName === undefined ? undefined : this.#taskName(task));
   }
 
   #stamp(ms: number): string {
@@ -125,7 +137,7 @@ export class LineRenderer {
     }
     const note = c.note === null ? '' : ` /* ${c.note} */`;
     const to = c.link === undefined ? '' : `node${c.link.to} `;
-    return `${sender(c.task, c.link)} -> ${to}${c.routine}(${a.join(', ')})${note}`;
+    return `${this.#sender(c.task, c.link)} -> ${to}${c.routine}(${a.join(', ')})${note}`;
   }
 
   #reply(c: Call): string {
@@ -140,7 +152,17 @@ export class LineRenderer {
   }
 
   #lone(m: LoneMessage): string {
-    const who = sender(m.task, m.link);
+    if (m.destroyed !== undefined && m.rcvName === undefined) {
+      // Destroyed unreceived, outside any traced call: only its id and destination are known.
+      return `<... ${m.routine} to port ${m.port} destroyed: ${m.destroyed}>`;
+    }
+    const who = this.#sender(m.task, m.link);
+    if (m.rcvName !== undefined) {
+      // A receive that got no message: mach_msg's return code.
+      const on = this.#portName === undefined ? String(m.rcvName) : this.#portName(m.task, m.rcvName);
+      const note = m.note === null ? '' : ` /* ${m.note} */`;
+      return `${who} <- ${m.routine}(receive on ${on}) = ${codeName(m.retCode ?? 0)}${note}`;
+    }
     const arrow = m.direction === 'send' ? '->' : '<-';
     const n = m.notification;
     if (n !== null) {

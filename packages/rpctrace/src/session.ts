@@ -56,7 +56,11 @@ export class TraceSession {
     if (options.catalog !== undefined) topts.catalog = options.catalog;
     if (options.decorate === true) topts.decorate = true;
     // -c prints no arguments (and -y has nothing to show without lines).
-    if (options.summary === true) topts.args = false;
+    if (options.summary === true) {
+      topts.args = false;
+      // -c prints only the table: no records are built at all.
+      topts.records = false;
+    }
     if (options.json === true) topts.messageArgs = true;
     else topts.messages = false;
     this.#tracer = new RpcTracer(topts);
@@ -78,6 +82,7 @@ export class TraceSession {
       showLatency: options.showLatency ?? false,
       strsize: this.#strsize,
       ...(this.#portName === undefined ? {} : { portName: this.#portName }),
+      taskName: (task) => tracer.taskName(task),
     });
     this.#json = options.json ?? false;
     this.#summary = options.summary ?? false;

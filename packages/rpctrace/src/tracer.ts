@@ -13,13 +13,33 @@
  * - the server's reply send on that name gives the reply port's kernel id;
  * - the reply's receive is matched by that kernel id, else by
  *   (client task, msgh_local_port) as received.
+ * When the kernel reports the reply port's kernel id at send (hurd-ffi's sim
+ * kernel does: MsgEvent.replyPort), the request is keyed on it at once, so a
+ * reply pairs even when the server's receive was never seen.
+ *
+ * Messages the kernel destroys unreceived (a port dying with a queue, ...)
+ * end the call they belong to; receives that fail print on their own
+ * (MACH_RCV_TIMED_OUT only with `-e status=failed`: polling loops time out
+ * all the time, and a line each would drown the trace).
  */
-import { MIG_SERVER_DIED } from 'mach-msg';
+import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
 import { PortKnowledge } from './port-names.js';
-import type { Call, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+
+/** hurd-ffi's DestroyReason in words. */
+const DESTROY_WHY: { readonly [k: string]: string } = {
+  'port-died': 'port died',
+  'dead-destination': 'destination dead at send',
+  circular: 'circular: carried its own receive right',
+  'sender-terminated': 'sender terminated while blocked',
+  'too-large': 'too large for the receive buffer',
+};
+
+/** The routine name receive failures are filed under (for -e trace= and -c). */
+export const RECEIVE_ROUTINE = 'mach_msg';
 
 /**
  * Bounds on what the tracer remembers: sends to a port nobody receives from
@@ -51,7 +71,15 @@ export interface RpcTracerOptions extends DecoderOptions {
   messages?: boolean;
   /** -y: learn what ports are from the replies that hand them out. */
   decorate?: boolean;
+  /**
+   * Give records at all (default true). False keeps only the summary()
+   * counts (what -c prints): handle() then returns none, and builds none.
+   */
+  records?: boolean;
 }
+
+/** What handle() returns when it gives no records (summary only). */
+const NO_RECORDS: TraceRecord[] = [];
 
 export class RpcTracer {
   readonly #decoder: MessageDecoder;
@@ -74,8 +102,13 @@ export class RpcTracer {
   readonly #messageArgs: boolean;
   readonly #messages: boolean;
   readonly #args: boolean;
+  readonly #records: boolean;
+  /** Where a summary-only tracer's (discarded) records would go: one array, not one per message. */
+  readonly #scratch: TraceRecord[] = [];
   /** Small numbers for task ids (and link node ids, which are any u32), for #key. */
   readonly #taskIndex = new Map<number, number>();
+  /** Task names the kernel reported. */
+  readonly #names = new Map<number, string>();
 
   /**
    * A (task, port name) pair as one exact number (index below 2^21 times
@@ -97,13 +130,19 @@ export class RpcTracer {
     this.#ports = options.decorate === true ? new PortKnowledge() : null;
     this.#args = options.args !== false;
     this.#messageArgs = this.#args && options.messageArgs === true;
-    this.#messages = options.messages !== false;
+    this.#records = options.records !== false;
+    this.#messages = this.#records && options.messages !== false;
   }
 
   /** The arguments, when a line will show them: a header-only decode is redone in full. */
   #full(ev: TraceEvent, d: DecodedMsg): DecodedMsg {
     if (d.headerOnly !== true || !this.#args) return d;
     return this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true);
+  }
+
+  /** The name the kernel reported for `task` (taskCreate's), if any. */
+  taskName(task: number): string | undefined {
+    return this.#names.get(task);
   }
 
   /** -y: what the name `name` of `task`'s space is, if a reply told. */
@@ -117,17 +156,34 @@ export class RpcTracer {
       throw new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
     }
     if (!Number.isFinite(ev.time)) throw new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
+    if (ev.taskName !== undefined && ev.task !== 0 && this.#names.get(ev.task) !== ev.taskName) {
+      if (this.#names.size >= MAX_PENDING) this.#names.clear();
+      this.#names.set(ev.task, ev.taskName);
+    }
+    if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
+      const lost = this.#onLost(ev);
+      if (this.#records) return lost;
+      lost.length = 0;
+      return NO_RECORDS;
+    }
     const d =
       ev.message !== undefined && ev.abi !== null
         ? this.#decoder.decodeParsed(ev.message, ev.abi)
-        : this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, this.#messageArgs);
-    const out: TraceRecord[] = [];
+        : this.#messageArgs
+          ? this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true)
+          : // Read within this event only (nothing below keeps it): the decoder reuses it.
+            this.#decoder.decodeHeader(ev.bytes, ev.abi, ev.msgId);
+    const out: TraceRecord[] = this.#records ? [] : this.#scratch;
     // Message records are for --json only: in a storm their allocation alone
     // was a third of the tracer's time, so lines and -c go without.
     const rec = this.#messages ? this.#messageRecord(ev, d) : null;
     if (ev.direction === 'send') this.#onSend(ev, d, rec, out);
     else this.#onReceive(ev, d, rec, out);
     if (rec !== null && selects(this.#filter, rec.routine, rec.subsystem)) out.unshift(rec);
+    if (!this.#records) {
+      out.length = 0;
+      return NO_RECORDS;
+    }
     return out;
   }
 
@@ -188,7 +244,8 @@ export class RpcTracer {
       if (call !== undefined && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
         this.#byServerName.delete(this.#key(ev.task, h.remotePort));
         if (rec !== null) rec.callId = call.id;
-        remember(this.#byReplyPort, ev.port, call);
+        // Already there when the request's send said its reply port.
+        if (this.#byReplyPort.get(ev.port) !== call) remember(this.#byReplyPort, ev.port, call);
         // A reply to the kernel is never received by a task: it ends here.
         if (call.task === 0) this.#complete(call, ev, d, out);
         return;
@@ -205,6 +262,11 @@ export class RpcTracer {
     const call = this.#newCall(ev, d, h.localPort);
     if (ev.link !== undefined) call.link = ev.link;
     call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
+    if (ev.replyPort !== undefined && ev.replyPort !== 0 && h.localPort !== 0) {
+      // The reply port's identity from the send: the reply pairs without the server's receive.
+      call.replyPort = ev.replyPort;
+      remember(this.#byReplyPort, ev.replyPort, call);
+    }
     if (rec !== null) rec.callId = call.id;
     let q = this.#inFlight.get(ev.port);
     if (q === undefined) this.#inFlight.set(ev.port, (q = []));
@@ -236,10 +298,12 @@ export class RpcTracer {
 
   /** A new request: count it, and hold its line until its reply (or, for one that expects none, its receipt). */
   #start(call: Call, out: TraceRecord[]): void {
-    if (call.task !== 0 && call.replyName !== 0) remember(this.#byClientName, this.#key(call.task, call.replyName), call);
+    // Keyed by name only when the reply port's identity is not known (it is on hurd-ffi's sim kernel).
+    if (call.task !== 0 && call.replyName !== 0 && call.replyPort === undefined) remember(this.#byClientName, this.#key(call.task, call.replyName), call);
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
     const s = this.#statsOf(call.routine);
     s.calls++;
+    if (!this.#records) return;
     if (call.replyName === 0) {
       if (this.#filter.status === 'failed') return; // no reply, so it cannot fail
       // Held until its receiver gets it (for the seqno), or until another line prints.
@@ -257,14 +321,14 @@ export class RpcTracer {
     const h = d.message?.header;
     // The reply to a traced request?
     const viaPort = this.#byReplyPort.get(ev.port);
-    const viaName = h === undefined ? undefined : this.#byClientName.get(this.#key(ev.task, h.localPort));
-    const call = viaPort !== undefined && viaPort.task === ev.task ? viaPort : viaName;
+    const call =
+      viaPort !== undefined && viaPort.task === ev.task ? viaPort : h === undefined || this.#byClientName.size === 0 ? undefined : this.#byClientName.get(this.#key(ev.task, h.localPort));
     // A send-once notification on the reply port means the server dropped the reply right:
     // MIG's user stub returns MIG_SERVER_DIED for it, and so does the trace.
     const died = d.notification?.kind === 'send-once';
     if (call !== undefined && call.task === ev.task && (d.kind === 'reply' || died || ev.msgId === call.msgId + 100)) {
-      this.#byReplyPort.delete(ev.port);
-      this.#byClientName.delete(this.#key(call.task, call.replyName));
+      if (this.#byReplyPort.get(ev.port) === call) this.#byReplyPort.delete(ev.port);
+      if (call.replyPort === undefined) this.#byClientName.delete(this.#key(call.task, call.replyName));
       if (rec !== null) rec.callId = call.id;
       if (rec !== null) rec.latency = ev.time - call.time;
       this.#complete(call, ev, d, out);
@@ -273,12 +337,8 @@ export class RpcTracer {
     // A request arriving at its server: the oldest unreceived send to this port.
     // Sends ahead of it that never arrive were consumed unseen (a kernel port, a destroyed
     // queue): they are dropped from the queue so that they do not shadow later ones.
-    const q = this.#inFlight.get(ev.port);
-    const at = q === undefined ? -1 : q.findIndex((c) => c.msgId === ev.msgId);
-    const sent = at < 0 ? undefined : q?.[at];
-    if (q !== undefined && sent !== undefined) {
-      q.splice(0, at + 1);
-      if (q.length === 0) this.#inFlight.delete(ev.port);
+    const sent = this.#takeInFlight(ev.port, ev.msgId);
+    if (sent !== undefined) {
       sent.seqno = h?.seqno ?? null;
       sent.receiver = ev.task;
       if (rec !== null) rec.callId = sent.id;
@@ -307,7 +367,130 @@ export class RpcTracer {
     this.#lone(ev, d, out);
   }
 
+  /** The oldest unreceived send of `msgId` to `port`; the sends ahead of it were consumed unseen. */
+  #takeInFlight(port: number, msgId: number): Call | undefined {
+    const q = this.#inFlight.get(port);
+    if (q === undefined) return undefined;
+    let at = 0;
+    while (at < q.length && (q[at] as Call).msgId !== msgId) at++;
+    if (at === q.length) return undefined;
+    const sent = q[at];
+    if (at === 0) q.shift();
+    else q.splice(0, at + 1);
+    if (q.length === 0) this.#inFlight.delete(port);
+    return sent;
+  }
+
+  /**
+   * A message that reached no task (destroyed by the kernel), or a receive
+   * that got none (MACH_RCV_*). Only the id is known of the message: it is
+   * named, not decoded.
+   */
+  #onLost(ev: TraceEvent): TraceRecord[] {
+    const out: TraceRecord[] = this.#records ? [] : this.#scratch;
+    const d = this.#decoder.decode(null, null, ev.msgId);
+    const failed = ev.direction === 'receive' && ev.kr !== undefined && ev.kr !== 0;
+    const why = ev.destroyed === undefined ? null : (DESTROY_WHY[ev.destroyed] ?? ev.destroyed);
+    const rec = this.#messages ? this.#messageRecord(ev, d) : null;
+    if (rec !== null) {
+      if (failed) rec.retCode = ev.kr ?? null;
+      rec.note = why === null ? 'receive failed' : failed ? `receive failed; message destroyed: ${why}` : `destroyed unreceived: ${why}`;
+      if (failed ? statusSelects(this.#filter, ev.kr ?? null) && (ev.kr !== MACH_RCV_TIMED_OUT || this.#filter.status === 'failed') && selects(this.#filter, RECEIVE_ROUTINE, null) : selects(this.#filter, rec.routine, rec.subsystem)) out.push(rec);
+    }
+    if (failed) this.#rcvFailed(ev, d, why, out);
+    if (why === null) return out;
+    // The call the message belonged to: an unreceived request, else a reply on its way back.
+    const request = ev.msgId !== 0 ? this.#takeInFlight(ev.port, ev.msgId) : undefined;
+    if (request !== undefined) {
+      if (rec !== null) rec.callId = request.id;
+      this.#endDestroyed(request, ev, { what: 'request', why, time: ev.time }, out);
+      return out;
+    }
+    const call = this.#byReplyPort.get(ev.port);
+    if (call !== undefined && call.reply === null && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
+      if (rec !== null) rec.callId = call.id;
+      this.#endDestroyed(call, ev, { what: 'reply', why, time: ev.time }, out);
+      return out;
+    }
+    if (failed) return out; // the failure's line said it
+    // A destroyed message is a failure of whoever sent it: shown unless status=successful.
+    if (!selects(this.#filter, d.routine, d.subsystem) || this.#filter.status === 'successful') return out;
+    const lone: LoneMessage = {
+      direction: 'receive',
+      time: ev.time,
+      task: 0,
+      port: ev.port,
+      // The catalog names a reply by its routine: say it is the reply.
+      routine: d.kind === 'reply' ? `${d.routine} reply` : d.routine,
+      subsystem: d.subsystem,
+      msgId: ev.msgId,
+      seqno: null,
+      args: null,
+      elementBytes: d.elementBytes,
+      retCode: null,
+      notification: null,
+      note: null,
+      destroyed: why,
+    };
+    this.#release(out);
+    out.push({ type: 'lone', message: lone });
+    return out;
+  }
+
+  /** A receive that failed: a line of its own (timeouts only with status=failed), counted under mach_msg. */
+  #rcvFailed(ev: TraceEvent, d: DecodedMsg, why: string | null, out: TraceRecord[]): void {
+    const kr = ev.kr as number;
+    if (kr === MACH_RCV_TIMED_OUT && this.#filter.status !== 'failed') return;
+    if (!selects(this.#filter, RECEIVE_ROUTINE, null) || !statusSelects(this.#filter, kr)) return;
+    const s = this.#statsOf(RECEIVE_ROUTINE);
+    s.calls++;
+    s.errors++;
+    const lone: LoneMessage = {
+      direction: 'receive',
+      time: ev.time,
+      task: ev.task,
+      port: ev.port,
+      routine: RECEIVE_ROUTINE,
+      subsystem: null,
+      msgId: ev.msgId,
+      seqno: null,
+      args: null,
+      elementBytes: d.elementBytes,
+      retCode: kr,
+      notification: null,
+      // The message a MACH_RCV_TOO_LARGE concerned.
+      note: ev.msgId === 0 ? null : why === null ? `${d.routine} left queued` : `${d.routine} destroyed`,
+      rcvName: ev.rcvName ?? 0,
+    };
+    this.#release(out);
+    out.push({ type: 'lone', message: lone });
+  }
+
+  /** A call whose request or reply the kernel destroyed: it ends here, as a failed call. */
+  #endDestroyed(call: Call, ev: TraceEvent, destroyed: Destroyed, out: TraceRecord[]): void {
+    if (call.task !== 0 && call.replyName !== 0 && this.#byClientName.get(this.#key(call.task, call.replyName)) === call) {
+      this.#byClientName.delete(this.#key(call.task, call.replyName));
+    }
+    if (call.replyPort !== undefined && this.#byReplyPort.get(call.replyPort) === call) this.#byReplyPort.delete(call.replyPort);
+    if (this.#byReplyPort.get(ev.port) === call) this.#byReplyPort.delete(ev.port);
+    call.destroyed = destroyed;
+    if (!selects(this.#filter, call.routine, call.subsystem)) return;
+    const s = this.#statsOf(call.routine);
+    s.errors++;
+    if (this.#held === call) {
+      this.#held = null;
+      out.push({ type: 'call', state: 'complete', call });
+    } else if (this.#unfinished.delete(call)) {
+      this.#release(out);
+      out.push({ type: 'resumed', call });
+    } else if (this.#filter.status !== 'all' && this.#filter.status !== 'successful') {
+      this.#release(out);
+      out.push({ type: 'call', state: 'complete', call });
+    }
+  }
+
   #lone(ev: TraceEvent, decoded: DecodedMsg, out: TraceRecord[]): void {
+    if (!this.#records) return; // a line only: -c counts calls
     const d = this.#full(ev, decoded);
     const h = d.message?.header;
     if (!selects(this.#filter, d.routine, d.subsystem)) return;
@@ -346,6 +529,7 @@ export class RpcTracer {
     s.replied++;
     s.totalMs += ms;
     s.maxMs = Math.max(s.maxMs, ms);
+    if (!this.#records) return;
     if (this.#held === call) {
       this.#held = null;
       out.push({ type: 'call', state: 'complete', call });

@@ -12,14 +12,26 @@
  * | 4 | u8 | direction: 0 send, 1 receive |
  * | 5 | u8 | ABI: 0 none (kernel-made message at send, no bytes), 1 i386, 2 x86_64 |
  * | 6 | u8 | 1 if message bytes follow, else 0 |
- * | 7 | u8 | 0 |
+ * | 7 | u8 | flags: bit 0, an extension follows the header (the other bits 0) |
  * | 8 | u32 | kernel number in the program (1, 2, ...) |
  * | 12 | u32 | task |
  * | 16 | u32 | kernel id of the destination port |
  * | 20 | i32 | msgh_id |
  * | 24 | f64 | time, ms since the epoch |
- * | 32 | i32 | mach_msg return code of a send the kernel refused, else 0 |
- * | 36 | bytes | the message as the task passed or got it |
+ * | 32 | i32 | mach_msg return code of a send the kernel refused or of a failed receive, else 0 |
+ * | 36 | bytes | the extension, if flagged; then the message as the task passed or got it |
+ *
+ * The extension carries hurd-ffi's optional observer fields (MsgEvent), only
+ * when one is set:
+ *
+ * | offset | type | field |
+ * |---|---|---|
+ * | 0 | u32 | kernel id of the reply port at send, else 0 |
+ * | 4 | u32 | name received on, for a failed receive, else 0 |
+ * | 8 | u8 | destroyed unreceived: 0 no, 1 port-died, 2 dead-destination, 3 circular, 4 sender-terminated, 5 too-large |
+ * | 9 | u8 | 1 if a failed receive (the name at 4 is meaningful), else 0 |
+ * | 10 | u8 | length n of the task's name in UTF-8 (0: none; the tap sends it once per task) |
+ * | 11 | n bytes | the task's name |
  */
 import type { Abi } from 'mach-msg';
 import { RpcTraceError } from './errors.js';
@@ -29,31 +41,118 @@ export const TRACE_FD_ENV = 'HURD_RPCTRACE_FD';
 /** Where the preload leaves the descriptor for the tap (same thread, no environment). */
 export const TRACE_FD_GLOBAL: unique symbol = Symbol.for('hurd-rpctrace.fd');
 
+/**
+ * --kernel/--abi: `BACKEND` or `BACKEND:ABI`, the openKernel options the tap
+ * forces on the traced program (see parseKernelEnv).
+ */
+export const TRACE_KERNEL_ENV = 'HURD_RPCTRACE_KERNEL';
+/** Where the preload leaves the forced kernel options for the tap. */
+export const TRACE_KERNEL_GLOBAL: unique symbol = Symbol.for('hurd-rpctrace.kernel');
+
+/**
+ * -f: the Unix socket every process of the traced tree reports to, instead
+ * of file descriptor 3 (which a child process does not inherit), and the
+ * random token a process must present: a stream that starts with the hello
+ * line `HURD-RPCTRACE 1 <token> <pid>\n`, answered `OK\n`, then records as on
+ * the pipe. The socket is in a directory only the user can enter (mkdtemp,
+ * mode 0700); the token keeps the user's other programs out as well.
+ */
+export const TRACE_SOCKET_ENV = 'HURD_RPCTRACE_SOCKET';
+export const TRACE_TOKEN_ENV = 'HURD_RPCTRACE_TOKEN';
+export const FOLLOW_HELLO = 'HURD-RPCTRACE 1';
+export const FOLLOW_OK = 'OK\n';
+/** Longest hello line accepted (the token is 32 hex digits). */
+export const FOLLOW_HELLO_MAX = 128;
+
+export interface ForcedKernel {
+  backend: 'sim' | 'gnumach';
+  abi?: 'i386' | 'x86_64';
+}
+
+/** HURD_RPCTRACE_KERNEL's value, or null when unset or not understood (the program's own choice stands). */
+export function parseKernelEnv(v: string | undefined): ForcedKernel | null {
+  const m = /^(sim|gnumach)(?::(i386|x86_64))?$/.exec(v ?? '');
+  if (m === null) return null;
+  return m[2] === undefined ? { backend: m[1] as ForcedKernel['backend'] } : { backend: m[1] as ForcedKernel['backend'], abi: m[2] as 'i386' | 'x86_64' };
+}
+
+/** The hello line of process `pid` (a child's first bytes on the -f socket). */
+export function followHello(token: string, pid: number): string {
+  return `${FOLLOW_HELLO} ${token} ${pid}\n`;
+}
+
+/** A hello line (without its newline) to its token and pid, or null if it is none. */
+export function parseFollowHello(line: string): { token: string; pid: number } | null {
+  const m = /^HURD-RPCTRACE 1 ([0-9a-f]{1,64}) ([1-9]\d{0,9})$/.exec(line);
+  if (m === null) return null;
+  return { token: m[1]!, pid: Number(m[2]) };
+}
+
 export const WIRE_HEADER_BYTES = 36;
 /** Largest record accepted: a Mach message the simulated kernel takes is far smaller. */
 export const WIRE_MAX_RECORD = 64 * 1024 * 1024;
 
+const EXT_FIXED = 11;
+const DESTROY_CODES = ['', 'port-died', 'dead-destination', 'circular', 'sender-terminated', 'too-large'] as const;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+/** Task names are cut to what the one-byte length allows. */
+function nameBytes(name: string): Uint8Array {
+  const b = utf8.encode(name);
+  return b.length <= 255 ? b : b.subarray(0, 255);
+}
+
+function hasExtension(ev: TraceEvent): boolean {
+  return (ev.replyPort ?? 0) !== 0 || ev.rcvName !== undefined || ev.destroyed !== undefined || (ev.taskName !== undefined && ev.taskName !== '');
+}
+
+function extensionSize(ev: TraceEvent): number {
+  if (!hasExtension(ev)) return 0;
+  return EXT_FIXED + (ev.taskName === undefined || ev.taskName === '' ? 0 : nameBytes(ev.taskName).length);
+}
+
+/** One view per batch buffer, not one per record: the tap writes a record per traced message. */
+let viewOf: ArrayBufferLike | null = null;
+let view: DataView = new DataView(new ArrayBuffer(0));
+
 /** Writes the record of `ev` into `out` at `at` (room checked by the caller: wireEventSize). */
 export function writeWireEvent(kernel: number, ev: TraceEvent, out: Uint8Array, at: number): number {
-  const size = wireEventSize(ev);
-  const v = new DataView(out.buffer, out.byteOffset + at, WIRE_HEADER_BYTES);
-  v.setUint32(0, size, true);
-  v.setUint8(4, ev.direction === 'send' ? 0 : 1);
-  v.setUint8(5, ev.abi === null ? 0 : ev.abi === 'i386' ? 1 : 2);
-  v.setUint8(6, ev.bytes === null ? 0 : 1);
-  v.setUint8(7, 0);
-  v.setUint32(8, kernel >>> 0, true);
-  v.setUint32(12, ev.task >>> 0, true);
-  v.setUint32(16, ev.port >>> 0, true);
-  v.setInt32(20, ev.msgId | 0, true);
-  v.setFloat64(24, ev.time, true);
-  v.setInt32(32, ev.kr ?? 0, true);
-  if (ev.bytes !== null) out.set(ev.bytes, at + WIRE_HEADER_BYTES);
+  const ext = extensionSize(ev);
+  const size = WIRE_HEADER_BYTES + ext + (ev.bytes?.length ?? 0);
+  if (viewOf !== out.buffer) {
+    viewOf = out.buffer;
+    view = new DataView(out.buffer);
+  }
+  const v = view;
+  const o = out.byteOffset + at;
+  v.setUint32(o, size, true);
+  v.setUint8(o + 4, ev.direction === 'send' ? 0 : 1);
+  v.setUint8(o + 5, ev.abi === null ? 0 : ev.abi === 'i386' ? 1 : 2);
+  v.setUint8(o + 6, ev.bytes === null ? 0 : 1);
+  v.setUint8(o + 7, ext === 0 ? 0 : 1);
+  v.setUint32(o + 8, kernel >>> 0, true);
+  v.setUint32(o + 12, ev.task >>> 0, true);
+  v.setUint32(o + 16, ev.port >>> 0, true);
+  v.setInt32(o + 20, ev.msgId | 0, true);
+  v.setFloat64(o + 24, ev.time, true);
+  v.setInt32(o + 32, ev.kr ?? 0, true);
+  if (ext !== 0) {
+    const x = o + WIRE_HEADER_BYTES;
+    v.setUint32(x, (ev.replyPort ?? 0) >>> 0, true);
+    v.setUint32(x + 4, (ev.rcvName ?? 0) >>> 0, true);
+    const code = ev.destroyed === undefined ? 0 : DESTROY_CODES.indexOf(ev.destroyed as (typeof DESTROY_CODES)[number]);
+    v.setUint8(x + 8, code < 0 ? 1 : code);
+    v.setUint8(x + 9, ev.rcvName === undefined ? 0 : 1);
+    const name = ev.taskName === undefined || ev.taskName === '' ? null : nameBytes(ev.taskName);
+    v.setUint8(x + 10, name === null ? 0 : name.length);
+    if (name !== null) out.set(name, at + WIRE_HEADER_BYTES + EXT_FIXED);
+  }
+  if (ev.bytes !== null) out.set(ev.bytes, at + WIRE_HEADER_BYTES + ext);
   return at + size;
 }
 
 export function wireEventSize(ev: TraceEvent): number {
-  return WIRE_HEADER_BYTES + (ev.bytes?.length ?? 0);
+  return WIRE_HEADER_BYTES + extensionSize(ev) + (ev.bytes?.length ?? 0);
 }
 
 /** The record of one event, alone. */
@@ -76,8 +175,29 @@ export function decodeWireEvent(rec: Uint8Array): { kernel: number; event: Trace
   const has = v.getUint8(6);
   if (dir > 1) throw bad(`direction ${dir}`);
   if (abiCode > 2) throw bad(`ABI ${abiCode}`);
-  if (has > 1 || v.getUint8(7) !== 0) throw bad('flags');
-  if (has === 0 && size !== WIRE_HEADER_BYTES) throw bad('bytes after a record without a message');
+  const flags = v.getUint8(7);
+  if (has > 1 || flags > 1) throw bad('flags');
+  let ext = 0;
+  let replyPort = 0;
+  let rcvName: number | undefined;
+  let destroyed: string | undefined;
+  let taskName: string | undefined;
+  if (flags === 1) {
+    const x = WIRE_HEADER_BYTES;
+    if (size < x + EXT_FIXED) throw bad('extension cut short');
+    replyPort = v.getUint32(x, true);
+    const code = v.getUint8(x + 8);
+    if (code >= DESTROY_CODES.length) throw bad(`destroyed code ${code}`);
+    if (code !== 0) destroyed = DESTROY_CODES[code];
+    const failed = v.getUint8(x + 9);
+    if (failed > 1) throw bad('receive-failure flag');
+    if (failed === 1) rcvName = v.getUint32(x + 4, true);
+    const n = v.getUint8(x + 10);
+    if (size < x + EXT_FIXED + n) throw bad('task name cut short');
+    if (n > 0) taskName = utf8Decoder.decode(rec.subarray(x + EXT_FIXED, x + EXT_FIXED + n));
+    ext = EXT_FIXED + n;
+  }
+  if (has === 0 && size !== WIRE_HEADER_BYTES + ext) throw bad('bytes after a record without a message');
   const time = v.getFloat64(24, true);
   if (!Number.isFinite(time)) throw bad('time');
   const abi: Abi | null = abiCode === 0 ? null : abiCode === 1 ? 'i386' : 'x86_64';
@@ -87,11 +207,16 @@ export function decodeWireEvent(rec: Uint8Array): { kernel: number; event: Trace
     port: v.getUint32(16, true),
     msgId: v.getInt32(20, true),
     abi,
-    bytes: has === 1 ? rec.slice(WIRE_HEADER_BYTES) : null,
+    // A view, not a copy: the tracer reads the bytes while it handles the event.
+    bytes: has === 1 ? rec.subarray(WIRE_HEADER_BYTES + ext) : null,
     time,
   };
   const kr = v.getInt32(32, true);
   if (kr !== 0) event.kr = kr;
+  if (replyPort !== 0) event.replyPort = replyPort;
+  if (taskName !== undefined) event.taskName = taskName;
+  if (destroyed !== undefined) event.destroyed = destroyed;
+  if (rcvName !== undefined) event.rcvName = rcvName;
   return { kernel: v.getUint32(8, true), event };
 }
 

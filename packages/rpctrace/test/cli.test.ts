@@ -33,6 +33,8 @@ describe('arguments', () => {
         msgids: [],
         pcap: null,
         decorate: false,
+        kernel: null,
+        follow: false,
         link: null,
         command: ['node', 'app.js', '-t'],
       },
@@ -88,13 +90,13 @@ describe('end to end', () => {
     const r = run(['--', process.execPath, app, '3']);
     expect(r.status).toBe(3);
     expect(r.stdout).toBe('app done\n');
-    expect(r.stderr).toBe('[    0] task3 -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 19 bytes "Welcome to the Hurd")\n');
+    expect(r.stderr).toBe('[    0] client[3] -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 19 bytes "Welcome to the Hurd")\n');
   });
 
   test('-o FILE, --json and -c', () => {
     const out = join(tmp, 'trace.txt');
     expect(run(['-o', out, '-T', '--', process.execPath, app]).status).toBe(0);
-    expect(readFileSync(out, 'utf8')).toMatch(/^\[ {4}0\] task3 -> io_read\(.*\) = 0 \(data: 19 bytes "Welcome to the Hurd"\) <\d+\.\d{6}>\n$/);
+    expect(readFileSync(out, 'utf8')).toMatch(/^\[ {4}0\] client\[3\] -> io_read\(.*\) = 0 \(data: 19 bytes "Welcome to the Hurd"\) <\d+\.\d{6}>\n$/);
     const j = run(['--json', '--', process.execPath, app]);
     const objs = j.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { routine: string; direction: string });
     expect(objs.map((o) => `${o.direction} ${o.routine}`)).toEqual(['send io_read', 'receive io_read', 'send io_read', 'receive io_read']);
@@ -106,8 +108,8 @@ describe('end to end', () => {
     const r = run(['--', process.execPath, app, '0', 'two']);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe(
-      '[    0] task3 -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 19 bytes "Welcome to the Hurd")\n' +
-        'k2 [    0] task3 -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 13 bytes "second kernel")\n',
+      '[    0] client[3] -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 19 bytes "Welcome to the Hurd")\n' +
+        'k2 [    0] client[3] -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 13 bytes "second kernel")\n',
     );
   });
 

@@ -9,23 +9,23 @@ import { interleavedSession, ioSession, notifySession, pagerSession } from './su
 import { traceText } from './support/run.js';
 
 const IO_DEFAULT = [
-  '[    0] task3 -> io_read(io_object: copy-send 113, offset: -1, amount: 4096) = 0 (data: 31 bytes "Welcome to the simulated Hurd!\\n")',
-  '[    1] task3 -> io_write(io_object: copy-send 113, data: 5 bytes "hello", offset: 0) = EACCES',
+  '[    0] client1[3] -> io_read(io_object: copy-send 113, offset: -1, amount: 4096) = 0 (data: 31 bytes "Welcome to the simulated Hurd!\\n")',
+  '[    1] client1[3] -> io_write(io_object: copy-send 113, data: 5 bytes "hello", offset: 0) = EACCES',
   '',
 ].join('\n');
 
 const INTERLEAVED = [
-  '[    ?] task3 -> io_read(io_object: copy-send 113, offset: 0, amount: 16) <unfinished ...>',
-  '[    1] task4 -> io_seek(io_object: copy-send 114, offset: 100, whence: 0) = 0 (newp: 100)',
-  '[    0] task3 <... io_read resumed> = 0 (data: 16 bytes "0123456789abcdef")',
-  '[    2] task3 -> msgid 31337(dest: copy-send 113) = MIG_BAD_ID',
+  '[    ?] client1[3] -> io_read(io_object: copy-send 113, offset: 0, amount: 16) <unfinished ...>',
+  '[    1] client2[4] -> io_seek(io_object: copy-send 114, offset: 100, whence: 0) = 0 (newp: 100)',
+  '[    0] client1[3] <... io_read resumed> = 0 (data: 16 bytes "0123456789abcdef")',
+  '[    2] client1[3] -> msgid 31337(dest: copy-send 113) = MIG_BAD_ID',
   '',
 ].join('\n');
 
 const NOTIFY = [
-  '[    0] task3 -> memory_object_data_request(memory_object: copy-send 113, memory_control: make-send 2, offset: 4096, length: 4096, desired_access: 1);',
-  '[    0] task2 <- mach_notify_no_senders(port 3, mscount 1)',
-  '[    1] task2 <- mach_notify_dead_name(port 3, name 153)',
+  '[    0] client1[3] -> memory_object_data_request(memory_object: copy-send 113, memory_control: make-send 2, offset: 4096, length: 4096, desired_access: 1);',
+  '[    0] server[2] <- mach_notify_no_senders(port 3, mscount 1)',
+  '[    1] server[2] <- mach_notify_dead_name(port 3, name 153)',
   '',
 ].join('\n');
 
@@ -58,7 +58,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       expect(traceText(pager)).toBe(
         [
           '[    0] kernel -> memory_object_init(memory_object: port 1, memory_control: send 2, memory_object_name: send 3, memory_object_page_size: 4096);',
-          '[    ?] task2 -> memory_object_ready(memory_control: copy-send 2, may_cache: false, copy_strategy: 0);',
+          '[    ?] server[2] -> memory_object_ready(memory_control: copy-send 2, may_cache: false, copy_strategy: 0);',
           '',
         ].join('\n'),
       );
@@ -67,8 +67,8 @@ for (const abi of ['x86_64', 'i386'] as const) {
     test('-T: request-to-reply time from the events', () => {
       expect(traceText(io, { showLatency: true })).toBe(
         [
-          '[    0] task3 -> io_read(io_object: copy-send 113, offset: -1, amount: 4096) = 0 (data: 31 bytes "Welcome to the simulated Hurd!\\n") <0.003000>',
-          '[    1] task3 -> io_write(io_object: copy-send 113, data: 5 bytes "hello", offset: 0) = EACCES <0.003000>',
+          '[    0] client1[3] -> io_read(io_object: copy-send 113, offset: -1, amount: 4096) = 0 (data: 31 bytes "Welcome to the simulated Hurd!\\n") <0.003000>',
+          '[    1] client1[3] -> io_write(io_object: copy-send 113, data: 5 bytes "hello", offset: 0) = EACCES <0.003000>',
           '',
         ].join('\n'),
       );

@@ -19,7 +19,7 @@ describe('refused sends', () => {
     tr.stop();
     expect(tr.summary()).toEqual([{ routine: 'io_read', calls: 1, errors: 1, replied: 1, totalMs: 0, maxMs: 0 }]);
     await rig.kernel.close();
-    expect(text).toBe('[    ?] task3 -> io_read(io_object: copy-send 2457, offset: 0, amount: 1) = MACH_SEND_INVALID_DEST /* refused at send: never queued */\n');
+    expect(text).toBe('[    ?] client1[3] -> io_read(io_object: copy-send 2457, offset: 0, amount: 1) = MACH_SEND_INVALID_DEST /* refused at send: never queued */\n');
   });
 
   test('-e status=failed shows it too', async () => {
@@ -30,7 +30,7 @@ describe('refused sends', () => {
     await rig.send(c.task, request(rig.abi, 'io', 'io_readable', { io_object: 0x999 }, c.reply));
     tr.stop();
     await rig.kernel.close();
-    expect(text).toMatch(/^\[ {4}\?\] task3 -> io_readable\(io_object: copy-send 2457\) = MACH_SEND_INVALID_DEST/);
+    expect(text).toMatch(/^\[ {4}\?\] client1\[3\] -> io_readable\(io_object: copy-send 2457\) = MACH_SEND_INVALID_DEST/);
   });
 });
 
@@ -67,8 +67,8 @@ describe('-y', () => {
     tr.stop();
     await rig.kernel.close();
     expect(text.split('\n')).toEqual([
-      `[    0] task3 -> dir_lookup(start_dir: copy-send 113, file_name: "etc/motd", flags: 1, mode: 0) = 0 (do_retry: 0, retry_name: "", result: send ${fileInClient} [file: etc/motd])`,
-      `[    0] task3 -> io_map(io_object: copy-send ${fileInClient} [file: etc/motd]) = 0 (memobjrd: send ${moInClient} [memory object (read) of etc/motd], memobjwt: null)`,
+      `[    0] client1[3] -> dir_lookup(start_dir: copy-send 113, file_name: "etc/motd", flags: 1, mode: 0) = 0 (do_retry: 0, retry_name: "", result: send ${fileInClient} [file: etc/motd])`,
+      `[    0] client1[3] -> io_map(io_object: copy-send ${fileInClient} [file: etc/motd]) = 0 (memobjrd: send ${moInClient} [memory object (read) of etc/motd], memobjwt: null)`,
       '',
     ]);
   });

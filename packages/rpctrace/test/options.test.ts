@@ -16,13 +16,13 @@ beforeAll(async () => {
 describe('-e trace= and status=', () => {
   test('a routine name keeps only its calls, and others no longer interleave', () => {
     expect(traceText(il, { filter: ['trace=io_read'] })).toBe(
-      '[    0] task3 -> io_read(io_object: copy-send 113, offset: 0, amount: 16) = 0 (data: 16 bytes "0123456789abcdef")\n',
+      '[    0] client1[3] -> io_read(io_object: copy-send 113, offset: 0, amount: 16) = 0 (data: 16 bytes "0123456789abcdef")\n',
     );
   });
 
   test('negation drops the named routines', () => {
     const out = traceText(il, { filter: ['trace=!io_read,io_seek'] });
-    expect(out).toBe('[    2] task3 -> msgid 31337(dest: copy-send 113) = MIG_BAD_ID\n');
+    expect(out).toBe('[    2] client1[3] -> msgid 31337(dest: copy-send 113) = MIG_BAD_ID\n');
   });
 
   test('classes: %notify keeps notifications, %memory_object the pager call, %io the io calls', () => {
@@ -30,14 +30,14 @@ describe('-e trace= and status=', () => {
       'mach_notify_no_senders',
       'mach_notify_dead_name',
     ]);
-    expect(traceText(no, { filter: ['trace=%memory_object'] })).toMatch(/^\[ {4}0\] task3 -> memory_object_data_request\(.*\);\n$/);
+    expect(traceText(no, { filter: ['trace=%memory_object'] })).toMatch(/^\[ {4}0\] client1\[3\] -> memory_object_data_request\(.*\);\n$/);
     expect(traceText(io, { filter: ['%io'] })).toBe(traceText(io));
     expect(traceText(io, { filter: ['trace=%fs'] })).toBe('');
   });
 
   test('status=failed prints only calls whose reply is an error, once it arrives', () => {
     expect(traceText(io, { filter: ['status=failed'] })).toBe(
-      '[    1] task3 -> io_write(io_object: copy-send 113, data: 5 bytes "hello", offset: 0) = EACCES\n',
+      '[    1] client1[3] -> io_write(io_object: copy-send 113, data: 5 bytes "hello", offset: 0) = EACCES\n',
     );
     expect(traceText(il, { filter: ['status=successful', 'trace=%io'] }).split('\n').filter(Boolean)).toHaveLength(2);
   });

@@ -20,6 +20,13 @@ export interface CliOptions {
   pcap: string | null;
   /** -y: decorate port names with what they are. */
   decorate: boolean;
+  /**
+   * --kernel/--abi: the backend (and ABI) every openKernel of the traced
+   * program gets, whatever it asked; null: the program's own choice.
+   */
+  kernel: { backend: 'sim' | 'gnumach'; abi: 'i386' | 'x86_64' | null } | null;
+  /** -f: also trace the traced program's child processes (lines tagged `[pid N]`). */
+  follow: boolean;
   /** Link mode (--listen/--connect), or null to run `command`. */
   link: { listen: { host: string; port: number }; connect: { host: string; port: number }; secretFile: string } | null;
   command: string[];
@@ -67,6 +74,9 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
     .option('-i, --rpc-list <file>', 'a .msgids file naming more message ids', collect, [])
     .option('--pcap <file>', 'also write what is traced to a pcapng file (open with wireshark/netmsg.lua)')
     .option('-y, --decode-ports', 'show what a port is: the file behind an io port, memory objects')
+    .option('-f, --follow-forks', "also trace the program's child processes (lines tagged [pid N])")
+    .option('--kernel <backend>', "the traced program's kernels run on BACKEND: sim, or gnumach (the real GNU Mach under QEMU)")
+    .option('--abi <abi>', 'with --kernel: the ABI of those kernels, i386 or x86_64 (default: what the program asks, else x86_64)')
     .option('--listen <host:port>', 'link mode: accept netmsg-wire peers here...')
     .option('--connect <host:port>', '...and splice each to this node, tracing what crosses')
     .option('--secret-file <file>', "link mode: the links' shared secret (default: netmsg-server's secret file)")
@@ -96,6 +106,13 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
       secretFile: typeof o.secretFile === 'string' ? o.secretFile : defaultSecretFile(),
     };
   } else if (o.secretFile !== undefined) throw new RpcTraceError('invalid_option', '--secret-file is for link mode (--listen/--connect)');
+  let kernel: CliOptions['kernel'] = null;
+  if (o.kernel !== undefined) {
+    if (o.kernel !== 'sim' && o.kernel !== 'gnumach') throw new RpcTraceError('invalid_option', `--kernel wants sim or gnumach, got '${String(o.kernel)}'`);
+    if (o.abi !== undefined && o.abi !== 'i386' && o.abi !== 'x86_64') throw new RpcTraceError('invalid_option', `--abi wants i386 or x86_64, got '${String(o.abi)}'`);
+    kernel = { backend: o.kernel, abi: (o.abi as 'i386' | 'x86_64' | undefined) ?? null };
+  } else if (o.abi !== undefined) throw new RpcTraceError('invalid_option', '--abi goes with --kernel');
+  if (link !== null && (kernel !== null || o.followForks === true)) throw new RpcTraceError('invalid_option', 'link mode (--listen/--connect) runs no program: no --kernel, --abi or -f');
   if (link === null && command.length === 0) throw new RpcTraceError('invalid_option', `no program to trace; usage: ${USAGE}`);
   if (o.json === true && o.summaryOnly === true) throw new RpcTraceError('invalid_option', '--json and -c do not go together');
   return {
@@ -112,6 +129,8 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
       msgids: o.rpcList as string[],
       pcap: typeof o.pcap === 'string' ? o.pcap : null,
       decorate: o.decodePorts === true,
+      kernel,
+      follow: o.followForks === true,
       link,
       command,
     },

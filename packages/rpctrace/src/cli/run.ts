@@ -1,6 +1,7 @@
 /**
  * hurd-rpctrace's driver: runs the program with the preload in NODE_OPTIONS
- * and a pipe as its file descriptor 3, turns the events it writes there into
+ * and a pipe as its file descriptor 3 (with -f, a Unix socket every process
+ * of the tree reports to: follow.ts), turns the events written there into
  * trace text, and exits with the program's status.
  */
 import { spawn } from 'node:child_process';
@@ -12,8 +13,9 @@ import { readSecretFile } from '../link/secret.js';
 import { traceLink } from '../link/trace-link.js';
 import { framePacket, messagePacket, pcapngStart } from '../pcap.js';
 import { loadUserDefs } from '../user-defs.js';
-import { TRACE_FD_ENV, WireEventReader, decodeWireEvent } from '../wire.js';
+import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader, decodeWireEvent } from '../wire.js';
 import { parseArgs, type CliOptions } from './args.js';
+import { startFollowServer } from './follow.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -166,7 +168,16 @@ async function traceLinkCli(o: CliOptions, link: NonNullable<CliOptions['link']>
   return reason.startsWith('hurd-rpctrace crashed') ? 1 : 0;
 }
 
-function trace(o: CliOptions, io: CliIo): Promise<number> {
+/** One stream of records: the pipe of the program (stream 0 without -f), or a process's socket stream with -f. */
+interface Stream {
+  reader: WireEventReader;
+  /** `[pid N] ` with -f, else ''. */
+  prefix: string;
+  /** Why this stream stopped being read (a bad record): the others go on. */
+  bad: string | null;
+}
+
+async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const base = sessionOptions(o);
   const makeSession = (): TraceSession => new TraceSession(base);
   makeSession(); // checks the options (-e, -s) before the program starts
@@ -179,55 +190,85 @@ function trace(o: CliOptions, io: CliIo): Promise<number> {
   // A file URL has no blanks (they are %20), so NODE_OPTIONS needs no quoting.
   const nodeOptions = [process.env.NODE_OPTIONS, `--import=${preload}`].filter((x) => x !== undefined && x !== '').join(' ');
   const [cmd, ...args] = o.command as [string, ...string[]];
-  const sessions = new Map<number, TraceSession>();
-  const sessionOf = (k: number): TraceSession => {
-    let s = sessions.get(k);
-    if (s === undefined) sessions.set(k, (s = makeSession()));
-    return s;
+  // Sessions per (stream, kernel), in the order they first spoke.
+  const sessions = new Map<string, { stream: Stream; kernel: number; session: TraceSession }>();
+  const sessionOf = (st: Stream, id: number, k: number): TraceSession => {
+    const key = `${id}:${k}`;
+    let s = sessions.get(key);
+    if (s === undefined) sessions.set(key, (s = { stream: st, kernel: k, session: makeSession() }));
+    return s.session;
   };
-  // Lines of a second, third... kernel of the program say which kernel they are from.
-  const tag = (k: number, text: string): string => (k === 1 || text === '' ? text : text.replace(/^(?=.)/gm, `k${k} `));
+  // Lines of a second, third... kernel of a process say which kernel they are from; with -f, which process.
+  const tag = (st: Stream, k: number, text: string): string => {
+    const p = st.prefix + (k === 1 ? '' : `k${k} `);
+    return p === '' || text === '' ? text : text.replace(/^(?=.)/gm, p);
+  };
+  const streams = new Map<number, Stream>();
+  const feed = (id: number, st: Stream, chunk: Uint8Array): void => {
+    if (st.bad !== null) return;
+    try {
+      for (const rec of st.reader.push(chunk)) {
+        const { kernel, event } = decodeWireEvent(rec);
+        pcap?.(messagePacket(event));
+        write(tag(st, kernel, sessionOf(st, id, kernel).feed(event)));
+      }
+    } catch (e) {
+      if (!isRpcTraceError(e)) throw e;
+      st.bad = e.message;
+    }
+  };
+
+  // -f: every process reports on its own stream of a Unix socket.
+  let followEnded: () => void = () => undefined;
+  const followDone = new Promise<void>((resolve) => (followEnded = resolve));
+  const follow = o.follow
+    ? await startFollowServer({
+        data: (id, pid, bytes) => {
+          let st = streams.get(id);
+          if (st === undefined) streams.set(id, (st = { reader: new WireEventReader(), prefix: `[pid ${pid}] `, bad: null }));
+          feed(id, st, bytes);
+        },
+        refused: (why) => io.stderr(`hurd-rpctrace: -f: refused a connection: ${why}\n`),
+        ended: () => followEnded(),
+      })
+    : null;
+  const kernelEnv = o.kernel === null ? {} : { [TRACE_KERNEL_ENV]: o.kernel.abi === null ? o.kernel.backend : `${o.kernel.backend}:${o.kernel.abi}` };
+  // Only this run's settings: a tracer run under another (-f) must not report to the outer one.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of [TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV]) delete env[k];
 
   return new Promise<number>((resolvePromise, reject) => {
     let child;
     try {
       child = spawn(cmd, args, {
-        stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-        env: { ...process.env, NODE_OPTIONS: nodeOptions, [TRACE_FD_ENV]: String(TRACE_FD) },
+        stdio: follow === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit',
+        env: { ...env, NODE_OPTIONS: nodeOptions, ...kernelEnv, ...(follow === null ? { [TRACE_FD_ENV]: String(TRACE_FD) } : follow.env) },
       });
     } catch (e) {
+      follow?.stop();
       reject(new RpcTraceError('spawn_failed', `cannot run '${cmd}': ${(e as Error).message}`));
       return;
     }
-    const pipe = child.stdio[TRACE_FD] as import('node:stream').Readable | null | undefined;
-    const reader = new WireEventReader();
-    let badLine: string | null = null;
-    const onChunk = (chunk: Uint8Array): void => {
-      if (badLine !== null) return;
-      try {
-        for (const rec of reader.push(chunk)) {
-          const { kernel, event } = decodeWireEvent(rec);
-          pcap?.(messagePacket(event));
-          write(tag(kernel, sessionOf(kernel).feed(event)));
-        }
-      } catch (e) {
-        if (!isRpcTraceError(e)) throw e;
-        badLine = e.message;
-      }
-    };
-    pipe?.on('data', (chunk: Buffer) => onChunk(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    const pipe = follow === null ? (child.stdio[TRACE_FD] as import('node:stream').Readable | null | undefined) : null;
+    const top: Stream = { reader: new WireEventReader(), prefix: '', bad: null };
+    if (pipe !== null && pipe !== undefined) streams.set(0, top);
+    pipe?.on('data', (chunk: Buffer) => feed(0, top, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     let spawnError: Error | null = null;
     child.on('error', (e) => {
       spawnError = e;
     });
     let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let ended = pipe === null || pipe === undefined;
+    let followed = follow === null;
     const done = (): void => {
-      if (exited === null || !ended) return;
-      if (badLine === null && reader.pending > 0) badLine = `bad trace record from the traced program: ${reader.pending} bytes of a record cut short`;
-      for (const [k, s] of [...sessions].sort((a, b) => a[0] - b[0])) {
-        const rest = s.finish();
-        write(o.summary && sessions.size > 1 ? `kernel ${k}:\n${rest}` : tag(k, rest));
+      if (exited === null || !ended || !followed) return;
+      for (const st of streams.values()) {
+        if (st.bad === null && st.reader.pending > 0) st.bad = `bad trace record from the traced program: ${st.reader.pending} bytes of a record cut short`;
+      }
+      const several = sessions.size > 1;
+      for (const { stream, kernel, session } of sessions.values()) {
+        const rest = session.finish();
+        write(o.summary && several ? `${stream.prefix === '' ? '' : `${stream.prefix.slice(1, -2)} `}kernel ${kernel}:\n${rest}` : tag(stream, kernel, rest));
       }
       out.close();
       pcap?.(null);
@@ -235,7 +276,7 @@ function trace(o: CliOptions, io: CliIo): Promise<number> {
         reject(new RpcTraceError('spawn_failed', `cannot run '${cmd}': ${spawnError.message}`));
         return;
       }
-      if (badLine !== null) io.stderr(`hurd-rpctrace: ${badLine}\n`);
+      for (const st of streams.values()) if (st.bad !== null) io.stderr(`hurd-rpctrace: ${st.prefix}${st.bad}\n`);
       const { code, signal } = exited;
       if (signal !== null) {
         io.stderr(`hurd-rpctrace: '${cmd}' killed by ${signal}\n`);
@@ -250,9 +291,15 @@ function trace(o: CliOptions, io: CliIo): Promise<number> {
       ended = true;
       done();
     });
+    void followDone.then(() => {
+      followed = true;
+      done();
+    });
     child.on('close', (code, signal) => {
       exited = { code, signal };
       ended = true;
+      // Processes still running keep their streams; no new ones are taken.
+      follow?.stop();
       done();
     });
   });

@@ -1,0 +1,104 @@
+/**
+ * -f: the tracer's end of the Unix socket every process of the traced tree
+ * reports to (wire.ts describes the stream). A stream is accepted only after
+ * a hello line with the run's random token; anything else is closed unread,
+ * and said once on stderr. Pure of tracing: it hands each accepted stream's
+ * bytes, with the pid its hello gave, to the caller.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RpcTraceError } from '../errors.js';
+import { FOLLOW_HELLO_MAX, FOLLOW_OK, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, parseFollowHello } from '../wire.js';
+
+export interface FollowStreams {
+  /** Accepted stream `stream` (0, 1, ...) of process `pid` sent `bytes`. */
+  data(stream: number, pid: number, bytes: Uint8Array): void;
+  /** A connection was refused: why (bad hello or token). */
+  refused(why: string): void;
+  /** Every accepted stream ended after stop(): the trace is complete. */
+  ended(): void;
+}
+
+export interface FollowServer {
+  /** What the traced program's environment needs (the socket and the token). */
+  env: Record<string, string>;
+  /** No new processes: each stream already accepted is read to its end, then `ended`. */
+  stop(): void;
+}
+
+export async function startFollowServer(on: FollowStreams): Promise<FollowServer> {
+  // mkdtemp makes the directory 0700: only this user can reach the socket.
+  const dir = mkdtempSync(join(tmpdir(), 'hurd-rpctrace-'));
+  const path = join(dir, 'trace.sock');
+  const token = randomBytes(16).toString('hex');
+  const open = new Set<Socket>();
+  let streams = 0;
+  let stopping = false;
+  let done = false;
+  const finish = (): void => {
+    if (!stopping || done || open.size > 0) return;
+    done = true;
+    rmSync(dir, { recursive: true, force: true });
+    on.ended();
+  };
+  const server: Server = createServer((s) => {
+    if (stopping) {
+      s.destroy();
+      return;
+    }
+    open.add(s);
+    let hello = '';
+    let stream = -1;
+    let pid = 0;
+    const refuse = (why: string): void => {
+      on.refused(why);
+      s.destroy();
+    };
+    s.on('data', (chunk: Buffer) => {
+      if (stream >= 0) {
+        on.data(stream, pid, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        return;
+      }
+      hello += chunk.toString('latin1');
+      const nl = hello.indexOf('\n');
+      if (nl < 0) {
+        if (hello.length > FOLLOW_HELLO_MAX) refuse('a connection sent no hello line');
+        return;
+      }
+      const h = parseFollowHello(hello.slice(0, nl));
+      if (h === null) return refuse('a connection sent a bad hello line');
+      const a = Buffer.from(h.token);
+      const b = Buffer.from(token);
+      if (a.length !== b.length || !timingSafeEqual(a, b)) return refuse(`process ${h.pid} gave a wrong token`);
+      stream = streams++;
+      pid = h.pid;
+      s.write(FOLLOW_OK);
+      const rest = Buffer.from(hello.slice(nl + 1), 'latin1');
+      if (rest.length > 0) on.data(stream, pid, new Uint8Array(rest.buffer, rest.byteOffset, rest.byteLength));
+    });
+    s.on('error', () => s.destroy());
+    s.on('close', () => {
+      open.delete(s);
+      finish();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new RpcTraceError('spawn_failed', `cannot listen on ${path} for -f: ${e.message}`)));
+    server.listen(path, () => resolve());
+  }).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  return {
+    env: { [TRACE_SOCKET_ENV]: path, [TRACE_TOKEN_ENV]: token },
+    stop() {
+      if (stopping) return;
+      stopping = true;
+      server.close();
+      finish();
+    },
+  };
+}
