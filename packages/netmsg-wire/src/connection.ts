@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ByteWriter } from './bytes.js';
 import { WireError, isWireError, type WireErrorCode } from './errors.js';
-import { FrameKind, FrameReader, encodeFrame, type RawFrame } from './frame.js';
+import { FrameKind, FrameReader, encodeFrame, frameHead, type RawFrame } from './frame.js';
 import { authProof, chooseVersion, proofMatches } from './handshake.js';
 import type { WireLimits } from './limits.js';
 import { decodeMessageBody, encodeMessageBody } from './message-codec.js';
@@ -52,6 +52,8 @@ interface Assembly {
 }
 
 export const PROTOCOL_VERSION = 1;
+/** Largest frame accepted before authentication (the default `maxFrameBytes`; HELLO and AUTH are far smaller). */
+export const PREAUTH_FRAME_BYTES = 64 * 1024;
 
 /**
  * One end of a link, sans-IO: bytes in (`receive`), bytes out (`takeOutput`).
@@ -72,7 +74,9 @@ export class Connection {
   peer: PeerInfo | undefined;
 
   constructor(private readonly cfg: ConnectionConfig) {
-    this.reader = new FrameReader(cfg.limits.maxFrameBytes);
+    // Before the peer proved the secret it can make us buffer at most one
+    // frame of PREAUTH_FRAME_BYTES, however large `maxFrameBytes` is.
+    this.reader = new FrameReader(Math.min(cfg.limits.maxFrameBytes, PREAUTH_FRAME_BYTES));
     this.sendFrameMax = cfg.limits.maxFrameBytes;
   }
 
@@ -126,10 +130,9 @@ export class Connection {
     if (this.state === 'closed') return [];
     const events: ConnectionEvent[] = [];
     try {
-      for (const f of this.reader.push(bytes)) {
-        this.onFrame(f, events);
-        if (this.isClosed) break;
-      }
+      this.reader.feed(bytes);
+      // One frame at a time: the frame limit rises once AUTH is checked (PREAUTH_FRAME_BYTES).
+      for (let f = this.reader.next(); f; f = this.isClosed ? undefined : this.reader.next()) this.onFrame(f, events);
     } catch (e) {
       const err = isWireError(e) ? e : new WireError('bad_message', `decoder failure: ${(e as Error)?.message ?? String(e)}`);
       this.fail(err, events);
@@ -150,11 +153,14 @@ export class Connection {
       throw new WireError('unencodable', `message body of ${body.length} bytes does not fit a ${this.sendFrameMax}-byte frame`);
     }
     this.out.push(encodeFrame(FrameKind.MESSAGE, body));
-    // Out-of-line bytes follow as a contiguous run of OOL_CHUNK frames.
+    // Out-of-line bytes follow as a contiguous run of OOL_CHUNK frames: each
+    // frame's 5-byte head, then a view of the caller's bytes (no copy; the
+    // stream gathers them, writev), so the caller must not change `ool` later.
     const room = this.sendFrameMax - 1;
     for (const data of ool) {
       for (let at = 0; at < data.length; at += room) {
-        this.out.push(encodeFrame(FrameKind.OOL_CHUNK, data.subarray(at, Math.min(data.length, at + room))));
+        const end = Math.min(data.length, at + room);
+        this.out.push(frameHead(FrameKind.OOL_CHUNK, end - at), data.subarray(at, end));
       }
     }
   }
@@ -200,6 +206,7 @@ export class Connection {
         this.peer = { node: p.node, abi: p.abi, version, caps: p.caps, window: p.window, maxFrame: p.maxFrame };
         this.sendFrameMax = Math.min(this.cfg.limits.maxFrameBytes, p.maxFrame);
         this.state = 'established';
+        this.reader.setMaxFrameBytes(this.cfg.limits.maxFrameBytes);
         events.push({ type: 'established', peer: this.peer });
         return;
       }
@@ -235,9 +242,14 @@ export class Connection {
           const it = asm.msg.items[idx]!;
           if (it.kind !== 'ool') throw new WireError('bad_message', 'internal: item kind');
           const len = asm.lengths[asm.item]!;
-          if (asm.filled === 0) it.data = new Uint8Array(len);
           const k = Math.min(len - asm.filled, data.length);
-          it.data.set(data.subarray(0, k), asm.filled);
+          // A chunk holding the whole item, in a buffer the reader gathered (not the caller's
+          // bytes, which it may reuse): the item is a view of it, no second copy.
+          if (asm.filled === 0 && k === len && f.owned === true) it.data = data.subarray(0, len);
+          else {
+            if (asm.filled === 0) it.data = new Uint8Array(len);
+            it.data.set(data.subarray(0, k), asm.filled);
+          }
           asm.filled += k;
           data = data.subarray(k);
           if (asm.filled === len) {

@@ -21,6 +21,8 @@ export const FRAME_PREFIX = 4;
 export interface RawFrame {
   kind: FrameKind;
   payload: Uint8Array;
+  /** The payload is a buffer of the reader's own (gathered across pushes), not a view of bytes the caller pushed. */
+  owned?: boolean;
 }
 
 /** Frame header + payload as one buffer. */
@@ -33,6 +35,14 @@ export function encodeFrame(kind: FrameKind, payload: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The head of a frame (length prefix and kind) whose payload of `payloadLength` bytes is written after it. */
+export function frameHead(kind: FrameKind, payloadLength: number): Uint8Array {
+  const out = new Uint8Array(FRAME_PREFIX + 1);
+  new DataView(out.buffer).setUint32(0, 1 + payloadLength, true);
+  out[4] = kind;
+  return out;
+}
+
 /**
  * Incremental frame splitter. It buffers at most one frame (bounded by
  * `maxFrameBytes`); a length prefix over the limit is an error before any
@@ -42,27 +52,44 @@ export class FrameReader {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(private maxFrameBytes: number) {}
+
+  /** Change the frame size limit (for frames not yet started). */
+  setMaxFrameBytes(n: number): void {
+    this.maxFrameBytes = n;
+  }
 
   push(bytes: Uint8Array): RawFrame[] {
+    this.feed(bytes);
+    const out: RawFrame[] = [];
+    for (let f = this.next(); f; f = this.next()) out.push(f);
+    return out;
+  }
+
+  /** Buffer received bytes; take the frames out with `next`. */
+  feed(bytes: Uint8Array): void {
     if (bytes.length > 0) {
       this.chunks.push(bytes);
       this.buffered += bytes.length;
     }
-    const out: RawFrame[] = [];
-    for (;;) {
-      if (this.buffered < FRAME_PREFIX) break;
-      const head = this.peek(FRAME_PREFIX);
-      const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
-      if (len < 1) throw new WireError('truncated', 'zero-length frame');
-      if (len > this.maxFrameBytes) throw new WireError('frame_too_large', `frame of ${len} bytes over ${this.maxFrameBytes}`);
-      if (this.buffered < FRAME_PREFIX + len) break;
-      const all = this.take(FRAME_PREFIX + len);
-      const kind = all[FRAME_PREFIX]!;
-      if (!KINDS.has(kind)) throw new WireError('unknown_frame_kind', `frame kind ${kind}`);
-      out.push({ kind: kind as FrameKind, payload: all.subarray(FRAME_PREFIX + 1) });
-    }
-    return out;
+  }
+
+  /**
+   * The next complete frame, if one is buffered. One at a time, so a limit
+   * changed after a frame (`setMaxFrameBytes`) applies to the frames after it.
+   */
+  next(): RawFrame | undefined {
+    if (this.buffered < FRAME_PREFIX) return undefined;
+    const head = this.peek(FRAME_PREFIX);
+    const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
+    if (len < 1) throw new WireError('truncated', 'zero-length frame');
+    if (len > this.maxFrameBytes) throw new WireError('frame_too_large', `frame of ${len} bytes over ${this.maxFrameBytes}`);
+    if (this.buffered < FRAME_PREFIX + len) return undefined;
+    const owned = this.chunks[0]!.length < FRAME_PREFIX + len;
+    const all = this.take(FRAME_PREFIX + len);
+    const kind = all[FRAME_PREFIX]!;
+    if (!KINDS.has(kind)) throw new WireError('unknown_frame_kind', `frame kind ${kind}`);
+    return owned ? { kind: kind as FrameKind, payload: all.subarray(FRAME_PREFIX + 1), owned } : { kind: kind as FrameKind, payload: all.subarray(FRAME_PREFIX + 1) };
   }
 
   /** Bytes held waiting for the rest of a frame. */

@@ -16,7 +16,7 @@ export {
 } from './schemas.js';
 export { authProof, proofMatches, chooseVersion } from './handshake.js';
 export {
-  Connection, PROTOCOL_VERSION,
+  Connection, PROTOCOL_VERSION, PREAUTH_FRAME_BYTES,
   type ConnectionConfig, type ConnectionEvent, type LinkFrame, type PeerInfo,
 } from './connection.js';
 export { toWireMessage, fromWireMessage, rightOfTypeName, moveDisposition, type NameToRef, type RefToName } from './abi-neutral.js';

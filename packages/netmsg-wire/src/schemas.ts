@@ -79,7 +79,31 @@ export function unpackControl<T>(schema: z.ZodType<T>, payload: Uint8Array, what
   } catch (e) {
     throw new WireError('bad_control', `${what}: not msgpack (${(e as Error).message ?? String(e)})`);
   }
+  // The frames every RPC carries (credit, release, dead) are checked by hand first: exactly
+  // what their zod schemas accept, without zod's cost; anything else goes through the schema.
+  if ((schema as unknown) === ControlSchema && isCommonControl(raw)) return raw as T;
   const r = schema.safeParse(raw);
   if (!r.success) throw new WireError('bad_control', `${what}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data;
+}
+
+const isU32 = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isU53 = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * A plain object that ControlSchema's `credit`, `release` or `dead` member
+ * accepts as it is (strict: no other keys), checked without zod.
+ */
+function isCommonControl(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null || Object.getPrototypeOf(raw) !== Object.prototype) return false;
+  const o = raw as Record<string, unknown>;
+  const keys = Object.keys(o).length;
+  if (!isU32(o['node']) || !isU53(o['serial'])) return false;
+  const n = o['n'];
+  switch (o['t']) {
+    case 'credit': return keys === 4 && typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 0xffff;
+    case 'release': return keys === 4 && typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 0xffffffff;
+    case 'dead': return keys === 3;
+    default: return false;
+  }
 }
