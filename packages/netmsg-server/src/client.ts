@@ -1,13 +1,15 @@
 import { randomInt } from 'node:crypto';
-import { getBuiltinInterface, type CompiledInterface, type MachMessage, type MigArgs } from 'mach-msg';
+import { getBuiltinInterface, type Abi, type CompiledInterface, type MachMessage, type MigArgs } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
 import { HurdErrno, hurdErrorName } from './errno.js';
 import { NetmsgServerError } from './errors.js';
 import {
   decodeDirents, FS_RETRY_MAGICAL, FS_RETRY_NORMAL, FS_RETRY_REAUTH, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NOLINK, O_NOTRANS, O_READ,
-  O_TRUNC, O_WRITE, S_IFLNK, S_IFMT, unpackStatX86_64, type DirEntry, type HurdStat,
+  O_TRUNC, O_WRITE, S_IFLNK, S_IFMT, unpackStat, type DirEntry, type HurdStat,
 } from './hurd-types.js';
 import { CONTROL_PORT, MAX_TRANSFER } from './fs-export.js';
+import * as clientAuth from './auth/client-auth.js';
+import type { AuthIds } from './auth/ids.js';
 import { DEFAULT_PORT, parseHostPort } from './options.js';
 import { readSecretFile } from './secret.js';
 import type { TcpLink } from './tcp-link.js';
@@ -43,6 +45,12 @@ export interface ConnectOptions {
   tls?: TlsFiles | TlsMaterial;
   /** Certificates alone authenticate the link (the node runs with tlsOnly): no secret. */
   tlsOnly?: boolean;
+  /**
+   * The ABI of the client's kernel and task (default x86_64): requests are
+   * built and replies decoded with this ABI's MIG layouts, whatever the
+   * node's; netmsg fits the ABI-dependent types on delivery (cluster/mig-abi.ts).
+   */
+  abi?: Abi;
 }
 
 /** `netmsg://host:port`, `host:port` or `host`. */
@@ -73,9 +81,11 @@ export type TimeSpec = 'now' | 'omit' | { sec: number | bigint; nsec?: number };
  * carried as netmsg-wire messages, replies checked as MIG's user stubs check them.
  */
 export class FsClient {
-  private readonly fsys: CompiledInterface = getBuiltinInterface('fsys', 'x86_64');
-  private readonly fs: CompiledInterface = getBuiltinInterface('fs', 'x86_64');
-  private readonly io: CompiledInterface = getBuiltinInterface('io', 'x86_64');
+  /** The client task's ABI: its MIG layouts (vm_size_t, io_statbuf_t, ... sized for it). */
+  readonly abi: Abi;
+  private readonly fsys: CompiledInterface;
+  private readonly fs: CompiledInterface;
+  private readonly io: CompiledInterface;
   private rootPort: RemotePort | undefined;
   private closedError: Error | undefined;
   /** Releases not yet performed (port_deallocate is asynchronous). */
@@ -89,7 +99,12 @@ export class FsClient {
     readonly nodeId: number,
     readonly serverNode: number,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.abi = session.node.kernel.abi;
+    this.fsys = getBuiltinInterface('fsys', this.abi);
+    this.fs = getBuiltinInterface('fs', this.abi);
+    this.io = getBuiltinInterface('io', this.abi);
+  }
 
   /** The client node's kernel (hurd-ffi): the MIG user task and its rights live there. */
   get kernel(): MachKernel {
@@ -180,29 +195,36 @@ export class FsClient {
    * Open `path` (relative to the export root; a leading `/` is the export
    * root too) as glibc's hurd_file_name_lookup does (hurd-fs-interfaces.md
    * §5.3): dir_lookup, then FS_RETRY_NORMAL continuations, FS_RETRY_REAUTH
-   * (followed without reauthentication: no auth server crosses a link, and
-   * the node already knows who this link is) and FS_RETRY_MAGICAL "/..."
-   * (restart at the root, the export's), at most 32 steps (ELOOP).
+   * (the port, an unauthenticated one such as fsys_getroot's dotdot, is
+   * reauthenticated first with `options.auth`, default `authHandle()`, even
+   * when the rest is "") and FS_RETRY_MAGICAL "/..." (restart at the root,
+   * the export's), at most 32 steps (ELOOP). `options.from`: start at this
+   * directory port instead of the root (it stays the caller's).
    * O_NOFOLLOW becomes O_NOTRANS plus an io_stat check (a symlink: ELOOP),
    * O_DIRECTORY a trailing `/`, and O_TRUNC with O_WRITE ends with
    * file_set_size(0), all as glibc does. `mode` is the creation mode for O_CREAT.
    */
-  async lookup(path: string, flags = O_READ, mode = 0): Promise<RemotePort> {
+  async lookup(path: string, flags = O_READ, mode = 0, options: { from?: RemotePort; auth?: RemotePort } = {}): Promise<RemotePort> {
     let serverFlags = flags & ~O_NOFOLLOW;
     if (flags & O_NOFOLLOW) serverFlags |= O_NOTRANS;
     let name = path.replace(/^\/+/, '');
     if ((flags & O_DIRECTORY) && !(flags & O_NOFOLLOW) && !name.endsWith('/')) name += '/';
-    let start = await this.root();
+    let start = options.from ?? await this.root();
+    const keep = new Set([options.from]);
     for (let i = 0; i < MAX_RETRIES; i++) {
       const r = await this.call(start, 'dir_lookup', { file_name: name, flags: serverFlags, mode }, `lookup ${path}`)
         .finally(() => {
-          if (start !== this.rootPort) this.release(start);
+          if (start !== this.rootPort && !keep.has(start)) this.release(start);
         });
       const retry = Number(r.args['do_retry']);
       const rest = String(r.args['retry_name'] ?? '');
       const result = portOf(r.args['result']);
       if (retry === FS_RETRY_NORMAL && rest === '') return this.finishOpen(result, path, flags);
-      if (retry === FS_RETRY_NORMAL || retry === FS_RETRY_REAUTH) {
+      if (retry === FS_RETRY_REAUTH) {
+        // §5.1: reauthenticate the port before using it, even when the rest is "".
+        start = await this.reauthenticate(result, options.auth).finally(() => this.release(result));
+        name = rest === '/' ? rest : rest.replace(/^\/+/, '');
+      } else if (retry === FS_RETRY_NORMAL) {
         start = result;
         name = rest === '/' ? rest : rest.replace(/^\/+/, '');
       } else if (retry === FS_RETRY_MAGICAL && rest.startsWith('/')) {
@@ -229,6 +251,41 @@ export class FsClient {
       this.release(port);
       throw e;
     }
+  }
+
+  private authPort: Promise<RemotePort> | undefined;
+
+  /**
+   * This link's auth handle on the node's auth server: auth_makeauth on the
+   * control port with `identity`, which the node maps with its credential
+   * policy exactly as fsys_getroot's ids, so the handle holds that mapped
+   * local identity and nothing more (src/auth/, README "Reauthentication").
+   * Made once per client.
+   */
+  authHandle(): Promise<RemotePort> {
+    this.authPort ??= clientAuth.makeAuth(this, CONTROL_PORT, { euids: this.identity.uids, egids: this.identity.gids });
+    this.authPort.catch(() => { this.authPort = undefined; });
+    return this.authPort;
+  }
+
+  /** auth_makeauth on `from` (default `authHandle()`): a handle with only these ids, which must be among `from`'s (EPERM). */
+  async makeAuth(ids: Partial<AuthIds>, from?: RemotePort): Promise<RemotePort> {
+    return clientAuth.makeAuth(this, from ?? await this.authHandle(), ids);
+  }
+
+  /** auth_getids: the ids an auth handle holds (default `authHandle()`). */
+  async getIds(handle?: RemotePort): Promise<AuthIds> {
+    return clientAuth.getIds(this, handle ?? await this.authHandle());
+  }
+
+  /**
+   * io_reauthenticate `port` with auth handle `auth` (default `authHandle()`;
+   * it must belong to the node serving `port`): a new port to the same open
+   * carrying the handle's ids. `port` stays the caller's to release.
+   */
+  async reauthenticate(port: RemotePort, auth?: RemotePort): Promise<RemotePort> {
+    if (this.closedError) throw this.closedError;
+    return clientAuth.reauthenticate(this, port, auth ?? await this.authHandle());
   }
 
   /**
@@ -379,7 +436,7 @@ export class FsClient {
 
   async statPort(port: RemotePort): Promise<HurdStat> {
     const r = await this.call(port, 'io_stat', {});
-    return unpackStatX86_64(r.args['stat_info'] as bigint[]);
+    return unpackStat(r.args['stat_info'] as (number | bigint)[], this.abi);
   }
 
   /** io_stat of `path`; a final symlink is followed unless `nofollow` (then the link itself, as lstat). */
@@ -502,9 +559,11 @@ export class FsClient {
   async utimens(path: string, atime: TimeSpec, mtime: TimeSpec): Promise<void> {
     const ts = (t: TimeSpec): bigint[] => t === 'now' ? [0n, BigInt.asUintN(64, -1n)] : t === 'omit' ? [0n, BigInt.asUintN(64, -2n)]
       : [BigInt.asUintN(64, BigInt(t.sec)), BigInt(t.nsec ?? 0)];
+    // timespec_t is two longs: 32-bit words on i386 (UTIME_NOW stays -1).
+    const words = (t: TimeSpec): (bigint | number)[] => this.abi === 'i386' ? ts(t).map((w) => Number(BigInt.asIntN(32, w))) : ts(t);
     const port = await this.lookup(path, 0);
     try {
-      await this.call(port, 'file_utimens', { new_atime: ts(atime), new_mtime: ts(mtime) }, `utimens ${path}`);
+      await this.call(port, 'file_utimens', { new_atime: words(atime), new_mtime: words(mtime) }, `utimens ${path}`);
     } finally {
       this.release(port);
     }
@@ -584,7 +643,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   }
   // The client is a small node of its own: a kernel, a netmsg task run by a
   // NetmsgNode, and a task acting as the MIG user, so replies and rights are real.
-  const node = await ClusterNode.create({ nodeId });
+  const node = await ClusterNode.create({ nodeId, ...(options.abi ? { abi: options.abi } : {}) });
   const task = await node.kernel.taskCreate({ name: 'client' });
   return new Promise<FsClient>((resolve, reject) => {
     let client: FsClient | undefined;

@@ -18,11 +18,13 @@ export interface LocalIdentity {
   readonly gids: readonly number[];
 }
 
-/** `--map-user REMOTE:LOCAL[:GID]`: remote uid REMOTE acts as local uid LOCAL (and group GID). */
+/** `--map-user REMOTE:LOCAL[:GID[,GID...]]`: remote uid REMOTE acts as local uid LOCAL (primary group GID, and the others as supplementary groups). */
 export interface UserMapping {
   remote: number;
   local: number;
   gid?: number;
+  /** Supplementary groups after `gid` (`REMOTE:LOCAL:GID,G2,G3`). */
+  groups?: number[];
 }
 
 export interface CredentialPolicy {
@@ -46,16 +48,21 @@ function idOf(s: string, what: string, spec: string): number {
 }
 
 /**
- * Parse one `--map-user` value, `REMOTE:LOCAL` or `REMOTE:LOCAL:GID`
- * (numeric ids). Throws NetmsgServerError('bad_option') naming the problem.
+ * Parse one `--map-user` value, `REMOTE:LOCAL`, `REMOTE:LOCAL:GID` or
+ * `REMOTE:LOCAL:GID,G2,...` (numeric ids; the later groups are
+ * supplementary). Throws NetmsgServerError('bad_option') naming the problem.
  */
 export function parseMapUser(spec: string): UserMapping {
   const parts = spec.split(':');
   if (parts.length < 2 || parts.length > 3) {
-    throw new NetmsgServerError('bad_option', `map-user '${spec}': want REMOTE:LOCAL or REMOTE:LOCAL:GID (numeric ids)`);
+    throw new NetmsgServerError('bad_option', `map-user '${spec}': want REMOTE:LOCAL or REMOTE:LOCAL:GID[,GID...] (numeric ids)`);
   }
   const m: UserMapping = { remote: idOf(parts[0]!, 'remote uid', spec), local: idOf(parts[1]!, 'local uid', spec) };
-  if (parts[2] !== undefined) m.gid = idOf(parts[2], 'local gid', spec);
+  if (parts[2] !== undefined) {
+    const [gid, ...more] = parts[2].split(',').map((g) => idOf(g, 'local gid', spec));
+    m.gid = gid!;
+    if (more.length > 0) m.groups = [...new Set(more)].filter((g) => g !== gid);
+  }
   return m;
 }
 
@@ -100,13 +107,13 @@ export function createCredentialPolicy(opts: CredentialPolicyOptions = {}): Cred
         const m = byRemote.get(u);
         if (m) {
           const gid = m.gid ?? (m.local === fallback.uid ? fallback.gid : m.local);
-          return { uid: m.local, gid, gids: [gid] };
+          return { uid: m.local, gid, gids: [gid, ...(m.groups ?? [])] };
         }
       }
       return { uid: fallback.uid, gid: fallback.gid, gids: [fallback.gid] };
     },
     describe() {
-      const maps = [...byRemote.values()].map((m) => `${m.remote}->${m.local}${m.gid !== undefined ? `:${m.gid}` : ''}`);
+      const maps = [...byRemote.values()].map((m) => `${m.remote}->${m.local}${m.gid !== undefined ? `:${[m.gid, ...(m.groups ?? [])].join(',')}` : ''}`);
       return `unmapped users act as ${fallback.uid}:${fallback.gid}${maps.length ? `; ${maps.join(', ')}` : ''}`;
     },
   };

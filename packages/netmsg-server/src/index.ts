@@ -28,8 +28,15 @@ export { startNode, type RunningNode, type StartNodeExtras } from './node.js';
 export { FsClient, connect, parseNodeUrl, type ConnectOptions, type RemotePort } from './client.js';
 // The cluster machinery: the node's NetmsgNode driven on its hurd-ffi kernel, the export as a task.
 export { ClusterNode, openNodeKernel, type AttachOptions, type ClusterNodeOptions, type KernelBackend } from './cluster/cluster-node.js';
+export { fitMigAbi } from './cluster/mig-abi.js';
 export { NetmsgDriver, type LinkSink, type NetmsgDriverOptions } from './cluster/netmsg-driver.js';
 export { ExportTask } from './cluster/export-task.js';
+// The node's auth server and reauthentication (io_reauthenticate, auth_*_authenticate) across links.
+export {
+  AuthCore, AuthServer, ExportReauth, attachAuth, EMPTY_IDS, ROOT_IDS, identityOfIds, idsOfIdentity, makeauthIds,
+  dropRendezvous, newRendezvous, sendReauthenticate, userAuthenticate,
+  type AuthAction, type AuthCaller, type AuthEvent, type AuthIds, type ReplyRight,
+} from './auth/index.js';
 export { CallFailed, MigUser, sendErrorReply, type CallFailure } from './cluster/mig-user.js';
 export { Mapping, ioMap, mapFile, type MapOptions } from './client-map.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo/index.js';

@@ -113,6 +113,7 @@ export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeE
   const cluster = await ClusterNode.create({
     nodeId,
     kernel: o.kernel ?? 'sim',
+    ...(o.abi ? { abi: o.abi } : {}),
     export: { root: exportDir, readOnly, log, maxPorts: 1 << 20, ...credentialsOf(o, exportDir), ioMap: mapping.hook },
     ...(o.maxPortsPerLink !== undefined ? { limits: { maxPortsPerLink: o.maxPortsPerLink } } : {}),
     log,

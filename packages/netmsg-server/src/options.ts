@@ -42,11 +42,11 @@ const mapUsers = z.array(z.unknown()).transform((v, ctx): UserMapping[] => {
   try {
     return parseMapUsers(v.map((x) => {
       if (typeof x === 'string') return x;
-      const o = z.object({ remote: z.number().int(), local: z.number().int(), gid: z.number().int().optional() }).strict().parse(x);
-      return `${o.remote}:${o.local}${o.gid !== undefined ? `:${o.gid}` : ''}`;
+      const o = z.object({ remote: z.number().int(), local: z.number().int(), gid: z.number().int().optional(), groups: z.array(z.number().int()).optional() }).strict().parse(x);
+      return `${o.remote}:${o.local}${o.gid !== undefined ? `:${[o.gid, ...(o.groups ?? [])].join(',')}` : ''}`;
     }));
   } catch (e) {
-    ctx.addIssue({ code: 'custom', message: e instanceof z.ZodError ? 'want "REMOTE:LOCAL[:GID]" or { remote, local, gid? }' : (e as Error).message });
+    ctx.addIssue({ code: 'custom', message: e instanceof z.ZodError ? 'want "REMOTE:LOCAL[:GID[,GID...]]" or { remote, local, gid?, groups? }' : (e as Error).message });
     return z.NEVER;
   }
 });
@@ -76,8 +76,10 @@ export const NodeOptionsSchema = z
      * exporter value. Needs the tls* options.
      */
     tlsOnly: z.boolean().optional(),
-    /** Credential mappings, `REMOTE:LOCAL[:GID]` (repeatable `--map-user`). */
+    /** Credential mappings, `REMOTE:LOCAL[:GID[,GID...]]` (repeatable `--map-user`). */
     mapUser: mapUsers.optional(),
+    /** The node kernel's and its tasks' ABI (default x86_64); peers of either ABI interoperate. */
+    abi: z.enum(['x86_64', 'i386']).optional(),
     /** The node's Mach kernel: hurd-ffi's simulated GNU Mach (default) or the real one. */
     kernel: z.enum(['sim', 'gnumach']).optional(),
     /** This node's id on links (default random). */

@@ -27,18 +27,33 @@ export interface TcpLinkOptions {
   handshakeTimeoutMs?: number;
 }
 
+/**
+ * Largest frame on a node's links (netmsg-wire's default is 64 KiB): an
+ * io_read answer of MAX_TRANSFER (1 MiB) travels as ONE out-of-line chunk
+ * frame, which the receiving Connection assembles without a second copy and
+ * the sender writes as a view of its bytes. A peer with a smaller limit gets
+ * frames of its size (the HELLO carries it); before authentication
+ * netmsg-wire accepts only 64 KiB frames whatever this is.
+ */
+export const LINK_FRAME_BYTES = (1 << 20) + 4096;
+/** Up to this many bytes of a turn's frames are copied into one buffer and written at once. */
+const SMALL_WRITE = 16 * 1024;
+
 export class TcpLink {
   readonly conn: Connection;
   private closedInfo: { code: string; reason: string; byPeer: boolean } | undefined;
   private readonly timer: NodeJS.Timeout;
   private corked = false;
+  /** Frames of this turn not written yet. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   constructor(
     readonly socket: Duplex & { setNoDelay?(on: boolean): unknown },
     private readonly opts: TcpLinkOptions,
     private readonly on: TcpLinkHandlers,
   ) {
-    this.conn = new Connection({ node: opts.node, abi: 'x86_64', secret: opts.secret, limits: opts.limits ?? withLimits() });
+    this.conn = new Connection({ node: opts.node, abi: 'x86_64', secret: opts.secret, limits: opts.limits ?? withLimits({ maxFrameBytes: LINK_FRAME_BYTES }) });
     socket.setNoDelay?.(true);
     this.timer = setTimeout(() => {
       if (!this.conn.isEstablished) this.close('auth_failed', 'handshake timed out');
@@ -85,17 +100,34 @@ export class TcpLink {
     if (out.length === 0) return;
     // Frames written during one turn of the event loop (a request, the
     // credits and releases the node state machine answers with, a reply)
-    // leave in one write: cork now, uncork once the turn's promise chains
-    // have run.
+    // leave in one write once the turn's promise chains have run: small
+    // ones copied into one buffer (one write request, one syscall), large
+    // ones (out-of-line data, views of the sender's bytes) gathered by the
+    // stream (cork, writev).
+    for (const b of out) {
+      this.pending.push(b);
+      this.pendingBytes += b.length;
+    }
     if (!this.corked) {
       this.corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        if (!this.socket.destroyed) this.socket.uncork();
-      });
+      setImmediate(() => this.writePending());
     }
-    for (const b of out) this.socket.write(b);
+  }
+
+  private writePending(): void {
+    this.corked = false;
+    const out = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.socket.destroyed || this.socket.writableEnded || out.length === 0) return;
+    if (out.length === 1) this.socket.write(out[0]!);
+    else if (bytes <= SMALL_WRITE) this.socket.write(Buffer.concat(out, bytes));
+    else {
+      this.socket.cork();
+      for (const b of out) this.socket.write(b);
+      this.socket.uncork();
+    }
   }
 
   private handle(events: ConnectionEvent[]): void {
@@ -109,7 +141,8 @@ export class TcpLink {
         else if (ev.frame.kind === 'message') this.on.message?.(ev.frame.msg);
         else this.on.control?.(ev.frame.control);
       } else {
-        // Our CLOSE (if any) is flushed above; then the stream ends.
+        // Our CLOSE (if any) is written now, before the stream ends.
+        this.writePending();
         this.socket.end();
         this.finish({ code: ev.code, reason: ev.reason, byPeer: ev.byPeer });
       }
@@ -121,6 +154,7 @@ export class TcpLink {
     if (this.closedInfo) return;
     this.closedInfo = info;
     clearTimeout(this.timer);
+    this.writePending();
     if (!this.socket.destroyed) {
       const s = this.socket as Duplex & { destroySoon?(): void };
       if (s.destroySoon) s.destroySoon();

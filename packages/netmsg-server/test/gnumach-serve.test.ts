@@ -1,34 +1,47 @@
 /**
  * netmsg-server on the real GNU Mach: a node whose kernel is the `gnumach`
- * backend (Debian 13's GNU Mach 1.8 under QEMU, x86_64, the ABI the export
- * task's MIG layouts use, driven through hurd-ffi's agent) runs its netmsg
- * task and its export task there.
+ * backend (Debian 13's GNU Mach 1.8 under QEMU, driven through hurd-ffi's
+ * agent) runs its netmsg task and its export task there.
  * - A client (on the simulated kernel, over a loopback link) reads, stats
  *   and lists through it, and gets the same bytes and errors as from a node
  *   on the simulated kernel.
- * - A C client task inside the agent image (hurd-ffi conformance/c/fsclient.c:
- *   dir_lookup, io_stat, io_read laid out as MIG user stubs lay them out)
- *   calls the TypeScript export through the real kernel; a TypeScript MIG
- *   user on a simulated-kernel node makes the same calls: same bytes, same
- *   errors.
- * The node is `netmsg-server serve --kernel gnumach` (the CLI, in process).
- * Boots QEMU once; stopping the node must leave none of the QEMUs this
- * process started.
+ * - A C client task inside the agent image (hurd-ffi conformance/c/fsclient.c)
+ *   calls the TypeScript export through the real kernel with the user stubs
+ *   the real MIG generated from this project's own io/fs declarations
+ *   (mach-msg's built-in .defs; conformance/build.sh): dir_lookup, io_stat,
+ *   io_write, io_read. A TypeScript MIG user on a simulated-kernel node makes
+ *   the same calls: same bytes, same errors (ENOENT, ENOTDIR, EISDIR, EROFS,
+ *   EBADF), and the same bytes on disk after the writes.
+ * The x86_64 nodes are `netmsg-server serve --kernel gnumach` (the CLI, in
+ * process), once read-only and once `--read-write`; the i386 check runs the
+ * export task directly on an i386 GNU Mach (the node's CLI has no ABI
+ * option). Each block boots QEMU once; closing must leave none of the QEMUs
+ * this process started.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBuiltinInterface, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND } from 'mach-msg';
-import type { GnumachKernel, MachKernel, TaskId } from 'hurd-ffi';
+import { getBuiltinInterface, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, type Abi } from 'mach-msg';
+import { isHurdFfiError, openKernel, type FsClientResult, type GnumachKernel, type MachKernel, type TaskId } from 'hurd-ffi';
 import { runCli } from '../src/cli/run.js';
+import { ExportTask } from '../src/cluster/export-task.js';
 import { MigUser } from '../src/cluster/mig-user.js';
-import { connect, HurdErrno, isNetmsgServerError, O_READ, silentLogger, startNode, type FsClient, type RunningNode } from '../src/index.js';
-import { makeTree, migCall, type Tree } from './helpers.js';
+import {
+  connect, HurdErrno, isNetmsgServerError, O_CREAT, O_READ, O_WRITE, silentLogger, startNode, unpackStat, type FsClient, type RunningNode,
+} from '../src/index.js';
+import { makeTree, pattern, type Tree } from './helpers.js';
+import { giveTree } from './fs-harness.js';
 
 const SECRET = 'gnumach serve test secret';
 const BOOT_MS = 240_000;
-const GETROOT = { dotdot_node: { name: 0, disposition: MACH_MSG_TYPE_COPY_SEND }, gen_uids: [], gen_gids: [], flags: O_READ };
+const CALL_MS = 60_000;
+/** fsys_getroot as this process's user (as FsClient presents itself), so that the read-write export lets it write. */
+const GETROOT = {
+  dotdot_node: { name: 0, disposition: MACH_MSG_TYPE_COPY_SEND }, gen_uids: [process.getuid!()], gen_gids: [process.getgid!()], flags: O_READ,
+};
+/** fsclient.c reads at most this much (READ_MAX); the TypeScript user stops at the same point. */
+const READ_MAX = 32768;
 
 /** QEMU processes descending from this process (other runs' are not ours). */
 function ourQemus(): string[] {
@@ -66,31 +79,80 @@ async function survey(c: FsClient): Promise<unknown> {
   };
 }
 
-/** A task on `node`'s kernel holding the export's root directory (fsys_getroot on the control port). */
-async function rootDirTask(node: RunningNode): Promise<{ task: TaskId; dir: number }> {
-  const k = node.kernel;
-  const x = node.cluster.exportTask!;
+/** `serve --kernel gnumach` through the CLI, in process; resolves once it serves. */
+function serveGnumach(root: string, secretFile: string, readWrite: boolean): { node: Promise<RunningNode>; served: Promise<number> } {
+  const err: string[] = [];
+  let served!: Promise<number>;
+  const node = new Promise<RunningNode>((resolve, reject) => {
+    const args = ['serve', '--kernel', 'gnumach', '--export', root, '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent'];
+    served = runCli(readWrite ? [...args, '--read-write'] : args, { stdout: () => undefined, stderr: (x) => err.push(x), signals: false, onServing: resolve });
+    void served.then((code) => reject(new Error(`serve --kernel gnumach ended with ${code}: ${err.join('')}`)));
+  });
+  return { node, served };
+}
+
+/** A task on `k` holding the export's root directory (fsys_getroot on its control port). */
+async function rootDirTask(k: MachKernel, x: ExportTask): Promise<{ task: TaskId; dir: number }> {
   const task = await k.taskCreate({ name: 'fs-client' });
   const control = await k.portExtractRight(x.task, x.controlName, MACH_MSG_TYPE_MAKE_SEND, task);
   expect(control.kr).toBe(0);
-  const dir = (await migCall(k, task, control.name, 'fsys_getroot', GETROOT))['file'] as { name: number };
-  return { task, dir: dir.name };
+  const r = getBuiltinInterface('fsys', k.abi).routine('fsys_getroot');
+  const user = new MigUser(k, task);
+  const { msg } = await user.call(r.encodeRequest(GETROOT as never, { header: { remotePort: control.name } }), [], CALL_MS).finally(() => user.dispose());
+  const dec = r.decodeReply(msg);
+  expect(dec.retCode).toBe(0);
+  return { task, dir: (dec.args['file'] as { name: number }).name };
 }
 
-interface CallResults { lookup: number; retry: number; stat?: number; statData?: string; read?: number; data?: string }
+/** One run of the file client: what it looks up and how, and what it writes. */
+interface Case {
+  path: string;
+  flags?: number;
+  mode?: number;
+  write?: { data: Uint8Array; offset: number };
+}
 
-/** The C client's sequence, made by a TypeScript MIG user (MigUser) on `kernel`. */
-async function tsClient(kernel: MachKernel, task: TaskId, dir: number, path: string): Promise<CallResults> {
-  const fs = getBuiltinInterface('fs', 'x86_64');
-  const io = getBuiltinInterface('io', 'x86_64');
+interface CallResults {
+  lookup: number;
+  retry: number;
+  stat?: number;
+  statData?: string;
+  write?: number;
+  written?: number;
+  read?: number;
+  data?: string;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+function fromC(r: FsClientResult): CallResults {
+  return {
+    lookup: r.lookup, retry: r.retry,
+    ...(r.stat !== undefined ? { stat: r.stat } : {}),
+    ...(r.statData !== undefined ? { statData: hex(r.statData) } : {}),
+    ...(r.write !== undefined ? { write: r.write, written: r.written ?? 0 } : {}),
+    ...(r.read !== undefined ? { read: r.read, data: hex(r.data ?? new Uint8Array(0)) } : {}),
+  };
+}
+
+/** The C client's sequence, made by a TypeScript MIG user (MigUser) on `kernel`, in its ABI. */
+async function tsClient(kernel: MachKernel, task: TaskId, dir: number, c: Case): Promise<CallResults> {
+  const fs = getBuiltinInterface('fs', kernel.abi);
+  const io = getBuiltinInterface('io', kernel.abi);
   const user = new MigUser(kernel, task);
   try {
     const call = async (iface: typeof fs, routine: string, port: number, args: Record<string, unknown>) => {
       const r = iface.routine(routine);
-      const { msg, ool } = await user.call(r.encodeRequest(args as never, { header: { remotePort: port } }), [], 20_000);
-      return { msg, ool, dec: r.decodeReply(msg) };
+      // As MIG's user stub: arrays over 2048 bytes go out-of-line.
+      const ool: Uint8Array[] = [];
+      const req = r.encodeRequest(args as never, {
+        header: { remotePort: port },
+        placeOutOfLine: (d) => (ool.push(d.slice()), BigInt(ool.length) << 12n),
+      });
+      const { msg, ool: got } = await user.call(req, ool, CALL_MS);
+      return { msg, ool: got, dec: r.decodeReply(msg) };
     };
-    const l = await call(fs, 'dir_lookup', dir, { file_name: path, flags: O_READ, mode: 0 });
+    const l = await call(fs, 'dir_lookup', dir, { file_name: c.path, flags: c.flags ?? O_READ, mode: c.mode ?? 0 });
     const out: CallResults = { lookup: l.dec.retCode | 0, retry: 0 };
     if (l.dec.retCode !== 0) return out;
     out.retry = l.dec.args['do_retry'] as number;
@@ -98,7 +160,12 @@ async function tsClient(kernel: MachKernel, task: TaskId, dir: number, path: str
     const s = await call(io, 'io_stat', file, {});
     out.stat = s.dec.retCode | 0;
     const item = s.msg.items[1];
-    if (item?.kind === 'data') out.statData = Buffer.from(item.data).toString('hex');
+    if (s.dec.retCode === 0 && item?.kind === 'data') out.statData = hex(item.data);
+    if (c.write) {
+      const w = await call(io, 'io_write', file, { data: c.write.data, offset: BigInt(c.write.offset) });
+      out.write = w.dec.retCode | 0;
+      out.written = w.dec.retCode === 0 ? Number(w.dec.args['amount']) : 0;
+    }
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
@@ -107,9 +174,10 @@ async function tsClient(kernel: MachKernel, task: TaskId, dir: number, path: str
       if (r.dec.retCode !== 0) break;
       const inline = r.dec.args['data'];
       const d = inline instanceof Uint8Array && inline.length > 0 ? inline : (r.ool[0] ?? new Uint8Array(0));
-      if (d.length === 0) break;
-      chunks.push(Buffer.from(d));
-      total += d.length;
+      const take = d.subarray(0, READ_MAX - total);
+      chunks.push(Buffer.from(take));
+      total += take.length;
+      if (d.length === 0 || total >= READ_MAX) break;
     }
     out.data = Buffer.concat(chunks).toString('hex');
     await kernel.portDeallocate(task, file);
@@ -119,14 +187,78 @@ async function tsClient(kernel: MachKernel, task: TaskId, dir: number, path: str
   }
 }
 
-/** io_statbuf_t without st_atim (x86_64 bytes 72-87): reading a file may move its atime between the runs. */
-function withoutAtime(r: CallResults): CallResults {
-  return r.statData === undefined ? r : { ...r, statData: r.statData.slice(0, 144) + r.statData.slice(176) };
+/**
+ * What must agree between two exports of the same tree: all of io_statbuf_t
+ * but st_atim (reading a file may move its atime between the runs).
+ */
+function sameTree(r: CallResults, abi: Abi): CallResults {
+  if (r.statData === undefined) return r;
+  const [from, to] = abi === 'i386' ? [52 * 2, 60 * 2] : [72 * 2, 88 * 2];
+  return { ...r, statData: r.statData.slice(0, from) + r.statData.slice(to) };
 }
 
-const PATHS = ['hello.txt', 'sub/small.bin', 'sub/edge.bin', 'empty', 'no/such/file', 'hello.txt/x', 'sub'];
+/**
+ * Between two copies of a tree (each export writes its own): the stat fields
+ * that do not name the copy (inode, device) or its history (times).
+ */
+function twinTrees(r: CallResults, abi: Abi): unknown {
+  if (r.statData === undefined) return r;
+  const b = Buffer.from(r.statData, 'hex');
+  const words = abi === 'i386'
+    ? Array.from({ length: 32 }, (_, i) => b.readInt32LE(4 * i))
+    : Array.from({ length: 22 }, (_, i) => b.readBigInt64LE(8 * i));
+  const st = unpackStat(words, abi);
+  return { ...r, statData: { fstype: st.fstype, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, size: st.size } };
+}
 
-describe('netmsg-server on the real GNU Mach (x86_64)', () => {
+const RW = O_READ | O_WRITE;
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Read-only export: lookups, reads, and every way a write is refused. */
+const RO_CASES: Case[] = [
+  ...['hello.txt', 'sub/small.bin', 'sub/edge.bin', 'empty', 'no/such/file', 'hello.txt/x', 'sub'].map((path) => ({ path })),
+  { path: 'hello.txt', flags: RW },
+  { path: 'made.txt', flags: RW | O_CREAT, mode: 0o644 },
+  { path: 'hello.txt', write: { data: text('nope'), offset: 0 } },
+];
+
+/** Read-write export: writes inline and out-of-line, a created file, and the refusals left. */
+const RW_CASES: Case[] = [
+  { path: 'hello.txt', flags: RW, write: { data: text('HELLO'), offset: 0 } },
+  { path: 'sub/small.bin', flags: RW, write: { data: pattern(5000, 7), offset: 1000 } }, // > 2048: out-of-line
+  { path: 'made.txt', flags: RW | O_CREAT, mode: 0o640, write: { data: text('made by a MIG stub\n'), offset: 0 } },
+  { path: 'empty', flags: O_READ, write: { data: text('x'), offset: 0 } }, // not open for writing
+  { path: 'sub', flags: RW }, // a directory opened for writing
+  { path: 'no/such', flags: RW | O_CREAT, mode: 0o644 },
+];
+
+/** The bytes each written file must hold afterwards (from the tree's original contents). */
+function expectedAfterWrites(t: Tree): Record<string, Buffer> {
+  const small = Buffer.alloc(6000);
+  Buffer.from(t.files['sub/small.bin']!).copy(small);
+  Buffer.from(pattern(5000, 7)).copy(small, 1000);
+  return {
+    'hello.txt': Buffer.from('HELLO, hurd\n'),
+    'sub/small.bin': small,
+    'made.txt': Buffer.from('made by a MIG stub\n'),
+    'empty': Buffer.alloc(0),
+  };
+}
+
+/** Runs every case through the C client on `real` and the TypeScript user on `sim`. */
+async function runCases(
+  g: GnumachKernel, real: { task: TaskId; dir: number }, simK: MachKernel, sim: { task: TaskId; dir: number }, cases: Case[],
+): Promise<{ got: CallResults[]; want: CallResults[] }> {
+  const got: CallResults[] = [];
+  const want: CallResults[] = [];
+  for (const c of cases) {
+    got.push(fromC(await g.fsClient(real.task, real.dir, c.path, c)));
+    want.push(await tsClient(simK, sim.task, sim.dir, c));
+  }
+  return { got, want };
+}
+
+describe('netmsg-server on the real GNU Mach (x86_64, read-only)', () => {
   let tree: Tree;
   let node: RunningNode | undefined;
   let sim: RunningNode | undefined;
@@ -151,13 +283,9 @@ describe('netmsg-server on the real GNU Mach (x86_64)', () => {
   });
 
   it('serves lookup, read, stat and readdir to a client as the simulated kernel does', { timeout: BOOT_MS + 240_000 }, async () => {
-    const err: string[] = [];
-    node = await new Promise<RunningNode>((resolve, reject) => {
-      served = runCli(['serve', '--kernel', 'gnumach', '--export', tree.root, '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent'], {
-        stdout: () => undefined, stderr: (x) => err.push(x), signals: false, onServing: resolve,
-      });
-      void served.then((code) => reject(new Error(`serve --kernel gnumach ended with ${code}: ${err.join('')}`)));
-    });
+    const s = serveGnumach(tree.root, secretFile, false);
+    served = s.served;
+    node = await s.node;
     expect(node.kernel.backend).toBe('gnumach');
     expect(ourQemus().length).toBe(1);
     c = await connect(`127.0.0.1:${node.port}`, { secretFile, timeoutMs: 60_000 });
@@ -169,26 +297,32 @@ describe('netmsg-server on the real GNU Mach (x86_64)', () => {
     expect(node.cluster.driver.errors).toEqual([]);
   });
 
-  it('answers a C client task on the real kernel (MIG layouts) as it answers a MIG user on the simulated kernel', { timeout: 240_000 }, async () => {
+  it('answers a C client built from MIG stubs of our declarations as it answers a MIG user on the simulated kernel', { timeout: 240_000 }, async () => {
     expect(node).toBeDefined();
     const g = node!.kernel as GnumachKernel;
-    const real = await rootDirTask(node!);
-    const simRoot = await rootDirTask(sim!);
-    for (const path of PATHS) {
-      const r = await g.fsClient(real.task, real.dir, path);
-      const got: CallResults = {
-        lookup: r.lookup, retry: r.retry,
-        ...(r.stat !== undefined ? { stat: r.stat } : {}),
-        ...(r.statData !== undefined ? { statData: Buffer.from(r.statData).toString('hex') } : {}),
-        ...(r.read !== undefined ? { read: r.read, data: Buffer.from(r.data ?? []).toString('hex') } : {}),
-      };
-      const want = await tsClient(sim!.kernel, simRoot.task, simRoot.dir, path);
-      expect(withoutAtime(got), path).toEqual(withoutAtime(want));
-      if (path === 'sub/edge.bin') expect(got.data).toBe(Buffer.from(tree.files['sub/edge.bin']!).toString('hex')); // 2049 bytes: out-of-line
-      if (path === 'hello.txt') expect(got.data).toBe(Buffer.from('hello, hurd\n').toString('hex'));
-    }
-    expect((await g.fsClient(real.task, real.dir, 'no/such/file')).lookup).toBe(HurdErrno.ENOENT);
-    expect((await g.fsClient(real.task, real.dir, 'sub')).read).toBe(HurdErrno.EISDIR);
+    const real = await rootDirTask(g, node!.cluster.exportTask!);
+    const simRoot = await rootDirTask(sim!.kernel, sim!.cluster.exportTask!);
+    const { got, want } = await runCases(g, real, sim!.kernel, simRoot, RO_CASES);
+    expect(got.map((r) => sameTree(r, 'x86_64'))).toEqual(want.map((r) => sameTree(r, 'x86_64')));
+    const at = (path: string, flags?: number, write = false) => got[RO_CASES.findIndex((x) => x.path === path && x.flags === flags && !!x.write === write)]!;
+    expect(at('hello.txt').data).toBe(hex(text('hello, hurd\n')));
+    expect(at('sub/edge.bin').data).toBe(hex(tree.files['sub/edge.bin']!)); // 2049 bytes: out-of-line
+    expect(at('sub/small.bin').data).toBe(hex(tree.files['sub/small.bin']!)); // 2047 bytes: inline
+    expect(Buffer.from(at('hello.txt').statData!, 'hex').readBigInt64LE(64)).toBe(12n); // st_size
+    expect(at('no/such/file').lookup).toBe(HurdErrno.ENOENT);
+    expect(at('hello.txt/x').lookup).toBe(HurdErrno.ENOTDIR);
+    expect(at('sub').read).toBe(HurdErrno.EISDIR);
+    expect(at('hello.txt', RW).lookup).toBe(HurdErrno.EROFS);
+    expect(at('made.txt', RW | O_CREAT).lookup).toBe(HurdErrno.EROFS);
+    expect(at('hello.txt', undefined, true).write).toBe(HurdErrno.EROFS);
+    expect(at('hello.txt', undefined, true).data).toBe(hex(text('hello, hurd\n')));
+    expect(readFileSync(join(tree.root, 'hello.txt'), 'utf8')).toBe('hello, hurd\n');
+    // What the client cannot carry is refused before anything reaches the agent.
+    const refused = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (isHurdFfiError(e) ? e.code : String(e)));
+    expect(await refused(g.fsClient(real.task, real.dir, 'x'.repeat(1024)))).toBe('invalid_option');
+    expect(await refused(g.fsClient(real.task, real.dir, 'hello.txt', { write: { data: new Uint8Array(16385), offset: 0 } }))).toBe('invalid_option');
+    expect(await refused(g.fsClient(real.task, real.dir, 'hello.txt', { write: { data: text('x'), offset: -1 } }))).toBe('invalid_option');
+    expect(sameTree(fromC(await g.fsClient(real.task, real.dir, 'hello.txt')), 'x86_64')).toEqual(sameTree(got[0]!, 'x86_64')); // and it still works
     expect(node!.cluster.exportTask!.errors).toEqual([]);
   });
 
@@ -198,6 +332,114 @@ describe('netmsg-server on the real GNU Mach (x86_64)', () => {
     await node?.close();
     node = undefined;
     expect(await served).toBe(0);
+    expect(ourQemus()).toEqual([]);
+  });
+});
+
+describe('netmsg-server on the real GNU Mach (x86_64, --read-write): a C client writes', () => {
+  let realTree: Tree;
+  let simTree: Tree;
+  let node: RunningNode | undefined;
+  let sim: RunningNode | undefined;
+  let served: Promise<number> | undefined;
+  beforeAll(async () => {
+    realTree = makeTree();
+    simTree = makeTree();
+    // Run as root, the export acts as the tree's owner: an ordinary user (fs-harness.ts).
+    giveTree(realTree.root);
+    giveTree(simTree.root);
+    sim = await startNode({ export: simTree.root, listen: '127.0.0.1:0', secret: SECRET, readWrite: true }, { logger: silentLogger });
+  });
+  afterAll(async () => {
+    await node?.close();
+    await served;
+    await sim?.close();
+    realTree?.cleanup();
+    simTree?.cleanup();
+  });
+
+  it('io_write through MIG stubs lands the same bytes on disk as through the simulated kernel', { timeout: BOOT_MS + 240_000 }, async () => {
+    const secretFile = join(realTree.base, 'secret');
+    writeFileSync(secretFile, SECRET, { mode: 0o600 });
+    const s = serveGnumach(realTree.root, secretFile, true);
+    served = s.served;
+    node = await s.node;
+    expect(node.readOnly).toBe(false);
+    const g = node.kernel as GnumachKernel;
+    const real = await rootDirTask(g, node.cluster.exportTask!);
+    const simRoot = await rootDirTask(sim!.kernel, sim!.cluster.exportTask!);
+    const { got, want } = await runCases(g, real, sim!.kernel, simRoot, RW_CASES);
+    expect(got.map((r) => twinTrees(r, 'x86_64'))).toEqual(want.map((r) => twinTrees(r, 'x86_64')));
+    const [hello, small, made, empty, sub, missing] = got;
+    expect(hello!.write).toBe(0);
+    expect(hello!.written).toBe(5);
+    expect(hello!.data).toBe(hex(text('HELLO, hurd\n')));
+    expect(small!.written).toBe(5000);
+    expect(made!.lookup).toBe(0);
+    expect(empty!.write).toBe(HurdErrno.EBADF);
+    expect(sub!.lookup).toBe(HurdErrno.EISDIR);
+    expect(missing!.lookup).toBe(HurdErrno.ENOENT);
+    for (const [path, bytes] of Object.entries(expectedAfterWrites(realTree))) {
+      expect(readFileSync(join(realTree.root, path)).equals(bytes), path).toBe(true);
+      expect(readFileSync(join(simTree.root, path)).equals(bytes), path).toBe(true);
+    }
+    expect(statSync(join(realTree.root, 'made.txt')).mode & 0o777).toBe(statSync(join(simTree.root, 'made.txt')).mode & 0o777);
+    expect(node.cluster.exportTask!.errors).toEqual([]);
+    await node.close();
+    node = undefined;
+    expect(await served).toBe(0);
+    expect(ourQemus()).toEqual([]);
+  });
+});
+
+describe('the export on the real GNU Mach (i386): a C client built from i386 MIG stubs', () => {
+  let realTree: Tree;
+  let simTree: Tree;
+  let g: GnumachKernel | undefined;
+  let simK: MachKernel | undefined;
+  let xs: ExportTask[] = [];
+  beforeAll(() => {
+    realTree = makeTree();
+    simTree = makeTree();
+    // Run as root, the export acts as the tree's owner: an ordinary user (fs-harness.ts).
+    giveTree(realTree.root);
+    giveTree(simTree.root);
+  });
+  afterAll(async () => {
+    for (const x of xs) await x.close();
+    await g?.close();
+    await simK?.close();
+    realTree?.cleanup();
+    simTree?.cleanup();
+  });
+
+  it('reads, writes and errors match the simulated i386 kernel', { timeout: BOOT_MS + 240_000 }, async () => {
+    g = openKernel({ backend: 'gnumach', abi: 'i386' }) as GnumachKernel;
+    simK = openKernel({ backend: 'sim', abi: 'i386' });
+    const xr = await ExportTask.create(g, { root: realTree.root, readOnly: false, abi: 'i386' });
+    const xsim = await ExportTask.create(simK, { root: simTree.root, readOnly: false, abi: 'i386' });
+    xs = [xr, xsim];
+    expect(ourQemus().length).toBe(1);
+    const real = await rootDirTask(g, xr);
+    const simRoot = await rootDirTask(simK, xsim);
+    const cases: Case[] = [...RW_CASES, { path: 'sub/edge.bin' }, { path: 'hello.txt/x' }, { path: 'sub' }];
+    const { got, want } = await runCases(g, real, simK, simRoot, cases);
+    expect(got.map((r) => twinTrees(r, 'i386'))).toEqual(want.map((r) => twinTrees(r, 'i386')));
+    expect(got[0]!.data).toBe(hex(text('HELLO, hurd\n')));
+    expect(got[1]!.written).toBe(5000);
+    expect(got[3]!.write).toBe(HurdErrno.EBADF);
+    expect(got[RW_CASES.length]!.data).toBe(hex(realTree.files['sub/edge.bin']!));
+    expect(got[RW_CASES.length + 1]!.lookup).toBe(HurdErrno.ENOTDIR);
+    expect(got[RW_CASES.length + 2]!.read).toBe(HurdErrno.EISDIR);
+    for (const [path, bytes] of Object.entries(expectedAfterWrites(realTree))) {
+      expect(readFileSync(join(realTree.root, path)).equals(bytes), path).toBe(true);
+      expect(readFileSync(join(simTree.root, path)).equals(bytes), path).toBe(true);
+    }
+    expect(xr.errors).toEqual([]);
+    for (const x of xs) await x.close();
+    xs = [];
+    await g.close();
+    g = undefined;
     expect(ourQemus()).toEqual([]);
   });
 });

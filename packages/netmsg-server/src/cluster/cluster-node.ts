@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { MACH_MSG_TYPE_COPY_SEND } from 'mach-msg';
+import { MACH_MSG_TYPE_COPY_SEND, type Abi } from 'mach-msg';
 import { isHurdFfiError, openKernel, type MachKernel, type TaskId } from 'hurd-ffi';
 import { withLimits, type LinkFrame, type PeerInfo, type WireLimits } from 'netmsg-wire';
 import { NetmsgServerError } from '../errors.js';
@@ -7,6 +7,8 @@ import type { FsExportOptions } from '../fs-export.js';
 import type { Logger } from '../log.js';
 import { TcpLink } from '../tcp-link.js';
 import { RequestGate } from '../transport/request-gate.js';
+import { AuthServer } from '../auth/auth-server.js';
+import { attachAuth, type ExportReauth } from '../auth/export-auth.js';
 import { ExportTask } from './export-task.js';
 import { NetmsgDriver } from './netmsg-driver.js';
 
@@ -16,6 +18,8 @@ export interface ClusterNodeOptions {
   nodeId: number;
   /** hurd-ffi backend of the node's kernel (default 'sim'). */
   kernel?: KernelBackend;
+  /** The kernel's and its tasks' ABI (default x86_64): messages are laid out, and MIG types sized, for it. */
+  abi?: Abi;
   /** Serve this export as the node's root; without it the node publishes no root (a client node). */
   export?: Omit<FsExportOptions, 'controlName' | 'takeName'>;
   limits?: Partial<WireLimits>;
@@ -39,9 +43,9 @@ export interface AttachOptions {
 }
 
 /** Open the node's kernel; a backend that cannot start is a typed error. */
-export function openNodeKernel(backend: KernelBackend = 'sim'): MachKernel {
+export function openNodeKernel(backend: KernelBackend = 'sim', abi: Abi = 'x86_64'): MachKernel {
   try {
-    return openKernel({ backend, abi: 'x86_64' });
+    return openKernel({ backend, abi });
   } catch (e) {
     if (isHurdFfiError(e)) throw new NetmsgServerError('kernel_unavailable', `kernel '${backend}': ${e.message}`);
     throw e;
@@ -59,6 +63,11 @@ export class ClusterNode {
   private readonly streams = new Set<TcpLink>();
   private closing = false;
 
+  /** The node's auth server task (none on a 'gnumach' kernel). */
+  auth: AuthServer | undefined;
+  /** The export's side of io_reauthenticate (a node with an export). */
+  reauth: ExportReauth | undefined;
+
   private constructor(
     readonly nodeId: number,
     readonly kernel: MachKernel,
@@ -68,7 +77,7 @@ export class ClusterNode {
   ) {}
 
   static async create(o: ClusterNodeOptions): Promise<ClusterNode> {
-    const kernel = openNodeKernel(o.kernel);
+    const kernel = openNodeKernel(o.kernel, o.abi);
     let driver: NetmsgDriver;
     try {
       // The first calls bring a 'gnumach' backend up (QEMU boot or agent link): a failure there is the backend's.
@@ -83,7 +92,15 @@ export class ClusterNode {
       exportTask = await ExportTask.create(kernel, o.export);
       await driver.publishRoot(exportTask.task, exportTask.controlName);
     }
-    return new ClusterNode(o.nodeId, kernel, driver, exportTask, o.log);
+    const node = new ClusterNode(o.nodeId, kernel, driver, exportTask, o.log);
+    // The node's auth server (src/auth/): handles, rendezvous, and the export's io_reauthenticate through it.
+    // Not on a real GNU Mach: its idle receive loop would poll the agent over the serial link, which every
+    // other task's calls share (README, "Reauthentication", Limits).
+    if (kernel.backend === 'sim') {
+      node.auth = await AuthServer.create(kernel, o.log);
+      if (exportTask) node.reauth = await attachAuth(exportTask, node.auth);
+    }
+    return node;
   }
 
   /** Run a netmsg-wire link over `stream`; it joins the node once authenticated. */
@@ -144,11 +161,12 @@ export class ClusterNode {
   }
 
   /** Leak checks: names the export and netmsg tasks hold, and netmsg's identity table. */
-  async portTable(): Promise<{ exportPorts: number; netmsgNames: number; identities: number; blockedDeliveries: number }> {
+  async portTable(): Promise<{ exportPorts: number; authPorts: number; netmsgNames: number; identities: number; blockedDeliveries: number }> {
     await this.driver.idle();
     const t = this.driver.machine.tables();
     return {
       exportPorts: this.exportTask ? await this.exportTask.portCount() : 0,
+      authPorts: this.auth ? await this.auth.portCount() : 0,
       netmsgNames: await this.driver.portCount(),
       identities: t.ports.length + t.sendOnceOut.length + t.sendOnceProxies.length,
       blockedDeliveries: this.driver.blockedDeliveries,
@@ -161,7 +179,9 @@ export class ClusterNode {
     this.closing = true;
     for (const l of [...this.streams]) l.close('normal', reason);
     await this.driver.idle();
+    await this.reauth?.close();
     await this.exportTask?.close();
+    await this.auth?.close();
     await this.driver.close();
     await this.kernel.close();
   }

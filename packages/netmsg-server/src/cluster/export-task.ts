@@ -1,17 +1,32 @@
 import {
-  decodeMessage, encodeMessage, parseNotification,
+  decodeMessage, encodeMessage, getBuiltinInterface, parseNotification,
   MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_NOTIFY_NO_SENDERS, MACH_PORT_RIGHT_PORT_SET,
   MACH_PORT_RIGHT_RECEIVE, MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT, type MachMessage,
 } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
 import { FsExport, type FsExportOptions } from '../fs-export.js';
+import type { Prefetched } from '../fs/io-ops.js';
 import type { Logger } from '../log.js';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
+
+/** A routine's message id (the same in both ABIs). */
+function routineId(iface: 'io' | 'interrupt', name: string): number {
+  const r = [...getBuiltinInterface(iface, 'x86_64').byId.values()].find((x) => x.name === name);
+  if (!r) throw new Error(`${iface} has no ${name}`);
+  return r.id;
+}
 
 /** Receive rights kept ready for FsExport's `takeName` (it names ports synchronously). */
 const POOL = 4;
 /** Mach's largest queue: requests from many links may wait on one port. */
 const QLIMIT = 16;
+const IO_READ = routineId('io', 'io_read');
+const INTERRUPT_OPERATION = routineId('interrupt', 'interrupt_operation');
+/**
+ * Requests served at once (a libports server's thread-pool bound): further
+ * requests wait in their ports' queues, so senders block as Mach's do.
+ */
+export const MAX_IN_FLIGHT = 16;
 
 /**
  * The filesystem export as a task on the node's kernel, a libports-style
@@ -32,6 +47,15 @@ export class ExportTask {
   private closed = false;
   private readonly stop = new AbortController();
   private loop: Promise<void> = Promise.resolve();
+  private refilling: Promise<void> | undefined;
+  /** Requests taken off the port set and not finished. */
+  private inFlight = 0;
+  private slotFree: (() => void) | undefined;
+  private readonly running = new Set<Promise<void>>();
+  /** The last request of each ordering key (see `orderKey`): the next one runs after it. */
+  private readonly tails = new Map<unknown, Promise<void>>();
+  /** io_reads waiting on a port (an empty FIFO), which interrupt_operation on that port ends. */
+  private readonly waits = new Map<number, Set<AbortController>>();
   /** Requests answered and ports freed by no-senders (logs, tests). */
   requests = 0;
   freedByNoSenders = 0;
@@ -46,6 +70,8 @@ export class ExportTask {
     private readonly log: Logger | undefined,
   ) {
     this.fsx = new FsExport({
+      // Requests arrive laid out for this task's ABI (netmsg fits MIG types to it, mig-abi.ts), so replies go out in it too.
+      abi: kernel.abi,
       ...opts,
       controlName,
       takeName: () => {
@@ -76,12 +102,26 @@ export class ExportTask {
     return r.names.length - this.pool.length - 1;
   }
 
+  /** Requests being served now (tests). */
+  get busy(): number {
+    return this.inFlight;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stop.abort();
+    for (const set of this.waits.values()) for (const c of set) c.abort();
+    this.slotFree?.();
     await this.loop;
+    await Promise.all([...this.running]);
     await this.kernel.taskTerminate(this.task);
+  }
+
+  /** One refill at a time, shared by the requests that need it. */
+  private refillShared(): Promise<void> {
+    this.refilling ??= this.refill().finally(() => (this.refilling = undefined));
+    return this.refilling;
   }
 
   private async refill(): Promise<void> {
@@ -97,20 +137,81 @@ export class ExportTask {
     this.log?.error('fs-export task', { error: what });
   }
 
+  /**
+   * The receive loop of a multi-threaded MIG server: take a request, start
+   * serving it, take the next, with at most MAX_IN_FLIGHT being served.
+   * Replies may leave out of order, as from libports' threads; what must
+   * stay in order does (`orderKey`).
+   */
   private async serve(): Promise<void> {
     const k = this.kernel;
     while (!this.closed) {
+      if (this.inFlight >= MAX_IN_FLIGHT) {
+        await new Promise<void>((r) => (this.slotFree = r));
+        continue;
+      }
       const r = await k.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: 4 << 20, signal: this.stop.signal });
       if (this.closed) return;
       if (r.kr !== 0 || !r.message) {
         this.fail(`receive: kr 0x${r.kr.toString(16)}`);
         continue;
       }
+      let msg: MachMessage;
       try {
-        await this.handle(decodeMessage(r.message, k.abi));
+        msg = decodeMessage(r.message, k.abi);
       } catch (e) {
         this.fail(`request: ${(e as Error).message}`);
+        continue;
       }
+      this.dispatch(msg);
+    }
+  }
+
+  /**
+   * What a request must wait for. Requests on ports of one open (io_duplicate
+   * shares it: the file pointer and the open modes) are served in the order
+   * they were received, as libdiskfs's node lock serialises them, so reads
+   * at the file pointer return consecutive pieces; a port's no-senders
+   * notification comes after the requests received before it on that port.
+   * interrupt_operation waits for nothing: it must reach a request that is
+   * still waiting (glibc sends it to the interrupted call's port).
+   */
+  private orderKey(msg: MachMessage): unknown {
+    if (msg.header.id === INTERRUPT_OPERATION) return undefined;
+    const port = msg.header.localPort;
+    const o = this.fsx.port(port);
+    return o?.kind === 'node' ? o.po : port;
+  }
+
+  private dispatch(msg: MachMessage): void {
+    const key = this.orderKey(msg);
+    const prev = key === undefined ? undefined : this.tails.get(key);
+    this.inFlight++;
+    const run: Promise<void> = (prev ? prev.then(() => this.handle(msg)) : this.handle(msg))
+      .catch((e: unknown) => this.fail(`request: ${(e as Error).message}`))
+      .finally(() => {
+        if (key !== undefined && this.tails.get(key) === run) this.tails.delete(key);
+        this.running.delete(run);
+        this.inFlight--;
+        const free = this.slotFree;
+        this.slotFree = undefined;
+        free?.();
+      });
+    if (key !== undefined) this.tails.set(key, run);
+    this.running.add(run);
+  }
+
+  /** The host bytes of an io_read, read off the event loop; interrupt_operation on its port ends a wait. */
+  private async prefetch(port: number, request: MachMessage): Promise<Prefetched | undefined> {
+    const c = new AbortController();
+    let set = this.waits.get(port);
+    if (!set) this.waits.set(port, (set = new Set()));
+    set.add(c);
+    try {
+      return await this.fsx.prefetch(request, c.signal);
+    } finally {
+      set.delete(c);
+      if (set.size === 0) this.waits.delete(port);
     }
   }
 
@@ -122,12 +223,15 @@ export class ExportTask {
       await this.noSenders(port, parseNotification(msg));
       return;
     }
+    if (h.id === INTERRUPT_OPERATION) for (const c of this.waits.get(port) ?? []) c.abort();
     const ool = await takeOol(k, this.task, msg);
-    await this.refill();
-    this.taken = [];
     // FsExport reads send orientation: remotePort = its port, localPort = the reply right.
     const request: MachMessage = { header: { ...h, bits: { ...h.bits, remote: h.bits.local, local: h.bits.remote }, remotePort: port, localPort: h.remotePort }, items: msg.items };
-    const out = this.fsx.handle(request, ool);
+    const pre = h.id === IO_READ ? await this.prefetch(port, request) : undefined;
+    // From the pool check to the end of fsx.handle nothing awaits, so no other request takes names in between.
+    while (this.pool.length < POOL) await this.refillShared();
+    this.taken = [];
+    const out = this.fsx.handle(request, ool, pre);
     this.requests++;
     const taken = this.taken;
     // FsExport keeps no right a request carries (fsys_getroot's dotdot, ...): MIG's server frees them on success.

@@ -12,6 +12,7 @@ import {
 } from 'netmsg-wire';
 import type { Logger } from '../log.js';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
+import { fitMigAbi } from './mig-abi.js';
 
 /** Where the driver writes a link's frames; the link's owner feeds frames back with `frame`. */
 export interface LinkSink {
@@ -56,6 +57,18 @@ export class NetmsgDriver {
   readonly errors: string[] = [];
   /** Deliveries whose send is still blocked on a full queue. */
   private blocked = 0;
+  /** Per port: SEND_ONCE notifications netmsg caused by freeing an application's self no-senders right (to swallow). */
+  private readonly selfSoNotices = new Map<number, number>();
+  /**
+   * Proxies reclaimed (taken out of the port set) during the event being
+   * handled. A relay node passes a receive right through in one event: it
+   * reclaims its proxy and, sending the right on, makes it a proxy again with
+   * no kernel message leaving netmsg's space (the path that would put it back
+   * in the set, received()). Left out of the set, netmsg would never take its
+   * messages, nor its own NO SENDERS notification: the proxy would never be
+   * collected and the new home's NO SENDERS never fire.
+   */
+  private readonly reclaimed = new Set<number>();
 
   private constructor(
     readonly kernel: MachKernel,
@@ -174,11 +187,14 @@ export class NetmsgDriver {
       const ev = work.shift()!;
       for (const a of this.machine.handle(ev)) {
         try {
-          await this.perform(a, work);
+          // A frame to send, the commonest action, needs no kernel call: no await (a microtask turn) for it.
+          if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame);
+          else await this.perform(a, work);
         } catch (e) {
           this.fail(`${a.type}: ${(e as Error).message}`);
         }
       }
+      if (this.reclaimed.size > 0 && !process.env.K_OFF) await this.rejoinReclaimed();
     }
   }
 
@@ -210,6 +226,7 @@ export class NetmsgDriver {
         return;
       }
       case 'destroyPort':
+        this.reclaimed.delete(a.name);
         check(`destroy ${a.name}`, await k.portDestroy(t, a.name));
         return;
       case 'makeSend':
@@ -255,6 +272,7 @@ export class NetmsgDriver {
         check(`set qlimit ${a.name}`, await k.portSetQlimit(t, a.name, a.qlimit));
         return;
       case 'pausePort':
+        this.reclaimed.delete(a.name);
         // Out of the port set: the receive loop stops taking its messages; they wait in its queue.
         await k.portMoveMember(t, a.name, 0);
         return;
@@ -267,6 +285,7 @@ export class NetmsgDriver {
       }
       case 'reclaimPort':
         await this.reclaim(a.name, a.first);
+        this.reclaimed.add(a.name);
         return;
       case 'deliver':
         await this.deliver(a.msg, a.ool, a.token);
@@ -289,7 +308,8 @@ export class NetmsgDriver {
    */
   private async deliver(msg: MachMessage, ool: Uint8Array[], token: Extract<NodeAction, { type: 'deliver' }>['token']): Promise<void> {
     const k = this.kernel;
-    const placed = await placeOol(k, this.task, msg, ool);
+    // Data items keep their sender's widths on the wire: fit the Hurd interfaces' ABI-dependent MIG types to this kernel's.
+    const placed = await placeOol(k, this.task, fitMigAbi(msg, k.abi), ool);
     const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(placed, k.abi) });
     const finish = async (kr: number): Promise<void> => {
       if (kr !== 0) {
@@ -367,6 +387,15 @@ export class NetmsgDriver {
     }
   }
 
+  /** Back into the port set: the ports reclaimed by the last event that are netmsg's proxies again (relayed on). */
+  private async rejoinReclaimed(): Promise<void> {
+    for (const name of this.reclaimed) {
+      const kind = this.machine.portKind(name);
+      if (kind === 'proxy' || kind === 'oneShot') await this.kernel.portMoveMember(this.task, name, this.portSet);
+    }
+    this.reclaimed.clear();
+  }
+
   // ---- the receive loop ----
 
   private async receiveLoop(): Promise<void> {
@@ -393,11 +422,31 @@ export class NetmsgDriver {
     }
   }
 
+  /**
+   * Whether send-once right `so` denotes the port whose receive right is `rcv`
+   * (both in netmsg's space): the kernel's port identities, as the task's
+   * last port_names saw them. A backend that cannot tell says no: the request
+   * then travels as a send-once right like any other.
+   */
+  private async denotesPort(so: number, rcv: number): Promise<boolean> {
+    await this.kernel.portNames(this.task);
+    const names = this.kernel.snapshot(this.task)?.names ?? [];
+    const a = names.find((e) => e.name === so)?.port ?? 0;
+    return a !== 0 && a === (names.find((e) => e.name === rcv)?.port ?? -1);
+  }
+
   /** Classify one message taken off the port set (§7) and feed the machine; waits until it is handled. */
   private async received(msg: MachMessage): Promise<void> {
     const k = this.kernel;
     const h = msg.header;
     const port = h.localPort;
+    const notices = this.selfSoNotices.get(port);
+    if (notices && h.id === MACH_NOTIFY_SEND_ONCE && h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && msg.items.length === 0) {
+      // The SEND_ONCE notification of a self no-senders right netmsg freed when the receive right left.
+      if (notices === 1) this.selfSoNotices.delete(port);
+      else this.selfSoNotices.set(port, notices - 1);
+      return;
+    }
     if (port === this.notifyPort) {
       const n = parseNotification(msg);
       if (n?.kind === 'dead-name') {
@@ -427,7 +476,14 @@ export class NetmsgDriver {
         // Take the application's no-senders request off the port; its send-once right travels.
         const prev = await k.portRequestNotification(this.task, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
         if (prev.kr === 0 && prev.previous !== 0) {
-          rs.noSendersNotify = prev.previous;
+          if (await this.denotesPort(prev.previous, n)) {
+            // The request notified the port itself (test5a): it travels as "self" and the new home
+            // makes its own right. Freeing the one we took sends its SEND_ONCE notification to the
+            // port, behind what was queued: netmsg swallows it (received()).
+            rs.noSendersSelf = true;
+            this.selfSoNotices.set(n, (this.selfSoNotices.get(n) ?? 0) + 1);
+            await k.portDeallocate(this.task, prev.previous);
+          } else rs.noSendersNotify = prev.previous;
           rs.noSendersSync = 0;
         }
         status[n] = rs;

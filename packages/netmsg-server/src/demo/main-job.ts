@@ -144,11 +144,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     tx.say(`B and C map ${BOARD} (${SHARED_SIZE / PAGE_SIZE} pages) read-write: io_map on A, vm_map on their own kernels`);
     const mb = await mapFile(b, BOARD, { writable: true });
     mappings.push(mb);
+    // vm_map returns once memory_object_init is sent (as GNU Mach's does), so
+    // init may still be on the link: wait until it reached the pager on A,
+    // then print init and ready, so the transcript does not depend on timing.
+    const initialised = (n: number) => (a.maps.pagerOf(BOARD)?.kernelCount() ?? 0) === n;
     tx.say('  B: vm_map');
+    await waitFor(() => initialised(1), 'kernel B never initialised the object');
     await settle();
     const mc = await mapFile(c, BOARD, { writable: true });
     mappings.push(mc);
     tx.say('  C: vm_map');
+    await waitFor(() => initialised(2), 'kernel C never initialised the object');
     await settle();
     if (a.maps.mapped().length !== 1) fail(`node A runs ${a.maps.mapped().length} pagers for the file, expected 1`);
 

@@ -25,7 +25,7 @@ export function controlRoutine(x: ExportCore, name: string, a: MigArgs): MigArgs
       const dotdot = portName(a['dotdot_node']);
       const po = { rel: [], dev: st.dev, ino: st.ino, openModes: flags & OPEN_MODE_KEEP, offset: 0n, rootParent: x.rootParents ? dotdot : 0, anon: false, refs: 0 };
       x.log?.debug('fsys_getroot', { uids, gids, as: `${user.uid}:${user.gid}` });
-      return { do_retry: FS_RETRY_NORMAL, retry_name: '', file: x.newProtid(po, user, { uids, gids }) };
+      return { do_retry: FS_RETRY_NORMAL, retry_name: '', file: x.newProtid(po, user, { kind: 'claimed', uids, gids }) };
     }
     case 'fsys_syncfs':
       // Every write already went to the host with write(2); nothing is cached here.

@@ -1,13 +1,15 @@
 import { lstatSync, realpathSync, unlinkSync, type BigIntStats } from 'node:fs';
 import {
-  getBuiltinInterface, isMigError, MIG_BAD_ARGUMENTS, MIG_BAD_ID, MACH_MSG_TYPE_INTEGER_32, MACH_MSG_TYPE_MAKE_SEND,
+  getBuiltinInterface, isMigError, MIG_BAD_ARGUMENTS, MIG_BAD_ID, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_INTEGER_32, MACH_MSG_TYPE_MAKE_SEND,
   type Abi, type CompiledInterface, type CompiledRoutine, type MachMessage, type MigArgs,
 } from 'mach-msg';
 import { createCredentialPolicy, defaultLocalIdentity, type CredentialPolicy, type LocalIdentity } from '../credentials.js';
 import { HurdErrno } from '../errno.js';
 import type { Logger } from '../log.js';
 import { controlRoutine } from './control.js';
-import type { ExportCore, IoMapAnswer } from './core.js';
+import type { ExportAuth, ExportCore, IoMapAnswer, RootParentRights } from './core.js';
+import { idsOfIdentity } from '../auth/ids.js';
+import { ioReauthenticate } from './reauth.js';
 import { dirLink, dirMkdir, dirMkfile, dirReaddir, dirRename, dirRmdir, dirUnlink } from './dir-ops.js';
 import {
   fileCheckAccess, fileChmod, fileChown, fileGetTranslator, fileSetSize, fileSetTranslator, fileStatfs, fileSync, fileUtimens, fileUtimes,
@@ -15,7 +17,7 @@ import {
 import { HostTree } from './host.js';
 import { big, HurdError, num, portName, retCodeOf, size, str, ids, words } from './hurd-error.js';
 import {
-  ioDuplicate, ioIdentity, ioMap, ioPathconf, ioRead, ioReadable, ioRestrictAuth, ioSeek, ioSelect, ioServerVersion, ioStat, ioWrite,
+  ioDuplicate, ioIdentity, ioMap, ioPathconf, ioRead, ioReadable, prefetchRead, type Prefetched, ioRestrictAuth, ioSeek, ioSelect, ioServerVersion, ioStat, ioWrite,
   setOpenModes,
 } from './io-ops.js';
 import { dirLookup } from './lookup.js';
@@ -54,7 +56,9 @@ export interface FsExportOptions {
    * any more. Default off: the dotdot port is ignored and `..` at the root is
    * the root.
    */
-  rootParent?: { dropRight(name: number): void };
+  rootParent?: RootParentRights;
+  /** The node's auth server (io_reauthenticate, auth_makeauth on the control port); also settable later with `useAuth`. */
+  auth?: ExportAuth;
 }
 
 /** Name of the control port on every link (the seed's front door, seed-system.md §1.6). */
@@ -98,7 +102,8 @@ export class FsExport implements ExportCore {
   readonly ioMap: ((rel: readonly string[], openModes: number) => IoMapAnswer) | undefined;
   readonly log: Logger | undefined;
   readonly controlName: number;
-  readonly rootParents: { dropRight(name: number): void } | undefined;
+  rootParents: RootParentRights | undefined;
+  auth: ExportAuth | undefined;
   /** Root parent name -> opens referring to it. */
   private readonly parentRefs = new Map<number, number>();
   private readonly ports = new Map<number, PortObject>();
@@ -110,6 +115,7 @@ export class FsExport implements ExportCore {
   private readonly fs: CompiledInterface;
   private readonly io: CompiledInterface;
   private readonly interrupt: CompiledInterface;
+  private readonly authIface: CompiledInterface;
   /** RPCs answered, by routine name (or 'bad-id'). */
   readonly counts = new Map<string, number>();
 
@@ -128,11 +134,23 @@ export class FsExport implements ExportCore {
     this.fs = getBuiltinInterface('fs', this.abi);
     this.io = getBuiltinInterface('io', this.abi);
     this.interrupt = getBuiltinInterface('interrupt', this.abi);
+    this.authIface = getBuiltinInterface('auth', this.abi);
+    this.auth = opts.auth;
     this.log = opts.log;
     this.controlName = opts.controlName ?? CONTROL_PORT;
     this.takeName = opts.takeName;
     this.rootParents = opts.rootParent;
     this.ports.set(this.controlName, { kind: 'control' });
+  }
+
+  /** Serve with the node's auth server from now on (a driver that made it after the export). */
+  useAuth(auth: ExportAuth): void {
+    this.auth = auth;
+  }
+
+  /** Keep fsys_getroot's dotdot rights from now on (FsExportOptions.rootParent). */
+  useRootParents(rights: RootParentRights): void {
+    this.rootParents = rights;
   }
 
   get livePorts(): number {
@@ -182,7 +200,12 @@ export class FsExport implements ExportCore {
   /** @internal (ExportCore) */
   newProtid(po: PerOpen, user: LocalIdentity, remote: Protid['remote']): { name: number; disposition: number } {
     const name = this.allocName();
-    if (po.refs++ === 0 && po.rootParent !== 0) this.parentRefs.set(po.rootParent, (this.parentRefs.get(po.rootParent) ?? 0) + 1);
+    if (po.refs++ === 0 && po.rootParent !== 0) {
+      const n = this.parentRefs.get(po.rootParent) ?? 0;
+      // A new root parent: the request's right must outlive the request (one reference per name, however many opens).
+      if (n === 0) this.rootParents?.keepRight?.(po.rootParent);
+      this.parentRefs.set(po.rootParent, n + 1);
+    }
     this.ports.set(name, { kind: 'node', po, user, remote });
     return { name, disposition: MACH_MSG_TYPE_MAKE_SEND };
   }
@@ -232,11 +255,11 @@ export class FsExport implements ExportCore {
    * One request in (header remotePort = our port name, localPort = the
    * reply right), one reply out, or null for a simpleroutine.
    */
-  handle(req: MachMessage, ool: readonly Uint8Array[]): ServerReply | null {
+  handle(req: MachMessage, ool: readonly Uint8Array[], pre?: Prefetched): ServerReply | null {
     const port = this.ports.get(req.header.remotePort);
     const id = req.header.id;
     // MIG's demux: the interfaces the port serves decide which ids exist.
-    const ifaces = port?.kind === 'control' ? [this.fsys] : port?.kind === 'identity' ? [] : [this.fs, this.io, this.interrupt];
+    const ifaces = port?.kind === 'control' ? (this.auth ? [this.fsys, this.authIface] : [this.fsys]) : port?.kind === 'identity' ? [] : [this.fs, this.io, this.interrupt];
     const routine = ifaces.map((i) => i.byId.get(id)).find((r): r is CompiledRoutine => r !== undefined);
     if (!routine) {
       this.count('bad-id');
@@ -250,18 +273,23 @@ export class FsExport implements ExportCore {
       if (isMigError(e)) return routine.simple ? null : { reply: errorReply(req, MIG_BAD_ARGUMENTS), ool: [] };
       throw e;
     }
-    // io_reauthenticate, the only simpleroutine served: the new port would
-    // come through an auth server's rendezvous, and no auth server crosses a
-    // link. Nothing is sent back (a simpleroutine never answers).
-    if (routine.simple) return null;
+    // io_reauthenticate, the only simpleroutine served: the new port goes to
+    // the client through the node's auth server (fs/reauth.ts); without one
+    // it is dropped. Nothing is sent back (a simpleroutine never answers).
+    if (routine.simple) {
+      if (port?.kind === 'node' && routine.name === 'io_reauthenticate') ioReauthenticate(this, port, portName(args['rendezvous2']));
+      return null;
+    }
     if (!port || port.kind === 'identity') return { reply: errorReply(req, HurdErrno.EBADF), ool: [] };
+    if (port.kind === 'control' && routine.name.startsWith('auth_')) return this.controlAuth(req, routine.name, args);
     const out: Uint8Array[] = [];
     try {
-      const replyArgs = port.kind === 'control' ? controlRoutine(this, routine.name, args) : this.nodeRoutine(routine.name, port, args, ool);
+      const replyArgs = port.kind === 'control' ? controlRoutine(this, routine.name, args) : this.nodeRoutine(routine.name, port, args, ool, pre);
       const reply = routine.encodeReply(replyArgs, {
         header: { remotePort: req.header.localPort },
         placeOutOfLine: (data) => {
-          out.push(data.slice());
+          // mach-msg hands over bytes of its own (a copy of the argument): no second copy.
+          out.push(data);
           return BigInt(out.length) << 12n;
         },
       });
@@ -275,11 +303,64 @@ export class FsExport implements ExportCore {
     }
   }
 
+  /**
+   * The control port as the link's first auth handle: auth_makeauth on it
+   * asks for a handle of the node's auth server. The ids asked for are
+   * claims, mapped by the credential policy exactly as fsys_getroot's
+   * gen_uids/gen_gids (other handles and available ids are ignored), and the
+   * handle carries the mapped identity, never more. The export forwards the
+   * request to its root auth handle with the mapped ids and the caller's
+   * reply right, as the Hurd's password server calls auth_makeauth on its
+   * root handle for a user it has checked; the auth server answers the
+   * caller directly. Other auth routines: EOPNOTSUPP (this is no handle).
+   */
+  private controlAuth(req: MachMessage, name: string, a: MigArgs): ServerReply {
+    if (name !== 'auth_makeauth' || !this.auth) return { reply: errorReply(req, HurdErrno.EOPNOTSUPP), ool: [] };
+    let who: LocalIdentity;
+    try {
+      who = this.policy.map(ids(a['euids']), ids(a['egids']));
+    } catch {
+      return { reply: errorReply(req, MIG_BAD_ARGUMENTS), ool: [] };
+    }
+    // No uid would ask the root handle for the union of its ids (makeauth with nothing asked).
+    if (who.uid === undefined) return { reply: errorReply(req, HurdErrno.EPERM), ool: [] };
+    const mapped = idsOfIdentity(who);
+    this.log?.debug('auth_makeauth', { as: `${who.uid}:${who.gids.join(',')}` });
+    const fwd = this.authIface.routine('auth_makeauth').encodeRequest(
+      { other_handles: [], euids: mapped.euids, auids: mapped.auids, egids: mapped.egids, agids: mapped.agids },
+      { header: { remotePort: this.auth.rootHandle } },
+    );
+    const h = fwd.header;
+    return {
+      reply: { header: { ...h, bits: { ...h.bits, remote: MACH_MSG_TYPE_COPY_SEND, local: req.header.bits.local }, localPort: req.header.localPort }, items: fwd.items },
+      ool: [],
+    };
+  }
+
   private count(name: string): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
   }
 
-  private nodeRoutine(name: string, p: Protid, a: MigArgs, ool: readonly Uint8Array[]): MigArgs {
+  /**
+   * An io_read's host bytes, read without blocking the event loop
+   * (`prefetchRead`), for a driver that serves several requests at once: pass
+   * the answer to `handle` with the same request. Undefined for any other
+   * request, or when `handle` should read by itself.
+   */
+  async prefetch(req: MachMessage, signal?: AbortSignal): Promise<Prefetched | undefined> {
+    const port = this.ports.get(req.header.remotePort);
+    const routine = this.io.byId.get(req.header.id);
+    if (port?.kind !== 'node' || routine?.name !== 'io_read') return undefined;
+    let a: MigArgs;
+    try {
+      a = routine.decodeRequest(req).args;
+    } catch {
+      return undefined;
+    }
+    return prefetchRead(this, port, big(a['offset'], true), size(a['amount']), signal);
+  }
+
+  private nodeRoutine(name: string, p: Protid, a: MigArgs, ool: readonly Uint8Array[], pre?: Prefetched): MigArgs {
     if (WRITE_ROUTINES.has(name) && this.readOnly) throw new HurdError(HurdErrno.EROFS);
     const tw = this.abi === 'i386' ? 32 : 64;
     switch (name) {
@@ -307,7 +388,7 @@ export class FsExport implements ExportCore {
         return fileSetTranslator(this, p, num(a['passive_flags']), num(a['active_flags']), passive, portName(a['active']));
       }
       case 'file_statfs': return fileStatfs(this, p);
-      case 'io_read': return ioRead(this, p, big(a['offset'], true), size(a['amount']));
+      case 'io_read': return ioRead(this, p, big(a['offset'], true), size(a['amount']), pre);
       case 'io_write': {
         const d = a['data'];
         const data = d instanceof Uint8Array ? d : ool[0];
@@ -329,7 +410,8 @@ export class FsExport implements ExportCore {
       case 'io_pathconf': return ioPathconf(num(a['name']));
       case 'io_select':
       case 'io_select_timeout': return ioSelect(p, num(a['select_type']));
-      // glibc's interrupt: every call here finishes at once, so there is nothing to cancel.
+      // glibc's interrupt: the only call that waits (io_read of an empty FIFO) is ended by the
+      // driver (ExportTask aborts the port's prefetch: EINTR); every other call finishes at once.
       case 'interrupt_operation': return {};
       default:
         // dir_notice_changes, file_getcontrol, file_get_storage_info, io_map_cntl.

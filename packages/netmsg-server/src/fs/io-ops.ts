@@ -1,10 +1,11 @@
-import { fstatSync, readlinkSync, readSync, writeSync, constants as FS } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readlinkSync, readSync, writeSync, constants as FS } from 'node:fs';
 import { MACH_MSG_TYPE_MAKE_SEND, type MigArgs } from 'mach-msg';
 import { NO_IDENTITY } from '../credentials.js';
 import { HurdErrno } from '../errno.js';
-import { HONORED_STATE_MODES, O_APPEND, O_READ, O_WRITE, SEEK_CUR, SEEK_END, SEEK_SET } from '../hurd-types.js';
+import { HONORED_STATE_MODES, O_APPEND, O_NONBLOCK, O_READ, O_WRITE, SEEK_CUR, SEEK_END, SEEK_SET } from '../hurd-types.js';
+import { identityOfIds } from '../auth/ids.js';
 import type { ExportCore } from './core.js';
-import { HurdError } from './hurd-error.js';
+import { HurdError, retCodeOf } from './hurd-error.js';
 import { isDir, isLink, statWords, withOpenNode } from './node-util.js';
 import type { Protid } from './ports.js';
 
@@ -16,8 +17,11 @@ function linkTarget(x: ExportCore, p: Protid): Buffer {
   return x.tree.withDir(rel.slice(0, -1), (d) => readlinkSync(x.tree.at(d, rel[rel.length - 1]!), { encoding: 'buffer' }));
 }
 
-/** io_read: up to `amount` bytes at `offset` (-1: the shared file pointer, which advances). A symlink node reads as its target (§5.4). */
-export function ioRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint): MigArgs {
+/**
+ * io_read: up to `amount` bytes at `offset` (-1: the shared file pointer, which advances). A symlink node reads as its target (§5.4).
+ * `pre`: the host bytes (or errno) `prefetchRead` already read for this very request, off the event loop.
+ */
+export function ioRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint, pre?: Prefetched): MigArgs {
   if (!(p.po.openModes & O_READ)) throw new HurdError(HurdErrno.EBADF);
   const usePointer = offset === -1n;
   const at = usePointer ? p.po.offset : offset;
@@ -30,7 +34,8 @@ export function ioRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint)
     data = new Uint8Array(t.buffer, t.byteOffset, t.length).slice(Number(at > BigInt(t.length) ? BigInt(t.length) : at)).subarray(0, want);
   } else {
     if (isDir(st)) throw new HurdError(HurdErrno.EISDIR);
-    data = withOpenNode(x, p, FS.O_RDONLY, (fd) => {
+    if (pre && 'errno' in pre) throw new HurdError(pre.errno);
+    data = pre ? pre.data : withOpenNode(x, p, FS.O_RDONLY, (fd) => {
       const buf = Buffer.alloc(want);
       let got = 0;
       while (got < want) {
@@ -43,6 +48,76 @@ export function ioRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint)
   }
   if (usePointer) p.po.offset += BigInt(data.length);
   return { data };
+}
+
+/** What `prefetchRead` read for one io_read: the bytes, or the errno to answer. */
+export type Prefetched = { data: Uint8Array } | { errno: number };
+
+/** How often a read of an empty FIFO looks again for data (Node cannot wait on an fd without a stream, which would read ahead). */
+const FIFO_POLL_MS = 5;
+
+/**
+ * io_read's host read, done asynchronously (libuv's thread pool) so a driver
+ * serving several requests at once (the node's ExportTask) is not stalled by
+ * one slow file. A FIFO is read as a pipe (no offset, whatever is there, up
+ * to `amount`); when it is empty but has a writer, the read waits for data,
+ * as the Hurd's pipes do for an open without O_NONBLOCK (with it:
+ * EWOULDBLOCK, which is EAGAIN); `signal` (interrupt_operation, the node stopping) ends the
+ * wait with EINTR. Answers undefined when `ioRead` should do everything
+ * itself: every check and every error of the request stays there, and a
+ * symlink, a directory, a closed open or no procfs (no way to keep the
+ * checked fd past `withOpenNode`) take the synchronous path.
+ */
+export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint, signal?: AbortSignal): Promise<Prefetched | undefined> {
+  if (!(p.po.openModes & O_READ) || !x.tree.procfs) return undefined;
+  const at = offset === -1n ? p.po.offset : offset;
+  if (at < 0n) return undefined;
+  const want = Number(amount > BigInt(MAX_READ) ? BigInt(MAX_READ) : amount);
+  let fd: number;
+  let fifo: boolean;
+  try {
+    // The fd checked by withOpenNode (inside the export, the port's very node), reopened through
+    // /proc so it outlives the callback: the same open file description's node, not a path lookup.
+    [fd, fifo] = withOpenNode(x, p, FS.O_RDONLY, (checked, st) => {
+      if ((Number(st.mode) & FS.S_IFMT) === FS.S_IFDIR || (Number(st.mode) & FS.S_IFMT) === FS.S_IFLNK) return [-1, false] as const;
+      return [openSync(`/proc/self/fd/${checked}`, FS.O_RDONLY | FS.O_NONBLOCK), (Number(st.mode) & FS.S_IFMT) === FS.S_IFIFO] as const;
+    });
+  } catch {
+    return undefined;
+  }
+  if (fd < 0) return undefined;
+  try {
+    const buf = Buffer.allocUnsafe(want);
+    if (fifo) {
+      for (;;) {
+        try {
+          const n = await readAsync(fd, buf, 0, want, null);
+          return { data: new Uint8Array(buf.buffer, buf.byteOffset, n) };
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'EAGAIN') throw e;
+        }
+        if (p.po.openModes & O_NONBLOCK) return { errno: HurdErrno.EAGAIN };
+        if (signal?.aborted) return { errno: HurdErrno.EINTR };
+        await new Promise<void>((r) => setTimeout(r, FIFO_POLL_MS));
+      }
+    }
+    let got = 0;
+    while (got < want) {
+      const n = await readAsync(fd, buf, got, want - got, at + BigInt(got));
+      if (n === 0) break;
+      got += n;
+    }
+    return { data: new Uint8Array(buf.buffer, buf.byteOffset, got) };
+  } catch (e) {
+    const errno = retCodeOf(e);
+    return errno === undefined ? undefined : { errno };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readAsync(fd: number, buf: Buffer, off: number, len: number, pos: bigint | null): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
 /** io_write: `data` at `offset` (-1: the file pointer); O_APPEND writes at the end whatever the offset. */
@@ -112,15 +187,17 @@ export function ioDuplicate(x: ExportCore, p: Protid): MigArgs {
 
 /**
  * io_restrict_auth: a new port on the same open whose ids are the
- * intersection of the port's (remote) ids and the ones given, mapped again
- * by the credential policy. No ids left: a port with no identity, which only
- * the "other" permission bits let through.
+ * intersection of the port's ids and the ones given: claimed ids (from
+ * fsys_getroot) are mapped again by the credential policy, ids the node's
+ * auth server vouched for (io_reauthenticate) are used as they are. No uid
+ * left: a port with no identity, which only the "other" permission bits let
+ * through.
  */
 export function ioRestrictAuth(x: ExportCore, p: Protid, uids: number[], gids: number[]): MigArgs {
   const ru = p.remote.uids.filter((u) => uids.includes(u));
   const rg = p.remote.gids.filter((g) => gids.includes(g));
-  const user = ru.length === 0 ? NO_IDENTITY : x.policy.map(ru, rg);
-  return { new_object: x.newProtid(p.po, user, { uids: ru, gids: rg }) };
+  const user = p.remote.kind === 'auth' ? identityOfIds({ euids: ru, egids: rg }) : ru.length === 0 ? NO_IDENTITY : x.policy.map(ru, rg);
+  return { new_object: x.newProtid(p.po, user, { kind: p.remote.kind, uids: ru, gids: rg }) };
 }
 
 /** io_identity: one port per node, one for the whole export, and the inode number. */

@@ -22,7 +22,14 @@ export interface PerOpen {
   refs: number;
 }
 
+/**
+ * The ids a port was made for, and who vouched for them: `claimed`, the ids
+ * a caller presented to fsys_getroot (claims from a link, mapped by the
+ * credential policy every time they are used); `auth`, ids the node's own
+ * auth server returned on io_reauthenticate (local ids, used as they are).
+ */
 export interface RemoteIds {
+  kind: 'claimed' | 'auth';
   uids: number[];
   gids: number[];
 }

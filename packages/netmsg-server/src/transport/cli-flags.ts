@@ -20,6 +20,7 @@ export interface ServeTransportFlagValues extends TlsFlagValues {
   peer?: string[];
   mapUser?: string[];
   kernel?: string;
+  abi?: string;
 }
 
 function addTls(cmd: Command): Command {
@@ -35,7 +36,8 @@ export function addServeTransportOptions(cmd: Command): Command {
   return addTls(cmd)
     .option('--peer <host:port>', 'link to this node at start (HOST:PORT or unix:/PATH; repeatable)', collect, [])
     .option('--map-user <remote:local[:gid]>', 'remote uid REMOTE acts as local uid LOCAL (and group GID) (repeatable)', collect, [])
-    .addOption(new Option('--kernel <kernel>', 'the node\'s Mach kernel: hurd-ffi\'s simulated GNU Mach, or the real one').choices(['sim', 'gnumach']));
+    .addOption(new Option('--kernel <kernel>', 'the node\'s Mach kernel: hurd-ffi\'s simulated GNU Mach, or the real one').choices(['sim', 'gnumach']))
+    .addOption(new Option('--abi <abi>', 'the node kernel\'s and its tasks\' ABI (peers of either ABI interoperate)').choices(['x86_64', 'i386']));
 }
 
 /** `--tls-*` on the client commands. */
@@ -53,6 +55,7 @@ export function serveTransportFlags(o: ServeTransportFlagValues): Record<string,
   if (o.peer?.length) out['peers'] = o.peer;
   if (o.mapUser?.length) out['mapUser'] = o.mapUser;
   if (o.kernel !== undefined) out['kernel'] = o.kernel;
+  if (o.abi !== undefined) out['abi'] = o.abi;
   return out;
 }
 

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_NOTIFY_NO_SENDERS } from 'mach-msg';
+import { localHost, type Host } from './seed-world.js';
+import { backToBaseline, makeSeedWorld, SEED_SCENARIOS, tables, type SeedWorld } from './seed-scenarios.js';
+
+/**
+ * A receive right passed THROUGH a relay node (client - relay - server, the
+ * client's and the server's nodes unlinked), each case on a fresh world of
+ * three nodes in this process over TCP on loopback. The relay's netmsg holds
+ * a proxy for the port (it forwarded a send right to the server earlier);
+ * when the receive right goes by, it reclaims that proxy (out of its port
+ * set: the port is home for a moment) and, sending the right on, makes it a
+ * proxy again within the same event. The driver must put it back in the
+ * port set, or netmsg never takes the proxy's own NO SENDERS notification:
+ * the proxy stays, its transfer is never released, and the new home's
+ * NO SENDERS never fires (seed test9, test10, test5a hung on three nodes).
+ */
+describe('a receive right relayed through a third node (client - relay - server, in this process)', () => {
+  let hosts: Host[] = [];
+  afterEach(async () => {
+    for (const h of hosts.reverse()) await h.close();
+    hosts = [];
+  }, 60_000);
+
+  async function threeNodes(): Promise<{ w: SeedWorld; base: string[] }> {
+    hosts = [await localHost(1), await localHost(2), await localHost(3)];
+    const [c, s, r] = hosts;
+    const w = await makeSeedWorld({ client: c!.exec, server: s!.exec, relay: r!.exec }, { client: 1, server: 2, relay: 3 });
+    return { w, base: await tables(w) };
+  }
+
+  it('the send right first, then the receive right: the server\'s NO SENDERS fires and the relay keeps no proxy', async () => {
+    const { w, base } = await threeNodes();
+    const { client: c, server: s } = w;
+    const T = await c.allocate();
+    expect(await c.send(w.toServer, 50000, { ports: { disp: MACH_MSG_TYPE_MAKE_SEND, names: [T] } })).toBe(0);
+    const P = (await s.receive(w.srv)).ports[0]!;
+    expect(await c.send(w.toServer, 50001, { ports: { disp: MACH_MSG_TYPE_MOVE_RECEIVE, names: [T] } })).toBe(0);
+    expect((await s.receive(w.srv)).ports[0]).toBe(P);
+    expect(await s.rights(P)).toBe('R+S1');
+    expect(await s.requestNoSenders(P)).toBe(0);
+    expect(await s.deallocate(P)).toBe(0);
+    // The relay's proxy held the server's right's transfer: NO SENDERS only once it is released.
+    const ns = await s.receive(P);
+    expect([ns.id, ns.ints[0]]).toEqual([MACH_NOTIFY_NO_SENDERS, 0]);
+    expect(await s.destroy(P)).toBe(0);
+    await backToBaseline(w, base);
+  }, 60_000);
+
+  for (const prefix of ['test9:', 'test10:', 'test5a:']) {
+    const [name, run] = SEED_SCENARIOS.find(([n]) => n.startsWith(prefix))!;
+    it(`seed ${name}`, async () => {
+      const { w, base } = await threeNodes();
+      await run(w);
+      await backToBaseline(w, base);
+    }, 60_000);
+  }
+});
