@@ -1,13 +1,16 @@
 /**
  * Virtual memory backed by external memory objects (GNU Mach's vm_object
- * with a pager): vm_map of a memory object port, memory_object_init and the
- * wait for memory_object_ready, page faults answered by data_supply,
+ * with a pager): vm_map of a memory object port, which sends
+ * memory_object_init and returns at once (vm_object_enter does not wait for
+ * the pager); page faults, which wait for memory_object_ready before the
+ * first data_request, answered by data_supply,
  * data_unavailable (zero fill) or data_error, data_unlock to upgrade a
  * read-only page, lock_request (return, flush, lock value, lock_completed),
  * data_return of dirty and precious pages, eviction under a resident-page
  * limit, and memory_object_terminate when the last mapping goes.
  *
- * Copy mappings (vm_map with copy=TRUE) follow vm_object_copy_strategically:
+ * Copy mappings (vm_map with copy=TRUE) follow vm_object_copy_strategically,
+ * which waits for memory_object_ready (the copy strategy comes with it):
  * with MEMORY_OBJECT_COPY_NONE the kernel copies every page at map time
  * (vm_object_copy_slowly: read faults, then private anonymous memory); with
  * the other strategies the copy is delayed (vm_object_copy_delayed): a copy
@@ -19,7 +22,10 @@
  * Simplifications, stated: an object is terminated as soon as its last
  * mapping goes (may_cache is recorded but objects are not cached); private
  * copy pages are never paged out (no default pager); out-of-line send data
- * from mapped memory is faulted in at send time (see sim-kernel.ts).
+ * from mapped memory is faulted in at send time (see sim-kernel.ts); the
+ * death of a pager's port is only seen when a request to it fails (GNU Mach's
+ * vm_object_destroy would end the wait at once), so a fault waiting for
+ * memory_object_ready from a pager that died waits until its mapping goes.
  */
 import {
   encodeMessage,
@@ -210,12 +216,13 @@ export class VmPager {
       const at = a.address ?? 0;
       if (!Number.isSafeInteger(at) || at % PAGE_SIZE !== 0 || !task.vm.isFree(at, at + len)) return { kr: KERN_NO_SPACE, address: 0 };
     }
+    // vm_object_enter sends memory_object_init and returns without waiting
+    // for the pager: a plain map is entered at once, and it is the first
+    // fault that waits for memory_object_ready (see fault). Only a copy map
+    // waits here, as vm_object_copy_strategically does: the copy strategy
+    // is not known before ready.
     const obj = this.objectFor(task, port);
-    if (!obj.ready) {
-      // As GNU Mach does, vm_map waits for memory_object_ready.
-      const ok = await new Promise<boolean>((res) => obj.readyWaiters.push(res));
-      if (!ok) return { kr: KERN_MEMORY_FAILURE, address: 0 };
-    }
+    if (a.copy === true && !obj.ready && !(await this.waitReady(obj))) return { kr: KERN_MEMORY_FAILURE, address: 0 };
     if (!task.active) return { kr: KERN_INVALID_TASK, address: 0 };
     const start = placeMapping(task, a, len);
     if (start === null) return { kr: KERN_NO_SPACE, address: 0 };
@@ -470,13 +477,31 @@ export class VmPager {
     }
   }
 
-  /** vm_fault on one page of an object. */
+  /** Resolves true once the object is ready (at once if it is), false if it is terminated first. */
+  private waitReady(obj: VmObject): Promise<boolean> {
+    if (obj.ready) return Promise.resolve(true);
+    if (!obj.alive) return Promise.resolve(false);
+    return new Promise<boolean>((res) => obj.readyWaiters.push(res));
+  }
+
+  /**
+   * vm_fault on one page of an object. vm_fault_page makes no request of a
+   * pager that is not ready: before a data_request or a data_unlock it waits
+   * for memory_object_ready, then looks at the page again (another fault may
+   * have asked for it meanwhile). A page the pager supplied before ready is
+   * used without waiting.
+   */
   private async fault(obj: VmObject, idx: number, write: boolean): Promise<VmPage | number> {
     const access = write ? VM_PROT_READ | VM_PROT_WRITE : VM_PROT_READ;
     const kt = this.k.kernelTask;
     for (;;) {
       if (!obj.alive) return KERN_MEMORY_FAILURE;
       let page = obj.pages.get(idx);
+      const mustAsk = page === undefined || (page.state === 'resident' && (page.lock & access) !== 0 && !page.unlockPending);
+      if (mustAsk && !obj.ready) {
+        await this.waitReady(obj);
+        continue;
+      }
       if (page === undefined) {
         page = { state: 'wait', data: new Uint8Array(0), lock: 0, dirty: false, precious: false, unlockPending: false, waiters: [], stamp: this.clock++ };
         obj.pages.set(idx, page);
@@ -582,8 +607,9 @@ export class VmPager {
 }
 
 /**
- * Where a vm_map lands once the object is ready: the asked address when not
- * `anywhere` (still free), else the first free range; null is KERN_NO_SPACE.
+ * Where a vm_map lands once the object is entered (a copy map: once it is
+ * ready): the asked address when not `anywhere` (still free), else the first
+ * free range; null is KERN_NO_SPACE.
  */
 function placeMapping(task: Task, a: VmMapArgs, len: number): number | null {
   if (a.anywhere === false) {

@@ -8,6 +8,7 @@ import {
   encodeMessage,
   KERN_INVALID_ARGUMENT,
   KERN_MEMORY_ERROR,
+  KERN_MEMORY_FAILURE,
   KERN_SUCCESS,
   MACH_MSG_TYPE_COPY_SEND,
   MACH_MSG_TYPE_MAKE_SEND,
@@ -38,12 +39,14 @@ describe('memory_object messages', () => {
 });
 
 describe('vm_map of an external memory object', () => {
-  it('sends init (control and name as send rights, page size) and waits for ready', async () => {
+  it('sends init (control and name as send rights, page size) and returns without waiting for ready; the first fault waits for it', async () => {
+    // GNU Mach: vm_map -> vm_object_enter sends memory_object_init and returns;
+    // vm_fault_page makes no data_request before the object is pager_ready.
     const w = await pagerWorld();
     const { k, a } = w;
-    const m = k.vmMap(a, { memoryObject: w.moA, offset: 0, size: PAGE, anywhere: true });
-    let settled = false;
-    void m.then(() => (settled = true));
+    const r = await k.vmMap(a, { memoryObject: w.moA, offset: 0, size: PAGE, anywhere: true });
+    expect(r.kr).toBe(KERN_SUCCESS);
+    expect(r.address % PAGE).toBe(0);
     const init = (await w.next())!;
     expect(init.header.id).toBe(2200);
     expect(init.header.bits).toEqual({ remote: 0, local: 17, complex: true, other: 0 });
@@ -51,12 +54,73 @@ describe('vm_map of an external memory object', () => {
     expect(val(init, 2)).toBe(PAGE);
     const control = portName(init, 0);
     expect(control).not.toBe(portName(init, 1));
-    await Promise.resolve();
+    const rd = k.vmRead(a, r.address + 5, 2);
+    let settled = false;
+    void rd.then(() => (settled = true));
+    // No data_request before ready: the fault waits.
+    expect(await w.next()).toBeUndefined();
     expect(settled).toBe(false);
     await w.call(control, 2094, [int(0, 0), int(0)]);
+    const req = (await w.next())!;
+    expect([req.header.id, val(req, 1), val(req, 2), val(req, 3)]).toEqual([2203, 0, PAGE, 1]);
+    expect(settled).toBe(false);
+    await w.supply(control, 0, fill(4), 0);
+    expect((await rd).data).toEqual(new Uint8Array([4, 4]));
+    sound(k);
+  });
+
+  it('before ready, a page the pager supplied is used at once, but its data_unlock waits for ready', async () => {
+    const w = await pagerWorld();
+    const { k, a } = w;
+    const r = await k.vmMap(a, { memoryObject: w.moA, offset: 0, size: 2 * PAGE, anywhere: true });
+    expect(r.kr).toBe(KERN_SUCCESS);
+    const control = portName((await w.next())!, 0);
+    // An unasked supply (read-only) before ready.
+    await w.supply(control, PAGE, fill(6), 2);
+    expect((await k.vmRead(a, r.address + PAGE, 1)).data).toEqual(new Uint8Array([6]));
+    expect(await w.next()).toBeUndefined();
+    const wr = k.vmWrite(a, r.address + PAGE, new Uint8Array([1]));
+    let settled = false;
+    void wr.then(() => (settled = true));
+    expect(await w.next()).toBeUndefined();
+    expect(settled).toBe(false);
+    await w.call(control, 2094, [int(0, 0), int(0)]);
+    const un = (await w.next())!;
+    expect([un.header.id, val(un, 1), val(un, 2), val(un, 3)]).toEqual([2204, PAGE, PAGE, 3]);
+    await w.call(control, 2044, [word('x86_64', PAGE), word('x86_64', PAGE), int(0), int(0, 0), int(0), { kind: 'ports', type: td(MACH_MSG_TYPE_MAKE_SEND_ONCE, 64), names: [0] }]);
+    expect(await wr).toBe(KERN_SUCCESS);
+    expect((await k.vmRead(a, r.address + PAGE, 2)).data).toEqual(new Uint8Array([1, 6]));
+    sound(k);
+  });
+
+  it('a copy map waits for ready (vm_object_copy_strategically needs the copy strategy)', async () => {
+    const w = await pagerWorld();
+    const { k, a } = w;
+    const m = k.vmMap(a, { memoryObject: w.moA, offset: 0, size: PAGE, anywhere: true, copy: true });
+    let settled = false;
+    void m.then(() => (settled = true));
+    const control = portName((await w.next())!, 0);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    expect(await w.next()).toBeUndefined();
+    expect(settled).toBe(false);
+    await w.call(control, 2094, [int(0, 0), int(2 /* MEMORY_OBJECT_COPY_DELAY */)]);
     const r = await m;
     expect(r.kr).toBe(KERN_SUCCESS);
-    expect(r.address % PAGE).toBe(0);
+    expect(await w.next()).toBeUndefined();
+    sound(k);
+  });
+
+  it('a fault waiting for ready fails with KERN_MEMORY_FAILURE when the object is terminated first', async () => {
+    const w = await pagerWorld();
+    const { k, a } = w;
+    const r = await k.vmMap(a, { memoryObject: w.moA, offset: 0, size: PAGE, anywhere: true });
+    expect((await w.next())!.header.id).toBe(2200);
+    const rd = k.vmRead(a, r.address, 1);
+    expect(await w.next()).toBeUndefined();
+    expect(await k.vmDeallocate(a, r.address, PAGE)).toBe(KERN_SUCCESS);
+    expect((await rd).kr).toBe(KERN_MEMORY_FAILURE);
+    expect((await w.next())!.header.id).toBe(2201);
     sound(k);
   });
 

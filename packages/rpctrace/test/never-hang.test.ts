@@ -1,6 +1,7 @@
 /**
  * The Hurd's rpctrace hangs when a traced RPC waits on another RPC that only
- * the tracer could pass on (vm_map waits for memory_object_init/ready). Here
+ * the tracer could pass on (a fault on a mapped memory object waits for
+ * memory_object_ready, then for the data its data_request asks for). Here
  * the tracer only observes, so nothing waits on it: these programs complete
  * under traceKernel (bounded by the test timeout), and the trace shows the
  * calls in the order they happened. The same property across a traced netmsg
@@ -12,29 +13,46 @@ import { traceKernel } from '../src/index.js';
 import { EPOCH, makeRig, reply, request } from './support/scenario.js';
 
 describe('never hang', () => {
-  test('vm_map of a memory object served by a traced pager completes (init and ready cross while the map waits)', async () => {
+  test('a fault on a memory object served by a traced pager completes (init, ready, data_request and data cross while it waits)', async () => {
     const rig = await makeRig();
     const c = await rig.client(1); // c.io: a send right to the pager's memory object port
     let text = '';
     let clock = EPOCH;
-    const tr = traceKernel(rig.kernel, { write: (s) => (text += s), now: () => (clock += 1), filter: ['trace=%memory_object,memory_object_ready'] });
-    const map = rig.kernel.vmMap(c.task, { memoryObject: c.io, offset: 0, size: 4096, anywhere: true });
-    let mapped = false;
-    void map.then(() => (mapped = true));
-    // The pager gets init while vm_map waits, and answers with ready.
+    const tr = traceKernel(rig.kernel, {
+      write: (s) => (text += s),
+      now: () => (clock += 1),
+      filter: ['trace=%memory_object,memory_object_ready,memory_object_data_unavailable'],
+    });
+    // GNU Mach's vm_map sends init and returns; the first touch of the
+    // mapping is what waits on the pager (ready, then the page).
+    const r = await rig.kernel.vmMap(c.task, { memoryObject: c.io, offset: 0, size: 4096, anywhere: true });
+    expect(r.kr).toBe(KERN_SUCCESS);
+    const touch = rig.kernel.vmRead(c.task, r.address + 8, 4);
+    let touched = false;
+    void touch.then(() => (touched = true));
+    const mach = getBuiltinInterface('mach', rig.abi);
     const init = await rig.receive(rig.server, rig.serverPort);
     expect(init.header.id).toBe(2200);
-    expect(mapped).toBe(false);
+    expect(touched).toBe(false);
     const control = init.items[0]?.kind === 'ports' ? (init.items[0].names[0] as number) : 0;
-    const ready = getBuiltinInterface('mach', rig.abi).routine('memory_object_ready').encodeRequest({ memory_control: control, may_cache: false, copy_strategy: 0 });
+    const ready = mach.routine('memory_object_ready').encodeRequest({ memory_control: control, may_cache: false, copy_strategy: 0 });
     expect(await rig.send(rig.server, ready)).toBe(KERN_SUCCESS);
-    const r = await map;
-    expect(r.kr).toBe(KERN_SUCCESS);
+    // Only after ready does the fault ask for the page.
+    const request = await rig.receive(rig.server, rig.serverPort);
+    expect(request.header.id).toBe(2203);
+    expect(touched).toBe(false);
+    const unavailable = mach.routine('memory_object_data_unavailable').encodeRequest({ memory_control: control, offset: 0n, size: 4096n });
+    expect(await rig.send(rig.server, unavailable)).toBe(KERN_SUCCESS);
+    const t = await touch;
+    expect(t.kr).toBe(KERN_SUCCESS);
+    expect(t.data).toEqual(new Uint8Array(4));
     tr.stop();
     await rig.kernel.close();
     expect(text.split('\n')).toEqual([
       `[    0] kernel -> memory_object_init(memory_object: port ${rig.serverPort}, memory_control: send ${control}, memory_object_name: send 3, memory_object_page_size: 4096);`,
-      `[    ?] task2 -> memory_object_ready(memory_control: copy-send ${control}, may_cache: false, copy_strategy: 0);`,
+      `[    ?] server[2] -> memory_object_ready(memory_control: copy-send ${control}, may_cache: false, copy_strategy: 0);`,
+      `[    1] kernel -> memory_object_data_request(memory_object: port ${rig.serverPort}, memory_control: send ${control}, offset: 0, length: 4096, desired_access: 1);`,
+      `[    ?] server[2] -> memory_object_data_unavailable(memory_control: copy-send ${control}, offset: 0, size: 4096);`,
       '',
     ]);
   });
@@ -64,9 +82,9 @@ describe('never hang', () => {
     tr.stop();
     await rig.kernel.close();
     expect(text.split('\n')).toEqual([
-      '[    0] task3 -> io_read(io_object: copy-send 113, offset: 0, amount: 5) <unfinished ...>',
-      `[    0] task2 -> io_readable(io_object: copy-send ${cbInServer}) = 0 (amount: 4)`,
-      '[    0] task3 <... io_read resumed> = 0 (data: 5 bytes "hello")',
+      '[    0] client1[3] -> io_read(io_object: copy-send 113, offset: 0, amount: 5) <unfinished ...>',
+      `[    0] server[2] -> io_readable(io_object: copy-send ${cbInServer}) = 0 (amount: 4)`,
+      '[    0] client1[3] <... io_read resumed> = 0 (data: 5 bytes "hello")',
       '',
     ]);
   });
