@@ -684,14 +684,14 @@ export const SEED_SCENARIOS: [string, (w: SeedWorld) => Promise<void>, { notOn?:
   ['test5: a receive right goes across and comes back under the same name', (w) => test5(w, false)],
   // Through a relay the round trip leaves the relay's proxy of T holding a transfer from T's home,
   // so T keeps netmsg's send right and NO SENDERS never fires (netmsg-wire's relay path; README).
-  ['test5a: a no-senders request made remotely comes back with the receive right', (w) => test5(w, true), { notOn: [3] }],
+  ['test5a: a no-senders request made remotely comes back with the receive right', (w) => test5(w, true)],
   ['test6: a copy kept remotely, the send right returned in order; the copy still works; DEAD NAME at the server', test6],
   ['test7: a receive right across; a send right made remotely comes back as the original name', test7],
   ['test8: two copies of one send right under one name; NO SENDERS only after the last (make-send count 2)', test8],
   // Through a relay that already has a proxy for T (the send right went first), the message carrying
   // T's receive right never reaches the server (the hurd-ffi driver's relay path; README).
-  ['test9: a send right, then its receive right across: the same name; queued messages follow', (w) => test9(w, false), { notOn: [3] }],
-  ['test10: as test9 keeping a copy of the send right', (w) => test9(w, true), { notOn: [3] }],
+  ['test9: a send right, then its receive right across: the same name; queued messages follow', (w) => test9(w, false)],
+  ['test10: as test9 keeping a copy of the send right', (w) => test9(w, true)],
   ['test11: DEAD NAME / NO SENDERS race, the receive right destroyed before the first send', (w) => test11(w, 0)],
   ['test11: ... destroyed between the sends', (w) => test11(w, 1)],
   ['test11: ... destroyed after the sends', (w) => test11(w, COUNT)],

@@ -194,7 +194,7 @@ export class NetmsgDriver {
           this.fail(`${a.type}: ${(e as Error).message}`);
         }
       }
-      if (this.reclaimed.size > 0 && !process.env.K_OFF) await this.rejoinReclaimed();
+      if (this.reclaimed.size > 0) await this.rejoinReclaimed();
     }
   }
 
