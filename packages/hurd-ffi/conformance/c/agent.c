@@ -344,6 +344,10 @@ static void reply_kr(u32 kr, int with_value, u32 v) {
   putc_('R'); sp_hex(0); sp_hex(kr); if (with_value) sp_hex(v); eol();
 }
 
+static int send_to_worker(u32 k, const unsigned char *req, u32 len, int rcv, mach_msg_return_t *kr);
+static mach_msg_return_t await_reply(void);
+static void send_event(void);
+
 static kern_return_t task_fork(u32 *id) {
   u32 k = 1;
   while (k < NTASKS && tasks[k].task != MACH_PORT_NULL) k++;
@@ -401,6 +405,17 @@ static kern_return_t task_fork(u32 *id) {
   }
   tasks[k].task = t; tasks[k].worker = w; tasks[k].thread = th;
   *id = k;
+  /* The worker records the names it starts with, to hide them from
+     portNames, before its first receive. Port calls the agent runs directly
+     on the task port (direct_step) must not come before that, or their names
+     would be hidden too: an empty request, answered once the worker receives,
+     is the barrier. */
+  mach_msg_return_t mr;
+  if (send_to_worker(k, (const unsigned char *)"", 0, 1, &mr) && mr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT) {
+    send_event();
+    mr = await_reply();
+  }
+  respn = 0;
   return KERN_SUCCESS;
 }
 
@@ -430,8 +445,6 @@ static kern_return_t insert_from(u32 to, mach_port_t name, u32 from, mach_port_t
   return kr;
 }
 
-static mach_msg_return_t await_reply(void);
-static void send_event(void);
 
 /* Extracts a right from one host task and hands it to another's worker in a
    message (right_msg_t); the worker's text reply names it. */
