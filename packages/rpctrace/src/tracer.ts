@@ -477,16 +477,7 @@ export class RpcTracer {
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
     const s = this.#statsOf(call.routine);
     s.errors++;
-    if (this.#held === call) {
-      this.#held = null;
-      out.push({ type: 'call', state: 'complete', call });
-    } else if (this.#unfinished.delete(call)) {
-      this.#release(out);
-      out.push({ type: 'resumed', call });
-    } else if (this.#filter.status !== 'all' && this.#filter.status !== 'successful') {
-      this.#release(out);
-      out.push({ type: 'call', state: 'complete', call });
-    }
+    this.#emitEnd(call, out, this.#filter.status !== 'all' && this.#filter.status !== 'successful');
   }
 
   #lone(ev: TraceEvent, decoded: DecodedMsg, out: TraceRecord[]): void {
@@ -530,13 +521,22 @@ export class RpcTracer {
     s.totalMs += ms;
     s.maxMs = Math.max(s.maxMs, ms);
     if (!this.#records) return;
+    this.#emitEnd(call, out, this.#filter.status !== 'all' && statusSelects(this.#filter, retCode));
+  }
+
+  /**
+   * A call ends: printed whole if it is the one held back, as `<... resumed>`
+   * if it went out unfinished, and, when only a status filter kept it from
+   * printing at its request, whole now if `nowSelected`.
+   */
+  #emitEnd(call: Call, out: TraceRecord[], nowSelected: boolean): void {
     if (this.#held === call) {
       this.#held = null;
       out.push({ type: 'call', state: 'complete', call });
     } else if (this.#unfinished.delete(call)) {
       this.#release(out);
       out.push({ type: 'resumed', call });
-    } else if (this.#filter.status !== 'all' && statusSelects(this.#filter, retCode)) {
+    } else if (nowSelected) {
       this.#release(out);
       out.push({ type: 'call', state: 'complete', call });
     }
