@@ -18,11 +18,24 @@ import { packStatI386, packStatX86_64, unpackStatI386, unpackStatX86_64 } from '
  * message, so it never matters which ABI (or relay) the message came through;
  * anything malformed is left for MIG's own type check to reject.
  *
- * Interfaces fitted: fsys, fs, io, interrupt (the filesystem export's). Not
- * memory_object / mach (the pager's messages): see README.
+ * Interfaces fitted: fsys, fs, io, interrupt (the filesystem export's), and
+ * the external memory management messages both ways: memory_object (kernel
+ * to pager: init, data_request, data_unlock, lock_completed, data_return,
+ * supply_completed, copy, ...) and mach's memory_object_* (pager to kernel:
+ * data_supply, lock_request, ready, change_attributes, data_error, ...).
+ * Their ABI-dependent items are vm_offset_t / vm_size_t (MACH_MSG_TYPE_INTEGER_32
+ * on i386, MACH_MSG_TYPE_INTEGER_64 on x86_64); ready, change_attributes,
+ * terminate and io_map's reply differ only in ports, which the receiving
+ * kernel lays out itself, so they pass unchanged.
+ *
+ * An object offset or length does not clamp: a clamped offset would name
+ * another page. One that an i386 task cannot hold (>= 4 GiB) is left in its
+ * 64-bit type, so the receiving stub's MIG type check rejects the message
+ * (MIG_BAD_ARGUMENTS), as GNU Mach's own i386 stub would a 64-bit item,
+ * rather than acting on a truncated value.
  */
 
-type Kind = 'size' | 'time' | 'stat' | 'statfs';
+type Kind = 'size' | 'offset' | 'time' | 'stat' | 'statfs';
 interface Fix {
   index: number;
   kind: Kind;
@@ -30,7 +43,11 @@ interface Fix {
   other: TypeDescriptor;
 }
 
-const INTERFACES = ['fsys', 'fs', 'io', 'interrupt'] as const;
+const INTERFACES = ['fsys', 'fs', 'io', 'interrupt', 'memory_object', 'mach'] as const;
+/** Of `mach`, only the memory manager's calls to the kernel (memory_object_*): a task's own kernel calls never cross netmsg. */
+const inScope = (itf: string, routine: string): boolean => itf !== 'mach' || routine.startsWith('memory_object_');
+/** External memory management: offsets and lengths within a memory object, never clamped. */
+const isPagerInterface = (itf: string): boolean => itf === 'memory_object' || itf === 'mach';
 const OTHER: Record<Abi, Abi> = { i386: 'x86_64', x86_64: 'i386' };
 const tables = new Map<Abi, Map<number, Fix[]>>();
 
@@ -43,6 +60,7 @@ function fixesFor(abi: Abi): Map<number, Fix[]> {
     const mine = getBuiltinInterface(name, abi);
     const other = getBuiltinInterface(name, OTHER[abi]);
     for (const [routine] of mine.byName) {
+      if (!inScope(name, routine)) continue;
       const a = mine.routine(routine).layout;
       const b = other.routine(routine).layout;
       for (const side of ['request', 'reply'] as const) {
@@ -55,7 +73,7 @@ function fixesFor(abi: Abi): Map<number, Fix[]> {
           const d2 = mb.items[index]!.descriptor;
           // Port items differ only in size: the receiving kernel lays those out itself.
           if (it.type.cValue.kind === 'port' || (d1.name === d2.name && d1.size === d2.size && d1.number === d2.number)) return;
-          const kind: Kind = it.name === 'stat_info' ? 'stat' : routine === 'file_statfs' ? 'statfs' : /time/.test(it.name) ? 'time' : 'size';
+          const kind: Kind = isPagerInterface(name) ? 'offset' : it.name === 'stat_info' ? 'stat' : routine === 'file_statfs' ? 'statfs' : /time/.test(it.name) ? 'time' : 'size';
           fixes.push({ index, kind, mine: d1, other: d2 });
         });
         if (fixes.length) t.set(ma.id, fixes);
@@ -108,6 +126,11 @@ function convert(f: Fix, data: Uint8Array, to: Abi): Uint8Array | undefined {
     case 'size':
       // vm_size_t is unsigned: an i386 word is zero-extended; a 64-bit size an i386 task cannot hold is its largest.
       out = words.map((w) => (to === 'i386' ? clamp(BigInt.asUintN(64, w), 0n, 0xffffffffn) : BigInt.asUintN(32, w)));
+      break;
+    case 'offset':
+      // vm_offset_t / vm_size_t within a memory object: zero-extended; one beyond 32 bits is not fitted (see above).
+      if (to === 'i386' && words.some((w) => BigInt.asUintN(64, w) > 0xffffffffn)) return undefined;
+      out = words.map((w) => BigInt.asUintN(to === 'i386' ? 64 : 32, w));
       break;
   }
   if (out.length !== f.mine.number) return undefined;
