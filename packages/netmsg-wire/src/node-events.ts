@@ -24,12 +24,23 @@ export interface ReceiveStatus {
   /**
    * The application's no-senders request, taken off the port by the driver
    * (mach_port_request_notification with a null notify returns it): the name
-   * of that send-once right in netmsg's space, and the request's sync.
+   * of that send-once right in netmsg's space, and the request's sync
+   * (accepted and not used: Mach keeps no sync once a request is stored,
+   * and the new home re-arms it as PROTOCOL.md §4.3 says).
    */
   noSendersNotify?: number;
   noSendersSync?: number;
   /** The application's request notifies the port itself (the libports idiom). */
   noSendersSelf?: boolean;
+  /**
+   * Whether any send right to the port existed when the right reached
+   * netmsg (the port's srights > 0: rights in tasks, in queued messages, and
+   * netmsg's own as home). Absent: true. With none, the old home counts no
+   * transfer and the new home holds no send right of its own (PROTOCOL.md
+   * §4.5), so netmsg adds no drop to no senders one Mach kernel would not
+   * have.
+   */
+  senders?: boolean;
   /** Messages in the port's queue when the right reached netmsg. */
   queued?: number;
   /**

@@ -8,11 +8,30 @@ import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-messag
 import { NodeSendOnce } from './node-send-once.js';
 
 /**
+ * A receive right that left a node where no send right to it existed
+ * (§4.5): the new home holds no send right of its own. Told by the sync the
+ * request is to be armed with (mscount + 1; 0 when senders existed).
+ */
+function sendlessState(st: ReceiveState): boolean {
+  return st.noSendersSync > st.mscount;
+}
+
+/**
  * Rights crossing links (PROTOCOL.md §4.2-§4.4): identities, counted
  * send-right transfers and their release, exact no-senders, send-once
  * tokens, receive rights arriving and leaving, collection of entries.
  */
 export abstract class NodeRights extends NodeSendOnce {
+  /**
+   * home entries holding no send right of netmsg's own: the receive right
+   * came without senders (§4.5). The first send right exported becomes it.
+   */
+  protected readonly sendless = new Set<string>();
+
+  protected override removeEntry(e: PortEntry): void {
+    this.sendless.delete(e.key);
+    super.removeEntry(e);
+  }
   /** Defined by the migration layer (node-migration.ts). */
   protected abstract markGated(e: PortEntry, gate: Gate | undefined): void;
 
@@ -33,7 +52,13 @@ export abstract class NodeRights extends NodeSendOnce {
     }
     if (right === 'receive') return this.exportReceive(name, peer, status[name]);
     let e = this.byName.get(name);
-    if (e) {
+    if (e && e.role === 'home' && this.sendless.has(e.key)) {
+      // A home that came without senders holds no send right: the uref that
+      // came with the message becomes netmsg's own, with the dead-name
+      // request a home's right carries.
+      this.sendless.delete(e.key);
+      this.emit({ type: 'requestDeadName', name });
+    } else if (e) {
       // netmsg keeps one reference per port: the uref that came with the
       // message coalesced into the one it holds (or is a send right to its
       // own proxy), so drop it.
@@ -53,8 +78,9 @@ export abstract class NodeRights extends NodeSendOnce {
     if (e && e.role === 'home') {
       // netmsg held a send right on this name; with the receive right the
       // name now denotes both, and netmsg must never hold both or no-senders
-      // never fires (seed §1.7 invariant): drop the send right.
-      this.emit({ type: 'deallocate', name });
+      // never fires (seed §1.7 invariant): drop the send right (a home that
+      // came without senders has none).
+      if (!this.sendless.delete(e.key)) this.emit({ type: 'deallocate', name });
       e.role = 'proxy';
     } else {
       // A name netmsg has no entry for (a proxy name cannot reach a task).
@@ -75,6 +101,12 @@ export abstract class NodeRights extends NodeSendOnce {
     for (const gate of this.gates.values()) this.markGated(e, gate);
     e.makeSends = status.mscount;
     e.localSenders = true;
+    // No send right anywhere (§4.5): the new home will hold no send right of
+    // its own (netmsg's, dropped later, would be a drop to no senders one
+    // Mach kernel never has: a re-armed request would fire twice for one
+    // make-send count). The transfer is still counted: it keeps the new
+    // home's identity while this proxy (or its send-once relay) exists.
+    const senders = status.senders !== false;
     // Send-once rights made while the port was here still send to it; each
     // one's message is forwarded, and the new home delivers it through a
     // send-once right it makes for it (§4.5).
@@ -90,7 +122,13 @@ export abstract class NodeRights extends NodeSendOnce {
       mscount: status.mscount,
       qlimit: status.qlimit,
       noSendersNotify: notify,
-      noSendersSync: status.noSendersSync ?? 0,
+      // The sync the new home arms the request with (Mach keeps none once a
+      // request is armed): 0 while netmsg's own send right stands for the
+      // senders (the request fires on the next drop to none); with no sender
+      // at all, mscount + 1, so it waits for a new make-send as Mach's armed
+      // request would. That value also tells the new home to hold no send
+      // right of its own (sendlessState).
+      noSendersSync: senders ? 0 : status.mscount + 1,
     };
     if (e.soPending > 0) state.soRights = e.soPending;
     return { tag: 'port', right: 'receive', id: e.id, state };
@@ -135,7 +173,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const n = ref.state.noSendersNotify;
       const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
       const notify = n && n.tag === 'port' && !self ? this.importSendOnce(from, n.id) : undefined;
-      const status: ReceiveStatus = { mscount: ref.state.mscount, qlimit: ref.state.qlimit, noSendersSync: ref.state.noSendersSync, sendOnce: ref.state.soRights ?? 0 };
+      const status: ReceiveStatus = { mscount: ref.state.mscount, qlimit: ref.state.qlimit, noSendersSync: ref.state.noSendersSync, senders: !sendlessState(ref.state), sendOnce: ref.state.soRights ?? 0 };
       if (notify !== undefined) status.noSendersNotify = notify;
       if (self) status.noSendersSelf = true;
       const out = this.exportReceive(name, to, status);
@@ -367,8 +405,11 @@ export abstract class NodeRights extends NodeSendOnce {
       this.learn(e, peer);
     }
     // netmsg keeps one send right as home; made before the make-send count
-    // is set so the count the application sees is the port's own.
-    this.emit({ type: 'makeSend', name: e.name });
+    // is set so the count the application sees is the port's own. Not when
+    // no send right existed at the move (§4.5): none stands for anything.
+    const sendless = sendlessState(st);
+    if (sendless) this.sendless.add(e.key);
+    else this.emit({ type: 'makeSend', name: e.name });
     // While netmsg holds the receive right it makes one send-once right per
     // send-once right still outstanding at the old home: a late send-once
     // message for the port is delivered through one, as Mach would queue
@@ -399,7 +440,8 @@ export abstract class NodeRights extends NodeSendOnce {
     // (counted already if the right waited at the migration gate).
     if (e.receiveCounted) e.receiveCounted = false;
     else bump(e.exported, peer, 1);
-    post.push({ type: 'requestDeadName', name: e.name });
+    // netmsg's dead-name request rides on its own send right.
+    if (!sendless) post.push({ type: 'requestDeadName', name: e.name });
     return e.name;
   }
 
@@ -520,7 +562,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // No transfer outstanding anywhere: drop netmsg's one send right; if
       // no local sender remains either, Mach now sends the application its
       // no-senders notification with the port's make-send count.
-      this.emit({ type: 'deallocate', name: e.name });
+      if (!this.sendless.delete(e.key)) this.emit({ type: 'deallocate', name: e.name });
       this.removeEntry(e);
       return;
     }

@@ -48,6 +48,19 @@ describe('exact NO SENDERS: pinned counterexamples', () => {
     expect(simulateSchedule(2, 50, 160, true)).toEqual([]);
   });
 
+  // A receive right moved with no send right to it anywhere: the new home
+  // held a send right of its own for the old home's counted transfer, and
+  // dropping it was a drop to no senders one Mach kernel never has, so a
+  // request the application re-armed meanwhile fired again with the same
+  // count. The new home now holds none (PROTOCOL.md §4.5).
+  it('seed 2, schedule 2000058: a sender-less receive right moved; netmsg\'s own send right at the new home fired a re-armed request again (NO SENDERS twice)', () => {
+    expect(simulateSchedule(2, 52, 60)).toEqual([]);
+  });
+
+  it('seed 3, schedule 3000083 (link loss): the same, with four nodes (NO SENDERS twice)', () => {
+    expect(simulateSchedule(3, 74, 60)).toEqual([]);
+  });
+
   it('link-loss schedules are judged too: a sample of seed 1 (every third schedule loses links)', () => {
     const violations: string[] = [];
     for (let index = 2; index < 60; index += 3) violations.push(...simulateSchedule(1, index, 60));

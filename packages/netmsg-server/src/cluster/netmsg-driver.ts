@@ -472,7 +472,8 @@ export class NetmsgDriver {
         if (n === 0 || n >>> 0 === 0xffffffff) continue;
         const st = await k.portGetReceiveStatus(this.task, n);
         if (st.kr !== 0 || !st.status) continue;
-        const rs: ReceiveStatus = { mscount: st.status.mscount, qlimit: st.status.qlimit, queued: st.status.msgcount };
+        // senders (mps_srights): with none, the new home holds no send right of its own (PROTOCOL.md §4.5).
+        const rs: ReceiveStatus = { mscount: st.status.mscount, qlimit: st.status.qlimit, queued: st.status.msgcount, senders: st.status.srights };
         // Take the application's no-senders request off the port; its send-once right travels.
         const prev = await k.portRequestNotification(this.task, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
         if (prev.kr === 0 && prev.previous !== 0) {

@@ -288,7 +288,7 @@ export class SimNode {
         if (!port) continue;
         // Every message queued now is the application's (netmsg has no
         // request on a port it does not yet hold), notifications included.
-        const st: ReceiveStatus = { mscount: port.mscount, qlimit: port.qlimit, queued: port.queue.length };
+        const st: ReceiveStatus = { mscount: port.mscount, qlimit: port.qlimit, queued: port.queue.length, senders: port.srights > 0 };
         const req = this.kernel.takeNoSendersRequest(this.netmsg, port);
         if (req) {
           if (req.name === 'self') st.noSendersSelf = true;

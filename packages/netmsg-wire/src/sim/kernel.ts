@@ -13,7 +13,14 @@ import type { MachMessage, MsgItem } from 'mach-msg';
  *   plus send rights inside queued messages, including the destination
  *   right of a message sent with a send right, which is released when the
  *   message is received or destroyed. No-senders fires when it drops to 0
- *   with an armed request and mscount >= sync.
+ *   with an armed request, carrying mscount whatever it is then: `sync` is
+ *   looked at only when the request is made (ipc_port_nsrequest fires at
+ *   once when there are no senders and sync <= mscount; a stored request
+ *   keeps no sync).
+ * - a receive right copied in (MOVE_RECEIVE) leaves its space
+ *   (ipc_port_clear_receiver): the make-send count and the sequence number
+ *   start again at 0. srights, sorights, the queue and an armed no-senders
+ *   request stay with the port.
  * - a send-once right destroyed unused sends MACH_NOTIFY_SEND_ONCE through it.
  * - a dying port turns every right to it into a dead name and fires the
  *   dead-name requests; its queued messages are destroyed.
@@ -52,8 +59,15 @@ export interface KPort {
   queue: KMsg[];
   qlimit: number;
   mscount: number;
+  /** Next msgh_seqno handed out by receive (ip_seqno). */
+  seqno: number;
   srights: number;
   sorights: number;
+  /**
+   * The armed no-senders request. `sync` is what the request was made with:
+   * Mach forgets it once armed; it is kept only so a driver can move the
+   * request with the receive right (takeNoSendersRequest).
+   */
   nsRequest: { sync: number; notify: KPort } | null;
 }
 
@@ -135,7 +149,7 @@ export class Kernel {
   }
 
   private newPort(): KPort {
-    const p: KPort = { uid: portIds++, receiver: null, dead: false, queue: [], qlimit: 5, mscount: 0, srights: 0, sorights: 0, nsRequest: null };
+    const p: KPort = { uid: portIds++, receiver: null, dead: false, queue: [], qlimit: 5, mscount: 0, seqno: 0, srights: 0, sorights: 0, nsRequest: null };
     this.live.add(p);
     return p;
   }
@@ -235,8 +249,7 @@ export class Kernel {
     if (notify) {
       const target = notify === 'self' ? port : notify;
       target.sorights++;
-      port.nsRequest = { sync, notify: target };
-      this.checkNoSenders(port);
+      this.armNoSenders(port, sync, target);
     }
     return KERN_SUCCESS;
   }
@@ -265,8 +278,7 @@ export class Kernel {
     task.space.delete(notifyName);
     const prev = e.port.nsRequest;
     if (prev) this.destroySendOnce(prev.notify);
-    e.port.nsRequest = { sync, notify: n.port! };
-    this.checkNoSenders(e.port);
+    this.armNoSenders(e.port, sync, n.port!);
     return KERN_SUCCESS;
   }
 
@@ -424,7 +436,7 @@ export class Kernel {
         bits: { remote: replyType, local: km.destRight === 'send' ? MOVE_SEND : MOVE_SEND_ONCE, complex: km.items.some((i) => i.kind !== 'data'), other: km.other },
         remotePort: reply,
         localPort: name,
-        seqno: 0,
+        seqno: e.port.seqno++,
         id: km.id,
       },
       items,
@@ -469,6 +481,10 @@ export class Kernel {
       case MOVE_RECEIVE:
         e.receive = false;
         port.receiver = null;
+        // ipc_right_copyin → ipc_port_clear_receiver: the right leaves its
+        // space, and its make-send count and sequence number start again.
+        port.mscount = 0;
+        port.seqno = 0;
         this.tidy(task, name, e);
         return { kind: 'receive', port };
       case MOVE_SEND:
@@ -543,9 +559,22 @@ export class Kernel {
     this.checkNoSenders(port);
   }
 
+  /**
+   * ipc_port_nsrequest: with no senders and sync <= mscount the notification
+   * goes at once; otherwise the request is armed and fires on the next drop
+   * of srights to 0, whatever the count is then.
+   */
+  private armNoSenders(port: KPort, sync: number, notify: KPort): void {
+    if (port.srights === 0 && sync <= port.mscount) {
+      this.sendThroughSendOnce(notify, NOTIFY_NO_SENDERS, port.mscount, 'int');
+      return;
+    }
+    port.nsRequest = { sync, notify };
+  }
+
   private checkNoSenders(port: KPort): void {
     const r = port.nsRequest;
-    if (!port.dead && r && port.srights === 0 && port.mscount >= r.sync) {
+    if (!port.dead && r && port.srights === 0) {
       port.nsRequest = null;
       this.sendThroughSendOnce(r.notify, NOTIFY_NO_SENDERS, port.mscount, 'int');
     }

@@ -18,9 +18,11 @@ import { NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE, type KPort } from './kernel.js';
  *   behind a lost link are doomed: Mach makes them dead names, and dead
  *   names are not send rights);
  * - the make-send count: the port's count is always the number of send
- *   rights its receivers made (netmsg never adds to it, also across
+ *   rights its receiver made since it got the receive right (Mach starts
+ *   the count again at 0 when a receive right moves,
+ *   ipc_port_clear_receiver; netmsg never adds to it, also across
  *   migrations), a notification never carries more, and no count is
- *   notified twice;
+ *   notified twice while one receiver holds the right;
  * - no-senders never lost: once every application dropped its rights, every
  *   port that ever had a send right has received NO SENDERS with its final
  *   make-send count, and its real port has no send right left anywhere;
@@ -188,10 +190,21 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
     }
     return n;
   };
-  /** Send rights the receivers made, per port (the make-send count Mach keeps). */
+  /**
+   * Send rights the receiver made, per port, since the receive right last
+   * moved (the make-send count Mach keeps: MOVE_RECEIVE resets it to 0).
+   */
   const made = new Map<number, number>();
-  /** Per port, the make-send counts NO SENDERS was received with. */
+  /** Per port, the most send rights made while one receiver held it (bounds a notification generated before a move). */
+  const madeMax = new Map<number, number>();
+  /** Per port, the make-send counts NO SENDERS was received with since the receive right last moved. */
   const notified = new Map<number, Set<number>>();
+  /**
+   * Per port, NO SENDERS notifications that were queued on it when its
+   * receive right last moved: they travel with the right, in queue order, and
+   * carry a count of an earlier holder.
+   */
+  const nsBeforeMove = new Map<number, number>();
   /** Ports whose last NO SENDERS carried their current make-send count. */
   const quiet = new Set<number>();
   /** Send-once rights applications hold (label of their port, serial), and what became of them. */
@@ -239,7 +252,16 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
     const label = port ? labelOf.get(port) : undefined;
     if (label === undefined) return;
     made.set(label, (made.get(label) ?? 0) + 1);
+    madeMax.set(label, Math.max(madeMax.get(label) ?? 0, made.get(label)!));
     quiet.delete(label);
+  };
+  /** The receive right was copied in (MOVE_RECEIVE): its count starts again. */
+  const receiveMoved = (port: KPort): void => {
+    const label = labelOf.get(port);
+    if (label === undefined) return;
+    made.set(label, 0);
+    notified.delete(label);
+    nsBeforeMove.set(label, port.queue.filter((m) => m.id === NOTIFY_NO_SENDERS).length);
   };
   const drainOnce = (): number => {
     let got = 0;
@@ -293,6 +315,17 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
           if (id === NOTIFY_NO_SENDERS) {
             const label = labelOf.get(e.port!);
             const count = intOf(r, 0)!;
+            const older = label === undefined ? 0 : nsBeforeMove.get(label) ?? 0;
+            if (label !== undefined && older > 0) {
+              // Generated for an earlier holder, before the right moved: its
+              // count is that holder's, so only the bound applies; then
+              // re-arm for the current count (it fires at once if no sender
+              // is left), as for any stale notification.
+              nsBeforeMove.set(label, older - 1);
+              if (count > (madeMax.get(label) ?? 0)) v.push(`NO SENDERS on port ${label} at node ${i + 1} with make-send count ${count}, but no holder made that many send rights`);
+              app.requestNoSenders(name, e.port!.mscount);
+              continue;
+            }
             // A notification generated before the receiver made new send
             // rights (its make-send count is behind the port's) is not early.
             const fresh = count === e.port!.mscount;
@@ -330,8 +363,10 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
   const gift = (from: Holding, to: number, disp: number): void => {
     const dest = toInbox.get(`${from.node}>${to}`);
     if (dest === undefined || from.node === to) return;
+    const port = apps[from.node - 1]!.task.space.get(from.name)?.port;
     const code = apps[from.node - 1]!.send(dest, { id: GIFT_ID, ports: { disp, names: [from.name] } });
     if (code === 0 && disp === MAKE_SEND) makeSendOf(from);
+    if (code === 0 && disp === MOVE_RECEIVE && port) receiveMoved(port);
   };
 
   for (const op of ops) {
