@@ -9,11 +9,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../dist/index.js';
+import { tcpPingPong } from './tcp-ping.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = join(here, '..');
@@ -57,32 +57,11 @@ const node = await startPinned([join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--
 const echo = await startPinned([join(here, 'peers.mjs'), 'echo'], /PORT (\d+)/);
 const client = await connect(`127.0.0.1:${node.port}`, { secretFile, timeoutMs: 600_000 });
 const root = await client.root();
-const sock = tcpConnect(echo.port, '127.0.0.1');
-sock.setNoDelay(true);
-await new Promise((r) => sock.once('connect', r));
-const ping = Buffer.alloc(64, 1);
-
+const ping = await tcpPingPong(echo.port);
+const tcpRound = () => ping.round(RPCS);
 async function rpcRound() {
   const t0 = now();
   for (let i = 0; i < RPCS; i++) await client.call(root, 'io_server_version', {});
-  return Number(now() - t0) / 1e3 / RPCS;
-}
-async function tcpRound() {
-  const t0 = now();
-  for (let i = 0; i < RPCS; i++) {
-    await new Promise((r) => {
-      let got = 0;
-      const on = (b) => {
-        got += b.length;
-        if (got >= 64) {
-          sock.off('data', on);
-          r();
-        }
-      };
-      sock.on('data', on);
-      sock.write(ping);
-    });
-  }
   return Number(now() - t0) / 1e3 / RPCS;
 }
 const cpu = { rpc: { c: 0, s: 0, n: 0 }, tcp: { c: 0, s: 0, n: 0 } };
@@ -105,7 +84,7 @@ try {
     tcp.push(await measured(cpu.tcp, echo, tcpRound));
   }
 } finally {
-  sock.destroy();
+  ping.close();
   await client.close();
   const exited = new Promise((r) => node.child.once('exit', r));
   node.child.kill('SIGTERM');

@@ -19,7 +19,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,8 @@ import * as grpc from '@grpc/grpc-js';
 import { connect } from '../dist/index.js';
 import { readPipelined as pipelinedRead } from './pipelined-read.mjs';
 import { ECHO_SERVICE } from './echo-service.mjs';
+import { connect as tcpConnect } from 'node:net';
+import { PING, tcpPingPong } from './tcp-ping.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = join(here, '..');
@@ -130,28 +131,9 @@ async function rpcRound() {
   for (let i = 0; i < RPCS; i++) await client.call(root, nullRoutine, {});
   return (ms(t0) * 1000) / RPCS;
 }
-const sock = tcpConnect(echo.port, '127.0.0.1');
-sock.setNoDelay(true);
-await new Promise((r) => sock.once('connect', r));
-const ping = Buffer.alloc(64, 1);
-async function tcpRound() {
-  const t0 = now();
-  for (let i = 0; i < RPCS; i++) {
-    await new Promise((r) => {
-      let got = 0;
-      const on = (b) => {
-        got += b.length;
-        if (got >= 64) {
-          sock.off('data', on);
-          r();
-        }
-      };
-      sock.on('data', on);
-      sock.write(ping);
-    });
-  }
-  return (ms(t0) * 1000) / RPCS;
-}
+const tcp = await tcpPingPong(echo.port);
+const ping = PING;
+const tcpRound = () => tcp.round(RPCS);
 const GrpcClient = grpc.makeGenericClientConstructor(ECHO_SERVICE, 'Echo');
 const gc = new GrpcClient(`127.0.0.1:${grpcServer.port}`, grpc.credentials.createInsecure());
 const grpcCall = () => new Promise((res, rej) => gc.Echo(ping, (e, r) => (e ? rej(e) : res(r))));
@@ -246,7 +228,7 @@ try {
     process.stderr.write(`round ${r + 1}/${Math.min(ROUNDS, 3)}: bulk, tree\n`);
   }
 } finally {
-  sock.destroy();
+  tcp.close();
   gc.close();
   await client.close();
   // The node stops cleanly (SIGTERM), so a --cpu-prof profile gets written.
