@@ -5,7 +5,6 @@
  * that close() leaves no QEMU behind. Needs qemu-system-x86 and the cached
  * Debian 13 packages (tools/debian13-fetch.sh, run by the image build).
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GnumachKernel, isHurdFfiError, openKernel, type MachKernel } from '../src/index.js';
 import {
@@ -22,22 +21,10 @@ import {
 } from 'mach-msg';
 import { intItem, intOf, msgBytes } from './helpers.js';
 import { walk } from './gnumach-walk.js';
+import { ourQemus } from '../../../test-support/our-qemus.js';
 
 const BOOT_MS = 240_000;
 
-/** QEMU processes (and their sh guards) descending from this process; other test runs' are not ours. */
-function qemuPids(): string[] {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null);
-  const ours = new Set([String(process.pid)]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [, pid, ppid] of rows) if (ours.has(ppid!) && !ours.has(pid!)) (ours.add(pid!), (grew = true));
-  }
-  return rows.filter(([, pid, , args]) => pid !== String(process.pid) && ours.has(pid!) && args!.includes('qemu-system')).map(([, pid]) => pid!);
-}
 
 for (const abi of ['x86_64', 'i386'] as const) {
   describe(`gnumach backend, ${abi}`, () => {
@@ -50,7 +37,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       k = openKernel({ backend: 'gnumach', abi, qemu: { bootTimeoutMs: BOOT_MS } });
       expect(k.backend).toBe('gnumach');
       await (k as GnumachKernel).ready();
-      expect(qemuPids().length).toBeGreaterThan(0); // the guard and QEMU, ours
+      expect(ourQemus({ withGuards: true }).length).toBeGreaterThan(0); // the guard and QEMU, ours
       const real = await walk(k, abi);
       const sim = await walk(openKernel({ backend: 'sim', abi }), abi);
       expect(real).toEqual(sim);
@@ -106,7 +93,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       await g.close();
       const err: unknown = await g.taskCreate().then(() => undefined, (e: unknown) => e);
       expect(isHurdFfiError(err) && err.code === 'link_lost').toBe(true);
-      expect(qemuPids()).toEqual([]);
+      expect(ourQemus({ withGuards: true })).toEqual([]);
     });
   });
 }
@@ -128,6 +115,6 @@ describe('gnumach backend over the kernel tty link (x86_64)', () => {
     } finally {
       await k.close();
     }
-    expect(qemuPids()).toEqual([]);
+    expect(ourQemus({ withGuards: true })).toEqual([]);
   });
 });

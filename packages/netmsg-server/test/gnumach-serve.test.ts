@@ -18,7 +18,6 @@
  * option). Each block boots QEMU once; closing must leave none of the QEMUs
  * this process started.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +31,7 @@ import {
 } from '../src/index.js';
 import { makeTree, pattern, type Tree } from './helpers.js';
 import { giveTree } from './fs-harness.js';
+import { ourQemus } from '../../../test-support/our-qemus.js';
 
 const SECRET = 'gnumach serve test secret';
 const BOOT_MS = 240_000;
@@ -43,19 +43,6 @@ const GETROOT = {
 /** fsclient.c reads at most this much (READ_MAX); the TypeScript user stops at the same point. */
 const READ_MAX = 32768;
 
-/** QEMU processes descending from this process (other runs' are not ours). */
-function ourQemus(): string[] {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null);
-  const ours = new Set([String(process.pid)]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [, pid, ppid] of rows) if (ours.has(ppid!) && !ours.has(pid!)) (ours.add(pid!), (grew = true));
-  }
-  return rows.filter(([, pid, , args]) => pid !== String(process.pid) && ours.has(pid!) && /^\S*qemu-system/.test(args!)).map(([, pid]) => pid!);
-}
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; kern: number | undefined }> {
   const e = await p.then(() => undefined, (x: unknown) => x);

@@ -9,7 +9,7 @@
  * open. Needs qemu-system-x86 (CI's .ci/run installs it); the agent image is
  * built and cached by hurd-ffi on first use.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { traceKernel } from '../src/index.js';
 // @ts-expect-error: a plain ESM fixture, shared with the traced program (fixtures/gnumach/app.mjs)
 import { NULLRPC_DEFS, nullAndRead } from './fixtures/gnumach/rpcs.mjs';
 import { buildCli, pkg } from './support/build.js';
+import { ourQemus } from '../../../test-support/our-qemus.js';
 
 const BOOT_MS = 240_000;
 const app = join(pkg, 'test/fixtures/gnumach/app.mjs');
@@ -66,19 +67,6 @@ function leftBehind(mark: string): string[] {
   return out;
 }
 
-/** QEMU processes descending from this process. */
-function ourQemus(): string[] {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null);
-  const ours = new Set([String(process.pid)]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [, pid, ppid] of rows) if (ours.has(ppid!) && !ours.has(pid!)) (ours.add(pid!), (grew = true));
-  }
-  return rows.filter(([, pid, , args]) => pid !== String(process.pid) && ours.has(pid!) && args!.includes('qemu-system')).map(([, pid]) => pid!);
-}
 
 function traced(args: string[]): { status: number | null; stdout: string; stderr: string; mark: string } {
   // Every process of the run (the program, QEMU's guard, QEMU) inherits this mark.
@@ -138,6 +126,6 @@ describe('traceKernel on a gnumach kernel (the library)', () => {
     } finally {
       await k.close();
     }
-    expect(ourQemus()).toEqual([]);
+    expect(ourQemus({ withGuards: true })).toEqual([]);
   });
 });
