@@ -9,12 +9,13 @@
 // `node --cpu-prof` to profile the client too).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../dist/index.js';
 import { readPipelined as pipelinedRead } from './pipelined-read.mjs';
+import { withCpu } from './cpu-time.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = join(here, '..');
@@ -56,34 +57,15 @@ async function readSeq() {
   return BULK / MIB / t;
 }
 const readPipelined = () => pipelinedRead(client, 'big.bin', BULK);
-/** CPU time (user + system) of the node process, us; /proc counts in 10 ms ticks. */
-const nodeCpu = () => {
-  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 1e4;
-};
-const selfCpu = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-/** Runs f, adding the client's and the node's CPU time to acc. */
-async function withCpu(acc, f) {
-  const c0 = selfCpu();
-  const s0 = nodeCpu();
-  const r = await f();
-  acc.client += selfCpu() - c0;
-  acc.node += nodeCpu() - s0;
-  acc.mib += BULK / MIB;
-  return r;
-}
-const cpuSeq = { client: 0, node: 0, mib: 0 };
-const cpuPipe = { client: 0, node: 0, mib: 0 };
+const cpuSeq = { client: 0, server: 0, n: 0 };
+const cpuPipe = { client: 0, server: 0, n: 0 };
 const seq = [];
 const pipe = [];
 try {
   await readSeq();
   for (let r = 0; r < ROUNDS; r++) {
-    seq.push(await withCpu(cpuSeq, readSeq));
-    pipe.push(await withCpu(cpuPipe, readPipelined));
+    seq.push(await withCpu(cpuSeq, child.pid, BULK / MIB, readSeq));
+    pipe.push(await withCpu(cpuPipe, child.pid, BULK / MIB, readPipelined));
   }
 } finally {
   await client.close();
@@ -94,5 +76,5 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const f = (a) => a.map((x) => x.toFixed(1)).join(', ');
-const c = (acc) => `CPU per MiB: client ${(acc.client / acc.mib / 1000).toFixed(2)} ms + node ${(acc.node / acc.mib / 1000).toFixed(2)} ms`;
+const c = (acc) => `CPU per MiB: client ${(acc.client / acc.n / 1000).toFixed(2)} ms + node ${(acc.server / acc.n / 1000).toFixed(2)} ms`;
 console.log(`bulk ${BULK / MIB} MiB, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}: client.read median ${median(seq).toFixed(1)} MiB/s [${f(seq)}] (${c(cpuSeq)}); 1 MiB x 8 in flight median ${median(pipe).toFixed(1)} MiB/s [${f(pipe)}] (${c(cpuPipe)})`);

@@ -8,12 +8,13 @@
 // --cpu-prof; run this script under `node --cpu-prof` to profile the client).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../dist/index.js';
 import { tcpPingPong } from './tcp-ping.mjs';
+import { withCpu } from './cpu-time.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = join(here, '..');
@@ -37,14 +38,6 @@ function startPinned(args, portRe, nodeFlags = []) {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
   });
 }
-const cpuOf = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * 1e4;
-};
-const selfCpu = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
 
 const dir = mkdtempSync(join(tmpdir(), 'netmsg-server-rpc-'));
 const exportDir = join(dir, 'export');
@@ -64,24 +57,15 @@ async function rpcRound() {
   for (let i = 0; i < RPCS; i++) await client.call(root, 'io_server_version', {});
   return Number(now() - t0) / 1e3 / RPCS;
 }
-const cpu = { rpc: { c: 0, s: 0, n: 0 }, tcp: { c: 0, s: 0, n: 0 } };
-async function measured(acc, server, f) {
-  const c0 = selfCpu();
-  const s0 = cpuOf(server.child.pid);
-  const r = await f();
-  acc.c += selfCpu() - c0;
-  acc.s += cpuOf(server.child.pid) - s0;
-  acc.n += RPCS;
-  return r;
-}
+const cpu = { rpc: { client: 0, server: 0, n: 0 }, tcp: { client: 0, server: 0, n: 0 } };
 const rpc = [];
 const tcp = [];
 try {
   await rpcRound();
   await tcpRound();
   for (let r = 0; r < ROUNDS; r++) {
-    rpc.push(await measured(cpu.rpc, node, rpcRound));
-    tcp.push(await measured(cpu.tcp, echo, tcpRound));
+    rpc.push(await withCpu(cpu.rpc, node.child.pid, RPCS, rpcRound));
+    tcp.push(await withCpu(cpu.tcp, echo.child.pid, RPCS, tcpRound));
   }
 } finally {
   ping.close();
@@ -93,5 +77,5 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const f = (a) => a.map((x) => x.toFixed(1)).join(', ');
-const per = (a) => `client ${(a.c / a.n).toFixed(1)} us + server ${(a.s / a.n).toFixed(1)} us`;
+const per = (a) => `client ${(a.client / a.n).toFixed(1)} us + server ${(a.server / a.n).toFixed(1)} us`;
 console.log(`null RPC, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}: io_server_version median ${median(rpc).toFixed(1)} us [${f(rpc)}] (CPU ${per(cpu.rpc)}); raw TCP ping-pong median ${median(tcp).toFixed(1)} us [${f(tcp)}] (CPU ${per(cpu.tcp)}); ratio ${(median(rpc) / median(tcp)).toFixed(2)}x`);

@@ -28,6 +28,7 @@ import { readPipelined as pipelinedRead } from './pipelined-read.mjs';
 import { ECHO_SERVICE } from './echo-service.mjs';
 import { connect as tcpConnect } from 'node:net';
 import { PING, tcpPingPong } from './tcp-ping.mjs';
+import { withCpu } from './cpu-time.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = join(here, '..');
@@ -39,26 +40,6 @@ const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
 const MIB = 1024 * 1024;
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-const TICK_US = 1e6 / 100; // /proc/PID/stat counts CPU time in USER_HZ (100/s on Linux)
-/** CPU time (user + system, every thread) of a process, us. */
-function cpuOf(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_US;
-}
-const selfCpu = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-/** CPU spent by this process and by `server` during f(), accumulated in acc. */
-async function withCpu(acc, server, f) {
-  const c0 = selfCpu();
-  const s0 = cpuOf(server.child.pid);
-  const r = await f();
-  acc.client += selfCpu() - c0;
-  acc.server += cpuOf(server.child.pid) - s0;
-  acc.n += RPCS;
-  return r;
-}
 const cpu = { rpc: { client: 0, server: 0, n: 0 }, tcp: { client: 0, server: 0, n: 0 }, grpc: { client: 0, server: 0, n: 0 } };
 const now = () => process.hrtime.bigint();
 const ms = (t0) => Number(now() - t0) / 1e6;
@@ -214,9 +195,9 @@ try {
   await rpcRound(); await tcpRound(); await grpcRound();
   await readPipelined(); await tcpStream(); await treeRpc(); treeCp();
   for (let r = 0; r < ROUNDS; r++) {
-    res.rpc.push(await withCpu(cpu.rpc, node, rpcRound));
-    res.tcp.push(await withCpu(cpu.tcp, echo, tcpRound));
-    res.grpc.push(await withCpu(cpu.grpc, grpcServer, grpcRound));
+    res.rpc.push(await withCpu(cpu.rpc, node.child.pid, RPCS, rpcRound));
+    res.tcp.push(await withCpu(cpu.tcp, echo.child.pid, RPCS, tcpRound));
+    res.grpc.push(await withCpu(cpu.grpc, grpcServer.child.pid, RPCS, grpcRound));
     process.stderr.write(`round ${r + 1}/${ROUNDS}: rpc\n`);
   }
   for (let r = 0; r < Math.min(ROUNDS, 3); r++) {
