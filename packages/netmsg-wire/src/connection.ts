@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ByteWriter } from './bytes.js';
 import { WireError, isWireError, type WireErrorCode } from './errors.js';
-import { FrameKind, FrameReader, encodeFrame, frameHead, type RawFrame } from './frame.js';
+import { FRAME_PREFIX, FrameKind, FrameReader, encodeFrame, frameHead, type RawFrame } from './frame.js';
+import { decodeCommonControl, encodeCommonControlFrame } from './control-codec.js';
 import { authProof, chooseVersion, proofMatches } from './handshake.js';
 import type { WireLimits } from './limits.js';
 import { decodeMessageBody, encodeMessageBody } from './message-codec.js';
@@ -49,6 +50,19 @@ interface Assembly {
   lengths: number[];
   item: number;
   filled: number;
+}
+
+/**
+ * Room for a MESSAGE frame of `msg`, so the writer need not grow (a
+ * 1 KiB MIG string grew a small first buffer four times, copying each time):
+ * the frame head and fixed fields, each item's head and inline bytes, and
+ * the largest port reference for each port. Only a hint; the writer still
+ * grows if it is short.
+ */
+function frameSizeHint(msg: WireMessage): number {
+  let n = 64;
+  for (const it of msg.items) n += it.kind === 'data' ? 16 + it.data.length : it.kind === 'ports' ? 16 + 48 * it.ports.length : 16;
+  return n;
 }
 
 export const PROTOCOL_VERSION = 1;
@@ -145,14 +159,21 @@ export class Connection {
     if (this.state === 'closed') throw new WireError('closed', 'link closed');
     if (this.state !== 'established') throw new WireError('out_of_state', 'link not established');
     if (frame.kind === 'control') {
-      this.out.push(encodeFrame(FrameKind.CONTROL, packControl(frame.control)));
+      this.out.push(encodeCommonControlFrame(frame.control) ?? encodeFrame(FrameKind.CONTROL, packControl(frame.control)));
       return;
     }
-    const { body, ool } = encodeMessageBody(frame.msg, new ByteWriter(128));
-    if (body.length + 1 > this.sendFrameMax) {
-      throw new WireError('unencodable', `message body of ${body.length} bytes does not fit a ${this.sendFrameMax}-byte frame`);
+    // The body is written behind room for the frame's head, which is filled
+    // in after: the frame is built in place, not copied out of a body buffer.
+    const w = new ByteWriter(frameSizeHint(frame.msg));
+    w.reserve(FRAME_PREFIX + 1);
+    const { body: whole, ool } = encodeMessageBody(frame.msg, w);
+    const bodyLength = whole.length - FRAME_PREFIX - 1;
+    if (bodyLength + 1 > this.sendFrameMax) {
+      throw new WireError('unencodable', `message body of ${bodyLength} bytes does not fit a ${this.sendFrameMax}-byte frame`);
     }
-    this.out.push(encodeFrame(FrameKind.MESSAGE, body));
+    w.patchU32(0, bodyLength + 1);
+    whole[FRAME_PREFIX] = FrameKind.MESSAGE;
+    this.out.push(whole);
     // Out-of-line bytes follow as a contiguous run of OOL_CHUNK frames: each
     // frame's 5-byte head, then a view of the caller's bytes (no copy; the
     // stream gathers them, writev), so the caller must not change `ool` later.
@@ -212,7 +233,8 @@ export class Connection {
       }
       case FrameKind.CONTROL: {
         this.requireEstablished();
-        events.push({ type: 'frame', frame: { kind: 'control', control: unpackControl(ControlSchema, f.payload, 'CONTROL') } });
+        const control = decodeCommonControl(f.payload) ?? unpackControl(ControlSchema, f.payload, 'CONTROL');
+        events.push({ type: 'frame', frame: { kind: 'control', control } });
         return;
       }
       case FrameKind.MESSAGE: {

@@ -112,8 +112,18 @@ export type NodeAction =
    * application), and queues back, in order: `first` (messages netmsg held
    * for lack of credit, the oldest), then the drained messages. Per-port
    * FIFO for local senders is kept and nothing of netmsg's leaks.
+   *
+   * Of the drained messages only netmsg's own notifications are discarded:
+   * a no-senders notification when `nsSelf` (netmsg's request notified the
+   * port itself; else it went to a dedicated port), and `sendOnceOwn`
+   * SEND_ONCE notifications (of pool rights netmsg destroyed after a
+   * `direct`, §4.5; all SEND_ONCE notifications are alike, so any of them).
+   * Everything else is the application's, send-once messages included: an
+   * old home getting its receive right back still has the send-once rights
+   * made while it was home, and a reply or a SEND_ONCE notification through
+   * one of them sits in this queue as Mach queued it (PROTOCOL.md §4.5).
    */
-  | { type: 'reclaimPort'; name: number; first: { msg: MachMessage; ool: Uint8Array[] }[] }
+  | { type: 'reclaimPort'; name: number; first: { msg: MachMessage; ool: Uint8Array[] }[]; nsSelf: boolean; sendOnceOwn: number }
   /** Register an application's no-senders request on `name`, sent to send-once right `notify`. */
   | { type: 'requestAppNoSenders'; name: number; sync: number; notify: number | 'self' }
   /** Arm a dead-name request for netmsg's send right `name`. */

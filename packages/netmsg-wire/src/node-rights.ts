@@ -338,6 +338,10 @@ export abstract class NodeRights extends NodeSendOnce {
     let e = this.byKey.get(key);
     if (e && e.role === 'home') throw new WireError('out_of_state', `receive right for ${key} which is already home here`);
     let heldSendOnce = 0;
+    // Send-once rights made while this node was home before, still unused:
+    // counted all the way round in `soRights`, but they reach the port
+    // directly again (below).
+    let ownSendOnce = 0;
     if (e) {
       // Our proxy becomes the real port: the application gets it under the
       // name local senders already use (tests 5 and 9).
@@ -345,9 +349,22 @@ export abstract class NodeRights extends NodeSendOnce {
       const back = e.imported.get(peer) ?? 0;
       if (back > 0) this.sendControl(peer, { t: 'release', ...idOf(id), n: back });
       e.imported.clear();
+      // Whether netmsg's own no-senders notification may sit in the port's
+      // queue (its request notified the proxy itself): the only message
+      // there reclaimPort may discard (§4.5).
+      const nsSelf = e.ownsNs && e.nsPort === undefined;
       e.role = 'home';
-      // Its own pending send-once rights are rights to the real port again.
+      // Its own pending send-once rights are rights to the real port again:
+      // their messages are queued on it by the kernel, never by netmsg. The
+      // pools and relays along the route counted them for late messages
+      // that will now never come that way: tell them (`direct`, §4.5), or
+      // they would wait for them until the port dies.
+      ownSendOnce = e.soPending;
+      const sendOnceOwn = e.soDiscard;
+      const ownRoute = e.route;
+      if (ownSendOnce > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', ...idOf(id), n: ownSendOnce, origin: this.cfg.node });
       e.soPending = 0;
+      e.soDiscard = 0;
       this.dropNsPort(e);
       e.ownsNs = false;
       e.flushed = false;
@@ -393,7 +410,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // A marker another node sent round through us finds the port here
       // now: nothing older can follow it, so it goes straight back.
       for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', ...idOf(e.id), origin: o });
-      this.emit({ type: 'reclaimPort', name: e.name, first });
+      this.emit({ type: 'reclaimPort', name: e.name, first, nsSelf, sendOnceOwn });
       if (e.paused) {
         e.paused = false;
         this.emit({ type: 'resumePort', name: e.name });
@@ -416,7 +433,7 @@ export abstract class NodeRights extends NodeSendOnce {
     // it (netmsg cannot make one once the application holds the right).
     // Those already here (held for the migration, put back on the port with
     // MAKE_SEND_ONCE above) need none.
-    const so = (st.soRights ?? 0) - heldSendOnce;
+    const so = (st.soRights ?? 0) - heldSendOnce - ownSendOnce;
     if (so > 0) {
       let pool = this.soPools.get(key);
       if (!pool) this.soPools.set(key, (pool = { names: [], from: peer }));
@@ -592,7 +609,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // (the home's NO SENDERS stays exact: send-once rights are not send
       // rights), but send-once rights made before the move still send to
       // this port: keep it, as a relay for their messages only.
-      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream };
+      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream, discard: e.soDiscard };
       this.soRelays.set(r.key, r);
       this.soRelayByName.set(r.name, r);
       return;

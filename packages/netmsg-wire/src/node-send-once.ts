@@ -1,11 +1,12 @@
 import type { PortKey } from './identity.js';
-import type { PortEntry, SendOnceRelay } from './port-table.js';
+import { idOf, type PortEntry, type SendOnceRelay } from './port-table.js';
 import { NodeCore } from './node-core.js';
 
 /**
  * Send-once rights made before a receive right moved (PROTOCOL.md §4.5):
- * the old home's dedicated no-senders port, its send-once relays, and the
- * new home's pool of send-once rights for late send-once messages.
+ * the old home's dedicated no-senders port, its send-once relays, the new
+ * home's pool of send-once rights for late send-once messages, and DIRECT
+ * (those rights back where they were made).
  */
 export abstract class NodeSendOnce extends NodeCore {
   protected dropNsPort(e: PortEntry): void {
@@ -39,6 +40,55 @@ export abstract class NodeSendOnce extends NodeCore {
       this.soPoolByName.delete(n);
       this.emit({ type: 'deallocate', name: n });
     }
+  }
+
+  /**
+   * `n` send-once rights made at `origin` while the port was home there, and
+   * counted for late messages from `peer`, reach the port directly again
+   * (its receive right came back to `origin`, §4.5). Their messages will
+   * never come this way: the pool here gives up as many rights (destroyed:
+   * their SEND_ONCE notifications land on this node's proxy or relay port
+   * and are netmsg's own, consumed), the proxy or relay counts `n` fewer,
+   * and the news goes on down the route until it is back at `origin`.
+   */
+  protected onDirect(peer: number, key: PortKey, n: number, origin: number): void {
+    if (origin === this.cfg.node) return;
+    const e = this.byKey.get(key);
+    const relay = e ? undefined : this.soRelays.get(key);
+    const proxy = e && e.role === 'proxy' ? e : undefined;
+    const pool = this.soPools.get(key);
+    // Only from the way the receive right came (the pool's link, a relay's
+    // upstream): the origin is that way. Anything else is stale.
+    if (!(pool?.from === peer || proxy?.upstream === peer || relay?.upstream === peer)) return;
+    let dropped = 0;
+    // Only rights to a port netmsg receives from (a proxy or a relay): at a
+    // home they are rights to the application's port, and destroying them
+    // would give it notifications for rights that never died.
+    if (pool && pool.from === peer && (proxy || relay)) {
+      while (dropped < n && pool.names.length > 0) {
+        const name = pool.names.pop()!;
+        this.soPoolByName.delete(name);
+        this.emit({ type: 'deallocate', name });
+        dropped++;
+      }
+      if (pool.names.length === 0) this.soPools.delete(key);
+    }
+    let next: number | undefined;
+    if (proxy) {
+      // Passed on only while this proxy counted some: a chain of routes a
+      // link loss left cyclic cannot keep it circulating.
+      if (proxy.soPending > 0) next = this.routeOf(proxy);
+      proxy.soPending = Math.max(0, proxy.soPending - n);
+      proxy.soDiscard += dropped;
+    } else if (relay) {
+      relay.pending -= n;
+      relay.discard += dropped;
+      next = relay.route;
+    }
+    if (next !== undefined && next !== origin && this.links.has(next)) this.sendControl(next, { t: 'direct', ...idOf(proxy?.id ?? relay!.id), n, origin });
+    // A relay left with nothing to wait for goes (the notifications queued
+    // on its port go with it).
+    if (relay && relay.pending <= 0) this.dropRelay(relay);
   }
 
   protected dropRelay(r: SendOnceRelay): void {

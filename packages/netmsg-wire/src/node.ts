@@ -3,7 +3,7 @@ import { toWireMessage } from './abi-neutral.js';
 import { WireError } from './errors.js';
 import { type PortId, portKey, type PortKey } from './identity.js';
 import type { NodeAction, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
-import { COPY_SEND, idOf, isDraining, MOVE_SEND_ONCE, POOL_TOKEN } from './port-table.js';
+import { COPY_SEND, idOf, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOKEN } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { NodeMigration } from './node-migration.js';
@@ -198,6 +198,11 @@ export class NetmsgNode extends NodeMigration {
   /** A local task sent a message to a proxy or a one-shot proxy. */
   protected onPortMessage(port: number, msg: MachMessage, ool: Uint8Array[], status: Record<number, ReceiveStatus>): void {
     const relay = this.soRelayByName.get(port);
+    if (relay && relay.discard > 0 && isSendOnceNotification(msg)) {
+      // A pool right netmsg destroyed after a `direct` (§4.5): its own.
+      relay.discard--;
+      return;
+    }
     if (relay) {
       // One of the send-once rights made before the receive right moved:
       // its one message goes on to the port, as a send-once message.
@@ -233,6 +238,11 @@ export class NetmsgNode extends NodeMigration {
       this.destroyLocal(msg, ool);
       return;
     }
+    if (e.soDiscard > 0 && isSendOnceNotification(msg)) {
+      // A pool right netmsg destroyed after a `direct` (§4.5): its own.
+      e.soDiscard--;
+      return;
+    }
     const peer = this.routeOf(e);
     if (peer === undefined) {
       this.destroyLocal(msg, ool);
@@ -260,6 +270,15 @@ export class NetmsgNode extends NodeMigration {
     // The port's receive right is waiting here for its FLUSH: keep what
     // arrives for the new home.
     if (target && target.migrating) {
+      this.hold(target, peer, wm);
+      return;
+    }
+    if (target && target.role === 'proxy' && wm.dest.right === 'sendOnce' && !this.soOut.has(key) && this.arriving.has(key)) {
+      // A late send-once message (§4.5) for a port whose FLUSH came back
+      // while its receive right still waits in a gate for another port's:
+      // it is this node's now. Forwarded on the old route it would come
+      // back through the old home's relay, counted there twice (`6000075`);
+      // held, it is put back on the port with the rest.
       this.hold(target, peer, wm);
       return;
     }
@@ -369,6 +388,9 @@ export class NetmsgNode extends NodeMigration {
       }
       case 'flush':
         this.onFlush(peer, key, c.origin, c.broken === true);
+        return;
+      case 'direct':
+        this.onDirect(peer, key, c.n, c.origin);
         return;
       case 'dead': {
         // From the link a pool's receive right came on: the chain its late

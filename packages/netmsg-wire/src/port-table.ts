@@ -26,6 +26,18 @@ export function destDisposition(wm: WireMessage): number {
 
 export type Role = 'home' | 'proxy';
 
+/** MACH_NOTIFY_SEND_ONCE (mach/notify.h): a send-once right destroyed unused. */
+export const NOTIFY_SEND_ONCE = 71;
+
+/**
+ * Whether a message taken off a port is a SEND_ONCE notification: through a
+ * send-once right, no body, no reply port. Every one is identical, so
+ * consuming one in place of another changes no message anyone receives.
+ */
+export function isSendOnceNotification(msg: { header: { id: number; bits: { local: number }; remotePort: number }; items: readonly unknown[] }): boolean {
+  return msg.header.id === NOTIFY_SEND_ONCE && msg.header.bits.local === MOVE_SEND_ONCE && msg.items.length === 0 && msg.header.remotePort === 0;
+}
+
 /** Delivery-token key prefix of a message delivered through a send-once pool right. */
 export const POOL_TOKEN = 'so:';
 
@@ -139,6 +151,12 @@ export interface PortEntry {
   /** netmsg's port receiving this proxy's no-senders notification (undefined: the proxy itself). */
   nsPort: number | undefined;
   /**
+   * SEND_ONCE notifications of pool rights netmsg destroyed here after a
+   * `direct` (§4.5): they land on the proxy and are netmsg's, not an
+   * application's, so they are consumed, not forwarded.
+   */
+  soDiscard: number;
+  /**
    * proxy: netmsg has armed its own no-senders request on it since it
    * became a proxy. Before that (an old home's drain) every send-once
    * message on it is the application's; after, the application's queue is
@@ -163,6 +181,8 @@ export interface SendOnceRelay {
   name: number;
   /** A relay's link towards the old home (late messages come from there); undefined at the old home itself. */
   upstream: number | undefined;
+  /** As `PortEntry.soDiscard`: SEND_ONCE notifications of destroyed pool rights, netmsg's own. */
+  discard: number;
 }
 
 /**

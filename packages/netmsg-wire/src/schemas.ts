@@ -62,6 +62,13 @@ export const ControlSchema = z.discriminatedUnion('t', [
   }).strict(),
   /** `n` more messages to the port may be sent on this link. */
   z.object({ t: z.literal('credit'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffff) }).strict(),
+  /**
+   * `n` send-once rights counted for late messages from this link reach the
+   * port directly now: its receive right came back to the node `origin`
+   * where they were made, so their messages never come this way. Passed
+   * down the route until it reaches `origin` (PROTOCOL.md §4.5).
+   */
+  z.object({ t: z.literal('direct'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffffffff), origin: u32 }).strict(),
 ]);
 export type ControlFrame = z.infer<typeof ControlSchema>;
 

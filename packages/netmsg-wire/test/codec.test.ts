@@ -123,6 +123,13 @@ describe('control frames', () => {
     expect(code(() => unpackControl(ControlSchema, new Uint8Array([0xc1]), 'C'))).toBe('bad_control');
   });
 
+  it('DIRECT (send-once rights back where they were made, PROTOCOL.md §5) needs n ≥ 1 and an origin, nothing else', () => {
+    expect(unpackControl(ControlSchema, packControl({ t: 'direct', node: 1, serial: 2, n: 3, origin: 1 }), 'C')).toEqual({ t: 'direct', node: 1, serial: 2, n: 3, origin: 1 });
+    expect(code(() => unpackControl(ControlSchema, packControl({ t: 'direct', node: 1, serial: 2, n: 0, origin: 1 }), 'C'))).toBe('bad_control');
+    expect(code(() => unpackControl(ControlSchema, packControl({ t: 'direct', node: 1, serial: 2, n: 3 }), 'C'))).toBe('bad_control');
+    expect(code(() => unpackControl(ControlSchema, packControl({ t: 'direct', node: 1, serial: 2, n: 3, origin: 1, extra: 1 }), 'C'))).toBe('bad_control');
+  });
+
   it('WireError carries a stable code and passes the guard', () => {
     const e = new WireError('auth_failed', 'x');
     expect(isWireError(e)).toBe(true);

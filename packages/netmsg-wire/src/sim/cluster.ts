@@ -175,7 +175,7 @@ export class SimNode {
         this.paused.delete(a.name);
         return;
       case 'reclaimPort': {
-        const drained = k.reclaim(t, a.name);
+        const drained = k.reclaim(t, a.name, a.nsSelf, a.sendOnceOwn);
         if (!drained) {
           this.cluster.violation(`node ${this.id}: reclaim ${a.name} failed`);
           return;

@@ -590,8 +590,16 @@ export class Kernel {
    * Driver support for NodeAction 'reclaimPort': cancel the holder's
    * no-senders request without a notification reaching the port's queue, and
    * take every queued message off (returned in order, still in kernel form).
+   * With `nsSelf` (the holder's request notified the port itself) a
+   * no-senders notification in the queue is the holder's own and is
+   * consumed, and so are `sendOnceOwn` SEND_ONCE notifications (of
+   * send-once rights the holder destroyed). Nothing else is: send-once
+   * messages on the port, SEND_ONCE notifications included, come through
+   * send-once rights applications made while the port was theirs (an old
+   * home's proxy getting its receive right back), and Mach keeps them
+   * queued on the port.
    */
-  reclaim(task: KTask, name: number): KMsg[] | undefined {
+  reclaim(task: KTask, name: number, nsSelf: boolean, sendOnceOwn = 0): KMsg[] | undefined {
     const e = task.space.get(name);
     if (!e || !e.receive || !e.port) return undefined;
     const port = e.port;
@@ -599,10 +607,14 @@ export class Kernel {
     port.nsRequest = null;
     if (r && r.notify !== port) this.destroySendOnce(r.notify);
     else if (r) port.sorights--;
-    // netmsg's own notifications (they came through send-once rights to the
-    // proxy, which no application can hold) are consumed here.
+    let own = sendOnceOwn;
     const q = port.queue.filter((m) => {
-      if (m.destRight === 'sendOnce' && (m.id === NOTIFY_NO_SENDERS || m.id === NOTIFY_SEND_ONCE)) {
+      if (nsSelf && m.destRight === 'sendOnce' && m.id === NOTIFY_NO_SENDERS) {
+        port.sorights--;
+        return false;
+      }
+      if (own > 0 && m.destRight === 'sendOnce' && m.id === NOTIFY_SEND_ONCE && m.items.length === 0 && m.reply.kind === 'null') {
+        own--;
         port.sorights--;
         return false;
       }

@@ -1,4 +1,5 @@
 import { App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, MOVE_SEND_ONCE, intOf, portsOf } from './app.js';
+import { portKey } from '../identity.js';
 import { Cluster } from './cluster.js';
 import { NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE, type KPort } from './kernel.js';
 
@@ -95,6 +96,31 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
   for (let i = 0; i < nodes; i++) rootNames.add(`${i + 1}/${inbox[i]}`);
   for (const [k, n] of toInbox) rootNames.add(`${k.split('>')[0]}/${n}`);
 
+  // A receive right netmsg delivers on a port it allocated for it, whose
+  // entry is gone again within the same step (collected at once, or the
+  // fresh port of a doomed proxy, PROTOCOL.md §4.5), never shows in the
+  // tables relabel reads between steps: remember, per node, the port each
+  // name netmsg allocated got and the identity each arriving receive right
+  // was given a name for.
+  const allocated = new Map<string, KPort>();
+  const arrivedAs = new Map<string, string>();
+  for (const n of c.nodes) {
+    const k = n.kernel;
+    const allocate = k.allocate.bind(k);
+    k.allocate = (task, name) => {
+      const got = allocate(task, name);
+      const port = task === n.netmsg && got > 0 ? task.space.get(got)?.port : undefined;
+      if (port) allocated.set(`${n.id}/${got}`, port);
+      return got;
+    };
+    const m = n.machine as unknown as { importReceive: (peer: number, id: { node: number; serial: number }, ...rest: unknown[]) => number };
+    const importReceive = m.importReceive.bind(m);
+    m.importReceive = (peer, id, ...rest) => {
+      const name = importReceive(peer, id, ...rest);
+      arrivedAs.set(`${n.id}/${name}`, portKey(id));
+      return name;
+    };
+  }
   const relabel = () => {
     for (const n of c.nodes) {
       for (const p of n.machine.tables().ports) {
@@ -105,6 +131,13 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
         labelOf.set(port, l);
         labelByKey.set(p.key, l);
       }
+    }
+    for (const [where, key] of arrivedAs) {
+      const port = allocated.get(where);
+      const l = labelByKey.get(key);
+      if (!port || l === undefined) continue;
+      if (!labelOf.has(port)) labelOf.set(port, l);
+      arrivedAs.delete(where);
     }
   };
 
@@ -214,6 +247,22 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
   const soDestroyed = new Map<number, number>();
   const soGot = new Map<string, number>();
   const soNotified = new Map<number, number>();
+  /** Per port, send-once rights its receivers made for other nodes, and messages received through send-once rights (replies and SEND_ONCE notifications). */
+  const soMade = new Map<number, number>();
+  const soMsgs = new Map<number, number>();
+  /**
+   * Send-once notifications a port is owed besides those of its
+   * applications' destroyed rights: re-arming a request that notifies the
+   * port itself while one is still armed (a NO SENDERS generated before the
+   * move arrived after the moved request was re-armed) destroys the
+   * replaced request's send-once right, which Mach notifies too.
+   */
+  const soOwed = new Map<number, number>();
+  const rearm = (app: App, name: number, port: KPort, sync: number): void => {
+    const label = labelOf.get(port);
+    if (label !== undefined && port.nsRequest?.notify === port) soOwed.set(label, (soOwed.get(label) ?? 0) + 1);
+    app.requestNoSenders(name, sync);
+  };
 
   const drain = () => {
     for (let pass = 0; pass < 1000; pass++) if (drainOnce() === 0) break;
@@ -287,6 +336,7 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
             // One send-once right's one message: through a send-once right,
             // at the port wherever its receive right now is, exactly once.
             const label = labelOf.get(e.port!);
+            if (label !== undefined) soMsgs.set(label, (soMsgs.get(label) ?? 0) + 1);
             if (r.msg.header.bits.local !== MOVE_SEND_ONCE) v.push(`send-once message ${id} on port ${label} at node ${i + 1} arrived through a ${r.msg.header.bits.local === MOVE_SEND ? 'send' : 'other'} right`);
             if (id === SO_REPLY_ID) {
               const k = `${intOf(r, 0)}/${intOf(r, 1)}`;
@@ -323,7 +373,7 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
               // is left), as for any stale notification.
               nsBeforeMove.set(label, older - 1);
               if (count > (madeMax.get(label) ?? 0)) v.push(`NO SENDERS on port ${label} at node ${i + 1} with make-send count ${count}, but no holder made that many send rights`);
-              app.requestNoSenders(name, e.port!.mscount);
+              rearm(app, name, e.port!, e.port!.mscount);
               continue;
             }
             // A notification generated before the receiver made new send
@@ -347,7 +397,7 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
             }
             // Re-arm for the next make-send; a stale notification re-arms
             // for the current count (it fires at once if no sender is left).
-            app.requestNoSenders(name, fresh ? e.port!.mscount + 1 : e.port!.mscount);
+            rearm(app, name, e.port!, fresh ? e.port!.mscount + 1 : e.port!.mscount);
           }
         }
       }
@@ -429,7 +479,7 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
         const port = apps[h.node - 1]!.task.space.get(h.name)?.port;
         const label = port ? labelOf.get(port) : undefined;
         if (dest === undefined || h.node === to || label === undefined) break;
-        apps[h.node - 1]!.send(dest, { id: SO_GIFT_ID, reply: { name: h.name, disp: MAKE_SEND_ONCE }, ints: [label, soSeq++] });
+        if (apps[h.node - 1]!.send(dest, { id: SO_GIFT_ID, reply: { name: h.name, disp: MAKE_SEND_ONCE }, ints: [label, soSeq++] }) === 0) soMade.set(label, (soMade.get(label) ?? 0) + 1);
         break;
       }
       case 'soUse': {
@@ -447,7 +497,9 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
         } else if (app.send(s.name, { id: SO_REPLY_ID, disp: MOVE_SEND_ONCE, ints: [s.label, s.seq] }) === 0) {
           soUsed.add(`${s.label}/${s.seq}`);
         } else {
+          // Not sent (nothing consumed): destroyed unused after all.
           app.deallocate(s.name);
+          soDestroyed.set(s.label, (soDestroyed.get(s.label) ?? 0) + 1);
         }
         break;
       }
@@ -526,17 +578,47 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
     dropAll();
     settleAndDrain();
   }
+  // Every send-once right is used or destroyed now and every message has
+  // arrived: no send-once relay or pool may still wait for one (they stand
+  // for rights that no longer exist; PROTOCOL.md §4.5). With link loss a
+  // pool may stay until its port dies (§9), so only judged while links live.
+  if (!opts.loss) {
+    for (const n of c.nodes) {
+      const t = n.machine.tables();
+      if (t.sendOnceRelays.length > 0 || t.sendOncePools.length > 0) v.push(`node ${n.id}: send-once relays ${JSON.stringify(t.sendOnceRelays)} and pools ${JSON.stringify(t.sendOncePools)} left after every send-once right was used or destroyed`);
+    }
+  }
   // Every send-once right used while links lived reached its port once (a
   // port destroyed meanwhile excepted), and every one destroyed unused gave
-  // the port its send-once notification.
+  // the port exactly one send-once notification (Mach: a send-once right
+  // destroyed unused yields one MACH_NOTIFY_SEND_ONCE; none comes from
+  // anywhere else).
   if (!opts.loss) {
     for (const k of soUsed) {
       const label = Number(k.split('/')[0]);
       if (!destroyed.has(label) && (soGot.get(k) ?? 0) !== 1) v.push(`send-once reply ${k} delivered ${soGot.get(k) ?? 0} times`);
     }
-    for (const [label, n] of soDestroyed) {
-      if (!destroyed.has(label) && (soNotified.get(label) ?? 0) < n) v.push(`port ${label}: ${n} send-once rights destroyed unused, ${soNotified.get(label) ?? 0} send-once notifications`);
+    for (const label of new Set([...soDestroyed.keys(), ...soNotified.keys()])) {
+      if (destroyed.has(label)) continue;
+      const n = soDestroyed.get(label) ?? 0;
+      const want = n + (soOwed.get(label) ?? 0);
+      const got = soNotified.get(label) ?? 0;
+      if (got !== want) v.push(`port ${label}: ${n} send-once rights destroyed unused${want !== n ? ` (and ${want - n} requests replaced)` : ''}, ${got} send-once notifications`);
     }
+  }
+  // With or without link loss: every send-once right made to a port whose
+  // receive right is still held gave it exactly one message — its reply, or
+  // a SEND_ONCE notification when it was destroyed unused or died with a
+  // link (a right in a lost message, a one-shot proxy behind a lost link,
+  // a pool's late message that can no longer come). Mach has no other
+  // fate for a send-once right while its port lives.
+  const heldLabels = new Set<number>();
+  for (const app of apps) for (const e of app.task.space.values()) if (e.receive && e.port && labelOf.has(e.port)) heldLabels.add(labelOf.get(e.port)!);
+  for (const label of new Set([...soMade.keys(), ...soMsgs.keys()])) {
+    if (destroyed.has(label) || !heldLabels.has(label)) continue;
+    const want = (soMade.get(label) ?? 0) + (soOwed.get(label) ?? 0);
+    const got = soMsgs.get(label) ?? 0;
+    if (got !== want) v.push(`port ${label}: ${soMade.get(label) ?? 0} send-once rights made${want !== (soMade.get(label) ?? 0) ? ` (and ${want - (soMade.get(label) ?? 0)} requests replaced)` : ''}, ${got} messages through send-once rights (replies and SEND_ONCE notifications)`);
   }
   apps.forEach((app, i) => {
     for (const e of app.task.space.values()) {
