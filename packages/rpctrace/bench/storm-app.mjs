@@ -1,8 +1,8 @@
 // The RPC storm: N null RPCs (io_readable: a request with no body, a reply
 // with one integer) between two tasks of a simulated kernel, as a program
 // would make them. Prints the loop's wall time and this process's CPU time, in ms.
-// Usage: node bench/storm-app.mjs N [--trace-kernel=file:PATH|summary]
-//   (--trace-kernel: trace in-process with the library's traceKernel)
+// Usage: node bench/storm-app.mjs N [--trace-kernel=file:PATH|summary] [--worker]
+//   (--trace-kernel: trace in-process with the library's traceKernel; --worker: its worker-thread mode)
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { openKernel, VirtualClock } from 'hurd-ffi';
 import {
@@ -12,18 +12,20 @@ import {
 
 const n = Number(process.argv[2] ?? 1000);
 const lib = process.argv.find((a) => a.startsWith('--trace-kernel='))?.slice('--trace-kernel='.length);
+const worker = process.argv.includes('--worker');
 const k = openKernel({ clock: new VirtualClock() });
 let stop = () => {};
 if (lib !== undefined) {
   const { traceKernel } = await import('../dist/index.js');
   if (lib === 'summary') {
-    const t = traceKernel(k, { summary: true, write: () => {} });
+    const t = traceKernel(k, { summary: true, worker, write: () => {} });
     stop = () => t.stop();
   } else {
     // Output to a file as a program would write it: buffered, 64 KiB at a time.
     const fd = openSync(lib.replace(/^file:/, ''), 'w');
     let buf = '';
     const t = traceKernel(k, {
+      worker,
       write: (s) => {
         buf += s;
         if (buf.length >= 65536) {

@@ -7,6 +7,7 @@
 //   untraced                 node bench/storm-app.mjs N
 //   library, lines to file   the same program tracing itself with traceKernel (in-process)
 //   library, -c              traceKernel with summary only
+//   library on a worker thread, lines / -c: traceKernel({ worker: true }) (the CPU column then includes the worker thread's)
 //   command, -o FILE         hurd-rpctrace -o FILE -- node bench/storm-app.mjs N
 //   command, -c              hurd-rpctrace -c -o FILE -- node bench/storm-app.mjs N
 //   command -f, -o FILE      hurd-rpctrace -f -o FILE -- ...: the records go through the -f Unix socket, not the pipe
@@ -37,6 +38,8 @@ const variants = [
   ['untraced', [app, String(N)]],
   ['library, lines to a file', [app, String(N), `--trace-kernel=file:${out}`]],
   ['library, -c', [app, String(N), '--trace-kernel=summary']],
+  ['library on a worker thread, lines', [app, String(N), `--trace-kernel=file:${out}`, '--worker']],
+  ['library on a worker thread, -c', [app, String(N), '--trace-kernel=summary', '--worker']],
   ['command, -o FILE', [cli, '-o', out, '--', process.execPath, app, String(N)]],
   ['command, -c', [cli, '-c', '-o', out, '--', process.execPath, app, String(N)]],
   ['command -f, -o FILE', [cli, '-f', '-o', out, '--', process.execPath, app, String(N)]],

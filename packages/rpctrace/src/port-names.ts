@@ -5,16 +5,27 @@
  *   request went to (its path, when that directory's is known);
  * - fsys_getroot: `file` is the root, `/`, of that file system;
  * - io_map: `memobjrd`/`memobjwt` are the memory objects of that file;
- * - task_create: `child_task` is a task the caller made.
+ * - task_create: `child_task` is a task the caller made;
+ * and, in the pager's space, from what it sends and what the kernel asks it:
+ * - io_map's reply as the server sent it: `memobjrd`/`memobjwt` are, in the
+ *   server's space, the memory objects of that file (the names the kernel's
+ *   memory_object_* requests to it then carry);
+ * - memory_object_init (kernel-made, names in the pager's space):
+ *   `memory_control` is the kernel's control port for that memory object,
+ *   `memory_object_name` its name port (memory_object_ready, _data_supply...
+ *   go to the control port).
  * Limits: a name keeps its meaning until another reply names it again (a
  * deallocated name that the kernel reuses is not forgotten: the kernel
  * consumes mach_port_deallocate itself, so the trace never sees it).
  */
-import { isPortRight, type MigValue } from 'mach-msg';
+import { isPortRight, type MigArgs, type MigValue } from 'mach-msg';
 import type { Call } from './records.js';
 
 /** Most names remembered; the oldest go first. */
 const MAX_KNOWN = 1 << 16;
+
+/** The routines whose replies, as their server sent them, learnSent reads (the tracer decodes only those). */
+export const SENT_REPLIES: ReadonlySet<string> = new Set(['io_map']);
 
 export class PortKnowledge {
   readonly #known = new Map<string, string>();
@@ -49,6 +60,28 @@ export class PortKnowledge {
         this.#set(space, r.args.child_task, `task made by task${space}`);
         break;
     }
+  }
+
+  /**
+   * Learns from a reply `task` (the server) sent for `call`, with its
+   * arguments as sent (names in the server's space). Only io_map's say
+   * anything a later message uses (reply routines: SENT_REPLIES).
+   */
+  learnSent(call: Call, task: number, retCode: number | null, args: MigArgs | null): void {
+    if (retCode !== 0 || args === null || call.routine !== 'io_map') return;
+    const dir = call.dest === null || call.task === 0 ? undefined : this.describe(call.task, call.dest.name);
+    const of = dir === undefined ? '' : ` of ${pathOf(dir) ?? dir}`;
+    this.#set(task, args.memobjrd, `memory object (read)${of}`);
+    this.#set(task, args.memobjwt, `memory object (write)${of}`);
+  }
+
+  /** Learns from a request the kernel made, as its receiver got it (names in the receiver's space). */
+  learnKernelRequest(call: Call): void {
+    if (call.routine !== 'memory_object_init' || call.args === null || call.receiver === null || call.dest === null) return;
+    const space = call.receiver;
+    const object = this.describe(space, call.dest.name) ?? `memory object ${call.dest.name}`;
+    this.#set(space, call.args.memory_control, `control of ${object}`);
+    this.#set(space, call.args.memory_object_name, `name of ${object}`);
   }
 
   #set(task: number, v: MigValue | undefined, what: string): void {

@@ -12,7 +12,7 @@
  * code runs: this module's top-level await) and reports on its own stream.
  */
 import { register } from 'node:module';
-import { connect, type Socket } from 'node:net';
+import { Socket, connect } from 'node:net';
 import {
   FOLLOW_OK,
   TRACE_FD_ENV,
@@ -20,6 +20,7 @@ import {
   TRACE_KERNEL_ENV,
   TRACE_KERNEL_GLOBAL,
   TRACE_SOCKET_ENV,
+  TRACE_SOCKET_GLOBAL,
   TRACE_TOKEN_ENV,
   followHello,
   parseKernelEnv,
@@ -34,7 +35,7 @@ delete env[TRACE_FD_ENV];
 globals[TRACE_KERNEL_GLOBAL] = parseKernelEnv(env[TRACE_KERNEL_ENV]);
 
 /** Keeps the reporting socket alive (and its descriptor open) for the life of the process. */
-const SOCKET_GLOBAL = Symbol.for('hurd-rpctrace.socket');
+const SOCKET_GLOBAL = TRACE_SOCKET_GLOBAL;
 
 /**
  * Connects to the tracer's socket and says who we are; resolves to the
@@ -78,11 +79,33 @@ function reportTo(path: string, secret: string): Promise<number | undefined> {
   });
 }
 
+/**
+ * Makes the trace pipe non-blocking (libuv does, when a socket is opened on
+ * a descriptor), so that the tap's writes never wait on a full pipe: the
+ * backlog keeps what the pipe does not take (trace-backlog.ts). The socket
+ * object is kept for the life of the process and never reads (readable:
+ * false, half-open: an end of reading must not close the descriptor, which
+ * the program could then reuse for a file of its own); unref'd, it keeps no
+ * program alive. A descriptor that is no socket stays as it is (blocking).
+ */
+function nonBlocking(n: number): number | undefined {
+  if (!Number.isInteger(n) || n < 0) return undefined;
+  try {
+    const s = new Socket({ fd: n, readable: false, writable: true, allowHalfOpen: true });
+    s.on('error', () => undefined);
+    s.unref();
+    globals[SOCKET_GLOBAL] = s;
+  } catch {
+    // Not a socket (a file, a closed descriptor): the tap's writes block, as they always could.
+  }
+  return n;
+}
+
 if (socketPath !== undefined && token !== undefined) {
   globals[TRACE_FD_GLOBAL] = await reportTo(socketPath, token);
 } else {
   delete env[TRACE_KERNEL_ENV];
-  globals[TRACE_FD_GLOBAL] = fd === undefined ? undefined : Number(fd);
+  globals[TRACE_FD_GLOBAL] = fd === undefined ? undefined : nonBlocking(Number(fd));
 }
 
 register('./hooks.js', import.meta.url, { data: { tapUrl: new URL('./tap.js', import.meta.url).href } });

@@ -128,10 +128,10 @@ export class LineRenderer {
   }
 
   #request(c: Call): string {
-    const a = args(c.args, c.elementBytes, this.#strsize, c.task, this.#portName);
+    // A kernel-made request names its ports (destination and arguments) in the receiver's space.
+    const space = c.task === 0 ? (c.receiver ?? 0) : c.task;
+    const a = args(c.args, c.elementBytes, this.#strsize, space, this.#portName);
     if (c.dest !== null) {
-      // A kernel-made request names its destination in the receiver's space.
-      const space = c.task === 0 ? (c.receiver ?? 0) : c.task;
       const name = this.#portName === undefined ? String(c.dest.name) : this.#portName(space, c.dest.name);
       a.unshift(`${c.dest.arg ?? 'dest'}: ${rightWord(c.dest.disposition)} ${name}`);
     }
@@ -166,11 +166,14 @@ export class LineRenderer {
     const arrow = m.direction === 'send' ? '->' : '<-';
     const n = m.notification;
     if (n !== null) {
+      // Names in the receiver's space, so -y says what they were (the file a dead name was).
+      // A link's notification fields are no identities: they print as they came.
+      const nm = (x: number): string => (this.#portName === undefined || m.link !== undefined ? String(x) : this.#portName(m.task, x));
       const detail =
         n.kind === 'no-senders' ? `, mscount ${n.mscount}` :
-        n.kind === 'port-destroyed' ? `, rights receive ${n.rights}` :
-        n.kind === 'send-once' ? '' : `, name ${n.name}`;
-      return `${who} <- ${m.routine}(port ${n.notifyPort}${detail})`;
+        n.kind === 'port-destroyed' ? `, rights receive ${nm(n.rights)}` :
+        n.kind === 'send-once' ? '' : `, name ${nm(n.name)}`;
+      return `${who} <- ${m.routine}(port ${nm(n.notifyPort)}${detail})`;
     }
     const a = args(m.args, m.elementBytes, this.#strsize, m.task, this.#portName);
     const ret = m.retCode === null ? '' : ` = ${codeName(m.retCode)}`;
@@ -182,15 +185,24 @@ export class LineRenderer {
 
 /**
  * The --json object of one message. Schema (every key always present):
- * time (ms), direction ('send'|'receive'), task, port (kernel id), abi, msgId,
+ * time (ms), direction ('send'|'receive'), task, taskName (the name the
+ * kernel reported for that task, taskCreate's, else null; null for the
+ * kernel and on a link), port (kernel id), abi, msgId,
  * routine, subsystem, kind ('request'|'reply'|'notification'|'unknown'),
  * seqno (receive only), remotePort, localPort (names in the task's space),
  * call (the RPC's id, shared by its request and reply messages), args,
  * retCode, retName, notification, latency (ms, on a reply's receive), note,
  * link ({from, to} node ids on a netmsg link, else null).
  */
-export function messageJson(m: MessageRecord, strsize: number = DEFAULT_STRSIZE, portName?: (task: number, name: number) => string): { [k: string]: Json } {
+export function messageJson(
+  m: MessageRecord,
+  strsize: number = DEFAULT_STRSIZE,
+  portName?: (task: number, name: number) => string,
+  taskName?: (task: number) => string | undefined,
+): { [k: string]: Json } {
   const e = m.event;
+  // A link's `task` is a node id, and task 0 is the kernel: neither has a task's name.
+  const name = e.link !== undefined || e.task === 0 ? undefined : (taskName?.(e.task) ?? e.taskName);
   const named = portName === undefined ? undefined : (n: number): string => portName(e.task, n);
   const a: { [k: string]: Json } | null =
     m.args === null
@@ -207,6 +219,7 @@ export function messageJson(m: MessageRecord, strsize: number = DEFAULT_STRSIZE,
     time: e.time,
     direction: e.direction,
     task: e.task,
+    taskName: name ?? null,
     port: e.port,
     abi: e.abi,
     msgId: e.msgId,

@@ -109,7 +109,7 @@ export class TraceSession {
     for (const r of records) {
       if (this.#json) {
         if (r.type === 'message' && !(this.#receivesOnly && r.event.direction !== 'receive')) {
-          s += JSON.stringify(messageJson(r, this.#strsize, this.#jsonPortName)) + '\n';
+          s += JSON.stringify(messageJson(r, this.#strsize, this.#jsonPortName, (t) => this.#tracer.taskName(t))) + '\n';
         }
       } else {
         const line = this.#lines.render(r);

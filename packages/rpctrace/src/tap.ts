@@ -1,63 +1,73 @@
 /**
  * The traced program's side: every kernel the program opens gets an
- * observer that writes each message to the trace pipe. Loaded by the
- * module wrapper that hooks.ts puts in place of 'hurd-ffi'.
+ * observer that writes each message's record to the trace pipe. Loaded by
+ * the module wrapper that hooks.ts puts in place of 'hurd-ffi'.
  *
- * Lines are batched: one write per turn of the event loop (or per 64 KiB),
- * not one system call per message, which is most of what tracing costs a
- * program in an RPC storm. The batch is written synchronously when the
- * program exits (process 'exit' runs on process.exit(), on the end of the
- * event loop and after an uncaught exception), so nothing is lost then; a
- * program killed by a signal loses at most its last turn's messages.
+ * The observer runs inside the kernel's send and receive paths, so it only
+ * copies: the record (wire.ts) is written straight from hurd-ffi's event
+ * into a batch (no object per message), and batches leave through the
+ * backlog (trace-backlog.ts): non-blocking writes, a bounded queue in
+ * memory, so the program does not wait while the tracer decodes. A batch
+ * leaves once per turn of the event loop, and when full if the program may
+ * use more than one CPU (see `eager` below); everything left is
+ * written synchronously when the program exits (process 'exit' runs on
+ * process.exit(), on the end of the event loop and after an uncaught
+ * exception), so nothing is lost then; a program killed by a signal loses
+ * what it had not written yet (at most its queue).
  */
-import { writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { MachKernel } from 'hurd-ffi';
-import { traceEventOf } from './event.js';
-import { TRACE_FD_GLOBAL, TRACE_KERNEL_GLOBAL, encodeWireEvent, wireEventSize, writeWireEvent, type ForcedKernel } from './wire.js';
+import { DEFAULT_BACKLOG, TraceBacklog } from './trace-backlog.js';
+import { TRACE_BACKLOG_ENV, TRACE_FD_GLOBAL, TRACE_KERNEL_GLOBAL, TRACE_SOCKET_GLOBAL, observedSize, taskNameBytes, writeObserved, type ForcedKernel } from './wire.js';
 
 // Left by the preload, which took it out of the environment.
 const given = (globalThis as Record<symbol, unknown>)[TRACE_FD_GLOBAL];
 const fd = typeof given === 'number' && Number.isInteger(given) && given >= 0 ? given : -1;
 const forced = (globalThis as Record<symbol, unknown>)[TRACE_KERNEL_GLOBAL] as ForcedKernel | null | undefined;
-/**
- * The -f socket is non-blocking (Node made it): a full one is waited on 50 µs
- * at a time, as a write to a full pipe blocks (1 ms steps left the program
- * idle while the tracer had already drained the socket).
- */
-const pause = new Int32Array(new SharedArrayBuffer(4));
-const BATCH = 64 * 1024;
-let kernels = 0;
-let broken = false;
-const batch = new Uint8Array(BATCH);
-let used = 0;
-let scheduled = false;
 
-function put(bytes: Uint8Array): void {
-  let at = 0;
+/** HURD_RPCTRACE_BACKLOG: the queue's bound in bytes (default 64 MiB). */
+function backlogLimit(): number {
+  const v = Number(process.env[TRACE_BACKLOG_ENV] ?? '');
+  return process.env[TRACE_BACKLOG_ENV] !== undefined && Number.isSafeInteger(v) && v >= 0 ? v : DEFAULT_BACKLOG;
+}
+
+/** The preload's socket on our descriptor: its handle switches the descriptor to blocking for a wait. */
+function setBlocking(blocking: boolean): boolean {
+  const s = (globalThis as Record<symbol, unknown>)[TRACE_SOCKET_GLOBAL] as { _handle?: { setBlocking?: (b: boolean) => number } } | undefined;
   try {
-    while (at < bytes.length) {
-      try {
-        at += writeSync(fd, bytes, at, bytes.length - at);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        Atomics.wait(pause, 0, 0, 0.05);
-      }
-    }
+    return s?._handle?.setBlocking?.(blocking) === 0;
   } catch {
-    // hurd-rpctrace went away: stop tracing, let the program run on.
-    broken = true;
+    return false;
   }
 }
 
+/**
+ * With one CPU to run on (taskset, cgroups: availableParallelism follows the
+ * affinity) the tracer shares it with the program: full batches then wait
+ * for the event loop to turn (or for the bound), so that the tracer decodes
+ * while the program is idle or done rather than in the middle of its RPCs.
+ * With more, they go at once and the tracer decodes beside the program.
+ */
+const eager = availableParallelism() > 1;
+const backlog = fd >= 0 ? new TraceBacklog({ fd, limit: backlogLimit(), setBlocking, eager }) : null;
+let kernels = 0;
+let scheduled = false;
+let retry: ReturnType<typeof setTimeout> | null = null;
+
 function flush(): void {
   scheduled = false;
-  if (used === 0 || broken) return;
-  const n = used;
-  used = 0;
-  put(batch.subarray(0, n));
+  if (backlog === null || backlog.broken) return;
+  // A full pipe: try again soon, without keeping the program alive for it (its exit writes the rest).
+  if (backlog.flush() && retry === null) {
+    retry = setTimeout(() => {
+      retry = null;
+      flush();
+    }, 1);
+    retry.unref();
+  }
 }
 
-if (fd >= 0) process.on('exit', flush);
+if (backlog !== null) process.on('exit', () => backlog.finish());
 
 /**
  * The options the program's openKernel call gets: with --kernel, the backend
@@ -72,22 +82,20 @@ export function tapKernelOptions<T>(options: T): T {
 
 /** Starts tracing `kernel` (a no-op when the program runs without hurd-rpctrace). */
 export function tapKernel(kernel: MachKernel): MachKernel {
-  if (fd < 0) return kernel;
+  if (backlog === null) return kernel;
+  const b = backlog;
   const k = ++kernels;
   // A task's name crosses the pipe once: the tracer remembers it.
   const named = new Set<number>();
   kernel.observe((e) => {
-    if (broken) return;
-    const ev = traceEventOf(e, performance.timeOrigin + performance.now());
-    if (ev.taskName !== undefined) {
-      if (named.has(ev.task)) ev.taskName = undefined;
-      else named.add(ev.task);
+    if (b.broken) return;
+    let name: Uint8Array | null = null;
+    if (e.taskName !== undefined && !named.has(e.task)) {
+      named.add(e.task);
+      name = taskNameBytes(e.taskName);
     }
-    const size = wireEventSize(ev);
-    if (used + size > BATCH) flush();
-    if (size > BATCH) put(encodeWireEvent(k, ev));
-    else used = writeWireEvent(k, ev, batch, used);
-    if (broken) return;
+    const at = b.reserve(observedSize(e, name));
+    b.used = writeObserved(k, e, performance.timeOrigin + performance.now(), name, b.buf, at);
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush).unref();

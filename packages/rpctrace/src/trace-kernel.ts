@@ -3,12 +3,21 @@ import type { MachKernel } from 'hurd-ffi';
 import { traceEventOf } from './event.js';
 import type { RoutineStats } from './records.js';
 import { TraceSession, type TraceOptions } from './session.js';
+import { traceKernelOnWorker } from './trace-worker.js';
 
 export interface TraceKernelOptions extends TraceOptions {
   /** Where the text goes (default: process.stderr, like strace). */
   write?: (text: string) => void;
   /** Milliseconds for each event (default Date.now); inject a virtual clock for reproducible traces. */
   now?: () => number;
+  /**
+   * Decode and render on a worker thread (trace-worker.ts): the program's
+   * thread only copies each message into a batch. The text is the same;
+   * `write` gets it when the program's event loop turns (and all of it by
+   * stop()). Needs the built package; not with `interfaces`, `catalog` or
+   * `portName` (they cannot be sent to a thread).
+   */
+  worker?: boolean;
 }
 
 export interface KernelTrace {
@@ -19,9 +28,13 @@ export interface KernelTrace {
 }
 
 export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}): KernelTrace {
-  const session = new TraceSession(options);
   const write = options.write ?? ((t: string) => void process.stderr.write(t));
   const now = options.now ?? Date.now;
+  if (options.worker === true) {
+    const { write: _w, now: _n, worker: _k, ...rest } = options;
+    return traceKernelOnWorker(kernel, rest, write, now);
+  }
+  const session = new TraceSession(options);
   const remove = kernel.observe((e) => {
     // The observer runs inside the kernel's send and receive paths: a tracer
     // fault must never become the traced program's fault.

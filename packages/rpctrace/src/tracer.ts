@@ -26,7 +26,7 @@ import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
-import { PortKnowledge } from './port-names.js';
+import { PortKnowledge, SENT_REPLIES } from './port-names.js';
 import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
 
 /** hurd-ffi's DestroyReason in words. */
@@ -246,6 +246,11 @@ export class RpcTracer {
         if (rec !== null) rec.callId = call.id;
         // Already there when the request's send said its reply port.
         if (this.#byReplyPort.get(ev.port) !== call) remember(this.#byReplyPort, ev.port, call);
+        // -y: a reply's rights as its server names them (io_map's memory objects, which the kernel's requests to it name).
+        if (this.#ports !== null && SENT_REPLIES.has(call.routine)) {
+          const full = this.#full(ev, d);
+          this.#ports.learnSent(call, ev.task, full.retCode, full.args);
+        }
         // A reply to the kernel is never received by a task: it ends here.
         if (call.task === 0) this.#complete(call, ev, d, out);
         return;
@@ -355,6 +360,7 @@ export class RpcTracer {
       kcall.seqno = h.seqno;
       kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
       kcall.receiver = ev.task;
+      this.#ports?.learnKernelRequest(kcall);
       if (rec !== null) rec.callId = kcall.id;
       if (h.remotePort !== 0) {
         remember(this.#byServerName, this.#key(ev.task, h.remotePort), kcall);

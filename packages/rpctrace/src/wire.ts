@@ -33,6 +33,7 @@
  * | 10 | u8 | length n of the task's name in UTF-8 (0: none; the tap sends it once per task) |
  * | 11 | n bytes | the task's name |
  */
+import type { MsgEvent } from 'hurd-ffi';
 import type { Abi } from 'mach-msg';
 import { RpcTraceError } from './errors.js';
 import type { TraceEvent } from './records.js';
@@ -40,6 +41,14 @@ import type { TraceEvent } from './records.js';
 export const TRACE_FD_ENV = 'HURD_RPCTRACE_FD';
 /** Where the preload leaves the descriptor for the tap (same thread, no environment). */
 export const TRACE_FD_GLOBAL: unique symbol = Symbol.for('hurd-rpctrace.fd');
+
+/**
+ * The traced program's queue of records not yet read by the tracer, in
+ * bytes (trace-backlog.ts; default 64 MiB): past it the program waits.
+ */
+export const TRACE_BACKLOG_ENV = 'HURD_RPCTRACE_BACKLOG';
+/** Where the preload keeps the socket it opened on the trace pipe (or the -f socket), for the tap's blocking waits. */
+export const TRACE_SOCKET_GLOBAL: unique symbol = Symbol.for('hurd-rpctrace.socket');
 
 /**
  * --kernel/--abi: `BACKEND` or `BACKEND:ABI`, the openKernel options the tap
@@ -93,7 +102,7 @@ export const WIRE_HEADER_BYTES = 36;
 export const WIRE_MAX_RECORD = 64 * 1024 * 1024;
 
 const EXT_FIXED = 11;
-const DESTROY_CODES = ['', 'port-died', 'dead-destination', 'circular', 'sender-terminated', 'too-large'] as const;
+const DESTROY_CODES: readonly string[] = ['', 'port-died', 'dead-destination', 'circular', 'sender-terminated', 'too-large'];
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 /** Task names are cut to what the one-byte length allows. */
@@ -153,6 +162,60 @@ export function writeWireEvent(kernel: number, ev: TraceEvent, out: Uint8Array, 
 
 export function wireEventSize(ev: TraceEvent): number {
   return WIRE_HEADER_BYTES + extensionSize(ev) + (ev.bytes?.length ?? 0);
+}
+
+/**
+ * The tap's path: the record of one observer event (hurd-ffi's MsgEvent,
+ * seen at `time`) written straight into `out` at `at`, the same bytes as
+ * writeWireEvent(kernel, traceEventOf(e, time)) with the task's name only
+ * when `name` is given (the tap sends it once per task): no TraceEvent is
+ * made per message. Room is checked by the caller (observedSize).
+ */
+export function writeObserved(kernel: number, e: MsgEvent, time: number, name: Uint8Array | null, out: Uint8Array, at: number): number {
+  const bytes = e.bytes;
+  const replyPort = e.replyPort ?? 0;
+  const ext = replyPort !== 0 || e.rcvName !== undefined || e.destroyed !== undefined || name !== null ? EXT_FIXED + (name === null ? 0 : name.length) : 0;
+  const size = WIRE_HEADER_BYTES + ext + (bytes === null ? 0 : bytes.length);
+  if (viewOf !== out.buffer) {
+    viewOf = out.buffer;
+    view = new DataView(out.buffer);
+  }
+  const v = view;
+  const o = out.byteOffset + at;
+  v.setUint32(o, size, true);
+  v.setUint8(o + 4, e.phase === 'send' ? 0 : 1);
+  v.setUint8(o + 5, e.abi === null ? 0 : e.abi === 'i386' ? 1 : 2);
+  v.setUint8(o + 6, bytes === null ? 0 : 1);
+  v.setUint8(o + 7, ext === 0 ? 0 : 1);
+  v.setUint32(o + 8, kernel >>> 0, true);
+  v.setUint32(o + 12, e.task >>> 0, true);
+  v.setUint32(o + 16, e.port >>> 0, true);
+  v.setInt32(o + 20, e.msgId | 0, true);
+  v.setFloat64(o + 24, time, true);
+  v.setInt32(o + 32, e.kr ?? 0, true);
+  if (ext !== 0) {
+    const x = o + WIRE_HEADER_BYTES;
+    v.setUint32(x, replyPort >>> 0, true);
+    v.setUint32(x + 4, (e.rcvName ?? 0) >>> 0, true);
+    const code = e.destroyed === undefined ? 0 : DESTROY_CODES.indexOf(e.destroyed);
+    v.setUint8(x + 8, code < 0 ? 1 : code);
+    v.setUint8(x + 9, e.rcvName === undefined ? 0 : 1);
+    v.setUint8(x + 10, name === null ? 0 : name.length);
+    if (name !== null) out.set(name, at + WIRE_HEADER_BYTES + EXT_FIXED);
+  }
+  if (bytes !== null) out.set(bytes, at + WIRE_HEADER_BYTES + ext);
+  return at + size;
+}
+
+/** Size of writeObserved's record. */
+export function observedSize(e: MsgEvent, name: Uint8Array | null): number {
+  const ext = (e.replyPort ?? 0) !== 0 || e.rcvName !== undefined || e.destroyed !== undefined || name !== null ? EXT_FIXED + (name === null ? 0 : name.length) : 0;
+  return WIRE_HEADER_BYTES + ext + (e.bytes === null ? 0 : e.bytes.length);
+}
+
+/** A task's name as writeObserved carries it (UTF-8, cut to 255 bytes), or null for none. */
+export function taskNameBytes(name: string | undefined): Uint8Array | null {
+  return name === undefined || name === '' ? null : nameBytes(name);
 }
 
 /** The record of one event, alone. */

@@ -98,8 +98,9 @@ describe('end to end', () => {
     expect(run(['-o', out, '-T', '--', process.execPath, app]).status).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/^\[ {4}0\] client\[3\] -> io_read\(.*\) = 0 \(data: 19 bytes "Welcome to the Hurd"\) <\d+\.\d{6}>\n$/);
     const j = run(['--json', '--', process.execPath, app]);
-    const objs = j.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { routine: string; direction: string });
-    expect(objs.map((o) => `${o.direction} ${o.routine}`)).toEqual(['send io_read', 'receive io_read', 'send io_read', 'receive io_read']);
+    const objs = j.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as { routine: string; direction: string; taskName: string | null });
+    // The pipe carries a task's name once; every object still names its task.
+    expect(objs.map((o) => `${o.direction} ${o.routine} ${o.taskName}`)).toEqual(['send io_read client', 'receive io_read server', 'send io_read server', 'receive io_read client']);
     const c = run(['-c', '--', process.execPath, app]);
     expect(c.stderr).toMatch(/^ +1 +0 +\d+\.\d{6} +\d+\.\d{6} +\d+\.\d{6} io_read$/m);
   });

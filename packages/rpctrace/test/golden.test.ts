@@ -91,32 +91,34 @@ for (const abi of ['x86_64', 'i386'] as const) {
 
     test('--json: one object per message, request and reply tied by call id', () => {
       const objs = traceText(io, { json: true }).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(objs.map((o) => [o.direction, o.task, o.routine, o.kind, o.seqno, o.call, o.retName, o.latency])).toEqual([
-        ['send', 3, 'io_read', 'request', null, 1, null, null],
-        ['receive', 2, 'io_read', 'request', 0, 1, null, null],
-        ['send', 2, 'io_read', 'reply', null, 1, '0', null],
-        ['receive', 3, 'io_read', 'reply', 0, 1, '0', 3],
-        ['send', 3, 'io_write', 'request', null, 2, null, null],
-        ['receive', 2, 'io_write', 'request', 1, 2, null, null],
-        ['send', 2, 'io_write', 'reply', null, 2, 'EACCES', null],
-        ['receive', 3, 'io_write', 'reply', 1, 2, 'EACCES', 3],
+      // Each object names its task (the sender of a send, the receiver of a receive) as the lines do.
+      expect(objs.map((o) => [o.direction, o.task, o.taskName, o.routine, o.kind, o.seqno, o.call, o.retName, o.latency])).toEqual([
+        ['send', 3, 'client1', 'io_read', 'request', null, 1, null, null],
+        ['receive', 2, 'server', 'io_read', 'request', 0, 1, null, null],
+        ['send', 2, 'server', 'io_read', 'reply', null, 1, '0', null],
+        ['receive', 3, 'client1', 'io_read', 'reply', 0, 1, '0', 3],
+        ['send', 3, 'client1', 'io_write', 'request', null, 2, null, null],
+        ['receive', 2, 'server', 'io_write', 'request', 1, 2, null, null],
+        ['send', 2, 'server', 'io_write', 'reply', null, 2, 'EACCES', null],
+        ['receive', 3, 'client1', 'io_write', 'reply', 1, 2, 'EACCES', 3],
       ]);
       expect(objs[0]).toMatchObject({ abi, msgId: 21001, remotePort: 113, args: { offset: -1, amount: 4096 } });
       expect(objs[3]).toMatchObject({ args: { data: { bytes: 31, text: '"Welcome to the simulated Hurd!\\n"' } }, retCode: 0 });
       expect(objs[6]).toMatchObject({ retCode: 0x4000000d });
       // Every key of the documented schema is present on every object.
-      const keys = ['time', 'direction', 'task', 'port', 'abi', 'msgId', 'routine', 'subsystem', 'kind', 'seqno', 'remotePort', 'localPort', 'call', 'args', 'retCode', 'retName', 'notification', 'latency', 'note', 'link'];
+      const keys = ['time', 'direction', 'task', 'taskName', 'port', 'abi', 'msgId', 'routine', 'subsystem', 'kind', 'seqno', 'remotePort', 'localPort', 'call', 'args', 'retCode', 'retName', 'notification', 'latency', 'note', 'link'];
       for (const o of objs) expect(Object.keys(o)).toEqual(keys);
     });
 
     test('--json: notifications, including the kernel-made send without bytes', () => {
       const objs = traceText(no, { json: true }).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       const notes = objs.filter((o) => o.kind === 'notification');
-      expect(notes.map((o) => [o.direction, o.task, o.routine, o.notification])).toEqual([
-        ['send', 0, 'mach_notify_no_senders', null],
-        ['receive', 2, 'mach_notify_no_senders', { kind: 'no-senders', notifyPort: 3, mscount: 1 }],
-        ['send', 0, 'mach_notify_dead_name', null],
-        ['receive', 2, 'mach_notify_dead_name', { kind: 'dead-name', notifyPort: 3, name: 153 }],
+      // The kernel's sends have no task name (null), the receiver has its own.
+      expect(notes.map((o) => [o.direction, o.task, o.taskName, o.routine, o.notification])).toEqual([
+        ['send', 0, null, 'mach_notify_no_senders', null],
+        ['receive', 2, 'server', 'mach_notify_no_senders', { kind: 'no-senders', notifyPort: 3, mscount: 1 }],
+        ['send', 0, null, 'mach_notify_dead_name', null],
+        ['receive', 2, 'server', 'mach_notify_dead_name', { kind: 'dead-name', notifyPort: 3, name: 153 }],
       ]);
     });
   });

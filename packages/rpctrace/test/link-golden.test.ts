@@ -83,7 +83,7 @@ describe('golden link output', () => {
       ['io_read', 'reply', 3, 1, { from: 1, to: 2 }],
       ['io_read', 'reply', 2, 6, { from: 2, to: 1 }],
     ]);
-    expect(objs[0]).toMatchObject({ direction: 'receive', task: 2, seqno: null, localPort: '2:1', remotePort: '1:20', args: { file_name: 'etc/motd' } });
+    expect(objs[0]).toMatchObject({ direction: 'receive', task: 2, taskName: null, seqno: null, localPort: '2:1', remotePort: '1:20', args: { file_name: 'etc/motd' } });
     expect(objs[1]).toMatchObject({ args: { result: { right: 'send', name: '2:7' } }, retName: '0' });
   });
 });

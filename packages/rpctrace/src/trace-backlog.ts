@@ -1,0 +1,206 @@
+/**
+ * The traced program's side of the trace pipe (or of the -f socket): records
+ * are packed into batches, and a batch leaves with a non-blocking write
+ * once per turn of the event loop (flush), and as soon as it is full unless
+ * told to hold full batches back (`eager: false`).
+ * What the pipe does not take at once stays queued here, in the program's
+ * memory, and goes with the next write: the program does not wait for the
+ * tracer to read, so a tracer busy decoding does not hold up the
+ * program's RPCs.
+ *
+ * The queue is bounded: past `limit` bytes the program waits (50 µs naps,
+ * which leave the CPU to the tracer) until the tracer has read the queue
+ * back under it. Nothing is ever dropped while the tracer lives: a write
+ * that fails for any reason but EAGAIN (EPIPE: hurd-rpctrace went away)
+ * stops tracing, and the program runs on untraced, never hanging on a dead
+ * tracer. `finish()` (the program's exit) writes everything left, waiting
+ * as long as the tracer reads.
+ *
+ * A descriptor that stays blocking (not a socket: the preload could not make
+ * it non-blocking) works too: every write then takes the whole batch.
+ */
+import { writeSync } from 'node:fs';
+
+/** Default bound of the queue: 64 MiB (a storm of 100,000 null RPCs makes ~35 MB of records). */
+export const DEFAULT_BACKLOG = 64 * 1024 * 1024;
+/** Size of a batch: one write per batch (a record larger than this gets a batch of its own). */
+export const BATCH_BYTES = 256 * 1024;
+
+export interface BacklogOptions {
+  /** Where the records go (the trace pipe, or the -f socket). */
+  fd: number;
+  /** Most bytes queued in memory (full batches not yet written) before the program waits. */
+  limit?: number;
+  /** Batch size (default BATCH_BYTES). */
+  batch?: number;
+  /** Told once each time the queue is over `limit` and the program starts waiting, with the bytes queued. */
+  onWait?: (queued: number) => void;
+  /**
+   * Switches the descriptor between blocking and non-blocking (true if it
+   * did): a wait is then a blocking write, which the kernel wakes when the
+   * tracer has read, instead of naps that take CPU from it.
+   */
+  setBlocking?: (blocking: boolean) => boolean;
+  /**
+   * Write a batch as soon as it is full (default). When false, full batches
+   * wait in the queue until the event loop turns (flush) or the queue
+   * passes its bound: on a single CPU, a tracer woken for every batch takes
+   * the CPU from the program in the middle of a storm of RPCs (a loop that
+   * never yields to the event loop); held back, its work comes when the
+   * program is idle or done, and the tracer keeps its normal priority.
+   */
+  eager?: boolean;
+}
+
+/**
+ * Without setBlocking, a wait for the tracer is naps: the first short (50
+ * µs), so the program resumes soon after the pipe has room, then doubling
+ * up to 2 ms, so that a long wait (the exit, the tracer behind by
+ * megabytes) does not keep waking the program on the tracer's CPU.
+ */
+const NAP_MIN_MS = 0.05;
+const NAP_MAX_MS = 2;
+
+export class TraceBacklog {
+  /** The batch being filled: the caller writes records at `used` (after `reserve`). */
+  buf: Uint8Array;
+  used = 0;
+  /** Set once a write failed (the tracer is gone): nothing more is written or kept. */
+  broken = false;
+  /** Times the program waited on a full queue (for tests and benchmarks). */
+  waits = 0;
+  readonly #fd: number;
+  readonly #limit: number;
+  readonly #batch: number;
+  readonly #onWait: ((queued: number) => void) | undefined;
+  readonly #setBlocking: ((blocking: boolean) => boolean) | undefined;
+  readonly #eager: boolean;
+  /** Start of the part of `buf` not yet queued. */
+  #start = 0;
+  /** Batches (or parts) waiting to be written, oldest first; `#head` bytes of the first are written. */
+  readonly #queue: Uint8Array[] = [];
+  #head = 0;
+  #queued = 0;
+  readonly #pause = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(o: BacklogOptions) {
+    this.#fd = o.fd;
+    this.#batch = o.batch ?? BATCH_BYTES;
+    this.#limit = Math.max(0, o.limit ?? DEFAULT_BACKLOG);
+    this.#onWait = o.onWait;
+    this.#setBlocking = o.setBlocking;
+    this.#eager = o.eager ?? true;
+    this.buf = new Uint8Array(this.#batch);
+  }
+
+  /** Bytes queued and not yet written (the batch being filled not counted). */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /**
+   * Makes room for a record of `size` bytes in `buf` at `used`: a full batch
+   * is queued and written (waiting only if the queue is over its bound).
+   * Returns `used`, the offset to write at.
+   */
+  reserve(size: number): number {
+    if (this.used + size <= this.buf.length) return this.used;
+    this.#enqueue();
+    this.buf = new Uint8Array(Math.max(this.#batch, size));
+    this.used = 0;
+    this.#start = 0;
+    if (this.#eager) this.#write(false);
+    if (this.#queued > this.#limit) this.#waitUnder(this.#limit);
+    return 0;
+  }
+
+  /**
+   * Queues what was written since the last flush and writes what the
+   * descriptor takes without waiting. Returns true if bytes are still queued.
+   */
+  flush(): boolean {
+    this.#enqueue();
+    this.#write(false);
+    return this.#queued > 0;
+  }
+
+  /** Writes everything, waiting on the tracer as long as it takes (the program's exit). */
+  finish(): void {
+    this.#enqueue();
+    this.#waitUnder(0);
+  }
+
+  #enqueue(): void {
+    if (this.broken) {
+      this.used = this.#start = 0;
+      return;
+    }
+    if (this.used > this.#start) {
+      this.#queue.push(this.buf.subarray(this.#start, this.used));
+      this.#queued += this.used - this.#start;
+      this.#start = this.used;
+    }
+  }
+
+  /**
+   * Writes queued bytes in order until no more than `under` are queued, or
+   * (not waiting) until the descriptor is full.
+   */
+  #write(wait: boolean, under = 0): void {
+    let blocking = false;
+    try {
+      blocking = this.#writeLoop(wait, under);
+    } finally {
+      if (blocking) this.#setBlocking?.(false);
+    }
+  }
+
+  /** #write's loop; true if it switched the descriptor to blocking (to be switched back). */
+  #writeLoop(wait: boolean, under: number): boolean {
+    let nap = NAP_MIN_MS;
+    let blocking = false;
+    while (this.#queued > under && !this.broken) {
+      const head = this.#queue[0]!;
+      let n: number;
+      try {
+        n = writeSync(this.#fd, head, this.#head, head.length - this.#head);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          // hurd-rpctrace went away: stop tracing, let the program run on.
+          this.#drop();
+          break;
+        }
+        if (!wait) break;
+        if (!blocking && this.#setBlocking?.(true) === true) blocking = true;
+        else {
+          Atomics.wait(this.#pause, 0, 0, nap);
+          nap = Math.min(nap * 2, NAP_MAX_MS);
+        }
+        continue;
+      }
+      nap = NAP_MIN_MS;
+      this.#head += n;
+      this.#queued -= n;
+      if (this.#head === head.length) {
+        this.#queue.shift();
+        this.#head = 0;
+      }
+    }
+    return blocking;
+  }
+
+  #waitUnder(bound: number): void {
+    if (this.#queued <= bound || this.broken) return;
+    this.waits++;
+    this.#onWait?.(this.#queued);
+    this.#write(true, bound);
+  }
+
+  #drop(): void {
+    this.broken = true;
+    this.#queue.length = 0;
+    this.#queued = 0;
+    this.#head = 0;
+    this.used = this.#start = 0;
+  }
+}
