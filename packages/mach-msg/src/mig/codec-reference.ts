@@ -50,6 +50,13 @@ export interface EncodeOptions {
    * such values are an error (MIG_BAD_ARGUMENTS).
    */
   placeOutOfLine?: (data: Uint8Array, item: ItemLayout) => bigint;
+  /**
+   * The caller gives up the byte arrays (Uint8Array values) it passes: one
+   * that goes out-of-line reaches `placeOutOfLine` as it is instead of as a
+   * copy (as a MIG stub sends the caller's own buffer). Inline data is
+   * always copied into the message.
+   */
+  giveOutOfLine?: boolean;
 }
 
 /** A decoded request: the body arguments by name, and the header. */
@@ -189,6 +196,7 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
   // Variable inline data: build the bytes of `count` elements.
   let data: Uint8Array;
   let count: number;
+  let borrowed = false;
   if (t.isString) {
     // MIG's stub: number = mig_strncpy(dst, src, n) (at most n - 1 bytes
     // copied, NUL-terminated), then + 1 for the NUL when below n.
@@ -201,7 +209,9 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
     const eb = elementBytes(t);
     const cv = t.cValue;
     if (cv.kind === 'int' && cv.bytes === 1 && !cv.boolean && (value instanceof Uint8Array || Array.isArray(value))) {
-      data = value instanceof Uint8Array ? value.slice() : Uint8Array.from(value as number[]);
+      // The caller's own bytes for now; copied below unless they go out-of-line and were given up.
+      data = value instanceof Uint8Array ? value : Uint8Array.from(value as number[]);
+      borrowed = value instanceof Uint8Array;
       if (Array.isArray(value)) (value as unknown[]).forEach((x, i) => writeCValue(cv, x, new Uint8Array(1), 0, `${path}[${i}]`));
       count = data.length;
     } else {
@@ -214,10 +224,10 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
   }
   const number = count * t.elementNumber;
   if (!t.inline || (t.arrayKind === 'unbounded' && count > (item.inlineLimit ?? 0))) {
-    const address = placeOut(opts, data, item, path);
+    const address = placeOut(opts, borrowed && opts.giveOutOfLine !== true ? data.slice() : data, item, path);
     return oolItem(tmpl, item, t.size, number, address, undefined);
   }
-  return { kind: 'data', type: { ...tmpl, number }, data };
+  return { kind: 'data', type: { ...tmpl, number }, data: borrowed ? data.slice() : data };
 }
 
 function checkDescriptor(side: CheckSide, item: ItemLayout, got: TypeDescriptor): void {
