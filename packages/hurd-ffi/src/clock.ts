@@ -14,12 +14,96 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): TimerHandle;
 }
 
-/** The host's clock (setTimeout). The default outside tests. */
+interface LaneTimer {
+  at: number;
+  fn: () => void;
+  live: boolean;
+}
+
+/**
+ * The timers of one duration, in the order they were set (so in deadline
+ * order) behind ONE host timer armed for the first live deadline. Every
+ * blocked receive with MACH_RCV_TIMEOUT sets a timer and nearly always
+ * cancels it a few microseconds later; a host setTimeout + clearTimeout pair
+ * per receive cost more than the rest of the receive. Here a set is a push
+ * and a cancel a flag (the dead head is trimmed at once); the host timer is
+ * re-armed only when it fires. It is unref'd while no timer of the lane is
+ * live, so a cancelled timer never keeps the process alive, as with
+ * clearTimeout.
+ */
+class TimerLane {
+  readonly queue: LaneTimer[] = [];
+  live = 0;
+  handle: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    readonly ms: number,
+    private readonly lanes: Map<number, TimerLane>,
+  ) {}
+
+  add(fn: () => void): TimerHandle {
+    const t: LaneTimer = { at: performance.now() + this.ms, fn, live: true };
+    this.queue.push(t);
+    this.live++;
+    if (this.handle === null) this.arm(this.ms);
+    else if (this.live === 1) this.handle.ref?.();
+    return {
+      cancel: () => {
+        if (!t.live) return;
+        t.live = false;
+        this.drop();
+      },
+    };
+  }
+
+  private drop(): void {
+    this.live--;
+    const q = this.queue;
+    while (q.length > 0 && !q[0]!.live) q.shift();
+    if (this.live === 0) this.handle?.unref?.();
+  }
+
+  private arm(delay: number): void {
+    this.handle = setTimeout(() => this.fire(), delay);
+    if (this.live === 0) this.handle.unref?.();
+  }
+
+  private fire(): void {
+    this.handle = null;
+    const now = performance.now();
+    const q = this.queue;
+    while (q.length > 0) {
+      const head = q[0]!;
+      if (head.live && head.at > now) break;
+      q.shift();
+      if (!head.live) continue;
+      head.live = false;
+      this.live--;
+      head.fn();
+    }
+    // A callback may have set a timer of this lane (arming it already).
+    if (this.handle !== null) return;
+    if (q.length > 0) this.arm(Math.max(1, Math.ceil(q[0]!.at - now)));
+    else this.lanes.delete(this.ms);
+  }
+}
+
+const lanes = new Map<number, TimerLane>();
+
+/** The host's clock (setTimeout, one host timer per duration in use). The default outside tests. */
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
+    if (!Number.isSafeInteger(ms) || ms < 1) {
+      const t = setTimeout(fn, ms);
+      return { cancel: () => clearTimeout(t) };
+    }
+    let lane = lanes.get(ms);
+    if (lane === undefined) {
+      lane = new TimerLane(ms, lanes);
+      lanes.set(ms, lane);
+    }
+    return lane.add(fn);
   },
 };
 

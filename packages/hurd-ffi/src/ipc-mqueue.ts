@@ -116,9 +116,47 @@ function queueFull(port: IpcPort, kmsg: Kmsg): boolean {
 }
 
 /**
+ * The blocked calls waiting on each AbortSignal. One 'abort' listener per
+ * signal runs them all: adding and removing an EventTarget listener for
+ * every blocked receive (a driver's receive loop passes the same signal each
+ * time) cost about as much as the receive itself.
+ */
+const abortWaiters = new WeakMap<AbortSignal, Set<() => void>>();
+
+function waitAbort(signal: AbortSignal, fn: () => void): Set<() => void> {
+  let set = abortWaiters.get(signal);
+  if (set === undefined) {
+    const waiting = new Set<() => void>();
+    set = waiting;
+    abortWaiters.set(signal, waiting);
+    signal.addEventListener(
+      'abort',
+      () => {
+        // In the order the calls blocked; each finisher removes itself. One
+        // that throws (an observer) does not keep the others blocked, as with
+        // a listener each.
+        let failure: { e: unknown } | undefined;
+        for (const f of [...waiting]) {
+          try {
+            f();
+          } catch (e) {
+            failure ??= { e };
+          }
+        }
+        waiting.clear();
+        if (failure !== undefined) throw failure.e;
+      },
+      { once: true },
+    );
+  }
+  set.add(fn);
+  return set;
+}
+
+/**
  * Runs `start` with a finisher that settles once: it cancels the timer and
- * the abort listener and forgets the task's pending call. Kept lean: this is
- * on every blocking receive.
+ * the abort registration and forgets the task's pending call. Kept lean:
+ * this is on every blocking receive.
  */
 function block(
   k: IpcKernel,
@@ -134,11 +172,12 @@ function block(
     let done = false;
     let timer: TimerHandle | null = null;
     let abort: (() => void) | null = null;
+    let aborters: Set<() => void> | null = null;
     const finish = (out: MsgOutcome): void => {
       if (done) return;
       done = true;
       if (timer !== null) timer.cancel();
-      if (abort !== null) signal!.removeEventListener('abort', abort);
+      if (aborters !== null) aborters.delete(abort!);
       task.blocked.delete(terminate);
       resolve(out);
     };
@@ -164,7 +203,7 @@ function block(
         }
       };
       if (signal.aborted) abort();
-      else signal.addEventListener('abort', abort, { once: true });
+      else aborters = waitAbort(signal, abort);
     }
   });
 }

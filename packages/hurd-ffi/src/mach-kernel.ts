@@ -113,6 +113,24 @@ export interface MachKernel {
   vmRead(task: TaskId, address: number, size: number): Promise<{ kr: number; data: Uint8Array | null }>;
   /** Writes task memory, faulting object-backed pages in for writing. */
   vmWrite(task: TaskId, address: number, data: Uint8Array): Promise<number>;
+  /**
+   * vm_read of [address, address+size) followed, when the read succeeds, by
+   * vm_deallocate of the pages it spans: how a receiver takes out-of-line
+   * data it was given and frees it. Because the range is given up, the
+   * kernel may hand its pages over instead of copying them (as
+   * vm_map_copyin with src_destroy does for a send with `deallocate`). On
+   * failure nothing is deallocated.
+   */
+  vmReadDeallocate(task: TaskId, address: number, size: number): Promise<{ kr: number; data: Uint8Array | null }>;
+  /**
+   * vm_allocate anywhere of `data.length` bytes, then vm_write of `data`
+   * there: how a sender lays out out-of-line data. The caller gives `data`
+   * up (it must not read or write it afterwards): the kernel may keep its
+   * bytes as the task's pages instead of copying them, as a program's own
+   * buffer already is its memory. On failure nothing stays allocated.
+   * Size 0: KERN_SUCCESS at address 0, as vm_allocate.
+   */
+  vmAllocateWrite(task: TaskId, data: Uint8Array): Promise<{ kr: number; address: number }>;
   vmMap(task: TaskId, args: VmMapArgs): Promise<{ kr: number; address: number }>;
 
   /** Adds an observer of every message sent and received; returns its remover. */

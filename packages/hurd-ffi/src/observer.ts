@@ -2,7 +2,10 @@
  * Introspection for tools (hurd-rpctrace): an observer sees every message
  * when it is sent (after copyin) and when it is received (after copyout),
  * and, on the simulated kernel, what happens to messages nobody receives and
- * receives that get no message.
+ * receives that get no message (the gnumach backend reports those the host
+ * takes part in: its own failed receives, and the messages queued on a
+ * receive right it destroys, counted just before; a message it did not see
+ * sent has msgId 0 there).
  *
  * Backwards compatibility: every field past `abi` is optional. An observer
  * that only wants delivered messages keeps the events with `phase: 'send'`

@@ -31,7 +31,7 @@ import { T_RECEIVE, T_PORT_SET } from './ipc-space.js';
 import * as P from './mach-port.js';
 import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs } from './mach-kernel.js';
 import { msgIdOfBytes, type MsgObserver } from './observer.js';
-import { vmAllocate, vmDeallocate } from './vm-ops.js';
+import { vmAllocate, vmAllocateAdopt, vmDeallocate, vmTakeAnon } from './vm-ops.js';
 import { VmPager } from './vm-object.js';
 import type { IpcPort } from './ipc-port.js';
 
@@ -365,6 +365,30 @@ export class SimKernel implements MachKernel {
     } finally {
       this.core.flush();
     }
+  }
+
+  vmReadDeallocate(id: TaskId, address: number, size: number): Promise<{ kr: number; data: Uint8Array | null }> {
+    const t = this.task(id);
+    if (t === undefined) return Promise.resolve({ kr: KERN_INVALID_TASK, data: null });
+    if (!Number.isSafeInteger(address) || !Number.isSafeInteger(size) || address < 0 || size < 0) {
+      return Promise.resolve({ kr: KERN_INVALID_ARGUMENT, data: null });
+    }
+    if (size === 0) return Promise.resolve({ kr: KERN_SUCCESS, data: new Uint8Array(0) });
+    if (t.vm.isAnon(address, address + size)) return this.run(() => ({ kr: KERN_SUCCESS, data: vmTakeAnon(this.core, t, address, size) }));
+    // Object-backed: read through the pager (faulting), then deallocate as vm_deallocate would.
+    return this.vmRead(id, address, size).then(async (r) => {
+      if (r.kr !== KERN_SUCCESS) return r;
+      const kr = await this.vmDeallocate(id, address, size);
+      return kr === KERN_SUCCESS ? r : { kr, data: null };
+    });
+  }
+
+  vmAllocateWrite(id: TaskId, data: Uint8Array): Promise<{ kr: number; address: number }> {
+    return this.run(() => {
+      const t = this.task(id);
+      if (t === undefined) return { kr: KERN_INVALID_TASK, address: 0 };
+      return data instanceof Uint8Array ? vmAllocateAdopt(t, data) : { kr: KERN_INVALID_ARGUMENT, address: 0 };
+    });
   }
 
   vmWrite(id: TaskId, address: number, data: Uint8Array): Promise<number> {

@@ -36,6 +36,32 @@ export function vmDeallocateRange(k: IpcKernel, task: Task, start: number, end: 
   }
 }
 
+/**
+ * vm_read then vm_deallocate of an anonymous range, in one step (the caller
+ * checked isAnon). The range is given up, so its pages are taken as they are
+ * when they lie back to back in one buffer (vm-map.ts takeAnon, as
+ * vm_map_copyin with src_destroy takes a sender's pages): no copy, and no
+ * page of the task refers to those bytes afterwards, since every page the
+ * range touches is deallocated.
+ */
+export function vmTakeAnon(k: IpcKernel, task: Task, address: number, size: number): Uint8Array {
+  const data = task.vm.takeAnon(address, size);
+  vmDeallocateRange(k, task, truncPage(address), roundPage(address + size));
+  return data;
+}
+
+/**
+ * vm_allocate anywhere, then vm_write of `data`, which the caller gives up:
+ * its whole pages become the fresh range's pages as they are (vm-map.ts
+ * adoptAnon, the copyout of out-of-line data), a partial last page is
+ * copied into a zero-filled page.
+ */
+export function vmAllocateAdopt(task: Task, data: Uint8Array): { kr: number; address: number } {
+  const a = vmAllocate(task, 0, data.length, true);
+  if (a.kr === KERN_SUCCESS && data.length > 0) task.vm.adoptAnon(a.address, data);
+  return a;
+}
+
 export function vmDeallocate(k: IpcKernel, task: Task, address: number, size: number): number {
   if (!Number.isSafeInteger(address) || !Number.isSafeInteger(size) || address < 0 || size < 0) return KERN_INVALID_ARGUMENT;
   if (size === 0) return KERN_SUCCESS;

@@ -133,6 +133,38 @@ describe('port identities, edges', () => {
     expect(ids.known(1, 0x20)).toBe(reply);
   });
 
+  it('a port that dies with messages queued: the newest of the sends the host saw are the ones still queued, oldest first', () => {
+    const ids = new PortIdentities();
+    const srv = ids.fresh(1, 0x10);
+    ids.copied(1, 0x10, 2, 0x30);
+    const send = (id: number): void => void ids.sent(2, msgBytes('x86_64', { dest: 0x30, destDisp: MACH_MSG_TYPE_COPY_SEND, id }), 'x86_64');
+    for (const id of [500, 501, 502]) send(id);
+    expect(ids.namesWithQueue(1)).toEqual([0x10]);
+    expect(ids.namesWithQueue(2)).toEqual([0x30]);
+    // The kernel counts two: the oldest (500) was received without the host.
+    expect(ids.drained(srv, 2)).toEqual([501, 502]);
+    expect(ids.namesWithQueue(1)).toEqual([]);
+    // Four counted, one seen: three came from senders the host did not see.
+    send(503);
+    expect(ids.drained(srv, 4)).toEqual([503]);
+    expect(ids.drained(srv, 1)).toEqual([]);
+  });
+
+  it('a message destroyed as too large takes its queued send, and its body rights learn nothing', () => {
+    const ids = new PortIdentities();
+    const srv = ids.fresh(1, 0x10);
+    ids.copied(1, 0x10, 2, 0x30);
+    const reply = ids.fresh(2, 0x40);
+    ids.sent(2, msgBytes('x86_64', { dest: 0x30, destDisp: MACH_MSG_TYPE_COPY_SEND, reply: 0x40, replyDisp: MACH_MSG_TYPE_MAKE_SEND_ONCE, id: 9 }), 'x86_64');
+    // The header GNU Mach writes out (ipc_kmsg_copyout_dest): the destination's name, the reply dropped.
+    const header = msgBytes('x86_64', { dest: 0, destDisp: 0, reply: 0x10, replyDisp: 16, id: 9 });
+    expect(ids.dropped(1, header, 'x86_64')).toEqual({ port: srv, msgId: 9 });
+    expect(ids.drained(srv, 1)).toEqual([]);
+    expect(ids.known(1, 0x40)).toBe(0);
+    expect(ids.known(2, 0x40)).toBe(reply);
+    expect(ids.dropped(1, new Uint8Array(8), 'i386')).toEqual({ port: 0, msgId: 0 });
+  });
+
   it('bytes that hold no header or no body give no ids and do not throw', () => {
     const ids = new PortIdentities();
     expect(ids.sent(1, new Uint8Array(7), 'i386')).toEqual({ port: 0, replyPort: 0, queued: null });

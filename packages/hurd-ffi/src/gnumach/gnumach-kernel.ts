@@ -24,8 +24,12 @@
  */
 import {
   KERN_INVALID_ARGUMENT,
+  MACH_PORT_RIGHT_RECEIVE,
   MACH_RCV_INTERRUPTED,
+  MACH_RCV_INVALID_NAME,
+  MACH_RCV_LARGE,
   MACH_RCV_MSG,
+  MACH_RCV_TOO_LARGE,
   MACH_RCV_TIMED_OUT,
   MACH_RCV_TIMEOUT,
   MACH_SEND_MSG,
@@ -35,7 +39,7 @@ import {
 import { HurdFfiError } from '../errors.js';
 import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs } from '../mach-kernel.js';
 import type { PortStatus } from '../mach-port.js';
-import type { MsgObserver } from '../observer.js';
+import type { DestroyReason, MsgEvent, MsgObserver } from '../observer.js';
 import { FaultThreads } from './fault-thread.js';
 import { AgentLink } from './link.js';
 import { PortIdentities } from './port-identity.js';
@@ -294,11 +298,15 @@ export class GnumachKernel implements MachKernel {
   }
 
   async taskTerminate(task: TaskId): Promise<number> {
+    // The task's receive rights die with it: the messages the host sent them and saw no receive of.
+    const queued: [number, number][] = [];
+    if (this.observers.size > 0) for (const name of this.ports.namesWithQueue(task)) queued.push([name, await this.queuedCount(task, name)]);
     const kr = await this.kr(task, OP.taskTerminate, []);
     this.tasks.delete(task);
     this.snapshots.delete(task);
     this.faults.forget(task);
     if (kr === 0) {
+      for (const [name, n] of queued) this.portDied(task, name, n);
       this.ports.forgetTask(task);
       this.taskNames.delete(task);
     }
@@ -313,8 +321,13 @@ export class GnumachKernel implements MachKernel {
   portDeallocate(task: TaskId, name: number): Promise<number> {
     return this.kr(task, OP.deallocate, [0, name]);
   }
-  portModRefs(task: TaskId, name: number, right: number, delta: number): Promise<number> {
-    return this.kr(task, OP.modRefs, [0, name, right, delta >>> 0]);
+  async portModRefs(task: TaskId, name: number, right: number, delta: number): Promise<number> {
+    // Taking the receive right's one reference destroys the port (ipc_right_delta).
+    const dies = right === MACH_PORT_RIGHT_RECEIVE && delta < 0;
+    const queued = dies ? await this.queuedCount(task, name) : 0;
+    const kr = await this.kr(task, OP.modRefs, [0, name, right, delta >>> 0]);
+    if (dies && kr === 0) this.portDied(task, name, queued);
+    return kr;
   }
   async portGetRefs(task: TaskId, name: number, right: number): Promise<{ kr: number; refs: number }> {
     const r = await this.call(task, OP.getRefs, [0, name, right]);
@@ -350,9 +363,42 @@ export class GnumachKernel implements MachKernel {
     return { kr: r.kr!, type: r.vals[0] ?? 0 };
   }
   async portDestroy(task: TaskId, name: number): Promise<number> {
+    const queued = await this.queuedCount(task, name);
     const kr = await this.kr(task, OP.destroy, [0, name]);
-    if (kr === 0) this.ports.forget(task, name);
+    if (kr === 0) {
+      this.portDied(task, name, queued);
+      this.ports.forget(task, name);
+    }
     return kr;
+  }
+
+  /**
+   * How many messages wait on `name`'s receive right (0 if it is none), asked
+   * before a call that may destroy it, so that the observers can be told of
+   * the messages that die with it. Only while someone observes: it is one
+   * more round trip on the link. 0 too when a port-destroyed notification is
+   * armed: then ipc_port_destroy hands the receive right, queue and all, to
+   * the notification instead of destroying anything.
+   */
+  private async queuedCount(task: TaskId, name: number): Promise<number> {
+    if (this.observers.size === 0) return 0;
+    const r = await this.call(task, OP.receiveStatus, [0, name]);
+    return r.kr === 0 && (r.vals[7] ?? 0) === 0 ? (r.vals[4] ?? 0) : 0;
+  }
+
+  /**
+   * The receive right `name` of `task` died with `queued` messages
+   * (ipc_port_destroy destroys them): each is reported destroyed, as the
+   * simulated kernel reports it, with the msgh_id of the host's send when the
+   * host sent it (port-identity.ts, drained) and 0 for one from a sender the
+   * host did not see.
+   */
+  private portDied(task: TaskId, name: number, queued: number): void {
+    if (queued === 0) return;
+    const port = this.ports.idOf(task, name);
+    const ids = this.ports.drained(port, queued);
+    if (this.observers.size === 0) return;
+    for (let i = 0; i < queued; i++) this.emitDestroyed(port, i < ids.length ? ids[i]! : 0, 'port-died');
   }
   portMoveMember(task: TaskId, member: number, after: number): Promise<number> {
     return this.kr(task, OP.moveMember, [0, member, after]);
@@ -440,16 +486,49 @@ export class GnumachKernel implements MachKernel {
       r = await this.msgOnce(task, options | MACH_RCV_TIMEOUT, args, 0);
       refused(r.kr);
       const pollOptions = (options & ~(MACH_SEND_MSG | MACH_SEND_TIMEOUT)) | MACH_RCV_TIMEOUT;
+      // Only the receive's own outcome is the task's: the polls' timeouts are this backend's.
       while (r.kr === MACH_RCV_TIMED_OUT) {
-        if (args.signal?.aborted) return { kr: MACH_RCV_INTERRUPTED };
-        if (Date.now() >= deadline) return r;
+        if (args.signal?.aborted || Date.now() >= deadline) break;
         await new Promise((res) => setTimeout(res, this.pollMs));
-        if (args.signal?.aborted) return { kr: MACH_RCV_INTERRUPTED };
+        if (args.signal?.aborted) break;
         r = await this.msgOnce(task, pollOptions, args, 0);
       }
+      if (r.kr === MACH_RCV_TIMED_OUT && args.signal?.aborted) r = { kr: MACH_RCV_INTERRUPTED };
     }
     if (receives && r.message !== undefined && (r.kr === 0 || (r.kr & ~0x3c00) === 0)) this.emit('receive', task, r.message);
+    else if (receives && ((r.kr >>> 0) & 0xffffff00) === 0x10004000) this.rcvFailed(task, options, args.rcvName ?? 0, r);
     return r;
+  }
+
+  /**
+   * A receive that got no message (any MACH_RCV_* code), reported as the
+   * simulated kernel reports it: `port` the id of the right received on (0 if
+   * the name named none), `rcvName` the name. A MACH_RCV_TOO_LARGE without
+   * MACH_RCV_LARGE dequeued and destroyed the message (GNU Mach's
+   * mach_msg_receive: ipc_kmsg_copyout_dest, then only its header is written
+   * out), so its header names the message's id and destination; with
+   * MACH_RCV_LARGE the kernel wrote only msgh_size and left the message
+   * queued, so its id is not known here (0).
+   */
+  private rcvFailed(task: TaskId, options: number, rcvName: number, r: MsgResult): void {
+    let port = r.kr === MACH_RCV_INVALID_NAME ? 0 : this.ports.idOf(task, rcvName);
+    let msgId = 0;
+    let destroyed: DestroyReason | undefined;
+    if (r.kr === MACH_RCV_TOO_LARGE && (options & MACH_RCV_LARGE) === 0 && r.message !== undefined) {
+      ({ port, msgId } = this.ports.dropped(task, r.message, this.abi));
+      destroyed = 'too-large';
+    }
+    if (this.observers.size === 0) return;
+    const taskName = this.taskNames.get(task);
+    const ev: MsgEvent = { phase: 'receive', task, port, msgId, bytes: null, abi: this.abi, kr: r.kr, rcvName };
+    if (taskName !== undefined) ev.taskName = taskName;
+    if (destroyed !== undefined) ev.destroyed = destroyed;
+    for (const o of this.observers) o(ev);
+  }
+
+  /** A message the kernel destroyed without any task receiving it. */
+  private emitDestroyed(port: number, msgId: number, why: DestroyReason): void {
+    for (const o of this.observers) o({ phase: 'receive', task: 0, port, msgId, bytes: null, abi: null, destroyed: why });
   }
 
   /** Reports a message to the observers; returns its identities (port-identity.ts). */
@@ -508,6 +587,24 @@ export class GnumachKernel implements MachKernel {
       if (kr !== 0 || data.length === 0) return kr;
     }
     return 0;
+  }
+  /** vm_read, then vm_deallocate when it succeeded: the real kernel copies the bytes out either way. */
+  async vmReadDeallocate(task: TaskId, address: number, size: number): Promise<{ kr: number; data: Uint8Array | null }> {
+    const r = await this.vmRead(task, address, size);
+    if (r.kr !== 0 || size === 0) return r;
+    const kr = await this.vmDeallocate(task, address, size);
+    return kr === 0 ? r : { kr, data: null };
+  }
+  /** vm_allocate anywhere, then vm_write (deallocated again if the write fails); the bytes cross the link as a copy. */
+  async vmAllocateWrite(task: TaskId, data: Uint8Array): Promise<{ kr: number; address: number }> {
+    if (!(data instanceof Uint8Array)) return { kr: KERN_INVALID_ARGUMENT, address: 0 };
+    if (data.length === 0) return { kr: 0, address: 0 };
+    const a = await this.vmAllocate(task, 0, data.length, true);
+    if (a.kr !== 0) return a;
+    const kr = await this.vmWrite(task, a.address, data);
+    if (kr === 0) return a;
+    await this.vmDeallocate(task, a.address, data.length);
+    return { kr, address: 0 };
   }
   /**
    * vm_map in the task's own space, on its fault thread (fault-thread.ts):

@@ -117,6 +117,14 @@ export class PortIdentities {
     this.#ids.delete(`${task}:${name}`);
   }
 
+  /** The names of `task` that denote a port the host saw messages sent to and not received (candidates for `drained`). */
+  namesWithQueue(task: number): number[] {
+    const prefix = `${task}:`;
+    const out: number[] = [];
+    for (const [k, id] of this.#ids) if (k.startsWith(prefix) && (this.#queued.get(id)?.length ?? 0) > 0) out.push(Number(k.slice(prefix.length)));
+    return out;
+  }
+
   /** The task is gone: all of its names. */
   forgetTask(task: number): void {
     const prefix = `${task}:`;
@@ -158,6 +166,39 @@ export class PortIdentities {
     if (at < 0) return;
     q!.splice(at, 1);
     if (q!.length === 0) this.#queued.delete(port);
+  }
+
+  /**
+   * A message the kernel dequeued for `task` and destroyed (MACH_RCV_TOO_LARGE
+   * without MACH_RCV_LARGE: ipc_kmsg_copyout_dest, the header the kernel
+   * wrote names the destination in the receiver's space and the message's
+   * id): its destination's id and msgh_id. Its queued send is taken (the
+   * FIFO as in `received`); its rights were destroyed, so no name learns one.
+   */
+  dropped(task: number, bytes: Uint8Array, abi: Abi): { port: number; msgId: number } {
+    const h = header(bytes, abi);
+    if (h === null) return { port: 0, msgId: 0 };
+    const port = ((h.bits >>> 8) & 0xff) === 23 ? 0 : this.idOf(task, h.local);
+    const q = port === 0 ? undefined : this.#queued.get(port);
+    const at = q === undefined ? -1 : q.findIndex((s) => s.msgId === h.id);
+    if (at >= 0) q!.splice(0, at + 1);
+    if (q !== undefined && q.length === 0) this.#queued.delete(port);
+    return { port, msgId: h.id };
+  }
+
+  /**
+   * The port's receive right died with `count` messages queued
+   * (mach_port_get_receive_status's msgcount, asked just before): the
+   * msgh_ids of those the host sent, oldest first, and the queue is gone. The
+   * queue's last `count` sends are the ones still there (older ones were
+   * received without the host: Mach queues are FIFO); the rest of the count
+   * came from senders the host did not see, and have no id here.
+   */
+  drained(port: number, count: number): number[] {
+    const q = this.#queued.get(port);
+    this.#queued.delete(port);
+    if (q === undefined || count <= 0) return [];
+    return q.slice(Math.max(0, q.length - count)).map((s) => s.msgId);
   }
 
   /**
