@@ -13,8 +13,9 @@ import type { AuthIds } from './auth/ids.js';
 import { DEFAULT_PORT, parseHostPort } from './options.js';
 import { readSecretFile } from './secret.js';
 import type { TcpLink } from './tcp-link.js';
-import { ClusterNode } from './cluster/cluster-node.js';
+import { ClusterNode, type KernelBackend } from './cluster/cluster-node.js';
 import { CallFailed, MigUser } from './cluster/mig-user.js';
+import { Landing } from './read-landing.js';
 import { dialTransport, formatAddress, loadTlsMaterial, parseDialUrl, type TlsFiles, type TlsMaterial } from './transport/index.js';
 
 /**
@@ -30,6 +31,8 @@ interface ClientSession {
   node: ClusterNode;
   task: TaskId;
   user: MigUser;
+  /** The server's control port in `task` (default CONTROL_PORT; on a gnumach client the kernel picks the name). */
+  control?: RemotePort;
 }
 
 export interface ConnectOptions {
@@ -51,6 +54,12 @@ export interface ConnectOptions {
    * node's; netmsg fits the ABI-dependent types on delivery (cluster/mig-abi.ts).
    */
   abi?: Abi;
+  /**
+   * hurd-ffi backend of the client's kernel (default 'sim'): 'gnumach' runs
+   * the client's netmsg task and MIG user task on the real GNU Mach (QEMU),
+   * so a `mapFile` there is a real kernel's vm_map of the node's pager.
+   */
+  kernel?: KernelBackend;
 }
 
 /** `netmsg://host:port`, `host:port` or `host`. */
@@ -116,6 +125,11 @@ export class FsClient {
     return this.session.task;
   }
 
+  /** The server's root (its export's control port) in the task: CONTROL_PORT, or where the client's kernel put it. */
+  get control(): RemotePort {
+    return this.session.control ?? CONTROL_PORT;
+  }
+
   /** The client's node (its netmsg driver), for tests and tools. */
   get node(): ClusterNode {
     return this.session.node;
@@ -136,6 +150,12 @@ export class FsClient {
    * right); rights in the reply land in the task.
    */
   async rawCall(msg: MachMessage, ool: readonly Uint8Array[] = []): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
+    // The caller keeps its buffers: the task is given copies (placeOol hands what it gets to the kernel).
+    return this.exchange(msg, ool.map((b) => b.slice()));
+  }
+
+  /** rawCall with out-of-line bytes the caller gives up. */
+  private async exchange(msg: MachMessage, ool: readonly Uint8Array[]): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
     if (this.closedError) throw this.closedError;
     this.rpcCount++;
     try {
@@ -159,12 +179,13 @@ export class FsClient {
     const req = r.encodeRequest(args, {
       header: { remotePort: port },
       // MIG's user stub sends arrays over 2048 bytes out-of-line; the bytes travel in OOL_CHUNK frames.
+      // mach-msg's own copy of the argument: given up to the task as it is.
       placeOutOfLine: (data) => {
-        outOfLine.push(data.slice());
+        outOfLine.push(data);
         return BigInt(outOfLine.length) << 12n;
       },
     });
-    const { msg, ool } = await this.rawCall(req, outOfLine);
+    const { msg, ool } = await this.exchange(req, outOfLine);
     const dec = r.decodeReply(msg);
     if (dec.retCode !== 0) throw new NetmsgServerError('rpc_failed', `${what}: ${hurdErrorName(dec.retCode)}`, dec.retCode);
     return { args: dec.args, ool };
@@ -183,7 +204,7 @@ export class FsClient {
   /** fsys_getroot on the link's control port: the export's root directory. */
   async root(): Promise<RemotePort> {
     if (this.rootPort === undefined) {
-      const r = await this.call(CONTROL_PORT, 'fsys_getroot', {
+      const r = await this.call(this.control, 'fsys_getroot', {
         dotdot_node: { name: 0, disposition: 19 }, gen_uids: this.identity.uids, gen_gids: this.identity.gids, flags: O_READ,
       });
       this.rootPort = portOf(r.args['file']);
@@ -263,7 +284,7 @@ export class FsClient {
    * Made once per client.
    */
   authHandle(): Promise<RemotePort> {
-    this.authPort ??= clientAuth.makeAuth(this, CONTROL_PORT, { euids: this.identity.uids, egids: this.identity.gids });
+    this.authPort ??= clientAuth.makeAuth(this, this.control, { euids: this.identity.uids, egids: this.identity.gids });
     this.authPort.catch(() => { this.authPort = undefined; });
     return this.authPort;
   }
@@ -294,7 +315,7 @@ export class FsClient {
    * NO SENDERS, through both netmsg tasks, and the export frees it.
    */
   release(port: RemotePort): void {
-    if (port === CONTROL_PORT || port === 0 || this.closedError) return;
+    if (port === this.control || port === 0 || this.closedError) return;
     this.releasing = this.releasing.then(() => this.kernel.portDeallocate(this.task, port));
   }
 
@@ -311,30 +332,33 @@ export class FsClient {
    * sequentially.
    */
   async readPort(port: RemotePort, onProgress?: (bytes: number) => void): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    let total = 0;
+    const out = new Landing();
     const take = (bytes: Uint8Array): void => {
-      parts.push(bytes);
-      total += bytes.length;
-      onProgress?.(total);
+      out.put(bytes);
+      onProgress?.(out.total);
     };
     let first = await this.ioRead(port, -1n, FIRST_READ);
     if (first.length === FIRST_READ) {
       take(first);
-      const pos = await this.call(port, 'io_seek', { offset: 0n, whence: SEEK_CUR }).then((r) => BigInt(r.args['newp'] as bigint), (e: unknown) => {
-        // ESPIPE (or any error the object answers): not seekable, so read on sequentially.
-        if (e instanceof NetmsgServerError && e.code === 'rpc_failed' && e.kern !== undefined) return null;
-        throw e;
-      });
+      const [pos, size] = await Promise.all([
+        this.call(port, 'io_seek', { offset: 0n, whence: SEEK_CUR }).then((r) => BigInt(r.args['newp'] as bigint), (e: unknown) => {
+          // ESPIPE (or any error the object answers): not seekable, so read on sequentially.
+          if (e instanceof NetmsgServerError && e.code === 'rpc_failed' && e.kern !== undefined) return null;
+          throw e;
+        }),
+        // The size, asked alongside: the result is allocated once and every read lands in it as it comes.
+        this.statPort(port).then((st) => st.size, () => null),
+      ]);
       if (pos !== null) {
+        if (size !== null && size > pos) out.reserve(Number(BigInt(out.total) + size - pos));
         const end = await this.readAhead(port, pos, take);
         await this.call(port, 'io_seek', { offset: end, whence: SEEK_SET });
-        return concat(parts, total);
+        return out.result();
       }
       first = await this.ioRead(port, -1n, FIRST_READ);
     }
     for (let bytes = first; bytes.length > 0; bytes = await this.ioRead(port, -1n, FIRST_READ)) take(bytes);
-    return concat(parts, total);
+    return out.result();
   }
 
   /** One io_read: its data, inline or out-of-line (copied out of a message buffer when inline). */
@@ -643,8 +667,22 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   }
   // The client is a small node of its own: a kernel, a netmsg task run by a
   // NetmsgNode, and a task acting as the MIG user, so replies and rights are real.
-  const node = await ClusterNode.create({ nodeId, ...(options.abi ? { abi: options.abi } : {}) });
-  const task = await node.kernel.taskCreate({ name: 'client' });
+  let node: ClusterNode;
+  let task: TaskId;
+  try {
+    node = await ClusterNode.create({ nodeId, ...(options.abi ? { abi: options.abi } : {}), ...(options.kernel ? { kernel: options.kernel } : {}) });
+  } catch (e) {
+    // A kernel that cannot start ('gnumach' without QEMU: kernel_unavailable) leaves no socket behind.
+    socket.destroy();
+    throw e;
+  }
+  try {
+    task = await node.kernel.taskCreate({ name: 'client' });
+  } catch (e) {
+    socket.destroy();
+    await node.close();
+    throw e;
+  }
   return new Promise<FsClient>((resolve, reject) => {
     let client: FsClient | undefined;
     let settled = false;
@@ -662,13 +700,14 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
       handshakeTimeoutMs: timeoutMs,
       onUp: (peer, joined) => {
         if (!joined) return fail(new NetmsgServerError('connect_failed', `connect ${where}: node id ${peer.node} refused`));
-        // The server's root (its export's control port) as CONTROL_PORT in the client task.
-        node.remoteRoot(peer.node, task, CONTROL_PORT).then(
-          () => {
+        // The server's root (its export's control port) as CONTROL_PORT in the client task; on GNU Mach
+        // where the kernel puts it (the task's worker threads already hold low names there).
+        node.remoteRoot(peer.node, task, node.kernel.backend === 'sim' ? CONTROL_PORT : undefined).then(
+          (root) => {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
-            client = new FsClient({ link, node, task, user: new MigUser(node.kernel, task) }, nodeId, peer.node, timeoutMs);
+            client = new FsClient({ link, node, task, user: new MigUser(node.kernel, task), control: root.name }, nodeId, peer.node, timeoutMs);
             resolve(client);
           },
           (e: unknown) => fail(new NetmsgServerError('connect_failed', `connect ${where}: ${(e as Error).message}`)),
@@ -680,16 +719,4 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
       },
     });
   });
-}
-
-/** The parts laid end to end in one buffer. */
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1 && parts[0]!.length === total) return parts[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -14,7 +14,9 @@ export type NetmsgServerErrorCode =
   /** Remote memory: vm_map / a mapped read or write / a file pager failed (`kern` holds the kern_return_t). */
   | 'map_failed'
   /** `netmsg-server demo`: a check of the main-job demo failed. */
-  | 'demo_failed';
+  | 'demo_failed'
+  /** A message the receiving task's ABI cannot hold (a memory object offset or length over 4 GiB for an i386 task), refused at delivery (cluster/mig-abi.ts). */
+  | 'abi_unfit';
 
 export class NetmsgServerError extends Error {
   override readonly name = 'NetmsgServerError';

@@ -4,7 +4,7 @@ import {
   MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE, MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT, MIG_BAD_ARGUMENTS, MIG_BAD_ID,
   type CompiledInterface, type MachMessage, type MigArgs,
 } from 'mach-msg';
-import type { MachKernel, TaskId } from 'hurd-ffi';
+import type { GnumachKernel, MachKernel, TaskId } from 'hurd-ffi';
 import { destroyRights, placeOol, takeOol, unplaceOol } from '../cluster/task-memory.js';
 import { errorReply } from '../fs/export.js';
 import { ids, portName } from '../fs/hurd-error.js';
@@ -26,6 +26,14 @@ const QLIMIT = 16;
  * other half arrives (MIG's "sreplyport": the reply right is kept, as the
  * Hurd's auth server keeps the waiting RPC). Each handle port carries a
  * no-senders request to itself; the handle dies with its last send right.
+ *
+ * On the real GNU Mach (hurd-ffi's `gnumach` backend) a receive that would
+ * block is polled over the serial link that every task's calls share, so
+ * an idle auth task would keep that link busy. There the task does not
+ * receive on its port set: each of its receive rights is watched instead
+ * (`GnumachKernel.watch`: the agent takes every message arriving on it as
+ * the task's receive and passes it up unasked), so an idle auth server costs
+ * the link nothing. The messages are the same, in arrival order per port.
  */
 export class AuthServer {
   readonly core = new AuthCore();
@@ -35,6 +43,11 @@ export class AuthServer {
   private loop: Promise<void> = Promise.resolve();
   /** Kernel calls that failed unexpectedly, messages that made no sense (tests read it). */
   readonly errors: string[] = [];
+  /** GNU Mach: the kernel whose agent hands us each message of a watched right (see the class comment). */
+  private readonly watcher: GnumachKernel | undefined;
+  /** Watched messages not yet served, and the serve loop waiting for one. */
+  private readonly inbox: Uint8Array[] = [];
+  private wake: (() => void) | undefined;
 
   private constructor(
     readonly kernel: MachKernel,
@@ -44,6 +57,7 @@ export class AuthServer {
     private readonly log: Logger | undefined,
   ) {
     this.iface = getBuiltinInterface('auth', kernel.abi);
+    this.watcher = kernel.backend === 'gnumach' ? (kernel as GnumachKernel) : undefined;
   }
 
   static async create(kernel: MachKernel, log?: Logger): Promise<AuthServer> {
@@ -51,10 +65,34 @@ export class AuthServer {
     const set = await kernel.portAllocate(task, MACH_PORT_RIGHT_PORT_SET);
     const notify = await kernel.portAllocate(task, MACH_PORT_RIGHT_RECEIVE);
     if (set.kr !== 0 || notify.kr !== 0) throw new Error(`auth task setup: kr ${set.kr}/${notify.kr}`);
-    await kernel.portMoveMember(task, notify.name, set.name);
     const s = new AuthServer(kernel, task, set.name, notify.name, log);
+    await s.listen(notify.name);
     s.loop = s.serve();
     return s;
+  }
+
+  /** Serve receive right `name`: into the port set, or on GNU Mach watched (class comment). */
+  private async listen(name: number): Promise<void> {
+    if (!this.watcher) {
+      await this.kernel.portMoveMember(this.task, name, this.portSet);
+      return;
+    }
+    const kr = await this.watcher.watch(this.task, name, (m) => {
+      this.inbox.push(m);
+      this.wake?.();
+    });
+    if (kr !== 0) throw new Error(`watch of ${name}: kr ${kr}`);
+  }
+
+  /** The next message: a receive on the port set, or the next watched one. */
+  private async next(): Promise<{ kr: number; message?: Uint8Array }> {
+    if (!this.watcher) {
+      return this.kernel.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: 1 << 16, signal: this.stop.signal });
+    }
+    while (this.inbox.length === 0 && !this.closed) await new Promise<void>((res) => (this.wake = res));
+    this.wake = undefined;
+    const message = this.inbox.shift();
+    return message ? { kr: 0, message } : { kr: 0 };
   }
 
   /**
@@ -79,6 +117,7 @@ export class AuthServer {
     if (this.closed) return;
     this.closed = true;
     this.stop.abort();
+    this.wake?.();
     await this.loop;
     await this.kernel.taskTerminate(this.task);
   }
@@ -91,7 +130,7 @@ export class AuthServer {
   private async serve(): Promise<void> {
     const k = this.kernel;
     while (!this.closed) {
-      const r = await k.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: 1 << 16, signal: this.stop.signal });
+      const r = await this.next();
       if (this.closed) return;
       if (r.kr !== 0 || !r.message) {
         this.fail(`receive: kr 0x${r.kr.toString(16)}`);
@@ -231,6 +270,8 @@ export class AuthServer {
         await this.drop(a.name);
         return;
       case 'destroy':
+        // A watched right leaves the agent's set first, so the host forgets it too.
+        if (this.watcher) await this.watcher.unwatch(this.task, a.name);
         await k.portDestroy(this.task, a.name);
         return;
     }
@@ -266,7 +307,7 @@ export class AuthServer {
     await k.portSetQlimit(this.task, p.name, QLIMIT);
     // Armed before the first send right is made (mscount 0 < sync 1: not fired yet).
     await k.portRequestNotification(this.task, p.name, MACH_NOTIFY_NO_SENDERS, 1, p.name, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-    await k.portMoveMember(this.task, p.name, this.portSet);
+    await this.listen(p.name);
     if (record) this.core.addHandle(p.name, authIds);
     return p.name;
   }

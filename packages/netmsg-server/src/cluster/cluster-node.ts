@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { MACH_MSG_TYPE_COPY_SEND, type Abi } from 'mach-msg';
+import { MACH_MSG_TYPE_MOVE_SEND, type Abi } from 'mach-msg';
 import { isHurdFfiError, openKernel, type MachKernel, type TaskId } from 'hurd-ffi';
 import { withLimits, type LinkFrame, type PeerInfo, type WireLimits } from 'netmsg-wire';
 import { NetmsgServerError } from '../errors.js';
@@ -63,7 +63,7 @@ export class ClusterNode {
   private readonly streams = new Set<TcpLink>();
   private closing = false;
 
-  /** The node's auth server task (none on a 'gnumach' kernel). */
+  /** The node's auth server task. */
   auth: AuthServer | undefined;
   /** The export's side of io_reauthenticate (a node with an export). */
   reauth: ExportReauth | undefined;
@@ -94,12 +94,9 @@ export class ClusterNode {
     }
     const node = new ClusterNode(o.nodeId, kernel, driver, exportTask, o.log);
     // The node's auth server (src/auth/): handles, rendezvous, and the export's io_reauthenticate through it.
-    // Not on a real GNU Mach: its idle receive loop would poll the agent over the serial link, which every
-    // other task's calls share (README, "Reauthentication", Limits).
-    if (kernel.backend === 'sim') {
-      node.auth = await AuthServer.create(kernel, o.log);
-      if (exportTask) node.reauth = await attachAuth(exportTask, node.auth);
-    }
+    // On a real GNU Mach it receives through the agent's watch, not by polling (auth-server.ts).
+    node.auth = await AuthServer.create(kernel, o.log);
+    if (exportTask) node.reauth = await attachAuth(exportTask, node.auth);
     return node;
   }
 
@@ -153,10 +150,16 @@ export class ClusterNode {
     const t = task ?? (await this.kernel.taskCreate({ name: `root-of-${peer}` }));
     const n = await this.driver.importRoot(peer, t);
     if (name === undefined || name === n) return { task: t, name: n };
-    // Rename (mach_port_insert_right at the wanted name, then drop the first).
-    const kr = await this.kernel.portInsertRight(t, name, n, MACH_MSG_TYPE_COPY_SEND);
-    if (kr !== 0) throw new Error(`root of ${peer} at name ${name}: kr ${kr}`);
-    await this.kernel.portDeallocate(t, n);
+    // Rename. A space names a port once (GNU Mach's insert_right of a right the space already holds under
+    // another name is KERN_RIGHT_EXISTS), so the right leaves `t` first: moved to netmsg (where it merges
+    // into the proxy's name), then moved back in at the wanted name.
+    const out = await this.kernel.portExtractRight(t, n, MACH_MSG_TYPE_MOVE_SEND, this.driver.task);
+    if (out.kr !== 0) throw new Error(`root of ${peer}: move out of task: kr ${out.kr}`);
+    const kr = await this.kernel.portInsertRight(t, name, out.name, MACH_MSG_TYPE_MOVE_SEND, this.driver.task);
+    if (kr !== 0) {
+      await this.kernel.portDeallocate(this.driver.task, out.name);
+      throw new Error(`root of ${peer} at name ${name}: kr ${kr}`);
+    }
     return { task: t, name };
   }
 

@@ -1,4 +1,5 @@
-import { getBuiltinInterface, type Abi, type MachMessage, type MsgItem, type TypeDescriptor } from 'mach-msg';
+import { getBuiltinInterface, MACH_MSG_TYPE_COPY_SEND, MIG_BAD_ARGUMENTS, type Abi, type MachMessage, type MsgItem, type TypeDescriptor } from 'mach-msg';
+import { NetmsgServerError } from '../errors.js';
 import { packStatI386, packStatX86_64, unpackStatI386, unpackStatX86_64 } from '../hurd-types.js';
 
 /**
@@ -32,7 +33,9 @@ import { packStatI386, packStatX86_64, unpackStatI386, unpackStatX86_64 } from '
  * another page. One that an i386 task cannot hold (>= 4 GiB) is left in its
  * 64-bit type, so the receiving stub's MIG type check rejects the message
  * (MIG_BAD_ARGUMENTS), as GNU Mach's own i386 stub would a 64-bit item,
- * rather than acting on a truncated value.
+ * rather than acting on a truncated value. Those messages are simpleroutines,
+ * so that check would answer nobody: the delivering node refuses them
+ * instead (`refuseUnfit`), and tells the sender what the Hurd's pager would.
  */
 
 type Kind = 'size' | 'offset' | 'time' | 'stat' | 'statfs';
@@ -186,4 +189,62 @@ function fitLongform(msg: MachMessage): MachMessage {
     items[i] = { ...it, type: { ...it.type, longform: true } } as MsgItem;
   });
   return items ? { header: msg.header, items } : msg;
+}
+
+/** A message refused at delivery (`refuseUnfit`): the error, and what to send back instead, if anyone can be told. */
+export interface UnfitRefusal {
+  error: NetmsgServerError;
+  /**
+   * For memory_object_data_request / data_unlock: memory_object_data_error on
+   * the request's memory_control right (a name in the delivering task), as a
+   * pager that cannot serve the range answers, so the kernel fails that fault
+   * instead of waiting for a page forever. Its offset and size keep the
+   * 64-bit type the request came with (the kernel that asked is x86_64).
+   */
+  answer?: MachMessage;
+}
+
+/** Kernel to pager requests whose memory_control right can take a data_error. */
+const ANSWERED = new Set(['memory_object_data_request', 'memory_object_data_unlock']);
+
+/**
+ * For an i386 receiving task: a memory_object / mach memory_object_* message
+ * whose offset or length does not fit its 32-bit vm_offset_t / vm_size_t, or
+ * undefined when the message fits (or is none of those). Pure: the caller
+ * destroys the message's rights and sends the answer.
+ */
+export function refuseUnfit(msg: MachMessage, abi: Abi): UnfitRefusal | undefined {
+  if (abi !== 'i386') return undefined;
+  const fixes = fixesFor(abi).get(msg.header.id);
+  if (!fixes || fixes[0]!.kind !== 'offset') return undefined;
+  const wide: bigint[] = [];
+  for (const f of fixes) {
+    const it = msg.items[f.index];
+    if (!it || it.kind !== 'data' || !it.type.inline || it.type.name !== f.other.name || it.type.size !== f.other.size) continue;
+    if (it.data.length !== f.other.number * 8) continue;
+    const v = new DataView(it.data.buffer, it.data.byteOffset, it.data.byteLength);
+    for (let i = 0; i < f.other.number; i++) wide.push(v.getBigUint64(8 * i, true));
+  }
+  if (!wide.some((w) => w > 0xffffffffn)) return undefined;
+  const routine = routineOf(msg.header.id);
+  const error = new NetmsgServerError(
+    'abi_unfit',
+    `${routine}: offset/length ${wide.map((w) => `0x${w.toString(16)}`).join(', ')} does not fit an i386 task's vm_offset_t (32 bits); refused, not truncated`,
+    MIG_BAD_ARGUMENTS,
+  );
+  if (!ANSWERED.has(routine)) return { error };
+  const control = msg.items[0];
+  if (!control || control.kind !== 'ports' || control.names.length !== 1 || control.names[0] === 0) return { error };
+  const [offset, length] = wide;
+  const r = getBuiltinInterface('mach', 'x86_64').routine('memory_object_data_error');
+  const enc = r.encodeRequest({ offset: offset!, size: length!, error_value: MIG_BAD_ARGUMENTS }, { header: { remotePort: control.names[0]! } });
+  return { error, answer: { header: { ...enc.header, bits: { ...enc.header.bits, remote: MACH_MSG_TYPE_COPY_SEND } }, items: enc.items } };
+}
+
+function routineOf(id: number): string {
+  for (const name of ['memory_object', 'mach'] as const) {
+    const r = getBuiltinInterface(name, 'i386').byId.get(id);
+    if (r) return r.name;
+  }
+  return `msgh_id ${id}`;
 }

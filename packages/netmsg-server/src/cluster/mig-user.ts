@@ -6,6 +6,8 @@ import {
 import type { MachKernel, TaskId } from 'hurd-ffi';
 import { placeOol, takeOol, unplaceOol } from './task-memory.js';
 
+const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind === 'ool');
+
 /** How a call ended without a reply message. */
 export type CallFailure =
   | { kind: 'timeout' }
@@ -56,7 +58,8 @@ export class MigUser {
         header: { ...msg.header, bits: { ...msg.header.bits, remote: MACH_MSG_TYPE_COPY_SEND, local: MACH_MSG_TYPE_MAKE_SEND_ONCE }, localPort: rp.name },
         items: msg.items,
       };
-      const placed = await placeOol(k, this.task, req, ool);
+      // No out-of-line item (most calls): nothing to place, no kernel call to wait for.
+      const placed = hasOol(req) ? await placeOol(k, this.task, req, ool) : req;
       const r = await k.msg(this.task, {
         options: MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
         send: encodeMessage(placed, k.abi),
@@ -76,7 +79,7 @@ export class MigUser {
         return { msg: sendErrorReply(msg, r.kr), ool: [] };
       }
       const got = decodeMessage(r.message, k.abi);
-      const gotOol = await takeOol(k, this.task, got);
+      const gotOol = hasOol(got) ? await takeOol(k, this.task, got) : [];
       clean = true;
       if (got.header.id === MACH_NOTIFY_SEND_ONCE) throw new CallFailed({ kind: 'serverDied' });
       return { msg: got, ool: gotOol };

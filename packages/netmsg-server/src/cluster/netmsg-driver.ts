@@ -2,8 +2,8 @@ import {
   decodeMessage, encodeMessage, parseNotification,
   MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
   MACH_PORT_TYPE_DEAD_NAME, MACH_RCV_INVALID_NAME, MACH_RCV_INTERRUPTED,
-  MACH_NOTIFY_DEAD_NAME, MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
-  MACH_PORT_RIGHT_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_INVALID_DEST,
+  MACH_NOTIFY_DEAD_NAME, MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_PORT_DELETED, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
+  MACH_PORT_RIGHT_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_INVALID_DEST, MACH_SEND_TIMEOUT,
   type MachMessage,
 } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
@@ -12,7 +12,8 @@ import {
 } from 'netmsg-wire';
 import type { Logger } from '../log.js';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
-import { fitMigAbi } from './mig-abi.js';
+import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
+import type { NetmsgServerError } from '../errors.js';
 
 /** Where the driver writes a link's frames; the link's owner feeds frames back with `frame`. */
 export interface LinkSink {
@@ -27,6 +28,9 @@ export interface NetmsgDriverOptions {
   /** Largest message the netmsg task receives (inline part). */
   rcvSize?: number;
 }
+
+/** Whether a message has an out-of-line item (placeOol / takeOol have nothing to do without one). */
+const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind === 'ool');
 
 /** Largest inline message netmsg accepts; out-of-line data does not count. */
 const RCV_SIZE = 4 << 20;
@@ -46,7 +50,15 @@ export class NetmsgDriver {
   readonly machine: NetmsgNode;
   readonly node: number;
   private readonly links = new Map<number, LinkSink>();
-  private chain: Promise<void> = Promise.resolve();
+  /**
+   * Events waiting to be handled, in arrival order; `done` (when a caller
+   * waits) settles once its event is handled, `null` marks an idle() wait.
+   * One pump handles them one at a time: a plain queue rather than a
+   * promise chain, which cost three promises and a microtask turn per event
+   * (six events per null RPC across the two nodes).
+   */
+  private readonly events: { ev: NodeEvent | null; done: (() => void) | undefined }[] = [];
+  private pumping = false;
   private closed = false;
   private readonly stop = new AbortController();
   private loop: Promise<void> = Promise.resolve();
@@ -55,6 +67,8 @@ export class NetmsgDriver {
   private readonly roots = new Map<number, number>();
   /** Driver failures (a kernel call that should not fail); tests read them. */
   readonly errors: string[] = [];
+  /** Messages refused at delivery because this kernel's ABI cannot hold them (mig-abi.ts `refuseUnfit`). */
+  readonly refused: NetmsgServerError[] = [];
   /** Deliveries whose send is still blocked on a full queue. */
   private blocked = 0;
   /** Per port: SEND_ONCE notifications netmsg caused by freeing an application's self no-senders right (to swallow). */
@@ -100,18 +114,18 @@ export class NetmsgDriver {
   linkUp(peer: number, window: number, sink: LinkSink): boolean {
     if (this.closed || this.links.has(peer) || peer === this.node) return false;
     this.links.set(peer, sink);
-    void this.post({ type: 'linkUp', peer, window });
+    this.enqueue({ type: 'linkUp', peer, window }, undefined);
     return true;
   }
 
   frame(peer: number, frame: LinkFrame): void {
-    if (this.links.has(peer)) void this.post({ type: 'frame', peer, frame });
+    if (this.links.has(peer)) this.enqueue({ type: 'frame', peer, frame }, undefined);
   }
 
   linkDown(peer: number): void {
     if (!this.links.delete(peer)) return;
     this.roots.delete(peer);
-    void this.post({ type: 'linkDown', peer });
+    this.enqueue({ type: 'linkDown', peer }, undefined);
   }
 
   hasLink(peer: number): boolean {
@@ -148,7 +162,8 @@ export class NetmsgDriver {
 
   /** Resolves once every event posted so far has been handled. */
   idle(): Promise<void> {
-    return this.chain;
+    if (!this.pumping) return Promise.resolve();
+    return new Promise((done) => this.events.push({ ev: null, done }));
   }
 
   /** Names netmsg holds (port set and notify port included). */
@@ -160,19 +175,39 @@ export class NetmsgDriver {
     if (this.closed) return;
     this.closed = true;
     this.stop.abort();
-    await this.chain;
+    await this.idle();
     await this.loop;
     await this.kernel.taskTerminate(this.task);
   }
 
   // ---- events ----
 
+  /** Queue `ev`; resolves once it (and every event before it) has been handled. */
   private post(ev: NodeEvent): Promise<void> {
-    const run = this.chain.then(() => this.run(ev));
-    this.chain = run.catch((e: unknown) => {
-      this.fail(`event ${ev.type}: ${(e as Error).message}`);
-    });
-    return this.chain;
+    return new Promise((done) => this.enqueue(ev, done));
+  }
+
+  private enqueue(ev: NodeEvent, done: (() => void) | undefined): void {
+    this.events.push({ ev, done });
+    if (this.pumping) return;
+    this.pumping = true;
+    // Handled from a microtask, as a promise chain would: never inside the caller's own call.
+    queueMicrotask(() => void this.pump());
+  }
+
+  private async pump(): Promise<void> {
+    for (let item = this.events.shift(); item !== undefined; item = this.events.shift()) {
+      if (item.ev !== null) {
+        try {
+          const running = this.run(item.ev);
+          if (running !== undefined) await running;
+        } catch (e) {
+          this.fail(`event ${item.ev.type}: ${(e as Error).message}`);
+        }
+      }
+      item.done?.();
+    }
+    this.pumping = false;
   }
 
   private fail(what: string): void {
@@ -180,9 +215,43 @@ export class NetmsgDriver {
     this.opts.log?.error('netmsg driver', { node: this.node, error: what });
   }
 
-  private async run(first: NodeEvent): Promise<void> {
-    if (this.closed && first.type !== 'linkDown') return;
+  /**
+   * Handles one event and the events its actions add. Synchronous while
+   * every action is a frame to send (a credit, a forwarded message: no
+   * promise, no microtask turn for such events); from the first action that
+   * needs the kernel on, asynchronous (finishRun), in the same order.
+   */
+  private run(first: NodeEvent): Promise<void> | undefined {
+    if (this.closed && first.type !== 'linkDown') return undefined;
     const work: NodeEvent[] = [first];
+    while (work.length > 0) {
+      const actions = this.machine.handle(work.shift()!);
+      for (let i = 0; i < actions.length; i++) {
+        const a = actions[i]!;
+        if (a.type !== 'sendFrame') return this.finishRun(actions, i, work);
+        try {
+          this.links.get(a.peer)?.send(a.frame);
+        } catch (e) {
+          this.fail(`${a.type}: ${(e as Error).message}`);
+        }
+      }
+      if (this.reclaimed.size > 0) return this.finishRun([], 0, work);
+    }
+    return undefined;
+  }
+
+  /** The rest of run(): actions `from` on, then the remaining work, awaiting each kernel call. */
+  private async finishRun(actions: NodeAction[], from: number, work: NodeEvent[]): Promise<void> {
+    for (let i = from; i < actions.length; i++) {
+      const a = actions[i]!;
+      try {
+        if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame);
+        else await this.perform(a, work);
+      } catch (e) {
+        this.fail(`${a.type}: ${(e as Error).message}`);
+      }
+    }
+    if (this.reclaimed.size > 0) await this.rejoinReclaimed();
     while (work.length > 0) {
       const ev = work.shift()!;
       for (const a of this.machine.handle(ev)) {
@@ -284,7 +353,7 @@ export class NetmsgDriver {
         return;
       }
       case 'reclaimPort':
-        await this.reclaim(a.name, a.first);
+        await this.reclaim(a.name, a.first, a.nsSelf, a.sendOnceOwn);
         this.reclaimed.add(a.name);
         return;
       case 'deliver':
@@ -308,8 +377,16 @@ export class NetmsgDriver {
    */
   private async deliver(msg: MachMessage, ool: Uint8Array[], token: Extract<NodeAction, { type: 'deliver' }>['token']): Promise<void> {
     const k = this.kernel;
+    const unfit = refuseUnfit(msg, k.abi);
+    if (unfit) {
+      await this.refuse(msg, ool, unfit);
+      if (token) void this.post({ type: 'delivered', token });
+      return;
+    }
     // Data items keep their sender's widths on the wire: fit the Hurd interfaces' ABI-dependent MIG types to this kernel's.
-    const placed = await placeOol(k, this.task, fitMigAbi(msg, k.abi), ool);
+    const fitted = fitMigAbi(msg, k.abi);
+    // No out-of-line item (every null RPC): nothing to place, no kernel call to wait for.
+    const placed = hasOol(fitted) ? await placeOol(k, this.task, fitted, ool) : fitted;
     const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(placed, k.abi) });
     const finish = async (kr: number): Promise<void> => {
       if (kr !== 0) {
@@ -328,10 +405,31 @@ export class NetmsgDriver {
     };
     // Do not wait for a blocked send: the next event may be what frees its queue.
     this.blocked++;
-    void sent.then(
-      (r) => finish(r.kr),
-      (e: unknown) => this.fail(`deliver: ${(e as Error).message}`),
-    ).finally(() => this.blocked--);
+    void sent.then((r) => finish(r.kr)).then(
+      () => {
+        this.blocked--;
+      },
+      (e: unknown) => {
+        this.blocked--;
+        this.fail(`deliver: ${(e as Error).message}`);
+      },
+    );
+  }
+
+  /**
+   * A memory object offset this (i386) kernel's tasks cannot hold: not delivered (the receiver's MIG
+   * check would drop it and answer nobody); recorded, the sender answered if it can be (a data_error
+   * to the requesting kernel, sent with a zero timeout: never blocking netmsg), the message's rights freed.
+   */
+  private async refuse(msg: MachMessage, ool: Uint8Array[], r: UnfitRefusal): Promise<void> {
+    const k = this.kernel;
+    this.refused.push(r.error);
+    this.opts.log?.warn('netmsg refused a message', { node: this.node, error: r.error.message });
+    if (r.answer) {
+      const s = await k.msg(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(r.answer, k.abi) });
+      if (s.kr !== 0 && s.kr !== MACH_SEND_INVALID_DEST) this.fail(`refusal answer: kr 0x${s.kr.toString(16)}`);
+    }
+    await destroyRights(k, this.task, msg, ool);
   }
 
   /** Deliveries waiting for queue room (tests, leak checks). */
@@ -345,15 +443,16 @@ export class NetmsgDriver {
    * notification on the port itself: dropped), take the queue off, then put
    * back `first` and the drained messages, in order.
    */
-  private async reclaim(name: number, first: { msg: MachMessage; ool: Uint8Array[] }[]): Promise<void> {
+  private async reclaim(name: number, first: { msg: MachMessage; ool: Uint8Array[] }[], nsSelf: boolean, sendOnceOwn: number): Promise<void> {
     const k = this.kernel;
     const t = this.task;
     await k.portMoveMember(t, name, 0);
     const prev = await k.portRequestNotification(t, name, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-    let dropSendOnce = false;
+    // netmsg's own notifications only (§4.5): the one cancelling its request makes, `sendOnceOwn` more, and its no-senders one when `nsSelf`.
+    let dropSendOnce = sendOnceOwn;
     if (prev.kr === 0 && prev.previous !== 0) {
       await k.portDeallocate(t, prev.previous);
-      dropSendOnce = true;
+      dropSendOnce++;
     }
     await k.portSetQlimit(t, name, 16);
     const drained: { msg: MachMessage; bytes: Uint8Array }[] = [];
@@ -361,10 +460,11 @@ export class NetmsgDriver {
       const r = await k.msg(t, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: name, rcvSize: this.rcvSize, timeout: 0 });
       if (r.kr !== 0 || !r.message) break;
       const m = decodeMessage(r.message, k.abi);
-      if (dropSendOnce && m.header.id === MACH_NOTIFY_SEND_ONCE && m.header.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE) {
-        dropSendOnce = false;
+      if (dropSendOnce > 0 && m.header.id === MACH_NOTIFY_SEND_ONCE && m.header.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE) {
+        dropSendOnce--;
         continue;
       }
+      if (nsSelf && m.header.id === MACH_NOTIFY_NO_SENDERS && m.header.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE) continue;
       drained.push({ msg: m, bytes: r.message });
     }
     for (const f of first) await this.deliver(f.msg, f.ool, undefined);
@@ -414,12 +514,29 @@ export class NetmsgDriver {
         if (r.kr === MACH_RCV_INVALID_NAME || r.kr === MACH_RCV_INTERRUPTED) return;
         continue;
       }
+      // Once per RPC a reply's send-once right, netmsg's dead-name request on it, is used up.
+      if (this.isPortDeleted(r.message)) continue;
       try {
         await this.received(decodeMessage(r.message, k.abi));
       } catch (e) {
         this.fail(`received message: ${(e as Error).message}`);
       }
     }
+  }
+
+  /**
+   * A PORT_DELETED notification on netmsg's notify port, from its raw header:
+   * a by-product of netmsg's own bookkeeping (a right with its dead-name
+   * request was used up), which received() drops. Not COMPLEX, so it holds
+   * no right and no memory to free: dropped here without being decoded.
+   */
+  private isPortDeleted(b: Uint8Array): boolean {
+    const i386 = this.kernel.abi === 'i386';
+    const local = i386 ? 12 : 16;
+    const id = i386 ? 20 : 28;
+    if (b.length < id + 4 || (b[3]! & 0x80) !== 0) return false;
+    const u32 = (o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+    return u32(id) === MACH_NOTIFY_PORT_DELETED && u32(local) === this.notifyPort;
   }
 
   /**
@@ -452,7 +569,7 @@ export class NetmsgDriver {
       if (n?.kind === 'dead-name') {
         await this.post({ type: 'deadName', name: n.name });
         // The notification held one user reference of the dead name (ipc_right_dnrequest).
-        await this.chain;
+        await this.idle();
         await k.portDeallocate(this.task, n.name);
       }
       // PORT_DELETED / SEND_ONCE here are by-products of netmsg's own bookkeeping.
@@ -464,7 +581,7 @@ export class NetmsgDriver {
       if (n?.kind === 'no-senders') await this.post({ type: 'noSenders', port, mscount: n.mscount });
       return;
     }
-    const ool = await takeOol(k, this.task, msg);
+    const ool = hasOol(msg) ? await takeOol(k, this.task, msg) : [];
     const status: Record<number, ReceiveStatus> = {};
     for (const it of msg.items) {
       if (it.kind !== 'ports' || it.type.name !== MACH_MSG_TYPE_MOVE_RECEIVE) continue;

@@ -9,7 +9,11 @@ import type { MachKernel, TaskId } from 'hurd-ffi';
  * handles them around mach_msg: the bytes of an out-of-line item live in the
  * sender's address space (vm_allocate + vm_write, sent with deallocate so
  * the kernel takes the pages), and a received item's pages are the
- * receiver's to read and vm_deallocate.
+ * receiver's to read and vm_deallocate. Both steps give the bytes up
+ * (vmAllocateWrite, vmReadDeallocate), so the simulated kernel hands the
+ * same buffer along instead of copying it at each step: whoever passes
+ * bytes to `placeOol` must not touch them afterwards, and `takeOol`'s
+ * results may be views of a larger buffer (mind byteOffset).
  */
 
 /** Byte length of an out-of-line item: ceil(number * size / 8). */
@@ -17,7 +21,10 @@ export function oolLength(it: MsgItem): number {
   return Math.ceil((it.type.number * it.type.size) / 8);
 }
 
-/** Put `ool[i]` into `task` and point the message's i-th OOL item at it (deallocate: the kernel takes the pages). */
+/**
+ * Put `ool[i]` into `task` and point the message's i-th OOL item at it
+ * (deallocate: the kernel takes the pages). The caller gives `ool` up.
+ */
 export async function placeOol(k: MachKernel, task: TaskId, msg: MachMessage, ool: readonly Uint8Array[]): Promise<MachMessage> {
   let i = 0;
   const items: MsgItem[] = [];
@@ -31,10 +38,8 @@ export async function placeOol(k: MachKernel, task: TaskId, msg: MachMessage, oo
       items.push({ ...it, address: 0n, type: { ...it.type, deallocate: false } });
       continue;
     }
-    const a = await k.vmAllocate(task, 0, data.length, true);
-    if (a.kr !== 0) throw new Error(`vm_allocate ${data.length} bytes: kr ${a.kr}`);
-    const w = await k.vmWrite(task, a.address, data);
-    if (w !== 0) throw new Error(`vm_write: kr ${w}`);
+    const a = await k.vmAllocateWrite(task, data);
+    if (a.kr !== 0) throw new Error(`vm_allocate + vm_write of ${data.length} bytes: kr ${a.kr}`);
     items.push({ ...it, address: BigInt(a.address), type: { ...it.type, deallocate: true } });
   }
   return { header: msg.header, items };
@@ -57,9 +62,13 @@ export async function takeOol(k: MachKernel, task: TaskId, msg: MachMessage): Pr
       out.push(new Uint8Array(0));
       continue;
     }
-    const r = await k.vmRead(task, Number(it.address), len);
-    out.push(r.kr === 0 && r.data ? r.data : new Uint8Array(len));
-    await k.vmDeallocate(task, Number(it.address), len);
+    const r = await k.vmReadDeallocate(task, Number(it.address), len);
+    if (r.kr === 0 && r.data) out.push(r.data);
+    else {
+      // Unreadable (not the kernel's copyout): zeros, and the range freed all the same.
+      out.push(new Uint8Array(len));
+      await k.vmDeallocate(task, Number(it.address), len);
+    }
   }
   return out;
 }

@@ -287,8 +287,10 @@ export class FsExport implements ExportCore {
       const replyArgs = port.kind === 'control' ? controlRoutine(this, routine.name, args) : this.nodeRoutine(routine.name, port, args, ool, pre);
       const reply = routine.encodeReply(replyArgs, {
         header: { remotePort: req.header.localPort },
+        // Every reply argument is built for this reply (io_read's host read, a directory listing...):
+        // mach-msg hands the bytes over as they are, and ExportTask gives them up to the kernel.
+        giveOutOfLine: true,
         placeOutOfLine: (data) => {
-          // mach-msg hands over bytes of its own (a copy of the argument): no second copy.
           out.push(data);
           return BigInt(out.length) << 12n;
         },

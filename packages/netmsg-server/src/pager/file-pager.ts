@@ -146,7 +146,11 @@ export class FilePager {
     // pager-core README), and a refused unlock (read-only file) is answered with
     // data_error. Without them the engine upgrades a reader by flush + re-fault,
     // and a write lock from the store would make that loop forever.
-    const config = { precious: true, lockTimeout: o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, ...(o.config ?? {}), pageSize: PAGE_SIZE };
+    // may_cache FALSE: GNU Mach keeps an object that may persist in its object cache after the last
+    // mapping goes (vm_object_deallocate), its dirty pages unreturned and no memory_object_terminate
+    // until the cache evicts it, so the file would not hold a kernel's writes after unmap and the
+    // pager would never finish (seen on GNU Mach 1.8; the simulated kernel caches no object).
+    const config = { precious: true, mayCache: false, lockTimeout: o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, ...(o.config ?? {}), pageSize: PAGE_SIZE };
     this.clock = o.clock ?? realClock;
     this.lockTimeout = config.lockTimeout;
     if (o.readOnly) config.precious = true;
