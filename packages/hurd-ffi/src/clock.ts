@@ -32,7 +32,12 @@ interface LaneTimer {
  * clearTimeout.
  */
 class TimerLane {
-  readonly queue: LaneTimer[] = [];
+  // A queue read from `head` on: Array#shift is a memmove once the array is
+  // too large for V8 to trim in place, and dead timers can pile up behind one
+  // live timer of a long duration (a call waiting its whole timeout while
+  // thousands of others set and cancel theirs).
+  private queue: LaneTimer[] = [];
+  private head = 0;
   live = 0;
   handle: ReturnType<typeof setTimeout> | null = null;
 
@@ -58,9 +63,20 @@ class TimerLane {
 
   private drop(): void {
     this.live--;
-    const q = this.queue;
-    while (q.length > 0 && !q[0]!.live) q.shift();
+    while (this.head < this.queue.length && !this.queue[this.head]!.live) this.head++;
+    this.compact();
     if (this.live === 0) this.handle?.unref?.();
+  }
+
+  /** Forget the consumed front once it is most of the array. */
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private arm(delay: number): void {
@@ -71,19 +87,19 @@ class TimerLane {
   private fire(): void {
     this.handle = null;
     const now = performance.now();
-    const q = this.queue;
-    while (q.length > 0) {
-      const head = q[0]!;
-      if (head.live && head.at > now) break;
-      q.shift();
-      if (!head.live) continue;
-      head.live = false;
+    while (this.head < this.queue.length) {
+      const first = this.queue[this.head]!;
+      if (first.live && first.at > now) break;
+      this.head++;
+      if (!first.live) continue;
+      first.live = false;
       this.live--;
-      head.fn();
+      first.fn();
     }
+    this.compact();
     // A callback may have set a timer of this lane (arming it already).
     if (this.handle !== null) return;
-    if (q.length > 0) this.arm(Math.max(1, Math.ceil(q[0]!.at - now)));
+    if (this.head < this.queue.length) this.arm(Math.max(1, Math.ceil(this.queue[this.head]!.at - now)));
     else this.lanes.delete(this.ms);
   }
 }

@@ -98,4 +98,19 @@ describe('realClock timers of one duration', () => {
     expect((await k.msg(t, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: p, timeout: 7 })).kr).toBe(MACH_RCV_TIMED_OUT);
     await k.close();
   });
+
+  it('keeps firing in order with many cancelled timers behind a live one (the queue is compacted, not shifted)', async () => {
+    const seen: string[] = [];
+    realClock.setTimer(15, () => seen.push('live-1'));
+    // Far more than one compaction's worth of dead timers behind the live head.
+    for (let i = 0; i < 5000; i++) realClock.setTimer(15, () => seen.push('dead')).cancel();
+    realClock.setTimer(15, () => seen.push('live-2'));
+    for (let i = 0; i < 3000; i++) realClock.setTimer(15, () => seen.push('dead')).cancel();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(seen).toEqual(['live-1', 'live-2']);
+    // The lane still works after it has emptied.
+    realClock.setTimer(15, () => seen.push('live-3'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual(['live-1', 'live-2', 'live-3']);
+  });
 });
