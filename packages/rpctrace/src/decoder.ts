@@ -95,13 +95,17 @@ function applyMatch(out: DecodedMsg, match: Match): void {
  * descriptor). The summary needs nothing else, and a storm of RPCs is where
  * decoding whole bodies would show. Anything unexpected takes the full path.
  */
+/** The little-endian u32 at `at` (both ABIs are little-endian). */
+function u32le(b: Uint8Array, at: number): number {
+  return ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>> 0;
+}
+
 function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage): boolean {
   const x64 = abi === 'x86_64';
   const hsize = x64 ? 32 : 24;
   if (b.length < hsize) return false;
-  const u32 = (at: number): number => ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>> 0;
-  const raw = u32(0);
-  const size = u32(4);
+  const raw = u32le(b, 0);
+  const size = u32le(b, 4);
   const local = (raw >>> 8) & 0xff;
   if (size !== b.length || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
   const header =
@@ -113,16 +117,16 @@ function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage
   header.bits.complex = (raw & 0x80000000) !== 0;
   header.bits.other = (raw & 0x7fff0000) >>> 0;
   header.size = size;
-  header.remotePort = u32(8);
-  header.localPort = u32(x64 ? 16 : 12);
-  header.seqno = u32(x64 ? 24 : 16);
-  header.id = u32(x64 ? 28 : 20) | 0;
+  header.remotePort = u32le(b, 8);
+  header.localPort = u32le(b, x64 ? 16 : 12);
+  header.seqno = u32le(b, x64 ? 24 : 16);
+  header.id = u32le(b, x64 ? 28 : 20) | 0;
   const reply = out.kind === 'reply';
   if (reply || (out.kind === 'unknown' && header.remotePort === 0 && header.id >= 100)) {
     // RetCode: descriptor INTEGER_32 (2), 32 bits, 1 element, inline, short form.
     const rc = hsize + (x64 ? 8 : 4);
-    const ok = b.length >= rc + 4 && u32(hsize) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || u32(hsize + 4) === 1);
-    if (ok) out.retCode = u32(rc) | 0;
+    const ok = b.length >= rc + 4 && u32le(b, hsize) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || u32le(b, hsize + 4) === 1);
+    if (ok) out.retCode = u32le(b, rc) | 0;
     else if (reply) return false; // a malformed reply: the full path says why
   }
   out.message = into ?? { header, items: [] };

@@ -39,9 +39,13 @@ export function taskLabel(task: number, name?: string): string {
 function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: number, task: number, namer: PortNamer): string[] {
   if (a === null) return [];
   const portName = namer === undefined ? undefined : (n: number): string => namer(task, n);
-  return Object.entries(a).map(([k, v]) =>
-    `${k}: ${formatValue(v, portName === undefined ? { strsize, elementBytes: sizes.get(k) ?? 1 } : { strsize, elementBytes: sizes.get(k) ?? 1, portName })}`,
-  );
+  // Object.keys is Object.entries' order, without an array per argument (a line per RPC in a storm).
+  const out: string[] = [];
+  for (const k of Object.keys(a)) {
+    const v = a[k] as MigArgs[string];
+    out.push(`${k}: ${formatValue(v, portName === undefined ? { strsize, elementBytes: sizes.get(k) ?? 1 } : { strsize, elementBytes: sizes.get(k) ?? 1, portName })}`);
+  }
+  return out;
 }
 
 

@@ -1,7 +1,6 @@
 /** traceKernel: trace every RPC of a kernel's tasks through its observer hook. */
 import type { MachKernel } from 'hurd-ffi';
-import { traceEventOf } from './event.js';
-import type { RoutineStats } from './records.js';
+import type { RoutineStats, TraceEvent } from './records.js';
 import { TraceSession, type TraceOptions } from './session.js';
 import { traceKernelOnWorker } from './trace-worker.js';
 
@@ -35,12 +34,29 @@ export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}
     return traceKernelOnWorker(kernel, rest, write, now);
   }
   const session = new TraceSession(options);
+  // One event, refilled per message: the session reads it within feed() and
+  // keeps none of it (a call copies what it needs), so a storm allocates no
+  // event of its own; every field is always set, so the tracer sees one shape.
+  const ev: TraceEvent = { direction: 'send', task: 0, port: 0, msgId: 0, bytes: null, abi: null, time: 0, kr: undefined, replyPort: undefined, taskName: undefined, destroyed: undefined, rcvName: undefined };
   const remove = kernel.observe((e) => {
     // The observer runs inside the kernel's send and receive paths: a tracer
     // fault must never become the traced program's fault.
     let text: string;
     try {
-      text = session.feed(traceEventOf(e, now()));
+      ev.direction = e.phase;
+      ev.task = e.task;
+      ev.port = e.port;
+      ev.msgId = e.msgId;
+      ev.bytes = e.bytes;
+      ev.abi = e.abi;
+      ev.time = now();
+      // As traceEventOf: a replyPort of 0 is none.
+      ev.kr = e.kr;
+      ev.replyPort = e.replyPort === 0 ? undefined : e.replyPort;
+      ev.taskName = e.taskName;
+      ev.destroyed = e.destroyed;
+      ev.rcvName = e.rcvName;
+      text = session.feed(ev);
     } catch (err) {
       text = `hurd-rpctrace: cannot trace message ${e.msgId} of task ${e.task}: ${err instanceof Error ? err.message : String(err)}\n`;
     }

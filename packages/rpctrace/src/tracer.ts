@@ -109,6 +109,11 @@ export class RpcTracer {
   readonly #taskIndex = new Map<number, number>();
   /** Task names the kernel reported. */
   readonly #names = new Map<number, string>();
+  /** The last (task, name) stored in #names or found there. */
+  #lastTask = 0;
+  #lastName = '';
+  /** An emptied in-flight queue, kept for the next port that needs one (a storm empties and refills one per RPC). */
+  #spareQueue: Call[] | null = null;
 
   /**
    * A (task, port name) pair as one exact number (index below 2^21 times
@@ -156,9 +161,14 @@ export class RpcTracer {
       throw new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
     }
     if (!Number.isFinite(ev.time)) throw new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
-    if (ev.taskName !== undefined && ev.task !== 0 && this.#names.get(ev.task) !== ev.taskName) {
+    // Every event repeats its task's name: a map probe only when it is not the last one seen.
+    if (ev.taskName !== undefined && ev.task !== 0 && (ev.task !== this.#lastTask || ev.taskName !== this.#lastName) && this.#names.get(ev.task) !== ev.taskName) {
       if (this.#names.size >= MAX_PENDING) this.#names.clear();
       this.#names.set(ev.task, ev.taskName);
+    }
+    if (ev.taskName !== undefined && ev.task !== 0) {
+      this.#lastTask = ev.task;
+      this.#lastName = ev.taskName;
     }
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
       const lost = this.#onLost(ev);
@@ -266,7 +276,8 @@ export class RpcTracer {
     }
     const call = this.#newCall(ev, d, h.localPort);
     if (ev.link !== undefined) call.link = ev.link;
-    call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
+    // Read by lines and -y only: -c alone goes without.
+    if (this.#records || this.#ports !== null) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
     if (ev.replyPort !== undefined && ev.replyPort !== 0 && h.localPort !== 0) {
       // The reply port's identity from the send: the reply pairs without the server's receive.
       call.replyPort = ev.replyPort;
@@ -274,7 +285,11 @@ export class RpcTracer {
     }
     if (rec !== null) rec.callId = call.id;
     let q = this.#inFlight.get(ev.port);
-    if (q === undefined) this.#inFlight.set(ev.port, (q = []));
+    if (q === undefined) {
+      q = this.#spareQueue ?? [];
+      this.#spareQueue = null;
+      this.#inFlight.set(ev.port, q);
+    }
     q.push(call);
     if (q.length > MAX_IN_FLIGHT) q.shift();
     this.#start(call, out);
@@ -383,7 +398,10 @@ export class RpcTracer {
     const sent = q[at];
     if (at === 0) q.shift();
     else q.splice(0, at + 1);
-    if (q.length === 0) this.#inFlight.delete(port);
+    if (q.length === 0) {
+      this.#inFlight.delete(port);
+      this.#spareQueue = q;
+    }
     return sent;
   }
 
