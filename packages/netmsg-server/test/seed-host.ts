@@ -82,6 +82,11 @@ export class NodeHost {
     return new NodeHost(await ClusterNode.create({ nodeId, abi }));
   }
 
+  /** A host over a node started elsewhere (a `startNode` node's cluster); its 'close' op closes that node. */
+  static of(node: ClusterNode): NodeHost {
+    return new NodeHost(node);
+  }
+
   private get k() {
     return this.node.kernel;
   }

@@ -99,6 +99,9 @@ function connectTo(host: string, port: number): Promise<Socket> {
   });
 }
 
+/** Notification requests whose notify port the backend remembers (for `previous`'s port id). */
+const MAX_REQUESTS_KNOWN = 4096;
+
 export class GnumachKernel implements MachKernel {
   readonly backend = 'gnumach' as const;
   readonly abi: Abi;
@@ -107,6 +110,8 @@ export class GnumachKernel implements MachKernel {
   private readonly observers = new Set<MsgObserver>();
   /** Host-made port ids for the observers (port-identity.ts). */
   private readonly ports = new PortIdentities();
+  /** `${port id}:${variant}` -> the id of the port the notification request's send-once right names (at most MAX_REQUESTS_KNOWN). */
+  private readonly requests = new Map<string, number>();
   /** Names given to taskCreate, for the observers' `taskName`. */
   private readonly taskNames = new Map<TaskId, string>();
   private readonly snapshots = new Map<TaskId, SpaceSnapshot>();
@@ -436,8 +441,21 @@ export class GnumachKernel implements MachKernel {
     notify: number,
     notifyDisp: number,
   ): Promise<{ kr: number; previous: number }> {
+    const port = this.ports.known(task, name);
     const r = await this.call(task, OP.requestNotification, [0, name, variant, sync, notify, notifyDisp]);
-    return { kr: r.kr!, previous: r.vals[0] ?? 0 };
+    const previous = r.vals[0] ?? 0;
+    if (r.kr === 0 && port !== 0) {
+      // The request stays with the port wherever its receive right goes (ipc_port_dnrequest, ip_nsrequest):
+      // the send-once right handed back as `previous` denotes the port the earlier request's notify named
+      // (a no-senders request on the port itself, the seed's test5a, is told apart by that).
+      const key = `${port}:${variant}`;
+      if (previous !== 0) this.ports.label(task, previous, this.requests.get(key) ?? 0);
+      this.requests.delete(key);
+      if (notify !== 0 && notify !== 0xffffffff) this.requests.set(key, this.ports.idOf(task, notify));
+      // Bounded (ports die behind the host's back): the oldest go first, and their `previous` stays unlabelled as before.
+      if (this.requests.size > MAX_REQUESTS_KNOWN) this.requests.delete(this.requests.keys().next().value!);
+    }
+    return { kr: r.kr!, previous };
   }
   portSetProtectedPayload(task: TaskId, name: number, payload: bigint): Promise<number> {
     if (typeof payload !== 'bigint') return Promise.resolve(KERN_INVALID_ARGUMENT);

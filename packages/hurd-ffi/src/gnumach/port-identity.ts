@@ -112,6 +112,11 @@ export class PortIdentities {
     if (id !== 0) this.#ids.set(`${toTask}:${toName}`, id);
   }
 
+  /** `name` in `task` now names the port with id `id` (0: nothing learned). */
+  label(task: number, name: number, id: number): void {
+    if (id !== 0 && name !== 0 && name !== 0xffffffff) this.#ids.set(`${task}:${name}`, id);
+  }
+
   /** The name no longer denotes the port (mach_port_destroy). */
   forget(task: number, name: number): void {
     this.#ids.delete(`${task}:${name}`);
