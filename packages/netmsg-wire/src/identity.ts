@@ -22,3 +22,8 @@ export function portKey(id: PortId): PortKey {
 export function samePort(a: PortId, b: PortId): boolean {
   return a.node === b.node && a.serial === b.serial;
 }
+
+/** `portKey` of an identity given as its two numbers (a control frame's), without an object. */
+export function portKeyOf(node: number, serial: number): PortKey {
+  return `${node}:${serial}`;
+}

@@ -31,6 +31,17 @@ export abstract class NodeCore {
   /** Identities admitted messages will allocate (per-link limit, `admit`). */
   protected readonly reservations = new WeakMap<WireMessage, { link: Link; n: number }>();
   /**
+   * The reservation of the message `admit` let in during the current frame
+   * event, kept out of `reservations` while the message is processed in
+   * that same event (every RPC's request: a WeakMap insert and delete cost
+   * about a tenth of the machine's work per RPC). `parkReservation` moves
+   * it into `reservations` if the message still waits when the event ends.
+   */
+  private admitted: WireMessage | undefined;
+  private admittedRes: { link: Link; n: number } | undefined;
+  /** `admit`'s scratch set of new identities, empty between calls. */
+  private readonly admitFresh = new Set<PortKey>();
+  /**
    * Identities known dead, so a transfer still in flight when the port died
    * arrives as MACH_PORT_DEAD instead of resurrecting a proxy. Bounded
    * (oldest forgotten first); PROTOCOL.md §4.4.
@@ -99,35 +110,56 @@ export abstract class NodeCore {
   protected admit(peer: number, wm: WireMessage): void {
     const link = this.links.get(peer);
     if (!link) return;
-    const fresh = new Set<PortKey>();
-    let oneShots = 0;
-    const refs: PortRef[] = [wm.reply];
-    for (const it of wm.items) if (it.kind === 'ports') refs.push(...it.ports);
-    for (const ref of refs) {
-      if (ref.tag !== 'port') continue;
-      if (ref.right === 'sendOnce') {
-        oneShots++;
-        continue;
-      }
-      const key = portKey(ref.id);
-      if (!this.byKey.has(key) && !this.tombstones.has(key)) fresh.add(key);
-      // A receive right's no-senders request travels as a send-once token
-      // (a one-shot proxy here) unless it notifies the port itself.
-      const ns = ref.right === 'receive' ? ref.state.noSendersNotify : null;
-      if (ns && ns.tag === 'port' && portKey(ns.id) !== key) oneShots++;
+    // Per message, no array of refs and no new set: an RPC's reply right
+    // is send-once, so usually nothing is looked up at all.
+    const fresh = this.admitFresh;
+    // (clear() allocates a new table even when empty, so only when needed.)
+    if (fresh.size > 0) fresh.clear();
+    let oneShots = this.admitRef(wm.reply, fresh);
+    for (const it of wm.items) {
+      if (it.kind !== 'ports') continue;
+      for (const ref of it.ports) oneShots += this.admitRef(ref, fresh);
     }
     const n = fresh.size + oneShots;
+    if (fresh.size > 0) fresh.clear();
     if (n === 0) return;
     if (link.learnt + link.reserved + n > this.cfg.limits.maxPortsPerLink) {
       throw new WireError('limit_exceeded', `link ${peer}: ${link.learnt + link.reserved} port identities live, message adds ${n}, limit ${this.cfg.limits.maxPortsPerLink}`);
     }
     link.reserved += n;
-    this.reservations.set(wm, { link, n });
+    this.admitted = wm;
+    this.admittedRes = { link, n };
+  }
+
+  /** The frame event is over: a message admitted in it that still waits keeps its reservation in `reservations`. */
+  protected parkReservation(): void {
+    if (this.admitted !== undefined && this.admittedRes !== undefined) this.reservations.set(this.admitted, this.admittedRes);
+    this.admitted = undefined;
+    this.admittedRes = undefined;
+  }
+
+  private reservationOf(wm: WireMessage): { link: Link; n: number } | undefined {
+    return wm === this.admitted ? this.admittedRes : this.reservations.get(wm);
+  }
+
+  /**
+   * `admit` for one right: adds its identity to `fresh` if this node would
+   * allocate an entry for it, and returns the one-shot proxies it needs.
+   */
+  private admitRef(ref: PortRef, fresh: Set<PortKey>): number {
+    if (ref.tag !== 'port') return 0;
+    if (ref.right === 'sendOnce') return 1;
+    const key = portKey(ref.id);
+    if (!this.byKey.has(key) && !this.tombstones.has(key)) fresh.add(key);
+    // A receive right's no-senders request travels as a send-once token
+    // (a one-shot proxy here) unless it notifies the port itself.
+    const ns = ref.right === 'receive' ? ref.state.noSendersNotify : null;
+    return ns && ns.tag === 'port' && portKey(ns.id) !== key ? 1 : 0;
   }
 
   /** One of the message's reserved identities was allocated ahead of the rest. */
   protected useReservation(wm: WireMessage): void {
-    const r = this.reservations.get(wm);
+    const r = this.reservationOf(wm);
     if (!r || r.n === 0) return;
     r.n--;
     r.link.reserved = Math.max(0, r.link.reserved - 1);
@@ -135,9 +167,12 @@ export abstract class NodeCore {
 
   /** The message's rights are being imported (or destroyed): its reservation ends. */
   protected settle(wm: WireMessage): void {
-    const r = this.reservations.get(wm);
+    const r = this.reservationOf(wm);
     if (!r) return;
-    this.reservations.delete(wm);
+    if (wm === this.admitted) {
+      this.admitted = undefined;
+      this.admittedRes = undefined;
+    } else this.reservations.delete(wm);
     r.link.reserved = Math.max(0, r.link.reserved - r.n);
   }
 
@@ -152,8 +187,7 @@ export abstract class NodeCore {
    * send-once message to a port itself (a send-once right made from the
    * receive right before it moved; tokens are in `soOut`, never in `byKey`).
    */
-  protected destEntry(wm: WireMessage): PortEntry | undefined {
-    const key = portKey(wm.dest.id);
+  protected destEntry(wm: WireMessage, key: PortKey = portKey(wm.dest.id)): PortEntry | undefined {
     if (wm.dest.right === 'sendOnce' && this.soOut.has(key)) return undefined;
     return this.byKey.get(key);
   }

@@ -1,6 +1,6 @@
 import { WireError } from './errors.js';
 import type { PortKey } from './identity.js';
-import { idOf, type PortEntry, type Queued } from './port-table.js';
+import { type PortEntry, type Queued } from './port-table.js';
 import { oolBytes, type WireMessage } from './wire-message.js';
 import { NodeRights } from './node-rights.js';
 
@@ -47,7 +47,7 @@ export abstract class NodeFlow extends NodeRights {
 
   protected transmit(e: PortEntry, peer: number, q: Queued): void {
     if (q.flush !== undefined) {
-      this.sendControl(peer, { t: 'flush', ...idOf(e.id), origin: q.flush });
+      this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: q.flush });
       return;
     }
     this.sendMessage(peer, q.msg);
@@ -60,8 +60,10 @@ export abstract class NodeFlow extends NodeRights {
   protected creditUpstream(e: PortEntry, peer: number, n: number): void {
     const list = e.sentFrom.get(peer);
     if (!list) return;
-    for (const from of list.splice(0, n)) {
-      if (from !== undefined && this.links.has(from)) this.sendControl(from, { t: 'credit', ...idOf(e.id), n: 1 });
+    // Oldest first, without splice's array (n is a count or Infinity).
+    for (let i = 0; i < n && list.length > 0; i++) {
+      const from = list.shift();
+      if (from !== undefined && this.links.has(from)) this.sendControl(from, { t: 'credit', node: e.id.node, serial: e.id.serial, n: 1 });
     }
     if (list.length === 0) e.sentFrom.delete(peer);
   }
@@ -92,7 +94,7 @@ export abstract class NodeFlow extends NodeRights {
     const next = this.routeOf(e);
     if (next === undefined) {
       this.dropRemote(peer, wm);
-      this.sendControl(peer, { t: 'dead', ...idOf(wm.dest.id) });
+      this.sendControl(peer, { t: 'dead', node: wm.dest.id.node, serial: wm.dest.id.serial });
       return;
     }
     // A send-once message to the port itself uses up one of the send-once
@@ -111,6 +113,6 @@ export abstract class NodeFlow extends NodeRights {
     const credited = target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerPort;
     target.heldBytes += bytes;
     target.held.push({ wm, from: peer, credited });
-    if (credited) this.sendControl(peer, { t: 'credit', ...idOf(target.id), n: 1 });
+    if (credited) this.sendControl(peer, { t: 'credit', node: target.id.node, serial: target.id.serial, n: 1 });
   }
 }

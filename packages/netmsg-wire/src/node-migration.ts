@@ -1,5 +1,5 @@
 import { portKey, type PortKey } from './identity.js';
-import { bump, flushPlaceholder, type Gate, type GateItem, idOf, isDraining, type PortEntry } from './port-table.js';
+import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
 import type { WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
 
@@ -18,8 +18,9 @@ export abstract class NodeMigration extends NodeFlow {
    * message (and this link's later local deliveries) and send a FLUSH marker
    * round the route; when it returns, everything older is here.
    */
-  protected startMigration(peer: number, wm: WireMessage): Set<PortKey> {
-    const keys = new Set<PortKey>();
+  protected startMigration(peer: number, wm: WireMessage): Set<PortKey> | undefined {
+    // Undefined when the message carries no such right (every RPC): no set.
+    let keys: Set<PortKey> | undefined;
     for (const it of wm.items) {
       if (it.kind !== 'ports' || it.right !== 'receive') continue;
       for (const ref of it.ports) {
@@ -39,9 +40,10 @@ export abstract class NodeMigration extends NodeFlow {
           this.useReservation(wm);
           e.route = peer;
         }
-        if (e && e.role === 'proxy' && !e.migrating && !e.flushed && this.routeOf(e) !== undefined) keys.add(e.key);
+        if (e && e.role === 'proxy' && !e.migrating && !e.flushed && this.routeOf(e) !== undefined) (keys ??= new Set()).add(e.key);
       }
     }
+    if (keys === undefined) return undefined;
     for (const k of keys) {
       const e = this.byKey.get(k)!;
       e.migrating = true;
@@ -97,7 +99,7 @@ export abstract class NodeMigration extends NodeFlow {
       if (!list) e.pending.set(route, (list = []));
       list.push({ msg: flushPlaceholder(e.id), bytes: 0, flush: origin });
     } else {
-      this.sendControl(route, { t: 'flush', ...idOf(e.id), origin });
+      this.sendControl(route, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
     }
   }
 
@@ -127,7 +129,7 @@ export abstract class NodeMigration extends NodeFlow {
     // wait in that link's gate are older than the marker: it goes behind.
     this.markGated(e, this.gates.get(peer));
     if (isDraining(e)) e.flushWait.push(origin);
-    else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', ...idOf(e.id), origin });
+    else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
     else this.forwardFlush(e, origin);
   }
 
@@ -181,7 +183,7 @@ export abstract class NodeMigration extends NodeFlow {
     this.forget(e, (p) => p !== e.migrateFrom);
     for (const [p, n] of [...e.exported]) {
       if (p === e.migrateFrom || n === 0) continue;
-      this.sendControl(p, { t: 'dead', ...idOf(e.id) });
+      this.sendControl(p, { t: 'dead', node: e.id.node, serial: e.id.serial });
       e.exported.delete(p);
     }
     if (route !== undefined) {

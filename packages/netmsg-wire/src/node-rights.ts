@@ -3,7 +3,7 @@ import { fromWireMessage, type RefToName } from './abi-neutral.js';
 import { WireError } from './errors.js';
 import { type PortId, portKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
-import { bump, destDisposition, type Gate, idOf, isDraining, type PortEntry, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
+import { bump, destDisposition, type Gate, isDraining, type PortEntry, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
 import { NodeSendOnce } from './node-send-once.js';
 
@@ -145,7 +145,7 @@ export abstract class NodeRights extends NodeSendOnce {
     const map = (ref: PortRef): PortRef => {
       if (ref.tag !== 'port') return ref;
       if (ref.right === 'send' && !this.byKey.has(portKey(ref.id)) && this.tombstones.has(portKey(ref.id))) {
-        this.sendControl(from, { t: 'release', ...idOf(ref.id), n: 1 });
+        this.sendControl(from, { t: 'release', node: ref.id.node, serial: ref.id.serial, n: 1 });
         return { tag: 'dead' };
       }
       if (ref.right === 'send') {
@@ -223,7 +223,7 @@ export abstract class NodeRights extends NodeSendOnce {
   protected importRef(peer: number, ref: RightRef, post: NodeAction[]): number {
     if (ref.right === 'send' && !this.byKey.has(portKey(ref.id)) && this.tombstones.has(portKey(ref.id))) {
       // The port died while this right was in flight: Mach delivers a dead name.
-      this.sendControl(peer, { t: 'release', ...idOf(ref.id), n: 1 });
+      this.sendControl(peer, { t: 'release', node: ref.id.node, serial: ref.id.serial, n: 1 });
       return 0xffffffff;
     }
     if (ref.right === 'send') {
@@ -248,7 +248,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // The right came back to the node holding the receive right: it is
       // the original port, not a proxy; the sender need not keep anything.
       if (give) this.emit({ type: 'addSendRef', name: e.name });
-      this.sendControl(peer, { t: 'release', ...idOf(id), n: 1 });
+      this.sendControl(peer, { t: 'release', node: id.node, serial: id.serial, n: 1 });
       return e;
     }
     if (!e) {
@@ -271,7 +271,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // Any further transfer is redundant and is given back at once; holding
       // it would let two proxies keep each other alive (a cycle of counts
       // when a right passes back and forth through a forwarding node).
-      this.sendControl(peer, { t: 'release', ...idOf(id), n: 1 });
+      this.sendControl(peer, { t: 'release', node: id.node, serial: id.serial, n: 1 });
     }
     if (give) {
       this.emit({ type: 'makeSend', name: e.name });
@@ -345,9 +345,9 @@ export abstract class NodeRights extends NodeSendOnce {
     if (e) {
       // Our proxy becomes the real port: the application gets it under the
       // name local senders already use (tests 5 and 9).
-      for (const [p, n] of e.imported) if (n > 0 && p !== peer && this.links.has(p)) this.sendControl(p, { t: 'release', ...idOf(id), n });
+      for (const [p, n] of e.imported) if (n > 0 && p !== peer && this.links.has(p)) this.sendControl(p, { t: 'release', node: id.node, serial: id.serial, n });
       const back = e.imported.get(peer) ?? 0;
-      if (back > 0) this.sendControl(peer, { t: 'release', ...idOf(id), n: back });
+      if (back > 0) this.sendControl(peer, { t: 'release', node: id.node, serial: id.serial, n: back });
       e.imported.clear();
       // Whether netmsg's own no-senders notification may sit in the port's
       // queue (its request notified the proxy itself): the only message
@@ -362,7 +362,7 @@ export abstract class NodeRights extends NodeSendOnce {
       ownSendOnce = e.soPending;
       const sendOnceOwn = e.soDiscard;
       const ownRoute = e.route;
-      if (ownSendOnce > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', ...idOf(id), n: ownSendOnce, origin: this.cfg.node });
+      if (ownSendOnce > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', node: id.node, serial: id.serial, n: ownSendOnce, origin: this.cfg.node });
       e.soPending = 0;
       e.soDiscard = 0;
       this.dropNsPort(e);
@@ -388,7 +388,7 @@ export abstract class NodeRights extends NodeSendOnce {
         const inner: NodeAction[] = [];
         const m = fromWireMessage(h.wm, this.cfg.abi, e!.name, destDisposition(h.wm), (ref) => this.importRef(h.from, ref, inner));
         for (const a of inner) this.emit(a);
-        if (!h.credited) this.sendControl(h.from, { t: 'credit', ...idOf(e!.id), n: 1 });
+        if (!h.credited) this.sendControl(h.from, { t: 'credit', node: e!.id.node, serial: e!.id.serial, n: 1 });
         return m;
       };
       for (const h of held) if (h.from === peer) first.push(materialise(h));
@@ -409,7 +409,7 @@ export abstract class NodeRights extends NodeSendOnce {
       for (const h of held) if (h.from !== peer) first.push(materialise(h));
       // A marker another node sent round through us finds the port here
       // now: nothing older can follow it, so it goes straight back.
-      for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', ...idOf(e.id), origin: o });
+      for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
       this.emit({ type: 'reclaimPort', name: e.name, first, nsSelf, sendOnceOwn });
       if (e.paused) {
         e.paused = false;
@@ -502,7 +502,7 @@ export abstract class NodeRights extends NodeSendOnce {
       this.soOutByName.delete(name);
       this.soOut.delete(so.key);
       this.emit({ type: 'deallocate', name });
-      if (this.links.has(so.peer)) this.sendControl(so.peer, { t: 'dead', ...idOf(so.id) });
+      if (this.links.has(so.peer)) this.sendControl(so.peer, { t: 'dead', node: so.id.node, serial: so.id.serial });
       return;
     }
     const e = this.byName.get(name);
@@ -510,7 +510,7 @@ export abstract class NodeRights extends NodeSendOnce {
     // The receive right died: every node that holds a transfer hears it.
     this.emit({ type: 'deallocate', name });
     this.deadInQueues(e);
-    for (const [p, n] of e.exported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'dead', ...idOf(e.id) });
+    for (const [p, n] of e.exported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'dead', node: e.id.node, serial: e.id.serial });
     this.bury(e.key);
     this.removeEntry(e);
   }
@@ -595,7 +595,7 @@ export abstract class NodeRights extends NodeSendOnce {
     // then nothing of its is still travelling when a later right to the
     // same port (or the receive right itself) arrives here (per-port FIFO).
     for (const [p, c] of e.credit) if (this.links.has(p) && c < this.links.get(p)!.window) return;
-    for (const [p, n] of e.imported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'release', ...idOf(e.id), n });
+    for (const [p, n] of e.imported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'release', node: e.id.node, serial: e.id.serial, n });
     this.dropNsPort(e);
     this.removeEntry(e);
     const route = this.routeOf(e);
@@ -603,7 +603,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // A relay whose way back to the old home is lost: those late messages
       // can no longer come; the new home's pool hears it (DEAD from the link
       // its receive right came on) and destroys its rights.
-      this.sendControl(route, { t: 'dead', ...idOf(e.id) });
+      this.sendControl(route, { t: 'dead', node: e.id.node, serial: e.id.serial });
     } else if (e.soPending > 0 && route !== undefined && !this.soRelays.has(e.key)) {
       // No send right is left, so the send-right transfer is given back
       // (the home's NO SENDERS stays exact: send-once rights are not send
@@ -621,10 +621,10 @@ export abstract class NodeRights extends NodeSendOnce {
   protected killProxy(e: PortEntry, from: number | undefined): void {
     this.deadInQueues(e);
     this.forget(e);
-    for (const [p, n] of e.exported) if (n > 0 && p !== from && this.links.has(p)) this.sendControl(p, { t: 'dead', ...idOf(e.id) });
+    for (const [p, n] of e.exported) if (n > 0 && p !== from && this.links.has(p)) this.sendControl(p, { t: 'dead', node: e.id.node, serial: e.id.serial });
     // Send-once rights it still counts for the old home are dead too: the
     // relays towards it hear DEAD (§4.5).
-    if (e.soPending > 0 && e.upstream !== undefined && e.upstream !== from && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'dead', ...idOf(e.id) });
+    if (e.soPending > 0 && e.upstream !== undefined && e.upstream !== from && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'dead', node: e.id.node, serial: e.id.serial });
     this.emit({ type: 'destroyPort', name: e.name });
     this.dropNsPort(e);
     this.bury(e.key);

@@ -1,13 +1,16 @@
 import type { MachMessage } from 'mach-msg';
 import { toWireMessage } from './abi-neutral.js';
 import { WireError } from './errors.js';
-import { type PortId, portKey, type PortKey } from './identity.js';
+import { type PortId, portKey, portKeyOf, type PortKey } from './identity.js';
 import type { NodeAction, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
-import { COPY_SEND, idOf, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOKEN } from './port-table.js';
+import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOKEN } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { NodeMigration } from './node-migration.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
+
+/** A port message's receive statuses when the driver gives none (read only; one object, not one per message). */
+const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
 
 /**
  * The node state machine (sans-IO): one per node, covering all of the node's
@@ -134,12 +137,16 @@ export class NetmsgNode extends NodeMigration {
         if (!this.links.has(ev.peer)) return;
         if (ev.frame.kind === 'control') this.onControl(ev.peer, ev.frame.control);
         else {
-          this.admit(ev.peer, ev.frame.msg);
-          this.onWireMessage(ev.peer, ev.frame.msg);
+          try {
+            this.admit(ev.peer, ev.frame.msg);
+            this.onWireMessage(ev.peer, ev.frame.msg);
+          } finally {
+            this.parkReservation();
+          }
         }
         return;
       case 'portMessage':
-        this.onPortMessage(ev.port, ev.msg, ev.ool, ev.receiveStatus ?? {});
+        this.onPortMessage(ev.port, ev.msg, ev.ool, ev.receiveStatus ?? NO_STATUS);
         return;
       case 'noSenders':
         this.onNoSenders(ev.port, ev.mscount);
@@ -160,7 +167,7 @@ export class NetmsgNode extends NodeMigration {
         const e = this.byKey.get(key);
         if (!e) return;
         e.delivering = Math.max(0, e.delivering - 1);
-        this.sendControl(ev.token.peer, { t: 'credit', ...idOf(e.id), n: 1 });
+        this.sendControl(ev.token.peer, { t: 'credit', node: e.id.node, serial: e.id.serial, n: 1 });
         if (e.role === 'proxy' && e.drainDeliveries > 0) {
           // A delivery that was blocked when the receive right left is now
           // at the tail of the port's queue: everything up to it goes out
@@ -266,7 +273,7 @@ export class NetmsgNode extends NodeMigration {
 
   protected override onWireMessage(peer: number, wm: WireMessage, bypassGate = false): void {
     const key = portKey(wm.dest.id);
-    const target = this.destEntry(wm);
+    const target = this.destEntry(wm, key);
     // The port's receive right is waiting here for its FLUSH: keep what
     // arrives for the new home.
     if (target && target.migrating) {
@@ -287,13 +294,13 @@ export class NetmsgNode extends NodeMigration {
       const local = !(target && target.role === 'proxy') || target.gatePins > 0;
       if (local) {
         const keys = this.startMigration(peer, wm);
-        if (gate || keys.size > 0) {
+        if (gate || keys !== undefined) {
           // Behind (or itself) a message whose receive right is still
           // settling: this link's local deliveries stay in order.
           this.pinDest(wm, 1);
           this.markArriving(wm, 1);
           const g = gate ?? { queue: [] };
-          g.queue.push({ wm, waiting: keys });
+          g.queue.push({ wm, waiting: keys ?? new Set() });
           this.gates.set(peer, g);
           return;
         }
@@ -312,7 +319,7 @@ export class NetmsgNode extends NodeMigration {
       const relay = target ? undefined : this.soRelays.get(key);
       if (relay) {
         this.relayUsed(relay);
-        this.sendControl(peer, { t: 'credit', ...idOf(relay.id), n: 1 });
+        this.sendControl(peer, { t: 'credit', node: relay.id.node, serial: relay.id.serial, n: 1 });
         if (!this.links.has(relay.route)) {
           this.dropRemote(peer, wm);
           return;
@@ -338,7 +345,7 @@ export class NetmsgNode extends NodeMigration {
       // The port is gone: destroy the message as Mach would (its rights are
       // released, its send-once rights notify) and tell the sender.
       this.dropRemote(peer, wm);
-      this.sendControl(peer, { t: 'dead', ...idOf(wm.dest.id) });
+      this.sendControl(peer, { t: 'dead', node: wm.dest.id.node, serial: wm.dest.id.serial });
       return;
     }
     if (e.role === 'home') {
@@ -359,7 +366,7 @@ export class NetmsgNode extends NodeMigration {
   }
 
   protected onControl(peer: number, c: ControlFrame): void {
-    const key = portKey({ node: c.node, serial: c.serial });
+    const key = portKeyOf(c.node, c.serial);
     switch (c.t) {
       case 'credit':
         this.onCredit(peer, key, c.n);
@@ -401,13 +408,13 @@ export class NetmsgNode extends NodeMigration {
         if (pool && pool.from === peer) this.dropPool(key);
         const relay = this.soRelays.get(key);
         if (relay && relay.upstream === peer) {
-          this.sendControl(relay.route, { t: 'dead', ...idOf(relay.id) });
+          this.sendControl(relay.route, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
           this.dropRelay(relay);
         } else if (relay && relay.route === peer) {
           // The port died (or the path to it did): the relay's send-once
           // rights are dead names now, as Mach makes them, and so are those
           // of the relays further back.
-          if (relay.upstream !== undefined && this.links.has(relay.upstream)) this.sendControl(relay.upstream, { t: 'dead', ...idOf(relay.id) });
+          if (relay.upstream !== undefined && this.links.has(relay.upstream)) this.sendControl(relay.upstream, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
           this.dropRelay(relay);
         }
         const so = this.soProxyByKey.get(key);
@@ -434,7 +441,7 @@ export class NetmsgNode extends NodeMigration {
         // forgot the entry, §4.4) is paid exactly once per transfer.
         const imp = e.imported.get(peer) ?? 0;
         if (imp > 0 && peer !== e.migrateFrom) {
-          this.sendControl(peer, { t: 'release', ...idOf(e.id), n: imp });
+          this.sendControl(peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
           e.imported.delete(peer);
         }
         if (e.migrating) {
@@ -537,7 +544,7 @@ export class NetmsgNode extends NodeMigration {
         // messages it counted cannot come; the new home's pool hears it.
         e.soPending = 0;
         const r = this.routeOf(e);
-        if (r !== undefined && r !== peer) this.sendControl(r, { t: 'dead', ...idOf(e.id) });
+        if (r !== undefined && r !== peer) this.sendControl(r, { t: 'dead', node: e.id.node, serial: e.id.serial });
       }
       if (e.role === 'proxy') {
         e.imported.delete(peer);
@@ -580,7 +587,7 @@ export class NetmsgNode extends NodeMigration {
       else if (r.upstream === peer) {
         // The way back to the old home is lost: its late messages cannot
         // come; tell the new home's pool (and the relays between).
-        this.sendControl(r.route, { t: 'dead', ...idOf(r.id) });
+        this.sendControl(r.route, { t: 'dead', node: r.id.node, serial: r.id.serial });
         this.dropRelay(r);
       }
     }
