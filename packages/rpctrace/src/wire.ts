@@ -126,38 +126,11 @@ let view: DataView = new DataView(new ArrayBuffer(0));
 
 /** Writes the record of `ev` into `out` at `at` (room checked by the caller: wireEventSize). */
 export function writeWireEvent(kernel: number, ev: TraceEvent, out: Uint8Array, at: number): number {
-  const ext = extensionSize(ev);
-  const size = WIRE_HEADER_BYTES + ext + (ev.bytes?.length ?? 0);
-  if (viewOf !== out.buffer) {
-    viewOf = out.buffer;
-    view = new DataView(out.buffer);
-  }
-  const v = view;
-  const o = out.byteOffset + at;
-  v.setUint32(o, size, true);
-  v.setUint8(o + 4, ev.direction === 'send' ? 0 : 1);
-  v.setUint8(o + 5, ev.abi === null ? 0 : ev.abi === 'i386' ? 1 : 2);
-  v.setUint8(o + 6, ev.bytes === null ? 0 : 1);
-  v.setUint8(o + 7, ext === 0 ? 0 : 1);
-  v.setUint32(o + 8, kernel >>> 0, true);
-  v.setUint32(o + 12, ev.task >>> 0, true);
-  v.setUint32(o + 16, ev.port >>> 0, true);
-  v.setInt32(o + 20, ev.msgId | 0, true);
-  v.setFloat64(o + 24, ev.time, true);
-  v.setInt32(o + 32, ev.kr ?? 0, true);
-  if (ext !== 0) {
-    const x = o + WIRE_HEADER_BYTES;
-    v.setUint32(x, (ev.replyPort ?? 0) >>> 0, true);
-    v.setUint32(x + 4, (ev.rcvName ?? 0) >>> 0, true);
-    const code = ev.destroyed === undefined ? 0 : DESTROY_CODES.indexOf(ev.destroyed as (typeof DESTROY_CODES)[number]);
-    v.setUint8(x + 8, code < 0 ? 1 : code);
-    v.setUint8(x + 9, ev.rcvName === undefined ? 0 : 1);
-    const name = ev.taskName === undefined || ev.taskName === '' ? null : nameBytes(ev.taskName);
-    v.setUint8(x + 10, name === null ? 0 : name.length);
-    if (name !== null) out.set(name, at + WIRE_HEADER_BYTES + EXT_FIXED);
-  }
-  if (ev.bytes !== null) out.set(ev.bytes, at + WIRE_HEADER_BYTES + ext);
-  return at + size;
+  const name = ev.taskName === undefined || ev.taskName === '' ? null : nameBytes(ev.taskName);
+  return writeRecord(
+    kernel, ev.direction === 'send', ev.abi, ev.task, ev.port, ev.msgId, ev.time, ev.kr ?? 0,
+    ev.replyPort ?? 0, ev.rcvName, ev.destroyed, name, ev.bytes, out, at,
+  );
 }
 
 export function wireEventSize(ev: TraceEvent): number {
@@ -172,9 +145,19 @@ export function wireEventSize(ev: TraceEvent): number {
  * made per message. Room is checked by the caller (observedSize).
  */
 export function writeObserved(kernel: number, e: MsgEvent, time: number, name: Uint8Array | null, out: Uint8Array, at: number): number {
-  const bytes = e.bytes;
-  const replyPort = e.replyPort ?? 0;
-  const ext = replyPort !== 0 || e.rcvName !== undefined || e.destroyed !== undefined || name !== null ? EXT_FIXED + (name === null ? 0 : name.length) : 0;
+  return writeRecord(
+    kernel, e.phase === 'send', e.abi, e.task, e.port, e.msgId, time, e.kr ?? 0,
+    e.replyPort ?? 0, e.rcvName, e.destroyed, name, e.bytes, out, at,
+  );
+}
+
+/** One record's bytes, whichever of the two shapes above it came from (positional: no object per message). */
+function writeRecord(
+  kernel: number, send: boolean, abi: MsgEvent['abi'], task: number, port: number, msgId: number, time: number, kr: number,
+  replyPort: number, rcvName: number | undefined, destroyed: string | undefined, name: Uint8Array | null,
+  bytes: Uint8Array | null, out: Uint8Array, at: number,
+): number {
+  const ext = replyPort !== 0 || rcvName !== undefined || destroyed !== undefined || name !== null ? EXT_FIXED + (name === null ? 0 : name.length) : 0;
   const size = WIRE_HEADER_BYTES + ext + (bytes === null ? 0 : bytes.length);
   if (viewOf !== out.buffer) {
     viewOf = out.buffer;
@@ -183,23 +166,23 @@ export function writeObserved(kernel: number, e: MsgEvent, time: number, name: U
   const v = view;
   const o = out.byteOffset + at;
   v.setUint32(o, size, true);
-  v.setUint8(o + 4, e.phase === 'send' ? 0 : 1);
-  v.setUint8(o + 5, e.abi === null ? 0 : e.abi === 'i386' ? 1 : 2);
+  v.setUint8(o + 4, send ? 0 : 1);
+  v.setUint8(o + 5, abi === null ? 0 : abi === 'i386' ? 1 : 2);
   v.setUint8(o + 6, bytes === null ? 0 : 1);
   v.setUint8(o + 7, ext === 0 ? 0 : 1);
   v.setUint32(o + 8, kernel >>> 0, true);
-  v.setUint32(o + 12, e.task >>> 0, true);
-  v.setUint32(o + 16, e.port >>> 0, true);
-  v.setInt32(o + 20, e.msgId | 0, true);
+  v.setUint32(o + 12, task >>> 0, true);
+  v.setUint32(o + 16, port >>> 0, true);
+  v.setInt32(o + 20, msgId | 0, true);
   v.setFloat64(o + 24, time, true);
-  v.setInt32(o + 32, e.kr ?? 0, true);
+  v.setInt32(o + 32, kr, true);
   if (ext !== 0) {
     const x = o + WIRE_HEADER_BYTES;
     v.setUint32(x, replyPort >>> 0, true);
-    v.setUint32(x + 4, (e.rcvName ?? 0) >>> 0, true);
-    const code = e.destroyed === undefined ? 0 : DESTROY_CODES.indexOf(e.destroyed);
+    v.setUint32(x + 4, (rcvName ?? 0) >>> 0, true);
+    const code = destroyed === undefined ? 0 : DESTROY_CODES.indexOf(destroyed);
     v.setUint8(x + 8, code < 0 ? 1 : code);
-    v.setUint8(x + 9, e.rcvName === undefined ? 0 : 1);
+    v.setUint8(x + 9, rcvName === undefined ? 0 : 1);
     v.setUint8(x + 10, name === null ? 0 : name.length);
     if (name !== null) out.set(name, at + WIRE_HEADER_BYTES + EXT_FIXED);
   }
