@@ -242,9 +242,16 @@ export class NetmsgDriver {
 
   /** The rest of run(): actions `from` on, then the remaining work, awaiting each kernel call. */
   private async finishRun(actions: NodeAction[], from: number, work: NodeEvent[]): Promise<void> {
+    await this.performFrom(actions, from, work);
+    while (work.length > 0) await this.performFrom(this.machine.handle(work.shift()!), 0, work);
+  }
+
+  /** Actions `from` on, in order, then any reclaimed ports rejoined. */
+  private async performFrom(actions: NodeAction[], from: number, work: NodeEvent[]): Promise<void> {
     for (let i = from; i < actions.length; i++) {
       const a = actions[i]!;
       try {
+        // A frame to send, the commonest action, needs no kernel call: no await (a microtask turn) for it.
         if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame);
         else await this.perform(a, work);
       } catch (e) {
@@ -252,19 +259,6 @@ export class NetmsgDriver {
       }
     }
     if (this.reclaimed.size > 0) await this.rejoinReclaimed();
-    while (work.length > 0) {
-      const ev = work.shift()!;
-      for (const a of this.machine.handle(ev)) {
-        try {
-          // A frame to send, the commonest action, needs no kernel call: no await (a microtask turn) for it.
-          if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame);
-          else await this.perform(a, work);
-        } catch (e) {
-          this.fail(`${a.type}: ${(e as Error).message}`);
-        }
-      }
-      if (this.reclaimed.size > 0) await this.rejoinReclaimed();
-    }
   }
 
   private async perform(a: NodeAction, work: NodeEvent[]): Promise<void> {
