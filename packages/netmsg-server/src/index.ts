@@ -25,7 +25,8 @@ export { CONTROL_PORT, FsExport, MAX_TRANSFER, errorReply, type FsExportOptions,
 export { machToWire, wireToMach } from './wire-bridge.js';
 export { TcpLink, type TcpLinkHandlers, type TcpLinkOptions } from './tcp-link.js';
 export { startNode, type RunningNode, type StartNodeExtras } from './node.js';
-export { FsClient, connect, parseNodeUrl, type ConnectOptions, type RemotePort } from './client.js';
+export { FsClient, type RemotePort } from './client.js';
+export { connect, parseNodeUrl, type ConnectOptions } from './connect.js';
 // The cluster machinery: the node's NetmsgNode driven on its hurd-ffi kernel, the export as a task.
 export { ClusterNode, openNodeKernel, type AttachOptions, type ClusterNodeOptions, type KernelBackend } from './cluster/cluster-node.js';
 export { fitMigAbi } from './cluster/mig-abi.js';

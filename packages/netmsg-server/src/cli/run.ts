@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { connect, type FsClient } from '../client.js';
+import type { FsClient } from '../client.js';
+import { connect } from '../connect.js';
 import { hurdErrorName } from '../errno.js';
 import { isNetmsgServerError } from '../errors.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type HurdStat } from '../hurd-types.js';
