@@ -65,12 +65,42 @@ export function copyInto(b: Uint8Array, p: number, src: Uint8Array): void {
   }
 }
 
+/** Up to this many bytes V8 keeps a typed array's bytes in its own heap object: cheap, no slab. */
+const ON_HEAP_MAX = 64;
+/** Larger arrays than this get their own ArrayBuffer (a slab would retain too much or fill too fast). */
+export const SLAB_ITEM_MAX = 2048;
+const SLAB_SIZE = 16384;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabAt = 0;
+
 /**
- * A fresh plain Uint8Array holding b[p, p+n). Not `b.slice`: on a Node
- * Buffer that is a view sharing memory with the input, not a copy.
+ * A fresh zero-filled plain Uint8Array of `n` bytes, as `new Uint8Array(n)`
+ * gives. Between 65 and SLAB_ITEM_MAX bytes it is a view on a shared 16 KiB
+ * ArrayBuffer handed out front to back and never reused: V8 allocates every
+ * ArrayBuffer over 64 bytes outside its heap, which cost ~0.6 us each in
+ * profiles of small RPCs, several times per message (the same trade as
+ * Node's Buffer pool). The bytes are zero (a new ArrayBuffer) and belong to
+ * this array alone; only `.buffer` is shared, so a caller must use
+ * `byteOffset` with it (every use in the toolkit does) and must not transfer
+ * it. Views start 8-aligned, as a fresh buffer does for wordView.
+ */
+export function allocBytes(n: number): Uint8Array {
+  if (n <= ON_HEAP_MAX || n > SLAB_ITEM_MAX) return new Uint8Array(n);
+  if (slabAt + n > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabAt = 0;
+  }
+  const d = new Uint8Array(slab, slabAt, n);
+  slabAt = (slabAt + n + 7) & -8;
+  return d;
+}
+
+/**
+ * A fresh plain Uint8Array (allocBytes) holding b[p, p+n). Not `b.slice`: on
+ * a Node Buffer that is a view sharing memory with the input, not a copy.
  */
 export function copyOut(b: Uint8Array, p: number, n: number): Uint8Array {
-  const d = new Uint8Array(n);
+  const d = allocBytes(n);
   if (n <= 32) {
     for (let i = 0; i < n; i++) d[i] = b[p + i] as number;
   } else {

@@ -1,7 +1,7 @@
 import type { Abi, MachMessage, MsgItem, TypeDescriptor } from './message.js';
 import { abiLayout, type AbiLayout } from './abi.js';
 import { MachMsgError } from './errors.js';
-import { alignTo, copyInto, WORD_VIEW_MIN, wordView, writeU16, writeU32, writeU64, zero } from './bytes.js';
+import { alignTo, allocBytes, copyInto, WORD_VIEW_MIN, wordView, writeU16, writeU32, writeU64, zero } from './bytes.js';
 import { isKnownBodyTypeName, isPortAny, MACH_MSG_TYPE_PROTECTED_PAYLOAD, msgTypeName } from './constants/types.js';
 
 const MAX_U32N = 0xffffffffn;
@@ -135,7 +135,7 @@ export function messageSize(msg: MachMessage, abi: Abi): number {
 export function encodeMessage(msg: MachMessage, abi: Abi): Uint8Array {
   const L = abiLayout(abi);
   const total = messageSize(msg, abi);
-  const out = new Uint8Array(total);
+  const out = allocBytes(total);
   writeMessage(out, 0, msg, L, total);
   return out;
 }

@@ -31,7 +31,8 @@ import type { ItemLayout, MessageLayout, RoutineLayout } from './layout.js';
 import { elementBytes } from './layout.js';
 import { isPortName, MsgType } from './names.js';
 import type { CValue } from './types.js';
-import { bytesString, isPortRight, type MigArgs, type MigValue, type PortRight, readCValue, stringBytes, tryWriteCValue, writeCValue } from './values.js';
+import { allocBytes, copyOut } from '../bytes.js';
+import { bytesString, isAscii, isPortRight, type MigArgs, type MigValue, type PortRight, readCValue, stringBytes, tryWriteCValue, writeAscii, writeCValue } from './values.js';
 
 // How an item's value is encoded on the fast path.
 /** No fast path: always encodeItem. */
@@ -162,7 +163,8 @@ function isComplex(items: readonly MsgItem[]): boolean {
 function encodeOne(p: ItemPlan, v: unknown, opts: EncodeOptions | undefined): MsgItem {
   switch (p.enc) {
     case ENC_FIXED: {
-      const data = new Uint8Array(p.bytes);
+      // allocBytes: zero-filled, so the bytes tryWriteCValue leaves (a string's NUL and rest) are zero.
+      const data = allocBytes(p.bytes);
       if (v !== undefined && tryWriteCValue(p.cv, v, data, 0)) return { kind: 'data', type: p.tmpl, data };
       break;
     }
@@ -188,15 +190,16 @@ function encodeOne(p: ItemPlan, v: unknown, opts: EncodeOptions | undefined): Ms
     }
     case ENC_BYTES: {
       if (!(v instanceof Uint8Array) || v.length > p.maxInline) break;
-      // `slice`, as the reference does: the message owns a copy of the bytes.
-      const data = v.slice();
+      // A copy, as the reference's `slice`: the message owns its bytes. (A
+      // Buffer's slice is a view: other subclasses keep the reference's call.)
+      const data = v.constructor === Uint8Array ? copyOut(v, 0, v.length) : v.slice();
       return { kind: 'data', type: withNumber(p.tmpl, data.length * p.elementNumber), data };
     }
     case ENC_ELEMENTS: {
       if (!Array.isArray(v) || v.length > p.maxInline) break;
       const count = v.length;
       const eb = p.bytes;
-      const data = new Uint8Array(count * eb);
+      const data = allocBytes(count * eb);
       let i = 0;
       for (; i < count; i++) if (!tryWriteCValue(p.cv, v[i], data, i * eb)) break;
       if (i < count) break;
@@ -204,6 +207,14 @@ function encodeOne(p: ItemPlan, v: unknown, opts: EncodeOptions | undefined): Ms
     }
     case ENC_STRING: {
       if (typeof v !== 'string') break;
+      if (isAscii(v)) {
+        // UTF-8 of ASCII is its units: no TextEncoder array (same bounds as below).
+        const count = v.length + 1;
+        if (v.length > p.layout.type.maxCount - 1 || (p.unbounded && count > p.maxInline)) break;
+        const data = allocBytes(count);
+        writeAscii(v, data, 0);
+        return { kind: 'data', type: withNumber(p.tmpl, count * p.elementNumber), data };
+      }
       const s = stringBytes(v, p.path);
       const count = s.length + 1;
       // The bound leaves room for the NUL (mig_strncpy); an unbounded string over the limit goes out-of-line.
@@ -269,7 +280,8 @@ function decodeOne(p: ItemPlan, mi: MsgItem, side: CheckSide): MigValue {
         if (p.fixed) return readCValue(p.cv, data, 0);
         if (p.isString) return bytesString(data.subarray(0, got.number));
         const count = got.number / p.elementNumber;
-        if (p.byteElements) return data.slice(0, count);
+        // A copy, as the reference's `slice` (kept for subclasses: a Buffer's slice is a view).
+        if (p.byteElements) return data.constructor === Uint8Array ? copyOut(data, 0, count) : data.slice(0, count);
         const eb = p.elementBytes;
         const out = new Array<MigValue>(count);
         for (let i = 0; i < count; i++) out[i] = readCValue(p.cv, data, i * eb);

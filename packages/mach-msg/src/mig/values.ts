@@ -80,8 +80,58 @@ export function stringBytes(v: unknown, path: string): Uint8Array {
   return utf8.encode(v);
 }
 
-/** A C string from bytes: up to the first NUL. */
+/** Is every UTF-16 unit of `s` ASCII? Then its UTF-8 is one byte per unit, equal to it. */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/**
+ * Writes an ASCII `s` at `off` of `out` (its UTF-8, byte for byte) and
+ * returns true; false at the first non-ASCII unit, having written the units
+ * before it. TextEncoder's encode allocates a fresh array per call (~0.4 us
+ * in profiles of small RPCs); MIG strings are nearly always ASCII.
+ */
+export function writeAscii(s: string, out: Uint8Array, off: number): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return false;
+    out[off + i] = c;
+  }
+  return true;
+}
+
+/**
+ * A C string from bytes: up to the first NUL, decoded as UTF-8 (invalid
+ * sequences become U+FFFD). ASCII, by far the common case, is built from
+ * char codes 8 at a time, which costs a fraction of a TextDecoder call on a
+ * short string; the first byte over 0x7f hands the whole string to the
+ * decoder, so the result is the decoder's in every case.
+ */
 export function bytesString(b: Uint8Array): string {
+  const n = b.length;
+  let r = '';
+  let i = 0;
+  // Runs of 8 bytes, none NUL and all ASCII.
+  for (; i + 8 <= n; i += 8) {
+    const c0 = b[i] as number, c1 = b[i + 1] as number, c2 = b[i + 2] as number, c3 = b[i + 3] as number;
+    const c4 = b[i + 4] as number, c5 = b[i + 5] as number, c6 = b[i + 6] as number, c7 = b[i + 7] as number;
+    if (c0 === 0 || c1 === 0 || c2 === 0 || c3 === 0 || c4 === 0 || c5 === 0 || c6 === 0 || c7 === 0) break;
+    if ((c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7) >= 0x80) break;
+    r += String.fromCharCode(c0, c1, c2, c3, c4, c5, c6, c7);
+  }
+  // The run that holds the NUL or the first non-ASCII byte (or the tail): byte by byte.
+  for (; i < n; i++) {
+    const c = b[i] as number;
+    if (c === 0) return r;
+    if (c >= 0x80) return bytesStringUtf8(b);
+    r += String.fromCharCode(c);
+  }
+  return r;
+}
+
+/** bytesString through the UTF-8 decoder. */
+function bytesStringUtf8(b: Uint8Array): string {
   const z = b.indexOf(0);
   return utf8d.decode(z < 0 ? b : b.subarray(0, z));
 }
@@ -293,6 +343,7 @@ export function tryWriteCValue(cv: CValue, v: unknown, out: Uint8Array, off: num
     case 'string': {
       // mig_strncpy: at most size - 1 bytes; the bytes after them (the NUL) are not written.
       if (typeof v !== 'string') return false;
+      if (v.length <= cv.size - 1 && writeAscii(v, out, off)) return true;
       const b = utf8.encode(v);
       if (b.length > cv.size - 1) return false;
       out.set(b, off);
