@@ -3,8 +3,9 @@
 // the client's encodeRequest, the message's encodeMessage + decodeMessage
 // (what a kernel copy-in/copy-out and wire-bridge's wireToMach do), the
 // server's decodeRequest and encodeReply, the reply's encodeMessage +
-// decodeMessage, the client's decodeReply. Prints ns per step (median of
-// the rounds) and the CPU ns of the whole sequence, one line per case.
+// decodeMessage, the client's decodeReply. Prints the CPU ns per call of
+// each step run alone in a loop, and of the whole sequence run as one RPC
+// does (median of the rounds), one line per case.
 //
 // Usage: node bench/rpc-calls.mjs [--dist DIR/dist/index.js] [--rounds N]
 // For before/after figures run it alternately against two builds, pinned the
@@ -49,37 +50,35 @@ for (const abi of ['i386', 'x86_64']) {
 const STEPS = ['encodeRequest', 'encodeMessage', 'decodeMessage', 'decodeRequest', 'encodeReply', 'encodeMessage(reply)', 'decodeMessage(reply)', 'decodeReply'];
 let sink = 0;
 
-function oneCall(c, t) {
+/** Each step alone in a loop over a prepared input: its CPU ns per call. */
+function stepFns(c) {
   const { r, abi } = c;
-  let a = process.hrtime.bigint();
   const q = r.encodeRequest(c.req, { header: { localPort: 9 } });
-  let b = process.hrtime.bigint();
-  t[0] += b - a;
   const qb = encodeMessage(q, abi);
-  a = process.hrtime.bigint();
-  t[1] += a - b;
   const qm = decodeMessage(qb, abi);
-  b = process.hrtime.bigint();
-  t[2] += b - a;
-  const dq = r.decodeRequest(qm);
-  a = process.hrtime.bigint();
-  t[3] += a - b;
   const p = r.encodeReply(c.rep, { header: { remotePort: qm.header.localPort } });
-  b = process.hrtime.bigint();
-  t[4] += b - a;
   const pb = encodeMessage(p, abi);
-  a = process.hrtime.bigint();
-  t[5] += a - b;
   const pm = decodeMessage(pb, abi);
-  b = process.hrtime.bigint();
-  t[6] += b - a;
-  const dp = r.decodeReply(pm);
-  a = process.hrtime.bigint();
-  t[7] += a - b;
-  sink += dp.retCode + qb.length + pb.length + (dq.args ? 1 : 0);
+  return [
+    () => r.encodeRequest(c.req, { header: { localPort: 9 } }).items.length,
+    () => encodeMessage(q, abi).length,
+    () => decodeMessage(qb, abi).items.length,
+    () => r.decodeRequest(qm).header.id,
+    () => r.encodeReply(c.rep, { header: { remotePort: 9 } }).items.length,
+    () => encodeMessage(p, abi).length,
+    () => decodeMessage(pb, abi).items.length,
+    () => r.decodeReply(pm).retCode,
+  ];
 }
 
-/** The same sequence without per-step clocks: the CPU time of the whole. */
+function cpuNs(f, n) {
+  const u0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) sink += f();
+  const u = process.cpuUsage(u0);
+  return ((u.user + u.system) * 1000) / n;
+}
+
+/** The whole sequence, as one RPC runs it: its CPU time. */
 function plainCalls(c, n) {
   const { r, abi } = c;
   for (let i = 0; i < n; i++) {
@@ -96,13 +95,12 @@ const median = (xs) => {
 };
 
 const results = cases.map(() => ({ steps: STEPS.map(() => []), cpu: [] }));
+const fns = cases.map(stepFns);
 // Warm-up, then interleaved rounds over the cases.
 for (const c of cases) plainCalls(c, 5000);
 for (let round = 0; round < ROUNDS; round++) {
   cases.forEach((c, ci) => {
-    const t = STEPS.map(() => 0n);
-    for (let i = 0; i < ITERS / 4; i++) oneCall(c, t);
-    t.forEach((x, si) => results[ci].steps[si].push(Number(x) / (ITERS / 4)));
+    fns[ci].forEach((f, si) => results[ci].steps[si].push(cpuNs(f, ITERS)));
     const u0 = process.cpuUsage();
     plainCalls(c, ITERS);
     const u = process.cpuUsage(u0);

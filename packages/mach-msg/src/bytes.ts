@@ -69,20 +69,22 @@ export function copyInto(b: Uint8Array, p: number, src: Uint8Array): void {
 const ON_HEAP_MAX = 64;
 /** Larger arrays than this get their own ArrayBuffer (a slab would retain too much or fill too fast). */
 export const SLAB_ITEM_MAX = 2048;
-const SLAB_SIZE = 16384;
+const SLAB_SIZE = 32768;
 let slab = new ArrayBuffer(SLAB_SIZE);
 let slabAt = 0;
 
 /**
  * A fresh zero-filled plain Uint8Array of `n` bytes, as `new Uint8Array(n)`
- * gives. Between 65 and SLAB_ITEM_MAX bytes it is a view on a shared 16 KiB
+ * gives. Between 65 and SLAB_ITEM_MAX bytes it is a view on a shared 32 KiB
  * ArrayBuffer handed out front to back and never reused: V8 allocates every
  * ArrayBuffer over 64 bytes outside its heap, which cost ~0.6 us each in
  * profiles of small RPCs, several times per message (the same trade as
  * Node's Buffer pool). The bytes are zero (a new ArrayBuffer) and belong to
  * this array alone; only `.buffer` is shared, so a caller must use
  * `byteOffset` with it (every use in the toolkit does) and must not transfer
- * it. Views start 8-aligned, as a fresh buffer does for wordView.
+ * it, and one array kept alive keeps its slab alive. Views start 8-aligned,
+ * as a fresh buffer does for wordView. (32 KiB: ~150 ns per 1 KiB array,
+ * against ~480 ns for its own buffer and ~240 ns with 16 KiB slabs.)
  */
 export function allocBytes(n: number): Uint8Array {
   if (n <= ON_HEAP_MAX || n > SLAB_ITEM_MAX) return new Uint8Array(n);

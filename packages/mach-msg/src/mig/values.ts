@@ -109,9 +109,14 @@ export function writeAscii(s: string, out: Uint8Array, off: number): boolean {
  * decoder, so the result is the decoder's in every case.
  */
 export function bytesString(b: Uint8Array): string {
-  const n = b.length;
+  return bytesStringAt(b, 0, b.length);
+}
+
+/** bytesString of b[from, to), without the subarray object (callers check the bounds). */
+export function bytesStringAt(b: Uint8Array, from: number, to: number): string {
+  const n = to;
   let r = '';
-  let i = 0;
+  let i = from;
   // Runs of 8 bytes, none NUL and all ASCII.
   for (; i + 8 <= n; i += 8) {
     const c0 = b[i] as number, c1 = b[i + 1] as number, c2 = b[i + 2] as number, c3 = b[i + 3] as number;
@@ -124,7 +129,7 @@ export function bytesString(b: Uint8Array): string {
   for (; i < n; i++) {
     const c = b[i] as number;
     if (c === 0) return r;
-    if (c >= 0x80) return bytesStringUtf8(b);
+    if (c >= 0x80) return bytesStringUtf8(b.subarray(from, to));
     r += String.fromCharCode(c);
   }
   return r;
@@ -224,7 +229,7 @@ export function readCValue(cv: CValue, b: Uint8Array, off: number): MigValue {
     case 'real':
       return readReal(b, off, cv.bytes);
     case 'string':
-      return bytesString(b.subarray(off, off + cv.size));
+      return bytesStringAt(b, off, off + cv.size);
     case 'bytes':
       return b.slice(off, off + cv.size);
     case 'array': {
