@@ -114,7 +114,11 @@ function checkDescriptorFits(t: TypeDescriptor, L: AbiLayout, pos: number): void
  * Validates the message as encodeMessage does.
  */
 export function messageSize(msg: MachMessage, abi: Abi): number {
-  const L = abiLayout(abi);
+  return sizeOf(msg, abiLayout(abi));
+}
+
+/** messageSize with the layout already looked up. */
+function sizeOf(msg: MachMessage, L: AbiLayout): number {
   if (typeof msg !== 'object' || msg === null || !Array.isArray(msg.items)) {
     throw new MachMsgError('invalid_message', 0, 'message must be an object with an items array');
   }
@@ -134,9 +138,10 @@ export function messageSize(msg: MachMessage, abi: Abi): number {
  */
 export function encodeMessage(msg: MachMessage, abi: Abi): Uint8Array {
   const L = abiLayout(abi);
-  const total = messageSize(msg, abi);
+  const total = sizeOf(msg, L);
+  // Fresh from allocBytes, so already zero: the padding needs no stores.
   const out = allocBytes(total);
-  writeMessage(out, 0, msg, L, total);
+  writeMessage(out, 0, msg, L, total, true);
   return out;
 }
 
@@ -148,16 +153,20 @@ export function encodeMessage(msg: MachMessage, abi: Abi): Uint8Array {
  */
 export function encodeMessageInto(msg: MachMessage, abi: Abi, target: Uint8Array, offset = 0): number {
   const L = abiLayout(abi);
-  const total = messageSize(msg, abi);
+  const total = sizeOf(msg, L);
   if (!(target instanceof Uint8Array) || !Number.isInteger(offset) || offset < 0 || offset + total > target.length) {
     throw new MachMsgError('buffer_too_small', 0, `a ${total}-byte message does not fit the target at offset ${String(offset)}`);
   }
-  writeMessage(target, offset, msg, L, total);
+  writeMessage(target, offset, msg, L, total, false);
   return total;
 }
 
-/** Writes a validated message (see messageSize) of `total` bytes at `base`. */
-function writeMessage(out: Uint8Array, base: number, msg: MachMessage, L: AbiLayout, total: number): void {
+/**
+ * Writes a validated message (see messageSize) of `total` bytes at `base`.
+ * `zeroed`: out[base, base + total) is known to be zero already (a fresh
+ * buffer), so the alignment padding is left as it is.
+ */
+function writeMessage(out: Uint8Array, base: number, msg: MachMessage, L: AbiLayout, total: number, zeroed: boolean): void {
   writeHeader(out, base, msg, L, total);
   const T = L.type;
   const items = msg.items;
@@ -223,7 +232,7 @@ function writeMessage(out: Uint8Array, base: number, msg: MachMessage, L: AbiLay
         break;
     }
     const next = alignTo(pos - base, align) + base;
-    zero(out, pos, next);
+    if (!zeroed) zero(out, pos, next);
     pos = next;
   }
 }
