@@ -242,28 +242,35 @@ function writeHeader(out: Uint8Array, base: number, msg: MachMessage, L: AbiLayo
   if (typeof h !== 'object' || h === null || typeof h.bits !== 'object' || h.bits === null) {
     throw new MachMsgError('invalid_message', 0, 'message needs a header with bits');
   }
+  // Each field read once: headers come from several packages in several
+  // shapes, and every property load on them is a megamorphic lookup.
   const b = h.bits;
+  const remote = b.remote;
+  const local = b.local;
+  const other = b.other;
   const O = L.offsets;
-  if (!isU32(b.remote) || b.remote > 0xff) throw outOfRange(O.bits, 'remote disposition', b.remote, 0xff);
-  if (!isU32(b.local) || b.local > 0xff) throw outOfRange(O.bits, 'local disposition', b.local, 0xff);
-  if (!isU32(b.other) || (b.other & ~0x7fff0000) !== 0) {
-    throw new MachMsgError('field_out_of_range', O.bits, `bits.other 0x${Number(b.other).toString(16)} has bits outside 0x7fff0000`);
+  if (!isU32(remote) || remote > 0xff) throw outOfRange(O.bits, 'remote disposition', remote, 0xff);
+  if (!isU32(local) || local > 0xff) throw outOfRange(O.bits, 'local disposition', local, 0xff);
+  if (!isU32(other) || (other & ~0x7fff0000) !== 0) {
+    throw new MachMsgError('field_out_of_range', O.bits, `bits.other 0x${Number(other).toString(16)} has bits outside 0x7fff0000`);
   }
-  if (!isU32(h.remotePort)) throw outOfRange(O.remotePort, 'msgh_remote_port', h.remotePort, 0xffffffff);
-  if (!isU32(h.seqno)) throw outOfRange(O.seqno, 'msgh_seqno', h.seqno, 0xffffffff);
+  const remotePort = h.remotePort;
+  const seqno = h.seqno;
+  if (!isU32(remotePort)) throw outOfRange(O.remotePort, 'msgh_remote_port', remotePort, 0xffffffff);
+  if (!isU32(seqno)) throw outOfRange(O.seqno, 'msgh_seqno', seqno, 0xffffffff);
   // msgh_id is signed; accept its unsigned spelling too.
   const id = h.id;
   if (typeof id !== 'number' || !Number.isInteger(id) || id < -0x80000000 || id > 0xffffffff) {
     throw outOfRange(O.id, 'msgh_id', id, 0xffffffff);
   }
   const wide = L.portFieldSize === 8;
-  writeU32(out, base + O.bits, (b.remote | (b.local << 8) | b.other | (b.complex ? 0x80000000 : 0)) >>> 0);
+  writeU32(out, base + O.bits, (remote | (local << 8) | other | (b.complex ? 0x80000000 : 0)) >>> 0);
   writeU32(out, base + O.size, total);
-  writeU32(out, base + O.remotePort, h.remotePort);
+  writeU32(out, base + O.remotePort, remotePort);
   if (wide) writeU32(out, base + O.remotePort + 4, 0);
-  if (h.protectedPayload !== undefined) {
-    const p = h.protectedPayload;
-    if (b.local !== MACH_MSG_TYPE_PROTECTED_PAYLOAD) {
+  const p = h.protectedPayload;
+  if (p !== undefined) {
+    if (local !== MACH_MSG_TYPE_PROTECTED_PAYLOAD) {
       throw new MachMsgError('invalid_message', O.localPort, 'protectedPayload is only valid when bits.local is MACH_MSG_TYPE_PROTECTED_PAYLOAD (23)');
     }
     const bits = BigInt(8 * L.portFieldSize);
@@ -273,10 +280,11 @@ function writeHeader(out: Uint8Array, base: number, msg: MachMessage, L: AbiLayo
     if (wide) writeU64(out, base + O.localPort, p);
     else writeU32(out, base + O.localPort, Number(p));
   } else {
-    if (!isU32(h.localPort)) throw outOfRange(O.localPort, 'msgh_local_port', h.localPort, 0xffffffff);
-    writeU32(out, base + O.localPort, h.localPort);
+    const localPort = h.localPort;
+    if (!isU32(localPort)) throw outOfRange(O.localPort, 'msgh_local_port', localPort, 0xffffffff);
+    writeU32(out, base + O.localPort, localPort);
     if (wide) writeU32(out, base + O.localPort + 4, 0);
   }
-  writeU32(out, base + O.seqno, h.seqno);
+  writeU32(out, base + O.seqno, seqno);
   writeU32(out, base + O.id, id >>> 0);
 }
