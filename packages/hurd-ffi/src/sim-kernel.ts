@@ -241,7 +241,7 @@ export class SimKernel implements MachKernel {
    * error (data_error) makes copyin fail with MACH_SEND_INVALID_MEMORY, the
    * message being destroyed as for any body copyin failure.
    */
-  private async faultOolThenSend(task: Task, args: MsgArgs, opt: number, ranges: { address: number; len: number }[]): Promise<MsgOutcome> {
+  private async faultOolThenSend(task: Task, args: MsgArgs, opt: number, ranges: readonly { address: number; len: number }[]): Promise<MsgOutcome> {
     const pre = new Map<string, Uint8Array | null>();
     for (const { address, len } of ranges) {
       const r = await this.pager.read(task, address, len);
@@ -264,7 +264,7 @@ export class SimKernel implements MachKernel {
   private sendPart(task: Task, args: MsgArgs, opt: number, prefetched: OolPrefetch | undefined): MsgOutcome | Promise<MsgOutcome> {
     const bytes = args.send!;
     const notify = opt & MACH_SEND_NOTIFY ? this.notifyThunk(task, (args.notify ?? 0) >>> 0) : null;
-    const kmsg = kmsgCopyin(this.core, task, bytes, prefetched);
+    const kmsg = kmsgCopyin(this.core, task, bytes, prefetched, args.donate === true);
     if (typeof kmsg === 'number') {
       // A refused send is still a call the task made: tools see it with its code.
       if (this.core.observers.size > 0) {
@@ -310,32 +310,30 @@ export class SimKernel implements MachKernel {
 
   private receivePart(task: Task, args: MsgArgs, opt: number): MsgOutcome | Promise<MsgOutcome> {
     const name = (args.rcvName ?? 0) >>> 0;
-    // A receive refused before waiting is still a call the task made: tools see it with its code.
-    const refuse = (kr: number, port = 0): MsgOutcome => {
-      emitRcvFailed(this.core, task, port, name, kr);
-      return { kr };
-    };
-    if (!isValidName(name)) return refuse(MACH_RCV_INVALID_NAME);
-    const e = lookup(task.space, name);
-    if (e === undefined || e.object === null) return refuse(MACH_RCV_INVALID_NAME);
-    let obj;
-    if (e.type & T_RECEIVE && e.object.kind === 'port') {
-      if (e.object.pset !== null) return refuse(MACH_RCV_IN_SET, e.object.id);
-      obj = e.object;
-    } else if (e.type & T_PORT_SET && e.object.kind === 'pset') {
-      obj = e.object;
-    } else {
-      return refuse(MACH_RCV_INVALID_NAME);
+    const e = isValidName(name) ? lookup(task.space, name) : undefined;
+    const obj = e === undefined ? null : e.object;
+    if (e === undefined || obj === null) return this.refuse(task, name, MACH_RCV_INVALID_NAME, 0);
+    if (!((e.type & T_RECEIVE && obj.kind === 'port') || (e.type & T_PORT_SET && obj.kind === 'pset'))) {
+      return this.refuse(task, name, MACH_RCV_INVALID_NAME, 0);
     }
+    if (obj.kind === 'port' && obj.pset !== null) return this.refuse(task, name, MACH_RCV_IN_SET, obj.id);
     const size = args.rcvSize;
-    const maxSize = typeof size === 'number' && size >= 0 ? size : 0xffffffff;
-    return userReceive(this.core, task, obj, {
-      timeout: opt & MACH_RCV_TIMEOUT ? timeoutOf(args.timeout) : null,
-      signal: args.signal,
-      large: (opt & MACH_RCV_LARGE) !== 0,
-      maxSize,
+    return userReceive(
+      this.core,
+      task,
+      obj,
+      opt & MACH_RCV_TIMEOUT ? timeoutOf(args.timeout) : null,
+      args.signal,
+      (opt & MACH_RCV_LARGE) !== 0,
+      typeof size === 'number' && size >= 0 ? size : 0xffffffff,
       name,
-    });
+    );
+  }
+
+  /** A receive refused before waiting is still a call the task made: tools see it with its code. */
+  private refuse(task: Task, name: number, kr: number, port: number): MsgOutcome {
+    emitRcvFailed(this.core, task, port, name, kr);
+    return { kr };
   }
 
   vmAllocate(id: TaskId, address: number, size: number, anywhere: boolean): Promise<{ kr: number; address: number }> {
