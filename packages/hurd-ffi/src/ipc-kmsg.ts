@@ -385,9 +385,41 @@ function shape(kmsg: Kmsg, abi: Abi): MachMessage {
   };
 }
 
+/**
+ * The layout of a kernel-made message with no body, or with one inline
+ * 32-bit word (every notification but port-destroyed), per ABI and type
+ * name: encoded once, then copied and filled in at each delivery instead of
+ * being laid out by the codec each time. null for any other message.
+ */
+const wordLayouts = new Map<string, Uint8Array>();
+
+function kernelWordLayout(kmsg: Kmsg, abi: Abi): Uint8Array | null {
+  if (kmsg.senderAbi !== null || kmsg.complex || kmsg.items.length > 1) return null;
+  const it = kmsg.items[0];
+  if (it === undefined) return wordLayout(abi, -1);
+  if (it.kind !== 'data' || it.data.length !== 4) return null;
+  const t = it.type;
+  if (t.size !== 32 || t.number !== 1 || !t.inline || t.longform || t.deallocate) return null;
+  return wordLayout(abi, t.name);
+}
+
+function wordLayout(abi: Abi, typeName: number): Uint8Array {
+  const key = `${abi}:${typeName}`;
+  let b = wordLayouts.get(key);
+  if (b === undefined) {
+    const items: MsgItem[] =
+      typeName < 0 ? [] : [{ kind: 'data', type: { name: typeName, size: 32, number: 1, inline: true, longform: false, deallocate: false }, data: new Uint8Array(4) }];
+    b = encodeMessage({ header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items }, abi);
+    wordLayouts.set(key, b);
+  }
+  return b;
+}
+
 /** The size the message has in a receiver of ABI `abi` (-1: cannot be laid out). */
 export function kmsgSize(kmsg: Kmsg, abi: Abi): number {
   if (kmsg.rawBody !== null) return HEADER_SIZE[abi] + kmsg.rawBody.length;
+  const word = kernelWordLayout(kmsg, abi);
+  if (word !== null) return word.length;
   if (kmsg.senderAbi === abi) return kmsg.senderSize;
   try {
     return messageSize(shape(kmsg, abi), abi);
@@ -450,6 +482,18 @@ export function kmsgCopyout(k: IpcKernel, task: Task, kmsg: Kmsg, seqno: number)
     const bits = (kmsg.other | kmsg.replyType | (local << 8)) >>> 0;
     if (payload === undefined) writeHeaderFields(out, abi, bits, out.length, replyName, localName, seqno, kmsg.id);
     else writeHeader(out, abi, { bits, size: out.length, remote: replyName, local: localName, localWide: payload, seqno, id: kmsg.id });
+    return out;
+  }
+  const layout = kernelWordLayout(kmsg, abi);
+  if (layout !== null) {
+    // A notification: its layout, the header and the word filled in (the
+    // word is the body's last 4 bytes but for x86_64's 4-byte pad).
+    const out = layout.slice();
+    const bits = (kmsg.other | kmsg.replyType | (local << 8)) >>> 0;
+    writeHeader(out, abi, { bits, size: out.length, remote: replyName, local: localName, localWide: payload, seqno, id: kmsg.id });
+    const word = kmsg.items[0];
+    if (word?.kind === 'data') out.set(word.data, out.length - (abi === 'i386' ? 4 : 8));
+    kmsg.items = [];
     return out;
   }
   const items: MsgItem[] = [];
