@@ -86,6 +86,10 @@ function newKmsg(task: Task, dest: Kmsg['dest'], destType: number, reply: KPort,
     stamp: 0,
     marequest: null,
     senderTask: task.id,
+    // Every kmsg has the same fields from birth, so that V8 sees one shape
+    // wherever kmsgs are handled (a field added later is a shape change).
+    rawBuf: undefined,
+    circular: undefined,
   };
 }
 

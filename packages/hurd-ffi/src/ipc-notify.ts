@@ -58,6 +58,9 @@ function send(k: IpcKernel, so: IpcPort, id: number, items: KItem[], complex: bo
     stamp: 0,
     marequest: null,
     senderTask: 0,
+    // The fields of every kmsg, in newKmsg's order (one shape for V8).
+    rawBuf: undefined,
+    circular: undefined,
   };
   if (id === MACH_NOTIFY_PORT_DESTROYED) {
     const carried = items[0];
