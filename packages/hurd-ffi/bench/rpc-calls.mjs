@@ -5,16 +5,28 @@
 //
 //   taskset -c 0 node bench/rpc-calls.mjs [N] [ROUNDS]
 //   HURD_FFI_DIST=/work/main/packages/hurd-ffi/dist taskset -c 0 node bench/rpc-calls.mjs
+//   HURD_FFI_BASE=/work/main/packages/hurd-ffi/dist taskset -c 0 node bench/rpc-calls.mjs
 //
 // Prints the median over ROUNDS of CPU us (user+system) and wall us per RPC.
+// With HURD_FFI_BASE, that build runs too, in the same process, its rounds
+// alternating with this one's (a paired A/B that process start-up and the
+// machine's drift fall on alike), and the ratio of the medians is printed.
+// FRESH=1: netmsg and the export task send a fresh buffer each time (as the
+// driver's encodeMessage makes one) instead of reusing one; DONATE=1 (implies
+// FRESH) also passes MsgArgs.donate on those sends (a kernel without it
+// ignores the field).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = process.env.HURD_FFI_DIST ?? join(here, '../dist');
-const { openKernel } = await import(join(dist, 'index.js'));
+const base = process.env.HURD_FFI_BASE;
 const N = Number(process.argv[2] ?? 20000);
 const ROUNDS = Number(process.argv[3] ?? 5);
+const DONATE = process.env.DONATE === '1';
+const FRESH = DONATE || process.env.FRESH === '1';
+/** The bytes a netmsg or export send passes (see FRESH / DONATE above). */
+const out = (b) => (FRESH ? b.slice() : b);
 
 const SEND = 1;
 const RCV = 2;
@@ -45,7 +57,7 @@ const ok = (kr, what) => {
   if (kr !== 0) throw new Error(`${what}: kr 0x${kr.toString(16)}`);
 };
 
-async function world() {
+async function world(openKernel) {
   const stop = new AbortController();
   const signal = stop.signal;
   // Client node: the application and its node's netmsg task.
@@ -95,20 +107,20 @@ async function world() {
     ok(await b.portMoveMember(nm2, proxyName, set2), 'into set');
     ok(await b.portInsertRight(nm2, soName, proxyName, MAKE_SEND_ONCE), 'send-once');
     new DataView(forwarded.buffer).setUint32(16, soName, true);
-    ok((await b.msg(nm2, { options: SEND, send: forwarded })).kr, 'deliver');
+    ok((await b.msg(nm2, { options: SEND, send: out(forwarded), donate: DONATE })).kr, 'deliver');
     await b.portGetReceiveStatus(nm2, fileSend);
     const mE = await rE;
     ok(mE.kr, 'export receive');
     rE = rcvE();
     new DataView(replyBytes.buffer).setUint32(8, remoteOf(mE.message), true);
-    ok((await b.msg(exp, { options: SEND | SEND_TIMEOUT, timeout: 0, send: replyBytes })).kr, 'reply');
+    ok((await b.msg(exp, { options: SEND | SEND_TIMEOUT, timeout: 0, send: out(replyBytes), donate: DONATE })).kr, 'reply');
     const m2 = await r2;
     ok(m2.kr, 'netmsg 2 receive');
     ok(await b.portDestroy(nm2, proxyName), 'destroy proxy');
     r2 = rcv2();
     // Back on the client node: the reply on the send-once right (its dead-name request becomes port-deleted).
     new DataView(replyBytes.buffer).setUint32(8, so, true);
-    ok((await a.msg(nm1, { options: SEND, send: replyBytes })).kr, 'reply home');
+    ok((await a.msg(nm1, { options: SEND, send: out(replyBytes), donate: DONATE })).kr, 'reply home');
     const pd = await r1;
     ok(pd.kr, 'port-deleted');
     r1 = rcv1();
@@ -129,17 +141,30 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-const cpu = [];
-const wall = [];
-const w = await world();
-for (let i = 0; i < 2000; i++) await w.rpc();
-for (let r = 0; r < ROUNDS; r++) {
+async function measure(label, dir) {
+  const { openKernel } = await import(join(dir, 'index.js'));
+  const w = await world(openKernel);
+  for (let i = 0; i < 2000; i++) await w.rpc();
+  return { label, dir, w, cpu: [], wall: [] };
+}
+
+async function round(m) {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) await w.rpc();
-  wall.push(Number(process.hrtime.bigint() - t0) / 1e3 / N);
+  for (let i = 0; i < N; i++) await m.w.rpc();
+  m.wall.push(Number(process.hrtime.bigint() - t0) / 1e3 / N);
   const u = process.cpuUsage(c0);
-  cpu.push((u.user + u.system) / N);
+  m.cpu.push((u.user + u.system) / N);
 }
-await w.close();
-console.log(`rpc-calls (${dist}): median of ${ROUNDS} x ${N}: ${median(cpu).toFixed(2)} us/rpc CPU, ${median(wall).toFixed(2)} us/rpc wall; CPU rounds ${cpu.map((x) => x.toFixed(2)).join(' ')}`);
+
+const runs = [await measure('this', dist)];
+if (base !== undefined) runs.unshift(await measure('base', base));
+for (let r = 0; r < ROUNDS; r++) for (const m of runs) await round(m);
+for (const m of runs) await m.w.close();
+const mode = DONATE ? ', donate' : FRESH ? ', fresh' : '';
+for (const m of runs) {
+  console.log(
+    `rpc-calls ${m.label} (${m.dir}${mode}): median of ${ROUNDS} x ${N}: ${median(m.cpu).toFixed(2)} us/rpc CPU, ${median(m.wall).toFixed(2)} us/rpc wall; CPU rounds ${m.cpu.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+}
+if (runs.length === 2) console.log(`this/base CPU: ${(median(runs[1].cpu) / median(runs[0].cpu)).toFixed(3)}`);
