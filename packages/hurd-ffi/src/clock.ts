@@ -14,10 +14,21 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): TimerHandle;
 }
 
-interface LaneTimer {
-  at: number;
-  fn: () => void;
-  live: boolean;
+/** A timer of a lane; it is its own handle (no closure per timer). */
+class LaneTimer implements TimerHandle {
+  live = true;
+
+  constructor(
+    readonly lane: TimerLane,
+    readonly at: number,
+    readonly fn: () => void,
+  ) {}
+
+  cancel(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.lane.drop();
+  }
 }
 
 /**
@@ -47,21 +58,16 @@ class TimerLane {
   ) {}
 
   add(fn: () => void): TimerHandle {
-    const t: LaneTimer = { at: performance.now() + this.ms, fn, live: true };
+    const t = new LaneTimer(this, performance.now() + this.ms, fn);
     this.queue.push(t);
     this.live++;
     if (this.handle === null) this.arm(this.ms);
     else if (this.live === 1) this.handle.ref?.();
-    return {
-      cancel: () => {
-        if (!t.live) return;
-        t.live = false;
-        this.drop();
-      },
-    };
+    return t;
   }
 
-  private drop(): void {
+  /** A live timer was cancelled. */
+  drop(): void {
     this.live--;
     while (this.head < this.queue.length && !this.queue[this.head]!.live) this.head++;
     this.compact();

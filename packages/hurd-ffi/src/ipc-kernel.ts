@@ -24,8 +24,8 @@ export interface Task {
   readonly space: IpcSpace;
   readonly vm: VmMap;
   active: boolean;
-  /** Finishers of this task's blocked calls, run at termination. */
-  readonly blocked: Set<() => void>;
+  /** This task's blocked calls, ended at termination. */
+  readonly blocked: Set<{ terminate(): void }>;
 }
 
 export class IpcKernel {
@@ -43,8 +43,14 @@ export class IpcKernel {
   private nextObject = 1;
   private nextTaskId = 1;
   private stampSeq = 0;
-  private readonly runq: IpcPort[] = [];
-  private readonly inRunq = new Set<IpcPort>();
+  /**
+   * Ports to serve: slots [runqHead, runqTail) of a reused array (an
+   * Array#shift per port and a Set beside it cost more than serving the
+   * port); a port's `inRunq` flag says it is queued.
+   */
+  private readonly runq: (IpcPort | undefined)[] = [];
+  private runqHead = 0;
+  private runqTail = 0;
   private flushing = false;
 
   constructor(
@@ -80,21 +86,26 @@ export class IpcKernel {
 
   /** Marks a port as having messages or waiters that may now meet. */
   schedule(port: IpcPort): void {
-    if (this.inRunq.has(port)) return;
-    this.inRunq.add(port);
-    this.runq.push(port);
+    if (port.inRunq) return;
+    port.inRunq = true;
+    this.runq[this.runqTail++] = port;
   }
 
   /** Serves the run queue until nothing more can happen. */
   flush(): void {
-    if (this.flushing) return;
+    if (this.flushing || this.runqHead === this.runqTail) return;
     this.flushing = true;
     try {
-      for (let port = this.runq.shift(); port !== undefined; port = this.runq.shift()) {
-        this.inRunq.delete(port);
+      while (this.runqHead < this.runqTail) {
+        const port = this.runq[this.runqHead]!;
+        this.runq[this.runqHead++] = undefined;
+        port.inRunq = false;
         serveWaiters(this, port);
       }
+      this.runqHead = 0;
+      this.runqTail = 0;
     } finally {
+      // Ports left by a throwing observer stay queued for the next flush.
       this.flushing = false;
     }
   }

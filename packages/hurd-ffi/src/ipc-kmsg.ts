@@ -29,8 +29,8 @@ import {
   type MachMsgErrorCode,
 } from 'mach-msg';
 import type { IpcKernel, Task } from './ipc-kernel.js';
-import type { IpcSpace } from './ipc-space.js';
-import { HEADER_SIZE, readHeader, writeHeader, type RawHeader } from './msg-header.js';
+import type { IpcEntry, IpcSpace } from './ipc-space.js';
+import { HEADER_SIZE, ID_AT, LOCAL_AT, r32, readHeader, writeHeader, writeHeaderFields } from './msg-header.js';
 import { afterCopyin, canCopyin, carriedType, isValidName, lookup, rightCopyin, rightCopyout } from './ipc-right.js';
 import { DEAD, type KItem, type KPort, type Kmsg } from './ipc-kmsg-types.js';
 import { isCircular, kmsgRights, releaseRight } from './ipc-object.js';
@@ -86,16 +86,19 @@ function newKmsg(task: Task, dest: Kmsg['dest'], destType: number, reply: KPort,
     stamp: 0,
     marequest: null,
     senderTask: task.id,
+    // Every kmsg has the same fields from birth, so that V8 sees one shape
+    // wherever kmsgs are handled (a field added later is a shape change).
+    rawBuf: undefined,
+    circular: undefined,
   };
 }
 
-/** The checks of ipc_kmsg_copyin_header, without changing anything: 0 or a MACH_SEND_* code. */
-function checkHeaderRights(space: IpcSpace, destName: number, destDisp: number, replyName: number, replyDisp: number): number {
-  if (!isValidName(destName)) return MACH_SEND_INVALID_DEST;
-  const de = lookup(space, destName);
-  if (de === undefined) return MACH_SEND_INVALID_DEST;
-  const replyValid = replyDisp !== 0 && isValidName(replyName);
-  const re = replyValid ? lookup(space, replyName) : undefined;
+/**
+ * The checks of ipc_kmsg_copyin_header on the looked-up entries, without
+ * changing anything: 0 or a MACH_SEND_* code. `re` is the reply entry when
+ * the reply name is valid (undefined: valid but not in the space).
+ */
+function checkHeaderEntries(de: IpcEntry, destDisp: number, replyValid: boolean, re: IpcEntry | undefined, replyDisp: number): number {
   if (replyValid && re === undefined) return MACH_SEND_INVALID_REPLY;
   if (re !== undefined && re !== de && !canCopyin(re.type, re.urefs, replyDisp, true)) return MACH_SEND_INVALID_REPLY;
   if (!canCopyin(de.type, de.urefs, destDisp, false)) return MACH_SEND_INVALID_DEST;
@@ -106,11 +109,21 @@ function checkHeaderRights(space: IpcSpace, destName: number, destDisp: number, 
   return 0;
 }
 
+/** The checks of ipc_kmsg_copyin_header, without changing anything: 0 or a MACH_SEND_* code. */
+function checkHeaderRights(space: IpcSpace, destName: number, destDisp: number, replyName: number, replyDisp: number): number {
+  if (!isValidName(destName)) return MACH_SEND_INVALID_DEST;
+  const de = lookup(space, destName);
+  if (de === undefined) return MACH_SEND_INVALID_DEST;
+  const replyValid = replyDisp !== 0 && isValidName(replyName);
+  return checkHeaderEntries(de, destDisp, replyValid, replyValid ? lookup(space, replyName) : undefined, replyDisp);
+}
+
 /**
  * ipc_kmsg_copyin_header. Order of checks as the kernel makes them: the
  * destination name, then the reply name and whether its right can be copied
  * in, then the destination right; two copyins of one name are checked in
- * sequence. Nothing is changed unless both succeed.
+ * sequence. Nothing is changed unless both succeed. Each name is looked up
+ * once (the lookup's lazy dead-name conversion happens before the checks).
  */
 function copyinHeader(
   k: IpcKernel,
@@ -122,10 +135,13 @@ function copyinHeader(
   id: number,
 ): Kmsg | number {
   const space = task.space;
-  const bad = checkHeaderRights(space, destName, destDisp, replyName, replyDisp);
+  if (!isValidName(destName)) return MACH_SEND_INVALID_DEST;
+  const de = lookup(space, destName);
+  if (de === undefined) return MACH_SEND_INVALID_DEST;
+  const replyValid = replyDisp !== 0 && isValidName(replyName);
+  const re = replyValid ? lookup(space, replyName) : undefined;
+  const bad = checkHeaderEntries(de, destDisp, replyValid, re, replyDisp);
   if (bad !== 0) return bad;
-  const de = lookup(space, destName)!;
-  const re = replyDisp !== 0 && isValidName(replyName) ? lookup(space, replyName) : undefined;
   const dest = rightCopyin(k, space, de, destDisp);
   if (dest === null || dest === DEAD) return MACH_SEND_INVALID_DEST;
   let reply: KPort = null;
@@ -163,18 +179,21 @@ function readOol(k: IpcKernel, task: Task, address: number, len: number, prefetc
   return k.residentReadHook === null ? null : k.residentReadHook(task, address, len);
 }
 
+const NO_RANGES: readonly { address: number; len: number }[] = Object.freeze([]);
+
 /**
  * The out-of-line ranges of a message that lie (partly) in object-backed
  * memory and so may need page faults before copyin, as vm_map_copyin of such
  * memory waits for the pager. Empty when the header would fail copyin or the
  * body does not decode: copyin then reports that error without faulting.
  */
-export function kmsgOolFaultRanges(task: Task, bytes: Uint8Array): { address: number; len: number }[] {
+export function kmsgOolFaultRanges(task: Task, bytes: Uint8Array): readonly { address: number; len: number }[] {
   const abi = task.abi;
-  if (bytes.length < HEADER_SIZE[abi] || bytes.length % 4 !== 0) return [];
+  if (bytes.length < HEADER_SIZE[abi] || bytes.length % 4 !== 0) return NO_RANGES;
+  // Nothing to fault without a body (msgh_bits' COMPLEX, the top bit of byte 3) or
+  // without object-backed memory: the common case, no second decode.
+  if ((bytes[3]! & 0x80) === 0 || task.vm.regions.every((r) => r.mapping === null)) return NO_RANGES;
   const h = readHeader(bytes, abi);
-  // Nothing to fault without a body or without object-backed memory (the common case: no second decode).
-  if ((h.bits & 0x80000000) === 0 || task.vm.regions.every((r) => r.mapping === null)) return [];
   const destDisp = h.bits & 0xff;
   const replyDisp = (h.bits >>> 8) & 0xff;
   if (!isPortAnySend(destDisp)) return [];
@@ -264,33 +283,48 @@ function copyinBody(k: IpcKernel, task: Task, kmsg: Kmsg, items: MsgItem[], pref
 }
 
 /**
- * ipc_kmsg_copyin: bytes from a task to a kmsg, or a MACH_SEND_* code.
- * `prefetched` carries object-backed out-of-line data the caller faulted in.
+ * The kernel's copy of a sent message: `bytes` themselves when the sender
+ * donated a whole buffer and no observer may be holding on to them (see
+ * MsgArgs.donate), else a copy.
  */
-export function kmsgCopyin(k: IpcKernel, task: Task, bytes: Uint8Array, prefetched?: OolPrefetch): Kmsg | number {
+function kernelCopy(k: IpcKernel, bytes: Uint8Array, donated: boolean): Uint8Array {
+  if (donated && k.observers.size === 0 && bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength) {
+    return bytes;
+  }
+  return bytes.slice();
+}
+
+/**
+ * ipc_kmsg_copyin: bytes from a task to a kmsg, or a MACH_SEND_* code.
+ * `prefetched` carries object-backed out-of-line data the caller faulted in;
+ * `donated`: the sender gave its buffer up (MsgArgs.donate).
+ */
+export function kmsgCopyin(k: IpcKernel, task: Task, bytes: Uint8Array, prefetched?: OolPrefetch, donated = false): Kmsg | number {
   const abi = task.abi;
   const H = HEADER_SIZE[abi];
   const len = bytes.length;
   if (len < H || len % 4 !== 0) return MACH_SEND_MSG_TOO_SMALL;
-  const h = readHeader(bytes, abi);
-  const destDisp = h.bits & 0xff;
-  const replyDisp = (h.bits >>> 8) & 0xff;
-  const complex = (h.bits & 0x80000000) !== 0;
+  // The header's fields read in place (msg-header.ts layout; x86_64 port high halves ignored).
+  const bits = r32(bytes, 0);
+  const local = r32(bytes, LOCAL_AT[abi]);
+  const destDisp = bits & 0xff;
+  const replyDisp = (bits >>> 8) & 0xff;
+  const complex = (bits & 0x80000000) !== 0;
   if (!isPortAnySend(destDisp)) return MACH_SEND_INVALID_HEADER;
-  if (replyDisp === 0 ? h.local !== 0 : !isPortAnySend(replyDisp)) return MACH_SEND_INVALID_HEADER;
-  const kh = copyinHeader(k, task, h.remote, destDisp, h.local, replyDisp, h.id);
+  if (replyDisp === 0 ? local !== 0 : !isPortAnySend(replyDisp)) return MACH_SEND_INVALID_HEADER;
+  const kh = copyinHeader(k, task, r32(bytes, 8), destDisp, local, replyDisp, r32(bytes, ID_AT[abi]) | 0);
   if (typeof kh === 'number') return kh;
   const kmsg = kh;
   kmsg.senderSize = len;
-  kmsg.other = (h.bits & 0x3fff0000) >>> 0;
+  kmsg.other = (bits & 0x3fff0000) >>> 0;
   if (!complex) {
-    const buf = bytes.slice();
+    const buf = kernelCopy(k, bytes, donated);
     kmsg.rawBuf = buf;
     kmsg.rawBody = buf.subarray(H);
     return kmsg;
   }
   // The kernel uses the size passed to mach_msg, not msgh_size.
-  const buf = bytes.slice();
+  const buf = kernelCopy(k, bytes, donated);
   new DataView(buf.buffer).setUint32(4, len, true);
   let msg: MachMessage;
   try {
@@ -355,9 +389,41 @@ function shape(kmsg: Kmsg, abi: Abi): MachMessage {
   };
 }
 
+/**
+ * The layout of a kernel-made message with no body, or with one inline
+ * 32-bit word (every notification but port-destroyed), per ABI and type
+ * name: encoded once, then copied and filled in at each delivery instead of
+ * being laid out by the codec each time. null for any other message.
+ */
+const wordLayouts = new Map<string, Uint8Array>();
+
+function kernelWordLayout(kmsg: Kmsg, abi: Abi): Uint8Array | null {
+  if (kmsg.senderAbi !== null || kmsg.complex || kmsg.items.length > 1) return null;
+  const it = kmsg.items[0];
+  if (it === undefined) return wordLayout(abi, -1);
+  if (it.kind !== 'data' || it.data.length !== 4) return null;
+  const t = it.type;
+  if (t.size !== 32 || t.number !== 1 || !t.inline || t.longform || t.deallocate) return null;
+  return wordLayout(abi, t.name);
+}
+
+function wordLayout(abi: Abi, typeName: number): Uint8Array {
+  const key = `${abi}:${typeName}`;
+  let b = wordLayouts.get(key);
+  if (b === undefined) {
+    const items: MsgItem[] =
+      typeName < 0 ? [] : [{ kind: 'data', type: { name: typeName, size: 32, number: 1, inline: true, longform: false, deallocate: false }, data: new Uint8Array(4) }];
+    b = encodeMessage({ header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items }, abi);
+    wordLayouts.set(key, b);
+  }
+  return b;
+}
+
 /** The size the message has in a receiver of ABI `abi` (-1: cannot be laid out). */
 export function kmsgSize(kmsg: Kmsg, abi: Abi): number {
   if (kmsg.rawBody !== null) return HEADER_SIZE[abi] + kmsg.rawBody.length;
+  const word = kernelWordLayout(kmsg, abi);
+  if (word !== null) return word.length;
   if (kmsg.senderAbi === abi) return kmsg.senderSize;
   try {
     return messageSize(shape(kmsg, abi), abi);
@@ -417,9 +483,21 @@ export function kmsgCopyout(k: IpcKernel, task: Task, kmsg: Kmsg, seqno: number)
   consumeDestRight(k, kmsg);
   if (kmsg.rawBody !== null) {
     const out = rawOut(kmsg, abi);
-    const h: RawHeader = { bits: (kmsg.other | kmsg.replyType | (local << 8)) >>> 0, size: out.length, remote: replyName, local: localName, seqno, id: kmsg.id };
-    if (payload !== undefined) h.localWide = payload;
-    writeHeader(out, abi, h);
+    const bits = (kmsg.other | kmsg.replyType | (local << 8)) >>> 0;
+    if (payload === undefined) writeHeaderFields(out, abi, bits, out.length, replyName, localName, seqno, kmsg.id);
+    else writeHeader(out, abi, { bits, size: out.length, remote: replyName, local: localName, localWide: payload, seqno, id: kmsg.id });
+    return out;
+  }
+  const layout = kernelWordLayout(kmsg, abi);
+  if (layout !== null) {
+    // A notification: its layout, the header and the word filled in (the
+    // word is the body's last 4 bytes but for x86_64's 4-byte pad).
+    const out = layout.slice();
+    const bits = (kmsg.other | kmsg.replyType | (local << 8)) >>> 0;
+    writeHeader(out, abi, { bits, size: out.length, remote: replyName, local: localName, localWide: payload, seqno, id: kmsg.id });
+    const word = kmsg.items[0];
+    if (word?.kind === 'data') out.set(word.data, out.length - (abi === 'i386' ? 4 : 8));
+    kmsg.items = [];
     return out;
   }
   const items: MsgItem[] = [];

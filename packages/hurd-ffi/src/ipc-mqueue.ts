@@ -20,29 +20,25 @@ import { DEAD, type Kmsg, type MaRequest } from './ipc-kmsg-types.js';
 import type { DestroyReason, MsgEvent } from './observer.js';
 import { kmsgCopyout, kmsgCopyoutDestOnly, kmsgCopyoutPseudo, kmsgDestroy, kmsgSize } from './ipc-kmsg.js';
 import { marequestDone } from './ipc-notify.js';
-import type { TimerHandle } from './clock.js';
+import { BlockedCall, type MsgOutcome } from './ipc-wait.js';
 
-export interface MsgOutcome {
-  kr: number;
-  /** The received message, or the sender's message returned by a failed send. */
-  message?: Uint8Array;
-  /** Size of the received message (with MACH_RCV_TOO_LARGE: the size needed). */
-  size?: number;
-}
+export type { MsgOutcome } from './ipc-wait.js';
 
+/** A receiver blocked on a port or port set; `finish` wakes it with an outcome. */
 export interface RcvWaiter {
-  task: Task;
-  object: IpcPort | IpcPset;
-  maxSize: number;
-  large: boolean;
+  readonly task: Task;
+  readonly object: IpcPort | IpcPset;
+  readonly maxSize: number;
+  readonly large: boolean;
   /** The name the task receives on (for observers). */
-  rcvName?: number;
+  readonly rcvName: number;
   finish(out: MsgOutcome): void;
 }
 
+/** A sender blocked on a full queue, holding its copied-in message; `finish` ends the wait. */
 export interface SendWaiter {
-  task: Task;
-  kmsg: Kmsg;
+  readonly task: Task;
+  readonly kmsg: Kmsg;
   finish(out: MsgOutcome): void;
 }
 
@@ -116,99 +112,6 @@ function queueFull(port: IpcPort, kmsg: Kmsg): boolean {
 }
 
 /**
- * The blocked calls waiting on each AbortSignal. One 'abort' listener per
- * signal runs them all: adding and removing an EventTarget listener for
- * every blocked receive (a driver's receive loop passes the same signal each
- * time) cost about as much as the receive itself.
- */
-const abortWaiters = new WeakMap<AbortSignal, Set<() => void>>();
-
-function waitAbort(signal: AbortSignal, fn: () => void): Set<() => void> {
-  let set = abortWaiters.get(signal);
-  if (set === undefined) {
-    const waiting = new Set<() => void>();
-    set = waiting;
-    abortWaiters.set(signal, waiting);
-    signal.addEventListener(
-      'abort',
-      () => {
-        // In the order the calls blocked; each finisher removes itself. One
-        // that throws (an observer) does not keep the others blocked, as with
-        // a listener each.
-        let failure: { e: unknown } | undefined;
-        for (const f of [...waiting]) {
-          try {
-            f();
-          } catch (e) {
-            failure ??= { e };
-          }
-        }
-        waiting.clear();
-        if (failure !== undefined) throw failure.e;
-      },
-      { once: true },
-    );
-  }
-  set.add(fn);
-  return set;
-}
-
-/**
- * Runs `start` with a finisher that settles once: it cancels the timer and
- * the abort registration and forgets the task's pending call. Kept lean:
- * this is on every blocking receive.
- */
-function block(
-  k: IpcKernel,
-  task: Task,
-  timeout: number | null,
-  signal: AbortSignal | undefined,
-  onTimeout: () => MsgOutcome,
-  onAbort: () => MsgOutcome,
-  onTerminate: () => MsgOutcome,
-  start: (finish: (out: MsgOutcome) => void) => void,
-): Promise<MsgOutcome> {
-  return new Promise<MsgOutcome>((resolve) => {
-    let done = false;
-    let timer: TimerHandle | null = null;
-    let abort: (() => void) | null = null;
-    let aborters: Set<() => void> | null = null;
-    const finish = (out: MsgOutcome): void => {
-      if (done) return;
-      done = true;
-      if (timer !== null) timer.cancel();
-      if (aborters !== null) aborters.delete(abort!);
-      task.blocked.delete(terminate);
-      resolve(out);
-    };
-    const terminate = (): void => {
-      if (!done) finish(onTerminate());
-    };
-    task.blocked.add(terminate);
-    start(finish);
-    if (done) return;
-    if (timeout !== null) {
-      timer = k.clock.setTimer(timeout, () => {
-        if (!done) {
-          finish(onTimeout());
-          k.flush();
-        }
-      });
-    }
-    if (signal !== undefined) {
-      abort = (): void => {
-        if (!done) {
-          finish(onAbort());
-          k.flush();
-        }
-      };
-      if (signal.aborted) abort();
-      else aborters = waitAbort(signal, abort);
-    }
-  });
-}
-
-/**
  * MACH_SEND_NOTIFY: creates the msg-accepted request when the queue turns out
  * full (ipc_marequest_create), or says why it cannot (a MACH_SEND_* code).
  */
@@ -246,32 +149,56 @@ export function userSend(
     enqueue(k, kmsg);
     return { kr: MACH_SEND_WILL_NOTIFY };
   }
-  const giveBack = (kr: number) => (): MsgOutcome => {
-    const i = port.blockedSenders.indexOf(waiter);
-    if (i >= 0) port.blockedSenders.splice(i, 1);
-    return { kr, message: kmsgCopyoutPseudo(k, task, kmsg) };
-  };
-  const waiter: SendWaiter = { task, kmsg, finish: () => undefined };
-  if (timeout === 0) return giveBack(MACH_SEND_TIMED_OUT)();
-  return block(
-    k,
-    task,
-    timeout,
-    signal,
-    giveBack(MACH_SEND_TIMED_OUT),
-    giveBack(MACH_SEND_INTERRUPTED),
-    () => {
-      const i = port.blockedSenders.indexOf(waiter);
-      if (i >= 0) port.blockedSenders.splice(i, 1);
-      emitDestroyed(k, kmsg, 'sender-terminated');
-      kmsgDestroy(k, kmsg);
-      return { kr: MACH_SEND_INTERRUPTED };
-    },
-    (finish) => {
-      waiter.finish = finish;
-      port.blockedSenders.push(waiter);
-    },
-  );
+  const w = new SendWait(k, task, kmsg, port);
+  if (timeout === 0) return w.giveBack(MACH_SEND_TIMED_OUT);
+  return w.block(timeout, signal);
+}
+
+/** ipc_mqueue_send blocked on a full queue (ipc_thread_block with the message held). */
+class SendWait extends BlockedCall implements SendWaiter {
+  constructor(
+    k: IpcKernel,
+    task: Task,
+    readonly kmsg: Kmsg,
+    readonly port: IpcPort,
+  ) {
+    super(k, task);
+  }
+
+  protected enter(): void {
+    this.port.blockedSenders.push(this);
+  }
+
+  /** Queued (a slot freed) or its port died: the waker already dealt with the message. */
+  finish(out: MsgOutcome): void {
+    this.settle(out);
+  }
+
+  private leave(): void {
+    const i = this.port.blockedSenders.indexOf(this);
+    if (i >= 0) this.port.blockedSenders.splice(i, 1);
+  }
+
+  /** Timed out or interrupted: the message comes back with its rights (ipc_kmsg_copyout_pseudo). */
+  giveBack(kr: number): MsgOutcome {
+    this.leave();
+    return { kr, message: kmsgCopyoutPseudo(this.k, this.task, this.kmsg) };
+  }
+
+  protected timedOut(): MsgOutcome {
+    return this.giveBack(MACH_SEND_TIMED_OUT);
+  }
+
+  protected interrupted(): MsgOutcome {
+    return this.giveBack(MACH_SEND_INTERRUPTED);
+  }
+
+  protected terminated(): MsgOutcome {
+    this.leave();
+    emitDestroyed(this.k, this.kmsg, 'sender-terminated');
+    kmsgDestroy(this.k, this.kmsg);
+    return { kr: MACH_SEND_INTERRUPTED };
+  }
 }
 
 /** The next message for a port, or for a set: the oldest among its members. */
@@ -323,45 +250,82 @@ export function tryReceive(k: IpcKernel, task: Task, obj: IpcPort | IpcPset, max
   return { kr: MACH_MSG_SUCCESS, message, size: message.length };
 }
 
-export interface ReceiveOptions {
-  timeout: number | null;
-  signal?: AbortSignal;
-  large: boolean;
-  maxSize: number;
-  /** The name received on, in the task's space (for observers of failed receives). */
-  name?: number;
-}
-
-export function userReceive(k: IpcKernel, task: Task, obj: IpcPort | IpcPset, opt: ReceiveOptions): MsgOutcome | Promise<MsgOutcome> {
-  const name = opt.name ?? 0;
-  const now = tryReceive(k, task, obj, opt.maxSize, opt.large, name);
+/**
+ * ipc_mqueue_receive: a queued message now, else (unless `timeout` is 0, a
+ * poll) the task blocks until one comes, the wait fails, or it times out.
+ * `name` is the name received on, in the task's space (for observers).
+ */
+export function userReceive(
+  k: IpcKernel,
+  task: Task,
+  obj: IpcPort | IpcPset,
+  timeout: number | null,
+  signal: AbortSignal | undefined,
+  large: boolean,
+  maxSize: number,
+  name: number,
+): MsgOutcome | Promise<MsgOutcome> {
+  const now = tryReceive(k, task, obj, maxSize, large, name);
   if (now !== null) return now;
-  if (opt.timeout === 0) {
+  if (timeout === 0) {
     // A poll that found nothing: reported too (tools choose whether to show it).
     emitRcvFailed(k, task, obj.id, name, MACH_RCV_TIMED_OUT);
     return { kr: MACH_RCV_TIMED_OUT };
   }
-  const waiter: RcvWaiter = { task, object: obj, maxSize: opt.maxSize, large: opt.large, rcvName: name, finish: () => undefined };
-  const leave = (kr: number, report: boolean) => (): MsgOutcome => {
-    const i = obj.receivers.indexOf(waiter);
-    if (i >= 0) obj.receivers.splice(i, 1);
-    if (report) emitRcvFailed(k, task, obj.id, name, kr);
+  return new ReceiveWait(k, task, obj, maxSize, large, name).block(timeout, signal);
+}
+
+/** A receiver blocked in ipc_mqueue_receive. */
+class ReceiveWait extends BlockedCall implements RcvWaiter {
+  /**
+   * Whether a wakeup with a failure (MACH_RCV_PORT_DIED, MACH_RCV_PORT_CHANGED...)
+   * is reported: when someone observed at the time it blocked (a
+   * MACH_RCV_TOO_LARGE was, by tryReceive).
+   */
+  private readonly report: boolean;
+
+  constructor(
+    k: IpcKernel,
+    task: Task,
+    readonly object: IpcPort | IpcPset,
+    readonly maxSize: number,
+    readonly large: boolean,
+    readonly rcvName: number,
+  ) {
+    super(k, task);
+    this.report = k.observers.size > 0;
+  }
+
+  protected enter(): void {
+    this.object.receivers.push(this);
+  }
+
+  finish(out: MsgOutcome): void {
+    if (this.settled) return;
+    if (this.report && out.kr !== MACH_MSG_SUCCESS && out.kr !== MACH_RCV_TOO_LARGE) emitRcvFailed(this.k, this.task, this.object.id, this.rcvName, out.kr);
+    this.settle(out);
+  }
+
+  private leave(kr: number, report: boolean): MsgOutcome {
+    const waiters = this.object.receivers;
+    const i = waiters.indexOf(this);
+    if (i >= 0) waiters.splice(i, 1);
+    if (report) emitRcvFailed(this.k, this.task, this.object.id, this.rcvName, kr);
     return { kr };
-  };
-  // A terminated task's interrupted receive is not reported: nobody gets its return code.
-  return block(k, task, opt.timeout, opt.signal, leave(MACH_RCV_TIMED_OUT, true), leave(MACH_RCV_INTERRUPTED, true), leave(MACH_RCV_INTERRUPTED, false), (finish) => {
-    // Woken with a failure (MACH_RCV_PORT_DIED, MACH_RCV_PORT_CHANGED...): reported
-    // (a MACH_RCV_TOO_LARGE was, by tryReceive). No wrapper when nobody observes:
-    // this is on every blocking receive.
-    waiter.finish =
-      k.observers.size === 0
-        ? finish
-        : (out) => {
-            if (out.kr !== MACH_MSG_SUCCESS && out.kr !== MACH_RCV_TOO_LARGE) emitRcvFailed(k, task, obj.id, name, out.kr);
-            finish(out);
-          };
-    obj.receivers.push(waiter);
-  });
+  }
+
+  protected timedOut(): MsgOutcome {
+    return this.leave(MACH_RCV_TIMED_OUT, true);
+  }
+
+  protected interrupted(): MsgOutcome {
+    return this.leave(MACH_RCV_INTERRUPTED, true);
+  }
+
+  /** A terminated task's interrupted receive is not reported: nobody gets its return code. */
+  protected terminated(): MsgOutcome {
+    return this.leave(MACH_RCV_INTERRUPTED, false);
+  }
 }
 
 function serve(k: IpcKernel, waiters: RcvWaiter[], obj: IpcPort | IpcPset): void {

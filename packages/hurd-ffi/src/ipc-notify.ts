@@ -17,6 +17,7 @@ import {
   MACH_NOTIFY_PORT_DESTROYED,
   MACH_NOTIFY_SEND_ONCE,
   type DataItem,
+  type TypeDescriptor,
 } from 'mach-msg';
 import type { IpcKernel } from './ipc-kernel.js';
 import type { IpcPort } from './ipc-port.js';
@@ -24,14 +25,21 @@ import type { KItem, Kmsg, MaRequest } from './ipc-kmsg-types.js';
 import { kernelSend } from './ipc-mqueue.js';
 import { isCircular } from './ipc-object.js';
 
+/** The two descriptors a notification's body can have, shared (items are never mutated in place). */
+const U32_TYPES: ReadonlyMap<number, TypeDescriptor> = new Map(
+  [MACH_MSG_TYPE_PORT_NAME, MACH_MSG_TYPE_INTEGER_32].map((name) => [
+    name,
+    Object.freeze({ name, size: 32, number: 1, inline: true, longform: false, deallocate: false }),
+  ]),
+);
+
 function u32Item(typeName: number, value: number): DataItem {
   const data = new Uint8Array(4);
-  new DataView(data.buffer).setUint32(0, value >>> 0, true);
-  return {
-    kind: 'data',
-    type: { name: typeName, size: 32, number: 1, inline: true, longform: false, deallocate: false },
-    data,
-  };
+  data[0] = value & 0xff;
+  data[1] = (value >>> 8) & 0xff;
+  data[2] = (value >>> 16) & 0xff;
+  data[3] = (value >>> 24) & 0xff;
+  return { kind: 'data', type: U32_TYPES.get(typeName)!, data };
 }
 
 function send(k: IpcKernel, so: IpcPort, id: number, items: KItem[], complex: boolean): void {
@@ -50,6 +58,9 @@ function send(k: IpcKernel, so: IpcPort, id: number, items: KItem[], complex: bo
     stamp: 0,
     marequest: null,
     senderTask: 0,
+    // The fields of every kmsg, in newKmsg's order (one shape for V8).
+    rawBuf: undefined,
+    circular: undefined,
   };
   if (id === MACH_NOTIFY_PORT_DESTROYED) {
     const carried = items[0];

@@ -74,6 +74,7 @@ export function noSendersCheck(k: IpcKernel, port: IpcPort): void {
 
 /** Wakes a port's or set's blocked receivers with `kr`. */
 export function failReceivers(waiters: { finish(out: { kr: number }): void }[], kr: number): void {
+  if (waiters.length === 0) return;
   for (const w of waiters.splice(0)) w.finish({ kr });
 }
 
@@ -119,26 +120,32 @@ export function portDestroy(k: IpcKernel, port: IpcPort): void {
   clearReceiver(port);
   port.active = false;
   k.ports.delete(port);
-  for (const e of [...port.dnrequests]) {
-    const so = e.dnrequest;
-    e.dnrequest = null;
-    e.dnFired = true;
-    if (so !== null) notifyDeadName(k, so, e.name);
+  if (port.dnrequests.size > 0) {
+    for (const e of [...port.dnrequests]) {
+      const so = e.dnrequest;
+      e.dnrequest = null;
+      e.dnFired = true;
+      if (so !== null) notifyDeadName(k, so, e.name);
+    }
+    port.dnrequests.clear();
   }
-  port.dnrequests.clear();
   const ns = port.nsrequest;
   port.nsrequest = null;
   if (ns !== null) releaseSendOnce(k, ns);
-  for (const w of port.blockedSenders.splice(0)) {
-    // A sender blocked on a port that dies returns success; its message is
-    // destroyed (ipc_mqueue_send finds the port inactive).
-    emitDestroyed(k, w.kmsg, 'port-died');
-    kmsgDestroy(k, w.kmsg);
-    w.finish({ kr: MACH_MSG_SUCCESS });
+  if (port.blockedSenders.length > 0) {
+    for (const w of port.blockedSenders.splice(0)) {
+      // A sender blocked on a port that dies returns success; its message is
+      // destroyed (ipc_mqueue_send finds the port inactive).
+      emitDestroyed(k, w.kmsg, 'port-died');
+      kmsgDestroy(k, w.kmsg);
+      w.finish({ kr: MACH_MSG_SUCCESS });
+    }
   }
-  for (const m of port.queue.splice(0)) {
-    emitDestroyed(k, m, 'port-died');
-    kmsgDestroy(k, m);
+  if (port.queue.length > 0) {
+    for (const m of port.queue.splice(0)) {
+      emitDestroyed(k, m, 'port-died');
+      kmsgDestroy(k, m);
+    }
   }
   port.kobject = null;
 }

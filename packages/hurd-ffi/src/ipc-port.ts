@@ -46,6 +46,8 @@ export class IpcPort {
   destination: IpcPort | null = null;
   /** Set for ports whose receive right the kernel itself serves. */
   kobject: KObjectHandler | null = null;
+  /** On the kernel's run queue (IpcKernel.schedule). */
+  inRunq = false;
 
   constructor(readonly id: number) {}
 }

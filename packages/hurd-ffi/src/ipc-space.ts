@@ -60,6 +60,8 @@ export class IpcSpace {
   readonly reverse = new Map<IpcPort, IpcEntry>();
   private readonly reserved = new Set<number>();
   private readonly freeList: number[] = [];
+  /** The names on freeList, so that claiming a name not on it costs no scan. */
+  private readonly onFreeList = new Set<number>();
   private lowestCandidate = 1;
 
   constructor(
@@ -70,7 +72,10 @@ export class IpcSpace {
   /** A fresh name, GNU Mach style (see the file comment). */
   allocName(): number {
     const reused = this.freeList.pop();
-    if (reused !== undefined) return reused;
+    if (reused !== undefined) {
+      this.onFreeList.delete(reused);
+      return reused;
+    }
     let n = this.lowestCandidate;
     while (this.reserved.has(n)) n++;
     this.reserved.add(n);
@@ -80,8 +85,11 @@ export class IpcSpace {
 
   /** Claims a caller-chosen name (ipc_entry_alloc_name). */
   claimName(name: number): void {
-    const i = this.freeList.lastIndexOf(name);
-    if (i >= 0) this.freeList.splice(i, 1);
+    if (this.onFreeList.delete(name)) {
+      // Still reserved: it only leaves the free list.
+      this.freeList.splice(this.freeList.lastIndexOf(name), 1);
+      return;
+    }
     this.reserved.add(name);
   }
 
@@ -89,6 +97,7 @@ export class IpcSpace {
   freeName(name: number): void {
     if (this.freeList.length < FREE_LIST_LIMIT) {
       this.freeList.push(name);
+      this.onFreeList.add(name);
     } else {
       this.reserved.delete(name);
       if (name < this.lowestCandidate) this.lowestCandidate = name;

@@ -27,6 +27,17 @@ export interface MsgArgs {
   notify?: number;
   /** Cancels a blocked send or receive (MACH_SEND_INTERRUPTED / MACH_RCV_INTERRUPTED). */
   signal?: AbortSignal;
+  /**
+   * The caller gives `send` up: it will not read or write those bytes
+   * after the call. The kernel may then keep them as its copy of the
+   * message, to be rewritten and handed to the receiver, instead of copying
+   * them at copyin (as `vmAllocateWrite` keeps its data). Only a whole
+   * buffer is taken (byteOffset 0, its ArrayBuffer's full length); the sim
+   * backend copies anyway while an observer is attached (observers may keep
+   * the bytes they were shown), and the gnumach backend always copies.
+   * Nothing else changes: same checks, same return codes, same rights.
+   */
+  donate?: boolean;
 }
 
 export interface MsgResult {

@@ -20,16 +20,20 @@ export interface RawHeader {
 export const HEADER_SIZE: Readonly<Record<Abi, number>> = { i386: 24, x86_64: 32 };
 
 // Byte-wise little-endian access: no DataView per message on the hot path.
-function r32(b: Uint8Array, o: number): number {
+export function r32(b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
 
-function w32(b: Uint8Array, o: number, v: number): void {
+export function w32(b: Uint8Array, o: number, v: number): void {
   b[o] = v & 0xff;
   b[o + 1] = (v >>> 8) & 0xff;
   b[o + 2] = (v >>> 16) & 0xff;
   b[o + 3] = (v >>> 24) & 0xff;
 }
+
+/** Where msgh_local_port and msgh_id sit (the x86_64 port fields are 8 bytes wide). */
+export const LOCAL_AT: Readonly<Record<Abi, number>> = { i386: 12, x86_64: 16 };
+export const ID_AT: Readonly<Record<Abi, number>> = { i386: 20, x86_64: 28 };
 
 export function readHeader(bytes: Uint8Array, abi: Abi): RawHeader {
   if (abi === 'i386') {
@@ -53,27 +57,48 @@ export function readHeader(bytes: Uint8Array, abi: Abi): RawHeader {
   };
 }
 
+/**
+ * writeHeader without a protected payload, from the fields themselves: the
+ * delivery of every non-complex message goes through here (no RawHeader
+ * object per message).
+ */
+export function writeHeaderFields(out: Uint8Array, abi: Abi, bits: number, size: number, remote: number, local: number, seqno: number, id: number): void {
+  w32(out, 0, bits);
+  w32(out, 4, size);
+  w32(out, 8, remote);
+  if (abi === 'i386') {
+    w32(out, 12, local);
+    w32(out, 16, seqno);
+    w32(out, 20, id);
+    return;
+  }
+  w32(out, 12, 0);
+  w32(out, 16, local);
+  w32(out, 20, 0);
+  w32(out, 24, seqno);
+  w32(out, 28, id);
+}
+
 /** Writes a header as the kernel delivers it: x86_64 high halves zero. */
 export function writeHeader(out: Uint8Array, abi: Abi, h: RawHeader): void {
+  const wide = h.localWide;
+  if (wide === undefined) {
+    writeHeaderFields(out, abi, h.bits, h.size, h.remote, h.local, h.seqno, h.id);
+    return;
+  }
   w32(out, 0, h.bits);
   w32(out, 4, h.size);
-  const wide = h.localWide;
   if (abi === 'i386') {
     w32(out, 8, h.remote);
-    w32(out, 12, wide === undefined ? h.local : Number(BigInt.asUintN(32, wide)));
+    w32(out, 12, Number(BigInt.asUintN(32, wide)));
     w32(out, 16, h.seqno);
     w32(out, 20, h.id);
     return;
   }
   w32(out, 8, h.remote);
   w32(out, 12, 0);
-  if (wide === undefined) {
-    w32(out, 16, h.local);
-    w32(out, 20, 0);
-  } else {
-    w32(out, 16, Number(BigInt.asUintN(32, wide)));
-    w32(out, 20, Number(BigInt.asUintN(32, wide >> 32n)));
-  }
+  w32(out, 16, Number(BigInt.asUintN(32, wide)));
+  w32(out, 20, Number(BigInt.asUintN(32, wide >> 32n)));
   w32(out, 24, h.seqno);
   w32(out, 28, h.id);
 }
