@@ -6,19 +6,22 @@
 // the client and the node spent per MiB, which the machine's load disturbs
 // far less than the wall-clock rate. Env: BENCH_BULK_MIB (64),
 // BENCH_PROFILE_DIR=DIR (node under --cpu-prof; run this script under
-// `node --cpu-prof` to profile the client too).
+// `node --cpu-prof` to profile the client too), BENCH_ROOT=DIR (run the
+// netmsg-server build of another workspace copy, DIR/packages/netmsg-server,
+// with this same script: paired A/B runs). Also prints user and system time
+// and minor page faults (first touches of fresh memory) per MiB, each side.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect } from '../dist/index.js';
 import { readPipelined as pipelinedRead } from './pipelined-read.mjs';
-import { withCpu } from './cpu-time.mjs';
+import { readFileSync } from 'node:fs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const pkg = join(here, '..');
+const pkg = process.env.BENCH_ROOT ? join(process.env.BENCH_ROOT, 'packages/netmsg-server') : join(here, '..');
+const { connect } = await import(join(pkg, 'dist/index.js'));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MIB = 1024 * 1024;
 const BULK = Number(process.env.BENCH_BULK_MIB ?? 64) * MIB;
@@ -57,8 +60,33 @@ async function readSeq() {
   return BULK / MIB / t;
 }
 const readPipelined = () => pipelinedRead(client, 'big.bin', BULK);
-const cpuSeq = { client: 0, server: 0, n: 0 };
-const cpuPipe = { client: 0, server: 0, n: 0 };
+
+// CPU time split into user and system, and minor page faults (first touches
+// of fresh memory), of this process and of the node (/proc/PID/stat, Linux).
+const TICK_US = 1e6 / 100; // USER_HZ
+function nodeUsage(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(f[11]) * TICK_US, sys: Number(f[12]) * TICK_US, faults: Number(f[7]) };
+}
+function selfUsage() {
+  const u = process.resourceUsage();
+  return { user: u.userCPUTime, sys: u.systemCPUTime, faults: u.minorPageFault };
+}
+const zero = () => ({ user: 0, sys: 0, faults: 0 });
+const add = (acc, a, b) => {
+  for (const k of ['user', 'sys', 'faults']) acc[k] += b[k] - a[k];
+};
+async function withCpu(acc, pid, mib, f) {
+  const c0 = selfUsage();
+  const s0 = nodeUsage(pid);
+  const r = await f();
+  add(acc.client, c0, selfUsage());
+  add(acc.server, s0, nodeUsage(pid));
+  acc.n += mib;
+  return r;
+}
+const cpuSeq = { client: zero(), server: zero(), n: 0 };
+const cpuPipe = { client: zero(), server: zero(), n: 0 };
 const seq = [];
 const pipe = [];
 try {
@@ -76,5 +104,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const f = (a) => a.map((x) => x.toFixed(1)).join(', ');
-const c = (acc) => `CPU per MiB: client ${(acc.client / acc.n / 1000).toFixed(2)} ms + node ${(acc.server / acc.n / 1000).toFixed(2)} ms`;
+const side = (u, n) => `${((u.user + u.sys) / n / 1000).toFixed(2)} ms`;
+const split = (u, n) => `user ${(u.user / n / 1000).toFixed(2)} sys ${(u.sys / n / 1000).toFixed(2)} ms, ${(u.faults / n).toFixed(0)} faults`;
+const c = (acc) => `CPU per MiB: client ${side(acc.client, acc.n)} + node ${side(acc.server, acc.n)}; client ${split(acc.client, acc.n)}, node ${split(acc.server, acc.n)}`;
 console.log(`bulk ${BULK / MIB} MiB, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}: client.read median ${median(seq).toFixed(1)} MiB/s [${f(seq)}] (${c(cpuSeq)}); 1 MiB x 8 in flight median ${median(pipe).toFixed(1)} MiB/s [${f(pipe)}] (${c(cpuPipe)})`);

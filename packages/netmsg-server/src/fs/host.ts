@@ -80,13 +80,27 @@ export class HostTree {
    * never blocking on a FIFO), check it is still inside the export, run `f`.
    */
   withFd<T>(rel: readonly string[], flags: number, f: (fd: number, st: BigIntStats) => T): T {
+    const { fd, st } = this.openFd(rel, flags);
+    try {
+      return f(fd, st);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * withFd's open and checks, the fd left open for the caller to close (an
+   * asynchronous read keeps it past the request's synchronous checks).
+   */
+  openFd(rel: readonly string[], flags: number): { fd: number; st: BigIntStats } {
     const open = (path: string): number => openSync(path, flags | FS.O_NOFOLLOW | FS.O_NONBLOCK);
     const fd = rel.length === 0 ? open(this.root) : this.withDir(rel.slice(0, -1), (d) => open(this.at(d, rel[rel.length - 1]!)));
     try {
       this.checkInside(fd, rel);
-      return f(fd, fstatSync(fd, { bigint: true }));
-    } finally {
+      return { fd, st: fstatSync(fd, { bigint: true }) };
+    } catch (e) {
       closeSync(fd);
+      throw e;
     }
   }
 

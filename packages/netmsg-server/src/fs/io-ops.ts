@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, read, readlinkSync, readSync, writeSync, constants as FS } from 'node:fs';
+import { closeSync, fstatSync, read, readlinkSync, readSync, writeSync, constants as FS } from 'node:fs';
 import { MACH_MSG_TYPE_MAKE_SEND, type MigArgs } from 'mach-msg';
 import { NO_IDENTITY } from '../credentials.js';
 import { HurdErrno } from '../errno.js';
@@ -27,6 +27,14 @@ export function ioRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint,
   const at = usePointer ? p.po.offset : offset;
   if (at < 0n) throw new HurdError(HurdErrno.EINVAL);
   const want = Number(amount > BigInt(MAX_READ) ? BigInt(MAX_READ) : amount);
+  if (pre) {
+    // prefetchRead opened the port's very node (checked as withOpenNode does: neither a
+    // directory nor a symlink) and read it: the answer stands even if its name changed since,
+    // as a read on an open file does. No second walk of the path.
+    if ('errno' in pre) throw new HurdError(pre.errno);
+    if (usePointer) p.po.offset += BigInt(pre.data.length);
+    return { data: pre.data };
+  }
   const st = x.nodeStat(p);
   let data: Uint8Array;
   if (isLink(st)) {
@@ -34,8 +42,7 @@ export function ioRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint,
     data = new Uint8Array(t.buffer, t.byteOffset, t.length).slice(Number(at > BigInt(t.length) ? BigInt(t.length) : at)).subarray(0, want);
   } else {
     if (isDir(st)) throw new HurdError(HurdErrno.EISDIR);
-    if (pre && 'errno' in pre) throw new HurdError(pre.errno);
-    data = pre ? pre.data : withOpenNode(x, p, FS.O_RDONLY, (fd) => {
+    data = withOpenNode(x, p, FS.O_RDONLY, (fd) => {
       const buf = Buffer.alloc(want);
       let got = 0;
       while (got < want) {
@@ -63,29 +70,33 @@ const FIFO_POLL_MS = 5;
  * to `amount`); when it is empty but has a writer, the read waits for data,
  * as the Hurd's pipes do for an open without O_NONBLOCK (with it:
  * EWOULDBLOCK, which is EAGAIN); `signal` (interrupt_operation, the node stopping) ends the
- * wait with EINTR. Answers undefined when `ioRead` should do everything
- * itself: every check and every error of the request stays there, and a
- * symlink, a directory, a closed open or no procfs (no way to keep the
- * checked fd past `withOpenNode`) take the synchronous path.
+ * wait with EINTR. The node is opened and checked as `withOpenNode` does
+ * (inside the export, the port's very node: same device and inode), once per
+ * request: `ioRead` answers from what was read without walking the path
+ * again. Answers undefined when `ioRead` should do everything itself (a
+ * symlink, a directory, a node gone or replaced, a closed open: its checks
+ * and errors stay there).
  */
 export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint, signal?: AbortSignal): Promise<Prefetched | undefined> {
-  if (!(p.po.openModes & O_READ) || !x.tree.procfs) return undefined;
+  if (!(p.po.openModes & O_READ)) return undefined;
   const at = offset === -1n ? p.po.offset : offset;
   if (at < 0n) return undefined;
   const want = Number(amount > BigInt(MAX_READ) ? BigInt(MAX_READ) : amount);
   let fd: number;
   let fifo: boolean;
   try {
-    // The fd checked by withOpenNode (inside the export, the port's very node), reopened through
-    // /proc so it outlives the callback: the same open file description's node, not a path lookup.
-    [fd, fifo] = withOpenNode(x, p, FS.O_RDONLY, (checked, st) => {
-      if ((Number(st.mode) & FS.S_IFMT) === FS.S_IFDIR || (Number(st.mode) & FS.S_IFMT) === FS.S_IFLNK) return [-1, false] as const;
-      return [openSync(`/proc/self/fd/${checked}`, FS.O_RDONLY | FS.O_NONBLOCK), (Number(st.mode) & FS.S_IFMT) === FS.S_IFIFO] as const;
-    });
+    // withOpenNode's checks (inside the export, the port's very node), the fd kept open for the read.
+    const o = x.tree.openFd(p.po.rel, FS.O_RDONLY);
+    fd = o.fd;
+    const type = Number(o.st.mode) & FS.S_IFMT;
+    if (o.st.ino !== p.po.ino || o.st.dev !== p.po.dev || type === FS.S_IFDIR || type === FS.S_IFLNK) {
+      closeSync(fd);
+      return undefined;
+    }
+    fifo = type === FS.S_IFIFO;
   } catch {
     return undefined;
   }
-  if (fd < 0) return undefined;
   try {
     const buf = Buffer.allocUnsafe(want);
     if (fifo) {
