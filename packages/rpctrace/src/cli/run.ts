@@ -13,7 +13,7 @@ import { readSecretFile } from '../link/secret.js';
 import { traceLink } from '../link/trace-link.js';
 import { framePacket, messagePacket, pcapngStart } from '../pcap.js';
 import { loadUserDefs } from '../user-defs.js';
-import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader, decodeWireEvent } from '../wire.js';
+import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader } from '../wire.js';
 import { parseArgs, type CliOptions } from './args.js';
 import { startFollowServer } from './follow.js';
 
@@ -203,6 +203,9 @@ interface Stream {
   prefix: string;
   /** Why this stream stopped being read (a bad record): the others go on. */
   bad: string | null;
+  /** The session of the kernel of this stream that spoke last (a storm is one kernel's). */
+  last: TraceSession | null;
+  lastKernel: number;
 }
 
 async function trace(o: CliOptions, io: CliIo): Promise<number> {
@@ -234,15 +237,24 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const streams = new Map<number, Stream>();
   const feed = (id: number, st: Stream, chunk: Uint8Array): void => {
     if (st.bad !== null) return;
+    // A chunk's text is gathered and written once (in order, whichever kernel it is from).
+    let text = '';
     try {
-      for (const rec of st.reader.push(chunk)) {
-        const { kernel, event } = decodeWireEvent(rec);
+      st.reader.each(chunk, (kernel, event) => {
         pcap?.(messagePacket(event));
-        write(tag(st, kernel, sessionOf(st, id, kernel).feed(event)));
-      }
+        let session = st.last;
+        if (session === null || st.lastKernel !== kernel) {
+          session = st.last = sessionOf(st, id, kernel);
+          st.lastKernel = kernel;
+        }
+        const t = session.feed(event);
+        if (t !== '') text += kernel === 1 && st.prefix === '' ? t : tag(st, kernel, t);
+      });
     } catch (e) {
       if (!isRpcTraceError(e)) throw e;
       st.bad = e.message;
+    } finally {
+      write(text);
     }
   };
 
@@ -253,7 +265,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
     ? await startFollowServer({
         data: (id, pid, bytes) => {
           let st = streams.get(id);
-          if (st === undefined) streams.set(id, (st = { reader: new WireEventReader(), prefix: `[pid ${pid}] `, bad: null }));
+          if (st === undefined) streams.set(id, (st = { reader: new WireEventReader(), prefix: `[pid ${pid}] `, bad: null, last: null, lastKernel: 0 }));
           feed(id, st, bytes);
         },
         refused: (why) => io.stderr(`hurd-rpctrace: -f: refused a connection: ${why}\n`),
@@ -286,7 +298,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       }
     }
     const pipe = follow === null ? (child.stdio[TRACE_FD] as import('node:stream').Readable | null | undefined) : null;
-    const top: Stream = { reader: new WireEventReader(), prefix: '', bad: null };
+    const top: Stream = { reader: new WireEventReader(), prefix: '', bad: null, last: null, lastKernel: 0 };
     if (pipe !== null && pipe !== undefined) streams.set(0, top);
     pipe?.on('data', (chunk: Buffer) => feed(0, top, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     let spawnError: Error | null = null;
