@@ -346,6 +346,21 @@ export class MessageDecoder {
     return this.#body(msg, copyHead(head), match);
   }
 
+  /**
+   * decodeParsed without the arguments, as decodeHeader is decode's: the
+   * name and kind the id gives, and the message (for its header); a reply's
+   * RetCode is not read (null), so the tracer asks decodeParsed again
+   * (headerOnly) before it shows or judges one. Notifications are decoded whole.
+   */
+  decodeParsedHeader(msg: MachMessage, abi: Abi): DecodedMsg {
+    const { head, match } = this.#static(abi, msg.header.id);
+    const out = copyHead(head);
+    if (head.kind === 'notification') return this.#body(msg, out, match);
+    out.message = msg;
+    out.headerOnly = true;
+    return out;
+  }
+
   #body(msg: MachMessage, out: DecodedMsg, match: Match | undefined): DecodedMsg {
     const msgId = msg.header.id;
     out.message = msg;
