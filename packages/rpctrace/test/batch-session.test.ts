@@ -37,7 +37,9 @@ const step = fc.record({
   name: fc.constantFrom(undefined, 'ext2fs', 'client'),
 });
 
-function eventOf(s: fc.TypeOf<typeof step>, i: number): TraceEvent {
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+
+function eventOf(s: Step, i: number): TraceEvent {
   const bytes = (MSGS[s.msg] as Uint8Array).slice();
   const v = new DataView(bytes.buffer);
   v.setUint32(8, s.remote, true);
