@@ -10,7 +10,7 @@ import { constants, getPriority, setPriority } from 'node:os';
 import { isRpcTraceError, RpcTraceError } from '../errors.js';
 import { TraceSession, type TraceOptions } from '../session.js';
 import { readSecretFile } from '../link/secret.js';
-import { traceLink } from '../link/trace-link.js';
+import type { traceLink as TraceLinkFn } from '../link/trace-link.js';
 import { framePacket, messagePacket, pcapngStart } from '../pcap.js';
 import { loadUserDefs } from '../user-defs.js';
 import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader } from '../wire.js';
@@ -166,14 +166,24 @@ async function traceLinkCli(o: CliOptions, link: NonNullable<CliOptions['link']>
   const options = sessionOptions(o);
   const out = openOutput(o.output, io);
   const pcap = openPcap(o.pcap);
-  const t = await traceLink({
-    ...options,
-    listen: link.listen,
-    connect: link.connect,
-    secret,
-    write: out.write,
-    ...(pcap === undefined ? {} : { onFrame: (f) => pcap(framePacket(f)) }),
-  });
+  const traceLink = await loadTraceLink();
+  let t: Awaited<ReturnType<typeof TraceLinkFn>>;
+  try {
+    t = await traceLink({
+      ...options,
+      listen: link.listen,
+      connect: link.connect,
+      secret,
+      write: out.write,
+      ...(pcap === undefined ? {} : { onFrame: (f) => pcap(framePacket(f)) }),
+    });
+  } catch (e) {
+    // The built link module has its own copy of the error class: its errors are ours.
+    if (e instanceof Error && e.name === 'RpcTraceError' && typeof (e as { code?: unknown }).code === 'string' && !isRpcTraceError(e)) {
+      throw new RpcTraceError((e as RpcTraceError).code, e.message);
+    }
+    throw e;
+  }
   io.stderr(`hurd-rpctrace: listening on ${t.address.host}:${t.address.port}, tracing links to ${link.connect.host}:${link.connect.port}\n`);
   io.onListening?.(t.address);
   const listeners: (() => void)[] = [];
@@ -194,6 +204,21 @@ async function traceLinkCli(o: CliOptions, link: NonNullable<CliOptions['link']>
   out.close();
   pcap?.(null);
   return reason.startsWith('hurd-rpctrace crashed') ? 1 : 0;
+}
+
+/**
+ * Link mode's module, loaded only for link mode: it brings netmsg-wire (and
+ * its zod and msgpackr), whose loading was most of the command's start-up
+ * CPU (about 190 of 330 ms), paid before the traced program could run on a
+ * shared CPU. The built command loads it from its own file next to
+ * dist/cli.js (a specifier the bundler leaves alone, so that the bundle
+ * does not import netmsg-wire at its top); the sources, their module.
+ */
+async function loadTraceLink(): Promise<typeof TraceLinkFn> {
+  const built = !import.meta.url.endsWith('.ts');
+  const spec = built ? './link/trace-link.js' : '../link/trace-link.js';
+  const m = (await import(/* @vite-ignore */ spec)) as { traceLink: typeof TraceLinkFn };
+  return m.traceLink;
 }
 
 /** One stream of records: the pipe of the program (stream 0 without -f), or a process's socket stream with -f. */
