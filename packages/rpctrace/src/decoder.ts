@@ -57,7 +57,37 @@ export interface DecoderOptions {
 
 type Match = { routine: CompiledRoutine; itf: CompiledInterface; kind: 'request' | 'reply'; sizes: ReadonlyMap<string, number> };
 
+/**
+ * The last full decode of an id (per ABI): its bytes and what they gave. A
+ * storm sends the same request and reply bodies over and over; a message
+ * whose bytes equal these but for the header's port names and seqno decodes
+ * to the same arguments (MIG's decode reads the body, the header's bits,
+ * size and id, and msgh_seqno only for a `msgseqno` argument), so it takes
+ * them from here, with its own header. Only short bodies are remembered.
+ */
+interface Memo {
+  bytes: Uint8Array;
+  items: MachMessage['items'];
+  kind: DecodedMsg['kind'];
+  routine: string;
+  subsystem: string | null;
+  args: MigArgs | null;
+  retCode: number | null;
+  note: string | null;
+}
+/** Longest message remembered (bytes): a compare must stay cheaper than the decode it saves. */
+const MEMO_MAX = 256;
+
 const NO_SIZES: ReadonlyMap<string, number> = new Map();
+
+/** What an id says (see #static), and its decode memo. */
+interface Static {
+  head: DecodedMsg;
+  match: Match | undefined;
+  /** The routine has a `msgseqno` argument: msgh_seqno is part of what a decode reads. */
+  seqArg: boolean;
+  memo: Memo | null;
+}
 /** Ids remembered (bounded: a stream of random ids must not grow the cache for ever). */
 const MAX_STATICS = 1 << 14;
 
@@ -133,6 +163,35 @@ function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage
   return true;
 }
 
+/**
+ * `b` has `memo`'s bytes but for the header's port fields (x86_64: their
+ * high halves too, which the decoder ignores) and, unless `seq`, msgh_seqno.
+ */
+function sameBody(memo: Uint8Array, b: Uint8Array, abi: Abi, seq: boolean): boolean {
+  const n = b.length;
+  if (memo.length !== n) return false;
+  const x64 = abi === 'x86_64';
+  // bits and size; then from msgh_seqno (or msgh_id) to the end.
+  if (n < (x64 ? 32 : 24)) return false;
+  for (let i = 0; i < 8; i++) if (memo[i] !== b[i]) return false;
+  for (let i = seq ? (x64 ? 24 : 16) : x64 ? 28 : 20; i < n; i++) if (memo[i] !== b[i]) return false;
+  return true;
+}
+
+/** The header of well-formed bytes (sameBody checked them against a decoded message), as mach-msg decodes it. */
+function headerOf(b: Uint8Array, abi: Abi): MachMessage['header'] {
+  const x64 = abi === 'x86_64';
+  const raw = u32le(b, 0);
+  return {
+    bits: { remote: raw & 0xff, local: (raw >>> 8) & 0xff, complex: (raw & 0x80000000) !== 0, other: (raw & 0x7fff0000) >>> 0 },
+    size: u32le(b, 4),
+    remotePort: u32le(b, 8),
+    localPort: u32le(b, x64 ? 16 : 12),
+    seqno: u32le(b, x64 ? 24 : 16),
+    id: u32le(b, x64 ? 28 : 20) | 0,
+  };
+}
+
 /** Copies an id's cached part into `out` (the reused result of a header-only decode). */
 function fillHead(out: DecodedMsg, h: DecodedMsg): DecodedMsg {
   out.message = null;
@@ -153,7 +212,7 @@ function fillHead(out: DecodedMsg, h: DecodedMsg): DecodedMsg {
 export class MessageDecoder {
   readonly #byAbi = new Map<Abi, Map<number, Match>>();
   readonly #opts: DecoderOptions;
-  readonly #statics = new Map<number, { head: DecodedMsg; match: Match | undefined }>();
+  readonly #statics = new Map<number, Static>();
   /** The one result `decodeHeader` reuses (and its header), so that a storm allocates none. */
   readonly #reused: DecodedMsg = copyHead({ message: null, routine: '', subsystem: null, kind: 'unknown', requestId: 0, args: null, destArg: null, elementBytes: NO_SIZES, retCode: null, notification: null, note: null });
   readonly #reusedMsg: MachMessage = { header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items: [] };
@@ -185,7 +244,7 @@ export class MessageDecoder {
    * routine), per ABI: computed once per id, copied per message (a storm of
    * one RPC would otherwise redo the lookups and rebuild the maps each time).
    */
-  #static(abi: Abi | null, msgId: number): { head: DecodedMsg; match: Match | undefined } {
+  #static(abi: Abi | null, msgId: number): Static {
     const key = abi === null ? msgId : abi === 'i386' ? -1 - msgId * 2 : -2 - msgId * 2;
     let s = this.#statics.get(key);
     if (s === undefined) {
@@ -217,7 +276,7 @@ export class MessageDecoder {
       }
       const match = abi === null || notify !== undefined ? undefined : this.#table(abi).get(msgId);
       if (match !== undefined) applyMatch(head, match);
-      s = { head, match };
+      s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null };
       if (this.#statics.size < MAX_STATICS) this.#statics.set(key, s);
     }
     return s;
@@ -225,11 +284,24 @@ export class MessageDecoder {
 
   /** Decodes `bytes` (null: a kernel-made message seen at send, only its id is known). */
   decode(bytes: Uint8Array | null, abi: Abi | null, msgId: number, args: boolean = this.#opts.args !== false): DecodedMsg {
-    const { head, match } = this.#static(abi, msgId);
+    const st = this.#static(abi, msgId);
+    const { head, match } = st;
     const out = copyHead(head);
     if (bytes === null || abi === null) return out;
     if (!args && out.kind !== 'notification' && headerOnly(bytes, abi, out)) {
       out.headerOnly = true;
+      return out;
+    }
+    const memo = st.memo;
+    if (memo !== null && sameBody(memo.bytes, bytes, abi, st.seqArg)) {
+      const header = headerOf(bytes, abi);
+      out.message = { header, items: memo.items };
+      out.kind = memo.kind;
+      out.routine = memo.routine;
+      out.subsystem = memo.subsystem;
+      out.args = memo.args;
+      out.retCode = memo.retCode;
+      out.note = memo.note;
       return out;
     }
     const r = tryDecodeMessage(bytes, abi);
@@ -237,7 +309,12 @@ export class MessageDecoder {
       out.note = `undecodable message: ${r.error.code}: ${r.error.message}`;
       return out;
     }
-    return this.#body(r.message, out, match);
+    const d = this.#body(r.message, out, match);
+    // Remembered: a short message that decoded as no notification, with an ordinary header.
+    if (d.notification === null && bytes.length <= MEMO_MAX && ((u32le(bytes, 0) >>> 8) & 0xff) !== MACH_MSG_TYPE_PROTECTED_PAYLOAD) {
+      st.memo = { bytes: bytes.slice(), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note };
+    }
+    return d;
   }
 
   /**
@@ -267,6 +344,21 @@ export class MessageDecoder {
   decodeParsed(msg: MachMessage, abi: Abi): DecodedMsg {
     const { head, match } = this.#static(abi, msg.header.id);
     return this.#body(msg, copyHead(head), match);
+  }
+
+  /**
+   * decodeParsed without the arguments, as decodeHeader is decode's: the
+   * name and kind the id gives, and the message (for its header); a reply's
+   * RetCode is not read (null), so the tracer asks decodeParsed again
+   * (headerOnly) before it shows or judges one. Notifications are decoded whole.
+   */
+  decodeParsedHeader(msg: MachMessage, abi: Abi): DecodedMsg {
+    const { head, match } = this.#static(abi, msg.header.id);
+    const out = copyHead(head);
+    if (head.kind === 'notification') return this.#body(msg, out, match);
+    out.message = msg;
+    out.headerOnly = true;
+    return out;
   }
 
   #body(msg: MachMessage, out: DecodedMsg, match: Match | undefined): DecodedMsg {

@@ -36,18 +36,19 @@ export function taskLabel(task: number, name?: string): string {
   return name === undefined ? `task${task}` : `${name}[${task}]`;
 }
 
-function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: number, task: number, namer: PortNamer): string[] {
-  if (a === null) return [];
+/** The arguments as `name: value, ...` ('' for none). */
+function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: number, task: number, namer: PortNamer): string {
+  if (a === null) return '';
   const portName = namer === undefined ? undefined : (n: number): string => namer(task, n);
   // Object.keys is Object.entries' order, without an array per argument (a line per RPC in a storm).
-  const out: string[] = [];
+  let out = '';
   for (const k of Object.keys(a)) {
     const v = a[k] as MigArgs[string];
-    out.push(`${k}: ${formatValue(v, portName === undefined ? { strsize, elementBytes: sizes.get(k) ?? 1 } : { strsize, elementBytes: sizes.get(k) ?? 1, portName })}`);
+    if (out !== '') out += ', ';
+    out += `${k}: ${formatValue(v, portName === undefined ? { strsize, elementBytes: sizes.get(k) ?? 1 } : { strsize, elementBytes: sizes.get(k) ?? 1, portName })}`;
   }
   return out;
 }
-
 
 function seqPrefix(seqno: number | null, link: LinkEnds | undefined): string {
   // A link has no msgh_seqno: the receiving task's kernel assigns it later.
@@ -63,6 +64,16 @@ export class LineRenderer {
   readonly #portName: PortNamer;
   readonly #taskName: ((task: number) => string | undefined) | undefined;
   #last: number | null = null;
+  /**
+   * The text of the last two argument objects printed without a port
+   * namer: the decoder hands the same object for the same body (its memo,
+   * decoder.ts), so a storm's request and reply print from here. The text
+   * is a function of the object (and of strsize, fixed here) alone.
+   */
+  #memoA0: MigArgs | null = null;
+  #memoT0 = '';
+  #memoA1: MigArgs | null = null;
+  #memoT1 = '';
 
   constructor(options: RenderOptions = {}) {
     this.#time = options.time ?? 'none';
@@ -131,25 +142,40 @@ export class LineRenderer {
     }
   }
 
+  /** args(), through the two-entry memo when names print as numbers. */
+  #args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, task: number): string {
+    if (a === null) return '';
+    if (this.#portName !== undefined) return args(a, sizes, this.#strsize, task, this.#portName);
+    if (a === this.#memoA0) return this.#memoT0;
+    if (a === this.#memoA1) return this.#memoT1;
+    const t = args(a, sizes, this.#strsize, task, undefined);
+    this.#memoA1 = this.#memoA0;
+    this.#memoT1 = this.#memoT0;
+    this.#memoA0 = a;
+    this.#memoT0 = t;
+    return t;
+  }
+
   #request(c: Call): string {
     // A kernel-made request names its ports (destination and arguments) in the receiver's space.
     const space = c.task === 0 ? (c.receiver ?? 0) : c.task;
-    const a = args(c.args, c.elementBytes, this.#strsize, space, this.#portName);
+    let a = this.#args(c.args, c.elementBytes, space);
     if (c.dest !== null) {
       const name = this.#portName === undefined ? String(c.dest.name) : this.#portName(space, c.dest.name);
-      a.unshift(`${c.dest.arg ?? 'dest'}: ${rightWord(c.dest.disposition)} ${name}`);
+      const dest = `${c.dest.arg ?? 'dest'}: ${rightWord(c.dest.disposition)} ${name}`;
+      a = a === '' ? dest : `${dest}, ${a}`;
     }
     const note = c.note === null ? '' : ` /* ${c.note} */`;
     const to = c.link === undefined ? '' : `node${c.link.to} `;
-    return `${this.#sender(c.task, c.link)} -> ${to}${c.routine}(${a.join(', ')})${note}`;
+    return `${this.#sender(c.task, c.link)} -> ${to}${c.routine}(${a})${note}`;
   }
 
   #reply(c: Call): string {
     const r = c.reply;
     if (r === null) return '';
     let s = ` = ${r.retCode === null ? '?' : codeName(r.retCode)}`;
-    const a = args(r.args, r.elementBytes, this.#strsize, r.task, this.#portName);
-    if (a.length > 0) s += ` (${a.join(', ')})`;
+    const a = this.#args(r.args, r.elementBytes, r.task);
+    if (a !== '') s += ` (${a})`;
     if (r.note !== null) s += ` /* ${r.note} */`;
     if (this.#latency) s += ` <${((r.time - c.time) / 1000).toFixed(6)}>`;
     return s;
@@ -179,11 +205,11 @@ export class LineRenderer {
         n.kind === 'send-once' ? '' : `, name ${nm(n.name)}`;
       return `${who} <- ${m.routine}(port ${nm(n.notifyPort)}${detail})`;
     }
-    const a = args(m.args, m.elementBytes, this.#strsize, m.task, this.#portName);
+    const a = this.#args(m.args, m.elementBytes, m.task);
     const ret = m.retCode === null ? '' : ` = ${codeName(m.retCode)}`;
     const note = m.note === null ? '' : ` /* ${m.note} */`;
     const to = m.link === undefined ? '' : `node${m.link.to} `;
-    return `${who} ${arrow} ${to}${m.routine}(${a.join(', ')})${ret}${note}`;
+    return `${who} ${arrow} ${to}${m.routine}(${a})${ret}${note}`;
   }
 }
 

@@ -26,7 +26,7 @@ import type { MachKernel } from 'hurd-ffi';
 import { RpcTraceError } from './errors.js';
 import type { RoutineStats } from './records.js';
 import { TraceSession, type TraceOptions } from './session.js';
-import { decodeWireEvent, observedSize, taskNameBytes, writeObserved } from './wire.js';
+import { WIRE_HEADER_BYTES, fillWireEvent, newWireTarget, observedSize, taskNameBytes, writeObserved } from './wire.js';
 
 const WORKER_KEY = 'hurd-rpctrace.trace-kernel-worker';
 const BATCH = 256 * 1024;
@@ -156,6 +156,7 @@ export function traceKernelOnWorker(kernel: MachKernel, options: TraceOptions, w
 /** The worker's side: records in, text out. */
 function runWorker(d: WorkerData): void {
   const session = new TraceSession(d.options);
+  const ev = newWireTarget();
   const port = d.port;
   const answer = (m: FromWorker): void => {
     port.postMessage(m);
@@ -169,18 +170,17 @@ function runWorker(d: WorkerData): void {
       let text = '';
       for (let at = 0; at < m.used; ) {
         const size = view.getUint32(at, true);
-        const rec = bytes.subarray(at, at + size);
+        // Our own writer's records: a bad length would be a bug here, not the program's; stop the batch.
+        if (size < WIRE_HEADER_BYTES || at + size > m.used) break;
+        const rec = at;
         at += size;
-        let msgId = view.getInt32(at - size + 20, true);
-        let task = view.getUint32(at - size + 12, true);
         try {
-          const ev = decodeWireEvent(rec).event;
-          msgId = ev.msgId;
-          task = ev.task;
+          // In place, into one refilled event (the session keeps none of it).
+          fillWireEvent(bytes, rec, size, view, 0, ev);
           text += session.feed(ev);
         } catch (err) {
           // As traceKernel without a worker: a tracer fault is a line, never the program's fault.
-          text += `hurd-rpctrace: cannot trace message ${msgId} of task ${task}: ${err instanceof Error ? err.message : String(err)}\n`;
+          text += `hurd-rpctrace: cannot trace message ${view.getInt32(rec + 20, true)} of task ${view.getUint32(rec + 12, true)}: ${err instanceof Error ? err.message : String(err)}\n`;
         }
       }
       if (text !== '') port.postMessage({ type: 'text', text } satisfies FromWorker);

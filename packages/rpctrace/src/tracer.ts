@@ -142,6 +142,7 @@ export class RpcTracer {
   /** The arguments, when a line will show them: a header-only decode is redone in full. */
   #full(ev: TraceEvent, d: DecodedMsg): DecodedMsg {
     if (d.headerOnly !== true || !this.#args) return d;
+    if (ev.message !== undefined && ev.abi !== null) return this.#decoder.decodeParsed(ev.message, ev.abi);
     return this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true);
   }
 
@@ -173,12 +174,15 @@ export class RpcTracer {
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
       const lost = this.#onLost(ev);
       if (this.#records) return lost;
-      lost.length = 0;
+      if (lost.length !== 0) lost.length = 0;
       return NO_RECORDS;
     }
     const d =
       ev.message !== undefined && ev.abi !== null
-        ? this.#decoder.decodeParsed(ev.message, ev.abi)
+        ? // A link's message: its arguments are decoded when a line shows them (#full), as for bytes.
+          this.#messageArgs || !this.#args
+          ? this.#decoder.decodeParsed(ev.message, ev.abi)
+          : this.#decoder.decodeParsedHeader(ev.message, ev.abi)
         : this.#messageArgs
           ? this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true)
           : // Read within this event only (nothing below keeps it): the decoder reuses it.
@@ -191,7 +195,7 @@ export class RpcTracer {
     else this.#onReceive(ev, d, rec, out);
     if (rec !== null && selects(this.#filter, rec.routine, rec.subsystem)) out.unshift(rec);
     if (!this.#records) {
-      out.length = 0;
+      if (out.length !== 0) out.length = 0;
       return NO_RECORDS;
     }
     return out;

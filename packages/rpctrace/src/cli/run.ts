@@ -10,10 +10,10 @@ import { constants, getPriority, setPriority } from 'node:os';
 import { isRpcTraceError, RpcTraceError } from '../errors.js';
 import { TraceSession, type TraceOptions } from '../session.js';
 import { readSecretFile } from '../link/secret.js';
-import { traceLink } from '../link/trace-link.js';
+import type { traceLink as TraceLinkFn } from '../link/trace-link.js';
 import { framePacket, messagePacket, pcapngStart } from '../pcap.js';
 import { loadUserDefs } from '../user-defs.js';
-import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader, decodeWireEvent } from '../wire.js';
+import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader } from '../wire.js';
 import { parseArgs, type CliOptions } from './args.js';
 import { startFollowServer } from './follow.js';
 
@@ -166,14 +166,24 @@ async function traceLinkCli(o: CliOptions, link: NonNullable<CliOptions['link']>
   const options = sessionOptions(o);
   const out = openOutput(o.output, io);
   const pcap = openPcap(o.pcap);
-  const t = await traceLink({
-    ...options,
-    listen: link.listen,
-    connect: link.connect,
-    secret,
-    write: out.write,
-    ...(pcap === undefined ? {} : { onFrame: (f) => pcap(framePacket(f)) }),
-  });
+  const traceLink = await loadTraceLink();
+  let t: Awaited<ReturnType<typeof TraceLinkFn>>;
+  try {
+    t = await traceLink({
+      ...options,
+      listen: link.listen,
+      connect: link.connect,
+      secret,
+      write: out.write,
+      ...(pcap === undefined ? {} : { onFrame: (f) => pcap(framePacket(f)) }),
+    });
+  } catch (e) {
+    // The built link module has its own copy of the error class: its errors are ours.
+    if (e instanceof Error && e.name === 'RpcTraceError' && typeof (e as { code?: unknown }).code === 'string' && !isRpcTraceError(e)) {
+      throw new RpcTraceError((e as RpcTraceError).code, e.message);
+    }
+    throw e;
+  }
   io.stderr(`hurd-rpctrace: listening on ${t.address.host}:${t.address.port}, tracing links to ${link.connect.host}:${link.connect.port}\n`);
   io.onListening?.(t.address);
   const listeners: (() => void)[] = [];
@@ -196,6 +206,21 @@ async function traceLinkCli(o: CliOptions, link: NonNullable<CliOptions['link']>
   return reason.startsWith('hurd-rpctrace crashed') ? 1 : 0;
 }
 
+/**
+ * Link mode's module, loaded only for link mode: it brings netmsg-wire (and
+ * its zod and msgpackr), whose loading was most of the command's start-up
+ * CPU (about 190 of 330 ms), paid before the traced program could run on a
+ * shared CPU. The built command loads it from its own file next to
+ * dist/cli.js (a specifier the bundler leaves alone, so that the bundle
+ * does not import netmsg-wire at its top); the sources, their module.
+ */
+async function loadTraceLink(): Promise<typeof TraceLinkFn> {
+  const built = !import.meta.url.endsWith('.ts');
+  const spec = built ? './link/trace-link.js' : '../link/trace-link.js';
+  const m = (await import(/* @vite-ignore */ spec)) as { traceLink: typeof TraceLinkFn };
+  return m.traceLink;
+}
+
 /** One stream of records: the pipe of the program (stream 0 without -f), or a process's socket stream with -f. */
 interface Stream {
   reader: WireEventReader;
@@ -203,6 +228,9 @@ interface Stream {
   prefix: string;
   /** Why this stream stopped being read (a bad record): the others go on. */
   bad: string | null;
+  /** The session of the kernel of this stream that spoke last (a storm is one kernel's). */
+  last: TraceSession | null;
+  lastKernel: number;
 }
 
 async function trace(o: CliOptions, io: CliIo): Promise<number> {
@@ -234,15 +262,24 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const streams = new Map<number, Stream>();
   const feed = (id: number, st: Stream, chunk: Uint8Array): void => {
     if (st.bad !== null) return;
+    // A chunk's text is gathered and written once (in order, whichever kernel it is from).
+    let text = '';
     try {
-      for (const rec of st.reader.push(chunk)) {
-        const { kernel, event } = decodeWireEvent(rec);
+      st.reader.each(chunk, (kernel, event) => {
         pcap?.(messagePacket(event));
-        write(tag(st, kernel, sessionOf(st, id, kernel).feed(event)));
-      }
+        let session = st.last;
+        if (session === null || st.lastKernel !== kernel) {
+          session = st.last = sessionOf(st, id, kernel);
+          st.lastKernel = kernel;
+        }
+        const t = session.feed(event);
+        if (t !== '') text += kernel === 1 && st.prefix === '' ? t : tag(st, kernel, t);
+      });
     } catch (e) {
       if (!isRpcTraceError(e)) throw e;
       st.bad = e.message;
+    } finally {
+      write(text);
     }
   };
 
@@ -253,7 +290,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
     ? await startFollowServer({
         data: (id, pid, bytes) => {
           let st = streams.get(id);
-          if (st === undefined) streams.set(id, (st = { reader: new WireEventReader(), prefix: `[pid ${pid}] `, bad: null }));
+          if (st === undefined) streams.set(id, (st = { reader: new WireEventReader(), prefix: `[pid ${pid}] `, bad: null, last: null, lastKernel: 0 }));
           feed(id, st, bytes);
         },
         refused: (why) => io.stderr(`hurd-rpctrace: -f: refused a connection: ${why}\n`),
@@ -286,7 +323,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       }
     }
     const pipe = follow === null ? (child.stdio[TRACE_FD] as import('node:stream').Readable | null | undefined) : null;
-    const top: Stream = { reader: new WireEventReader(), prefix: '', bad: null };
+    const top: Stream = { reader: new WireEventReader(), prefix: '', bad: null, last: null, lastKernel: 0 };
     if (pipe !== null && pipe !== undefined) streams.set(0, top);
     pipe?.on('data', (chunk: Buffer) => feed(0, top, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     let spawnError: Error | null = null;

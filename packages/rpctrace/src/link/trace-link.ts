@@ -82,6 +82,17 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
     let ended = 0;
     const nodeOf = (s: Side): number => splice.node(s);
     const apply = (actions: SpliceAction[]): void => {
+      // The frames one read forwards leave in one write per socket (writev), not one each.
+      a.cork();
+      b.cork();
+      try {
+        applyAll(actions);
+      } finally {
+        a.uncork();
+        b.uncork();
+      }
+    };
+    const applyAll = (actions: SpliceAction[]): void => {
       for (const act of actions) {
         switch (act.type) {
           case 'write': {

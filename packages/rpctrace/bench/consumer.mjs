@@ -1,0 +1,89 @@
+// The tracer's own side alone: a storm's trace-pipe records (as the tap
+// writes them) captured once, then fed to the command's consumer path
+// (WireEventReader, decodeWireEvent, TraceSession.feed) with no program
+// running. Prints ms per 100,000 RPCs (4 records each) per mode.
+// Usage: node bench/consumer.mjs [N] [--root DIR]   (DIR: a package root whose dist to load)
+import { openKernel, VirtualClock } from 'hurd-ffi';
+import {
+  decodeMessage, encodeMessage, getBuiltinInterface,
+  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_PORT_RIGHT_RECEIVE, MACH_RCV_MSG, MACH_SEND_MSG,
+} from 'mach-msg';
+const n = Number(process.argv[2] ?? 100000);
+const rootAt = process.argv.indexOf('--root');
+const root = rootAt > 0 ? process.argv[rootAt + 1] : new URL('..', import.meta.url).pathname;
+const lib = await import(`${root}/dist/index.js`);
+const k = openKernel({ clock: new VirtualClock() });
+const chunks = [];
+let buf = new Uint8Array(256 * 1024);
+let used = 0;
+let t = 1e12;
+// As the tap writes them: the task's name once per task.
+const named = new Set();
+k.observe((e) => {
+  const ev = lib.traceEventOf(e, (t += 0.003));
+  if (named.has(ev.task)) delete ev.taskName;
+  else named.add(ev.task);
+  const size = lib.wireEventSize(ev);
+  if (used + size > buf.length) { chunks.push(buf.subarray(0, used)); buf = new Uint8Array(256 * 1024); used = 0; }
+  used = lib.writeWireEvent(1, ev, buf, used);
+});
+const io = getBuiltinInterface('io', k.abi).routine('io_readable');
+const server = await k.taskCreate({ name: 'server' });
+const client = await k.taskCreate({ name: 'client' });
+const { name: port } = await k.portAllocate(server, MACH_PORT_RIGHT_RECEIVE);
+await k.portInsertRight(client, 0x70, port, MACH_MSG_TYPE_MAKE_SEND, server);
+const { name: reply } = await k.portAllocate(client, MACH_PORT_RIGHT_RECEIVE);
+const req = io.encodeRequest({ io_object: 0x70 });
+req.header.localPort = reply;
+req.header.bits = { ...req.header.bits, local: MACH_MSG_TYPE_MAKE_SEND_ONCE };
+const reqBytes = encodeMessage(req, k.abi);
+const rep = io.encodeReply({ retCode: 0, amount: 0n });
+for (let i = 0; i < n; i++) {
+  await k.msg(client, { options: MACH_SEND_MSG, send: reqBytes });
+  const got = await k.msg(server, { options: MACH_RCV_MSG, rcvName: port, rcvSize: 4096 });
+  rep.header.remotePort = decodeMessage(got.message, k.abi).header.remotePort;
+  await k.msg(server, { options: MACH_SEND_MSG, send: encodeMessage(rep, k.abi) });
+  await k.msg(client, { options: MACH_RCV_MSG, rcvName: reply, rcvSize: 4096 });
+}
+chunks.push(buf.subarray(0, used));
+await k.close();
+// Pipe-sized pieces, as the command reads them.
+const all = Buffer.concat(chunks);
+const pieces = [];
+for (let at = 0; at < all.length; at += 65536) pieces.push(new Uint8Array(all.subarray(at, at + 65536)));
+
+function run(opts) {
+  let bytes = 0, lines = 0;
+  const write = (s) => { bytes += s.length; };
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const session = new lib.TraceSession(opts);
+  const reader = new lib.WireEventReader();
+  for (const p of pieces) {
+    if (typeof reader.each === 'function') {
+      // The command's path (cli/run.ts feed): records in place, one text per chunk.
+      let text = '';
+      reader.each(p, (_k, event) => { text += session.feed(event); });
+      write(text);
+      continue;
+    }
+    for (const rec of reader.push(p)) {
+      const { event } = lib.decodeWireEvent(rec);
+      write(session.feed(event));
+    }
+  }
+  const fin = session.finish();
+  write(fin);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  return { ms, cpu: (cpu.user + cpu.system) / 1000, bytes, fin };
+}
+const modes = [['lines', {}], ['-c', { summary: true }], ['-T', { showLatency: true }]];
+const reps = Number(process.env.REPS ?? 5);
+const res = new Map(modes.map(([m]) => [m, []]));
+for (let r = 0; r < reps; r++) for (const [m, o] of modes) res.get(m).push(run(o));
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const [m] of modes) {
+  const rs = res.get(m);
+  console.log(`${m}: ${med(rs.map((x) => x.ms)).toFixed(0)} ms wall, ${med(rs.map((x) => x.cpu)).toFixed(0)} ms CPU for ${n} RPCs (${(med(rs.map((x) => x.ms)) * 1000 / n).toFixed(2)} us/RPC), ${rs[0].bytes} chars out`);
+}

@@ -1,0 +1,107 @@
+/**
+ * The command's batch path end to end: random traces (real messages with
+ * random header names, tasks, ports, reply ports, refused sends, failed
+ * receives, destroyed messages), written as trace-pipe records and cut
+ * anywhere, read in place (WireEventReader.each, one refilled event) into
+ * a session give exactly the text and the -c table that the same records
+ * decoded one by one (decodeWireEvent, a fresh event each) give: lines,
+ * -T, --json, -c, -e status=failed.
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { encodeMessage, getBuiltinInterface, type Abi } from 'mach-msg';
+import { TraceSession, type TraceOptions } from '../src/session.js';
+import type { TraceEvent } from '../src/records.js';
+import { WireEventReader, decodeWireEvent, encodeWireEvent } from '../src/wire.js';
+
+const abi: Abi = 'x86_64';
+const io = getBuiltinInterface('io', abi);
+const MSGS: Uint8Array[] = [
+  io.routine('io_readable').encodeRequest({ io_object: 0x70 }),
+  io.routine('io_readable').encodeReply({ retCode: 0, amount: 12n }),
+  io.routine('io_read').encodeRequest({ io_object: 5, offset: -1n, amount: 4096 }),
+  io.routine('io_read').encodeReply({ retCode: 0, data: new TextEncoder().encode('hello\n') }),
+  io.routine('io_read').encodeReply({ retCode: 1073741826 }),
+].map((m) => encodeMessage(m, abi));
+
+const step = fc.record({
+  msg: fc.nat(MSGS.length - 1),
+  send: fc.boolean(),
+  task: fc.integer({ min: 1, max: 3 }),
+  port: fc.integer({ min: 5, max: 9 }),
+  remote: fc.integer({ min: 0, max: 4 }),
+  local: fc.integer({ min: 0, max: 4 }),
+  replyPort: fc.constantFrom(0, 0, 8, 9),
+  // 0: a plain message; 1: a refused send / failed receive; 2: destroyed unreceived
+  odd: fc.constantFrom(0, 0, 0, 0, 1, 2),
+  name: fc.constantFrom(undefined, 'ext2fs', 'client'),
+});
+
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+
+function eventOf(s: Step, i: number): TraceEvent {
+  const bytes = (MSGS[s.msg] as Uint8Array).slice();
+  const v = new DataView(bytes.buffer);
+  v.setUint32(8, s.remote, true);
+  v.setUint32(16, s.local, true);
+  v.setUint32(24, i, true);
+  const ev: TraceEvent = { direction: s.send ? 'send' : 'receive', task: s.task, port: s.port, msgId: v.getInt32(28, true), bytes, abi, time: 1000 + i * 0.25 };
+  if (s.name !== undefined) ev.taskName = s.name;
+  if (s.send && s.replyPort !== 0) ev.replyPort = s.replyPort;
+  if (s.odd === 1) {
+    ev.kr = s.send ? 0x10000003 : 0x10004003;
+    if (!s.send) ev.rcvName = s.local;
+  } else if (s.odd === 2) {
+    ev.direction = 'receive';
+    ev.task = 0;
+    ev.bytes = null;
+    ev.abi = null;
+    ev.destroyed = 'port-died';
+  }
+  return ev;
+}
+
+const MODES: [string, TraceOptions][] = [
+  ['lines', {}],
+  ['-T', { showLatency: true }],
+  ['--json', { json: true }],
+  ['-c', { summary: true }],
+  ['status=failed', { filter: ['status=failed'] }],
+];
+
+describe('batch path', () => {
+  test.each(MODES)('%s: the same text and table as records decoded one by one', (_m, opts) => {
+    let replied = 0;
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), fc.array(fc.nat(20000), { maxLength: 6 }), (steps, cuts) => {
+        const recs = steps.map((s, i) => encodeWireEvent(1, eventOf(s, i)));
+        const whole = new Uint8Array(recs.reduce((n, r) => n + r.length, 0));
+        let at = 0;
+        for (const r of recs) {
+          whole.set(r, at);
+          at += r.length;
+        }
+        const one = new TraceSession(opts);
+        let want = '';
+        for (const r of recs) want += one.feed(decodeWireEvent(r).event);
+        want += one.finish();
+        const batch = new TraceSession(opts);
+        const rd = new WireEventReader();
+        let got = '';
+        const points = [...new Set(cuts.map((c) => c % (whole.length + 1)))].sort((a, b) => a - b);
+        let from = 0;
+        for (const c of [...points, whole.length]) {
+          rd.each(whole.subarray(from, c), (_k, ev) => (got += batch.feed(ev)));
+          from = c;
+        }
+        got += batch.finish();
+        expect(got).toBe(want);
+        expect(batch.summary()).toEqual(one.summary());
+        replied += one.summary().reduce((n, r) => n + r.replied, 0);
+      }),
+      { seed: 21, numRuns: 150 },
+    );
+    // The traces pair requests with replies, not only lone messages.
+    expect(replied).toBeGreaterThan(20);
+  });
+});
