@@ -89,10 +89,12 @@ function wrap(socket: Socket, head: Buffer): WsClient {
     onText: () => undefined,
     onClose: () => undefined,
   };
-  const end = (why: string | null): void => {
+  /** The connection is over: a failure destroys the socket; a clean close lets our close frame go out first. */
+  const end = (why: string | null, destroy = true): void => {
     if (gone) return;
     gone = true;
-    socket.destroy();
+    if (destroy) socket.destroy();
+    else setTimeout(() => socket.destroy(), 1000).unref();
     client.onClose(why);
   };
   const take = (chunk: Uint8Array): void => {
@@ -112,7 +114,7 @@ function wrap(socket: Socket, head: Buffer): WsClient {
           socket.write(encodeClientFrame(OP_CLOSE, closePayload(ev.code ?? 1000)));
         }
         socket.end();
-        end(null);
+        end(null, false);
         return;
       }
     }
@@ -120,7 +122,7 @@ function wrap(socket: Socket, head: Buffer): WsClient {
   socket.setNoDelay(true);
   socket.on('data', (d: Buffer) => take(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
   socket.on('error', (e) => end(`websocket: ${e.message}`));
-  socket.on('close', () => end(closing ? null : 'websocket: the connection closed'));
+  socket.on('close', () => end(closing ? null : 'websocket: the connection closed', false));
   if (head.length > 0) setImmediate(() => take(new Uint8Array(head.buffer, head.byteOffset, head.byteLength)));
   return client;
 }
