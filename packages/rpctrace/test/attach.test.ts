@@ -119,6 +119,28 @@ describe('-p PID', () => {
     expect(tr.err()).not.toMatch(/ -> io_read/);
   }, 120_000);
 
+  test('a tracer killed outright (SIGKILL): the agent removes its observers, the program runs on', async () => {
+    const t = target();
+    await t.waitOut(/^ready \d+$/m);
+    const tr = tracer(['-p', String(t.pid)]);
+    await tr.waitErr(/attached/);
+    await command(t, 'more 1');
+    tr.child.kill('SIGKILL');
+    expect(await tr.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    // The agent sees its socket close when the kernel tears it down: ask until it has.
+    let last = '';
+    for (let i = 0; i < 50 && last !== 'observers 0'; i++) {
+      await command(t, 'observers');
+      last = t.out().match(/^observers \d+$/gm)!.at(-1)!;
+      if (last !== 'observers 0') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(last).toBe('observers 0');
+    await command(t, 'more 2');
+    t.send('stop');
+    expect(await t.exited).toEqual({ code: 0, signal: null });
+    expect(t.out()).toMatch(/^result 4 28 \d+$/m);
+  }, 120_000);
+
   test('-ff -o FILE: a file per task, each with that task\'s lines', async () => {
     const t = target();
     await t.waitOut(/^ready \d+$/m);

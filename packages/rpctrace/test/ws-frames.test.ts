@@ -265,7 +265,7 @@ describe('the client, against a real server on the loopback', () => {
     let serverGotClose: () => void = () => undefined;
     const gotClose = new Promise<void>((r) => (serverGotClose = r));
     const port = await serve((s) => {
-      let buf = new Uint8Array(0);
+      let buf: Uint8Array = new Uint8Array(0);
       s.on('data', (d: Buffer) => {
         buf = cat([buf, new Uint8Array(d)]);
         while (buf.length >= 2) {
