@@ -243,6 +243,23 @@ describe('-ff on a program the command runs', () => {
   }, 60_000);
 });
 
+describe('-ff with -f', () => {
+  test('FILE.<pid>.<task> and FILE.<pid>.k<K>.<task>', async () => {
+    const base = join(tmp, 'ff-follow');
+    const r = tracer(['-f', '-ff', '-o', base, '--', process.execPath, app, '0', 'two']);
+    expect(await r.exited).toEqual({ code: 0, signal: null });
+    const files = readdirSync(tmp).filter((f) => f.startsWith('ff-follow')).sort();
+    expect(files).toHaveLength(2);
+    const [one, two] = files as [string, string];
+    const pid = /^ff-follow\.(\d+)\.3$/.exec(one)?.[1];
+    expect(pid).toBeDefined();
+    expect(two).toBe(`ff-follow.${pid}.k2.3`);
+    // No [pid N] prefix in the files: their names say it.
+    expect(lines(join(tmp, one))).toEqual([expect.stringMatching(/^\[\s+0\] client\[3\] -> io_read\(.*"Welcome to the Hurd"\)$/)]);
+    expect(lines(join(tmp, two))).toEqual([expect.stringMatching(/^\[\s+0\] client\[3\] -> io_read\(.*"second kernel"\)$/)]);
+  }, 60_000);
+});
+
 describe('arguments', () => {
   test('-p and -ff', () => {
     expect(parseArgs(['-p', '123', '-c'])).toMatchObject({ options: { attach: 123, summary: true, command: [] } });
