@@ -23,4 +23,15 @@ export default defineConfig([
     target: 'node20',
     tsconfig: 'tsconfig.build.json',
   },
+  {
+    // What hurd-rpctrace -p loads into a running program through its inspector:
+    // CommonJS, because code the inspector evaluates has require() but no import() in Node 20.
+    entry: { 'attach-agent': 'src/attach/agent.ts' },
+    format: ['cjs'],
+    splitting: false,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    tsconfig: 'tsconfig.build.json',
+  },
 ]);

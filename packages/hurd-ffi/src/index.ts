@@ -1,7 +1,8 @@
 export type { MachKernel, MsgArgs, MsgResult, NameEntry, SpaceSnapshot, TaskId, VmMapArgs } from './mach-kernel.js';
 export type { PortStatus } from './mach-port.js';
 export type { DestroyReason, MsgEvent, MsgObserver } from './observer.js';
-export { openKernel, SUPPORTED_BACKENDS, type Backend, type OpenKernelOptions } from './open-kernel.js';
+export { SUPPORTED_BACKENDS, type Backend, type OpenKernelOptions } from './open-kernel.js';
+export { openKernel, liveKernels, liveKernelRegistry, LIVE_KERNELS, type LiveKernelRegistry } from './live-kernels.js';
 export { SimKernel, type SimKernelOptions } from './sim-kernel.js';
 export { GnumachKernel, type FsClientOptions, type FsClientResult, type GnumachKernelOptions } from './gnumach/gnumach-kernel.js';
 export type { QemuOptions } from './gnumach/qemu.js';

@@ -3,7 +3,13 @@ export type RpcTraceErrorCode =
   | 'invalid_option' // a bad -e expression, -s size, time style...
   | 'invalid_event' // an observed event the tracer cannot take (bad direction, task...)
   | 'defs_error' // a user .defs/.msgids file did not compile or parse
-  | 'spawn_failed'; // the traced program could not be started
+  | 'spawn_failed' // the traced program could not be started
+  | 'no_such_process' // -p: no process has that pid
+  | 'not_permitted' // -p: the process is another user's (no signal, no /proc/PID/exe)
+  | 'not_node' // -p: the process is not a Node program (it is not signalled)
+  | 'inspector_unavailable' // -p: the target's inspector did not open (--disable-sigusr1, port in use)
+  | 'no_kernel' // -p: the target has no hurd-ffi kernel registry (it does not use hurd-ffi, or an old one)
+  | 'attach_failed'; // -p: the inspector connection or the agent failed (WebSocket, CDP, already traced)
 
 export class RpcTraceError extends Error {
   readonly code: RpcTraceErrorCode;

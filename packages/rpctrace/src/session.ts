@@ -99,8 +99,32 @@ export class TraceSession {
     return this.#summary ? rest + formatSummary(this.#tracer.summary()) : rest;
   }
 
+  /**
+   * -ff: feed()'s text cut per task, in order: each line (or JSON object)
+   * with the task it belongs to (a call's and its resumption's: the
+   * caller; any other message's: its task, 0 for the kernel).
+   */
+  feedByTask(ev: TraceEvent): { task: number; text: string }[] {
+    return this.#byTask(this.#tracer.handle(ev));
+  }
+
+  /** finish()'s lines per task (-c, which prints no lines, does not go with -ff). */
+  finishByTask(): { task: number; text: string }[] {
+    return this.#byTask(this.#tracer.flush());
+  }
+
   summary(): RoutineStats[] {
     return this.#tracer.summary();
+  }
+
+  #byTask(records: readonly TraceRecord[]): { task: number; text: string }[] {
+    const out: { task: number; text: string }[] = [];
+    for (const r of records) {
+      const text = this.#text([r]);
+      if (text === '') continue;
+      out.push({ task: r.type === 'message' ? r.event.task : r.type === 'lone' ? r.message.task : r.call.task, text });
+    }
+    return out;
   }
 
   #text(records: readonly TraceRecord[]): string {

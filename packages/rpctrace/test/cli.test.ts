@@ -37,6 +37,8 @@ describe('arguments', () => {
         follow: false,
         link: null,
         command: ['node', 'app.js', '-t'],
+        attach: null,
+        perTask: false,
       },
     });
     expect(parseArgs(['-ttt', 'node', 'x'])).toMatchObject({ options: { time: 'ttt' } });

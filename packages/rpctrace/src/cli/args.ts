@@ -30,9 +30,13 @@ export interface CliOptions {
   /** Link mode (--listen/--connect), or null to run `command`. */
   link: { listen: { host: string; port: number }; connect: { host: string; port: number }; secretFile: string } | null;
   command: string[];
+  /** -p PID: attach to this running Node program instead of running `command` (src/attach/). */
+  attach: number | null;
+  /** -ff (with -o FILE): one file per traced task, FILE.<task> (per-task.ts). */
+  perTask: boolean;
 }
 
-export const USAGE = 'hurd-rpctrace [options] -- node app.js [args...]  |  hurd-rpctrace [options] --listen HOST:PORT --connect HOST:PORT';
+export const USAGE = 'hurd-rpctrace [options] -- node app.js [args...]  |  hurd-rpctrace [options] -p PID  |  hurd-rpctrace [options] --listen HOST:PORT --connect HOST:PORT';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -47,7 +51,7 @@ function normalize(argv: readonly string[]): string[] {
     if (rest || a === '--') {
       rest = true;
       out.push(a);
-    } else out.push(a === '-tt' ? '--tt' : a === '-ttt' ? '--ttt' : a);
+    } else out.push(a === '-tt' ? '--tt' : a === '-ttt' ? '--ttt' : a === '-ff' ? '--ff' : a);
   }
   return out;
 }
@@ -55,7 +59,7 @@ function normalize(argv: readonly string[]): string[] {
 /** Parses argv (without node and the script); throws RpcTraceError('invalid_option') or returns help text. */
 export function parseArgs(argv: readonly string[]): { options: CliOptions } | { help: string } {
   const program = new Command('hurd-rpctrace')
-    .usage('[options] -- node app.js [args...]\n       hurd-rpctrace [options] --listen HOST:PORT --connect HOST:PORT [--secret-file FILE]')
+    .usage('[options] -- node app.js [args...]\n       hurd-rpctrace [options] -p PID\n       hurd-rpctrace [options] --listen HOST:PORT --connect HOST:PORT [--secret-file FILE]')
     .description('Trace the Mach RPCs of a program that runs tasks on hurd-ffi kernels, or crossing a netmsg link, one line per RPC.')
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
@@ -67,6 +71,8 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
     .addOption(new Option('--ttt', 'seconds since the epoch with microseconds (-ttt)'))
     .option('-r, --relative-timestamps', 'prefix lines with the time since the previous line')
     .option('-o, --output <file>', 'write the trace to FILE instead of stderr')
+    .addOption(new Option('--ff', 'with -o FILE: one file per traced task, FILE.<task> (-ff)'))
+    .option('-p, --attach <pid>', 'trace the running Node program PID (through its inspector, opened with SIGUSR1 for the moment of attaching) until Ctrl-C or its exit')
     .option('-s, --string-limit <size>', 'longest string or data printed', '80')
     .option('--json', 'one JSON object per message (schema in README)')
     .option('-I, --include <dir>', 'load every .defs and .msgids file in DIR (and resolve .defs imports there)', collect, [])
@@ -113,7 +119,20 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
     kernel = { backend: o.kernel, abi: (o.abi as 'i386' | 'x86_64' | undefined) ?? null };
   } else if (o.abi !== undefined) throw new RpcTraceError('invalid_option', '--abi goes with --kernel');
   if (link !== null && (kernel !== null || o.followForks === true)) throw new RpcTraceError('invalid_option', 'link mode (--listen/--connect) runs no program: no --kernel, --abi or -f');
-  if (link === null && command.length === 0) throw new RpcTraceError('invalid_option', `no program to trace; usage: ${USAGE}`);
+  if (link === null && o.attach === undefined && command.length === 0) throw new RpcTraceError('invalid_option', `no program to trace; usage: ${USAGE}`);
+  let attach: number | null = null;
+  if (o.attach !== undefined) {
+    const v = String(o.attach);
+    if (!/^[1-9]\d{0,9}$/.test(v)) throw new RpcTraceError('invalid_option', `-p wants a process id, got '${v}'`);
+    attach = Number(v);
+    if (command.length > 0) throw new RpcTraceError('invalid_option', '-p attaches to a running program: give no command');
+    if (link !== null || kernel !== null || o.followForks === true) throw new RpcTraceError('invalid_option', '-p goes with neither link mode, --kernel/--abi (its kernels are open already) nor -f');
+  }
+  if (o.ff === true) {
+    if (typeof o.output !== 'string') throw new RpcTraceError('invalid_option', '-ff writes one file per task: it needs -o FILE');
+    if (o.summaryOnly === true) throw new RpcTraceError('invalid_option', '-ff writes lines per task: -c prints none');
+    if (link !== null) throw new RpcTraceError('invalid_option', '-ff is for programs (tasks), not link mode');
+  }
   if (o.json === true && o.summaryOnly === true) throw new RpcTraceError('invalid_option', '--json and -c do not go together');
   return {
     options: {
@@ -133,6 +152,8 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
       follow: o.followForks === true,
       link,
       command,
+      attach,
+      perTask: o.ff === true,
     },
   };
 }

@@ -27,6 +27,14 @@ export interface FollowServer {
   env: Record<string, string>;
   /** No new processes: each stream already accepted is read to its end, then `ended`. */
   stop(): void;
+  /**
+   * -p's detach: ends our side of every accepted stream (the attach agent
+   * then removes its observers, writes what it holds and closes its side);
+   * `force` destroys them instead (an agent that did not close in time).
+   */
+  hangUp(force: boolean): void;
+  /** -p: writes `line` to every accepted stream (the attach agent's commands: agent.ts). */
+  tell(line: string): void;
 }
 
 export async function startFollowServer(on: FollowStreams): Promise<FollowServer> {
@@ -99,6 +107,15 @@ export async function startFollowServer(on: FollowStreams): Promise<FollowServer
       stopping = true;
       server.close();
       finish();
+    },
+    tell(line) {
+      for (const s of open) if (!s.destroyed) s.write(line);
+    },
+    hangUp(force) {
+      for (const s of open) {
+        if (force) s.destroy();
+        else s.end();
+      }
     },
   };
 }

@@ -14,7 +14,9 @@ import type { traceLink as TraceLinkFn } from '../link/trace-link.js';
 import { framePacket, messagePacket, pcapngStart } from '../pcap.js';
 import { loadUserDefs } from '../user-defs.js';
 import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader } from '../wire.js';
+import { attachCli } from '../attach/attach-cli.js';
 import { parseArgs, type CliOptions } from './args.js';
+import { PerTaskFiles } from './per-task.js';
 import { startFollowServer } from './follow.js';
 
 export interface CliIo {
@@ -22,7 +24,7 @@ export interface CliIo {
   stderr: (s: string) => void;
   /** URL of the preload module (default: preload.js next to this module, i.e. in dist). */
   preloadUrl?: string;
-  /** Link mode runs until this aborts (default: until SIGINT or SIGTERM). */
+  /** Link mode and -p run until this aborts (default: until SIGINT or SIGTERM). */
   signal?: AbortSignal;
   /** Link mode: told the address it listens on, once it does. */
   onListening?: (address: { host: string; port: number }) => void;
@@ -31,6 +33,10 @@ export interface CliIo {
    * (the command does; tests running runCli in their own process do not).
    */
   lowerPriority?: boolean;
+  /** -p: path of the agent the target loads (default: attach-agent.cjs next to this module, i.e. in dist). */
+  agentPath?: string;
+  /** -p: told once the target is traced. */
+  onAttached?: () => void;
 }
 
 const defaultIo: CliIo = { stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s), lowerPriority: true };
@@ -77,6 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     throw e;
   }
   try {
+    if (options.attach !== null) return await attachCli(options, options.attach, io);
     return options.link !== null ? await traceLinkCli(options, options.link, io) : await trace(options, io);
   } catch (e) {
     if (isRpcTraceError(e)) {
@@ -88,7 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
 }
 
 /** The session options the command line gives. */
-function sessionOptions(o: CliOptions): TraceOptions {
+export function sessionOptions(o: CliOptions): TraceOptions {
   const user = o.defs.length + o.includeDirs.length + o.msgids.length > 0 ? loadUserDefs({ defs: o.defs, includeDirs: o.includeDirs, msgids: o.msgids }) : undefined;
   return {
     filter: o.filter,
@@ -103,7 +110,7 @@ function sessionOptions(o: CliOptions): TraceOptions {
 }
 
 /** --pcap: a writer of packets (null closes the file), or undefined without --pcap. */
-function openPcap(file: string | null): ((packet: Uint8Array | null) => void) | undefined {
+export function openPcap(file: string | null): ((packet: Uint8Array | null) => void) | undefined {
   if (file === null) return undefined;
   let fd: number | null;
   try {
@@ -121,7 +128,7 @@ function openPcap(file: string | null): ((packet: Uint8Array | null) => void) | 
   };
 }
 
-function openOutput(file: string | null, io: CliIo): { write: (s: string) => void; close: () => void } {
+export function openOutput(file: string | null, io: CliIo): { write: (s: string) => void; close: () => void } {
   let fd: number | null = null;
   let pending = '';
   const drain = (): void => {
@@ -226,6 +233,8 @@ interface Stream {
   reader: WireEventReader;
   /** `[pid N] ` with -f, else ''. */
   prefix: string;
+  /** The process's pid with -f (for -ff's file names), else null. */
+  pid: number | null;
   /** Why this stream stopped being read (a bad record): the others go on. */
   bad: string | null;
   /** The session of the kernel of this stream that spoke last (a storm is one kernel's). */
@@ -238,7 +247,9 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const makeSession = (): TraceSession => new TraceSession(base);
   makeSession(); // checks the options (-e, -s) before the program starts
 
-  const out = openOutput(o.output, io);
+  // -ff: lines go to a file per task, none to -o's FILE itself.
+  const out = openOutput(o.perTask ? null : o.output, io);
+  const perTask = o.perTask && o.output !== null ? new PerTaskFiles(o.output) : null;
   const write = out.write;
   const pcap = openPcap(o.pcap);
 
@@ -272,6 +283,10 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
           session = st.last = sessionOf(st, id, kernel);
           st.lastKernel = kernel;
         }
+        if (perTask !== null) {
+          perTask.write(st.pid, kernel, session.feedByTask(event));
+          return;
+        }
         const t = session.feed(event);
         if (t !== '') text += kernel === 1 && st.prefix === '' ? t : tag(st, kernel, t);
       });
@@ -290,7 +305,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
     ? await startFollowServer({
         data: (id, pid, bytes) => {
           let st = streams.get(id);
-          if (st === undefined) streams.set(id, (st = { reader: new WireEventReader(), prefix: `[pid ${pid}] `, bad: null, last: null, lastKernel: 0 }));
+          if (st === undefined) streams.set(id, (st = { reader: new WireEventReader(), prefix: `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0 }));
           feed(id, st, bytes);
         },
         refused: (why) => io.stderr(`hurd-rpctrace: -f: refused a connection: ${why}\n`),
@@ -323,7 +338,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       }
     }
     const pipe = follow === null ? (child.stdio[TRACE_FD] as import('node:stream').Readable | null | undefined) : null;
-    const top: Stream = { reader: new WireEventReader(), prefix: '', bad: null, last: null, lastKernel: 0 };
+    const top: Stream = { reader: new WireEventReader(), prefix: '', pid: null, bad: null, last: null, lastKernel: 0 };
     if (pipe !== null && pipe !== undefined) streams.set(0, top);
     pipe?.on('data', (chunk: Buffer) => feed(0, top, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     let spawnError: Error | null = null;
@@ -340,10 +355,15 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       }
       const several = sessions.size > 1;
       for (const { stream, kernel, session } of sessions.values()) {
+        if (perTask !== null) {
+          perTask.write(stream.pid, kernel, session.finishByTask());
+          continue;
+        }
         const rest = session.finish();
         write(o.summary && several ? `${stream.prefix === '' ? '' : `${stream.prefix.slice(1, -2)} `}kernel ${kernel}:\n${rest}` : tag(stream, kernel, rest));
       }
       out.close();
+      perTask?.close();
       pcap?.(null);
       if (spawnError !== null) {
         reject(new RpcTraceError('spawn_failed', `cannot run '${cmd}': ${spawnError.message}`));
