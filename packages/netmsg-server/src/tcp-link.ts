@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { Connection, withLimits, type ConnectionEvent, type LinkFrame, type PeerInfo, type WireErrorCode, type WireLimits, type WireMessage, type ControlFrame } from 'netmsg-wire';
 import type { Logger } from './log.js';
+import { takeInPlaceReads } from './transport/in-place-read.js';
 
 /**
  * The stream driver of one netmsg-wire `Connection`: bytes of an ordered
@@ -59,10 +60,25 @@ export class TcpLink {
       if (!this.conn.isEstablished) this.close('auth_failed', 'handshake timed out');
     }, opts.handshakeTimeoutMs ?? 10_000);
     this.timer.unref();
-    socket.on('data', (b: Buffer) => this.handle(this.conn.receive(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))));
+    const reads = takeInPlaceReads(socket);
+    let early: Uint8Array[] = [];
+    if (reads) {
+      // A socket we dialled reads into the buffers the Connection names
+      // (transport/in-place-read.ts): a large frame's body straight into its
+      // own buffer, small frames into one reused scratch buffer.
+      let lent: Uint8Array | undefined;
+      early = reads.attach({
+        buffer: () => (lent = this.conn.receiveBuffer()),
+        read: (n, buf) => this.handle(buf === lent ? this.conn.landed(n) : this.conn.receive(buf.slice(0, n))),
+      });
+    } else {
+      socket.on('data', (b: Buffer) => this.handle(this.conn.receive(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))));
+    }
     socket.on('error', (e) => this.finish({ code: 'socket_error', reason: e.message, byPeer: true }));
     socket.on('close', () => this.finish({ code: 'peer_closed', reason: 'connection closed', byPeer: true }));
     this.handle(this.conn.start());
+    // Bytes the socket read before this link attached (the peer's HELLO), as if they arrived now.
+    for (const b of early) if (!this.isClosed) this.handle(this.conn.receive(b));
   }
 
   get isClosed(): boolean {

@@ -145,13 +145,49 @@ export class Connection {
     const events: ConnectionEvent[] = [];
     try {
       this.reader.feed(bytes);
-      // One frame at a time: the frame limit rises once AUTH is checked (PREAUTH_FRAME_BYTES).
-      for (let f = this.reader.next(); f; f = this.isClosed ? undefined : this.reader.next()) this.onFrame(f, events);
+      this.drain(events);
     } catch (e) {
-      const err = isWireError(e) ? e : new WireError('bad_message', `decoder failure: ${(e as Error)?.message ?? String(e)}`);
-      this.fail(err, events);
+      this.failWith(e, events);
     }
     return events;
+  }
+
+  /**
+   * In-place receiving, for a stream that reads into a buffer it is given
+   * (net.Socket's `onread`): where to put the next received bytes. Inside a
+   * frame it is the rest of that frame's own buffer, so a large frame's
+   * body is read where it stays (no gathering copy); between frames, a
+   * scratch buffer the connection reuses. Report the bytes with `landed`.
+   */
+  receiveBuffer(): Uint8Array {
+    return this.reader.receiveBuffer();
+  }
+
+  /** `n` bytes were put at the start of the last `receiveBuffer()`; otherwise as `receive`. Never throws. */
+  landed(n: number): ConnectionEvent[] {
+    if (this.state === 'closed') return [];
+    const events: ConnectionEvent[] = [];
+    try {
+      this.reader.landed(n);
+      this.drain(events);
+    } catch (e) {
+      this.failWith(e, events);
+    } finally {
+      // Nothing decoded keeps a view of the scratch buffer (frames decode to
+      // copies; out-of-line bytes of a frame that is not `owned` are copied).
+      this.reader.settle();
+    }
+    return events;
+  }
+
+  private drain(events: ConnectionEvent[]): void {
+    // One frame at a time: the frame limit rises once AUTH is checked (PREAUTH_FRAME_BYTES).
+    for (let f = this.reader.next(); f; f = this.isClosed ? undefined : this.reader.next()) this.onFrame(f, events);
+  }
+
+  private failWith(e: unknown, events: ConnectionEvent[]): void {
+    const err = isWireError(e) ? e : new WireError('bad_message', `decoder failure: ${(e as Error)?.message ?? String(e)}`);
+    this.fail(err, events);
   }
 
   /** Send a link frame; only once established. */
@@ -212,8 +248,11 @@ export class Connection {
       case FrameKind.HELLO: {
         if (this.peerHelloBytes) throw new WireError('out_of_state', 'second HELLO');
         if (this.state !== 'new' && this.state !== 'awaitHello') throw new WireError('out_of_state', 'HELLO after handshake');
-        this.peerHello = unpackControl(HelloSchema, f.payload, 'HELLO');
-        this.peerHelloBytes = f.payload.slice();
+        // Decoded from our own copy: the nonce is a view of the bytes it is
+        // decoded from, and the payload may be a buffer the reader reuses.
+        const bytes = f.payload.slice();
+        this.peerHello = unpackControl(HelloSchema, bytes, 'HELLO');
+        this.peerHelloBytes = bytes;
         if (this.state === 'awaitHello') this.answerHello();
         return;
       }

@@ -3,6 +3,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { NetmsgServerError } from '../errors.js';
 import { formatAddress, isUnixAddress, type TransportAddress } from './address.js';
 import type { TransportKind } from './listen.js';
+import { InPlaceReads } from './in-place-read.js';
 import { channelSecret, TLS_MIN_VERSION, type TlsMaterial } from './tls.js';
 
 export interface DialOptions {
@@ -50,12 +51,17 @@ export function dialTransport(address: TransportAddress, opts: DialOptions = {})
         // SNI carries names only; an IP is still checked against the certificate's IP SANs.
         ...(isIP(a.host) ? {} : { servername: a.host }),
       });
-    } else if (isUnixAddress(address)) {
-      transport = 'unix';
-      socket = netConnect({ path: address.path });
     } else {
-      transport = 'tcp';
-      socket = netConnect({ host: address.host, port: address.port });
+      // Plain sockets are read in place (in-place-read.ts): the link names the buffer of every read.
+      const reads = new InPlaceReads();
+      if (isUnixAddress(address)) {
+        transport = 'unix';
+        socket = netConnect({ path: address.path, onread: reads.onread });
+      } else {
+        transport = 'tcp';
+        socket = netConnect({ host: address.host, port: address.port, onread: reads.onread });
+      }
+      reads.register(socket);
     }
     const timer = setTimeout(() => {
       socket.destroy();
