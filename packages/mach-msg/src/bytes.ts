@@ -98,6 +98,15 @@ export function allocBytes(n: number): Uint8Array {
 }
 
 /**
+ * A copy of a[0, n) of the same class as `a`: the typed arrays' own `slice`,
+ * which copies. Not `a.slice`: a Node Buffer overrides it with a view that
+ * shares memory with the input.
+ */
+export function sliceCopy<T extends Uint8Array>(a: T, n: number): T {
+  return Uint8Array.prototype.slice.call(a, 0, n) as T;
+}
+
+/**
  * A fresh plain Uint8Array (allocBytes) holding b[p, p+n). Not `b.slice`: on
  * a Node Buffer that is a view sharing memory with the input, not a copy.
  */

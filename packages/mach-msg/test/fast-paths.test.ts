@@ -132,6 +132,24 @@ describe('allocBytes', () => {
   });
 });
 
+describe('byte arrays given as Node Buffers', () => {
+  it('are copied at encode and at decode: changing the Buffer afterwards changes nothing (a Buffer\'s own slice is a view)', () => {
+    for (const abi of ['i386', 'x86_64'] as const) {
+      const r = getBuiltinInterface('io', abi).routine('io_write');
+      const data = Buffer.from('hello, hurd');
+      const req = r.encodeRequest({ io_object: 5, data, offset: 0n });
+      const bytes = encodeMessage(req, abi).slice();
+      data.fill(0x21);
+      expect(encodeMessage(req, abi)).toEqual(bytes);
+      // Decoding from a Buffer gives data that does not share the message's memory.
+      const wire = Buffer.from(bytes);
+      const got = r.decodeRequest(decodeMessage(wire, abi)).args['data'] as Uint8Array;
+      wire.fill(0);
+      expect(Buffer.from(got).toString()).toBe('hello, hurd');
+    }
+  });
+});
+
 describe('plan fast paths against the reference codecs', () => {
   for (const abi of ['i386', 'x86_64'] as const) {
     const file = join(DEFS, 'conformance.defs');

@@ -17,6 +17,7 @@
  * them. msgt_deallocate is not checked on out-of-line items, which the
  * kernel always delivers with it set.
  */
+import { sliceCopy } from '../bytes.js';
 import type { MachMessage, MsgHeader, MsgItem, OolItem, TypeDescriptor } from '../message.js';
 import { POLYMORPHIC } from './ast.js';
 import { MigError } from './errors.js';
@@ -224,10 +225,10 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
   }
   const number = count * t.elementNumber;
   if (!t.inline || (t.arrayKind === 'unbounded' && count > (item.inlineLimit ?? 0))) {
-    const address = placeOut(opts, borrowed && opts.giveOutOfLine !== true ? data.slice() : data, item, path);
+    const address = placeOut(opts, borrowed && opts.giveOutOfLine !== true ? sliceCopy(data, data.length) : data, item, path);
     return oolItem(tmpl, item, t.size, number, address, undefined);
   }
-  return { kind: 'data', type: { ...tmpl, number }, data: borrowed ? data.slice() : data };
+  return { kind: 'data', type: { ...tmpl, number }, data: borrowed ? sliceCopy(data, data.length) : data };
 }
 
 function checkDescriptor(side: CheckSide, item: ItemLayout, got: TypeDescriptor): void {
@@ -278,7 +279,7 @@ export function decodeItem(item: ItemLayout, mi: MsgItem, side: CheckSide = 'MIG
   if (t.isString) return bytesString(mi.data.subarray(0, mi.type.number));
   const count = mi.type.number / t.elementNumber;
   const cv = t.cValue;
-  if (cv.kind === 'int' && cv.bytes === 1 && !cv.boolean) return mi.data.slice(0, count);
+  if (cv.kind === 'int' && cv.bytes === 1 && !cv.boolean) return sliceCopy(mi.data, count);
   const eb = elementBytes(t);
   const out: MigValue[] = [];
   for (let i = 0; i < count; i++) out.push(readCValue(cv, mi.data, i * eb));

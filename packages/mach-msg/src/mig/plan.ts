@@ -31,7 +31,7 @@ import type { ItemLayout, MessageLayout, RoutineLayout } from './layout.js';
 import { elementBytes } from './layout.js';
 import { isPortName, MsgType } from './names.js';
 import type { CValue } from './types.js';
-import { allocBytes, copyOut } from '../bytes.js';
+import { allocBytes, copyOut, sliceCopy } from '../bytes.js';
 import { bytesStringAt, isAscii, isPortRight, type MigArgs, type MigValue, type PortRight, readCValue, stringBytes, tryWriteCValue, writeAscii, writeCValue } from './values.js';
 
 // How an item's value is encoded on the fast path.
@@ -190,9 +190,9 @@ function encodeOne(p: ItemPlan, v: unknown, opts: EncodeOptions | undefined): Ms
     }
     case ENC_BYTES: {
       if (!(v instanceof Uint8Array) || v.length > p.maxInline) break;
-      // A copy, as the reference's `slice`: the message owns its bytes. (A
-      // Buffer's slice is a view: other subclasses keep the reference's call.)
-      const data = v.constructor === Uint8Array ? copyOut(v, 0, v.length) : v.slice();
+      // A copy: the message owns its bytes (Mach copies a message at send), so
+      // a caller changing its array afterwards changes nothing already encoded.
+      const data = v.constructor === Uint8Array ? copyOut(v, 0, v.length) : sliceCopy(v, v.length);
       return { kind: 'data', type: withNumber(p.tmpl, data.length * p.elementNumber), data };
     }
     case ENC_ELEMENTS: {
@@ -280,8 +280,8 @@ function decodeOne(p: ItemPlan, mi: MsgItem, side: CheckSide): MigValue {
         if (p.fixed) return readCValue(p.cv, data, 0);
         if (p.isString) return bytesStringAt(data, 0, got.number);
         const count = got.number / p.elementNumber;
-        // A copy, as the reference's `slice` (kept for subclasses: a Buffer's slice is a view).
-        if (p.byteElements) return data.constructor === Uint8Array ? copyOut(data, 0, count) : data.slice(0, count);
+        // A copy, as the reference's (same class as the input for subclasses such as Buffer).
+        if (p.byteElements) return data.constructor === Uint8Array ? copyOut(data, 0, count) : sliceCopy(data, count);
         const eb = p.elementBytes;
         const out = new Array<MigValue>(count);
         for (let i = 0; i < count; i++) out[i] = readCValue(p.cv, data, i * eb);
