@@ -34,6 +34,12 @@ const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind ===
 
 /** Largest inline message netmsg accepts; out-of-line data does not count. */
 const RCV_SIZE = 4 << 20;
+/**
+ * Used reply (one-shot proxy) ports each link keeps for the next request's
+ * reply right (NetmsgNode's `spareOneShots`): an RPC's server then makes no
+ * port for the reply and destroys none. As many as the export serves at once.
+ */
+const SPARE_ONE_SHOTS = 16;
 
 /**
  * The driver of a node's one `NetmsgNode` on a hurd-ffi kernel
@@ -92,7 +98,7 @@ export class NetmsgDriver {
     private readonly opts: NetmsgDriverOptions,
   ) {
     this.node = opts.node;
-    this.machine = new NetmsgNode({ node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits() });
+    this.machine = new NetmsgNode({ node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits(), spareOneShots: SPARE_ONE_SHOTS });
     this.rcvSize = opts.rcvSize ?? RCV_SIZE;
   }
 
@@ -166,9 +172,14 @@ export class NetmsgDriver {
     return new Promise((done) => this.events.push({ ev: null, done }));
   }
 
-  /** Names netmsg holds (port set and notify port included). */
+  /**
+   * Names netmsg holds (port set and notify port included), not counting the
+   * links' spare reply ports (at most SPARE_ONE_SHOTS a link, destroyed with
+   * the link), as the export's count leaves out its spare pool.
+   */
   async portCount(): Promise<number> {
-    return (await this.kernel.portNames(this.task)).names.length;
+    await this.idle();
+    return (await this.kernel.portNames(this.task)).names.length - this.machine.spareOneShotCount();
   }
 
   async close(): Promise<void> {
@@ -382,32 +393,35 @@ export class NetmsgDriver {
     // No out-of-line item (every null RPC): nothing to place, no kernel call to wait for.
     const placed = hasOol(fitted) ? await placeOol(k, this.task, fitted, ool) : fitted;
     const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(placed, k.abi) });
-    const finish = async (kr: number): Promise<void> => {
-      if (kr !== 0) {
-        if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
-        await unplaceOol(k, this.task, placed);
-        await destroyRights(k, this.task, msg, ool);
-      }
-      if (!token) return;
-      let queued: number | undefined;
-      if (kr === 0) {
-        // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
-        const st = await k.portGetReceiveStatus(this.task, msg.header.remotePort);
-        if (st.kr === 0 && st.status) queued = st.status.msgcount;
-      }
-      await this.post(queued === undefined ? { type: 'delivered', token } : { type: 'delivered', token, queued });
+    const failed = async (kr: number): Promise<void> => {
+      if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
+      await unplaceOol(k, this.task, placed);
+      await destroyRights(k, this.task, msg, ool);
+      if (token) this.enqueue({ type: 'delivered', token }, undefined);
+    };
+    const queuedAs = (st: { kr: number; status: { msgcount: number } | null }): void => {
+      // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
+      this.enqueue(st.kr === 0 && st.status ? { type: 'delivered', token: token!, queued: st.status.msgcount } : { type: 'delivered', token: token! }, undefined);
     };
     // Do not wait for a blocked send: the next event may be what frees its queue.
+    // `delivered` is queued behind the events before it, as post() would, without
+    // a promise waiting for it to be handled (nothing here needs that).
     this.blocked++;
-    void sent.then((r) => finish(r.kr)).then(
-      () => {
-        this.blocked--;
-      },
-      (e: unknown) => {
-        this.blocked--;
-        this.fail(`deliver: ${(e as Error).message}`);
-      },
-    );
+    void sent
+      .then((r) => {
+        if (r.kr !== 0) return failed(r.kr);
+        if (token) return k.portGetReceiveStatus(this.task, msg.header.remotePort).then(queuedAs);
+        return undefined;
+      })
+      .then(
+        () => {
+          this.blocked--;
+        },
+        (e: unknown) => {
+          this.blocked--;
+          this.fail(`deliver: ${(e as Error).message}`);
+        },
+      );
   }
 
   /**
@@ -511,7 +525,10 @@ export class NetmsgDriver {
       // Once per RPC a reply's send-once right, netmsg's dead-name request on it, is used up.
       if (this.isPortDeleted(r.message)) continue;
       try {
-        await this.received(decodeMessage(r.message, k.abi));
+        const m = decodeMessage(r.message, k.abi);
+        // A plain message to a proxy (every request and reply): straight to the machine.
+        const plain = this.plainPortMessage(m);
+        await (plain ?? this.received(m));
       } catch (e) {
         this.fail(`received message: ${(e as Error).message}`);
       }
@@ -544,6 +561,22 @@ export class NetmsgDriver {
     const names = this.kernel.snapshot(this.task)?.names ?? [];
     const a = names.find((e) => e.name === so)?.port ?? 0;
     return a !== 0 && a === (names.find((e) => e.name === rcv)?.port ?? -1);
+  }
+
+  /**
+   * received()'s commonest case without its async layers: a message with no
+   * out-of-line item and no port item, on a port netmsg forwards from that is
+   * not its notify port, none of whose messages netmsg swallows, and not
+   * netmsg's own no-senders notification. Posted as `portMessage` (the promise
+   * settles once it is handled); any other message: undefined (received()).
+   */
+  private plainPortMessage(msg: MachMessage): Promise<void> | undefined {
+    const h = msg.header;
+    const port = h.localPort;
+    if (h.bits.complex || port === this.notifyPort || this.selfSoNotices.has(port)) return undefined;
+    for (const it of msg.items) if (it.kind !== 'data') return undefined;
+    if (h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && this.machine.portKind(port) === 'proxy' && this.machine.ownsNotifications(port)) return undefined;
+    return this.post({ type: 'portMessage', port, msg, ool: [] });
   }
 
   /** Classify one message taken off the port set (§7) and feed the machine; waits until it is handled. */
