@@ -3,7 +3,7 @@ import {
   MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
   MACH_PORT_TYPE_DEAD_NAME, MACH_RCV_INVALID_NAME, MACH_RCV_INTERRUPTED,
   MACH_NOTIFY_DEAD_NAME, MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_PORT_DELETED, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
-  MACH_PORT_RIGHT_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_INVALID_DEST, MACH_SEND_TIMEOUT,
+  MACH_PORT_RIGHT_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_INTERRUPTED, MACH_SEND_INVALID_DEST, MACH_SEND_TIMED_OUT, MACH_SEND_TIMEOUT,
   type MachMessage,
 } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
@@ -31,6 +31,24 @@ export interface NetmsgDriverOptions {
 
 /** Whether a message has an out-of-line item (placeOol / takeOol have nothing to do without one). */
 const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind === 'ool');
+
+/**
+ * Whether `insertSendOnce` can be left to the send of the `deliver` after it:
+ * that message carries the new send-once right as its reply right and
+ * nothing else that may fail to copy in (data items only). The send then
+ * names the one-shot port's receive right with MAKE_SEND_ONCE, as a MIG user
+ * stub sends its reply port: the same right reaches the receiver, with one
+ * kernel call instead of two, and a send that fails copies nothing in
+ * (ipc_kmsg_copyin_header changes nothing unless both header rights copy in),
+ * so deliver() makes the right then and destroys it as before.
+ */
+function madeInSend(a: Extract<NodeAction, { type: 'insertSendOnce' }>, next: NodeAction | undefined): boolean {
+  if (next?.type !== 'deliver') return false;
+  const h = next.msg.header;
+  if (h.localPort !== a.name || h.bits.local !== MACH_MSG_TYPE_MOVE_SEND_ONCE || h.remotePort === a.name) return false;
+  for (const it of next.msg.items) if (it.kind !== 'data') return false;
+  return true;
+}
 
 /** Largest inline message netmsg accepts; out-of-line data does not count. */
 const RCV_SIZE = 4 << 20;
@@ -221,6 +239,11 @@ export class NetmsgDriver {
     this.pumping = false;
   }
 
+  /** A kernel call's code: anything but success is a driver failure. */
+  private readonly check = (what: string, kr: number): void => {
+    if (kr !== 0) this.fail(`${what}: kr 0x${kr.toString(16)}`);
+  };
+
   private fail(what: string): void {
     this.errors.push(what);
     this.opts.log?.error('netmsg driver', { node: this.node, error: what });
@@ -264,7 +287,11 @@ export class NetmsgDriver {
       try {
         // A frame to send, the commonest action, needs no kernel call: no await (a microtask turn) for it.
         if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame);
-        else await this.perform(a, work);
+        else if (a.type === 'insertSendOnce' && madeInSend(a, actions[i + 1])) {
+          // The request's reply right, made for this delivery only: made by the send itself.
+          const d = actions[++i] as Extract<NodeAction, { type: 'deliver' }>;
+          await this.deliver(d.msg, d.ool, d.token, a);
+        } else await this.perform(a, work);
       } catch (e) {
         this.fail(`${a.type}: ${(e as Error).message}`);
       }
@@ -275,9 +302,7 @@ export class NetmsgDriver {
   private async perform(a: NodeAction, work: NodeEvent[]): Promise<void> {
     const k = this.kernel;
     const t = this.task;
-    const check = (what: string, kr: number): void => {
-      if (kr !== 0) this.fail(`${what}: kr 0x${kr.toString(16)}`);
-    };
+    const check = this.check;
     switch (a.type) {
       case 'sendFrame':
         this.links.get(a.peer)?.send(a.frame);
@@ -380,10 +405,22 @@ export class NetmsgDriver {
    * when it is queued. A dead destination: the message is destroyed here
    * (mach_msg_destroy) and still reported.
    */
-  private async deliver(msg: MachMessage, ool: Uint8Array[], token: Extract<NodeAction, { type: 'deliver' }>['token']): Promise<void> {
+  private async deliver(
+    msg: MachMessage,
+    ool: Uint8Array[],
+    token: Extract<NodeAction, { type: 'deliver' }>['token'],
+    reply?: { name: number; port: number },
+  ): Promise<void> {
     const k = this.kernel;
+    // `reply` (madeInSend): the send makes the reply right; anything else needs it made first.
+    const makeReply = async (): Promise<void> => {
+      if (!reply) return;
+      const kr = await k.portInsertRight(this.task, reply.name, reply.port, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+      if (kr !== 0) this.fail(`insert send-once ${reply.name}: kr 0x${kr.toString(16)}`);
+    };
     const unfit = refuseUnfit(msg, k.abi);
     if (unfit) {
+      await makeReply();
       await this.refuse(msg, ool, unfit);
       if (token) void this.post({ type: 'delivered', token });
       return;
@@ -392,9 +429,16 @@ export class NetmsgDriver {
     const fitted = fitMigAbi(msg, k.abi);
     // No out-of-line item (every null RPC): nothing to place, no kernel call to wait for.
     const placed = hasOol(fitted) ? await placeOol(k, this.task, fitted, ool) : fitted;
-    const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(placed, k.abi) });
+    const wire = reply
+      ? { header: { ...placed.header, bits: { ...placed.header.bits, local: MACH_MSG_TYPE_MAKE_SEND_ONCE }, localPort: reply.port }, items: placed.items }
+      : placed;
+    const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) });
     const failed = async (kr: number): Promise<void> => {
       if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
+      // Refused before anything was copied in: the reply right is made now and destroyed with the
+      // rest (its SEND_ONCE notification answers the caller). An interrupted or timed-out send had
+      // copied it in: the kernel has destroyed or returned the message's rights itself.
+      if (kr !== MACH_SEND_INTERRUPTED && kr !== MACH_SEND_TIMED_OUT) await makeReply();
       await unplaceOol(k, this.task, placed);
       await destroyRights(k, this.task, msg, ool);
       if (token) this.enqueue({ type: 'delivered', token }, undefined);
