@@ -290,7 +290,12 @@ export class NetmsgDriver {
         else if (a.type === 'insertSendOnce' && madeInSend(a, actions[i + 1])) {
           // The request's reply right, made for this delivery only: made by the send itself.
           const d = actions[++i] as Extract<NodeAction, { type: 'deliver' }>;
-          await this.deliver(d.msg, d.ool, d.token, a);
+          const p = this.deliver(d.msg, d.ool, d.token, a);
+          if (p) await p;
+        } else if (a.type === 'deliver') {
+          // No async layer of perform()'s for a delivery, and none at all when there is nothing to wait for.
+          const p = this.deliver(a.msg, a.ool, a.token);
+          if (p) await p;
         } else await this.perform(a, work);
       } catch (e) {
         this.fail(`${a.type}: ${(e as Error).message}`);
@@ -386,9 +391,11 @@ export class NetmsgDriver {
         await this.reclaim(a.name, a.first, a.nsSelf, a.sendOnceOwn);
         this.reclaimed.add(a.name);
         return;
-      case 'deliver':
-        await this.deliver(a.msg, a.ool, a.token);
+      case 'deliver': {
+        const p = this.deliver(a.msg, a.ool, a.token);
+        if (p) await p;
         return;
+      }
       case 'destroyMessage':
         await destroyRights(k, t, a.msg, a.ool);
         return;
@@ -405,30 +412,52 @@ export class NetmsgDriver {
    * when it is queued. A dead destination: the message is destroyed here
    * (mach_msg_destroy) and still reported.
    */
-  private async deliver(
+  private deliver(
     msg: MachMessage,
     ool: Uint8Array[],
     token: Extract<NodeAction, { type: 'deliver' }>['token'],
     reply?: { name: number; port: number },
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const k = this.kernel;
-    // `reply` (madeInSend): the send makes the reply right; anything else needs it made first.
-    const makeReply = async (): Promise<void> => {
-      if (!reply) return;
-      const kr = await k.portInsertRight(this.task, reply.name, reply.port, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-      if (kr !== 0) this.fail(`insert send-once ${reply.name}: kr 0x${kr.toString(16)}`);
-    };
     const unfit = refuseUnfit(msg, k.abi);
-    if (unfit) {
-      await makeReply();
-      await this.refuse(msg, ool, unfit);
-      if (token) void this.post({ type: 'delivered', token });
-      return;
-    }
+    if (unfit) return this.deliverUnfit(msg, ool, token, unfit, reply);
     // Data items keep their sender's widths on the wire: fit the Hurd interfaces' ABI-dependent MIG types to this kernel's.
     const fitted = fitMigAbi(msg, k.abi);
-    // No out-of-line item (every null RPC): nothing to place, no kernel call to wait for.
-    const placed = hasOol(fitted) ? await placeOol(k, this.task, fitted, ool) : fitted;
+    if (hasOol(fitted)) return placeOol(k, this.task, fitted, ool).then((placed) => this.send(msg, ool, token, placed, reply));
+    // No out-of-line item (every null RPC): nothing to place, nothing to wait for (no promise, no microtask turn).
+    this.send(msg, ool, token, fitted, reply);
+    return undefined;
+  }
+
+  /** `reply` (madeInSend) made now: the send that was to make it will not. */
+  private async makeReply(reply: { name: number; port: number } | undefined): Promise<void> {
+    if (!reply) return;
+    const kr = await this.kernel.portInsertRight(this.task, reply.name, reply.port, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    if (kr !== 0) this.fail(`insert send-once ${reply.name}: kr 0x${kr.toString(16)}`);
+  }
+
+  private async deliverUnfit(
+    msg: MachMessage,
+    ool: Uint8Array[],
+    token: Extract<NodeAction, { type: 'deliver' }>['token'],
+    unfit: UnfitRefusal,
+    reply: { name: number; port: number } | undefined,
+  ): Promise<void> {
+    await this.makeReply(reply);
+    await this.refuse(msg, ool, unfit);
+    if (token) void this.post({ type: 'delivered', token });
+  }
+
+  /** deliver()'s send of `placed` (out-of-line data placed): the kernel copies it in at once; completion is handled when it comes. */
+  private send(
+    msg: MachMessage,
+    ool: Uint8Array[],
+    token: Extract<NodeAction, { type: 'deliver' }>['token'],
+    placed: MachMessage,
+    reply: { name: number; port: number } | undefined,
+  ): void {
+    const k = this.kernel;
+    // `reply` (madeInSend): the send makes the reply right with MAKE_SEND_ONCE from the one-shot port's receive right.
     const wire = reply
       ? { header: { ...placed.header, bits: { ...placed.header.bits, local: MACH_MSG_TYPE_MAKE_SEND_ONCE }, localPort: reply.port }, items: placed.items }
       : placed;
@@ -438,7 +467,7 @@ export class NetmsgDriver {
       // Refused before anything was copied in: the reply right is made now and destroyed with the
       // rest (its SEND_ONCE notification answers the caller). An interrupted or timed-out send had
       // copied it in: the kernel has destroyed or returned the message's rights itself.
-      if (kr !== MACH_SEND_INTERRUPTED && kr !== MACH_SEND_TIMED_OUT) await makeReply();
+      if (kr !== MACH_SEND_INTERRUPTED && kr !== MACH_SEND_TIMED_OUT) await this.makeReply(reply);
       await unplaceOol(k, this.task, placed);
       await destroyRights(k, this.task, msg, ool);
       if (token) this.enqueue({ type: 'delivered', token }, undefined);
