@@ -13,6 +13,7 @@ import {
 import type { Logger } from '../log.js';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
 import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
+import { madeInSend, withReplyMade } from './reply-right.js';
 import type { NetmsgServerError } from '../errors.js';
 
 /** Where the driver writes a link's frames; the link's owner feeds frames back with `frame`. */
@@ -31,24 +32,6 @@ export interface NetmsgDriverOptions {
 
 /** Whether a message has an out-of-line item (placeOol / takeOol have nothing to do without one). */
 const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind === 'ool');
-
-/**
- * Whether `insertSendOnce` can be left to the send of the `deliver` after it:
- * that message carries the new send-once right as its reply right and
- * nothing else that may fail to copy in (data items only). The send then
- * names the one-shot port's receive right with MAKE_SEND_ONCE, as a MIG user
- * stub sends its reply port: the same right reaches the receiver, with one
- * kernel call instead of two, and a send that fails copies nothing in
- * (ipc_kmsg_copyin_header changes nothing unless both header rights copy in),
- * so deliver() makes the right then and destroys it as before.
- */
-function madeInSend(a: Extract<NodeAction, { type: 'insertSendOnce' }>, next: NodeAction | undefined): boolean {
-  if (next?.type !== 'deliver') return false;
-  const h = next.msg.header;
-  if (h.localPort !== a.name || h.bits.local !== MACH_MSG_TYPE_MOVE_SEND_ONCE || h.remotePort === a.name) return false;
-  for (const it of next.msg.items) if (it.kind !== 'data') return false;
-  return true;
-}
 
 /** Largest inline message netmsg accepts; out-of-line data does not count. */
 const RCV_SIZE = 4 << 20;
@@ -458,9 +441,7 @@ export class NetmsgDriver {
   ): void {
     const k = this.kernel;
     // `reply` (madeInSend): the send makes the reply right with MAKE_SEND_ONCE from the one-shot port's receive right.
-    const wire = reply
-      ? { header: { ...placed.header, bits: { ...placed.header.bits, local: MACH_MSG_TYPE_MAKE_SEND_ONCE }, localPort: reply.port }, items: placed.items }
-      : placed;
+    const wire = reply ? withReplyMade(placed, reply.port) : placed;
     const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) });
     const failed = async (kr: number): Promise<void> => {
       if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
