@@ -117,19 +117,18 @@ export class FsClient {
   }
 
   /** rawCall with out-of-line bytes the caller gives up. */
-  private async exchange(msg: MachMessage, ool: readonly Uint8Array[]): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
-    if (this.closedError) throw this.closedError;
+  private exchange(msg: MachMessage, ool: readonly Uint8Array[]): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
+    if (this.closedError) return Promise.reject(this.closedError);
     this.rpcCount++;
-    try {
-      return await this.session.user.call(msg, ool, this.timeoutMs);
-    } catch (e) {
+    // A catch handler rather than an async wrapper: one promise fewer per call.
+    return this.session.user.call(msg, ool, this.timeoutMs).catch((e: unknown) => {
       if (!(e instanceof CallFailed)) throw e;
       if (e.failure.kind === 'timeout') throw new NetmsgServerError('timeout', `no reply to message ${msg.header.id} within ${this.timeoutMs} ms`);
       if (this.closedError) throw this.closedError;
       if (e.failure.kind === 'interrupted') throw new NetmsgServerError('link_closed', 'client closed');
       // The reply right died unused: MIG_SERVER_DIED, as a user stub reports it.
       throw new NetmsgServerError('rpc_failed', `message ${msg.header.id}: the server died before answering (MIG_SERVER_DIED)`, -308);
-    }
+    });
   }
 
   /** A routine of fsys/fs/io by name: encode as MIG's user stub, decode and check the reply, throw on RetCode != 0. */

@@ -15,6 +15,19 @@ export interface NodeConfig {
   limits: WireLimits;
   /** First name netmsg picks for ports it allocates itself (mach_port_allocate_name). */
   nameBase?: number;
+  /**
+   * Used one-shot proxy ports each link keeps for its next send-once rights
+   * (default 0: every one is destroyed on use). A one-shot proxy's only right
+   * besides its receive right is the one send-once right netmsg made; once
+   * that right's message (a reply, or its SEND_ONCE notification) has come
+   * off the port, nothing names the port any more and its queue is empty, so
+   * the next send-once right from the same link can be made from it instead of
+   * allocating a port and destroying this one: that saves an RPC's server
+   * four kernel calls (allocate, insert-right, move-member, destroy). A
+   * one-shot proxy not used (its holder died: DEAD, link loss) is destroyed
+   * as before, never kept; a link's spare ports go with the link.
+   */
+  spareOneShots?: number;
 }
 
 /** Status of a receive right that arrived in a message, read by the driver. */

@@ -321,8 +321,12 @@ export abstract class NodeRights extends NodeSendOnce {
 
   /** A send-once right arrived: a one-shot proxy and a send-once right to it. */
   protected importSendOnce(peer: number, id: PortId): number {
-    const port = this.allocName();
-    this.emit({ type: 'allocatePort', name: port });
+    // A spare one-shot port of the link (NodeConfig.spareOneShots) is already in the port set, empty and unnamed by any right.
+    let port = this.links.get(peer)?.spare.pop();
+    if (port === undefined) {
+      port = this.allocName();
+      this.emit({ type: 'allocatePort', name: port });
+    }
     const so: SendOnceProxy = { id, key: portKey(id), name: port, peer, learntFrom: undefined };
     this.learn(so, peer);
     this.soProxyByName.set(port, so);

@@ -99,6 +99,13 @@ export class NetmsgNode extends NodeMigration {
     return l ? { learnt: l.learnt, reserved: l.reserved } : undefined;
   }
 
+  /** Spare one-shot proxy ports the links keep (`NodeConfig.spareOneShots`): receive rights netmsg holds for no identity. */
+  spareOneShotCount(): number {
+    let n = 0;
+    for (const l of this.links.values()) n += l.spare.length;
+    return n;
+  }
+
   /** What netmsg's name `name` is to the machine (drivers classify notifications with it). */
   portKind(name: number): 'home' | 'proxy' | 'oneShot' | 'notify' | undefined {
     if (this.soProxyByName.has(name)) return 'oneShot';
@@ -128,7 +135,7 @@ export class NetmsgNode extends NodeMigration {
   protected dispatch(ev: NodeEvent): void {
     switch (ev.type) {
       case 'linkUp':
-        this.links.set(ev.peer, { peer: ev.peer, window: ev.window, queuedBytes: 0, learnt: 0, reserved: 0 });
+        this.links.set(ev.peer, { peer: ev.peer, window: ev.window, queuedBytes: 0, learnt: 0, reserved: 0, spare: [] });
         return;
       case 'linkDown':
         this.linkDown(ev.peer);
@@ -229,8 +236,13 @@ export class NetmsgNode extends NodeMigration {
       this.soProxyByName.delete(port);
       this.soProxyByKey.delete(so.key);
       this.unlearn(so);
-      this.emit({ type: 'destroyPort', name: port });
-      if (!this.links.has(so.peer)) {
+      // Its one right's message is this one: nothing names the port now and
+      // its queue is empty, so the link may keep it for its next send-once
+      // right (NodeConfig.spareOneShots) instead of destroying it.
+      const link = this.links.get(so.peer);
+      if (link && link.spare.length < (this.cfg.spareOneShots ?? 0)) link.spare.push(port);
+      else this.emit({ type: 'destroyPort', name: port });
+      if (!link) {
         this.destroyLocal(msg, ool);
         return;
       }
@@ -471,8 +483,12 @@ export class NetmsgNode extends NodeMigration {
   }
 
   protected linkDown(peer: number): void {
-    if (!this.links.has(peer)) return;
+    const lost = this.links.get(peer);
+    if (!lost) return;
     this.links.delete(peer);
+    // The link's spare one-shot ports: nothing names them, they go with it.
+    for (const name of lost.spare) this.emit({ type: 'destroyPort', name });
+    lost.spare = [];
     // Nothing more comes on the lost link: what it owed is gone with it.
     for (const [k, f] of [...this.forgotten]) {
       f.delete(peer);

@@ -244,6 +244,12 @@ export interface Link {
   learnt: number;
   /** Identities admitted messages of this link will allocate once processed. */
   reserved: number;
+  /**
+   * Used one-shot proxy ports kept for this link's next send-once rights
+   * (`NodeConfig.spareOneShots`): receive rights in netmsg's port set with
+   * no other right and an empty queue. Destroyed when the link goes.
+   */
+  spare: number[];
 }
 
 /** The message slot of a FLUSH marker riding in a credit queue (never sent). */

@@ -9,6 +9,11 @@ import type { Prefetched } from '../fs/io-ops.js';
 import type { Logger } from '../log.js';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
 
+/** Whether a message has an out-of-line item (takeOol / placeOol have nothing to do without one). */
+const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind === 'ool');
+/** Whether a message's body may hold rights for destroyRights (a port item, or out-of-line port names). */
+const hasBodyRights = (msg: MachMessage): boolean => msg.items.some((it) => it.kind !== 'data');
+
 /** A routine's message id (the same in both ABIs). */
 function routineId(iface: 'io' | 'interrupt', name: string): number {
   const r = [...getBuiltinInterface(iface, 'x86_64').byId.values()].find((x) => x.name === name);
@@ -187,18 +192,30 @@ export class ExportTask {
     const key = this.orderKey(msg);
     const prev = key === undefined ? undefined : this.tails.get(key);
     this.inFlight++;
-    const run: Promise<void> = (prev ? prev.then(() => this.handle(msg)) : this.handle(msg))
-      .catch((e: unknown) => this.fail(`request: ${(e as Error).message}`))
-      .finally(() => {
-        if (key !== undefined && this.tails.get(key) === run) this.tails.delete(key);
-        this.running.delete(run);
-        this.inFlight--;
-        const free = this.slotFree;
-        this.slotFree = undefined;
-        free?.();
-      });
+    // One async call per request (a then/catch/finally chain cost three promises).
+    const slot: { run?: Promise<void> } = {};
+    const run = this.serveOne(msg, key, prev, slot);
+    slot.run = run;
     if (key !== undefined) this.tails.set(key, run);
     this.running.add(run);
+  }
+
+  /** Serve `msg` after `prev` (the last request of its ordering key); never rejects. */
+  private async serveOne(msg: MachMessage, key: unknown, prev: Promise<void> | undefined, slot: { run?: Promise<void> }): Promise<void> {
+    try {
+      if (prev) await prev;
+      await this.handle(msg);
+    } catch (e) {
+      this.fail(`request: ${(e as Error).message}`);
+    } finally {
+      // handle() always awaits first, so dispatch() has filled `slot` by now.
+      if (key !== undefined && this.tails.get(key) === slot.run) this.tails.delete(key);
+      this.running.delete(slot.run!);
+      this.inFlight--;
+      const free = this.slotFree;
+      this.slotFree = undefined;
+      free?.();
+    }
   }
 
   /** The host bytes of an io_read, read off the event loop; interrupt_operation on its port ends a wait. */
@@ -224,7 +241,8 @@ export class ExportTask {
       return;
     }
     if (h.id === INTERRUPT_OPERATION) for (const c of this.waits.get(port) ?? []) c.abort();
-    const ool = await takeOol(k, this.task, msg);
+    // No out-of-line item (most requests): nothing to take, no kernel call to wait for.
+    const ool = hasOol(msg) ? await takeOol(k, this.task, msg) : [];
     // FsExport reads send orientation: remotePort = its port, localPort = the reply right.
     const request: MachMessage = { header: { ...h, bits: { ...h.bits, remote: h.bits.local, local: h.bits.remote }, remotePort: port, localPort: h.remotePort }, items: msg.items };
     const pre = h.id === IO_READ ? await this.prefetch(port, request) : undefined;
@@ -235,7 +253,7 @@ export class ExportTask {
     this.requests++;
     const taken = this.taken;
     // FsExport keeps no right a request carries (fsys_getroot's dotdot, ...): MIG's server frees them on success.
-    await destroyRights(k, this.task, { header: { ...h, bits: { ...h.bits, remote: 0, local: 0 } }, items: msg.items }, ool);
+    if (hasBodyRights(msg)) await destroyRights(k, this.task, { header: { ...h, bits: { ...h.bits, remote: 0, local: 0 } }, items: msg.items }, ool);
     if (!out) {
       await destroyRights(k, this.task, { header: { ...h, bits: { ...h.bits, local: 0 } }, items: [] }, []);
       return;
@@ -246,7 +264,7 @@ export class ExportTask {
       await k.portRequestNotification(this.task, n, MACH_NOTIFY_NO_SENDERS, 1, n, MACH_MSG_TYPE_MAKE_SEND_ONCE);
       await k.portMoveMember(this.task, n, this.portSet);
     }
-    const placed = await placeOol(k, this.task, out.reply, out.ool);
+    const placed = hasOol(out.reply) ? await placeOol(k, this.task, out.reply, out.ool) : out.reply;
     // MIG servers never block on a reply (MACH_SEND_TIMEOUT 0); a send-once reply is never refused for room anyway.
     const s = await k.msg(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(placed, k.abi) });
     if (s.kr !== 0) {

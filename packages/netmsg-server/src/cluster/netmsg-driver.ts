@@ -3,7 +3,7 @@ import {
   MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
   MACH_PORT_TYPE_DEAD_NAME, MACH_RCV_INVALID_NAME, MACH_RCV_INTERRUPTED,
   MACH_NOTIFY_DEAD_NAME, MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_PORT_DELETED, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
-  MACH_PORT_RIGHT_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_INVALID_DEST, MACH_SEND_TIMEOUT,
+  MACH_PORT_RIGHT_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_INTERRUPTED, MACH_SEND_INVALID_DEST, MACH_SEND_TIMED_OUT, MACH_SEND_TIMEOUT,
   type MachMessage,
 } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
@@ -13,6 +13,7 @@ import {
 import type { Logger } from '../log.js';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
 import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
+import { madeInSend, withReplyMade } from './reply-right.js';
 import type { NetmsgServerError } from '../errors.js';
 
 /** Where the driver writes a link's frames; the link's owner feeds frames back with `frame`. */
@@ -34,6 +35,12 @@ const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind ===
 
 /** Largest inline message netmsg accepts; out-of-line data does not count. */
 const RCV_SIZE = 4 << 20;
+/**
+ * Used reply (one-shot proxy) ports each link keeps for the next request's
+ * reply right (NetmsgNode's `spareOneShots`): an RPC's server then makes no
+ * port for the reply and destroys none. As many as the export serves at once.
+ */
+const SPARE_ONE_SHOTS = 16;
 
 /**
  * The driver of a node's one `NetmsgNode` on a hurd-ffi kernel
@@ -92,7 +99,7 @@ export class NetmsgDriver {
     private readonly opts: NetmsgDriverOptions,
   ) {
     this.node = opts.node;
-    this.machine = new NetmsgNode({ node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits() });
+    this.machine = new NetmsgNode({ node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits(), spareOneShots: SPARE_ONE_SHOTS });
     this.rcvSize = opts.rcvSize ?? RCV_SIZE;
   }
 
@@ -166,9 +173,14 @@ export class NetmsgDriver {
     return new Promise((done) => this.events.push({ ev: null, done }));
   }
 
-  /** Names netmsg holds (port set and notify port included). */
+  /**
+   * Names netmsg holds (port set and notify port included), not counting the
+   * links' spare reply ports (at most SPARE_ONE_SHOTS a link, destroyed with
+   * the link), as the export's count leaves out its spare pool.
+   */
   async portCount(): Promise<number> {
-    return (await this.kernel.portNames(this.task)).names.length;
+    await this.idle();
+    return (await this.kernel.portNames(this.task)).names.length - this.machine.spareOneShotCount();
   }
 
   async close(): Promise<void> {
@@ -209,6 +221,11 @@ export class NetmsgDriver {
     }
     this.pumping = false;
   }
+
+  /** A kernel call's code: anything but success is a driver failure. */
+  private readonly check = (what: string, kr: number): void => {
+    if (kr !== 0) this.fail(`${what}: kr 0x${kr.toString(16)}`);
+  };
 
   private fail(what: string): void {
     this.errors.push(what);
@@ -253,7 +270,16 @@ export class NetmsgDriver {
       try {
         // A frame to send, the commonest action, needs no kernel call: no await (a microtask turn) for it.
         if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame);
-        else await this.perform(a, work);
+        else if (a.type === 'insertSendOnce' && madeInSend(a, actions[i + 1])) {
+          // The request's reply right, made for this delivery only: made by the send itself.
+          const d = actions[++i] as Extract<NodeAction, { type: 'deliver' }>;
+          const p = this.deliver(d.msg, d.ool, d.token, a);
+          if (p) await p;
+        } else if (a.type === 'deliver') {
+          // No async layer of perform()'s for a delivery, and none at all when there is nothing to wait for.
+          const p = this.deliver(a.msg, a.ool, a.token);
+          if (p) await p;
+        } else await this.perform(a, work);
       } catch (e) {
         this.fail(`${a.type}: ${(e as Error).message}`);
       }
@@ -264,9 +290,7 @@ export class NetmsgDriver {
   private async perform(a: NodeAction, work: NodeEvent[]): Promise<void> {
     const k = this.kernel;
     const t = this.task;
-    const check = (what: string, kr: number): void => {
-      if (kr !== 0) this.fail(`${what}: kr 0x${kr.toString(16)}`);
-    };
+    const check = this.check;
     switch (a.type) {
       case 'sendFrame':
         this.links.get(a.peer)?.send(a.frame);
@@ -350,9 +374,11 @@ export class NetmsgDriver {
         await this.reclaim(a.name, a.first, a.nsSelf, a.sendOnceOwn);
         this.reclaimed.add(a.name);
         return;
-      case 'deliver':
-        await this.deliver(a.msg, a.ool, a.token);
+      case 'deliver': {
+        const p = this.deliver(a.msg, a.ool, a.token);
+        if (p) await p;
         return;
+      }
       case 'destroyMessage':
         await destroyRights(k, t, a.msg, a.ool);
         return;
@@ -369,45 +395,87 @@ export class NetmsgDriver {
    * when it is queued. A dead destination: the message is destroyed here
    * (mach_msg_destroy) and still reported.
    */
-  private async deliver(msg: MachMessage, ool: Uint8Array[], token: Extract<NodeAction, { type: 'deliver' }>['token']): Promise<void> {
+  private deliver(
+    msg: MachMessage,
+    ool: Uint8Array[],
+    token: Extract<NodeAction, { type: 'deliver' }>['token'],
+    reply?: { name: number; port: number },
+  ): Promise<void> | undefined {
     const k = this.kernel;
     const unfit = refuseUnfit(msg, k.abi);
-    if (unfit) {
-      await this.refuse(msg, ool, unfit);
-      if (token) void this.post({ type: 'delivered', token });
-      return;
-    }
+    if (unfit) return this.deliverUnfit(msg, ool, token, unfit, reply);
     // Data items keep their sender's widths on the wire: fit the Hurd interfaces' ABI-dependent MIG types to this kernel's.
     const fitted = fitMigAbi(msg, k.abi);
-    // No out-of-line item (every null RPC): nothing to place, no kernel call to wait for.
-    const placed = hasOol(fitted) ? await placeOol(k, this.task, fitted, ool) : fitted;
-    const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(placed, k.abi) });
-    const finish = async (kr: number): Promise<void> => {
-      if (kr !== 0) {
-        if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
-        await unplaceOol(k, this.task, placed);
-        await destroyRights(k, this.task, msg, ool);
-      }
-      if (!token) return;
-      let queued: number | undefined;
-      if (kr === 0) {
-        // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
-        const st = await k.portGetReceiveStatus(this.task, msg.header.remotePort);
-        if (st.kr === 0 && st.status) queued = st.status.msgcount;
-      }
-      await this.post(queued === undefined ? { type: 'delivered', token } : { type: 'delivered', token, queued });
+    if (hasOol(fitted)) return placeOol(k, this.task, fitted, ool).then((placed) => this.send(msg, ool, token, placed, reply));
+    // No out-of-line item (every null RPC): nothing to place, nothing to wait for (no promise, no microtask turn).
+    this.send(msg, ool, token, fitted, reply);
+    return undefined;
+  }
+
+  /** `reply` (madeInSend) made now: the send that was to make it will not. */
+  private async makeReply(reply: { name: number; port: number } | undefined): Promise<void> {
+    if (!reply) return;
+    const kr = await this.kernel.portInsertRight(this.task, reply.name, reply.port, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    if (kr !== 0) this.fail(`insert send-once ${reply.name}: kr 0x${kr.toString(16)}`);
+  }
+
+  private async deliverUnfit(
+    msg: MachMessage,
+    ool: Uint8Array[],
+    token: Extract<NodeAction, { type: 'deliver' }>['token'],
+    unfit: UnfitRefusal,
+    reply: { name: number; port: number } | undefined,
+  ): Promise<void> {
+    await this.makeReply(reply);
+    await this.refuse(msg, ool, unfit);
+    if (token) void this.post({ type: 'delivered', token });
+  }
+
+  /** deliver()'s send of `placed` (out-of-line data placed): the kernel copies it in at once; completion is handled when it comes. */
+  private send(
+    msg: MachMessage,
+    ool: Uint8Array[],
+    token: Extract<NodeAction, { type: 'deliver' }>['token'],
+    placed: MachMessage,
+    reply: { name: number; port: number } | undefined,
+  ): void {
+    const k = this.kernel;
+    // `reply` (madeInSend): the send makes the reply right with MAKE_SEND_ONCE from the one-shot port's receive right.
+    const wire = reply ? withReplyMade(placed, reply.port) : placed;
+    const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) });
+    const failed = async (kr: number): Promise<void> => {
+      if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
+      // Refused before anything was copied in: the reply right is made now and destroyed with the
+      // rest (its SEND_ONCE notification answers the caller). An interrupted or timed-out send had
+      // copied it in: the kernel has destroyed or returned the message's rights itself.
+      if (kr !== MACH_SEND_INTERRUPTED && kr !== MACH_SEND_TIMED_OUT) await this.makeReply(reply);
+      await unplaceOol(k, this.task, placed);
+      await destroyRights(k, this.task, msg, ool);
+      if (token) this.enqueue({ type: 'delivered', token }, undefined);
+    };
+    const queuedAs = (st: { kr: number; status: { msgcount: number } | null }): void => {
+      // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
+      this.enqueue(st.kr === 0 && st.status ? { type: 'delivered', token: token!, queued: st.status.msgcount } : { type: 'delivered', token: token! }, undefined);
     };
     // Do not wait for a blocked send: the next event may be what frees its queue.
+    // `delivered` is queued behind the events before it, as post() would, without
+    // a promise waiting for it to be handled (nothing here needs that).
     this.blocked++;
-    void sent.then((r) => finish(r.kr)).then(
-      () => {
-        this.blocked--;
-      },
-      (e: unknown) => {
-        this.blocked--;
-        this.fail(`deliver: ${(e as Error).message}`);
-      },
-    );
+    void sent
+      .then((r) => {
+        if (r.kr !== 0) return failed(r.kr);
+        if (token) return k.portGetReceiveStatus(this.task, msg.header.remotePort).then(queuedAs);
+        return undefined;
+      })
+      .then(
+        () => {
+          this.blocked--;
+        },
+        (e: unknown) => {
+          this.blocked--;
+          this.fail(`deliver: ${(e as Error).message}`);
+        },
+      );
   }
 
   /**
@@ -511,7 +579,10 @@ export class NetmsgDriver {
       // Once per RPC a reply's send-once right, netmsg's dead-name request on it, is used up.
       if (this.isPortDeleted(r.message)) continue;
       try {
-        await this.received(decodeMessage(r.message, k.abi));
+        const m = decodeMessage(r.message, k.abi);
+        // A plain message to a proxy (every request and reply): straight to the machine.
+        const plain = this.plainPortMessage(m);
+        await (plain ?? this.received(m));
       } catch (e) {
         this.fail(`received message: ${(e as Error).message}`);
       }
@@ -544,6 +615,22 @@ export class NetmsgDriver {
     const names = this.kernel.snapshot(this.task)?.names ?? [];
     const a = names.find((e) => e.name === so)?.port ?? 0;
     return a !== 0 && a === (names.find((e) => e.name === rcv)?.port ?? -1);
+  }
+
+  /**
+   * received()'s commonest case without its async layers: a message with no
+   * out-of-line item and no port item, on a port netmsg forwards from that is
+   * not its notify port, none of whose messages netmsg swallows, and not
+   * netmsg's own no-senders notification. Posted as `portMessage` (the promise
+   * settles once it is handled); any other message: undefined (received()).
+   */
+  private plainPortMessage(msg: MachMessage): Promise<void> | undefined {
+    const h = msg.header;
+    const port = h.localPort;
+    if (h.bits.complex || port === this.notifyPort || this.selfSoNotices.has(port)) return undefined;
+    for (const it of msg.items) if (it.kind !== 'data') return undefined;
+    if (h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && this.machine.portKind(port) === 'proxy' && this.machine.ownsNotifications(port)) return undefined;
+    return this.post({ type: 'portMessage', port, msg, ool: [] });
   }
 
   /** Classify one message taken off the port set (§7) and feed the machine; waits until it is handled. */

@@ -260,7 +260,8 @@ export class FsExport implements ExportCore {
     const id = req.header.id;
     // MIG's demux: the interfaces the port serves decide which ids exist.
     const ifaces = port?.kind === 'control' ? (this.auth ? [this.fsys, this.authIface] : [this.fsys]) : port?.kind === 'identity' ? [] : [this.fs, this.io, this.interrupt];
-    const routine = ifaces.map((i) => i.byId.get(id)).find((r): r is CompiledRoutine => r !== undefined);
+    let routine: CompiledRoutine | undefined;
+    for (let i = 0; i < ifaces.length && routine === undefined; i++) routine = ifaces[i]!.byId.get(id);
     if (!routine) {
       this.count('bad-id');
       return { reply: errorReply(req, MIG_BAD_ID), ool: [] };
