@@ -17,19 +17,14 @@
  */
 import { availableParallelism } from 'node:os';
 import type { MachKernel } from 'hurd-ffi';
-import { DEFAULT_BACKLOG, TraceBacklog } from './trace-backlog.js';
-import { TRACE_BACKLOG_ENV, TRACE_FD_GLOBAL, TRACE_KERNEL_GLOBAL, TRACE_SOCKET_GLOBAL, observedSize, taskNameBytes, writeObserved, type ForcedKernel } from './wire.js';
+import { backlogLimit, backlogObserver } from './backlog-observer.js';
+import { TraceBacklog } from './trace-backlog.js';
+import { TRACE_FD_GLOBAL, TRACE_KERNEL_GLOBAL, TRACE_SOCKET_GLOBAL, type ForcedKernel } from './wire.js';
 
 // Left by the preload, which took it out of the environment.
 const given = (globalThis as Record<symbol, unknown>)[TRACE_FD_GLOBAL];
 const fd = typeof given === 'number' && Number.isInteger(given) && given >= 0 ? given : -1;
 const forced = (globalThis as Record<symbol, unknown>)[TRACE_KERNEL_GLOBAL] as ForcedKernel | null | undefined;
-
-/** HURD_RPCTRACE_BACKLOG: the queue's bound in bytes (default 64 MiB). */
-function backlogLimit(): number {
-  const v = Number(process.env[TRACE_BACKLOG_ENV] ?? '');
-  return process.env[TRACE_BACKLOG_ENV] !== undefined && Number.isSafeInteger(v) && v >= 0 ? v : DEFAULT_BACKLOG;
-}
 
 /** The preload's socket on our descriptor: its handle switches the descriptor to blocking for a wait. */
 function setBlocking(blocking: boolean): boolean {
@@ -53,6 +48,13 @@ const backlog = fd >= 0 ? new TraceBacklog({ fd, limit: backlogLimit(), setBlock
 let kernels = 0;
 let scheduled = false;
 let retry: ReturnType<typeof setTimeout> | null = null;
+
+function scheduleFlush(): void {
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush).unref();
+  }
+}
 
 function flush(): void {
   scheduled = false;
@@ -83,23 +85,6 @@ export function tapKernelOptions<T>(options: T): T {
 /** Starts tracing `kernel` (a no-op when the program runs without hurd-rpctrace). */
 export function tapKernel(kernel: MachKernel): MachKernel {
   if (backlog === null) return kernel;
-  const b = backlog;
-  const k = ++kernels;
-  // A task's name crosses the pipe once: the tracer remembers it.
-  const named = new Set<number>();
-  kernel.observe((e) => {
-    if (b.broken) return;
-    let name: Uint8Array | null = null;
-    if (e.taskName !== undefined && !named.has(e.task)) {
-      named.add(e.task);
-      name = taskNameBytes(e.taskName);
-    }
-    const at = b.reserve(observedSize(e, name));
-    b.used = writeObserved(k, e, performance.timeOrigin + performance.now(), name, b.buf, at);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush).unref();
-    }
-  });
+  kernel.observe(backlogObserver(backlog, ++kernels, scheduleFlush));
   return kernel;
 }

@@ -16,8 +16,9 @@ import * as inspector from 'node:inspector';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { LiveKernelRegistry, MachKernel } from 'hurd-ffi';
-import { DEFAULT_BACKLOG, TraceBacklog } from '../trace-backlog.js';
-import { FOLLOW_OK, TRACE_BACKLOG_ENV, followHello, observedSize, taskNameBytes, writeObserved } from '../wire.js';
+import { backlogLimit, backlogObserver } from '../backlog-observer.js';
+import { TraceBacklog } from '../trace-backlog.js';
+import { FOLLOW_OK, followHello } from '../wire.js';
 
 /** hurd-ffi's registry key (live-kernels.ts): Symbol.for makes it the same symbol here. */
 const LIVE_KERNELS = Symbol.for('hurd-ffi.live-kernels');
@@ -118,7 +119,6 @@ function hello(o: AttachOptions): Promise<{ socket: Socket; fd: number } | strin
 
 /** Observes every kernel (and those opened later) into `fd`; returns the number observed now. */
 function trace(registry: LiveKernelRegistry, socket: Socket, fd: number): number {
-  const limit = Number(process.env[TRACE_BACKLOG_ENV] ?? '');
   const setBlocking = (blocking: boolean): boolean => {
     try {
       return (socket as unknown as { _handle?: { setBlocking?: (b: boolean) => number } })._handle?.setBlocking?.(blocking) === 0;
@@ -128,7 +128,7 @@ function trace(registry: LiveKernelRegistry, socket: Socket, fd: number): number
   };
   const b = new TraceBacklog({
     fd,
-    limit: process.env[TRACE_BACKLOG_ENV] !== undefined && Number.isSafeInteger(limit) && limit >= 0 ? limit : DEFAULT_BACKLOG,
+    limit: backlogLimit(),
     setBlocking,
     // As the tap: on one CPU full batches wait for the event loop (tap.ts says why).
     eager: availableParallelism() > 1,
@@ -141,24 +141,17 @@ function trace(registry: LiveKernelRegistry, socket: Socket, fd: number): number
     scheduled = false;
     if (!done && !b.broken) b.flush();
   };
-  // The same observer as tap.ts's (kept apart: the tap is the hot path of the preload's run).
+  const scheduleFlush = (): void => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush).unref();
+    }
+  };
   const observe = (kernel: MachKernel): void => {
-    const k = ++kernels;
-    const named = new Set<number>();
+    const write = backlogObserver(b, ++kernels, scheduleFlush);
     offs.push(
       kernel.observe((e) => {
-        if (b.broken || done) return;
-        let name: Uint8Array | null = null;
-        if (e.taskName !== undefined && !named.has(e.task)) {
-          named.add(e.task);
-          name = taskNameBytes(e.taskName);
-        }
-        const at = b.reserve(observedSize(e, name));
-        b.used = writeObserved(k, e, performance.timeOrigin + performance.now(), name, b.buf, at);
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush).unref();
-        }
+        if (!done) write(e);
       }),
     );
   };

@@ -17,7 +17,7 @@
 import { RpcTraceError, isRpcTraceError } from '../errors.js';
 import { TraceSession } from '../session.js';
 import { fileURLToPath } from 'node:url';
-import { TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader, decodeWireEvent } from '../wire.js';
+import { TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader } from '../wire.js';
 import { messagePacket } from '../pcap.js';
 import type { CliOptions } from '../cli/args.js';
 import { startFollowServer, type FollowServer } from '../cli/follow.js';
@@ -98,18 +98,21 @@ export async function attachCli(o: CliOptions, pid: number, io: CliIo): Promise<
     data: (stream, from, bytes) => {
       // One stream, from the target itself (the token is known only to it).
       if (stream !== 0 || from !== pid || bad !== null) return;
+      // Records read in place (one refilled event), a chunk's text written once, as cli/run.ts's feed.
+      let text = '';
       try {
-        for (const rec of reader.push(bytes)) {
-          const { kernel, event } = decodeWireEvent(rec);
+        reader.each(bytes, (kernel, event) => {
           pcap?.(messagePacket(event));
           let s = sessions.get(kernel);
           if (s === undefined) sessions.set(kernel, (s = new TraceSession(base)));
           if (perTask !== null) perTask.write(null, kernel, s.feedByTask(event));
-          else out.write(tag(kernel, s.feed(event)));
-        }
+          else text += tag(kernel, s.feed(event));
+        });
       } catch (e) {
         if (!isRpcTraceError(e)) throw e;
         bad = e.message;
+      } finally {
+        if (text !== '') out.write(text);
       }
     },
     refused: (why) => io.stderr(`hurd-rpctrace: -p: refused a connection: ${why}\n`),
