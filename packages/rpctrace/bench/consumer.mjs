@@ -4,10 +4,7 @@
 // running. Prints ms per 100,000 RPCs (4 records each) per mode.
 // Usage: node bench/consumer.mjs [N] [--root DIR]   (DIR: a package root whose dist to load)
 import { openKernel, VirtualClock } from 'hurd-ffi';
-import {
-  decodeMessage, encodeMessage, getBuiltinInterface,
-  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_PORT_RIGHT_RECEIVE, MACH_RCV_MSG, MACH_SEND_MSG,
-} from 'mach-msg';
+import { nullRpcs } from './null-rpcs.mjs';
 const n = Number(process.argv[2] ?? 100000);
 const rootAt = process.argv.indexOf('--root');
 const root = rootAt > 0 ? process.argv[rootAt + 1] : new URL('..', import.meta.url).pathname;
@@ -27,24 +24,7 @@ k.observe((e) => {
   if (used + size > buf.length) { chunks.push(buf.subarray(0, used)); buf = new Uint8Array(256 * 1024); used = 0; }
   used = lib.writeWireEvent(1, ev, buf, used);
 });
-const io = getBuiltinInterface('io', k.abi).routine('io_readable');
-const server = await k.taskCreate({ name: 'server' });
-const client = await k.taskCreate({ name: 'client' });
-const { name: port } = await k.portAllocate(server, MACH_PORT_RIGHT_RECEIVE);
-await k.portInsertRight(client, 0x70, port, MACH_MSG_TYPE_MAKE_SEND, server);
-const { name: reply } = await k.portAllocate(client, MACH_PORT_RIGHT_RECEIVE);
-const req = io.encodeRequest({ io_object: 0x70 });
-req.header.localPort = reply;
-req.header.bits = { ...req.header.bits, local: MACH_MSG_TYPE_MAKE_SEND_ONCE };
-const reqBytes = encodeMessage(req, k.abi);
-const rep = io.encodeReply({ retCode: 0, amount: 0n });
-for (let i = 0; i < n; i++) {
-  await k.msg(client, { options: MACH_SEND_MSG, send: reqBytes });
-  const got = await k.msg(server, { options: MACH_RCV_MSG, rcvName: port, rcvSize: 4096 });
-  rep.header.remotePort = decodeMessage(got.message, k.abi).header.remotePort;
-  await k.msg(server, { options: MACH_SEND_MSG, send: encodeMessage(rep, k.abi) });
-  await k.msg(client, { options: MACH_RCV_MSG, rcvName: reply, rcvSize: 4096 });
-}
+await nullRpcs(k, n);
 chunks.push(buf.subarray(0, used));
 await k.close();
 // Pipe-sized pieces, as the command reads them.
