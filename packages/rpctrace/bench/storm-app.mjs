@@ -3,6 +3,7 @@
 // would make them. Prints the loop's wall time and this process's CPU time, in ms.
 // Usage: node bench/storm-app.mjs N [--trace-kernel=file:PATH|summary] [--worker]
 //   (--trace-kernel: trace in-process with the library's traceKernel; --worker: its worker-thread mode)
+//   STORM_RPCTRACE_DIST=DIR: the library from DIR (a before-build, for paired runs) instead of ../dist
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { openKernel, VirtualClock } from 'hurd-ffi';
 import {
@@ -16,7 +17,8 @@ const worker = process.argv.includes('--worker');
 const k = openKernel({ clock: new VirtualClock() });
 let stop = () => {};
 if (lib !== undefined) {
-  const { traceKernel } = await import('../dist/index.js');
+  const dist = process.env.STORM_RPCTRACE_DIST;
+  const { traceKernel } = await import(dist === undefined ? '../dist/index.js' : new URL(`file://${dist}/index.js`).href);
   if (lib === 'summary') {
     const t = traceKernel(k, { summary: true, worker, write: () => {} });
     stop = () => t.stop();

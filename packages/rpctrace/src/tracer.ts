@@ -49,14 +49,47 @@ export const RECEIVE_ROUTINE = 'mach_msg';
  */
 const MAX_IN_FLIGHT = 1024;
 const MAX_PENDING = 8192;
+/** Ports with an in-flight queue, emptied ones included, before a new port's queue sweeps the emptied ones out. */
+const MAX_QUEUES = 4096;
 
-function remember<K>(m: Map<K, Call>, key: K, call: Call): void {
+/**
+ * A port's unreceived sends, oldest at `head`. A storm empties and refills
+ * one per RPC: an index instead of Array.shift (which moves or reallocates
+ * the store) and an emptied queue left in its map (no delete and set again).
+ */
+interface SendQueue {
+  readonly calls: (Call | undefined)[];
+  /** The oldest unreceived send; `tail` is one past the newest (empty when equal). */
+  head: number;
+  tail: number;
+}
+
+function remember(m: Map<number, Call>, key: number, call: Call): void {
   m.delete(key);
   m.set(key, call);
   if (m.size > MAX_PENDING) {
-    const oldest = m.keys().next();
+    const keys = m.keys();
+    let oldest = keys.next();
+    if (oldest.value === KEEP_KEY) oldest = keys.next();
     if (oldest.done !== true) m.delete(oldest.value);
   }
+}
+
+/**
+ * The key of an entry that stays in a pairing map for its whole life (keys
+ * are kernel port ids and #key numbers, never negative), and its value, never
+ * looked up. Why: V8 shrinks a Map's table, allocating a new one, when a
+ * delete leaves it (nearly) empty, and grows it again at the next set; a
+ * storm makes one map go from one entry to none and back on every RPC, and
+ * those tables were most of the garbage the tracer made (a heap sampling
+ * profile of the storm: 41 MB per 100,000 RPCs allocated in Map.delete).
+ */
+const KEEP_KEY = -1;
+const KEEP_VALUE = Object.freeze({}) as Call;
+
+/** A pairing map that never empties (KEEP_KEY). */
+function pairingMap(): Map<number, Call> {
+  return new Map([[KEEP_KEY, KEEP_VALUE]]);
 }
 
 export interface RpcTracerOptions extends DecoderOptions {
@@ -85,14 +118,14 @@ export class RpcTracer {
   readonly #decoder: MessageDecoder;
   readonly #filter: CallFilter;
   #nextId = 1;
-  /** Sends not yet received, per destination kernel port, oldest first. */
-  readonly #inFlight = new Map<number, Call[]>();
+  /** Sends not yet received, per destination kernel port, oldest first (emptied queues stay: see SendQueue). */
+  readonly #inFlight = new Map<number, SendQueue>();
   /** Calls awaiting a reply, by (client task, reply port name): key(). */
   readonly #byClientName = new Map<number, Call>();
   /** Calls received by a server, by (server task, reply right name): key(). */
-  readonly #byServerName = new Map<number, Call>();
+  readonly #byServerName = pairingMap();
   /** Calls whose reply was sent, by the reply port's kernel id. */
-  readonly #byReplyPort = new Map<number, Call>();
+  readonly #byReplyPort = pairingMap();
   /** The call whose line is held back waiting for its reply. */
   #held: Call | null = null;
   /** Calls printed as unfinished, waiting for their reply. */
@@ -112,22 +145,29 @@ export class RpcTracer {
   /** The last (task, name) stored in #names or found there. */
   #lastTask = 0;
   #lastName = '';
-  /** An emptied in-flight queue, kept for the next port that needs one (a storm empties and refills one per RPC). */
-  #spareQueue: Call[] | null = null;
 
   /**
    * A (task, port name) pair as one exact number (index below 2^21 times
    * 2^32 plus the 32-bit name): cheaper map keys than strings in a storm.
    */
   #key(task: number, name: number): number {
+    // A storm alternates two tasks: the last one's index without a map probe.
+    if (task === this.#keyTask) return this.#keyIndex * 0x100000000 + (name >>> 0);
     let i = this.#taskIndex.get(task);
     if (i === undefined) {
       // Past 2^21 distinct tasks the table starts over: keys stay exact, old pairings are forgotten.
       if (this.#taskIndex.size >= 1 << 21) this.#taskIndex.clear();
       this.#taskIndex.set(task, (i = this.#taskIndex.size));
     }
+    this.#keyTask = task;
+    this.#keyIndex = i;
     return i * 0x100000000 + (name >>> 0);
   }
+  /** #inFlight's size at which emptied queues are swept out. */
+  #sweepAt = MAX_QUEUES;
+  /** The task #key last looked up, and its index (NaN: none yet). */
+  #keyTask = NaN;
+  #keyIndex = 0;
 
   constructor(options: RpcTracerOptions = {}) {
     this.#decoder = new MessageDecoder(options);
@@ -254,9 +294,10 @@ export class RpcTracer {
     }
     if (h !== undefined) {
       // A reply on a reply right a server got with a request (the id tells, even for ids no catalog knows).
-      const call = this.#byServerName.get(this.#key(ev.task, h.remotePort));
+      const key = this.#key(ev.task, h.remotePort);
+      const call = this.#byServerName.get(key);
       if (call !== undefined && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
-        this.#byServerName.delete(this.#key(ev.task, h.remotePort));
+        this.#byServerName.delete(key);
         if (rec !== null) rec.callId = call.id;
         // Already there when the request's send said its reply port.
         if (this.#byReplyPort.get(ev.port) !== call) remember(this.#byReplyPort, ev.port, call);
@@ -290,12 +331,26 @@ export class RpcTracer {
     if (rec !== null) rec.callId = call.id;
     let q = this.#inFlight.get(ev.port);
     if (q === undefined) {
-      q = this.#spareQueue ?? [];
-      this.#spareQueue = null;
+      if (this.#inFlight.size >= this.#sweepAt) {
+        for (const [port, old] of this.#inFlight) if (old.head === old.tail) this.#inFlight.delete(port);
+        // Many ports with sends pending: the next sweep waits until their number doubles (no sweep per send).
+        this.#sweepAt = Math.max(MAX_QUEUES, this.#inFlight.size * 2);
+      }
+      q = { calls: [], head: 0, tail: 0 };
       this.#inFlight.set(ev.port, q);
     }
-    q.push(call);
-    if (q.length > MAX_IN_FLIGHT) q.shift();
+    if (q.head === q.tail) {
+      // Empty: start over at the front (the array keeps its store; slots are overwritten).
+      q.head = q.tail = 0;
+    } else if (q.tail === q.calls.length && q.head >= q.tail >> 1) {
+      // A queue that never empties (sends to a port nobody is seen receiving from): move it down.
+      q.calls.copyWithin(0, q.head, q.tail);
+      q.calls.fill(undefined, q.tail - q.head, q.tail);
+      q.tail -= q.head;
+      q.head = 0;
+    }
+    q.calls[q.tail++] = call;
+    if (q.tail - q.head > MAX_IN_FLIGHT) q.calls[q.head++] = undefined;
     this.#start(call, out);
   }
 
@@ -317,6 +372,8 @@ export class RpcTracer {
       receiver: null,
       note: d.note,
       reply: null,
+      // Set on most sends (the sim kernel reports it): present from the start, so a call keeps one shape.
+      replyPort: undefined,
     };
   }
 
@@ -396,16 +453,14 @@ export class RpcTracer {
   #takeInFlight(port: number, msgId: number): Call | undefined {
     const q = this.#inFlight.get(port);
     if (q === undefined) return undefined;
-    let at = 0;
-    while (at < q.length && (q[at] as Call).msgId !== msgId) at++;
-    if (at === q.length) return undefined;
-    const sent = q[at];
-    if (at === 0) q.shift();
-    else q.splice(0, at + 1);
-    if (q.length === 0) {
-      this.#inFlight.delete(port);
-      this.#spareQueue = q;
-    }
+    const calls = q.calls;
+    let at = q.head;
+    while (at < q.tail && (calls[at] as Call).msgId !== msgId) at++;
+    if (at === q.tail) return undefined;
+    const sent = calls[at] as Call;
+    // The slots up to it are let go (nothing keeps a call it forgot).
+    for (let i = q.head; i <= at; i++) calls[i] = undefined;
+    q.head = at + 1;
     return sent;
   }
 

@@ -262,3 +262,33 @@ describe('sends consumed unseen', () => {
     );
   });
 });
+
+describe('a port whose sends are never seen received', () => {
+  test('past the in-flight bound, the queue keeps the newest and later requests still pair with their receives', async () => {
+    const events = await ioSession();
+    const write = events.find((e) => e.direction === 'send' && e.msgId === 21000) as TraceEvent;
+    // 3,000 sends of an id nobody receives, to the same port, ahead of the session.
+    const stale = Array.from({ length: 3000 }, (_, i) => ({ ...write, msgId: 99999, time: EPOCH - 3000 + i }));
+    const lines = traceText([...stale, ...events]).split('\n');
+    expect(lines.filter((l) => l.includes('msgid 99999')).length).toBe(3000);
+    expect(lines.slice(-3)).toEqual([
+      '[    0] client1[3] -> io_read(io_object: copy-send 113, offset: -1, amount: 4096) = 0 (data: 31 bytes "Welcome to the simulated Hurd!\\n")',
+      '[    1] client1[3] -> io_write(io_object: copy-send 113, data: 5 bytes "hello", offset: 0) = EACCES',
+      '',
+    ]);
+  });
+
+  test('sends pending on more ports than the tracer keeps queues for: later requests still pair', async () => {
+    const events = await ioSession();
+    const write = events.find((e) => e.direction === 'send' && e.msgId === 21000) as TraceEvent;
+    // One unreceived send to each of 5,000 other ports, then the session (its port's queue is a new one past the sweep).
+    const stale = Array.from({ length: 5000 }, (_, i) => ({ ...write, port: 1_000_000 + i, time: EPOCH - 5000 + i }));
+    const lines = traceText([...stale, ...events]).split('\n');
+    expect(lines.filter((l) => l.includes('<unfinished ...>')).length).toBe(5000);
+    expect(lines.slice(-3)).toEqual([
+      '[    0] client1[3] -> io_read(io_object: copy-send 113, offset: -1, amount: 4096) = 0 (data: 31 bytes "Welcome to the simulated Hurd!\\n")',
+      '[    1] client1[3] -> io_write(io_object: copy-send 113, data: 5 bytes "hello", offset: 0) = EACCES',
+      '',
+    ]);
+  });
+});
