@@ -36,6 +36,7 @@
 import type { MsgEvent } from 'hurd-ffi';
 import type { Abi } from 'mach-msg';
 import { RpcTraceError } from './errors.js';
+import { joinBytes } from './join-bytes.js';
 import type { TraceEvent } from './records.js';
 
 export const TRACE_FD_ENV = 'HURD_RPCTRACE_FD';
@@ -340,17 +341,17 @@ export class WireEventReader {
         this.#buffered += bytes.length;
       }
       // The record the held bytes start: its length once 4 bytes are in.
-      const head = this.#chunks.length === 1 ? (this.#chunks[0] as Uint8Array) : concat(this.#chunks, Math.min(this.#buffered, 4));
+      const head = this.#chunks.length === 1 ? (this.#chunks[0] as Uint8Array) : joinBytes(this.#chunks, Math.min(this.#buffered, 4));
       if (this.#buffered < 4) return;
       const size = u32(head, 0);
       if (size < WIRE_HEADER_BYTES || size > WIRE_MAX_RECORD) throw bad(`record length ${size}`);
       if (this.#buffered < size) {
-        if (this.#chunks.length > 64) this.#chunks = [concat(this.#chunks, this.#buffered)];
+        if (this.#chunks.length > 64) this.#chunks = [joinBytes(this.#chunks, this.#buffered)];
         return;
       }
       // Its bytes alone, joined; what follows it (in the last chunk: it was
       // not whole before `bytes` came) is read in place.
-      const whole = concat(this.#chunks, size);
+      const whole = joinBytes(this.#chunks, size);
       const rest = this.#buffered - size;
       bytes = bytes.subarray(bytes.length - rest);
       this.#chunks = [];
@@ -387,17 +388,3 @@ function u32(b: Uint8Array, at: number): number {
   return ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>> 0;
 }
 
-/** The first `n` bytes of `chunks`, joined. */
-function concat(chunks: readonly Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    if (at + c.length > n) {
-      out.set(c.subarray(0, n - at), at);
-      break;
-    }
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}

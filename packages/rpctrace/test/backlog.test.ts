@@ -14,24 +14,9 @@ import { describe, expect, test } from 'vitest';
 import { traceEventOf } from '../src/event.js';
 import { TraceBacklog } from '../src/trace-backlog.js';
 import { WireEventReader, decodeWireEvent, encodeWireEvent, observedSize, taskNameBytes, writeObserved } from '../src/wire.js';
+import { msgEvents } from './support/msg-events.js';
 
-const u32 = fc.integer({ min: 0, max: 0xffffffff });
-const event: fc.Arbitrary<MsgEvent> = fc.record(
-  {
-    phase: fc.constantFrom('send' as const, 'receive' as const),
-    task: u32,
-    port: u32,
-    msgId: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
-    bytes: fc.option(fc.uint8Array({ maxLength: 200 }), { nil: null }),
-    abi: fc.constantFrom('i386' as const, 'x86_64' as const, null),
-    kr: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
-    replyPort: u32,
-    taskName: fc.string({ maxLength: 300 }),
-    destroyed: fc.constantFrom('port-died' as const, 'dead-destination' as const, 'circular' as const, 'sender-terminated' as const, 'too-large' as const),
-    rcvName: u32,
-  },
-  { requiredKeys: ['phase', 'task', 'port', 'msgId', 'bytes', 'abi'] },
-);
+const event = msgEvents(200, 300);
 
 describe('records straight from observer events', () => {
   test('writeObserved writes the bytes encodeWireEvent writes for the same event (name sent or not)', () => {

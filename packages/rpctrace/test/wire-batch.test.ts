@@ -5,30 +5,14 @@
  * is cut into chunks, and bad bytes give the same typed error.
  */
 import fc from 'fast-check';
-import type { MsgEvent } from 'hurd-ffi';
 import { describe, expect, test } from 'vitest';
 import { traceEventOf } from '../src/event.js';
 import { isRpcTraceError } from '../src/errors.js';
 import type { TraceEvent } from '../src/records.js';
 import { WireEventReader, decodeWireEvent, encodeWireEvent } from '../src/wire.js';
+import { msgEvents } from './support/msg-events.js';
 
-const u32 = fc.integer({ min: 0, max: 0xffffffff });
-const event: fc.Arbitrary<MsgEvent> = fc.record(
-  {
-    phase: fc.constantFrom('send' as const, 'receive' as const),
-    task: u32,
-    port: u32,
-    msgId: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
-    bytes: fc.option(fc.uint8Array({ maxLength: 300 }), { nil: null }),
-    abi: fc.constantFrom('i386' as const, 'x86_64' as const, null),
-    kr: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
-    replyPort: u32,
-    taskName: fc.string({ maxLength: 40 }),
-    destroyed: fc.constantFrom('port-died' as const, 'dead-destination' as const, 'circular' as const, 'sender-terminated' as const, 'too-large' as const),
-    rcvName: u32,
-  },
-  { requiredKeys: ['phase', 'task', 'port', 'msgId', 'bytes', 'abi'] },
-);
+const event = msgEvents(300, 40);
 
 /** The refilled event's defined fields, as decodeWireEvent's event has them. */
 function own(ev: TraceEvent): TraceEvent {

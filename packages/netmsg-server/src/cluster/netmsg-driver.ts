@@ -326,7 +326,7 @@ export class NetmsgDriver {
         check(`deallocate ${a.name}`, await k.portDeallocate(t, a.name));
         return;
       case 'insertSendOnce':
-        check(`insert send-once ${a.name}`, await k.portInsertRight(t, a.name, a.port, MACH_MSG_TYPE_MAKE_SEND_ONCE));
+        await this.insertSendOnce(a);
         return;
       case 'requestNoSenders': {
         // Notify the proxy itself: the notification arrives in the port's own queue, after the messages before it.
@@ -412,11 +412,9 @@ export class NetmsgDriver {
     return undefined;
   }
 
-  /** `reply` (madeInSend) made now: the send that was to make it will not. */
-  private async makeReply(reply: { name: number; port: number } | undefined): Promise<void> {
-    if (!reply) return;
-    const kr = await this.kernel.portInsertRight(this.task, reply.name, reply.port, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-    if (kr !== 0) this.fail(`insert send-once ${reply.name}: kr 0x${kr.toString(16)}`);
+  /** The send-once right `name` made from netmsg's receive right `port` (the action, or a reply right madeInSend left to a send that did not make it). */
+  private async insertSendOnce(reply: { name: number; port: number }): Promise<void> {
+    this.check(`insert send-once ${reply.name}`, await this.kernel.portInsertRight(this.task, reply.name, reply.port, MACH_MSG_TYPE_MAKE_SEND_ONCE));
   }
 
   private async deliverUnfit(
@@ -426,7 +424,7 @@ export class NetmsgDriver {
     unfit: UnfitRefusal,
     reply: { name: number; port: number } | undefined,
   ): Promise<void> {
-    await this.makeReply(reply);
+    if (reply) await this.insertSendOnce(reply);
     await this.refuse(msg, ool, unfit);
     if (token) void this.post({ type: 'delivered', token });
   }
@@ -448,7 +446,7 @@ export class NetmsgDriver {
       // Refused before anything was copied in: the reply right is made now and destroyed with the
       // rest (its SEND_ONCE notification answers the caller). An interrupted or timed-out send had
       // copied it in: the kernel has destroyed or returned the message's rights itself.
-      if (kr !== MACH_SEND_INTERRUPTED && kr !== MACH_SEND_TIMED_OUT) await this.makeReply(reply);
+      if (reply && kr !== MACH_SEND_INTERRUPTED && kr !== MACH_SEND_TIMED_OUT) await this.insertSendOnce(reply);
       await unplaceOol(k, this.task, placed);
       await destroyRights(k, this.task, msg, ool);
       if (token) this.enqueue({ type: 'delivered', token }, undefined);
@@ -629,8 +627,13 @@ export class NetmsgDriver {
     const port = h.localPort;
     if (h.bits.complex || port === this.notifyPort || this.selfSoNotices.has(port)) return undefined;
     for (const it of msg.items) if (it.kind !== 'data') return undefined;
-    if (h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && this.machine.portKind(port) === 'proxy' && this.machine.ownsNotifications(port)) return undefined;
+    if (this.isOwnNoSendersNotice(h)) return undefined;
     return this.post({ type: 'portMessage', port, msg, ool: [] });
+  }
+
+  /** Through a send-once right to a proxy past any drain: netmsg's own no-senders request's notification. */
+  private isOwnNoSendersNotice(h: MachMessage['header']): boolean {
+    return h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && this.machine.portKind(h.localPort) === 'proxy' && this.machine.ownsNotifications(h.localPort);
   }
 
   /** Classify one message taken off the port set (§7) and feed the machine; waits until it is handled. */
@@ -656,8 +659,7 @@ export class NetmsgDriver {
       // PORT_DELETED / SEND_ONCE here are by-products of netmsg's own bookkeeping.
       return;
     }
-    if (h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && this.machine.portKind(port) === 'proxy' && this.machine.ownsNotifications(port)) {
-      // Through a send-once right to a proxy past any drain: netmsg's own no-senders request.
+    if (this.isOwnNoSendersNotice(h)) {
       const n = parseNotification(msg);
       if (n?.kind === 'no-senders') await this.post({ type: 'noSenders', port, mscount: n.mscount });
       return;

@@ -10,6 +10,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { RpcTraceError } from '../errors.js';
+import { joinBytes } from '../join-bytes.js';
 
 export const OP_CONTINUATION = 0x0;
 export const OP_TEXT = 0x1;
@@ -102,7 +103,7 @@ export class WsFrameParser {
 
   #push(chunk: Uint8Array): WsEvent[] {
     if (this.#closed) return [];
-    const buf = this.#buf.length === 0 ? chunk : concat(this.#buf, chunk);
+    const buf = this.#buf.length === 0 ? chunk : joinBytes([this.#buf, chunk], this.#buf.length + chunk.length);
     const out: WsEvent[] = [];
     let at = 0;
     for (;;) {
@@ -156,7 +157,7 @@ export class WsFrameParser {
       if (this.#fragLen > this.#max) fail(`a message of more than ${this.#max} bytes`);
       this.#frags.push(payload);
       if (fin) {
-        const data = this.#frags.length === 1 ? this.#frags[0]! : concatAll(this.#frags, this.#fragLen);
+        const data = this.#frags.length === 1 ? this.#frags[0]! : joinBytes(this.#frags, this.#fragLen);
         const textual = this.#fragOp === OP_TEXT;
         this.#fragOp = -1;
         this.#frags = [];
@@ -195,21 +196,4 @@ function parseClose(p: Uint8Array): WsEvent {
     fail('a close reason that is not UTF-8');
   }
   return { type: 'close', code, reason };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
-function concatAll(parts: readonly Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
