@@ -60,6 +60,21 @@ async function readSeq() {
   return BULK / MIB / t;
 }
 const readPipelined = () => pipelinedRead(client, 'big.bin', BULK);
+// client.readChunks (zero-copy: each reply's bytes as they came, released on the next
+// step), each chunk checked against the file, as raw TCP's 'data' chunks would be
+// consumed; only where the build has it (not before 2026-11-29 08:30).
+const hasChunks = typeof client.readChunks === 'function';
+async function readChunks() {
+  const t0 = now();
+  let at = 0;
+  for await (const c of client.readChunks('big.bin')) {
+    if (Buffer.compare(Buffer.from(c.buffer, c.byteOffset, c.length), content.subarray(at, at + c.length)) !== 0) throw new Error(`chunk at ${at} wrong`);
+    at += c.length;
+  }
+  const t = secs(t0);
+  if (at !== BULK) throw new Error(`readChunks ${at} of ${BULK}`);
+  return BULK / MIB / t;
+}
 
 // CPU time split into user and system, and minor page faults (first touches
 // of fresh memory), of this process and of the node (/proc/PID/stat, Linux).
@@ -87,13 +102,16 @@ async function withCpu(acc, pid, mib, f) {
 }
 const cpuSeq = { client: zero(), server: zero(), n: 0 };
 const cpuPipe = { client: zero(), server: zero(), n: 0 };
+const cpuChunks = { client: zero(), server: zero(), n: 0 };
 const seq = [];
 const pipe = [];
+const chunks = [];
 try {
   await readSeq();
   for (let r = 0; r < ROUNDS; r++) {
     seq.push(await withCpu(cpuSeq, child.pid, BULK / MIB, readSeq));
     pipe.push(await withCpu(cpuPipe, child.pid, BULK / MIB, readPipelined));
+    if (hasChunks) chunks.push(await withCpu(cpuChunks, child.pid, BULK / MIB, readChunks));
   }
 } finally {
   await client.close();
@@ -107,4 +125,4 @@ const f = (a) => a.map((x) => x.toFixed(1)).join(', ');
 const side = (u, n) => `${((u.user + u.sys) / n / 1000).toFixed(2)} ms`;
 const split = (u, n) => `user ${(u.user / n / 1000).toFixed(2)} sys ${(u.sys / n / 1000).toFixed(2)} ms, ${(u.faults / n).toFixed(0)} faults`;
 const c = (acc) => `CPU per MiB: client ${side(acc.client, acc.n)} + node ${side(acc.server, acc.n)}; client ${split(acc.client, acc.n)}, node ${split(acc.server, acc.n)}`;
-console.log(`bulk ${BULK / MIB} MiB, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}: client.read median ${median(seq).toFixed(1)} MiB/s [${f(seq)}] (${c(cpuSeq)}); 1 MiB x 8 in flight median ${median(pipe).toFixed(1)} MiB/s [${f(pipe)}] (${c(cpuPipe)})`);
+console.log(`bulk ${BULK / MIB} MiB, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}: client.read median ${median(seq).toFixed(1)} MiB/s [${f(seq)}] (${c(cpuSeq)}); 1 MiB x 8 in flight median ${median(pipe).toFixed(1)} MiB/s [${f(pipe)}] (${c(cpuPipe)})${hasChunks ? `; client.readChunks median ${median(chunks).toFixed(1)} MiB/s [${f(chunks)}] (${c(cpuChunks)})` : ''}`);

@@ -1,7 +1,11 @@
 // One bulk-read case shared by run.mjs and bulk.mjs: a file read with
 // explicit-offset io_reads of `piece` bytes, `inFlight` at a time (what a
 // client that pipelines by hand gets). Returns MiB/s; throws on a short read.
+// Each reply's out-of-line bytes are given back once counted (client.releaseOol,
+// a receiver's vm_deallocate: the link reuses the buffer for a later reply),
+// where the build has it; BENCH_NO_RELEASE=1 leaves them to the garbage collector.
 const MIB = 1024 * 1024;
+const RELEASE = !process.env.BENCH_NO_RELEASE;
 
 export async function readPipelined(client, path, size, { piece = MIB, inFlight = 8 } = {}) {
   const port = await client.lookup(path);
@@ -16,6 +20,7 @@ export async function readPipelined(client, path, size, { piece = MIB, inFlight 
       const r = await client.call(port, 'io_read', { offset: BigInt(off), amount: BigInt(piece) });
       const d = r.args['data'];
       total += d instanceof Uint8Array && d.length > 0 ? d.length : (r.ool[0]?.length ?? 0);
+      if (RELEASE && r.ool[0]) client.releaseOol?.(r.ool[0]);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));

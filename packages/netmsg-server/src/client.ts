@@ -1,4 +1,5 @@
 import { getBuiltinInterface, type Abi, type CompiledInterface, type MachMessage, type MigArgs } from 'mach-msg';
+import { releaseReceived } from 'netmsg-wire';
 import type { MachKernel, TaskId } from 'hurd-ffi';
 import { HurdErrno, hurdErrorName } from './errno.js';
 import { NetmsgServerError } from './errors.js';
@@ -294,32 +295,76 @@ export class FsClient {
    */
   async readPort(port: RemotePort, onProgress?: (bytes: number) => void): Promise<Uint8Array> {
     const out = new Landing();
-    const take = (bytes: Uint8Array): void => {
-      out.put(bytes);
+    // The size, when io_stat gives it: the result is allocated once and every read lands in it as it comes.
+    for await (const bytes of this.pieces(port, (size) => out.reserve(size))) {
+      // Copied into the result: the reply's out-of-line bytes are ours alone
+      // (vmReadDeallocate took them from the task), so they go back to the
+      // link's receive pool for the next reply to land in (a receiver's
+      // vm_deallocate), instead of a fresh 1 MiB buffer per reply.
+      if (out.put(bytes)) releaseReceived(bytes);
       onProgress?.(out.total);
-    };
+    }
+    return out.result();
+  }
+
+  /**
+   * The whole file at `path` as it arrives, in file order, without
+   * gathering it: each chunk is an io_read reply's own bytes (up to
+   * MAX_TRANSFER), read as `read` reads (READ_AHEAD in flight). **A chunk
+   * is yours only until you ask for the next one** (the loop's next turn, or
+   * its end): then its buffer goes back to the link's receive pool and a
+   * later reply lands in it, so copy (`slice`) what you keep. Stopping early
+   * (break) leaves the last chunk yours and releases the file.
+   */
+  async *readChunks(path: string): AsyncGenerator<Uint8Array, void, undefined> {
+    const port = await this.lookup(path, O_READ);
+    try {
+      for await (const bytes of this.pieces(port)) {
+        yield bytes;
+        releaseReceived(bytes);
+      }
+    } finally {
+      this.release(port);
+    }
+  }
+
+  /**
+   * Give back the out-of-line bytes of a reply (`call`/`rawCall`'s `ool`)
+   * once done with them, as a Mach receiver vm_deallocates received
+   * memory: a later reply may land in the same buffer, so never touch
+   * `bytes` afterwards. Returns whether they were a link receive buffer
+   * (anything else is left to the garbage collector).
+   */
+  releaseOol(bytes: Uint8Array): boolean {
+    return releaseReceived(bytes);
+  }
+
+  /**
+   * readPort's io_reads, their data in file order (see readPort). `onSize`
+   * hears the total expected, once known from io_stat.
+   */
+  private async *pieces(port: RemotePort, onSize?: (total: number) => void): AsyncGenerator<Uint8Array, void, undefined> {
     let first = await this.ioRead(port, -1n, FIRST_READ);
     if (first.length === FIRST_READ) {
-      take(first);
+      const got = first.length;
+      yield first;
       const [pos, size] = await Promise.all([
         this.call(port, 'io_seek', { offset: 0n, whence: SEEK_CUR }).then((r) => BigInt(r.args['newp'] as bigint), (e: unknown) => {
           // ESPIPE (or any error the object answers): not seekable, so read on sequentially.
           if (e instanceof NetmsgServerError && e.code === 'rpc_failed' && e.kern !== undefined) return null;
           throw e;
         }),
-        // The size, asked alongside: the result is allocated once and every read lands in it as it comes.
         this.statPort(port).then((st) => st.size, () => null),
       ]);
       if (pos !== null) {
-        if (size !== null && size > pos) out.reserve(Number(BigInt(out.total) + size - pos));
-        const end = await this.readAhead(port, pos, take);
+        if (size !== null && size > pos) onSize?.(Number(BigInt(got) + size - pos));
+        const end = yield* this.readAhead(port, pos);
         await this.call(port, 'io_seek', { offset: end, whence: SEEK_SET });
-        return out.result();
+        return;
       }
       first = await this.ioRead(port, -1n, FIRST_READ);
     }
-    for (let bytes = first; bytes.length > 0; bytes = await this.ioRead(port, -1n, FIRST_READ)) take(bytes);
-    return out.result();
+    for (let bytes = first; bytes.length > 0; bytes = await this.ioRead(port, -1n, FIRST_READ)) yield bytes;
   }
 
   /** One io_read: its data, inline or out-of-line (copied out of a message buffer when inline). */
@@ -331,48 +376,52 @@ export class FsClient {
 
   /**
    * io_reads of READ_CHUNK at `from`, `from + READ_CHUNK`, ..., READ_AHEAD in
-   * flight, handed to `take` in file order until one returns no data; a
-   * short answer drops the reads issued beyond it and one io_read right
-   * after it decides: no data is the end, data means the file grew under
-   * us and reading goes on from there, so the bytes are exactly what
-   * sequential reads would have returned. Resolves with the offset reached.
+   * flight, yielded in file order until one returns no data; a short answer
+   * drops the reads issued beyond it and one io_read right after it
+   * decides: no data is the end, data means the file grew under us and
+   * reading goes on from there, so the bytes are exactly what sequential
+   * reads would have returned. Returns the offset reached. Reads answered
+   * but never yielded (dropped, or the consumer stopped) are released.
    */
-  private async readAhead(port: RemotePort, from: bigint, take: (bytes: Uint8Array) => void): Promise<bigint> {
+  private async *readAhead(port: RemotePort, from: bigint): AsyncGenerator<Uint8Array, bigint, undefined> {
     let at = from;
-    for (;;) {
-      const inFlight: Promise<Uint8Array>[] = [];
-      let next = at;
-      const issue = (): void => {
-        const read = this.ioRead(port, next, READ_CHUNK);
-        // Awaited in order below; an error of a read behind a failed one is not left unhandled.
-        read.catch(() => undefined);
-        inFlight.push(read);
-        next += BigInt(READ_CHUNK);
-      };
-      for (let i = 0; i < READ_AHEAD; i++) issue();
-      let restart = false;
-      while (inFlight.length > 0) {
-        const bytes = await inFlight.shift()!;
-        if (bytes.length === 0) {
-          await Promise.allSettled(inFlight);
-          return at;
+    const inFlight: Promise<Uint8Array>[] = [];
+    try {
+      for (;;) {
+        let next = at;
+        const issue = (): void => {
+          const read = this.ioRead(port, next, READ_CHUNK);
+          // Awaited in order below; an error of a read behind a failed one is not left unhandled.
+          read.catch(() => undefined);
+          inFlight.push(read);
+          next += BigInt(READ_CHUNK);
+        };
+        for (let i = 0; i < READ_AHEAD; i++) issue();
+        let restart = false;
+        while (inFlight.length > 0) {
+          const bytes = await inFlight.shift()!;
+          if (bytes.length === 0) return at;
+          at += BigInt(bytes.length);
+          const short = bytes.length < READ_CHUNK;
+          // The next read goes out before the consumer looks at this one, so the pipe stays full.
+          if (!short) issue();
+          yield bytes;
+          if (short) {
+            await dropReads(inFlight);
+            restart = true;
+            break;
+          }
         }
-        take(bytes);
-        at += BigInt(bytes.length);
-        if (bytes.length < READ_CHUNK) {
-          await Promise.allSettled(inFlight);
-          restart = true;
-          break;
-        }
-        issue();
+        if (!restart) return at;
+        // After a short answer (normally the end of the file) one read at the
+        // offset reached says whether there is more, as the next sequential read would.
+        const probe = await this.ioRead(port, at, READ_CHUNK);
+        if (probe.length === 0) return at;
+        at += BigInt(probe.length);
+        yield probe;
       }
-      if (!restart) return at;
-      // After a short answer (normally the end of the file) one read at the
-      // offset reached says whether there is more, as the next sequential read would.
-      const probe = await this.ioRead(port, at, READ_CHUNK);
-      if (probe.length === 0) return at;
-      take(probe);
-      at += BigInt(probe.length);
+    } finally {
+      await dropReads(inFlight);
     }
   }
 
@@ -599,4 +648,9 @@ function portOf(v: unknown): RemotePort {
   if (typeof v === 'number') return v;
   if (v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'number') return (v as { name: number }).name;
   throw new NetmsgServerError('bad_reply', 'reply carries no port');
+}
+
+/** Wait for io_reads nobody will use and give their bytes back to the receive pool (ours alone: never handed out). */
+async function dropReads(reads: Promise<Uint8Array>[]): Promise<void> {
+  for (const r of await Promise.allSettled(reads.splice(0))) if (r.status === 'fulfilled') releaseReceived(r.value);
 }

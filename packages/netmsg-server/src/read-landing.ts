@@ -25,13 +25,21 @@ export class Landing {
     this.grow(Math.min(size, Math.max(RESERVE_MAX, this.total)));
   }
 
-  put(bytes: Uint8Array): void {
+  /**
+   * Append `bytes`. Returns true when they were copied into the result, so
+   * the caller may give them up (the client releases a received buffer to
+   * the link's pool); false when the landing keeps `bytes` themselves.
+   */
+  put(bytes: Uint8Array): boolean {
+    let copied = false;
     if (this.buf === null) this.parts.push(bytes);
     else {
       if (this.total + bytes.length > this.buf.length) this.grow(Math.max(this.total + bytes.length, 2 * this.buf.length));
       this.buf.set(bytes, this.total);
+      copied = true;
     }
     this.total += bytes.length;
+    return copied;
   }
 
   result(): Uint8Array {

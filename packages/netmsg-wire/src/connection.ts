@@ -3,6 +3,7 @@ import { ByteWriter } from './bytes.js';
 import { WireError, isWireError, type WireErrorCode } from './errors.js';
 import { FRAME_PREFIX, FrameKind, FrameReader, encodeFrame, frameHead, type RawFrame } from './frame.js';
 import { decodeCommonControl, encodeCommonControlFrame } from './control-codec.js';
+import { receivePool } from './receive-pool.js';
 import { authProof, chooseVersion, proofMatches } from './handshake.js';
 import type { WireLimits } from './limits.js';
 import { decodeMessageBody, encodeMessageBody } from './message-codec.js';
@@ -90,7 +91,7 @@ export class Connection {
   constructor(private readonly cfg: ConnectionConfig) {
     // Before the peer proved the secret it can make us buffer at most one
     // frame of PREAUTH_FRAME_BYTES, however large `maxFrameBytes` is.
-    this.reader = new FrameReader(Math.min(cfg.limits.maxFrameBytes, PREAUTH_FRAME_BYTES));
+    this.reader = new FrameReader(Math.min(cfg.limits.maxFrameBytes, PREAUTH_FRAME_BYTES), receivePool);
     this.sendFrameMax = cfg.limits.maxFrameBytes;
   }
 
@@ -306,8 +307,14 @@ export class Connection {
           const k = Math.min(len - asm.filled, data.length);
           // A chunk holding the whole item, in a buffer the reader gathered (not the caller's
           // bytes, which it may reuse): the item is a view of it, no second copy.
-          if (asm.filled === 0 && k === len && f.owned === true) it.data = data.subarray(0, len);
-          else {
+          if (asm.filled === 0 && k === len && f.owned === true) {
+            it.data = data.subarray(0, len);
+            // A pooled frame that is this one item and nothing else: its receiver
+            // may give it back when done (receive-pool.ts). A frame shared by
+            // several items is never lent, so no release can pull bytes from
+            // under another item.
+            if (f.pooled === true && len === f.payload.length) receivePool.lend(it.data);
+          } else {
             if (asm.filled === 0) it.data = new Uint8Array(len);
             it.data.set(data.subarray(0, k), asm.filled);
           }

@@ -1,4 +1,5 @@
 import { WireError } from './errors.js';
+import type { ReceivePool } from './receive-pool.js';
 
 /**
  * Framing: every frame is `u32 length (LE) | u8 kind | payload`, where length
@@ -23,6 +24,8 @@ export interface RawFrame {
   payload: Uint8Array;
   /** The payload is a buffer of the reader's own (gathered across pushes), not a view of bytes the caller pushed. */
   owned?: boolean;
+  /** The frame's buffer came from the reader's receive pool (so also `owned`): a consumer may `lend` it on. */
+  pooled?: boolean;
 }
 
 /** Frame header + payload as one buffer. */
@@ -79,8 +82,13 @@ export class FrameReader {
   private scratch: Uint8Array | undefined;
   /** The last view `receiveBuffer` lent out. */
   private lent: Uint8Array | undefined;
+  private partialPooled = false;
 
-  constructor(private maxFrameBytes: number) {}
+  /** `pool`: where frames of a large size get their buffers (receive-pool.ts); without one, each its own. */
+  constructor(
+    private maxFrameBytes: number,
+    private readonly pool?: ReceivePool,
+  ) {}
 
   /** Change the frame size limit (for frames not yet started). */
   setMaxFrameBytes(n: number): void {
@@ -158,7 +166,9 @@ export class FrameReader {
       if (this.filled < p.length) return undefined;
       this.partial = undefined;
       this.filled = 0;
-      return this.frameOf(p, true);
+      const pooled = this.partialPooled;
+      this.partialPooled = false;
+      return this.frameOf(p, true, pooled);
     }
     if (this.buffered < FRAME_PREFIX) return undefined;
     const head = this.peek(FRAME_PREFIX);
@@ -166,8 +176,11 @@ export class FrameReader {
     if (len < 1) throw new WireError('truncated', 'zero-length frame');
     if (len > this.maxFrameBytes) throw new WireError('frame_too_large', `frame of ${len} bytes over ${this.maxFrameBytes}`);
     if (this.buffered < FRAME_PREFIX + len) {
-      // Every byte buffered belongs to this frame: give it its own buffer now.
-      const frame = frameBuffer(FRAME_PREFIX + len);
+      // Every byte buffered belongs to this frame: give it its own buffer now
+      // (a pooled one when large: a bulk transfer's frames reuse released buffers).
+      const fromPool = this.pool?.take(FRAME_PREFIX + len);
+      const frame = fromPool ?? frameBuffer(FRAME_PREFIX + len);
+      this.partialPooled = fromPool !== undefined;
       let at = 0;
       for (const c of this.chunks) {
         frame.set(c, at);
@@ -188,9 +201,10 @@ export class FrameReader {
     return this.buffered + this.filled;
   }
 
-  private frameOf(all: Uint8Array, owned: boolean): RawFrame {
+  private frameOf(all: Uint8Array, owned: boolean, pooled = false): RawFrame {
     const kind = all[FRAME_PREFIX]!;
     if (!KINDS.has(kind)) throw new WireError('unknown_frame_kind', `frame kind ${kind}`);
+    if (pooled) return { kind: kind as FrameKind, payload: all.subarray(FRAME_PREFIX + 1), owned, pooled };
     return owned ? { kind: kind as FrameKind, payload: all.subarray(FRAME_PREFIX + 1), owned } : { kind: kind as FrameKind, payload: all.subarray(FRAME_PREFIX + 1) };
   }
 

@@ -10,6 +10,7 @@ export {
 } from './wire-message.js';
 export { encodeMessageBody, decodeMessageBody } from './message-codec.js';
 export { FrameKind, FrameReader, encodeFrame, FRAME_PREFIX, type RawFrame } from './frame.js';
+export { ReceivePool, receivePool, releaseReceived, POOL_MIN_BYTES, type ReceivePoolStats } from './receive-pool.js';
 export {
   HelloSchema, AuthSchema, CloseSchema, ControlSchema, packControl, unpackControl,
   type Hello, type Auth, type Close, type ControlFrame,
