@@ -26,7 +26,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MIB = 1024 * 1024;
 const BULK = Number(process.env.BENCH_BULK_MIB ?? 64) * MIB;
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const median = (a) => (a.length ? [...a].sort((x, y) => x - y)[a.length >> 1] : NaN);
 const now = () => process.hrtime.bigint();
 const secs = (t0) => Number(now() - t0) / 1e9;
 
@@ -63,7 +63,9 @@ const readPipelined = () => pipelinedRead(client, 'big.bin', BULK);
 // client.readChunks (zero-copy: each reply's bytes as they came, released on the next
 // step), each chunk checked against the file, as raw TCP's 'data' chunks would be
 // consumed; only where the build has it (not before 2026-11-29 08:30).
-const hasChunks = typeof client.readChunks === 'function';
+// BENCH_CASES=seq,pipe,chunks (default all three): which cases to run, to profile one alone.
+const CASES = new Set((process.env.BENCH_CASES ?? 'seq,pipe,chunks').split(','));
+const hasChunks = typeof client.readChunks === 'function' && CASES.has('chunks');
 async function readChunks() {
   const t0 = now();
   let at = 0;
@@ -107,10 +109,18 @@ const seq = [];
 const pipe = [];
 const chunks = [];
 try {
-  await readSeq();
+  // BENCH_WARM_RPCS=N: N io_stat round trips first, so the per-RPC JavaScript
+  // is as warm (optimized) as after run.mjs's null-RPC rounds; default 0.
+  const warm = Number(process.env.BENCH_WARM_RPCS ?? 0);
+  if (warm > 0) {
+    const p = await client.lookup('big.bin');
+    for (let i = 0; i < warm; i++) await client.call(p, 'io_stat', {});
+    client.release(p);
+  }
+  if (CASES.has('seq')) await readSeq();
   for (let r = 0; r < ROUNDS; r++) {
-    seq.push(await withCpu(cpuSeq, child.pid, BULK / MIB, readSeq));
-    pipe.push(await withCpu(cpuPipe, child.pid, BULK / MIB, readPipelined));
+    if (CASES.has('seq')) seq.push(await withCpu(cpuSeq, child.pid, BULK / MIB, readSeq));
+    if (CASES.has('pipe')) pipe.push(await withCpu(cpuPipe, child.pid, BULK / MIB, readPipelined));
     if (hasChunks) chunks.push(await withCpu(cpuChunks, child.pid, BULK / MIB, readChunks));
   }
 } finally {

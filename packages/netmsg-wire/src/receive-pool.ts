@@ -22,7 +22,7 @@
 export const POOL_MIN_BYTES = 256 * 1024;
 /** Bytes of idle buffers the pool keeps at most (8 io_reads of 1 MiB in flight, and some). */
 export const POOL_MAX_IDLE_BYTES = 24 * 1024 * 1024;
-/** Buffers are made in whole pages, so frames of about the same size share them. */
+/** A released buffer serves a frame up to this many bytes smaller than itself. */
 const GRAIN = 4096;
 
 export interface ReceivePoolStats {
@@ -57,19 +57,19 @@ export class ReceivePool {
    */
   take(n: number): Uint8Array | undefined {
     if (!Number.isSafeInteger(n) || n < this.minBytes) return undefined;
-    const cap = Math.ceil(n / GRAIN) * GRAIN;
     for (let i = this.idle.length - 1; i >= 0; i--) {
       const b = this.idle[i]!;
-      if (b.byteLength !== cap) continue;
+      // Frames of about the same size share buffers (a bulk transfer's are all one size).
+      if (b.byteLength < n || b.byteLength >= n + GRAIN) continue;
       this.idle[i] = this.idle[this.idle.length - 1]!;
       this.idle.pop();
-      this.idleBytes -= cap;
+      this.idleBytes -= b.byteLength;
       this.stats_.reused++;
       return new Uint8Array(b, 0, n);
     }
     this.stats_.made++;
     // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), not zeroed.
-    return new Uint8Array(Buffer.allocUnsafeSlow(cap).buffer, 0, n);
+    return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
   }
 
   /**
