@@ -10,6 +10,10 @@
 // netmsg-server build of another workspace copy, DIR/packages/netmsg-server,
 // with this same script: paired A/B runs). Also prints user and system time
 // and minor page faults (first touches of fresh memory) per MiB, each side.
+// Where the build has them, a third case reads with client.readChunks (the
+// replies' own bytes, no gathering copy), and the 8-in-flight case gives each
+// reply back with client.releaseOol (BENCH_NO_RELEASE=1: not). BENCH_CASES
+// (seq,pipe,chunks) picks cases; BENCH_WARM_RPCS=N makes N io_stat calls first.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
