@@ -11,9 +11,9 @@ export default defineConfig([
     tsconfig: 'tsconfig.build.json',
   },
   {
-    // The command and the modules the traced program loads (`--import`): ESM only.
+    // The command and the module the traced program loads (`--import`, the tap bundled in): ESM only.
     // src/link/trace-link.ts: link mode, which the command loads only when asked (dist/link/trace-link.js).
-    entry: ['src/cli.ts', 'src/preload.ts', 'src/hooks.ts', 'src/tap.ts', 'src/link/trace-link.ts'],
+    entry: ['src/cli.ts', 'src/preload.ts', 'src/link/trace-link.ts'],
     format: ['esm'],
     // No shared chunks: fixed file names, so builds overwrite rather than pile up
     // (the two configs build in parallel, so neither may clean dist).
