@@ -123,6 +123,13 @@ describe('end to end', () => {
     expect(r.stderr).toBe('[    0] client[3] -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 8 bytes "required")\n');
   });
 
+  test('a bad --defs file: one line, exit 1, nothing run (its error comes from the built tracer side, a file of its own)', () => {
+    const r = run(['--defs', join(tmp, 'no-such.defs'), '--', process.execPath, '-e', 'console.log("ran"); process.exit(9)']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^hurd-rpctrace: cannot read .*no-such\.defs: .*ENOENT.*\n$/);
+  });
+
   test('a program killed by a signal: 128 + its number', () => {
     const r = run(['--', process.execPath, '-e', "process.kill(process.pid, 'SIGTERM')"]);
     expect(r.status).toBe(128 + 15);
