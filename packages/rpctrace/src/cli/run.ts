@@ -257,7 +257,10 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   // Records that come before the tracer side has loaded wait here, in order.
   let consumer: Consume.TraceConsumer | null = null;
   const early: [number, number | null, Uint8Array][] = [];
+  // Set if the tracer side failed to load: records are dropped from then on.
+  let failed = false;
   const feed = (id: number, pid: number | null, chunk: Uint8Array): void => {
+    if (failed) return;
     if (consumer === null) early.push([id, pid, chunk]);
     else consumer.feed(id, pid, chunk);
   };
@@ -306,7 +309,6 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
     let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let ended = pipe === null || pipe === undefined;
     let followed = follow === null;
-    let failed = false;
     const done = (): void => {
       if (exited === null || !ended || !followed || consumer === null || failed) return;
       const bad = consumer.finish();
@@ -324,6 +326,15 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
         resolvePromise(128 + signalNumber(signal));
       } else resolvePromise(code ?? 1);
     };
+    // No tracer side: stop reading, so that the program's next write fails
+    // and it runs on untraced (as when the command dies), and say why.
+    const fail = (e: unknown): void => {
+      failed = true;
+      early.length = 0;
+      pipe?.destroy();
+      follow?.stop();
+      reject(e);
+    };
     consumeModule.then(
       (m) => {
         try {
@@ -331,16 +342,12 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
           for (const [id, pid, chunk] of early) consumer.feed(id, pid, chunk);
           early.length = 0;
         } catch (e) {
-          failed = true;
-          reject(e);
+          fail(e);
           return;
         }
         done();
       },
-      (e: unknown) => {
-        failed = true;
-        reject(e);
-      },
+      fail,
     );
     pipe?.on('end', () => {
       ended = true;
