@@ -11,9 +11,17 @@ export default defineConfig([
     tsconfig: 'tsconfig.build.json',
   },
   {
-    // The command and the modules the traced program loads (`--import`): ESM only.
-    // src/link/trace-link.ts: link mode, which the command loads only when asked (dist/link/trace-link.js).
-    entry: ['src/cli.ts', 'src/preload.ts', 'src/hooks.ts', 'src/tap.ts', 'src/link/trace-link.ts'],
+    // The command and the module the traced program loads (`--import`, the tap bundled in): ESM only.
+    // The parts the command loads only when it needs them (cli/run.ts's loadModule), each a file of
+    // its own: link mode (dist/link/trace-link.js), -p (dist/attach-cli.js, next to attach-agent.cjs),
+    // and the tracer side, loaded while the program starts (dist/cli-consume.js: the decoder, mach-msg).
+    entry: {
+      cli: 'src/cli.ts',
+      preload: 'src/preload.ts',
+      'link/trace-link': 'src/link/trace-link.ts',
+      'attach-cli': 'src/attach/attach-cli.ts',
+      'cli-consume': 'src/cli/consume.ts',
+    },
     format: ['esm'],
     // No shared chunks: fixed file names, so builds overwrite rather than pile up
     // (the two configs build in parallel, so neither may clean dist).

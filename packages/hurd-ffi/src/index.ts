@@ -2,7 +2,7 @@ export type { MachKernel, MsgArgs, MsgResult, NameEntry, SpaceSnapshot, TaskId, 
 export type { PortStatus } from './mach-port.js';
 export type { DestroyReason, MsgEvent, MsgObserver } from './observer.js';
 export { SUPPORTED_BACKENDS, type Backend, type OpenKernelOptions } from './open-kernel.js';
-export { openKernel, liveKernels, liveKernelRegistry, LIVE_KERNELS, type LiveKernelRegistry } from './live-kernels.js';
+export { openKernel, liveKernels, liveKernelRegistry, LIVE_KERNELS, type LiveKernelRegistry, KERNEL_OPEN_HOOK, type KernelOpenHook } from './live-kernels.js';
 export { SimKernel, type SimKernelOptions } from './sim-kernel.js';
 export { GnumachKernel, type FsClientOptions, type FsClientResult, type GnumachKernelOptions } from './gnumach/gnumach-kernel.js';
 export type { QemuOptions } from './gnumach/qemu.js';

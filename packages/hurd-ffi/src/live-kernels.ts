@@ -76,9 +76,33 @@ export function liveKernels(): MachKernel[] {
   return liveKernelRegistry().kernels();
 }
 
-/** open-kernel.ts's openKernel, listing the kernel it returns in the registry. */
+/**
+ * A tool started before the program (hurd-rpctrace's preload, loaded with
+ * `node --import`) that must see every kernel the program opens leaves this
+ * object on globalThis under Symbol.for('hurd-ffi.open-hook'), before
+ * hurd-ffi itself is loaded: openKernel, in every copy of this package (ESM
+ * and CJS builds), consults it. The registry's onOpen cannot serve there:
+ * the registry is made by hurd-ffi, which the tool does not load (a module
+ * loader hook that wraps the program's import of hurd-ffi costs the program
+ * a loader thread, about 100 ms of start-up CPU in Node 20).
+ */
+export const KERNEL_OPEN_HOOK: unique symbol = Symbol.for('hurd-ffi.open-hook');
+
+export interface KernelOpenHook {
+  /** Layout version of this object; openKernel ignores one it does not know. */
+  readonly version: 1;
+  /** The options to open with instead of the program's (a forced backend or ABI). */
+  options?(options: OpenKernelOptions): OpenKernelOptions;
+  /** Told each kernel openKernel opened, before the program gets it; what it throws, openKernel throws. */
+  opened(kernel: MachKernel): void;
+}
+
+/** open-kernel.ts's openKernel, listing the kernel it returns in the registry (and telling the open hook). */
 export function openKernel(options: OpenKernelOptions = {}): MachKernel {
-  const kernel = openKernelUnlisted(options);
+  const h = (globalThis as Record<symbol, unknown>)[KERNEL_OPEN_HOOK] as KernelOpenHook | undefined;
+  const hook = h !== undefined && h !== null && h.version === 1 ? h : undefined;
+  const kernel = openKernelUnlisted(hook?.options === undefined ? options : hook.options(options));
   liveKernelRegistry().add(kernel);
+  hook?.opened(kernel);
   return kernel;
 }

@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { LIVE_KERNELS, liveKernelRegistry, liveKernels, openKernel, SimKernel, realClock, type MachKernel } from '../src/index.js';
+import { KERNEL_OPEN_HOOK, LIVE_KERNELS, liveKernelRegistry, liveKernels, openKernel, SimKernel, realClock, type KernelOpenHook, type MachKernel } from '../src/index.js';
 
 describe('live kernels', () => {
   it('openKernel lists every kernel it opens, on a Symbol.for global, and tells listeners of new ones', async () => {
@@ -64,5 +64,39 @@ describe('live kernels', () => {
     expect(after.length).toBeLessThanOrEqual(n - 1);
     expect(after).toContain(kept);
     await kept.close();
+  });
+  it('openKernel consults the open hook a tool left on a Symbol.for global: its options, then the kernel', async () => {
+    expect(KERNEL_OPEN_HOOK).toBe(Symbol.for('hurd-ffi.open-hook'));
+    const g = globalThis as Record<symbol, unknown>;
+    const asked: unknown[] = [];
+    const opened: MachKernel[] = [];
+    const hook: KernelOpenHook = {
+      version: 1,
+      options: (o) => (asked.push(o), { ...o, abi: 'i386' }),
+      opened: (k) => void opened.push(k),
+    };
+    g[KERNEL_OPEN_HOOK] = hook;
+    try {
+      const k = openKernel({ abi: 'x86_64' });
+      expect(asked).toEqual([{ abi: 'x86_64' }]);
+      expect(opened).toEqual([k]);
+      expect(k.abi).toBe('i386');
+      expect(liveKernels()).toContain(k);
+      // Without options: the kernel is told, the options pass as given.
+      g[KERNEL_OPEN_HOOK] = { version: 1, opened: (x: MachKernel) => void opened.push(x) };
+      const k2 = openKernel();
+      expect(k2.abi).toBe('x86_64');
+      expect(opened).toEqual([k, k2]);
+      // A hook of another layout version is not used.
+      g[KERNEL_OPEN_HOOK] = { version: 2, opened: () => { throw new Error('not me'); } };
+      const k3 = openKernel();
+      expect(opened).toEqual([k, k2]);
+      // What the hook throws, openKernel throws (a forced option the program cannot open with).
+      g[KERNEL_OPEN_HOOK] = { version: 1, options: () => ({ backend: 'nope' as 'sim' }), opened: () => undefined };
+      expect(() => openKernel()).toThrow(/unknown backend/);
+      await Promise.all([k.close(), k2.close(), k3.close()]);
+    } finally {
+      delete g[KERNEL_OPEN_HOOK];
+    }
   });
 });

@@ -22,7 +22,7 @@
 // 10 ms ticks): on one CPU the floor of the wall time, and much less moved
 // by other load on the machine than the wall time is.
 //
-// Usage: npx tsup && node bench/storm.mjs [--quick] [--cpus LIST] [--variants a,b,...] [--against ROOT]
+// Usage: npx tsup && node bench/storm.mjs [--quick] [--cpus LIST] [--variants a,b,...] [--against ROOT] [--rounds R]
 //   (default N 100000, 5 rounds, CPU 1). --against ROOT: also every variant
 //   with the package at ROOT (its built dist, bench and bin: the "before" of
 //   a paired comparison), run alternately with this one in every round; a
@@ -34,7 +34,7 @@ import { join } from 'node:path';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 10000 : 100000;
-const ROUNDS = quick ? 3 : 5;
+const ROUNDS = process.argv.includes('--rounds') ? Number(process.argv[process.argv.indexOf('--rounds') + 1]) : quick ? 3 : 5;
 const cpus = process.argv.includes('--cpus') ? process.argv[process.argv.indexOf('--cpus') + 1] : '1';
 const here = new URL('.', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-storm-'));

@@ -22,6 +22,8 @@ export function backlogLimit(env: NodeJS.ProcessEnv = process.env): number {
  */
 export function backlogObserver(b: TraceBacklog, kernel: number, written: () => void): MsgObserver {
   const named = new Set<number>();
+  // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself.
+  const origin = performance.timeOrigin;
   return (e) => {
     if (b.broken) return;
     let name: Uint8Array | null = null;
@@ -30,7 +32,7 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
       name = taskNameBytes(e.taskName);
     }
     const at = b.reserve(observedSize(e, name));
-    b.used = writeObserved(kernel, e, performance.timeOrigin + performance.now(), name, b.buf, at);
+    b.used = writeObserved(kernel, e, origin + performance.now(), name, b.buf, at);
     written();
   };
 }

@@ -20,6 +20,17 @@ export class RpcTraceError extends Error {
   }
 }
 
+const CODES: ReadonlySet<string> = new Set<RpcTraceErrorCode>([
+  'invalid_option', 'invalid_event', 'defs_error', 'spawn_failed', 'no_such_process', 'not_permitted', 'not_node', 'inspector_unavailable', 'no_kernel', 'attach_failed',
+]);
+
+/**
+ * True for an RpcTraceError, including one of another copy of this module:
+ * the built command loads parts of itself from files of their own (link
+ * mode, -p, the tracer side: cli/run.ts), each with its own copy of this
+ * class.
+ */
 export function isRpcTraceError(e: unknown): e is RpcTraceError {
-  return e instanceof RpcTraceError;
+  if (e instanceof RpcTraceError) return true;
+  return e instanceof Error && e.name === 'RpcTraceError' && CODES.has((e as { code?: unknown }).code as string);
 }

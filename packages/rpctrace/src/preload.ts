@@ -1,8 +1,10 @@
 /**
  * What `node --import` loads in the traced program (hurd-rpctrace puts it in
  * NODE_OPTIONS): finds where to report (the trace pipe's descriptor, or with
- * -f the tracer's Unix socket), and registers the hooks that wrap hurd-ffi's
- * openKernel.
+ * -f the tracer's Unix socket), and leaves the tap's hook where hurd-ffi's
+ * openKernel finds it (tap.ts). No module loader hook (module.register): in
+ * Node 20 that starts a loader thread and sends every later import of the
+ * program through it, about 100 ms of CPU before the program's first line.
  *
  * Without -f the pipe's descriptor and the forced kernel are taken out of
  * the environment at once, so that the program's own children (which inherit
@@ -11,14 +13,13 @@
  * environment: every node process of the tree connects (before its own
  * code runs: this module's top-level await) and reports on its own stream.
  */
-import { register } from 'node:module';
 import { Socket, connect } from 'node:net';
+import { KERNEL_OPEN_HOOK, tapHook } from './tap.js';
 import {
   FOLLOW_OK,
   TRACE_FD_ENV,
   TRACE_FD_GLOBAL,
   TRACE_KERNEL_ENV,
-  TRACE_KERNEL_GLOBAL,
   TRACE_SOCKET_ENV,
   TRACE_SOCKET_GLOBAL,
   TRACE_TOKEN_ENV,
@@ -32,7 +33,7 @@ const socketPath = env[TRACE_SOCKET_ENV];
 const token = env[TRACE_TOKEN_ENV];
 const fd = env[TRACE_FD_ENV];
 delete env[TRACE_FD_ENV];
-globals[TRACE_KERNEL_GLOBAL] = parseKernelEnv(env[TRACE_KERNEL_ENV]);
+const forced = parseKernelEnv(env[TRACE_KERNEL_ENV]);
 
 /** Keeps the reporting socket alive (and its descriptor open) for the life of the process. */
 const SOCKET_GLOBAL = TRACE_SOCKET_GLOBAL;
@@ -108,4 +109,5 @@ if (socketPath !== undefined && token !== undefined) {
   globals[TRACE_FD_GLOBAL] = fd === undefined ? undefined : nonBlocking(Number(fd));
 }
 
-register('./hooks.js', import.meta.url, { data: { tapUrl: new URL('./tap.js', import.meta.url).href } });
+const traceFd = globals[TRACE_FD_GLOBAL];
+globals[KERNEL_OPEN_HOOK] = tapHook(typeof traceFd === 'number' ? { fd: traceFd, socket: globals[SOCKET_GLOBAL] } : null, forced);

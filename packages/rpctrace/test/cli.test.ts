@@ -75,7 +75,7 @@ describe('arguments', () => {
   });
 });
 
-// The end-to-end tests run the build: the CLI, the preload and the hooks in dist.
+// The end-to-end tests run the build: the CLI and the preload in dist.
 beforeAll(() => {
   execFileSync('npx', ['tsup'], { cwd: pkg, stdio: 'ignore', timeout: 180_000 });
   tmp = mkdtempSync(join(tmpdir(), 'rpctrace-'));
@@ -114,6 +114,20 @@ describe('end to end', () => {
       '[    0] client[3] -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 19 bytes "Welcome to the Hurd")\n' +
         'k2 [    0] client[3] -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 13 bytes "second kernel")\n',
     );
+  });
+
+  test('a CommonJS program that requires hurd-ffi is traced too (the open hook, not an import hook)', () => {
+    const r = run(['--', process.execPath, join(pkg, 'test/fixtures/app-require.cjs')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('app done\n');
+    expect(r.stderr).toBe('[    0] client[3] -> io_read(io_object: copy-send 112, offset: -1, amount: 4096) = 0 (data: 8 bytes "required")\n');
+  });
+
+  test('a bad --defs file: one line, exit 1, nothing run (its error comes from the built tracer side, a file of its own)', () => {
+    const r = run(['--defs', join(tmp, 'no-such.defs'), '--', process.execPath, '-e', 'console.log("ran"); process.exit(9)']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^hurd-rpctrace: cannot read .*no-such\.defs: .*ENOENT.*\n$/);
   });
 
   test('a program killed by a signal: 128 + its number', () => {

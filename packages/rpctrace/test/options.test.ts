@@ -117,3 +117,22 @@ describe('return codes', () => {
     expect(codeName(0x40000fff)).toBe('0x40000fff');
   });
 });
+
+describe('isRpcTraceError', () => {
+  test('knows an RpcTraceError of another copy of the module (the built command loads parts of itself from files of their own)', () => {
+    // What another bundle's class makes: an Error named RpcTraceError with one of the family's codes.
+    class RpcTraceErrorCopy extends Error {
+      readonly code: string;
+      constructor(code: string, message: string) {
+        super(message);
+        this.name = 'RpcTraceError';
+        this.code = code;
+      }
+    }
+    expect(isRpcTraceError(new RpcTraceErrorCopy('defs_error', 'cannot read x.defs'))).toBe(true);
+    expect(isRpcTraceError(new RpcTraceErrorCopy('no_such_code', 'x'))).toBe(false);
+    expect(isRpcTraceError(Object.assign(new Error('x'), { code: 'defs_error' }))).toBe(false);
+    expect(isRpcTraceError({ name: 'RpcTraceError', code: 'defs_error', message: 'not an Error' })).toBe(false);
+    expect(isRpcTraceError(null)).toBe(false);
+  });
+});

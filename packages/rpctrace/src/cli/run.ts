@@ -8,14 +8,14 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { constants, getPriority, setPriority } from 'node:os';
 import { isRpcTraceError, RpcTraceError } from '../errors.js';
-import { TraceSession, type TraceOptions } from '../session.js';
+import type { TraceOptions } from '../session.js';
 import { readSecretFile } from '../link/secret.js';
 import type { traceLink as TraceLinkFn } from '../link/trace-link.js';
-import { framePacket, messagePacket, pcapngStart } from '../pcap.js';
-import { loadUserDefs } from '../user-defs.js';
-import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader } from '../wire.js';
-import { attachCli } from '../attach/attach-cli.js';
+import type { attachCli as AttachCliFn } from '../attach/attach-cli.js';
+import { framePacket, pcapngStart } from '../pcap.js';
+import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV } from '../wire.js';
 import { parseArgs, type CliOptions } from './args.js';
+import type * as Consume from './consume.js';
 import { PerTaskFiles } from './per-task.js';
 import { startFollowServer } from './follow.js';
 
@@ -83,7 +83,10 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     throw e;
   }
   try {
-    if (options.attach !== null) return await attachCli(options, options.attach, io);
+    if (options.attach !== null) {
+      const { attachCli } = await loadModule<{ attachCli: typeof AttachCliFn }>('attach-cli.js', '../attach/attach-cli.js');
+      return await attachCli(options, options.attach, io);
+    }
     return options.link !== null ? await traceLinkCli(options, options.link, io) : await trace(options, io);
   } catch (e) {
     if (isRpcTraceError(e)) {
@@ -94,19 +97,12 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   }
 }
 
-/** The session options the command line gives. */
-export function sessionOptions(o: CliOptions): TraceOptions {
-  const user = o.defs.length + o.includeDirs.length + o.msgids.length > 0 ? loadUserDefs({ defs: o.defs, includeDirs: o.includeDirs, msgids: o.msgids }) : undefined;
-  return {
-    filter: o.filter,
-    time: o.time,
-    showLatency: o.showLatency,
-    strsize: o.strsize,
-    json: o.json,
-    summary: o.summary,
-    decorate: o.decorate,
-    ...(user === undefined ? {} : { interfaces: user.interfaces, ...(user.catalog === undefined ? {} : { catalog: user.catalog }) }),
-  };
+/**
+ * The session options the command line gives (cli/consume.ts, loaded for
+ * it: the user's .defs compile with mach-msg).
+ */
+async function sessionOptions(o: CliOptions): Promise<TraceOptions> {
+  return (await loadConsume()).sessionOptions(o);
 }
 
 /** --pcap: a writer of packets (null closes the file), or undefined without --pcap. */
@@ -170,7 +166,7 @@ export function openOutput(file: string | null, io: CliIo): { write: (s: string)
  */
 async function traceLinkCli(o: CliOptions, link: NonNullable<CliOptions['link']>, io: CliIo): Promise<number> {
   const secret = readSecretFile(link.secretFile);
-  const options = sessionOptions(o);
+  const options = await sessionOptions(o);
   const out = openOutput(o.output, io);
   const pcap = openPcap(o.pcap);
   const traceLink = await loadTraceLink();
@@ -217,85 +213,56 @@ async function traceLinkCli(o: CliOptions, link: NonNullable<CliOptions['link']>
  * Link mode's module, loaded only for link mode: it brings netmsg-wire (and
  * its zod and msgpackr), whose loading was most of the command's start-up
  * CPU (about 190 of 330 ms), paid before the traced program could run on a
- * shared CPU. The built command loads it from its own file next to
- * dist/cli.js (a specifier the bundler leaves alone, so that the bundle
- * does not import netmsg-wire at its top); the sources, their module.
+ * shared CPU.
  */
 async function loadTraceLink(): Promise<typeof TraceLinkFn> {
-  const built = !import.meta.url.endsWith('.ts');
-  const spec = built ? './link/trace-link.js' : '../link/trace-link.js';
-  const m = (await import(/* @vite-ignore */ spec)) as { traceLink: typeof TraceLinkFn };
-  return m.traceLink;
+  return (await loadModule<{ traceLink: typeof TraceLinkFn }>('link/trace-link.js', '../link/trace-link.js')).traceLink;
 }
 
-/** One stream of records: the pipe of the program (stream 0 without -f), or a process's socket stream with -f. */
-interface Stream {
-  reader: WireEventReader;
-  /** `[pid N] ` with -f, else ''. */
-  prefix: string;
-  /** The process's pid with -f (for -ff's file names), else null. */
-  pid: number | null;
-  /** Why this stream stopped being read (a bad record): the others go on. */
-  bad: string | null;
-  /** The session of the kernel of this stream that spoke last (a storm is one kernel's). */
-  last: TraceSession | null;
-  lastKernel: number;
+/** The tracer side of a run (cli/consume.ts), and sessionOptions: the decoder, mach-msg. */
+function loadConsume(): Promise<typeof Consume> {
+  return loadModule<typeof Consume>('cli-consume.js', './consume.js');
+}
+
+/**
+ * A module the command loads only when it needs it (link mode, -p, the
+ * tracer side once the program runs): the built command from its own file
+ * next to dist/cli.js (`built`: a specifier the bundler leaves alone, so
+ * that the bundle does not import its dependencies at its top); the
+ * sources, their module (`source`, from this directory).
+ */
+async function loadModule<T>(built: string, source: string): Promise<T> {
+  const spec = import.meta.url.endsWith('.ts') ? source : `./${built}`;
+  return (await import(/* @vite-ignore */ spec)) as T;
 }
 
 async function trace(o: CliOptions, io: CliIo): Promise<number> {
-  const base = sessionOptions(o);
-  const makeSession = (): TraceSession => new TraceSession(base);
-  makeSession(); // checks the options (-e, -s) before the program starts
+  // The tracer side loads while the program starts (a second CPU runs both);
+  // with the user's .defs, these are compiled first: an error in them is a
+  // usage error, before the program runs.
+  const consumeModule = loadConsume();
+  consumeModule.catch(() => undefined);
+  const userDefs = o.defs.length + o.includeDirs.length + o.msgids.length > 0;
+  const base = userDefs ? (await consumeModule).sessionOptions(o) : null;
 
   // -ff: lines go to a file per task, none to -o's FILE itself.
   const out = openOutput(o.perTask ? null : o.output, io);
   const perTask = o.perTask && o.output !== null ? new PerTaskFiles(o.output) : null;
-  const write = out.write;
   const pcap = openPcap(o.pcap);
 
   const preload = io.preloadUrl ?? new URL('./preload.js', import.meta.url).href;
   // A file URL has no blanks (they are %20), so NODE_OPTIONS needs no quoting.
   const nodeOptions = [process.env.NODE_OPTIONS, `--import=${preload}`].filter((x) => x !== undefined && x !== '').join(' ');
   const [cmd, ...args] = o.command as [string, ...string[]];
-  // Sessions per (stream, kernel), in the order they first spoke.
-  const sessions = new Map<string, { stream: Stream; kernel: number; session: TraceSession }>();
-  const sessionOf = (st: Stream, id: number, k: number): TraceSession => {
-    const key = `${id}:${k}`;
-    let s = sessions.get(key);
-    if (s === undefined) sessions.set(key, (s = { stream: st, kernel: k, session: makeSession() }));
-    return s.session;
-  };
-  // Lines of a second, third... kernel of a process say which kernel they are from; with -f, which process.
-  const tag = (st: Stream, k: number, text: string): string => {
-    const p = st.prefix + (k === 1 ? '' : `k${k} `);
-    return p === '' || text === '' ? text : text.replace(/^(?=.)/gm, p);
-  };
-  const streams = new Map<number, Stream>();
-  const feed = (id: number, st: Stream, chunk: Uint8Array): void => {
-    if (st.bad !== null) return;
-    // A chunk's text is gathered and written once (in order, whichever kernel it is from).
-    let text = '';
-    try {
-      st.reader.each(chunk, (kernel, event) => {
-        pcap?.(messagePacket(event));
-        let session = st.last;
-        if (session === null || st.lastKernel !== kernel) {
-          session = st.last = sessionOf(st, id, kernel);
-          st.lastKernel = kernel;
-        }
-        if (perTask !== null) {
-          perTask.write(st.pid, kernel, session.feedByTask(event));
-          return;
-        }
-        const t = session.feed(event);
-        if (t !== '') text += kernel === 1 && st.prefix === '' ? t : tag(st, kernel, t);
-      });
-    } catch (e) {
-      if (!isRpcTraceError(e)) throw e;
-      st.bad = e.message;
-    } finally {
-      write(text);
-    }
+  // Records that come before the tracer side has loaded wait here, in order.
+  let consumer: Consume.TraceConsumer | null = null;
+  const early: [number, number | null, Uint8Array][] = [];
+  // Set if the tracer side failed to load: records are dropped from then on.
+  let failed = false;
+  const feed = (id: number, pid: number | null, chunk: Uint8Array): void => {
+    if (failed) return;
+    if (consumer === null) early.push([id, pid, chunk]);
+    else consumer.feed(id, pid, chunk);
   };
 
   // -f: every process reports on its own stream of a Unix socket.
@@ -303,11 +270,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const followDone = new Promise<void>((resolve) => (followEnded = resolve));
   const follow = o.follow
     ? await startFollowServer({
-        data: (id, pid, bytes) => {
-          let st = streams.get(id);
-          if (st === undefined) streams.set(id, (st = { reader: new WireEventReader(), prefix: `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0 }));
-          feed(id, st, bytes);
-        },
+        data: (id, pid, bytes) => feed(id, pid, bytes),
         refused: (why) => io.stderr(`hurd-rpctrace: -f: refused a connection: ${why}\n`),
         ended: () => followEnded(),
       })
@@ -338,9 +301,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       }
     }
     const pipe = follow === null ? (child.stdio[TRACE_FD] as import('node:stream').Readable | null | undefined) : null;
-    const top: Stream = { reader: new WireEventReader(), prefix: '', pid: null, bad: null, last: null, lastKernel: 0 };
-    if (pipe !== null && pipe !== undefined) streams.set(0, top);
-    pipe?.on('data', (chunk: Buffer) => feed(0, top, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    pipe?.on('data', (chunk: Buffer) => feed(0, null, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     let spawnError: Error | null = null;
     child.on('error', (e) => {
       spawnError = e;
@@ -349,19 +310,8 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
     let ended = pipe === null || pipe === undefined;
     let followed = follow === null;
     const done = (): void => {
-      if (exited === null || !ended || !followed) return;
-      for (const st of streams.values()) {
-        if (st.bad === null && st.reader.pending > 0) st.bad = `bad trace record from the traced program: ${st.reader.pending} bytes of a record cut short`;
-      }
-      const several = sessions.size > 1;
-      for (const { stream, kernel, session } of sessions.values()) {
-        if (perTask !== null) {
-          perTask.write(stream.pid, kernel, session.finishByTask());
-          continue;
-        }
-        const rest = session.finish();
-        write(o.summary && several ? `${stream.prefix === '' ? '' : `${stream.prefix.slice(1, -2)} `}kernel ${kernel}:\n${rest}` : tag(stream, kernel, rest));
-      }
+      if (exited === null || !ended || !followed || consumer === null || failed) return;
+      const bad = consumer.finish();
       out.close();
       perTask?.close();
       pcap?.(null);
@@ -369,13 +319,36 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
         reject(new RpcTraceError('spawn_failed', `cannot run '${cmd}': ${spawnError.message}`));
         return;
       }
-      for (const st of streams.values()) if (st.bad !== null) io.stderr(`hurd-rpctrace: ${st.prefix}${st.bad}\n`);
+      for (const line of bad) io.stderr(`hurd-rpctrace: ${line}\n`);
       const { code, signal } = exited;
       if (signal !== null) {
         io.stderr(`hurd-rpctrace: '${cmd}' killed by ${signal}\n`);
         resolvePromise(128 + signalNumber(signal));
       } else resolvePromise(code ?? 1);
     };
+    // No tracer side: stop reading, so that the program's next write fails
+    // and it runs on untraced (as when the command dies), and say why.
+    const fail = (e: unknown): void => {
+      failed = true;
+      early.length = 0;
+      pipe?.destroy();
+      follow?.stop();
+      reject(e);
+    };
+    consumeModule.then(
+      (m) => {
+        try {
+          consumer = new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, perTask, pcap });
+          for (const [id, pid, chunk] of early) consumer.feed(id, pid, chunk);
+          early.length = 0;
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        done();
+      },
+      fail,
+    );
     pipe?.on('end', () => {
       ended = true;
       done();

@@ -1,5 +1,5 @@
 /**
- * A private build of the command, the preload and the hooks for a test file
+ * A private build of the command and the preload for a test file
  * that runs them as processes. Each file of each test run builds into its
  * own folder (under node_modules/.cache, where the package's dependencies
  * still resolve), so that test files and test runs going on at the same
@@ -12,13 +12,13 @@ import { fileURLToPath } from 'node:url';
 
 export const pkg = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Builds src/cli.ts, preload, hooks and tap into a folder of its own; returns the cli.js path and a remover. */
+/** Builds src/cli.ts, the preload (the tap bundled in), and the parts the command loads when needed (cli-consume.js, attach-cli.js) into a folder of its own; returns the cli.js path and a remover. */
 export function buildCli(name: string): { cli: string; remove: () => void } {
   const out = join(pkg, 'node_modules/.cache', `rpctrace-test-${name}-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   execFileSync(
     'npx',
-    ['tsup', 'src/cli.ts', 'src/preload.ts', 'src/hooks.ts', 'src/tap.ts', '--no-config', '--format', 'esm', '--target', 'node20', '--out-dir', out],
+    ['tsup', '--entry.cli', 'src/cli.ts', '--entry.preload', 'src/preload.ts', '--entry.cli-consume', 'src/cli/consume.ts', '--entry.attach-cli', 'src/attach/attach-cli.ts', '--no-config', '--format', 'esm', '--target', 'node20', '--out-dir', out],
     { cwd: pkg, stdio: 'ignore', timeout: 180_000 },
   );
   return { cli: join(out, 'cli.js'), remove: () => rmSync(out, { recursive: true, force: true }) };

@@ -1,0 +1,143 @@
+/**
+ * The command's tracer side: the records of the traced program's streams
+ * (the trace pipe, or with -f each process's socket stream) cut and fed to
+ * a TraceSession per (stream, kernel), their text written in order.
+ *
+ * A module of its own, loaded by run.ts once the program is started: it
+ * brings the decoder and mach-msg (the interfaces, the catalog), whose
+ * loading would otherwise come before the program's start; with a second
+ * CPU the program now starts while they load. The built command loads it
+ * from its own file (dist/cli-consume.js), with its own copy of the
+ * package's small modules: it keeps its records, readers and sessions to
+ * itself, and what it throws is told apart by isRpcTraceError, which knows
+ * every copy of RpcTraceError.
+ */
+import { isRpcTraceError } from '../errors.js';
+import { messagePacket } from '../pcap.js';
+import { TraceSession, type TraceOptions } from '../session.js';
+import { loadUserDefs } from '../user-defs.js';
+import { WireEventReader } from '../wire.js';
+import type { CliOptions } from './args.js';
+import type { PerTaskFiles } from './per-task.js';
+
+/** The session options the command line gives. */
+export function sessionOptions(o: CliOptions): TraceOptions {
+  const user = o.defs.length + o.includeDirs.length + o.msgids.length > 0 ? loadUserDefs({ defs: o.defs, includeDirs: o.includeDirs, msgids: o.msgids }) : undefined;
+  return {
+    filter: o.filter,
+    time: o.time,
+    showLatency: o.showLatency,
+    strsize: o.strsize,
+    json: o.json,
+    summary: o.summary,
+    decorate: o.decorate,
+    ...(user === undefined ? {} : { interfaces: user.interfaces, ...(user.catalog === undefined ? {} : { catalog: user.catalog }) }),
+  };
+}
+
+/** One stream of records: the pipe of the program (stream 0 without -f), or a process's socket stream with -f. */
+interface Stream {
+  reader: WireEventReader;
+  /** `[pid N] ` with -f, else ''. */
+  prefix: string;
+  /** The process's pid with -f (for -ff's file names), else null. */
+  pid: number | null;
+  /** Why this stream stopped being read (a bad record): the others go on. */
+  bad: string | null;
+  /** The session of the kernel of this stream that spoke last (a storm is one kernel's). */
+  last: TraceSession | null;
+  lastKernel: number;
+}
+
+export interface ConsumerOutput {
+  /** The trace's text (lines, or -c's tables at the end). */
+  write: (s: string) => void;
+  /** -ff: the files per task (then nothing goes to `write` but at the end). */
+  perTask: PerTaskFiles | null;
+  /** --pcap: the packet writer. */
+  pcap: ((packet: Uint8Array | null) => void) | undefined;
+}
+
+export class TraceConsumer {
+  readonly #base: TraceOptions;
+  readonly #summary: boolean;
+  readonly #out: ConsumerOutput;
+  readonly #streams = new Map<number, Stream>();
+  /** Sessions per (stream, kernel), in the order they first spoke. */
+  readonly #sessions = new Map<string, { stream: Stream; kernel: number; session: TraceSession }>();
+
+  /** `base`: sessionOptions' (checked before the program started). */
+  constructor(base: TraceOptions, summary: boolean, out: ConsumerOutput) {
+    this.#base = base;
+    this.#summary = summary;
+    this.#out = out;
+  }
+
+  /** Records from stream `id` (0: the pipe; with -f, process `pid`'s socket stream). */
+  feed(id: number, pid: number | null, chunk: Uint8Array): void {
+    let st = this.#streams.get(id);
+    if (st === undefined) this.#streams.set(id, (st = { reader: new WireEventReader(), prefix: pid === null ? '' : `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0 }));
+    if (st.bad !== null) return;
+    const { pcap, perTask } = this.#out;
+    // A chunk's text is gathered and written once (in order, whichever kernel it is from).
+    let text = '';
+    try {
+      st.reader.each(chunk, (kernel, event) => {
+        pcap?.(messagePacket(event));
+        let session = st.last;
+        if (session === null || st.lastKernel !== kernel) {
+          session = st.last = this.#sessionOf(st, id, kernel);
+          st.lastKernel = kernel;
+        }
+        if (perTask !== null) {
+          perTask.write(st.pid, kernel, session.feedByTask(event));
+          return;
+        }
+        const t = session.feed(event);
+        if (t !== '') text += kernel === 1 && st.prefix === '' ? t : tag(st, kernel, t);
+      });
+    } catch (e) {
+      if (!isRpcTraceError(e)) throw e;
+      st.bad = e.message;
+    } finally {
+      this.#out.write(text);
+    }
+  }
+
+  /**
+   * Every stream has ended: the sessions' ends (the -c tables, calls never
+   * answered) are written. Returns what to say of streams that stopped on a
+   * bad record, one line each (`[pid N] ` first with -f).
+   */
+  finish(): string[] {
+    for (const st of this.#streams.values()) {
+      if (st.bad === null && st.reader.pending > 0) st.bad = `bad trace record from the traced program: ${st.reader.pending} bytes of a record cut short`;
+    }
+    const several = this.#sessions.size > 1;
+    const { write, perTask } = this.#out;
+    for (const { stream, kernel, session } of this.#sessions.values()) {
+      if (perTask !== null) {
+        perTask.write(stream.pid, kernel, session.finishByTask());
+        continue;
+      }
+      const rest = session.finish();
+      write(this.#summary && several ? `${stream.prefix === '' ? '' : `${stream.prefix.slice(1, -2)} `}kernel ${kernel}:\n${rest}` : tag(stream, kernel, rest));
+    }
+    const bad: string[] = [];
+    for (const st of this.#streams.values()) if (st.bad !== null) bad.push(`${st.prefix}${st.bad}`);
+    return bad;
+  }
+
+  #sessionOf(st: Stream, id: number, k: number): TraceSession {
+    const key = `${id}:${k}`;
+    let s = this.#sessions.get(key);
+    if (s === undefined) this.#sessions.set(key, (s = { stream: st, kernel: k, session: new TraceSession(this.#base) }));
+    return s.session;
+  }
+}
+
+/** Lines of a second, third... kernel of a process say which kernel they are from; with -f, which process. */
+function tag(st: Stream, k: number, text: string): string {
+  const p = st.prefix + (k === 1 ? '' : `k${k} `);
+  return p === '' || text === '' ? text : text.replace(/^(?=.)/gm, p);
+}
