@@ -12,7 +12,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { LinkFrame, WireMessage } from 'netmsg-wire';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, dialTransport, silentLogger, startNode, TcpLink, type FsClient, type RunningNode } from '../src/index.js';
-import { givenBackWhenWritten, oolBuffers, OolBufferPool } from '../src/cluster/ool-buffers.js';
+import { givenBackWhenWritten, oolBuffers, OolBufferPool, pageAligned } from '../src/cluster/ool-buffers.js';
 import { makeTree, pattern, until, type Tree } from './helpers.js';
 import { giveTree } from './fs-harness.js';
 
@@ -43,6 +43,19 @@ describe('OolBufferPool', () => {
     expect(pool.reused).toBe(2);
     expect(pool.take().buffer).not.toBe(a.buffer);
     expect(pool.taken).toBe(5);
+  });
+
+  it('makes buffers of the size asked, whole WebAssembly pages or not, zero filled and writable', () => {
+    for (const n of [MIB, 64 * 1024, 1000, 0]) {
+      const ab = pageAligned(n);
+      expect(ab.byteLength).toBe(n);
+      const v = new Uint8Array(ab);
+      expect(v.every((b) => b === 0)).toBe(true);
+      v.fill(0x5a);
+      expect(v.every((b) => b === 0x5a)).toBe(true);
+    }
+    // Each one its own buffer (the pool tells lent buffers apart by identity).
+    expect(pageAligned(MIB)).not.toBe(pageAligned(MIB));
   });
 
   it('keeps at most `keep` free buffers', () => {
