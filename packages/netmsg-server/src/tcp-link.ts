@@ -48,6 +48,8 @@ export class TcpLink {
   /** Frames of this turn not written yet. */
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** `written` callbacks of sendFrame, each with the index in `pending` of its frame's last piece. */
+  private pendingWritten: { last: number; written: () => void }[] = [];
 
   constructor(
     readonly socket: Duplex & { setNoDelay?(on: boolean): unknown },
@@ -94,10 +96,18 @@ export class TcpLink {
     this.flush();
   }
 
-  sendFrame(frame: LinkFrame): void {
+  /**
+   * `written`: called once the socket has written every byte of the frame
+   * (its write callbacks succeeded), so the caller may reuse buffers the
+   * frame's out-of-line bytes are views of (cluster/ool-buffers.ts). Never
+   * called if the link closes first or the write fails.
+   */
+  sendFrame(frame: LinkFrame, written?: () => void): void {
     if (this.isClosed) return;
+    const before = this.pending.length;
     this.conn.send(frame);
     this.flush();
+    if (written && this.pending.length > before) this.pendingWritten.push({ last: this.pending.length - 1, written });
   }
 
   sendControl(control: ControlFrame): void {
@@ -134,16 +144,37 @@ export class TcpLink {
     this.corked = false;
     const out = this.pending;
     const bytes = this.pendingBytes;
+    const written = this.pendingWritten;
     this.pending = [];
     this.pendingBytes = 0;
+    if (written.length > 0) this.pendingWritten = [];
     if (this.socket.destroyed || this.socket.writableEnded || out.length === 0) return;
-    if (out.length === 1) this.socket.write(out[0]!);
-    else if (bytes <= SMALL_WRITE) this.socket.write(Buffer.concat(out, bytes));
-    else {
-      this.socket.cork();
-      for (const b of out) this.socket.write(b);
-      this.socket.uncork();
+    if (written.length === 0) {
+      if (out.length === 1) this.socket.write(out[0]!);
+      else if (bytes <= SMALL_WRITE) this.socket.write(Buffer.concat(out, bytes));
+      else {
+        this.socket.cork();
+        for (const b of out) this.socket.write(b);
+        this.socket.uncork();
+      }
+      return;
     }
+    // A frame whose sender waits for it to be written: its last piece's write
+    // callback says so (a stream calls them in order, after the bytes left).
+    if (out.length > 1) this.socket.cork();
+    let w = 0;
+    for (let i = 0; i < out.length; i++) {
+      const upTo = w;
+      while (w < written.length && written[w]!.last === i) w++;
+      if (w === upTo) this.socket.write(out[i]!);
+      else {
+        const done = written.slice(upTo, w);
+        this.socket.write(out[i]!, (e) => {
+          if (!e) for (const d of done) d.written();
+        });
+      }
+    }
+    if (out.length > 1) this.socket.uncork();
   }
 
   private handle(events: ConnectionEvent[]): void {

@@ -114,9 +114,9 @@ export class ClusterNode {
     }, {
       established: (peer) => {
         const ok = !this.closing && this.driver.linkUp(peer.node, peer.window, {
-          send: (f) => {
+          send: (f, written) => {
             gate?.outgoing(f);
-            link.sendFrame(f);
+            link.sendFrame(f, written);
           },
           close: (code, reason) => link.close(code as 'normal', reason),
         });

@@ -12,13 +12,14 @@ import {
 } from 'netmsg-wire';
 import type { Logger } from '../log.js';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
+import { givenBackWhenWritten } from './ool-buffers.js';
 import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
 import { madeInSend, withReplyMade } from './reply-right.js';
 import type { NetmsgServerError } from '../errors.js';
 
-/** Where the driver writes a link's frames; the link's owner feeds frames back with `frame`. */
+/** Where the driver writes a link's frames (`written`: once they are, see ool-buffers.ts); the link's owner feeds frames back with `frame`. */
 export interface LinkSink {
-  send(frame: LinkFrame): void;
+  send(frame: LinkFrame, written?: () => void): void;
   close(code: string, reason: string): void;
 }
 
@@ -247,7 +248,7 @@ export class NetmsgDriver {
         const a = actions[i]!;
         if (a.type !== 'sendFrame') return this.finishRun(actions, i, work);
         try {
-          this.links.get(a.peer)?.send(a.frame);
+          this.links.get(a.peer)?.send(a.frame, givenBackWhenWritten(a.frame));
         } catch (e) {
           this.fail(`${a.type}: ${(e as Error).message}`);
         }
@@ -269,7 +270,7 @@ export class NetmsgDriver {
       const a = actions[i]!;
       try {
         // A frame to send, the commonest action, needs no kernel call: no await (a microtask turn) for it.
-        if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame);
+        if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame, givenBackWhenWritten(a.frame));
         else if (a.type === 'insertSendOnce' && madeInSend(a, actions[i + 1])) {
           // The request's reply right, made for this delivery only: made by the send itself.
           const d = actions[++i] as Extract<NodeAction, { type: 'deliver' }>;
@@ -293,7 +294,7 @@ export class NetmsgDriver {
     const check = this.check;
     switch (a.type) {
       case 'sendFrame':
-        this.links.get(a.peer)?.send(a.frame);
+        this.links.get(a.peer)?.send(a.frame, givenBackWhenWritten(a.frame));
         return;
       case 'closeLink': {
         const sink = this.links.get(a.peer);

@@ -8,6 +8,7 @@ import type { ExportCore } from './core.js';
 import { HurdError, retCodeOf } from './hurd-error.js';
 import { isDir, isLink, statWords, withOpenNode } from './node-util.js';
 import type { Protid } from './ports.js';
+import { oolBuffers } from '../cluster/ool-buffers.js';
 
 /** Largest io_read answer, so one request cannot make the server allocate without bound. */
 export const MAX_READ = 1 << 20;
@@ -60,6 +61,13 @@ export function ioRead(x: ExportCore, p: Protid, offset: bigint, amount: bigint,
 /** What `prefetchRead` read for one io_read: the bytes, or the errno to answer. */
 export type Prefetched = { data: Uint8Array } | { errno: number };
 
+/**
+ * Reads of at least this many bytes go into a buffer of the node's
+ * out-of-line pool (cluster/ool-buffers.ts), which the link gives back once
+ * it has written the answer; smaller ones into a buffer of their size.
+ */
+const POOLED_READ = 256 * 1024;
+
 /** How often a read of an empty FIFO looks again for data (Node cannot wait on an fd without a stream, which would read ahead). */
 const FIFO_POLL_MS = 5;
 
@@ -97,12 +105,16 @@ export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amo
   } catch {
     return undefined;
   }
+  const pooled = want >= POOLED_READ && want <= oolBuffers.bytes;
+  const buf = pooled ? oolBuffers.take() : Buffer.allocUnsafe(want);
+  /** Whether the bytes went out in an answer (else nothing else saw a pooled buffer: it goes straight back). */
+  let answered = false;
   try {
-    const buf = Buffer.allocUnsafe(want);
     if (fifo) {
       for (;;) {
         try {
           const n = await readAsync(fd, buf, 0, want, null);
+          answered = true;
           return { data: new Uint8Array(buf.buffer, buf.byteOffset, n) };
         } catch (e) {
           if ((e as { code?: string }).code !== 'EAGAIN') throw e;
@@ -118,16 +130,18 @@ export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amo
       if (n === 0) break;
       got += n;
     }
+    answered = true;
     return { data: new Uint8Array(buf.buffer, buf.byteOffset, got) };
   } catch (e) {
     const errno = retCodeOf(e);
     return errno === undefined ? undefined : { errno };
   } finally {
     closeSync(fd);
+    if (pooled && !answered) oolBuffers.giveBack(buf);
   }
 }
 
-function readAsync(fd: number, buf: Buffer, off: number, len: number, pos: bigint | null): Promise<number> {
+function readAsync(fd: number, buf: Uint8Array, off: number, len: number, pos: bigint | null): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
 }
 

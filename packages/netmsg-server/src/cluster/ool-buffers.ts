@@ -1,0 +1,121 @@
+import type { LinkFrame } from 'netmsg-wire';
+
+/**
+ * Whole buffers for the out-of-line data a node sends over its links, given
+ * back once the link's socket has written them: the node's free list of
+ * pages for bulk replies (an io_read answer of up to 1 MiB).
+ *
+ * The bytes of an io_read answer go, without a copy, from the host read
+ * (`prefetchRead`, into a buffer taken here) into the export task's memory
+ * (vm_allocate + vm_write by ownership, hurd-ffi page runs), into the reply's
+ * kmsg (copyin with deallocate takes the pages), into the netmsg task
+ * (copyout adopts them), out of it (vm_read + vm_deallocate takes them) and
+ * into the link's writev as views. At each step the pages leave the task
+ * that gave them (Mach's src_destroy): when the socket has written them, the
+ * buffer is nobody's, and a fresh 1 MiB allocation per answer (its page
+ * faults, malloc/free, and V8 collections driven by external memory) can be
+ * replaced by reusing it.
+ *
+ * Safety does not rest on the path being the usual one: a buffer is taken
+ * back only if this pool lent it and has not had it back since (identity of
+ * its ArrayBuffer), and only from a frame the link finished writing. Where
+ * any step copied instead (a page run split by a write, a partial last page,
+ * a kernel observer, a local delivery to a task of this node) the bytes
+ * written are a copy, not a lent buffer, and the lent one is simply left to
+ * the garbage collector; it is never reused while anything may see it.
+ */
+export class OolBufferPool {
+  private readonly free: ArrayBuffer[] = [];
+  /** Buffers out of the pool: only these are taken back, each once. */
+  private readonly lent = new WeakSet<ArrayBuffer>();
+  /** Buffers handed out, and how many of them were reused ones (tests, benches). */
+  taken = 0;
+  reused = 0;
+
+  /**
+   * `bytes`: the size of every buffer; `keep`: how many free ones are kept
+   * (more given back are dropped), which bounds the memory the pool holds.
+   */
+  constructor(
+    readonly bytes: number,
+    readonly keep: number,
+  ) {}
+
+  /** A buffer of `bytes` bytes, not zeroed (the caller overwrites what it sends). It is the caller's until given back. */
+  take(): Uint8Array {
+    this.taken++;
+    let ab = this.free.pop();
+    if (ab) this.reused++;
+    else ab = pageAligned(this.bytes);
+    this.lent.add(ab);
+    return new Uint8Array(ab);
+  }
+
+  /**
+   * Nobody uses the bytes of `view` any more: if it is a view of a buffer
+   * this pool lent (and has not had back), the buffer is free again.
+   * Anything else is ignored. Returns whether it was taken back.
+   */
+  giveBack(view: Uint8Array): boolean {
+    const ab = view.buffer;
+    if (!(ab instanceof ArrayBuffer) || !this.lent.has(ab)) return false;
+    this.lent.delete(ab);
+    if (this.free.length < this.keep) this.free.push(ab);
+    return true;
+  }
+
+  /** Free buffers held (tests). */
+  get idle(): number {
+    return this.free.length;
+  }
+}
+
+/** WebAssembly pages are 64 KiB. */
+const WASM_PAGE = 64 * 1024;
+
+/**
+ * A fresh buffer whose first byte starts a page. The kernel copies between
+ * the page cache or socket buffers (page aligned) and user memory with
+ * `rep movsb`, which on this machine's CPU (AMD EPYC) runs about four times
+ * slower when the user buffer is not aligned to a cache line: 0.5-0.6 ms
+ * per MiB instead of 0.13 (pread into a buffer at page offset 16, the offset
+ * of glibc's large, mmapped allocations, against page offsets 0 or 64;
+ * BENCHMARKS.md). An ArrayBuffer's address cannot be chosen from
+ * JavaScript, but a WebAssembly memory is page aligned (V8 maps it by
+ * itself). Where one cannot be made (no WebAssembly, or address space
+ * refused), a plain ArrayBuffer: correct, only slower to copy.
+ */
+export function pageAligned(bytes: number): ArrayBuffer {
+  const wasm = (globalThis as { WebAssembly?: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+  if (bytes > 0 && bytes % WASM_PAGE === 0 && wasm) {
+    try {
+      const pages = bytes / WASM_PAGE;
+      return new wasm.Memory({ initial: pages, maximum: pages }).buffer;
+    } catch {
+      // Fall through: a plain buffer.
+    }
+  }
+  return new ArrayBuffer(bytes);
+}
+
+/** Out-of-line buffers of io_read answers (MAX_READ each); 16 free ones at most (the export serves 16 requests at once). */
+export const oolBuffers = new OolBufferPool(1 << 20, 16);
+
+/**
+ * What the netmsg task does once a frame it sends is written: out-of-line
+ * bytes it took from its memory are its alone (vm_read + vm_deallocate took
+ * the pages), so buffers of `pool` among them go back to it. Undefined for a
+ * frame without out-of-line bytes (nothing to wait for).
+ */
+export function givenBackWhenWritten(f: LinkFrame, pool: OolBufferPool = oolBuffers): (() => void) | undefined {
+  if (f.kind !== 'message') return undefined;
+  const msg = f.msg;
+  for (const it of msg.items) {
+    if (it.kind === 'ool' && it.data.length > 0) {
+      return () => {
+        for (const o of msg.items) if (o.kind === 'ool') pool.giveBack(o.data);
+      };
+    }
+  }
+  return undefined;
+}
