@@ -16,6 +16,14 @@ export abstract class NodeCore {
   protected readonly soOutByName = new Map<number, SendOnceOut>();
   protected readonly soProxyByName = new Map<number, SendOnceProxy>();
   protected readonly soProxyByKey = new Map<PortKey, SendOnceProxy>();
+  /**
+   * Tokens whose kept right has no dead-name request yet
+   * (`NodeConfig.deferSendOnceRequests`): made since the last sweep
+   * (`soYoung`) and before it (`soAging`, requested at the next sweep if
+   * still in `soOut`). Used tokens stay listed until a sweep drops them.
+   */
+  protected soYoung: SendOnceOut[] = [];
+  protected soAging: SendOnceOut[] = [];
   protected readonly links = new Map<number, Link>();
   /** Send-once relays (old homes' proxies kept for send-once rights only), by identity and by port name. */
   protected readonly soRelays = new Map<PortKey, SendOnceRelay>();

@@ -106,6 +106,15 @@ export class NetmsgNode extends NodeMigration {
     return n;
   }
 
+  /**
+   * Tokens listed for a later `sweepSendOnce` (`NodeConfig.deferSendOnceRequests`):
+   * the driver keeps sweeping while this is non-zero. Counts used tokens
+   * too until a sweep drops them.
+   */
+  sendOnceAwaitingSweep(): number {
+    return this.soYoung.length + this.soAging.length;
+  }
+
   /** What netmsg's name `name` is to the machine (drivers classify notifications with it). */
   portKind(name: number): 'home' | 'proxy' | 'oneShot' | 'notify' | undefined {
     if (this.soProxyByName.has(name)) return 'oneShot';
@@ -193,6 +202,9 @@ export class NetmsgNode extends NodeMigration {
         this.emit({ type: 'requestDeadName', name: ev.name });
         return;
       }
+      case 'sweepSendOnce':
+        this.sweepSendOnce();
+        return;
       case 'importRoot': {
         const id = { node: ev.peer, serial: 0 };
         let e = this.byKey.get(portKey(id));

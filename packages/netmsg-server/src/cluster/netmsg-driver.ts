@@ -28,6 +28,12 @@ export interface NetmsgDriverOptions {
   log?: Logger;
   /** Largest message the netmsg task receives (inline part). */
   rcvSize?: number;
+  /**
+   * Period of the sweeps that make the dead-name requests on kept send-once
+   * rights (NetmsgNode's `deferSendOnceRequests`), in ms; default
+   * SEND_ONCE_SWEEP_MS. 0: each request is made at once, as the token is.
+   */
+  sendOnceSweepMs?: number;
 }
 
 /** Whether a message has an out-of-line item (placeOol / takeOol have nothing to do without one). */
@@ -41,6 +47,17 @@ const RCV_SIZE = 4 << 20;
  * port for the reply and destroys none. As many as the export serves at once.
  */
 const SPARE_ONE_SHOTS = 16;
+/**
+ * A kept send-once right (a remote caller's reply right, §4.4) gets its
+ * dead-name request only if its token is still pending at the second sweep
+ * after it was made, 50 to 100 ms later: a null RPC answers well before
+ * that and costs neither the request nor the PORT_DELETED notification its
+ * use would then make (one kernel call, one notification message and one
+ * receive of netmsg's per RPC). A reply port that dies sooner is reported to
+ * the server's node within those 100 ms instead of at once; a lost link is
+ * unaffected (its pending RPCs fail at once, §4.4).
+ */
+const SEND_ONCE_SWEEP_MS = 50;
 
 /**
  * The driver of a node's one `NetmsgNode` on a hurd-ffi kernel
@@ -90,6 +107,9 @@ export class NetmsgDriver {
    * collected and the new home's NO SENDERS never fire.
    */
   private readonly reclaimed = new Set<number>();
+  /** The sweep of kept send-once rights waiting for their dead-name request (`sweepLater`). */
+  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly sweepMs: number;
 
   private constructor(
     readonly kernel: MachKernel,
@@ -99,7 +119,10 @@ export class NetmsgDriver {
     private readonly opts: NetmsgDriverOptions,
   ) {
     this.node = opts.node;
-    this.machine = new NetmsgNode({ node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits(), spareOneShots: SPARE_ONE_SHOTS });
+    this.sweepMs = opts.sendOnceSweepMs ?? SEND_ONCE_SWEEP_MS;
+    this.machine = new NetmsgNode({
+      node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits(), spareOneShots: SPARE_ONE_SHOTS, deferSendOnceRequests: this.sweepMs > 0,
+    });
     this.rcvSize = opts.rcvSize ?? RCV_SIZE;
   }
 
@@ -186,6 +209,8 @@ export class NetmsgDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     this.stop.abort();
     await this.idle();
     await this.loop;
@@ -220,6 +245,16 @@ export class NetmsgDriver {
       item.done?.();
     }
     this.pumping = false;
+    if (this.sweepTimer === undefined && !this.closed && this.machine.sendOnceAwaitingSweep() > 0) this.sweepLater();
+  }
+
+  /** One timer at a time, while tokens wait for a sweep; unref'd: it never keeps a process alive. */
+  private sweepLater(): void {
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      if (!this.closed) this.enqueue({ type: 'sweepSendOnce' }, undefined);
+    }, this.sweepMs);
+    this.sweepTimer.unref?.();
   }
 
   /** A kernel call's code: anything but success is a driver failure. */
