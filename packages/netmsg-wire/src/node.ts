@@ -65,8 +65,9 @@ export class NetmsgNode extends NodeMigration {
         key: e.key, role: e.role, name: e.name, exported: rec(e.exported), imported: rec(e.imported), pinned: e.pinned,
         ...(e.role === 'proxy' && e.route !== undefined ? { route: e.route } : {}),
       })),
-      sendOnceOut: [...this.soOut.values()].map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
-      sendOnceProxies: [...this.soProxyByKey.values()].map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
+      // (Without the placeholder entry each table keeps, node-core.ts.)
+      sendOnceOut: [...this.soOut.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
+      sendOnceProxies: [...this.soProxyByKey.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
       sendOnceRelays: [...this.soRelays.values()].map((r) => ({ key: r.key, name: r.name, route: r.route, pending: r.pending })),
       sendOncePools: [...this.soPools].map(([key, p]) => ({ key, names: [...p.names], from: p.from })),
     };
