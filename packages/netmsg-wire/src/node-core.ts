@@ -5,6 +5,10 @@ import type { Gate, Link, PortEntry, Role, SendOnceOut, SendOnceProxy, SendOnceP
 import type { ControlFrame } from './schemas.js';
 import type { PortRef, WireMessage } from './wire-message.js';
 
+/** The send-once tables' placeholder entries (below): no identity, name or link is theirs. */
+const SO_NONE_OUT: SendOnceOut = Object.freeze({ id: Object.freeze({ node: -1, serial: -1 }), key: '' as PortKey, name: -1, peer: -1 });
+const SO_NONE_PROXY: SendOnceProxy = { id: Object.freeze({ node: -1, serial: -1 }), key: '' as PortKey, name: -1, peer: -1, learntFrom: undefined };
+
 /**
  * The state every layer of the node machine shares (the port table, links,
  * gates, tombstones) and the primitives that change it or emit actions.
@@ -12,10 +16,27 @@ import type { PortRef, WireMessage } from './wire-message.js';
 export abstract class NodeCore {
   protected readonly byKey = new Map<PortKey, PortEntry>();
   protected readonly byName = new Map<number, PortEntry>();
-  protected readonly soOut = new Map<PortKey, SendOnceOut>();
-  protected readonly soOutByName = new Map<number, SendOnceOut>();
-  protected readonly soProxyByName = new Map<number, SendOnceProxy>();
-  protected readonly soProxyByKey = new Map<PortKey, SendOnceProxy>();
+  /*
+   * The four send-once tables go from one entry to none and back on every
+   * RPC (a token per request on the caller's node, a one-shot per request on
+   * the server's): V8 shrinks a Map's table when a delete leaves it nearly
+   * empty and grows it again at the next set, a new table each time. Each
+   * keeps one placeholder entry (SO_NONE_OUT / SO_NONE_PROXY: key '', name
+   * -1, peer -1, which no identity, name or link has) for its whole life;
+   * `tables()` leaves it out and a link's loss never matches it.
+   */
+  protected readonly soOut = new Map<PortKey, SendOnceOut>([[SO_NONE_OUT.key, SO_NONE_OUT]]);
+  protected readonly soOutByName = new Map<number, SendOnceOut>([[SO_NONE_OUT.name, SO_NONE_OUT]]);
+  protected readonly soProxyByName = new Map<number, SendOnceProxy>([[SO_NONE_PROXY.name, SO_NONE_PROXY]]);
+  protected readonly soProxyByKey = new Map<PortKey, SendOnceProxy>([[SO_NONE_PROXY.key, SO_NONE_PROXY]]);
+  /**
+   * Tokens whose kept right has no dead-name request yet
+   * (`NodeConfig.deferSendOnceRequests`): made since the last sweep
+   * (`soYoung`) and before it (`soAging`, requested at the next sweep if
+   * still in `soOut`). Used tokens stay listed until a sweep drops them.
+   */
+  protected soYoung: SendOnceOut[] = [];
+  protected soAging: SendOnceOut[] = [];
   protected readonly links = new Map<number, Link>();
   /** Send-once relays (old homes' proxies kept for send-once rights only), by identity and by port name. */
   protected readonly soRelays = new Map<PortKey, SendOnceRelay>();

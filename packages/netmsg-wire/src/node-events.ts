@@ -28,6 +28,19 @@ export interface NodeConfig {
    * as before, never kept; a link's spare ports go with the link.
    */
   spareOneShots?: number;
+  /**
+   * Defer the dead-name request on each send-once right netmsg keeps for a
+   * token (default false: requested at once). Deferred, a token's request
+   * is made at the second `sweepSendOnce` event after the token was made,
+   * and only if the token is still pending then: an RPC answered before
+   * that costs no request, and no PORT_DELETED notification when its reply
+   * uses the right up. A reply port that dies earlier is reported
+   * (DEAD(token), §4.4) at that sweep, when the request finds a dead name,
+   * instead of at once: as if the DEAD had been slow on the wire. The
+   * driver sends `sweepSendOnce` periodically while
+   * `sendOnceAwaitingSweep()` is non-zero.
+   */
+  deferSendOnceRequests?: boolean;
 }
 
 /** Status of a receive right that arrived in a message, read by the driver. */
@@ -87,7 +100,13 @@ export type NodeEvent =
   /** Publish netmsg's send right `name` as this node's root port (identity serial 0). */
   | { type: 'publishRoot'; name: number }
   /** Get a local proxy for the root port of `peer`. */
-  | { type: 'importRoot'; peer: number };
+  | { type: 'importRoot'; peer: number }
+  /**
+   * A periodic tick (`NodeConfig.deferSendOnceRequests`): request dead-name
+   * notifications on the kept send-once rights of the tokens still pending
+   * since before the previous sweep.
+   */
+  | { type: 'sweepSendOnce' };
 
 export interface DeliveryToken {
   peer: number;

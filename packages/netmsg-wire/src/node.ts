@@ -65,8 +65,9 @@ export class NetmsgNode extends NodeMigration {
         key: e.key, role: e.role, name: e.name, exported: rec(e.exported), imported: rec(e.imported), pinned: e.pinned,
         ...(e.role === 'proxy' && e.route !== undefined ? { route: e.route } : {}),
       })),
-      sendOnceOut: [...this.soOut.values()].map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
-      sendOnceProxies: [...this.soProxyByKey.values()].map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
+      // (Without the placeholder entry each table keeps, node-core.ts.)
+      sendOnceOut: [...this.soOut.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
+      sendOnceProxies: [...this.soProxyByKey.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
       sendOnceRelays: [...this.soRelays.values()].map((r) => ({ key: r.key, name: r.name, route: r.route, pending: r.pending })),
       sendOncePools: [...this.soPools].map(([key, p]) => ({ key, names: [...p.names], from: p.from })),
     };
@@ -104,6 +105,15 @@ export class NetmsgNode extends NodeMigration {
     let n = 0;
     for (const l of this.links.values()) n += l.spare.length;
     return n;
+  }
+
+  /**
+   * Tokens listed for a later `sweepSendOnce` (`NodeConfig.deferSendOnceRequests`):
+   * the driver keeps sweeping while this is non-zero. Counts used tokens
+   * too until a sweep drops them.
+   */
+  sendOnceAwaitingSweep(): number {
+    return this.soYoung.length + this.soAging.length;
   }
 
   /** What netmsg's name `name` is to the machine (drivers classify notifications with it). */
@@ -193,6 +203,9 @@ export class NetmsgNode extends NodeMigration {
         this.emit({ type: 'requestDeadName', name: ev.name });
         return;
       }
+      case 'sweepSendOnce':
+        this.sweepSendOnce();
+        return;
       case 'importRoot': {
         const id = { node: ev.peer, serial: 0 };
         let e = this.byKey.get(portKey(id));

@@ -24,6 +24,8 @@ export interface ClusterNodeOptions {
   export?: Omit<FsExportOptions, 'controlName' | 'takeName'>;
   limits?: Partial<WireLimits>;
   log?: Logger;
+  /** netmsg's sweep of kept send-once rights, ms (NetmsgDriverOptions.sendOnceSweepMs; 0: requests at once). */
+  sendOnceSweepMs?: number;
 }
 
 export interface AttachOptions {
@@ -81,7 +83,9 @@ export class ClusterNode {
     let driver: NetmsgDriver;
     try {
       // The first calls bring a 'gnumach' backend up (QEMU boot or agent link): a failure there is the backend's.
-      driver = await NetmsgDriver.create(kernel, { node: o.nodeId, limits: withLimits(o.limits), ...(o.log ? { log: o.log } : {}) });
+      driver = await NetmsgDriver.create(kernel, {
+        node: o.nodeId, limits: withLimits(o.limits), ...(o.log ? { log: o.log } : {}), ...(o.sendOnceSweepMs !== undefined ? { sendOnceSweepMs: o.sendOnceSweepMs } : {}),
+      });
     } catch (e) {
       await kernel.close().catch(() => undefined);
       if (isHurdFfiError(e)) throw new NetmsgServerError('kernel_unavailable', `kernel '${o.kernel ?? 'sim'}': ${e.message}`);

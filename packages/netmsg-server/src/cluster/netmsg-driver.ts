@@ -29,6 +29,12 @@ export interface NetmsgDriverOptions {
   log?: Logger;
   /** Largest message the netmsg task receives (inline part). */
   rcvSize?: number;
+  /**
+   * Period of the sweeps that make the dead-name requests on kept send-once
+   * rights (NetmsgNode's `deferSendOnceRequests`), in ms; default
+   * SEND_ONCE_SWEEP_MS. 0: each request is made at once, as the token is.
+   */
+  sendOnceSweepMs?: number;
 }
 
 /** Whether a message has an out-of-line item (placeOol / takeOol have nothing to do without one). */
@@ -42,6 +48,17 @@ const RCV_SIZE = 4 << 20;
  * port for the reply and destroys none. As many as the export serves at once.
  */
 const SPARE_ONE_SHOTS = 16;
+/**
+ * A kept send-once right (a remote caller's reply right, §4.4) gets its
+ * dead-name request only if its token is still pending at the second sweep
+ * after it was made, 50 to 100 ms later: a null RPC answers well before
+ * that and costs neither the request nor the PORT_DELETED notification its
+ * use would then make (one kernel call, one notification message and one
+ * receive of netmsg's per RPC). A reply port that dies sooner is reported to
+ * the server's node within those 100 ms instead of at once; a lost link is
+ * unaffected (its pending RPCs fail at once, §4.4).
+ */
+const SEND_ONCE_SWEEP_MS = 50;
 
 /**
  * The driver of a node's one `NetmsgNode` on a hurd-ffi kernel
@@ -70,6 +87,8 @@ export class NetmsgDriver {
   private closed = false;
   private readonly stop = new AbortController();
   private loop: Promise<void> = Promise.resolve();
+  /** Settles `loop`: the receive loop has stopped. */
+  private loopEnded: () => void = () => undefined;
   private readonly rcvSize: number;
   /** Roots of peers imported so far: peer -> netmsg's proxy name. */
   private readonly roots = new Map<number, number>();
@@ -91,6 +110,9 @@ export class NetmsgDriver {
    * collected and the new home's NO SENDERS never fire.
    */
   private readonly reclaimed = new Set<number>();
+  /** The sweep of kept send-once rights waiting for their dead-name request (`sweepLater`). */
+  private sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly sweepMs: number;
 
   private constructor(
     readonly kernel: MachKernel,
@@ -100,7 +122,10 @@ export class NetmsgDriver {
     private readonly opts: NetmsgDriverOptions,
   ) {
     this.node = opts.node;
-    this.machine = new NetmsgNode({ node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits(), spareOneShots: SPARE_ONE_SHOTS });
+    this.sweepMs = opts.sendOnceSweepMs ?? SEND_ONCE_SWEEP_MS;
+    this.machine = new NetmsgNode({
+      node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits(), spareOneShots: SPARE_ONE_SHOTS, deferSendOnceRequests: this.sweepMs > 0,
+    });
     this.rcvSize = opts.rcvSize ?? RCV_SIZE;
   }
 
@@ -112,7 +137,10 @@ export class NetmsgDriver {
     if (set.kr !== 0 || notify.kr !== 0) throw new Error(`netmsg task setup: kr ${set.kr}/${notify.kr}`);
     await kernel.portMoveMember(task, notify.name, set.name);
     const d = new NetmsgDriver(kernel, task, set.name, notify.name, opts);
-    d.loop = d.receiveLoop();
+    d.loop = new Promise((ended) => {
+      d.loopEnded = ended;
+    });
+    d.receiveNext();
     return d;
   }
 
@@ -187,6 +215,8 @@ export class NetmsgDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     this.stop.abort();
     await this.idle();
     await this.loop;
@@ -205,22 +235,53 @@ export class NetmsgDriver {
     if (this.pumping) return;
     this.pumping = true;
     // Handled from a microtask, as a promise chain would: never inside the caller's own call.
-    queueMicrotask(() => void this.pump());
+    queueMicrotask(() => this.pump());
   }
 
-  private async pump(): Promise<void> {
+  /**
+   * Handles the queued events in order. Synchronous while each event's
+   * actions are (run() returns nothing to wait for: every null RPC's
+   * events); from an event that waits for the kernel on, it continues in
+   * pumpAfter once that event is done. No promise of its own per turn.
+   */
+  private pump(): void {
     for (let item = this.events.shift(); item !== undefined; item = this.events.shift()) {
       if (item.ev !== null) {
+        let running: Promise<void> | undefined;
         try {
-          const running = this.run(item.ev);
-          if (running !== undefined) await running;
+          running = this.run(item.ev);
         } catch (e) {
           this.fail(`event ${item.ev.type}: ${(e as Error).message}`);
+        }
+        if (running !== undefined) {
+          void this.pumpAfter(running, item.ev, item.done);
+          return;
         }
       }
       item.done?.();
     }
     this.pumping = false;
+    if (this.sweepTimer === undefined && !this.closed && this.machine.sendOnceAwaitingSweep() > 0) this.sweepLater();
+  }
+
+  /** pump() once `running` (event `ev`'s kernel calls) is done. */
+  private async pumpAfter(running: Promise<void>, ev: NodeEvent, done: (() => void) | undefined): Promise<void> {
+    try {
+      await running;
+    } catch (e) {
+      this.fail(`event ${ev.type}: ${(e as Error).message}`);
+    }
+    done?.();
+    this.pump();
+  }
+
+  /** One timer at a time, while tokens wait for a sweep; unref'd: it never keeps a process alive. */
+  private sweepLater(): void {
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      if (!this.closed) this.enqueue({ type: 'sweepSendOnce' }, undefined);
+    }, this.sweepMs);
+    this.sweepTimer.unref?.();
   }
 
   /** A kernel call's code: anything but success is a driver failure. */
@@ -235,9 +296,11 @@ export class NetmsgDriver {
 
   /**
    * Handles one event and the events its actions add. Synchronous while
-   * every action is a frame to send (a credit, a forwarded message: no
-   * promise, no microtask turn for such events); from the first action that
-   * needs the kernel on, asynchronous (finishRun), in the same order.
+   * every action is a frame to send (a credit, a forwarded message) or a
+   * delivery the kernel takes at once (no out-of-line data to place: every
+   * null RPC's request and reply): no promise, no microtask turn for such
+   * events. From the first action that needs to wait for the kernel on,
+   * asynchronous (finishRun), in the same order.
    */
   private run(first: NodeEvent): Promise<void> | undefined {
     if (this.closed && first.type !== 'linkDown') return undefined;
@@ -246,16 +309,33 @@ export class NetmsgDriver {
       const actions = this.machine.handle(work.shift()!);
       for (let i = 0; i < actions.length; i++) {
         const a = actions[i]!;
-        if (a.type !== 'sendFrame') return this.finishRun(actions, i, work);
+        let waiting: Promise<void> | undefined;
         try {
-          this.links.get(a.peer)?.send(a.frame, givenBackWhenWritten(a.frame));
+          if (a.type === 'sendFrame') this.links.get(a.peer)?.send(a.frame, givenBackWhenWritten(a.frame));
+          else if (a.type === 'deliver') waiting = this.deliver(a.msg, a.ool, a.token);
+          else if (a.type === 'insertSendOnce' && madeInSend(a, actions[i + 1])) {
+            // The request's reply right, made for this delivery only: made by the send itself.
+            const d = actions[++i] as Extract<NodeAction, { type: 'deliver' }>;
+            waiting = this.deliver(d.msg, d.ool, d.token, a);
+          } else return this.finishRun(actions, i, work);
         } catch (e) {
           this.fail(`${a.type}: ${(e as Error).message}`);
         }
+        if (waiting !== undefined) return this.finishAfter(waiting, actions[i]!.type, actions, i + 1, work);
       }
       if (this.reclaimed.size > 0) return this.finishRun([], 0, work);
     }
     return undefined;
+  }
+
+  /** run() after a delivery that waits (out-of-line data to place, a refusal): then the actions from `from` on. */
+  private async finishAfter(waiting: Promise<void>, what: string, actions: NodeAction[], from: number, work: NodeEvent[]): Promise<void> {
+    try {
+      await waiting;
+    } catch (e) {
+      this.fail(`${what}: ${(e as Error).message}`);
+    }
+    await this.finishRun(actions, from, work);
   }
 
   /** The rest of run(): actions `from` on, then the remaining work, awaiting each kernel call. */
@@ -452,29 +532,32 @@ export class NetmsgDriver {
       await destroyRights(k, this.task, msg, ool);
       if (token) this.enqueue({ type: 'delivered', token }, undefined);
     };
-    const queuedAs = (st: { kr: number; status: { msgcount: number } | null }): void => {
-      // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
-      this.enqueue(st.kr === 0 && st.status ? { type: 'delivered', token: token!, queued: st.status.msgcount } : { type: 'delivered', token: token! }, undefined);
-    };
     // Do not wait for a blocked send: the next event may be what frees its queue.
     // `delivered` is queued behind the events before it, as post() would, without
-    // a promise waiting for it to be handled (nothing here needs that).
+    // a promise waiting for it to be handled (nothing here needs that). One
+    // handler per step, not a chain: the null RPC's deliveries each cost two
+    // promises here (the send's and the status query's).
     this.blocked++;
-    void sent
-      .then((r) => {
-        if (r.kr !== 0) return failed(r.kr);
-        if (token) return k.portGetReceiveStatus(this.task, msg.header.remotePort).then(queuedAs);
-        return undefined;
-      })
-      .then(
-        () => {
-          this.blocked--;
-        },
-        (e: unknown) => {
-          this.blocked--;
-          this.fail(`deliver: ${(e as Error).message}`);
-        },
-      );
+    const broken = (e: unknown): void => {
+      this.blocked--;
+      this.fail(`deliver: ${(e as Error).message}`);
+    };
+    void sent.then((r) => {
+      try {
+        if (r.kr !== 0) void failed(r.kr).then(() => void this.blocked--, broken);
+        else if (token) void k.portGetReceiveStatus(this.task, msg.header.remotePort).then((st) => this.queuedAs(token, st), broken);
+        else this.blocked--;
+      } catch (e) {
+        broken(e);
+      }
+    }, broken);
+  }
+
+  /** A delivery with `token` is queued: `delivered`, with the destination's queue length once it holds the message. */
+  private queuedAs(token: NonNullable<Extract<NodeAction, { type: 'deliver' }>['token']>, st: { kr: number; status: { msgcount: number } | null }): void {
+    this.blocked--;
+    // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
+    this.enqueue(st.kr === 0 && st.status ? { type: 'delivered', token, queued: st.status.msgcount } : { type: 'delivered', token }, undefined);
   }
 
   /**
@@ -559,34 +642,69 @@ export class NetmsgDriver {
 
   // ---- the receive loop ----
 
-  private async receiveLoop(): Promise<void> {
+  /**
+   * The receive loop, as callbacks rather than an async loop (whose awaits
+   * and per-message post() promise cost three promises a message): one
+   * receive on the port set at a time; the next is made once the message
+   * taken is handled, a microtask later, as the awaiting loop resumed, so
+   * nothing is taken off the port set ahead of the events queued before it
+   * (a pausePort among them must keep its port's messages where they are).
+   */
+  private readonly receiveNext = (): void => {
+    if (this.closed) {
+      this.loopEnded();
+      return;
+    }
+    this.kernel.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: this.rcvSize, signal: this.stop.signal }).then(this.onReceived, (e: unknown) => {
+      this.fail(`receive: ${(e as Error).message}`);
+      this.loopEnded();
+    });
+  };
+
+  /** The next receive once the message just taken has been handled (the event's `done`). */
+  private readonly receiveLater = (): void => queueMicrotask(this.receiveNext);
+
+  private readonly onReceived = (r: Awaited<ReturnType<MachKernel['msg']>>): void => {
     const k = this.kernel;
-    while (!this.closed) {
-      const r = await k.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: this.rcvSize, signal: this.stop.signal });
-      if (this.closed) {
-        if (r.kr === 0 && r.message) {
-          const m = decodeMessage(r.message, k.abi);
-          await destroyRights(k, this.task, m, await takeOol(k, this.task, m));
-        }
+    if (this.closed) {
+      if (r.kr === 0 && r.message) {
+        const m = decodeMessage(r.message, k.abi);
+        takeOol(k, this.task, m)
+          .then((ool) => destroyRights(k, this.task, m, ool))
+          .catch((e: unknown) => this.fail(`received message: ${(e as Error).message}`))
+          .finally(this.loopEnded);
+      } else this.loopEnded();
+      return;
+    }
+    if (r.kr !== 0 || !r.message) {
+      this.fail(`receive: kr 0x${r.kr.toString(16)}`);
+      if (r.kr === MACH_RCV_INVALID_NAME || r.kr === MACH_RCV_INTERRUPTED) this.loopEnded();
+      else this.receiveNext();
+      return;
+    }
+    // Once per RPC answered late (its reply right got netmsg's dead-name request), that request is used up.
+    if (this.isPortDeleted(r.message)) {
+      this.receiveNext();
+      return;
+    }
+    let m: MachMessage;
+    try {
+      m = decodeMessage(r.message, k.abi);
+      // A plain message to a proxy (every request and reply): straight to the machine.
+      if (this.isPlainPortMessage(m)) {
+        this.enqueue({ type: 'portMessage', port: m.header.localPort, msg: m, ool: [] }, this.receiveLater);
         return;
       }
-      if (r.kr !== 0 || !r.message) {
-        this.fail(`receive: kr 0x${r.kr.toString(16)}`);
-        if (r.kr === MACH_RCV_INVALID_NAME || r.kr === MACH_RCV_INTERRUPTED) return;
-        continue;
-      }
-      // Once per RPC a reply's send-once right, netmsg's dead-name request on it, is used up.
-      if (this.isPortDeleted(r.message)) continue;
-      try {
-        const m = decodeMessage(r.message, k.abi);
-        // A plain message to a proxy (every request and reply): straight to the machine.
-        const plain = this.plainPortMessage(m);
-        await (plain ?? this.received(m));
-      } catch (e) {
-        this.fail(`received message: ${(e as Error).message}`);
-      }
+    } catch (e) {
+      this.fail(`received message: ${(e as Error).message}`);
+      this.receiveNext();
+      return;
     }
-  }
+    this.received(m).then(this.receiveNext, (e: unknown) => {
+      this.fail(`received message: ${(e as Error).message}`);
+      this.receiveNext();
+    });
+  };
 
   /**
    * A PORT_DELETED notification on netmsg's notify port, from its raw header:
@@ -620,17 +738,17 @@ export class NetmsgDriver {
    * received()'s commonest case without its async layers: a message with no
    * out-of-line item and no port item, on a port netmsg forwards from that is
    * not its notify port, none of whose messages netmsg swallows, and not
-   * netmsg's own no-senders notification. Posted as `portMessage` (the promise
-   * settles once it is handled); any other message: undefined (received()).
+   * netmsg's own no-senders notification: queued as `portMessage` as it
+   * is; any other message goes through received().
    */
-  private plainPortMessage(msg: MachMessage): Promise<void> | undefined {
+  private isPlainPortMessage(msg: MachMessage): boolean {
     const h = msg.header;
     const port = h.localPort;
-    if (h.bits.complex || port === this.notifyPort || this.selfSoNotices.has(port)) return undefined;
-    for (const it of msg.items) if (it.kind !== 'data') return undefined;
-    if (this.isOwnNoSendersNotice(h)) return undefined;
-    return this.post({ type: 'portMessage', port, msg, ool: [] });
+    if (h.bits.complex || port === this.notifyPort || this.selfSoNotices.has(port)) return false;
+    for (const it of msg.items) if (it.kind !== 'data') return false;
+    return !this.isOwnNoSendersNotice(h);
   }
+
 
   /** Through a send-once right to a proxy past any drain: netmsg's own no-senders request's notification. */
   private isOwnNoSendersNotice(h: MachMessage['header']): boolean {

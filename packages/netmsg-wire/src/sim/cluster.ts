@@ -59,10 +59,10 @@ export class SimNode {
   /** Protocol errors seen (closeLink actions, closed connections). */
   readonly errors: string[] = [];
 
-  constructor(readonly cluster: Cluster, readonly id: number, readonly abi: Abi, limits: WireLimits) {
+  constructor(readonly cluster: Cluster, readonly id: number, readonly abi: Abi, limits: WireLimits, deferSendOnce = false) {
     this.netmsg = this.kernel.task('netmsg');
     this.notifyName = this.kernel.allocate(this.netmsg);
-    this.machine = new NetmsgNode({ node: id, abi, limits });
+    this.machine = new NetmsgNode({ node: id, abi, limits, ...(deferSendOnce ? { deferSendOnceRequests: true } : {}) });
   }
 
   task(label: string): KTask {
@@ -321,9 +321,16 @@ export interface ClusterOptions {
   abis?: Abi[];
   limits?: Partial<WireLimits>;
   secret?: Uint8Array;
+  /**
+   * Nodes defer the dead-name requests on kept send-once rights
+   * (`NodeConfig.deferSendOnceRequests`); a node's sweep is then a step the
+   * generator may pick whenever it has tokens waiting for one. Off by
+   * default, so recorded schedules keep their steps.
+   */
+  deferSendOnce?: boolean;
 }
 
-type StepKind = { kind: 'link'; from: number; to: number } | { kind: 'port'; node: number; name: number } | { kind: 'backlog'; node: number };
+type StepKind = { kind: 'link'; from: number; to: number } | { kind: 'port'; node: number; name: number } | { kind: 'backlog'; node: number } | { kind: 'sweep'; node: number };
 
 export class Cluster {
   readonly nodes: SimNode[] = [];
@@ -341,7 +348,7 @@ export class Cluster {
     this.rng = new Rng(opts.seed ?? 1);
     this.secret = opts.secret ?? new TextEncoder().encode('cluster secret');
     this.limits = withLimits(opts.limits);
-    for (let i = 0; i < opts.nodes; i++) this.nodes.push(new SimNode(this, i + 1, opts.abis?.[i % opts.abis.length] ?? 'i386', this.limits));
+    for (let i = 0; i < opts.nodes; i++) this.nodes.push(new SimNode(this, i + 1, opts.abis?.[i % opts.abis.length] ?? 'i386', this.limits, opts.deferSendOnce));
   }
 
   node(id: number): SimNode {
@@ -397,6 +404,7 @@ export class Cluster {
     for (const n of this.nodes) {
       for (const name of n.readyPorts()) out.push({ kind: 'port', node: n.id, name });
       if (n.backlog.some((b) => b.port.dead || b.port.queue.length < b.port.qlimit)) out.push({ kind: 'backlog', node: n.id });
+      if (n.machine.sendOnceAwaitingSweep() > 0) out.push({ kind: 'sweep', node: n.id });
     }
     return out;
   }
@@ -424,6 +432,10 @@ export class Cluster {
     }
     if (s.kind === 'backlog') {
       this.node(s.node).retryBacklog();
+      return;
+    }
+    if (s.kind === 'sweep') {
+      this.node(s.node).handle({ type: 'sweepSendOnce' });
       return;
     }
     const q = this.wires.get(`${s.from}>${s.to}`)!;

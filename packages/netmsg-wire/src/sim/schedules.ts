@@ -63,8 +63,8 @@ interface Holding {
   receive: boolean;
 }
 
-export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss: boolean }): ScheduleResult {
-  const c = new Cluster({ nodes, seed, abis: ['i386', 'x86_64'] });
+export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss: boolean; deferSendOnce?: boolean }): ScheduleResult {
+  const c = new Cluster({ nodes, seed, abis: ['i386', 'x86_64'], ...(opts.deferSendOnce ? { deferSendOnce: true } : {}) });
   const apps: App[] = [];
   const inbox: number[] = [];
   const v: string[] = [];

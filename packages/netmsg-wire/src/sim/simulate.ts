@@ -2,7 +2,7 @@ import { SCENARIOS, runScenario } from './scenarios.js';
 import { randomOps, runSchedule } from './schedules.js';
 
 /**
- * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--verbose]`:
+ * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--verbose]`:
  * runs the scenario suite, then N random schedules (2-4 nodes, link loss in
  * one run of three), and ends with
  * `scenarios P/T passed, N schedules, V violations`.
@@ -26,6 +26,9 @@ const verbose = process.argv.includes('--verbose');
 // while their ports move (PROTOCOL.md §4.5); off by default so numbered
 // schedules stay the ones recorded in §9.
 const sendOnce = process.argv.includes('--send-once');
+// Nodes defer the dead-name requests on kept send-once rights to sweeps the
+// generator interleaves (NodeConfig.deferSendOnceRequests, as netmsg-server's driver runs them).
+const deferSendOnce = process.argv.includes('--defer-send-once');
 
 let passed = 0;
 for (const s of SCENARIOS) {
@@ -42,7 +45,7 @@ for (let i = 0; i < runs; i++) {
   const s = (seed * 1000003 + i) >>> 0;
   const loss = i % 3 === 2;
   const nodes = 2 + (i % 3);
-  const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce), { loss });
+  const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce), { loss, deferSendOnce });
   delivered += r.delivered;
   steps += r.steps;
   if (r.violations.length > 0) {
