@@ -348,12 +348,13 @@ export class RpcTracer {
     this.#start(call, out);
   }
 
-  #newCall(ev: TraceEvent, decoded: DecodedMsg, replyName: number): Call {
+  /** A call sent by `task` (default the event's; 0 for a kernel-made request seen at its receive). */
+  #newCall(ev: TraceEvent, decoded: DecodedMsg, replyName: number, task: number = ev.task): Call {
     const d = this.#full(ev, decoded);
     return {
       id: this.#nextId++,
       time: ev.time,
-      task: ev.task,
+      task,
       port: ev.port,
       dest: null,
       routine: d.routine,
@@ -426,7 +427,7 @@ export class RpcTracer {
     }
     // A kernel-made request (memory_object_init, ...): the call starts at its receive.
     if (d.kind === 'request' && h !== undefined) {
-      const kcall = this.#newCall({ ...ev, task: 0 }, d, 0);
+      const kcall = this.#newCall(ev, d, 0, 0);
       kcall.seqno = h.seqno;
       kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
       kcall.receiver = ev.task;
