@@ -50,10 +50,15 @@ function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: nu
   return out;
 }
 
+/** Spaces that pad a seqno of 1-4 digits to 5 (padStart without its allocations: a line per RPC). */
+const SEQ_PAD = ['     ', '    ', '   ', '  ', ' '];
+
 function seqPrefix(seqno: number | null, link: LinkEnds | undefined): string {
   // A link has no msgh_seqno: the receiving task's kernel assigns it later.
   if (link !== undefined) return '';
-  return `[${seqno === null ? '    ?' : String(seqno).padStart(5)}] `;
+  if (seqno === null) return '[    ?] ';
+  const t = String(seqno);
+  return t.length < 5 ? '[' + (SEQ_PAD[t.length] as string) + t + '] ' : '[' + t + '] ';
 }
 
 /** Line renderer with the state -r needs (the previous line's time). */
