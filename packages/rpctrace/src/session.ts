@@ -93,13 +93,12 @@ export class TraceSession {
   /** Text (whole lines, each ending in \n) for one event. */
   feed(ev: TraceEvent): string {
     const recs = this.#recs;
-    this.#tracer.handleInto(ev, recs);
-    if (recs.length === 0) return '';
-    // Emptied even when rendering throws: the next event must not print this one's records.
+    // Emptied even when the tracer or the rendering throws: the next event must not print this one's records.
     try {
-      return this.#text(recs);
+      this.#tracer.handleInto(ev, recs);
+      return recs.length === 0 ? '' : this.#text(recs);
     } finally {
-      recs.length = 0;
+      if (recs.length !== 0) recs.length = 0;
     }
   }
 

@@ -84,7 +84,6 @@ export interface RpcTracerOptions extends DecoderOptions {
   records?: boolean;
 }
 
-
 export class RpcTracer {
   readonly #decoder: MessageDecoder;
   readonly #filter: CallFilter;
