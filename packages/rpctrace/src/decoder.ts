@@ -192,6 +192,21 @@ function headerOf(b: Uint8Array, abi: Abi): MachMessage['header'] {
   };
 }
 
+/** headerOf into an existing header (decodeFull's reused one). */
+function fillHeader(b: Uint8Array, abi: Abi, h: MachMessage['header']): void {
+  const x64 = abi === 'x86_64';
+  const raw = u32le(b, 0);
+  h.bits.remote = raw & 0xff;
+  h.bits.local = (raw >>> 8) & 0xff;
+  h.bits.complex = (raw & 0x80000000) !== 0;
+  h.bits.other = (raw & 0x7fff0000) >>> 0;
+  h.size = u32le(b, 4);
+  h.remotePort = u32le(b, 8);
+  h.localPort = u32le(b, x64 ? 16 : 12);
+  h.seqno = u32le(b, x64 ? 24 : 16);
+  h.id = u32le(b, x64 ? 28 : 20) | 0;
+}
+
 /** Copies an id's cached part into `out` (the reused result of a header-only decode). */
 function fillHead(out: DecodedMsg, h: DecodedMsg): DecodedMsg {
   out.message = null;
@@ -216,6 +231,9 @@ export class MessageDecoder {
   /** The one result `decodeHeader` reuses (and its header), so that a storm allocates none. */
   readonly #reused: DecodedMsg = copyHead({ message: null, routine: '', subsystem: null, kind: 'unknown', requestId: 0, args: null, destArg: null, elementBytes: NO_SIZES, retCode: null, notification: null, note: null });
   readonly #reusedMsg: MachMessage = { header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items: [] };
+  /** decodeFull's reused result and message (another pair than decodeHeader's: the tracer holds one of each at once). */
+  readonly #reusedFull: DecodedMsg = copyHead(this.#reused);
+  readonly #reusedFullMsg: MachMessage = { header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items: [] };
 
   constructor(options: DecoderOptions = {}) {
     this.#opts = options;
@@ -315,6 +333,34 @@ export class MessageDecoder {
       st.memo = { bytes: bytes.slice(), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note };
     }
     return d;
+  }
+
+  /**
+   * As decode(bytes, abi, msgId, true), but when the id's memo holds these
+   * bytes (a storm's request and reply, sent over and over) the result is
+   * one object reused by the next call of decodeFull (its message and
+   * header too): valid until then, to be read, not kept (what it points to,
+   * the arguments, may be kept: they are the memo's). The tracer reads a
+   * full decode within one event, to copy the arguments into a call; in a
+   * storm with lines that was four objects per message decoded.
+   */
+  decodeFull(bytes: Uint8Array | null, abi: Abi | null, msgId: number): DecodedMsg {
+    if (bytes === null || abi === null) return this.decode(bytes, abi, msgId, true);
+    const st = this.#static(abi, msgId);
+    const memo = st.memo;
+    if (memo === null || !sameBody(memo.bytes, bytes, abi, st.seqArg)) return this.decode(bytes, abi, msgId, true);
+    const out = fillHead(this.#reusedFull, st.head);
+    const msg = this.#reusedFullMsg;
+    fillHeader(bytes, abi, msg.header);
+    msg.items = memo.items;
+    out.message = msg;
+    out.kind = memo.kind;
+    out.routine = memo.routine;
+    out.subsystem = memo.subsystem;
+    out.args = memo.args;
+    out.retCode = memo.retCode;
+    out.note = memo.note;
+    return out;
   }
 
   /**

@@ -5,7 +5,7 @@
 import type { MigArgs } from 'mach-msg';
 import { codeName } from './errno.js';
 import { RpcTraceError } from './errors.js';
-import type { Call, LinkEnds, LoneMessage, MessageRecord, RoutineStats, TraceRecord } from './records.js';
+import type { Call, LinkEnds, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceRecord } from './records.js';
 import { formatValue, rightWord, valueToJson, type Json } from './values.js';
 
 /** -t (time of day), -tt (with microseconds), -ttt (epoch seconds), -r (since the previous line). */
@@ -50,10 +50,15 @@ function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: nu
   return out;
 }
 
+/** Spaces that pad a seqno of 1-4 digits to 5 (padStart without its allocations: a line per RPC). */
+const SEQ_PAD = ['     ', '    ', '   ', '  ', ' '];
+
 function seqPrefix(seqno: number | null, link: LinkEnds | undefined): string {
   // A link has no msgh_seqno: the receiving task's kernel assigns it later.
   if (link !== undefined) return '';
-  return `[${seqno === null ? '    ?' : String(seqno).padStart(5)}] `;
+  if (seqno === null) return '[    ?] ';
+  const t = String(seqno);
+  return t.length < 5 ? '[' + (SEQ_PAD[t.length] as string) + t + '] ' : '[' + t + '] ';
 }
 
 /** Line renderer with the state -r needs (the previous line's time). */
@@ -74,6 +79,29 @@ export class LineRenderer {
   #memoT0 = '';
   #memoA1: MigArgs | null = null;
   #memoT1 = '';
+  /**
+   * The last request text (#request) and what it was made of, when names
+   * print as numbers and no link is involved: a storm repeats one request
+   * from one task, and the text is a function of exactly these fields (the
+   * task's name included: it can change while tracing). Likewise the last
+   * reply text (#reply, without -T).
+   */
+  #rqTask = -1;
+  #rqName: string | undefined = undefined;
+  #rqSpace = -1;
+  #rqRoutine = '';
+  #rqArgs: MigArgs | null = null;
+  #rqSizes: ReadonlyMap<string, number> | null = null;
+  #rqNote: string | null = null;
+  #rqDestArg: string | null = null;
+  #rqDestName = -1;
+  #rqDestDisp: number | undefined = undefined;
+  #rqText = '';
+  #rpRet: number | null = null;
+  #rpArgs: MigArgs | null = null;
+  #rpSizes: ReadonlyMap<string, number> | null = null;
+  #rpNote: string | null = null;
+  #rpText = '';
 
   constructor(options: RenderOptions = {}) {
     this.#time = options.time ?? 'none';
@@ -159,6 +187,39 @@ export class LineRenderer {
   #request(c: Call): string {
     // A kernel-made request names its ports (destination and arguments) in the receiver's space.
     const space = c.task === 0 ? (c.receiver ?? 0) : c.task;
+    if (this.#portName !== undefined || c.link !== undefined || c.dest === null) return this.#requestText(c, space);
+    const name = c.task === 0 || this.#taskName === undefined ? undefined : this.#taskName(c.task);
+    const dest = c.dest;
+    if (
+      c.task === this.#rqTask &&
+      name === this.#rqName &&
+      space === this.#rqSpace &&
+      c.routine === this.#rqRoutine &&
+      c.args === this.#rqArgs &&
+      c.elementBytes === this.#rqSizes &&
+      c.note === this.#rqNote &&
+      dest.arg === this.#rqDestArg &&
+      dest.name === this.#rqDestName &&
+      dest.disposition === this.#rqDestDisp
+    ) {
+      return this.#rqText;
+    }
+    const t = this.#requestText(c, space);
+    this.#rqTask = c.task;
+    this.#rqName = name;
+    this.#rqSpace = space;
+    this.#rqRoutine = c.routine;
+    this.#rqArgs = c.args;
+    this.#rqSizes = c.elementBytes;
+    this.#rqNote = c.note;
+    this.#rqDestArg = dest.arg;
+    this.#rqDestName = dest.name;
+    this.#rqDestDisp = dest.disposition;
+    this.#rqText = t;
+    return t;
+  }
+
+  #requestText(c: Call, space: number): string {
     let a = this.#args(c.args, c.elementBytes, space);
     if (c.dest !== null) {
       const name = this.#portName === undefined ? String(c.dest.name) : this.#portName(space, c.dest.name);
@@ -173,6 +234,18 @@ export class LineRenderer {
   #reply(c: Call): string {
     const r = c.reply;
     if (r === null) return '';
+    if (this.#latency || this.#portName !== undefined) return this.#replyText(c, r);
+    if (r.retCode === this.#rpRet && r.args === this.#rpArgs && r.elementBytes === this.#rpSizes && r.note === this.#rpNote && this.#rpText !== '') return this.#rpText;
+    const t = this.#replyText(c, r);
+    this.#rpRet = r.retCode;
+    this.#rpArgs = r.args;
+    this.#rpSizes = r.elementBytes;
+    this.#rpNote = r.note;
+    this.#rpText = t;
+    return t;
+  }
+
+  #replyText(c: Call, r: ReplyInfo): string {
     let s = ` = ${r.retCode === null ? '?' : codeName(r.retCode)}`;
     const a = this.#args(r.args, r.elementBytes, r.task);
     if (a !== '') s += ` (${a})`;

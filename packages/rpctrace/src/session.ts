@@ -47,6 +47,8 @@ export class TraceSession {
   /** JSON keeps names as the data they are (numbers, or link identities): no -y text. */
   readonly #jsonPortName: ((task: number, name: number) => string) | undefined;
   readonly #receivesOnly: boolean;
+  /** feed()'s records, one array for every event (most events complete none). */
+  readonly #recs: TraceRecord[] = [];
 
   constructor(options: TraceOptions = {}) {
     const filter = options.filter === undefined ? undefined : Array.isArray(options.filter) ? parseFilter(options.filter as readonly string[]) : (options.filter as CallFilter);
@@ -90,7 +92,14 @@ export class TraceSession {
 
   /** Text (whole lines, each ending in \n) for one event. */
   feed(ev: TraceEvent): string {
-    return this.#text(this.#tracer.handle(ev));
+    const recs = this.#recs;
+    // Emptied even when the tracer or the rendering throws: the next event must not print this one's records.
+    try {
+      this.#tracer.handleInto(ev, recs);
+      return recs.length === 0 ? '' : this.#text(recs);
+    } finally {
+      if (recs.length !== 0) recs.length = 0;
+    }
   }
 
   /** Text at the end of the trace. */

@@ -26,6 +26,7 @@ import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
+import { PairingMap } from './pairing-map.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
 import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
 
@@ -64,34 +65,6 @@ interface SendQueue {
   tail: number;
 }
 
-function remember(m: Map<number, Call>, key: number, call: Call): void {
-  m.delete(key);
-  m.set(key, call);
-  if (m.size > MAX_PENDING) {
-    const keys = m.keys();
-    let oldest = keys.next();
-    if (oldest.value === KEEP_KEY) oldest = keys.next();
-    if (oldest.done !== true) m.delete(oldest.value);
-  }
-}
-
-/**
- * The key of an entry that stays in a pairing map for its whole life (keys
- * are kernel port ids and #key numbers, never negative), and its value, never
- * looked up. Why: V8 shrinks a Map's table, allocating a new one, when a
- * delete leaves it (nearly) empty, and grows it again at the next set; a
- * storm makes one map go from one entry to none and back on every RPC, and
- * those tables were most of the garbage the tracer made (a heap sampling
- * profile of the storm: 41 MB per 100,000 RPCs allocated in Map.delete).
- */
-const KEEP_KEY = -1;
-const KEEP_VALUE = Object.freeze({}) as Call;
-
-/** A pairing map that never empties (KEEP_KEY). */
-function pairingMap(): Map<number, Call> {
-  return new Map([[KEEP_KEY, KEEP_VALUE]]);
-}
-
 export interface RpcTracerOptions extends DecoderOptions {
   filter?: CallFilter;
   /**
@@ -111,9 +84,6 @@ export interface RpcTracerOptions extends DecoderOptions {
   records?: boolean;
 }
 
-/** What handle() returns when it gives no records (summary only). */
-const NO_RECORDS: TraceRecord[] = [];
-
 export class RpcTracer {
   readonly #decoder: MessageDecoder;
   readonly #filter: CallFilter;
@@ -121,11 +91,11 @@ export class RpcTracer {
   /** Sends not yet received, per destination kernel port, oldest first (emptied queues stay: see SendQueue). */
   readonly #inFlight = new Map<number, SendQueue>();
   /** Calls awaiting a reply, by (client task, reply port name): key(). */
-  readonly #byClientName = new Map<number, Call>();
+  readonly #byClientName = new PairingMap(MAX_PENDING);
   /** Calls received by a server, by (server task, reply right name): key(). */
-  readonly #byServerName = pairingMap();
+  readonly #byServerName = new PairingMap(MAX_PENDING);
   /** Calls whose reply was sent, by the reply port's kernel id. */
-  readonly #byReplyPort = pairingMap();
+  readonly #byReplyPort = new PairingMap(MAX_PENDING);
   /** The call whose line is held back waiting for its reply. */
   #held: Call | null = null;
   /** Calls printed as unfinished, waiting for their reply. */
@@ -179,11 +149,15 @@ export class RpcTracer {
     this.#messages = this.#records && options.messages !== false;
   }
 
-  /** The arguments, when a line will show them: a header-only decode is redone in full. */
+  /**
+   * The arguments, when a line will show them: a header-only decode is redone
+   * in full. The result may be the decoder's reused one (decodeFull): read
+   * it here, keep none of it but its arguments.
+   */
   #full(ev: TraceEvent, d: DecodedMsg): DecodedMsg {
     if (d.headerOnly !== true || !this.#args) return d;
     if (ev.message !== undefined && ev.abi !== null) return this.#decoder.decodeParsed(ev.message, ev.abi);
-    return this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true);
+    return this.#decoder.decodeFull(ev.bytes, ev.abi, ev.msgId);
   }
 
   /** The name the kernel reported for `task` (taskCreate's), if any. */
@@ -198,6 +172,17 @@ export class RpcTracer {
 
   /** Takes one observed message; returns the records it completes, in order. */
   handle(ev: TraceEvent): TraceRecord[] {
+    const out: TraceRecord[] = [];
+    this.handleInto(ev, out);
+    return out;
+  }
+
+  /**
+   * handle(), appending the records to `out` (a caller's array, reused from
+   * one message to the next: a storm gives no record for most messages, and
+   * an array each was garbage). With `records: false` nothing is appended.
+   */
+  handleInto(ev: TraceEvent, out: TraceRecord[]): void {
     if (ev.direction !== 'send' && ev.direction !== 'receive') {
       throw new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
     }
@@ -212,10 +197,13 @@ export class RpcTracer {
       this.#lastName = ev.taskName;
     }
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
-      const lost = this.#onLost(ev);
-      if (this.#records) return lost;
-      if (lost.length !== 0) lost.length = 0;
-      return NO_RECORDS;
+      if (this.#records) {
+        this.#onLost(ev, out);
+      } else {
+        this.#onLost(ev, this.#scratch);
+        this.#scratch.length = 0;
+      }
+      return;
     }
     const d =
       ev.message !== undefined && ev.abi !== null
@@ -227,18 +215,23 @@ export class RpcTracer {
           ? this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true)
           : // Read within this event only (nothing below keeps it): the decoder reuses it.
             this.#decoder.decodeHeader(ev.bytes, ev.abi, ev.msgId);
-    const out: TraceRecord[] = this.#records ? [] : this.#scratch;
+    if (!this.#records) {
+      // -c: no records (and no message records: #messages is off).
+      const scratch = this.#scratch;
+      if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
+      else this.#onReceive(ev, d, null, scratch);
+      if (scratch.length !== 0) scratch.length = 0;
+      return;
+    }
     // Message records are for --json only: in a storm their allocation alone
     // was a third of the tracer's time, so lines and -c go without.
     const rec = this.#messages ? this.#messageRecord(ev, d) : null;
+    // The message's own record goes first: its place is kept, filled once known.
+    const at = out.length;
+    if (rec !== null) out.push(rec);
     if (ev.direction === 'send') this.#onSend(ev, d, rec, out);
     else this.#onReceive(ev, d, rec, out);
-    if (rec !== null && selects(this.#filter, rec.routine, rec.subsystem)) out.unshift(rec);
-    if (!this.#records) {
-      if (out.length !== 0) out.length = 0;
-      return NO_RECORDS;
-    }
-    return out;
+    if (rec !== null && !selects(this.#filter, rec.routine, rec.subsystem)) out.splice(at, 1);
   }
 
   /** At the end of a trace: the held call (unfinished if it awaits a reply). */
@@ -300,7 +293,7 @@ export class RpcTracer {
         this.#byServerName.delete(key);
         if (rec !== null) rec.callId = call.id;
         // Already there when the request's send said its reply port.
-        if (this.#byReplyPort.get(ev.port) !== call) remember(this.#byReplyPort, ev.port, call);
+        if (this.#byReplyPort.get(ev.port) !== call) this.#byReplyPort.remember(ev.port, call);
         // -y: a reply's rights as its server names them (io_map's memory objects, which the kernel's requests to it name).
         if (this.#ports !== null && SENT_REPLIES.has(call.routine)) {
           const full = this.#full(ev, d);
@@ -326,7 +319,7 @@ export class RpcTracer {
     if (ev.replyPort !== undefined && ev.replyPort !== 0 && h.localPort !== 0) {
       // The reply port's identity from the send: the reply pairs without the server's receive.
       call.replyPort = ev.replyPort;
-      remember(this.#byReplyPort, ev.replyPort, call);
+      this.#byReplyPort.remember(ev.replyPort, call);
     }
     if (rec !== null) rec.callId = call.id;
     let q = this.#inFlight.get(ev.port);
@@ -354,12 +347,13 @@ export class RpcTracer {
     this.#start(call, out);
   }
 
-  #newCall(ev: TraceEvent, decoded: DecodedMsg, replyName: number): Call {
+  /** A call sent by `task` (default the event's; 0 for a kernel-made request seen at its receive). */
+  #newCall(ev: TraceEvent, decoded: DecodedMsg, replyName: number, task: number = ev.task): Call {
     const d = this.#full(ev, decoded);
     return {
       id: this.#nextId++,
       time: ev.time,
-      task: ev.task,
+      task,
       port: ev.port,
       dest: null,
       routine: d.routine,
@@ -380,7 +374,7 @@ export class RpcTracer {
   /** A new request: count it, and hold its line until its reply (or, for one that expects none, its receipt). */
   #start(call: Call, out: TraceRecord[]): void {
     // Keyed by name only when the reply port's identity is not known (it is on hurd-ffi's sim kernel).
-    if (call.task !== 0 && call.replyName !== 0 && call.replyPort === undefined) remember(this.#byClientName, this.#key(call.task, call.replyName), call);
+    if (call.task !== 0 && call.replyName !== 0 && call.replyPort === undefined) this.#byClientName.remember(this.#key(call.task, call.replyName), call);
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
     const s = this.#statsOf(call.routine);
     s.calls++;
@@ -423,7 +417,7 @@ export class RpcTracer {
       sent.seqno = h?.seqno ?? null;
       sent.receiver = ev.task;
       if (rec !== null) rec.callId = sent.id;
-      if (h !== undefined && h.remotePort !== 0) remember(this.#byServerName, this.#key(ev.task, h.remotePort), sent);
+      if (h !== undefined && h.remotePort !== 0) this.#byServerName.remember(this.#key(ev.task, h.remotePort), sent);
       if (this.#held === sent && sent.replyName === 0) {
         this.#held = null;
         out.push({ type: 'call', state: 'oneway', call: sent });
@@ -432,14 +426,14 @@ export class RpcTracer {
     }
     // A kernel-made request (memory_object_init, ...): the call starts at its receive.
     if (d.kind === 'request' && h !== undefined) {
-      const kcall = this.#newCall({ ...ev, task: 0 }, d, 0);
+      const kcall = this.#newCall(ev, d, 0, 0);
       kcall.seqno = h.seqno;
       kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
       kcall.receiver = ev.task;
       this.#ports?.learnKernelRequest(kcall);
       if (rec !== null) rec.callId = kcall.id;
       if (h.remotePort !== 0) {
-        remember(this.#byServerName, this.#key(ev.task, h.remotePort), kcall);
+        this.#byServerName.remember(this.#key(ev.task, h.remotePort), kcall);
         kcall.replyName = h.remotePort;
       }
       this.#start(kcall, out);
@@ -469,8 +463,7 @@ export class RpcTracer {
    * that got none (MACH_RCV_*). Only the id is known of the message: it is
    * named, not decoded.
    */
-  #onLost(ev: TraceEvent): TraceRecord[] {
-    const out: TraceRecord[] = this.#records ? [] : this.#scratch;
+  #onLost(ev: TraceEvent, out: TraceRecord[]): void {
     const d = this.#decoder.decode(null, null, ev.msgId);
     const failed = ev.direction === 'receive' && ev.kr !== undefined && ev.kr !== 0;
     const why = ev.destroyed === undefined ? null : (DESTROY_WHY[ev.destroyed] ?? ev.destroyed);
@@ -481,23 +474,23 @@ export class RpcTracer {
       if (failed ? statusSelects(this.#filter, ev.kr ?? null) && (ev.kr !== MACH_RCV_TIMED_OUT || this.#filter.status === 'failed') && selects(this.#filter, RECEIVE_ROUTINE, null) : selects(this.#filter, rec.routine, rec.subsystem)) out.push(rec);
     }
     if (failed) this.#rcvFailed(ev, d, why, out);
-    if (why === null) return out;
+    if (why === null) return;
     // The call the message belonged to: an unreceived request, else a reply on its way back.
     const request = ev.msgId !== 0 ? this.#takeInFlight(ev.port, ev.msgId) : undefined;
     if (request !== undefined) {
       if (rec !== null) rec.callId = request.id;
       this.#endDestroyed(request, ev, { what: 'request', why, time: ev.time }, out);
-      return out;
+      return;
     }
     const call = this.#byReplyPort.get(ev.port);
     if (call !== undefined && call.reply === null && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
       if (rec !== null) rec.callId = call.id;
       this.#endDestroyed(call, ev, { what: 'reply', why, time: ev.time }, out);
-      return out;
+      return;
     }
-    if (failed) return out; // the failure's line said it
+    if (failed) return; // the failure's line said it
     // A destroyed message is a failure of whoever sent it: shown unless status=successful.
-    if (!selects(this.#filter, d.routine, d.subsystem) || this.#filter.status === 'successful') return out;
+    if (!selects(this.#filter, d.routine, d.subsystem) || this.#filter.status === 'successful') return;
     const lone: LoneMessage = {
       direction: 'receive',
       time: ev.time,
@@ -517,7 +510,6 @@ export class RpcTracer {
     };
     this.#release(out);
     out.push({ type: 'lone', message: lone });
-    return out;
   }
 
   /** A receive that failed: a line of its own (timeouts only with status=failed), counted under mach_msg. */

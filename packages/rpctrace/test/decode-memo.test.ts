@@ -64,6 +64,8 @@ describe('decode memo', () => {
           } else if (s.how === 2) b[s.at % b.length] = s.value;
           const id = dv.getInt32(x64 ? 28 : 20, true);
           expect(view(long.decode(b, abi, id, true))).toEqual(view(new MessageDecoder().decode(b, abi, id, true)));
+          // decodeFull (its reused result, read at once) says the same.
+          expect(view(long.decodeFull(b, abi, id))).toEqual(view(new MessageDecoder().decode(b, abi, id, true)));
         }
       }),
       { seed: 12, numRuns: 400 },
@@ -83,26 +85,32 @@ describe('decode memo', () => {
     expect(seqs).toEqual([1, 2, 2, 7]);
   });
 
-  test('the renderer prints the same lines with its argument memo as each line alone', () => {
+  test('the renderer prints the same lines with its argument, request and reply memos as each line alone', () => {
     const abi: Abi = 'i386';
     const dec = new MessageDecoder();
     const list = SAMPLES.get(abi) as Uint8Array[];
-    const one = new LineRenderer();
+    // Task names change while tracing (taskCreate's name arrives late): the request memo must see it.
+    const names = new Map<number, string>();
+    const one = new LineRenderer({ taskName: (t) => names.get(t) });
     const lines: string[] = [];
     const alone: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      const b = list[(i * 7) % 4] as Uint8Array;
+    for (let i = 0; i < 80; i++) {
+      // Mostly runs of the same message, now and then something else changes.
+      const b = list[Math.floor(i / 3) % 4] as Uint8Array;
       const id = new DataView(b.buffer, b.byteOffset).getInt32(20, true);
       const d = dec.decode(b, abi, id, true);
+      const task = i % 11 === 0 ? 0 : i % 7 === 0 ? 5 : 3;
+      if (i === 31) names.set(3, 'client'); // between two lines that differ in nothing else
       const call: Call = {
-        id: i, time: i, task: 3, port: 9, dest: { arg: 'io_object', name: 0x70, disposition: 19 }, routine: d.routine, subsystem: d.subsystem,
-        msgId: id, args: d.args, elementBytes: d.elementBytes, replyName: 4, seqno: i, receiver: 2, note: d.note,
-        reply: { time: i + 1, task: 3, retCode: 0, args: d.args, elementBytes: d.elementBytes, note: null },
+        id: i, time: i, task, port: 9, dest: { arg: i % 13 === 0 ? null : 'io_object', name: i % 17 === 0 ? 0x71 : 0x70, disposition: i % 19 === 0 ? 17 : 19 },
+        routine: d.routine, subsystem: d.subsystem,
+        msgId: id, args: d.args, elementBytes: d.elementBytes, replyName: 4, seqno: i, receiver: i % 5 === 0 ? 4 : 2, note: i % 9 === 0 ? 'a note' : d.note,
+        reply: { time: i + 1, task: 3, retCode: i % 6 === 0 ? 5 : 0, args: d.args, elementBytes: d.elementBytes, note: i % 8 === 0 ? 'why' : null },
       };
       lines.push(one.render({ type: 'call', state: 'complete', call }) as string);
-      alone.push(new LineRenderer().render({ type: 'call', state: 'complete', call }) as string);
+      alone.push(new LineRenderer({ taskName: (t) => names.get(t) }).render({ type: 'call', state: 'complete', call }) as string);
     }
     expect(lines).toEqual(alone);
-    expect(new Set(lines.map((l) => l.replace(/^\[ *\d+\] /, ''))).size).toBeGreaterThan(1);
+    expect(new Set(lines.map((l) => l.replace(/^\[ *\d+\] /, ''))).size).toBeGreaterThan(10);
   });
 });

@@ -82,29 +82,35 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
     let ended = 0;
     const nodeOf = (s: Side): number => splice.node(s);
     const apply = (actions: SpliceAction[]): void => {
-      // The frames one read forwards leave in one write per socket (writev), not one each.
+      // The frames one read forwards leave first, in one write per socket
+      // (writev), not one each; the trace of them (decoding arguments,
+      // rendering, writing text) comes after, off the link's critical path:
+      // the receiving node has its frame before the tracer prints it.
       a.cork();
       b.cork();
       try {
-        applyAll(actions);
+        for (const act of actions) if (act.type === 'write') forward(act.side, act.bytes);
       } finally {
         a.uncork();
         b.uncork();
       }
+      trace(actions);
     };
-    const applyAll = (actions: SpliceAction[]): void => {
+    const forward = (side: Side, bytes: Uint8Array): void => {
+      const sock = sockets[side];
+      const src = sockets[side === 'a' ? 'b' : 'a'];
+      if (!sock.destroyed && !sock.write(bytes)) {
+        // That direction's queue is full: stop reading what feeds it until it drains.
+        src.pause();
+        sock.once('drain', () => src.resume());
+      }
+    };
+    /** Everything but the writes, in order: the trace, and the end of both sockets (after their writes). */
+    const trace = (actions: SpliceAction[]): void => {
       for (const act of actions) {
         switch (act.type) {
-          case 'write': {
-            const sock = sockets[act.side];
-            const src = sockets[act.side === 'a' ? 'b' : 'a'];
-            if (!sock.destroyed && !sock.write(act.bytes)) {
-              // That direction's queue is full: stop reading what feeds it until it drains.
-              src.pause();
-              sock.once('drain', () => src.resume());
-            }
+          case 'write':
             break;
-          }
           case 'frame': {
             const from = act.from;
             options.onFrame?.({ time: now(), link: id, from, fromNode: nodeOf(from), toNode: nodeOf(from === 'a' ? 'b' : 'a'), bytes: act.bytes });

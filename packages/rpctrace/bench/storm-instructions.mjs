@@ -1,0 +1,63 @@
+// The RPC storm's cost in instructions, which the machine's load does not
+// move (wall and CPU times on this shared 2-vCPU VM swing by 40% between
+// runs): bench/storm-app.mjs run under valgrind's cachegrind (instruction
+// counts only, --cache-sim=no) with N1 and N2 RPCs; (Ir(N2) - Ir(N1)) /
+// (N2 - N1) is the instructions per RPC, start-up cancelled out. Untraced,
+// library -c and library lines to a file, for this package's build and,
+// with --against ROOT, ROOT's (the before of a paired comparison: its dist
+// through STORM_RPCTRACE_DIST, the same storm-app). Runs go 3 at a time:
+// counts do not depend on it. Instructions are not time (GC, caches and
+// the JIT's timing differ), but a change that cuts them cuts the work.
+// Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000]
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
+const against = arg('--against', null);
+const n1 = Number(arg('--n1', '4000'));
+const n2 = Number(arg('--n2', '24000'));
+const here = new URL('.', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'rpctrace-storm-ir-'));
+const sides = [['after', null], ...(against === null ? [] : [['before', join(against, 'dist')]])];
+const variants = [['untraced', []], ['library, -c', ['--trace-kernel=summary']], ['library, lines to a file', [`--trace-kernel=file:${join(dir, 'trace.txt')}`]]];
+
+function count(dist, extra, n) {
+  const env = { ...process.env };
+  if (dist !== null) env.STORM_RPCTRACE_DIST = dist;
+  else delete env.STORM_RPCTRACE_DIST;
+  const args = ['--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', '--cachegrind-out-file=/dev/null', process.execPath, join(here, 'storm-app.mjs'), String(n), ...extra];
+  return new Promise((resolve, reject) => {
+    execFile('valgrind', args, { env, maxBuffer: 1 << 24 }, (err, _out, errText) => {
+      const m = /I\s+refs:\s+([\d,]+)/.exec(errText);
+      if (err !== null || m === null) reject(new Error(`valgrind ${args.join(' ')}: ${err?.message ?? errText}`));
+      else resolve(Number(m[1].replaceAll(',', '')));
+    });
+  });
+}
+
+const jobs = [];
+for (const [side, dist] of sides) for (const [name, extra] of variants) for (const n of [n1, n2]) jobs.push({ side, dist, name, extra, n });
+const results = new Map();
+try {
+  let next = 0;
+  await Promise.all([0, 1, 2].map(async () => {
+    while (next < jobs.length) {
+      const j = jobs[next++];
+      results.set(`${j.side}|${j.name}|${j.n}`, await count(j.dist, j.extra, j.n));
+    }
+  }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`instructions per RPC (valgrind cachegrind, (Ir(${n2}) - Ir(${n1})) / ${n2 - n1}), node ${process.version}`);
+console.log('| side | variant | instructions per RPC | ratio to untraced | whole run at N2 (M instructions) |');
+console.log('|---|---|---:|---:|---:|');
+for (const [side] of sides) {
+  const per = (name) => (results.get(`${side}|${name}|${n2}`) - results.get(`${side}|${name}|${n1}`)) / (n2 - n1);
+  const base = per('untraced');
+  for (const [name] of variants) {
+    console.log(`| ${side} | ${name} | ${per(name).toFixed(0)} | x${(per(name) / base).toFixed(2)} | ${(results.get(`${side}|${name}|${n2}`) / 1e6).toFixed(0)} |`);
+  }
+}
