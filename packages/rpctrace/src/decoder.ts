@@ -5,7 +5,7 @@
  * notifications by kind.
  */
 import {
-  builtinInterfaces,
+  builtinInterfaceForId,
   isMachMsgError,
   MACH_MSG_TYPE_PROTECTED_PAYLOAD,
   isMigError,
@@ -56,6 +56,22 @@ export interface DecoderOptions {
 }
 
 type Match = { routine: CompiledRoutine; itf: CompiledInterface; kind: 'request' | 'reply'; sizes: ReadonlyMap<string, number> };
+
+/** One ABI's routines by id: the user's (all indexed at once), the built-in ones (per interface, as met). */
+interface Routines {
+  user: Map<number, Match>;
+  builtin: Map<number, Match>;
+  indexed: Set<CompiledInterface>;
+}
+
+/** Adds an interface's requests and replies to `t` (a later interface overrides an earlier one's ids). */
+function indexInterface(t: Map<number, Match>, itf: CompiledInterface): void {
+  for (const r of itf.routines) {
+    const sizes = new Map(r.layout.args.map((a) => [a.name, Math.ceil((a.type.elementNumber * a.type.size) / 8)]));
+    t.set(r.id, { routine: r, itf, kind: 'request', sizes });
+    if (r.replyId !== undefined) t.set(r.replyId, { routine: r, itf, kind: 'reply', sizes });
+  }
+}
 
 /**
  * The last full decode of an id (per ABI): its bytes and what they gave. A
@@ -225,7 +241,7 @@ function fillHead(out: DecodedMsg, h: DecodedMsg): DecodedMsg {
 }
 
 export class MessageDecoder {
-  readonly #byAbi = new Map<Abi, Map<number, Match>>();
+  readonly #byAbi = new Map<Abi, Routines>();
   readonly #opts: DecoderOptions;
   readonly #statics = new Map<number, Static>();
   /** The one result `decodeHeader` reuses (and its header), so that a storm allocates none. */
@@ -239,22 +255,29 @@ export class MessageDecoder {
     this.#opts = options;
   }
 
-  #table(abi: Abi): Map<number, Match> {
+  /**
+   * The routine an id names for `abi`: the user's interfaces first (they
+   * override built-in ids, the later one winning), else the one built-in
+   * interface whose subsystem numbers the id, compiled and indexed the first
+   * time one of its ids is met (compiling all of them costs a trace's start
+   * tens of milliseconds; a storm meets one routine).
+   */
+  #match(abi: Abi, msgId: number): Match | undefined {
     let t = this.#byAbi.get(abi);
     if (t === undefined) {
-      t = new Map();
-      const all = [...builtinInterfaces(abi), ...(this.#opts.interfaces?.(abi) ?? [])];
-      for (const itf of all) {
-        for (const r of itf.routines) {
-          // Later interfaces (the user's) override built-in ids.
-          const sizes = new Map(r.layout.args.map((a) => [a.name, Math.ceil((a.type.elementNumber * a.type.size) / 8)]));
-          t.set(r.id, { routine: r, itf, kind: 'request', sizes });
-          if (r.replyId !== undefined) t.set(r.replyId, { routine: r, itf, kind: 'reply', sizes });
-        }
-      }
+      t = { user: new Map(), builtin: new Map(), indexed: new Set() };
+      for (const itf of this.#opts.interfaces?.(abi) ?? []) indexInterface(t.user, itf);
       this.#byAbi.set(abi, t);
     }
-    return t;
+    const user = t.user.get(msgId);
+    if (user !== undefined) return user;
+    const itf = builtinInterfaceForId(msgId, abi);
+    if (itf === undefined) return undefined;
+    if (!t.indexed.has(itf)) {
+      indexInterface(t.builtin, itf);
+      t.indexed.add(itf);
+    }
+    return t.builtin.get(msgId);
   }
 
   /**
@@ -292,7 +315,7 @@ export class MessageDecoder {
         head.routine = `mach_notify_${notify.replace('-', '_')}`;
         head.subsystem = 'notify';
       }
-      const match = abi === null || notify !== undefined ? undefined : this.#table(abi).get(msgId);
+      const match = abi === null || notify !== undefined ? undefined : this.#match(abi, msgId);
       if (match !== undefined) applyMatch(head, match);
       s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null };
       if (this.#statics.size < MAX_STATICS) this.#statics.set(key, s);

@@ -5,4 +5,4 @@ export {
   type BuiltinInterfaceName,
   type BuiltinInterfaceSource,
 } from './sources.js';
-export { builtinInterfaces, getBuiltinInterface } from './builtin.js';
+export { builtinInterfaceForId, builtinInterfaces, getBuiltinInterface } from './builtin.js';

@@ -26,6 +26,13 @@ export interface BuiltinInterfaceSource {
   readonly name: BuiltinInterfaceName;
   /** The subsystem's base id. */
   readonly base: number;
+  /**
+   * How many request ids the .defs numbers, `skip`s included, up to its last
+   * routine: its requests are base .. base+count-1 and, MIG's reply rule,
+   * their replies 100 higher. Known here so that one id finds its interface
+   * without compiling any (a test checks it against the compiled interfaces).
+   */
+  readonly count: number;
   /** Who sends its requests to whom. */
   readonly summary: string;
   /** Whether every routine of the real interface is declared (else some are `skip`s). */
@@ -39,16 +46,16 @@ export interface BuiltinInterfaceSource {
  * written from the wire facts, for decoding and building their messages.
  */
 export const BUILTIN_INTERFACE_SOURCES: readonly BuiltinInterfaceSource[] = Object.freeze([
-  { name: 'notify', base: 64, summary: 'kernel -> task: port notifications', complete: true, source: NOTIFY_DEFS },
-  { name: 'memory_object', base: 2200, summary: 'kernel -> pager: paging requests', complete: true, source: MEMORY_OBJECT_DEFS },
-  { name: 'mach', base: 2000, summary: 'task -> kernel: tasks, VM, pager answers', complete: false, source: MACH_DEFS },
-  { name: 'mach_port', base: 3200, summary: 'task -> kernel: port name space', complete: true, source: MACH_PORT_DEFS },
-  { name: 'io', base: 21000, summary: 'client -> Hurd server: open objects', complete: false, source: IO_DEFS },
-  { name: 'fs', base: 20000, summary: 'client -> Hurd file system: files and directories', complete: false, source: FS_DEFS },
-  { name: 'fsys', base: 22000, summary: 'Hurd file system control', complete: false, source: FSYS_DEFS },
-  { name: 'auth', base: 25000, summary: 'Hurd auth server: identities', complete: true, source: AUTH_DEFS },
-  { name: 'fs_notify', base: 20500, summary: 'Hurd file system -> client: change notifications', complete: true, source: FS_NOTIFY_DEFS },
-  { name: 'interrupt', base: 33000, summary: 'glibc -> Hurd server: interrupt a pending RPC', complete: true, source: INTERRUPT_DEFS },
+  { name: 'notify', base: 64, count: 9, summary: 'kernel -> task: port notifications', complete: true, source: NOTIFY_DEFS },
+  { name: 'memory_object', base: 2200, count: 10, summary: 'kernel -> pager: paging requests', complete: true, source: MEMORY_OBJECT_DEFS },
+  { name: 'mach', base: 2000, count: 96, summary: 'task -> kernel: tasks, VM, pager answers', complete: false, source: MACH_DEFS },
+  { name: 'mach_port', base: 3200, count: 23, summary: 'task -> kernel: port name space', complete: true, source: MACH_PORT_DEFS },
+  { name: 'io', base: 21000, count: 32, summary: 'client -> Hurd server: open objects', complete: false, source: IO_DEFS },
+  { name: 'fs', base: 20000, count: 36, summary: 'client -> Hurd file system: files and directories', complete: false, source: FS_DEFS },
+  { name: 'fsys', base: 22000, count: 7, summary: 'Hurd file system control', complete: false, source: FSYS_DEFS },
+  { name: 'auth', base: 25000, count: 4, summary: 'Hurd auth server: identities', complete: true, source: AUTH_DEFS },
+  { name: 'fs_notify', base: 20500, count: 2, summary: 'Hurd file system -> client: change notifications', complete: true, source: FS_NOTIFY_DEFS },
+  { name: 'interrupt', base: 33000, count: 1, summary: 'glibc -> Hurd server: interrupt a pending RPC', complete: true, source: INTERRUPT_DEFS },
 ] satisfies BuiltinInterfaceSource[]);
 
 export const BUILTIN_INTERFACE_NAMES: readonly BuiltinInterfaceName[] = Object.freeze(BUILTIN_INTERFACE_SOURCES.map((s) => s.name));
