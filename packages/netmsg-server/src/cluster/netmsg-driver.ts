@@ -1,64 +1,29 @@
 import {
   decodeMessage, encodeMessage, parseNotification,
-  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
-  MACH_PORT_TYPE_DEAD_NAME, MACH_RCV_INVALID_NAME, MACH_RCV_INTERRUPTED,
-  MACH_NOTIFY_DEAD_NAME, MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_PORT_DELETED, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
-  MACH_PORT_RIGHT_SEND, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_INTERRUPTED, MACH_SEND_INVALID_DEST, MACH_SEND_TIMED_OUT, MACH_SEND_TIMEOUT,
+  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_RCV_INVALID_NAME, MACH_RCV_INTERRUPTED,
+  MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
+  MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_INTERRUPTED, MACH_SEND_INVALID_DEST, MACH_SEND_TIMED_OUT, MACH_SEND_TIMEOUT,
   type MachMessage,
 } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
-import {
-  NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent, type ReceiveStatus, type WireLimits,
-} from 'netmsg-wire';
-import type { Logger } from '../log.js';
+import { NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent, type ReceiveStatus } from 'netmsg-wire';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
 import { givenBackWhenWritten } from './ool-buffers.js';
 import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
 import { madeInSend, withReplyMade } from './reply-right.js';
+import { performPortAction } from './port-actions.js';
+import { denotesPort, drainQueue, isPortDeletedNotice, requeued } from './netmsg-queue.js';
+import { RCV_SIZE, SEND_ONCE_SWEEP_MS, SPARE_ONE_SHOTS, hasOol, type NetmsgDriverOptions } from './driver-options.js';
 import type { NetmsgServerError } from '../errors.js';
+
+export type { NetmsgDriverOptions } from './driver-options.js';
 
 /** Where the driver writes a link's frames (`written`: once they are, see ool-buffers.ts); the link's owner feeds frames back with `frame`. */
 export interface LinkSink {
   send(frame: LinkFrame, written?: () => void): void;
   close(code: string, reason: string): void;
 }
-
-export interface NetmsgDriverOptions {
-  node: number;
-  limits?: WireLimits;
-  log?: Logger;
-  /** Largest message the netmsg task receives (inline part). */
-  rcvSize?: number;
-  /**
-   * Period of the sweeps that make the dead-name requests on kept send-once
-   * rights (NetmsgNode's `deferSendOnceRequests`), in ms; default
-   * SEND_ONCE_SWEEP_MS. 0: each request is made at once, as the token is.
-   */
-  sendOnceSweepMs?: number;
-}
-
-/** Whether a message has an out-of-line item (placeOol / takeOol have nothing to do without one). */
-const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind === 'ool');
-
-/** Largest inline message netmsg accepts; out-of-line data does not count. */
-const RCV_SIZE = 4 << 20;
-/**
- * Used reply (one-shot proxy) ports each link keeps for the next request's
- * reply right (NetmsgNode's `spareOneShots`): an RPC's server then makes no
- * port for the reply and destroys none. As many as the export serves at once.
- */
-const SPARE_ONE_SHOTS = 16;
-/**
- * A kept send-once right (a remote caller's reply right, §4.4) gets its
- * dead-name request only if its token is still pending at the second sweep
- * after it was made, 50 to 100 ms later: a null RPC answers well before
- * that and costs neither the request nor the PORT_DELETED notification its
- * use would then make (one kernel call, one notification message and one
- * receive of netmsg's per RPC). A reply port that dies sooner is reported to
- * the server's node within those 100 ms instead of at once; a lost link is
- * unaffected (its pending RPCs fail at once, §4.4).
- */
-const SEND_ONCE_SWEEP_MS = 50;
 
 /**
  * The driver of a node's one `NetmsgNode` on a hurd-ffi kernel
@@ -385,59 +350,21 @@ export class NetmsgDriver {
         sink?.close(a.code, a.reason);
         return;
       }
-      case 'allocatePort': {
-        // mach_port_allocate_name: allocate anywhere, then move the receive right to the chosen name.
-        const r = await k.portAllocate(t, MACH_PORT_RIGHT_RECEIVE);
-        if (r.kr !== 0) return check('allocate', r.kr);
-        check(`allocate_name ${a.name}`, await k.portInsertRight(t, a.name, r.name, MACH_MSG_TYPE_MOVE_RECEIVE));
-        check(`add ${a.name} to the port set`, await k.portMoveMember(t, a.name, this.portSet));
-        return;
-      }
+      case 'allocatePort':
+      case 'makeSend':
+      case 'addSendRef':
+      case 'deallocate':
+      case 'requestNoSenders':
+      case 'requestAppNoSenders':
+      case 'requestDeadName':
+      case 'setPortStatus':
+        return performPortAction({ kernel: k, task: t, notifyPort: this.notifyPort, portSet: this.portSet, check }, a, work);
       case 'destroyPort':
         this.reclaimed.delete(a.name);
         check(`destroy ${a.name}`, await k.portDestroy(t, a.name));
         return;
-      case 'makeSend':
-        check(`make-send ${a.name}`, await k.portInsertRight(t, a.name, a.name, MACH_MSG_TYPE_MAKE_SEND));
-        return;
-      case 'addSendRef':
-        check(`add send ref ${a.name}`, await k.portModRefs(t, a.name, MACH_PORT_RIGHT_SEND, 1));
-        return;
-      case 'deallocate':
-        check(`deallocate ${a.name}`, await k.portDeallocate(t, a.name));
-        return;
       case 'insertSendOnce':
         await this.insertSendOnce(a);
-        return;
-      case 'requestNoSenders': {
-        // Notify the proxy itself: the notification arrives in the port's own queue, after the messages before it.
-        const r = await k.portRequestNotification(t, a.name, MACH_NOTIFY_NO_SENDERS, a.sync, a.name, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-        check(`request no-senders ${a.name}`, r.kr);
-        if (r.kr === 0 && r.previous !== 0) await k.portDeallocate(t, r.previous);
-        return;
-      }
-      case 'requestAppNoSenders': {
-        const notify = a.notify === 'self' ? a.name : a.notify;
-        // 'self': a send-once right made from the port; else the carried send-once right itself.
-        const disp = a.notify === 'self' ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MOVE_SEND_ONCE;
-        const r = await k.portRequestNotification(t, a.name, MACH_NOTIFY_NO_SENDERS, a.sync, notify, disp);
-        check(`request app no-senders ${a.name}`, r.kr);
-        if (r.kr === 0 && r.previous !== 0) await k.portDeallocate(t, r.previous);
-        return;
-      }
-      case 'requestDeadName': {
-        const r = await k.portRequestNotification(t, a.name, MACH_NOTIFY_DEAD_NAME, 0, this.notifyPort, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-        if (r.kr !== 0) {
-          // The port died before the request could be made: tell the machine now.
-          const ty = await k.portType(t, a.name);
-          if (ty.kr === 0 && ty.type & MACH_PORT_TYPE_DEAD_NAME) work.push({ type: 'deadName', name: a.name });
-          else check(`request dead-name ${a.name}`, r.kr);
-        } else if (r.previous !== 0) await k.portDeallocate(t, r.previous);
-        return;
-      }
-      case 'setPortStatus':
-        check(`set mscount ${a.name}`, await k.portSetMscount(t, a.name, a.mscount));
-        check(`set qlimit ${a.name}`, await k.portSetQlimit(t, a.name, a.qlimit));
         return;
       case 'pausePort':
         this.reclaimed.delete(a.name);
@@ -599,32 +526,10 @@ export class NetmsgDriver {
       dropSendOnce++;
     }
     await k.portSetQlimit(t, name, 16);
-    const drained: { msg: MachMessage; bytes: Uint8Array }[] = [];
-    for (;;) {
-      const r = await k.msg(t, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: name, rcvSize: this.rcvSize, timeout: 0 });
-      if (r.kr !== 0 || !r.message) break;
-      const m = decodeMessage(r.message, k.abi);
-      if (dropSendOnce > 0 && m.header.id === MACH_NOTIFY_SEND_ONCE && m.header.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE) {
-        dropSendOnce--;
-        continue;
-      }
-      if (nsSelf && m.header.id === MACH_NOTIFY_NO_SENDERS && m.header.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE) continue;
-      drained.push({ msg: m, bytes: r.message });
-    }
+    const drained = await drainQueue(k, t, name, this.rcvSize, dropSendOnce, nsSelf);
     for (const f of first) await this.deliver(f.msg, f.ool, undefined);
     for (const d of drained) {
-      // Received form -> send form to the port itself; OOL pages and body rights are re-sent as received.
-      const h = d.msg.header;
-      const viaSendOnce = h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE;
-      const again: MachMessage = {
-        header: {
-          ...h,
-          bits: { ...h.bits, remote: viaSendOnce ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MAKE_SEND, local: h.bits.remote },
-          remotePort: name,
-          localPort: h.remotePort,
-        },
-        items: d.msg.items,
-      };
+      const again = requeued(d.msg, name);
       void k.msg(t, { options: MACH_SEND_MSG, send: encodeMessage(again, k.abi) }).then((r) => {
         if (r.kr !== 0) this.fail(`reclaim requeue: kr 0x${r.kr.toString(16)}`);
       });
@@ -683,7 +588,7 @@ export class NetmsgDriver {
       return;
     }
     // Once per RPC answered late (its reply right got netmsg's dead-name request), that request is used up.
-    if (this.isPortDeleted(r.message)) {
+    if (isPortDeletedNotice(k.abi, this.notifyPort, r.message)) {
       this.receiveNext();
       return;
     }
@@ -705,34 +610,6 @@ export class NetmsgDriver {
       this.receiveNext();
     });
   };
-
-  /**
-   * A PORT_DELETED notification on netmsg's notify port, from its raw header:
-   * a by-product of netmsg's own bookkeeping (a right with its dead-name
-   * request was used up), which received() drops. Not COMPLEX, so it holds
-   * no right and no memory to free: dropped here without being decoded.
-   */
-  private isPortDeleted(b: Uint8Array): boolean {
-    const i386 = this.kernel.abi === 'i386';
-    const local = i386 ? 12 : 16;
-    const id = i386 ? 20 : 28;
-    if (b.length < id + 4 || (b[3]! & 0x80) !== 0) return false;
-    const u32 = (o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-    return u32(id) === MACH_NOTIFY_PORT_DELETED && u32(local) === this.notifyPort;
-  }
-
-  /**
-   * Whether send-once right `so` denotes the port whose receive right is `rcv`
-   * (both in netmsg's space): the kernel's port identities, as the task's
-   * last port_names saw them. A backend that cannot tell says no: the request
-   * then travels as a send-once right like any other.
-   */
-  private async denotesPort(so: number, rcv: number): Promise<boolean> {
-    await this.kernel.portNames(this.task);
-    const names = this.kernel.snapshot(this.task)?.names ?? [];
-    const a = names.find((e) => e.name === so)?.port ?? 0;
-    return a !== 0 && a === (names.find((e) => e.name === rcv)?.port ?? -1);
-  }
 
   /**
    * received()'s commonest case without its async layers: a message with no
@@ -796,7 +673,7 @@ export class NetmsgDriver {
         // Take the application's no-senders request off the port; its send-once right travels.
         const prev = await k.portRequestNotification(this.task, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
         if (prev.kr === 0 && prev.previous !== 0) {
-          if (await this.denotesPort(prev.previous, n)) {
+          if (await denotesPort(this.kernel, this.task, prev.previous, n)) {
             // The request notified the port itself (test5a): it travels as "self" and the new home
             // makes its own right. Freeing the one we took sends its SEND_ONCE notification to the
             // port, behind what was queued: netmsg swallows it (received()).

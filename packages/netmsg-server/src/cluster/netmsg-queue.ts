@@ -1,0 +1,79 @@
+/**
+ * Pieces of the driver's work on netmsg's own receive rights that need only
+ * the kernel (netmsg-driver.ts): a reclaimed port's queue drained and sent
+ * again, netmsg's PORT_DELETED notices recognised from their raw header, and
+ * whether two of netmsg's names denote one port.
+ */
+import {
+  decodeMessage,
+  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_PORT_DELETED, MACH_NOTIFY_SEND_ONCE, MACH_RCV_MSG, MACH_RCV_TIMEOUT,
+  type Abi, type MachMessage,
+} from 'mach-msg';
+import type { MachKernel, TaskId } from 'hurd-ffi';
+
+/**
+ * Takes every message queued on `name` without waiting, dropping netmsg's
+ * own notifications (§4.5): `dropSendOnce` send-once notifications, and its
+ * no-senders notification when `nsSelf`. The rest, in queue order.
+ */
+export async function drainQueue(
+  k: MachKernel, t: TaskId, name: number, rcvSize: number, dropSendOnce: number, nsSelf: boolean,
+): Promise<{ msg: MachMessage; bytes: Uint8Array }[]> {
+  const drained: { msg: MachMessage; bytes: Uint8Array }[] = [];
+  for (;;) {
+    const r = await k.msg(t, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: name, rcvSize, timeout: 0 });
+    if (r.kr !== 0 || !r.message) break;
+    const m = decodeMessage(r.message, k.abi);
+    if (dropSendOnce > 0 && m.header.id === MACH_NOTIFY_SEND_ONCE && m.header.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE) {
+      dropSendOnce--;
+      continue;
+    }
+    if (nsSelf && m.header.id === MACH_NOTIFY_NO_SENDERS && m.header.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE) continue;
+    drained.push({ msg: m, bytes: r.message });
+  }
+  return drained;
+}
+
+/** A received message in send form again, to the port `name` itself; OOL pages and body rights are re-sent as received. */
+export function requeued(msg: MachMessage, name: number): MachMessage {
+  const h = msg.header;
+  const viaSendOnce = h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE;
+  return {
+    header: {
+      ...h,
+      bits: { ...h.bits, remote: viaSendOnce ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MAKE_SEND, local: h.bits.remote },
+      remotePort: name,
+      localPort: h.remotePort,
+    },
+    items: msg.items,
+  };
+}
+
+/**
+ * A PORT_DELETED notification on netmsg's notify port, from its raw header:
+ * a by-product of netmsg's own bookkeeping (a right with its dead-name
+ * request was used up), which the driver drops. Not COMPLEX, so it holds no
+ * right and no memory to free: dropped without being decoded.
+ */
+export function isPortDeletedNotice(abi: Abi, notifyPort: number, b: Uint8Array): boolean {
+  const i386 = abi === 'i386';
+  const local = i386 ? 12 : 16;
+  const id = i386 ? 20 : 28;
+  if (b.length < id + 4 || (b[3]! & 0x80) !== 0) return false;
+  const u32 = (o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+  return u32(id) === MACH_NOTIFY_PORT_DELETED && u32(local) === notifyPort;
+}
+
+/**
+ * Whether send-once right `so` denotes the port whose receive right is `rcv`
+ * (both in the task's space): the kernel's port identities, as the task's
+ * last port_names saw them. A backend that cannot tell says no: the request
+ * then travels as a send-once right like any other.
+ */
+export async function denotesPort(k: MachKernel, t: TaskId, so: number, rcv: number): Promise<boolean> {
+  await k.portNames(t);
+  const names = k.snapshot(t)?.names ?? [];
+  const a = names.find((e) => e.name === so)?.port ?? 0;
+  return a !== 0 && a === (names.find((e) => e.name === rcv)?.port ?? -1);
+}
