@@ -71,35 +71,6 @@ export abstract class NodeRights extends NodeSendOnce {
     return { tag: 'port', right: 'send', id: e.id };
   }
 
-  /**
-   * netmsg keeps `so`'s real right until its one message comes back; a
-   * dead-name request on it tells when the reply port dies first (§4.4).
-   * At once, or at the second sweep from now while the token is still
-   * pending (`NodeConfig.deferSendOnceRequests`).
-   */
-  protected watchSendOnce(so: SendOnceOut): void {
-    if (this.cfg.deferSendOnceRequests) this.soYoung.push(so);
-    else this.emit({ type: 'requestDeadName', name: so.name });
-  }
-
-  /**
-   * `sweepSendOnce`: the tokens made before the previous sweep and still
-   * pending get their dead-name request now (a request on a right already
-   * dead reports the death at once: the driver's `deadName`); the tokens
-   * made since wait for the next sweep.
-   */
-  protected sweepSendOnce(): void {
-    const aging = this.soAging;
-    for (let i = 0; i < aging.length; i++) {
-      const so = aging[i]!;
-      // Still pending: the same token is in soOut (keys are never reused; its name may be).
-      if (this.soOut.get(so.key) === so) this.emit({ type: 'requestDeadName', name: so.name });
-    }
-    aging.length = 0;
-    this.soAging = this.soYoung;
-    this.soYoung = aging;
-  }
-
   /** A receive right leaves: this node stops being home and becomes a proxy. */
   protected exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef {
     const status = st ?? { mscount: 0, qlimit: 5 };

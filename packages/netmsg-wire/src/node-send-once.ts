@@ -1,5 +1,5 @@
 import type { PortKey } from './identity.js';
-import { idOf, type PortEntry, type SendOnceRelay } from './port-table.js';
+import { idOf, type PortEntry, type SendOnceOut, type SendOnceRelay } from './port-table.js';
 import { NodeCore } from './node-core.js';
 
 /**
@@ -95,5 +95,34 @@ export abstract class NodeSendOnce extends NodeCore {
     this.soRelays.delete(r.key);
     this.soRelayByName.delete(r.name);
     this.emit({ type: 'destroyPort', name: r.name });
+  }
+
+  /**
+   * netmsg keeps `so`'s real right until its one message comes back; a
+   * dead-name request on it tells when the reply port dies first (§4.4).
+   * At once, or at the second sweep from now while the token is still
+   * pending (`NodeConfig.deferSendOnceRequests`).
+   */
+  protected watchSendOnce(so: SendOnceOut): void {
+    if (this.cfg.deferSendOnceRequests) this.soYoung.push(so);
+    else this.emit({ type: 'requestDeadName', name: so.name });
+  }
+
+  /**
+   * `sweepSendOnce`: the tokens made before the previous sweep and still
+   * pending get their dead-name request now (a request on a right already
+   * dead reports the death at once: the driver's `deadName`); the tokens
+   * made since wait for the next sweep.
+   */
+  protected sweepSendOnce(): void {
+    const aging = this.soAging;
+    for (let i = 0; i < aging.length; i++) {
+      const so = aging[i]!;
+      // Still pending: the same token is in soOut (keys are never reused; its name may be).
+      if (this.soOut.get(so.key) === so) this.emit({ type: 'requestDeadName', name: so.name });
+    }
+    aging.length = 0;
+    this.soAging = this.soYoung;
+    this.soYoung = aging;
   }
 }
