@@ -15,22 +15,11 @@ import {
 import type { TaskId } from 'hurd-ffi';
 import { ClusterNode } from '../src/cluster/cluster-node.js';
 import { MigUser } from '../src/cluster/mig-user.js';
-import { streamPair, until } from './helpers.js';
+import { linkNodes, until } from './helpers.js';
 
 const SECRET = new TextEncoder().encode('deferred dead-name requests');
 
-async function link(a: ClusterNode, b: ClusterNode): Promise<void> {
-  const [x, y] = streamPair();
-  let up = 0;
-  await new Promise<void>((resolve, reject) => {
-    const onUp = (_p: unknown, joined: boolean): void => {
-      if (!joined) reject(new Error('not joined'));
-      else if (++up === 2) resolve();
-    };
-    a.attach(x, { secret: SECRET, onUp });
-    b.attach(y, { secret: SECRET, onUp });
-  });
-}
+const link = (a: ClusterNode, b: ClusterNode): Promise<void> => linkNodes(a, b, SECRET);
 
 describe('deferred dead-name requests on kept reply rights', () => {
   const nodes: ClusterNode[] = [];

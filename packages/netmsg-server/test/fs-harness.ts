@@ -1,7 +1,9 @@
-import { chownSync, lstatSync, readdirSync } from 'node:fs';
+import { chownSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { getBuiltinInterface, type Abi, type MachMessage, type MigArgs } from 'mach-msg';
-import { CONTROL_PORT, FsExport, O_READ, type FsExportOptions } from '../src/index.js';
+import { CONTROL_PORT, FsExport, O_READ, connect, silentLogger, startNode, type FsClient, type FsExportOptions, type RunningNode } from '../src/index.js';
+import { makeTree, type Tree } from './helpers.js';
 
 /** A client stub for FsExport without any link: encode as MIG's user stub, handle, decode as MIG's user stub. */
 export class Harness {
@@ -76,3 +78,25 @@ export function giveTree(root: string, uid = OWNER, gid = OWNER): void {
 }
 
 export const asRoot = process.geteuid?.() === 0;
+
+/**
+ * A node on loopback exporting a fresh tree with `files` (name.bin each),
+ * and a client of it, for the tests of one describe block: made before its
+ * tests, closed after them. Read the fields inside tests only.
+ */
+export function useFileNode(files: Record<string, Uint8Array>, secret: string): { node: RunningNode; c: FsClient; tree: Tree } {
+  const it = {} as { node: RunningNode; c: FsClient; tree: Tree };
+  beforeAll(async () => {
+    it.tree = makeTree();
+    for (const [k, data] of Object.entries(files)) writeFileSync(join(it.tree.root, `${k}.bin`), data);
+    giveTree(it.tree.root);
+    it.node = await startNode({ export: it.tree.root, listen: '127.0.0.1:0', secret }, { logger: silentLogger });
+    it.c = await connect(`127.0.0.1:${it.node.port}`, { secret, timeoutMs: 20_000 });
+  });
+  afterAll(async () => {
+    await it.c?.close();
+    await it.node?.close();
+    it.tree?.cleanup();
+  });
+  return it;
+}

@@ -13,22 +13,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getBuiltinInterface } from 'mach-msg';
 import { ClusterNode } from '../src/cluster/cluster-node.js';
 import { CallFailed, MigUser } from '../src/cluster/mig-user.js';
-import { streamPair, until } from './helpers.js';
+import { linkNodes, until } from './helpers.js';
 
 const SECRET = new TextEncoder().encode('reply right made in the send');
 
-async function link(a: ClusterNode, b: ClusterNode): Promise<void> {
-  const [x, y] = streamPair();
-  let up = 0;
-  await new Promise<void>((resolve, reject) => {
-    const onUp = (_p: unknown, joined: boolean): void => {
-      if (!joined) reject(new Error('not joined'));
-      else if (++up === 2) resolve();
-    };
-    a.attach(x, { secret: SECRET, onUp });
-    b.attach(y, { secret: SECRET, onUp });
-  });
-}
+const link = (a: ClusterNode, b: ClusterNode): Promise<void> => linkNodes(a, b, SECRET);
 
 describe('a reply right made by the delivering send', () => {
   const nodes: ClusterNode[] = [];

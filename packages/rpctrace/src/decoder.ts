@@ -337,13 +337,7 @@ export class MessageDecoder {
     if (memo !== null && sameBody(memo.bytes, bytes, abi, st.seqArg)) {
       const header = headerOf(bytes, abi);
       out.message = { header, items: memo.items };
-      out.kind = memo.kind;
-      out.routine = memo.routine;
-      out.subsystem = memo.subsystem;
-      out.args = memo.args;
-      out.retCode = memo.retCode;
-      out.note = memo.note;
-      return out;
+      return fromMemo(out, memo);
     }
     const r = tryDecodeMessage(bytes, abi);
     if (!r.ok) {
@@ -377,13 +371,7 @@ export class MessageDecoder {
     fillHeader(bytes, abi, msg.header);
     msg.items = memo.items;
     out.message = msg;
-    out.kind = memo.kind;
-    out.routine = memo.routine;
-    out.subsystem = memo.subsystem;
-    out.args = memo.args;
-    out.retCode = memo.retCode;
-    out.note = memo.note;
-    return out;
+    return fromMemo(out, memo);
   }
 
   /**
@@ -488,4 +476,15 @@ export class MessageDecoder {
   #looksLikeReply(msg: MachMessage): boolean {
     return msg.header.remotePort === 0 && msg.items[0]?.kind === 'data';
   }
+}
+
+/** `out` with what a memo holds of a decode (the arguments are the memo's, shared). */
+function fromMemo(out: DecodedMsg, memo: Memo): DecodedMsg {
+  out.kind = memo.kind;
+  out.routine = memo.routine;
+  out.subsystem = memo.subsystem;
+  out.args = memo.args;
+  out.retCode = memo.retCode;
+  out.note = memo.note;
+  return out;
 }
