@@ -415,28 +415,14 @@ export abstract class NodeRights extends NodeSendOnce {
       const held = e.held;
       e.held = [];
       e.heldBytes = 0;
-      // A late send-once message held here from another link than the
-      // receive right's came for this node's own pool (made when the port
-      // was home here before, §4.5): had it come before the FLUSH wait it
-      // would have been delivered through a pool right, so it takes one now.
-      // Put back with MAKE_SEND_ONCE it would leave that pool right waiting
-      // for a message that already came, until the port died (`6000211`
-      // with --defer-send-once). It is none of the old home's `soRights`.
-      const pooled = new Map<(typeof held)[number], number>();
-      for (const h of held) {
-        if (h.from === peer || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
-        const n = this.takePooled(key);
-        if (n === undefined) break;
-        pooled.set(h, n);
-      }
+      // Late send-once messages held from other links take this node's own pool rights (`6000211`).
+      const pooled = this.poolHeld(held, peer, key);
       heldSendOnce = held.filter((h) => h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id)) && !pooled.has(h)).length;
       const materialise = (h: { wm: WireMessage; from: number; credited: boolean }) => {
         this.settle(h.wm);
         const inner: NodeAction[] = [];
         const via = pooled.get(h);
-        const m = via === undefined
-          ? fromWireMessage(h.wm, this.cfg.abi, e!.name, destDisposition(h.wm), (ref) => this.importRef(h.from, ref, inner))
-          : fromWireMessage(h.wm, this.cfg.abi, via, MOVE_SEND_ONCE, (ref) => this.importRef(h.from, ref, inner));
+        const m = fromWireMessage(h.wm, this.cfg.abi, via ?? e!.name, via === undefined ? destDisposition(h.wm) : MOVE_SEND_ONCE, (ref) => this.importRef(h.from, ref, inner));
         for (const a of inner) this.emit(a);
         if (!h.credited) this.sendControl(h.from, { t: 'credit', node: e!.id.node, serial: e!.id.serial, n: 1 });
         return m;
