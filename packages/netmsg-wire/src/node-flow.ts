@@ -90,7 +90,12 @@ export abstract class NodeFlow extends NodeRights {
     this.tryCollect(e);
   }
 
-  protected forward(e: PortEntry, peer: number, wm: WireMessage): void {
+  /**
+   * `creditTo`: where this message's credit goes once the next hop gives
+   * it (the sender; -1, no link, for a message held here whose credit was
+   * given already).
+   */
+  protected forward(e: PortEntry, peer: number, wm: WireMessage, creditTo: number = peer): void {
     const next = this.routeOf(e);
     if (next === undefined) {
       this.dropRemote(peer, wm);
@@ -103,7 +108,7 @@ export abstract class NodeFlow extends NodeRights {
     this.relayRights(peer, next, wm);
     // Strictly behind whatever waits here for the port: what waits may be
     // the old home's drained queue, older than anything arriving now.
-    this.queueOrSend(e, next, { msg: wm, bytes: 64 + oolBytes(wm), from: peer });
+    this.queueOrSend(e, next, { msg: wm, bytes: 64 + oolBytes(wm), from: creditTo });
   }
 
   protected hold(target: PortEntry, peer: number, wm: WireMessage): void {

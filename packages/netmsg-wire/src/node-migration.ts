@@ -214,11 +214,29 @@ export abstract class NodeMigration extends NodeFlow {
         this.pinDest(wm, -1);
         this.markArriving(wm, -1);
         this.onWireMessage(peer, wm, true);
+        // A receive right the message did not make home here (its
+        // destination was gone, or only passed through): what was held
+        // for it goes on along the route after all.
+        for (const it of wm.items) {
+          if (it.kind !== 'ports' || it.right !== 'receive') continue;
+          for (const ref of it.ports) {
+            const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
+            if (e && e.role === 'proxy' && !e.migrating && e.held.length > 0 && !this.arriving.has(e.key)) this.releaseHeld(e);
+          }
+        }
         this.gateReleased(item);
         this.collectDest(wm);
       }
       if (gate.queue.length === 0 && this.gates.get(peer) === gate) this.gates.delete(peer);
     }
+  }
+
+  /** Messages held for a receive right that will not be home here: forwarded on the route. */
+  protected releaseHeld(e: PortEntry): void {
+    const held = e.held;
+    e.held = [];
+    e.heldBytes = 0;
+    for (const h of held) this.forward(e, h.from, h.wm, h.credited ? -1 : h.from);
   }
 
   /** The old home's queue is drained: what waited behind it follows. */

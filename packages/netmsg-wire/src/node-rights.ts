@@ -3,7 +3,7 @@ import { fromWireMessage, type RefToName } from './abi-neutral.js';
 import { WireError } from './errors.js';
 import { type PortId, portKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
-import { bump, destDisposition, type Gate, isDraining, type PortEntry, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
+import { bump, destDisposition, type Gate, isDraining, MOVE_SEND_ONCE, type PortEntry, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
 import { NodeSendOnce } from './node-send-once.js';
 
@@ -386,11 +386,14 @@ export abstract class NodeRights extends NodeSendOnce {
       const held = e.held;
       e.held = [];
       e.heldBytes = 0;
-      heldSendOnce = held.filter((h) => h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id))).length;
+      // Late send-once messages held from other links take this node's own pool rights (`6000211`).
+      const pooled = this.poolHeld(held, peer, key);
+      heldSendOnce = held.filter((h) => h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id)) && !pooled.has(h)).length;
       const materialise = (h: { wm: WireMessage; from: number; credited: boolean }) => {
         this.settle(h.wm);
         const inner: NodeAction[] = [];
-        const m = fromWireMessage(h.wm, this.cfg.abi, e!.name, destDisposition(h.wm), (ref) => this.importRef(h.from, ref, inner));
+        const via = pooled.get(h);
+        const m = fromWireMessage(h.wm, this.cfg.abi, via ?? e!.name, via === undefined ? destDisposition(h.wm) : MOVE_SEND_ONCE, (ref) => this.importRef(h.from, ref, inner));
         for (const a of inner) this.emit(a);
         if (!h.credited) this.sendControl(h.from, { t: 'credit', node: e!.id.node, serial: e!.id.serial, n: 1 });
         return m;

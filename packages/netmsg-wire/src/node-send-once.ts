@@ -1,4 +1,5 @@
-import type { PortKey } from './identity.js';
+import { portKey, type PortKey } from './identity.js';
+import type { WireMessage } from './wire-message.js';
 import { idOf, type PortEntry, type SendOnceOut, type SendOnceRelay } from './port-table.js';
 import { NodeCore } from './node-core.js';
 
@@ -24,6 +25,27 @@ export abstract class NodeSendOnce extends NodeCore {
     this.soPoolByName.delete(n);
     if (pool!.names.length === 0) this.soPools.delete(key);
     return n;
+  }
+
+  /**
+   * The receive right came back here from `peer` (`importReceive`): late
+   * send-once messages held during the wait that came on other links came
+   * for this node's own pool (made when the port was home here before,
+   * §4.5). Had one come before the FLUSH wait it would have been delivered
+   * through a pool right, so it takes one now (held message → pool right
+   * name); put back with MAKE_SEND_ONCE it left that pool right waiting for
+   * a message that had already come, until the port died (`6000211`). Such
+   * messages are none of the old home's `soRights`.
+   */
+  protected poolHeld<H extends { wm: WireMessage; from: number }>(held: H[], peer: number, key: PortKey): Map<H, number> {
+    const pooled = new Map<H, number>();
+    for (const h of held) {
+      if (h.from === peer || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
+      const n = this.takePooled(key);
+      if (n === undefined) break;
+      pooled.set(h, n);
+    }
+    return pooled;
   }
 
   /** One of a relay's send-once rights sent its message. */

@@ -305,12 +305,17 @@ export class NetmsgNode extends NodeMigration {
       this.hold(target, peer, wm);
       return;
     }
-    if (target && target.role === 'proxy' && wm.dest.right === 'sendOnce' && !this.soOut.has(key) && this.arriving.has(key)) {
-      // A late send-once message (§4.5) for a port whose FLUSH came back
-      // while its receive right still waits in a gate for another port's:
-      // it is this node's now. Forwarded on the old route it would come
-      // back through the old home's relay, counted there twice (`6000075`);
-      // held, it is put back on the port with the rest.
+    if (target && target.role === 'proxy' && this.arriving.has(key)) {
+      // A message for a port whose FLUSH came back while its receive right
+      // still waits in a gate here for another port's: the port is this
+      // node's now, and nothing older can still come (the marker returned).
+      // Held, it is put back on the port with the rest, in order. Forwarded
+      // on the old route it would bounce between the old home and here
+      // until the gate opened: behind younger messages (per-port FIFO), and
+      // with each side waiting for the other's credit for it, so the old
+      // home's proxy never went and NO SENDERS was lost (`9000211` with
+      // --defer-send-once); a late send-once message would come back
+      // through the old home's relay, counted there twice (`6000075`).
       this.hold(target, peer, wm);
       return;
     }
@@ -526,11 +531,9 @@ export class NetmsgNode extends NodeMigration {
           if (it.kind !== 'ports' || it.right !== 'receive') continue;
           for (const ref of it.ports) {
             const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
-            if (e && e.migrating && !this.arriving.has(e.key)) {
+            if (e && (e.migrating || e.held.length > 0) && !this.arriving.has(e.key)) {
               e.migrating = false;
-              for (const h of e.held) this.forward(e, h.from, h.wm);
-              e.held = [];
-              e.heldBytes = 0;
+              this.releaseHeld(e);
             }
           }
         }
