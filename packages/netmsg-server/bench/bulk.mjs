@@ -14,13 +14,13 @@
 // replies' own bytes, no gathering copy), and the 8-in-flight case gives each
 // reply back with client.releaseOol (BENCH_NO_RELEASE=1: not). BENCH_CASES
 // (seq,pipe,chunks) picks cases; BENCH_WARM_RPCS=N makes N io_stat calls first.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPipelined as pipelinedRead } from './pipelined-read.mjs';
+import { startFileNode } from './file-node.mjs';
 import { readFileSync } from 'node:fs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -34,27 +34,8 @@ const median = (a) => (a.length ? [...a].sort((x, y) => x - y)[a.length >> 1] : 
 const now = () => process.hrtime.bigint();
 const secs = (t0) => Number(now() - t0) / 1e9;
 
-const dir = mkdtempSync(join(tmpdir(), 'netmsg-server-bulk-'));
-const exportDir = join(dir, 'export');
-mkdirSync(exportDir);
 const content = randomBytes(BULK);
-writeFileSync(join(exportDir, 'big.bin'), content);
-const secretFile = join(dir, 'secret');
-writeFileSync(secretFile, randomBytes(24).toString('hex'), { mode: 0o600 });
-const prof = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...prof, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir,
-  '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent',
-  '--map-user', `${process.getuid()}:${process.getuid()}:${process.getgid()}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise((resolve, reject) => {
-  let out = '';
-  child.stdout.on('data', (b) => {
-    out += b;
-    const m = / on 127\.0\.0\.1:(\d+)/.exec(out);
-    if (m) resolve(Number(m[1]));
-  });
-  child.once('exit', (c) => reject(new Error(`node exited ${c}`)));
-});
-const client = await connect(`127.0.0.1:${port}`, { secretFile, timeoutMs: 600_000 });
+const { dir, child, client } = await startFileNode({ pkg, connect, prefix: 'netmsg-server-bulk-', content: content, cpu: SERVER_CPU });
 
 async function readSeq() {
   const t0 = now();

@@ -10,11 +10,11 @@
 // between sizes is the cost per byte, the small size's figure the cost per
 // request. BENCH_ROOT=DIR runs another workspace copy's build (paired A/B
 // runs); BENCH_PROFILE_DIR=DIR runs the node under --cpu-prof.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { startFileNode } from './file-node.mjs';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -27,26 +27,7 @@ const RPCS = Number(process.env.BENCH_RPCS ?? 1500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
 
-const dir = mkdtempSync(join(tmpdir(), 'netmsg-server-sizes-'));
-const exportDir = join(dir, 'export');
-mkdirSync(exportDir);
-writeFileSync(join(exportDir, 'big.bin'), randomBytes(FILE));
-const secretFile = join(dir, 'secret');
-writeFileSync(secretFile, randomBytes(24).toString('hex'), { mode: 0o600 });
-const prof = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...prof, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir,
-  '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent',
-  '--map-user', `${process.getuid()}:${process.getuid()}:${process.getgid()}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise((resolve, reject) => {
-  let out = '';
-  child.stdout.on('data', (b) => {
-    out += b;
-    const m = / on 127\.0\.0\.1:(\d+)/.exec(out);
-    if (m) resolve(Number(m[1]));
-  });
-  child.once('exit', (c) => reject(new Error(`node exited ${c}`)));
-});
-const client = await connect(`127.0.0.1:${port}`, { secretFile, timeoutMs: 600_000 });
+const { dir, child, client } = await startFileNode({ pkg, connect, prefix: 'netmsg-server-sizes-', content: randomBytes(FILE), cpu: SERVER_CPU });
 
 const TICK_US = 1e6 / 100; // USER_HZ
 function nodeUsage(pid) {

@@ -1,0 +1,33 @@
+// A netmsg-server node for the bulk benches (bulk.mjs, read-sizes.mjs): its
+// own process pinned to `cpu`, exporting a fresh directory that holds
+// `big.bin` (the bytes given), with a secret file, and a client of it.
+// BENCH_PROFILE_DIR=DIR runs the node under --cpu-prof.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function startFileNode({ pkg, connect, prefix, content, cpu }) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const exportDir = join(dir, 'export');
+  mkdirSync(exportDir);
+  writeFileSync(join(exportDir, 'big.bin'), content);
+  const secretFile = join(dir, 'secret');
+  writeFileSync(secretFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+  const prof = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawn('taskset', ['-c', cpu, process.execPath, ...prof, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir,
+    '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent',
+    '--map-user', `${process.getuid()}:${process.getuid()}:${process.getgid()}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (b) => {
+      out += b;
+      const m = / on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (c) => reject(new Error(`node exited ${c}`)));
+  });
+  const client = await connect(`127.0.0.1:${port}`, { secretFile, timeoutMs: 600_000 });
+  return { dir, exportDir, secretFile, child, port, client };
+}
