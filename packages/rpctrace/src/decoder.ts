@@ -244,6 +244,16 @@ export class MessageDecoder {
   readonly #byAbi = new Map<Abi, Routines>();
   readonly #opts: DecoderOptions;
   readonly #statics = new Map<number, Static>();
+  /**
+   * The last two ids #static gave (their keys; NaN: none), before its map:
+   * a Static is a function of its key alone (the interfaces are fixed per
+   * decoder), so a slot holds the map's own entry (or, past MAX_STATICS, an
+   * entry the map does not keep: as good, its memo is checked per message).
+   */
+  #key0 = NaN;
+  #static0: Static | null = null;
+  #key1 = NaN;
+  #static1: Static | null = null;
   /** The one result `decodeHeader` reuses (and its header), so that a storm allocates none. */
   readonly #reused: DecodedMsg = copyHead({ message: null, routine: '', subsystem: null, kind: 'unknown', requestId: 0, args: null, destArg: null, elementBytes: NO_SIZES, retCode: null, notification: null, note: null });
   readonly #reusedMsg: MachMessage = { header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items: [] };
@@ -287,6 +297,9 @@ export class MessageDecoder {
    */
   #static(abi: Abi | null, msgId: number): Static {
     const key = abi === null ? msgId : abi === 'i386' ? -1 - msgId * 2 : -2 - msgId * 2;
+    // A storm alternates a request's id and its reply's, each looked up two or three times per RPC.
+    if (key === this.#key0) return this.#static0 as Static;
+    if (key === this.#key1) return this.#static1 as Static;
     let s = this.#statics.get(key);
     if (s === undefined) {
       const head: DecodedMsg = {
@@ -320,6 +333,10 @@ export class MessageDecoder {
       s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null };
       if (this.#statics.size < MAX_STATICS) this.#statics.set(key, s);
     }
+    this.#key1 = this.#key0;
+    this.#static1 = this.#static0;
+    this.#key0 = key;
+    this.#static0 = s;
     return s;
   }
 

@@ -145,8 +145,7 @@ export class TraceSession {
           s += JSON.stringify(messageJson(r, this.#strsize, this.#jsonPortName, (t) => this.#tracer.taskName(t))) + '\n';
         }
       } else {
-        const line = this.#lines.render(r);
-        if (line !== null) s += line + '\n';
+        s += this.#lines.renderLine(r);
       }
     }
     return s;

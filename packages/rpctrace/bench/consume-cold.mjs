@@ -1,0 +1,120 @@
+// The command's tracer side as a traced run meets it: a fresh process (the
+// JIT has optimised nothing yet) feeds a storm's trace-pipe records, in the
+// pipe's 64 KiB pieces, to the command's own record loop (TraceConsumer from
+// dist/cli-consume.js) and writes the text to a file in 64 KiB writes, as
+// `hurd-rpctrace -o FILE` does. A storm of 100,000 RPCs is 400,000 records;
+// most of a traced run's records are read before the JIT has optimised the
+// loop, which the steady-state benches (consumer.mjs, replay.mjs: several
+// passes) do not show. Prints, per root, the medians over rounds of the CPU
+// ms of the first 100,000 records, of all of them (the text written too),
+// and of the whole process (start-up and module loading included).
+// Usage: node bench/consume-cold.mjs [N] [--rounds R] [--cpus LIST] [--against ROOT] [--mode lines|-c|-T]
+//   (default N 100000 RPCs, 7 rounds, CPU 1; before (ROOT) and after alternate in every round)
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
+const here = new URL('..', import.meta.url).pathname;
+
+if (process.argv[2] === '--child') {
+  // The child: ROOT RECORDS OUT MODE.
+  const [, , , root, records, outFile, mode] = process.argv;
+  const c0 = process.cpuUsage();
+  const { TraceConsumer } = await import(`${root}/dist/cli-consume.js`);
+  const all = readFileSync(records);
+  const pieces = [];
+  for (let at = 0; at < all.length; at += 65536) pieces.push(new Uint8Array(all.subarray(at, at + 65536)));
+  const fd = openSync(outFile, 'w');
+  let pending = '';
+  const write = (s) => {
+    pending += s;
+    if (pending.length >= 65536) {
+      writeSync(fd, pending);
+      pending = '';
+    }
+  };
+  const base = mode === '-c' ? { summary: true } : mode === '-T' ? { showLatency: true } : {};
+  const c1 = process.cpuUsage();
+  const consumer = new TraceConsumer(base, mode === '-c', { write, perTask: null, pcap: undefined });
+  // The first 100,000 records: 3,600,000 bytes of a storm's (36-byte headers and 32/48-byte messages, 90 bytes a record on average).
+  let first = NaN;
+  let fed = 0;
+  const firstBytes = 100000 * 90;
+  for (const p of pieces) {
+    consumer.feed(0, null, p);
+    fed += p.length;
+    if (Number.isNaN(first) && fed >= firstBytes) {
+      const c = process.cpuUsage(c1);
+      first = (c.user + c.system) / 1000;
+    }
+  }
+  for (const line of consumer.finish()) write(line);
+  writeSync(fd, pending);
+  closeSync(fd);
+  const c2 = process.cpuUsage(c1);
+  const c3 = process.cpuUsage(c0);
+  process.stdout.write(`${first} ${(c2.user + c2.system) / 1000} ${(c3.user + c3.system) / 1000}\n`);
+  process.exit(0);
+}
+
+const n = Number(process.argv[2] !== undefined && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 100000);
+const rounds = Number(arg('--rounds', '7'));
+const cpus = arg('--cpus', '1');
+const against = arg('--against', null);
+const mode = arg('--mode', 'lines');
+const dir = mkdtempSync(join(tmpdir(), 'rpctrace-cold-'));
+try {
+  // The storm's records, written once as the tap writes them (the task's name once per task).
+  const { openKernel, VirtualClock } = await import('hurd-ffi');
+  const { nullRpcs } = await import('./null-rpcs.mjs');
+  const lib = await import(`${here}/dist/index.js`);
+  const k = openKernel({ clock: new VirtualClock() });
+  const chunks = [];
+  let buf = new Uint8Array(1 << 20);
+  let used = 0;
+  let t = 1.8e12;
+  const named = new Set();
+  k.observe((e) => {
+    const ev = lib.traceEventOf(e, (t += 0.003));
+    if (named.has(ev.task)) delete ev.taskName;
+    else named.add(ev.task);
+    const size = lib.wireEventSize(ev);
+    if (used + size > buf.length) {
+      chunks.push(buf.subarray(0, used));
+      buf = new Uint8Array(1 << 20);
+      used = 0;
+    }
+    used = lib.writeWireEvent(1, ev, buf, used);
+  });
+  await nullRpcs(k, n);
+  chunks.push(buf.subarray(0, used));
+  await k.close();
+  const records = join(dir, 'records.bin');
+  writeFileSync(records, Buffer.concat(chunks));
+
+  const roots = against === null ? [['', here]] : [['before', against], ['after', here]];
+  const res = new Map(roots.map(([tag]) => [tag, { first: [], all: [], proc: [] }]));
+  const load0 = loadavg()[0];
+  for (let r = 0; r < rounds; r++) {
+    for (const [tag, root] of roots) {
+      const out = execFileSync('taskset', ['-c', cpus, process.execPath, new URL(import.meta.url).pathname, '--child', root, records, join(dir, 'out.txt'), mode], { encoding: 'utf8' });
+      const [first, all, proc] = out.trim().split(' ').map(Number);
+      const s = res.get(tag);
+      s.first.push(first);
+      s.all.push(all);
+      s.proc.push(proc);
+    }
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`${n} RPCs (${n * 4} records), mode ${mode}, fresh process per run, median of ${rounds} alternating rounds, taskset -c ${cpus}, node ${process.version}, load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`);
+  console.log('| side | first 100,000 records, CPU ms | all records and the text written, CPU ms | whole process, CPU ms |');
+  console.log('|---|---:|---:|---:|');
+  for (const [tag, root] of roots) {
+    const s = res.get(tag);
+    console.log(`| ${tag === '' ? root : `${tag} (${root})`} | ${med(s.first).toFixed(0)} | ${med(s.all).toFixed(0)} | ${med(s.proc).toFixed(0)} |`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
