@@ -6,7 +6,7 @@
 // most of a traced run's records are read before the JIT has optimised the
 // loop, which the steady-state benches (consumer.mjs, replay.mjs: several
 // passes) do not show. Prints, per root, the medians over rounds of the CPU
-// ms of the first 100,000 records, of all of them (the text written too),
+// ms of about the first 100,000 records, of all of them (the text written too),
 // and of the whole process (start-up and module loading included).
 // Usage: node bench/consume-cold.mjs [N] [--rounds R] [--cpus LIST] [--against ROOT] [--mode lines|-c|-T]
 //   (default N 100000 RPCs, 7 rounds, CPU 1; before (ROOT) and after alternate in every round)
@@ -38,7 +38,9 @@ if (process.argv[2] === '--child') {
   const base = mode === '-c' ? { summary: true } : mode === '-T' ? { showLatency: true } : {};
   const c1 = process.cpuUsage();
   const consumer = new TraceConsumer(base, mode === '-c', { write, perTask: null, pcap: undefined });
-  // The first 100,000 records: 3,600,000 bytes of a storm's (36-byte headers and 32/48-byte messages, 90 bytes a record on average).
+  // About the first 100,000 records: their first 9,000,000 bytes (a storm's records average 86.75 bytes: 36-byte
+  // headers, 32- and 64-byte messages, an 11-byte extension on each request send), measured at the end of the
+  // 64 KiB piece that passes it.
   let first = NaN;
   let fed = 0;
   const firstBytes = 100000 * 90;
