@@ -294,6 +294,38 @@ function kernelCopy(k: IpcKernel, bytes: Uint8Array, donated: boolean): Uint8Arr
   return bytes.slice();
 }
 
+/** Up to this many bytes V8 keeps a typed array's bytes in its own heap object. */
+const ON_HEAP_MAX = 64;
+/** Larger simple messages than this get their own ArrayBuffer. */
+const SLAB_ITEM_MAX = 4096;
+const SLAB_SIZE = 32 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabAt = 0;
+
+/**
+ * kernelCopy of a simple (non-complex) message: between 65 and 4096 bytes the
+ * copy is a view on a shared 32 KiB ArrayBuffer handed out front to back and
+ * never reused, instead of an ArrayBuffer of its own (V8 allocates each one
+ * over 64 bytes outside its heap: ~0.8 us, against ~0.15 us for the view; an
+ * io_server_version reply is ~1.1 KiB, copied in on both nodes of an RPC).
+ * The receiver gets that view (rawOut): its bytes are its alone, only
+ * `.buffer` is shared, which every reader of a message honours (byteOffset).
+ * Complex messages keep a buffer of their own (copyin rewrites msgh_size
+ * through it and decodes their items from it).
+ */
+function kernelCopySimple(k: IpcKernel, bytes: Uint8Array, donated: boolean): Uint8Array {
+  const n = bytes.length;
+  if (donated || n <= ON_HEAP_MAX || n > SLAB_ITEM_MAX) return kernelCopy(k, bytes, donated);
+  if (slabAt + n > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabAt = 0;
+  }
+  const d = new Uint8Array(slab, slabAt, n);
+  slabAt = (slabAt + n + 7) & -8;
+  d.set(bytes);
+  return d;
+}
+
 /**
  * ipc_kmsg_copyin: bytes from a task to a kmsg, or a MACH_SEND_* code.
  * `prefetched` carries object-backed out-of-line data the caller faulted in;
@@ -318,7 +350,7 @@ export function kmsgCopyin(k: IpcKernel, task: Task, bytes: Uint8Array, prefetch
   kmsg.senderSize = len;
   kmsg.other = (bits & 0x3fff0000) >>> 0;
   if (!complex) {
-    const buf = kernelCopy(k, bytes, donated);
+    const buf = kernelCopySimple(k, bytes, donated);
     kmsg.rawBuf = buf;
     kmsg.rawBody = buf.subarray(H);
     return kmsg;

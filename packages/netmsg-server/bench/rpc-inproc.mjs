@@ -1,7 +1,8 @@
 // In-process null-RPC cost, for A/B comparisons of one change: a node and a
 // client in THIS process over a real loopback TCP link, N sequential
 // io_server_version calls after 2,000 warm-up calls; prints wall time and
-// the CPU time (user + system, both ends together) per round trip.
+// the CPU time (user + system, both ends together) per round trip, and
+// its user and system parts.
 // `taskset -c 0 node bench/rpc-inproc.mjs [N]`; BENCH_ROOT=DIR runs the
 // netmsg-server dist of another workspace copy (DIR/packages/netmsg-server),
 // so two builds can be run alternately with the same script.
@@ -27,7 +28,7 @@ try {
   for (let i = 0; i < N; i++) await c.call(root, 'io_server_version', {});
   const wall = Number(process.hrtime.bigint() - t0) / 1e3 / N;
   const u = process.cpuUsage(c0);
-  console.log(`in-process: ${wall.toFixed(1)} us/rpc wall, ${((u.user + u.system) / N).toFixed(1)} us/rpc CPU`);
+  console.log(`in-process: ${wall.toFixed(1)} us/rpc wall, ${((u.user + u.system) / N).toFixed(1)} us/rpc CPU (user ${(u.user / N).toFixed(1)}, system ${(u.system / N).toFixed(1)})`);
 } finally {
   c.close();
   await node.close('bye');

@@ -58,6 +58,8 @@ export class FsClient {
   private readonly fsys: CompiledInterface;
   private readonly fs: CompiledInterface;
   private readonly io: CompiledInterface;
+  /** Routines called so far, by name (one map lookup per call instead of a search of the three interfaces). */
+  private readonly routines = new Map<string, ReturnType<CompiledInterface['routine']>>();
   private rootPort: RemotePort | undefined;
   private closedError: Error | undefined;
   /** Releases not yet performed (port_deallocate is asynchronous). */
@@ -134,9 +136,12 @@ export class FsClient {
 
   /** A routine of fsys/fs/io by name: encode as MIG's user stub, decode and check the reply, throw on RetCode != 0. */
   async call(port: RemotePort, routine: string, args: MigArgs, what = routine): Promise<{ args: MigArgs; ool: Uint8Array[] }> {
-    const iface = [this.fsys, this.fs, this.io].find((i) => i.byName.has(routine));
-    if (!iface) throw new NetmsgServerError('rpc_failed', `unknown routine ${routine}`);
-    const r = iface.routine(routine);
+    let r = this.routines.get(routine);
+    if (r === undefined) {
+      const iface = [this.fsys, this.fs, this.io].find((i) => i.byName.has(routine));
+      if (!iface) throw new NetmsgServerError('rpc_failed', `unknown routine ${routine}`);
+      this.routines.set(routine, (r = iface.routine(routine)));
+    }
     const outOfLine: Uint8Array[] = [];
     const req = r.encodeRequest(args, {
       header: { remotePort: port },

@@ -136,9 +136,11 @@ export class TcpLink {
     }
     if (!this.corked) {
       this.corked = true;
-      setImmediate(() => this.writePending());
+      setImmediate(this.writeTurn);
     }
   }
+
+  private readonly writeTurn = (): void => this.writePending();
 
   private writePending(): void {
     this.corked = false;

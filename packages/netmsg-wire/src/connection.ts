@@ -280,6 +280,11 @@ export class Connection {
       case FrameKind.MESSAGE: {
         this.requireEstablished();
         const { msg, oolLengths } = decodeMessageBody(f.payload, this.cfg.limits);
+        if (oolLengths.length === 0) {
+          // No out-of-line item (every null RPC's request and reply): complete as it is.
+          events.push({ type: 'frame', frame: { kind: 'message', msg } });
+          return;
+        }
         const items: number[] = [];
         msg.items.forEach((it, i) => {
           if (it.kind === 'ool') items.push(i);

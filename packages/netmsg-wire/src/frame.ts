@@ -172,7 +172,8 @@ export class FrameReader {
     }
     if (this.buffered < FRAME_PREFIX) return undefined;
     const head = this.peek(FRAME_PREFIX);
-    const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
+    // u32 LE read by hand: no DataView object per frame.
+    const len = (head[0]! | (head[1]! << 8) | (head[2]! << 16) | (head[3]! << 24)) >>> 0;
     if (len < 1) throw new WireError('truncated', 'zero-length frame');
     if (len > this.maxFrameBytes) throw new WireError('frame_too_large', `frame of ${len} bytes over ${this.maxFrameBytes}`);
     if (this.buffered < FRAME_PREFIX + len) {

@@ -14,6 +14,7 @@ import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
 import { madeInSend, withReplyMade } from './reply-right.js';
 import { performPortAction } from './port-actions.js';
 import { denotesPort, drainQueue, isPortDeletedNotice, requeued } from './netmsg-queue.js';
+import { microtask } from './microtask.js';
 import { RCV_SIZE, SEND_ONCE_SWEEP_MS, SPARE_ONE_SHOTS, hasOol, type NetmsgDriverOptions } from './driver-options.js';
 import type { NetmsgServerError } from '../errors.js';
 
@@ -200,7 +201,7 @@ export class NetmsgDriver {
     if (this.pumping) return;
     this.pumping = true;
     // Handled from a microtask, as a promise chain would: never inside the caller's own call.
-    queueMicrotask(() => this.pump());
+    microtask(this.pumpNow);
   }
 
   /**
@@ -209,6 +210,8 @@ export class NetmsgDriver {
    * events); from an event that waits for the kernel on, it continues in
    * pumpAfter once that event is done. No promise of its own per turn.
    */
+  private readonly pumpNow = (): void => this.pump();
+
   private pump(): void {
     for (let item = this.events.shift(); item !== undefined; item = this.events.shift()) {
       if (item.ev !== null) {
@@ -567,7 +570,7 @@ export class NetmsgDriver {
   };
 
   /** The next receive once the message just taken has been handled (the event's `done`). */
-  private readonly receiveLater = (): void => queueMicrotask(this.receiveNext);
+  private readonly receiveLater = (): void => microtask(this.receiveNext);
 
   private readonly onReceived = (r: Awaited<ReturnType<MachKernel['msg']>>): void => {
     const k = this.kernel;

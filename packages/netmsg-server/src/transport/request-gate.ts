@@ -67,6 +67,15 @@ export class RequestGate {
       this.deliver(f);
       return;
     }
+    if (this.held.length === 0) {
+      // Nothing waits (so the stream is not paused): pump()'s first step, without the queue.
+      const request = f.kind === 'message' && f.msg.reply.tag === 'port' && f.msg.reply.right === 'sendOnce';
+      if (!request || this.open()) {
+        if (request && f.msg.reply.tag === 'port') this.awaiting.add(portKey(f.msg.reply.id));
+        this.deliver(f);
+        return;
+      }
+    }
     this.held.push(f);
     this.pump();
   }
@@ -74,11 +83,16 @@ export class RequestGate {
   /** A frame this node is about to send to the peer: a reply frees its request's place. */
   outgoing(f: LinkFrame): void {
     if (f.kind === 'message') {
-      if (f.msg.dest.right === 'sendOnce' && this.awaiting.delete(portKey(f.msg.dest.id))) queueMicrotask(() => this.pump());
+      if (f.msg.dest.right === 'sendOnce' && this.awaiting.delete(portKey(f.msg.dest.id))) this.pumpLater();
     } else if (f.control.t === 'dead' || f.control.t === 'release') {
       // A reply right that died unused (its server dropped the request) frees the place too.
-      if (this.awaiting.delete(portKey({ node: f.control.node, serial: f.control.serial }))) queueMicrotask(() => this.pump());
+      if (this.awaiting.delete(portKey({ node: f.control.node, serial: f.control.serial }))) this.pumpLater();
     }
+  }
+
+  /** A place freed: let held frames in a microtask later. With none held (the stream is then not paused) there is nothing to do. */
+  private pumpLater(): void {
+    if (this.held.length > 0) queueMicrotask(this.pumpNow);
   }
 
   /** The link ended: drop what waits. */
@@ -92,6 +106,8 @@ export class RequestGate {
     const s = this.stream as Duplex & { writableNeedDrain?: boolean };
     return this.awaiting.size < this.max && s.writableNeedDrain !== true;
   }
+
+  private readonly pumpNow = (): void => this.pump();
 
   private pump(): void {
     while (!this.closed && this.held.length > 0) {
