@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { App, MAKE_SEND, MOVE_RECEIVE, MOVE_SEND, portsOf } from '../src/sim/app.js';
+import { App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, MOVE_SEND, portsOf } from '../src/sim/app.js';
 import { Cluster } from '../src/sim/cluster.js';
 import { NOTIFY_NO_SENDERS, type Received } from '../src/sim/kernel.js';
 
@@ -181,6 +181,99 @@ function scenario(queuedOnP: boolean): Outcome {
   };
 }
 
+/**
+ * The message carrying X's receive right arrives, on another link, for a
+ * port P whose own receive right waits at B for its FLUSH: the message is
+ * held for P, and X's right with it. A's task then sends x1 to X: B must
+ * hold it (X's right is in B's hands) — forwarded on B's route for X (to
+ * A, where X was), it came straight back, again and again, while P's
+ * marker was away. Once P's marker returns, the right is delivered and x1
+ * is put back ahead of x2.
+ */
+function heldForMigratingPort(): Outcome & { quiescentWhileHeld: boolean } {
+  const c = new Cluster({ nodes: 3, seed: 1, abis: ['i386', 'x86_64', 'i386'] });
+  const apps = [1, 2, 3].map((i) => new App(c, i, c.node(i).task('app')));
+  const [a, b, cc] = apps as [App, App, App];
+  const inbox = apps.map((app, i) => {
+    const n = app.allocate();
+    c.node(i + 1).publishRoot(app.task, n);
+    return n;
+  });
+  c.connect(1, 2);
+  c.connect(1, 3);
+  c.connect(2, 3);
+  const to = (from: number, peer: number) => c.node(from).importRoot(apps[from - 1]!.task, peer);
+  const a2b = to(1, 2), b2a = to(2, 1), c2b = to(3, 2);
+  c.settle();
+  const base = c.nodes.map((n) => ({ tables: JSON.stringify(n.machine.tables()), live: n.kernel.live.size }));
+
+  // X: a port of A's task, which keeps a send right; B's task gets one too
+  // (B's proxy for X routes to A).
+  const X = a.allocate();
+  a.makeSend(X);
+  a.send(a2b, { id: 1, ports: { disp: MAKE_SEND, names: [X] } });
+  c.settle();
+  const xInB = portsOf(b.receive(inbox[1]!)!)[0]!;
+  // P: a port of C's task. B's task gets a send right (B's proxy routes to
+  // C) and passes one to A (A's proxy routes to B).
+  const P = cc.allocate();
+  cc.send(c2b, { id: 2, ports: { disp: MAKE_SEND, names: [P] } });
+  c.settle();
+  const pInB = portsOf(b.receive(inbox[1]!)!)[0]!;
+  b.send(b2a, { id: 3, ports: { disp: COPY_SEND, names: [pInB] } });
+  c.settle();
+  const pInA = portsOf(a.receive(inbox[0]!)!)[0]!;
+
+  // 1. C's task moves P's receive right to B; B -> C is held back, so P's
+  //    marker cannot come back.
+  cc.send(c2b, { id: 103, ports: { disp: MOVE_RECEIVE, names: [P] } });
+  settleExcept(c, ['2>3']);
+  // 2. A's task moves X's receive right to B in a message to P: B holds it
+  //    for P. 3. A's task sends x1 to X.
+  a.send(pInA, { id: 102, ports: { disp: MOVE_RECEIVE, names: [X] } });
+  settleExcept(c, ['2>3']);
+  a.send(X, { id: 201 });
+  let quiescentWhileHeld = true;
+  try {
+    settleExcept(c, ['2>3']);
+  } catch {
+    quiescentWhileHeld = false;
+  }
+  // 4. P's marker returns: P's right, then X's (in message 102), are B's task's.
+  c.settle();
+  a.send(X, { id: 202 });
+  c.settle();
+
+  const gotP = receiveAll(b, inbox[1]!);
+  const pHere = gotP.flatMap((r) => (r.msg.header.id === 103 ? portsOf(r) : []))[0]!;
+  const onP = receiveAll(b, pHere);
+  const xHere = onP.flatMap((r) => (r.msg.header.id === 102 ? portsOf(r) : []))[0]!;
+  const onX = receiveAll(b, xHere).map((r) => r.msg.header.id);
+
+  // Exact NO SENDERS: both tasks drop their send rights to X (B's is on the
+  // name its receive right came under).
+  b.requestNoSenders(xHere, 0);
+  a.deallocate(X);
+  if (xHere === xInB) b.deallocate(xInB);
+  c.settle();
+  const noSenders = receiveAll(b, xHere).filter((r) => r.msg.header.id === NOTIFY_NO_SENDERS).length;
+
+  b.destroy(xHere);
+  b.deallocate(pInB);
+  a.deallocate(pInA);
+  b.destroy(pHere);
+  c.settle();
+  for (const [i, n] of inbox.entries()) receiveAll(apps[i]!, n);
+  c.settle();
+  const leftover: string[] = [];
+  c.nodes.forEach((n, i) => {
+    const t = JSON.stringify(n.machine.tables());
+    if (t !== base[i]!.tables) leftover.push(`node ${n.id} tables ${t}`);
+    if (n.kernel.live.size !== base[i]!.live) leftover.push(`node ${n.id} live ports ${n.kernel.live.size}, ${base[i]!.live} after setup`);
+  });
+  return { onX, noSenders, violations: [...c.violations], errors: c.nodes.flatMap((n) => n.errors), leftover, bouncedToOldHome: false, quiescentWhileHeld };
+}
+
 describe('the gate lets a receive right go on without making it home (PROTOCOL.md §4.5)', () => {
   for (const queuedOnP of [false, true]) {
     const what = queuedOnP ? ' (the drain it joins outlasts the gate)' : '';
@@ -196,4 +289,14 @@ describe('the gate lets a receive right go on without making it home (PROTOCOL.m
       expect(o.leftover).toEqual([]);
     });
   }
+
+  it('held for a port whose own receive right waits here for its FLUSH: what arrives for it is held, not sent back round', () => {
+    const o = heldForMigratingPort();
+    expect(o.quiescentWhileHeld).toBe(true);
+    expect(o.errors).toEqual([]);
+    expect(o.violations).toEqual([]);
+    expect(o.onX).toEqual([201, 202]);
+    expect(o.noSenders).toBe(1);
+    expect(o.leftover).toEqual([]);
+  });
 });
