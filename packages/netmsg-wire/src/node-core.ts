@@ -47,7 +47,11 @@ export abstract class NodeCore {
   /** Dedicated no-senders notification ports → their proxy. */
   protected readonly nsPorts = new Map<number, PortEntry>();
   protected readonly gates = new Map<number, Gate>();
-  /** Receive rights waiting in a gate here: this node is about to be their home. */
+  /**
+   * Receive rights in this node's hands inside a message that waits here: in
+   * a gate (this node is about to be their home) or held for another port
+   * (hold, drainHold). Messages for those ports are held meanwhile (§4.5).
+   */
   protected readonly arriving = new Map<PortKey, number>();
   /** Identities admitted messages will allocate (per-link limit, `admit`). */
   protected readonly reservations = new WeakMap<WireMessage, { link: Link; n: number }>();
@@ -195,6 +199,20 @@ export abstract class NodeCore {
       this.admittedRes = undefined;
     } else this.reservations.delete(wm);
     r.link.reserved = Math.max(0, r.link.reserved - r.n);
+  }
+
+  /** Receive rights in `wm` come into (n > 0) or leave (n < 0) this node's hands (`arriving`). */
+  protected markArriving(wm: WireMessage, n: number): void {
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        if (ref.tag !== 'port') continue;
+        const k = portKey(ref.id);
+        const v = (this.arriving.get(k) ?? 0) + n;
+        if (v > 0) this.arriving.set(k, v);
+        else this.arriving.delete(k);
+      }
+    }
   }
 
   protected removeEntry(e: PortEntry): void {

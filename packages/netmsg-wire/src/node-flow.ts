@@ -118,6 +118,9 @@ export abstract class NodeFlow extends NodeRights {
     const credited = target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerPort;
     target.heldBytes += bytes;
     target.held.push({ wm, from: peer, credited });
+    // A receive right in a held message is in this node's hands until the
+    // message goes on (§4.5): what arrives for that port is held too.
+    this.markArriving(wm, 1);
     if (credited) this.sendControl(peer, { t: 'credit', node: target.id.node, serial: target.id.serial, n: 1 });
   }
 }

@@ -70,19 +70,6 @@ export abstract class NodeMigration extends NodeFlow {
     if (d) d.gatePins = Math.max(0, d.gatePins + n);
   }
 
-  protected markArriving(wm: WireMessage, n: number): void {
-    for (const it of wm.items) {
-      if (it.kind !== 'ports' || it.right !== 'receive') continue;
-      for (const ref of it.ports) {
-        if (ref.tag !== 'port') continue;
-        const k = portKey(ref.id);
-        const v = (this.arriving.get(k) ?? 0) + n;
-        if (v > 0) this.arriving.set(k, v);
-        else this.arriving.delete(k);
-      }
-    }
-  }
-
   protected collectDest(wm: WireMessage): void {
     const d = this.byKey.get(portKey(wm.dest.id));
     if (d) this.tryCollect(d);
@@ -213,17 +200,14 @@ export abstract class NodeMigration extends NodeFlow {
         const { wm } = item;
         this.pinDest(wm, -1);
         this.markArriving(wm, -1);
+        // Its receive rights are delivered here, or pass through (a relay
+        // puts what was held for them back on the port and drains it after
+        // the right, relayRights), or stay in this node's hands inside a
+        // message held for another port (hold, drainHold): then what
+        // arrives for them is still held, and what was held stays (§4.5).
+        // Sent back on the old route, it bounced off the old home and came
+        // behind younger messages of its sender.
         this.onWireMessage(peer, wm, true);
-        // A receive right the message did not make home here (its
-        // destination was gone, or only passed through): what was held
-        // for it goes on along the route after all.
-        for (const it of wm.items) {
-          if (it.kind !== 'ports' || it.right !== 'receive') continue;
-          for (const ref of it.ports) {
-            const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
-            if (e && e.role === 'proxy' && !e.migrating && e.held.length > 0 && !this.arriving.has(e.key)) this.releaseHeld(e);
-          }
-        }
         this.gateReleased(item);
         this.collectDest(wm);
       }
@@ -236,14 +220,20 @@ export abstract class NodeMigration extends NodeFlow {
     const held = e.held;
     e.held = [];
     e.heldBytes = 0;
-    for (const h of held) this.forward(e, h.from, h.wm, h.credited ? -1 : h.from);
+    for (const h of held) {
+      this.markArriving(h.wm, -1);
+      this.forward(e, h.from, h.wm, h.credited ? -1 : h.from);
+    }
   }
 
   /** The old home's queue is drained: what waited behind it follows. */
   protected endDrain(e: PortEntry): void {
     const hold = e.drainHold;
     e.drainHold = [];
-    for (const h of hold) this.forward(e, h.from, h.wm);
+    for (const h of hold) {
+      this.markArriving(h.wm, -1);
+      this.forward(e, h.from, h.wm);
+    }
     for (const o of e.flushWait) this.forwardFlush(e, o);
     e.flushWait = [];
     // The application's queued messages are all out: netmsg's own

@@ -3,7 +3,7 @@ import { fromWireMessage, type RefToName } from './abi-neutral.js';
 import { WireError } from './errors.js';
 import { type PortId, portKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
-import { bump, destDisposition, type Gate, isDraining, MOVE_SEND_ONCE, type PortEntry, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
+import { bump, destDisposition, type Gate, isDraining, MOVE_SEND_ONCE, type PortEntry, putBackCount, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
 import { NodeSendOnce } from './node-send-once.js';
 
@@ -166,6 +166,10 @@ export abstract class NodeRights extends NodeSendOnce {
       // A receive right passing through: this node is home for an instant
       // (netmsg holds the receive right), then hands it on and is a proxy.
       const post: NodeAction[] = [];
+      // What was held here for the port, or queued for credit, importReceive
+      // puts back on the port: drained after the right like an old home's
+      // queue, so a sender's later message arriving on a link stays behind.
+      const putBack = putBackCount(this.byKey.get(portKey(ref.id)));
       // A relay makes no send-once rights of its own for late messages: it
       // passes their count on and forwards them (§4.5).
       const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: 0 }, post);
@@ -176,6 +180,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const status: ReceiveStatus = { mscount: ref.state.mscount, qlimit: ref.state.qlimit, noSendersSync: ref.state.noSendersSync, senders: !sendlessState(ref.state), sendOnce: ref.state.soRights ?? 0 };
       if (notify !== undefined) status.noSendersNotify = notify;
       if (self) status.noSendersSelf = true;
+      if (putBack > 0) status.queued = putBack;
       const out = this.exportReceive(name, to, status);
       const relayed = this.byName.get(name);
       if (relayed) relayed.upstream = from;
@@ -386,6 +391,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const held = e.held;
       e.held = [];
       e.heldBytes = 0;
+      for (const h of held) this.markArriving(h.wm, -1);
       // Late send-once messages held from other links take this node's own pool rights (`6000211`).
       const pooled = this.poolHeld(held, peer, key);
       heldSendOnce = held.filter((h) => h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id)) && !pooled.has(h)).length;
@@ -636,10 +642,15 @@ export abstract class NodeRights extends NodeSendOnce {
     this.dropNsPort(e);
     this.bury(e.key);
     this.removeEntry(e);
-    const held = e.held;
+    // Held messages and those behind its drain die with it (Mach destroys a dead port's queue).
+    const held = [...e.held, ...e.drainHold];
     e.held = [];
+    e.drainHold = [];
     e.heldBytes = 0;
-    for (const h of held) this.dropRemote(h.from, h.wm);
+    for (const h of held) {
+      this.markArriving(h.wm, -1);
+      this.dropRemote(h.from, h.wm);
+    }
     const pending = [...e.pending];
     e.pending.clear();
     e.pendingBytes = 0;

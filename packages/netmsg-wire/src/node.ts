@@ -390,6 +390,9 @@ export class NetmsgNode extends NodeMigration {
       // What was already queued in the port when its receive right left
       // goes first.
       e.drainHold.push({ wm, from: peer });
+      // A receive right in it stays in this node's hands until the drain
+      // ends: messages for that port are held here meanwhile (§4.5).
+      this.markArriving(wm, 1);
       return;
     }
     this.forward(e, peer, wm);

@@ -258,6 +258,17 @@ export function flushPlaceholder(id: PortId): WireMessage {
 }
 
 /** The old home still has older messages of the port to send on (§4.5). */
+/**
+ * How many messages importReceive puts back on the port ahead of its kernel
+ * queue: those held for a migration and those queued here for credit.
+ */
+export function putBackCount(e: PortEntry | undefined): number {
+  if (!e) return 0;
+  let n = e.held.length;
+  for (const list of e.pending.values()) for (const q of list) if (q.flush === undefined) n++;
+  return n;
+}
+
 export function isDraining(e: PortEntry): boolean {
   return e.draining > 0 || e.drainDeliveries > 0 || e.gateWait > 0;
 }

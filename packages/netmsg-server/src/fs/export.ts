@@ -3,6 +3,7 @@ import {
   getBuiltinInterface, isMigError, MIG_BAD_ARGUMENTS, MIG_BAD_ID, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_INTEGER_32, MACH_MSG_TYPE_MAKE_SEND,
   type Abi, type CompiledInterface, type CompiledRoutine, type MachMessage, type MigArgs,
 } from 'mach-msg';
+import { releaseReceived } from 'netmsg-wire';
 import { createCredentialPolicy, defaultLocalIdentity, type CredentialPolicy, type LocalIdentity } from '../credentials.js';
 import { HurdErrno } from '../errno.js';
 import type { Logger } from '../log.js';
@@ -253,7 +254,9 @@ export class FsExport implements ExportCore {
 
   /**
    * One request in (header remotePort = our port name, localPort = the
-   * reply right), one reply out, or null for a simpleroutine.
+   * reply right), one reply out, or null for a simpleroutine. io_write's
+   * out-of-line data (`ool[0]`) is given back to the link's receive pool
+   * once written (`releaseReceived`): do not use it after this returns.
    */
   handle(req: MachMessage, ool: readonly Uint8Array[], pre?: Prefetched): ServerReply | null {
     const port = this.ports.get(req.header.remotePort);
@@ -396,7 +399,15 @@ export class FsExport implements ExportCore {
         const d = a['data'];
         const data = d instanceof Uint8Array ? d : ool[0];
         if (!data) throw new HurdError(MIG_BAD_ARGUMENTS);
-        return ioWrite(this, p, data, big(a['offset'], true));
+        try {
+          return ioWrite(this, p, data, big(a['offset'], true));
+        } finally {
+          // The write is complete (ioWrite writes synchronously): the request's
+          // out-of-line data is ours alone and done with, so it goes back to
+          // the link's receive pool (a no-op unless it is a lent receive
+          // buffer), as MIG's server stub vm_deallocates a received data_t.
+          if (data !== d) releaseReceived(data);
+        }
       }
       case 'io_seek': return ioSeek(this, p, big(a['offset'], true), num(a['whence']));
       case 'io_readable': return ioReadable(this, p);
