@@ -10,8 +10,8 @@ import { isDir, isLink, statWords, withOpenNode } from './node-util.js';
 import type { Protid } from './ports.js';
 import { oolBuffers } from '../cluster/ool-buffers.js';
 
-/** Largest io_read answer, so one request cannot make the server allocate without bound. */
-export const MAX_READ = 1 << 20;
+/** Largest io_read answer, so one request cannot make the server allocate without bound (= fs/export.ts MAX_TRANSFER, 4 MiB: why there). */
+export const MAX_READ = 4 << 20;
 
 function linkTarget(x: ExportCore, p: Protid): Buffer {
   const rel = p.po.rel;
