@@ -6,12 +6,15 @@
  * of this build such an answer is ONE out-of-line frame, which the receiver
  * lands in a pooled buffer it lends as the item (releasable once); a peer
  * that announced a smaller frame limit (an older build: 1 MiB + 4 KiB) gets
- * the same bytes split over OOL_CHUNK frames and gathered.
+ * the same bytes split over OOL_CHUNK frames and gathered. A short answer
+ * (a read at or past the end of the file, as a client reading ahead sends
+ * at the end of every file) gives the node's pooled buffer straight back.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { POOL_MIN_BYTES, receivePool, withLimits, type WireMessage } from 'netmsg-wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dialTransport, MAX_TRANSFER, TcpLink } from '../src/index.js';
+import { oolBuffers } from '../src/cluster/ool-buffers.js';
 import { pattern, until } from './helpers.js';
 import { useFileNode } from './fs-harness.js';
 
@@ -39,6 +42,25 @@ describe('io_read answers of MAX_TRANSFER (a node on loopback)', () => {
         expect(fx.c.releaseOol(d)).toBe(want >= POOL_MIN_BYTES);
         expect(fx.c.releaseOol(d)).toBe(false);
       }
+    } finally {
+      fx.c.release(port);
+    }
+  });
+
+  it('a short answer (past the end, or a small tail) leaves no pool buffer lent: the next read reuses it', async () => {
+    const port = await fx.c.lookup('big.bin');
+    try {
+      await fx.c.call(port, 'io_read', { offset: 0n, amount: BigInt(MAX_TRANSFER) }); // the pool holds a buffer from here on
+      const taken = oolBuffers.taken;
+      const reused = oolBuffers.reused;
+      // What a client reading ahead sends at the end of every file: reads at and past its end.
+      for (const offset of [file.length, file.length + MAX_TRANSFER, file.length - 100, file.length - 4321, file.length, file.length]) {
+        const r = await fx.c.call(port, 'io_read', { offset: BigInt(offset), amount: BigInt(MAX_TRANSFER) });
+        const d = r.ool[0] ?? (r.args['data'] as Uint8Array);
+        expect(same(d, file.subarray(offset)), `at ${offset}`).toBe(true);
+      }
+      expect(oolBuffers.taken - taken).toBe(6);
+      expect(oolBuffers.reused - reused).toBe(6);
     } finally {
       fx.c.release(port);
     }

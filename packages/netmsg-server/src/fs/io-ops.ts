@@ -130,6 +130,14 @@ export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amo
       if (n === 0) break;
       got += n;
     }
+    if (pooled && got < POOLED_READ) {
+      // A short answer (the end of the file; 0 bytes for a read past it, which a
+      // client reading ahead sends READ_AHEAD of per file) goes out as its own
+      // small copy, and the pool's buffer straight back: lent out, it would not
+      // come back (no out-of-line frame writes it), and each such read would cost
+      // a fresh 4 MiB buffer (its first-touch faults in the next pread).
+      return { data: buf.slice(0, got) };
+    }
     answered = true;
     return { data: new Uint8Array(buf.buffer, buf.byteOffset, got) };
   } catch (e) {
