@@ -2,9 +2,14 @@
 // caller with taskset, the same CPU the netmsg-server node gets):
 //   echo    raw TCP: every chunk received is written back (ping-pong)
 //   stream  raw TCP: reads an 8-byte length, then writes that many bytes
+//   stream-file PATH  the same, the bytes pread from PATH (1 MiB at a time,
+//           into 4 page-aligned buffers, each reused once the socket has
+//           written it): what any file server must do, a like-for-like
+//           sender for the bulk io_read rows
 //   grpc    @grpc/grpc-js unary method /bench.Echo/Echo, raw Buffer in and out
 // Prints "PORT <n>" once listening; exits on SIGTERM.
 import { createServer } from 'node:net';
+import { openSync, read } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { ECHO_SERVICE } from './echo-service.mjs';
 
@@ -41,6 +46,40 @@ if (mode === 'echo') {
     };
     s.on('data', onData);
   });
+} else if (mode === 'stream-file') {
+  const fd = openSync(process.argv[3], 'r');
+  // Page-aligned (a WebAssembly memory), as the node's io_read buffers are:
+  // a pread into a buffer at page + 16 costs this CPU about 4x (BENCHMARKS.md, run 16B).
+  const ring = Array.from({ length: 4 }, () => new Uint8Array(new WebAssembly.Memory({ initial: 16, maximum: 16 }).buffer));
+  const pread = (buf, n, at) => new Promise((res, rej) => read(fd, buf, 0, n, at, (e, got) => (e ? rej(e) : res(got))));
+  listenTcp((s) => {
+    let head = Buffer.alloc(0);
+    const onData = async (b) => {
+      head = Buffer.concat([head, b]);
+      if (head.length < 8) return;
+      s.off('data', onData);
+      const total = Number(head.readBigUInt64LE(0));
+      // Chunk i goes out of ring[i % 4] once that buffer's previous write is
+      // done (the socket's write callback), so reads overlap writes in order.
+      const written = ring.map(() => Promise.resolve());
+      for (let at = 0, i = 0; at < total; i++) {
+        const k = i % ring.length;
+        await written[k];
+        const want = Math.min(ring[k].length, total - at);
+        let got = 0;
+        while (got < want) {
+          const n = await pread(ring[k].subarray(got), want - got, at + got);
+          if (n === 0) throw new Error(`file shorter than ${total}`);
+          got += n;
+        }
+        at += got;
+        written[k] = new Promise((r) => s.write(ring[k].subarray(0, got), r));
+        if (s.destroyed) return;
+      }
+    };
+    s.on('data', onData);
+    s.on('error', () => {});
+  });
 } else if (mode === 'grpc') {
   const server = new grpc.Server();
   server.addService(ECHO_SERVICE, { Echo: (call, cb) => cb(null, call.request) });
@@ -50,6 +89,6 @@ if (mode === 'echo') {
   });
   process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
 } else {
-  console.error(`usage: peers.mjs echo|stream|grpc`);
+  console.error(`usage: peers.mjs echo|stream|stream-file PATH|grpc`);
   process.exit(2);
 }

@@ -4,10 +4,12 @@
 // Each reply's out-of-line bytes are given back once counted (client.releaseOol,
 // a receiver's vm_deallocate: the link reuses the buffer for a later reply),
 // where the build has it; BENCH_NO_RELEASE=1 leaves them to the garbage collector.
+// BENCH_PIPE_PIECE (bytes, 1048576) and BENCH_PIPE_IN_FLIGHT (8) change the
+// case (a piece over the node's MAX_TRANSFER is answered short: the total check fails).
 const MIB = 1024 * 1024;
 const RELEASE = !process.env.BENCH_NO_RELEASE;
 
-export async function readPipelined(client, path, size, { piece = MIB, inFlight = 8 } = {}) {
+export async function readPipelined(client, path, size, { piece = Number(process.env.BENCH_PIPE_PIECE ?? MIB), inFlight = Number(process.env.BENCH_PIPE_IN_FLIGHT ?? 8) } = {}) {
   const port = await client.lookup(path);
   const t0 = process.hrtime.bigint();
   let next = 0;

@@ -38,8 +38,13 @@ const MAX_RETRIES = 32;
 const READ_CHUNK = MAX_TRANSFER;
 /** The first io_read of readPort, and each one where the object cannot seek. */
 const FIRST_READ = 64 * 1024;
-/** io_reads in flight while reading a large file. */
-const READ_AHEAD = 8;
+/**
+ * io_reads in flight while reading a large file: 4 of READ_CHUNK (4 MiB) is
+ * 16 MiB on the way. 8 in flight cost both nodes more CPU per MiB in the
+ * paired runs (BENCHMARKS.md, run 20): more answers than the node's buffer
+ * pool and the client's receive pool keep idle, so fresh memory each time.
+ */
+const READ_AHEAD = 4;
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const WRITE_CHUNK = 64 * 1024;
@@ -305,7 +310,7 @@ export class FsClient {
       // Copied into the result: the reply's out-of-line bytes are ours alone
       // (vmReadDeallocate took them from the task), so they go back to the
       // link's receive pool for the next reply to land in (a receiver's
-      // vm_deallocate), instead of a fresh 1 MiB buffer per reply.
+      // vm_deallocate), instead of a fresh buffer per reply.
       if (out.put(bytes)) releaseReceived(bytes);
       onProgress?.(out.total);
     }

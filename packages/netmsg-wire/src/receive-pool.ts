@@ -20,7 +20,7 @@
 
 /** Frames below this many bytes get a buffer of their own, as before (small frames are cheap and many). */
 export const POOL_MIN_BYTES = 256 * 1024;
-/** Bytes of idle buffers the pool keeps at most (8 io_reads of 1 MiB in flight, and some). */
+/** Bytes of idle buffers the pool keeps at most (netmsg-server reads 4 answers of 4 MiB ahead, or 8 of 1 MiB, and some). */
 export const POOL_MAX_IDLE_BYTES = 24 * 1024 * 1024;
 /** A released buffer serves a frame up to this many bytes smaller than itself. */
 const GRAIN = 4096;

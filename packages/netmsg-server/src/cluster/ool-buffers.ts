@@ -3,7 +3,7 @@ import type { LinkFrame } from 'netmsg-wire';
 /**
  * Whole buffers for the out-of-line data a node sends over its links, given
  * back once the link's socket has written them: the node's free list of
- * pages for bulk replies (an io_read answer of up to 1 MiB).
+ * pages for bulk replies (an io_read answer of up to 4 MiB).
  *
  * The bytes of an io_read answer go, without a copy, from the host read
  * (`prefetchRead`, into a buffer taken here) into the export task's memory
@@ -12,7 +12,7 @@ import type { LinkFrame } from 'netmsg-wire';
  * (copyout adopts them), out of it (vm_read + vm_deallocate takes them) and
  * into the link's writev as views. At each step the pages leave the task
  * that gave them (Mach's src_destroy): when the socket has written them, the
- * buffer is nobody's, and a fresh 1 MiB allocation per answer (its page
+ * buffer is nobody's, and a fresh allocation per answer (its page
  * faults, malloc/free, and V8 collections driven by external memory) can be
  * replaced by reusing it.
  *
@@ -98,8 +98,12 @@ export function pageAligned(bytes: number): ArrayBuffer {
   return new ArrayBuffer(bytes);
 }
 
-/** Out-of-line buffers of io_read answers (MAX_READ each); 16 free ones at most (the export serves 16 requests at once). */
-export const oolBuffers = new OolBufferPool(1 << 20, 16);
+/**
+ * Out-of-line buffers of io_read answers (MAX_READ, 4 MiB, each); 8 free ones
+ * at most (32 MiB): a client reading ahead keeps 4 answers in flight
+ * (client.ts READ_AHEAD); the export's other requests at once get fresh ones.
+ */
+export const oolBuffers = new OolBufferPool(4 << 20, 8);
 
 /**
  * What the netmsg task does once a frame it sends is written: out-of-line

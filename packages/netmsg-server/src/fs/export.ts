@@ -64,8 +64,17 @@ export interface FsExportOptions {
 
 /** Name of the control port on every link (the seed's front door, seed-system.md §1.6). */
 export const CONTROL_PORT = 1;
-/** Largest io_read / dir_readdir answer, so one request cannot make the server allocate without bound. */
-export const MAX_TRANSFER = 1 << 20;
+/**
+ * Largest io_read answer (fs/io-ops.ts MAX_READ), so one request cannot make
+ * the server allocate without bound. Hurd's io_read takes the amount from the
+ * caller and the server may answer fewer bytes (as read(2) may), so the cap is
+ * the server's choice: 4 MiB, because a bulk read's cost on both nodes is
+ * mostly per RPC (two kernels' message paths, netmsg, MIG, the export's open
+ * and checks), and 4 MiB answers cut CPU per MiB by 20-45% against 1 MiB
+ * ones (BENCHMARKS.md, run 20) while one answer stays one link frame
+ * (tcp-link.ts LINK_FRAME_BYTES) and one pooled buffer (cluster/ool-buffers.ts).
+ */
+export const MAX_TRANSFER = 4 << 20;
 
 export type ServerReply = { reply: MachMessage; ool: Uint8Array[] };
 

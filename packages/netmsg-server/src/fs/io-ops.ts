@@ -10,8 +10,8 @@ import { isDir, isLink, statWords, withOpenNode } from './node-util.js';
 import type { Protid } from './ports.js';
 import { oolBuffers } from '../cluster/ool-buffers.js';
 
-/** Largest io_read answer, so one request cannot make the server allocate without bound. */
-export const MAX_READ = 1 << 20;
+/** Largest io_read answer, so one request cannot make the server allocate without bound (= fs/export.ts MAX_TRANSFER, 4 MiB: why there). */
+export const MAX_READ = 4 << 20;
 
 function linkTarget(x: ExportCore, p: Protid): Buffer {
   const rel = p.po.rel;
@@ -129,6 +129,14 @@ export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amo
       const n = await readAsync(fd, buf, got, want - got, at + BigInt(got));
       if (n === 0) break;
       got += n;
+    }
+    if (pooled && got < POOLED_READ) {
+      // A short answer (the end of the file; 0 bytes for a read past it, which a
+      // client reading ahead sends READ_AHEAD of per file) goes out as its own
+      // small copy, and the pool's buffer straight back: lent out, it would not
+      // come back (no out-of-line frame writes it), and each such read would cost
+      // a fresh 4 MiB buffer (its first-touch faults in the next pread).
+      return { data: buf.slice(0, got) };
     }
     answered = true;
     return { data: new Uint8Array(buf.buffer, buf.byteOffset, got) };
