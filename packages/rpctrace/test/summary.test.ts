@@ -30,6 +30,8 @@ import { buildCli, pkg } from './support/build.js';
 import { msgEvents } from './support/msg-events.js';
 import { EPOCH, interleavedSession, ioSession, makeRig, notifySession, pagerSession, reply, request } from './support/scenario.js';
 import { traceText } from './support/run.js';
+import { loadUserDefs } from '../src/user-defs.js';
+import { compileInterface, MACH_MSG_TYPE_MAKE_SEND_ONCE } from 'mach-msg';
 import { traceKernel } from '../src/trace-kernel.js';
 import { TraceSession } from '../src/session.js';
 
@@ -64,7 +66,7 @@ const clockFrom = (t0: number): (() => number) => {
 
 let fileNo = 0;
 /** The record path: the tap's observer writes records to a real file, which the command's TraceConsumer reads. */
-function viaRecords(kernels: readonly MsgEvent[][], filter: string[]): string {
+function viaRecords(kernels: readonly MsgEvent[][], filter: string[], user?: { defs: string[]; msgids: string[] }): string {
   const file = join(tmp, `records-${fileNo++}`);
   const fd = openSync(file, 'w');
   const b = new TraceBacklog({ fd });
@@ -73,7 +75,9 @@ function viaRecords(kernels: readonly MsgEvent[][], filter: string[]): string {
   b.finish();
   closeSync(fd);
   let text = '';
-  const c = new TraceConsumer({ filter, summary: true }, true, { write: (s) => (text += s), perTask: null, pcap: undefined });
+  const u = user === undefined ? undefined : loadUserDefs(user);
+  const base = u === undefined ? { filter, summary: true } : { filter, summary: true, interfaces: u.interfaces, ...(u.catalog === undefined ? {} : { catalog: u.catalog }) };
+  const c = new TraceConsumer(base, true, { write: (s) => (text += s), perTask: null, pcap: undefined });
   const bytes = readFileSync(file);
   // In two chunks, cut inside a record.
   const cut = Math.floor(bytes.length / 2);
@@ -85,8 +89,8 @@ function viaRecords(kernels: readonly MsgEvent[][], filter: string[]): string {
 }
 
 /** The program's path: ProcessSummary counts, its snapshot crosses as a record, SummaryConsumer prints. */
-function viaSnapshot(kernels: readonly MsgEvent[][], filter: string[]): string {
-  const config: SummaryConfig = { filter, defs: [], includeDirs: [], msgids: [] };
+function viaSnapshot(kernels: readonly MsgEvent[][], filter: string[], user?: { defs: string[]; msgids: string[] }): string {
+  const config: SummaryConfig = { filter, defs: user?.defs ?? [], includeDirs: [], msgids: user?.msgids ?? [] };
   const p = new ProcessSummary(summaryTracerOptions(config));
   const observers = kernels.map((_, i) => p.observer(i + 1, () => undefined, clockFrom(1_700_000_000_000 + i)));
   kernels.forEach((evs, i) => evs.forEach((e) => observers[i]!(e)));
@@ -143,6 +147,39 @@ describe('the program-side table equals the record path table', () => {
       { numRuns: 60, seed: 0x5eed },
     );
   });
+});
+
+test("the user's interfaces (--defs, -i) name and classify ids the same way in the program", async () => {
+  const defsDir = join(pkg, 'test/fixtures/defs');
+  const user = { defs: [join(defsDir, 'greet.defs')], msgids: [join(defsDir, 'greet.msgids')] };
+  const rig = await makeRig('x86_64');
+  const itf = compileInterface(readFileSync(join(defsDir, 'greet.defs'), 'utf8'), { abi: 'x86_64' });
+  const c = await rig.client(1);
+  for (const ret of [0, 0x4000000d]) {
+    const m = itf.routine('greet_hello').encodeRequest({ server: c.io, who: 'world' });
+    m.header.localPort = c.reply;
+    m.header.bits = { ...m.header.bits, local: MACH_MSG_TYPE_MAKE_SEND_ONCE };
+    await rig.send(c.task, m);
+    const got = await rig.receive(rig.server, rig.serverPort);
+    const r = itf.routine('greet_hello').encodeReply(ret === 0 ? { retCode: 0, count: 3 } : { retCode: ret });
+    r.header.remotePort = got.header.remotePort;
+    await rig.send(rig.server, r);
+    await rig.receive(c.task, c.reply);
+  }
+  // An id only the .msgids names (a one-way thing_poke), sent and received.
+  const poke = itf.routine('greet_hello').encodeRequest({ server: c.io, who: 'x' });
+  poke.header.id = 9000;
+  await rig.send(c.task, poke);
+  await rig.receive(rig.server, rig.serverPort);
+  await rig.kernel.close();
+  const evs = rig.events.map(msgEventOf);
+  for (const filter of [[], ['trace=greet_hello'], ['status=failed']]) {
+    const a = viaRecords([evs], filter, user);
+    expect(a).toMatch(/greet_hello/);
+    expect(viaSnapshot([evs], filter, user)).toBe(a);
+  }
+  // Without them the names differ (the test can tell).
+  expect(viaSnapshot([evs], [])).not.toBe(viaRecords([evs], [], user));
 });
 
 describe("the library's -c (traceKernel's summary path)", () => {

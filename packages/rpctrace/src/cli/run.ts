@@ -271,10 +271,6 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const consumeModule = inProgram && !userDefs ? null : loadConsume();
   consumeModule?.catch(() => undefined);
   const base = userDefs ? (await (consumeModule as Promise<typeof Consume>)).sessionOptions(o) : null;
-  const makeConsumer: Promise<() => StreamConsumer> = inProgram
-    ? loadSummaryConsume().then((m) => () => new m.SummaryConsumer(out.write))
-    : (consumeModule as Promise<typeof Consume>).then((m) => () => new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, perTask, pcap }));
-  makeConsumer.catch(() => undefined);
   const summaryEnv = inProgram
     ? {
         [TRACE_SUMMARY_ENV]: encodeSummaryConfig({
@@ -291,6 +287,10 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const out = openOutput(o.perTask ? null : o.output, io);
   const perTask = o.perTask && o.output !== null ? new PerTaskFiles(o.output) : null;
   const pcap = openPcap(o.pcap);
+  const makeConsumer: Promise<() => StreamConsumer> = inProgram
+    ? loadSummaryConsume().then((m) => () => new m.SummaryConsumer(out.write))
+    : (consumeModule as Promise<typeof Consume>).then((m) => () => new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, perTask, pcap }));
+  makeConsumer.catch(() => undefined);
 
   const preload = io.preloadUrl ?? new URL('./preload.js', import.meta.url).href;
   // A file URL has no blanks (they are %20), so NODE_OPTIONS needs no quoting.
