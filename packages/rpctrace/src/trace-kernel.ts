@@ -1,10 +1,7 @@
 /** traceKernel: trace every RPC of a kernel's tasks through its observer hook. */
 import type { MachKernel } from 'hurd-ffi';
-import { parseFilter } from './filter.js';
-import type { RoutineStats, TraceEvent, TraceRecord } from './records.js';
+import type { RoutineStats, TraceEvent } from './records.js';
 import { TraceSession, type TraceOptions } from './session.js';
-import { formatSummary } from './summary-table.js';
-import { RpcTracer, type RpcTracerOptions } from './tracer.js';
 import { traceKernelOnWorker } from './trace-worker.js';
 
 export interface TraceKernelOptions extends TraceOptions {
@@ -36,7 +33,6 @@ export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}
     const { write: _w, now: _n, worker: _k, ...rest } = options;
     return traceKernelOnWorker(kernel, rest, write, now);
   }
-  if (options.summary === true && options.json !== true) return traceSummary(kernel, options, write, now);
   const session = new TraceSession(options);
   // One event, refilled per message: the session reads it within feed() and
   // keeps none of it (a call copies what it needs), so a storm allocates no
@@ -76,51 +72,5 @@ export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}
       if (text !== '') write(text);
     },
     summary: () => session.summary(),
-  };
-}
-
-/**
- * -c alone (the table, no lines): the session's summary-only tracer fed
- * directly, without the session's per-message text path (which has no text
- * to give with -c). The table is TraceSession's: formatSummary of the same
- * tracer's counts, with the same options (session.ts for `summary: true`).
- */
-function traceSummary(kernel: MachKernel, options: TraceKernelOptions, write: (text: string) => void, now: () => number): KernelTrace {
-  const topts: RpcTracerOptions = { args: false, records: false, messages: false };
-  if (options.filter !== undefined) topts.filter = Array.isArray(options.filter) ? parseFilter(options.filter as readonly string[]) : (options.filter as Exclude<TraceOptions['filter'], readonly string[] | undefined>);
-  if (options.interfaces !== undefined) topts.interfaces = options.interfaces;
-  if (options.catalog !== undefined) topts.catalog = options.catalog;
-  const tracer = new RpcTracer(topts);
-  const scratch: TraceRecord[] = [];
-  // As in traceKernel: one event refilled per message, every field always set.
-  const ev: TraceEvent = { direction: 'send', task: 0, port: 0, msgId: 0, bytes: null, abi: null, time: 0, kr: undefined, replyPort: undefined, taskName: undefined, destroyed: undefined, rcvName: undefined };
-  const remove = kernel.observe((e) => {
-    try {
-      ev.direction = e.phase;
-      ev.task = e.task;
-      ev.port = e.port;
-      ev.msgId = e.msgId;
-      ev.bytes = e.bytes;
-      ev.abi = e.abi;
-      ev.time = now();
-      ev.kr = e.kr;
-      ev.replyPort = e.replyPort === 0 ? undefined : e.replyPort;
-      ev.taskName = e.taskName;
-      ev.destroyed = e.destroyed;
-      ev.rcvName = e.rcvName;
-      tracer.handleInto(ev, scratch);
-    } catch (err) {
-      write(`hurd-rpctrace: cannot trace message ${e.msgId} of task ${e.task}: ${err instanceof Error ? err.message : String(err)}\n`);
-    }
-  });
-  let stopped = false;
-  return {
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      remove();
-      write(formatSummary(tracer.summary()));
-    },
-    summary: () => tracer.summary(),
   };
 }

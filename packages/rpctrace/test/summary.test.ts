@@ -182,7 +182,7 @@ test("the user's interfaces (--defs, -i) name and classify ids the same way in t
   expect(viaSnapshot([evs], [])).not.toBe(viaRecords([evs], [], user));
 });
 
-describe("the library's -c (traceKernel's summary path)", () => {
+describe("the library's -c", () => {
   test('prints TraceSession\'s table for the same messages, for every filter', async () => {
     for (const filter of FILTERS) {
       const rig = await makeRig('x86_64');
