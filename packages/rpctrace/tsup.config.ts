@@ -21,6 +21,10 @@ export default defineConfig([
       'link/trace-link': 'src/link/trace-link.ts',
       'attach-cli': 'src/attach/attach-cli.ts',
       'cli-consume': 'src/cli/consume.ts',
+      // -c counted in the traced program: the preload loads summary-tap.js (the tracer, mach-msg) only then,
+      // and the command cli-summary.js (the tables' merge, no decoder) instead of cli-consume.js.
+      'summary-tap': 'src/summary-tap.ts',
+      'cli-summary': 'src/cli/summary-consume.ts',
     },
     format: ['esm'],
     // No shared chunks: fixed file names, so builds overwrite rather than pile up

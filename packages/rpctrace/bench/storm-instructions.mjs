@@ -8,7 +8,11 @@
 // through STORM_RPCTRACE_DIST, the same storm-app). Runs go 3 at a time:
 // counts do not depend on it. Instructions are not time (GC, caches and
 // the JIT's timing differ), but a change that cuts them cuts the work.
-// Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000]
+// --command: also `hurd-rpctrace -c -o FILE -- node storm-app.mjs N` (ROOT's
+// bin for the before side), every process of the run counted
+// (--trace-children=yes, the I refs of each process added up): the whole
+// run's work, the tracer process's included.
+// Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--command]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,17 +26,23 @@ const here = new URL('.', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-storm-ir-'));
 const sides = [['after', null], ...(against === null ? [] : [['before', join(against, 'dist')]])];
 const variants = [['untraced', []], ['library, -c', ['--trace-kernel=summary']], ['library, lines to a file', [`--trace-kernel=file:${join(dir, 'trace.txt')}`]]];
+if (process.argv.includes('--command')) variants.push(['command, -c (every process)', { command: ['-c', '-o', join(dir, 'c.txt')] }]);
+const rootOf = (dist) => (dist === null ? join(here, '..') : join(dist, '..'));
 
 function count(dist, extra, n) {
   const env = { ...process.env };
   if (dist !== null) env.STORM_RPCTRACE_DIST = dist;
   else delete env.STORM_RPCTRACE_DIST;
-  const args = ['--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', '--cachegrind-out-file=/dev/null', process.execPath, join(here, 'storm-app.mjs'), String(n), ...extra];
+  const app = [join(here, 'storm-app.mjs'), String(n)];
+  const args = ['--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', '--cachegrind-out-file=/dev/null'];
+  if (Array.isArray(extra)) args.push(process.execPath, ...app, ...extra);
+  else args.push('--trace-children=yes', process.execPath, join(rootOf(dist), 'bin/hurd-rpctrace.mjs'), ...extra.command, '--', process.execPath, ...app);
   return new Promise((resolve, reject) => {
     execFile('valgrind', args, { env, maxBuffer: 1 << 24 }, (err, _out, errText) => {
-      const m = /I\s+refs:\s+([\d,]+)/.exec(errText);
-      if (err !== null || m === null) reject(new Error(`valgrind ${args.join(' ')}: ${err?.message ?? errText}`));
-      else resolve(Number(m[1].replaceAll(',', '')));
+      // One `I refs` line per process counted (several with --trace-children): added up.
+      const all = [...errText.matchAll(/I\s+refs:\s+([\d,]+)/g)].map((m) => Number(m[1].replaceAll(',', '')));
+      if (err !== null || all.length === 0) reject(new Error(`valgrind ${args.join(' ')}: ${err?.message ?? errText}`));
+      else resolve(all.reduce((a, b) => a + b, 0));
     });
   });
 }

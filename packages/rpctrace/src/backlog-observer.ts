@@ -18,12 +18,14 @@ export function backlogLimit(env: NodeJS.ProcessEnv = process.env): number {
 /**
  * An observer writing kernel number `kernel`'s messages into `b`, calling
  * `written` after each (the caller schedules the batch's flush). A task's
- * name crosses once: the tracer remembers it.
+ * name crosses once: the tracer remembers it. `clock` (tests: a virtual
+ * clock) replaces the time origin plus performance.now().
  */
-export function backlogObserver(b: TraceBacklog, kernel: number, written: () => void): MsgObserver {
+export function backlogObserver(b: TraceBacklog, kernel: number, written: () => void, clock?: () => number): MsgObserver {
   const named = new Set<number>();
   // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself.
   const origin = performance.timeOrigin;
+  if (clock !== undefined) return clockedObserver(b, kernel, written, clock, named);
   return (e) => {
     if (b.broken) return;
     let name: Uint8Array | null = null;
@@ -33,6 +35,21 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
     }
     const at = b.reserve(observedSize(e, name));
     b.used = writeObserved(kernel, e, origin + performance.now(), name, b.buf, at);
+    written();
+  };
+}
+
+/** backlogObserver with the time from `clock` (kept apart: the tap's own path stays as it is). */
+function clockedObserver(b: TraceBacklog, kernel: number, written: () => void, clock: () => number, named: Set<number>): MsgObserver {
+  return (e) => {
+    if (b.broken) return;
+    let name: Uint8Array | null = null;
+    if (e.taskName !== undefined && !named.has(e.task)) {
+      named.add(e.task);
+      name = taskNameBytes(e.taskName);
+    }
+    const at = b.reserve(observedSize(e, name));
+    b.used = writeObserved(kernel, e, clock(), name, b.buf, at);
     written();
   };
 }

@@ -13,6 +13,7 @@
  * environment: every node process of the tree connects (before its own
  * code runs: this module's top-level await) and reports on its own stream.
  */
+import { writeSync } from 'node:fs';
 import { Socket, connect } from 'node:net';
 import { KERNEL_OPEN_HOOK, tapHook } from './tap.js';
 import {
@@ -26,6 +27,7 @@ import {
   followHello,
   parseKernelEnv,
 } from './wire.js';
+import { TRACE_SUMMARY_ENV, encodeSnapshot, parseSummaryConfig } from './summary-wire.js';
 
 const globals = globalThis as Record<symbol, unknown>;
 const env = process.env;
@@ -34,6 +36,8 @@ const token = env[TRACE_TOKEN_ENV];
 const fd = env[TRACE_FD_ENV];
 delete env[TRACE_FD_ENV];
 const forced = parseKernelEnv(env[TRACE_KERNEL_ENV]);
+// -c counted here (summary-tap.ts) instead of a record per message.
+const summary = parseSummaryConfig(env[TRACE_SUMMARY_ENV]);
 
 /** Keeps the reporting socket alive (and its descriptor open) for the life of the process. */
 const SOCKET_GLOBAL = TRACE_SOCKET_GLOBAL;
@@ -106,8 +110,29 @@ if (socketPath !== undefined && token !== undefined) {
   globals[TRACE_FD_GLOBAL] = await reportTo(socketPath, token);
 } else {
   delete env[TRACE_KERNEL_ENV];
+  delete env[TRACE_SUMMARY_ENV];
   globals[TRACE_FD_GLOBAL] = fd === undefined ? undefined : nonBlocking(Number(fd));
 }
 
 const traceFd = globals[TRACE_FD_GLOBAL];
-globals[KERNEL_OPEN_HOOK] = tapHook(typeof traceFd === 'number' ? { fd: traceFd, socket: globals[SOCKET_GLOBAL] } : null, forced);
+const target = typeof traceFd === 'number' ? { fd: traceFd, socket: globals[SOCKET_GLOBAL] } : null;
+if (summary !== null && target !== null) {
+  // The tracer and its decoder (mach-msg) load only in -c mode, from a module of their own (dist/summary-tap.js).
+  try {
+    const { summaryHook } = (await import(/* @vite-ignore */ summaryTapUrl())) as typeof import('./summary-tap.js');
+    globals[KERNEL_OPEN_HOOK] = summaryHook(target, forced, summary);
+  } catch (e) {
+    // The program runs untraced; the tracer is told why (its one snapshot, with no table).
+    try {
+      writeSync(target.fd, encodeSnapshot({ kernels: [], bad: `cannot count in the traced program: ${e instanceof Error ? e.message : String(e)}` }));
+    } catch {
+      // The tracer is gone.
+    }
+    globals[KERNEL_OPEN_HOOK] = tapHook(null, forced);
+  }
+} else globals[KERNEL_OPEN_HOOK] = tapHook(target, forced);
+
+/** The built summary tap next to the built preload; the source module beside this one. */
+function summaryTapUrl(): string {
+  return new URL(import.meta.url.endsWith('.ts') ? './summary-tap.ts' : './summary-tap.js', import.meta.url).href;
+}

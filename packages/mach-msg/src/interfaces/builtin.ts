@@ -1,5 +1,7 @@
 import type { Abi } from '../message.js';
-import { compileInterface, type CompiledInterface } from '../mig/compile.js';
+import { compileDefs, compileInterface, type CompiledInterface } from '../mig/compile.js';
+import type { DefsFile } from '../mig/ast.js';
+import { PARSED_BUILTINS } from './parsed-builtins.js';
 import { BUILTIN_INTERFACE_SOURCES, type BuiltinInterfaceName, type BuiltinInterfaceSource } from './sources.js';
 import { MigError } from '../mig/errors.js';
 
@@ -18,7 +20,9 @@ function compiled(s: BuiltinInterfaceSource, abi: Abi): CompiledInterface {
   }
   let itf = m.get(s.name);
   if (itf === undefined) {
-    itf = compileInterface(s.source, { abi, file: `<builtin ${s.name}.defs>` });
+    // The generated parse of the .defs when there is one (parsed-builtins.ts: its test keeps it equal to a fresh parse).
+    const parsed = PARSED_BUILTINS[s.name]?.[abi];
+    itf = parsed !== undefined ? compileDefs(JSON.parse(parsed) as DefsFile, abi) : compileInterface(s.source, { abi, file: `<builtin ${s.name}.defs>` });
     m.set(s.name, itf);
   }
   return itf;

@@ -14,8 +14,11 @@ import type { traceLink as TraceLinkFn } from '../link/trace-link.js';
 import type { attachCli as AttachCliFn } from '../attach/attach-cli.js';
 import { framePacket, pcapngStart } from '../pcap.js';
 import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV } from '../wire.js';
+import { SUMMARY_WHERE_ENV, TRACE_SUMMARY_ENV, encodeSummaryConfig } from '../summary-wire.js';
+import { resolve as resolvePath } from 'node:path';
 import { parseArgs, type CliOptions } from './args.js';
 import type * as Consume from './consume.js';
+import type * as SummaryConsume from './summary-consume.js';
 import { PerTaskFiles } from './per-task.js';
 import { startFollowServer } from './follow.js';
 
@@ -224,6 +227,28 @@ function loadConsume(): Promise<typeof Consume> {
   return loadModule<typeof Consume>('cli-consume.js', './consume.js');
 }
 
+/** The tracer side of -c counted in the program (cli/summary-consume.ts): no decoder, no mach-msg. */
+function loadSummaryConsume(): Promise<typeof SummaryConsume> {
+  return loadModule<typeof SummaryConsume>('cli-summary.js', './summary-consume.js');
+}
+
+/**
+ * -c is counted in the traced program (summary-tap.ts), which then sends its
+ * tables instead of a record per message, unless an option needs the
+ * records: --pcap (every message to the file). (--json and -ff do not go
+ * with -c; -p and link mode take paths of their own.) HURD_RPCTRACE_SUMMARY_IN=tracer
+ * keeps the records and counts in the tracer process, as before.
+ */
+export function countsInProgram(o: CliOptions, env: NodeJS.ProcessEnv): boolean {
+  return o.summary && o.pcap === null && !o.json && !o.perTask && env[SUMMARY_WHERE_ENV] !== 'tracer';
+}
+
+/** A stream consumer: message records (consume.ts) or snapshots (summary-consume.ts). */
+interface StreamConsumer {
+  feed(id: number, pid: number | null, chunk: Uint8Array): void;
+  finish(): string[];
+}
+
 /**
  * A module the command loads only when it needs it (link mode, -p, the
  * tracer side once the program runs): the built command from its own file
@@ -240,22 +265,39 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   // The tracer side loads while the program starts (a second CPU runs both);
   // with the user's .defs, these are compiled first: an error in them is a
   // usage error, before the program runs.
-  const consumeModule = loadConsume();
-  consumeModule.catch(() => undefined);
+  const inProgram = countsInProgram(o, process.env);
   const userDefs = o.defs.length + o.includeDirs.length + o.msgids.length > 0;
-  const base = userDefs ? (await consumeModule).sessionOptions(o) : null;
+  // -c counted in the program: the decoder is loaded here only to check the user's .defs.
+  const consumeModule = inProgram && !userDefs ? null : loadConsume();
+  consumeModule?.catch(() => undefined);
+  const base = userDefs ? (await (consumeModule as Promise<typeof Consume>)).sessionOptions(o) : null;
+  const summaryEnv = inProgram
+    ? {
+        [TRACE_SUMMARY_ENV]: encodeSummaryConfig({
+          filter: o.filter,
+          // Absolute: the program may change directory before it opens a kernel.
+          defs: o.defs.map((f) => resolvePath(f)),
+          includeDirs: o.includeDirs.map((d) => resolvePath(d)),
+          msgids: o.msgids.map((f) => resolvePath(f)),
+        }),
+      }
+    : {};
 
   // -ff: lines go to a file per task, none to -o's FILE itself.
   const out = openOutput(o.perTask ? null : o.output, io);
   const perTask = o.perTask && o.output !== null ? new PerTaskFiles(o.output) : null;
   const pcap = openPcap(o.pcap);
+  const makeConsumer: Promise<() => StreamConsumer> = inProgram
+    ? loadSummaryConsume().then((m) => () => new m.SummaryConsumer(out.write))
+    : (consumeModule as Promise<typeof Consume>).then((m) => () => new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, perTask, pcap }));
+  makeConsumer.catch(() => undefined);
 
   const preload = io.preloadUrl ?? new URL('./preload.js', import.meta.url).href;
   // A file URL has no blanks (they are %20), so NODE_OPTIONS needs no quoting.
   const nodeOptions = [process.env.NODE_OPTIONS, `--import=${preload}`].filter((x) => x !== undefined && x !== '').join(' ');
   const [cmd, ...args] = o.command as [string, ...string[]];
   // Records that come before the tracer side has loaded wait here, in order.
-  let consumer: Consume.TraceConsumer | null = null;
+  let consumer: StreamConsumer | null = null;
   const early: [number, number | null, Uint8Array][] = [];
   // Set if the tracer side failed to load: records are dropped from then on.
   let failed = false;
@@ -278,14 +320,14 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const kernelEnv = o.kernel === null ? {} : { [TRACE_KERNEL_ENV]: o.kernel.abi === null ? o.kernel.backend : `${o.kernel.backend}:${o.kernel.abi}` };
   // Only this run's settings: a tracer run under another (-f) must not report to the outer one.
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of [TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV]) delete env[k];
+  for (const k of [TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, TRACE_SUMMARY_ENV]) delete env[k];
 
   return new Promise<number>((resolvePromise, reject) => {
     let child;
     try {
       child = spawn(cmd, args, {
         stdio: follow === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit',
-        env: { ...env, NODE_OPTIONS: nodeOptions, ...kernelEnv, ...(follow === null ? { [TRACE_FD_ENV]: String(TRACE_FD) } : follow.env) },
+        env: { ...env, NODE_OPTIONS: nodeOptions, ...kernelEnv, ...summaryEnv, ...(follow === null ? { [TRACE_FD_ENV]: String(TRACE_FD) } : follow.env) },
       });
     } catch (e) {
       follow?.stop();
@@ -335,10 +377,10 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       follow?.stop();
       reject(e);
     };
-    consumeModule.then(
-      (m) => {
+    makeConsumer.then(
+      (make) => {
         try {
-          consumer = new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, perTask, pcap });
+          consumer = make();
           for (const [id, pid, chunk] of early) consumer.feed(id, pid, chunk);
           early.length = 0;
         } catch (e) {

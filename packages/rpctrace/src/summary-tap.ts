@@ -1,0 +1,204 @@
+/**
+ * `hurd-rpctrace -c` counted in the traced program: the preload's hook
+ * (tap.ts's counterpart) gives every kernel the program opens an observer
+ * feeding a summary-only RpcTracer (records: false, no arguments decoded:
+ * what the tracer process runs for -c), and sends the tracer process only
+ * the resulting per-routine table (summary-wire.ts): once the counts
+ * change, then at most once per period while they keep changing, and at
+ * the exit (process 'exit', synchronously, as the tap's records go). A
+ * program killed by a signal leaves its last snapshot.
+ *
+ * Each event is given to the tracer exactly as the tracer process would have
+ * read it back from the message record (observedEvent: the same field
+ * normalizations as wire.ts's round trip), with the same clock as the tap
+ * (performance.timeOrigin + performance.now()), so that the table is the one
+ * the record path prints, minus the pipe, the record writing and the
+ * tracer process's decoding.
+ */
+import type { KernelOpenHook, MachKernel, MsgEvent, MsgObserver, OpenKernelOptions } from 'hurd-ffi';
+import { backlogLimit } from './backlog-observer.js';
+import { parseFilter } from './filter.js';
+import type { TraceEvent, TraceRecord } from './records.js';
+import { type TapTarget, tapKernelOptions } from './tap.js';
+import { TraceBacklog } from './trace-backlog.js';
+import { RpcTracer, type RpcTracerOptions } from './tracer.js';
+import { loadUserDefs } from './user-defs.js';
+import { SNAPSHOT_PERIOD_MS, encodeSnapshot, type KernelSummary, type SummaryConfig, type SummarySnapshot } from './summary-wire.js';
+import type { ForcedKernel } from './wire.js';
+
+/** hurd-ffi's destroy reasons the record carries (wire.ts); any other reads back as port-died. */
+const DESTROY_CODES: ReadonlySet<string> = new Set(['port-died', 'dead-destination', 'circular', 'sender-terminated', 'too-large']);
+
+/** An event holder for observedEvent to refill, every field present (one shape for the tracer). */
+export function newObservedTarget(): TraceEvent {
+  return { direction: 'send', task: 0, port: 0, msgId: 0, bytes: null, abi: null, time: 0, kr: undefined, replyPort: undefined, taskName: undefined, destroyed: undefined, rcvName: undefined };
+}
+
+/**
+ * `e` seen at `time` into `ev`, as the tracer process reads the record the
+ * tap writes of it (wire.ts: writeObserved, then fillWireEvent): u32 task,
+ * port, reply port and name received on; i32 msgh_id and return code, 0
+ * meaning none; an unknown destroy reason as port-died. The bytes are a view
+ * of the event's own (read within the observer call, never kept).
+ */
+export function observedEvent(e: MsgEvent, time: number, ev: TraceEvent): TraceEvent {
+  ev.direction = e.phase === 'send' ? 'send' : 'receive';
+  ev.task = e.task >>> 0;
+  ev.port = e.port >>> 0;
+  ev.msgId = e.msgId | 0;
+  ev.bytes = e.bytes;
+  ev.abi = e.abi === null ? null : e.abi === 'i386' ? 'i386' : 'x86_64';
+  ev.time = time;
+  const kr = (e.kr ?? 0) | 0;
+  ev.kr = kr !== 0 ? kr : undefined;
+  const rp = (e.replyPort ?? 0) >>> 0;
+  ev.replyPort = rp !== 0 ? rp : undefined;
+  ev.taskName = e.taskName === '' ? undefined : e.taskName;
+  ev.destroyed = e.destroyed === undefined ? undefined : DESTROY_CODES.has(e.destroyed) ? e.destroyed : 'port-died';
+  ev.rcvName = e.rcvName === undefined ? undefined : e.rcvName >>> 0;
+  return ev;
+}
+
+/** The RpcTracer options -c runs with (session.ts's for `summary: true`), from the command's settings. */
+export function summaryTracerOptions(config: SummaryConfig): RpcTracerOptions {
+  const o: RpcTracerOptions = { args: false, records: false, messages: false };
+  if (config.filter.length > 0) o.filter = parseFilter(config.filter);
+  if (config.defs.length + config.includeDirs.length + config.msgids.length > 0) {
+    const user = loadUserDefs({ defs: config.defs, includeDirs: config.includeDirs, msgids: config.msgids });
+    o.interfaces = user.interfaces;
+    if (user.catalog !== undefined) o.catalog = user.catalog;
+  }
+  return o;
+}
+
+/**
+ * The per-kernel counting of one process, and its snapshots. `send` gets
+ * each snapshot's record; `changed` is told after every counted message
+ * (the caller schedules the next snapshot).
+ */
+export class ProcessSummary {
+  readonly #options: RpcTracerOptions | null;
+  readonly #kernels: { kernel: number; first: number; tracer: RpcTracer }[] = [];
+  #bad: string | undefined;
+  #dirty = false;
+
+  /** `options`: the tracers' (summaryTracerOptions); a string: why counting cannot start (sent as `bad`). */
+  constructor(options: RpcTracerOptions | string) {
+    if (typeof options === 'string') {
+      this.#options = null;
+      this.#bad = options;
+      this.#dirty = true;
+    } else this.#options = options;
+  }
+
+  /** True when a message was counted since the last snapshot(). */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  /**
+   * The observer of kernel number `kernel`: each message counted at
+   * `clock()` (the tap's clock by default). `changed` after each.
+   */
+  observer(kernel: number, changed: () => void, clock?: () => number): MsgObserver {
+    const ev = newObservedTarget();
+    const scratch: TraceRecord[] = [];
+    // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself (backlog-observer.ts).
+    const origin = performance.timeOrigin;
+    const now = clock ?? ((): number => origin + performance.now());
+    let entry: { kernel: number; first: number; tracer: RpcTracer } | null = null;
+    return (e) => {
+      if (this.#bad !== undefined || this.#options === null) return;
+      const time = now();
+      try {
+        if (entry === null) this.#kernels.push((entry = { kernel, first: time, tracer: new RpcTracer(this.#options) }));
+        entry.tracer.handleInto(observedEvent(e, time, ev), scratch);
+      } catch (err) {
+        // As a record the tracer process cannot take stops its stream: counting stops, the table so far stands.
+        this.#bad = err instanceof Error ? err.message : String(err);
+      }
+      ev.bytes = null;
+      this.#dirty = true;
+      changed();
+    };
+  }
+
+  /** The tables so far. */
+  snapshot(): SummarySnapshot {
+    this.#dirty = false;
+    const kernels: KernelSummary[] = this.#kernels.map((k) => ({ kernel: k.kernel, first: k.first, stats: k.tracer.summary() }));
+    return this.#bad === undefined ? { kernels } : { kernels, bad: this.#bad };
+  }
+}
+
+/**
+ * The preload's hook in -c mode (tap.ts's tapHook otherwise): kernels are
+ * counted here; snapshots go to `target` through a TraceBacklog (non-blocking
+ * writes; the exit's waits for the tracer to read).
+ */
+export function summaryHook(target: TapTarget | null, forced: ForcedKernel | null, config: SummaryConfig): KernelOpenHook {
+  const backlog = target === null || !Number.isInteger(target.fd) || target.fd < 0 ? null : startBacklog(target);
+  let summary: ProcessSummary | null = null;
+  let kernels = 0;
+  const period = config.period ?? SNAPSHOT_PERIOD_MS;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let last = -Infinity;
+
+  const send = (): void => {
+    if (backlog === null || backlog.broken || summary === null) return;
+    const rec = encodeSnapshot(summary.snapshot());
+    const at = backlog.reserve(rec.length);
+    backlog.buf.set(rec, at);
+    backlog.used = at + rec.length;
+    backlog.flush();
+    last = performance.now();
+  };
+  const tick = (): void => {
+    timer = null;
+    if (summary?.dirty === true) send();
+  };
+  // The first change goes at the next turn of the event loop, later ones a period after the last snapshot.
+  const changed = (): void => {
+    if (timer !== null) return;
+    timer = setTimeout(tick, Math.max(0, last + period - performance.now()));
+    timer.unref();
+  };
+  if (backlog !== null) {
+    process.on('exit', () => {
+      if (timer !== null) clearTimeout(timer);
+      if (summary !== null) send();
+      backlog.finish();
+    });
+  }
+
+  return {
+    version: 1,
+    options: (options: OpenKernelOptions) => tapKernelOptions(options, forced),
+    opened: (kernel: MachKernel) => {
+      if (backlog === null) return;
+      if (summary === null) {
+        let options: RpcTracerOptions | string;
+        try {
+          options = summaryTracerOptions(config);
+        } catch (e) {
+          options = e instanceof Error ? e.message : String(e);
+        }
+        summary = new ProcessSummary(options);
+        if (typeof options === 'string') changed();
+      }
+      kernel.observe(summary.observer(++kernels, changed));
+    },
+  };
+}
+
+function startBacklog(target: TapTarget): TraceBacklog {
+  const setBlocking = (blocking: boolean): boolean => {
+    const s = target.socket as { _handle?: { setBlocking?: (b: boolean) => number } } | undefined;
+    try {
+      return s?._handle?.setBlocking?.(blocking) === 0;
+    } catch {
+      return false;
+    }
+  };
+  return new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking });
+}
