@@ -70,6 +70,8 @@ const ON_HEAP_MAX = 64;
 /** Larger arrays than this get their own ArrayBuffer (a slab would retain too much or fill too fast). */
 export const SLAB_ITEM_MAX = 2048;
 const SLAB_SIZE = 32768;
+/** The largest `max` allocBytes honours (an eighth of a slab). */
+const SLAB_MAX_LIMIT = 4096;
 let slab = new ArrayBuffer(SLAB_SIZE);
 let slabAt = 0;
 
@@ -85,9 +87,13 @@ let slabAt = 0;
  * it, and one array kept alive keeps its slab alive. Views start 8-aligned,
  * as a fresh buffer does for wordView. (32 KiB: ~150 ns per 1 KiB array,
  * against ~480 ns for its own buffer and ~240 ns with 16 KiB slabs.)
+ * `max` raises the slab's item bound up to 4 KiB for callers whose typical
+ * item is larger (netmsg-wire's frames, hurd-ffi's kernel copies of 1 KiB
+ * MIG replies); every caller shares the one slab.
  */
-export function allocBytes(n: number): Uint8Array {
-  if (n <= ON_HEAP_MAX || n > SLAB_ITEM_MAX) return new Uint8Array(n);
+export function allocBytes(n: number, max: number = SLAB_ITEM_MAX): Uint8Array {
+  // `max` above SLAB_MAX_LIMIT is taken as SLAB_MAX_LIMIT: an item must leave the slab room for others.
+  if (n <= ON_HEAP_MAX || n > max || n > SLAB_MAX_LIMIT) return new Uint8Array(n);
   if (slabAt + n > SLAB_SIZE) {
     slab = new ArrayBuffer(SLAB_SIZE);
     slabAt = 0;

@@ -8,3 +8,6 @@ export * from './notifications.js';
 export * from './catalog/index.js';
 export * from './mig/index.js';
 export * from './interfaces/index.js';
+// The small-array slab the codecs use, for the toolkit's other packages'
+// message buffers (netmsg-wire frames, hurd-ffi kernel copies): one slab.
+export { allocBytes } from './bytes.js';

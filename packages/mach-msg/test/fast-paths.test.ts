@@ -102,6 +102,30 @@ describe('allocBytes', () => {
     );
   });
 
+  it('with a larger max (as netmsg-wire and hurd-ffi ask): slab views up to 4 KiB, never past it, sharing no byte (seeded)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 6000 }), { minLength: 1, maxLength: 40 }),
+        fc.constantFrom(4096, 8192, 1 << 20),
+        (sizes, max) => {
+          const got = sizes.map((n) => allocBytes(n, max));
+          got.forEach((a, i) => {
+            const n = sizes[i]!;
+            expect(a.length).toBe(n);
+            expect(a.byteOffset % 8).toBe(0);
+            // A view on a shared slab only between 65 bytes and min(max, 4 KiB): larger arrays own their buffer.
+            if (n > 4096 || n <= 64) expect(a.byteLength === a.buffer.byteLength).toBe(true);
+            else expect(a.buffer.byteLength).toBeGreaterThan(n);
+            expect(a.every((x) => x === 0)).toBe(true);
+            a.fill((i % 255) + 1);
+          });
+          got.forEach((a, i) => expect(a.every((x) => x === (i % 255) + 1)).toBe(true));
+        },
+      ),
+      { seed: 0x4b1ab, numRuns: 200 },
+    );
+  });
+
   it('copyOut is a copy: the source changing afterwards does not show', () => {
     for (const n of [0, 5, 33, 64, 65, 1024, SLAB_ITEM_MAX, SLAB_ITEM_MAX + 1, 9000]) {
       const src = Uint8Array.from({ length: n + 3 }, (_, i) => (i * 13 + 1) & 0xff);

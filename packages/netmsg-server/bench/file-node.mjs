@@ -1,6 +1,7 @@
-// A netmsg-server node for the bulk benches (bulk.mjs, read-sizes.mjs): its
-// own process pinned to `cpu`, exporting a fresh directory that holds
-// `big.bin` (the bytes given), with a secret file, and a client of it.
+// A netmsg-server node for the bulk benches (bulk.mjs, read-sizes.mjs,
+// write-bulk.mjs): its own process pinned to `cpu`, exporting a fresh
+// directory that holds `big.bin` (the bytes given, if any; read-write with
+// `readWrite`), with a secret file, and a client of it.
 // BENCH_PROFILE_DIR=DIR runs the node under --cpu-prof.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,15 +9,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function startFileNode({ pkg, connect, prefix, content, cpu }) {
+export async function startFileNode({ pkg, connect, prefix, content, cpu, readWrite = false }) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const exportDir = join(dir, 'export');
   mkdirSync(exportDir);
-  writeFileSync(join(exportDir, 'big.bin'), content);
+  if (content !== undefined) writeFileSync(join(exportDir, 'big.bin'), content);
   const secretFile = join(dir, 'secret');
   writeFileSync(secretFile, randomBytes(24).toString('hex'), { mode: 0o600 });
   const prof = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn('taskset', ['-c', cpu, process.execPath, ...prof, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir,
+  const child = spawn('taskset', ['-c', cpu, process.execPath, ...prof, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir, ...(readWrite ? ['--read-write'] : []),
     '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent',
     '--map-user', `${process.getuid()}:${process.getuid()}:${process.getgid()}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {

@@ -8,12 +8,12 @@
 // of fresh memory), medians of BENCH_ROUNDS (5) rounds after one warm-up
 // round. BENCH_ROOT=DIR runs the netmsg-server build of another workspace
 // copy (DIR/packages/netmsg-server) with this same script: paired A/B runs.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFileNode } from './file-node.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = process.env.BENCH_ROOT ? join(process.env.BENCH_ROOT, 'packages/netmsg-server') : join(here, '..');
@@ -25,24 +25,7 @@ const IN_FLIGHT = 8;
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
-const dir = mkdtempSync(join(tmpdir(), 'netmsg-server-write-'));
-const exportDir = join(dir, 'export');
-mkdirSync(exportDir);
-const secretFile = join(dir, 'secret');
-writeFileSync(secretFile, randomBytes(24).toString('hex'), { mode: 0o600 });
-const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir, '--read-write',
-  '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent',
-  '--map-user', `${process.getuid()}:${process.getuid()}:${process.getgid()}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise((resolve, reject) => {
-  let out = '';
-  child.stdout.on('data', (b) => {
-    out += b;
-    const m = / on 127\.0\.0\.1:(\d+)/.exec(out);
-    if (m) resolve(Number(m[1]));
-  });
-  child.once('exit', (c) => reject(new Error(`node exited ${c}`)));
-});
-const client = await connect(`127.0.0.1:${port}`, { secretFile, timeoutMs: 600_000 });
+const { dir, exportDir, child, client } = await startFileNode({ pkg, connect, prefix: 'netmsg-server-write-', cpu: SERVER_CPU, readWrite: true });
 
 // The node's CPU (user + system, µs) and minor page faults, from /proc/PID/stat (Linux).
 // `child` is taskset, which execs node: the same pid.

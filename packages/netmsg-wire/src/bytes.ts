@@ -1,33 +1,21 @@
+import { allocBytes } from 'mach-msg';
 import { WireError } from './errors.js';
 
-/** Up to this many bytes V8 keeps a typed array in its own heap: no slab needed. */
-const ON_HEAP_MAX = 64;
-/** Larger buffers than this get their own ArrayBuffer. */
+/** Frames and inline data of a null RPC reach ~1.1 KiB: the slab takes items up to 4 KiB. */
 const SLAB_ITEM_MAX = 4096;
-const SLAB_SIZE = 32 * 1024;
-let slab = new ArrayBuffer(SLAB_SIZE);
-let slabAt = 0;
 
 /**
  * A fresh zero-filled Uint8Array of `n` bytes, as `new Uint8Array(n)` gives,
- * but between 65 and 4096 bytes a view on a shared 32 KiB ArrayBuffer handed
- * out front to back and never reused (mach-msg's allocBytes makes the same
- * trade): V8 allocates every ArrayBuffer over 64 bytes outside its heap,
- * about 0.8 us each against 0.15 us for a slab view, and a null RPC's frames
- * and inline data (an io_server_version reply carries a 1 KiB string_t) took
- * several per round trip. The bytes belong to this array alone; only
- * `.buffer` is shared, so users must honour `byteOffset` (every reader here
- * does), and one array kept alive keeps its slab alive.
+ * but between 65 and 4096 bytes a view on mach-msg's shared slab (allocBytes,
+ * never reused): V8 allocates every ArrayBuffer over 64 bytes outside its
+ * heap, about 0.8 us each against 0.15 us for a slab view, and a null RPC's
+ * frames and inline data (an io_server_version reply carries a 1 KiB
+ * string_t) took several per round trip. The bytes belong to this array
+ * alone; only `.buffer` is shared, so users must honour `byteOffset` (every
+ * reader here does), and one array kept alive keeps its slab alive.
  */
 export function freshBytes(n: number): Uint8Array {
-  if (n <= ON_HEAP_MAX || n > SLAB_ITEM_MAX) return new Uint8Array(n);
-  if (slabAt + n > SLAB_SIZE) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    slabAt = 0;
-  }
-  const d = new Uint8Array(slab, slabAt, n);
-  slabAt = (slabAt + n + 7) & -8;
-  return d;
+  return allocBytes(n, SLAB_ITEM_MAX);
 }
 
 /** A fresh copy of `b` (freshBytes), never a view of it. */
