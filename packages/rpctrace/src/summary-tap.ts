@@ -19,7 +19,7 @@ import type { KernelOpenHook, MachKernel, MsgEvent, MsgObserver, OpenKernelOptio
 import { backlogLimit } from './backlog-observer.js';
 import { parseFilter } from './filter.js';
 import type { TraceEvent, TraceRecord } from './records.js';
-import { type TapTarget, tapKernelOptions } from './tap.js';
+import { type TapTarget, tapKernelOptions, targetSetBlocking } from './tap.js';
 import { TraceBacklog } from './trace-backlog.js';
 import { RpcTracer, type RpcTracerOptions } from './tracer.js';
 import { loadUserDefs } from './user-defs.js';
@@ -192,13 +192,5 @@ export function summaryHook(target: TapTarget | null, forced: ForcedKernel | nul
 }
 
 function startBacklog(target: TapTarget): TraceBacklog {
-  const setBlocking = (blocking: boolean): boolean => {
-    const s = target.socket as { _handle?: { setBlocking?: (b: boolean) => number } } | undefined;
-    try {
-      return s?._handle?.setBlocking?.(blocking) === 0;
-    } catch {
-      return false;
-    }
-  };
-  return new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking });
+  return new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking: targetSetBlocking(target) });
 }

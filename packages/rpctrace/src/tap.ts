@@ -76,9 +76,12 @@ export function tapHook(target: TapTarget | null, forced: ForcedKernel | null): 
   };
 }
 
-function startBacklog(target: TapTarget): TraceBacklog {
-  /** The socket's handle switches the descriptor between blocking and non-blocking. */
-  const setBlocking = (blocking: boolean): boolean => {
+/**
+ * Switches `target`'s descriptor between blocking and non-blocking through
+ * the preload's socket handle (for a final synchronous write); false if it cannot.
+ */
+export function targetSetBlocking(target: TapTarget): (blocking: boolean) => boolean {
+  return (blocking) => {
     const s = target.socket as { _handle?: { setBlocking?: (b: boolean) => number } } | undefined;
     try {
       return s?._handle?.setBlocking?.(blocking) === 0;
@@ -86,6 +89,10 @@ function startBacklog(target: TapTarget): TraceBacklog {
       return false;
     }
   };
+}
+
+function startBacklog(target: TapTarget): TraceBacklog {
+  const setBlocking = targetSetBlocking(target);
   /**
    * With one CPU to run on (taskset, cgroups: availableParallelism follows the
    * affinity) the tracer shares it with the program: full batches then wait
