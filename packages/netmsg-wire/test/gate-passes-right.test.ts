@@ -48,6 +48,40 @@ function receiveAll(app: App, name: number): Received[] {
   return out;
 }
 
+/** Three nodes, all linked, each with an app task whose inbox is published as its node's root. */
+function threeNodes(): { c: Cluster; apps: [App, App, App]; inbox: number[]; to: (from: number, peer: number) => number } {
+  const c = new Cluster({ nodes: 3, seed: 1, abis: ['i386', 'x86_64', 'i386'] });
+  const apps = [1, 2, 3].map((i) => new App(c, i, c.node(i).task('app'))) as [App, App, App];
+  const inbox = apps.map((app, i) => {
+    const n = app.allocate();
+    c.node(i + 1).publishRoot(app.task, n);
+    return n;
+  });
+  c.connect(1, 2);
+  c.connect(1, 3);
+  c.connect(2, 3);
+  const to = (from: number, peer: number) => c.node(from).importRoot(apps[from - 1]!.task, peer);
+  return { c, apps, inbox, to };
+}
+
+/** Every node's netmsg tables and live kernel ports: the state after setup, which the end is compared with. */
+function snapshot(c: Cluster): { tables: string; live: number }[] {
+  return c.nodes.map((n) => ({ tables: JSON.stringify(n.machine.tables()), live: n.kernel.live.size }));
+}
+
+/** Empties every inbox, settles, and lists what differs from `base`. */
+function leftoverAfter(c: Cluster, apps: readonly App[], inbox: readonly number[], base: readonly { tables: string; live: number }[]): string[] {
+  for (const [i, n] of inbox.entries()) receiveAll(apps[i]!, n);
+  c.settle();
+  const leftover: string[] = [];
+  c.nodes.forEach((n, i) => {
+    const t = JSON.stringify(n.machine.tables());
+    if (t !== base[i]!.tables) leftover.push(`node ${n.id} tables ${t}`);
+    if (n.kernel.live.size !== base[i]!.live) leftover.push(`node ${n.id} live ports ${n.kernel.live.size}, ${base[i]!.live} after setup`);
+  });
+  return leftover;
+}
+
 interface Outcome {
   /** Message ids the final receiver of X got on X, in queue order. */
   onX: number[];
@@ -67,21 +101,11 @@ interface Outcome {
  * lasts beyond the gate's opening.
  */
 function scenario(queuedOnP: boolean): Outcome {
-  const c = new Cluster({ nodes: 3, seed: 1, abis: ['i386', 'x86_64', 'i386'] });
-  const apps = [1, 2, 3].map((i) => new App(c, i, c.node(i).task('app')));
-  const [a, b, cc] = apps as [App, App, App];
-  const inbox = apps.map((app, i) => {
-    const n = app.allocate();
-    c.node(i + 1).publishRoot(app.task, n);
-    return n;
-  });
-  c.connect(1, 2);
-  c.connect(1, 3);
-  c.connect(2, 3);
-  const to = (from: number, peer: number) => c.node(from).importRoot(apps[from - 1]!.task, peer);
+  const { c, apps, inbox, to } = threeNodes();
+  const [a, b, cc] = apps;
   const a2c = to(1, 3), b2a = to(2, 1), b2c = to(2, 3), c2b = to(3, 2);
   c.settle();
-  const base = c.nodes.map((n) => ({ tables: JSON.stringify(n.machine.tables()), live: n.kernel.live.size }));
+  const base = snapshot(c);
 
   // X and Y: ports of A's task. A keeps a send right to X.
   const X = a.allocate();
@@ -167,14 +191,7 @@ function scenario(queuedOnP: boolean): Outcome {
   cc.destroy(pInC);
   a.deallocate(pInA);
   c.settle();
-  for (const app of apps) for (const [i, n] of inbox.entries()) if (app === apps[i]) receiveAll(app, n);
-  c.settle();
-  const leftover: string[] = [];
-  c.nodes.forEach((n, i) => {
-    const t = JSON.stringify(n.machine.tables());
-    if (t !== base[i]!.tables) leftover.push(`node ${n.id} tables ${t}`);
-    if (n.kernel.live.size !== base[i]!.live) leftover.push(`node ${n.id} live ports ${n.kernel.live.size}, ${base[i]!.live} after setup`);
-  });
+  const leftover = leftoverAfter(c, apps, inbox, base);
   return {
     onX, noSenders, violations: [...c.violations], errors: c.nodes.flatMap((n) => n.errors), leftover,
     bouncedToOldHome: framesBtoA.some((id) => id === '201' || id === '202'),
@@ -191,21 +208,11 @@ function scenario(queuedOnP: boolean): Outcome {
  * is put back ahead of x2.
  */
 function heldForMigratingPort(): Outcome & { quiescentWhileHeld: boolean } {
-  const c = new Cluster({ nodes: 3, seed: 1, abis: ['i386', 'x86_64', 'i386'] });
-  const apps = [1, 2, 3].map((i) => new App(c, i, c.node(i).task('app')));
-  const [a, b, cc] = apps as [App, App, App];
-  const inbox = apps.map((app, i) => {
-    const n = app.allocate();
-    c.node(i + 1).publishRoot(app.task, n);
-    return n;
-  });
-  c.connect(1, 2);
-  c.connect(1, 3);
-  c.connect(2, 3);
-  const to = (from: number, peer: number) => c.node(from).importRoot(apps[from - 1]!.task, peer);
+  const { c, apps, inbox, to } = threeNodes();
+  const [a, b, cc] = apps;
   const a2b = to(1, 2), b2a = to(2, 1), c2b = to(3, 2);
   c.settle();
-  const base = c.nodes.map((n) => ({ tables: JSON.stringify(n.machine.tables()), live: n.kernel.live.size }));
+  const base = snapshot(c);
 
   // X: a port of A's task, which keeps a send right; B's task gets one too
   // (B's proxy for X routes to A).
@@ -263,14 +270,7 @@ function heldForMigratingPort(): Outcome & { quiescentWhileHeld: boolean } {
   a.deallocate(pInA);
   b.destroy(pHere);
   c.settle();
-  for (const [i, n] of inbox.entries()) receiveAll(apps[i]!, n);
-  c.settle();
-  const leftover: string[] = [];
-  c.nodes.forEach((n, i) => {
-    const t = JSON.stringify(n.machine.tables());
-    if (t !== base[i]!.tables) leftover.push(`node ${n.id} tables ${t}`);
-    if (n.kernel.live.size !== base[i]!.live) leftover.push(`node ${n.id} live ports ${n.kernel.live.size}, ${base[i]!.live} after setup`);
-  });
+  const leftover = leftoverAfter(c, apps, inbox, base);
   return { onX, noSenders, violations: [...c.violations], errors: c.nodes.flatMap((n) => n.errors), leftover, bouncedToOldHome: false, quiescentWhileHeld };
 }
 

@@ -23,6 +23,7 @@ if (process.argv[2] === '--child') {
   const [, , , root, records, outFile, mode] = process.argv;
   const c0 = process.cpuUsage();
   const { TraceConsumer } = await import(`${root}/dist/cli-consume.js`);
+  // Not storm-records.mjs's pipePieces: this process's CPU is measured, and that module loads hurd-ffi.
   const all = readFileSync(records);
   const pieces = [];
   for (let at = 0; at < all.length; at += 65536) pieces.push(new Uint8Array(all.subarray(at, at + 65536)));
@@ -69,32 +70,10 @@ const mode = arg('--mode', 'lines');
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-cold-'));
 try {
   // The storm's records, written once as the tap writes them (the task's name once per task).
-  const { openKernel, VirtualClock } = await import('hurd-ffi');
-  const { nullRpcs } = await import('./null-rpcs.mjs');
+  const { stormRecords } = await import('./storm-records.mjs');
   const lib = await import(`${here}/dist/index.js`);
-  const k = openKernel({ clock: new VirtualClock() });
-  const chunks = [];
-  let buf = new Uint8Array(1 << 20);
-  let used = 0;
-  let t = 1.8e12;
-  const named = new Set();
-  k.observe((e) => {
-    const ev = lib.traceEventOf(e, (t += 0.003));
-    if (named.has(ev.task)) delete ev.taskName;
-    else named.add(ev.task);
-    const size = lib.wireEventSize(ev);
-    if (used + size > buf.length) {
-      chunks.push(buf.subarray(0, used));
-      buf = new Uint8Array(1 << 20);
-      used = 0;
-    }
-    used = lib.writeWireEvent(1, ev, buf, used);
-  });
-  await nullRpcs(k, n);
-  chunks.push(buf.subarray(0, used));
-  await k.close();
   const records = join(dir, 'records.bin');
-  writeFileSync(records, Buffer.concat(chunks));
+  writeFileSync(records, await stormRecords(lib, n, 1.8e12));
 
   const roots = against === null ? [['', here]] : [['before', against], ['after', here]];
   const res = new Map(roots.map(([tag]) => [tag, { first: [], all: [], proc: [] }]));

@@ -3,34 +3,12 @@
 // (WireEventReader, decodeWireEvent, TraceSession.feed) with no program
 // running. Prints ms per 100,000 RPCs (4 records each) per mode.
 // Usage: node bench/consumer.mjs [N] [--root DIR]   (DIR: a package root whose dist to load)
-import { openKernel, VirtualClock } from 'hurd-ffi';
-import { nullRpcs } from './null-rpcs.mjs';
+import { pipePieces, stormRecords } from './storm-records.mjs';
 const n = Number(process.argv[2] ?? 100000);
 const rootAt = process.argv.indexOf('--root');
 const root = rootAt > 0 ? process.argv[rootAt + 1] : new URL('..', import.meta.url).pathname;
 const lib = await import(`${root}/dist/index.js`);
-const k = openKernel({ clock: new VirtualClock() });
-const chunks = [];
-let buf = new Uint8Array(256 * 1024);
-let used = 0;
-let t = 1e12;
-// As the tap writes them: the task's name once per task.
-const named = new Set();
-k.observe((e) => {
-  const ev = lib.traceEventOf(e, (t += 0.003));
-  if (named.has(ev.task)) delete ev.taskName;
-  else named.add(ev.task);
-  const size = lib.wireEventSize(ev);
-  if (used + size > buf.length) { chunks.push(buf.subarray(0, used)); buf = new Uint8Array(256 * 1024); used = 0; }
-  used = lib.writeWireEvent(1, ev, buf, used);
-});
-await nullRpcs(k, n);
-chunks.push(buf.subarray(0, used));
-await k.close();
-// Pipe-sized pieces, as the command reads them.
-const all = Buffer.concat(chunks);
-const pieces = [];
-for (let at = 0; at < all.length; at += 65536) pieces.push(new Uint8Array(all.subarray(at, at + 65536)));
+const pieces = pipePieces(await stormRecords(lib, n, 1e12));
 
 function run(opts) {
   let bytes = 0, lines = 0;

@@ -25,7 +25,7 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
   const named = new Set<number>();
   // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself.
   const origin = performance.timeOrigin;
-  if (clock !== undefined) return clockedObserver(b, kernel, written, clock, named);
+  const now = clock ?? (() => origin + performance.now());
   return (e) => {
     if (b.broken) return;
     let name: Uint8Array | null = null;
@@ -34,22 +34,7 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
       name = taskNameBytes(e.taskName);
     }
     const at = b.reserve(observedSize(e, name));
-    b.used = writeObserved(kernel, e, origin + performance.now(), name, b.buf, at);
-    written();
-  };
-}
-
-/** backlogObserver with the time from `clock` (kept apart: the tap's own path stays as it is). */
-function clockedObserver(b: TraceBacklog, kernel: number, written: () => void, clock: () => number, named: Set<number>): MsgObserver {
-  return (e) => {
-    if (b.broken) return;
-    let name: Uint8Array | null = null;
-    if (e.taskName !== undefined && !named.has(e.task)) {
-      named.add(e.task);
-      name = taskNameBytes(e.taskName);
-    }
-    const at = b.reserve(observedSize(e, name));
-    b.used = writeObserved(kernel, e, clock(), name, b.buf, at);
+    b.used = writeObserved(kernel, e, now(), name, b.buf, at);
     written();
   };
 }
