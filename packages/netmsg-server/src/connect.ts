@@ -65,30 +65,27 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const nodeId = options.nodeId ?? randomInt(1, 0x7fffffff);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const where = formatAddress(target.address);
-  const stream = await dialTransport(target.address, { timeoutMs, ...(tls ? { tls } : {}) });
+  // The client is a small node of its own: a kernel, a netmsg task run by a
+  // NetmsgNode, and a task acting as the MIG user, so replies and rights are real.
+  // It is made before dialling: a kernel that boots for seconds ('gnumach',
+  // QEMU) must not spend the node's handshake window (10 s by default) on an
+  // open socket; one that cannot start (kernel_unavailable) dials nothing.
+  const node = await ClusterNode.create({ nodeId, ...(options.abi ? { abi: options.abi } : {}), ...(options.kernel ? { kernel: options.kernel } : {}) });
+  let task: TaskId;
+  let stream: Awaited<ReturnType<typeof dialTransport>>;
+  try {
+    task = await node.kernel.taskCreate({ name: 'client' });
+    stream = await dialTransport(target.address, { timeoutMs, ...(tls ? { tls } : {}) });
+  } catch (e) {
+    await node.close();
+    throw e;
+  }
   const socket = stream.socket;
   const linkSecret = secret ?? stream.channelSecret;
   if (!linkSecret) {
     socket.destroy();
-    throw new NetmsgServerError('secret', `connect ${where}: no secret and no TLS session to key the link`);
-  }
-  // The client is a small node of its own: a kernel, a netmsg task run by a
-  // NetmsgNode, and a task acting as the MIG user, so replies and rights are real.
-  let node: ClusterNode;
-  let task: TaskId;
-  try {
-    node = await ClusterNode.create({ nodeId, ...(options.abi ? { abi: options.abi } : {}), ...(options.kernel ? { kernel: options.kernel } : {}) });
-  } catch (e) {
-    // A kernel that cannot start ('gnumach' without QEMU: kernel_unavailable) leaves no socket behind.
-    socket.destroy();
-    throw e;
-  }
-  try {
-    task = await node.kernel.taskCreate({ name: 'client' });
-  } catch (e) {
-    socket.destroy();
     await node.close();
-    throw e;
+    throw new NetmsgServerError('secret', `connect ${where}: no secret and no TLS session to key the link`);
   }
   return new Promise<FsClient>((resolve, reject) => {
     let client: FsClient | undefined;

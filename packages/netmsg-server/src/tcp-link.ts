@@ -79,8 +79,15 @@ export class TcpLink {
     socket.on('error', (e) => this.finish({ code: 'socket_error', reason: e.message, byPeer: true }));
     socket.on('close', () => this.finish({ code: 'peer_closed', reason: 'connection closed', byPeer: true }));
     this.handle(this.conn.start());
-    // Bytes the socket read before this link attached (the peer's HELLO), as if they arrived now.
-    for (const b of early) if (!this.isClosed) this.handle(this.conn.receive(b));
+    // Bytes the socket read before this link attached (the peer's HELLO, or
+    // its refusal if it gave up waiting), as if they arrived now; but after
+    // the constructor returned, so that no handler (`closed`, `established`)
+    // runs before the caller holds this link.
+    if (early.length > 0) {
+      queueMicrotask(() => {
+        for (const b of early) if (!this.isClosed) this.handle(this.conn.receive(b));
+      });
+    }
   }
 
   get isClosed(): boolean {

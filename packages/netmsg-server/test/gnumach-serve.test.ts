@@ -13,9 +13,10 @@
  *   the same calls: same bytes, same errors (ENOENT, ENOTDIR, EISDIR, EROFS,
  *   EBADF), and the same bytes on disk after the writes.
  * The x86_64 nodes are `netmsg-server serve --kernel gnumach` (the CLI, in
- * process), once read-only and once `--read-write`; the i386 check runs the
- * export task directly on an i386 GNU Mach (the node's CLI has no ABI
- * option). Each block boots QEMU once; closing must leave none of the QEMUs
+ * process), once read-only and once `--read-write`; an i386 node is `serve
+ * --kernel gnumach --abi i386` answering an x86_64 client; the C client's
+ * i386 check runs the export task directly on an i386 GNU Mach (the C
+ * client needs the task, not a node). Each block boots QEMU once; closing must leave none of the QEMUs
  * this process started.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -67,11 +68,11 @@ async function survey(c: FsClient): Promise<unknown> {
 }
 
 /** `serve --kernel gnumach` through the CLI, in process; resolves once it serves. */
-function serveGnumach(root: string, secretFile: string, readWrite: boolean): { node: Promise<RunningNode>; served: Promise<number> } {
+function serveGnumach(root: string, secretFile: string, readWrite: boolean, extra: string[] = []): { node: Promise<RunningNode>; served: Promise<number> } {
   const err: string[] = [];
   let served!: Promise<number>;
   const node = new Promise<RunningNode>((resolve, reject) => {
-    const args = ['serve', '--kernel', 'gnumach', '--export', root, '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent'];
+    const args = ['serve', '--kernel', 'gnumach', '--export', root, '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent', ...extra];
     served = runCli(readWrite ? [...args, '--read-write'] : args, { stdout: () => undefined, stderr: (x) => err.push(x), signals: false, onServing: resolve });
     void served.then((code) => reject(new Error(`serve --kernel gnumach ended with ${code}: ${err.join('')}`)));
   });
@@ -372,6 +373,51 @@ describe('netmsg-server on the real GNU Mach (x86_64, --read-write): a C client 
     }
     expect(statSync(join(realTree.root, 'made.txt')).mode & 0o777).toBe(statSync(join(simTree.root, 'made.txt')).mode & 0o777);
     expect(node.cluster.exportTask!.errors).toEqual([]);
+    await node.close();
+    node = undefined;
+    expect(await served).toBe(0);
+    expect(ourQemus()).toEqual([]);
+  });
+});
+
+describe('netmsg-server on the real GNU Mach (i386, read-only): serve --abi i386', () => {
+  let tree: Tree;
+  let node: RunningNode | undefined;
+  let sim: RunningNode | undefined;
+  let c: FsClient | undefined;
+  let cs: FsClient | undefined;
+  let served: Promise<number> | undefined;
+  beforeAll(async () => {
+    tree = makeTree();
+    giveTree(tree.root);
+    writeFileSync(join(tree.base, 'secret'), SECRET, { mode: 0o600 });
+    sim = await startNode({ export: tree.root, listen: '127.0.0.1:0', secret: SECRET }, { logger: silentLogger });
+    cs = await connect(`127.0.0.1:${sim.port}`, { secret: SECRET, timeoutMs: 20_000 });
+  });
+  afterAll(async () => {
+    await c?.close();
+    await node?.close();
+    await served;
+    await cs?.close();
+    await sim?.close();
+    tree?.cleanup();
+  });
+
+  it('an x86_64 client sees the same answers as from an x86_64 node on the simulated kernel, and close stops the QEMU', { timeout: BOOT_MS + 240_000 }, async () => {
+    const s = serveGnumach(tree.root, join(tree.base, 'secret'), false, ['--abi', 'i386']);
+    served = s.served;
+    node = await s.node;
+    expect([node.kernel.backend, node.kernel.abi]).toEqual(['gnumach', 'i386']);
+    expect(ourQemus().length).toBe(1);
+    c = await connect(`127.0.0.1:${node.port}`, { secret: SECRET, timeoutMs: 60_000 });
+    expect(c.abi).toBe('x86_64');
+    const real = (await survey(c)) as { missing: { kern: number } };
+    expect(real.missing.kern).toBe(HurdErrno.ENOENT);
+    expect(real).toEqual(await survey(cs!));
+    expect(node.cluster.exportTask!.errors).toEqual([]);
+    expect(node.cluster.driver.errors).toEqual([]);
+    await c.close();
+    c = undefined;
     await node.close();
     node = undefined;
     expect(await served).toBe(0);

@@ -13,7 +13,7 @@ import { runDemo } from '../demo/index.js';
 import { parseTarget } from './target.js';
 import {
   addClientTransportOptions, addServeTransportOptions, clientTransportFlags, parseUnixTarget, serveTransportFlags,
-  type ServeTransportFlagValues, type TlsFlagValues,
+  type ClientFlagValues, type ServeTransportFlagValues,
 } from '../transport/cli-flags.js';
 
 export interface CliIo {
@@ -56,7 +56,7 @@ function renderStat(path: string, st: HurdStat): string {
   ].join('\n') + '\n';
 }
 
-async function withClient<T>(target: string, opts: { secretFile?: string } & TlsFlagValues, f: (c: FsClient, path: string) => Promise<T>): Promise<T> {
+async function withClient<T>(target: string, opts: { secretFile?: string } & ClientFlagValues, f: (c: FsClient, path: string) => Promise<T>): Promise<T> {
   const u = parseUnixTarget(target);
   const t = u ? { url: u.url, path: u.path } : ((p) => ({ url: `${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, path: p.path }))(parseTarget(target));
   const envSecret = process.env['NETMSG_SECRET'];
@@ -68,7 +68,8 @@ async function withClient<T>(target: string, opts: { secretFile?: string } & Tls
   try {
     return await f(c, t.path);
   } finally {
-    c.close('client done');
+    // Awaited: with --kernel gnumach the client's QEMU must be gone before the command returns.
+    await c.close('client done');
   }
 }
 
@@ -148,7 +149,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       .command(`${name} <target>`)
       .description(`${desc}; target is HOST[:PORT]:PATH or unix:/SOCKET:PATH`)
       .option('--secret-file <file>', 'shared secret file (default: $NETMSG_SECRET, then ~/.config/netmsg-server/secret)'))
-      .action(async (target: string, o: { secretFile?: string } & TlsFlagValues) => {
+      .action(async (target: string, o: { secretFile?: string } & ClientFlagValues) => {
         await withClient(target, o, f);
       });
   };
@@ -174,14 +175,14 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     .command('get <target> [local]')
     .description('copy a remote file here (default: its base name); target is HOST[:PORT]:PATH or unix:/SOCKET:PATH')
     .option('--secret-file <file>', 'shared secret file (default: $NETMSG_SECRET, then ~/.config/netmsg-server/secret)'))
-    .action(async (target: string, local: string | undefined, o: { secretFile?: string } & TlsFlagValues) => {
+    .action(async (target: string, local: string | undefined, o: { secretFile?: string } & ClientFlagValues) => {
       await withClient(target, o, (c, path) => getFile(c, path, local, progress ? { progress } : {}));
     });
   addClientTransportOptions(program
     .command('put <local> <target>')
     .description('copy a local file to the node (created or replaced); target is HOST[:PORT]:PATH or unix:/SOCKET:PATH')
     .option('--secret-file <file>', 'shared secret file (default: $NETMSG_SECRET, then ~/.config/netmsg-server/secret)'))
-    .action(async (local: string, target: string, o: { secretFile?: string } & TlsFlagValues) => {
+    .action(async (local: string, target: string, o: { secretFile?: string } & ClientFlagValues) => {
       await withClient(target, o, (c, path) => putFile(c, local, path, progress ? { progress } : {}));
     });
 

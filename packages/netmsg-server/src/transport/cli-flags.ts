@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import { parseDialUrl } from './address.js';
+import type { Abi } from 'mach-msg';
+import type { KernelBackend } from '../cluster/cluster-node.js';
 import { NetmsgServerError } from '../errors.js';
 
 /**
@@ -16,12 +18,18 @@ export interface TlsFlagValues {
   tlsOnly?: boolean;
 }
 
-export interface ServeTransportFlagValues extends TlsFlagValues {
-  peer?: string[];
-  mapUser?: string[];
+/** `--kernel` and `--abi`: the hurd-ffi backend and ABI of this end's own kernel (a node's, or a client's). */
+export interface KernelFlagValues {
   kernel?: string;
   abi?: string;
 }
+
+export interface ServeTransportFlagValues extends TlsFlagValues, KernelFlagValues {
+  peer?: string[];
+  mapUser?: string[];
+}
+
+export type ClientFlagValues = TlsFlagValues & KernelFlagValues;
 
 function addTls(cmd: Command): Command {
   return cmd
@@ -31,18 +39,26 @@ function addTls(cmd: Command): Command {
     .option('--tls-only', 'authenticate by certificates alone (no shared secret; the link handshake is keyed by the TLS session)');
 }
 
-/** `--peer`, `--tls-*`, `--map-user`, `--kernel` on `serve`. */
-export function addServeTransportOptions(cmd: Command): Command {
-  return addTls(cmd)
-    .option('--peer <host:port>', 'link to this node at start (HOST:PORT or unix:/PATH; repeatable)', collect, [])
-    .option('--map-user <remote:local[:gid]>', 'remote uid REMOTE acts as local uid LOCAL (and group GID) (repeatable)', collect, [])
-    .addOption(new Option('--kernel <kernel>', 'the node\'s Mach kernel: hurd-ffi\'s simulated GNU Mach, or the real one').choices(['sim', 'gnumach']))
-    .addOption(new Option('--abi <abi>', 'the node kernel\'s and its tasks\' ABI (peers of either ABI interoperate)').choices(['x86_64', 'i386']));
+function addKernel(cmd: Command, whose: string): Command {
+  return cmd
+    .addOption(new Option('--kernel <kernel>', `the ${whose} Mach kernel: hurd-ffi's simulated GNU Mach, or the real one under QEMU`).choices(['sim', 'gnumach']))
+    .addOption(new Option('--abi <abi>', `the ${whose} kernel's and tasks' ABI (peers of either ABI interoperate)`).choices(['x86_64', 'i386']));
 }
 
-/** `--tls-*` on the client commands. */
+/** `--peer`, `--tls-*`, `--map-user`, `--kernel`, `--abi` on `serve`. */
+export function addServeTransportOptions(cmd: Command): Command {
+  return addKernel(addTls(cmd)
+    .option('--peer <host:port>', 'link to this node at start (HOST:PORT or unix:/PATH; repeatable)', collect, [])
+    .option('--map-user <remote:local[:gid]>', 'remote uid REMOTE acts as local uid LOCAL (and group GID) (repeatable)', collect, []), 'node\'s');
+}
+
+/**
+ * `--tls-*`, `--kernel`, `--abi` on the client commands. A client is a small
+ * node of its own (`connect()`), so it has a kernel and an ABI as `serve`
+ * does; they need not match the node's.
+ */
 export function addClientTransportOptions(cmd: Command): Command {
-  return addTls(cmd);
+  return addKernel(addTls(cmd), 'client\'s own');
 }
 
 /** Flag values -> node option fields (only those given). */
@@ -59,15 +75,27 @@ export function serveTransportFlags(o: ServeTransportFlagValues): Record<string,
   return out;
 }
 
-/** Flag values -> `connect` options (`tls`, `tlsOnly`); all three files or none. */
-export function clientTransportFlags(o: TlsFlagValues): { tls?: { cert: string; key: string; ca: string }; tlsOnly?: boolean } {
+export interface ClientFlagOptions {
+  tls?: { cert: string; key: string; ca: string };
+  tlsOnly?: boolean;
+  kernel?: KernelBackend;
+  abi?: Abi;
+}
+
+/** Flag values -> `connect` options (`tls`, `tlsOnly`: all three files or none; `kernel`, `abi`). */
+export function clientTransportFlags(o: ClientFlagValues): ClientFlagOptions {
+  // commander's `choices` already refused any other value.
+  const kernel: ClientFlagOptions = {
+    ...(o.kernel !== undefined ? { kernel: o.kernel as KernelBackend } : {}),
+    ...(o.abi !== undefined ? { abi: o.abi as Abi } : {}),
+  };
   const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter((x) => x !== undefined).length;
   if (given === 0) {
     if (o.tlsOnly) throw new NetmsgServerError('bad_option', `option '--tls-only' needs --tls-cert, --tls-key and --tls-ca`);
-    return {};
+    return kernel;
   }
   if (given !== 3) throw new NetmsgServerError('bad_option', `TLS needs all of --tls-cert, --tls-key and --tls-ca`);
-  return { tls: { cert: o.tlsCert!, key: o.tlsKey!, ca: o.tlsCa! }, ...(o.tlsOnly ? { tlsOnly: true } : {}) };
+  return { ...kernel, tls: { cert: o.tlsCert!, key: o.tlsKey!, ca: o.tlsCa! }, ...(o.tlsOnly ? { tlsOnly: true } : {}) };
 }
 
 /**
