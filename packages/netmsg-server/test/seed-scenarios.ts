@@ -25,7 +25,13 @@ const range = (a: number, b: number): number[] => Array.from({ length: b - a }, 
 
 /** A task on some node, by label. */
 export class Task {
-  constructor(readonly exec: Exec, readonly label: string, readonly abi: Abi) {}
+  /**
+   * `receiveMs`: how long `receive` waits for a message before the test
+   * fails (a bound, not a timing assertion): 20 s, more where a message
+   * crosses a slow path (a GNU Mach under QEMU takes out-of-line data over
+   * its agent's serial link at some 10 KB/s).
+   */
+  constructor(readonly exec: Exec, readonly label: string, readonly abi: Abi, readonly receiveMs = 20_000) {}
 
   private op<T>(op: string, ...args: unknown[]): Promise<T> {
     return this.exec(op, this.label, ...args) as Promise<T>;
@@ -67,7 +73,7 @@ export class Task {
   }
   /** The next message on `n` (bounded wait: a message that never comes fails the test, no hang). */
   async receive(n: number): Promise<Got> {
-    const g = await this.op<Got | null>('receive', n, 20_000);
+    const g = await this.op<Got | null>('receive', n, this.receiveMs);
     expect(g, `${this.label}: a message on ${n}`).not.toBeNull();
     return g!;
   }
