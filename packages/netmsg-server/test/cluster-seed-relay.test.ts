@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_NOTIFY_NO_SENDERS } from 'mach-msg';
+import { afterEach, describe, it } from 'vitest';
 import { localHost, type Host } from './seed-world.js';
-import { backToBaseline, makeSeedWorld, SEED_SCENARIOS, tables, type SeedWorld } from './seed-scenarios.js';
+import { backToBaseline, makeSeedWorld, SEED_SCENARIOS, sendThenReceiveRight, tables, type SeedWorld } from './seed-scenarios.js';
 
 /**
  * A receive right passed THROUGH a relay node (client - relay - server, the
@@ -31,19 +30,7 @@ describe('a receive right relayed through a third node (client - relay - server,
 
   it('the send right first, then the receive right: the server\'s NO SENDERS fires and the relay keeps no proxy', async () => {
     const { w, base } = await threeNodes();
-    const { client: c, server: s } = w;
-    const T = await c.allocate();
-    expect(await c.send(w.toServer, 50000, { ports: { disp: MACH_MSG_TYPE_MAKE_SEND, names: [T] } })).toBe(0);
-    const P = (await s.receive(w.srv)).ports[0]!;
-    expect(await c.send(w.toServer, 50001, { ports: { disp: MACH_MSG_TYPE_MOVE_RECEIVE, names: [T] } })).toBe(0);
-    expect((await s.receive(w.srv)).ports[0]).toBe(P);
-    expect(await s.rights(P)).toBe('R+S1');
-    expect(await s.requestNoSenders(P)).toBe(0);
-    expect(await s.deallocate(P)).toBe(0);
-    // The relay's proxy held the server's right's transfer: NO SENDERS only once it is released.
-    const ns = await s.receive(P);
-    expect([ns.id, ns.ints[0]]).toEqual([MACH_NOTIFY_NO_SENDERS, 0]);
-    expect(await s.destroy(P)).toBe(0);
+    await sendThenReceiveRight(w);
     await backToBaseline(w, base);
   }, 60_000);
 

@@ -25,8 +25,8 @@
  * its right to the gnumach server's service port as a third-party right (the
  * gnumach server sends it to the sim node's root).
  * Not here: a task on the gnumach node reading a file of the sim node (the
- * sim node has no export, its root being the service port), and the
- * three-node (relay) topology. One boot; closing must leave none of the
+ * sim node has no export, its root being the service port); the
+ * three-node (relay) topology is gnumach-relay.test.ts. One boot; closing must leave none of the
  * QEMUs this process started.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

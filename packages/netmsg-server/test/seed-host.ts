@@ -10,7 +10,7 @@ import {
   MACH_SEND_MSG, type Abi, type MachMessage, type MsgItem,
 } from 'mach-msg';
 import type { TaskId } from 'hurd-ffi';
-import { ClusterNode } from '../src/cluster/cluster-node.js';
+import { ClusterNode, type KernelBackend } from '../src/cluster/cluster-node.js';
 import { placeOol, takeOol } from '../src/cluster/task-memory.js';
 
 export const SEED_SECRET = new TextEncoder().encode('seed scenarios over tcp');
@@ -78,8 +78,8 @@ export class NodeHost {
 
   private constructor(readonly node: ClusterNode) {}
 
-  static async create(nodeId: number, abi: Abi = 'x86_64'): Promise<NodeHost> {
-    return new NodeHost(await ClusterNode.create({ nodeId, abi }));
+  static async create(nodeId: number, abi: Abi = 'x86_64', kernel: KernelBackend = 'sim'): Promise<NodeHost> {
+    return new NodeHost(await ClusterNode.create({ nodeId, abi, kernel }));
   }
 
   /** A host over a node started elsewhere (a `startNode` node's cluster); its 'close' op closes that node. */

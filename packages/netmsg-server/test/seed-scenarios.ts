@@ -558,6 +558,28 @@ async function dataTypes(w: SeedWorld): Promise<void> {
   expect([r.remote, r.replyPort]).toEqual([0, 0]); // NULL reply port stays NULL
 }
 
+/**
+ * The relay case (topology 3): a send right to a port goes to the server
+ * through the relay, then the port's receive right the same way. The relay
+ * holds a proxy for the port from the first message; the receive right
+ * passing by reclaims it and sends it on. The server's NO SENDERS fires
+ * once the relay's proxy released the transfer it held.
+ */
+export async function sendThenReceiveRight(w: SeedWorld): Promise<void> {
+  const { client: c, server: s } = w;
+  const T = await c.allocate();
+  expect(await c.send(w.toServer, 50000, { ports: { disp: MACH_MSG_TYPE_MAKE_SEND, names: [T] } })).toBe(0);
+  const P = (await s.receive(w.srv)).ports[0]!;
+  expect(await c.send(w.toServer, 50001, { ports: { disp: MACH_MSG_TYPE_MOVE_RECEIVE, names: [T] } })).toBe(0);
+  expect((await s.receive(w.srv)).ports[0]).toBe(P);
+  expect(await s.rights(P)).toBe('R+S1');
+  expect(await s.requestNoSenders(P)).toBe(0);
+  expect(await s.deallocate(P)).toBe(0);
+  const ns = await s.receive(P);
+  expect([ns.id, ns.ints[0]]).toEqual([MACH_NOTIFY_NO_SENDERS, 0]);
+  expect(await s.destroy(P)).toBe(0);
+}
+
 async function oolData(w: SeedWorld): Promise<void> {
   expect(await w.client.send(w.toServer, 60001, { ool: { length: 200_000, seed: 5 } })).toBe(0);
   const r = await w.server.receive(w.srv);

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Abi } from 'mach-msg';
+import type { KernelBackend } from '../src/cluster/cluster-node.js';
 import { NodeHost } from './seed-host.js';
 import { backToBaseline, makeSeedWorld, SEED_SCENARIOS, tables, type Exec, type SeedWorld } from './seed-scenarios.js';
 
@@ -19,8 +20,8 @@ export interface Host {
 }
 
 /** A node in this process. */
-export async function localHost(nodeId: number, abi: Abi = 'x86_64'): Promise<Host> {
-  const h = await NodeHost.create(nodeId, abi);
+export async function localHost(nodeId: number, abi: Abi = 'x86_64', kernel: KernelBackend = 'sim'): Promise<Host> {
+  const h = await NodeHost.create(nodeId, abi, kernel);
   return { exec: (op, ...args) => h.exec({ op, args }), close: async () => void (await h.exec({ op: 'close', args: [] })) };
 }
 
