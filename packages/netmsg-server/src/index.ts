@@ -24,7 +24,7 @@ export {
 export { CONTROL_PORT, FsExport, MAX_TRANSFER, errorReply, type FsExportOptions, type IoMapAnswer, type ServerReply } from './fs-export.js';
 export { machToWire, wireToMach } from './wire-bridge.js';
 export { TcpLink, type TcpLinkHandlers, type TcpLinkOptions } from './tcp-link.js';
-export { startNode, type RunningNode, type StartNodeExtras } from './node.js';
+export { startNode, type NodeListener, type RunningNode, type StartNodeExtras } from './node.js';
 export { FsClient, type RemotePort } from './client.js';
 export { connect, parseNodeUrl, type ConnectOptions } from './connect.js';
 // The cluster machinery: the node's NetmsgNode driven on its hurd-ffi kernel, the export as a task.

@@ -7,10 +7,10 @@ import { ClusterNode } from './cluster/cluster-node.js';
 import type { MapService } from './pager/map-service.js';
 import { lateMapService } from './pager/node-maps.js';
 import { createLogger, type Logger } from './log.js';
-import { checkListenSecurity, credentialsOf, DEFAULT_HOST, DEFAULT_PORT, parseNodeOptions, tlsFilesOf, type NodeOptionsInput } from './options.js';
+import { checkListenSecurity, credentialsOf, listenAddresses, parseNodeOptions, tlsFilesOf, type NodeOptionsInput } from './options.js';
 import {
   dialTransport, formatAddress, isUnixAddress, listenTransport, loadTlsMaterial, parseTransportAddress,
-  type AcceptedStream, type TransportAddress, type TransportKind,
+  type AcceptedStream, type TransportAddress, type TransportKind, type TransportListener,
 } from './transport/index.js';
 import { defaultSecretFile, loadOrCreateSecret, readSecretFile } from './secret.js';
 import type { TcpLink } from './tcp-link.js';
@@ -25,6 +25,11 @@ export interface RunningNode {
   readonly address: string;
   /** The listener's transport: 'tcp', 'tls' (TLS 1.3, mutual certificates) or 'unix'. */
   readonly transport: TransportKind;
+  /**
+   * Every listener, in the order of the `listen` option (`host`, `port`,
+   * `address` and `transport` above are the first one's).
+   */
+  readonly listeners: readonly NodeListener[];
   readonly exportDir: string;
   readonly readOnly: boolean;
   /** The secret file used, if the secret came from one. */
@@ -65,6 +70,15 @@ export interface RunningNode {
   close(reason?: string): Promise<void>;
 }
 
+/** One address a node listens on. */
+export interface NodeListener {
+  /** Where clients dial: `host:port`, `[v6]:port` or `unix:/path`. */
+  readonly address: string;
+  /** The bound port; 0 on a Unix socket. */
+  readonly port: number;
+  readonly transport: TransportKind;
+}
+
 export interface StartNodeExtras {
   /** Logger to use instead of one built from logLevel/logJson. */
   logger?: Logger;
@@ -86,7 +100,7 @@ export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeE
   if (!existsSync(exportDir) || !statSync(exportDir).isDirectory()) {
     throw new NetmsgServerError('bad_option', `option 'export': ${exportDir} is not a directory`);
   }
-  const listen = o.listen ?? { host: DEFAULT_HOST, port: DEFAULT_PORT };
+  const listen = listenAddresses(o);
   checkListenSecurity(o);
   const tlsFiles = tlsFilesOf(o);
   const tls = tlsFiles ? loadTlsMaterial(tlsFiles) : undefined;
@@ -183,9 +197,23 @@ export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeE
     }
   };
 
-  const listener = await listenTransport(listen, { log, ...(tls ? { tls } : {}) }, onStream);
-  const bound = listener.address;
-  log.info('listening', { address: formatAddress(bound), transport: listener.transport, export: exportDir, readOnly, node: nodeId, ...(secretFile ? { secretFile } : {}) });
+  const listeners: TransportListener[] = [];
+  try {
+    for (const a of listen) {
+      const l = await listenTransport(a, { log, ...(tls ? { tls } : {}) }, onStream);
+      listeners.push(l);
+      log.info('listening', { address: formatAddress(l.address), transport: l.transport, export: exportDir, readOnly, node: nodeId, ...(secretFile ? { secretFile } : {}) });
+    }
+  } catch (e) {
+    // A listener that cannot start (EADDRINUSE, a Unix path taken) stops the
+    // node: nothing it started may stay (its kernel may be a QEMU).
+    closing = true;
+    await Promise.all(listeners.map((l) => l.close()));
+    await maps.close();
+    await cluster.close('node could not listen');
+    throw e;
+  }
+  const bound = listeners[0]!.address;
   await Promise.all((o.peers ?? []).map((p) => keepPeer(p)));
 
   return {
@@ -193,7 +221,10 @@ export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeE
     host: isUnixAddress(bound) ? `unix:${bound.path}` : bound.host,
     port: isUnixAddress(bound) ? 0 : bound.port,
     address: formatAddress(bound),
-    transport: listener.transport,
+    transport: listeners[0]!.transport,
+    listeners: listeners.map((l) => ({
+      address: formatAddress(l.address), port: isUnixAddress(l.address) ? 0 : l.address.port, transport: l.transport,
+    })),
     exportDir,
     readOnly,
     secretFile,
@@ -211,7 +242,7 @@ export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeE
     close: async (reason = 'node shutting down') => {
       closing = true;
       for (const t of timers) clearTimeout(t);
-      const done = listener.close();
+      const done = Promise.all(listeners.map((l) => l.close()));
       await maps.close();
       await cluster.close(reason);
       await done;

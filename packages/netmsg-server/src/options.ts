@@ -38,6 +38,33 @@ const address = (what: string) => z.unknown().transform((v, ctx): TransportAddre
   return z.NEVER;
 });
 
+/**
+ * `listen`: one address or a list (a node may listen on TCP and a Unix
+ * socket at once); always a non-empty list once parsed. Each entry is
+ * checked by `address`, and an error names its index.
+ */
+const listenList = z.unknown().transform((v, ctx): TransportAddress[] => {
+  const items = Array.isArray(v) ? v : [v];
+  if (items.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'want at least one address' });
+    return z.NEVER;
+  }
+  const out: TransportAddress[] = [];
+  const one = address('listen');
+  items.forEach((item, i) => {
+    const r = one.safeParse(item);
+    if (r.success) out.push(r.data);
+    else for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: Array.isArray(v) ? [i] : [], message: issue.message });
+  });
+  return out;
+});
+
+/** Two listeners on the same place (port 0 is any free port, so never the same). */
+function sameListener(a: TransportAddress, b: TransportAddress): boolean {
+  if (isUnixAddress(a) || isUnixAddress(b)) return isUnixAddress(a) && isUnixAddress(b) && a.path === b.path;
+  return a.port !== 0 && a.port === b.port && a.host === b.host;
+}
+
 const mapUsers = z.array(z.unknown()).transform((v, ctx): UserMapping[] => {
   try {
     return parseMapUsers(v.map((x) => {
@@ -56,8 +83,12 @@ export const NodeOptionsSchema = z
   .object({
     /** Directory to export; default: the current directory. */
     export: z.string().min(1).optional(),
-    /** Where to listen: "HOST:PORT" (TCP, or TLS with the tls* options) or "unix:/PATH"; default 127.0.0.1:2345. Port 0 picks a free port. */
-    listen: address('listen').optional(),
+    /**
+     * Where to listen: "HOST:PORT" (TCP, or TLS with the tls* options) or
+     * "unix:/PATH", or a list of them (repeatable `--listen`: TCP and a Unix
+     * socket at once); default 127.0.0.1:2345. Port 0 picks a free port.
+     */
+    listen: listenList.optional(),
     /** Nodes to link to at start ("HOST:PORT" or "unix:/PATH"), repeatable `--peer`. */
     peers: z.array(address('peer')).optional(),
     /** Export read-write (default read-only). */
@@ -102,9 +133,13 @@ export const NodeOptionsSchema = z
     if (o.tlsOnly && (o.secret !== undefined || o.secretFile !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['tlsOnly'], message: 'tlsOnly authenticates with certificates alone; drop the secret, or drop tlsOnly to require both' });
     }
-    if (given === 3 && o.listen && isUnixAddress(o.listen)) {
-      ctx.addIssue({ code: 'custom', path: ['listen'], message: 'TLS runs over TCP; a Unix socket is protected by its file mode (0600)' });
-    }
+    (o.listen ?? []).forEach((a, i) => {
+      const path = o.listen!.length > 1 ? ['listen', i] : ['listen'];
+      if (given === 3 && isUnixAddress(a)) {
+        ctx.addIssue({ code: 'custom', path, message: 'TLS runs over TCP; a Unix socket is protected by its file mode (0600)' });
+      }
+      if (o.listen!.slice(0, i).some((b) => sameListener(a, b))) ctx.addIssue({ code: 'custom', path, message: 'listed twice' });
+    });
   });
 
 export type NodeOptionsInput = z.input<typeof NodeOptionsSchema>;
@@ -135,13 +170,19 @@ export function tlsFilesOf(o: NodeOptionsParsed): { cert: string; key: string; c
  * loopback are local.
  */
 export function checkListenSecurity(o: NodeOptionsParsed): void {
-  const listen = o.listen ?? { host: DEFAULT_HOST, port: DEFAULT_PORT };
-  if (isUnixAddress(listen) || isLoopback(listen.host)) return;
   if (o.secret !== undefined || o.secretFile !== undefined || o.tlsOnly === true) return;
-  throw new NetmsgServerError(
-    'insecure_listen',
-    `refusing to listen on non-loopback address ${listen.host} without an explicit secret: pass --secret-file FILE (the same file on every node), or --tls-cert/--tls-key/--tls-ca with --tls-only`,
-  );
+  for (const listen of listenAddresses(o)) {
+    if (isUnixAddress(listen) || isLoopback(listen.host)) continue;
+    throw new NetmsgServerError(
+      'insecure_listen',
+      `refusing to listen on non-loopback address ${listen.host} without an explicit secret: pass --secret-file FILE (the same file on every node), or --tls-cert/--tls-key/--tls-ca with --tls-only`,
+    );
+  }
+}
+
+/** Where a node listens: the `listen` option's addresses, or the default 127.0.0.1:2345. */
+export function listenAddresses(o: NodeOptionsParsed): TransportAddress[] {
+  return o.listen ?? [{ host: DEFAULT_HOST, port: DEFAULT_PORT }];
 }
 
 /**

@@ -16,10 +16,12 @@ function optionError(f: () => unknown): string {
 
 describe('node options', () => {
   it('parses listen addresses: TCP, IPv6, Unix', () => {
-    expect(parseNodeOptions({ listen: '10.1.2.3:4000' }).listen).toEqual({ host: '10.1.2.3', port: 4000 });
-    expect(parseNodeOptions({ listen: '[::1]:0' }).listen).toEqual({ host: '::1', port: 0 });
-    expect(parseNodeOptions({ listen: 'unix:/run/netmsg.sock' }).listen).toEqual({ path: '/run/netmsg.sock' });
-    expect(parseNodeOptions({ listen: { path: '/tmp/n.sock' } }).listen).toEqual({ path: '/tmp/n.sock' });
+    expect(parseNodeOptions({ listen: '10.1.2.3:4000' }).listen).toEqual([{ host: '10.1.2.3', port: 4000 }]);
+    expect(parseNodeOptions({ listen: '[::1]:0' }).listen).toEqual([{ host: '::1', port: 0 }]);
+    expect(parseNodeOptions({ listen: 'unix:/run/netmsg.sock' }).listen).toEqual([{ path: '/run/netmsg.sock' }]);
+    // A list: every address, in order (a node may listen on TCP and a Unix socket at once).
+    expect(parseNodeOptions({ listen: ['127.0.0.1:0', 'unix:/run/n.sock'] }).listen).toEqual([{ host: '127.0.0.1', port: 0 }, { path: '/run/n.sock' }]);
+    expect(parseNodeOptions({ listen: { path: '/tmp/n.sock' } }).listen).toEqual([{ path: '/tmp/n.sock' }]);
     expect(parseTransportAddress('unix:rel.sock')).toEqual({ path: `${process.cwd()}/rel.sock` });
     expect(optionError(() => parseNodeOptions({ listen: 'unix:' }))).toMatch(/option 'listen'.*empty Unix socket path/);
     expect(optionError(() => parseNodeOptions({ listen: { path: 3 } }))).toMatch(/option 'listen'/);
@@ -59,7 +61,7 @@ describe('node options', () => {
   it('merges a config file with flags (flags win, repeatable flags replace lists)', () => {
     const text = JSON.stringify({ listen: '127.0.0.1:7000', peers: ['127.0.0.1:7001'], logLevel: 'warn', readWrite: true });
     const o = serveOptionsFrom({ listen: '127.0.0.1:0', peers: [], config: 'x.json', readWrite: false }, { file: 'x.json', text });
-    expect(o.listen).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(o.listen).toEqual([{ host: '127.0.0.1', port: 0 }]);
     expect(o.peers).toEqual([{ host: '127.0.0.1', port: 7001 }]);
     expect(o.logLevel).toBe('warn');
     expect(o.readWrite).toBe(true);

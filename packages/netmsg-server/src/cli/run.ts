@@ -86,14 +86,14 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     .command('serve')
     .description('export a directory (default: the current one, read-only) on 127.0.0.1:2345')
     .option('--export <dir>', 'directory to export')
-    .option('--listen <host:port>', 'address to listen on: HOST:PORT (port 0: any free port) or unix:/PATH')
+    .option('--listen <host:port>', 'address to listen on: HOST:PORT (port 0: any free port) or unix:/PATH (repeatable: TCP and a Unix socket at once)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--read-write', 'export read-write (default read-only)')
     .option('--secret-file <file>', 'shared secret file (default: generated under ~/.config/netmsg-server/secret)')
     .option('--config <file>', 'JSON file with the same options (export, listen, readWrite, secretFile, logLevel, logJson, nodeId)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']))
     .option('--log-json', 'logs as JSON lines');
   addServeTransportOptions(program.commands.at(-1)!)
-    .action(async (o: { export?: string; listen?: string; readWrite?: boolean; secretFile?: string; config?: string; logLevel?: string; logJson?: boolean } & ServeTransportFlagValues) => {
+    .action(async (o: { export?: string; listen: string[]; readWrite?: boolean; secretFile?: string; config?: string; logLevel?: string; logJson?: boolean } & ServeTransportFlagValues) => {
       let fromFile: Record<string, unknown> = {};
       if (o.config) {
         let text: string;
@@ -111,7 +111,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       }
       const flags: Record<string, unknown> = {};
       if (o.export !== undefined) flags['export'] = o.export;
-      if (o.listen !== undefined) flags['listen'] = o.listen;
+      if (o.listen.length > 0) flags['listen'] = o.listen.length === 1 ? o.listen[0] : o.listen;
       if (o.readWrite) flags['readWrite'] = true;
       if (o.secretFile !== undefined) flags['secretFile'] = o.secretFile;
       if (o.logLevel !== undefined) flags['logLevel'] = o.logLevel;
@@ -122,7 +122,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       if (node.secretCreated) io.stdout(`generated a new secret in ${node.secretFile} (mode 0600)\n`);
       const hp = node.address;
       io.stdout(
-        `serving ${node.exportDir} (${node.readOnly ? 'read-only' : 'read-write'}) on ${hp}\n` +
+        `serving ${node.exportDir} (${node.readOnly ? 'read-only' : 'read-write'}) on ${node.listeners.map((l) => l.address).join(' and ')}\n` +
         `clients: netmsg-server ls ${hp}:/ --secret-file ${node.secretFile ?? '<your secret file>'}\n` +
         `     or: connect('netmsg://${hp}', { secretFile: '${node.secretFile ?? '...'}' })\n`,
       );
