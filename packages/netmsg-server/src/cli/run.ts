@@ -3,9 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import type { FsClient } from '../client.js';
 import { connect } from '../connect.js';
 import { hurdErrorName } from '../errno.js';
-import { isNetmsgServerError } from '../errors.js';
+import { isNetmsgServerError, NetmsgServerError } from '../errors.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type HurdStat } from '../hurd-types.js';
-import { parseNodeOptions, type NodeOptionsInput } from '../options.js';
+import { serveOptionsFrom, type NodeOptionsInput } from '../options.js';
 import { startNode, type RunningNode } from '../node.js';
 import { defaultSecretFile } from '../secret.js';
 import { getFile, putFile } from './copy.js';
@@ -94,30 +94,19 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     .option('--log-json', 'logs as JSON lines');
   addServeTransportOptions(program.commands.at(-1)!)
     .action(async (o: { export?: string; listen: string[]; readWrite?: boolean; secretFile?: string; config?: string; logLevel?: string; logJson?: boolean } & ServeTransportFlagValues) => {
-      let fromFile: Record<string, unknown> = {};
+      let config: { file: string; text: string } | undefined;
       if (o.config) {
-        let text: string;
         try {
-          text = readFileSync(o.config, 'utf8');
+          config = { file: o.config, text: readFileSync(o.config, 'utf8') };
         } catch (e) {
-          throw Object.assign(new Error(`option '--config': ${(e as Error).message}`), { usage: true });
+          throw new NetmsgServerError('bad_option', `option '--config': ${(e as Error).message}`);
         }
-        try {
-          fromFile = JSON.parse(text) as Record<string, unknown>;
-        } catch (e) {
-          throw Object.assign(new Error(`config ${o.config}: not JSON: ${(e as Error).message}`), { usage: true });
-        }
-        parseNodeOptions(fromFile, `config ${o.config}`);
       }
-      const flags: Record<string, unknown> = {};
-      if (o.export !== undefined) flags['export'] = o.export;
-      if (o.listen.length > 0) flags['listen'] = o.listen.length === 1 ? o.listen[0] : o.listen;
-      if (o.readWrite) flags['readWrite'] = true;
-      if (o.secretFile !== undefined) flags['secretFile'] = o.secretFile;
-      if (o.logLevel !== undefined) flags['logLevel'] = o.logLevel;
-      if (o.logJson) flags['logJson'] = true;
-      Object.assign(flags, serveTransportFlags(o));
-      const merged = parseNodeOptions({ ...fromFile, ...flags }, 'serve');
+      // Flags win over the file; a repeated flag replaces the file's list (options.ts serveOptionsFrom).
+      const merged = serveOptionsFrom({
+        export: o.export, listen: o.listen.length === 1 ? o.listen[0] : o.listen, readWrite: o.readWrite, secretFile: o.secretFile,
+        logLevel: o.logLevel, logJson: o.logJson, ...serveTransportFlags(o),
+      }, config);
       const node = await startNode(merged as NodeOptionsInput);
       if (node.secretCreated) io.stdout(`generated a new secret in ${node.secretFile} (mode 0600)\n`);
       const hp = node.address;
