@@ -665,6 +665,37 @@ async function queuedNoSenders(w: SeedWorld): Promise<void> {
 }
 
 /**
+ * Send-once rights made before their port's receive right moves (the
+ * seed's list of tests it did not write): the server holds two send-once
+ * rights to the client's port T when T's receive right comes to it. A reply
+ * through the first reaches T at its new home after the message queued on T
+ * before the move; the second, deallocated unused, gives T its send-once
+ * notification there, once (Mach: a send-once right names the port, not a
+ * place, and is used or notified exactly once).
+ */
+async function sendOnceBeforeMove(w: SeedWorld): Promise<void> {
+  const { client: c, server: s } = w;
+  const T = await c.allocate();
+  expect(await c.send(w.toServer, 60010, { reply: { name: T, disp: MACH_MSG_TYPE_MAKE_SEND_ONCE } })).toBe(0);
+  expect(await c.send(w.toServer, 60011, { reply: { name: T, disp: MACH_MSG_TYPE_MAKE_SEND_ONCE } })).toBe(0);
+  const so1 = (await s.receive(w.srv)).replyPort;
+  const so2 = (await s.receive(w.srv)).replyPort;
+  expect(await c.send(T, 7, { disp: MACH_MSG_TYPE_MAKE_SEND })).toBe(0);
+  expect(await c.send(w.toServer, 60012, { ports: { disp: MACH_MSG_TYPE_MOVE_RECEIVE, names: [T] } })).toBe(0);
+  const P = (await s.receive(w.srv)).ports[0]!;
+  expect(await s.send(so1, 60110, { disp: MACH_MSG_TYPE_MOVE_SEND_ONCE, ints: [1] })).toBe(0);
+  expect(await s.deallocate(so2)).toBe(0);
+  const got = [await s.receive(P), await s.receive(P), await s.receive(P)];
+  expect(got.map((g) => g.id)).toEqual([7, 60110, MACH_NOTIFY_SEND_ONCE]);
+  expect(got[1]!.ints).toEqual([1]);
+  expect(await s.drain(P)).toEqual([]);
+  expect(await s.rights(so1)).toBe('');
+  expect(await s.rights(so2)).toBe('');
+  expect(await s.destroy(P)).toBe(0);
+  expect(await s.rights(P)).toBe('');
+}
+
+/**
  * A client task exits with an RPC pending, holding a send right to a server
  * port and having given the server a send right of its own (the seed's
  * "client exits", "server survives client disconnect", "lingering ports").
@@ -732,4 +763,5 @@ export const SEED_SCENARIOS: [string, (w: SeedWorld) => Promise<void>, { notOn?:
   ['more: out-of-line port arrays', oolPorts],
   ['more: a queued no-senders notification travels with the receive right', queuedNoSenders],
   ['more: a client task exits with an RPC pending; the server survives', clientExits],
+  ['more: send-once rights made before the receive right moves: used and notified at its new home', sendOnceBeforeMove],
 ];

@@ -630,9 +630,15 @@ export class NetmsgDriver {
   }
 
 
-  /** Through a send-once right to a proxy past any drain: netmsg's own no-senders request's notification. */
+  /**
+   * Through a send-once right to a proxy past any drain, or to one of
+   * netmsg's dedicated no-senders ports (`notify`): netmsg's own no-senders
+   * request's notification (or the SEND_ONCE notification of one it replaced).
+   */
   private isOwnNoSendersNotice(h: MachMessage['header']): boolean {
-    return h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && this.machine.portKind(h.localPort) === 'proxy' && this.machine.ownsNotifications(h.localPort);
+    if (h.bits.local !== MACH_MSG_TYPE_PORT_SEND_ONCE) return false;
+    const kind = this.machine.portKind(h.localPort);
+    return (kind === 'proxy' || kind === 'notify') && this.machine.ownsNotifications(h.localPort);
   }
 
   /** Classify one message taken off the port set (§7) and feed the machine; waits until it is handled. */
@@ -686,6 +692,12 @@ export class NetmsgDriver {
           } else rs.noSendersNotify = prev.previous;
           rs.noSendersSync = 0;
         }
+        // Send-once rights to the port not yet received from (mps_sorights: rights held anywhere, netmsg's
+        // own for send-once rights that left this node among them, and the destination rights of queued
+        // messages). Their messages will come to the proxy and must follow the right (PROTOCOL.md §4.5);
+        // the request's right that notified the port itself is netmsg's, freed above, and not one of them.
+        const sendOnce = st.status.sorights - (rs.noSendersSelf ? 1 : 0);
+        if (sendOnce > 0) rs.sendOnce = sendOnce;
         status[n] = rs;
         // The right is netmsg's now (the port becomes a proxy, §4.5): take its messages like any proxy's.
         await k.portMoveMember(this.task, n, this.portSet);

@@ -49,8 +49,10 @@ export async function performPortAction(ctx: PortActionContext, a: PortAction, w
         check(`deallocate ${a.name}`, await k.portDeallocate(t, a.name));
         return;
       case 'requestNoSenders': {
-        // Notify the proxy itself: the notification arrives in the port's own queue, after the messages before it.
-        const r = await k.portRequestNotification(t, a.name, MACH_NOTIFY_NO_SENDERS, a.sync, a.name, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+        // Notify the proxy itself: the notification arrives in the port's own queue, after the messages
+        // before it. With `notify`, netmsg's dedicated port instead: send-once rights made before the
+        // proxy's receive right moved may still send to the proxy, so none of its messages is netmsg's (§4.5).
+        const r = await k.portRequestNotification(t, a.name, MACH_NOTIFY_NO_SENDERS, a.sync, a.notify ?? a.name, MACH_MSG_TYPE_MAKE_SEND_ONCE);
         check(`request no-senders ${a.name}`, r.kr);
         if (r.kr === 0 && r.previous !== 0) await k.portDeallocate(t, r.previous);
         return;
