@@ -9,7 +9,9 @@
 // `node --cpu-prof` to profile the client too), BENCH_ROOT=DIR (run the
 // netmsg-server build of another workspace copy, DIR/packages/netmsg-server,
 // with this same script: paired A/B runs). Also prints user and system time
-// and minor page faults (first touches of fresh memory) per MiB, each side.
+// and minor page faults (first touches of fresh memory) per MiB, each side,
+// and each side's main thread's time per MiB on its CPU, runnable but off it,
+// and idle (schedstat; see sched()).
 // Where the build has them, a third case reads with client.readChunks (the
 // replies' own bytes, no gathering copy), and the 8-in-flight case gives each
 // reply back with client.releaseOol (BENCH_NO_RELEASE=1: not). BENCH_CASES
@@ -122,17 +124,30 @@ async function readChunks() {
 // CPU time split into user and system, and minor page faults (first touches
 // of fresh memory), of this process and of the node (/proc/PID/stat, Linux).
 const TICK_US = 1e6 / 100; // USER_HZ
+// And the main thread's (the event loop's) time on a CPU and waiting
+// runnable for one (/proc/PID/task/PID/schedstat, ns): what is left of the
+// wall time is the loop idle, waiting for work (a request, the socket). On a
+// loaded machine that tells a pipeline stall (idle) from a side that has too
+// much to do or is kept off its CPU by other processes (run + wait).
+function sched(pid) {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { run: run / 1000, wait: wait / 1000 };
+  } catch {
+    return { run: NaN, wait: NaN };
+  }
+}
 function nodeUsage(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(f[11]) * TICK_US, sys: Number(f[12]) * TICK_US, faults: Number(f[7]) };
+  return { user: Number(f[11]) * TICK_US, sys: Number(f[12]) * TICK_US, faults: Number(f[7]), ...sched(pid), wall: Number(process.hrtime.bigint()) / 1000 };
 }
 function selfUsage() {
   const u = process.resourceUsage();
-  return { user: u.userCPUTime, sys: u.systemCPUTime, faults: u.minorPageFault };
+  return { user: u.userCPUTime, sys: u.systemCPUTime, faults: u.minorPageFault, ...sched(process.pid), wall: Number(process.hrtime.bigint()) / 1000 };
 }
-const zero = () => ({ user: 0, sys: 0, faults: 0 });
+const zero = () => ({ user: 0, sys: 0, faults: 0, run: 0, wait: 0, wall: 0 });
 const add = (acc, a, b) => {
-  for (const k of ['user', 'sys', 'faults']) acc[k] += b[k] - a[k];
+  for (const k of ['user', 'sys', 'faults', 'run', 'wait', 'wall']) acc[k] += b[k] - a[k];
 };
 async function withCpu(acc, pid, mib, f) {
   const c0 = selfUsage();
@@ -190,7 +205,7 @@ try {
 }
 const f = (a) => a.map((x) => x.toFixed(1)).join(', ');
 const side = (u, n) => `${((u.user + u.sys) / n / 1000).toFixed(2)} ms`;
-const split = (u, n) => `user ${(u.user / n / 1000).toFixed(2)} sys ${(u.sys / n / 1000).toFixed(2)} ms, ${(u.faults / n).toFixed(0)} faults`;
+const split = (u, n) => `user ${(u.user / n / 1000).toFixed(2)} sys ${(u.sys / n / 1000).toFixed(2)} ms, ${(u.faults / n).toFixed(0)} faults, main thread on CPU ${(u.run / n / 1000).toFixed(2)} runnable ${(u.wait / n / 1000).toFixed(2)} idle ${((u.wall - u.run - u.wait) / n / 1000).toFixed(2)} ms`;
 const c = (acc) => `CPU per MiB: client ${side(acc.client, acc.n)} + node ${side(acc.server, acc.n)}; client ${split(acc.client, acc.n)}, node ${split(acc.server, acc.n)}`;
 const ratio = (a) => (raw ? ` (${((100 * median(a)) / median(rawRates)).toFixed(1)}% of raw)` : '');
 if (hasInto) console.log(`client.readInto (one kept ${BULK / MIB} MiB buffer) median ${median(into).toFixed(1)} MiB/s${ratio(into)} [${f(into)}] (${c(cpuInto)})`);
