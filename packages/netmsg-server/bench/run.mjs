@@ -8,12 +8,15 @@
 //      vs a @grpc/grpc-js unary call of 64 bytes;
 //   2. bulk io_read of a 256 MiB file (client.read, as the library reads:
 //      4 MiB io_reads, up to 4 in flight after the first; client.readChunks,
-//      the same io_reads handed over as the replies' own bytes; and 1 MiB
+//      the same io_reads handed over as the replies' own bytes;
+//      client.readInto, the same io_reads landing in one buffer of the
+//      file's size the bench keeps and reuses every round; and 1 MiB
 //      io_reads at explicit offsets, 8 in flight, by hand) vs a raw TCP
 //      stream of the same size (judged against the faster of two readers:
 //      'data' events, one kept buffer), and beside it, never instead,
 //      like-for-like raw streams: the sender preads the file, and/or the
-//      reader lands the stream in one fresh result of the file's size;
+//      reader lands the stream in one fresh result of the file's size, or
+//      in one kept buffer of the file's size reused every round (readInto's like);
 //   3. copying a tree of 2,000 small files out of the node (readdir + read
 //      per file, written locally) vs `cp -r` of the same tree on this machine.
 // Prints one complete markdown table. Env: BENCH_ROUNDS (default 5),
@@ -145,6 +148,16 @@ async function readChunks() {
   if (got !== BULK) throw new Error(`readChunks ${got} of ${BULK}`);
   return BULK / MIB / (ms(t0) / 1000);
 }
+/** client.readInto: the io_reads land in `kept`, one buffer of the file's size made once and reused every round. */
+const kept = new Uint8Array(BULK);
+async function readInto() {
+  const t0 = now();
+  const n = await client.readInto('big.bin', kept);
+  if (n !== BULK) throw new Error(`readInto ${n} of ${BULK}`);
+  return BULK / MIB / (ms(t0) / 1000);
+}
+/** The raw stream's like of `kept`: one buffer of the file's size, made once, every round's stream lands in it in place. */
+const keptWhole = new Uint8Array(BULK);
 /**
  * A raw TCP stream of BULK bytes from the stream server. `reuse`: read
  * into one buffer the client keeps (`onread`), Node's fastest way to take
@@ -152,7 +165,7 @@ async function readChunks() {
  * judged against the faster of the two (the stricter floor): in run 17 the
  * 'data' stream inside this process ran far under a standalone one.
  */
-function tcpStream(reuse = false, { from = stream, fresh = false } = {}) {
+function tcpStream(reuse = false, { from = stream, fresh = false, whole = false } = {}) {
   return new Promise((resolve, reject) => {
     let got = 0;
     let t0;
@@ -164,19 +177,20 @@ function tcpStream(reuse = false, { from = stream, fresh = false } = {}) {
     // `fresh`: the stream lands in place in one new buffer of its whole size,
     // as client.read's result must be (its first touch is paid here too).
     t0 = now();
-    const result = fresh ? new Uint8Array(BULK) : undefined;
+    // `whole`: the same in place landing, in keptWhole (made once: no first touch after the warm-up).
+    const result = whole ? keptWhole : fresh ? new Uint8Array(BULK) : undefined;
     const spare = Buffer.allocUnsafeSlow(64 * 1024);
-    const onread = fresh
+    const onread = fresh || whole
       ? { buffer: () => (got < BULK ? result.subarray(got) : spare), callback: (n) => { got += n; if (got >= BULK) done(); } }
       : { buffer: Buffer.allocUnsafeSlow(MIB), callback: (n) => { got += n; if (got >= BULK) done(); } };
-    const s = reuse || fresh ? tcpConnect({ port: from.port, host: '127.0.0.1', onread }) : tcpConnect(from.port, '127.0.0.1');
-    if (!fresh) t0 = now();
+    const s = reuse || fresh || whole ? tcpConnect({ port: from.port, host: '127.0.0.1', onread }) : tcpConnect(from.port, '127.0.0.1');
+    if (!fresh && !whole) t0 = now();
     s.on('connect', () => {
       const h = Buffer.alloc(8);
       h.writeBigUInt64LE(BigInt(BULK));
       s.write(h);
     });
-    if (!reuse && !fresh) s.on('data', (b) => { got += b.length; if (got >= BULK) done(); });
+    if (!reuse && !fresh && !whole) s.on('data', (b) => { got += b.length; if (got >= BULK) done(); });
     s.on('error', reject);
   });
 }
@@ -216,17 +230,19 @@ function treeCp() {
 }
 
 // ---------- run ----------
-const res = { rpc: [], tcp: [], grpc: [], seq: [], chunks: [], pipe: [], stream: [], streamReused: [], streamFresh: [], fileReused: [], fileFresh: [], tree: [], cp: [] };
+const res = { rpc: [], tcp: [], grpc: [], seq: [], chunks: [], into: [], pipe: [], stream: [], streamReused: [], streamFresh: [], streamWhole: [], fileReused: [], fileFresh: [], tree: [], cp: [] };
 /** CPU time of the bulk cases (client = this process, server = the node or the stream's sender), per MiB. */
-const bulkCpu = Object.fromEntries(['seq', 'chunks', 'pipe', 'stream', 'streamReused', 'streamFresh', 'fileReused', 'fileFresh'].map((k) => [k, { client: 0, server: 0, n: 0 }]));
+const bulkCpu = Object.fromEntries(['seq', 'chunks', 'into', 'pipe', 'stream', 'streamReused', 'streamFresh', 'streamWhole', 'fileReused', 'fileFresh'].map((k) => [k, { client: 0, server: 0, n: 0 }]));
 // The like-for-like raw streams (reported beside the judged ones, never instead).
 const fromFileKept = () => tcpStream(true, { from: fileStream });
 const freshResult = () => tcpStream(false, { fresh: true });
 const fromFileFresh = () => tcpStream(false, { from: fileStream, fresh: true });
+const keptResult = () => tcpStream(false, { whole: true });
 try {
   // Warm-up: JIT, buffers, the node's page cache for every file.
   await rpcRound(); await tcpRound(); await grpcRound();
   await readPipelined(); await readChunks(); await tcpStream(); await tcpStream(true); await fromFileKept(); await freshResult(); await fromFileFresh();
+  await readInto(); await keptResult();
   await treeRpc(); treeCp();
   for (let r = 0; r < ROUNDS; r++) {
     res.rpc.push(await withCpu(cpu.rpc, node.child.pid, RPCS, rpcRound));
@@ -238,10 +254,12 @@ try {
     const mib = BULK / MIB;
     res.seq.push(await withCpu(bulkCpu.seq, node.child.pid, mib, readSeq));
     res.chunks.push(await withCpu(bulkCpu.chunks, node.child.pid, mib, readChunks));
+    res.into.push(await withCpu(bulkCpu.into, node.child.pid, mib, readInto));
     res.pipe.push(await withCpu(bulkCpu.pipe, node.child.pid, mib, readPipelined));
     res.stream.push(await withCpu(bulkCpu.stream, stream.child.pid, mib, () => tcpStream()));
     res.streamReused.push(await withCpu(bulkCpu.streamReused, stream.child.pid, mib, () => tcpStream(true)));
     res.streamFresh.push(await withCpu(bulkCpu.streamFresh, stream.child.pid, mib, freshResult));
+    res.streamWhole.push(await withCpu(bulkCpu.streamWhole, stream.child.pid, mib, keptResult));
     res.fileReused.push(await withCpu(bulkCpu.fileReused, fileStream.child.pid, mib, fromFileKept));
     res.fileFresh.push(await withCpu(bulkCpu.fileFresh, fileStream.child.pid, mib, fromFileFresh));
     res.tree.push(await treeRpc());
@@ -276,6 +294,7 @@ const lines = [
   `| null RPC round trip (${nullRoutine}) vs gRPC unary 64 B | ${f1(m.rpc)} us | ${f1(m.grpc)} us | ${(m.rpc / m.grpc).toFixed(2)}x | faster than gRPC: ${yes(m.rpc < m.grpc)} |`,
   `| bulk io_read ${BULK / MIB} MiB, client.read (4 MiB io_reads, up to 4 in flight) vs raw TCP stream | ${f1(m.seq)} MiB/s | ${f1(raw)} MiB/s | ${((100 * m.seq) / raw).toFixed(1)}% | 80% of raw TCP: ${yes(m.seq >= 0.8 * raw)} |`,
   `| bulk io_read ${BULK / MIB} MiB, client.readChunks (the same io_reads, no result) vs raw TCP stream | ${f1(m.chunks)} MiB/s | ${f1(raw)} MiB/s | ${((100 * m.chunks) / raw).toFixed(1)}% | 80% of raw TCP: ${yes(m.chunks >= 0.8 * raw)} |`,
+  `| bulk io_read ${BULK / MIB} MiB, client.readInto (the same io_reads, into one kept buffer reused each round) vs raw TCP stream | ${f1(m.into)} MiB/s | ${f1(raw)} MiB/s | ${((100 * m.into) / raw).toFixed(1)}% | 80% of raw TCP: ${yes(m.into >= 0.8 * raw)} |`,
   `| bulk io_read ${BULK / MIB} MiB, 1 MiB io_reads, 8 in flight vs raw TCP stream | ${f1(m.pipe)} MiB/s | ${f1(raw)} MiB/s | ${((100 * m.pipe) / raw).toFixed(1)}% | 80% of raw TCP: ${yes(m.pipe >= 0.8 * raw)} |`,
   `| copy out a tree of ${FILES} files (${(treeBytes / MIB).toFixed(1)} MiB) vs local \`cp -r\` (floor) | ${f1(m.tree)} ms | ${f1(m.cp)} ms | ${(m.tree / m.cp).toFixed(1)}x | (floor, no aim) |`,
   `raw TCP stream medians: 'data' events ${f1(m.stream)} MiB/s, one reused buffer (onread) ${f1(m.streamReused)} MiB/s; the bulk rows compare with the faster`,
@@ -286,6 +305,7 @@ const lines = [
   '| --- | ---: | ---: | ---: |',
   `| client.read vs sender from memory, reader lands it in one fresh ${BULK / MIB} MiB result | ${f1(m.seq)} MiB/s | ${f1(m.streamFresh)} MiB/s | ${((100 * m.seq) / m.streamFresh).toFixed(1)}% |`,
   `| client.read vs sender preads the file, reader lands it in one fresh result | ${f1(m.seq)} MiB/s | ${f1(m.fileFresh)} MiB/s | ${((100 * m.seq) / m.fileFresh).toFixed(1)}% |`,
+  `| client.readInto vs sender from memory, reader lands it in one kept ${BULK / MIB} MiB buffer (reused each round) | ${f1(m.into)} MiB/s | ${f1(m.streamWhole)} MiB/s | ${((100 * m.into) / m.streamWhole).toFixed(1)}% |`,
   `| client.readChunks vs sender preads the file, reader keeps one buffer | ${f1(m.chunks)} MiB/s | ${f1(m.fileReused)} MiB/s | ${((100 * m.chunks) / m.fileReused).toFixed(1)}% |`,
   `| 1 MiB x 8 in flight vs sender preads the file, reader keeps one buffer | ${f1(m.pipe)} MiB/s | ${f1(m.fileReused)} MiB/s | ${((100 * m.pipe) / m.fileReused).toFixed(1)}% |`,
   '',
@@ -293,8 +313,8 @@ const lines = [
   '',
   '| bulk case | client CPU per MiB | server CPU per MiB |',
   '| --- | ---: | ---: |',
-  ...Object.entries({ 'client.read': 'seq', 'client.readChunks': 'chunks', '1 MiB x 8 in flight': 'pipe', "raw stream, 'data' events": 'stream',
-    'raw stream, one kept buffer': 'streamReused', 'raw stream, fresh result': 'streamFresh', 'raw stream from the file, kept buffer': 'fileReused',
+  ...Object.entries({ 'client.read': 'seq', 'client.readChunks': 'chunks', 'client.readInto (kept buffer)': 'into', '1 MiB x 8 in flight': 'pipe', "raw stream, 'data' events": 'stream',
+    'raw stream, one kept buffer': 'streamReused', 'raw stream, fresh result': 'streamFresh', 'raw stream, kept buffer of the file\'s size': 'streamWhole', 'raw stream from the file, kept buffer': 'fileReused',
     'raw stream from the file, fresh result': 'fileFresh' }).map(([k, key]) => {
     const c = bulkCpu[key];
     return `| ${k} | ${(c.client / c.n / 1000).toFixed(2)} ms | ${(c.server / c.n / 1000).toFixed(2)} ms |`;

@@ -13,7 +13,7 @@ import type { AuthIds } from './auth/ids.js';
 import type { TcpLink } from './tcp-link.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import { CallFailed, type MigUser } from './cluster/mig-user.js';
-import { Landing } from './read-landing.js';
+import { checkInto, IntoLanding, Landing } from './read-landing.js';
 
 /**
  * A send right the client holds: its name in the client's task (a proxy of
@@ -333,6 +333,37 @@ export class FsClient {
         yield bytes;
         releaseReceived(bytes);
       }
+    } finally {
+      this.release(port);
+    }
+  }
+
+  /**
+   * io_read into the caller's memory, as read(2) fills its buffer: the rest
+   * of the open file from its file pointer (`readPort`'s io_reads) lands in
+   * `buffer` from byte `offset` on; returns how many bytes. Nothing is
+   * allocated per call (read-landing.ts IntoLanding: its typed errors
+   * `bad_offset`, `bad_option`, `buffer_too_small`). After an error the
+   * bytes past `offset` and the file pointer are unspecified.
+   */
+  async readPortInto(port: RemotePort, buffer: Uint8Array, offset = 0): Promise<number> {
+    const into = new IntoLanding(buffer, offset);
+    for await (const bytes of this.pieces(port, (size) => into.reserve(size))) {
+      try {
+        into.put(bytes);
+      } finally {
+        releaseReceived(bytes);
+      }
+    }
+    return into.total;
+  }
+
+  /** The whole file at `path` into `buffer` from byte `offset` (default 0): `readPortInto` on a fresh open. */
+  async readInto(path: string, buffer: Uint8Array, offset = 0): Promise<number> {
+    checkInto(buffer, offset); // bad arguments fail before any RPC
+    const port = await this.lookup(path, O_READ);
+    try {
+      return await this.readPortInto(port, buffer, offset);
     } finally {
       this.release(port);
     }

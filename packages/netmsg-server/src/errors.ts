@@ -16,7 +16,11 @@ export type NetmsgServerErrorCode =
   /** `netmsg-server demo`: a check of the main-job demo failed. */
   | 'demo_failed'
   /** A message the receiving task's ABI cannot hold (a memory object offset or length over 4 GiB for an i386 task), refused at delivery (cluster/mig-abi.ts). */
-  | 'abi_unfit';
+  | 'abi_unfit'
+  /** readInto: the file does not fit in the caller's buffer from the offset given. */
+  | 'buffer_too_small'
+  /** readInto: an offset that is not an integer from 0 to the buffer's length. */
+  | 'bad_offset';
 
 export class NetmsgServerError extends Error {
   override readonly name = 'NetmsgServerError';

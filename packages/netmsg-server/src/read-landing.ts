@@ -1,8 +1,9 @@
 /**
  * Where readPort's replies land (client.ts): one buffer for the whole
  * file, sized once from io_stat, instead of every reply kept until a final
- * concatenation.
+ * concatenation; or the caller's own buffer (readInto).
  */
+import { NetmsgServerError } from './errors.js';
 
 /** Largest result `Landing.reserve` allocates ahead (a huge sparse file's size is only a hint). */
 export const RESERVE_MAX = 1 << 30;
@@ -65,4 +66,51 @@ export class Landing {
     }
     this.buf = next;
   }
+}
+
+/**
+ * Where readPortInto's replies land: the caller's own memory, `buffer` from
+ * byte `offset` on, as read(2) fills the buffer it is given. No result is
+ * made, so a caller that reads again into the same buffer pays neither an
+ * allocation nor its first-touch page faults; each reply's bytes are copied
+ * in once and the reply's buffer goes back to the link's receive pool.
+ * The file must fit: io_stat's size is checked before the bulk reads go
+ * out (`reserve`), and every part as it comes (a file that grew), with the
+ * typed error `buffer_too_small`.
+ */
+export class IntoLanding {
+  total = 0;
+  private readonly room: number;
+
+  constructor(
+    private readonly buffer: Uint8Array,
+    private readonly offset: number,
+  ) {
+    checkInto(buffer, offset);
+    this.room = buffer.length - offset;
+  }
+
+  /** The file's size, once known (io_stat): refused at once when it cannot fit. */
+  reserve(size: number): void {
+    if (size > this.room) throw tooSmall(size, this.room);
+  }
+
+  /** Copy `bytes` in after what landed so far (the caller then gives them back to the receive pool). */
+  put(bytes: Uint8Array): void {
+    if (this.total + bytes.length > this.room) throw tooSmall(this.total + bytes.length, this.room);
+    this.buffer.set(bytes, this.offset + this.total);
+    this.total += bytes.length;
+  }
+}
+
+/** readInto's arguments: `bad_option` for a buffer that is not a Uint8Array, `bad_offset` for an offset outside it. */
+export function checkInto(buffer: unknown, offset: unknown): void {
+  if (!(buffer instanceof Uint8Array)) throw new NetmsgServerError('bad_option', 'readInto: the buffer must be a Uint8Array (a Buffer is one)');
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || offset > buffer.length) {
+    throw new NetmsgServerError('bad_offset', `readInto: offset ${String(offset)} is not an integer from 0 to the buffer's length (${buffer.length})`);
+  }
+}
+
+function tooSmall(need: number, room: number): NetmsgServerError {
+  return new NetmsgServerError('buffer_too_small', `readInto: the file needs at least ${need} bytes, the buffer has ${room} from the offset given`);
 }
