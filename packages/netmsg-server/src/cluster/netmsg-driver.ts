@@ -6,7 +6,7 @@ import {
   MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_INTERRUPTED, MACH_SEND_INVALID_DEST, MACH_SEND_TIMED_OUT, MACH_SEND_TIMEOUT,
   type MachMessage,
 } from 'mach-msg';
-import type { MachKernel, TaskId } from 'hurd-ffi';
+import { immediateCalls, type ImmediateMachCalls, type MachKernel, type TaskId } from 'hurd-ffi';
 import { NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent, type ReceiveStatus } from 'netmsg-wire';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
 import { givenBackWhenWritten } from './ool-buffers.js';
@@ -79,6 +79,13 @@ export class NetmsgDriver {
   /** The sweep of kept send-once rights waiting for their dead-name request (`sweepLater`). */
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sweepMs: number;
+  /**
+   * The kernel's calls without their promise, when its backend has them
+   * (the simulated kernel): a delivery's send and its receive-status query
+   * then complete in the event that made them, and `delivered` is queued at
+   * once instead of two promise turns later.
+   */
+  private readonly now: ImmediateMachCalls | undefined;
 
   private constructor(
     readonly kernel: MachKernel,
@@ -93,6 +100,7 @@ export class NetmsgDriver {
       node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits(), spareOneShots: SPARE_ONE_SHOTS, deferSendOnceRequests: this.sweepMs > 0,
     });
     this.rcvSize = opts.rcvSize ?? RCV_SIZE;
+    this.now = immediateCalls(kernel);
   }
 
   /** Create the netmsg task on `kernel` and start receiving. */
@@ -202,6 +210,18 @@ export class NetmsgDriver {
     this.pumping = true;
     // Handled from a microtask, as a promise chain would: never inside the caller's own call.
     microtask(this.pumpNow);
+  }
+
+  /**
+   * enqueue() from a turn of the driver's own (the receive loop, run from
+   * its own microtask, with no caller of the driver's on the stack): the
+   * pump runs now instead of one more microtask later.
+   */
+  private enqueueFromLoop(ev: NodeEvent, done: (() => void) | undefined): void {
+    this.events.push({ ev, done });
+    if (this.pumping) return;
+    this.pumping = true;
+    this.pump();
   }
 
   /**
@@ -451,7 +471,16 @@ export class NetmsgDriver {
     const k = this.kernel;
     // `reply` (madeInSend): the send makes the reply right with MAKE_SEND_ONCE from the one-shot port's receive right.
     const wire = reply ? withReplyMade(placed, reply.port) : placed;
-    const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) });
+    const args = { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) };
+    const now = this.now;
+    const sent = now ? now.msgNow(this.task, args) : k.msg(this.task, args);
+    if (!(sent instanceof Promise) && sent.kr === 0) {
+      // Queued at once (every null RPC's delivery, on the simulated kernel): the
+      // count is the queue's now, the send's completion, as §7 asks; `delivered`
+      // goes behind the events already queued, as below, with no promise turn.
+      if (token) this.enqueue(this.deliveredEvent(token, now!.portGetReceiveStatusNow(this.task, msg.header.remotePort)), undefined);
+      return;
+    }
     const failed = async (kr: number): Promise<void> => {
       if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
       // Refused before anything was copied in: the reply right is made now and destroyed with the
@@ -472,7 +501,7 @@ export class NetmsgDriver {
       this.blocked--;
       this.fail(`deliver: ${(e as Error).message}`);
     };
-    void sent.then((r) => {
+    void Promise.resolve(sent).then((r) => {
       try {
         if (r.kr !== 0) void failed(r.kr).then(() => void this.blocked--, broken);
         else if (token) void k.portGetReceiveStatus(this.task, msg.header.remotePort).then((st) => this.queuedAs(token, st), broken);
@@ -486,8 +515,12 @@ export class NetmsgDriver {
   /** A delivery with `token` is queued: `delivered`, with the destination's queue length once it holds the message. */
   private queuedAs(token: NonNullable<Extract<NodeAction, { type: 'deliver' }>['token']>, st: { kr: number; status: { msgcount: number } | null }): void {
     this.blocked--;
+    this.enqueue(this.deliveredEvent(token, st), undefined);
+  }
+
+  private deliveredEvent(token: NonNullable<Extract<NodeAction, { type: 'deliver' }>['token']>, st: { kr: number; status: { msgcount: number } | null }): NodeEvent {
     // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
-    this.enqueue(st.kr === 0 && st.status ? { type: 'delivered', token, queued: st.status.msgcount } : { type: 'delivered', token }, undefined);
+    return st.kr === 0 && st.status ? { type: 'delivered', token, queued: st.status.msgcount } : { type: 'delivered', token };
   }
 
   /**
@@ -563,10 +596,16 @@ export class NetmsgDriver {
       this.loopEnded();
       return;
     }
-    this.kernel.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: this.rcvSize, signal: this.stop.signal }).then(this.onReceived, (e: unknown) => {
-      this.fail(`receive: ${(e as Error).message}`);
-      this.loopEnded();
-    });
+    const args = { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: this.rcvSize, signal: this.stop.signal };
+    const r = this.now ? this.now.msgNow(this.task, args) : this.kernel.msg(this.task, args);
+    // A message already queued is taken at once; otherwise handled when the blocked receive ends.
+    if (!(r instanceof Promise)) this.onReceived(r);
+    else r.then(this.onReceived, this.receiveFailed);
+  };
+
+  private readonly receiveFailed = (e: unknown): void => {
+    this.fail(`receive: ${(e as Error).message}`);
+    this.loopEnded();
   };
 
   /** The next receive once the message just taken has been handled (the event's `done`). */
@@ -587,25 +626,28 @@ export class NetmsgDriver {
     if (r.kr !== 0 || !r.message) {
       this.fail(`receive: kr 0x${r.kr.toString(16)}`);
       if (r.kr === MACH_RCV_INVALID_NAME || r.kr === MACH_RCV_INTERRUPTED) this.loopEnded();
-      else this.receiveNext();
+      else this.receiveLater();
       return;
     }
     // Once per RPC answered late (its reply right got netmsg's dead-name request), that request is used up.
+    // The next receive a microtask later: one taken at once (msgNow) would otherwise recurse through a run of these.
     if (isPortDeletedNotice(k.abi, this.notifyPort, r.message)) {
-      this.receiveNext();
+      this.receiveLater();
       return;
     }
     let m: MachMessage;
+    let plain: boolean;
     try {
       m = decodeMessage(r.message, k.abi);
-      // A plain message to a proxy (every request and reply): straight to the machine.
-      if (this.isPlainPortMessage(m)) {
-        this.enqueue({ type: 'portMessage', port: m.header.localPort, msg: m, ool: [] }, this.receiveLater);
-        return;
-      }
+      plain = this.isPlainPortMessage(m);
     } catch (e) {
       this.fail(`received message: ${(e as Error).message}`);
-      this.receiveNext();
+      this.receiveLater();
+      return;
+    }
+    // A plain message to a proxy (every request and reply): straight to the machine.
+    if (plain) {
+      this.enqueueFromLoop({ type: 'portMessage', port: m.header.localPort, msg: m, ool: [] }, this.receiveLater);
       return;
     }
     this.received(m).then(this.receiveNext, (e: unknown) => {
