@@ -257,7 +257,14 @@ export class ExportTask {
       this.track(msg, key, this.finish(msg, out, this.taken, []));
       return true;
     }
-    const s = now.msgNow(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(out.reply, this.kernel.abi) });
+    let s: ReturnType<ImmediateMachCalls['msgNow']>;
+    try {
+      s = now.msgNow(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(out.reply, this.kernel.abi) });
+    } catch (e) {
+      // As a throw in handle() (serveOne reports it): never out of the receive loop.
+      this.fail(`request: ${(e as Error).message}`);
+      return true;
+    }
     if (s instanceof Promise || s.kr !== 0) this.track(msg, key, Promise.resolve(s).then((r) => this.replyFailed(r.kr, out.reply, out.reply, [])));
     return true;
   }

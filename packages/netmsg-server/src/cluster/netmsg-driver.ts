@@ -1,19 +1,19 @@
 import {
   decodeMessage, encodeMessage, parseNotification,
-  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
   MACH_RCV_INVALID_NAME, MACH_RCV_INTERRUPTED,
   MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
   MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_INTERRUPTED, MACH_SEND_INVALID_DEST, MACH_SEND_TIMED_OUT, MACH_SEND_TIMEOUT,
   type MachMessage,
 } from 'mach-msg';
 import { immediateCalls, type ImmediateMachCalls, type MachKernel, type TaskId } from 'hurd-ffi';
-import { NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent, type ReceiveStatus } from 'netmsg-wire';
+import { NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent } from 'netmsg-wire';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
 import { givenBackWhenWritten } from './ool-buffers.js';
 import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
 import { madeInSend, withReplyMade } from './reply-right.js';
 import { performPortAction } from './port-actions.js';
-import { denotesPort, drainQueue, isPortDeletedNotice, requeued } from './netmsg-queue.js';
+import { drainQueue, isPortDeletedNotice, requeued, takeReceiveRights } from './netmsg-queue.js';
 import { microtask } from './microtask.js';
 import { RCV_SIZE, SEND_ONCE_SWEEP_MS, SPARE_ONE_SHOTS, hasOol, type NetmsgDriverOptions } from './driver-options.js';
 import type { NetmsgServerError } from '../errors.js';
@@ -79,12 +79,7 @@ export class NetmsgDriver {
   /** The sweep of kept send-once rights waiting for their dead-name request (`sweepLater`). */
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sweepMs: number;
-  /**
-   * The kernel's calls without their promise, when its backend has them
-   * (the simulated kernel): a delivery's send and its receive-status query
-   * then complete in the event that made them, and `delivered` is queued at
-   * once instead of two promise turns later.
-   */
+  /** The kernel's calls without their promise, if its backend has them (sim): a delivery then completes in its own event. */
   private readonly now: ImmediateMachCalls | undefined;
 
   private constructor(
@@ -212,11 +207,7 @@ export class NetmsgDriver {
     microtask(this.pumpNow);
   }
 
-  /**
-   * enqueue() from a turn of the driver's own (the receive loop, run from
-   * its own microtask, with no caller of the driver's on the stack): the
-   * pump runs now instead of one more microtask later.
-   */
+  /** enqueue() from the receive loop's own microtask (no caller of the driver's on the stack): pumped now, not a microtask later. */
   private enqueueFromLoop(ev: NodeEvent, done: (() => void) | undefined): void {
     this.events.push({ ev, done });
     if (this.pumping) return;
@@ -472,13 +463,11 @@ export class NetmsgDriver {
     // `reply` (madeInSend): the send makes the reply right with MAKE_SEND_ONCE from the one-shot port's receive right.
     const wire = reply ? withReplyMade(placed, reply.port) : placed;
     const args = { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) };
-    const now = this.now;
-    const sent = now ? now.msgNow(this.task, args) : k.msg(this.task, args);
+    const sent = this.now ? this.now.msgNow(this.task, args) : k.msg(this.task, args);
     if (!(sent instanceof Promise) && sent.kr === 0) {
-      // Queued at once (every null RPC's delivery, on the simulated kernel): the
-      // count is the queue's now, the send's completion, as §7 asks; `delivered`
-      // goes behind the events already queued, as below, with no promise turn.
-      if (token) this.enqueue(this.deliveredEvent(token, now!.portGetReceiveStatusNow(this.task, msg.header.remotePort)), undefined);
+      // Queued at once (the sim kernel): the count is the queue's at the send's completion (§7);
+      // `delivered` goes behind the events already queued, as below, with no promise turn.
+      if (token) this.enqueue(this.deliveredEvent(token, this.now!.portGetReceiveStatusNow(this.task, msg.header.remotePort)), undefined);
       return;
     }
     const failed = async (kr: number): Promise<void> => {
@@ -597,8 +586,8 @@ export class NetmsgDriver {
       return;
     }
     const args = { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: this.rcvSize, signal: this.stop.signal };
-    const r = this.now ? this.now.msgNow(this.task, args) : this.kernel.msg(this.task, args);
     // A message already queued is taken at once; otherwise handled when the blocked receive ends.
+    const r = this.now ? this.now.msgNow(this.task, args) : this.kernel.msg(this.task, args);
     if (!(r instanceof Promise)) this.onReceived(r);
     else r.then(this.onReceived, this.receiveFailed);
   };
@@ -629,8 +618,7 @@ export class NetmsgDriver {
       else this.receiveLater();
       return;
     }
-    // Once per RPC answered late (its reply right got netmsg's dead-name request), that request is used up.
-    // The next receive a microtask later: one taken at once (msgNow) would otherwise recurse through a run of these.
+    // Once per RPC answered late (its dead-name request used up); re-armed a microtask later, not recursing through a run of these.
     if (isPortDeletedNotice(k.abi, this.notifyPort, r.message)) {
       this.receiveLater();
       return;
@@ -671,7 +659,6 @@ export class NetmsgDriver {
     return !this.isOwnNoSendersNotice(h);
   }
 
-
   /** Through a send-once right to a proxy past any drain: netmsg's own no-senders request's notification. */
   private isOwnNoSendersNotice(h: MachMessage['header']): boolean {
     return h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && this.machine.portKind(h.localPort) === 'proxy' && this.machine.ownsNotifications(h.localPort);
@@ -706,33 +693,7 @@ export class NetmsgDriver {
       return;
     }
     const ool = hasOol(msg) ? await takeOol(k, this.task, msg) : [];
-    const status: Record<number, ReceiveStatus> = {};
-    for (const it of msg.items) {
-      if (it.kind !== 'ports' || it.type.name !== MACH_MSG_TYPE_MOVE_RECEIVE) continue;
-      for (const n of it.names) {
-        if (n === 0 || n >>> 0 === 0xffffffff) continue;
-        const st = await k.portGetReceiveStatus(this.task, n);
-        if (st.kr !== 0 || !st.status) continue;
-        // senders (mps_srights): with none, the new home holds no send right of its own (PROTOCOL.md §4.5).
-        const rs: ReceiveStatus = { mscount: st.status.mscount, qlimit: st.status.qlimit, queued: st.status.msgcount, senders: st.status.srights };
-        // Take the application's no-senders request off the port; its send-once right travels.
-        const prev = await k.portRequestNotification(this.task, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-        if (prev.kr === 0 && prev.previous !== 0) {
-          if (await denotesPort(this.kernel, this.task, prev.previous, n)) {
-            // The request notified the port itself (test5a): it travels as "self" and the new home
-            // makes its own right. Freeing the one we took sends its SEND_ONCE notification to the
-            // port, behind what was queued: netmsg swallows it (received()).
-            rs.noSendersSelf = true;
-            this.selfSoNotices.set(n, (this.selfSoNotices.get(n) ?? 0) + 1);
-            await k.portDeallocate(this.task, prev.previous);
-          } else rs.noSendersNotify = prev.previous;
-          rs.noSendersSync = 0;
-        }
-        status[n] = rs;
-        // The right is netmsg's now (the port becomes a proxy, §4.5): take its messages like any proxy's.
-        await k.portMoveMember(this.task, n, this.portSet);
-      }
-    }
+    const status = await takeReceiveRights(k, this.task, msg, this.portSet, this.selfSoNotices);
     await this.post({ type: 'portMessage', port, msg, ool, receiveStatus: status });
   }
 }
