@@ -1,4 +1,5 @@
-export type { MachKernel, MsgArgs, MsgResult, NameEntry, SpaceSnapshot, TaskId, VmMapArgs } from './mach-kernel.js';
+export type { ImmediateMachCalls, MachKernel, MsgArgs, MsgResult, NameEntry, SpaceSnapshot, TaskId, VmMapArgs } from './mach-kernel.js';
+export { immediateCalls } from './mach-kernel.js';
 export type { PortStatus } from './mach-port.js';
 export type { DestroyReason, MsgEvent, MsgObserver } from './observer.js';
 export { SUPPORTED_BACKENDS, type Backend, type OpenKernelOptions } from './open-kernel.js';

@@ -151,3 +151,27 @@ export interface MachKernel {
   /** Releases the kernel (terminates every task). */
   close(): Promise<void>;
 }
+
+/**
+ * Calls a backend can complete in the caller's own turn, without the
+ * promise `MachKernel` wraps every result in: the simulated kernel does all
+ * of a call's work before it returns, so a caller on the hot path (a
+ * netmsg driver's deliveries, a server's replies) can go on at once instead
+ * of a microtask later. `msgNow` is `msg` with the same checks, codes and
+ * rights, returning the outcome itself, and a promise only when the call
+ * blocks (a send on a full queue, a receive that waits);
+ * `portGetReceiveStatusNow` is `portGetReceiveStatus`. The kernel's own
+ * order is unchanged: what a call wakes (a blocked receiver) still runs
+ * later, from its own promise. Optional: a backend whose calls cross a
+ * link (gnumach) has none, and callers fall back to the asynchronous calls.
+ */
+export interface ImmediateMachCalls {
+  msgNow(task: TaskId, args: MsgArgs): MsgResult | Promise<MsgResult>;
+  portGetReceiveStatusNow(task: TaskId, name: number): { kr: number; status: PortStatus | null };
+}
+
+/** `kernel`'s immediate calls, if its backend has them. */
+export function immediateCalls(kernel: MachKernel): ImmediateMachCalls | undefined {
+  const k = kernel as Partial<ImmediateMachCalls>;
+  return typeof k.msgNow === 'function' && typeof k.portGetReceiveStatusNow === 'function' ? (kernel as MachKernel & ImmediateMachCalls) : undefined;
+}

@@ -29,7 +29,7 @@ import { emitRcvFailed, userReceive, userSend, type MsgOutcome, type NotifyThunk
 import { entryPort, isValidName, lookup, rightCopyin, rightDealloc, rightDelta } from './ipc-right.js';
 import { T_RECEIVE, T_PORT_SET } from './ipc-space.js';
 import * as P from './mach-port.js';
-import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs } from './mach-kernel.js';
+import type { ImmediateMachCalls, MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs } from './mach-kernel.js';
 import { msgIdOfBytes, type MsgObserver } from './observer.js';
 import { vmAllocate, vmAllocateAdopt, vmDeallocate, vmTakeAnon } from './vm-ops.js';
 import { VmPager } from './vm-object.js';
@@ -42,7 +42,7 @@ export interface SimKernelOptions {
   residentPageLimit?: number;
 }
 
-export class SimKernel implements MachKernel {
+export class SimKernel implements MachKernel, ImmediateMachCalls {
   readonly backend = 'sim' as const;
   readonly abi: Abi;
   /** The kernel core (for checkInvariants and tools in this package). */
@@ -191,11 +191,16 @@ export class SimKernel implements MachKernel {
   }
 
   portGetReceiveStatus(id: TaskId, name: number): Promise<{ kr: number; status: P.PortStatus | null }> {
+    return Promise.resolve(this.portGetReceiveStatusNow(id, name));
+  }
+
+  /** portGetReceiveStatus without the promise (ImmediateMachCalls). */
+  portGetReceiveStatusNow(id: TaskId, name: number): { kr: number; status: P.PortStatus | null } {
     // Changes nothing, so it cannot throw between the work and the flush.
     const t = this.task(id);
     const r = t === undefined ? { kr: KERN_INVALID_TASK, status: null } : P.portGetReceiveStatus(t, name);
     this.core.flush();
-    return Promise.resolve(r);
+    return r;
   }
 
   portRequestNotification(
@@ -233,16 +238,19 @@ export class SimKernel implements MachKernel {
   }
 
   msg(id: TaskId, args: MsgArgs): Promise<MsgResult> {
+    return Promise.resolve(this.msgNow(id, args));
+  }
+
+  /** msg without the promise when the call did not block (ImmediateMachCalls). */
+  msgNow(id: TaskId, args: MsgArgs): MsgResult | Promise<MsgResult> {
     const t = this.task(id);
-    if (t === undefined) return Promise.resolve({ kr: KERN_INVALID_TASK });
-    if (typeof args !== 'object' || args === null) return Promise.resolve({ kr: KERN_INVALID_ARGUMENT });
-    let out: MsgOutcome | Promise<MsgOutcome>;
+    if (t === undefined) return { kr: KERN_INVALID_TASK };
+    if (typeof args !== 'object' || args === null) return { kr: KERN_INVALID_ARGUMENT };
     try {
-      out = this.msgCore(t, args);
+      return this.msgCore(t, args);
     } finally {
       this.core.flush();
     }
-    return Promise.resolve(out);
   }
 
   private msgCore(task: Task, args: MsgArgs): MsgOutcome | Promise<MsgOutcome> {

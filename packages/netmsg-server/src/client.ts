@@ -129,38 +129,56 @@ export class FsClient {
     if (this.closedError) return Promise.reject(this.closedError);
     this.rpcCount++;
     // A catch handler rather than an async wrapper: one promise fewer per call.
-    return this.session.user.call(msg, ool, this.timeoutMs).catch((e: unknown) => {
-      if (!(e instanceof CallFailed)) throw e;
-      if (e.failure.kind === 'timeout') throw new NetmsgServerError('timeout', `no reply to message ${msg.header.id} within ${this.timeoutMs} ms`);
-      if (this.closedError) throw this.closedError;
-      if (e.failure.kind === 'interrupted') throw new NetmsgServerError('link_closed', 'client closed');
-      // The reply right died unused: MIG_SERVER_DIED, as a user stub reports it.
-      throw new NetmsgServerError('rpc_failed', `message ${msg.header.id}: the server died before answering (MIG_SERVER_DIED)`, -308);
-    });
+    return this.session.user.call(msg, ool, this.timeoutMs).catch((e: unknown) => this.failed(msg, e));
   }
 
-  /** A routine of fsys/fs/io by name: encode as MIG's user stub, decode and check the reply, throw on RetCode != 0. */
-  async call(port: RemotePort, routine: string, args: MigArgs, what = routine): Promise<{ args: MigArgs; ool: Uint8Array[] }> {
+  /** A failed exchange of `msg` as the caller sees it. */
+  private failed(msg: MachMessage, e: unknown): never {
+    if (!(e instanceof CallFailed)) throw e;
+    if (e.failure.kind === 'timeout') throw new NetmsgServerError('timeout', `no reply to message ${msg.header.id} within ${this.timeoutMs} ms`);
+    if (this.closedError) throw this.closedError;
+    if (e.failure.kind === 'interrupted') throw new NetmsgServerError('link_closed', 'client closed');
+    // The reply right died unused: MIG_SERVER_DIED, as a user stub reports it.
+    throw new NetmsgServerError('rpc_failed', `message ${msg.header.id}: the server died before answering (MIG_SERVER_DIED)`, -308);
+  }
+
+  /**
+   * A routine of fsys/fs/io by name: encode as MIG's user stub, decode and check the reply, throw on RetCode != 0.
+   * One handler pair on the exchange's promise, no async layer (exchange's and call's were two more promises a call).
+   */
+  call(port: RemotePort, routine: string, args: MigArgs, what = routine): Promise<{ args: MigArgs; ool: Uint8Array[] }> {
     let r = this.routines.get(routine);
-    if (r === undefined) {
-      const iface = [this.fsys, this.fs, this.io].find((i) => i.byName.has(routine));
-      if (!iface) throw new NetmsgServerError('rpc_failed', `unknown routine ${routine}`);
-      this.routines.set(routine, (r = iface.routine(routine)));
-    }
     const outOfLine: Uint8Array[] = [];
-    const req = r.encodeRequest(args, {
-      header: { remotePort: port },
-      // MIG's user stub sends arrays over 2048 bytes out-of-line; the bytes travel in OOL_CHUNK frames.
-      // mach-msg's own copy of the argument: given up to the task as it is.
-      placeOutOfLine: (data) => {
-        outOfLine.push(data);
-        return BigInt(outOfLine.length) << 12n;
+    let req: MachMessage;
+    try {
+      if (r === undefined) {
+        const iface = [this.fsys, this.fs, this.io].find((i) => i.byName.has(routine));
+        if (!iface) throw new NetmsgServerError('rpc_failed', `unknown routine ${routine}`);
+        this.routines.set(routine, (r = iface.routine(routine)));
+      }
+      req = r.encodeRequest(args, {
+        header: { remotePort: port },
+        // MIG's user stub sends arrays over 2048 bytes out-of-line; the bytes travel in OOL_CHUNK frames.
+        // mach-msg's own copy of the argument: given up to the task as it is.
+        placeOutOfLine: (data) => {
+          outOfLine.push(data);
+          return BigInt(outOfLine.length) << 12n;
+        },
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.closedError) return Promise.reject(this.closedError);
+    this.rpcCount++;
+    const routineOf = r;
+    return this.session.user.call(req, outOfLine, this.timeoutMs).then(
+      ({ msg, ool }) => {
+        const dec = routineOf.decodeReply(msg);
+        if (dec.retCode !== 0) throw new NetmsgServerError('rpc_failed', `${what}: ${hurdErrorName(dec.retCode)}`, dec.retCode);
+        return { args: dec.args, ool };
       },
-    });
-    const { msg, ool } = await this.exchange(req, outOfLine);
-    const dec = r.decodeReply(msg);
-    if (dec.retCode !== 0) throw new NetmsgServerError('rpc_failed', `${what}: ${hurdErrorName(dec.retCode)}`, dec.retCode);
-    return { args: dec.args, ool };
+      (e: unknown) => this.failed(req, e),
+    );
   }
 
   /**

@@ -3,7 +3,7 @@ import {
   MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_NOTIFY_NO_SENDERS, MACH_PORT_RIGHT_PORT_SET,
   MACH_PORT_RIGHT_RECEIVE, MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT, type MachMessage,
 } from 'mach-msg';
-import type { MachKernel, TaskId } from 'hurd-ffi';
+import { immediateCalls, type ImmediateMachCalls, type MachKernel, type TaskId } from 'hurd-ffi';
 import { FsExport, type FsExportOptions } from '../fs-export.js';
 import type { Prefetched } from '../fs/io-ops.js';
 import type { Logger } from '../log.js';
@@ -65,6 +65,8 @@ export class ExportTask {
   requests = 0;
   freedByNoSenders = 0;
   readonly errors: string[] = [];
+  /** The kernel's calls without their promise, when its backend has them (`answerAtOnce`). */
+  private readonly now: ImmediateMachCalls | undefined;
 
   private constructor(
     readonly kernel: MachKernel,
@@ -74,6 +76,7 @@ export class ExportTask {
     opts: Omit<FsExportOptions, 'controlName' | 'takeName'>,
     private readonly log: Logger | undefined,
   ) {
+    this.now = immediateCalls(kernel);
     this.fsx = new FsExport({
       // Requests arrive laid out for this task's ABI (netmsg fits MIG types to it, mig-abi.ts), so replies go out in it too.
       abi: kernel.abi,
@@ -155,7 +158,10 @@ export class ExportTask {
         await new Promise<void>((r) => (this.slotFree = r));
         continue;
       }
-      const r = await k.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: 4 << 20, signal: this.stop.signal });
+      const args = { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: 4 << 20, signal: this.stop.signal };
+      const got = this.now ? this.now.msgNow(this.task, args) : k.msg(this.task, args);
+      // A request already queued is taken without waiting for a promise.
+      const r = got instanceof Promise ? await got : got;
       if (this.closed) return;
       if (r.kr !== 0 || !r.message) {
         this.fail(`receive: kr 0x${r.kr.toString(16)}`);
@@ -191,6 +197,7 @@ export class ExportTask {
   private dispatch(msg: MachMessage): void {
     const key = this.orderKey(msg);
     const prev = key === undefined ? undefined : this.tails.get(key);
+    if (prev === undefined && this.answerAtOnce(msg, key)) return;
     this.inFlight++;
     // One async call per request (a then/catch/finally chain cost three promises).
     const slot: { run?: Promise<void> } = {};
@@ -200,11 +207,11 @@ export class ExportTask {
     this.running.add(run);
   }
 
-  /** Serve `msg` after `prev` (the last request of its ordering key); never rejects. */
-  private async serveOne(msg: MachMessage, key: unknown, prev: Promise<void> | undefined, slot: { run?: Promise<void> }): Promise<void> {
+  /** Serve `msg` after `prev` (the last request of its ordering key), or only wait for `prev` when `served`; never rejects. */
+  private async serveOne(msg: MachMessage, key: unknown, prev: Promise<void> | undefined, slot: { run?: Promise<void> }, served = false): Promise<void> {
     try {
       if (prev) await prev;
-      await this.handle(msg);
+      if (!served) await this.handle(msg);
     } catch (e) {
       this.fail(`request: ${(e as Error).message}`);
     } finally {
@@ -216,6 +223,60 @@ export class ExportTask {
       this.slotFree = undefined;
       free?.();
     }
+  }
+
+  /**
+   * handle() for a request that waits for nothing, in the receive loop's own
+   * turn: nothing before it on its ordering key, no out-of-line data to take,
+   * not an io_read (its bytes are read off the loop), not a notification or
+   * interrupt_operation, and a backend with immediate calls. If its answer
+   * needs nothing from the kernel but the reply's send (no port made, no
+   * right to free, no out-of-line data to place: a null RPC, io_stat...) it
+   * is sent here, with no promise; otherwise the rest is finished as handle()
+   * would, in order behind it. false: not such a request, handle() serves it.
+   * FsExport's answer is computed exactly as handle() computes it: same
+   * request view, same pool check, same reply.
+   */
+  private answerAtOnce(msg: MachMessage, key: unknown): boolean {
+    const now = this.now;
+    const h = msg.header;
+    if (now === undefined || h.id === IO_READ || h.id === INTERRUPT_OPERATION || h.bits.complex || hasOol(msg) || this.pool.length < POOL) return false;
+    if (h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE && h.id === MACH_NOTIFY_NO_SENDERS) return false;
+    let out: ReturnType<FsExport['handle']>;
+    try {
+      const request: MachMessage = { header: { ...h, bits: { ...h.bits, remote: h.bits.local, local: h.bits.remote }, remotePort: h.localPort, localPort: h.remotePort }, items: msg.items };
+      this.taken = [];
+      out = this.fsx.handle(request, [], undefined);
+      this.requests++;
+    } catch (e) {
+      this.fail(`request: ${(e as Error).message}`);
+      return true;
+    }
+    if (out === null || this.taken.length > 0 || hasOol(out.reply)) {
+      // Kernel calls to wait for: finished as handle() finishes, as a request in flight.
+      this.track(msg, key, this.finish(msg, out, this.taken, []));
+      return true;
+    }
+    let s: ReturnType<ImmediateMachCalls['msgNow']>;
+    try {
+      s = now.msgNow(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(out.reply, this.kernel.abi) });
+    } catch (e) {
+      // As a throw in handle() (serveOne reports it): never out of the receive loop.
+      this.fail(`request: ${(e as Error).message}`);
+      return true;
+    }
+    if (s instanceof Promise || s.kr !== 0) this.track(msg, key, Promise.resolve(s).then((r) => this.replyFailed(r.kr, out.reply, out.reply, [])));
+    return true;
+  }
+
+  /** A request finished outside serveOne (answerAtOnce): in flight, and first on its ordering key, until `run` ends. */
+  private track(msg: MachMessage, key: unknown, work: Promise<void>): void {
+    this.inFlight++;
+    const slot: { run?: Promise<void> } = {};
+    const run = this.serveOne(msg, key, work, slot, true);
+    slot.run = run;
+    if (key !== undefined) this.tails.set(key, run);
+    this.running.add(run);
   }
 
   /** The host bytes of an io_read, read off the event loop; interrupt_operation on its port ends a wait. */
@@ -251,7 +312,13 @@ export class ExportTask {
     this.taken = [];
     const out = this.fsx.handle(request, ool, pre);
     this.requests++;
-    const taken = this.taken;
+    await this.finish(msg, out, this.taken, ool);
+  }
+
+  /** The rest of handle() once FsExport answered: the request's rights freed, the new ports armed, the reply sent. */
+  private async finish(msg: MachMessage, out: ReturnType<FsExport['handle']>, taken: number[], ool: Uint8Array[]): Promise<void> {
+    const k = this.kernel;
+    const h = msg.header;
     // FsExport keeps no right a request carries (fsys_getroot's dotdot, ...): MIG's server frees them on success.
     if (hasBodyRights(msg)) await destroyRights(k, this.task, { header: { ...h, bits: { ...h.bits, remote: 0, local: 0 } }, items: msg.items }, ool);
     if (!out) {
@@ -267,15 +334,19 @@ export class ExportTask {
     const placed = hasOol(out.reply) ? await placeOol(k, this.task, out.reply, out.ool) : out.reply;
     // MIG servers never block on a reply (MACH_SEND_TIMEOUT 0); a send-once reply is never refused for room anyway.
     const s = await k.msg(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(placed, k.abi) });
-    if (s.kr !== 0) {
-      // The caller is gone: undo what the reply would have given.
-      await unplaceOol(k, this.task, placed);
-      for (const n of taken) {
-        this.fsx.release(n);
-        await k.portDestroy(this.task, n);
-      }
-      await destroyRights(k, this.task, { header: { ...out.reply.header, bits: { ...out.reply.header.bits, local: 0 } }, items: [] }, []);
+    if (s.kr !== 0) await this.replyFailed(s.kr, out.reply, placed, taken);
+  }
+
+  /** The reply's send failed (the caller is gone): undo what the reply would have given. */
+  private async replyFailed(kr: number, reply: MachMessage, placed: MachMessage, taken: number[]): Promise<void> {
+    if (kr === 0) return;
+    const k = this.kernel;
+    await unplaceOol(k, this.task, placed);
+    for (const n of taken) {
+      this.fsx.release(n);
+      await k.portDestroy(this.task, n);
     }
+    await destroyRights(k, this.task, { header: { ...reply.header, bits: { ...reply.header.bits, local: 0 } }, items: [] }, []);
   }
 
   /** The last send right to a port the export handed out is gone: free it (unless a newer right exists). */

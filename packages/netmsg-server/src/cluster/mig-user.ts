@@ -3,7 +3,7 @@ import {
   MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_RECEIVE, MACH_RCV_IN_PROGRESS, MACH_RCV_INTERRUPTED, MACH_RCV_MSG, MACH_RCV_TIMED_OUT, MACH_RCV_TIMEOUT,
   MACH_SEND_MSG, type MachMessage,
 } from 'mach-msg';
-import type { MachKernel, TaskId } from 'hurd-ffi';
+import type { MachKernel, MsgResult, TaskId } from 'hurd-ffi';
 import { placeOol, takeOol, unplaceOol } from './task-memory.js';
 
 const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind === 'ool');
@@ -44,7 +44,77 @@ export class MigUser {
 
   constructor(readonly kernel: MachKernel, readonly task: TaskId) {}
 
-  async call(msg: MachMessage, ool: readonly Uint8Array[], timeoutMs: number): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
+  call(msg: MachMessage, ool: readonly Uint8Array[], timeoutMs: number): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
+    const rp = this.spare.length > 0 && !hasOol(msg) ? this.spare.pop()! : 0;
+    if (rp === 0) return this.callSlow(msg, ool, timeoutMs);
+    // A spare reply port and nothing to place (most calls): the send|receive is
+    // the only kernel call to wait for, its reply taken in one handler, with no
+    // async layer of its own (the same checks and outcomes as callSlow).
+    const k = this.kernel;
+    let r: Promise<MsgResult>;
+    try {
+      r = k.msg(this.task, {
+        options: MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
+        send: encodeMessage(this.request(msg, rp), k.abi),
+        rcvName: rp,
+        rcvSize: 4 << 20,
+        timeout: timeoutMs,
+        signal: this.stop.signal,
+      });
+    } catch (e) {
+      return this.done(rp, false).then(() => Promise.reject(e));
+    }
+    return r.then((got) => this.answered(msg, rp, got));
+  }
+
+  /** The request as a user stub sends it: COPY_SEND of the destination, MAKE_SEND_ONCE of reply port `rp`. */
+  private request(msg: MachMessage, rp: number): MachMessage {
+    return {
+      header: { ...msg.header, bits: { ...msg.header.bits, remote: MACH_MSG_TYPE_COPY_SEND, local: MACH_MSG_TYPE_MAKE_SEND_ONCE }, localPort: rp },
+      items: msg.items,
+    };
+  }
+
+  /** call()'s outcome for a request with nothing placed: as callSlow's. */
+  private answered(msg: MachMessage, rp: number, r: MsgResult): Promise<{ msg: MachMessage; ool: Uint8Array[] }> | { msg: MachMessage; ool: Uint8Array[] } {
+    const k = this.kernel;
+    if (r.kr === MACH_RCV_TIMED_OUT) return this.done(rp, false).then(() => Promise.reject(new CallFailed({ kind: 'timeout' })));
+    if (r.kr === MACH_RCV_INTERRUPTED) return this.done(rp, false).then(() => Promise.reject(new CallFailed({ kind: 'interrupted' })));
+    if (r.kr !== 0 || !r.message) {
+      // A send error (MACH_SEND_*, below the MACH_RCV_* range): the message was not sent, the port is clean.
+      const sendError = r.kr >>> 0 < MACH_RCV_IN_PROGRESS;
+      return this.done(rp, sendError).then(() => ({ msg: sendErrorReply(msg, r.kr), ool: [] }));
+    }
+    let got: MachMessage;
+    try {
+      got = decodeMessage(r.message, k.abi);
+    } catch (e) {
+      return this.done(rp, false).then(() => Promise.reject(e));
+    }
+    if (hasOol(got)) {
+      return takeOol(k, this.task, got).then(
+        (gotOol) => this.done(rp, true).then(() => (got.header.id === MACH_NOTIFY_SEND_ONCE ? Promise.reject(new CallFailed({ kind: 'serverDied' })) : { msg: got, ool: gotOol })),
+        (e: unknown) => this.done(rp, false).then(() => Promise.reject(e)),
+      );
+    }
+    if (this.keep(rp, true)) return got.header.id === MACH_NOTIFY_SEND_ONCE ? Promise.reject(new CallFailed({ kind: 'serverDied' })) : { msg: got, ool: [] };
+    return this.done(rp, true).then(() => (got.header.id === MACH_NOTIFY_SEND_ONCE ? Promise.reject(new CallFailed({ kind: 'serverDied' })) : { msg: got, ool: [] }));
+  }
+
+  /** Reply port `rp` back to the pool after a clean exchange (true), if it has room and the user is not stopped. */
+  private keep(rp: number, clean: boolean): boolean {
+    if (!clean || this.stop.signal.aborted || this.spare.length >= 8) return false;
+    this.spare.push(rp);
+    return true;
+  }
+
+  /** Reply port `rp` kept (keep) or destroyed, as callSlow's finally does. */
+  private async done(rp: number, clean: boolean): Promise<void> {
+    if (!this.keep(rp, clean)) await this.kernel.portModRefs(this.task, rp, MACH_PORT_RIGHT_RECEIVE, -1);
+  }
+
+  /** call() allocating its reply port or placing out-of-line data first. */
+  private async callSlow(msg: MachMessage, ool: readonly Uint8Array[], timeoutMs: number): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
     const k = this.kernel;
     let rp = { kr: 0, name: this.spare.pop() ?? 0 };
     if (rp.name === 0) rp = await k.portAllocate(this.task, MACH_PORT_RIGHT_RECEIVE);

@@ -1,19 +1,19 @@
 import {
   decodeMessage, encodeMessage, parseNotification,
-  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
   MACH_RCV_INVALID_NAME, MACH_RCV_INTERRUPTED,
   MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_PORT_SET, MACH_PORT_RIGHT_RECEIVE,
   MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_INTERRUPTED, MACH_SEND_INVALID_DEST, MACH_SEND_TIMED_OUT, MACH_SEND_TIMEOUT,
   type MachMessage,
 } from 'mach-msg';
-import type { MachKernel, TaskId } from 'hurd-ffi';
-import { NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent, type ReceiveStatus } from 'netmsg-wire';
+import { immediateCalls, type ImmediateMachCalls, type MachKernel, type TaskId } from 'hurd-ffi';
+import { NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent } from 'netmsg-wire';
 import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
 import { givenBackWhenWritten } from './ool-buffers.js';
 import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
 import { madeInSend, withReplyMade } from './reply-right.js';
 import { performPortAction } from './port-actions.js';
-import { denotesPort, drainQueue, isPortDeletedNotice, requeued } from './netmsg-queue.js';
+import { drainQueue, isPortDeletedNotice, requeued, takeReceiveRights } from './netmsg-queue.js';
 import { microtask } from './microtask.js';
 import { RCV_SIZE, SEND_ONCE_SWEEP_MS, SPARE_ONE_SHOTS, hasOol, type NetmsgDriverOptions } from './driver-options.js';
 import type { NetmsgServerError } from '../errors.js';
@@ -79,6 +79,8 @@ export class NetmsgDriver {
   /** The sweep of kept send-once rights waiting for their dead-name request (`sweepLater`). */
   private sweepTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sweepMs: number;
+  /** The kernel's calls without their promise, if its backend has them (sim): a delivery then completes in its own event. */
+  private readonly now: ImmediateMachCalls | undefined;
 
   private constructor(
     readonly kernel: MachKernel,
@@ -93,6 +95,7 @@ export class NetmsgDriver {
       node: opts.node, abi: kernel.abi, limits: opts.limits ?? withLimits(), spareOneShots: SPARE_ONE_SHOTS, deferSendOnceRequests: this.sweepMs > 0,
     });
     this.rcvSize = opts.rcvSize ?? RCV_SIZE;
+    this.now = immediateCalls(kernel);
   }
 
   /** Create the netmsg task on `kernel` and start receiving. */
@@ -202,6 +205,14 @@ export class NetmsgDriver {
     this.pumping = true;
     // Handled from a microtask, as a promise chain would: never inside the caller's own call.
     microtask(this.pumpNow);
+  }
+
+  /** enqueue() from the receive loop's own microtask (no caller of the driver's on the stack): pumped now, not a microtask later. */
+  private enqueueFromLoop(ev: NodeEvent, done: (() => void) | undefined): void {
+    this.events.push({ ev, done });
+    if (this.pumping) return;
+    this.pumping = true;
+    this.pump();
   }
 
   /**
@@ -451,7 +462,14 @@ export class NetmsgDriver {
     const k = this.kernel;
     // `reply` (madeInSend): the send makes the reply right with MAKE_SEND_ONCE from the one-shot port's receive right.
     const wire = reply ? withReplyMade(placed, reply.port) : placed;
-    const sent = k.msg(this.task, { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) });
+    const args = { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) };
+    const sent = this.now ? this.now.msgNow(this.task, args) : k.msg(this.task, args);
+    if (!(sent instanceof Promise) && sent.kr === 0) {
+      // Queued at once (the sim kernel): the count is the queue's at the send's completion (§7);
+      // `delivered` goes behind the events already queued, as below, with no promise turn.
+      if (token) this.enqueue(this.deliveredEvent(token, this.now!.portGetReceiveStatusNow(this.task, msg.header.remotePort)), undefined);
+      return;
+    }
     const failed = async (kr: number): Promise<void> => {
       if (kr !== MACH_SEND_INVALID_DEST) this.fail(`deliver ${msg.header.id}: kr 0x${kr.toString(16)}`);
       // Refused before anything was copied in: the reply right is made now and destroyed with the
@@ -472,7 +490,7 @@ export class NetmsgDriver {
       this.blocked--;
       this.fail(`deliver: ${(e as Error).message}`);
     };
-    void sent.then((r) => {
+    void Promise.resolve(sent).then((r) => {
       try {
         if (r.kr !== 0) void failed(r.kr).then(() => void this.blocked--, broken);
         else if (token) void k.portGetReceiveStatus(this.task, msg.header.remotePort).then((st) => this.queuedAs(token, st), broken);
@@ -486,8 +504,12 @@ export class NetmsgDriver {
   /** A delivery with `token` is queued: `delivered`, with the destination's queue length once it holds the message. */
   private queuedAs(token: NonNullable<Extract<NodeAction, { type: 'deliver' }>['token']>, st: { kr: number; status: { msgcount: number } | null }): void {
     this.blocked--;
+    this.enqueue(this.deliveredEvent(token, st), undefined);
+  }
+
+  private deliveredEvent(token: NonNullable<Extract<NodeAction, { type: 'deliver' }>['token']>, st: { kr: number; status: { msgcount: number } | null }): NodeEvent {
     // Only meaningful while netmsg holds the receive right (an old home draining, §4.5).
-    this.enqueue(st.kr === 0 && st.status ? { type: 'delivered', token, queued: st.status.msgcount } : { type: 'delivered', token }, undefined);
+    return st.kr === 0 && st.status ? { type: 'delivered', token, queued: st.status.msgcount } : { type: 'delivered', token };
   }
 
   /**
@@ -563,10 +585,16 @@ export class NetmsgDriver {
       this.loopEnded();
       return;
     }
-    this.kernel.msg(this.task, { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: this.rcvSize, signal: this.stop.signal }).then(this.onReceived, (e: unknown) => {
-      this.fail(`receive: ${(e as Error).message}`);
-      this.loopEnded();
-    });
+    const args = { options: MACH_RCV_MSG, rcvName: this.portSet, rcvSize: this.rcvSize, signal: this.stop.signal };
+    // A message already queued is taken at once; otherwise handled when the blocked receive ends.
+    const r = this.now ? this.now.msgNow(this.task, args) : this.kernel.msg(this.task, args);
+    if (!(r instanceof Promise)) this.onReceived(r);
+    else r.then(this.onReceived, this.receiveFailed);
+  };
+
+  private readonly receiveFailed = (e: unknown): void => {
+    this.fail(`receive: ${(e as Error).message}`);
+    this.loopEnded();
   };
 
   /** The next receive once the message just taken has been handled (the event's `done`). */
@@ -587,25 +615,27 @@ export class NetmsgDriver {
     if (r.kr !== 0 || !r.message) {
       this.fail(`receive: kr 0x${r.kr.toString(16)}`);
       if (r.kr === MACH_RCV_INVALID_NAME || r.kr === MACH_RCV_INTERRUPTED) this.loopEnded();
-      else this.receiveNext();
+      else this.receiveLater();
       return;
     }
-    // Once per RPC answered late (its reply right got netmsg's dead-name request), that request is used up.
+    // Once per RPC answered late (its dead-name request used up); re-armed a microtask later, not recursing through a run of these.
     if (isPortDeletedNotice(k.abi, this.notifyPort, r.message)) {
-      this.receiveNext();
+      this.receiveLater();
       return;
     }
     let m: MachMessage;
+    let plain: boolean;
     try {
       m = decodeMessage(r.message, k.abi);
-      // A plain message to a proxy (every request and reply): straight to the machine.
-      if (this.isPlainPortMessage(m)) {
-        this.enqueue({ type: 'portMessage', port: m.header.localPort, msg: m, ool: [] }, this.receiveLater);
-        return;
-      }
+      plain = this.isPlainPortMessage(m);
     } catch (e) {
       this.fail(`received message: ${(e as Error).message}`);
-      this.receiveNext();
+      this.receiveLater();
+      return;
+    }
+    // A plain message to a proxy (every request and reply): straight to the machine.
+    if (plain) {
+      this.enqueueFromLoop({ type: 'portMessage', port: m.header.localPort, msg: m, ool: [] }, this.receiveLater);
       return;
     }
     this.received(m).then(this.receiveNext, (e: unknown) => {
@@ -629,15 +659,9 @@ export class NetmsgDriver {
     return !this.isOwnNoSendersNotice(h);
   }
 
-
-  /**
-   * Through a send-once right to a proxy past any drain, or to one of
-   * netmsg's dedicated no-senders ports (`notify`): netmsg's own no-senders
-   * request's notification (or the SEND_ONCE notification of one it replaced).
-   */
+  /** Through a send-once right to a proxy past any drain, or to a dedicated `notify` port: netmsg's own no-senders notice. */
   private isOwnNoSendersNotice(h: MachMessage['header']): boolean {
-    if (h.bits.local !== MACH_MSG_TYPE_PORT_SEND_ONCE) return false;
-    const kind = this.machine.portKind(h.localPort);
+    const kind = h.bits.local === MACH_MSG_TYPE_PORT_SEND_ONCE ? this.machine.portKind(h.localPort) : undefined;
     return (kind === 'proxy' || kind === 'notify') && this.machine.ownsNotifications(h.localPort);
   }
 
@@ -670,39 +694,7 @@ export class NetmsgDriver {
       return;
     }
     const ool = hasOol(msg) ? await takeOol(k, this.task, msg) : [];
-    const status: Record<number, ReceiveStatus> = {};
-    for (const it of msg.items) {
-      if (it.kind !== 'ports' || it.type.name !== MACH_MSG_TYPE_MOVE_RECEIVE) continue;
-      for (const n of it.names) {
-        if (n === 0 || n >>> 0 === 0xffffffff) continue;
-        const st = await k.portGetReceiveStatus(this.task, n);
-        if (st.kr !== 0 || !st.status) continue;
-        // senders (mps_srights): with none, the new home holds no send right of its own (PROTOCOL.md §4.5).
-        const rs: ReceiveStatus = { mscount: st.status.mscount, qlimit: st.status.qlimit, queued: st.status.msgcount, senders: st.status.srights };
-        // Take the application's no-senders request off the port; its send-once right travels.
-        const prev = await k.portRequestNotification(this.task, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-        if (prev.kr === 0 && prev.previous !== 0) {
-          if (await denotesPort(this.kernel, this.task, prev.previous, n)) {
-            // The request notified the port itself (test5a): it travels as "self" and the new home
-            // makes its own right. Freeing the one we took sends its SEND_ONCE notification to the
-            // port, behind what was queued: netmsg swallows it (received()).
-            rs.noSendersSelf = true;
-            this.selfSoNotices.set(n, (this.selfSoNotices.get(n) ?? 0) + 1);
-            await k.portDeallocate(this.task, prev.previous);
-          } else rs.noSendersNotify = prev.previous;
-          rs.noSendersSync = 0;
-        }
-        // Send-once rights to the port not yet received from (mps_sorights: rights held anywhere, netmsg's
-        // own for send-once rights that left this node among them, and the destination rights of queued
-        // messages). Their messages will come to the proxy and must follow the right (PROTOCOL.md §4.5);
-        // the request's right that notified the port itself is netmsg's, freed above, and not one of them.
-        const sendOnce = st.status.sorights - (rs.noSendersSelf ? 1 : 0);
-        if (sendOnce > 0) rs.sendOnce = sendOnce;
-        status[n] = rs;
-        // The right is netmsg's now (the port becomes a proxy, §4.5): take its messages like any proxy's.
-        await k.portMoveMember(this.task, n, this.portSet);
-      }
-    }
+    const status = await takeReceiveRights(k, this.task, msg, this.portSet, this.selfSoNotices);
     await this.post({ type: 'portMessage', port, msg, ool, receiveStatus: status });
   }
 }

@@ -6,11 +6,12 @@
  */
 import {
   decodeMessage,
-  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_PORT_SEND_ONCE,
+  MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_PORT_SEND_ONCE,
   MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_PORT_DELETED, MACH_NOTIFY_SEND_ONCE, MACH_RCV_MSG, MACH_RCV_TIMEOUT,
   type Abi, type MachMessage,
 } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
+import type { ReceiveStatus } from 'netmsg-wire';
 
 /**
  * Takes every message queued on `name` without waiting, dropping netmsg's
@@ -76,4 +77,51 @@ export async function denotesPort(k: MachKernel, t: TaskId, so: number, rcv: num
   const names = k.snapshot(t)?.names ?? [];
   const a = names.find((e) => e.name === so)?.port ?? 0;
   return a !== 0 && a === (names.find((e) => e.name === rcv)?.port ?? -1);
+}
+
+/**
+ * Receive rights that reached netmsg in `msg` (the driver's received()):
+ * each one's status as §7 asks, the application's no-senders request
+ * taken off the port (its send-once right travels; one that notified the
+ * port itself travels as "self", and the SEND_ONCE notification freeing it
+ * makes is counted in `selfSoNotices` for the driver to swallow), and the
+ * right joined to netmsg's port set (the port becomes a proxy, §4.5).
+ */
+export async function takeReceiveRights(
+  k: MachKernel, t: TaskId, msg: MachMessage, portSet: number, selfSoNotices: Map<number, number>,
+): Promise<Record<number, ReceiveStatus>> {
+  const status: Record<number, ReceiveStatus> = {};
+  for (const it of msg.items) {
+    if (it.kind !== 'ports' || it.type.name !== MACH_MSG_TYPE_MOVE_RECEIVE) continue;
+    for (const n of it.names) {
+      if (n === 0 || n >>> 0 === 0xffffffff) continue;
+      const st = await k.portGetReceiveStatus(t, n);
+      if (st.kr !== 0 || !st.status) continue;
+      // senders (mps_srights): with none, the new home holds no send right of its own (PROTOCOL.md §4.5).
+      const rs: ReceiveStatus = { mscount: st.status.mscount, qlimit: st.status.qlimit, queued: st.status.msgcount, senders: st.status.srights };
+      // Take the application's no-senders request off the port; its send-once right travels.
+      const prev = await k.portRequestNotification(t, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+      if (prev.kr === 0 && prev.previous !== 0) {
+        if (await denotesPort(k, t, prev.previous, n)) {
+          // The request notified the port itself (test5a): it travels as "self" and the new home
+          // makes its own right. Freeing the one we took sends its SEND_ONCE notification to the
+          // port, behind what was queued: netmsg swallows it (received()).
+          rs.noSendersSelf = true;
+          selfSoNotices.set(n, (selfSoNotices.get(n) ?? 0) + 1);
+          await k.portDeallocate(t, prev.previous);
+        } else rs.noSendersNotify = prev.previous;
+        rs.noSendersSync = 0;
+      }
+      // Send-once rights to the port not yet received from (mps_sorights: rights held anywhere, netmsg's
+      // own for send-once rights that left this node among them, and the destination rights of queued
+      // messages). Their messages will come to the proxy and must follow the right (PROTOCOL.md §4.5);
+      // the request's right that notified the port itself is netmsg's, freed above, and not one of them.
+      const sendOnce = st.status.sorights - (rs.noSendersSelf ? 1 : 0);
+      if (sendOnce > 0) rs.sendOnce = sendOnce;
+      status[n] = rs;
+      // The right is netmsg's now (the port becomes a proxy, §4.5): take its messages like any proxy's.
+      await k.portMoveMember(t, n, portSet);
+    }
+  }
+  return status;
 }
