@@ -1,63 +1,35 @@
 /**
  * `hurd-rpctrace -c` counted in the traced program: the preload's hook
  * (tap.ts's counterpart) gives every kernel the program opens an observer
- * feeding a summary-only RpcTracer (records: false, no arguments decoded:
- * what the tracer process runs for -c), and sends the tracer process only
- * the resulting per-routine table (summary-wire.ts): once the counts
+ * counting as a summary-only RpcTracer (records: false, no arguments
+ * decoded: what the tracer process runs for -c) would, and sends the
+ * tracer process only the resulting per-routine table (summary-wire.ts): once the counts
  * change, then at most once per period while they keep changing, and at
  * the exit (process 'exit', synchronously, as the tap's records go). A
  * program killed by a signal leaves its last snapshot.
  *
- * Each event is given to the tracer exactly as the tracer process would have
- * read it back from the message record (observedEvent: the same field
- * normalizations as wire.ts's round trip), with the same clock as the tap
- * (performance.timeOrigin + performance.now()), so that the table is the one
- * the record path prints, minus the pipe, the record writing and the
- * tracer process's decoding.
+ * Each event is counted (summary-count.ts: the summary-only RpcTracer's
+ * table, leaner) exactly as the tracer process would have read it back from
+ * the message record (the same field normalizations as wire.ts's round
+ * trip: u32 task, port and reply port, i32 msgh_id and return code, 0
+ * meaning none, an unknown destroy reason as port-died), with the same clock
+ * as the tap (performance.timeOrigin + performance.now()), so that the table
+ * is the one the record path prints, minus the pipe, the record writing and
+ * the tracer process's decoding.
  */
-import type { KernelOpenHook, MachKernel, MsgEvent, MsgObserver, OpenKernelOptions } from 'hurd-ffi';
+import type { KernelOpenHook, MachKernel, MsgObserver, OpenKernelOptions } from 'hurd-ffi';
 import { backlogLimit } from './backlog-observer.js';
 import { parseFilter } from './filter.js';
-import type { TraceEvent, TraceRecord } from './records.js';
 import { type TapTarget, tapKernelOptions, targetSetBlocking } from './tap.js';
 import { TraceBacklog } from './trace-backlog.js';
-import { RpcTracer, type RpcTracerOptions } from './tracer.js';
+import type { RpcTracerOptions } from './tracer.js';
+import { SummaryCounter } from './summary-count.js';
 import { loadUserDefs } from './user-defs.js';
 import { SNAPSHOT_PERIOD_MS, encodeSnapshot, type KernelSummary, type SummaryConfig, type SummarySnapshot } from './summary-wire.js';
 import type { ForcedKernel } from './wire.js';
 
 /** hurd-ffi's destroy reasons the record carries (wire.ts); any other reads back as port-died. */
 const DESTROY_CODES: ReadonlySet<string> = new Set(['port-died', 'dead-destination', 'circular', 'sender-terminated', 'too-large']);
-
-/** An event holder for observedEvent to refill, every field present (one shape for the tracer). */
-export function newObservedTarget(): TraceEvent {
-  return { direction: 'send', task: 0, port: 0, msgId: 0, bytes: null, abi: null, time: 0, kr: undefined, replyPort: undefined, taskName: undefined, destroyed: undefined, rcvName: undefined };
-}
-
-/**
- * `e` seen at `time` into `ev`, as the tracer process reads the record the
- * tap writes of it (wire.ts: writeObserved, then fillWireEvent): u32 task,
- * port, reply port and name received on; i32 msgh_id and return code, 0
- * meaning none; an unknown destroy reason as port-died. The bytes are a view
- * of the event's own (read within the observer call, never kept).
- */
-export function observedEvent(e: MsgEvent, time: number, ev: TraceEvent): TraceEvent {
-  ev.direction = e.phase === 'send' ? 'send' : 'receive';
-  ev.task = e.task >>> 0;
-  ev.port = e.port >>> 0;
-  ev.msgId = e.msgId | 0;
-  ev.bytes = e.bytes;
-  ev.abi = e.abi === null ? null : e.abi === 'i386' ? 'i386' : 'x86_64';
-  ev.time = time;
-  const kr = (e.kr ?? 0) | 0;
-  ev.kr = kr !== 0 ? kr : undefined;
-  const rp = (e.replyPort ?? 0) >>> 0;
-  ev.replyPort = rp !== 0 ? rp : undefined;
-  ev.taskName = e.taskName === '' ? undefined : e.taskName;
-  ev.destroyed = e.destroyed === undefined ? undefined : DESTROY_CODES.has(e.destroyed) ? e.destroyed : 'port-died';
-  ev.rcvName = e.rcvName === undefined ? undefined : e.rcvName >>> 0;
-  return ev;
-}
 
 /** The RpcTracer options -c runs with (session.ts's for `summary: true`), from the command's settings. */
 export function summaryTracerOptions(config: SummaryConfig): RpcTracerOptions {
@@ -78,7 +50,7 @@ export function summaryTracerOptions(config: SummaryConfig): RpcTracerOptions {
  */
 export class ProcessSummary {
   readonly #options: RpcTracerOptions | null;
-  readonly #kernels: { kernel: number; first: number; tracer: RpcTracer }[] = [];
+  readonly #kernels: { kernel: number; first: number; tracer: SummaryCounter }[] = [];
   #bad: string | undefined;
   #dirty = false;
 
@@ -98,26 +70,45 @@ export class ProcessSummary {
 
   /**
    * The observer of kernel number `kernel`: each message counted at
-   * `clock()` (the tap's clock by default). `changed` after each.
+   * `clock()` (the tap's clock by default), read during the observer call
+   * when the table needs the message's time (summary-count.ts), so a clock
+   * must tell the time, not count its reads. `changed` after each.
    */
   observer(kernel: number, changed: () => void, clock?: () => number): MsgObserver {
-    const ev = newObservedTarget();
-    const scratch: TraceRecord[] = [];
     // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself (backlog-observer.ts).
     const origin = performance.timeOrigin;
     const now = clock ?? ((): number => origin + performance.now());
-    let entry: { kernel: number; first: number; tracer: RpcTracer } | null = null;
+    let entry: { kernel: number; first: number; tracer: SummaryCounter } | null = null;
     return (e) => {
       if (this.#bad !== undefined || this.#options === null) return;
-      const time = now();
       try {
-        if (entry === null) this.#kernels.push((entry = { kernel, first: time, tracer: new RpcTracer(this.#options) }));
-        entry.tracer.handleInto(observedEvent(e, time, ev), scratch);
+        let clock = now;
+        if (entry === null) {
+          // The kernel's first message: its time orders the tables (and is this message's time).
+          const first = now();
+          clock = () => first;
+          this.#kernels.push((entry = { kernel, first, tracer: new SummaryCounter(this.#options) }));
+        }
+        // Each field as the tracer process reads it back from the message record (wire.ts's round trip), without an event object.
+        const kr = (e.kr ?? 0) | 0;
+        const rp = (e.replyPort ?? 0) >>> 0;
+        const d = e.destroyed;
+        entry.tracer.count(
+          e.phase === 'send',
+          e.task >>> 0,
+          e.port >>> 0,
+          e.msgId | 0,
+          e.bytes,
+          e.abi === null ? null : e.abi === 'i386' ? 'i386' : 'x86_64',
+          clock,
+          kr !== 0 ? kr : undefined,
+          rp !== 0 ? rp : undefined,
+          d === undefined ? undefined : DESTROY_CODES.has(d) ? d : 'port-died',
+        );
       } catch (err) {
         // As a record the tracer process cannot take stops its stream: counting stops, the table so far stands.
         this.#bad = err instanceof Error ? err.message : String(err);
       }
-      ev.bytes = null;
       this.#dirty = true;
       changed();
     };

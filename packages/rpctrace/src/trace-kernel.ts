@@ -1,7 +1,11 @@
 /** traceKernel: trace every RPC of a kernel's tasks through its observer hook. */
 import type { MachKernel } from 'hurd-ffi';
+import { RpcTraceError } from './errors.js';
+import { parseFilter, type CallFilter } from './filter.js';
 import type { RoutineStats, TraceEvent } from './records.js';
 import { TraceSession, type TraceOptions } from './session.js';
+import { SummaryCounter } from './summary-count.js';
+import { formatSummary } from './summary-table.js';
 import { traceKernelOnWorker } from './trace-worker.js';
 
 export interface TraceKernelOptions extends TraceOptions {
@@ -33,6 +37,7 @@ export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}
     const { write: _w, now: _n, worker: _k, ...rest } = options;
     return traceKernelOnWorker(kernel, rest, write, now);
   }
+  if (options.summary === true) return summaryOnly(kernel, options, write, now);
   const session = new TraceSession(options);
   // One event, refilled per message: the session reads it within feed() and
   // keeps none of it (a call copies what it needs), so a storm allocates no
@@ -72,5 +77,47 @@ export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}
       if (text !== '') write(text);
     },
     summary: () => session.summary(),
+  };
+}
+
+/**
+ * -c in-process: the table TraceSession({ summary: true }) prints at the
+ * end (it prints nothing before), counted by SummaryCounter (the same table,
+ * without the records and event objects: summary-count.ts). Each event is
+ * given as TraceSession.feed would be given it here, its time read at once
+ * and checked as the tracer checks it, so that a fault (a clock that gives
+ * no number) writes the same line per message as the session path.
+ */
+function summaryOnly(kernel: MachKernel, options: TraceKernelOptions, write: (text: string) => void, now: () => number): KernelTrace {
+  const filter = options.filter === undefined ? undefined : Array.isArray(options.filter) ? parseFilter(options.filter as readonly string[]) : (options.filter as CallFilter);
+  const counter = new SummaryCounter({
+    ...(filter === undefined ? {} : { filter }),
+    ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),
+    ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
+  });
+  // The message's time, read once per message (before the counter runs) and given back to it.
+  let time = 0;
+  const clock = (): number => time;
+  const remove = kernel.observe((e) => {
+    try {
+      time = now();
+      const phase = e.phase as string;
+      if (phase !== 'send' && phase !== 'receive') throw new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(phase)}`);
+      if (!Number.isFinite(time)) throw new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(time)}`);
+      // As traceKernel's session path: a replyPort of 0 is none.
+      counter.count(phase === 'send', e.task, e.port, e.msgId, e.bytes, e.abi, clock, e.kr, e.replyPort === 0 ? undefined : e.replyPort, e.destroyed);
+    } catch (err) {
+      write(`hurd-rpctrace: cannot trace message ${e.msgId} of task ${e.task}: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  });
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      remove();
+      write(formatSummary(counter.summary()));
+    },
+    summary: () => counter.summary(),
   };
 }

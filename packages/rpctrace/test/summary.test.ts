@@ -58,10 +58,15 @@ function msgEventOf(ev: TraceEvent): MsgEvent {
   return e;
 }
 
-/** Times with fractions (sums of doubles must come out the same both ways). */
-const clockFrom = (t0: number): (() => number) => {
-  let i = 0;
-  return () => t0 + (i++) * 1.37;
+/**
+ * Times with fractions (sums of doubles must come out the same both ways):
+ * a clock of the moment, message `at` of its kernel's list (a clock tells
+ * the time, however often read: the program's counting reads it only for
+ * the messages whose time the table needs).
+ */
+const clockFrom = (t0: number): { at: number; now: () => number } => {
+  const c = { at: 0, now: () => t0 + c.at * 1.37 };
+  return c;
 };
 
 let fileNo = 0;
@@ -70,8 +75,14 @@ function viaRecords(kernels: readonly MsgEvent[][], filter: string[], user?: { d
   const file = join(tmp, `records-${fileNo++}`);
   const fd = openSync(file, 'w');
   const b = new TraceBacklog({ fd });
-  const observers = kernels.map((_, i) => backlogObserver(b, i + 1, () => undefined, clockFrom(1_700_000_000_000 + i)));
-  kernels.forEach((evs, i) => evs.forEach((e) => observers[i]!(e)));
+  const clocks = kernels.map((_, i) => clockFrom(1_700_000_000_000 + i));
+  const observers = kernels.map((_, i) => backlogObserver(b, i + 1, () => undefined, clocks[i]!.now));
+  kernels.forEach((evs, i) =>
+    evs.forEach((e, at) => {
+      clocks[i]!.at = at;
+      observers[i]!(e);
+    }),
+  );
   b.finish();
   closeSync(fd);
   let text = '';
@@ -92,8 +103,14 @@ function viaRecords(kernels: readonly MsgEvent[][], filter: string[], user?: { d
 function viaSnapshot(kernels: readonly MsgEvent[][], filter: string[], user?: { defs: string[]; msgids: string[] }): string {
   const config: SummaryConfig = { filter, defs: user?.defs ?? [], includeDirs: [], msgids: user?.msgids ?? [] };
   const p = new ProcessSummary(summaryTracerOptions(config));
-  const observers = kernels.map((_, i) => p.observer(i + 1, () => undefined, clockFrom(1_700_000_000_000 + i)));
-  kernels.forEach((evs, i) => evs.forEach((e) => observers[i]!(e)));
+  const clocks = kernels.map((_, i) => clockFrom(1_700_000_000_000 + i));
+  const observers = kernels.map((_, i) => p.observer(i + 1, () => undefined, clocks[i]!.now));
+  kernels.forEach((evs, i) =>
+    evs.forEach((e, at) => {
+      clocks[i]!.at = at;
+      observers[i]!(e);
+    }),
+  );
   // An early snapshot first: the last one wins.
   let text = '';
   const c = new SummaryConsumer((s) => (text += s));

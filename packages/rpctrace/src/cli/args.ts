@@ -1,5 +1,13 @@
-/** Command-line parsing for hurd-rpctrace (commander), into plain options. */
-import { Command, CommanderError, Option } from 'commander';
+/**
+ * Command-line parsing for hurd-rpctrace, into plain options: the usual
+ * command lines by a small scanner of their own (fastOpts), every other one
+ * (help, errors, --long=value, bundled flags...) by commander, loaded only
+ * then: commander's loading was about a fifth of the command's own start-up
+ * (BENCHMARKS.md, 2026-11-29 14:00 section), paid before the traced program
+ * could start. Both give the same raw options; the checks after are shared.
+ */
+import { createRequire } from 'node:module';
+import type { Command as CommandT, CommanderError as CommanderErrorT, Option as OptionT } from 'commander';
 import { RpcTraceError } from '../errors.js';
 import { parseFilter } from '../filter.js';
 import { defaultSecretFile, parseHostPort } from '../link/secret.js';
@@ -44,7 +52,7 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
  * strace spells its time styles -t, -tt, -ttt; commander would read -tt as
  * two -t flags, so they are renamed before parsing (only before the `--`).
  */
-function normalize(argv: readonly string[]): string[] {
+export function normalize(argv: readonly string[]): string[] {
   const out: string[] = [];
   let rest = false;
   for (const a of argv) {
@@ -56,8 +64,111 @@ function normalize(argv: readonly string[]): string[] {
   return out;
 }
 
+/** The raw options as commander's opts() gives them (keys: the options' attribute names), and the operands. */
+interface RawArgs {
+  o: Record<string, unknown>;
+  args: string[];
+}
+
+/** What the scanner knows: the flags (attribute set to true) and the options taking one value. */
+const FAST_FLAGS: { readonly [arg: string]: string } = {
+  '-c': 'summaryOnly',
+  '--summary-only': 'summaryOnly',
+  '-T': 'syscallTimes',
+  '--syscall-times': 'syscallTimes',
+  '-t': 't',
+  '--tt': 'tt',
+  '--ttt': 'ttt',
+  '-r': 'relativeTimestamps',
+  '--relative-timestamps': 'relativeTimestamps',
+  '--ff': 'ff',
+  '--json': 'json',
+  '-y': 'decodePorts',
+  '--decode-ports': 'decodePorts',
+  '-f': 'followForks',
+  '--follow-forks': 'followForks',
+};
+/** Options taking a value; `true`: repeatable (collected into a list, as commander's `collect`). */
+const FAST_VALUES: { readonly [arg: string]: readonly [string, boolean] } = {
+  '-e': ['expr', true],
+  '--expr': ['expr', true],
+  '-o': ['output', false],
+  '--output': ['output', false],
+  '-s': ['stringLimit', false],
+  '--string-limit': ['stringLimit', false],
+  '-I': ['include', true],
+  '--include': ['include', true],
+  '--defs': ['defs', true],
+  '-i': ['rpcList', true],
+  '--rpc-list': ['rpcList', true],
+  '--pcap': ['pcap', false],
+  '--kernel': ['kernel', false],
+  '--abi': ['abi', false],
+};
+
+/**
+ * commander's result for the command lines it would read plainly, or null
+ * for anything else (commander then reads it). Taken: the flags and options
+ * above, each value its own next argument not starting with '-', a single
+ * option given at most once; then either `--` and the command, or the
+ * command's first word and operands none of which starts with '-' (commander
+ * would read such a one as ours). Everything else (help, an unknown or
+ * bundled option, `--x=v`, a repeated single option, a value that looks
+ * like an option, -p, link mode) is commander's, errors and all.
+ */
+export function fastOpts(argv: readonly string[]): RawArgs | null {
+  const o: Record<string, unknown> = { expr: [], stringLimit: '80', include: [], defs: [], rpcList: [] };
+  const seen = new Set<string>();
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (a.length === 0 || a.charCodeAt(0) !== 45 /* - */) break;
+    const flag = FAST_FLAGS[a];
+    if (flag !== undefined) {
+      o[flag] = true;
+      continue;
+    }
+    const opt = FAST_VALUES[a];
+    if (opt === undefined) return null;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('-')) return null;
+    const [key, many] = opt;
+    if (many) (o[key] as string[]).push(v);
+    else {
+      if (seen.has(key)) return null;
+      seen.add(key);
+      o[key] = v;
+    }
+    i++;
+  }
+  const args = argv.slice(i);
+  // Without `--`, commander reads options among the operands too.
+  if (i === 0 || argv[i - 1] !== '--') for (const a of args) if (a.startsWith('-')) return null;
+  return { o, args };
+}
+
+/** commander, loaded the first time a command line needs it (synchronously: commander is CommonJS). */
+let commander: { Command: typeof CommandT; CommanderError: typeof CommanderErrorT; Option: typeof OptionT } | null = null;
+function loadCommander(): NonNullable<typeof commander> {
+  return (commander ??= createRequire(import.meta.url)('commander') as NonNullable<typeof commander>);
+}
+
 /** Parses argv (without node and the script); throws RpcTraceError('invalid_option') or returns help text. */
 export function parseArgs(argv: readonly string[]): { options: CliOptions } | { help: string } {
+  const normal = normalize(argv);
+  const raw = fastOpts(normal);
+  if (raw !== null) return { options: checkOptions(raw) };
+  const parsed = commanderOpts(normal);
+  return 'help' in parsed ? parsed : { options: checkOptions(parsed) };
+}
+
+/** argv (normalized) read by commander: its raw options, or the help text. */
+export function commanderOpts(normal: readonly string[]): RawArgs | { help: string } {
+  const { Command, CommanderError, Option } = loadCommander();
   const program = new Command('hurd-rpctrace')
     .usage('[options] -- node app.js [args...]\n       hurd-rpctrace [options] -p PID\n       hurd-rpctrace [options] --listen HOST:PORT --connect HOST:PORT [--secret-file FILE]')
     .description('Trace the Mach RPCs of a program that runs tasks on hurd-ffi kernels, or crossing a netmsg link, one line per RPC.')
@@ -88,7 +199,7 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
     .option('--secret-file <file>', "link mode: the links' shared secret (default: netmsg-server's secret file)")
     .argument('[command...]', 'the program to run');
   try {
-    program.parse(normalize(argv), { from: 'user' });
+    program.parse(normal, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return { help: program.helpInformation() };
@@ -96,12 +207,16 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
     }
     throw e;
   }
-  const o = program.opts<Record<string, unknown>>();
+  return { o: program.opts<Record<string, unknown>>(), args: program.args };
+}
+
+/** The checks every command line goes through, on its raw options (fastOpts' or commander's). */
+function checkOptions({ o, args }: RawArgs): CliOptions {
   const strsize = Number(o.stringLimit);
   if (!Number.isInteger(strsize) || strsize < 0) throw new RpcTraceError('invalid_option', `-s wants a non-negative integer, got '${String(o.stringLimit)}'`);
   const time: TimeStyle = o.ttt === true ? 'ttt' : o.tt === true ? 'tt' : o.t === true ? 't' : o.relativeTimestamps === true ? 'r' : 'none';
   parseFilter(o.expr as string[]); // checked now: a bad -e is a usage error
-  const command = program.args;
+  const command = args;
   let link: CliOptions['link'] = null;
   if (o.listen !== undefined || o.connect !== undefined) {
     if (typeof o.listen !== 'string' || typeof o.connect !== 'string') throw new RpcTraceError('invalid_option', 'link mode wants both --listen HOST:PORT and --connect HOST:PORT');
@@ -135,25 +250,23 @@ export function parseArgs(argv: readonly string[]): { options: CliOptions } | { 
   }
   if (o.json === true && o.summaryOnly === true) throw new RpcTraceError('invalid_option', '--json and -c do not go together');
   return {
-    options: {
-      filter: o.expr as string[],
-      summary: o.summaryOnly === true,
-      showLatency: o.syscallTimes === true,
-      time,
-      output: typeof o.output === 'string' ? o.output : null,
-      strsize,
-      json: o.json === true,
-      includeDirs: o.include as string[],
-      defs: o.defs as string[],
-      msgids: o.rpcList as string[],
-      pcap: typeof o.pcap === 'string' ? o.pcap : null,
-      decorate: o.decodePorts === true,
-      kernel,
-      follow: o.followForks === true,
-      link,
-      command,
-      attach,
-      perTask: o.ff === true,
-    },
+    filter: o.expr as string[],
+    summary: o.summaryOnly === true,
+    showLatency: o.syscallTimes === true,
+    time,
+    output: typeof o.output === 'string' ? o.output : null,
+    strsize,
+    json: o.json === true,
+    includeDirs: o.include as string[],
+    defs: o.defs as string[],
+    msgids: o.rpcList as string[],
+    pcap: typeof o.pcap === 'string' ? o.pcap : null,
+    decorate: o.decodePorts === true,
+    kernel,
+    follow: o.followForks === true,
+    link,
+    command,
+    attach,
+    perTask: o.ff === true,
   };
 }

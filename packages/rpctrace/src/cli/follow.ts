@@ -5,7 +5,6 @@
  * and said once on stderr. Pure of tracing: it hands each accepted stream's
  * bytes, with the pid its hello gave, to the caller.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,6 +37,8 @@ export interface FollowServer {
 }
 
 export async function startFollowServer(on: FollowStreams): Promise<FollowServer> {
+  // node:crypto loads only for -f (and -p): about 3% of the command's start-up otherwise.
+  const { randomBytes, timingSafeEqual } = await import('node:crypto');
   // mkdtemp makes the directory 0700: only this user can reach the socket.
   const dir = mkdtempSync(join(tmpdir(), 'hurd-rpctrace-'));
   const path = join(dir, 'trace.sock');
