@@ -146,14 +146,14 @@ function u32le(b: Uint8Array, at: number): number {
   return ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>> 0;
 }
 
-function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage): boolean {
+function headerOnly(b: Uint8Array, o: number, n: number, abi: Abi, out: DecodedMsg, into?: MachMessage): boolean {
   const x64 = abi === 'x86_64';
   const hsize = x64 ? 32 : 24;
-  if (b.length < hsize) return false;
-  const raw = u32le(b, 0);
-  const size = u32le(b, 4);
+  if (n < hsize) return false;
+  const raw = u32le(b, o);
+  const size = u32le(b, o + 4);
   const local = (raw >>> 8) & 0xff;
-  if (size !== b.length || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
+  if (size !== n || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
   const header =
     into === undefined
       ? { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }
@@ -163,16 +163,16 @@ function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage
   header.bits.complex = (raw & 0x80000000) !== 0;
   header.bits.other = (raw & 0x7fff0000) >>> 0;
   header.size = size;
-  header.remotePort = u32le(b, 8);
-  header.localPort = u32le(b, x64 ? 16 : 12);
-  header.seqno = u32le(b, x64 ? 24 : 16);
-  header.id = u32le(b, x64 ? 28 : 20) | 0;
+  header.remotePort = u32le(b, o + 8);
+  header.localPort = u32le(b, o + (x64 ? 16 : 12));
+  header.seqno = u32le(b, o + (x64 ? 24 : 16));
+  header.id = u32le(b, o + (x64 ? 28 : 20)) | 0;
   const reply = out.kind === 'reply';
   if (reply || (out.kind === 'unknown' && header.remotePort === 0 && header.id >= 100)) {
     // RetCode: descriptor INTEGER_32 (2), 32 bits, 1 element, inline, short form.
     const rc = hsize + (x64 ? 8 : 4);
-    const ok = b.length >= rc + 4 && u32le(b, hsize) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || u32le(b, hsize + 4) === 1);
-    if (ok) out.retCode = u32le(b, rc) | 0;
+    const ok = n >= rc + 4 && u32le(b, o + hsize) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || u32le(b, o + hsize + 4) === 1);
+    if (ok) out.retCode = u32le(b, o + rc) | 0;
     else if (reply) return false; // a malformed reply: the full path says why
   }
   out.message = into ?? { header, items: [] };
@@ -183,14 +183,13 @@ function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage
  * `b` has `memo`'s bytes but for the header's port fields (x86_64: their
  * high halves too, which the decoder ignores) and, unless `seq`, msgh_seqno.
  */
-function sameBody(memo: Uint8Array, b: Uint8Array, abi: Abi, seq: boolean): boolean {
-  const n = b.length;
+function sameBody(memo: Uint8Array, b: Uint8Array, o: number, n: number, abi: Abi, seq: boolean): boolean {
   if (memo.length !== n) return false;
   const x64 = abi === 'x86_64';
   // bits and size; then from msgh_seqno (or msgh_id) to the end.
   if (n < (x64 ? 32 : 24)) return false;
-  for (let i = 0; i < 8; i++) if (memo[i] !== b[i]) return false;
-  for (let i = seq ? (x64 ? 24 : 16) : x64 ? 28 : 20; i < n; i++) if (memo[i] !== b[i]) return false;
+  for (let i = 0; i < 8; i++) if (memo[i] !== b[o + i]) return false;
+  for (let i = seq ? (x64 ? 24 : 16) : x64 ? 28 : 20; i < n; i++) if (memo[i] !== b[o + i]) return false;
   return true;
 }
 
@@ -208,19 +207,19 @@ function headerOf(b: Uint8Array, abi: Abi): MachMessage['header'] {
   };
 }
 
-/** headerOf into an existing header (decodeFull's reused one). */
-function fillHeader(b: Uint8Array, abi: Abi, h: MachMessage['header']): void {
+/** headerOf into an existing header (decodeFull's reused one), from the message at `o` of `b`. */
+function fillHeader(b: Uint8Array, o: number, abi: Abi, h: MachMessage['header']): void {
   const x64 = abi === 'x86_64';
-  const raw = u32le(b, 0);
+  const raw = u32le(b, o);
   h.bits.remote = raw & 0xff;
   h.bits.local = (raw >>> 8) & 0xff;
   h.bits.complex = (raw & 0x80000000) !== 0;
   h.bits.other = (raw & 0x7fff0000) >>> 0;
-  h.size = u32le(b, 4);
-  h.remotePort = u32le(b, 8);
-  h.localPort = u32le(b, x64 ? 16 : 12);
-  h.seqno = u32le(b, x64 ? 24 : 16);
-  h.id = u32le(b, x64 ? 28 : 20) | 0;
+  h.size = u32le(b, o + 4);
+  h.remotePort = u32le(b, o + 8);
+  h.localPort = u32le(b, o + (x64 ? 16 : 12));
+  h.seqno = u32le(b, o + (x64 ? 24 : 16));
+  h.id = u32le(b, o + (x64 ? 28 : 20)) | 0;
 }
 
 /** Copies an id's cached part into `out` (the reused result of a header-only decode). */
@@ -346,12 +345,12 @@ export class MessageDecoder {
     const { head, match } = st;
     const out = copyHead(head);
     if (bytes === null || abi === null) return out;
-    if (!args && out.kind !== 'notification' && headerOnly(bytes, abi, out)) {
+    if (!args && out.kind !== 'notification' && headerOnly(bytes, 0, bytes.length, abi, out)) {
       out.headerOnly = true;
       return out;
     }
     const memo = st.memo;
-    if (memo !== null && sameBody(memo.bytes, bytes, abi, st.seqArg)) {
+    if (memo !== null && sameBody(memo.bytes, bytes, 0, bytes.length, abi, st.seqArg)) {
       const header = headerOf(bytes, abi);
       out.message = { header, items: memo.items };
       return fromMemo(out, memo);
@@ -380,12 +379,21 @@ export class MessageDecoder {
    */
   decodeFull(bytes: Uint8Array | null, abi: Abi | null, msgId: number): DecodedMsg {
     if (bytes === null || abi === null) return this.decode(bytes, abi, msgId, true);
+    return this.decodeFullAt(bytes, 0, bytes.length, abi, msgId);
+  }
+
+  /**
+   * decodeFull of the message of `n` bytes at `o` of `buf` (the reader's
+   * chunk: wire.ts's WireEvent), with no view made of it unless the memo
+   * misses (a view per record was a sixth of the reader's cost in a storm).
+   */
+  decodeFullAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number): DecodedMsg {
     const st = this.#static(abi, msgId);
     const memo = st.memo;
-    if (memo === null || !sameBody(memo.bytes, bytes, abi, st.seqArg)) return this.decode(bytes, abi, msgId, true);
+    if (memo === null || !sameBody(memo.bytes, buf, o, n, abi, st.seqArg)) return this.decode(viewOf(buf, o, n), abi, msgId, true);
     const out = fillHead(this.#reusedFull, st.head);
     const msg = this.#reusedFullMsg;
-    fillHeader(bytes, abi, msg.header);
+    fillHeader(buf, o, abi, msg.header);
     msg.items = memo.items;
     out.message = msg;
     return fromMemo(out, memo);
@@ -401,14 +409,19 @@ export class MessageDecoder {
    */
   decodeHeader(bytes: Uint8Array | null, abi: Abi | null, msgId: number): DecodedMsg {
     if (bytes === null || abi === null) return this.decode(bytes, abi, msgId, false);
+    return this.decodeHeaderAt(bytes, 0, bytes.length, abi, msgId);
+  }
+
+  /** decodeHeader of the message of `n` bytes at `o` of `buf`, as decodeFullAt is decodeFull's. */
+  decodeHeaderAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number): DecodedMsg {
     const { head } = this.#static(abi, msgId);
-    if (head.kind === 'notification') return this.decode(bytes, abi, msgId, false);
+    if (head.kind === 'notification') return this.decode(viewOf(buf, o, n), abi, msgId, false);
     const out = fillHead(this.#reused, head);
-    if (headerOnly(bytes, abi, out, this.#reusedMsg)) {
+    if (headerOnly(buf, o, n, abi, out, this.#reusedMsg)) {
       out.headerOnly = true;
       return out;
     }
-    return this.decode(bytes, abi, msgId, false);
+    return this.decode(viewOf(buf, o, n), abi, msgId, false);
   }
 
   /**
@@ -493,6 +506,11 @@ export class MessageDecoder {
   #looksLikeReply(msg: MachMessage): boolean {
     return msg.header.remotePort === 0 && msg.items[0]?.kind === 'data';
   }
+}
+
+/** The `n` bytes at `o` of `buf` as a view of their own (`buf` itself when it is exactly them). */
+function viewOf(buf: Uint8Array, o: number, n: number): Uint8Array {
+  return o === 0 && n === buf.length ? buf : buf.subarray(o, o + n);
 }
 
 /** `out` with what a memo holds of a decode (the arguments are the memo's, shared). */
