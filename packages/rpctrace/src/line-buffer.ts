@@ -71,13 +71,15 @@ export class LineBuffer {
       out[at++] = SPACE;
       out[at++] = QUESTION;
     } else {
+      // msgh_seqno is a u32: `>>> 0` keeps the quotients whole without Math.floor.
       let digits = 1;
-      for (let x = seqno; x >= 10; x = Math.floor(x / 10)) digits++;
+      for (let x = seqno >>> 0; x >= 10; x = (x / 10) >>> 0) digits++;
       for (let i = digits; i < 5; i++) out[at++] = SPACE;
-      let x = seqno;
+      let x = seqno >>> 0;
       for (let i = at + digits - 1; i >= at; i--) {
-        out[i] = ZERO + (x % 10);
-        x = Math.floor(x / 10);
+        const q = (x / 10) >>> 0;
+        out[i] = ZERO + (x - q * 10);
+        x = q;
       }
       at += digits;
     }
