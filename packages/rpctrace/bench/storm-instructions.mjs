@@ -11,8 +11,10 @@
 // --command: also `hurd-rpctrace -c -o FILE -- node storm-app.mjs N` (ROOT's
 // bin for the before side), every process of the run counted
 // (--trace-children=yes, the I refs of each process added up): the whole
-// run's work, the tracer process's included.
-// Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--command]
+// run's work, the tracer process's included; and `hurd-rpctrace -o FILE`
+// the same way (lines: the tracer process decodes and writes every record).
+// --command-only: untraced and the two command variants, no library ones.
+// Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--command | --command-only]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +27,12 @@ const n2 = Number(arg('--n2', '24000'));
 const here = new URL('.', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-storm-ir-'));
 const sides = [['after', null], ...(against === null ? [] : [['before', join(against, 'dist')]])];
-const variants = [['untraced', []], ['library, -c', ['--trace-kernel=summary']], ['library, lines to a file', [`--trace-kernel=file:${join(dir, 'trace.txt')}`]]];
-if (process.argv.includes('--command')) variants.push(['command, -c (every process)', { command: ['-c', '-o', join(dir, 'c.txt')] }]);
+const commandOnly = process.argv.includes('--command-only');
+const variants = [['untraced', []], ...(commandOnly ? [] : [['library, -c', ['--trace-kernel=summary']], ['library, lines to a file', [`--trace-kernel=file:${join(dir, 'trace.txt')}`]]])];
+if (process.argv.includes('--command') || commandOnly) {
+  variants.push(['command, -c (every process)', { command: ['-c', '-o', join(dir, 'c.txt')] }]);
+  variants.push(['command, -o FILE (every process)', { command: ['-o', join(dir, 'o.txt')] }]);
+}
 const rootOf = (dist) => (dist === null ? join(here, '..') : join(dist, '..'));
 
 function count(dist, extra, n) {

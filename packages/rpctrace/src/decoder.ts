@@ -83,6 +83,8 @@ function indexInterface(t: Map<number, Match>, itf: CompiledInterface): void {
  */
 interface Memo {
   bytes: Uint8Array;
+  /** `bytes` through a DataView (sameBodyDv). */
+  view: DataView;
   items: MachMessage['items'];
   kind: DecodedMsg['kind'];
   routine: string;
@@ -146,14 +148,14 @@ function u32le(b: Uint8Array, at: number): number {
   return ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>> 0;
 }
 
-function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage): boolean {
+function headerOnly(b: Uint8Array, o: number, n: number, abi: Abi, out: DecodedMsg, into?: MachMessage): boolean {
   const x64 = abi === 'x86_64';
   const hsize = x64 ? 32 : 24;
-  if (b.length < hsize) return false;
-  const raw = u32le(b, 0);
-  const size = u32le(b, 4);
+  if (n < hsize) return false;
+  const raw = u32le(b, o);
+  const size = u32le(b, o + 4);
   const local = (raw >>> 8) & 0xff;
-  if (size !== b.length || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
+  if (size !== n || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
   const header =
     into === undefined
       ? { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }
@@ -163,16 +165,16 @@ function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage
   header.bits.complex = (raw & 0x80000000) !== 0;
   header.bits.other = (raw & 0x7fff0000) >>> 0;
   header.size = size;
-  header.remotePort = u32le(b, 8);
-  header.localPort = u32le(b, x64 ? 16 : 12);
-  header.seqno = u32le(b, x64 ? 24 : 16);
-  header.id = u32le(b, x64 ? 28 : 20) | 0;
+  header.remotePort = u32le(b, o + 8);
+  header.localPort = u32le(b, o + (x64 ? 16 : 12));
+  header.seqno = u32le(b, o + (x64 ? 24 : 16));
+  header.id = u32le(b, o + (x64 ? 28 : 20)) | 0;
   const reply = out.kind === 'reply';
   if (reply || (out.kind === 'unknown' && header.remotePort === 0 && header.id >= 100)) {
     // RetCode: descriptor INTEGER_32 (2), 32 bits, 1 element, inline, short form.
     const rc = hsize + (x64 ? 8 : 4);
-    const ok = b.length >= rc + 4 && u32le(b, hsize) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || u32le(b, hsize + 4) === 1);
-    if (ok) out.retCode = u32le(b, rc) | 0;
+    const ok = n >= rc + 4 && u32le(b, o + hsize) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || u32le(b, o + hsize + 4) === 1);
+    if (ok) out.retCode = u32le(b, o + rc) | 0;
     else if (reply) return false; // a malformed reply: the full path says why
   }
   out.message = into ?? { header, items: [] };
@@ -183,14 +185,13 @@ function headerOnly(b: Uint8Array, abi: Abi, out: DecodedMsg, into?: MachMessage
  * `b` has `memo`'s bytes but for the header's port fields (x86_64: their
  * high halves too, which the decoder ignores) and, unless `seq`, msgh_seqno.
  */
-function sameBody(memo: Uint8Array, b: Uint8Array, abi: Abi, seq: boolean): boolean {
-  const n = b.length;
+function sameBody(memo: Uint8Array, b: Uint8Array, o: number, n: number, abi: Abi, seq: boolean): boolean {
   if (memo.length !== n) return false;
   const x64 = abi === 'x86_64';
   // bits and size; then from msgh_seqno (or msgh_id) to the end.
   if (n < (x64 ? 32 : 24)) return false;
-  for (let i = 0; i < 8; i++) if (memo[i] !== b[i]) return false;
-  for (let i = seq ? (x64 ? 24 : 16) : x64 ? 28 : 20; i < n; i++) if (memo[i] !== b[i]) return false;
+  for (let i = 0; i < 8; i++) if (memo[i] !== b[o + i]) return false;
+  for (let i = seq ? (x64 ? 24 : 16) : x64 ? 28 : 20; i < n; i++) if (memo[i] !== b[o + i]) return false;
   return true;
 }
 
@@ -208,19 +209,82 @@ function headerOf(b: Uint8Array, abi: Abi): MachMessage['header'] {
   };
 }
 
-/** headerOf into an existing header (decodeFull's reused one). */
-function fillHeader(b: Uint8Array, abi: Abi, h: MachMessage['header']): void {
+/** headerOf into an existing header (decodeFull's reused one), from the message at `o` of `b`. */
+function fillHeader(b: Uint8Array, o: number, abi: Abi, h: MachMessage['header']): void {
   const x64 = abi === 'x86_64';
-  const raw = u32le(b, 0);
+  const raw = u32le(b, o);
   h.bits.remote = raw & 0xff;
   h.bits.local = (raw >>> 8) & 0xff;
   h.bits.complex = (raw & 0x80000000) !== 0;
   h.bits.other = (raw & 0x7fff0000) >>> 0;
-  h.size = u32le(b, 4);
-  h.remotePort = u32le(b, 8);
-  h.localPort = u32le(b, x64 ? 16 : 12);
-  h.seqno = u32le(b, x64 ? 24 : 16);
-  h.id = u32le(b, x64 ? 28 : 20) | 0;
+  h.size = u32le(b, o + 4);
+  h.remotePort = u32le(b, o + 8);
+  h.localPort = u32le(b, o + (x64 ? 16 : 12));
+  h.seqno = u32le(b, o + (x64 ? 24 : 16));
+  h.id = u32le(b, o + (x64 ? 28 : 20)) | 0;
+}
+
+/**
+ * headerOnly, sameBody and fillHeader for a message at `o` of a buffer
+ * read through its DataView `v` (decodeHeaderAt, decodeFullAt: the
+ * command's chunks, one view per chunk): a u32 is one load, not four byte
+ * loads and shifts; the body compares four bytes at a time. Same results
+ * as the byte versions above (the decode-memo test checks both paths).
+ */
+function headerOnlyDv(v: DataView, o: number, n: number, abi: Abi, out: DecodedMsg, into: MachMessage): boolean {
+  const x64 = abi === 'x86_64';
+  const hsize = x64 ? 32 : 24;
+  if (n < hsize) return false;
+  const raw = v.getUint32(o, true);
+  const size = v.getUint32(o + 4, true);
+  const local = (raw >>> 8) & 0xff;
+  if (size !== n || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
+  const header = into.header;
+  header.bits.remote = raw & 0xff;
+  header.bits.local = local;
+  header.bits.complex = (raw & 0x80000000) !== 0;
+  header.bits.other = (raw & 0x7fff0000) >>> 0;
+  header.size = size;
+  header.remotePort = v.getUint32(o + 8, true);
+  header.localPort = v.getUint32(o + (x64 ? 16 : 12), true);
+  header.seqno = v.getUint32(o + (x64 ? 24 : 16), true);
+  header.id = v.getInt32(o + (x64 ? 28 : 20), true);
+  const reply = out.kind === 'reply';
+  if (reply || (out.kind === 'unknown' && header.remotePort === 0 && header.id >= 100)) {
+    // RetCode: descriptor INTEGER_32 (2), 32 bits, 1 element, inline, short form.
+    const rc = hsize + (x64 ? 8 : 4);
+    const ok = n >= rc + 4 && v.getUint32(o + hsize, true) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || v.getUint32(o + hsize + 4, true) === 1);
+    if (ok) out.retCode = v.getInt32(o + rc, true);
+    else if (reply) return false; // a malformed reply: the full path says why
+  }
+  out.message = into;
+  return true;
+}
+
+function sameBodyDv(memo: DataView, memoLength: number, v: DataView, o: number, n: number, abi: Abi, seq: boolean): boolean {
+  // The length as a number the caller has (DataView's byteLength getter is a call in Node 20's optimised code).
+  if (memoLength !== n) return false;
+  const x64 = abi === 'x86_64';
+  if (n < (x64 ? 32 : 24)) return false;
+  if (memo.getUint32(0, true) !== v.getUint32(o, true) || memo.getUint32(4, true) !== v.getUint32(o + 4, true)) return false;
+  let i = seq ? (x64 ? 24 : 16) : x64 ? 28 : 20;
+  for (; i + 4 <= n; i += 4) if (memo.getUint32(i, true) !== v.getUint32(o + i, true)) return false;
+  for (; i < n; i++) if (memo.getUint8(i) !== v.getUint8(o + i)) return false;
+  return true;
+}
+
+function fillHeaderDv(v: DataView, o: number, abi: Abi, h: MachMessage['header']): void {
+  const x64 = abi === 'x86_64';
+  const raw = v.getUint32(o, true);
+  h.bits.remote = raw & 0xff;
+  h.bits.local = (raw >>> 8) & 0xff;
+  h.bits.complex = (raw & 0x80000000) !== 0;
+  h.bits.other = (raw & 0x7fff0000) >>> 0;
+  h.size = v.getUint32(o + 4, true);
+  h.remotePort = v.getUint32(o + 8, true);
+  h.localPort = v.getUint32(o + (x64 ? 16 : 12), true);
+  h.seqno = v.getUint32(o + (x64 ? 24 : 16), true);
+  h.id = v.getInt32(o + (x64 ? 28 : 20), true);
 }
 
 /** Copies an id's cached part into `out` (the reused result of a header-only decode). */
@@ -261,8 +325,20 @@ export class MessageDecoder {
   readonly #reusedFull: DecodedMsg = copyHead(this.#reused);
   readonly #reusedFullMsg: MachMessage = { header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items: [] };
 
+  /** The buffer the ...At methods last read, and its DataView (a chunk of records: one view for all its messages). */
+  #dvBuf: Uint8Array | null = null;
+  #dv: DataView = new DataView(new ArrayBuffer(0));
+
   constructor(options: DecoderOptions = {}) {
     this.#opts = options;
+  }
+
+  #dataView(buf: Uint8Array): DataView {
+    if (buf !== this.#dvBuf) {
+      this.#dvBuf = buf;
+      this.#dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.#dv;
   }
 
   /**
@@ -346,12 +422,12 @@ export class MessageDecoder {
     const { head, match } = st;
     const out = copyHead(head);
     if (bytes === null || abi === null) return out;
-    if (!args && out.kind !== 'notification' && headerOnly(bytes, abi, out)) {
+    if (!args && out.kind !== 'notification' && headerOnly(bytes, 0, bytes.length, abi, out)) {
       out.headerOnly = true;
       return out;
     }
     const memo = st.memo;
-    if (memo !== null && sameBody(memo.bytes, bytes, abi, st.seqArg)) {
+    if (memo !== null && sameBody(memo.bytes, bytes, 0, bytes.length, abi, st.seqArg)) {
       const header = headerOf(bytes, abi);
       out.message = { header, items: memo.items };
       return fromMemo(out, memo);
@@ -364,7 +440,8 @@ export class MessageDecoder {
     const d = this.#body(r.message, out, match);
     // Remembered: a short message that decoded as no notification, with an ordinary header.
     if (d.notification === null && bytes.length <= MEMO_MAX && ((u32le(bytes, 0) >>> 8) & 0xff) !== MACH_MSG_TYPE_PROTECTED_PAYLOAD) {
-      st.memo = { bytes: bytes.slice(), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note };
+      const copy = bytes.slice();
+      st.memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note };
     }
     return d;
   }
@@ -380,12 +457,31 @@ export class MessageDecoder {
    */
   decodeFull(bytes: Uint8Array | null, abi: Abi | null, msgId: number): DecodedMsg {
     if (bytes === null || abi === null) return this.decode(bytes, abi, msgId, true);
+    // The byte versions here: a DataView per message (the in-process tracer's) would cost what it saves.
     const st = this.#static(abi, msgId);
     const memo = st.memo;
-    if (memo === null || !sameBody(memo.bytes, bytes, abi, st.seqArg)) return this.decode(bytes, abi, msgId, true);
+    if (memo === null || !sameBody(memo.bytes, bytes, 0, bytes.length, abi, st.seqArg)) return this.decode(bytes, abi, msgId, true);
     const out = fillHead(this.#reusedFull, st.head);
     const msg = this.#reusedFullMsg;
-    fillHeader(bytes, abi, msg.header);
+    fillHeader(bytes, 0, abi, msg.header);
+    msg.items = memo.items;
+    out.message = msg;
+    return fromMemo(out, memo);
+  }
+
+  /**
+   * decodeFull of the message of `n` bytes at `o` of `buf` (the reader's
+   * chunk: wire.ts's WireEvent), with no view made of it unless the memo
+   * misses (a view per record was a sixth of the reader's cost in a storm).
+   */
+  decodeFullAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number): DecodedMsg {
+    const st = this.#static(abi, msgId);
+    const memo = st.memo;
+    const v = this.#dataView(buf);
+    if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.decode(viewOf(buf, o, n), abi, msgId, true);
+    const out = fillHead(this.#reusedFull, st.head);
+    const msg = this.#reusedFullMsg;
+    fillHeaderDv(v, o, abi, msg.header);
     msg.items = memo.items;
     out.message = msg;
     return fromMemo(out, memo);
@@ -404,11 +500,23 @@ export class MessageDecoder {
     const { head } = this.#static(abi, msgId);
     if (head.kind === 'notification') return this.decode(bytes, abi, msgId, false);
     const out = fillHead(this.#reused, head);
-    if (headerOnly(bytes, abi, out, this.#reusedMsg)) {
+    if (headerOnly(bytes, 0, bytes.length, abi, out, this.#reusedMsg)) {
       out.headerOnly = true;
       return out;
     }
     return this.decode(bytes, abi, msgId, false);
+  }
+
+  /** decodeHeader of the message of `n` bytes at `o` of `buf`, as decodeFullAt is decodeFull's. */
+  decodeHeaderAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number): DecodedMsg {
+    const { head } = this.#static(abi, msgId);
+    if (head.kind === 'notification') return this.decode(viewOf(buf, o, n), abi, msgId, false);
+    const out = fillHead(this.#reused, head);
+    if (headerOnlyDv(this.#dataView(buf), o, n, abi, out, this.#reusedMsg)) {
+      out.headerOnly = true;
+      return out;
+    }
+    return this.decode(viewOf(buf, o, n), abi, msgId, false);
   }
 
   /**
@@ -493,6 +601,11 @@ export class MessageDecoder {
   #looksLikeReply(msg: MachMessage): boolean {
     return msg.header.remotePort === 0 && msg.items[0]?.kind === 'data';
   }
+}
+
+/** The `n` bytes at `o` of `buf` as a view of their own (`buf` itself when it is exactly them). */
+function viewOf(buf: Uint8Array, o: number, n: number): Uint8Array {
+  return o === 0 && n === buf.length ? buf : buf.subarray(o, o + n);
 }
 
 /** `out` with what a memo holds of a decode (the arguments are the memo's, shared). */

@@ -5,6 +5,7 @@
 import type { MigArgs } from 'mach-msg';
 import { codeName } from './errno.js';
 import { RpcTraceError } from './errors.js';
+import type { LineBuffer } from './line-buffer.js';
 import type { Call, LinkEnds, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceRecord } from './records.js';
 import { formatValue, rightWord, valueToJson, type Json } from './values.js';
 
@@ -29,6 +30,8 @@ export interface RenderOptions {
 type PortNamer = ((task: number, name: number) => string) | undefined;
 
 export const DEFAULT_STRSIZE = 80;
+
+const utf8 = new TextEncoder();
 
 /** `kernel`, `name[3]` for a named task, else `task3`. */
 export function taskLabel(task: number, name?: string): string {
@@ -112,6 +115,8 @@ export class LineRenderer {
   #tailRq = '';
   #tailRp = '';
   #tail = '\n';
+  /** #tail in UTF-8, made when renderLineInto first needs it (null: not yet, for this #tail). */
+  #tailBytes: Uint8Array | null = null;
 
   constructor(options: RenderOptions = {}) {
     this.#time = options.time ?? 'none';
@@ -168,11 +173,36 @@ export class LineRenderer {
         this.#tailRq = rq;
         this.#tailRp = rp;
         this.#tail = rq + rp + '\n';
+        this.#tailBytes = null;
       }
       return head + this.#tail;
     }
     const line = this.render(r);
     return line === null ? '' : line + '\n';
+  }
+
+  /**
+   * renderLine(r)'s text, in UTF-8, appended to `out`. A complete call
+   * without a time stamp (a storm's line) is its seqno prefix's bytes and
+   * the kept request-and-reply text's bytes, encoded once while the text
+   * stays the same; any other line is renderLine's string, encoded.
+   */
+  renderLineInto(r: TraceRecord, out: LineBuffer): void {
+    if (this.#time === 'none' && r.type === 'call' && r.state === 'complete' && r.call.destroyed === undefined && r.call.link === undefined) {
+      const c = r.call;
+      const rq = this.#request(c);
+      const rp = this.#reply(c);
+      if (rq !== this.#tailRq || rp !== this.#tailRp) {
+        this.#tailRq = rq;
+        this.#tailRp = rp;
+        this.#tail = rq + rp + '\n';
+        this.#tailBytes = null;
+      }
+      out.seqno(c.seqno);
+      out.put((this.#tailBytes ??= utf8.encode(this.#tail)));
+      return;
+    }
+    out.text(this.renderLine(r));
   }
 
   /** Who sent a message: a task (by name when known), the kernel, or a node on a link. */

@@ -29,6 +29,7 @@ import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js'
 import { PairingMap } from './pairing-map.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
 import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+import { WireEvent } from './wire.js';
 
 /** hurd-ffi's DestroyReason in words. */
 const DESTROY_WHY: { readonly [k: string]: string } = {
@@ -157,6 +158,8 @@ export class RpcTracer {
   #full(ev: TraceEvent, d: DecodedMsg): DecodedMsg {
     if (d.headerOnly !== true || !this.#args) return d;
     if (ev.message !== undefined && ev.abi !== null) return this.#decoder.decodeParsed(ev.message, ev.abi);
+    // The command's records: the message read where it lies in the chunk (no view made of it).
+    if (ev instanceof WireEvent && ev.src !== null && ev.abi !== null) return this.#decoder.decodeFullAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId);
     return this.#decoder.decodeFull(ev.bytes, ev.abi, ev.msgId);
   }
 
@@ -201,7 +204,8 @@ export class RpcTracer {
         this.#onLost(ev, out);
       } else {
         this.#onLost(ev, this.#scratch);
-        this.#scratch.length = 0;
+        // pop(), not `length = 0` (a runtime call that frees the store): see TraceSession.feed.
+        while (this.#scratch.length !== 0) this.#scratch.pop();
       }
       return;
     }
@@ -214,13 +218,15 @@ export class RpcTracer {
         : this.#messageArgs
           ? this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true)
           : // Read within this event only (nothing below keeps it): the decoder reuses it.
-            this.#decoder.decodeHeader(ev.bytes, ev.abi, ev.msgId);
+            ev instanceof WireEvent && ev.src !== null && ev.abi !== null
+            ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId)
+            : this.#decoder.decodeHeader(ev.bytes, ev.abi, ev.msgId);
     if (!this.#records) {
       // -c: no records (and no message records: #messages is off).
       const scratch = this.#scratch;
       if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
       else this.#onReceive(ev, d, null, scratch);
-      if (scratch.length !== 0) scratch.length = 0;
+      while (scratch.length !== 0) scratch.pop();
       return;
     }
     // Message records are for --json only: in a storm their allocation alone

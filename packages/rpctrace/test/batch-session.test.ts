@@ -5,11 +5,13 @@
  * anywhere, read in place (WireEventReader.each, one refilled event) into
  * a session give exactly the text and the -c table that the same records
  * decoded one by one (decodeWireEvent, a fresh event each) give: lines,
- * -T, --json, -c, -e status=failed.
+ * -T, --json, -c, -e status=failed; and so does the command's line path,
+ * the same text as UTF-8 bytes (TraceSession.feedInto, line-buffer.ts).
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { encodeMessage, getBuiltinInterface, type Abi } from 'mach-msg';
+import { LineBuffer } from '../src/line-buffer.js';
 import { TraceSession, type TraceOptions } from '../src/session.js';
 import type { TraceEvent } from '../src/records.js';
 import { WireEventReader, decodeWireEvent, encodeWireEvent } from '../src/wire.js';
@@ -96,6 +98,16 @@ describe('batch path', () => {
         }
         got += batch.finish();
         expect(got).toBe(want);
+        // The command's line path: the same records as bytes (TraceSession.feedInto into a LineBuffer).
+        const bytes = new TraceSession(opts);
+        const rd2 = new WireEventReader();
+        const lb = new LineBuffer(16);
+        from = 0;
+        for (const c of [...points, whole.length]) {
+          rd2.each(whole.subarray(from, c), (_k, ev) => bytes.feedInto(ev, lb));
+          from = c;
+        }
+        expect(lb.toString() + bytes.finish()).toBe(want);
         expect(batch.summary()).toEqual(one.summary());
         replied += one.summary().reduce((n, r) => n + r.replied, 0);
       }),

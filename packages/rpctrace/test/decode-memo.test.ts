@@ -66,6 +66,12 @@ describe('decode memo', () => {
           expect(view(long.decode(b, abi, id, true))).toEqual(view(new MessageDecoder().decode(b, abi, id, true)));
           // decodeFull (its reused result, read at once) says the same.
           expect(view(long.decodeFull(b, abi, id))).toEqual(view(new MessageDecoder().decode(b, abi, id, true)));
+          // And read in place, inside a larger buffer (the command's records: decodeFullAt, decodeHeaderAt).
+          const inside = new Uint8Array(b.length + 13);
+          inside.fill(0xa5);
+          inside.set(b, 7);
+          expect(view(long.decodeFullAt(inside, 7, b.length, abi, id))).toEqual(view(new MessageDecoder().decode(b, abi, id, true)));
+          expect(view(long.decodeHeaderAt(inside, 7, b.length, abi, id))).toEqual(view(new MessageDecoder().decodeHeader(b, abi, id)));
         }
       }),
       { seed: 12, numRuns: 400 },

@@ -13,6 +13,7 @@
  * every copy of RpcTraceError.
  */
 import { isRpcTraceError } from '../errors.js';
+import { LineBuffer } from '../line-buffer.js';
 import { messagePacket } from '../pcap.js';
 import { TraceSession, type TraceOptions } from '../session.js';
 import { loadUserDefs } from '../user-defs.js';
@@ -52,6 +53,12 @@ interface Stream {
 export interface ConsumerOutput {
   /** The trace's text (lines, or -c's tables at the end). */
   write: (s: string) => void;
+  /**
+   * The trace's text as UTF-8 bytes (a chunk's lines), when the output
+   * takes bytes: read (written or copied) before it returns, the buffer is
+   * reused. Without it the lines go to `write` as text.
+   */
+  writeBytes?: (b: Uint8Array) => void;
   /** -ff: the files per task (then nothing goes to `write` but at the end). */
   perTask: PerTaskFiles | null;
   /** --pcap: the packet writer. */
@@ -65,6 +72,8 @@ export class TraceConsumer {
   readonly #streams = new Map<number, Stream>();
   /** Sessions per (stream, kernel), in the order they first spoke. */
   readonly #sessions = new Map<string, { stream: Stream; kernel: number; session: TraceSession }>();
+  /** A chunk's lines, as bytes (TraceSession.feedInto), written once per chunk. */
+  readonly #lines = new LineBuffer();
 
   /** `base`: sessionOptions' (checked before the program started). */
   constructor(base: TraceOptions, summary: boolean, out: ConsumerOutput) {
@@ -80,7 +89,7 @@ export class TraceConsumer {
     if (st.bad !== null) return;
     const { pcap, perTask } = this.#out;
     // A chunk's text is gathered and written once (in order, whichever kernel it is from).
-    let text = '';
+    const lines = this.#lines;
     try {
       st.reader.each(chunk, (kernel, event) => {
         pcap?.(messagePacket(event));
@@ -93,14 +102,25 @@ export class TraceConsumer {
           perTask.write(st.pid, kernel, session.feedByTask(event));
           return;
         }
+        if (kernel === 1 && st.prefix === '') {
+          session.feedInto(event, lines);
+          return;
+        }
         const t = session.feed(event);
-        if (t !== '') text += kernel === 1 && st.prefix === '' ? t : tag(st, kernel, t);
+        if (t !== '') lines.text(tag(st, kernel, t));
       });
     } catch (e) {
       if (!isRpcTraceError(e)) throw e;
       st.bad = e.message;
     } finally {
-      this.#out.write(text);
+      if (lines.length !== 0) {
+        const { write, writeBytes } = this.#out;
+        const text = writeBytes === undefined ? lines.toString() : null;
+        const n = lines.length;
+        lines.length = 0;
+        if (text === null) (writeBytes as (b: Uint8Array) => void)(lines.bytes.subarray(0, n));
+        else write(text);
+      }
     }
   }
 

@@ -127,12 +127,20 @@ export function openPcap(file: string | null): ((packet: Uint8Array | null) => v
   };
 }
 
-export function openOutput(file: string | null, io: CliIo): { write: (s: string) => void; close: () => void } {
+export function openOutput(file: string | null, io: CliIo): { write: (s: string) => void; writeBytes: (b: Uint8Array) => void; close: () => void } {
   let fd: number | null = null;
-  let pending = '';
+  // Batched as bytes: one write per turn of the event loop or per 64 KiB, not per line (nor per chunk of records).
+  let pending = Buffer.allocUnsafe(128 * 1024);
+  let used = 0;
   const drain = (): void => {
-    if (fd !== null && pending !== '') writeSync(fd, pending);
-    pending = '';
+    if (fd !== null) for (let at = 0; at < used; ) at += writeSync(fd, pending, at, used - at);
+    used = 0;
+  };
+  const room = (n: number): void => {
+    if (used + n <= pending.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(pending.length * 2, used + n));
+    pending.copy(bigger, 0, 0, used);
+    pending = bigger;
   };
   if (file !== null) {
     try {
@@ -146,10 +154,23 @@ export function openOutput(file: string | null, io: CliIo): { write: (s: string)
       if (s === '') return;
       if (fd === null) io.stderr(s);
       else {
-        // Batched: one write per turn of the event loop or per 64 KiB, not per line.
-        if (pending === '') setImmediate(drain);
-        pending += s;
-        if (pending.length >= 64 * 1024) drain();
+        if (used === 0) setImmediate(drain);
+        // A UTF-16 code unit is at most 3 bytes of UTF-8.
+        room(s.length * 3);
+        used += pending.write(s, used);
+        if (used >= 64 * 1024) drain();
+      }
+    },
+    // The consumer's lines as bytes (cli/consume.ts): copied here before this returns (its buffer is reused).
+    writeBytes: (b) => {
+      if (b.length === 0) return;
+      if (fd === null) io.stderr(Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8'));
+      else {
+        if (used === 0) setImmediate(drain);
+        room(b.length);
+        pending.set(b, used);
+        used += b.length;
+        if (used >= 64 * 1024) drain();
       }
     },
     close: () => {
@@ -289,7 +310,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const pcap = openPcap(o.pcap);
   const makeConsumer: Promise<() => StreamConsumer> = inProgram
     ? loadSummaryConsume().then((m) => () => new m.SummaryConsumer(out.write))
-    : (consumeModule as Promise<typeof Consume>).then((m) => () => new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, perTask, pcap }));
+    : (consumeModule as Promise<typeof Consume>).then((m) => () => new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, writeBytes: out.writeBytes, perTask, pcap }));
   makeConsumer.catch(() => undefined);
 
   const preload = io.preloadUrl ?? new URL('./preload.js', import.meta.url).href;

@@ -1,0 +1,95 @@
+/**
+ * A trace's text as UTF-8 bytes, appended in place: the command's line
+ * path (TraceSession.feedInto, cli/consume.ts) writes its lines here and
+ * the file gets the bytes as they are.
+ *
+ * Why bytes: a storm's lines built as strings (a seqno prefix, the
+ * renderer's kept request-and-reply text, joined per line, per chunk and
+ * per write) cost more than the tracer's pairing of the line's four
+ * messages: the strings' joins, their flattening when written (V8 walks
+ * the joined pieces and copies them, then encodes the copy) and their
+ * garbage. Here a line is its prefix's few bytes and one copy of the
+ * kept text's bytes.
+ */
+const utf8 = new TextEncoder();
+
+/** ASCII digits. */
+const ZERO = 0x30;
+const SPACE = 0x20;
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const QUESTION = 0x3f;
+
+export class LineBuffer {
+  /** The bytes, `length` of them written. */
+  bytes: Uint8Array;
+  length = 0;
+
+  constructor(size: number = 1 << 17) {
+    this.bytes = new Uint8Array(size);
+  }
+
+  /** Room for `n` more bytes (the buffer grows; what it held is kept). */
+  room(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.length + n) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.bytes.subarray(0, this.length));
+    this.bytes = b;
+  }
+
+  /** `s` in UTF-8. */
+  text(s: string): void {
+    if (s === '') return;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8.
+    this.room(s.length * 3);
+    this.length += utf8.encodeInto(s, this.bytes.subarray(this.length)).written;
+  }
+
+  /** `b` as it is. */
+  put(b: Uint8Array): void {
+    this.room(b.length);
+    // TypedArray.set even for a line's some tens of bytes: a byte loop costs more, above all while the JIT is cold.
+    this.bytes.set(b, this.length);
+    this.length += b.length;
+  }
+
+  /**
+   * render.ts's seqno prefix: `[` the seqno padded to 5 `] ` (a u32: up
+   * to 10 digits), `[    ?] ` for none.
+   */
+  seqno(seqno: number | null): void {
+    this.room(13);
+    const out = this.bytes;
+    let at = this.length;
+    out[at++] = OPEN;
+    if (seqno === null) {
+      out[at++] = SPACE;
+      out[at++] = SPACE;
+      out[at++] = SPACE;
+      out[at++] = SPACE;
+      out[at++] = QUESTION;
+    } else {
+      // msgh_seqno is a u32: `>>> 0` keeps the quotients whole without Math.floor.
+      let digits = 1;
+      for (let x = seqno >>> 0; x >= 10; x = (x / 10) >>> 0) digits++;
+      for (let i = digits; i < 5; i++) out[at++] = SPACE;
+      let x = seqno >>> 0;
+      for (let i = at + digits - 1; i >= at; i--) {
+        const q = (x / 10) >>> 0;
+        out[i] = ZERO + (x - q * 10);
+        x = q;
+      }
+      at += digits;
+    }
+    out[at++] = CLOSE;
+    out[at++] = SPACE;
+    this.length = at;
+  }
+
+  /** The bytes written, as text (a caller with no byte sink: stderr). */
+  toString(): string {
+    return new TextDecoder().decode(this.bytes.subarray(0, this.length));
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * line-buffer.ts: the command's lines as bytes. Its seqno prefix is
+ * render.ts's (`[` the seqno padded to 5 `] `) for every u32 and for none,
+ * and what it is given comes out as the UTF-8 of the same text, however
+ * often it has to grow.
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { LineBuffer } from '../src/line-buffer.js';
+
+describe('LineBuffer', () => {
+  test('seqno prefixes are padStart(5) of the number, `?` for none', () => {
+    fc.assert(
+      fc.property(fc.array(fc.option(fc.oneof(fc.nat(99999), fc.nat(0xffffffff)), { nil: null }), { minLength: 1, maxLength: 20 }), (seqs) => {
+        const lb = new LineBuffer(4);
+        for (const s of seqs) lb.seqno(s);
+        expect(lb.toString()).toBe(seqs.map((s) => `[${(s === null ? '?' : String(s)).padStart(5)}] `).join(''));
+      }),
+      { seed: 31, numRuns: 300 },
+    );
+    const lb = new LineBuffer(1);
+    for (const s of [0, 9, 10, 99999, 100000, 4294967295]) lb.seqno(s);
+    expect(lb.toString()).toBe('[    0] [    9] [   10] [99999] [100000] [4294967295] ');
+  });
+
+  test('text and bytes come out as the UTF-8 of the same text', () => {
+    const enc = new TextEncoder();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.string({ unit: 'binary', maxLength: 200 })), { maxLength: 20 }), (parts) => {
+        const lb = new LineBuffer(8);
+        for (const [asBytes, s] of parts) {
+          if (asBytes) lb.put(enc.encode(s));
+          else lb.text(s);
+        }
+        expect([...lb.bytes.subarray(0, lb.length)]).toEqual([...enc.encode(parts.map(([, s]) => s).join(''))]);
+      }),
+      { seed: 32, numRuns: 300 },
+    );
+  });
+});
