@@ -62,6 +62,54 @@ export abstract class NodeMigration extends NodeFlow {
   }
 
   /**
+   * A message carrying receive rights is held here for another port (its
+   * migration hold, or an old home's drain) instead of waiting in its link's
+   * gate. Each right is in this node's hands all the same, so it gets what
+   * a gated one gets (§4.5, "Held for another port"): an entry if the node
+   * had none — else what arrives for the port meanwhile (the old home's
+   * drain, its senders' next messages) found no entry and was destroyed as
+   * sent to a dead port, with DEAD back killing the old home's proxy while
+   * the port lives — and its own FLUSH round, so messages this node
+   * forwarded towards the old home before the right came are back before it
+   * is delivered (`heldRightsMigrating` keeps the gate closed till then).
+   */
+  protected heldWithRights(peer: number, wm: WireMessage): void {
+    this.startMigration(peer, wm);
+  }
+
+  /**
+   * Whether a receive right that a gated message would deliver here has,
+   * in the messages held for its port (recursively), a receive right whose
+   * own FLUSH has not come back: those held messages are put back on the
+   * port, and their rights made home, when the gated message is delivered.
+   */
+  protected heldRightsMigrating(wm: WireMessage, seen = new Set<PortKey>()): boolean {
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        if (ref.tag !== 'port') continue;
+        const key = portKey(ref.id);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const e = this.byKey.get(key);
+        if (!e) continue;
+        for (const h of e.held) {
+          if (this.carriesMigrating(h.wm) || this.heldRightsMigrating(h.wm, seen)) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private carriesMigrating(wm: WireMessage): boolean {
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) if (ref.tag === 'port' && this.byKey.get(portKey(ref.id))?.migrating) return true;
+    }
+    return false;
+  }
+
+  /**
    * A held message keeps its destination alive as a delivery in progress
    * would: a RELEASE overtaking it must not collect the home entry.
    */
@@ -195,7 +243,7 @@ export abstract class NodeMigration extends NodeFlow {
     e.flushed = true;
     for (const gate of this.gates.values()) for (const item of gate.queue) item.waiting.delete(e.key);
     for (const [peer, gate] of [...this.gates]) {
-      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0) {
+      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0 && !this.heldRightsMigrating(gate.queue[0]!.wm)) {
         const item = gate.queue.shift()!;
         const { wm } = item;
         this.pinDest(wm, -1);

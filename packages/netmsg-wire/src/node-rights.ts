@@ -172,7 +172,13 @@ export abstract class NodeRights extends NodeSendOnce {
       const putBack = putBackCount(this.byKey.get(portKey(ref.id)));
       // A relay makes no send-once rights of its own for late messages: it
       // passes their count on and forwards them (§4.5).
-      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: 0 }, post);
+      // Messages it queued for credit came from links whose credit is still
+      // owed: they travel on with that debt, paid when the next hop's credit
+      // for them comes (end to end, §6); paid nowhere, the sender's window
+      // shrank for good (its next messages waited forever, its proxy never
+      // went, NO SENDERS was lost).
+      const owed: (number | undefined)[] = [];
+      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: 0 }, post, owed);
       for (const a of post) this.emit(a);
       const n = ref.state.noSendersNotify;
       const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
@@ -183,7 +189,10 @@ export abstract class NodeRights extends NodeSendOnce {
       if (putBack > 0) status.queued = putBack;
       const out = this.exportReceive(name, to, status);
       const relayed = this.byName.get(name);
-      if (relayed) relayed.upstream = from;
+      if (relayed) {
+        relayed.upstream = from;
+        relayed.drainFrom = owed;
+      }
       return out;
     };
     wm.reply = map(wm.reply);
@@ -341,8 +350,13 @@ export abstract class NodeRights extends NodeSendOnce {
     return name;
   }
 
-  /** A receive right arrived: this node becomes home (PROTOCOL.md §4.5). */
-  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[]): number {
+  /**
+   * A receive right arrived: this node becomes home (PROTOCOL.md §4.5).
+   * `owed` (a relay: the right goes on at once) receives, for each message
+   * put back on the port, the link its credit is still owed to; without it,
+   * that credit goes back now (the message is queued on the port here).
+   */
+  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[], owed?: (number | undefined)[]): number {
     const key = portKey(id);
     let e = this.byKey.get(key);
     if (e && e.role === 'home') throw new WireError('out_of_state', `receive right for ${key} which is already home here`);
@@ -404,7 +418,11 @@ export abstract class NodeRights extends NodeSendOnce {
         if (!h.credited) this.sendControl(h.from, { t: 'credit', node: e!.id.node, serial: e!.id.serial, n: 1 });
         return m;
       };
-      for (const h of held) if (h.from === peer) first.push(materialise(h));
+      for (const h of held) {
+        if (h.from !== peer) continue;
+        first.push(materialise(h));
+        owed?.push(undefined);
+      }
       const markers: number[] = [];
       for (const [p, list] of e.pending) {
         const link = this.links.get(p);
@@ -415,11 +433,17 @@ export abstract class NodeRights extends NodeSendOnce {
             continue;
           }
           first.push(fromWireMessage(q.msg, this.cfg.abi, e.name, destDisposition(q.msg), (ref) => this.unexportRef(p, ref)));
+          if (owed) owed.push(q.from);
+          else if (q.from !== undefined && this.links.has(q.from)) this.sendControl(q.from, { t: 'credit', node: id.node, serial: id.serial, n: 1 });
         }
       }
       e.pending.clear();
       e.pendingBytes = 0;
-      for (const h of held) if (h.from !== peer) first.push(materialise(h));
+      for (const h of held) {
+        if (h.from === peer) continue;
+        first.push(materialise(h));
+        owed?.push(undefined);
+      }
       // A marker another node sent round through us finds the port here
       // now: nothing older can follow it, so it goes straight back.
       for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
