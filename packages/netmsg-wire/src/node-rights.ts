@@ -211,6 +211,11 @@ export abstract class NodeRights extends NodeSendOnce {
     // RELEASE may have come while it waited. Nothing else will look at the
     // new home entry again, so collect it now if nothing is outstanding:
     // otherwise netmsg keeps its send right and NO SENDERS is lost.
+    this.collectReceived(wm);
+  }
+
+  /** Home entries of the receive rights `wm` carried here: collected if nothing is outstanding. */
+  protected collectReceived(wm: WireMessage): void {
     for (const it of wm.items) {
       if (it.kind !== 'ports' || it.right !== 'receive') continue;
       for (const ref of it.ports) {
@@ -448,6 +453,11 @@ export abstract class NodeRights extends NodeSendOnce {
       // now: nothing older can follow it, so it goes straight back.
       for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
       this.emit({ type: 'reclaimPort', name: e.name, first, nsSelf, sendOnceOwn });
+      // Receive rights in the messages put back are home here now, as if
+      // delivered (§4.3 rule 4): collect those with nothing outstanding
+      // (the old home's RELEASE came while they waited, or its link died),
+      // else netmsg keeps its send right and NO SENDERS is lost.
+      for (const h of held) this.collectReceived(h.wm);
       if (e.paused) {
         e.paused = false;
         this.emit({ type: 'resumePort', name: e.name });

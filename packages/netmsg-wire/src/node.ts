@@ -589,6 +589,16 @@ export class NetmsgNode extends NodeMigration {
       }
       if (e.role === 'proxy') {
         e.imported.delete(peer);
+        if (e.route === peer && this.arriving.has(e.key)) {
+          // Its receive right is in this node's hands, in a message held
+          // here for another port that outlives the link (§4.5, "Held for
+          // another port"): the port lives, and will be home here. Its
+          // local senders and what was held for it are the live port's;
+          // killed, they became dead names and destroyed messages while the
+          // port lived. It waits, paused and routeless, for the right.
+          e.route = undefined;
+          continue;
+        }
         if (e.route === peer) {
           // Everything that depended on the link dies as Mach says: the
           // proxy's senders get dead names, downstream nodes hear DEAD.

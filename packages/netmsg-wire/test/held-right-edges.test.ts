@@ -189,6 +189,53 @@ function relayCredit(): Outcome {
   return { onX, noSenders, violations: [...c.violations], errors: c.nodes.flatMap((n) => n.errors), leftover };
 }
 
+/**
+ * The link to the old home dies while X's right is held at B for P (B's
+ * proxy for X is routed over it, B's task sent x2 through it meanwhile).
+ * The message carrying the right is here and outlives the link, so X lives
+ * and will be home at B: what B accepted for X before the loss (A's drain,
+ * A's x1) and B's task's own message are delivered, and B's task's send
+ * right stays a send right under the same name; only A's task, whose proxy
+ * died with the link, gets a dead name. Before, B's proxy was killed with
+ * the link: its right became a dead name and those messages were destroyed
+ * while the port lived.
+ */
+function linkLossWhileHeld(): Outcome & { bRight: string; sameName: boolean; aRightToX: string; entryLeft: boolean } {
+  const { c, apps, inbox, to } = linkedNodes();
+  const [a, b] = apps as [App, App, App];
+  const a2b = to(1, 2), b2a = to(2, 1), c2b = to(3, 2);
+  c.settle();
+  const X = a.allocate();
+  a.makeSend(X);
+  a.send(a2b, { id: 1, ports: { disp: MAKE_SEND, names: [X] } });
+  c.settle();
+  const xInB = portsOf(b.receive(inbox[1]!)!)[0]!;
+  const { pInA, pInB } = portMigratingToB(c, apps, inbox, b2a, c2b);
+  a.send(X, { id: 200 });
+  a.send(pInA, { id: 102, ports: { disp: MOVE_RECEIVE, names: [X] } });
+  settleExcept(c, ['2>3']);
+  a.send(X, { id: 201 });
+  settleExcept(c, ['2>3']);
+  b.send(xInB, { id: 202 });
+  settleExcept(c, ['2>3']);
+  c.cut(1, 2);
+  c.settle();
+  const { pHere, xHere, onX } = takeAtB(b, inbox);
+  const bRight = b.rights(xHere);
+  const aRightToX = a.rights(X);
+  b.requestNoSenders(xHere, 0);
+  b.deallocate(xHere);
+  c.settle();
+  const noSenders = receiveAll(b, xHere).filter((r) => r.msg.header.id === NOTIFY_NO_SENDERS).length;
+  b.destroy(xHere);
+  b.deallocate(pInB);
+  b.destroy(pHere);
+  c.settle();
+  // Nothing of X is left in B's tables (only B's root and A's, which the link took, were there).
+  const entryLeft = c.node(2).machine.tables().ports.some((p) => !p.pinned);
+  return { onX, noSenders, violations: [...c.violations], errors: c.nodes.flatMap((n) => n.errors), leftover: [], bRight, sameName: xHere === xInB, aRightToX, entryLeft };
+}
+
 describe('receive rights held for another port, and credit through a relay (PROTOCOL.md §4.5, §6)', () => {
   it('edge 2: a message for a port whose receive right is held here for another port is held, not answered DEAD', () => {
     const o = unknownYet();
@@ -218,5 +265,17 @@ describe('receive rights held for another port, and credit through a relay (PROT
     expect(o.onX.filter((id) => id < 400)).toEqual([301]);
     expect(o.noSenders).toBe(1);
     expect(o.leftover).toEqual([]);
+  });
+
+  it('link loss to the old home while the right is held for another port: the port lives, with what it had', () => {
+    const o = linkLossWhileHeld();
+    expect(o.errors).toEqual([]);
+    expect(o.violations).toEqual([]);
+    expect(o.onX).toEqual([200, 201, 202]);
+    expect(o.sameName).toBe(true);
+    expect(o.bRight).toBe('R+S1');
+    expect(o.aRightToX).toBe('D1');
+    expect(o.noSenders).toBe(1);
+    expect(o.entryLeft).toBe(false);
   });
 });
