@@ -71,68 +71,8 @@ export abstract class NodeRights extends NodeSendOnce {
     return { tag: 'port', right: 'send', id: e.id };
   }
 
-  /** A receive right leaves: this node stops being home and becomes a proxy. */
-  protected exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef {
-    const status = st ?? { mscount: 0, qlimit: 5 };
-    let e = this.byName.get(name);
-    if (e && e.role === 'home') {
-      // netmsg held a send right on this name; with the receive right the
-      // name now denotes both, and netmsg must never hold both or no-senders
-      // never fires (seed §1.7 invariant): drop the send right (a home that
-      // came without senders has none).
-      if (!this.sendless.delete(e.key)) this.emit({ type: 'deallocate', name });
-      e.role = 'proxy';
-    } else {
-      // A name netmsg has no entry for (a proxy name cannot reach a task).
-      e = this.newEntry(this.freshId(), 'proxy', name);
-    }
-    e.route = peer;
-    // The port's queue is the application's until netmsg arms its own request.
-    e.ownsNs = false;
-    // Hold everything for the port on this link until the carrying message
-    // itself is written (sendMessage opens the gate).
-    e.handoff = peer;
-    // Messages still in the port's queue (and deliveries on their way into
-    // it) go out after the receive right; a FLUSH waits behind them.
-    e.draining = status.queued ?? 0;
-    e.drainDeliveries = e.delivering;
-    // Messages for it waiting in a link's gate were, for their senders,
-    // already sent to the port: they too go before the marker.
-    for (const gate of this.gates.values()) this.markGated(e, gate);
-    e.makeSends = status.mscount;
-    e.localSenders = true;
-    // No send right anywhere (§4.5): the new home will hold no send right of
-    // its own (netmsg's, dropped later, would be a drop to no senders one
-    // Mach kernel never has: a re-armed request would fire twice for one
-    // make-send count). The transfer is still counted: it keeps the new
-    // home's identity while this proxy (or its send-once relay) exists.
-    const senders = status.senders !== false;
-    // Send-once rights made while the port was here still send to it; each
-    // one's message is forwarded, and the new home delivers it through a
-    // send-once right it makes for it (§4.5).
-    e.soPending = status.sendOnce ?? 0;
-    bump(e.imported, peer, 1);
-    this.armNoSenders(e);
-    let notify: PortRef | null = null;
-    // A request that notifies the port itself travels as a send-once
-    // reference to the port's own identity ("self"); any other as a token.
-    if (status.noSendersSelf) notify = { tag: 'port', right: 'sendOnce', id: e.id };
-    else if (status.noSendersNotify !== undefined) notify = this.exportRight(status.noSendersNotify, 'sendOnce', peer, {});
-    const state: ReceiveState = {
-      mscount: status.mscount,
-      qlimit: status.qlimit,
-      noSendersNotify: notify,
-      // The sync the new home arms the request with (Mach keeps none once a
-      // request is armed): 0 while netmsg's own send right stands for the
-      // senders (the request fires on the next drop to none); with no sender
-      // at all, mscount + 1, so it waits for a new make-send as Mach's armed
-      // request would. That value also tells the new home to hold no send
-      // right of its own (sendlessState).
-      noSendersSync: senders ? 0 : status.mscount + 1,
-    };
-    if (e.soPending > 0) state.soRights = e.soPending;
-    return { tag: 'port', right: 'receive', id: e.id, state };
-  }
+  /** A receive right leaves (the old home's side of §4.5; node-migration.ts). */
+  protected abstract exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef;
 
   /**
    * A message passing through: its rights go from `from` to `to`. Send
