@@ -151,10 +151,16 @@ export abstract class NodeRights extends NodeSendOnce {
     // RELEASE may have come while it waited. Nothing else will look at the
     // new home entry again, so collect it now if nothing is outstanding:
     // otherwise netmsg keeps its send right and NO SENDERS is lost.
-    this.collectReceived(wm);
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
+        if (e && e.role === 'home') this.tryCollect(e);
+      }
+    }
   }
 
-  /** Home entries of the receive rights `wm` carried here: collected if nothing is outstanding. */
+  /** Home entries of the receive rights `wm` carried here (put back on a port): collected if nothing is outstanding. */
   protected collectReceived(wm: WireMessage): void {
     for (const it of wm.items) {
       if (it.kind !== 'ports' || it.right !== 'receive') continue;
