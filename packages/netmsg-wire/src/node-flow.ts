@@ -26,10 +26,11 @@ export abstract class NodeFlow extends NodeRights {
 
   protected enqueue(e: PortEntry, peer: number, q: Queued): void {
     const link = this.links.get(peer)!;
-    if (q.from !== undefined && e.pendingBytes + q.bytes > this.cfg.limits.maxQueuedBytesPerPort) {
+    const remote = q.from !== undefined && q.putBack === undefined;
+    if (remote && e.pendingBytes + q.bytes > this.cfg.limits.maxQueuedBytesPerPort) {
       throw new WireError('limit_exceeded', `queued bytes for port ${e.key} over the limit`);
     }
-    if (q.from !== undefined && link.queuedBytes + q.bytes > this.cfg.limits.maxQueuedBytesPerLink) {
+    if (remote && link.queuedBytes + q.bytes > this.cfg.limits.maxQueuedBytesPerLink) {
       throw new WireError('limit_exceeded', `queued bytes for link ${peer} over the limit`);
     }
     let pend = e.pending.get(peer);
@@ -39,7 +40,7 @@ export abstract class NodeFlow extends NodeRights {
     link.queuedBytes += q.bytes;
     // A stalled receiver pushes back: stop taking messages off the local
     // proxy so its Mach queue fills and local senders block or time out.
-    if (q.from === undefined && e.role === 'proxy' && !e.paused) {
+    if (!remote && e.role === 'proxy' && !e.paused) {
       e.paused = true;
       this.emit({ type: 'pausePort', name: e.name });
     }

@@ -1,15 +1,80 @@
 import { portKey, type PortKey } from './identity.js';
+import type { ReceiveStatus } from './node-events.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
-import type { WireMessage } from './wire-message.js';
+import type { PortRef, ReceiveState, WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
 
 /**
- * Receive-right migration (PROTOCOL.md §4.5): the old home's drain, the new
- * home's gate and FLUSH round, and the markers passing through.
+ * Receive-right migration (PROTOCOL.md §4.5): the receive right leaving
+ * its old home and the old home's drain, the new home's gate and FLUSH
+ * round, and the markers passing through.
  */
 export abstract class NodeMigration extends NodeFlow {
   /** Defined by the machine itself (node.ts). */
   protected abstract onWireMessage(peer: number, wm: WireMessage, bypassGate?: boolean): void;
+
+  /** A receive right leaves: this node stops being home and becomes a proxy. */
+  protected override exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef {
+    const status = st ?? { mscount: 0, qlimit: 5 };
+    let e = this.byName.get(name);
+    if (e && e.role === 'home') {
+      // netmsg held a send right on this name; with the receive right the
+      // name now denotes both, and netmsg must never hold both or no-senders
+      // never fires (seed §1.7 invariant): drop the send right (a home that
+      // came without senders has none).
+      if (!this.sendless.delete(e.key)) this.emit({ type: 'deallocate', name });
+      e.role = 'proxy';
+    } else {
+      // A name netmsg has no entry for (a proxy name cannot reach a task).
+      e = this.newEntry(this.freshId(), 'proxy', name);
+    }
+    e.route = peer;
+    // The port's queue is the application's until netmsg arms its own request.
+    e.ownsNs = false;
+    // Hold everything for the port on this link until the carrying message
+    // itself is written (sendMessage opens the gate).
+    e.handoff = peer;
+    // Messages still in the port's queue (and deliveries on their way into
+    // it) go out after the receive right; a FLUSH waits behind them.
+    e.draining = status.queued ?? 0;
+    e.drainDeliveries = e.delivering;
+    // Messages for it waiting in a link's gate were, for their senders,
+    // already sent to the port: they too go before the marker.
+    for (const gate of this.gates.values()) this.markGated(e, gate);
+    e.makeSends = status.mscount;
+    e.localSenders = true;
+    // No send right anywhere (§4.5): the new home will hold no send right of
+    // its own (netmsg's, dropped later, would be a drop to no senders one
+    // Mach kernel never has: a re-armed request would fire twice for one
+    // make-send count). The transfer is still counted: it keeps the new
+    // home's identity while this proxy (or its send-once relay) exists.
+    const senders = status.senders !== false;
+    // Send-once rights made while the port was here still send to it; each
+    // one's message is forwarded, and the new home delivers it through a
+    // send-once right it makes for it (§4.5).
+    e.soPending = status.sendOnce ?? 0;
+    bump(e.imported, peer, 1);
+    this.armNoSenders(e);
+    let notify: PortRef | null = null;
+    // A request that notifies the port itself travels as a send-once
+    // reference to the port's own identity ("self"); any other as a token.
+    if (status.noSendersSelf) notify = { tag: 'port', right: 'sendOnce', id: e.id };
+    else if (status.noSendersNotify !== undefined) notify = this.exportRight(status.noSendersNotify, 'sendOnce', peer, {});
+    const state: ReceiveState = {
+      mscount: status.mscount,
+      qlimit: status.qlimit,
+      noSendersNotify: notify,
+      // The sync the new home arms the request with (Mach keeps none once a
+      // request is armed): 0 while netmsg's own send right stands for the
+      // senders (the request fires on the next drop to none); with no sender
+      // at all, mscount + 1, so it waits for a new make-send as Mach's armed
+      // request would. That value also tells the new home to hold no send
+      // right of its own (sendlessState).
+      noSendersSync: senders ? 0 : status.mscount + 1,
+    };
+    if (e.soPending > 0) state.soRights = e.soPending;
+    return { tag: 'port', right: 'receive', id: e.id, state };
+  }
 
   /**
    * A message to deliver here carries a receive right for a port this node
@@ -59,6 +124,54 @@ export abstract class NodeMigration extends NodeFlow {
       this.forwardFlush(e, this.cfg.node);
     }
     return keys;
+  }
+
+  /**
+   * A message carrying receive rights is held here for another port (its
+   * migration hold, or an old home's drain) instead of waiting in its link's
+   * gate. Each right is in this node's hands all the same, so it gets what
+   * a gated one gets (§4.5, "Held for another port"): an entry if the node
+   * had none — else what arrives for the port meanwhile (the old home's
+   * drain, its senders' next messages) found no entry and was destroyed as
+   * sent to a dead port, with DEAD back killing the old home's proxy while
+   * the port lives — and its own FLUSH round, so messages this node
+   * forwarded towards the old home before the right came are back before it
+   * is delivered (`heldRightsMigrating` keeps the gate closed till then).
+   */
+  protected heldWithRights(peer: number, wm: WireMessage): void {
+    this.startMigration(peer, wm);
+  }
+
+  /**
+   * Whether a receive right that a gated message would deliver here has,
+   * in the messages held for its port (recursively), a receive right whose
+   * own FLUSH has not come back: those held messages are put back on the
+   * port, and their rights made home, when the gated message is delivered.
+   */
+  protected heldRightsMigrating(wm: WireMessage, seen = new Set<PortKey>()): boolean {
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        if (ref.tag !== 'port') continue;
+        const key = portKey(ref.id);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const e = this.byKey.get(key);
+        if (!e) continue;
+        for (const h of e.held) {
+          if (this.carriesMigrating(h.wm) || this.heldRightsMigrating(h.wm, seen)) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private carriesMigrating(wm: WireMessage): boolean {
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) if (ref.tag === 'port' && this.byKey.get(portKey(ref.id))?.migrating) return true;
+    }
+    return false;
   }
 
   /**
@@ -195,7 +308,7 @@ export abstract class NodeMigration extends NodeFlow {
     e.flushed = true;
     for (const gate of this.gates.values()) for (const item of gate.queue) item.waiting.delete(e.key);
     for (const [peer, gate] of [...this.gates]) {
-      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0) {
+      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0 && !this.heldRightsMigrating(gate.queue[0]!.wm)) {
         const item = gate.queue.shift()!;
         const { wm } = item;
         this.pinDest(wm, -1);

@@ -71,68 +71,8 @@ export abstract class NodeRights extends NodeSendOnce {
     return { tag: 'port', right: 'send', id: e.id };
   }
 
-  /** A receive right leaves: this node stops being home and becomes a proxy. */
-  protected exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef {
-    const status = st ?? { mscount: 0, qlimit: 5 };
-    let e = this.byName.get(name);
-    if (e && e.role === 'home') {
-      // netmsg held a send right on this name; with the receive right the
-      // name now denotes both, and netmsg must never hold both or no-senders
-      // never fires (seed §1.7 invariant): drop the send right (a home that
-      // came without senders has none).
-      if (!this.sendless.delete(e.key)) this.emit({ type: 'deallocate', name });
-      e.role = 'proxy';
-    } else {
-      // A name netmsg has no entry for (a proxy name cannot reach a task).
-      e = this.newEntry(this.freshId(), 'proxy', name);
-    }
-    e.route = peer;
-    // The port's queue is the application's until netmsg arms its own request.
-    e.ownsNs = false;
-    // Hold everything for the port on this link until the carrying message
-    // itself is written (sendMessage opens the gate).
-    e.handoff = peer;
-    // Messages still in the port's queue (and deliveries on their way into
-    // it) go out after the receive right; a FLUSH waits behind them.
-    e.draining = status.queued ?? 0;
-    e.drainDeliveries = e.delivering;
-    // Messages for it waiting in a link's gate were, for their senders,
-    // already sent to the port: they too go before the marker.
-    for (const gate of this.gates.values()) this.markGated(e, gate);
-    e.makeSends = status.mscount;
-    e.localSenders = true;
-    // No send right anywhere (§4.5): the new home will hold no send right of
-    // its own (netmsg's, dropped later, would be a drop to no senders one
-    // Mach kernel never has: a re-armed request would fire twice for one
-    // make-send count). The transfer is still counted: it keeps the new
-    // home's identity while this proxy (or its send-once relay) exists.
-    const senders = status.senders !== false;
-    // Send-once rights made while the port was here still send to it; each
-    // one's message is forwarded, and the new home delivers it through a
-    // send-once right it makes for it (§4.5).
-    e.soPending = status.sendOnce ?? 0;
-    bump(e.imported, peer, 1);
-    this.armNoSenders(e);
-    let notify: PortRef | null = null;
-    // A request that notifies the port itself travels as a send-once
-    // reference to the port's own identity ("self"); any other as a token.
-    if (status.noSendersSelf) notify = { tag: 'port', right: 'sendOnce', id: e.id };
-    else if (status.noSendersNotify !== undefined) notify = this.exportRight(status.noSendersNotify, 'sendOnce', peer, {});
-    const state: ReceiveState = {
-      mscount: status.mscount,
-      qlimit: status.qlimit,
-      noSendersNotify: notify,
-      // The sync the new home arms the request with (Mach keeps none once a
-      // request is armed): 0 while netmsg's own send right stands for the
-      // senders (the request fires on the next drop to none); with no sender
-      // at all, mscount + 1, so it waits for a new make-send as Mach's armed
-      // request would. That value also tells the new home to hold no send
-      // right of its own (sendlessState).
-      noSendersSync: senders ? 0 : status.mscount + 1,
-    };
-    if (e.soPending > 0) state.soRights = e.soPending;
-    return { tag: 'port', right: 'receive', id: e.id, state };
-  }
+  /** A receive right leaves (the old home's side of §4.5; node-migration.ts). */
+  protected abstract exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef;
 
   /**
    * A message passing through: its rights go from `from` to `to`. Send
@@ -172,7 +112,13 @@ export abstract class NodeRights extends NodeSendOnce {
       const putBack = putBackCount(this.byKey.get(portKey(ref.id)));
       // A relay makes no send-once rights of its own for late messages: it
       // passes their count on and forwards them (§4.5).
-      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: 0 }, post);
+      // Messages it queued for credit came from links whose credit is still
+      // owed: they travel on with that debt, paid when the next hop's credit
+      // for them comes (end to end, §6); paid nowhere, the sender's window
+      // shrank for good (its next messages waited forever, its proxy never
+      // went, NO SENDERS was lost).
+      const owed: (number | undefined)[] = [];
+      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: 0 }, post, owed);
       for (const a of post) this.emit(a);
       const n = ref.state.noSendersNotify;
       const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
@@ -183,7 +129,10 @@ export abstract class NodeRights extends NodeSendOnce {
       if (putBack > 0) status.queued = putBack;
       const out = this.exportReceive(name, to, status);
       const relayed = this.byName.get(name);
-      if (relayed) relayed.upstream = from;
+      if (relayed) {
+        relayed.upstream = from;
+        relayed.drainFrom = owed;
+      }
       return out;
     };
     wm.reply = map(wm.reply);
@@ -202,6 +151,17 @@ export abstract class NodeRights extends NodeSendOnce {
     // RELEASE may have come while it waited. Nothing else will look at the
     // new home entry again, so collect it now if nothing is outstanding:
     // otherwise netmsg keeps its send right and NO SENDERS is lost.
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
+        if (e && e.role === 'home') this.tryCollect(e);
+      }
+    }
+  }
+
+  /** Home entries of the receive rights `wm` carried here (put back on a port): collected if nothing is outstanding. */
+  protected collectReceived(wm: WireMessage): void {
     for (const it of wm.items) {
       if (it.kind !== 'ports' || it.right !== 'receive') continue;
       for (const ref of it.ports) {
@@ -341,8 +301,13 @@ export abstract class NodeRights extends NodeSendOnce {
     return name;
   }
 
-  /** A receive right arrived: this node becomes home (PROTOCOL.md §4.5). */
-  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[]): number {
+  /**
+   * A receive right arrived: this node becomes home (PROTOCOL.md §4.5).
+   * `owed` (a relay: the right goes on at once) receives, for each message
+   * put back on the port, the link its credit is still owed to; without it,
+   * that credit goes back now (the message is queued on the port here).
+   */
+  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[], owed?: (number | undefined)[]): number {
     const key = portKey(id);
     let e = this.byKey.get(key);
     if (e && e.role === 'home') throw new WireError('out_of_state', `receive right for ${key} which is already home here`);
@@ -404,7 +369,11 @@ export abstract class NodeRights extends NodeSendOnce {
         if (!h.credited) this.sendControl(h.from, { t: 'credit', node: e!.id.node, serial: e!.id.serial, n: 1 });
         return m;
       };
-      for (const h of held) if (h.from === peer) first.push(materialise(h));
+      for (const h of held) {
+        if (h.from !== peer) continue;
+        first.push(materialise(h));
+        owed?.push(undefined);
+      }
       const markers: number[] = [];
       for (const [p, list] of e.pending) {
         const link = this.links.get(p);
@@ -415,15 +384,26 @@ export abstract class NodeRights extends NodeSendOnce {
             continue;
           }
           first.push(fromWireMessage(q.msg, this.cfg.abi, e.name, destDisposition(q.msg), (ref) => this.unexportRef(p, ref)));
+          if (owed) owed.push(q.from);
+          else if (q.from !== undefined && this.links.has(q.from)) this.sendControl(q.from, { t: 'credit', node: id.node, serial: id.serial, n: 1 });
         }
       }
       e.pending.clear();
       e.pendingBytes = 0;
-      for (const h of held) if (h.from !== peer) first.push(materialise(h));
+      for (const h of held) {
+        if (h.from === peer) continue;
+        first.push(materialise(h));
+        owed?.push(undefined);
+      }
       // A marker another node sent round through us finds the port here
       // now: nothing older can follow it, so it goes straight back.
       for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
       this.emit({ type: 'reclaimPort', name: e.name, first, nsSelf, sendOnceOwn });
+      // Receive rights in the messages put back are home here now, as if
+      // delivered (§4.3 rule 4): collect those with nothing outstanding
+      // (the old home's RELEASE came while they waited, or its link died),
+      // else netmsg keeps its send right and NO SENDERS is lost.
+      for (const h of held) this.collectReceived(h.wm);
       if (e.paused) {
         e.paused = false;
         this.emit({ type: 'resumePort', name: e.name });

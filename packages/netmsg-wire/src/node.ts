@@ -289,7 +289,10 @@ export class NetmsgNode extends NodeMigration {
     // when the receive right left (§4.5): one fewer may come.
     if (right === 'sendOnce' && e.soPending > 0) e.soPending--;
     const wm = toWireMessage(msg, ool, { right, id: e.id }, (n, r) => this.exportRight(n, r, peer, status));
-    this.queueOrSend(e, peer, { msg: wm, bytes: 64 + oolBytes(wm) });
+    // A message a relay put back on the port keeps its credit owed upstream (§6).
+    const owedTo = e.draining > 0 && e.drainFrom.length > 0 ? e.drainFrom.shift() : undefined;
+    if (owedTo === undefined) this.queueOrSend(e, peer, { msg: wm, bytes: 64 + oolBytes(wm) });
+    else this.queueOrSend(e, peer, { msg: wm, bytes: 64 + oolBytes(wm), from: owedTo, putBack: true });
     if (e.draining > 0) {
       e.draining--;
       if (!isDraining(e)) this.endDrain(e);
@@ -303,6 +306,7 @@ export class NetmsgNode extends NodeMigration {
     // arrives for the new home.
     if (target && target.migrating) {
       this.hold(target, peer, wm);
+      this.heldWithRights(peer, wm);
       return;
     }
     if (target && target.role === 'proxy' && this.arriving.has(key)) {
@@ -317,6 +321,7 @@ export class NetmsgNode extends NodeMigration {
       // --defer-send-once); a late send-once message would come back
       // through the old home's relay, counted there twice (`6000075`).
       this.hold(target, peer, wm);
+      this.heldWithRights(peer, wm);
       return;
     }
     if (!bypassGate) {
@@ -393,6 +398,7 @@ export class NetmsgNode extends NodeMigration {
       // A receive right in it stays in this node's hands until the drain
       // ends: messages for that port are held here meanwhile (§4.5).
       this.markArriving(wm, 1);
+      this.heldWithRights(peer, wm);
       return;
     }
     this.forward(e, peer, wm);
@@ -583,6 +589,16 @@ export class NetmsgNode extends NodeMigration {
       }
       if (e.role === 'proxy') {
         e.imported.delete(peer);
+        if (e.route === peer && this.arriving.has(e.key)) {
+          // Its receive right is in this node's hands, in a message held
+          // here for another port that outlives the link (§4.5, "Held for
+          // another port"): the port lives, and will be home here. Its
+          // local senders and what was held for it are the live port's;
+          // killed, they became dead names and destroyed messages while the
+          // port lived. It waits, paused and routeless, for the right.
+          e.route = undefined;
+          continue;
+        }
         if (e.route === peer) {
           // Everything that depended on the link dies as Mach says: the
           // proxy's senders get dead names, downstream nodes hear DEAD.

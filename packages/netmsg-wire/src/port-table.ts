@@ -48,6 +48,12 @@ export interface Queued {
   flush?: number;
   /** Link the message came from (its credit goes back there, end to end), or undefined if local. */
   from?: number;
+  /**
+   * Taken off this node's port in a relay's drain (§4.5, §6): its credit is
+   * still owed to `from`, but it waits under the port's own back-pressure
+   * (a paused port), not the peer's byte limits.
+   */
+  putBack?: true;
 }
 
 export interface PortEntry {
@@ -101,6 +107,13 @@ export interface PortEntry {
   gateWait: number;
   /** FLUSH markers waiting for `draining` (and `drainDeliveries`) to reach 0. */
   flushWait: number[];
+  /**
+   * relay: for the messages put back on the port ahead of its queue (the
+   * first `draining` ones taken off it), in order, the link each one's
+   * credit is still owed to (undefined: none owed). They are forwarded with
+   * it, so the credit goes back end to end (§6).
+   */
+  drainFrom: (number | undefined)[];
   /** Network messages for the port that arrived while `draining` > 0. */
   drainHold: { wm: WireMessage; from: number }[];
   /** Our FLUSH came back: the held receive right may now be delivered. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, MOVE_SEND, portsOf } from '../src/sim/app.js';
-import { Cluster } from '../src/sim/cluster.js';
-import { NOTIFY_NO_SENDERS, type Received } from '../src/sim/kernel.js';
+import { type App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, MOVE_SEND, portsOf } from '../src/sim/app.js';
+import { NOTIFY_NO_SENDERS } from '../src/sim/kernel.js';
+import { leftoverAfter, linkedNodes, receiveAll, settleExcept, snapshot, type Step, type Stepper } from './three-nodes.js';
 
 /**
  * A receive right that waits in a link's gate at a node after its own FLUSH
@@ -15,72 +15,8 @@ import { NOTIFY_NO_SENDERS, type Received } from '../src/sim/kernel.js';
  * Nodes: A = 1 (the right's old home), B = 2 (where it waits), C = 3 (where
  * it ends up). The steps are the simulator's own (link chunks, netmsg
  * taking a message off a port, backlog retries), chosen in a fixed order
- * with some links held back; the cluster's generator is bypassed only in
- * WHICH enabled step runs next.
+ * with some links held back (test/three-nodes.ts).
  */
-
-type Step = { kind: 'link'; from: number; to: number } | { kind: string; node?: number; name?: number };
-/** The simulator's step machinery (private in Cluster: scheduling is the generator's job there). */
-interface Stepper {
-  enabled(): Step[];
-  run(s: Step): void;
-}
-
-/**
- * Run enabled steps, first enabled first, until none is left, except those
- * `held` names: chunks on a directed link ("from>to"), or a node's netmsg
- * taking messages off its ports ("ports@node").
- */
-function settleExcept(c: Cluster, held: string[]): void {
-  const s = c as unknown as Stepper;
-  const name = (x: Step) => (x.kind === 'link' && 'from' in x ? `${x.from}>${x.to}` : x.kind === 'port' ? `ports@${x.node}` : x.kind);
-  for (let i = 0; i < 100_000; i++) {
-    const next = s.enabled().find((x) => !held.includes(name(x)));
-    if (!next) return;
-    s.run(next);
-  }
-  throw new Error('no quiescence');
-}
-
-function receiveAll(app: App, name: number): Received[] {
-  const out: Received[] = [];
-  for (let r = app.receive(name); r; r = app.receive(name)) out.push(r);
-  return out;
-}
-
-/** Three nodes, all linked, each with an app task whose inbox is published as its node's root. */
-function threeNodes(): { c: Cluster; apps: [App, App, App]; inbox: number[]; to: (from: number, peer: number) => number } {
-  const c = new Cluster({ nodes: 3, seed: 1, abis: ['i386', 'x86_64', 'i386'] });
-  const apps = [1, 2, 3].map((i) => new App(c, i, c.node(i).task('app'))) as [App, App, App];
-  const inbox = apps.map((app, i) => {
-    const n = app.allocate();
-    c.node(i + 1).publishRoot(app.task, n);
-    return n;
-  });
-  c.connect(1, 2);
-  c.connect(1, 3);
-  c.connect(2, 3);
-  const to = (from: number, peer: number) => c.node(from).importRoot(apps[from - 1]!.task, peer);
-  return { c, apps, inbox, to };
-}
-
-/** Every node's netmsg tables and live kernel ports: the state after setup, which the end is compared with. */
-function snapshot(c: Cluster): { tables: string; live: number }[] {
-  return c.nodes.map((n) => ({ tables: JSON.stringify(n.machine.tables()), live: n.kernel.live.size }));
-}
-
-/** Empties every inbox, settles, and lists what differs from `base`. */
-function leftoverAfter(c: Cluster, apps: readonly App[], inbox: readonly number[], base: readonly { tables: string; live: number }[]): string[] {
-  for (const [i, n] of inbox.entries()) receiveAll(apps[i]!, n);
-  c.settle();
-  const leftover: string[] = [];
-  c.nodes.forEach((n, i) => {
-    const t = JSON.stringify(n.machine.tables());
-    if (t !== base[i]!.tables) leftover.push(`node ${n.id} tables ${t}`);
-    if (n.kernel.live.size !== base[i]!.live) leftover.push(`node ${n.id} live ports ${n.kernel.live.size}, ${base[i]!.live} after setup`);
-  });
-  return leftover;
-}
 
 interface Outcome {
   /** Message ids the final receiver of X got on X, in queue order. */
@@ -101,8 +37,8 @@ interface Outcome {
  * lasts beyond the gate's opening.
  */
 function scenario(queuedOnP: boolean): Outcome {
-  const { c, apps, inbox, to } = threeNodes();
-  const [a, b, cc] = apps;
+  const { c, apps, inbox, to } = linkedNodes();
+  const [a, b, cc] = apps as [App, App, App];
   const a2c = to(1, 3), b2a = to(2, 1), b2c = to(2, 3), c2b = to(3, 2);
   c.settle();
   const base = snapshot(c);
@@ -208,8 +144,8 @@ function scenario(queuedOnP: boolean): Outcome {
  * is put back ahead of x2.
  */
 function heldForMigratingPort(): Outcome & { quiescentWhileHeld: boolean } {
-  const { c, apps, inbox, to } = threeNodes();
-  const [a, b, cc] = apps;
+  const { c, apps, inbox, to } = linkedNodes();
+  const [a, b, cc] = apps as [App, App, App];
   const a2b = to(1, 2), b2a = to(2, 1), c2b = to(3, 2);
   c.settle();
   const base = snapshot(c);

@@ -1,0 +1,81 @@
+import type { WireLimits } from '../src/limits.js';
+import { App } from '../src/sim/app.js';
+import { Cluster } from '../src/sim/cluster.js';
+import type { Received } from '../src/sim/kernel.js';
+
+/**
+ * Hand-placed schedules on the simulator: N fully linked nodes, each with an
+ * app task whose inbox is published as its node's root, and a way to run the
+ * simulator's own steps (link chunks, netmsg taking a message off a port,
+ * backlog retries) first enabled first, with some held back. The cluster's
+ * generator is bypassed only in WHICH enabled step runs next.
+ */
+
+export type Step = { kind: 'link'; from: number; to: number } | { kind: string; node?: number; name?: number };
+/** The simulator's step machinery (private in Cluster: scheduling is the generator's job there). */
+export interface Stepper {
+  enabled(): Step[];
+  run(s: Step): void;
+}
+
+/**
+ * Run enabled steps, first enabled first, until none is left, except those
+ * `held` names: chunks on a directed link ("from>to"), or a node's netmsg
+ * taking messages off its ports ("ports@node").
+ */
+export function settleExcept(c: Cluster, held: string[]): void {
+  const s = c as unknown as Stepper;
+  const name = (x: Step) => (x.kind === 'link' && 'from' in x ? `${x.from}>${x.to}` : x.kind === 'port' ? `ports@${x.node}` : x.kind);
+  for (let i = 0; i < 100_000; i++) {
+    const next = s.enabled().find((x) => !held.includes(name(x)));
+    if (!next) return;
+    s.run(next);
+  }
+  throw new Error('no quiescence');
+}
+
+export function receiveAll(app: App, name: number): Received[] {
+  const out: Received[] = [];
+  for (let r = app.receive(name); r; r = app.receive(name)) out.push(r);
+  return out;
+}
+
+export interface Nodes {
+  c: Cluster;
+  apps: App[];
+  inbox: number[];
+  /** A send right, in node `from`'s app task, to node `peer`'s inbox. */
+  to: (from: number, peer: number) => number;
+}
+
+/** `n` nodes (three unless told), all linked, each with an app task whose inbox is published as its node's root. */
+export function linkedNodes(n = 3, limits?: Partial<WireLimits>): Nodes {
+  const c = new Cluster({ nodes: n, seed: 1, abis: ['i386', 'x86_64', 'i386'], ...(limits ? { limits } : {}) });
+  const apps = Array.from({ length: n }, (_, i) => new App(c, i + 1, c.node(i + 1).task('app')));
+  const inbox = apps.map((app, i) => {
+    const name = app.allocate();
+    c.node(i + 1).publishRoot(app.task, name);
+    return name;
+  });
+  for (let a = 1; a <= n; a++) for (let b = a + 1; b <= n; b++) c.connect(a, b);
+  const to = (from: number, peer: number) => c.node(from).importRoot(apps[from - 1]!.task, peer);
+  return { c, apps, inbox, to };
+}
+
+/** Every node's netmsg tables and live kernel ports: the state after setup, which the end is compared with. */
+export function snapshot(c: Cluster): { tables: string; live: number }[] {
+  return c.nodes.map((n) => ({ tables: JSON.stringify(n.machine.tables()), live: n.kernel.live.size }));
+}
+
+/** Empties every inbox, settles, and lists what differs from `base`. */
+export function leftoverAfter(c: Cluster, apps: readonly App[], inbox: readonly number[], base: readonly { tables: string; live: number }[]): string[] {
+  for (const [i, n] of inbox.entries()) receiveAll(apps[i]!, n);
+  c.settle();
+  const leftover: string[] = [];
+  c.nodes.forEach((n, i) => {
+    const t = JSON.stringify(n.machine.tables());
+    if (t !== base[i]!.tables) leftover.push(`node ${n.id} tables ${t}`);
+    if (n.kernel.live.size !== base[i]!.live) leftover.push(`node ${n.id} live ports ${n.kernel.live.size}, ${base[i]!.live} after setup`);
+  });
+  return leftover;
+}
