@@ -104,8 +104,8 @@ describe('FsExport (the Hurd server core, no link)', () => {
 
   it('options: defaults stay unset, objects and strings both accepted', () => {
     expect(parseNodeOptions({}).listen).toBeUndefined();
-    expect(parseNodeOptions({ listen: { host: '::1', port: 0 } }).listen).toEqual({ host: '::1', port: 0 });
-    expect(parseNodeOptions({ listen: '[::1]:7' }).listen).toEqual({ host: '::1', port: 7 });
+    expect(parseNodeOptions({ listen: { host: '::1', port: 0 } }).listen).toEqual([{ host: '::1', port: 0 }]);
+    expect(parseNodeOptions({ listen: '[::1]:7' }).listen).toEqual([{ host: '::1', port: 7 }]);
     expect(() => parseNodeOptions({ listen: 5 })).toThrow(/option 'listen'/);
   });
 });
