@@ -246,56 +246,61 @@ async function runCases(
   return { got, want };
 }
 
-describe('netmsg-server on the real GNU Mach (x86_64, read-only)', () => {
-  let tree: Tree;
-  let node: RunningNode | undefined;
-  let sim: RunningNode | undefined;
-  let c: FsClient | undefined;
-  let cs: FsClient | undefined;
-  let served: Promise<number> | undefined;
-  let secretFile: string;
+/**
+ * A read-only block's world: a tree with its secret file, a twin node on the
+ * simulated kernel and a client of it (`cs`, what the gnumach node's answers
+ * are compared with); `node`, `c` and `served` are the block's gnumach node,
+ * its client and `serve`'s exit code, closed after the block.
+ */
+function surveyWorld(): { tree: Tree; secretFile: string; sim?: RunningNode; cs?: FsClient; node?: RunningNode; c?: FsClient; served?: Promise<number> } {
+  const w: ReturnType<typeof surveyWorld> = {} as ReturnType<typeof surveyWorld>;
   beforeAll(async () => {
-    tree = makeTree();
-    secretFile = join(tree.base, 'secret');
-    writeFileSync(secretFile, SECRET, { mode: 0o600 });
-    sim = await startNode({ export: tree.root, listen: '127.0.0.1:0', secret: SECRET }, { logger: silentLogger });
-    cs = await connect(`127.0.0.1:${sim.port}`, { secret: SECRET, timeoutMs: 20_000 });
+    w.tree = makeTree();
+    w.secretFile = join(w.tree.base, 'secret');
+    writeFileSync(w.secretFile, SECRET, { mode: 0o600 });
+    w.sim = await startNode({ export: w.tree.root, listen: '127.0.0.1:0', secret: SECRET }, { logger: silentLogger });
+    w.cs = await connect(`127.0.0.1:${w.sim.port}`, { secret: SECRET, timeoutMs: 20_000 });
   });
   afterAll(async () => {
-    await c?.close();
-    await node?.close();
-    await served;
-    await cs?.close();
-    await sim?.close();
-    tree?.cleanup();
+    await w.c?.close();
+    await w.node?.close();
+    await w.served;
+    await w.cs?.close();
+    await w.sim?.close();
+    w.tree?.cleanup();
   });
+  return w;
+}
+
+describe('netmsg-server on the real GNU Mach (x86_64, read-only)', () => {
+  const w = surveyWorld();
 
   it('serves lookup, read, stat and readdir to a client as the simulated kernel does', { timeout: BOOT_MS + 240_000 }, async () => {
-    const s = serveGnumach(tree.root, secretFile, false);
-    served = s.served;
-    node = await s.node;
-    expect(node.kernel.backend).toBe('gnumach');
+    const s = serveGnumach(w.tree.root, w.secretFile, false);
+    w.served = s.served;
+    w.node = await s.node;
+    expect(w.node.kernel.backend).toBe('gnumach');
     expect(ourQemus().length).toBe(1);
-    c = await connect(`127.0.0.1:${node.port}`, { secretFile, timeoutMs: 60_000 });
-    const real = (await survey(c)) as { missing: { kern: number }; notDir: { kern: number } };
+    w.c = await connect(`127.0.0.1:${w.node.port}`, { secretFile: w.secretFile, timeoutMs: 60_000 });
+    const real = (await survey(w.c)) as { missing: { kern: number }; notDir: { kern: number } };
     expect(real.missing.kern).toBe(HurdErrno.ENOENT);
     expect(real.notDir.kern).toBe(HurdErrno.ENOTDIR);
-    expect(real).toEqual(await survey(cs!));
-    expect(node.cluster.exportTask!.errors).toEqual([]);
-    expect(node.cluster.driver.errors).toEqual([]);
+    expect(real).toEqual(await survey(w.cs!));
+    expect(w.node.cluster.exportTask!.errors).toEqual([]);
+    expect(w.node.cluster.driver.errors).toEqual([]);
   });
 
   it('answers a C client built from MIG stubs of our declarations as it answers a MIG user on the simulated kernel', { timeout: 240_000 }, async () => {
-    expect(node).toBeDefined();
-    const g = node!.kernel as GnumachKernel;
-    const real = await rootDirTask(g, node!.cluster.exportTask!);
-    const simRoot = await rootDirTask(sim!.kernel, sim!.cluster.exportTask!);
-    const { got, want } = await runCases(g, real, sim!.kernel, simRoot, RO_CASES);
+    expect(w.node).toBeDefined();
+    const g = w.node!.kernel as GnumachKernel;
+    const real = await rootDirTask(g, w.node!.cluster.exportTask!);
+    const simRoot = await rootDirTask(w.sim!.kernel, w.sim!.cluster.exportTask!);
+    const { got, want } = await runCases(g, real, w.sim!.kernel, simRoot, RO_CASES);
     expect(got.map((r) => sameTree(r, 'x86_64'))).toEqual(want.map((r) => sameTree(r, 'x86_64')));
     const at = (path: string, flags?: number, write = false) => got[RO_CASES.findIndex((x) => x.path === path && x.flags === flags && !!x.write === write)]!;
     expect(at('hello.txt').data).toBe(hex(text('hello, hurd\n')));
-    expect(at('sub/edge.bin').data).toBe(hex(tree.files['sub/edge.bin']!)); // 2049 bytes: out-of-line
-    expect(at('sub/small.bin').data).toBe(hex(tree.files['sub/small.bin']!)); // 2047 bytes: inline
+    expect(at('sub/edge.bin').data).toBe(hex(w.tree.files['sub/edge.bin']!)); // 2049 bytes: out-of-line
+    expect(at('sub/small.bin').data).toBe(hex(w.tree.files['sub/small.bin']!)); // 2047 bytes: inline
     expect(Buffer.from(at('hello.txt').statData!, 'hex').readBigInt64LE(64)).toBe(12n); // st_size
     expect(at('no/such/file').lookup).toBe(HurdErrno.ENOENT);
     expect(at('hello.txt/x').lookup).toBe(HurdErrno.ENOTDIR);
@@ -304,22 +309,22 @@ describe('netmsg-server on the real GNU Mach (x86_64, read-only)', () => {
     expect(at('made.txt', RW | O_CREAT).lookup).toBe(HurdErrno.EROFS);
     expect(at('hello.txt', undefined, true).write).toBe(HurdErrno.EROFS);
     expect(at('hello.txt', undefined, true).data).toBe(hex(text('hello, hurd\n')));
-    expect(readFileSync(join(tree.root, 'hello.txt'), 'utf8')).toBe('hello, hurd\n');
+    expect(readFileSync(join(w.tree.root, 'hello.txt'), 'utf8')).toBe('hello, hurd\n');
     // What the client cannot carry is refused before anything reaches the agent.
     const refused = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (isHurdFfiError(e) ? e.code : String(e)));
     expect(await refused(g.fsClient(real.task, real.dir, 'x'.repeat(1024)))).toBe('invalid_option');
     expect(await refused(g.fsClient(real.task, real.dir, 'hello.txt', { write: { data: new Uint8Array(16385), offset: 0 } }))).toBe('invalid_option');
     expect(await refused(g.fsClient(real.task, real.dir, 'hello.txt', { write: { data: text('x'), offset: -1 } }))).toBe('invalid_option');
     expect(sameTree(fromC(await g.fsClient(real.task, real.dir, 'hello.txt')), 'x86_64')).toEqual(sameTree(got[0]!, 'x86_64')); // and it still works
-    expect(node!.cluster.exportTask!.errors).toEqual([]);
+    expect(w.node!.cluster.exportTask!.errors).toEqual([]);
   });
 
   it('close() stops the QEMU it started', { timeout: 60_000 }, async () => {
-    await c?.close();
-    c = undefined;
-    await node?.close();
-    node = undefined;
-    expect(await served).toBe(0);
+    await w.c?.close();
+    w.c = undefined;
+    await w.node?.close();
+    w.node = undefined;
+    expect(await w.served).toBe(0);
     expect(ourQemus()).toEqual([]);
   });
 });
@@ -381,46 +386,26 @@ describe('netmsg-server on the real GNU Mach (x86_64, --read-write): a C client 
 });
 
 describe('netmsg-server on the real GNU Mach (i386, read-only): serve --abi i386', () => {
-  let tree: Tree;
-  let node: RunningNode | undefined;
-  let sim: RunningNode | undefined;
-  let c: FsClient | undefined;
-  let cs: FsClient | undefined;
-  let served: Promise<number> | undefined;
-  beforeAll(async () => {
-    tree = makeTree();
-    giveTree(tree.root);
-    writeFileSync(join(tree.base, 'secret'), SECRET, { mode: 0o600 });
-    sim = await startNode({ export: tree.root, listen: '127.0.0.1:0', secret: SECRET }, { logger: silentLogger });
-    cs = await connect(`127.0.0.1:${sim.port}`, { secret: SECRET, timeoutMs: 20_000 });
-  });
-  afterAll(async () => {
-    await c?.close();
-    await node?.close();
-    await served;
-    await cs?.close();
-    await sim?.close();
-    tree?.cleanup();
-  });
+  const w = surveyWorld();
 
   it('an x86_64 client sees the same answers as from an x86_64 node on the simulated kernel, and close stops the QEMU', { timeout: BOOT_MS + 240_000 }, async () => {
-    const s = serveGnumach(tree.root, join(tree.base, 'secret'), false, ['--abi', 'i386']);
-    served = s.served;
-    node = await s.node;
-    expect([node.kernel.backend, node.kernel.abi]).toEqual(['gnumach', 'i386']);
+    const s = serveGnumach(w.tree.root, w.secretFile, false, ['--abi', 'i386']);
+    w.served = s.served;
+    w.node = await s.node;
+    expect([w.node.kernel.backend, w.node.kernel.abi]).toEqual(['gnumach', 'i386']);
     expect(ourQemus().length).toBe(1);
-    c = await connect(`127.0.0.1:${node.port}`, { secret: SECRET, timeoutMs: 60_000 });
-    expect(c.abi).toBe('x86_64');
-    const real = (await survey(c)) as { missing: { kern: number } };
+    w.c = await connect(`127.0.0.1:${w.node.port}`, { secret: SECRET, timeoutMs: 60_000 });
+    expect(w.c.abi).toBe('x86_64');
+    const real = (await survey(w.c)) as { missing: { kern: number } };
     expect(real.missing.kern).toBe(HurdErrno.ENOENT);
-    expect(real).toEqual(await survey(cs!));
-    expect(node.cluster.exportTask!.errors).toEqual([]);
-    expect(node.cluster.driver.errors).toEqual([]);
-    await c.close();
-    c = undefined;
-    await node.close();
-    node = undefined;
-    expect(await served).toBe(0);
+    expect(real).toEqual(await survey(w.cs!));
+    expect(w.node.cluster.exportTask!.errors).toEqual([]);
+    expect(w.node.cluster.driver.errors).toEqual([]);
+    await w.c.close();
+    w.c = undefined;
+    await w.node.close();
+    w.node = undefined;
+    expect(await w.served).toBe(0);
     expect(ourQemus()).toEqual([]);
   });
 });

@@ -166,19 +166,23 @@ export class LineRenderer {
   renderLine(r: TraceRecord): string {
     if (r.type === 'call' && r.state === 'complete' && r.call.destroyed === undefined) {
       const c = r.call;
-      const head = this.#stamp(c.time) + seqPrefix(c.seqno, c.link);
-      const rq = this.#request(c);
-      const rp = this.#reply(c);
-      if (rq !== this.#tailRq || rp !== this.#tailRp) {
-        this.#tailRq = rq;
-        this.#tailRp = rp;
-        this.#tail = rq + rp + '\n';
-        this.#tailBytes = null;
-      }
-      return head + this.#tail;
+      return this.#stamp(c.time) + seqPrefix(c.seqno, c.link) + this.#keptTail(c);
     }
     const line = this.render(r);
     return line === null ? '' : line + '\n';
+  }
+
+  /** A complete call's request and reply text with its newline, kept (with its bytes) while both stay the same strings. */
+  #keptTail(c: Call): string {
+    const rq = this.#request(c);
+    const rp = this.#reply(c);
+    if (rq !== this.#tailRq || rp !== this.#tailRp) {
+      this.#tailRq = rq;
+      this.#tailRp = rp;
+      this.#tail = rq + rp + '\n';
+      this.#tailBytes = null;
+    }
+    return this.#tail;
   }
 
   /**
@@ -190,14 +194,7 @@ export class LineRenderer {
   renderLineInto(r: TraceRecord, out: LineBuffer): void {
     if (this.#time === 'none' && r.type === 'call' && r.state === 'complete' && r.call.destroyed === undefined && r.call.link === undefined) {
       const c = r.call;
-      const rq = this.#request(c);
-      const rp = this.#reply(c);
-      if (rq !== this.#tailRq || rp !== this.#tailRp) {
-        this.#tailRq = rq;
-        this.#tailRp = rp;
-        this.#tail = rq + rp + '\n';
-        this.#tailBytes = null;
-      }
+      this.#keptTail(c);
       out.seqno(c.seqno);
       out.put((this.#tailBytes ??= utf8.encode(this.#tail)));
       return;
