@@ -10,27 +10,12 @@ import {
 import { CONTROL_PORT, MAX_TRANSFER } from './fs-export.js';
 import * as clientAuth from './auth/client-auth.js';
 import type { AuthIds } from './auth/ids.js';
-import type { TcpLink } from './tcp-link.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
-import { CallFailed, type MigUser } from './cluster/mig-user.js';
+import { CallFailed } from './cluster/mig-user.js';
 import { checkInto, IntoLanding, Landing } from './read-landing.js';
+import type { ClientSession, RemotePort } from './client-session.js';
 
-/**
- * A send right the client holds: its name in the client's task (a proxy of
- * the client node's netmsg for a port of the server node). `CONTROL_PORT`
- * (1) is the server's root, the export's control port.
- */
-export type RemotePort = number;
-
-/** What a client runs on: its own small node (kernel + netmsg) and the task acting as the MIG user. */
-export interface ClientSession {
-  link: TcpLink;
-  node: ClusterNode;
-  task: TaskId;
-  user: MigUser;
-  /** The server's control port in `task` (default CONTROL_PORT; on a gnumach client the kernel picks the name). */
-  control?: RemotePort;
-}
+export type { ClientSession, RemotePort } from './client-session.js';
 
 const REPLY_BASE = 0x40000000;
 const MAX_RETRIES = 32;
