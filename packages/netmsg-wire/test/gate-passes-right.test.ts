@@ -37,7 +37,7 @@ interface Outcome {
  * lasts beyond the gate's opening.
  */
 function scenario(queuedOnP: boolean): Outcome {
-  const { c, apps, inbox, to } = linkedNodes();
+  const { c, apps, inbox, to, pass } = linkedNodes();
   const [a, b, cc] = apps as [App, App, App];
   const a2c = to(1, 3), b2a = to(2, 1), b2c = to(2, 3), c2b = to(3, 2);
   c.settle();
@@ -49,17 +49,11 @@ function scenario(queuedOnP: boolean): Outcome {
   a.makeSend(X);
   // P: a port of B's task; A gets a send right to it.
   const P = b.allocate();
-  b.send(b2a, { id: 1, ports: { disp: MAKE_SEND, names: [P] } });
-  c.settle();
-  const pInA = portsOf(a.receive(inbox[0]!)!)[0]!;
+  const pInA = pass(b, b2a, 1, MAKE_SEND, P, 1);
   // B gets a send right to Y through C, so B's proxy for Y routes to C
   // (§4.6): Y's FLUSH from B goes B -> C -> A -> B.
-  a.send(a2c, { id: 2, ports: { disp: MAKE_SEND, names: [Y] } });
-  c.settle();
-  const yInC = portsOf(cc.receive(inbox[2]!)!)[0]!;
-  cc.send(c2b, { id: 3, ports: { disp: MOVE_SEND, names: [yInC] } });
-  c.settle();
-  const yInB = portsOf(b.receive(inbox[1]!)!)[0]!;
+  const yInC = pass(a, a2c, 2, MAKE_SEND, Y, 3);
+  const yInB = pass(cc, c2b, 3, MOVE_SEND, yInC, 2);
   if (queuedOnP) {
     a.send(pInA, { id: 100 });
     c.settle();
@@ -144,7 +138,7 @@ function scenario(queuedOnP: boolean): Outcome {
  * is put back ahead of x2.
  */
 function heldForMigratingPort(): Outcome & { quiescentWhileHeld: boolean } {
-  const { c, apps, inbox, to } = linkedNodes();
+  const { c, apps, inbox, to, pass } = linkedNodes();
   const [a, b, cc] = apps as [App, App, App];
   const a2b = to(1, 2), b2a = to(2, 1), c2b = to(3, 2);
   c.settle();
@@ -154,18 +148,12 @@ function heldForMigratingPort(): Outcome & { quiescentWhileHeld: boolean } {
   // (B's proxy for X routes to A).
   const X = a.allocate();
   a.makeSend(X);
-  a.send(a2b, { id: 1, ports: { disp: MAKE_SEND, names: [X] } });
-  c.settle();
-  const xInB = portsOf(b.receive(inbox[1]!)!)[0]!;
+  const xInB = pass(a, a2b, 1, MAKE_SEND, X, 2);
   // P: a port of C's task. B's task gets a send right (B's proxy routes to
   // C) and passes one to A (A's proxy routes to B).
   const P = cc.allocate();
-  cc.send(c2b, { id: 2, ports: { disp: MAKE_SEND, names: [P] } });
-  c.settle();
-  const pInB = portsOf(b.receive(inbox[1]!)!)[0]!;
-  b.send(b2a, { id: 3, ports: { disp: COPY_SEND, names: [pInB] } });
-  c.settle();
-  const pInA = portsOf(a.receive(inbox[0]!)!)[0]!;
+  const pInB = pass(cc, c2b, 2, MAKE_SEND, P, 2);
+  const pInA = pass(b, b2a, 3, COPY_SEND, pInB, 1);
 
   // 1. C's task moves P's receive right to B; B -> C is held back, so P's
   //    marker cannot come back.

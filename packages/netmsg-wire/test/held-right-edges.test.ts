@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
 import { NOTIFY_NO_SENDERS } from '../src/sim/kernel.js';
-import { leftoverAfter, linkedNodes, receiveAll, settleExcept, snapshot } from './three-nodes.js';
+import { leftoverAfter, linkedNodes, receiveAll, settleExcept, snapshot, type Nodes } from './three-nodes.js';
 
 /**
  * Three protocol edges of receive-right migration (PROTOCOL.md §4.5, §6),
@@ -26,14 +26,10 @@ interface Outcome {
  * held back (its FLUSH cannot come back). B's task gets a send right to P
  * and gives A one, so A's proxy for P routes to B.
  */
-function portMigratingToB(c: ReturnType<typeof linkedNodes>['c'], [a, b, cc]: App[], inbox: number[], b2a: number, c2b: number): { pInA: number; pInB: number } {
+function portMigratingToB({ c, apps: [, b, cc], pass }: Nodes, b2a: number, c2b: number): { pInA: number; pInB: number } {
   const P = cc!.allocate();
-  cc!.send(c2b, { id: 2, ports: { disp: MAKE_SEND, names: [P] } });
-  c.settle();
-  const pInB = portsOf(b!.receive(inbox[1]!)!)[0]!;
-  b!.send(b2a, { id: 3, ports: { disp: COPY_SEND, names: [pInB] } });
-  c.settle();
-  const pInA = portsOf(a!.receive(inbox[0]!)!)[0]!;
+  const pInB = pass(cc!, c2b, 2, MAKE_SEND, P, 2);
+  const pInA = pass(b!, b2a, 3, COPY_SEND, pInB, 1);
   cc!.send(c2b, { id: 103, ports: { disp: MOVE_RECEIVE, names: [P] } });
   settleExcept(c, ['2>3']);
   return { pInA, pInB };
@@ -54,14 +50,15 @@ function takeAtB(b: App, inbox: number[]): { pHere: number; xHere: number; onX: 
  * would turn into a dead name while X lives).
  */
 function unknownYet(): Outcome & { aRightToX: string } {
-  const { c, apps, inbox, to } = linkedNodes();
+  const nodes = linkedNodes();
+  const { c, apps, inbox, to, pass } = nodes;
   const [a, b] = apps as [App, App, App];
   const b2a = to(2, 1), c2b = to(3, 2);
   c.settle();
   const base = snapshot(c);
   const X = a.allocate();
   a.makeSend(X);
-  const { pInA, pInB } = portMigratingToB(c, apps, inbox, b2a, c2b);
+  const { pInA, pInB } = portMigratingToB(nodes, b2a, c2b);
   // x0 is in X's queue when the right leaves: A's drain sends it after the right.
   a.send(X, { id: 200 });
   a.send(pInA, { id: 102, ports: { disp: MOVE_RECEIVE, names: [X] } });
@@ -95,17 +92,16 @@ function unknownYet(): Outcome & { aRightToX: string } {
  * behind it: B's task sent x1 first (per-port FIFO).
  */
 function ownFlush(): Outcome {
-  const { c, apps, inbox, to } = linkedNodes();
+  const nodes = linkedNodes();
+  const { c, apps, inbox, to, pass } = nodes;
   const [a, b] = apps as [App, App, App];
   const a2b = to(1, 2), b2a = to(2, 1), c2b = to(3, 2);
   c.settle();
   const base = snapshot(c);
   const X = a.allocate();
   a.makeSend(X);
-  a.send(a2b, { id: 1, ports: { disp: MAKE_SEND, names: [X] } });
-  c.settle();
-  const xInB = portsOf(b.receive(inbox[1]!)!)[0]!;
-  const { pInA, pInB } = portMigratingToB(c, apps, inbox, b2a, c2b);
+  const xInB = pass(a, a2b, 1, MAKE_SEND, X, 2);
+  const { pInA, pInB } = portMigratingToB(nodes, b2a, c2b);
   // x1: B's task to X, through B's proxy; B -> A is held back.
   b.send(xInB, { id: 201 });
   settleExcept(c, ['2>3', '2>1']);
@@ -142,26 +138,18 @@ function ownFlush(): Outcome {
  * all acknowledged) never goes, so X's NO SENDERS is lost.
  */
 function relayCredit(): Outcome {
-  const { c, apps, inbox, to } = linkedNodes(4, { portWindow: 1 });
+  const { c, apps, inbox, to, pass } = linkedNodes(4, { portWindow: 1 });
   const [a, b, cc, d] = apps as [App, App, App, App];
   const a2b = to(1, 2), b2c = to(2, 3), b2a = to(2, 1), d2b = to(4, 2);
   c.settle();
   const base = snapshot(c);
   const X = a.allocate();
   a.makeSend(X);
-  a.send(a2b, { id: 1, ports: { disp: MAKE_SEND, names: [X] } });
-  c.settle();
-  const xInB = portsOf(b.receive(inbox[1]!)!)[0]!;
-  b.send(b2c, { id: 2, ports: { disp: COPY_SEND, names: [xInB] } });
-  c.settle();
-  const xInC = portsOf(cc.receive(inbox[2]!)!)[0]!;
+  const xInB = pass(a, a2b, 1, MAKE_SEND, X, 2);
+  const xInC = pass(b, b2c, 2, COPY_SEND, xInB, 3);
   const Q = d.allocate();
-  d.send(d2b, { id: 3, ports: { disp: MAKE_SEND, names: [Q] } });
-  c.settle();
-  const qInB = portsOf(b.receive(inbox[1]!)!)[0]!;
-  b.send(b2a, { id: 4, ports: { disp: COPY_SEND, names: [qInB] } });
-  c.settle();
-  const qInA = portsOf(a.receive(inbox[0]!)!)[0]!;
+  const qInB = pass(d, d2b, 3, MAKE_SEND, Q, 2);
+  const qInA = pass(b, b2a, 4, COPY_SEND, qInB, 1);
 
   b.send(xInB, { id: 301 });
   settleExcept(c, ['2>1']);
@@ -201,16 +189,15 @@ function relayCredit(): Outcome {
  * while the port lived.
  */
 function linkLossWhileHeld(): Outcome & { bRight: string; sameName: boolean; aRightToX: string; entryLeft: boolean } {
-  const { c, apps, inbox, to } = linkedNodes();
+  const nodes = linkedNodes();
+  const { c, apps, inbox, to, pass } = nodes;
   const [a, b] = apps as [App, App, App];
   const a2b = to(1, 2), b2a = to(2, 1), c2b = to(3, 2);
   c.settle();
   const X = a.allocate();
   a.makeSend(X);
-  a.send(a2b, { id: 1, ports: { disp: MAKE_SEND, names: [X] } });
-  c.settle();
-  const xInB = portsOf(b.receive(inbox[1]!)!)[0]!;
-  const { pInA, pInB } = portMigratingToB(c, apps, inbox, b2a, c2b);
+  const xInB = pass(a, a2b, 1, MAKE_SEND, X, 2);
+  const { pInA, pInB } = portMigratingToB(nodes, b2a, c2b);
   a.send(X, { id: 200 });
   a.send(pInA, { id: 102, ports: { disp: MOVE_RECEIVE, names: [X] } });
   settleExcept(c, ['2>3']);

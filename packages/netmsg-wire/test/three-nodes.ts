@@ -1,5 +1,5 @@
 import type { WireLimits } from '../src/limits.js';
-import { App } from '../src/sim/app.js';
+import { App, portsOf } from '../src/sim/app.js';
 import { Cluster } from '../src/sim/cluster.js';
 import type { Received } from '../src/sim/kernel.js';
 
@@ -46,6 +46,12 @@ export interface Nodes {
   inbox: number[];
   /** A send right, in node `from`'s app task, to node `peer`'s inbox. */
   to: (from: number, peer: number) => number;
+  /**
+   * `sender` sends message `id` carrying `name` with `disp` over `link` (a
+   * right from `to`) to node `receiver`'s inbox; once the cluster settled,
+   * the name the right has in `receiver`'s app task.
+   */
+  pass: (sender: App, link: number, id: number, disp: number, name: number, receiver: number) => number;
 }
 
 /** `n` nodes (three unless told), all linked, each with an app task whose inbox is published as its node's root. */
@@ -59,7 +65,12 @@ export function linkedNodes(n = 3, limits?: Partial<WireLimits>): Nodes {
   });
   for (let a = 1; a <= n; a++) for (let b = a + 1; b <= n; b++) c.connect(a, b);
   const to = (from: number, peer: number) => c.node(from).importRoot(apps[from - 1]!.task, peer);
-  return { c, apps, inbox, to };
+  const pass = (sender: App, link: number, id: number, disp: number, name: number, receiver: number): number => {
+    sender.send(link, { id, ports: { disp, names: [name] } });
+    c.settle();
+    return portsOf(apps[receiver - 1]!.receive(inbox[receiver - 1]!)!)[0]!;
+  };
+  return { c, apps, inbox, to, pass };
 }
 
 /** Every node's netmsg tables and live kernel ports: the state after setup, which the end is compared with. */

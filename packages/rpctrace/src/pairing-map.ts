@@ -17,12 +17,20 @@
  */
 import type { Call } from './records.js';
 
-export class PairingMap {
-  readonly #map = new Map<number, Call>();
+/**
+ * The bound of each pairing map: requests never answered would otherwise
+ * pile up for the life of a trace. The oldest go first; a reply to a
+ * forgotten request prints on its own.
+ */
+export const MAX_PENDING = 8192;
+
+/** `T`: the tracer's Calls, or the `-c` counter's lighter records (summary-count.ts). */
+export class PairingMap<T = Call> {
+  readonly #map = new Map<number, T>();
   readonly #max: number;
   /** The newest entry (when #slotCall is not undefined). */
   #slotKey = 0;
-  #slotCall: Call | undefined = undefined;
+  #slotCall: T | undefined = undefined;
 
   constructor(max: number) {
     this.#max = max;
@@ -32,7 +40,7 @@ export class PairingMap {
     return this.#map.size + (this.#slotCall === undefined ? 0 : 1);
   }
 
-  get(key: number): Call | undefined {
+  get(key: number): T | undefined {
     if (this.#slotCall !== undefined && this.#slotKey === key) return this.#slotCall;
     return this.#map.size === 0 ? undefined : this.#map.get(key);
   }
@@ -46,7 +54,7 @@ export class PairingMap {
   }
 
   /** `key` now maps to `call`, as the newest entry; the oldest goes past the bound. */
-  remember(key: number, call: Call): void {
+  remember(key: number, call: T): void {
     const slot = this.#slotCall;
     if (slot !== undefined) {
       if (this.#slotKey === key) {

@@ -27,14 +27,11 @@ import { MACH_MSG_TYPE_PROTECTED_PAYLOAD, MACH_RCV_TIMED_OUT, MIG_SERVER_DIED, t
 import { MessageDecoder, type DecodedMsg } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
-import { PairingMap } from './pairing-map.js';
+import { MAX_PENDING, PairingMap } from './pairing-map.js';
+import { SendQueues } from './send-queues.js';
 import type { RoutineStats } from './records.js';
 import { RECEIVE_ROUTINE, type RpcTracerOptions } from './tracer.js';
 
-/** tracer.ts's bounds (MAX_IN_FLIGHT, MAX_PENDING, MAX_QUEUES): the same calls are forgotten at the same time. */
-const MAX_IN_FLIGHT = 1024;
-const MAX_PENDING = 8192;
-const MAX_QUEUES = 4096;
 /** Ids whose Info is kept (as the decoder's own cache of what an id says). */
 const MAX_IDS = 1 << 14;
 
@@ -67,16 +64,8 @@ interface Pending {
   info: Info;
 }
 
-/** A port's unreceived sends, oldest at `head` (tracer.ts's SendQueue). */
-interface SendQueue {
-  readonly calls: (Pending | undefined)[];
-  head: number;
-  tail: number;
-}
-
-/** tracer.ts's PairingMap holds Calls; ours holds Pendings (it reads nothing of them). */
-type Pairs = { get(key: number): Pending | undefined; delete(key: number): void; remember(key: number, call: Pending): void; readonly size: number };
-const pairs = (): Pairs => new PairingMap(MAX_PENDING) as unknown as Pairs;
+/** The tracer's bound (pairing-map.ts): the same calls are forgotten at the same time. */
+const pairs = (): PairingMap<Pending> => new PairingMap<Pending>(MAX_PENDING);
 
 /** The little-endian u32 at `at` (both ABIs are little-endian). */
 function u32le(b: Uint8Array, at: number): number {
@@ -93,8 +82,7 @@ export class SummaryCounter {
   #lastId: IdInfo | null = null;
   #prevKey = NaN;
   #prevId: IdInfo | null = null;
-  readonly #inFlight = new Map<number, SendQueue>();
-  #sweepAt = MAX_QUEUES;
+  readonly #inFlight = new SendQueues<Pending>();
   readonly #byClientName = pairs();
   readonly #byServerName = pairs();
   readonly #byReplyPort = pairs();
@@ -297,24 +285,7 @@ export class SummaryCounter {
       call.replyPort = replyPort;
       this.#byReplyPort.remember(replyPort, call);
     }
-    let q = this.#inFlight.get(port);
-    if (q === undefined) {
-      if (this.#inFlight.size >= this.#sweepAt) {
-        for (const [p, old] of this.#inFlight) if (old.head === old.tail) this.#inFlight.delete(p);
-        this.#sweepAt = Math.max(MAX_QUEUES, this.#inFlight.size * 2);
-      }
-      q = { calls: [], head: 0, tail: 0 };
-      this.#inFlight.set(port, q);
-    }
-    if (q.head === q.tail) q.head = q.tail = 0;
-    else if (q.tail === q.calls.length && q.head >= q.tail >> 1) {
-      q.calls.copyWithin(0, q.head, q.tail);
-      q.calls.fill(undefined, q.tail - q.head, q.tail);
-      q.tail -= q.head;
-      q.head = 0;
-    }
-    q.calls[q.tail++] = call;
-    if (q.tail - q.head > MAX_IN_FLIGHT) q.calls[q.head++] = undefined;
+    this.#inFlight.push(port, call);
     this.#start(call);
   }
 
@@ -335,7 +306,7 @@ export class SummaryCounter {
       return;
     }
     // A request arriving at its server: the oldest unreceived send of its id to this port.
-    const sent = this.#takeInFlight(port, msgId);
+    const sent = this.#inFlight.take(port, msgId);
     if (sent !== undefined) {
       if (this.#hasHeader && this.#remotePort !== 0) this.#byServerName.remember(this.#key(task, this.#remotePort), sent);
       return;
@@ -350,19 +321,6 @@ export class SummaryCounter {
       }
       this.#start(kcall);
     }
-  }
-
-  #takeInFlight(port: number, msgId: number): Pending | undefined {
-    const q = this.#inFlight.get(port);
-    if (q === undefined) return undefined;
-    const calls = q.calls;
-    let at = q.head;
-    while (at < q.tail && (calls[at] as Pending).msgId !== msgId) at++;
-    if (at === q.tail) return undefined;
-    const sent = calls[at] as Pending;
-    for (let i = q.head; i <= at; i++) calls[i] = undefined;
-    q.head = at + 1;
-    return sent;
   }
 
   /** The reply (or the send-once notification standing for it) ends the call. */
@@ -388,7 +346,7 @@ export class SummaryCounter {
       s.errors++;
     }
     if (destroyed === undefined) return;
-    const request = msgId !== 0 ? this.#takeInFlight(port, msgId) : undefined;
+    const request = msgId !== 0 ? this.#inFlight.take(port, msgId) : undefined;
     if (request !== undefined) {
       this.#endDestroyed(request, port);
       return;

@@ -63,21 +63,14 @@ export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}
       ev.rcvName = e.rcvName;
       text = session.feed(ev);
     } catch (err) {
-      text = `hurd-rpctrace: cannot trace message ${e.msgId} of task ${e.task}: ${err instanceof Error ? err.message : String(err)}\n`;
+      text = cannotTrace(e, err);
     }
     if (text !== '') write(text);
   });
-  let stopped = false;
-  return {
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      remove();
-      const text = session.finish();
-      if (text !== '') write(text);
-    },
-    summary: () => session.summary(),
-  };
+  return stopOnce(remove, () => {
+    const text = session.finish();
+    if (text !== '') write(text);
+  }, () => session.summary());
 }
 
 /**
@@ -107,17 +100,27 @@ function summaryOnly(kernel: MachKernel, options: TraceKernelOptions, write: (te
       // As traceKernel's session path: a replyPort of 0 is none.
       counter.count(phase === 'send', e.task, e.port, e.msgId, e.bytes, e.abi, clock, e.kr, e.replyPort === 0 ? undefined : e.replyPort, e.destroyed);
     } catch (err) {
-      write(`hurd-rpctrace: cannot trace message ${e.msgId} of task ${e.task}: ${err instanceof Error ? err.message : String(err)}\n`);
+      write(cannotTrace(e, err));
     }
   });
+  return stopOnce(remove, () => write(formatSummary(counter.summary())), () => counter.summary());
+}
+
+/** The line for a message the tracer could not take (the trace goes on). */
+function cannotTrace(e: { msgId: number; task: unknown }, err: unknown): string {
+  return `hurd-rpctrace: cannot trace message ${e.msgId} of task ${String(e.task)}: ${err instanceof Error ? err.message : String(err)}\n`;
+}
+
+/** A KernelTrace whose first stop() stops observing (`remove`) and writes what is left (`last`); later ones do nothing. */
+function stopOnce(remove: () => void, last: () => void, summary: () => RoutineStats[]): KernelTrace {
   let stopped = false;
   return {
     stop() {
       if (stopped) return;
       stopped = true;
       remove();
-      write(formatSummary(counter.summary()));
+      last();
     },
-    summary: () => counter.summary(),
+    summary,
   };
 }

@@ -26,7 +26,8 @@ import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
-import { PairingMap } from './pairing-map.js';
+import { MAX_PENDING, PairingMap } from './pairing-map.js';
+import { SendQueues } from './send-queues.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
 import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
 import { WireEvent } from './wire.js';
@@ -42,29 +43,6 @@ const DESTROY_WHY: { readonly [k: string]: string } = {
 
 /** The routine name receive failures are filed under (for -e trace= and -c). */
 export const RECEIVE_ROUTINE = 'mach_msg';
-
-/**
- * Bounds on what the tracer remembers: sends to a port nobody receives from
- * (the kernel consumes messages to its own ports unseen) and requests never
- * answered would otherwise pile up for the life of a trace. The oldest go
- * first; a reply to a forgotten request prints on its own.
- */
-const MAX_IN_FLIGHT = 1024;
-const MAX_PENDING = 8192;
-/** Ports with an in-flight queue, emptied ones included, before a new port's queue sweeps the emptied ones out. */
-const MAX_QUEUES = 4096;
-
-/**
- * A port's unreceived sends, oldest at `head`. A storm empties and refills
- * one per RPC: an index instead of Array.shift (which moves or reallocates
- * the store) and an emptied queue left in its map (no delete and set again).
- */
-interface SendQueue {
-  readonly calls: (Call | undefined)[];
-  /** The oldest unreceived send; `tail` is one past the newest (empty when equal). */
-  head: number;
-  tail: number;
-}
 
 export interface RpcTracerOptions extends DecoderOptions {
   filter?: CallFilter;
@@ -89,8 +67,8 @@ export class RpcTracer {
   readonly #decoder: MessageDecoder;
   readonly #filter: CallFilter;
   #nextId = 1;
-  /** Sends not yet received, per destination kernel port, oldest first (emptied queues stay: see SendQueue). */
-  readonly #inFlight = new Map<number, SendQueue>();
+  /** Sends not yet received, per destination kernel port, oldest first (send-queues.ts: the bounds, and why emptied queues stay). */
+  readonly #inFlight = new SendQueues<Call>();
   /** Calls awaiting a reply, by (client task, reply port name): key(). */
   readonly #byClientName = new PairingMap(MAX_PENDING);
   /** Calls received by a server, by (server task, reply right name): key(). */
@@ -134,8 +112,6 @@ export class RpcTracer {
     this.#keyIndex = i;
     return i * 0x100000000 + (name >>> 0);
   }
-  /** #inFlight's size at which emptied queues are swept out. */
-  #sweepAt = MAX_QUEUES;
   /** The task #key last looked up, and its index (NaN: none yet). */
   #keyTask = NaN;
   #keyIndex = 0;
@@ -328,28 +304,7 @@ export class RpcTracer {
       this.#byReplyPort.remember(ev.replyPort, call);
     }
     if (rec !== null) rec.callId = call.id;
-    let q = this.#inFlight.get(ev.port);
-    if (q === undefined) {
-      if (this.#inFlight.size >= this.#sweepAt) {
-        for (const [port, old] of this.#inFlight) if (old.head === old.tail) this.#inFlight.delete(port);
-        // Many ports with sends pending: the next sweep waits until their number doubles (no sweep per send).
-        this.#sweepAt = Math.max(MAX_QUEUES, this.#inFlight.size * 2);
-      }
-      q = { calls: [], head: 0, tail: 0 };
-      this.#inFlight.set(ev.port, q);
-    }
-    if (q.head === q.tail) {
-      // Empty: start over at the front (the array keeps its store; slots are overwritten).
-      q.head = q.tail = 0;
-    } else if (q.tail === q.calls.length && q.head >= q.tail >> 1) {
-      // A queue that never empties (sends to a port nobody is seen receiving from): move it down.
-      q.calls.copyWithin(0, q.head, q.tail);
-      q.calls.fill(undefined, q.tail - q.head, q.tail);
-      q.tail -= q.head;
-      q.head = 0;
-    }
-    q.calls[q.tail++] = call;
-    if (q.tail - q.head > MAX_IN_FLIGHT) q.calls[q.head++] = undefined;
+    this.#inFlight.push(ev.port, call);
     this.#start(call, out);
   }
 
@@ -418,7 +373,7 @@ export class RpcTracer {
     // A request arriving at its server: the oldest unreceived send to this port.
     // Sends ahead of it that never arrive were consumed unseen (a kernel port, a destroyed
     // queue): they are dropped from the queue so that they do not shadow later ones.
-    const sent = this.#takeInFlight(ev.port, ev.msgId);
+    const sent = this.#inFlight.take(ev.port, ev.msgId);
     if (sent !== undefined) {
       sent.seqno = h?.seqno ?? null;
       sent.receiver = ev.task;
@@ -449,21 +404,6 @@ export class RpcTracer {
     this.#lone(ev, d, out);
   }
 
-  /** The oldest unreceived send of `msgId` to `port`; the sends ahead of it were consumed unseen. */
-  #takeInFlight(port: number, msgId: number): Call | undefined {
-    const q = this.#inFlight.get(port);
-    if (q === undefined) return undefined;
-    const calls = q.calls;
-    let at = q.head;
-    while (at < q.tail && (calls[at] as Call).msgId !== msgId) at++;
-    if (at === q.tail) return undefined;
-    const sent = calls[at] as Call;
-    // The slots up to it are let go (nothing keeps a call it forgot).
-    for (let i = q.head; i <= at; i++) calls[i] = undefined;
-    q.head = at + 1;
-    return sent;
-  }
-
   /**
    * A message that reached no task (destroyed by the kernel), or a receive
    * that got none (MACH_RCV_*). Only the id is known of the message: it is
@@ -482,7 +422,7 @@ export class RpcTracer {
     if (failed) this.#rcvFailed(ev, d, why, out);
     if (why === null) return;
     // The call the message belonged to: an unreceived request, else a reply on its way back.
-    const request = ev.msgId !== 0 ? this.#takeInFlight(ev.port, ev.msgId) : undefined;
+    const request = ev.msgId !== 0 ? this.#inFlight.take(ev.port, ev.msgId) : undefined;
     if (request !== undefined) {
       if (rec !== null) rec.callId = request.id;
       this.#endDestroyed(request, ev, { what: 'request', why, time: ev.time }, out);

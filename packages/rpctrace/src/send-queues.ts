@@ -1,0 +1,75 @@
+/**
+ * Sends not yet received, per destination kernel port, oldest first: how
+ * the tracer (tracer.ts) and the program's `-c` counter (summary-count.ts)
+ * pair a request with the server's receive of it. One class, so both forget
+ * the same sends at the same time (the counter's tables must equal the
+ * tracer's).
+ *
+ * Why a queue per port with indices: a storm empties and refills one per
+ * RPC, so an index instead of Array.shift (which moves or reallocates the
+ * store), and an emptied queue is left in its map (no delete and set again)
+ * until many ports have one.
+ */
+
+/**
+ * Bounds on what is remembered: sends to a port nobody receives from (the
+ * kernel consumes messages to its own ports unseen) would otherwise pile up
+ * for the life of a trace. The oldest go first.
+ */
+export const MAX_IN_FLIGHT = 1024;
+/** Ports with a queue, emptied ones included, before a new port's queue sweeps the emptied ones out. */
+export const MAX_QUEUES = 4096;
+
+/** A port's unreceived sends, oldest at `head`; `tail` is one past the newest (empty when equal). */
+interface SendQueue<T> {
+  readonly calls: (T | undefined)[];
+  head: number;
+  tail: number;
+}
+
+export class SendQueues<T extends { readonly msgId: number }> {
+  readonly #queues = new Map<number, SendQueue<T>>();
+  /** #queues's size at which emptied queues are swept out. */
+  #sweepAt = MAX_QUEUES;
+
+  /** `call` was sent to `port`: the newest of its queue (the oldest goes past MAX_IN_FLIGHT). */
+  push(port: number, call: T): void {
+    let q = this.#queues.get(port);
+    if (q === undefined) {
+      if (this.#queues.size >= this.#sweepAt) {
+        for (const [p, old] of this.#queues) if (old.head === old.tail) this.#queues.delete(p);
+        // Many ports with sends pending: the next sweep waits until their number doubles (no sweep per send).
+        this.#sweepAt = Math.max(MAX_QUEUES, this.#queues.size * 2);
+      }
+      q = { calls: [], head: 0, tail: 0 };
+      this.#queues.set(port, q);
+    }
+    if (q.head === q.tail) {
+      // Empty: start over at the front (the array keeps its store; slots are overwritten).
+      q.head = q.tail = 0;
+    } else if (q.tail === q.calls.length && q.head >= q.tail >> 1) {
+      // A queue that never empties (sends to a port nobody is seen receiving from): move it down.
+      q.calls.copyWithin(0, q.head, q.tail);
+      q.calls.fill(undefined, q.tail - q.head, q.tail);
+      q.tail -= q.head;
+      q.head = 0;
+    }
+    q.calls[q.tail++] = call;
+    if (q.tail - q.head > MAX_IN_FLIGHT) q.calls[q.head++] = undefined;
+  }
+
+  /** The oldest unreceived send of `msgId` to `port`; the sends ahead of it were consumed unseen. */
+  take(port: number, msgId: number): T | undefined {
+    const q = this.#queues.get(port);
+    if (q === undefined) return undefined;
+    const calls = q.calls;
+    let at = q.head;
+    while (at < q.tail && (calls[at] as T).msgId !== msgId) at++;
+    if (at === q.tail) return undefined;
+    const sent = calls[at] as T;
+    // The slots up to it are let go (nothing keeps a call it forgot).
+    for (let i = q.head; i <= at; i++) calls[i] = undefined;
+    q.head = at + 1;
+    return sent;
+  }
+}
