@@ -73,3 +73,30 @@ export class PairingMap<T = Call> {
     }
   }
 }
+
+/**
+ * The pairing maps' key for a (task, port name) pair: one exact number
+ * (the task's small index, below 2^21, times 2^32 plus the 32-bit name),
+ * cheaper map keys than strings in a storm. Task ids (and link node ids,
+ * which are any u32) get their index in order of first use.
+ */
+export class TaskNameKeys {
+  readonly #taskIndex = new Map<number, number>();
+  /** The task last looked up, and its index (NaN: none yet). */
+  #lastTask = NaN;
+  #lastIndex = 0;
+
+  key(task: number, name: number): number {
+    // A storm alternates two tasks: the last one's index without a map probe.
+    if (task === this.#lastTask) return this.#lastIndex * 0x100000000 + (name >>> 0);
+    let i = this.#taskIndex.get(task);
+    if (i === undefined) {
+      // Past 2^21 distinct tasks the table starts over: keys stay exact, old pairings are forgotten.
+      if (this.#taskIndex.size >= 1 << 21) this.#taskIndex.clear();
+      this.#taskIndex.set(task, (i = this.#taskIndex.size));
+    }
+    this.#lastTask = task;
+    this.#lastIndex = i;
+    return i * 0x100000000 + (name >>> 0);
+  }
+}

@@ -27,7 +27,7 @@ import { MACH_MSG_TYPE_PROTECTED_PAYLOAD, MACH_RCV_TIMED_OUT, MIG_SERVER_DIED, t
 import { MessageDecoder, type DecodedMsg } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
-import { MAX_PENDING, PairingMap } from './pairing-map.js';
+import { MAX_PENDING, PairingMap, TaskNameKeys } from './pairing-map.js';
 import { SendQueues } from './send-queues.js';
 import type { RoutineStats } from './records.js';
 import { RECEIVE_ROUTINE, type RpcTracerOptions } from './tracer.js';
@@ -86,9 +86,7 @@ export class SummaryCounter {
   readonly #byClientName = pairs();
   readonly #byServerName = pairs();
   readonly #byReplyPort = pairs();
-  readonly #taskIndex = new Map<number, number>();
-  #keyTask = NaN;
-  #keyIndex = 0;
+  readonly #keys = new TaskNameKeys();
 
   // The message being counted, as the decoder's header-only read gives it (filled by #read).
   #kind: DecodedMsg['kind'] = 'unknown';
@@ -240,19 +238,6 @@ export class SummaryCounter {
     this.#died = d.notification?.kind === 'send-once';
   }
 
-  /** tracer.ts's #key: a (task, port name) pair as one exact number. */
-  #key(task: number, name: number): number {
-    if (task === this.#keyTask) return this.#keyIndex * 0x100000000 + (name >>> 0);
-    let i = this.#taskIndex.get(task);
-    if (i === undefined) {
-      if (this.#taskIndex.size >= 1 << 21) this.#taskIndex.clear();
-      this.#taskIndex.set(task, (i = this.#taskIndex.size));
-    }
-    this.#keyTask = task;
-    this.#keyIndex = i;
-    return i * 0x100000000 + (name >>> 0);
-  }
-
   #onSend(task: number, port: number, msgId: number, clock: () => number, kr: number | undefined, replyPort: number | undefined): void {
     const info = this.#info as Info;
     if (kr !== undefined && kr !== 0) {
@@ -269,7 +254,7 @@ export class SummaryCounter {
     const kind = this.#kind;
     if (this.#hasHeader) {
       // A reply on a reply right a server got with a request.
-      const key = this.#key(task, this.#remotePort);
+      const key = this.#keys.key(task, this.#remotePort);
       const call = this.#byServerName.get(key);
       if (call !== undefined && (kind === 'reply' || msgId === call.msgId + 100)) {
         this.#byServerName.delete(key);
@@ -291,24 +276,24 @@ export class SummaryCounter {
 
   /** A new request is counted (tracer.ts's #start, records: false). */
   #start(call: Pending): void {
-    if (call.task !== 0 && call.replyName !== 0 && call.replyPort === undefined) this.#byClientName.remember(this.#key(call.task, call.replyName), call);
+    if (call.task !== 0 && call.replyName !== 0 && call.replyPort === undefined) this.#byClientName.remember(this.#keys.key(call.task, call.replyName), call);
     if (call.info.selected) this.#row(call.info).calls++;
   }
 
   #onReceive(task: number, port: number, msgId: number, clock: () => number): void {
     const viaPort = this.#byReplyPort.get(port);
     const call =
-      viaPort !== undefined && viaPort.task === task ? viaPort : !this.#hasHeader || this.#byClientName.size === 0 ? undefined : this.#byClientName.get(this.#key(task, this.#localPort));
+      viaPort !== undefined && viaPort.task === task ? viaPort : !this.#hasHeader || this.#byClientName.size === 0 ? undefined : this.#byClientName.get(this.#keys.key(task, this.#localPort));
     if (call !== undefined && call.task === task && (this.#kind === 'reply' || this.#died || msgId === call.msgId + 100)) {
       if (this.#byReplyPort.get(port) === call) this.#byReplyPort.delete(port);
-      if (call.replyPort === undefined) this.#byClientName.delete(this.#key(call.task, call.replyName));
+      if (call.replyPort === undefined) this.#byClientName.delete(this.#keys.key(call.task, call.replyName));
       this.#complete(call, this.#time(clock));
       return;
     }
     // A request arriving at its server: the oldest unreceived send of its id to this port.
     const sent = this.#inFlight.take(port, msgId);
     if (sent !== undefined) {
-      if (this.#hasHeader && this.#remotePort !== 0) this.#byServerName.remember(this.#key(task, this.#remotePort), sent);
+      if (this.#hasHeader && this.#remotePort !== 0) this.#byServerName.remember(this.#keys.key(task, this.#remotePort), sent);
       return;
     }
     // A kernel-made request: the call starts at its receive.
@@ -316,7 +301,7 @@ export class SummaryCounter {
       const remote = this.#remotePort;
       const kcall: Pending = { time: this.#time(clock), task: 0, msgId, replyName: 0, replyPort: undefined, replied: false, info: this.#info as Info };
       if (remote !== 0) {
-        this.#byServerName.remember(this.#key(task, remote), kcall);
+        this.#byServerName.remember(this.#keys.key(task, remote), kcall);
         kcall.replyName = remote;
       }
       this.#start(kcall);
@@ -357,8 +342,8 @@ export class SummaryCounter {
 
   /** A call whose request or reply the kernel destroyed: it ends as a failed call. */
   #endDestroyed(call: Pending, port: number): void {
-    if (call.task !== 0 && call.replyName !== 0 && this.#byClientName.get(this.#key(call.task, call.replyName)) === call) {
-      this.#byClientName.delete(this.#key(call.task, call.replyName));
+    if (call.task !== 0 && call.replyName !== 0 && this.#byClientName.get(this.#keys.key(call.task, call.replyName)) === call) {
+      this.#byClientName.delete(this.#keys.key(call.task, call.replyName));
     }
     if (call.replyPort !== undefined && this.#byReplyPort.get(call.replyPort) === call) this.#byReplyPort.delete(call.replyPort);
     if (this.#byReplyPort.get(port) === call) this.#byReplyPort.delete(port);

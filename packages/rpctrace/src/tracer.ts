@@ -26,7 +26,7 @@ import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
-import { MAX_PENDING, PairingMap } from './pairing-map.js';
+import { MAX_PENDING, PairingMap, TaskNameKeys } from './pairing-map.js';
 import { SendQueues } from './send-queues.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
 import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
@@ -87,34 +87,13 @@ export class RpcTracer {
   readonly #records: boolean;
   /** Where a summary-only tracer's (discarded) records would go: one array, not one per message. */
   readonly #scratch: TraceRecord[] = [];
-  /** Small numbers for task ids (and link node ids, which are any u32), for #key. */
-  readonly #taskIndex = new Map<number, number>();
+  /** The pairing maps' (task, port name) keys. */
+  readonly #keys = new TaskNameKeys();
   /** Task names the kernel reported. */
   readonly #names = new Map<number, string>();
   /** The last (task, name) stored in #names or found there. */
   #lastTask = 0;
   #lastName = '';
-
-  /**
-   * A (task, port name) pair as one exact number (index below 2^21 times
-   * 2^32 plus the 32-bit name): cheaper map keys than strings in a storm.
-   */
-  #key(task: number, name: number): number {
-    // A storm alternates two tasks: the last one's index without a map probe.
-    if (task === this.#keyTask) return this.#keyIndex * 0x100000000 + (name >>> 0);
-    let i = this.#taskIndex.get(task);
-    if (i === undefined) {
-      // Past 2^21 distinct tasks the table starts over: keys stay exact, old pairings are forgotten.
-      if (this.#taskIndex.size >= 1 << 21) this.#taskIndex.clear();
-      this.#taskIndex.set(task, (i = this.#taskIndex.size));
-    }
-    this.#keyTask = task;
-    this.#keyIndex = i;
-    return i * 0x100000000 + (name >>> 0);
-  }
-  /** The task #key last looked up, and its index (NaN: none yet). */
-  #keyTask = NaN;
-  #keyIndex = 0;
 
   constructor(options: RpcTracerOptions = {}) {
     this.#decoder = new MessageDecoder(options);
@@ -269,7 +248,7 @@ export class RpcTracer {
     }
     if (h !== undefined) {
       // A reply on a reply right a server got with a request (the id tells, even for ids no catalog knows).
-      const key = this.#key(ev.task, h.remotePort);
+      const key = this.#keys.key(ev.task, h.remotePort);
       const call = this.#byServerName.get(key);
       if (call !== undefined && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
         this.#byServerName.delete(key);
@@ -335,7 +314,7 @@ export class RpcTracer {
   /** A new request: count it, and hold its line until its reply (or, for one that expects none, its receipt). */
   #start(call: Call, out: TraceRecord[]): void {
     // Keyed by name only when the reply port's identity is not known (it is on hurd-ffi's sim kernel).
-    if (call.task !== 0 && call.replyName !== 0 && call.replyPort === undefined) this.#byClientName.remember(this.#key(call.task, call.replyName), call);
+    if (call.task !== 0 && call.replyName !== 0 && call.replyPort === undefined) this.#byClientName.remember(this.#keys.key(call.task, call.replyName), call);
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
     const s = this.#statsOf(call.routine);
     s.calls++;
@@ -358,13 +337,13 @@ export class RpcTracer {
     // The reply to a traced request?
     const viaPort = this.#byReplyPort.get(ev.port);
     const call =
-      viaPort !== undefined && viaPort.task === ev.task ? viaPort : h === undefined || this.#byClientName.size === 0 ? undefined : this.#byClientName.get(this.#key(ev.task, h.localPort));
+      viaPort !== undefined && viaPort.task === ev.task ? viaPort : h === undefined || this.#byClientName.size === 0 ? undefined : this.#byClientName.get(this.#keys.key(ev.task, h.localPort));
     // A send-once notification on the reply port means the server dropped the reply right:
     // MIG's user stub returns MIG_SERVER_DIED for it, and so does the trace.
     const died = d.notification?.kind === 'send-once';
     if (call !== undefined && call.task === ev.task && (d.kind === 'reply' || died || ev.msgId === call.msgId + 100)) {
       if (this.#byReplyPort.get(ev.port) === call) this.#byReplyPort.delete(ev.port);
-      if (call.replyPort === undefined) this.#byClientName.delete(this.#key(call.task, call.replyName));
+      if (call.replyPort === undefined) this.#byClientName.delete(this.#keys.key(call.task, call.replyName));
       if (rec !== null) rec.callId = call.id;
       if (rec !== null) rec.latency = ev.time - call.time;
       this.#complete(call, ev, d, out);
@@ -378,7 +357,7 @@ export class RpcTracer {
       sent.seqno = h?.seqno ?? null;
       sent.receiver = ev.task;
       if (rec !== null) rec.callId = sent.id;
-      if (h !== undefined && h.remotePort !== 0) this.#byServerName.remember(this.#key(ev.task, h.remotePort), sent);
+      if (h !== undefined && h.remotePort !== 0) this.#byServerName.remember(this.#keys.key(ev.task, h.remotePort), sent);
       if (this.#held === sent && sent.replyName === 0) {
         this.#held = null;
         out.push({ type: 'call', state: 'oneway', call: sent });
@@ -394,7 +373,7 @@ export class RpcTracer {
       this.#ports?.learnKernelRequest(kcall);
       if (rec !== null) rec.callId = kcall.id;
       if (h.remotePort !== 0) {
-        this.#byServerName.remember(this.#key(ev.task, h.remotePort), kcall);
+        this.#byServerName.remember(this.#keys.key(ev.task, h.remotePort), kcall);
         kcall.replyName = h.remotePort;
       }
       this.#start(kcall, out);
@@ -489,8 +468,8 @@ export class RpcTracer {
 
   /** A call whose request or reply the kernel destroyed: it ends here, as a failed call. */
   #endDestroyed(call: Call, ev: TraceEvent, destroyed: Destroyed, out: TraceRecord[]): void {
-    if (call.task !== 0 && call.replyName !== 0 && this.#byClientName.get(this.#key(call.task, call.replyName)) === call) {
-      this.#byClientName.delete(this.#key(call.task, call.replyName));
+    if (call.task !== 0 && call.replyName !== 0 && this.#byClientName.get(this.#keys.key(call.task, call.replyName)) === call) {
+      this.#byClientName.delete(this.#keys.key(call.task, call.replyName));
     }
     if (call.replyPort !== undefined && this.#byReplyPort.get(call.replyPort) === call) this.#byReplyPort.delete(call.replyPort);
     if (this.#byReplyPort.get(ev.port) === call) this.#byReplyPort.delete(ev.port);
