@@ -11,36 +11,60 @@
 //   command, -o FILE         hurd-rpctrace -o FILE -- node bench/storm-app.mjs N
 //   command, -c              hurd-rpctrace -c -o FILE -- node bench/storm-app.mjs N
 //   command -f, -o FILE      hurd-rpctrace -f -o FILE -- ...: the records go through the -f Unix socket, not the pipe
-// Three times per variant: `loop` is the wall time the program itself
-// measures around its RPC loop (the cost seen by the traced program);
-// `program CPU` is that process's CPU time over the loop (less disturbed by
-// other load on the machine; for the command variants it leaves out the
-// tracer process's own CPU); `wall` is the whole command, start to exit,
-// including the tracer finishing the trace; `run CPU` is the CPU time of the
-// whole run (every process and thread of it: the program, the tracer, the
-// worker; Linux's cutime + cstime of this process's waited-for children,
-// 10 ms ticks): on one CPU the floor of the wall time, and much less moved
-// by other load on the machine than the wall time is.
+// Times per variant: `loop` is the wall time the program itself measures
+// around its RPC loop (the cost seen by the traced program); `program CPU`
+// is that process's CPU time over the loop (for the command variants it
+// leaves out the tracer process's own CPU); `wall` is the whole command,
+// start to exit, including the tracer finishing the trace; `run CPU` is the
+// CPU time of the whole run (every process and thread of it: the program,
+// the tracer, the worker; Linux's cutime + cstime of this process's
+// waited-for children, 10 ms ticks): on one CPU the floor of the wall time.
+//
+// Order of the runs (2026-11-29 16:45 section of BENCHMARKS.md: with every
+// round in one fixed order, an A/A run, the same build on both sides, gave
+// untraced loops of 662 and 442 ms): by default every round runs its
+// variants in a fresh seeded shuffle (--seed S, default 1), so that no
+// variant always follows the same one; the trace file a run wrote is
+// deleted after it, outside the timed region (a 5+ MB file would otherwise
+// be truncated by the next run's open, inside it); --sync runs sync(1)
+// before every run (the page cache's writeback outside the timed region);
+// --order fixed|abba|shuffle (abba: round r in the list's order, round r+1
+// reversed); --keep-file keeps the file between runs (the old way);
+// --warmup W: W rounds run first and not counted (default 1).
+// Ratios: `ratio of medians` as before (the median traced over the median
+// untraced), and the per-round paired ratio (traced over the untraced run of
+// the same side in the same round): its median and its spread (min-max).
 //
 // Usage: npx tsup && node bench/storm.mjs [--quick] [--cpus LIST] [--variants a,b,...] [--against ROOT] [--rounds R]
-//   (default N 100000, 5 rounds, CPU 1). --against ROOT: also every variant
+//          [--order shuffle|abba|fixed] [--seed S] [--sync] [--keep-file] [--warmup W] [--raw]
+//   (default N 100000, 7 rounds, CPU 1). --against ROOT: also every variant
 //   with the package at ROOT (its built dist, bench and bin: the "before" of
-//   a paired comparison), run alternately with this one in every round; a
-//   table for each. --variants: only these (numbers from 1, in the order below; untraced always).
+//   a paired comparison), run in every round with this one; a table for
+//   each, then the per-round after/before ratios. --variants: only these
+//   (numbers from 1, in the order below; untraced always). --raw: every run's
+//   figures, in the order they ran. A/A check: --against this package's own root.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 
+const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
 const quick = process.argv.includes('--quick');
 const N = quick ? 10000 : 100000;
-const ROUNDS = process.argv.includes('--rounds') ? Number(process.argv[process.argv.indexOf('--rounds') + 1]) : quick ? 3 : 5;
-const cpus = process.argv.includes('--cpus') ? process.argv[process.argv.indexOf('--cpus') + 1] : '1';
+const ROUNDS = Number(arg('--rounds', quick ? '3' : '7'));
+const WARMUP = Number(arg('--warmup', '1'));
+const cpus = arg('--cpus', '1');
+const order = arg('--order', 'shuffle');
+const seed = Number(arg('--seed', '1'));
+const doSync = process.argv.includes('--sync');
+const keepFile = process.argv.includes('--keep-file');
+const raw = process.argv.includes('--raw');
 const here = new URL('.', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-storm-'));
 const out = join(dir, 'trace.txt');
-const against = process.argv.includes('--against') ? process.argv[process.argv.indexOf('--against') + 1] : null;
-const only = process.argv.includes('--variants') ? process.argv[process.argv.indexOf('--variants') + 1].split(',').map(Number) : null;
+const against = arg('--against', null);
+const only = process.argv.includes('--variants') ? arg('--variants').split(',').map(Number) : null;
+if (!['shuffle', 'abba', 'fixed'].includes(order)) throw new Error(`--order ${order}: shuffle, abba or fixed`);
 
 /** The variants with the package at `root`. */
 function variantsOf(root, tag) {
@@ -59,7 +83,7 @@ function variantsOf(root, tag) {
   return all.filter((_v, i) => i === 0 || only === null || only.includes(i)).map(([name, args]) => [tag + name, args]);
 }
 const roots = against === null ? [[join(here, '..'), '']] : [[against, 'before: '], [join(here, '..'), 'after: ']];
-// Paired: each variant before, then after, in every round.
+// Paired: each variant before, then after (the base order; see --order).
 const lists = roots.map(([root, tag]) => variantsOf(root, tag));
 const variants = lists[0].flatMap((_v, i) => lists.map((l) => l[i]));
 
@@ -75,41 +99,91 @@ function childrenCpuMs() {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** mulberry32: a small seeded generator, so that an order can be run again. */
+function prng(s) {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = prng(seed);
+function roundOrder(r) {
+  if (order === 'fixed') return variants;
+  if (order === 'abba') return r % 2 === 0 ? variants : [...variants].reverse();
+  const v = [...variants];
+  for (let i = v.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [v[i], v[j]] = [v[j], v[i]];
+  }
+  return v;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const spread = (xs) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
 const samples = new Map(variants.map(([name]) => [name, { loop: [], cpu: [], wall: [], run: [] }]));
 const load0 = loadavg()[0];
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, args] of variants) {
+const t00 = Date.now();
+let previous = '(none)';
+for (let r = -WARMUP; r < ROUNDS; r++) {
+  for (const [name, args] of roundOrder(r)) {
+    if (doSync) execFileSync('sync');
     const r0 = childrenCpuMs();
     const t0 = performance.now();
     const stdout = execFileSync('taskset', ['-c', cpus, process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
     const wall = performance.now() - t0;
-    const s = samples.get(name);
-    s.run.push(childrenCpuMs() - r0);
+    const run = childrenCpuMs() - r0;
+    // Outside the timed region: the next run neither truncates this file nor finds its pages.
+    if (!keepFile) rmSync(out, { force: true });
     const [loop, cpu] = stdout.trim().split('\n').pop().split(' ').map(Number);
+    if (raw) console.log(`raw r${r} ${name} | after ${previous} | loop ${loop} cpu ${cpu} wall ${wall.toFixed(1)} run ${run}`);
+    previous = name;
+    if (r < 0) continue;
+    const s = samples.get(name);
+    s.run.push(run);
     s.loop.push(loop);
     s.cpu.push(cpu);
     s.wall.push(wall);
   }
 }
 rmSync(dir, { recursive: true, force: true });
-console.log(`${N} null RPCs, median of ${ROUNDS} interleaved rounds, taskset -c ${cpus}, node ${process.version}, load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`);
+const what = order === 'shuffle' ? `order shuffled per round (seed ${seed})` : order === 'abba' ? 'order ABBA (every other round reversed)' : 'order fixed';
+console.log(`${N} null RPCs, ${ROUNDS} rounds (+${WARMUP} not counted), ${what}${doSync ? ', sync before each run' : ''}${keepFile ? ', trace file kept between runs' : ''}, taskset -c ${cpus}, node ${process.version}, load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}, ${((Date.now() - t00) / 1000).toFixed(0)} s`);
+const cols = ['loop', 'wall', 'cpu', 'run'];
 for (const [root, tag] of roots) {
   if (tag !== '') console.log(`\n${tag}${root}`);
   const base = samples.get(tag + 'untraced');
-  const bl = median(base.loop);
-  const bw = median(base.wall);
-  const bc = median(base.cpu);
-  const br = median(base.run);
-  console.log(`| variant | loop ms | loop ratio | program CPU ms | CPU ratio | wall ms | wall ratio | run CPU ms | run CPU ratio |`);
-  console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  console.log('| variant | loop ms | wall ms | program CPU ms | run CPU ms | loop: ratio of medians / per-round median (min-max) | wall: idem | run CPU: idem |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [name] of variants) {
     if (!name.startsWith(tag) || (tag === '' && name.includes(': '))) continue;
     const s = samples.get(name);
-    const l = median(s.loop);
-    const w = median(s.wall);
-    const c = median(s.cpu);
-    const rc = median(s.run);
-    console.log(`| ${name.slice(tag.length)} | ${l.toFixed(0)} | x${(l / bl).toFixed(2)} | ${c.toFixed(0)} | x${(c / bc).toFixed(2)} | ${w.toFixed(0)} | x${(w / bw).toFixed(2)} | ${rc.toFixed(0)} | x${(rc / br).toFixed(2)} |`);
+    const ratio = (k) => {
+      const perRound = s[k].map((x, i) => x / base[k][i]);
+      return `x${(median(s[k]) / median(base[k])).toFixed(2)} / x${median(perRound).toFixed(2)} (${spread(perRound)})`;
+    };
+    const [l, w, c, rc] = cols.map((k) => median(s[k]).toFixed(0));
+    console.log(`| ${name.slice(tag.length)} | ${l} | ${w} | ${c} | ${rc} | ${ratio('loop')} | ${ratio('wall')} | ${ratio('run')} |`);
+  }
+}
+if (against !== null) {
+  // The same variant, after over before, round by round (an A/A run: both near x1.00).
+  console.log('\nafter / before, per round: median (min-max)');
+  console.log('| variant | loop | wall | program CPU | run CPU |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name] of lists[0]) {
+    const b = samples.get(name);
+    const a = samples.get(name.replace(/^before: /, 'after: '));
+    const pr = (k) => {
+      const xs = a[k].map((x, i) => x / b[k][i]);
+      return `x${median(xs).toFixed(2)} (${spread(xs)})`;
+    };
+    console.log(`| ${name.slice('before: '.length)} | ${pr('loop')} | ${pr('wall')} | ${pr('cpu')} | ${pr('run')} |`);
   }
 }
