@@ -7,6 +7,7 @@
 //   bare node            node noop.mjs
 //   preload alone        node --import=<preload.js> noop.mjs (HURD_RPCTRACE_FD set to a closed descriptor)
 //   command -c           hurd-rpctrace -c -- node noop.mjs
+//   command -o FILE      hurd-rpctrace -o FILE -- node noop.mjs (the decoder loads too)
 //   command -c, time to spawn: from the command's start to the program's
 //                        start (the program prints performance.timeOrigin, the
 //                        bench takes the time before starting the command)
@@ -34,6 +35,8 @@ function variantsOf(root, tag) {
     [`${tag}bare node`, [noop], {}],
     [`${tag}preload alone`, [`--import=${new URL(`file://${join(root, 'dist/preload.js')}`).href}`, noop], { HURD_RPCTRACE_FD: '99' }],
     [`${tag}command -c`, [join(root, 'bin/hurd-rpctrace.mjs'), '-c', '--', process.execPath, noop], {}],
+    // -o FILE: the tracer side with the decoder (cli-consume.js, mach-msg) loads as well.
+    [`${tag}command -o FILE`, [join(root, 'bin/hurd-rpctrace.mjs'), '-o', join(dir, 'o.txt'), '--', process.execPath, noop], {}],
   ];
 }
 const roots = against === null ? [[here, '']] : [[against, 'before: '], [here, 'after: ']];

@@ -12,7 +12,10 @@
 // bin for the before side), every process of the run counted
 // (--trace-children=yes, the I refs of each process added up): the whole
 // run's work, the tracer process's included; and `hurd-rpctrace -o FILE`
-// the same way (lines: the tracer process decodes and writes every record).
+// the same way (lines: the tracer process decodes and writes every record),
+// and `hurd-rpctrace -f -o FILE` (the records through the -f socket, every
+// line tagged with the pid). Each process's count is also told apart: the
+// tracer process's (the lowest pid) beside the whole run's.
 // --command-only: untraced and the two command variants, no library ones.
 // Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--command | --command-only]
 import { execFile } from 'node:child_process';
@@ -32,6 +35,8 @@ const variants = [['untraced', []], ...(commandOnly ? [] : [['library, -c', ['--
 if (process.argv.includes('--command') || commandOnly) {
   variants.push(['command, -c (every process)', { command: ['-c', '-o', join(dir, 'c.txt')] }]);
   variants.push(['command, -o FILE (every process)', { command: ['-o', join(dir, 'o.txt')] }]);
+  // -f: the records on the follow socket, the lines tagged `[pid N] `.
+  variants.push(['command -f, -o FILE (every process)', { command: ['-f', '-o', join(dir, 'f.txt')] }]);
 }
 const rootOf = (dist) => (dist === null ? join(here, '..') : join(dist, '..'));
 
@@ -46,9 +51,15 @@ function count(dist, extra, n) {
   return new Promise((resolve, reject) => {
     execFile('valgrind', args, { env, maxBuffer: 1 << 24 }, (err, _out, errText) => {
       // One `I refs` line per process counted (several with --trace-children): added up.
-      const all = [...errText.matchAll(/I\s+refs:\s+([\d,]+)/g)].map((m) => Number(m[1].replaceAll(',', '')));
+      // Each process's count is on a line of its own pid (==PID==): the lowest pid is the command's own
+      // process (the tracer: it starts first), the others the program's.
+      const all = [...errText.matchAll(/==(\d+)==\s+I\s+refs:\s+([\d,]+)/g)].map((m) => [Number(m[1]), Number(m[2].replaceAll(',', ''))]);
       if (err !== null || all.length === 0) reject(new Error(`valgrind ${args.join(' ')}: ${err?.message ?? errText}`));
-      else resolve(all.reduce((a, b) => a + b, 0));
+      else {
+        const first = Math.min(...all.map(([pid]) => pid));
+        const sum = (xs) => xs.reduce((a, [, b]) => a + b, 0);
+        resolve({ total: sum(all), tracer: Array.isArray(extra) ? 0 : sum(all.filter(([pid]) => pid === first)) });
+      }
     });
   });
 }
@@ -68,12 +79,14 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(`instructions per RPC (valgrind cachegrind, (Ir(${n2}) - Ir(${n1})) / ${n2 - n1}), node ${process.version}`);
-console.log('| side | variant | instructions per RPC | ratio to untraced | whole run at N2 (M instructions) |');
-console.log('|---|---|---:|---:|---:|');
+console.log('| side | variant | instructions per RPC | ratio to untraced | of which the tracer process | whole run at N2 (M instructions) | of which the tracer process (M) |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const [side] of sides) {
-  const per = (name) => (results.get(`${side}|${name}|${n2}`) - results.get(`${side}|${name}|${n1}`)) / (n2 - n1);
+  const at = (name, n, k) => results.get(`${side}|${name}|${n}`)[k];
+  const per = (name, k = 'total') => (at(name, n2, k) - at(name, n1, k)) / (n2 - n1);
   const base = per('untraced');
   for (const [name] of variants) {
-    console.log(`| ${side} | ${name} | ${per(name).toFixed(0)} | x${(per(name) / base).toFixed(2)} | ${(results.get(`${side}|${name}|${n2}`) / 1e6).toFixed(0)} |`);
+    const cmd = name.startsWith('command');
+    console.log(`| ${side} | ${name} | ${per(name).toFixed(0)} | x${(per(name) / base).toFixed(2)} | ${cmd ? per(name, 'tracer').toFixed(0) : '-'} | ${(at(name, n2, 'total') / 1e6).toFixed(0)} | ${cmd ? (at(name, n2, 'tracer') / 1e6).toFixed(0) : '-'} |`);
   }
 }

@@ -10,6 +10,19 @@ import type { RoutineStats, TraceEvent, TraceRecord } from './records.js';
 import { DEFAULT_STRSIZE, LineRenderer, formatSummary, messageJson, type TimeStyle } from './render.js';
 import { RpcTracer } from './tracer.js';
 
+/**
+ * Whether bytes `from` to `to` of a line hold what starts a line for
+ * cli/consume.ts's tag (a RegExp `^` with the m flag: \n, \r, U+2028,
+ * U+2029; the last two's UTF-8 starts with 0xe2, which is taken for either).
+ */
+function breaksLine(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = b[i] as number;
+    if (c === 0x0a || c === 0x0d || c === 0xe2) return true;
+  }
+  return false;
+}
+
 export interface TraceOptions {
   /** `-e` expressions (`trace=io_read,%fs`, `status=failed`), or a parsed filter. */
   filter?: readonly string[] | CallFilter;
@@ -119,6 +132,48 @@ export class TraceSession {
         return;
       }
       for (let i = 0; i < recs.length; i++) this.#lines.renderLineInto(recs[i] as TraceRecord, out);
+    } finally {
+      while (recs.length !== 0) recs.pop();
+    }
+  }
+
+  /**
+   * feedInto's lines, each after `tag`'s bytes (the command's `[pid N] `
+   * with -f, `kN ` for a second kernel): the same bytes as
+   * `retag(feed(ev))` (cli/consume.ts's tag: the tag before every line
+   * that is not empty), without a string per line. A line the tag cannot
+   * simply go before (one with a newline inside, or empty: a task name
+   * may hold anything) takes `retag` on its text.
+   */
+  feedTaggedInto(ev: TraceEvent, out: LineBuffer, tag: Uint8Array, retag: (text: string) => string): void {
+    const recs = this.#recs;
+    try {
+      this.#tracer.handleInto(ev, recs);
+      if (recs.length === 0 || this.#summary) return;
+      if (this.#json) {
+        out.text(retag(this.#text(recs)));
+        return;
+      }
+      for (let i = 0; i < recs.length; i++) {
+        const r = recs[i] as TraceRecord;
+        const from = out.length;
+        out.put(tag);
+        const at = out.length;
+        try {
+          this.#lines.renderLineInto(r, out);
+        } catch (e) {
+          // No tag left alone in the output.
+          out.length = from;
+          throw e;
+        }
+        const end = out.length;
+        // Nothing rendered (a message record): no tag either.
+        if (end === at) out.length = from;
+        else if (end === at + 1 || breaksLine(out.bytes, at, end - 1)) {
+          out.length = from;
+          out.text(retag(this.#lines.renderLine(r)));
+        }
+      }
     } finally {
       while (recs.length !== 0) recs.pop();
     }

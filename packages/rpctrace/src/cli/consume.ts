@@ -48,7 +48,11 @@ interface Stream {
   /** The session of the kernel of this stream that spoke last (a storm is one kernel's). */
   last: TraceSession | null;
   lastKernel: number;
+  /** That kernel's lines' tag (tag()'s prefix) in UTF-8: `[pid N] ` with -f, `kN ` for a second kernel. */
+  lastTag: Uint8Array;
 }
+
+const utf8 = new TextEncoder();
 
 export interface ConsumerOutput {
   /** The trace's text (lines, or -c's tables at the end). */
@@ -85,7 +89,7 @@ export class TraceConsumer {
   /** Records from stream `id` (0: the pipe; with -f, process `pid`'s socket stream). */
   feed(id: number, pid: number | null, chunk: Uint8Array): void {
     let st = this.#streams.get(id);
-    if (st === undefined) this.#streams.set(id, (st = { reader: new WireEventReader(), prefix: pid === null ? '' : `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0 }));
+    if (st === undefined) this.#streams.set(id, (st = { reader: new WireEventReader(), prefix: pid === null ? '' : `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0, lastTag: EMPTY }));
     if (st.bad !== null) return;
     const { pcap, perTask } = this.#out;
     // A chunk's text is gathered and written once (in order, whichever kernel it is from).
@@ -97,6 +101,7 @@ export class TraceConsumer {
         if (session === null || st.lastKernel !== kernel) {
           session = st.last = this.#sessionOf(st, id, kernel);
           st.lastKernel = kernel;
+          st.lastTag = utf8.encode(tagOf(st, kernel));
         }
         if (perTask !== null) {
           perTask.write(st.pid, kernel, session.feedByTask(event));
@@ -106,8 +111,8 @@ export class TraceConsumer {
           session.feedInto(event, lines);
           return;
         }
-        const t = session.feed(event);
-        if (t !== '') lines.text(tag(st, kernel, t));
+        // -f, or a second kernel: the lines as bytes too, each after its tag.
+        session.feedTaggedInto(event, lines, st.lastTag, (t) => tag(st, kernel, t));
       });
     } catch (e) {
       if (!isRpcTraceError(e)) throw e;
@@ -158,6 +163,13 @@ export class TraceConsumer {
 
 /** Lines of a second, third... kernel of a process say which kernel they are from; with -f, which process. */
 function tag(st: Stream, k: number, text: string): string {
-  const p = st.prefix + (k === 1 ? '' : `k${k} `);
+  const p = tagOf(st, k);
   return p === '' || text === '' ? text : text.replace(/^(?=.)/gm, p);
 }
+
+/** What goes before each line of kernel `k` of stream `st`. */
+function tagOf(st: Stream, k: number): string {
+  return st.prefix + (k === 1 ? '' : `k${k} `);
+}
+
+const EMPTY = new Uint8Array(0);
