@@ -20,9 +20,10 @@
 // the tracer, the worker; Linux's cutime + cstime of this process's
 // waited-for children, 10 ms ticks): on one CPU the floor of the wall time.
 //
-// Order of the runs (2026-11-29 16:45 section of BENCHMARKS.md: with every
-// round in one fixed order, an A/A run, the same build on both sides, gave
-// untraced loops of 662 and 442 ms): by default every round runs its
+// Order of the runs (BENCHMARKS.md: with every round in one fixed order, an
+// A/A run at 15:59, the same build on both sides, gave untraced loops of 662
+// and 442 ms; the 16:45 section's A/A runs found no systematic order bias,
+// but load moves one run's ratios by 0.2-0.3): by default every round runs its
 // variants in a fresh seeded shuffle (--seed S, default 1), so that no
 // variant always follows the same one; the trace file a run wrote is
 // deleted after it, outside the timed region (a 5+ MB file would otherwise
