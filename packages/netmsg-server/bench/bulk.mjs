@@ -149,13 +149,21 @@ const zero = () => ({ user: 0, sys: 0, faults: 0, run: 0, wait: 0, wall: 0 });
 const add = (acc, a, b) => {
   for (const k of ['user', 'sys', 'faults', 'run', 'wait', 'wall']) acc[k] += b[k] - a[k];
 };
+// BENCH_PER_ROUND=1: each round's CPU per MiB, client / node (how the node's cost falls as its code warms up).
+const PER_ROUND = process.env.BENCH_PER_ROUND === '1';
 async function withCpu(acc, pid, mib, f) {
   const c0 = selfUsage();
   const s0 = nodeUsage(pid);
   const r = await f();
-  add(acc.client, c0, selfUsage());
-  add(acc.server, s0, nodeUsage(pid));
+  const c1 = selfUsage();
+  const s1 = nodeUsage(pid);
+  add(acc.client, c0, c1);
+  add(acc.server, s0, s1);
   acc.n += mib;
+  if (PER_ROUND) {
+    const ms = (a, b) => ((b.user + b.sys - a.user - a.sys) / mib / 1000).toFixed(2);
+    console.log(`  ${f.name} round: ${r.toFixed(1)} MiB/s, CPU per MiB client ${ms(c0, c1)} node ${ms(s0, s1)} (node user ${((s1.user - s0.user) / mib / 1000).toFixed(2)})`);
+  }
   return r;
 }
 const cpuSeq = { client: zero(), server: zero(), n: 0 };

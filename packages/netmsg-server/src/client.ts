@@ -24,12 +24,15 @@ const READ_CHUNK = MAX_TRANSFER;
 /** The first io_read of readPort, and each one where the object cannot seek. */
 const FIRST_READ = 64 * 1024;
 /**
- * io_reads in flight while reading a large file: 4 of READ_CHUNK (4 MiB) is
- * 16 MiB on the way. 8 in flight cost both nodes more CPU per MiB in the
- * paired runs (BENCHMARKS.md, run 20): more answers than the node's buffer
- * pool and the client's receive pool keep idle, so fresh memory each time.
+ * io_reads in flight while reading a large file: 2 of READ_CHUNK (16 MiB) is
+ * 32 MiB on the way, as 4 of 4 MiB were before run 24M: the node's buffer
+ * pool (2 idle) and the client's receive pool (3 frames idle) keep that many,
+ * and more in flight cost both nodes more CPU per MiB (fresh memory each
+ * time; BENCHMARKS.md, runs 20 and 24M). Two are enough to keep the node
+ * busy: the next request goes out as soon as an answer arrives, while the
+ * node is still writing the other one.
  */
-const READ_AHEAD = 4;
+const READ_AHEAD = 2;
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const WRITE_CHUNK = 64 * 1024;

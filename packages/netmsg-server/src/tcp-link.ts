@@ -30,13 +30,13 @@ export interface TcpLinkOptions {
 
 /**
  * Largest frame on a node's links (netmsg-wire's default is 64 KiB): an
- * io_read answer of MAX_TRANSFER (4 MiB) travels as ONE out-of-line chunk
+ * io_read answer of MAX_TRANSFER (16 MiB) travels as ONE out-of-line chunk
  * frame, which the receiving Connection assembles without a second copy and
  * the sender writes as a view of its bytes. A peer with a smaller limit gets
  * frames of its size (the HELLO carries it); before authentication
  * netmsg-wire accepts only 64 KiB frames whatever this is.
  */
-export const LINK_FRAME_BYTES = (4 << 20) + 4096;
+export const LINK_FRAME_BYTES = (16 << 20) + 4096;
 /** Up to this many bytes of a turn's frames are copied into one buffer and written at once. */
 const SMALL_WRITE = 16 * 1024;
 

@@ -1,5 +1,5 @@
 /**
- * The size of one io_read answer (fs/export.ts MAX_TRANSFER, 4 MiB) and the
+ * The size of one io_read answer (fs/export.ts MAX_TRANSFER, 16 MiB) and the
  * link frame that carries it (tcp-link.ts LINK_FRAME_BYTES). Hurd's io_read
  * takes the amount from the caller and may answer fewer bytes: a request
  * over the cap gets exactly the cap, the file's own bytes. Between two nodes
@@ -24,8 +24,8 @@ describe('io_read answers of MAX_TRANSFER (a node on loopback)', () => {
   const file = pattern(2 * MAX_TRANSFER + 4321, 41);
   const fx = useFileNode({ big: file }, 'io-read transfer test secret');
 
-  it('is 4 MiB, and a request for more is answered with exactly that much, the file\'s bytes', async () => {
-    expect(MAX_TRANSFER).toBe(4 << 20);
+  it('is 16 MiB, and a request for more is answered with exactly that much, the file\'s bytes', async () => {
+    expect(MAX_TRANSFER).toBe(16 << 20);
     const port = await fx.c.lookup('big.bin');
     try {
       for (const [offset, amount, want] of [
@@ -67,7 +67,7 @@ describe('io_read answers of MAX_TRANSFER (a node on loopback)', () => {
   });
 });
 
-describe('a 4 MiB out-of-line item over a link', () => {
+describe('a MAX_TRANSFER (16 MiB) out-of-line item over a link', () => {
   const servers: Server[] = [];
   const sockets: Socket[] = [];
   const secret = new TextEncoder().encode('link frame size test secret');

@@ -12,7 +12,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { LinkFrame, WireMessage } from 'netmsg-wire';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, dialTransport, silentLogger, startNode, TcpLink, type FsClient, type RunningNode } from '../src/index.js';
-import { givenBackWhenWritten, oolBuffers, OolBufferPool, pageAligned } from '../src/cluster/ool-buffers.js';
+import { givenBackWhenWritten, oolBuffers, OolBufferPool, OolBufferTiers, pageAligned } from '../src/cluster/ool-buffers.js';
 import { makeTree, pattern, until, type Tree } from './helpers.js';
 import { giveTree } from './fs-harness.js';
 
@@ -43,6 +43,34 @@ describe('OolBufferPool', () => {
     expect(pool.reused).toBe(2);
     expect(pool.take().buffer).not.toBe(a.buffer);
     expect(pool.taken).toBe(5);
+  });
+
+  it('in tiers: an answer takes a buffer of the smallest size that holds it, and goes back to the pool that lent it', () => {
+    const small = new OolBufferPool(4096, 2);
+    const large = new OolBufferPool(4 * 4096, 1);
+    const tiers = new OolBufferTiers([large, small]);
+    expect(tiers.bytes).toBe(4 * 4096);
+    const a = tiers.take(100);
+    const b = tiers.take(4096);
+    const c = tiers.take(4097);
+    expect([a.length, b.length, c.length]).toEqual([4096, 4096, 4 * 4096]);
+    expect([small.taken, large.taken, tiers.taken]).toEqual([2, 1, 3]);
+    expect(() => tiers.take(4 * 4096 + 1)).toThrow(RangeError);
+    expect(tiers.giveBack(new Uint8Array(4096))).toBe(false);
+    expect(tiers.giveBack(c.subarray(0, 5000))).toBe(true);
+    expect(tiers.giveBack(c)).toBe(false);
+    expect(tiers.giveBack(a)).toBe(true);
+    expect([small.idle, large.idle, tiers.idle]).toEqual([1, 1, 2]);
+    // Each size reuses its own buffers only.
+    expect(tiers.take(4 * 4096).buffer).toBe(c.buffer);
+    expect(tiers.take(10).buffer).toBe(a.buffer);
+    expect([small.reused, large.reused, tiers.reused]).toEqual([1, 1, 2]);
+    // givenBackWhenWritten gives a frame's bytes back through the tiers.
+    const d = tiers.take(3000);
+    tiers.giveBack(b);
+    const done = givenBackWhenWritten({ kind: 'message', msg: oolMessage(d.subarray(0, 3000), 2) }, tiers);
+    done!();
+    expect(small.idle).toBe(2);
   });
 
   it('makes buffers of the size asked, whole WebAssembly pages or not, zero filled and writable', () => {
@@ -176,7 +204,7 @@ describe('io_read answers through the pool (a node on loopback)', () => {
   it('reuses buffers, and every answer (8 in flight, 1 MiB each, a short last one) holds exactly the file\'s bytes', async () => {
     const port = await c.lookup('big.bin');
     try {
-      const before = { taken: oolBuffers.taken, reused: oolBuffers.reused };
+      const before = { taken: oolBuffers.taken, reused: oolBuffers.reused, large: oolBuffers.pools.at(-1)!.taken };
       for (let round = 0; round < 3; round++) {
         // Offsets in a scrambled order, so neighbouring answers come from different places of the file.
         const offsets = Array.from({ length: Math.ceil(SIZE / MIB) }, (_, i) => ((i * 5) % Math.ceil(SIZE / MIB)) * MIB);
@@ -199,6 +227,9 @@ describe('io_read answers through the pool (a node on loopback)', () => {
       // Every 1 MiB answer read into the pool; most of them into a buffer given back by an earlier answer's write.
       expect(oolBuffers.taken - before.taken).toBeGreaterThanOrEqual(3 * 13);
       expect(oolBuffers.reused - before.reused).toBeGreaterThan(0);
+      // A 1 MiB answer takes a buffer of the small tier (4 MiB), never one of the 16 MiB ones kept for bulk reads.
+      expect(oolBuffers.pools[0]!.bytes).toBe(4 * MIB);
+      expect(oolBuffers.pools.at(-1)!.taken).toBe(before.large);
     } finally {
       c.release(port);
     }

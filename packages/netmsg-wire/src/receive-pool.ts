@@ -20,8 +20,8 @@
 
 /** Frames below this many bytes get a buffer of their own, as before (small frames are cheap and many). */
 export const POOL_MIN_BYTES = 256 * 1024;
-/** Bytes of idle buffers the pool keeps at most (netmsg-server reads 4 answers of 4 MiB ahead, or 8 of 1 MiB, and some). */
-export const POOL_MAX_IDLE_BYTES = 24 * 1024 * 1024;
+/** Bytes of idle buffers the pool keeps at most (netmsg-server reads 2 answers of 16 MiB ahead while its reader holds a third: 3 frames of 16 MiB + 4 KiB, and some). */
+export const POOL_MAX_IDLE_BYTES = 52 * 1024 * 1024;
 /** A released buffer serves a frame up to this many bytes smaller than itself. */
 const GRAIN = 4096;
 

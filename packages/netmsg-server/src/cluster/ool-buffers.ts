@@ -3,7 +3,7 @@ import type { LinkFrame } from 'netmsg-wire';
 /**
  * Whole buffers for the out-of-line data a node sends over its links, given
  * back once the link's socket has written them: the node's free list of
- * pages for bulk replies (an io_read answer of up to 4 MiB).
+ * pages for bulk replies (an io_read answer of up to 16 MiB).
  *
  * The bytes of an io_read answer go, without a copy, from the host read
  * (`prefetchRead`, into a buffer taken here) into the export task's memory
@@ -99,11 +99,59 @@ export function pageAligned(bytes: number): ArrayBuffer {
 }
 
 /**
- * Out-of-line buffers of io_read answers (MAX_READ, 4 MiB, each); 8 free ones
- * at most (32 MiB): a client reading ahead keeps 4 answers in flight
- * (client.ts READ_AHEAD); the export's other requests at once get fresh ones.
+ * Pools of buffers of a few sizes, one interface: an answer is read into a
+ * buffer of the smallest size that holds it, so a 1 MiB answer does not take
+ * (and, eight in flight, make afresh) a 16 MiB buffer, and a buffer given
+ * back goes to the pool that lent it. `taken` and `reused` add up the pools'.
  */
-export const oolBuffers = new OolBufferPool(4 << 20, 8);
+export class OolBufferTiers {
+  /** The pools, smallest buffers first. */
+  readonly pools: readonly OolBufferPool[];
+
+  constructor(pools: readonly OolBufferPool[]) {
+    this.pools = [...pools].sort((a, b) => a.bytes - b.bytes);
+  }
+
+  /** The largest answer a pooled buffer holds. */
+  get bytes(): number {
+    return this.pools[this.pools.length - 1]?.bytes ?? 0;
+  }
+
+  /** A buffer of at least `want` bytes (its whole length: the caller uses a view), from the smallest pool that fits; `want` <= `bytes`. */
+  take(want: number): Uint8Array {
+    const pool = this.pools.find((p) => p.bytes >= want);
+    if (!pool) throw new RangeError(`no pooled buffer holds ${want} bytes`);
+    return pool.take();
+  }
+
+  /** OolBufferPool.giveBack on the pool that lent `view`'s buffer, if any. */
+  giveBack(view: Uint8Array): boolean {
+    for (const p of this.pools) if (p.giveBack(view)) return true;
+    return false;
+  }
+
+  get taken(): number {
+    return this.pools.reduce((n, p) => n + p.taken, 0);
+  }
+
+  get reused(): number {
+    return this.pools.reduce((n, p) => n + p.reused, 0);
+  }
+
+  /** Free buffers held, all pools (tests). */
+  get idle(): number {
+    return this.pools.reduce((n, p) => n + p.idle, 0);
+  }
+}
+
+/**
+ * Out-of-line buffers of io_read answers: 16 MiB ones (MAX_READ, what a bulk
+ * reader asks for), 2 free at most, as a client reading ahead keeps 2 such
+ * answers in flight (client.ts READ_AHEAD); and 4 MiB ones, 8 free at most,
+ * for answers of 256 KiB to 4 MiB (a reader of 1 MiB pieces, 8 in flight).
+ * 64 MiB idle at most. The export's other requests at once get fresh ones.
+ */
+export const oolBuffers = new OolBufferTiers([new OolBufferPool(4 << 20, 8), new OolBufferPool(16 << 20, 2)]);
 
 /**
  * What the netmsg task does once a frame it sends is written: out-of-line
@@ -111,7 +159,7 @@ export const oolBuffers = new OolBufferPool(4 << 20, 8);
  * the pages), so buffers of `pool` among them go back to it. Undefined for a
  * frame without out-of-line bytes (nothing to wait for).
  */
-export function givenBackWhenWritten(f: LinkFrame, pool: OolBufferPool = oolBuffers): (() => void) | undefined {
+export function givenBackWhenWritten(f: LinkFrame, pool: Pick<OolBufferPool, 'giveBack'> = oolBuffers): (() => void) | undefined {
   if (f.kind !== 'message') return undefined;
   const msg = f.msg;
   for (const it of msg.items) {

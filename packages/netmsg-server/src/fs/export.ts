@@ -68,13 +68,17 @@ export const CONTROL_PORT = 1;
  * Largest io_read answer (fs/io-ops.ts MAX_READ), so one request cannot make
  * the server allocate without bound. Hurd's io_read takes the amount from the
  * caller and the server may answer fewer bytes (as read(2) may), so the cap is
- * the server's choice: 4 MiB, because a bulk read's cost on both nodes is
- * mostly per RPC (two kernels' message paths, netmsg, MIG, the export's open
- * and checks), and 4 MiB answers cut CPU per MiB by 20-45% against 1 MiB
- * ones (BENCHMARKS.md, run 20) while one answer stays one link frame
- * (tcp-link.ts LINK_FRAME_BYTES) and one pooled buffer (cluster/ool-buffers.ts).
+ * the server's choice: 16 MiB, because a bulk read's cost on the node is
+ * largely per RPC (two kernels' message paths, netmsg, MIG, the export's open
+ * and checks, and V8 compiling that path, which a bulk read of a few dozen
+ * RPCs never finishes warming): 4 MiB answers cut CPU per MiB by 20-45%
+ * against 1 MiB ones (BENCHMARKS.md, run 20), and 16 MiB ones, 2 in flight,
+ * the node's by about a fifth again against 4 MiB x 4 (run 24M), while one
+ * answer stays one link frame (tcp-link.ts LINK_FRAME_BYTES) and one pooled
+ * buffer (cluster/ool-buffers.ts). The bound: MAX_IN_FLIGHT (16) requests
+ * at once make at most 256 MiB of answers.
  */
-export const MAX_TRANSFER = 4 << 20;
+export const MAX_TRANSFER = 16 << 20;
 
 export type ServerReply = { reply: MachMessage; ool: Uint8Array[] };
 

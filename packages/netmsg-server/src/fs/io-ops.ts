@@ -10,8 +10,8 @@ import { isDir, isLink, statWords, withOpenNode } from './node-util.js';
 import type { Protid } from './ports.js';
 import { oolBuffers } from '../cluster/ool-buffers.js';
 
-/** Largest io_read answer, so one request cannot make the server allocate without bound (= fs/export.ts MAX_TRANSFER, 4 MiB: why there). */
-export const MAX_READ = 4 << 20;
+/** Largest io_read answer, so one request cannot make the server allocate without bound (= fs/export.ts MAX_TRANSFER, 16 MiB: why there). */
+export const MAX_READ = 16 << 20;
 
 function linkTarget(x: ExportCore, p: Protid): Buffer {
   const rel = p.po.rel;
@@ -106,7 +106,7 @@ export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amo
     return undefined;
   }
   const pooled = want >= POOLED_READ && want <= oolBuffers.bytes;
-  const buf = pooled ? oolBuffers.take() : Buffer.allocUnsafe(want);
+  const buf = pooled ? oolBuffers.take(want) : Buffer.allocUnsafe(want);
   /** Whether the bytes went out in an answer (else nothing else saw a pooled buffer: it goes straight back). */
   let answered = false;
   try {
@@ -135,7 +135,7 @@ export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amo
       // client reading ahead sends READ_AHEAD of per file) goes out as its own
       // small copy, and the pool's buffer straight back: lent out, it would not
       // come back (no out-of-line frame writes it), and each such read would cost
-      // a fresh 4 MiB buffer (its first-touch faults in the next pread).
+      // a fresh 16 MiB buffer (its first-touch faults in the next pread).
       return { data: buf.slice(0, got) };
     }
     answered = true;
