@@ -83,7 +83,7 @@ export abstract class NodeMigration extends NodeFlow {
    * message (and this link's later local deliveries) and send a FLUSH marker
    * round the route; when it returns, everything older is here.
    */
-  protected startMigration(peer: number, wm: WireMessage): Set<PortKey> | undefined {
+  protected startMigration(peer: number, wm: WireMessage, passing = false): Set<PortKey> | undefined {
     // Undefined when the message carries no such right (every RPC): no set.
     let keys: Set<PortKey> | undefined;
     for (const it of wm.items) {
@@ -92,6 +92,11 @@ export abstract class NodeMigration extends NodeFlow {
         if (ref.tag !== 'port') continue;
         const key = portKey(ref.id);
         let e = this.byKey.get(key);
+        // A right passing through (`passing`, relayRights) needs a round
+        // only for a proxy of this node's whose messages are still on the
+        // old route (unacknowledged credit): nothing else of it can be
+        // overtaken.
+        if (passing && (!e || !this.inFlight(e))) continue;
         if (!e && !this.tombstones.has(key)) {
           // First time this node sees the port: the old home may still be
           // draining messages that were queued in it, which must reach the
@@ -166,6 +171,15 @@ export abstract class NodeMigration extends NodeFlow {
     return false;
   }
 
+  /** Whether some message this proxy sent on a live link is not yet acknowledged by credit (§6). */
+  protected inFlight(e: PortEntry): boolean {
+    for (const [p, c] of e.credit) {
+      const link = this.links.get(p);
+      if (link && c < link.window) return true;
+    }
+    return false;
+  }
+
   private carriesMigrating(wm: WireMessage): boolean {
     for (const it of wm.items) {
       if (it.kind !== 'ports' || it.right !== 'receive') continue;
@@ -228,7 +242,7 @@ export abstract class NodeMigration extends NodeFlow {
     // Messages for the port that came on the marker's link before it and
     // wait in that link's gate are older than the marker: it goes behind.
     this.markGated(e, this.gates.get(peer));
-    if (isDraining(e)) e.flushWait.push(origin);
+    if (isDraining(e) || e.drainHold.length > 0) e.flushWait.push(origin);
     else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
     else this.forwardFlush(e, origin);
   }
@@ -326,6 +340,8 @@ export abstract class NodeMigration extends NodeFlow {
       }
       if (gate.queue.length === 0 && this.gates.get(peer) === gate) this.gates.delete(peer);
     }
+    // A drain's held messages that waited for this round (endDrain) go on.
+    for (const x of [...this.byKey.values()]) if (x.drainHold.length > 0 && !isDraining(x)) this.endDrain(x);
   }
 
   /** Messages held for a receive right that will not be home here: forwarded on the route. */
@@ -341,9 +357,17 @@ export abstract class NodeMigration extends NodeFlow {
 
   /** The old home's queue is drained: what waited behind it follows. */
   protected endDrain(e: PortEntry): void {
-    const hold = e.drainHold;
-    e.drainHold = [];
-    for (const h of hold) {
+    while (e.drainHold.length > 0) {
+      const h = e.drainHold[0]!;
+      // A receive right in it (or in a message held here for that right's
+      // port, recursively) whose own FLUSH round is not back stays in this
+      // node's hands until it is (finishMigration calls again): passed on
+      // now, it was made home here for an instant and sent on from its
+      // port's queue before what this node had sent on the old route came
+      // back, so that came behind younger messages (per-port FIFO, §4.5
+      // "Held for another port"), as for a gated right (heldRightsMigrating).
+      if (this.carriesMigrating(h.wm) || this.heldRightsMigrating(h.wm)) return;
+      e.drainHold.shift();
       this.markArriving(h.wm, -1);
       this.forward(e, h.from, h.wm);
     }

@@ -339,6 +339,24 @@ export class NetmsgNode extends NodeMigration {
           this.gates.set(peer, g);
           return;
         }
+      } else {
+        // A receive right passing through for a port this node proxies,
+        // while messages its proxy sent (its tasks', or forwarded for other
+        // nodes) are still on the old route: they come back through here,
+        // and a sender's next message, taken off the proxy port or arriving
+        // on a link once the right went on, would overtake them (per-port
+        // FIFO, §4.5 "Relay"). Gate it for this node's own FLUSH round, as
+        // a right to be delivered here; it pins its destination, so the
+        // link's later messages to that port wait behind it.
+        const keys = this.startMigration(peer, wm, true);
+        if (keys !== undefined) {
+          this.pinDest(wm, 1);
+          this.markArriving(wm, 1);
+          const g = gate ?? { queue: [] };
+          g.queue.push({ wm, waiting: keys });
+          this.gates.set(peer, g);
+          return;
+        }
       }
     }
     if (wm.dest.right === 'sendOnce' && !this.soOut.has(key)) {
@@ -391,9 +409,9 @@ export class NetmsgNode extends NodeMigration {
     // A proxy on the path: forward, keeping per-port order (one route). A
     // message may go back where it came from: it was sent to this node while
     // it was home, and the receive right has since moved to the sender.
-    if (isDraining(e)) {
+    if (isDraining(e) || e.drainHold.length > 0) {
       // What was already queued in the port when its receive right left
-      // goes first.
+      // goes first (and what waits behind it, endDrain).
       e.drainHold.push({ wm, from: peer });
       // A receive right in it stays in this node's hands until the drain
       // ends: messages for that port are held here meanwhile (§4.5).
