@@ -1,5 +1,6 @@
 import { portKey, type PortKey } from './identity.js';
 import type { ReceiveStatus } from './node-events.js';
+import { carriesReceive } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
 import type { PortRef, ReceiveState, WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
@@ -83,7 +84,8 @@ export abstract class NodeMigration extends NodeFlow {
    * message (and this link's later local deliveries) and send a FLUSH marker
    * round the route; when it returns, everything older is here.
    */
-  protected startMigration(peer: number, wm: WireMessage, passing = false): Set<PortKey> | undefined {
+  protected startMigration(peer: number, wm: WireMessage, mode: 'gate' | 'held' | 'passing' = 'gate'): Set<PortKey> | undefined {
+    const passing = mode === 'passing';
     // Undefined when the message carries no such right (every RPC): no set.
     let keys: Set<PortKey> | undefined;
     for (const it of wm.items) {
@@ -109,11 +111,13 @@ export abstract class NodeMigration extends NodeFlow {
           this.learn(e, peer);
           this.useReservation(wm);
           e.route = peer;
+          if (mode === 'held') this.edge('heldNewEntry');
         }
         if (e && e.role === 'proxy' && !e.migrating && !e.flushed && this.routeOf(e) !== undefined) (keys ??= new Set()).add(e.key);
       }
     }
     if (keys === undefined) return undefined;
+    if (mode !== 'gate') this.edge(passing ? 'relayRound' : 'heldRound');
     for (const k of keys) {
       const e = this.byKey.get(k)!;
       e.migrating = true;
@@ -144,7 +148,9 @@ export abstract class NodeMigration extends NodeFlow {
    * is delivered (`heldRightsMigrating` keeps the gate closed till then).
    */
   protected heldWithRights(peer: number, wm: WireMessage): void {
-    this.startMigration(peer, wm);
+    if (!carriesReceive(wm)) return;
+    this.edge('heldRight');
+    this.startMigration(peer, wm, 'held');
   }
 
   /**
@@ -322,9 +328,14 @@ export abstract class NodeMigration extends NodeFlow {
     e.flushed = true;
     for (const gate of this.gates.values()) for (const item of gate.queue) item.waiting.delete(e.key);
     for (const [peer, gate] of [...this.gates]) {
-      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0 && !this.heldRightsMigrating(gate.queue[0]!.wm)) {
+      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0) {
+        if (this.heldRightsMigrating(gate.queue[0]!.wm)) {
+          this.edge('gateWaitsHeld');
+          break;
+        }
         const item = gate.queue.shift()!;
         const { wm } = item;
+        if (carriesReceive(wm) && this.destEntry(wm)?.role === 'proxy') this.edge('gatePassesRight');
         this.pinDest(wm, -1);
         this.markArriving(wm, -1);
         // Its receive rights are delivered here, or pass through (a relay
@@ -366,7 +377,10 @@ export abstract class NodeMigration extends NodeFlow {
       // port's queue before what this node had sent on the old route came
       // back, so that came behind younger messages (per-port FIFO, §4.5
       // "Held for another port"), as for a gated right (heldRightsMigrating).
-      if (this.carriesMigrating(h.wm) || this.heldRightsMigrating(h.wm)) return;
+      if (this.carriesMigrating(h.wm) || this.heldRightsMigrating(h.wm)) {
+        this.edge('drainWaitsRound');
+        return;
+      }
       e.drainHold.shift();
       this.markArriving(h.wm, -1);
       this.forward(e, h.from, h.wm);
