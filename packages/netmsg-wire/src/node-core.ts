@@ -18,12 +18,13 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * (`relayRound`), a drain's held message waiting for a round
  * (`drainWaitsRound`), a proxy kept over a link loss because its right is
  * held here (`keptOnLinkLoss`), a receive right in a message queued here
- * for credit on a port whose own receive right arrives (`queuedRightPutBack`).
+ * for credit on a port whose own receive right arrives (`queuedRightPutBack`),
+ * a gated message passing older ones for an old home's drain (`gatePassed`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack';
+  | 'queuedRightPutBack' | 'gatePassed';
 
 /** Whether a message carries a receive right (by identity). */
 export function carriesReceive(wm: WireMessage): boolean {

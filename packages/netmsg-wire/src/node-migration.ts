@@ -248,8 +248,10 @@ export abstract class NodeMigration extends NodeFlow {
     // Messages for the port that came on the marker's link before it and
     // wait in that link's gate are older than the marker: it goes behind.
     this.markGated(e, this.gates.get(peer));
-    if (isDraining(e) || e.drainHold.length > 0) e.flushWait.push(origin);
-    else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
+    if (isDraining(e) || e.drainHold.length > 0) {
+      e.flushWait.push(origin);
+      this.passGated();
+    } else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
     else this.forwardFlush(e, origin);
   }
 
@@ -353,6 +355,54 @@ export abstract class NodeMigration extends NodeFlow {
     }
     // A drain's held messages that waited for this round (endDrain) go on.
     for (const x of [...this.byKey.values()]) if (x.drainHold.length > 0 && !isDraining(x)) this.endDrain(x);
+    this.passGated();
+  }
+
+  /**
+   * A gated message for a port whose receive right has since left this node
+   * (an old home's drain waits for it, `drainOf`) leaves its gate ahead of
+   * older messages that name none of the ports it names (its destination,
+   * the rights it carries), once the receive rights it carries have had
+   * their FLUSH rounds: only per-port order and the rights earlier messages
+   * install bind it, and neither applies. Kept behind a head that waits for another receive right's
+   * FLUSH round, it deadlocked crossing migrations: that round's marker
+   * waited for this port's drain, which waited for this message (§4.5,
+   * "Crossing migrations"; `5000039` with --held-rights).
+   */
+  protected passGated(): void {
+    for (const [peer, gate] of [...this.gates]) {
+      for (let i = 1; i < gate.queue.length; ) {
+        const item = gate.queue[i]!;
+        if (item.drainOf === undefined || item.waiting.size > 0 || !this.mayPass(gate.queue, i)) {
+          i++;
+          continue;
+        }
+        gate.queue.splice(i, 1);
+        this.edge('gatePassed');
+        const { wm } = item;
+        this.pinDest(wm, -1);
+        this.markArriving(wm, -1);
+        this.onWireMessage(peer, wm, true);
+        this.gateReleased(item);
+        this.collectDest(wm);
+      }
+      if (gate.queue.length === 0 && this.gates.get(peer) === gate) this.gates.delete(peer);
+    }
+  }
+
+  /** Whether gated message `i` may leave before the older ones in its gate (passGated). */
+  private mayPass(queue: GateItem[], i: number): boolean {
+    const wm = queue[i]!.wm;
+    if (this.carriesMigrating(wm) || this.heldRightsMigrating(wm)) return false;
+    const names = (m: WireMessage): Set<PortKey> => {
+      const s = new Set<PortKey>([portKey(m.dest.id)]);
+      if (m.reply.tag === 'port') s.add(portKey(m.reply.id));
+      for (const it of m.items) if (it.kind === 'ports') for (const r of it.ports) if (r.tag === 'port') s.add(portKey(r.id));
+      return s;
+    };
+    const mine = names(wm);
+    for (let j = 0; j < i; j++) for (const k of names(queue[j]!.wm)) if (mine.has(k)) return false;
+    return true;
   }
 
   /** Messages held for a receive right that will not be home here: forwarded on the route. */
