@@ -1,6 +1,6 @@
 import { WireError } from './errors.js';
 import type { PortKey } from './identity.js';
-import { type PortEntry, type Queued } from './port-table.js';
+import { isDraining, type PortEntry, type Queued } from './port-table.js';
 import { oolBytes, type WireMessage } from './wire-message.js';
 import { NodeRights } from './node-rights.js';
 
@@ -70,7 +70,7 @@ export abstract class NodeFlow extends NodeRights {
   }
 
   protected override onCredit(peer: number, key: PortKey, n: number): void {
-    const owed = this.relayOwed.get(key);
+    const owed = this.relayOwed.size > 0 ? this.relayOwed.get(key) : undefined;
     const o = owed?.get(peer) ?? 0;
     if (o > 0) {
       // Credit for send-once messages a relay sent outside any window.
@@ -98,7 +98,7 @@ export abstract class NodeFlow extends NodeRights {
     // back, or held for another port): what local senders queue meanwhile
     // is the port's and waits on it; taken off, it went to the old home
     // and came back behind their next messages (per-port FIFO, §4.5).
-    if (e.paused && e.pendingBytes === 0 && !e.migrating && !this.arriving.has(e.key)) {
+    if (e.paused && e.pendingBytes === 0 && !e.migrating && (!this.arriving.has(e.key) || isDraining(e))) {
       e.paused = false;
       this.emit({ type: 'resumePort', name: e.name });
     }

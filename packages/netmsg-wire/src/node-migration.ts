@@ -126,11 +126,20 @@ export abstract class NodeMigration extends NodeFlow {
         bump(e.exported, peer, 1);
         e.receiveCounted = true;
       }
-      if (!e.paused) {
+      // An old home whose right comes back before its drain ended (it went
+      // on through a relay and is held here for another port): the drain
+      // goes on (the port is paused when it ends, endDrain) and the marker
+      // follows it, so the drained messages, which come back this way, are
+      // held here before the round ends. Sent at once, the marker came back
+      // ahead of them, and the right was made home with its drain (and what
+      // waited behind it) unfinished for ever (`22000277` with --held-rights).
+      const draining = isDraining(e) || e.drainHold.length > 0;
+      if (!e.paused && !draining) {
         e.paused = true;
         this.emit({ type: 'pausePort', name: e.name });
       }
-      this.forwardFlush(e, this.cfg.node);
+      if (draining) e.flushWait.push(this.cfg.node);
+      else this.forwardFlush(e, this.cfg.node);
     }
     return keys;
   }
@@ -434,6 +443,10 @@ export abstract class NodeMigration extends NodeFlow {
       e.drainHold.shift();
       this.markArriving(h.wm, -1);
       this.forward(e, h.from, h.wm);
+    }
+    if (e.migrating && !e.paused) {
+      e.paused = true;
+      this.emit({ type: 'pausePort', name: e.name });
     }
     for (const o of e.flushWait) this.forwardFlush(e, o);
     e.flushWait = [];

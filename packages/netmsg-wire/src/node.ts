@@ -645,7 +645,7 @@ export class NetmsgNode extends NodeMigration {
       }
       // Messages queued for the dead link are lost with it; their rights
       // were counted transfers to that link, forgotten just above.
-      if (e.paused && e.pendingBytes === 0 && !e.migrating && !this.arriving.has(e.key)) {
+      if (e.paused && e.pendingBytes === 0 && !e.migrating && (!this.arriving.has(e.key) || isDraining(e))) {
         e.paused = false;
         this.emit({ type: 'resumePort', name: e.name });
       }

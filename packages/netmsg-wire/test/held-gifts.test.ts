@@ -54,6 +54,27 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(r.edges.gateWaitsHeld ?? 0).toBeGreaterThan(0);
   });
 
+  it('an old home whose receive right comes back before its drain ended finishes the drain first (22000277, shrunk)', () => {
+    // Port X's right leaves node 3 in a message to a port whose own right
+    // is crossing to node 3, so a relay at node 2 sends it straight back;
+    // node 3 holds it for that port while X's drain (and messages behind
+    // it) is still going on. X's FLUSH round went out at once and came back
+    // ahead of the drained messages: X was made home with its drain
+    // unfinished, and what waited behind it was never delivered.
+    const ops: Op[] = [
+      { op: 'newPort', node: 2 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 35, to: 0 },
+      { op: 'steps', n: 1 }, { op: 'destroy', holder: 46 }, { op: 'giveSend', holder: 30, to: 0 }, { op: 'giveSend', holder: 9, to: 3 },
+      { op: 'newPort', node: 0 }, { op: 'steps', n: 11 }, { op: 'drop', holder: 61 }, { op: 'data', holder: 62 },
+      { op: 'giveSend', holder: 58, to: 2 }, { op: 'data', holder: 14 }, { op: 'steps', n: 8 }, { op: 'giftVia', holder: 35, via: 48, receive: true },
+      { op: 'data', holder: 18 }, { op: 'drop', holder: 49 }, { op: 'giftVia', holder: 44, via: 33, receive: true }, { op: 'newPort', node: 3 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 29, via: 52, receive: true }, { op: 'newPort', node: 1 },
+      { op: 'data', holder: 36 }, { op: 'steps', n: 3 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 2 },
+      { op: 'giveReceive', holder: 19, to: 2 }, { op: 'giveSend', holder: 11, to: 0 }, { op: 'steps', n: 5 }, { op: 'giveSend', holder: 59, to: 1 },
+      { op: 'giveSend', holder: 61, to: 1 }, { op: 'giveSend', holder: 23, to: 1 },
+    ];
+    expect(runSchedule(3, 22000277, ops, { loss: false }).violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {
