@@ -5,6 +5,33 @@ import type { Gate, Link, PortEntry, Role, SendOnceOut, SendOnceProxy, SendOnceP
 import type { ControlFrame } from './schemas.js';
 import type { PortRef, WireMessage } from './wire-message.js';
 
+/**
+ * Rarely taken branches of receive-right migration (PROTOCOL.md §4.5),
+ * counted so the simulator's random sweeps can say how often they reach
+ * each: a right held for another port (`heldRight`; in a drain's hold,
+ * `heldInDrain`; an entry made for it, `heldNewEntry`; its own FLUSH round,
+ * `heldRound`), a gate waiting for such a round (`gateWaitsHeld`) or
+ * letting a right go on without making it home (`gatePassesRight`), a right
+ * passing through (`relayRight`), with messages put back on its port
+ * (`relayPutBack`), one of them carrying a receive right (`putBackRight`),
+ * forwarded still owing credit (`relayOwedCredit`), a relay's own round
+ * (`relayRound`), a drain's held message waiting for a round
+ * (`drainWaitsRound`), a proxy kept over a link loss because its right is
+ * held here (`keptOnLinkLoss`), a receive right in a message queued here
+ * for credit on a port whose own receive right arrives (`queuedRightPutBack`),
+ * a gated message passing older ones for an old home's drain (`gatePassed`).
+ */
+export type MigrationEdge =
+  | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
+  | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
+  | 'queuedRightPutBack' | 'gatePassed';
+
+/** Whether a message carries a receive right (by identity). */
+export function carriesReceive(wm: WireMessage): boolean {
+  for (const it of wm.items) if (it.kind === 'ports' && it.right === 'receive' && it.ports.some((r) => r.tag === 'port')) return true;
+  return false;
+}
+
 /** The send-once tables' placeholder entries (below): no identity, name or link is theirs. */
 const SO_NONE_OUT: SendOnceOut = Object.freeze({ id: Object.freeze({ node: -1, serial: -1 }), key: '' as PortKey, name: -1, peer: -1 });
 const SO_NONE_PROXY: SendOnceProxy = { id: Object.freeze({ node: -1, serial: -1 }), key: '' as PortKey, name: -1, peer: -1, learntFrom: undefined };
@@ -79,6 +106,15 @@ export abstract class NodeCore {
    * entry for the same identity on this node (PROTOCOL.md §4.4).
    */
   protected readonly forgotten = new Map<PortKey, Map<number, number>>();
+  /**
+   * Per identity and link, send-once messages a send-once relay sent there
+   * without taking credit (a relay has no window of its own, §4.5): the
+   * receiver still returns one credit for each, which pays this first.
+   * Charged to a proxy entry the node has for the same identity, it grew
+   * that entry's window past the link's (and passed credit upstream for
+   * messages not yet acknowledged, §6).
+   */
+  protected readonly relayOwed = new Map<PortKey, Map<number, number>>();
   protected static readonly MAX_TOMBSTONES = 65536;
   protected serial = 1;
   protected nextName: number;
@@ -87,8 +123,83 @@ export abstract class NodeCore {
   /** Defined by the flow-control layer (node-flow.ts). */
   protected abstract onCredit(peer: number, key: PortKey, n: number): void;
 
+  /** How often each rarely taken branch of receive-right migration ran (`edgeCounts`). */
+  private readonly edgeHits = new Map<MigrationEdge, number>();
+
   constructor(protected readonly cfg: NodeConfig) {
     this.nextName = cfg.nameBase ?? 0x10000000;
+  }
+
+  /** Count one pass through a rare branch (PROTOCOL.md §4.5; the simulator's sweeps report them). */
+  protected edge(name: MigrationEdge): void {
+    this.edgeHits.set(name, (this.edgeHits.get(name) ?? 0) + 1);
+  }
+
+  /**
+   * How often each rarely taken branch of receive-right migration ran on
+   * this node (a right held for another port, relayed, put back on a
+   * relayed port, kept over a link loss...): the simulator's sweeps report
+   * them, so a sweep that never reaches a branch says so.
+   */
+  edgeCounts(): Partial<Record<MigrationEdge, number>> {
+    return Object.fromEntries(this.edgeHits);
+  }
+
+  /**
+   * What is still in flight or waiting in this node, for audits once the
+   * cluster is quiescent (every message delivered, nothing enabled): each
+   * port's unreturned credit on a live link (a message never acknowledged:
+   * its sender's window shrank for good), messages queued for credit, held
+   * for a migration or behind a drain, and gated messages. Empty when all
+   * is settled.
+   */
+  unsettled(): string[] {
+    const out: string[] = [];
+    for (const e of this.byKey.values()) {
+      for (const [p, c] of e.credit) {
+        const link = this.links.get(p);
+        if (link && c !== link.window) out.push(`${e.key} credit ${c} of ${link.window} on link ${p}`);
+      }
+      if (e.pendingBytes > 0) out.push(`${e.key} ${e.pendingBytes} bytes queued for credit`);
+      if (e.held.length > 0) out.push(`${e.key} ${e.held.length} held for a migration`);
+      if (e.drainHold.length > 0) out.push(`${e.key} ${e.drainHold.length} behind a drain`);
+      if (e.migrating) out.push(`${e.key} migration not finished`);
+    }
+    for (const [p, g] of this.gates) if (g.queue.length > 0) out.push(`${g.queue.length} gated on link ${p}`);
+    return out;
+  }
+
+  /** The port of a home entry died: every node holding a transfer hears it. */
+  protected homeDied(e: PortEntry): void {
+    this.deadInQueues(e);
+    for (const [p, n] of e.exported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'dead', node: e.id.node, serial: e.id.serial });
+    this.bury(e.key);
+    this.removeEntry(e);
+  }
+
+  /**
+   * The port `d` stands for died. Send rights to it in messages still
+   * waiting here for credit become MACH_PORT_DEAD (Mach copies out a right
+   * to a dead port in a message as a dead name) and stop counting: else the
+   * DEAD sent now would overtake the transfer it is about, and the receiver
+   * would make a proxy no DEAD ever reaches.
+   */
+  protected deadInQueues(d: PortEntry): void {
+    for (const e of this.byKey.values()) {
+      for (const [p, list] of e.pending) {
+        for (const q of list) {
+          if (q.flush !== undefined) continue;
+          const fix = (ref: PortRef): PortRef => {
+            if (ref.tag !== 'port' || ref.right !== 'send' || portKey(ref.id) !== d.key) return ref;
+            const have = d.exported.get(p) ?? 0;
+            if (have > 0) d.exported.set(p, have - 1);
+            return { tag: 'dead' };
+          };
+          q.msg.reply = fix(q.msg.reply);
+          for (const it of q.msg.items) if (it.kind === 'ports') it.ports = it.ports.map(fix);
+        }
+      }
+    }
   }
 
   protected newEntry(id: PortId, role: Role, name: number): PortEntry {
@@ -104,6 +215,7 @@ export abstract class NodeCore {
   }
 
   protected bury(key: PortKey): void {
+    this.relayOwed.delete(key);
     this.tombstones.add(key);
     if (this.tombstones.size > NodeCore.MAX_TOMBSTONES) {
       const oldest = this.tombstones.values().next().value;

@@ -1,6 +1,6 @@
 import { WireError } from './errors.js';
 import type { PortKey } from './identity.js';
-import { type PortEntry, type Queued } from './port-table.js';
+import { isDraining, type PortEntry, type Queued } from './port-table.js';
 import { oolBytes, type WireMessage } from './wire-message.js';
 import { NodeRights } from './node-rights.js';
 
@@ -70,6 +70,16 @@ export abstract class NodeFlow extends NodeRights {
   }
 
   protected override onCredit(peer: number, key: PortKey, n: number): void {
+    const owed = this.relayOwed.size > 0 ? this.relayOwed.get(key) : undefined;
+    const o = owed?.get(peer) ?? 0;
+    if (o > 0) {
+      // Credit for send-once messages a relay sent outside any window.
+      const k = Math.min(o, n);
+      n -= k;
+      if (o > k) owed!.set(peer, o - k);
+      else if (owed!.delete(peer) && owed!.size === 0) this.relayOwed.delete(key);
+      if (n === 0) return;
+    }
     const e = this.byKey.get(key);
     if (!e) return;
     this.creditUpstream(e, peer, n);
@@ -84,7 +94,11 @@ export abstract class NodeFlow extends NodeRights {
       this.transmit(e, peer, q);
     }
     e.credit.set(peer, credit);
-    if (e.paused && e.pendingBytes === 0 && !e.migrating) {
+    // Not while its receive right waits here (in a gate after its FLUSH came
+    // back, or held for another port): what local senders queue meanwhile
+    // is the port's and waits on it; taken off, it went to the old home
+    // and came back behind their next messages (per-port FIFO, §4.5).
+    if (e.paused && e.pendingBytes === 0 && !e.migrating && (!this.arriving.has(e.key) || isDraining(e))) {
       e.paused = false;
       this.emit({ type: 'resumePort', name: e.name });
     }

@@ -1,5 +1,6 @@
 import { portKey, type PortKey } from './identity.js';
 import type { ReceiveStatus } from './node-events.js';
+import { carriesReceive } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
 import type { PortRef, ReceiveState, WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
@@ -83,7 +84,8 @@ export abstract class NodeMigration extends NodeFlow {
    * message (and this link's later local deliveries) and send a FLUSH marker
    * round the route; when it returns, everything older is here.
    */
-  protected startMigration(peer: number, wm: WireMessage): Set<PortKey> | undefined {
+  protected startMigration(peer: number, wm: WireMessage, mode: 'gate' | 'held' | 'passing' = 'gate'): Set<PortKey> | undefined {
+    const passing = mode === 'passing';
     // Undefined when the message carries no such right (every RPC): no set.
     let keys: Set<PortKey> | undefined;
     for (const it of wm.items) {
@@ -92,6 +94,11 @@ export abstract class NodeMigration extends NodeFlow {
         if (ref.tag !== 'port') continue;
         const key = portKey(ref.id);
         let e = this.byKey.get(key);
+        // A right passing through (`passing`, relayRights) needs a round
+        // only for a proxy of this node's whose messages are still on the
+        // old route (unacknowledged credit): nothing else of it can be
+        // overtaken.
+        if (passing && (!e || !this.inFlight(e))) continue;
         if (!e && !this.tombstones.has(key)) {
           // First time this node sees the port: the old home may still be
           // draining messages that were queued in it, which must reach the
@@ -104,11 +111,13 @@ export abstract class NodeMigration extends NodeFlow {
           this.learn(e, peer);
           this.useReservation(wm);
           e.route = peer;
+          if (mode === 'held') this.edge('heldNewEntry');
         }
         if (e && e.role === 'proxy' && !e.migrating && !e.flushed && this.routeOf(e) !== undefined) (keys ??= new Set()).add(e.key);
       }
     }
     if (keys === undefined) return undefined;
+    if (mode !== 'gate') this.edge(passing ? 'relayRound' : 'heldRound');
     for (const k of keys) {
       const e = this.byKey.get(k)!;
       e.migrating = true;
@@ -117,11 +126,20 @@ export abstract class NodeMigration extends NodeFlow {
         bump(e.exported, peer, 1);
         e.receiveCounted = true;
       }
-      if (!e.paused) {
+      // An old home whose right comes back before its drain ended (it went
+      // on through a relay and is held here for another port): the drain
+      // goes on (the port is paused when it ends, endDrain) and the marker
+      // follows it, so the drained messages, which come back this way, are
+      // held here before the round ends. Sent at once, the marker came back
+      // ahead of them, and the right was made home with its drain (and what
+      // waited behind it) unfinished for ever (`22000277` with --held-rights).
+      const draining = isDraining(e) || e.drainHold.length > 0;
+      if (!e.paused && !draining) {
         e.paused = true;
         this.emit({ type: 'pausePort', name: e.name });
       }
-      this.forwardFlush(e, this.cfg.node);
+      if (draining) e.flushWait.push(this.cfg.node);
+      else this.forwardFlush(e, this.cfg.node);
     }
     return keys;
   }
@@ -139,7 +157,9 @@ export abstract class NodeMigration extends NodeFlow {
    * is delivered (`heldRightsMigrating` keeps the gate closed till then).
    */
   protected heldWithRights(peer: number, wm: WireMessage): void {
-    this.startMigration(peer, wm);
+    if (!carriesReceive(wm)) return;
+    this.edge('heldRight');
+    this.startMigration(peer, wm, 'held');
   }
 
   /**
@@ -162,6 +182,15 @@ export abstract class NodeMigration extends NodeFlow {
           if (this.carriesMigrating(h.wm) || this.heldRightsMigrating(h.wm, seen)) return true;
         }
       }
+    }
+    return false;
+  }
+
+  /** Whether some message this proxy sent on a live link is not yet acknowledged by credit (§6). */
+  protected inFlight(e: PortEntry): boolean {
+    for (const [p, c] of e.credit) {
+      const link = this.links.get(p);
+      if (link && c < link.window) return true;
     }
     return false;
   }
@@ -228,8 +257,10 @@ export abstract class NodeMigration extends NodeFlow {
     // Messages for the port that came on the marker's link before it and
     // wait in that link's gate are older than the marker: it goes behind.
     this.markGated(e, this.gates.get(peer));
-    if (isDraining(e)) e.flushWait.push(origin);
-    else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
+    if (isDraining(e) || e.drainHold.length > 0) {
+      e.flushWait.push(origin);
+      this.passGated();
+    } else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
     else this.forwardFlush(e, origin);
   }
 
@@ -308,9 +339,14 @@ export abstract class NodeMigration extends NodeFlow {
     e.flushed = true;
     for (const gate of this.gates.values()) for (const item of gate.queue) item.waiting.delete(e.key);
     for (const [peer, gate] of [...this.gates]) {
-      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0 && !this.heldRightsMigrating(gate.queue[0]!.wm)) {
+      while (gate.queue.length > 0 && gate.queue[0]!.waiting.size === 0) {
+        if (this.heldRightsMigrating(gate.queue[0]!.wm)) {
+          this.edge('gateWaitsHeld');
+          break;
+        }
         const item = gate.queue.shift()!;
         const { wm } = item;
+        if (carriesReceive(wm) && this.destEntry(wm)?.role === 'proxy') this.edge('gatePassesRight');
         this.pinDest(wm, -1);
         this.markArriving(wm, -1);
         // Its receive rights are delivered here, or pass through (a relay
@@ -326,6 +362,56 @@ export abstract class NodeMigration extends NodeFlow {
       }
       if (gate.queue.length === 0 && this.gates.get(peer) === gate) this.gates.delete(peer);
     }
+    // A drain's held messages that waited for this round (endDrain) go on.
+    for (const x of [...this.byKey.values()]) if (x.drainHold.length > 0 && !isDraining(x)) this.endDrain(x);
+    this.passGated();
+  }
+
+  /**
+   * A gated message for a port whose receive right has since left this node
+   * (an old home's drain waits for it, `drainOf`) leaves its gate ahead of
+   * older messages that name none of the ports it names (its destination,
+   * the rights it carries), once the receive rights it carries have had
+   * their FLUSH rounds: only per-port order and the rights earlier messages
+   * install bind it, and neither applies. Kept behind a head that waits for another receive right's
+   * FLUSH round, it deadlocked crossing migrations: that round's marker
+   * waited for this port's drain, which waited for this message (§4.5,
+   * "Crossing migrations"; `5000039` with --held-rights).
+   */
+  protected passGated(): void {
+    for (const [peer, gate] of [...this.gates]) {
+      for (let i = 1; i < gate.queue.length; ) {
+        const item = gate.queue[i]!;
+        if (item.drainOf === undefined || item.waiting.size > 0 || !this.mayPass(gate.queue, i)) {
+          i++;
+          continue;
+        }
+        gate.queue.splice(i, 1);
+        this.edge('gatePassed');
+        const { wm } = item;
+        this.pinDest(wm, -1);
+        this.markArriving(wm, -1);
+        this.onWireMessage(peer, wm, true);
+        this.gateReleased(item);
+        this.collectDest(wm);
+      }
+      if (gate.queue.length === 0 && this.gates.get(peer) === gate) this.gates.delete(peer);
+    }
+  }
+
+  /** Whether gated message `i` may leave before the older ones in its gate (passGated). */
+  private mayPass(queue: GateItem[], i: number): boolean {
+    const wm = queue[i]!.wm;
+    if (this.carriesMigrating(wm) || this.heldRightsMigrating(wm)) return false;
+    const names = (m: WireMessage): Set<PortKey> => {
+      const s = new Set<PortKey>([portKey(m.dest.id)]);
+      if (m.reply.tag === 'port') s.add(portKey(m.reply.id));
+      for (const it of m.items) if (it.kind === 'ports') for (const r of it.ports) if (r.tag === 'port') s.add(portKey(r.id));
+      return s;
+    };
+    const mine = names(wm);
+    for (let j = 0; j < i; j++) for (const k of names(queue[j]!.wm)) if (mine.has(k)) return false;
+    return true;
   }
 
   /** Messages held for a receive right that will not be home here: forwarded on the route. */
@@ -341,11 +427,26 @@ export abstract class NodeMigration extends NodeFlow {
 
   /** The old home's queue is drained: what waited behind it follows. */
   protected endDrain(e: PortEntry): void {
-    const hold = e.drainHold;
-    e.drainHold = [];
-    for (const h of hold) {
+    while (e.drainHold.length > 0) {
+      const h = e.drainHold[0]!;
+      // A receive right in it (or in a message held here for that right's
+      // port, recursively) whose own FLUSH round is not back stays in this
+      // node's hands until it is (finishMigration calls again): passed on
+      // now, it was made home here for an instant and sent on from its
+      // port's queue before what this node had sent on the old route came
+      // back, so that came behind younger messages (per-port FIFO, §4.5
+      // "Held for another port"), as for a gated right (heldRightsMigrating).
+      if (this.carriesMigrating(h.wm) || this.heldRightsMigrating(h.wm)) {
+        this.edge('drainWaitsRound');
+        return;
+      }
+      e.drainHold.shift();
       this.markArriving(h.wm, -1);
       this.forward(e, h.from, h.wm);
+    }
+    if (e.migrating && !e.paused) {
+      e.paused = true;
+      this.emit({ type: 'pausePort', name: e.name });
     }
     for (const o of e.flushWait) this.forwardFlush(e, o);
     e.flushWait = [];

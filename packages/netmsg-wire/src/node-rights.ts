@@ -5,6 +5,7 @@ import { type PortId, portKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
 import { bump, destDisposition, type Gate, isDraining, MOVE_SEND_ONCE, type PortEntry, putBackCount, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
+import { carriesReceive } from './node-core.js';
 import { NodeSendOnce } from './node-send-once.js';
 
 /**
@@ -109,7 +110,11 @@ export abstract class NodeRights extends NodeSendOnce {
       // What was held here for the port, or queued for credit, importReceive
       // puts back on the port: drained after the right like an old home's
       // queue, so a sender's later message arriving on a link stays behind.
-      const putBack = putBackCount(this.byKey.get(portKey(ref.id)));
+      const relayed0 = this.byKey.get(portKey(ref.id));
+      const putBack = putBackCount(relayed0);
+      this.edge('relayRight');
+      if (putBack > 0) this.edge('relayPutBack');
+      if (relayed0?.held.some((h) => carriesReceive(h.wm))) this.edge('putBackRight');
       // A relay makes no send-once rights of its own for late messages: it
       // passes their count on and forwards them (§4.5).
       // Messages it queued for credit came from links whose credit is still
@@ -178,6 +183,18 @@ export abstract class NodeRights extends NodeSendOnce {
     const { msg, ool } = fromWireMessage(wm, this.cfg.abi, 0, 0, (ref) => this.importRef(peer, ref, post));
     this.emit({ type: 'destroyMessage', msg, ool });
     for (const a of post) this.emit(a);
+    // A receive right in it dies with it (Mach destroys the port). A home
+    // that came without senders holds no send right, so no dead-name
+    // notification will tell netmsg: its entry would stay for ever (and
+    // its old home's proxy never hear DEAD). Others hear it from their
+    // dead-name request, as any home.
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
+        if (e && e.role === 'home' && this.sendless.has(e.key)) this.homeDied(e);
+      }
+    }
   }
 
   protected destroyLocal(msg: MachMessage, ool: Uint8Array[]): void {
@@ -264,6 +281,7 @@ export abstract class NodeRights extends NodeSendOnce {
     const e = this.byKey.get(key);
     if (!e) return 0xffffffff;
     if (ref.right === 'receive') {
+      this.edge('queuedRightPutBack');
       // Not expected: a receive right queued behind credit on the port that
       // is itself becoming real. The right is lost with its port (Mach's
       // fate for a receive right in a destroyed message).
@@ -502,10 +520,7 @@ export abstract class NodeRights extends NodeSendOnce {
     if (!e || e.role !== 'home') return;
     // The receive right died: every node that holds a transfer hears it.
     this.emit({ type: 'deallocate', name });
-    this.deadInQueues(e);
-    for (const [p, n] of e.exported) if (n > 0 && this.links.has(p)) this.sendControl(p, { t: 'dead', node: e.id.node, serial: e.id.serial });
-    this.bury(e.key);
-    this.removeEntry(e);
+    this.homeDied(e);
   }
 
   protected armNoSenders(e: PortEntry): void {
@@ -524,31 +539,6 @@ export abstract class NodeRights extends NodeSendOnce {
     if (e.role === 'proxy') e.ownsNs = true;
     if (e.nsPort !== undefined) this.emit({ type: 'requestNoSenders', name: e.name, sync: e.makeSends, notify: e.nsPort });
     else this.emit({ type: 'requestNoSenders', name: e.name, sync: e.makeSends });
-  }
-
-  /**
-   * The port `d` stands for died. Send rights to it in messages still
-   * waiting here for credit become MACH_PORT_DEAD (Mach copies out a right
-   * to a dead port in a message as a dead name) and stop counting: else the
-   * DEAD sent now would overtake the transfer it is about, and the receiver
-   * would make a proxy no DEAD ever reaches.
-   */
-  protected deadInQueues(d: PortEntry): void {
-    for (const e of this.byKey.values()) {
-      for (const [p, list] of e.pending) {
-        for (const q of list) {
-          if (q.flush !== undefined) continue;
-          const fix = (ref: PortRef): PortRef => {
-            if (ref.tag !== 'port' || ref.right !== 'send' || portKey(ref.id) !== d.key) return ref;
-            const have = d.exported.get(p) ?? 0;
-            if (have > 0) d.exported.set(p, have - 1);
-            return { tag: 'dead' };
-          };
-          q.msg.reply = fix(q.msg.reply);
-          for (const it of q.msg.items) if (it.kind === 'ports') it.ports = it.ports.map(fix);
-        }
-      }
-    }
   }
 
   /** The entry dies with transfers outstanding: their RELEASEs are still to come. */

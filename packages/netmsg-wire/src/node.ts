@@ -6,6 +6,7 @@ import type { NodeAction, NodeEvent, NodeTables, ReceiveStatus } from './node-ev
 import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOKEN } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
+import { carriesReceive } from './node-core.js';
 import { NodeMigration } from './node-migration.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
@@ -240,6 +241,7 @@ export class NetmsgNode extends NodeMigration {
       }
       const wm = toWireMessage(msg, ool, { right: 'sendOnce', id: relay.id }, (n, r) => this.exportRight(n, r, relay.route, status));
       this.sendMessage(relay.route, wm);
+      this.owesRelayCredit(relay.key, relay.route);
       return;
     }
     const so = this.soProxyByName.get(port);
@@ -291,6 +293,7 @@ export class NetmsgNode extends NodeMigration {
     const wm = toWireMessage(msg, ool, { right, id: e.id }, (n, r) => this.exportRight(n, r, peer, status));
     // A message a relay put back on the port keeps its credit owed upstream (§6).
     const owedTo = e.draining > 0 && e.drainFrom.length > 0 ? e.drainFrom.shift() : undefined;
+    if (owedTo !== undefined) this.edge('relayOwedCredit');
     if (owedTo === undefined) this.queueOrSend(e, peer, { msg: wm, bytes: 64 + oolBytes(wm) });
     else this.queueOrSend(e, peer, { msg: wm, bytes: 64 + oolBytes(wm), from: owedTo, putBack: true });
     if (e.draining > 0) {
@@ -339,6 +342,24 @@ export class NetmsgNode extends NodeMigration {
           this.gates.set(peer, g);
           return;
         }
+      } else {
+        // A receive right passing through for a port this node proxies,
+        // while messages its proxy sent (its tasks', or forwarded for other
+        // nodes) are still on the old route: they come back through here,
+        // and a sender's next message, taken off the proxy port or arriving
+        // on a link once the right went on, would overtake them (per-port
+        // FIFO, §4.5 "Relay"). Gate it for this node's own FLUSH round, as
+        // a right to be delivered here; it pins its destination, so the
+        // link's later messages to that port wait behind it.
+        const keys = this.startMigration(peer, wm, 'passing');
+        if (keys !== undefined) {
+          this.pinDest(wm, 1);
+          this.markArriving(wm, 1);
+          const g = gate ?? { queue: [] };
+          g.queue.push({ wm, waiting: keys });
+          this.gates.set(peer, g);
+          return;
+        }
       }
     }
     if (wm.dest.right === 'sendOnce' && !this.soOut.has(key)) {
@@ -361,13 +382,18 @@ export class NetmsgNode extends NodeMigration {
         }
         this.relayRights(peer, relay.route, wm);
         this.sendMessage(relay.route, wm);
+        this.owesRelayCredit(relay.key, relay.route);
         return;
       }
     }
     if (wm.dest.right === 'sendOnce' && !target) {
       const so = this.soOut.get(key);
       if (!so) {
+        // Nothing here for it any more: destroyed as Mach destroys a message
+        // to a dead port, and acknowledged, as every message that arrives
+        // is (a relay's sender counts on that credit, relayOwed).
         this.dropRemote(peer, wm);
+        this.sendControl(peer, { t: 'credit', node: wm.dest.id.node, serial: wm.dest.id.serial, n: 1 });
         return;
       }
       this.soOut.delete(key);
@@ -391,13 +417,14 @@ export class NetmsgNode extends NodeMigration {
     // A proxy on the path: forward, keeping per-port order (one route). A
     // message may go back where it came from: it was sent to this node while
     // it was home, and the receive right has since moved to the sender.
-    if (isDraining(e)) {
+    if (isDraining(e) || e.drainHold.length > 0) {
       // What was already queued in the port when its receive right left
-      // goes first.
+      // goes first (and what waits behind it, endDrain).
       e.drainHold.push({ wm, from: peer });
       // A receive right in it stays in this node's hands until the drain
       // ends: messages for that port are held here meanwhile (§4.5).
       this.markArriving(wm, 1);
+      if (carriesReceive(wm)) this.edge('heldInDrain');
       this.heldWithRights(peer, wm);
       return;
     }
@@ -509,10 +536,18 @@ export class NetmsgNode extends NodeMigration {
     return false;
   }
 
+  /** A relay sent a send-once message on `route` outside any credit window: its credit coming back is not the entry's. */
+  protected owesRelayCredit(key: PortKey, route: number): void {
+    let m = this.relayOwed.get(key);
+    if (!m) this.relayOwed.set(key, (m = new Map()));
+    m.set(route, (m.get(route) ?? 0) + 1);
+  }
+
   protected linkDown(peer: number): void {
     const lost = this.links.get(peer);
     if (!lost) return;
     this.links.delete(peer);
+    for (const [k, m] of [...this.relayOwed]) if (m.delete(peer) && m.size === 0) this.relayOwed.delete(k);
     // The link's spare one-shot ports: nothing names them, they go with it.
     for (const name of lost.spare) this.emit({ type: 'destroyPort', name });
     lost.spare = [];
@@ -597,6 +632,7 @@ export class NetmsgNode extends NodeMigration {
           // killed, they became dead names and destroyed messages while the
           // port lived. It waits, paused and routeless, for the right.
           e.route = undefined;
+          this.edge('keptOnLinkLoss');
           continue;
         }
         if (e.route === peer) {
@@ -609,7 +645,7 @@ export class NetmsgNode extends NodeMigration {
       }
       // Messages queued for the dead link are lost with it; their rights
       // were counted transfers to that link, forgotten just above.
-      if (e.paused && e.pendingBytes === 0 && !e.migrating) {
+      if (e.paused && e.pendingBytes === 0 && !e.migrating && (!this.arriving.has(e.key) || isDraining(e))) {
         e.paused = false;
         this.emit({ type: 'resumePort', name: e.name });
       }

@@ -1,7 +1,7 @@
 import type { Op } from './schedules.js';
 
 /** A deterministic op list from a seed (for the simulate script). */
-export function randomOps(seed: number, length: number, loss: boolean, sendOnce = false): Op[] {
+export function randomOps(seed: number, length: number, loss: boolean, sendOnce = false, heldRights = false): Op[] {
   let s = seed >>> 0 || 1;
   const r = (n: number) => {
     s ^= s << 13;
@@ -18,6 +18,12 @@ export function randomOps(seed: number, length: number, loss: boolean, sendOnce 
       // Mixed in only on request, so the numbered schedules recorded in
       // PROTOCOL.md §9 stay what they were.
       ops.push(r(2) === 0 ? { op: 'soGive', holder: r(64), to: r(4) } : { op: 'soUse', holder: r(64), destroy: r(3) === 0 });
+      continue;
+    }
+    if (heldRights && r(3) === 0) {
+      // Gifts through any held send right (held-gifts.ts), mostly receive
+      // rights; also only on request, for the same reason.
+      ops.push({ op: 'giftVia', holder: r(64), via: r(64), receive: r(4) !== 0 });
       continue;
     }
     if (k < 3) ops.push({ op: 'newPort', node: r(4) });

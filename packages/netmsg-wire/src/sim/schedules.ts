@@ -2,6 +2,8 @@ import { App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, MOV
 import { portKey } from '../identity.js';
 import { Cluster } from './cluster.js';
 import { NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE, type KPort } from './kernel.js';
+import { Carried, edgeCounts, giftVia, NameLabels, unsettled } from './held-gifts.js';
+import type { MigrationEdge } from '../node-core.js';
 
 export { randomOps } from './random-ops.js';
 
@@ -44,12 +46,16 @@ export type Op =
   /** The receiver of a port gives another node's application a send-once right to it (an RPC's reply right). */
   | { op: 'soGive'; holder: number; to: number }
   /** An application uses a send-once right it holds (one message), or destroys it unused. */
-  | { op: 'soUse'; holder: number; destroy: boolean };
+  | { op: 'soUse'; holder: number; destroy: boolean }
+  /** A right (a receive right if `receive`) goes in a message to another port its holder's application has a send right to (held-gifts.ts). */
+  | { op: 'giftVia'; holder: number; via: number; receive: boolean };
 
 export interface ScheduleResult {
   violations: string[];
   delivered: number;
   steps: number;
+  /** How often each rare migration branch ran (summed over the nodes). */
+  edges: Partial<Record<MigrationEdge, number>>;
 }
 
 const DATA_ID = 4242;
@@ -89,6 +95,8 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
   const labelOf = new Map<KPort, number>();
   const labelByKey = new Map<string, number>();
   const destroyed = new Set<number>();
+  const carried = new Carried();
+  const names = new NameLabels();
   const sent = new Map<string, number>(); // label/sender/seq -> count received
   const seqs = new Map<string, number>(); // label/sender -> next seq
   const lastSeen = new Map<string, number>();
@@ -327,6 +335,10 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
           const id = r.msg.header.id;
           if (id === GIFT_ID) {
             relabel();
+            for (const n of portsOf(r)) {
+              const l = app.task.space.get(n)?.receive ? labelOf.get(app.task.space.get(n)!.port!) : undefined;
+              if (l !== undefined) carried.arrived(l);
+            }
             continue; // the right is now held by the app
           }
           if (id === SO_GIFT_ID) {
@@ -466,7 +478,8 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
         if (!h) break;
         const port = apps[h.node - 1]!.task.space.get(h.name)!.port!;
         const label = labelOf.get(port);
-        if (label !== undefined) destroyed.add(label);
+        // Receive rights in messages queued on it die with it (Mach destroys its queue).
+        if (label !== undefined) for (const l of [label, ...carried.within(label)]) destroyed.add(l);
         apps[h.node - 1]!.destroy(h.name);
         break;
       }
@@ -505,6 +518,9 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
         }
         break;
       }
+      case 'giftVia':
+        giftVia({ apps, holdings, labelOf, carried, destroyed, giftId: GIFT_ID, madeSend: (node, name) => makeSendOf({ node, name, receive: true }), receiveMoved }, op);
+        break;
       case 'cut': {
         if (!opts.loss) break;
         const a = (op.a % nodes) + 1;
@@ -517,6 +533,7 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
       }
     }
     drain();
+    names.note(apps, labelOf);
   }
   // Run to quiescence: applications keep receiving (a full queue holds the
   // rest back through credit) until a round delivers nothing.
@@ -526,6 +543,8 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
     drain();
     if (delivered === before && c.nodes.every((n) => n.backlog.length === 0)) break;
   }
+  // Quiescent: nothing waiting, all credit back (§6); links live: no dead name for a live port.
+  v.push(...unsettled(c), ...(opts.loss ? [] : names.deadForLive(apps, destroyed)));
   // Dead names everywhere after destruction: once quiescent, no application
   // anywhere holds a send or send-once right to a live port (a proxy that
   // missed its DEAD) standing for a port whose receive right was destroyed.
@@ -676,5 +695,5 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
     for (const err of n.errors) v.push(`node ${n.id} protocol error: ${err}`);
   }
   for (const x of c.violations) v.push(x);
-  return { violations: v, delivered, steps: c.steps };
+  return { violations: v, delivered, steps: c.steps, edges: edgeCounts(c) };
 }

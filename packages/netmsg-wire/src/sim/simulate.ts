@@ -2,9 +2,10 @@ import { SCENARIOS, runScenario } from './scenarios.js';
 import { randomOps, runSchedule } from './schedules.js';
 
 /**
- * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--verbose]`:
+ * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--held-rights] [--verbose]`:
  * runs the scenario suite, then N random schedules (2-4 nodes, link loss in
- * one run of three), and ends with
+ * one run of three), prints how often the rare migration branches ran
+ * (`edges`: schedules reaching each / times), and ends with
  * `scenarios P/T passed, N schedules, V violations`.
  */
 function arg(name: string, def: number): number {
@@ -29,6 +30,11 @@ const sendOnce = process.argv.includes('--send-once');
 // Nodes defer the dead-name requests on kept send-once rights to sweeps the
 // generator interleaves (NodeConfig.deferSendOnceRequests, as netmsg-server's driver runs them).
 const deferSendOnce = process.argv.includes('--defer-send-once');
+// Also rights given through any held send right, not only to root inboxes:
+// receive rights held for another port, relayed, put back (held-gifts.ts).
+const heldRights = process.argv.includes('--held-rights');
+const edgeRuns = new Map<string, number>();
+const edgeHits = new Map<string, number>();
 
 let passed = 0;
 for (const s of SCENARIOS) {
@@ -45,14 +51,19 @@ for (let i = 0; i < runs; i++) {
   const s = (seed * 1000003 + i) >>> 0;
   const loss = i % 3 === 2;
   const nodes = 2 + (i % 3);
-  const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce), { loss, deferSendOnce });
+  const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce, heldRights), { loss, deferSendOnce });
   delivered += r.delivered;
   steps += r.steps;
+  for (const [k, n] of Object.entries(r.edges)) {
+    edgeRuns.set(k, (edgeRuns.get(k) ?? 0) + 1);
+    edgeHits.set(k, (edgeHits.get(k) ?? 0) + n);
+  }
   if (r.violations.length > 0) {
     violations += r.violations.length;
     console.log(`schedule seed ${s} (${nodes} nodes${loss ? ', link loss' : ''}): ${r.violations.length} violations\n  ${r.violations.slice(0, 5).join('\n  ')}`);
   }
 }
 if (verbose) console.log(`${delivered} messages delivered, ${steps} protocol steps`);
+console.log(`edges: ${[...edgeRuns].sort().map(([k, n]) => `${k} ${n}/${edgeHits.get(k)}`).join(', ') || 'none'}`);
 console.log(`scenarios ${passed}/${SCENARIOS.length} passed, ${runs} schedules, ${violations} violations`);
 process.exitCode = passed === SCENARIOS.length && violations === 0 ? 0 : 1;
