@@ -16,6 +16,7 @@ import type { Got, SendSpec } from './seed-host.js';
 import {
   barrier, clientExits, dataTypes, nullDead, oolData, oolPorts, queuedNoSenders, sendOnceBeforeMove, sendOnceRpc,
 } from './seed-scenarios-more.js';
+import { sendTimedOut } from './seed-scenarios-flow.js';
 
 export { barrier, sendThenReceiveRight } from './seed-scenarios-more.js';
 
@@ -573,4 +574,5 @@ export const SEED_SCENARIOS: [string, (w: SeedWorld) => Promise<void>, { notOn?:
   ['more: a queued no-senders notification travels with the receive right', queuedNoSenders],
   ['more: a client task exits with an RPC pending; the server survives', clientExits],
   ['more: send-once rights made before the receive right moves: used and notified at its new home', sendOnceBeforeMove],
+  ['more: a full queue on the path: MACH_SEND_TIMED_OUT at the timeout, the message back with its rights; nothing lost or duplicated', sendTimedOut],
 ];
