@@ -8,12 +8,13 @@
  *   kernels map it, each sees the other's writes, and the file holds them
  *   after they unmap;
  * - the file's node dies (its process SIGKILLed) while the gnumach kernel
- *   has the file mapped, a page of it written and not yet returned: the
- *   survivor's calls fail at once with `link_closed`, a fault on a page it
- *   never had fails (GNU Mach's data_request to the memory object, a proxy
- *   netmsg destroyed with the link, cannot be sent: the fault is a memory
- *   error) instead of waiting for a pager that is gone, unmapping does not
- *   hang, and closing the client stops its QEMU.
+ *   has the file mapped, a page of it written and not yet returned, and a
+ *   fault waiting for the node (stopped with SIGSTOP first): the survivor's
+ *   calls fail at once with `link_closed`; the waiting fault, and faults on
+ *   pages the kernel never had, fail with KERN_MEMORY_ERROR once the link is
+ *   gone (its memory object, a netmsg proxy, went with it) instead of
+ *   waiting for a pager that will never answer; unmapping does not hang, and closing the client
+ *   stops its QEMU.
  * Each block boots one QEMU; closing must leave none of the QEMUs this
  * process started. Bounds (`within`) only turn a hang into a failure.
  */
@@ -22,6 +23,7 @@ import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KERN_MEMORY_ERROR } from 'mach-msg';
 import { PAGE_SIZE } from 'hurd-ffi';
 import { connect, isNetmsgServerError, mapFile, silentLogger, startNode, type FsClient, type RunningNode } from '../src/index.js';
 import { bundleChildNode, makeTree, until, type Tree } from './helpers.js';
@@ -115,7 +117,7 @@ describe('the node of a file a gnumach kernel has mapped dies (its process SIGKI
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'netmsg-gnumach-map-death-'));
     tree = makeTree();
-    shared(tree, 'mapped.bin', 3 * PAGE_SIZE);
+    shared(tree, 'mapped.bin', 4 * PAGE_SIZE);
   });
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -143,18 +145,28 @@ describe('the node of a file a gnumach kernel has mapped dies (its process SIGKI
     await m.write(10, enc('dirty, never returned'));
     expect(dec(await m.read(10, 5))).toBe('dirty');
 
+    // A fault in flight when the node dies: the node stopped (SIGSTOP) cannot answer the data_request the
+    // kernel sends for page 3; the pause gives it time to reach the node's socket (either way the fault must end).
+    child.kill('SIGSTOP');
+    let inFlight: unknown = 'pending';
+    const pageThree = m.read(3 * PAGE_SIZE, 4).then(() => (inFlight = null), (x: unknown) => (inFlight = x));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(inFlight).toBe('pending');
     const exited = new Promise((resolve) => child!.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
+    // GNU Mach ends the fault with a memory error once the link (and with it the memory object's proxy) is gone.
+    await within(pageThree, 60_000, 'a fault in flight when the node died');
+    expect(isNetmsgServerError(inFlight) && [inFlight.code, inFlight.kern]).toEqual(['map_failed', KERN_MEMORY_ERROR]);
     // An RPC: link_closed at once.
     const e = await within(real.stat('hello.txt').then(() => null, (x: unknown) => x), 60_000, 'io_stat after the node died');
     expect(isNetmsgServerError(e) && e.code).toBe('link_closed');
     await until(() => !real!.node.peers().includes(nodeId));
     // A page the kernel never had: its pager is gone, so the fault fails (a typed map_failed), never waits.
     const fault = await within(m.read(2 * PAGE_SIZE, 4).then(() => null, (x: unknown) => x), 60_000, 'a fault after the node died');
-    expect(isNetmsgServerError(fault) && fault.code).toBe('map_failed');
+    expect(isNetmsgServerError(fault) && [fault.code, fault.kern]).toEqual(['map_failed', KERN_MEMORY_ERROR]);
     const writeFault = await within(m.write(PAGE_SIZE + 1, enc('x')).then(() => null, (x: unknown) => x), 60_000, 'a write fault after the node died');
-    expect(isNetmsgServerError(writeFault) && writeFault.code).toBe('map_failed');
+    expect(isNetmsgServerError(writeFault) && [writeFault.code, writeFault.kern]).toEqual(['map_failed', KERN_MEMORY_ERROR]);
     expect(real.node.driver.errors).toEqual([]);
     // Unmapping (the kernel would return the dirty page to a pager that is gone) does not hang.
     await within(m.unmap().catch(() => undefined), 60_000, 'vm_deallocate after the node died');
