@@ -7,7 +7,7 @@ import {
   decodeMessage, encodeMessage, MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_INTEGER_32, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE,
   MACH_NOTIFY_DEAD_NAME, MACH_NOTIFY_NO_SENDERS, MACH_PORT_RIGHT_DEAD_NAME, MACH_PORT_RIGHT_RECEIVE, MACH_PORT_RIGHT_SEND,
   MACH_PORT_TYPE_DEAD_NAME, MACH_PORT_TYPE_RECEIVE, MACH_PORT_TYPE_SEND, MACH_PORT_TYPE_SEND_ONCE, MACH_RCV_MSG, MACH_RCV_TIMEOUT,
-  MACH_SEND_MSG, type Abi, type MachMessage, type MsgItem,
+  MACH_SEND_MSG, MACH_SEND_TIMEOUT, type Abi, type MachMessage, type MsgItem,
 } from 'mach-msg';
 import type { TaskId } from 'hurd-ffi';
 import { ClusterNode, type KernelBackend } from '../src/cluster/cluster-node.js';
@@ -29,6 +29,11 @@ export interface SendSpec {
   bytes?: number[];
   /** Out-of-line bytes: `length` bytes of the seeded pattern. */
   ool?: { length: number; seed: number };
+  /**
+   * MACH_SEND_TIMEOUT, ms. A message that times out comes back with its
+   * rights into the task (ipc_kmsg_copyout_pseudo): the scenario disposes of them.
+   */
+  timeout?: number;
 }
 
 /** A received message, as plain data. */
@@ -230,7 +235,8 @@ export class NodeHost {
       items,
     };
     const placed = await placeOol(k, task, msg, ool);
-    return (await k.msg(task, { options: MACH_SEND_MSG, send: encodeMessage(placed, k.abi) })).kr;
+    const timed = o.timeout !== undefined ? { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: o.timeout } : { options: MACH_SEND_MSG };
+    return (await k.msg(task, { ...timed, send: encodeMessage(placed, k.abi) })).kr;
   }
 
   /** One message from `name`, waiting at most `timeoutMs` (0: only what is queued now); null if none came. */

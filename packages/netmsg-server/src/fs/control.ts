@@ -5,6 +5,7 @@ import { FS_RETRY_NORMAL, O_EXEC, O_HURD, O_READ, O_WRITE, OPEN_MODE_KEEP } from
 import type { ExportCore } from './core.js';
 import { HurdError, ids, num, portName } from './hurd-error.js';
 import { need } from './node-util.js';
+import { nodeIdentity } from './node-identity.js';
 
 /**
  * The control port's fsys routines (the seed's front door, seed-system.md §1.6).
@@ -23,7 +24,7 @@ export function controlRoutine(x: ExportCore, name: string, a: MigArgs): MigArgs
       need(user, st, (flags & O_READ ? R_OK : 0) | (flags & O_WRITE ? W_OK : 0) | (flags & O_EXEC ? X_OK : 0));
       // The dotdot port only when the driver keeps it alive (else its name may soon name another port).
       const dotdot = portName(a['dotdot_node']);
-      const po = { rel: [], dev: st.dev, ino: st.ino, openModes: flags & OPEN_MODE_KEEP, offset: 0n, rootParent: x.rootParents ? dotdot : 0, anon: false, refs: 0 };
+      const po = { rel: [], ...nodeIdentity(st), openModes: flags & OPEN_MODE_KEEP, offset: 0n, rootParent: x.rootParents ? dotdot : 0, anon: false, refs: 0 };
       x.log?.debug('fsys_getroot', { uids, gids, as: `${user.uid}:${user.gid}` });
       return { do_retry: FS_RETRY_NORMAL, retry_name: '', file: x.newProtid(po, user, { kind: 'claimed', uids, gids }) };
     }

@@ -10,6 +10,7 @@ import { encodeDirent, O_READ, OPEN_MODE_KEEP, S_IFMT } from '../hurd-types.js';
 import { ANON_PREFIX, type ExportCore } from './core.js';
 import { HurdError } from './hurd-error.js';
 import { component, giveToUser, isDir, mayModifyEntry, need, writable } from './node-util.js';
+import { nodeIdentity } from './node-identity.js';
 import type { Protid } from './ports.js';
 
 /** Largest dir_readdir answer, so one request cannot make the server allocate without bound. */
@@ -238,6 +239,6 @@ export function dirMkfile(x: ExportCore, p: Protid, flags: number, mode: number)
       closeSync(fd);
     }
   });
-  const po = { rel: [...p.po.rel, name], dev: st.dev, ino: st.ino, openModes: flags & OPEN_MODE_KEEP, offset: 0n, rootParent: p.po.rootParent, anon: true, refs: 0 };
+  const po = { rel: [...p.po.rel, name], ...nodeIdentity(st), openModes: flags & OPEN_MODE_KEEP, offset: 0n, rootParent: p.po.rootParent, anon: true, refs: 0 };
   return { newnode: x.newProtid(po, p.user, p.remote) };
 }

@@ -22,6 +22,7 @@ import {
   setOpenModes,
 } from './io-ops.js';
 import { dirLookup } from './lookup.js';
+import { sameNode } from './node-identity.js';
 import type { PerOpen, PortObject, Protid } from './ports.js';
 
 export interface FsExportOptions {
@@ -261,7 +262,7 @@ export class FsExport implements ExportCore {
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') throw new HurdError(HurdErrno.ESTALE, 'the node is gone');
       throw e;
     }
-    if (st.ino !== p.po.ino || st.dev !== p.po.dev) throw new HurdError(HurdErrno.ESTALE, 'another node has taken its name');
+    if (!sameNode(st, p.po)) throw new HurdError(HurdErrno.ESTALE, 'another node has taken its name');
     return st;
   }
 

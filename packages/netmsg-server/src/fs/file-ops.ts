@@ -9,6 +9,7 @@ import { O_EXEC, O_READ, O_WRITE, UTIME_NOW, UTIME_OMIT } from '../hurd-types.js
 import type { ExportCore } from './core.js';
 import { HurdError } from './hurd-error.js';
 import { isDir, isLink, modeOf, withOpenNode, writable } from './node-util.js';
+import { nodeIdentity } from './node-identity.js';
 import type { Protid } from './ports.js';
 
 /**
@@ -204,7 +205,6 @@ export function fileSetTranslator(x: ExportCore, p: Protid, passiveFlags: number
     return lstatSync(path, { bigint: true });
   });
   // Every port on this open now names the symlink node.
-  p.po.dev = link.dev;
-  p.po.ino = link.ino;
+  Object.assign(p.po, nodeIdentity(link));
   return {};
 }

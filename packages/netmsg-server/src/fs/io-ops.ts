@@ -8,6 +8,7 @@ import type { ExportCore } from './core.js';
 import { HurdError, retCodeOf } from './hurd-error.js';
 import { isDir, isLink, statWords, withOpenNode } from './node-util.js';
 import type { Protid } from './ports.js';
+import { sameNode } from './node-identity.js';
 import { oolBuffers } from '../cluster/ool-buffers.js';
 
 /** Largest io_read answer, so one request cannot make the server allocate without bound (= fs/export.ts MAX_TRANSFER, 16 MiB: why there). */
@@ -97,7 +98,7 @@ export async function prefetchRead(x: ExportCore, p: Protid, offset: bigint, amo
     const o = x.tree.openFd(p.po.rel, FS.O_RDONLY);
     fd = o.fd;
     const type = Number(o.st.mode) & FS.S_IFMT;
-    if (o.st.ino !== p.po.ino || o.st.dev !== p.po.dev || type === FS.S_IFDIR || type === FS.S_IFLNK) {
+    if (!sameNode(o.st, p.po) || type === FS.S_IFDIR || type === FS.S_IFLNK) {
       closeSync(fd);
       return undefined;
     }

@@ -9,6 +9,7 @@ import {
 import { ANON_PREFIX, type ExportCore } from './core.js';
 import { HurdError } from './hurd-error.js';
 import { giveToUser, isDir, isLink, need } from './node-util.js';
+import { nodeIdentity } from './node-identity.js';
 import type { Protid } from './ports.js';
 
 /** Symlinks one lookup may follow (ext2fs and nfs use 8; hurd-fs-interfaces.md §5.2 rule 4). */
@@ -125,7 +126,7 @@ function reopen(x: ExportCore, p: Protid, rel: string[], st: BigIntStats, flags:
   if ((flags & O_TRUNC) && (flags & O_WRITE) && !created && (Number(st.mode) & 0o170000) === S_IFREG && st.size !== 0n) {
     x.tree.withFd(rel, FS.O_WRONLY, (fd) => ftruncateSync(fd, 0));
   }
-  const po = { rel, dev: st.dev, ino: st.ino, openModes: flags & OPEN_MODE_KEEP, offset: 0n, rootParent: p.po.rootParent, anon: false, refs: 0 };
+  const po = { rel, ...nodeIdentity(st), openModes: flags & OPEN_MODE_KEEP, offset: 0n, rootParent: p.po.rootParent, anon: false, refs: 0 };
   return { do_retry: FS_RETRY_NORMAL, retry_name: '', result: x.newProtid(po, p.user, p.remote) };
 }
 

@@ -4,6 +4,7 @@ import { HurdErrno } from '../errno.js';
 import { FSTYPE_MISC, packStat, S_IFDIR, S_IFLNK, S_IFMT, S_IROOT, S_ISVTX, type HurdStat } from '../hurd-types.js';
 import type { ExportCore } from './core.js';
 import type { Protid } from './ports.js';
+import { sameNode } from './node-identity.js';
 import { HurdError } from './hurd-error.js';
 
 /** Permission view of a host stat. */
@@ -78,7 +79,7 @@ export function component(name: string): string {
  */
 export function withOpenNode<T>(x: ExportCore, p: Protid, flags: number, f: (fd: number, st: BigIntStats) => T): T {
   return x.tree.withFd(p.po.rel, flags, (fd, st) => {
-    if (st.ino !== p.po.ino || st.dev !== p.po.dev) throw new HurdError(HurdErrno.ESTALE, 'another node has taken its name');
+    if (!sameNode(st, p.po)) throw new HurdError(HurdErrno.ESTALE, 'another node has taken its name');
     return f(fd, st);
   });
 }

@@ -9,9 +9,10 @@ import type { LocalIdentity } from '../credentials.js';
 export interface PerOpen {
   /** Path components under the export root (updated when this link renames an ancestor). */
   rel: string[];
-  /** Host identity of the node when opened: a different node at `rel` later is ESTALE. */
+  /** Host identity of the node when opened (node-identity.ts): a different node at `rel` later is ESTALE. */
   dev: bigint;
   ino: bigint;
+  birth: bigint;
   openModes: number;
   offset: bigint;
   /** fsys_getroot's dotdot_node (the root parent), inherited by lookups: `..` at the root answers FS_RETRY_REAUTH with it. 0: none. */

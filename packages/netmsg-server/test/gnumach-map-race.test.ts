@@ -1,0 +1,177 @@
+/**
+ * Remote memory on the real GNU Mach (1.8 under QEMU), two cases the other
+ * gnumach-map tests do not cover:
+ * - a gnumach client's mapFile racing another kernel's io_map and vm_map of
+ *   the same file (a sim client mapping it twice, writer and reader, at the
+ *   same moment): the node makes one pager and its memory object rights
+ *   once (an io_map that finds no right ready gets EAGAIN and retries), both
+ *   kernels map it, each sees the other's writes, and the file holds them
+ *   after they unmap;
+ * - the file's node dies (its process SIGKILLed) while the gnumach kernel
+ *   has the file mapped, a page of it written and not yet returned, and a
+ *   fault waiting for the node (stopped with SIGSTOP first): the survivor's
+ *   calls fail at once with `link_closed`; the waiting fault, and faults on
+ *   pages the kernel never had, fail with KERN_MEMORY_ERROR once the link is
+ *   gone (its memory object, a netmsg proxy, went with it) instead of
+ *   waiting for a pager that will never answer; unmapping does not hang, and closing the client
+ *   stops its QEMU.
+ * Each block boots one QEMU; closing must leave none of the QEMUs this
+ * process started. Bounds (`within`) only turn a hang into a failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KERN_MEMORY_ERROR } from 'mach-msg';
+import { PAGE_SIZE } from 'hurd-ffi';
+import { connect, isNetmsgServerError, mapFile, silentLogger, startNode, type FsClient, type RunningNode } from '../src/index.js';
+import { bundleChildNode, makeTree, until, type Tree } from './helpers.js';
+import { ourQemus } from '../../../test-support/our-qemus.js';
+
+const SECRET = 'gnumach map race secret';
+const BOOT_MS = 240_000;
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** `p`, or a failure naming `what` if it has not settled within `ms` (a hang, not a timing claim). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, bound]).finally(() => clearTimeout(t));
+}
+
+/** A file of `size` zero bytes in the tree, owned as the export's files are (as root the export acts as 65534). */
+function shared(tree: Tree, name: string, size: number): void {
+  writeFileSync(join(tree.root, name), new Uint8Array(size));
+  if (process.getuid?.() === 0) for (const p of [tree.root, join(tree.root, name)]) chownSync(p, 65534, 65534);
+}
+
+describe('a gnumach client\'s mapFile racing a sim client\'s io_map of the same file', () => {
+  let tree: Tree;
+  let node: RunningNode | undefined;
+  let real: FsClient | undefined;
+  let sim: FsClient | undefined;
+  beforeAll(async () => {
+    tree = makeTree();
+    node = await startNode({ export: tree.root, listen: '127.0.0.1:0', secret: SECRET, readWrite: true }, { logger: silentLogger });
+    sim = await connect(`127.0.0.1:${node.port}`, { secret: SECRET, timeoutMs: 20_000 });
+  });
+  afterAll(async () => {
+    await real?.close();
+    await sim?.close();
+    await node?.close();
+    tree?.cleanup();
+  });
+
+  it('one pager, both kernels map it, writes cross both ways, the file holds them', { timeout: BOOT_MS + 300_000 }, async () => {
+    real = await connect(`127.0.0.1:${node!.port}`, { secret: SECRET, timeoutMs: 60_000, kernel: 'gnumach' });
+    expect(real.kernel.backend).toBe('gnumach');
+    expect(ourQemus().length).toBe(1);
+    // Three rounds, each on a fresh file (so the pager and its rights are made during the race), writable
+    // and read-only in turn on the real kernel.
+    for (const [round, realWrites] of [[0, true], [1, false], [2, true]] as const) {
+      const name = `race-${round}.bin`;
+      shared(tree, name, 2 * PAGE_SIZE + 100);
+      // The real kernel's map, and two of the sim kernel's (a writer and a reader) at the same moment.
+      const [m1, m2, m3] = await Promise.all([
+        mapFile(real, name, { writable: realWrites }), mapFile(sim!, name, { writable: true }), mapFile(sim!, name),
+      ]);
+      const pager = node!.maps.pagerOf(name)!;
+      await m2.write(PAGE_SIZE - 2, enc(`sim${round}`));
+      expect(dec(await m1.read(PAGE_SIZE - 2, 4))).toBe(`sim${round}`);
+      if (realWrites) {
+        await m1.write(PAGE_SIZE + 10, enc(`gnu${round}`));
+        expect(dec(await m2.read(PAGE_SIZE + 10, 4))).toBe(`gnu${round}`);
+        expect(dec(await m3.read(PAGE_SIZE + 10, 4))).toBe(`gnu${round}`);
+      }
+      expect(dec(await m3.read(PAGE_SIZE - 2, 4))).toBe(`sim${round}`);
+      // One pager for all (vm_map returns before the kernel's memory_object_init is served: checked after the
+      // faults), initialised three times: by the real kernel, and by the sim kernel for its write and read objects.
+      expect(node!.maps.mapped().map((m) => [m.file, m.kernels])).toEqual([[name, 3]]);
+      expect(node!.maps.pagerOf(name)).toBe(pager);
+      await m1.unmap();
+      await m2.unmap();
+      await m3.unmap();
+      await pager.done;
+      const onDisk = readFileSync(join(tree.root, name));
+      expect(dec(onDisk.subarray(PAGE_SIZE - 2, PAGE_SIZE + 2))).toBe(`sim${round}`);
+      if (realWrites) expect(dec(onDisk.subarray(PAGE_SIZE + 10, PAGE_SIZE + 14))).toBe(`gnu${round}`);
+      expect(node!.maps.mapped()).toEqual([]);
+    }
+    expect(real.node.driver.errors).toEqual([]);
+    expect(sim!.node.driver.errors).toEqual([]);
+    await real.close();
+    real = undefined;
+    expect(ourQemus()).toEqual([]);
+  });
+});
+
+describe('the node of a file a gnumach kernel has mapped dies (its process SIGKILLed)', () => {
+  let dir: string;
+  let tree: Tree;
+  let child: ChildProcess | undefined;
+  let real: FsClient | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'netmsg-gnumach-map-death-'));
+    tree = makeTree();
+    shared(tree, 'mapped.bin', 4 * PAGE_SIZE);
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await real?.close();
+    rmSync(dir, { recursive: true, force: true });
+    tree.cleanup();
+  });
+
+  it('the survivor gets errors at once, nothing hangs, and its QEMU is stopped', { timeout: BOOT_MS + 300_000 }, async () => {
+    const script = bundleChildNode(dir);
+    child = spawn(process.execPath, [script, JSON.stringify({ export: tree.root, listen: '127.0.0.1:0', secret: SECRET, readWrite: true })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [port, nodeId] = await new Promise<[number, number]>((resolve, reject) => {
+      let out = '';
+      child!.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /ready (\d+) (\d+)/.exec(out);
+        if (m) resolve([Number(m[1]), Number(m[2])]);
+      });
+      child!.once('exit', (code) => reject(new Error(`node process exited ${code} before it was ready`)));
+    });
+    real = await connect(`127.0.0.1:${port}`, { secret: SECRET, timeoutMs: 60_000, kernel: 'gnumach' });
+    expect(real.kernel.backend).toBe('gnumach');
+    expect(ourQemus().length).toBe(1);
+    const m = await mapFile(real, 'mapped.bin', { writable: true });
+    await m.write(10, enc('dirty, never returned'));
+    expect(dec(await m.read(10, 5))).toBe('dirty');
+
+    // A fault in flight when the node dies: the node stopped (SIGSTOP) cannot answer the data_request the
+    // kernel sends for page 3; the pause gives it time to reach the node's socket (either way the fault must end).
+    child.kill('SIGSTOP');
+    let inFlight: unknown = 'pending';
+    const pageThree = m.read(3 * PAGE_SIZE, 4).then(() => (inFlight = null), (x: unknown) => (inFlight = x));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(inFlight).toBe('pending');
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    // GNU Mach ends the fault with a memory error once the link (and with it the memory object's proxy) is gone.
+    await within(pageThree, 60_000, 'a fault in flight when the node died');
+    expect(isNetmsgServerError(inFlight) && [inFlight.code, inFlight.kern]).toEqual(['map_failed', KERN_MEMORY_ERROR]);
+    // An RPC: link_closed at once.
+    const e = await within(real.stat('hello.txt').then(() => null, (x: unknown) => x), 60_000, 'io_stat after the node died');
+    expect(isNetmsgServerError(e) && e.code).toBe('link_closed');
+    await until(() => !real!.node.peers().includes(nodeId));
+    // A page the kernel never had: its pager is gone, so the fault fails (a typed map_failed), never waits.
+    const fault = await within(m.read(2 * PAGE_SIZE, 4).then(() => null, (x: unknown) => x), 60_000, 'a fault after the node died');
+    expect(isNetmsgServerError(fault) && [fault.code, fault.kern]).toEqual(['map_failed', KERN_MEMORY_ERROR]);
+    const writeFault = await within(m.write(PAGE_SIZE + 1, enc('x')).then(() => null, (x: unknown) => x), 60_000, 'a write fault after the node died');
+    expect(isNetmsgServerError(writeFault) && [writeFault.code, writeFault.kern]).toEqual(['map_failed', KERN_MEMORY_ERROR]);
+    expect(real.node.driver.errors).toEqual([]);
+    // Unmapping (the kernel would return the dirty page to a pager that is gone) does not hang.
+    await within(m.unmap().catch(() => undefined), 60_000, 'vm_deallocate after the node died');
+    await within(real.close(), 60_000, 'closing the client');
+    real = undefined;
+    expect(ourQemus()).toEqual([]);
+  });
+});
