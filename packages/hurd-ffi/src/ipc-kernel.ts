@@ -14,6 +14,7 @@ import { IpcPort } from './ipc-port.js';
 import { IpcPset } from './ipc-pset.js';
 import { IpcSpace } from './ipc-space.js';
 import { VmMap, type VmRegion } from './vm-map.js';
+import { BlockedCalls } from './ipc-wait.js';
 import { serveWaiters } from './ipc-mqueue.js';
 import type { MsgObserver } from './observer.js';
 
@@ -25,7 +26,7 @@ export interface Task {
   readonly vm: VmMap;
   active: boolean;
   /** This task's blocked calls, ended at termination. */
-  readonly blocked: Set<{ terminate(): void }>;
+  readonly blocked: BlockedCalls;
 }
 
 export class IpcKernel {
@@ -63,7 +64,7 @@ export class IpcKernel {
 
   createTask(name: string, abi: Abi): Task {
     const id = this.nextTaskId++;
-    const t: Task = { id, name, abi, space: new IpcSpace(id, abi), vm: new VmMap(), active: true, blocked: new Set() };
+    const t: Task = { id, name, abi, space: new IpcSpace(id, abi), vm: new VmMap(), active: true, blocked: new BlockedCalls(false) };
     this.tasks.set(id, t);
     return t;
   }

@@ -82,6 +82,7 @@ function newKmsg(task: Task, dest: Kmsg['dest'], destType: number, reply: KPort,
     other: 0,
     items: [],
     rawBody: null,
+    rawBodyAt: 0,
     senderAbi: task.abi,
     senderSize: 0,
     stamp: 0,
@@ -345,7 +346,8 @@ export function kmsgCopyin(k: IpcKernel, task: Task, bytes: Uint8Array, prefetch
   if (!complex) {
     const buf = kernelCopySimple(k, bytes, donated);
     kmsg.rawBuf = buf;
-    kmsg.rawBody = buf.subarray(H);
+    kmsg.rawBody = buf;
+    kmsg.rawBodyAt = H;
     return kmsg;
   }
   // The kernel uses the size passed to mach_msg, not msgh_size.
@@ -446,7 +448,7 @@ function wordLayout(abi: Abi, typeName: number): Uint8Array {
 
 /** The size the message has in a receiver of ABI `abi` (-1: cannot be laid out). */
 export function kmsgSize(kmsg: Kmsg, abi: Abi): number {
-  if (kmsg.rawBody !== null) return HEADER_SIZE[abi] + kmsg.rawBody.length;
+  if (kmsg.rawBody !== null) return HEADER_SIZE[abi] + kmsg.rawBody.length - kmsg.rawBodyAt;
   const word = kernelWordLayout(kmsg, abi);
   if (word !== null) return word.length;
   if (kmsg.senderAbi === abi) return kmsg.senderSize;
@@ -463,8 +465,9 @@ function rawOut(kmsg: Kmsg, abi: Abi): Uint8Array {
   kmsg.rawBuf = undefined;
   // Delivered once: the kernel's copy becomes the receiver's.
   if (buf !== undefined && kmsg.senderAbi === abi) return buf;
-  const out = new Uint8Array(HEADER_SIZE[abi] + kmsg.rawBody!.length);
-  out.set(kmsg.rawBody!, HEADER_SIZE[abi]);
+  const raw = kmsg.rawBody!;
+  const out = new Uint8Array(HEADER_SIZE[abi] + raw.length - kmsg.rawBodyAt);
+  out.set(raw.subarray(kmsg.rawBodyAt), HEADER_SIZE[abi]);
   return out;
 }
 

@@ -53,6 +53,7 @@ function send(k: IpcKernel, so: IpcPort, id: number, items: KItem[], complex: bo
     other: 0,
     items,
     rawBody: null,
+    rawBodyAt: 0,
     senderAbi: null,
     senderSize: 0,
     stamp: 0,

@@ -59,9 +59,12 @@ export class IpcSpace {
   /** Port -> the entry naming its send and/or receive right. */
   readonly reverse = new Map<IpcPort, IpcEntry>();
   private readonly reserved = new Set<number>();
+  /**
+   * At most FREE_LIST_LIMIT names. No Set of them beside it: claimName scans
+   * these few, while a Set emptied and refilled by every message's reply
+   * name costs V8 a table shrink (a runtime call) per emptying.
+   */
   private readonly freeList: number[] = [];
-  /** The names on freeList, so that claiming a name not on it costs no scan. */
-  private readonly onFreeList = new Set<number>();
   private lowestCandidate = 1;
 
   constructor(
@@ -72,10 +75,7 @@ export class IpcSpace {
   /** A fresh name, GNU Mach style (see the file comment). */
   allocName(): number {
     const reused = this.freeList.pop();
-    if (reused !== undefined) {
-      this.onFreeList.delete(reused);
-      return reused;
-    }
+    if (reused !== undefined) return reused;
     let n = this.lowestCandidate;
     while (this.reserved.has(n)) n++;
     this.reserved.add(n);
@@ -85,9 +85,10 @@ export class IpcSpace {
 
   /** Claims a caller-chosen name (ipc_entry_alloc_name). */
   claimName(name: number): void {
-    if (this.onFreeList.delete(name)) {
+    const i = this.freeList.lastIndexOf(name);
+    if (i >= 0) {
       // Still reserved: it only leaves the free list.
-      this.freeList.splice(this.freeList.lastIndexOf(name), 1);
+      this.freeList.splice(i, 1);
       return;
     }
     this.reserved.add(name);
@@ -97,7 +98,6 @@ export class IpcSpace {
   freeName(name: number): void {
     if (this.freeList.length < FREE_LIST_LIMIT) {
       this.freeList.push(name);
-      this.onFreeList.add(name);
     } else {
       this.reserved.delete(name);
       if (name < this.lowestCandidate) this.lowestCandidate = name;

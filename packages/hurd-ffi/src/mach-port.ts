@@ -407,7 +407,7 @@ export function portSetProtectedPayload(task: Task, name: number, payload: bigin
 export function taskTerminate(k: IpcKernel, task: Task): void {
   if (!task.active) return;
   task.active = false;
-  for (const c of [...task.blocked]) c.terminate();
+  for (const c of task.blocked.toArray()) c.terminate();
   const space = task.space;
   for (const name of [...space.entries.keys()].sort((a, b) => a - b)) {
     if (space.entries.has(name)) rightDestroy(k, space, name);

@@ -203,8 +203,8 @@ export function readPagerCall(kmsg: Kmsg, kernelAbi: Abi): PagerCall {
   if (kmsg.rawBody !== null) {
     const abi = kmsg.senderAbi ?? kernelAbi;
     const H = HEADER_SIZE[abi];
-    const bytes = new Uint8Array(H + kmsg.rawBody.length);
-    bytes.set(kmsg.rawBody, H);
+    const bytes = new Uint8Array(H + kmsg.rawBody.length - kmsg.rawBodyAt);
+    bytes.set(kmsg.rawBody.subarray(kmsg.rawBodyAt), H);
     new DataView(bytes.buffer).setUint32(4, bytes.length, true);
     try {
       items = decodeMessage(bytes, abi).items.filter((i): i is DataItem => i.kind === 'data');

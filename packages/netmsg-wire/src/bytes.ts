@@ -158,6 +158,22 @@ export class ByteReader {
     return hi * 0x100000000 + lo;
   }
 
+  /**
+   * A fresh copy (copyBytes) of the next n bytes. Short ones byte by byte:
+   * no view of them made just to copy it (a typed array each, and a reply's
+   * small MIG items are several).
+   */
+  copy(n: number, what = 'bytes'): Uint8Array {
+    this.need(n, what);
+    const at = this.offset;
+    this.offset = at + n;
+    const d = freshBytes(n);
+    const b = this.buf;
+    if (n <= 32) for (let i = 0; i < n; i++) d[i] = b[at + i]!;
+    else d.set(b.subarray(at, at + n));
+    return d;
+  }
+
   /** A view (no copy) of the next n bytes. */
   bytes(n: number, what = 'bytes'): Uint8Array {
     this.need(n, what);

@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, copyBytes } from './bytes.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 import { WireError } from './errors.js';
 import type { PortId } from './identity.js';
 import type { WireLimits } from './limits.js';
@@ -200,7 +200,7 @@ export function decodeMessageBody(bytes: Uint8Array, limits: WireLimits): { msg:
       if (kind === ITEM_DATA) {
         if (deallocate) throw new WireError('bad_message', 'deallocate on inline data');
         if (len > r.remaining) throw new WireError('truncated', `inline data of ${len} bytes`);
-        items.push({ kind: 'data', name, size, count, longform, data: copyBytes(r.bytes(len, 'inline data')) });
+        items.push({ kind: 'data', name, size, count, longform, data: r.copy(len, 'inline data') });
       } else {
         oolTotal += len;
         if (oolTotal > limits.maxOolBytes) throw new WireError('limit_exceeded', `${oolTotal} out-of-line bytes`);

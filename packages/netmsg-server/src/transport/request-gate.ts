@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { portKey, type LinkFrame, type PortKey } from 'netmsg-wire';
+import type { LinkFrame, PortId } from 'netmsg-wire';
 
 /**
  * Back-pressure for one link's replies: how much a node holds for a peer
@@ -34,8 +34,55 @@ export interface RequestGateOptions {
 
 export const DEFAULT_MAX_OUTSTANDING = 16;
 
+/**
+ * The reply ports of the requests let in and not answered: at most
+ * `maxOutstanding` (16 by default), so two short arrays scanned by hand.
+ * Not a Set of port key strings: building and hashing a key per request and
+ * per reply, and V8 rebuilding the Set's table (a runtime call) each time
+ * the last reply emptied it, were about 1% of a null RPC's CPU.
+ */
+class AwaitedReplies {
+  private readonly nodes: number[] = [];
+  private readonly serials: number[] = [];
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  add(id: PortId): void {
+    if (this.indexOf(id.node, id.serial) < 0) {
+      this.nodes.push(id.node);
+      this.serials.push(id.serial);
+    }
+  }
+
+  delete(node: number, serial: number): boolean {
+    const i = this.indexOf(node, serial);
+    if (i < 0) return false;
+    // Order does not matter: the last one takes its place.
+    const last = this.nodes.length - 1;
+    this.nodes[i] = this.nodes[last]!;
+    this.serials[i] = this.serials[last]!;
+    this.nodes.pop();
+    this.serials.pop();
+    return true;
+  }
+
+  clear(): void {
+    this.nodes.length = 0;
+    this.serials.length = 0;
+  }
+
+  private indexOf(node: number, serial: number): number {
+    const n = this.nodes;
+    const s = this.serials;
+    for (let i = 0; i < n.length; i++) if (s[i] === serial && n[i] === node) return i;
+    return -1;
+  }
+}
+
 export class RequestGate {
-  private readonly awaiting = new Set<PortKey>();
+  private readonly awaiting = new AwaitedReplies();
   private readonly held: LinkFrame[] = [];
   private readonly max: number;
   private paused = false;
@@ -71,7 +118,7 @@ export class RequestGate {
       // Nothing waits (so the stream is not paused): pump()'s first step, without the queue.
       const request = f.kind === 'message' && f.msg.reply.tag === 'port' && f.msg.reply.right === 'sendOnce';
       if (!request || this.open()) {
-        if (request && f.msg.reply.tag === 'port') this.awaiting.add(portKey(f.msg.reply.id));
+        if (request && f.msg.reply.tag === 'port') this.awaiting.add(f.msg.reply.id);
         this.deliver(f);
         return;
       }
@@ -83,10 +130,10 @@ export class RequestGate {
   /** A frame this node is about to send to the peer: a reply frees its request's place. */
   outgoing(f: LinkFrame): void {
     if (f.kind === 'message') {
-      if (f.msg.dest.right === 'sendOnce' && this.awaiting.delete(portKey(f.msg.dest.id))) this.pumpLater();
+      if (f.msg.dest.right === 'sendOnce' && this.awaiting.delete(f.msg.dest.id.node, f.msg.dest.id.serial)) this.pumpLater();
     } else if (f.control.t === 'dead' || f.control.t === 'release') {
       // A reply right that died unused (its server dropped the request) frees the place too.
-      if (this.awaiting.delete(portKey({ node: f.control.node, serial: f.control.serial }))) this.pumpLater();
+      if (this.awaiting.delete(f.control.node, f.control.serial)) this.pumpLater();
     }
   }
 
@@ -115,7 +162,7 @@ export class RequestGate {
       const request = f.kind === 'message' && f.msg.reply.tag === 'port' && f.msg.reply.right === 'sendOnce';
       if (request && !this.open()) break;
       this.held.shift();
-      if (request && f.msg.reply.tag === 'port') this.awaiting.add(portKey(f.msg.reply.id));
+      if (request && f.msg.reply.tag === 'port') this.awaiting.add(f.msg.reply.id);
       this.deliver(f);
     }
     // Hold the peer back at TCP while anything waits here.
