@@ -193,3 +193,31 @@ describe('LinkSplice.pass and decode', () => {
     }
   });
 });
+
+describe('LinkSplice.pass and decode on bytes from anywhere', () => {
+  test('random bytes (and frames with random bodies) after the handshake never throw, and a link that cannot go on ends', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = rng(seed);
+      const h = harness(true);
+      h.client.start();
+      h.flush('a', r);
+      h.server.start();
+      h.flush('b', r);
+      h.flush('a', r);
+      h.flush('b', r);
+      const side: Side = r() < 0.5 ? 'a' : 'b';
+      const garbage =
+        r() < 0.5
+          ? seeded(seed)(1 + Math.floor(r() * 300))
+          : encodeFrame([FrameKind.MESSAGE, FrameKind.CONTROL, FrameKind.OOL_CHUNK][Math.floor(r() * 3)] as 5, seeded(seed)(Math.floor(r() * 200)));
+      const to: Side = side === 'a' ? 'b' : 'a';
+      const before = concat(h.received[to]).length;
+      for (const c of cut(garbage, r, 50)) expect(() => h.deliver(side, c)).not.toThrow();
+      // While the link goes on, the other node got a prefix of those bytes, as they were.
+      const passed = concat(h.received[to]).subarray(before);
+      if (!h.splice.isClosed) expect(Buffer.compare(passed, garbage.subarray(0, passed.length))).toBe(0);
+      expect(() => h.splice.stop('end of test')).not.toThrow();
+      expect(h.splice.isClosed).toBe(true);
+    }
+  });
+});
