@@ -2,7 +2,8 @@
 // io_read (returning `amount` bytes) as node 2 on a loopback port and prints
 // the port; `client PORT N SIZE` connects as node 1, reads a file of N
 // blocks of SIZE bytes one io_read after the other (a file copy's reads:
-// what a tree copy over a link does per file), and prints the loop's ms.
+// what a tree copy over a link does per file), and prints the loop's ms and
+// its own CPU ms.
 // Both speak netmsg-wire through its Connection, nothing else.
 import { createServer, connect } from 'node:net';
 import { getBuiltinInterface, MACH_MSG_TYPE_MAKE_SEND_ONCE } from 'mach-msg';
@@ -58,11 +59,14 @@ if (mode === 'server') {
   const peer = attach(1, s, (m) => waiting?.(m));
   await peer.ready;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const got = new Promise((r) => (waiting = r));
     peer.send(wire(io.encodeRequest({ io_object: 0, offset: BigInt(i * size), amount: BigInt(size) }), { right: 'send', id: { node: 2, serial: 1 } }, { node: 1, serial: 10 + (i % 1000) }));
     await got;
   }
-  process.stdout.write(`${(performance.now() - t0).toFixed(1)}\n`);
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  process.stdout.write(`${ms.toFixed(1)} ${((c.user + c.system) / 1000).toFixed(1)}\n`);
   s.destroy();
 }

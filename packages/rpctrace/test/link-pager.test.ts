@@ -195,6 +195,8 @@ describe('a pager across a traced link', () => {
     expect(pager.calls).toEqual(['init', `data_request ${PAGE_SIZE} ${PAGE_SIZE}`, `data_request 0 ${PAGE_SIZE}`]);
 
     await far.driver.idle();
+    // The trace of what crossed is written in batches, off the forwarding path: all of it now.
+    t.flush();
     // Each memory_object call is one line, with the nodes it went between and
     // the cluster identities (node:serial) of the ports it carries, in order.
     expect(text().split('\n').slice(0, 7)).toEqual([

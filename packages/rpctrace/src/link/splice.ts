@@ -14,6 +14,17 @@
  *   (its exact bytes), one queue per direction: frames a side sends before
  *   the other side is authenticated wait in that direction's queue; nothing
  *   here ever waits for the printer.
+ * - Once both links are up and nothing waits in a queue, a side's bytes
+ *   pass on as they came, chunk by chunk (`pass`): a FrameScanner follows
+ *   their frame heads (length within the bound advertised, a known kind)
+ *   and stops at the first CLOSE or bad head, which `receive` takes apart
+ *   as before. After the handshakes the protocol has no per-frame MAC or
+ *   sequence (PROTOCOL.md §2: the HELLO/AUTH exchange authenticates the
+ *   link, not each frame), so the bytes a node sent are the bytes the other
+ *   would have had on a direct link. Their decoding (`decode`) comes after,
+ *   off the forwarding path: a frame whose body the tracer cannot take has
+ *   then already reached the other node (which refuses it itself, as on a
+ *   direct link), and the tracer still ends both links saying why.
  * - MESSAGE frames (with their OOL_CHUNK runs) are decoded by each side's
  *   Connection, for the trace only.
  * - A CLOSE from one side is forwarded as it came, and both links end; a
@@ -25,7 +36,7 @@ import {
   CloseSchema, Connection, FrameKind, HelloSchema, WireError, encodeFrame, isWireError, packControl, unpackControl, withLimits,
   type ConnectionEvent, type Hello, type PeerInfo, type WireErrorCode, type WireLimits, type WireMessage,
 } from 'netmsg-wire';
-import { RawFrameSplitter } from './raw-frames.js';
+import { FrameScanner, RawFrameSplitter } from './raw-frames.js';
 
 export type Side = 'a' | 'b';
 
@@ -51,6 +62,16 @@ export interface SpliceConfig {
   limits?: Partial<WireLimits>;
   /** Nonce source (tests pass a seeded one); default node:crypto. */
   random?: (n: number) => Uint8Array<ArrayBuffer>;
+  /** Whether `decode` reports each frame it decodes as a 'frame' action (for --pcap; default true). */
+  frames?: boolean;
+}
+
+/** What `pass` makes of a side's bytes. */
+export interface Passed {
+  /** Bytes to write to the other side now, as they came (may be empty); `decode` them later, in order. */
+  forward: Uint8Array;
+  /** Bytes from a frame that may not pass this way (a CLOSE, a bad head) on: for `receive`, after `decode` of `forward`. */
+  rest?: Uint8Array;
 }
 
 /** Frames a side may send before its peer is known (its HELLO, at most an AUTH). */
@@ -67,6 +88,14 @@ export class LinkSplice {
   readonly #early: Record<Side, Uint8Array[]> = { a: [], b: [] };
   /** Frames waiting for their destination side to be authenticated, per destination. */
   readonly #queue: Record<Side, Uint8Array[]> = { a: [], b: [] };
+  /**
+   * Per side, once its bytes pass as they come: the scanner following
+   * their frames (null: no longer, the side's CLOSE or bad frame went to
+   * `receive`), and the splitter cutting them into frames for 'frame'
+   * actions when decoded.
+   */
+  readonly #scan: Record<Side, FrameScanner | null | undefined> = { a: undefined, b: undefined };
+  readonly #decodeSplit: Record<Side, RawFrameSplitter | undefined> = { a: undefined, b: undefined };
   #closed = false;
 
   constructor(cfg: SpliceConfig) {
@@ -102,6 +131,80 @@ export class LinkSplice {
     } catch (e) {
       const err = isWireError(e) ? e : new WireError('bad_message', `tracer: ${e instanceof Error ? e.message : String(e)}`);
       this.#fail(side, err.code, err.message, out);
+    }
+    return out;
+  }
+
+  /**
+   * The fast path, for bytes a side sends once both links are up: returns
+   * undefined when they must go to `receive` instead (a handshake not done,
+   * frames waiting in a queue, the splice closed, or this side's bytes no
+   * longer passing), else what to write on now and what to `receive` after.
+   */
+  pass(side: Side, bytes: Uint8Array): Passed | undefined {
+    if (this.#closed) return undefined;
+    let scanner = this.#scan[side];
+    if (scanner === null) return undefined;
+    if (scanner === undefined) {
+      const to = other(side);
+      if (this.#conn[side]?.isEstablished !== true || this.#conn[to]?.isEstablished !== true || this.#queue[to].length > 0) return undefined;
+      // From here on this side's bytes pass as they come. What the splitter
+      // holds (the start of a frame, never forwarded nor decoded) comes first.
+      const split = this.#split[side];
+      const held = split.takeRest();
+      if (held !== undefined) {
+        const joined = new Uint8Array(held.length + bytes.length);
+        joined.set(held, 0);
+        joined.set(bytes, held.length);
+        bytes = joined;
+      }
+      scanner = new FrameScanner(split.maxFrameBytes);
+      this.#scan[side] = scanner;
+      if (this.#cfg.frames !== false) this.#decodeSplit[side] = new RawFrameSplitter(split.maxFrameBytes);
+    }
+    const r = scanner.scan(bytes);
+    const forward = r.forward === r.bytes.length ? r.bytes : r.bytes.subarray(0, r.forward);
+    if (!r.stop) return { forward };
+    // A CLOSE or a bad head: the splitter takes it (and the rest) from here.
+    this.#scan[side] = null;
+    return { forward, rest: r.bytes.subarray(r.forward) };
+  }
+
+  /**
+   * The trace of bytes `pass` let through (already written on), in the
+   * order they came: each message decoded, and 'frame' actions. A frame the
+   * tracer cannot take ends the splice: both sides get a CLOSE saying why
+   * (unless one is inside a frame passed on, where a CLOSE would be read as
+   * that frame's bytes: that side's socket just ends).
+   */
+  decode(side: Side, bytes: Uint8Array): SpliceAction[] {
+    const out: SpliceAction[] = [];
+    const conn = this.#conn[side];
+    if (this.#closed || conn === undefined) return out;
+    const split = this.#decodeSplit[side];
+    if (split !== undefined) {
+      try {
+        for (const frame of split.push(bytes)) out.push({ type: 'frame', from: side, bytes: frame });
+      } catch {
+        // The scanner passed these heads: cannot happen; the Connection below says what is wrong if anything is.
+      }
+    }
+    const events = conn.receive(bytes);
+    const to = other(side);
+    // Its CLOSE, if the bytes did not decode (not while `side` is reading a frame passed on to it).
+    const close = conn.takeOutput();
+    if (this.#scan[to]?.inFrame !== true) for (const b of close) out.push({ type: 'write', side, bytes: b });
+    const fromPeer = conn.peer;
+    const toPeer = this.#conn[to]?.peer;
+    for (const ev of events) {
+      if (ev.type === 'closed') {
+        this.#closeSide(to, 'peer_closed', `hurd-rpctrace: node ${fromPeer?.node ?? '?'} sent a bad frame: ${ev.reason}`, out);
+        this.#end(ev.code, ev.reason, out);
+        return out;
+      }
+      if (ev.type === 'frame' && ev.frame.kind === 'message' && fromPeer !== undefined && toPeer !== undefined) {
+        out.push({ type: 'message', from: side, fromPeer, toPeer, msg: ev.frame.msg });
+      }
     }
     return out;
   }
@@ -272,7 +375,12 @@ export class LinkSplice {
     if (conn?.isEstablished === true) this.#flush(side, out);
     if (conn !== undefined && !conn.isClosed) {
       conn.close(code, reason);
-      for (const b of conn.takeOutput()) out.push({ type: 'write', side, bytes: b });
+      const close = conn.takeOutput();
+      // Bytes passed on to `side` that end inside a frame: it is reading that
+      // frame, so it gets no CLOSE (it would read it as the frame's bytes);
+      // its socket ends, as when a peer dies in the middle of a frame.
+      if (this.#scan[other(side)]?.inFrame === true) return;
+      for (const b of close) out.push({ type: 'write', side, bytes: b });
     } else if (conn === undefined) {
       out.push({ type: 'write', side, bytes: encodeFrame(FrameKind.CLOSE, packControl({ code, reason: reason.slice(0, 1024) })) });
     }

@@ -56,8 +56,32 @@ export interface LinkTrace {
   links(): number;
   /** Ends every link with a CLOSE saying why, stops listening, writes the rest of the trace. */
   stop(reason?: string): Promise<void>;
-  /** Per-routine counts and times so far. */
+  /** Per-routine counts and times so far (of what is traced: see `flush`). */
   summary(): RoutineStats[];
+  /**
+   * Traces now what crossed and is not traced yet (the trace of bytes
+   * passed on runs in batches, at most DELAY_MS late; `stop` does this too).
+   */
+  flush(): void;
+}
+
+/**
+ * How long the trace of bytes passed on may wait, and how much of it: the
+ * decoding and printing of a link's messages run in batches, off the
+ * forwarding path (a socket read that passes bytes on does only that), one
+ * batch per DELAY_MS or per MAX_CHUNKS reads or MAX_BYTES bytes, and before
+ * anything else happens on a link (a handshake frame, a CLOSE, a socket
+ * ending, stop), so the trace keeps the order in which everything crossed.
+ */
+const DELAY_MS = 20;
+const MAX_CHUNKS = 1024;
+const MAX_BYTES = 4 << 20;
+
+interface Pending {
+  link: { decoded(side: Side, bytes: Uint8Array, time: number): void };
+  side: Side;
+  bytes: Uint8Array;
+  time: number;
 }
 
 export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
@@ -72,16 +96,45 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
   const live = new Set<{ stop(reason: string): void; done: Promise<void> }>();
   let count = 0;
 
+  /** Bytes passed on and not traced yet, from every link, in the order they came. */
+  let pending: Pending[] = [];
+  let pendingBytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const traceBacklog = (): void => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    // Tracing writes to sockets only to end a link, which reads nothing: no entry is added meanwhile.
+    const batch = pending;
+    pending = [];
+    pendingBytes = 0;
+    for (const p of batch) p.link.decoded(p.side, p.bytes, p.time);
+  };
+  const later = (p: Pending): void => {
+    pending.push(p);
+    pendingBytes += p.bytes.length;
+    if (pending.length >= MAX_CHUNKS || pendingBytes >= MAX_BYTES) traceBacklog();
+    else if (timer === undefined) {
+      timer = setTimeout(traceBacklog, DELAY_MS);
+      timer.unref();
+    }
+  };
+
   const server: Server = createServer({ noDelay: true }, (a) => {
     const id = ++count;
     const b = tcpConnect({ host: options.connect.host, port: options.connect.port, noDelay: true });
-    const splice = new LinkSplice({ secret: options.secret, ...(options.limits === undefined ? {} : { limits: options.limits }) });
+    const splice = new LinkSplice({
+      secret: options.secret,
+      frames: options.onFrame !== undefined,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    });
     const sockets: Record<Side, Socket> = { a, b };
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     let ended = 0;
     const nodeOf = (s: Side): number => splice.node(s);
-    const apply = (actions: SpliceAction[]): void => {
+    const apply = (actions: SpliceAction[], time?: number): void => {
       // The frames one read forwards leave first, in one write per socket
       // (writev), not one each; the trace of them (decoding arguments,
       // rendering, writing text) comes after, off the link's critical path:
@@ -94,7 +147,7 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
         a.uncork();
         b.uncork();
       }
-      trace(actions);
+      trace(actions, time);
     };
     const forward = (side: Side, bytes: Uint8Array): void => {
       const sock = sockets[side];
@@ -106,18 +159,18 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       }
     };
     /** Everything but the writes, in order: the trace, and the end of both sockets (after their writes). */
-    const trace = (actions: SpliceAction[]): void => {
+    const trace = (actions: SpliceAction[], time: number | undefined): void => {
       for (const act of actions) {
         switch (act.type) {
           case 'write':
             break;
           case 'frame': {
             const from = act.from;
-            options.onFrame?.({ time: now(), link: id, from, fromNode: nodeOf(from), toNode: nodeOf(from === 'a' ? 'b' : 'a'), bytes: act.bytes });
+            options.onFrame?.({ time: time ?? now(), link: id, from, fromNode: nodeOf(from), toNode: nodeOf(from === 'a' ? 'b' : 'a'), bytes: act.bytes });
             break;
           }
           case 'message': {
-            const crossing = { time: now(), from: { node: act.fromPeer.node, abi: act.fromPeer.abi }, to: { node: act.toPeer.node }, msg: act.msg };
+            const crossing = { time: time ?? now(), from: { node: act.fromPeer.node, abi: act.fromPeer.abi }, to: { node: act.toPeer.node }, msg: act.msg };
             let text = '';
             try {
               for (const ev of crossingEvents(crossing, names)) text += session.feed(ev);
@@ -141,12 +194,34 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
         }
       }
     };
+    const link = {
+      decoded: (side: Side, bytes: Uint8Array, time: number): void => apply(splice.decode(side, bytes), time),
+    };
+    /** Anything but bytes passing: what is waiting is traced first. */
+    const slow = (actions: () => SpliceAction[]): void => {
+      traceBacklog();
+      apply(actions());
+    };
+    const onData = (side: Side, bytes: Uint8Array): void => {
+      const passed = splice.pass(side, bytes);
+      if (passed === undefined) {
+        slow(() => splice.receive(side, bytes));
+        return;
+      }
+      if (passed.forward.length > 0) {
+        // As they came: the same bytes, one write, nothing decoded first.
+        forward(side === 'a' ? 'b' : 'a', passed.forward);
+        later({ link, side, bytes: passed.forward, time: now() });
+      }
+      const rest = passed.rest;
+      if (rest !== undefined) slow(() => splice.receive(side, rest));
+    };
     const onEnd = (side: Side, why: string): void => {
-      apply(splice.lost(side, why));
+      slow(() => splice.lost(side, why));
     };
     for (const side of ['a', 'b'] as const) {
       const s = sockets[side];
-      s.on('data', (d: Buffer) => apply(splice.receive(side, new Uint8Array(d.buffer, d.byteOffset, d.byteLength))));
+      s.on('data', (d: Buffer) => onData(side, new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
       s.on('end', () => onEnd(side, 'connection ended without CLOSE'));
       s.on('error', (e) => onEnd(side, e.message));
       s.on('close', () => {
@@ -160,7 +235,7 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       });
     }
     const entry = {
-      stop: (reason: string) => apply(splice.stop(reason)),
+      stop: (reason: string) => slow(() => splice.stop(reason)),
       done,
     };
     live.add(entry);
@@ -184,9 +259,14 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
         return l.done;
       });
       await Promise.all([closing, ...waits]);
+      traceBacklog();
       const rest = session.finish();
       if (rest !== '') write(rest);
     },
-    summary: () => session.summary(),
+    summary: () => {
+      traceBacklog();
+      return session.summary();
+    },
+    flush: traceBacklog,
   };
 }
