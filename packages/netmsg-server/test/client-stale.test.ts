@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from 'hurd-ffi';
 import {
-  connect, HurdErrno, isNetmsgServerError, mapFile, O_READ, O_WRITE, silentLogger, startNode, type FsClient, type RunningNode,
+  connect, HurdErrno, isNetmsgServerError, mapFile, MAX_TRANSFER, O_READ, O_WRITE, silentLogger, startNode, type FsClient, type RunningNode,
 } from '../src/index.js';
 import { makeTree, pattern, until, type Tree } from './helpers.js';
 import { giveTree } from './fs-harness.js';
@@ -34,9 +34,9 @@ function hostWrite(path: string, data: string | Uint8Array): void {
 const SECRET = 'client stale test secret';
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
-/** The client's first io_read (64 KiB) and read-ahead chunk (MAX_TRANSFER, 4 MiB) and depth (4): client.ts. */
+/** The client's first io_read (64 KiB) and read-ahead chunk (MAX_TRANSFER), READ_AHEAD (2) of them in flight: client.ts. */
 const FIRST_READ = 64 * 1024;
-const CHUNK = 4 << 20;
+const CHUNK = MAX_TRANSFER;
 
 /** The typed failure `p` ends with (never a success). */
 async function failure(p: Promise<unknown>): Promise<{ code: string; kern: number | undefined }> {
@@ -124,8 +124,8 @@ describe('a file removed or replaced on the node under a client\'s open port', (
   });
 
   it('replaced in the middle of a read-ahead: the read fails with ESTALE, never a mix of the two files', async () => {
-    // Big enough that reads are still to be issued after the replacement, whatever the 4 in flight had answered.
-    const size = FIRST_READ + 8 * CHUNK;
+    // Big enough that reads are still to be issued after the replacement, whatever the 2 in flight had answered.
+    const size = FIRST_READ + 5 * CHUNK;
     const old = pattern(size, 21);
     const repl = pattern(size, 22);
     hostWrite(join(tree.root, 'big-swap.bin'), old);
