@@ -429,42 +429,50 @@ export class FsClient {
    * reading goes on from there, so the bytes are exactly what sequential
    * reads would have returned. Returns the offset reached. Reads answered
    * but never yielded (dropped, or the consumer stopped) are released.
+   *
+   * A node may cap its answers lower than READ_CHUNK (io_read's amount is
+   * the most the server returns, and nodes before 16 MiB answers capped at
+   * 4 MiB): then every answer is short, and each would drop the read behind
+   * it and drain the pipe. So when the probe after a short answer again
+   * brings exactly as many bytes (64 KiB or more), that is the node's cap,
+   * and the reads from then on ask for it. The bytes are the same either way.
    */
   private async *readAhead(port: RemotePort, from: bigint): AsyncGenerator<Uint8Array, bigint, undefined> {
     let at = from;
+    let chunk = READ_CHUNK;
     const inFlight: Promise<Uint8Array>[] = [];
     try {
       for (;;) {
         let next = at;
         const issue = (): void => {
-          const read = this.ioRead(port, next, READ_CHUNK);
+          const read = this.ioRead(port, next, chunk);
           // Awaited in order below; an error of a read behind a failed one is not left unhandled.
           read.catch(() => undefined);
           inFlight.push(read);
-          next += BigInt(READ_CHUNK);
+          next += BigInt(chunk);
         };
         for (let i = 0; i < READ_AHEAD; i++) issue();
-        let restart = false;
+        let short = 0;
         while (inFlight.length > 0) {
           const bytes = await inFlight.shift()!;
           if (bytes.length === 0) return at;
           at += BigInt(bytes.length);
-          const short = bytes.length < READ_CHUNK;
           // The next read goes out before the consumer looks at this one, so the pipe stays full.
-          if (!short) issue();
+          if (bytes.length === chunk) issue();
+          else short = bytes.length;
           yield bytes;
-          if (short) {
+          if (short > 0) {
             await dropReads(inFlight);
-            restart = true;
             break;
           }
         }
-        if (!restart) return at;
+        if (short === 0) return at;
         // After a short answer (normally the end of the file) one read at the
         // offset reached says whether there is more, as the next sequential read would.
-        const probe = await this.ioRead(port, at, READ_CHUNK);
+        const probe = await this.ioRead(port, at, chunk);
         if (probe.length === 0) return at;
         at += BigInt(probe.length);
+        if (probe.length === short && short >= FIRST_READ) chunk = short;
         yield probe;
       }
     } finally {
