@@ -7,32 +7,19 @@ import {
   decodeDirents, FS_RETRY_MAGICAL, FS_RETRY_NORMAL, FS_RETRY_REAUTH, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_NOLINK, O_NOTRANS, O_READ,
   O_TRUNC, O_WRITE, S_IFLNK, S_IFMT, unpackStat, type DirEntry, type HurdStat,
 } from './hurd-types.js';
-import { CONTROL_PORT, MAX_TRANSFER } from './fs-export.js';
+import { CONTROL_PORT } from './fs-export.js';
 import * as clientAuth from './auth/client-auth.js';
 import type { AuthIds } from './auth/ids.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
 import { CallFailed } from './cluster/mig-user.js';
 import { checkInto, IntoLanding, Landing } from './read-landing.js';
+import { FIRST_READ, readAhead } from './read-ahead.js';
 import type { ClientSession, RemotePort } from './client-session.js';
 
 export type { ClientSession, RemotePort } from './client-session.js';
 
 const REPLY_BASE = 0x40000000;
 const MAX_RETRIES = 32;
-/** io_read size: the export's MAX_TRANSFER, the most one answer may carry. */
-const READ_CHUNK = MAX_TRANSFER;
-/** The first io_read of readPort, and each one where the object cannot seek. */
-const FIRST_READ = 64 * 1024;
-/**
- * io_reads in flight while reading a large file: 2 of READ_CHUNK (16 MiB) is
- * 32 MiB on the way, as 4 of 4 MiB were before run 24M: the node's buffer
- * pool (2 idle) and the client's receive pool (3 frames idle) keep that many,
- * and more in flight cost both nodes more CPU per MiB (fresh memory each
- * time; BENCHMARKS.md, runs 20 and 24M). Two are enough to keep the node
- * busy: the next request goes out as soon as an answer arrives, while the
- * node is still writing the other one.
- */
-const READ_AHEAD = 2;
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const WRITE_CHUNK = 64 * 1024;
@@ -405,7 +392,7 @@ export class FsClient {
       ]);
       if (pos !== null) {
         if (size !== null && size > pos) onSize?.(Number(BigInt(got) + size - pos));
-        const end = yield* this.readAhead(port, pos);
+        const end = yield* readAhead((offset, amount) => this.ioRead(port, offset, amount), pos);
         await this.call(port, 'io_seek', { offset: end, whence: SEEK_SET });
         return;
       }
@@ -419,65 +406,6 @@ export class FsClient {
     const r = await this.call(port, 'io_read', { offset, amount: BigInt(amount) });
     const d = r.args['data'];
     return d instanceof Uint8Array && d.length > 0 ? d.slice() : (r.ool[0] ?? new Uint8Array(0));
-  }
-
-  /**
-   * io_reads of READ_CHUNK at `from`, `from + READ_CHUNK`, ..., READ_AHEAD in
-   * flight, yielded in file order until one returns no data; a short answer
-   * drops the reads issued beyond it and one io_read right after it
-   * decides: no data is the end, data means the file grew under us and
-   * reading goes on from there, so the bytes are exactly what sequential
-   * reads would have returned. Returns the offset reached. Reads answered
-   * but never yielded (dropped, or the consumer stopped) are released.
-   *
-   * A node may cap its answers lower than READ_CHUNK (io_read's amount is
-   * the most the server returns, and nodes before 16 MiB answers capped at
-   * 4 MiB): then every answer is short, and each would drop the read behind
-   * it and drain the pipe. So when the probe after a short answer again
-   * brings exactly as many bytes (64 KiB or more), that is the node's cap,
-   * and the reads from then on ask for it. The bytes are the same either way.
-   */
-  private async *readAhead(port: RemotePort, from: bigint): AsyncGenerator<Uint8Array, bigint, undefined> {
-    let at = from;
-    let chunk = READ_CHUNK;
-    const inFlight: Promise<Uint8Array>[] = [];
-    try {
-      for (;;) {
-        let next = at;
-        const issue = (): void => {
-          const read = this.ioRead(port, next, chunk);
-          // Awaited in order below; an error of a read behind a failed one is not left unhandled.
-          read.catch(() => undefined);
-          inFlight.push(read);
-          next += BigInt(chunk);
-        };
-        for (let i = 0; i < READ_AHEAD; i++) issue();
-        let short = 0;
-        while (inFlight.length > 0) {
-          const bytes = await inFlight.shift()!;
-          if (bytes.length === 0) return at;
-          at += BigInt(bytes.length);
-          // The next read goes out before the consumer looks at this one, so the pipe stays full.
-          if (bytes.length === chunk) issue();
-          else short = bytes.length;
-          yield bytes;
-          if (short > 0) {
-            await dropReads(inFlight);
-            break;
-          }
-        }
-        if (short === 0) return at;
-        // After a short answer (normally the end of the file) one read at the
-        // offset reached says whether there is more, as the next sequential read would.
-        const probe = await this.ioRead(port, at, chunk);
-        if (probe.length === 0) return at;
-        at += BigInt(probe.length);
-        if (probe.length === short && short >= FIRST_READ) chunk = short;
-        yield probe;
-      }
-    } finally {
-      await dropReads(inFlight);
-    }
   }
 
   /** The whole file at `path`. */
@@ -703,9 +631,4 @@ function portOf(v: unknown): RemotePort {
   if (typeof v === 'number') return v;
   if (v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'number') return (v as { name: number }).name;
   throw new NetmsgServerError('bad_reply', 'reply carries no port');
-}
-
-/** Wait for io_reads nobody will use and give their bytes back to the receive pool (ours alone: never handed out). */
-async function dropReads(reads: Promise<Uint8Array>[]): Promise<void> {
-  for (const r of await Promise.allSettled(reads.splice(0))) if (r.status === 'fulfilled') releaseReceived(r.value);
 }
