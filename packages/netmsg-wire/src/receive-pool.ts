@@ -108,6 +108,19 @@ export class ReceivePool {
   stats(): ReceivePoolStats {
     return { ...this.stats_, idle: this.idle.length, idleBytes: this.idleBytes };
   }
+
+  /**
+   * Drop every idle buffer (the garbage collector takes them): what a
+   * long-lived process does once a burst of bulk transfers is over, so the
+   * pool's bound is not held for ever. Lent buffers are not affected; a
+   * later frame makes a fresh buffer. Returns the bytes dropped.
+   */
+  trimIdle(): number {
+    const bytes = this.idleBytes;
+    this.idle = [];
+    this.idleBytes = 0;
+    return bytes;
+  }
 }
 
 /** The process's pool, shared by every connection's frame reader. */

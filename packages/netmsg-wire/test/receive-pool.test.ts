@@ -65,6 +65,24 @@ describe('ReceivePool', () => {
     expect(p.stats()).toMatchObject({ idle: 3, idleBytes: 3 * 8192, released: 5 });
   });
 
+  it('trimIdle drops the idle buffers only: a lent one released after it is idle again', () => {
+    const pool = new ReceivePool(POOL_MIN_BYTES, 1 << 30);
+    const a = pool.take(POOL_MIN_BYTES)!;
+    const b = pool.take(POOL_MIN_BYTES)!;
+    pool.lend(a);
+    pool.lend(b);
+    expect(pool.release(a)).toBe(true);
+    expect(pool.trimIdle()).toBe(POOL_MIN_BYTES);
+    expect(pool.stats()).toMatchObject({ idle: 0, idleBytes: 0 });
+    expect(pool.release(b)).toBe(true);
+    expect(pool.stats()).toMatchObject({ idle: 1, idleBytes: POOL_MIN_BYTES });
+    // The trimmed buffer is gone: the next two takes of that size are one reused, one fresh.
+    pool.take(POOL_MIN_BYTES);
+    pool.take(POOL_MIN_BYTES);
+    expect(pool.stats()).toMatchObject({ made: 3, reused: 1 });
+    expect(pool.trimIdle()).toBe(0);
+  });
+
   it('never hands the same bytes to two owners (seeded random takes, lendings, releases)', () => {
     const op = fc.oneof(
       fc.record({ t: fc.constant('take' as const), n: fc.integer({ min: 0, max: 6 * 4096 }) }),

@@ -9,6 +9,7 @@ import { TcpLink } from '../tcp-link.js';
 import { RequestGate } from '../transport/request-gate.js';
 import { AuthServer } from '../auth/auth-server.js';
 import { attachAuth, type ExportReauth } from '../auth/export-auth.js';
+import { holdIdleTrim } from './idle-trim.js';
 import { ExportTask } from './export-task.js';
 import { NetmsgDriver } from './netmsg-driver.js';
 
@@ -64,6 +65,8 @@ export function openNodeKernel(backend: KernelBackend = 'sim', abi: Abi = 'x86_6
 export class ClusterNode {
   private readonly streams = new Set<TcpLink>();
   private closing = false;
+  /** The process's idle-buffer trimmer, held while this node lives (idle-trim.ts). */
+  private readonly releaseTrim = holdIdleTrim();
 
   /** The node's auth server task. */
   auth: AuthServer | undefined;
@@ -184,6 +187,7 @@ export class ClusterNode {
   async close(reason = 'node shutting down'): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.releaseTrim();
     for (const l of [...this.streams]) l.close('normal', reason);
     await this.driver.idle();
     await this.reauth?.close();

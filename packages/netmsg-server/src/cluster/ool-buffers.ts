@@ -68,6 +68,13 @@ export class OolBufferPool {
   get idle(): number {
     return this.free.length;
   }
+
+  /** Drop every free buffer (cluster/idle-trim.ts); lent ones come back as usual. Returns the bytes dropped. */
+  trimIdle(): number {
+    const bytes = this.free.length * this.bytes;
+    this.free.length = 0;
+    return bytes;
+  }
 }
 
 /** WebAssembly pages are 64 KiB. */
@@ -141,6 +148,11 @@ export class OolBufferTiers {
   /** Free buffers held, all pools (tests). */
   get idle(): number {
     return this.pools.reduce((n, p) => n + p.idle, 0);
+  }
+
+  /** OolBufferPool.trimIdle on every pool: the bytes dropped. */
+  trimIdle(): number {
+    return this.pools.reduce((n, p) => n + p.trimIdle(), 0);
   }
 }
 
