@@ -8,6 +8,7 @@
  * advertised to a side only when the other side's HELLO arrives.
  */
 import { FRAME_PREFIX, FrameKind, WireError } from 'netmsg-wire';
+import { joinBytes } from '../join-bytes.js';
 
 const KINDS: ReadonlySet<number> = new Set(Object.values(FrameKind));
 
@@ -125,9 +126,7 @@ export class FrameScanner {
     let bytes = chunk;
     if (this.#held !== undefined) {
       // Rare: a head cut between two reads. One copy of this chunk.
-      bytes = new Uint8Array(this.#held.length + chunk.length);
-      bytes.set(this.#held, 0);
-      bytes.set(chunk, this.#held.length);
+      bytes = joinBytes([this.#held, chunk], this.#held.length + chunk.length);
       this.#held = undefined;
     }
     const n = bytes.length;

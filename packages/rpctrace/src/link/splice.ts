@@ -36,6 +36,7 @@ import {
   CloseSchema, Connection, FrameKind, HelloSchema, WireError, encodeFrame, isWireError, packControl, unpackControl, withLimits,
   type ConnectionEvent, type Hello, type PeerInfo, type WireErrorCode, type WireLimits, type WireMessage,
 } from 'netmsg-wire';
+import { joinBytes } from '../join-bytes.js';
 import { FrameScanner, RawFrameSplitter } from './raw-frames.js';
 
 export type Side = 'a' | 'b';
@@ -152,12 +153,7 @@ export class LinkSplice {
       // holds (the start of a frame, never forwarded nor decoded) comes first.
       const split = this.#split[side];
       const held = split.takeRest();
-      if (held !== undefined) {
-        const joined = new Uint8Array(held.length + bytes.length);
-        joined.set(held, 0);
-        joined.set(bytes, held.length);
-        bytes = joined;
-      }
+      if (held !== undefined) bytes = joinBytes([held, bytes], held.length + bytes.length);
       scanner = new FrameScanner(split.maxFrameBytes);
       this.#scan[side] = scanner;
       if (this.#cfg.frames !== false) this.#decodeSplit[side] = new RawFrameSplitter(split.maxFrameBytes);
