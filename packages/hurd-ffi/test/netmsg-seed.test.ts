@@ -162,7 +162,32 @@ async function world(abi: Abi = 'x86_64') {
     }
   };
 
-  return { ...s, srv, node, serverNotes, serverChecks, U_test1, U_test2, U_test11, expectData };
+  /** A fresh receive right in the client task `a`, with a send right under the same name if `withSend`. */
+  const receivePort = async (withSend = false): Promise<number> => {
+    const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+    if (withSend) await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
+    return T;
+  };
+  /** A bodyless message with `id` from `task` to `dest`, copying the send right. */
+  const sendTo = (task: number, dest: number, id: number) => send(k, task, msgBytes(abi, { dest, destDisp: MACH_MSG_TYPE_COPY_SEND, id }));
+  /** The client hands the server port (not a routine) a right to `T` with `disp`. */
+  const carry = (T: number, disp: number) =>
+    send(k, a, msgBytes(abi, { dest: node, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 1, items: [portsItem(abi, disp, [T])] }));
+  /** `name` no longer names anything in `task`. */
+  const expectGone = async (task: number, name: number) => expect((await k.portType(task, name)).kr).toBe(KERN_INVALID_NAME);
+  /** Drops the receive right `name` of the client task; the name goes with it. */
+  const dropReceive = async (name: number) => {
+    await k.portModRefs(a, name, MACH_PORT_RIGHT_RECEIVE, -1);
+    await expectGone(a, name);
+  };
+  /** The next message on `port` of `task` is NO_SENDERS with make-send count `count`. */
+  const expectNoSenders = async (task: number, port: number, count?: number) => {
+    const n = await poll(k, task, port, abi);
+    expect(n.msg!.header.id).toBe(MACH_NOTIFY_NO_SENDERS);
+    if (count !== undefined) expect(intOf(n.msg!.items[0])).toBe(count);
+  };
+
+  return { ...s, srv, node, serverNotes, serverChecks, U_test1, U_test2, U_test11, expectData, receivePort, sendTo, carry, expectGone, dropReceive, expectNoSenders };
 }
 
 for (const abi of ['x86_64', 'i386'] as const) {
@@ -170,7 +195,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test1: send right across, destroyed remotely -> NO_SENDERS; server sees PORT_DELETED', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+      const T = await w.receivePort();
       const server = await w.U_test1(T, MACH_MSG_TYPE_MAKE_SEND, COUNT, true, false, false);
       await w.expectData(T, [0, 1, 2]);
       expect((await k.portRequestNotification(a, T, MACH_NOTIFY_NO_SENDERS, 0, T, MACH_MSG_TYPE_MAKE_SEND_ONCE)).kr).toBe(KERN_SUCCESS);
@@ -179,8 +204,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       expect(intOf(n.msg!.items[0])).toBe(1);
       await server.done;
       expect(w.serverNotes).toEqual([MACH_NOTIFY_PORT_DELETED]);
-      await k.portModRefs(a, T, MACH_PORT_RIGHT_RECEIVE, -1);
-      expect((await k.portType(a, T)).kr).toBe(KERN_INVALID_NAME);
+      await w.dropReceive(T);
       expect(w.serverChecks).toEqual([]);
       sound(k);
     });
@@ -188,13 +212,12 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test2: receive right across, local senders go away -> remote NO_SENDERS', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
-      await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
+      const T = await w.receivePort(true);
       const server = await w.U_test2(T, COUNT, true, 0, MACH_MSG_TYPE_MAKE_SEND);
       expect((await k.portType(a, T)).type).toBe(MACH_PORT_TYPE_SEND);
-      for (let i = 0; i < COUNT; i++) expect(await send(k, a, msgBytes(abi, { dest: T, destDisp: MACH_MSG_TYPE_COPY_SEND, id: i }))).toBe(0);
+      for (let i = 0; i < COUNT; i++) expect(await w.sendTo(a, T, i)).toBe(0);
       expect(await k.portDeallocate(a, T)).toBe(KERN_SUCCESS);
-      expect((await k.portType(a, T)).kr).toBe(KERN_INVALID_NAME);
+      await w.expectGone(a, T);
       await server.done;
       expect(w.serverNotes).toEqual([MACH_NOTIFY_NO_SENDERS]);
       expect(w.serverChecks).toEqual([]);
@@ -204,11 +227,10 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test3: send right across, local receive destroyed -> remote DEAD_NAME', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+      const T = await w.receivePort();
       const server = await w.U_test1(T, MACH_MSG_TYPE_MAKE_SEND, COUNT, false, false, false);
       await w.expectData(T, [0, 1, 2]);
-      await k.portModRefs(a, T, MACH_PORT_RIGHT_RECEIVE, -1);
-      expect((await k.portType(a, T)).kr).toBe(KERN_INVALID_NAME);
+      await w.dropReceive(T);
       await server.done;
       expect(w.serverNotes).toEqual([MACH_NOTIFY_DEAD_NAME]);
       expect(w.serverChecks).toEqual([]);
@@ -218,7 +240,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test4: send right goes across and comes back under the same name', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+      const T = await w.receivePort();
       const server = await w.U_test1(T, MACH_MSG_TYPE_MAKE_SEND, COUNT, false, true, false);
       expect((await k.portRequestNotification(a, T, MACH_NOTIFY_NO_SENDERS, 0, T, MACH_MSG_TYPE_MAKE_SEND_ONCE)).kr).toBe(0);
       await w.expectData(T, [0, 1, 2]);
@@ -231,8 +253,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       expect(n.msg!.header.id).toBe(MACH_NOTIFY_NO_SENDERS);
       await server.done;
       expect(w.serverNotes).toEqual([MACH_NOTIFY_PORT_DELETED]);
-      await k.portModRefs(a, T, MACH_PORT_RIGHT_RECEIVE, -1);
-      expect((await k.portType(a, T)).kr).toBe(KERN_INVALID_NAME);
+      await w.dropReceive(T);
       expect(w.serverChecks).toEqual([]);
       sound(k);
     });
@@ -240,21 +261,19 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test5: receive right goes across and comes back under the same name', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
-      await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
-      const R = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+      const T = await w.receivePort(true);
+      const R = await w.receivePort();
       const server = await w.U_test2(T, COUNT, false, R, MACH_MSG_TYPE_MAKE_SEND);
-      for (let i = 0; i < COUNT; i++) await send(k, a, msgBytes(abi, { dest: T, destDisp: MACH_MSG_TYPE_COPY_SEND, id: i }));
+      for (let i = 0; i < COUNT; i++) await w.sendTo(a, T, i);
       await server.done;
       const back = await recv(k, w.clock, a, R, abi);
       expect(back.msg!.header.id).toBe(COUNT + 1);
       expect(portOf(back.msg!, 0)).toBe(T);
       expect((await k.portType(a, T)).type).toBe(MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE);
       await k.portDeallocate(a, T);
-      await k.portModRefs(a, T, MACH_PORT_RIGHT_RECEIVE, -1);
-      expect((await k.portType(a, T)).kr).toBe(KERN_INVALID_NAME);
+      await w.dropReceive(T);
       await k.portDestroy(a, R);
-      expect((await k.portType(a, R)).kr).toBe(KERN_INVALID_NAME);
+      await w.expectGone(a, R);
       expect(w.serverChecks).toEqual([]);
       sound(k);
     });
@@ -262,11 +281,10 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test5a: the no-senders request travels with the receive right (real Mach semantics)', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
-      await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
-      const R = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+      const T = await w.receivePort(true);
+      const R = await w.receivePort();
       const server = await w.U_test2(T, COUNT, true, R, MACH_MSG_TYPE_MAKE_SEND);
-      for (let i = 0; i < COUNT; i++) await send(k, a, msgBytes(abi, { dest: T, destDisp: MACH_MSG_TYPE_COPY_SEND, id: i }));
+      for (let i = 0; i < COUNT; i++) await w.sendTo(a, T, i);
       await server.done;
       const back = await recv(k, w.clock, a, R, abi);
       expect(portOf(back.msg!, 0)).toBe(T);
@@ -282,7 +300,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test6: copy kept remotely, send right returned, copy still usable; server sees DEAD_NAME', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+      const T = await w.receivePort();
       const server = await w.U_test1(T, MACH_MSG_TYPE_MAKE_SEND, COUNT, false, true, true);
       expect((await k.portRequestNotification(a, T, MACH_NOTIFY_NO_SENDERS, 0, T, MACH_MSG_TYPE_MAKE_SEND_ONCE)).kr).toBe(0);
       await w.expectData(T, [0, 1, 2]);
@@ -292,8 +310,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       await w.expectData(T, [3, 4, 5]);
       // The server still holds a send right: no no-senders yet.
       expect((await poll(k, a, T, abi)).kr).toBe(MACH_RCV_TIMED_OUT);
-      await k.portModRefs(a, T, MACH_PORT_RIGHT_RECEIVE, -1);
-      expect((await k.portType(a, T)).kr).toBe(KERN_INVALID_NAME);
+      await w.dropReceive(T);
       await server.done;
       expect(w.serverNotes).toEqual([MACH_NOTIFY_DEAD_NAME]);
       expect(w.serverChecks).toEqual([]);
@@ -303,16 +320,15 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test11: receive right destroyed on arrival; sends fail with INVALID_DEST on the dead name', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
-      await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
+      const T = await w.receivePort(true);
       await w.U_test11(T);
       for (let i = 0; i < COUNT; i++) {
-        expect(await send(k, a, msgBytes(abi, { dest: T, destDisp: MACH_MSG_TYPE_COPY_SEND, id: i }))).toBe(MACH_SEND_INVALID_DEST);
+        expect(await w.sendTo(a, T, i)).toBe(MACH_SEND_INVALID_DEST);
       }
       // T is now a dead name holding the send right's one uref.
       expect((await k.portType(a, T)).type).toBe(0x100000);
       expect(await k.portDeallocate(a, T)).toBe(KERN_SUCCESS);
-      expect((await k.portType(a, T)).kr).toBe(KERN_INVALID_NAME);
+      await w.expectGone(a, T);
       expect(w.serverChecks).toEqual([]);
       sound(k);
     });
@@ -320,13 +336,11 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test13: messages whose id looks like a SEND_ONCE notification are ordinary messages', async () => {
       const w = await world(abi);
       const { k, a } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
-      await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
-      for (let i = 0; i < COUNT; i++) await send(k, a, msgBytes(abi, { dest: T, destDisp: MACH_MSG_TYPE_COPY_SEND, id: MACH_NOTIFY_SEND_ONCE }));
+      const T = await w.receivePort(true);
+      for (let i = 0; i < COUNT; i++) await w.sendTo(a, T, MACH_NOTIFY_SEND_ONCE);
       await w.expectData(T, [71, 71, 71]);
       await k.portDeallocate(a, T);
-      await k.portModRefs(a, T, MACH_PORT_RIGHT_RECEIVE, -1);
-      expect((await k.portType(a, T)).kr).toBe(KERN_INVALID_NAME);
+      await w.dropReceive(T);
       sound(k);
     });
 
@@ -335,14 +349,13 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test7: receive right across; remote makes a send right and sends it back under the same name; NO_SENDERS there', async () => {
       const w = await world(abi);
       const { k, a, b } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
-      await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
-      const R = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+      const T = await w.receivePort(true);
+      const R = await w.receivePort();
       const Rs = (await k.portExtractRight(a, R, MACH_MSG_TYPE_MAKE_SEND, b)).name;
-      await send(k, a, msgBytes(abi, { dest: w.node, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 1, items: [portsItem(abi, MACH_MSG_TYPE_MOVE_RECEIVE, [T])] }));
+      await w.carry(T, MACH_MSG_TYPE_MOVE_RECEIVE);
       const P = portOf((await poll(k, b, w.srv, abi)).msg!, 0);
       await k.portRequestNotification(b, P, MACH_NOTIFY_NO_SENDERS, 0, P, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-      for (let i = 0; i < COUNT; i++) await send(k, a, msgBytes(abi, { dest: T, destDisp: MACH_MSG_TYPE_COPY_SEND, id: i }));
+      for (let i = 0; i < COUNT; i++) await w.sendTo(a, T, i);
       await send(k, b, msgBytes(abi, { dest: Rs, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 2, items: [portsItem(abi, MACH_MSG_TYPE_MAKE_SEND, [P])] }));
       const back = await poll(k, a, R, abi);
       expect(portOf(back.msg!, 0)).toBe(T);
@@ -350,39 +363,34 @@ for (const abi of ['x86_64', 'i386'] as const) {
       const ids: number[] = [];
       // Drain before sending more: a sixth message would block on the default qlimit of 5.
       for (let i = 0; i < COUNT; i++) ids.push((await poll(k, b, P, abi)).msg!.header.id);
-      for (let i = COUNT; i < 2 * COUNT; i++) await send(k, a, msgBytes(abi, { dest: T, destDisp: MACH_MSG_TYPE_COPY_SEND, id: i }));
+      for (let i = COUNT; i < 2 * COUNT; i++) await w.sendTo(a, T, i);
       for (let i = 0; i < COUNT; i++) ids.push((await poll(k, b, P, abi)).msg!.header.id);
       expect(ids).toEqual([0, 1, 2, 3, 4, 5]);
       await k.portModRefs(a, T, MACH_PORT_RIGHT_SEND, -2);
-      const n = await poll(k, b, P, abi);
-      expect(n.msg!.header.id).toBe(MACH_NOTIFY_NO_SENDERS);
-      expect(intOf(n.msg!.items[0])).toBe(1);
+      await w.expectNoSenders(b, P, 1);
       sound(k);
     });
 
     it('test8: a second copy of a send right arrives under the same name; NO_SENDERS after the last copy', async () => {
       const w = await world(abi);
       const { k, a, b } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+      const T = await w.receivePort();
       // sync 1: with no sender yet, sync 0 would fire at once (ipc_port_nsrequest).
       await k.portRequestNotification(a, T, MACH_NOTIFY_NO_SENDERS, 1, T, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-      const carry = () => send(k, a, msgBytes(abi, { dest: w.node, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 1, items: [portsItem(abi, MACH_MSG_TYPE_MAKE_SEND, [T])] }));
-      await carry();
+      await w.carry(T, MACH_MSG_TYPE_MAKE_SEND);
       const P1 = portOf((await poll(k, b, w.srv, abi)).msg!, 0);
-      await send(k, b, msgBytes(abi, { dest: P1, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 0 }));
-      await carry();
+      await w.sendTo(b, P1, 0);
+      await w.carry(T, MACH_MSG_TYPE_MAKE_SEND);
       const P2 = portOf((await poll(k, b, w.srv, abi)).msg!, 0);
       expect(P2).toBe(P1);
       expect(await k.portGetRefs(b, P1, MACH_PORT_RIGHT_SEND)).toEqual({ kr: 0, refs: 2 });
-      await send(k, b, msgBytes(abi, { dest: P1, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 1 }));
+      await w.sendTo(b, P1, 1);
       await k.portDeallocate(b, P1);
-      await send(k, b, msgBytes(abi, { dest: P1, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 2 }));
+      await w.sendTo(b, P1, 2);
       await w.expectData(T, [0, 1, 2]);
       expect((await poll(k, a, T, abi)).kr).toBe(MACH_RCV_TIMED_OUT);
       await k.portDeallocate(b, P1);
-      const n = await poll(k, a, T, abi);
-      expect(n.msg!.header.id).toBe(MACH_NOTIFY_NO_SENDERS);
-      expect(intOf(n.msg!.items[0])).toBe(2);
+      await w.expectNoSenders(a, T, 2);
       sound(k);
     });
 
@@ -390,28 +398,24 @@ for (const abi of ['x86_64', 'i386'] as const) {
       it(`test${keepCopy ? 10 : 9}: send right then receive right across; they meet under one name; NO_SENDERS`, async () => {
         const w = await world(abi);
         const { k, a, b } = w;
-        const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
-        if (keepCopy) await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
+        const T = await w.receivePort(keepCopy);
         await k.portRequestNotification(a, T, MACH_NOTIFY_NO_SENDERS, 1, T, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-        const carry = (disp: number) =>
-          send(k, a, msgBytes(abi, { dest: w.node, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 1, items: [portsItem(abi, disp, [T])] }));
-        await carry(MACH_MSG_TYPE_MAKE_SEND);
+        await w.carry(T, MACH_MSG_TYPE_MAKE_SEND);
         const P = portOf((await poll(k, b, w.srv, abi)).msg!, 0);
-        await send(k, b, msgBytes(abi, { dest: P, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 0 }));
-        await carry(MACH_MSG_TYPE_MOVE_RECEIVE);
+        await w.sendTo(b, P, 0);
+        await w.carry(T, MACH_MSG_TYPE_MOVE_RECEIVE);
         const P2 = portOf((await poll(k, b, w.srv, abi)).msg!, 0);
         expect(P2).toBe(P);
         expect((await k.portType(b, P)).type).toBe(MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE);
         // The queued message moved with the port.
         expect((await poll(k, b, P, abi)).msg!.header.id).toBe(0);
         if (keepCopy) {
-          await send(k, a, msgBytes(abi, { dest: T, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 5 }));
+          await w.sendTo(a, T, 5);
           expect((await poll(k, b, P, abi)).msg!.header.id).toBe(5);
           await k.portDeallocate(a, T);
         }
         await k.portDeallocate(b, P);
-        const n = await poll(k, b, P, abi);
-        expect(n.msg!.header.id).toBe(MACH_NOTIFY_NO_SENDERS);
+        await w.expectNoSenders(b, P);
         expect((await k.portType(b, P)).type).toBe(MACH_PORT_TYPE_RECEIVE);
         sound(k);
       });
@@ -420,10 +424,9 @@ for (const abi of ['x86_64', 'i386'] as const) {
     it('test12: NO_SENDERS waits for the last of two send rights on both sides', async () => {
       const w = await world(abi);
       const { k, a, b, clock } = w;
-      const T = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
-      await k.portInsertRight(a, T, T, MACH_MSG_TYPE_MAKE_SEND);
+      const T = await w.receivePort(true);
       await k.portRequestNotification(a, T, MACH_NOTIFY_NO_SENDERS, 0, T, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-      await send(k, a, msgBytes(abi, { dest: w.node, destDisp: MACH_MSG_TYPE_COPY_SEND, id: 1, items: [portsItem(abi, MACH_MSG_TYPE_MOVE_RECEIVE, [T])] }));
+      await w.carry(T, MACH_MSG_TYPE_MOVE_RECEIVE);
       const P = portOf((await poll(k, b, w.srv, abi)).msg!, 0);
       expect(await k.portInsertRight(b, P, P, MACH_MSG_TYPE_MAKE_SEND)).toBe(KERN_SUCCESS);
       clock.advance(1000);
@@ -431,9 +434,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
       expect((await poll(k, b, P, abi)).kr).toBe(MACH_RCV_TIMED_OUT);
       clock.advance(1000);
       await k.portDeallocate(b, P);
-      const n = await poll(k, b, P, abi);
-      expect(n.msg!.header.id).toBe(MACH_NOTIFY_NO_SENDERS);
-      expect(intOf(n.msg!.items[0])).toBe(1);
+      await w.expectNoSenders(b, P, 1);
       expect((await k.portType(b, P)).type).toBe(MACH_PORT_TYPE_RECEIVE);
       sound(k);
     });
