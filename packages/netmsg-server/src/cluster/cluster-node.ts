@@ -122,8 +122,11 @@ export class ClusterNode {
       established: (peer) => {
         const ok = !this.closing && this.driver.linkUp(peer.node, peer.window, {
           send: (f, written) => {
-            gate?.outgoing(f);
-            link.sendFrame(f, written);
+            if (gate === undefined) return link.sendFrame(f, written);
+            gate.outgoing(f);
+            // A frame with a written callback is a large one (out-of-line bytes): once
+            // it left, the socket's backlog fell, and a request held for it may go in.
+            link.sendFrame(f, written ? () => (written(), gate.written()) : undefined);
           },
           close: (code, reason) => link.close(code as 'normal', reason),
         });

@@ -11,14 +11,26 @@ import type { LinkFrame, PortId } from 'netmsg-wire';
  * socket. The gate sits between the link and the node's netmsg driver and
  * lets a request (a MESSAGE carrying a send-once reply right) in only while
  * the link has fewer than `maxOutstanding` requests whose reply has not gone
- * out yet and the socket is not backed up (`writableNeedDrain`). Otherwise
- * it holds the frame, and every later one, in arrival order (a port's
- * messages and the RELEASEs after them must keep their order), and stops
- * reading the socket, so TCP's own window stops the peer. Credit frames pass
- * at once: they only let this node send, never make it produce more.
+ * out yet and the socket holds fewer than `maxQueuedBytes` bytes not yet
+ * written (`writableLength`). Otherwise it holds the frame, and every later
+ * one, in arrival order (a port's messages and the RELEASEs after them must
+ * keep their order), and stops reading the socket, so TCP's own window stops
+ * the peer. Credit frames pass at once: they only let this node send, never
+ * make it produce more.
+ *
+ * Why a byte bound of one largest answer and not the stream's high-water
+ * mark (16 KiB, `writableNeedDrain`, before run 26E): an io_read answer is
+ * up to 16 MiB, so the socket is "backed up" for the whole time one answer
+ * goes out, and a bulk reader's next io_read was held until the answer
+ * before it was written to the last byte; only then did the node start its
+ * `pread`, and the socket got nothing new meanwhile (BENCHMARKS.md, run
+ * 26E: the node's pipeline was one answer deep whatever the client kept in
+ * flight). With the bound, the next answer is read while the current one
+ * is written, as any double-buffered sender does.
  *
  * So a link holds at most `maxOutstanding` replies in the making plus the
- * socket's buffer plus one read's worth of held frames; like HTTP/2's
+ * socket's buffer (under `maxQueuedBytes` when the last request came in,
+ * plus those replies) plus one read's worth of held frames; like HTTP/2's
  * MAX_CONCURRENT_STREAMS, a peer with that many RPCs unanswered (a blocked
  * server, nested RPCs) waits for one to finish before the next is served.
  *
@@ -30,9 +42,17 @@ import type { LinkFrame, PortId } from 'netmsg-wire';
 export interface RequestGateOptions {
   /** Requests let in whose reply has not been sent (default 16). */
   maxOutstanding?: number;
+  /** Requests are let in only while the socket holds fewer bytes than this not yet written (default DEFAULT_MAX_QUEUED_BYTES). */
+  maxQueuedBytes?: number;
 }
 
 export const DEFAULT_MAX_OUTSTANDING = 16;
+/**
+ * One largest io_read answer (fs/export.ts MAX_TRANSFER, 16 MiB) and the
+ * small frames around it: while less than that waits in the socket, the
+ * next request is served, so one answer is made while another goes out.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = (16 << 20) + 64 * 1024;
 
 /**
  * The reply ports of the requests let in and not answered: at most
@@ -85,6 +105,7 @@ export class RequestGate {
   private readonly awaiting = new AwaitedReplies();
   private readonly held: LinkFrame[] = [];
   private readonly max: number;
+  private readonly maxQueued: number;
   private paused = false;
   private closed = false;
 
@@ -94,6 +115,7 @@ export class RequestGate {
     opts: RequestGateOptions = {},
   ) {
     this.max = opts.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+    this.maxQueued = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     stream.on('drain', () => this.pump());
   }
 
@@ -137,6 +159,15 @@ export class RequestGate {
     }
   }
 
+  /**
+   * A frame of this node's went out of the socket (its write callback): the
+   * bytes waiting there fell, so a held request may now be under the bound
+   * without the stream ever draining to 'drain'.
+   */
+  written(): void {
+    this.pumpLater();
+  }
+
   /** A place freed: let held frames in a microtask later. With none held (the stream is then not paused) there is nothing to do. */
   private pumpLater(): void {
     if (this.held.length > 0) queueMicrotask(this.pumpNow);
@@ -150,8 +181,7 @@ export class RequestGate {
   }
 
   private open(): boolean {
-    const s = this.stream as Duplex & { writableNeedDrain?: boolean };
-    return this.awaiting.size < this.max && s.writableNeedDrain !== true;
+    return this.awaiting.size < this.max && this.stream.writableLength < this.maxQueued;
   }
 
   private readonly pumpNow = (): void => this.pump();
