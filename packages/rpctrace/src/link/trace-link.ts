@@ -12,7 +12,10 @@ import type { WireLimits } from 'netmsg-wire';
 import { RpcTraceError } from '../errors.js';
 import type { RoutineStats } from '../records.js';
 import { TraceSession, type TraceOptions } from '../session.js';
+import { formatSummary } from '../summary-table.js';
+import { LinkHeadSummary, type HeadEnds } from './head-summary.js';
 import { IdentityNames, crossingEvents } from './link-events.js';
+import { MessageHeadReader, headOf, type MessageHead } from './message-heads.js';
 import { LinkSplice, type Side, type SpliceAction } from './splice.js';
 
 export interface HostPort {
@@ -93,6 +96,8 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
   const note = (text: string): void => {
     if (lines) write(text);
   };
+  // -c (without --pcap, which wants every frame decoded): the table from each message's head alone.
+  const heads = options.summary === true && options.json !== true && options.onFrame === undefined ? new LinkHeadSummary(options, names) : undefined;
   const live = new Set<{ stop(reason: string): void; done: Promise<void> }>();
   let count = 0;
 
@@ -170,6 +175,10 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
             break;
           }
           case 'message': {
+            if (heads !== undefined) {
+              heads.crossing({ fromNode: act.fromPeer.node, fromAbi: act.fromPeer.abi, toNode: act.toPeer.node }, headOf(act.msg), time ?? now());
+              break;
+            }
             const crossing = { time: time ?? now(), from: { node: act.fromPeer.node, abi: act.fromPeer.abi }, to: { node: act.toPeer.node }, msg: act.msg };
             let text = '';
             try {
@@ -195,8 +204,30 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       }
     };
     const link = {
-      decoded: (side: Side, bytes: Uint8Array, time: number): void => apply(splice.decode(side, bytes), time),
+      decoded: heads === undefined ? (side: Side, bytes: Uint8Array, time: number): void => apply(splice.decode(side, bytes), time) : headsOf(),
     };
+    /** -c: each side's passed bytes read for message heads only, counted as they end. */
+    function headsOf(): (side: Side, bytes: Uint8Array, time: number) => void {
+      const h = heads as LinkHeadSummary;
+      const readers = { a: new MessageHeadReader(), b: new MessageHeadReader() };
+      const ends: Record<Side, HeadEnds | undefined> = { a: undefined, b: undefined };
+      let at = 0;
+      const count = { a: (m: MessageHead) => h.crossing(ends.a as HeadEnds, m, at), b: (m: MessageHead) => h.crossing(ends.b as HeadEnds, m, at) };
+      return (side, bytes, time) => {
+        if (splice.isClosed) return;
+        let e = ends[side];
+        if (e === undefined) {
+          // Bytes pass only once both handshakes are done: both peers are known.
+          const from = splice.peer(side);
+          const to = splice.peer(side === 'a' ? 'b' : 'a');
+          if (from === undefined || to === undefined) return;
+          e = ends[side] = { fromNode: from.node, fromAbi: from.abi, toNode: to.node };
+        }
+        at = time;
+        const why = readers[side].push(bytes, count[side]);
+        if (why !== undefined) apply(splice.refuse(side, why));
+      };
+    }
     /** Anything but bytes passing: what is waiting is traced first. */
     const slow = (actions: () => SpliceAction[]): void => {
       traceBacklog();
@@ -260,12 +291,12 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       });
       await Promise.all([closing, ...waits]);
       traceBacklog();
-      const rest = session.finish();
+      const rest = heads === undefined ? session.finish() : formatSummary(heads.summary());
       if (rest !== '') write(rest);
     },
     summary: () => {
       traceBacklog();
-      return session.summary();
+      return heads === undefined ? session.summary() : heads.summary();
     },
     flush: traceBacklog,
   };
