@@ -75,6 +75,8 @@ export interface LinkTrace {
  * batch per DELAY_MS or per MAX_CHUNKS reads or MAX_BYTES bytes, and before
  * anything else happens on a link (a handshake frame, a CLOSE, a socket
  * ending, stop), so the trace keeps the order in which everything crossed.
+ * (-c without --pcap batches nothing: it reads each message's head as its
+ * bytes go on, a few bytes per message, message-heads.ts.)
  */
 const DELAY_MS = 20;
 const MAX_CHUNKS = 1024;
@@ -204,8 +206,10 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       }
     };
     const link = {
-      decoded: heads === undefined ? (side: Side, bytes: Uint8Array, time: number): void => apply(splice.decode(side, bytes), time) : headsOf(),
+      decoded: (side: Side, bytes: Uint8Array, time: number): void => apply(splice.decode(side, bytes), time),
     };
+    // -c reads heads at once, after the bytes went on: a few bytes per message, nothing kept for a batch.
+    const readHeads = heads === undefined ? undefined : headsOf();
     /** -c: each side's passed bytes read for message heads only, counted as they end. */
     function headsOf(): (side: Side, bytes: Uint8Array, time: number) => void {
       const h = heads as LinkHeadSummary;
@@ -242,7 +246,8 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       if (passed.forward.length > 0) {
         // As they came: the same bytes, one write, nothing decoded first.
         forward(side === 'a' ? 'b' : 'a', passed.forward);
-        later({ link, side, bytes: passed.forward, time: now() });
+        if (readHeads !== undefined) readHeads(side, passed.forward, now());
+        else later({ link, side, bytes: passed.forward, time: now() });
       }
       const rest = passed.rest;
       if (rest !== undefined) slow(() => splice.receive(side, rest));
@@ -252,7 +257,9 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
     };
     for (const side of ['a', 'b'] as const) {
       const s = sockets[side];
-      s.on('data', (d: Buffer) => onData(side, new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
+      // The Buffer itself (a Uint8Array): a view of it would be one more object per read, and
+      // socket.write would wrap it back into a Buffer.
+      s.on('data', (d: Buffer) => onData(side, d));
       s.on('end', () => onEnd(side, 'connection ended without CLOSE'));
       s.on('error', (e) => onEnd(side, e.message));
       s.on('close', () => {
