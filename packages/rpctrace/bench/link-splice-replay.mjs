@@ -5,6 +5,10 @@
 // replayed into a fresh link core per pass: splitting, checking, forwarding
 // decisions, decoding and the trace (lines or -c), as trace-link.ts does per
 // socket read. CPU ms per N RPCs, median of PASSES passes (the first passes warm the JIT).
+// `c` is the full decode's -c (LinkSplice.decode, crossingEvents, a summary
+// session): what link mode's -c runs with --pcap, and ran before
+// 2026-11-29 20:00; without --pcap it now reads message heads only
+// (src/link/message-heads.ts), which this bench does not replay.
 // Usage: node bench/link-splice-replay.mjs ROOT l|c [N]   (ROOT: a package root whose dist to load)
 import { getBuiltinInterface, MACH_MSG_TYPE_MAKE_SEND_ONCE } from 'mach-msg';
 import { Connection, toWireMessage, withLimits } from 'netmsg-wire';

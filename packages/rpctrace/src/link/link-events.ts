@@ -37,6 +37,12 @@ export class IdentityNames {
     return n;
   }
 
+  /** `name` of the identity given as its two numbers (a message head's), without an object when already named. */
+  nameOf(node: number, serial: number): number {
+    const n = this.#byKey.get(`${node}:${serial}`);
+    return n === undefined ? this.name({ node, serial }) : n;
+  }
+
   /** The identity behind a name, as `node:serial`. */
   label(name: number): string {
     const id = this.#ids[name - 1];

@@ -205,6 +205,18 @@ export class LinkSplice {
     return out;
   }
 
+  /**
+   * A frame of `side`'s, passed on, that the tracer's own reading refuses
+   * (-c's message heads, which `decode` does not see): the splice ends as
+   * when `decode` finds a frame it cannot take, both sides told why.
+   */
+  refuse(side: Side, reason: string): SpliceAction[] {
+    const out: SpliceAction[] = [];
+    if (this.#closed) return out;
+    this.#fail(side, 'bad_message', `node ${this.node(side)} sent a bad frame: ${reason}`, out);
+    return out;
+  }
+
   /** A side's socket ended or failed without a CLOSE: the other side learns it as from a dead peer. */
   lost(side: Side, why: string): SpliceAction[] {
     const out: SpliceAction[] = [];

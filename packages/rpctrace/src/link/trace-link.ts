@@ -12,7 +12,10 @@ import type { WireLimits } from 'netmsg-wire';
 import { RpcTraceError } from '../errors.js';
 import type { RoutineStats } from '../records.js';
 import { TraceSession, type TraceOptions } from '../session.js';
+import { formatSummary } from '../summary-table.js';
+import { LinkHeadSummary, type HeadEnds } from './head-summary.js';
 import { IdentityNames, crossingEvents } from './link-events.js';
+import { MessageHeadReader, headOf, type MessageHead } from './message-heads.js';
 import { LinkSplice, type Side, type SpliceAction } from './splice.js';
 
 export interface HostPort {
@@ -72,6 +75,8 @@ export interface LinkTrace {
  * batch per DELAY_MS or per MAX_CHUNKS reads or MAX_BYTES bytes, and before
  * anything else happens on a link (a handshake frame, a CLOSE, a socket
  * ending, stop), so the trace keeps the order in which everything crossed.
+ * (-c without --pcap batches nothing: it reads each message's head as its
+ * bytes go on, a few bytes per message, message-heads.ts.)
  */
 const DELAY_MS = 20;
 const MAX_CHUNKS = 1024;
@@ -93,6 +98,8 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
   const note = (text: string): void => {
     if (lines) write(text);
   };
+  // -c (without --pcap, which wants every frame decoded): the table from each message's head alone.
+  const heads = options.summary === true && options.json !== true && options.onFrame === undefined ? new LinkHeadSummary(options, names) : undefined;
   const live = new Set<{ stop(reason: string): void; done: Promise<void> }>();
   let count = 0;
 
@@ -170,6 +177,10 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
             break;
           }
           case 'message': {
+            if (heads !== undefined) {
+              heads.crossing({ fromNode: act.fromPeer.node, fromAbi: act.fromPeer.abi, toNode: act.toPeer.node }, headOf(act.msg), time ?? now());
+              break;
+            }
             const crossing = { time: time ?? now(), from: { node: act.fromPeer.node, abi: act.fromPeer.abi }, to: { node: act.toPeer.node }, msg: act.msg };
             let text = '';
             try {
@@ -197,6 +208,30 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
     const link = {
       decoded: (side: Side, bytes: Uint8Array, time: number): void => apply(splice.decode(side, bytes), time),
     };
+    // -c reads heads at once, after the bytes went on: a few bytes per message, nothing kept for a batch.
+    const readHeads = heads === undefined ? undefined : headsOf();
+    /** -c: each side's passed bytes read for message heads only, counted as they end. */
+    function headsOf(): (side: Side, bytes: Uint8Array, time: number) => void {
+      const h = heads as LinkHeadSummary;
+      const readers = { a: new MessageHeadReader(), b: new MessageHeadReader() };
+      const ends: Record<Side, HeadEnds | undefined> = { a: undefined, b: undefined };
+      let at = 0;
+      const count = { a: (m: MessageHead) => h.crossing(ends.a as HeadEnds, m, at), b: (m: MessageHead) => h.crossing(ends.b as HeadEnds, m, at) };
+      return (side, bytes, time) => {
+        if (splice.isClosed) return;
+        let e = ends[side];
+        if (e === undefined) {
+          // Bytes pass only once both handshakes are done: both peers are known.
+          const from = splice.peer(side);
+          const to = splice.peer(side === 'a' ? 'b' : 'a');
+          if (from === undefined || to === undefined) return;
+          e = ends[side] = { fromNode: from.node, fromAbi: from.abi, toNode: to.node };
+        }
+        at = time;
+        const why = readers[side].push(bytes, count[side]);
+        if (why !== undefined) apply(splice.refuse(side, why));
+      };
+    }
     /** Anything but bytes passing: what is waiting is traced first. */
     const slow = (actions: () => SpliceAction[]): void => {
       traceBacklog();
@@ -211,7 +246,8 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       if (passed.forward.length > 0) {
         // As they came: the same bytes, one write, nothing decoded first.
         forward(side === 'a' ? 'b' : 'a', passed.forward);
-        later({ link, side, bytes: passed.forward, time: now() });
+        if (readHeads !== undefined) readHeads(side, passed.forward, now());
+        else later({ link, side, bytes: passed.forward, time: now() });
       }
       const rest = passed.rest;
       if (rest !== undefined) slow(() => splice.receive(side, rest));
@@ -221,7 +257,9 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
     };
     for (const side of ['a', 'b'] as const) {
       const s = sockets[side];
-      s.on('data', (d: Buffer) => onData(side, new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
+      // The Buffer itself (a Uint8Array): a view of it would be one more object per read, and
+      // socket.write would wrap it back into a Buffer.
+      s.on('data', (d: Buffer) => onData(side, d));
       s.on('end', () => onEnd(side, 'connection ended without CLOSE'));
       s.on('error', (e) => onEnd(side, e.message));
       s.on('close', () => {
@@ -260,12 +298,12 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       });
       await Promise.all([closing, ...waits]);
       traceBacklog();
-      const rest = session.finish();
+      const rest = heads === undefined ? session.finish() : formatSummary(heads.summary());
       if (rest !== '') write(rest);
     },
     summary: () => {
       traceBacklog();
-      return session.summary();
+      return heads === undefined ? session.summary() : heads.summary();
     },
     flush: traceBacklog,
   };
