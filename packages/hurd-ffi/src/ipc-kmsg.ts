@@ -314,6 +314,12 @@ const SLAB_ITEM_MAX = 4096;
  */
 function kernelCopySimple(k: IpcKernel, bytes: Uint8Array, donated: boolean): Uint8Array {
   const n = bytes.length;
+  // A donated simple message is taken as it is even when it is a view (a
+  // slab piece from encodeMessage): nothing here reaches its bytes through
+  // `.buffer` (that is complex messages' copyin), and copyout rewrites the
+  // header in place through the view. A plain Uint8Array only: a Node
+  // Buffer's subarray would hand the receiver a Buffer.
+  if (donated && k.observers.size === 0 && bytes.constructor === Uint8Array) return bytes;
   if (donated || n <= ON_HEAP_MAX || n > SLAB_ITEM_MAX) return kernelCopy(k, bytes, donated);
   const d = allocBytes(n, SLAB_ITEM_MAX);
   d.set(bytes);

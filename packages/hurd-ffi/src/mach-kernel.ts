@@ -31,8 +31,10 @@ export interface MsgArgs {
    * The caller gives `send` up: it will not read or write those bytes
    * after the call. The kernel may then keep them as its copy of the
    * message, to be rewritten and handed to the receiver, instead of copying
-   * them at copyin (as `vmAllocateWrite` keeps its data). Only a whole
-   * buffer is taken (byteOffset 0, its ArrayBuffer's full length); the sim
+   * them at copyin (as `vmAllocateWrite` keeps its data). A complex
+   * message is taken only as a whole buffer (byteOffset 0, its
+   * ArrayBuffer's full length); a simple one also as a view (a plain
+   * Uint8Array: the sim kernel reads and rewrites it through the view); the sim
    * backend copies anyway while an observer is attached (observers may keep
    * the bytes they were shown), and the gnumach backend always copies.
    * Nothing else changes: same checks, same return codes, same rights.

@@ -49,19 +49,46 @@ describe('a donated send buffer', () => {
     });
   }
 
-  it('is copied anyway when it is part of a larger buffer, or while an observer is attached', async () => {
+  it('a non-complex message that is part of a larger buffer (a slab piece) is kept as it is, rewritten in place through the view', async () => {
     const { k, a, b, abi } = await setup();
     const p = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
     const s = (await k.portExtractRight(a, p, MACH_MSG_TYPE_MAKE_SEND, b)).name;
-    const m = msgBytes(abi, { dest: s, destDisp: 19, id: 1, items: [intItem(1)] });
-    const big = new Uint8Array(m.length + 8);
+    const m = msgBytes(abi, { dest: s, destDisp: 19, id: 1, items: [intItem(1), intItem(2)] });
+    expect((await k.msg(b, { options: MACH_SEND_MSG, send: m.slice() })).kr).toBe(0);
+    const copied = await k.msg(a, { options: MACH_RCV_MSG, rcvName: p });
+    const big = new Uint8Array(m.length + 16);
+    big.fill(0xee);
     big.set(m, 8);
-    const view = big.subarray(8);
+    const view = big.subarray(8, 8 + m.length);
     expect((await k.msg(b, { options: MACH_SEND_MSG, send: view, donate: true })).kr).toBe(0);
-    const r1 = await k.msg(a, { options: MACH_RCV_MSG, rcvName: p });
-    expect(r1.message).not.toBe(view);
-    expect(r1.message!.byteOffset).toBe(0);
-    expect(hex(view)).toBe(hex(m));
+    const kept = await k.msg(a, { options: MACH_RCV_MSG, rcvName: p });
+    expect(kept.message).toBe(view);
+    // As a copied one but for the sequence number; the bytes around the view untouched.
+    const want = copied.message!.slice();
+    new DataView(want.buffer).setUint32(abi === 'i386' ? 16 : 24, 1, true);
+    expect(hex(kept.message!)).toBe(hex(want));
+    expect([...big.subarray(0, 8), ...big.subarray(8 + m.length)].every((x) => x === 0xee)).toBe(true);
+    expect(intOf(decodeMessage(kept.message!, abi).items[1])).toBe(2);
+    sound(k);
+  });
+
+  it('is copied anyway when a complex message is part of a larger buffer, or while an observer is attached', async () => {
+    const { k, a, b, abi } = await setup();
+    const p = (await k.portAllocate(a, MACH_PORT_RIGHT_RECEIVE)).name;
+    const s = (await k.portExtractRight(a, p, MACH_MSG_TYPE_MAKE_SEND, b)).name;
+    const carried = (await k.portAllocate(b, MACH_PORT_RIGHT_RECEIVE)).name;
+    const c = msgBytes(abi, { dest: s, destDisp: 19, id: 2, items: [portsItem(abi, MACH_MSG_TYPE_MAKE_SEND, [carried])] });
+    const bigC = new Uint8Array(c.length + 8);
+    bigC.set(c, 8);
+    const viewC = bigC.subarray(8);
+    expect((await k.msg(b, { options: MACH_SEND_MSG, send: viewC, donate: true })).kr).toBe(0);
+    const r0 = await k.msg(a, { options: MACH_RCV_MSG, rcvName: p });
+    expect(r0.message).not.toBe(viewC);
+    expect(r0.message!.byteOffset).toBe(0);
+    expect(hex(viewC)).toBe(hex(c));
+    const got = decodeMessage(r0.message!, abi).items[0];
+    expect(got?.kind === 'ports' ? got.names.length : 0).toBe(1);
+    const m = msgBytes(abi, { dest: s, destDisp: 19, id: 1, items: [intItem(1)] });
     // With an observer: the send event's bytes stay as sent after the delivery.
     const seen: Uint8Array[] = [];
     const stop = k.observe((e) => {

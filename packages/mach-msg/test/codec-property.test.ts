@@ -143,6 +143,44 @@ for (const abi of ABIS) {
       );
     });
 
+    it('viewData: the same message, its data items views of the bytes at their offsets; without it, copies', () => {
+      fc.assert(
+        fc.property(arbMessage(abi), (m) => {
+          const b = encodeMessage(m, abi);
+          const copied = decodeMessage(b, abi);
+          const viewed = decodeMessage(b, abi, { viewData: true });
+          expect(viewed).toEqual(copied);
+          for (let i = 0; i < viewed.items.length; i++) {
+            const v = viewed.items[i]!;
+            const c = copied.items[i]!;
+            if (v.kind !== 'data' || c.kind !== 'data') continue;
+            expect(v.data.constructor).toBe(Uint8Array);
+            expect(v.data.buffer).toBe(b.buffer);
+            expect(c.data.buffer === b.buffer && c.data.byteOffset < b.byteOffset + b.length && c.data.byteOffset + c.data.length > b.byteOffset).toBe(false);
+            // The view is the item's place in the message: a write through it is a write to the bytes.
+            if (v.data.length > 0) {
+              const at = v.data.byteOffset - b.byteOffset;
+              v.data[0] = (v.data[0]! + 1) & 0xff;
+              expect(b[at]).toBe(v.data[0]);
+              expect(c.data[0]).not.toBe(v.data[0]);
+            }
+          }
+        }),
+        { seed: abi === 'i386' ? 0x2386 : 0x9664, numRuns: 300 },
+      );
+    });
+
+    it('viewData on a Node Buffer still gives plain Uint8Array copies', () => {
+      const m: MachMessage = {
+        header: { bits: { remote: 17, local: 0, complex: false, other: 0 }, remotePort: 5, localPort: 0, seqno: 0, id: 1 },
+        items: [{ kind: 'data', type: { name: 2, size: 32, number: 2, inline: true, longform: false, deallocate: false }, data: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) }],
+      };
+      const buf = Buffer.from(encodeMessage(m, abi));
+      const d = decodeMessage(buf, abi, { viewData: true }).items[0]!;
+      expect(d.kind === 'data' && d.data.constructor === Uint8Array && d.data.buffer !== buf.buffer).toBe(true);
+      expect(d.kind === 'data' ? [...d.data] : []).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    });
+
     it('arbitrary bytes give a message or a MachMsgError', () => {
       fc.assert(
         fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (bytes, allowTrailing) => {

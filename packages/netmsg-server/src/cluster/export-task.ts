@@ -259,7 +259,8 @@ export class ExportTask {
     }
     let s: ReturnType<ImmediateMachCalls['msgNow']>;
     try {
-      s = now.msgNow(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(out.reply, this.kernel.abi) });
+      // The encoding is ours alone (donate): the kernel keeps it as its copy instead of copying it again.
+      s = now.msgNow(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(out.reply, this.kernel.abi), donate: true });
     } catch (e) {
       // As a throw in handle() (serveOne reports it): never out of the receive loop.
       this.fail(`request: ${(e as Error).message}`);
@@ -333,7 +334,7 @@ export class ExportTask {
     }
     const placed = hasOol(out.reply) ? await placeOol(k, this.task, out.reply, out.ool) : out.reply;
     // MIG servers never block on a reply (MACH_SEND_TIMEOUT 0); a send-once reply is never refused for room anyway.
-    const s = await k.msg(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(placed, k.abi) });
+    const s = await k.msg(this.task, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, timeout: 0, send: encodeMessage(placed, k.abi), donate: true });
     if (s.kr !== 0) await this.replyFailed(s.kr, out.reply, placed, taken);
   }
 

@@ -4,7 +4,7 @@ import {
   MACH_SEND_MSG, type MachMessage,
 } from 'mach-msg';
 import type { MachKernel, MsgResult, TaskId } from 'hurd-ffi';
-import { placeOol, takeOol, unplaceOol } from './task-memory.js';
+import { placeOol, RECEIVED, takeOol, unplaceOol } from './task-memory.js';
 
 const hasOol = (msg: MachMessage): boolean => msg.items.some((it) => it.kind === 'ool');
 
@@ -56,6 +56,7 @@ export class MigUser {
       r = k.msg(this.task, {
         options: MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
         send: encodeMessage(this.request(msg, rp), k.abi),
+        donate: true,
         rcvName: rp,
         rcvSize: 4 << 20,
         timeout: timeoutMs,
@@ -87,7 +88,8 @@ export class MigUser {
     }
     let got: MachMessage;
     try {
-      got = decodeMessage(r.message, k.abi);
+      // The reply's buffer is this task's alone (mach_msg handed it over): its data items are views of it.
+      got = decodeMessage(r.message, k.abi, RECEIVED);
     } catch (e) {
       return this.done(rp, false).then(() => Promise.reject(e));
     }

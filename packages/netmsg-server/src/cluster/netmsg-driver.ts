@@ -8,7 +8,7 @@ import {
 } from 'mach-msg';
 import { immediateCalls, type ImmediateMachCalls, type MachKernel, type TaskId } from 'hurd-ffi';
 import { NetmsgNode, withLimits, type LinkFrame, type NodeAction, type NodeEvent } from 'netmsg-wire';
-import { destroyRights, placeOol, takeOol, unplaceOol } from './task-memory.js';
+import { destroyRights, placeOol, RECEIVED, takeOol, unplaceOol } from './task-memory.js';
 import { givenBackWhenWritten } from './ool-buffers.js';
 import { fitMigAbi, refuseUnfit, type UnfitRefusal } from './mig-abi.js';
 import { madeInSend, withReplyMade } from './reply-right.js';
@@ -462,7 +462,7 @@ export class NetmsgDriver {
     const k = this.kernel;
     // `reply` (madeInSend): the send makes the reply right with MAKE_SEND_ONCE from the one-shot port's receive right.
     const wire = reply ? withReplyMade(placed, reply.port) : placed;
-    const args = { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi) };
+    const args = { options: MACH_SEND_MSG, send: encodeMessage(wire, k.abi), donate: true }; // The encoding is ours alone: kept as the kernel's copy.
     const sent = this.now ? this.now.msgNow(this.task, args) : k.msg(this.task, args);
     if (!(sent instanceof Promise) && sent.kr === 0) {
       // Queued at once (the sim kernel): the count is the queue's at the send's completion (§7);
@@ -626,7 +626,7 @@ export class NetmsgDriver {
     let m: MachMessage;
     let plain: boolean;
     try {
-      m = decodeMessage(r.message, k.abi);
+      m = decodeMessage(r.message, k.abi, RECEIVED); // The received buffer is ours alone: its data items are views of it.
       plain = this.isPlainPortMessage(m);
     } catch (e) {
       this.fail(`received message: ${(e as Error).message}`);

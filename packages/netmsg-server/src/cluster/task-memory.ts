@@ -16,6 +16,15 @@ import type { MachKernel, TaskId } from 'hurd-ffi';
  * results may be views of a larger buffer (mind byteOffset).
  */
 
+/**
+ * decodeMessage's options for a buffer mach_msg handed to a receiver: it is
+ * the task's alone (the kernel gives its copy over and keeps nothing), so
+ * the decoded data items are views of it rather than copies, as a C
+ * receiver reads its items in place in its receive buffer. Whoever holds
+ * such a message must not write the buffer but through its items.
+ */
+export const RECEIVED = { viewData: true } as const;
+
 /** Byte length of an out-of-line item: ceil(number * size / 8). */
 export function oolLength(it: MsgItem): number {
   return Math.ceil((it.type.number * it.type.size) / 8);
