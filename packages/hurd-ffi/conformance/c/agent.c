@@ -88,7 +88,16 @@ void fsclient_run(const u32 *args, u32 nwords);
 #define OP_FAULT 105
 kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k);
 kern_return_t fault_forward(u32 k, const unsigned char *req, u32 len);
+mach_port_t fault_port_of(u32 k);
 void fault_forget(u32 k);
+#define ID_FAULT 0x4a4a /* fault.c's request id */
+/* How long the agent waits for a message send it handed to a fault thread
+   before it answers "handed over" and lets the result come as an event
+   (fault_call): two clock ticks at hz = 100, so that a send that completes
+   at once is answered in its own exchange, and one blocked on a full queue
+   holds the link no longer than that. */
+#define FAULT_WAIT_MS 20
+#define OP_MSG 15
 void fault_init(void);
 #define KERN_INVALID_TASK_ 16 /* GNU Mach's KERN_INVALID_TASK */
 
@@ -291,6 +300,7 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
       fwd.h.msgh_local_port = MACH_PORT_NULL;
       fwd.h.msgh_id = ID_EVENT;
       fwd.len = respn;
+      fwd.pad = 0; /* not a fault thread's result (fault_call) */
       memcpy(fwd.data, resp, respn);
       fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + respn + 7) & ~7u);
       answer = fwd.h.msgh_size;
@@ -323,6 +333,7 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
     fwd.h.msgh_local_port = MACH_PORT_NULL;
     fwd.h.msgh_id += 100;
     fwd.len = respn;
+    fwd.pad = 0; /* not a fault thread's result (fault_call) */
     memcpy(fwd.data, resp, respn);
     fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + respn + 7) & ~7u);
     answer = fwd.h.msgh_size;
@@ -517,6 +528,63 @@ static void forward_detached(u32 k, const unsigned char *req, u32 len) {
   reply_kr(kr, 0, 0);
 }
 
+/*
+ * A message send on task k's fault thread (request words 105 n seq 15 ...).
+ *
+ * A send without MACH_SEND_TIMEOUT (or with a timeout) blocks while the
+ * destination's queue is full (msgcount >= qlimit: Mach's flow control; a
+ * sender waits, it is not refused). The call that makes room is a receive
+ * by some task, which the host sends through this same link: if this loop
+ * waited for the send, nothing on the node would move again. So the send
+ * runs on the task's second thread, and this loop waits for it at most
+ * FAULT_WAIT_MS, passing workers' events on meanwhile:
+ * - the result came (the common case, a queue with room): it is the reply
+ *   to the request, one exchange, as a worker's would be;
+ * - it did not (the send is blocked, or only slow): the reply is "R 0 0",
+ *   handed over, and the result comes later as an event "F <task> <seq>".
+ * The host tells the two apart by the F line. It keeps one request per task
+ * in flight on the fault thread (fault-thread.ts), so the thread's queue is
+ * never full and the hand-over itself never waits.
+ */
+static void fault_call(u32 k, const unsigned char *w, u32 wlen, u32 seq) {
+  mach_port_t fp = fault_port_of(k);
+  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL || fp == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
+  if (wlen > sizeof fwd.data) { reply_kr(KERN_INVALID_ARGUMENT, 0, 0); return; }
+  fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  fwd.h.msgh_remote_port = fp;
+  fwd.h.msgh_local_port = MACH_PORT_NULL;
+  fwd.h.msgh_id = ID_FAULT;
+  fwd.len = wlen;
+  fwd.pad = 0;
+  memcpy(fwd.data, w, wlen);
+  fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + wlen + 7) & ~7u);
+  /* Hand over and wait in one trap (the kernel can switch straight to the
+     fault thread); the send's timeout only bounds a queue that is never full. */
+  mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
+                                       fwd.h.msgh_size, sizeof fwd, fwd_reply, FAULT_WAIT_MS, 0);
+  for (;;) {
+    if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT && fwd.pad == seq) {
+      u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
+      memcpy(resp, fwd.data, n);
+      respn = n;
+      return;
+    }
+    if (kr == MACH_MSG_SUCCESS) {
+      /* A worker's event, or an earlier fault result the host already awaits as one. */
+      if (fwd.h.msgh_id == ID_EVENT) send_event();
+    } else if ((kr & 0xffffff00u) == 0x10000000u) {
+      reply_kr(kr, 0, 0); /* not handed over (MACH_SEND_*): no result will come */
+      return;
+    } else {
+      /* MACH_RCV_TIMED_OUT: still running; the result comes as an event. */
+      watching = 1;
+      reply_kr(KERN_SUCCESS, 0, 0);
+      return;
+    }
+    kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, FAULT_WAIT_MS, 0);
+  }
+}
+
 static u32 req[REQ_MAX / 4 + 4];
 static unsigned char raw[REQ_MAX];
 
@@ -686,6 +754,8 @@ void cmain(uptr *sp) {
           extract_to(task, a[0], a[1], a[2]);
         } else if (op == OP_PING) {
           reply_kr(0, 0, 0);
+        } else if (op == OP_FAULT && nargs >= 2 && a[1] == OP_MSG) {
+          fault_call(task, w, wlen, a[0]);
         } else if (op == OP_FAULT) {
           watching = 1; /* the result comes as an event: keep passing events on */
           reply_kr(fault_forward(task, w, wlen), 0, 0);

@@ -12,8 +12,12 @@
  *
  * Request (a Mach message from the agent, on the thread's own port):
  *   105 n seq op arg...     op one of the steps.c opcodes below, args as there
- * Event (to the agent's reply port, passed on to the host as a tag-0 frame):
- *   F <task> <seq>\n  then  R 0 <kr> [v ...]\n  [D 0 <hex>\n | M 0 <hex>\n]
+ * Result (to the agent's reply port, its `pad` word the request's seq): the
+ * lines, in the binary form of steps.h (wire_binary),
+ *   F <task> <seq>\n  then  R 0 <kr> [v ...]\n  [D 0 <bytes>\n | M 0 <bytes>\n]
+ * which the agent sends to the host as the request's reply when it came
+ * within FAULT_WAIT_MS (agent.c fault_call, a message send), else as an
+ * unasked tag-0 event frame.
  *   VM_MAP (27)        addr_lo addr_hi size anywhere object off_lo off_hi copy access
  *                      -> R 0 kr addr_lo addr_hi
  *   VM_DEALLOCATE (22), VM_READ (23), VM_WRITE (24): as steps.c (task word ignored)
@@ -102,16 +106,21 @@ static vm_address_t faddr(void) {
 static void oc(char c) {
   if (out.len < F_OUT_MAX) out.data[out.len++] = c;
 }
+/* Numbers and byte strings in the binary form of steps.h (wire_binary), as
+   the workers write them: a result may go back to the host as the reply to
+   its request (fault_call in agent.c), which must be binary, and a message
+   crosses the link in half the bytes of hex. */
 static void ohex(u32 v) {
-  char t[8];
-  int n = 0;
-  oc(' ');
-  do { t[n++] = "0123456789abcdef"[v & 15]; v >>= 4; } while (v);
-  while (n) oc(t[--n]);
+  if (v < 64) { oc((char)(0x80 | v)); return; }
+  unsigned z = 0;
+  while (z < 3 && (v & 0xff) == 0) { v >>= 8; z++; }
+  unsigned k = v < 0x100u ? 1 : v < 0x10000u ? 2 : v < 0x1000000u ? 3 : 4;
+  oc((char)(0xc0 | z << 3 | k));
+  for (unsigned i = 0; i < k; i++, v >>= 8) oc((char)(v & 0xff));
 }
 static void obytes(const unsigned char *p, u32 n) {
-  oc(' ');
-  for (u32 i = 0; i < n; i++) { oc("0123456789abcdef"[p[i] >> 4]); oc("0123456789abcdef"[p[i] & 15]); }
+  oc((char)0xd0); ohex(n);
+  for (u32 i = 0; i < n; i++) oc((char)p[i]);
 }
 static void oresult(kern_return_t kr) { oc('R'); ohex(0); ohex(kr); }
 
@@ -229,6 +238,7 @@ __attribute__((noreturn, used)) void fault_main(mach_port_t port, mach_port_t re
     out.h.msgh_remote_port = reply_to;
     out.h.msgh_local_port = MACH_PORT_NULL;
     out.h.msgh_id = ID_EVENT_F;
+    out.pad = seq; /* how the agent knows the result it waits for (fault_call) */
     out.h.msgh_size = (mach_msg_size_t)((sizeof out.h + 8 + out.len + 7) & ~7u);
     mach_msg_trap((void *)&out, MACH_SEND_MSG, out.h.msgh_size, 0, 0, 0, 0);
   }
@@ -292,6 +302,11 @@ kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k) {
   fault_port[k] = fw;
   fault_thread[k] = th;
   return KERN_SUCCESS;
+}
+
+/* Task k's fault thread's request port (a send right of the agent's), or MACH_PORT_NULL. */
+mach_port_t fault_port_of(u32 k) {
+  return k > 0 && k < NTASKS_F ? fault_port[k] : MACH_PORT_NULL;
 }
 
 /* The task is gone (its threads with it): drop our rights. */

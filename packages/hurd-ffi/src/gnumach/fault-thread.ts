@@ -10,6 +10,14 @@
  * (`fault` request, R 0 kr), and the result comes later, unasked, as an event
  * "F <task> <seq>" with the step's own lines.
  *
+ * A message send that may block (no MACH_SEND_TIMEOUT, or a timeout above 0)
+ * runs here too: while the destination's queue is full the send waits, and
+ * the receive that makes room comes through the same link (gnumach-kernel.ts
+ * msgOnce). For a send the agent waits a little (agent.c fault_call,
+ * FAULT_WAIT_MS): a send that completes at once is answered in the request's
+ * own reply, its F line in it; only a blocked one answers "handed over" and
+ * sends its result as an event.
+ *
  * One call per task is in flight on its fault thread (the others wait here,
  * in order): the thread's queue is never full, so the agent never blocks
  * handing a call over. Memory the task mapped with vmMap is remembered here
@@ -32,10 +40,17 @@ export class FaultThreads {
 
   constructor(private readonly call: Call) {}
 
-  /** Runs step `op` (args as steps.c takes them) on `task`'s fault thread, after any earlier one. */
+  /**
+   * Runs step `op` (args as steps.c takes them) on `task`'s fault thread,
+   * after any earlier one: the calls of one task keep the order they were
+   * made in (a message send among them: Mach keeps one thread's messages to
+   * a port in order). With none in flight the request goes to the link at
+   * once, in the same turn as a direct call made after it would, so that it
+   * does not fall behind that call either.
+   */
   run(task: TaskId, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
-    const before = this.chains.get(task) ?? Promise.resolve();
-    const mine = before.catch(() => undefined).then(() => this.once(task, op, args, data));
+    const before = this.chains.get(task);
+    const mine = before === undefined ? this.once(task, op, args, data) : before.catch(() => undefined).then(() => this.once(task, op, args, data));
     this.chains.set(task, mine);
     void mine
       .finally(() => {
@@ -55,6 +70,12 @@ export class FaultThreads {
     } catch (e) {
       this.pending.delete(seq);
       throw e;
+    }
+    // A message send's result within the agent's short wait (agent.c fault_call): the reply itself.
+    if (handed.fault !== undefined) {
+      this.pending.delete(seq);
+      if (handed.refused !== undefined || handed.kr === null) throw new HurdFfiError('link_lost', `the fault thread could not run the call: ${handed.refused ?? 'no result'}`);
+      return handed;
     }
     // Not handed over (no such task: KERN_INVALID_TASK): that is the call's result.
     if (handed.kr !== 0) {
