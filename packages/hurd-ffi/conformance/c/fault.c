@@ -215,10 +215,17 @@ __attribute__((noreturn, used)) void fault_main(mach_port_t port, mach_port_t re
   freply = mig_reply;
   fself = mach_task_self();
   window = fault_window[host_id < NTASKS_F ? host_id : 0];
+  /* Each result goes out in the same trap that waits for the next request
+     (SEND|RCV, as the workers do: one kernel entry instead of two). The
+     request lands in `out`, the one buffer of that trap; it is copied to
+     `in` before the result is written there. */
+  mach_msg_size_t answer = 0;
   for (;;) {
-    mach_msg_return_t kr = mach_msg_trap((void *)&in, MACH_RCV_MSG, 0, sizeof in, port, 0, 0);
-    if (kr != MACH_MSG_SUCCESS || in.h.msgh_id != ID_FAULT) continue;
-    u32 len = in.len > F_REQ_MAX ? F_REQ_MAX : in.len;
+    mach_msg_return_t kr = mach_msg_trap((void *)&out, answer ? MACH_SEND_MSG | MACH_RCV_MSG : MACH_RCV_MSG, answer, sizeof out, port, 0, 0);
+    answer = 0;
+    if (kr != MACH_MSG_SUCCESS || out.h.msgh_id != ID_FAULT) continue;
+    u32 len = out.len > F_REQ_MAX ? F_REQ_MAX : out.len;
+    memcpy(in.data, out.data, len);
     fp = (const u32 *)in.data;
     fend = fp + len / 4;
     (void)fword(); /* 105 */
@@ -240,7 +247,7 @@ __attribute__((noreturn, used)) void fault_main(mach_port_t port, mach_port_t re
     out.h.msgh_id = ID_EVENT_F;
     out.pad = seq; /* how the agent knows the result it waits for (fault_call) */
     out.h.msgh_size = (mach_msg_size_t)((sizeof out.h + 8 + out.len + 7) & ~7u);
-    mach_msg_trap((void *)&out, MACH_SEND_MSG, out.h.msgh_size, 0, 0, 0, 0);
+    answer = out.h.msgh_size;
   }
 }
 
