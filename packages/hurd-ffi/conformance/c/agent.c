@@ -39,7 +39,9 @@
  *   25 WATCH name on    (a step for the task's worker) -> R 0 kr
  *   105 FAULT seq op args...  (fault.c: the task's second thread, for the
  *      calls that may wait for a pager) -> R 0 kr at once; the step's result
- *      comes later as an unasked frame "F <task> <seq>\n" + its lines.
+ *      comes later as an unasked frame "F <task> <seq>\n" + its lines. A
+ *      message send (op 15, one that may block on a full queue) is waited
+ *      for up to FAULT_WAIT_MS first: then its lines are the reply (fault_call).
  *   26 FSCLIENT dir len path...  (fsclient.c in the task's worker) -> R 0 kr
  *      at once (the kr of handing it to the worker); the client's results
  *      come later as an unasked frame "P <task>\n" + its lines, because its
