@@ -544,9 +544,11 @@ static void forward_detached(u32 k, const unsigned char *req, u32 len) {
  *   to the request, one exchange, as a worker's would be;
  * - it did not (the send is blocked, or only slow): the reply is "R 0 0",
  *   handed over, and the result comes later as an event "F <task> <seq>".
- * The host tells the two apart by the F line. It keeps one request per task
- * in flight on the fault thread (fault-thread.ts), so the thread's queue is
- * never full and the hand-over itself never waits.
+ * The host tells the two apart by the F line. It keeps fewer requests per
+ * task in flight than the thread's port holds (fault-thread.ts
+ * MAX_IN_FLIGHT, fault.c's qlimit), so the hand-over itself never waits; the
+ * thread runs them in the order they came, so a send queued behind a
+ * blocked one answers "handed over" after the wait too.
  */
 static void fault_call(u32 k, const unsigned char *w, u32 wlen, u32 seq) {
   mach_port_t fp = fault_port_of(k);

@@ -276,6 +276,8 @@ kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k) {
   mach_port_t fname = MACH_PORT_NULL, mreply = MACH_PORT_NULL, fw = MACH_PORT_NULL, th = MACH_PORT_NULL;
   mach_msg_type_name_t ty = 0;
   kern_return_t kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &fname);
+  /* Room for every request the host keeps in flight (fault-thread.ts MAX_IN_FLIGHT, below this). */
+  if (kr == KERN_SUCCESS) kr = mach_port_set_qlimit(t, fname, MACH_PORT_QLIMIT_MAX);
   if (kr == KERN_SUCCESS) kr = mach_port_extract_right(t, fname, MACH_MSG_TYPE_MAKE_SEND, &fw, &ty);
   if (kr == KERN_SUCCESS) kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &mreply);
   if (kr == KERN_SUCCESS) kr = thread_create(t, &th);
@@ -326,8 +328,8 @@ void fault_forget(u32 k) {
 
 /* Hands request words (105 n seq op args...) to task k's fault thread and
    returns at once: the send's return code. MACH_SEND_TIMEOUT 0: the host
-   keeps one request per task in flight, so the queue is never full, and if
-   it were the link must not wait. */
+   keeps fewer requests per task in flight than the port's qlimit, so the
+   queue is never full, and if it were the link must not wait. */
 kern_return_t fault_forward(u32 k, const unsigned char *req, u32 len) {
   if (k == 0 || k >= NTASKS_F || fault_port[k] == MACH_PORT_NULL) return 16; /* KERN_INVALID_TASK */
   if (len > F_REQ_MAX) return KERN_INVALID_ARGUMENT;
