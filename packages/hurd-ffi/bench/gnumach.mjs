@@ -153,7 +153,7 @@ async function compare(abi, mode) {
     const a = await prepare(now, abi);
     const b = await prepare(base, abi);
     for (let r = 0; r < ROUNDS; r++) {
-      // The idle agent stops spinning on its UART after a moment (agent.c
+      // The idle agent stops spinning on its UART after a moment (link.c
       // IDLE_SPINS): let it, so that it does not load the other's round.
       for (const m of r % 2 === 0 ? [a, b] : [b, a]) {
         await sleep(1000);

@@ -130,6 +130,9 @@ export class NodeHost {
         return JSON.stringify(this.node.driver.machine.tables());
       case 'peers':
         return this.node.peers();
+      case 'blockedDeliveries':
+        // netmsg's deliveries still waiting for room (state here, no kernel call: it answers while one waits).
+        return this.node.driver.blockedDeliveries;
       case 'errors':
         return [...this.node.driver.errors];
       case 'abi':

@@ -1,10 +1,11 @@
-// A scenario for seed-scenarios.ts's SEED_SCENARIOS (every topology, and the
-// gnumach peer / relay runs): flow control ending in MACH_SEND_TIMED_OUT.
+// Scenarios for seed-scenarios.ts's SEED_SCENARIOS (every topology, and the
+// gnumach peer / relay runs): flow control ending in MACH_SEND_TIMED_OUT, and
+// a delivery that waits for room in the receiver's queue.
 // The seed listed it among the tests it never wrote ("credit flow
 // control"); here it runs over real nodes, not only netmsg-wire's simulator.
 // Like seed-scenarios-more.ts it imports seed-scenarios.ts for types only.
 import { expect } from 'vitest';
-import { MACH_MSG_TYPE_MOVE_SEND, MACH_NOTIFY_NO_SENDERS, MACH_PORT_RIGHT_SEND } from 'mach-msg';
+import { MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MOVE_SEND, MACH_NOTIFY_NO_SENDERS, MACH_PORT_RIGHT_SEND } from 'mach-msg';
 import type { SeedWorld } from './seed-scenarios.js';
 import { barrier } from './seed-scenarios-more.js';
 
@@ -104,4 +105,43 @@ export async function sendTimedOut(w: SeedWorld): Promise<void> {
   expect([ns.id, ns.ints[0]]).toEqual([MACH_NOTIFY_NO_SENDERS, 1]);
   expect(await c.destroy(R)).toBe(0);
   expect(await c.rights(R)).toBe('');
+}
+
+/**
+ * The receiver's queue fills before it receives, and a message more waits at
+ * its node: netmsg delivers it with a blocking send (as a Mach sender does),
+ * since credit came back for each message the kernel queued (PROTOCOL.md
+ * §6). The receiver then receives every message once, in order, and the
+ * blocked delivery completes. This is test6's traffic (seven messages for a
+ * queue limit of five) with the receiver made late on purpose: on a GNU Mach
+ * node the blocked send used to hold the agent's one link, so the receive
+ * (and every later call on the node) waited behind it for ever (hurd-ffi's
+ * gnumach backend now sends on the task's second thread). One node has no
+ * netmsg on the path: the server's own send would wait in its kernel, so
+ * there it sends only what the queue holds.
+ */
+export async function fullBeforeReceive(w: SeedWorld): Promise<void> {
+  const { client: c, server: s } = w;
+  const T = await c.allocate();
+  expect(await c.send(w.toServer, FLOW_ID + 2, { ports: { disp: MACH_MSG_TYPE_MAKE_SEND, names: [T] } })).toBe(0);
+  const req = await s.receive(w.srv);
+  expect(req.id).toBe(FLOW_ID + 2);
+  const P = req.ports[0]!;
+  const status = async (): Promise<{ msgcount: number; qlimit: number }> => (await c.exec('status', c.label, T)) as { msgcount: number; qlimit: number };
+  const { qlimit } = await status();
+  const n = qlimit + (w.topology === 1 ? 0 : 2);
+  for (let i = 0; i < n; i++) expect(await s.send(P, FLOW_ID + 10 + i)).toBe(0);
+  // Wait (bounded) until the queue is full and, across nodes, the client's netmsg holds a delivery blocked on it.
+  for (let i = 0; ; i++) {
+    const st = await status();
+    if (st.msgcount === qlimit && (w.topology === 1 || ((await c.exec('blockedDeliveries')) as number) > 0)) break;
+    expect(i, 'the queue fills and a delivery waits for room').toBeLessThan(4000);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  expect(await c.ids(T, n)).toEqual(Array.from({ length: n }, (_, i) => FLOW_ID + 10 + i));
+  expect(await s.deallocate(P)).toBe(0);
+  await barrier(w);
+  expect(await c.drain(T)).toEqual([]);
+  expect(await c.destroy(T)).toBe(0);
+  expect(await c.rights(T)).toBe('');
 }

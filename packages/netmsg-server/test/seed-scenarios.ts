@@ -16,7 +16,7 @@ import type { Got, SendSpec } from './seed-host.js';
 import {
   barrier, clientExits, dataTypes, nullDead, oolData, oolPorts, queuedNoSenders, sendOnceBeforeMove, sendOnceRpc,
 } from './seed-scenarios-more.js';
-import { sendTimedOut } from './seed-scenarios-flow.js';
+import { fullBeforeReceive, sendTimedOut } from './seed-scenarios-flow.js';
 
 export { barrier, sendThenReceiveRight } from './seed-scenarios-more.js';
 
@@ -542,11 +542,10 @@ async function test12(w: SeedWorld): Promise<void> {
 
 
 /**
- * Scenarios by name; `notOn`: topologies a scenario does not run on yet;
- * `notToGnumachServer`: not run with the server task on a GNU Mach node
- * (gnumach-peer.test.ts); each a known defect stated in the README ("Not implemented yet").
+ * Scenarios by name; `notOn`: topologies a scenario does not run on yet,
+ * each a known defect stated in the README ("Not implemented yet").
  */
-export const SEED_SCENARIOS: [string, (w: SeedWorld) => Promise<void>, { notOn?: number[]; notToGnumachServer?: boolean }?][] = [
+export const SEED_SCENARIOS: [string, (w: SeedWorld) => Promise<void>, { notOn?: number[] }?][] = [
   ['test1: a send right across, dropped remotely: the messages, then NO SENDERS (make-send count 1); the server sees PORT_DELETED', test1],
   ['test2: a receive right across; the local senders go: the server gets the messages in order, then NO SENDERS (make-send count 0)', test2],
   ['test3: a send right across, the local receive right destroyed: the server sees DEAD NAME', test3],
@@ -575,7 +574,6 @@ export const SEED_SCENARIOS: [string, (w: SeedWorld) => Promise<void>, { notOn?:
   ['more: a queued no-senders notification travels with the receive right', queuedNoSenders],
   ['more: a client task exits with an RPC pending; the server survives', clientExits],
   ['more: send-once rights made before the receive right moves: used and notified at its new home', sendOnceBeforeMove],
-  // A GNU Mach node's netmsg delivers with a blocking send, which holds the agent's one link while the
-  // queue is full: the server task's own receive waits behind it, and the node deadlocks (README).
-  ['more: a full queue on the path: MACH_SEND_TIMED_OUT at the timeout, the message back with its rights; nothing lost or duplicated', sendTimedOut, { notToGnumachServer: true }],
+  ['more: a full queue on the path: MACH_SEND_TIMED_OUT at the timeout, the message back with its rights; nothing lost or duplicated', sendTimedOut],
+  ['more: the receiver\'s queue fills before it receives, a delivery waits for room; then every message once, in order', fullBeforeReceive],
 ];

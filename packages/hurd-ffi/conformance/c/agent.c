@@ -1,7 +1,7 @@
 /*
  * The live agent: a freestanding bootstrap task on the real GNU Mach that
  * serves the host's MachKernel calls over the second UART (GNU Mach `com1`,
- * I/O ports 0x2f8-0x2ff), in one of two link modes (gnumach-serial-link.md):
+ * I/O ports 0x2f8-0x2ff; link.c), in one of two link modes (gnumach-serial-link.md):
  * - polled (default): the agent polls the UART from user space after
  *   i386_io_perm_create / i386_io_perm_modify grant the ports; the kernel tty
  *   driver is out of the path, so there is no 0x1b merge and QEMU's 16-byte
@@ -39,7 +39,9 @@
  *   25 WATCH name on    (a step for the task's worker) -> R 0 kr
  *   105 FAULT seq op args...  (fault.c: the task's second thread, for the
  *      calls that may wait for a pager) -> R 0 kr at once; the step's result
- *      comes later as an unasked frame "F <task> <seq>\n" + its lines.
+ *      comes later as an unasked frame "F <task> <seq>\n" + its lines. A
+ *      message send (op 15, one that may block on a full queue) is waited
+ *      for up to FAULT_WAIT_MS first: then its lines are the reply (fault_call).
  *   26 FSCLIENT dir len path...  (fsclient.c in the task's worker) -> R 0 kr
  *      at once (the kr of handing it to the worker); the client's results
  *      come later as an unasked frame "P <task>\n" + its lines, because its
@@ -70,9 +72,6 @@
 #include <device/device_types.h>
 #include <device/tty_status.h>
 
-#define COM1 0x2f8 /* GNU Mach com1 = the PC's COM2 */
-#define LSR_DR 0x01
-#define LSR_THRE 0x20
 #define NTASKS 32
 #define REQ_MAX (BUFSZ + 4096)
 #define RESP_MAX (3 * BUFSZ)
@@ -88,128 +87,30 @@ void fsclient_run(const u32 *args, u32 nwords);
 #define OP_FAULT 105
 kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k);
 kern_return_t fault_forward(u32 k, const unsigned char *req, u32 len);
+mach_port_t fault_port_of(u32 k);
 void fault_forget(u32 k);
+#define ID_FAULT 0x4a4a /* fault.c's request id */
+/* How long the agent waits for a message send it handed to a fault thread
+   before it answers "handed over" and lets the result come as an event
+   (fault_call): two clock ticks at hz = 100, so that a send that completes
+   at once is answered in its own exchange, and one blocked on a full queue
+   holds the link no longer than that. */
+#define FAULT_WAIT_MS 20
+#define OP_MSG 15
 void fault_init(void);
 #define KERN_INVALID_TASK_ 16 /* GNU Mach's KERN_INVALID_TASK */
 
-static inline unsigned char inb(unsigned short p) {
-  unsigned char v;
-  __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p));
-  return v;
-}
-static inline void outb(unsigned short p, unsigned char v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(p)); }
-
-static int watching;
-static void poll_events(void);
-static void idle_wait(void);
-
-/* Spins on the UART while the host is busy; after IDLE_SPINS polls without a
-   byte it sleeps a clock tick at a time (idle_wait), so that an idle link
-   does not keep a host CPU busy running QEMU. */
-#define IDLE_SPINS 200000u
-static int tty_mode;
-static mach_port_t ttydev;
-static unsigned char rbuf[128], obuf[128];
-static u32 rpos, rlen, on;
-
-static int tty_fill(int wait) {
-  mach_msg_type_number_t cnt = sizeof rbuf;
-  if (device_read_inband(ttydev, wait ? 0 : D_NOWAIT, 0, sizeof rbuf, (char *)rbuf, &cnt) != KERN_SUCCESS) return 0;
-  rpos = 0;
-  rlen = cnt > sizeof rbuf ? sizeof rbuf : cnt;
-  return rlen > 0;
-}
-static unsigned char tty_rawc(void) {
-  u32 misses = 0;
-  while (rpos == rlen) {
-    if (!watching) { tty_fill(1); continue; }
-    /* Watching: no blocking read, events must get out meanwhile. */
-    if (tty_fill(0)) break;
-    poll_events();
-    if (++misses >= 64) idle_wait();
-  }
-  return rbuf[rpos++];
-}
-static void tty_flush(void) {
-  u32 off = 0;
-  while (off < on) {
-    int w = 0;
-    if (device_write_inband(ttydev, 0, 0, (char *)obuf + off, on - off, &w) != KERN_SUCCESS || w <= 0) break;
-    off += (u32)w;
-  }
-  on = 0;
-}
-
-static unsigned char link_getc(void) {
-  if (tty_mode) {
-    unsigned char c = tty_rawc();
-    if (c != 0x1c) return c;
-    return tty_rawc() == 2 ? 0x1b : 0x1c;
-  }
-  u32 spins = 0;
-  while (!(inb(COM1 + 5) & LSR_DR)) {
-    ++spins;
-    if (spins >= IDLE_SPINS) idle_wait();
-    else if (watching && (spins & 1023) == 0) poll_events();
-  }
-  return inb(COM1);
-}
-/* Polled transmit: LSR.THRE says the transmit FIFO is empty, so up to 16
-   bytes may follow without another look (16550: THRE = "transmitter holding
-   register/FIFO empty"). One LSR read per 16 bytes instead of per byte; each
-   port access is a trip through QEMU's device emulation. */
-#define TX_FIFO 16
-static u32 tx_room;
-static void link_putc(unsigned char c) {
-  if (tty_mode) {
-    if (on == sizeof obuf) tty_flush();
-    obuf[on++] = c;
-    return;
-  }
-  if (tx_room == 0) {
-    while (!(inb(COM1 + 5) & LSR_THRE)) {}
-    tx_room = TX_FIFO;
-  }
-  tx_room--;
-  outb(COM1, c);
-}
-/* The end of a frame: whatever the tty path holds goes out. */
-static void link_flush(void) {
-  if (tty_mode) tty_flush();
-  /* Polled: bytes written since the last THRE are still in the FIFO or
-     sent; the next burst looks at THRE again. */
-  tx_room = 0;
-}
-static void link_write(const void *p, u32 n) {
-  const unsigned char *b = p;
-  for (u32 i = 0; i < n; i++) link_putc(b[i]);
-}
-/* A frame length: LEB128, 7 bits a byte, low first (protocol.ts). At most
-   5 bytes; anything longer is not a frame this agent takes. */
-static u32 link_varint(int *bad) {
-  u32 v = 0;
-  for (unsigned shift = 0; shift < 35; shift += 7) {
-    unsigned char c = link_getc();
-    v |= (u32)(c & 0x7f) << shift;
-    if (!(c & 0x80)) return v;
-  }
-  *bad = 1;
-  return 0;
-}
-static void link_put_varint(u32 v) {
-  while (v >= 0x80) { link_putc((unsigned char)(v | 0x80)); v >>= 7; }
-  link_putc((unsigned char)v);
-}
-/* A frame to the host: its length, the request's tag byte, the lines; the
-   last line's '\n' is left out (the frame's end ends it: a byte less on
-   every reply). */
-static void link_frame(unsigned char tag, const unsigned char *body, u32 n) {
-  if (n > 0 && body[n - 1] == '\n') n--;
-  link_put_varint(n + 1);
-  link_putc(tag);
-  link_write(body, n);
-  link_flush();
-}
+/* link.c: the host link. */
+void link_open(int tty, mach_port_t master);
+unsigned char link_getc(void);
+void link_flush(void);
+void link_write(const void *p, u32 n);
+u32 link_varint(int *bad);
+void link_frame(unsigned char tag, const unsigned char *body, u32 n);
+/* Called by link.c while it waits for the host. */
+int watching;
+void poll_events(void);
+void idle_wait(void);
 
 /* ---- the response text, collected from steps.c's output ---- */
 static char resp[RESP_MAX + 8] __attribute__((aligned(16)));
@@ -291,6 +192,7 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
       fwd.h.msgh_local_port = MACH_PORT_NULL;
       fwd.h.msgh_id = ID_EVENT;
       fwd.len = respn;
+      fwd.pad = 0; /* not a fault thread's result (fault_call) */
       memcpy(fwd.data, resp, respn);
       fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + respn + 7) & ~7u);
       answer = fwd.h.msgh_size;
@@ -323,6 +225,7 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
     fwd.h.msgh_local_port = MACH_PORT_NULL;
     fwd.h.msgh_id += 100;
     fwd.len = respn;
+    fwd.pad = 0; /* not a fault thread's result (fault_call) */
     memcpy(fwd.data, resp, respn);
     fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + respn + 7) & ~7u);
     answer = fwd.h.msgh_size;
@@ -331,7 +234,7 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
 
 /* ---- the agent's task table ---- */
 static struct { mach_port_t task, worker, thread; } tasks[NTASKS];
-static mach_port_t fwd_reply, perm;
+static mach_port_t fwd_reply;
 
 static void say(const char *s) {
   respn = 0;
@@ -517,6 +420,65 @@ static void forward_detached(u32 k, const unsigned char *req, u32 len) {
   reply_kr(kr, 0, 0);
 }
 
+/*
+ * A message send on task k's fault thread (request words 105 n seq 15 ...).
+ *
+ * A send without MACH_SEND_TIMEOUT (or with a timeout) blocks while the
+ * destination's queue is full (msgcount >= qlimit: Mach's flow control; a
+ * sender waits, it is not refused). The call that makes room is a receive
+ * by some task, which the host sends through this same link: if this loop
+ * waited for the send, nothing on the node would move again. So the send
+ * runs on the task's second thread, and this loop waits for it at most
+ * FAULT_WAIT_MS, passing workers' events on meanwhile:
+ * - the result came (the common case, a queue with room): it is the reply
+ *   to the request, one exchange, as a worker's would be;
+ * - it did not (the send is blocked, or only slow): the reply is "R 0 0",
+ *   handed over, and the result comes later as an event "F <task> <seq>".
+ * The host tells the two apart by the F line. It keeps fewer requests per
+ * task in flight than the thread's port holds (fault-thread.ts
+ * MAX_IN_FLIGHT, fault.c's qlimit), so the hand-over itself never waits; the
+ * thread runs them in the order they came, so a send queued behind a
+ * blocked one answers "handed over" after the wait too.
+ */
+static void fault_call(u32 k, const unsigned char *w, u32 wlen, u32 seq) {
+  mach_port_t fp = fault_port_of(k);
+  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL || fp == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
+  if (wlen > sizeof fwd.data) { reply_kr(KERN_INVALID_ARGUMENT, 0, 0); return; }
+  fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+  fwd.h.msgh_remote_port = fp;
+  fwd.h.msgh_local_port = MACH_PORT_NULL;
+  fwd.h.msgh_id = ID_FAULT;
+  fwd.len = wlen;
+  fwd.pad = 0;
+  memcpy(fwd.data, w, wlen);
+  fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + wlen + 7) & ~7u);
+  /* Hand over and wait in one trap (the kernel can switch straight to the
+     fault thread); the send's timeout only bounds a queue that is never full. */
+  mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
+                                       fwd.h.msgh_size, sizeof fwd, fwd_reply, FAULT_WAIT_MS, 0);
+  for (;;) {
+    if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT && fwd.pad == seq) {
+      u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
+      memcpy(resp, fwd.data, n);
+      respn = n;
+      return;
+    }
+    if (kr == MACH_MSG_SUCCESS) {
+      /* A worker's event, or an earlier fault result the host already awaits as one. */
+      if (fwd.h.msgh_id == ID_EVENT) send_event();
+    } else if ((kr & 0xffffff00u) == 0x10000000u) {
+      reply_kr(kr, 0, 0); /* not handed over (MACH_SEND_*): no result will come */
+      return;
+    } else {
+      /* MACH_RCV_TIMED_OUT: still running; the result comes as an event. */
+      watching = 1;
+      reply_kr(KERN_SUCCESS, 0, 0);
+      return;
+    }
+    kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, FAULT_WAIT_MS, 0);
+  }
+}
+
 static u32 req[REQ_MAX / 4 + 4];
 static unsigned char raw[REQ_MAX];
 
@@ -589,7 +551,7 @@ static void send_event(void) {
 }
 
 /* Between requests: any event waiting on the reply port, without blocking. */
-static void poll_events(void) {
+void poll_events(void) {
   for (;;) {
     mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, 0, 0);
     if (kr != MACH_MSG_SUCCESS) return;
@@ -599,7 +561,7 @@ static void poll_events(void) {
 
 /* One tick's sleep (the shortest mach_msg timeout at hz = 100), in a
    receive on the reply port so that an event ends it at once. */
-static void idle_wait(void) {
+void idle_wait(void) {
   mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, 1, 0);
   if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT) send_event();
 }
@@ -620,31 +582,7 @@ void cmain(uptr *sp) {
   host_port = argc > 1 ? atou(argv[1]) : 0;
   master_port = argc > 2 ? atou(argv[2]) : 0;
   out_sink = resp_append;
-  tty_mode = argc > 3 && argv[3][0] == 't' && argv[3][1] == 't' && argv[3][2] == 'y' && argv[3][3] == 0;
-  if (tty_mode) {
-    char name[128];
-    memset(name, 0, sizeof name);
-    memcpy(name, "com1", 5);
-    if (device_open(master_port, D_READ | D_WRITE, name, &ttydev) != KERN_SUCCESS) for (;;);
-    struct tty_status ts;
-    mach_msg_type_number_t cnt = TTY_STATUS_COUNT;
-    memset(&ts, 0, sizeof ts);
-    if (device_get_status(ttydev, TTY_STATUS, (dev_status_t)&ts, &cnt) != KERN_SUCCESS) for (;;);
-    ts.tt_ispeed = B0; /* no pseudo-DMA input buffering; ospeed (and the divisor) kept */
-    if (device_set_status(ttydev, TTY_STATUS, (dev_status_t)&ts, TTY_STATUS_COUNT) != KERN_SUCCESS) for (;;);
-  } else {
-    if (i386_io_perm_create(master_port, COM1, COM1 + 7, &perm) != KERN_SUCCESS) for (;;);
-    if (i386_io_perm_modify(self, perm, 1) != KERN_SUCCESS) for (;;);
-    outb(COM1 + 1, 0x00); /* no UART interrupts: the kernel's driver stays out */
-    outb(COM1 + 3, 0x03); /* 8N1 */
-    /* FIFO on, both cleared, receive trigger level 14: QEMU hands the UART
-       at most (trigger level - FIFO count) bytes per main-loop turn, so a
-       trigger of 1 byte cuts host->agent to ~15 KiB/s (gnumach-serial-link.md,
-       "Where the time goes"); at 14 it is ~250 KiB/s. The polled agent sees
-       LSR.DR with any byte in the FIFO, so the level costs no latency. */
-    outb(COM1 + 2, 0xc7);
-    outb(COM1 + 4, 0x03); /* DTR, RTS */
-  }
+  link_open(argc > 3 && argv[3][0] == 't' && argv[3][1] == 't' && argv[3][2] == 'y' && argv[3][3] == 0, master_port);
   if (mach_port_allocate(self, MACH_PORT_RIGHT_RECEIVE, &fwd_reply) != KERN_SUCCESS) for (;;);
   fault_init();
   const char *ready = "\nHURD-FFI AGENT READY " ABI_NAME "\n";
@@ -686,6 +624,8 @@ void cmain(uptr *sp) {
           extract_to(task, a[0], a[1], a[2]);
         } else if (op == OP_PING) {
           reply_kr(0, 0, 0);
+        } else if (op == OP_FAULT && nargs >= 2 && a[1] == OP_MSG) {
+          fault_call(task, w, wlen, a[0]);
         } else if (op == OP_FAULT) {
           watching = 1; /* the result comes as an event: keep passing events on */
           reply_kr(fault_forward(task, w, wlen), 0, 0);

@@ -12,8 +12,12 @@
  *
  * Request (a Mach message from the agent, on the thread's own port):
  *   105 n seq op arg...     op one of the steps.c opcodes below, args as there
- * Event (to the agent's reply port, passed on to the host as a tag-0 frame):
- *   F <task> <seq>\n  then  R 0 <kr> [v ...]\n  [D 0 <hex>\n | M 0 <hex>\n]
+ * Result (to the agent's reply port, its `pad` word the request's seq): the
+ * lines, in the binary form of steps.h (wire_binary),
+ *   F <task> <seq>\n  then  R 0 <kr> [v ...]\n  [D 0 <bytes>\n | M 0 <bytes>\n]
+ * which the agent sends to the host as the request's reply when it came
+ * within FAULT_WAIT_MS (agent.c fault_call, a message send), else as an
+ * unasked tag-0 event frame.
  *   VM_MAP (27)        addr_lo addr_hi size anywhere object off_lo off_hi copy access
  *                      -> R 0 kr addr_lo addr_hi
  *   VM_DEALLOCATE (22), VM_READ (23), VM_WRITE (24): as steps.c (task word ignored)
@@ -102,16 +106,21 @@ static vm_address_t faddr(void) {
 static void oc(char c) {
   if (out.len < F_OUT_MAX) out.data[out.len++] = c;
 }
+/* Numbers and byte strings in the binary form of steps.h (wire_binary), as
+   the workers write them: a result may go back to the host as the reply to
+   its request (fault_call in agent.c), which must be binary, and a message
+   crosses the link in half the bytes of hex. */
 static void ohex(u32 v) {
-  char t[8];
-  int n = 0;
-  oc(' ');
-  do { t[n++] = "0123456789abcdef"[v & 15]; v >>= 4; } while (v);
-  while (n) oc(t[--n]);
+  if (v < 64) { oc((char)(0x80 | v)); return; }
+  unsigned z = 0;
+  while (z < 3 && (v & 0xff) == 0) { v >>= 8; z++; }
+  unsigned k = v < 0x100u ? 1 : v < 0x10000u ? 2 : v < 0x1000000u ? 3 : 4;
+  oc((char)(0xc0 | z << 3 | k));
+  for (unsigned i = 0; i < k; i++, v >>= 8) oc((char)(v & 0xff));
 }
 static void obytes(const unsigned char *p, u32 n) {
-  oc(' ');
-  for (u32 i = 0; i < n; i++) { oc("0123456789abcdef"[p[i] >> 4]); oc("0123456789abcdef"[p[i] & 15]); }
+  oc((char)0xd0); ohex(n);
+  for (u32 i = 0; i < n; i++) oc((char)p[i]);
 }
 static void oresult(kern_return_t kr) { oc('R'); ohex(0); ohex(kr); }
 
@@ -206,10 +215,17 @@ __attribute__((noreturn, used)) void fault_main(mach_port_t port, mach_port_t re
   freply = mig_reply;
   fself = mach_task_self();
   window = fault_window[host_id < NTASKS_F ? host_id : 0];
+  /* Each result goes out in the same trap that waits for the next request
+     (SEND|RCV, as the workers do: one kernel entry instead of two). The
+     request lands in `out`, the one buffer of that trap; it is copied to
+     `in` before the result is written there. */
+  mach_msg_size_t answer = 0;
   for (;;) {
-    mach_msg_return_t kr = mach_msg_trap((void *)&in, MACH_RCV_MSG, 0, sizeof in, port, 0, 0);
-    if (kr != MACH_MSG_SUCCESS || in.h.msgh_id != ID_FAULT) continue;
-    u32 len = in.len > F_REQ_MAX ? F_REQ_MAX : in.len;
+    mach_msg_return_t kr = mach_msg_trap((void *)&out, answer ? MACH_SEND_MSG | MACH_RCV_MSG : MACH_RCV_MSG, answer, sizeof out, port, 0, 0);
+    answer = 0;
+    if (kr != MACH_MSG_SUCCESS || out.h.msgh_id != ID_FAULT) continue;
+    u32 len = out.len > F_REQ_MAX ? F_REQ_MAX : out.len;
+    memcpy(in.data, out.data, len);
     fp = (const u32 *)in.data;
     fend = fp + len / 4;
     (void)fword(); /* 105 */
@@ -229,8 +245,9 @@ __attribute__((noreturn, used)) void fault_main(mach_port_t port, mach_port_t re
     out.h.msgh_remote_port = reply_to;
     out.h.msgh_local_port = MACH_PORT_NULL;
     out.h.msgh_id = ID_EVENT_F;
+    out.pad = seq; /* how the agent knows the result it waits for (fault_call) */
     out.h.msgh_size = (mach_msg_size_t)((sizeof out.h + 8 + out.len + 7) & ~7u);
-    mach_msg_trap((void *)&out, MACH_SEND_MSG, out.h.msgh_size, 0, 0, 0, 0);
+    answer = out.h.msgh_size;
   }
 }
 
@@ -259,6 +276,8 @@ kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k) {
   mach_port_t fname = MACH_PORT_NULL, mreply = MACH_PORT_NULL, fw = MACH_PORT_NULL, th = MACH_PORT_NULL;
   mach_msg_type_name_t ty = 0;
   kern_return_t kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &fname);
+  /* Room for every request the host keeps in flight (fault-thread.ts MAX_IN_FLIGHT, below this). */
+  if (kr == KERN_SUCCESS) kr = mach_port_set_qlimit(t, fname, MACH_PORT_QLIMIT_MAX);
   if (kr == KERN_SUCCESS) kr = mach_port_extract_right(t, fname, MACH_MSG_TYPE_MAKE_SEND, &fw, &ty);
   if (kr == KERN_SUCCESS) kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &mreply);
   if (kr == KERN_SUCCESS) kr = thread_create(t, &th);
@@ -294,6 +313,11 @@ kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k) {
   return KERN_SUCCESS;
 }
 
+/* Task k's fault thread's request port (a send right of the agent's), or MACH_PORT_NULL. */
+mach_port_t fault_port_of(u32 k) {
+  return k > 0 && k < NTASKS_F ? fault_port[k] : MACH_PORT_NULL;
+}
+
 /* The task is gone (its threads with it): drop our rights. */
 void fault_forget(u32 k) {
   if (k >= NTASKS_F) return;
@@ -304,8 +328,8 @@ void fault_forget(u32 k) {
 
 /* Hands request words (105 n seq op args...) to task k's fault thread and
    returns at once: the send's return code. MACH_SEND_TIMEOUT 0: the host
-   keeps one request per task in flight, so the queue is never full, and if
-   it were the link must not wait. */
+   keeps fewer requests per task in flight than the port's qlimit, so the
+   queue is never full, and if it were the link must not wait. */
 kern_return_t fault_forward(u32 k, const unsigned char *req, u32 len) {
   if (k == 0 || k >= NTASKS_F || fault_port[k] == MACH_PORT_NULL) return 16; /* KERN_INVALID_TASK */
   if (len > F_REQ_MAX) return KERN_INVALID_ARGUMENT;

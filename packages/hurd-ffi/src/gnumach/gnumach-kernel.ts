@@ -8,7 +8,10 @@
  * - The agent runs one call at a time. A receive that would block (no
  *   MACH_RCV_TIMEOUT, or a timeout) is polled from here with timeout 0, so
  *   that other calls (the send that satisfies it) can run meanwhile; a send
- *   that blocks without MACH_SEND_TIMEOUT blocks the link until it completes.
+ *   that may block on a full queue (no MACH_SEND_TIMEOUT, or a timeout above
+ *   0) runs on the task's second thread (fault-thread.ts), so that the
+ *   receive that makes room still gets through; the task's later sends wait
+ *   behind it, in order.
  * - Messages are limited to the agent's 64 KiB buffer.
  * - vm_map, and task memory or message sends that may fault on mapped
  *   memory, run on the task's fault thread (fault-thread.ts): they may wait
@@ -472,8 +475,11 @@ export class GnumachKernel implements MachKernel {
     if (send.length > AGENT_MSG_MAX) throw new HurdFfiError('invalid_option', `message of ${send.length} bytes exceeds the agent's ${AGENT_MSG_MAX}-byte buffer`);
     const rcvSize = Math.min(args.rcvSize ?? 0, AGENT_MSG_MAX);
     const words = [0, options, send.length, options & MACH_RCV_MSG ? rcvSize : 0, args.rcvName ?? 0, timeout, args.notify ?? 0, send.length, 0, 0];
-    // A send from a task with mapped memory may fault its out-of-line data in from a pager.
-    const r = send.length > 0 && this.faults.hasMappings(task) ? await this.faults.run(task, OP.msg, words, send) : await this.call(task, OP.msg, words, send);
+    // A send that may block (no MACH_SEND_TIMEOUT, or a timeout above 0: the queue may be full) runs on the
+    // task's fault thread, so that the receive that makes room can still come through the link (fault-thread.ts);
+    // so does a send from a task with mapped memory, which may fault its out-of-line data in from a pager.
+    const mayWait = send.length > 0 && ((options & MACH_SEND_TIMEOUT) === 0 || timeout > 0 || this.faults.hasMappings(task));
+    const r = mayWait ? await this.faults.run(task, OP.msg, words, send) : await this.call(task, OP.msg, words, send);
     const out: MsgResult = { kr: r.kr! };
     if (r.msg !== undefined) {
       const size = r.msg.length >= 8 ? (r.msg[4]! | (r.msg[5]! << 8) | (r.msg[6]! << 16) | (r.msg[7]! << 24)) >>> 0 : 0;
@@ -499,10 +505,19 @@ export class GnumachKernel implements MachKernel {
       r = await this.msgOnce(task, options, args, options & MACH_SEND_TIMEOUT ? timeout : 0);
       refused(r.kr);
     } else {
+      if (options & MACH_SEND_MSG && options & MACH_SEND_TIMEOUT && timeout > 0) {
+        // The send may wait up to `timeout` and so may the receive after it (mach_msg applies the one
+        // timeout to each part): the send alone first, on the fault thread; a failed send receives nothing.
+        const s = await this.msgOnce(task, options & ~(MACH_RCV_MSG | MACH_RCV_TIMEOUT), args, timeout);
+        refused(s.kr);
+        if (s.kr !== 0) return s;
+        args = { ...args, options: options & ~(MACH_SEND_MSG | MACH_SEND_TIMEOUT) };
+      }
+      const rest = args.options >>> 0;
       // The send part (if any) and a first look at the queue, in one call.
       const deadline = options & MACH_RCV_TIMEOUT ? Date.now() + timeout : Infinity;
-      r = await this.msgOnce(task, options | MACH_RCV_TIMEOUT, args, 0);
-      refused(r.kr);
+      r = await this.msgOnce(task, rest | MACH_RCV_TIMEOUT, args, 0);
+      if (rest & MACH_SEND_MSG) refused(r.kr);
       const pollOptions = (options & ~(MACH_SEND_MSG | MACH_SEND_TIMEOUT)) | MACH_RCV_TIMEOUT;
       // Only the receive's own outcome is the task's: the polls' timeouts are this backend's.
       while (r.kr === MACH_RCV_TIMED_OUT) {

@@ -26,7 +26,9 @@
  *       # text                a remark, ignored
  *       W task name           (event) a message arrived on a watched port;
  *                             its M line follows
- *       F task seq            (event) a fault-thread step ended (fault.c)
+ *       F task seq            (event, or the reply to a msg step handed
+ *                             to a fault thread) a fault-thread step
+ *                             ended (fault.c); its lines follow
  *       P task                (event) the C file client (fsclient.c) ended;
  *                             its R and D lines follow
  *     A field is a number, a byte string or text (steps.h, wire_binary):
@@ -37,7 +39,7 @@
  *       0xd0, number n, n bytes   a byte string
  *       0x20..0x7f           text
  *     An event frame's lines may also be hex text ("R 0 0 1f\n", the
- *     console form of steps.c, kept by fault.c's events): fields after a
+ *     console form of steps.c; fault.c wrote it before 2026-11-29): fields after a
  *     space, numbers in hex, the byte strings of M and D lines as hex
  *     digits. A reply to a request must be binary (a text line there means
  *     an agent that lost its wire form: link_lost).
@@ -83,7 +85,11 @@ export const OP = {
   extractTo: 104,
   /** vm_map in the task's own space: a step of the fault thread only (conformance/c/fault.c). */
   vmMap: 27,
-  /** fault: seq op args... hands a step to the task's fault thread; R 0 kr at once, the result later as an event "F <task> <seq>". */
+  /**
+   * fault: seq op args... hands a step to the task's fault thread; R 0 kr at once, the result later as an event
+   * "F <task> <seq>". For a msg step the agent first waits up to 20 ms (agent.c fault_call): a result within
+   * that is the reply itself, its F line first.
+   */
   fault: 105,
 } as const;
 
