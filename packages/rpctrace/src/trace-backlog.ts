@@ -69,6 +69,11 @@ export class TraceBacklog {
   broken = false;
   /** Times the program waited on a full queue (for tests and benchmarks). */
   waits = 0;
+  /**
+   * Times records left for the descriptor (flush, or a full batch written
+   * at once): a coarse clock (backlog-observer.ts) reads the time again after each.
+   */
+  flushes = 0;
   readonly #fd: number;
   readonly #limit: number;
   readonly #batch: number;
@@ -109,7 +114,10 @@ export class TraceBacklog {
     this.buf = new Uint8Array(Math.max(this.#batch, size));
     this.used = 0;
     this.#start = 0;
-    if (this.#eager) this.#write(false);
+    if (this.#eager) {
+      this.flushes++;
+      this.#write(false);
+    }
     if (this.#queued > this.#limit) this.#waitUnder(this.#limit);
     return 0;
   }
@@ -119,6 +127,7 @@ export class TraceBacklog {
    * descriptor takes without waiting. Returns true if bytes are still queued.
    */
   flush(): boolean {
+    this.flushes++;
     this.#enqueue();
     this.#write(false);
     return this.#queued > 0;
