@@ -160,3 +160,51 @@ describe('merge', () => {
     expect(msgIdCatalog.lookup(2200)?.routine).toBe('memory_object_init');
   });
 });
+
+describe('lazy catalogs', () => {
+  const routines = (): MsgIdRoutine[] => [
+    { subsystem: 'io', base: 21000, routine: 'io_write', index: 0, requestId: 21000, replyId: 21100 },
+    { subsystem: 'io_request', base: 21000, routine: 'io_write_request', index: 0, requestId: 21000, replyId: null },
+    { subsystem: 'fs', base: 20000, routine: 'file_exec', index: 0, requestId: 20000, replyId: 20100 },
+  ];
+
+  it('a catalog given a function reads it once, at its first use, and then answers as one given the routines', () => {
+    let calls = 0;
+    const lazy = new MsgIdCatalog(() => {
+      calls++;
+      return routines();
+    });
+    expect(calls).toBe(0);
+    const eager = new MsgIdCatalog(routines());
+    expect(lazy.lookup(21000)).toEqual(eager.lookup(21000));
+    expect(calls).toBe(1);
+    expect(lazy.lookupAll(21000)).toEqual(eager.lookupAll(21000));
+    expect(lazy.routine('file_exec')).toEqual(eager.routine('file_exec'));
+    expect(lazy.routines).toEqual(eager.routines);
+    expect(lazy.size).toBe(3);
+    expect(lazy.subsystemNames()).toEqual(eager.subsystemNames());
+    expect(calls).toBe(1);
+  });
+
+  it('each first use builds it: routine(), lookupAll() and routines too', () => {
+    for (const use of [(c: MsgIdCatalog) => c.routine('io_write'), (c: MsgIdCatalog) => c.lookupAll(20100), (c: MsgIdCatalog) => c.routines, (c: MsgIdCatalog) => c.merge(new MsgIdCatalog([]))]) {
+      let calls = 0;
+      const c = new MsgIdCatalog(() => {
+        calls++;
+        return routines();
+      });
+      use(c);
+      expect(calls).toBe(1);
+      expect(c.lookup(20100)?.routine).toBe('file_exec');
+    }
+  });
+
+  it('the built-in catalog is the merge of GNU Mach\'s and the Hurd\'s, routine for routine', () => {
+    const merged = gnumachMsgIdCatalog.merge(hurdMsgIdCatalog);
+    expect(msgIdCatalog.routines).toEqual(merged.routines);
+    for (const r of merged.routines) {
+      expect(msgIdCatalog.lookupAll(r.requestId)).toEqual(merged.lookupAll(r.requestId));
+      if (r.replyId !== null) expect(msgIdCatalog.lookupAll(r.replyId)).toEqual(merged.lookupAll(r.replyId));
+    }
+  });
+});

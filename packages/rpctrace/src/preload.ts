@@ -20,11 +20,13 @@ import {
   FOLLOW_OK,
   TRACE_FD_ENV,
   TRACE_FD_GLOBAL,
+  TRACE_CLOCK_ENV,
   TRACE_KERNEL_ENV,
   TRACE_SOCKET_ENV,
   TRACE_SOCKET_GLOBAL,
   TRACE_TOKEN_ENV,
   followHello,
+  parseClockEnv,
   parseKernelEnv,
 } from './wire.js';
 import { TRACE_SUMMARY_ENV, encodeSnapshot, parseSummaryConfig } from './summary-wire.js';
@@ -36,6 +38,8 @@ const token = env[TRACE_TOKEN_ENV];
 const fd = env[TRACE_FD_ENV];
 delete env[TRACE_FD_ENV];
 const forced = parseKernelEnv(env[TRACE_KERNEL_ENV]);
+// The trace shows no time: the tap reads the clock once per many messages (backlog-observer.ts).
+const coarseClock = parseClockEnv(env[TRACE_CLOCK_ENV]);
 // -c counted here (summary-tap.ts) instead of a record per message.
 const summary = parseSummaryConfig(env[TRACE_SUMMARY_ENV]);
 
@@ -111,6 +115,7 @@ if (socketPath !== undefined && token !== undefined) {
 } else {
   delete env[TRACE_KERNEL_ENV];
   delete env[TRACE_SUMMARY_ENV];
+  delete env[TRACE_CLOCK_ENV];
   globals[TRACE_FD_GLOBAL] = fd === undefined ? undefined : nonBlocking(Number(fd));
 }
 
@@ -130,7 +135,7 @@ if (summary !== null && target !== null) {
     }
     globals[KERNEL_OPEN_HOOK] = tapHook(null, forced);
   }
-} else globals[KERNEL_OPEN_HOOK] = tapHook(target, forced);
+} else globals[KERNEL_OPEN_HOOK] = tapHook(target, forced, coarseClock);
 
 /** The built summary tap next to the built preload; the source module beside this one. */
 function summaryTapUrl(): string {

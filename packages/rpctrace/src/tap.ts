@@ -41,8 +41,9 @@ export interface TapTarget {
  * program opens gets an observer writing its records to `target` (none when
  * there is no target: the program runs untraced), and with --kernel the
  * options are those hurd-rpctrace was told (tapKernelOptions).
+ * `coarseClock`: the trace shows no time (TRACE_CLOCK_ENV; backlogObserver's `coarse`).
  */
-export function tapHook(target: TapTarget | null, forced: ForcedKernel | null): KernelOpenHook {
+export function tapHook(target: TapTarget | null, forced: ForcedKernel | null, coarseClock = false): KernelOpenHook {
   const backlog = target === null || !Number.isInteger(target.fd) || target.fd < 0 ? null : startBacklog(target);
   let kernels = 0;
   let scheduled = false;
@@ -71,7 +72,7 @@ export function tapHook(target: TapTarget | null, forced: ForcedKernel | null): 
     version: 1,
     options: (options: OpenKernelOptions) => tapKernelOptions(options, forced),
     opened: (kernel: MachKernel) => {
-      if (backlog !== null) kernel.observe(backlogObserver(backlog, ++kernels, scheduleFlush));
+      if (backlog !== null) kernel.observe(backlogObserver(backlog, ++kernels, scheduleFlush, undefined, coarseClock));
     },
   };
 }

@@ -25,6 +25,18 @@ import { writeSync } from 'node:fs';
 export const DEFAULT_BACKLOG = 64 * 1024 * 1024;
 /** Size of a batch: one write per batch (a record larger than this gets a batch of its own). */
 export const BATCH_BYTES = 256 * 1024;
+/**
+ * Eager only, and only while bytes are still queued (the tracer is behind):
+ * the queue is offered to the descriptor again after this many more bytes
+ * of records, not only when the batch is full. The trace pipe (a Unix
+ * socket pair) takes about 200-300 KB at a time; offered only once per
+ * 256 KiB batch, a tracer that fell behind (its JIT still cold at the
+ * start of a storm) could never take more than about that per batch the
+ * program made, so it never caught up while the program ran, and the
+ * program's exit waited for the whole queue (2026-11-29 20:30, two CPUs:
+ * 4-10 MB queued at the exit, an EAGAIN at 133 of about 137 batch writes).
+ */
+export const EAGER_RETRY_BYTES = 64 * 1024;
 
 export interface BacklogOptions {
   /** Where the records go (the trace pipe, or the -f socket). */
@@ -69,6 +81,11 @@ export class TraceBacklog {
   broken = false;
   /** Times the program waited on a full queue (for tests and benchmarks). */
   waits = 0;
+  /**
+   * Times records left for the descriptor (flush, or a full batch written
+   * at once): a coarse clock (backlog-observer.ts) reads the time again after each.
+   */
+  flushes = 0;
   readonly #fd: number;
   readonly #limit: number;
   readonly #batch: number;
@@ -82,6 +99,8 @@ export class TraceBacklog {
   #head = 0;
   #queued = 0;
   readonly #pause = new Int32Array(new SharedArrayBuffer(4));
+  /** Eager: `used` past which reserve offers the queue again (Infinity: not eager). */
+  #retryAt: number;
 
   constructor(o: BacklogOptions) {
     this.#fd = o.fd;
@@ -91,6 +110,7 @@ export class TraceBacklog {
     this.#setBlocking = o.setBlocking;
     this.#eager = o.eager ?? true;
     this.buf = new Uint8Array(this.#batch);
+    this.#retryAt = this.#eager ? EAGER_RETRY_BYTES : Infinity;
   }
 
   /** Bytes queued and not yet written (the batch being filled not counted). */
@@ -104,14 +124,36 @@ export class TraceBacklog {
    * Returns `used`, the offset to write at.
    */
   reserve(size: number): number {
-    if (this.used + size <= this.buf.length) return this.used;
+    if (this.used + size <= this.buf.length) {
+      if (this.used >= this.#retryAt) this.#retry();
+      return this.used;
+    }
     this.#enqueue();
     this.buf = new Uint8Array(Math.max(this.#batch, size));
     this.used = 0;
     this.#start = 0;
-    if (this.#eager) this.#write(false);
+    if (this.#eager) {
+      this.flushes++;
+      this.#write(false);
+      this.#retryAt = EAGER_RETRY_BYTES;
+    }
     if (this.#queued > this.#limit) this.#waitUnder(this.#limit);
     return 0;
+  }
+
+  /**
+   * Eager, EAGER_RETRY_BYTES into a batch: if the tracer is behind (bytes
+   * still queued), what the batch holds so far joins the queue and the
+   * descriptor takes what it can, without waiting; otherwise the batch goes
+   * whole when full, as before (no more writes, nor wake-ups of the
+   * tracer, when it keeps up).
+   */
+  #retry(): void {
+    this.#retryAt = this.used + EAGER_RETRY_BYTES;
+    if (this.#queued === 0 || this.broken) return;
+    this.flushes++;
+    this.#enqueue();
+    this.#write(false);
   }
 
   /**
@@ -119,6 +161,7 @@ export class TraceBacklog {
    * descriptor takes without waiting. Returns true if bytes are still queued.
    */
   flush(): boolean {
+    this.flushes++;
     this.#enqueue();
     this.#write(false);
     return this.#queued > 0;

@@ -52,6 +52,19 @@ export const TRACE_BACKLOG_ENV = 'HURD_RPCTRACE_BACKLOG';
 export const TRACE_SOCKET_GLOBAL: unique symbol = Symbol.for('hurd-rpctrace.socket');
 
 /**
+ * Set (to `coarse`) by hurd-rpctrace when the trace it prints shows no
+ * record's time (no -T, -t, -tt, -ttt, -r, --json, --pcap, nor a -c table
+ * counted from records): the tap may then read the clock once per many
+ * messages instead of once per message (backlog-observer.ts).
+ */
+export const TRACE_CLOCK_ENV = 'HURD_RPCTRACE_CLOCK';
+
+/** Whether TRACE_CLOCK_ENV's value lets the tap use a coarse clock. */
+export function parseClockEnv(v: string | undefined): boolean {
+  return v === 'coarse';
+}
+
+/**
  * --kernel/--abi: `BACKEND` or `BACKEND:ABI`, the openKernel options the tap
  * forces on the traced program (see parseKernelEnv).
  */

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import type { MsgEvent } from 'hurd-ffi';
 import { describe, expect, test } from 'vitest';
 import { traceEventOf } from '../src/event.js';
-import { TraceBacklog } from '../src/trace-backlog.js';
+import { BATCH_BYTES, EAGER_RETRY_BYTES, TraceBacklog } from '../src/trace-backlog.js';
 import { WireEventReader, decodeWireEvent, encodeWireEvent, observedSize, taskNameBytes, writeObserved } from '../src/wire.js';
 import { msgEvents } from './support/msg-events.js';
 
@@ -134,6 +134,41 @@ describe('the backlog', () => {
       expect(await r.output).toBe(`records ${n} inorder true left 0\n`);
     });
   }
+
+  test('eager, with the reader behind: the queue is offered again every EAGER_RETRY_BYTES of records, not only when a batch is full', async () => {
+    const r = await reader();
+    const b = new TraceBacklog({ fd: r.fd, eager: true });
+    // 100-byte records, numbered, and no flush (a storm's loop never lets the event loop turn).
+    const bytes = new Uint8Array(100 - 36);
+    const e: MsgEvent = { phase: 'send', task: 1, port: 2, msgId: 3, bytes, abi: 'x86_64' };
+    let seq = 0;
+    const put = (n: number): void => {
+      for (const end = seq + Math.floor(n / 100); seq < end; seq++) {
+        new DataView(bytes.buffer).setUint32(0, seq, true);
+        const at = b.reserve(observedSize(e, null));
+        b.used = writeObserved(1, e, 0, null, b.buf, at);
+      }
+    };
+    // Two batches and a record while nothing reads: the pipe (a few hundred KB) cannot take both.
+    put(2 * BATCH_BYTES + 100);
+    const behind = b.queued;
+    expect(behind).toBeGreaterThan(0);
+    const flushes = b.flushes;
+    // The reader catches up; the program goes on with less than a batch: before, nothing more was written
+    // until that batch was full, however long the reader had been waiting.
+    r.child.kill('SIGUSR2');
+    for (let i = 0; i < 3 && b.queued > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      put(EAGER_RETRY_BYTES);
+    }
+    expect(b.used).toBeLessThan(BATCH_BYTES);
+    expect(b.flushes).toBeGreaterThan(flushes);
+    expect(b.queued).toBeLessThan(behind);
+    b.finish();
+    expect(b.queued).toBe(0);
+    r.child.stdin!.end();
+    expect(await r.output).toBe(`records ${seq} inorder true left 0\n`);
+  });
 
   test('a reader that dies while the program waits ends the wait: tracing stops, nothing hangs', async () => {
     const r = await reader();

@@ -32,12 +32,36 @@ function sameRoutine(a: MsgIdRoutine, b: MsgIdRoutine): boolean {
  * routine given first wins.
  */
 export class MsgIdCatalog {
-  /** The routines, deduplicated, in precedence order (first wins). */
-  readonly routines: readonly MsgIdRoutine[];
+  #routines: readonly MsgIdRoutine[] = [];
   readonly #byId = new Map<number, MsgIdEntry[]>();
   readonly #byName = new Map<string, MsgIdRoutine[]>();
+  /** The routines still to read (a lazy catalog not read yet), else null. */
+  #source: (() => Iterable<MsgIdRoutine>) | null = null;
 
-  constructor(routines: Iterable<MsgIdRoutine>) {
+  /**
+   * `routines`, or a function giving them: then the catalog is built the
+   * first time it is read (the built-in catalogs are: a program that never
+   * looks an id up, or meets only ids its interfaces name, does not pay for
+   * building them at start-up; rpctrace's tracer, issue 8).
+   */
+  constructor(routines: Iterable<MsgIdRoutine> | (() => Iterable<MsgIdRoutine>)) {
+    if (typeof routines === 'function') this.#source = routines;
+    else this.#build(routines);
+  }
+
+  /** The routines, deduplicated, in precedence order (first wins). */
+  get routines(): readonly MsgIdRoutine[] {
+    if (this.#source !== null) this.#read();
+    return this.#routines;
+  }
+
+  #read(): void {
+    const source = this.#source as () => Iterable<MsgIdRoutine>;
+    this.#source = null;
+    this.#build(source());
+  }
+
+  #build(routines: Iterable<MsgIdRoutine>): void {
     const kept: MsgIdRoutine[] = [];
     for (const r of routines) {
       const same = this.#byName.get(r.routine)?.find((k) => sameRoutine(k, r));
@@ -50,7 +74,7 @@ export class MsgIdCatalog {
       this.#add({ ...frozen, id: r.requestId, kind: 'request' });
       if (r.replyId !== null) this.#add({ ...frozen, id: r.replyId, kind: 'reply' });
     }
-    this.routines = Object.freeze(kept);
+    this.#routines = Object.freeze(kept);
     for (const list of this.#byId.values()) {
       // Stable sort: alias subsystems last, otherwise insertion order.
       list.sort((a, b) => Number(isAliasSubsystem(a.subsystem)) - Number(isAliasSubsystem(b.subsystem)));
@@ -71,16 +95,19 @@ export class MsgIdCatalog {
 
   /** The preferred meaning of a message id, or undefined if it is unknown. */
   lookup(id: number): MsgIdEntry | undefined {
+    if (this.#source !== null) this.#read();
     return this.#byId.get(id)?.[0];
   }
 
   /** Every meaning of a message id, preferred first. */
   lookupAll(id: number): readonly MsgIdEntry[] {
+    if (this.#source !== null) this.#read();
     return this.#byId.get(id) ?? [];
   }
 
   /** A routine by name (optionally within one subsystem). */
   routine(name: string, subsystem?: string): MsgIdRoutine | undefined {
+    if (this.#source !== null) this.#read();
     const list = this.#byName.get(name);
     if (list === undefined) return undefined;
     return subsystem === undefined ? list[0] : list.find((r) => r.subsystem === subsystem);

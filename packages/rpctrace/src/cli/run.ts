@@ -13,7 +13,7 @@ import { readSecretFile } from '../link/secret.js';
 import type { traceLink as TraceLinkFn } from '../link/trace-link.js';
 import type { attachCli as AttachCliFn } from '../attach/attach-cli.js';
 import { framePacket, pcapngStart } from '../pcap.js';
-import { TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV } from '../wire.js';
+import { TRACE_CLOCK_ENV, TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV } from '../wire.js';
 import { SUMMARY_WHERE_ENV, TRACE_SUMMARY_ENV, encodeSummaryConfig } from '../summary-wire.js';
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs, type CliOptions } from './args.js';
@@ -264,6 +264,17 @@ export function countsInProgram(o: CliOptions, env: NodeJS.ProcessEnv): boolean 
   return o.summary && o.pcap === null && !o.json && !o.perTask && env[SUMMARY_WHERE_ENV] !== 'tracer';
 }
 
+/**
+ * Whether the trace the command prints shows no record's time, so that the
+ * tap may read the clock coarsely (TRACE_CLOCK_ENV): times show with -T, -t,
+ * -tt, -ttt, -r, in --json objects, in --pcap packets and in -c's table
+ * (when it is counted here, from records). Lines without any of these
+ * never read a record's time.
+ */
+export function coarseClockFor(o: CliOptions): boolean {
+  return o.time === 'none' && !o.showLatency && !o.json && o.pcap === null && !o.summary;
+}
+
 /** A stream consumer: message records (consume.ts) or snapshots (summary-consume.ts). */
 interface StreamConsumer {
   feed(id: number, pid: number | null, chunk: Uint8Array): void;
@@ -339,16 +350,17 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       })
     : null;
   const kernelEnv = o.kernel === null ? {} : { [TRACE_KERNEL_ENV]: o.kernel.abi === null ? o.kernel.backend : `${o.kernel.backend}:${o.kernel.abi}` };
+  const clockEnv = coarseClockFor(o) ? { [TRACE_CLOCK_ENV]: 'coarse' } : {};
   // Only this run's settings: a tracer run under another (-f) must not report to the outer one.
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of [TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, TRACE_SUMMARY_ENV]) delete env[k];
+  for (const k of [TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, TRACE_SUMMARY_ENV, TRACE_CLOCK_ENV]) delete env[k];
 
   return new Promise<number>((resolvePromise, reject) => {
     let child;
     try {
       child = spawn(cmd, args, {
         stdio: follow === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit',
-        env: { ...env, NODE_OPTIONS: nodeOptions, ...kernelEnv, ...summaryEnv, ...(follow === null ? { [TRACE_FD_ENV]: String(TRACE_FD) } : follow.env) },
+        env: { ...env, NODE_OPTIONS: nodeOptions, ...kernelEnv, ...summaryEnv, ...clockEnv, ...(follow === null ? { [TRACE_FD_ENV]: String(TRACE_FD) } : follow.env) },
       });
     } catch (e) {
       follow?.stop();
