@@ -500,7 +500,9 @@ export class NetmsgNode extends NodeMigration {
         // migration hold or a drain) and will be imported after this DEAD:
         // remember the death, so it arrives as MACH_PORT_DEAD instead of
         // making a proxy no DEAD will ever reach (§4.1).
-        if (!e && this.waitsWithRight(key, peer)) this.bury(key);
+        // Also while an entry of another route stands: collected before the
+        // right is imported, the right made a proxy DEAD had passed (`3000025`).
+        if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
         // Only the proxy's upstream speaks for the port: a DEAD from any other
         // link is about that node's own (now released) chain.
         if (!e || e.role !== 'proxy' || e.route !== peer) return;

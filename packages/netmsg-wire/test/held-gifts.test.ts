@@ -152,6 +152,17 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(runSchedule(3, 3000040, ops, { loss: false }).violations).toEqual([]);
   });
 
+  it('a DEAD from a link whose message with a send right to the port waits here, while an entry of another route stands, is remembered (3000025)', () => {
+    // Node 1's proxy for port P routed to node 3 when DEAD for P came from
+    // node 2, while a message from node 2 carrying a send right to P waited
+    // at node 1 for a relay's marker (relayWait). The proxy was collected
+    // before that message went on; the right then made a proxy routed to
+    // node 2, which no DEAD would ever reach: a live right to a destroyed
+    // port (DEAD NAME missed). Numbered schedule (length 160).
+    const r = runSchedule(3, 3000025, randomOps(3000025, 160, false, false, true), { loss: false });
+    expect(r.violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {
