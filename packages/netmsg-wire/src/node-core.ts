@@ -19,12 +19,13 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * (`drainWaitsRound`), a proxy kept over a link loss because its right is
  * held here (`keptOnLinkLoss`), a receive right in a message queued here
  * for credit on a port whose own receive right arrives (`queuedRightPutBack`),
- * a gated message passing older ones for an old home's drain (`gatePassed`).
+ * a gated message passing older ones for an old home's drain (`gatePassed`),
+ * a relay's senders waiting for its marker up the old route (`relayWaits`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits';
 
 /** Whether a message carries a receive right (by identity). */
 export function carriesReceive(wm: WireMessage): boolean {
@@ -164,6 +165,7 @@ export abstract class NodeCore {
       if (e.held.length > 0) out.push(`${e.key} ${e.held.length} held for a migration`);
       if (e.drainHold.length > 0) out.push(`${e.key} ${e.drainHold.length} behind a drain`);
       if (e.migrating) out.push(`${e.key} migration not finished`);
+      if (e.relayWait) out.push(`${e.key} relay waits for its marker`);
     }
     for (const [p, g] of this.gates) if (g.queue.length > 0) out.push(`${g.queue.length} gated on link ${p}`);
     return out;
@@ -207,7 +209,7 @@ export abstract class NodeCore {
       id, key: portKey(id), role, name,
       exported: new Map(), imported: new Map(), makeSends: 0, localSenders: false, nsArmed: false,
       route: undefined, credit: new Map(), pending: new Map(), pendingBytes: 0, paused: false, pinned: false, delivering: 0,
-      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], drainFrom: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, soDiscard: 0, ownsNs: false,
+      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], drainFrom: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, relayWait: false, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, soDiscard: 0, ownsNs: false,
     };
     this.byKey.set(e.key, e);
     this.byName.set(name, e);

@@ -98,7 +98,7 @@ export abstract class NodeFlow extends NodeRights {
     // back, or held for another port): what local senders queue meanwhile
     // is the port's and waits on it; taken off, it went to the old home
     // and came back behind their next messages (per-port FIFO, §4.5).
-    if (e.paused && e.pendingBytes === 0 && !e.migrating && (!this.arriving.has(e.key) || isDraining(e))) {
+    if (e.paused && e.pendingBytes === 0 && !e.migrating && !e.relayWait && (!this.arriving.has(e.key) || isDraining(e))) {
       e.paused = false;
       this.emit({ type: 'resumePort', name: e.name });
     }

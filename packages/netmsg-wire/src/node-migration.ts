@@ -99,12 +99,20 @@ export abstract class NodeMigration extends NodeFlow {
         // old route (unacknowledged credit): nothing else of it can be
         // overtaken.
         if (passing && (!e || !this.inFlight(e))) continue;
-        if (!e && !this.tombstones.has(key)) {
+        if (!e) {
           // First time this node sees the port: the old home may still be
           // draining messages that were queued in it, which must reach the
           // port before anything sent to it here. Wait for them exactly as
           // a proxy does: a port that is a proxy (no counted transfer, no
           // senders) routed to the old home until the marker returns.
+          // Also when a tombstone says this node's proxy died: a receive
+          // right in hand proves the port lives (Mach destroys a receive
+          // right only with its port), so the proxy died with a lost link,
+          // not with the port. Without the entry the old home's transfer
+          // was not counted on arrival, and its RELEASE, overtaking the
+          // held right, found nothing: netmsg kept its send right when the
+          // right was delivered and NO SENDERS was lost (`3000155` with
+          // --held-rights, link loss).
           const name = this.allocName();
           this.emit({ type: 'allocatePort', name });
           e = this.newEntry(ref.id, 'proxy', name);
@@ -133,7 +141,9 @@ export abstract class NodeMigration extends NodeFlow {
       // held here before the round ends. Sent at once, the marker came back
       // ahead of them, and the right was made home with its drain (and what
       // waited behind it) unfinished for ever (`22000277` with --held-rights).
-      const draining = isDraining(e) || e.drainHold.length > 0;
+      // A relay still waiting for its senders' older messages (relayWait):
+      // they come down from its upstream, so the round follows them too.
+      const draining = isDraining(e) || e.drainHold.length > 0 || e.relayWait;
       if (!e.paused && !draining) {
         e.paused = true;
         this.emit({ type: 'pausePort', name: e.name });
@@ -234,6 +244,14 @@ export abstract class NodeMigration extends NodeFlow {
 
   protected onFlush(peer: number, key: PortKey, origin: number, broken = false): void {
     const e = this.byKey.get(key);
+    // The relay's marker (relayWait) is back: while it waits, this node's
+    // own round waits too (startMigration), so no other marker of this
+    // node's is out for the port. It may come back by another link than
+    // it left on, when the right went round a cycle of nodes (`3000067`).
+    if (e && e.relayWait && origin === this.cfg.node) {
+      this.endRelayWait(e);
+      return;
+    }
     if (!e || e.role !== 'proxy') {
       // Nothing of the port is here any more, so nothing older can follow:
       // the marker goes straight back (or back the way it came, when the
@@ -257,7 +275,9 @@ export abstract class NodeMigration extends NodeFlow {
     // Messages for the port that came on the marker's link before it and
     // wait in that link's gate are older than the marker: it goes behind.
     this.markGated(e, this.gates.get(peer));
-    if (isDraining(e) || e.drainHold.length > 0) {
+    // Messages a relay holds for its own marker (relayWait) are younger than
+    // every marker passing: they do not hold one back (nor turn it round).
+    if (isDraining(e) || e.drainHold.some((h) => !this.relayHolds(e, h.from))) {
       e.flushWait.push(origin);
       this.passGated();
     } else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
@@ -425,10 +445,59 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
+  /**
+   * A receive right passed through this node (a relay, §4.6) that proxied
+   * the port: its senders' (local, or behind other links) older messages
+   * may still be in the old home's queue, whose drain comes down through
+   * here after the right, while their next ones would go straight to the
+   * new home (per-port FIFO; `1000136` with --held-rights). A FLUSH marker
+   * of this node's goes up `upstream`; every node there passes it on behind
+   * what it has for the port (the old home behind its drain), so when it
+   * is back, all of that came down through here. Until then the proxy port
+   * stays paused and messages from links other than upstream and the route
+   * wait in `drainHold` (§4.5, "A relay's senders behind the old home's
+   * queue"). Only this node's senders wait, not the right, nor any marker:
+   * gating the right for this round deadlocked crossing rights (`7000213`).
+   */
+  protected relayWaits(e: PortEntry, to: number, hadProxy: boolean): void {
+    const up = e.upstream;
+    if (!hadProxy || e.role !== 'proxy' || up === undefined || up === to || !this.links.has(up)) return;
+    this.edge('relayWaits');
+    e.relayWait = true;
+    if (!e.paused && !isDraining(e)) {
+      e.paused = true;
+      this.emit({ type: 'pausePort', name: e.name });
+    }
+    this.sendControl(up, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: this.cfg.node });
+  }
+
+  /** Whether a message for `e` from link `from` waits for the relay's marker (relayWait). */
+  protected relayHolds(e: PortEntry, from: number): boolean {
+    return e.relayWait && from !== e.upstream && from !== e.route;
+  }
+
+  /** The relay's marker is back (or its upstream link died): its senders go on. */
+  protected endRelayWait(e: PortEntry): void {
+    e.relayWait = false;
+    if (!isDraining(e)) this.endDrain(e);
+    if (e.paused && e.pendingBytes === 0 && !e.migrating && (!this.arriving.has(e.key) || isDraining(e))) {
+      e.paused = false;
+      this.emit({ type: 'resumePort', name: e.name });
+    }
+    this.tryCollect(e);
+  }
+
   /** The old home's queue is drained: what waited behind it follows. */
   protected endDrain(e: PortEntry): void {
+    // A relay's senders' messages wait for its marker (relayWait) in order;
+    // its upstream's (the old home's drain) go on.
+    const kept: PortEntry['drainHold'] = [];
     while (e.drainHold.length > 0) {
       const h = e.drainHold[0]!;
+      if (this.relayHolds(e, h.from)) {
+        kept.push(e.drainHold.shift()!);
+        continue;
+      }
       // A receive right in it (or in a message held here for that right's
       // port, recursively) whose own FLUSH round is not back stays in this
       // node's hands until it is (finishMigration calls again): passed on
@@ -438,18 +507,23 @@ export abstract class NodeMigration extends NodeFlow {
       // "Held for another port"), as for a gated right (heldRightsMigrating).
       if (this.carriesMigrating(h.wm) || this.heldRightsMigrating(h.wm)) {
         this.edge('drainWaitsRound');
+        e.drainHold.unshift(...kept);
         return;
       }
       e.drainHold.shift();
       this.markArriving(h.wm, -1);
       this.forward(e, h.from, h.wm);
     }
-    if (e.migrating && !e.paused) {
+    e.drainHold = kept;
+    if ((e.migrating || e.relayWait) && !e.paused) {
       e.paused = true;
       this.emit({ type: 'pausePort', name: e.name });
     }
-    for (const o of e.flushWait) this.forwardFlush(e, o);
-    e.flushWait = [];
+    // This node's own round (its right came back) waits for the relay's
+    // marker too: what its senders sent before is not all here yet.
+    const own = e.relayWait ? e.flushWait.filter((o) => o === this.cfg.node) : [];
+    for (const o of e.flushWait) if (!own.includes(o)) this.forwardFlush(e, o);
+    e.flushWait = own;
     // The application's queued messages are all out: netmsg's own
     // no-senders request on the proxy may now be armed (§4.5).
     if (this.byKey.get(e.key) === e && e.role === 'proxy' && e.localSenders) this.armNoSenders(e);

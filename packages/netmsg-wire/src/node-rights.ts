@@ -72,6 +72,9 @@ export abstract class NodeRights extends NodeSendOnce {
     return { tag: 'port', right: 'send', id: e.id };
   }
 
+  /** A relay's senders may have messages in the old home's queue: wait for them (node-migration.ts). */
+  protected abstract relayWaits(e: PortEntry, to: number, hadProxy: boolean): void;
+
   /** A receive right leaves (the old home's side of §4.5; node-migration.ts). */
   protected abstract exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef;
 
@@ -111,6 +114,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // puts back on the port: drained after the right like an old home's
       // queue, so a sender's later message arriving on a link stays behind.
       const relayed0 = this.byKey.get(portKey(ref.id));
+      const hadProxy = relayed0?.role === 'proxy';
       const putBack = putBackCount(relayed0);
       this.edge('relayRight');
       if (putBack > 0) this.edge('relayPutBack');
@@ -137,6 +141,7 @@ export abstract class NodeRights extends NodeSendOnce {
       if (relayed) {
         relayed.upstream = from;
         relayed.drainFrom = owed;
+        this.relayWaits(relayed, to, hadProxy);
       }
       return out;
     };
@@ -553,7 +558,7 @@ export abstract class NodeRights extends NodeSendOnce {
 
   protected tryCollect(e: PortEntry): void {
     if (e.pinned || !this.byKey.has(e.key)) return;
-    if (total(e.exported) > 0 || e.pendingBytes > 0 || e.delivering > 0 || e.gatePins > 0 || isDraining(e) || e.drainHold.length > 0 || e.migrating || e.held.length > 0) return;
+    if (total(e.exported) > 0 || e.pendingBytes > 0 || e.delivering > 0 || e.gatePins > 0 || isDraining(e) || e.drainHold.length > 0 || e.relayWait || e.migrating || e.held.length > 0) return;
     // Its receive right waits in a link's gate here (its own FLUSH came back,
     // another port's has not): the entry carries the old home's counted
     // transfer (receiveCounted) and becomes home when the gate opens.
@@ -616,6 +621,7 @@ export abstract class NodeRights extends NodeSendOnce {
     const held = [...e.held, ...e.drainHold];
     e.held = [];
     e.drainHold = [];
+    e.relayWait = false;
     e.heldBytes = 0;
     for (const h of held) {
       this.markArriving(h.wm, -1);

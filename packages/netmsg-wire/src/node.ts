@@ -367,13 +367,17 @@ export class NetmsgNode extends NodeMigration {
       // right made before its receive right moved (§4.5): delivered through
       // one of the send-once rights this node made when the receive right
       // arrived, or passed on by a send-once relay.
-      const pooled = this.takePooled(key);
+      // A relay this node left when the right passed, before it came back
+      // home here: what comes from the relay's upstream goes round the
+      // relays after it (each counts it), back to the pool (`3000040`).
+      const relay = this.soRelays.get(key);
+      const round = relay !== undefined && target?.role !== 'proxy' && relay.upstream === peer;
+      const pooled = round ? undefined : this.takePooled(key);
       if (pooled !== undefined) {
         this.deliverLocal(peer, wm, pooled, MOVE_SEND_ONCE, { peer, key: `${POOL_TOKEN}${key}` });
         return;
       }
-      const relay = target ? undefined : this.soRelays.get(key);
-      if (relay) {
+      if (relay && (!target || round)) {
         this.relayUsed(relay);
         this.sendControl(peer, { t: 'credit', node: relay.id.node, serial: relay.id.serial, n: 1 });
         if (!this.links.has(relay.route)) {
@@ -417,9 +421,10 @@ export class NetmsgNode extends NodeMigration {
     // A proxy on the path: forward, keeping per-port order (one route). A
     // message may go back where it came from: it was sent to this node while
     // it was home, and the receive right has since moved to the sender.
-    if (isDraining(e) || e.drainHold.length > 0) {
+    if (isDraining(e) || e.drainHold.length > 0 || this.relayHolds(e, peer)) {
       // What was already queued in the port when its receive right left
-      // goes first (and what waits behind it, endDrain).
+      // goes first (and what waits behind it, endDrain); at a relay, what
+      // its senders had sent before the right passed (relayWait).
       e.drainHold.push({ wm, from: peer });
       // A receive right in it stays in this node's hands until the drain
       // ends: messages for that port are held here meanwhile (§4.5).
@@ -495,7 +500,9 @@ export class NetmsgNode extends NodeMigration {
         // migration hold or a drain) and will be imported after this DEAD:
         // remember the death, so it arrives as MACH_PORT_DEAD instead of
         // making a proxy no DEAD will ever reach (§4.1).
-        if (!e && this.waitsWithRight(key, peer)) this.bury(key);
+        // Also while an entry of another route stands: collected before the
+        // right is imported, the right made a proxy DEAD had passed (`3000025`).
+        if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
         // Only the proxy's upstream speaks for the port: a DEAD from any other
         // link is about that node's own (now released) chain.
         if (!e || e.role !== 'proxy' || e.route !== peer) return;
@@ -615,6 +622,9 @@ export class NetmsgNode extends NodeMigration {
         for (const q of pend) if (q.flush === undefined) this.discardQueued(peer, q.msg);
       }
       if (!this.byKey.has(e.key)) continue;
+      // A relay's marker went up the lost link: what it waited for is lost with it.
+      if (e.relayWait && e.upstream === peer) this.endRelayWait(e);
+      if (!this.byKey.has(e.key)) continue;
       if (e.role === 'proxy' && e.soPending > 0 && e.upstream === peer) {
         // A relay's way back to the old home is lost: the late send-once
         // messages it counted cannot come; the new home's pool hears it.
@@ -645,7 +655,7 @@ export class NetmsgNode extends NodeMigration {
       }
       // Messages queued for the dead link are lost with it; their rights
       // were counted transfers to that link, forgotten just above.
-      if (e.paused && e.pendingBytes === 0 && !e.migrating && (!this.arriving.has(e.key) || isDraining(e))) {
+      if (e.paused && e.pendingBytes === 0 && !e.migrating && !e.relayWait && (!this.arriving.has(e.key) || isDraining(e))) {
         e.paused = false;
         this.emit({ type: 'resumePort', name: e.name });
       }

@@ -140,6 +140,16 @@ export interface PortEntry {
    * must pass the old home's drain), not straight back.
    */
   upstream: number | undefined;
+  /**
+   * relay (PROTOCOL.md §4.5, "A relay's senders behind the old home's
+   * queue"): a FLUSH marker of this node's went up `upstream` when the
+   * receive right passed through, and is not back. Messages its senders
+   * sent before may still be in the old home's queue (its drain comes down
+   * through here), so until the marker returns behind them, the proxy port
+   * stays paused and what arrives for the port from any other link waits
+   * in `drainHold`.
+   */
+  relayWait: boolean;
   /** new home: the link the receive right came on, while its gate waits. */
   migrateFrom: number | undefined;
   /**

@@ -75,6 +75,94 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(runSchedule(3, 22000277, ops, { loss: false }).violations).toEqual([]);
   });
 
+  it("a relay's sender's next message waits for its older ones in the old home's queue (1000136, shrunk)", () => {
+    // Node 3's task sent messages 0 and 1 to node 1's port X (queued
+    // there, credit back), then node 1 moved X's receive right into a port
+    // whose own right was going from node 3 to node 2: X's right passed
+    // through node 3 (a relay) to node 2, and node 1's drain of X's queue
+    // came down through node 3 after it. Node 3's task's next message (2)
+    // went straight to node 2 and was queued there first (`0 after 2`).
+    const ops: Op[] = [
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 52, to: 1 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 6, to: 2 },
+      { op: 'giveSend', holder: 31, to: 0 }, { op: 'giveReceive', holder: 37, to: 1 }, { op: 'steps', n: 7 }, { op: 'data', holder: 44 },
+      { op: 'giveSend', holder: 38, to: 1 }, { op: 'drop', holder: 40 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 3 },
+      { op: 'data', holder: 46 }, { op: 'data', holder: 0 }, { op: 'steps', n: 6 }, { op: 'giftVia', holder: 3, via: 49, receive: true },
+      { op: 'giftVia', holder: 60, via: 9, receive: false }, { op: 'giftVia', holder: 16, via: 9, receive: true }, { op: 'data', holder: 56 },
+      { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 16, via: 32, receive: false }, { op: 'giftVia', holder: 39, via: 30, receive: true },
+      { op: 'steps', n: 4 }, { op: 'data', holder: 11 },
+    ];
+    const r = runSchedule(3, 1000136, ops, { loss: false });
+    expect(r.violations).toEqual([]);
+    expect(r.edges.relayWaits ?? 0).toBeGreaterThan(0);
+  });
+
+  it("a relay's marker that comes back round a cycle of nodes ends its wait (3000067, shrunk)", () => {
+    // Port X's right went from node 3 through node 2 (a relay without a
+    // proxy) to node 1, which relayed it back to node 3. Node 1's marker
+    // went up to node 2, which sent it on up to node 3 (X's new home
+    // again), and node 3 sent it straight back to node 1 on its own route:
+    // taken only from node 1's upstream, it was dropped, node 1 waited for
+    // ever, and its proxy's transfer was never released (NO SENDERS lost).
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 1 },
+      { op: 'newPort', node: 3 }, { op: 'giveReceive', holder: 43, to: 0 }, { op: 'giveSend', holder: 21, to: 0 }, { op: 'steps', n: 6 },
+      { op: 'newPort', node: 3 }, { op: 'newPort', node: 1 }, { op: 'destroy', holder: 33 }, { op: 'giveSend', holder: 46, to: 1 },
+      { op: 'destroy', holder: 58 }, { op: 'giveReceive', holder: 17, to: 2 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 2 },
+      { op: 'giveSend', holder: 51, to: 2 }, { op: 'giveSend', holder: 32, to: 3 }, { op: 'destroy', holder: 40 }, { op: 'giveSend', holder: 26, to: 3 },
+      { op: 'steps', n: 2 }, { op: 'steps', n: 2 }, { op: 'giftVia', holder: 0, via: 36, receive: true }, { op: 'steps', n: 8 },
+      { op: 'giftVia', holder: 10, via: 62, receive: true }, { op: 'data', holder: 10 },
+    ];
+    const r = runSchedule(3, 3000067, ops, { loss: false });
+    expect(r.violations).toEqual([]);
+    expect(r.edges.relayWaits ?? 0).toBeGreaterThan(0);
+  });
+
+  it('a receive right held at a node whose proxy died with a link gets its entry, so the RELEASE overtaking it counts (3000155, shrunk)', () => {
+    // Node 4's proxy for port X (routed to node 2) died when the link 2-4
+    // was cut, leaving a tombstone. X's right then came to node 4 through
+    // node 3, in a message for a port whose own right waited at node 4 for
+    // its FLUSH: no entry was made for X (the tombstone read as "the port
+    // is dead"), so node 3's RELEASE, arriving while the right was held,
+    // found nothing; delivered, the right made a home entry counting node
+    // 3's transfer for ever: netmsg kept its send right, NO SENDERS lost.
+    const ops: Op[] = [
+      { op: 'newPort', node: 2 }, { op: 'newPort', node: 2 }, { op: 'destroy', holder: 33 }, { op: 'newPort', node: 0 },
+      { op: 'newPort', node: 1 }, { op: 'destroy', holder: 51 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 1 },
+      { op: 'giveSend', holder: 40, to: 3 }, { op: 'giveSend', holder: 50, to: 1 }, { op: 'steps', n: 6 },
+      { op: 'giftVia', holder: 49, via: 8, receive: true }, { op: 'giftVia', holder: 24, via: 10, receive: true }, { op: 'steps', n: 11 },
+      { op: 'giftVia', holder: 56, via: 48, receive: true }, { op: 'giveReceive', holder: 44, to: 3 }, { op: 'cut', a: 1, b: 3 },
+    ];
+    expect(runSchedule(4, 3000155, ops, { loss: true }).violations).toEqual([]);
+  });
+
+  it('a late send-once message reaching a relay whose right came back home goes round the relays after it (3000040, shrunk)', () => {
+    // Port X (node 1, with a send-once right given to node 2's task) went
+    // in a message for a port whose own right was moving, through node 3
+    // (a relay) and node 2 (a relay) back to node 3, which made it home.
+    // The send-once right's SEND_ONCE notification came from node 1 to
+    // node 3 (its relay's upstream) and was delivered from the pool at
+    // once: the relays at node 3 and node 2 each still counted it, and
+    // stayed for ever.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveReceive', holder: 51, to: 1 }, { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 6, to: 3 },
+      { op: 'giveReceive', holder: 59, to: 1 }, { op: 'steps', n: 11 }, { op: 'giveReceive', holder: 53, to: 3 }, { op: 'newPort', node: 0 },
+      { op: 'soGive', holder: 18, to: 1 }, { op: 'giftVia', holder: 36, via: 45, receive: true }, { op: 'steps', n: 8 },
+      { op: 'giveReceive', holder: 63, to: 2 },
+    ];
+    expect(runSchedule(3, 3000040, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a DEAD from a link whose message with a send right to the port waits here, while an entry of another route stands, is remembered (3000025)', () => {
+    // Node 1's proxy for port P routed to node 3 when DEAD for P came from
+    // node 2, while a message from node 2 carrying a send right to P waited
+    // at node 1 for a relay's marker (relayWait). The proxy was collected
+    // before that message went on; the right then made a proxy routed to
+    // node 2, which no DEAD would ever reach: a live right to a destroyed
+    // port (DEAD NAME missed). Numbered schedule (length 160).
+    const r = runSchedule(3, 3000025, randomOps(3000025, 160, false, false, true), { loss: false });
+    expect(r.violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {
