@@ -10,11 +10,12 @@
 // (valgrind serializes threads and slows the JIT's timing), but a change
 // that cuts them cuts the work.
 // Usage: npx tsup && node bench/link-instructions.mjs [--against ROOT] [--n1 500] [--n2 2500]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { startMatching } from './link-harness.mjs';
 
 const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
 const against = arg('--against', undefined);
@@ -29,20 +30,7 @@ writeFileSync(secretFile, secret + '\n');
 chmodSync(secretFile, 0o600);
 const env = { ...process.env, BENCH_SECRET: secret };
 
-async function start(cmd, args, stream, re) {
-  const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  for await (const chunk of p[stream]) {
-    text += chunk;
-    const m = re.exec(text);
-    if (m) {
-      p.stdout.resume();
-      p.stderr.resume();
-      return { p, m };
-    }
-  }
-  throw new Error(`no ${re} from ${args.join(' ')}: ${text}`);
-}
+const start = (cmd, args, stream, re) => startMatching(cmd, args, stream, re, env);
 
 const server = await start(process.execPath, [app, 'server'], 'stdout', /^(\d+)\n/);
 const port = server.m[1];
