@@ -98,11 +98,16 @@ export abstract class NodeFlow extends NodeRights {
     // back, or held for another port): what local senders queue meanwhile
     // is the port's and waits on it; taken off, it went to the old home
     // and came back behind their next messages (per-port FIFO, §4.5).
+    this.resumeIfFree(e);
+    this.tryCollect(e);
+  }
+
+  /** A paused proxy port with nothing queued, no migration, no relay marker out and no right arriving for it is resumed. */
+  protected resumeIfFree(e: PortEntry): void {
     if (e.paused && e.pendingBytes === 0 && !e.migrating && !e.relayWait && (!this.arriving.has(e.key) || isDraining(e))) {
       e.paused = false;
       this.emit({ type: 'resumePort', name: e.name });
     }
-    this.tryCollect(e);
   }
 
   /**

@@ -480,10 +480,7 @@ export abstract class NodeMigration extends NodeFlow {
   protected endRelayWait(e: PortEntry): void {
     e.relayWait = false;
     if (!isDraining(e)) this.endDrain(e);
-    if (e.paused && e.pendingBytes === 0 && !e.migrating && (!this.arriving.has(e.key) || isDraining(e))) {
-      e.paused = false;
-      this.emit({ type: 'resumePort', name: e.name });
-    }
+    this.resumeIfFree(e);
     this.tryCollect(e);
   }
 

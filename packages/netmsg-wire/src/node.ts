@@ -655,10 +655,7 @@ export class NetmsgNode extends NodeMigration {
       }
       // Messages queued for the dead link are lost with it; their rights
       // were counted transfers to that link, forgotten just above.
-      if (e.paused && e.pendingBytes === 0 && !e.migrating && !e.relayWait && (!this.arriving.has(e.key) || isDraining(e))) {
-        e.paused = false;
-        this.emit({ type: 'resumePort', name: e.name });
-      }
+      this.resumeIfFree(e);
       this.tryCollect(e);
     }
     for (const so of [...this.soOut.values()]) {

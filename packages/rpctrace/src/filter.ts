@@ -56,6 +56,11 @@ export function statusSelects(f: CallFilter, retCode: number | null): boolean {
   return f.status === 'failed' ? failed : !failed;
 }
 
+/** A filter as the library's options take it: `-e` expressions (parsed here) or one already parsed. */
+export function callFilterOf(filter: readonly string[] | CallFilter | undefined): CallFilter | undefined {
+  return filter === undefined ? undefined : Array.isArray(filter) ? parseFilter(filter as readonly string[]) : (filter as CallFilter);
+}
+
 /** Parses `-e` expressions (each `trace=...` or `status=...`) into one filter. */
 export function parseFilter(exprs: readonly string[]): CallFilter {
   let names: Set<string> | null = null;

@@ -4,7 +4,7 @@
  * with -c the summary table, which replaces the per-call output as in strace).
  */
 import type { Abi, CompiledInterface, MsgIdCatalog } from 'mach-msg';
-import { parseFilter, type CallFilter } from './filter.js';
+import { callFilterOf, type CallFilter } from './filter.js';
 import type { LineBuffer } from './line-buffer.js';
 import type { RoutineStats, TraceEvent, TraceRecord } from './records.js';
 import { DEFAULT_STRSIZE, LineRenderer, formatSummary, messageJson, type TimeStyle } from './render.js';
@@ -65,7 +65,7 @@ export class TraceSession {
   readonly #recs: TraceRecord[] = [];
 
   constructor(options: TraceOptions = {}) {
-    const filter = options.filter === undefined ? undefined : Array.isArray(options.filter) ? parseFilter(options.filter as readonly string[]) : (options.filter as CallFilter);
+    const filter = callFilterOf(options.filter);
     const topts: ConstructorParameters<typeof RpcTracer>[0] = {};
     if (filter !== undefined) topts.filter = filter;
     if (options.interfaces !== undefined) topts.interfaces = options.interfaces;

@@ -1,7 +1,7 @@
 /** traceKernel: trace every RPC of a kernel's tasks through its observer hook. */
 import type { MachKernel } from 'hurd-ffi';
 import { RpcTraceError } from './errors.js';
-import { parseFilter, type CallFilter } from './filter.js';
+import { callFilterOf } from './filter.js';
 import type { RoutineStats, TraceEvent } from './records.js';
 import { TraceSession, type TraceOptions } from './session.js';
 import { SummaryCounter } from './summary-count.js';
@@ -82,7 +82,7 @@ export function traceKernel(kernel: MachKernel, options: TraceKernelOptions = {}
  * no number) writes the same line per message as the session path.
  */
 function summaryOnly(kernel: MachKernel, options: TraceKernelOptions, write: (text: string) => void, now: () => number): KernelTrace {
-  const filter = options.filter === undefined ? undefined : Array.isArray(options.filter) ? parseFilter(options.filter as readonly string[]) : (options.filter as CallFilter);
+  const filter = callFilterOf(options.filter);
   const counter = new SummaryCounter({
     ...(filter === undefined ? {} : { filter }),
     ...(options.interfaces === undefined ? {} : { interfaces: options.interfaces }),

@@ -13,7 +13,7 @@
  * are the same on recorded links.
  */
 import { MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MOVE_SEND, MACH_MSG_TYPE_MOVE_SEND_ONCE, type Abi } from 'mach-msg';
-import { parseFilter, type CallFilter } from '../filter.js';
+import { callFilterOf } from '../filter.js';
 import type { RoutineStats } from '../records.js';
 import type { TraceOptions } from '../session.js';
 import { SummaryCounter } from '../summary-count.js';
@@ -41,9 +41,10 @@ export class LinkHeadSummary {
   readonly #clock = (): number => this.#time;
 
   constructor(options: Pick<TraceOptions, 'filter' | 'interfaces' | 'catalog'>, names: IdentityNames) {
-    // summary-tap.ts's summaryTracerOptions, from the session's options (session.ts's filter parsing).
+    // summary-tap.ts's summaryTracerOptions, from the session's options.
     const o: RpcTracerOptions = { args: false, records: false, messages: false };
-    if (options.filter !== undefined) o.filter = Array.isArray(options.filter) ? parseFilter(options.filter as readonly string[]) : (options.filter as CallFilter);
+    const filter = callFilterOf(options.filter);
+    if (filter !== undefined) o.filter = filter;
     if (options.interfaces !== undefined) o.interfaces = options.interfaces;
     if (options.catalog !== undefined) o.catalog = options.catalog;
     this.#counter = new SummaryCounter(o);

@@ -209,10 +209,9 @@ export async function traceLink(options: TraceLinkOptions): Promise<LinkTrace> {
       decoded: (side: Side, bytes: Uint8Array, time: number): void => apply(splice.decode(side, bytes), time),
     };
     // -c reads heads at once, after the bytes went on: a few bytes per message, nothing kept for a batch.
-    const readHeads = heads === undefined ? undefined : headsOf();
+    const readHeads = heads === undefined ? undefined : headsOf(heads);
     /** -c: each side's passed bytes read for message heads only, counted as they end. */
-    function headsOf(): (side: Side, bytes: Uint8Array, time: number) => void {
-      const h = heads as LinkHeadSummary;
+    function headsOf(h: LinkHeadSummary): (side: Side, bytes: Uint8Array, time: number) => void {
       const readers = { a: new MessageHeadReader(), b: new MessageHeadReader() };
       const ends: Record<Side, HeadEnds | undefined> = { a: undefined, b: undefined };
       let at = 0;
