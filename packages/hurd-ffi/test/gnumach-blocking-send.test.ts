@@ -7,6 +7,11 @@
  * must not hold the link while it waits (fault-thread.ts, agent.c
  * fault_call). Before that, the first case here hung at the status query
  * behind the blocked send (each case is bounded, so it fails instead).
+ * Until 2026-11-30 a task had one such thread: a send blocked on one port
+ * held back its sends to other ports (the fourth case hung), and a
+ * MACH_SEND_TIMEOUT 0 send could overtake a send to the same port still
+ * waiting its turn on that thread (the fifth and sixth cases saw the order
+ * change).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -53,12 +58,26 @@ async function world(k: MachKernel, abi: Abi): Promise<World> {
   return { k, abi, sender, receiver, port: a.name, dest: x.name };
 }
 
-const numbered = (w: World, v: number, id = 4000): Uint8Array => msgBytes(w.abi, { dest: w.dest, destDisp: MACH_MSG_TYPE_COPY_SEND, id, items: [intItem(v)] });
+const numbered = (w: World, v: number, id = 4000, dest = w.dest): Uint8Array => msgBytes(w.abi, { dest, destDisp: MACH_MSG_TYPE_COPY_SEND, id, items: [intItem(v)] });
+
+/** Another receive right of the receiver with its own qlimit, and the sender's send right to it. */
+async function another(w: World, qlimit: number): Promise<{ port: number; dest: number }> {
+  const a = await w.k.portAllocate(w.receiver, MACH_PORT_RIGHT_RECEIVE);
+  expect(a.kr).toBe(0);
+  expect(await w.k.portSetQlimit(w.receiver, a.name, qlimit)).toBe(0);
+  const x = await w.k.portExtractRight(w.receiver, a.name, MACH_MSG_TYPE_MAKE_SEND, w.sender);
+  expect(x.kr).toBe(0);
+  return { port: a.name, dest: x.name };
+}
+
+/** A MACH_SEND_TIMEOUT 0 send (never waits) of `v` to `dest`. */
+const nowait = (w: World, v: number, dest: number): Promise<MsgResult> =>
+  w.k.msg(w.sender, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, send: numbered(w, v, 4000, dest), timeout: 0 });
 
 /** A send with no MACH_SEND_TIMEOUT, and whether it has completed yet. */
-function blockingSend(w: World, v: number): { done: () => boolean; result: Promise<MsgResult> } {
+function blockingSend(w: World, v: number, dest = w.dest): { done: () => boolean; result: Promise<MsgResult> } {
   let done = false;
-  const result = w.k.msg(w.sender, { options: MACH_SEND_MSG, send: numbered(w, v) }).finally(() => {
+  const result = w.k.msg(w.sender, { options: MACH_SEND_MSG, send: numbered(w, v, 4000, dest) }).finally(() => {
     done = true;
   });
   return { done: () => done, result };
@@ -142,6 +161,99 @@ function cases(kernel: () => World): void {
     expect((await patient).kr).toBe(0);
     expect(await take(w)).toBe(22);
     expect(await take(w)).toEqual({ kr: MACH_RCV_TIMED_OUT });
+  });
+
+  it('a send blocked on one port\'s full queue holds back no send of the task to another port', { timeout: CASE_MS }, async () => {
+    const w = kernel();
+    const y = await another(w, 1);
+    expect((await w.k.msg(w.sender, { options: MACH_SEND_MSG, send: numbered(w, 30) })).kr).toBe(0);
+    const blocked = blockingSend(w, 31);
+    // Room on the other port: the send goes in while the first still waits (one sender thread per task hung here).
+    expect((await blockingSend(w, 32, y.dest).result).kr).toBe(0);
+    expect(blocked.done()).toBe(false);
+    expect(await take(w, y.port)).toBe(32);
+    expect(await take(w)).toBe(30);
+    expect((await blocked.result).kr).toBe(0);
+    expect(await take(w)).toBe(31);
+    expect(await take(w)).toEqual({ kr: MACH_RCV_TIMED_OUT });
+    expect(await w.k.portDestroy(w.receiver, y.port)).toBe(0);
+  });
+
+  it('a MACH_SEND_TIMEOUT 0 send arrives after the task\'s earlier send to the same port, also one that waited its turn', { timeout: CASE_MS }, async () => {
+    const w = kernel();
+    const y = await another(w, 4);
+    expect((await w.k.msg(w.sender, { options: MACH_SEND_MSG, send: numbered(w, 40) })).kr).toBe(0);
+    const blocked = blockingSend(w, 41);
+    // 42 may wait for a thread (it did, behind 41, with one sender thread per task); 43 never waits, and comes after it.
+    const queued42 = blockingSend(w, 42, y.dest);
+    const r43 = await nowait(w, 43, y.dest);
+    expect(r43.kr).toBe(0);
+    expect((await queued42.result).kr).toBe(0);
+    expect([await take(w, y.port), await take(w, y.port), await take(w, y.port)]).toEqual([42, 43, { kr: MACH_RCV_TIMED_OUT }]);
+    expect(blocked.done()).toBe(false);
+    expect(await take(w)).toBe(40);
+    expect((await blocked.result).kr).toBe(0);
+    expect(await take(w)).toBe(41);
+    expect(await w.k.portDestroy(w.receiver, y.port)).toBe(0);
+  });
+
+  it('a MACH_SEND_TIMEOUT 0 send to a port whose queue holds back an earlier send of the task is refused at once, not queued behind it', { timeout: CASE_MS }, async () => {
+    const w = kernel();
+    expect((await w.k.msg(w.sender, { options: MACH_SEND_MSG, send: numbered(w, 50) })).kr).toBe(0);
+    const blocked = blockingSend(w, 51);
+    const refs = (await w.k.portGetRefs(w.sender, w.dest, MACH_PORT_RIGHT_SEND)).refs;
+    // The queue is full and 51 waits for room: 52 would wait too, so it times out now (the kernel's answer, its message back).
+    const r52 = await nowait(w, 52, w.dest);
+    expect(r52.kr).toBe(MACH_SEND_TIMED_OUT);
+    expect(blocked.done()).toBe(false);
+    expect((await w.k.portGetRefs(w.sender, w.dest, MACH_PORT_RIGHT_SEND)).refs).toBe(refs + 1);
+    expect(await w.k.portModRefs(w.sender, w.dest, MACH_PORT_RIGHT_SEND, -1)).toBe(0);
+    expect(await take(w)).toBe(50);
+    expect((await blocked.result).kr).toBe(0);
+    expect(await take(w)).toBe(51);
+    expect(await take(w)).toEqual({ kr: MACH_RCV_TIMED_OUT });
+  });
+
+  it('many sends to three ports, blocking and MACH_SEND_TIMEOUT 0 mixed, arrive per port in the order made', { timeout: CASE_MS * 2 }, async () => {
+    const w = kernel();
+    const ports = [{ port: w.port, dest: w.dest }, await another(w, 2), await another(w, 1)];
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 16) % n;
+    };
+    const sends: Array<{ to: number; v: number; wait: boolean; kr?: number }> = [];
+    const results: Promise<void>[] = [];
+    for (let i = 0; i < 30; i++) {
+      const s: (typeof sends)[number] = { to: next(3), v: 100 + i, wait: next(10) < 7 };
+      sends.push(s);
+      const p = s.wait ? blockingSend(w, s.v, ports[s.to]!.dest).result : nowait(w, s.v, ports[s.to]!.dest);
+      results.push(p.then((r) => void (s.kr = r.kr)));
+    }
+    const got: number[][] = [[], [], []];
+    let settled = false;
+    void Promise.all(results).then(() => (settled = true));
+    // The receiver drains all three queues until every send has ended and nothing is left.
+    for (let round = 0; round < 3000; round++) {
+      let any = false;
+      for (let p = 0; p < 3; p++) {
+        const r = await take(w, ports[p]!.port);
+        if (typeof r === 'number') {
+          got[p]!.push(r);
+          any = true;
+        }
+      }
+      if (settled && !any) break;
+    }
+    expect(settled).toBe(true);
+    for (const s of sends) expect(s.wait ? s.kr : [0, MACH_SEND_TIMED_OUT].includes(s.kr!)).toBe(s.wait ? 0 : true);
+    for (let p = 0; p < 3; p++) expect(got[p]).toEqual(sends.filter((s) => s.to === p && s.kr === 0).map((s) => s.v));
+    // Timed-out sends got their COPY_SEND destination right back as a send right: drop those references again.
+    for (let p = 0; p < 3; p++) {
+      const back = sends.filter((s) => s.to === p && s.kr === MACH_SEND_TIMED_OUT).length;
+      if (back > 0) expect(await w.k.portModRefs(w.sender, ports[p]!.dest, MACH_PORT_RIGHT_SEND, -back)).toBe(0);
+    }
+    for (const p of ports.slice(1)) expect(await w.k.portDestroy(w.receiver, p.port)).toBe(0);
   });
 }
 

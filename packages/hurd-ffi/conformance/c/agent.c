@@ -37,11 +37,12 @@
  * hands it to the target task's worker in a message, so that the kernel's
  * copyout picks or merges the name as a real extract_right reply would.)
  *   25 WATCH name on    (a step for the task's worker) -> R 0 kr
- *   105 FAULT seq op args...  (fault.c: the task's second thread, for the
- *      calls that may wait for a pager) -> R 0 kr at once; the step's result
- *      comes later as an unasked frame "F <task> <seq>\n" + its lines. A
- *      message send (op 15, one that may block on a full queue) is waited
- *      for up to FAULT_WAIT_MS first: then its lines are the reply (fault_call).
+ *   105 FAULT seq slot op args...  (fault.c: thread `slot` of the task, 0
+ *      for pager calls, 1.. for sends that may block) -> R 0 kr at once; the
+ *      result comes later as an unasked frame "F <task> <seq>\n" + its lines.
+ *      A send to an idle thread is waited for up to FAULT_WAIT_MS first:
+ *      then its lines are the reply (fault_call).
+ *   106 SEND_AFTER slot msg-args  a timeout-0 send, after thread `slot`'s (send_after)
  *   26 FSCLIENT dir len path...  (fsclient.c in the task's worker) -> R 0 kr
  *      at once (the kr of handing it to the worker); the client's results
  *      come later as an unasked frame "P <task>\n" + its lines, because its
@@ -83,18 +84,22 @@
 #define OP_WATCH 25
 #define OP_FSCLIENT 26
 void fsclient_run(const u32 *args, u32 nwords);
-/* fault.c: each task's second thread, for the calls that may wait for a pager (vmMap). */
+/* fault.c: each task's other threads, for the calls that may wait (for a pager, for room in a queue). */
 #define OP_FAULT 105
 kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k);
-kern_return_t fault_forward(u32 k, const unsigned char *req, u32 len);
-mach_port_t fault_port_of(u32 k);
-void fault_forget(u32 k);
+kern_return_t fault_forward(u32 k, u32 s, const unsigned char *req, u32 len);
+mach_port_t fault_port_of(u32 k, u32 s);
+void fault_forget(u32 k), fault_handed(u32 k, u32 s, int n), fault_result(u32 pad);
+u32 fault_busy(u32 k, u32 s);
+int fault_waiting(u32 k, u32 s);
+#define OP_SEND_AFTER 106 /* slot, then a msg step's words (send_after) */
 #define ID_FAULT 0x4a4a /* fault.c's request id */
 /* How long the agent waits for a message send it handed to a fault thread
    before it answers "handed over" and lets the result come as an event
    (fault_call): two clock ticks at hz = 100, so that a send that completes
    at once is answered in its own exchange, and one blocked on a full queue
-   holds the link no longer than that. */
+   holds the link no longer than that. A send handed to a thread that is
+   still busy with an earlier one is not waited for at all. */
 #define FAULT_WAIT_MS 20
 #define OP_MSG 15
 void fault_init(void);
@@ -348,7 +353,6 @@ static kern_return_t insert_from(u32 to, mach_port_t name, u32 from, mach_port_t
   return kr;
 }
 
-
 /* Extracts a right from one host task and hands it to another's worker in a
    message (right_msg_t); the worker's text reply names it. */
 static void extract_to(u32 from, mach_port_t name, u32 disp, u32 to) {
@@ -421,29 +425,30 @@ static void forward_detached(u32 k, const unsigned char *req, u32 len) {
 }
 
 /*
- * A message send on task k's fault thread (request words 105 n seq 15 ...).
+ * A message send on one of task k's sender threads (request words
+ * 105 n seq slot 15 ...).
  *
  * A send without MACH_SEND_TIMEOUT (or with a timeout) blocks while the
  * destination's queue is full (msgcount >= qlimit: Mach's flow control; a
  * sender waits, it is not refused). The call that makes room is a receive
  * by some task, which the host sends through this same link: if this loop
  * waited for the send, nothing on the node would move again. So the send
- * runs on the task's second thread, and this loop waits for it at most
+ * runs on a second thread of the task, and this loop waits for it at most
  * FAULT_WAIT_MS, passing workers' events on meanwhile:
  * - the result came (the common case, a queue with room): it is the reply
  *   to the request, one exchange, as a worker's would be;
  * - it did not (the send is blocked, or only slow): the reply is "R 0 0",
  *   handed over, and the result comes later as an event "F <task> <seq>".
- * The host tells the two apart by the F line. It keeps fewer requests per
- * task in flight than the thread's port holds (fault-thread.ts
- * MAX_IN_FLIGHT, fault.c's qlimit), so the hand-over itself never waits; the
- * thread runs them in the order they came, so a send queued behind a
- * blocked one answers "handed over" after the wait too.
+ * The host tells the two apart by the F line. A thread still busy with an
+ * earlier request runs this one after it: answered "handed over" at once.
+ * The host keeps fewer requests per thread in flight than its port holds
+ * (fault-thread.ts MAX_IN_FLIGHT), so the hand-over itself never waits.
  */
-static void fault_call(u32 k, const unsigned char *w, u32 wlen, u32 seq) {
-  mach_port_t fp = fault_port_of(k);
-  if (k == 0 || k >= NTASKS || tasks[k].task == MACH_PORT_NULL || fp == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
+static void fault_call(u32 k, u32 slot, const unsigned char *w, u32 wlen, u32 seq) {
+  mach_port_t fp = k > 0 && k < NTASKS && tasks[k].task != MACH_PORT_NULL ? fault_port_of(k, slot) : MACH_PORT_NULL;
+  if (fp == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
   if (wlen > sizeof fwd.data) { reply_kr(KERN_INVALID_ARGUMENT, 0, 0); return; }
+  int busy = fault_busy(k, slot) != 0;
   fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
   fwd.h.msgh_remote_port = fp;
   fwd.h.msgh_local_port = MACH_PORT_NULL;
@@ -452,21 +457,31 @@ static void fault_call(u32 k, const unsigned char *w, u32 wlen, u32 seq) {
   fwd.pad = 0;
   memcpy(fwd.data, w, wlen);
   fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + wlen + 7) & ~7u);
+  fault_handed(k, slot, 1);
+  if (busy) {
+    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG | MACH_SEND_TIMEOUT, fwd.h.msgh_size, 0, 0, 0, 0);
+    if (kr != MACH_MSG_SUCCESS) fault_handed(k, slot, -1);
+    else watching = 1;
+    reply_kr(kr, 0, 0);
+    return;
+  }
   /* Hand over and wait in one trap (the kernel can switch straight to the
-     fault thread); the send's timeout only bounds a queue that is never full. */
+     thread); the send's timeout only bounds a queue that is never full. */
   mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
                                        fwd.h.msgh_size, sizeof fwd, fwd_reply, FAULT_WAIT_MS, 0);
   for (;;) {
-    if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT && fwd.pad == seq) {
+    if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT && (fwd.pad & 0xffffffu) == seq && fwd.pad >> 27 != 0) {
+      fault_result(fwd.pad);
       u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
       memcpy(resp, fwd.data, n);
       respn = n;
       return;
     }
     if (kr == MACH_MSG_SUCCESS) {
-      /* A worker's event, or an earlier fault result the host already awaits as one. */
+      /* A worker's event, or an earlier result the host already awaits as one. */
       if (fwd.h.msgh_id == ID_EVENT) send_event();
     } else if ((kr & 0xffffff00u) == 0x10000000u) {
+      fault_handed(k, slot, -1);
       reply_kr(kr, 0, 0); /* not handed over (MACH_SEND_*): no result will come */
       return;
     } else {
@@ -477,6 +492,40 @@ static void fault_call(u32 k, const unsigned char *w, u32 wlen, u32 seq) {
     }
     kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, FAULT_WAIT_MS, 0);
   }
+}
+
+/*
+ * A send that never waits (MACH_SEND_TIMEOUT 0) to a port that has an
+ * earlier send of the same task still on sender thread `slot` (the host
+ * knows: fault-thread.ts). Mach keeps one sender's messages to one port in
+ * order, and a MACH_SEND_TIMEOUT 0 send is answered at once, never queued
+ * behind the sender's other calls: so it runs on the task's worker, at the
+ * moment the earlier sends are in the kernel. That is once the thread has
+ * no request left, or once it is seen waiting in the kernel, and after
+ * that the reply port drained and the thread still waiting: it is then not
+ * waiting for room on our reply port (a drained port has room), so it is
+ * waiting in a send to the destination, whose queue is then full (the
+ * earlier send is among its blocked senders, and this one is answered
+ * MACH_SEND_TIMED_OUT as the kernel answers it), or for its next request
+ * (all done). The host sends this only when every request before the
+ * port's last one on that thread is to the same port (else the send waits
+ * its turn on the thread, fault_call).
+ */
+static void send_after(u32 k, u32 slot, const unsigned char *w, u32 wlen) {
+  for (u32 rounds = 0; rounds < 100000 && fault_busy(k, slot) != 0; rounds++) {
+    poll_events();
+    if (fault_busy(k, slot) == 0) break;
+    u32 before = fault_busy(k, slot);
+    if (fault_waiting(k, slot)) {
+      poll_events();
+      if (fault_busy(k, slot) == before && fault_waiting(k, slot)) break;
+      continue;
+    }
+    /* Running or about to: give it the CPU (one clock tick at most), taking any event meanwhile. */
+    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, 1, 0);
+    if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT) send_event();
+  }
+  forward(k, w, wlen);
 }
 
 static u32 req[REQ_MAX / 4 + 4];
@@ -546,6 +595,7 @@ static void run_direct(u32 k, u32 op, const u32 *args, u32 n) {
 /* An event from a worker goes straight to the host as a tag-0 frame; the
    host tells it from replies by the tag. */
 static void send_event(void) {
+  fault_result(fwd.pad);
   u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
   link_frame(0, fwd.data, n);
 }
@@ -624,11 +674,16 @@ void cmain(uptr *sp) {
           extract_to(task, a[0], a[1], a[2]);
         } else if (op == OP_PING) {
           reply_kr(0, 0, 0);
-        } else if (op == OP_FAULT && nargs >= 2 && a[1] == OP_MSG) {
-          fault_call(task, w, wlen, a[0]);
-        } else if (op == OP_FAULT) {
+        } else if (op == OP_FAULT && nargs >= 3 && a[2] == OP_MSG && a[1] != 0) {
+          fault_call(task, a[1], w, wlen, a[0]);
+        } else if (op == OP_FAULT && nargs >= 3) {
           watching = 1; /* the result comes as an event: keep passing events on */
-          reply_kr(fault_forward(task, w, wlen), 0, 0);
+          reply_kr(fault_forward(task, a[1], w, wlen), 0, 0);
+        } else if (op == OP_SEND_AFTER && nargs >= 2) {
+          /* req = 106 n slot args...: the worker takes 15 n-1 args... */
+          req[1] = OP_MSG;
+          req[2] = n - 1;
+          send_after(task, a[0], (const unsigned char *)(req + 1), (1 + n) * 4);
         } else if (op == OP_FSCLIENT) {
           watching = 1; /* the answer is an event: keep passing events on */
           forward_detached(task, w, wlen);

@@ -10,9 +10,18 @@
  * second thread of the task it is for (vm_map, mach_msg and task memory act on
  * the caller's task), and its result goes to the host unasked, as an event.
  *
- * Request (a Mach message from the agent, on the thread's own port):
- *   105 n seq op arg...     op one of the steps.c opcodes below, args as there
- * Result (to the agent's reply port, its `pad` word the request's seq): the
+ * A task has FT_SLOTS such threads: slot 0 for the calls that wait for a
+ * pager, slots 1..FT_SENDERS for message sends that may block on a full
+ * queue (the host gives each send the slot of its destination port while a
+ * send of the task to that port is pending, so one port's messages keep
+ * their order, and a send blocked on one port's qlimit holds back no send
+ * to another port that has a slot of its own: fault-thread.ts).
+ *
+ * Request (a Mach message from the agent, on the slot's own port):
+ *   105 n seq slot op arg...   op one of the steps.c opcodes below, args as there
+ * Result (to the agent's reply port, its `pad` word the request's seq in the
+ * low 24 bits and the thread in the top 8: task << 27 | slot << 24, so that
+ * the agent knows which thread is free again: fault_result): the
  * lines, in the binary form of steps.h (wire_binary),
  *   F <task> <seq>\n  then  R 0 <kr> [v ...]\n  [D 0 <bytes>\n | M 0 <bytes>\n]
  * which the agent sends to the host as the request's reply when it came
@@ -36,6 +45,7 @@
 #include <mach/vm_inherit.h>
 #include "mach.h"
 #include "mach_port.h"
+#include <mach/thread_info.h>
 #include "steps.h"
 
 int memcmp(const void *a, const void *b, __SIZE_TYPE__ n); /* steps.c */
@@ -46,6 +56,8 @@ int memcmp(const void *a, const void *b, __SIZE_TYPE__ n); /* steps.c */
 #define F_REQ_MAX (BUFSZ + 4096)
 #define F_OUT_MAX (3 * BUFSZ)
 #define OP_FAULT_VM_MAP 27
+/* Threads per task: slot 0 (pager calls) and the senders (agent.c FT_SLOTS, fault-thread.ts SEND_THREADS). */
+#define FT_SLOTS 5
 
 /* The stubs of machUser.c compiled again with the reply-port hooks renamed (build.sh). */
 extern __typeof__(vm_map) fault_vm_map;
@@ -81,48 +93,52 @@ static unsigned char *window;
    window copy-on-write, and a later copy into it stalled the thread). */
 static unsigned char wbuf[F_SLICE] __attribute__((aligned(4096)));
 
-/* ---- the thread's own state (each host task has its own copy of this image) ---- */
-static fault_req_t in __attribute__((aligned(16)));
-static fault_out_t out __attribute__((aligned(16)));
-static unsigned char mbuf[BUFSZ] __attribute__((aligned(16)));
-static unsigned char mbefore[BUFSZ] __attribute__((aligned(16)));
-static char fault_stack[1 << 16] __attribute__((aligned(16)));
+/* ---- each thread's own state (each host task has its own copy of this image) ---- */
+typedef struct {
+  fault_req_t in;
+  fault_out_t out;
+  unsigned char mbuf[BUFSZ];
+  unsigned char mbefore[BUFSZ];
+  const u32 *fp, *fend;
+} fthread_t;
+static fthread_t fthr[FT_SLOTS] __attribute__((aligned(16)));
+static char fault_stack[FT_SLOTS][1 << 16] __attribute__((aligned(16)));
 static mach_port_t fself, freply;
-static const u32 *fp, *fend;
 
-/* MIG's reply port for this thread only: a receive right the agent made for
-   it. After a failed exchange MIG asks for a fresh one; a second kernel call
-   from this thread cannot be in flight, so the same right is kept. */
+/* MIG's reply port for slot 0 only (the senders make no MIG call): a
+   receive right the agent made for it. After a failed exchange MIG asks for
+   a fresh one; a second kernel call from that thread cannot be in flight, so
+   the same right is kept. */
 mach_port_t fault_mig_get_reply_port(void) { return freply; }
 void fault_mig_dealloc_reply_port(mach_port_t p) { (void)p; }
 void fault_mig_put_reply_port(mach_port_t p) { (void)p; }
 
-static u32 fword(void) { return fp < fend ? *fp++ : 0; }
-static vm_address_t faddr(void) {
-  u64 lo = fword(), hi = fword();
+static u32 fword(fthread_t *t) { return t->fp < t->fend ? *t->fp++ : 0; }
+static vm_address_t faddr(fthread_t *t) {
+  u64 lo = fword(t), hi = fword(t);
   return (vm_address_t)(lo | hi << 32);
 }
 
-static void oc(char c) {
-  if (out.len < F_OUT_MAX) out.data[out.len++] = c;
+static void oc(fthread_t *t, char c) {
+  if (t->out.len < F_OUT_MAX) t->out.data[t->out.len++] = c;
 }
 /* Numbers and byte strings in the binary form of steps.h (wire_binary), as
    the workers write them: a result may go back to the host as the reply to
    its request (fault_call in agent.c), which must be binary, and a message
    crosses the link in half the bytes of hex. */
-static void ohex(u32 v) {
-  if (v < 64) { oc((char)(0x80 | v)); return; }
+static void ohex(fthread_t *t, u32 v) {
+  if (v < 64) { oc(t, (char)(0x80 | v)); return; }
   unsigned z = 0;
   while (z < 3 && (v & 0xff) == 0) { v >>= 8; z++; }
   unsigned k = v < 0x100u ? 1 : v < 0x10000u ? 2 : v < 0x1000000u ? 3 : 4;
-  oc((char)(0xc0 | z << 3 | k));
-  for (unsigned i = 0; i < k; i++, v >>= 8) oc((char)(v & 0xff));
+  oc(t, (char)(0xc0 | z << 3 | k));
+  for (unsigned i = 0; i < k; i++, v >>= 8) oc(t, (char)(v & 0xff));
 }
-static void obytes(const unsigned char *p, u32 n) {
-  oc((char)0xd0); ohex(n);
-  for (u32 i = 0; i < n; i++) oc((char)p[i]);
+static void obytes(fthread_t *t, const unsigned char *p, u32 n) {
+  oc(t, (char)0xd0); ohex(t, n);
+  for (u32 i = 0; i < n; i++) oc(t, (char)p[i]);
 }
-static void oresult(kern_return_t kr) { oc('R'); ohex(0); ohex(kr); }
+static void oresult(fthread_t *t, kern_return_t kr) { oc(t, 'R'); ohex(t, 0); ohex(t, kr); }
 
 /* Whole pages into this task's window (vm_copy): an unmapped address or a
    pager's data_error is a return code, never a fault here. */
@@ -134,34 +150,34 @@ static kern_return_t fread_pages(vm_address_t a, vm_size_t n, vm_offset_t *data,
   return fault_vm_copy(fself, *base, *len, (vm_address_t)window);
 }
 
-static void f_vm_map(void) {
-  vm_address_t a = faddr();
-  vm_size_t size = fword();
-  u32 anywhere = fword();
-  mach_port_t object = fword();
-  vm_offset_t offset = (vm_offset_t)faddr();
-  u32 copy = fword(), access = fword();
+static void f_vm_map(fthread_t *t) {
+  vm_address_t a = faddr(t);
+  vm_size_t size = fword(t);
+  u32 anywhere = fword(t);
+  mach_port_t object = fword(t);
+  vm_offset_t offset = (vm_offset_t)faddr(t);
+  u32 copy = fword(t), access = fword(t);
   /* The host's `access` is the maximum; the mapping starts with all of it. */
   kern_return_t kr = fault_vm_map(fself, &a, size, 0, anywhere != 0, object, offset, copy != 0, access, access, VM_INHERIT_COPY);
-  oresult(kr); ohex(kr == KERN_SUCCESS ? (u32)a : 0); ohex(kr == KERN_SUCCESS ? (u32)((u64)a >> 32) : 0); oc('\n');
+  oresult(t, kr); ohex(t, kr == KERN_SUCCESS ? (u32)a : 0); ohex(t, kr == KERN_SUCCESS ? (u32)((u64)a >> 32) : 0); oc(t, '\n');
 }
 
-static void f_vm_read(void) {
-  (void)fword();
-  vm_address_t a = faddr();
-  vm_size_t n = fword();
+static void f_vm_read(fthread_t *t) {
+  (void)fword(t);
+  vm_address_t a = faddr(t);
+  vm_size_t n = fword(t);
   vm_offset_t data = 0; vm_address_t base; vm_size_t len;
   kern_return_t kr = n == 0 ? KERN_SUCCESS : fread_pages(a, n, &data, &base, &len);
-  oresult(kr); oc('\n');
+  oresult(t, kr); oc(t, '\n');
   if (kr != KERN_SUCCESS || n == 0) return;
-  oc('D'); ohex(0); obytes((const unsigned char *)data + (a - base), (u32)n); oc('\n');
+  oc(t, 'D'); ohex(t, 0); obytes(t, (const unsigned char *)data + (a - base), (u32)n); oc(t, '\n');
 }
 
-static void f_vm_write(void) {
-  (void)fword();
-  vm_address_t a = faddr();
-  vm_size_t n = fword();
-  const unsigned char *src = (const unsigned char *)fp;
+static void f_vm_write(fthread_t *t) {
+  (void)fword(t);
+  vm_address_t a = faddr(t);
+  vm_size_t n = fword(t);
+  const unsigned char *src = (const unsigned char *)t->fp;
   vm_offset_t data = 0; vm_address_t base; vm_size_t len;
   kern_return_t kr = n == 0 ? KERN_SUCCESS : fread_pages(a, n, &data, &base, &len);
   if (kr == KERN_SUCCESS && n != 0) {
@@ -169,85 +185,95 @@ static void f_vm_write(void) {
     memcpy(wbuf + (a - base), src, n);
     kr = fault_vm_write(fself, base, (vm_offset_t)wbuf, len);
   }
-  oresult(kr); oc('\n');
+  oresult(t, kr); oc(t, '\n');
 }
 
-static void f_vm_deallocate(void) {
-  (void)fword();
-  vm_address_t a = faddr();
-  vm_size_t n = fword();
+static void f_vm_deallocate(fthread_t *t) {
+  (void)fword(t);
+  vm_address_t a = faddr(t);
+  vm_size_t n = fword(t);
   kern_return_t kr = fault_vm_deallocate(fself, a, n);
-  oresult(kr); oc('\n');
+  oresult(t, kr); oc(t, '\n');
 }
 
-/* mach_msg with the host's bytes: a send whose out-of-line data lies in
-   mapped memory faults it in during copyin, here. */
-static void f_msg(void) {
-  (void)fword();
-  u32 options = fword(), send_size = fword(), rcv_size = fword();
-  mach_port_t rcv_name = fword();
-  u32 timeout = fword();
-  mach_port_t notify = fword();
-  u32 tlen = fword();
-  (void)fword(); (void)fword(); /* no blobs, no patches */
+/* mach_msg with the host's bytes: a send that waits for room in a full
+   queue, or whose out-of-line data lies in mapped memory (faulted in during
+   copyin), waits here. */
+static void f_msg(fthread_t *t) {
+  (void)fword(t);
+  u32 options = fword(t), send_size = fword(t), rcv_size = fword(t);
+  mach_port_t rcv_name = fword(t);
+  u32 timeout = fword(t);
+  mach_port_t notify = fword(t);
+  u32 tlen = fword(t);
+  (void)fword(t); (void)fword(t); /* no blobs, no patches */
+  unsigned char *mbuf = t->mbuf;
   memset(mbuf, 0xdb, BUFSZ);
   if (tlen > BUFSZ) tlen = BUFSZ;
-  if ((u32)((const unsigned char *)fend - (const unsigned char *)fp) < tlen) tlen = (u32)((const unsigned char *)fend - (const unsigned char *)fp);
-  memcpy(mbuf, fp, tlen);
+  if ((u32)((const unsigned char *)t->fend - (const unsigned char *)t->fp) < tlen) tlen = (u32)((const unsigned char *)t->fend - (const unsigned char *)t->fp);
+  memcpy(mbuf, t->fp, tlen);
   if (send_size > BUFSZ) send_size = BUFSZ;
   if (rcv_size > BUFSZ) rcv_size = BUFSZ;
   u32 region = send_size > rcv_size ? send_size : rcv_size;
   if (region < HDR_SIZE) region = HDR_SIZE;
-  memcpy(mbefore, mbuf, region);
+  memcpy(t->mbefore, mbuf, region);
   mach_msg_return_t kr = mach_msg_trap((void *)mbuf, options, send_size, rcv_size, rcv_name, timeout, notify);
-  oresult(kr); oc('\n');
+  oresult(t, kr); oc(t, '\n');
   int received = (options & MACH_RCV_MSG) && (kr == MACH_MSG_SUCCESS || (kr & ~0x3c00u) == MACH_MSG_SUCCESS);
-  if (received || kr == MACH_RCV_TOO_LARGE || memcmp(mbefore, mbuf, region) != 0) {
+  if (received || kr == MACH_RCV_TOO_LARGE || memcmp(t->mbefore, mbuf, region) != 0) {
     u32 n = mbuf[4] | mbuf[5] << 8 | mbuf[6] << 16 | (u32)mbuf[7] << 24;
     if (n < HDR_SIZE || n > region || kr == MACH_RCV_TOO_LARGE) n = HDR_SIZE;
-    oc('M'); ohex(0); obytes(mbuf, n); oc('\n');
+    oc(t, 'M'); ohex(t, 0); obytes(t, mbuf, n); oc(t, '\n');
   }
 }
 
 /* `port`: requests from the agent; `reply_to`: a send right to the agent's
-   reply port; `mig_reply`: this thread's MIG reply port. */
-__attribute__((noreturn, used)) void fault_main(mach_port_t port, mach_port_t reply_to, u32 host_id, mach_port_t mig_reply) {
-  freply = mig_reply;
-  fself = mach_task_self();
-  window = fault_window[host_id < NTASKS_F ? host_id : 0];
+   reply port; `who`: host task id | slot << 16; `mig_reply`: slot 0's MIG
+   reply port. */
+__attribute__((noreturn, used)) void fault_main(mach_port_t port, mach_port_t reply_to, u32 who, mach_port_t mig_reply) {
+  u32 host_id = who & 0xffff, slot = who >> 16;
+  fthread_t *t = &fthr[slot < FT_SLOTS ? slot : 0];
+  if (slot == 0) {
+    freply = mig_reply;
+    fself = mach_task_self();
+    window = fault_window[host_id < NTASKS_F ? host_id : 0];
+  }
   /* Each result goes out in the same trap that waits for the next request
      (SEND|RCV, as the workers do: one kernel entry instead of two). The
      request lands in `out`, the one buffer of that trap; it is copied to
      `in` before the result is written there. */
   mach_msg_size_t answer = 0;
   for (;;) {
-    mach_msg_return_t kr = mach_msg_trap((void *)&out, answer ? MACH_SEND_MSG | MACH_RCV_MSG : MACH_RCV_MSG, answer, sizeof out, port, 0, 0);
+    mach_msg_return_t kr = mach_msg_trap((void *)&t->out, answer ? MACH_SEND_MSG | MACH_RCV_MSG : MACH_RCV_MSG, answer, sizeof t->out, port, 0, 0);
     answer = 0;
-    if (kr != MACH_MSG_SUCCESS || out.h.msgh_id != ID_FAULT) continue;
-    u32 len = out.len > F_REQ_MAX ? F_REQ_MAX : out.len;
-    memcpy(in.data, out.data, len);
-    fp = (const u32 *)in.data;
-    fend = fp + len / 4;
-    (void)fword(); /* 105 */
-    (void)fword(); /* its word count */
-    u32 seq = fword(), op = fword();
-    out.len = 0;
-    oc('F'); ohex(host_id); ohex(seq); oc('\n');
-    switch (op) {
-    case OP_FAULT_VM_MAP: f_vm_map(); break;
-    case 22: f_vm_deallocate(); break;
-    case 23: f_vm_read(); break;
-    case 24: f_vm_write(); break;
-    case 15: f_msg(); break;
-    default: { const char *s = "X unsupported fault op\n"; while (*s) oc(*s++); }
+    if (kr != MACH_MSG_SUCCESS || t->out.h.msgh_id != ID_FAULT) continue;
+    u32 len = t->out.len > F_REQ_MAX ? F_REQ_MAX : t->out.len;
+    memcpy(t->in.data, t->out.data, len);
+    t->fp = (const u32 *)t->in.data;
+    t->fend = t->fp + len / 4;
+    (void)fword(t); /* 105 */
+    (void)fword(t); /* its word count */
+    u32 seq = fword(t);
+    (void)fword(t); /* the slot: this thread's */
+    u32 op = fword(t);
+    t->out.len = 0;
+    oc(t, 'F'); ohex(t, host_id); ohex(t, seq); oc(t, '\n');
+    switch (slot == 0 ? op : op == 15 ? 15 : 0) {
+    case OP_FAULT_VM_MAP: f_vm_map(t); break;
+    case 22: f_vm_deallocate(t); break;
+    case 23: f_vm_read(t); break;
+    case 24: f_vm_write(t); break;
+    case 15: f_msg(t); break;
+    default: { const char *s = "X unsupported fault op\n"; while (*s) oc(t, *s++); }
     }
-    out.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
-    out.h.msgh_remote_port = reply_to;
-    out.h.msgh_local_port = MACH_PORT_NULL;
-    out.h.msgh_id = ID_EVENT_F;
-    out.pad = seq; /* how the agent knows the result it waits for (fault_call) */
-    out.h.msgh_size = (mach_msg_size_t)((sizeof out.h + 8 + out.len + 7) & ~7u);
-    answer = out.h.msgh_size;
+    t->out.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
+    t->out.h.msgh_remote_port = reply_to;
+    t->out.h.msgh_local_port = MACH_PORT_NULL;
+    t->out.h.msgh_id = ID_EVENT_F;
+    /* How the agent knows the result it waits for, and that this thread is free again (fault_result). */
+    t->out.pad = (seq & 0xffffffu) | (host_id & 31) << 27 | (slot & 7) << 24;
+    t->out.h.msgh_size = (mach_msg_size_t)((sizeof t->out.h + 8 + t->out.len + 7) & ~7u);
+    answer = t->out.h.msgh_size;
   }
 }
 
@@ -261,7 +287,15 @@ __asm__(".text\n.globl fault_entry\nfault_entry:\n"
         "  call fault_main\n1: jmp 1b\n");
 
 /* ---- the agent's side ---- */
-static mach_port_t fault_port[NTASKS_F], fault_thread[NTASKS_F];
+/* Per task and slot: the agent's send right to the thread's request port,
+   the thread (MACH_PORT_NULL until its first request: the senders start
+   when first used), the task's name for the request port, and the requests
+   handed over whose result the agent has not yet seen. */
+static struct {
+  mach_port_t port, thread, rcv;
+  u32 busy;
+} fslot[NTASKS_F][FT_SLOTS];
+static mach_port_t ftask[NTASKS_F], freply_name[NTASKS_F];
 static fault_req_t fsend __attribute__((aligned(16)));
 
 /* Before the first task: the windows are shared with every task made later. */
@@ -269,34 +303,27 @@ void fault_init(void) {
   vm_inherit(self, (vm_address_t)fault_window, sizeof fault_window, VM_INHERIT_SHARE);
 }
 
-/* Starts task t's fault thread (called by the agent before t's worker runs).
-   `reply_name`: t's name for the send right to the agent's reply port. */
-kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k) {
-  if (k >= NTASKS_F) return KERN_INVALID_ARGUMENT;
-  mach_port_t fname = MACH_PORT_NULL, mreply = MACH_PORT_NULL, fw = MACH_PORT_NULL, th = MACH_PORT_NULL;
-  mach_msg_type_name_t ty = 0;
-  kern_return_t kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &fname);
-  /* Room for every request the host keeps in flight (fault-thread.ts MAX_IN_FLIGHT, below this). */
-  if (kr == KERN_SUCCESS) kr = mach_port_set_qlimit(t, fname, MACH_PORT_QLIMIT_MAX);
-  if (kr == KERN_SUCCESS) kr = mach_port_extract_right(t, fname, MACH_MSG_TYPE_MAKE_SEND, &fw, &ty);
-  if (kr == KERN_SUCCESS) kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &mreply);
-  if (kr == KERN_SUCCESS) kr = thread_create(t, &th);
+/* Starts thread `s` of task k at fault_entry. */
+static kern_return_t fault_thread_run(u32 k, u32 s, mach_port_t mreply) {
+  mach_port_t th = MACH_PORT_NULL;
+  kern_return_t kr = thread_create(ftask[k], &th);
   if (kr == KERN_SUCCESS) {
     struct i386_thread_state st;
     memset(&st, 0, sizeof st);
     unsigned short cs, ss, ds;
     __asm__ volatile("mov %%cs, %0; mov %%ss, %1; mov %%ds, %2" : "=r"(cs), "=r"(ss), "=r"(ds));
-    uptr top = (uptr)(fault_stack + sizeof fault_stack);
+    uptr top = (uptr)(fault_stack[s] + sizeof fault_stack[s]);
+    u32 who = k | s << 16;
     st.cs = cs; st.ss = ss;
 #ifdef __x86_64__
     st.rip = (uptr)fault_entry;
-    st.rax = fname; st.rdx = reply_name; st.rbx = k; st.rcx = mreply;
+    st.rax = fslot[k][s].rcv; st.rdx = freply_name[k]; st.rbx = who; st.rcx = mreply;
     st.ursp = top; /* after the call, rsp + 8 is 16-aligned */
     st.rfl = 0x202;
 #else
     st.ds = st.es = st.fs = st.gs = ds;
     st.eip = (uptr)fault_entry;
-    st.eax = fname; st.edx = reply_name; st.ebx = k; st.ecx = mreply;
+    st.eax = fslot[k][s].rcv; st.edx = freply_name[k]; st.ebx = who; st.ecx = mreply;
     st.uesp = top; /* four pushes and the call: 16-aligned at the call, as the ABI wants */
     st.efl = 0x202;
 #endif
@@ -304,41 +331,102 @@ kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k) {
   }
   if (kr == KERN_SUCCESS) kr = thread_resume(th);
   if (kr != KERN_SUCCESS) {
-    if (fw != MACH_PORT_NULL) mach_port_deallocate(self, fw);
-    if (th != MACH_PORT_NULL) mach_port_deallocate(self, th);
+    if (th != MACH_PORT_NULL) { thread_terminate(th); mach_port_deallocate(self, th); }
     return kr;
   }
-  fault_port[k] = fw;
-  fault_thread[k] = th;
+  fslot[k][s].thread = th;
   return KERN_SUCCESS;
 }
 
-/* Task k's fault thread's request port (a send right of the agent's), or MACH_PORT_NULL. */
-mach_port_t fault_port_of(u32 k) {
-  return k > 0 && k < NTASKS_F ? fault_port[k] : MACH_PORT_NULL;
+/* Makes task t's threads' request ports and starts slot 0's thread (called
+   by the agent before t's worker runs, so that the worker hides these
+   names as its own; the senders' threads start on first use, and a thread
+   adds no name to the task). `reply_name`: t's name for the send right to
+   the agent's reply port. */
+kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k) {
+  if (k >= NTASKS_F) return KERN_INVALID_ARGUMENT;
+  mach_port_t mreply = MACH_PORT_NULL;
+  kern_return_t kr = KERN_SUCCESS;
+  ftask[k] = t;
+  freply_name[k] = reply_name;
+  for (u32 s = 0; s < FT_SLOTS && kr == KERN_SUCCESS; s++) {
+    mach_port_t fname = MACH_PORT_NULL, fw = MACH_PORT_NULL;
+    mach_msg_type_name_t ty = 0;
+    kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &fname);
+    /* Room for every request the host keeps in flight (fault-thread.ts MAX_IN_FLIGHT, below this). */
+    if (kr == KERN_SUCCESS) kr = mach_port_set_qlimit(t, fname, MACH_PORT_QLIMIT_MAX);
+    if (kr == KERN_SUCCESS) kr = mach_port_extract_right(t, fname, MACH_MSG_TYPE_MAKE_SEND, &fw, &ty);
+    fslot[k][s].port = fw;
+    fslot[k][s].rcv = fname;
+    fslot[k][s].thread = MACH_PORT_NULL;
+    fslot[k][s].busy = 0;
+  }
+  if (kr == KERN_SUCCESS) kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &mreply);
+  if (kr == KERN_SUCCESS) kr = fault_thread_run(k, 0, mreply);
+  return kr;
+}
+
+/* The request port of task k's thread `s` (a send right of the agent's),
+   its thread started if it was not yet; MACH_PORT_NULL if there is none. */
+mach_port_t fault_port_of(u32 k, u32 s) {
+  if (k == 0 || k >= NTASKS_F || s >= FT_SLOTS || fslot[k][s].port == MACH_PORT_NULL) return MACH_PORT_NULL;
+  if (fslot[k][s].thread == MACH_PORT_NULL && fault_thread_run(k, s, MACH_PORT_NULL) != KERN_SUCCESS) return MACH_PORT_NULL;
+  return fslot[k][s].port;
 }
 
 /* The task is gone (its threads with it): drop our rights. */
 void fault_forget(u32 k) {
   if (k >= NTASKS_F) return;
-  if (fault_port[k] != MACH_PORT_NULL) mach_port_deallocate(self, fault_port[k]);
-  if (fault_thread[k] != MACH_PORT_NULL) mach_port_deallocate(self, fault_thread[k]);
-  fault_port[k] = fault_thread[k] = MACH_PORT_NULL;
+  for (u32 s = 0; s < FT_SLOTS; s++) {
+    if (fslot[k][s].port != MACH_PORT_NULL) mach_port_deallocate(self, fslot[k][s].port);
+    if (fslot[k][s].thread != MACH_PORT_NULL) mach_port_deallocate(self, fslot[k][s].thread);
+    fslot[k][s].port = fslot[k][s].thread = fslot[k][s].rcv = MACH_PORT_NULL;
+    fslot[k][s].busy = 0;
+  }
+  ftask[k] = freply_name[k] = MACH_PORT_NULL;
 }
 
-/* Hands request words (105 n seq op args...) to task k's fault thread and
+/* Requests handed to thread s of task k whose result has not come back. */
+u32 fault_busy(u32 k, u32 s) {
+  return k < NTASKS_F && s < FT_SLOTS ? fslot[k][s].busy : 0;
+}
+void fault_handed(u32 k, u32 s, int n) {
+  if (k >= NTASKS_F || s >= FT_SLOTS) return;
+  if (n > 0) fslot[k][s].busy++;
+  else if (fslot[k][s].busy > 0) fslot[k][s].busy--;
+}
+/* A message on the agent's reply port: if it is a thread's result (its
+   `pad`, see fault_main; a worker's is 0), that thread has one request less. */
+void fault_result(u32 pad) {
+  if (pad >> 27 != 0) fault_handed(pad >> 27, (pad >> 24) & 7, -1);
+}
+
+/* Whether thread s of task k is waiting in the kernel (a mach_msg that
+   waits for room in a full queue, or for its next request, or for a page). */
+int fault_waiting(u32 k, u32 s) {
+  if (k >= NTASKS_F || s >= FT_SLOTS || fslot[k][s].thread == MACH_PORT_NULL) return 0;
+  struct thread_basic_info info;
+  mach_msg_type_number_t n = THREAD_BASIC_INFO_COUNT;
+  if (thread_info(fslot[k][s].thread, THREAD_BASIC_INFO, (thread_info_t)&info, &n) != KERN_SUCCESS) return 0;
+  return info.run_state == TH_STATE_WAITING;
+}
+
+/* Hands request words (105 n seq slot op args...) to thread s of task k and
    returns at once: the send's return code. MACH_SEND_TIMEOUT 0: the host
-   keeps fewer requests per task in flight than the port's qlimit, so the
+   keeps fewer requests per thread in flight than the port's qlimit, so the
    queue is never full, and if it were the link must not wait. */
-kern_return_t fault_forward(u32 k, const unsigned char *req, u32 len) {
-  if (k == 0 || k >= NTASKS_F || fault_port[k] == MACH_PORT_NULL) return 16; /* KERN_INVALID_TASK */
+kern_return_t fault_forward(u32 k, u32 s, const unsigned char *req, u32 len) {
+  mach_port_t p = fault_port_of(k, s);
+  if (p == MACH_PORT_NULL) return 16; /* KERN_INVALID_TASK */
   if (len > F_REQ_MAX) return KERN_INVALID_ARGUMENT;
   fsend.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
-  fsend.h.msgh_remote_port = fault_port[k];
+  fsend.h.msgh_remote_port = p;
   fsend.h.msgh_local_port = MACH_PORT_NULL;
   fsend.h.msgh_id = ID_FAULT;
   fsend.len = len;
   memcpy(fsend.data, req, len);
   fsend.h.msgh_size = (mach_msg_size_t)((sizeof fsend.h + 8 + len + 7) & ~7u);
-  return mach_msg_trap((void *)&fsend, MACH_SEND_MSG | MACH_SEND_TIMEOUT, fsend.h.msgh_size, 0, 0, 0, 0);
+  kern_return_t kr = mach_msg_trap((void *)&fsend, MACH_SEND_MSG | MACH_SEND_TIMEOUT, fsend.h.msgh_size, 0, 0, 0, 0);
+  if (kr == KERN_SUCCESS) fault_handed(k, s, 1);
+  return kr;
 }

@@ -11,25 +11,34 @@
  * "F <task> <seq>" with the step's own lines.
  *
  * A message send that may block (no MACH_SEND_TIMEOUT, or a timeout above 0)
- * runs here too: while the destination's queue is full the send waits, and
- * the receive that makes room comes through the same link (gnumach-kernel.ts
- * msgOnce). For a send the agent waits a little (agent.c fault_call,
- * FAULT_WAIT_MS): a send that completes at once is answered in the request's
- * own reply, its F line in it; only a blocked one answers "handed over" and
- * sends its result as an event.
+ * runs on another thread of the task: while the destination's queue is full
+ * the send waits, and the receive that makes room comes through the same
+ * link (gnumach-kernel.ts msgOnce). A task has SEND_THREADS sender threads
+ * beside the fault thread (slot 0, pager calls only), as Mach's rule wants
+ * it: one sender's messages to one port arrive in order, and a sender
+ * blocked on one port's qlimit holds back no send to another port. A send
+ * goes to the thread of its destination port while a send of the task to
+ * that port is still pending (so they run in the order made), else to an
+ * idle thread (else to the least busy one: only then can a blocked send
+ * hold back a send to another port). For a send to an idle thread the
+ * agent waits a little (agent.c fault_call, FAULT_WAIT_MS): a send that
+ * completes at once is answered in the request's own reply, its F line in
+ * it; one to a busy thread, or a blocked one, answers "handed over" and
+ * sends its result as an event. A send that must not wait
+ * (MACH_SEND_TIMEOUT 0) to a port with a pending send runs on the worker
+ * once the earlier ones are in the kernel (OP.sendAfter, agent.c
+ * send_after): after them, and answered at once, MACH_SEND_TIMED_OUT when
+ * they wait for room, as the kernel answers it.
  *
  * Each call goes to the link when it is made, in the order made, like every
  * other call, so that no later direct call of the task's overtakes it (the
  * netmsg driver issues deliveries and other calls without waiting for each);
- * the agent hands it to the thread's port, and the thread runs the calls in
- * the order they came: a task's sends keep their order (Mach: one thread's
- * messages to a port arrive in order), and a send blocked on a full queue
- * holds back the task's later fault-thread calls, not its other calls. At
- * most MAX_IN_FLIGHT per task are in flight (any more wait here, in order):
- * fewer than the thread's port holds (fault.c sets its qlimit to 16), so
- * the agent never blocks handing a call over. Memory the task mapped with
- * vmMap is remembered here (page-rounded ranges), so that only calls
- * touching it take this path.
+ * the agent hands it to the thread's port, and the thread runs its calls in
+ * the order they came. At most MAX_IN_FLIGHT per thread are in flight (any
+ * more wait here, in order): fewer than the thread's port holds (fault.c
+ * sets its qlimit to 16), so the agent never blocks handing a call over.
+ * Memory the task mapped with vmMap is remembered here (page-rounded
+ * ranges), so that only calls touching it take the fault thread.
  */
 import { KERN_INVALID_TASK } from 'mach-msg';
 import { HurdFfiError } from '../errors.js';
@@ -39,14 +48,27 @@ import { OP, type Reply } from './protocol.js';
 type Call = (task: number, op: number, args: readonly number[], data?: Uint8Array) => Promise<Reply>;
 
 const PAGE = 4096;
-/** Calls per task handed to the agent at once: below the fault thread's port qlimit (MACH_PORT_QLIMIT_MAX, 16). */
+/** Calls per thread handed to the agent at once: below the thread's port qlimit (MACH_PORT_QLIMIT_MAX, 16). */
 export const MAX_IN_FLIGHT = 12;
+/** The fault thread's slot: vm_map and task memory that may wait for a pager. */
+export const PAGER_SLOT = 0;
+/** Sender threads per task, slots 1..SEND_THREADS (fault.c FT_SLOTS - 1). */
+export const SEND_THREADS = 4;
+/** The agent's seq field is 24 bits wide (fault.c's result `pad`). */
+const SEQ_MASK = 0xffffff;
+
+interface Slot {
+  /** Calls on the link or the thread, and calls waiting for room (in order). */
+  inFlight: number;
+  waiting: Array<() => void>;
+  /** The destination ports of its sends not yet ended, in the order made. */
+  sends: number[];
+}
 
 export class FaultThreads {
   private seq = 1;
   private readonly pending = new Map<number, { task: TaskId; resolve: (r: Reply) => void }>();
-  /** Per task: calls on the link or the thread, and calls waiting for room (in order). */
-  private readonly queues = new Map<TaskId, { inFlight: number; waiting: Array<() => void> }>();
+  private readonly threads = new Map<TaskId, Slot[]>();
   private readonly mapped = new Map<TaskId, Array<[number, number]>>();
 
   constructor(private readonly call: Call) {}
@@ -55,39 +77,79 @@ export class FaultThreads {
    * Runs step `op` (args as steps.c takes them) on `task`'s fault thread,
    * after the task's earlier ones. The request goes to the link now (in the
    * same turn as a direct call made next would), unless MAX_IN_FLIGHT of
-   * the task's are out: then once one ends, in order.
+   * the thread's are out: then once one ends, in order.
    */
   run(task: TaskId, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
-    let q = this.queues.get(task);
-    if (q === undefined) {
-      q = { inFlight: 0, waiting: [] };
-      this.queues.set(task, q);
-    }
-    if (q.inFlight < MAX_IN_FLIGHT && q.waiting.length === 0) return this.start(task, q, op, args, data);
-    const queue = q;
-    return new Promise<Reply>((resolve, reject) => queue.waiting.push(() => this.start(task, queue, op, args, data).then(resolve, reject)));
+    return this.enqueue(task, PAGER_SLOT, null, () => this.once(task, PAGER_SLOT, op, args, data));
   }
 
-  private start(task: TaskId, q: { inFlight: number; waiting: Array<() => void> }, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
-    q.inFlight++;
-    const p = this.once(task, op, args, data);
+  /**
+   * A msg step (`words` as steps.c takes them) whose message goes to `port`
+   * (any number naming the destination port; sends to one port keep their
+   * order). `mayWait`: the send may block (no MACH_SEND_TIMEOUT, a timeout
+   * above 0, or out-of-line data the kernel may fault in): on a sender
+   * thread. Else null when no send of the task to `port` is pending (the
+   * caller runs it on the worker at once), or the send after the pending
+   * ones (OP.sendAfter; on the thread behind them if that thread also has
+   * an earlier send to another port).
+   */
+  send(task: TaskId, port: number, mayWait: boolean, words: readonly number[], data: Uint8Array): Promise<Reply> | null {
+    const slots = this.threads.get(task);
+    const held = slots === undefined ? -1 : slots.findIndex((s, i) => i !== PAGER_SLOT && s.sends.includes(port));
+    if (!mayWait && held < 0) return null;
+    const all = slots ?? this.slotsOf(task);
+    if (!mayWait) {
+      const before = all[held]!.sends.slice(0, all[held]!.sends.lastIndexOf(port) + 1);
+      if (before.every((p) => p === port)) return this.enqueue(task, held, port, () => this.call(task, OP.sendAfter, [held, ...words], data));
+    }
+    const slot = held >= 0 ? held : this.idlest(all);
+    return this.enqueue(task, slot, port, () => this.once(task, slot, OP.msg, words, data));
+  }
+
+  /** The sender thread with the fewest pending sends (the lowest of equals): an idle one if any. */
+  private idlest(slots: Slot[]): number {
+    let best = 1;
+    for (let i = 2; i <= SEND_THREADS; i++) if (slots[i]!.sends.length < slots[best]!.sends.length) best = i;
+    return best;
+  }
+
+  private slotsOf(task: TaskId): Slot[] {
+    let slots = this.threads.get(task);
+    if (slots === undefined) {
+      slots = Array.from({ length: SEND_THREADS + 1 }, () => ({ inFlight: 0, waiting: [], sends: [] }));
+      this.threads.set(task, slots);
+    }
+    return slots;
+  }
+
+  private enqueue(task: TaskId, slot: number, port: number | null, start: () => Promise<Reply>): Promise<Reply> {
+    const slots = this.slotsOf(task);
+    const q = slots[slot]!;
+    if (port !== null) q.sends.push(port);
     const ended = (): void => {
       q.inFlight--;
+      if (port !== null) q.sends.splice(q.sends.indexOf(port), 1);
       const next = q.waiting.shift();
       if (next !== undefined) next();
-      else if (q.inFlight === 0 && this.queues.get(task) === q) this.queues.delete(task);
+      else if (this.threads.get(task) === slots && slots.every((s) => s.inFlight === 0 && s.waiting.length === 0)) this.threads.delete(task);
     };
-    p.then(ended, ended);
-    return p;
+    const go = (): Promise<Reply> => {
+      q.inFlight++;
+      const p = start();
+      p.then(ended, ended);
+      return p;
+    };
+    if (q.inFlight < MAX_IN_FLIGHT && q.waiting.length === 0) return go();
+    return new Promise<Reply>((resolve, reject) => q.waiting.push(() => go().then(resolve, reject)));
   }
 
-  private async once(task: TaskId, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
+  private async once(task: TaskId, slot: number, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
     const seq = this.seq;
-    this.seq = (this.seq + 1) >>> 0 || 1;
+    this.seq = (this.seq + 1) & SEQ_MASK || 1;
     const done = new Promise<Reply>((resolve) => this.pending.set(seq, { task, resolve }));
     let handed: Reply;
     try {
-      handed = await this.call(task, OP.fault, [seq, op, ...args], data);
+      handed = await this.call(task, OP.fault, [seq, slot, op, ...args], data);
     } catch (e) {
       this.pending.delete(seq);
       throw e;

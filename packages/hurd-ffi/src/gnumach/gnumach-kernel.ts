@@ -9,9 +9,9 @@
  *   MACH_RCV_TIMEOUT, or a timeout) is polled from here with timeout 0, so
  *   that other calls (the send that satisfies it) can run meanwhile; a send
  *   that may block on a full queue (no MACH_SEND_TIMEOUT, or a timeout above
- *   0) runs on the task's second thread (fault-thread.ts), so that the
- *   receive that makes room still gets through; the task's later sends wait
- *   behind it, in order.
+ *   0) runs on one of the task's sender threads (fault-thread.ts), so that
+ *   the receive that makes room still gets through; the task's later sends
+ *   to that port keep their order behind it, others go to another thread.
  * - Messages are limited to the agent's 64 KiB buffer.
  * - vm_map, and task memory or message sends that may fault on mapped
  *   memory, run on the task's fault thread (fault-thread.ts): they may wait
@@ -469,17 +469,18 @@ export class GnumachKernel implements MachKernel {
     return this.kr(task, OP.clearPayload, [0, name]);
   }
 
-  /** One mach_msg on the agent, never blocking it on a receive. */
-  private async msgOnce(task: TaskId, options: number, args: MsgArgs, timeout: number): Promise<MsgResult> {
+  /** One mach_msg on the agent, never blocking it on a receive; `port`: the destination's id (port-identity.ts). */
+  private async msgOnce(task: TaskId, options: number, args: MsgArgs, timeout: number, port: number): Promise<MsgResult> {
     const send = options & MACH_SEND_MSG ? (args.send ?? new Uint8Array(0)) : new Uint8Array(0);
     if (send.length > AGENT_MSG_MAX) throw new HurdFfiError('invalid_option', `message of ${send.length} bytes exceeds the agent's ${AGENT_MSG_MAX}-byte buffer`);
     const rcvSize = Math.min(args.rcvSize ?? 0, AGENT_MSG_MAX);
     const words = [0, options, send.length, options & MACH_RCV_MSG ? rcvSize : 0, args.rcvName ?? 0, timeout, args.notify ?? 0, send.length, 0, 0];
-    // A send that may block (no MACH_SEND_TIMEOUT, or a timeout above 0: the queue may be full) runs on the
-    // task's fault thread, so that the receive that makes room can still come through the link (fault-thread.ts);
-    // so does a send from a task with mapped memory, which may fault its out-of-line data in from a pager.
-    const mayWait = send.length > 0 && ((options & MACH_SEND_TIMEOUT) === 0 || timeout > 0 || this.faults.hasMappings(task));
-    const r = mayWait ? await this.faults.run(task, OP.msg, words, send) : await this.call(task, OP.msg, words, send);
+    // A send that may block (no MACH_SEND_TIMEOUT, or a timeout above 0: the queue may be full) runs on a
+    // sender thread of the task, so that the receive that makes room can still come through the link
+    // (fault-thread.ts); so does a send from a task with mapped memory, which may fault its out-of-line data in
+    // from a pager, and one that must keep its place behind such a send to the same port.
+    const mayWait = (options & MACH_SEND_TIMEOUT) === 0 || timeout > 0 || this.faults.hasMappings(task);
+    const r = await ((send.length > 0 ? this.faults.send(task, port, mayWait, words, send) : null) ?? this.call(task, OP.msg, words, send));
     const out: MsgResult = { kr: r.kr! };
     if (r.msg !== undefined) {
       const size = r.msg.length >= 8 ? (r.msg[4]! | (r.msg[5]! << 8) | (r.msg[6]! << 16) | (r.msg[7]! << 24)) >>> 0 : 0;
@@ -496,19 +497,20 @@ export class GnumachKernel implements MachKernel {
     const receives = (options & MACH_RCV_MSG) !== 0;
     const blocking = receives && ((options & MACH_RCV_TIMEOUT) === 0 || timeout > 0);
     const sent = args.send !== undefined && options & MACH_SEND_MSG ? this.emit('send', task, args.send) : null;
+    const port = sent?.port ?? 0;
     // A send the kernel refused (any MACH_SEND_* code: never queued) will never be received.
     const refused = (kr: number): void => {
       if (sent !== null && ((kr >>> 0) & 0xffffff00) === 0x10000000) this.ports.withdraw(sent.port, sent.queued);
     };
     let r: MsgResult;
     if (!blocking) {
-      r = await this.msgOnce(task, options, args, options & MACH_SEND_TIMEOUT ? timeout : 0);
+      r = await this.msgOnce(task, options, args, options & MACH_SEND_TIMEOUT ? timeout : 0, port);
       refused(r.kr);
     } else {
       if (options & MACH_SEND_MSG && options & MACH_SEND_TIMEOUT && timeout > 0) {
         // The send may wait up to `timeout` and so may the receive after it (mach_msg applies the one
         // timeout to each part): the send alone first, on the fault thread; a failed send receives nothing.
-        const s = await this.msgOnce(task, options & ~(MACH_RCV_MSG | MACH_RCV_TIMEOUT), args, timeout);
+        const s = await this.msgOnce(task, options & ~(MACH_RCV_MSG | MACH_RCV_TIMEOUT), args, timeout, port);
         refused(s.kr);
         if (s.kr !== 0) return s;
         args = { ...args, options: options & ~(MACH_SEND_MSG | MACH_SEND_TIMEOUT) };
@@ -516,7 +518,7 @@ export class GnumachKernel implements MachKernel {
       const rest = args.options >>> 0;
       // The send part (if any) and a first look at the queue, in one call.
       const deadline = options & MACH_RCV_TIMEOUT ? Date.now() + timeout : Infinity;
-      r = await this.msgOnce(task, rest | MACH_RCV_TIMEOUT, args, 0);
+      r = await this.msgOnce(task, rest | MACH_RCV_TIMEOUT, args, 0, port);
       if (rest & MACH_SEND_MSG) refused(r.kr);
       const pollOptions = (options & ~(MACH_SEND_MSG | MACH_SEND_TIMEOUT)) | MACH_RCV_TIMEOUT;
       // Only the receive's own outcome is the task's: the polls' timeouts are this backend's.
@@ -524,7 +526,7 @@ export class GnumachKernel implements MachKernel {
         if (args.signal?.aborted || Date.now() >= deadline) break;
         await new Promise((res) => setTimeout(res, this.pollMs));
         if (args.signal?.aborted) break;
-        r = await this.msgOnce(task, pollOptions, args, 0);
+        r = await this.msgOnce(task, pollOptions, args, 0, port);
       }
       if (r.kr === MACH_RCV_TIMED_OUT && args.signal?.aborted) r = { kr: MACH_RCV_INTERRUPTED };
     }

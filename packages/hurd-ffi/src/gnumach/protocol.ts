@@ -27,8 +27,9 @@
  *       W task name           (event) a message arrived on a watched port;
  *                             its M line follows
  *       F task seq            (event, or the reply to a msg step handed
- *                             to a fault thread) a fault-thread step
- *                             ended (fault.c); its lines follow
+ *                             to an idle thread) a step of one of the
+ *                             task's fault or sender threads ended
+ *                             (fault.c); its lines follow
  *       P task                (event) the C file client (fsclient.c) ended;
  *                             its R and D lines follow
  *     A field is a number, a byte string or text (steps.h, wire_binary):
@@ -86,11 +87,17 @@ export const OP = {
   /** vm_map in the task's own space: a step of the fault thread only (conformance/c/fault.c). */
   vmMap: 27,
   /**
-   * fault: seq op args... hands a step to the task's fault thread; R 0 kr at once, the result later as an event
-   * "F <task> <seq>". For a msg step the agent first waits up to 20 ms (agent.c fault_call): a result within
-   * that is the reply itself, its F line first.
+   * fault: seq slot op args... hands a step to the task's thread `slot` (0: pager calls; 1..SEND_THREADS: sends
+   * that may block; fault-thread.ts); R 0 kr at once, the result later as an event "F <task> <seq>" (seq < 2^24).
+   * For a msg step to a thread with nothing else to do the agent first waits up to 20 ms (agent.c fault_call): a
+   * result within that is the reply itself, its F line first.
    */
   fault: 105,
+  /**
+   * sendAfter: slot msg-args... a MACH_SEND_TIMEOUT 0 send on the task's worker, made once the earlier sends on
+   * thread `slot` are in the kernel (queued, or waiting for room): the reply is the msg step's (agent.c send_after).
+   */
+  sendAfter: 106,
 } as const;
 
 export const READY_MARKER = 'HURD-FFI AGENT READY';
