@@ -7,7 +7,7 @@
  * must not hold the link while it waits (fault-thread.ts, agent.c
  * fault_call). Before that, the first case here hung at the status query
  * behind the blocked send (each case is bounded, so it fails instead).
- * Until 2026-11-30 a task had one such thread: a send blocked on one port
+ * Until 2026-11-29 23:00 UTC a task had one such thread: a send blocked on one port
  * held back its sends to other ports (the fourth case hung), and a
  * MACH_SEND_TIMEOUT 0 send could overtake a send to the same port still
  * waiting its turn on that thread (the fifth and seventh cases saw the
@@ -215,9 +215,10 @@ function cases(kernel: () => World): void {
     expect(await take(w)).toEqual({ kr: MACH_RCV_TIMED_OUT });
   });
 
-  it('many sends to three ports, blocking and MACH_SEND_TIMEOUT 0 mixed, arrive per port in the order made', { timeout: CASE_MS * 2 }, async () => {
+  it('many sends to five ports (more than a task has sender threads), blocking and MACH_SEND_TIMEOUT 0 mixed, arrive per port in the order made', { timeout: CASE_MS * 2 }, async () => {
     const w = kernel();
-    const ports = [{ port: w.port, dest: w.dest }, await another(w, 2), await another(w, 1)];
+    const ports = [{ port: w.port, dest: w.dest }, await another(w, 2), await another(w, 1), await another(w, 1), await another(w, 2)];
+    const n = ports.length;
     let seed = 12345;
     const next = (n: number): number => {
       seed = (seed * 1103515245 + 12345) >>> 0;
@@ -225,19 +226,19 @@ function cases(kernel: () => World): void {
     };
     const sends: Array<{ to: number; v: number; wait: boolean; kr?: number }> = [];
     const results: Promise<void>[] = [];
-    for (let i = 0; i < 30; i++) {
-      const s: (typeof sends)[number] = { to: next(3), v: 100 + i, wait: next(10) < 7 };
+    for (let i = 0; i < 40; i++) {
+      const s: (typeof sends)[number] = { to: next(n), v: 100 + i, wait: next(10) < 7 };
       sends.push(s);
       const p = s.wait ? blockingSend(w, s.v, ports[s.to]!.dest).result : nowait(w, s.v, ports[s.to]!.dest);
       results.push(p.then((r) => void (s.kr = r.kr)));
     }
-    const got: number[][] = [[], [], []];
+    const got: number[][] = ports.map(() => []);
     let settled = false;
     void Promise.all(results).then(() => (settled = true));
-    // The receiver drains all three queues until every send has ended and nothing is left.
+    // The receiver drains all the queues until every send has ended and nothing is left.
     for (let round = 0; round < 3000; round++) {
       let any = false;
-      for (let p = 0; p < 3; p++) {
+      for (let p = 0; p < n; p++) {
         const r = await take(w, ports[p]!.port);
         if (typeof r === 'number') {
           got[p]!.push(r);
@@ -248,9 +249,9 @@ function cases(kernel: () => World): void {
     }
     expect(settled).toBe(true);
     for (const s of sends) expect(s.wait ? s.kr : [0, MACH_SEND_TIMED_OUT].includes(s.kr!)).toBe(s.wait ? 0 : true);
-    for (let p = 0; p < 3; p++) expect(got[p]).toEqual(sends.filter((s) => s.to === p && s.kr === 0).map((s) => s.v));
+    for (let p = 0; p < n; p++) expect(got[p]).toEqual(sends.filter((s) => s.to === p && s.kr === 0).map((s) => s.v));
     // Timed-out sends got their COPY_SEND destination right back as a send right: drop those references again.
-    for (let p = 0; p < 3; p++) {
+    for (let p = 0; p < n; p++) {
       const back = sends.filter((s) => s.to === p && s.kr === MACH_SEND_TIMED_OUT).length;
       if (back > 0) expect(await w.k.portModRefs(w.sender, ports[p]!.dest, MACH_PORT_RIGHT_SEND, -back)).toBe(0);
     }
