@@ -54,6 +54,7 @@ export abstract class NodeMigration extends NodeFlow {
     // one's message is forwarded, and the new home delivers it through a
     // send-once right it makes for it (§4.5).
     e.soPending = status.sendOnce ?? 0;
+    e.soRelayed = false;
     bump(e.imported, peer, 1);
     this.armNoSenders(e);
     let notify: PortRef | null = null;
@@ -419,18 +420,33 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
-  /** Whether gated message `i` may leave before the older ones in its gate (passGated). */
+  /**
+   * Whether gated message `i` may leave before the older ones in its gate
+   * (passGated). Mach orders messages per port only, so what binds it to an
+   * older message is a port both name in a way whose order the node's
+   * tables see: the same destination (per-port FIFO), or a receive right
+   * one of them installs (or moves on) while the other names the port
+   * otherwise than by a plain send right, or any send-once right. A plain
+   * send right binds nothing: the node counts it on whatever entry it has
+   * for the port when it comes (a proxy releases it at once, a home adds a
+   * reference, a relay passes it on counted; the entry exists, as a message
+   * for the port reached this node only behind a counted transfer), and the
+   * application gets the same port under the same name either way. Kept in
+   * order, a send right ahead of a drained message that carries (or is sent
+   * to) that port deadlocked crossing migrations (`18000075`, `1000174` with
+   * --held-rights, two nodes).
+   */
   private mayPass(queue: GateItem[], i: number): boolean {
     const wm = queue[i]!.wm;
     if (this.carriesMigrating(wm) || this.heldRightsMigrating(wm)) return false;
-    const names = (m: WireMessage): Set<PortKey> => {
-      const s = new Set<PortKey>([portKey(m.dest.id)]);
-      if (m.reply.tag === 'port') s.add(portKey(m.reply.id));
-      for (const it of m.items) if (it.kind === 'ports') for (const r of it.ports) if (r.tag === 'port') s.add(portKey(r.id));
-      return s;
-    };
-    const mine = names(wm);
-    for (let j = 0; j < i; j++) for (const k of names(queue[j]!.wm)) if (mine.has(k)) return false;
+    const mine = namesOf(wm);
+    for (let j = 0; j < i; j++) {
+      for (const [k, how] of namesOf(queue[j]!.wm)) {
+        const other = mine.get(k);
+        if (other === undefined) continue;
+        for (const a of how) for (const b of other) if (a !== 'send' && b !== 'send') return false;
+      }
+    }
     return true;
   }
 
@@ -525,4 +541,24 @@ export abstract class NodeMigration extends NodeFlow {
     // no-senders request on the proxy may now be armed (§4.5).
     if (this.byKey.get(e.key) === e && e.role === 'proxy' && e.localSenders) this.armNoSenders(e);
   }
+}
+
+/**
+ * How a message names each port (mayPass): as its destination, by a send
+ * right, by a receive right, or by a send-once right.
+ */
+function namesOf(m: WireMessage): Map<PortKey, Set<'dest' | 'send' | 'receive' | 'sendOnce'>> {
+  const s = new Map<PortKey, Set<'dest' | 'send' | 'receive' | 'sendOnce'>>();
+  const add = (k: PortKey, how: 'dest' | 'send' | 'receive' | 'sendOnce') => {
+    const set = s.get(k);
+    if (set) set.add(how);
+    else s.set(k, new Set([how]));
+  };
+  add(portKey(m.dest.id), 'dest');
+  if (m.reply.tag === 'port') add(portKey(m.reply.id), m.reply.right);
+  for (const it of m.items) {
+    if (it.kind !== 'ports') continue;
+    for (const r of it.ports) if (r.tag === 'port') add(portKey(r.id), r.right);
+  }
+  return s;
 }

@@ -140,6 +140,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const relayed = this.byName.get(name);
       if (relayed) {
         relayed.upstream = from;
+        relayed.soRelayed = relayed.soPending > 0;
         relayed.drainFrom = owed;
         this.relayWaits(relayed, to, hadProxy);
       }
@@ -340,6 +341,26 @@ export abstract class NodeRights extends NodeSendOnce {
     // directly again (below).
     let ownSendOnce = 0;
     if (e) {
+      // Its own pending send-once rights are rights to the real port again:
+      // their messages are queued on it by the kernel, never by netmsg. The
+      // pools and relays along the route counted them for late messages
+      // that will now never come that way: tell them (`direct`, §4.5), or
+      // they would wait for them until the port dies. Before the RELEASEs
+      // below (on the same link when the route is where the right came
+      // from): a RELEASE first collected the proxy there while it still
+      // counted them, and its port went with netmsg's pool rights on it,
+      // whose deaths read as the port's (`2000046` with --held-rights
+      // --send-once: DEAD for a live port, a pool left, a SEND_ONCE
+      // notification lost). A relay's count
+      // (soRelayed) is of rights made upstream, not here: their late
+      // messages still come here from there, now for this node's pool, but
+      // never down the route either, so the route hears it all the same
+      // (`18000075` with --held-rights --send-once: counted as this node's
+      // own, no pool right was made for them, and the SEND_ONCE
+      // notification that came was destroyed as sent to no port).
+      ownSendOnce = e.soRelayed ? 0 : e.soPending;
+      const ownRoute = e.route;
+      if (e.soPending > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', node: id.node, serial: id.serial, n: e.soPending, origin: this.cfg.node });
       // Our proxy becomes the real port: the application gets it under the
       // name local senders already use (tests 5 and 9).
       for (const [p, n] of e.imported) if (n > 0 && p !== peer && this.links.has(p)) this.sendControl(p, { t: 'release', node: id.node, serial: id.serial, n });
@@ -351,16 +372,9 @@ export abstract class NodeRights extends NodeSendOnce {
       // there reclaimPort may discard (§4.5).
       const nsSelf = e.ownsNs && e.nsPort === undefined;
       e.role = 'home';
-      // Its own pending send-once rights are rights to the real port again:
-      // their messages are queued on it by the kernel, never by netmsg. The
-      // pools and relays along the route counted them for late messages
-      // that will now never come that way: tell them (`direct`, §4.5), or
-      // they would wait for them until the port dies.
-      ownSendOnce = e.soPending;
       const sendOnceOwn = e.soDiscard;
-      const ownRoute = e.route;
-      if (ownSendOnce > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', node: id.node, serial: id.serial, n: ownSendOnce, origin: this.cfg.node });
       e.soPending = 0;
+      e.soRelayed = false;
       e.soDiscard = 0;
       this.dropNsPort(e);
       e.ownsNs = false;

@@ -180,6 +180,13 @@ export interface PortEntry {
    */
   soDiscard: number;
   /**
+   * relay (§4.5): `soPending` counts send-once rights made where the
+   * receive right came from (passed through here), not made here: if the
+   * right comes back here, their late messages still come from upstream
+   * and need this node's pool rights.
+   */
+  soRelayed: boolean;
+  /**
    * proxy: netmsg has armed its own no-senders request on it since it
    * became a proxy. Before that (an old home's drain) every send-once
    * message on it is the application's; after, the application's queue is

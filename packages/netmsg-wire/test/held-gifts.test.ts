@@ -163,6 +163,106 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(r.violations).toEqual([]);
   });
 
+  it('crossing migrations: a gated send right does not hold back a drained message for its port (1000174, shrunk)', () => {
+    // Two nodes, two pairs of receive rights crossing. Node 1's gate held,
+    // behind a message waiting for port Y's FLUSH round, a message carrying
+    // a send right to Y and then messages for port X, whose right had left
+    // node 1 (its drain waited for them). Node 2's marker for X waited for
+    // that drain, and node 2's gate, where Y's drain waited, held the
+    // message carrying X's right until X's round came back: neither round
+    // ever ended (credit never returned, messages never delivered). A plain
+    // send right binds no order between messages to different ports.
+    const ops: Op[] = [
+      { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 8, to: 3 }, { op: 'steps', n: 1 }, { op: 'destroy', holder: 3 }, { op: 'steps', n: 5 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 22, to: 1 }, { op: 'newPort', node: 1 },
+      { op: 'newPort', node: 0 }, { op: 'giveReceive', holder: 41, to: 3 }, { op: 'giveSend', holder: 38, to: 2 }, { op: 'newPort', node: 0 },
+      { op: 'steps', n: 8 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 6 }, { op: 'drop', holder: 61 }, { op: 'drop', holder: 46 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 21, to: 3 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 6 },
+      { op: 'giveSend', holder: 11, to: 1 }, { op: 'steps', n: 7 }, { op: 'drop', holder: 20 }, { op: 'data', holder: 23 },
+      { op: 'giveReceive', holder: 41, to: 1 }, { op: 'giftVia', holder: 36, via: 63, receive: false }, { op: 'steps', n: 8 },
+      { op: 'data', holder: 47 }, { op: 'giftVia', holder: 25, via: 42, receive: true }, { op: 'giftVia', holder: 30, via: 29, receive: true },
+      { op: 'drop', holder: 60 }, { op: 'newPort', node: 1 }, { op: 'giftVia', holder: 11, via: 54, receive: false },
+      { op: 'giveSend', holder: 60, to: 2 }, { op: 'giftVia', holder: 63, via: 61, receive: true }, { op: 'newPort', node: 2 },
+      { op: 'giftVia', holder: 11, via: 28, receive: false }, { op: 'newPort', node: 1 }, { op: 'giftVia', holder: 47, via: 52, receive: true },
+      { op: 'giveReceive', holder: 10, to: 2 }, { op: 'giftVia', holder: 50, via: 14, receive: true },
+    ];
+    const r = runSchedule(2, 1000174, ops, { loss: false });
+    expect(r.violations).toEqual([]);
+    expect(r.edges.gatePassed ?? 0).toBeGreaterThan(0);
+  });
+
+  it('crossing migrations with send-once rights settle (18000075, shrunk)', () => {
+    // The same deadlock, found with --send-once: a message carrying a send
+    // right to a port kept a message carrying that port's receive right,
+    // for a port whose right had left, in its gate.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 1 },
+      { op: 'giveSend', holder: 6, to: 2 }, { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 10, to: 1 }, { op: 'giveSend', holder: 31, to: 3 },
+      { op: 'newPort', node: 1 }, { op: 'steps', n: 9 }, { op: 'giftVia', holder: 40, via: 55, receive: true }, { op: 'newPort', node: 1 },
+      { op: 'newPort', node: 2 }, { op: 'giftVia', holder: 24, via: 46, receive: true }, { op: 'soGive', holder: 21, to: 2 },
+      { op: 'giveReceive', holder: 62, to: 1 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 3 },
+      { op: 'giftVia', holder: 30, via: 17, receive: true }, { op: 'giftVia', holder: 27, via: 43, receive: false }, { op: 'data', holder: 3 },
+      { op: 'giftVia', holder: 14, via: 35, receive: false }, { op: 'giveSend', holder: 22, to: 0 },
+      { op: 'giftVia', holder: 5, via: 10, receive: true }, { op: 'giftVia', holder: 25, via: 15, receive: false },
+      { op: 'giveSend', holder: 22, to: 2 }, { op: 'giftVia', holder: 49, via: 2, receive: true },
+      { op: 'giftVia', holder: 51, via: 62, receive: true }, { op: 'giveSend', holder: 61, to: 1 },
+      { op: 'giftVia', holder: 51, via: 56, receive: true },
+    ];
+    expect(runSchedule(2, 18000075, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it("a relay's send-once count is not its own when the receive right comes back to it (18000075, shrunk)", () => {
+    // Port P's right went from node 2 through node 1 (a relay, counting one
+    // send-once right made at node 2) and came back to node 1 later. The
+    // relay's count was taken as rights made at node 1 (back where they
+    // were made): no pool right was made for them, and the SEND_ONCE
+    // notification that came from node 2 for the right was destroyed as
+    // sent to no port.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 1 },
+      { op: 'giveSend', holder: 6, to: 2 }, { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 10, to: 1 }, { op: 'giveSend', holder: 31, to: 3 },
+      { op: 'steps', n: 5 }, { op: 'giftVia', holder: 16, via: 36, receive: false }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 0 },
+      { op: 'giftVia', holder: 11, via: 36, receive: true }, { op: 'newPort', node: 1 }, { op: 'steps', n: 5 },
+      { op: 'giveReceive', holder: 9, to: 1 }, { op: 'newPort', node: 2 }, { op: 'giftVia', holder: 24, via: 46, receive: true },
+      { op: 'soGive', holder: 21, to: 2 }, { op: 'giveReceive', holder: 62, to: 1 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 3 },
+      { op: 'giftVia', holder: 30, via: 17, receive: true }, { op: 'giftVia', holder: 49, via: 2, receive: true },
+    ];
+    expect(runSchedule(2, 18000075, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('DIRECT goes before the RELEASE of a proxy that becomes home again (2000046, shrunk)', () => {
+    // A proxy counting send-once rights became home; its RELEASE on the
+    // route went before its DIRECT, so the node there collected its proxy
+    // while that still counted them and destroyed its port with netmsg's
+    // pool rights on it: their deaths read as the port's (DEAD for a live
+    // port), a pool was left over and a SEND_ONCE notification lost.
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 42, to: 3 }, { op: 'newPort', node: 1 }, { op: 'steps', n: 3 },
+      { op: 'giveSend', holder: 8, to: 0 }, { op: 'drop', holder: 38 }, { op: 'giveSend', holder: 2, to: 3 }, { op: 'giveSend', holder: 57, to: 0 },
+      { op: 'soGive', holder: 2, to: 0 }, { op: 'soGive', holder: 41, to: 3 }, { op: 'giveSend', holder: 36, to: 2 }, { op: 'steps', n: 10 },
+      { op: 'steps', n: 7 }, { op: 'steps', n: 5 }, { op: 'soGive', holder: 23, to: 2 }, { op: 'giveSend', holder: 25, to: 2 },
+      { op: 'giveSend', holder: 12, to: 0 }, { op: 'soUse', holder: 62, destroy: false }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 0 },
+      { op: 'newPort', node: 2 }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 52, via: 61, receive: true }, { op: 'data', holder: 21 },
+      { op: 'giftVia', holder: 5, via: 56, receive: true }, { op: 'soGive', holder: 55, to: 3 }, { op: 'steps', n: 2 }, { op: 'data', holder: 17 },
+      { op: 'data', holder: 30 }, { op: 'destroy', holder: 15 }, { op: 'soGive', holder: 21, to: 2 }, { op: 'steps', n: 7 },
+      { op: 'destroy', holder: 61 }, { op: 'newPort', node: 2 }, { op: 'steps', n: 8 }, { op: 'steps', n: 8 }, { op: 'soGive', holder: 41, to: 3 },
+      { op: 'data', holder: 15 }, { op: 'giftVia', holder: 40, via: 42, receive: false }, { op: 'giveSend', holder: 14, to: 2 },
+      { op: 'newPort', node: 1 }, { op: 'giveReceive', holder: 39, to: 0 }, { op: 'data', holder: 8 }, { op: 'soUse', holder: 2, destroy: false },
+      { op: 'steps', n: 2 }, { op: 'soGive', holder: 54, to: 1 }, { op: 'newPort', node: 0 }, { op: 'drop', holder: 29 },
+      { op: 'giftVia', holder: 19, via: 18, receive: false }, { op: 'newPort', node: 3 }, { op: 'data', holder: 20 }, { op: 'data', holder: 42 },
+      { op: 'giveSend', holder: 58, to: 2 }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 55, via: 18, receive: true },
+      { op: 'giftVia', holder: 30, via: 31, receive: false }, { op: 'giftVia', holder: 42, via: 49, receive: true },
+      { op: 'giveSend', holder: 55, to: 1 }, { op: 'giveSend', holder: 10, to: 3 }, { op: 'giftVia', holder: 17, via: 45, receive: true },
+      { op: 'newPort', node: 0 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 1 },
+      { op: 'giftVia', holder: 57, via: 34, receive: true }, { op: 'giftVia', holder: 22, via: 12, receive: true },
+      { op: 'giftVia', holder: 30, via: 43, receive: true }, { op: 'giftVia', holder: 58, via: 12, receive: true },
+      { op: 'giftVia', holder: 18, via: 48, receive: true }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 55, via: 51, receive: true },
+      { op: 'giftVia', holder: 27, via: 46, receive: true }, { op: 'giftVia', holder: 19, via: 47, receive: true },
+      { op: 'giveReceive', holder: 51, to: 3 },
+    ];
+    expect(runSchedule(3, 2000046, ops, { loss: false }).violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {
