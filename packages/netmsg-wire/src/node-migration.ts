@@ -214,6 +214,13 @@ export abstract class NodeMigration extends NodeFlow {
     return false;
   }
 
+  /** Whether link `peer`'s gate holds a message for the port of `e` (it pins `e`, pinDest). */
+  protected gatedFor(peer: number, e: PortEntry): boolean {
+    if (e.gatePins === 0) return false;
+    const gate = this.gates.get(peer);
+    return gate !== undefined && gate.queue.some((item) => this.destEntry(item.wm) === e);
+  }
+
   /**
    * A held message keeps its destination alive as a delivery in progress
    * would: a RELEASE overtaking it must not collect the home entry.
@@ -243,7 +250,7 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
-  protected onFlush(peer: number, key: PortKey, origin: number, broken = false): void {
+  protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false): void {
     const e = this.byKey.get(key);
     // The relay's marker (relayWait) is back: while it waits, this node's
     // own round waits too (startMigration), so no other marker of this
@@ -260,10 +267,18 @@ export abstract class NodeMigration extends NodeFlow {
       // If the port died here (a link loss killed this node's proxy), every
       // proxy routed through here is doomed: say so, because this marker
       // may reach the origin before the DEAD this node sent down the route.
-      const back = this.links.has(origin) ? origin : peer;
+      // Sent back by a node in the same state (`bounced`), it is dropped:
+      // neither knows the port nor reaches the origin, and between two such
+      // nodes it went back and forth for ever (`4000281`, `3000080` with
+      // --held-rights and link loss: no quiescence). The origin does not
+      // wait for it: it lost its link to this path, and a migration whose
+      // route died finishes or flushes again by the link the right came on.
+      const direct = this.links.has(origin);
+      if (origin === this.cfg.node || (!direct && bounced)) return;
+      const back = direct ? origin : peer;
       const dead = broken || (!e && this.tombstones.has(key));
       const [node, serial] = key.split(':').map(Number) as [number, number];
-      if (origin !== this.cfg.node && this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}) });
+      if (this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}), ...(direct ? {} : { bounced: true as const }) });
       return;
     }
     if (origin === this.cfg.node) {

@@ -187,6 +187,14 @@ export interface PortEntry {
    */
   soRelayed: boolean;
   /**
+   * new home (§4.5, link loss): DEAD came from the link the receive right
+   * came on while it waited here: the late send-once messages its
+   * `soRights` count can no longer come, so the pool rights made for them
+   * are destroyed at once (the port gets Mach's SEND_ONCE notification for
+   * each, as for a send-once right destroyed unused).
+   */
+  soLost: boolean;
+  /**
    * proxy: netmsg has armed its own no-senders request on it since it
    * became a proxy. Before that (an old home's drain) every send-once
    * message on it is the application's; after, the application's queue is

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Carried } from '../src/sim/held-gifts.js';
 import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
+import { withLimits } from '../src/limits.js';
+import { NetmsgNode } from '../src/node.js';
 
 /**
  * Random schedules whose rights also travel through any held send right
@@ -261,6 +263,110 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
       { op: 'giveReceive', holder: 51, to: 3 },
     ];
     expect(runSchedule(3, 2000046, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a message of a link goes behind its older message for the port still in the gate, also once the port migrates here (1000041, shrunk)', () => {
+    // Node 3's gate on link 4 held a message carrying port X's receive
+    // right for port P (waiting for X's FLUSH round), and behind it node
+    // 4's message 0 to P. P's own receive right then arrived at node 3 and
+    // began its round; node 4's message 1 to P was held for P's migration,
+    // put back on P when P's round ended, and message 0 left the gate only
+    // when X's round ended: `0 after 1` with every link live.
+    const ops: Op[] = [
+      { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 36, to: 3 }, { op: 'steps', n: 3 }, { op: 'newPort', node: 2 },
+      { op: 'data', holder: 47 }, { op: 'drop', holder: 53 }, { op: 'giveSend', holder: 56, to: 1 }, { op: 'giveReceive', holder: 33, to: 3 },
+      { op: 'giveReceive', holder: 36, to: 3 }, { op: 'steps', n: 10 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 2 },
+      { op: 'steps', n: 10 }, { op: 'newPort', node: 0 }, { op: 'data', holder: 56 }, { op: 'giveSend', holder: 32, to: 3 },
+      { op: 'data', holder: 1 }, { op: 'giveSend', holder: 55, to: 2 }, { op: 'steps', n: 8 }, { op: 'steps', n: 2 },
+      { op: 'giveSend', holder: 8, to: 2 }, { op: 'drop', holder: 51 }, { op: 'steps', n: 5 }, { op: 'steps', n: 2 },
+      { op: 'giftVia', holder: 29, via: 57, receive: true }, { op: 'giftVia', holder: 29, via: 4, receive: true }, { op: 'data', holder: 2 },
+      { op: 'data', holder: 41 }, { op: 'drop', holder: 33 }, { op: 'data', holder: 44 }, { op: 'giveReceive', holder: 60, to: 2 },
+    ];
+    expect(runSchedule(4, 1000041, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a relay whose way back to the old home died before the new home made its pool: the pool rights die unused (9000257, shrunk)', () => {
+    // Port X's right went from node 3 through node 2 (a relay, counting a
+    // send-once right made at node 3) to node 4; the link 2-3 then died,
+    // and node 2's DEAD reached node 4 while the right was still held there
+    // for its FLUSH, before the pool it was about existed. The pool made
+    // later waited for a reply lost with the link: neither it nor Mach's
+    // SEND_ONCE notification ever came.
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 16, to: 2 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 3 },
+      { op: 'soGive', holder: 4, to: 3 }, { op: 'giveSend', holder: 53, to: 1 }, { op: 'steps', n: 6 },
+      { op: 'giftVia', holder: 28, via: 44, receive: true }, { op: 'newPort', node: 0 }, { op: 'soUse', holder: 55, destroy: false },
+      { op: 'soGive', holder: 41, to: 2 }, { op: 'giveReceive', holder: 1, to: 3 }, { op: 'drop', holder: 0 }, { op: 'giveSend', holder: 9, to: 1 },
+      { op: 'steps', n: 6 }, { op: 'cut', a: 1, b: 2 },
+    ];
+    expect(runSchedule(4, 9000257, ops, { loss: true }).violations).toEqual([]);
+  });
+
+  it('a proxy counting send-once rights where a send-once relay of the port stands becomes a second relay (3000075, shrunk)', () => {
+    // Port X's right left node 2 twice (node 2's first proxy became a
+    // send-once relay); the second proxy, collected while counting the
+    // pool right node 2 had made on it, was destroyed because a relay for
+    // X existed already: the pool right died with it, read as X's death.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 45, to: 2 }, { op: 'giveSend', holder: 55, to: 0 }, { op: 'soGive', holder: 56, to: 0 },
+      { op: 'giveReceive', holder: 59, to: 2 }, { op: 'steps', n: 2 }, { op: 'drop', holder: 37 }, { op: 'newPort', node: 3 },
+      { op: 'soGive', holder: 46, to: 0 }, { op: 'steps', n: 6 }, { op: 'data', holder: 21 }, { op: 'drop', holder: 13 },
+      { op: 'soGive', holder: 8, to: 0 }, { op: 'giveSend', holder: 33, to: 0 }, { op: 'soGive', holder: 35, to: 0 },
+      { op: 'soGive', holder: 39, to: 2 }, { op: 'soGive', holder: 31, to: 2 }, { op: 'giveReceive', holder: 29, to: 0 }, { op: 'steps', n: 7 },
+      { op: 'giftVia', holder: 61, via: 61, receive: true },
+    ];
+    expect(runSchedule(2, 3000075, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a late send-once message held where an older pool from the same link waits goes round through that pool (3000075, shrunk)', () => {
+    // Node 1 had a pool for port X (from node 2) on a port that became a
+    // send-once relay when X's right left again; the right came back from
+    // node 2 while node 2's relay sent a late SEND_ONCE notification. Taken
+    // as one of the arriving send-once rights, it left the old pool right,
+    // node 1's relay and node 2's second relay waiting for ever.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 45, to: 2 }, { op: 'giveSend', holder: 55, to: 0 }, { op: 'steps', n: 3 },
+      { op: 'soGive', holder: 26, to: 0 }, { op: 'giveReceive', holder: 59, to: 2 }, { op: 'data', holder: 7 }, { op: 'steps', n: 3 },
+      { op: 'drop', holder: 37 }, { op: 'newPort', node: 3 }, { op: 'data', holder: 63 }, { op: 'drop', holder: 7 },
+      { op: 'soGive', holder: 46, to: 0 }, { op: 'steps', n: 6 }, { op: 'steps', n: 8 }, { op: 'giveSend', holder: 33, to: 0 },
+      { op: 'steps', n: 8 }, { op: 'giveReceive', holder: 29, to: 0 }, { op: 'steps', n: 3 }, { op: 'giftVia', holder: 55, via: 12, receive: true },
+      { op: 'soUse', holder: 44, destroy: true }, { op: 'soUse', holder: 42, destroy: false },
+    ];
+    expect(runSchedule(2, 3000075, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it("a late send-once message held from a relay's upstream while the right comes back goes round the relays (3000040, shrunk)", () => {
+    // Port X's right went from node 1 through node 3 and node 2 (relays,
+    // each counting two send-once rights made at node 1) back to node 3.
+    // A SEND_ONCE notification from node 1 reached node 3 while the right
+    // waited there for its FLUSH; put back on the port at once, it was
+    // never counted by the relays at node 3 and node 2, which stayed.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 48, to: 1 }, { op: 'giveReceive', holder: 51, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'giveSend', holder: 6, to: 3 }, { op: 'steps', n: 6 }, { op: 'soGive', holder: 42, to: 3 }, { op: 'data', holder: 61 },
+      { op: 'steps', n: 1 }, { op: 'giveReceive', holder: 59, to: 1 }, { op: 'steps', n: 5 }, { op: 'data', holder: 54 }, { op: 'steps', n: 1 },
+      { op: 'newPort', node: 0 }, { op: 'soGive', holder: 18, to: 1 }, { op: 'soGive', holder: 61, to: 1 },
+      { op: 'giftVia', holder: 36, via: 45, receive: true }, { op: 'newPort', node: 1 }, { op: 'soGive', holder: 27, to: 3 },
+      { op: 'giveSend', holder: 47, to: 0 }, { op: 'steps', n: 9 }, { op: 'data', holder: 38 }, { op: 'soGive', holder: 25, to: 0 },
+      { op: 'soGive', holder: 49, to: 2 }, { op: 'steps', n: 1 }, { op: 'destroy', holder: 11 }, { op: 'soUse', holder: 0, destroy: true },
+      { op: 'steps', n: 1 }, { op: 'giveReceive', holder: 27, to: 2 },
+    ];
+    expect(runSchedule(3, 3000040, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a FLUSH marker nobody on its way knows is sent back once, then dropped (4000281, 3000080)', () => {
+    // After link losses, nodes 3 and 4 had nothing for port X and no link
+    // to the marker's origin (node 1): each sent it back to the other for
+    // ever (no quiescence). The first sends it back marked `bounced`; a
+    // node in the same state drops a bounced marker.
+    const n = new NetmsgNode({ node: 3, abi: 'i386', limits: withLimits() });
+    n.handle({ type: 'linkUp', peer: 4, window: 5 });
+    const flush = (bounced: boolean) => n.handle({ type: 'frame', peer: 4, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1, ...(bounced ? { bounced: true as const } : {}) } } });
+    expect(flush(false)).toEqual([{ type: 'sendFrame', peer: 4, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1, bounced: true } } }]);
+    expect(flush(true)).toEqual([]);
+    // With a link to the origin it goes there, unmarked, as before.
+    n.handle({ type: 'linkUp', peer: 1, window: 5 });
+    expect(flush(true)).toEqual([{ type: 'sendFrame', peer: 1, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1 } } }]);
   });
 
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
