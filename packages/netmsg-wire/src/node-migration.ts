@@ -270,9 +270,9 @@ export abstract class NodeMigration extends NodeFlow {
       // Sent back by a node in the same state (`bounced`), it is dropped:
       // neither knows the port nor reaches the origin, and between two such
       // nodes it went back and forth for ever (`4000281`, `3000080` with
-      // --held-rights and link loss: no quiescence). The origin does not
-      // wait for it: it lost its link to this path, and a migration whose
-      // route died finishes or flushes again by the link the right came on.
+      // --held-rights and link loss: no quiescence), never reaching the
+      // origin either; a migration whose route died finishes or flushes
+      // again by the link the right came on.
       const direct = this.links.has(origin);
       if (origin === this.cfg.node || (!direct && bounced)) return;
       const back = direct ? origin : peer;
