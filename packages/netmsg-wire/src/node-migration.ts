@@ -418,7 +418,7 @@ export abstract class NodeMigration extends NodeFlow {
     for (const [peer, gate] of [...this.gates]) {
       for (let i = 1; i < gate.queue.length; ) {
         const item = gate.queue[i]!;
-        if (item.drainOf === undefined || item.waiting.size > 0 || !this.mayPass(gate.queue, i)) {
+        if ((item.drainOf === undefined && !this.forwardedFrom(item)) || item.waiting.size > 0 || !this.mayPass(gate.queue, i)) {
           i++;
           continue;
         }
@@ -433,6 +433,21 @@ export abstract class NodeMigration extends NodeFlow {
       }
       if (gate.queue.length === 0 && this.gates.get(peer) === gate) this.gates.delete(peer);
     }
+  }
+
+  /**
+   * Whether a gated message is one this node only forwards: its port is a
+   * proxy here, not about to be home (no receive right for it in this
+   * node's hands). It waits in the gate only behind an older message for
+   * the same port (gatePins); per-port order binds nothing else, so it may
+   * pass older messages as a drained one does (`8000084` with
+   * --held-rights, two nodes: credit for such messages, returned only when
+   * they left the gate, was what the other node's FLUSH waited for, behind
+   * a head waiting for a round that waited for that node's drain).
+   */
+  private forwardedFrom(item: GateItem): boolean {
+    const d = this.destEntry(item.wm);
+    return d !== undefined && d.role === 'proxy' && !d.migrating && !d.flushed && !this.arriving.has(d.key) && this.routeOf(d) !== undefined;
   }
 
   /**

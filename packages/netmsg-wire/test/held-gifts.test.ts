@@ -369,6 +369,26 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(flush(true)).toEqual([{ type: 'sendFrame', peer: 1, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1 } } }]);
   });
 
+  it('crossing migrations: gated messages this node only forwards pass a head waiting for a round (8000084, shrunk)', () => {
+    // Node 1's FLUSH for port X waited for credit for X that node 2 returns
+    // only when its messages for X (forwarded ones: X is a proxy at node 2)
+    // leave node 2's gate, whose head waited for port Y's round; Y's marker
+    // waited at node 1 for Y's drain, which waited for node 1's gated
+    // message carrying X's right: credit and both migrations never settled.
+    const ops: Op[] = [
+      { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 33, to: 3 }, { op: 'giveReceive', holder: 14, to: 1 }, { op: 'steps', n: 4 },
+      { op: 'giveSend', holder: 50, to: 0 }, { op: 'giveSend', holder: 38, to: 2 }, { op: 'newPort', node: 0 }, { op: 'drop', holder: 19 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 46, to: 1 }, { op: 'giveSend', holder: 3, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'steps', n: 4 }, { op: 'giveReceive', holder: 3, to: 3 }, { op: 'giveSend', holder: 40, to: 3 }, { op: 'steps', n: 11 },
+      { op: 'giftVia', holder: 57, via: 39, receive: true }, { op: 'giftVia', holder: 0, via: 4, receive: true },
+      { op: 'giftVia', holder: 6, via: 1, receive: true }, { op: 'newPort', node: 2 }, { op: 'giftVia', holder: 46, via: 9, receive: false },
+      { op: 'giveSend', holder: 28, to: 1 }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 45, via: 26, receive: true },
+      { op: 'steps', n: 5 }, { op: 'data', holder: 44 }, { op: 'data', holder: 43 }, { op: 'giftVia', holder: 37, via: 31, receive: false },
+      { op: 'data', holder: 29 }, { op: 'giftVia', holder: 41, via: 15, receive: false },
+    ];
+    expect(runSchedule(2, 8000084, ops, { loss: false }).violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {
