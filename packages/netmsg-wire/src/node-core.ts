@@ -66,8 +66,13 @@ export abstract class NodeCore {
   protected soYoung: SendOnceOut[] = [];
   protected soAging: SendOnceOut[] = [];
   protected readonly links = new Map<number, Link>();
-  /** Send-once relays (old homes' proxies kept for send-once rights only), by identity and by port name. */
-  protected readonly soRelays = new Map<PortKey, SendOnceRelay>();
+  /**
+   * Send-once relays (old homes' proxies kept for send-once rights only), by
+   * identity and by port name. One identity may have several, oldest first:
+   * a receive right that left this node twice leaves a relay on each port
+   * it had here (§4.5).
+   */
+  protected readonly soRelays = new Map<PortKey, SendOnceRelay[]>();
   protected readonly soRelayByName = new Map<number, SendOnceRelay>();
   /** New homes' send-once rights for late send-once messages, by identity; pool right name → identity. */
   protected readonly soPools = new Map<PortKey, SendOncePool>();
@@ -209,7 +214,7 @@ export abstract class NodeCore {
       id, key: portKey(id), role, name,
       exported: new Map(), imported: new Map(), makeSends: 0, localSenders: false, nsArmed: false,
       route: undefined, credit: new Map(), pending: new Map(), pendingBytes: 0, paused: false, pinned: false, delivering: 0,
-      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], drainFrom: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, relayWait: false, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, soDiscard: 0, ownsNs: false,
+      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], drainFrom: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, relayWait: false, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, soDiscard: 0, soRelayed: false, soLost: false, ownsNs: false,
     };
     this.byKey.set(e.key, e);
     this.byName.set(name, e);

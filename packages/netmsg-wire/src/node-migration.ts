@@ -54,6 +54,7 @@ export abstract class NodeMigration extends NodeFlow {
     // one's message is forwarded, and the new home delivers it through a
     // send-once right it makes for it (§4.5).
     e.soPending = status.sendOnce ?? 0;
+    e.soRelayed = false;
     bump(e.imported, peer, 1);
     this.armNoSenders(e);
     let notify: PortRef | null = null;
@@ -213,6 +214,13 @@ export abstract class NodeMigration extends NodeFlow {
     return false;
   }
 
+  /** Whether link `peer`'s gate holds a message for the port of `e` (it pins `e`, pinDest). */
+  protected gatedFor(peer: number, e: PortEntry): boolean {
+    if (e.gatePins === 0) return false;
+    const gate = this.gates.get(peer);
+    return gate !== undefined && gate.queue.some((item) => this.destEntry(item.wm) === e);
+  }
+
   /**
    * A held message keeps its destination alive as a delivery in progress
    * would: a RELEASE overtaking it must not collect the home entry.
@@ -242,7 +250,7 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
-  protected onFlush(peer: number, key: PortKey, origin: number, broken = false): void {
+  protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false): void {
     const e = this.byKey.get(key);
     // The relay's marker (relayWait) is back: while it waits, this node's
     // own round waits too (startMigration), so no other marker of this
@@ -259,10 +267,18 @@ export abstract class NodeMigration extends NodeFlow {
       // If the port died here (a link loss killed this node's proxy), every
       // proxy routed through here is doomed: say so, because this marker
       // may reach the origin before the DEAD this node sent down the route.
-      const back = this.links.has(origin) ? origin : peer;
+      // Sent back by a node in the same state (`bounced`), it is dropped:
+      // neither knows the port nor reaches the origin, and between two such
+      // nodes it went back and forth for ever (`4000281`, `3000080` with
+      // --held-rights and link loss: no quiescence), never reaching the
+      // origin either; a migration whose route died finishes or flushes
+      // again by the link the right came on.
+      const direct = this.links.has(origin);
+      if (origin === this.cfg.node || (!direct && bounced)) return;
+      const back = direct ? origin : peer;
       const dead = broken || (!e && this.tombstones.has(key));
       const [node, serial] = key.split(':').map(Number) as [number, number];
-      if (origin !== this.cfg.node && this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}) });
+      if (this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}), ...(direct ? {} : { bounced: true as const }) });
       return;
     }
     if (origin === this.cfg.node) {
@@ -402,7 +418,7 @@ export abstract class NodeMigration extends NodeFlow {
     for (const [peer, gate] of [...this.gates]) {
       for (let i = 1; i < gate.queue.length; ) {
         const item = gate.queue[i]!;
-        if (item.drainOf === undefined || item.waiting.size > 0 || !this.mayPass(gate.queue, i)) {
+        if ((item.drainOf === undefined && !this.forwardedFrom(item)) || item.waiting.size > 0 || !this.mayPass(gate.queue, i)) {
           i++;
           continue;
         }
@@ -419,18 +435,48 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
-  /** Whether gated message `i` may leave before the older ones in its gate (passGated). */
+  /**
+   * Whether a gated message is one this node only forwards: its port is a
+   * proxy here, not about to be home (no receive right for it in this
+   * node's hands). It waits in the gate only behind an older message for
+   * the same port (gatePins); per-port order binds nothing else, so it may
+   * pass older messages as a drained one does (`8000084` with
+   * --held-rights, two nodes: credit for such messages, returned only when
+   * they left the gate, was what the other node's FLUSH waited for, behind
+   * a head waiting for a round that waited for that node's drain).
+   */
+  private forwardedFrom(item: GateItem): boolean {
+    const d = this.destEntry(item.wm);
+    return d !== undefined && d.role === 'proxy' && !d.migrating && !d.flushed && !this.arriving.has(d.key) && this.routeOf(d) !== undefined;
+  }
+
+  /**
+   * Whether gated message `i` may leave before the older ones in its gate
+   * (passGated). Mach orders messages per port only, so what binds it to an
+   * older message is a port both name in a way whose order the node's
+   * tables see: the same destination (per-port FIFO), or a receive right
+   * one of them installs (or moves on) while the other names the port
+   * otherwise than by a plain send right, or any send-once right. A plain
+   * send right binds nothing: the node counts it on whatever entry it has
+   * for the port when it comes (a proxy releases it at once, a home adds a
+   * reference, a relay passes it on counted; the entry exists, as a message
+   * for the port reached this node only behind a counted transfer), and the
+   * application gets the same port under the same name either way. Kept in
+   * order, a send right ahead of a drained message that carries (or is sent
+   * to) that port deadlocked crossing migrations (`18000075`, `1000174` with
+   * --held-rights, two nodes).
+   */
   private mayPass(queue: GateItem[], i: number): boolean {
     const wm = queue[i]!.wm;
     if (this.carriesMigrating(wm) || this.heldRightsMigrating(wm)) return false;
-    const names = (m: WireMessage): Set<PortKey> => {
-      const s = new Set<PortKey>([portKey(m.dest.id)]);
-      if (m.reply.tag === 'port') s.add(portKey(m.reply.id));
-      for (const it of m.items) if (it.kind === 'ports') for (const r of it.ports) if (r.tag === 'port') s.add(portKey(r.id));
-      return s;
-    };
-    const mine = names(wm);
-    for (let j = 0; j < i; j++) for (const k of names(queue[j]!.wm)) if (mine.has(k)) return false;
+    const mine = namesOf(wm);
+    for (let j = 0; j < i; j++) {
+      for (const [k, how] of namesOf(queue[j]!.wm)) {
+        const other = mine.get(k);
+        if (other === undefined) continue;
+        for (const a of how) for (const b of other) if (a !== 'send' && b !== 'send') return false;
+      }
+    }
     return true;
   }
 
@@ -525,4 +571,24 @@ export abstract class NodeMigration extends NodeFlow {
     // no-senders request on the proxy may now be armed (§4.5).
     if (this.byKey.get(e.key) === e && e.role === 'proxy' && e.localSenders) this.armNoSenders(e);
   }
+}
+
+/**
+ * How a message names each port (mayPass): as its destination, by a send
+ * right, by a receive right, or by a send-once right.
+ */
+function namesOf(m: WireMessage): Map<PortKey, Set<'dest' | 'send' | 'receive' | 'sendOnce'>> {
+  const s = new Map<PortKey, Set<'dest' | 'send' | 'receive' | 'sendOnce'>>();
+  const add = (k: PortKey, how: 'dest' | 'send' | 'receive' | 'sendOnce') => {
+    const set = s.get(k);
+    if (set) set.add(how);
+    else s.set(k, new Set([how]));
+  };
+  add(portKey(m.dest.id), 'dest');
+  if (m.reply.tag === 'port') add(portKey(m.reply.id), m.reply.right);
+  for (const it of m.items) {
+    if (it.kind !== 'ports') continue;
+    for (const r of it.ports) if (r.tag === 'port') add(portKey(r.id), r.right);
+  }
+  return s;
 }

@@ -1,7 +1,7 @@
 import type { MachMessage } from 'mach-msg';
 import { fromWireMessage, type RefToName } from './abi-neutral.js';
 import { WireError } from './errors.js';
-import { type PortId, portKey } from './identity.js';
+import { type PortId, portKey, type PortKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
 import { bump, destDisposition, type Gate, isDraining, MOVE_SEND_ONCE, type PortEntry, putBackCount, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
@@ -84,7 +84,7 @@ export abstract class NodeRights extends NodeSendOnce {
    * `to`) by materialising nothing: this node's proxy entry for each right
    * carries the counts, so the chain stays exact.
    */
-  protected relayRights(from: number, to: number, wm: WireMessage): void {
+  protected override relayRights(from: number, to: number, wm: WireMessage): void {
     this.settle(wm);
     const map = (ref: PortRef): PortRef => {
       if (ref.tag !== 'port') return ref;
@@ -140,6 +140,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const relayed = this.byName.get(name);
       if (relayed) {
         relayed.upstream = from;
+        relayed.soRelayed = relayed.soPending > 0;
         relayed.drainFrom = owed;
         this.relayWaits(relayed, to, hadProxy);
       }
@@ -182,7 +183,7 @@ export abstract class NodeRights extends NodeSendOnce {
   }
 
   /** Materialise a dropped message's rights in netmsg's space and destroy them. */
-  protected dropRemote(peer: number, wm: WireMessage): void {
+  protected override dropRemote(peer: number, wm: WireMessage): void {
     this.settle(wm);
     const post: NodeAction[] = [];
     const { msg, ool } = fromWireMessage(wm, this.cfg.abi, 0, 0, (ref) => this.importRef(peer, ref, post));
@@ -339,7 +340,29 @@ export abstract class NodeRights extends NodeSendOnce {
     // counted all the way round in `soRights`, but they reach the port
     // directly again (below).
     let ownSendOnce = 0;
+    // Held late send-once messages that go round this node's relays (heldRounds).
+    let rounds: { wm: WireMessage; from: number }[] = [];
     if (e) {
+      // Its own pending send-once rights are rights to the real port again:
+      // their messages are queued on it by the kernel, never by netmsg. The
+      // pools and relays along the route counted them for late messages
+      // that will now never come that way: tell them (`direct`, §4.5), or
+      // they would wait for them until the port dies. Before the RELEASEs
+      // below (on the same link when the route is where the right came
+      // from): a RELEASE first collected the proxy there while it still
+      // counted them, and its port went with netmsg's pool rights on it,
+      // whose deaths read as the port's (`2000046` with --held-rights
+      // --send-once: DEAD for a live port, a pool left, a SEND_ONCE
+      // notification lost). A relay's count
+      // (soRelayed) is of rights made upstream, not here: their late
+      // messages still come here from there, now for this node's pool, but
+      // never down the route either, so the route hears it all the same
+      // (`18000075` with --held-rights --send-once: counted as this node's
+      // own, no pool right was made for them, and the SEND_ONCE
+      // notification that came was destroyed as sent to no port).
+      ownSendOnce = e.soRelayed ? 0 : e.soPending;
+      const ownRoute = e.route;
+      if (e.soPending > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', node: id.node, serial: id.serial, n: e.soPending, origin: this.cfg.node });
       // Our proxy becomes the real port: the application gets it under the
       // name local senders already use (tests 5 and 9).
       for (const [p, n] of e.imported) if (n > 0 && p !== peer && this.links.has(p)) this.sendControl(p, { t: 'release', node: id.node, serial: id.serial, n });
@@ -351,16 +374,9 @@ export abstract class NodeRights extends NodeSendOnce {
       // there reclaimPort may discard (§4.5).
       const nsSelf = e.ownsNs && e.nsPort === undefined;
       e.role = 'home';
-      // Its own pending send-once rights are rights to the real port again:
-      // their messages are queued on it by the kernel, never by netmsg. The
-      // pools and relays along the route counted them for late messages
-      // that will now never come that way: tell them (`direct`, §4.5), or
-      // they would wait for them until the port dies.
-      ownSendOnce = e.soPending;
       const sendOnceOwn = e.soDiscard;
-      const ownRoute = e.route;
-      if (ownSendOnce > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', node: id.node, serial: id.serial, n: ownSendOnce, origin: this.cfg.node });
       e.soPending = 0;
+      e.soRelayed = false;
       e.soDiscard = 0;
       this.dropNsPort(e);
       e.ownsNs = false;
@@ -376,10 +392,13 @@ export abstract class NodeRights extends NodeSendOnce {
       // Order: what came back on the old route (all of it older than
       // anything this node received since), then what waited here for
       // credit, then what other links delivered during the hold.
-      const held = e.held;
+      const all = e.held;
       e.held = [];
       e.heldBytes = 0;
-      for (const h of held) this.markArriving(h.wm, -1);
+      for (const h of all) this.markArriving(h.wm, -1);
+      // Not for a right passing through (owed): it leaves again at once.
+      if (owed === undefined) rounds = this.heldRounds(all, peer, key);
+      const held = rounds.length > 0 ? all.filter((h) => !rounds.includes(h)) : all;
       // Late send-once messages held from other links take this node's own pool rights (`6000211`).
       const pooled = this.poolHeld(held, peer, key);
       heldSendOnce = held.filter((h) => h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id)) && !pooled.has(h)).length;
@@ -450,18 +469,7 @@ export abstract class NodeRights extends NodeSendOnce {
     // Those already here (held for the migration, put back on the port with
     // MAKE_SEND_ONCE above) need none.
     const so = (st.soRights ?? 0) - heldSendOnce - ownSendOnce;
-    if (so > 0) {
-      let pool = this.soPools.get(key);
-      if (!pool) this.soPools.set(key, (pool = { names: [], from: peer }));
-      pool.from = peer;
-      for (let i = 0; i < so; i++) {
-        const n = this.allocName();
-        this.emit({ type: 'insertSendOnce', name: n, port: e.name });
-        this.emit({ type: 'requestDeadName', name: n });
-        pool.names.push(n);
-        this.soPoolByName.set(n, key);
-      }
-    }
+    this.makePool(e, peer, so);
     this.emit({ type: 'setPortStatus', name: e.name, mscount: st.mscount, qlimit: st.qlimit });
     const ns = st.noSendersNotify;
     if (ns && ns.tag === 'port') {
@@ -475,6 +483,7 @@ export abstract class NodeRights extends NodeSendOnce {
     else bump(e.exported, peer, 1);
     // netmsg's dead-name request rides on its own send right.
     if (!sendless) post.push({ type: 'requestDeadName', name: e.name });
+    for (const h of rounds) this.sendRound(h.from, key, h.wm);
     return e.name;
   }
 
@@ -592,13 +601,18 @@ export abstract class NodeRights extends NodeSendOnce {
       // can no longer come; the new home's pool hears it (DEAD from the link
       // its receive right came on) and destroys its rights.
       this.sendControl(route, { t: 'dead', node: e.id.node, serial: e.id.serial });
-    } else if (e.soPending > 0 && route !== undefined && !this.soRelays.has(e.key)) {
+    } else if (e.soPending > 0 && route !== undefined) {
       // No send right is left, so the send-right transfer is given back
       // (the home's NO SENDERS stays exact: send-once rights are not send
       // rights), but send-once rights made before the move still send to
-      // this port: keep it, as a relay for their messages only.
+      // this port: keep it, as a relay for their messages only. Also when
+      // a relay of the port is here already (the right left this node
+      // before, on another port): destroyed, this port took its send-once
+      // rights with it (`3000075` with --held-rights --send-once).
       const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream, discard: e.soDiscard };
-      this.soRelays.set(r.key, r);
+      const list = this.soRelays.get(r.key);
+      if (list) list.push(r);
+      else this.soRelays.set(r.key, [r]);
       this.soRelayByName.set(r.name, r);
       return;
     }

@@ -39,13 +39,116 @@ export abstract class NodeSendOnce extends NodeCore {
    */
   protected poolHeld<H extends { wm: WireMessage; from: number }>(held: H[], peer: number, key: PortKey): Map<H, number> {
     const pooled = new Map<H, number>();
+    // A pool from `peer` made when the port was home here before, on a port
+    // that is a relay now (the right left again): a late message from
+    // `peer` may be one it waits for as well as one of the arriving
+    // `soRights`. Through the pool right it goes round that relay and comes
+    // back as one of them, so every count is paid once; taken as one of
+    // them, the pool right and the relays counting it waited for ever
+    // (`3000075` with --held-rights --send-once).
+    const older = this.soPools.get(key)?.from === peer && this.soRelays.has(key);
     for (const h of held) {
-      if (h.from === peer || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
+      if ((h.from === peer && !older) || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
       const n = this.takePooled(key);
       if (n === undefined) break;
       pooled.set(h, n);
     }
     return pooled;
+  }
+
+  /**
+   * The send-once relay of `key` that counts late messages arriving from
+   * link `peer`: the one whose upstream it is, else (`any`) the oldest.
+   */
+  protected relayFor(key: PortKey, peer: number, any: boolean): SendOnceRelay | undefined {
+    const list = this.soRelays.get(key);
+    if (!list) return undefined;
+    return list.find((r) => r.upstream === peer) ?? (any ? list[0] : undefined);
+  }
+
+  /** A relay sent a send-once message on `route` outside any credit window: its credit coming back is not the entry's. */
+  protected owesRelayCredit(key: PortKey, route: number): void {
+    let m = this.relayOwed.get(key);
+    if (!m) this.relayOwed.set(key, (m = new Map()));
+    m.set(route, (m.get(route) ?? 0) + 1);
+  }
+
+  /**
+   * Late send-once messages held while the receive right came back here
+   * that came from the upstream of a send-once relay this node left when
+   * the right passed through before (not from `peer`): as one arriving
+   * after the right (node.ts, `3000040`), each goes round the relays after
+   * this one, which counted it, back to this node's pool. Put back on the
+   * port at once, the relays here and further on counted it for ever
+   * (`3000040` at length 160 with --held-rights --send-once). At most as
+   * many per relay as it still counts.
+   */
+  protected heldRounds<H extends { wm: WireMessage; from: number }>(held: H[], peer: number, key: PortKey): H[] {
+    const out: H[] = [];
+    const taken = new Map<SendOnceRelay, number>();
+    for (const h of held) {
+      if (h.from === peer || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
+      const relay = this.relayFor(key, h.from, false);
+      if (!relay || (taken.get(relay) ?? 0) >= relay.pending) continue;
+      taken.set(relay, (taken.get(relay) ?? 0) + 1);
+      out.push(h);
+    }
+    return out;
+  }
+
+  /**
+   * The new home `e` (netmsg holding the receive right) makes `so` send-once
+   * rights on the port for the late send-once messages still to come from
+   * `peer` (§4.5), kept in its pool.
+   */
+  protected makePool(e: PortEntry, peer: number, so: number): void {
+    const lost = e.soLost;
+    e.soLost = false;
+    if (so <= 0) return;
+    if (lost) {
+      // The relay the right came through lost its way back to the old home
+      // before the pool was made (soLost): their messages can no longer
+      // come. Made and destroyed unused, as dropPool does, so the port gets
+      // a SEND_ONCE notification for each (`9000257` with --held-rights
+      // --send-once, link loss: the pool waited for a reply lost with the
+      // link, until the port died, and nothing came).
+      for (let i = 0; i < so; i++) {
+        const n = this.allocName();
+        this.emit({ type: 'insertSendOnce', name: n, port: e.name });
+        this.emit({ type: 'deallocate', name: n });
+      }
+      return;
+    }
+    let pool = this.soPools.get(e.key);
+    if (!pool) this.soPools.set(e.key, (pool = { names: [], from: peer }));
+    pool.from = peer;
+    for (let i = 0; i < so; i++) {
+      const n = this.allocName();
+      this.emit({ type: 'insertSendOnce', name: n, port: e.name });
+      this.emit({ type: 'requestDeadName', name: n });
+      pool.names.push(n);
+      this.soPoolByName.set(n, e.key);
+    }
+  }
+
+  /** A message passing through (node-rights.ts). */
+  protected abstract relayRights(from: number, to: number, wm: WireMessage): void;
+  /** A message from `peer` destroyed as Mach destroys one sent to a dead port (node-rights.ts). */
+  protected abstract dropRemote(peer: number, wm: WireMessage): void;
+
+  /** A late send-once message from a relay's upstream goes on round the relays after it (heldRounds; credited when held). */
+  protected sendRound(from: number, key: PortKey, wm: WireMessage): void {
+    const relay = this.relayFor(key, from, false);
+    if (!relay) return;
+    const route = relay.route;
+    this.relayUsed(relay);
+    if (!this.links.has(route)) {
+      this.dropRemote(from, wm);
+      return;
+    }
+    this.relayRights(from, route, wm);
+    this.sendMessage(route, wm);
+    this.owesRelayCredit(key, route);
   }
 
   /** One of a relay's send-once rights sent its message. */
@@ -76,9 +179,9 @@ export abstract class NodeSendOnce extends NodeCore {
   protected onDirect(peer: number, key: PortKey, n: number, origin: number): void {
     if (origin === this.cfg.node) return;
     const e = this.byKey.get(key);
-    const relay = e ? undefined : this.soRelays.get(key);
-    const proxy = e && e.role === 'proxy' ? e : undefined;
     const pool = this.soPools.get(key);
+    const relay = e ? undefined : this.relayFor(key, peer, pool?.from === peer);
+    const proxy = e && e.role === 'proxy' ? e : undefined;
     // Only from the way the receive right came (the pool's link, a relay's
     // upstream): the origin is that way. Anything else is stale.
     if (!(pool?.from === peer || proxy?.upstream === peer || relay?.upstream === peer)) return;
@@ -114,7 +217,9 @@ export abstract class NodeSendOnce extends NodeCore {
   }
 
   protected dropRelay(r: SendOnceRelay): void {
-    this.soRelays.delete(r.key);
+    const list = this.soRelays.get(r.key)?.filter((x) => x !== r) ?? [];
+    if (list.length > 0) this.soRelays.set(r.key, list);
+    else this.soRelays.delete(r.key);
     this.soRelayByName.delete(r.name);
     this.emit({ type: 'destroyPort', name: r.name });
   }

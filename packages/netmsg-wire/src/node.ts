@@ -69,7 +69,7 @@ export class NetmsgNode extends NodeMigration {
       // (Without the placeholder entry each table keeps, node-core.ts.)
       sendOnceOut: [...this.soOut.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
       sendOnceProxies: [...this.soProxyByKey.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
-      sendOnceRelays: [...this.soRelays.values()].map((r) => ({ key: r.key, name: r.name, route: r.route, pending: r.pending })),
+      sendOnceRelays: [...this.soRelays.values()].flat().map((r) => ({ key: r.key, name: r.name, route: r.route, pending: r.pending })),
       sendOncePools: [...this.soPools].map(([key, p]) => ({ key, names: [...p.names], from: p.from })),
     };
   }
@@ -305,14 +305,20 @@ export class NetmsgNode extends NodeMigration {
   protected override onWireMessage(peer: number, wm: WireMessage, bypassGate = false): void {
     const key = portKey(wm.dest.id);
     const target = this.destEntry(wm, key);
+    // An older message of this link for the port waits in the link's gate
+    // (behind another receive right's round): this one goes behind it,
+    // whatever became of the port since. Held for the port's own migration
+    // it was put back on the port first, and the gated one came after it
+    // (`1000041` with --held-rights: FIFO).
+    const behindGate = !bypassGate && target !== undefined && this.gatedFor(peer, target);
     // The port's receive right is waiting here for its FLUSH: keep what
     // arrives for the new home.
-    if (target && target.migrating) {
+    if (target && target.migrating && !behindGate) {
       this.hold(target, peer, wm);
       this.heldWithRights(peer, wm);
       return;
     }
-    if (target && target.role === 'proxy' && this.arriving.has(key)) {
+    if (target && target.role === 'proxy' && this.arriving.has(key) && !behindGate) {
       // A message for a port whose FLUSH came back while its receive right
       // still waits in a gate here for another port's: the port is this
       // node's now, and nothing older can still come (the marker returned).
@@ -370,7 +376,7 @@ export class NetmsgNode extends NodeMigration {
       // A relay this node left when the right passed, before it came back
       // home here: what comes from the relay's upstream goes round the
       // relays after it (each counts it), back to the pool (`3000040`).
-      const relay = this.soRelays.get(key);
+      const relay = this.relayFor(key, peer, true);
       const round = relay !== undefined && target?.role !== 'proxy' && relay.upstream === peer;
       const pooled = round ? undefined : this.takePooled(key);
       if (pooled !== undefined) {
@@ -465,7 +471,7 @@ export class NetmsgNode extends NodeMigration {
         return;
       }
       case 'flush':
-        this.onFlush(peer, key, c.origin, c.broken === true);
+        this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true);
         return;
       case 'direct':
         this.onDirect(peer, key, c.n, c.origin);
@@ -477,16 +483,17 @@ export class NetmsgNode extends NodeMigration {
         // a relay passes the news on.
         const pool = this.soPools.get(key);
         if (pool && pool.from === peer) this.dropPool(key);
-        const relay = this.soRelays.get(key);
-        if (relay && relay.upstream === peer) {
-          this.sendControl(relay.route, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
-          this.dropRelay(relay);
-        } else if (relay && relay.route === peer) {
-          // The port died (or the path to it did): the relay's send-once
-          // rights are dead names now, as Mach makes them, and so are those
-          // of the relays further back.
-          if (relay.upstream !== undefined && this.links.has(relay.upstream)) this.sendControl(relay.upstream, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
-          this.dropRelay(relay);
+        for (const relay of [...(this.soRelays.get(key) ?? [])]) {
+          if (relay.upstream === peer) {
+            this.sendControl(relay.route, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
+            this.dropRelay(relay);
+          } else if (relay.route === peer) {
+            // The port died (or the path to it did): the relay's send-once
+            // rights are dead names now, as Mach makes them, and so are those
+            // of the relays further back.
+            if (relay.upstream !== undefined && this.links.has(relay.upstream)) this.sendControl(relay.upstream, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
+            this.dropRelay(relay);
+          }
         }
         const so = this.soProxyByKey.get(key);
         if (so) {
@@ -519,6 +526,12 @@ export class NetmsgNode extends NodeMigration {
         }
         if (e.migrating) {
           if (peer !== e.migrateFrom) this.chainDied(e, peer);
+          // From the link the right came on: a relay there lost its way
+          // back to the old home after passing the right on, so the late
+          // send-once messages the right's `soRights` count can no longer
+          // come (§4.5, link loss). Its DEAD came before the pool it meant
+          // was made: the pool is made dead (importReceive).
+          else e.soLost = true;
           this.finishMigration(e);
         } else {
           this.killProxy(e, peer);
@@ -541,13 +554,6 @@ export class NetmsgNode extends NodeMigration {
       if (e.drainHold.some((h) => h.from === peer && has(h.wm))) return true;
     }
     return false;
-  }
-
-  /** A relay sent a send-once message on `route` outside any credit window: its credit coming back is not the entry's. */
-  protected owesRelayCredit(key: PortKey, route: number): void {
-    let m = this.relayOwed.get(key);
-    if (!m) this.relayOwed.set(key, (m = new Map()));
-    m.set(route, (m.get(route) ?? 0) + 1);
   }
 
   protected linkDown(peer: number): void {
@@ -676,7 +682,7 @@ export class NetmsgNode extends NodeMigration {
     }
     // A send-once relay routed over the lost link: its send-once rights die
     // with it (dead names), as every right that depended on the link.
-    for (const r of [...this.soRelays.values()]) {
+    for (const r of [...this.soRelays.values()].flat()) {
       if (r.route === peer) this.dropRelay(r);
       else if (r.upstream === peer) {
         // The way back to the old home is lost: its late messages cannot

@@ -180,6 +180,21 @@ export interface PortEntry {
    */
   soDiscard: number;
   /**
+   * relay (§4.5): `soPending` counts send-once rights made where the
+   * receive right came from (passed through here), not made here: if the
+   * right comes back here, their late messages still come from upstream
+   * and need this node's pool rights.
+   */
+  soRelayed: boolean;
+  /**
+   * new home (§4.5, link loss): DEAD came from the link the receive right
+   * came on while it waited here: the late send-once messages its
+   * `soRights` count can no longer come, so the pool rights made for them
+   * are destroyed at once (the port gets Mach's SEND_ONCE notification for
+   * each, as for a send-once right destroyed unused).
+   */
+  soLost: boolean;
+  /**
    * proxy: netmsg has armed its own no-senders request on it since it
    * became a proxy. Before that (an old home's drain) every send-once
    * message on it is the application's; after, the application's queue is

@@ -59,6 +59,13 @@ export const ControlSchema = z.discriminatedUnion('t', [
      * (PROTOCOL.md §4.5, "a doomed proxy").
      */
     broken: z.literal(true).optional(),
+    /**
+     * Set by a node that has nothing for the port and no link to `origin`,
+     * sending the marker back to the node it came from (a relay passes it
+     * on down its route). A node in the same state drops it instead of
+     * sending it back again (PROTOCOL.md §4.5, "Markers that find nothing").
+     */
+    bounced: z.literal(true).optional(),
   }).strict(),
   /** `n` more messages to the port may be sent on this link. */
   z.object({ t: z.literal('credit'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffff) }).strict(),

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Carried } from '../src/sim/held-gifts.js';
 import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
+import { withLimits } from '../src/limits.js';
+import { NetmsgNode } from '../src/node.js';
 
 /**
  * Random schedules whose rights also travel through any held send right
@@ -161,6 +163,230 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     // port (DEAD NAME missed). Numbered schedule (length 160).
     const r = runSchedule(3, 3000025, randomOps(3000025, 160, false, false, true), { loss: false });
     expect(r.violations).toEqual([]);
+  });
+
+  it('crossing migrations: a gated send right does not hold back a drained message for its port (1000174, shrunk)', () => {
+    // Two nodes, two pairs of receive rights crossing. Node 1's gate held,
+    // behind a message waiting for port Y's FLUSH round, a message carrying
+    // a send right to Y and then messages for port X, whose right had left
+    // node 1 (its drain waited for them). Node 2's marker for X waited for
+    // that drain, and node 2's gate, where Y's drain waited, held the
+    // message carrying X's right until X's round came back: neither round
+    // ever ended (credit never returned, messages never delivered). A plain
+    // send right binds no order between messages to different ports.
+    const ops: Op[] = [
+      { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 8, to: 3 }, { op: 'steps', n: 1 }, { op: 'destroy', holder: 3 }, { op: 'steps', n: 5 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 22, to: 1 }, { op: 'newPort', node: 1 },
+      { op: 'newPort', node: 0 }, { op: 'giveReceive', holder: 41, to: 3 }, { op: 'giveSend', holder: 38, to: 2 }, { op: 'newPort', node: 0 },
+      { op: 'steps', n: 8 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 6 }, { op: 'drop', holder: 61 }, { op: 'drop', holder: 46 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 21, to: 3 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 6 },
+      { op: 'giveSend', holder: 11, to: 1 }, { op: 'steps', n: 7 }, { op: 'drop', holder: 20 }, { op: 'data', holder: 23 },
+      { op: 'giveReceive', holder: 41, to: 1 }, { op: 'giftVia', holder: 36, via: 63, receive: false }, { op: 'steps', n: 8 },
+      { op: 'data', holder: 47 }, { op: 'giftVia', holder: 25, via: 42, receive: true }, { op: 'giftVia', holder: 30, via: 29, receive: true },
+      { op: 'drop', holder: 60 }, { op: 'newPort', node: 1 }, { op: 'giftVia', holder: 11, via: 54, receive: false },
+      { op: 'giveSend', holder: 60, to: 2 }, { op: 'giftVia', holder: 63, via: 61, receive: true }, { op: 'newPort', node: 2 },
+      { op: 'giftVia', holder: 11, via: 28, receive: false }, { op: 'newPort', node: 1 }, { op: 'giftVia', holder: 47, via: 52, receive: true },
+      { op: 'giveReceive', holder: 10, to: 2 }, { op: 'giftVia', holder: 50, via: 14, receive: true },
+    ];
+    const r = runSchedule(2, 1000174, ops, { loss: false });
+    expect(r.violations).toEqual([]);
+    expect(r.edges.gatePassed ?? 0).toBeGreaterThan(0);
+  });
+
+  it('crossing migrations with send-once rights settle (18000075, shrunk)', () => {
+    // The same deadlock, found with --send-once: a message carrying a send
+    // right to a port kept a message carrying that port's receive right,
+    // for a port whose right had left, in its gate.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 1 },
+      { op: 'giveSend', holder: 6, to: 2 }, { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 10, to: 1 }, { op: 'giveSend', holder: 31, to: 3 },
+      { op: 'newPort', node: 1 }, { op: 'steps', n: 9 }, { op: 'giftVia', holder: 40, via: 55, receive: true }, { op: 'newPort', node: 1 },
+      { op: 'newPort', node: 2 }, { op: 'giftVia', holder: 24, via: 46, receive: true }, { op: 'soGive', holder: 21, to: 2 },
+      { op: 'giveReceive', holder: 62, to: 1 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 3 },
+      { op: 'giftVia', holder: 30, via: 17, receive: true }, { op: 'giftVia', holder: 27, via: 43, receive: false }, { op: 'data', holder: 3 },
+      { op: 'giftVia', holder: 14, via: 35, receive: false }, { op: 'giveSend', holder: 22, to: 0 },
+      { op: 'giftVia', holder: 5, via: 10, receive: true }, { op: 'giftVia', holder: 25, via: 15, receive: false },
+      { op: 'giveSend', holder: 22, to: 2 }, { op: 'giftVia', holder: 49, via: 2, receive: true },
+      { op: 'giftVia', holder: 51, via: 62, receive: true }, { op: 'giveSend', holder: 61, to: 1 },
+      { op: 'giftVia', holder: 51, via: 56, receive: true },
+    ];
+    expect(runSchedule(2, 18000075, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it("a relay's send-once count is not its own when the receive right comes back to it (18000075, shrunk)", () => {
+    // Port P's right went from node 2 through node 1 (a relay, counting one
+    // send-once right made at node 2) and came back to node 1 later. The
+    // relay's count was taken as rights made at node 1 (back where they
+    // were made): no pool right was made for them, and the SEND_ONCE
+    // notification that came from node 2 for the right was destroyed as
+    // sent to no port.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 1 },
+      { op: 'giveSend', holder: 6, to: 2 }, { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 10, to: 1 }, { op: 'giveSend', holder: 31, to: 3 },
+      { op: 'steps', n: 5 }, { op: 'giftVia', holder: 16, via: 36, receive: false }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 0 },
+      { op: 'giftVia', holder: 11, via: 36, receive: true }, { op: 'newPort', node: 1 }, { op: 'steps', n: 5 },
+      { op: 'giveReceive', holder: 9, to: 1 }, { op: 'newPort', node: 2 }, { op: 'giftVia', holder: 24, via: 46, receive: true },
+      { op: 'soGive', holder: 21, to: 2 }, { op: 'giveReceive', holder: 62, to: 1 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 3 },
+      { op: 'giftVia', holder: 30, via: 17, receive: true }, { op: 'giftVia', holder: 49, via: 2, receive: true },
+    ];
+    expect(runSchedule(2, 18000075, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('DIRECT goes before the RELEASE of a proxy that becomes home again (2000046, shrunk)', () => {
+    // A proxy counting send-once rights became home; its RELEASE on the
+    // route went before its DIRECT, so the node there collected its proxy
+    // while that still counted them and destroyed its port with netmsg's
+    // pool rights on it: their deaths read as the port's (DEAD for a live
+    // port), a pool was left over and a SEND_ONCE notification lost.
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 42, to: 3 }, { op: 'newPort', node: 1 }, { op: 'steps', n: 3 },
+      { op: 'giveSend', holder: 8, to: 0 }, { op: 'drop', holder: 38 }, { op: 'giveSend', holder: 2, to: 3 }, { op: 'giveSend', holder: 57, to: 0 },
+      { op: 'soGive', holder: 2, to: 0 }, { op: 'soGive', holder: 41, to: 3 }, { op: 'giveSend', holder: 36, to: 2 }, { op: 'steps', n: 10 },
+      { op: 'steps', n: 7 }, { op: 'steps', n: 5 }, { op: 'soGive', holder: 23, to: 2 }, { op: 'giveSend', holder: 25, to: 2 },
+      { op: 'giveSend', holder: 12, to: 0 }, { op: 'soUse', holder: 62, destroy: false }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 0 },
+      { op: 'newPort', node: 2 }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 52, via: 61, receive: true }, { op: 'data', holder: 21 },
+      { op: 'giftVia', holder: 5, via: 56, receive: true }, { op: 'soGive', holder: 55, to: 3 }, { op: 'steps', n: 2 }, { op: 'data', holder: 17 },
+      { op: 'data', holder: 30 }, { op: 'destroy', holder: 15 }, { op: 'soGive', holder: 21, to: 2 }, { op: 'steps', n: 7 },
+      { op: 'destroy', holder: 61 }, { op: 'newPort', node: 2 }, { op: 'steps', n: 8 }, { op: 'steps', n: 8 }, { op: 'soGive', holder: 41, to: 3 },
+      { op: 'data', holder: 15 }, { op: 'giftVia', holder: 40, via: 42, receive: false }, { op: 'giveSend', holder: 14, to: 2 },
+      { op: 'newPort', node: 1 }, { op: 'giveReceive', holder: 39, to: 0 }, { op: 'data', holder: 8 }, { op: 'soUse', holder: 2, destroy: false },
+      { op: 'steps', n: 2 }, { op: 'soGive', holder: 54, to: 1 }, { op: 'newPort', node: 0 }, { op: 'drop', holder: 29 },
+      { op: 'giftVia', holder: 19, via: 18, receive: false }, { op: 'newPort', node: 3 }, { op: 'data', holder: 20 }, { op: 'data', holder: 42 },
+      { op: 'giveSend', holder: 58, to: 2 }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 55, via: 18, receive: true },
+      { op: 'giftVia', holder: 30, via: 31, receive: false }, { op: 'giftVia', holder: 42, via: 49, receive: true },
+      { op: 'giveSend', holder: 55, to: 1 }, { op: 'giveSend', holder: 10, to: 3 }, { op: 'giftVia', holder: 17, via: 45, receive: true },
+      { op: 'newPort', node: 0 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 1 },
+      { op: 'giftVia', holder: 57, via: 34, receive: true }, { op: 'giftVia', holder: 22, via: 12, receive: true },
+      { op: 'giftVia', holder: 30, via: 43, receive: true }, { op: 'giftVia', holder: 58, via: 12, receive: true },
+      { op: 'giftVia', holder: 18, via: 48, receive: true }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 55, via: 51, receive: true },
+      { op: 'giftVia', holder: 27, via: 46, receive: true }, { op: 'giftVia', holder: 19, via: 47, receive: true },
+      { op: 'giveReceive', holder: 51, to: 3 },
+    ];
+    expect(runSchedule(3, 2000046, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a message of a link goes behind its older message for the port still in the gate, also once the port migrates here (1000041, shrunk)', () => {
+    // Node 3's gate on link 4 held a message carrying port X's receive
+    // right for port P (waiting for X's FLUSH round), and behind it node
+    // 4's message 0 to P. P's own receive right then arrived at node 3 and
+    // began its round; node 4's message 1 to P was held for P's migration,
+    // put back on P when P's round ended, and message 0 left the gate only
+    // when X's round ended: `0 after 1` with every link live.
+    const ops: Op[] = [
+      { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 36, to: 3 }, { op: 'steps', n: 3 }, { op: 'newPort', node: 2 },
+      { op: 'data', holder: 47 }, { op: 'drop', holder: 53 }, { op: 'giveSend', holder: 56, to: 1 }, { op: 'giveReceive', holder: 33, to: 3 },
+      { op: 'giveReceive', holder: 36, to: 3 }, { op: 'steps', n: 10 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 2 },
+      { op: 'steps', n: 10 }, { op: 'newPort', node: 0 }, { op: 'data', holder: 56 }, { op: 'giveSend', holder: 32, to: 3 },
+      { op: 'data', holder: 1 }, { op: 'giveSend', holder: 55, to: 2 }, { op: 'steps', n: 8 }, { op: 'steps', n: 2 },
+      { op: 'giveSend', holder: 8, to: 2 }, { op: 'drop', holder: 51 }, { op: 'steps', n: 5 }, { op: 'steps', n: 2 },
+      { op: 'giftVia', holder: 29, via: 57, receive: true }, { op: 'giftVia', holder: 29, via: 4, receive: true }, { op: 'data', holder: 2 },
+      { op: 'data', holder: 41 }, { op: 'drop', holder: 33 }, { op: 'data', holder: 44 }, { op: 'giveReceive', holder: 60, to: 2 },
+    ];
+    expect(runSchedule(4, 1000041, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a relay whose way back to the old home died before the new home made its pool: the pool rights die unused (9000257, shrunk)', () => {
+    // Port X's right went from node 3 through node 2 (a relay, counting a
+    // send-once right made at node 3) to node 4; the link 2-3 then died,
+    // and node 2's DEAD reached node 4 while the right was still held there
+    // for its FLUSH, before the pool it was about existed. The pool made
+    // later waited for a reply lost with the link: neither it nor Mach's
+    // SEND_ONCE notification ever came.
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 16, to: 2 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 3 },
+      { op: 'soGive', holder: 4, to: 3 }, { op: 'giveSend', holder: 53, to: 1 }, { op: 'steps', n: 6 },
+      { op: 'giftVia', holder: 28, via: 44, receive: true }, { op: 'newPort', node: 0 }, { op: 'soUse', holder: 55, destroy: false },
+      { op: 'soGive', holder: 41, to: 2 }, { op: 'giveReceive', holder: 1, to: 3 }, { op: 'drop', holder: 0 }, { op: 'giveSend', holder: 9, to: 1 },
+      { op: 'steps', n: 6 }, { op: 'cut', a: 1, b: 2 },
+    ];
+    expect(runSchedule(4, 9000257, ops, { loss: true }).violations).toEqual([]);
+  });
+
+  it('a proxy counting send-once rights where a send-once relay of the port stands becomes a second relay (3000075, shrunk)', () => {
+    // Port X's right left node 2 twice (node 2's first proxy became a
+    // send-once relay); the second proxy, collected while counting the
+    // pool right node 2 had made on it, was destroyed because a relay for
+    // X existed already: the pool right died with it, read as X's death.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 45, to: 2 }, { op: 'giveSend', holder: 55, to: 0 }, { op: 'soGive', holder: 56, to: 0 },
+      { op: 'giveReceive', holder: 59, to: 2 }, { op: 'steps', n: 2 }, { op: 'drop', holder: 37 }, { op: 'newPort', node: 3 },
+      { op: 'soGive', holder: 46, to: 0 }, { op: 'steps', n: 6 }, { op: 'data', holder: 21 }, { op: 'drop', holder: 13 },
+      { op: 'soGive', holder: 8, to: 0 }, { op: 'giveSend', holder: 33, to: 0 }, { op: 'soGive', holder: 35, to: 0 },
+      { op: 'soGive', holder: 39, to: 2 }, { op: 'soGive', holder: 31, to: 2 }, { op: 'giveReceive', holder: 29, to: 0 }, { op: 'steps', n: 7 },
+      { op: 'giftVia', holder: 61, via: 61, receive: true },
+    ];
+    expect(runSchedule(2, 3000075, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a late send-once message held where an older pool from the same link waits goes round through that pool (3000075, shrunk)', () => {
+    // Node 1 had a pool for port X (from node 2) on a port that became a
+    // send-once relay when X's right left again; the right came back from
+    // node 2 while node 2's relay sent a late SEND_ONCE notification. Taken
+    // as one of the arriving send-once rights, it left the old pool right,
+    // node 1's relay and node 2's second relay waiting for ever.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 45, to: 2 }, { op: 'giveSend', holder: 55, to: 0 }, { op: 'steps', n: 3 },
+      { op: 'soGive', holder: 26, to: 0 }, { op: 'giveReceive', holder: 59, to: 2 }, { op: 'data', holder: 7 }, { op: 'steps', n: 3 },
+      { op: 'drop', holder: 37 }, { op: 'newPort', node: 3 }, { op: 'data', holder: 63 }, { op: 'drop', holder: 7 },
+      { op: 'soGive', holder: 46, to: 0 }, { op: 'steps', n: 6 }, { op: 'steps', n: 8 }, { op: 'giveSend', holder: 33, to: 0 },
+      { op: 'steps', n: 8 }, { op: 'giveReceive', holder: 29, to: 0 }, { op: 'steps', n: 3 }, { op: 'giftVia', holder: 55, via: 12, receive: true },
+      { op: 'soUse', holder: 44, destroy: true }, { op: 'soUse', holder: 42, destroy: false },
+    ];
+    expect(runSchedule(2, 3000075, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it("a late send-once message held from a relay's upstream while the right comes back goes round the relays (3000040, shrunk)", () => {
+    // Port X's right went from node 1 through node 3 and node 2 (relays,
+    // each counting two send-once rights made at node 1) back to node 3.
+    // A SEND_ONCE notification from node 1 reached node 3 while the right
+    // waited there for its FLUSH; put back on the port at once, it was
+    // never counted by the relays at node 3 and node 2, which stayed.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 48, to: 1 }, { op: 'giveReceive', holder: 51, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'giveSend', holder: 6, to: 3 }, { op: 'steps', n: 6 }, { op: 'soGive', holder: 42, to: 3 }, { op: 'data', holder: 61 },
+      { op: 'steps', n: 1 }, { op: 'giveReceive', holder: 59, to: 1 }, { op: 'steps', n: 5 }, { op: 'data', holder: 54 }, { op: 'steps', n: 1 },
+      { op: 'newPort', node: 0 }, { op: 'soGive', holder: 18, to: 1 }, { op: 'soGive', holder: 61, to: 1 },
+      { op: 'giftVia', holder: 36, via: 45, receive: true }, { op: 'newPort', node: 1 }, { op: 'soGive', holder: 27, to: 3 },
+      { op: 'giveSend', holder: 47, to: 0 }, { op: 'steps', n: 9 }, { op: 'data', holder: 38 }, { op: 'soGive', holder: 25, to: 0 },
+      { op: 'soGive', holder: 49, to: 2 }, { op: 'steps', n: 1 }, { op: 'destroy', holder: 11 }, { op: 'soUse', holder: 0, destroy: true },
+      { op: 'steps', n: 1 }, { op: 'giveReceive', holder: 27, to: 2 },
+    ];
+    expect(runSchedule(3, 3000040, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('a FLUSH marker nobody on its way knows is sent back once, then dropped (4000281, 3000080)', () => {
+    // After link losses, nodes 3 and 4 had nothing for port X and no link
+    // to the marker's origin (node 1): each sent it back to the other for
+    // ever (no quiescence). The first sends it back marked `bounced`; a
+    // node in the same state drops a bounced marker.
+    const n = new NetmsgNode({ node: 3, abi: 'i386', limits: withLimits() });
+    n.handle({ type: 'linkUp', peer: 4, window: 5 });
+    const flush = (bounced: boolean) => n.handle({ type: 'frame', peer: 4, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1, ...(bounced ? { bounced: true as const } : {}) } } });
+    expect(flush(false)).toEqual([{ type: 'sendFrame', peer: 4, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1, bounced: true } } }]);
+    expect(flush(true)).toEqual([]);
+    // With a link to the origin it goes there, unmarked, as before.
+    n.handle({ type: 'linkUp', peer: 1, window: 5 });
+    expect(flush(true)).toEqual([{ type: 'sendFrame', peer: 1, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1 } } }]);
+  });
+
+  it('crossing migrations: gated messages this node only forwards pass a head waiting for a round (8000084, shrunk)', () => {
+    // Node 1's FLUSH for port X waited for credit for X that node 2 returns
+    // only when its messages for X (forwarded ones: X is a proxy at node 2)
+    // leave node 2's gate, whose head waited for port Y's round; Y's marker
+    // waited at node 1 for Y's drain, which waited for node 1's gated
+    // message carrying X's right: credit and both migrations never settled.
+    const ops: Op[] = [
+      { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 33, to: 3 }, { op: 'giveReceive', holder: 14, to: 1 }, { op: 'steps', n: 4 },
+      { op: 'giveSend', holder: 50, to: 0 }, { op: 'giveSend', holder: 38, to: 2 }, { op: 'newPort', node: 0 }, { op: 'drop', holder: 19 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 46, to: 1 }, { op: 'giveSend', holder: 3, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'steps', n: 4 }, { op: 'giveReceive', holder: 3, to: 3 }, { op: 'giveSend', holder: 40, to: 3 }, { op: 'steps', n: 11 },
+      { op: 'giftVia', holder: 57, via: 39, receive: true }, { op: 'giftVia', holder: 0, via: 4, receive: true },
+      { op: 'giftVia', holder: 6, via: 1, receive: true }, { op: 'newPort', node: 2 }, { op: 'giftVia', holder: 46, via: 9, receive: false },
+      { op: 'giveSend', holder: 28, to: 1 }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 45, via: 26, receive: true },
+      { op: 'steps', n: 5 }, { op: 'data', holder: 44 }, { op: 'data', holder: 43 }, { op: 'giftVia', holder: 37, via: 31, receive: false },
+      { op: 'data', holder: 29 }, { op: 'giftVia', holder: 41, via: 15, receive: false },
+    ];
+    expect(runSchedule(2, 8000084, ops, { loss: false }).violations).toEqual([]);
   });
 
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
