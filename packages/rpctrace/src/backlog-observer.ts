@@ -37,7 +37,8 @@ export const COARSE_CLOCK_EVERY = 256;
  * valid (a finite time, never decreasing) and the lines identical.
  */
 export function backlogObserver(b: TraceBacklog, kernel: number, written: () => void, clock?: () => number, coarse = false): MsgObserver {
-  const named = new Set<number>();
+  // Tasks whose name was sent, by task id (small integers): an element load per message, where a Set's lookup was a hash probe.
+  const named: (true | undefined)[] = [];
   // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself.
   const origin = performance.timeOrigin;
   const now = clock ?? (() => origin + performance.now());
@@ -48,8 +49,8 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
   return (e) => {
     if (b.broken) return;
     let name: Uint8Array | null = null;
-    if (e.taskName !== undefined && !named.has(e.task)) {
-      named.add(e.task);
+    if (e.taskName !== undefined && named[e.task] !== true) {
+      named[e.task] = true;
       name = taskNameBytes(e.taskName);
     }
     const at = b.reserve(observedSize(e, name));
