@@ -41,7 +41,10 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
   const named: (true | undefined)[] = [];
   // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself.
   const origin = performance.timeOrigin;
-  const now = clock ?? (() => origin + performance.now());
+  // The object itself, kept: the global \`performance\` is a lazy getter in Node 20, and reading it
+  // per call made a clock read about 410 instructions instead of 210 (cachegrind, 1M calls).
+  const perf = performance;
+  const now = clock ?? (() => origin + perf.now());
   // The coarse clock's last reading, how many more messages may carry it, and the flush it was read after.
   let time = 0;
   let left = 0;
