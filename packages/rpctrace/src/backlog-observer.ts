@@ -7,12 +7,18 @@
  */
 import type { MsgObserver } from 'hurd-ffi';
 import { DEFAULT_BACKLOG, type TraceBacklog } from './trace-backlog.js';
-import { TRACE_BACKLOG_ENV, observedSize, taskNameBytes, writeObserved } from './wire.js';
+import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, observedSize, taskNameBytes, writeObserved } from './wire.js';
 
 /** HURD_RPCTRACE_BACKLOG: the queue's bound in bytes (default 64 MiB). */
 export function backlogLimit(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env[TRACE_BACKLOG_ENV] ?? '');
   return env[TRACE_BACKLOG_ENV] !== undefined && Number.isSafeInteger(v) && v >= 0 ? v : DEFAULT_BACKLOG;
+}
+
+/** HURD_RPCTRACE_EAGER: `1` full batches leave at once, `0` they wait for the event loop; else at once with more than one CPU. */
+export function batchesEager(cpus: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env[TRACE_EAGER_ENV];
+  return v === '1' ? true : v === '0' ? false : cpus > 1;
 }
 
 /**

@@ -48,6 +48,13 @@ export const TRACE_FD_GLOBAL: unique symbol = Symbol.for('hurd-rpctrace.fd');
  * bytes (trace-backlog.ts; default 64 MiB): past it the program waits.
  */
 export const TRACE_BACKLOG_ENV = 'HURD_RPCTRACE_BACKLOG';
+/**
+ * Whether the traced program writes a full batch of records at once (`1`)
+ * or holds it until its event loop turns (`0`); unset (or anything else):
+ * at once when it may run on more than one CPU (tap.ts). For paired runs
+ * of the two ways on two CPUs, where the default is not shown to be the better.
+ */
+export const TRACE_EAGER_ENV = 'HURD_RPCTRACE_EAGER';
 /** Where the preload keeps the socket it opened on the trace pipe (or the -f socket): alive for the process's life. */
 export const TRACE_SOCKET_GLOBAL: unique symbol = Symbol.for('hurd-rpctrace.socket');
 

@@ -8,7 +8,7 @@
 import { closeSync, openSync } from 'node:fs';
 import type { MsgEvent } from 'hurd-ffi';
 import { afterAll, describe, expect, test } from 'vitest';
-import { backlogObserver } from '../src/backlog-observer.js';
+import { backlogObserver, batchesEager } from '../src/backlog-observer.js';
 import { TraceBacklog } from '../src/trace-backlog.js';
 import { WireEventReader, decodeWireEvent, encodeWireEvent, taskNameBytes, writeObserved } from '../src/wire.js';
 import type { TraceEvent } from '../src/records.js';
@@ -107,5 +107,16 @@ describe('backlogObserver task names', () => {
       expect(g.taskName).toBe(first ? `t${sent[i]!.task}` : undefined);
     });
     expect(firsts.size).toBe(ids.length);
+  });
+});
+
+describe('batchesEager (HURD_RPCTRACE_EAGER)', () => {
+  test('unset or not understood: at once with more than one CPU; 0 and 1 choose', () => {
+    expect(batchesEager(1, {})).toBe(false);
+    expect(batchesEager(2, {})).toBe(true);
+    expect(batchesEager(2, { HURD_RPCTRACE_EAGER: 'yes' })).toBe(true);
+    expect(batchesEager(1, { HURD_RPCTRACE_EAGER: '' })).toBe(false);
+    expect(batchesEager(2, { HURD_RPCTRACE_EAGER: '0' })).toBe(false);
+    expect(batchesEager(1, { HURD_RPCTRACE_EAGER: '1' })).toBe(true);
   });
 });
