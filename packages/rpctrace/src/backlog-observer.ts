@@ -7,12 +7,18 @@
  */
 import type { MsgObserver } from 'hurd-ffi';
 import { DEFAULT_BACKLOG, type TraceBacklog } from './trace-backlog.js';
-import { TRACE_BACKLOG_ENV, observedSize, taskNameBytes, writeObserved } from './wire.js';
+import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, observedSize, taskNameBytes, writeObserved } from './wire.js';
 
 /** HURD_RPCTRACE_BACKLOG: the queue's bound in bytes (default 64 MiB). */
 export function backlogLimit(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env[TRACE_BACKLOG_ENV] ?? '');
   return env[TRACE_BACKLOG_ENV] !== undefined && Number.isSafeInteger(v) && v >= 0 ? v : DEFAULT_BACKLOG;
+}
+
+/** HURD_RPCTRACE_EAGER: `1` full batches leave at once, `0` they wait for the event loop; else at once with more than one CPU. */
+export function batchesEager(cpus: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env[TRACE_EAGER_ENV];
+  return v === '1' ? true : v === '0' ? false : cpus > 1;
 }
 
 /**
@@ -37,10 +43,14 @@ export const COARSE_CLOCK_EVERY = 256;
  * valid (a finite time, never decreasing) and the lines identical.
  */
 export function backlogObserver(b: TraceBacklog, kernel: number, written: () => void, clock?: () => number, coarse = false): MsgObserver {
-  const named = new Set<number>();
+  // Tasks whose name was sent, by task id (small integers): an element load per message, where a Set's lookup was a hash probe.
+  const named: (true | undefined)[] = [];
   // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself.
   const origin = performance.timeOrigin;
-  const now = clock ?? (() => origin + performance.now());
+  // The object itself, kept: the global \`performance\` is a lazy getter in Node 20, and reading it
+  // per call made a clock read about 410 instructions instead of 210 (cachegrind, 1M calls).
+  const perf = performance;
+  const now = clock ?? (() => origin + perf.now());
   // The coarse clock's last reading, how many more messages may carry it, and the flush it was read after.
   let time = 0;
   let left = 0;
@@ -48,8 +58,8 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
   return (e) => {
     if (b.broken) return;
     let name: Uint8Array | null = null;
-    if (e.taskName !== undefined && !named.has(e.task)) {
-      named.add(e.task);
+    if (e.taskName !== undefined && named[e.task] !== true) {
+      named[e.task] = true;
       name = taskNameBytes(e.taskName);
     }
     const at = b.reserve(observedSize(e, name));

@@ -77,7 +77,9 @@ export class ProcessSummary {
   observer(kernel: number, changed: () => void, clock?: () => number): MsgObserver {
     // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself (backlog-observer.ts).
     const origin = performance.timeOrigin;
-    const now = clock ?? ((): number => origin + performance.now());
+    // The object kept, not the global getter read per call (backlog-observer.ts).
+    const perf = performance;
+    const now = clock ?? ((): number => origin + perf.now());
     let entry: { kernel: number; first: number; tracer: SummaryCounter } | null = null;
     return (e) => {
       if (this.#bad !== undefined || this.#options === null) return;

@@ -19,7 +19,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { KernelOpenHook, MachKernel, OpenKernelOptions } from 'hurd-ffi';
-import { backlogLimit, backlogObserver } from './backlog-observer.js';
+import { backlogLimit, backlogObserver, batchesEager } from './backlog-observer.js';
 import { TraceBacklog } from './trace-backlog.js';
 import type { ForcedKernel } from './wire.js';
 
@@ -100,8 +100,10 @@ function startBacklog(target: TapTarget): TraceBacklog {
    * for the event loop to turn (or for the bound), so that the tracer decodes
    * while the program is idle or done rather than in the middle of its RPCs.
    * With more, they go at once and the tracer decodes beside the program.
+   * HURD_RPCTRACE_EAGER=0|1 chooses either way (two CPUs: which is the better
+   * is not settled, BENCHMARKS.md 2026-11-29 22:41 section).
    */
-  const eager = availableParallelism() > 1;
+  const eager = batchesEager(availableParallelism());
   const backlog = new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking, eager });
   process.on('exit', () => backlog.finish());
   return backlog;
