@@ -26,7 +26,7 @@ import { openOutput, openPcap, type CliIo } from '../cli/run.js';
 import { sessionOptions } from '../cli/consume.js';
 import { CLOSE_INSPECTOR, type AttachResult } from './agent.js';
 import { cdpSession, type CdpSession } from './cdp.js';
-import { checkTarget, openInspector } from './target.js';
+import { checkTarget, openInspector, processRunning } from './target.js';
 import { wsConnect } from './ws-client.js';
 
 /** How long the program may take to load the agent and connect back (its event loop must turn). */
@@ -172,12 +172,8 @@ export async function attachCli(o: CliOptions, pid: number, io: CliIo): Promise<
   }
   close();
   if (bad !== null) io.stderr(`hurd-rpctrace: ${bad}\n`);
-  let alive = true;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    alive = false;
-  }
+  // A target that has just exited may not be reaped yet: a zombie has exited.
+  const alive = processRunning(pid);
   io.stderr(`hurd-rpctrace: process ${pid} ${alive ? 'detached' : 'exited'}\n`);
   return bad === null ? 0 : 1;
 }

@@ -19,6 +19,32 @@ function errno(e: unknown): string | undefined {
 }
 
 /**
+ * Whether `pid` still runs. `kill(pid, 0)` alone says yes for a process
+ * that has exited but is not yet reaped by its parent (a zombie: it keeps
+ * its pid until then), so /proc's state letter decides: Z (zombie) and X
+ * (dead) have exited. Without /proc (or the entry gone) the signal probe
+ * answers alone.
+ */
+export function processRunning(pid: number, procRoot = '/proc'): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // EPERM: it exists, it is another user's.
+    if (errno(e) !== 'EPERM') return false;
+  }
+  let stat: string;
+  try {
+    stat = readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
+  } catch {
+    return true;
+  }
+  // "pid (comm) S ...": comm may hold spaces and parentheses, so the state
+  // is the first field after the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 1).trimStart()[0];
+  return state !== 'Z' && state !== 'X';
+}
+
+/**
  * Throws the typed error that says why `pid` cannot be attached to
  * (no_such_process, not_permitted, not_node), or returns its executable.
  * Sends no signal but 0 (the permission probe).
