@@ -14,18 +14,7 @@ import { IdentityNames, LinkSplice, TraceSession, crossingEvents, formatSummary,
 import { LinkHeadSummary } from '../src/link/head-summary.js';
 import { MessageHeadReader, headOf } from '../src/link/message-heads.js';
 import { SECRET, connectClient, ioReadRequest, startServerNode, type Peer } from './support/link-peer.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
+import { unitRng as rng } from './support/xorshift.js';
 
 const ifaces = { io: getBuiltinInterface('io', 'x86_64'), fs: getBuiltinInterface('fs', 'x86_64') };
 

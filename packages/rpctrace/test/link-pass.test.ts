@@ -12,18 +12,7 @@ import { Connection, FrameKind, encodeFrame, packControl, withLimits, type WireM
 import { FrameScanner } from '../src/link/raw-frames.js';
 import { LinkSplice, type Side, type SpliceAction } from '../src/index.js';
 import { SECRET, ioReadReply, ioReadRequest } from './support/link-peer.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
+import { unitRng as rng } from './support/xorshift.js';
 
 function seeded(seed: number): (n: number) => Uint8Array<ArrayBuffer> {
   const r = rng(seed);

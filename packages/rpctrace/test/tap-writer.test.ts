@@ -12,22 +12,10 @@ import { backlogObserver, batchesEager } from '../src/backlog-observer.js';
 import { TraceBacklog } from '../src/trace-backlog.js';
 import { WireEventReader, decodeWireEvent, encodeWireEvent, taskNameBytes, writeObserved } from '../src/wire.js';
 import type { TraceEvent } from '../src/records.js';
+import { xorshift32 as rng } from './support/xorshift.js';
 
 const devNull = openSync('/dev/null', 'w');
 afterAll(() => closeSync(devNull));
-
-/** Seeded xorshift32: the same events every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const REASONS = [undefined, 'port-died', 'dead-destination', 'circular', 'sender-terminated', 'too-large'] as const;
 
