@@ -12,11 +12,16 @@
  * MACH_SEND_TIMEOUT 0 send could overtake a send to the same port still
  * waiting its turn on that thread (the fifth and seventh cases saw the
  * order change; the sixth passed then too: it pins down that such a send
- * is still answered at once).
+ * is still answered at once). With one thread per task a pager-bound call
+ * (vm_map of a pager's object, a read that faults a page in; the eighth
+ * case) also waited behind a blocked send: checked 2026-11-30 against the
+ * session's base (1491333), the vm_map's memory_object_init never reached
+ * the pager on either ABI (the case failed at its 30 s wait); sim passed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeMessage,
+  encodeMessage,
   MACH_MSG_TYPE_COPY_SEND,
   MACH_MSG_TYPE_MAKE_SEND,
   MACH_MSG_TYPE_MAKE_SEND_ONCE,
@@ -30,13 +35,19 @@ import {
   MACH_SEND_TIMED_OUT,
   MACH_SEND_TIMEOUT,
   type Abi,
+  type MachMessage,
+  type MsgItem,
 } from 'mach-msg';
-import { openKernel, type MachKernel, type MsgResult, type TaskId } from '../src/index.js';
+import { GnumachKernel, MEMORY_OBJECT_DATA_REQUEST, MEMORY_OBJECT_DATA_SUPPLY, MEMORY_OBJECT_INIT, MEMORY_OBJECT_READY, openKernel, type MachKernel, type MsgResult, type TaskId } from '../src/index.js';
 import { intItem, intOf, msgBytes } from './helpers.js';
+import { int, PAGE, portName, td, word } from './pager-world.js';
 
 const BOOT_MS = 240_000;
 /** A bound for a case that a held link would hang: it fails instead. */
 const CASE_MS = 60_000;
+/** Bounds on waiting for a pager message (a hang guard, never a timing assertion). */
+const POLLS = 20_000;
+const WAIT_MS = 30_000;
 
 interface World {
   k: MachKernel;
@@ -95,6 +106,68 @@ async function queued(w: World): Promise<number> {
   const st = await w.k.portGetReceiveStatus(w.receiver, w.port);
   expect(st.kr).toBe(0);
   return st.status!.msgcount;
+}
+
+
+/**
+ * A TypeScript pager in a task of its own, serving one memory object the
+ * sender holds a send right to: on gnumach the kernel's memory_object
+ * messages reach Node through watch(), on sim by polling.
+ */
+async function pagerFor(w: World) {
+  const { k, abi } = w;
+  const p = await k.taskCreate();
+  const mo = (await k.portAllocate(p, MACH_PORT_RIGHT_RECEIVE)).name;
+  const moS = (await k.portExtractRight(p, mo, MACH_MSG_TYPE_MAKE_SEND, w.sender)).name;
+  const q: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  if (k instanceof GnumachKernel) {
+    expect(
+      await k.watch(p, mo, (m) => {
+        q.push(m);
+        wake?.();
+      }),
+    ).toBe(0);
+  }
+  const next = async (): Promise<MachMessage> => {
+    if (k instanceof GnumachKernel) {
+      const deadline = Date.now() + WAIT_MS;
+      while (q.length === 0 && Date.now() < deadline) {
+        await new Promise<void>((res) => {
+          wake = res;
+          setTimeout(res, 200);
+        });
+      }
+    } else {
+      for (let i = 0; i < POLLS && q.length === 0; i++) {
+        const r = await k.msg(p, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: mo, rcvSize: 8192, timeout: 0 });
+        if (r.message !== undefined) q.push(r.message);
+        else await new Promise((res) => setImmediate(res));
+      }
+    }
+    const bytes = q.shift();
+    if (bytes === undefined) throw new Error(`no message arrived on the pager's port ${mo}`);
+    return decodeMessage(bytes, abi);
+  };
+  /** A simple message from the pager to the memory object's control port (no reply wanted). */
+  const call = async (control: number, id: number, items: MsgItem[]): Promise<number> => {
+    const complex = items.some((i) => i.kind !== 'data');
+    const bytes = encodeMessage({ header: { bits: { remote: MACH_MSG_TYPE_COPY_SEND, local: 0, complex, other: 0 }, remotePort: control, localPort: 0, seqno: 0, id }, items }, abi);
+    return (await k.msg(p, { options: MACH_SEND_MSG, send: bytes })).kr;
+  };
+  /** memory_object_data_supply of one page, out of line from the pager's memory, unlocked. */
+  const supply = async (control: number, offset: number, data: Uint8Array): Promise<number> => {
+    const { address } = await k.vmAllocate(p, 0, data.length, true);
+    expect(await k.vmWrite(p, address, data)).toBe(0);
+    const ool: MsgItem = { kind: 'ool', type: { name: 9, size: 8, number: data.length, inline: false, longform: true, deallocate: true }, address: BigInt(address) };
+    const noReply: MsgItem = { kind: 'ports', type: td(MACH_MSG_TYPE_MAKE_SEND_ONCE, abi === 'x86_64' ? 64 : 32), names: [0] };
+    return call(control, MEMORY_OBJECT_DATA_SUPPLY, [word(abi, offset), ool, int(0), int(0, 0), noReply]);
+  };
+  const done = async (): Promise<void> => {
+    if (k instanceof GnumachKernel) expect(await k.unwatch(p, mo)).toBe(0);
+    expect(await k.taskTerminate(p)).toBe(0);
+  };
+  return { p, moS, next, call, supply, done };
 }
 
 function cases(kernel: () => World): void {
@@ -256,6 +329,38 @@ function cases(kernel: () => World): void {
       if (back > 0) expect(await w.k.portModRefs(w.sender, ports[p]!.dest, MACH_PORT_RIGHT_SEND, -back)).toBe(0);
     }
     for (const p of ports.slice(1)) expect(await w.k.portDestroy(w.receiver, p.port)).toBe(0);
+  });
+
+  it('a pager-bound call of the task (vm_map of a pager\'s object, a read that faults a page in) completes while its send waits for room', { timeout: CASE_MS }, async () => {
+    const w = kernel();
+    const pager = await pagerFor(w);
+    expect((await w.k.msg(w.sender, { options: MACH_SEND_MSG, send: numbered(w, 60) })).kr).toBe(0);
+    const blocked = blockingSend(w, 61);
+    expect(await queued(w)).toBe(1);
+    // vm_map: memory_object_init reaches the pager, which answers memory_object_ready.
+    const mapping = w.k.vmMap(w.sender, { memoryObject: pager.moS, offset: 0, size: PAGE, anywhere: true });
+    const init = await pager.next();
+    expect(init.header.id).toBe(MEMORY_OBJECT_INIT);
+    const control = portName(init, 0);
+    expect(await pager.call(control, MEMORY_OBJECT_READY, [int(0, 0), int(0)])).toBe(0);
+    const map = await mapping;
+    expect(map.kr).toBe(0);
+    // A read of the absent page waits for the pager: data_request, then data_supply (one thread per task held it behind the send).
+    const rd = w.k.vmRead(w.sender, map.address + 100, 4);
+    const req = await pager.next();
+    expect([req.header.id, portName(req, 0) === control]).toEqual([MEMORY_OBJECT_DATA_REQUEST, true]);
+    expect(await pager.supply(control, 0, new Uint8Array(PAGE).map((_, i) => i & 0xff))).toBe(0);
+    const got = await rd;
+    expect([got.kr, [...(got.data ?? [])]]).toEqual([0, [100, 101, 102, 103]]);
+    // The send still waits; the receive that makes room lets it in.
+    expect(blocked.done()).toBe(false);
+    expect(await queued(w)).toBe(1);
+    expect(await take(w)).toBe(60);
+    expect((await blocked.result).kr).toBe(0);
+    expect(await take(w)).toBe(61);
+    expect(await take(w)).toEqual({ kr: MACH_RCV_TIMED_OUT });
+    expect(await w.k.vmDeallocate(w.sender, map.address, PAGE)).toBe(0);
+    await pager.done();
   });
 }
 
