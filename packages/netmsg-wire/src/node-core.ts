@@ -113,6 +113,15 @@ export abstract class NodeCore {
    */
   protected readonly forgotten = new Map<PortKey, Map<number, number>>();
   /**
+   * FLUSH markers this node passed on for another origin, per `key@origin`:
+   * the link it went to and the link it came from. A marker coming back on
+   * `to` goes on to `back` even when the entry that routed it is gone
+   * (collected by a RELEASE or killed by DEAD while the marker was out):
+   * without it such a node, not a neighbour of the origin, had nowhere to
+   * send it (§4.5, link loss).
+   */
+  protected readonly markerPath = new Map<string, { to: number; back: number }[]>();
+  /**
    * Per identity and link, send-once messages a send-once relay sent there
    * without taking credit (a relay has no window of its own, §4.5): the
    * receiver still returns one credit for each, which pays this first.

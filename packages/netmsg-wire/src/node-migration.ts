@@ -1,6 +1,6 @@
 import { portKey, type PortKey } from './identity.js';
 import type { ReceiveStatus } from './node-events.js';
-import { carriesReceive } from './node-core.js';
+import { carriesReceive, NodeCore } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
 import type { PortRef, ReceiveState, WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
@@ -250,8 +250,32 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
+  /** Markers passed to or from a lost link come back by neither. */
+  protected dropMarkerPaths(peer: number): void {
+    for (const [k, l] of [...this.markerPath]) {
+      const kept = l.filter((x) => x.to !== peer && x.back !== peer);
+      if (kept.length === 0) this.markerPath.delete(k);
+      else this.markerPath.set(k, kept);
+    }
+  }
+
+  private notePath(key: PortKey, origin: number, to: number, back: number): void {
+    const k = `${key}@${origin}`;
+    let l = this.markerPath.get(k);
+    if (!l) this.markerPath.set(k, (l = []));
+    l.push({ to, back });
+    // A marker that reaches its origin another way (a node nearer to it)
+    // never comes back here: bounded like the tombstones, oldest first.
+    if (this.markerPath.size > NodeCore.MAX_TOMBSTONES) this.markerPath.delete(this.markerPath.keys().next().value!);
+  }
+
   protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false): void {
     const e = this.byKey.get(key);
+    // A marker this node passed on, coming back the same way.
+    const path = this.markerPath.get(`${key}@${origin}`);
+    const pi = path ? path.findIndex((x) => x.to === peer) : -1;
+    const ret = pi >= 0 ? path!.splice(pi, 1)[0] : undefined;
+    if (path && path.length === 0) this.markerPath.delete(`${key}@${origin}`);
     // The relay's marker (relayWait) is back: while it waits, this node's
     // own round waits too (startMigration), so no other marker of this
     // node's is out for the port. It may come back by another link than
@@ -274,7 +298,13 @@ export abstract class NodeMigration extends NodeFlow {
       // origin either; a migration whose route died finishes or flushes
       // again by the link the right came on.
       const direct = this.links.has(origin);
-      if (origin === this.cfg.node || (!direct && bounced)) return;
+      if (origin === this.cfg.node) return;
+      if (!direct && ret !== undefined && this.links.has(ret.back)) {
+        const [node, serial] = key.split(':').map(Number) as [number, number];
+        this.sendControl(ret.back, { t: 'flush', node, serial, origin, ...(broken || (!e && this.tombstones.has(key)) ? { broken: true as const } : {}) });
+        return;
+      }
+      if (!direct && bounced) return;
       const back = direct ? origin : peer;
       const dead = broken || (!e && this.tombstones.has(key));
       const [node, serial] = key.split(':').map(Number) as [number, number];
@@ -296,8 +326,14 @@ export abstract class NodeMigration extends NodeFlow {
     if (isDraining(e) || e.drainHold.some((h) => !this.relayHolds(e, h.from))) {
       e.flushWait.push(origin);
       this.passGated();
-    } else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
-    else this.forwardFlush(e, origin);
+    } else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) {
+      this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
+      if (ret === undefined) this.notePath(key, origin, e.upstream, peer);
+    } else {
+      const to = this.routeOf(e);
+      this.forwardFlush(e, origin);
+      if (ret === undefined && to !== undefined && to !== peer) this.notePath(key, origin, to, peer);
+    }
   }
 
   /** Make the port's FLUSH markers wait for its messages in `gate`. */

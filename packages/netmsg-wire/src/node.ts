@@ -565,6 +565,7 @@ export class NetmsgNode extends NodeMigration {
     for (const name of lost.spare) this.emit({ type: 'destroyPort', name });
     lost.spare = [];
     // Nothing more comes on the lost link: what it owed is gone with it.
+    this.dropMarkerPaths(peer);
     for (const [k, f] of [...this.forgotten]) {
       f.delete(peer);
       if (f.size === 0) this.forgotten.delete(k);
