@@ -118,9 +118,12 @@ export abstract class NodeCore {
    * `to` goes on to `back` even when the entry that routed it is gone
    * (collected by a RELEASE or killed by DEAD while the marker was out):
    * without it such a node, not a neighbour of the origin, had nowhere to
-   * send it (§4.5, link loss).
+   * send it (§4.5, link loss). One record per pair of links, counting the
+   * markers out on it: in a fully linked cluster a marker usually returns
+   * straight to its origin and never comes back here, so repeated
+   * migrations through this node must not add a record each.
    */
-  protected readonly markerPath = new Map<string, { to: number; back: number }[]>();
+  protected readonly markerPath = new Map<string, { to: number; back: number; n: number }[]>();
   /**
    * Per identity and link, send-once messages a send-once relay sent there
    * without taking credit (a relay has no window of its own, §4.5): the

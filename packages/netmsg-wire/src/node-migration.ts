@@ -263,7 +263,9 @@ export abstract class NodeMigration extends NodeFlow {
     const k = `${key}@${origin}`;
     let l = this.markerPath.get(k);
     if (!l) this.markerPath.set(k, (l = []));
-    l.push({ to, back });
+    const same = l.find((x) => x.to === to && x.back === back);
+    if (same !== undefined) same.n++;
+    else l.push({ to, back, n: 1 });
     // A marker that reaches its origin another way (a node nearer to it)
     // never comes back here: bounded like the tombstones, oldest first.
     if (this.markerPath.size > NodeCore.MAX_TOMBSTONES) this.markerPath.delete(this.markerPath.keys().next().value!);
@@ -274,7 +276,8 @@ export abstract class NodeMigration extends NodeFlow {
     // A marker this node passed on, coming back the same way.
     const path = this.markerPath.get(`${key}@${origin}`);
     const pi = path ? path.findIndex((x) => x.to === peer) : -1;
-    const ret = pi >= 0 ? path!.splice(pi, 1)[0] : undefined;
+    const ret = pi >= 0 ? path![pi] : undefined;
+    if (ret !== undefined && --ret.n === 0) path!.splice(pi, 1);
     if (path && path.length === 0) this.markerPath.delete(`${key}@${origin}`);
     // The relay's marker (relayWait) is back: while it waits, this node's
     // own round waits too (startMigration), so no other marker of this
