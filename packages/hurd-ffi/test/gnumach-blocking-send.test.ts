@@ -40,13 +40,13 @@ import {
 } from 'mach-msg';
 import { GnumachKernel, MEMORY_OBJECT_DATA_REQUEST, MEMORY_OBJECT_DATA_SUPPLY, MEMORY_OBJECT_INIT, MEMORY_OBJECT_READY, openKernel, type MachKernel, type MsgResult, type TaskId } from '../src/index.js';
 import { intItem, intOf, msgBytes } from './helpers.js';
+import { inbox } from './pager-inbox.js';
 import { int, PAGE, portName, td, word } from './pager-world.js';
 
 const BOOT_MS = 240_000;
 /** A bound for a case that a held link would hang: it fails instead. */
 const CASE_MS = 60_000;
-/** Bounds on waiting for a pager message (a hang guard, never a timing assertion). */
-const POLLS = 20_000;
+/** A bound on waiting for a pager message (a hang guard, never a timing assertion). */
 const WAIT_MS = 30_000;
 
 interface World {
@@ -119,36 +119,9 @@ async function pagerFor(w: World) {
   const p = await k.taskCreate();
   const mo = (await k.portAllocate(p, MACH_PORT_RIGHT_RECEIVE)).name;
   const moS = (await k.portExtractRight(p, mo, MACH_MSG_TYPE_MAKE_SEND, w.sender)).name;
-  const q: Uint8Array[] = [];
-  let wake: (() => void) | undefined;
-  if (k instanceof GnumachKernel) {
-    expect(
-      await k.watch(p, mo, (m) => {
-        q.push(m);
-        wake?.();
-      }),
-    ).toBe(0);
-  }
-  const next = async (): Promise<MachMessage> => {
-    if (k instanceof GnumachKernel) {
-      const deadline = Date.now() + WAIT_MS;
-      while (q.length === 0 && Date.now() < deadline) {
-        await new Promise<void>((res) => {
-          wake = res;
-          setTimeout(res, 200);
-        });
-      }
-    } else {
-      for (let i = 0; i < POLLS && q.length === 0; i++) {
-        const r = await k.msg(p, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: mo, rcvSize: 8192, timeout: 0 });
-        if (r.message !== undefined) q.push(r.message);
-        else await new Promise((res) => setImmediate(res));
-      }
-    }
-    const bytes = q.shift();
-    if (bytes === undefined) throw new Error(`no message arrived on the pager's port ${mo}`);
-    return decodeMessage(bytes, abi);
-  };
+  const box = inbox(k, p, abi, WAIT_MS);
+  await box.serve(mo);
+  const next = (): Promise<MachMessage> => box.next(mo);
   /** A simple message from the pager to the memory object's control port (no reply wanted). */
   const call = async (control: number, id: number, items: MsgItem[]): Promise<number> => {
     const complex = items.some((i) => i.kind !== 'data');

@@ -28,12 +28,10 @@ import {
   type MsgItem,
 } from 'mach-msg';
 import { GnumachKernel, openKernel, VirtualClock, type MachKernel, type TaskId } from '../src/index.js';
+import { inbox } from './pager-inbox.js';
 
 const BACKEND = (process.env['HURD_FFI_BACKEND'] ?? 'sim') as 'sim' | 'gnumach';
 const PAGE = 4096;
-/** Bounds on waiting for a message (a hang guard, never a timing assertion). */
-const POLLS = 20_000;
-const WAIT_MS = 120_000;
 
 const td = (name: number, size: number) => ({ name, size, number: 1, inline: true, longform: false, deallocate: false });
 function word(abi: Abi, v: number): MsgItem {
@@ -58,53 +56,6 @@ function portOf(m: MachMessage, i: number): number {
   const it = m.items[i];
   if (it?.kind !== 'ports') throw new Error(`item ${i} of message ${m.header.id} is not a port`);
   return it.names[0]!;
-}
-
-/** The pager's receive rights in task p: messages waited for port by port, the same way on both backends. */
-function inbox(k: MachKernel, p: TaskId, abi: Abi) {
-  const queues = new Map<number, Uint8Array[]>();
-  let wake: (() => void) | undefined;
-  return {
-    async serve(name: number): Promise<void> {
-      queues.set(name, []);
-      if (k instanceof GnumachKernel) {
-        const kr = await k.watch(p, name, (m) => {
-          queues.get(name)!.push(m);
-          wake?.();
-        });
-        expect(kr).toBe(0);
-      }
-    },
-    async next(name: number): Promise<MachMessage> {
-      const q = queues.get(name)!;
-      if (k instanceof GnumachKernel) {
-        const deadline = Date.now() + WAIT_MS;
-        while (q.length === 0 && Date.now() < deadline) {
-          await new Promise<void>((res) => {
-            wake = res;
-            setTimeout(res, 200);
-          });
-        }
-      } else {
-        for (let i = 0; i < POLLS && q.length === 0; i++) {
-          const r = await k.msg(p, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: name, timeout: 0 });
-          if (r.message !== undefined) q.push(r.message);
-          else await new Promise((res) => setImmediate(res));
-        }
-      }
-      const bytes = q.shift();
-      if (bytes === undefined) throw new Error(`no message arrived on the pager's port ${name}`);
-      return decodeMessage(bytes, abi);
-    },
-    /** Nothing more queued on `name` right now (sim: one poll; gnumach: what arrived so far). */
-    async empty(name: number): Promise<boolean> {
-      if (!(k instanceof GnumachKernel)) {
-        const r = await k.msg(p, { options: MACH_RCV_MSG | MACH_RCV_TIMEOUT, rcvName: name, timeout: 0 });
-        if (r.message !== undefined) queues.get(name)!.push(r.message);
-      }
-      return queues.get(name)!.length === 0;
-    },
-  };
 }
 
 /** A pager in task p for an object that task a maps; every step's messages logged. */
