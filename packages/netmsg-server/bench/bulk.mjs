@@ -21,7 +21,9 @@
 // bytes checked after the timed read, outside the CPU figures) and `raw` (a
 // raw TCP stream of the same size from `peers.mjs stream`, pinned as the
 // node is, read into one kept 1 MiB buffer: run.mjs's judged baseline), so
-// one run prints the ratios of the same moment.
+// one run prints the ratios of the same moment: the ratio of the medians, and
+// each round's case over the raw stream run right after it in that round
+// (paired: median and min-max).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -88,7 +90,11 @@ const checkInto = () => {
   if (!Buffer.from(kept.buffer, kept.byteOffset, kept.length).equals(content)) throw new Error('readInto: wrong bytes');
 };
 // The raw stream (bench/peers.mjs stream) on the node's CPU, read into one kept buffer (onread).
-const raw = CASES.has('raw') ? await startStream(SERVER_CPU) : undefined;
+// If it cannot start, the node is stopped first (else it outlives this script and holds its output open).
+const raw = CASES.has('raw') ? await startStream(SERVER_CPU).catch((e) => {
+  child.kill('SIGKILL');
+  throw e;
+}) : undefined;
 function rawStream() {
   return new Promise((resolve, reject) => {
     let got = 0;
@@ -162,7 +168,7 @@ async function withCpu(acc, pid, mib, f) {
   acc.n += mib;
   if (PER_ROUND) {
     const ms = (a, b) => ((b.user + b.sys - a.user - a.sys) / mib / 1000).toFixed(2);
-    console.log(`  ${f.name} round: ${r.toFixed(1)} MiB/s, CPU per MiB client ${ms(c0, c1)} node ${ms(s0, s1)} (node user ${((s1.user - s0.user) / mib / 1000).toFixed(2)})`);
+    console.log(`  ${f.name} round: ${r.toFixed(1)} MiB/s, CPU per MiB client ${ms(c0, c1)} node ${ms(s0, s1)} (node user ${((s1.user - s0.user) / mib / 1000).toFixed(2)}, node faults ${s1.faults - s0.faults})`);
   }
   return r;
 }
@@ -215,7 +221,9 @@ const f = (a) => a.map((x) => x.toFixed(1)).join(', ');
 const side = (u, n) => `${((u.user + u.sys) / n / 1000).toFixed(2)} ms`;
 const split = (u, n) => `user ${(u.user / n / 1000).toFixed(2)} sys ${(u.sys / n / 1000).toFixed(2)} ms, ${(u.faults / n).toFixed(0)} faults, main thread on CPU ${(u.run / n / 1000).toFixed(2)} runnable ${(u.wait / n / 1000).toFixed(2)} idle ${((u.wall - u.run - u.wait) / n / 1000).toFixed(2)} ms`;
 const c = (acc) => `CPU per MiB: client ${side(acc.client, acc.n)} + node ${side(acc.server, acc.n)}; client ${split(acc.client, acc.n)}, node ${split(acc.server, acc.n)}`;
-const ratio = (a) => (raw ? ` (${((100 * median(a)) / median(rawRates)).toFixed(1)}% of raw)` : '');
+// The ratio of medians, and (since run 30C) the paired ratios: each round's rate over the raw stream of the same round, median [min-max].
+const pairs = (a) => a.map((x, i) => (100 * x) / rawRates[i]);
+const ratio = (a) => (raw && a.length > 0 ? ` (${((100 * median(a)) / median(rawRates)).toFixed(1)}% of raw; paired ${median(pairs(a)).toFixed(1)}% [${Math.min(...pairs(a)).toFixed(1)}-${Math.max(...pairs(a)).toFixed(1)}])` : '');
 if (hasInto) console.log(`client.readInto (one kept ${BULK / MIB} MiB buffer) median ${median(into).toFixed(1)} MiB/s${ratio(into)} [${f(into)}] (${c(cpuInto)})`);
 if (raw) console.log(`raw TCP stream, one kept 1 MiB buffer: median ${median(rawRates).toFixed(1)} MiB/s [${f(rawRates)}] (${c(cpuRaw)}); client.readChunks${ratio(chunks)}, client.read${ratio(seq)}`);
 console.log(`bulk ${BULK / MIB} MiB, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}: client.read median ${median(seq).toFixed(1)} MiB/s [${f(seq)}] (${c(cpuSeq)}); 1 MiB x 8 in flight median ${median(pipe).toFixed(1)} MiB/s [${f(pipe)}] (${c(cpuPipe)})${hasChunks ? `; client.readChunks median ${median(chunks).toFixed(1)} MiB/s [${f(chunks)}] (${c(cpuChunks)})` : ''}`);

@@ -20,6 +20,9 @@
 //   3. copying a tree of 2,000 small files out of the node (readdir + read
 //      per file, written locally) vs `cp -r` of the same tree on this machine.
 // Prints one complete markdown table. Env: BENCH_ROUNDS (default 5),
+// BENCH_BULK_ROUNDS (9: rounds of the judged bulk cases, each of ours run
+// beside the raw streams of its round: the paired ratios; the tree copy and
+// the like-for-like raw streams run in the first min(BENCH_ROUNDS, 3) rounds),
 // BENCH_RPCS (2000), BENCH_BULK_MIB (256), BENCH_FILES (2000);
 // BENCH_PROFILE_DIR=DIR runs the node with `node --cpu-prof` into DIR
 // (profile the client too with `node --cpu-prof bench/run.mjs`).
@@ -43,6 +46,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const RPCS = Number(process.env.BENCH_RPCS ?? 2000);
 const BULK = Number(process.env.BENCH_BULK_MIB ?? 256) * 1024 * 1024;
 const FILES = Number(process.env.BENCH_FILES ?? 2000);
+/** Rounds of the tree copy and of the like-for-like raw streams (the slow part of a round). */
+const TREE_ROUNDS = Math.min(ROUNDS, 3);
+/** Rounds of the judged bulk cases: cheap (a few seconds a round), so more of them, for the paired ratios. */
+const BULK_ROUNDS = Math.max(TREE_ROUNDS, Number(process.env.BENCH_BULK_ROUNDS ?? 9));
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
 const MIB = 1024 * 1024;
 
@@ -250,21 +257,27 @@ try {
     res.grpc.push(await withCpu(cpu.grpc, grpcServer.child.pid, RPCS, grpcRound));
     process.stderr.write(`round ${r + 1}/${ROUNDS}: rpc\n`);
   }
-  for (let r = 0; r < Math.min(ROUNDS, 3); r++) {
+  // Bulk rounds: the judged cases (ours and the two raw streams) every round,
+  // each of ours beside a raw stream of the same round, so each round gives a
+  // paired ratio; the like-for-like streams and the tree copy (the slow part)
+  // in the first TREE_ROUNDS only, as before.
+  for (let r = 0; r < BULK_ROUNDS; r++) {
     const mib = BULK / MIB;
-    res.seq.push(await withCpu(bulkCpu.seq, node.child.pid, mib, readSeq));
     res.chunks.push(await withCpu(bulkCpu.chunks, node.child.pid, mib, readChunks));
-    res.into.push(await withCpu(bulkCpu.into, node.child.pid, mib, readInto));
-    res.pipe.push(await withCpu(bulkCpu.pipe, node.child.pid, mib, readPipelined));
-    res.stream.push(await withCpu(bulkCpu.stream, stream.child.pid, mib, () => tcpStream()));
     res.streamReused.push(await withCpu(bulkCpu.streamReused, stream.child.pid, mib, () => tcpStream(true)));
-    res.streamFresh.push(await withCpu(bulkCpu.streamFresh, stream.child.pid, mib, freshResult));
-    res.streamWhole.push(await withCpu(bulkCpu.streamWhole, stream.child.pid, mib, keptResult));
-    res.fileReused.push(await withCpu(bulkCpu.fileReused, fileStream.child.pid, mib, fromFileKept));
-    res.fileFresh.push(await withCpu(bulkCpu.fileFresh, fileStream.child.pid, mib, fromFileFresh));
-    res.tree.push(await treeRpc());
-    res.cp.push(treeCp());
-    process.stderr.write(`round ${r + 1}/${Math.min(ROUNDS, 3)}: bulk, tree\n`);
+    res.into.push(await withCpu(bulkCpu.into, node.child.pid, mib, readInto));
+    res.stream.push(await withCpu(bulkCpu.stream, stream.child.pid, mib, () => tcpStream()));
+    res.seq.push(await withCpu(bulkCpu.seq, node.child.pid, mib, readSeq));
+    res.pipe.push(await withCpu(bulkCpu.pipe, node.child.pid, mib, readPipelined));
+    if (r < TREE_ROUNDS) {
+      res.streamFresh.push(await withCpu(bulkCpu.streamFresh, stream.child.pid, mib, freshResult));
+      res.streamWhole.push(await withCpu(bulkCpu.streamWhole, stream.child.pid, mib, keptResult));
+      res.fileReused.push(await withCpu(bulkCpu.fileReused, fileStream.child.pid, mib, fromFileKept));
+      res.fileFresh.push(await withCpu(bulkCpu.fileFresh, fileStream.child.pid, mib, fromFileFresh));
+      res.tree.push(await treeRpc());
+      res.cp.push(treeCp());
+    }
+    process.stderr.write(`round ${r + 1}/${BULK_ROUNDS}: bulk${r < TREE_ROUNDS ? ', tree' : ''}\n`);
   }
 } finally {
   tcp.close();
@@ -279,6 +292,18 @@ try {
 }
 
 const m = Object.fromEntries(Object.entries(res).map(([k, v]) => [k, median(v)]));
+/**
+ * Paired ratios: round r's rate of `key` over the faster raw stream of the
+ * same round (run right beside it), in %. The raw stream moves by a fifth
+ * between runs of the same code (run 29), so a ratio of two medians taken
+ * apart says less than the ratios of the rounds, each taken at one moment.
+ */
+const paired = (key) => res[key].map((x, r) => (100 * x) / Math.max(res.stream[r], res.streamReused[r]));
+const pairedRow = (name, key) => {
+  const p = paired(key);
+  const over = p.filter((x) => x >= 80).length;
+  return `| ${name} | ${median(p).toFixed(1)}% | ${Math.min(...p).toFixed(1)}-${Math.max(...p).toFixed(1)}% | ${over} of ${p.length} | ${((100 * m[key]) / Math.max(m.stream, m.streamReused)).toFixed(1)}% | 80% of raw TCP, paired median: ${yes(median(p) >= 80)} |`;
+};
 // The raw TCP floor for bulk reads: the faster of the two ways of reading a stream.
 const raw = Math.max(m.stream, m.streamReused);
 const f1 = (x) => x.toFixed(1);
@@ -286,7 +311,7 @@ const yes = (ok) => (ok ? '**met**' : '**not met**');
 const affinity = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
 const lines = [
   `netmsg-server bench — ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-  `client pinned to CPU ${affinity}, every server to CPU ${SERVER_CPU}; loopback; medians of ${ROUNDS} rounds (RPC) and ${Math.min(ROUNDS, 3)} rounds (bulk, tree)`,
+  `client pinned to CPU ${affinity}, every server to CPU ${SERVER_CPU}; loopback; medians of ${ROUNDS} rounds (RPC), ${BULK_ROUNDS} rounds (judged bulk cases and their raw streams) and ${TREE_ROUNDS} rounds (like-for-like raw streams, tree)`,
   '',
   '| case | netmsg-server | baseline | ratio | aim |',
   '| --- | ---: | ---: | ---: | --- |',
@@ -298,6 +323,15 @@ const lines = [
   `| bulk io_read ${BULK / MIB} MiB, 1 MiB io_reads, 8 in flight vs raw TCP stream | ${f1(m.pipe)} MiB/s | ${f1(raw)} MiB/s | ${((100 * m.pipe) / raw).toFixed(1)}% | 80% of raw TCP: ${yes(m.pipe >= 0.8 * raw)} |`,
   `| copy out a tree of ${FILES} files (${(treeBytes / MIB).toFixed(1)} MiB) vs local \`cp -r\` (floor) | ${f1(m.tree)} ms | ${f1(m.cp)} ms | ${(m.tree / m.cp).toFixed(1)}x | (floor, no aim) |`,
   `raw TCP stream medians: 'data' events ${f1(m.stream)} MiB/s, one reused buffer (onread) ${f1(m.streamReused)} MiB/s; the bulk rows compare with the faster`,
+  '',
+  `Paired bulk ratios (since run 30C): each of ${BULK_ROUNDS} rounds, ours over the faster raw stream of the same round (run beside it); the table above divides medians taken apart:`,
+  '',
+  '| bulk case | paired ratio, median | min-max | rounds at 80% or more | ratio of medians (above) | aim |',
+  '| --- | ---: | ---: | ---: | ---: | --- |',
+  pairedRow('client.read', 'seq'),
+  pairedRow('client.readChunks', 'chunks'),
+  pairedRow('client.readInto (kept buffer)', 'into'),
+  pairedRow('1 MiB x 8 in flight', 'pipe'),
   '',
   'Like-for-like raw streams, beside the judged rows (the aim is judged on the table above, never on these):',
   '',

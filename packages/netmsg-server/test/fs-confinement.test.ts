@@ -1,10 +1,10 @@
-import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MigArgs } from 'mach-msg';
-import { FS_RETRY_MAGICAL, FS_RETRY_NORMAL, O_CREAT, O_READ, O_TRUNC, O_WRITE } from '../src/index.js';
+import { getBuiltinInterface, type MigArgs } from 'mach-msg';
+import { FS_RETRY_MAGICAL, FS_RETRY_NORMAL, HurdErrno, O_CREAT, O_READ, O_TRUNC, O_WRITE } from '../src/index.js';
 import { makeTree, type Tree } from './helpers.js';
 import { giveTree, Harness } from './fs-harness.js';
 import { HostTree } from '../src/fs/host.js';
@@ -80,6 +80,107 @@ describe('confinement under a concurrent rename race', () => {
     expect(await done).toBe(0);
     expect([...seen].filter((s) => s !== 'INSIDE')).toEqual([]);
     expect(outsideState()).toBe(before);
+  });
+});
+
+describe('HostTree: a directory moved out of the export between the walk and the open', () => {
+  // openFd proves the node it opened is inside the root, not the directory it
+  // walked to (one readlink per open): a directory moved outside in between
+  // must still fail, by the node's own proof. The race is made deterministic
+  // by moving the directory out at the moment the leaf's name is resolved.
+  it('the node opened under it is refused (EACCES), for withFd and openFd alike', () => {
+    mkdirSync(join(tree.root, 'mv'));
+    writeFileSync(join(tree.root, 'mv', 'f.txt'), 'IN A MOVED DIRECTORY');
+    class MovingTree extends HostTree {
+      moves = 0;
+      override at(d: Parameters<HostTree['at']>[0], name: string): string {
+        if (name === 'f.txt') {
+          renameSync(join(tree.root, 'mv'), join(tree.outside, 'mv'));
+          this.moves++;
+        }
+        return super.at(d, name);
+      }
+    }
+    const t = new MovingTree(realpathSync(tree.root));
+    if (!t.procfs) return; // without procfs there is no fd to follow the move (host.ts): nothing to prove
+    const code = (f: () => unknown): number | string | undefined => {
+      try {
+        f();
+        return undefined;
+      } catch (e) {
+        return (e as { kern?: number; code?: string }).code ?? (e as { errno?: number }).errno;
+      }
+    };
+    const refused = String(HurdErrno.EACCES);
+    expect(String(code(() => t.openFd(['mv', 'f.txt'], 0)))).toBe(refused);
+    renameSync(join(tree.outside, 'mv'), join(tree.root, 'mv'));
+    expect(String(code(() => t.withFd(['mv', 'f.txt'], 0, () => 0)))).toBe(refused);
+    expect(t.moves).toBe(2);
+    // Not moved: the same open succeeds.
+    renameSync(join(tree.outside, 'mv'), join(tree.root, 'mv'));
+    expect(new HostTree(realpathSync(tree.root)).withFd(['mv', 'f.txt'], 0, (_fd, st) => Number(st.size))).toBe(20);
+  });
+});
+
+describe('confinement of the node\'s io_read path (FsExport.prefetch, then handle)', () => {
+  it('held file ports read only the inside file while its directory and a symlink to outside swap places', async () => {
+    mkdirSync(join(tree.root, 'swap'));
+    writeFileSync(join(tree.root, 'swap', 'secret.txt'), 'INSIDE');
+    symlinkSync(tree.outside, join(tree.root, 'evil'));
+    giveTree(tree.root);
+    const h = new Harness({ root: tree.root, readOnly: false });
+    const r = h.root();
+    const io = getBuiltinInterface('io', 'x86_64').routine('io_read');
+    /** io_read as ExportTask serves it: the host read first (asynchronous), then handle with it. */
+    const readPrefetched = async (port: number): Promise<{ ret: number; data?: Uint8Array }> => {
+      const req = io.encodeRequest({ offset: 0n, amount: 100n }, { header: { remotePort: port, localPort: 0x900 } });
+      const pre = await h.x.prefetch(req);
+      const out = h.x.handle(req, [], pre)!;
+      const dec = io.decodeReply(out.reply);
+      const d = dec.args['data'];
+      return { ret: dec.retCode, data: d instanceof Uint8Array ? d : out.ool[0] };
+    };
+    const held = h.open(r, 'swap/secret.txt');
+    const worker = new Worker(`
+      const { renameSync } = require('node:fs');
+      const { join } = require('node:path');
+      const { root, rounds } = require('node:worker_threads').workerData;
+      for (let i = 0; i < rounds; i++) {
+        renameSync(join(root, 'swap'), join(root, 'hold'));
+        renameSync(join(root, 'evil'), join(root, 'swap'));
+        renameSync(join(root, 'swap'), join(root, 'evil'));
+        renameSync(join(root, 'hold'), join(root, 'swap'));
+      }
+    `, { eval: true, workerData: { root: tree.root, rounds: 3000 } });
+    const done = new Promise<number>((resolve, reject) => {
+      worker.once('exit', resolve);
+      worker.once('error', reject);
+    });
+    let finished = false;
+    void done.then(() => { finished = true; });
+    const seen = new Set<string>();
+    let answered = 0;
+    for (let i = 0; i < 3000 && !(finished && i > 200); i++) {
+      const h1 = await readPrefetched(held);
+      if (h1.ret === 0) {
+        answered++;
+        seen.add(new TextDecoder().decode(h1.data));
+      } else expect([HurdErrno.ESTALE, HurdErrno.EACCES]).toContain(h1.ret);
+      const a = h.call(r, 'dir_lookup', { file_name: 'swap/secret.txt', flags: O_READ, mode: 0 });
+      if (a.ret === 0 && a.args['do_retry'] === FS_RETRY_NORMAL) {
+        const p = (a.args['result'] as { name: number }).name;
+        const got = await readPrefetched(p);
+        if (got.ret === 0) {
+          answered++;
+          seen.add(new TextDecoder().decode(got.data));
+        }
+        h.x.release(p);
+      }
+    }
+    expect(await done).toBe(0);
+    expect(answered).toBeGreaterThan(0);
+    expect([...seen]).toEqual(['INSIDE']);
+    expect(readFileSync(join(tree.outside, 'secret.txt'), 'utf8')).toBe('OUTSIDE SECRET');
   });
 });
 
