@@ -190,12 +190,8 @@ export class FrameReader {
     if (len > this.maxFrameBytes) throw new WireError('frame_too_large', `frame of ${len} bytes over ${this.maxFrameBytes}`);
     if (this.buffered < FRAME_PREFIX + len) {
       // Every byte buffered belongs to this frame: give it its own buffer now
-      // (a pooled one when large: a bulk transfer's frames reuse released buffers),
-      // with the payload on a page boundary and the 5-byte head just before it:
-      // where the payload starts is then the pool's choice, not where glibc's
-      // malloc put the buffer (16 bytes into a page, or anywhere on the heap),
-      // and a consumer copying it out reads from an aligned source.
-      const fromPool = this.pool?.take(FRAME_PREFIX + len, FRAME_PREFIX + 1);
+      // (a pooled one when large: a bulk transfer's frames reuse released buffers).
+      const fromPool = this.pool?.take(FRAME_PREFIX + len);
       const frame = fromPool ?? frameBuffer(FRAME_PREFIX + len);
       this.partialPooled = fromPool !== undefined;
       let to = 0;

@@ -24,30 +24,6 @@ export const POOL_MIN_BYTES = 256 * 1024;
 export const POOL_MAX_IDLE_BYTES = 52 * 1024 * 1024;
 /** A released buffer serves a frame up to this many bytes smaller than itself. */
 const GRAIN = 4096;
-/** Bytes of a page, the unit `take` aligns a frame's payload to. */
-export const PAGE_BYTES = 4096;
-/** WebAssembly pages are 64 KiB: page-aligned buffers come in multiples of it. */
-const WASM_PAGE = 64 * 1024;
-
-/**
- * A fresh buffer of at least `bytes` (rounded up to 64 KiB) whose first byte
- * starts a page, or undefined where none can be made (no WebAssembly, or the
- * address space refused). An ArrayBuffer's address cannot be chosen or seen
- * from JavaScript (a large `Buffer.allocUnsafeSlow` is glibc's: 16 bytes
- * into a page when mmapped, anywhere on a 16-byte boundary when it comes
- * from the heap), but a WebAssembly memory's is a page (V8 maps it itself).
- * Not zeroed by anyone but the kernel (fresh pages are zero), so no memset.
- */
-function pageAlignedBuffer(bytes: number): ArrayBuffer | undefined {
-  const wasm = (globalThis as { WebAssembly?: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
-  if (!wasm) return undefined;
-  const pages = Math.ceil(bytes / WASM_PAGE);
-  try {
-    return new wasm.Memory({ initial: pages, maximum: pages }).buffer;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface ReceivePoolStats {
   /** Buffers made fresh by `take`. */
@@ -78,35 +54,22 @@ export class ReceivePool {
    * before handing a frame out), or undefined when `n` is under `minBytes`
    * (the caller makes its own). The caller owns it; it returns to the pool
    * only through `lend` + `release`.
-   *
-   * `pageAt`: the view's byte at that index starts a page (where a page-
-   * aligned buffer can be made; otherwise the bytes are the same, only not
-   * aligned). The frame reader puts a frame's payload there, so the socket
-   * reads that fill it land on a page boundary plus whatever they follow.
    */
-  take(n: number, pageAt?: number): Uint8Array | undefined {
+  take(n: number): Uint8Array | undefined {
     if (!Number.isSafeInteger(n) || n < this.minBytes) return undefined;
-    if (pageAt !== undefined && (!Number.isSafeInteger(pageAt) || pageAt < 0 || pageAt > n)) return undefined;
-    // Where the view starts in its buffer: `pageAt` bytes before a page boundary.
-    const pre = pageAt === undefined ? 0 : (PAGE_BYTES - (pageAt % PAGE_BYTES)) % PAGE_BYTES;
-    const need = pre + n;
-    // Aligned buffers come in 64 KiB steps, so one serves frames up to that much smaller.
-    const slack = pageAt === undefined ? GRAIN : WASM_PAGE + GRAIN;
     for (let i = this.idle.length - 1; i >= 0; i--) {
       const b = this.idle[i]!;
       // Frames of about the same size share buffers (a bulk transfer's are all one size).
-      if (b.byteLength < need || b.byteLength >= need + slack) continue;
+      if (b.byteLength < n || b.byteLength >= n + GRAIN) continue;
       this.idle[i] = this.idle[this.idle.length - 1]!;
       this.idle.pop();
       this.idleBytes -= b.byteLength;
       this.stats_.reused++;
-      return new Uint8Array(b, pre, n);
+      return new Uint8Array(b, 0, n);
     }
     this.stats_.made++;
-    const aligned = pageAt === undefined ? undefined : pageAlignedBuffer(need);
-    if (aligned) return new Uint8Array(aligned, pre, n);
     // allocUnsafeSlow: a buffer of its own (not a slice of Node's shared pool), not zeroed.
-    return new Uint8Array(Buffer.allocUnsafeSlow(need).buffer, pre, n);
+    return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
   }
 
   /**
