@@ -25,6 +25,8 @@ export default defineConfig([
       // and the command cli-summary.js (the tables' merge, no decoder) instead of cli-consume.js.
       'summary-tap': 'src/summary-tap.ts',
       'cli-summary': 'src/cli/summary-consume.ts',
+      // A node script run in the command's own process (the tap and the record loop together).
+      'cli-in-process': 'src/cli/in-process.ts',
     },
     format: ['esm'],
     // No shared chunks: fixed file names, so builds overwrite rather than pile up

@@ -16,10 +16,13 @@
 // and `hurd-rpctrace -f -o FILE` (the records through the -f socket, every
 // line tagged with the pid). Each process's count is also told apart: the
 // tracer process's (the lowest pid) beside the whole run's.
-// --command-only: untraced and the two command variants, no library ones.
+// Since 2026-11-30 the command runs a node script in its own process (cli/in-process.ts): one
+// process, the tracer's count is the whole run's; `command --separate-process` is the child mode
+// (ROOT's command without the flag if it has none: it always ran the program apart).
+// --command-only: untraced and the command variants, no library ones.
 // Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--command | --command-only]
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,8 +40,18 @@ if (process.argv.includes('--command') || commandOnly) {
   variants.push(['command, -o FILE (every process)', { command: ['-o', join(dir, 'o.txt')] }]);
   // -f: the records on the follow socket, the lines tagged `[pid N] `.
   variants.push(['command -f, -o FILE (every process)', { command: ['-f', '-o', join(dir, 'f.txt')] }]);
+  variants.push(['command --separate-process, -c (every process)', { command: ['-c', '-o', join(dir, 'sc.txt')], separate: true }]);
+  variants.push(['command --separate-process, -o FILE (every process)', { command: ['-o', join(dir, 'so.txt')], separate: true }]);
 }
 const rootOf = (dist) => (dist === null ? join(here, '..') : join(dist, '..'));
+/** --separate-process if the command at `root` has it (its build says so). */
+const separateFlag = (root) => {
+  try {
+    return readFileSync(join(root, 'dist/cli.js'), 'utf8').includes('separate-process') ? ['--separate-process'] : [];
+  } catch {
+    return [];
+  }
+};
 
 function count(dist, extra, n) {
   const env = { ...process.env };
@@ -47,7 +60,7 @@ function count(dist, extra, n) {
   const app = [join(here, 'storm-app.mjs'), String(n)];
   const args = ['--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', '--cachegrind-out-file=/dev/null'];
   if (Array.isArray(extra)) args.push(process.execPath, ...app, ...extra);
-  else args.push('--trace-children=yes', process.execPath, join(rootOf(dist), 'bin/hurd-rpctrace.mjs'), ...extra.command, '--', process.execPath, ...app);
+  else args.push('--trace-children=yes', process.execPath, join(rootOf(dist), 'bin/hurd-rpctrace.mjs'), ...(extra.separate === true ? separateFlag(rootOf(dist)) : []), ...extra.command, '--', process.execPath, ...app);
   return new Promise((resolve, reject) => {
     execFile('valgrind', args, { env, maxBuffer: 1 << 24 }, (err, _out, errText) => {
       // One `I refs` line per process counted (several with --trace-children): added up.

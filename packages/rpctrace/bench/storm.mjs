@@ -11,6 +11,11 @@
 //   command, -o FILE         hurd-rpctrace -o FILE -- node bench/storm-app.mjs N
 //   command, -c              hurd-rpctrace -c -o FILE -- node bench/storm-app.mjs N
 //   command -f, -o FILE      hurd-rpctrace -f -o FILE -- ...: the records go through the -f Unix socket, not the pipe
+//   command --separate-process, -o FILE / -c: the command's child mode (a second Node, the trace
+//                            pipe), which the two command variants above were before the program ran in
+//                            the command's own process (cli/in-process.ts, the default since 2026-11-30)
+// (a ROOT given to --against whose command has no --separate-process runs those two without it:
+// its command always ran the program in a process of its own).
 // Times per variant: `loop` is the wall time the program itself measures
 // around its RPC loop (the cost seen by the traced program); `program CPU`
 // is that process's CPU time over the loop (for the command variants it
@@ -71,6 +76,7 @@ if (!['shuffle', 'abba', 'fixed'].includes(order)) throw new Error(`--order ${or
 function variantsOf(root, tag) {
   const app = join(root, 'bench/storm-app.mjs');
   const cli = join(root, 'bin/hurd-rpctrace.mjs');
+  const separate = knowsSeparateProcess(root) ? ['--separate-process'] : [];
   const all = [
     ['untraced', [app, String(N)]],
     ['library, lines to a file', [app, String(N), `--trace-kernel=file:${out}`]],
@@ -80,8 +86,18 @@ function variantsOf(root, tag) {
     ['command, -o FILE', [cli, '-o', out, '--', process.execPath, app, String(N)]],
     ['command, -c', [cli, '-c', '-o', out, '--', process.execPath, app, String(N)]],
     ['command -f, -o FILE', [cli, '-f', '-o', out, '--', process.execPath, app, String(N)]],
+    ['command --separate-process, -o FILE', [cli, ...separate, '-o', out, '--', process.execPath, app, String(N)]],
+    ['command --separate-process, -c', [cli, ...separate, '-c', '-o', out, '--', process.execPath, app, String(N)]],
   ];
   return all.filter((_v, i) => i === 0 || only === null || only.includes(i)).map(([name, args]) => [tag + name, args]);
+}
+/** Whether the command at `root` has --separate-process (its build says so). */
+function knowsSeparateProcess(root) {
+  try {
+    return readFileSync(join(root, 'dist/cli.js'), 'utf8').includes('separate-process');
+  } catch {
+    return false;
+  }
 }
 const roots = against === null ? [[join(here, '..'), '']] : [[against, 'before: '], [join(here, '..'), 'after: ']];
 // Paired: each variant before, then after (the base order; see --order).

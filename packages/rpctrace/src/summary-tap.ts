@@ -17,10 +17,10 @@
  * is the one the record path prints, minus the pipe, the record writing and
  * the tracer process's decoding.
  */
-import type { KernelOpenHook, MachKernel, MsgObserver, OpenKernelOptions } from 'hurd-ffi';
+import type { MachKernel, MsgObserver, OpenKernelOptions } from 'hurd-ffi';
 import { backlogLimit } from './backlog-observer.js';
 import { parseFilter } from './filter.js';
-import { type TapTarget, tapKernelOptions, targetSetBlocking } from './tap.js';
+import { type TapHook, type TapTarget, tapKernelOptions, targetSetBlocking, targetUsable } from './tap.js';
 import { TraceBacklog } from './trace-backlog.js';
 import type { RpcTracerOptions } from './tracer.js';
 import { SummaryCounter } from './summary-count.js';
@@ -129,8 +129,8 @@ export class ProcessSummary {
  * counted here; snapshots go to `target` through a TraceBacklog (non-blocking
  * writes; the exit's waits for the tracer to read).
  */
-export function summaryHook(target: TapTarget | null, forced: ForcedKernel | null, config: SummaryConfig): KernelOpenHook {
-  const backlog = target === null || !Number.isInteger(target.fd) || target.fd < 0 ? null : startBacklog(target);
+export function summaryHook(target: TapTarget | null, forced: ForcedKernel | null, config: SummaryConfig): TapHook {
+  const backlog = targetUsable(target) ? startBacklog(target) : null;
   let summary: ProcessSummary | null = null;
   let kernels = 0;
   const period = config.period ?? SNAPSHOT_PERIOD_MS;
@@ -156,13 +156,14 @@ export function summaryHook(target: TapTarget | null, forced: ForcedKernel | nul
     timer = setTimeout(tick, Math.max(0, last + period - performance.now()));
     timer.unref();
   };
-  if (backlog !== null) {
-    process.on('exit', () => {
-      if (timer !== null) clearTimeout(timer);
-      if (summary !== null) send();
-      backlog.finish();
-    });
-  }
+  const finish = (): void => {
+    if (backlog === null) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (summary !== null) send();
+    backlog.finish();
+  };
+  if (backlog !== null) process.on('exit', finish);
 
   return {
     version: 1,
@@ -181,9 +182,10 @@ export function summaryHook(target: TapTarget | null, forced: ForcedKernel | nul
       }
       kernel.observe(summary.observer(++kernels, changed));
     },
+    finish,
   };
 }
 
 function startBacklog(target: TapTarget): TraceBacklog {
-  return new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking: targetSetBlocking(target) });
+  return new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking: targetSetBlocking(target), ...(target.sink === undefined ? {} : { sink: target.sink }) });
 }

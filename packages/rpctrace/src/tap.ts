@@ -34,6 +34,19 @@ export interface TapTarget {
   fd: number;
   /** The preload's socket on `fd`: its handle switches the descriptor to blocking for a wait. */
   socket?: unknown;
+  /**
+   * In place of `fd`: the records' consumer in this same process
+   * (cli/in-process.ts), given every batch at once (TraceBacklog's `sink`).
+   */
+  sink?: (bytes: Uint8Array) => void;
+}
+
+/** The hook, and what its 'exit' listener does (everything left to the target), for a death by signal. */
+export type TapHook = KernelOpenHook & { finish(): void };
+
+/** Whether `target` takes records: a sink, or a descriptor. */
+export function targetUsable(target: TapTarget | null): target is TapTarget {
+  return target !== null && (target.sink !== undefined || (Number.isInteger(target.fd) && target.fd >= 0));
 }
 
 /**
@@ -43,8 +56,8 @@ export interface TapTarget {
  * options are those hurd-rpctrace was told (tapKernelOptions).
  * `coarseClock`: the trace shows no time (TRACE_CLOCK_ENV; backlogObserver's `coarse`).
  */
-export function tapHook(target: TapTarget | null, forced: ForcedKernel | null, coarseClock = false): KernelOpenHook {
-  const backlog = target === null || !Number.isInteger(target.fd) || target.fd < 0 ? null : startBacklog(target);
+export function tapHook(target: TapTarget | null, forced: ForcedKernel | null, coarseClock = false): TapHook {
+  const backlog = targetUsable(target) ? startBacklog(target) : null;
   let kernels = 0;
   let scheduled = false;
   let retry: ReturnType<typeof setTimeout> | null = null;
@@ -74,6 +87,7 @@ export function tapHook(target: TapTarget | null, forced: ForcedKernel | null, c
     opened: (kernel: MachKernel) => {
       if (backlog !== null) kernel.observe(backlogObserver(backlog, ++kernels, scheduleFlush, undefined, coarseClock));
     },
+    finish: () => backlog?.finish(),
   };
 }
 
@@ -103,8 +117,9 @@ function startBacklog(target: TapTarget): TraceBacklog {
    * HURD_RPCTRACE_EAGER=0|1 chooses either way (two CPUs: which is the better
    * is not settled, BENCHMARKS.md 2026-11-29 22:41 section).
    */
-  const eager = batchesEager(availableParallelism());
-  const backlog = new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking, eager });
+  // A sink in this process takes full batches at once: nothing to share a CPU with.
+  const eager = target.sink !== undefined || batchesEager(availableParallelism());
+  const backlog = new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking, eager, ...(target.sink === undefined ? {} : { sink: target.sink }) });
   process.on('exit', () => backlog.finish());
   return backlog;
 }

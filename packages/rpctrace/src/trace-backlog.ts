@@ -62,6 +62,13 @@ export interface BacklogOptions {
    * program is idle or done, and the tracer keeps its normal priority.
    */
   eager?: boolean;
+  /**
+   * In place of `fd`: the consumer of the records in this very process
+   * (hurd-rpctrace running the program in its own process:
+   * cli/in-process.ts). It takes every byte it is given, synchronously,
+   * and must not throw; the bytes are not used again after it returns.
+   */
+  sink?: (bytes: Uint8Array) => void;
 }
 
 /**
@@ -92,6 +99,7 @@ export class TraceBacklog {
   readonly #onWait: ((queued: number) => void) | undefined;
   readonly #setBlocking: ((blocking: boolean) => boolean) | undefined;
   readonly #eager: boolean;
+  readonly #sink: ((bytes: Uint8Array) => void) | undefined;
   /** Start of the part of `buf` not yet queued. */
   #start = 0;
   /** Batches (or parts) waiting to be written, oldest first; `#head` bytes of the first are written. */
@@ -109,6 +117,7 @@ export class TraceBacklog {
     this.#onWait = o.onWait;
     this.#setBlocking = o.setBlocking;
     this.#eager = o.eager ?? true;
+    this.#sink = o.sink;
     this.buf = new Uint8Array(this.#batch);
     this.#retryAt = this.#eager ? EAGER_RETRY_BYTES : Infinity;
   }
@@ -206,7 +215,7 @@ export class TraceBacklog {
       const head = this.#queue[0]!;
       let n: number;
       try {
-        n = writeSync(this.#fd, head, this.#head, head.length - this.#head);
+        n = this.#sink === undefined ? writeSync(this.#fd, head, this.#head, head.length - this.#head) : this.#give(this.#sink, head);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
           // hurd-rpctrace went away: stop tracing, let the program run on.
@@ -230,6 +239,12 @@ export class TraceBacklog {
       }
     }
     return blocking;
+  }
+
+  /** The sink's write: all of what is left of `head`. */
+  #give(sink: (bytes: Uint8Array) => void, head: Uint8Array): number {
+    sink(this.#head === 0 ? head : head.subarray(this.#head));
+    return head.length - this.#head;
   }
 
   #waitUnder(bound: number): void {

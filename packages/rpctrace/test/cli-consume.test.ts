@@ -18,9 +18,10 @@ beforeAll(() => {
 });
 afterAll(() => removeBuild());
 
+// The child mode (--separate-process): in the command's own process the program would not start at all.
 test('without its tracer side the command fails alone: one line, exit 1, the program runs on untraced', () => {
   rmSync(join(cli, '..', 'cli-consume.js'));
-  const r = spawnSync(process.execPath, [cli, '--', process.execPath, storm, '2000'], { encoding: 'utf8', timeout: 60_000, cwd: pkg });
+  const r = spawnSync(process.execPath, [cli, '--separate-process', '--', process.execPath, storm, '2000'], { encoding: 'utf8', timeout: 60_000, cwd: pkg });
   expect(r.error).toBeUndefined();
   expect(r.status).toBe(1);
   expect(r.stderr).toMatch(/^hurd-rpctrace: internal: .*cli-consume\.js/);

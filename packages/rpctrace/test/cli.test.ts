@@ -39,6 +39,7 @@ describe('arguments', () => {
         command: ['node', 'app.js', '-t'],
         attach: null,
         perTask: false,
+        separateProcess: false,
       },
     });
     expect(parseArgs(['-ttt', 'node', 'x'])).toMatchObject({ options: { time: 'ttt' } });

@@ -97,8 +97,8 @@ describe('hurd-rpctrace --kernel gnumach', () => {
     expect(r.stderr).toMatch(/Error: crash on purpose, the kernel still open/);
     expect(leftBehind(r.mark)).toEqual([]);
   });
-  test('a program killed by SIGKILL with its kernel open: QEMU goes with it (its guard sees the pipe close)', { timeout: BOOT_MS + 180_000 }, async () => {
-    const r = traced(['--kernel', 'gnumach', '--', process.execPath, app, 'kill']);
+  test('--separate-process: a program killed by SIGKILL with its kernel open: QEMU goes with it (its guard sees the pipe close)', { timeout: BOOT_MS + 180_000 }, async () => {
+    const r = traced(['--separate-process', '--kernel', 'gnumach', '--', process.execPath, app, 'kill']);
     expect(r.status).toBe(128 + 9);
     expect(r.stderr).toMatch(/killed by SIGKILL/);
     expect((JSON.parse(r.stdout) as Used).read).toBe('hello from GNU Mach');

@@ -71,9 +71,9 @@ describe('the RPC storm', () => {
     expect(table).toMatch(new RegExp(`^ +${N} +0 +[\\d.]+ +[\\d.]+ +[\\d.]+ total$`, 'm'));
   });
 
-  test('HURD_RPCTRACE_NICE lowers the tracer\'s priority, never the program\'s (default: neither)', () => {
+  test('--separate-process: HURD_RPCTRACE_NICE lowers the tracer\'s priority, never the program\'s (default: neither)', () => {
     for (const [nice, want] of [[undefined, getPriority()], ['0', getPriority()], ['7', Math.max(getPriority(), 7)], ['19', 19]] as const) {
-      const r = spawnSync(process.execPath, [cli, '-o', join(tmp, 'nice-env.txt'), '--', process.execPath, storm, '1'], {
+      const r = spawnSync(process.execPath, [cli, '--separate-process', '-o', join(tmp, 'nice-env.txt'), '--', process.execPath, storm, '1'], {
         encoding: 'utf8',
         timeout: 120_000,
         cwd: pkg,
@@ -86,9 +86,9 @@ describe('the RPC storm', () => {
     }
   });
 
-  test('a tracer killed while the program waits on it: the program runs on, untraced, to its end', async () => {
+  test('--separate-process: a tracer killed while the program waits on it: the program runs on, untraced, to its end', async () => {
     // Backlog 0: the program waits for the tracer at every batch, so it is waiting when the tracer dies.
-    const p = spawn(process.execPath, [cli, '-o', join(tmp, 'killed.txt'), '--', process.execPath, storm, '20000'], {
+    const p = spawn(process.execPath, [cli, '--separate-process', '-o', join(tmp, 'killed.txt'), '--', process.execPath, storm, '20000'], {
       cwd: pkg,
       env: { ...process.env, [TRACE_BACKLOG_ENV]: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],

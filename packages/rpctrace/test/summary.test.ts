@@ -320,8 +320,8 @@ describe('the command', () => {
     expect(counts(all.stderr)).toEqual(['2 2 io_readable', '4 1 io_read', '1 0 io_write', '7 3 total'].sort());
   });
 
-  test('a program killed by SIGKILL leaves its last snapshot', async () => {
-    const child = spawn(process.execPath, [cli, '-c', '--', process.execPath, app, '3', 'one', 'hold'], { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'] });
+  test('--separate-process: a program killed by SIGKILL leaves its last snapshot', async () => {
+    const child = spawn(process.execPath, [cli, '--separate-process', '-c', '--', process.execPath, app, '3', 'one', 'hold'], { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {

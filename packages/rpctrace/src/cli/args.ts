@@ -42,6 +42,11 @@ export interface CliOptions {
   attach: number | null;
   /** -ff (with -o FILE): one file per traced task, FILE.<task> (per-task.ts). */
   perTask: boolean;
+  /**
+   * --separate-process: run a node script in a process of its own, as any
+   * other program, rather than in the command's own process (cli/in-process.ts).
+   */
+  separateProcess: boolean;
 }
 
 export const USAGE = 'hurd-rpctrace [options] -- node app.js [args...]  |  hurd-rpctrace [options] -p PID  |  hurd-rpctrace [options] --listen HOST:PORT --connect HOST:PORT';
@@ -87,6 +92,7 @@ const FAST_FLAGS: { readonly [arg: string]: string } = {
   '--decode-ports': 'decodePorts',
   '-f': 'followForks',
   '--follow-forks': 'followForks',
+  '--separate-process': 'separateProcess',
 };
 /** Options taking a value; `true`: repeatable (collected into a list, as commander's `collect`). */
 const FAST_VALUES: { readonly [arg: string]: readonly [string, boolean] } = {
@@ -192,6 +198,7 @@ export function commanderOpts(normal: readonly string[]): RawArgs | { help: stri
     .option('--pcap <file>', 'also write what is traced to a pcapng file (open with wireshark/netmsg.lua)')
     .option('-y, --decode-ports', 'show what a port is: the file behind an io port, memory objects')
     .option('-f, --follow-forks', "also trace the program's child processes (lines tagged [pid N])")
+    .option('--separate-process', 'run a node script in a process of its own (default: in this one, no second Node start-up)')
     .option('--kernel <backend>', "the traced program's kernels run on BACKEND: sim, or gnumach (the real GNU Mach under QEMU)")
     .option('--abi <abi>', 'with --kernel: the ABI of those kernels, i386 or x86_64 (default: what the program asks, else x86_64)')
     .option('--listen <host:port>', 'link mode: accept netmsg-wire peers here...')
@@ -268,5 +275,6 @@ function checkOptions({ o, args }: RawArgs): CliOptions {
     command,
     attach,
     perTask: o.ff === true,
+    separateProcess: o.separateProcess === true,
   };
 }

@@ -21,6 +21,8 @@ import type * as Consume from './consume.js';
 import type * as SummaryConsume from './summary-consume.js';
 import { PerTaskFiles } from './per-task.js';
 import { startFollowServer } from './follow.js';
+import type * as InProcess from './in-process.js';
+import { nodeScriptOf } from './node-script.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -40,9 +42,14 @@ export interface CliIo {
   agentPath?: string;
   /** -p: told once the target is traced. */
   onAttached?: () => void;
+  /**
+   * A node script may run in this process (cli/in-process.ts): the command
+   * does; tests running runCli in their own process do not.
+   */
+  inProcess?: boolean;
 }
 
-const defaultIo: CliIo = { stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s), lowerPriority: true };
+const defaultIo: CliIo = { stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s), lowerPriority: true, inProcess: true };
 
 /**
  * HURD_RPCTRACE_NICE=N (1 to 19): the tracer lowers its niceness to N once
@@ -293,7 +300,24 @@ async function loadModule<T>(built: string, source: string): Promise<T> {
   return (await import(/* @vite-ignore */ spec)) as T;
 }
 
+/**
+ * Whether the program runs in this process (cli/in-process.ts): a node
+ * script of this Node, and none of what needs a process of its own: -f
+ * (the tree's streams are read to their ends after the program's exit,
+ * which a process cannot wait for in its own 'exit'), -ff (its files are
+ * flushed on a timer), --separate-process.
+ */
+export function runsInProcess(o: CliOptions, io: CliIo): ReturnType<typeof nodeScriptOf> {
+  if (io.inProcess !== true || o.separateProcess || o.follow || o.perTask) return null;
+  return nodeScriptOf(o.command, process.execPath, process.env.PATH, process.cwd());
+}
+
 async function trace(o: CliOptions, io: CliIo): Promise<number> {
+  const here = runsInProcess(o, io);
+  if (here !== null) {
+    const { runInProcess } = await loadModule<typeof InProcess>('cli-in-process.js', './in-process.js');
+    return runInProcess({ options: o, command: here, countsInProgram: countsInProgram(o, process.env), coarseClock: coarseClockFor(o), pcap: openPcap(o.pcap) });
+  }
   // The tracer side loads while the program starts (a second CPU runs both);
   // with the user's .defs, these are compiled first: an error in them is a
   // usage error, before the program runs.
