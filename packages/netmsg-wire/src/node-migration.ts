@@ -250,6 +250,23 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
+  /**
+   * The FLUSH marker records this node keeps for markers it passed on for
+   * other origins (§4.5, "Markers that find nothing"): `keys` port and
+   * origin pairs, `records` pairs of links under them, `out` markers
+   * counted on those records. Read-only, for audits and tests: repeated
+   * migrations through a relay must not grow `records` for one port.
+   */
+  markerRecords(): { keys: number; records: number; out: number } {
+    let records = 0;
+    let out = 0;
+    for (const l of this.markerPath.values()) {
+      records += l.length;
+      for (const x of l) out += x.n;
+    }
+    return { keys: this.markerPath.size, records, out };
+  }
+
   /** Markers passed to or from a lost link come back by neither. */
   protected dropMarkerPaths(peer: number): void {
     for (const [k, l] of [...this.markerPath]) {
@@ -260,6 +277,9 @@ export abstract class NodeMigration extends NodeFlow {
   }
 
   private notePath(key: PortKey, origin: number, to: number, back: number): void {
+    // Passed to its origin, a marker ends there (the origin finishes its
+    // round or drops it, and never passes its own marker on): no way back.
+    if (to === origin) return;
     const k = `${key}@${origin}`;
     let l = this.markerPath.get(k);
     if (!l) this.markerPath.set(k, (l = []));
@@ -273,6 +293,15 @@ export abstract class NodeMigration extends NodeFlow {
 
   protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false): void {
     const e = this.byKey.get(key);
+    // A marker straight from its origin is a new round of the origin's.
+    // A node has one marker of its own out for a port at a time (its round
+    // waits for its relay's marker, and the right waits for its round), so
+    // every marker passed on here for that port and origin has come back
+    // to it: their records would only ever be stale (a marker that took a
+    // shorter way back never comes here). Under link loss the origin may
+    // flush again with an older marker still out; that one is no longer
+    // waited for.
+    if (peer === origin) this.markerPath.delete(`${key}@${origin}`);
     // A marker this node passed on, coming back the same way.
     const path = this.markerPath.get(`${key}@${origin}`);
     const pi = path ? path.findIndex((x) => x.to === peer) : -1;
