@@ -20,12 +20,13 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * held here (`keptOnLinkLoss`), a receive right in a message queued here
  * for credit on a port whose own receive right arrives (`queuedRightPutBack`),
  * a gated message passing older ones for an old home's drain (`gatePassed`),
- * a relay's senders waiting for its marker up the old route (`relayWaits`).
+ * a relay's senders waiting for its marker up the old route (`relayWaits`),
+ * a marker passed on over a link that was lost, sent back (`lostMarkerBack`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack';
 
 /** Whether a message carries a receive right (by identity). */
 export function carriesReceive(wm: WireMessage): boolean {

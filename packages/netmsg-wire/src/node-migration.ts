@@ -267,12 +267,48 @@ export abstract class NodeMigration extends NodeFlow {
     return { keys: this.markerPath.size, records, out };
   }
 
-  /** Markers passed to or from a lost link come back by neither. */
-  protected dropMarkerPaths(peer: number): void {
+  /**
+   * Markers passed to or from a lost link come back by neither: the
+   * records go. Those passed on to it (their way back still live) are
+   * returned, for `returnLostMarkers` once the link's entries are gone.
+   */
+  protected dropMarkerPaths(peer: number): LostMarker[] {
+    const lost: LostMarker[] = [];
     for (const [k, l] of [...this.markerPath]) {
+      for (const x of l) {
+        if (x.to !== peer || x.back === peer) continue;
+        const at = k.lastIndexOf('@');
+        lost.push({ key: k.slice(0, at) as PortKey, origin: Number(k.slice(at + 1)), back: x.back, n: x.n });
+      }
       const kept = l.filter((x) => x.to !== peer && x.back !== peer);
       if (kept.length === 0) this.markerPath.delete(k);
       else this.markerPath.set(k, kept);
+    }
+    return lost;
+  }
+
+  /**
+   * Markers this node passed on over a lost link come back as if that link
+   * had returned them: each may have died with it (lost in flight, or
+   * passed back to this node's side only over it), and its origin's
+   * migration waited for it for ever (`2000074` with --held-rights, length
+   * 320, link loss: a relay passed the marker up to the old home over the
+   * link that then died). One that got through still comes; the origin
+   * ignores a marker of its own once its migration is done. After the
+   * link's entries went (killed proxies leave tombstones), so one whose
+   * chain died there comes back `broken` (onFlush).
+   */
+  protected returnLostMarkers(peer: number, lost: LostMarker[]): void {
+    for (const m of lost) {
+      if (!this.links.has(m.back)) continue;
+      for (let i = 0; i < m.n; i++) {
+        const k = `${m.key}@${m.origin}`;
+        let l = this.markerPath.get(k);
+        if (!l) this.markerPath.set(k, (l = []));
+        l.push({ to: peer, back: m.back, n: 1 });
+        this.edge('lostMarkerBack');
+        this.onFlush(peer, m.key, m.origin);
+      }
     }
   }
 
@@ -639,6 +675,14 @@ export abstract class NodeMigration extends NodeFlow {
     // no-senders request on the proxy may now be armed (§4.5).
     if (this.byKey.get(e.key) === e && e.role === 'proxy' && e.localSenders) this.armNoSenders(e);
   }
+}
+
+/** A marker this node passed on over a link that was lost (dropMarkerPaths). */
+interface LostMarker {
+  key: PortKey;
+  origin: number;
+  back: number;
+  n: number;
 }
 
 /**
