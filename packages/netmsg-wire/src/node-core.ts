@@ -122,7 +122,10 @@ export abstract class NodeCore {
    * send it (§4.5, link loss). One record per pair of links, counting the
    * markers out on it: in a fully linked cluster a marker usually returns
    * straight to its origin and never comes back here, so repeated
-   * migrations through this node must not add a record each.
+   * migrations through this node must not add a record each. None for a
+   * marker passed to its origin (it ends there); a marker straight from
+   * its origin clears the older ones of that port and origin (notePath,
+   * onFlush); a lost link returns those passed on over it (linkDown).
    */
   protected readonly markerPath = new Map<string, { to: number; back: number; n: number }[]>();
   /**
