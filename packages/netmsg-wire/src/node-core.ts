@@ -20,12 +20,13 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * held here (`keptOnLinkLoss`), a receive right in a message queued here
  * for credit on a port whose own receive right arrives (`queuedRightPutBack`),
  * a gated message passing older ones for an old home's drain (`gatePassed`),
- * a relay's senders waiting for its marker up the old route (`relayWaits`).
+ * a relay's senders waiting for its marker up the old route (`relayWaits`),
+ * a marker passed on over a link that was lost, sent back (`lostMarkerBack`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack';
 
 /** Whether a message carries a receive right (by identity). */
 export function carriesReceive(wm: WireMessage): boolean {
@@ -121,7 +122,10 @@ export abstract class NodeCore {
    * send it (§4.5, link loss). One record per pair of links, counting the
    * markers out on it: in a fully linked cluster a marker usually returns
    * straight to its origin and never comes back here, so repeated
-   * migrations through this node must not add a record each.
+   * migrations through this node must not add a record each. None for a
+   * marker passed to its origin (it ends there); a marker straight from
+   * its origin clears the older ones of that port and origin (notePath,
+   * onFlush); a lost link returns those passed on over it (linkDown).
    */
   protected readonly markerPath = new Map<string, { to: number; back: number; n: number }[]>();
   /**

@@ -250,16 +250,72 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
-  /** Markers passed to or from a lost link come back by neither. */
-  protected dropMarkerPaths(peer: number): void {
+  /**
+   * The FLUSH marker records this node keeps for markers it passed on for
+   * other origins (§4.5, "Markers that find nothing"): `keys` port and
+   * origin pairs, `records` pairs of links under them, `out` markers
+   * counted on those records. Read-only, for audits and tests: repeated
+   * migrations through a relay must not grow `records` for one port.
+   */
+  markerRecords(): { keys: number; records: number; out: number } {
+    let records = 0;
+    let out = 0;
+    for (const l of this.markerPath.values()) {
+      records += l.length;
+      for (const x of l) out += x.n;
+    }
+    return { keys: this.markerPath.size, records, out };
+  }
+
+  /**
+   * Markers passed to or from a lost link come back by neither: the
+   * records go. Those passed on to it (their way back still live) are
+   * returned, for `returnLostMarkers` once the link's entries are gone.
+   */
+  protected dropMarkerPaths(peer: number): LostMarker[] {
+    const lost: LostMarker[] = [];
     for (const [k, l] of [...this.markerPath]) {
+      for (const x of l) {
+        if (x.to !== peer || x.back === peer) continue;
+        const at = k.lastIndexOf('@');
+        lost.push({ key: k.slice(0, at) as PortKey, origin: Number(k.slice(at + 1)), back: x.back, n: x.n });
+      }
       const kept = l.filter((x) => x.to !== peer && x.back !== peer);
       if (kept.length === 0) this.markerPath.delete(k);
       else this.markerPath.set(k, kept);
     }
+    return lost;
+  }
+
+  /**
+   * Markers this node passed on over a lost link come back as if that link
+   * had returned them: each may have died with it (lost in flight, or
+   * passed back to this node's side only over it), and its origin's
+   * migration waited for it for ever (`2000074` with --held-rights, length
+   * 320, link loss: a relay passed the marker up to the old home over the
+   * link that then died). One that got through still comes; the origin
+   * ignores a marker of its own once its migration is done. After the
+   * link's entries went (killed proxies leave tombstones), so one whose
+   * chain died there comes back `broken` (onFlush).
+   */
+  protected returnLostMarkers(peer: number, lost: LostMarker[]): void {
+    for (const m of lost) {
+      if (!this.links.has(m.back)) continue;
+      for (let i = 0; i < m.n; i++) {
+        const k = `${m.key}@${m.origin}`;
+        let l = this.markerPath.get(k);
+        if (!l) this.markerPath.set(k, (l = []));
+        l.push({ to: peer, back: m.back, n: 1 });
+        this.edge('lostMarkerBack');
+        this.onFlush(peer, m.key, m.origin);
+      }
+    }
   }
 
   private notePath(key: PortKey, origin: number, to: number, back: number): void {
+    // Passed to its origin, a marker ends there (the origin finishes its
+    // round or drops it, and never passes its own marker on): no way back.
+    if (to === origin) return;
     const k = `${key}@${origin}`;
     let l = this.markerPath.get(k);
     if (!l) this.markerPath.set(k, (l = []));
@@ -273,6 +329,15 @@ export abstract class NodeMigration extends NodeFlow {
 
   protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false): void {
     const e = this.byKey.get(key);
+    // A marker straight from its origin is a new round of the origin's.
+    // A node has one marker of its own out for a port at a time (its round
+    // waits for its relay's marker, and the right waits for its round), so
+    // every marker passed on here for that port and origin has come back
+    // to it: their records would only ever be stale (a marker that took a
+    // shorter way back never comes here). Under link loss the origin may
+    // flush again with an older marker still out; that one is no longer
+    // waited for.
+    if (peer === origin) this.markerPath.delete(`${key}@${origin}`);
     // A marker this node passed on, coming back the same way.
     const path = this.markerPath.get(`${key}@${origin}`);
     const pi = path ? path.findIndex((x) => x.to === peer) : -1;
@@ -610,6 +675,14 @@ export abstract class NodeMigration extends NodeFlow {
     // no-senders request on the proxy may now be armed (§4.5).
     if (this.byKey.get(e.key) === e && e.role === 'proxy' && e.localSenders) this.armNoSenders(e);
   }
+}
+
+/** A marker this node passed on over a link that was lost (dropMarkerPaths). */
+interface LostMarker {
+  key: PortKey;
+  origin: number;
+  back: number;
+  n: number;
 }
 
 /**

@@ -565,7 +565,6 @@ export class NetmsgNode extends NodeMigration {
     for (const name of lost.spare) this.emit({ type: 'destroyPort', name });
     lost.spare = [];
     // Nothing more comes on the lost link: what it owed is gone with it.
-    this.dropMarkerPaths(peer);
     for (const [k, f] of [...this.forgotten]) {
       f.delete(peer);
       if (f.size === 0) this.forgotten.delete(k);
@@ -696,5 +695,6 @@ export class NetmsgNode extends NodeMigration {
     // its rights are destroyed unused, so the port gets Mach's send-once
     // notification for each, as a destroyed send-once right gives.
     for (const [key, pool] of [...this.soPools]) if (pool.from === peer) this.dropPool(key);
+    this.returnLostMarkers(peer, this.dropMarkerPaths(peer));
   }
 }

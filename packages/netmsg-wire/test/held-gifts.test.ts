@@ -412,6 +412,47 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(runSchedule(4, 32000179, randomOps(32000179, 80, true, false, true), { loss: true }).violations).toEqual([]);
   });
 
+  it('a FLUSH marker passed on over a link that is then lost comes back (2000074, shrunk, link loss)', () => {
+    // Port 4:1's receive right goes from node 4 through node 1 (a relay:
+    // the message is for 1:1, whose right went on to node 3) to node 3,
+    // whose FLUSH goes to node 1 and up node 1's upstream to node 4. Link
+    // 1-4 is lost with the marker on it: node 3's migration never finished,
+    // a message gated behind it stayed for ever and NO SENDERS was lost.
+    const ops: Op[] = [
+      { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 52, to: 3 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 1 },
+      { op: 'giveReceive', holder: 8, to: 3 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 31, to: 3 }, { op: 'newPort', node: 3 },
+      { op: 'cut', a: 2, b: 3 }, { op: 'destroy', holder: 36 }, { op: 'steps', n: 3 }, { op: 'steps', n: 3 },
+      { op: 'giveReceive', holder: 33, to: 2 }, { op: 'giftVia', holder: 37, via: 29, receive: true }, { op: 'steps', n: 4 },
+      { op: 'data', holder: 56 }, { op: 'steps', n: 4 }, { op: 'cut', a: 1, b: 3 }, { op: 'steps', n: 4 }, { op: 'steps', n: 5 },
+      { op: 'cut', a: 0, b: 3 },
+    ];
+    const r = runSchedule(4, 2000074, ops, { loss: true });
+    expect(r.violations).toEqual([]);
+    expect(r.edges.lostMarkerBack ?? 0).toBeGreaterThan(0);
+    // The numbered schedule itself (`simulate --held-rights --length 320`, seed 2, index 68).
+    expect(runSchedule(4, 2000074, randomOps(2000074, 320, true, false, true), { loss: true }).violations).toEqual([]);
+  });
+
+  it('a right passed on by a doomed proxy before it learnt its chain broke is doomed, though the proxy becomes the home (41000326, shrunk, link loss)', () => {
+    // Port 2:1 moves from node 2 to node 1, then to node 4, whose proxy
+    // (routed to node 2) starts its FLUSH round. Link 1-2 is lost: node
+    // 2's proxy dies, and its DEAD reaches node 4 after node 4's task's
+    // send right went to node 3. Node 4 destroys the doomed proxy port,
+    // sends DEAD to node 3, and delivers the right on a fresh port under
+    // the same identity (§4.5, "a doomed proxy"), whose NO SENDERS comes at
+    // once. The oracle walked node 3's proxy to node 4's home entry and
+    // called the right live (early NO SENDERS) while the DEAD that kills
+    // it was on its way: an oracle gap, not a protocol one.
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 7, to: 3 }, { op: 'giveReceive', holder: 6, to: 0 }, { op: 'steps', n: 5 },
+      { op: 'steps', n: 6 }, { op: 'giveReceive', holder: 0, to: 3 }, { op: 'data', holder: 54 }, { op: 'steps', n: 5 },
+      { op: 'giveSend', holder: 62, to: 2 }, { op: 'cut', a: 0, b: 1 }, { op: 'steps', n: 6 },
+    ];
+    expect(runSchedule(4, 41000326, ops, { loss: true }).violations).toEqual([]);
+    // The numbered schedule itself (`simulate --held-rights`, seed 41, index 203).
+    expect(runSchedule(4, 41000326, randomOps(41000326, 80, true, false, true), { loss: true }).violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {

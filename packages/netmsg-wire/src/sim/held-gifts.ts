@@ -137,3 +137,39 @@ export function edgeCounts(c: Cluster): Partial<Record<MigrationEdge, number>> {
   for (const n of c.nodes) for (const [k, v] of Object.entries(n.machine.edgeCounts()) as [MigrationEdge, number][]) sum[k] = (sum[k] ?? 0) + v;
   return sum;
 }
+
+/**
+ * The oracle's view of DEAD notices on their way down links (sent by one
+ * node's machine, not yet handled by the other's): whether one for
+ * identity `key` is on its way from node `from` to node `to`. A proxy such
+ * a DEAD reaches from its route is killed (its rights become dead names),
+ * so a right hanging off it is doomed already, also where the route's
+ * entry for the identity is a home again: a doomed proxy that became the
+ * home on a fresh port keeps its identity (PROTOCOL.md §4.5, "a doomed
+ * proxy"), and a right it passed on before it learnt of the broken chain
+ * is killed by the DEAD it sends (`41000326`). A link that is cut loses
+ * what was on it; the oracle asks only about live links.
+ */
+export function watchDeadOnWay(c: Cluster): (from: number, to: number, key: string) => boolean {
+  const onWay = new Map<string, number>();
+  for (const n of c.nodes) {
+    const m = n.machine;
+    const handle = m.handle.bind(m);
+    m.handle = (ev) => {
+      if (ev.type === 'frame' && ev.frame.kind === 'control' && ev.frame.control.t === 'dead') {
+        const k = `${ev.peer}>${n.id}/${ev.frame.control.node}:${ev.frame.control.serial}`;
+        const left = (onWay.get(k) ?? 0) - 1;
+        if (left > 0) onWay.set(k, left);
+        else onWay.delete(k);
+      }
+      const acts = handle(ev);
+      for (const a of acts) {
+        if (a.type !== 'sendFrame' || a.frame.kind !== 'control' || a.frame.control.t !== 'dead') continue;
+        const k = `${n.id}>${a.peer}/${a.frame.control.node}:${a.frame.control.serial}`;
+        onWay.set(k, (onWay.get(k) ?? 0) + 1);
+      }
+      return acts;
+    };
+  }
+  return (from, to, key) => (onWay.get(`${from}>${to}/${key}`) ?? 0) > 0;
+}

@@ -2,7 +2,7 @@ import { App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, MOV
 import { portKey } from '../identity.js';
 import { Cluster } from './cluster.js';
 import { NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE, type KPort } from './kernel.js';
-import { Carried, edgeCounts, giftVia, NameLabels, unsettled } from './held-gifts.js';
+import { Carried, edgeCounts, giftVia, NameLabels, unsettled, watchDeadOnWay } from './held-gifts.js';
 import type { MigrationEdge } from '../node-core.js';
 
 export { randomOps } from './random-ops.js';
@@ -131,6 +131,7 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
       return name;
     };
   }
+  const deadOnWay = watchDeadOnWay(c);
   const relabel = () => {
     for (const n of c.nodes) {
       for (const p of n.machine.tables().ports) {
@@ -189,7 +190,7 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
     const seen = new Set<number>([node]);
     for (let at = node; ;) {
       const route = entry.route;
-      if (route === undefined || !c.linked(at, route) || seen.has(route)) return false;
+      if (route === undefined || !c.linked(at, route) || seen.has(route) || deadOnWay(route, at, key)) return false;
       at = route;
       seen.add(at);
       entry = tablesOf(at).ports.find((p) => p.key === key);
