@@ -10,9 +10,15 @@ afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
 });
 
-/** A shell whose background child exits and is never reaped: `exec sleep` takes the shell's place and never waits. */
+/**
+ * A shell whose background child exits and is never reaped: `exec sleep`
+ * takes the shell's place and never waits. The child exits only once its
+ * parent has become `sleep`: a child that exits while the parent is still
+ * bash is reaped by bash (its SIGCHLD handler), and no zombie is left.
+ */
 function withZombie(): Promise<{ parent: number; zombie: number }> {
-  const c = spawn('bash', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const script = 'p=$$; (while [ "$(cat /proc/$p/comm)" != sleep ]; do sleep 0.01; done) & echo $!; exec sleep 30';
+  const c = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(c);
   return new Promise((resolve, reject) => {
     c.stdout!.once('data', (d: Buffer) => resolve({ parent: c.pid!, zombie: Number(String(d).trim()) }));
@@ -29,7 +35,7 @@ describe('processRunning', () => {
   test('a zombie has exited though kill(pid, 0) still finds it', async () => {
     const { parent, zombie } = await withZombie();
     // Wait until the background child has exited (state Z).
-    for (let i = 0; i < 200 && state(zombie) !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && state(zombie) !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
     expect(state(zombie)).toBe('Z');
     expect(() => process.kill(zombie, 0)).not.toThrow();
     expect(processRunning(zombie)).toBe(false);
