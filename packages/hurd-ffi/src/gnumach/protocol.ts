@@ -88,7 +88,7 @@ export const OP = {
   vmMap: 27,
   /**
    * fault: seq slot op args... hands a step to the task's thread `slot` (0: pager calls; 1..SEND_THREADS: sends
-   * that may block; fault-thread.ts); R 0 kr at once, the result later as an event "F <task> <seq>" (seq < 2^24).
+   * that may block, started on first use; fault-thread.ts); R 0 kr at once, the result later as an event "F <task> <seq>" (seq < 2^20).
    * For a msg step to a thread with nothing else to do the agent first waits up to 20 ms (agent.c fault_call): a
    * result within that is the reply itself, its F line first.
    */
