@@ -41,8 +41,8 @@
  *      for pager calls, 1.. for sends that may block) -> R 0 kr at once; the
  *      result comes later as an unasked frame "F <task> <seq>\n" + its lines.
  *      A send to an idle thread is waited for up to FAULT_WAIT_MS first:
- *      then its lines are the reply (fault_call).
- *   106 SEND_AFTER slot msg-args  a timeout-0 send, after thread `slot`'s (send_after)
+ *      then its lines are the reply (senders.c fault_call).
+ *   106 SEND_AFTER slot msg-args  a timeout-0 send, after thread `slot`'s (senders.c send_after)
  *   26 FSCLIENT dir len path...  (fsclient.c in the task's worker) -> R 0 kr
  *      at once (the kr of handing it to the worker); the client's results
  *      come later as an unasked frame "P <task>\n" + its lines, because its

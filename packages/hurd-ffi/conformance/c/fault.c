@@ -28,7 +28,7 @@
  * lines, in the binary form of steps.h (wire_binary),
  *   F <task> <seq>\n  then  R 0 <kr> [v ...]\n  [D 0 <bytes>\n | M 0 <bytes>\n]
  * which the agent sends to the host as the request's reply when it came
- * within FAULT_WAIT_MS (agent.c fault_call, a message send), else as an
+ * within FAULT_WAIT_MS (senders.c fault_call, a message send), else as an
  * unasked tag-0 event frame.
  *   VM_MAP (27)        addr_lo addr_hi size anywhere object off_lo off_hi copy access
  *                      -> R 0 kr addr_lo addr_hi
@@ -130,7 +130,7 @@ static void oc(fthread_t *t, char c) {
 }
 /* Numbers and byte strings in the binary form of steps.h (wire_binary), as
    the workers write them: a result may go back to the host as the reply to
-   its request (fault_call in agent.c), which must be binary, and a message
+   its request (fault_call in senders.c), which must be binary, and a message
    crosses the link in half the bytes of hex. */
 static void ohex(fthread_t *t, u32 v) {
   if (v < 64) { oc(t, (char)(0x80 | v)); return; }

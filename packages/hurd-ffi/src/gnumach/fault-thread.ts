@@ -25,12 +25,12 @@
  * with sends pending to more ports than that at once shares a thread (the
  * least busy one), and only then can a blocked send hold back a send to
  * another port. For a send to an idle thread the
- * agent waits a little (agent.c fault_call, FAULT_WAIT_MS): a send that
+ * agent waits a little (senders.c fault_call, FAULT_WAIT_MS): a send that
  * completes at once is answered in the request's own reply, its F line in
  * it; one to a busy thread, or a blocked one, answers "handed over" and
  * sends its result as an event. A send that must not wait
  * (MACH_SEND_TIMEOUT 0) to a port with a pending send runs on the worker
- * once the earlier ones are in the kernel (OP.sendAfter, agent.c
+ * once the earlier ones are in the kernel (OP.sendAfter, senders.c
  * send_after): after them, and answered at once, MACH_SEND_TIMED_OUT when
  * they wait for room, as the kernel answers it.
  *
@@ -172,7 +172,7 @@ export class FaultThreads {
       this.pending.delete(seq);
       throw e;
     }
-    // A message send's result within the agent's short wait (agent.c fault_call): the reply itself.
+    // A message send's result within the agent's short wait (senders.c fault_call): the reply itself.
     if (handed.fault !== undefined) {
       this.pending.delete(seq);
       if (handed.refused !== undefined || handed.kr === null) throw new HurdFfiError('link_lost', `the fault thread could not run the call: ${handed.refused ?? 'no result'}`);
