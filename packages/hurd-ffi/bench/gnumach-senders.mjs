@@ -22,7 +22,7 @@ const IMAGES = opt('--against-images', undefined);
 if (AGAINST === undefined || IMAGES === undefined) throw new Error('--against DIST and --against-images DIR are needed');
 const ABIS = opt('--abi', undefined) ? [opt('--abi')] : ['x86_64', 'i386'];
 const ROUNDS = 7;
-const MACH_SEND_MSG = 1, MACH_RCV_MSG = 2, MACH_RCV_TIMEOUT = 0x100, COPY_SEND = 19, MAKE_SEND = 20, RIGHT_RECEIVE = 1;
+const MACH_SEND_MSG = 1, MACH_SEND_TIMEOUT = 0x10, MACH_RCV_MSG = 2, MACH_RCV_TIMEOUT = 0x100, COPY_SEND = 19, MAKE_SEND = 20, RIGHT_RECEIVE = 1;
 
 /** A message with one 32-bit integer to `dest` (COPY_SEND). */
 function numbered(abi, dest, v) {
@@ -65,6 +65,9 @@ async function queuedSends(w) {
 }
 
 const HELD_MS = 3000;
+const expect0 = (r) => {
+  if (r.kr !== 0) throw new Error(`a send failed: kr 0x${r.kr.toString(16)}`);
+};
 async function ninthPort(w) {
   const ports = [];
   for (let i = 0; i < 9; i++) {
@@ -74,7 +77,9 @@ async function ninthPort(w) {
   }
   const blocked = [];
   for (const q of ports.slice(0, 8)) {
-    await w.k.msg(w.s, { options: MACH_SEND_MSG, send: numbered(w.abi, q.d, 0) }); // fills the queue
+    // Fills the queue: a MACH_SEND_TIMEOUT 0 send, on the worker (a send that may wait could go to a sender
+    // thread behind another port's blocked send on the baseline, and then never come back).
+    expect0(await w.k.msg(w.s, { options: MACH_SEND_MSG | MACH_SEND_TIMEOUT, send: numbered(w.abi, q.d, 0), timeout: 0 }));
     blocked.push(w.k.msg(w.s, { options: MACH_SEND_MSG, send: numbered(w.abi, q.d, 1) })); // blocks
   }
   await w.k.portType(w.s, ports[8].d);

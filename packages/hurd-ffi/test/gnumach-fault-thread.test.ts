@@ -3,6 +3,7 @@
  * which task-memory calls must take a task's fault thread. The fault thread
  * itself runs on the real kernel in vm-map-backends.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FaultThreads, MAX_IN_FLIGHT, SEND_THREADS } from '../src/gnumach/fault-thread.js';
 import { OP, type Reply } from '../src/gnumach/protocol.js';
@@ -153,5 +154,10 @@ describe('FaultThreads mapped ranges', () => {
     await end(3, d);
     // The seqs are distinct: each result resolves its own call.
     expect(new Set(issued.map((x) => x.args[0])).size).toBe(issued.length);
+  });
+
+  it('caps sender threads where the agent does (steps.h SENDER_THREADS: fault.c has that many slots per task)', () => {
+    const h = readFileSync(new URL('../conformance/c/steps.h', import.meta.url), 'utf8');
+    expect(Number(/#define SENDER_THREADS (\d+)/.exec(h)?.[1])).toBe(SEND_THREADS);
   });
 });
