@@ -54,6 +54,7 @@ build_abi() {
     $cc $ccflags -c "$src" -o "$o"; objs+=("$o")
   done
   $cc $ccflags -c "$HERE/c/agent.c" -o "$d/agent.c.o"
+  $cc $ccflags -c "$HERE/c/senders.c" -o "$d/senders.c.o"
   $cc $ccflags -c "$HERE/c/link.c" -o "$d/link.c.o"
   $cc $ccflags -c "$HERE/c/fsclient.c" -o "$d/fsclient.c.o"
   for base in io fs; do $cc $ccflags -include "$HERE/c/hurd_fs_types.h" -c "$d/${base}User.c" -o "$d/${base}User.c.o"; done
@@ -68,7 +69,7 @@ build_abi() {
   objcopy --redefine-sym vm_map=fault_vm_map --redefine-sym vm_copy=fault_vm_copy --redefine-sym vm_write=fault_vm_write \
     --redefine-sym vm_deallocate=fault_vm_deallocate "$d/machUser-fault.o"
   $cc $ldflags -static -nostdlib -no-pie -Wl,--build-id=none -Wl,-e,_start -o "$OUT/agent-$abi.elf" \
-    "${objs[@]}" "$d/agent.c.o" "$d/link.c.o" "$d/fsclient.c.o" "$d/ioUser.c.o" "$d/fsUser.c.o" "$d/mach_i386User.c.o" "$d/fault.c.o" "$d/machUser-fault.o" -lgcc
+    "${objs[@]}" "$d/agent.c.o" "$d/senders.c.o" "$d/link.c.o" "$d/fsclient.c.o" "$d/ioUser.c.o" "$d/fsUser.c.o" "$d/mach_i386User.c.o" "$d/fault.c.o" "$d/machUser-fault.o" -lgcc
   [ "$AGENT_ONLY" = 1 ] && return 0
   $cc $ccflags -c "$HERE/c/interp.c" -o "$d/interp.c.o"
   $cc -c -DBUNDLE="\"$bundle\"" "$HERE/c/bundle.S" -o "$d/bundle.o"

@@ -17,6 +17,13 @@
  * case) also waited behind a blocked send: checked 2026-11-30 against the
  * session's base (1491333), the vm_map's memory_object_init never reached
  * the pager on either ABI (the case failed at its 30 s wait); sim passed.
+ * Until 2026-11-30 a task had four sender threads: with sends blocked on
+ * five or more ports at once, a send to a port with room could wait behind
+ * one of them. The eight-port and twelve-port cases were run 2026-11-30
+ * against the session's base (46cceb9, its dist and agent images): both
+ * failed at their bound (hung) on x86_64 and i386, and passed on sim. The
+ * 64-port case pins down the cap of sender threads per task and the
+ * documented fallback beyond it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -40,6 +47,7 @@ import {
 } from 'mach-msg';
 import { GnumachKernel, MEMORY_OBJECT_DATA_REQUEST, MEMORY_OBJECT_DATA_SUPPLY, MEMORY_OBJECT_INIT, MEMORY_OBJECT_READY, openKernel, type MachKernel, type MsgResult, type TaskId } from '../src/index.js';
 import { intItem, intOf, msgBytes } from './helpers.js';
+import { SEND_THREADS } from '../src/gnumach/fault-thread.js';
 import { inbox } from './pager-inbox.js';
 import { int, PAGE, portName, td, word } from './pager-world.js';
 
@@ -261,7 +269,7 @@ function cases(kernel: () => World): void {
     expect(await take(w)).toEqual({ kr: MACH_RCV_TIMED_OUT });
   });
 
-  it('many sends to five ports (more than a task has sender threads), blocking and MACH_SEND_TIMEOUT 0 mixed, arrive per port in the order made', { timeout: CASE_MS * 2 }, async () => {
+  it('many sends to five ports, blocking and MACH_SEND_TIMEOUT 0 mixed, arrive per port in the order made', { timeout: CASE_MS * 2 }, async () => {
     const w = kernel();
     const ports = [{ port: w.port, dest: w.dest }, await another(w, 2), await another(w, 1), await another(w, 1), await another(w, 2)];
     const n = ports.length;
@@ -302,6 +310,133 @@ function cases(kernel: () => World): void {
       if (back > 0) expect(await w.k.portModRefs(w.sender, ports[p]!.dest, MACH_PORT_RIGHT_SEND, -back)).toBe(0);
     }
     for (const p of ports.slice(1)) expect(await w.k.portDestroy(w.receiver, p.port)).toBe(0);
+  });
+
+  it('sends blocked on eight full ports at once hold back no send to a ninth port; each goes in, in order, when its queue drains', { timeout: CASE_MS * 2 }, async () => {
+    const w = kernel();
+    const before = (await w.k.portNames(w.sender)).names;
+    const full: Array<{ port: number; dest: number }> = [];
+    for (let i = 0; i < 8; i++) full.push(await another(w, 1));
+    const room = await another(w, 1);
+    const blocked: Array<ReturnType<typeof blockingSend>[]> = [];
+    for (const [i, p] of full.entries()) {
+      expect((await w.k.msg(w.sender, { options: MACH_SEND_MSG, send: numbered(w, 200 + 10 * i, 4000, p.dest) })).kr).toBe(0);
+      blocked.push([blockingSend(w, 201 + 10 * i, p.dest), blockingSend(w, 202 + 10 * i, p.dest)]);
+    }
+    // Eight queues full, two sends waiting on each: the ninth port has room, and its send goes in at once
+    // (with four sender threads per task it waited behind a blocked send, and the case hung here).
+    expect((await blockingSend(w, 300, room.dest).result).kr).toBe(0);
+    expect(await take(w, room.port)).toBe(300);
+    expect(blocked.flat().map((b) => b.done())).toEqual(Array.from({ length: 16 }, () => false));
+    // The sender threads' request ports are no names of the task's: only the nine send rights are new.
+    const added = (await w.k.portNames(w.sender)).names.filter((n) => !before.includes(n));
+    expect(added.sort((a, b) => a - b)).toEqual([...full, room].map((p) => p.dest).sort((a, b) => a - b));
+    // Drained last port first: each receive lets that port's next send in, the others still wait.
+    for (let i = full.length - 1; i >= 0; i--) {
+      const p = full[i]!;
+      expect(await take(w, p.port)).toBe(200 + 10 * i);
+      expect((await blocked[i]![0]!.result).kr).toBe(0);
+      expect(blocked[i]![1]!.done()).toBe(false);
+      expect(await take(w, p.port)).toBe(201 + 10 * i);
+      expect((await blocked[i]![1]!.result).kr).toBe(0);
+      expect(await take(w, p.port)).toBe(202 + 10 * i);
+      expect(await take(w, p.port)).toEqual({ kr: MACH_RCV_TIMED_OUT });
+      expect(blocked.slice(0, i).flat().map((b) => b.done())).toEqual(Array.from({ length: 2 * i }, () => false));
+    }
+    for (const p of [...full, room]) expect(await w.k.portDestroy(w.receiver, p.port)).toBe(0);
+  });
+
+  it('a seeded mix of sends and receives over twelve ports: a send to a port with room goes in at once however many others wait, and each port\'s messages arrive in the order sent', { timeout: CASE_MS * 3 }, async () => {
+    const w = kernel();
+    let seed = 20261130;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 16) % n;
+    };
+    // The model: each port's queue and the sends of the task that wait for room in it (Mach's flow control).
+    interface Model { port: number; dest: number; qlimit: number; queued: number[]; waiting: Array<{ v: number; s: ReturnType<typeof blockingSend> }>; back: number }
+    const ports: Model[] = [];
+    for (let i = 0; i < 12; i++) {
+      const qlimit = 1 + rnd(2);
+      ports.push({ ...(await another(w, qlimit)), qlimit, queued: [], waiting: [], back: 0 });
+    }
+    /** Takes port p's next message, and the first send waiting for room goes in. */
+    const receive = async (p: Model): Promise<void> => {
+      const got = await take(w, p.port);
+      if (p.queued.length === 0) return void expect(got).toEqual({ kr: MACH_RCV_TIMED_OUT });
+      expect(got).toBe(p.queued.shift());
+      const next = p.waiting.shift();
+      if (next === undefined) return;
+      expect((await next.s.result).kr).toBe(0);
+      p.queued.push(next.v);
+    };
+    let v = 1000;
+    let mostWaiting = 0;
+    for (let step = 0; step < 160; step++) {
+      const p = ports[rnd(ports.length)]!;
+      const op = rnd(10);
+      if (op < 6) {
+        const s = blockingSend(w, ++v, p.dest);
+        if (p.queued.length < p.qlimit) {
+          expect((await s.result).kr).toBe(0);
+          p.queued.push(v);
+        } else p.waiting.push({ v, s });
+      } else if (op < 7) {
+        const r = await nowait(w, ++v, p.dest);
+        if (p.queued.length < p.qlimit) {
+          expect(r.kr).toBe(0);
+          p.queued.push(v);
+        } else {
+          expect(r.kr).toBe(MACH_SEND_TIMED_OUT);
+          p.back++;
+        }
+      } else await receive(p);
+      mostWaiting = Math.max(mostWaiting, ports.filter((q) => q.waiting.length > 0).length);
+      for (const q of ports) for (const x of q.waiting) expect(x.s.done()).toBe(false);
+    }
+    // The mix did hold sends blocked on more ports at once than a task once had sender threads (four).
+    expect(mostWaiting).toBeGreaterThan(4);
+    for (const p of ports) {
+      while (p.queued.length > 0) await receive(p);
+      expect(await take(w, p.port)).toEqual({ kr: MACH_RCV_TIMED_OUT });
+      // Timed-out sends got their COPY_SEND destination right back as a send right.
+      if (p.back > 0) expect(await w.k.portModRefs(w.sender, p.dest, MACH_PORT_RIGHT_SEND, -p.back)).toBe(0);
+      expect(await w.k.portDestroy(w.receiver, p.port)).toBe(0);
+    }
+  });
+
+  it(`sends blocked on ${SEND_THREADS} ports at once (the gnumach backend's cap of sender threads per task): a send to one more port goes in at once on sim, on gnumach once the first port drains (the documented fallback); all in order`, { timeout: CASE_MS * 4 }, async () => {
+    const w = kernel();
+    const full: Array<{ port: number; dest: number }> = [];
+    for (let i = 0; i < SEND_THREADS; i++) full.push(await another(w, 1));
+    const extra = await another(w, 1);
+    const blocked: Array<ReturnType<typeof blockingSend>> = [];
+    for (const [i, p] of full.entries()) {
+      expect((await w.k.msg(w.sender, { options: MACH_SEND_MSG, send: numbered(w, 2 * i, 4000, p.dest) })).kr).toBe(0);
+      // Up to the cap, a port with room takes its send at once however many others wait (this one fills it).
+      if (i === SEND_THREADS - 1) expect(blocked.every((b) => !b.done())).toBe(true);
+      blocked.push(blockingSend(w, 2 * i + 1, p.dest));
+    }
+    // One port more than the cap: on gnumach its send shares the least busy sender thread, the first port's
+    // (the lowest of equals), behind that port's blocked send; sim has no threads.
+    const over = blockingSend(w, 9999, extra.dest);
+    const gnumach = w.k instanceof GnumachKernel;
+    if (!gnumach) expect((await over.result).kr).toBe(0);
+    for (let i = full.length - 1; i >= 1; i--) {
+      expect(await take(w, full[i]!.port)).toBe(2 * i);
+      expect((await blocked[i]!.result).kr).toBe(0);
+      expect(await take(w, full[i]!.port)).toBe(2 * i + 1);
+    }
+    expect([blocked[0]!.done(), over.done()]).toEqual([false, !gnumach]);
+    expect(await take(w, full[0]!.port)).toBe(0);
+    expect((await blocked[0]!.result).kr).toBe(0);
+    expect((await over.result).kr).toBe(0);
+    expect(await take(w, full[0]!.port)).toBe(1);
+    expect(await take(w, extra.port)).toBe(9999);
+    for (const p of [...full, extra]) {
+      expect(await take(w, p.port)).toEqual({ kr: MACH_RCV_TIMED_OUT });
+      expect(await w.k.portDestroy(w.receiver, p.port)).toBe(0);
+    }
   });
 
   it('a pager-bound call of the task (vm_map of a pager\'s object, a read that faults a page in) completes while its send waits for room', { timeout: CASE_MS }, async () => {

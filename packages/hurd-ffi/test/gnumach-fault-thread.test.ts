@@ -3,6 +3,7 @@
  * which task-memory calls must take a task's fault thread. The fault thread
  * itself runs on the real kernel in vm-map-backends.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FaultThreads, MAX_IN_FLIGHT, SEND_THREADS } from '../src/gnumach/fault-thread.js';
 import { OP, type Reply } from '../src/gnumach/protocol.js';
@@ -127,5 +128,36 @@ describe('FaultThreads mapped ranges', () => {
     expect([issued.at(-1)!.op, issued.at(-1)!.args[0]]).toEqual([OP.sendAfter, 2]);
     void f.send(8, 100, false, [0, 12], none); // another task's sends are its own
     expect(issued).toHaveLength(SEND_THREADS + 3);
+  });
+
+  it('starts a sender thread per port with a send pending, reuses an idle one (the lowest) before starting another, and shares none below the cap', async () => {
+    const issued: Array<{ args: readonly number[]; answer: (r: Reply) => void }> = [];
+    const f = new FaultThreads((_task, _op, args) => new Promise<Reply>((answer) => issued.push({ args, answer })));
+    const none = new Uint8Array(0);
+    const end = async (i: number, p: Promise<Reply> | null): Promise<void> => {
+      issued[i]!.answer({ tag: 1, kr: 0, vals: [], names: [], fault: { task: 7, seq: issued[i]!.args[0]! } });
+      expect((await p)!.kr).toBe(0);
+    };
+    const a = f.send(7, 100, true, [0, 1], none);
+    const b = f.send(7, 200, true, [0, 2], none);
+    const c = f.send(7, 300, true, [0, 3], none);
+    expect(issued.map((x) => x.args[1])).toEqual([1, 2, 3]);
+    await end(0, a); // slot 1 idle again: the next port's send takes it, no fourth thread
+    const d = f.send(7, 400, true, [0, 4], none);
+    expect(issued[3]!.args[1]).toBe(1);
+    // A pending send per port on every slot so far: a new port gets a new slot, up to SEND_THREADS.
+    for (let port = 500; issued.length < SEND_THREADS + 1; port += 100) void f.send(7, port, true, [0, port], none);
+    expect(issued.slice(3).map((x) => x.args[1])).toEqual([1, ...Array.from({ length: SEND_THREADS - 3 }, (_, i) => i + 4)]);
+    expect(new Set(issued.slice(1).map((x) => x.args[1])).size).toBe(SEND_THREADS);
+    await end(1, b);
+    await end(2, c);
+    await end(3, d);
+    // The seqs are distinct: each result resolves its own call.
+    expect(new Set(issued.map((x) => x.args[0])).size).toBe(issued.length);
+  });
+
+  it('caps sender threads where the agent does (steps.h SENDER_THREADS: fault.c has that many slots per task)', () => {
+    const h = readFileSync(new URL('../conformance/c/steps.h', import.meta.url), 'utf8');
+    expect(Number(/#define SENDER_THREADS (\d+)/.exec(h)?.[1])).toBe(SEND_THREADS);
   });
 });

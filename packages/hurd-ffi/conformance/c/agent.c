@@ -41,8 +41,8 @@
  *      for pager calls, 1.. for sends that may block) -> R 0 kr at once; the
  *      result comes later as an unasked frame "F <task> <seq>\n" + its lines.
  *      A send to an idle thread is waited for up to FAULT_WAIT_MS first:
- *      then its lines are the reply (fault_call).
- *   106 SEND_AFTER slot msg-args  a timeout-0 send, after thread `slot`'s (send_after)
+ *      then its lines are the reply (senders.c fault_call).
+ *   106 SEND_AFTER slot msg-args  a timeout-0 send, after thread `slot`'s (senders.c send_after)
  *   26 FSCLIENT dir len path...  (fsclient.c in the task's worker) -> R 0 kr
  *      at once (the kr of handing it to the worker); the client's results
  *      come later as an unasked frame "P <task>\n" + its lines, because its
@@ -69,78 +69,25 @@
 #include "mach_port.h"
 #include "device.h"
 #include "mach_i386.h"
-#include "steps.h"
 #include <device/device_types.h>
 #include <device/tty_status.h>
 
-#define NTASKS 32
-#define REQ_MAX (BUFSZ + 4096)
-#define RESP_MAX (3 * BUFSZ)
-#define OP_TASK_CREATE 100
-#define OP_TASK_TERMINATE 101
-#define OP_PING 102
-#define OP_INSERT_FROM 103
-#define OP_EXTRACT_TO 104
-#define OP_WATCH 25
-#define OP_FSCLIENT 26
-void fsclient_run(const u32 *args, u32 nwords);
-/* fault.c: each task's other threads, for the calls that may wait (for a pager, for room in a queue). */
-#define OP_FAULT 105
-kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k);
-kern_return_t fault_forward(u32 k, u32 s, const unsigned char *req, u32 len);
-mach_port_t fault_port_of(u32 k, u32 s);
-void fault_forget(u32 k), fault_handed(u32 k, u32 s, int n), fault_result(u32 pad);
-u32 fault_busy(u32 k, u32 s);
-int fault_waiting(u32 k, u32 s);
-#define OP_SEND_AFTER 106 /* slot, then a msg step's words (send_after) */
-#define ID_FAULT 0x4a4a /* fault.c's request id */
-/* How long the agent waits for a message send it handed to a fault thread
-   before it answers "handed over" and lets the result come as an event
-   (fault_call): two clock ticks at hz = 100, so that a send that completes
-   at once is answered in its own exchange, and one blocked on a full queue
-   holds the link no longer than that. A send handed to a thread that is
-   still busy with an earlier one is not waited for at all. */
-#define FAULT_WAIT_MS 20
-#define OP_MSG 15
-void fault_init(void);
-#define KERN_INVALID_TASK_ 16 /* GNU Mach's KERN_INVALID_TASK */
-
-/* link.c: the host link. */
-void link_open(int tty, mach_port_t master);
-unsigned char link_getc(void);
-void link_flush(void);
-void link_write(const void *p, u32 n);
-u32 link_varint(int *bad);
-void link_frame(unsigned char tag, const unsigned char *body, u32 n);
-/* Called by link.c while it waits for the host. */
-int watching;
-void poll_events(void);
-void idle_wait(void);
+#include "agent.h"
 
 /* ---- the response text, collected from steps.c's output ---- */
-static char resp[RESP_MAX + 8] __attribute__((aligned(16)));
-static u32 respn;
+char resp[RESP_MAX + 8] __attribute__((aligned(16)));
+u32 respn;
 static void resp_append(const char *p, unsigned n) {
   for (unsigned i = 0; i < n && respn < RESP_MAX; i++) resp[respn++] = p[i];
 }
+int watching;
 
-/* A request or reply between the agent and a worker: the header, the length
-   of the payload, the payload (request words or reply text). */
-typedef struct {
-  mach_msg_header_t h;
-  u32 len;
-  u32 pad;
-  unsigned char data[RESP_MAX];
-} fwd_msg_t;
-static fwd_msg_t fwd __attribute__((aligned(16)));
+fwd_msg_t fwd __attribute__((aligned(16)));
 
 /* A right handed to a worker, so that the kernel's copyout puts it in the
    worker's space exactly as a reply to mach_port_extract_right would (the
    name of an existing send right to the same port is reused, its urefs
    merged): mach_port_insert_right cannot do that. */
-#define ID_REQUEST 0x4a47
-#define ID_RIGHT 0x4a48
-#define ID_EVENT 0x4a49
 typedef struct {
   mach_msg_header_t h;
   mach_msg_type_t t;
@@ -239,14 +186,16 @@ __attribute__((noreturn, used)) void worker_main(mach_port_t port, mach_port_t r
 
 /* ---- the agent's task table ---- */
 static struct { mach_port_t task, worker, thread; } tasks[NTASKS];
-static mach_port_t fwd_reply;
+mach_port_t fwd_reply;
+
+int task_live(u32 k) { return k > 0 && k < NTASKS && tasks[k].task != MACH_PORT_NULL; }
 
 static void say(const char *s) {
   respn = 0;
   while (*s) resp_append(s++, 1);
 }
 
-static void reply_kr(u32 kr, int with_value, u32 v) {
+void reply_kr(u32 kr, int with_value, u32 v) {
   respn = 0;
   out_sink = resp_append;
   putc_('R'); sp_hex(0); sp_hex(kr); if (with_value) sp_hex(v); eol();
@@ -254,7 +203,6 @@ static void reply_kr(u32 kr, int with_value, u32 v) {
 
 static int send_to_worker(u32 k, const unsigned char *req, u32 len, int rcv, mach_msg_return_t *kr);
 static mach_msg_return_t await_reply(void);
-static void send_event(void);
 
 static kern_return_t task_fork(u32 *id) {
   u32 k = 1;
@@ -402,7 +350,7 @@ static int send_to_worker(u32 k, const unsigned char *req, u32 len, int rcv, mac
 }
 
 /* Sends request words to task k's worker and waits for its text. */
-static void forward(u32 k, const unsigned char *req, u32 len) {
+void forward(u32 k, const unsigned char *req, u32 len) {
   mach_msg_return_t kr;
   if (!send_to_worker(k, req, len, 1, &kr)) return;
   if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT) {
@@ -422,110 +370,6 @@ static void forward_detached(u32 k, const unsigned char *req, u32 len) {
   mach_msg_return_t kr;
   if (!send_to_worker(k, req, len, 0, &kr)) return;
   reply_kr(kr, 0, 0);
-}
-
-/*
- * A message send on one of task k's sender threads (request words
- * 105 n seq slot 15 ...).
- *
- * A send without MACH_SEND_TIMEOUT (or with a timeout) blocks while the
- * destination's queue is full (msgcount >= qlimit: Mach's flow control; a
- * sender waits, it is not refused). The call that makes room is a receive
- * by some task, which the host sends through this same link: if this loop
- * waited for the send, nothing on the node would move again. So the send
- * runs on a second thread of the task, and this loop waits for it at most
- * FAULT_WAIT_MS, passing workers' events on meanwhile:
- * - the result came (the common case, a queue with room): it is the reply
- *   to the request, one exchange, as a worker's would be;
- * - it did not (the send is blocked, or only slow): the reply is "R 0 0",
- *   handed over, and the result comes later as an event "F <task> <seq>".
- * The host tells the two apart by the F line. A thread still busy with an
- * earlier request runs this one after it: answered "handed over" at once.
- * The host keeps fewer requests per thread in flight than its port holds
- * (fault-thread.ts MAX_IN_FLIGHT), so the hand-over itself never waits.
- */
-static void fault_call(u32 k, u32 slot, const unsigned char *w, u32 wlen, u32 seq) {
-  mach_port_t fp = k > 0 && k < NTASKS && tasks[k].task != MACH_PORT_NULL ? fault_port_of(k, slot) : MACH_PORT_NULL;
-  if (fp == MACH_PORT_NULL) { reply_kr(KERN_INVALID_TASK_, 0, 0); return; }
-  if (wlen > sizeof fwd.data) { reply_kr(KERN_INVALID_ARGUMENT, 0, 0); return; }
-  int busy = fault_busy(k, slot) != 0;
-  fwd.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
-  fwd.h.msgh_remote_port = fp;
-  fwd.h.msgh_local_port = MACH_PORT_NULL;
-  fwd.h.msgh_id = ID_FAULT;
-  fwd.len = wlen;
-  fwd.pad = 0;
-  memcpy(fwd.data, w, wlen);
-  fwd.h.msgh_size = (mach_msg_size_t)((sizeof fwd.h + 8 + wlen + 7) & ~7u);
-  fault_handed(k, slot, 1);
-  if (busy) {
-    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG | MACH_SEND_TIMEOUT, fwd.h.msgh_size, 0, 0, 0, 0);
-    if (kr != MACH_MSG_SUCCESS) fault_handed(k, slot, -1);
-    else watching = 1;
-    reply_kr(kr, 0, 0);
-    return;
-  }
-  /* Hand over and wait in one trap (the kernel can switch straight to the
-     thread); the send's timeout only bounds a queue that is never full. */
-  mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
-                                       fwd.h.msgh_size, sizeof fwd, fwd_reply, FAULT_WAIT_MS, 0);
-  for (;;) {
-    if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT && (fwd.pad & 0xffffffu) == seq && fwd.pad >> 27 != 0) {
-      fault_result(fwd.pad);
-      u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
-      memcpy(resp, fwd.data, n);
-      respn = n;
-      return;
-    }
-    if (kr == MACH_MSG_SUCCESS) {
-      /* A worker's event, or an earlier result the host already awaits as one. */
-      if (fwd.h.msgh_id == ID_EVENT) send_event();
-    } else if ((kr & 0xffffff00u) == 0x10000000u) {
-      fault_handed(k, slot, -1);
-      reply_kr(kr, 0, 0); /* not handed over (MACH_SEND_*): no result will come */
-      return;
-    } else {
-      /* MACH_RCV_TIMED_OUT: still running; the result comes as an event. */
-      watching = 1;
-      reply_kr(KERN_SUCCESS, 0, 0);
-      return;
-    }
-    kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, FAULT_WAIT_MS, 0);
-  }
-}
-
-/*
- * A send that never waits (MACH_SEND_TIMEOUT 0) to a port that has an
- * earlier send of the same task still on sender thread `slot` (the host
- * knows: fault-thread.ts). Mach keeps one sender's messages to one port in
- * order, and a MACH_SEND_TIMEOUT 0 send is answered at once, never queued
- * behind the sender's other calls: so it runs on the task's worker, at the
- * moment the earlier sends are in the kernel. That is once the thread has
- * no request left, or once it is seen waiting in the kernel, and after
- * that the reply port drained and the thread still waiting: it is then not
- * waiting for room on our reply port (a drained port has room), so it is
- * waiting in a send to the destination, whose queue is then full (the
- * earlier send is among its blocked senders, and this one is answered
- * MACH_SEND_TIMED_OUT as the kernel answers it), or for its next request
- * (all done). The host sends this only when every request before the
- * port's last one on that thread is to the same port (else the send waits
- * its turn on the thread, fault_call).
- */
-static void send_after(u32 k, u32 slot, const unsigned char *w, u32 wlen) {
-  for (u32 rounds = 0; rounds < 100000 && fault_busy(k, slot) != 0; rounds++) {
-    poll_events();
-    if (fault_busy(k, slot) == 0) break;
-    u32 before = fault_busy(k, slot);
-    if (fault_waiting(k, slot)) {
-      poll_events();
-      if (fault_busy(k, slot) == before && fault_waiting(k, slot)) break;
-      continue;
-    }
-    /* Running or about to: give it the CPU (one clock tick at most), taking any event meanwhile. */
-    mach_msg_return_t kr = mach_msg_trap((void *)&fwd, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof fwd, fwd_reply, 1, 0);
-    if (kr == MACH_MSG_SUCCESS && fwd.h.msgh_id == ID_EVENT) send_event();
-  }
-  forward(k, w, wlen);
 }
 
 static u32 req[REQ_MAX / 4 + 4];
@@ -594,7 +438,7 @@ static void run_direct(u32 k, u32 op, const u32 *args, u32 n) {
 
 /* An event from a worker goes straight to the host as a tag-0 frame; the
    host tells it from replies by the tag. */
-static void send_event(void) {
+void send_event(void) {
   fault_result(fwd.pad);
   u32 n = fwd.len > RESP_MAX ? RESP_MAX : fwd.len;
   link_frame(0, fwd.data, n);

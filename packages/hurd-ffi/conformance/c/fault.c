@@ -10,22 +10,25 @@
  * second thread of the task it is for (vm_map, mach_msg and task memory act on
  * the caller's task), and its result goes to the host unasked, as an event.
  *
- * A task has FT_SLOTS such threads: slot 0 for the calls that wait for a
- * pager, slots 1..FT_SENDERS for message sends that may block on a full
- * queue (the host gives each send the slot of its destination port while a
- * send of the task to that port is pending, so one port's messages keep
- * their order, and a send blocked on one port's qlimit holds back no send
- * to another port that has a slot of its own: fault-thread.ts).
+ * A task has up to FT_SLOTS such threads: slot 0 for the calls that wait
+ * for a pager, slots 1..FT_SENDERS for message sends that may block on a
+ * full queue (the host gives each send the slot of its destination port
+ * while a send of the task to that port is pending, so one port's messages
+ * keep their order, else an idle slot, else a new one: a send blocked on
+ * one port's qlimit holds back no send to another port, however many ports
+ * wait at once, up to FT_SENDERS of them: fault-thread.ts). Slot 0 starts
+ * with the task; a sender thread and its request port are made on its
+ * first request and kept for reuse until the task ends.
  *
  * Request (a Mach message from the agent, on the slot's own port):
  *   105 n seq slot op arg...   op one of the steps.c opcodes below, args as there
- * Result (to the agent's reply port, its `pad` word the request's seq in the
- * low 24 bits and the thread in the top 8: task << 27 | slot << 24, so that
- * the agent knows which thread is free again: fault_result): the
+ * Result (to the agent's reply port, its `pad` word FT_PAD(task, slot, seq):
+ * the request's seq and the thread, so that the agent knows which thread
+ * is free again: fault_result): the
  * lines, in the binary form of steps.h (wire_binary),
  *   F <task> <seq>\n  then  R 0 <kr> [v ...]\n  [D 0 <bytes>\n | M 0 <bytes>\n]
  * which the agent sends to the host as the request's reply when it came
- * within FAULT_WAIT_MS (agent.c fault_call, a message send), else as an
+ * within FAULT_WAIT_MS (senders.c fault_call, a message send), else as an
  * unasked tag-0 event frame.
  *   VM_MAP (27)        addr_lo addr_hi size anywhere object off_lo off_hi copy access
  *                      -> R 0 kr addr_lo addr_hi
@@ -46,18 +49,21 @@
 #include "mach.h"
 #include "mach_port.h"
 #include <mach/thread_info.h>
-#include "steps.h"
+#include "agent.h"
 
 int memcmp(const void *a, const void *b, __SIZE_TYPE__ n); /* steps.c */
 
-#define NTASKS_F 32 /* agent.c's NTASKS */
-#define ID_FAULT 0x4a4a
-#define ID_EVENT_F 0x4a49 /* agent.c's ID_EVENT: an event the agent passes on */
-#define F_REQ_MAX (BUFSZ + 4096)
-#define F_OUT_MAX (3 * BUFSZ)
+#define NTASKS_F NTASKS
+#define ID_EVENT_F ID_EVENT /* an event the agent passes on */
+#define F_REQ_MAX REQ_MAX
+/* A result: a few lines and at most one message or one 32 KiB read (and
+   the buffer a request is received in, so no smaller than one). */
+#define F_OUT_MAX REQ_MAX
 #define OP_FAULT_VM_MAP 27
-/* Threads per task: slot 0 (pager calls) and the senders (agent.c FT_SLOTS, fault-thread.ts SEND_THREADS). */
-#define FT_SLOTS 5
+/* Threads per task: slot 0 (pager calls) and up to FT_SENDERS senders
+   (steps.h SENDER_THREADS, fault-thread.ts SEND_THREADS). */
+#define FT_SENDERS SENDER_THREADS
+#define FT_SLOTS (1 + FT_SENDERS)
 
 /* The stubs of machUser.c compiled again with the reply-port hooks renamed (build.sh). */
 extern __typeof__(vm_map) fault_vm_map;
@@ -124,7 +130,7 @@ static void oc(fthread_t *t, char c) {
 }
 /* Numbers and byte strings in the binary form of steps.h (wire_binary), as
    the workers write them: a result may go back to the host as the reply to
-   its request (fault_call in agent.c), which must be binary, and a message
+   its request (fault_call in senders.c), which must be binary, and a message
    crosses the link in half the bytes of hex. */
 static void ohex(fthread_t *t, u32 v) {
   if (v < 64) { oc(t, (char)(0x80 | v)); return; }
@@ -208,14 +214,17 @@ static void f_msg(fthread_t *t) {
   u32 tlen = fword(t);
   (void)fword(t); (void)fword(t); /* no blobs, no patches */
   unsigned char *mbuf = t->mbuf;
-  memset(mbuf, 0xdb, BUFSZ);
-  if (tlen > BUFSZ) tlen = BUFSZ;
-  if ((u32)((const unsigned char *)t->fend - (const unsigned char *)t->fp) < tlen) tlen = (u32)((const unsigned char *)t->fend - (const unsigned char *)t->fp);
-  memcpy(mbuf, t->fp, tlen);
   if (send_size > BUFSZ) send_size = BUFSZ;
   if (rcv_size > BUFSZ) rcv_size = BUFSZ;
   u32 region = send_size > rcv_size ? send_size : rcv_size;
   if (region < HDR_SIZE) region = HDR_SIZE;
+  /* Only the region the kernel reads or writes is compared afterwards:
+     filling just that leaves the rest of a sender's buffer untouched (no
+     pages of it faulted in for a small message). */
+  memset(mbuf, 0xdb, region);
+  if (tlen > BUFSZ) tlen = BUFSZ;
+  if ((u32)((const unsigned char *)t->fend - (const unsigned char *)t->fp) < tlen) tlen = (u32)((const unsigned char *)t->fend - (const unsigned char *)t->fp);
+  memcpy(mbuf, t->fp, tlen);
   memcpy(t->mbefore, mbuf, region);
   mach_msg_return_t kr = mach_msg_trap((void *)mbuf, options, send_size, rcv_size, rcv_name, timeout, notify);
   oresult(t, kr); oc(t, '\n');
@@ -271,7 +280,7 @@ __attribute__((noreturn, used)) void fault_main(mach_port_t port, mach_port_t re
     t->out.h.msgh_local_port = MACH_PORT_NULL;
     t->out.h.msgh_id = ID_EVENT_F;
     /* How the agent knows the result it waits for, and that this thread is free again (fault_result). */
-    t->out.pad = (seq & 0xffffffu) | (host_id & 31) << 27 | (slot & 7) << 24;
+    t->out.pad = FT_PAD(host_id, slot, seq);
     t->out.h.msgh_size = (mach_msg_size_t)((sizeof t->out.h + 8 + t->out.len + 7) & ~7u);
     answer = t->out.h.msgh_size;
   }
@@ -338,40 +347,67 @@ static kern_return_t fault_thread_run(u32 k, u32 s, mach_port_t mreply) {
   return KERN_SUCCESS;
 }
 
-/* Makes task t's threads' request ports and starts slot 0's thread (called
-   by the agent before t's worker runs, so that the worker hides these
-   names as its own; the senders' threads start on first use, and a thread
-   adds no name to the task). `reply_name`: t's name for the send right to
-   the agent's reply port. */
+/* Makes the request port of task k's thread `s`: a receive right in the
+   task (named `name`, or by the kernel when 0) whose queue has room for
+   every request the host keeps in flight (fault-thread.ts MAX_IN_FLIGHT, below
+   MACH_PORT_QLIMIT_MAX), and the agent's send right to it. */
+static kern_return_t fault_port_make(u32 k, u32 s, mach_port_t name) {
+  mach_port_t t = ftask[k], fw = MACH_PORT_NULL;
+  mach_msg_type_name_t ty = 0;
+  kern_return_t kr = name != MACH_PORT_NULL ? mach_port_allocate_name(t, MACH_PORT_RIGHT_RECEIVE, name)
+                                            : mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &name);
+  if (kr == KERN_SUCCESS) kr = mach_port_set_qlimit(t, name, MACH_PORT_QLIMIT_MAX);
+  if (kr == KERN_SUCCESS) kr = mach_port_extract_right(t, name, MACH_MSG_TYPE_MAKE_SEND, &fw, &ty);
+  if (kr != KERN_SUCCESS) {
+    if (name != MACH_PORT_NULL) mach_port_destroy(t, name);
+    return kr;
+  }
+  fslot[k][s].port = fw;
+  fslot[k][s].rcv = name;
+  return KERN_SUCCESS;
+}
+
+/* Makes slot 0's request port and starts its thread (called by the agent
+   before t's worker runs, so that the worker hides these names as its
+   own). The sender slots are empty until their first request (fault_port_of).
+   `reply_name`: t's name for the send right to the agent's reply port. */
 kern_return_t fault_thread_start(mach_port_t t, mach_port_t reply_name, u32 k) {
   if (k >= NTASKS_F) return KERN_INVALID_ARGUMENT;
   mach_port_t mreply = MACH_PORT_NULL;
-  kern_return_t kr = KERN_SUCCESS;
   ftask[k] = t;
   freply_name[k] = reply_name;
-  for (u32 s = 0; s < FT_SLOTS && kr == KERN_SUCCESS; s++) {
-    mach_port_t fname = MACH_PORT_NULL, fw = MACH_PORT_NULL;
-    mach_msg_type_name_t ty = 0;
-    kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &fname);
-    /* Room for every request the host keeps in flight (fault-thread.ts MAX_IN_FLIGHT, below this). */
-    if (kr == KERN_SUCCESS) kr = mach_port_set_qlimit(t, fname, MACH_PORT_QLIMIT_MAX);
-    if (kr == KERN_SUCCESS) kr = mach_port_extract_right(t, fname, MACH_MSG_TYPE_MAKE_SEND, &fw, &ty);
-    fslot[k][s].port = fw;
-    fslot[k][s].rcv = fname;
-    fslot[k][s].thread = MACH_PORT_NULL;
+  for (u32 s = 0; s < FT_SLOTS; s++) {
+    fslot[k][s].port = fslot[k][s].thread = fslot[k][s].rcv = MACH_PORT_NULL;
     fslot[k][s].busy = 0;
   }
+  kern_return_t kr = fault_port_make(k, 0, MACH_PORT_NULL);
   if (kr == KERN_SUCCESS) kr = mach_port_allocate(t, MACH_PORT_RIGHT_RECEIVE, &mreply);
   if (kr == KERN_SUCCESS) kr = fault_thread_run(k, 0, mreply);
   return kr;
 }
 
-/* The request port of task k's thread `s` (a send right of the agent's),
-   its thread started if it was not yet; MACH_PORT_NULL if there is none. */
-mach_port_t fault_port_of(u32 k, u32 s) {
-  if (k == 0 || k >= NTASKS_F || s >= FT_SLOTS || fslot[k][s].port == MACH_PORT_NULL) return MACH_PORT_NULL;
-  if (fslot[k][s].thread == MACH_PORT_NULL && fault_thread_run(k, s, MACH_PORT_NULL) != KERN_SUCCESS) return MACH_PORT_NULL;
-  return fslot[k][s].port;
+/* The request port of task k's thread `s` (a send right of the agent's) in
+   *port. A sender slot's port and thread are made on its first request:
+   the port named SENDER_NAME_BASE + s in the task (a name the task's worker
+   hides: steps.c is_hidden; a name the kernel picked now would change the
+   names the task's own later calls get). KERN_INVALID_TASK: no such task;
+   KERN_RESOURCE_SHORTAGE: a slot beyond FT_SENDERS (the host's cap is the
+   same); else why the port or the thread could not be made. */
+kern_return_t fault_port_of(u32 k, u32 s, mach_port_t *port) {
+  *port = MACH_PORT_NULL;
+  if (k == 0 || k >= NTASKS_F || ftask[k] == MACH_PORT_NULL) return KERN_INVALID_TASK_;
+  if (s >= FT_SLOTS) return KERN_RESOURCE_SHORTAGE;
+  if (fslot[k][s].port == MACH_PORT_NULL) {
+    if (s == 0) return KERN_INVALID_TASK_; /* made with the task: gone with it */
+    kern_return_t kr = fault_port_make(k, s, SENDER_NAME_BASE + s);
+    if (kr != KERN_SUCCESS) return kr;
+  }
+  if (fslot[k][s].thread == MACH_PORT_NULL) {
+    kern_return_t kr = fault_thread_run(k, s, MACH_PORT_NULL);
+    if (kr != KERN_SUCCESS) return kr;
+  }
+  *port = fslot[k][s].port;
+  return KERN_SUCCESS;
 }
 
 /* The task is gone (its threads with it): drop our rights. */
@@ -398,7 +434,7 @@ void fault_handed(u32 k, u32 s, int n) {
 /* A message on the agent's reply port: if it is a thread's result (its
    `pad`, see fault_main; a worker's is 0), that thread has one request less. */
 void fault_result(u32 pad) {
-  if (pad >> 27 != 0) fault_handed(pad >> 27, (pad >> 24) & 7, -1);
+  if (FT_PAD_TASK(pad) != 0) fault_handed(FT_PAD_TASK(pad), FT_PAD_SLOT(pad), -1);
 }
 
 /* Whether thread s of task k is waiting in the kernel (a mach_msg that
@@ -416,8 +452,9 @@ int fault_waiting(u32 k, u32 s) {
    keeps fewer requests per thread in flight than the port's qlimit, so the
    queue is never full, and if it were the link must not wait. */
 kern_return_t fault_forward(u32 k, u32 s, const unsigned char *req, u32 len) {
-  mach_port_t p = fault_port_of(k, s);
-  if (p == MACH_PORT_NULL) return 16; /* KERN_INVALID_TASK */
+  mach_port_t p = MACH_PORT_NULL;
+  kern_return_t pk = fault_port_of(k, s, &p);
+  if (pk != KERN_SUCCESS) return pk;
   if (len > F_REQ_MAX) return KERN_INVALID_ARGUMENT;
   fsend.h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, 0);
   fsend.h.msgh_remote_port = p;

@@ -139,6 +139,7 @@ static mach_port_t task_of(u32 t) { return t == 1 ? task2 : target != MACH_PORT_
 static void put_slot(u32 s, mach_port_t v) { if (s < NSLOTS) slots[s] = v; }
 static int is_hidden(mach_port_t n) {
   for (unsigned i = 0; i < nhidden; i++) if (hidden[i] == n) return 1;
+  if (agent_mode && n > SENDER_NAME_BASE && n <= SENDER_NAME_BASE + SENDER_THREADS) return 1;
   if (n == reply_port && reply_port != MACH_PORT_NULL) return 1;
   if (n == old_task2 && old_task2 != MACH_PORT_NULL) return 1;
   return n == task2 && task2 != MACH_PORT_NULL;

@@ -55,6 +55,13 @@ extern u32 scen_bytes;
 extern mach_port_t slots[NSLOTS];
 extern unsigned nrnames;
 extern mach_port_t hidden[32];
+/* The agent's sender threads (fault.c): at most SENDER_THREADS per task,
+   each receiving its requests on a port the agent names SENDER_NAME_BASE +
+   slot in the task when the thread starts (after the task's own names are
+   recorded, so these are hidden by range). The base is far above the names
+   the kernel picks (the lowest free ones) or a test chooses. */
+#define SENDER_THREADS 64
+#define SENDER_NAME_BASE 0x30000u
 extern unsigned nhidden;
 extern mach_port_t reply_port;
 

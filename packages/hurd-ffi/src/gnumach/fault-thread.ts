@@ -13,20 +13,24 @@
  * A message send that may block (no MACH_SEND_TIMEOUT, or a timeout above 0)
  * runs on another thread of the task: while the destination's queue is full
  * the send waits, and the receive that makes room comes through the same
- * link (gnumach-kernel.ts msgOnce). A task has SEND_THREADS sender threads
- * beside the fault thread (slot 0, pager calls only), as Mach's rule wants
- * it: one sender's messages to one port arrive in order, and a sender
- * blocked on one port's qlimit holds back no send to another port. A send
- * goes to the thread of its destination port while a send of the task to
- * that port is still pending (so they run in the order made), else to an
- * idle thread (else to the least busy one: only then can a blocked send
- * hold back a send to another port). For a send to an idle thread the
- * agent waits a little (agent.c fault_call, FAULT_WAIT_MS): a send that
+ * link (gnumach-kernel.ts msgOnce). A task has as many sender threads
+ * beside the fault thread (slot 0, pager calls only) as it has ports with
+ * sends pending at once, as Mach's rule wants it: one sender's messages to
+ * one port arrive in order, and a sender blocked on one port's qlimit holds
+ * back no send to another port. A send goes to the thread of its
+ * destination port while a send of the task to that port is still pending
+ * (so they run in the order made), else to an idle thread, else to a new
+ * one (the agent starts it on its first request and keeps it for reuse).
+ * SEND_THREADS caps them, a guard on the agent's resources: only a task
+ * with sends pending to more ports than that at once shares a thread (the
+ * least busy one), and only then can a blocked send hold back a send to
+ * another port. For a send to an idle thread the
+ * agent waits a little (senders.c fault_call, FAULT_WAIT_MS): a send that
  * completes at once is answered in the request's own reply, its F line in
  * it; one to a busy thread, or a blocked one, answers "handed over" and
  * sends its result as an event. A send that must not wait
  * (MACH_SEND_TIMEOUT 0) to a port with a pending send runs on the worker
- * once the earlier ones are in the kernel (OP.sendAfter, agent.c
+ * once the earlier ones are in the kernel (OP.sendAfter, senders.c
  * send_after): after them, and answered at once, MACH_SEND_TIMED_OUT when
  * they wait for room, as the kernel answers it.
  *
@@ -52,10 +56,10 @@ const PAGE = 4096;
 export const MAX_IN_FLIGHT = 12;
 /** The fault thread's slot: vm_map and task memory that may wait for a pager. */
 export const PAGER_SLOT = 0;
-/** Sender threads per task, slots 1..SEND_THREADS (fault.c FT_SLOTS - 1). */
-export const SEND_THREADS = 4;
-/** The agent's seq field is 24 bits wide (fault.c's result `pad`). */
-const SEQ_MASK = 0xffffff;
+/** At most this many sender threads per task, slots 1..SEND_THREADS (steps.h SENDER_THREADS, fault.c FT_SENDERS). */
+export const SEND_THREADS = 64;
+/** The agent's seq field is 20 bits wide (agent.h FT_PAD). */
+const SEQ_MASK = 0xfffff;
 
 interface Slot {
   /** Calls on the link or the thread, and calls waiting for room (in order). */
@@ -64,6 +68,8 @@ interface Slot {
   /** The destination ports of its sends not yet ended, in the order made. */
   sends: number[];
 }
+
+const newSlot = (): Slot => ({ inFlight: 0, waiting: [], sends: [] });
 
 export class FaultThreads {
   private seq = 1;
@@ -106,17 +112,27 @@ export class FaultThreads {
     return this.enqueue(task, slot, port, () => this.once(task, slot, OP.msg, words, data));
   }
 
-  /** The sender thread with the fewest pending sends (the lowest of equals): an idle one if any. */
+  /**
+   * The sender thread for a send to a port with no send pending: the first
+   * idle one, else a new one while fewer than SEND_THREADS, else the one
+   * with the fewest pending sends (the lowest of equals).
+   */
   private idlest(slots: Slot[]): number {
+    for (let i = 1; i < slots.length; i++) if (slots[i]!.sends.length === 0) return i;
+    if (slots.length <= SEND_THREADS) {
+      slots.push(newSlot());
+      return slots.length - 1;
+    }
     let best = 1;
-    for (let i = 2; i <= SEND_THREADS; i++) if (slots[i]!.sends.length < slots[best]!.sends.length) best = i;
+    for (let i = 2; i < slots.length; i++) if (slots[i]!.sends.length < slots[best]!.sends.length) best = i;
     return best;
   }
 
+  /** The task's slots: the pager thread's, then the sender threads' made so far. */
   private slotsOf(task: TaskId): Slot[] {
     let slots = this.threads.get(task);
     if (slots === undefined) {
-      slots = Array.from({ length: SEND_THREADS + 1 }, () => ({ inFlight: 0, waiting: [], sends: [] }));
+      slots = [newSlot()];
       this.threads.set(task, slots);
     }
     return slots;
@@ -144,6 +160,8 @@ export class FaultThreads {
   }
 
   private async once(task: TaskId, slot: number, op: number, args: readonly number[], data?: Uint8Array): Promise<Reply> {
+    // A seq still pending (a send blocked while a million others went by) is skipped: each names one call.
+    while (this.pending.has(this.seq)) this.seq = (this.seq + 1) & SEQ_MASK || 1;
     const seq = this.seq;
     this.seq = (this.seq + 1) & SEQ_MASK || 1;
     const done = new Promise<Reply>((resolve) => this.pending.set(seq, { task, resolve }));
@@ -154,7 +172,7 @@ export class FaultThreads {
       this.pending.delete(seq);
       throw e;
     }
-    // A message send's result within the agent's short wait (agent.c fault_call): the reply itself.
+    // A message send's result within the agent's short wait (senders.c fault_call): the reply itself.
     if (handed.fault !== undefined) {
       this.pending.delete(seq);
       if (handed.refused !== undefined || handed.kr === null) throw new HurdFfiError('link_lost', `the fault thread could not run the call: ${handed.refused ?? 'no result'}`);

@@ -88,14 +88,14 @@ export const OP = {
   vmMap: 27,
   /**
    * fault: seq slot op args... hands a step to the task's thread `slot` (0: pager calls; 1..SEND_THREADS: sends
-   * that may block; fault-thread.ts); R 0 kr at once, the result later as an event "F <task> <seq>" (seq < 2^24).
-   * For a msg step to a thread with nothing else to do the agent first waits up to 20 ms (agent.c fault_call): a
+   * that may block, started on first use; fault-thread.ts); R 0 kr at once, the result later as an event "F <task> <seq>" (seq < 2^20).
+   * For a msg step to a thread with nothing else to do the agent first waits up to 20 ms (senders.c fault_call): a
    * result within that is the reply itself, its F line first.
    */
   fault: 105,
   /**
    * sendAfter: slot msg-args... a MACH_SEND_TIMEOUT 0 send on the task's worker, made once the earlier sends on
-   * thread `slot` are in the kernel (queued, or waiting for room): the reply is the msg step's (agent.c send_after).
+   * thread `slot` are in the kernel (queued, or waiting for room): the reply is the msg step's (senders.c send_after).
    */
   sendAfter: 106,
 } as const;

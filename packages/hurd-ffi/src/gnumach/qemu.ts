@@ -11,7 +11,8 @@
  * signal the application also handles, only the exit handler does).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -106,21 +107,37 @@ export function defaultImageDir(): string {
   return join(cache, 'hurd-cluster', 'gnumach-agent');
 }
 
-function newestSource(root: string): number {
+/**
+ * The images' cache key: a hash of what they are built from (build.sh,
+ * write-defs.mjs, conformance/c, and in the monorepo mach-msg's io/fs
+ * declarations, from which build.sh makes the agent's stubs), names and
+ * contents. Built images live in a directory of that name, so that
+ * checkouts with different agent sources sharing one cache (git worktrees,
+ * an older version's benchmark) never run each other's agent, which a
+ * comparison of modification times allowed: a build from other sources
+ * that was newer passed as fresh.
+ */
+export function imageSourceKey(root: string): string {
   const conf = join(root, 'conformance');
-  let t = statSync(join(conf, 'build.sh')).mtimeMs;
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
+  const h = createHash('sha256');
+  const add = (p: string, name: string): void => {
+    h.update(`${name}\0`);
+    h.update(readFileSync(p));
+    h.update('\0');
+  };
+  const walk = (d: string, prefix: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else t = Math.max(t, statSync(p).mtimeMs);
+      if (e.isDirectory()) walk(p, `${prefix}${e.name}/`);
+      else add(p, `${prefix}${e.name}`);
     }
   };
-  walk(join(conf, 'c'));
-  // The agent's io/fs stubs are made from mach-msg's own declarations (build.sh): in the monorepo, their sources count too.
+  add(join(conf, 'build.sh'), 'build.sh');
+  add(join(conf, 'write-defs.mjs'), 'write-defs.mjs');
+  walk(join(conf, 'c'), 'c/');
   const defs = join(root, '..', 'mach-msg', 'src', 'interfaces', 'defs');
-  if (existsSync(defs)) walk(defs);
-  return t;
+  if (existsSync(defs)) walk(defs, 'defs/');
+  return h.digest('hex').slice(0, 16);
 }
 
 function sleepSync(ms: number): void {
@@ -128,23 +145,28 @@ function sleepSync(ms: number): void {
 }
 
 /**
- * Makes sure imageDir holds the kernel and an agent image no older than the
- * agent's sources; builds them (a few seconds; the first time also fetches
- * the Debian 13 packages) under a lock directory shared by processes.
+ * Makes sure the kernel and an agent image built from the agent's sources
+ * as they are now are there: with `canBuild`, in imageDir's subdirectory
+ * named by imageSourceKey, built (a few seconds; the first time also
+ * fetches the Debian 13 packages) under a lock directory shared by
+ * processes unless a build finished there (its stamp file); else in
+ * imageDir itself, as given.
  */
 export function ensureImages(abi: Abi, imageDir: string, canBuild: boolean): { kernel: string; agent: string } {
-  const kernel = join(imageDir, `gnumach-${abi}`);
-  const agent = join(imageDir, `agent-${abi}.elf`);
-  const fresh = (root: string | undefined): boolean =>
-    existsSync(kernel) && existsSync(agent) && (root === undefined || statSync(agent).mtimeMs >= newestSource(root));
+  const at = (dir: string): { kernel: string; agent: string } => ({ kernel: join(dir, `gnumach-${abi}`), agent: join(dir, `agent-${abi}.elf`) });
   if (!canBuild) {
-    if (!fresh(undefined)) throw new HurdFfiError('kernel_not_fetched', `no ${kernel} and ${agent} (imageDir given, nothing to build from)`);
+    const { kernel, agent } = at(imageDir);
+    if (!existsSync(kernel) || !existsSync(agent)) throw new HurdFfiError('kernel_not_fetched', `no ${kernel} and ${agent} (imageDir given, nothing to build from)`);
     return { kernel, agent };
   }
   const root = packageRoot();
-  if (fresh(root)) return { kernel, agent };
-  mkdirSync(imageDir, { recursive: true });
-  const lock = join(imageDir, '.build-lock');
+  const dir = join(imageDir, imageSourceKey(root));
+  const stamp = join(dir, '.built');
+  const { kernel, agent } = at(dir);
+  const fresh = (): boolean => existsSync(stamp) && existsSync(kernel) && existsSync(agent);
+  if (fresh()) return { kernel, agent };
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, '.build-lock');
   const deadline = Date.now() + 600_000;
   for (;;) {
     try {
@@ -158,15 +180,16 @@ export function ensureImages(abi: Abi, imageDir: string, canBuild: boolean): { k
     }
   }
   try {
-    if (fresh(root)) return { kernel, agent };
-    const r = spawnSync('bash', [join(root, 'conformance', 'build.sh'), imageDir, 'agent'], {
+    if (fresh()) return { kernel, agent };
+    const r = spawnSync('bash', [join(root, 'conformance', 'build.sh'), dir, 'agent'], {
       encoding: 'utf8',
       timeout: 600_000,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    if (r.status !== 0 || !fresh(root)) {
+    if (r.status === 0) writeFileSync(stamp, `${new Date().toISOString()}\n`);
+    if (r.status !== 0 || !fresh()) {
       const why = `${r.error?.message ?? ''}${(r.stderr ?? '').split('\n').filter((l) => /error|fail|not|E:/i.test(l)).slice(-6).join('\n')}`;
-      throw new HurdFfiError('kernel_not_fetched', `building the GNU Mach agent image failed (conformance/build.sh ${imageDir} agent): ${why}`);
+      throw new HurdFfiError('kernel_not_fetched', `building the GNU Mach agent image failed (conformance/build.sh ${dir} agent): ${why}`);
     }
     return { kernel, agent };
   } finally {
