@@ -1,4 +1,5 @@
 import { randomOps, runSchedule, type Op } from './schedules.js';
+import { shrinkOps } from './shrink-ops.js';
 
 /**
  * `node dist/shrink.js --seed S --nodes N --length L [--loss] [--held-rights] [--send-once] [--max-steps M] [--match TEXT]`:
@@ -28,46 +29,18 @@ const maxSteps = arg('max-steps', 5000);
 const mi = process.argv.indexOf('--match');
 const match = mi >= 0 ? process.argv[mi + 1] ?? '' : '';
 
-let tries = 0;
 function fails(ops: Op[]): boolean {
-  tries++;
   const v = runSchedule(nodes, seed, ops, { loss, settleLimit: maxSteps }).violations;
   return v.some((x) => x.includes(match));
 }
 
-let ops = randomOps(seed, length, loss, flag('send-once'), flag('held-rights'));
+const ops = randomOps(seed, length, loss, flag('send-once'), flag('held-rights'));
 if (!fails(ops)) {
   console.error('the schedule does not violate');
   process.exit(1);
 }
-// Delta debugging: drop chunks of operations, halving the chunk size, until
-// no single operation can go; then make `steps` counts smaller.
-for (let changed = true; changed; ) {
-  changed = false;
-  for (let size = Math.max(1, ops.length >> 1); size >= 1; size >>= 1) {
-    for (let at = 0; at + size <= ops.length; ) {
-      const cand = [...ops.slice(0, at), ...ops.slice(at + size)];
-      if (fails(cand)) {
-        ops = cand;
-        changed = true;
-      } else at += size;
-    }
-  }
-  for (let i = 0; i < ops.length; i++) {
-    const o = ops[i]!;
-    if (o.op !== 'steps') continue;
-    for (let n = 0; n < o.n; n++) {
-      const cand = [...ops];
-      cand[i] = { op: 'steps', n };
-      if (fails(cand)) {
-        ops = cand;
-        changed = true;
-        break;
-      }
-    }
-  }
-}
-console.error(`${ops.length} operations after ${tries} runs`);
-console.log(JSON.stringify(ops));
-const r = runSchedule(nodes, seed, ops, { loss, settleLimit: maxSteps });
+const { ops: small, tries } = shrinkOps(ops, fails);
+console.error(`${small.length} operations after ${tries + 1} runs`);
+console.log(JSON.stringify(small));
+const r = runSchedule(nodes, seed, small, { loss, settleLimit: maxSteps });
 console.error(r.violations.slice(0, 12).join('\n'));
