@@ -11,8 +11,8 @@ export default defineConfig([
     tsconfig: 'tsconfig.build.json',
   },
   {
-    // Runnable scripts: the simulator and the benchmark (not part of the API).
-    entry: { simulate: 'src/sim/simulate.ts', bench: 'bench/bench.ts' },
+    // Runnable scripts: the simulator, its shrinker and the benchmark (not part of the API).
+    entry: { simulate: 'src/sim/simulate.ts', shrink: 'src/sim/shrink.ts', bench: 'bench/bench.ts' },
     format: ['esm'],
     dts: false,
     sourcemap: false,

@@ -2,7 +2,7 @@ import { portKey, type PortKey } from './identity.js';
 import type { ReceiveStatus } from './node-events.js';
 import { carriesReceive, NodeCore } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
-import type { PortRef, ReceiveState, WireMessage } from './wire-message.js';
+import { namesOf, type PortRef, type ReceiveState, type WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
 
 /**
@@ -399,7 +399,13 @@ export abstract class NodeMigration extends NodeFlow {
       if (ret === undefined) this.notePath(key, origin, e.upstream, peer);
     } else {
       const to = this.routeOf(e);
-      this.forwardFlush(e, origin);
+      // Passed on to `peer` and back from it, while the port's route now
+      // leads there too (the right went that way since): sent on by the
+      // route, it went back and forth between the two nodes for ever, and
+      // the relay it was for waited for ever (`108000404`, link loss). It
+      // goes back the way it came, as where the port's entry is gone.
+      if (ret !== undefined && to === peer && ret.back !== peer && this.links.has(ret.back)) this.sendControl(ret.back, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
+      else this.forwardFlush(e, origin);
       if (ret === undefined && to !== undefined && to !== peer) this.notePath(key, origin, to, peer);
     }
   }
@@ -683,24 +689,4 @@ interface LostMarker {
   origin: number;
   back: number;
   n: number;
-}
-
-/**
- * How a message names each port (mayPass): as its destination, by a send
- * right, by a receive right, or by a send-once right.
- */
-function namesOf(m: WireMessage): Map<PortKey, Set<'dest' | 'send' | 'receive' | 'sendOnce'>> {
-  const s = new Map<PortKey, Set<'dest' | 'send' | 'receive' | 'sendOnce'>>();
-  const add = (k: PortKey, how: 'dest' | 'send' | 'receive' | 'sendOnce') => {
-    const set = s.get(k);
-    if (set) set.add(how);
-    else s.set(k, new Set([how]));
-  };
-  add(portKey(m.dest.id), 'dest');
-  if (m.reply.tag === 'port') add(portKey(m.reply.id), m.reply.right);
-  for (const it of m.items) {
-    if (it.kind !== 'ports') continue;
-    for (const r of it.ports) if (r.tag === 'port') add(portKey(r.id), r.right);
-  }
-  return s;
 }

@@ -1,4 +1,4 @@
-import type { PortId } from './identity.js';
+import { portKey, type PortId, type PortKey } from './identity.js';
 
 /**
  * The ABI-neutral form of a Mach message as it crosses a link. No field
@@ -117,4 +117,24 @@ export function oolBytes(msg: WireMessage): number {
 export function* portRefs(msg: WireMessage): Generator<PortRef> {
   yield msg.reply;
   for (const it of msg.items) if (it.kind === 'ports') yield* it.ports;
+}
+
+/**
+ * How a message names each port (mayPass): as its destination, by a send
+ * right, by a receive right, or by a send-once right.
+ */
+export function namesOf(m: WireMessage): Map<PortKey, Set<'dest' | 'send' | 'receive' | 'sendOnce'>> {
+  const s = new Map<PortKey, Set<'dest' | 'send' | 'receive' | 'sendOnce'>>();
+  const add = (k: PortKey, how: 'dest' | 'send' | 'receive' | 'sendOnce') => {
+    const set = s.get(k);
+    if (set) set.add(how);
+    else s.set(k, new Set([how]));
+  };
+  add(portKey(m.dest.id), 'dest');
+  if (m.reply.tag === 'port') add(portKey(m.reply.id), m.reply.right);
+  for (const it of m.items) {
+    if (it.kind !== 'ports') continue;
+    for (const r of it.ports) if (r.tag === 'port') add(portKey(r.id), r.right);
+  }
+  return s;
 }

@@ -453,6 +453,32 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(runSchedule(4, 41000326, randomOps(41000326, 80, true, false, true), { loss: true }).violations).toEqual([]);
   });
 
+  it("a relay's marker that comes back from a node its route now leads to goes back the way it came (108000404, shrunk, link loss)", () => {
+    // Link 1-3 is cut. Port 1:2's receive right goes from node 1 through
+    // node 2 and node 4 (relays) to node 3, in a message for a port whose
+    // own right then moves on to node 2: node 3 becomes a relay (upstream
+    // node 4) and sends its marker up 4 -> 2 -> 1. Node 1 has no entry left
+    // and no link to node 3, so it sends the marker back to node 2 marked
+    // bounced; meanwhile node 2 sent the right back to node 1, so node 2's
+    // proxy routes to node 1. Passed on by that route, the marker went back
+    // and forth between nodes 1 and 2 for ever: node 3 waited for its
+    // marker for ever (no quiescence) and port 1:2's NO SENDERS was lost.
+    // settleLimit: a witness that fails fails within a few thousand steps.
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 50, to: 0 }, { op: 'giveReceive', holder: 49, to: 3 }, { op: 'steps', n: 5 },
+      { op: 'newPort', node: 0 }, { op: 'giveReceive', holder: 40, to: 1 }, { op: 'steps', n: 9 }, { op: 'data', holder: 16 },
+      { op: 'giveReceive', holder: 8, to: 2 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 51, to: 1 },
+      { op: 'giftVia', holder: 50, via: 2, receive: true }, { op: 'newPort', node: 1 }, { op: 'data', holder: 30 }, { op: 'data', holder: 32 },
+      { op: 'cut', a: 0, b: 2 }, { op: 'steps', n: 11 }, { op: 'data', holder: 40 }, { op: 'destroy', holder: 37 }, { op: 'data', holder: 25 },
+      { op: 'giveSend', holder: 10, to: 2 }, { op: 'data', holder: 20 }, { op: 'steps', n: 9 }, { op: 'steps', n: 5 }, { op: 'data', holder: 17 },
+      { op: 'giveSend', holder: 47, to: 1 }, { op: 'giveSend', holder: 4, to: 1 }, { op: 'giveReceive', holder: 8, to: 0 },
+      { op: 'giftVia', holder: 32, via: 41, receive: true },
+    ];
+    expect(runSchedule(4, 108000404, ops, { loss: true, settleLimit: 5000 }).violations).toEqual([]);
+    // The numbered schedule itself (`simulate --held-rights --seed 108 --length 80`, index 80).
+    expect(runSchedule(4, 108000404, randomOps(108000404, 80, true, false, true), { loss: true, settleLimit: 5000 }).violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {

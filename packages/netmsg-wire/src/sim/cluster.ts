@@ -328,6 +328,13 @@ export interface ClusterOptions {
    * default, so recorded schedules keep their steps.
    */
   deferSendOnce?: boolean;
+  /**
+   * Steps one `settle` may take before it records "no quiescence" (default
+   * 200000). A shrinker lowers it: a candidate that has not settled after
+   * a few thousand steps is as good a witness of a livelock as one run to
+   * the full bound, and costs a small part of it.
+   */
+  settleLimit?: number;
 }
 
 type StepKind = { kind: 'link'; from: number; to: number } | { kind: 'port'; node: number; name: number } | { kind: 'backlog'; node: number } | { kind: 'sweep'; node: number };
@@ -341,6 +348,7 @@ export class Cluster {
   private readonly secret: Uint8Array;
   readonly limits: WireLimits;
   steps = 0;
+  private readonly settleLimit: number;
   /** Called after every step (checkers use it to follow ports as they move). */
   afterStep: (() => void) | undefined;
 
@@ -348,6 +356,7 @@ export class Cluster {
     this.rng = new Rng(opts.seed ?? 1);
     this.secret = opts.secret ?? new TextEncoder().encode('cluster secret');
     this.limits = withLimits(opts.limits);
+    this.settleLimit = opts.settleLimit ?? 200000;
     for (let i = 0; i < opts.nodes; i++) this.nodes.push(new SimNode(this, i + 1, opts.abis?.[i % opts.abis.length] ?? 'i386', this.limits, opts.deferSendOnce));
   }
 
@@ -419,7 +428,7 @@ export class Cluster {
   }
 
   /** Run until quiescent. */
-  settle(limit = 200000): void {
+  settle(limit = this.settleLimit): void {
     for (let i = 0; i < limit; i++) if (!this.step()) return;
     this.violation('settle: no quiescence');
   }

@@ -1,0 +1,46 @@
+import { randomOps, runSchedule, type Op } from './schedules.js';
+import { shrinkOps } from './shrink-ops.js';
+
+/**
+ * `node dist/shrink.js --seed S --nodes N --length L [--loss] [--held-rights] [--send-once] [--max-steps M] [--match TEXT]`:
+ * shrinks the numbered schedule S (as `simulate` makes it) to a shorter
+ * list of operations that still violates, and prints it as JSON. A
+ * candidate is a witness when one of its violations contains TEXT (default:
+ * any violation). Each candidate's settles stop at M steps (default 5000):
+ * a schedule that never settles shows it within a few thousand steps, so a
+ * livelock shrinks in minutes instead of hours.
+ */
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 0) {
+    console.error(`--${name} needs a non-negative integer`);
+    process.exit(2);
+  }
+  return v;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+const seed = arg('seed', 1);
+const nodes = arg('nodes', 3);
+const length = arg('length', 60);
+const loss = flag('loss');
+const maxSteps = arg('max-steps', 5000);
+const mi = process.argv.indexOf('--match');
+const match = mi >= 0 ? process.argv[mi + 1] ?? '' : '';
+
+function fails(ops: Op[]): boolean {
+  const v = runSchedule(nodes, seed, ops, { loss, settleLimit: maxSteps }).violations;
+  return v.some((x) => x.includes(match));
+}
+
+const ops = randomOps(seed, length, loss, flag('send-once'), flag('held-rights'));
+if (!fails(ops)) {
+  console.error('the schedule does not violate');
+  process.exit(1);
+}
+const { ops: small, tries } = shrinkOps(ops, fails);
+console.error(`${small.length} operations after ${tries + 1} runs`);
+console.log(JSON.stringify(small));
+const r = runSchedule(nodes, seed, small, { loss, settleLimit: maxSteps });
+console.error(r.violations.slice(0, 12).join('\n'));
