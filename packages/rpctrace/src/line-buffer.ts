@@ -55,6 +55,12 @@ export class LineBuffer {
     this.length += b.length;
   }
 
+  /** A line's end. */
+  newline(): void {
+    this.room(1);
+    this.bytes[this.length++] = 0x0a;
+  }
+
   /**
    * render.ts's seqno prefix: `[` the seqno padded to 5 `] ` (a u32: up
    * to 10 digits), `[    ?] ` for none.
