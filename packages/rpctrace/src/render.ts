@@ -201,7 +201,7 @@ export class LineRenderer {
       out.seqno(c.seqno);
       if (rq === this.#tailRq && rp === this.#tailRp) {
         // The last line's text again: its bytes, encoded on this second use and kept while it stays.
-        out.put((this.#tailBytes ??= utf8.encode(this.#keptTail(c))));
+        out.put((this.#tailBytes ??= utf8.encode((this.#tail ??= rq + rp + '\n'))));
         return;
       }
       // A line unlike the last: its two texts encoded straight into the buffer. Encoding the joined
