@@ -8,10 +8,11 @@
 // passes) do not show. Prints, per root, the medians over rounds of the CPU
 // ms of about the first 100,000 records, of all of them (the text written too),
 // and of the whole process (start-up and module loading included).
-// Usage: node bench/consume-cold.mjs [N] [--rounds R] [--cpus LIST] [--against ROOT] [--mode lines|-c|-T]
+// Usage: node bench/consume-cold.mjs [N] [--rounds R] [--cpus LIST] [--against ROOT] [--mode lines|-c|-T] [--varied] [--keep DIR]
+//   --varied: varied-rpcs.mjs's storm (every RPC differs) instead of null RPCs; --keep DIR: the records and each side's text kept there
 //   (default N 100000 RPCs, 7 rounds, CPU 1; before (ROOT) and after alternate in every round)
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -84,20 +85,23 @@ const rounds = Number(arg('--rounds', '7'));
 const cpus = arg('--cpus', '1');
 const against = arg('--against', null);
 const mode = arg('--mode', 'lines');
-const dir = mkdtempSync(join(tmpdir(), 'rpctrace-cold-'));
+const varied = process.argv.includes('--varied');
+const keep = arg('--keep', null);
+const dir = keep ?? mkdtempSync(join(tmpdir(), 'rpctrace-cold-'));
+mkdirSync(dir, { recursive: true });
 try {
   // The storm's records, written once as the tap writes them (the task's name once per task).
   const { stormRecords } = await import('./storm-records.mjs');
   const lib = await import(`${here}/dist/index.js`);
   const records = join(dir, 'records.bin');
-  writeFileSync(records, await stormRecords(lib, n, 1.8e12));
+  writeFileSync(records, await stormRecords(lib, n, 1.8e12, varied));
 
   const roots = against === null ? [['', here]] : [['before', against], ['after', here]];
   const res = new Map(roots.map(([tag]) => [tag, { first: [], all: [], proc: [] }]));
   const load0 = loadavg()[0];
   for (let r = 0; r < rounds; r++) {
     for (const [tag, root] of roots) {
-      const out = execFileSync('taskset', ['-c', cpus, process.execPath, new URL(import.meta.url).pathname, '--child', root, records, join(dir, 'out.txt'), mode], { encoding: 'utf8' });
+      const out = execFileSync('taskset', ['-c', cpus, process.execPath, new URL(import.meta.url).pathname, '--child', root, records, join(dir, `out-${tag || 'this'}.txt`), mode], { encoding: 'utf8' });
       const [first, all, proc] = out.trim().split(' ').map(Number);
       const s = res.get(tag);
       s.first.push(first);
@@ -106,7 +110,7 @@ try {
     }
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`${n} RPCs (${n * 4} records), mode ${mode}, fresh process per run, median of ${rounds} alternating rounds, taskset -c ${cpus}, node ${process.version}, load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`);
+  console.log(`${n} ${varied ? 'varied ' : 'null '}RPCs (${n * 4} records), mode ${mode}, fresh process per run, median of ${rounds} alternating rounds, taskset -c ${cpus}, node ${process.version}, load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`);
   console.log('| side | first 100,000 records, CPU ms | all records and the text written, CPU ms | whole process, CPU ms |');
   console.log('|---|---:|---:|---:|');
   for (const [tag, root] of roots) {
@@ -114,5 +118,5 @@ try {
     console.log(`| ${tag === '' ? root : `${tag} (${root})`} | ${med(s.first).toFixed(0)} | ${med(s.all).toFixed(0)} | ${med(s.proc).toFixed(0)} |`);
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (keep === null) rmSync(dir, { recursive: true, force: true });
 }

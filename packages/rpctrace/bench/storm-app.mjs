@@ -1,10 +1,12 @@
 // The RPC storm: N null RPCs (io_readable: a request with no body, a reply
 // with one integer) between two tasks of a simulated kernel, as a program
 // would make them. Prints the loop's wall time and this process's CPU time, in ms.
-// Usage: node bench/storm-app.mjs N [--trace-kernel=file:PATH|summary] [--worker]
+// Usage: node bench/storm-app.mjs N [--trace-kernel=file:PATH|summary] [--worker] [--varied]
+//   (--varied: varied-rpcs.mjs's storm, io_read and io_readable in turn, every RPC different)
 //   (--trace-kernel: trace in-process with the library's traceKernel; --worker: its worker-thread mode)
 //   STORM_RPCTRACE_DIST=DIR: the library from DIR (a before-build, for paired runs) instead of ../dist
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { variedRpcs } from './varied-rpcs.mjs';
 import { openKernel, VirtualClock } from 'hurd-ffi';
 import {
   decodeMessage, encodeMessage, getBuiltinInterface,
@@ -54,9 +56,11 @@ req.header.localPort = reply;
 req.header.bits = { ...req.header.bits, local: MACH_MSG_TYPE_MAKE_SEND_ONCE };
 const reqBytes = encodeMessage(req, k.abi);
 const rep = io.encodeReply({ retCode: 0, amount: 0n });
+const varied = process.argv.includes('--varied');
 const c0 = process.cpuUsage();
 const t0 = performance.now();
-for (let i = 0; i < n; i++) {
+if (varied) await variedRpcs(k, server, client, n);
+else for (let i = 0; i < n; i++) {
   await k.msg(client, { options: MACH_SEND_MSG, send: reqBytes });
   const got = await k.msg(server, { options: MACH_RCV_MSG, rcvName: port, rcvSize: 4096 });
   rep.header.remotePort = decodeMessage(got.message, k.abi).header.remotePort;

@@ -20,7 +20,9 @@
 // process, the tracer's count is the whole run's; `command --separate-process` is the child mode
 // (ROOT's command without the flag if it has none: it always ran the program apart).
 // --command-only: untraced and the command variants, no library ones.
-// Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--command | --command-only]
+// --varied: storm-app's --varied storm (varied-rpcs.mjs: every RPC differs) in every variant.
+// --only c,o,f,sc,so: of the command variants, only these (-c, -o FILE, -f -o FILE, --separate-process -c, -o FILE).
+// Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--command | --command-only] [--varied] [--only LIST]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,14 +36,16 @@ const here = new URL('.', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-storm-ir-'));
 const sides = [['after', null], ...(against === null ? [] : [['before', join(against, 'dist')]])];
 const commandOnly = process.argv.includes('--command-only');
+const varied = process.argv.includes('--varied') ? ['--varied'] : [];
+const only = arg('--only', 'c,o,f,sc,so').split(',');
 const variants = [['untraced', []], ...(commandOnly ? [] : [['library, -c', ['--trace-kernel=summary']], ['library, lines to a file', [`--trace-kernel=file:${join(dir, 'trace.txt')}`]]])];
 if (process.argv.includes('--command') || commandOnly) {
-  variants.push(['command, -c (every process)', { command: ['-c', '-o', join(dir, 'c.txt')] }]);
-  variants.push(['command, -o FILE (every process)', { command: ['-o', join(dir, 'o.txt')] }]);
+  if (only.includes('c')) variants.push(['command, -c (every process)', { command: ['-c', '-o', join(dir, 'c.txt')] }]);
+  if (only.includes('o')) variants.push(['command, -o FILE (every process)', { command: ['-o', join(dir, 'o.txt')] }]);
   // -f: the records on the follow socket, the lines tagged `[pid N] `.
-  variants.push(['command -f, -o FILE (every process)', { command: ['-f', '-o', join(dir, 'f.txt')] }]);
-  variants.push(['command --separate-process, -c (every process)', { command: ['-c', '-o', join(dir, 'sc.txt')], separate: true }]);
-  variants.push(['command --separate-process, -o FILE (every process)', { command: ['-o', join(dir, 'so.txt')], separate: true }]);
+  if (only.includes('f')) variants.push(['command -f, -o FILE (every process)', { command: ['-f', '-o', join(dir, 'f.txt')] }]);
+  if (only.includes('sc')) variants.push(['command --separate-process, -c (every process)', { command: ['-c', '-o', join(dir, 'sc.txt')], separate: true }]);
+  if (only.includes('so')) variants.push(['command --separate-process, -o FILE (every process)', { command: ['-o', join(dir, 'so.txt')], separate: true }]);
 }
 const rootOf = (dist) => (dist === null ? join(here, '..') : join(dist, '..'));
 /** --separate-process if the command at `root` has it (its build says so). */
@@ -57,7 +61,7 @@ function count(dist, extra, n) {
   const env = { ...process.env };
   if (dist !== null) env.STORM_RPCTRACE_DIST = dist;
   else delete env.STORM_RPCTRACE_DIST;
-  const app = [join(here, 'storm-app.mjs'), String(n)];
+  const app = [join(here, 'storm-app.mjs'), String(n), ...varied];
   const args = ['--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', '--cachegrind-out-file=/dev/null'];
   if (Array.isArray(extra)) args.push(process.execPath, ...app, ...extra);
   else args.push('--trace-children=yes', process.execPath, join(rootOf(dist), 'bin/hurd-rpctrace.mjs'), ...(extra.separate === true ? separateFlag(rootOf(dist)) : []), ...extra.command, '--', process.execPath, ...app);
@@ -91,7 +95,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`instructions per RPC (valgrind cachegrind, (Ir(${n2}) - Ir(${n1})) / ${n2 - n1}), node ${process.version}`);
+console.log(`${varied.length > 0 ? 'varied' : 'null'} RPCs: instructions per RPC (valgrind cachegrind, (Ir(${n2}) - Ir(${n1})) / ${n2 - n1}), node ${process.version}`);
 console.log('| side | variant | instructions per RPC | ratio to untraced | of which the tracer process | whole run at N2 (M instructions) | of which the tracer process (M) |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const [side] of sides) {

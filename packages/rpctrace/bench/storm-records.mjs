@@ -1,11 +1,13 @@
 // A storm's trace-pipe records as the tap writes them (the task's name once
 // per task), captured once from n null RPCs on a simulated kernel: the input
 // of the tracer-side benches (consumer.mjs, consume-cold.mjs). `lib` is the
-// rpctrace dist to write them with; `t0` the first record's time (ms).
+// rpctrace dist to write them with; `t0` the first record's time (ms);
+// `varied`: varied-rpcs.mjs's storm (RPCs that all differ) in place of null RPCs.
 import { openKernel, VirtualClock } from 'hurd-ffi';
 import { nullRpcs } from './null-rpcs.mjs';
+import { variedRpcs } from './varied-rpcs.mjs';
 
-export async function stormRecords(lib, n, t0) {
+export async function stormRecords(lib, n, t0, varied = false) {
   const k = openKernel({ clock: new VirtualClock() });
   const chunks = [];
   let buf = new Uint8Array(1 << 20);
@@ -24,7 +26,11 @@ export async function stormRecords(lib, n, t0) {
     }
     used = lib.writeWireEvent(1, ev, buf, used);
   });
-  await nullRpcs(k, n);
+  if (varied) {
+    const server = await k.taskCreate({ name: 'server' });
+    const client = await k.taskCreate({ name: 'client' });
+    await variedRpcs(k, server, client, n);
+  } else await nullRpcs(k, n);
   chunks.push(buf.subarray(0, used));
   await k.close();
   return Buffer.concat(chunks);

@@ -105,7 +105,14 @@ interface Static {
   /** The routine has a `msgseqno` argument: msgh_seqno is part of what a decode reads. */
   seqArg: boolean;
   memo: Memo | null;
+  /** The memo has served a decode since it was stored. */
+  hit: boolean;
+  /** Memo misses to let pass before storing a memo again, and the next such wait (see decode). */
+  skip: number;
+  backoff: number;
 }
+/** The longest wait (misses) between memos of an id whose memos never serve. */
+const MEMO_MAX_BACKOFF = 64;
 /** Ids remembered (bounded: a stream of random ids must not grow the cache for ever). */
 const MAX_STATICS = 1 << 14;
 
@@ -406,7 +413,7 @@ export class MessageDecoder {
       }
       const match = abi === null || notify !== undefined ? undefined : this.#match(abi, msgId);
       if (match !== undefined) applyMatch(head, match);
-      s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null };
+      s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null, hit: false, skip: 0, backoff: 0 };
       if (this.#statics.size < MAX_STATICS) this.#statics.set(key, s);
     }
     this.#key1 = this.#key0;
@@ -428,6 +435,7 @@ export class MessageDecoder {
     }
     const memo = st.memo;
     if (memo !== null && sameBody(memo.bytes, bytes, 0, bytes.length, abi, st.seqArg)) {
+      st.hit = true;
       const header = headerOf(bytes, abi);
       out.message = { header, items: memo.items };
       return fromMemo(out, memo);
@@ -439,9 +447,19 @@ export class MessageDecoder {
     }
     const d = this.#body(r.message, out, match);
     // Remembered: a short message that decoded as no notification, with an ordinary header.
+    // An id whose memos go unused (an io_read at a new offset each time) waits longer and longer
+    // between memos (up to MEMO_MAX_BACKOFF misses; a hit resets it): a memo is a copy of the bytes,
+    // its own ArrayBuffer, a DataView and an object, which on a storm whose RPCs all differ was made
+    // for every message and never read. A skipped memo changes no output, only what a repeat costs.
     if (d.notification === null && bytes.length <= MEMO_MAX && ((u32le(bytes, 0) >>> 8) & 0xff) !== MACH_MSG_TYPE_PROTECTED_PAYLOAD) {
-      const copy = bytes.slice();
-      st.memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note };
+      if (st.skip > 0) st.skip--;
+      else {
+        st.backoff = st.memo === null || st.hit ? 0 : Math.min(MEMO_MAX_BACKOFF, st.backoff * 2 + 1);
+        st.skip = st.backoff;
+        st.hit = false;
+        const copy = bytes.slice();
+        st.memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note };
+      }
     }
     return d;
   }
@@ -461,6 +479,7 @@ export class MessageDecoder {
     const st = this.#static(abi, msgId);
     const memo = st.memo;
     if (memo === null || !sameBody(memo.bytes, bytes, 0, bytes.length, abi, st.seqArg)) return this.decode(bytes, abi, msgId, true);
+    st.hit = true;
     const out = fillHead(this.#reusedFull, st.head);
     const msg = this.#reusedFullMsg;
     fillHeader(bytes, 0, abi, msg.header);
@@ -479,6 +498,7 @@ export class MessageDecoder {
     const memo = st.memo;
     const v = this.#dataView(buf);
     if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.decode(viewOf(buf, o, n), abi, msgId, true);
+    st.hit = true;
     const out = fillHead(this.#reusedFull, st.head);
     const msg = this.#reusedFullMsg;
     fillHeaderDv(v, o, abi, msg.header);

@@ -11,7 +11,6 @@
  * garbage. Here a line is its prefix's few bytes and one copy of the
  * kept text's bytes.
  */
-const utf8 = new TextEncoder();
 
 /** ASCII digits. */
 const ZERO = 0x30;
@@ -21,12 +20,18 @@ const CLOSE = 0x5d; // ]
 const QUESTION = 0x3f;
 
 export class LineBuffer {
-  /** The bytes, `length` of them written. */
-  bytes: Uint8Array;
+  /**
+   * The bytes, `length` of them written. A Buffer for its write(): it
+   * encodes a string in place with no object made, where TextEncoder's
+   * encodeInto wanted a subarray and gave a result object per string
+   * (two per line on a storm whose lines all differ). Both replace a lone
+   * surrogate with U+FFFD alike (line-buffer.test.ts).
+   */
+  bytes: Buffer;
   length = 0;
 
   constructor(size: number = 1 << 17) {
-    this.bytes = new Uint8Array(size);
+    this.bytes = Buffer.alloc(size);
   }
 
   /** Room for `n` more bytes (the buffer grows; what it held is kept). */
@@ -34,7 +39,7 @@ export class LineBuffer {
     if (this.length + n <= this.bytes.length) return;
     let size = this.bytes.length * 2;
     while (size < this.length + n) size *= 2;
-    const b = new Uint8Array(size);
+    const b = Buffer.alloc(size);
     b.set(this.bytes.subarray(0, this.length));
     this.bytes = b;
   }
@@ -44,7 +49,7 @@ export class LineBuffer {
     if (s === '') return;
     // A UTF-16 code unit is at most 3 bytes of UTF-8.
     this.room(s.length * 3);
-    this.length += utf8.encodeInto(s, this.bytes.subarray(this.length)).written;
+    this.length += this.bytes.write(s, this.length);
   }
 
   /** `b` as it is. */
@@ -53,6 +58,12 @@ export class LineBuffer {
     // TypedArray.set even for a line's some tens of bytes: a byte loop costs more, above all while the JIT is cold.
     this.bytes.set(b, this.length);
     this.length += b.length;
+  }
+
+  /** A line's end. */
+  newline(): void {
+    this.room(1);
+    this.bytes[this.length++] = 0x0a;
   }
 
   /**

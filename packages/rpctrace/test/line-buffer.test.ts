@@ -37,4 +37,15 @@ describe('LineBuffer', () => {
       { seed: 32, numRuns: 300 },
     );
   });
+
+  test('lone surrogates come out as TextEncoder writes them (U+FFFD), and newline() ends a line', () => {
+    const enc = new TextEncoder();
+    const s = 'a\ud800b\udc00c\u{1f600}\u00e9\ud83d';
+    const lb = new LineBuffer(2);
+    lb.text(s);
+    lb.newline();
+    lb.text('x');
+    expect([...lb.bytes.subarray(0, lb.length)]).toEqual([...enc.encode(`${s}\nx`)]);
+    expect(lb.toString()).toBe('a\ufffdb\ufffdc\u{1f600}\u00e9\ufffd\nx');
+  });
 });

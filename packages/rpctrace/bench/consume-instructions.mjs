@@ -1,0 +1,61 @@
+// The command's record loop alone in instructions (valgrind cachegrind, `node
+// --predictable`, which the load does not move): a storm's trace-pipe records
+// (storm-records.mjs: null RPCs, or --varied: varied-rpcs.mjs's, every RPC
+// different) fed in the pipe's 64 KiB pieces to TraceConsumer (dist/cli-consume.js)
+// in one process, 0, 1 and 3 times (a fresh consumer each pass, its text to a
+// byte sink as the command's -o FILE). Cold: (Ir(1) - Ir(0)) / N, the first
+// pass (JIT cold, as a traced run meets it); warm: (Ir(3) - Ir(1)) / 2N.
+// Usage: node bench/consume-instructions.mjs [N] [--varied] [--against ROOT]
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
+const here = new URL('..', import.meta.url).pathname;
+
+if (process.argv[2] === '--child') {
+  const [, , , root, records, passes] = process.argv;
+  const { TraceConsumer } = await import(`${root}/dist/cli-consume.js`);
+  const all = readFileSync(records);
+  const pieces = [];
+  for (let at = 0; at < all.length; at += 65536) pieces.push(new Uint8Array(all.subarray(at, at + 65536)));
+  let bytes = 0;
+  for (let p = 0; p < Number(passes); p++) {
+    const consumer = new TraceConsumer({}, false, { write: (s) => void (bytes += s.length), writeBytes: (b) => void (bytes += b.length), perTask: null, pcap: undefined });
+    for (const pc of pieces) consumer.feed(0, null, pc);
+    consumer.finish();
+  }
+  process.stdout.write(`${bytes}\n`);
+  process.exit(0);
+}
+
+const n = Number(process.argv[2] !== undefined && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 100000);
+const varied = process.argv.includes('--varied');
+const against = arg('--against', null);
+const dir = mkdtempSync(join(tmpdir(), 'rpctrace-consume-ir-'));
+const count = (root, records, passes) =>
+  new Promise((resolve, reject) => {
+    const args = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', process.execPath, '--predictable', new URL(import.meta.url).pathname, '--child', root, records, String(passes)];
+    execFile('valgrind', args, { maxBuffer: 1 << 24 }, (err, _out, errText) => {
+      const m = /I\s+refs:\s+([\d,]+)/.exec(errText);
+      if (err !== null || m === null) reject(new Error(`valgrind: ${err?.message ?? errText}`));
+      else resolve(Number(m[1].replaceAll(',', '')));
+    });
+  });
+try {
+  const { stormRecords } = await import('./storm-records.mjs');
+  const lib = await import(`${here}/dist/index.js`);
+  const records = join(dir, 'records.bin');
+  writeFileSync(records, await stormRecords(lib, n, 1.8e12, varied));
+  const roots = against === null ? [['this', here]] : [['before', against], ['after', here]];
+  console.log(`${n} ${varied ? 'varied' : 'null'} RPCs, the record loop alone (TraceConsumer, lines), instructions per RPC, node ${process.version}`);
+  console.log('| side | cold (first pass) | warm (passes 2-3) |');
+  console.log('|---|---:|---:|');
+  for (const [tag, root] of roots) {
+    const [i0, i1, i3] = await Promise.all([0, 1, 3].map((p) => count(root, records, p)));
+    console.log(`| ${tag} (${root}) | ${((i1 - i0) / n).toFixed(0)} | ${((i3 - i1) / (2 * n)).toFixed(0)} |`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
