@@ -1,4 +1,5 @@
 import { randomOps, runSchedule, type Op } from './schedules.js';
+import { flag, intArg } from './cli-args.js';
 import { shrinkOps } from './shrink-ops.js';
 
 /**
@@ -10,22 +11,11 @@ import { shrinkOps } from './shrink-ops.js';
  * a schedule that never settles shows it within a few thousand steps, so a
  * livelock shrinks in minutes instead of hours.
  */
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) {
-    console.error(`--${name} needs a non-negative integer`);
-    process.exit(2);
-  }
-  return v;
-}
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
-const seed = arg('seed', 1);
-const nodes = arg('nodes', 3);
-const length = arg('length', 60);
+const seed = intArg('seed', 1);
+const nodes = intArg('nodes', 3);
+const length = intArg('length', 60);
 const loss = flag('loss');
-const maxSteps = arg('max-steps', 5000);
+const maxSteps = intArg('max-steps', 5000);
 const mi = process.argv.indexOf('--match');
 const match = mi >= 0 ? process.argv[mi + 1] ?? '' : '';
 

@@ -1,4 +1,5 @@
 import { SCENARIOS, runScenario } from './scenarios.js';
+import { flag, intArg } from './cli-args.js';
 import { randomOps, runSchedule } from './schedules.js';
 
 /**
@@ -13,33 +14,23 @@ import { randomOps, runSchedule } from './schedules.js';
  * never settles need not pay the full bound. `--only I` runs only the
  * I-th schedule of the sweep (schedule seed S*1000003+I).
  */
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) {
-    console.error(`--${name} needs a non-negative integer`);
-    process.exit(2);
-  }
-  return v;
-}
 
-const seed = arg('seed', 1);
-const runs = arg('runs', 100);
-const length = arg('length', 60);
-const verbose = process.argv.includes('--verbose');
-const maxSteps = arg('max-steps', 200000);
-const only = process.argv.includes('--only') ? arg('only', 0) : undefined;
+const seed = intArg('seed', 1);
+const runs = intArg('runs', 100);
+const length = intArg('length', 60);
+const verbose = flag('verbose');
+const maxSteps = intArg('max-steps', 200000);
+const only = flag('only') ? intArg('only', 0) : undefined;
 // Also send-once rights given as RPC reply rights, used or destroyed late,
 // while their ports move (PROTOCOL.md §4.5); off by default so numbered
 // schedules stay the ones recorded in §9.
-const sendOnce = process.argv.includes('--send-once');
+const sendOnce = flag('send-once');
 // Nodes defer the dead-name requests on kept send-once rights to sweeps the
 // generator interleaves (NodeConfig.deferSendOnceRequests, as netmsg-server's driver runs them).
-const deferSendOnce = process.argv.includes('--defer-send-once');
+const deferSendOnce = flag('defer-send-once');
 // Also rights given through any held send right, not only to root inboxes:
 // receive rights held for another port, relayed, put back (held-gifts.ts).
-const heldRights = process.argv.includes('--held-rights');
+const heldRights = flag('held-rights');
 const edgeRuns = new Map<string, number>();
 const edgeHits = new Map<string, number>();
 

@@ -26,6 +26,7 @@ import { TRACE_CLOCK_ENV, TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRAC
 import type { CliOptions } from './args.js';
 import type * as Consume from './consume.js';
 import type { NodeScript } from './node-script.js';
+import { TextBatch } from './text-batch.js';
 import type * as SummaryConsume from './summary-consume.js';
 
 export interface InProcessRun {
@@ -147,35 +148,20 @@ function syncOutput(file: string | null): { write: (s: string) => void; writeByt
       throw new RpcTraceError('invalid_option', `cannot open ${file}: ${(e as Error).message}`);
     }
   }
-  let pending = Buffer.allocUnsafe(128 * 1024);
-  let used = 0;
-  const drain = (): void => {
-    if (fd !== null && used > 0) {
-      if (!writeAll(fd, pending, used)) fd = null;
-    }
-    used = 0;
-  };
-  const room = (n: number): void => {
-    if (used + n <= pending.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(pending.length * 2, used + n));
-    pending.copy(bigger, 0, 0, used);
-    pending = bigger;
-  };
+  const batch = new TextBatch();
+  const drain = (): void =>
+    batch.drain((bytes, n) => {
+      if (fd !== null && !writeAll(fd, bytes, n)) fd = null;
+    });
   return {
     write: (s) => {
       if (s === '' || fd === null) return;
-      // A UTF-16 code unit is at most 3 bytes of UTF-8.
-      room(s.length * 3);
-      used += pending.write(s, used);
-      if (used >= 64 * 1024) drain();
+      if (batch.addText(s)) drain();
     },
     // The consumer's lines as bytes, copied before this returns (its buffer is reused).
     writeBytes: (b) => {
       if (b.length === 0 || fd === null) return;
-      room(b.length);
-      pending.set(b, used);
-      used += b.length;
-      if (used >= 64 * 1024) drain();
+      if (batch.addBytes(b)) drain();
     },
     batchDone: () => {
       if (file === null) drain();

@@ -21,6 +21,7 @@ import type * as Consume from './consume.js';
 import type * as SummaryConsume from './summary-consume.js';
 import { PerTaskFiles } from './per-task.js';
 import { startFollowServer } from './follow.js';
+import { TextBatch } from './text-batch.js';
 import type * as InProcess from './in-process.js';
 import { nodeScriptOf } from './node-script.js';
 
@@ -137,18 +138,11 @@ export function openPcap(file: string | null): ((packet: Uint8Array | null) => v
 export function openOutput(file: string | null, io: CliIo): { write: (s: string) => void; writeBytes: (b: Uint8Array) => void; close: () => void } {
   let fd: number | null = null;
   // Batched as bytes: one write per turn of the event loop or per 64 KiB, not per line (nor per chunk of records).
-  let pending = Buffer.allocUnsafe(128 * 1024);
-  let used = 0;
-  const drain = (): void => {
-    if (fd !== null) for (let at = 0; at < used; ) at += writeSync(fd, pending, at, used - at);
-    used = 0;
-  };
-  const room = (n: number): void => {
-    if (used + n <= pending.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(pending.length * 2, used + n));
-    pending.copy(bigger, 0, 0, used);
-    pending = bigger;
-  };
+  const batch = new TextBatch();
+  const drain = (): void =>
+    batch.drain((bytes, n) => {
+      if (fd !== null) for (let at = 0; at < n; ) at += writeSync(fd, bytes, at, n - at);
+    });
   if (file !== null) {
     try {
       fd = openSync(file, 'w');
@@ -161,11 +155,8 @@ export function openOutput(file: string | null, io: CliIo): { write: (s: string)
       if (s === '') return;
       if (fd === null) io.stderr(s);
       else {
-        if (used === 0) setImmediate(drain);
-        // A UTF-16 code unit is at most 3 bytes of UTF-8.
-        room(s.length * 3);
-        used += pending.write(s, used);
-        if (used >= 64 * 1024) drain();
+        if (batch.used === 0) setImmediate(drain);
+        if (batch.addText(s)) drain();
       }
     },
     // The consumer's lines as bytes (cli/consume.ts): copied here before this returns (its buffer is reused).
@@ -173,11 +164,8 @@ export function openOutput(file: string | null, io: CliIo): { write: (s: string)
       if (b.length === 0) return;
       if (fd === null) io.stderr(Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8'));
       else {
-        if (used === 0) setImmediate(drain);
-        room(b.length);
-        pending.set(b, used);
-        used += b.length;
-        if (used >= 64 * 1024) drain();
+        if (batch.used === 0) setImmediate(drain);
+        if (batch.addBytes(b)) drain();
       }
     },
     close: () => {
