@@ -11,6 +11,7 @@ import { controlRoutine } from './control.js';
 import type { ExportAuth, ExportCore, IoMapAnswer, RootParentRights } from './core.js';
 import { idsOfIdentity } from '../auth/ids.js';
 import { ioReauthenticate } from './reauth.js';
+import { staleIfGone } from './node-util.js';
 import { dirLink, dirMkdir, dirMkfile, dirReaddir, dirRename, dirRmdir, dirUnlink } from './dir-ops.js';
 import {
   fileCheckAccess, fileChmod, fileChown, fileGetTranslator, fileSetSize, fileSetTranslator, fileStatfs, fileSync, fileUtimens, fileUtimes,
@@ -258,9 +259,7 @@ export class FsExport implements ExportCore {
     try {
       st = this.tree.lstat(p.po.rel);
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') throw new HurdError(HurdErrno.ESTALE, 'the node is gone');
-      throw e;
+      throw staleIfGone(e);
     }
     if (!sameNode(st, p.po)) throw new HurdError(HurdErrno.ESTALE, 'another node has taken its name');
     return st;

@@ -1,4 +1,4 @@
-import { fchownSync, type BigIntStats } from 'node:fs';
+import { closeSync, fchownSync, type BigIntStats } from 'node:fs';
 import { NOBODY, owns, permits, type LocalIdentity } from '../credentials.js';
 import { HurdErrno } from '../errno.js';
 import { FSTYPE_MISC, packStat, S_IFDIR, S_IFLNK, S_IFMT, S_IROOT, S_ISVTX, type HurdStat } from '../hurd-types.js';
@@ -78,8 +78,28 @@ export function component(name: string): string {
  * its name between the request's checks and this open).
  */
 export function withOpenNode<T>(x: ExportCore, p: Protid, flags: number, f: (fd: number, st: BigIntStats) => T): T {
-  return x.tree.withFd(p.po.rel, flags, (fd, st) => {
-    if (!sameNode(st, p.po)) throw new HurdError(HurdErrno.ESTALE, 'another node has taken its name');
-    return f(fd, st);
-  });
+  let o: { fd: number; st: BigIntStats };
+  try {
+    o = x.tree.openFd(p.po.rel, flags);
+  } catch (e) {
+    throw staleIfGone(e);
+  }
+  try {
+    if (!sameNode(o.st, p.po)) throw new HurdError(HurdErrno.ESTALE, 'another node has taken its name');
+    return f(o.fd, o.st);
+  } finally {
+    closeSync(o.fd);
+  }
+}
+
+/**
+ * A host error of finding a port's node by its path: when the path no
+ * longer leads to a node (ENOENT; ENOTDIR, a directory on it replaced by a
+ * file; ELOOP, the node replaced by a symlink, which is never followed)
+ * the node is gone from under the open port: ESTALE, as for a replaced
+ * node, never the ENOENT a lookup would give. Other errors pass as they are.
+ */
+export function staleIfGone(e: unknown): unknown {
+  const code = (e as { code?: string }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' ? new HurdError(HurdErrno.ESTALE, 'the node is gone') : e;
 }
