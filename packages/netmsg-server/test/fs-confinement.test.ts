@@ -27,6 +27,33 @@ function outsideState(): string {
   });
 }
 
+/**
+ * Another thread swaps `swap` (a directory) and `evil` (a symlink to
+ * outside) under `root`, `rounds` times; `done` resolves with its exit code,
+ * `finished()` says whether it has, and `stop()` ends it early (a test that
+ * fails must not leave it renaming under the next test's cleanup).
+ */
+function swapper(root: string, rounds: number): { done: Promise<number>; finished: () => boolean; stop: () => Promise<void> } {
+  const worker = new Worker(`
+    const { renameSync } = require('node:fs');
+    const { join } = require('node:path');
+    const { root, rounds } = require('node:worker_threads').workerData;
+    for (let i = 0; i < rounds; i++) {
+      renameSync(join(root, 'swap'), join(root, 'hold'));
+      renameSync(join(root, 'evil'), join(root, 'swap'));
+      renameSync(join(root, 'swap'), join(root, 'evil'));
+      renameSync(join(root, 'hold'), join(root, 'swap'));
+    }
+  `, { eval: true, workerData: { root, rounds } });
+  const done = new Promise<number>((resolve, reject) => {
+    worker.once('exit', resolve);
+    worker.once('error', reject);
+  });
+  let ended = false;
+  done.then(() => (ended = true), () => (ended = true));
+  return { done, finished: () => ended, stop: async () => void (ended || (await worker.terminate())) };
+}
+
 describe('confinement under a concurrent rename race', () => {
   it('lookups and held ports never reach outside while a directory and a symlink to outside swap places', async () => {
     mkdirSync(join(tree.root, 'swap'));
@@ -39,45 +66,33 @@ describe('confinement under a concurrent rename race', () => {
     const before = outsideState();
     // Another thread swaps `swap` (the directory) and `evil` (the symlink) back and forth.
     const rounds = 3000;
-    const worker = new Worker(`
-      const { renameSync } = require('node:fs');
-      const { join } = require('node:path');
-      const { root, rounds } = require('node:worker_threads').workerData;
-      for (let i = 0; i < rounds; i++) {
-        renameSync(join(root, 'swap'), join(root, 'hold'));
-        renameSync(join(root, 'evil'), join(root, 'swap'));
-        renameSync(join(root, 'swap'), join(root, 'evil'));
-        renameSync(join(root, 'hold'), join(root, 'swap'));
-      }
-    `, { eval: true, workerData: { root: tree.root, rounds } });
-    const done = new Promise<number>((resolve, reject) => {
-      worker.once('exit', resolve);
-      worker.once('error', reject);
-    });
-    let finished = false;
-    void done.then(() => { finished = true; });
+    const swap = swapper(tree.root, rounds);
     const seen = new Set<string>();
-    for (let i = 0; i < 4000 && !(finished && i > 200); i++) {
-      const a = h.call(r, 'dir_lookup', { file_name: 'swap/secret.txt', flags: O_READ, mode: 0 });
-      if (a.ret === 0 && a.args['do_retry'] === FS_RETRY_NORMAL) {
-        const p = (a.args['result'] as { name: number }).name;
-        const got = h.call(p, 'io_read', { offset: 0n, amount: 100n });
-        if (got.ret === 0) seen.add(new TextDecoder().decode(got.args['data'] as Uint8Array));
-        h.x.release(p);
-      } else if (a.ret === 0) {
-        expect(a.args['do_retry']).toBe(FS_RETRY_MAGICAL); // the symlink, answered as a restart at the export root
+    try {
+      for (let i = 0; i < 4000 && !(swap.finished() && i > 200); i++) {
+        const a = h.call(r, 'dir_lookup', { file_name: 'swap/secret.txt', flags: O_READ, mode: 0 });
+        if (a.ret === 0 && a.args['do_retry'] === FS_RETRY_NORMAL) {
+          const p = (a.args['result'] as { name: number }).name;
+          const got = h.call(p, 'io_read', { offset: 0n, amount: 100n });
+          if (got.ret === 0) seen.add(new TextDecoder().decode(got.args['data'] as Uint8Array));
+          h.x.release(p);
+        } else if (a.ret === 0) {
+          expect(a.args['do_retry']).toBe(FS_RETRY_MAGICAL); // the symlink, answered as a restart at the export root
+        }
+        const b = h.call(held, 'dir_lookup', { file_name: 'secret.txt', flags: O_READ, mode: 0 });
+        if (b.ret === 0) {
+          const p = (b.args['result'] as { name: number }).name;
+          const got = h.call(p, 'io_read', { offset: 0n, amount: 100n });
+          if (got.ret === 0) seen.add(new TextDecoder().decode(got.args['data'] as Uint8Array));
+          h.x.release(p);
+        }
+        h.call(held, 'dir_mkdir', { name: `m${i}`, mode: 0o755 }); // must never land outside
+        if (i % 4 === 0) await new Promise((res) => setImmediate(res)); // let the exit event through
       }
-      const b = h.call(held, 'dir_lookup', { file_name: 'secret.txt', flags: O_READ, mode: 0 });
-      if (b.ret === 0) {
-        const p = (b.args['result'] as { name: number }).name;
-        const got = h.call(p, 'io_read', { offset: 0n, amount: 100n });
-        if (got.ret === 0) seen.add(new TextDecoder().decode(got.args['data'] as Uint8Array));
-        h.x.release(p);
-      }
-      h.call(held, 'dir_mkdir', { name: `m${i}`, mode: 0o755 }); // must never land outside
-      if (i % 4 === 0) await new Promise((res) => setImmediate(res)); // let the exit event through
+      expect(await swap.done).toBe(0);
+    } finally {
+      await swap.stop();
     }
-    expect(await done).toBe(0);
     expect([...seen].filter((s) => s !== 'INSIDE')).toEqual([]);
     expect(outsideState()).toBe(before);
   });
@@ -159,28 +174,11 @@ describe('confinement of the node\'s io_read path (FsExport.prefetch, then handl
       return { ret: dec.retCode, data: d instanceof Uint8Array ? d : out.ool[0] };
     };
     const held = h.open(r, 'swap/secret.txt');
-    const worker = new Worker(`
-      const { renameSync } = require('node:fs');
-      const { join } = require('node:path');
-      const { root, rounds } = require('node:worker_threads').workerData;
-      for (let i = 0; i < rounds; i++) {
-        renameSync(join(root, 'swap'), join(root, 'hold'));
-        renameSync(join(root, 'evil'), join(root, 'swap'));
-        renameSync(join(root, 'swap'), join(root, 'evil'));
-        renameSync(join(root, 'hold'), join(root, 'swap'));
-      }
-    `, { eval: true, workerData: { root: tree.root, rounds: 3000 } });
-    const done = new Promise<number>((resolve, reject) => {
-      worker.once('exit', resolve);
-      worker.once('error', reject);
-    });
-    let finished = false;
-    void done.then(() => { finished = true; });
+    const swap = swapper(tree.root, 3000);
     const seen = new Set<string>();
     let answered = 0;
-    // The renaming worker ends with the test, whatever fails (else it renames on under the next test's cleanup).
     try {
-      for (let i = 0; i < 3000 && !(finished && i > 200); i++) {
+      for (let i = 0; i < 3000 && !(swap.finished() && i > 200); i++) {
         const h1 = await readPrefetched(held);
         if (h1.ret === 0) {
           answered++;
@@ -197,9 +195,9 @@ describe('confinement of the node\'s io_read path (FsExport.prefetch, then handl
           h.x.release(p);
         }
       }
-      expect(await done).toBe(0);
+      expect(await swap.done).toBe(0);
     } finally {
-      if (!finished) await worker.terminate();
+      await swap.stop();
     }
     expect(answered).toBeGreaterThan(0);
     expect([...seen]).toEqual(['INSIDE']);
