@@ -27,6 +27,9 @@ export default defineConfig([
       'cli-summary': 'src/cli/summary-consume.ts',
       // A node script run in the command's own process (the tap and the record loop together).
       'cli-in-process': 'src/cli/in-process.ts',
+      // ... and with -f, the socket its children report to (node:net, node:crypto: loaded only then).
+      'cli-in-process-follow': 'src/cli/in-process-follow.ts',
+      'cli-follow-worker': 'src/cli/follow-worker.ts',
     },
     format: ['esm'],
     // No shared chunks: fixed file names, so builds overwrite rather than pile up

@@ -5,7 +5,7 @@
  * and said once on stderr. Pure of tracing: it hands each accepted stream's
  * bytes, with the pid its hello gave, to the caller.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,15 @@ export interface FollowServer {
   hangUp(force: boolean): void;
   /** -p: writes `line` to every accepted stream (the attach agent's commands: agent.ts). */
   tell(line: string): void;
+  /**
+   * The in-process mode's exit (cli/follow-worker.ts): reads what every
+   * open stream has already received, synchronously, up to what its
+   * process has not written yet; gives it to `data`, and returns the pids
+   * of the streams that are still open (their processes run on).
+   */
+  readLeft(): number[];
+  /** Removes the socket's directory now (the process is exiting: no close callback will run). */
+  dispose(): void;
 }
 
 export async function startFollowServer(on: FollowStreams): Promise<FollowServer> {
@@ -44,6 +53,8 @@ export async function startFollowServer(on: FollowStreams): Promise<FollowServer
   const path = join(dir, 'trace.sock');
   const token = randomBytes(16).toString('hex');
   const open = new Set<Socket>();
+  /** The accepted streams' number and pid, for readLeft. */
+  const accepted = new Map<Socket, { stream: number; pid: number }>();
   let streams = 0;
   let stopping = false;
   let done = false;
@@ -84,6 +95,7 @@ export async function startFollowServer(on: FollowStreams): Promise<FollowServer
       if (a.length !== b.length || !timingSafeEqual(a, b)) return refuse(`process ${h.pid} gave a wrong token`);
       stream = streams++;
       pid = h.pid;
+      accepted.set(s, { stream, pid });
       s.write(FOLLOW_OK);
       const rest = Buffer.from(hello.slice(nl + 1), 'latin1');
       if (rest.length > 0) on.data(stream, pid, new Uint8Array(rest.buffer, rest.byteOffset, rest.byteLength));
@@ -91,6 +103,7 @@ export async function startFollowServer(on: FollowStreams): Promise<FollowServer
     s.on('error', () => s.destroy());
     s.on('close', () => {
       open.delete(s);
+      accepted.delete(s);
       finish();
     });
   });
@@ -112,6 +125,17 @@ export async function startFollowServer(on: FollowStreams): Promise<FollowServer
     tell(line) {
       for (const s of open) if (!s.destroyed) s.write(line);
     },
+    readLeft() {
+      const running: number[] = [];
+      for (const [s, { stream, pid }] of accepted) {
+        if (readToNow(s, (bytes) => on.data(stream, pid, bytes))) running.push(pid);
+      }
+      return running;
+    },
+    dispose() {
+      done = true;
+      rmSync(dir, { recursive: true, force: true });
+    },
     hangUp(force) {
       for (const s of open) {
         if (force) s.destroy();
@@ -119,4 +143,27 @@ export async function startFollowServer(on: FollowStreams): Promise<FollowServer
       }
     },
   };
+}
+
+/**
+ * Reads `s`'s descriptor synchronously (read(2) on the non-blocking socket
+ * libuv opened) until it has nothing more for now; gives each piece to
+ * `data`. True if the stream is still open (EAGAIN: its writer runs on),
+ * false if it ended (end of file, or an error: the writer is gone).
+ */
+function readToNow(s: Socket, data: (bytes: Uint8Array) => void): boolean {
+  const fd = (s as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return false;
+  for (;;) {
+    // A buffer per read: the record reader may keep a piece of it (a record cut in two).
+    const b = Buffer.allocUnsafe(64 * 1024);
+    let n: number;
+    try {
+      n = readSync(fd, b, 0, b.length, null);
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EAGAIN';
+    }
+    if (n === 0) return false;
+    data(new Uint8Array(b.buffer, b.byteOffset, n));
+  }
 }

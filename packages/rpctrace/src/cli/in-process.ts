@@ -27,6 +27,9 @@ import type { CliOptions } from './args.js';
 import type * as Consume from './consume.js';
 import type { NodeScript } from './node-script.js';
 import { TextBatch } from './text-batch.js';
+import { PerTaskFiles } from './per-task.js';
+import type { InProcessFollow } from './in-process-follow.js';
+import type * as InProcessFollowModule from './in-process-follow.js';
 import type * as SummaryConsume from './summary-consume.js';
 
 export interface InProcessRun {
@@ -38,6 +41,8 @@ export interface InProcessRun {
   coarseClock: boolean;
   /** --pcap's writer (run.ts's openPcap), if any. */
   pcap: ((packet: Uint8Array | null) => void) | undefined;
+  /** -f: what the program's children need in their environment besides the socket (NODE_OPTIONS, the preload's settings); else null. */
+  childEnv: Record<string, string> | null;
 }
 
 /** The record loop's end: the consumer of either kind (run.ts's StreamConsumer). */
@@ -55,7 +60,9 @@ interface Consumer {
  */
 export async function runInProcess(r: InProcessRun): Promise<never> {
   const o = r.options;
-  const out = syncOutput(o.output);
+  // -ff: lines go to a file per task, none to -o's FILE itself (as in the child mode).
+  const out = syncOutput(o.perTask ? null : o.output);
+  const perTask = o.perTask && o.output !== null ? new PerTaskFiles(o.output) : null;
   let consumer: Consumer;
   try {
     if (r.countsInProgram) {
@@ -65,7 +72,7 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
       consumer = new m.SummaryConsumer(out.write);
     } else {
       const m = await loadConsume();
-      consumer = new m.TraceConsumer(m.sessionOptions(o), o.summary, { write: out.write, writeBytes: out.writeBytes, perTask: null, pcap: r.pcap });
+      consumer = new m.TraceConsumer(m.sessionOptions(o), o.summary, { write: out.write, writeBytes: out.writeBytes, perTask, pcap: r.pcap });
     }
   } catch (e) {
     out.close();
@@ -74,10 +81,13 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
 
   // The record loop runs inside the program's kernel calls: whatever it throws stops the trace, never the program.
   let failure: string | null = null;
+  // With -f the program's own stream is one of the tree's: [pid N] as its children's (whose streams are 0, 1, ...).
+  const ownId = r.childEnv === null ? 0 : -1;
+  const ownPid = r.childEnv === null ? null : process.pid;
   const sink = (bytes: Uint8Array): void => {
     if (failure !== null) return;
     try {
-      consumer.feed(0, null, bytes);
+      consumer.feed(ownId, ownPid, bytes);
       out.batchDone();
     } catch (e) {
       failure = e instanceof Error ? e.message : String(e);
@@ -95,11 +105,41 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
     : tapHook(target, forced, r.coarseClock);
   (globalThis as Record<symbol, unknown>)[KERNEL_OPEN_HOOK] = hook;
 
+  // What the program sees of the environment: what the child mode gives it (no settings of a tracer around this one; with -f, this one's).
+  for (const k of [TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, TRACE_SUMMARY_ENV, TRACE_CLOCK_ENV]) delete process.env[k];
+  let follow: InProcessFollow | null = null;
+  if (r.childEnv !== null) {
+    const { followInProcess } = await loadModule<typeof InProcessFollowModule>('cli-in-process-follow.js', './in-process-follow.js');
+    // The built worker next to the built module; the source one beside this one.
+    const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './follow-worker.ts' : './cli-follow-worker.js', import.meta.url);
+    follow = await followInProcess(
+      workerUrl,
+      (id, pid, bytes) => {
+        if (failure !== null) return;
+        try {
+          consumer.feed(id, pid, bytes);
+          out.drainSoon();
+        } catch (e) {
+          failure = e instanceof Error ? e.message : String(e);
+        }
+      },
+      (why) => stderrSync(`hurd-rpctrace: -f: refused a connection: ${why}\n`),
+      r.childEnv,
+    );
+  }
+
   let finished = false;
   const finish = (): void => {
     if (finished) return;
     finished = true;
     hook.finish();
+    // -f: what the children's streams hold now; those still open are said, after the trace.
+    let running: number[] = [];
+    try {
+      running = follow?.end() ?? [];
+    } catch (e) {
+      failure ??= e instanceof Error ? e.message : String(e);
+    }
     let bad: string[];
     try {
       bad = failure === null ? consumer.finish() : [];
@@ -107,14 +147,25 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
       bad = [];
       failure ??= e instanceof Error ? e.message : String(e);
     }
+    // In a text trace as a line of its own; with --json, -c or -ff (no such lines), on stderr.
+    const textTrace = !o.json && !o.summary && perTask === null;
+    for (const pid of running) {
+      if (textTrace) out.write(unfinishedLine(pid));
+      else stderrSync(`hurd-rpctrace: ${unfinishedLine(pid)}`);
+    }
     out.close();
+    try {
+      perTask?.close();
+    } catch (e) {
+      failure ??= e instanceof Error ? e.message : String(e);
+    }
     r.pcap?.(null);
     for (const line of bad) stderrSync(`hurd-rpctrace: ${line}\n`);
     if (failure !== null) stderrSync(`hurd-rpctrace: the trace stopped: ${failure}\n`);
   };
   // After the tap's own 'exit' listener (installed with the hook): every record is in by then.
   process.on('exit', finish);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of FINISHING_SIGNALS) {
     const onSignal = (): void => {
       // The program listens: what the signal does is its business (it may exit, and 'exit' finishes).
       if (process.listenerCount(signal) > 1) return;
@@ -126,20 +177,39 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
     process.on(signal, onSignal);
   }
 
-  // What the program sees of the environment: what the child mode gives it (no settings of a tracer around this one).
-  for (const k of [TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, TRACE_SUMMARY_ENV, TRACE_CLOCK_ENV]) delete process.env[k];
   process.argv = [process.execPath, r.command.script, ...r.command.args];
   process.nextTick(() => (Module as unknown as { runMain(): void }).runMain());
   return new Promise<never>(() => undefined);
 }
 
 /**
- * The trace's text, written with writeSync (nothing asynchronous may be left
- * at the exit): to -o's FILE in writes of 64 KiB (and the rest at close),
- * to stderr (descriptor 2) once per batch of records as well, so that the
- * trace keeps up with what the program itself writes there.
+ * What a text trace says of a -f process still running at the program's
+ * exit (its stream read up to then), as strace marks what it did not see
+ * the end of.
  */
-function syncOutput(file: string | null): { write: (s: string) => void; writeBytes: (b: Uint8Array) => void; batchDone: () => void; close: () => void } {
+export function unfinishedLine(pid: number): string {
+  return `[pid ${pid}] <... still running at the program's exit: its trace ends here>\n`;
+}
+
+/**
+ * Signals whose default action kills, which the trace is finished for
+ * before the process dies of them (when the program has no listener):
+ * SIGINT and SIGTERM (Node's own handlers reset the terminal and die of
+ * them), SIGHUP (a closed terminal) and SIGQUIT (Node installs no handler
+ * for either: the default action). Not SIGUSR1 (Node's inspector) nor
+ * SIGPIPE (ignored by Node).
+ */
+const FINISHING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+/**
+ * The trace's text, written with writeSync (nothing asynchronous may be left
+ * at the exit), to -o's FILE or stderr (descriptor 2): once per batch of the
+ * program's records (the tap gives one per turn of the event loop in which
+ * records came, and each full one), so that a SIGKILL loses at most the
+ * records of the turn it came in; and every 64 KiB within a batch. -f's
+ * streams: once per turn of the event loop (drainSoon).
+ */
+function syncOutput(file: string | null): { write: (s: string) => void; writeBytes: (b: Uint8Array) => void; batchDone: () => void; drainSoon: () => void; close: () => void } {
   let fd: number | null = 2;
   if (file !== null) {
     try {
@@ -153,6 +223,11 @@ function syncOutput(file: string | null): { write: (s: string) => void; writeByt
     batch.drain((bytes, n) => {
       if (fd !== null && !writeAll(fd, bytes, n)) fd = null;
     });
+  let soon = false;
+  const drainNow = (): void => {
+    soon = false;
+    drain();
+  };
   return {
     write: (s) => {
       if (s === '' || fd === null) return;
@@ -163,8 +238,12 @@ function syncOutput(file: string | null): { write: (s: string) => void; writeByt
       if (b.length === 0 || fd === null) return;
       if (batch.addBytes(b)) drain();
     },
-    batchDone: () => {
-      if (file === null) drain();
+    batchDone: drain,
+    // Unref'd: it keeps nothing alive (the exit drains what is left).
+    drainSoon: () => {
+      if (soon) return;
+      soon = true;
+      setImmediate(drainNow).unref();
     },
     close: () => {
       drain();

@@ -290,13 +290,11 @@ async function loadModule<T>(built: string, source: string): Promise<T> {
 
 /**
  * Whether the program runs in this process (cli/in-process.ts): a node
- * script of this Node, and none of what needs a process of its own: -f
- * (the tree's streams are read to their ends after the program's exit,
- * which a process cannot wait for in its own 'exit'), -ff (its files are
- * flushed on a timer), --separate-process.
+ * script of this Node, unless --separate-process. With -f its children
+ * report to a socket this process serves (cli/in-process-follow.ts).
  */
 export function runsInProcess(o: CliOptions, io: CliIo): ReturnType<typeof nodeScriptOf> {
-  if (io.inProcess !== true || o.separateProcess || o.follow || o.perTask) return null;
+  if (io.inProcess !== true || o.separateProcess) return null;
   return nodeScriptOf(o.command, process.execPath, process.env.PATH, process.cwd());
 }
 
@@ -304,7 +302,10 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const here = runsInProcess(o, io);
   if (here !== null) {
     const { runInProcess } = await loadModule<typeof InProcess>('cli-in-process.js', './in-process.js');
-    return runInProcess({ options: o, command: here, countsInProgram: countsInProgram(o, process.env), coarseClock: coarseClockFor(o), pcap: openPcap(o.pcap) });
+    const inProgram = countsInProgram(o, process.env);
+    // -f: what the child mode gives the program, for its children (the socket's settings are added there).
+    const childEnv = o.follow ? { NODE_OPTIONS: preloadOptions(io), ...programEnv(o, inProgram) } : null;
+    return runInProcess({ options: o, command: here, countsInProgram: inProgram, coarseClock: coarseClockFor(o), pcap: openPcap(o.pcap), childEnv });
   }
   // The tracer side loads while the program starts (a second CPU runs both);
   // with the user's .defs, these are compiled first: an error in them is a
@@ -315,17 +316,6 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const consumeModule = inProgram && !userDefs ? null : loadConsume();
   consumeModule?.catch(() => undefined);
   const base = userDefs ? (await (consumeModule as Promise<typeof Consume>)).sessionOptions(o) : null;
-  const summaryEnv = inProgram
-    ? {
-        [TRACE_SUMMARY_ENV]: encodeSummaryConfig({
-          filter: o.filter,
-          // Absolute: the program may change directory before it opens a kernel.
-          defs: o.defs.map((f) => resolvePath(f)),
-          includeDirs: o.includeDirs.map((d) => resolvePath(d)),
-          msgids: o.msgids.map((f) => resolvePath(f)),
-        }),
-      }
-    : {};
 
   // -ff: lines go to a file per task, none to -o's FILE itself.
   const out = openOutput(o.perTask ? null : o.output, io);
@@ -336,9 +326,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
     : (consumeModule as Promise<typeof Consume>).then((m) => () => new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, writeBytes: out.writeBytes, perTask, pcap }));
   makeConsumer.catch(() => undefined);
 
-  const preload = io.preloadUrl ?? new URL('./preload.js', import.meta.url).href;
-  // A file URL has no blanks (they are %20), so NODE_OPTIONS needs no quoting.
-  const nodeOptions = [process.env.NODE_OPTIONS, `--import=${preload}`].filter((x) => x !== undefined && x !== '').join(' ');
+  const nodeOptions = preloadOptions(io);
   const [cmd, ...args] = o.command as [string, ...string[]];
   // Records that come before the tracer side has loaded wait here, in order.
   let consumer: StreamConsumer | null = null;
@@ -361,8 +349,6 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
         ended: () => followEnded(),
       })
     : null;
-  const kernelEnv = o.kernel === null ? {} : { [TRACE_KERNEL_ENV]: o.kernel.abi === null ? o.kernel.backend : `${o.kernel.backend}:${o.kernel.abi}` };
-  const clockEnv = coarseClockFor(o) ? { [TRACE_CLOCK_ENV]: 'coarse' } : {};
   // Only this run's settings: a tracer run under another (-f) must not report to the outer one.
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of [TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, TRACE_SUMMARY_ENV, TRACE_CLOCK_ENV]) delete env[k];
@@ -372,7 +358,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
     try {
       child = spawn(cmd, args, {
         stdio: follow === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit',
-        env: { ...env, NODE_OPTIONS: nodeOptions, ...kernelEnv, ...summaryEnv, ...clockEnv, ...(follow === null ? { [TRACE_FD_ENV]: String(TRACE_FD) } : follow.env) },
+        env: { ...env, NODE_OPTIONS: nodeOptions, ...programEnv(o, inProgram), ...(follow === null ? { [TRACE_FD_ENV]: String(TRACE_FD) } : follow.env) },
       });
     } catch (e) {
       follow?.stop();
@@ -456,6 +442,30 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       done();
     });
   });
+}
+
+/** NODE_OPTIONS with the preload: the command's own, and `--import=` the preload's URL. */
+function preloadOptions(io: CliIo): string {
+  const preload = io.preloadUrl ?? new URL('./preload.js', import.meta.url).href;
+  // A file URL has no blanks (they are %20), so NODE_OPTIONS needs no quoting.
+  return [process.env.NODE_OPTIONS, `--import=${preload}`].filter((x) => x !== undefined && x !== '').join(' ');
+}
+
+/** The settings the preload reads (besides where to report): --kernel/--abi, -c counted in the program, the coarse clock. */
+function programEnv(o: CliOptions, inProgram: boolean): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (o.kernel !== null) env[TRACE_KERNEL_ENV] = o.kernel.abi === null ? o.kernel.backend : `${o.kernel.backend}:${o.kernel.abi}`;
+  if (inProgram) {
+    env[TRACE_SUMMARY_ENV] = encodeSummaryConfig({
+      filter: o.filter,
+      // Absolute: the program may change directory before it opens a kernel.
+      defs: o.defs.map((f) => resolvePath(f)),
+      includeDirs: o.includeDirs.map((d) => resolvePath(d)),
+      msgids: o.msgids.map((f) => resolvePath(f)),
+    });
+  }
+  if (coarseClockFor(o)) env[TRACE_CLOCK_ENV] = 'coarse';
+  return env;
 }
 
 function signalNumber(s: NodeJS.Signals): number {
