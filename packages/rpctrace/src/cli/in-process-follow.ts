@@ -77,6 +77,8 @@ export async function followInProcess(
   });
   worker.unref();
   port1.unref();
+  // A worker gone (it cannot be, short of a bug): the exit does not wait for its answer.
+  worker.once('exit', () => (ended = true));
   Object.assign(process.env, childEnv, env);
 
   let stopped = false;

@@ -10,11 +10,15 @@
  *
  * The process is then the program's: its exit status is the program's, and
  * the trace is finished in a process 'exit' listener (natural end,
- * process.exit, an uncaught exception). SIGINT/SIGTERM with no listener of
- * the program's: the trace is finished, then the signal is raised again
- * with its default action, so the process dies of it as Node's would.
- * Nothing here keeps the event loop alive (no timers, no streams; signal
- * listeners are unref'd by Node).
+ * process.exit, an uncaught exception). SIGINT, SIGTERM, SIGHUP, SIGQUIT
+ * with no listener of the program's: the trace is finished, then the
+ * signal is raised again with its default action, so the process dies of
+ * it as Node's would. The text is written out once per batch of records,
+ * so a SIGKILL loses at most the records of the turn of the event loop it
+ * came in. With -f the program's children report to a worker thread
+ * (cli/in-process-follow.ts, which says how the ends compare with the
+ * child mode's). Nothing here keeps the event loop alive (no timers, no
+ * streams; signal listeners are unref'd by Node, the -f worker too).
  */
 import Module from 'node:module';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -149,11 +153,9 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
     }
     // In a text trace as a line of its own; with --json, -c or -ff (no such lines), on stderr.
     const textTrace = !o.json && !o.summary && perTask === null;
-    for (const pid of running) {
-      if (textTrace) out.write(unfinishedLine(pid));
-      else stderrSync(`hurd-rpctrace: ${unfinishedLine(pid)}`);
-    }
+    if (textTrace) for (const pid of running) out.write(unfinishedLine(pid));
     out.close();
+    if (!textTrace) for (const pid of running) stderrSync(`hurd-rpctrace: ${unfinishedLine(pid)}`);
     try {
       perTask?.close();
     } catch (e) {
