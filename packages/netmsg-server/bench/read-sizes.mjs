@@ -10,6 +10,11 @@
 // between sizes is the cost per byte, the small size's figure the cost per
 // request. BENCH_ROOT=DIR runs another workspace copy's build (paired A/B
 // runs); BENCH_PROFILE_DIR=DIR runs the node under --cpu-prof.
+// BENCH_IN_FLIGHT=N (8): io_reads in flight; with 2 and 16 MiB answers the
+// node answers from its buffer pool as under client.readChunks (more in
+// flight than the pool holds takes fresh memory per answer). BENCH_RELEASE=1:
+// each answer's bytes given back to the client's receive pool once counted
+// (client.releaseOol), as readChunks does. BENCH_FILE_MIB (64): the file's size.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,7 +26,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = process.env.BENCH_ROOT ? join(process.env.BENCH_ROOT, 'packages/netmsg-server') : join(here, '..');
 const { connect } = await import(join(pkg, 'dist/index.js'));
 const MIB = 1024 * 1024;
-const FILE = 64 * MIB;
+const FILE = Number(process.env.BENCH_FILE_MIB ?? 64) * MIB;
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
+const RELEASE = process.env.BENCH_RELEASE === '1';
 const SIZES = (process.env.BENCH_SIZES ?? '4096,1048576').split(',').map(Number);
 const RPCS = Number(process.env.BENCH_RPCS ?? 1500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -44,9 +51,10 @@ async function reads(file, size, n) {
       const r = await client.call(file, 'io_read', { offset: BigInt(off), amount: BigInt(size) });
       const d = r.args['data'];
       bytes += d instanceof Uint8Array && d.length > 0 ? d.length : (r.ool[0]?.length ?? 0);
+      if (RELEASE && r.ool[0]) client.releaseOol?.(r.ool[0]);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   if (bytes !== n * size) throw new Error(`read ${bytes} of ${n * size} bytes`);
 }
 
@@ -73,4 +81,4 @@ try {
   if (child.exitCode === null) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`read-sizes ${process.env.BENCH_ROOT ?? 'this tree'}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n${lines.join('\n')}`);
+console.log(`read-sizes ${process.env.BENCH_ROOT ?? 'this tree'}, ${IN_FLIGHT} in flight${RELEASE ? ', answers released' : ''}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n${lines.join('\n')}`);
