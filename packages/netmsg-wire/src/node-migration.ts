@@ -279,15 +279,10 @@ export abstract class NodeMigration extends NodeFlow {
 
   protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false): void {
     const e = this.byKey.get(key);
-    // A marker straight from its origin is a new round of the origin's.
-    // A node has one marker of its own out for a port at a time (its round
-    // waits for its relay's marker, and the right waits for its round), so
-    // every marker passed on here for that port and origin has come back
-    // to it: their records would only ever be stale (a marker that took a
-    // shorter way back never comes here). Under link loss the origin may
-    // flush again with an older marker still out; that one is no longer
-    // waited for.
-    if (peer === origin) this.markerPath.delete(`${key}@${origin}`);
+    // A marker straight from its origin no longer clears the origin's older
+    // records here: the FLUSHED for an older one may still be on its way,
+    // and would then take the new marker's record (onFlushed). Records go
+    // by FLUSHED, by the marker coming back, or with a link (§4.5).
     // A marker this node passed on, coming back the same way.
     const path = this.markerPath.get(`${key}@${origin}`);
     const pi = path ? path.findIndex((x) => x.to === peer) : -1;
