@@ -123,9 +123,9 @@ export abstract class NodeCore {
    * markers out on it: in a fully linked cluster a marker usually returns
    * straight to its origin and never comes back here, so repeated
    * migrations through this node must not add a record each. None for a
-   * marker passed to its origin (it ends there); a marker straight from
-   * its origin clears the older ones of that port and origin (notePath,
-   * onFlush); a lost link returns those passed on over it (linkDown).
+   * marker passed to its origin (it ends there); one goes when its marker
+   * comes back (onFlush) or reached its origin (FLUSHED, onFlushed); a lost
+   * link returns those passed on over it (linkDown).
    */
   protected readonly markerPath = new Map<string, { to: number; back: number; n: number }[]>();
   /**
@@ -402,8 +402,8 @@ export abstract class NodeCore {
    * The FLUSH marker records this node keeps for markers it passed on for
    * other origins (§4.5, "Markers that find nothing"): `keys` port and
    * origin pairs, `records` pairs of links under them, `out` markers
-   * counted on those records. Read-only, for audits and tests: repeated
-   * migrations through a relay must not grow `records` for one port.
+   * counted on those records. Read-only, for audits and tests: once every
+   * marker reached its origin and the FLUSHED frames arrived, none is left.
    */
   markerRecords(): { keys: number; records: number; out: number } {
     let records = 0;

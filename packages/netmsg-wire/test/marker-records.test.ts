@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { WireError } from '../src/errors.js';
+import { withLimits } from '../src/limits.js';
+import { NetmsgNode } from '../src/node.js';
+import { ControlSchema, packControl, unpackControl } from '../src/schemas.js';
 import { COPY_SEND, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
 import { linkedNodes, type Stepper } from './three-nodes.js';
 
@@ -93,5 +97,27 @@ describe('FLUSH marker records (markerRecords)', () => {
       expect(out[r]).toEqual([0, 0, 0]);
       expect(peak[r]).toEqual([1, 1, 1]);
     }
+  });
+
+  it('FLUSHED is a strict control frame, and one for a pass a node has no record of changes nothing', () => {
+    const f = { t: 'flushed' as const, node: 7, serial: 1, origin: 1 };
+    expect(unpackControl(ControlSchema, packControl(f), 'C')).toEqual(f);
+    const code = (x: object) => {
+      try {
+        unpackControl(ControlSchema, packControl(x), 'C');
+        return 'accepted';
+      } catch (e) {
+        return e instanceof WireError ? e.code : 'other';
+      }
+    };
+    expect(code({ t: 'flushed', node: 7, serial: 1 })).toBe('bad_control');
+    expect(code({ ...f, n: 1 })).toBe('bad_control');
+    // No record of passing a marker for node 1 to node 4: nothing is sent
+    // on (and nothing thrown), the records stay empty.
+    const n = new NetmsgNode({ node: 3, abi: 'i386', limits: withLimits() });
+    n.handle({ type: 'linkUp', peer: 4, window: 5 });
+    n.handle({ type: 'linkUp', peer: 1, window: 5 });
+    expect(n.handle({ type: 'frame', peer: 4, frame: { kind: 'control', control: f } })).toEqual([]);
+    expect(n.markerRecords()).toEqual({ keys: 0, records: 0, out: 0 });
   });
 });
