@@ -123,9 +123,9 @@ export abstract class NodeCore {
    * markers out on it: in a fully linked cluster a marker usually returns
    * straight to its origin and never comes back here, so repeated
    * migrations through this node must not add a record each. None for a
-   * marker passed to its origin (it ends there); one goes when its marker
-   * comes back (onFlush) or reached its origin (FLUSHED, onFlushed); a lost
-   * link returns those passed on over it (linkDown).
+   * marker passed to its origin (it ends there); a marker straight from
+   * its origin clears the older ones of that port and origin (notePath,
+   * onFlush); a lost link returns those passed on over it (linkDown).
    */
   protected readonly markerPath = new Map<string, { to: number; back: number; n: number }[]>();
   /**
@@ -398,91 +398,6 @@ export abstract class NodeCore {
     }
   }
 
-  /**
-   * The FLUSH marker records this node keeps for markers it passed on for
-   * other origins (§4.5, "Markers that find nothing"): `keys` port and
-   * origin pairs, `records` pairs of links under them, `out` markers
-   * counted on those records. Read-only, for audits and tests: once every
-   * marker reached its origin and the FLUSHED frames arrived, none is left.
-   */
-  markerRecords(): { keys: number; records: number; out: number } {
-    let records = 0;
-    let out = 0;
-    for (const l of this.markerPath.values()) {
-      records += l.length;
-      for (const x of l) out += x.n;
-    }
-    return { keys: this.markerPath.size, records, out };
-  }
-
-  /**
-   * Markers passed to or from a lost link come back by neither: the
-   * records go. Those passed on to it (their way back still live) are
-   * returned, for `returnLostMarkers` once the link's entries are gone.
-   */
-  protected dropMarkerPaths(peer: number): LostMarker[] {
-    const lost: LostMarker[] = [];
-    for (const [k, l] of [...this.markerPath]) {
-      for (const x of l) {
-        if (x.to !== peer || x.back === peer) continue;
-        const at = k.lastIndexOf('@');
-        lost.push({ key: k.slice(0, at) as PortKey, origin: Number(k.slice(at + 1)), back: x.back, n: x.n });
-      }
-      const kept = l.filter((x) => x.to !== peer && x.back !== peer);
-      if (kept.length === 0) this.markerPath.delete(k);
-      else this.markerPath.set(k, kept);
-    }
-    return lost;
-  }
-
-  protected notePath(key: PortKey, origin: number, to: number, back: number): void {
-    // Passed to its origin, a marker ends there (the origin finishes its
-    // round or drops it, and never passes its own marker on): no way back.
-    if (to === origin) return;
-    const k = `${key}@${origin}`;
-    let l = this.markerPath.get(k);
-    if (!l) this.markerPath.set(k, (l = []));
-    const same = l.find((x) => x.to === to && x.back === back);
-    if (same !== undefined) same.n++;
-    else l.push({ to, back, n: 1 });
-    // A marker that reaches its origin another way (a node nearer to it)
-    // never comes back here: bounded like the tombstones, oldest first.
-    if (this.markerPath.size > NodeCore.MAX_TOMBSTONES) this.markerPath.delete(this.markerPath.keys().next().value!);
-  }
-
-  /**
-   * This node sends a marker it had from link `from` to its origin, where
-   * it ends (the origin finishes its round or ignores it, and never passes
-   * its own marker on): `from` hears FLUSHED, so its record of passing the
-   * marker here goes (onFlushed). Not to the origin itself: it keeps no
-   * record of its own markers (§4.5, "Markers that find nothing").
-   */
-  protected markerDone(from: number | undefined, id: PortId, origin: number): void {
-    if (from === undefined || from === origin || from === this.cfg.node) return;
-    this.sendControl(from, { t: 'flushed', node: id.node, serial: id.serial, origin });
-  }
-
-  /**
-   * FLUSHED from `peer`: a marker for `origin` this node passed there has
-   * reached `origin` (from `peer`, or further on: each node that kept a
-   * record of passing it tells the node it had it from). It can never come
-   * back by `peer`, so its record goes, and the node it came from hears the
-   * same unless that is the origin. Without a record (the marker went there
-   * unrecorded: back where it came from, or after waiting for a drain)
-   * nothing goes on; older records stay as before (§4.5).
-   */
-  protected onFlushed(peer: number, key: PortKey, origin: number): void {
-    const k = `${key}@${origin}`;
-    const path = this.markerPath.get(k);
-    const i = path ? path.findIndex((x) => x.to === peer) : -1;
-    if (i < 0) return;
-    const x = path![i]!;
-    if (--x.n === 0) path!.splice(i, 1);
-    if (path!.length === 0) this.markerPath.delete(k);
-    const [node, serial] = key.split(':').map(Number) as [number, number];
-    this.markerDone(x.back, { node, serial }, origin);
-  }
-
   protected sendControl(peer: number, control: ControlFrame): void {
     if (!this.links.has(peer)) return;
     this.emit({ type: 'sendFrame', peer, frame: { kind: 'control', control } });
@@ -491,12 +406,4 @@ export abstract class NodeCore {
   protected emit(a: NodeAction): void {
     this.out.push(a);
   }
-}
-
-/** A marker this node passed on over a link that was lost (dropMarkerPaths). */
-export interface LostMarker {
-  key: PortKey;
-  origin: number;
-  back: number;
-  n: number;
 }

@@ -49,7 +49,6 @@ export abstract class NodeFlow extends NodeRights {
   protected transmit(e: PortEntry, peer: number, q: Queued): void {
     if (q.flush !== undefined) {
       this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: q.flush });
-      if (peer === q.flush) this.markerDone(q.flushFrom, e.id, q.flush);
       return;
     }
     this.sendMessage(peer, q.msg);

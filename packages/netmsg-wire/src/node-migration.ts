@@ -1,6 +1,6 @@
 import { portKey, type PortKey } from './identity.js';
 import type { ReceiveStatus } from './node-events.js';
-import { carriesReceive, type LostMarker } from './node-core.js';
+import { carriesReceive, NodeCore } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
 import { namesOf, type PortRef, type ReceiveState, type WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
@@ -149,7 +149,7 @@ export abstract class NodeMigration extends NodeFlow {
         e.paused = true;
         this.emit({ type: 'pausePort', name: e.name });
       }
-      if (draining) e.flushWait.push({ origin: this.cfg.node });
+      if (draining) e.flushWait.push(this.cfg.node);
       else this.forwardFlush(e, this.cfg.node);
     }
     return keys;
@@ -235,8 +235,7 @@ export abstract class NodeMigration extends NodeFlow {
     if (d) this.tryCollect(d);
   }
 
-  /** `from`: the link the marker came from (told FLUSHED if it goes to its origin now or later). */
-  protected forwardFlush(e: PortEntry, origin: number, from?: number): void {
+  protected forwardFlush(e: PortEntry, origin: number): void {
     const route = this.routeOf(e);
     if (route === undefined) return;
     const pend = e.pending.get(route);
@@ -245,11 +244,47 @@ export abstract class NodeMigration extends NodeFlow {
       // itself while it has not left): the marker must not overtake them.
       let list = pend;
       if (!list) e.pending.set(route, (list = []));
-      list.push({ msg: flushPlaceholder(e.id), bytes: 0, flush: origin, flushFrom: from });
+      list.push({ msg: flushPlaceholder(e.id), bytes: 0, flush: origin });
     } else {
       this.sendControl(route, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
-      if (route === origin) this.markerDone(from, e.id, origin);
     }
+  }
+
+  /**
+   * The FLUSH marker records this node keeps for markers it passed on for
+   * other origins (§4.5, "Markers that find nothing"): `keys` port and
+   * origin pairs, `records` pairs of links under them, `out` markers
+   * counted on those records. Read-only, for audits and tests: repeated
+   * migrations through a relay must not grow `records` for one port.
+   */
+  markerRecords(): { keys: number; records: number; out: number } {
+    let records = 0;
+    let out = 0;
+    for (const l of this.markerPath.values()) {
+      records += l.length;
+      for (const x of l) out += x.n;
+    }
+    return { keys: this.markerPath.size, records, out };
+  }
+
+  /**
+   * Markers passed to or from a lost link come back by neither: the
+   * records go. Those passed on to it (their way back still live) are
+   * returned, for `returnLostMarkers` once the link's entries are gone.
+   */
+  protected dropMarkerPaths(peer: number): LostMarker[] {
+    const lost: LostMarker[] = [];
+    for (const [k, l] of [...this.markerPath]) {
+      for (const x of l) {
+        if (x.to !== peer || x.back === peer) continue;
+        const at = k.lastIndexOf('@');
+        lost.push({ key: k.slice(0, at) as PortKey, origin: Number(k.slice(at + 1)), back: x.back, n: x.n });
+      }
+      const kept = l.filter((x) => x.to !== peer && x.back !== peer);
+      if (kept.length === 0) this.markerPath.delete(k);
+      else this.markerPath.set(k, kept);
+    }
+    return lost;
   }
 
   /**
@@ -277,12 +312,32 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
+  private notePath(key: PortKey, origin: number, to: number, back: number): void {
+    // Passed to its origin, a marker ends there (the origin finishes its
+    // round or drops it, and never passes its own marker on): no way back.
+    if (to === origin) return;
+    const k = `${key}@${origin}`;
+    let l = this.markerPath.get(k);
+    if (!l) this.markerPath.set(k, (l = []));
+    const same = l.find((x) => x.to === to && x.back === back);
+    if (same !== undefined) same.n++;
+    else l.push({ to, back, n: 1 });
+    // A marker that reaches its origin another way (a node nearer to it)
+    // never comes back here: bounded like the tombstones, oldest first.
+    if (this.markerPath.size > NodeCore.MAX_TOMBSTONES) this.markerPath.delete(this.markerPath.keys().next().value!);
+  }
+
   protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false): void {
     const e = this.byKey.get(key);
-    // A marker straight from its origin no longer clears the origin's older
-    // records here: the FLUSHED for an older one may still be on its way,
-    // and would then take the new marker's record (onFlushed). Records go
-    // by FLUSHED, by the marker coming back, or with a link (§4.5).
+    // A marker straight from its origin is a new round of the origin's.
+    // A node has one marker of its own out for a port at a time (its round
+    // waits for its relay's marker, and the right waits for its round), so
+    // every marker passed on here for that port and origin has come back
+    // to it: their records would only ever be stale (a marker that took a
+    // shorter way back never comes here). Under link loss the origin may
+    // flush again with an older marker still out; that one is no longer
+    // waited for.
+    if (peer === origin) this.markerPath.delete(`${key}@${origin}`);
     // A marker this node passed on, coming back the same way.
     const path = this.markerPath.get(`${key}@${origin}`);
     const pi = path ? path.findIndex((x) => x.to === peer) : -1;
@@ -322,7 +377,6 @@ export abstract class NodeMigration extends NodeFlow {
       const dead = broken || (!e && this.tombstones.has(key));
       const [node, serial] = key.split(':').map(Number) as [number, number];
       if (this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}), ...(direct ? {} : { bounced: true as const }) });
-      if (direct) this.markerDone(peer, { node, serial }, origin);
       return;
     }
     if (origin === this.cfg.node) {
@@ -338,12 +392,11 @@ export abstract class NodeMigration extends NodeFlow {
     // Messages a relay holds for its own marker (relayWait) are younger than
     // every marker passing: they do not hold one back (nor turn it round).
     if (isDraining(e) || e.drainHold.some((h) => !this.relayHolds(e, h.from))) {
-      e.flushWait.push({ origin, from: peer });
+      e.flushWait.push(origin);
       this.passGated();
     } else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) {
       this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
-      if (e.upstream === origin) this.markerDone(peer, e.id, origin);
-      else if (ret === undefined) this.notePath(key, origin, e.upstream, peer);
+      if (ret === undefined) this.notePath(key, origin, e.upstream, peer);
     } else {
       const to = this.routeOf(e);
       // Passed on to `peer` and back from it, while the port's route now
@@ -351,10 +404,8 @@ export abstract class NodeMigration extends NodeFlow {
       // route, it went back and forth between the two nodes for ever, and
       // the relay it was for waited for ever (`108000404`, link loss). It
       // goes back the way it came, as where the port's entry is gone.
-      if (ret !== undefined && to === peer && ret.back !== peer && this.links.has(ret.back)) {
-        this.sendControl(ret.back, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
-        if (ret.back === origin) this.markerDone(peer, e.id, origin);
-      } else this.forwardFlush(e, origin, peer);
+      if (ret !== undefined && to === peer && ret.back !== peer && this.links.has(ret.back)) this.sendControl(ret.back, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
+      else this.forwardFlush(e, origin);
       if (ret === undefined && to !== undefined && to !== peer) this.notePath(key, origin, to, peer);
     }
   }
@@ -623,11 +674,19 @@ export abstract class NodeMigration extends NodeFlow {
     }
     // This node's own round (its right came back) waits for the relay's
     // marker too: what its senders sent before is not all here yet.
-    const own = e.relayWait ? e.flushWait.filter((o) => o.origin === this.cfg.node) : [];
-    for (const o of e.flushWait) if (!own.includes(o)) this.forwardFlush(e, o.origin, o.from);
+    const own = e.relayWait ? e.flushWait.filter((o) => o === this.cfg.node) : [];
+    for (const o of e.flushWait) if (!own.includes(o)) this.forwardFlush(e, o);
     e.flushWait = own;
     // The application's queued messages are all out: netmsg's own
     // no-senders request on the proxy may now be armed (§4.5).
     if (this.byKey.get(e.key) === e && e.role === 'proxy' && e.localSenders) this.armNoSenders(e);
   }
+}
+
+/** A marker this node passed on over a link that was lost (dropMarkerPaths). */
+interface LostMarker {
+  key: PortKey;
+  origin: number;
+  back: number;
+  n: number;
 }

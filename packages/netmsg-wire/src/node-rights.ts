@@ -416,13 +416,13 @@ export abstract class NodeRights extends NodeSendOnce {
         first.push(materialise(h));
         owed?.push(undefined);
       }
-      const markers: { o: number; from?: number }[] = [];
+      const markers: number[] = [];
       for (const [p, list] of e.pending) {
         const link = this.links.get(p);
         for (const q of list) {
           if (link) link.queuedBytes -= q.bytes;
           if (q.flush !== undefined) {
-            markers.push({ o: q.flush, from: q.flushFrom });
+            markers.push(q.flush);
             continue;
           }
           first.push(fromWireMessage(q.msg, this.cfg.abi, e.name, destDisposition(q.msg), (ref) => this.unexportRef(p, ref)));
@@ -439,11 +439,7 @@ export abstract class NodeRights extends NodeSendOnce {
       }
       // A marker another node sent round through us finds the port here
       // now: nothing older can follow it, so it goes straight back.
-      for (const { o, from } of markers) {
-        if (o === this.cfg.node || !this.links.has(o)) continue;
-        this.sendControl(o, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
-        this.markerDone(from, e.id, o);
-      }
+      for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
       this.emit({ type: 'reclaimPort', name: e.name, first, nsSelf, sendOnceOwn });
       // Receive rights in the messages put back are home here now, as if
       // delivered (§4.3 rule 4): collect those with nothing outstanding

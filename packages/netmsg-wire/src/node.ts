@@ -27,11 +27,13 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * send-right transfer over a link is counted by both ends and released by the
  * receiver only when its proxy has no senders and no downstream exports.
  *
- * Built in layers, one concept a file: node-core.ts (tables, marker records,
- * primitives emitting actions), node-send-once.ts (send-once relays and pools),
- * node-rights.ts (transfers, no-senders, send-once tokens, receive rights),
- * node-flow.ts (credit, forwarding), node-migration.ts (drain, gate, FLUSH
- * round), this file (events in, dispatch, link loss); port-table.ts the entry types.
+ * The machine is built in layers, one concept a file: node-core.ts (the
+ * tables and the primitives emitting actions), node-send-once.ts (relays
+ * and pools for send-once rights made before a move), node-rights.ts (transfers,
+ * no-senders, send-once tokens, receive rights), node-flow.ts (credit and
+ * forwarding), node-migration.ts (drain, gate and FLUSH round), and this
+ * file (events in, dispatch, link loss). port-table.ts holds the entry
+ * types; node-events.ts the public events and actions.
  */
 export class NetmsgNode extends NodeMigration {
   get node(): number {
@@ -471,8 +473,6 @@ export class NetmsgNode extends NodeMigration {
       case 'flush':
         this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true);
         return;
-      case 'flushed':
-        return this.onFlushed(peer, key, c.origin);
       case 'direct':
         this.onDirect(peer, key, c.n, c.origin);
         return;

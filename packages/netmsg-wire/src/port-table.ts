@@ -46,8 +46,6 @@ export interface Queued {
   bytes: number;
   /** A FLUSH marker (origin node) riding in the queue; carries no message. */
   flush?: number;
-  /** The link such a marker came from (told FLUSHED when it goes to its origin). */
-  flushFrom?: number;
   /** Link the message came from (its credit goes back there, end to end), or undefined if local. */
   from?: number;
   /**
@@ -107,8 +105,8 @@ export interface PortEntry {
   drainDeliveries: number;
   /** old home: messages for the port held in a link's gate when the right left. */
   gateWait: number;
-  /** FLUSH markers (origin, and the link each came from) waiting for `draining` (and `drainDeliveries`) to reach 0. */
-  flushWait: { origin: number; from?: number }[];
+  /** FLUSH markers waiting for `draining` (and `drainDeliveries`) to reach 0. */
+  flushWait: number[];
   /**
    * relay: for the messages put back on the port ahead of its queue (the
    * first `draining` ones taken off it), in order, the link each one's

@@ -67,13 +67,6 @@ export const ControlSchema = z.discriminatedUnion('t', [
      */
     bounced: z.literal(true).optional(),
   }).strict(),
-  /**
-   * A FLUSH marker for `origin` that the receiver passed on this link has
-   * reached `origin` (sent to it by the sender, or further on): the
-   * receiver's record of passing it here goes, and it tells the node it had
-   * the marker from (PROTOCOL.md §4.5, "Markers that find nothing").
-   */
-  z.object({ t: z.literal('flushed'), node: u32, serial: u53, origin: u32 }).strict(),
   /** `n` more messages to the port may be sent on this link. */
   z.object({ t: z.literal('credit'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffff) }).strict(),
   /**

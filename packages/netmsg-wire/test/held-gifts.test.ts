@@ -364,13 +364,9 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     const flush = (bounced: boolean) => n.handle({ type: 'frame', peer: 4, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1, ...(bounced ? { bounced: true as const } : {}) } } });
     expect(flush(false)).toEqual([{ type: 'sendFrame', peer: 4, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1, bounced: true } } }]);
     expect(flush(true)).toEqual([]);
-    // With a link to the origin it goes there, unmarked, as before, and the
-    // node it came from hears FLUSHED (it ended at its origin, §4.5).
+    // With a link to the origin it goes there, unmarked, as before.
     n.handle({ type: 'linkUp', peer: 1, window: 5 });
-    expect(flush(true)).toEqual([
-      { type: 'sendFrame', peer: 1, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1 } } },
-      { type: 'sendFrame', peer: 4, frame: { kind: 'control', control: { t: 'flushed', node: 7, serial: 1, origin: 1 } } },
-    ]);
+    expect(flush(true)).toEqual([{ type: 'sendFrame', peer: 1, frame: { kind: 'control', control: { t: 'flush', node: 7, serial: 1, origin: 1 } } }]);
   });
 
   it('crossing migrations: gated messages this node only forwards pass a head waiting for a round (8000084, shrunk)', () => {
