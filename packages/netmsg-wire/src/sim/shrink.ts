@@ -3,7 +3,7 @@ import { flag, intArg } from './cli-args.js';
 import { shrinkOps } from './shrink-ops.js';
 
 /**
- * `node dist/shrink.js --seed S --nodes N --length L [--loss] [--held-rights] [--send-once] [--max-steps M] [--match TEXT]`:
+ * `node dist/shrink.js --seed S --nodes N --length L [--loss] [--held-rights] [--send-once] [--defer-send-once] [--max-steps M] [--match TEXT]`:
  * shrinks the numbered schedule S (as `simulate` makes it) to a shorter
  * list of operations that still violates, and prints it as JSON. A
  * candidate is a witness when one of its violations contains TEXT (default:
@@ -15,12 +15,14 @@ const seed = intArg('seed', 1);
 const nodes = intArg('nodes', 3);
 const length = intArg('length', 60);
 const loss = flag('loss');
+// As simulate's flag: nodes defer the dead-name requests on kept send-once rights.
+const deferSendOnce = flag('defer-send-once');
 const maxSteps = intArg('max-steps', 5000);
 const mi = process.argv.indexOf('--match');
 const match = mi >= 0 ? process.argv[mi + 1] ?? '' : '';
 
 function fails(ops: Op[]): boolean {
-  const v = runSchedule(nodes, seed, ops, { loss, settleLimit: maxSteps }).violations;
+  const v = runSchedule(nodes, seed, ops, { loss, deferSendOnce, settleLimit: maxSteps }).violations;
   return v.some((x) => x.includes(match));
 }
 
@@ -32,5 +34,5 @@ if (!fails(ops)) {
 const { ops: small, tries } = shrinkOps(ops, fails);
 console.error(`${small.length} operations after ${tries + 1} runs`);
 console.log(JSON.stringify(small));
-const r = runSchedule(nodes, seed, small, { loss, settleLimit: maxSteps });
+const r = runSchedule(nodes, seed, small, { loss, deferSendOnce, settleLimit: maxSteps });
 console.error(r.violations.slice(0, 12).join('\n'));
