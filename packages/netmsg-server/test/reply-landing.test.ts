@@ -234,7 +234,7 @@ async function waitFor(f: () => boolean): Promise<void> {
   if (!f()) throw new Error('condition never held');
 }
 
-const sizes = { small: 1000, mid: 300 * 1024, big: 64 * 1024 + 3 * MAX_TRANSFER + 777, two: 2 * MAX_TRANSFER + 64 * 1024 };
+const sizes = { small: 1000, mid: 300 * 1024, big: 64 * 1024 + 3 * MAX_TRANSFER + 777, two: 2 * MAX_TRANSFER + 64 * 1024, short: 64 * 1024 + MAX_TRANSFER + 5 * 1024 * 1024 + 3 };
 const files = Object.fromEntries(Object.entries(sizes).map(([k, n], i) => [k, pattern(n, 300 + i)]));
 
 describe('replies landing in the caller\'s buffer', () => {
@@ -255,6 +255,24 @@ describe('replies landing in the caller\'s buffer', () => {
     const after = receivePool.stats();
     expect(after.made - pool.made + after.reused - pool.reused).toBe(0);
     expect(landings.byPort.size).toBe(0);
+  });
+
+  it('a short out-of-line answer (the end of the file) lands at the start of its window, and read() lands in its result', async () => {
+    const landings = fx.c.node.landings!;
+    const data = files['short']!;
+    const buf = new Uint8Array(data.length + MAX_TRANSFER).fill(GUARD);
+    let placed = landings.placed;
+    expect(await fx.c.readInto('short.bin', buf, 1)).toBe(data.length);
+    expect(same(buf.subarray(1, 1 + data.length), data)).toBe(true);
+    expect(buf[0] === GUARD && untouched(buf.subarray(1 + data.length))).toBe(true);
+    // One full answer and the short one (5 MiB + 3) in place.
+    expect(landings.placed - placed).toBe(2);
+    placed = landings.placed;
+    const pool = receivePool.stats();
+    expect(same(await fx.c.read('short.bin'), data)).toBe(true);
+    expect(landings.placed - placed).toBe(2);
+    const after = receivePool.stats();
+    expect(after.made - pool.made + after.reused - pool.reused).toBe(0);
   });
 
   it('an answer longer than its window, another msgh_id, inline data or an error: not placed, the window untouched', async () => {
