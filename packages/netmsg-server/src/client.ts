@@ -15,6 +15,7 @@ import { CallFailed } from './cluster/mig-user.js';
 import { checkInto, IntoLanding, Landing } from './read-landing.js';
 import { FIRST_READ, readAhead } from './read-ahead.js';
 import type { ClientSession, RemotePort } from './client-session.js';
+import type { Expectation } from './cluster/reply-landing.js';
 
 export type { ClientSession, RemotePort } from './client-session.js';
 
@@ -23,6 +24,8 @@ const MAX_RETRIES = 32;
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const WRITE_CHUNK = 64 * 1024;
+/** io_read's reply msgh_id (io subsystem 21000, routine 1, + 100). */
+const IO_READ_REPLY = 21101;
 
 /** A time for `utimens`: now, leave unchanged, or seconds (+ nanoseconds) since the epoch. */
 export type TimeSpec = 'now' | 'omit' | { sec: number | bigint; nsec?: number };
@@ -121,7 +124,7 @@ export class FsClient {
    * A routine of fsys/fs/io by name: encode as MIG's user stub, decode and check the reply, throw on RetCode != 0.
    * One handler pair on the exchange's promise, no async layer (exchange's and call's were two more promises a call).
    */
-  call(port: RemotePort, routine: string, args: MigArgs, what = routine): Promise<{ args: MigArgs; ool: Uint8Array[] }> {
+  call(port: RemotePort, routine: string, args: MigArgs, what = routine, landing?: Expectation): Promise<{ args: MigArgs; ool: Uint8Array[] }> {
     let r = this.routines.get(routine);
     const outOfLine: Uint8Array[] = [];
     let req: MachMessage;
@@ -146,7 +149,8 @@ export class FsClient {
     if (this.closedError) return Promise.reject(this.closedError);
     this.rpcCount++;
     const routineOf = r;
-    return this.session.user.call(req, outOfLine, this.timeoutMs).then(
+    const bind = landing === undefined ? undefined : (task: TaskId, rp: number): void => landing.bind(task, rp);
+    return this.session.user.call(req, outOfLine, this.timeoutMs, bind).then(
       ({ msg, ool }) => {
         const dec = routineOf.decodeReply(msg);
         if (dec.retCode !== 0) throw new NetmsgServerError('rpc_failed', `${what}: ${hurdErrorName(dec.retCode)}`, dec.retCode);
@@ -299,7 +303,7 @@ export class FsClient {
   async readPort(port: RemotePort, onProgress?: (bytes: number) => void): Promise<Uint8Array> {
     const out = new Landing();
     // The size, when io_stat gives it: the result is allocated once and every read lands in it as it comes.
-    for await (const bytes of this.pieces(port, (size) => out.reserve(size))) {
+    for await (const bytes of this.pieces(port, (size) => out.reserve(size), out)) {
       // Copied into the result: the reply's out-of-line bytes are ours alone
       // (vmReadDeallocate took them from the task), so they go back to the
       // link's receive pool for the next reply to land in (a receiver's
@@ -341,7 +345,7 @@ export class FsClient {
    */
   async readPortInto(port: RemotePort, buffer: Uint8Array, offset = 0): Promise<number> {
     const into = new IntoLanding(buffer, offset);
-    for await (const bytes of this.pieces(port, (size) => into.reserve(size))) {
+    for await (const bytes of this.pieces(port, (size) => into.reserve(size), into)) {
       try {
         into.put(bytes);
       } finally {
@@ -377,7 +381,9 @@ export class FsClient {
    * readPort's io_reads, their data in file order (see readPort). `onSize`
    * hears the total expected, once known from io_stat.
    */
-  private async *pieces(port: RemotePort, onSize?: (total: number) => void): AsyncGenerator<Uint8Array, void, undefined> {
+  private async *pieces(
+    port: RemotePort, onSize?: (total: number) => void, into?: { window(at: number, amount: number): Uint8Array | undefined },
+  ): AsyncGenerator<Uint8Array, void, undefined> {
     let first = await this.ioRead(port, -1n, FIRST_READ);
     if (first.length === FIRST_READ) {
       const got = first.length;
@@ -392,7 +398,9 @@ export class FsClient {
       ]);
       if (pos !== null) {
         if (size !== null && size > pos) onSize?.(Number(BigInt(got) + size - pos));
-        const end = yield* readAhead((offset, amount) => this.ioRead(port, offset, amount), pos);
+        // Each bulk io_read's answer may be read from the socket into its place in the result (`into`).
+        const land = into === undefined ? undefined : (offset: bigint, amount: number) => into.window(got + Number(offset - pos), amount);
+        const end = yield* readAhead((offset, amount) => this.ioRead(port, offset, amount, land?.(offset, amount)), pos);
         await this.call(port, 'io_seek', { offset: end, whence: SEEK_SET });
         return;
       }
@@ -401,9 +409,20 @@ export class FsClient {
     for (let bytes = first; bytes.length > 0; bytes = await this.ioRead(port, -1n, FIRST_READ)) yield bytes;
   }
 
-  /** One io_read: its data, inline or out-of-line (copied out of a message buffer when inline). */
-  private async ioRead(port: RemotePort, offset: bigint, amount: number): Promise<Uint8Array> {
-    const r = await this.call(port, 'io_read', { offset, amount: BigInt(amount) });
+  /**
+   * One io_read: its data, inline or out-of-line (copied out of a message
+   * buffer when inline). `window`: memory its out-of-line answer may be read
+   * into straight from the socket (cluster/reply-landing.ts); the data is
+   * then a view of it. Returns only once nothing more is written there.
+   */
+  private async ioRead(port: RemotePort, offset: bigint, amount: number, window?: Uint8Array): Promise<Uint8Array> {
+    const landing = window !== undefined && window.length > 0 ? this.session.node.landings?.expect(window, IO_READ_REPLY) : undefined;
+    let r: { args: MigArgs; ool: Uint8Array[] };
+    try {
+      r = await this.call(port, 'io_read', { offset, amount: BigInt(amount) }, 'io_read', landing);
+    } finally {
+      if (landing !== undefined) await landing.close();
+    }
     const d = r.args['data'];
     return d instanceof Uint8Array && d.length > 0 ? d.slice() : (r.ool[0] ?? new Uint8Array(0));
   }

@@ -27,16 +27,28 @@ export class Landing {
   }
 
   /**
-   * Append `bytes`. Returns true when they were copied into the result, so
-   * the caller may give them up (the client releases a received buffer to
-   * the link's pool); false when the landing keeps `bytes` themselves.
+   * Once the result is reserved: where the answer for the bytes from `at`
+   * may be read in straight from the socket (the result from there, at most
+   * `amount` bytes, never past its end; cluster/reply-landing.ts).
+   */
+  window(at: number, amount: number): Uint8Array | undefined {
+    const b = this.buf;
+    if (b === null || !Number.isSafeInteger(at) || at < 0 || at >= b.length) return undefined;
+    return b.subarray(at, Math.min(b.length, at + amount));
+  }
+
+  /**
+   * Append `bytes`. Returns true when they are in the result (copied, or read
+   * into their place there already: `window`), so the caller may give them up
+   * (the client releases a received buffer to the link's pool); false when
+   * the landing keeps `bytes` themselves.
    */
   put(bytes: Uint8Array): boolean {
     let copied = false;
     if (this.buf === null) this.parts.push(bytes);
     else {
       if (this.total + bytes.length > this.buf.length) this.grow(Math.max(this.total + bytes.length, 2 * this.buf.length));
-      this.buf.set(bytes, this.total);
+      if (bytes.buffer !== this.buf.buffer || bytes.byteOffset !== this.buf.byteOffset + this.total) this.buf.set(bytes, this.total);
       copied = true;
     }
     this.total += bytes.length;
@@ -72,8 +84,10 @@ export class Landing {
  * Where readPortInto's replies land: the caller's own memory, `buffer` from
  * byte `offset` on, as read(2) fills the buffer it is given. No result is
  * made, so a caller that reads again into the same buffer pays neither an
- * allocation nor its first-touch page faults; each reply's bytes are copied
- * in once and the reply's buffer goes back to the link's receive pool.
+ * allocation nor its first-touch page faults. A bulk io_read's out-of-line
+ * answer is read from the socket straight into its place (`window`,
+ * cluster/reply-landing.ts); any other reply's bytes are copied in once
+ * and the reply's buffer goes back to the link's receive pool.
  * The file must fit: io_stat's size is checked before the bulk reads go
  * out (`reserve`), and every part as it comes (a file that grew), with the
  * typed error `buffer_too_small`.
@@ -95,10 +109,27 @@ export class IntoLanding {
     if (size > this.room) throw tooSmall(size, this.room);
   }
 
-  /** Copy `bytes` in after what landed so far (the caller then gives them back to the receive pool). */
+  /**
+   * Where the answer for the bytes from `at` (counted from the first byte
+   * of this landing) may be read in straight from the socket: the buffer
+   * from there, at most `amount` bytes and never past its end; undefined
+   * when `at` is outside the room.
+   */
+  window(at: number, amount: number): Uint8Array | undefined {
+    if (!Number.isSafeInteger(at) || at < 0 || at >= this.room) return undefined;
+    const start = this.offset + at;
+    return this.buffer.subarray(start, Math.min(this.buffer.length, start + amount));
+  }
+
+  /**
+   * Put `bytes` after what landed so far (the caller then gives them back to
+   * the receive pool): nothing to copy when they were read into that very
+   * place already (`window`), else copied in.
+   */
   put(bytes: Uint8Array): void {
     if (this.total + bytes.length > this.room) throw tooSmall(this.total + bytes.length, this.room);
-    this.buffer.set(bytes, this.offset + this.total);
+    const at = this.offset + this.total;
+    if (bytes.buffer !== this.buffer.buffer || bytes.byteOffset !== this.buffer.byteOffset + at) this.buffer.set(bytes, at);
     this.total += bytes.length;
   }
 }

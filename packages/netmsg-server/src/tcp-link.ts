@@ -209,6 +209,8 @@ export class TcpLink {
   private finish(info: { code: string; reason: string; byPeer: boolean }): void {
     if (this.closedInfo) return;
     this.closedInfo = info;
+    // A body being read into a caller's memory ends here (its placer hears so).
+    this.conn.streamEnded();
     clearTimeout(this.timer);
     this.writePending();
     if (!this.socket.destroyed) {

@@ -42,6 +42,23 @@ export interface ConnectionConfig {
   random?: (n: number) => Uint8Array<ArrayBuffer>;
 }
 
+/**
+ * The driver's say in where an out-of-line item's bytes land (the
+ * connection stays sans-IO; the placer is the node's, which knows what a
+ * message answers). Asked when the head of an OOL_CHUNK frame that holds a
+ * whole item of the message being assembled has arrived and its body has
+ * not: `place` returns memory of exactly `length` bytes to read the body
+ * into (the item is then a view of it), or undefined for a receive buffer.
+ * `ended` says, once per placement, that the frame is complete (`true`,
+ * the item is that memory) or that the link ended first (`false`: some of
+ * the memory may have been written, nothing outside it, and no more will
+ * be).
+ */
+export interface OutOfLinePlacer {
+  place(msg: WireMessage, oolIndex: number, length: number): Uint8Array | undefined;
+  ended(target: Uint8Array, complete: boolean): void;
+}
+
 type State = 'new' | 'awaitHello' | 'awaitAuth' | 'established' | 'closed';
 
 interface Assembly {
@@ -86,6 +103,7 @@ export class Connection {
   private peerHello: Hello | undefined;
   private assembly: Assembly | undefined;
   private sendFrameMax: number;
+  private placer: OutOfLinePlacer | undefined;
   peer: PeerInfo | undefined;
 
   constructor(private readonly cfg: ConnectionConfig) {
@@ -93,6 +111,40 @@ export class Connection {
     // frame of PREAUTH_FRAME_BYTES, however large `maxFrameBytes` is.
     this.reader = new FrameReader(Math.min(cfg.limits.maxFrameBytes, PREAUTH_FRAME_BYTES), receivePool);
     this.sendFrameMax = cfg.limits.maxFrameBytes;
+  }
+
+  /** Let `placer` choose where whole out-of-line items are read (see OutOfLinePlacer); undefined: receive buffers only. */
+  setPlacer(placer: OutOfLinePlacer | undefined): void {
+    this.placer = placer;
+    this.reader.placer = placer ? this.placeBody : undefined;
+  }
+
+  /** FrameReader's BodyPlacer: only an OOL_CHUNK that is exactly the next whole item of the message being assembled. */
+  private readonly placeBody = (kind: number, length: number): Uint8Array | undefined => {
+    const asm = this.assembly;
+    const p = this.placer;
+    if (p === undefined || kind !== FrameKind.OOL_CHUNK || asm === undefined || asm.filled !== 0 || asm.lengths[asm.item] !== length) return undefined;
+    if (this.state !== 'established') return undefined;
+    const t = p.place(asm.msg, asm.item, length);
+    return t !== undefined && t.length === length ? t : undefined;
+  };
+
+  /**
+   * The stream under this connection is gone (a socket closed or failed
+   * without a CLOSE frame): a body being read into placed memory never
+   * completes, so its placer hears so now. The connection takes no more bytes.
+   */
+  streamEnded(): void {
+    this.endPlacing();
+    this.state = 'closed';
+  }
+
+  private endPlacing(): void {
+    const t = this.reader.placing;
+    if (t !== undefined) {
+      this.reader.abandonPlacing();
+      this.placer?.ended(t, false);
+    }
   }
 
   get isEstablished(): boolean {
@@ -226,6 +278,7 @@ export class Connection {
   /** Close in order: a CLOSE frame with the reason, then nothing more. */
   close(code: WireErrorCode | 'normal', reason: string): ConnectionEvent[] {
     if (this.state === 'closed') return [];
+    this.endPlacing();
     this.out.push(encodeFrame(FrameKind.CLOSE, packControl({ code, reason: reason.slice(0, 1024) })));
     this.state = 'closed';
     return [{ type: 'closed', code, reason, byPeer: false }];
@@ -242,6 +295,7 @@ export class Connection {
     switch (f.kind) {
       case FrameKind.CLOSE: {
         const c = unpackControl(CloseSchema, f.payload, 'CLOSE');
+        this.endPlacing();
         this.state = 'closed';
         events.push({ type: 'closed', code: 'peer_closed', reason: `${c.code}: ${c.reason}`, byPeer: true });
         return;
@@ -314,6 +368,8 @@ export class Connection {
           // bytes, which it may reuse): the item is a view of it, no second copy.
           if (asm.filled === 0 && k === len && f.owned === true) {
             it.data = data.subarray(0, len);
+            // Read into the placer's memory: the item is that memory, and the placement is over.
+            if (f.placed === true) this.placer?.ended(f.payload, true);
             // A pooled frame that is this one item and nothing else: its receiver
             // may give it back when done (receive-pool.ts). A frame shared by
             // several items is never lent, so no release can pull bytes from

@@ -26,7 +26,18 @@ export interface RawFrame {
   owned?: boolean;
   /** The frame's buffer came from the reader's receive pool (so also `owned`): a consumer may `lend` it on. */
   pooled?: boolean;
+  /** The payload was read into the memory a `BodyPlacer` named (so also `owned`): never lent to the pool. */
+  placed?: boolean;
 }
+
+/**
+ * Where the body of a frame goes, decided from its head: asked once the
+ * length prefix and kind of a frame have arrived and the rest has not.
+ * Returns memory of exactly `payloadLength` bytes to read the payload
+ * straight into (the reader writes nothing outside it), or undefined for a
+ * buffer of the reader's own.
+ */
+export type BodyPlacer = (kind: number, payloadLength: number) => Uint8Array | undefined;
 
 /** Frame header + payload as one buffer. */
 export function encodeFrame(kind: FrameKind, payload: Uint8Array): Uint8Array {
@@ -91,6 +102,11 @@ export class FrameReader {
   /** The last view `receiveBuffer` lent out. */
   private lent: Uint8Array | undefined;
   private partialPooled = false;
+  /** The payload being read into placed memory (`placer`), its frame's kind, and `filled` counts its bytes. */
+  private target: Uint8Array | undefined;
+  private targetKind = 0;
+  /** Asked where a frame's body goes (Connection sets it); without one, the reader's own buffers. */
+  placer: BodyPlacer | undefined;
 
   /** `pool`: where frames of a large size get their buffers (receive-pool.ts); without one, each its own. */
   constructor(
@@ -117,7 +133,7 @@ export class FrameReader {
    */
   feed(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    const p = this.partial;
+    const p = this.partial ?? this.target;
     if (p) {
       const k = Math.min(bytes.length, p.length - this.filled);
       p.set(k === bytes.length ? bytes : bytes.subarray(0, k), this.filled);
@@ -137,7 +153,7 @@ export class FrameReader {
    * end); between frames, a scratch buffer of the reader's that it reuses.
    */
   receiveBuffer(): Uint8Array {
-    const p = this.partial;
+    const p = this.partial ?? this.target;
     this.lent = p ? p.subarray(this.filled) : (this.scratch ??= new Uint8Array(SCRATCH_BYTES));
     return this.lent;
   }
@@ -152,7 +168,7 @@ export class FrameReader {
     const v = this.lent;
     this.lent = undefined;
     if (!v || !Number.isInteger(n) || n < 0 || n > v.length) throw new WireError('bad_message', `landed ${n} bytes in a ${v?.length ?? 0}-byte receive buffer`);
-    const p = this.partial;
+    const p = this.partial ?? this.target;
     if (p && v.buffer === p.buffer && v.byteOffset === p.byteOffset + this.filled) this.filled += n;
     else this.feed(v.subarray(0, n));
   }
@@ -179,6 +195,13 @@ export class FrameReader {
       this.partialPooled = false;
       return this.frameOf(p, true, pooled);
     }
+    const t = this.target;
+    if (t) {
+      if (this.filled < t.length) return undefined;
+      this.target = undefined;
+      this.filled = 0;
+      return { kind: this.targetKind as FrameKind, payload: t, owned: true, placed: true };
+    }
     if (this.buffered < FRAME_PREFIX) return undefined;
     const first = this.chunks[0]!;
     const at = this.at;
@@ -189,6 +212,7 @@ export class FrameReader {
     if (len < 1) throw new WireError('truncated', 'zero-length frame');
     if (len > this.maxFrameBytes) throw new WireError('frame_too_large', `frame of ${len} bytes over ${this.maxFrameBytes}`);
     if (this.buffered < FRAME_PREFIX + len) {
+      if (this.placer && len > 1 && this.buffered > FRAME_PREFIX && this.placeBody(len)) return undefined;
       // Every byte buffered belongs to this frame: give it its own buffer now
       // (a pooled one when large: a bulk transfer's frames reuse released buffers).
       const fromPool = this.pool?.take(FRAME_PREFIX + len);
@@ -220,6 +244,58 @@ export class FrameReader {
       this.at = 0;
     } else this.at = at + n;
     return { kind: kind as FrameKind, payload };
+  }
+
+  /**
+   * The frame at the front has its head buffered and not all of its body:
+   * ask the placer where the body goes. Placed: the body bytes buffered so
+   * far are copied there and the rest is read there (`receiveBuffer`).
+   */
+  private placeBody(len: number): boolean {
+    const kind = this.byteAt(FRAME_PREFIX);
+    if (!KINDS.has(kind)) throw new WireError('unknown_frame_kind', `frame kind ${kind}`);
+    const t = this.placer!(kind, len - 1);
+    if (t === undefined || t.length !== len - 1) return false;
+    let skip = FRAME_PREFIX + 1;
+    let to = 0;
+    for (let i = 0; i < this.chunks.length; i++) {
+      let c = this.chunks[i]!;
+      if (i === 0 && this.at > 0) c = c.subarray(this.at);
+      const k = Math.min(skip, c.length);
+      skip -= k;
+      if (k < c.length) {
+        t.set(k === 0 ? c : c.subarray(k), to);
+        to += c.length - k;
+      }
+    }
+    this.chunks = [];
+    this.at = 0;
+    this.buffered = 0;
+    this.target = t;
+    this.targetKind = kind;
+    this.filled = to;
+    return true;
+  }
+
+  /** The unframed byte `i` places on (across chunks). */
+  private byteAt(i: number): number {
+    let at = this.at + i;
+    for (const c of this.chunks) {
+      if (at < c.length) return c[at]!;
+      at -= c.length;
+    }
+    throw new WireError('truncated', 'internal: byte past the buffered ones');
+  }
+
+  /** The placed memory a frame is being read into, if any (its body is not complete). */
+  get placing(): Uint8Array | undefined {
+    return this.target;
+  }
+
+  /** Stop reading into placed memory (the link ended): the reader takes nothing more of that frame. */
+  abandonPlacing(): void {
+    this.target = undefined;
+    this.filled = 0;
   }
 
   /** Bytes held waiting for the rest of a frame. */

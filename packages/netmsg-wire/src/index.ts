@@ -9,7 +9,7 @@ export {
   type WireDataItem, type WireItem, type WireMessage, type WireOolItem, type WirePortsItem,
 } from './wire-message.js';
 export { encodeMessageBody, decodeMessageBody } from './message-codec.js';
-export { FrameKind, FrameReader, encodeFrame, FRAME_PREFIX, type RawFrame } from './frame.js';
+export { FrameKind, FrameReader, encodeFrame, FRAME_PREFIX, type BodyPlacer, type RawFrame } from './frame.js';
 export { ReceivePool, receivePool, releaseReceived, POOL_MIN_BYTES, type ReceivePoolStats } from './receive-pool.js';
 export {
   HelloSchema, AuthSchema, CloseSchema, ControlSchema, packControl, unpackControl,
@@ -18,7 +18,7 @@ export {
 export { authProof, proofMatches, chooseVersion } from './handshake.js';
 export {
   Connection, PROTOCOL_VERSION, PREAUTH_FRAME_BYTES,
-  type ConnectionConfig, type ConnectionEvent, type LinkFrame, type PeerInfo,
+  type ConnectionConfig, type ConnectionEvent, type LinkFrame, type OutOfLinePlacer, type PeerInfo,
 } from './connection.js';
 export { toWireMessage, fromWireMessage, rightOfTypeName, moveDisposition, type NameToRef, type RefToName } from './abi-neutral.js';
 export {

@@ -366,7 +366,19 @@ export abstract class NodeCore {
     return this.byKey.get(key);
   }
 
-  protected freshId(): PortId {
+  /**
+   * The name in netmsg's space of the send-once right a message to `dest`
+   * arriving now would be delivered through (a token of a request this node
+   * sent on, its reply right kept here), if it is one. Read-only: lets a
+   * driver tell, before the message is complete, which reply it is.
+   */
+  sendOnceTarget(dest: WireMessage['dest']): number | undefined {
+    if (dest.right !== 'sendOnce' || dest.id.node !== this.cfg.node) return undefined;
+    const so = this.soOut.get(portKey(dest.id));
+    return so === undefined || so.peer < 0 ? undefined : so.name;
+  }
+
+    protected freshId(): PortId {
     return { node: this.cfg.node, serial: this.serial++ };
   }
 

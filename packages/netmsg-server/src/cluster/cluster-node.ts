@@ -12,6 +12,7 @@ import { attachAuth, type ExportReauth } from '../auth/export-auth.js';
 import { holdIdleTrim } from './idle-trim.js';
 import { ExportTask } from './export-task.js';
 import { NetmsgDriver } from './netmsg-driver.js';
+import { ReplyLandings } from './reply-landing.js';
 
 export type KernelBackend = 'sim' | 'gnumach';
 
@@ -72,6 +73,8 @@ export class ClusterNode {
   auth: AuthServer | undefined;
   /** The export's side of io_reauthenticate (a node with an export). */
   reauth: ExportReauth | undefined;
+  /** Replies read from the socket into memory their caller named (reply-landing.ts), on a kernel that tells port ids. */
+  readonly landings: ReplyLandings | undefined;
 
   private constructor(
     readonly nodeId: number,
@@ -79,7 +82,9 @@ export class ClusterNode {
     readonly driver: NetmsgDriver,
     readonly exportTask: ExportTask | undefined,
     private readonly log: Logger | undefined,
-  ) {}
+  ) {
+    this.landings = ReplyLandings.forNode(kernel, driver.task, driver.machine);
+  }
 
   static async create(o: ClusterNodeOptions): Promise<ClusterNode> {
     const kernel = openNodeKernel(o.kernel, o.abi);
@@ -142,6 +147,8 @@ export class ClusterNode {
         opts.onDown?.(info, link.peer);
       },
     });
+    // The link reads whole out-of-line items into memory a caller of this node named, when one waits for that reply.
+    if (this.landings) link.conn.setPlacer(this.landings);
     this.streams.add(link);
     return link;
   }

@@ -44,9 +44,11 @@ export class MigUser {
 
   constructor(readonly kernel: MachKernel, readonly task: TaskId) {}
 
-  call(msg: MachMessage, ool: readonly Uint8Array[], timeoutMs: number): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
+  /** `bindReply`: told the reply port's name just before the request is sent (reply-landing.ts). */
+  call(msg: MachMessage, ool: readonly Uint8Array[], timeoutMs: number, bindReply?: (task: TaskId, rp: number) => void): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
     const rp = this.spare.length > 0 && !hasOol(msg) ? this.spare.pop()! : 0;
-    if (rp === 0) return this.callSlow(msg, ool, timeoutMs);
+    if (rp === 0) return this.callSlow(msg, ool, timeoutMs, bindReply);
+    bindReply?.(this.task, rp);
     // A spare reply port and nothing to place (most calls): the send|receive is
     // the only kernel call to wait for, its reply taken in one handler, with no
     // async layer of its own (the same checks and outcomes as callSlow).
@@ -116,7 +118,9 @@ export class MigUser {
   }
 
   /** call() allocating its reply port or placing out-of-line data first. */
-  private async callSlow(msg: MachMessage, ool: readonly Uint8Array[], timeoutMs: number): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
+  private async callSlow(
+    msg: MachMessage, ool: readonly Uint8Array[], timeoutMs: number, bindReply?: (task: TaskId, rp: number) => void,
+  ): Promise<{ msg: MachMessage; ool: Uint8Array[] }> {
     const k = this.kernel;
     let rp = { kr: 0, name: this.spare.pop() ?? 0 };
     if (rp.name === 0) rp = await k.portAllocate(this.task, MACH_PORT_RIGHT_RECEIVE);
@@ -132,6 +136,7 @@ export class MigUser {
       };
       // No out-of-line item (most calls): nothing to place, no kernel call to wait for.
       const placed = hasOol(req) ? await placeOol(k, this.task, req, ool) : req;
+      bindReply?.(this.task, rp.name);
       const r = await k.msg(this.task, {
         options: MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT,
         send: encodeMessage(placed, k.abi),
