@@ -4,7 +4,14 @@
 // different) fed in the pipe's 64 KiB pieces to TraceConsumer (dist/cli-consume.js)
 // in one process, 0, 1 and 3 times (a fresh consumer each pass, its text to a
 // byte sink as the command's -o FILE). Cold: (Ir(1) - Ir(0)) / N, the first
-// pass (JIT cold, as a traced run meets it); warm: (Ir(3) - Ir(1)) / 2N.
+// pass (JIT cold, as a traced run meets it); warm: (Ir(3) - Ir(1)) / 2N;
+// third pass: (Ir(3) - Ir(2)) / N. Warm holds the second pass's fresh
+// consumer re-optimising: code optimised in the first pass bails out
+// (V8: insufficient type feedback) on what only a trace's start takes
+// (an id's first decode, a task's first key...), and TurboFan compiles
+// it again, about a third of warm's instructions at 20,000 RPCs
+// (callgrind, 2026-11-30); the third pass runs without, the steady cost
+// per RPC of a long trace.
 // Usage: node bench/consume-instructions.mjs [N] [--varied] [--against ROOT]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,11 +57,11 @@ try {
   writeFileSync(records, await stormRecords(lib, n, 1.8e12, varied));
   const roots = against === null ? [['this', here]] : [['before', against], ['after', here]];
   console.log(`${n} ${varied ? 'varied' : 'null'} RPCs, the record loop alone (TraceConsumer, lines), instructions per RPC, node ${process.version}`);
-  console.log('| side | cold (first pass) | warm (passes 2-3) |');
-  console.log('|---|---:|---:|');
+  console.log('| side | cold (first pass) | warm (passes 2-3) | third pass |');
+  console.log('|---|---:|---:|---:|');
   for (const [tag, root] of roots) {
-    const [i0, i1, i3] = await Promise.all([0, 1, 3].map((p) => count(root, records, p)));
-    console.log(`| ${tag} (${root}) | ${((i1 - i0) / n).toFixed(0)} | ${((i3 - i1) / (2 * n)).toFixed(0)} |`);
+    const [i0, i1, i2, i3] = await Promise.all([0, 1, 2, 3].map((p) => count(root, records, p)));
+    console.log(`| ${tag} (${root}) | ${((i1 - i0) / n).toFixed(0)} | ${((i3 - i1) / (2 * n)).toFixed(0)} | ${((i3 - i2) / n).toFixed(0)} |`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

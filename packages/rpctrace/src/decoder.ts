@@ -426,8 +426,7 @@ export class MessageDecoder {
   /** Decodes `bytes` (null: a kernel-made message seen at send, only its id is known). */
   decode(bytes: Uint8Array | null, abi: Abi | null, msgId: number, args: boolean = this.#opts.args !== false): DecodedMsg {
     const st = this.#static(abi, msgId);
-    const { head, match } = st;
-    const out = copyHead(head);
+    const out = copyHead(st.head);
     if (bytes === null || abi === null) return out;
     if (!args && out.kind !== 'notification' && headerOnly(bytes, 0, bytes.length, abi, out)) {
       out.headerOnly = true;
@@ -440,6 +439,17 @@ export class MessageDecoder {
       out.message = { header, items: memo.items };
       return fromMemo(out, memo);
     }
+    return this.#decodeBytes(bytes, abi, st, out);
+  }
+
+  /**
+   * decode()'s full path, for bytes its id's memo does not hold (the
+   * caller compared them already: decodeFull and decodeFullAt on a miss,
+   * where a second compare was, on a storm whose RPCs all differ, some
+   * 1,000 instructions per RPC for nothing). `out`: a fresh copyHead.
+   */
+  #decodeBytes(bytes: Uint8Array, abi: Abi, st: Static, out: DecodedMsg): DecodedMsg {
+    const match = st.match;
     const r = tryDecodeMessage(bytes, abi);
     if (!r.ok) {
       out.note = `undecodable message: ${r.error.code}: ${r.error.message}`;
@@ -478,7 +488,7 @@ export class MessageDecoder {
     // The byte versions here: a DataView per message (the in-process tracer's) would cost what it saves.
     const st = this.#static(abi, msgId);
     const memo = st.memo;
-    if (memo === null || !sameBody(memo.bytes, bytes, 0, bytes.length, abi, st.seqArg)) return this.decode(bytes, abi, msgId, true);
+    if (memo === null || !sameBody(memo.bytes, bytes, 0, bytes.length, abi, st.seqArg)) return this.#decodeBytes(bytes, abi, st, copyHead(st.head));
     st.hit = true;
     const out = fillHead(this.#reusedFull, st.head);
     const msg = this.#reusedFullMsg;
@@ -497,7 +507,7 @@ export class MessageDecoder {
     const st = this.#static(abi, msgId);
     const memo = st.memo;
     const v = this.#dataView(buf);
-    if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.decode(viewOf(buf, o, n), abi, msgId, true);
+    if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.#decodeBytes(viewOf(buf, o, n), abi, st, copyHead(st.head));
     st.hit = true;
     const out = fillHead(this.#reusedFull, st.head);
     const msg = this.#reusedFullMsg;

@@ -7,7 +7,7 @@ import { codeName } from './errno.js';
 import { RpcTraceError } from './errors.js';
 import type { LineBuffer } from './line-buffer.js';
 import type { Call, LinkEnds, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceRecord } from './records.js';
-import { formatValue, rightWord, valueToJson, type Json } from './values.js';
+import { formatArg, rightWord, valueToJson, type Json } from './values.js';
 
 /** -t (time of day), -tt (with microseconds), -ttt (epoch seconds), -r (since the previous line). */
 export type TimeStyle = 'none' | 't' | 'tt' | 'ttt' | 'r';
@@ -46,9 +46,8 @@ function args(a: MigArgs | null, sizes: ReadonlyMap<string, number>, strsize: nu
   // Object.keys is Object.entries' order, without an array per argument (a line per RPC in a storm).
   let out = '';
   for (const k of Object.keys(a)) {
-    const v = a[k] as MigArgs[string];
     if (out !== '') out += ', ';
-    out += `${k}: ${formatValue(v, portName === undefined ? { strsize, elementBytes: sizes.get(k) ?? 1 } : { strsize, elementBytes: sizes.get(k) ?? 1, portName })}`;
+    out += k + ': ' + formatArg(a[k] as MigArgs[string], strsize, sizes, k, portName);
   }
   return out;
 }
