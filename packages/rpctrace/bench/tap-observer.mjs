@@ -10,7 +10,7 @@
 // event (bench/tap-instructions.mjs counts a whole storm's).
 // Usage: npx tsup && node bench/tap-observer.mjs [--varied] [--n1 200000] [--n2 1000000] [ROOT...]   (default ROOT: this package)
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const KERNEL_OPEN_HOOK = Symbol.for('hurd-ffi.open-hook');
 const argv = process.argv.slice(2);
@@ -37,7 +37,7 @@ if (argv[0] === '--child') {
   const n1 = Number(flag('--n1', '200000'));
   const n2 = Number(flag('--n2', '1000000'));
   const varied = argv.includes('--varied') ? ['--varied'] : [];
-  const roots = argv.filter((a) => !a.startsWith('--'));
+  const roots = argv.filter((a) => !a.startsWith('--')).map((r) => resolve(r));
   if (roots.length === 0) roots.push(join(new URL('.', import.meta.url).pathname, '..'));
   const self = new URL(import.meta.url).pathname;
   const count = (root, n) => {
