@@ -19,6 +19,7 @@
  * A descriptor that stays blocking (not a socket: the preload could not make
  * it non-blocking) works too: every write then takes the whole batch.
  */
+import { Buffer } from 'node:buffer';
 import { writeSync } from 'node:fs';
 
 /** Default bound of the queue: 64 MiB (a storm of 100,000 null RPCs makes ~35 MB of records). */
@@ -77,6 +78,19 @@ export interface BacklogOptions {
  * up to 2 ms, so that a long wait (the exit, the tracer behind by
  * megabytes) does not keep waking the program on the tracer's CPU.
  */
+/**
+ * A batch's bytes, not zeroed: only the records written into it ever leave
+ * (subarrays up to `used`), so zeroing it was work thrown away. A plain
+ * Uint8Array on the memory of Buffer.allocUnsafeSlow (an ArrayBuffer of its
+ * own, not Node's shared pool; not a Buffer, whose subarrays would be
+ * Buffers for the record loop). Under cachegrind a zeroed 256 KiB batch was
+ * about 271,000 instructions (its memset) against 11,000, i.e. about 360
+ * per null RPC of the storm (four records, ~347 bytes).
+ */
+function batchBytes(n: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+}
+
 const NAP_MIN_MS = 0.05;
 const NAP_MAX_MS = 2;
 
@@ -118,7 +132,7 @@ export class TraceBacklog {
     this.#setBlocking = o.setBlocking;
     this.#eager = o.eager ?? true;
     this.#sink = o.sink;
-    this.buf = new Uint8Array(this.#batch);
+    this.buf = batchBytes(this.#batch);
     this.#retryAt = this.#eager ? EAGER_RETRY_BYTES : Infinity;
   }
 
@@ -138,7 +152,7 @@ export class TraceBacklog {
       return this.used;
     }
     this.#enqueue();
-    this.buf = new Uint8Array(Math.max(this.#batch, size));
+    this.buf = batchBytes(Math.max(this.#batch, size));
     this.used = 0;
     this.#start = 0;
     if (this.#eager) {
