@@ -13,7 +13,7 @@ import { PREAUTH_FRAME_BYTES } from '../src/connection.js';
 import { FrameKind, encodeFrame } from '../src/frame.js';
 import { ControlSchema, packControl, unpackControl } from '../src/schemas.js';
 import type { WireMessage } from '../src/wire-message.js';
-import { concat, conn, pump } from './helpers.js';
+import { concat, conn, pattern, pump } from './helpers.js';
 
 const MIB = 1 << 20;
 
@@ -25,16 +25,6 @@ function oolMessage(data: Uint8Array): WireMessage {
     otherBits: 0,
     items: [{ kind: 'ool', name: 9, size: 8, count: data.length, longform: true, deallocate: true, data }],
   };
-}
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
 }
 
 function bigLinks(): [ReturnType<typeof conn>, ReturnType<typeof conn>] {

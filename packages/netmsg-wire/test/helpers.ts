@@ -56,9 +56,10 @@ export function pump(a: Connection, b: Connection): { a: ConnectionEvent[]; b: C
   return { a: ea, b: eb };
 }
 
-export function established(): [Connection, Connection] {
-  const a = conn(1);
-  const b = conn(2, { abi: 'x86_64' });
+/** Two connections through their handshake (`limits` for both, e.g. a frame size). */
+export function established(limits?: Partial<WireLimits>): [Connection, Connection] {
+  const a = conn(1, { limits });
+  const b = conn(2, { limits, abi: 'x86_64' });
   a.start();
   b.start();
   pump(a, b);
@@ -88,4 +89,15 @@ export function sampleMessage(): WireMessage {
       },
     ],
   };
+}
+
+/** `n` bytes of a seeded linear congruential sequence (the same bytes for the same seed). */
+export function pattern(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
 }

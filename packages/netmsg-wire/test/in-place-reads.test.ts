@@ -12,29 +12,9 @@ import type { Connection, ConnectionEvent } from '../src/connection.js';
 import { isWireError } from '../src/errors.js';
 import { FrameKind, FrameReader, encodeFrame } from '../src/frame.js';
 import type { WireMessage } from '../src/wire-message.js';
-import { concat, conn, pump, sampleMessage } from './helpers.js';
+import { concat, conn, established, pattern, pump, sampleMessage } from './helpers.js';
 
 const FRAME = 128 * 1024;
-
-function linked(): [Connection, Connection] {
-  const a = conn(1, { limits: { maxFrameBytes: FRAME } });
-  const b = conn(2, { limits: { maxFrameBytes: FRAME }, abi: 'x86_64' });
-  a.start();
-  b.start();
-  pump(a, b);
-  if (!a.isEstablished || !b.isEstablished) throw new Error('handshake failed');
-  return [a, b];
-}
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 function message(kind: 'small' | 'ool', size: number, seed: number): WireMessage {
   const m = sampleMessage();
@@ -82,13 +62,13 @@ const readSizes = fc.array(fc.integer({ min: 1, max: 150_000 }), { minLength: 1,
 describe('in-place reads: the same events as receive()', () => {
   it('random messages and control frames, random read sizes', () => {
     fc.assert(fc.property(plan, readSizes, (items, reads) => {
-      const [a, b] = linked();
+      const [a, b] = established({ maxFrameBytes: FRAME });
       items.forEach((it, i) => {
         if (it.kind === 'control') a.send({ kind: 'control', control: { t: 'credit', node: 1, serial: i, n: it.size } });
         else a.send({ kind: 'message', msg: message(it.kind, it.size, i) });
       });
       const stream = concat(a.takeOutput());
-      const want = linked()[1].receive(stream.slice());
+      const want = established({ maxFrameBytes: FRAME })[1].receive(stream.slice());
       const got = deliverInPlace(b, stream, reads);
       expect(norm(got)).toEqual(norm(want));
       expect(got).toHaveLength(items.length);
@@ -114,8 +94,8 @@ describe('in-place reads: the same events as receive()', () => {
   it('garbage after the handshake: the same typed close as receive()', () => {
     fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 6 }), readSizes, (chunks, reads) => {
       const stream = concat(chunks);
-      const want = linked()[1].receive(stream.slice());
-      const got = deliverInPlace(linked()[1], stream, reads);
+      const want = established({ maxFrameBytes: FRAME })[1].receive(stream.slice());
+      const got = deliverInPlace(established({ maxFrameBytes: FRAME })[1], stream, reads);
       expect(norm(got)).toEqual(norm(want));
     }), { seed: 23, numRuns: 1500 });
   });
@@ -124,7 +104,7 @@ describe('in-place reads: the same events as receive()', () => {
     const kinds = Object.values(FrameKind);
     fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(...kinds), fc.uint8Array({ maxLength: 120 })), { maxLength: 6 }), fc.boolean(), readSizes, (frames, after, reads) => {
       const make = (): Connection => {
-        if (after) return linked()[1];
+        if (after) return established({ maxFrameBytes: FRAME })[1];
         const c = conn(2);
         c.start();
         return c;
@@ -135,14 +115,14 @@ describe('in-place reads: the same events as receive()', () => {
   });
 
   it('a frame over the limit is refused from its length prefix, before any buffer for it', () => {
-    const b = linked()[1];
+    const b = established({ maxFrameBytes: FRAME })[1];
     const buf = b.receiveBuffer();
     buf.set([0xff, 0xff, 0xff, 0x7f]);
     expect(b.landed(4)).toEqual([expect.objectContaining({ type: 'closed', code: 'frame_too_large' })]);
   });
 
   it('a large frame\'s body is read into its own buffer: the reads never cross its end', () => {
-    const [a, b] = linked();
+    const [a, b] = established({ maxFrameBytes: FRAME });
     const data = pattern(100_000, 5);
     a.send({ kind: 'message', msg: message('ool', data.length, 5) });
     a.send({ kind: 'message', msg: message('small', 10, 6) });
@@ -180,7 +160,7 @@ describe('in-place reads: the same events as receive()', () => {
       err = e;
     }
     expect(isWireError(err)).toBe(true);
-    const c = linked()[1];
+    const c = established({ maxFrameBytes: FRAME })[1];
     expect(c.landed(5)).toEqual([expect.objectContaining({ type: 'closed', code: 'bad_message' })]);
   });
 });

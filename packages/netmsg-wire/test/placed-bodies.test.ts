@@ -12,30 +12,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection, ConnectionEvent, OutOfLinePlacer } from '../src/connection.js';
 import type { WireMessage } from '../src/wire-message.js';
-import { concat, conn, pump, sampleMessage } from './helpers.js';
+import { concat, conn, established, pattern, pump, sampleMessage } from './helpers.js';
 
 const FRAME = 128 * 1024;
 const GUARD = 0xa5;
-
-function linked(): [Connection, Connection] {
-  const a = conn(1, { limits: { maxFrameBytes: FRAME } });
-  const b = conn(2, { limits: { maxFrameBytes: FRAME }, abi: 'x86_64' });
-  a.start();
-  b.start();
-  pump(a, b);
-  if (!a.isEstablished || !b.isEstablished) throw new Error('handshake failed');
-  return [a, b];
-}
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 /** A message with out-of-line items of `sizes` (and an inline one between, as MIG replies have). */
 function message(sizes: number[], seed: number): WireMessage {
@@ -115,11 +95,11 @@ describe('placed out-of-line bodies', () => {
   it('the same events as without a placer; placed items are views of their windows; nothing written outside them', () => {
     let placedTotal = 0;
     fc.assert(fc.property(plan, readSizes, fc.integer({ min: 0, max: 3 }), (msgs, reads, mode) => {
-      const [a, b] = linked();
+      const [a, b] = established({ maxFrameBytes: FRAME });
       msgs.forEach((sizes, i) => a.send({ kind: 'message', msg: message(sizes, i) }));
       a.send({ kind: 'control', control: { t: 'credit', node: 1, serial: 9, n: 3 } });
       const stream = concat(a.takeOutput());
-      const want = linked()[1].receive(stream.slice());
+      const want = established({ maxFrameBytes: FRAME })[1].receive(stream.slice());
       const decide = (_len: number, n: number): 'place' | 'decline' | 'wrong' => (mode === 0 ? 'place' : mode === 1 ? 'decline' : mode === 2 ? 'wrong' : n % 2 === 0 ? 'place' : 'decline');
       const m = new Memory(1 << 21, decide);
       b.setPlacer(m);
@@ -152,14 +132,14 @@ describe('placed out-of-line bodies', () => {
     const m = new Memory(1 << 20);
     b.setPlacer(m);
     const got = deliverInPlace(b, stream, [70_000]);
-    expect(norm(got)).toEqual(norm(linked()[1].receive(stream.slice())));
+    expect(norm(got)).toEqual(norm(established({ maxFrameBytes: FRAME })[1].receive(stream.slice())));
     expect(m.windows).toEqual([]);
     expect(m.mem.every((x) => x === GUARD)).toBe(true);
   });
 
   for (const how of ['close', 'streamEnded'] as const) {
     it(`a link that ends mid-body (${how}): ended(false) once, and nothing more is written`, () => {
-      const [a, b] = linked();
+      const [a, b] = established({ maxFrameBytes: FRAME });
       const data = pattern(100_000, 9);
       a.send({ kind: 'message', msg: { ...message([], 0), items: [{ kind: 'ool', name: 9, size: 8, count: data.length, longform: true, deallocate: true, data }] } });
       const stream = concat(a.takeOutput());

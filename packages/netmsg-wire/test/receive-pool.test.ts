@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Connection, ConnectionEvent } from '../src/connection.js';
 import { ReceivePool, receivePool, releaseReceived, POOL_MIN_BYTES } from '../src/receive-pool.js';
 import type { WireMessage, WireOolItem } from '../src/wire-message.js';
-import { concat, conn, pump, sampleMessage } from './helpers.js';
+import { concat, conn, established, pump, sampleMessage } from './helpers.js';
 
 const MIN = 1024;
 
@@ -133,16 +133,6 @@ describe('ReceivePool', () => {
   });
 });
 
-function linked(): [Connection, Connection] {
-  const a = conn(1, { limits: { maxFrameBytes: 4 << 20 } });
-  const b = conn(2, { limits: { maxFrameBytes: 4 << 20 }, abi: 'x86_64' });
-  a.start();
-  b.start();
-  pump(a, b);
-  if (!a.isEstablished || !b.isEstablished) throw new Error('handshake failed');
-  return [a, b];
-}
-
 function oolItem(size: number, fill: number): WireOolItem {
   return { kind: 'ool', name: 9, size: 8, count: size, longform: true, deallocate: true, data: new Uint8Array(size).fill(fill) };
 }
@@ -173,7 +163,7 @@ describe('Connection: which received bytes are lent', () => {
   const big = POOL_MIN_BYTES + 12_345;
 
   it('a large out-of-line item alone in its frame, read in place: lent, and its buffer reused after release', () => {
-    const [a, b] = linked();
+    const [a, b] = established({ maxFrameBytes: 4 << 20 });
     const msg = (fill: number): WireMessage => ({ ...sampleMessage(), items: [oolItem(big, fill)] });
     a.send({ kind: 'message', msg: msg(1) });
     const [first] = oolOf(inPlace(b, concat(a.takeOutput()), 64 * 1024));
@@ -190,7 +180,7 @@ describe('Connection: which received bytes are lent', () => {
   });
 
   it('an item not released is never reused: later messages do not show through it', () => {
-    const [a, b] = linked();
+    const [a, b] = established({ maxFrameBytes: 4 << 20 });
     a.send({ kind: 'message', msg: { ...sampleMessage(), items: [oolItem(big, 7)] } });
     const [kept] = oolOf(inPlace(b, concat(a.takeOutput()), 64 * 1024));
     for (let i = 0; i < 4; i++) {
@@ -203,7 +193,7 @@ describe('Connection: which received bytes are lent', () => {
   });
 
   it('items sharing one frame are not lent (releasing one cannot pull bytes from under another)', () => {
-    const [a, b] = linked();
+    const [a, b] = established({ maxFrameBytes: 4 << 20 });
     const half = POOL_MIN_BYTES / 2 + 1000;
     a.send({ kind: 'message', msg: { ...sampleMessage(), items: [oolItem(half, 3), oolItem(half, 4)] } });
     const out = concat(a.takeOutput());
@@ -221,7 +211,7 @@ describe('Connection: which received bytes are lent', () => {
   });
 
   it('bytes delivered through receive() (the caller\'s chunks) are never lent', () => {
-    const [a, b] = linked();
+    const [a, b] = established({ maxFrameBytes: 4 << 20 });
     a.send({ kind: 'message', msg: { ...sampleMessage(), items: [oolItem(big, 5)] } });
     const [d] = oolOf(b.receive(concat(a.takeOutput())));
     expect(d!.every((x) => x === 5)).toBe(true);
