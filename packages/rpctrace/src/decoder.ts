@@ -503,10 +503,9 @@ export class MessageDecoder {
    * chunk: wire.ts's WireEvent), with no view made of it unless the memo
    * misses (a view per record was a sixth of the reader's cost in a storm).
    */
-  decodeFullAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number): DecodedMsg {
+  decodeFullAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number, v: DataView = this.#dataView(buf)): DecodedMsg {
     const st = this.#static(abi, msgId);
     const memo = st.memo;
-    const v = this.#dataView(buf);
     if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.#decodeBytes(viewOf(buf, o, n), abi, st, copyHead(st.head));
     st.hit = true;
     const out = fillHead(this.#reusedFull, st.head);
@@ -538,11 +537,11 @@ export class MessageDecoder {
   }
 
   /** decodeHeader of the message of `n` bytes at `o` of `buf`, as decodeFullAt is decodeFull's. */
-  decodeHeaderAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number): DecodedMsg {
+  decodeHeaderAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number, v: DataView = this.#dataView(buf)): DecodedMsg {
     const { head } = this.#static(abi, msgId);
     if (head.kind === 'notification') return this.decode(viewOf(buf, o, n), abi, msgId, false);
     const out = fillHead(this.#reused, head);
-    if (headerOnlyDv(this.#dataView(buf), o, n, abi, out, this.#reusedMsg)) {
+    if (headerOnlyDv(v, o, n, abi, out, this.#reusedMsg)) {
       out.headerOnly = true;
       return out;
     }

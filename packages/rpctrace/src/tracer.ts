@@ -114,7 +114,7 @@ export class RpcTracer {
     if (d.headerOnly !== true || !this.#args) return d;
     if (ev.message !== undefined && ev.abi !== null) return this.#decoder.decodeParsed(ev.message, ev.abi);
     // The command's records: the message read where it lies in the chunk (no view made of it).
-    if (ev instanceof WireEvent && ev.src !== null && ev.abi !== null) return this.#decoder.decodeFullAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId);
+    if (ev instanceof WireEvent && ev.src !== null && ev.abi !== null) return this.#decoder.decodeFullAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView);
     return this.#decoder.decodeFull(ev.bytes, ev.abi, ev.msgId);
   }
 
@@ -174,7 +174,7 @@ export class RpcTracer {
           ? this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true)
           : // Read within this event only (nothing below keeps it): the decoder reuses it.
             ev instanceof WireEvent && ev.src !== null && ev.abi !== null
-            ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId)
+            ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView)
             : this.#decoder.decodeHeader(ev.bytes, ev.abi, ev.msgId);
     if (!this.#records) {
       // -c: no records (and no message records: #messages is off).

@@ -257,6 +257,9 @@ export function newWireTarget(): TraceEvent {
   return { direction: 'send', task: 0, port: 0, msgId: 0, bytes: null, abi: null, time: 0, kr: undefined, replyPort: undefined, taskName: undefined, destroyed: undefined, rcvName: undefined };
 }
 
+/** srcView of an event with no message in a chunk. */
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+
 /**
  * WireEventReader.each's event: a TraceEvent whose message stays where it
  * lies in the chunk read (`src`, at `srcAt`, `srcLen` bytes) until
@@ -281,6 +284,14 @@ export class WireEvent implements TraceEvent {
   src: Uint8Array | null = null;
   srcAt = 0;
   srcLen = 0;
+  /**
+   * A DataView of `src` from its byte 0 (the reader's chunk view): the
+   * decoder reads the message through it. Handed over with the place, not
+   * cached by the decoder per buffer: that cache's store, first run before
+   * V8 gave the function type feedback, bailed the record loop's optimised
+   * code out at the trace's second chunk (--trace-deopt, 2026-11-30).
+   */
+  srcView: DataView = NO_VIEW;
   /** `bytes` once made for this record. */
   #view: Uint8Array | null = null;
 
@@ -294,14 +305,16 @@ export class WireEvent implements TraceEvent {
     this.src = b;
     this.srcAt = 0;
     this.srcLen = b === null ? 0 : b.length;
+    this.srcView = b === null ? NO_VIEW : new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.#view = b;
   }
 
-  /** The record's message is `n` bytes at `at` of `buf` (or none: `buf` null). */
-  setSource(buf: Uint8Array | null, at: number, n: number): void {
+  /** The record's message is `n` bytes at `at` of `buf` (or none: `buf` null), `v` a view of `buf` from its byte 0. */
+  setSource(buf: Uint8Array | null, at: number, n: number, v: DataView): void {
     this.src = buf;
     this.srcAt = at;
     this.srcLen = n;
+    this.srcView = v;
     this.#view = null;
   }
 }
@@ -360,7 +373,8 @@ function fillRecord(buf: Uint8Array, at: number, size: number, v: DataView, vAt:
   ev.abi = abiCode === 0 ? null : abiCode === 1 ? 'i386' : 'x86_64';
   const from = at + WIRE_HEADER_BYTES + ext;
   // A view, not a copy: the tracer reads the bytes while it handles the event (the reader's event: their place only).
-  if (wire !== null) wire.setSource(has === 1 ? buf : null, from, has === 1 ? at + size - from : 0);
+  // The reader's chunk view starts at buf's byte 0 (vAt 0: each() is fillRecord's only caller with a `wire`).
+  if (wire !== null) wire.setSource(has === 1 ? buf : null, from, has === 1 ? at + size - from : 0, v);
   else ev.bytes = has === 1 ? buf.subarray(from, at + size) : null;
   ev.time = time;
   const kr = v.getInt32(o + 32, true);
