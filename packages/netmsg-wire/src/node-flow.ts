@@ -72,7 +72,9 @@ export abstract class NodeFlow extends NodeRights {
   protected override onCredit(peer: number, key: PortKey, n: number): void {
     const owed = this.relayOwed.size > 0 ? this.relayOwed.get(key) : undefined;
     const o = owed?.get(peer) ?? 0;
-    if (o > 0) {
+    // n = 0 is no credit but a call to send what waited (the handoff gate
+    // opened, §4.5): it owes nothing and must reach the queue below.
+    if (o > 0 && n > 0) {
       // Credit for send-once messages a relay sent outside any window.
       const k = Math.min(o, n);
       n -= k;
