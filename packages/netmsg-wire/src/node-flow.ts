@@ -104,9 +104,16 @@ export abstract class NodeFlow extends NodeRights {
     this.tryCollect(e);
   }
 
-  /** A paused proxy port with nothing queued, no migration, no relay marker out and no right arriving for it is resumed. */
+  /**
+   * A paused proxy port with nothing queued, no migration, no relay marker
+   * out and no right arriving for it is resumed; so is one still draining
+   * (the messages at the head of its queue are older than the marker's
+   * wait, and `endDrain` pauses it again): a relay's put-back drain paused
+   * for credit otherwise waited for its own marker, which waited upstream
+   * for credit held behind that drain (`12000112`, §4.5).
+   */
   protected resumeIfFree(e: PortEntry): void {
-    if (e.paused && e.pendingBytes === 0 && !e.migrating && !e.relayWait && (!this.arriving.has(e.key) || isDraining(e))) {
+    if (e.paused && e.pendingBytes === 0 && !e.migrating && (isDraining(e) || (!e.relayWait && !this.arriving.has(e.key)))) {
       e.paused = false;
       this.emit({ type: 'resumePort', name: e.name });
     }

@@ -521,6 +521,49 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(runSchedule(2, 7000021, numbered, { loss: false, deferSendOnce: true, settleLimit: 5000 }).violations).toEqual([]);
   });
 
+  it("a relay's put-back drain paused for credit resumes while its marker is out (12000112, shrunk)", () => {
+    // Port 3:2's receive right reaches node 2 from its home, node 3, and
+    // passes on to node 1 (a relay: its held messages are put back on its
+    // port and drained after the right, and it waits for its own marker up
+    // to node 3). Node 2's drain used up its credit to node 1 and paused
+    // the port; the credit came back but the port stayed paused while the
+    // relay's marker was out. That marker sat in node 3's credit queue
+    // behind a message, node 3's credit to node 2 was out on messages node
+    // 2 kept behind its unfinished drain: no quiescence, messages never
+    // delivered.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 44, to: 2 }, { op: 'destroy', holder: 54 }, { op: 'newPort', node: 1 },
+      { op: 'steps', n: 4 }, { op: 'giveReceive', holder: 27, to: 0 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 8 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 4, to: 1 }, { op: 'destroy', holder: 58 },
+      { op: 'giveSend', holder: 11, to: 0 }, { op: 'giveSend', holder: 9, to: 3 }, { op: 'steps', n: 10 }, { op: 'data', holder: 10 },
+      { op: 'steps', n: 1 }, { op: 'data', holder: 29 }, { op: 'giftVia', holder: 2, via: 0, receive: true },
+      { op: 'data', holder: 4 }, { op: 'steps', n: 2 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 },
+      { op: 'data', holder: 45 }, { op: 'giveReceive', holder: 7, to: 1 }, { op: 'drop', holder: 3 },
+      { op: 'giveSend', holder: 52, to: 2 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 3 }, { op: 'steps', n: 6 },
+      { op: 'drop', holder: 45 }, { op: 'destroy', holder: 39 }, { op: 'giveSend', holder: 47, to: 0 },
+      { op: 'giveSend', holder: 55, to: 1 }, { op: 'steps', n: 7 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 25, to: 3 },
+      { op: 'newPort', node: 2 }, { op: 'steps', n: 1 }, { op: 'newPort', node: 1 },
+      { op: 'giftVia', holder: 28, via: 40, receive: true }, { op: 'giveSend', holder: 44, to: 0 },
+      { op: 'giveSend', holder: 31, to: 2 }, { op: 'steps', n: 9 }, { op: 'newPort', node: 2 }, { op: 'data', holder: 28 },
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 20, to: 2 }, { op: 'data', holder: 37 }, { op: 'drop', holder: 59 },
+      { op: 'steps', n: 8 }, { op: 'steps', n: 6 }, { op: 'steps', n: 11 }, { op: 'giveReceive', holder: 9, to: 0 },
+      { op: 'giftVia', holder: 24, via: 29, receive: false }, { op: 'destroy', holder: 29 },
+      { op: 'giftVia', holder: 13, via: 33, receive: true }, { op: 'data', holder: 13 }, { op: 'newPort', node: 2 },
+      { op: 'steps', n: 10 }, { op: 'data', holder: 1 }, { op: 'giftVia', holder: 2, via: 37, receive: true },
+      { op: 'giftVia', holder: 59, via: 48, receive: true }, { op: 'data', holder: 1 }, { op: 'drop', holder: 58 },
+      { op: 'giftVia', holder: 32, via: 39, receive: true }, { op: 'data', holder: 39 }, { op: 'drop', holder: 6 },
+      { op: 'steps', n: 6 }, { op: 'giveSend', holder: 31, to: 3 }, { op: 'giftVia', holder: 17, via: 50, receive: false },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'drop', holder: 40 },
+      { op: 'giftVia', holder: 44, via: 39, receive: false }, { op: 'giveReceive', holder: 25, to: 3 }, { op: 'steps', n: 3 },
+      { op: 'giveReceive', holder: 32, to: 3 }, { op: 'giftVia', holder: 2, via: 28, receive: true }, { op: 'drop', holder: 30 },
+      { op: 'data', holder: 43 }, { op: 'data', holder: 27 }, { op: 'data', holder: 30 }, { op: 'data', holder: 54 },
+      { op: 'giveSend', holder: 31, to: 0 },
+    ];
+    expect(runSchedule(3, 12000112, ops, { loss: false, settleLimit: 5000 }).violations).toEqual([]);
+    // The numbered schedule (`simulate --held-rights --seed 12 --length 320 --only 112`).
+    expect(runSchedule(3, 12000112, randomOps(12000112, 320, false, false, true), { loss: false, settleLimit: 5000 }).violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {
