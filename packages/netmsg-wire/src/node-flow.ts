@@ -72,7 +72,9 @@ export abstract class NodeFlow extends NodeRights {
   protected override onCredit(peer: number, key: PortKey, n: number): void {
     const owed = this.relayOwed.size > 0 ? this.relayOwed.get(key) : undefined;
     const o = owed?.get(peer) ?? 0;
-    if (o > 0) {
+    // n = 0 is no credit but a call to send what waited (the handoff gate
+    // opened, §4.5): it owes nothing and must reach the queue below.
+    if (o > 0 && n > 0) {
       // Credit for send-once messages a relay sent outside any window.
       const k = Math.min(o, n);
       n -= k;
@@ -102,9 +104,16 @@ export abstract class NodeFlow extends NodeRights {
     this.tryCollect(e);
   }
 
-  /** A paused proxy port with nothing queued, no migration, no relay marker out and no right arriving for it is resumed. */
+  /**
+   * A paused proxy port with nothing queued, no migration, no relay marker
+   * out and no right arriving for it is resumed; so is one still draining
+   * (the messages at the head of its queue are older than the marker's
+   * wait, and `endDrain` pauses it again): a relay's put-back drain paused
+   * for credit otherwise waited for its own marker, which waited upstream
+   * for credit held behind that drain (`12000112`, §4.5).
+   */
   protected resumeIfFree(e: PortEntry): void {
-    if (e.paused && e.pendingBytes === 0 && !e.migrating && !e.relayWait && (!this.arriving.has(e.key) || isDraining(e))) {
+    if (e.paused && e.pendingBytes === 0 && !e.migrating && (isDraining(e) || (!e.relayWait && !this.arriving.has(e.key)))) {
       e.paused = false;
       this.emit({ type: 'resumePort', name: e.name });
     }

@@ -479,6 +479,91 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
     expect(runSchedule(4, 108000404, randomOps(108000404, 80, true, false, true), { loss: true, settleLimit: 5000 }).violations).toEqual([]);
   });
 
+  it("an old home's drain leaves when the handoff gate opens, even with a send-once relay's credit owed (7000021, shrunk)", () => {
+    // Node 1 moves port 1:3's receive right to node 2 (its carrying message
+    // waits for credit on 2:0) while it relays send-once messages for 1:3
+    // to node 2 outside any window (their credit owed, relayOwed). The
+    // drained message for 1:3 waits behind the handoff gate; when the
+    // carrying message is written the gate opens with a zero credit call,
+    // which the owed count swallowed: the drain and node 2's FLUSH behind it
+    // stayed queued for ever (node 2's migration never finished, its gate
+    // held the carrying message, 2:0's credit stayed out).
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'newPort', node: 0 }, { op: 'soGive', holder: 38, to: 1 }, { op: 'soGive', holder: 37, to: 2 },
+      { op: 'newPort', node: 0 }, { op: 'newPort', node: 1 }, { op: 'soGive', holder: 47, to: 2 }, { op: 'destroy', holder: 24 },
+      { op: 'soGive', holder: 31, to: 0 }, { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 62, to: 2 },
+      { op: 'giveSend', holder: 18, to: 0 }, { op: 'giveSend', holder: 46, to: 2 }, { op: 'giveSend', holder: 49, to: 3 },
+      { op: 'soGive', holder: 53, to: 1 }, { op: 'soGive', holder: 39, to: 2 }, { op: 'giveSend', holder: 52, to: 1 },
+      { op: 'soGive', holder: 41, to: 1 }, { op: 'soGive', holder: 48, to: 3 }, { op: 'giveSend', holder: 56, to: 3 },
+      { op: 'giveReceive', holder: 22, to: 0 }, { op: 'soUse', holder: 23, destroy: false },
+      { op: 'giftVia', holder: 22, via: 58, receive: false }, { op: 'soGive', holder: 31, to: 3 },
+      { op: 'soUse', holder: 49, destroy: false }, { op: 'soGive', holder: 0, to: 3 }, { op: 'steps', n: 2 },
+      { op: 'soGive', holder: 17, to: 0 }, { op: 'data', holder: 6 }, { op: 'soUse', holder: 10, destroy: false },
+      { op: 'data', holder: 55 }, { op: 'newPort', node: 3 }, { op: 'drop', holder: 17 }, { op: 'destroy', holder: 14 },
+      { op: 'steps', n: 4 }, { op: 'data', holder: 20 }, { op: 'soGive', holder: 36, to: 1 }, { op: 'steps', n: 2 },
+      { op: 'data', holder: 45 }, { op: 'giftVia', holder: 24, via: 18, receive: true }, { op: 'soGive', holder: 19, to: 2 },
+      { op: 'data', holder: 40 }, { op: 'destroy', holder: 41 }, { op: 'soGive', holder: 2, to: 1 },
+      { op: 'giftVia', holder: 16, via: 3, receive: true }, { op: 'steps', n: 6 }, { op: 'data', holder: 62 }, { op: 'steps', n: 2 },
+      { op: 'steps', n: 1 }, { op: 'data', holder: 4 }, { op: 'steps', n: 11 }, { op: 'giveSend', holder: 54, to: 1 },
+      { op: 'newPort', node: 1 }, { op: 'data', holder: 54 }, { op: 'giftVia', holder: 18, via: 56, receive: true },
+      { op: 'giftVia', holder: 58, via: 50, receive: false }, { op: 'newPort', node: 3 }, { op: 'steps', n: 6 },
+      { op: 'giftVia', holder: 8, via: 34, receive: true }, { op: 'data', holder: 21 }, { op: 'drop', holder: 57 },
+      { op: 'data', holder: 25 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 2 },
+      { op: 'giftVia', holder: 1, via: 0, receive: false }, { op: 'destroy', holder: 32 },
+      { op: 'giftVia', holder: 1, via: 19, receive: true }, { op: 'data', holder: 1 }, { op: 'soUse', holder: 23, destroy: true },
+      { op: 'giveSend', holder: 1, to: 3 }, { op: 'data', holder: 50 }, { op: 'soUse', holder: 17, destroy: true },
+      { op: 'giveSend', holder: 22, to: 1 }, { op: 'giveReceive', holder: 56, to: 3 }, { op: 'data', holder: 61 },
+    ];
+    expect(runSchedule(2, 7000021, ops, { loss: false, settleLimit: 5000 }).violations).toEqual([]);
+    // The numbered schedule (`simulate --held-rights --send-once --seed 7 --length 320 --only 21`), with and without deferral.
+    const numbered = randomOps(7000021, 320, false, true, true);
+    expect(runSchedule(2, 7000021, numbered, { loss: false, settleLimit: 5000 }).violations).toEqual([]);
+    expect(runSchedule(2, 7000021, numbered, { loss: false, deferSendOnce: true, settleLimit: 5000 }).violations).toEqual([]);
+  });
+
+  it("a relay's put-back drain paused for credit resumes while its marker is out (12000112, shrunk)", () => {
+    // Port 3:2's receive right reaches node 2 from its home, node 3, and
+    // passes on to node 1 (a relay: its held messages are put back on its
+    // port and drained after the right, and it waits for its own marker up
+    // to node 3). Node 2's drain used up its credit to node 1 and paused
+    // the port; the credit came back but the port stayed paused while the
+    // relay's marker was out. That marker sat in node 3's credit queue
+    // behind a message, node 3's credit to node 2 was out on messages node
+    // 2 kept behind its unfinished drain: no quiescence, messages never
+    // delivered.
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 44, to: 2 }, { op: 'destroy', holder: 54 }, { op: 'newPort', node: 1 },
+      { op: 'steps', n: 4 }, { op: 'giveReceive', holder: 27, to: 0 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 8 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 4, to: 1 }, { op: 'destroy', holder: 58 },
+      { op: 'giveSend', holder: 11, to: 0 }, { op: 'giveSend', holder: 9, to: 3 }, { op: 'steps', n: 10 }, { op: 'data', holder: 10 },
+      { op: 'steps', n: 1 }, { op: 'data', holder: 29 }, { op: 'giftVia', holder: 2, via: 0, receive: true },
+      { op: 'data', holder: 4 }, { op: 'steps', n: 2 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 },
+      { op: 'data', holder: 45 }, { op: 'giveReceive', holder: 7, to: 1 }, { op: 'drop', holder: 3 },
+      { op: 'giveSend', holder: 52, to: 2 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 3 }, { op: 'steps', n: 6 },
+      { op: 'drop', holder: 45 }, { op: 'destroy', holder: 39 }, { op: 'giveSend', holder: 47, to: 0 },
+      { op: 'giveSend', holder: 55, to: 1 }, { op: 'steps', n: 7 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 25, to: 3 },
+      { op: 'newPort', node: 2 }, { op: 'steps', n: 1 }, { op: 'newPort', node: 1 },
+      { op: 'giftVia', holder: 28, via: 40, receive: true }, { op: 'giveSend', holder: 44, to: 0 },
+      { op: 'giveSend', holder: 31, to: 2 }, { op: 'steps', n: 9 }, { op: 'newPort', node: 2 }, { op: 'data', holder: 28 },
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 20, to: 2 }, { op: 'data', holder: 37 }, { op: 'drop', holder: 59 },
+      { op: 'steps', n: 8 }, { op: 'steps', n: 6 }, { op: 'steps', n: 11 }, { op: 'giveReceive', holder: 9, to: 0 },
+      { op: 'giftVia', holder: 24, via: 29, receive: false }, { op: 'destroy', holder: 29 },
+      { op: 'giftVia', holder: 13, via: 33, receive: true }, { op: 'data', holder: 13 }, { op: 'newPort', node: 2 },
+      { op: 'steps', n: 10 }, { op: 'data', holder: 1 }, { op: 'giftVia', holder: 2, via: 37, receive: true },
+      { op: 'giftVia', holder: 59, via: 48, receive: true }, { op: 'data', holder: 1 }, { op: 'drop', holder: 58 },
+      { op: 'giftVia', holder: 32, via: 39, receive: true }, { op: 'data', holder: 39 }, { op: 'drop', holder: 6 },
+      { op: 'steps', n: 6 }, { op: 'giveSend', holder: 31, to: 3 }, { op: 'giftVia', holder: 17, via: 50, receive: false },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'drop', holder: 40 },
+      { op: 'giftVia', holder: 44, via: 39, receive: false }, { op: 'giveReceive', holder: 25, to: 3 }, { op: 'steps', n: 3 },
+      { op: 'giveReceive', holder: 32, to: 3 }, { op: 'giftVia', holder: 2, via: 28, receive: true }, { op: 'drop', holder: 30 },
+      { op: 'data', holder: 43 }, { op: 'data', holder: 27 }, { op: 'data', holder: 30 }, { op: 'data', holder: 54 },
+      { op: 'giveSend', holder: 31, to: 0 },
+    ];
+    expect(runSchedule(3, 12000112, ops, { loss: false, settleLimit: 5000 }).violations).toEqual([]);
+    // The numbered schedule (`simulate --held-rights --seed 12 --length 320 --only 112`).
+    expect(runSchedule(3, 12000112, randomOps(12000112, 320, false, false, true), { loss: false, settleLimit: 5000 }).violations).toEqual([]);
+  });
+
   it('the held-rights generator reaches rights held for another port, relayed and put back', () => {
     const sum: Record<string, number> = {};
     for (let i = 0; i < 30; i++) {
