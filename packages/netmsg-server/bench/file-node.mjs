@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function startFileNode({ pkg, connect, prefix, content, cpu, readWrite = false }) {
+// `wrap`: a command the node runs under (e.g. valgrind and its options), `stderr` its stderr, `timeoutMs` the client's call timeout.
+export async function startFileNode({ pkg, connect, prefix, content, cpu, readWrite = false, wrap = [], stderr = 'inherit', timeoutMs = 600_000 }) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const exportDir = join(dir, 'export');
   mkdirSync(exportDir);
@@ -21,9 +22,9 @@ export async function startFileNode({ pkg, connect, prefix, content, cpu, readWr
   if (prof.length > 0 && process.env.BENCH_PROFILE_INTERVAL) prof.push(`--cpu-prof-interval=${process.env.BENCH_PROFILE_INTERVAL}`);
   // BENCH_NODE_FLAGS: more flags for the node's process (e.g. --perf-basic-prof for perf record).
   if (process.env.BENCH_NODE_FLAGS) prof.push(...process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean));
-  const child = spawn('taskset', ['-c', cpu, process.execPath, ...prof, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir, ...(readWrite ? ['--read-write'] : []),
+  const child = spawn('taskset', ['-c', cpu, ...wrap, process.execPath, ...prof, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir, ...(readWrite ? ['--read-write'] : []),
     '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent',
-    '--map-user', `${process.getuid()}:${process.getuid()}:${process.getgid()}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--map-user', `${process.getuid()}:${process.getuid()}:${process.getgid()}`], { stdio: ['ignore', 'pipe', stderr] });
   const port = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (b) => {
@@ -33,6 +34,6 @@ export async function startFileNode({ pkg, connect, prefix, content, cpu, readWr
     });
     child.once('exit', (c) => reject(new Error(`node exited ${c}`)));
   });
-  const client = await connect(`127.0.0.1:${port}`, { secretFile, timeoutMs: 600_000 });
+  const client = await connect(`127.0.0.1:${port}`, { secretFile, timeoutMs });
   return { dir, exportDir, secretFile, child, port, client };
 }

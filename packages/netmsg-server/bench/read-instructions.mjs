@@ -13,12 +13,11 @@
 // instructions, V8 parsing and compiling) is the same in both. Takes a few
 // minutes: valgrind runs the node 20-50 times slower. BENCH_ROOT=DIR: another
 // workspace copy's build.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFileNode } from './file-node.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pkg = process.env.BENCH_ROOT ? join(process.env.BENCH_ROOT, 'packages/netmsg-server') : join(here, '..');
@@ -31,27 +30,12 @@ const WARM = Number(process.env.BENCH_WARM ?? 400);
 const OUT = process.env.BENCH_OUT ?? `cachegrind.node.${SIZE}`;
 if (!(SIZE > 0 && SIZE <= 16 * MIB)) throw new Error(`BENCH_SIZE ${SIZE}: 1 to 16 MiB`);
 
-const dir = mkdtempSync(join(tmpdir(), 'netmsg-server-instr-'));
-const exportDir = join(dir, 'export');
-mkdirSync(exportDir);
-writeFileSync(join(exportDir, 'big.bin'), randomBytes(FILE));
-const secretFile = join(dir, 'secret');
-writeFileSync(secretFile, randomBytes(24).toString('hex'), { mode: 0o600 });
-const child = spawn('taskset', ['-c', process.env.BENCH_SERVER_CPU ?? '1', 'valgrind', '--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', `--cachegrind-out-file=${OUT}`,
-  process.execPath, join(pkg, 'bin/netmsg-server.mjs'), 'serve', '--export', exportDir, '--listen', '127.0.0.1:0', '--secret-file', secretFile, '--log-level', 'silent',
-  '--map-user', `${process.getuid()}:${process.getuid()}:${process.getgid()}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+const { dir, child, client } = await startFileNode({
+  pkg, connect, prefix: 'netmsg-server-instr-', content: randomBytes(FILE), cpu: process.env.BENCH_SERVER_CPU ?? '1',
+  wrap: ['valgrind', '--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', `--cachegrind-out-file=${OUT}`], stderr: 'ignore', timeoutMs: 3_600_000,
+});
 const exited = new Promise((r) => child.once('exit', r));
 try {
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (b) => {
-      out += b;
-      const m = / on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (c) => reject(new Error(`node exited ${c}`)));
-  });
-  const client = await connect(`127.0.0.1:${port}`, { secretFile, timeoutMs: 3_600_000 });
   const file = await client.lookup('big.bin');
   const reads = async (size, n) => {
     let next = 0;

@@ -24,8 +24,6 @@ const MAX_RETRIES = 32;
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const WRITE_CHUNK = 64 * 1024;
-/** io_read's reply msgh_id (io subsystem 21000, routine 1, + 100). */
-const IO_READ_REPLY = 21101;
 
 /** A time for `utimens`: now, leave unchanged, or seconds (+ nanoseconds) since the epoch. */
 export type TimeSpec = 'now' | 'omit' | { sec: number | bigint; nsec?: number };
@@ -416,7 +414,7 @@ export class FsClient {
    * then a view of it. Returns only once nothing more is written there.
    */
   private async ioRead(port: RemotePort, offset: bigint, amount: number, window?: Uint8Array): Promise<Uint8Array> {
-    const landing = window !== undefined && window.length > 0 ? this.session.node.landings?.expect(window, IO_READ_REPLY) : undefined;
+    const landing = window !== undefined && window.length > 0 ? this.session.node.landings?.expect(window, this.io.routine('io_read').replyId!) : undefined;
     let r: { args: MigArgs; ool: Uint8Array[] };
     try {
       r = await this.call(port, 'io_read', { offset, amount: BigInt(amount) }, 'io_read', landing);

@@ -88,15 +88,17 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
   // With -f the program's own stream is one of the tree's: [pid N] as its children's (whose streams are 0, 1, ...).
   const ownId = r.childEnv === null ? 0 : -1;
   const ownPid = r.childEnv === null ? null : process.pid;
-  const sink = (bytes: Uint8Array): void => {
+  /** Feed one stream's bytes, then `written` (the output's next step); after a failure nothing more. */
+  const feed = (id: number, pid: number | null, bytes: Uint8Array, written: () => void): void => {
     if (failure !== null) return;
     try {
-      consumer.feed(ownId, ownPid, bytes);
-      out.batchDone();
+      consumer.feed(id, pid, bytes);
+      written();
     } catch (e) {
       failure = e instanceof Error ? e.message : String(e);
     }
   };
+  const sink = (bytes: Uint8Array): void => feed(ownId, ownPid, bytes, () => out.batchDone());
   const target: TapTarget = { fd: -1, sink };
   const forced: ForcedKernel | null = o.kernel === null ? null : o.kernel.abi === null ? { backend: o.kernel.backend } : { backend: o.kernel.backend, abi: o.kernel.abi };
   const hook: TapHook = r.countsInProgram
@@ -118,15 +120,7 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
     const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './follow-worker.ts' : './cli-follow-worker.js', import.meta.url);
     follow = await followInProcess(
       workerUrl,
-      (id, pid, bytes) => {
-        if (failure !== null) return;
-        try {
-          consumer.feed(id, pid, bytes);
-          out.drainSoon();
-        } catch (e) {
-          failure = e instanceof Error ? e.message : String(e);
-        }
-      },
+      (id, pid, bytes) => feed(id, pid, bytes, () => out.drainSoon()),
       (why) => stderrSync(`hurd-rpctrace: -f: refused a connection: ${why}\n`),
       r.childEnv,
     );
