@@ -5,6 +5,7 @@ export type { DestroyReason, MsgEvent, MsgObserver } from './observer.js';
 export { SUPPORTED_BACKENDS, type Backend, type OpenKernelOptions } from './open-kernel.js';
 export { openKernel, liveKernels, liveKernelRegistry, LIVE_KERNELS, type LiveKernelRegistry, KERNEL_OPEN_HOOK, type KernelOpenHook } from './live-kernels.js';
 export { SimKernel, type SimKernelOptions } from './sim-kernel.js';
+export type { LinkProgress } from './gnumach/progress.js';
 export { GnumachKernel, type FsClientOptions, type FsClientResult, type GnumachKernelOptions } from './gnumach/gnumach-kernel.js';
 export type { QemuOptions } from './gnumach/qemu.js';
 export { checkInvariants } from './invariants.js';

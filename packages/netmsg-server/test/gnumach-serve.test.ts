@@ -33,10 +33,18 @@ import {
 import { makeTree, pattern, type Tree } from './helpers.js';
 import { giveTree } from './fs-harness.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
+import { GUARDED_CALL_MS, whileProgressing } from '../../../test-support/gnumach-progress.js';
 
 const SECRET = 'gnumach serve test secret';
 const BOOT_MS = 240_000;
+/** A call on the simulated kernel; on the real one calls wait while its link makes progress (whileProgressing). */
 const CALL_MS = 60_000;
+/**
+ * The blocks' hang guards, beyond the boot: a loaded host slows the guest
+ * (QEMU's TCG) without bound, and whileProgressing already fails a stuck
+ * guest within a minute, so these only catch what it cannot see.
+ */
+const WORK_MS = 900_000;
 /** fsys_getroot as this process's user (as FsClient presents itself), so that the read-write export lets it write. */
 const GETROOT = {
   dotdot_node: { name: 0, disposition: MACH_MSG_TYPE_COPY_SEND }, gen_uids: [process.getuid!()], gen_gids: [process.getgid!()], flags: O_READ,
@@ -86,7 +94,9 @@ async function rootDirTask(k: MachKernel, x: ExportTask): Promise<{ task: TaskId
   expect(control.kr).toBe(0);
   const r = getBuiltinInterface('fsys', k.abi).routine('fsys_getroot');
   const user = new MigUser(k, task);
-  const { msg } = await user.call(r.encodeRequest(GETROOT as never, { header: { remotePort: control.name } }), [], CALL_MS).finally(() => user.dispose());
+  const real = k.backend === 'gnumach' ? (k as GnumachKernel) : undefined;
+  const call = user.call(r.encodeRequest(GETROOT as never, { header: { remotePort: control.name } }), [], real ? GUARDED_CALL_MS : CALL_MS).finally(() => user.dispose());
+  const { msg } = await (real ? whileProgressing(real, 'fsys_getroot from a task on the real kernel', call) : call);
   const dec = r.decodeReply(msg);
   expect(dec.retCode).toBe(0);
   return { task, dir: (dec.args['file'] as { name: number }).name };
@@ -240,7 +250,7 @@ async function runCases(
   const got: CallResults[] = [];
   const want: CallResults[] = [];
   for (const c of cases) {
-    got.push(fromC(await g.fsClient(real.task, real.dir, c.path, c)));
+    got.push(fromC(await whileProgressing(g, `the C file client on ${JSON.stringify(c.path)}`, g.fsClient(real.task, real.dir, c.path, c))));
     want.push(await tsClient(simK, sim.task, sim.dir, c));
   }
   return { got, want };
@@ -275,14 +285,14 @@ function surveyWorld(): { tree: Tree; secretFile: string; sim?: RunningNode; cs?
 describe('netmsg-server on the real GNU Mach (x86_64, read-only)', () => {
   const w = surveyWorld();
 
-  it('serves lookup, read, stat and readdir to a client as the simulated kernel does', { timeout: BOOT_MS + 240_000 }, async () => {
+  it('serves lookup, read, stat and readdir to a client as the simulated kernel does', { timeout: BOOT_MS + WORK_MS }, async () => {
     const s = serveGnumach(w.tree.root, w.secretFile, false);
     w.served = s.served;
     w.node = await s.node;
     expect(w.node.kernel.backend).toBe('gnumach');
     expect(ourQemus().length).toBe(1);
-    w.c = await connect(`127.0.0.1:${w.node.port}`, { secretFile: w.secretFile, timeoutMs: 60_000 });
-    const real = (await survey(w.c)) as { missing: { kern: number }; notDir: { kern: number } };
+    w.c = await whileProgressing(w.node.kernel as GnumachKernel, 'connecting to the gnumach node', connect(`127.0.0.1:${w.node.port}`, { secretFile: w.secretFile, timeoutMs: GUARDED_CALL_MS }));
+    const real = (await whileProgressing(w.node.kernel as GnumachKernel, 'a client\'s survey through the gnumach node', survey(w.c))) as { missing: { kern: number }; notDir: { kern: number } };
     expect(real.missing.kern).toBe(HurdErrno.ENOENT);
     expect(real.notDir.kern).toBe(HurdErrno.ENOTDIR);
     expect(real).toEqual(await survey(w.cs!));
@@ -290,7 +300,7 @@ describe('netmsg-server on the real GNU Mach (x86_64, read-only)', () => {
     expect(w.node.cluster.driver.errors).toEqual([]);
   });
 
-  it('answers a C client built from MIG stubs of our declarations as it answers a MIG user on the simulated kernel', { timeout: 240_000 }, async () => {
+  it('answers a C client built from MIG stubs of our declarations as it answers a MIG user on the simulated kernel', { timeout: WORK_MS }, async () => {
     expect(w.node).toBeDefined();
     const g = w.node!.kernel as GnumachKernel;
     const real = await rootDirTask(g, w.node!.cluster.exportTask!);
@@ -315,7 +325,7 @@ describe('netmsg-server on the real GNU Mach (x86_64, read-only)', () => {
     expect(await refused(g.fsClient(real.task, real.dir, 'x'.repeat(1024)))).toBe('invalid_option');
     expect(await refused(g.fsClient(real.task, real.dir, 'hello.txt', { write: { data: new Uint8Array(16385), offset: 0 } }))).toBe('invalid_option');
     expect(await refused(g.fsClient(real.task, real.dir, 'hello.txt', { write: { data: text('x'), offset: -1 } }))).toBe('invalid_option');
-    expect(sameTree(fromC(await g.fsClient(real.task, real.dir, 'hello.txt')), 'x86_64')).toEqual(sameTree(got[0]!, 'x86_64')); // and it still works
+    expect(sameTree(fromC(await whileProgressing(g, 'the C file client, again', g.fsClient(real.task, real.dir, 'hello.txt'))), 'x86_64')).toEqual(sameTree(got[0]!, 'x86_64')); // and it still works
     expect(w.node!.cluster.exportTask!.errors).toEqual([]);
   });
 
@@ -351,7 +361,7 @@ describe('netmsg-server on the real GNU Mach (x86_64, --read-write): a C client 
     simTree?.cleanup();
   });
 
-  it('io_write through MIG stubs lands the same bytes on disk as through the simulated kernel', { timeout: BOOT_MS + 240_000 }, async () => {
+  it('io_write through MIG stubs lands the same bytes on disk as through the simulated kernel', { timeout: BOOT_MS + WORK_MS }, async () => {
     const secretFile = join(realTree.base, 'secret');
     writeFileSync(secretFile, SECRET, { mode: 0o600 });
     const s = serveGnumach(realTree.root, secretFile, true);
@@ -388,15 +398,15 @@ describe('netmsg-server on the real GNU Mach (x86_64, --read-write): a C client 
 describe('netmsg-server on the real GNU Mach (i386, read-only): serve --abi i386', () => {
   const w = surveyWorld();
 
-  it('an x86_64 client sees the same answers as from an x86_64 node on the simulated kernel, and close stops the QEMU', { timeout: BOOT_MS + 240_000 }, async () => {
+  it('an x86_64 client sees the same answers as from an x86_64 node on the simulated kernel, and close stops the QEMU', { timeout: BOOT_MS + WORK_MS }, async () => {
     const s = serveGnumach(w.tree.root, w.secretFile, false, ['--abi', 'i386']);
     w.served = s.served;
     w.node = await s.node;
     expect([w.node.kernel.backend, w.node.kernel.abi]).toEqual(['gnumach', 'i386']);
     expect(ourQemus().length).toBe(1);
-    w.c = await connect(`127.0.0.1:${w.node.port}`, { secret: SECRET, timeoutMs: 60_000 });
+    w.c = await whileProgressing(w.node.kernel as GnumachKernel, 'connecting to the i386 gnumach node', connect(`127.0.0.1:${w.node.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS }));
     expect(w.c.abi).toBe('x86_64');
-    const real = (await survey(w.c)) as { missing: { kern: number } };
+    const real = (await whileProgressing(w.node.kernel as GnumachKernel, 'a client\'s survey through the i386 gnumach node', survey(w.c))) as { missing: { kern: number } };
     expect(real.missing.kern).toBe(HurdErrno.ENOENT);
     expect(real).toEqual(await survey(w.cs!));
     expect(w.node.cluster.exportTask!.errors).toEqual([]);
@@ -431,7 +441,7 @@ describe('the export on the real GNU Mach (i386): a C client built from i386 MIG
     simTree?.cleanup();
   });
 
-  it('reads, writes and errors match the simulated i386 kernel', { timeout: BOOT_MS + 240_000 }, async () => {
+  it('reads, writes and errors match the simulated i386 kernel', { timeout: BOOT_MS + WORK_MS }, async () => {
     g = openKernel({ backend: 'gnumach', abi: 'i386' }) as GnumachKernel;
     simK = openKernel({ backend: 'sim', abi: 'i386' });
     const xr = await ExportTask.create(g, { root: realTree.root, readOnly: false, abi: 'i386' });

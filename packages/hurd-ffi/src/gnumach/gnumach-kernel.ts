@@ -44,11 +44,12 @@ import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs }
 import type { PortStatus } from '../mach-port.js';
 import type { DestroyReason, MsgEvent, MsgObserver } from '../observer.js';
 import { FaultThreads } from './fault-thread.js';
-import { AgentLink } from './link.js';
+import { AgentLink, connectTo, parseLinkAddress } from './link.js';
+import { linkProgress, type LinkProgress } from './progress.js';
 import { PortIdentities } from './port-identity.js';
 import { AGENT_MSG_MAX, OP, VM_CHUNK, type Reply } from './protocol.js';
 import { startQemu, type QemuOptions, type RunningQemu } from './qemu.js';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 
 export interface GnumachKernelOptions {
   abi: Abi;
@@ -88,20 +89,6 @@ export interface FsClientOptions {
   write?: { data: Uint8Array; offset?: number };
 }
 
-function parseLinkAddress(link: string): { host: string; port: number } {
-  const m = /^tcp:([^:]+):(\d{1,5})$/.exec(link);
-  if (m === null) throw new HurdFfiError('invalid_option', `link must be 'tcp:HOST:PORT', got ${JSON.stringify(link)}`);
-  return { host: m[1]!, port: Number(m[2]) };
-}
-
-function connectTo(host: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host, port });
-    s.once('connect', () => resolve(s));
-    s.once('error', (e) => reject(new HurdFfiError('link_lost', `cannot connect to the agent link tcp:${host}:${port}: ${e.message}`)));
-  });
-}
-
 /** Notification requests whose notify port the backend remembers (for `previous`'s port id). */
 const MAX_REQUESTS_KNOWN = 4096;
 
@@ -109,6 +96,9 @@ export class GnumachKernel implements MachKernel {
   readonly backend = 'gnumach' as const;
   readonly abi: Abi;
   private readonly link: Promise<AgentLink>;
+  /** The link once up, and the receive polls that found nothing (linkProgress). */
+  private up: AgentLink | undefined;
+  private idlePolls = 0;
   private qemu: RunningQemu | undefined;
   private readonly observers = new Set<MsgObserver>();
   /** Host-made port ids for the observers (port-identity.ts). */
@@ -165,6 +155,7 @@ export class GnumachKernel implements MachKernel {
     } finally {
       clearTimeout(timer);
     }
+    this.up = link;
     return link;
   }
 
@@ -176,6 +167,11 @@ export class GnumachKernel implements MachKernel {
   /** Round trips on the link so far. */
   async exchanges(): Promise<number> {
     return (await this.link).exchanges;
+  }
+
+  /** What the link has moved so far (progress.ts); undefined until it is up. */
+  linkProgress(): LinkProgress | undefined {
+    return this.up === undefined ? undefined : linkProgress(this.up, this.idlePolls);
   }
 
   /**
@@ -481,6 +477,7 @@ export class GnumachKernel implements MachKernel {
     // from a pager, and one that must keep its place behind such a send to the same port.
     const mayWait = (options & MACH_SEND_TIMEOUT) === 0 || timeout > 0 || this.faults.hasMappings(task);
     const r = await ((send.length > 0 ? this.faults.send(task, port, mayWait, words, send) : null) ?? this.call(task, OP.msg, words, send));
+    if (send.length === 0 && r.kr === MACH_RCV_TIMED_OUT) this.idlePolls++;
     const out: MsgResult = { kr: r.kr! };
     if (r.msg !== undefined) {
       const size = r.msg.length >= 8 ? (r.msg[4]! | (r.msg[5]! << 8) | (r.msg[6]! << 16) | (r.msg[7]! << 24)) >>> 0 : 0;

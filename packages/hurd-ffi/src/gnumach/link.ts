@@ -6,15 +6,44 @@
  * control) never holds more than the one frame the agent is reading; on
  * that mode the host->agent bytes are escaped (escapeTty).
  */
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { HurdFfiError } from '../errors.js';
 import { encodeRequest, escapeTty, FrameDecoder, parseReply, READY_MARKER, type Reply } from './protocol.js';
 
 export type LinkMode = 'polled' | 'tty';
 
+/** An attached agent's address ('tcp:HOST:PORT', GnumachKernelOptions.link). */
+export function parseLinkAddress(link: string): { host: string; port: number } {
+  const m = /^tcp:([^:]+):(\d{1,5})$/.exec(link);
+  if (m === null) throw new HurdFfiError('invalid_option', `link must be 'tcp:HOST:PORT', got ${JSON.stringify(link)}`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+export function connectTo(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port });
+    s.once('connect', () => resolve(s));
+    s.once('error', (e) => reject(new HurdFfiError('link_lost', `cannot connect to the agent link tcp:${host}:${port}: ${e.message}`)));
+  });
+}
+
+/** The request on the wire (AgentLink.state). */
+export interface InFlight {
+  op: number;
+  task: number;
+  ms: number;
+  seq: number;
+  bytes: number;
+}
+
 interface Pending {
   frame: Uint8Array;
   tag: number;
+  op: number;
+  task: number;
+  /** Date.now() when its frame went on the wire (0: still queued), and its place among the frames written. */
+  sentAt: number;
+  seq: number;
   resolve: (r: Reply) => void;
   reject: (e: unknown) => void;
 }
@@ -31,6 +60,11 @@ export class AgentLink {
   private failure: HurdFfiError | undefined;
   /** Round trips done (for benchmarks). */
   exchanges = 0;
+  /** Bytes written to and read from the link, and unasked frames received: the guest's visible progress (GnumachKernel.linkProgress). */
+  bytesOut = 0;
+  bytesIn = 0;
+  events = 0;
+  private written = 0;
   /** Receives the agent's unasked frames (messages on watched ports). */
   onEvent: ((r: Reply) => void) | undefined;
   /** Told once when the link fails or is closed (unasked frames will not come any more). */
@@ -65,7 +99,7 @@ export class AgentLink {
       return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ frame, tag, resolve, reject });
+      this.queue.push({ frame, tag, op, task, sentAt: 0, seq: 0, resolve, reject });
       this.pump();
     });
   }
@@ -81,10 +115,29 @@ export class AgentLink {
     const next = this.queue.shift();
     if (next === undefined) return;
     this.inFlight = next;
-    this.socket.write(this.mode === 'tty' ? escapeTty(next.frame) : next.frame);
+    next.sentAt = Date.now();
+    next.seq = ++this.written;
+    const bytes = this.mode === 'tty' ? escapeTty(next.frame) : next.frame;
+    this.bytesOut += bytes.length;
+    this.socket.write(bytes);
+  }
+
+  /**
+   * The request on the wire now (its op, task, milliseconds waited so far,
+   * frame number and size), how many wait behind it, and the socket's two
+   * ends (loopback ports: ours, QEMU's).
+   */
+  state(): { inFlight: InFlight | undefined; queued: number; ports: [number, number] } {
+    const p = this.inFlight;
+    return {
+      inFlight: p === undefined ? undefined : { op: p.op, task: p.task, ms: Date.now() - p.sentAt, seq: p.seq, bytes: p.frame.length },
+      queued: this.queue.length,
+      ports: [this.socket.localPort ?? 0, this.socket.remotePort ?? 0],
+    };
   }
 
   private onData(d: Buffer): void {
+    this.bytesIn += d.length;
     let chunk: Uint8Array = d;
     if (!this.ready) {
       // Bytes before the READY line are the agent's preamble, not frames.
@@ -114,6 +167,7 @@ export class AgentLink {
     }
     for (const f of frames) {
       if (f[0] === 0) {
+        this.events++;
         try {
           const ev = parseReply(f);
           this.onEvent?.(ev);
