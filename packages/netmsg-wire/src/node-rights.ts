@@ -127,7 +127,9 @@ export abstract class NodeRights extends NodeSendOnce {
       // shrank for good (its next messages waited forever, its proxy never
       // went, NO SENDERS was lost).
       const owed: (number | undefined)[] = [];
-      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: 0 }, post, owed);
+      // soLost: the right's late send-once messages can no longer come (passLost).
+      const lost = relayed0?.soLost === true ? ref.state.soRights ?? 0 : 0;
+      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: lost }, post, owed);
       for (const a of post) this.emit(a);
       const n = ref.state.noSendersNotify;
       const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
@@ -141,6 +143,7 @@ export abstract class NodeRights extends NodeSendOnce {
       if (relayed) {
         relayed.upstream = from;
         relayed.soRelayed = relayed.soPending > 0;
+        this.passLost(relayed);
         relayed.drainFrom = owed;
         this.relayWaits(relayed, to, hadProxy);
       }
@@ -469,7 +472,7 @@ export abstract class NodeRights extends NodeSendOnce {
     // Those already here (held for the migration, put back on the port with
     // MAKE_SEND_ONCE above) need none.
     const so = (st.soRights ?? 0) - heldSendOnce - ownSendOnce;
-    this.makePool(e, peer, so);
+    this.makePool(e, peer, so, owed !== undefined);
     this.emit({ type: 'setPortStatus', name: e.name, mscount: st.mscount, qlimit: st.qlimit });
     const ns = st.noSendersNotify;
     if (ns && ns.tag === 'port') {

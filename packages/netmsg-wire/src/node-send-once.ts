@@ -101,10 +101,17 @@ export abstract class NodeSendOnce extends NodeCore {
    * rights on the port for the late send-once messages still to come from
    * `peer` (§4.5), kept in its pool.
    */
-  protected makePool(e: PortEntry, peer: number, so: number): void {
+  protected makePool(e: PortEntry, peer: number, so: number, passing = false): void {
     const lost = e.soLost;
     e.soLost = false;
     if (so <= 0) return;
+    if (lost && passing) {
+      // The right only passes through (relayRights): made here, the
+      // notifications would sit behind the proxy port's local queue, which
+      // the drain does not take; passLost makes them once it is a proxy.
+      this.soLostPassing = so;
+      return;
+    }
     if (lost) {
       // The relay the right came through lost its way back to the old home
       // before the pool was made (soLost): their messages can no longer
@@ -128,6 +135,49 @@ export abstract class NodeSendOnce extends NodeCore {
       this.emit({ type: 'requestDeadName', name: n });
       pool.names.push(n);
       this.soPoolByName.set(n, e.key);
+    }
+  }
+
+  /**
+   * The proxy `e` counts late send-once messages that would come from
+   * `peer`, its upstream (a relay in its proxy form, §4.5), and the way back
+   * to the old home through `peer` is lost (the link died, or DEAD came from
+   * it as a relay hears it, node.ts): those messages can no longer come, so
+   * it counts none and the new home's pool hears it by DEAD on the route.
+   * Kept to itself (a DEAD from upstream reaching the proxy form, not a
+   * relay), the pool the right made further on waited for ever (`33000173`
+   * with --held-rights --send-once, link loss).
+   */
+  protected relayLost(e: PortEntry, peer: number): void {
+    e.soPending = 0;
+    const r = this.routeOf(e);
+    if (r !== undefined && r !== peer) this.sendControl(r, { t: 'dead', node: e.id.node, serial: e.id.serial });
+  }
+
+  /** Pool rights for lost late messages of a receive right passing through (makePool → passLost). */
+  private soLostPassing = 0;
+
+  /**
+   * A receive right passes through `e` (relayRights) after DEAD from the
+   * link it came on said its late send-once messages can no longer come
+   * (soLost, node.ts): the pool the next node makes for them would wait for
+   * ever (`33000173` with --held-rights --send-once, link loss: the right
+   * was held here for another port and went on with that port's drain). So
+   * the relay makes them as Mach would: a send-once right for each, made
+   * on its port and destroyed unused. Their SEND_ONCE notifications are the
+   * late messages the relay counts (`soPending`, netmsg's own notifications
+   * go to `nsPort` meanwhile): forwarded, they reach the port through the
+   * next node's pool rights, one message for each right (§4.5). The count
+   * is the pool the node would have made had the right stopped here: less
+   * the messages that came and go on in the drain.
+   */
+  protected passLost(e: PortEntry): void {
+    const n = this.soLostPassing;
+    this.soLostPassing = 0;
+    for (let i = 0; i < n; i++) {
+      const name = this.allocName();
+      this.emit({ type: 'insertSendOnce', name, port: e.name });
+      this.emit({ type: 'deallocate', name });
     }
   }
 

@@ -510,6 +510,7 @@ export class NetmsgNode extends NodeMigration {
         // Also while an entry of another route stands: collected before the
         // right is imported, the right made a proxy DEAD had passed (`3000025`).
         if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
+        if (e && e.role === 'proxy' && e.soRelayed && e.soPending > 0 && e.upstream === peer && e.route !== peer) this.relayLost(e, peer);
         // Only the proxy's upstream speaks for the port: a DEAD from any other
         // link is about that node's own (now released) chain.
         if (!e || e.role !== 'proxy' || e.route !== peer) return;
@@ -631,13 +632,8 @@ export class NetmsgNode extends NodeMigration {
       // A relay's marker went up the lost link: what it waited for is lost with it.
       if (e.relayWait && e.upstream === peer) this.endRelayWait(e);
       if (!this.byKey.has(e.key)) continue;
-      if (e.role === 'proxy' && e.soPending > 0 && e.upstream === peer) {
-        // A relay's way back to the old home is lost: the late send-once
-        // messages it counted cannot come; the new home's pool hears it.
-        e.soPending = 0;
-        const r = this.routeOf(e);
-        if (r !== undefined && r !== peer) this.sendControl(r, { t: 'dead', node: e.id.node, serial: e.id.serial });
-      }
+      // A relay's way back to the old home is lost (node-send-once.ts).
+      if (e.role === 'proxy' && e.soPending > 0 && e.upstream === peer) this.relayLost(e, peer);
       if (e.role === 'proxy') {
         e.imported.delete(peer);
         if (e.route === peer && this.arriving.has(e.key)) {
