@@ -142,16 +142,35 @@ export abstract class NodeSendOnce extends NodeCore {
    * The proxy `e` counts late send-once messages that would come from
    * `peer`, its upstream (a relay in its proxy form, §4.5), and the way back
    * to the old home through `peer` is lost (the link died, or DEAD came from
-   * it as a relay hears it, node.ts): those messages can no longer come, so
-   * it counts none and the new home's pool hears it by DEAD on the route.
-   * Kept to itself (a DEAD from upstream reaching the proxy form, not a
-   * relay), the pool the right made further on waited for ever (`33000173`
-   * with --held-rights --send-once, link loss).
+   * it as a relay hears it, node.ts): those messages can no longer come.
+   * The relay makes them as Mach would for rights destroyed unused
+   * (loseSendOnce): their SEND_ONCE notifications go down the route as the
+   * late messages it counts, behind the message carrying the right. A DEAD
+   * sent down the route instead overtook that message when it waited for
+   * credit (the handoff gate, §4.5 step 1), and the next node, not yet
+   * holding the right, ignored it (`8000068` with --held-rights --send-once
+   * --defer-send-once, link loss); and a DEAD from upstream reaching the
+   * proxy form went no further (`33000173` with --held-rights --send-once):
+   * either way the pool made further on waited for ever.
    */
-  protected relayLost(e: PortEntry, peer: number): void {
-    e.soPending = 0;
-    const r = this.routeOf(e);
-    if (r !== undefined && r !== peer) this.sendControl(r, { t: 'dead', node: e.id.node, serial: e.id.serial });
+  protected relayLost(e: PortEntry): void {
+    this.loseSendOnce(e, e.soPending);
+  }
+
+  /**
+   * `n` send-once rights made on `e`'s port (netmsg holds its receive right)
+   * and destroyed unused: the kernel queues a SEND_ONCE notification for
+   * each on the port, the one message each lost right owes (§4.4). On a
+   * proxy counting `soPending` they are forwarded as its late send-once
+   * messages (its own notifications go to `nsPort` meanwhile), each
+   * counting one fewer, so exactly as many as it counted reach the port.
+   */
+  protected loseSendOnce(e: PortEntry, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const name = this.allocName();
+      this.emit({ type: 'insertSendOnce', name, port: e.name });
+      this.emit({ type: 'deallocate', name });
+    }
   }
 
   /** Pool rights for lost late messages of a receive right passing through (makePool → passLost). */
@@ -164,21 +183,16 @@ export abstract class NodeSendOnce extends NodeCore {
    * ever (`33000173` with --held-rights --send-once, link loss: the right
    * was held here for another port and went on with that port's drain). So
    * the relay makes them as Mach would: a send-once right for each, made
-   * on its port and destroyed unused. Their SEND_ONCE notifications are the
-   * late messages the relay counts (`soPending`, netmsg's own notifications
-   * go to `nsPort` meanwhile): forwarded, they reach the port through the
-   * next node's pool rights, one message for each right (§4.5). The count
+   * on its port and destroyed unused (loseSendOnce): forwarded, they reach
+   * the port through the next node's pool rights, one message for each
+   * right (§4.5). The count
    * is the pool the node would have made had the right stopped here: less
    * the messages that came and go on in the drain.
    */
   protected passLost(e: PortEntry): void {
     const n = this.soLostPassing;
     this.soLostPassing = 0;
-    for (let i = 0; i < n; i++) {
-      const name = this.allocName();
-      this.emit({ type: 'insertSendOnce', name, port: e.name });
-      this.emit({ type: 'deallocate', name });
-    }
+    this.loseSendOnce(e, n);
   }
 
   /** A message passing through (node-rights.ts). */

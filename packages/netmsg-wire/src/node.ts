@@ -510,7 +510,7 @@ export class NetmsgNode extends NodeMigration {
         // Also while an entry of another route stands: collected before the
         // right is imported, the right made a proxy DEAD had passed (`3000025`).
         if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
-        if (e && e.role === 'proxy' && e.soRelayed && e.soPending > 0 && e.upstream === peer && e.route !== peer) this.relayLost(e, peer);
+        if (e && e.role === 'proxy' && e.soRelayed && e.soPending > 0 && e.upstream === peer && e.route !== peer) this.relayLost(e);
         // Only the proxy's upstream speaks for the port: a DEAD from any other
         // link is about that node's own (now released) chain.
         if (!e || e.role !== 'proxy' || e.route !== peer) return;
@@ -600,6 +600,8 @@ export class NetmsgNode extends NodeMigration {
         this.collectDest(wm);
       }
     }
+    // A right in our hands came on the lost link: so did its late send-once messages (§4.5, `8000068`).
+    for (const e of this.byKey.values()) if (e.migrating && e.migrateFrom === peer) e.soLost = true;
     // A migration whose marker can no longer come back: what this node
     // forwarded before the right arrived either died with the link or was
     // passed on towards the old home, so a new marker goes to the old home
@@ -633,7 +635,7 @@ export class NetmsgNode extends NodeMigration {
       if (e.relayWait && e.upstream === peer) this.endRelayWait(e);
       if (!this.byKey.has(e.key)) continue;
       // A relay's way back to the old home is lost (node-send-once.ts).
-      if (e.role === 'proxy' && e.soPending > 0 && e.upstream === peer) this.relayLost(e, peer);
+      if (e.role === 'proxy' && e.soRelayed && e.soPending > 0 && e.upstream === peer) this.relayLost(e);
       if (e.role === 'proxy') {
         e.imported.delete(peer);
         if (e.route === peer && this.arriving.has(e.key)) {
