@@ -599,7 +599,9 @@ export abstract class NodeRights extends NodeSendOnce {
     this.dropNsPort(e);
     this.removeEntry(e);
     const route = this.routeOf(e);
-    if (e.soPending > 0 && route !== undefined && e.upstream !== undefined && !this.links.has(e.upstream)) {
+    // Not a relay of rights made upstream (soRelayed): it made its lost messages on its port when the
+    // upstream went (relayLost); destroyed, they went with it (`5000053`); kept as a relay, they go on.
+    if (e.soPending > 0 && route !== undefined && e.upstream !== undefined && !this.links.has(e.upstream) && !e.soRelayed) {
       // A relay whose way back to the old home is lost: those late messages
       // can no longer come; the new home's pool hears it (DEAD from the link
       // its receive right came on) and destroys its rights.
