@@ -1,6 +1,6 @@
 import { portKey, type PortKey } from './identity.js';
 import type { WireMessage } from './wire-message.js';
-import { idOf, type PortEntry, type SendOnceOut, type SendOnceRelay } from './port-table.js';
+import { idOf, isDraining, type PortEntry, type SendOnceOut, type SendOnceRelay } from './port-table.js';
 import { NodeCore } from './node-core.js';
 
 /**
@@ -139,37 +139,45 @@ export abstract class NodeSendOnce extends NodeCore {
   }
 
   /**
-   * The proxy `e` counts late send-once messages that would come from
-   * `peer`, its upstream (a relay in its proxy form, §4.5), and the way back
-   * to the old home through `peer` is lost (the link died, or DEAD came from
-   * it as a relay hears it, node.ts): those messages can no longer come.
-   * The relay makes them as Mach would for rights destroyed unused
-   * (loseSendOnce): their SEND_ONCE notifications go down the route as the
-   * late messages it counts, behind the message carrying the right. A DEAD
-   * sent down the route instead overtook that message when it waited for
-   * credit (the handoff gate, §4.5 step 1), and the next node, not yet
-   * holding the right, ignored it (`8000068` with --held-rights --send-once
-   * --defer-send-once, link loss); and a DEAD from upstream reaching the
-   * proxy form went no further (`33000173` with --held-rights --send-once):
-   * either way the pool made further on waited for ever.
+   * The proxy `e` counts late send-once messages (`soPending`) that would
+   * come from its upstream (a relay in its proxy form, soRelayed, §4.5),
+   * and the link to its upstream died: those messages can no longer come
+   * (they would cross that link; the old home's proxy or relay routed over
+   * it died with it, so their rights are dead names there). The relay
+   * makes them as Mach would for rights destroyed unused (loseSendOnce):
+   * their SEND_ONCE notifications go down the route as the late messages
+   * it counts, behind the message carrying the right, and the pools further
+   * on deliver them. A DEAD sent down the route instead overtook that
+   * message when it waited for credit (the handoff gate, §4.5 step 1), and
+   * the next node, not yet holding the right, ignored it (`8000068`,
+   * `19000092` with --held-rights --send-once --defer-send-once): the pool
+   * made further on waited for ever. While the relay still drains what it
+   * put back on its port, some of those may be late messages that came
+   * (counted until taken off): it waits for the drain's end (endDrain), so
+   * it makes exactly as many as can no longer come.
    */
   protected relayLost(e: PortEntry): void {
-    this.loseSendOnce(e, e.soPending);
+    if (isDraining(e)) this.lostAfterDrain.add(e);
+    else this.loseSendOnce(e.name, e.soPending);
   }
 
+  /** Proxies whose relayLost waits for the end of their drain. */
+  protected readonly lostAfterDrain = new Set<PortEntry>();
+
   /**
-   * `n` send-once rights made on `e`'s port (netmsg holds its receive right)
-   * and destroyed unused: the kernel queues a SEND_ONCE notification for
-   * each on the port, the one message each lost right owes (§4.4). On a
-   * proxy counting `soPending` they are forwarded as its late send-once
-   * messages (its own notifications go to `nsPort` meanwhile), each
-   * counting one fewer, so exactly as many as it counted reach the port.
+   * `n` send-once rights made on port `name` (netmsg holds its receive
+   * right: a proxy or a send-once relay) and destroyed unused: the kernel
+   * queues a SEND_ONCE notification for each on the port, the one message
+   * each lost right owes (§4.4). The proxy or relay forwards them as the
+   * late send-once messages it counts (its own notifications go to
+   * `nsPort` meanwhile; a relay's port is netmsg's only for them), one
+   * fewer each: a relay goes after the last, so never more than it counts.
    */
-  protected loseSendOnce(e: PortEntry, n: number): void {
+  protected loseSendOnce(name: number, n: number): void {
     for (let i = 0; i < n; i++) {
-      const name = this.allocName();
-      this.emit({ type: 'insertSendOnce', name, port: e.name });
-      this.emit({ type: 'deallocate', name });
+      const so = this.allocName();
+      this.emit({ type: 'insertSendOnce', name: so, port: name });
+      this.emit({ type: 'deallocate', name: so });
     }
   }
 
@@ -192,7 +200,7 @@ export abstract class NodeSendOnce extends NodeCore {
   protected passLost(e: PortEntry): void {
     const n = this.soLostPassing;
     this.soLostPassing = 0;
-    this.loseSendOnce(e, n);
+    this.loseSendOnce(e.name, n);
   }
 
   /** A message passing through (node-rights.ts). */

@@ -510,7 +510,6 @@ export class NetmsgNode extends NodeMigration {
         // Also while an entry of another route stands: collected before the
         // right is imported, the right made a proxy DEAD had passed (`3000025`).
         if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
-        if (e && e.role === 'proxy' && e.soRelayed && e.soPending > 0 && e.upstream === peer && e.route !== peer) this.relayLost(e);
         // Only the proxy's upstream speaks for the port: a DEAD from any other
         // link is about that node's own (now released) chain.
         if (!e || e.role !== 'proxy' || e.route !== peer) return;
@@ -682,12 +681,9 @@ export class NetmsgNode extends NodeMigration {
     // with it (dead names), as every right that depended on the link.
     for (const r of [...this.soRelays.values()].flat()) {
       if (r.route === peer) this.dropRelay(r);
-      else if (r.upstream === peer) {
-        // The way back to the old home is lost: its late messages cannot
-        // come; tell the new home's pool (and the relays between).
-        this.sendControl(r.route, { t: 'dead', node: r.id.node, serial: r.id.serial });
-        this.dropRelay(r);
-      }
+      // The way back to the old home is lost: its late messages cannot
+      // come; it makes them as notifications on its port (node-send-once.ts).
+      else if (r.upstream === peer) this.loseSendOnce(r.name, r.pending);
     }
     // The late send-once messages a pool waited for can no longer come:
     // its rights are destroyed unused, so the port gets Mach's send-once
