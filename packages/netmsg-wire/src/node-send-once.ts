@@ -185,17 +185,17 @@ export abstract class NodeSendOnce extends NodeCore {
   private soLostPassing = 0;
 
   /**
-   * A receive right passes through `e` (relayRights) after DEAD from the
-   * link it came on said its late send-once messages can no longer come
-   * (soLost, node.ts): the pool the next node makes for them would wait for
-   * ever (`33000173` with --held-rights --send-once, link loss: the right
-   * was held here for another port and went on with that port's drain). So
-   * the relay makes them as Mach would: a send-once right for each, made
-   * on its port and destroyed unused (loseSendOnce): forwarded, they reach
-   * the port through the next node's pool rights, one message for each
-   * right (§4.5). The count
-   * is the pool the node would have made had the right stopped here: less
-   * the messages that came and go on in the drain.
+   * A receive right passes through `e` (relayRights) after a DEAD from the
+   * link it came on, or that link's loss, said its late send-once messages
+   * can no longer come (soLost, node.ts): the pool the next node makes for
+   * them would wait for ever (`33000173` with --held-rights --send-once,
+   * link loss: the right was held here for another port and went on with
+   * that port's drain, the mark dropped). So the relay makes them as Mach
+   * would (loseSendOnce) once it is a proxy: forwarded, they reach the port
+   * through the next node's pool rights, one message for each right
+   * (§4.5). As many as the pool it would have made had the right stopped
+   * here (makePool): less the late messages held here, which go on in the
+   * drain.
    */
   protected passLost(e: PortEntry): void {
     const n = this.soLostPassing;

@@ -599,7 +599,7 @@ export class NetmsgNode extends NodeMigration {
         this.collectDest(wm);
       }
     }
-    // A right in our hands came on the lost link: so did its late send-once messages (§4.5, `8000068`).
+    // A right in our hands came on the lost link, and so would its late send-once messages: as for a pool from it (below, §4.5).
     for (const e of this.byKey.values()) if (e.migrating && e.migrateFrom === peer) e.soLost = true;
     // A migration whose marker can no longer come back: what this node
     // forwarded before the right arrived either died with the link or was
