@@ -599,8 +599,9 @@ export abstract class NodeRights extends NodeSendOnce {
     this.dropNsPort(e);
     this.removeEntry(e);
     const route = this.routeOf(e);
-    // Not a relay of rights made upstream (soRelayed): it made its lost messages on its port when the
-    // upstream went (relayLost); destroyed, they went with it (`5000053`); kept as a relay, they go on.
+    // A relay of rights made upstream (soRelayed) makes its lost messages on its port (relayLost, once):
+    // destroyed, they went with it (`5000053`); kept as a relay (below), they go on.
+    if (e.soRelayed && e.soPending > 0 && e.upstream !== undefined && !this.links.has(e.upstream)) this.relayLost(e);
     if (e.soPending > 0 && route !== undefined && e.upstream !== undefined && !this.links.has(e.upstream) && !e.soRelayed) {
       // A relay whose way back to the old home is lost: those late messages
       // can no longer come; the new home's pool hears it (DEAD from the link

@@ -157,12 +157,25 @@ export abstract class NodeSendOnce extends NodeCore {
    * it makes exactly as many as can no longer come.
    */
   protected relayLost(e: PortEntry): void {
-    if (isDraining(e)) this.lostAfterDrain.add(e);
-    else this.loseSendOnce(e.name, e.soPending);
+    if (this.lostMade.has(e)) return;
+    if (isDraining(e)) {
+      this.lostAfterDrain.add(e);
+      return;
+    }
+    this.lostMade.add(e);
+    this.loseSendOnce(e.name, e.soPending);
   }
 
   /** Proxies whose relayLost waits for the end of their drain. */
   protected readonly lostAfterDrain = new Set<PortEntry>();
+  /**
+   * Relays (proxy form) that made their lost messages already, for this
+   * pass of the right (passLost or relayLost): the upstream's loss later
+   * (the link dying after a DEAD marked the right, or in the same linkDown
+   * that let the right go on) must not make them again (two messages for
+   * one right, `5000053` with --held-rights --send-once, 2026-11-30).
+   */
+  protected readonly lostMade = new Set<PortEntry>();
 
   /**
    * `n` send-once rights made on port `name` (netmsg holds its receive
@@ -200,6 +213,9 @@ export abstract class NodeSendOnce extends NodeCore {
   protected passLost(e: PortEntry): void {
     const n = this.soLostPassing;
     this.soLostPassing = 0;
+    // A new pass: what an earlier one made says nothing of this one.
+    this.lostMade.delete(e);
+    if (n > 0) this.lostMade.add(e);
     this.loseSendOnce(e.name, n);
   }
 
