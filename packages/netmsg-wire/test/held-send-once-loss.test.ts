@@ -133,4 +133,33 @@ describe('late send-once messages lost with a link still reach the port (§4.5)'
     expect(runSchedule(4, 5000053, ops, soLoss(true)).violations).toEqual([]);
     expect(numbered(5000053, 160, true)).toEqual([]);
   });
+
+  it('a right that goes on in the link loss that marked it lost makes its lost message once (5000053 without deferral, shrunk and numbered)', () => {
+    // Port 4:1's right waited at node 3, its round out, when the link 3-4
+    // it came on died: the right was marked (soLost) and went on to node 1
+    // at once, a relay whose upstream was that link. Made both as the right
+    // left and as the relay lost its upstream, the lost message came twice
+    // (one also through a send right). This fails on no earlier commit of
+    // the main line: it pins the once-per-pass rule (lostMade).
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 37, to: 0 },
+      { op: 'soGive', holder: 2, to: 0 }, { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 0, to: 3 },
+      { op: 'giveReceive', holder: 17, to: 3 }, { op: 'soGive', holder: 7, to: 2 }, { op: 'steps', n: 7 },
+      { op: 'destroy', holder: 2 }, { op: 'soGive', holder: 30, to: 3 }, { op: 'giftVia', holder: 17, via: 45, receive: true },
+      { op: 'data', holder: 15 }, { op: 'data', holder: 9 }, { op: 'newPort', node: 0 }, { op: 'soGive', holder: 31, to: 1 },
+      { op: 'steps', n: 2 }, { op: 'giveSend', holder: 54, to: 2 }, { op: 'data', holder: 37 },
+      { op: 'soGive', holder: 54, to: 1 }, { op: 'soGive', holder: 47, to: 3 }, { op: 'giveReceive', holder: 61, to: 0 },
+      { op: 'data', holder: 62 }, { op: 'giveReceive', holder: 50, to: 1 }, { op: 'data', holder: 16 },
+      { op: 'data', holder: 32 }, { op: 'soUse', holder: 45, destroy: true }, { op: 'data', holder: 37 },
+      { op: 'giveSend', holder: 39, to: 1 }, { op: 'steps', n: 6 }, { op: 'newPort', node: 0 },
+      { op: 'giftVia', holder: 11, via: 7, receive: true }, { op: 'newPort', node: 0 }, { op: 'data', holder: 48 },
+      { op: 'data', holder: 42 }, { op: 'giveSend', holder: 36, to: 3 }, { op: 'giveSend', holder: 14, to: 0 },
+      { op: 'data', holder: 0 }, { op: 'soUse', holder: 38, destroy: true }, { op: 'newPort', node: 0 },
+      { op: 'giftVia', holder: 54, via: 48, receive: true }, { op: 'newPort', node: 1 }, { op: 'data', holder: 1 },
+      { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 43, via: 34, receive: false },
+      { op: 'giftVia', holder: 60, via: 5, receive: true }, { op: 'cut', a: 2, b: 3 }, { op: 'soGive', holder: 48, to: 1 },
+    ];
+    expect(runSchedule(4, 5000053, ops, soLoss(false)).violations).toEqual([]);
+    expect(numbered(5000053, 160, false)).toEqual([]);
+  });
 });
