@@ -642,6 +642,7 @@ export abstract class NodeMigration extends NodeFlow {
 
   /** The old home's queue is drained: what waited behind it follows. */
   protected endDrain(e: PortEntry): void {
+    if (this.lostAfterDrain.delete(e)) this.relayLost(e);
     // A relay's senders' messages wait for its marker (relayWait) in order;
     // its upstream's (the old home's drain) go on.
     const kept: PortEntry['drainHold'] = [];

@@ -127,7 +127,9 @@ export abstract class NodeRights extends NodeSendOnce {
       // shrank for good (its next messages waited forever, its proxy never
       // went, NO SENDERS was lost).
       const owed: (number | undefined)[] = [];
-      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: 0 }, post, owed);
+      // soLost: the right's late send-once messages can no longer come (passLost).
+      const lost = relayed0?.soLost === true ? ref.state.soRights ?? 0 : 0;
+      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: lost }, post, owed);
       for (const a of post) this.emit(a);
       const n = ref.state.noSendersNotify;
       const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
@@ -141,6 +143,7 @@ export abstract class NodeRights extends NodeSendOnce {
       if (relayed) {
         relayed.upstream = from;
         relayed.soRelayed = relayed.soPending > 0;
+        this.passLost(relayed);
         relayed.drainFrom = owed;
         this.relayWaits(relayed, to, hadProxy);
       }
@@ -469,7 +472,7 @@ export abstract class NodeRights extends NodeSendOnce {
     // Those already here (held for the migration, put back on the port with
     // MAKE_SEND_ONCE above) need none.
     const so = (st.soRights ?? 0) - heldSendOnce - ownSendOnce;
-    this.makePool(e, peer, so);
+    this.makePool(e, peer, so, owed !== undefined);
     this.emit({ type: 'setPortStatus', name: e.name, mscount: st.mscount, qlimit: st.qlimit });
     const ns = st.noSendersNotify;
     if (ns && ns.tag === 'port') {
@@ -596,7 +599,10 @@ export abstract class NodeRights extends NodeSendOnce {
     this.dropNsPort(e);
     this.removeEntry(e);
     const route = this.routeOf(e);
-    if (e.soPending > 0 && route !== undefined && e.upstream !== undefined && !this.links.has(e.upstream)) {
+    // A relay of rights made upstream (soRelayed) makes its lost messages on its port (relayLost, once):
+    // destroyed, they went with it (`5000053`); kept as a relay (below), they go on.
+    if (e.soRelayed && e.soPending > 0 && e.upstream !== undefined && !this.links.has(e.upstream)) this.relayLost(e);
+    if (e.soPending > 0 && route !== undefined && e.upstream !== undefined && !this.links.has(e.upstream) && !e.soRelayed) {
       // A relay whose way back to the old home is lost: those late messages
       // can no longer come; the new home's pool hears it (DEAD from the link
       // its receive right came on) and destroys its rights.

@@ -1,6 +1,6 @@
 import { portKey, type PortKey } from './identity.js';
 import type { WireMessage } from './wire-message.js';
-import { idOf, type PortEntry, type SendOnceOut, type SendOnceRelay } from './port-table.js';
+import { idOf, isDraining, type PortEntry, type SendOnceOut, type SendOnceRelay } from './port-table.js';
 import { NodeCore } from './node-core.js';
 
 /**
@@ -101,10 +101,17 @@ export abstract class NodeSendOnce extends NodeCore {
    * rights on the port for the late send-once messages still to come from
    * `peer` (§4.5), kept in its pool.
    */
-  protected makePool(e: PortEntry, peer: number, so: number): void {
+  protected makePool(e: PortEntry, peer: number, so: number, passing = false): void {
     const lost = e.soLost;
     e.soLost = false;
     if (so <= 0) return;
+    if (lost && passing) {
+      // The right only passes through (relayRights): made here, the
+      // notifications would sit behind the proxy port's local queue, which
+      // the drain does not take; passLost makes them once it is a proxy.
+      this.soLostPassing = so;
+      return;
+    }
     if (lost) {
       // The relay the right came through lost its way back to the old home
       // before the pool was made (soLost): their messages can no longer
@@ -129,6 +136,87 @@ export abstract class NodeSendOnce extends NodeCore {
       pool.names.push(n);
       this.soPoolByName.set(n, e.key);
     }
+  }
+
+  /**
+   * The proxy `e` counts late send-once messages (`soPending`) that would
+   * come from its upstream (a relay in its proxy form, soRelayed, §4.5),
+   * and the link to its upstream died: those messages can no longer come
+   * (they would cross that link; the old home's proxy or relay routed over
+   * it died with it, so their rights are dead names there). The relay
+   * makes them as Mach would for rights destroyed unused (loseSendOnce):
+   * their SEND_ONCE notifications go down the route as the late messages
+   * it counts, behind the message carrying the right, and the pools further
+   * on deliver them. A DEAD sent down the route instead overtook that
+   * message when it waited for credit (the handoff gate, §4.5 step 1), and
+   * the next node, not yet holding the right, ignored it (`8000068`,
+   * `19000092` with --held-rights --send-once --defer-send-once): the pool
+   * made further on waited for ever. While the relay still drains what it
+   * put back on its port, some of those may be late messages that came
+   * (counted until taken off): it waits for the drain's end (endDrain), so
+   * it makes exactly as many as can no longer come.
+   */
+  protected relayLost(e: PortEntry): void {
+    if (this.lostMade.has(e)) return;
+    if (isDraining(e)) {
+      this.lostAfterDrain.add(e);
+      return;
+    }
+    this.lostMade.add(e);
+    this.loseSendOnce(e.name, e.soPending);
+  }
+
+  /** Proxies whose relayLost waits for the end of their drain. */
+  protected readonly lostAfterDrain = new Set<PortEntry>();
+  /**
+   * Relays (proxy form) that made their lost messages already, for this
+   * pass of the right (passLost or relayLost): the upstream's loss later
+   * (the link dying after a DEAD marked the right, or in the same linkDown
+   * that let the right go on) must not make them again (two messages for
+   * one right, `5000053` with --held-rights --send-once, 2026-11-30).
+   */
+  protected readonly lostMade = new Set<PortEntry>();
+
+  /**
+   * `n` send-once rights made on port `name` (netmsg holds its receive
+   * right: a proxy or a send-once relay) and destroyed unused: the kernel
+   * queues a SEND_ONCE notification for each on the port, the one message
+   * each lost right owes (§4.4). The proxy or relay forwards them as the
+   * late send-once messages it counts (its own notifications go to
+   * `nsPort` meanwhile; a relay's port is netmsg's only for them), one
+   * fewer each: a relay goes after the last, so never more than it counts.
+   */
+  protected loseSendOnce(name: number, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const so = this.allocName();
+      this.emit({ type: 'insertSendOnce', name: so, port: name });
+      this.emit({ type: 'deallocate', name: so });
+    }
+  }
+
+  /** Pool rights for lost late messages of a receive right passing through (makePool → passLost). */
+  private soLostPassing = 0;
+
+  /**
+   * A receive right passes through `e` (relayRights) after a DEAD from the
+   * link it came on, or that link's loss, said its late send-once messages
+   * can no longer come (soLost, node.ts): the pool the next node makes for
+   * them would wait for ever (`33000173` with --held-rights --send-once,
+   * link loss: the right was held here for another port and went on with
+   * that port's drain, the mark dropped). So the relay makes them as Mach
+   * would (loseSendOnce) once it is a proxy: forwarded, they reach the port
+   * through the next node's pool rights, one message for each right
+   * (§4.5). As many as the pool it would have made had the right stopped
+   * here (makePool): less the late messages held here, which go on in the
+   * drain.
+   */
+  protected passLost(e: PortEntry): void {
+    const n = this.soLostPassing;
+    this.soLostPassing = 0;
+    // A new pass: what an earlier one made says nothing of this one.
+    this.lostMade.delete(e);
+    if (n > 0) this.lostMade.add(e);
+    this.loseSendOnce(e.name, n);
   }
 
   /** A message passing through (node-rights.ts). */

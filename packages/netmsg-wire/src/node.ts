@@ -599,6 +599,8 @@ export class NetmsgNode extends NodeMigration {
         this.collectDest(wm);
       }
     }
+    // A right in our hands came on the lost link, and so would its late send-once messages: as for a pool from it (below, §4.5).
+    for (const e of this.byKey.values()) if (e.migrating && e.migrateFrom === peer) e.soLost = true;
     // A migration whose marker can no longer come back: what this node
     // forwarded before the right arrived either died with the link or was
     // passed on towards the old home, so a new marker goes to the old home
@@ -631,13 +633,8 @@ export class NetmsgNode extends NodeMigration {
       // A relay's marker went up the lost link: what it waited for is lost with it.
       if (e.relayWait && e.upstream === peer) this.endRelayWait(e);
       if (!this.byKey.has(e.key)) continue;
-      if (e.role === 'proxy' && e.soPending > 0 && e.upstream === peer) {
-        // A relay's way back to the old home is lost: the late send-once
-        // messages it counted cannot come; the new home's pool hears it.
-        e.soPending = 0;
-        const r = this.routeOf(e);
-        if (r !== undefined && r !== peer) this.sendControl(r, { t: 'dead', node: e.id.node, serial: e.id.serial });
-      }
+      // A relay's way back to the old home is lost (node-send-once.ts).
+      if (e.role === 'proxy' && e.soRelayed && e.soPending > 0 && e.upstream === peer) this.relayLost(e);
       if (e.role === 'proxy') {
         e.imported.delete(peer);
         if (e.route === peer && this.arriving.has(e.key)) {
@@ -684,12 +681,9 @@ export class NetmsgNode extends NodeMigration {
     // with it (dead names), as every right that depended on the link.
     for (const r of [...this.soRelays.values()].flat()) {
       if (r.route === peer) this.dropRelay(r);
-      else if (r.upstream === peer) {
-        // The way back to the old home is lost: its late messages cannot
-        // come; tell the new home's pool (and the relays between).
-        this.sendControl(r.route, { t: 'dead', node: r.id.node, serial: r.id.serial });
-        this.dropRelay(r);
-      }
+      // The way back to the old home is lost: its late messages cannot
+      // come; it makes them as notifications on its port (node-send-once.ts).
+      else if (r.upstream === peer) this.loseSendOnce(r.name, r.pending);
     }
     // The late send-once messages a pool waited for can no longer come:
     // its rights are destroyed unused, so the port gets Mach's send-once
