@@ -55,6 +55,7 @@ export abstract class NodeMigration extends NodeFlow {
     // send-once right it makes for it (§4.5).
     e.soPending = status.sendOnce ?? 0;
     e.soRelayed = false;
+    e.soOwn = 0;
     bump(e.imported, peer, 1);
     this.armNoSenders(e);
     let notify: PortRef | null = null;

@@ -115,6 +115,10 @@ export abstract class NodeRights extends NodeSendOnce {
       // queue, so a sender's later message arriving on a link stays behind.
       const relayed0 = this.byKey.get(portKey(ref.id));
       const hadProxy = relayed0?.role === 'proxy';
+      // This node's own send-once rights still counted (importReceive sends
+      // them DIRECT down the old route): passed on within the count, but
+      // still its own (`soOwn`).
+      const own = hadProxy ? this.ownSendOnce(relayed0) : 0;
       const putBack = putBackCount(relayed0);
       this.edge('relayRight');
       if (putBack > 0) this.edge('relayPutBack');
@@ -143,6 +147,7 @@ export abstract class NodeRights extends NodeSendOnce {
       if (relayed) {
         relayed.upstream = from;
         relayed.soRelayed = relayed.soPending > 0;
+        relayed.soOwn = Math.min(own, relayed.soPending);
         this.passLost(relayed);
         relayed.drainFrom = owed;
         this.relayWaits(relayed, to, hadProxy);
@@ -363,7 +368,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // (`18000075` with --held-rights --send-once: counted as this node's
       // own, no pool right was made for them, and the SEND_ONCE
       // notification that came was destroyed as sent to no port).
-      ownSendOnce = e.soRelayed ? 0 : e.soPending;
+      ownSendOnce = this.ownSendOnce(e);
       const ownRoute = e.route;
       if (e.soPending > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', node: id.node, serial: id.serial, n: e.soPending, origin: this.cfg.node });
       // Our proxy becomes the real port: the application gets it under the
@@ -380,6 +385,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const sendOnceOwn = e.soDiscard;
       e.soPending = 0;
       e.soRelayed = false;
+      e.soOwn = 0;
       e.soDiscard = 0;
       this.dropNsPort(e);
       e.ownsNs = false;
@@ -403,7 +409,7 @@ export abstract class NodeRights extends NodeSendOnce {
       if (owed === undefined) rounds = this.heldRounds(all, peer, key);
       const held = rounds.length > 0 ? all.filter((h) => !rounds.includes(h)) : all;
       // Late send-once messages held from other links take this node's own pool rights (`6000211`).
-      const pooled = this.poolHeld(held, peer, key);
+      const pooled = this.poolHeld(held, peer, key, Math.max(0, (st.soRights ?? 0) - ownSendOnce));
       heldSendOnce = held.filter((h) => h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id)) && !pooled.has(h)).length;
       const materialise = (h: { wm: WireMessage; from: number; credited: boolean }) => {
         this.settle(h.wm);

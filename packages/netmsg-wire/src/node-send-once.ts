@@ -17,6 +17,28 @@ export abstract class NodeSendOnce extends NodeCore {
     e.nsPort = undefined;
   }
 
+  /**
+   * Of a proxy's `soPending`, the send-once rights made here (rights to
+   * the real port again once the receive right is back here): all of them,
+   * or for a relay (`soRelayed`) only its `soOwn` — the rest were made
+   * upstream and their late messages still come from there (`18000075`).
+   */
+  protected ownSendOnce(e: PortEntry): number {
+    return e.soRelayed ? Math.min(e.soOwn, e.soPending) : e.soPending;
+  }
+
+  /**
+   * A send-once message taken off proxy `e`'s port used one of the rights
+   * counted when the receive right left (§4.5). Past a relay's put-back
+   * messages (`draining`: they came from links) it came through a right
+   * made here: one of the relay's own (`soOwn`).
+   */
+  protected sendOnceTaken(e: PortEntry): void {
+    if (e.soPending <= 0) return;
+    e.soPending--;
+    if (e.draining === 0 && e.soOwn > 0) e.soOwn--;
+  }
+
   /** A pool right for a late send-once message to `key`, if any is left. */
   protected takePooled(key: PortKey): number | undefined {
     const pool = this.soPools.get(key);
@@ -37,8 +59,9 @@ export abstract class NodeSendOnce extends NodeCore {
    * a message that had already come, until the port died (`6000211`). Such
    * messages are none of the old home's `soRights`.
    */
-  protected poolHeld<H extends { wm: WireMessage; from: number }>(held: H[], peer: number, key: PortKey): Map<H, number> {
+  protected poolHeld<H extends { wm: WireMessage; from: number }>(held: H[], peer: number, key: PortKey, arriving: number): Map<H, number> {
     const pooled = new Map<H, number>();
+    const late = (h: H) => h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id));
     // A pool from `peer` made when the port was home here before, on a port
     // that is a relay now (the right left again): a late message from
     // `peer` may be one it waits for as well as one of the arriving
@@ -46,9 +69,23 @@ export abstract class NodeSendOnce extends NodeCore {
     // back as one of them, so every count is paid once; taken as one of
     // them, the pool right and the relays counting it waited for ever
     // (`3000075` with --held-rights --send-once).
-    const older = this.soPools.get(key)?.from === peer && this.soRelays.has(key);
+    const fromPeer = this.soPools.get(key)?.from === peer;
+    const older = fromPeer && this.soRelays.has(key);
+    // Without such a relay, late messages held from `peer` beyond the
+    // `arriving` ones (the `soRights` made upstream, not this node's own
+    // that come back direct) can only be for a pool from `peer` made when
+    // the port was home here before: each takes one of its rights. Taken
+    // as one of the `soRights`, that pool right waited for a message that
+    // had already come (`18000078` with --held-rights --send-once: the
+    // right went out and came straight back with this node's own pool
+    // right as its one `soRights`).
+    let extra = fromPeer && !older ? held.filter((h) => h.from === peer && late(h)).length - arriving : 0;
     for (const h of held) {
-      if ((h.from === peer && !older) || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
+      if (!late(h)) continue;
+      if (h.from === peer && !older) {
+        if (extra <= 0) continue;
+        extra--;
+      }
       const n = this.takePooled(key);
       if (n === undefined) break;
       pooled.set(h, n);

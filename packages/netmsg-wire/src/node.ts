@@ -289,7 +289,7 @@ export class NetmsgNode extends NodeMigration {
     const right = msg.header.bits.local === MOVE_SEND_ONCE ? 'sendOnce' : 'send';
     // A send-once message here used one of the send-once rights counted
     // when the receive right left (§4.5): one fewer may come.
-    if (right === 'sendOnce' && e.soPending > 0) e.soPending--;
+    if (right === 'sendOnce') this.sendOnceTaken(e);
     const wm = toWireMessage(msg, ool, { right, id: e.id }, (n, r) => this.exportRight(n, r, peer, status));
     // A message a relay put back on the port keeps its credit owed upstream (§6).
     const owedTo = e.draining > 0 && e.drainFrom.length > 0 ? e.drainFrom.shift() : undefined;

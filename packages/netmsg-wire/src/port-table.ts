@@ -187,6 +187,17 @@ export interface PortEntry {
    */
   soRelayed: boolean;
   /**
+   * relay (§4.5), with `soRelayed`: how many of `soPending` are this
+   * node's own after all — send-once rights made here while the port was
+   * home here, direct for the instant the right passed through, that send
+   * to this proxy's port again (their messages are taken off it, not
+   * received from upstream). If the right comes back here they reach the
+   * port directly and need no pool right; counted as relayed, the pool
+   * made for them waited for ever (`15000061` with --held-rights
+   * --send-once).
+   */
+  soOwn: number;
+  /**
    * new home (§4.5, link loss): DEAD came from the link the receive right
    * came on while it waited here: the late send-once messages its
    * `soRights` count can no longer come, so the pool rights made for them
