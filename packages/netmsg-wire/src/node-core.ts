@@ -26,7 +26,7 @@ import type { PortRef, WireMessage } from './wire-message.js';
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced';
 
 /** Whether a message carries a receive right (by identity). */
 export function carriesReceive(wm: WireMessage): boolean {

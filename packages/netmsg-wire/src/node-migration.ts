@@ -368,15 +368,23 @@ export abstract class NodeMigration extends NodeFlow {
       // again by the link the right came on.
       const direct = this.links.has(origin);
       if (origin === this.cfg.node) return;
+      const [node, serial] = key.split(':').map(Number) as [number, number];
       if (!direct && ret !== undefined && this.links.has(ret.back)) {
-        const [node, serial] = key.split(':').map(Number) as [number, number];
         this.sendControl(ret.back, { t: 'flush', node, serial, origin, ...(broken || (!e && this.tombstones.has(key)) ? { broken: true as const } : {}) });
         return;
       }
       if (!direct && bounced) return;
-      const back = direct ? origin : peer;
       const dead = broken || (!e && this.tombstones.has(key));
-      const [node, serial] = key.split(':').map(Number) as [number, number];
+      // Unrecorded, from a node other than the origin: back the way it came
+      // (`bounced`), to the relay that sent it up, which by its record passes
+      // it down its route behind what it sent there, the origin's older
+      // messages among them (§4.5 argument (b); straight back: `10000031`).
+      if (!e && !dead && direct && !bounced && peer !== origin && ret === undefined) {
+        this.edge('markerRetraced');
+        this.sendControl(peer, { t: 'flush', node, serial, origin, bounced: true });
+        return;
+      }
+      const back = direct ? origin : peer;
       if (this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}), ...(direct ? {} : { bounced: true as const }) });
       return;
     }

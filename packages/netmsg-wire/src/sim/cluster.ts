@@ -335,6 +335,11 @@ export interface ClusterOptions {
    * the full bound, and costs a small part of it.
    */
   settleLimit?: number;
+  /**
+   * Called with the new cluster before anything runs on it (tests watch
+   * a whole run through it: `wireTap`, the kernels afterwards).
+   */
+  observe?: (c: Cluster) => void;
 }
 
 type StepKind = { kind: 'link'; from: number; to: number } | { kind: 'port'; node: number; name: number } | { kind: 'backlog'; node: number } | { kind: 'sweep'; node: number };
@@ -351,6 +356,8 @@ export class Cluster {
   private readonly settleLimit: number;
   /** Called after every step (checkers use it to follow ports as they move). */
   afterStep: (() => void) | undefined;
+  /** Sees every chunk of bytes a node writes to a link, in order (tests fingerprint a run with it). */
+  wireTap: ((from: number, to: number, bytes: Uint8Array) => void) | undefined;
 
   constructor(opts: ClusterOptions) {
     this.rng = new Rng(opts.seed ?? 1);
@@ -358,6 +365,7 @@ export class Cluster {
     this.limits = withLimits(opts.limits);
     this.settleLimit = opts.settleLimit ?? 200000;
     for (let i = 0; i < opts.nodes; i++) this.nodes.push(new SimNode(this, i + 1, opts.abis?.[i % opts.abis.length] ?? 'i386', this.limits, opts.deferSendOnce));
+    opts.observe?.(this);
   }
 
   node(id: number): SimNode {
@@ -400,7 +408,10 @@ export class Cluster {
     const c = this.node(from).conns.get(to);
     const w = this.wires.get(`${from}>${to}`);
     if (!c || !w) return;
-    for (const b of c.takeOutput()) w.push(b);
+    for (const b of c.takeOutput()) {
+      this.wireTap?.(from, to, b);
+      w.push(b);
+    }
   }
 
   private enabled(): StepKind[] {

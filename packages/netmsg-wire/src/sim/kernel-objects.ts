@@ -32,6 +32,7 @@ export const NOTIFY_SEND_ONCE = 71;
 export const NOTIFY_DEAD_NAME = 72;
 
 export interface KPort {
+  /** The port's number in its kernel, from 1 in allocation order (a debugging handle; nothing depends on it). */
   uid: number;
   receiver: KTask | null;
   dead: boolean;

@@ -34,8 +34,6 @@ import {
   type KEntry, type KItem, type KMsg, type KPort, type KRight, type Received,
 } from './kernel-objects.js';
 
-let portIds = 1;
-
 export class KTask {
   readonly space = new Map<number, KEntry>();
   private nextName = 1;
@@ -73,6 +71,13 @@ export class Kernel {
   readonly tasks: KTask[] = [];
   /** Ports with a live receive right anywhere (in a space or in transit). */
   readonly live = new Set<KPort>();
+  /**
+   * Next KPort.uid. Per kernel, not per process: a module-level counter
+   * made a schedule's kernel state depend on what ran before it in the
+   * same process (a sweep, a test file), so a schedule run after others
+   * did not end exactly as it ends alone.
+   */
+  private nextPortId = 1;
 
   task(label: string): KTask {
     const t = new KTask(this, label);
@@ -81,7 +86,7 @@ export class Kernel {
   }
 
   private newPort(): KPort {
-    const p: KPort = { uid: portIds++, receiver: null, dead: false, queue: [], qlimit: 5, mscount: 0, seqno: 0, srights: 0, sorights: 0, nsRequest: null };
+    const p: KPort = { uid: this.nextPortId++, receiver: null, dead: false, queue: [], qlimit: 5, mscount: 0, seqno: 0, srights: 0, sorights: 0, nsRequest: null };
     this.live.add(p);
     return p;
   }

@@ -69,8 +69,8 @@ interface Holding {
   receive: boolean;
 }
 
-export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss: boolean; deferSendOnce?: boolean; settleLimit?: number }): ScheduleResult {
-  const c = new Cluster({ nodes, seed, abis: ['i386', 'x86_64'], ...(opts.deferSendOnce ? { deferSendOnce: true } : {}), ...(opts.settleLimit !== undefined ? { settleLimit: opts.settleLimit } : {}) });
+export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss: boolean; deferSendOnce?: boolean; settleLimit?: number; observe?: (c: Cluster) => void }): ScheduleResult {
+  const c = new Cluster({ nodes, seed, abis: ['i386', 'x86_64'], ...(opts.deferSendOnce ? { deferSendOnce: true } : {}), ...(opts.settleLimit !== undefined ? { settleLimit: opts.settleLimit } : {}), ...(opts.observe ? { observe: opts.observe } : {}) });
   const apps: App[] = [];
   const inbox: number[] = [];
   const v: string[] = [];

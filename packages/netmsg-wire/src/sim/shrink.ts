@@ -1,6 +1,7 @@
 import { randomOps, runSchedule, type Op } from './schedules.js';
 import { flag, intArg } from './cli-args.js';
 import { shrinkOps } from './shrink-ops.js';
+import { scheduleByNumber } from './sweep.js';
 
 /**
  * `node dist/shrink.js --seed S --nodes N --length L [--loss] [--held-rights] [--send-once] [--defer-send-once] [--max-steps M] [--match TEXT]`:
@@ -9,12 +10,15 @@ import { shrinkOps } from './shrink-ops.js';
  * candidate is a witness when one of its violations contains TEXT (default:
  * any violation). Each candidate's settles stop at M steps (default 5000):
  * a schedule that never settles shows it within a few thousand steps, so a
- * livelock shrinks in minutes instead of hours.
+ * livelock shrinks in minutes instead of hours. `--schedule S` instead of
+ * `--seed S --nodes N [--loss]` takes the nodes and link loss from the
+ * number as `simulate` made it (sweep.ts).
  */
-const seed = intArg('seed', 1);
-const nodes = intArg('nodes', 3);
+const numbered = flag('schedule') ? scheduleByNumber(intArg('schedule', 0)) : undefined;
+const seed = numbered?.number ?? intArg('seed', 1);
+const nodes = numbered?.nodes ?? intArg('nodes', 3);
 const length = intArg('length', 60);
-const loss = flag('loss');
+const loss = numbered?.loss ?? flag('loss');
 // As simulate's flag: nodes defer the dead-name requests on kept send-once rights.
 const deferSendOnce = flag('defer-send-once');
 const maxSteps = intArg('max-steps', 5000);

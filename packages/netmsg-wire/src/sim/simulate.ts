@@ -1,9 +1,10 @@
 import { SCENARIOS, runScenario } from './scenarios.js';
 import { flag, intArg } from './cli-args.js';
 import { randomOps, runSchedule } from './schedules.js';
+import { scheduleByNumber, sweepSchedule } from './sweep.js';
 
 /**
- * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--held-rights] [--max-steps M] [--only I] [--verbose]`:
+ * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--held-rights] [--max-steps M] [--only I | --schedule NUM] [--verbose]`:
  * runs the scenario suite, then N random schedules (2-4 nodes, link loss in
  * one run of three), prints how often the rare migration branches ran
  * (`edges`: schedules reaching each / times), and ends with
@@ -12,15 +13,19 @@ import { randomOps, runSchedule } from './schedules.js';
  * (default 200000) before it counts as "no quiescence": a livelock shows
  * within a few thousand steps, so re-running or shrinking a schedule that
  * never settles need not pay the full bound. `--only I` runs only the
- * I-th schedule of the sweep (schedule seed S*1000003+I).
+ * I-th schedule of the sweep (schedule number S*1000003+I, sweep.ts);
+ * `--schedule NUM` runs the schedule a report numbered NUM (its seed and
+ * index are read from the number; `--seed` and `--runs` are ignored).
+ * A report names a violating schedule by number and index.
  */
 
-const seed = intArg('seed', 1);
+const numbered = flag('schedule') ? scheduleByNumber(intArg('schedule', 0)) : undefined;
+const seed = numbered?.seed ?? intArg('seed', 1);
 const runs = intArg('runs', 100);
 const length = intArg('length', 60);
 const verbose = flag('verbose');
 const maxSteps = intArg('max-steps', 200000);
-const only = flag('only') ? intArg('only', 0) : undefined;
+const only = numbered?.index ?? (flag('only') ? intArg('only', 0) : undefined);
 // Also send-once rights given as RPC reply rights, used or destroyed late,
 // while their ports move (PROTOCOL.md §4.5); off by default so numbered
 // schedules stay the ones recorded in §9.
@@ -46,9 +51,7 @@ let violations = 0;
 let delivered = 0;
 let steps = 0;
 for (let i = only ?? 0; i < (only !== undefined ? only + 1 : runs); i++) {
-  const s = (seed * 1000003 + i) >>> 0;
-  const loss = i % 3 === 2;
-  const nodes = 2 + (i % 3);
+  const { number: s, loss, nodes } = sweepSchedule(seed, i);
   const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce, heldRights), { loss, deferSendOnce, settleLimit: maxSteps });
   delivered += r.delivered;
   steps += r.steps;
@@ -58,7 +61,7 @@ for (let i = only ?? 0; i < (only !== undefined ? only + 1 : runs); i++) {
   }
   if (r.violations.length > 0) {
     violations += r.violations.length;
-    console.log(`schedule seed ${s} (${nodes} nodes${loss ? ', link loss' : ''}): ${r.violations.length} violations\n  ${r.violations.slice(0, 5).join('\n  ')}`);
+    console.log(`schedule seed ${s} (index ${i} of --seed ${seed}; ${nodes} nodes${loss ? ', link loss' : ''}): ${r.violations.length} violations\n  ${r.violations.slice(0, 5).join('\n  ')}`);
   }
 }
 if (verbose) console.log(`${delivered} messages delivered, ${steps} protocol steps`);
