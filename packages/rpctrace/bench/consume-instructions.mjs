@@ -12,7 +12,9 @@
 // it again, about a third of warm's instructions at 20,000 RPCs
 // (callgrind, 2026-11-30); the third pass runs without, the steady cost
 // per RPC of a long trace.
-// Usage: node bench/consume-instructions.mjs [N] [--varied] [--against ROOT]
+// --tagged: the stream fed with a pid, as -f feeds the program's own stream (cli/in-process.ts):
+// every line after `[pid N] ` (TraceSession.feedTaggedInto).
+// Usage: node bench/consume-instructions.mjs [N] [--varied] [--tagged] [--against ROOT]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +24,9 @@ const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.inde
 const here = new URL('..', import.meta.url).pathname;
 
 if (process.argv[2] === '--child') {
-  const [, , , root, records, passes] = process.argv;
+  const [, , , root, records, passes, tagged] = process.argv;
+  // A fixed pid: the tag's length (and so the bytes) the same on every run.
+  const pid = tagged === 'tagged' ? 12345 : null;
   const { TraceConsumer } = await import(`${root}/dist/cli-consume.js`);
   const all = readFileSync(records);
   const pieces = [];
@@ -30,7 +34,7 @@ if (process.argv[2] === '--child') {
   let bytes = 0;
   for (let p = 0; p < Number(passes); p++) {
     const consumer = new TraceConsumer({}, false, { write: (s) => void (bytes += s.length), writeBytes: (b) => void (bytes += b.length), perTask: null, pcap: undefined });
-    for (const pc of pieces) consumer.feed(0, null, pc);
+    for (const pc of pieces) consumer.feed(0, pid, pc);
     consumer.finish();
   }
   process.stdout.write(`${bytes}\n`);
@@ -40,10 +44,11 @@ if (process.argv[2] === '--child') {
 const n = Number(process.argv[2] !== undefined && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 100000);
 const varied = process.argv.includes('--varied');
 const against = arg('--against', null);
+const tagged = process.argv.includes('--tagged');
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-consume-ir-'));
 const count = (root, records, passes) =>
   new Promise((resolve, reject) => {
-    const args = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', process.execPath, '--predictable', new URL(import.meta.url).pathname, '--child', root, records, String(passes)];
+    const args = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', process.execPath, '--predictable', new URL(import.meta.url).pathname, '--child', root, records, String(passes), tagged ? 'tagged' : 'plain'];
     execFile('valgrind', args, { maxBuffer: 1 << 24 }, (err, _out, errText) => {
       const m = /I\s+refs:\s+([\d,]+)/.exec(errText);
       if (err !== null || m === null) reject(new Error(`valgrind: ${err?.message ?? errText}`));
@@ -56,7 +61,7 @@ try {
   const records = join(dir, 'records.bin');
   writeFileSync(records, await stormRecords(lib, n, 1.8e12, varied));
   const roots = against === null ? [['this', here]] : [['before', against], ['after', here]];
-  console.log(`${n} ${varied ? 'varied' : 'null'} RPCs, the record loop alone (TraceConsumer, lines), instructions per RPC, node ${process.version}`);
+  console.log(`${n} ${varied ? 'varied' : 'null'} RPCs, the record loop alone (TraceConsumer, lines${tagged ? ', tagged [pid N] as -f' : ''}), instructions per RPC, node ${process.version}`);
   console.log('| side | cold (first pass) | warm (passes 2-3) | third pass |');
   console.log('|---|---:|---:|---:|');
   for (const [tag, root] of roots) {

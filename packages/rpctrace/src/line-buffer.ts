@@ -19,6 +19,19 @@ const OPEN = 0x5b; // [
 const CLOSE = 0x5d; // ]
 const QUESTION = 0x3f;
 
+/**
+ * Whether bytes `from` to `to` of a line hold what starts a line for
+ * cli/consume.ts's tag (a RegExp `^` with the m flag: \n, \r, U+2028,
+ * U+2029; the last two's UTF-8 starts with 0xe2, which is taken for either).
+ */
+export function breaksLine(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = b[i] as number;
+    if (c === 0x0a || c === 0x0d || c === 0xe2) return true;
+  }
+  return false;
+}
+
 export class LineBuffer {
   /**
    * The bytes, `length` of them written. A Buffer for its write(): it

@@ -5,7 +5,7 @@
 import type { MigArgs } from 'mach-msg';
 import { codeName } from './errno.js';
 import { RpcTraceError } from './errors.js';
-import type { LineBuffer } from './line-buffer.js';
+import { breaksLine, type LineBuffer } from './line-buffer.js';
 import type { Call, LinkEnds, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceRecord } from './records.js';
 import { formatArg, rightWord, valueToJson, type Json } from './values.js';
 
@@ -117,6 +117,8 @@ export class LineRenderer {
   #tail: string | null = '\n';
   /** #tail in UTF-8, made when renderLineInto first needs it (null: not yet, for this #tail). */
   #tailBytes: Uint8Array | null = null;
+  /** Whether #tailBytes hold no line start before their newline (breaksLine; null: not checked yet, for these bytes). */
+  #tailPlain: boolean | null = null;
 
   constructor(options: RenderOptions = {}) {
     this.#time = options.time ?? 'none';
@@ -181,6 +183,7 @@ export class LineRenderer {
       this.#tailRp = rp;
       this.#tail = null;
       this.#tailBytes = null;
+      this.#tailPlain = null;
     }
     // Joined when first asked for (renderLineInto writes a new line's two texts without it).
     return (this.#tail ??= rq + rp + '\n');
@@ -191,8 +194,11 @@ export class LineRenderer {
    * without a time stamp (a storm's line) is its seqno prefix's bytes and
    * the kept request-and-reply text's bytes, encoded once while the text
    * stays the same; any other line is renderLine's string, encoded.
+   * True when what was written is known to be one line with nothing that
+   * starts a line before its newline (a kept text's bytes, checked once
+   * while kept: a tag may then simply go before it); false when not known.
    */
-  renderLineInto(r: TraceRecord, out: LineBuffer): void {
+  renderLineInto(r: TraceRecord, out: LineBuffer): boolean {
     if (this.#time === 'none' && r.type === 'call' && r.state === 'complete' && r.call.destroyed === undefined && r.call.link === undefined) {
       const c = r.call;
       const rq = this.#request(c);
@@ -200,8 +206,10 @@ export class LineRenderer {
       out.seqno(c.seqno);
       if (rq === this.#tailRq && rp === this.#tailRp) {
         // The last line's text again: its bytes, encoded on this second use and kept while it stays.
-        out.put((this.#tailBytes ??= utf8.encode((this.#tail ??= rq + rp + '\n'))));
-        return;
+        const kept = (this.#tailBytes ??= utf8.encode((this.#tail ??= rq + rp + '\n')));
+        out.put(kept);
+        // The seqno prefix holds digits, spaces, brackets, '?': only the kept text can break the line.
+        return (this.#tailPlain ??= !breaksLine(kept, 0, kept.length - 1));
       }
       // A line unlike the last: its two texts encoded straight into the buffer. Encoding the joined
       // tail (a new Uint8Array, and the join flattened) per line was, on a storm whose RPCs all
@@ -210,12 +218,14 @@ export class LineRenderer {
       this.#tailRp = rp;
       this.#tail = null;
       this.#tailBytes = null;
+      this.#tailPlain = null;
       out.text(rq);
       out.text(rp);
       out.newline();
-      return;
+      return false;
     }
     out.text(this.renderLine(r));
+    return false;
   }
 
   /** Who sent a message: a task (by name when known), the kernel, or a node on a link. */

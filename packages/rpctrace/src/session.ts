@@ -5,23 +5,10 @@
  */
 import type { Abi, CompiledInterface, MsgIdCatalog } from 'mach-msg';
 import { callFilterOf, type CallFilter } from './filter.js';
-import type { LineBuffer } from './line-buffer.js';
+import { breaksLine, type LineBuffer } from './line-buffer.js';
 import type { RoutineStats, TraceEvent, TraceRecord } from './records.js';
 import { DEFAULT_STRSIZE, LineRenderer, formatSummary, messageJson, type TimeStyle } from './render.js';
 import { RpcTracer } from './tracer.js';
-
-/**
- * Whether bytes `from` to `to` of a line hold what starts a line for
- * cli/consume.ts's tag (a RegExp `^` with the m flag: \n, \r, U+2028,
- * U+2029; the last two's UTF-8 starts with 0xe2, which is taken for either).
- */
-function breaksLine(b: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = b[i] as number;
-    if (c === 0x0a || c === 0x0d || c === 0xe2) return true;
-  }
-  return false;
-}
 
 export interface TraceOptions {
   /** `-e` expressions (`trace=io_read,%fs`, `status=failed`), or a parsed filter. */
@@ -159,17 +146,19 @@ export class TraceSession {
         const from = out.length;
         out.put(tag);
         const at = out.length;
+        let plain: boolean;
         try {
-          this.#lines.renderLineInto(r, out);
+          plain = this.#lines.renderLineInto(r, out);
         } catch (e) {
           // No tag left alone in the output.
           out.length = from;
           throw e;
         }
         const end = out.length;
-        // Nothing rendered (a message record): no tag either.
+        // Nothing rendered (a message record): no tag either. A line the renderer vouches for (a kept
+        // text, checked once) is not scanned again: a storm's lines were each scanned byte by byte.
         if (end === at) out.length = from;
-        else if (end === at + 1 || breaksLine(out.bytes, at, end - 1)) {
+        else if (!plain && (end === at + 1 || breaksLine(out.bytes, at, end - 1))) {
           out.length = from;
           out.text(retag(this.#lines.renderLine(r)));
         }

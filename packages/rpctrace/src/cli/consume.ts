@@ -50,6 +50,8 @@ interface Stream {
   lastKernel: number;
   /** That kernel's lines' tag (tag()'s prefix) in UTF-8: `[pid N] ` with -f, `kN ` for a second kernel. */
   lastTag: Uint8Array;
+  /** tag() for that kernel, made when it changes (not a closure per event: the storm's four per RPC). */
+  lastRetag: (text: string) => string;
 }
 
 const utf8 = new TextEncoder();
@@ -89,7 +91,7 @@ export class TraceConsumer {
   /** Records from stream `id` (0: the pipe; with -f, process `pid`'s socket stream). */
   feed(id: number, pid: number | null, chunk: Uint8Array): void {
     let st = this.#streams.get(id);
-    if (st === undefined) this.#streams.set(id, (st = { reader: new WireEventReader(), prefix: pid === null ? '' : `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0, lastTag: EMPTY }));
+    if (st === undefined) this.#streams.set(id, (st = { reader: new WireEventReader(), prefix: pid === null ? '' : `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0, lastTag: EMPTY, lastRetag: untagged }));
     if (st.bad !== null) return;
     const { pcap, perTask } = this.#out;
     // A chunk's text is gathered and written once (in order, whichever kernel it is from).
@@ -102,6 +104,8 @@ export class TraceConsumer {
           session = st.last = this.#sessionOf(st, id, kernel);
           st.lastKernel = kernel;
           st.lastTag = utf8.encode(tagOf(st, kernel));
+          const k = kernel;
+          st.lastRetag = (t) => tag(st, k, t);
         }
         if (perTask !== null) {
           perTask.write(st.pid, kernel, session.feedByTask(event));
@@ -112,7 +116,7 @@ export class TraceConsumer {
           return;
         }
         // -f, or a second kernel: the lines as bytes too, each after its tag.
-        session.feedTaggedInto(event, lines, st.lastTag, (t) => tag(st, kernel, t));
+        session.feedTaggedInto(event, lines, st.lastTag, st.lastRetag);
       });
     } catch (e) {
       if (!isRpcTraceError(e)) throw e;
@@ -173,3 +177,4 @@ function tagOf(st: Stream, k: number): string {
 }
 
 const EMPTY = new Uint8Array(0);
+const untagged = (text: string): string => text;
