@@ -375,10 +375,8 @@ export abstract class NodeMigration extends NodeFlow {
       }
       if (!direct && bounced) return;
       const dead = broken || (!e && this.tombstones.has(key));
-      // Unrecorded, from a node other than the origin: back the way it came
-      // (`bounced`), to the relay that sent it up, which by its record passes
-      // it down its route behind what it sent there, the origin's older
-      // messages among them (§4.5 argument (b); straight back: `10000031`).
+      // Unrecorded, from a node other than the origin: back the way it came (`bounced`), to the relay that sent it up, which
+      // by its record passes it down its route behind what it sent there, the origin's older ones among them (§4.5 (b); `10000031`).
       if (!e && !dead && direct && !bounced && peer !== origin && ret === undefined) {
         this.edge('markerRetraced');
         this.sendControl(peer, { t: 'flush', node, serial, origin, bounced: true });

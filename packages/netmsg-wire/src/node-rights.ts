@@ -115,9 +115,8 @@ export abstract class NodeRights extends NodeSendOnce {
       // queue, so a sender's later message arriving on a link stays behind.
       const relayed0 = this.byKey.get(portKey(ref.id));
       const hadProxy = relayed0?.role === 'proxy';
-      // This node's own send-once rights still counted (importReceive sends
-      // them DIRECT down the old route): passed on within the count, but
-      // still its own (`soOwn`).
+      // This node's own send-once rights still counted (importReceive sends them DIRECT down the old route):
+      // passed on within the count, but still its own (`soOwn`).
       const own = hadProxy ? this.ownSendOnce(relayed0) : 0;
       const putBack = putBackCount(relayed0);
       this.edge('relayRight');
