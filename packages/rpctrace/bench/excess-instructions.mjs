@@ -21,7 +21,9 @@
 // storm-app.mjs, with its own hurd-ffi and mach-msg), runs of both sides interleaved. The -o files of
 // the largest size are compared byte for byte across sides (`cmp`).
 // Usage: npx tsup && node bench/excess-instructions.mjs [--sizes 1,24000,100000] [--varied] [--only u,t,o,c]
-//        [--repeat 2] [--jobs 3] [--against ROOT]
+//        [--repeat 2] [--repeat-sizes LIST] [--jobs 3] [--log FILE] [--against ROOT]
+// Under load valgrind runs slowly (2-7M instructions a second per run at load 30-49 on 2 vCPUs:
+// a 100,000-RPC -o FILE run ~30 min); --log keeps what finished.
 import { execFile } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
