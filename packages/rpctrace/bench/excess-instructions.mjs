@@ -98,6 +98,9 @@ try {
     return `${v}: ${a.equals(b) ? 'identical' : 'DIFFERENT'} (${a.length} / ${b.length} bytes)`;
   };
   const M = (x) => (x / 1e6).toFixed(1);
+  // The mean of the repeats a (side, variant, size) has (--repeat-sizes: some have one).
+  const runs = (side, v, n) => Array.from({ length: repeat }, (_x, r) => results.get(`${side}|${v}|${n}|${r}`)).filter((x) => x !== undefined);
+  const mean = (side, v, n) => runs(side, v, n).reduce((a, b) => a + b, 0) / runs(side, v, n).length;
   console.log(`${varied.length > 0 ? 'varied' : 'null'} storm, whole run in M instructions (cachegrind, node --predictable, every process), node ${process.version}, load ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`);
   console.log(`| side | variant | ${sizes.map((n) => `N=${n}`).join(' | ')} |`);
   console.log(`|---|---|${sizes.map(() => '---:').join('|')}|`);
@@ -106,8 +109,6 @@ try {
     console.log(`| ${side} | ${names[v]} | ${cells.join(' | ')} |`);
   }
   // The decomposition, from the mean of the repeats.
-  const runs = (side, v, n) => Array.from({ length: repeat }, (_x, r) => results.get(`${side}|${v}|${n}|${r}`)).filter((x) => x !== undefined);
-  const mean = (side, v, n) => runs(side, v, n).reduce((a, b) => a + b, 0) / runs(side, v, n).length;
   const sorted = [...sizes].sort((a, b) => a - b);
   const [n0, n1, n2] = [sorted[0], sorted.at(-2), sorted.at(-1)];
   console.log(`\nExcess over untraced (means of the repeats): fixed = excess at N=${n0}; steady per RPC = slope N=${n1}..${n2}; warm-up = intercept of that line - fixed`);
