@@ -116,6 +116,40 @@ const MEMO_MAX_BACKOFF = 64;
 /** Ids remembered (bounded: a stream of random ids must not grow the cache for ever). */
 const MAX_STATICS = 1 << 14;
 
+/**
+ * The message (header and bits) a header-only or memo decode rewrites in
+ * place, as class instances: shapes of their own. Written as object
+ * literals they had the shapes (V8 maps) of mach-msg's messages, which the
+ * traced program uses too (in-process, one heap): V8 takes a field of a
+ * shape that nothing has rewritten for a constant, and the program's
+ * optimised code folds such loads (a reply template's header kept in a
+ * constant). The decoder's first rewrite then made those fields mutable
+ * for every object of the shape, and V8 threw away every function that had
+ * folded one: the program's hot loop, at the first batch of a trace, to be
+ * compiled again (`node --trace-deopt`: "marking dependent code ... code
+ * dependencies" at the record loop's first header-only decode).
+ */
+class RewrittenBits {
+  remote = 0;
+  local = 0;
+  complex = false;
+  other = 0;
+}
+
+class RewrittenHeader {
+  bits = new RewrittenBits();
+  size = 0;
+  remotePort = 0;
+  localPort = 0;
+  seqno = 0;
+  id = 0;
+}
+
+class RewrittenMessage {
+  header = new RewrittenHeader();
+  items: MachMessage['items'] = [];
+}
+
 /** A fresh result from an id's cached part (a literal of one shape: cheaper than a spread in a storm). */
 function copyHead(h: DecodedMsg): DecodedMsg {
   return {
@@ -327,10 +361,10 @@ export class MessageDecoder {
   #static1: Static | null = null;
   /** The one result `decodeHeader` reuses (and its header), so that a storm allocates none. */
   readonly #reused: DecodedMsg = copyHead({ message: null, routine: '', subsystem: null, kind: 'unknown', requestId: 0, args: null, destArg: null, elementBytes: NO_SIZES, retCode: null, notification: null, note: null });
-  readonly #reusedMsg: MachMessage = { header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items: [] };
+  readonly #reusedMsg: MachMessage = new RewrittenMessage();
   /** decodeFull's reused result and message (another pair than decodeHeader's: the tracer holds one of each at once). */
   readonly #reusedFull: DecodedMsg = copyHead(this.#reused);
-  readonly #reusedFullMsg: MachMessage = { header: { bits: { remote: 0, local: 0, complex: false, other: 0 }, size: 0, remotePort: 0, localPort: 0, seqno: 0, id: 0 }, items: [] };
+  readonly #reusedFullMsg: MachMessage = new RewrittenMessage();
 
   /** The buffer the ...At methods last read, and its DataView (a chunk of records: one view for all its messages). */
   #dvBuf: Uint8Array | null = null;

@@ -38,13 +38,26 @@ export const BATCH_BYTES = 256 * 1024;
  * 4-10 MB queued at the exit, an EAGAIN at 133 of about 137 batch writes).
  */
 export const EAGER_RETRY_BYTES = 64 * 1024;
+/**
+ * The first batch of a backlog of the default batch size is this small, so
+ * that the path that starts a new batch (reserve's, and writeRecord's new
+ * view in wire.ts) first runs some 40 null RPCs into a trace, while the
+ * tap's code is still interpreted and gathering type feedback. At 256 KiB it
+ * first ran some 750 RPCs in, after V8 had optimised hurd-ffi's message
+ * delivery with the tap's observer inlined, and those accesses, never seen
+ * before, threw that code away to be compiled again (`node --trace-deopt`:
+ * "Insufficient type feedback" in emit -> reserve and in writeRecord, the
+ * only bailouts of the tap in a trace). Only the first batch is small:
+ * later ones are full size (one write each).
+ */
+export const FIRST_BATCH_BYTES = 16 * 1024;
 
 export interface BacklogOptions {
   /** Where the records go (the trace pipe, or the -f socket). */
   fd: number;
   /** Most bytes queued in memory (full batches not yet written) before the program waits. */
   limit?: number;
-  /** Batch size (default BATCH_BYTES). */
+  /** Batch size (default BATCH_BYTES, the first batch then FIRST_BATCH_BYTES). */
   batch?: number;
   /** Told once each time the queue is over `limit` and the program starts waiting, with the bytes queued. */
   onWait?: (queued: number) => void;
@@ -132,7 +145,7 @@ export class TraceBacklog {
     this.#setBlocking = o.setBlocking;
     this.#eager = o.eager ?? true;
     this.#sink = o.sink;
-    this.buf = batchBytes(this.#batch);
+    this.buf = batchBytes(o.batch === undefined ? Math.min(FIRST_BATCH_BYTES, this.#batch) : this.#batch);
     this.#retryAt = this.#eager ? EAGER_RETRY_BYTES : Infinity;
   }
 
