@@ -341,6 +341,25 @@ export abstract class NodeSendOnce extends NodeCore {
     if (relay && relay.pending <= 0) this.dropRelay(relay);
   }
 
+  /**
+   * The port died here (its receive right, home here): a send-once relay
+   * this node keeps for it (left when the right passed through before) is
+   * doomed too, as every route ends at the dead port. Its port goes, so its
+   * send-once rights become dead names as Mach makes them, netmsg's own
+   * pool rights among them (their dead-name requests fire and empty the
+   * pool), and the news goes up its upstream (§4.5, "the port's death").
+   * Kept, it and the older pool here whose rights name its port waited for
+   * a message the relays upstream, killed by this death's DEAD, could no
+   * longer send (`26000148` with --held-rights --send-once).
+   */
+  protected override homeDied(e: PortEntry): void {
+    super.homeDied(e);
+    for (const r of [...(this.soRelays.get(e.key) ?? [])]) {
+      if (r.upstream !== undefined && this.links.has(r.upstream)) this.sendControl(r.upstream, { t: 'dead', node: r.id.node, serial: r.id.serial });
+      this.dropRelay(r);
+    }
+  }
+
   protected dropRelay(r: SendOnceRelay): void {
     const list = this.soRelays.get(r.key)?.filter((x) => x !== r) ?? [];
     if (list.length > 0) this.soRelays.set(r.key, list);
