@@ -1,7 +1,7 @@
 import type { MigrationEdge } from '../node-core.js';
-import { type App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE } from './app.js';
+import { type App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND_ONCE } from './app.js';
 import type { Cluster } from './cluster.js';
-import type { KPort } from './kernel.js';
+import { NOTIFY_NO_SENDERS, type KPort } from './kernel.js';
 
 /**
  * Gifts through any held send right (`giftVia`, `simulate --held-rights`):
@@ -172,4 +172,53 @@ export function watchDeadOnWay(c: Cluster): (from: number, to: number, key: stri
     };
   }
   return (from, to, key) => (onWay.get(`${from}>${to}/${key}`) ?? 0) > 0;
+}
+
+/**
+ * The oracle's count of applications' NO SENDERS notifications that travel
+ * between nodes as send-once messages. A notification already queued on a
+ * port when its receive right left its node goes with the old home's drain
+ * and reaches the port through a send-once right the new home makes for it
+ * (PROTOCOL.md §4.5): per hop, netmsg takes it off a port (`taken`, the
+ * port it left) and puts it on one (`put`: a delivery through a pool right
+ * or a put-back with MAKE_SEND_ONCE). Lost on the way with a link, its
+ * send-once right gives the port Mach's SEND_ONCE notification instead
+ * (§4.4, link loss: a late message that can no longer come), one message
+ * through a send-once right that no application made (`32000158` with
+ * --held-rights, link loss). So a port owes one message through a
+ * send-once right for each one taken, and each one put is such a message.
+ * The kernel's own notifications on netmsg's ports (its requests, §4.5)
+ * never reach the machine as port messages, so are never counted.
+ */
+export function watchTravellingNoSenders(c: Cluster, labelOf: Map<KPort, number>): { labels: () => number[]; of: (label: number) => { taken: number; put: number } } {
+  const taken = new Map<KPort, number>();
+  const put = new Map<KPort, number>();
+  const bump = (m: Map<KPort, number>, p: KPort | undefined) => {
+    if (p) m.set(p, (m.get(p) ?? 0) + 1);
+  };
+  for (const n of c.nodes) {
+    const m = n.machine;
+    const handle = m.handle.bind(m);
+    // Ports are looked up before the driver performs anything (a port may be destroyed then).
+    const portOf = (name: number) => n.netmsg.space.get(name)?.port ?? undefined;
+    const isNs = (h: { id: number }) => h.id === NOTIFY_NO_SENDERS;
+    m.handle = (ev) => {
+      if (ev.type === 'portMessage' && isNs(ev.msg.header) && ev.msg.header.bits.local === MOVE_SEND_ONCE) bump(taken, portOf(ev.port));
+      const acts = handle(ev);
+      for (const a of acts) {
+        const msgs = a.type === 'deliver' ? [a.msg] : a.type === 'reclaimPort' ? a.first.map((f) => f.msg) : [];
+        for (const msg of msgs) {
+          const r = msg.header.bits.remote;
+          if (isNs(msg.header) && (r === MOVE_SEND_ONCE || r === MAKE_SEND_ONCE)) bump(put, portOf(a.type === 'reclaimPort' ? a.name : msg.header.remotePort));
+        }
+      }
+      return acts;
+    };
+  }
+  // Per port label, read at the end (a port's label is known once the oracle relabels).
+  const sum = (m: Map<KPort, number>, label: number) => [...m].reduce((t, [p, k]) => t + (labelOf.get(p) === label ? k : 0), 0);
+  return {
+    labels: () => [...taken.keys(), ...put.keys()].flatMap((p) => labelOf.get(p) ?? []),
+    of: (label) => ({ taken: sum(taken, label), put: sum(put, label) }),
+  };
 }

@@ -2,7 +2,7 @@ import { App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, MOV
 import { portKey } from '../identity.js';
 import { Cluster } from './cluster.js';
 import { NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE, type KPort } from './kernel.js';
-import { Carried, edgeCounts, giftVia, NameLabels, unsettled, watchDeadOnWay } from './held-gifts.js';
+import { Carried, edgeCounts, giftVia, NameLabels, unsettled, watchDeadOnWay, watchTravellingNoSenders } from './held-gifts.js';
 import type { MigrationEdge } from '../node-core.js';
 
 export { randomOps } from './random-ops.js';
@@ -132,6 +132,7 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
     };
   }
   const deadOnWay = watchDeadOnWay(c);
+  const nsTravel = watchTravellingNoSenders(c, labelOf);
   const relabel = () => {
     for (const n of c.nodes) {
       for (const p of n.machine.tables().ports) {
@@ -628,19 +629,18 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
       if (got !== want) v.push(`port ${label}: ${n} send-once rights destroyed unused${want !== n ? ` (and ${want - n} requests replaced)` : ''}, ${got} send-once notifications`);
     }
   }
-  // With or without link loss: every send-once right made to a port whose
-  // receive right is still held gave it exactly one message — its reply, or
-  // a SEND_ONCE notification when it was destroyed unused or died with a
-  // link (a right in a lost message, a one-shot proxy behind a lost link,
-  // a pool's late message that can no longer come). Mach has no other
-  // fate for a send-once right while its port lives.
+  // With or without link loss: every send-once right made to a port whose receive right is still
+  // held gave it exactly one message — its reply, or a SEND_ONCE notification when it was destroyed
+  // unused or died with a link (a right in a lost message, a one-shot proxy behind a lost link, a
+  // pool's late message that can no longer come). Mach has no other fate for a send-once right while
+  // its port lives; so also for that of an application's NO SENDERS sent on with its receive right.
   const heldLabels = new Set<number>();
   for (const app of apps) for (const e of app.task.space.values()) if (e.receive && e.port && labelOf.has(e.port)) heldLabels.add(labelOf.get(e.port)!);
-  for (const label of new Set([...soMade.keys(), ...soMsgs.keys()])) {
+  for (const label of new Set([...soMade.keys(), ...soMsgs.keys(), ...nsTravel.labels()])) {
     if (destroyed.has(label) || !heldLabels.has(label)) continue;
-    const want = (soMade.get(label) ?? 0) + (soOwed.get(label) ?? 0);
-    const got = soMsgs.get(label) ?? 0;
-    if (got !== want) v.push(`port ${label}: ${soMade.get(label) ?? 0} send-once rights made${want !== (soMade.get(label) ?? 0) ? ` (and ${want - (soMade.get(label) ?? 0)} requests replaced)` : ''}, ${got} messages through send-once rights (replies and SEND_ONCE notifications)`);
+    const { taken, put } = nsTravel.of(label), want = (soMade.get(label) ?? 0) + (soOwed.get(label) ?? 0) + taken;
+    const got = (soMsgs.get(label) ?? 0) + put;
+    if (got !== want) v.push(`port ${label}: ${soMade.get(label) ?? 0} send-once rights made${(soOwed.get(label) ?? 0) > 0 ? ` (and ${soOwed.get(label)} requests replaced)` : ''}${taken > 0 ? ` (and ${taken} NO SENDERS sent on, ${put} put on ports)` : ''}, ${got - put} messages through send-once rights (replies and SEND_ONCE notifications)`);
   }
   apps.forEach((app, i) => {
     for (const e of app.task.space.values()) {
