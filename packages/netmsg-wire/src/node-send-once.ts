@@ -156,11 +156,7 @@ export abstract class NodeSendOnce extends NodeCore {
       // a SEND_ONCE notification for each (`9000257` with --held-rights
       // --send-once, link loss: the pool waited for a reply lost with the
       // link, until the port died, and nothing came).
-      for (let i = 0; i < so; i++) {
-        const n = this.allocName();
-        this.emit({ type: 'insertSendOnce', name: n, port: e.name });
-        this.emit({ type: 'deallocate', name: n });
-      }
+      this.loseSendOnce(e.name, so);
       return;
     }
     let pool = this.soPools.get(e.key);

@@ -515,7 +515,7 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
       { op: 'giveSend', holder: 22, to: 1 }, { op: 'giveReceive', holder: 56, to: 3 }, { op: 'data', holder: 61 },
     ];
     expect(runSchedule(2, 7000021, ops, { loss: false, settleLimit: 5000 }).violations).toEqual([]);
-    // The numbered schedule (`simulate --held-rights --send-once --seed 7 --length 320 --only 21`), with and without deferral.
+    // The numbered schedule (`simulate --held-rights --send-once --length 320 --schedule 7000021`), with and without deferral.
     const numbered = randomOps(7000021, 320, false, true, true);
     expect(runSchedule(2, 7000021, numbered, { loss: false, settleLimit: 5000 }).violations).toEqual([]);
     expect(runSchedule(2, 7000021, numbered, { loss: false, deferSendOnce: true, settleLimit: 5000 }).violations).toEqual([]);
@@ -560,7 +560,7 @@ describe('rights given through any held send right (held-gifts.ts)', () => {
       { op: 'giveSend', holder: 31, to: 0 },
     ];
     expect(runSchedule(3, 12000112, ops, { loss: false, settleLimit: 5000 }).violations).toEqual([]);
-    // The numbered schedule (`simulate --held-rights --seed 12 --length 320 --only 112`).
+    // The numbered schedule (`simulate --held-rights --length 320 --schedule 12000112`).
     expect(runSchedule(3, 12000112, randomOps(12000112, 320, false, false, true), { loss: false, settleLimit: 5000 }).violations).toEqual([]);
   });
 

@@ -1,6 +1,8 @@
 import { Connection, type ConnectionEvent } from '../src/connection.js';
 import { withLimits, type WireLimits } from '../src/limits.js';
 import type { WireMessage } from '../src/wire-message.js';
+import { randomOps, runSchedule } from '../src/sim/schedules.js';
+import { sweepSchedule } from '../src/sim/sweep.js';
 
 export function seeded(seed: number): (n: number) => Uint8Array<ArrayBuffer> {
   let s = seed >>> 0 || 1;
@@ -100,4 +102,14 @@ export function pattern(n: number, seed: number): Uint8Array {
     out[i] = x >>> 24;
   }
   return out;
+}
+
+/**
+ * Schedule `index` of `simulate --seed seed --length length [--send-once]`,
+ * run as the sweep runs it (sweep.ts's numbering, nodes and link loss): its
+ * violations.
+ */
+export function sweptViolations(seed: number, index: number, length: number, sendOnce = false): string[] {
+  const { number, nodes, loss } = sweepSchedule(seed, index);
+  return runSchedule(nodes, number, randomOps(number, length, loss, sendOnce), { loss }).violations;
 }

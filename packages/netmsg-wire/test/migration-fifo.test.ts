@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../src/limits.js';
 import { NetmsgNode, type NodeAction } from '../src/node.js';
 import { randomOps, runSchedule } from '../src/sim/schedules.js';
+import { sweptViolations } from './helpers.js';
 import type { WireMessage } from '../src/wire-message.js';
 
 /**
@@ -14,10 +15,7 @@ import type { WireMessage } from '../src/wire-message.js';
  * is 2).
  */
 function simulateSchedule(seed: number, index: number, length: number): string[] {
-  const s = (seed * 1000003 + index) >>> 0;
-  const loss = index % 3 === 2;
-  const nodes = 2 + (index % 3);
-  return runSchedule(nodes, s, randomOps(s, length, loss), { loss }).violations;
+  return sweptViolations(seed, index, length);
 }
 
 describe('FIFO across receive-right migration: pinned schedules', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomOps, runSchedule } from '../src/sim/schedules.js';
+import { sweptViolations } from './helpers.js';
 
 /**
  * Exact NO SENDERS, judged by the random-schedule oracle also after link
@@ -12,10 +13,7 @@ import { randomOps, runSchedule } from '../src/sim/schedules.js';
  * S * 1000003 + index, nodes = 2 + index % 3, link loss when index % 3 is 2).
  */
 function simulateSchedule(seed: number, index: number, length: number, sendOnce = false): string[] {
-  const s = (seed * 1000003 + index) >>> 0;
-  const loss = index % 3 === 2;
-  const nodes = 2 + (index % 3);
-  return runSchedule(nodes, s, randomOps(s, length, loss, sendOnce), { loss }).violations;
+  return sweptViolations(seed, index, length, sendOnce);
 }
 
 describe('exact NO SENDERS: pinned counterexamples', () => {

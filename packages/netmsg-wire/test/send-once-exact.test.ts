@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { withLimits } from '../src/limits.js';
 import { NetmsgNode } from '../src/node.js';
 import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
+import { sweptViolations } from './helpers.js';
 
 /**
  * Send-once rights made before a receive right moved (PROTOCOL.md §4.5),
@@ -15,10 +16,7 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * when index % 3 is 2).
  */
 function simulateSchedule(seed: number, index: number, length: number): string[] {
-  const s = (seed * 1000003 + index) >>> 0;
-  const loss = index % 3 === 2;
-  const nodes = 2 + (index % 3);
-  return runSchedule(nodes, s, randomOps(s, length, loss, true), { loss }).violations;
+  return sweptViolations(seed, index, length, true);
 }
 
 /**
