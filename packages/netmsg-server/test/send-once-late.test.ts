@@ -12,16 +12,19 @@
  * which is what lets netmsg-wire carry these late messages to the new home
  * (PROTOCOL.md §4.5). Run first with every task on one node (Mach itself: the
  * expectations are one kernel's), then on three in-process nodes over TCP on
- * loopback; there every node's netmsg tables (send-once relays and pools
- * included) are back to what they were after setup, and no driver recorded
- * an error.
+ * loopback, then on three node processes; after each case every node's
+ * netmsg tables (send-once relays and pools included) are back to what they
+ * were after setup, and no driver recorded an error.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE, MACH_MSG_TYPE_MOVE_RECEIVE, MACH_MSG_TYPE_MOVE_SEND_ONCE,
   MACH_MSG_TYPE_PORT_SEND_ONCE, MACH_NOTIFY_SEND_ONCE,
 } from 'mach-msg';
-import { localHost, type Host } from './seed-world.js';
+import { bundleSeedChild, childHost, localHost, type Host } from './seed-world.js';
 import { backToBaseline, tables, Task, type Exec, type SeedWorld } from './seed-scenarios.js';
 
 /** Tasks and the rights the scenario starts from. */
@@ -196,20 +199,30 @@ async function movedTwice(w: LateWorld): Promise<void> {
   await allUsed(w, c, w.hosts[w.nodeOf.c]!, Q, [[c, soC1!], [c, soC2!], [a2, soA1!], [a2, soA2!], [b, soB1!], [b, soB2!]]);
 }
 
-for (const nodes of [1, 3] as const) {
-  describe(nodes === 1 ? 'late send-once rights, every task on one node (Mach itself)' : 'late send-once rights across three nodes over TCP', () => {
+const WORLDS: [string, (dir: string) => Promise<Host[]>][] = [
+  ['every task on one node (Mach itself)', async () => [await localHost(1)]],
+  ['three in-process nodes over TCP', async () => [await localHost(1), await localHost(2), await localHost(3)]],
+  ['three node processes over TCP (the new home and the third node children, the new home i386)', async (dir) => {
+    const script = bundleSeedChild(dir);
+    return [await localHost(1), await childHost(script, 2, 'i386'), await childHost(script, 3)];
+  }],
+];
+
+for (const [title, make] of WORLDS) {
+  describe(`late send-once rights, ${title}`, () => {
+    let dir: string;
     let hosts: Host[] = [];
     let w: LateWorld;
     let base: string[];
     beforeAll(async () => {
-      const ids = [1, 2, 3].slice(0, nodes);
-      hosts = [];
-      for (const id of ids) hosts.push(await localHost(id));
-      w = await wire(hosts.map((h) => h.exec), ids);
+      dir = mkdtempSync(join(tmpdir(), 'netmsg-late-so-'));
+      hosts = await make(dir);
+      w = await wire(hosts.map((h) => h.exec), [1, 2, 3]);
       base = await tables(w as unknown as SeedWorld);
-    }, 60_000);
+    }, 120_000);
     afterAll(async () => {
       for (const h of hosts.reverse()) await h.close();
+      rmSync(dir, { recursive: true, force: true });
     }, 60_000);
 
     const noneLeft = async (): Promise<void> => {
