@@ -122,9 +122,10 @@ async function allUsed(w: LateWorld, owner: Task, ownerHost: Exec, P: number, he
 /**
  * Rights at the third node, in the old home's other task and at the new
  * home; a plain message and a send-once one queued when the right leaves;
- * the rest used or destroyed after the move.
+ * the rest used or destroyed after the move. `ool`: the receive right goes
+ * in an out-of-line port array (the driver reads those names too).
  */
-async function lateSendOnce(w: LateWorld): Promise<void> {
+async function lateSendOnce(w: LateWorld, ool = false): Promise<void> {
   const { a, a2, b, c, inbox } = w;
   const T = await a.allocate();
   const [soC1, soC2] = await giveSendOnce(w, T, w.toC, c, inbox.c, 2);
@@ -137,8 +138,8 @@ async function lateSendOnce(w: LateWorld): Promise<void> {
   const st = (await w.hosts[0]!('status', 'a', T)) as { sorights: number; msgcount: number };
   expect([st.sorights, st.msgcount]).toEqual([6, 2]);
 
-  // The receive right moves to b, with its queue.
-  expect(await a.send(w.toB, 60012, { ports: { disp: MACH_MSG_TYPE_MOVE_RECEIVE, names: [T] } })).toBe(0);
+  // The receive right moves to b, with its queue (inline, or in an out-of-line port array).
+  expect(await a.send(w.toB, 60012, { ports: { disp: MACH_MSG_TYPE_MOVE_RECEIVE, names: [T], ool } })).toBe(0);
   const moved = await b.receive(inbox.b);
   expect(moved.id).toBe(60012);
   const P = moved.ports[0]!;
@@ -235,6 +236,11 @@ for (const [title, make] of WORLDS) {
 
     it('each right gives its port exactly one message at the new home, used or destroyed; nothing left over', async () => {
       await lateSendOnce(w);
+      await noneLeft();
+    }, 60_000);
+
+    it('the same with the receive right in an out-of-line port array', async () => {
+      await lateSendOnce(w, true);
       await noneLeft();
     }, 60_000);
 

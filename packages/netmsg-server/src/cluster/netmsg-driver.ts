@@ -694,7 +694,7 @@ export class NetmsgDriver {
       return;
     }
     const ool = hasOol(msg) ? await takeOol(k, this.task, msg) : [];
-    const status = await takeReceiveRights(k, this.task, msg, this.portSet, this.selfSoNotices);
+    const status = await takeReceiveRights(k, this.task, msg, ool, this.portSet, this.selfSoNotices);
     await this.post({ type: 'portMessage', port, msg, ool, receiveStatus: status });
   }
 }

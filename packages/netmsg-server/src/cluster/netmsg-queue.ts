@@ -80,7 +80,26 @@ export async function denotesPort(k: MachKernel, t: TaskId, so: number, rcv: num
 }
 
 /**
- * Receive rights that reached netmsg in `msg` (the driver's received()):
+ * The receive rights `msg` carried into netmsg's space: inline port items
+ * and out-of-line port arrays (`ool[i]`: the i-th out-of-line item's bytes,
+ * a port array being 32-bit names, as netmsg-wire reads it).
+ */
+function receiveNames(msg: MachMessage, ool: readonly Uint8Array[]): number[] {
+  const out: number[] = [];
+  let oolIndex = 0;
+  for (const it of msg.items) {
+    if (it.kind === 'data') continue;
+    const bytes = it.kind === 'ool' ? ool[oolIndex++] : undefined;
+    if (it.type.name !== MACH_MSG_TYPE_MOVE_RECEIVE) continue;
+    if (it.kind === 'ports') out.push(...it.names);
+    else if (bytes) for (let i = 0; i + 4 <= bytes.length; i += 4) out.push(new DataView(bytes.buffer, bytes.byteOffset + i, 4).getUint32(0, true));
+  }
+  return out;
+}
+
+/**
+ * Receive rights that reached netmsg in `msg` (the driver's received();
+ * `ool`: its out-of-line items' bytes, for receive rights in port arrays):
  * each one's status as §7 asks, the application's no-senders request
  * taken off the port (its send-once right travels; one that notified the
  * port itself travels as "self", and the SEND_ONCE notification freeing it
@@ -88,40 +107,37 @@ export async function denotesPort(k: MachKernel, t: TaskId, so: number, rcv: num
  * right joined to netmsg's port set (the port becomes a proxy, §4.5).
  */
 export async function takeReceiveRights(
-  k: MachKernel, t: TaskId, msg: MachMessage, portSet: number, selfSoNotices: Map<number, number>,
+  k: MachKernel, t: TaskId, msg: MachMessage, ool: readonly Uint8Array[], portSet: number, selfSoNotices: Map<number, number>,
 ): Promise<Record<number, ReceiveStatus>> {
   const status: Record<number, ReceiveStatus> = {};
-  for (const it of msg.items) {
-    if (it.kind !== 'ports' || it.type.name !== MACH_MSG_TYPE_MOVE_RECEIVE) continue;
-    for (const n of it.names) {
-      if (n === 0 || n >>> 0 === 0xffffffff) continue;
-      const st = await k.portGetReceiveStatus(t, n);
-      if (st.kr !== 0 || !st.status) continue;
-      // senders (mps_srights): with none, the new home holds no send right of its own (PROTOCOL.md §4.5).
-      const rs: ReceiveStatus = { mscount: st.status.mscount, qlimit: st.status.qlimit, queued: st.status.msgcount, senders: st.status.srights };
-      // Take the application's no-senders request off the port; its send-once right travels.
-      const prev = await k.portRequestNotification(t, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
-      if (prev.kr === 0 && prev.previous !== 0) {
-        if (await denotesPort(k, t, prev.previous, n)) {
-          // The request notified the port itself (test5a): it travels as "self" and the new home
-          // makes its own right. Freeing the one we took sends its SEND_ONCE notification to the
-          // port, behind what was queued: netmsg swallows it (received()).
-          rs.noSendersSelf = true;
-          selfSoNotices.set(n, (selfSoNotices.get(n) ?? 0) + 1);
-          await k.portDeallocate(t, prev.previous);
-        } else rs.noSendersNotify = prev.previous;
-        rs.noSendersSync = 0;
-      }
-      // Send-once rights to the port not yet received from (mps_sorights: rights held anywhere, netmsg's
-      // own for send-once rights that left this node among them, and the destination rights of queued
-      // messages). Their messages will come to the proxy and must follow the right (PROTOCOL.md §4.5);
-      // the request's right that notified the port itself is netmsg's, freed above, and not one of them.
-      const sendOnce = st.status.sorights - (rs.noSendersSelf ? 1 : 0);
-      if (sendOnce > 0) rs.sendOnce = sendOnce;
-      status[n] = rs;
-      // The right is netmsg's now (the port becomes a proxy, §4.5): take its messages like any proxy's.
-      await k.portMoveMember(t, n, portSet);
+  for (const n of receiveNames(msg, ool)) {
+    if (n === 0 || n >>> 0 === 0xffffffff) continue;
+    const st = await k.portGetReceiveStatus(t, n);
+    if (st.kr !== 0 || !st.status) continue;
+    // senders (mps_srights): with none, the new home holds no send right of its own (PROTOCOL.md §4.5).
+    const rs: ReceiveStatus = { mscount: st.status.mscount, qlimit: st.status.qlimit, queued: st.status.msgcount, senders: st.status.srights };
+    // Take the application's no-senders request off the port; its send-once right travels.
+    const prev = await k.portRequestNotification(t, n, MACH_NOTIFY_NO_SENDERS, 0, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    if (prev.kr === 0 && prev.previous !== 0) {
+      if (await denotesPort(k, t, prev.previous, n)) {
+        // The request notified the port itself (test5a): it travels as "self" and the new home
+        // makes its own right. Freeing the one we took sends its SEND_ONCE notification to the
+        // port, behind what was queued: netmsg swallows it (received()).
+        rs.noSendersSelf = true;
+        selfSoNotices.set(n, (selfSoNotices.get(n) ?? 0) + 1);
+        await k.portDeallocate(t, prev.previous);
+      } else rs.noSendersNotify = prev.previous;
+      rs.noSendersSync = 0;
     }
+    // Send-once rights to the port not yet received from (mps_sorights: rights held anywhere, netmsg's
+    // own for send-once rights that left this node among them, and the destination rights of queued
+    // messages). Their messages will come to the proxy and must follow the right (PROTOCOL.md §4.5);
+    // the request's right that notified the port itself is netmsg's, freed above, and not one of them.
+    const sendOnce = st.status.sorights - (rs.noSendersSelf ? 1 : 0);
+    if (sendOnce > 0) rs.sendOnce = sendOnce;
+    status[n] = rs;
+    // The right is netmsg's now (the port becomes a proxy, §4.5): take its messages like any proxy's.
+    await k.portMoveMember(t, n, portSet);
   }
   return status;
 }
