@@ -158,8 +158,9 @@ export class VmPager {
       this.wake(page, 0);
     }
     obj.ready = true;
+    // The notifications the destroyed ports generate are delivered by the
+    // flush that ends the kernel operation this death happens in.
     for (const w of obj.readyWaiters.splice(0)) w(true);
-    k.flush();
   }
 
   /** Copies [address, address+len) if every page is mapped readable and resident (or anonymous). */

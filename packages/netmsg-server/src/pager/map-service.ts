@@ -329,7 +329,9 @@ export class MapService {
       if (entry.finished || this.closed) return;
       // Not started yet: its stock goes once it has started (its io_map is not idle yet).
       if (entry.pager === undefined) {
-        this.later(async () => this.armIdle(entry));
+        this.later(async () => {
+          if (!entry.finished && !this.closed) this.armIdle(entry);
+        });
         return;
       }
       if (entry.pager.kernelCount() > 0) return;
