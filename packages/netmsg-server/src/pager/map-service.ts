@@ -174,6 +174,8 @@ export class MapService {
       const want = this.objectsFor(live.readOnly, wantRead, wantWrite);
       if (live.stock.rw.refs < want.rw || live.stock.ro.refs < want.ro) {
         this.topUp(live);
+        // The stock made for this retry goes again if the retry never comes.
+        this.armIdle(live);
         this.busyAnswers++;
         return HurdErrno.EAGAIN;
       }
