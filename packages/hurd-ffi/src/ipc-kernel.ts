@@ -41,6 +41,11 @@ export class IpcKernel {
   unmapHook: ((task: Task, region: VmRegion) => void) | null = null;
   /** Reads object-backed memory that is resident, without faulting (vm-object.ts). */
   residentReadHook: ((task: Task, address: number, len: number) => Uint8Array | null) | null = null;
+  /**
+   * Called for every port that dies (ipc_kobject_destroy): a memory
+   * object's port dying ends its object's pager (vm_object_destroy, vm-object.ts).
+   */
+  portDeathHook: ((port: IpcPort) => void) | null = null;
   private nextObject = 1;
   private nextTaskId = 1;
   private stampSeq = 0;

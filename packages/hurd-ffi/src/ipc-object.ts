@@ -148,6 +148,8 @@ export function portDestroy(k: IpcKernel, port: IpcPort): void {
     }
   }
   port.kobject = null;
+  // ipc_kobject_destroy: a pager port's death reaches its memory object.
+  k.portDeathHook?.(port);
 }
 
 export function psetDestroy(k: IpcKernel, pset: IpcPset): void {

@@ -22,10 +22,16 @@
  * Simplifications, stated: an object is terminated as soon as its last
  * mapping goes (may_cache is recorded but objects are not cached); private
  * copy pages are never paged out (no default pager); out-of-line send data
- * from mapped memory is faulted in at send time (see sim-kernel.ts); the
- * death of a pager's port is only seen when a request to it fails (GNU Mach's
- * vm_object_destroy would end the wait at once), so a fault waiting for
- * memory_object_ready from a pager that died waits until its mapping goes.
+ * from mapped memory is faulted in at send time (see sim-kernel.ts).
+ *
+ * The death of a pager's port (its receive right destroyed: the pager task
+ * died, or the netmsg proxy standing for it) is vm_object_destroy: the
+ * object loses its pager at once, the kernel's rights to the control and
+ * name ports go, and every fault waiting on the pager (for ready, a
+ * data_request or a data_unlock) looks again and fails with
+ * KERN_MEMORY_ERROR, since a request to no pager cannot be sent. Resident
+ * pages stay usable; a later fault that needs the pager fails the same way.
+ * When the last mapping goes no page is returned and no terminate is sent.
  */
 import {
   encodeMessage,
@@ -103,6 +109,8 @@ interface VmObject {
   nameName: number;
   ready: boolean;
   alive: boolean;
+  /** vm_object_destroy ran: the pager's port died, no request can reach a pager any more. */
+  pagerDead: boolean;
   readyWaiters: ((ok: boolean) => void)[];
   pages: Map<number, VmPage>;
   mappedPages: number;
@@ -124,6 +132,35 @@ export class VmPager {
   ) {
     k.unmapHook = (task, region) => this.unmapped(task, region);
     k.residentReadHook = (task, address, len) => this.readResident(task, address, len);
+    k.portDeathHook = (port) => this.pagerDied(port);
+  }
+
+  /**
+   * vm_object_destroy: the memory object's port died. The object forgets its
+   * pager, the kernel gives up its rights (the dead send right, the control
+   * and name receive rights: the pager's rights to them become dead names),
+   * and the paging activity is aborted as vm_object_abort_activity does:
+   * pages being paged in are freed, unlock requests are cleared, the object
+   * is marked ready, and the waiting faults wake up to look again (fault
+   * then finds no pager to ask and fails with KERN_MEMORY_ERROR).
+   */
+  private pagerDied(port: IpcPort): void {
+    const obj = this.byPager.get(port);
+    if (obj === undefined || !obj.alive) return;
+    const k = this.k;
+    const kt = k.kernelTask;
+    this.byPager.delete(port);
+    obj.pagerDead = true;
+    for (const name of [obj.pagerName, obj.controlName, obj.nameName]) rightDestroy(k, kt.space, name);
+    for (const [idx, page] of [...obj.pages]) {
+      if (page.state === 'wait') obj.pages.delete(idx);
+      page.unlockPending = false;
+      this.wake(page, 0);
+    }
+    obj.ready = true;
+    // The notifications the destroyed ports generate are delivered by the
+    // flush that ends the kernel operation this death happens in.
+    for (const w of obj.readyWaiters.splice(0)) w(true);
   }
 
   /** Copies [address, address+len) if every page is mapped readable and resident (or anonymous). */
@@ -184,6 +221,7 @@ export class VmPager {
       nameName: name,
       ready: false,
       alive: true,
+      pagerDead: false,
       readyWaiters: [],
       pages: new Map(),
       mappedPages: 0,
@@ -310,6 +348,7 @@ export class VmPager {
   private terminate(obj: VmObject): void {
     if (!obj.alive) return;
     const kt = this.k.kernelTask;
+    // Without a pager (vm_object_destroy) the pages are just freed.
     for (const [idx, page] of [...obj.pages].sort((x, y) => x[0] - y[0])) {
       if (page.state === 'resident' && (page.dirty || page.precious)) this.dataReturn(obj, idx, page);
     }
@@ -318,11 +357,14 @@ export class VmPager {
     obj.pages.clear();
     for (const w of obj.readyWaiters.splice(0)) w(false);
     this.objects.delete(obj.id);
+    if (obj.pagerDead) return;
     this.byPager.delete(obj.pager);
     this.send(memoryObjectTerminate(kt.abi, obj.pagerName, obj.controlName, obj.nameName));
   }
 
   private dataReturn(obj: VmObject, idx: number, page: VmPage): void {
+    // No pager to return it to (vm_object_destroy): the page's contents are lost.
+    if (obj.pagerDead) return;
     const kt = this.k.kernelTask;
     const at = vmAllocateAnywhere(kt, PAGE_SIZE);
     if (at === null) return;
@@ -503,6 +545,9 @@ export class VmPager {
         continue;
       }
       if (page === undefined) {
+        // No pager any more (vm_object_destroy): the data_request has no
+        // destination (MACH_SEND_INVALID_DEST), VM_FAULT_MEMORY_ERROR.
+        if (obj.pagerDead) return KERN_MEMORY_ERROR;
         page = { state: 'wait', data: new Uint8Array(0), lock: 0, dirty: false, precious: false, unlockPending: false, waiters: [], stamp: this.clock++ };
         obj.pages.set(idx, page);
         // vm_fault_page: a data_request that cannot be sent (the pager's port is
@@ -518,8 +563,14 @@ export class VmPager {
           return page;
         }
         if (!page.unlockPending) {
+          // vm_fault_page: a data_unlock that cannot be sent fails the fault.
+          if (obj.pagerDead) return KERN_MEMORY_ERROR;
           page.unlockPending = true;
-          this.send(memoryObjectAccess(kt.abi, MEMORY_OBJECT_DATA_UNLOCK, obj.pagerName, obj.controlName, idx * PAGE_SIZE, PAGE_SIZE, access));
+          if (this.send(memoryObjectAccess(kt.abi, MEMORY_OBJECT_DATA_UNLOCK, obj.pagerName, obj.controlName, idx * PAGE_SIZE, PAGE_SIZE, access)) !== 0) {
+            page.unlockPending = false;
+            this.wake(page, 0);
+            return KERN_MEMORY_ERROR;
+          }
         }
       }
       const p = page;

@@ -385,6 +385,38 @@ for (const abi of ['x86_64', 'i386'] as const) {
       expect(await k.taskTerminate(p)).toBe(0);
     });
 
+    it('the pager task dies while a read waits for its data_request: the read fails with KERN_MEMORY_ERROR (vm_object_destroy), a resident page is still read', { timeout: 300_000 }, async () => {
+      const p = await k.taskCreate();
+      const a = await k.taskCreate();
+      const mo = (await k.portAllocate(p, MACH_PORT_RIGHT_RECEIVE)).name;
+      const send = (await k.portExtractRight(p, mo, MACH_MSG_TYPE_MAKE_SEND, a)).name;
+      const box = inbox(k, p, abi);
+      await box.serve(mo);
+      const mapping = k.vmMap(a, { memoryObject: send, offset: 0, size: 2 * PAGE, anywhere: true });
+      const control = portOf(await box.next(mo), 0);
+      const call = async (id: number, items: MsgItem[]): Promise<number> => {
+        const complex = items.some((i) => i.kind !== 'data');
+        const bytes = encodeMessage({ header: { bits: { remote: MACH_MSG_TYPE_COPY_SEND, local: 0, complex, other: 0 }, remotePort: control, localPort: 0, seqno: 0, id }, items }, abi);
+        return (await k.msg(p, { options: 1, send: bytes })).kr;
+      };
+      expect(await call(2094, [int(0, 0), int(0)])).toBe(0);
+      const map = await mapping;
+      expect(map.kr).toBe(0);
+      // Page 0 made resident: an unavailable answer zero-fills it.
+      const r0 = k.vmRead(a, map.address, 2);
+      expect((await box.next(mo)).header.id).toBe(2203);
+      expect(await call(2039, [word(abi, 0), word(abi, PAGE)])).toBe(0);
+      expect(await r0).toEqual({ kr: 0, data: new Uint8Array(2) });
+      const rd = k.vmRead(a, map.address + PAGE, 4);
+      expect((await box.next(mo)).header.id).toBe(2203); // never answered
+      expect(await k.taskTerminate(p)).toBe(0);
+      expect(await rd).toEqual({ kr: KERN_MEMORY_ERROR, data: null });
+      expect(await k.vmRead(a, map.address, 2)).toEqual({ kr: 0, data: new Uint8Array(2) });
+      expect((await k.vmRead(a, map.address + PAGE, 1)).kr).toBe(KERN_MEMORY_ERROR);
+      expect(await k.vmDeallocate(a, map.address, 2 * PAGE)).toBe(0);
+      expect(await k.taskTerminate(a)).toBe(0);
+    });
+
     it('answers bad calls with Mach codes: no task, no object right, bad numbers', { timeout: 120_000 }, async () => {
       expect(await k.vmMap(9999, { memoryObject: 1, offset: 0, size: PAGE })).toEqual({ kr: 16, address: 0 }); // KERN_INVALID_TASK
       const t = await k.taskCreate();

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { MachKernel, TaskId } from 'hurd-ffi';
+import type { Clock, MachKernel, TaskId } from 'hurd-ffi';
 import { NetmsgServerError } from './errors.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import type { MapService } from './pager/map-service.js';
@@ -82,6 +82,8 @@ export interface NodeListener {
 export interface StartNodeExtras {
   /** Logger to use instead of one built from logLevel/logJson. */
   logger?: Logger;
+  /** The clock of io_map's pagers (lock timeout, idle stock of rights); default the host's. Tests pass a VirtualClock. */
+  clock?: Clock;
 }
 
 /** Pause between attempts to (re)link a configured peer. */
@@ -132,7 +134,11 @@ export async function startNode(input: NodeOptionsInput = {}, extras: StartNodeE
     ...(o.maxPortsPerLink !== undefined ? { limits: { maxPortsPerLink: o.maxPortsPerLink } } : {}),
     log,
   });
-  const maps = await mapping.start(cluster.kernel, cluster.exportTask!.task, { root: exportDir, readOnly, log });
+  const maps = await mapping.start(cluster.kernel, cluster.exportTask!.task, {
+    root: exportDir, readOnly, log,
+    ...(o.pagerLockTimeoutMs !== undefined ? { lockTimeoutMs: o.pagerLockTimeoutMs } : {}),
+    ...(extras.clock ? { clock: extras.clock } : {}),
+  });
   let closing = false;
   const timers = new Set<NodeJS.Timeout>();
 

@@ -120,6 +120,13 @@ export const NodeOptionsSchema = z
     /** 'kernel' (default): requests pass through the node's simulated GNU Mach kernel; 'direct': straight into the server. */
     /** Upper bound of ports (open files) a single link may hold on this node. */
     maxPortsPerLink: z.number().int().min(1).optional(),
+    /**
+     * io_map's file pagers evict a kernel that leaves a revoking lock request
+     * unanswered this long (ms), so that one stuck kernel cannot stall the
+     * pages others wait for (pager-core's lockTimeout). Default 60000; 0
+     * waits for ever. `--pager-lock-timeout MS`.
+     */
+    pagerLockTimeoutMs: z.number().int().min(0).max(0x7fffffff).optional(),
   })
   .strict()
   .superRefine((o, ctx) => {

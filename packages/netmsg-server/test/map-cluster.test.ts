@@ -1,8 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getBuiltinInterface, type MigArgs } from 'mach-msg';
-import { checkInvariants, PAGE_SIZE, type SimKernel, type TaskId } from 'hurd-ffi';
+import {
+  decodeMessage, encodeMessage, getBuiltinInterface, KERN_MEMORY_ERROR, MACH_PORT_RIGHT_RECEIVE, MACH_RCV_MSG, MACH_SEND_MSG, type MachMessage, type MigArgs,
+} from 'mach-msg';
+import { checkInvariants, memoryObjectAccess, memoryObjectInit, PAGE_SIZE, VirtualClock, type Clock, type SimKernel, type TaskId } from 'hurd-ffi';
 import { ClusterNode } from '../src/cluster/cluster-node.js';
 import { MigUser } from '../src/cluster/mig-user.js';
 import { Mapping } from '../src/client-map.js';
@@ -41,6 +43,23 @@ const link = (a: ClusterNode, b: ClusterNode): Promise<void> => linkNodes(a, b, 
 
 const until = untilTurns;
 
+/** Lets queued work run (immediates): no time passes on any clock. */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** This process's descriptors open on `path`. */
+function fdsOn(path: string): string[] {
+  const real = realpathSync(path);
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === real;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** xorshift32: deterministic, seeded. */
 function rng(seed: number): (n: number) => number {
   let x = seed >>> 0 || 1;
@@ -70,14 +89,14 @@ describe('remote memory: one file pager, several kernels', () => {
     tree = undefined;
   });
 
-  async function cluster(remotes: number, readOnly = false): Promise<Cluster> {
+  async function cluster(remotes: number, readOnly = false, opts: { clock?: Clock; stockIdleMs?: number } = {}): Promise<Cluster> {
     tree = makeTree();
     let maps: MapService | undefined;
     const hook = (rel: readonly string[], modes: number) => (maps ? maps.ioMap(rel, modes) : HurdErrno.EOPNOTSUPP);
     // Remote users act as the test process's own identity (it owns the tree).
     const credentials = createCredentialPolicy({ fallback: { uid: process.getuid!(), gid: process.getgid!() } });
     const home = await ClusterNode.create({ nodeId: 10, export: { root: tree.root, readOnly, ioMap: hook, credentials } });
-    maps = new MapService({ kernel: home.kernel, root: tree.root, readOnly });
+    maps = new MapService({ kernel: home.kernel, root: tree.root, readOnly, ...opts });
     await maps.attach(home.exportTask!.task);
     services.push(maps);
     nodes.push(home);
@@ -93,6 +112,14 @@ describe('remote memory: one file pager, several kernels', () => {
 
   /** On `node`: a task, the file opened through the export, io_map, vm_map. */
   async function mapOn(node: ClusterNode, file: string, writable: boolean, size = 2 * PAGE_SIZE, vmWritable = writable): Promise<Mapping> {
+    const { task, obj, names } = await ioMapOn(node, file, writable);
+    const m = await Mapping.create(node.kernel, task, obj, size, vmWritable);
+    for (const n of names) await node.kernel.portDeallocate(task, n);
+    return m;
+  }
+
+  /** On `node`: a task, the file opened through the export, io_map; the object to map and every name the task got. */
+  async function ioMapOn(node: ClusterNode, file: string, writable: boolean): Promise<{ task: TaskId; obj: number; names: number[] }> {
     const { task, name: root } = await node.remoteRoot(10);
     const dir = nameOf((await call(node, task, root, 'fsys_getroot', { dotdot_node: { name: 0, disposition: 19 }, gen_uids: [], gen_gids: [], flags: O_READ }))['file']);
     const f = nameOf((await call(node, task, dir, 'dir_lookup', { file_name: file, flags: O_READ | (writable ? O_WRITE : 0), mode: 0 }))['result']);
@@ -107,9 +134,7 @@ describe('remote memory: one file pager, several kernels', () => {
     }
     const obj = nameOf(objs![writable ? 'memobjwt' : 'memobjrd']);
     expect(obj).not.toBe(0);
-    const m = await Mapping.create(node.kernel, task, obj, size, vmWritable);
-    for (const n of [nameOf(objs!['memobjrd']), nameOf(objs!['memobjwt']), f, dir, root]) if (n) await node.kernel.portDeallocate(task, n);
-    return m;
+    return { task, obj, names: [nameOf(objs!['memobjrd']), nameOf(objs!['memobjwt']), f, dir, root].filter((n) => n !== 0) };
   }
 
   function shared(c: Cluster, bytes: Uint8Array): string {
@@ -277,5 +302,115 @@ describe('remote memory: one file pager, several kernels', () => {
     const { task, name: root } = await b.remoteRoot(10);
     const dir = nameOf((await call(b, task, root, 'fsys_getroot', { dotdot_node: { name: 0, disposition: 19 }, gen_uids: [], gen_gids: [], flags: O_READ }))['file']);
     await expect(call(b, task, dir, 'io_map', {})).rejects.toMatchObject({ code: HurdErrno.EOPNOTSUPP });
+  });
+  it('a file io_mapped but never vm_mapped: its pager task and descriptor go once the stock is idle and the client\'s rights are gone; a mapped file keeps its pager', async () => {
+    const clock = new VirtualClock();
+    const c = await cluster(1, false, { clock, stockIdleMs: 1000 });
+    const mappedPath = shared(c, new TextEncoder().encode('mapped'));
+    const idlePath = join(c.tree.root, 'idle.bin');
+    writeFileSync(idlePath, 'never mapped');
+    const b = c.others[0]!;
+    const base = await c.home.portTable();
+    const held = await ioMapOn(b, 'idle.bin', true);
+    const m = await mapOn(b, 'shared.bin', true);
+    await c.maps.settle();
+    const idle = c.maps.pagerOf('idle.bin')!;
+    const kept = c.maps.pagerOf('shared.bin')!;
+    expect(fdsOn(idlePath)).toHaveLength(1);
+    // Time passes with no io_map: the service gives up its stock, but the client still holds the object.
+    clock.advance(1000);
+    await c.maps.settle();
+    await turns(50);
+    expect(idle.isFinished).toBe(false);
+    // The client lets go of its rights: no one holds the object, its pager ends.
+    for (const n of held.names) expect(await b.kernel.portDeallocate(held.task, n)).toBe(0);
+    await until(async () => idle.isFinished);
+    await idle.done;
+    expect(fdsOn(idlePath)).toEqual([]);
+    expect(c.home.kernel.snapshot(idle.task)).toBeNull();
+    // The mapped file keeps its pager, its task and its descriptor, and goes on serving.
+    expect(kept.isFinished).toBe(false);
+    expect(kept.kernelCount()).toBe(1);
+    expect(c.home.kernel.snapshot(kept.task)).not.toBeNull();
+    expect(fdsOn(mappedPath)).toHaveLength(1);
+    await m.write(0, new TextEncoder().encode('MAPPED'));
+    expect(new TextDecoder().decode(await m.read(0, 6))).toBe('MAPPED');
+    expect(c.maps.mapped().map((f) => f.file)).toEqual(['shared.bin']);
+    await m.unmap();
+    await kept.done;
+    expect(fdsOn(mappedPath)).toEqual([]);
+    expect(readFileSync(mappedPath, 'utf8')).toBe('MAPPED');
+    // No leak on node 10.
+    await until(async () => {
+      const t = await c.home.portTable();
+      return t.exportPorts === base.exportPorts && t.netmsgNames === base.netmsgNames && t.identities === base.identities;
+    });
+    expect(c.maps.errors).toEqual([]);
+  });
+
+  it('a file io_mapped and never vm_mapped whose client let go at once: its pager ends when the stock is idle', async () => {
+    const clock = new VirtualClock();
+    const c = await cluster(1, false, { clock, stockIdleMs: 1000 });
+    const idlePath = join(c.tree.root, 'idle.bin');
+    writeFileSync(idlePath, 'never mapped');
+    const b = c.others[0]!;
+    const held = await ioMapOn(b, 'idle.bin', false);
+    for (const n of held.names) await b.kernel.portDeallocate(held.task, n);
+    await c.maps.settle();
+    const idle = c.maps.pagerOf('idle.bin')!;
+    await turns(50);
+    // The service's own stock of rights still holds it.
+    expect(idle.isFinished).toBe(false);
+    clock.advance(999);
+    await turns(50);
+    expect(idle.isFinished).toBe(false);
+    clock.advance(1);
+    await until(async () => idle.isFinished);
+    expect(fdsOn(idlePath)).toEqual([]);
+    // A later io_map of the file gets a new pager.
+    const again = await mapOn(b, 'idle.bin', false);
+    expect(new TextDecoder().decode(await again.read(0, 5))).toBe('never');
+    expect(c.maps.pagerOf('idle.bin')).not.toBe(idle);
+    await again.unmap();
+    expect(c.maps.errors).toEqual([]);
+  });
+
+  it('the node shuts down its pager while a kernel\'s fault waits on it: the fault fails (KERN_MEMORY_ERROR) instead of waiting for ever', async () => {
+    // The waiting fault is made deterministic by a task on node 10 acting as a
+    // kernel that takes write access to page 0 and never answers the revoke:
+    // node 11's read of page 0 waits on the pager (the lock timeout's clock never moves).
+    const c = await cluster(1, false, { clock: new VirtualClock() });
+    shared(c, new TextEncoder().encode('zero'.padEnd(2 * PAGE_SIZE, '.')));
+    const b = c.others[0]!;
+    const m = await mapOn(b, 'shared.bin', true);
+    expect(new TextDecoder().decode(await m.read(PAGE_SIZE, 1))).toBe('.');
+    const pager = c.maps.pagerOf('shared.bin')!;
+    const k = c.home.kernel;
+    const stuck = await k.taskCreate({ name: 'stuck-kernel' });
+    const obj = await pager.sendRight(stuck);
+    const control = (await k.portAllocate(stuck, MACH_PORT_RIGHT_RECEIVE)).name;
+    const name = (await k.portAllocate(stuck, MACH_PORT_RIGHT_RECEIVE)).name;
+    const send = async (msg: MachMessage) => expect((await k.msg(stuck, { options: MACH_SEND_MSG, send: encodeMessage(msg, k.abi) })).kr).toBe(0);
+    const receive = async () => decodeMessage((await k.msg(stuck, { options: MACH_RCV_MSG, rcvName: control, rcvSize: 8192 })).message!, k.abi);
+    await send(memoryObjectInit(k.abi, obj, control, name, PAGE_SIZE));
+    expect((await receive()).header.id).toBe(2094); // ready
+    await send(memoryObjectAccess(k.abi, 2203, obj, control, 0, PAGE_SIZE, 3)); // data_request read|write
+    expect((await receive()).header.id).toBe(2093); // data_supply: the stuck task holds write access
+    let outcome: unknown = 'pending';
+    const reading = m.read(0, 4).then((v) => (outcome = v), (e: unknown) => (outcome = e));
+    expect((await receive()).header.id).toBe(2044); // the revoke, never answered
+    await turns(50);
+    expect(outcome).toBe('pending');
+    // Node shutdown: the map service closes its pagers; their tasks and object ports die.
+    await c.maps.close();
+    await until(async () => outcome !== 'pending');
+    await reading;
+    expect(outcome).toMatchObject({ code: 'map_failed', kern: KERN_MEMORY_ERROR });
+    // Later faults fail the same way; a page the kernel had is still read; unmap does not hang.
+    await expect(m.read(0, 1)).rejects.toMatchObject({ code: 'map_failed', kern: KERN_MEMORY_ERROR });
+    expect(new TextDecoder().decode(await m.read(PAGE_SIZE, 1))).toBe('.');
+    await m.unmap();
+    await k.taskTerminate(stuck);
+    for (const n of nodes) expect(checkInvariants(n.kernel as SimKernel)).toEqual([]);
   });
 });

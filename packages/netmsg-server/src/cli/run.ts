@@ -89,11 +89,12 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     .option('--listen <host:port>', 'address to listen on: HOST:PORT (port 0: any free port) or unix:/PATH (repeatable: TCP and a Unix socket at once)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--read-write', 'export read-write (default read-only)')
     .option('--secret-file <file>', 'shared secret file (default: generated under ~/.config/netmsg-server/secret)')
-    .option('--config <file>', 'JSON file with the same options (export, listen, readWrite, secretFile, logLevel, logJson, nodeId)')
+    .option('--config <file>', 'JSON file with the same options (export, listen, readWrite, secretFile, logLevel, logJson, nodeId, pagerLockTimeoutMs, ...)')
+    .option('--pager-lock-timeout <ms>', 'io_map pagers evict a kernel that leaves a lock request unanswered this long (default 60000; 0: never)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']))
     .option('--log-json', 'logs as JSON lines');
   addServeTransportOptions(program.commands.at(-1)!)
-    .action(async (o: { export?: string; listen: string[]; readWrite?: boolean; secretFile?: string; config?: string; logLevel?: string; logJson?: boolean } & ServeTransportFlagValues) => {
+    .action(async (o: { export?: string; listen: string[]; readWrite?: boolean; secretFile?: string; config?: string; logLevel?: string; logJson?: boolean; pagerLockTimeout?: string } & ServeTransportFlagValues) => {
       let config: { file: string; text: string } | undefined;
       if (o.config) {
         try {
@@ -106,6 +107,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       const merged = serveOptionsFrom({
         export: o.export, listen: o.listen.length === 1 ? o.listen[0] : o.listen, readWrite: o.readWrite, secretFile: o.secretFile,
         logLevel: o.logLevel, logJson: o.logJson, ...serveTransportFlags(o),
+        // A number when it is one, else the text as given, for the schema's message.
+        pagerLockTimeoutMs: o.pagerLockTimeout !== undefined && /^\d+$/.test(o.pagerLockTimeout) ? Number(o.pagerLockTimeout) : o.pagerLockTimeout,
       }, config);
       const node = await startNode(merged as NodeOptionsInput);
       if (node.secretCreated) io.stdout(`generated a new secret in ${node.secretFile} (mode 0600)\n`);

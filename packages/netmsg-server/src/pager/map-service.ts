@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, constants as FS } from 'node:fs';
-import type { MachKernel, TaskId } from 'hurd-ffi';
+import { realClock, type Clock, type MachKernel, type TaskId, type TimerHandle } from 'hurd-ffi';
 import {
   MACH_MSG_TYPE_MAKE_SEND, MACH_MSG_TYPE_MOVE_SEND, MACH_PORT_RIGHT_RECEIVE, MACH_PORT_RIGHT_SEND,
 } from 'mach-msg';
@@ -33,7 +33,12 @@ import { FilePager, type FilePagerStats, type PagerTrace } from './file-pager.js
  *  - for a file with a pager, its "stock": send user-references to each of
  *    the pager's objects in the export task, topped up in the background.
  * When the last kernel terminates the object the stock is dropped, so the
- * pager sees no senders once every client right is gone, and ends.
+ * pager sees no senders once every client right is gone, and ends. A file
+ * that was io_mapped but that no kernel maps has its stock dropped too once
+ * no io_map of it came for `stockIdleMs`: the stock is the service's own
+ * send right, and while it exists the object never has no senders. Then the
+ * pager ends as soon as the clients' rights are gone (at once if they are),
+ * and a later io_map of the file makes a new stock (EAGAIN meanwhile).
  * If nothing is ready (a burst of io_map faster than the top-up), io_map
  * answers EAGAIN and the caller retries.
  */
@@ -43,6 +48,8 @@ const SPARE_SENDS = 2;
 /** Spare receive rights kept ready, and send references kept per pager. */
 const SPARES = 4;
 const STOCK = 2;
+/** Default of MapServiceOptions.stockIdleMs. */
+const DEFAULT_STOCK_IDLE_MS = 2_000;
 
 export interface MapServiceOptions {
   kernel: MachKernel;
@@ -54,6 +61,19 @@ export interface MapServiceOptions {
   pagerConfig?: Partial<Omit<PagerConfig, 'pageSize'>>;
   /** Every memory_object message of every pager, with the file's path under the export. */
   onTrace?: (file: string, t: PagerTrace) => void;
+  /**
+   * A pager evicts a kernel that leaves a revoking lock request unanswered
+   * this long (FilePager's lockTimeoutMs: default 60 000; 0 waits for ever).
+   */
+  lockTimeoutMs?: number;
+  /**
+   * Drop the stock of rights of a file no kernel maps once no io_map of it
+   * came for this long (ms), so that its pager can see no senders and end.
+   * Default 2000.
+   */
+  stockIdleMs?: number;
+  /** The clock of the stock's idle timer and of the pagers' lock timeout (default the host's; tests pass a VirtualClock). */
+  clock?: Clock;
 }
 
 /** Send user-references to one object port, kept in the export task under one name (0: none yet). */
@@ -71,6 +91,8 @@ interface Entry {
   /** Rights to the memory object (write opens; the only object of a read-only pager) and to the read-only object. */
   stock: { rw: Stock; ro: Stock };
   finished: boolean;
+  /** Fires stockIdleMs after the last io_map of the file (see `armIdle`). */
+  idle: TimerHandle | undefined;
 }
 
 export interface MappedFile {
@@ -152,6 +174,8 @@ export class MapService {
       const want = this.objectsFor(live.readOnly, wantRead, wantWrite);
       if (live.stock.rw.refs < want.rw || live.stock.ro.refs < want.ro) {
         this.topUp(live);
+        // The stock made for this retry goes again if the retry never comes.
+        this.armIdle(live);
         this.busyAnswers++;
         return HurdErrno.EAGAIN;
       }
@@ -159,6 +183,7 @@ export class MapService {
       live.stock.ro.refs -= want.ro;
       const answer = this.answer(want, live.stock.rw.name, live.stock.ro.name);
       this.topUp(live);
+      this.armIdle(live);
       return answer;
     }
     const readOnly = !writable;
@@ -172,7 +197,7 @@ export class MapService {
     const rw = this.spares.pop()!;
     const ro = readOnly ? 0 : this.spares.pop()!;
     const entry: Entry = {
-      key, file, pager: undefined, readOnly, finished: false,
+      key, file, pager: undefined, readOnly, finished: false, idle: undefined,
       stock: { rw: { name: rw, refs: SPARE_SENDS - want.rw }, ro: { name: ro, refs: ro === 0 ? 0 : SPARE_SENDS - want.ro } },
     };
     this.entries.set(key, entry);
@@ -181,6 +206,7 @@ export class MapService {
       await this.refill();
     });
     this.topUp(entry);
+    this.armIdle(entry);
     return this.answer(want, rw, ro);
   };
 
@@ -206,6 +232,7 @@ export class MapService {
   /** Stop every pager (node shutdown). */
   async close(): Promise<void> {
     this.closed = true;
+    for (const e of this.entries.values()) e.idle?.cancel();
     await this.settle();
     for (const e of this.entries.values()) await e.pager?.close();
     this.entries.clear();
@@ -249,6 +276,8 @@ export class MapService {
         ...(ro !== 0 ? { adoptReadOnly: { task: this.exportTask!, name: ro } } : {}),
         ...(this.o.log ? { log: this.o.log } : {}),
         ...(this.o.pagerConfig ? { config: this.o.pagerConfig } : {}),
+        ...(this.o.lockTimeoutMs !== undefined ? { lockTimeoutMs: this.o.lockTimeoutMs } : {}),
+        ...(this.o.clock ? { clock: this.o.clock } : {}),
         onTrace: (t: PagerTrace) => {
           this.o.onTrace?.(entry.file, t);
           for (const f of this.observers) f(entry.file, t);
@@ -256,6 +285,7 @@ export class MapService {
         onKernelsGone: () => this.dropStock(entry),
         onFinished: () => {
           entry.finished = true;
+          entry.idle?.cancel();
           if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
           this.o.log?.info('file pager ended', { file: entry.file, ...(entry.pager?.stats ?? {}) });
         },
@@ -285,6 +315,30 @@ export class MapService {
           st.refs++;
         }
       }
+    });
+  }
+
+  /**
+   * (Re)starts the file's idle timer: when it fires and no kernel has the
+   * object, the stock goes (dropStock), so that only the clients' rights
+   * keep the pager. A kernel that has the object drops it when it
+   * terminates the object (onKernelsGone) instead.
+   */
+  private armIdle(entry: Entry): void {
+    entry.idle?.cancel();
+    entry.idle = (this.o.clock ?? realClock).setTimer(this.o.stockIdleMs ?? DEFAULT_STOCK_IDLE_MS, () => {
+      entry.idle = undefined;
+      if (entry.finished || this.closed) return;
+      // Not started yet: its stock goes once it has started (its io_map is not idle yet).
+      if (entry.pager === undefined) {
+        this.later(async () => {
+          if (!entry.finished && !this.closed) this.armIdle(entry);
+        });
+        return;
+      }
+      if (entry.pager.kernelCount() > 0) return;
+      this.o.log?.debug('file pager: no io_map for a while and no kernel, stock dropped', { file: entry.file });
+      this.dropStock(entry);
     });
   }
 
