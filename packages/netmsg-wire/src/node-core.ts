@@ -21,12 +21,14 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * for credit on a port whose own receive right arrives (`queuedRightPutBack`),
  * a gated message passing older ones for an old home's drain (`gatePassed`),
  * a relay's senders waiting for its marker up the old route (`relayWaits`),
- * a marker passed on over a link that was lost, sent back (`lostMarkerBack`).
+ * a marker passed on over a link that was lost, sent back (`lostMarkerBack`),
+ * a send right in a message that outlived its link made a dead name
+ * (`doomedOnArrival`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival';
 
 /** Whether a message carries a receive right (by identity). */
 export function carriesReceive(wm: WireMessage): boolean {
@@ -190,6 +192,29 @@ export abstract class NodeCore {
     }
     for (const [p, g] of this.gates) if (g.queue.length > 0) out.push(`${g.queue.length} gated on link ${p}`);
     return out;
+  }
+
+  /**
+   * Whether a send right to `id` arriving from `peer` is MACH_PORT_DEAD:
+   * no entry here takes it, and the port died (a tombstone) or the link it
+   * came on is lost. A message from a link can outlive the link here (held
+   * for another port, behind a drain or in another link's gate, §4.5) and
+   * go on later: its send rights were transfers counted on that link only,
+   * forgotten at both ends at the loss, so no chain of counted transfers
+   * holds them — doomed, as every right whose chain crossed the lost link
+   * (§4.3, after link loss). Made a proxy routed to the lost link, such a
+   * right looked live for ever: no DEAD can come that way (`21000074`,
+   * §9). A live entry here (home, or a proxy on a live chain) takes it as
+   * any redundant transfer (§4.3, rule 2; the RELEASE has no link to go
+   * on): the same coalescing as a doomed right sent before its DEAD (§4.3).
+   */
+  protected deadOnArrival(peer: number, id: PortId): boolean {
+    const key = portKey(id);
+    if (this.byKey.has(key)) return false;
+    if (this.tombstones.has(key)) return true;
+    if (this.links.has(peer)) return false;
+    this.edge('doomedOnArrival');
+    return true;
   }
 
   /** The port of a home entry died: every node holding a transfer hears it. */

@@ -88,7 +88,7 @@ export abstract class NodeRights extends NodeSendOnce {
     this.settle(wm);
     const map = (ref: PortRef): PortRef => {
       if (ref.tag !== 'port') return ref;
-      if (ref.right === 'send' && !this.byKey.has(portKey(ref.id)) && this.tombstones.has(portKey(ref.id))) {
+      if (ref.right === 'send' && this.deadOnArrival(from, ref.id)) {
         this.sendControl(from, { t: 'release', node: ref.id.node, serial: ref.id.serial, n: 1 });
         return { tag: 'dead' };
       }
@@ -216,8 +216,8 @@ export abstract class NodeRights extends NodeSendOnce {
 
   /** A right arrived from `peer`: put one right of its kind in netmsg's space. */
   protected importRef(peer: number, ref: RightRef, post: NodeAction[]): number {
-    if (ref.right === 'send' && !this.byKey.has(portKey(ref.id)) && this.tombstones.has(portKey(ref.id))) {
-      // The port died while this right was in flight: Mach delivers a dead name.
+    if (ref.right === 'send' && this.deadOnArrival(peer, ref.id)) {
+      // The port died while this right was in flight, or its link did (deadOnArrival): Mach delivers a dead name.
       this.sendControl(peer, { t: 'release', node: ref.id.node, serial: ref.id.serial, n: 1 });
       return 0xffffffff;
     }
