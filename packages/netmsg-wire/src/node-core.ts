@@ -139,6 +139,15 @@ export abstract class NodeCore {
    * messages not yet acknowledged, §6).
    */
   protected readonly relayOwed = new Map<PortKey, Map<number, number>>();
+  /**
+   * RELEASEs that must follow a message still queued here for credit: the
+   * imported transfer of a proxy killed by DEAD from the link its receive
+   * right is about to go on in that message (the handoff gate, §4.5 step
+   * 1). The new home counts that transfer when the message arrives, so
+   * the RELEASE goes behind it, as §4.3 rule 3 has it for a collected
+   * proxy (releaseBehindCarrier). Dropped with the message if it never goes.
+   */
+  private readonly releaseAfter = new WeakMap<WireMessage, { id: PortId; n: number }[]>();
   protected static readonly MAX_TOMBSTONES = 65536;
   protected serial = 1;
   protected nextName: number;
@@ -425,6 +434,11 @@ export abstract class NodeCore {
     // A receive right is now on the link: what waited for it follows.
     for (const it of msg.items) {
       if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      const after = this.releaseAfter.get(msg);
+      if (after !== undefined) {
+        this.releaseAfter.delete(msg);
+        for (const r of after) this.sendControl(peer, { t: 'release', node: r.id.node, serial: r.id.serial, n: r.n });
+      }
       for (const ref of it.ports) {
         if (ref.tag !== 'port') continue;
         const e = this.byKey.get(portKey(ref.id));
@@ -433,6 +447,30 @@ export abstract class NodeCore {
         this.onCredit(peer, e.key, 0);
       }
     }
+  }
+
+  /**
+   * `e` gives back `n` transfers imported from `peer` while its receive
+   * right still waits to be written to `peer` (e.handoff): send the RELEASE
+   * behind the message carrying the right (`releaseAfter`). Sent now, it
+   * overtook that message, found no entry at the new home and was ignored,
+   * and the new home's count of the transfer stayed at 1: netmsg kept its
+   * send right and NO SENDERS was lost (`30000230`, link loss). False if
+   * no such message waits (the caller sends it at once).
+   */
+  protected releaseBehindCarrier(e: PortEntry, peer: number, n: number): boolean {
+    for (const d of this.byKey.values()) {
+      for (const q of d.pending.get(peer) ?? []) {
+        if (q.flush !== undefined) continue;
+        const carries = q.msg.items.some((it) => it.kind === 'ports' && it.right === 'receive' && it.ports.some((r) => r.tag === 'port' && portKey(r.id) === e.key));
+        if (!carries) continue;
+        const list = this.releaseAfter.get(q.msg);
+        if (list) list.push({ id: e.id, n });
+        else this.releaseAfter.set(q.msg, [{ id: e.id, n }]);
+        return true;
+      }
+    }
+    return false;
   }
 
   protected sendControl(peer: number, control: ControlFrame): void {

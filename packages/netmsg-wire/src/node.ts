@@ -521,7 +521,8 @@ export class NetmsgNode extends NodeMigration {
         // forgot the entry, §4.4) is paid exactly once per transfer.
         const imp = e.imported.get(peer) ?? 0;
         if (imp > 0 && peer !== e.migrateFrom) {
-          this.sendControl(peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
+          // Its receive right still waits to go to that link: behind it (§4.3 rule 3).
+          if (e.handoff !== peer || !this.releaseBehindCarrier(e, peer, imp)) this.sendControl(peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
           e.imported.delete(peer);
         }
         if (e.migrating) {
