@@ -7,7 +7,7 @@
  */
 import type { MsgObserver } from 'hurd-ffi';
 import { DEFAULT_BACKLOG, type TraceBacklog } from './trace-backlog.js';
-import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, observedSize, taskNameBytes, writeObservedSized } from './wire.js';
+import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, observedSize, taskNameBytes, writeObserved } from './wire.js';
 
 /** HURD_RPCTRACE_BACKLOG: the queue's bound in bytes (default 64 MiB). */
 export function backlogLimit(env: NodeJS.ProcessEnv = process.env): number {
@@ -62,15 +62,14 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
       named[e.task] = true;
       name = taskNameBytes(e.taskName);
     }
-    const size = observedSize(e, name);
-    const at = b.reserve(size);
+    const at = b.reserve(observedSize(e, name));
     if (!coarse) time = now();
     else if (--left < 0 || flushes !== b.flushes) {
       time = now();
       left = COARSE_CLOCK_EVERY - 1;
       flushes = b.flushes;
     }
-    b.used = writeObservedSized(kernel, e, time, name, b.buf, at, size);
+    b.used = writeObserved(kernel, e, time, name, b.buf, at);
     written();
   };
 }

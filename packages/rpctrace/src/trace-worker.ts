@@ -26,7 +26,7 @@ import type { MachKernel } from 'hurd-ffi';
 import { RpcTraceError } from './errors.js';
 import type { RoutineStats } from './records.js';
 import { TraceSession, type TraceOptions } from './session.js';
-import { WIRE_HEADER_BYTES, fillWireEvent, newWireTarget, observedSize, taskNameBytes, writeObservedSized } from './wire.js';
+import { WIRE_HEADER_BYTES, fillWireEvent, newWireTarget, observedSize, taskNameBytes, writeObserved } from './wire.js';
 
 const WORKER_KEY = 'hurd-rpctrace.trace-kernel-worker';
 const BATCH = 256 * 1024;
@@ -124,7 +124,7 @@ export function traceKernelOnWorker(kernel: MachKernel, options: TraceOptions, w
       post();
       if (size > buf.length) buf = new Uint8Array(size);
     }
-    used = writeObservedSized(1, e, now(), name, buf, used, size);
+    used = writeObserved(1, e, now(), name, buf, used);
     if (!scheduled) {
       scheduled = true;
       setImmediate(post).unref();

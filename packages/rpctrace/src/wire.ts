@@ -165,67 +165,16 @@ export function wireEventSize(ev: TraceEvent): number {
  * seen at `time`) written straight into `out` at `at`, the same bytes as
  * writeWireEvent(kernel, traceEventOf(e, time)) with the task's name only
  * when `name` is given (the tap sends it once per task): no TraceEvent is
- * made per message. Room is checked by the caller (observedSize, whose
- * result the caller may pass as `size`: the tap sizes each record for its
- * reserve, and the size says whether there is an extension).
- *
- * Its own writer, not writeRecord's: the event's fields read here rather
- * than passed (fifteen arguments per message), the extension's presence
- * from the size rather than from its fields again.
+ * made per message. Room is checked by the caller (observedSize).
  */
 export function writeObserved(kernel: number, e: MsgEvent, time: number, name: Uint8Array | null, out: Uint8Array, at: number): number {
-  return writeObservedSized(kernel, e, time, name, out, at, observedSize(e, name));
+  return writeRecord(
+    kernel, e.phase === 'send', e.abi, e.task, e.port, e.msgId, time, e.kr ?? 0,
+    e.replyPort ?? 0, e.rcvName, e.destroyed, name, e.bytes, out, at,
+  );
 }
 
-/**
- * writeObserved with the record's size given (observedSize's: the tap
- * sizes each record for its reserve). Not a default parameter of
- * writeObserved's: that cost ~40 instructions per message in the tap's
- * optimised code (bench/tap-observer.mjs, 2026-11-30 10:20 section).
- */
-export function writeObservedSized(kernel: number, e: MsgEvent, time: number, name: Uint8Array | null, out: Uint8Array, at: number, size: number): number {
-  const bytes = e.bytes;
-  const ext = size - WIRE_HEADER_BYTES - (bytes === null ? 0 : bytes.length);
-  if (viewFor !== out) {
-    viewFor = out;
-    view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  }
-  const v = view;
-  const abi = e.abi;
-  v.setUint32(at, size, true);
-  // Single bytes as plain element stores: DataView.setUint8 was left a builtin call in the tap's optimised code,
-  // and the four as one setUint32 of their sum cost ~110 instructions more per message (bench/tap-observer.mjs).
-  out[at + 4] = e.phase === 'send' ? 0 : 1;
-  out[at + 5] = abi === null ? 0 : abi === 'i386' ? 1 : 2;
-  out[at + 6] = bytes === null ? 0 : 1;
-  out[at + 7] = ext === 0 ? 0 : 1;
-  v.setUint32(at + 8, kernel >>> 0, true);
-  v.setUint32(at + 12, e.task >>> 0, true);
-  v.setUint32(at + 16, e.port >>> 0, true);
-  v.setInt32(at + 20, e.msgId | 0, true);
-  v.setFloat64(at + 24, time, true);
-  v.setInt32(at + 32, e.kr ?? 0, true);
-  if (ext !== 0) writeExtension(v, out, at + WIRE_HEADER_BYTES, e.replyPort ?? 0, e.rcvName, e.destroyed, name);
-  if (bytes !== null) {
-    // TypedArray.set even for a storm's 32-64 bytes: a byte loop cost three times as much per record (Node 20).
-    out.set(bytes, at + WIRE_HEADER_BYTES + ext);
-  }
-  return at + size;
-}
-
-/** The extension's fixed part and the task's name, at `x` (a call of its own: most records of an RPC have none). */
-function writeExtension(v: DataView, out: Uint8Array, x: number, replyPort: number, rcvName: number | undefined, destroyed: string | undefined, name: Uint8Array | null): void {
-  v.setUint32(x, replyPort >>> 0, true);
-  v.setUint32(x + 4, (rcvName ?? 0) >>> 0, true);
-  const code = destroyed === undefined ? 0 : DESTROY_CODES.indexOf(destroyed);
-  // Bytes 8-10: the destroy code (1 for one this version does not know), rcvName present, the name's length.
-  out[x + 8] = code < 0 ? 1 : code;
-  out[x + 9] = rcvName === undefined ? 0 : 1;
-  out[x + 10] = name === null ? 0 : name.length;
-  if (name !== null) out.set(name, x + EXT_FIXED);
-}
-
-/** writeWireEvent's record (a TraceEvent's fields, positional). */
+/** One record's bytes, whichever of the two shapes above it came from (positional: no object per message). */
 function writeRecord(
   kernel: number, send: boolean, abi: MsgEvent['abi'], task: number, port: number, msgId: number, time: number, kr: number,
   replyPort: number, rcvName: number | undefined, destroyed: string | undefined, name: Uint8Array | null,
@@ -238,19 +187,34 @@ function writeRecord(
     view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   }
   const v = view;
-  v.setUint32(at, size, true);
-  out[at + 4] = send ? 0 : 1;
-  out[at + 5] = abi === null ? 0 : abi === 'i386' ? 1 : 2;
-  out[at + 6] = bytes === null ? 0 : 1;
-  out[at + 7] = ext === 0 ? 0 : 1;
-  v.setUint32(at + 8, kernel >>> 0, true);
-  v.setUint32(at + 12, task >>> 0, true);
-  v.setUint32(at + 16, port >>> 0, true);
-  v.setInt32(at + 20, msgId | 0, true);
-  v.setFloat64(at + 24, time, true);
-  v.setInt32(at + 32, kr, true);
-  if (ext !== 0) writeExtension(v, out, at + WIRE_HEADER_BYTES, replyPort, rcvName, destroyed, name);
-  if (bytes !== null) out.set(bytes, at + WIRE_HEADER_BYTES + ext);
+  const o = at;
+  v.setUint32(o, size, true);
+  // Single bytes as plain element stores: DataView.setUint8 was left a builtin call in the tap's optimised code.
+  out[o + 4] = send ? 0 : 1;
+  out[o + 5] = abi === null ? 0 : abi === 'i386' ? 1 : 2;
+  out[o + 6] = bytes === null ? 0 : 1;
+  out[o + 7] = ext === 0 ? 0 : 1;
+  v.setUint32(o + 8, kernel >>> 0, true);
+  v.setUint32(o + 12, task >>> 0, true);
+  v.setUint32(o + 16, port >>> 0, true);
+  v.setInt32(o + 20, msgId | 0, true);
+  v.setFloat64(o + 24, time, true);
+  v.setInt32(o + 32, kr, true);
+  if (ext !== 0) {
+    const x = o + WIRE_HEADER_BYTES;
+    v.setUint32(x, replyPort >>> 0, true);
+    v.setUint32(x + 4, (rcvName ?? 0) >>> 0, true);
+    const code = destroyed === undefined ? 0 : DESTROY_CODES.indexOf(destroyed);
+    out[x + 8] = code < 0 ? 1 : code;
+    out[x + 9] = rcvName === undefined ? 0 : 1;
+    out[x + 10] = name === null ? 0 : name.length;
+    if (name !== null) out.set(name, at + WIRE_HEADER_BYTES + EXT_FIXED);
+  }
+  if (bytes !== null) {
+    const to = at + WIRE_HEADER_BYTES + ext;
+    // TypedArray.set even for a storm's 32-64 bytes: a byte loop cost three times as much per record (Node 20).
+    out.set(bytes, to);
+  }
   return at + size;
 }
 
