@@ -10,6 +10,7 @@
 //   o  command -o FILE         node --predictable bin/hurd-rpctrace.mjs -o FILE -- node storm-app.mjs N
 //                              (in-process: the tap and the record loop in the program's process)
 //   c  command -c              the same with -c -o FILE
+//   f  command -f -o FILE      the same with -f (the program's lines tagged [pid N]; its -f socket's worker)
 //
 // From these: the excess of a variant over untraced at each N; at N = 1 it
 // is the fixed cost (start-up and exit: modules, interfaces, set-up,
@@ -20,7 +21,7 @@
 // --against ROOT: the same for ROOT's build (its preload and bin; the same
 // storm-app.mjs, with its own hurd-ffi and mach-msg), runs of both sides interleaved. The -o files of
 // the largest size are compared byte for byte across sides (`cmp`).
-// Usage: npx tsup && node bench/excess-instructions.mjs [--sizes 1,24000,100000] [--varied] [--only u,t,o,c]
+// Usage: npx tsup && node bench/excess-instructions.mjs [--sizes 1,24000,100000] [--varied] [--only u,t,o,c,f]
 //        [--repeat 2] [--repeat-sizes LIST] [--jobs 3] [--log FILE] [--against ROOT]
 // Under load valgrind runs slowly (2-7M instructions a second per run at load 30-49 on 2 vCPUs:
 // a 100,000-RPC -o FILE run ~30 min); --log keeps what finished.
@@ -44,7 +45,7 @@ const varied = process.argv.includes('--varied') ? ['--varied'] : [];
 const here = new URL('.', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-excess-ir-'));
 const sides = [['after', join(here, '..')], ...(against === null ? [] : [['before', against]])];
-const names = { u: 'untraced', t: 'tap alone (records to /dev/null)', o: 'command -o FILE', c: 'command -c' };
+const names = { u: 'untraced', t: 'tap alone (records to /dev/null)', o: 'command -o FILE', c: 'command -c', f: 'command -f -o FILE' };
 
 const quote = (a) => `'${a.replaceAll("'", "'\\''")}'`;
 function count(side, root, v, n, rep) {
@@ -59,8 +60,8 @@ function count(side, root, v, n, rep) {
   if (v === 't') {
     cmd = [...node, '--import', join(root, 'dist/preload.js'), app, String(n), ...varied];
     Object.assign(env, { HURD_RPCTRACE_FD: '3', HURD_RPCTRACE_CLOCK: 'coarse' });
-  } else if (v === 'o' || v === 'c') {
-    cmd = [...node, join(root, 'bin/hurd-rpctrace.mjs'), ...(v === 'c' ? ['-c'] : []), '-o', out, '--', process.execPath, app, String(n), ...varied];
+  } else if (v === 'o' || v === 'c' || v === 'f') {
+    cmd = [...node, join(root, 'bin/hurd-rpctrace.mjs'), ...(v === 'c' ? ['-c'] : v === 'f' ? ['-f'] : []), '-o', out, '--', process.execPath, app, String(n), ...varied];
   }
   const vg = ['valgrind', '--tool=cachegrind', '--cache-sim=no', '--smc-check=all-non-file', '--cachegrind-out-file=/dev/null', '--trace-children=yes', ...cmd];
   // Descriptor 3 for the tap alone: /dev/null (execFile passes none; a shell opens it).
@@ -93,8 +94,10 @@ try {
   const big = Math.max(...sizes);
   const cmpOf = (v) => {
     if (sides.length < 2 || !only.includes(v)) return null;
-    const a = readFileSync(join(dir, `after-${v}-${big}-0.txt`));
-    const b = readFileSync(join(dir, `before-${v}-${big}-0.txt`));
+    // -f: each side's program had a pid of its own (its lines' [pid N]).
+    const read = (side) => (v === 'f' ? Buffer.from(readFileSync(join(dir, `${side}-${v}-${big}-0.txt`), 'latin1').replace(/^\[pid \d+\] /gm, '[pid P] '), 'latin1') : readFileSync(join(dir, `${side}-${v}-${big}-0.txt`)));
+    const a = read('after');
+    const b = read('before');
     return `${v}: ${a.equals(b) ? 'identical' : 'DIFFERENT'} (${a.length} / ${b.length} bytes)`;
   };
   const M = (x) => (x / 1e6).toFixed(1);
@@ -129,7 +132,7 @@ try {
   if (sides.length > 1) {
     console.log('\nWhole run at the largest N, after / before (means):');
     for (const v of only) console.log(`  ${names[v]}: ${M(mean('after', v, n2))} / ${M(mean('before', v, n2))} = x${(mean('after', v, n2) / mean('before', v, n2)).toFixed(4)}`);
-    for (const v of ['o', 'c']) {
+    for (const v of ['o', 'c', 'f']) {
       const c = cmpOf(v);
       if (c !== null) console.log(`  output at N=${big}, ${c}`);
     }

@@ -106,6 +106,36 @@ describe('-f: the same trace as the child mode', () => {
   });
 });
 
+describe('-f: the socket served from the program\'s first process on', () => {
+  const late = join(pkg, 'test/fixtures/follow-late.mjs');
+
+  test('a program that makes no process: the socket is in its environment, not yet served; its directory is removed at the end', () => {
+    // A TMPDIR of the test's own: what the run leaves there is this run's.
+    const tmpDir = mkdtempSync(join(tmp, 'none-'));
+    const r = spawnSync(process.execPath, [cli, '-f', '--', process.execPath, late, 'none'], { encoding: 'utf8', timeout: 60_000, cwd: pkg, env: { ...process.env, TMPDIR: tmpDir } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.split('\n')[0] as string)).toEqual({ socket: false });
+    expect(lines(r.stderr, r.stdout)).toEqual([`[pid P] ${READ}`]);
+    expect(readdirSync(tmpDir)).toEqual([]);
+  });
+
+  test('children made late, by execFileSync, execSync, exec, fork and spawn: each traced, as in the child mode', () => {
+    const here = run(['-f', '--', process.execPath, late, 'every']);
+    const there = run(['--separate-process', '-f', '--', process.execPath, late, 'every']);
+    expect([here.status, there.status], here.stderr + there.stderr).toEqual([0, 0]);
+    expect(pidsOf(here.stdout).children).toHaveLength(5);
+    const want = [`[pid C0] ${READ}`, `[pid C1] ${READ}`, `[pid C2] ${READ}`, `[pid C3] ${READ}`, `[pid C4] ${READ}`, `[pid P] ${READ}`];
+    expect(lines(here.stderr, here.stdout)).toEqual(want);
+    expect(lines(there.stderr, there.stdout)).toEqual(want);
+  });
+
+  test("the first process made by a worker thread of the program: traced", () => {
+    const here = run(['-f', '--', process.execPath, late, 'thread']);
+    expect(here.status, here.stderr).toBe(0);
+    expect(lines(here.stderr, here.stdout)).toEqual([`[pid C0] ${READ}`, `[pid P] ${READ}`]);
+  });
+});
+
 describe('-ff: the same files as the child mode', () => {
   test('with -f: a file per process and task, the same names (by role) and contents', () => {
     const read = (dir: string, stdout: string): Record<string, string> => {

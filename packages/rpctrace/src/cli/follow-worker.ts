@@ -8,6 +8,12 @@
  * in order, to be decoded there when the program's loop turns, or, at the
  * program's exit, taken synchronously (receiveMessageOnPort).
  *
+ * Started when the program first makes a process (cli/in-process-follow.ts),
+ * on the socket and token already in the program's environment (`place`):
+ * `done[1]` is set (and woken) once it listens, 1, or could not, 2 (why:
+ * a 'refused' message), since the main thread waits for it before the
+ * process it makes can connect.
+ *
  * From the main thread: 'stop' (the program's loop has ended: no new
  * processes, as the child mode stops taking them once the program has
  * exited; 'ended' once every stream has), 'left' (the program is exiting:
@@ -15,11 +21,11 @@
  * `done` is set and woken).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { FollowPlace } from './follow-place.js';
 import { startFollowServer } from './follow.js';
 
 /** What the worker sends on its port. */
 export type FollowWorkerMessage =
-  | { t: 'env'; env: Record<string, string> }
   | { t: 'data'; id: number; pid: number; bytes: Uint8Array }
   | { t: 'refused'; why: string }
   | { t: 'ended' }
@@ -27,12 +33,18 @@ export type FollowWorkerMessage =
 
 export interface FollowWorkerData {
   port: MessagePort;
-  /** Set to 1 (and woken) once the 'left' answer is on the port. */
+  /** [0]: set to 1 (and woken) once the 'left' answer is on the port; [1]: 1 listening, 2 failed. */
   done: Int32Array;
+  /** The socket's path and token, in the program's environment already. */
+  place: FollowPlace;
 }
 
-const { port, done } = workerData as FollowWorkerData;
+const { port, done, place } = workerData as FollowWorkerData;
 const send = (m: FollowWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+const listening = (state: 1 | 2): void => {
+  Atomics.store(done, 1, state);
+  Atomics.notify(done, 1);
+};
 
 try {
   const server = await startFollowServer({
@@ -43,8 +55,8 @@ try {
     },
     refused: (why) => send({ t: 'refused', why }),
     ended: () => send({ t: 'ended' }),
-  });
-  send({ t: 'env', env: server.env });
+  }, place);
+  listening(1);
   parentPort?.on('message', (m: 'stop' | 'left') => {
     if (m === 'stop') server.stop();
     else {
@@ -57,5 +69,6 @@ try {
   });
 } catch (e) {
   send({ t: 'refused', why: e instanceof Error ? e.message : String(e) });
+  listening(2);
   process.exit(1);
 }

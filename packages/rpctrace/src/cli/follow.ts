@@ -5,11 +5,10 @@
  * and said once on stderr. Pure of tracing: it hands each accepted stream's
  * bytes, with the pid its hello gave, to the caller.
  */
-import { mkdtempSync, readSync, rmSync } from 'node:fs';
+import { readSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RpcTraceError } from '../errors.js';
+import { followPlace, type FollowPlace } from './follow-place.js';
 import { FOLLOW_HELLO_MAX, FOLLOW_OK, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, parseFollowHello } from '../wire.js';
 
 export interface FollowStreams {
@@ -45,13 +44,11 @@ export interface FollowServer {
   dispose(): void;
 }
 
-export async function startFollowServer(on: FollowStreams): Promise<FollowServer> {
+/** Serves `place` (made now if not given: the in-process mode makes it before, cli/in-process-follow.ts). */
+export async function startFollowServer(on: FollowStreams, place?: FollowPlace): Promise<FollowServer> {
+  const { dir, path, token } = place ?? (await followPlace());
   // node:crypto loads only for -f (and -p): about 3% of the command's start-up otherwise.
-  const { randomBytes, timingSafeEqual } = await import('node:crypto');
-  // mkdtemp makes the directory 0700: only this user can reach the socket.
-  const dir = mkdtempSync(join(tmpdir(), 'hurd-rpctrace-'));
-  const path = join(dir, 'trace.sock');
-  const token = randomBytes(16).toString('hex');
+  const { timingSafeEqual } = await import('node:crypto');
   const open = new Set<Socket>();
   /** The accepted streams' number and pid, for readLeft. */
   const accepted = new Map<Socket, { stream: number; pid: number }>();

@@ -122,6 +122,7 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
       workerUrl,
       (id, pid, bytes) => feed(id, pid, bytes, () => out.drainSoon()),
       (why) => stderrSync(`hurd-rpctrace: -f: refused a connection: ${why}\n`),
+      (why) => stderrSync(`hurd-rpctrace: -f: cannot listen: ${why}; the program's processes run untraced\n`),
       r.childEnv,
     );
   }
