@@ -309,6 +309,11 @@ export class WireEvent implements TraceEvent {
     this.#view = b;
   }
 
+  /** No `bytes` made yet for the record now held (readRecord's: the rest of setSource is done field by field). */
+  clearView(): void {
+    if (this.#view !== null) this.#view = null;
+  }
+
   /** The record's message is `n` bytes at `at` of `buf` (or none: `buf` null), `v` a view of `buf` from its byte 0. */
   setSource(buf: Uint8Array | null, at: number, n: number, v: DataView): void {
     this.src = buf;
@@ -386,6 +391,50 @@ function fillRecord(buf: Uint8Array, at: number, size: number, v: DataView, vAt:
   return v.getUint32(o + 8, true);
 }
 
+/**
+ * WireEventReader's read of one record, `size` bytes at `at` of `buf`
+ * (`v`: buf's view from its byte 0), into its event: fillRecord's result
+ * and checks, with what the reader already knows not read again (the
+ * length field, read by the reader to cut the record, is `size`, at least
+ * the header). Bytes 4-7 (direction, ABI, message flag, extension flag)
+ * are one load and one test when they hold what a record may hold; any
+ * other value, and a record with an extension (the first of a task, a
+ * request that says its reply port, a destroyed message, a failed
+ * receive), take fillRecord, which names what is wrong. The chunk and its
+ * view are stored only when they change: the event is old (it lives as
+ * long as its reader) and a chunk new, so each store was a write
+ * barrier's call, two per record (a storm's callgrind profile).
+ */
+function readRecord(buf: Uint8Array, at: number, size: number, v: DataView, ev: WireEvent): number {
+  const flags = v.getUint32(at + 4, true);
+  // Direction and message flag 0 or 1, ABI 0-2, no extension.
+  if ((flags & 0xfffefcfe) !== 0 || (flags & 0x300) === 0x300) return fillRecord(buf, at, size, v, 0, ev, ev);
+  const has = (flags >>> 16) & 1;
+  if (has === 0 && size !== WIRE_HEADER_BYTES) throw bad('bytes after a record without a message');
+  const time = v.getFloat64(at + 24, true);
+  if (!Number.isFinite(time)) throw bad('time');
+  const abiCode = (flags >>> 8) & 3;
+  ev.direction = (flags & 1) === 0 ? 'send' : 'receive';
+  ev.task = v.getUint32(at + 12, true);
+  ev.port = v.getUint32(at + 16, true);
+  ev.msgId = v.getInt32(at + 20, true);
+  ev.abi = abiCode === 0 ? null : abiCode === 1 ? 'i386' : 'x86_64';
+  const src = has === 1 ? buf : null;
+  if (ev.src !== src) ev.src = src;
+  if (ev.srcView !== v) ev.srcView = v;
+  ev.clearView();
+  ev.srcAt = at + WIRE_HEADER_BYTES;
+  ev.srcLen = has === 1 ? size - WIRE_HEADER_BYTES : 0;
+  ev.time = time;
+  const kr = v.getInt32(at + 32, true);
+  ev.kr = kr !== 0 ? kr : undefined;
+  ev.replyPort = undefined;
+  ev.taskName = undefined;
+  ev.destroyed = undefined;
+  ev.rcvName = undefined;
+  return v.getUint32(at + 8, true);
+}
+
 const NO_BYTES = new Uint8Array(0);
 
 /** Cuts a byte stream into records (whole records only; a partial one waits for its rest). */
@@ -419,7 +468,7 @@ export class WireEventReader {
       if (whole === null) return;
       bytes = this.#after;
       this.#after = NO_BYTES;
-      visit(fillRecord(whole, 0, whole.length, new DataView(whole.buffer, whole.byteOffset, whole.length), 0, ev, ev), ev);
+      visit(readRecord(whole, 0, whole.length, new DataView(whole.buffer, whole.byteOffset, whole.length), ev), ev);
     }
     // #cut's loop, inline: a storm's 400,000 records each made a call through #cut's callback.
     const n = bytes.length;
@@ -432,7 +481,7 @@ export class WireEventReader {
         throw bad(`record length ${size}`);
       }
       if (n - at < size) break;
-      visit(fillRecord(bytes, at, size, v, 0, ev, ev), ev);
+      visit(readRecord(bytes, at, size, v, ev), ev);
       at += size;
     }
     if (at < n) this.#keep(bytes.subarray(at));
