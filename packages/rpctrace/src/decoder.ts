@@ -347,14 +347,16 @@ export class MessageDecoder {
   readonly #opts: DecoderOptions;
   readonly #statics = new Map<number, Static>();
   /**
-   * The last two ids #static gave (their keys; NaN: none), before its map:
+   * The last two (ABI, id) pairs #static gave (ABI undefined: none), before its map:
    * a Static is a function of its key alone (the interfaces are fixed per
    * decoder), so a slot holds the map's own entry (or, past MAX_STATICS, an
    * entry the map does not keep: as good, its memo is checked per message).
    */
-  #key0 = NaN;
+  #abi0: Abi | null | undefined = undefined;
+  #id0 = 0;
   #static0: Static | null = null;
-  #key1 = NaN;
+  #abi1: Abi | null | undefined = undefined;
+  #id1 = 0;
   #static1: Static | null = null;
   /** The message (and header) every header-only result points to, refilled per decode: the tracer reads one at a time. */
   readonly #reusedMsg: MachMessage = new RewrittenMessage();
@@ -406,10 +408,12 @@ export class MessageDecoder {
    * one RPC would otherwise redo the lookups and rebuild the maps each time).
    */
   #static(abi: Abi | null, msgId: number): Static {
-    const key = abi === null ? msgId : abi === 'i386' ? -1 - msgId * 2 : -2 - msgId * 2;
     // A storm alternates a request's id and its reply's, each looked up two or three times per RPC.
-    if (key === this.#key0) return this.#static0 as Static;
-    if (key === this.#key1) return this.#static1 as Static;
+    // The slots compare the id and ABI as they are (an i32 and a string), not the map's key: that
+    // key is a double past the small integers (msgId * 2), boxed in the slot's field.
+    if (msgId === this.#id0 && abi === this.#abi0) return this.#static0 as Static;
+    if (msgId === this.#id1 && abi === this.#abi1) return this.#static1 as Static;
+    const key = abi === null ? msgId : abi === 'i386' ? -1 - msgId * 2 : -2 - msgId * 2;
     let s = this.#statics.get(key);
     if (s === undefined) {
       const head: DecodedMsg = {
@@ -443,9 +447,11 @@ export class MessageDecoder {
       s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null, hit: false, skip: 0, backoff: 0, headOut: null };
       if (this.#statics.size < MAX_STATICS) this.#statics.set(key, s);
     }
-    this.#key1 = this.#key0;
+    this.#abi1 = this.#abi0;
+    this.#id1 = this.#id0;
     this.#static1 = this.#static0;
-    this.#key0 = key;
+    this.#abi0 = abi;
+    this.#id0 = msgId;
     this.#static0 = s;
     return s;
   }
