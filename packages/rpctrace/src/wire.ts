@@ -398,19 +398,21 @@ function fillRecord(buf: Uint8Array, at: number, size: number, v: DataView, vAt:
  * length field, read by the reader to cut the record, is `size`, at least
  * the header). Bytes 4-7 (direction, ABI, message flag, extension flag)
  * are one load and one test when they hold what a record may hold; any
- * other value, and a record with an extension (the first of a task, a
- * request that says its reply port, a destroyed message, a failed
- * receive), take fillRecord, which names what is wrong. The chunk and its
- * view are stored only when they change: the event is old (it lives as
- * long as its reader) and a chunk new, so each store was a write
- * barrier's call, two per record (a storm's callgrind profile).
+ * other value takes fillRecord, which names what is wrong. The chunk and
+ * its view are stored only when they change: the event is old (it lives
+ * as long as its reader) and a chunk new, so each store was a write
+ * barrier's call, two per record (a storm's callgrind profile). Records
+ * with an extension are read here too (readExtension): a store first run
+ * after V8 optimised this function (a chunk's first record with an
+ * extension, read elsewhere) threw the optimised code away.
  */
 function readRecord(buf: Uint8Array, at: number, size: number, v: DataView, ev: WireEvent): number {
   const flags = v.getUint32(at + 4, true);
-  // Direction and message flag 0 or 1, ABI 0-2, no extension.
-  if ((flags & 0xfffefcfe) !== 0 || (flags & 0x300) === 0x300) return fillRecord(buf, at, size, v, 0, ev, ev);
+  // Direction, message flag and extension flag 0 or 1, ABI 0-2.
+  if ((flags & 0xfefefcfe) !== 0 || (flags & 0x300) === 0x300) return fillRecord(buf, at, size, v, 0, ev, ev);
+  const ext = flags >>> 24 === 0 ? 0 : readExtension(buf, at, size, v, ev);
   const has = (flags >>> 16) & 1;
-  if (has === 0 && size !== WIRE_HEADER_BYTES) throw bad('bytes after a record without a message');
+  if (has === 0 && size !== WIRE_HEADER_BYTES + ext) throw bad('bytes after a record without a message');
   const time = v.getFloat64(at + 24, true);
   if (!Number.isFinite(time)) throw bad('time');
   const abiCode = (flags >>> 8) & 3;
@@ -423,16 +425,37 @@ function readRecord(buf: Uint8Array, at: number, size: number, v: DataView, ev: 
   if (ev.src !== src) ev.src = src;
   if (ev.srcView !== v) ev.srcView = v;
   ev.clearView();
-  ev.srcAt = at + WIRE_HEADER_BYTES;
-  ev.srcLen = has === 1 ? size - WIRE_HEADER_BYTES : 0;
+  const from = at + WIRE_HEADER_BYTES + ext;
+  ev.srcAt = from;
+  ev.srcLen = has === 1 ? at + size - from : 0;
   ev.time = time;
   const kr = v.getInt32(at + 32, true);
   ev.kr = kr !== 0 ? kr : undefined;
-  ev.replyPort = undefined;
-  ev.taskName = undefined;
-  ev.destroyed = undefined;
-  ev.rcvName = undefined;
+  if (ext === 0) {
+    ev.replyPort = undefined;
+    ev.taskName = undefined;
+    ev.destroyed = undefined;
+    ev.rcvName = undefined;
+  }
   return v.getUint32(at + 8, true);
+}
+
+/** The extension of the record at `at` (fillRecord's checks) into `ev`'s optional fields; returns its length. */
+function readExtension(buf: Uint8Array, at: number, size: number, v: DataView, ev: WireEvent): number {
+  const x = WIRE_HEADER_BYTES;
+  if (size < x + EXT_FIXED) throw bad('extension cut short');
+  const replyPort = v.getUint32(at + x, true);
+  const code = buf[at + x + 8] as number;
+  if (code >= DESTROY_CODES.length) throw bad(`destroyed code ${code}`);
+  const failed = buf[at + x + 9] as number;
+  if (failed > 1) throw bad('receive-failure flag');
+  const n = buf[at + x + 10] as number;
+  if (size < x + EXT_FIXED + n) throw bad('task name cut short');
+  ev.replyPort = replyPort !== 0 ? replyPort : undefined;
+  ev.destroyed = code !== 0 ? DESTROY_CODES[code] : undefined;
+  ev.rcvName = failed === 1 ? v.getUint32(at + x + 4, true) : undefined;
+  ev.taskName = n > 0 ? utf8Decoder.decode(buf.subarray(at + x + EXT_FIXED, at + x + EXT_FIXED + n)) : undefined;
+  return EXT_FIXED + n;
 }
 
 const NO_BYTES = new Uint8Array(0);
