@@ -92,6 +92,12 @@ interface Memo {
   args: MigArgs | null;
   retCode: number | null;
   note: string | null;
+  /**
+   * decodeFull's result on a hit, made with the memo: everything but its
+   * message's header is the memo's, so a hit refills the header alone
+   * (valid until the next hit of this memo, as decodeFull says).
+   */
+  out: DecodedMsg;
 }
 /** Longest message remembered (bytes): a compare must stay cheaper than the decode it saves. */
 const MEMO_MAX = 256;
@@ -110,6 +116,14 @@ interface Static {
   /** Memo misses to let pass before storing a memo again, and the next such wait (see decode). */
   skip: number;
   backoff: number;
+  /**
+   * decodeHeader's result for this id, reused (valid until its next
+   * header-only decode): the head's fields are set once, when made; a
+   * decode sets only the message and a reply's RetCode. One result for all
+   * ids refilled all twelve fields per message, and a storm alternates a
+   * request's id and its reply's on every message.
+   */
+  headOut: DecodedMsg | null;
 }
 /** The longest wait (misses) between memos of an id whose memos never serve. */
 const MEMO_MAX_BACKOFF = 64;
@@ -328,43 +342,24 @@ function fillHeaderDv(v: DataView, o: number, abi: Abi, h: MachMessage['header']
   h.id = v.getInt32(o + (x64 ? 28 : 20), true);
 }
 
-/** Copies an id's cached part into `out` (the reused result of a header-only decode). */
-function fillHead(out: DecodedMsg, h: DecodedMsg): DecodedMsg {
-  out.message = null;
-  out.routine = h.routine;
-  out.subsystem = h.subsystem;
-  out.kind = h.kind;
-  out.requestId = h.requestId;
-  out.args = null;
-  out.destArg = h.destArg;
-  out.elementBytes = h.elementBytes;
-  out.retCode = null;
-  out.notification = null;
-  out.note = null;
-  out.headerOnly = false;
-  return out;
-}
-
 export class MessageDecoder {
   readonly #byAbi = new Map<Abi, Routines>();
   readonly #opts: DecoderOptions;
   readonly #statics = new Map<number, Static>();
   /**
-   * The last two ids #static gave (their keys; NaN: none), before its map:
+   * The last two (ABI, id) pairs #static gave (ABI undefined: none), before its map:
    * a Static is a function of its key alone (the interfaces are fixed per
    * decoder), so a slot holds the map's own entry (or, past MAX_STATICS, an
    * entry the map does not keep: as good, its memo is checked per message).
    */
-  #key0 = NaN;
+  #abi0: Abi | null | undefined = undefined;
+  #id0 = 0;
   #static0: Static | null = null;
-  #key1 = NaN;
+  #abi1: Abi | null | undefined = undefined;
+  #id1 = 0;
   #static1: Static | null = null;
-  /** The one result `decodeHeader` reuses (and its header), so that a storm allocates none. */
-  readonly #reused: DecodedMsg = copyHead({ message: null, routine: '', subsystem: null, kind: 'unknown', requestId: 0, args: null, destArg: null, elementBytes: NO_SIZES, retCode: null, notification: null, note: null });
+  /** The message (and header) every header-only result points to, refilled per decode: the tracer reads one at a time. */
   readonly #reusedMsg: MachMessage = new RewrittenMessage();
-  /** decodeFull's reused result and message (another pair than decodeHeader's: the tracer holds one of each at once). */
-  readonly #reusedFull: DecodedMsg = copyHead(this.#reused);
-  readonly #reusedFullMsg: MachMessage = new RewrittenMessage();
 
   /** The buffer the ...At methods last read, and its DataView (a chunk of records: one view for all its messages). */
   #dvBuf: Uint8Array | null = null;
@@ -413,10 +408,12 @@ export class MessageDecoder {
    * one RPC would otherwise redo the lookups and rebuild the maps each time).
    */
   #static(abi: Abi | null, msgId: number): Static {
-    const key = abi === null ? msgId : abi === 'i386' ? -1 - msgId * 2 : -2 - msgId * 2;
     // A storm alternates a request's id and its reply's, each looked up two or three times per RPC.
-    if (key === this.#key0) return this.#static0 as Static;
-    if (key === this.#key1) return this.#static1 as Static;
+    // The slots compare the id and ABI as they are (an i32 and a string), not the map's key: that
+    // key is a double past the small integers (msgId * 2), boxed in the slot's field.
+    if (msgId === this.#id0 && abi === this.#abi0) return this.#static0 as Static;
+    if (msgId === this.#id1 && abi === this.#abi1) return this.#static1 as Static;
+    const key = abi === null ? msgId : abi === 'i386' ? -1 - msgId * 2 : -2 - msgId * 2;
     let s = this.#statics.get(key);
     if (s === undefined) {
       const head: DecodedMsg = {
@@ -447,12 +444,14 @@ export class MessageDecoder {
       }
       const match = abi === null || notify !== undefined ? undefined : this.#match(abi, msgId);
       if (match !== undefined) applyMatch(head, match);
-      s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null, hit: false, skip: 0, backoff: 0 };
+      s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null, hit: false, skip: 0, backoff: 0, headOut: null };
       if (this.#statics.size < MAX_STATICS) this.#statics.set(key, s);
     }
-    this.#key1 = this.#key0;
+    this.#abi1 = this.#abi0;
+    this.#id1 = this.#id0;
     this.#static1 = this.#static0;
-    this.#key0 = key;
+    this.#abi0 = abi;
+    this.#id0 = msgId;
     this.#static0 = s;
     return s;
   }
@@ -502,7 +501,12 @@ export class MessageDecoder {
         st.skip = st.backoff;
         st.hit = false;
         const copy = bytes.slice();
-        st.memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note };
+        const msg = new RewrittenMessage();
+        msg.items = r.message.items;
+        const memo: Memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note, out: copyHead(st.head) };
+        memo.out.message = msg;
+        fromMemo(memo.out, memo);
+        st.memo = memo;
       }
     }
     return d;
@@ -524,12 +528,8 @@ export class MessageDecoder {
     const memo = st.memo;
     if (memo === null || !sameBody(memo.bytes, bytes, 0, bytes.length, abi, st.seqArg)) return this.#decodeBytes(bytes, abi, st, copyHead(st.head));
     st.hit = true;
-    const out = fillHead(this.#reusedFull, st.head);
-    const msg = this.#reusedFullMsg;
-    fillHeader(bytes, 0, abi, msg.header);
-    msg.items = memo.items;
-    out.message = msg;
-    return fromMemo(out, memo);
+    fillHeader(bytes, 0, abi, (memo.out.message as MachMessage).header);
+    return memo.out;
   }
 
   /**
@@ -542,12 +542,8 @@ export class MessageDecoder {
     const memo = st.memo;
     if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.#decodeBytes(viewOf(buf, o, n), abi, st, copyHead(st.head));
     st.hit = true;
-    const out = fillHead(this.#reusedFull, st.head);
-    const msg = this.#reusedFullMsg;
-    fillHeaderDv(v, o, abi, msg.header);
-    msg.items = memo.items;
-    out.message = msg;
-    return fromMemo(out, memo);
+    fillHeaderDv(v, o, abi, (memo.out.message as MachMessage).header);
+    return memo.out;
   }
 
   /**
@@ -560,25 +556,19 @@ export class MessageDecoder {
    */
   decodeHeader(bytes: Uint8Array | null, abi: Abi | null, msgId: number): DecodedMsg {
     if (bytes === null || abi === null) return this.decode(bytes, abi, msgId, false);
-    const { head } = this.#static(abi, msgId);
-    if (head.kind === 'notification') return this.decode(bytes, abi, msgId, false);
-    const out = fillHead(this.#reused, head);
-    if (headerOnly(bytes, 0, bytes.length, abi, out, this.#reusedMsg)) {
-      out.headerOnly = true;
-      return out;
-    }
+    const st = this.#static(abi, msgId);
+    if (st.head.kind === 'notification') return this.decode(bytes, abi, msgId, false);
+    const out = headerResult(st);
+    if (headerOnly(bytes, 0, bytes.length, abi, out, this.#reusedMsg)) return out;
     return this.decode(bytes, abi, msgId, false);
   }
 
   /** decodeHeader of the message of `n` bytes at `o` of `buf`, as decodeFullAt is decodeFull's. */
   decodeHeaderAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number, v: DataView = this.#dataView(buf)): DecodedMsg {
-    const { head } = this.#static(abi, msgId);
-    if (head.kind === 'notification') return this.decode(viewOf(buf, o, n), abi, msgId, false);
-    const out = fillHead(this.#reused, head);
-    if (headerOnlyDv(v, o, n, abi, out, this.#reusedMsg)) {
-      out.headerOnly = true;
-      return out;
-    }
+    const st = this.#static(abi, msgId);
+    if (st.head.kind === 'notification') return this.decode(viewOf(buf, o, n), abi, msgId, false);
+    const out = headerResult(st);
+    if (headerOnlyDv(v, o, n, abi, out, this.#reusedMsg)) return out;
     return this.decode(viewOf(buf, o, n), abi, msgId, false);
   }
 
@@ -669,6 +659,17 @@ export class MessageDecoder {
 /** The `n` bytes at `o` of `buf` as a view of their own (`buf` itself when it is exactly them). */
 function viewOf(buf: Uint8Array, o: number, n: number): Uint8Array {
   return o === 0 && n === buf.length ? buf : buf.subarray(o, o + n);
+}
+
+/** An id's reused header-only result (Static.headOut), its RetCode cleared for the next decode. */
+function headerResult(st: Static): DecodedMsg {
+  let out = st.headOut;
+  if (out === null) {
+    out = st.headOut = copyHead(st.head);
+    out.headerOnly = true;
+  }
+  out.retCode = null;
+  return out;
 }
 
 /** `out` with what a memo holds of a decode (the arguments are the memo's, shared). */

@@ -18,6 +18,11 @@ const SPACE = 0x20;
 const OPEN = 0x5b; // [
 const CLOSE = 0x5d; // ]
 const QUESTION = 0x3f;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
+/** Lower-case hex digits (quoteBytes' `\\x` escapes: toString(16)). */
+const HEX = new Uint8Array([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
 
 /**
  * Whether bytes `from` to `to` of a line hold what starts a line for
@@ -63,6 +68,89 @@ export class LineBuffer {
     // A UTF-16 code unit is at most 3 bytes of UTF-8.
     this.room(s.length * 3);
     this.length += this.bytes.write(s, this.length);
+  }
+
+  /**
+   * `s` in UTF-8, as text(s): a short string of ASCII (a routine's or an
+   * argument's name, a number's digits) stored code unit by code unit in
+   * the JIT's code; a longer one, or one with a code unit past ASCII, by
+   * Buffer's write (a call into the runtime, which flattens and encodes:
+   * on a storm whose lines all differ, the encoding of a line's request
+   * and reply strings cost more than making them).
+   */
+  str(s: string): void {
+    const n = s.length;
+    if (n > 64) {
+      this.text(s);
+      return;
+    }
+    this.room(n * 3);
+    const out = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        // Written again whole from its start, encoded.
+        this.length += out.write(s, this.length);
+        return;
+      }
+      out[at++] = c;
+    }
+    this.length = at;
+  }
+
+  /** `x` (a whole number from 0 to 2^32 - 1) in decimal, as String(x). */
+  decimal(x: number): void {
+    this.room(10);
+    const out = this.bytes;
+    const at = this.length;
+    let digits = 1;
+    for (let y = x >>> 0; y >= 10; y = (y / 10) >>> 0) digits++;
+    let y = x >>> 0;
+    for (let i = at + digits - 1; i >= at; i--) {
+      const q = (y / 10) >>> 0;
+      out[i] = ZERO + (y - q * 10);
+      y = q;
+    }
+    this.length = at + digits;
+  }
+
+  /**
+   * values.ts's quoteBytes(b, max) in UTF-8 (its text is ASCII): the
+   * printable bytes copied as they are, the others as C escapes, cut after
+   * `max` bytes with `...`.
+   */
+  quoted(b: Uint8Array, max: number): void {
+    const n = Math.min(b.length, max);
+    // Each byte at most 4 (\xHH), and the quotes and dots.
+    this.room(n * 4 + 5);
+    const out = this.bytes;
+    let at = this.length;
+    out[at++] = QUOTE;
+    for (let i = 0; i < n; i++) {
+      const c = b[i] as number;
+      if (c >= 0x20 && c < 0x7f && c !== QUOTE && c !== BACKSLASH) {
+        out[at++] = c;
+        continue;
+      }
+      out[at++] = BACKSLASH;
+      if (c === QUOTE || c === BACKSLASH) out[at++] = c;
+      else if (c === 0x0a) out[at++] = 0x6e; // n
+      else if (c === 0x09) out[at++] = 0x74; // t
+      else if (c === 0) out[at++] = ZERO;
+      else {
+        out[at++] = 0x78; // x
+        out[at++] = HEX[c >>> 4] as number;
+        out[at++] = HEX[c & 15] as number;
+      }
+    }
+    out[at++] = QUOTE;
+    if (b.length > max) {
+      out[at++] = DOT;
+      out[at++] = DOT;
+      out[at++] = DOT;
+    }
+    this.length = at;
   }
 
   /** `b` as it is. */

@@ -94,6 +94,22 @@ export class RpcTracer {
   /** The last (task, name) stored in #names or found there. */
   #lastTask = 0;
   #lastName = '';
+  /**
+   * taskName()'s last answer (NaN: none): the renderer asks for a line's
+   * task on every line, and a trace's lines are mostly one task's. Forgotten
+   * whenever #names changes.
+   */
+  #askedTask = NaN;
+  #askedName: string | undefined = undefined;
+  /**
+   * #statsOf's last two routines and their entries (by the string itself: a
+   * routine's name is the decoder's one string for its id). A call's stats
+   * entry is looked up at its request and again at its reply.
+   */
+  #statsKey0: string | null = null;
+  #stats0: RoutineStats | null = null;
+  #statsKey1: string | null = null;
+  #stats1: RoutineStats | null = null;
 
   constructor(options: RpcTracerOptions = {}) {
     this.#decoder = new MessageDecoder(options);
@@ -120,7 +136,11 @@ export class RpcTracer {
 
   /** The name the kernel reported for `task` (taskCreate's), if any. */
   taskName(task: number): string | undefined {
-    return this.#names.get(task);
+    if (task === this.#askedTask) return this.#askedName;
+    const name = this.#names.get(task);
+    this.#askedTask = task;
+    this.#askedName = name;
+    return name;
   }
 
   /** -y: what the name `name` of `task`'s space is, if a reply told. */
@@ -149,6 +169,7 @@ export class RpcTracer {
     if (ev.taskName !== undefined && ev.task !== 0 && (ev.task !== this.#lastTask || ev.taskName !== this.#lastName) && this.#names.get(ev.task) !== ev.taskName) {
       if (this.#names.size >= MAX_PENDING) this.#names.clear();
       this.#names.set(ev.task, ev.taskName);
+      this.#askedTask = NaN;
     }
     if (ev.taskName !== undefined && ev.task !== 0) {
       this.#lastTask = ev.task;
@@ -248,8 +269,9 @@ export class RpcTracer {
     }
     if (h !== undefined) {
       // A reply on a reply right a server got with a request (the id tells, even for ids no catalog knows).
-      const key = this.#keys.key(ev.task, h.remotePort);
-      const call = this.#byServerName.get(key);
+      // No key made while no server holds one (a request's send, in a trace of one RPC at a time).
+      let key = 0;
+      const call = this.#byServerName.size === 0 ? undefined : this.#byServerName.get((key = this.#keys.key(ev.task, h.remotePort)));
       if (call !== undefined && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
         this.#byServerName.delete(key);
         if (rec !== null) rec.callId = call.id;
@@ -560,8 +582,14 @@ export class RpcTracer {
   }
 
   #statsOf(routine: string): RoutineStats {
+    if (routine === this.#statsKey0) return this.#stats0 as RoutineStats;
+    if (routine === this.#statsKey1) return this.#stats1 as RoutineStats;
     let s = this.#stats.get(routine);
     if (s === undefined) this.#stats.set(routine, (s = { routine, calls: 0, errors: 0, replied: 0, totalMs: 0, maxMs: 0 }));
+    this.#statsKey1 = this.#statsKey0;
+    this.#stats1 = this.#stats0;
+    this.#statsKey0 = routine;
+    this.#stats0 = s;
     return s;
   }
 }

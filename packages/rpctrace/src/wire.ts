@@ -309,6 +309,11 @@ export class WireEvent implements TraceEvent {
     this.#view = b;
   }
 
+  /** No `bytes` made yet for the record now held (readRecord's: the rest of setSource is done field by field). */
+  clearView(): void {
+    if (this.#view !== null) this.#view = null;
+  }
+
   /** The record's message is `n` bytes at `at` of `buf` (or none: `buf` null), `v` a view of `buf` from its byte 0. */
   setSource(buf: Uint8Array | null, at: number, n: number, v: DataView): void {
     this.src = buf;
@@ -386,6 +391,73 @@ function fillRecord(buf: Uint8Array, at: number, size: number, v: DataView, vAt:
   return v.getUint32(o + 8, true);
 }
 
+/**
+ * WireEventReader's read of one record, `size` bytes at `at` of `buf`
+ * (`v`: buf's view from its byte 0), into its event: fillRecord's result
+ * and checks, with what the reader already knows not read again (the
+ * length field, read by the reader to cut the record, is `size`, at least
+ * the header). Bytes 4-7 (direction, ABI, message flag, extension flag)
+ * are one load and one test when they hold what a record may hold; any
+ * other value takes fillRecord, which names what is wrong. The chunk and
+ * its view are stored only when they change: the event is old (it lives
+ * as long as its reader) and a chunk new, so each store was a write
+ * barrier's call, two per record (a storm's callgrind profile). Records
+ * with an extension are read here too (readExtension): a store first run
+ * after V8 optimised this function (a chunk's first record with an
+ * extension, read elsewhere) threw the optimised code away.
+ */
+function readRecord(buf: Uint8Array, at: number, size: number, v: DataView, ev: WireEvent): number {
+  const flags = v.getUint32(at + 4, true);
+  // Direction, message flag and extension flag 0 or 1, ABI 0-2.
+  if ((flags & 0xfefefcfe) !== 0 || (flags & 0x300) === 0x300) return fillRecord(buf, at, size, v, 0, ev, ev);
+  const ext = flags >>> 24 === 0 ? 0 : readExtension(buf, at, size, v, ev);
+  const has = (flags >>> 16) & 1;
+  if (has === 0 && size !== WIRE_HEADER_BYTES + ext) throw bad('bytes after a record without a message');
+  const time = v.getFloat64(at + 24, true);
+  if (!Number.isFinite(time)) throw bad('time');
+  const abiCode = (flags >>> 8) & 3;
+  ev.direction = (flags & 1) === 0 ? 'send' : 'receive';
+  ev.task = v.getUint32(at + 12, true);
+  ev.port = v.getUint32(at + 16, true);
+  ev.msgId = v.getInt32(at + 20, true);
+  ev.abi = abiCode === 0 ? null : abiCode === 1 ? 'i386' : 'x86_64';
+  const src = has === 1 ? buf : null;
+  if (ev.src !== src) ev.src = src;
+  if (ev.srcView !== v) ev.srcView = v;
+  ev.clearView();
+  const from = at + WIRE_HEADER_BYTES + ext;
+  ev.srcAt = from;
+  ev.srcLen = has === 1 ? at + size - from : 0;
+  ev.time = time;
+  const kr = v.getInt32(at + 32, true);
+  ev.kr = kr !== 0 ? kr : undefined;
+  if (ext === 0) {
+    ev.replyPort = undefined;
+    ev.taskName = undefined;
+    ev.destroyed = undefined;
+    ev.rcvName = undefined;
+  }
+  return v.getUint32(at + 8, true);
+}
+
+/** The extension of the record at `at` (fillRecord's checks) into `ev`'s optional fields; returns its length. */
+function readExtension(buf: Uint8Array, at: number, size: number, v: DataView, ev: WireEvent): number {
+  const x = WIRE_HEADER_BYTES;
+  if (size < x + EXT_FIXED) throw bad('extension cut short');
+  const replyPort = v.getUint32(at + x, true);
+  const code = buf[at + x + 8] as number;
+  if (code >= DESTROY_CODES.length) throw bad(`destroyed code ${code}`);
+  const failed = buf[at + x + 9] as number;
+  if (failed > 1) throw bad('receive-failure flag');
+  const n = buf[at + x + 10] as number;
+  if (size < x + EXT_FIXED + n) throw bad('task name cut short');
+  ev.replyPort = replyPort !== 0 ? replyPort : undefined;
+  ev.destroyed = code !== 0 ? DESTROY_CODES[code] : undefined;
+  ev.rcvName = failed === 1 ? v.getUint32(at + x + 4, true) : undefined;
+  ev.taskName = n > 0 ? utf8Decoder.decode(buf.subarray(at + x + EXT_FIXED, at + x + EXT_FIXED + n)) : undefined;
+  return EXT_FIXED + n;
+}
+
 const NO_BYTES = new Uint8Array(0);
 
 /** Cuts a byte stream into records (whole records only; a partial one waits for its rest). */
@@ -419,7 +491,7 @@ export class WireEventReader {
       if (whole === null) return;
       bytes = this.#after;
       this.#after = NO_BYTES;
-      visit(fillRecord(whole, 0, whole.length, new DataView(whole.buffer, whole.byteOffset, whole.length), 0, ev, ev), ev);
+      visit(readRecord(whole, 0, whole.length, new DataView(whole.buffer, whole.byteOffset, whole.length), ev), ev);
     }
     // #cut's loop, inline: a storm's 400,000 records each made a call through #cut's callback.
     const n = bytes.length;
@@ -432,7 +504,7 @@ export class WireEventReader {
         throw bad(`record length ${size}`);
       }
       if (n - at < size) break;
-      visit(fillRecord(bytes, at, size, v, 0, ev, ev), ev);
+      visit(readRecord(bytes, at, size, v, ev), ev);
       at += size;
     }
     if (at < n) this.#keep(bytes.subarray(at));

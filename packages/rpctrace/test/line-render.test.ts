@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { encodeMessage, getBuiltinInterface, type Abi } from 'mach-msg';
 import { MessageDecoder } from '../src/decoder.js';
+import { LineBuffer } from '../src/line-buffer.js';
 import { LineRenderer, type RenderOptions } from '../src/render.js';
 import type { Call, TraceEvent, TraceRecord } from '../src/records.js';
 import { RpcTracer } from '../src/tracer.js';
@@ -83,6 +84,65 @@ describe('renderLine', () => {
         }
       }),
       { seed: 31, numRuns: 300 },
+    );
+  });
+
+  test("renderLineInto's bytes, of a long-lived renderer used for bytes and text in turn, are the UTF-8 of a fresh renderer's line", () => {
+    const abi: Abi = 'x86_64';
+    const dec = new MessageDecoder();
+    const list = MSGS.get(abi) as Uint8Array[];
+    const enc = new TextEncoder();
+    const step = fc.record({
+      rq: fc.constantFrom(0, 0, 3, 3),
+      rp: fc.constantFrom(1, 1, 2, 4, 5),
+      task: fc.constantFrom(3, 3, 3, 5, 0),
+      // Names and notes a line may carry: non-ASCII, a lone surrogate, a newline.
+      name: fc.constantFrom(undefined, 'client', 'caf\u00e9', 'x\ud800', 'a\nb'),
+      destName: fc.constantFrom(0x70, 0x70, 0x71, 0xfffffff0),
+      disposition: fc.constantFrom<number | undefined>(19, 19, 17, 99, undefined),
+      note: fc.constantFrom(null, null, 'a note', 'n\u00f6te'),
+      replyNote: fc.constantFrom(null, null, 'why'),
+      kind: fc.constantFrom('complete', 'complete', 'complete', 'oneway', 'destroyed'),
+      seqno: fc.constantFrom(null, 0, 5, 10000, 123456),
+      asText: fc.boolean(),
+      fresh: fc.boolean(),
+    });
+    const modes: RenderOptions[] = [{}, {}, { strsize: 3 }, { strsize: 0 }, { showLatency: true }, { portName: (t, n) => `${t}:${n}` }];
+    fc.assert(
+      fc.property(fc.constantFrom(...modes), fc.array(step, { minLength: 1, maxLength: 40 }), (mode, steps) => {
+        const names = new Map<number, string>();
+        const taskName = (t: number): string | undefined => names.get(t);
+        const long = new LineRenderer({ ...mode, taskName });
+        const out = new LineBuffer(16);
+        let want = '';
+        let i = 0;
+        let q = dec.decode(list[0] as Uint8Array, abi, idOf(list[0] as Uint8Array, abi), true);
+        let p = dec.decode(list[1] as Uint8Array, abi, idOf(list[1] as Uint8Array, abi), true);
+        for (const s of steps) {
+          i++;
+          if (s.name === undefined) names.delete(s.task);
+          else names.set(s.task, s.name);
+          // A fresh decode gives new argument objects (the renderer's memos see a new call); else the last ones again.
+          if (s.fresh) {
+            q = dec.decode(list[s.rq] as Uint8Array, abi, idOf(list[s.rq] as Uint8Array, abi), true);
+            p = dec.decode(list[s.rp] as Uint8Array, abi, idOf(list[s.rp] as Uint8Array, abi), true);
+          }
+          const call: Call = {
+            id: i, time: 1000 + i, task: s.task, port: 9, dest: { arg: s.rq === 0 ? 'io_object' : null, name: s.destName, disposition: s.disposition },
+            routine: q.routine, subsystem: q.subsystem, msgId: 0, args: q.args, elementBytes: q.elementBytes,
+            replyName: 4, seqno: s.seqno, receiver: 2, note: s.note,
+            reply: s.kind === 'oneway' ? null : { time: 1000.5 + i, task: s.task, retCode: p.retCode, args: p.args, elementBytes: p.elementBytes, note: s.replyNote },
+          };
+          if (s.kind === 'destroyed') call.destroyed = { what: 'reply', why: 'port died', time: 1000.7 + i };
+          const r: TraceRecord = { type: 'call', state: s.kind === 'oneway' ? 'oneway' : 'complete', call };
+          const line = `${new LineRenderer({ ...mode, taskName }).render(r) as string}\n`;
+          want += line;
+          if (s.asText) out.text(long.renderLine(r));
+          else long.renderLineInto(r, out);
+        }
+        expect([...out.bytes.subarray(0, out.length)]).toEqual([...enc.encode(want)]);
+      }),
+      { seed: 33, numRuns: 400 },
     );
   });
 
