@@ -121,6 +121,8 @@ test.each([
   for (let i = 0; i < 6; i++) {
     await k.msg(client, { options: MACH_SEND_MSG, send: encodeMessage(req, k.abi) });
     const got = await k.msg(server, { options: MACH_RCV_MSG, rcvName: port, rcvSize: 4096 });
+    // A receive that succeeded carries its message (MachMsgResult.message); fail loudly if not.
+    if (got.kr !== 0 || got.message === undefined) throw new Error(`server receive failed: kr ${got.kr}`);
     rep.header.remotePort = decodeMessage(got.message, k.abi).header.remotePort;
     await k.msg(server, { options: MACH_SEND_MSG, send: encodeMessage(rep, k.abi) });
     await k.msg(client, { options: MACH_RCV_MSG, rcvName: reply, rcvSize: 4096 });
