@@ -77,6 +77,8 @@ class ItemPlan {
   readonly isString: boolean;
   readonly fixed: boolean;
   readonly singlePort: boolean;
+  /** A polymorphic port type: a decoded OolRef carries the array's disposition. */
+  readonly polyPorts: boolean;
   /** A fixed array of one element (a single value, inline or not). */
   readonly fixedOne: boolean;
   readonly unbounded: boolean;
@@ -102,6 +104,7 @@ class ItemPlan {
     this.elementNumber = t.elementNumber;
     this.fixedOne = this.fixed && t.number === 1;
     this.singlePort = this.fixedOne && t.inline;
+    this.polyPorts = t.isPort && t.inName === POLYMORPHIC;
     this.unbounded = t.arrayKind === 'unbounded';
     this.elementBytes = elementBytes(t);
     const cv = t.cValue;
@@ -263,6 +266,7 @@ function decodeOne(p: ItemPlan, mi: MsgItem, side: CheckSide): MigValue {
     const got = mi.type;
     switch (mi.kind) {
       case 'ool':
+        if (p.polyPorts) return { address: mi.address, count: got.number / p.elementNumber, deallocate: got.deallocate, disposition: got.name };
         return { address: mi.address, count: got.number / p.elementNumber, deallocate: got.deallocate };
       case 'ports': {
         const names = mi.names;
