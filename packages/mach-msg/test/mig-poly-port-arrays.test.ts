@@ -55,6 +55,7 @@ type portool = ^array[] of port;
 routine pa(p : port; a : polyvec; b : polyool, Dealloc[]; out c : polyvec; out d : polyool, dealloc);
 simpleroutine pblock(p : port; a : polyvec);
 simpleroutine fixedool(p : port; a : portool);
+routine pout(p : port; out c : polyvec);
 `;
 
 const compiled = new Map<Abi, CompiledInterface>(ABIS.map((abi) => [abi, compileInterface(POLY_DEFS, { abi, file: 'polyarr.defs' })]));
@@ -252,6 +253,24 @@ describe('bad input gives typed errors', () => {
     expectCode(() => r.decodeRequest(withItem(1, { kind: 'ool', type: { name: MT.PORT_SEND, size: 64, number: 1, inline: false, longform: true, deallocate: false }, address: 0x1000n })), 'MIG_BAD_ARGUMENTS', /msgt_size 64/);
     expectCode(() => r.decodeRequest(withItem(1, { kind: 'ool', type: { name: MT.PORT_SEND, size: 32, number: 1, inline: false, longform: false, deallocate: false }, address: 0x1000n })), 'MIG_BAD_ARGUMENTS', /msgt_longform/);
   });
+  it('port rights in a polymorphic array need MACH_MSGH_BITS_COMPLEX (MIG: MACH_MSG_TYPE_PORT_ANY and simple)', () => {
+    const pb = iface(abi).routine('pblock');
+    const req = pb.encodeRequest({ p: 5, a: rights([1, 2], MT.MAKE_SEND) });
+    const simple = (m: MachMessage): MachMessage => ({ ...m, header: { ...m.header, bits: { ...m.header.bits, complex: false } } });
+    expectCode(() => pb.decodeRequest(simple(req)), 'MIG_BAD_ARGUMENTS', /'?a'?: port rights in a message without MACH_MSGH_BITS_COMPLEX/);
+    expectCode(() => iface(abi).decodeRequest(simple(req)), 'MIG_BAD_ARGUMENTS', /without MACH_MSGH_BITS_COMPLEX/);
+    expect(pb.decodeRequest(req).args.a).toEqual(rights([1, 2], MT.MAKE_SEND));
+    const po = iface(abi).routine('pout');
+    const rep = po.encodeReply({ c: rights([3], MT.MOVE_SEND_ONCE) });
+    expect(rep.header.bits.complex).toBe(true);
+    expectCode(() => po.decodeReply(simple(rep)), 'MIG_TYPE_ERROR', /without MACH_MSGH_BITS_COMPLEX/);
+    // PORT_NAME is no right: simple is right, and complex is accepted too (MIG does not test that way).
+    const names = po.encodeReply({ c: rights([3], MT.PORT_NAME) });
+    expect(names.header.bits.complex).toBe(false);
+    expect(po.decodeReply(names).args.c).toEqual(rights([3], MT.PORT_NAME));
+    expect(po.decodeReply({ ...names, header: { ...names.header, bits: { ...names.header.bits, complex: true } } }).args.c).toEqual(rights([3], MT.PORT_NAME));
+  });
+
   it('the user stub refuses a reply whose polymorphic array has the wrong slot size', () => {
     const rep = r.encodeReply({ c: rights([1, 2], MT.PORT_NAME), d: { address: 0n, count: 0, disposition: MT.COPY_SEND } });
     const bad: MachMessage = { ...rep, items: rep.items.map((x, j) => (j === 1 ? { ...x, type: { ...x.type, size: 16 } } : x)) };

@@ -374,12 +374,30 @@ function layoutMax(layout: RoutineLayout, countName: string): number {
   return a?.type.maxCount ?? 0;
 }
 
+/**
+ * MIG's check of a polymorphic item in a message that may be simple: a
+ * port right's msgt_name (MACH_MSG_TYPE_PORT_ANY) needs COMPLEX. The index
+ * of the first item that fails it, or -1.
+ */
+export function simplePortRights(layout: MessageLayout, items: readonly MsgItem[]): number {
+  for (let i = 0; i < layout.items.length; i++) {
+    const t = (layout.items[i] as ItemLayout).type;
+    const mi = items[i];
+    if (t.isPort && t.outName === POLYMORPHIC && mi !== undefined && isPortName(mi.type.name)) return i;
+  }
+  return -1;
+}
+
 function decodeBody(layout: MessageLayout, items: readonly MsgItem[], complex: boolean, what: string, code: CheckSide): MigArgs {
   if (items.length !== layout.items.length) {
     throw new MigError(code, `${what}: ${items.length} items, expected ${layout.items.length}`);
   }
   if (layout.complex === 'always' && !complex) throw new MigError(code, `${what}: MACH_MSGH_BITS_COMPLEX not set`);
   if (layout.complex === 'never' && complex) throw new MigError(code, `${what}: MACH_MSGH_BITS_COMPLEX set on a simple message`);
+  if (layout.complex === 'maybe' && !complex) {
+    const i = simplePortRights(layout, items);
+    if (i >= 0) throw new MigError(code, `${what}: ${(layout.items[i] as ItemLayout).name}: port rights in a message without MACH_MSGH_BITS_COMPLEX`);
+  }
   const args: MigArgs = {};
   layout.items.forEach((it, i) => {
     args[it.name] = decodeItem(it, items[i] as MsgItem, code);

@@ -26,6 +26,7 @@ import {
   type EncodeOptions,
   encodeReply as encodeReplyRef,
   encodeRequest as encodeRequestRef,
+  simplePortRights,
 } from './codec-reference.js';
 import type { ItemLayout, MessageLayout, RoutineLayout } from './layout.js';
 import { elementBytes } from './layout.js';
@@ -303,7 +304,7 @@ function bodyMatches(m: MessageLayout, items: readonly MsgItem[], complex: boole
   if (items.length !== m.items.length) return false;
   if (m.complex === 'always') return complex;
   if (m.complex === 'never') return !complex;
-  return true;
+  return complex || simplePortRights(m, items) < 0;
 }
 
 /** A routine's compiled codecs. Build with `planOf`. */
