@@ -299,12 +299,21 @@ function decodeOne(p: ItemPlan, mi: MsgItem, side: CheckSide): MigValue {
   return decodeItem(p.layout, mi, side);
 }
 
-/** The body's shape checks (item count, MACH_MSGH_BITS_COMPLEX) as a yes/no. */
-function bodyMatches(m: MessageLayout, items: readonly MsgItem[], complex: boolean): boolean {
+/**
+ * The body's shape checks (item count, MACH_MSGH_BITS_COMPLEX) as a yes/no.
+ * `poly`: the message has polymorphic port items, whose port rights need
+ * COMPLEX (precomputed, so that other messages skip that loop).
+ */
+function bodyMatches(m: MessageLayout, items: readonly MsgItem[], complex: boolean, poly: boolean): boolean {
   if (items.length !== m.items.length) return false;
   if (m.complex === 'always') return complex;
   if (m.complex === 'never') return !complex;
-  return complex || simplePortRights(m, items) < 0;
+  return complex || !poly || simplePortRights(m, items) < 0;
+}
+
+/** Does `m` hold an item of a polymorphic port type (the receiver's check of simplePortRights)? */
+function hasPolyPorts(m: MessageLayout | undefined): boolean {
+  return m !== undefined && m.items.some((it) => it.type.isPort && it.type.outName === POLYMORPHIC);
 }
 
 /** A routine's compiled codecs. Build with `planOf`. */
@@ -324,6 +333,9 @@ export class RoutinePlan {
   private readonly seqName: string | undefined;
   /** A reply argument is literally named `retCode` or `RetCode`: the reference's destructuring decides. */
   private readonly replyOddNames: boolean;
+  /** The request / reply has polymorphic port items (bodyMatches). */
+  private readonly reqPoly: boolean;
+  private readonly repPoly: boolean;
 
   constructor(layout: RoutineLayout) {
     this.layout = layout;
@@ -341,6 +353,8 @@ export class RoutinePlan {
     this.replyPortType = rt === POLYMORPHIC ? -1 : rt;
     this.seqName = layout.args.find((a) => a.kind === 'msgseqno')?.name;
     this.replyOddNames = this.rep.slice(1).some((p) => p.name === 'retCode' || p.name === 'RetCode');
+    this.reqPoly = hasPolyPorts(layout.request);
+    this.repPoly = hasPolyPorts(layout.reply);
   }
 
   /** Build the request as MIG's user stub would. */
@@ -382,7 +396,7 @@ export class RoutinePlan {
     const layout = this.layout;
     const header = msg.header;
     const items = msg.items;
-    if (header.id !== layout.id || !Array.isArray(items) || !bodyMatches(layout.request, items, header.bits.complex)) {
+    if (header.id !== layout.id || !Array.isArray(items) || !bodyMatches(layout.request, items, header.bits.complex, this.reqPoly)) {
       return decodeRequestRef(layout, msg);
     }
     const plans = this.req;
@@ -456,7 +470,7 @@ export class RoutinePlan {
     const retCode = decodeOne(plans[0] as ItemPlan, first, 'MIG_TYPE_ERROR') as number;
     // MIG returns RetCode without looking further (an error reply is mig_reply_header_t).
     if (retCode !== 0) return { retCode, args: {}, header };
-    if (!bodyMatches(reply, items, header.bits.complex)) return decodeReplyRef(layout, msg);
+    if (!bodyMatches(reply, items, header.bits.complex, this.repPoly)) return decodeReplyRef(layout, msg);
     const args: MigArgs = {};
     for (let i = 1; i < plans.length; i++) {
       const p = plans[i] as ItemPlan;
