@@ -299,16 +299,22 @@ function decodeOne(p: ItemPlan, mi: MsgItem, side: CheckSide): MigValue {
   return decodeItem(p.layout, mi, side);
 }
 
-/**
- * The body's shape checks (item count, MACH_MSGH_BITS_COMPLEX) as a yes/no.
- * `poly`: the message has polymorphic port items, whose port rights need
- * COMPLEX (precomputed, so that other messages skip that loop).
- */
-function bodyMatches(m: MessageLayout, items: readonly MsgItem[], complex: boolean, poly: boolean): boolean {
+/** The body's shape checks (item count, MACH_MSGH_BITS_COMPLEX) as a yes/no. */
+function bodyMatches(m: MessageLayout, items: readonly MsgItem[], complex: boolean): boolean {
   if (items.length !== m.items.length) return false;
   if (m.complex === 'always') return complex;
   if (m.complex === 'never') return !complex;
-  return complex || !poly || simplePortRights(m, items) < 0;
+  return true;
+}
+
+/**
+ * Port rights of a polymorphic item in a message without COMPLEX (MIG
+ * refuses them; the reference codec gives the error). Only called for
+ * messages that have polymorphic port items (precomputed), so that other
+ * messages pay one test of a boolean.
+ */
+function polyRightsSimple(m: MessageLayout, items: readonly MsgItem[], complex: boolean): boolean {
+  return !complex && simplePortRights(m, items) >= 0;
 }
 
 /** Does `m` hold an item of a polymorphic port type (the receiver's check of simplePortRights)? */
@@ -396,7 +402,7 @@ export class RoutinePlan {
     const layout = this.layout;
     const header = msg.header;
     const items = msg.items;
-    if (header.id !== layout.id || !Array.isArray(items) || !bodyMatches(layout.request, items, header.bits.complex, this.reqPoly)) {
+    if (header.id !== layout.id || !Array.isArray(items) || !bodyMatches(layout.request, items, header.bits.complex) || (this.reqPoly && polyRightsSimple(layout.request, items, header.bits.complex))) {
       return decodeRequestRef(layout, msg);
     }
     const plans = this.req;
@@ -470,7 +476,7 @@ export class RoutinePlan {
     const retCode = decodeOne(plans[0] as ItemPlan, first, 'MIG_TYPE_ERROR') as number;
     // MIG returns RetCode without looking further (an error reply is mig_reply_header_t).
     if (retCode !== 0) return { retCode, args: {}, header };
-    if (!bodyMatches(reply, items, header.bits.complex, this.repPoly)) return decodeReplyRef(layout, msg);
+    if (!bodyMatches(reply, items, header.bits.complex) || (this.repPoly && polyRightsSimple(reply, items, header.bits.complex))) return decodeReplyRef(layout, msg);
     const args: MigArgs = {};
     for (let i = 1; i < plans.length; i++) {
       const p = plans[i] as ItemPlan;
