@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { runCli } from '../src/cli/run.js';
+import { compileInterface, encodeMessage } from '../src/index.js';
 import { DEMO_VECTORS } from '../src/cli/demo-vectors.js';
 
 interface Run {
@@ -213,6 +214,21 @@ describe('mach-msg encode from routine and arguments', () => {
     const r = await run(['encode'], JSON.stringify({ ...rest, header: { remotePort: message.header.remotePort } }));
     expect(r.err).toBe('');
     expect(r.out.trim()).toBe(compact(sent));
+  });
+
+  it("re-encodes decode's out-of-line polymorphic port array with its disposition", async () => {
+    const defs = tmpFile('poly.defs', 'subsystem polyget 5100;\ntype poly = polymorphic;\nroutine pget(server : MACH_MSG_TYPE_COPY_SEND; out ports : ^array[] of poly);\n');
+    const ci = compileInterface(readFileSync(defs, 'utf8'), { abi: 'x86_64', file: defs });
+    const reply = ci.routine('pget').encodeReply({ ports: { address: 0x24000000n, count: 3, disposition: 20 } }, { header: { remotePort: 0x31 } });
+    const hex = Buffer.from(encodeMessage(reply, 'x86_64')).toString('hex');
+    const d = JSON.parse((await run(['decode', '--abi', 'x86_64', '--defs', defs, hex])).out);
+    expect(d.args).toEqual({ ports: { address: '603979776', count: 3, deallocate: false, disposition: 20 } });
+    const { message, ...rest } = d;
+    const r = await run(['encode', '--defs', defs], JSON.stringify({ ...rest, header: { remotePort: message.header.remotePort } }));
+    expect(r.err).toBe('');
+    expect(r.out.trim()).toBe(hex);
+    const badDisp = await run(['encode', '--defs', defs], JSON.stringify({ ...rest, args: { ports: { ...d.args.ports, disposition: 'send' } } }));
+    expect(badDisp.err).toMatch(/^mach-msg: bad_json: \$\.args\.ports\.disposition: expected a MACH_MSG_TYPE_\* number/);
   });
 
   it('uses --defs routines, and builds error replies from retCode', async () => {

@@ -88,8 +88,19 @@ function valueOf(cv: CValue, x: Json): MigValue {
   }
 }
 
+/** A polymorphic port array as the fixtures record it: names and the array's one disposition. */
+interface PolyArray {
+  names: number[];
+  disposition: number;
+}
+
+function isPolyArray(x: Json): x is Json & PolyArray {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && Array.isArray(x.names);
+}
+
 function toMig(t: MigType, x: Json): MigValue {
   if (t.isPort) {
+    if (isPolyArray(x)) return x.names.map((name) => ({ name, disposition: x.disposition }));
     const right = (p: Json): MigValue => (typeof p === 'number' ? { name: p } : (p as MigValue));
     return Array.isArray(x) ? x.map(right) : right(x);
   }
@@ -140,10 +151,16 @@ function elementsFromBytes(t: MigType, b: Uint8Array): unknown {
 }
 
 function norm(t: MigType, v: MigValue, ool: OolBytes[]): unknown {
+  const poly = t.isPort && t.inName === POLYMORPHIC && !(t.arrayKind === 'fixed' && t.number === 1);
   if (isOolRef(v)) {
     const rec = ool.find((o) => BigInt(o.address) === v.address);
     if (v.address !== 0n && rec === undefined) throw new Error(`test: no recorded out-of-line bytes at 0x${v.address.toString(16)}`);
-    return elementsFromBytes(t, rec === undefined || v.address === 0n ? new Uint8Array(0) : fromHex(rec.hex));
+    const elements = elementsFromBytes(t, rec === undefined || v.address === 0n ? new Uint8Array(0) : fromHex(rec.hex));
+    return poly ? { names: elements, disposition: v.disposition } : elements;
+  }
+  if (poly && Array.isArray(v)) {
+    const rights = v as { name: number; disposition?: number }[];
+    return { names: rights.map((r) => r.name), disposition: rights[0]?.disposition };
   }
   if (t.isPort) {
     const one = (p: MigValue): unknown => {
@@ -172,7 +189,13 @@ function migArgs(r: CompiledRoutine, json: Record<string, Json>, ool: OolBytes[]
     if (k.endsWith('Dealloc') && k.slice(0, -7) in json) continue;
     const t = argType(r, k);
     const dealloc = json[`${k}Dealloc`];
-    if (typeof dealloc === 'boolean') {
+    if (typeof dealloc === 'boolean' && isPolyArray(x)) {
+      // An out-of-line polymorphic port array: 32-bit names, and the array's disposition.
+      const hex = toHex(new Uint8Array(Uint32Array.from(x.names).buffer));
+      const rec = ool.find((o) => o.hex === hex);
+      if (!rec) throw new Error(`test: ${k}: no recorded out-of-line names`);
+      out[k] = { address: BigInt(rec.address), count: x.names.length, deallocate: dealloc, disposition: x.disposition };
+    } else if (typeof dealloc === 'boolean') {
       const bytes = fromHex((x as { hex: string }).hex);
       const rec = ool.find((o) => o.hex === toHex(bytes));
       if (!rec) throw new Error(`test: ${k}: no recorded out-of-line bytes`);
@@ -199,7 +222,8 @@ function expectArgs(r: CompiledRoutine, got: MigArgs, want: Record<string, Json>
   const w: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(want)) {
     const t = argType(r, k);
-    w[k] = norm(t, toMig(t, x), ool);
+    // A polymorphic array's disposition is recorded even when it has no element to carry it.
+    w[k] = isPolyArray(x) ? { names: x.names, disposition: x.disposition } : norm(t, toMig(t, x), ool);
     const v = got[k];
     g[k] = v === undefined ? undefined : norm(t, v, ool);
     // A C server routine is given only the name of a polymorphic right

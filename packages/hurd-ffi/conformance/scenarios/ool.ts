@@ -18,7 +18,7 @@ import { portWithSend } from './common.js';
 import * as M from '../mach.js';
 import type { Scenario } from '../scenario.js';
 
-const { COPY_SEND, MAKE_SEND, MOVE_RECEIVE, RIGHT_SEND } = M;
+const { COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, RIGHT_SEND } = M;
 
 export const oolScenarios: Scenario[] = [
   sc('ool-bytes', 'ool', 'out-of-line bytes keep their page offset', [
@@ -94,6 +94,28 @@ export const oolScenarios: Scenario[] = [
     send(msg('p', COPY_SEND, [oolPorts(MAKE_SEND, ['a', 0x4255])])),
     status('a'),
     recv('p'),
+  ]),
+  // MIG's polymorphic port arrays (^array[] of polymorphic, or array[] above
+  // the inline limit: mach-msg conf_poly_arrays) send whatever disposition
+  // the caller picks at run time, in a long-form out-of-line descriptor.
+  sc('ool-ports-poly-send-once', 'ool', 'out-of-line MAKE_SEND_ONCE array (a polymorphic array\'s run-time disposition)', [
+    ...portWithSend(),
+    alloc('a'),
+    alloc('b'),
+    send(msg('p', COPY_SEND, [oolPorts(MAKE_SEND_ONCE, ['a', 'b', 'a'])])),
+    status('a'),
+    recv('p'),
+    names(),
+  ]),
+  sc('ool-ports-poly-move-send', 'ool', 'out-of-line MOVE_SEND array moving one name\'s two urefs', [
+    ...portWithSend(),
+    alloc('a'),
+    makeSend('a'),
+    makeSend('a'),
+    send(msg('p', COPY_SEND, [oolPorts(MOVE_SEND, ['a', 'a'])])),
+    refs('a', RIGHT_SEND),
+    recv('p'),
+    refs('a', RIGHT_SEND),
   ]),
   sc('ool-two-items', 'ool', 'two out-of-line regions', [
     ...portWithSend(),

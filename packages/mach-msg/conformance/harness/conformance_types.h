@@ -37,5 +37,8 @@ typedef mach_port_t *portvec_t;
 typedef const mach_port_t *const_portvec_t;
 typedef mach_port_name_t *namevec_t;
 typedef const mach_port_name_t *const_namevec_t;
+typedef mach_port_t *polyvec_t;
+typedef const mach_port_t *const_polyvec_t;
+typedef mach_port_t *polyool_t;
 
 #endif

@@ -217,6 +217,45 @@ kern_return_t srv_conf_port_block(mach_port_t server, const_portvec_t ports,
   return KERN_SUCCESS;
 }
 
+kern_return_t srv_conf_poly_arrays(mach_port_t server, const_polyvec_t ports,
+                                   mach_msg_type_name_t portsPoly, mach_msg_type_number_t portsCnt,
+                                   polyool_t oports, mach_msg_type_name_t oportsPoly,
+                                   mach_msg_type_number_t oportsCnt, polyvec_t *o_ports,
+                                   mach_msg_type_name_t *o_portsPoly,
+                                   mach_msg_type_number_t *o_portsCnt, polyool_t *o_ool,
+                                   mach_msg_type_name_t *o_oolPoly, mach_msg_type_number_t *o_oolCnt)
+{
+  jopen("server"); jport("server", server); jpolys("ports", ports, portsCnt, portsPoly);
+  jpolys("oports", oports, oportsCnt, oportsPoly); jclose();
+  /* Reply sizes chosen from the request: o_ports has oportsCnt * 100 + 1
+     rights (out-of-line once that passes the 2048-byte inline buffer: 256
+     rights on x86_64, 512 on i386), o_ool portsCnt % 7 + 1; each array's
+     disposition depends on the request's. */
+  unsigned np = oportsCnt * 100 + 1, no = portsCnt % 7 + 1;
+  if (np > *o_portsCnt)
+    *o_ports = arena_server(np * sizeof(mach_port_t), 0);
+  for (unsigned k = 0; k < np; k++)
+    (*o_ports)[k] = 0x700 + k;
+  *o_portsCnt = np;
+  *o_portsPoly = portsPoly == MACH_MSG_TYPE_PORT_RECEIVE ? MACH_MSG_TYPE_MAKE_SEND_ONCE : MACH_MSG_TYPE_MAKE_SEND;
+  *o_ool = arena_server(no * sizeof(mach_port_t), 0x60);
+  for (unsigned k = 0; k < no; k++)
+    (*o_ool)[k] = 0x800 + 5 * k;
+  *o_oolCnt = no;
+  *o_oolPoly = oportsCnt ? MACH_MSG_TYPE_MOVE_SEND : MACH_MSG_TYPE_COPY_SEND;
+  jopen("outs"); jpolys("o_ports", *o_ports, np, *o_portsPoly); jpolys("o_ool", *o_ool, no, *o_oolPoly);
+  outs_ret(KERN_SUCCESS);
+  return KERN_SUCCESS;
+}
+
+kern_return_t srv_conf_poly_block(mach_port_t server, const_polyvec_t ports,
+                                  mach_msg_type_name_t portsPoly, mach_msg_type_number_t portsCnt)
+{
+  jopen("server"); jport("server", server); jpolys("ports", ports, portsCnt, portsPoly); jclose();
+  jopen("outs"); outs_ret(KERN_SUCCESS);
+  return KERN_SUCCESS;
+}
+
 /* ---- the calls ---------------------------------------------------------- */
 
 #define SERVER_PORT 0x11u
@@ -392,6 +431,38 @@ static void port_block(unsigned np)
   call_end();
 }
 
+static void poly_arrays(unsigned np, unsigned npPoly, unsigned no, unsigned noPoly, int noDealloc)
+{
+  mach_port_t *p = arena_client(np * sizeof *p + 4, 0x50);
+  mach_port_t *o = no ? arena_client(no * sizeof *o, 0x70) : 0;
+  for (unsigned k = 0; k < np; k++) p[k] = 0x600 + k;
+  if (np > 2) { p[0] = MACH_PORT_DEAD; p[1] = MACH_PORT_NULL; }
+  for (unsigned k = 0; k < no; k++) o[k] = 0x900 + 3 * k;
+  call_begin("conf_poly_arrays", 7314);
+  jopen("args"); jport("server", SERVER_PORT); jpolys("ports", p, np, npPoly);
+  jpolys("oports", o, no, noPoly); jbool("oportsDealloc", noDealloc); jclose();
+  static mach_port_t pbuf[2048 / sizeof(mach_port_t)];
+  polyvec_t o_ports = pbuf; mach_msg_type_number_t o_portsCnt = sizeof pbuf / sizeof pbuf[0];
+  mach_msg_type_name_t o_portsPoly = 0, o_oolPoly = 0;
+  polyool_t o_ool = 0; mach_msg_type_number_t o_oolCnt = 0;
+  kern_return_t r = conf_poly_arrays(SERVER_PORT, p, npPoly, np, o, noPoly, no, noDealloc, &o_ports,
+                                     &o_portsPoly, &o_portsCnt, &o_ool, &o_oolPoly, &o_oolCnt);
+  jopen("client"); jpolys("o_ports", o_ports, o_portsCnt, o_portsPoly);
+  jpolys("o_ool", o_ool, o_oolCnt, o_oolPoly); jint("ret", r); jclose();
+  call_end();
+}
+
+static void poly_block(unsigned np, unsigned poly)
+{
+  mach_port_t *p = arena_client(np * sizeof *p + 4, 0);
+  for (unsigned k = 0; k < np; k++) p[k] = 0xa00 + 7 * k;
+  call_begin("conf_poly_block", 7315);
+  jopen("args"); jport("server", SERVER_PORT); jpolys("ports", p, np, poly); jclose();
+  kern_return_t r = conf_poly_block(SERVER_PORT, p, poly, np);
+  jopen("client"); jint("ret", r); jclose();
+  call_end();
+}
+
 int main(void)
 {
   scalars(-123456, -0x123456789ll, 1, 'Z', 0xfe, -2);
@@ -423,5 +494,14 @@ int main(void)
   rd_block(16, 16);
   port_block(256);
   port_block(257);
+  /* Polymorphic port arrays: inline on both ABIs / out-of-line on x86_64
+     only / on both, and an empty ^array[]. */
+  poly_arrays(3, MACH_MSG_TYPE_MAKE_SEND, 2, MACH_MSG_TYPE_COPY_SEND, 0);
+  poly_arrays(300, MACH_MSG_TYPE_MOVE_SEND, 0, MACH_MSG_TYPE_MAKE_SEND_ONCE, 1);
+  poly_arrays(600, MACH_MSG_TYPE_COPY_SEND, 6, MACH_MSG_TYPE_MOVE_RECEIVE, 1);
+  poly_arrays(4, MACH_MSG_TYPE_MOVE_RECEIVE, 1, MACH_MSG_TYPE_MAKE_SEND, 0);
+  /* A port right's disposition makes the message complex, PORT_NAME not. */
+  poly_block(3, MACH_MSG_TYPE_MAKE_SEND);
+  poly_block(4, MACH_MSG_TYPE_PORT_NAME);
   return 0;
 }

@@ -430,3 +430,11 @@ void jpoly(const char *k, mach_port_t name, unsigned disposition)
   key(k);
   printf("{\"name\":%u,\"disposition\":%u}", (unsigned)name, disposition);
 }
+void jpolys(const char *k, const mach_port_t *v, size_t n, unsigned disposition)
+{
+  key(k);
+  printf("{\"names\":[");
+  for (size_t i = 0; i < n; i++)
+    printf("%s%u", i ? "," : "", (unsigned)v[i]);
+  printf("],\"disposition\":%u}", disposition);
+}

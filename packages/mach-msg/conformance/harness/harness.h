@@ -48,6 +48,8 @@ void jshorts(const char *k, const int16_t *v, size_t n);
 void jport(const char *k, mach_port_t name);
 void jports(const char *k, const mach_port_t *v, size_t n);
 void jpoly(const char *k, mach_port_t name, unsigned disposition);
+/* A polymorphic port array: {"names": [...], "disposition": d}. */
+void jpolys(const char *k, const mach_port_t *v, size_t n, unsigned disposition);
 void jnull(const char *k);
 
 #endif

@@ -1,13 +1,13 @@
 import type { CValue } from '../mig/types.js';
 import type { ItemLayout, RoutineArg } from '../mig/layout.js';
-import type { MigArgs, MigValue } from '../mig/values.js';
+import type { MigArgs, MigValue, OolRef } from '../mig/values.js';
 import { CliError } from './errors.js';
 import { parseHex } from './hex.js';
 
 /**
  * Reads named arguments in the JSON form `decode` prints them (bigints as
  * strings, bytes as hex, ports as `{ name, disposition }` or a bare name,
- * out-of-line data as `{ address, count }`) back into MIG values, guided by
+ * out-of-line data as `{ address, count[, deallocate, disposition] }`) back into MIG values, guided by
  * each argument's layout. What is still wrong after that, the MIG encoder
  * reports (MIG_BAD_ARGUMENTS).
  */
@@ -52,7 +52,7 @@ function bytesOf(v: unknown, path: string): Uint8Array {
   throw bad(path, 'expected bytes as a hex string');
 }
 
-function isOolJson(v: unknown): v is { address: unknown; count: unknown; deallocate?: unknown } {
+function isOolJson(v: unknown): v is { address: unknown; count: unknown; deallocate?: unknown; disposition?: unknown } {
   return typeof v === 'object' && v !== null && 'address' in v && 'count' in v;
 }
 
@@ -103,8 +103,14 @@ function itemFromJson(item: ItemLayout, v: unknown, path: string): MigValue {
   const t = item.type;
   if (isOolJson(v)) {
     if (typeof v.count !== 'number' || !Number.isSafeInteger(v.count) || v.count < 0) throw bad(`${path}.count`, 'expected an element count');
-    const ref = { address: bigintOf(v.address, `${path}.address`), count: v.count };
-    return v.deallocate === undefined ? ref : { ...ref, deallocate: v.deallocate === true };
+    const ref: OolRef = { address: bigintOf(v.address, `${path}.address`), count: v.count };
+    if (v.deallocate !== undefined) ref.deallocate = v.deallocate === true;
+    // A polymorphic port array's disposition (decode prints it).
+    if (v.disposition !== undefined) {
+      if (typeof v.disposition !== 'number') throw bad(`${path}.disposition`, 'expected a MACH_MSG_TYPE_* number');
+      ref.disposition = v.disposition;
+    }
+    return ref;
   }
   if (t.isPort) {
     if (t.arrayKind === 'fixed' && t.number === 1) return portFromJson(v, path);

@@ -111,6 +111,18 @@ function disposition(typeName: number, p: PortRight, path: string): number {
   return typeName;
 }
 
+/** Port names as plain data, one per `stride`-byte slot (low 32 bits, little-endian; the rest zero). */
+function namesData(names: readonly number[], stride: number): Uint8Array {
+  const b = new Uint8Array(names.length * stride);
+  const v = new DataView(b.buffer);
+  names.forEach((x, i) => v.setUint32(i * stride, x, true));
+  return b;
+}
+
+function checkCount(count: number, path: string): void {
+  if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) badArgs(`${path}: bad count ${count}`);
+}
+
 function u32le(values: readonly number[]): Uint8Array {
   const b = new Uint8Array(values.length * 4);
   const v = new DataView(b.buffer);
@@ -148,7 +160,10 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
     }
     if (isOolRef(value)) {
       if (t.inline && t.arrayKind !== 'unbounded') badArgs(`${path}: this port array is inline, not an OolRef`);
-      const name = t.inName === POLYMORPHIC ? badArgs(`${path}: a polymorphic out-of-line port array needs inline rights`) : t.inName;
+      checkCount(value.count, path);
+      // The whole array's disposition: a polymorphic one's is the caller's
+      // (MIG's xxxPoly argument), carried by the OolRef.
+      const name = disposition(t.inName, { name: 0, disposition: value.disposition }, path);
       return oolItem({ ...tmpl, name }, item, 32, value.count * t.elementNumber, value.address, value.deallocate);
     }
     if (!Array.isArray(value)) return badArgs(`${path}: expected an array of port rights`);
@@ -161,10 +176,11 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
         if (rights.length > 0) badArgs(`${path}: a polymorphic port array needs one disposition on every element`);
       }
       // MIG's stub takes the array's disposition from a separate Poly argument,
-      // which an empty array has no element to carry here. No right crosses, so
-      // GNU Mach's copyin checks nothing; COPY_SEND keeps it a port item (what
+      // which an empty array has no element to carry here (an empty OolRef
+      // can, for an array that goes out-of-line). No right crosses, so GNU
+      // Mach's copyin checks nothing; COPY_SEND keeps it a port item (what
       // glibc's callers pass), where PORT_NAME would make it data.
-      name = rights[0]?.disposition ?? MsgType.COPY_SEND;
+      name = rights.length > 0 ? disposition(POLYMORPHIC, rights[0] as PortRight, `${path}[0]`) : MsgType.COPY_SEND;
     } else rights.forEach((r, i) => disposition(t.inName, r, `${path}[${i}]`));
     const count = rights.length;
     const names = rights.map((r) => r.name);
@@ -176,6 +192,11 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
       const address = placeOut(opts, u32le(names), item, path);
       return oolItem({ ...tmpl, name }, item, 32, count, address, undefined);
     }
+    // A polymorphic array sent with a disposition that is no port right's
+    // (MACH_MSG_TYPE_PORT_NAME): the names are plain data in the array's
+    // inline slots (8 bytes each on x86_64), and the message is simple
+    // unless something else makes it complex (MIG's MACH_MSG_TYPE_PORT_ANY test).
+    if (!isPortName(name)) return { kind: 'data', type: { ...tmpl, name, number: count }, data: namesData(names, t.size / 8) };
     return { kind: 'ports', type: { ...tmpl, name, number: count }, names };
   }
 
@@ -258,6 +279,8 @@ export function decodeItem(item: ItemLayout, mi: MsgItem, side: CheckSide = 'MIG
   const t = item.type;
   if (mi.kind === 'ool') {
     const ref: OolRef = { address: mi.address, count: mi.type.number / t.elementNumber, deallocate: mi.type.deallocate };
+    // The receiver of a polymorphic array learns its disposition from msgt_name (MIG's xxxPoly out).
+    if (t.isPort && t.inName === POLYMORPHIC) ref.disposition = mi.type.name;
     return ref;
   }
   if (mi.kind === 'ports') {
@@ -271,9 +294,16 @@ export function decodeItem(item: ItemLayout, mi: MsgItem, side: CheckSide = 'MIG
   const need = Math.ceil((mi.type.number * mi.type.size) / 8);
   if (mi.data.length < need) typeError(side, item, `${mi.data.length} bytes of data, expected ${need}`);
   if (t.isPort) {
-    // Polymorphic sent as data (a name with a non-port msgt_name).
+    // Polymorphic sent as data (names with a non-port msgt_name), one per slot of msgt_size bits.
     if (t.inName !== POLYMORPHIC || isPortName(mi.type.name)) typeError(side, item, 'data where port rights were expected');
-    return { name: new DataView(mi.data.buffer, mi.data.byteOffset, mi.data.byteLength).getUint32(0, true), disposition: mi.type.name };
+    const dv = new DataView(mi.data.buffer, mi.data.byteOffset, mi.data.byteLength);
+    const d = mi.type.name;
+    if (t.arrayKind === 'fixed' && t.number === 1) return { name: dv.getUint32(0, true), disposition: d };
+    // msgt_size was checked against the type's: 32 or 64 bits.
+    const stride = mi.type.size / 8;
+    const rights: PortRight[] = [];
+    for (let i = 0; i < mi.type.number; i++) rights.push({ name: dv.getUint32(i * stride, true), disposition: d });
+    return rights;
   }
   if (t.arrayKind === 'fixed') return readCValue(t.cValue, mi.data, 0);
   if (t.isString) return bytesString(mi.data.subarray(0, mi.type.number));
@@ -344,12 +374,30 @@ function layoutMax(layout: RoutineLayout, countName: string): number {
   return a?.type.maxCount ?? 0;
 }
 
+/**
+ * MIG's check of a polymorphic item in a message that may be simple: a
+ * port right's msgt_name (MACH_MSG_TYPE_PORT_ANY) needs COMPLEX. The index
+ * of the first item that fails it, or -1.
+ */
+export function simplePortRights(layout: MessageLayout, items: readonly MsgItem[]): number {
+  for (let i = 0; i < layout.items.length; i++) {
+    const t = (layout.items[i] as ItemLayout).type;
+    const mi = items[i];
+    if (t.isPort && t.outName === POLYMORPHIC && mi !== undefined && isPortName(mi.type.name)) return i;
+  }
+  return -1;
+}
+
 function decodeBody(layout: MessageLayout, items: readonly MsgItem[], complex: boolean, what: string, code: CheckSide): MigArgs {
   if (items.length !== layout.items.length) {
     throw new MigError(code, `${what}: ${items.length} items, expected ${layout.items.length}`);
   }
   if (layout.complex === 'always' && !complex) throw new MigError(code, `${what}: MACH_MSGH_BITS_COMPLEX not set`);
   if (layout.complex === 'never' && complex) throw new MigError(code, `${what}: MACH_MSGH_BITS_COMPLEX set on a simple message`);
+  if (layout.complex === 'maybe' && !complex) {
+    const i = simplePortRights(layout, items);
+    if (i >= 0) throw new MigError(code, `${what}: ${(layout.items[i] as ItemLayout).name}: port rights in a message without MACH_MSGH_BITS_COMPLEX`);
+  }
   const args: MigArgs = {};
   layout.items.forEach((it, i) => {
     args[it.name] = decodeItem(it, items[i] as MsgItem, code);

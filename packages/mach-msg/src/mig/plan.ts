@@ -26,6 +26,7 @@ import {
   type EncodeOptions,
   encodeReply as encodeReplyRef,
   encodeRequest as encodeRequestRef,
+  simplePortRights,
 } from './codec-reference.js';
 import type { ItemLayout, MessageLayout, RoutineLayout } from './layout.js';
 import { elementBytes } from './layout.js';
@@ -77,6 +78,8 @@ class ItemPlan {
   readonly isString: boolean;
   readonly fixed: boolean;
   readonly singlePort: boolean;
+  /** A polymorphic port type: a decoded OolRef carries the array's disposition. */
+  readonly polyPorts: boolean;
   /** A fixed array of one element (a single value, inline or not). */
   readonly fixedOne: boolean;
   readonly unbounded: boolean;
@@ -102,6 +105,7 @@ class ItemPlan {
     this.elementNumber = t.elementNumber;
     this.fixedOne = this.fixed && t.number === 1;
     this.singlePort = this.fixedOne && t.inline;
+    this.polyPorts = t.isPort && t.inName === POLYMORPHIC;
     this.unbounded = t.arrayKind === 'unbounded';
     this.elementBytes = elementBytes(t);
     const cv = t.cValue;
@@ -263,6 +267,7 @@ function decodeOne(p: ItemPlan, mi: MsgItem, side: CheckSide): MigValue {
     const got = mi.type;
     switch (mi.kind) {
       case 'ool':
+        if (p.polyPorts) return { address: mi.address, count: got.number / p.elementNumber, deallocate: got.deallocate, disposition: got.name };
         return { address: mi.address, count: got.number / p.elementNumber, deallocate: got.deallocate };
       case 'ports': {
         const names = mi.names;
@@ -302,6 +307,21 @@ function bodyMatches(m: MessageLayout, items: readonly MsgItem[], complex: boole
   return true;
 }
 
+/**
+ * Port rights of a polymorphic item in a message without COMPLEX (MIG
+ * refuses them; the reference codec gives the error). Only called for
+ * messages that have polymorphic port items (precomputed), so that other
+ * messages pay one test of a boolean.
+ */
+function polyRightsSimple(m: MessageLayout, items: readonly MsgItem[], complex: boolean): boolean {
+  return !complex && simplePortRights(m, items) >= 0;
+}
+
+/** Does `m` hold an item of a polymorphic port type (the receiver's check of simplePortRights)? */
+function hasPolyPorts(m: MessageLayout | undefined): boolean {
+  return m !== undefined && m.items.some((it) => it.type.isPort && it.type.outName === POLYMORPHIC);
+}
+
 /** A routine's compiled codecs. Build with `planOf`. */
 export class RoutinePlan {
   readonly layout: RoutineLayout;
@@ -319,6 +339,9 @@ export class RoutinePlan {
   private readonly seqName: string | undefined;
   /** A reply argument is literally named `retCode` or `RetCode`: the reference's destructuring decides. */
   private readonly replyOddNames: boolean;
+  /** The request / reply has polymorphic port items (bodyMatches). */
+  private readonly reqPoly: boolean;
+  private readonly repPoly: boolean;
 
   constructor(layout: RoutineLayout) {
     this.layout = layout;
@@ -336,6 +359,8 @@ export class RoutinePlan {
     this.replyPortType = rt === POLYMORPHIC ? -1 : rt;
     this.seqName = layout.args.find((a) => a.kind === 'msgseqno')?.name;
     this.replyOddNames = this.rep.slice(1).some((p) => p.name === 'retCode' || p.name === 'RetCode');
+    this.reqPoly = hasPolyPorts(layout.request);
+    this.repPoly = hasPolyPorts(layout.reply);
   }
 
   /** Build the request as MIG's user stub would. */
@@ -377,7 +402,7 @@ export class RoutinePlan {
     const layout = this.layout;
     const header = msg.header;
     const items = msg.items;
-    if (header.id !== layout.id || !Array.isArray(items) || !bodyMatches(layout.request, items, header.bits.complex)) {
+    if (header.id !== layout.id || !Array.isArray(items) || !bodyMatches(layout.request, items, header.bits.complex) || (this.reqPoly && polyRightsSimple(layout.request, items, header.bits.complex))) {
       return decodeRequestRef(layout, msg);
     }
     const plans = this.req;
@@ -451,7 +476,7 @@ export class RoutinePlan {
     const retCode = decodeOne(plans[0] as ItemPlan, first, 'MIG_TYPE_ERROR') as number;
     // MIG returns RetCode without looking further (an error reply is mig_reply_header_t).
     if (retCode !== 0) return { retCode, args: {}, header };
-    if (!bodyMatches(reply, items, header.bits.complex)) return decodeReplyRef(layout, msg);
+    if (!bodyMatches(reply, items, header.bits.complex) || (this.repPoly && polyRightsSimple(reply, items, header.bits.complex))) return decodeReplyRef(layout, msg);
     const args: MigArgs = {};
     for (let i = 1; i < plans.length; i++) {
       const p = plans[i] as ItemPlan;

@@ -13,8 +13,10 @@
  * - `c_string[n]`, `c_string[*:n]`: `string` (UTF-8, at most n - 1 bytes:
  *   MIG's mig_strncpy always leaves room for the NUL);
  * - fixed arrays: JS arrays; `struct { ... }`: objects keyed by field name;
- * - ports: `PortRight` (or a bare name `number`); port arrays: arrays of those;
- * - out-of-line data: `OolRef`.
+ * - ports: `PortRight` (or a bare name `number`); port arrays: arrays of those
+ *   (a polymorphic array: one disposition on every element, MIG's `xxxPoly`);
+ * - out-of-line data and port arrays: `OolRef` (with `disposition` for a
+ *   polymorphic port array).
  */
 import { MigError } from './errors.js';
 import type { CValue } from './types.js';
@@ -40,6 +42,13 @@ export interface OolRef {
   count: number;
   /** msgt_deallocate; only used for `dealloc[]` arguments, set on decode. */
   deallocate?: boolean;
+  /**
+   * Port arrays: the MACH_MSG_TYPE_* of every right in the array (MIG's
+   * `xxxPoly` argument). Required to send a polymorphic array as an
+   * `OolRef`, checked against a fixed type's; set on decode of polymorphic
+   * arrays (the descriptor's msgt_name), absent for fixed ones.
+   */
+  disposition?: number;
 }
 
 /** Any argument value (see the module comment for the forms). */
