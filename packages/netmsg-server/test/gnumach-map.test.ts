@@ -17,13 +17,23 @@ import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuiltinInterface } from 'mach-msg';
-import { PAGE_SIZE, type MsgEvent } from 'hurd-ffi';
+import { PAGE_SIZE, type GnumachKernel, type MsgEvent } from 'hurd-ffi';
 import { connect, isNetmsgServerError, mapFile, silentLogger, startNode, type FsClient, type RunningNode } from '../src/index.js';
 import { makeTree, type Tree } from './helpers.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
+import { GUARDED_CALL_MS, whileProgressing } from '../../../test-support/gnumach-progress.js';
 
 const SECRET = 'gnumach map test secret';
 const BOOT_MS = 240_000;
+/**
+ * The tests' hang guards, beyond the boot: a loaded host slows the guest
+ * (QEMU's TCG) without bound, so the work on the real kernel waits while
+ * its link makes progress (whileProgressing, which fails a stuck guest
+ * within a minute) and its client's calls get GUARDED_CALL_MS; these only
+ * catch what that cannot see (the gnumach client's own connect: its kernel
+ * is not reachable before connect returns).
+ */
+const WORK_MS = 900_000;
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -46,10 +56,18 @@ describe('remote memory on the real GNU Mach: a gnumach client maps a file of a 
     tree?.cleanup();
   });
 
-  it('reads, writes seen by a sim client and back, the file holds both after unmap', { timeout: BOOT_MS + 240_000 }, async () => {
-    real = await connect(`127.0.0.1:${node!.port}`, { secret: SECRET, timeoutMs: 60_000, kernel: 'gnumach' });
+  it('reads, writes seen by a sim client and back, the file holds both after unmap', { timeout: BOOT_MS + WORK_MS }, async () => {
+    real = await connect(`127.0.0.1:${node!.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS, kernel: 'gnumach' });
     expect(real.kernel.backend).toBe('gnumach');
     expect(ourQemus().length).toBe(1);
+    await whileProgressing(real.kernel as GnumachKernel, 'mapping a file of the sim node on the gnumach client', mapShared(real));
+    await real.close();
+    real = undefined;
+    expect(ourQemus()).toEqual([]);
+  });
+
+  /** The maps, faults and unmaps of the test above, on `real` (a gnumach client) and the sim client. */
+  async function mapShared(real: FsClient): Promise<void> {
     // What GNU Mach itself sent to the proxy of the pager's port, as netmsg's task received it there.
     const mo = getBuiltinInterface('memory_object', 'x86_64');
     const ids = new Map(['memory_object_init', 'memory_object_data_request', 'memory_object_data_return', 'memory_object_terminate']
@@ -57,7 +75,7 @@ describe('remote memory on the real GNU Mach: a gnumach client maps a file of a 
     const fromKernel = new Map<string, number>();
     const stop = real.kernel.observe((ev: MsgEvent) => {
       const n = ids.get(ev.msgId);
-      if (n && ev.phase === 'receive' && ev.task === real!.node.driver.task) fromKernel.set(n, (fromKernel.get(n) ?? 0) + 1);
+      if (n && ev.phase === 'receive' && ev.task === real.node.driver.task) fromKernel.set(n, (fromKernel.get(n) ?? 0) + 1);
     });
     const ro = await mapFile(real, 'hello.txt');
     expect(dec(await ro.read(0, 12))).toBe('hello, hurd\n');
@@ -86,10 +104,7 @@ describe('remote memory on the real GNU Mach: a gnumach client maps a file of a 
     expect(fromKernel.get('memory_object_data_return')).toBeGreaterThanOrEqual(1);
     expect(node!.maps.mapped()).toEqual([]);
     expect(real.node.driver.errors).toEqual([]);
-    await real.close();
-    real = undefined;
-    expect(ourQemus()).toEqual([]);
-  });
+  }
 });
 
 describe('remote memory across ABIs on the real GNU Mach: an i386 gnumach client maps a file of an x86_64 sim node', () => {
@@ -108,11 +123,19 @@ describe('remote memory across ABIs on the real GNU Mach: an i386 gnumach client
     tree?.cleanup();
   });
 
-  it('GNU Mach\'s own i386 MIG stubs take the fitted supplies: reads and a write reach the file', { timeout: BOOT_MS + 240_000 }, async () => {
-    real = await connect(`127.0.0.1:${node!.port}`, { secret: SECRET, timeoutMs: 60_000, kernel: 'gnumach', abi: 'i386' });
+  it('GNU Mach\'s own i386 MIG stubs take the fitted supplies: reads and a write reach the file', { timeout: BOOT_MS + WORK_MS }, async () => {
+    real = await connect(`127.0.0.1:${node!.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS, kernel: 'gnumach', abi: 'i386' });
     expect(real.kernel.backend).toBe('gnumach');
     expect(real.abi).toBe('i386');
     expect(ourQemus().length).toBe(1);
+    await whileProgressing(real.kernel as GnumachKernel, 'mapping a file on the i386 gnumach client', mapI386(real));
+    await real.close();
+    real = undefined;
+    expect(ourQemus()).toEqual([]);
+  });
+
+  /** The test above's map, faults, write and unmap on `real` (an i386 gnumach client). */
+  async function mapI386(real: FsClient): Promise<void> {
     const m = await mapFile(real, 'shared.bin', { writable: true });
     expect(Array.from(await m.read(PAGE_SIZE, 10))).toEqual(new Array(10).fill(0));
     await m.write(PAGE_SIZE + 1, enc('i386'));
@@ -125,8 +148,5 @@ describe('remote memory across ABIs on the real GNU Mach: an i386 gnumach client
     expect(dec(onDisk.subarray(PAGE_SIZE + 1, PAGE_SIZE + 5))).toBe('i386');
     expect(real.node.driver.errors).toEqual([]);
     expect(real.node.driver.refused).toEqual([]);
-    await real.close();
-    real = undefined;
-    expect(ourQemus()).toEqual([]);
-  });
+  }
 });
