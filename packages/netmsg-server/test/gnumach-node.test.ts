@@ -19,13 +19,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MACH_RCV_MSG } from 'mach-msg';
-import { PAGE_SIZE } from 'hurd-ffi';
+import { PAGE_SIZE, type GnumachKernel } from 'hurd-ffi';
 import { connect, HurdErrno, isNetmsgServerError, mapFile, O_CREAT, O_READ, O_WRITE, silentLogger, startNode, type FsClient, type RunningNode } from '../src/index.js';
 import { pattern } from './helpers.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
+import { GUARDED_CALL_MS, whileProgressing } from '../../../test-support/gnumach-progress.js';
 
 const SECRET = 'gnumach node test secret';
 const BOOT_MS = 240_000;
+/**
+ * The tests' hang guards, beyond the boot: a loaded host slows the guest
+ * (QEMU's TCG) without bound, so the clients of the gnumach node wait while
+ * its link makes progress (whileProgressing, which fails a stuck guest
+ * within a minute) and their calls get GUARDED_CALL_MS; these only catch
+ * what that cannot see.
+ */
+const WORK_MS = 900_000;
 const ROOT = process.geteuid?.() === 0;
 const ME = process.getuid!();
 /** Owner and group of the group-only file; the remote user acts as LOCAL with groups PRIMARY and GROUP. */
@@ -100,15 +109,16 @@ describe('a read-write node on the real GNU Mach, used from sim clients', () => 
     for (const t of trees) t.cleanup();
   });
 
-  it('writes from a remote FsClient land the same bytes on disk as through a sim node', { timeout: BOOT_MS + 240_000 }, async () => {
+  it('writes from a remote FsClient land the same bytes on disk as through a sim node', { timeout: BOOT_MS + WORK_MS }, async () => {
     real = await startNode(
       { kernel: 'gnumach', export: trees[0]!.dir, listen: '127.0.0.1:0', secret: SECRET, readWrite: true, mapUser: MAP_USER },
       { logger: silentLogger },
     );
     expect(real.kernel.backend).toBe('gnumach');
     expect(ourQemus().length).toBe(1);
-    c = await connect(`127.0.0.1:${real.port}`, { secret: SECRET, timeoutMs: 60_000 });
-    await writeAll(c);
+    const gk = real.kernel as GnumachKernel;
+    c = await whileProgressing(gk, 'connecting to the gnumach node', connect(`127.0.0.1:${real.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS }));
+    await whileProgressing(gk, 'writes through the gnumach node', writeAll(c));
     await writeAll(ct!);
     const got = filesOf(trees[0]!.dir);
     expect(got).toEqual(filesOf(trees[1]!.dir));
@@ -120,7 +130,7 @@ describe('a read-write node on the real GNU Mach, used from sim clients', () => 
     expect(real.cluster.exportTask!.errors).toEqual([]);
   });
 
-  it('its auth server reauthenticates a port as the sim node\'s does', { timeout: 240_000 }, async () => {
+  it('its auth server reauthenticates a port as the sim node\'s does', { timeout: WORK_MS }, async () => {
     expect(real!.cluster.auth).toBeDefined();
     // The auth task is served through the agent's watch: it never polls a receive over the link.
     const k = real!.kernel;
@@ -131,10 +141,12 @@ describe('a read-write node on the real GNU Mach, used from sim clients', () => 
       if (task === authTask && (args.options & MACH_RCV_MSG) !== 0) authReceives++;
       return msg(task, args);
     };
+    const gk = k as GnumachKernel;
     const want = { euids: [LOCAL], auids: [LOCAL], egids: [PRIMARY, GROUP], agids: [PRIMARY, GROUP] };
-    expect(await c!.getIds()).toEqual(want);
+    expect(await whileProgressing(gk, 'getIds from the gnumach node', c!.getIds())).toEqual(want);
     expect(await ct!.getIds()).toEqual(want);
-    for (const k of [c!, ct!]) {
+    /** Through client `k`: a read the group allows, a port reauthenticated with the group dropped, and back. */
+    const reauthThrough = async (k: FsClient): Promise<void> => {
       expect(dec(await k.read('group.txt'))).toBe('only the group');
       const restricted = await k.makeAuth({ euids: [LOCAL], egids: [PRIMARY] });
       expect(await k.getIds(restricted)).toEqual({ euids: [LOCAL], auids: [], egids: [PRIMARY], agids: [] });
@@ -144,7 +156,9 @@ describe('a read-write node on the real GNU Mach, used from sim clients', () => 
       expect(dec(await k.readPort(await k.lookup('w/small.txt', O_READ, 0, { from: weaker })))).toBe('written through a link\n');
       const again = await k.reauthenticate(weaker, await k.authHandle());
       expect(dec(await k.readPort(await k.lookup('group.txt', O_READ, 0, { from: again })))).toBe('only the group');
-    }
+    };
+    await whileProgressing(gk, 'reauthenticating through the gnumach node', reauthThrough(c!));
+    await reauthThrough(ct!);
     expect(real!.cluster.reauth!.stats).toEqual(twin!.cluster.reauth!.stats);
     expect(real!.cluster.reauth!.stats.authenticated).toBe(2);
     k.msg = msg;
@@ -152,10 +166,16 @@ describe('a read-write node on the real GNU Mach, used from sim clients', () => 
     expect(real!.cluster.auth!.errors).toEqual([]);
   });
 
-  it('a sim client maps a file of the gnumach node; a second sees its writes; the file holds them', { timeout: 240_000 }, async () => {
-    c2 = await connect(`127.0.0.1:${real!.port}`, { secret: SECRET, timeoutMs: 60_000 });
-    const m1 = await mapFile(c!, 'w/shared.bin', { writable: true });
-    const m2 = await mapFile(c2, 'w/shared.bin', { writable: true });
+  it('a sim client maps a file of the gnumach node; a second sees its writes; the file holds them', { timeout: WORK_MS }, async () => {
+    const gk = real!.kernel as GnumachKernel;
+    c2 = await whileProgressing(gk, 'a second client connecting to the gnumach node', connect(`127.0.0.1:${real!.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS }));
+    await whileProgressing(gk, 'two sim clients mapping a file of the gnumach node', mapShared(c!, c2));
+  });
+
+  /** The test above's maps, faults and unmaps through clients `a` and `b` of the gnumach node. */
+  async function mapShared(a: FsClient, b: FsClient): Promise<void> {
+    const m1 = await mapFile(a, 'w/shared.bin', { writable: true });
+    const m2 = await mapFile(b, 'w/shared.bin', { writable: true });
     expect(m1.size).toBe(3 * PAGE_SIZE);
     await m1.write(PAGE_SIZE - 3, enc('straddles'));
     expect(dec(await m2.read(PAGE_SIZE - 3, 9))).toBe('straddles');
@@ -170,7 +190,7 @@ describe('a read-write node on the real GNU Mach, used from sim clients', () => 
     expect(onDisk.length).toBe(2 * PAGE_SIZE + 100);
     expect(dec(onDisk.subarray(PAGE_SIZE - 3, PAGE_SIZE + 7))).toBe('stradDLES!');
     expect(real!.maps.mapped()).toEqual([]);
-  });
+  }
 
   it('close() stops the QEMU it started', { timeout: 60_000 }, async () => {
     await c?.close();
