@@ -192,11 +192,12 @@ describe('a read-write node on the real GNU Mach, used from sim clients', () => 
     expect(real!.maps.mapped()).toEqual([]);
   }
 
-  it('close() stops the QEMU it started', { timeout: 60_000 }, async () => {
+  it('close() stops the QEMU it started', { timeout: WORK_MS }, async () => {
     await c?.close();
     await c2?.close();
     c = c2 = undefined;
-    await real?.close();
+    // Closing the node waits on the guest (its driver going idle, task_terminate of each task) before QEMU stops.
+    if (real) await whileProgressing(real.kernel as GnumachKernel, 'closing the gnumach node', real.close());
     real = undefined;
     expect(ourQemus()).toEqual([]);
   });

@@ -32,11 +32,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuiltinInterface, MACH_MSG_TYPE_MAKE_SEND } from 'mach-msg';
 import { MigUser } from '../src/cluster/mig-user.js';
+import type { GnumachKernel } from 'hurd-ffi';
 import { O_READ, silentLogger, startNode, type RunningNode } from '../src/index.js';
 import { makeTree, migCall, until, type Tree } from './helpers.js';
 import { NodeHost, SEED_SECRET } from './seed-host.js';
 import { backToBaseline, SEED_SCENARIOS, tables, Task, type Exec, type SeedWorld } from './seed-scenarios.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
+import { whileProgressing } from '../../../test-support/gnumach-progress.js';
 
 const BOOT_MS = 240_000;
 const SIM_ID = 71;
@@ -52,6 +54,18 @@ const GETROOT = { dotdot_node: { name: 0, disposition: 19 }, gen_uids: [], gen_g
  */
 const RECEIVE_MS = 120_000;
 const SCENARIO_MS = 2 * RECEIVE_MS;
+/**
+ * The closes' hang guard: closing the gnumach node waits on the guest (its
+ * driver going idle, task_terminate of each task) before QEMU stops, and a
+ * loaded host slows the guest without bound; whileProgressing fails a stuck
+ * close within a minute, so this only catches what it cannot see.
+ */
+const CLOSE_MS = 900_000;
+
+/** Closes the gnumach node, waiting while its link makes progress. */
+function closeGnu(gnu: RunningNode): Promise<void> {
+  return whileProgressing(gnu.kernel as GnumachKernel, 'closing the gnumach node', gnu.close('test done'));
+}
 
 function portOf(v: unknown): number {
   return (v as { name: number }).name;
@@ -122,10 +136,10 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
   }, BOOT_MS);
 
   afterAll(async () => {
-    await gnu?.close('test done');
+    if (gnu) await closeGnu(gnu);
     await sim?.exec({ op: 'close', args: [] });
     tree?.cleanup();
-  }, 60_000);
+  }, CLOSE_MS);
 
   it('the link is the gnumach node\'s configured peer', () => {
     expect(gnu!.peers()).toEqual([SIM_ID]);
@@ -169,8 +183,8 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
     expect(gnu!.cluster.exportTask!.errors).toEqual([]);
   }, 120_000);
 
-  it('close() stops the QEMU it started', { timeout: 60_000 }, async () => {
-    await gnu!.close('test done');
+  it('close() stops the QEMU it started', { timeout: CLOSE_MS }, async () => {
+    await closeGnu(gnu!);
     gnu = undefined;
     expect(ourQemus()).toEqual([]);
   });
