@@ -15,19 +15,35 @@
  * One boot; closing must leave none of the QEMUs this process started.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GnumachKernel } from 'hurd-ffi';
 import { localHost, type Host } from './seed-world.js';
+import { NodeHost } from './seed-host.js';
 import { backToBaseline, makeSeedWorld, SEED_SCENARIOS, sendThenReceiveRight, tables, type SeedWorld } from './seed-scenarios.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
+import { whileProgressing } from '../../../test-support/gnumach-progress.js';
 
 const BOOT_MS = 240_000;
 const CASE_MS = 120_000;
+/**
+ * The closes' hang guard: closing the relay waits on its guest (its
+ * driver going idle, task_terminate of each task) before QEMU stops, and a
+ * loaded host slows the guest without bound; whileProgressing fails a stuck
+ * close within a minute, so this only catches what it cannot see.
+ */
+const CLOSE_MS = 900_000;
 
 describe('a receive right relayed through a node on the real GNU Mach (client - gnumach relay - server)', () => {
   let hosts: Host[] = [];
   let w: SeedWorld;
   let base: string[];
   beforeAll(async () => {
-    hosts = [await localHost(1), await localHost(2), await localHost(3, 'x86_64', 'gnumach')];
+    // The relay as localHost makes it, with its kernel at hand for the close's whileProgressing.
+    const relay = await NodeHost.create(3, 'x86_64', 'gnumach');
+    const relayKernel = relay.node.kernel as GnumachKernel;
+    hosts = [await localHost(1), await localHost(2), {
+      exec: (op, ...args) => relay.exec({ op, args }),
+      close: () => whileProgressing(relayKernel, 'closing the gnumach relay', relay.exec({ op: 'close', args: [] })).then(() => undefined),
+    }];
     const [c, s, r] = hosts;
     w = await makeSeedWorld({ client: c!.exec, server: s!.exec, relay: r!.exec }, { client: 1, server: 2, relay: 3 });
     base = await tables(w);
@@ -36,7 +52,7 @@ describe('a receive right relayed through a node on the real GNU Mach (client - 
     for (const h of hosts.reverse()) await h.close();
     hosts = [];
     expect(ourQemus()).toEqual([]);
-  }, 60_000);
+  }, CLOSE_MS);
 
   it('one QEMU: the relay\'s', () => {
     expect(w.topology).toBe(3);
