@@ -38,7 +38,7 @@ import { makeTree, migCall, until, type Tree } from './helpers.js';
 import { NodeHost, SEED_SECRET } from './seed-host.js';
 import { backToBaseline, SEED_SCENARIOS, tables, Task, type Exec, type SeedWorld } from './seed-scenarios.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
-import { whileProgressing } from '../../../test-support/gnumach-progress.js';
+import { GUARDED_CALL_MS, whileProgressing } from '../../../test-support/gnumach-progress.js';
 
 const BOOT_MS = 240_000;
 const SIM_ID = 71;
@@ -55,12 +55,13 @@ const GETROOT = { dotdot_node: { name: 0, disposition: 19 }, gen_uids: [], gen_g
 const RECEIVE_MS = 120_000;
 const SCENARIO_MS = 2 * RECEIVE_MS;
 /**
- * The closes' hang guard: closing the gnumach node waits on the guest (its
- * driver going idle, task_terminate of each task) before QEMU stops, and a
- * loaded host slows the guest without bound; whileProgressing fails a stuck
- * close within a minute, so this only catches what it cannot see.
+ * The hang guard of the export reads and of the closes: both wait on the
+ * guest (the export task's answers; the driver going idle and task_terminate
+ * of each task before QEMU stops), and a loaded host slows the guest without
+ * bound; whileProgressing fails a stuck guest within a minute, so this only
+ * catches what it cannot see.
  */
-const CLOSE_MS = 900_000;
+const WORK_MS = 900_000;
 
 /** Closes the gnumach node, waiting while its link makes progress. */
 function closeGnu(gnu: RunningNode): Promise<void> {
@@ -139,7 +140,7 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
     if (gnu) await closeGnu(gnu);
     await sim?.exec({ op: 'close', args: [] });
     tree?.cleanup();
-  }, CLOSE_MS);
+  }, WORK_MS);
 
   it('the link is the gnumach node\'s configured peer', () => {
     expect(gnu!.peers()).toEqual([SIM_ID]);
@@ -160,30 +161,36 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
   }
 
   it('a task on the sim node reads a file of the gnumach node\'s export through the peer link', async () => {
+    const gk = gnu!.kernel as GnumachKernel;
     const baseline = (await gnu!.portTable()).exportPorts;
+    await whileProgressing(gk, 'reads of the gnumach node\'s export from a sim task', readExport(baseline));
+    // NO SENDERS across the link: the real kernel's export drops the ports the sim task held.
+    await until(async () => (await gnu!.portTable()).exportPorts === baseline);
+    expect(gnu!.cluster.exportTask!.errors).toEqual([]);
+  }, WORK_MS);
+
+  /** The test above's calls on the export, from a task on the sim node, which it then terminates. */
+  async function readExport(baseline: number): Promise<void> {
     const k = sim!.node.kernel;
     const { task, name: root } = await sim!.node.remoteRoot(GNU_ID);
-    const dir = portOf((await migCall(k, task, root, 'fsys_getroot', GETROOT, 30_000))['file']);
-    const small = portOf((await migCall(k, task, dir, 'dir_lookup', { file_name: 'hello.txt', flags: O_READ, mode: 0 }, 30_000))['result']);
-    const r = await migCall(k, task, small, 'io_read', { offset: 0n, amount: 64n }, 30_000);
+    const dir = portOf((await migCall(k, task, root, 'fsys_getroot', GETROOT, GUARDED_CALL_MS))['file']);
+    const small = portOf((await migCall(k, task, dir, 'dir_lookup', { file_name: 'hello.txt', flags: O_READ, mode: 0 }, GUARDED_CALL_MS))['result']);
+    const r = await migCall(k, task, small, 'io_read', { offset: 0n, amount: 64n }, GUARDED_CALL_MS);
     expect(new TextDecoder().decode(r['data'] as Uint8Array)).toBe('hello, hurd\n');
     // Out of line: a 300000-byte file, 64 KiB from offset 100000.
-    const big = portOf((await migCall(k, task, dir, 'dir_lookup', { file_name: 'sub/deep/big.bin', flags: O_READ, mode: 0 }, 30_000))['result']);
+    const big = portOf((await migCall(k, task, dir, 'dir_lookup', { file_name: 'sub/deep/big.bin', flags: O_READ, mode: 0 }, GUARDED_CALL_MS))['result']);
     // 64 KiB come back out of line: the MIG user takes the region the kernel put in the sim task.
     const io = getBuiltinInterface('io', 'x86_64').routine('io_read');
     const user = new MigUser(k, task);
-    const reply = await user.call(io.encodeRequest({ offset: 100_000n, amount: 65_536n }, { header: { remotePort: big } }), [], 30_000).finally(() => user.dispose());
+    const reply = await user.call(io.encodeRequest({ offset: 100_000n, amount: 65_536n }, { header: { remotePort: big } }), [], GUARDED_CALL_MS).finally(() => user.dispose());
     expect(io.decodeReply(reply.msg).retCode).toBe(0);
     expect(reply.ool.length).toBe(1);
     expect(Buffer.from(reply.ool[0]!).equals(Buffer.from(tree!.files['sub/deep/big.bin']!.subarray(100_000, 165_536)))).toBe(true);
     expect((await gnu!.portTable()).exportPorts).toBe(baseline + 3); // the directory and the two files
     expect(await k.taskTerminate(task)).toBe(0);
-    // NO SENDERS across the link: the real kernel's export drops the ports the sim task held.
-    await until(async () => (await gnu!.portTable()).exportPorts === baseline);
-    expect(gnu!.cluster.exportTask!.errors).toEqual([]);
-  }, 120_000);
+  }
 
-  it('close() stops the QEMU it started', { timeout: CLOSE_MS }, async () => {
+  it('close() stops the QEMU it started', { timeout: WORK_MS }, async () => {
     await closeGnu(gnu!);
     gnu = undefined;
     expect(ourQemus()).toEqual([]);
