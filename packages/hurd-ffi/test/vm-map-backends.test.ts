@@ -58,6 +58,17 @@ function portOf(m: MachMessage, i: number): number {
   return it.names[0]!;
 }
 
+/** A pager task `p` serving object `mo` (its inbox `box`), and a task `a` holding a send right `send` to it. */
+async function pagerAndMapper(k: MachKernel, abi: Abi) {
+  const p = await k.taskCreate();
+  const a = await k.taskCreate();
+  const mo = (await k.portAllocate(p, MACH_PORT_RIGHT_RECEIVE)).name;
+  const send = (await k.portExtractRight(p, mo, MACH_MSG_TYPE_MAKE_SEND, a)).name;
+  const box = inbox(k, p, abi);
+  await box.serve(mo);
+  return { p, a, mo, send, box };
+}
+
 /** A pager in task p for an object that task a maps; every step's messages logged. */
 async function pagerRun(k: MachKernel, abi: Abi): Promise<unknown[]> {
   const log: unknown[] = [];
@@ -361,12 +372,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
     });
 
     it('a task ended while its read waits for the pager: the read answers, nothing hangs', { timeout: 300_000 }, async () => {
-      const p = await k.taskCreate();
-      const a = await k.taskCreate();
-      const mo = (await k.portAllocate(p, MACH_PORT_RIGHT_RECEIVE)).name;
-      const send = (await k.portExtractRight(p, mo, MACH_MSG_TYPE_MAKE_SEND, a)).name;
-      const box = inbox(k, p, abi);
-      await box.serve(mo);
+      const { p, a, mo, send, box } = await pagerAndMapper(k, abi);
       const mapping = k.vmMap(a, { memoryObject: send, offset: 0, size: PAGE, anywhere: true });
       const init = await box.next(mo);
       const ready = encodeMessage(
@@ -386,12 +392,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
     });
 
     it('the pager task dies while a read waits for its data_request: the read fails with KERN_MEMORY_ERROR (vm_object_destroy), a resident page is still read', { timeout: 300_000 }, async () => {
-      const p = await k.taskCreate();
-      const a = await k.taskCreate();
-      const mo = (await k.portAllocate(p, MACH_PORT_RIGHT_RECEIVE)).name;
-      const send = (await k.portExtractRight(p, mo, MACH_MSG_TYPE_MAKE_SEND, a)).name;
-      const box = inbox(k, p, abi);
-      await box.serve(mo);
+      const { p, a, mo, send, box } = await pagerAndMapper(k, abi);
       const mapping = k.vmMap(a, { memoryObject: send, offset: 0, size: 2 * PAGE, anywhere: true });
       const control = portOf(await box.next(mo), 0);
       const call = async (id: number, items: MsgItem[]): Promise<number> => {

@@ -55,7 +55,8 @@ export type NameToRef = (name: number, right: RightKind) => PortRef;
 /** Map one wire right to a name in the receiving task. */
 export type RefToName = (ref: RightRef) => number;
 
-function readNames(bytes: Uint8Array): number[] {
+/** The names of an out-of-line port array's bytes (32-bit little-endian, as both ABIs lay them out). */
+export function oolPortNames(bytes: Uint8Array): number[] {
   if (bytes.length % 4 !== 0) throw new WireError('unencodable', 'out-of-line port array is not a multiple of 4 bytes');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: number[] = [];
@@ -113,7 +114,7 @@ export function toWireMessage(
     if (right) {
       return {
         kind: 'ports', right, inline: false, longform: t.longform, deallocate: t.deallocate,
-        ports: readNames(bytes).map((n) => mapName(n, right, map)),
+        ports: oolPortNames(bytes).map((n) => mapName(n, right, map)),
       };
     }
     return { kind: 'ool', name: t.name, size: t.size, count: t.number, longform: t.longform, deallocate: t.deallocate, data: bytes };

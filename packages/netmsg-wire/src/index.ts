@@ -20,7 +20,7 @@ export {
   Connection, PROTOCOL_VERSION, PREAUTH_FRAME_BYTES,
   type ConnectionConfig, type ConnectionEvent, type LinkFrame, type OutOfLinePlacer, type PeerInfo,
 } from './connection.js';
-export { toWireMessage, fromWireMessage, rightOfTypeName, moveDisposition, type NameToRef, type RefToName } from './abi-neutral.js';
+export { toWireMessage, fromWireMessage, oolPortNames, rightOfTypeName, moveDisposition, type NameToRef, type RefToName } from './abi-neutral.js';
 export {
   NetmsgNode,
   type DeliveryToken, type NodeAction, type NodeConfig, type NodeEvent, type NodeTables, type ReceiveStatus,

@@ -11,7 +11,7 @@ import {
   type Abi, type MachMessage,
 } from 'mach-msg';
 import type { MachKernel, TaskId } from 'hurd-ffi';
-import type { ReceiveStatus } from 'netmsg-wire';
+import { oolPortNames, type ReceiveStatus } from 'netmsg-wire';
 
 /**
  * Takes every message queued on `name` without waiting, dropping netmsg's
@@ -82,7 +82,7 @@ export async function denotesPort(k: MachKernel, t: TaskId, so: number, rcv: num
 /**
  * The receive rights `msg` carried into netmsg's space: inline port items
  * and out-of-line port arrays (`ool[i]`: the i-th out-of-line item's bytes,
- * a port array being 32-bit names, as netmsg-wire reads it).
+ * read by netmsg-wire's oolPortNames, as toWireMessage reads them).
  */
 function receiveNames(msg: MachMessage, ool: readonly Uint8Array[]): number[] {
   const out: number[] = [];
@@ -92,7 +92,7 @@ function receiveNames(msg: MachMessage, ool: readonly Uint8Array[]): number[] {
     const bytes = it.kind === 'ool' ? ool[oolIndex++] : undefined;
     if (it.type.name !== MACH_MSG_TYPE_MOVE_RECEIVE) continue;
     if (it.kind === 'ports') out.push(...it.names);
-    else if (bytes) for (let i = 0; i + 4 <= bytes.length; i += 4) out.push(new DataView(bytes.buffer, bytes.byteOffset + i, 4).getUint32(0, true));
+    else if (bytes) out.push(...oolPortNames(bytes));
   }
   return out;
 }
