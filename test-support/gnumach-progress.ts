@@ -60,3 +60,63 @@ export function whileProgressing<T>(kernel: Progressing, what: string, work: Pro
   });
   return Promise.race([work, stalled]).finally(() => clearInterval(timer));
 }
+
+/**
+ * `kernel`'s progress with `steps()` added to its productive count: steps a
+ * test finishes elsewhere (operations on a simulated kernel's tasks that the
+ * guest takes no part in) also show that the work is moving.
+ */
+export function withSteps(kernel: Progressing, steps: () => number): Progressing {
+  return {
+    linkProgress() {
+      const p = kernel.linkProgress();
+      return p === undefined ? undefined : { ...p, productive: p.productive + steps() };
+    },
+  };
+}
+
+/**
+ * Polls `cond` until it holds (a state the nodes reach on their own: NO
+ * SENDERS crossing a link, tables back to their baseline), for as long as
+ * the link of `kernel` makes progress other than the polls' own round
+ * trips; rejects once it has made none for `stallMs`. The polls' exchanges
+ * (a port count asks the guest) are taken off the link's productive count,
+ * so that polling alone never looks like a guest at work; a pause after
+ * each poll as long as the poll itself leaves the guest's own work room to
+ * show.
+ */
+export async function untilProgressing(kernel: Progressing, what: string, cond: () => Promise<boolean> | boolean, stallMs = STALL_MS): Promise<void> {
+  /** Productive exchanges of the polls (and of whatever else ran while one was out). */
+  let own = 0;
+  /** While a poll is out: the count it started from, shown unchanged until it is back. */
+  let frozen: number | undefined;
+  let stopped = false;
+  const productive = (): number => kernel.linkProgress()?.productive ?? 0;
+  const seen: Progressing = {
+    linkProgress() {
+      const p = kernel.linkProgress();
+      return p === undefined ? undefined : { ...p, productive: frozen ?? p.productive - own };
+    },
+  };
+  const polls = (async (): Promise<void> => {
+    while (!stopped) {
+      const before = productive();
+      frozen = before - own;
+      const started = Date.now();
+      let held: boolean;
+      try {
+        held = await cond();
+      } finally {
+        own += productive() - before;
+        frozen = undefined;
+      }
+      if (held) return;
+      await new Promise((r) => setTimeout(r, Math.max(10, Date.now() - started)));
+    }
+  })();
+  try {
+    await whileProgressing(seen, what, polls, stallMs);
+  } finally {
+    stopped = true;
+  }
+}

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Abi } from 'mach-msg';
-import type { TaskId } from 'hurd-ffi';
+import type { MachKernel, TaskId } from 'hurd-ffi';
 import { NetmsgServerError } from './errors.js';
 import { CONTROL_PORT } from './fs-export.js';
 import { DEFAULT_PORT, parseHostPort } from './options.js';
@@ -38,6 +38,13 @@ export interface ConnectOptions {
    * so a `mapFile` there is a real kernel's vm_map of the node's pager.
    */
   kernel?: KernelBackend;
+  /**
+   * Called with the client's kernel as soon as it is opened, before connect
+   * waits on it: a caller can watch a real kernel (its boot, then the
+   * client's first calls through it) while connect runs, as the gnumach
+   * tests do to wait only while the guest makes progress.
+   */
+  kernelOpened?(kernel: MachKernel): void;
 }
 
 /** `netmsg://host:port`, `host:port` or `host`. */
@@ -70,7 +77,10 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   // It is made before dialling: a kernel that boots for seconds ('gnumach',
   // QEMU) must not spend the node's handshake window (10 s by default) on an
   // open socket; one that cannot start (kernel_unavailable) dials nothing.
-  const node = await ClusterNode.create({ nodeId, ...(options.abi ? { abi: options.abi } : {}), ...(options.kernel ? { kernel: options.kernel } : {}) });
+  const node = await ClusterNode.create({
+    nodeId, ...(options.abi ? { abi: options.abi } : {}), ...(options.kernel ? { kernel: options.kernel } : {}),
+    ...(options.kernelOpened ? { kernelOpened: options.kernelOpened } : {}),
+  });
   let task: TaskId;
   let stream: Awaited<ReturnType<typeof dialTransport>>;
   try {

@@ -18,6 +18,7 @@ import { connect, mapFile, silentLogger, startNode, type FsClient, type RunningN
 import { makeTree, type Tree } from './helpers.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
 import { GUARDED_CALL_MS, whileProgressing } from '../../../test-support/gnumach-progress.js';
+import { connectGnumach } from './gnumach-connect.js';
 
 const SECRET = 'gnumach map kernels secret';
 const BOOT_MS = 240_000;
@@ -25,9 +26,9 @@ const BOOT_MS = 240_000;
  * The tests' hang guards, beyond the boot: a loaded host slows the guests
  * (QEMU's TCG) without bound, so the work waits while their links make
  * progress (whileProgressing fails them all stuck within a minute) and the
- * clients' calls get GUARDED_CALL_MS; these only catch what that cannot see
- * (a gnumach client's own connect: its kernel is not reachable before
- * connect returns).
+ * clients' calls get GUARDED_CALL_MS, a gnumach client's own connect
+ * included (connectGnumach); these only catch what that cannot see (the
+ * boots, which have hurd-ffi's own bound).
  */
 const WORK_MS = 900_000;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -73,7 +74,10 @@ describe('remote memory with two real GNU Mach kernels', () => {
   }
 
   async function client(node: RunningNode, options: { kernel?: 'gnumach'; abi?: 'i386' } = {}): Promise<FsClient> {
-    const c = await connect(`127.0.0.1:${node.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS, ...options });
+    const url = `127.0.0.1:${node.port}`;
+    const c = options.kernel === 'gnumach'
+      ? await connectGnumach(url, { secret: SECRET, ...(options.abi ? { abi: options.abi } : {}) })
+      : await connect(url, { secret: SECRET, timeoutMs: GUARDED_CALL_MS, ...options });
     open.push(c);
     return c;
   }

@@ -31,15 +31,16 @@ import { PAGE_SIZE, type GnumachKernel } from 'hurd-ffi';
 import { connect, isNetmsgServerError, mapFile, silentLogger, startNode, type FsClient, type RunningNode } from '../src/index.js';
 import { bundleChildNode, makeTree, until, type Tree } from './helpers.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
-import { GUARDED_CALL_MS, whileProgressing } from '../../../test-support/gnumach-progress.js';
+import { whileProgressing } from '../../../test-support/gnumach-progress.js';
+import { connectGnumach } from './gnumach-connect.js';
 
 const SECRET = 'gnumach map race secret';
 const BOOT_MS = 240_000;
 /**
  * The tests' hang guards, beyond the boot: whileProgressing fails a stuck
- * guest within a minute, so these only catch what it cannot see (a guest
- * busy for ever, or the gnumach client's own connect: its kernel is not
- * reachable before connect returns).
+ * guest within a minute (the gnumach client's own connect too:
+ * connectGnumach), so these only catch what it cannot see (a guest busy for
+ * ever, or a boot, which has hurd-ffi's own bound).
  */
 const WORK_MS = 900_000;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -69,7 +70,7 @@ describe('a gnumach client\'s mapFile racing a sim client\'s io_map of the same 
   });
 
   it('one pager, both kernels map it, writes cross both ways, the file holds them', { timeout: BOOT_MS + WORK_MS }, async () => {
-    real = await connect(`127.0.0.1:${node!.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS, kernel: 'gnumach' });
+    real = await connectGnumach(`127.0.0.1:${node!.port}`, { secret: SECRET });
     expect(real.kernel.backend).toBe('gnumach');
     expect(ourQemus().length).toBe(1);
     await whileProgressing(real.kernel as GnumachKernel, 'three rounds of racing maps', race(real));
@@ -145,7 +146,7 @@ describe('the node of a file a gnumach kernel has mapped dies (its process SIGKI
       });
       child!.once('exit', (code) => reject(new Error(`node process exited ${code} before it was ready`)));
     });
-    real = await connect(`127.0.0.1:${port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS, kernel: 'gnumach' });
+    real = await connectGnumach(`127.0.0.1:${port}`, { secret: SECRET });
     expect(real.kernel.backend).toBe('gnumach');
     expect(ourQemus().length).toBe(1);
     const k = real.kernel as GnumachKernel;

@@ -21,7 +21,8 @@ import { PAGE_SIZE, type GnumachKernel, type MsgEvent } from 'hurd-ffi';
 import { connect, isNetmsgServerError, mapFile, silentLogger, startNode, type FsClient, type RunningNode } from '../src/index.js';
 import { makeTree, type Tree } from './helpers.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
-import { GUARDED_CALL_MS, whileProgressing } from '../../../test-support/gnumach-progress.js';
+import { whileProgressing } from '../../../test-support/gnumach-progress.js';
+import { connectGnumach } from './gnumach-connect.js';
 
 const SECRET = 'gnumach map test secret';
 const BOOT_MS = 240_000;
@@ -29,9 +30,9 @@ const BOOT_MS = 240_000;
  * The tests' hang guards, beyond the boot: a loaded host slows the guest
  * (QEMU's TCG) without bound, so the work on the real kernel waits while
  * its link makes progress (whileProgressing, which fails a stuck guest
- * within a minute) and its client's calls get GUARDED_CALL_MS; these only
- * catch what that cannot see (the gnumach client's own connect: its kernel
- * is not reachable before connect returns).
+ * within a minute) and its client's calls get GUARDED_CALL_MS, its own
+ * connect included (connectGnumach); these only catch what that cannot see
+ * (a boot, which has hurd-ffi's own bound).
  */
 const WORK_MS = 900_000;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -57,7 +58,7 @@ describe('remote memory on the real GNU Mach: a gnumach client maps a file of a 
   });
 
   it('reads, writes seen by a sim client and back, the file holds both after unmap', { timeout: BOOT_MS + WORK_MS }, async () => {
-    real = await connect(`127.0.0.1:${node!.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS, kernel: 'gnumach' });
+    real = await connectGnumach(`127.0.0.1:${node!.port}`, { secret: SECRET });
     expect(real.kernel.backend).toBe('gnumach');
     expect(ourQemus().length).toBe(1);
     await whileProgressing(real.kernel as GnumachKernel, 'mapping a file of the sim node on the gnumach client', mapShared(real));
@@ -124,7 +125,7 @@ describe('remote memory across ABIs on the real GNU Mach: an i386 gnumach client
   });
 
   it('GNU Mach\'s own i386 MIG stubs take the fitted supplies: reads and a write reach the file', { timeout: BOOT_MS + WORK_MS }, async () => {
-    real = await connect(`127.0.0.1:${node!.port}`, { secret: SECRET, timeoutMs: GUARDED_CALL_MS, kernel: 'gnumach', abi: 'i386' });
+    real = await connectGnumach(`127.0.0.1:${node!.port}`, { secret: SECRET, abi: 'i386' });
     expect(real.kernel.backend).toBe('gnumach');
     expect(real.abi).toBe('i386');
     expect(ourQemus().length).toBe(1);

@@ -38,7 +38,7 @@ import { makeTree, migCall, until, type Tree } from './helpers.js';
 import { NodeHost, SEED_SECRET } from './seed-host.js';
 import { backToBaseline, SEED_SCENARIOS, tables, Task, type Exec, type SeedWorld } from './seed-scenarios.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
-import { GUARDED_CALL_MS, whileProgressing } from '../../../test-support/gnumach-progress.js';
+import { GUARDED_CALL_MS, untilProgressing, whileProgressing, withSteps } from '../../../test-support/gnumach-progress.js';
 
 const BOOT_MS = 240_000;
 const SIM_ID = 71;
@@ -46,20 +46,21 @@ const GNU_ID = 72;
 const GETROOT = { dotdot_node: { name: 0, disposition: 19 }, gen_uids: [], gen_gids: [], flags: O_READ };
 
 /**
- * How long a task's receive waits before the scenario fails, and a
- * scenario's test bound. "out-of-line data in chunks" sends 200 KB out of
- * line, which crosses the agent's serial link in about 20 s here (23 s at
- * load average 10): past the sim scenarios' 20 s receive bound, so every
- * task here waits up to RECEIVE_MS (bounds that only a broken run reaches).
+ * The scenarios' waits: a loaded host slows the guest (QEMU's TCG) without
+ * bound ("out-of-line data in chunks" sends 200 KB out of line, which
+ * crosses the agent's serial link in about 20 s quiet, 23 s at load 10), so
+ * a task's receive has no bound of its own (GUARDED_CALL_MS) and a scenario
+ * runs while it moves (`scenario` below: the guest's productive exchanges or
+ * a task operation done on either node); one that has not moved for a
+ * minute fails with what the link was doing.
  */
-const RECEIVE_MS = 120_000;
-const SCENARIO_MS = 2 * RECEIVE_MS;
+const RECEIVE_MS = GUARDED_CALL_MS;
 /**
- * The hang guard of the export reads and of the closes: both wait on the
- * guest (the export task's answers; the driver going idle and task_terminate
- * of each task before QEMU stops), and a loaded host slows the guest without
- * bound; whileProgressing fails a stuck guest within a minute, so this only
- * catches what it cannot see.
+ * The hang guard of the scenarios, the export reads and the closes, which
+ * all wait on the guest (the export task's answers; the driver going idle
+ * and task_terminate of each task before QEMU stops): whileProgressing
+ * fails a stuck guest within a minute, so this only catches what it cannot
+ * see.
  */
 const WORK_MS = 900_000;
 
@@ -72,9 +73,10 @@ function portOf(v: unknown): number {
   return (v as { name: number }).name;
 }
 
-function world(client: Task, server: Task, srv: number, toServer: number, hosts: Exec[]): SeedWorld {
+function world(client: Task, server: Task, srv: number, toServer: number, hosts: Exec[], gk: GnumachKernel): SeedWorld {
   return {
     topology: 2, client, server, srv, toServer, hosts,
+    until: (what, cond) => untilProgressing(gk, what, cond),
     async otherClient(label) {
       await client.exec('task', label);
       expect(await client.copySendTo(toServer, label)).toBe(0);
@@ -91,11 +93,20 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
   let toGnu: SeedWorld;
   let toSim: SeedWorld;
   let base: string[];
+  /** Task operations done on either node: progress of a scenario besides the guest's own. */
+  let steps = 0;
+  const counted = (e: Exec): Exec => (op, ...args) => e(op, ...args).finally(() => void steps++);
+
+  /** One scenario and the tables' return to the baseline, while the guest or the tasks make progress. */
+  function scenario(name: string, w: SeedWorld, run: (w: SeedWorld) => Promise<void>): Promise<void> {
+    const gk = gnu!.kernel as GnumachKernel;
+    return whileProgressing(withSteps(gk, () => steps), name, run(w).then(() => backToBaseline(w, base)));
+  }
 
   beforeAll(async () => {
     tree = makeTree();
     sim = await NodeHost.create(SIM_ID);
-    const se: Exec = (op, ...args) => sim!.exec({ op, args });
+    const se: Exec = counted((op, ...args) => sim!.exec({ op, args }));
     await se('task', 'server');
     const simServer = new Task(se, 'server', 'x86_64', RECEIVE_MS);
     const srvOnSim = await simServer.allocate();
@@ -109,7 +120,7 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
     expect(gnu.kernel.backend).toBe('gnumach');
     await until(() => gnu!.peers().includes(SIM_ID) && sim!.node.peers().includes(GNU_ID));
     const gh = NodeHost.of(gnu.cluster);
-    const ge: Exec = (op, ...args) => gh.exec({ op, args });
+    const ge: Exec = counted((op, ...args) => gh.exec({ op, args }));
 
     // Client on gnumach, server on sim: the client imports the sim node's root, the service port.
     await ge('task', 'client');
@@ -131,8 +142,9 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
     expect(await simServer.copySendTo(toSrvOnGnu, 'client')).toBe(0);
     expect(await simServer.deallocate(toSrvOnGnu)).toBe(0);
 
-    toGnu = world(simClient, gnuServer, srvOnGnu, toSrvOnGnu, [se, ge]);
-    toSim = world(gnuClient, simServer, srvOnSim, toSrvOnSim, [se, ge]);
+    const gk = gnu.kernel as GnumachKernel;
+    toGnu = world(simClient, gnuServer, srvOnGnu, toSrvOnGnu, [se, ge], gk);
+    toSim = world(gnuClient, simServer, srvOnSim, toSrvOnSim, [se, ge], gk);
     base = await tables(toGnu);
   }, BOOT_MS);
 
@@ -150,14 +162,8 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
 
   for (const [name, run, opts] of SEED_SCENARIOS) {
     if (opts?.notOn?.includes(2)) continue;
-    it(`sim client -> gnumach server: ${name}`, async () => {
-      await run(toGnu);
-      await backToBaseline(toGnu, base);
-    }, SCENARIO_MS);
-    it(`gnumach client -> sim server: ${name}`, async () => {
-      await run(toSim);
-      await backToBaseline(toSim, base);
-    }, SCENARIO_MS);
+    it(`sim client -> gnumach server: ${name}`, () => scenario(name, toGnu, run), WORK_MS);
+    it(`gnumach client -> sim server: ${name}`, () => scenario(name, toSim, run), WORK_MS);
   }
 
   it('a task on the sim node reads a file of the gnumach node\'s export through the peer link', async () => {
@@ -165,7 +171,7 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
     const baseline = (await gnu!.portTable()).exportPorts;
     await whileProgressing(gk, 'reads of the gnumach node\'s export from a sim task', readExport(baseline));
     // NO SENDERS across the link: the real kernel's export drops the ports the sim task held.
-    await until(async () => (await gnu!.portTable()).exportPorts === baseline);
+    await untilProgressing(gk, 'NO SENDERS across the link: the export\'s ports back to their baseline', async () => (await gnu!.portTable()).exportPorts === baseline);
     expect(gnu!.cluster.exportTask!.errors).toEqual([]);
   }, WORK_MS);
 

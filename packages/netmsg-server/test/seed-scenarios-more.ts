@@ -9,7 +9,7 @@ import {
   MACH_MSG_TYPE_MOVE_SEND_ONCE, MACH_NOTIFY_DEAD_NAME, MACH_NOTIFY_NO_SENDERS, MACH_NOTIFY_SEND_ONCE, MACH_PORT_RIGHT_DEAD_NAME,
   MACH_PORT_RIGHT_RECEIVE,
 } from 'mach-msg';
-import type { SeedWorld } from './seed-scenarios.js';
+import { settle, type SeedWorld } from './seed-scenarios.js';
 
 const MACH_SEND_INVALID_DEST = 0x10000003;
 const MACH_PORT_DEAD = 0xffffffff;
@@ -202,7 +202,7 @@ export async function clientExits(w: SeedWorld): Promise<void> {
   expect([ns.id, ns.ints[0]]).toEqual([MACH_NOTIFY_NO_SENDERS, 1]);
   expect((await s.receive(D)).id).toBe(MACH_NOTIFY_DEAD_NAME);
   expect(await s.rights(I)).toBe('D2');
-  for (let i = 0; i < 200 && (await s.rights(req.replyPort)) !== 'D1'; i++) await new Promise((r) => setTimeout(r, 10));
+  await settle(w, 'the pending reply right turning dead', async () => (await s.rights(req.replyPort)) === 'D1', 200);
   expect(await s.rights(req.replyPort)).toBe('D1'); // the pending reply right died with the task
   expect(await s.send(req.replyPort, 60102, { disp: MACH_MSG_TYPE_MOVE_SEND_ONCE })).toBe(MACH_SEND_INVALID_DEST);
   expect(await s.deallocate(req.replyPort)).toBe(0);

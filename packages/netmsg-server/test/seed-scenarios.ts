@@ -109,6 +109,19 @@ export interface SeedWorld {
   hosts: Exec[];
   /** A second client task on the client's node with its own send right to the service port. */
   otherClient(label: string): Promise<{ task: Task; toServer: number }>;
+  /**
+   * How a scenario waits for a state the nodes reach on their own (tables
+   * back to their baseline, a right turned dead): `settle` below unless
+   * given. A world with a real GNU Mach waits while its guest makes progress
+   * instead (a loaded host slows QEMU's TCG without bound).
+   */
+  until?(what: string, cond: () => Promise<boolean>): Promise<void>;
+}
+
+/** Polls `cond` every 10 ms, at most `polls` times (a bound only a broken run reaches); `w.until` where the world has one. */
+export async function settle(w: SeedWorld, what: string, cond: () => Promise<boolean>, polls: number): Promise<void> {
+  if (w.until) return w.until(what, cond);
+  for (let i = 0; i < polls && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 /** msgh_size of a message as a task of `abi` receives it: a header only, or a header and one port item. */
@@ -123,14 +136,18 @@ function sizeOf(abi: Abi, ports: number): number {
  * the server's have no link and a relay node between them hands the client
  * its right to the service port (a third-party right: 1 -> 3 -> 2).
  */
-export async function makeSeedWorld(h: { client: Exec; server?: Exec; relay?: Exec }, ids: { client: number; server?: number; relay?: number }): Promise<SeedWorld> {
+export async function makeSeedWorld(
+  h: { client: Exec; server?: Exec; relay?: Exec },
+  ids: { client: number; server?: number; relay?: number },
+  wait: { receiveMs?: number; until?: SeedWorld['until'] } = {},
+): Promise<SeedWorld> {
   if (!h.server) return baselineWorld(h.client);
   const abiOf = async (e: Exec): Promise<Abi> => (await e('abi')) as Abi;
   await h.client('task', 'client');
   const hs = h.server;
   await hs('task', 'server');
-  const client = new Task(h.client, 'client', await abiOf(h.client));
-  const server = new Task(hs, 'server', await abiOf(hs));
+  const client = new Task(h.client, 'client', await abiOf(h.client), wait.receiveMs);
+  const server = new Task(hs, 'server', await abiOf(hs), wait.receiveMs);
   const srv = await server.allocate();
   await hs('publishRoot', 'server', srv);
   const port = (await hs('listen')) as number;
@@ -155,7 +172,7 @@ export async function makeSeedWorld(h: { client: Exec; server?: Exec; relay?: Ex
     await linked(h.client, h.relay, ids.client, ids.relay!);
     hosts.push(h.relay);
     await h.relay('task', 'relay');
-    const relay = new Task(h.relay, 'relay', await abiOf(h.relay));
+    const relay = new Task(h.relay, 'relay', await abiOf(h.relay), wait.receiveMs);
     const inbox = await client.allocate();
     await h.client('publishRoot', 'client', inbox);
     const r = (await h.relay('importRoot', ids.server, 'relay')) as number;
@@ -164,11 +181,11 @@ export async function makeSeedWorld(h: { client: Exec; server?: Exec; relay?: Ex
     toServer = (await client.receive(inbox)).ports[0]!;
   }
   return {
-    topology: h.relay ? 3 : 2, client, server, srv, toServer, hosts,
+    topology: h.relay ? 3 : 2, client, server, srv, toServer, hosts, ...(wait.until ? { until: wait.until } : {}),
     async otherClient(label) {
       await h.client('task', label);
       expect(await client.copySendTo(toServer, label)).toBe(0);
-      return { task: new Task(h.client, label, client.abi), toServer };
+      return { task: new Task(h.client, label, client.abi, wait.receiveMs), toServer };
     },
   };
 }
@@ -205,11 +222,14 @@ export async function tables(w: SeedWorld): Promise<string[]> {
 /** Wait (bounded) until every node's tables are `base` again, and no driver recorded an error. */
 export async function backToBaseline(w: SeedWorld, base: string[]): Promise<void> {
   let now: string[] = [];
-  for (let i = 0; i < 1500; i++) {
+  await settle(w, 'the netmsg tables back to their baseline', async () => {
     now = await tables(w);
-    if (now.every((t, j) => t === base[j])) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return now.every((t, j) => t === base[j]);
+  }, 1500).catch((e: unknown) => {
+    // The tables that differ say more than the wait's error, which is kept for when they do not.
+    expect(now).toEqual(base);
+    throw e;
+  });
   expect(now).toEqual(base);
   for (const e of w.hosts) expect(await e('errors')).toEqual([]);
 }

@@ -28,6 +28,8 @@ export interface ClusterNodeOptions {
   log?: Logger;
   /** netmsg's sweep of kept send-once rights, ms (NetmsgDriverOptions.sendOnceSweepMs; 0: requests at once). */
   sendOnceSweepMs?: number;
+  /** Called with the kernel as soon as it is opened, before create waits on it (a 'gnumach' one boots meanwhile). */
+  kernelOpened?(kernel: MachKernel): void;
 }
 
 export interface AttachOptions {
@@ -90,6 +92,7 @@ export class ClusterNode {
     const kernel = openNodeKernel(o.kernel, o.abi);
     let driver: NetmsgDriver;
     try {
+      o.kernelOpened?.(kernel);
       // The first calls bring a 'gnumach' backend up (QEMU boot or agent link): a failure there is the backend's.
       driver = await NetmsgDriver.create(kernel, {
         node: o.nodeId, limits: withLimits(o.limits), ...(o.log ? { log: o.log } : {}), ...(o.sendOnceSweepMs !== undefined ? { sendOnceSweepMs: o.sendOnceSweepMs } : {}),
