@@ -147,7 +147,26 @@ export class TcpLink {
     }
   }
 
-  private readonly writeTurn = (): void => this.writePending();
+  private readonly writeTurn = (): void => void this.writeSafely();
+
+  /**
+   * writePending, ending the link instead of throwing: it runs from a
+   * setImmediate (or a socket event), where a throw would be an uncaught
+   * exception of the whole process. The only pieces a write can refuse are
+   * out-of-line bytes, views of the sender's buffer: one the sender
+   * detached (transferred) before this turn. The peer's frame stream is cut
+   * then, so the link cannot go on. Returns whether the link is still open.
+   */
+  private writeSafely(): boolean {
+    try {
+      this.writePending();
+      return true;
+    } catch (e) {
+      this.socket.destroy();
+      this.finish({ code: 'socket_error', reason: `write failed: ${e instanceof Error ? e.message : String(e)}`, byPeer: false });
+      return false;
+    }
+  }
 
   private writePending(): void {
     this.corked = false;
@@ -162,12 +181,14 @@ export class TcpLink {
       if (out.length === 1) this.socket.write(out[0]!);
       else if (bytes <= SMALL_WRITE) this.socket.write(Buffer.concat(out, bytes));
       else {
+        checkIntact(out, bytes);
         this.socket.cork();
         for (const b of out) this.socket.write(b);
         this.socket.uncork();
       }
       return;
     }
+    checkIntact(out, bytes);
     // A frame whose sender waits for it to be written: its last piece's write
     // callback says so (a stream calls them in order, after the bytes left).
     if (out.length > 1) this.socket.cork();
@@ -198,8 +219,7 @@ export class TcpLink {
         else this.on.control?.(ev.frame.control);
       } else {
         // Our CLOSE (if any) is written now, before the stream ends.
-        this.writePending();
-        this.socket.end();
+        if (this.writeSafely()) this.socket.end();
         this.finish({ code: ev.code, reason: ev.reason, byPeer: ev.byPeer });
       }
       if (this.isClosed) return;
@@ -212,7 +232,12 @@ export class TcpLink {
     // A body being read into a caller's memory ends here (its placer hears so).
     this.conn.streamEnded();
     clearTimeout(this.timer);
-    this.writePending();
+    try {
+      this.writePending();
+    } catch {
+      // Out-of-line bytes detached before the write (writeSafely): the stream is cut short as it ends anyway.
+      this.socket.destroy();
+    }
     if (!this.socket.destroyed) {
       const s = this.socket as Duplex & { destroySoon?(): void };
       if (s.destroySoon) s.destroySoon();
@@ -220,4 +245,16 @@ export class TcpLink {
     }
     this.on.closed?.(info);
   }
+}
+
+/**
+ * Throws unless `pieces` still hold the `bytes` they held when queued: a
+ * view whose buffer was detached since reads as empty, and writing it would
+ * send a frame shorter than its head says (Buffer.concat, the small-turn
+ * path, throws on such a view by itself).
+ */
+function checkIntact(pieces: Uint8Array[], bytes: number): void {
+  let n = 0;
+  for (const b of pieces) n += b.length;
+  if (n !== bytes) throw new Error(`${bytes - n} bytes of out-of-line data were detached before they were written`);
 }
