@@ -34,7 +34,7 @@ import { getBuiltinInterface, MACH_MSG_TYPE_MAKE_SEND } from 'mach-msg';
 import { MigUser } from '../src/cluster/mig-user.js';
 import type { GnumachKernel } from 'hurd-ffi';
 import { O_READ, silentLogger, startNode, type RunningNode } from '../src/index.js';
-import { makeTree, migCall, until, type Tree } from './helpers.js';
+import { makeTree, migCall, type Tree } from './helpers.js';
 import { NodeHost, SEED_SECRET } from './seed-host.js';
 import { backToBaseline, SEED_SCENARIOS, tables, Task, type Exec, type SeedWorld } from './seed-scenarios.js';
 import { ourQemus } from '../../../test-support/our-qemus.js';
@@ -118,7 +118,7 @@ describe('a gnumach node and a sim node linked as peers (TCP on loopback)', () =
       { logger: silentLogger },
     );
     expect(gnu.kernel.backend).toBe('gnumach');
-    await until(() => gnu!.peers().includes(SIM_ID) && sim!.node.peers().includes(GNU_ID));
+    await untilProgressing(gnu.kernel as GnumachKernel, 'the peer link coming up', () => gnu!.peers().includes(SIM_ID) && sim!.node.peers().includes(GNU_ID));
     const gh = NodeHost.of(gnu.cluster);
     const ge: Exec = counted((op, ...args) => gh.exec({ op, args }));
 
