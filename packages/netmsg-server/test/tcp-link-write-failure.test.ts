@@ -90,6 +90,20 @@ describe('a link whose socket refuses a write', () => {
     });
   }
 
+  it('the link closed right after such a send: its CLOSE cannot follow a cut frame, so it ends as socket_error, nothing thrown', async () => {
+    process.on('uncaughtException', onUncaught);
+    const [a, b] = await linkedPair();
+    const data = new Uint8Array(3000).fill(7);
+    a.link.send(withOol(data));
+    structuredClone(data.buffer, { transfer: [data.buffer] });
+    a.link.close('normal', 'done');
+    expect(a.link.isClosed).toBe(true);
+    expect(a.closed.map((c) => c.code)).toEqual(['socket_error']);
+    await until(() => b.closed.length > 0);
+    expect(uncaught).toEqual([]);
+    expect(b.frames).toEqual([]);
+  });
+
   it('the same message, not detached, arrives whole (the check above is not what stops it)', async () => {
     const [a, b] = await linkedPair();
     const data = new Uint8Array(3000).fill(7);
