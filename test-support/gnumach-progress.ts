@@ -83,7 +83,8 @@ export function withSteps(kernel: Progressing, steps: () => number): Progressing
  * (a port count asks the guest) are taken off the link's productive count,
  * so that polling alone never looks like a guest at work; a pause after
  * each poll as long as the poll itself leaves the guest's own work room to
- * show.
+ * show. (The stall's message counts productive exchanges without the
+ * polls' own.)
  */
 export async function untilProgressing(kernel: Progressing, what: string, cond: () => Promise<boolean> | boolean, stallMs = STALL_MS): Promise<void> {
   /** Productive exchanges of the polls (and of whatever else ran while one was out). */
