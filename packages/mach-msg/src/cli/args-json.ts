@@ -9,8 +9,8 @@ import { parseHex } from './hex.js';
  * strings, bytes as hex, ports as `{ name, disposition }` or a bare name,
  * port arrays as a list of those or `{ names, disposition }`, out-of-line
  * data as `{ address, count[, deallocate, disposition] }`) back into MIG
- * values, guided by each argument's layout. What is still wrong after that, the MIG encoder
- * reports (MIG_BAD_ARGUMENTS).
+ * values, guided by each argument's layout. What is still wrong after
+ * that, the MIG encoder reports (MIG_BAD_ARGUMENTS).
  */
 export function argsFromJson(routineArgs: readonly RoutineArg[], items: readonly ItemLayout[], json: unknown, path: string): MigArgs {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad(path, 'expected an object of named arguments');
