@@ -13,6 +13,14 @@ import { describeMessage, normalizeScenario, Renamer } from '../conformance/norm
 import { parseSerialLog } from '../conformance/raw.js';
 import { scenarioProblems, type Scenario } from '../conformance/scenario.js';
 import { SCENARIOS } from '../conformance/scenarios.js';
+import {
+  compileInterface,
+  encodeMessage,
+  MACH_MSG_TYPE_MAKE_SEND_ONCE,
+  MACH_MSG_TYPE_MOVE_RECEIVE,
+  MACH_MSG_TYPE_MOVE_SEND,
+  portArray,
+} from 'mach-msg';
 
 describe('encodeMsg', () => {
   it('lays out an int32 item as MIG does (x86_64: 8-byte descriptor, 8-byte alignment)', () => {
@@ -36,6 +44,31 @@ describe('encodeMsg', () => {
     // inline port: msgt_size 64 on x86_64
     expect(toHex(e.bytes.subarray(32, 40))).toBe('1440002001000000');
   });
+});
+
+describe('the empty polymorphic-array scenarios', () => {
+  // What mach-msg's MIG encoder sends for conformance.defs' conf_poly_block
+  // with an empty array carrying its disposition (portArray), which the
+  // real MIG's vectors match: the scenarios send those bytes to the kernel.
+  const DEFS = 'subsystem polyk 7315;\ntype poly = polymorphic;\ntype polyvec = array[] of poly;\nsimpleroutine conf_poly_block(server : MACH_MSG_TYPE_COPY_SEND; ports : polyvec);\n';
+  for (const [id, d] of [
+    ['item-empty-poly-move-send', MACH_MSG_TYPE_MOVE_SEND],
+    ['item-empty-poly-make-send-once', MACH_MSG_TYPE_MAKE_SEND_ONCE],
+    ['item-empty-poly-move-receive', MACH_MSG_TYPE_MOVE_RECEIVE],
+  ] as const) {
+    for (const abi of ['i386', 'x86_64'] as const) {
+      it(`${id} (${abi}) is MIG's message, byte for byte but the destination name`, () => {
+        const sc = SCENARIOS.find((x) => x.id === id);
+        const step = sc?.steps.find((x) => x.op === 'msg' && x.send !== undefined);
+        if (step?.op !== 'msg' || step.send === undefined) throw new Error(`test: ${id} sends nothing`);
+        const e = encodeMsg(step.send, abi);
+        expect(e.patches).toEqual([{ kind: 'name', offset: 8, ref: 'p' }]);
+        const routine = compileInterface(DEFS, { abi, file: 'polyk.defs' }).routine('conf_poly_block');
+        const mig = encodeMessage(routine.encodeRequest({ ports: portArray([], d) }, { header: { remotePort: 0 } }), abi);
+        expect(toHex(e.bytes)).toBe(toHex(mig));
+      });
+    }
+  }
 });
 
 describe('encodeBundle', () => {

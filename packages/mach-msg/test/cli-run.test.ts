@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { runCli } from '../src/cli/run.js';
 import { compileInterface, encodeMessage } from '../src/index.js';
 import { DEMO_VECTORS } from '../src/cli/demo-vectors.js';
+import { loadFixture } from './support/mig-vectors.js';
 
 interface Run {
   code: number;
@@ -229,6 +230,44 @@ describe('mach-msg encode from routine and arguments', () => {
     expect(r.out.trim()).toBe(hex);
     const badDisp = await run(['encode', '--defs', defs], JSON.stringify({ ...rest, args: { ports: { ...d.args.ports, disposition: 'send' } } }));
     expect(badDisp.err).toMatch(/^mach-msg: bad_json: \$\.args\.ports\.disposition: expected a MACH_MSG_TYPE_\* number/);
+  });
+
+  it("shows and reads an inline polymorphic port array's disposition, empty ones too (the real MIG's conf_poly_block and conf_poly_arrays vectors)", async () => {
+    const defs = join(import.meta.dirname, '..', 'conformance', 'defs', 'conformance.defs');
+    const inc = join(import.meta.dirname, '..', 'conformance', 'defs');
+    for (const abi of ['i386', 'x86_64'] as const) {
+      const fx = loadFixture('conformance', abi);
+      // Every inline polymorphic array of the vectors: conf_poly_block's, and the empty one of conf_poly_arrays.
+      const inline = fx.vectors.filter((v) => v.routine === 'conf_poly_block' || JSON.stringify(v.args['ports'] ?? null).startsWith('{"names":[]'));
+      expect(inline.map((v) => v.name)).toEqual(['conf_poly_block#0', 'conf_poly_block#1', 'conf_poly_block#2', 'conf_poly_block#3', 'conf_poly_block#4', 'conf_poly_arrays#4']);
+      for (const v of inline) {
+        // As the server received it: the disposition in its received form (PORT_SEND, PORT_SEND_ONCE...).
+        const got = JSON.parse((await run(['decode', '--abi', abi, '--defs', defs, '-I', inc, v.rcvd])).out);
+        expect(got.args.ports, `${abi} ${v.name} rcvd`).toEqual(v.serverArgs['ports']);
+        // As the user stub sent it: decode -> encode of the routine, args and header gives the stub's bytes again.
+        const d = JSON.parse((await run(['decode', '--abi', abi, '--defs', defs, '-I', inc, v.send])).out);
+        expect(d.args.ports, `${abi} ${v.name} send`).toEqual(v.args['ports']);
+        const { message, ...rest } = d;
+        const r = await run(['encode', '--defs', defs, '-I', inc], JSON.stringify({ ...rest, header: { remotePort: message.header.remotePort, localPort: message.header.localPort } }));
+        expect(r.err).toBe('');
+        expect(r.out.trim(), `${abi} ${v.name} send`).toBe(v.send);
+      }
+    }
+    // A non-empty { names, disposition } is the same message as the list of rights.
+    const whole = await run(['encode', '--abi', 'x86_64', '--defs', defs, '-I', inc], JSON.stringify({ routine: 'conf_poly_block', args: { server: 17, ports: { names: [5, 6], disposition: 20 } } }));
+    const each = await run(['encode', '--abi', 'x86_64', '--defs', defs, '-I', inc], JSON.stringify({ routine: 'conf_poly_block', args: { server: 17, ports: [{ name: 5, disposition: 20 }, { name: 6, disposition: 20 }] } }));
+    expect(whole.err).toBe('');
+    expect(whole.out).toBe(each.out);
+    const badName = await run(['encode', '--abi', 'x86_64', '--defs', defs, '-I', inc], JSON.stringify({ routine: 'conf_poly_block', args: { server: 17, ports: { names: ['5'], disposition: 20 } } }));
+    expect(badName.err).toMatch(/^mach-msg: bad_json: \$\.args\.ports\.names\[0\]: expected a port name/);
+    const badDisp = await run(['encode', '--abi', 'x86_64', '--defs', defs, '-I', inc], JSON.stringify({ routine: 'conf_poly_block', args: { server: 17, ports: { names: [], disposition: 'move' } } }));
+    expect(badDisp.err).toMatch(/^mach-msg: bad_json: \$\.args\.ports\.disposition: expected a MACH_MSG_TYPE_\* number/);
+    const noDisp = await run(['encode', '--abi', 'x86_64', '--defs', defs, '-I', inc], JSON.stringify({ routine: 'conf_poly_block', args: { server: 17, ports: { names: [] } } }));
+    // Without a disposition: the names alone, as a plain list would be (an empty one goes as COPY_SEND).
+    const plain = await run(['encode', '--abi', 'x86_64', '--defs', defs, '-I', inc], JSON.stringify({ routine: 'conf_poly_block', args: { server: 17, ports: [] } }));
+    expect(noDisp.err).toBe('');
+    expect(noDisp.out).toBe(plain.out);
+    expect(noDisp.out).toContain('931c00001340006000000000');
   });
 
   it('uses --defs routines, and builds error replies from retCode', async () => {

@@ -26,6 +26,8 @@ import {
   createFsIncludeResolver,
   isOolRef,
   POLYMORPHIC,
+  type PortArray,
+  portArray,
   type CompiledInterface,
   type CompiledRoutine,
   type CValue,
@@ -100,7 +102,8 @@ function isPolyArray(x: Json): x is Json & PolyArray {
 
 function toMig(t: MigType, x: Json): MigValue {
   if (t.isPort) {
-    if (isPolyArray(x)) return x.names.map((name) => ({ name, disposition: x.disposition }));
+    // A PortArray: the names, and the array's one disposition on the array itself.
+    if (isPolyArray(x)) return portArray(x.names, x.disposition);
     const right = (p: Json): MigValue => (typeof p === 'number' ? { name: p } : (p as MigValue));
     return Array.isArray(x) ? x.map(right) : right(x);
   }
@@ -159,8 +162,10 @@ function norm(t: MigType, v: MigValue, ool: OolBytes[]): unknown {
     return poly ? { names: elements, disposition: v.disposition } : elements;
   }
   if (poly && Array.isArray(v)) {
-    const rights = v as { name: number; disposition?: number }[];
-    return { names: rights.map((r) => r.name), disposition: rights[0]?.disposition };
+    const rights = v as PortArray;
+    const first = rights[0];
+    // The array's own disposition (a decoded polymorphic array always has one), else its elements'.
+    return { names: rights.map((r) => (typeof r === 'number' ? r : r.name)), disposition: rights.disposition ?? (typeof first === 'object' ? first.disposition : undefined) };
   }
   if (t.isPort) {
     const one = (p: MigValue): unknown => {
@@ -205,6 +210,25 @@ function migArgs(r: CompiledRoutine, json: Record<string, Json>, ool: OolBytes[]
   return out;
 }
 
+/**
+ * The same arguments with each non-empty PortArray given as a plain
+ * PortRight[] (every element carrying the array's disposition, none on the
+ * array), the form callers used before PortArray; null when there is none.
+ * Both must encode alike.
+ */
+function asRightLists(args: MigArgs): MigArgs | null {
+  let changed = false;
+  const out: MigArgs = {};
+  for (const [k, v] of Object.entries(args)) {
+    const d = Array.isArray(v) ? (v as PortArray).disposition : undefined;
+    if (d !== undefined && (v as PortArray).length > 0) {
+      out[k] = (v as PortArray).map((r) => ({ name: typeof r === 'number' ? r : r.name, disposition: d }));
+      changed = true;
+    } else out[k] = v;
+  }
+  return changed ? out : null;
+}
+
 /** placeOutOfLine: the address where the C caller's buffer with these bytes was. */
 function placer(ool: OolBytes[]): (data: Uint8Array) => bigint {
   const used = new Set<number>();
@@ -243,8 +267,14 @@ function checkVector(iface: CompiledInterface, abi: Abi, v: Vector): void {
 
   // Request, user side: encodeRequest(args) is the stub's message.
   const header = lay.simple || lay.replyPort ? {} : { localPort: HARNESS_REPLY_PORT };
-  const req = r.encodeRequest(migArgs(r, v.args, v.ool.send), { header, placeOutOfLine: placer(v.ool.send) });
+  const args = migArgs(r, v.args, v.ool.send);
+  const req = r.encodeRequest(args, { header, placeOutOfLine: placer(v.ool.send) });
   expect(toHex(encodeMessage(req, abi)), 'send').toBe(v.send);
+  const rightLists = asRightLists(args);
+  if (rightLists) {
+    const again = r.encodeRequest(rightLists, { header, placeOutOfLine: placer(v.ool.send) });
+    expect(toHex(encodeMessage(again, abi)), 'send, port arrays as PortRight[]').toBe(v.send);
+  }
 
   // Request, server side: what the server routine was handed.
   const rcvd: MachMessage = decodeMessage(fromHex(v.rcvd), abi);
@@ -265,6 +295,11 @@ function checkVector(iface: CompiledInterface, abi: Abi, v: Vector): void {
     { header: { remotePort: rcvd.header.remotePort }, placeOutOfLine: placer(v.ool.reply) },
   );
   expect(toHex(encodeMessage(rep, abi)), 'reply').toBe(v.reply);
+  const outLists = asRightLists(outs);
+  if (outLists) {
+    const again = r.encodeReply({ ...outLists, retCode: v.serverRet }, { header: { remotePort: rcvd.header.remotePort }, placeOutOfLine: placer(v.ool.reply) });
+    expect(toHex(encodeMessage(again, abi)), 'reply, port arrays as PortRight[]').toBe(v.reply);
+  }
 
   // Reply, user side.
   const back = r.decodeReply(decodeMessage(fromHex(v.reply_rcvd), abi));

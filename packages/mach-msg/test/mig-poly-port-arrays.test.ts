@@ -2,7 +2,9 @@
  * Polymorphic port arrays (`array[] of polymorphic`, `^array[] of
  * polymorphic`): one disposition for the whole array, chosen by the sender at
  * run time (MIG's `xxxPoly` argument). Inline they are arrays of PortRight
- * with that disposition on every element; out-of-line an OolRef carries it in
+ * with that disposition on every element and, as a PortArray, on the array
+ * itself (the only place an empty array can carry it; a decoded polymorphic
+ * array always has it there); out-of-line an OolRef carries it in
  * `disposition`, on both sides. The layouts asserted here are those of the
  * Debian 13 MIG's stubs for the same declarations (x86_64-gnu-mig,
  * i686-gnu-mig); conformance/defs/conformance.defs conf_poly_arrays and
@@ -26,6 +28,8 @@ import {
   type MigValue,
   type OolRef,
   POLYMORPHIC,
+  type PortArray,
+  portArray,
   type PortRight,
 } from '../src/index.js';
 import * as ref from '../src/mig/codec-reference.js';
@@ -56,6 +60,8 @@ routine pa(p : port; a : polyvec; b : polyool, Dealloc[]; out c : polyvec; out d
 simpleroutine pblock(p : port; a : polyvec);
 simpleroutine fixedool(p : port; a : portool);
 routine pout(p : port; out c : polyvec);
+type portvec = array[] of port;
+simpleroutine fixedvec(p : port; a : portvec);
 `;
 
 const compiled = new Map<Abi, CompiledInterface>(ABIS.map((abi) => [abi, compileInterface(POLY_DEFS, { abi, file: 'polyarr.defs' })]));
@@ -98,6 +104,8 @@ class Space {
 }
 
 const rights = (names: readonly number[], disposition: number): PortRight[] => names.map((name) => ({ name, disposition }));
+/** A polymorphic inline array as decoded: the rights, and their disposition on the array too. */
+const decoded = (names: readonly number[], disposition: number): PortArray<PortRight> => portArray(rights(names, disposition), disposition);
 const range = (n: number, from: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
 describe('layout: what MIG declares for polymorphic port arrays', () => {
@@ -135,7 +143,7 @@ describe('round trips through the bytes', () => {
       expect(msg.items[1]).toMatchObject({ kind: 'ool', type: { name: MT.MOVE_SEND, size: 32, number: 2, inline: false, deallocate: true }, address: 0x5000_0010n });
       expect(msg.header.bits.complex).toBe(true);
       const back = r.decodeRequest(viaBytes(msg, abi));
-      expect(back.args).toEqual({ a: rights([0x101, 0, 0xffffffff], MT.MAKE_SEND), b });
+      expect(back.args).toEqual({ a: decoded([0x101, 0, 0xffffffff], MT.MAKE_SEND), b });
     });
 
     it(`${abi}: an array[] above 2048 bytes goes out-of-line with its disposition (${x ? 300 : 600} rights)`, () => {
@@ -181,7 +189,7 @@ describe('round trips through the bytes', () => {
       expect(d).toMatchObject({ count: 3, deallocate: true, disposition: MT.MOVE_RECEIVE });
       expect(space.names(d)).toEqual([7, 8, 9]);
       const small = r.decodeReply(viaBytes(r.encodeReply({ c: rights([0x55], MT.MOVE_SEND_ONCE), d: { address: 0n, count: 0, disposition: MT.COPY_SEND } }), abi));
-      expect(small.args.c).toEqual(rights([0x55], MT.MOVE_SEND_ONCE));
+      expect(small.args.c).toEqual(decoded([0x55], MT.MOVE_SEND_ONCE));
     });
 
     it(`${abi}: PORT_NAME makes the array plain data and the message simple (MIG's MACH_MSG_TYPE_PORT_ANY)`, () => {
@@ -199,7 +207,7 @@ describe('round trips through the bytes', () => {
       expect(names.map((_, i) => v.getUint32(i * stride, true))).toEqual(names);
       if (x) expect([4, 12, 20].map((o) => v.getUint32(o, true))).toEqual([0, 0, 0]);
       const back = r.decodeRequest(decodeMessage(bytes, abi));
-      expect(back.args.a).toEqual(rights(names, MT.PORT_NAME));
+      expect(back.args.a).toEqual(decoded(names, MT.PORT_NAME));
       // A send disposition makes it complex.
       expect(r.encodeRequest({ p: 5, a: rights(names, MT.MAKE_SEND) }).header.bits.complex).toBe(true);
     });
@@ -215,6 +223,100 @@ describe('round trips through the bytes', () => {
       }
     });
   }
+});
+
+describe('PortArray: the array carries its one disposition, empty ones too', () => {
+  const ALL = [MT.MOVE_RECEIVE, MT.MOVE_SEND, MT.MOVE_SEND_ONCE, MT.COPY_SEND, MT.MAKE_SEND, MT.MAKE_SEND_ONCE, MT.PORT_NAME] as const;
+  for (const abi of ABIS) {
+    const x = abi === 'x86_64';
+    it(`${abi}: an empty inline array sends its disposition in msgt_name, decodes back to it and re-encodes to the same bytes`, () => {
+      const r = iface(abi).routine('pblock');
+      for (const d of ALL) {
+        const msg = r.encodeRequest({ p: 5, a: portArray([], d) });
+        const right = d !== MT.PORT_NAME;
+        // MIG's stub: msgt_name = the Poly argument whatever the count; a port right's makes the message complex.
+        expect(msg.items[0], `disposition ${d}`).toMatchObject({ kind: right ? 'ports' : 'data', type: { name: d, number: 0, size: x ? 64 : 32, inline: true, longform: true } });
+        expect(msg.header.bits.complex).toBe(right);
+        const bytes = encodeMessage(msg, abi);
+        expect(bytes.length).toBe(x ? 40 : 36);
+        const back = r.decodeRequest(decodeMessage(bytes, abi)).args.a as PortArray;
+        // Still an empty array, for code that maps or measures it, with the disposition on it.
+        expect(Array.isArray(back) && back.length).toBe(0);
+        expect(back.disposition).toBe(d);
+        expect(back).toEqual(portArray([], d));
+        // The reference decoder gives the same value as the compiled plan.
+        expect(ref.decodeRequest(r.layout, decodeMessage(bytes, abi)).args.a).toEqual(back);
+        expect(encodeMessage(r.encodeRequest({ p: 5, a: back }), abi)).toEqual(bytes);
+      }
+    });
+
+    it(`${abi}: an empty plain array still sends COPY_SEND (as before), and decodes as an empty array saying so`, () => {
+      const r = iface(abi).routine('pblock');
+      const msg = r.encodeRequest({ p: 5, a: [] });
+      expect(msg.items[0]).toMatchObject({ kind: 'ports', type: { name: MT.COPY_SEND, number: 0 } });
+      expect(r.decodeRequest(viaBytes(msg, abi)).args.a).toEqual(portArray([], MT.COPY_SEND));
+    });
+
+    it(`${abi}: a non-empty PortArray of bare names sends the bytes of the PortRight[] form, inline and out-of-line`, () => {
+      const r = iface(abi).routine('pa');
+      const b: OolRef = { address: 0n, count: 0, disposition: MT.MOVE_SEND };
+      for (const n of [1, 3, x ? 256 : 512, x ? 257 : 513]) {
+        const names = range(n, 0x300);
+        const s1 = new Space();
+        const s2 = new Space();
+        const whole = r.encodeRequest({ p: 5, a: portArray(names, MT.MAKE_SEND_ONCE), b }, { header: { localPort: 9 }, placeOutOfLine: s1.place });
+        const each = r.encodeRequest({ p: 5, a: rights(names, MT.MAKE_SEND_ONCE), b }, { header: { localPort: 9 }, placeOutOfLine: s2.place });
+        expect(encodeMessage(whole, abi), `${n} rights`).toEqual(encodeMessage(each, abi));
+        expect([...s1.regions.values()]).toEqual([...s2.regions.values()]);
+        const back = r.decodeRequest(viaBytes(whole, abi)).args.a;
+        if (isOolRef(back)) expect([s1.names(back), back.disposition]).toEqual([names, MT.MAKE_SEND_ONCE]);
+        else expect(back).toEqual(decoded(names, MT.MAKE_SEND_ONCE));
+      }
+      // Elements may repeat the array's disposition; the decoded value sends the same bytes again.
+      const again = r.encodeRequest({ p: 5, a: portArray(rights([1, 2], MT.MOVE_SEND_ONCE), MT.MOVE_SEND_ONCE), b }, { header: { localPort: 9 } });
+      const got = r.decodeRequest(viaBytes(again, abi)).args;
+      expect(encodeMessage(r.encodeRequest({ p: 5, a: got.a as PortArray, b }, { header: { localPort: 9 } }), abi)).toEqual(encodeMessage(again, abi));
+    });
+
+    it(`${abi}: replies carry an empty array's disposition both ways`, () => {
+      const r = iface(abi).routine('pout');
+      for (const d of [MT.MAKE_SEND, MT.MOVE_SEND_ONCE, MT.PORT_NAME]) {
+        const rep = r.encodeReply({ c: portArray([], d) });
+        expect(rep.items[1]).toMatchObject({ type: { name: d, number: 0 } });
+        expect(rep.header.bits.complex).toBe(d !== MT.PORT_NAME);
+        expect(r.decodeReply(viaBytes(rep, abi)).args.c).toEqual(portArray([], d));
+      }
+    });
+
+    it(`${abi}: a server refuses an empty array with a port right's msgt_name in a simple message, as MIG's stub does`, () => {
+      const r = iface(abi).routine('pblock');
+      const msg = r.encodeRequest({ p: 5, a: portArray([], MT.MOVE_SEND) });
+      const simple: MachMessage = { ...msg, header: { ...msg.header, bits: { ...msg.header.bits, complex: false } } };
+      expectCode(() => r.decodeRequest(simple), 'MIG_BAD_ARGUMENTS', /without MACH_MSGH_BITS_COMPLEX/);
+    });
+
+    it(`${abi}: a fixed-disposition port array takes the type's disposition on the array; decoding adds none`, () => {
+      const r = iface(abi).routine('fixedvec');
+      for (const a of [[7, 8], portArray([7, 8], MT.COPY_SEND)]) {
+        const msg = r.encodeRequest({ p: 5, a });
+        expect(msg.items[0]).toMatchObject({ kind: 'ports', type: { name: MT.COPY_SEND, number: 2 }, names: [7, 8] });
+        // The type says the disposition: the decoded array is the plain rights, as before.
+        expect(r.decodeRequest(viaBytes(msg, abi)).args.a).toEqual(rights([7, 8], MT.COPY_SEND));
+      }
+      expectCode(() => r.encodeRequest({ p: 5, a: portArray([7], MT.MAKE_SEND) }), 'MIG_BAD_ARGUMENTS', /differs from the type/);
+      expectCode(() => r.encodeRequest({ p: 5, a: portArray([], MT.MAKE_SEND) }), 'MIG_BAD_ARGUMENTS', /differs from the type/);
+      expect(r.decodeRequest(viaBytes(r.encodeRequest({ p: 5, a: [] }), abi)).args.a).toEqual([]);
+    });
+  }
+
+  it('portArray copies its input and leaves it unchanged', () => {
+    const names = [1, 2];
+    const a = portArray(names, MT.MAKE_SEND);
+    expect(a).not.toBe(names);
+    expect([...a]).toEqual([1, 2]);
+    expect(a.disposition).toBe(MT.MAKE_SEND);
+    expect((names as PortArray).disposition).toBeUndefined();
+  });
 });
 
 describe('bad input gives typed errors', () => {
@@ -242,6 +344,14 @@ describe('bad input gives typed errors', () => {
     expectCode(() => enc({ a: [1, 2] }), 'MIG_BAD_ARGUMENTS', /one disposition/);
     expectCode(() => enc({ a: rights([1], 300) }), 'MIG_BAD_ARGUMENTS', /bad disposition/);
   });
+  it("a PortArray's disposition must be in 0..255 and agree with its elements'", () => {
+    expectCode(() => enc({ a: portArray([], 256) }), 'MIG_BAD_ARGUMENTS', /'a'\.disposition: bad disposition 256/);
+    expectCode(() => enc({ a: portArray([], 1.5) }), 'MIG_BAD_ARGUMENTS', /bad disposition/);
+    expectCode(() => enc({ a: Object.assign([], { disposition: 'move' }) as unknown as PortArray }), 'MIG_BAD_ARGUMENTS', /bad disposition/);
+    expectCode(() => enc({ a: portArray([{ name: 1, disposition: MT.MAKE_SEND }, 2], MT.MOVE_SEND) }), 'MIG_BAD_ARGUMENTS', /\[0\]: disposition 20 differs from the array's 17/);
+    expectCode(() => enc({ a: portArray([1, -1], MT.MOVE_SEND) }), 'MIG_BAD_ARGUMENTS', /\[1\]: port name -1/);
+    expectCode(() => enc({ a: portArray(range(257, 1), MT.MOVE_SEND) }), 'MIG_BAD_ARGUMENTS', /placeOutOfLine/);
+  });
   it('an array that must go out-of-line needs placeOutOfLine (or an OolRef)', () => {
     expectCode(() => enc({ a: rights(range(257, 1), MT.MAKE_SEND) }), 'MIG_BAD_ARGUMENTS', /placeOutOfLine/);
   });
@@ -259,7 +369,7 @@ describe('bad input gives typed errors', () => {
     const simple = (m: MachMessage): MachMessage => ({ ...m, header: { ...m.header, bits: { ...m.header.bits, complex: false } } });
     expectCode(() => pb.decodeRequest(simple(req)), 'MIG_BAD_ARGUMENTS', /'?a'?: port rights in a message without MACH_MSGH_BITS_COMPLEX/);
     expectCode(() => iface(abi).decodeRequest(simple(req)), 'MIG_BAD_ARGUMENTS', /without MACH_MSGH_BITS_COMPLEX/);
-    expect(pb.decodeRequest(req).args.a).toEqual(rights([1, 2], MT.MAKE_SEND));
+    expect(pb.decodeRequest(req).args.a).toEqual(decoded([1, 2], MT.MAKE_SEND));
     const po = iface(abi).routine('pout');
     const rep = po.encodeReply({ c: rights([3], MT.MOVE_SEND_ONCE) });
     expect(rep.header.bits.complex).toBe(true);
@@ -267,8 +377,8 @@ describe('bad input gives typed errors', () => {
     // PORT_NAME is no right: simple is right, and complex is accepted too (MIG does not test that way).
     const names = po.encodeReply({ c: rights([3], MT.PORT_NAME) });
     expect(names.header.bits.complex).toBe(false);
-    expect(po.decodeReply(names).args.c).toEqual(rights([3], MT.PORT_NAME));
-    expect(po.decodeReply({ ...names, header: { ...names.header, bits: { ...names.header.bits, complex: true } } }).args.c).toEqual(rights([3], MT.PORT_NAME));
+    expect(po.decodeReply(names).args.c).toEqual(decoded([3], MT.PORT_NAME));
+    expect(po.decodeReply({ ...names, header: { ...names.header, bits: { ...names.header.bits, complex: true } } }).args.c).toEqual(decoded([3], MT.PORT_NAME));
   });
 
   it('the user stub refuses a reply whose polymorphic array has the wrong slot size', () => {
@@ -319,12 +429,16 @@ describe('fuzz: mutated polymorphic-array messages decode or give typed errors',
         [600, MT.PORT_NAME],
         [2, MT.PORT_NAME],
         [0, MT.COPY_SEND],
+        [0, MT.MOVE_SEND],
+        [0, MT.MAKE_SEND_ONCE],
+        [0, MT.PORT_NAME],
       ] as const) {
-        const a = rights(range(n, 0x100), disp);
+        // Empty arrays as a PortArray, so that their disposition is sent.
+        const a: PortArray = n === 0 ? portArray([], disp) : rights(range(n, 0x100), disp);
         const b: OolRef = { address: 0x7000n, count: n % 5, deallocate: n % 2 === 0, disposition: disp };
         corpus.push({ reply: false, bytes: encodeMessage(r.encodeRequest({ p: 5, a, b }, { header: { localPort: 9 }, placeOutOfLine: space.place }), abi) });
         corpus.push({ reply: true, bytes: encodeMessage(r.encodeReply({ c: a, d: b }, { header: { remotePort: 3 }, placeOutOfLine: space.place }), abi) });
-        corpus.push({ reply: false, bytes: encodeMessage(ci.routine('pblock').encodeRequest({ p: 5, a: a.slice(0, 200) }), abi) });
+        corpus.push({ reply: false, bytes: encodeMessage(ci.routine('pblock').encodeRequest({ p: 5, a: n === 0 ? a : a.slice(0, 200) }), abi) });
       }
       let decoded = 0;
       fc.assert(
@@ -365,11 +479,19 @@ interface Gen {
 const dispositions = fc.constantFrom(MT.MOVE_RECEIVE, MT.MOVE_SEND, MT.MOVE_SEND_ONCE, MT.COPY_SEND, MT.MAKE_SEND, MT.MAKE_SEND_ONCE, MT.PORT_NAME);
 const portName = fc.oneof(fc.constantFrom(0, 0xffffffff), fc.integer({ min: 1, max: 0xffffffff }));
 
-/** An array[] of polymorphic given as inline rights (1..max; empty ones have no disposition to carry). */
+/**
+ * An array[] of polymorphic (0..max rights) given as a PortArray of bare
+ * names, or as PortRight[] when it has an element to carry the disposition;
+ * an empty one is drawn often, since only a PortArray can send its
+ * disposition.
+ */
 function arrayArb(max: number): fc.Arbitrary<Gen> {
-  return fc
-    .tuple(fc.array(portName, { minLength: 1, maxLength: max }), dispositions)
-    .map(([names, disposition]) => ({ value: rights(names, disposition), names, disposition }));
+  const names = fc.oneof({ weight: 1, arbitrary: fc.constant<number[]>([]) }, { weight: 3, arbitrary: fc.array(portName, { maxLength: max }) });
+  return fc.tuple(names, dispositions, fc.boolean()).map(([ns, disposition, whole]) => ({
+    value: whole || ns.length === 0 ? portArray(ns, disposition) : rights(ns, disposition),
+    names: ns,
+    disposition,
+  }));
 }
 
 /** A ^array[] of polymorphic given as an OolRef (memory the test never reads). */
@@ -387,5 +509,6 @@ function expectSame(got: MigValue | undefined, want: Gen, space: Space): void {
     } else expect(space.names(got)).toEqual(want.names);
     return;
   }
-  expect(got).toEqual(rights(want.names, want.disposition));
+  // Every element and the array itself (the only place an empty one keeps it).
+  expect(got).toEqual(decoded(want.names, want.disposition));
 }

@@ -4,7 +4,7 @@ import { portWithSend } from './common.js';
 import * as M from '../mach.js';
 import type { Scenario } from '../scenario.js';
 
-const { COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, RIGHT_PORT_SET } = M;
+const { COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, RIGHT_PORT_SET } = M;
 
 export const itemsScenarios: Scenario[] = [
   sc('item-bits', 'items', 'an inline array of 12 one-bit elements', [
@@ -25,6 +25,25 @@ export const itemsScenarios: Scenario[] = [
   sc('item-empty-port-array', 'items', 'an inline port array with no element in a complex message', [
     ...portWithSend(),
     send(msg('p', COPY_SEND, [ports(MAKE_SEND, [])])),
+    recv('p'),
+  ]),
+  // An empty inline polymorphic array as MIG's stub sends it (mach-msg
+  // conf_poly_block, portArray([], disposition)): a long-form descriptor
+  // whose msgt_name is the caller's xxxPoly though no name follows, in a
+  // message made complex by that disposition alone.
+  sc('item-empty-poly-move-send', 'items', 'an empty inline long-form MOVE_SEND array (MIG polymorphic array, count 0)', [
+    ...portWithSend(),
+    send(msg('p', COPY_SEND, [ports(MOVE_SEND, [], { longform: true })], { id: 7315 })),
+    recv('p'),
+  ]),
+  sc('item-empty-poly-make-send-once', 'items', 'an empty inline long-form MAKE_SEND_ONCE array (MIG polymorphic array, count 0)', [
+    ...portWithSend(),
+    send(msg('p', COPY_SEND, [ports(MAKE_SEND_ONCE, [], { longform: true })], { id: 7315 })),
+    recv('p'),
+  ]),
+  sc('item-empty-poly-move-receive', 'items', 'an empty inline long-form MOVE_RECEIVE array (MIG polymorphic array, count 0)', [
+    ...portWithSend(),
+    send(msg('p', COPY_SEND, [ports(MOVE_RECEIVE, [], { longform: true })], { id: 7315 })),
     recv('p'),
   ]),
   sc('item-empty-ool-ports', 'items', 'an out-of-line port array with no element', [

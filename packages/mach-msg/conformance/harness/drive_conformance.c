@@ -229,9 +229,10 @@ kern_return_t srv_conf_poly_arrays(mach_port_t server, const_polyvec_t ports,
   jpolys("oports", oports, oportsCnt, oportsPoly); jclose();
   /* Reply sizes chosen from the request: o_ports has oportsCnt * 100 + 1
      rights (out-of-line once that passes the 2048-byte inline buffer: 256
-     rights on x86_64, 512 on i386), o_ool portsCnt % 7 + 1; each array's
-     disposition depends on the request's. */
-  unsigned np = oportsCnt * 100 + 1, no = portsCnt % 7 + 1;
+     rights on x86_64, 512 on i386), none when ports was empty (an empty
+     inline array still sends its disposition), o_ool portsCnt % 7 + 1;
+     each array's disposition depends on the request's. */
+  unsigned np = portsCnt ? oportsCnt * 100 + 1 : 0, no = portsCnt % 7 + 1;
   if (np > *o_portsCnt)
     *o_ports = arena_server(np * sizeof(mach_port_t), 0);
   for (unsigned k = 0; k < np; k++)
@@ -503,5 +504,11 @@ int main(void)
   /* A port right's disposition makes the message complex, PORT_NAME not. */
   poly_block(3, MACH_MSG_TYPE_MAKE_SEND);
   poly_block(4, MACH_MSG_TYPE_PORT_NAME);
+  /* Empty inline arrays: the stub still writes the xxxPoly into msgt_name
+     (and a port right's makes the message complex). */
+  poly_block(0, MACH_MSG_TYPE_MOVE_SEND);
+  poly_block(0, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+  poly_block(0, MACH_MSG_TYPE_PORT_NAME);
+  poly_arrays(0, MACH_MSG_TYPE_MOVE_RECEIVE, 2, MACH_MSG_TYPE_COPY_SEND, 0);
   return 0;
 }

@@ -1,15 +1,16 @@
 import type { CValue } from '../mig/types.js';
 import type { ItemLayout, RoutineArg } from '../mig/layout.js';
-import type { MigArgs, MigValue, OolRef } from '../mig/values.js';
+import { type MigArgs, type MigValue, type OolRef, portArray } from '../mig/values.js';
 import { CliError } from './errors.js';
 import { parseHex } from './hex.js';
 
 /**
  * Reads named arguments in the JSON form `decode` prints them (bigints as
  * strings, bytes as hex, ports as `{ name, disposition }` or a bare name,
- * out-of-line data as `{ address, count[, deallocate, disposition] }`) back into MIG values, guided by
- * each argument's layout. What is still wrong after that, the MIG encoder
- * reports (MIG_BAD_ARGUMENTS).
+ * port arrays as a list of those or `{ names, disposition }`, out-of-line
+ * data as `{ address, count[, deallocate, disposition] }`) back into MIG
+ * values, guided by each argument's layout. What is still wrong after
+ * that, the MIG encoder reports (MIG_BAD_ARGUMENTS).
  */
 export function argsFromJson(routineArgs: readonly RoutineArg[], items: readonly ItemLayout[], json: unknown, path: string): MigArgs {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad(path, 'expected an object of named arguments');
@@ -54,6 +55,21 @@ function bytesOf(v: unknown, path: string): Uint8Array {
 
 function isOolJson(v: unknown): v is { address: unknown; count: unknown; deallocate?: unknown; disposition?: unknown } {
   return typeof v === 'object' && v !== null && 'address' in v && 'count' in v;
+}
+
+function isPortArrayJson(v: unknown): v is { names: unknown[]; disposition?: unknown } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Array.isArray((v as { names?: unknown }).names);
+}
+
+/** `{ names, disposition }`: a port array with its own disposition (how decode prints a polymorphic one). */
+function portArrayFromJson(v: { names: unknown[]; disposition?: unknown }, path: string): MigValue {
+  const names = v.names.map((n, i) => {
+    if (typeof n !== 'number') throw bad(`${path}.names[${i}]`, 'expected a port name');
+    return n;
+  });
+  if (v.disposition === undefined) return names;
+  if (typeof v.disposition !== 'number') throw bad(`${path}.disposition`, 'expected a MACH_MSG_TYPE_* number');
+  return portArray(names, v.disposition);
 }
 
 function portFromJson(v: unknown, path: string): MigValue {
@@ -114,7 +130,8 @@ function itemFromJson(item: ItemLayout, v: unknown, path: string): MigValue {
   }
   if (t.isPort) {
     if (t.arrayKind === 'fixed' && t.number === 1) return portFromJson(v, path);
-    if (!Array.isArray(v)) throw bad(path, 'expected an array of ports');
+    if (isPortArrayJson(v)) return portArrayFromJson(v, path);
+    if (!Array.isArray(v)) throw bad(path, 'expected an array of ports or { names, disposition }');
     return v.map((x, i) => portFromJson(x, `${path}[${i}]`));
   }
   if (t.isString) {

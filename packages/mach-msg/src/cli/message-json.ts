@@ -166,8 +166,9 @@ export function messageFromJson(v: unknown, path = 'message'): MachMessage {
 
 /**
  * Any value a decoder returns, as JSON: bigints as decimal strings, bytes as
- * hex, Maps as objects. Depth-limited so that a cyclic value cannot hang the
- * printer.
+ * hex, Maps as objects, a port array that carries its own disposition
+ * (`PortArray`, which JSON's arrays cannot) as `{ names, disposition }`.
+ * Depth-limited so that a cyclic value cannot hang the printer.
  */
 export function toJsonValue(v: unknown, depth = 0): JsonValue {
   if (depth > 32) return '[too deep]';
@@ -176,7 +177,14 @@ export function toJsonValue(v: unknown, depth = 0): JsonValue {
   if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
   if (typeof v === 'string' || typeof v === 'boolean') return v;
   if (v instanceof Uint8Array) return toHex(v);
-  if (Array.isArray(v)) return v.map((x) => toJsonValue(x, depth + 1));
+  if (Array.isArray(v)) {
+    const d: unknown = (v as { disposition?: unknown }).disposition;
+    if (typeof d === 'number') {
+      const names = v.map((x) => (typeof x === 'object' && x !== null && typeof x.name === 'number' ? (x.name as number) : toJsonValue(x, depth + 1)));
+      return { names, disposition: d };
+    }
+    return v.map((x) => toJsonValue(x, depth + 1));
+  }
   if (v instanceof Map) {
     const o: { [k: string]: JsonValue } = {};
     for (const [k, x] of v) o[String(k)] = toJsonValue(x, depth + 1);

@@ -25,12 +25,14 @@ import type { ItemLayout, MessageLayout, RoutineLayout } from './layout.js';
 import { elementBytes } from './layout.js';
 import { isPortName, MsgType } from './names.js';
 import {
+  arrayDisposition,
   bytesString,
   isOolRef,
   isPortRight,
   type MigArgs,
   type MigValue,
   type OolRef,
+  type PortArray,
   type PortRight,
   readCValue,
   stringBytes,
@@ -170,14 +172,21 @@ export function encodeItem(item: ItemLayout, value: unknown, opts: EncodeOptions
     const rights = value.map((v, i) => portOf(v, `${path}[${i}]`));
     rights.forEach((r, i) => checkName(r.name, `${path}[${i}]`));
     let name = t.inName;
-    if (name === POLYMORPHIC) {
+    const whole = arrayDisposition(value);
+    if (whole !== undefined) {
+      // A PortArray: the array's disposition (MIG's xxxPoly) is its own,
+      // for an empty array too; an element may repeat it, not contradict it.
+      name = disposition(t.inName, { name: 0, disposition: whole as number }, `${path}.disposition`);
+      rights.forEach((r, i) => {
+        if (r.disposition !== undefined && r.disposition !== name) badArgs(`${path}[${i}]: disposition ${r.disposition} differs from the array's ${name}`);
+      });
+    } else if (name === POLYMORPHIC) {
       const ds = new Set(rights.map((r) => r.disposition));
       if (ds.size > 1 || ds.has(undefined)) {
-        if (rights.length > 0) badArgs(`${path}: a polymorphic port array needs one disposition on every element`);
+        if (rights.length > 0) badArgs(`${path}: a polymorphic port array needs one disposition on every element (or on the array: portArray)`);
       }
-      // MIG's stub takes the array's disposition from a separate Poly argument,
-      // which an empty array has no element to carry here (an empty OolRef
-      // can, for an array that goes out-of-line). No right crosses, so GNU
+      // An empty array with no disposition of its own (a PortArray, or an
+      // empty OolRef out-of-line, carries one). No right crosses, so GNU
       // Mach's copyin checks nothing; COPY_SEND keeps it a port item (what
       // glibc's callers pass), where PORT_NAME would make it data.
       name = rights.length > 0 ? disposition(POLYMORPHIC, rights[0] as PortRight, `${path}[0]`) : MsgType.COPY_SEND;
@@ -272,6 +281,16 @@ function checkDescriptor(side: CheckSide, item: ItemLayout, got: TypeDescriptor)
   if (item.placement === 'inline' && got.number > want.number) typeError(side, item, `msgt_number ${got.number} exceeds the bound ${want.number}`);
 }
 
+/**
+ * A received polymorphic inline array: `rights` carrying msgt_name as the
+ * array's own disposition too (MIG's receiver gets it as xxxPoly), which is
+ * the only place an empty array keeps it.
+ */
+export function polyArray(rights: PortRight[], disposition: number): PortArray<PortRight> {
+  (rights as PortArray<PortRight>).disposition = disposition;
+  return rights;
+}
+
 /** Type-check one received item and return its value; failures throw `MigError` with code `checkSide`. */
 export function decodeItem(item: ItemLayout, mi: MsgItem, side: CheckSide = 'MIG_TYPE_ERROR'): MigValue {
   checkDescriptor(side, item, mi.type);
@@ -288,7 +307,7 @@ export function decodeItem(item: ItemLayout, mi: MsgItem, side: CheckSide = 'MIG
     const rights: PortRight[] = mi.names.map((name) => ({ name, disposition: mi.type.name }));
     if (mi.names.length !== mi.type.number) typeError(side, item, 'port count differs from msgt_number');
     if (t.arrayKind === 'fixed' && t.number === 1) return rights[0] as PortRight;
-    return rights;
+    return t.inName === POLYMORPHIC ? polyArray(rights, mi.type.name) : rights;
   }
   // Data.
   const need = Math.ceil((mi.type.number * mi.type.size) / 8);
@@ -303,7 +322,7 @@ export function decodeItem(item: ItemLayout, mi: MsgItem, side: CheckSide = 'MIG
     const stride = mi.type.size / 8;
     const rights: PortRight[] = [];
     for (let i = 0; i < mi.type.number; i++) rights.push({ name: dv.getUint32(i * stride, true), disposition: d });
-    return rights;
+    return polyArray(rights, d);
   }
   if (t.arrayKind === 'fixed') return readCValue(t.cValue, mi.data, 0);
   if (t.isString) return bytesString(mi.data.subarray(0, mi.type.number));

@@ -22,7 +22,7 @@ export { type ParseOptions, parseDefs, parseTokens } from './parser.js';
 export { abiFacts, type AbiFacts, type ArrayKind, type CValue, type MigType, TypeTable } from './types.js';
 export { INLINE_ARRAY_LIMIT, type ItemLayout, layoutRoutine, type MessageLayout, type Placement, type RoutineArg, type RoutineLayout } from './layout.js';
 export { type CheckSide, decodeItem, decodeReply, decodeRequest, type DecodedReply, type DecodedRequest, encodeItem, encodeReply, encodeRequest, type EncodeOptions } from './codec.js';
-export { isOolRef, isPortRight, type MigArgs, type MigValue, type OolRef, type PortRight } from './values.js';
+export { isOolRef, isPortRight, type MigArgs, type MigValue, type OolRef, type PortArray, portArray, type PortRight } from './values.js';
 export { compileDefs, compileInterface, type CompiledInterface, type CompiledRoutine, type CompileOptions, type SubsystemInfo } from './compile.js';
 export { typedRoutine, type TypedRoutine } from './typed.js';
 export { argTypeScript, generateStubs, type StubOptions } from './stubs.js';

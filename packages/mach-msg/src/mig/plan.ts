@@ -26,6 +26,7 @@ import {
   type EncodeOptions,
   encodeReply as encodeReplyRef,
   encodeRequest as encodeRequestRef,
+  polyArray,
   simplePortRights,
 } from './codec-reference.js';
 import type { ItemLayout, MessageLayout, RoutineLayout } from './layout.js';
@@ -33,7 +34,7 @@ import { elementBytes } from './layout.js';
 import { isPortName, MsgType } from './names.js';
 import type { CValue } from './types.js';
 import { allocBytes, copyOut, sliceCopy } from '../bytes.js';
-import { bytesStringAt, isAscii, isPortRight, type MigArgs, type MigValue, type PortRight, readCValue, stringBytes, tryWriteCValue, writeAscii, writeCValue } from './values.js';
+import { arrayDisposition, bytesStringAt, isAscii, isPortRight, type MigArgs, type MigValue, type PortRight, readCValue, stringBytes, tryWriteCValue, writeAscii, writeCValue } from './values.js';
 
 // How an item's value is encoded on the fast path.
 /** No fast path: always encodeItem. */
@@ -78,7 +79,7 @@ class ItemPlan {
   readonly isString: boolean;
   readonly fixed: boolean;
   readonly singlePort: boolean;
-  /** A polymorphic port type: a decoded OolRef carries the array's disposition. */
+  /** A polymorphic port type: a decoded OolRef or inline array (PortArray) carries the array's disposition. */
   readonly polyPorts: boolean;
   /** A fixed array of one element (a single value, inline or not). */
   readonly fixedOne: boolean;
@@ -179,6 +180,9 @@ function encodeOne(p: ItemPlan, v: unknown, opts: EncodeOptions | undefined): Ms
     }
     case ENC_PORTS: {
       if (!Array.isArray(v)) break;
+      // A PortArray's own disposition must be the type's (the reference says why not).
+      const whole = arrayDisposition(v);
+      if (whole !== undefined && whole !== p.tmpl.name) break;
       const count = v.length;
       if (p.fixed ? count !== p.fixedCount : count > p.maxInline) break;
       const names = new Array<number>(count);
@@ -277,7 +281,7 @@ function decodeOne(p: ItemPlan, mi: MsgItem, side: CheckSide): MigValue {
         if (p.fixedOne) return { name: names[0] as number, disposition: d };
         const rights = new Array<PortRight>(n);
         for (let i = 0; i < n; i++) rights[i] = { name: names[i] as number, disposition: d };
-        return rights;
+        return p.polyPorts ? polyArray(rights, d) : rights;
       }
       case 'data': {
         const data = mi.data;

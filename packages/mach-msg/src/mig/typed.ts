@@ -21,7 +21,7 @@ export interface TypedRoutine<ReqIn, ReqOut, RepIn, RepOut> {
 
 /** The types generated stubs name, so that they can import everything from one small module. */
 export type { CompiledInterface } from './compile.js';
-export type { OolRef, PortRight } from './values.js';
+export type { OolRef, PortArray, PortRight } from './values.js';
 
 /** Give a compiled routine the types of its generated stub (no run-time change). */
 export function typedRoutine<ReqIn, ReqOut, RepIn, RepOut>(routine: CompiledRoutine): TypedRoutine<ReqIn, ReqOut, RepIn, RepOut> {

@@ -14,7 +14,8 @@
  *   MIG's mig_strncpy always leaves room for the NUL);
  * - fixed arrays: JS arrays; `struct { ... }`: objects keyed by field name;
  * - ports: `PortRight` (or a bare name `number`); port arrays: arrays of those
- *   (a polymorphic array: one disposition on every element, MIG's `xxxPoly`);
+ *   (a polymorphic array: one disposition for the whole array, MIG's
+ *   `xxxPoly`, on every element or on the array itself: `PortArray`);
  * - out-of-line data and port arrays: `OolRef` (with `disposition` for a
  *   polymorphic port array).
  */
@@ -49,6 +50,31 @@ export interface OolRef {
    * arrays (the descriptor's msgt_name), absent for fixed ones.
    */
   disposition?: number;
+}
+
+/**
+ * An inline port array that carries the whole array's disposition itself
+ * (MIG's `xxxPoly` argument), the way an `OolRef` does out-of-line and a
+ * RegExp match array carries its `index`: still an array of rights or
+ * names, so code that maps or measures it is unchanged. MIG's stub writes
+ * that disposition into msgt_name whatever the count, so an empty array
+ * says MOVE_SEND or MAKE_SEND_ONCE too (and a port right's makes the
+ * message complex), which no element can say for it. To send:
+ * `portArray(names, disposition)`; elements may then be bare names, and one
+ * with its own disposition must agree. Required nowhere (elements can carry
+ * it), checked against a fixed type's. Set on decode of polymorphic inline
+ * arrays (msgt_name as received), absent for fixed ones.
+ */
+export type PortArray<E = PortRight | number> = E[] & { disposition?: number };
+
+/** `names` (or rights) as a `PortArray` with `disposition`: a fresh array, the input is not changed. */
+export function portArray<E extends PortRight | number>(names: readonly E[], disposition: number): PortArray<E> & { disposition: number } {
+  return Object.assign(names.slice(), { disposition });
+}
+
+/** The disposition a port array carries itself (`PortArray`), or undefined. */
+export function arrayDisposition(v: readonly unknown[]): unknown {
+  return (v as { disposition?: unknown }).disposition;
 }
 
 /** Any argument value (see the module comment for the forms). */
