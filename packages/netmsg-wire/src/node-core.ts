@@ -23,12 +23,13 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * a relay's senders waiting for its marker up the old route (`relayWaits`),
  * a marker passed on over a link that was lost, sent back (`lostMarkerBack`),
  * a send right in a message that outlived its link made a dead name
- * (`doomedOnArrival`).
+ * (`doomedOnArrival`), a stale DEAD for an entry made since the port's
+ * old proxy here died, whose receive right waits to go on (`deadBeforeHandoff`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff';
 
 /**
  * The step between the numbers of one node id's successive links
@@ -289,6 +290,26 @@ export abstract class NodeCore {
     if (this.relinks.size === 0 || link < 0) return link;
     const node = link % LINK_INCARNATION;
     return link === this.linkTo(node) ? node : -(node + 1);
+  }
+
+  /**
+   * Whether a DEAD from `peer`, `e`'s route, is stale: `e` was made after
+   * this node saw the port die (a tombstone: its earlier proxy here was
+   * killed, its senders got dead names then) and `e`'s receive right is in
+   * this node's hands, waiting to be written to `peer` (e.handoff). Nothing
+   * of `e` has reached `peer` yet (what it sends there waits behind the
+   * handoff, node-flow.ts) and the port lives (its receive right is here),
+   * so the DEAD answers the old proxy's messages or reports the old chain's
+   * death, both already applied to the old proxy: `e` hangs off no broken
+   * chain (§4.4, "Dead names"). Killed, `e` destroyed the messages queued
+   * behind its handoff (the old home's drain: a live port's messages) and
+   * made dead names of the live rights hanging off it (§9, 2026-11-30,
+   * task C, after `30000230`).
+   */
+  protected staleDead(e: PortEntry, peer: number): boolean {
+    if (e.handoff !== peer || !this.tombstones.has(e.key)) return false;
+    this.edge('deadBeforeHandoff');
+    return true;
   }
 
   /** The port of a home entry died: every node holding a transfer hears it. */

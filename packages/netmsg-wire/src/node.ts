@@ -515,7 +515,7 @@ export class NetmsgNode extends NodeMigration {
         if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
         // Only the proxy's upstream speaks for the port: a DEAD from any other
         // link is about that node's own (now released) chain.
-        if (!e || e.role !== 'proxy' || e.route !== peer) return;
+        if (!e || e.role !== 'proxy' || e.route !== peer || this.staleDead(e, peer)) return;
         // The receive right is in our hands (held for a migration): the
         // chain behind us died, not the port; stop waiting for the marker.
         // The rights local tasks hold on the proxy hung off that chain, so
