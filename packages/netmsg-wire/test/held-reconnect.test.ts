@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND_ONCE, portsOf } from '../src/sim/app.js';
 import { MACH_PORT_DEAD, NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE } from '../src/sim/kernel.js';
+import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
 import { linkedNodes, receiveAll, settleExcept, type Nodes } from './three-nodes.js';
 
 /**
@@ -166,5 +167,61 @@ describe('held messages across a relink, and a stale DEAD behind a handoff (PROT
     expect(o.rights.d).toBe('S1');
     expect(o.noSenders).toBe(1);
     expect(o.unsettled).toEqual([]);
+  });
+});
+
+describe('an old home\'s drain paused for credit while its receive right is back here (PROTOCOL.md §4.5, §9)', () => {
+  // Found by `simulate --held-rights --relink` (4 nodes, link loss and
+  // relinks), shrunk: node 2's port 2:3 was draining its queue towards node
+  // 3 when its receive right came back to node 2 (held for port 3:1); the
+  // drain was paused for credit, and once the credit came the port stayed
+  // paused because a migration was in progress — the very round that waited
+  // for the drain (flushWait). Failed before 2026-11-30 (task C) with "node
+  // 2 not settled when quiescent: 2:3 migration not finished".
+  it('the drain goes on once credit comes (6000029, shrunk)', () => {
+    const ops: Op[] = [
+      { op: 'cut', a: 0, b: 3 }, { op: 'newPort', node: 0 }, { op: 'newPort', node: 2 },
+      { op: 'newPort', node: 1 }, { op: 'cut', a: 0, b: 2 }, { op: 'newPort', node: 1 },
+      { op: 'relink', a: 2, b: 0 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 3 },
+      { op: 'steps', n: 3 }, { op: 'giveReceive', holder: 31, to: 3 }, { op: 'newPort', node: 3 },
+      { op: 'steps', n: 9 }, { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 35, to: 3 },
+      { op: 'destroy', holder: 43 }, { op: 'giveSend', holder: 41, to: 1 }, { op: 'cut', a: 1, b: 0 },
+      { op: 'destroy', holder: 33 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 0 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'steps', n: 7 },
+      { op: 'giftVia', holder: 53, via: 45, receive: true }, { op: 'steps', n: 1 },
+      { op: 'giftVia', holder: 22, via: 13, receive: false },
+      { op: 'giftVia', holder: 62, via: 6, receive: false }, { op: 'drop', holder: 23 },
+      { op: 'cut', a: 0, b: 2 }, { op: 'steps', n: 7 }, { op: 'steps', n: 7 }, { op: 'data', holder: 45 },
+      { op: 'giveReceive', holder: 8, to: 1 }, { op: 'data', holder: 8 }, { op: 'steps', n: 5 },
+      { op: 'data', holder: 15 }, { op: 'giftVia', holder: 27, via: 46, receive: false },
+      { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 28, via: 19, receive: true },
+      { op: 'giftVia', holder: 26, via: 24, receive: true }, { op: 'steps', n: 6 }, { op: 'steps', n: 9 },
+      { op: 'steps', n: 7 }, { op: 'data', holder: 33 }, { op: 'data', holder: 63 },
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 4, to: 3 }, { op: 'steps', n: 3 },
+      { op: 'steps', n: 10 }, { op: 'cut', a: 3, b: 2 }, { op: 'giveSend', holder: 34, to: 1 },
+      { op: 'relink', a: 3, b: 2 }, { op: 'newPort', node: 3 }, { op: 'steps', n: 7 },
+      { op: 'giftVia', holder: 17, via: 13, receive: true }, { op: 'newPort', node: 0 },
+      { op: 'data', holder: 1 }, { op: 'giftVia', holder: 16, via: 26, receive: true },
+      { op: 'drop', holder: 39 }, { op: 'steps', n: 4 }, { op: 'steps', n: 11 }, { op: 'data', holder: 19 },
+      { op: 'newPort', node: 2 }, { op: 'newPort', node: 2 },
+      { op: 'giftVia', holder: 7, via: 22, receive: false }, { op: 'steps', n: 10 },
+      { op: 'newPort', node: 3 }, { op: 'steps', n: 1 }, { op: 'relink', a: 0, b: 1 },
+      { op: 'drop', holder: 8 }, { op: 'newPort', node: 0 }, { op: 'newPort', node: 3 },
+      { op: 'data', holder: 33 }, { op: 'newPort', node: 2 },
+      { op: 'giftVia', holder: 43, via: 19, receive: false }, { op: 'data', holder: 50 },
+      { op: 'giftVia', holder: 47, via: 35, receive: true }, { op: 'steps', n: 2 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 0 }, { op: 'relink', a: 0, b: 2 },
+      { op: 'giftVia', holder: 20, via: 58, receive: true },
+      { op: 'giftVia', holder: 9, via: 21, receive: true }, { op: 'giveReceive', holder: 10, to: 1 },
+      { op: 'relink', a: 0, b: 3 }, { op: 'newPort', node: 1 },
+      { op: 'giftVia', holder: 7, via: 53, receive: true },
+      { op: 'giftVia', holder: 43, via: 9, receive: true }, { op: 'data', holder: 7 },
+      { op: 'giftVia', holder: 7, via: 38, receive: false },
+    ];
+    expect(runSchedule(4, 6000029, ops, { loss: true }).violations).toEqual([]);
+  });
+
+  it('the numbered schedule (6000029 at length 320, --held-rights --relink)', () => {
+    expect(runSchedule(4, 6000029, randomOps(6000029, 320, true, false, true, true), { loss: true }).violations).toEqual([]);
   });
 });
