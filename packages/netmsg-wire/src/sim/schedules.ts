@@ -11,7 +11,7 @@ export { randomOps } from './random-ops.js';
 /**
  * Random schedules over the simulator: operations by applications on 2-4
  * fully linked nodes (new ports, send rights and receive rights passed
- * around, data messages, drops, destroys, link loss), interleaved with
+ * around, data messages, drops, destroys, link loss, relinks), interleaved with
  * randomly chosen protocol steps. The checker watches:
  * - per-port FIFO per sender, and no duplicate delivery;
  * - exactly-once delivery to ports that were never destroyed, while links live;
