@@ -1,6 +1,6 @@
 import { WireError } from './errors.js';
 import { type PortId, portKey, type PortKey } from './identity.js';
-import type { NodeAction, NodeConfig } from './node-events.js';
+import type { NodeAction, NodeConfig, NodeEvent } from './node-events.js';
 import type { Gate, Link, PortEntry, Role, SendOnceOut, SendOnceProxy, SendOncePool, SendOnceRelay } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
 import type { PortRef, WireMessage } from './wire-message.js';
@@ -23,12 +23,20 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * a relay's senders waiting for its marker up the old route (`relayWaits`),
  * a marker passed on over a link that was lost, sent back (`lostMarkerBack`),
  * a send right in a message that outlived its link made a dead name
- * (`doomedOnArrival`).
+ * (`doomedOnArrival`), a stale DEAD for an entry made since the port's
+ * old proxy here died, whose receive right waits to go on (`deadBeforeHandoff`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff';
+
+/**
+ * The step between the numbers of one node id's successive links
+ * (`NodeCore.relinks`): above every node id (a u32), so a number names
+ * its node (`% LINK_INCARNATION`) and its link.
+ */
+export const LINK_INCARNATION = 2 ** 32;
 
 /** Whether a message carries a receive right (by identity). */
 export function carriesReceive(wm: WireMessage): boolean {
@@ -69,6 +77,24 @@ export abstract class NodeCore {
   protected soYoung: SendOnceOut[] = [];
   protected soAging: SendOnceOut[] = [];
   protected readonly links = new Map<number, Link>();
+  /**
+   * Per node id whose link came back after a loss, the number its current
+   * link has in these tables: node + k * LINK_INCARNATION for its k-th link
+   * after the first (numbered by the node id). A link back under the same
+   * node id (netmsg-server re-dials a lost peer) is a new link, with counts
+   * of its own (§4.3 rule 5, §6): what this node still holds from the old
+   * one — a message held for another port or behind a drain and the rights
+   * in it, credit owed to its sender, a delivery token, a one-shot proxy or
+   * relay made from it — names the old number, a lost link, exactly as if
+   * no link had come back (§4.3, after link loss; §9). Taken as the new
+   * link's, such a right made a proxy the peer had never counted: a live
+   * right after its port's NO SENDERS. Events and actions name links by
+   * node id (`linkEvent`, `nodeActions`); empty until a relink, when both
+   * numberings are the same.
+   */
+  protected readonly relinks = new Map<number, number>();
+  /** Node ids that have had a link (a later `linkUp` is a relink). */
+  private readonly linkedOnce = new Set<number>();
   /**
    * Send-once relays (old homes' proxies kept for send-once rights only), by
    * identity and by port name. One identity may have several, oldest first:
@@ -223,6 +249,66 @@ export abstract class NodeCore {
     if (this.tombstones.has(key)) return true;
     if (this.links.has(peer)) return false;
     this.edge('doomedOnArrival');
+    return true;
+  }
+
+  /** The number of node `node`'s current link in these tables (`relinks`). */
+  protected linkTo(node: number): number {
+    return this.relinks.size === 0 ? node : this.relinks.get(node) ?? node;
+  }
+
+  /** A link came up to node `node`: its number, a new one if the node had a link before (`relinks`). */
+  protected newLink(node: number): number {
+    const current = this.linkTo(node);
+    if (!this.linkedOnce.has(node) || this.links.has(current)) {
+      this.linkedOnce.add(node);
+      return current;
+    }
+    const n = current + LINK_INCARNATION;
+    this.relinks.set(node, n);
+    return n;
+  }
+
+  /** A driver's event naming a link by node id, renamed to the link's number once a link came back (`relinks`). */
+  protected linkEvent(ev: NodeEvent): NodeEvent {
+    if (this.relinks.size === 0 || (ev.type !== 'frame' && ev.type !== 'linkDown')) return ev;
+    return { ...ev, peer: this.linkTo(ev.peer) };
+  }
+
+  /** This call's actions with links named by node id again (`relinks`). */
+  protected nodeActions(): NodeAction[] {
+    if (this.relinks.size === 0) return this.out;
+    return this.out.map((a) => (a.type === 'sendFrame' || a.type === 'closeLink' ? { ...a, peer: a.peer % LINK_INCARNATION } : a));
+  }
+
+  /**
+   * A link number as the tables show it: the node id for a node's current
+   * link (or while no link came back), -(node + 1) for a lost link of a node
+   * linked again since (never a node id, nor a placeholder's -1).
+   */
+  protected shownLink(link: number): number {
+    if (this.relinks.size === 0 || link < 0) return link;
+    const node = link % LINK_INCARNATION;
+    return link === this.linkTo(node) ? node : -(node + 1);
+  }
+
+  /**
+   * Whether a DEAD from `peer`, `e`'s route, is stale: `e` was made after
+   * this node saw the port die (a tombstone: its earlier proxy here was
+   * killed, its senders got dead names then) and `e`'s receive right is in
+   * this node's hands, waiting to be written to `peer` (e.handoff). Nothing
+   * of `e` has reached `peer` yet (what it sends there waits behind the
+   * handoff, node-flow.ts) and the port lives (its receive right is here),
+   * so the DEAD answers the old proxy's messages or reports the old chain's
+   * death, both already applied to the old proxy: `e` hangs off no broken
+   * chain (§4.4, "Dead names"). Killed, `e` destroyed the messages queued
+   * behind its handoff (the old home's drain: a live port's messages) and
+   * made dead names of the live rights hanging off it (§9, 2026-11-30,
+   * task C, after `30000230`).
+   */
+  protected staleDead(e: PortEntry, peer: number): boolean {
+    if (e.handoff !== peer || !this.tombstones.has(e.key)) return false;
+    this.edge('deadBeforeHandoff');
     return true;
   }
 

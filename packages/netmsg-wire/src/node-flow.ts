@@ -110,10 +110,13 @@ export abstract class NodeFlow extends NodeRights {
    * (the messages at the head of its queue are older than the marker's
    * wait, and `endDrain` pauses it again): a relay's put-back drain paused
    * for credit otherwise waited for its own marker, which waited upstream
-   * for credit held behind that drain (`12000112`, §4.5).
+   * for credit held behind that drain (`12000112`, §4.5). Also while its
+   * receive right is back in this node's hands (migrating): that round
+   * waits for this drain (flushWait), so a drain paused for credit then
+   * waited for ever (`6000029` with --held-rights --relink, §9).
    */
   protected resumeIfFree(e: PortEntry): void {
-    if (e.paused && e.pendingBytes === 0 && !e.migrating && (isDraining(e) || (!e.relayWait && !this.arriving.has(e.key)))) {
+    if (e.paused && e.pendingBytes === 0 && (isDraining(e) || (!e.migrating && !e.relayWait && !this.arriving.has(e.key)))) {
       e.paused = false;
       this.emit({ type: 'resumePort', name: e.name });
     }

@@ -316,7 +316,7 @@ export abstract class NodeMigration extends NodeFlow {
   private notePath(key: PortKey, origin: number, to: number, back: number): void {
     // Passed to its origin, a marker ends there (the origin finishes its
     // round or drops it, and never passes its own marker on): no way back.
-    if (to === origin) return;
+    if (to === this.linkTo(origin)) return;
     const k = `${key}@${origin}`;
     let l = this.markerPath.get(k);
     if (!l) this.markerPath.set(k, (l = []));
@@ -338,7 +338,7 @@ export abstract class NodeMigration extends NodeFlow {
     // shorter way back never comes here). Under link loss the origin may
     // flush again with an older marker still out; that one is no longer
     // waited for.
-    if (peer === origin) this.markerPath.delete(`${key}@${origin}`);
+    if (peer === this.linkTo(origin)) this.markerPath.delete(`${key}@${origin}`);
     // A marker this node passed on, coming back the same way.
     const path = this.markerPath.get(`${key}@${origin}`);
     const pi = path ? path.findIndex((x) => x.to === peer) : -1;
@@ -366,7 +366,7 @@ export abstract class NodeMigration extends NodeFlow {
       // --held-rights and link loss: no quiescence), never reaching the
       // origin either; a migration whose route died finishes or flushes
       // again by the link the right came on.
-      const direct = this.links.has(origin);
+      const direct = this.links.has(this.linkTo(origin));
       if (origin === this.cfg.node) return;
       const [node, serial] = key.split(':').map(Number) as [number, number];
       if (!direct && ret !== undefined && this.links.has(ret.back)) {
@@ -377,12 +377,12 @@ export abstract class NodeMigration extends NodeFlow {
       const dead = broken || (!e && this.tombstones.has(key));
       // Unrecorded, from a node other than the origin: back the way it came (`bounced`), to the relay that sent it up, which
       // by its record passes it down its route behind what it sent there, the origin's older ones among them (§4.5 (b); `10000031`).
-      if (!e && !dead && direct && !bounced && peer !== origin && ret === undefined) {
+      if (!e && !dead && direct && !bounced && peer !== this.linkTo(origin) && ret === undefined) {
         this.edge('markerRetraced');
         this.sendControl(peer, { t: 'flush', node, serial, origin, bounced: true });
         return;
       }
-      const back = direct ? origin : peer;
+      const back = direct ? this.linkTo(origin) : peer;
       if (this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}), ...(direct ? {} : { bounced: true as const }) });
       return;
     }

@@ -447,7 +447,7 @@ export abstract class NodeRights extends NodeSendOnce {
       }
       // A marker another node sent round through us finds the port here
       // now: nothing older can follow it, so it goes straight back.
-      for (const o of markers) if (o !== this.cfg.node && this.links.has(o)) this.sendControl(o, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
+      for (const o of markers) if (o !== this.cfg.node && this.links.has(this.linkTo(o))) this.sendControl(this.linkTo(o), { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
       this.emit({ type: 'reclaimPort', name: e.name, first, nsSelf, sendOnceOwn });
       // Receive rights in the messages put back are home here now, as if
       // delivered (§4.3 rule 4): collect those with nothing outstanding

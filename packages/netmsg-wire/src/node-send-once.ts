@@ -331,7 +331,7 @@ export abstract class NodeSendOnce extends NodeCore {
       relay.discard += dropped;
       next = relay.route;
     }
-    if (next !== undefined && next !== origin && this.links.has(next)) this.sendControl(next, { t: 'direct', ...idOf(proxy?.id ?? relay!.id), n, origin });
+    if (next !== undefined && next !== this.linkTo(origin) && this.links.has(next)) this.sendControl(next, { t: 'direct', ...idOf(proxy?.id ?? relay!.id), n, origin });
     // A relay left with nothing to wait for goes (the notifications queued
     // on its port go with it).
     if (relay && relay.pending <= 0) this.dropRelay(relay);

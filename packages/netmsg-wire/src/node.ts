@@ -41,8 +41,9 @@ export class NetmsgNode extends NodeMigration {
   }
 
   /** Feed one event; returns the actions to perform, in order. */
-  handle(ev: NodeEvent): NodeAction[] {
+  handle(event: NodeEvent): NodeAction[] {
     this.out = [];
+    const ev = this.linkEvent(event);
     try {
       this.dispatch(ev);
     } catch (e) {
@@ -55,22 +56,22 @@ export class NetmsgNode extends NodeMigration {
         throw e;
       }
     }
-    return this.out;
+    return this.nodeActions();
   }
 
   /** A snapshot of the tables, for audits and tests. */
   tables(): NodeTables {
-    const rec = (m: Map<number, number>) => Object.fromEntries([...m].filter(([, v]) => v > 0));
+    const rec = (m: Map<number, number>) => Object.fromEntries([...m].filter(([, v]) => v > 0).map(([k, v]) => [this.shownLink(k), v]));
     return {
       ports: [...this.byKey.values()].map((e) => ({
         key: e.key, role: e.role, name: e.name, exported: rec(e.exported), imported: rec(e.imported), pinned: e.pinned,
-        ...(e.role === 'proxy' && e.route !== undefined ? { route: e.route } : {}),
+        ...(e.role === 'proxy' && e.route !== undefined ? { route: this.shownLink(e.route) } : {}),
       })),
       // (Without the placeholder entry each table keeps, node-core.ts.)
-      sendOnceOut: [...this.soOut.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
-      sendOnceProxies: [...this.soProxyByKey.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: s.peer })),
-      sendOnceRelays: [...this.soRelays.values()].flat().map((r) => ({ key: r.key, name: r.name, route: r.route, pending: r.pending })),
-      sendOncePools: [...this.soPools].map(([key, p]) => ({ key, names: [...p.names], from: p.from })),
+      sendOnceOut: [...this.soOut.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: this.shownLink(s.peer) })),
+      sendOnceProxies: [...this.soProxyByKey.values()].filter((s) => s.peer >= 0).map((s) => ({ key: s.key, name: s.name, peer: this.shownLink(s.peer) })),
+      sendOnceRelays: [...this.soRelays.values()].flat().map((r) => ({ key: r.key, name: r.name, route: this.shownLink(r.route), pending: r.pending })),
+      sendOncePools: [...this.soPools].map(([key, p]) => ({ key, names: [...p.names], from: this.shownLink(p.from) })),
     };
   }
 
@@ -97,7 +98,7 @@ export class NetmsgNode extends NodeMigration {
    * processed messages will allocate (`reserved`). Undefined for no link.
    */
   linkPorts(peer: number): { learnt: number; reserved: number } | undefined {
-    const l = this.links.get(peer);
+    const l = this.links.get(this.linkTo(peer));
     return l ? { learnt: l.learnt, reserved: l.reserved } : undefined;
   }
 
@@ -145,9 +146,11 @@ export class NetmsgNode extends NodeMigration {
 
   protected dispatch(ev: NodeEvent): void {
     switch (ev.type) {
-      case 'linkUp':
-        this.links.set(ev.peer, { peer: ev.peer, window: ev.window, queuedBytes: 0, learnt: 0, reserved: 0, spare: [] });
+      case 'linkUp': {
+        const peer = this.newLink(ev.peer);
+        this.links.set(peer, { peer, window: ev.window, queuedBytes: 0, learnt: 0, reserved: 0, spare: [] });
         return;
+      }
       case 'linkDown':
         this.linkDown(ev.peer);
         return;
@@ -214,7 +217,7 @@ export class NetmsgNode extends NodeMigration {
           const name = this.allocName();
           this.emit({ type: 'allocatePort', name });
           e = this.newEntry(id, 'proxy', name);
-          e.route = ev.peer;
+          e.route = this.linkTo(ev.peer);
           e.pinned = true;
         }
         this.emit({ type: 'rootImported', peer: ev.peer, name: e.name });
@@ -512,7 +515,7 @@ export class NetmsgNode extends NodeMigration {
         if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
         // Only the proxy's upstream speaks for the port: a DEAD from any other
         // link is about that node's own (now released) chain.
-        if (!e || e.role !== 'proxy' || e.route !== peer) return;
+        if (!e || e.role !== 'proxy' || e.route !== peer || this.staleDead(e, peer)) return;
         // The receive right is in our hands (held for a migration): the
         // chain behind us died, not the port; stop waiting for the marker.
         // The rights local tasks hold on the proxy hung off that chain, so

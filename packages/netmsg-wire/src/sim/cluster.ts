@@ -378,6 +378,16 @@ export class Cluster {
 
   /** Open an authenticated link between two nodes and run until established. */
   connect(a: number, b: number): void {
+    this.relink(a, b);
+    this.settle();
+  }
+
+  /**
+   * Open a link between two nodes, its handshake left to the ordinary link
+   * steps: also a lost link coming back under the same node ids, as
+   * netmsg-server's re-dial of a configured peer does (schedules' `relink`).
+   */
+  relink(a: number, b: number): void {
     for (const [x, y] of [[a, b], [b, a]] as const) {
       const n = this.node(x);
       const c = new Connection({ node: x, abi: n.abi, secret: this.secret, limits: this.limits, random: (k) => this.rng.bytes(k) });
@@ -388,7 +398,6 @@ export class Cluster {
     this.node(b).conns.get(a)!.start();
     this.flush(a, b);
     this.flush(b, a);
-    this.settle();
   }
 
   /** Link loss: the connection vanishes without a goodbye; both ends see it. */

@@ -1,7 +1,7 @@
 import type { Op } from './schedules.js';
 
 /** A deterministic op list from a seed (for the simulate script). */
-export function randomOps(seed: number, length: number, loss: boolean, sendOnce = false, heldRights = false): Op[] {
+export function randomOps(seed: number, length: number, loss: boolean, sendOnce = false, heldRights = false, relink = false): Op[] {
   let s = seed >>> 0 || 1;
   const r = (n: number) => {
     s ^= s << 13;
@@ -13,7 +13,9 @@ export function randomOps(seed: number, length: number, loss: boolean, sendOnce 
   };
   const ops: Op[] = [];
   for (let i = 0; i < length; i++) {
-    const k = r(loss ? 20 : 19);
+    // Relinks (a lost link back under the same node ids) only on request,
+    // with link loss: the numbered schedules stay what they were.
+    const k = r(loss ? (relink ? 22 : 20) : 19);
     if (sendOnce && r(4) === 0) {
       // Mixed in only on request, so the numbered schedules recorded in
       // PROTOCOL.md §9 stay what they were.
@@ -33,7 +35,8 @@ export function randomOps(seed: number, length: number, loss: boolean, sendOnce 
     else if (k < 15) ops.push({ op: 'drop', holder: r(64) });
     else if (k < 16) ops.push({ op: 'destroy', holder: r(64) });
     else if (k < 19) ops.push({ op: 'steps', n: r(12) });
-    else ops.push({ op: 'cut', a: r(4), b: r(4) });
+    else if (k < 20) ops.push({ op: 'cut', a: r(4), b: r(4) });
+    else ops.push({ op: 'relink', a: r(4), b: r(4) });
   }
   return ops;
 }

@@ -2,6 +2,7 @@ import { App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, MOV
 import { portKey } from '../identity.js';
 import { Cluster } from './cluster.js';
 import { NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE, type KPort } from './kernel.js';
+import { linkOp } from './link-ops.js';
 import { Carried, edgeCounts, giftVia, NameLabels, unsettled, watchDeadOnWay, watchTravellingNoSenders } from './held-gifts.js';
 import type { MigrationEdge } from '../node-core.js';
 
@@ -10,7 +11,7 @@ export { randomOps } from './random-ops.js';
 /**
  * Random schedules over the simulator: operations by applications on 2-4
  * fully linked nodes (new ports, send rights and receive rights passed
- * around, data messages, drops, destroys, link loss), interleaved with
+ * around, data messages, drops, destroys, link loss, relinks), interleaved with
  * randomly chosen protocol steps. The checker watches:
  * - per-port FIFO per sender, and no duplicate delivery;
  * - exactly-once delivery to ports that were never destroyed, while links live;
@@ -43,6 +44,8 @@ export type Op =
   | { op: 'destroy'; holder: number }
   | { op: 'steps'; n: number }
   | { op: 'cut'; a: number; b: number }
+  /** A lost link comes back under the same node ids (link-ops.ts). */
+  | { op: 'relink'; a: number; b: number }
   /** The receiver of a port gives another node's application a send-once right to it (an RPC's reply right). */
   | { op: 'soGive'; holder: number; to: number }
   /** An application uses a send-once right it holds (one message), or destroys it unused. */
@@ -523,16 +526,10 @@ export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss
       case 'giftVia':
         giftVia({ apps, holdings, labelOf, carried, destroyed, giftId: GIFT_ID, madeSend: (node, name) => makeSendOf({ node, name, receive: true }), receiveMoved }, op);
         break;
-      case 'cut': {
-        if (!opts.loss) break;
-        const a = (op.a % nodes) + 1;
-        const b = (op.b % nodes) + 1;
-        if (a !== b && c.linked(a, b)) {
-          c.cut(a, b);
-          cutHappened = true;
-        }
+      case 'cut':
+      case 'relink':
+        if (opts.loss && linkOp(c, op, nodes)) cutHappened = true;
         break;
-      }
     }
     drain();
     names.note(apps, labelOf);

@@ -4,7 +4,7 @@ import { shrinkOps } from './shrink-ops.js';
 import { scheduleByNumber } from './sweep.js';
 
 /**
- * `node dist/shrink.js --seed S --nodes N --length L [--loss] [--held-rights] [--send-once] [--defer-send-once] [--max-steps M] [--match TEXT]`:
+ * `node dist/shrink.js --seed S --nodes N --length L [--loss] [--held-rights] [--send-once] [--defer-send-once] [--relink] [--max-steps M] [--match TEXT]`:
  * shrinks the numbered schedule S (as `simulate` makes it) to a shorter
  * list of operations that still violates, and prints it as JSON. A
  * candidate is a witness when one of its violations contains TEXT (default:
@@ -30,7 +30,7 @@ function fails(ops: Op[]): boolean {
   return v.some((x) => x.includes(match));
 }
 
-const ops = randomOps(seed, length, loss, flag('send-once'), flag('held-rights'));
+const ops = randomOps(seed, length, loss, flag('send-once'), flag('held-rights'), flag('relink'));
 if (!fails(ops)) {
   console.error('the schedule does not violate');
   process.exit(1);

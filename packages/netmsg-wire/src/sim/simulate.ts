@@ -4,7 +4,7 @@ import { randomOps, runSchedule } from './schedules.js';
 import { scheduleByNumber, sweepSchedule } from './sweep.js';
 
 /**
- * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--held-rights] [--max-steps M] [--only I | --schedule NUM] [--verbose]`:
+ * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--held-rights] [--relink] [--max-steps M] [--only I | --schedule NUM] [--verbose]`:
  * runs the scenario suite, then N random schedules (2-4 nodes, link loss in
  * one run of three), prints how often the rare migration branches ran
  * (`edges`: schedules reaching each / times), and ends with
@@ -36,6 +36,9 @@ const deferSendOnce = flag('defer-send-once');
 // Also rights given through any held send right, not only to root inboxes:
 // receive rights held for another port, relayed, put back (held-gifts.ts).
 const heldRights = flag('held-rights');
+// Also lost links linked again under the same node ids (link-ops.ts), in
+// the link-loss schedules; off by default, as the modes above.
+const relink = flag('relink');
 const edgeRuns = new Map<string, number>();
 const edgeHits = new Map<string, number>();
 
@@ -52,7 +55,7 @@ let delivered = 0;
 let steps = 0;
 for (let i = only ?? 0; i < (only !== undefined ? only + 1 : runs); i++) {
   const { number: s, loss, nodes } = sweepSchedule(seed, i);
-  const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce, heldRights), { loss, deferSendOnce, settleLimit: maxSteps });
+  const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce, heldRights, relink), { loss, deferSendOnce, settleLimit: maxSteps });
   delivered += r.delivered;
   steps += r.steps;
   for (const [k, n] of Object.entries(r.edges)) {
