@@ -51,13 +51,26 @@ export const EAGER_RETRY_BYTES = 64 * 1024;
  * later ones are full size (one write each).
  */
 export const FIRST_BATCH_BYTES = 16 * 1024;
+/**
+ * Batch size for a sink in this process (`sink`: the in-process record
+ * loop, which decodes each batch synchronously as it is given). At 256 KiB
+ * the record loop read some 3,000 records in one call: V8 compiled its
+ * reader's loop on-stack (OSR) in the middle of a batch and then again for
+ * the next call, and the loop ran unoptimised until then. Batches of 32
+ * KiB (some 90 null RPCs) return to the caller often enough that the loop
+ * is optimised once, at a call's entry (`node --trace-opt`: no OSR). Whole
+ * run, 100,000 null RPCs, `-o FILE`: 4,376.9M -> 4,314.0M instructions
+ * (BENCHMARKS.md, 2026-11-30 13:04 section; 16 KiB was worse: more of the
+ * per-batch path compiled). A descriptor keeps BATCH_BYTES (one write each).
+ */
+export const SINK_BATCH_BYTES = 32 * 1024;
 
 export interface BacklogOptions {
   /** Where the records go (the trace pipe, or the -f socket). */
   fd: number;
   /** Most bytes queued in memory (full batches not yet written) before the program waits. */
   limit?: number;
-  /** Batch size (default BATCH_BYTES, the first batch then FIRST_BATCH_BYTES). */
+  /** Batch size (default BATCH_BYTES, or SINK_BATCH_BYTES with a sink; the first batch then FIRST_BATCH_BYTES). */
   batch?: number;
   /** Told once each time the queue is over `limit` and the program starts waiting, with the bytes queued. */
   onWait?: (queued: number) => void;
@@ -139,7 +152,7 @@ export class TraceBacklog {
 
   constructor(o: BacklogOptions) {
     this.#fd = o.fd;
-    this.#batch = o.batch ?? BATCH_BYTES;
+    this.#batch = o.batch ?? (o.sink === undefined ? BATCH_BYTES : SINK_BATCH_BYTES);
     this.#limit = Math.max(0, o.limit ?? DEFAULT_BACKLOG);
     this.#onWait = o.onWait;
     this.#setBlocking = o.setBlocking;
