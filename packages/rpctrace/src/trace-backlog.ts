@@ -54,14 +54,17 @@ export const FIRST_BATCH_BYTES = 16 * 1024;
 /**
  * Batch size for a sink in this process (`sink`: the in-process record
  * loop, which decodes each batch synchronously as it is given). At 256 KiB
- * the record loop read some 3,000 records in one call: V8 compiled its
- * reader's loop on-stack (OSR) in the middle of a batch and then again for
- * the next call, and the loop ran unoptimised until then. Batches of 32
- * KiB (some 90 null RPCs) return to the caller often enough that the loop
- * is optimised once, at a call's entry (`node --trace-opt`: no OSR). Whole
- * run, 100,000 null RPCs, `-o FILE`: 4,376.9M -> 4,314.0M instructions
- * (BENCHMARKS.md, 2026-11-30 13:04 section; 16 KiB was worse: more of the
- * per-batch path compiled). A descriptor keeps BATCH_BYTES (one write each).
+ * the record loop read some 3,000 records per call, and V8 compiled its
+ * reader's loop on-stack (OSR) in the middle of the first full batch, then
+ * again at a call's entry (`node --trace-opt`); at 32 KiB (some 90 null
+ * RPCs) it is compiled once. Measured (BENCHMARKS.md, 2026-11-30 13:04
+ * section, instructions, whole run at 100,000 RPCs, `-o FILE`): null storm
+ * 4,377.3M -> 4,326.1M (steady 11,984 -> 11,542 per RPC), varied storm
+ * 7,243.0M -> 6,928.2M; why the steady cost falls is not pinned down. 16
+ * KiB was worse (more of the per-batch path compiled), 64 KiB about the
+ * same as 32. A descriptor keeps BATCH_BYTES (one write each); the
+ * in-process output is still written once per batch (cli/in-process.ts),
+ * so about eight times as many writes.
  */
 export const SINK_BATCH_BYTES = 32 * 1024;
 
