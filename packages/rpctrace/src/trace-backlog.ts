@@ -51,13 +51,30 @@ export const EAGER_RETRY_BYTES = 64 * 1024;
  * later ones are full size (one write each).
  */
 export const FIRST_BATCH_BYTES = 16 * 1024;
+/**
+ * Batch size for a sink in this process (`sink`: the in-process record
+ * loop, which decodes each batch synchronously as it is given). At 256 KiB
+ * the record loop read some 3,000 records per call, and V8 compiled its
+ * reader's loop on-stack (OSR) in the middle of the first full batch, then
+ * again at a call's entry (`node --trace-opt`); at 32 KiB (some 90 null
+ * RPCs) it is compiled once. Measured (BENCHMARKS.md, 2026-11-30 13:04
+ * section, instructions, whole run at 100,000 RPCs, `-o FILE`): null storm
+ * 4,377.3M -> 4,326.1M (steady 11,984 -> 11,542 per RPC), varied storm
+ * 7,243.0M -> 6,928.2M; most of the steady fall is fewer full
+ * mark-compact collections (GC 88.7M -> 42.1M of the null run). 16
+ * KiB was worse (more of the per-batch path compiled), 64 KiB about the
+ * same as 32. A descriptor keeps BATCH_BYTES (one write each); the
+ * in-process output is still written once per batch (cli/in-process.ts),
+ * so about eight times as many writes.
+ */
+export const SINK_BATCH_BYTES = 32 * 1024;
 
 export interface BacklogOptions {
   /** Where the records go (the trace pipe, or the -f socket). */
   fd: number;
   /** Most bytes queued in memory (full batches not yet written) before the program waits. */
   limit?: number;
-  /** Batch size (default BATCH_BYTES, the first batch then FIRST_BATCH_BYTES). */
+  /** Batch size (default BATCH_BYTES, or SINK_BATCH_BYTES with a sink; the first batch then FIRST_BATCH_BYTES). */
   batch?: number;
   /** Told once each time the queue is over `limit` and the program starts waiting, with the bytes queued. */
   onWait?: (queued: number) => void;
@@ -139,7 +156,7 @@ export class TraceBacklog {
 
   constructor(o: BacklogOptions) {
     this.#fd = o.fd;
-    this.#batch = o.batch ?? BATCH_BYTES;
+    this.#batch = o.batch ?? (o.sink === undefined ? BATCH_BYTES : SINK_BATCH_BYTES);
     this.#limit = Math.max(0, o.limit ?? DEFAULT_BACKLOG);
     this.#onWait = o.onWait;
     this.#setBlocking = o.setBlocking;

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import type { MsgEvent } from 'hurd-ffi';
 import { describe, expect, test } from 'vitest';
 import { traceEventOf } from '../src/event.js';
-import { BATCH_BYTES, EAGER_RETRY_BYTES, TraceBacklog } from '../src/trace-backlog.js';
+import { BATCH_BYTES, EAGER_RETRY_BYTES, FIRST_BATCH_BYTES, SINK_BATCH_BYTES, TraceBacklog } from '../src/trace-backlog.js';
 import { WireEventReader, decodeWireEvent, encodeWireEvent, observedSize, taskNameBytes, writeObserved } from '../src/wire.js';
 import { msgEvents } from './support/msg-events.js';
 
@@ -96,6 +96,36 @@ function writeRecords(b: TraceBacklog, n: number, size: number): void {
 }
 
 describe('the backlog', () => {
+  test('a sink in this process gets batches of at most SINK_BATCH_BYTES (the first FIRST_BATCH_BYTES), every record whole and in order', () => {
+    const got: Uint8Array[] = [];
+    const b = new TraceBacklog({ fd: -1, sink: (bytes) => got.push(bytes.slice()) });
+    // No flush: a storm's loop never lets the event loop turn, so only full batches reach the sink.
+    const bytes = new Uint8Array(350 - 36);
+    const e: MsgEvent = { phase: 'send', task: 1, port: 2, msgId: 3, bytes, abi: 'x86_64' };
+    const n = 2_000;
+    for (let i = 0; i < n; i++) {
+      new DataView(bytes.buffer).setUint32(0, i, true);
+      const at = b.reserve(observedSize(e, null));
+      b.used = writeObserved(1, e, 0, null, b.buf, at);
+    }
+    expect(got.length).toBeGreaterThan(2);
+    expect(got[0]!.length).toBeLessThanOrEqual(FIRST_BATCH_BYTES);
+    expect(got[0]!.length).toBeGreaterThan(FIRST_BATCH_BYTES - 350);
+    for (const batch of got.slice(1)) {
+      expect(batch.length).toBeLessThanOrEqual(SINK_BATCH_BYTES);
+      expect(batch.length).toBeGreaterThan(SINK_BATCH_BYTES - 350);
+    }
+    b.finish();
+    // Every record, in order, none cut at a batch's end.
+    const seen: number[] = [];
+    for (const batch of got) {
+      const reader = new WireEventReader();
+      for (const rec of reader.push(batch)) seen.push(new DataView(decodeWireEvent(rec).event.bytes!.buffer, decodeWireEvent(rec).event.bytes!.byteOffset).getUint32(0, true));
+      expect(reader.pending).toBe(0);
+    }
+    expect(seen).toEqual(Array.from({ length: n }, (_x, i) => i));
+  });
+
   for (const [blocking, eager] of [[true, true], [false, true], [true, false]] as const) {
     test(`over its bound the program waits for the reader, and every record arrives in order (${blocking ? 'blocking writes' : 'naps'}${eager ? '' : ', full batches held back'})`, async () => {
       const r = await reader();
