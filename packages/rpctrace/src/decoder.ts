@@ -98,6 +98,13 @@ interface Memo {
    * (valid until the next hit of this memo, as decodeFull says).
    */
   out: DecodedMsg;
+  /**
+   * decodeFullAt's result on a hit, as `out` but with its header read in
+   * place (InPlaceHeader, `inPlace`'s): a hit points it at the message,
+   * no field copied. Made at the memo's first such hit.
+   */
+  outAt: DecodedMsg | null;
+  inPlace: InPlaceMessage | null;
 }
 /** Longest message remembered (bytes): a compare must stay cheaper than the decode it saves. */
 const MEMO_MAX = 256;
@@ -163,6 +170,84 @@ class RewrittenMessage {
   header = new RewrittenHeader();
   items: MachMessage['items'] = [];
 }
+
+/**
+ * The header of a message read where it lies (the command's chunk of
+ * records, through its DataView): each field is read when asked for, not
+ * copied at the decode. A header-only decode (decodeHeaderAt) checks the
+ * header and points this at it; the tracer then reads the two or three
+ * fields its step needs (a request's receive: msgh_seqno and
+ * msgh_remote_port), where filling all ten was a quarter of a record's
+ * decode in a storm. Valid while those bytes are (a chunk is not written
+ * again while its records are read) and until the decoder's next
+ * decodeHeaderAt, which points it elsewhere. Read-only: nothing rewrites a
+ * decoded header.
+ */
+class InPlaceHeader {
+  /** The buffer's view (from its byte 0), where the message starts in it, and whether its ABI is x86_64. */
+  v: DataView = NO_VIEW;
+  o = 0;
+  x64 = false;
+  readonly bits: MachMessage['header']['bits'] = new InPlaceBits(this);
+
+  /** msgh_bits as the u32 it is. */
+  raw(): number {
+    return this.v.getUint32(this.o, true);
+  }
+
+  get size(): number {
+    return this.v.getUint32(this.o + 4, true);
+  }
+
+  get remotePort(): number {
+    return this.v.getUint32(this.o + 8, true);
+  }
+
+  get localPort(): number {
+    return this.v.getUint32(this.o + (this.x64 ? 16 : 12), true);
+  }
+
+  get seqno(): number {
+    return this.v.getUint32(this.o + (this.x64 ? 24 : 16), true);
+  }
+
+  get id(): number {
+    return this.v.getInt32(this.o + (this.x64 ? 28 : 20), true);
+  }
+}
+
+/** msgh_bits of an InPlaceHeader, split as mach-msg splits them, read when asked for. */
+class InPlaceBits {
+  readonly #h: InPlaceHeader;
+
+  constructor(h: InPlaceHeader) {
+    this.#h = h;
+  }
+
+  get remote(): number {
+    return this.#h.raw() & 0xff;
+  }
+
+  get local(): number {
+    return (this.#h.raw() >>> 8) & 0xff;
+  }
+
+  get complex(): boolean {
+    return (this.#h.raw() & 0x80000000) !== 0;
+  }
+
+  get other(): number {
+    return (this.#h.raw() & 0x7fff0000) >>> 0;
+  }
+}
+
+/** A message whose header is an InPlaceHeader (the items of a header-only or memo result: none, or the memo's). */
+class InPlaceMessage {
+  readonly header = new InPlaceHeader();
+  items: MachMessage['items'] = [];
+}
+
+const NO_VIEW = new DataView(new ArrayBuffer(0));
 
 /** A fresh result from an id's cached part (a literal of one shape: cheaper than a spread in a storm). */
 function copyHead(h: DecodedMsg): DecodedMsg {
@@ -280,32 +365,28 @@ function fillHeader(b: Uint8Array, o: number, abi: Abi, h: MachMessage['header']
 }
 
 /**
- * headerOnly, sameBody and fillHeader for a message at `o` of a buffer
- * read through its DataView `v` (decodeHeaderAt, decodeFullAt: the
- * command's chunks, one view per chunk): a u32 is one load, not four byte
- * loads and shifts; the body compares four bytes at a time. Same results
- * as the byte versions above (the decode-memo test checks both paths).
+ * headerOnly and sameBody for a message at `o` of a buffer read through
+ * its DataView `v` (decodeHeaderAt, decodeFullAt: the command's chunks,
+ * one view per chunk): a u32 is one load, not four byte loads and shifts;
+ * the body compares four bytes at a time; the header is not copied but
+ * read where it lies (InPlaceHeader). Same results as the byte versions
+ * above (the decode-memo test checks both paths).
  */
-function headerOnlyDv(v: DataView, o: number, n: number, abi: Abi, out: DecodedMsg, into: MachMessage): boolean {
+function headerOnlyDv(v: DataView, o: number, n: number, abi: Abi, out: DecodedMsg, into: InPlaceMessage): boolean {
   const x64 = abi === 'x86_64';
   const hsize = x64 ? 32 : 24;
   if (n < hsize) return false;
   const raw = v.getUint32(o, true);
   const size = v.getUint32(o + 4, true);
-  const local = (raw >>> 8) & 0xff;
-  if (size !== n || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
+  if (size !== n || ((raw >>> 8) & 0xff) === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
+  // The header is read where it lies, field by field as asked (InPlaceHeader).
   const header = into.header;
-  header.bits.remote = raw & 0xff;
-  header.bits.local = local;
-  header.bits.complex = (raw & 0x80000000) !== 0;
-  header.bits.other = (raw & 0x7fff0000) >>> 0;
-  header.size = size;
-  header.remotePort = v.getUint32(o + 8, true);
-  header.localPort = v.getUint32(o + (x64 ? 16 : 12), true);
-  header.seqno = v.getUint32(o + (x64 ? 24 : 16), true);
-  header.id = v.getInt32(o + (x64 ? 28 : 20), true);
+  // The view is stored only when it changes (a chunk's): the header is old, each store a write barrier's call.
+  if (header.v !== v) header.v = v;
+  header.o = o;
+  header.x64 = x64;
   const reply = out.kind === 'reply';
-  if (reply || (out.kind === 'unknown' && header.remotePort === 0 && header.id >= 100)) {
+  if (reply || (out.kind === 'unknown' && v.getUint32(o + 8, true) === 0 && v.getInt32(o + (x64 ? 28 : 20), true) >= 100)) {
     // RetCode: descriptor INTEGER_32 (2), 32 bits, 1 element, inline, short form.
     const rc = hsize + (x64 ? 8 : 4);
     const ok = n >= rc + 4 && v.getUint32(o + hsize, true) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || v.getUint32(o + hsize + 4, true) === 1);
@@ -328,19 +409,6 @@ function sameBodyDv(memo: DataView, memoLength: number, v: DataView, o: number, 
   return true;
 }
 
-function fillHeaderDv(v: DataView, o: number, abi: Abi, h: MachMessage['header']): void {
-  const x64 = abi === 'x86_64';
-  const raw = v.getUint32(o, true);
-  h.bits.remote = raw & 0xff;
-  h.bits.local = (raw >>> 8) & 0xff;
-  h.bits.complex = (raw & 0x80000000) !== 0;
-  h.bits.other = (raw & 0x7fff0000) >>> 0;
-  h.size = v.getUint32(o + 4, true);
-  h.remotePort = v.getUint32(o + 8, true);
-  h.localPort = v.getUint32(o + (x64 ? 16 : 12), true);
-  h.seqno = v.getUint32(o + (x64 ? 24 : 16), true);
-  h.id = v.getInt32(o + (x64 ? 28 : 20), true);
-}
 
 export class MessageDecoder {
   readonly #byAbi = new Map<Abi, Routines>();
@@ -360,6 +428,8 @@ export class MessageDecoder {
   #static1: Static | null = null;
   /** The message (and header) every header-only result points to, refilled per decode: the tracer reads one at a time. */
   readonly #reusedMsg: MachMessage = new RewrittenMessage();
+  /** decodeHeaderAt's: its header read in place (InPlaceHeader), pointed at each message. */
+  readonly #inPlaceMsg = new InPlaceMessage();
 
   /** The buffer the ...At methods last read, and its DataView (a chunk of records: one view for all its messages). */
   #dvBuf: Uint8Array | null = null;
@@ -503,7 +573,7 @@ export class MessageDecoder {
         const copy = bytes.slice();
         const msg = new RewrittenMessage();
         msg.items = r.message.items;
-        const memo: Memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note, out: copyHead(st.head) };
+        const memo: Memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note, out: copyHead(st.head), outAt: null, inPlace: null };
         memo.out.message = msg;
         fromMemo(memo.out, memo);
         st.memo = memo;
@@ -542,8 +612,20 @@ export class MessageDecoder {
     const memo = st.memo;
     if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.#decodeBytes(viewOf(buf, o, n), abi, st, copyHead(st.head));
     st.hit = true;
-    fillHeaderDv(v, o, abi, (memo.out.message as MachMessage).header);
-    return memo.out;
+    let out = memo.outAt;
+    let msg = memo.inPlace;
+    if (out === null || msg === null) {
+      msg = memo.inPlace = new InPlaceMessage();
+      msg.items = memo.items;
+      out = memo.outAt = fromMemo(copyHead(st.head), memo);
+      out.message = msg;
+    }
+    // The header where it lies (the body is the memo's): nothing copied.
+    const h = msg.header;
+    if (h.v !== v) h.v = v;
+    h.o = o;
+    h.x64 = abi === 'x86_64';
+    return out;
   }
 
   /**
@@ -568,7 +650,7 @@ export class MessageDecoder {
     const st = this.#static(abi, msgId);
     if (st.head.kind === 'notification') return this.decode(viewOf(buf, o, n), abi, msgId, false);
     const out = headerResult(st);
-    if (headerOnlyDv(v, o, n, abi, out, this.#reusedMsg)) return out;
+    if (headerOnlyDv(v, o, n, abi, out, this.#inPlaceMsg)) return out;
     return this.decode(viewOf(buf, o, n), abi, msgId, false);
   }
 
