@@ -14,7 +14,8 @@
 // per RPC of a long trace.
 // --tagged: the stream fed with a pid, as -f feeds the program's own stream (cli/in-process.ts):
 // every line after `[pid N] ` (TraceSession.feedTaggedInto).
-// Usage: node bench/consume-instructions.mjs [N] [--varied] [--tagged] [--against ROOT]
+// --steady: a fourth column, passes 3-5's mean per RPC (the steady cost once V8 is done compiling).
+// Usage: node bench/consume-instructions.mjs [N] [--varied] [--tagged] [--steady] [--against ROOT]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,8 @@ const n = Number(process.argv[2] !== undefined && /^\d+$/.test(process.argv[2]) 
 const varied = process.argv.includes('--varied');
 const against = arg('--against', null);
 const tagged = process.argv.includes('--tagged');
+// --steady: also 5 passes, and passes 3-5's mean ((Ir(5) - Ir(2)) / 3N): past the re-optimising pass 3 may still hold.
+const steady = process.argv.includes('--steady');
 const dir = mkdtempSync(join(tmpdir(), 'rpctrace-consume-ir-'));
 const count = (root, records, passes) =>
   new Promise((resolve, reject) => {
@@ -62,11 +65,11 @@ try {
   writeFileSync(records, await stormRecords(lib, n, 1.8e12, varied));
   const roots = against === null ? [['this', here]] : [['before', against], ['after', here]];
   console.log(`${n} ${varied ? 'varied' : 'null'} RPCs, the record loop alone (TraceConsumer, lines${tagged ? ', tagged [pid N] as -f' : ''}), instructions per RPC, node ${process.version}`);
-  console.log('| side | cold (first pass) | warm (passes 2-3) | third pass |');
-  console.log('|---|---:|---:|---:|');
+  console.log(`| side | cold (first pass) | warm (passes 2-3) | third pass |${steady ? ' passes 3-5 (steady) |' : ''}`);
+  console.log(`|---|---:|---:|---:|${steady ? '---:|' : ''}`);
   for (const [tag, root] of roots) {
-    const [i0, i1, i2, i3] = await Promise.all([0, 1, 2, 3].map((p) => count(root, records, p)));
-    console.log(`| ${tag} (${root}) | ${((i1 - i0) / n).toFixed(0)} | ${((i3 - i1) / (2 * n)).toFixed(0)} | ${((i3 - i2) / n).toFixed(0)} |`);
+    const [i0, i1, i2, i3, i5] = await Promise.all([0, 1, 2, 3, ...(steady ? [5] : [])].map((p) => count(root, records, p)));
+    console.log(`| ${tag} (${root}) | ${((i1 - i0) / n).toFixed(0)} | ${((i3 - i1) / (2 * n)).toFixed(0)} | ${((i3 - i2) / n).toFixed(0)} |${steady ? ` ${((i5 - i2) / (3 * n)).toFixed(0)} |` : ''}`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import {
   type MsgIdCatalog,
   type Notification,
 } from 'mach-msg';
+import { InPlaceMessage, headerOnlyDv, sameBodyDv } from './in-place.js';
 
 export interface DecodedMsg {
   message: MachMessage | null;
@@ -98,6 +99,13 @@ interface Memo {
    * (valid until the next hit of this memo, as decodeFull says).
    */
   out: DecodedMsg;
+  /**
+   * decodeFullAt's result on a hit, as `out` but with its header read in
+   * place (InPlaceHeader, `inPlace`'s): a hit points it at the message,
+   * no field copied. Made at the memo's first such hit.
+   */
+  outAt: DecodedMsg | null;
+  inPlace: InPlaceMessage | null;
 }
 /** Longest message remembered (bytes): a compare must stay cheaper than the decode it saves. */
 const MEMO_MAX = 256;
@@ -279,68 +287,7 @@ function fillHeader(b: Uint8Array, o: number, abi: Abi, h: MachMessage['header']
   h.id = u32le(b, o + (x64 ? 28 : 20)) | 0;
 }
 
-/**
- * headerOnly, sameBody and fillHeader for a message at `o` of a buffer
- * read through its DataView `v` (decodeHeaderAt, decodeFullAt: the
- * command's chunks, one view per chunk): a u32 is one load, not four byte
- * loads and shifts; the body compares four bytes at a time. Same results
- * as the byte versions above (the decode-memo test checks both paths).
- */
-function headerOnlyDv(v: DataView, o: number, n: number, abi: Abi, out: DecodedMsg, into: MachMessage): boolean {
-  const x64 = abi === 'x86_64';
-  const hsize = x64 ? 32 : 24;
-  if (n < hsize) return false;
-  const raw = v.getUint32(o, true);
-  const size = v.getUint32(o + 4, true);
-  const local = (raw >>> 8) & 0xff;
-  if (size !== n || local === MACH_MSG_TYPE_PROTECTED_PAYLOAD) return false;
-  const header = into.header;
-  header.bits.remote = raw & 0xff;
-  header.bits.local = local;
-  header.bits.complex = (raw & 0x80000000) !== 0;
-  header.bits.other = (raw & 0x7fff0000) >>> 0;
-  header.size = size;
-  header.remotePort = v.getUint32(o + 8, true);
-  header.localPort = v.getUint32(o + (x64 ? 16 : 12), true);
-  header.seqno = v.getUint32(o + (x64 ? 24 : 16), true);
-  header.id = v.getInt32(o + (x64 ? 28 : 20), true);
-  const reply = out.kind === 'reply';
-  if (reply || (out.kind === 'unknown' && header.remotePort === 0 && header.id >= 100)) {
-    // RetCode: descriptor INTEGER_32 (2), 32 bits, 1 element, inline, short form.
-    const rc = hsize + (x64 ? 8 : 4);
-    const ok = n >= rc + 4 && v.getUint32(o + hsize, true) === (x64 ? 0x20002002 : 0x10012002) && (!x64 || v.getUint32(o + hsize + 4, true) === 1);
-    if (ok) out.retCode = v.getInt32(o + rc, true);
-    else if (reply) return false; // a malformed reply: the full path says why
-  }
-  out.message = into;
-  return true;
-}
 
-function sameBodyDv(memo: DataView, memoLength: number, v: DataView, o: number, n: number, abi: Abi, seq: boolean): boolean {
-  // The length as a number the caller has (DataView's byteLength getter is a call in Node 20's optimised code).
-  if (memoLength !== n) return false;
-  const x64 = abi === 'x86_64';
-  if (n < (x64 ? 32 : 24)) return false;
-  if (memo.getUint32(0, true) !== v.getUint32(o, true) || memo.getUint32(4, true) !== v.getUint32(o + 4, true)) return false;
-  let i = seq ? (x64 ? 24 : 16) : x64 ? 28 : 20;
-  for (; i + 4 <= n; i += 4) if (memo.getUint32(i, true) !== v.getUint32(o + i, true)) return false;
-  for (; i < n; i++) if (memo.getUint8(i) !== v.getUint8(o + i)) return false;
-  return true;
-}
-
-function fillHeaderDv(v: DataView, o: number, abi: Abi, h: MachMessage['header']): void {
-  const x64 = abi === 'x86_64';
-  const raw = v.getUint32(o, true);
-  h.bits.remote = raw & 0xff;
-  h.bits.local = (raw >>> 8) & 0xff;
-  h.bits.complex = (raw & 0x80000000) !== 0;
-  h.bits.other = (raw & 0x7fff0000) >>> 0;
-  h.size = v.getUint32(o + 4, true);
-  h.remotePort = v.getUint32(o + 8, true);
-  h.localPort = v.getUint32(o + (x64 ? 16 : 12), true);
-  h.seqno = v.getUint32(o + (x64 ? 24 : 16), true);
-  h.id = v.getInt32(o + (x64 ? 28 : 20), true);
-}
 
 export class MessageDecoder {
   readonly #byAbi = new Map<Abi, Routines>();
@@ -360,6 +307,8 @@ export class MessageDecoder {
   #static1: Static | null = null;
   /** The message (and header) every header-only result points to, refilled per decode: the tracer reads one at a time. */
   readonly #reusedMsg: MachMessage = new RewrittenMessage();
+  /** decodeHeaderAt's: its header read in place (InPlaceHeader), pointed at each message. */
+  readonly #inPlaceMsg = new InPlaceMessage();
 
   /** The buffer the ...At methods last read, and its DataView (a chunk of records: one view for all its messages). */
   #dvBuf: Uint8Array | null = null;
@@ -413,6 +362,16 @@ export class MessageDecoder {
     // key is a double past the small integers (msgId * 2), boxed in the slot's field.
     if (msgId === this.#id0 && abi === this.#abi0) return this.#static0 as Static;
     if (msgId === this.#id1 && abi === this.#abi1) return this.#static1 as Static;
+    return this.#staticMiss(abi, msgId);
+  }
+
+  /**
+   * #static past its two slots: the map, or the id's first lookup. A
+   * method of its own so that #static, a few compares, is inlined into
+   * its six callers (it was a call of its own, ~50 instructions, two or
+   * three times per message in a storm).
+   */
+  #staticMiss(abi: Abi | null, msgId: number): Static {
     const key = abi === null ? msgId : abi === 'i386' ? -1 - msgId * 2 : -2 - msgId * 2;
     let s = this.#statics.get(key);
     if (s === undefined) {
@@ -503,7 +462,7 @@ export class MessageDecoder {
         const copy = bytes.slice();
         const msg = new RewrittenMessage();
         msg.items = r.message.items;
-        const memo: Memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note, out: copyHead(st.head) };
+        const memo: Memo = { bytes: copy, view: new DataView(copy.buffer), items: r.message.items, kind: d.kind, routine: d.routine, subsystem: d.subsystem, args: d.args, retCode: d.retCode, note: d.note, out: copyHead(st.head), outAt: null, inPlace: null };
         memo.out.message = msg;
         fromMemo(memo.out, memo);
         st.memo = memo;
@@ -542,8 +501,20 @@ export class MessageDecoder {
     const memo = st.memo;
     if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.#decodeBytes(viewOf(buf, o, n), abi, st, copyHead(st.head));
     st.hit = true;
-    fillHeaderDv(v, o, abi, (memo.out.message as MachMessage).header);
-    return memo.out;
+    let out = memo.outAt;
+    let msg = memo.inPlace;
+    if (out === null || msg === null) {
+      msg = memo.inPlace = new InPlaceMessage();
+      msg.items = memo.items;
+      out = memo.outAt = fromMemo(copyHead(st.head), memo);
+      out.message = msg;
+    }
+    // The header where it lies (the body is the memo's): nothing copied.
+    const h = msg.header;
+    if (h.v !== v) h.v = v;
+    h.o = o;
+    h.x64 = abi === 'x86_64';
+    return out;
   }
 
   /**
@@ -568,7 +539,7 @@ export class MessageDecoder {
     const st = this.#static(abi, msgId);
     if (st.head.kind === 'notification') return this.decode(viewOf(buf, o, n), abi, msgId, false);
     const out = headerResult(st);
-    if (headerOnlyDv(v, o, n, abi, out, this.#reusedMsg)) return out;
+    if (headerOnlyDv(v, o, n, abi, out, this.#inPlaceMsg)) return out;
     return this.decode(viewOf(buf, o, n), abi, msgId, false);
   }
 

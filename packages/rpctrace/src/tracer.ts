@@ -295,11 +295,13 @@ export class RpcTracer {
       this.#lone(ev, d, out);
       return;
     }
-    const call = this.#newCall(ev, d, h.localPort);
+    // Read once: the header is read where it lies (the decoder's InPlaceHeader), a load per read.
+    const replyName = h.localPort;
+    const call = this.#newCall(ev, d, replyName);
     if (ev.link !== undefined) call.link = ev.link;
     // Read by lines and -y only: -c alone goes without.
     if (this.#records || this.#ports !== null) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
-    if (ev.replyPort !== undefined && ev.replyPort !== 0 && h.localPort !== 0) {
+    if (ev.replyPort !== undefined && ev.replyPort !== 0 && replyName !== 0) {
       // The reply port's identity from the send: the reply pairs without the server's receive.
       call.replyPort = ev.replyPort;
       this.#byReplyPort.remember(ev.replyPort, call);

@@ -34,9 +34,12 @@ function samples(abi: Abi): Uint8Array[] {
 const ABIS: Abi[] = ['i386', 'x86_64'];
 const SAMPLES = new Map(ABIS.map((a) => [a, samples(a)]));
 
-/** What a decode says, as plain data (the message's header and items included). */
+/** What a decode says, as plain data (the message's header, read field by field, and items included). */
 function view(d: ReturnType<MessageDecoder['decode']>): unknown {
-  return { ...d, elementBytes: [...d.elementBytes] };
+  const m = d.message;
+  const h = m?.header;
+  const header = h === undefined ? undefined : { bits: { remote: h.bits.remote, local: h.bits.local, complex: h.bits.complex, other: h.bits.other }, size: h.size, remotePort: h.remotePort, localPort: h.localPort, protectedPayload: h.protectedPayload, seqno: h.seqno, id: h.id };
+  return { ...d, message: m === null || m === undefined ? m : { header, items: m.items }, elementBytes: [...d.elementBytes] };
 }
 
 describe('decode memo', () => {
