@@ -11,6 +11,7 @@
 // Usage: node bench/consume-cold.mjs [N] [--rounds R] [--cpus LIST] [--against ROOT] [--mode lines|-c|-T] [--varied] [--keep DIR]
 //   --varied: varied-rpcs.mjs's storm (every RPC differs) instead of null RPCs; --keep DIR: the records and each side's text kept there
 //   (default N 100000 RPCs, 7 rounds, CPU 1; before (ROOT) and after alternate in every round)
+import './bench-env.mjs';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

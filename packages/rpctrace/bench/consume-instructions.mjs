@@ -16,6 +16,7 @@
 // every line after `[pid N] ` (TraceSession.feedTaggedInto).
 // --steady: a fourth column, passes 3-5's mean per RPC (the steady cost once V8 is done compiling).
 // Usage: node bench/consume-instructions.mjs [N] [--varied] [--tagged] [--steady] [--against ROOT]
+import './bench-env.mjs';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -25,6 +25,7 @@
 //        [--repeat 2] [--repeat-sizes LIST] [--jobs 3] [--log FILE] [--against ROOT]
 // Under load valgrind runs slowly (2-7M instructions a second per run at load 30-49 on 2 vCPUs:
 // a 100,000-RPC -o FILE run ~30 min); --log keeps what finished.
+import './bench-env.mjs';
 import { execFile } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

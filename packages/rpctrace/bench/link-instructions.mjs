@@ -10,6 +10,7 @@
 // (valgrind serializes threads and slows the JIT's timing), but a change
 // that cuts them cuts the work.
 // Usage: npx tsup && node bench/link-instructions.mjs [--against ROOT] [--n1 500] [--n2 2500]
+import './bench-env.mjs';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

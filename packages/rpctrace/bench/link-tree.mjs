@@ -15,6 +15,7 @@
 // before this build's: a paired before/after.
 // Usage: npx tsup && node bench/link-tree.mjs [--quick] [--cpus LIST] [--rounds R] [--files N] [--against ROOT]
 //   (default 2,000 files, 5 rounds, CPU 1)
+import './bench-env.mjs';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -13,6 +13,7 @@
 // before this build's: a paired before/after.
 // Usage: npx tsup && node bench/link.mjs [--quick] [--cpus LIST] [--rounds R] [--n N] [--against ROOT]
 //   (default 5000 x 2000 bytes, 5 rounds, CPU 1)
+import './bench-env.mjs';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

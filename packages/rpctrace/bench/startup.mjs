@@ -15,6 +15,7 @@
 // Usage: node bench/startup.mjs [--rounds N] [--cpus LIST] [--against ROOT]
 //   (default 15 rounds, CPU 1; --against ROOT: the same variants with the
 //   package at ROOT, its dist and bin, alternating with this one).
+import './bench-env.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

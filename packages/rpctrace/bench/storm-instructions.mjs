@@ -23,6 +23,7 @@
 // --varied: storm-app's --varied storm (varied-rpcs.mjs: every RPC differs) in every variant.
 // --only c,o,f,sc,so: of the command variants, only these (-c, -o FILE, -f -o FILE, --separate-process -c, -o FILE).
 // Usage: npx tsup && node bench/storm-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--command | --command-only] [--varied] [--only LIST]
+import './bench-env.mjs';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

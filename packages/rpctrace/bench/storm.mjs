@@ -49,6 +49,7 @@
 //   each, then the per-round after/before ratios. --variants: only these
 //   (numbers from 1, in the order below; untraced always). --raw: every run's
 //   figures, in the order they ran. A/A check: --against this package's own root.
+import './bench-env.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';

@@ -10,6 +10,7 @@
 // ROOT's preload too (the same storm-app and hurd-ffi). --varied:
 // storm-app's --varied storm (every RPC differs).
 // Usage: npx tsup && node bench/tap-instructions.mjs [--against ROOT] [--n1 4000] [--n2 24000] [--varied] [--only o,t,c]
+import './bench-env.mjs';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 

@@ -9,6 +9,7 @@
 // what the tap adds to each message the kernel reports, beside hurd-ffi's own
 // event (bench/tap-instructions.mjs counts a whole storm's).
 // Usage: npx tsup && node bench/tap-observer.mjs [--varied] [--n1 200000] [--n2 1000000] [ROOT...]   (default ROOT: this package)
+import './bench-env.mjs';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
