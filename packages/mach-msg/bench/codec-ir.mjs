@@ -5,28 +5,15 @@
 // op: encode-request  encodeRequest(args) + encodeMessage (args: the
 //                     vector's, port arrays as plain name lists)
 //     decode-request  decodeMessage + decodeRequest of the request as received
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { conformanceVector } from './conformance-vector.mjs';
 
-const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [dist, nArg, which, op] = process.argv.slice(2);
 if (!dist || !nArg || !which || !['encode-request', 'decode-request'].includes(op ?? '')) {
   console.error('usage: node bench/codec-ir.mjs <dist/index.js> <n> <vector> encode-request|decode-request');
   process.exit(2);
 }
 const n = Number(nArg);
-const m = await import(resolve(dist));
-const defs = join(PKG, 'conformance', 'defs');
-const ci = m.compileInterface(readFileSync(join(defs, 'conformance.defs'), 'utf8'), {
-  abi: 'x86_64',
-  file: join(defs, 'conformance.defs'),
-  includeResolver: m.createFsIncludeResolver([defs]),
-});
-const fx = JSON.parse(readFileSync(join(PKG, 'test', 'fixtures', 'mig', 'conformance.x86_64.json'), 'utf8'));
-const v = fx.vectors.find((x) => x.name === which);
-if (!v) throw new Error(`no vector ${which}`);
-const r = ci.routine(v.routine);
+const { m, v, r } = await conformanceVector(dist, which);
 let s = 0;
 if (op === 'encode-request') {
   // Only vectors whose arguments are numbers and lists of port names (conf_port_block).
