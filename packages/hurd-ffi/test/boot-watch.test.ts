@@ -7,7 +7,11 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BOOT_IDLE_MS, bootBounds, BootProgress, bootTimeoutMessage, lastLine, whileBooting, type BootSample } from '../src/gnumach/boot-watch.js';
-import { isHurdFfiError } from '../src/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GnumachKernel, isHurdFfiError, openKernel } from '../src/index.js';
 
 const at = (consoleBytes: number, linkBytes = 0): BootSample => ({ consoleBytes, linkBytes });
 
@@ -146,5 +150,26 @@ describe('whileBooting (faked timers)', () => {
     const lost = new Error('link lost');
     await expect(whileBooting('boot', Promise.reject(lost), watch(() => at(0)))).rejects.toBe(lost);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('a stuck boot through the real boot path', () => {
+  it('fails with boot_timeout naming the silence and the last lines of the console and the link', { timeout: 120_000 }, async () => {
+    // The stand-in QEMU (fixtures/stuck-qemu.sh) prints, connects, says its preamble, then hangs: only bootIdleMs ends it.
+    const images = mkdtempSync(join(tmpdir(), 'G-boot-watch-'));
+    writeFileSync(join(images, 'gnumach-x86_64'), '');
+    writeFileSync(join(images, 'agent-x86_64.elf'), '');
+    const binary = fileURLToPath(new URL('./fixtures/stuck-qemu.sh', import.meta.url));
+    try {
+      const k = openKernel({ backend: 'gnumach', abi: 'x86_64', qemu: { binary, imageDir: images, bootIdleMs: 5000 } }) as GnumachKernel;
+      const err = await k.ready().then(() => undefined, (e: unknown) => e);
+      expect(isHurdFfiError(err) && err.code).toBe('boot_timeout');
+      expect(String((err as Error).message)).toMatch(
+        /^the agent did not say READY: the guest was silent for \d+ ms \(bootIdleMs 5000; after \d+ ms of boot, console 45 bytes, link 15 bytes\); it last printed "console: stuck before the agent \| link: agent preamble" \(boot_timeout\)$/,
+      );
+      await k.close();
+    } finally {
+      rmSync(images, { recursive: true, force: true });
+    }
   });
 });
