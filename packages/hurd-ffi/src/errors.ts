@@ -15,7 +15,7 @@ export type HurdFfiErrorCode =
   | 'qemu_missing'
   /** gnumach backend: the Debian 13 kernel or the agent image could not be fetched or built. */
   | 'kernel_not_fetched'
-  /** gnumach backend: the agent did not say READY in time. */
+  /** gnumach backend: the guest went silent (bootIdleMs) or overran bootTimeoutMs before the agent said READY. */
   | 'boot_timeout'
   /** gnumach backend: the link to the agent closed, failed, or carried garbage. */
   | 'link_lost';

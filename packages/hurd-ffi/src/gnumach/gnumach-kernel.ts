@@ -44,6 +44,7 @@ import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs }
 import type { PortStatus } from '../mach-port.js';
 import type { DestroyReason, MsgEvent, MsgObserver } from '../observer.js';
 import { FaultThreads } from './fault-thread.js';
+import { bootBounds, BootProgress, whileBooting, type BootWatch } from './boot-watch.js';
 import { AgentLink, connectTo, parseLinkAddress } from './link.js';
 import { linkProgress, type LinkProgress } from './progress.js';
 import { PortIdentities } from './port-identity.js';
@@ -138,22 +139,21 @@ export class GnumachKernel implements MachKernel {
     const link = new AgentLink(socket, options.link !== undefined ? (options.linkMode ?? 'polled') : (options.qemu?.linkMode ?? 'polled'));
     link.onEvent = (r) => this.onEvent(r);
     link.onFail = () => this.endClients();
-    const timeoutMs = options.qemu?.bootTimeoutMs ?? 120_000;
-    let timer: NodeJS.Timeout | undefined;
+    // The READY wait goes on with the boot's clock and adds the agent's preamble to the progress seen.
+    const q = this.qemu?.boot;
+    const boot: BootWatch = {
+      progress: q?.progress ?? new BootProgress(Date.now()),
+      bounds: q?.bounds ?? bootBounds(options.qemu?.bootIdleMs, options.qemu?.bootTimeoutMs),
+      sample: () => ({ consoleBytes: q?.sample().consoleBytes ?? 0, linkBytes: link.bytesIn }),
+      lastPrinted: () => [q?.lastPrinted() ?? '', link.preambleTail()].map((l, i) => (l === '' ? '' : `${i === 0 ? 'console' : 'link'}: ${l}`)).filter((l) => l !== '').join(' | '),
+    };
     try {
-      const abi = await Promise.race([
-        link.whenReady(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new HurdFfiError('boot_timeout', `the agent did not say READY within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+      const abi = await whileBooting('the agent did not say READY', link.whenReady(), boot);
       if (abi !== options.abi) throw new HurdFfiError('invalid_option', `the agent on the link runs the ${abi} ABI, not ${options.abi}`);
     } catch (e) {
       link.close();
       await this.qemu?.stop();
       throw e;
-    } finally {
-      clearTimeout(timer);
     }
     this.up = link;
     return link;

@@ -8,6 +8,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { HurdFfiError } from '../errors.js';
+import { lastLine } from './boot-watch.js';
 import { encodeRequest, escapeTty, FrameDecoder, parseReply, READY_MARKER, type Reply } from './protocol.js';
 
 export type LinkMode = 'polled' | 'tty';
@@ -78,6 +79,11 @@ export class AgentLink {
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (e) => this.fail(new HurdFfiError('link_lost', `agent link failed: ${e.message}`)));
     socket.on('close', () => this.fail(new HurdFfiError('link_lost', 'the agent link closed')));
+  }
+
+  /** The last line the agent printed before READY ('' once READY or if none), for boot_timeout's message. */
+  preambleTail(): string {
+    return lastLine(this.preamble);
   }
 
   /** Resolves with the agent's ABI once it has said READY. */

@@ -12,21 +12,32 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Abi } from 'mach-msg';
 import { HurdFfiError } from '../errors.js';
+import { bootBounds, BootProgress, lastLine, whileBooting, type BootWatch } from './boot-watch.js';
 
 export interface QemuOptions {
   /** Directory holding gnumach-ABI and agent-ABI.elf (built there if missing or stale). */
   imageDir?: string;
   /** QEMU binary (default qemu-system-i386 / qemu-system-x86_64). */
   binary?: string;
-  /** Milliseconds to wait for the agent's READY line (default 120000). */
+  /**
+   * Milliseconds the whole boot (QEMU's start to the agent's READY line) may
+   * take. Default: no overall bound, since a healthy boot under TCG on a
+   * loaded host can take minutes; `bootIdleMs` catches a stuck one.
+   */
   bootTimeoutMs?: number;
+  /**
+   * Milliseconds the guest may stay silent during the boot (no new byte on
+   * the kernel console or the agent link) before it fails with boot_timeout
+   * (default 60000).
+   */
+  bootIdleMs?: number;
   /** Guest memory in MiB (default 256). */
   memoryMiB?: number;
   /** The agent's link: 'polled' UART (default, faster) or the kernel's 'tty' driver. */
@@ -37,6 +48,8 @@ export interface RunningQemu {
   socket: Socket;
   /** The kernel console (GNU Mach com0), for diagnostics. */
   consoleLog: string;
+  /** The boot's progress so far, for the wait for READY to go on with (boot-watch.ts). */
+  boot: BootWatch;
   stop(): Promise<void>;
 }
 
@@ -197,6 +210,30 @@ export function ensureImages(abi: Abi, imageDir: string, canBuild: boolean): { k
   }
 }
 
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last `max` bytes of a file ('' if it cannot be read). */
+function fileTail(path: string, max: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = statSync(path).size;
+    const buf = Buffer.alloc(Math.min(max, size));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('latin1');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function qemuBinary(abi: Abi, given: string | undefined): string {
   const bin = given ?? (abi === 'i386' ? 'qemu-system-i386' : 'qemu-system-x86_64');
   const r = spawnSync(bin, ['--version'], { stdio: 'ignore' });
@@ -216,6 +253,7 @@ function listenLoopback(): Promise<Server> {
 
 /** Boots GNU Mach with the agent; resolves with the link socket once QEMU has connected. */
 export async function startQemu(abi: Abi, opts: QemuOptions = {}): Promise<RunningQemu> {
+  const bounds = bootBounds(opts.bootIdleMs, opts.bootTimeoutMs);
   const bin = qemuBinary(abi, opts.binary);
   const { kernel, agent } = ensureImages(abi, opts.imageDir ?? defaultImageDir(), opts.imageDir === undefined);
   const srv = await listenLoopback();
@@ -254,21 +292,21 @@ export async function startQemu(abi: Abi, opts: QemuOptions = {}): Promise<Runni
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const timeoutMs = opts.bootTimeoutMs ?? 120_000;
+  // The boot's clock starts with QEMU; the agent's READY wait (gnumach-kernel.ts) goes on with it.
+  const boot: BootWatch = {
+    progress: new BootProgress(Date.now()),
+    bounds,
+    sample: () => ({ consoleBytes: fileSize(consoleLog), linkBytes: 0 }),
+    lastPrinted: () => lastLine(fileTail(consoleLog, 4096)),
+  };
   try {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new HurdFfiError('boot_timeout', `QEMU did not connect the link within ${timeoutMs} ms`)), timeoutMs);
-      srv.once('connection', (s: Socket) => {
-        clearTimeout(timer);
-        resolve(s);
-      });
-      void exitedP.then(() => {
-        clearTimeout(timer);
-        reject(new HurdFfiError('qemu_missing', `${bin} exited before connecting the link`));
-      });
+    const connected = new Promise<Socket>((resolve, reject) => {
+      srv.once('connection', resolve);
+      void exitedP.then(() => reject(new HurdFfiError('qemu_missing', `${bin} exited before connecting the link`)));
     });
+    const socket = await whileBooting('QEMU did not connect the link', connected, boot);
     srv.close();
-    return { socket, consoleLog, stop };
+    return { socket, consoleLog, boot, stop };
   } catch (e) {
     await stop();
     throw e;
