@@ -512,10 +512,8 @@ export abstract class NodeRights extends NodeSendOnce {
   protected onDeadName(name: number): void {
     const poolKey = this.soPoolByName.get(name);
     if (poolKey !== undefined) {
-      // The port died: the pool's send-once right is a dead name now. Once
-      // the last one is gone, the relays that would have sent through them
-      // hear DEAD (back along the path the receive right came), so the
-      // send-once rights they stand for become dead names too.
+      // The port died: the pool's send-once right is a dead name now. Once the last one is gone, the relays that would have sent
+      // through them hear DEAD (back along the path the receive right came), so the send-once rights they stand for become dead names too; so do relays here (relaysDied).
       this.soPoolByName.delete(name);
       const pool = this.soPools.get(poolKey);
       if (pool) {
@@ -524,6 +522,7 @@ export abstract class NodeRights extends NodeSendOnce {
           this.soPools.delete(poolKey);
           const [node, serial] = poolKey.split(':').map(Number) as [number, number];
           this.sendControl(pool.from, { t: 'dead', node, serial });
+          this.relaysDied(poolKey, pool.from);
         }
       }
       this.emit({ type: 'deallocate', name });

@@ -350,8 +350,22 @@ export abstract class NodeSendOnce extends NodeCore {
    */
   protected override homeDied(e: PortEntry): void {
     super.homeDied(e);
-    for (const r of [...(this.soRelays.get(e.key) ?? [])]) {
-      if (r.upstream !== undefined && this.links.has(r.upstream)) this.sendControl(r.upstream, { t: 'dead', node: r.id.node, serial: r.id.serial });
+    this.relaysDied(e.key, undefined);
+  }
+
+  /**
+   * The port `key` died, learnt here by its home's dead-name notification
+   * or by the last of a pool's send-once rights to it turning a dead name
+   * (Mach makes one only when the port dies): the relays kept here for it
+   * go as in homeDied. The pool's way matters when a RELEASE collected the
+   * home while its notification was in flight (that then finds no entry):
+   * the pool's DEAD drops the relays upstream, so a relay kept here would
+   * wait for ever for their late message (`26000148`'s shrink, task H).
+   * `told`: a link that has heard DEAD for the port already.
+   */
+  protected relaysDied(key: PortKey, told: number | undefined): void {
+    for (const r of [...(this.soRelays.get(key) ?? [])]) {
+      if (r.upstream !== undefined && r.upstream !== told && this.links.has(r.upstream)) this.sendControl(r.upstream, { t: 'dead', node: r.id.node, serial: r.id.serial });
       this.dropRelay(r);
     }
   }

@@ -417,9 +417,11 @@ export class NetmsgNode extends NodeMigration {
     const e = this.byKey.get(key);
     if (!e) {
       // The port is gone: destroy the message as Mach would (its rights are
-      // released, its send-once rights notify) and tell the sender.
+      // released, its send-once rights notify) and tell the sender, unless a
+      // tombstone says this node's entry died: that death sent DEAD ahead on
+      // every link that could send here (§4.4); a second one reached the entry a passing receive right made since (`5000038`).
       this.dropRemote(peer, wm);
-      this.sendControl(peer, { t: 'dead', node: wm.dest.id.node, serial: wm.dest.id.serial });
+      if (!this.tombstones.has(key)) this.sendControl(peer, { t: 'dead', node: wm.dest.id.node, serial: wm.dest.id.serial });
       return;
     }
     if (e.role === 'home') {
