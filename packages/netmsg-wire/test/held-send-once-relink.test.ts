@@ -18,18 +18,24 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * tombstone) destroys such a message without answering DEAD: its own
  * entry announced the death on that link when it died (PROTOCOL.md §4.4).
  */
+
+/** The first 24 operations, which both shrinks of `5000038` share. */
+const SHRUNK_START: Op[] = [
+  { op: 'newPort', node: 2 }, { op: 'soGive', holder: 54, to: 0 }, { op: 'newPort', node: 3 },
+  { op: 'giveSend', holder: 18, to: 1 }, { op: 'soGive', holder: 34, to: 0 }, { op: 'soGive', holder: 27, to: 0 },
+  { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 14, to: 0 }, { op: 'steps', n: 11 },
+  { op: 'giveReceive', holder: 58, to: 0 }, { op: 'newPort', node: 2 }, { op: 'newPort', node: 0 },
+  { op: 'steps', n: 9 }, { op: 'soUse', holder: 9, destroy: false }, { op: 'giveReceive', holder: 31, to: 1 },
+  { op: 'soUse', holder: 12, destroy: false }, { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 34, to: 1 },
+  { op: 'steps', n: 11 }, { op: 'giftVia', holder: 6, via: 0, receive: true }, { op: 'steps', n: 3 },
+  { op: 'steps', n: 3 }, { op: 'soUse', holder: 26, destroy: true },
+  { op: 'giftVia', holder: 20, via: 30, receive: true },
+];
+
 describe('a second DEAD answering an old proxy\'s message must not drop a send-once relay made since (PROTOCOL.md §4.4, §4.5, §9)', () => {
   it('the relay in proxy form (5000038, shrunk)', () => {
     const ops: Op[] = [
-      { op: 'newPort', node: 2 }, { op: 'soGive', holder: 54, to: 0 }, { op: 'newPort', node: 3 },
-      { op: 'giveSend', holder: 18, to: 1 }, { op: 'soGive', holder: 34, to: 0 },
-      { op: 'soGive', holder: 27, to: 0 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 14, to: 0 },
-      { op: 'steps', n: 11 }, { op: 'giveReceive', holder: 58, to: 0 }, { op: 'newPort', node: 2 },
-      { op: 'newPort', node: 0 }, { op: 'steps', n: 9 }, { op: 'soUse', holder: 9, destroy: false },
-      { op: 'giveReceive', holder: 31, to: 1 }, { op: 'soUse', holder: 12, destroy: false },
-      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 34, to: 1 }, { op: 'steps', n: 11 },
-      { op: 'giftVia', holder: 6, via: 0, receive: true }, { op: 'steps', n: 3 }, { op: 'steps', n: 3 },
-      { op: 'soUse', holder: 26, destroy: true }, { op: 'giftVia', holder: 20, via: 30, receive: true },
+      ...SHRUNK_START,
       { op: 'soGive', holder: 34, to: 1 }, { op: 'giveReceive', holder: 10, to: 0 },
       { op: 'soGive', holder: 45, to: 2 }, { op: 'giftVia', holder: 10, via: 62, receive: true },
       { op: 'soGive', holder: 27, to: 0 }, { op: 'steps', n: 9 }, { op: 'giveSend', holder: 32, to: 2 },
@@ -43,15 +49,7 @@ describe('a second DEAD answering an old proxy\'s message must not drop a send-o
   // before the second DEAD came (shrunk from the numbered schedule).
   it('the send-once relay (5000038, shrunk another way)', () => {
     const ops: Op[] = [
-      { op: 'newPort', node: 2 }, { op: 'soGive', holder: 54, to: 0 }, { op: 'newPort', node: 3 },
-      { op: 'giveSend', holder: 18, to: 1 }, { op: 'soGive', holder: 34, to: 0 },
-      { op: 'soGive', holder: 27, to: 0 }, { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 14, to: 0 },
-      { op: 'steps', n: 11 }, { op: 'giveReceive', holder: 58, to: 0 }, { op: 'newPort', node: 2 },
-      { op: 'newPort', node: 0 }, { op: 'steps', n: 9 }, { op: 'soUse', holder: 9, destroy: false },
-      { op: 'giveReceive', holder: 31, to: 1 }, { op: 'soUse', holder: 12, destroy: false },
-      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 34, to: 1 }, { op: 'steps', n: 11 },
-      { op: 'giftVia', holder: 6, via: 0, receive: true }, { op: 'steps', n: 3 }, { op: 'steps', n: 3 },
-      { op: 'soUse', holder: 26, destroy: true }, { op: 'giftVia', holder: 20, via: 30, receive: true },
+      ...SHRUNK_START,
       { op: 'giveSend', holder: 19, to: 1 }, { op: 'soGive', holder: 34, to: 1 },
       { op: 'giveReceive', holder: 10, to: 0 }, { op: 'soGive', holder: 45, to: 2 },
       { op: 'giveSend', holder: 37, to: 1 }, { op: 'soGive', holder: 42, to: 1 },
