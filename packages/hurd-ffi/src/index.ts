@@ -6,8 +6,9 @@ export { SUPPORTED_BACKENDS, type Backend, type OpenKernelOptions } from './open
 export { openKernel, liveKernels, liveKernelRegistry, LIVE_KERNELS, type LiveKernelRegistry, KERNEL_OPEN_HOOK, type KernelOpenHook } from './live-kernels.js';
 export { SimKernel, type SimKernelOptions } from './sim-kernel.js';
 export type { LinkProgress } from './gnumach/progress.js';
+export type { BootReport, BootSample } from './gnumach/boot-watch.js';
 export { GnumachKernel, type FsClientOptions, type FsClientResult, type GnumachKernelOptions } from './gnumach/gnumach-kernel.js';
-export type { QemuOptions } from './gnumach/qemu.js';
+export { checkExtraArgs, QEMU_RESERVED_OPTIONS, type QemuOptions } from './gnumach/qemu.js';
 export { checkInvariants } from './invariants.js';
 export { VirtualClock, realClock, type Clock, type TimerHandle } from './clock.js';
 export { HurdFfiError, isHurdFfiError, type HurdFfiErrorCode } from './errors.js';

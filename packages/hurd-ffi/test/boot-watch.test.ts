@@ -48,6 +48,21 @@ describe('BootProgress', () => {
     expect(p.verdict(60_100, { idleMs: 60_000 })).toEqual({ kind: 'silent', silentMs: 60_000, elapsedMs: 60_000 });
   });
 
+  it('reports the silences between new bytes, the first byte and the longest silence (the current one included)', () => {
+    const p = new BootProgress(1000);
+    expect(p.report(1000)).toEqual({ elapsedMs: 0, longestSilentMs: 0, firstByteMs: 0, silencesMs: [0], seen: at(0) });
+    p.observe(2000, at(0));
+    p.observe(15_000, at(700));
+    p.observe(16_000, at(1195));
+    p.observe(17_000, at(1195));
+    p.observe(18_000, at(1195, 29));
+    expect(p.report(18_000)).toEqual({ elapsedMs: 17_000, longestSilentMs: 14_000, firstByteMs: 14_000, silencesMs: [14_000, 1000, 2000, 0], seen: at(1195, 29) });
+    expect(p.report(40_000).longestSilentMs).toBe(22_000);
+    const never = new BootProgress(0);
+    never.observe(3000, at(0));
+    expect(never.report(3000)).toEqual({ elapsedMs: 3000, longestSilentMs: 3000, firstByteMs: 3000, silencesMs: [3000], seen: at(0) });
+  });
+
   it('caps the whole boot only when a cap is given, even while the guest prints', () => {
     const p = new BootProgress(0);
     p.observe(239_999, at(1));

@@ -34,9 +34,28 @@ export type BootVerdict =
 /** The default silence allowed (QemuOptions.bootIdleMs). */
 export const BOOT_IDLE_MS = 60_000;
 
+/**
+ * What a boot looked like to the watch, for tuning bootIdleMs and
+ * bootTimeoutMs against a real guest: silences are between samples that
+ * saw new bytes, so they are as coarse as the sampling (whileBooting's tick).
+ */
+export interface BootReport {
+  /** QEMU's start to the report (READY, for GnumachKernel.bootReport). */
+  elapsedMs: number;
+  /** The longest stretch without a new byte, the current one included. */
+  longestSilentMs: number;
+  /** The silence before the first byte (the whole boot if none came). */
+  firstByteMs: number;
+  /** Every silence that ended in new bytes, in order, then the current one. */
+  silencesMs: number[];
+  seen: BootSample;
+}
+
 export class BootProgress {
   private lastChangeAt: number;
   private last: BootSample = { consoleBytes: 0, linkBytes: 0 };
+  private readonly silences: number[] = [];
+  private firstByteAt: number | undefined;
 
   constructor(readonly startedAt: number) {
     this.lastChangeAt = startedAt;
@@ -49,8 +68,24 @@ export class BootProgress {
 
   /** Records a sample taken at `now`; any new byte restarts the silence. */
   observe(now: number, s: BootSample): void {
-    if (s.consoleBytes !== this.last.consoleBytes || s.linkBytes !== this.last.linkBytes) this.lastChangeAt = now;
+    if (s.consoleBytes !== this.last.consoleBytes || s.linkBytes !== this.last.linkBytes) {
+      this.silences.push(now - this.lastChangeAt);
+      this.firstByteAt ??= now;
+      this.lastChangeAt = now;
+    }
     this.last = { ...s };
+  }
+
+  /** The boot so far, as of `now` (after the latest observe). */
+  report(now: number): BootReport {
+    const silencesMs = [...this.silences, now - this.lastChangeAt];
+    return {
+      elapsedMs: now - this.startedAt,
+      longestSilentMs: Math.max(...silencesMs),
+      firstByteMs: (this.firstByteAt ?? now) - this.startedAt,
+      silencesMs,
+      seen: this.seen,
+    };
   }
 
   verdict(now: number, bounds: BootBounds): BootVerdict {
@@ -119,6 +154,8 @@ export function whileBooting<T>(what: string, pending: Promise<T>, watch: BootWa
     pending.then(
       (x) => {
         clearInterval(timer);
+        // The bytes that came with the boot's end close its last silence (BootProgress.report).
+        progress.observe(Date.now(), watch.sample());
         resolve(x);
       },
       (e: unknown) => {

@@ -44,7 +44,7 @@ import type { MachKernel, MsgArgs, MsgResult, SpaceSnapshot, TaskId, VmMapArgs }
 import type { PortStatus } from '../mach-port.js';
 import type { DestroyReason, MsgEvent, MsgObserver } from '../observer.js';
 import { FaultThreads } from './fault-thread.js';
-import { bootBounds, BootProgress, whileBooting, type BootWatch } from './boot-watch.js';
+import { bootBounds, BootProgress, whileBooting, type BootReport, type BootWatch } from './boot-watch.js';
 import { AgentLink, connectTo, parseLinkAddress } from './link.js';
 import { linkProgress, type LinkProgress } from './progress.js';
 import { PortIdentities } from './port-identity.js';
@@ -101,6 +101,7 @@ export class GnumachKernel implements MachKernel {
   private up: AgentLink | undefined;
   private idlePolls = 0;
   private qemu: RunningQemu | undefined;
+  private booted: BootReport | undefined;
   private readonly observers = new Set<MsgObserver>();
   /** Host-made port ids for the observers (port-identity.ts). */
   private readonly ports = new PortIdentities();
@@ -150,6 +151,7 @@ export class GnumachKernel implements MachKernel {
     try {
       const abi = await whileBooting('the agent did not say READY', link.whenReady(), boot);
       if (abi !== options.abi) throw new HurdFfiError('invalid_option', `the agent on the link runs the ${abi} ABI, not ${options.abi}`);
+      this.booted = boot.progress.report(Date.now());
     } catch (e) {
       link.close();
       await this.qemu?.stop();
@@ -162,6 +164,11 @@ export class GnumachKernel implements MachKernel {
   /** Resolves once the real kernel is up and the agent answers; rejects with the HurdFfiError that stopped it. */
   async ready(): Promise<void> {
     await this.link;
+  }
+
+  /** How the boot went to READY as the boot watch saw it (its silences, to tune bootIdleMs); undefined until then. */
+  bootReport(): BootReport | undefined {
+    return this.booted;
   }
 
   /** Round trips on the link so far. */

@@ -42,6 +42,35 @@ export interface QemuOptions {
   memoryMiB?: number;
   /** The agent's link: 'polled' UART (default, faster) or the kernel's 'tty' driver. */
   linkMode?: 'polled' | 'tty';
+  /**
+   * More QEMU arguments, after the backend's own: e.g. `['-icount',
+   * 'shift=10,align=on']` for a guest at a fixed rate, `['-S', '-gdb',
+   * 'tcp::1234']` to attach a debugger before the kernel runs, or
+   * `['-accel', 'kvm']`. Options the backend's link, console, images and
+   * QEMU guard depend on are refused (QEMU_RESERVED_OPTIONS).
+   */
+  extraArgs?: readonly string[];
+}
+
+/**
+ * Options qemu.ts sets itself and relies on: the images and command line,
+ * the two UARTs (console file, agent link), no monitor or display on
+ * stdio, memory (memoryMiB), and a QEMU that stays in the guard's process.
+ */
+export const QEMU_RESERVED_OPTIONS: readonly string[] = [
+  '-kernel', '-initrd', '-append', '-serial', '-chardev', '-monitor', '-display', '-nographic', '-daemonize', '-m',
+];
+
+/** QemuOptions.extraArgs, checked: strings, no NUL, none of QEMU_RESERVED_OPTIONS (as -opt or --opt). */
+export function checkExtraArgs(extra: unknown): string[] {
+  if (extra === undefined) return [];
+  if (!Array.isArray(extra)) throw new HurdFfiError('invalid_option', `extraArgs must be an array of strings, got ${typeof extra}`);
+  return extra.map((a: unknown, i) => {
+    if (typeof a !== 'string' || a === '' || a.includes('\0')) throw new HurdFfiError('invalid_option', `extraArgs[${i}] must be a non-empty string without NUL, got ${JSON.stringify(a)}`);
+    const opt = a.startsWith('--') ? a.slice(1) : a;
+    if (QEMU_RESERVED_OPTIONS.includes(opt)) throw new HurdFfiError('invalid_option', `extraArgs[${i}] ${a} is set by the gnumach backend itself${opt === '-m' ? ' (use memoryMiB)' : ''}`);
+    return a;
+  });
 }
 
 export interface RunningQemu {
@@ -254,6 +283,7 @@ function listenLoopback(): Promise<Server> {
 /** Boots GNU Mach with the agent; resolves with the link socket once QEMU has connected. */
 export async function startQemu(abi: Abi, opts: QemuOptions = {}): Promise<RunningQemu> {
   const bounds = bootBounds(opts.bootIdleMs, opts.bootTimeoutMs);
+  const extra = checkExtraArgs(opts.extraArgs);
   const bin = qemuBinary(abi, opts.binary);
   const { kernel, agent } = ensureImages(abi, opts.imageDir ?? defaultImageDir(), opts.imageDir === undefined);
   const srv = await listenLoopback();
@@ -266,6 +296,7 @@ export async function startQemu(abi: Abi, opts: QemuOptions = {}): Promise<Runni
     '-initrd', `${agent} \${host-port} \${device-port}${opts.linkMode === 'tty' ? ' tty' : ''} $(task-create) $(task-resume)`,
     '-chardev', `socket,id=link,host=127.0.0.1,port=${port},nodelay=on`,
     '-nic', 'none', '-serial', `file:${consoleLog}`, '-serial', 'chardev:link',
+    ...extra,
   ];
   // The guard: QEMU dies when our end of the pipe closes, whatever happens to us.
   const guard = '"$@" </dev/null >/dev/null 2>&1 & q=$!; trap \'kill -9 $q 2>/dev/null; exit 0\' TERM; read _; kill -9 $q 2>/dev/null; wait $q';
