@@ -17,7 +17,7 @@
  *
  * What the measure shows (README, boot watch): GNU Mach prints nothing
  * until its banner, and the firmware, the image loading and the kernel's
- * early setup before it are nearly all of the boot (about 97% here), so a
+ * early setup before it are nearly all of a slowed boot (96-98%), so a
  * uniformly slowed real boot cannot pass with bootIdleMs below its total:
  * the idle bound has to cover that first silence. Boots that go on printing
  * past bootIdleMs are covered on the virtual clock (boot-watch.test.ts).

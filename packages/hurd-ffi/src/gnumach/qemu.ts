@@ -45,9 +45,9 @@ export interface QemuOptions {
   /**
    * More QEMU arguments, after the backend's own: e.g. `['-icount',
    * 'shift=10,align=on']` for a guest at a fixed rate, `['-S', '-gdb',
-   * 'tcp::1234']` to attach a debugger before the kernel runs, or
-   * `['-accel', 'kvm']`. Options the backend's link, console, images and
-   * QEMU guard depend on are refused (QEMU_RESERVED_OPTIONS).
+   * 'tcp::1234']` to attach a debugger before the kernel runs. Options the
+   * backend's link, console, images and QEMU guard depend on are refused
+   * (QEMU_RESERVED_OPTIONS).
    */
   extraArgs?: readonly string[];
 }
