@@ -274,6 +274,18 @@ export class LineRenderer {
     this.#keptRpGen = this.#rpGen;
     this.#keptBytes = null;
     this.#keptPlain = null;
+    this.#newCallLineInto(c, reply, name, out);
+    return false;
+  }
+
+  /**
+   * #callLineInto's line unlike the last, after its seqno prefix: a method
+   * of its own, so that #callLineInto holds only what every line runs (V8
+   * optimises a function after a number of runs that grows with its
+   * bytecode's length, and inlines only short ones: this writer made
+   * #callLineInto four times longer, and it runs on a storm's first line only).
+   */
+  #newCallLineInto(c: Call, reply: ReplyInfo, name: string | undefined, out: LineBuffer): void {
     // #requestText's pieces: `who -> routine(dest: right name, arg: value...) /* note */`.
     const dest = c.dest as NonNullable<Call['dest']>;
     if (c.task === 0) out.str('kernel');
@@ -318,7 +330,6 @@ export class LineRenderer {
     }
     if (reply.note !== null) noteInto(reply.note, out);
     out.newline();
-    return false;
   }
 
   /** args()'s `name: value` of one argument, as bytes (formatArg's text). */
