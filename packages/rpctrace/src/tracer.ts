@@ -22,7 +22,7 @@
  * (MACH_RCV_TIMED_OUT only with `-e status=failed`: polling loops time out
  * all the time, and a line each would drown the trace).
  */
-import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED } from 'mach-msg';
+import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED, type MachMessage } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
@@ -278,18 +278,7 @@ export class RpcTracer {
   #onSend(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
     const h = d.message?.header;
     if (ev.kr !== undefined && ev.kr !== 0) {
-      // The kernel refused the send (MACH_SEND_INVALID_DEST...): a failed call, ended here.
-      const call = this.#newCall(ev, d, 0);
-      if (h !== undefined) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
-      if (rec !== null) rec.callId = call.id;
-      if (rec !== null) rec.retCode = ev.kr;
-      if (!selects(this.#filter, call.routine, call.subsystem)) return;
-      this.#statsOf(call.routine).calls++;
-      this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: ev.kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out);
-      if (this.#filter.status === 'all') {
-        this.#release(out);
-        out.push({ type: 'call', state: 'complete', call });
-      }
+      this.#refused(ev, d, rec, out);
       return;
     }
     if (h !== undefined) {
@@ -334,6 +323,23 @@ export class RpcTracer {
     if (rec !== null) rec.callId = call.id;
     this.#inFlight.push(ev.port, call);
     this.#start(call, out);
+  }
+
+  /** A send the kernel refused (MACH_SEND_INVALID_DEST...): a failed call, ended here (#onSend's rare path, a method of its own). */
+  #refused(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
+    const h = d.message?.header;
+    const kr = ev.kr as number;
+    const call = this.#newCall(ev, d, 0);
+    if (h !== undefined) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
+    if (rec !== null) rec.callId = call.id;
+    if (rec !== null) rec.retCode = kr;
+    if (!selects(this.#filter, call.routine, call.subsystem)) return;
+    this.#statsOf(call.routine).calls++;
+    this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out);
+    if (this.#filter.status === 'all') {
+      this.#release(out);
+      out.push({ type: 'call', state: 'complete', call });
+    }
   }
 
   /** A call sent by `task` (default the event's; 0 for a kernel-made request seen at its receive). */
@@ -415,21 +421,26 @@ export class RpcTracer {
     }
     // A kernel-made request (memory_object_init, ...): the call starts at its receive.
     if (d.kind === 'request' && h !== undefined) {
-      const kcall = this.#newCall(ev, d, 0, 0);
-      kcall.seqno = h.seqno;
-      kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
-      kcall.receiver = ev.task;
-      this.#ports?.learnKernelRequest(kcall);
-      if (rec !== null) rec.callId = kcall.id;
-      if (h.remotePort !== 0) {
-        this.#byServerName.remember(this.#keys.key(ev.task, h.remotePort), kcall);
-        kcall.replyName = h.remotePort;
-      }
-      this.#start(kcall, out);
+      this.#kernelRequest(ev, d, h, rec, out);
       return;
     }
     // Anything else prints on its own: notifications, stray replies.
     this.#lone(ev, d, out);
+  }
+
+  /** A kernel-made request at its receive (#onReceive's rare path, a method of its own). */
+  #kernelRequest(ev: TraceEvent, d: DecodedMsg, h: MachMessage['header'], rec: MessageRecord | null, out: TraceRecord[]): void {
+    const kcall = this.#newCall(ev, d, 0, 0);
+    kcall.seqno = h.seqno;
+    kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
+    kcall.receiver = ev.task;
+    this.#ports?.learnKernelRequest(kcall);
+    if (rec !== null) rec.callId = kcall.id;
+    if (h.remotePort !== 0) {
+      this.#byServerName.remember(this.#keys.key(ev.task, h.remotePort), kcall);
+      kcall.replyName = h.remotePort;
+    }
+    this.#start(kcall, out);
   }
 
   /**
