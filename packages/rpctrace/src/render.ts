@@ -218,6 +218,20 @@ export class LineRenderer {
       const c = r.call;
       const reply = c.reply;
       if (this.#portName === undefined && !this.#latency && c.dest !== null && reply !== null) return this.#callLineInto(c, reply, out);
+      return this.#completeLineInto(c, out);
+    }
+    out.text(this.renderLine(r));
+    return false;
+  }
+
+  /**
+   * renderLineInto for a complete call the memos do not serve (-y, -T, no
+   * destination): a method of its own, as renderLineInto's rarer path (V8
+   * optimises a function after a number of runs that grows with its
+   * bytecode's length, and inlines only short ones).
+   */
+  #completeLineInto(c: Call, out: LineBuffer): boolean {
+    {
       const rq = this.#request(c);
       const rp = this.#reply(c);
       out.seqno(c.seqno);
@@ -241,8 +255,6 @@ export class LineRenderer {
       out.newline();
       return false;
     }
-    out.text(this.renderLine(r));
-    return false;
   }
 
   /**
