@@ -231,30 +231,28 @@ export class LineRenderer {
    * bytecode's length, and inlines only short ones).
    */
   #completeLineInto(c: Call, out: LineBuffer): boolean {
-    {
-      const rq = this.#request(c);
-      const rp = this.#reply(c);
-      out.seqno(c.seqno);
-      if (rq === this.#tailRq && rp === this.#tailRp) {
-        // The last line's text again: its bytes, encoded on this second use and kept while it stays.
-        const kept = (this.#tailBytes ??= utf8.encode((this.#tail ??= rq + rp + '\n')));
-        out.put(kept);
-        // The seqno prefix holds digits, spaces, brackets, '?': only the kept text can break the line.
-        return (this.#tailPlain ??= !breaksLine(kept, 0, kept.length - 1));
-      }
-      // A line unlike the last: its two texts encoded straight into the buffer. Encoding the joined
-      // tail (a new Uint8Array, and the join flattened) per line was, on a storm whose RPCs all
-      // differ, about a tenth of the record loop's time (encode and its garbage).
-      this.#tailRq = rq;
-      this.#tailRp = rp;
-      this.#tail = null;
-      this.#tailBytes = null;
-      this.#tailPlain = null;
-      out.text(rq);
-      out.text(rp);
-      out.newline();
-      return false;
+    const rq = this.#request(c);
+    const rp = this.#reply(c);
+    out.seqno(c.seqno);
+    if (rq === this.#tailRq && rp === this.#tailRp) {
+      // The last line's text again: its bytes, encoded on this second use and kept while it stays.
+      const kept = (this.#tailBytes ??= utf8.encode((this.#tail ??= rq + rp + '\n')));
+      out.put(kept);
+      // The seqno prefix holds digits, spaces, brackets, '?': only the kept text can break the line.
+      return (this.#tailPlain ??= !breaksLine(kept, 0, kept.length - 1));
     }
+    // A line unlike the last: its two texts encoded straight into the buffer. Encoding the joined
+    // tail (a new Uint8Array, and the join flattened) per line was, on a storm whose RPCs all
+    // differ, about a tenth of the record loop's time (encode and its garbage).
+    this.#tailRq = rq;
+    this.#tailRp = rp;
+    this.#tail = null;
+    this.#tailBytes = null;
+    this.#tailPlain = null;
+    out.text(rq);
+    out.text(rp);
+    out.newline();
+    return false;
   }
 
   /**
@@ -295,7 +293,7 @@ export class LineRenderer {
    * of its own, so that #callLineInto holds only what every line runs (V8
    * optimises a function after a number of runs that grows with its
    * bytecode's length, and inlines only short ones: this writer made
-   * #callLineInto four times longer, and it runs on a storm's first line only).
+   * #callLineInto three times longer, and a storm of one RPC runs it on its first line only).
    */
   #newCallLineInto(c: Call, reply: ReplyInfo, name: string | undefined, out: LineBuffer): void {
     // #requestText's pieces: `who -> routine(dest: right name, arg: value...) /* note */`.
