@@ -218,30 +218,40 @@ export class LineRenderer {
       const c = r.call;
       const reply = c.reply;
       if (this.#portName === undefined && !this.#latency && c.dest !== null && reply !== null) return this.#callLineInto(c, reply, out);
-      const rq = this.#request(c);
-      const rp = this.#reply(c);
-      out.seqno(c.seqno);
-      if (rq === this.#tailRq && rp === this.#tailRp) {
-        // The last line's text again: its bytes, encoded on this second use and kept while it stays.
-        const kept = (this.#tailBytes ??= utf8.encode((this.#tail ??= rq + rp + '\n')));
-        out.put(kept);
-        // The seqno prefix holds digits, spaces, brackets, '?': only the kept text can break the line.
-        return (this.#tailPlain ??= !breaksLine(kept, 0, kept.length - 1));
-      }
-      // A line unlike the last: its two texts encoded straight into the buffer. Encoding the joined
-      // tail (a new Uint8Array, and the join flattened) per line was, on a storm whose RPCs all
-      // differ, about a tenth of the record loop's time (encode and its garbage).
-      this.#tailRq = rq;
-      this.#tailRp = rp;
-      this.#tail = null;
-      this.#tailBytes = null;
-      this.#tailPlain = null;
-      out.text(rq);
-      out.text(rp);
-      out.newline();
-      return false;
+      return this.#completeLineInto(c, out);
     }
     out.text(this.renderLine(r));
+    return false;
+  }
+
+  /**
+   * renderLineInto for a complete call the memos do not serve (-y, -T, no
+   * destination): a method of its own, as renderLineInto's rarer path (V8
+   * optimises a function after a number of runs that grows with its
+   * bytecode's length, and inlines only short ones).
+   */
+  #completeLineInto(c: Call, out: LineBuffer): boolean {
+    const rq = this.#request(c);
+    const rp = this.#reply(c);
+    out.seqno(c.seqno);
+    if (rq === this.#tailRq && rp === this.#tailRp) {
+      // The last line's text again: its bytes, encoded on this second use and kept while it stays.
+      const kept = (this.#tailBytes ??= utf8.encode((this.#tail ??= rq + rp + '\n')));
+      out.put(kept);
+      // The seqno prefix holds digits, spaces, brackets, '?': only the kept text can break the line.
+      return (this.#tailPlain ??= !breaksLine(kept, 0, kept.length - 1));
+    }
+    // A line unlike the last: its two texts encoded straight into the buffer. Encoding the joined
+    // tail (a new Uint8Array, and the join flattened) per line was, on a storm whose RPCs all
+    // differ, about a tenth of the record loop's time (encode and its garbage).
+    this.#tailRq = rq;
+    this.#tailRp = rp;
+    this.#tail = null;
+    this.#tailBytes = null;
+    this.#tailPlain = null;
+    out.text(rq);
+    out.text(rp);
+    out.newline();
     return false;
   }
 
@@ -274,6 +284,18 @@ export class LineRenderer {
     this.#keptRpGen = this.#rpGen;
     this.#keptBytes = null;
     this.#keptPlain = null;
+    this.#newCallLineInto(c, reply, name, out);
+    return false;
+  }
+
+  /**
+   * #callLineInto's line unlike the last, after its seqno prefix: a method
+   * of its own, so that #callLineInto holds only what every line runs (V8
+   * optimises a function after a number of runs that grows with its
+   * bytecode's length, and inlines only short ones: this writer made
+   * #callLineInto three times longer, and a storm of one RPC runs it on its first line only).
+   */
+  #newCallLineInto(c: Call, reply: ReplyInfo, name: string | undefined, out: LineBuffer): void {
     // #requestText's pieces: `who -> routine(dest: right name, arg: value...) /* note */`.
     const dest = c.dest as NonNullable<Call['dest']>;
     if (c.task === 0) out.str('kernel');
@@ -318,7 +340,6 @@ export class LineRenderer {
     }
     if (reply.note !== null) noteInto(reply.note, out);
     out.newline();
-    return false;
   }
 
   /** args()'s `name: value` of one argument, as bytes (formatArg's text). */

@@ -34,28 +34,29 @@ export class SendQueues<T extends { readonly msgId: number }> {
 
   /** `call` was sent to `port`: the newest of its queue (the oldest goes past MAX_IN_FLIGHT). */
   push(port: number, call: T): void {
-    let q = this.#queues.get(port);
-    if (q === undefined) {
-      if (this.#queues.size >= this.#sweepAt) {
-        for (const [p, old] of this.#queues) if (old.head === old.tail) this.#queues.delete(p);
-        // Many ports with sends pending: the next sweep waits until their number doubles (no sweep per send).
-        this.#sweepAt = Math.max(MAX_QUEUES, this.#queues.size * 2);
-      }
-      q = { calls: [], head: 0, tail: 0 };
-      this.#queues.set(port, q);
-    }
+    const q = this.#queues.get(port) ?? this.#newQueue(port);
     if (q.head === q.tail) {
       // Empty: start over at the front (the array keeps its store; slots are overwritten).
       q.head = q.tail = 0;
-    } else if (q.tail === q.calls.length && q.head >= q.tail >> 1) {
-      // A queue that never empties (sends to a port nobody is seen receiving from): move it down.
-      q.calls.copyWithin(0, q.head, q.tail);
-      q.calls.fill(undefined, q.tail - q.head, q.tail);
-      q.tail -= q.head;
-      q.head = 0;
-    }
+    } else if (q.tail === q.calls.length && q.head >= q.tail >> 1) compact(q);
     q.calls[q.tail++] = call;
     if (q.tail - q.head > MAX_IN_FLIGHT) q.calls[q.head++] = undefined;
+  }
+
+  /**
+   * A port's first queue (push's rare path, a method of its own: V8
+   * optimises a function after a number of runs that grows with its
+   * bytecode's length, and inlines only short ones).
+   */
+  #newQueue(port: number): SendQueue<T> {
+    if (this.#queues.size >= this.#sweepAt) {
+      for (const [p, old] of this.#queues) if (old.head === old.tail) this.#queues.delete(p);
+      // Many ports with sends pending: the next sweep waits until their number doubles (no sweep per send).
+      this.#sweepAt = Math.max(MAX_QUEUES, this.#queues.size * 2);
+    }
+    const q: SendQueue<T> = { calls: [], head: 0, tail: 0 };
+    this.#queues.set(port, q);
+    return q;
   }
 
   /** The oldest unreceived send of `msgId` to `port`; the sends ahead of it were consumed unseen. */
@@ -72,4 +73,12 @@ export class SendQueues<T extends { readonly msgId: number }> {
     q.head = at + 1;
     return sent;
   }
+}
+
+/** A queue that never empties (sends to a port nobody is seen receiving from), full at its end: moved down. */
+function compact<T>(q: SendQueue<T>): void {
+  q.calls.copyWithin(0, q.head, q.tail);
+  q.calls.fill(undefined, q.tail - q.head, q.tail);
+  q.tail -= q.head;
+  q.head = 0;
 }

@@ -22,7 +22,7 @@
  * (MACH_RCV_TIMED_OUT only with `-e status=failed`: polling loops time out
  * all the time, and a line each would drown the trace).
  */
-import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED } from 'mach-msg';
+import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED, type MachMessage } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
@@ -40,6 +40,12 @@ const DESTROY_WHY: { readonly [k: string]: string } = {
   'sender-terminated': 'sender terminated while blocked',
   'too-large': 'too large for the receive buffer',
 };
+
+/** handleInto's error for an event it cannot take. */
+function invalidEvent(ev: TraceEvent): RpcTraceError {
+  if (ev.direction !== 'send' && ev.direction !== 'receive') return new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
+  return new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
+}
 
 /** The routine name receive failures are filed under (for -e trace= and -c). */
 export const RECEIVE_ROUTINE = 'mach_msg';
@@ -161,48 +167,20 @@ export class RpcTracer {
    * an array each was garbage). With `records: false` nothing is appended.
    */
   handleInto(ev: TraceEvent, out: TraceRecord[]): void {
-    if (ev.direction !== 'send' && ev.direction !== 'receive') {
-      throw new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
-    }
-    if (!Number.isFinite(ev.time)) throw new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
-    // Every event repeats its task's name: a map probe only when it is not the last one seen.
-    if (ev.taskName !== undefined && ev.task !== 0 && (ev.task !== this.#lastTask || ev.taskName !== this.#lastName) && this.#names.get(ev.task) !== ev.taskName) {
-      if (this.#names.size >= MAX_PENDING) this.#names.clear();
-      this.#names.set(ev.task, ev.taskName);
-      this.#askedTask = NaN;
-    }
-    if (ev.taskName !== undefined && ev.task !== 0) {
-      this.#lastTask = ev.task;
-      this.#lastName = ev.taskName;
-    }
+    if ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time)) throw invalidEvent(ev);
+    // Every event repeats its task's name (the command's records once per task).
+    if (ev.taskName !== undefined && ev.task !== 0) this.#nameTask(ev.task, ev.taskName);
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
-      if (this.#records) {
-        this.#onLost(ev, out);
-      } else {
-        this.#onLost(ev, this.#scratch);
-        // pop(), not `length = 0` (a runtime call that frees the store): see TraceSession.feed.
-        while (this.#scratch.length !== 0) this.#scratch.pop();
-      }
+      this.#lost(ev, out);
       return;
     }
     const d =
-      ev.message !== undefined && ev.abi !== null
-        ? // A link's message: its arguments are decoded when a line shows them (#full), as for bytes.
-          this.#messageArgs || !this.#args
-          ? this.#decoder.decodeParsed(ev.message, ev.abi)
-          : this.#decoder.decodeParsedHeader(ev.message, ev.abi)
-        : this.#messageArgs
-          ? this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true)
-          : // Read within this event only (nothing below keeps it): the decoder reuses it.
-            ev instanceof WireEvent && ev.src !== null && ev.abi !== null
-            ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView)
-            : this.#decoder.decodeHeader(ev.bytes, ev.abi, ev.msgId);
+      // Read within this event only (nothing below keeps it): the decoder reuses it.
+      ev instanceof WireEvent && ev.src !== null && ev.abi !== null && !this.#messageArgs
+        ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView)
+        : this.#decodeEvent(ev);
     if (!this.#records) {
-      // -c: no records (and no message records: #messages is off).
-      const scratch = this.#scratch;
-      if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
-      else this.#onReceive(ev, d, null, scratch);
-      while (scratch.length !== 0) scratch.pop();
+      this.#counted(ev, d);
       return;
     }
     // Message records are for --json only: in a storm their allocation alone
@@ -214,6 +192,53 @@ export class RpcTracer {
     if (ev.direction === 'send') this.#onSend(ev, d, rec, out);
     else this.#onReceive(ev, d, rec, out);
     if (rec !== null && !selects(this.#filter, rec.routine, rec.subsystem)) out.splice(at, 1);
+  }
+
+  /*
+   * handleInto's rarer steps, each a method of its own: V8 optimises a
+   * function after a number of runs that grows with its bytecode's length,
+   * and inlines only short ones, so handleInto keeps what every message
+   * of the command's records runs.
+   */
+
+  /** `task`'s name as its event gives it: a map probe only when it is not the last one seen. */
+  #nameTask(task: number, name: string): void {
+    if ((task !== this.#lastTask || name !== this.#lastName) && this.#names.get(task) !== name) {
+      if (this.#names.size >= MAX_PENDING) this.#names.clear();
+      this.#names.set(task, name);
+      this.#askedTask = NaN;
+    }
+    this.#lastTask = task;
+    this.#lastName = name;
+  }
+
+  /** A message destroyed unreceived, or a failed receive (#onLost; with -c its records dropped). */
+  #lost(ev: TraceEvent, out: TraceRecord[]): void {
+    if (this.#records) {
+      this.#onLost(ev, out);
+      return;
+    }
+    this.#onLost(ev, this.#scratch);
+    // pop(), not `length = 0` (a runtime call that frees the store): see TraceSession.feed.
+    while (this.#scratch.length !== 0) this.#scratch.pop();
+  }
+
+  /** The decode of an event other than a command's record read header-only (decodeHeaderAt). */
+  #decodeEvent(ev: TraceEvent): DecodedMsg {
+    if (ev.message !== undefined && ev.abi !== null) {
+      // A link's message: its arguments are decoded when a line shows them (#full), as for bytes.
+      return this.#messageArgs || !this.#args ? this.#decoder.decodeParsed(ev.message, ev.abi) : this.#decoder.decodeParsedHeader(ev.message, ev.abi);
+    }
+    if (this.#messageArgs) return this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true);
+    return this.#decoder.decodeHeader(ev.bytes, ev.abi, ev.msgId);
+  }
+
+  /** -c: no records (and no message records: #messages is off). */
+  #counted(ev: TraceEvent, d: DecodedMsg): void {
+    const scratch = this.#scratch;
+    if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
+    else this.#onReceive(ev, d, null, scratch);
+    while (scratch.length !== 0) scratch.pop();
   }
 
   /** At the end of a trace: the held call (unfinished if it awaits a reply). */
@@ -253,18 +278,7 @@ export class RpcTracer {
   #onSend(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
     const h = d.message?.header;
     if (ev.kr !== undefined && ev.kr !== 0) {
-      // The kernel refused the send (MACH_SEND_INVALID_DEST...): a failed call, ended here.
-      const call = this.#newCall(ev, d, 0);
-      if (h !== undefined) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
-      if (rec !== null) rec.callId = call.id;
-      if (rec !== null) rec.retCode = ev.kr;
-      if (!selects(this.#filter, call.routine, call.subsystem)) return;
-      this.#statsOf(call.routine).calls++;
-      this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: ev.kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out);
-      if (this.#filter.status === 'all') {
-        this.#release(out);
-        out.push({ type: 'call', state: 'complete', call });
-      }
+      this.#refused(ev, d, rec, out);
       return;
     }
     if (h !== undefined) {
@@ -309,6 +323,23 @@ export class RpcTracer {
     if (rec !== null) rec.callId = call.id;
     this.#inFlight.push(ev.port, call);
     this.#start(call, out);
+  }
+
+  /** A send the kernel refused (MACH_SEND_INVALID_DEST...): a failed call, ended here (#onSend's rare path, a method of its own). */
+  #refused(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
+    const h = d.message?.header;
+    const kr = ev.kr as number;
+    const call = this.#newCall(ev, d, 0);
+    if (h !== undefined) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
+    if (rec !== null) rec.callId = call.id;
+    if (rec !== null) rec.retCode = kr;
+    if (!selects(this.#filter, call.routine, call.subsystem)) return;
+    this.#statsOf(call.routine).calls++;
+    this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out);
+    if (this.#filter.status === 'all') {
+      this.#release(out);
+      out.push({ type: 'call', state: 'complete', call });
+    }
   }
 
   /** A call sent by `task` (default the event's; 0 for a kernel-made request seen at its receive). */
@@ -390,21 +421,26 @@ export class RpcTracer {
     }
     // A kernel-made request (memory_object_init, ...): the call starts at its receive.
     if (d.kind === 'request' && h !== undefined) {
-      const kcall = this.#newCall(ev, d, 0, 0);
-      kcall.seqno = h.seqno;
-      kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
-      kcall.receiver = ev.task;
-      this.#ports?.learnKernelRequest(kcall);
-      if (rec !== null) rec.callId = kcall.id;
-      if (h.remotePort !== 0) {
-        this.#byServerName.remember(this.#keys.key(ev.task, h.remotePort), kcall);
-        kcall.replyName = h.remotePort;
-      }
-      this.#start(kcall, out);
+      this.#kernelRequest(ev, d, h, rec, out);
       return;
     }
     // Anything else prints on its own: notifications, stray replies.
     this.#lone(ev, d, out);
+  }
+
+  /** A kernel-made request at its receive (#onReceive's rare path, a method of its own). */
+  #kernelRequest(ev: TraceEvent, d: DecodedMsg, h: MachMessage['header'], rec: MessageRecord | null, out: TraceRecord[]): void {
+    const kcall = this.#newCall(ev, d, 0, 0);
+    kcall.seqno = h.seqno;
+    kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
+    kcall.receiver = ev.task;
+    this.#ports?.learnKernelRequest(kcall);
+    if (rec !== null) rec.callId = kcall.id;
+    if (h.remotePort !== 0) {
+      this.#byServerName.remember(this.#keys.key(ev.task, h.remotePort), kcall);
+      kcall.replyName = h.remotePort;
+    }
+    this.#start(kcall, out);
   }
 
   /**

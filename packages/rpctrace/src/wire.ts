@@ -487,11 +487,9 @@ export class WireEventReader {
   each(bytes: Uint8Array, visit: (kernel: number, ev: WireEvent) => void): void {
     const ev = this.#ev;
     if (this.#buffered > 0) {
-      const whole = this.#held(bytes);
-      if (whole === null) return;
-      bytes = this.#after;
-      this.#after = NO_BYTES;
-      visit(readRecord(whole, 0, whole.length, new DataView(whole.buffer, whole.byteOffset, whole.length), ev), ev);
+      const rest = this.#heldFirst(bytes, visit);
+      if (rest === null) return;
+      bytes = rest;
     }
     // #cut's loop, inline: a storm's 400,000 records each made a call through #cut's callback.
     const n = bytes.length;
@@ -499,15 +497,34 @@ export class WireEventReader {
     let at = 0;
     while (n - at >= 4) {
       const size = v.getUint32(at, true);
-      if (size < WIRE_HEADER_BYTES || size > WIRE_MAX_RECORD) {
-        this.#keep(bytes.subarray(at));
-        throw bad(`record length ${size}`);
-      }
+      if (size < WIRE_HEADER_BYTES || size > WIRE_MAX_RECORD) this.#badLength(bytes, at, size);
       if (n - at < size) break;
       visit(readRecord(bytes, at, size, v, ev), ev);
       at += size;
     }
     if (at < n) this.#keep(bytes.subarray(at));
+  }
+
+  /*
+   * each()'s rarer steps, each a method of its own: V8 optimises a function
+   * after a number of runs that grows with its bytecode's length, and
+   * inlines only short ones, so each() keeps what every record runs.
+   */
+
+  /** With bytes held: the record they start, once `bytes` complete it, visited; what follows it (null: not whole yet). */
+  #heldFirst(bytes: Uint8Array, visit: (kernel: number, ev: WireEvent) => void): Uint8Array | null {
+    const whole = this.#held(bytes);
+    if (whole === null) return null;
+    const rest = this.#after;
+    this.#after = NO_BYTES;
+    visit(readRecord(whole, 0, whole.length, new DataView(whole.buffer, whole.byteOffset, whole.length), this.#ev), this.#ev);
+    return rest;
+  }
+
+  /** A record length no record has: the bytes from it kept (pending), and the error thrown. */
+  #badLength(bytes: Uint8Array, at: number, size: number): never {
+    this.#keep(bytes.subarray(at));
+    throw bad(`record length ${size}`);
   }
 
   /**
