@@ -31,7 +31,8 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * tables and the primitives emitting actions), node-send-once.ts (relays
  * and pools for send-once rights made before a move), node-rights.ts (transfers,
  * no-senders, send-once tokens, receive rights), node-flow.ts (credit and
- * forwarding), node-migration.ts (drain, gate and FLUSH round), and this
+ * forwarding), node-migration.ts (drain, gate and FLUSH round),
+ * node-dead.ts (DEAD in: what it kills, and which DEAD is stale), and this
  * file (events in, dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
