@@ -420,11 +420,13 @@ export class NetmsgNode extends NodeDead {
     const e = this.byKey.get(key);
     if (!e) {
       // The port is gone: destroy the message as Mach would (its rights are
-      // released, its send-once rights notify) and tell the sender, unless a
-      // tombstone says this node's entry died: that death sent DEAD ahead on
-      // every link that could send here (§4.4); a second one reached the entry a passing receive right made since (`5000038`).
+      // released, its send-once rights notify) and tell the sender. Its
+      // `seen` tells the sender when it was sent before a receive right the
+      // sender wrote here after this message: stale then for the entry that
+      // right left there (§4.4, `5000038`). (Not answering under a tombstone,
+      // task H's rule, came with `13000116` and `14000062`, §9: not traced.)
       this.dropRemote(peer, wm);
-      if (!this.tombstones.has(key)) this.sendControl(peer, { t: 'dead', node: wm.dest.id.node, serial: wm.dest.id.serial });
+      this.sendControl(peer, { t: 'dead', node: wm.dest.id.node, serial: wm.dest.id.serial });
       return;
     }
     if (e.role === 'home') {
