@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NodeCore } from '../src/node-core.js';
 import { type App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
 import { NOTIFY_NO_SENDERS } from '../src/sim/kernel.js';
+import { randomOps, runSchedule } from '../src/sim/schedules.js';
+import { scheduleByNumber } from '../src/sim/sweep.js';
 import { linkedNodes, receiveAll, settleExcept } from './three-nodes.js';
 
 /**
@@ -121,6 +123,22 @@ describe('a stale DEAD, sent before the receive right this node wrote to its sen
       expect(o.unsettled).toEqual([]);
       // The reached state: the DEAD came to the entry and was judged stale.
       expect(o.stale).toBe(1);
+    });
+  }
+});
+
+describe('an answer DEAD under a tombstone again (PROTOCOL.md §4.4, §9)', () => {
+  // Task H's rule (no answer to a message for an identity the node holds a
+  // tombstone for) made these two fail, from its commit on (bisected); with
+  // the answer back they pass, and `5000038`'s answer is stale by `seen`
+  // (test/held-send-once-relink.test.ts).
+  for (const [num, relink, what] of [
+    [13000116, false, '--held-rights: FIFO violated on port 5 from node 3'],
+    [14000062, true, '--held-rights --relink: node 3 not settled, credit 3 of 5'],
+  ] as const) {
+    it(`the numbered schedule (${num} at length 320, ${what} under H's rule)`, () => {
+      const { loss, nodes } = scheduleByNumber(num);
+      expect(runSchedule(nodes, num, randomOps(num, 320, loss, false, true, relink), { loss }).violations).toEqual([]);
     });
   }
 });
