@@ -83,7 +83,7 @@ describe('RequestGate (back-pressure for a peer that stops reading)', () => {
     g1.incoming(req(5, 1));
     g1.incoming(req(5, 2));
     expect(g1.waiting).toBe(1);
-    g1.outgoing({ kind: 'control', control: { t: 'dead', node: 9, serial: 1 } });
+    g1.outgoing({ kind: 'control', control: { t: 'dead', node: 9, serial: 1, seen: 0 } });
     await tick();
     expect(g1.waiting).toBe(0);
     expect(g1.outstanding).toBe(1);

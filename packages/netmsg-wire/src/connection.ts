@@ -83,7 +83,12 @@ function frameSizeHint(msg: WireMessage): number {
   return n;
 }
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2 since 2026-11-30: DEAD carries `seen` (PROTOCOL.md §4.4, §5), which a
+ * version-1 decoder refuses (unknown key) and without which this one
+ * refuses a DEAD: the ranges of the two do not meet (`version_mismatch`).
+ */
+export const PROTOCOL_VERSION = 2;
 /** Largest frame accepted before authentication (the default `maxFrameBytes`; HELLO and AUTH are far smaller). */
 export const PREAUTH_FRAME_BYTES = 64 * 1024;
 

@@ -3,7 +3,8 @@ import type { ControlFrame } from './schemas.js';
 
 /**
  * The CONTROL frames every RPC carries (`credit`, and `release` / `dead`
- * on rights traffic), framed and parsed by hand. The wire format does not
+ * on rights traffic), framed and parsed by hand (`dead` with its `seen`
+ * since protocol version 2). The wire format does not
  * change: the bytes are exactly what msgpackr writes for the same object
  * (a map16 of the keys in the order the machine builds them, fixstr keys
  * and tag, each number in its smallest unsigned form), and the parser
@@ -21,6 +22,7 @@ const K_T = [0x74];
 const K_NODE = [0x6e, 0x6f, 0x64, 0x65];
 const K_SERIAL = [0x73, 0x65, 0x72, 0x69, 0x61, 0x6c];
 const K_N = [0x6e];
+const K_SEEN = [0x73, 0x65, 0x65, 0x6e];
 
 /** Bytes msgpack needs for a uint as msgpackr writes it (0 for a value it would not write as a uint). */
 function uintSize(v: unknown): number {
@@ -59,8 +61,8 @@ function tagOf(t: unknown): readonly number[] | undefined {
 
 /**
  * The whole CONTROL frame (length prefix, kind, msgpack payload) for a
- * common control object with exactly the keys t, node, serial (and n but
- * for `dead`), in that order, all numbers unsigned 32-bit integers;
+ * common control object with exactly the keys t, node, serial and n (for
+ * `dead`, seen), in that order, all numbers unsigned 32-bit integers;
  * undefined for anything else (the caller packs it with msgpackr).
  */
 export function encodeCommonControlFrame(c: ControlFrame): Uint8Array | undefined {
@@ -68,13 +70,14 @@ export function encodeCommonControlFrame(c: ControlFrame): Uint8Array | undefine
   if (tag === undefined) return undefined;
   const o = c as unknown as Record<string, unknown>;
   const keys = Object.keys(o);
-  const withN = c.t !== 'dead';
-  if (keys.length !== (withN ? 4 : 3) || keys[0] !== 't' || keys[1] !== 'node' || keys[2] !== 'serial' || (withN && keys[3] !== 'n')) return undefined;
+  const last = c.t === 'dead' ? 'seen' : 'n';
+  const lastKey = c.t === 'dead' ? K_SEEN : K_N;
+  if (keys.length !== 4 || keys[0] !== 't' || keys[1] !== 'node' || keys[2] !== 'serial' || keys[3] !== last) return undefined;
   const nodeLen = uintSize(o['node']);
   const serialLen = uintSize(o['serial']);
-  const nLen = withN ? uintSize(o['n']) : 0;
-  if (nodeLen === 0 || serialLen === 0 || (withN && nLen === 0)) return undefined;
-  const payload = 3 + (2 + 1 + tag.length) + (5 + nodeLen) + (7 + serialLen) + (withN ? 2 + nLen : 0);
+  const nLen = uintSize(o[last]);
+  if (nodeLen === 0 || serialLen === 0 || nLen === 0) return undefined;
+  const payload = 3 + (2 + 1 + tag.length) + (5 + nodeLen) + (7 + serialLen) + (1 + lastKey.length + nLen);
   const out = new Uint8Array(FRAME_PREFIX + 1 + payload);
   const len = 1 + payload;
   out[0] = len & 0xff;
@@ -85,17 +88,15 @@ export function encodeCommonControlFrame(c: ControlFrame): Uint8Array | undefine
   let at = 5;
   out[at++] = 0xde;
   out[at++] = 0;
-  out[at++] = withN ? 4 : 3;
+  out[at++] = 4;
   at = putStr(out, at, K_T);
   at = putStr(out, at, tag);
   at = putStr(out, at, K_NODE);
   at = putUint(out, at, o['node'] as number);
   at = putStr(out, at, K_SERIAL);
   at = putUint(out, at, o['serial'] as number);
-  if (withN) {
-    at = putStr(out, at, K_N);
-    putUint(out, at, o['n'] as number);
-  }
+  at = putStr(out, at, lastKey);
+  putUint(out, at, o[last] as number);
   return out;
 }
 
@@ -143,22 +144,25 @@ class Cursor {
  */
 export function decodeCommonControl(p: Uint8Array): ControlFrame | undefined {
   if (p.length < 3 || p[0] !== 0xde || p[1] !== 0) return undefined;
-  const count = p[2];
-  if (count !== 3 && count !== 4) return undefined;
+  if (p[2] !== 4) return undefined;
   const c = new Cursor(p);
   c.at = 3;
   if (!c.str(K_T)) return undefined;
   let t: 'credit' | 'release' | 'dead';
-  if (count === 4 && c.str(T_CREDIT)) t = 'credit';
-  else if (count === 4 && c.str(T_RELEASE)) t = 'release';
-  else if (count === 3 && c.str(T_DEAD)) t = 'dead';
+  if (c.str(T_CREDIT)) t = 'credit';
+  else if (c.str(T_RELEASE)) t = 'release';
+  else if (c.str(T_DEAD)) t = 'dead';
   else return undefined;
   if (!c.str(K_NODE)) return undefined;
   const node = c.uint();
   if (!c.ok || !c.str(K_SERIAL)) return undefined;
   const serial = c.uint();
   if (!c.ok) return undefined;
-  if (t === 'dead') return c.at === p.length ? { t, node, serial } : undefined;
+  if (t === 'dead') {
+    if (!c.str(K_SEEN)) return undefined;
+    const seen = c.uint();
+    return c.ok && c.at === p.length ? { t, node, serial, seen } : undefined;
+  }
   if (!c.str(K_N)) return undefined;
   const n = c.uint();
   if (!c.ok || c.at !== p.length) return undefined;

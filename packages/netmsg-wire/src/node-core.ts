@@ -24,12 +24,14 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * a marker passed on over a link that was lost, sent back (`lostMarkerBack`),
  * a send right in a message that outlived its link made a dead name
  * (`doomedOnArrival`), a stale DEAD for an entry made since the port's
- * old proxy here died, whose receive right waits to go on (`deadBeforeHandoff`).
+ * old proxy here died, whose receive right waits to go on (`deadBeforeHandoff`),
+ * a DEAD its sender sent before it had the receive right this node wrote
+ * to it, kept from the entry that right left (`deadBeforeCarrier`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier';
 
 /**
  * The step between the numbers of one node id's successive links
@@ -37,6 +39,9 @@ export type MigrationEdge =
  * its node (`% LINK_INCARNATION`) and its link.
  */
 export const LINK_INCARNATION = 2 ** 32;
+
+/** A control frame as the layers build it: a DEAD's `seen` is the link's, filled in by `sendControl`. */
+export type OutgoingControl = Exclude<ControlFrame, { t: 'dead' }> | Omit<Extract<ControlFrame, { t: 'dead' }>, 'seen'>;
 
 /** Whether a message carries a receive right (by identity). */
 export function carriesReceive(wm: WireMessage): boolean {
@@ -350,7 +355,7 @@ export abstract class NodeCore {
       id, key: portKey(id), role, name,
       exported: new Map(), imported: new Map(), makeSends: 0, localSenders: false, nsArmed: false,
       route: undefined, credit: new Map(), pending: new Map(), pendingBytes: 0, paused: false, pinned: false, delivering: 0,
-      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], drainFrom: [], handoff: undefined, receiveCounted: false, migrateFrom: undefined, upstream: undefined, relayWait: false, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, soDiscard: 0, soRelayed: false, soOwn: 0, soLost: false, ownsNs: false,
+      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], drainFrom: [], handoff: undefined, receiveCounted: false, staleBelow: undefined, migrateFrom: undefined, upstream: undefined, relayWait: false, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, soDiscard: 0, soRelayed: false, soOwn: 0, soLost: false, ownsNs: false,
     };
     this.byKey.set(e.key, e);
     this.byName.set(name, e);
@@ -515,7 +520,9 @@ export abstract class NodeCore {
   }
 
   protected sendMessage(peer: number, msg: WireMessage): void {
-    if (!this.links.has(peer)) return;
+    const link = this.links.get(peer);
+    if (!link) return;
+    link.written++;
     this.emit({ type: 'sendFrame', peer, frame: { kind: 'message', msg } });
     // A receive right is now on the link: what waited for it follows.
     for (const it of msg.items) {
@@ -530,6 +537,8 @@ export abstract class NodeCore {
         const e = this.byKey.get(portKey(ref.id));
         if (!e || e.handoff !== peer) continue;
         e.handoff = undefined;
+        // The peer has the right once it has read this message (node-dead.ts).
+        if (e.staleBelow?.link === peer) e.staleBelow = { link: peer, index: link.written };
         this.onCredit(peer, e.key, 0);
       }
     }
@@ -559,9 +568,12 @@ export abstract class NodeCore {
     return false;
   }
 
-  protected sendControl(peer: number, control: ControlFrame): void {
-    if (!this.links.has(peer)) return;
-    this.emit({ type: 'sendFrame', peer, frame: { kind: 'control', control } });
+  protected sendControl(peer: number, control: OutgoingControl): void {
+    const link = this.links.get(peer);
+    if (!link) return;
+    // A DEAD says how many of the peer's messages this node had received (§4.4, node-dead.ts).
+    const frame: ControlFrame = control.t === 'dead' ? { t: 'dead', node: control.node, serial: control.serial, seen: link.seen } : control;
+    this.emit({ type: 'sendFrame', peer, frame: { kind: 'control', control: frame } });
   }
 
   protected emit(a: NodeAction): void {

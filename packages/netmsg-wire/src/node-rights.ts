@@ -619,7 +619,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // a relay of the port is here already (the right left this node
       // before, on another port): destroyed, this port took its send-once
       // rights with it (`3000075` with --held-rights --send-once).
-      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream, discard: e.soDiscard };
+      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream, discard: e.soDiscard, staleBelow: e.staleBelow };
       const list = this.soRelays.get(r.key);
       if (list) list.push(r);
       else this.soRelays.set(r.key, [r]);

@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeMigration } from './node-migration.js';
+import { NodeDead } from './node-dead.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
 /** A port message's receive statuses when the driver gives none (read only; one object, not one per message). */
@@ -31,11 +31,12 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * tables and the primitives emitting actions), node-send-once.ts (relays
  * and pools for send-once rights made before a move), node-rights.ts (transfers,
  * no-senders, send-once tokens, receive rights), node-flow.ts (credit and
- * forwarding), node-migration.ts (drain, gate and FLUSH round), and this
+ * forwarding), node-migration.ts (drain, gate and FLUSH round),
+ * node-dead.ts (DEAD in: what it kills, and which DEAD is stale), and this
  * file (events in, dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeMigration {
+export class NetmsgNode extends NodeDead {
   get node(): number {
     return this.cfg.node;
   }
@@ -148,7 +149,7 @@ export class NetmsgNode extends NodeMigration {
     switch (ev.type) {
       case 'linkUp': {
         const peer = this.newLink(ev.peer);
-        this.links.set(peer, { peer, window: ev.window, queuedBytes: 0, learnt: 0, reserved: 0, spare: [] });
+        this.links.set(peer, { peer, window: ev.window, queuedBytes: 0, learnt: 0, reserved: 0, spare: [], written: 0, seen: 0 });
         return;
       }
       case 'linkDown':
@@ -158,6 +159,8 @@ export class NetmsgNode extends NodeMigration {
         if (!this.links.has(ev.peer)) return;
         if (ev.frame.kind === 'control') this.onControl(ev.peer, ev.frame.control);
         else {
+          // Counted for the DEADs this node sends on the link (their `seen`, §4.4).
+          this.links.get(ev.peer)!.seen++;
           try {
             this.admit(ev.peer, ev.frame.msg);
             this.onWireMessage(ev.peer, ev.frame.msg);
@@ -417,11 +420,13 @@ export class NetmsgNode extends NodeMigration {
     const e = this.byKey.get(key);
     if (!e) {
       // The port is gone: destroy the message as Mach would (its rights are
-      // released, its send-once rights notify) and tell the sender, unless a
-      // tombstone says this node's entry died: that death sent DEAD ahead on
-      // every link that could send here (§4.4); a second one reached the entry a passing receive right made since (`5000038`).
+      // released, its send-once rights notify) and tell the sender. Its
+      // `seen` tells the sender when it was sent before a receive right the
+      // sender wrote here after this message: stale then for the entry that
+      // right left there (§4.4, `5000038`). (Not answering under a tombstone,
+      // task H's rule, came with `13000116` and `14000062`, §9: not traced.)
       this.dropRemote(peer, wm);
-      if (!this.tombstones.has(key)) this.sendControl(peer, { t: 'dead', node: wm.dest.id.node, serial: wm.dest.id.serial });
+      this.sendControl(peer, { t: 'dead', node: wm.dest.id.node, serial: wm.dest.id.serial });
       return;
     }
     if (e.role === 'home') {
@@ -481,85 +486,10 @@ export class NetmsgNode extends NodeMigration {
       case 'direct':
         this.onDirect(peer, key, c.n, c.origin);
         return;
-      case 'dead': {
-        // From the link a pool's receive right came on: the chain its late
-        // send-once messages would take died. Its rights are destroyed
-        // unused (the port gets Mach's send-once notification for each);
-        // a relay passes the news on.
-        const pool = this.soPools.get(key);
-        if (pool && pool.from === peer) this.dropPool(key);
-        for (const relay of [...(this.soRelays.get(key) ?? [])]) {
-          if (relay.upstream === peer) {
-            this.sendControl(relay.route, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
-            this.dropRelay(relay);
-          } else if (relay.route === peer) {
-            // The port died (or the path to it did): the relay's send-once
-            // rights are dead names now, as Mach makes them, and so are those
-            // of the relays further back.
-            if (relay.upstream !== undefined && this.links.has(relay.upstream)) this.sendControl(relay.upstream, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
-            this.dropRelay(relay);
-          }
-        }
-        const so = this.soProxyByKey.get(key);
-        if (so) {
-          this.soProxyByKey.delete(key);
-          this.unlearn(so);
-          this.soProxyByName.delete(so.name);
-          this.emit({ type: 'destroyPort', name: so.name });
-        }
-        const e = this.byKey.get(key);
-        // A right to the port from that link still waits here (in a gate, a
-        // migration hold or a drain) and will be imported after this DEAD:
-        // remember the death, so it arrives as MACH_PORT_DEAD instead of
-        // making a proxy no DEAD will ever reach (§4.1).
-        // Also while an entry of another route stands: collected before the
-        // right is imported, the right made a proxy DEAD had passed (`3000025`).
-        if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
-        // Only the proxy's upstream speaks for the port: a DEAD from any other
-        // link is about that node's own (now released) chain.
-        if (!e || e.role !== 'proxy' || e.route !== peer || this.staleDead(e, peer)) return;
-        // The receive right is in our hands (held for a migration): the
-        // chain behind us died, not the port; stop waiting for the marker.
-        // The rights local tasks hold on the proxy hung off that chain, so
-        // they are doomed (dead names), not the arriving right's.
-        // Its one transfer from that link goes back, so the sender (which
-        // forgot the entry, §4.4) is paid exactly once per transfer.
-        const imp = e.imported.get(peer) ?? 0;
-        if (imp > 0 && peer !== e.migrateFrom) {
-          // Its receive right still waits to go to that link: behind it (§4.3 rule 3).
-          if (e.handoff !== peer || !this.releaseBehindCarrier(e, peer, imp)) this.sendControl(peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
-          e.imported.delete(peer);
-        }
-        if (e.migrating) {
-          if (peer !== e.migrateFrom) this.chainDied(e, peer);
-          // From the link the right came on: a relay there lost its way
-          // back to the old home after passing the right on, so the late
-          // send-once messages the right's `soRights` count can no longer
-          // come (§4.5, link loss). Its DEAD came before the pool it meant
-          // was made: the pool is made dead (importReceive).
-          else e.soLost = true;
-          this.finishMigration(e);
-        } else {
-          this.killProxy(e, peer);
-        }
+      case 'dead':
+        this.onDead(peer, key, c.seen);
         return;
-      }
     }
-  }
-
-  /** Whether a message from `peer` waiting here carries a send right to `key`. */
-  protected waitsWithRight(key: PortKey, peer: number): boolean {
-    const has = (wm: WireMessage): boolean => {
-      const refs: PortRef[] = [wm.reply];
-      for (const it of wm.items) if (it.kind === 'ports') refs.push(...it.ports);
-      return refs.some((r) => r.tag === 'port' && r.right === 'send' && portKey(r.id) === key);
-    };
-    if (this.gates.get(peer)?.queue.some((g) => has(g.wm))) return true;
-    for (const e of this.byKey.values()) {
-      if (e.held.some((h) => h.from === peer && has(h.wm))) return true;
-      if (e.drainHold.some((h) => h.from === peer && has(h.wm))) return true;
-    }
-    return false;
   }
 
   protected linkDown(peer: number): void {

@@ -135,6 +135,13 @@ export interface PortEntry {
    */
   receiveCounted: boolean;
   /**
+   * old home or relay: the message carrying the receive right away from
+   * here, on `route` (`StaleBelow`); undefined when the entry was a proxy
+   * routed to that link already when the right reached this node (a DEAD
+   * from there may be about the chain its older senders hang off).
+   */
+  staleBelow: StaleBelow | undefined;
+  /**
    * relay: the link a receive right passing through came from. The old home
    * is that way, so a FLUSH coming back down the route is sent there (it
    * must pass the old home's drain), not straight back.
@@ -232,6 +239,8 @@ export interface SendOnceRelay {
   upstream: number | undefined;
   /** As `PortEntry.soDiscard`: SEND_ONCE notifications of destroyed pool rights, netmsg's own. */
   discard: number;
+  /** As `PortEntry.staleBelow`, from the proxy the relay was. */
+  staleBelow: StaleBelow | undefined;
 }
 
 /**
@@ -299,6 +308,22 @@ export interface Link {
    * no other right and an empty queue. Destroyed when the link goes.
    */
   spare: number[];
+  /** MESSAGE frames this node wrote on the link (a carried receive right's index, `StaleBelow`). */
+  written: number;
+  /** MESSAGE frames this node received on the link: the `seen` of every DEAD it sends there (§4.4). */
+  seen: number;
+}
+
+/**
+ * A receive right this node wrote to `link` as the `index`-th message on it
+ * (Infinity while it waits to be written, the handoff gate): a DEAD from
+ * that link whose sender had received fewer of our messages was sent before
+ * the sender had the right, and is stale for the entry (or send-once relay)
+ * the right left here (PROTOCOL.md §4.4, node-dead.ts).
+ */
+export interface StaleBelow {
+  link: number;
+  index: number;
 }
 
 /** The message slot of a FLUSH marker riding in a credit queue (never sent). */

@@ -43,8 +43,13 @@ export type Close = z.infer<typeof CloseSchema>;
 export const ControlSchema = z.discriminatedUnion('t', [
   /** The sender gives back `n` send-right transfers of the port it received on this link. */
   z.object({ t: z.literal('release'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffffffff) }).strict(),
-  /** The port is dead (its receive right was destroyed, or its route died). */
-  z.object({ t: z.literal('dead'), node: u32, serial: u53 }).strict(),
+  /**
+   * The port is dead (its receive right was destroyed, or its route died).
+   * `seen`: the MESSAGE frames the sender had received on this link when it
+   * sent it, so the receiver can tell a DEAD sent before a receive right it
+   * wrote there reached the sender (PROTOCOL.md §4.4).
+   */
+  z.object({ t: z.literal('dead'), node: u32, serial: u53, seen: u53 }).strict(),
   /**
    * Migration marker: travels the port's route behind every message sent
    * before it; the node `origin` waits for it before delivering a receive
@@ -117,7 +122,7 @@ function isCommonControl(raw: unknown): boolean {
   switch (o['t']) {
     case 'credit': return keys === 4 && typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 0xffff;
     case 'release': return keys === 4 && typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 0xffffffff;
-    case 'dead': return keys === 3;
+    case 'dead': return keys === 4 && isU53(o['seen']);
     default: return false;
   }
 }

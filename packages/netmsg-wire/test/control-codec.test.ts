@@ -18,7 +18,7 @@ const edgeU32 = fc.oneof(
 const common: fc.Arbitrary<ControlFrame> = fc.oneof(
   fc.record({ t: fc.constant('credit' as const), node: edgeU32, serial: edgeU32, n: fc.integer({ min: 1, max: 0xffff }) }),
   fc.record({ t: fc.constant('release' as const), node: edgeU32, serial: edgeU32, n: fc.integer({ min: 1, max: 0xffffffff }) }),
-  fc.record({ t: fc.constant('dead' as const), node: edgeU32, serial: edgeU32 }),
+  fc.record({ t: fc.constant('dead' as const), node: edgeU32, serial: edgeU32, seen: edgeU32 }),
 );
 
 /** The general decoder's answer: the object, or the error code. */
@@ -71,6 +71,28 @@ describe('common control frames by hand', () => {
     expect(general(new Uint8Array(wide))).toEqual(c);
   });
 
+  it('refuse a DEAD without its seen count (the version-1 form) or with a bad one, both ways (bad_control)', () => {
+    const bad: unknown[] = [
+      { t: 'dead', node: 1, serial: 2 },
+      { t: 'dead', node: 1, serial: 2, seen: -1 },
+      { t: 'dead', node: 1, serial: 2, seen: 1.5 },
+      { t: 'dead', node: 1, serial: 2, seen: '3' },
+      { t: 'dead', node: 1, serial: 2, seen: 2 ** 53 },
+      { t: 'dead', node: 1, serial: 2, seen: 3, n: 1 },
+      { t: 'dead', node: 1, serial: 2, n: 3 },
+    ];
+    for (const o of bad) {
+      expect(encodeCommonControlFrame(o as ControlFrame)).toBeUndefined();
+      const payload = packControl(o);
+      expect(decodeCommonControl(payload)).toBeUndefined();
+      expect(general(payload)).toEqual({ error: 'bad_control' });
+    }
+    // Past 32 bits: the general path's, accepted as it is.
+    const wide = { t: 'dead', node: 1, serial: 2, seen: 2 ** 33 };
+    expect(encodeCommonControlFrame(wide as ControlFrame)).toBeUndefined();
+    expect(general(packControl(wide))).toEqual(wide);
+  });
+
   it('never accept bytes the general path refuses or reads differently (mutated and truncated frames)', () => {
     fc.assert(
       fc.property(common, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(), (c, flips, cut) => {
@@ -90,7 +112,8 @@ describe('common control frames by hand', () => {
     const sent: ControlFrame[] = [
       { t: 'credit', node: 1, serial: 300, n: 1 },
       { t: 'release', node: 0xffffffff, serial: 2 ** 40, n: 0xffffffff },
-      { t: 'dead', node: 2, serial: 0 },
+      { t: 'dead', node: 2, serial: 0, seen: 17 },
+      { t: 'dead', node: 3, serial: 1, seen: 2 ** 40 },
       { t: 'flush', node: 2, serial: 9, origin: 1, broken: true },
     ];
     for (const c of sent) a.send({ kind: 'control', control: c });

@@ -48,7 +48,7 @@ function oolOf(ev: ReturnType<ReturnType<typeof conn>['receive']>): Uint8Array {
 describe('control frames: the hand check accepts exactly what ControlSchema accepts', () => {
   const n = fc.oneof(fc.integer({ min: -2, max: 0x10001 }), fc.constantFrom(0xffffffff, 0x100000000, 2 ** 53, 1.5, -0), fc.string({ maxLength: 2 }));
   const obj = fc.record(
-    { t: fc.constantFrom('credit', 'release', 'dead', 'flush', 'other'), node: n, serial: n, n, origin: n, extra: fc.boolean() },
+    { t: fc.constantFrom('credit', 'release', 'dead', 'flush', 'other'), node: n, serial: n, n, seen: n, origin: n, extra: fc.boolean() },
     { requiredKeys: [] },
   );
   it('on random objects, same success and the same value', () => {

@@ -76,6 +76,25 @@ describe('fuzz: decoders give only typed errors', () => {
     );
   });
 
+  it('mutated DEAD control frames on an established connection: a typed close or a DEAD with its seen count', () => {
+    const [a] = established();
+    a.send({ kind: 'control', control: { t: 'dead', node: 3, serial: 70000, seen: 300 } });
+    const frame = concat(a.takeOutput());
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(frame.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (muts) => {
+        const m = frame.slice();
+        // Mutate the payload only (past the length and kind), so the frame stays well framed.
+        for (const [i, v] of muts) m[5 + (i % (m.length - 5))] = v;
+        const ev = established()[1].receive(m);
+        for (const e of ev) {
+          if (e.type === 'closed') expect(e.code).toBe('bad_control');
+          else if (e.type === 'frame' && e.frame.kind === 'control' && e.frame.control.t === 'dead') expect(Number.isSafeInteger(e.frame.control.seen) && e.frame.control.seen >= 0).toBe(true);
+        }
+      }),
+      { seed: 107, numRuns: 1500 },
+    );
+  });
+
   it('mutated handshakes: any change to the peer\'s bytes fails authentication or is a typed close', () => {
     const a = conn(1, { seed: 5 });
     a.start();

@@ -10,7 +10,7 @@ describe('handshake', () => {
     a.start();
     b.start();
     const ev = pump(a, b);
-    expect(ev.a).toEqual([{ type: 'established', peer: { node: 2, abi: 'x86_64', version: 1, caps: [], window: 5, maxFrame: 65536 } }]);
+    expect(ev.a).toEqual([{ type: 'established', peer: { node: 2, abi: 'x86_64', version: 2, caps: [], window: 5, maxFrame: 65536 } }]);
     expect(ev.b[0]).toMatchObject({ type: 'established', peer: { node: 1, abi: 'i386', window: 7 } });
   });
 
@@ -64,7 +64,7 @@ describe('handshake', () => {
   it('a link frame before authentication is out of state and closes the connection', () => {
     const b = conn(2);
     b.start();
-    const ev = b.receive(encodeFrame(FrameKind.CONTROL, packControl({ t: 'dead', node: 1, serial: 1 })));
+    const ev = b.receive(encodeFrame(FrameKind.CONTROL, packControl({ t: 'dead', node: 1, serial: 1, seen: 0 })));
     expect(ev).toEqual([expect.objectContaining({ type: 'closed', code: 'out_of_state' })]);
     // The CLOSE frame with the reason is the last thing written.
     const kinds = new FrameReader(1 << 16).push(concat(b.takeOutput())).map((f) => f.kind);
@@ -97,7 +97,7 @@ describe('handshake', () => {
     a.send({ kind: 'message', msg });
     const frames = a.takeOutput();
     b.receive(frames[0]!); // MESSAGE, its chunk not yet sent
-    const ev = b.receive(encodeFrame(FrameKind.CONTROL, packControl({ t: 'dead', node: 1, serial: 1 })));
+    const ev = b.receive(encodeFrame(FrameKind.CONTROL, packControl({ t: 'dead', node: 1, serial: 1, seen: 0 })));
     expect(ev).toEqual([expect.objectContaining({ type: 'closed', code: 'out_of_state' })]);
   });
 
@@ -106,6 +106,6 @@ describe('handshake', () => {
     a.close('normal', 'bye');
     const ev = a.takeOutput().flatMap((f) => b.receive(f));
     expect(ev).toEqual([{ type: 'closed', code: 'peer_closed', reason: 'normal: bye', byPeer: true }]);
-    expect(() => a.send({ kind: 'control', control: { t: 'dead', node: 1, serial: 1 } })).toThrow(/closed/);
+    expect(() => a.send({ kind: 'control', control: { t: 'dead', node: 1, serial: 1, seen: 0 } })).toThrow(/closed/);
   });
 });

@@ -1,4 +1,4 @@
-import { Connection, type ConnectionEvent } from '../src/connection.js';
+import { Connection, type ConnectionEvent, PROTOCOL_VERSION } from '../src/connection.js';
 import { withLimits, type WireLimits } from '../src/limits.js';
 import type { WireMessage } from '../src/wire-message.js';
 import { randomOps, runSchedule } from '../src/sim/schedules.js';
@@ -29,7 +29,7 @@ export function conn(node: number, opts: { secret?: Uint8Array; seed?: number; l
     secret: opts.secret ?? SECRET,
     limits: withLimits(opts.limits),
     random: seeded(opts.seed ?? node * 7919),
-    versions: { vmin: opts.vmin ?? 1, vmax: opts.vmax ?? 1 },
+    versions: { vmin: opts.vmin ?? PROTOCOL_VERSION, vmax: opts.vmax ?? PROTOCOL_VERSION },
   });
 }
 

@@ -1,0 +1,149 @@
+import { type PortKey, portKey } from './identity.js';
+import { NodeMigration } from './node-migration.js';
+import type { ReceiveStatus } from './node-events.js';
+import type { StaleBelow } from './port-table.js';
+import type { PortRef, WireMessage } from './wire-message.js';
+
+/**
+ * DEAD(identity, seen) from a link (PROTOCOL.md §4.4): the port died, or the
+ * chain of routes to it did, or it answers a message of an older entry.
+ * `seen` (the messages the sender had received on the link when it sent
+ * it) tells a DEAD sent before the sender had a receive right this node
+ * wrote to it apart from one sent after: the former cannot be about the
+ * entry that right left behind (`sentBeforeCarrier`).
+ */
+export abstract class NodeDead extends NodeMigration {
+  /**
+   * Whether a DEAD from `peer` whose sender had received `seen` of this
+   * node's messages on the link was sent before the sender had the message
+   * carrying the receive right `guard` records (its write index on that
+   * link, Infinity while it waits to be written). Such a DEAD cannot be the
+   * port's death (the right was alive in that message: Mach destroys a
+   * receive right only with its port, and identities are never reused), nor
+   * a chain death of this entry's (its only chain on `peer` is that message:
+   * `guard` is not set for a proxy that was routed to `peer` already when
+   * the right reached this node, relayRights), nor an answer to one of its
+   * messages (nothing of it goes to `peer` before the carrying message, the
+   * handoff gate): it is about an older entry of this node's for the
+   * identity (its proxy killed or collected since), and kills nothing.
+   */
+  protected sentBeforeCarrier(guard: StaleBelow | undefined, peer: number, seen: number): boolean {
+    return guard !== undefined && guard.link === peer && seen < guard.index;
+  }
+
+  /** The receive right leaves on `peer`: until the peer has it, its DEADs are not this entry's. */
+  protected override exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef {
+    const ref = super.exportReceive(name, peer, st);
+    const e = this.byName.get(name);
+    if (e) e.staleBelow = { link: peer, index: Infinity };
+    return ref;
+  }
+
+  /**
+   * A receive right passing through: as `exportReceive`, except for a port
+   * whose proxy here was routed to `to` already. Its older senders hang off
+   * a chain on that link, and a DEAD from there sent before the right
+   * arrived may be that chain's death (a link loss beyond the peer): it
+   * keeps killing the entry, as before (§4.4).
+   */
+  protected override relayRights(from: number, to: number, wm: WireMessage): void {
+    let onTo: PortKey[] | undefined;
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
+        if (e && e.role === 'proxy' && e.route === to) (onTo ??= []).push(e.key);
+      }
+    }
+    super.relayRights(from, to, wm);
+    for (const key of onTo ?? []) {
+      const e = this.byKey.get(key);
+      if (e) e.staleBelow = undefined;
+    }
+  }
+
+  protected onDead(peer: number, key: PortKey, seen: number): void {
+    // From the link a pool's receive right came on: the chain its late
+    // send-once messages would take died. Its rights are destroyed
+    // unused (the port gets Mach's send-once notification for each);
+    // a relay passes the news on.
+    const pool = this.soPools.get(key);
+    if (pool && pool.from === peer) this.dropPool(key);
+    for (const relay of [...(this.soRelays.get(key) ?? [])]) {
+      if (relay.upstream === peer) {
+        this.sendControl(relay.route, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
+        this.dropRelay(relay);
+      } else if (relay.route === peer && !this.sentBeforeCarrier(relay.staleBelow, peer, seen)) {
+        // The port died (or the path to it did): the relay's send-once
+        // rights are dead names now, as Mach makes them, and so are those
+        // of the relays further back.
+        if (relay.upstream !== undefined && this.links.has(relay.upstream)) this.sendControl(relay.upstream, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
+        this.dropRelay(relay);
+      }
+    }
+    const so = this.soProxyByKey.get(key);
+    if (so) {
+      this.soProxyByKey.delete(key);
+      this.unlearn(so);
+      this.soProxyByName.delete(so.name);
+      this.emit({ type: 'destroyPort', name: so.name });
+    }
+    const e = this.byKey.get(key);
+    // A right to the port from that link still waits here (in a gate, a
+    // migration hold or a drain) and will be imported after this DEAD:
+    // remember the death, so it arrives as MACH_PORT_DEAD instead of
+    // making a proxy no DEAD will ever reach (§4.1).
+    // Also while an entry of another route stands: collected before the
+    // right is imported, the right made a proxy DEAD had passed (`3000025`).
+    if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
+    // Only the proxy's upstream speaks for the port: a DEAD from any other
+    // link is about that node's own (now released) chain.
+    if (!e || e.role !== 'proxy' || e.route !== peer || this.staleDead(e, peer)) return;
+    // Sent before the peer had this entry's receive right: about an older
+    // entry of this node's, never this one (§4.4, "A DEAD sent before").
+    if (this.sentBeforeCarrier(e.staleBelow, peer, seen)) {
+      this.edge('deadBeforeCarrier');
+      return;
+    }
+    // The receive right is in our hands (held for a migration): the
+    // chain behind us died, not the port; stop waiting for the marker.
+    // The rights local tasks hold on the proxy hung off that chain, so
+    // they are doomed (dead names), not the arriving right's.
+    // Its one transfer from that link goes back, so the sender (which
+    // forgot the entry, §4.4) is paid exactly once per transfer.
+    const imp = e.imported.get(peer) ?? 0;
+    if (imp > 0 && peer !== e.migrateFrom) {
+      // Its receive right still waits to go to that link: behind it (§4.3 rule 3).
+      if (e.handoff !== peer || !this.releaseBehindCarrier(e, peer, imp)) this.sendControl(peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
+      e.imported.delete(peer);
+    }
+    if (e.migrating) {
+      if (peer !== e.migrateFrom) this.chainDied(e, peer);
+      // From the link the right came on: a relay there lost its way
+      // back to the old home after passing the right on, so the late
+      // send-once messages the right's `soRights` count can no longer
+      // come (§4.5, link loss). Its DEAD came before the pool it meant
+      // was made: the pool is made dead (importReceive).
+      else e.soLost = true;
+      this.finishMigration(e);
+    } else {
+      this.killProxy(e, peer);
+    }
+    return;
+  }
+
+  /** Whether a message from `peer` waiting here carries a send right to `key`. */
+  protected waitsWithRight(key: PortKey, peer: number): boolean {
+    const has = (wm: WireMessage): boolean => {
+      const refs: PortRef[] = [wm.reply];
+      for (const it of wm.items) if (it.kind === 'ports') refs.push(...it.ports);
+      return refs.some((r) => r.tag === 'port' && r.right === 'send' && portKey(r.id) === key);
+    };
+    if (this.gates.get(peer)?.queue.some((g) => has(g.wm))) return true;
+    for (const e of this.byKey.values()) {
+      if (e.held.some((h) => h.from === peer && has(h.wm))) return true;
+      if (e.drainHold.some((h) => h.from === peer && has(h.wm))) return true;
+    }
+    return false;
+  }
+}
