@@ -43,14 +43,14 @@ export interface SendWaiter {
 }
 
 /**
- * A message sent or received, to the observers. With one observer (a
- * tracer's tap) V8 inlines it here, and the event object is then never made:
- * its fields reach the observer's code as values. So nothing here should
- * keep the event, nor take the observer's place in V8's inlining budget.
+ * A message sent or received, to the observers (the array, not the Set: see
+ * IpcKernel.observerList). When V8 inlines a tracer's observer here, the
+ * event object is never made: its fields reach the observer's code as
+ * values. Whether it does depends on which of the two it optimises first
+ * (hurd-rpctrace's BENCHMARKS.md, 2026-11-30 15:42 section).
  */
 function emit(k: IpcKernel, phase: 'send' | 'receive', task: number, kmsg: Kmsg, bytes: Uint8Array | null, t: Task | null): void {
-  const list = k.observerList;
-  if (list.length === 0) return;
+  if (k.observers.size === 0) return;
   // The reply port's identity is known once copyin resolved msgh_local_port:
   // tools pair a reply with its request from the send alone.
   const r = kmsg.reply;
@@ -65,6 +65,7 @@ function emit(k: IpcKernel, phase: 'send' | 'receive', task: number, kmsg: Kmsg,
     replyPort: phase === 'send' && typeof r === 'object' && r !== null ? r.id : 0,
     taskName: t === null || t.name === '' ? undefined : t.name,
   };
+  const list = k.observerList;
   for (let i = 0; i < list.length; i++) list[i]!(ev);
 }
 

@@ -299,8 +299,9 @@ export class SimKernel implements MachKernel, ImmediateMachCalls {
       // A refused send is still a call the task made: tools see it with its code.
       if (this.core.observers.size > 0) {
         const ev = { phase: 'send' as const, task: task.id, port: 0, msgId: msgIdOfBytes(bytes, task.abi), bytes, abi: task.abi, kr: kmsg, taskName: task.name === '' ? undefined : task.name };
-        const list = this.core.observerList;
-        for (let i = 0; i < list.length; i++) list[i]!(ev);
+        // A refused send is rare: the Set, as before (an array loop here changed V8's inlining of
+        // this whole method, 0.3% more instructions in an untraced storm, callgrind).
+        for (const o of this.core.observers) o(ev);
       }
       return { kr: kmsg };
     }
