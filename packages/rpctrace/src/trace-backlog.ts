@@ -48,7 +48,9 @@ export const EAGER_RETRY_BYTES = 64 * 1024;
  * before, threw that code away to be compiled again (`node --trace-deopt`:
  * "Insufficient type feedback" in emit -> reserve and in writeRecord, the
  * only bailouts of the tap in a trace). Only the first batch is small:
- * later ones are full size (one write each).
+ * later ones are full size (one write each). (Since 2026-11-30 15:42 the new
+ * batch is #reserveSlow's, a call out of the inlined path, and the writer
+ * takes the batch's view from the backlog; the small first batch is kept.)
  */
 export const FIRST_BATCH_BYTES = 16 * 1024;
 /**
