@@ -70,12 +70,12 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
     named[task] = true;
     return taskNameBytes(taskName);
   }
-  // The observer and what it calls on every message stay small: V8 inlines them all into
-  // hurd-ffi's emit. Its budget is 460 bytes of bytecode a function and 920 in all, counting
-  // what the observer's own optimised code already inlined; the record writer was over it before,
-  // a 15-argument call per message. Inlined, the event's fields reach the writer as values and
-  // the event object is never made. The clock and the task's name are calls of their own, the
-  // extension a call on the records that have one.
+  // The observer and what it calls on every message stay small enough for V8 to inline (460
+  // bytes of bytecode a function, 920 in all): the writer was over it before, a 15-argument call
+  // per message. hurd-ffi's emit inlines the observer too when V8 optimises emit first (then the
+  // event object is never made); optimised first itself, the observer inlines its callees and
+  // emit calls it (BENCHMARKS.md, 2026-11-30 15:42 section, part 4). The clock and the task's
+  // name are calls of their own, the extension a call on the records that have one.
   return (e) => {
     if (b.broken) return;
     const name = e.taskName === undefined ? null : nameOnce(e.task, e.taskName);

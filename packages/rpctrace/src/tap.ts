@@ -62,7 +62,7 @@ export function tapHook(target: TapTarget | null, forced: ForcedKernel | null, c
   let scheduled = false;
   let retry: ReturnType<typeof setTimeout> | null = null;
 
-  // Run after every message (inlined into hurd-ffi's emit with the observer): `=== false`, one
+  // Run after every message (inlined into the observer): `=== false`, one
   // comparison, where `!scheduled` on this closure variable compiled to a full ToBoolean.
   const scheduleFlush = (): void => {
     if (scheduled === false) {
