@@ -16,7 +16,7 @@ import {
 import type { IpcKernel, Task } from './ipc-kernel.js';
 import type { IpcPort } from './ipc-port.js';
 import type { IpcPset } from './ipc-pset.js';
-import { DEAD, type Kmsg, type MaRequest } from './ipc-kmsg-types.js';
+import type { Kmsg, MaRequest } from './ipc-kmsg-types.js';
 import type { DestroyReason, MsgEvent } from './observer.js';
 import { kmsgCopyout, kmsgCopyoutDestOnly, kmsgCopyoutPseudo, kmsgDestroy, kmsgSize } from './ipc-kmsg.js';
 import { marequestDone } from './ipc-notify.js';
@@ -42,6 +42,13 @@ export interface SendWaiter {
   finish(out: MsgOutcome): void;
 }
 
+/**
+ * A message sent or received, to the observers (the array, not the Set: see
+ * IpcKernel.observerList). When V8 inlines a tracer's observer here, the
+ * event object is never made: its fields reach the observer's code as
+ * values. Whether it does depends on which of the two it optimises first
+ * (hurd-rpctrace's BENCHMARKS.md, 2026-11-30 15:42 section).
+ */
 function emit(k: IpcKernel, phase: 'send' | 'receive', task: number, kmsg: Kmsg, bytes: Uint8Array | null, t: Task | null): void {
   if (k.observers.size === 0) return;
   // The reply port's identity is known once copyin resolved msgh_local_port:
@@ -54,10 +61,12 @@ function emit(k: IpcKernel, phase: 'send' | 'receive', task: number, kmsg: Kmsg,
     msgId: kmsg.id,
     bytes,
     abi: t === null ? null : t.abi,
-    replyPort: phase === 'send' && r !== null && r !== DEAD ? r.id : 0,
+    // typeof, not `r !== DEAD`: a port compared with a string was a generic StrictEqual call per send.
+    replyPort: phase === 'send' && typeof r === 'object' && r !== null ? r.id : 0,
     taskName: t === null || t.name === '' ? undefined : t.name,
   };
-  for (const o of k.observers) o(ev);
+  const list = k.observerList;
+  for (let i = 0; i < list.length; i++) list[i]!(ev);
 }
 
 /**
@@ -68,7 +77,8 @@ function emit(k: IpcKernel, phase: 'send' | 'receive', task: number, kmsg: Kmsg,
 export function emitDestroyed(k: IpcKernel, kmsg: Kmsg, why: DestroyReason): void {
   if (k.observers.size === 0) return;
   const ev: MsgEvent = { phase: 'receive', task: 0, port: kmsg.dest.id, msgId: kmsg.id, bytes: null, abi: null, destroyed: why };
-  for (const o of k.observers) o(ev);
+  const list = k.observerList;
+  for (let i = 0; i < list.length; i++) list[i]!(ev);
 }
 
 /** A receive that got no message (mach_msg's MACH_RCV_* return codes). */
@@ -86,7 +96,8 @@ export function emitRcvFailed(k: IpcKernel, task: Task, port: number, rcvName: n
     taskName: task.name === '' ? undefined : task.name,
     destroyed,
   };
-  for (const o of k.observers) o(ev);
+  const list = k.observerList;
+  for (let i = 0; i < list.length; i++) list[i]!(ev);
 }
 
 export function enqueue(k: IpcKernel, kmsg: Kmsg): void {

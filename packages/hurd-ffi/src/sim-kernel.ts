@@ -299,6 +299,8 @@ export class SimKernel implements MachKernel, ImmediateMachCalls {
       // A refused send is still a call the task made: tools see it with its code.
       if (this.core.observers.size > 0) {
         const ev = { phase: 'send' as const, task: task.id, port: 0, msgId: msgIdOfBytes(bytes, task.abi), bytes, abi: task.abi, kr: kmsg, taskName: task.name === '' ? undefined : task.name };
+        // A refused send is rare: the Set, as before (an array loop here changed V8's inlining of
+        // this whole method, 0.3% more instructions in an untraced storm, callgrind).
         for (const o of this.core.observers) o(ev);
       }
       return { kr: kmsg };
@@ -446,9 +448,9 @@ export class SimKernel implements MachKernel, ImmediateMachCalls {
   }
 
   observe(observer: MsgObserver): () => void {
-    this.core.observers.add(observer);
+    this.core.observe(observer);
     return () => {
-      this.core.observers.delete(observer);
+      this.core.unobserve(observer);
     };
   }
 

@@ -52,6 +52,28 @@ describe('observer events (sim)', () => {
     sound(k);
   });
 
+  it("observers changed during a message's calls: one removed still gets that message, one added gets the next", async () => {
+    const { k, a, request } = await world();
+    const got: string[] = [];
+    let removeB: () => void = () => undefined;
+    let added = false;
+    const removeA = k.observe((e) => {
+      got.push(`a${e.msgId}`);
+      if (e.msgId === 100 && e.phase === 'send') {
+        removeB();
+        if (!added) {
+          added = true;
+          k.observe((x) => void (x.phase === 'send' && got.push(`c${x.msgId}`)));
+        }
+      }
+    });
+    removeB = k.observe((e) => void (e.phase === 'send' && got.push(`b${e.msgId}`)));
+    expect(await send(k, a, request(100))).toBe(0);
+    expect(await send(k, a, request(101))).toBe(0);
+    removeA();
+    expect(got).toEqual(['a100', 'b100', 'a101', 'c101']);
+  });
+
   it('a port that dies with a queue: each message is reported destroyed, before the notifications its rights cause', async () => {
     const { k, a, b, srv, seen, request } = await world();
     await send(k, a, request(100));

@@ -7,7 +7,7 @@
  */
 import type { MsgObserver } from 'hurd-ffi';
 import { DEFAULT_BACKLOG, type TraceBacklog } from './trace-backlog.js';
-import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, observedSize, taskNameBytes, writeObserved } from './wire.js';
+import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, extensionLength, taskNameBytes, writeExtension, writeHeader } from './wire.js';
 
 /** HURD_RPCTRACE_BACKLOG: the queue's bound in bytes (default 64 MiB). */
 export function backlogLimit(env: NodeJS.ProcessEnv = process.env): number {
@@ -42,7 +42,9 @@ export const COARSE_CLOCK_EVERY = 256;
  * third of the observer's own instructions (four per RPC); the records stay
  * valid (a finite time, never decreasing) and the lines identical.
  */
-export function backlogObserver(b: TraceBacklog, kernel: number, written: () => void, clock?: () => number, coarse = false): MsgObserver {
+export function backlogObserver(b: TraceBacklog, kernel: number, written: () => void, clock?: () => number, coarse?: boolean): MsgObserver {
+  // (No default parameter values: with one, every parameter the closures below read is checked
+  // against the temporal dead zone on each read, bytes of bytecode that count against V8's budget.)
   // Tasks whose name was sent, by task id (small integers): an element load per message, where a Set's lookup was a hash probe.
   const named: (true | undefined)[] = [];
   // Read once: performance.timeOrigin is a getter costing about as much as performance.now() itself.
@@ -52,24 +54,44 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
   const perf = performance;
   const now = clock ?? (() => origin + perf.now());
   // The coarse clock's last reading, how many more messages may carry it, and the flush it was read after.
-  let time = 0;
-  let left = 0;
-  let flushes = -1;
+  const last = { time: 0, left: 0, flushes: -1 };
+  function coarseNow(): number {
+    if (--last.left < 0 || last.flushes !== b.flushes) {
+      last.time = now();
+      last.left = COARSE_CLOCK_EVERY - 1;
+      last.flushes = b.flushes;
+    }
+    return last.time;
+  }
+  const stamp = coarse === true ? coarseNow : now;
+  // A task's name the first time the task is seen, else null.
+  function nameOnce(task: number, taskName: string): Uint8Array | null {
+    if (named[task] === true) return null;
+    named[task] = true;
+    return taskNameBytes(taskName);
+  }
+  // The observer and what it calls on every message stay small enough for V8 to inline (460
+  // bytes of bytecode a function, 920 in all): the writer was over it before, a 15-argument call
+  // per message. hurd-ffi's emit inlines the observer too when V8 optimises emit first (then the
+  // event object is never made); optimised first itself, the observer inlines its callees and
+  // emit calls it (BENCHMARKS.md, 2026-11-30 15:42 section, part 4). The clock and the task's
+  // name are calls of their own, the extension a call on the records that have one.
   return (e) => {
     if (b.broken) return;
-    let name: Uint8Array | null = null;
-    if (e.taskName !== undefined && named[e.task] !== true) {
-      named[e.task] = true;
-      name = taskNameBytes(e.taskName);
-    }
-    const at = b.reserve(observedSize(e, name));
-    if (!coarse) time = now();
-    else if (--left < 0 || flushes !== b.flushes) {
-      time = now();
-      left = COARSE_CLOCK_EVERY - 1;
-      flushes = b.flushes;
-    }
-    b.used = writeObserved(kernel, e, time, name, b.buf, at);
+    const name = e.taskName === undefined ? null : nameOnce(e.task, e.taskName);
+    const bytes = e.bytes;
+    const replyPort = e.replyPort ?? 0;
+    const ext = extensionLength(replyPort, e.rcvName, e.destroyed, name);
+    const size = 36 + ext + (bytes === null ? 0 : bytes.length);
+    const at = b.reserve(size);
+    const t = stamp();
+    // Read after reserve, which may have started a new batch.
+    const out = b.buf;
+    const v = b.view;
+    writeHeader(v, out, at, size, e.phase === 'send', e.abi, kernel, e.task, e.port, e.msgId, t, e.kr ?? 0, ext, bytes !== null);
+    if (ext !== 0) writeExtension(v, out, at + 36, replyPort, e.rcvName, e.destroyed, name);
+    if (bytes !== null) out.set(bytes, at + 36 + ext);
+    b.used = at + size;
     written();
   };
 }

@@ -62,8 +62,10 @@ export function tapHook(target: TapTarget | null, forced: ForcedKernel | null, c
   let scheduled = false;
   let retry: ReturnType<typeof setTimeout> | null = null;
 
+  // Run after every message (inlined into the observer): `=== false`, one
+  // comparison, where `!scheduled` on this closure variable compiled to a full ToBoolean.
   const scheduleFlush = (): void => {
-    if (!scheduled) {
+    if (scheduled === false) {
       scheduled = true;
       setImmediate(flush).unref();
     }

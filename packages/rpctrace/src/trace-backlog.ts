@@ -48,7 +48,9 @@ export const EAGER_RETRY_BYTES = 64 * 1024;
  * before, threw that code away to be compiled again (`node --trace-deopt`:
  * "Insufficient type feedback" in emit -> reserve and in writeRecord, the
  * only bailouts of the tap in a trace). Only the first batch is small:
- * later ones are full size (one write each).
+ * later ones are full size (one write each). (Since 2026-11-30 15:42 the new
+ * batch is #reserveSlow's, a call out of the inlined path, and the writer
+ * takes the batch's view from the backlog; the small first batch is kept.)
  */
 export const FIRST_BATCH_BYTES = 16 * 1024;
 /**
@@ -121,12 +123,18 @@ function batchBytes(n: number): Uint8Array {
   return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
 }
 
+function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
 const NAP_MIN_MS = 0.05;
 const NAP_MAX_MS = 2;
 
 export class TraceBacklog {
   /** The batch being filled: the caller writes records at `used` (after `reserve`). */
   buf: Uint8Array;
+  /** A DataView of `buf` (made with each batch, so the tap's observer needs no view of its own per batch). */
+  view: DataView;
   used = 0;
   /** Set once a write failed (the tracer is gone): nothing more is written or kept. */
   broken = false;
@@ -163,6 +171,7 @@ export class TraceBacklog {
     this.#eager = o.eager ?? true;
     this.#sink = o.sink;
     this.buf = batchBytes(o.batch === undefined ? Math.min(FIRST_BATCH_BYTES, this.#batch) : this.#batch);
+    this.view = viewOf(this.buf);
     this.#retryAt = this.#eager ? EAGER_RETRY_BYTES : Infinity;
   }
 
@@ -177,12 +186,21 @@ export class TraceBacklog {
    * Returns `used`, the offset to write at.
    */
   reserve(size: number): number {
+    const used = this.used;
+    // The common case alone, small enough to be inlined into the tap's observer (and that into hurd-ffi's emit).
+    if (used + size <= this.buf.length && used < this.#retryAt) return used;
+    return this.#reserveSlow(size);
+  }
+
+  /** reserve's other cases: the eager retry point passed, or a full batch (a new one started). */
+  #reserveSlow(size: number): number {
     if (this.used + size <= this.buf.length) {
-      if (this.used >= this.#retryAt) this.#retry();
+      this.#retry();
       return this.used;
     }
     this.#enqueue();
     this.buf = batchBytes(Math.max(this.#batch, size));
+    this.view = viewOf(this.buf);
     this.used = 0;
     this.#start = 0;
     if (this.#eager) {

@@ -72,6 +72,45 @@ describe('writeObserved into views of one buffer', () => {
   });
 });
 
+describe('backlogObserver records', () => {
+  test("the bytes encodeWireEvent makes, every shape, records crossing a sink's small batches", () => {
+    const r = rng(23);
+    const got: Uint8Array[] = [];
+    // Batches of 600 bytes: most records start a new batch every few messages (reserve's other path).
+    const b = new TraceBacklog({ fd: -1, batch: 600, sink: (bytes) => got.push(bytes.slice()) });
+    let time = 0;
+    const observe = backlogObserver(b, 3, () => undefined, () => (time += 0.25));
+    const want: Uint8Array[] = [];
+    const events: TraceEvent[] = [];
+    const named = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const e = randomEvent(r);
+      observe(e);
+      const first = e.taskName !== undefined && !named.has(e.task);
+      if (first) named.add(e.task);
+      events.push(expected(e, time, first));
+      want.push(encodeWireEvent(3, events[i]!));
+    }
+    b.finish();
+    const all = (parts: Uint8Array[]): Uint8Array => {
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    };
+    expect(got.length).toBeGreaterThan(100);
+    // Read back (the tracer's decoder, not the writer encodeWireEvent shares), then byte for byte.
+    const back = new WireEventReader().push(all(got)).map((x) => decodeWireEvent(x));
+    expect(back.map((x) => x.kernel)).toEqual(events.map(() => 3));
+    // (A name is cut to the 255 bytes its length byte allows: the 300-x name comes back shorter.)
+    expect(back.map((x) => x.event)).toEqual(events.map((ev) => (ev.taskName === undefined ? ev : { ...ev, taskName: ev.taskName.slice(0, 255) })));
+    expect(all(got)).toEqual(all(want));
+  });
+});
+
 describe('backlogObserver task names', () => {
   test("each task's name crosses once, whatever its id (0, small, near 2^32), tasks interleaved", () => {
     const b = new TraceBacklog({ fd: devNull, batch: 1 << 22 });
