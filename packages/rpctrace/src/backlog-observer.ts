@@ -5,9 +5,9 @@
  * it only copies: each record is written straight from hurd-ffi's event
  * into the backlog's batch (wire.ts), no object per message.
  */
-import type { MsgEvent, MsgObserver } from 'hurd-ffi';
+import type { MsgObserver } from 'hurd-ffi';
 import { DEFAULT_BACKLOG, type TraceBacklog } from './trace-backlog.js';
-import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, extensionLength, taskNameBytes, writeExtension, writeHeader, writeReplyExtension } from './wire.js';
+import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, extensionLength, taskNameBytes, writeExtension, writeHeader } from './wire.js';
 
 /** HURD_RPCTRACE_BACKLOG: the queue's bound in bytes (default 64 MiB). */
 export function backlogLimit(env: NodeJS.ProcessEnv = process.env): number {
@@ -55,16 +55,13 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
   const now = clock ?? (() => origin + perf.now());
   // The coarse clock's last reading, how many more messages may carry it, and the flush it was read after.
   const last = { time: 0, left: 0, flushes: -1 };
-  // The clock read again (every COARSE_CLOCK_EVERY messages, and after each flush): out of coarseNow,
-  // which keeps only the test and the last reading, inlined into the observer.
-  function coarseRead(): number {
-    last.time = now();
-    last.left = COARSE_CLOCK_EVERY - 1;
-    last.flushes = b.flushes;
-    return last.time;
-  }
   function coarseNow(): number {
-    return --last.left >= 0 && last.flushes === b.flushes ? last.time : coarseRead();
+    if (--last.left < 0 || last.flushes !== b.flushes) {
+      last.time = now();
+      last.left = COARSE_CLOCK_EVERY - 1;
+      last.flushes = b.flushes;
+    }
+    return last.time;
   }
   const stamp = coarse === true ? coarseNow : now;
   // A task's name the first time the task is seen, else null.
@@ -73,10 +70,17 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
     named[task] = true;
     return taskNameBytes(taskName);
   }
-  // Any record: its extension written by writeExtension, the task's name sent once. The observer
-  // below calls it for the records with more than a reply port (a failed receive, a destroyed
-  // message, a task's first message), a few in a trace.
-  function observeAny(e: MsgEvent): void {
+  // The observer and what it calls on every message stay small enough for V8 to inline (460
+  // bytes of bytecode a function, 920 in all): the writer was over it before, a 15-argument call
+  // per message. hurd-ffi's emit inlines the observer too when V8 optimises emit first (then the
+  // event object is never made); optimised first itself, the observer inlines its callees and
+  // emit calls it (BENCHMARKS.md, 2026-11-30 15:42 section, part 4). The clock and the task's
+  // name are calls of their own, the extension a call on the records that have one. Making the
+  // observer small enough for emit to inline it in either order was tried (2026-11-30 17:22
+  // section: the common path alone, the rest out of line): the tap alone -77 instructions per
+  // RPC, but the whole `-o FILE` run +0.1% (more compiled at warm-up); not kept.
+  return (e) => {
+    if (b.broken) return;
     const name = e.taskName === undefined ? null : nameOnce(e.task, e.taskName);
     const bytes = e.bytes;
     const replyPort = e.replyPort ?? 0;
@@ -89,37 +93,6 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
     const v = b.view;
     writeHeader(v, out, at, size, e.phase === 'send', e.abi, kernel, e.task, e.port, e.msgId, t, e.kr ?? 0, ext, bytes !== null);
     if (ext !== 0) writeExtension(v, out, at + 36, replyPort, e.rcvName, e.destroyed, name);
-    if (bytes !== null) out.set(bytes, at + 36 + ext);
-    b.used = at + size;
-    written();
-  }
-  // The observer and what it calls on every message stay small enough for V8 to inline (460
-  // bytes of bytecode a function, 920 in all, a candidate's existing optimised code counted with
-  // what it inlined, x1.2): the writer was over it before, a 15-argument call per message. It
-  // holds only the common path (no extension, or a reply port alone: writeReplyExtension), so
-  // that hurd-ffi's emit inlines it, and with it the event object is never made, whichever of
-  // the two V8 optimises first (BENCHMARKS.md, 2026-11-30 17:25 section; 15:42 section, part
-  // 4: with the extension's writer and the name inlined too, the observer optimised first was
-  // too big for emit). Everything else goes to observeAny, the same bytes.
-  return (e) => {
-    if (b.broken) return;
-    const task = e.task;
-    if (e.rcvName !== undefined || e.destroyed !== undefined || (e.taskName !== undefined && named[task] !== true)) {
-      observeAny(e);
-      return;
-    }
-    const bytes = e.bytes;
-    const replyPort = e.replyPort ?? 0;
-    // 11: an extension's fixed part (wire.ts), no name.
-    const ext = replyPort === 0 ? 0 : 11;
-    const size = 36 + ext + (bytes === null ? 0 : bytes.length);
-    const at = b.reserve(size);
-    const t = stamp();
-    // Read after reserve, which may have started a new batch.
-    const out = b.buf;
-    const v = b.view;
-    writeHeader(v, out, at, size, e.phase === 'send', e.abi, kernel, task, e.port, e.msgId, t, e.kr ?? 0, ext, bytes !== null);
-    if (ext !== 0) writeReplyExtension(v, at + 36, replyPort);
     if (bytes !== null) out.set(bytes, at + 36 + ext);
     b.used = at + size;
     written();

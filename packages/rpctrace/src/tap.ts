@@ -62,17 +62,13 @@ export function tapHook(target: TapTarget | null, forced: ForcedKernel | null, c
   let scheduled = false;
   let retry: ReturnType<typeof setTimeout> | null = null;
 
-  // A flush at the event loop's next turn, once a turn: out of scheduleFlush, so that what the
-  // observer inlines for every message is the test alone (45 -> 15 bytes of bytecode, toward
-  // the budget under which hurd-ffi's emit inlines the observer: backlog-observer.ts).
-  const flushSoon = (): void => {
-    scheduled = true;
-    setImmediate(flush).unref();
-  };
   // Run after every message (inlined into the observer): `=== false`, one
   // comparison, where `!scheduled` on this closure variable compiled to a full ToBoolean.
   const scheduleFlush = (): void => {
-    if (scheduled === false) flushSoon();
+    if (scheduled === false) {
+      scheduled = true;
+      setImmediate(flush).unref();
+    }
   };
   const flush = (): void => {
     scheduled = false;

@@ -237,19 +237,6 @@ export function writeExtension(
   if (name !== null) out.set(name, x + EXT_FIXED);
 }
 
-/**
- * The extension of a record whose only optional field is its reply port (a
- * send's common case): writeExtension's bytes for no receive name, no
- * destruction and no task name, small enough to stay inlined in the tap's
- * observer (writeExtension, 171 bytes of bytecode, is out of its common path).
- */
-export function writeReplyExtension(v: DataView, x: number, replyPort: number): void {
-  // Bytes 4-10 (receive name, destroy code, its flag, the name's length) all 0: a float 0 is eight
-  // zero bytes, stored over bytes 3-10, then byte 3 is the reply port's last. Two stores, not five.
-  v.setFloat64(x + 3, 0, true);
-  v.setUint32(x, replyPort, true);
-}
-
 /** The extension's length for these optional fields (0: no extension), as writeRecord and the tap size it. */
 export function extensionLength(replyPort: number, rcvName: number | undefined, destroyed: string | undefined, name: Uint8Array | null): number {
   return replyPort !== 0 || rcvName !== undefined || destroyed !== undefined || name !== null ? EXT_FIXED + (name === null ? 0 : name.length) : 0;

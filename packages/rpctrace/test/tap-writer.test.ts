@@ -10,7 +10,7 @@ import type { MsgEvent } from 'hurd-ffi';
 import { afterAll, describe, expect, test } from 'vitest';
 import { backlogObserver, batchesEager } from '../src/backlog-observer.js';
 import { TraceBacklog } from '../src/trace-backlog.js';
-import { WireEventReader, decodeWireEvent, encodeWireEvent, taskNameBytes, writeExtension, writeObserved, writeReplyExtension } from '../src/wire.js';
+import { WireEventReader, decodeWireEvent, encodeWireEvent, taskNameBytes, writeObserved } from '../src/wire.js';
 import type { TraceEvent } from '../src/records.js';
 import { xorshift32 as rng } from './support/xorshift.js';
 
@@ -68,29 +68,6 @@ describe('writeObserved into views of one buffer', () => {
         expect(copy[at - 1] ?? 0xee).toBe(0xee);
         expect(copy[end]).toBe(0xee);
       }
-    }
-  });
-});
-
-describe("writeReplyExtension (the observer's common extension)", () => {
-  test("writeExtension's bytes for a reply port alone, over stale bytes, nothing written outside the 11", () => {
-    const r = rng(31);
-    const buffer = new ArrayBuffer(256);
-    const out = new Uint8Array(buffer, 5, 200);
-    const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    const want = new Uint8Array(200);
-    const wantView = new DataView(want.buffer);
-    for (let i = 0; i < 300; i++) {
-      // Reply ports of every width: the high byte (the one the zero store overlaps) often set.
-      const replyPort = i < 4 ? [1, 0xff000000, 0xffffffff, 0x80000001][i]! : r();
-      const x = r() % 180;
-      out.fill(0xee);
-      want.fill(0xee);
-      writeReplyExtension(v, x, replyPort);
-      writeExtension(wantView, want, x, replyPort, undefined, undefined, null);
-      expect(out).toEqual(want);
-      expect(out[x - 1] ?? 0xee).toBe(0xee);
-      expect(out[x + 11]).toBe(0xee);
     }
   });
 });
