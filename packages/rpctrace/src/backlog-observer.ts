@@ -78,7 +78,7 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
   // name are calls of their own, the extension a call on the records that have one. Making the
   // observer small enough for emit to inline it in either order was tried (2026-11-30 17:22
   // section: the common path alone, the rest out of line): the tap alone -77 instructions per
-  // RPC, but the whole `-o FILE` run +0.1% (more compiled at warm-up); not kept.
+  // RPC, but the whole `-o FILE` run +0.1% (a larger fixed part); not kept.
   return (e) => {
     if (b.broken) return;
     const name = e.taskName === undefined ? null : nameOnce(e.task, e.taskName);
