@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND_ONCE, portsOf } from '../src/sim/app.js';
 import { MACH_PORT_DEAD, NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE } from '../src/sim/kernel.js';
 import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
-import { linkedNodes, receiveAll, settleExcept, type Nodes } from './three-nodes.js';
+import { linkedNodes, receiveAll, settleExcept, type Nodes, xyStage } from './three-nodes.js';
 
 /**
  * The three cases PROTOCOL.md §9 left uncovered after `21000074` and
@@ -77,22 +77,8 @@ function heldAcrossRelink(relink: boolean, right: 'send' | 'sendOnce') {
  * C answers m1 with DEAD (about A's old proxy) before y0's credit.
  */
 function staleDeadBehindHandoff() {
-  const { c, apps, inbox, to, pass } = linkedNodes(4, { portWindow: 1 });
+  const { apps, c, xInA, Y, yInB, yAtC, xAtB, xInD } = xyStage({ portWindow: 1 });
   const [a, b, cc, d] = apps as [App, App, App, App];
-  const a2b = to(1, 2), a2c = to(1, 3), c2a = to(3, 1), c2b = to(3, 2), b2d = to(2, 4);
-  c.settle();
-  const X = cc.allocate();
-  const xInA = pass(cc, c2a, 1, MAKE_SEND, X, 1);
-  const Y = a.allocate();
-  const yInB = pass(a, a2b, 2, MAKE_SEND, Y, 2);
-  a.makeSend(Y);
-  a.send(a2c, { id: 3, ports: { disp: MOVE_RECEIVE, names: [Y] } });
-  c.settle();
-  const yAtC = receiveAll(cc, inbox[2]!).flatMap((r) => (r.msg.header.id === 3 ? portsOf(r) : []))[0]!;
-  cc.send(c2b, { id: 4, ports: { disp: MOVE_RECEIVE, names: [X] } });
-  c.settle();
-  const xAtB = receiveAll(b, inbox[1]!).flatMap((r) => (r.msg.header.id === 4 ? portsOf(r) : []))[0]!;
-  const xInD = pass(b, b2d, 5, MAKE_SEND, xAtB, 4);
   a.send(xInA, { id: 501 });
   a.send(Y, { id: 601 });
   settleExcept(c, ['1>3']);

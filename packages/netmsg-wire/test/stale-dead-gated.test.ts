@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeCore } from '../src/node-core.js';
-import { type App, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
+import { type App, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
 import { NOTIFY_NO_SENDERS } from '../src/sim/kernel.js';
-import { linkedNodes, receiveAll, settleExcept } from './three-nodes.js';
+import { receiveAll, settleExcept, xyStage } from './three-nodes.js';
 
 /**
  * The gated case task A's §9 item left open (PROTOCOL.md §4.4, "A DEAD sent
@@ -27,22 +27,8 @@ afterEach(() => {
 
 function gatedAnswer() {
   bound.MAX_TOMBSTONES = 0;
-  const { c, apps, inbox, to, pass } = linkedNodes(4, { portWindow: 4 });
+  const { apps, c, to, a2c, X, xInA, Y, yInB, yAtC, xAtB, xInD } = xyStage({ portWindow: 4 });
   const [a, b, cc, d] = apps as [App, App, App, App];
-  const a2b = to(1, 2), a2c = to(1, 3), c2a = to(3, 1), c2b = to(3, 2), b2d = to(2, 4);
-  c.settle();
-  const X = cc.allocate();
-  const xInA = pass(cc, c2a, 1, MAKE_SEND, X, 1);
-  const Y = a.allocate();
-  const yInB = pass(a, a2b, 2, MAKE_SEND, Y, 2);
-  a.makeSend(Y);
-  a.send(a2c, { id: 3, ports: { disp: MOVE_RECEIVE, names: [Y] } });
-  c.settle();
-  const yAtC = receiveAll(cc, inbox[2]!).flatMap((r) => (r.msg.header.id === 3 ? portsOf(r) : []))[0]!;
-  cc.send(c2b, { id: 4, ports: { disp: MOVE_RECEIVE, names: [X] } });
-  c.settle();
-  const xAtB = receiveAll(b, inbox[1]!).flatMap((r) => (r.msg.header.id === 4 ? portsOf(r) : []))[0]!;
-  const xInD = pass(b, b2d, 5, MAKE_SEND, xAtB, 4);
   // Z's receive right goes to C ahead of m1: C has no entry for Z, so its
   // FLUSH round (to A and back) gates the link A -> C behind it.
   const Z = a.allocate();

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeCore } from '../src/node-core.js';
-import { type App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
+import { type App, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
 import { NOTIFY_NO_SENDERS } from '../src/sim/kernel.js';
 import { randomOps, runSchedule } from '../src/sim/schedules.js';
 import { scheduleByNumber } from '../src/sim/sweep.js';
-import { linkedNodes, receiveAll, settleExcept } from './three-nodes.js';
+import { receiveAll, settleExcept, xyStage } from './three-nodes.js';
 
 /**
  * A stale DEAD (PROTOCOL.md §4.4, "A DEAD sent before"): node C sends A a
@@ -46,22 +46,8 @@ function staleDead(variant: Variant) {
   if (variant === 'evicted') bound.MAX_TOMBSTONES = 0;
   // A window of one holds the carrying message behind y0 for Y's credit
   // (variant 2); above one it is written at once (variants 1 and 3).
-  const { c, apps, inbox, to, pass } = linkedNodes(4, { portWindow: variant === 'collected' ? 1 : 4 });
+  const { apps, c, to, X, xInA, Y, yInB, yAtC, xAtB, xInD } = xyStage({ portWindow: variant === 'collected' ? 1 : 4 });
   const [a, b, cc, d] = apps as [App, App, App, App];
-  const a2b = to(1, 2), a2c = to(1, 3), c2a = to(3, 1), c2b = to(3, 2), b2d = to(2, 4);
-  c.settle();
-  const X = cc.allocate();
-  const xInA = pass(cc, c2a, 1, MAKE_SEND, X, 1);
-  const Y = a.allocate();
-  const yInB = pass(a, a2b, 2, MAKE_SEND, Y, 2);
-  a.makeSend(Y);
-  a.send(a2c, { id: 3, ports: { disp: MOVE_RECEIVE, names: [Y] } });
-  c.settle();
-  const yAtC = receiveAll(cc, inbox[2]!).flatMap((r) => (r.msg.header.id === 3 ? portsOf(r) : []))[0]!;
-  cc.send(c2b, { id: 4, ports: { disp: MOVE_RECEIVE, names: [X] } });
-  c.settle();
-  const xAtB = receiveAll(b, inbox[1]!).flatMap((r) => (r.msg.header.id === 4 ? portsOf(r) : []))[0]!;
-  const xInD = pass(b, b2d, 5, MAKE_SEND, xAtB, 4);
   // Variants 1 and 2: A's task lets its right go, so A's proxy is
   // collected and its RELEASE waits on A -> C (variant 2: y0 takes Y's one
   // credit there). Variant 3: A's task sends m1 on X, waiting on A -> C.

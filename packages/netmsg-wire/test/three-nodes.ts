@@ -1,5 +1,5 @@
 import type { WireLimits } from '../src/limits.js';
-import { App, portsOf } from '../src/sim/app.js';
+import { App, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
 import { Cluster } from '../src/sim/cluster.js';
 import type { Received } from '../src/sim/kernel.js';
 
@@ -71,6 +71,33 @@ export function linkedNodes(n = 3, limits?: Partial<WireLimits>): Nodes {
     return portsOf(apps[receiver - 1]!.receive(inbox[receiver - 1]!)!)[0]!;
   };
   return { c, apps, inbox, to, pass };
+}
+
+/**
+ * The four-node stage of the stale-DEAD cases (PROTOCOL.md §4.4; nodes A =
+ * 1, B = 2, C = 3, D = 4): X, C's port, with a send right at A (A's proxy
+ * routed to C), its receive right moved to B, and a send right from B at D;
+ * Y, A's port, with a send right at B and its receive right at C.
+ */
+export function xyStage(limits?: Partial<WireLimits>) {
+  const nodes = linkedNodes(4, limits);
+  const { c, apps, inbox, to, pass } = nodes;
+  const [a, b, cc] = apps as [App, App, App, App];
+  const links = { a2b: to(1, 2), a2c: to(1, 3), c2a: to(3, 1), c2b: to(3, 2), b2d: to(2, 4) };
+  c.settle();
+  const X = cc.allocate();
+  const xInA = pass(cc, links.c2a, 1, MAKE_SEND, X, 1);
+  const Y = a.allocate();
+  const yInB = pass(a, links.a2b, 2, MAKE_SEND, Y, 2);
+  a.makeSend(Y);
+  a.send(links.a2c, { id: 3, ports: { disp: MOVE_RECEIVE, names: [Y] } });
+  c.settle();
+  const yAtC = receiveAll(cc, inbox[2]!).flatMap((r) => (r.msg.header.id === 3 ? portsOf(r) : []))[0]!;
+  cc.send(links.c2b, { id: 4, ports: { disp: MOVE_RECEIVE, names: [X] } });
+  c.settle();
+  const xAtB = receiveAll(b, inbox[1]!).flatMap((r) => (r.msg.header.id === 4 ? portsOf(r) : []))[0]!;
+  const xInD = pass(b, links.b2d, 5, MAKE_SEND, xAtB, 4);
+  return { ...nodes, ...links, X, xInA, Y, yInB, yAtC, xAtB, xInD };
 }
 
 /** Every node's netmsg tables and live kernel ports: the state after setup, which the end is compared with. */
