@@ -9,6 +9,7 @@ import { closeSync, openSync } from 'node:fs';
 import type { MsgEvent } from 'hurd-ffi';
 import { afterAll, describe, expect, test } from 'vitest';
 import { backlogObserver, batchesEager } from '../src/backlog-observer.js';
+import { joinBytes } from '../src/join-bytes.js';
 import { TraceBacklog } from '../src/trace-backlog.js';
 import { WireEventReader, decodeWireEvent, encodeWireEvent, taskNameBytes, writeObserved } from '../src/wire.js';
 import type { TraceEvent } from '../src/records.js';
@@ -92,15 +93,7 @@ describe('backlogObserver records', () => {
       want.push(encodeWireEvent(3, events[i]!));
     }
     b.finish();
-    const all = (parts: Uint8Array[]): Uint8Array => {
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
-    };
+    const all = (parts: Uint8Array[]): Uint8Array => joinBytes(parts, parts.reduce((n, p) => n + p.length, 0));
     expect(got.length).toBeGreaterThan(100);
     // Read back (the tracer's decoder, not the writer encodeWireEvent shares), then byte for byte.
     const back = new WireEventReader().push(all(got)).map((x) => decodeWireEvent(x));
