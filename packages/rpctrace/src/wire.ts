@@ -180,7 +180,7 @@ function writeRecord(
   replyPort: number, rcvName: number | undefined, destroyed: string | undefined, name: Uint8Array | null,
   bytes: Uint8Array | null, out: Uint8Array, at: number,
 ): number {
-  const ext = replyPort !== 0 || rcvName !== undefined || destroyed !== undefined || name !== null ? EXT_FIXED + (name === null ? 0 : name.length) : 0;
+  const ext = extensionLength(replyPort, rcvName, destroyed, name);
   const size = WIRE_HEADER_BYTES + ext + (bytes === null ? 0 : bytes.length);
   if (viewFor !== out) {
     viewFor = out;
@@ -237,15 +237,14 @@ export function writeExtension(
   if (name !== null) out.set(name, x + EXT_FIXED);
 }
 
-/** The extension's length for these optional fields (0: no extension), as writeRecord and the tap size it. */
+/** The extension's length for these optional fields (0: no extension): how writeRecord, observedSize and the tap size it. */
 export function extensionLength(replyPort: number, rcvName: number | undefined, destroyed: string | undefined, name: Uint8Array | null): number {
   return replyPort !== 0 || rcvName !== undefined || destroyed !== undefined || name !== null ? EXT_FIXED + (name === null ? 0 : name.length) : 0;
 }
 
 /** Size of writeObserved's record. */
 export function observedSize(e: MsgEvent, name: Uint8Array | null): number {
-  const ext = (e.replyPort ?? 0) !== 0 || e.rcvName !== undefined || e.destroyed !== undefined || name !== null ? EXT_FIXED + (name === null ? 0 : name.length) : 0;
-  return WIRE_HEADER_BYTES + ext + (e.bytes === null ? 0 : e.bytes.length);
+  return WIRE_HEADER_BYTES + extensionLength(e.replyPort ?? 0, e.rcvName, e.destroyed, name) + (e.bytes === null ? 0 : e.bytes.length);
 }
 
 /** A task's name as writeObserved carries it (UTF-8, cut to 255 bytes), or null for none. */
