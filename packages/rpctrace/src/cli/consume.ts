@@ -17,7 +17,7 @@ import { LineBuffer } from '../line-buffer.js';
 import { messagePacket } from '../pcap.js';
 import { TraceSession, type TraceOptions } from '../session.js';
 import { loadUserDefs } from '../user-defs.js';
-import { WireEventReader } from '../wire.js';
+import { WireEventReader, type WireEvent } from '../wire.js';
 import type { CliOptions } from './args.js';
 import type { PerTaskFiles } from './per-task.js';
 
@@ -52,6 +52,8 @@ interface Stream {
   lastTag: Uint8Array;
   /** tag() for that kernel, made when it changes (not a closure per event: the storm's four per RPC). */
   lastRetag: (text: string) => string;
+  /** Kernel 1's session once it spoke (eachInto's: its records fed with no callback). */
+  first: TraceSession | null;
 }
 
 const utf8 = new TextEncoder();
@@ -91,33 +93,37 @@ export class TraceConsumer {
   /** Records from stream `id` (0: the pipe; with -f, process `pid`'s socket stream). */
   feed(id: number, pid: number | null, chunk: Uint8Array): void {
     let st = this.#streams.get(id);
-    if (st === undefined) this.#streams.set(id, (st = { reader: new WireEventReader(), prefix: pid === null ? '' : `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0, lastTag: EMPTY, lastRetag: untagged }));
+    if (st === undefined) this.#streams.set(id, (st = { reader: new WireEventReader(), prefix: pid === null ? '' : `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0, lastTag: EMPTY, lastRetag: untagged, first: null }));
     if (st.bad !== null) return;
     const { pcap, perTask } = this.#out;
     // A chunk's text is gathered and written once (in order, whichever kernel it is from).
     const lines = this.#lines;
+    const visit = (kernel: number, event: WireEvent): void => {
+      pcap?.(messagePacket(event));
+      let session = st.last;
+      if (session === null || st.lastKernel !== kernel) {
+        session = st.last = this.#sessionOf(st, id, kernel);
+        st.lastKernel = kernel;
+        st.lastTag = utf8.encode(tagOf(st, kernel));
+        const k = kernel;
+        st.lastRetag = (t) => tag(st, k, t);
+        if (kernel === 1) st.first = session;
+      }
+      if (perTask !== null) {
+        perTask.write(st.pid, kernel, session.feedByTask(event));
+        return;
+      }
+      if (kernel === 1 && st.prefix === '') {
+        session.feedInto(event, lines);
+        return;
+      }
+      // -f, or a second kernel: the lines as bytes too, each after its tag.
+      session.feedTaggedInto(event, lines, st.lastTag, st.lastRetag);
+    };
     try {
-      st.reader.each(chunk, (kernel, event) => {
-        pcap?.(messagePacket(event));
-        let session = st.last;
-        if (session === null || st.lastKernel !== kernel) {
-          session = st.last = this.#sessionOf(st, id, kernel);
-          st.lastKernel = kernel;
-          st.lastTag = utf8.encode(tagOf(st, kernel));
-          const k = kernel;
-          st.lastRetag = (t) => tag(st, k, t);
-        }
-        if (perTask !== null) {
-          perTask.write(st.pid, kernel, session.feedByTask(event));
-          return;
-        }
-        if (kernel === 1 && st.prefix === '') {
-          session.feedInto(event, lines);
-          return;
-        }
-        // -f, or a second kernel: the lines as bytes too, each after its tag.
-        session.feedTaggedInto(event, lines, st.lastTag, st.lastRetag);
-      });
+      // `-o FILE -- node app.js`: kernel 1's records (once it spoke) go straight to its session; the rest to visit.
+      if (pcap === undefined && perTask === null && st.prefix === '') st.reader.eachInto(chunk, 1, st.first, lines, visit);
+      else st.reader.each(chunk, visit);
     } catch (e) {
       if (!isRpcTraceError(e)) throw e;
       st.bad = e.message;
