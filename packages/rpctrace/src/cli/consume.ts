@@ -17,7 +17,7 @@ import { LineBuffer } from '../line-buffer.js';
 import { messagePacket } from '../pcap.js';
 import { TraceSession, type TraceOptions } from '../session.js';
 import { loadUserDefs } from '../user-defs.js';
-import { WireEventReader, type WireEvent } from '../wire.js';
+import { WIRE_HEADER_BYTES, WireEventReader, type WireEvent } from '../wire.js';
 import type { CliOptions } from './args.js';
 import type { PerTaskFiles } from './per-task.js';
 
@@ -122,7 +122,11 @@ export class TraceConsumer {
     };
     try {
       // `-o FILE -- node app.js`: kernel 1's records (once it spoke) go straight to its session; the rest to visit.
-      if (pcap === undefined && perTask === null && st.prefix === '') st.reader.eachInto(chunk, 1, st.first, lines, visit);
+      if (pcap === undefined && perTask === null && st.prefix === '') {
+        // Kernel 1's session made as its first record comes (as visit would), so the trace's first chunk takes this path too.
+        if (st.first === null && st.reader.pending === 0 && chunk.length >= WIRE_HEADER_BYTES && kernelOf(chunk) === 1) st.first = this.#sessionOf(st, id, 1);
+        st.reader.eachInto(chunk, 1, st.first, lines, visit);
+      }
       else st.reader.each(chunk, visit);
     } catch (e) {
       if (!isRpcTraceError(e)) throw e;
@@ -183,4 +187,6 @@ function tagOf(st: Stream, k: number): string {
 }
 
 const EMPTY = new Uint8Array(0);
+/** The kernel number of the record at `chunk`'s start (wire.ts: a u32 at offset 8). */
+const kernelOf = (chunk: Uint8Array): number => new DataView(chunk.buffer, chunk.byteOffset, 12).getUint32(8, true);
 const untagged = (text: string): string => text;
