@@ -465,20 +465,22 @@ function readRecord(buf: Uint8Array, at: number, size: number, v: DataView, ev: 
 
 /** The extension of the record at `at` (fillRecord's checks) into `ev`'s optional fields; returns its length. */
 function readExtension(buf: Uint8Array, at: number, size: number, v: DataView, ev: WireEvent): number {
-  const x = WIRE_HEADER_BYTES;
-  if (size < x + EXT_FIXED) throw bad('extension cut short');
+  // WIRE_HEADER_BYTES, EXT_FIXED and DESTROY_CODES.length as literals (eachInto's why: no module context read per use).
+  const x = 36;
+  const fixed = 11;
+  if (size < x + fixed) throw bad('extension cut short');
   const replyPort = v.getUint32(at + x, true);
   const code = buf[at + x + 8] as number;
-  if (code >= DESTROY_CODES.length) throw bad(`destroyed code ${code}`);
+  if (code > 5) throw bad(`destroyed code ${code}`);
   const failed = buf[at + x + 9] as number;
   if (failed > 1) throw bad('receive-failure flag');
   const n = buf[at + x + 10] as number;
-  if (size < x + EXT_FIXED + n) throw bad('task name cut short');
+  if (size < x + fixed + n) throw bad('task name cut short');
   ev.replyPort = replyPort !== 0 ? replyPort : undefined;
   ev.destroyed = code !== 0 ? DESTROY_CODES[code] : undefined;
   ev.rcvName = failed === 1 ? v.getUint32(at + x + 4, true) : undefined;
-  ev.taskName = n > 0 ? utf8Decoder.decode(buf.subarray(at + x + EXT_FIXED, at + x + EXT_FIXED + n)) : undefined;
-  return EXT_FIXED + n;
+  ev.taskName = n > 0 ? utf8Decoder.decode(buf.subarray(at + x + fixed, at + x + fixed + n)) : undefined;
+  return fixed + n;
 }
 
 const NO_BYTES = new Uint8Array(0);
@@ -545,6 +547,9 @@ export class WireEventReader {
    * too big to inline) and one through the command's callback.
    */
   eachInto<O>(bytes: Uint8Array, kernel: number, sink: KernelSink<O> | null, out: O, visit: (kernel: number, ev: WireEvent) => void): void {
+    // WIRE_HEADER_BYTES and WIRE_MAX_RECORD as literals: optimised code reads a module constant from the module's context (a load and a check) at each use.
+    const header = 36;
+    const max = 64 * 1024 * 1024;
     const ev = this.#ev;
     if (this.#buffered > 0) {
       const rest = this.#heldFirst(bytes, visit);
@@ -556,7 +561,7 @@ export class WireEventReader {
     let at = 0;
     while (n - at >= 4) {
       const size = v.getUint32(at, true);
-      if (size < WIRE_HEADER_BYTES || size > WIRE_MAX_RECORD) this.#badLength(bytes, at, size);
+      if (size < header || size > max) this.#badLength(bytes, at, size);
       if (n - at < size) break;
       const flags = v.getUint32(at + 4, true);
       // readRecord's test of bytes 4-7 (direction, message flag, extension flag 0 or 1, ABI 0-2), and the kernel.
@@ -567,7 +572,7 @@ export class WireEventReader {
       }
       const ext = flags >>> 24 === 0 ? 0 : readExtension(bytes, at, size, v, ev);
       const has = (flags >>> 16) & 1;
-      if (has === 0 && size !== WIRE_HEADER_BYTES + ext) throw bad('bytes after a record without a message');
+      if (has === 0 && size !== header + ext) throw bad('bytes after a record without a message');
       const time = v.getFloat64(at + 24, true);
       if (!Number.isFinite(time)) throw bad('time');
       const abiCode = (flags >>> 8) & 3;
@@ -580,7 +585,7 @@ export class WireEventReader {
       if (ev.src !== src) ev.src = src;
       if (ev.srcView !== v) ev.srcView = v;
       ev.clearView();
-      const from = at + WIRE_HEADER_BYTES + ext;
+      const from = at + header + ext;
       ev.srcAt = from;
       ev.srcLen = has === 1 ? at + size - from : 0;
       ev.time = time;
