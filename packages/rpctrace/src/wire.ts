@@ -488,7 +488,10 @@ const NO_BYTES = new Uint8Array(0);
 /** What eachInto hands a record to (TraceSession: its lines into the command's buffer). */
 export interface KernelSink<O> {
   feedInto(ev: WireEvent, out: O): void;
+  feedTaggedInto(ev: WireEvent, out: O, tag: Uint8Array, retag: (text: string) => string): void;
 }
+
+const untagged = (text: string): string => text;
 
 /** Cuts a byte stream into records (whole records only; a partial one waits for its rest). */
 export class WireEventReader {
@@ -537,8 +540,9 @@ export class WireEventReader {
 
   /**
    * each() for the command's common trace (`-o FILE -- node app.js`: one
-   * kernel, no -f tag, no --pcap, no -ff): a record of kernel `kernel`
-   * is read here and handed straight to `sink.feedInto(ev, out)`; any other
+   * kernel, no --pcap, no -ff): a record of kernel `kernel` is read here
+   * and handed straight to `sink.feedInto(ev, out)` (with -f, where `tag`
+   * is the stream's `[pid N] `: `sink.feedTaggedInto`); any other
    * record (another kernel, a record cut across chunks, one whose flags
    * fillRecord must name, or every record while `sink` is null) goes to
    * `visit` as each() gives it. The read is readRecord's, written out in
@@ -546,7 +550,10 @@ export class WireEventReader {
    * call to readRecord (compiled alone first, ~7 ms of TurboFan, and then
    * too big to inline) and one through the command's callback.
    */
-  eachInto<O>(bytes: Uint8Array, kernel: number, sink: KernelSink<O> | null, out: O, visit: (kernel: number, ev: WireEvent) => void): void {
+  eachInto<O>(
+    bytes: Uint8Array, kernel: number, sink: KernelSink<O> | null, out: O, visit: (kernel: number, ev: WireEvent) => void,
+    tag: Uint8Array | null = null, retag: (text: string) => string = untagged,
+  ): void {
     // WIRE_HEADER_BYTES and WIRE_MAX_RECORD as literals: optimised code reads a module constant from the module's context (a load and a check) at each use.
     const header = 36;
     const max = 64 * 1024 * 1024;
@@ -597,7 +604,8 @@ export class WireEventReader {
         ev.destroyed = undefined;
         ev.rcvName = undefined;
       }
-      sink.feedInto(ev, out);
+      if (tag === null) sink.feedInto(ev, out);
+      else sink.feedTaggedInto(ev, out, tag, retag);
       at += size;
     }
     if (at < n) this.#keep(bytes.subarray(at));

@@ -54,6 +54,9 @@ interface Stream {
   lastRetag: (text: string) => string;
   /** Kernel 1's session once it spoke (eachInto's: its records fed with no callback). */
   first: TraceSession | null;
+  /** Kernel 1's tag (tagOf: `[pid N] ` with -f) in UTF-8, and tag() for it. */
+  firstTag: Uint8Array;
+  firstRetag: (text: string) => string;
 }
 
 const utf8 = new TextEncoder();
@@ -93,7 +96,7 @@ export class TraceConsumer {
   /** Records from stream `id` (0: the pipe; with -f, process `pid`'s socket stream). */
   feed(id: number, pid: number | null, chunk: Uint8Array): void {
     let st = this.#streams.get(id);
-    if (st === undefined) this.#streams.set(id, (st = { reader: new WireEventReader(), prefix: pid === null ? '' : `[pid ${pid}] `, pid, bad: null, last: null, lastKernel: 0, lastTag: EMPTY, lastRetag: untagged, first: null }));
+    if (st === undefined) this.#streams.set(id, (st = this.#newStream(pid)));
     if (st.bad !== null) return;
     const { pcap, perTask } = this.#out;
     // A chunk's text is gathered and written once (in order, whichever kernel it is from).
@@ -122,10 +125,12 @@ export class TraceConsumer {
     };
     try {
       // `-o FILE -- node app.js`: kernel 1's records (once it spoke) go straight to its session; the rest to visit.
-      if (pcap === undefined && perTask === null && st.prefix === '') {
+      if (pcap === undefined && perTask === null) {
         // Kernel 1's session made as its first record comes (as visit would), so the trace's first chunk takes this path too.
         if (st.first === null && st.reader.pending === 0 && chunk.length >= WIRE_HEADER_BYTES && kernelOf(chunk) === 1) st.first = this.#sessionOf(st, id, 1);
-        st.reader.eachInto(chunk, 1, st.first, lines, visit);
+        // -f: each line after the stream's `[pid N] ` (kernel 1's tag: tagOf).
+        if (st.prefix === '') st.reader.eachInto(chunk, 1, st.first, lines, visit);
+        else st.reader.eachInto(chunk, 1, st.first, lines, visit, st.firstTag, st.firstRetag);
       }
       else st.reader.each(chunk, visit);
     } catch (e) {
@@ -165,6 +170,13 @@ export class TraceConsumer {
     const bad: string[] = [];
     for (const st of this.#streams.values()) if (st.bad !== null) bad.push(`${st.prefix}${st.bad}`);
     return bad;
+  }
+
+  #newStream(pid: number | null): Stream {
+    const prefix = pid === null ? '' : `[pid ${pid}] `;
+    const st: Stream = { reader: new WireEventReader(), prefix, pid, bad: null, last: null, lastKernel: 0, lastTag: EMPTY, lastRetag: untagged, first: null, firstTag: utf8.encode(prefix), firstRetag: untagged };
+    st.firstRetag = (t) => tag(st, 1, t);
+    return st;
   }
 
   #sessionOf(st: Stream, id: number, k: number): TraceSession {
