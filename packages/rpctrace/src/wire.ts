@@ -543,8 +543,7 @@ export class WireEventReader {
    * kernel, no --pcap, no -ff): a record of kernel `kernel` is read here
    * and handed straight to `sink.feedInto(ev, out)` (with -f, where `tag`
    * is the stream's `[pid N] `: `sink.feedTaggedInto`); any other
-   * record (another kernel, a record cut across chunks, one whose flags
-   * fillRecord must name, or every record while `sink` is null) goes to
+   * record (another kernel, or every record while `sink` is null) goes to
    * `visit` as each() gives it. The read is readRecord's, written out in
    * the loop rather than called: a storm's 400,000 records each made a
    * call to readRecord (compiled alone first, ~7 ms of TurboFan, and then
@@ -559,7 +558,7 @@ export class WireEventReader {
     const max = 64 * 1024 * 1024;
     const ev = this.#ev;
     if (this.#buffered > 0) {
-      const rest = this.#heldFirst(bytes, visit);
+      const rest = this.#heldInto(bytes, kernel, sink, out, visit, tag, retag);
       if (rest === null) return;
       bytes = rest;
     }
@@ -624,6 +623,23 @@ export class WireEventReader {
     const rest = this.#after;
     this.#after = NO_BYTES;
     visit(readRecord(whole, 0, whole.length, new DataView(whole.buffer, whole.byteOffset, whole.length), this.#ev), this.#ev);
+    return rest;
+  }
+
+  /** eachInto's #heldFirst: the record completed, to `sink` if it is of `kernel`, else to `visit`. */
+  #heldInto<O>(
+    bytes: Uint8Array, kernel: number, sink: KernelSink<O> | null, out: O, visit: (kernel: number, ev: WireEvent) => void,
+    tag: Uint8Array | null, retag: (text: string) => string,
+  ): Uint8Array | null {
+    const whole = this.#held(bytes);
+    if (whole === null) return null;
+    const rest = this.#after;
+    this.#after = NO_BYTES;
+    const ev = this.#ev;
+    const k = readRecord(whole, 0, whole.length, new DataView(whole.buffer, whole.byteOffset, whole.length), ev);
+    if (sink === null || k !== kernel) visit(k, ev);
+    else if (tag === null) sink.feedInto(ev, out);
+    else sink.feedTaggedInto(ev, out, tag, retag);
     return rest;
   }
 
