@@ -13,7 +13,7 @@ import type { MsgIdEntry, MsgIdRoutine } from './entry.js';
  * sends, and building the whole merged catalog for the first of them cost
  * ~39M instructions (three catalogs expanded, frozen and indexed; most of
  * a traced program's first RPC, rpctrace's BENCHMARKS.md 2026-11-30 18:18
- * section). Everything else (routines, routine(), merge...) builds the
+ * section, which also says why a 100,000-RPC trace gets it back in scavenges). Everything else (routines, routine(), merge...) builds the
  * whole catalog as before; lookups answer the same entries, in the same
  * order (a test compares every id with the built catalog's).
  */
