@@ -16,7 +16,9 @@ export default defineConfig([
     // its own: link mode (dist/link/trace-link.js), -p (dist/attach-cli.js, next to attach-agent.cjs),
     // and the tracer side, loaded while the program starts (dist/cli-consume.js: the decoder, mach-msg).
     entry: {
+      // The command's front: an in-process trace (cli/front.ts); everything else loads cli-run.js (cli/run.ts).
       cli: 'src/cli.ts',
+      'cli-run': 'src/cli/run.ts',
       preload: 'src/preload.ts',
       'link/trace-link': 'src/link/trace-link.ts',
       'attach-cli': 'src/attach/attach-cli.ts',
@@ -32,6 +34,7 @@ export default defineConfig([
       'cli-follow-worker': 'src/cli/follow-worker.ts',
     },
     format: ['esm'],
+    minifyWhitespace: true,
     // No shared chunks: fixed file names, so builds overwrite rather than pile up
     // (the two configs build in parallel, so neither may clean dist).
     splitting: false,

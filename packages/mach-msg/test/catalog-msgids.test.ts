@@ -16,6 +16,8 @@ import {
   parseMsgIdRoutines,
   parseMsgIds,
 } from '../src/catalog/index.js';
+import { gnumachMsgIds } from '../src/catalog/data/gnumach.js';
+import { hurdMsgIds } from '../src/catalog/data/hurd.js';
 
 const dataFile = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`../src/catalog/data/${name}`, import.meta.url)), 'utf8');
@@ -196,6 +198,40 @@ describe('lazy catalogs', () => {
       use(c);
       expect(calls).toBe(1);
       expect(c.lookup(20100)?.routine).toBe('file_exec');
+    }
+  });
+
+  it('the built-in catalogs look an id up as their built form does: every routine\'s ids, their neighbours, gaps', () => {
+    // Their lookups read only the rows that can hold the id (builtin.ts); the built form indexes every routine.
+    const pairs = [gnumachMsgIdCatalog, hurdMsgIdCatalog, msgIdCatalog].map((c) => [c, new MsgIdCatalog(c.routines)] as const);
+    const ids = new Set<number>([-1, 0, 1, 99, 100, 101]);
+    for (const r of msgIdCatalog.routines) {
+      for (const id of r.replyId === null ? [r.requestId] : [r.requestId, r.replyId]) for (const d of [-101, -100, -1, 0, 1, 100, 101]) ids.add(id + d);
+    }
+    const differ: string[] = [];
+    let known = 0;
+    for (const id of ids) {
+      for (const [c, built] of pairs) {
+        if (JSON.stringify(c.lookupAll(id)) !== JSON.stringify(built.lookupAll(id))) differ.push(`lookupAll(${id})`);
+        if (JSON.stringify(c.lookup(id)) !== JSON.stringify(built.lookup(id))) differ.push(`lookup(${id})`);
+      }
+      if (msgIdCatalog.lookup(id) !== undefined) known++;
+    }
+    expect(differ).toEqual([]);
+    expect(known).toBe(new MsgIdCatalog(msgIdCatalog.routines).routines.flatMap((r) => (r.replyId === null ? [r.requestId] : [r.requestId, r.replyId])).filter((id, i, all) => all.indexOf(id) === i).length);
+    expect(ids.size).toBeGreaterThan(known);
+    // Aliases rank last there too, and a second lookup answers the same entry.
+    expect(msgIdCatalog.lookupAll(21000).map((e) => e.routine)).toEqual(['io_write', 'io_write_request']);
+    expect(msgIdCatalog.lookup(21003)).toBe(msgIdCatalog.lookup(21003));
+  });
+
+  it('the packaged tables list each subsystem\'s routines by ascending index (what those lookups rely on)', () => {
+    for (const table of [gnumachMsgIds, hurdMsgIds]) {
+      for (const [, , words] of table) {
+        const indexes = words.split(' ').map((w) => Number(w.split('/')[1]));
+        expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
+        expect(new Set(indexes).size).toBe(indexes.length);
+      }
     }
   });
 

@@ -1,10 +1,11 @@
 /**
  * The `hurd-rpctrace` command (bin/hurd-rpctrace.mjs runs the build of this
- * file). All the work is in runCli, which tests call directly.
+ * file). The work is in cli/front.ts (an in-process trace) and runCli
+ * (cli/run.ts: everything else; tests call it directly).
  */
-import { runCli } from './cli/run.js';
+import { runCommand } from './cli/front.js';
 
-runCli(process.argv.slice(2)).then(
+runCommand(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -7,11 +7,11 @@ import type { MsgIdEntry, MsgIdRoutine } from './entry.js';
  * GNU Mach's device pager serves `memory_object`'s ids under its own names.
  * When an id has several meanings, these rank after the others.
  */
-function isAliasSubsystem(subsystem: string): boolean {
+export function isAliasSubsystem(subsystem: string): boolean {
   return subsystem.endsWith('_request') || subsystem.endsWith('_reply') || subsystem === 'device_pager';
 }
 
-function sameRoutine(a: MsgIdRoutine, b: MsgIdRoutine): boolean {
+export function sameRoutine(a: MsgIdRoutine, b: MsgIdRoutine): boolean {
   return (
     a.subsystem === b.subsystem &&
     a.base === b.base &&

@@ -12,18 +12,21 @@ import type { TraceOptions } from '../session.js';
 import { readSecretFile } from '../link/secret.js';
 import type { traceLink as TraceLinkFn } from '../link/trace-link.js';
 import type { attachCli as AttachCliFn } from '../attach/attach-cli.js';
-import { framePacket, pcapngStart } from '../pcap.js';
+import { framePacket } from '../pcap.js';
 import { TRACE_CLOCK_ENV, TRACE_FD_ENV, TRACE_KERNEL_ENV, TRACE_SOCKET_ENV, TRACE_TOKEN_ENV } from '../wire.js';
-import { SUMMARY_WHERE_ENV, TRACE_SUMMARY_ENV, encodeSummaryConfig } from '../summary-wire.js';
-import { resolve as resolvePath } from 'node:path';
+import { TRACE_SUMMARY_ENV } from '../summary-wire.js';
 import { parseArgs, type CliOptions } from './args.js';
 import type * as Consume from './consume.js';
 import type * as SummaryConsume from './summary-consume.js';
 import { PerTaskFiles } from './per-task.js';
 import { startFollowServer } from './follow.js';
 import { TextBatch } from './text-batch.js';
-import type * as InProcess from './in-process.js';
+import { startInProcess } from './front.js';
 import { nodeScriptOf } from './node-script.js';
+import { coarseClockFor, countsInProgram, openPcap, preloadOptions, programEnv } from './program-settings.js';
+
+// Their home is program-settings.ts (the command's front loads it without this module); tests import them from here.
+export { coarseClockFor, countsInProgram, openPcap };
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -114,25 +117,6 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
  */
 async function sessionOptions(o: CliOptions): Promise<TraceOptions> {
   return (await loadConsume()).sessionOptions(o);
-}
-
-/** --pcap: a writer of packets (null closes the file), or undefined without --pcap. */
-export function openPcap(file: string | null): ((packet: Uint8Array | null) => void) | undefined {
-  if (file === null) return undefined;
-  let fd: number | null;
-  try {
-    fd = openSync(file, 'w');
-    writeSync(fd, pcapngStart());
-  } catch (e) {
-    throw new RpcTraceError('invalid_option', `cannot write ${file}: ${(e as Error).message}`);
-  }
-  return (packet) => {
-    if (fd === null) return;
-    if (packet === null) {
-      closeSync(fd);
-      fd = null;
-    } else writeSync(fd, packet);
-  };
 }
 
 export function openOutput(file: string | null, io: CliIo): { write: (s: string) => void; writeBytes: (b: Uint8Array) => void; close: () => void } {
@@ -248,28 +232,6 @@ function loadSummaryConsume(): Promise<typeof SummaryConsume> {
   return loadModule<typeof SummaryConsume>('cli-summary.js', './summary-consume.js');
 }
 
-/**
- * -c is counted in the traced program (summary-tap.ts), which then sends its
- * tables instead of a record per message, unless an option needs the
- * records: --pcap (every message to the file). (--json and -ff do not go
- * with -c; -p and link mode take paths of their own.) HURD_RPCTRACE_SUMMARY_IN=tracer
- * keeps the records and counts in the tracer process, as before.
- */
-export function countsInProgram(o: CliOptions, env: NodeJS.ProcessEnv): boolean {
-  return o.summary && o.pcap === null && !o.json && !o.perTask && env[SUMMARY_WHERE_ENV] !== 'tracer';
-}
-
-/**
- * Whether the trace the command prints shows no record's time, so that the
- * tap may read the clock coarsely (TRACE_CLOCK_ENV): times show with -T, -t,
- * -tt, -ttt, -r, in --json objects, in --pcap packets and in -c's table
- * (when it is counted here, from records). Lines without any of these
- * never read a record's time.
- */
-export function coarseClockFor(o: CliOptions): boolean {
-  return o.time === 'none' && !o.showLatency && !o.json && o.pcap === null && !o.summary;
-}
-
 /** A stream consumer: message records (consume.ts) or snapshots (summary-consume.ts). */
 interface StreamConsumer {
   feed(id: number, pid: number | null, chunk: Uint8Array): void;
@@ -300,13 +262,7 @@ export function runsInProcess(o: CliOptions, io: CliIo): ReturnType<typeof nodeS
 
 async function trace(o: CliOptions, io: CliIo): Promise<number> {
   const here = runsInProcess(o, io);
-  if (here !== null) {
-    const { runInProcess } = await loadModule<typeof InProcess>('cli-in-process.js', './in-process.js');
-    const inProgram = countsInProgram(o, process.env);
-    // -f: what the child mode gives the program, for its children (the socket's settings are added there).
-    const childEnv = o.follow ? { NODE_OPTIONS: preloadOptions(io), ...programEnv(o, inProgram) } : null;
-    return runInProcess({ options: o, command: here, countsInProgram: inProgram, coarseClock: coarseClockFor(o), pcap: openPcap(o.pcap), childEnv });
-  }
+  if (here !== null) return startInProcess(o, here, io.preloadUrl);
   // The tracer side loads while the program starts (a second CPU runs both);
   // with the user's .defs, these are compiled first: an error in them is a
   // usage error, before the program runs.
@@ -326,7 +282,7 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
     : (consumeModule as Promise<typeof Consume>).then((m) => () => new m.TraceConsumer(base ?? m.sessionOptions(o), o.summary, { write: out.write, writeBytes: out.writeBytes, perTask, pcap }));
   makeConsumer.catch(() => undefined);
 
-  const nodeOptions = preloadOptions(io);
+  const nodeOptions = preloadOptions(io.preloadUrl);
   const [cmd, ...args] = o.command as [string, ...string[]];
   // Records that come before the tracer side has loaded wait here, in order.
   let consumer: StreamConsumer | null = null;
@@ -442,30 +398,6 @@ async function trace(o: CliOptions, io: CliIo): Promise<number> {
       done();
     });
   });
-}
-
-/** NODE_OPTIONS with the preload: the command's own, and `--import=` the preload's URL. */
-function preloadOptions(io: CliIo): string {
-  const preload = io.preloadUrl ?? new URL('./preload.js', import.meta.url).href;
-  // A file URL has no blanks (they are %20), so NODE_OPTIONS needs no quoting.
-  return [process.env.NODE_OPTIONS, `--import=${preload}`].filter((x) => x !== undefined && x !== '').join(' ');
-}
-
-/** The settings the preload reads (besides where to report): --kernel/--abi, -c counted in the program, the coarse clock. */
-function programEnv(o: CliOptions, inProgram: boolean): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (o.kernel !== null) env[TRACE_KERNEL_ENV] = o.kernel.abi === null ? o.kernel.backend : `${o.kernel.backend}:${o.kernel.abi}`;
-  if (inProgram) {
-    env[TRACE_SUMMARY_ENV] = encodeSummaryConfig({
-      filter: o.filter,
-      // Absolute: the program may change directory before it opens a kernel.
-      defs: o.defs.map((f) => resolvePath(f)),
-      includeDirs: o.includeDirs.map((d) => resolvePath(d)),
-      msgids: o.msgids.map((f) => resolvePath(f)),
-    });
-  }
-  if (coarseClockFor(o)) env[TRACE_CLOCK_ENV] = 'coarse';
-  return env;
 }
 
 function signalNumber(s: NodeJS.Signals): number {

@@ -18,7 +18,7 @@ export function buildCli(name: string): { cli: string; remove: () => void } {
   rmSync(out, { recursive: true, force: true });
   execFileSync(
     'npx',
-    ['tsup', '--entry.cli', 'src/cli.ts', '--entry.preload', 'src/preload.ts', '--entry.cli-consume', 'src/cli/consume.ts', '--entry.attach-cli', 'src/attach/attach-cli.ts', '--entry.summary-tap', 'src/summary-tap.ts', '--entry.cli-summary', 'src/cli/summary-consume.ts', '--entry.cli-in-process', 'src/cli/in-process.ts', '--entry.cli-in-process-follow', 'src/cli/in-process-follow.ts', '--entry.cli-follow-worker', 'src/cli/follow-worker.ts', '--no-config', '--format', 'esm', '--target', 'node20', '--out-dir', out],
+    ['tsup', '--entry.cli', 'src/cli.ts', '--entry.cli-run', 'src/cli/run.ts', '--entry.preload', 'src/preload.ts', '--entry.cli-consume', 'src/cli/consume.ts', '--entry.attach-cli', 'src/attach/attach-cli.ts', '--entry.summary-tap', 'src/summary-tap.ts', '--entry.cli-summary', 'src/cli/summary-consume.ts', '--entry.cli-in-process', 'src/cli/in-process.ts', '--entry.cli-in-process-follow', 'src/cli/in-process-follow.ts', '--entry.cli-follow-worker', 'src/cli/follow-worker.ts', '--no-config', '--format', 'esm', '--target', 'node20', '--out-dir', out],
     { cwd: pkg, stdio: 'ignore', timeout: 180_000 },
   );
   return { cli: join(out, 'cli.js'), remove: () => rmSync(out, { recursive: true, force: true }) };
