@@ -34,7 +34,6 @@ export default defineConfig([
       'cli-follow-worker': 'src/cli/follow-worker.ts',
     },
     format: ['esm'],
-    minifyWhitespace: true,
     // No shared chunks: fixed file names, so builds overwrite rather than pile up
     // (the two configs build in parallel, so neither may clean dist).
     splitting: false,
