@@ -308,11 +308,12 @@ export abstract class NodeSendOnce extends NodeCore {
     if (origin === this.cfg.node) return;
     const e = this.byKey.get(key);
     const pool = this.soPools.get(key);
-    const relay = e ? undefined : this.relayFor(key, peer, pool?.from === peer);
+    const relay = e ? undefined : (this.soRelays.get(key)?.find((r) => r.soVia === peer) ?? this.relayFor(key, peer, pool?.from === peer));
     const proxy = e && e.role === 'proxy' ? e : undefined;
     // Only from the way the receive right came (the pool's link, a relay's
-    // upstream): the origin is that way. Anything else is stale.
-    if (!(pool?.from === peer || proxy?.upstream === peer || relay?.upstream === peer)) return;
+    // upstream) or the way the late messages a relay counts come from
+    // (`soVia`, sendDirect): the origin is that way. Anything else is stale.
+    if (!(pool?.from === peer || proxy?.upstream === peer || relay?.upstream === peer || proxy?.soVia === peer || relay?.soVia === peer)) return;
     let dropped = 0;
     // Only rights to a port netmsg receives from (a proxy or a relay): at a
     // home they are rights to the application's port, and destroying them
@@ -342,6 +343,26 @@ export abstract class NodeSendOnce extends NodeCore {
     // A relay left with nothing to wait for goes (the notifications queued
     // on its port go with it).
     if (relay && relay.pending <= 0) this.dropRelay(relay);
+  }
+
+  /**
+   * The receive right came back to proxy `e` (importReceive): its
+   * `soPending` send-once rights go `DIRECT` down its old `route` (§4.5,
+   * "back where they were made"; a relay's count too, "A relay's count is
+   * not its own"). A relay the right only passes through (`passing`) makes
+   * no pool for the relayed part of that count: the `DIRECT` paid as many
+   * rights counted in the arriving `soRights` (the pool down the route),
+   * which it passes on, so that many of its next count stand for late
+   * messages from its old upstream. Remembered as `soVia`: when the right
+   * comes back to where those rights were made, that node's `DIRECT`
+   * comes from there, not from the relay's new upstream; refused as
+   * stale, the relay waited for ever (`44000151` with --held-rights
+   * --send-once --relink, 3 nodes, links live: the right went 1 → 3 → 2
+   * → 3 → 1, passing node 3 twice).
+   */
+  protected sendDirect(e: PortEntry, route: number | undefined, passing: boolean): void {
+    e.soVia = passing && e.soRelayed && e.upstream !== undefined && e.soPending > this.ownSendOnce(e) ? e.upstream : undefined;
+    if (e.soPending > 0 && route !== undefined && this.links.has(route)) this.sendControl(route, { t: 'direct', ...idOf(e.id), n: e.soPending, origin: this.cfg.node });
   }
 
   /**

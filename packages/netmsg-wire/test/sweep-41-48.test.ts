@@ -44,4 +44,98 @@ describe('sweep of seeds 41-48', () => {
   it('41000177 as numbered (`--held-rights --send-once --defer-send-once`, 2 nodes, links live)', () => {
     expect(runSchedule(2, 41000177, randomOps(41000177, 320, false, true, true), { loss: false, deferSendOnce: true }).violations).toEqual([]);
   });
+
+  it('a shrink of 44000151 (on the base) with the same held late message (41000177\'s rule)', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 0, to: 2 }, { op: 'giveSend', holder: 10, to: 3 },
+      { op: 'steps', n: 2 }, { op: 'soGive', holder: 17, to: 2 }, { op: 'giveSend', holder: 26, to: 3 },
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 57, to: 3 }, { op: 'soGive', holder: 6, to: 0 },
+      { op: 'giveSend', holder: 51, to: 2 }, { op: 'giveSend', holder: 12, to: 2 }, { op: 'destroy', holder: 23 },
+      { op: 'soGive', holder: 28, to: 0 }, { op: 'soGive', holder: 50, to: 2 }, { op: 'giveSend', holder: 30, to: 3 },
+      { op: 'giveSend', holder: 23, to: 2 }, { op: 'newPort', node: 2 }, { op: 'soGive', holder: 8, to: 2 },
+      { op: 'data', holder: 3 }, { op: 'drop', holder: 41 }, { op: 'data', holder: 1 },
+      { op: 'soGive', holder: 23, to: 1 }, { op: 'newPort', node: 3 }, { op: 'giveReceive', holder: 28, to: 3 },
+      { op: 'data', holder: 28 }, { op: 'giftVia', holder: 24, via: 11, receive: true }, { op: 'newPort', node: 1 },
+      { op: 'giveReceive', holder: 32, to: 0 }, { op: 'soGive', holder: 60, to: 3 },
+      { op: 'giveSend', holder: 3, to: 3 }, { op: 'steps', n: 7 }, { op: 'newPort', node: 0 },
+      { op: 'soGive', holder: 3, to: 3 }, { op: 'giftVia', holder: 61, via: 0, receive: false },
+      { op: 'giftVia', holder: 40, via: 51, receive: false }, { op: 'drop', holder: 20 }, { op: 'newPort', node: 2 },
+      { op: 'drop', holder: 12 }, { op: 'soUse', holder: 39, destroy: false },
+      { op: 'soUse', holder: 62, destroy: false }, { op: 'newPort', node: 2 }, { op: 'steps', n: 6 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 61, to: 1 }, { op: 'steps', n: 2 },
+      { op: 'newPort', node: 0 }, { op: 'soGive', holder: 10, to: 1 }, { op: 'giveSend', holder: 49, to: 2 },
+      { op: 'soGive', holder: 54, to: 2 }, { op: 'destroy', holder: 40 }, { op: 'soGive', holder: 25, to: 1 },
+      { op: 'soGive', holder: 40, to: 1 }, { op: 'newPort', node: 1 }, { op: 'steps', n: 11 }, { op: 'steps', n: 4 },
+      { op: 'drop', holder: 52 }, { op: 'giveReceive', holder: 28, to: 1 }, { op: 'drop', holder: 61 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 9, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'soGive', holder: 14, to: 2 }, { op: 'soGive', holder: 26, to: 0 }, { op: 'soGive', holder: 16, to: 0 },
+      { op: 'steps', n: 8 }, { op: 'newPort', node: 2 }, { op: 'steps', n: 2 },
+      { op: 'soUse', holder: 26, destroy: false }, { op: 'steps', n: 4 }, { op: 'steps', n: 10 },
+      { op: 'soGive', holder: 62, to: 0 }, { op: 'drop', holder: 11 }, { op: 'giveSend', holder: 32, to: 2 },
+      { op: 'soUse', holder: 27, destroy: false }, { op: 'newPort', node: 1 },
+      { op: 'soUse', holder: 46, destroy: false }, { op: 'steps', n: 7 },
+      { op: 'giftVia', holder: 55, via: 20, receive: true }, { op: 'soGive', holder: 31, to: 3 },
+      { op: 'newPort', node: 2 }, { op: 'steps', n: 7 }, { op: 'steps', n: 8 }, { op: 'giveSend', holder: 10, to: 0 },
+      { op: 'soUse', holder: 25, destroy: false }, { op: 'data', holder: 36 },
+      { op: 'giftVia', holder: 12, via: 52, receive: true }, { op: 'giftVia', holder: 56, via: 47, receive: false },
+      { op: 'data', holder: 7 }, { op: 'giveReceive', holder: 10, to: 3 }, { op: 'data', holder: 60 },
+      { op: 'giftVia', holder: 11, via: 19, receive: false }, { op: 'giftVia', holder: 5, via: 19, receive: true },
+      { op: 'steps', n: 4 }, { op: 'giftVia', holder: 30, via: 37, receive: true },
+      { op: 'giveReceive', holder: 55, to: 0 }, { op: 'giftVia', holder: 0, via: 59, receive: true },
+      { op: 'giveReceive', holder: 44, to: 1 }, { op: 'soUse', holder: 19, destroy: false },
+      { op: 'data', holder: 22 }, { op: 'giftVia', holder: 20, via: 59, receive: false },
+      { op: 'destroy', holder: 7 }, { op: 'giftVia', holder: 9, via: 31, receive: true },
+      { op: 'soUse', holder: 57, destroy: true }, { op: 'drop', holder: 39 },
+    ];
+    expect(runSchedule(3, 44000151, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  // Port 1:7 goes 1 → 3 → 2 → 3 → 1 with three send-once rights made at
+  // node 1 unused, passing node 3 twice (held there for other ports). The
+  // second pass sends node 3's relayed count DIRECT to node 2 (its pool
+  // rights, counted in the soRights node 3 passes on) and leaves node 3 a
+  // relay whose count now stands for late messages from node 1. Node 1,
+  // home again, sends its own rights' DIRECT to node 3, from link 1, which
+  // is not the relay's new upstream: refused, the relay waited for ever.
+  it('a relay the right passed back through takes DIRECT from the way its late messages come (44000151, shrunk)', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 0, to: 2 }, { op: 'giveSend', holder: 10, to: 3 },
+      { op: 'steps', n: 2 }, { op: 'soGive', holder: 17, to: 2 }, { op: 'giveSend', holder: 26, to: 3 },
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 57, to: 3 }, { op: 'soGive', holder: 6, to: 0 },
+      { op: 'giveSend', holder: 51, to: 2 }, { op: 'giveSend', holder: 12, to: 2 }, { op: 'destroy', holder: 23 },
+      { op: 'soGive', holder: 28, to: 0 }, { op: 'soGive', holder: 50, to: 2 }, { op: 'giveSend', holder: 30, to: 3 },
+      { op: 'giveSend', holder: 23, to: 2 }, { op: 'newPort', node: 2 }, { op: 'soGive', holder: 8, to: 2 },
+      { op: 'data', holder: 3 }, { op: 'drop', holder: 41 }, { op: 'data', holder: 1 },
+      { op: 'soGive', holder: 23, to: 1 }, { op: 'newPort', node: 3 }, { op: 'giveReceive', holder: 28, to: 3 },
+      { op: 'data', holder: 28 }, { op: 'giftVia', holder: 24, via: 11, receive: true }, { op: 'newPort', node: 1 },
+      { op: 'giveReceive', holder: 32, to: 0 }, { op: 'giveSend', holder: 3, to: 3 }, { op: 'steps', n: 7 },
+      { op: 'newPort', node: 0 }, { op: 'soGive', holder: 3, to: 3 },
+      { op: 'giftVia', holder: 61, via: 0, receive: false }, { op: 'giftVia', holder: 40, via: 51, receive: false },
+      { op: 'drop', holder: 20 }, { op: 'newPort', node: 2 }, { op: 'drop', holder: 12 },
+      { op: 'soUse', holder: 39, destroy: false }, { op: 'soUse', holder: 62, destroy: false },
+      { op: 'newPort', node: 2 }, { op: 'steps', n: 6 }, { op: 'newPort', node: 2 },
+      { op: 'giveSend', holder: 61, to: 1 }, { op: 'steps', n: 2 }, { op: 'newPort', node: 0 },
+      { op: 'soGive', holder: 10, to: 1 }, { op: 'giveSend', holder: 49, to: 2 }, { op: 'destroy', holder: 40 },
+      { op: 'soGive', holder: 25, to: 1 }, { op: 'soGive', holder: 40, to: 1 }, { op: 'newPort', node: 1 },
+      { op: 'steps', n: 10 }, { op: 'steps', n: 4 }, { op: 'drop', holder: 52 }, { op: 'drop', holder: 49 },
+      { op: 'giveReceive', holder: 28, to: 1 }, { op: 'soGive', holder: 35, to: 2 }, { op: 'steps', n: 8 },
+      { op: 'giveSend', holder: 9, to: 3 }, { op: 'giveSend', holder: 63, to: 1 }, { op: 'destroy', holder: 1 },
+      { op: 'giveReceive', holder: 50, to: 0 }, { op: 'soUse', holder: 42, destroy: true },
+      { op: 'destroy', holder: 49 }, { op: 'giveReceive', holder: 59, to: 1 }, { op: 'newPort', node: 1 },
+      { op: 'steps', n: 4 }, { op: 'steps', n: 3 }, { op: 'newPort', node: 2 },
+      { op: 'soUse', holder: 15, destroy: true }, { op: 'newPort', node: 2 }, { op: 'steps', n: 3 },
+      { op: 'newPort', node: 2 }, { op: 'soUse', holder: 26, destroy: false }, { op: 'steps', n: 1 },
+      { op: 'drop', holder: 11 }, { op: 'giveSend', holder: 32, to: 2 }, { op: 'newPort', node: 1 },
+      { op: 'steps', n: 1 }, { op: 'data', holder: 36 }, { op: 'giftVia', holder: 56, via: 47, receive: false },
+      { op: 'data', holder: 7 }, { op: 'giveReceive', holder: 10, to: 3 }, { op: 'data', holder: 60 },
+      { op: 'data', holder: 50 }, { op: 'giftVia', holder: 30, via: 37, receive: true },
+      { op: 'giftVia', holder: 0, via: 59, receive: true }, { op: 'data', holder: 36 }, { op: 'destroy', holder: 7 },
+      { op: 'giftVia', holder: 8, via: 25, receive: true },
+    ];
+    expect(runSchedule(3, 44000151, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('44000151 as numbered (`--held-rights --send-once --relink`, 3 nodes, links live)', () => {
+    expect(runSchedule(3, 44000151, randomOps(44000151, 320, false, true, true, true), { loss: false }).violations).toEqual([]);
+  });
 });
