@@ -118,7 +118,7 @@ export abstract class NodeSendOnce extends NodeCore {
    * this one, which counted it, back to this node's pool. Put back on the
    * port at once, the relays here and further on counted it for ever
    * (`3000040` at length 160 with --held-rights --send-once). At most as
-   * many per relay as it still counts. Also from `peer` when the relay's
+   * many per relay as it still counts (PROTOCOL.md §4.5). Also from `peer` when the relay's
    * upstream is `peer` (the right went out and came back on one link): a
    * late message from there goes round after the right too (node.ts's
    * `round`), and the relays' and pools' counts are of messages, not of

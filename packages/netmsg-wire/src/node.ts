@@ -382,8 +382,14 @@ export class NetmsgNode extends NodeDead {
       // A relay this node left when the right passed, before it came back
       // home here: what comes from the relay's upstream goes round the
       // relays after it (each counts it), back to the pool (`3000040`).
+      // Also past a proxy here that counts no send-once rights (one made
+      // since, for a send right that came later): the message is not its
+      // (a proxy forwards only the late messages it counts, §4.5), and
+      // forwarded on its route it left the relay, which counted it,
+      // waiting for ever (`48000196` with --held-rights --send-once
+      // --relink, 3 nodes, links live).
       const relay = this.relayFor(key, peer, true);
-      const round = relay !== undefined && target?.role !== 'proxy' && relay.upstream === peer;
+      const round = relay !== undefined && (target?.role !== 'proxy' || target.soPending === 0) && relay.upstream === peer;
       const pooled = round ? undefined : this.takePooled(key);
       if (pooled !== undefined) {
         this.deliverLocal(peer, wm, pooled, MOVE_SEND_ONCE, { peer, key: `${POOL_TOKEN}${key}` });

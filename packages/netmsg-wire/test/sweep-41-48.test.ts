@@ -138,4 +138,69 @@ describe('sweep of seeds 41-48', () => {
   it('44000151 as numbered (`--held-rights --send-once --relink`, 3 nodes, links live)', () => {
     expect(runSchedule(3, 44000151, randomOps(44000151, 320, false, true, true, true), { loss: false }).violations).toEqual([]);
   });
+
+  // Port 1:4 goes 1 → 3 → 2 with one send-once right made at node 1
+  // unused: node 3 keeps a relay for it (upstream link 1, route 2). Node 1
+  // then sends node 3 a send right to the port, so node 3 has a proxy for
+  // it too, routed to node 1, counting no send-once rights. The late
+  // message from node 1 went on that proxy's route, back to node 1 (and on
+  // to the port from there), and the relay waited for ever.
+  it('a late send-once message from a relay upstream passes a proxy that counts none (48000196, shrunk)', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 37, to: 3 }, { op: 'steps', n: 1 },
+      { op: 'destroy', holder: 51 }, { op: 'newPort', node: 1 }, { op: 'steps', n: 5 },
+      { op: 'giveSend', holder: 46, to: 0 }, { op: 'soGive', holder: 14, to: 2 }, { op: 'soGive', holder: 13, to: 2 },
+      { op: 'newPort', node: 0 }, { op: 'newPort', node: 1 }, { op: 'destroy', holder: 63 },
+      { op: 'soGive', holder: 14, to: 0 }, { op: 'steps', n: 1 }, { op: 'newPort', node: 2 },
+      { op: 'giveReceive', holder: 37, to: 3 }, { op: 'steps', n: 4 }, { op: 'newPort', node: 1 },
+      { op: 'giveSend', holder: 53, to: 1 }, { op: 'steps', n: 5 }, { op: 'newPort', node: 2 },
+      { op: 'newPort', node: 0 }, { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 50, to: 3 },
+      { op: 'destroy', holder: 52 }, { op: 'soUse', holder: 29, destroy: false }, { op: 'steps', n: 10 },
+      { op: 'giftVia', holder: 41, via: 62, receive: true }, { op: 'destroy', holder: 15 },
+      { op: 'giftVia', holder: 17, via: 63, receive: true }, { op: 'soGive', holder: 6, to: 1 },
+      { op: 'data', holder: 34 }, { op: 'newPort', node: 3 }, { op: 'soUse', holder: 37, destroy: false },
+      { op: 'giveSend', holder: 16, to: 1 }, { op: 'giftVia', holder: 10, via: 61, receive: false },
+      { op: 'steps', n: 9 }, { op: 'data', holder: 6 }, { op: 'giftVia', holder: 54, via: 34, receive: true },
+      { op: 'destroy', holder: 53 }, { op: 'drop', holder: 21 }, { op: 'destroy', holder: 34 },
+      { op: 'giveSend', holder: 22, to: 1 }, { op: 'newPort', node: 1 }, { op: 'newPort', node: 0 },
+      { op: 'drop', holder: 53 }, { op: 'newPort', node: 1 }, { op: 'giveReceive', holder: 11, to: 3 },
+      { op: 'destroy', holder: 21 }, { op: 'soGive', holder: 13, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'giveSend', holder: 48, to: 1 }, { op: 'giveSend', holder: 32, to: 2 }, { op: 'steps', n: 7 },
+      { op: 'steps', n: 6 }, { op: 'newPort', node: 2 }, { op: 'steps', n: 2 }, { op: 'newPort', node: 2 },
+      { op: 'soUse', holder: 63, destroy: false }, { op: 'steps', n: 11 }, { op: 'drop', holder: 41 },
+      { op: 'giveSend', holder: 1, to: 3 }, { op: 'giveSend', holder: 42, to: 1 },
+      { op: 'soGive', holder: 51, to: 0 }, { op: 'soGive', holder: 7, to: 1 }, { op: 'newPort', node: 0 },
+      { op: 'steps', n: 11 }, { op: 'steps', n: 4 }, { op: 'newPort', node: 0 }, { op: 'steps', n: 10 },
+      { op: 'destroy', holder: 4 }, { op: 'soGive', holder: 33, to: 0 }, { op: 'giveSend', holder: 58, to: 3 },
+      { op: 'destroy', holder: 2 }, { op: 'steps', n: 10 }, { op: 'giftVia', holder: 4, via: 16, receive: true },
+      { op: 'newPort', node: 0 }, { op: 'newPort', node: 0 }, { op: 'giftVia', holder: 52, via: 45, receive: true },
+      { op: 'giveSend', holder: 39, to: 2 }, { op: 'giveReceive', holder: 38, to: 1 }, { op: 'data', holder: 4 },
+      { op: 'data', holder: 42 }, { op: 'giftVia', holder: 15, via: 61, receive: false },
+      { op: 'soGive', holder: 51, to: 2 }, { op: 'giveSend', holder: 12, to: 2 },
+      { op: 'soUse', holder: 41, destroy: true }, { op: 'giftVia', holder: 31, via: 15, receive: true },
+      { op: 'giftVia', holder: 60, via: 1, receive: true }, { op: 'steps', n: 11 },
+      { op: 'giveSend', holder: 39, to: 3 }, { op: 'data', holder: 41 },
+      { op: 'giftVia', holder: 56, via: 22, receive: true }, { op: 'giftVia', holder: 52, via: 60, receive: true },
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 53, to: 0 }, { op: 'drop', holder: 11 },
+      { op: 'data', holder: 14 }, { op: 'newPort', node: 2 }, { op: 'data', holder: 40 }, { op: 'steps', n: 3 },
+      { op: 'steps', n: 9 }, { op: 'soGive', holder: 30, to: 2 }, { op: 'soGive', holder: 43, to: 3 },
+      { op: 'giveSend', holder: 11, to: 0 }, { op: 'giveReceive', holder: 33, to: 1 },
+      { op: 'giveSend', holder: 5, to: 2 }, { op: 'data', holder: 3 }, { op: 'giveReceive', holder: 19, to: 0 },
+      { op: 'soUse', holder: 5, destroy: false }, { op: 'soUse', holder: 60, destroy: false },
+      { op: 'soUse', holder: 42, destroy: false }, { op: 'data', holder: 49 }, { op: 'newPort', node: 0 },
+      { op: 'soUse', holder: 25, destroy: true }, { op: 'giveReceive', holder: 59, to: 2 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'soGive', holder: 24, to: 0 },
+      { op: 'soGive', holder: 1, to: 1 }, { op: 'soUse', holder: 7, destroy: true },
+      { op: 'soGive', holder: 31, to: 3 }, { op: 'giveSend', holder: 53, to: 2 }, { op: 'drop', holder: 23 },
+      { op: 'giveSend', holder: 25, to: 1 }, { op: 'newPort', node: 1 }, { op: 'data', holder: 28 },
+      { op: 'giftVia', holder: 1, via: 25, receive: true }, { op: 'giveSend', holder: 56, to: 2 },
+      { op: 'giftVia', holder: 20, via: 13, receive: true }, { op: 'newPort', node: 0 },
+      { op: 'soUse', holder: 37, destroy: false }, { op: 'giftVia', holder: 5, via: 39, receive: false },
+    ];
+    expect(runSchedule(3, 48000196, ops, { loss: false }).violations).toEqual([]);
+  });
+
+  it('48000196 as numbered (`--held-rights --send-once --relink`, 3 nodes, links live)', () => {
+    expect(runSchedule(3, 48000196, randomOps(48000196, 320, false, true, true, true), { loss: false }).violations).toEqual([]);
+  });
 });
