@@ -234,6 +234,22 @@ export abstract class NodeSendOnce extends NodeCore {
     }
   }
 
+  /**
+   * Late send-once messages for `key` from link `peer` held here while the
+   * port's receive right waits for its FLUSH: they came before the link
+   * died, so they are none of those a relay upstream of that link can no
+   * longer get (§4.4, link loss: it makes "the late messages it counts,
+   * which can no longer come"); at the FLUSH each goes round the relay
+   * (heldRounds). Made as notifications too, the port got two messages
+   * for one send-once right, a reply and its SEND_ONCE notification
+   * (`45000212` with --held-rights --send-once --defer-send-once, link
+   * loss).
+   */
+  protected heldLate(key: PortKey, peer: number): number {
+    const e = this.byKey.get(key);
+    return e ? e.held.filter((h) => h.from === peer && h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id))).length : 0;
+  }
+
   /** Pool rights for lost late messages of a receive right passing through (makePool → passLost). */
   private soLostPassing = 0;
 

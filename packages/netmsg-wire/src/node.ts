@@ -624,8 +624,9 @@ export class NetmsgNode extends NodeDead {
     for (const r of [...this.soRelays.values()].flat()) {
       if (r.route === peer) this.dropRelay(r);
       // The way back to the old home is lost: its late messages cannot
-      // come; it makes them as notifications on its port (node-send-once.ts).
-      else if (r.upstream === peer) this.loseSendOnce(r.name, r.pending);
+      // come; it makes them as notifications on its port (node-send-once.ts),
+      // less those that came and are held here (heldLate).
+      else if (r.upstream === peer) this.loseSendOnce(r.name, r.pending - this.heldLate(r.key, peer));
     }
     // The late send-once messages a pool waited for can no longer come:
     // its rights are destroyed unused, so the port gets Mach's send-once

@@ -203,4 +203,55 @@ describe('sweep of seeds 41-48', () => {
   it('48000196 as numbered (`--held-rights --send-once --relink`, 3 nodes, links live)', () => {
     expect(runSchedule(3, 48000196, randomOps(48000196, 320, false, true, true, true), { loss: false }).violations).toEqual([]);
   });
+
+  // Port 2:2 goes 2 → 3 → 4 → 3 with one send-once right made at node 2:
+  // node 3 keeps a relay for it (upstream link 2), and the right is back
+  // at node 3, waiting for its FLUSH, when the reply comes from node 2 and
+  // is held. Then link 2-3 dies: the relay made its one late message as a
+  // SEND_ONCE notification although that message had come (held), and the
+  // port got both, two messages for one send-once right.
+  it('a relay whose upstream dies makes no lost message for one held here (45000212, shrunk)', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 3 }, { op: 'giveReceive', holder: 53, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'newPort', node: 2 }, { op: 'soGive', holder: 32, to: 3 }, { op: 'giveReceive', holder: 21, to: 0 },
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 35, to: 2 }, { op: 'steps', n: 3 },
+      { op: 'soGive', holder: 29, to: 1 }, { op: 'steps', n: 1 }, { op: 'giveReceive', holder: 27, to: 2 },
+      { op: 'steps', n: 5 }, { op: 'giveSend', holder: 26, to: 1 }, { op: 'newPort', node: 3 },
+      { op: 'soGive', holder: 62, to: 1 }, { op: 'giveSend', holder: 46, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'cut', a: 2, b: 0 }, { op: 'giveReceive', holder: 35, to: 1 }, { op: 'newPort', node: 2 },
+      { op: 'giveSend', holder: 47, to: 1 }, { op: 'giveSend', holder: 53, to: 1 }, { op: 'newPort', node: 1 },
+      { op: 'giveReceive', holder: 62, to: 3 }, { op: 'newPort', node: 3 }, { op: 'soGive', holder: 28, to: 2 },
+      { op: 'destroy', holder: 63 }, { op: 'steps', n: 10 }, { op: 'soGive', holder: 47, to: 3 },
+      { op: 'giftVia', holder: 43, via: 27, receive: true }, { op: 'newPort', node: 0 },
+      { op: 'soGive', holder: 15, to: 1 }, { op: 'drop', holder: 60 }, { op: 'steps', n: 8 },
+      { op: 'giftVia', holder: 22, via: 56, receive: true }, { op: 'steps', n: 9 },
+      { op: 'giftVia', holder: 19, via: 27, receive: true }, { op: 'destroy', holder: 31 },
+      { op: 'soGive', holder: 41, to: 1 }, { op: 'steps', n: 4 }, { op: 'drop', holder: 61 },
+      { op: 'newPort', node: 3 }, { op: 'soUse', holder: 58, destroy: false },
+      { op: 'soUse', holder: 48, destroy: true }, { op: 'giveSend', holder: 41, to: 2 }, { op: 'newPort', node: 3 },
+      { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 51, to: 0 }, { op: 'steps', n: 5 },
+      { op: 'soUse', holder: 47, destroy: false }, { op: 'giveSend', holder: 25, to: 2 },
+      { op: 'destroy', holder: 33 }, { op: 'soGive', holder: 44, to: 2 }, { op: 'giveSend', holder: 27, to: 1 },
+      { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 18, to: 2 }, { op: 'newPort', node: 3 },
+      { op: 'soUse', holder: 6, destroy: true }, { op: 'destroy', holder: 55 }, { op: 'steps', n: 1 },
+      { op: 'steps', n: 10 }, { op: 'soGive', holder: 63, to: 2 }, { op: 'giveSend', holder: 17, to: 1 },
+      { op: 'giveReceive', holder: 16, to: 0 }, { op: 'soGive', holder: 25, to: 2 },
+      { op: 'soGive', holder: 31, to: 0 }, { op: 'giveSend', holder: 1, to: 1 }, { op: 'steps', n: 11 },
+      { op: 'data', holder: 12 }, { op: 'newPort', node: 1 }, { op: 'giveSend', holder: 11, to: 2 },
+      { op: 'giftVia', holder: 32, via: 34, receive: true }, { op: 'giveSend', holder: 20, to: 3 },
+      { op: 'soGive', holder: 39, to: 2 }, { op: 'giveReceive', holder: 11, to: 2 }, { op: 'newPort', node: 3 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 2 }, { op: 'soUse', holder: 7, destroy: false },
+      { op: 'giftVia', holder: 48, via: 28, receive: true }, { op: 'cut', a: 0, b: 3 },
+      { op: 'giftVia', holder: 26, via: 6, receive: true }, { op: 'giftVia', holder: 31, via: 15, receive: false },
+      { op: 'soGive', holder: 34, to: 2 }, { op: 'giftVia', holder: 54, via: 58, receive: true },
+      { op: 'steps', n: 3 }, { op: 'giftVia', holder: 20, via: 34, receive: true },
+      { op: 'giftVia', holder: 0, via: 43, receive: true }, { op: 'soGive', holder: 36, to: 1 },
+      { op: 'steps', n: 3 }, { op: 'cut', a: 1, b: 2 },
+    ];
+    expect(runSchedule(4, 45000212, ops, { loss: true, deferSendOnce: true }).violations).toEqual([]);
+  });
+
+  it('45000212 as numbered (`--held-rights --send-once --defer-send-once`, 4 nodes, link loss)', () => {
+    expect(runSchedule(4, 45000212, randomOps(45000212, 320, true, true, true), { loss: true, deferSendOnce: true }).violations).toEqual([]);
+  });
 });
