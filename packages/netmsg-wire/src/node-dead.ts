@@ -119,6 +119,14 @@ export abstract class NodeDead extends NodeMigration {
     }
     if (e.migrating) {
       if (peer !== e.migrateFrom) this.chainDied(e, peer);
+      // The right in our hands stands for the live port now (fresh port,
+      // §4.3 "After link loss"): the entry waits for it without a route, as
+      // at a link loss (§4.4), so a later DEAD from the dead chain (an
+      // answer to a message sent down it before) is not about it. Still
+      // routed there, such an answer killed it: the messages held for it
+      // were destroyed, another port's receive right among them, and NO
+      // SENDERS was lost (`42000161` with --held-rights --relink, link loss).
+      if (peer !== e.migrateFrom && this.arriving.has(e.key)) e.route = undefined;
       // From the link the right came on: a relay there lost its way
       // back to the old home after passing the right on, so the late
       // send-once messages the right's `soRights` count can no longer

@@ -254,4 +254,27 @@ describe('sweep of seeds 41-48', () => {
   it('45000212 as numbered (`--held-rights --send-once --defer-send-once`, 4 nodes, link loss)', () => {
     expect(runSchedule(4, 45000212, randomOps(45000212, 320, true, true, true), { loss: true, deferSendOnce: true }).violations).toEqual([]);
   });
+
+  // Port 3:1 goes 3 → 4 → 1; node 1 had a proxy for it routed to node 3,
+  // and link 3-4 dies while the right waits at node 1 for its FLUSH (gone
+  // to node 3). Node 3's DEAD makes the doomed proxy a fresh port for the
+  // right in hand; a second DEAD from node 3, the answer to a message node
+  // 1 had sent it for the port, then killed that fresh entry with what was
+  // held for it (another port's receive right among them): NO SENDERS
+  // lost. The numbered schedule still fails (PROTOCOL.md §9).
+  it('a DEAD from a dead chain after the right in hand was put on a fresh port kills nothing (42000161, shrunk)', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 47, to: 0 }, { op: 'steps', n: 3 },
+      { op: 'giveSend', holder: 42, to: 3 }, { op: 'giveReceive', holder: 56, to: 3 }, { op: 'steps', n: 3 },
+      { op: 'data', holder: 62 }, { op: 'giveSend', holder: 61, to: 1 }, { op: 'steps', n: 11 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 3 }, { op: 'giveReceive', holder: 34, to: 0 },
+      { op: 'data', holder: 29 }, { op: 'steps', n: 10 }, { op: 'data', holder: 25 },
+      { op: 'giftVia', holder: 57, via: 51, receive: true }, { op: 'newPort', node: 3 },
+      { op: 'giftVia', holder: 31, via: 21, receive: true }, { op: 'data', holder: 61 },
+      { op: 'giftVia', holder: 15, via: 63, receive: true }, { op: 'steps', n: 5 }, { op: 'data', holder: 18 },
+      { op: 'giveSend', holder: 12, to: 2 }, { op: 'giveSend', holder: 51, to: 1 }, { op: 'data', holder: 8 },
+      { op: 'cut', a: 3, b: 2 }, { op: 'data', holder: 28 },
+    ];
+    expect(runSchedule(4, 42000161, ops, { loss: true }).violations).toEqual([]);
+  });
 });
