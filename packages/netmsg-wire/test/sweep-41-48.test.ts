@@ -261,7 +261,9 @@ describe('sweep of seeds 41-48', () => {
   // right in hand; a second DEAD from node 3, the answer to a message node
   // 1 had sent it for the port, then killed that fresh entry with what was
   // held for it (another port's receive right among them): NO SENDERS
-  // lost. The numbered schedule still fails (PROTOCOL.md §9).
+  // lost. A shrink on the next build (21 ops, below): the marker came
+  // back first, so the entry, not migrating, was killed by the first
+  // DEAD although the right was in hand (in the gate).
   it('a DEAD from a dead chain after the right in hand was put on a fresh port kills nothing (42000161, shrunk)', () => {
     const ops: Op[] = [
       { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 47, to: 0 }, { op: 'steps', n: 3 },
@@ -276,5 +278,22 @@ describe('sweep of seeds 41-48', () => {
       { op: 'cut', a: 3, b: 2 }, { op: 'data', holder: 28 },
     ];
     expect(runSchedule(4, 42000161, ops, { loss: true }).violations).toEqual([]);
+  });
+
+  it('a DEAD from its route kills no entry whose receive right is in hand after its marker came back (42000161, second shrink)', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 47, to: 0 }, { op: 'steps', n: 3 },
+      { op: 'giveSend', holder: 42, to: 3 }, { op: 'giveReceive', holder: 56, to: 3 }, { op: 'steps', n: 3 },
+      { op: 'data', holder: 62 }, { op: 'giveSend', holder: 61, to: 1 }, { op: 'steps', n: 11 },
+      { op: 'newPort', node: 3 }, { op: 'giveReceive', holder: 34, to: 0 }, { op: 'data', holder: 29 },
+      { op: 'steps', n: 10 }, { op: 'giftVia', holder: 57, via: 51, receive: true }, { op: 'steps', n: 7 },
+      { op: 'newPort', node: 3 }, { op: 'data', holder: 61 }, { op: 'giftVia', holder: 15, via: 63, receive: true },
+      { op: 'steps', n: 2 }, { op: 'giveSend', holder: 51, to: 1 }, { op: 'cut', a: 3, b: 2 },
+    ];
+    expect(runSchedule(4, 42000161, ops, { loss: true }).violations).toEqual([]);
+  });
+
+  it('42000161 as numbered (`--held-rights --relink`, 4 nodes, link loss)', () => {
+    expect(runSchedule(4, 42000161, randomOps(42000161, 320, true, false, true, true), { loss: true }).violations).toEqual([]);
   });
 });
