@@ -355,7 +355,7 @@ export abstract class NodeCore {
       id, key: portKey(id), role, name,
       exported: new Map(), imported: new Map(), makeSends: 0, localSenders: false, nsArmed: false,
       route: undefined, credit: new Map(), pending: new Map(), pendingBytes: 0, paused: false, pinned: false, delivering: 0,
-      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], drainFrom: [], handoff: undefined, receiveCounted: false, staleBelow: undefined, migrateFrom: undefined, upstream: undefined, relayWait: false, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, soDiscard: 0, soRelayed: false, soOwn: 0, soLost: false, ownsNs: false,
+      migrating: false, held: [], heldBytes: 0, draining: 0, drainDeliveries: 0, gateWait: 0, flushWait: [], flushed: false, gatePins: 0, drainHold: [], drainFrom: [], handoff: undefined, receiveCounted: false, staleBelow: undefined, migrateFrom: undefined, upstream: undefined, relayWait: false, sentFrom: new Map(), learntFrom: undefined, soPending: 0, nsPort: undefined, soDiscard: 0, soRelayed: false, soOwn: 0, soVia: undefined, soLost: false, ownsNs: false,
     };
     this.byKey.set(e.key, e);
     this.byName.set(name, e);

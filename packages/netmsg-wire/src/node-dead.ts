@@ -1,7 +1,7 @@
 import { type PortKey, portKey } from './identity.js';
 import { NodeMigration } from './node-migration.js';
 import type { ReceiveStatus } from './node-events.js';
-import type { StaleBelow } from './port-table.js';
+import { isDraining, type StaleBelow } from './port-table.js';
 import type { PortRef, WireMessage } from './wire-message.js';
 
 /**
@@ -117,15 +117,29 @@ export abstract class NodeDead extends NodeMigration {
       if (e.handoff !== peer || !this.releaseBehindCarrier(e, peer, imp)) this.sendControl(peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
       e.imported.delete(peer);
     }
-    if (e.migrating) {
-      if (peer !== e.migrateFrom) this.chainDied(e, peer);
+    // The right is in our hands (a gate, a hold) though its marker came
+    // back: the port lives here too, as for a migrating entry.
+    const inHand = !e.migrating && peer !== e.migrateFrom && this.arriving.has(e.key);
+    if (e.migrating || inHand) {
+      if (peer !== e.migrateFrom) {
+        this.chainDied(e, peer);
+        // The right in our hands stands for the live port now (fresh
+        // port, §4.3 "After link loss"): the entry waits for it without a
+        // route, as at a link loss (§4.4), so a later DEAD from the dead
+        // chain (an answer to a message sent down it before) is not about
+        // it. Still routed there, such an answer killed it, and with
+        // inHand the first DEAD did: the messages held for it were
+        // destroyed, another port's receive right among them, and NO
+        // SENDERS was lost (`42000161` with --held-rights --relink).
+        if (this.arriving.has(e.key) && !isDraining(e)) e.route = undefined;
+      }
       // From the link the right came on: a relay there lost its way
       // back to the old home after passing the right on, so the late
       // send-once messages the right's `soRights` count can no longer
       // come (§4.5, link loss). Its DEAD came before the pool it meant
       // was made: the pool is made dead (importReceive).
       else e.soLost = true;
-      this.finishMigration(e);
+      if (e.migrating) this.finishMigration(e);
     } else {
       this.killProxy(e, peer);
     }

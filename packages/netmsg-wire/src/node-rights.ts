@@ -369,7 +369,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // notification that came was destroyed as sent to no port).
       ownSendOnce = this.ownSendOnce(e);
       const ownRoute = e.route;
-      if (e.soPending > 0 && ownRoute !== undefined && this.links.has(ownRoute)) this.sendControl(ownRoute, { t: 'direct', node: id.node, serial: id.serial, n: e.soPending, origin: this.cfg.node });
+      this.sendDirect(e, ownRoute, owed !== undefined);
       // Our proxy becomes the real port: the application gets it under the
       // name local senders already use (tests 5 and 9).
       for (const [p, n] of e.imported) if (n > 0 && p !== peer && this.links.has(p)) this.sendControl(p, { t: 'release', node: id.node, serial: id.serial, n });
@@ -619,7 +619,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // a relay of the port is here already (the right left this node
       // before, on another port): destroyed, this port took its send-once
       // rights with it (`3000075` with --held-rights --send-once).
-      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream, discard: e.soDiscard, staleBelow: e.staleBelow };
+      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream, discard: e.soDiscard, staleBelow: e.staleBelow, soVia: e.soVia };
       const list = this.soRelays.get(r.key);
       if (list) list.push(r);
       else this.soRelays.set(r.key, [r]);

@@ -113,18 +113,25 @@ export abstract class NodeSendOnce extends NodeCore {
   /**
    * Late send-once messages held while the receive right came back here
    * that came from the upstream of a send-once relay this node left when
-   * the right passed through before (not from `peer`): as one arriving
+   * the right passed through before: as one arriving
    * after the right (node.ts, `3000040`), each goes round the relays after
    * this one, which counted it, back to this node's pool. Put back on the
    * port at once, the relays here and further on counted it for ever
    * (`3000040` at length 160 with --held-rights --send-once). At most as
-   * many per relay as it still counts.
+   * many per relay as it still counts (PROTOCOL.md §4.5). Also from `peer` when the relay's
+   * upstream is `peer` (the right went out and came back on one link): a
+   * late message from there goes round after the right too (node.ts's
+   * `round`), and the relays' and pools' counts are of messages, not of
+   * which right sent them, so whichever message goes round pays them.
+   * Taken as one of the arriving `soRights` instead, the relay here, the
+   * pool it leads to and the relay after that waited for ever (`41000177`
+   * with --held-rights --send-once --defer-send-once, 2 nodes, links live).
    */
-  protected heldRounds<H extends { wm: WireMessage; from: number }>(held: H[], peer: number, key: PortKey): H[] {
+  protected heldRounds<H extends { wm: WireMessage; from: number }>(held: H[], _peer: number, key: PortKey): H[] {
     const out: H[] = [];
     const taken = new Map<SendOnceRelay, number>();
     for (const h of held) {
-      if (h.from === peer || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
+      if (h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
       const relay = this.relayFor(key, h.from, false);
       if (!relay || (taken.get(relay) ?? 0) >= relay.pending) continue;
       taken.set(relay, (taken.get(relay) ?? 0) + 1);
@@ -227,6 +234,22 @@ export abstract class NodeSendOnce extends NodeCore {
     }
   }
 
+  /**
+   * Late send-once messages for `key` from link `peer` held here while the
+   * port's receive right waits for its FLUSH: they came before the link
+   * died, so they are none of those a relay upstream of that link can no
+   * longer get (§4.4, link loss: it makes "the late messages it counts,
+   * which can no longer come"); at the FLUSH each goes round the relay
+   * (heldRounds). Made as notifications too, the port got two messages
+   * for one send-once right, a reply and its SEND_ONCE notification
+   * (`45000212` with --held-rights --send-once --defer-send-once, link
+   * loss).
+   */
+  protected heldLate(key: PortKey, peer: number): number {
+    const e = this.byKey.get(key);
+    return e ? e.held.filter((h) => h.from === peer && h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id))).length : 0;
+  }
+
   /** Pool rights for lost late messages of a receive right passing through (makePool → passLost). */
   private soLostPassing = 0;
 
@@ -301,11 +324,12 @@ export abstract class NodeSendOnce extends NodeCore {
     if (origin === this.cfg.node) return;
     const e = this.byKey.get(key);
     const pool = this.soPools.get(key);
-    const relay = e ? undefined : this.relayFor(key, peer, pool?.from === peer);
+    const relay = e ? undefined : (this.soRelays.get(key)?.find((r) => r.soVia === peer) ?? this.relayFor(key, peer, pool?.from === peer));
     const proxy = e && e.role === 'proxy' ? e : undefined;
     // Only from the way the receive right came (the pool's link, a relay's
-    // upstream): the origin is that way. Anything else is stale.
-    if (!(pool?.from === peer || proxy?.upstream === peer || relay?.upstream === peer)) return;
+    // upstream) or the way the late messages a relay counts come from
+    // (`soVia`, sendDirect): the origin is that way. Anything else is stale.
+    if (!(pool?.from === peer || proxy?.upstream === peer || relay?.upstream === peer || proxy?.soVia === peer || relay?.soVia === peer)) return;
     let dropped = 0;
     // Only rights to a port netmsg receives from (a proxy or a relay): at a
     // home they are rights to the application's port, and destroying them
@@ -335,6 +359,26 @@ export abstract class NodeSendOnce extends NodeCore {
     // A relay left with nothing to wait for goes (the notifications queued
     // on its port go with it).
     if (relay && relay.pending <= 0) this.dropRelay(relay);
+  }
+
+  /**
+   * The receive right came back to proxy `e` (importReceive): its
+   * `soPending` send-once rights go `DIRECT` down its old `route` (§4.5,
+   * "back where they were made"; a relay's count too, "A relay's count is
+   * not its own"). A relay the right only passes through (`passing`) makes
+   * no pool for the relayed part of that count: the `DIRECT` paid as many
+   * rights counted in the arriving `soRights` (the pool down the route),
+   * which it passes on, so that many of its next count stand for late
+   * messages from its old upstream. Remembered as `soVia`: when the right
+   * comes back to where those rights were made, that node's `DIRECT`
+   * comes from there, not from the relay's new upstream; refused as
+   * stale, the relay waited for ever (`44000151` with --held-rights
+   * --send-once --relink, 3 nodes, links live: the right went 1 → 3 → 2
+   * → 3 → 1, passing node 3 twice).
+   */
+  protected sendDirect(e: PortEntry, route: number | undefined, passing: boolean): void {
+    e.soVia = passing && e.soRelayed && e.upstream !== undefined && e.soPending > this.ownSendOnce(e) ? e.upstream : undefined;
+    if (e.soPending > 0 && route !== undefined && this.links.has(route)) this.sendControl(route, { t: 'direct', ...idOf(e.id), n: e.soPending, origin: this.cfg.node });
   }
 
   /**

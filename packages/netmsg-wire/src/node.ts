@@ -382,8 +382,14 @@ export class NetmsgNode extends NodeDead {
       // A relay this node left when the right passed, before it came back
       // home here: what comes from the relay's upstream goes round the
       // relays after it (each counts it), back to the pool (`3000040`).
+      // Also past a proxy here that counts no send-once rights (one made
+      // since, for a send right that came later): the message is not its
+      // (a proxy forwards only the late messages it counts, §4.5), and
+      // forwarded on its route it left the relay, which counted it,
+      // waiting for ever (`48000196` with --held-rights --send-once
+      // --relink, 3 nodes, links live).
       const relay = this.relayFor(key, peer, true);
-      const round = relay !== undefined && target?.role !== 'proxy' && relay.upstream === peer;
+      const round = relay !== undefined && (target?.role !== 'proxy' || target.soPending === 0) && relay.upstream === peer;
       const pooled = round ? undefined : this.takePooled(key);
       if (pooled !== undefined) {
         this.deliverLocal(peer, wm, pooled, MOVE_SEND_ONCE, { peer, key: `${POOL_TOKEN}${key}` });
@@ -618,8 +624,9 @@ export class NetmsgNode extends NodeDead {
     for (const r of [...this.soRelays.values()].flat()) {
       if (r.route === peer) this.dropRelay(r);
       // The way back to the old home is lost: its late messages cannot
-      // come; it makes them as notifications on its port (node-send-once.ts).
-      else if (r.upstream === peer) this.loseSendOnce(r.name, r.pending);
+      // come; it makes them as notifications on its port (node-send-once.ts),
+      // less those that came and are held here (heldLate).
+      else if (r.upstream === peer) this.loseSendOnce(r.name, r.pending - this.heldLate(r.key, peer));
     }
     // The late send-once messages a pool waited for can no longer come:
     // its rights are destroyed unused, so the port gets Mach's send-once

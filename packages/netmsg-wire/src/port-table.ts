@@ -205,6 +205,15 @@ export interface PortEntry {
    */
   soOwn: number;
   /**
+   * relay (§4.5, "A relay's count is not its own"), set when a receive
+   * right passed back through this relay: it sent its relayed count
+   * `DIRECT` down its old route, where it paid rights counted in the
+   * arriving `soRights`, and passed those on, so part of its count now
+   * stands for late messages from its old upstream, this link. A `DIRECT`
+   * from here is about them (onDirect).
+   */
+  soVia: number | undefined;
+  /**
    * new home (§4.5, link loss): DEAD came from the link the receive right
    * came on while it waited here: the late send-once messages its
    * `soRights` count can no longer come, so the pool rights made for them
@@ -241,6 +250,8 @@ export interface SendOnceRelay {
   discard: number;
   /** As `PortEntry.staleBelow`, from the proxy the relay was. */
   staleBelow: StaleBelow | undefined;
+  /** As `PortEntry.soVia`, from the proxy the relay was. */
+  soVia: number | undefined;
 }
 
 /**
