@@ -31,16 +31,41 @@ export class SendQueues<T extends { readonly msgId: number }> {
   readonly #queues = new Map<number, SendQueue<T>>();
   /** #queues's size at which emptied queues are swept out. */
   #sweepAt = MAX_QUEUES;
+  /**
+   * The two ports last pushed to or taken from (-1: none) and their
+   * queues, in front of the map: a client's requests to a server port are
+   * pushed and taken in turn, and each was a Map probe (~100 instructions,
+   * a builtin call) where a compare does. Two, so that a client that
+   * alternates two servers (a file and the auth server...) still hits.
+   */
+  #port0 = -1;
+  #queue0: SendQueue<T> | undefined = undefined;
+  #port1 = -1;
+  #queue1: SendQueue<T> | undefined = undefined;
 
   /** `call` was sent to `port`: the newest of its queue (the oldest goes past MAX_IN_FLIGHT). */
   push(port: number, call: T): void {
-    const q = this.#queues.get(port) ?? this.#newQueue(port);
+    const q = port === this.#port0 ? (this.#queue0 as SendQueue<T>) : port === this.#port1 ? (this.#queue1 as SendQueue<T>) : this.#queueOf(port);
     if (q.head === q.tail) {
       // Empty: start over at the front (the array keeps its store; slots are overwritten).
       q.head = q.tail = 0;
     } else if (q.tail === q.calls.length && q.head >= q.tail >> 1) compact(q);
     q.calls[q.tail++] = call;
     if (q.tail - q.head > MAX_IN_FLIGHT) q.calls[q.head++] = undefined;
+  }
+
+  /** push() to a port in neither slot: its queue, kept in the first slot (the first's goes to the second). */
+  #queueOf(port: number): SendQueue<T> {
+    const q = this.#queues.get(port) ?? this.#newQueue(port);
+    this.#keep(port, q);
+    return q;
+  }
+
+  #keep(port: number, q: SendQueue<T>): void {
+    this.#port1 = this.#port0;
+    this.#queue1 = this.#queue0;
+    this.#port0 = port;
+    this.#queue0 = q;
   }
 
   /**
@@ -51,6 +76,9 @@ export class SendQueues<T extends { readonly msgId: number }> {
   #newQueue(port: number): SendQueue<T> {
     if (this.#queues.size >= this.#sweepAt) {
       for (const [p, old] of this.#queues) if (old.head === old.tail) this.#queues.delete(p);
+      // The slots' queues may be among those: no slot holds a queue the map does not.
+      this.#port0 = this.#port1 = -1;
+      this.#queue0 = this.#queue1 = undefined;
       // Many ports with sends pending: the next sweep waits until their number doubles (no sweep per send).
       this.#sweepAt = Math.max(MAX_QUEUES, this.#queues.size * 2);
     }
@@ -61,7 +89,7 @@ export class SendQueues<T extends { readonly msgId: number }> {
 
   /** The oldest unreceived send of `msgId` to `port`; the sends ahead of it were consumed unseen. */
   take(port: number, msgId: number): T | undefined {
-    const q = this.#queues.get(port);
+    const q = port === this.#port0 ? this.#queue0 : port === this.#port1 ? this.#queue1 : this.#takeQueueOf(port);
     if (q === undefined) return undefined;
     const calls = q.calls;
     let at = q.head;
@@ -72,6 +100,13 @@ export class SendQueues<T extends { readonly msgId: number }> {
     for (let i = q.head; i <= at; i++) calls[i] = undefined;
     q.head = at + 1;
     return sent;
+  }
+
+  /** take() from a port in neither slot: its queue if it has one, kept in the first slot. */
+  #takeQueueOf(port: number): SendQueue<T> | undefined {
+    const q = this.#queues.get(port);
+    if (q !== undefined) this.#keep(port, q);
+    return q;
   }
 }
 

@@ -22,6 +22,11 @@ describe('LineBuffer', () => {
     const lb = new LineBuffer(1);
     for (const s of [0, 9, 10, 99999, 100000, 4294967295]) lb.seqno(s);
     expect(lb.toString()).toBe('[    0] [    9] [   10] [99999] [100000] [4294967295] ');
+    // Every digit count, at both ends (the digits go two at a time, the odd one last).
+    const edges = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].flatMap((d) => [10 ** (d - 1), 10 ** d - 1].filter((x) => x <= 0xffffffff));
+    const each = new LineBuffer(1);
+    for (const s of edges) each.seqno(s);
+    expect(each.toString()).toBe(edges.map((s) => `[${String(s).padStart(5)}] `).join(''));
   });
 
   test('text and bytes come out as the UTF-8 of the same text', () => {
