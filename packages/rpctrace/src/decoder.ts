@@ -493,7 +493,7 @@ export class MessageDecoder {
 
   /**
    * decodeFull of the message of `n` bytes at `o` of `buf` (the reader's
-   * chunk: wire.ts's WireEvent), with no view made of it unless the memo
+   * chunk: wire-reader.ts's WireEvent), with no view made of it unless the memo
    * misses (a view per record was a sixth of the reader's cost in a storm).
    */
   decodeFullAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number, v: DataView = this.#dataView(buf)): DecodedMsg {

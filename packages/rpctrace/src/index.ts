@@ -2,7 +2,8 @@
 export { RpcTracer, RECEIVE_ROUTINE, type RpcTracerOptions } from './tracer.js';
 export { TraceSession, type TraceOptions } from './session.js';
 export { traceEventOf } from './event.js';
-export { encodeWireEvent, decodeWireEvent, fillWireEvent, newWireTarget, writeWireEvent, wireEventSize, WireEventReader, TRACE_FD_ENV, TRACE_FD_GLOBAL, WIRE_HEADER_BYTES, WIRE_MAX_RECORD } from './wire.js';
+export { encodeWireEvent, writeWireEvent, wireEventSize, TRACE_FD_ENV, TRACE_FD_GLOBAL, WIRE_HEADER_BYTES, WIRE_MAX_RECORD } from './wire.js';
+export { decodeWireEvent, fillWireEvent, newWireTarget, WireEventReader } from './wire-reader.js';
 export { traceKernel, type KernelTrace, type TraceKernelOptions } from './trace-kernel.js';
 export { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
 export { parseFilter, selects, statusSelects, inClass, TRACE_ALL, TRACE_CLASSES, type CallFilter, type StatusFilter, type TraceClass } from './filter.js';

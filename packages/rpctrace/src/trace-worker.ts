@@ -26,7 +26,8 @@ import type { MachKernel } from 'hurd-ffi';
 import { RpcTraceError } from './errors.js';
 import type { RoutineStats } from './records.js';
 import { TraceSession, type TraceOptions } from './session.js';
-import { WIRE_HEADER_BYTES, fillWireEvent, newWireTarget, observedSize, taskNameBytes, writeObserved } from './wire.js';
+import { WIRE_HEADER_BYTES, observedSize, taskNameBytes, writeObserved } from './wire.js';
+import { fillWireEvent, newWireTarget } from './wire-reader.js';
 
 const WORKER_KEY = 'hurd-rpctrace.trace-kernel-worker';
 const BATCH = 256 * 1024;

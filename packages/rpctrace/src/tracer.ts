@@ -30,7 +30,7 @@ import { MAX_PENDING, PairingMap, TaskNameKeys } from './pairing-map.js';
 import { SendQueues } from './send-queues.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
 import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
-import { WireEvent } from './wire.js';
+import { WireEvent } from './wire-reader.js';
 
 /** hurd-ffi's DestroyReason in words. */
 const DESTROY_WHY: { readonly [k: string]: string } = {

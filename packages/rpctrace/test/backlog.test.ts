@@ -13,7 +13,8 @@ import type { MsgEvent } from 'hurd-ffi';
 import { describe, expect, test } from 'vitest';
 import { traceEventOf } from '../src/event.js';
 import { BATCH_BYTES, EAGER_RETRY_BYTES, FIRST_BATCH_BYTES, SINK_BATCH_BYTES, TraceBacklog } from '../src/trace-backlog.js';
-import { WireEventReader, decodeWireEvent, encodeWireEvent, observedSize, taskNameBytes, writeObserved } from '../src/wire.js';
+import { encodeWireEvent, observedSize, taskNameBytes, writeObserved } from '../src/wire.js';
+import { WireEventReader, decodeWireEvent } from '../src/wire-reader.js';
 import { msgEvents } from './support/msg-events.js';
 
 const event = msgEvents(200, 300);

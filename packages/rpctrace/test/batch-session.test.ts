@@ -14,7 +14,8 @@ import { LineBuffer } from '../src/line-buffer.js';
 import { TraceSession, type TraceOptions } from '../src/session.js';
 import type { TraceEvent } from '../src/records.js';
 import { abi, eventOf, MSGS, stepFields } from './support/random-trace.js';
-import { WireEventReader, decodeWireEvent, encodeWireEvent } from '../src/wire.js';
+import { encodeWireEvent } from '../src/wire.js';
+import { WireEventReader, decodeWireEvent } from '../src/wire-reader.js';
 
 const step = fc.record(stepFields([undefined, 'ext2fs', 'client']));
 

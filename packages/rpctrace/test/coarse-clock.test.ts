@@ -12,7 +12,8 @@ import { COARSE_CLOCK_EVERY, backlogObserver } from '../src/backlog-observer.js'
 import { parseArgs, type CliOptions } from '../src/cli/args.js';
 import { coarseClockFor } from '../src/cli/run.js';
 import { TraceBacklog } from '../src/trace-backlog.js';
-import { WireEventReader, decodeWireEvent, parseClockEnv } from '../src/wire.js';
+import { parseClockEnv } from '../src/wire.js';
+import { WireEventReader, decodeWireEvent } from '../src/wire-reader.js';
 
 const devNull = openSync('/dev/null', 'w');
 afterAll(() => closeSync(devNull));

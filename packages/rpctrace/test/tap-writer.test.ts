@@ -11,7 +11,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { backlogObserver, batchesEager } from '../src/backlog-observer.js';
 import { joinBytes } from '../src/join-bytes.js';
 import { TraceBacklog } from '../src/trace-backlog.js';
-import { WireEventReader, decodeWireEvent, encodeWireEvent, taskNameBytes, writeObserved } from '../src/wire.js';
+import { encodeWireEvent, taskNameBytes, writeObserved } from '../src/wire.js';
+import { WireEventReader, decodeWireEvent } from '../src/wire-reader.js';
 import type { TraceEvent } from '../src/records.js';
 import { xorshift32 as rng } from './support/xorshift.js';
 

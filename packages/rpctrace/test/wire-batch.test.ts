@@ -9,7 +9,8 @@ import { describe, expect, test } from 'vitest';
 import { traceEventOf } from '../src/event.js';
 import { isRpcTraceError } from '../src/errors.js';
 import type { TraceEvent } from '../src/records.js';
-import { WireEventReader, decodeWireEvent, encodeWireEvent } from '../src/wire.js';
+import { encodeWireEvent } from '../src/wire.js';
+import { WireEventReader, decodeWireEvent } from '../src/wire-reader.js';
 import { msgEvents } from './support/msg-events.js';
 
 const event = msgEvents(300, 40);

@@ -14,7 +14,8 @@ import { isRpcTraceError } from '../src/errors.js';
 import { LineBuffer } from '../src/line-buffer.js';
 import { TraceSession } from '../src/session.js';
 import { eventOf, stepFields } from './support/random-trace.js';
-import { WireEventReader, encodeWireEvent, type WireEvent } from '../src/wire.js';
+import { encodeWireEvent } from '../src/wire.js';
+import { WireEventReader, type WireEvent } from '../src/wire-reader.js';
 
 const step = fc.record({ ...stepFields([undefined, 'ext2fs', 'client']), kernel: fc.constantFrom(1, 1, 1, 2) });
 const TAG = new TextEncoder().encode('[pid 7] ');

@@ -17,7 +17,8 @@
 import { RpcTraceError, isRpcTraceError } from '../errors.js';
 import { TraceSession } from '../session.js';
 import { fileURLToPath } from 'node:url';
-import { TRACE_SOCKET_ENV, TRACE_TOKEN_ENV, WireEventReader } from '../wire.js';
+import { TRACE_SOCKET_ENV, TRACE_TOKEN_ENV } from '../wire.js';
+import { WireEventReader } from '../wire-reader.js';
 import { messagePacket } from '../pcap.js';
 import type { CliOptions } from '../cli/args.js';
 import { startFollowServer, type FollowServer } from '../cli/follow.js';

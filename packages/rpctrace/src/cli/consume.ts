@@ -17,7 +17,8 @@ import { LineBuffer } from '../line-buffer.js';
 import { messagePacket } from '../pcap.js';
 import { TraceSession, type TraceOptions } from '../session.js';
 import { loadUserDefs } from '../user-defs.js';
-import { WIRE_HEADER_BYTES, WireEventReader, type WireEvent } from '../wire.js';
+import { WIRE_HEADER_BYTES } from '../wire.js';
+import { WireEventReader, type WireEvent } from '../wire-reader.js';
 import type { CliOptions } from './args.js';
 import type { PerTaskFiles } from './per-task.js';
 
