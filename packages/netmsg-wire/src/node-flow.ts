@@ -114,9 +114,14 @@ export abstract class NodeFlow extends NodeRights {
    * receive right is back in this node's hands (migrating): that round
    * waits for this drain (flushWait), so a drain paused for credit then
    * waited for ever (`6000029` with --held-rights --relink, §9).
+   * Not while older messages for it wait here, in a gate (`gateWait`) or
+   * behind a receive right's round (`drainHold`, endDrain): a relay's
+   * senders' older messages come back among them from the old home, so its
+   * next ones wait on the port until those are passed on (§4.5, "A relay's
+   * senders behind the old home's queue"; `63000229`, links live: FIFO).
    */
   protected resumeIfFree(e: PortEntry): void {
-    if (e.paused && e.pendingBytes === 0 && (isDraining(e) || (!e.migrating && !e.relayWait && !this.arriving.has(e.key)))) {
+    if (e.paused && e.pendingBytes === 0 && (e.draining > 0 || e.drainDeliveries > 0 || (!e.migrating && !e.relayWait && e.gateWait === 0 && e.drainHold.length === 0 && !this.arriving.has(e.key)))) {
       e.paused = false;
       this.emit({ type: 'resumePort', name: e.name });
     }

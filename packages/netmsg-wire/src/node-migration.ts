@@ -679,7 +679,7 @@ export abstract class NodeMigration extends NodeFlow {
     if ((e.migrating || e.relayWait) && !e.paused) {
       e.paused = true;
       this.emit({ type: 'pausePort', name: e.name });
-    }
+    } else this.resumeIfFree(e); // held for older messages only (gate, drainHold): they are gone
     // This node's own round (its right came back) waits for the relay's
     // marker too: what its senders sent before is not all here yet.
     const own = e.relayWait ? e.flushWait.filter((o) => o === this.cfg.node) : [];

@@ -486,9 +486,15 @@ export class NetmsgNode extends NodeDead {
         this.tryCollect(e);
         return;
       }
-      case 'flush':
+      case 'flush': {
+        // A relay's own marker back (relayWait): what came before it on its
+        // link and waits in that link's gate is older, and the relay's
+        // senders' next messages wait for it (resumeIfFree, §4.5).
+        const r = this.byKey.get(key);
+        if (r && r.relayWait && c.origin === this.cfg.node) this.markGated(r, this.gates.get(peer));
         this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true);
         return;
+      }
       case 'direct':
         this.onDirect(peer, key, c.n, c.origin);
         return;
