@@ -113,25 +113,22 @@ export abstract class NodeSendOnce extends NodeCore {
   /**
    * Late send-once messages held while the receive right came back here
    * that came from the upstream of a send-once relay this node left when
-   * the right passed through before: as one arriving
+   * the right passed through before (not from `peer`): as one arriving
    * after the right (node.ts, `3000040`), each goes round the relays after
    * this one, which counted it, back to this node's pool. Put back on the
    * port at once, the relays here and further on counted it for ever
    * (`3000040` at length 160 with --held-rights --send-once). At most as
-   * many per relay as it still counts (PROTOCOL.md §4.5). Also from `peer` when the relay's
-   * upstream is `peer` (the right went out and came back on one link): a
-   * late message from there goes round after the right too (node.ts's
-   * `round`), and the relays' and pools' counts are of messages, not of
-   * which right sent them, so whichever message goes round pays them.
-   * Taken as one of the arriving `soRights` instead, the relay here, the
-   * pool it leads to and the relay after that waited for ever (`41000177`
-   * with --held-rights --send-once --defer-send-once, 2 nodes, links live).
+   * many per relay as it still counts (PROTOCOL.md §4.5). Not from `peer`:
+   * taking those too (task D, 2026-11-30) fixed `41000177` (relays and a
+   * pool left) but lost a send-once reply in `71000265` (both with
+   * --held-rights --send-once --defer-send-once, links live); reverted,
+   * PROTOCOL.md §9.
    */
-  protected heldRounds<H extends { wm: WireMessage; from: number }>(held: H[], _peer: number, key: PortKey): H[] {
+  protected heldRounds<H extends { wm: WireMessage; from: number }>(held: H[], peer: number, key: PortKey): H[] {
     const out: H[] = [];
     const taken = new Map<SendOnceRelay, number>();
     for (const h of held) {
-      if (h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
+      if (h.from === peer || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
       const relay = this.relayFor(key, h.from, false);
       if (!relay || (taken.get(relay) ?? 0) >= relay.pending) continue;
       taken.set(relay, (taken.get(relay) ?? 0) + 1);
