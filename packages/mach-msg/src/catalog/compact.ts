@@ -10,12 +10,17 @@ export type CompactMsgIdTable = ReadonlyArray<readonly [subsystem: string, base:
 /** MIG numbers replies request id + 100 (mach-abi.md §5). */
 const REPLY_OFFSET = 100;
 
+/** One `routine/index[/reply]` word's parts (the reply as written, if any). */
+function parseWord(word: string): { routine: string; index: number; replyS: string | undefined } {
+  const [routine = '', indexS = '', replyS] = word.split('/');
+  return { routine, index: Number(indexS), replyS };
+}
+
 export function expandMsgIdTable(table: CompactMsgIdTable): MsgIdRoutine[] {
   const out: MsgIdRoutine[] = [];
   for (const [subsystem, base, words] of table) {
     for (const word of words.split(' ')) {
-      const [routine = '', indexS = '', replyS] = word.split('/');
-      const index = Number(indexS);
+      const { routine, index, replyS } = parseWord(word);
       const requestId = base + index;
       const replyId = replyS === undefined ? requestId + REPLY_OFFSET : replyS === '0' ? null : Number(replyS);
       out.push({ subsystem, base, routine, index, requestId, replyId });
@@ -52,8 +57,7 @@ export function rowLastIndexes(table: CompactMsgIdTable): Int32Array {
   const out = new Int32Array(table.length);
   for (let i = 0; i < table.length; i++) {
     const words = (table[i] as CompactMsgIdTable[number])[2];
-    const word = words.slice(words.lastIndexOf(' ') + 1);
-    out[i] = Number(word.split('/')[1]);
+    out[i] = parseWord(words.slice(words.lastIndexOf(' ') + 1)).index;
   }
   return out;
 }
