@@ -38,7 +38,7 @@ export interface TapTarget {
    * In place of `fd`: the records' consumer in this same process
    * (cli/in-process.ts), given every batch at once (TraceBacklog's `sink`).
    */
-  sink?: (bytes: Uint8Array) => void;
+  sink?: (bytes: Uint8Array, full: boolean) => void;
 }
 
 /** The hook, and what its 'exit' listener does (everything left to the target), for a death by signal. */
@@ -121,7 +121,8 @@ function startBacklog(target: TapTarget): TraceBacklog {
    */
   // A sink in this process takes full batches at once: nothing to share a CPU with.
   const eager = target.sink !== undefined || batchesEager(availableParallelism());
-  const backlog = new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking, eager, ...(target.sink === undefined ? {} : { sink: target.sink }) });
+  // The in-process record loop copies what it keeps of a batch (lines, decodes, a cut record: wire-reader.ts #keep), so its batch is refilled.
+  const backlog = new TraceBacklog({ fd: target.fd, limit: backlogLimit(), setBlocking, eager, ...(target.sink === undefined ? {} : { sink: target.sink, reuseBatch: true }) });
   process.on('exit', () => backlog.finish());
   return backlog;
 }

@@ -100,8 +100,17 @@ export interface BacklogOptions {
    * (hurd-rpctrace running the program in its own process:
    * cli/in-process.ts). It takes every byte it is given, synchronously,
    * and must not throw; the bytes are not used again after it returns.
+   * `full`: the batch left because it was full (reserve), not at a turn of
+   * the event loop or the end (flush, finish): the sink's owner may then
+   * hold its output back (cli/in-process.ts).
    */
-  sink?: (bytes: Uint8Array) => void;
+  sink?: (bytes: Uint8Array, full: boolean) => void;
+  /**
+   * With a sink: the sink keeps nothing of the bytes it is given (it copies
+   * what it keeps), so a full batch, once the sink has taken it, is filled
+   * again instead of a new one being allocated (see #reserveSlow).
+   */
+  reuseBatch?: boolean;
 }
 
 /**
@@ -151,7 +160,10 @@ export class TraceBacklog {
   readonly #onWait: ((queued: number) => void) | undefined;
   readonly #setBlocking: ((blocking: boolean) => boolean) | undefined;
   readonly #eager: boolean;
-  readonly #sink: ((bytes: Uint8Array) => void) | undefined;
+  readonly #sink: ((bytes: Uint8Array, full: boolean) => void) | undefined;
+  readonly #reuse: boolean;
+  /** Set while #reserveSlow hands a full batch to the sink (the sink's `full`). */
+  #full = false;
   /** Start of the part of `buf` not yet queued. */
   #start = 0;
   /** Batches (or parts) waiting to be written, oldest first; `#head` bytes of the first are written. */
@@ -170,6 +182,7 @@ export class TraceBacklog {
     this.#setBlocking = o.setBlocking;
     this.#eager = o.eager ?? true;
     this.#sink = o.sink;
+    this.#reuse = o.sink !== undefined && o.reuseBatch === true;
     this.buf = batchBytes(o.batch === undefined ? Math.min(FIRST_BATCH_BYTES, this.#batch) : this.#batch);
     this.view = viewOf(this.buf);
     this.#retryAt = this.#eager ? EAGER_RETRY_BYTES : Infinity;
@@ -199,17 +212,48 @@ export class TraceBacklog {
       return this.used;
     }
     this.#enqueue();
+    /*
+     * A sink that keeps nothing of its bytes (reuseBatch): the full batch is
+     * given to it now and, taken whole (a sink takes everything), filled
+     * again from its start. A new batch per 32 KiB was an ArrayBuffer
+     * allocated outside V8's heap each time (Buffer.allocUnsafeSlow, its
+     * size check, a DataView): ~1,100 of them in a storm of 100,000 null
+     * RPCs (BENCHMARKS.md, 2026-11-30 21:14 section).
+     */
+    if (this.#reuse && this.#eager && this.buf.length >= size && this.buf.length >= this.#batch) {
+      this.used = 0;
+      this.#start = 0;
+      this.flushes++;
+      this.#giveFull();
+      this.#retryAt = EAGER_RETRY_BYTES;
+      if (this.#queued === 0 || this.broken) return 0;
+      // Not taken (a sink takes all: never so far): a new batch, the old one left to the queue.
+      this.buf = batchBytes(this.#batch);
+      this.view = viewOf(this.buf);
+      return 0;
+    }
     this.buf = batchBytes(Math.max(this.#batch, size));
     this.view = viewOf(this.buf);
     this.used = 0;
     this.#start = 0;
     if (this.#eager) {
       this.flushes++;
-      this.#write(false);
+      if (this.#sink === undefined) this.#write(false);
+      else this.#giveFull();
       this.#retryAt = EAGER_RETRY_BYTES;
     }
     if (this.#queued > this.#limit) this.#waitUnder(this.#limit);
     return 0;
+  }
+
+  /** #write for a full batch, the sink told it is one (its `full`). */
+  #giveFull(): void {
+    this.#full = true;
+    try {
+      this.#write(false);
+    } finally {
+      this.#full = false;
+    }
   }
 
   /**
@@ -304,8 +348,8 @@ export class TraceBacklog {
   }
 
   /** The sink's write: all of what is left of `head`. */
-  #give(sink: (bytes: Uint8Array) => void, head: Uint8Array): number {
-    sink(this.#head === 0 ? head : head.subarray(this.#head));
+  #give(sink: (bytes: Uint8Array, full: boolean) => void, head: Uint8Array): number {
+    sink(this.#head === 0 ? head : head.subarray(this.#head), this.#full);
     return head.length - this.#head;
   }
 

@@ -443,12 +443,12 @@ export class WireEventReader {
     }
     // The record the held bytes start: its length once 4 bytes are in.
     const head = this.#chunks.length === 1 ? (this.#chunks[0] as Uint8Array) : joinBytes(this.#chunks, Math.min(this.#buffered, 4));
-    if (this.#buffered < 4) return null;
+    if (this.#buffered < 4) return this.#owned();
     const size = u32(head, 0);
     if (size < WIRE_HEADER_BYTES || size > WIRE_MAX_RECORD) throw bad(`record length ${size}`);
     if (this.#buffered < size) {
       if (this.#chunks.length > 64) this.#chunks = [joinBytes(this.#chunks, this.#buffered)];
-      return null;
+      return this.#owned();
     }
     const whole = joinBytes(this.#chunks, size);
     const rest = this.#buffered - size;
@@ -458,9 +458,21 @@ export class WireEventReader {
     return whole;
   }
 
+  /**
+   * Bytes held past the call are copies: a caller may fill its chunk again
+   * once the call returns (the in-process tap's batch, TraceBacklog's
+   * reuseBatch). Only a record cut across chunks is held, at most once per chunk.
+   */
   #keep(rest: Uint8Array): void {
-    this.#chunks = [rest];
+    this.#chunks = [rest.slice()];
     this.#buffered = rest.length;
+  }
+
+  /** #held's "not whole yet": the chunk just added, kept as a copy (see #keep); null. */
+  #owned(): null {
+    const last = this.#chunks.length - 1;
+    if (last >= 0) this.#chunks[last] = (this.#chunks[last] as Uint8Array).slice();
+    return null;
   }
 
   /** Bytes of a record not yet complete. */

@@ -127,6 +127,49 @@ describe('the backlog', () => {
     expect(seen).toEqual(Array.from({ length: n }, (_x, i) => i));
   });
 
+  test('reuseBatch: the sink is given every full batch in the one buffer, told `full`; a flush tells it not full; every record whole and in order', () => {
+    const got: { bytes: Uint8Array; buffer: ArrayBufferLike; full: boolean }[] = [];
+    const b = new TraceBacklog({ fd: -1, reuseBatch: true, sink: (bytes, full) => got.push({ bytes: bytes.slice(), buffer: bytes.buffer, full }) });
+    const bytes = new Uint8Array(350 - 36);
+    const e: MsgEvent = { phase: 'send', task: 1, port: 2, msgId: 3, bytes, abi: 'x86_64' };
+    const n = 2_000;
+    for (let i = 0; i < n; i++) {
+      new DataView(bytes.buffer).setUint32(0, i, true);
+      const at = b.reserve(observedSize(e, null));
+      b.used = writeObserved(1, e, 0, null, b.buf, at);
+      if (i === 1_000) b.flush();
+    }
+    b.finish();
+    // The first batch (FIRST_BATCH_BYTES) is smaller; from the second full one on, one buffer is refilled.
+    const full = got.filter((g) => g.full);
+    expect(full.length).toBeGreaterThan(5);
+    expect(new Set(full.slice(1).map((g) => g.buffer)).size).toBe(1);
+    // The flush and the finish: not full.
+    expect(got.filter((g) => !g.full)).toHaveLength(2);
+    expect(got[got.length - 1]!.full).toBe(false);
+    const seen: number[] = [];
+    for (const { bytes: batch } of got) {
+      const reader = new WireEventReader();
+      for (const rec of reader.push(batch)) seen.push(new DataView(decodeWireEvent(rec).event.bytes!.buffer, decodeWireEvent(rec).event.bytes!.byteOffset).getUint32(0, true));
+      expect(reader.pending).toBe(0);
+    }
+    expect(seen).toEqual(Array.from({ length: n }, (_x, i) => i));
+  });
+
+  test('without reuseBatch a sink keeps every batch it was given (a new buffer per batch)', () => {
+    const got: Uint8Array[] = [];
+    const b = new TraceBacklog({ fd: -1, sink: (bytes) => got.push(bytes) });
+    const e: MsgEvent = { phase: 'send', task: 1, port: 2, msgId: 3, bytes: new Uint8Array(300), abi: 'x86_64' };
+    for (let i = 0; i < 1_000; i++) {
+      const at = b.reserve(observedSize(e, null));
+      b.used = writeObserved(1, e, i, null, b.buf, at);
+    }
+    b.finish();
+    expect(new Set(got.map((g) => g.buffer)).size).toBe(got.length);
+    const times = got.flatMap((g) => new WireEventReader().push(g).map((rec) => decodeWireEvent(rec).event.time));
+    expect(times).toEqual(Array.from({ length: 1_000 }, (_x, i) => i));
+  });
+
   for (const [blocking, eager] of [[true, true], [false, true], [true, false]] as const) {
     test(`over its bound the program waits for the reader, and every record arrives in order (${blocking ? 'blocking writes' : 'naps'}${eager ? '' : ', full batches held back'})`, async () => {
       const r = await reader();

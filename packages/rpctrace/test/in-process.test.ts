@@ -75,6 +75,23 @@ describe('the same trace as in a process of its own', () => {
     expect(lines.split('\n')[2999]).toMatch(/"read 2999"\)$/);
   });
 
+  test('-o FILE: within a turn of the event loop the text is written 64 KiB at a time, not once per full batch of records; all of it at the turn\'s end', () => {
+    const a = join(tmp, 'watched.txt');
+    // 2000 reads in one turn: ~800 KB of records (some 25 of the sink's 32 KiB batches), ~210 KB of lines.
+    const r = run(['-o', a, '--', process.execPath, inApp, 'watch', '2000', a]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    const { sizes, after } = JSON.parse(r.stdout.trim()) as { sizes: number[]; after: number };
+    const text = readFileSync(a, 'utf8');
+    expect(text.split('\n').slice(0, -1)).toHaveLength(2000);
+    // Written while the program ran (the text does not pile up to the end), each time 64 KiB or more at once.
+    expect(sizes[0]).toBe(0);
+    expect(sizes.length).toBeGreaterThan(1);
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]! - sizes[i - 1]!).toBeGreaterThanOrEqual(64 * 1024);
+    // The turn's end writes the rest: nothing of this turn is left for the exit.
+    expect(after).toBe(Buffer.byteLength(text));
+  });
+
   test('-c -o FILE: the table in the file', () => {
     const a = join(tmp, 'c.txt');
     expect(run(['-c', '-o', a, '--', process.execPath, inApp, 'more', '5']).status).toBe(0);

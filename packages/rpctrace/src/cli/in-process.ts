@@ -98,7 +98,8 @@ export async function runInProcess(r: InProcessRun): Promise<never> {
       failure = e instanceof Error ? e.message : String(e);
     }
   };
-  const sink = (bytes: Uint8Array): void => feed(ownId, ownPid, bytes, () => out.batchDone());
+  // A full batch's text waits for 64 KiB or the turn's end (batchFull); a turn's batch, or the last, is written out (batchDone).
+  const sink = (bytes: Uint8Array, full: boolean): void => feed(ownId, ownPid, bytes, full ? out.batchFull : out.batchDone);
   const target: TapTarget = { fd: -1, sink };
   const forced: ForcedKernel | null = o.kernel === null ? null : o.kernel.abi === null ? { backend: o.kernel.backend } : { backend: o.kernel.backend, abi: o.kernel.abi };
   const hook: TapHook = r.countsInProgram
@@ -200,13 +201,24 @@ const FINISHING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
  * The trace's text, written with writeSync (nothing asynchronous may be left
- * at the exit), to -o's FILE or stderr (descriptor 2): once per batch of the
- * program's records (the tap gives one per turn of the event loop in which
- * records came, and each full one), so that a SIGKILL loses at most the
- * records of the turn it came in; and every 64 KiB within a batch. -f's
- * streams: once per turn of the event loop (drainSoon).
+ * at the exit), to -o's FILE or stderr (descriptor 2): at the end of each
+ * turn of the event loop in which records came (the tap's flush gives its
+ * batch: batchDone), so that a SIGKILL loses at most the records of the
+ * turn it came in, and every 64 KiB (TextBatch.DRAIN_AT) in between. A
+ * full batch of records (32 KiB, the tap's SINK_BATCH_BYTES, some 6.7 KB of
+ * a null storm's lines) is not written out by itself (batchFull): written
+ * per batch, a storm of 100,000 null RPCs made ~1,060 writes of ~6.7 KB
+ * instead of ~110 of 64 KiB (BENCHMARKS.md, 2026-11-30 21:14 section).
+ * -f's streams: once per turn of the event loop (drainSoon).
  */
-function syncOutput(file: string | null): { write: (s: string) => void; writeBytes: (b: Uint8Array) => void; batchDone: () => void; drainSoon: () => void; close: () => void } {
+function syncOutput(file: string | null): {
+  write: (s: string) => void;
+  writeBytes: (b: Uint8Array) => void;
+  batchDone: () => void;
+  batchFull: () => void;
+  drainSoon: () => void;
+  close: () => void;
+} {
   let fd: number | null = 2;
   if (file !== null) {
     try {
@@ -236,6 +248,8 @@ function syncOutput(file: string | null): { write: (s: string) => void; writeByt
       if (batch.addBytes(b)) drain();
     },
     batchDone: drain,
+    // writeBytes drains at 64 KiB: nothing more to do here.
+    batchFull: () => undefined,
     // Unref'd: it keeps nothing alive (the exit drains what is left).
     drainSoon: () => {
       if (soon) return;
