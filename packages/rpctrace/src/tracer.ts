@@ -165,6 +165,16 @@ export class RpcTracer {
    * handle(), appending the records to `out` (a caller's array, reused from
    * one message to the next: a storm gives no record for most messages, and
    * an array each was garbage). With `records: false` nothing is appended.
+   *
+   * Kept over V8's inlining limit for one function (460 bytes of bytecode;
+   * it was 443): the command's record loop (wire-reader.ts eachInto, which
+   * V8 optimises first) then calls it rather than taking it in, and
+   * handleInto, optimised on its own, takes in decodeHeaderAt with
+   * headerOnlyDv and #static. Inlined into eachInto, it used up eachInto's
+   * budget (920 bytes in all) with feedInto and decodeHeaderAt, and
+   * headerOnlyDv and #static were called per record (`--trace-turbo-inlining`;
+   * BENCHMARKS.md 2026-11-30 21:14 section: -o FILE at 100,000 null RPCs
+   * -43M instructions). test/inlining.test.ts checks both.
    */
   handleInto(ev: TraceEvent, out: TraceRecord[]): void {
     if ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time)) throw invalidEvent(ev);
@@ -180,7 +190,11 @@ export class RpcTracer {
         ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView)
         : this.#decodeEvent(ev);
     if (!this.#records) {
-      this.#counted(ev, d);
+      // -c (counted from records): no records, #scratch emptied. Written here, not a method of its own: see below.
+      const scratch = this.#scratch;
+      if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
+      else this.#onReceive(ev, d, null, scratch);
+      while (scratch.length !== 0) scratch.pop();
       return;
     }
     // Message records are for --json only: in a storm their allocation alone
@@ -231,14 +245,6 @@ export class RpcTracer {
     }
     if (this.#messageArgs) return this.#decoder.decode(ev.bytes, ev.abi, ev.msgId, true);
     return this.#decoder.decodeHeader(ev.bytes, ev.abi, ev.msgId);
-  }
-
-  /** -c: no records (and no message records: #messages is off). */
-  #counted(ev: TraceEvent, d: DecodedMsg): void {
-    const scratch = this.#scratch;
-    if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
-    else this.#onReceive(ev, d, null, scratch);
-    while (scratch.length !== 0) scratch.pop();
   }
 
   /** At the end of a trace: the held call (unfinished if it awaits a reply). */
