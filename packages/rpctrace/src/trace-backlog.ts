@@ -65,11 +65,14 @@ export const FIRST_BATCH_BYTES = 16 * 1024;
  * 7,243.0M -> 6,928.2M; most of the steady fall is fewer full
  * mark-compact collections (GC 88.7M -> 42.1M of the null run). 16
  * KiB was worse (more of the per-batch path compiled), 64 KiB about the
- * same as 32. A descriptor keeps BATCH_BYTES (one write each); the
- * in-process output is still written once per batch (cli/in-process.ts),
- * so about eight times as many writes.
+ * same as 32. Since the in-process tap's batch is refilled rather than
+ * allocated anew (reuseBatch, 2026-11-30 21:14 section), 64 KiB is the
+ * better (-5.4M null, -9.8M varied, one run each): half the batches'
+ * per-call path, and no allocation per batch left to weigh against it.
+ * A descriptor keeps BATCH_BYTES (one write each); the in-process output
+ * is written every 64 KiB and at each turn's end (cli/in-process.ts).
  */
-export const SINK_BATCH_BYTES = 32 * 1024;
+export const SINK_BATCH_BYTES = 64 * 1024;
 
 export interface BacklogOptions {
   /** Where the records go (the trace pipe, or the -f socket). */
@@ -215,9 +218,9 @@ export class TraceBacklog {
     /*
      * A sink that keeps nothing of its bytes (reuseBatch): the full batch is
      * given to it now and, taken whole (a sink takes everything), filled
-     * again from its start. A new batch per 32 KiB was an ArrayBuffer
-     * allocated outside V8's heap each time (Buffer.allocUnsafeSlow, its
-     * size check, a DataView): ~1,100 of them in a storm of 100,000 null
+     * again from its start. A new batch each time was an ArrayBuffer
+     * allocated outside V8's heap (Buffer.allocUnsafeSlow, its size check,
+     * a DataView): ~1,100 of them of 32 KiB in a storm of 100,000 null
      * RPCs (BENCHMARKS.md, 2026-11-30 21:14 section).
      */
     if (this.#reuse && this.#eager && this.buf.length >= size && this.buf.length >= this.#batch) {

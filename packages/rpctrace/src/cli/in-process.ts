@@ -205,9 +205,9 @@ const FINISHING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
  * turn of the event loop in which records came (the tap's flush gives its
  * batch: batchDone), so that a SIGKILL loses at most the records of the
  * turn it came in, and every 64 KiB (TextBatch.DRAIN_AT) in between. A
- * full batch of records (32 KiB, the tap's SINK_BATCH_BYTES, some 6.7 KB of
- * a null storm's lines) is not written out by itself (batchFull): written
- * per batch, a storm of 100,000 null RPCs made ~1,060 writes of ~6.7 KB
+ * full batch of records (the tap's SINK_BATCH_BYTES) is not written out by
+ * itself (batchFull): written per batch (of 32 KiB then, some 6.7 KB of a
+ * null storm's lines), a storm of 100,000 null RPCs made ~1,060 writes
  * instead of ~110 of 64 KiB (BENCHMARKS.md, 2026-11-30 21:14 section).
  * -f's streams: once per turn of the event loop (drainSoon).
  */
