@@ -67,7 +67,7 @@ export const FIRST_BATCH_BYTES = 16 * 1024;
  * KiB was worse (more of the per-batch path compiled), 64 KiB about the
  * same as 32. Since the in-process tap's batch is refilled rather than
  * allocated anew (reuseBatch, 2026-11-30 21:14 section), 64 KiB is the
- * better (-5.4M null, -9.8M varied, one run each): half the batches'
+ * better (-5.5M null, -9.8M varied, one run each): half the batches'
  * per-call path, and no allocation per batch left to weigh against it.
  * A descriptor keeps BATCH_BYTES (one write each); the in-process output
  * is written every 64 KiB and at each turn's end (cli/in-process.ts).

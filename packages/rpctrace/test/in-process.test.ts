@@ -222,7 +222,7 @@ describe('signals', () => {
     });
   }
 
-  test('SIGKILL: the records of the turns before it are in -o FILE (written once per batch, not per 64 KiB)', async () => {
+  test('SIGKILL: the records of the turns before it are in -o FILE (written at the end of each turn, not only per 64 KiB)', async () => {
     const file = join(tmp, 'killed.txt');
     const r = await killed(['-o', file, '--', process.execPath, inApp, 'settle', '3'], 'SIGKILL');
     expect(r.signal).toBe('SIGKILL');

@@ -13,9 +13,9 @@
  * process.exit, an uncaught exception). SIGINT, SIGTERM, SIGHUP, SIGQUIT
  * with no listener of the program's: the trace is finished, then the
  * signal is raised again with its default action, so the process dies of
- * it as Node's would. The text is written out once per batch of records,
- * so a SIGKILL loses at most the records of the turn of the event loop it
- * came in. With -f the program's children report to a worker thread
+ * it as Node's would. The text is written out at the end of each turn of
+ * the event loop (and every 64 KiB), so a SIGKILL loses at most the
+ * records of the turn it came in. With -f the program's children report to a worker thread
  * (cli/in-process-follow.ts, which says how the ends compare with the
  * child mode's). Nothing here keeps the event loop alive (no timers, no
  * streams; signal listeners are unref'd by Node, the -f worker too).
