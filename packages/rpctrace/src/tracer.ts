@@ -174,7 +174,9 @@ export class RpcTracer {
    * budget (920 bytes in all) with feedInto and decodeHeaderAt, and
    * headerOnlyDv and #static were called per record (`--trace-turbo-inlining`;
    * BENCHMARKS.md 2026-11-30 21:14 section: -o FILE at 100,000 null RPCs
-   * -43M instructions). test/inlining.test.ts checks both.
+   * -43M instructions). V8's inlining is its own (another Node's V8 may
+   * choose otherwise), so it is checked by hand, not by a test: BENCHMARKS.md
+   * gives the command.
    */
   handleInto(ev: TraceEvent, out: TraceRecord[]): void {
     if ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time)) throw invalidEvent(ev);
