@@ -48,7 +48,7 @@ export abstract class NodeFlow extends NodeRights {
 
   protected transmit(e: PortEntry, peer: number, q: Queued): void {
     if (q.flush !== undefined) {
-      this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: q.flush });
+      this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: q.flush, ...(q.via !== undefined ? { via: q.via } : {}) });
       return;
     }
     this.sendMessage(peer, q.msg);

@@ -46,6 +46,8 @@ export interface Queued {
   bytes: number;
   /** A FLUSH marker (origin node) riding in the queue; carries no message. */
   flush?: number;
+  /** With `flush`: the re-sent marker's `via` (node id, §4.5 "A migration whose route died"). */
+  via?: number;
   /** Link the message came from (its credit goes back there, end to end), or undefined if local. */
   from?: number;
   /**
