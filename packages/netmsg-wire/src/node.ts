@@ -493,7 +493,7 @@ export class NetmsgNode extends NodeLostRoute {
         // senders' next messages wait for it (resumeIfFree, §4.5).
         const r = this.byKey.get(key);
         if (r && r.relayWait && c.origin === this.cfg.node) this.markGated(r, this.gates.get(peer));
-        if (c.via !== undefined && this.passToLostRoute(peer, key, c.origin, c.via)) return;
+        if (c.via !== undefined && this.passToLostRoute(peer, key, c.origin, c.via, c.bounced === true)) return;
         this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true);
         return;
       }

@@ -67,4 +67,48 @@ describe('a migration whose route died', () => {
   it('62000206 as numbered (`--held-rights --relink`, 4 nodes, link loss)', () => {
     expect(runSchedule(4, 62000206, randomOps(62000206, 320, true, false, true, true), { loss: true }).violations).toEqual([]);
   });
+  // Port 4:3 is home at node 4; node 1's m0 goes 1 -> 2 -> 3 -> 4. Links
+  // 2-4 and 1-3 are lost; the receive right reaches node 1, whose marker
+  // goes to node 2; link 1-2 dies, node 1 re-sends its marker to node 4
+  // naming node 2. Node 4 has no link to node 2: it asks its neighbour
+  // node 3, which passes the marker to node 2, and node 2 sends it down its
+  // route (node 3, node 4) behind m0 (returned at once before: "0 after 2",
+  // shrunk "0 after 1"; traced on the numbered schedule).
+  it('without a link to the far end, the old home asks a neighbour to pass the marker there (55000257, shrunk)', () => {
+    const ops: Op[] = [
+      { op: "newPort", node: 3 }, { op: "newPort", node: 3 }, { op: "soGive", holder: 54, to: 0 },
+      { op: "steps", n: 3 }, { op: "soUse", holder: 63, destroy: false }, { op: "destroy", holder: 6 },
+      { op: "giveReceive", holder: 1, to: 0 }, { op: "steps", n: 7 }, { op: "steps", n: 7 },
+      { op: "steps", n: 2 }, { op: "giveSend", holder: 24, to: 2 }, { op: "giveReceive", holder: 26, to: 2 },
+      { op: "newPort", node: 3 }, { op: "giveSend", holder: 54, to: 2 }, { op: "steps", n: 9 },
+      { op: "data", holder: 7 }, { op: "soGive", holder: 26, to: 0 }, { op: "giveSend", holder: 25, to: 1 },
+      { op: "giveSend", holder: 19, to: 3 }, { op: "newPort", node: 1 }, { op: "giveSend", holder: 26, to: 3 },
+      { op: "newPort", node: 3 }, { op: "cut", a: 0, b: 2 }, { op: "soGive", holder: 12, to: 2 },
+      { op: "steps", n: 7 }, { op: "giveSend", holder: 59, to: 0 }, { op: "data", holder: 30 },
+      { op: "giveSend", holder: 29, to: 0 }, { op: "giveReceive", holder: 4, to: 0 },
+      { op: "giveSend", holder: 41, to: 0 }, { op: "soUse", holder: 52, destroy: true },
+      { op: "giveSend", holder: 35, to: 0 }, { op: "giftVia", holder: 60, via: 40, receive: true },
+      { op: "steps", n: 7 }, { op: "giftVia", holder: 30, via: 45, receive: true }, { op: "steps", n: 4 },
+      { op: "data", holder: 42 }, { op: "steps", n: 5 }, { op: "data", holder: 41 },
+      { op: "newPort", node: 3 }, { op: "giftVia", holder: 41, via: 34, receive: true },
+      { op: "giveSend", holder: 34, to: 1 }, { op: "steps", n: 11 }, { op: "data", holder: 53 },
+      { op: "newPort", node: 3 }, { op: "giftVia", holder: 38, via: 28, receive: true }, { op: "steps", n: 3 },
+      { op: "data", holder: 25 }, { op: "newPort", node: 2 }, { op: "newPort", node: 0 },
+      { op: "data", holder: 53 }, { op: "giveSend", holder: 25, to: 3 }, { op: "newPort", node: 2 },
+      { op: "newPort", node: 0 }, { op: "data", holder: 41 }, { op: "steps", n: 3 },
+      { op: "newPort", node: 2 }, { op: "giftVia", holder: 10, via: 44, receive: true },
+      { op: "newPort", node: 1 }, { op: "giftVia", holder: 22, via: 35, receive: true },
+      { op: "soGive", holder: 4, to: 1 }, { op: "giftVia", holder: 61, via: 30, receive: false },
+      { op: "newPort", node: 1 }, { op: "data", holder: 8 }, { op: "destroy", holder: 2 },
+      { op: "giftVia", holder: 16, via: 39, receive: true },
+      { op: "giftVia", holder: 5, via: 38, receive: true },
+      { op: "giftVia", holder: 10, via: 57, receive: true }, { op: "data", holder: 61 },
+      { op: "giftVia", holder: 50, via: 15, receive: true }, { op: "cut", a: 0, b: 1 },
+    ];
+    expect(runSchedule(4, 55000257, ops, { loss: true, deferSendOnce: true }).violations).toEqual([]);
+  });
+
+  it('55000257 as numbered (`--held-rights --send-once --defer-send-once`, 4 nodes, link loss)', () => {
+    expect(runSchedule(4, 55000257, randomOps(55000257, 320, true, true, true, false), { loss: true, deferSendOnce: true }).violations).toEqual([]);
+  });
 });
