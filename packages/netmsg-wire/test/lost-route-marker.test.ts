@@ -9,10 +9,12 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * had forwarded before the loss were still on their way there on another
  * link, and the new home delivered its younger messages first (per-port
  * FIFO). Now the re-sent marker names F (`via`, protocol version 3) and that
- * node passes it to F, which sends it down its own route behind them.
- * Each schedule pinned as numbered (`simulate --schedule NUM --length 320
- * MODE`) and as shrunk (`shrink --schedule NUM --length 320 MODE --match
- * FIFO`); each fails without `passToLostRoute` (checked).
+ * node passes it to F (or asks a neighbour with a link to F to), which
+ * sends it down its own route behind them. Each schedule pinned as
+ * numbered (`simulate --schedule NUM --length 320 MODE`) and as shrunk on
+ * 9e6c3f5 (`shrink --schedule NUM --length 320 MODE --match FIFO`); all
+ * six fail on 9e6c3f5's sources, and 55000257 as numbered also with the
+ * direct pass alone, without the neighbour (checked).
  */
 describe('a migration whose route died', () => {
   // Port 1:1 is home at node 1; node 2's proxy for it is routed to node 3,
