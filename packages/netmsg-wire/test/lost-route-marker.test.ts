@@ -12,9 +12,10 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * node passes it to F (or asks a neighbour with a link to F to), which
  * sends it down its own route behind them. Each schedule pinned as
  * numbered (`simulate --schedule NUM --length 320 MODE`) and as shrunk on
- * 9e6c3f5 (`shrink --schedule NUM --length 320 MODE --match FIFO`); all
- * six fail on 9e6c3f5's sources, and 55000257 as numbered also with the
- * direct pass alone, without the neighbour (checked).
+ * 9e6c3f5 (`shrink --schedule NUM --length 320 MODE --match FIFO`), and
+ * 55000257 also shrunk against the direct pass alone; all seven fail on
+ * 9e6c3f5's sources, and 55000257 as numbered and that second shrink also
+ * with the direct pass alone, without the neighbour (checked).
  */
 describe('a migration whose route died', () => {
   // Port 1:1 is home at node 1; node 2's proxy for it is routed to node 3,
@@ -75,8 +76,9 @@ describe('a migration whose route died', () => {
   // naming node 2. Node 4 has no link to node 2: it asks its neighbour
   // node 3, which passes the marker to node 2, and node 2 sends it down its
   // route (node 3, node 4) behind m0 (returned at once before: "0 after 2",
-  // shrunk "0 after 1"; traced on the numbered schedule).
-  it('without a link to the far end, the old home asks a neighbour to pass the marker there (55000257, shrunk)', () => {
+  // shrunk "0 after 1"; traced on the numbered schedule, which fails with
+  // the direct pass alone).
+  it('the re-sent marker comes back behind what the far end forwarded (55000257, shrunk on 9e6c3f5: the direct pass suffices there)', () => {
     const ops: Op[] = [
       { op: "newPort", node: 3 }, { op: "newPort", node: 3 }, { op: "soGive", holder: 54, to: 0 },
       { op: "steps", n: 3 }, { op: "soUse", holder: 63, destroy: false }, { op: "destroy", holder: 6 },
@@ -102,6 +104,44 @@ describe('a migration whose route died', () => {
       { op: "newPort", node: 1 }, { op: "giftVia", holder: 22, via: 35, receive: true },
       { op: "soGive", holder: 4, to: 1 }, { op: "giftVia", holder: 61, via: 30, receive: false },
       { op: "newPort", node: 1 }, { op: "data", holder: 8 }, { op: "destroy", holder: 2 },
+      { op: "giftVia", holder: 16, via: 39, receive: true },
+      { op: "giftVia", holder: 5, via: 38, receive: true },
+      { op: "giftVia", holder: 10, via: 57, receive: true }, { op: "data", holder: 61 },
+      { op: "giftVia", holder: 50, via: 15, receive: true }, { op: "cut", a: 0, b: 1 },
+    ];
+    expect(runSchedule(4, 55000257, ops, { loss: true, deferSendOnce: true }).violations).toEqual([]);
+  });
+
+  // The same schedule shrunk against the direct pass alone (the neighbour
+  // step disabled): the node the right came from has no link to the far
+  // end here, and only the neighbour it asks reaches it.
+  it('without a link to the far end, the node the right came from asks a neighbour to pass the marker there (55000257, shrunk)', () => {
+    const ops: Op[] = [
+      { op: "newPort", node: 3 }, { op: "newPort", node: 3 }, { op: "soGive", holder: 54, to: 0 },
+      { op: "steps", n: 3 }, { op: "soUse", holder: 63, destroy: false }, { op: "destroy", holder: 6 },
+      { op: "giveReceive", holder: 1, to: 0 }, { op: "steps", n: 7 }, { op: "steps", n: 7 },
+      { op: "steps", n: 2 }, { op: "giveSend", holder: 24, to: 2 }, { op: "giveReceive", holder: 26, to: 2 },
+      { op: "newPort", node: 3 }, { op: "giveSend", holder: 54, to: 2 }, { op: "cut", a: 1, b: 3 },
+      { op: "steps", n: 9 }, { op: "data", holder: 7 }, { op: "soGive", holder: 26, to: 0 },
+      { op: "giveSend", holder: 25, to: 1 }, { op: "giveSend", holder: 19, to: 3 }, { op: "newPort", node: 1 },
+      { op: "giveSend", holder: 26, to: 3 }, { op: "newPort", node: 3 }, { op: "cut", a: 0, b: 2 },
+      { op: "soGive", holder: 12, to: 2 }, { op: "steps", n: 7 }, { op: "giveSend", holder: 59, to: 0 },
+      { op: "data", holder: 30 }, { op: "giveSend", holder: 29, to: 0 },
+      { op: "giveReceive", holder: 4, to: 0 }, { op: "giveSend", holder: 41, to: 0 },
+      { op: "soUse", holder: 52, destroy: true }, { op: "giveSend", holder: 35, to: 0 },
+      { op: "giftVia", holder: 60, via: 40, receive: true }, { op: "steps", n: 7 },
+      { op: "giftVia", holder: 30, via: 45, receive: true }, { op: "steps", n: 4 }, { op: "data", holder: 42 },
+      { op: "steps", n: 5 }, { op: "data", holder: 41 }, { op: "newPort", node: 3 },
+      { op: "giftVia", holder: 41, via: 34, receive: true }, { op: "giveSend", holder: 34, to: 1 },
+      { op: "steps", n: 11 }, { op: "data", holder: 53 }, { op: "newPort", node: 3 },
+      { op: "giftVia", holder: 38, via: 28, receive: true }, { op: "steps", n: 3 }, { op: "data", holder: 25 },
+      { op: "newPort", node: 2 }, { op: "newPort", node: 0 }, { op: "data", holder: 53 },
+      { op: "giveSend", holder: 25, to: 3 }, { op: "newPort", node: 2 }, { op: "newPort", node: 0 },
+      { op: "data", holder: 41 }, { op: "steps", n: 3 }, { op: "newPort", node: 2 },
+      { op: "giftVia", holder: 10, via: 44, receive: true }, { op: "newPort", node: 1 },
+      { op: "giftVia", holder: 22, via: 35, receive: true }, { op: "soGive", holder: 4, to: 1 },
+      { op: "giftVia", holder: 61, via: 30, receive: false }, { op: "newPort", node: 1 },
+      { op: "data", holder: 8 }, { op: "destroy", holder: 2 },
       { op: "giftVia", holder: 16, via: 39, receive: true },
       { op: "giftVia", holder: 5, via: 38, receive: true },
       { op: "giftVia", holder: 10, via: 57, receive: true }, { op: "data", holder: 61 },
