@@ -87,8 +87,13 @@ function frameSizeHint(msg: WireMessage): number {
  * 2 since 2026-11-30: DEAD carries `seen` (PROTOCOL.md §4.4, §5), which a
  * version-1 decoder refuses (unknown key) and without which this one
  * refuses a DEAD: the ranges of the two do not meet (`version_mismatch`).
+ * 3 since 2026-11-30 (night): FLUSH may carry `via` (§4.5, "A migration
+ * whose route died"), which a version-2 decoder refuses (unknown key:
+ * `bad_control`, closing the link just after a link loss) and which this
+ * one needs its peers to honour, or the FIFO it restores is lost again:
+ * refused at the handshake instead (`version_mismatch`), as for 1 → 2.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Largest frame accepted before authentication (the default `maxFrameBytes`; HELLO and AUTH are far smaller). */
 export const PREAUTH_FRAME_BYTES = 64 * 1024;
 

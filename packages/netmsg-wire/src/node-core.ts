@@ -26,12 +26,15 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * (`doomedOnArrival`), a stale DEAD for an entry made since the port's
  * old proxy here died, whose receive right waits to go on (`deadBeforeHandoff`),
  * a DEAD its sender sent before it had the receive right this node wrote
- * to it, kept from the entry that right left (`deadBeforeCarrier`).
+ * to it, kept from the entry that right left (`deadBeforeCarrier`), a
+ * marker re-sent after its route's link died passed on to that link's far
+ * end (`lostRouteProbe`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier';
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
+  | 'lostRouteProbe';
 
 /**
  * The step between the numbers of one node id's successive links

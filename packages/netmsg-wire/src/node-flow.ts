@@ -48,7 +48,7 @@ export abstract class NodeFlow extends NodeRights {
 
   protected transmit(e: PortEntry, peer: number, q: Queued): void {
     if (q.flush !== undefined) {
-      this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: q.flush });
+      this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: q.flush, ...(q.via !== undefined ? { via: q.via } : {}) });
       return;
     }
     this.sendMessage(peer, q.msg);
@@ -154,7 +154,9 @@ export abstract class NodeFlow extends NodeRights {
     const bytes = 64 + oolBytes(wm);
     const credited = target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerPort;
     target.heldBytes += bytes;
-    target.held.push({ wm, from: peer, credited });
+    // Held after the marker came back (the right waits in a gate): put back
+    // after every message held before it, from any link (§4.5, `95000298`).
+    target.held.push({ wm, from: peer, credited, ...(target.migrating ? {} : { late: true as const }) });
     // A receive right in a held message is in this node's hands until the
     // message goes on (§4.5): what arrives for that port is held too.
     this.markArriving(wm, 1);

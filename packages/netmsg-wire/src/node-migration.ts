@@ -236,7 +236,7 @@ export abstract class NodeMigration extends NodeFlow {
     if (d) this.tryCollect(d);
   }
 
-  protected forwardFlush(e: PortEntry, origin: number): void {
+  protected forwardFlush(e: PortEntry, origin: number, via?: number): void {
     const route = this.routeOf(e);
     if (route === undefined) return;
     const pend = e.pending.get(route);
@@ -245,9 +245,9 @@ export abstract class NodeMigration extends NodeFlow {
       // itself while it has not left): the marker must not overtake them.
       let list = pend;
       if (!list) e.pending.set(route, (list = []));
-      list.push({ msg: flushPlaceholder(e.id), bytes: 0, flush: origin });
+      list.push({ msg: flushPlaceholder(e.id), bytes: 0, flush: origin, ...(via !== undefined ? { via } : {}) });
     } else {
-      this.sendControl(route, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
+      this.sendControl(route, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...(via !== undefined ? { via } : {}) });
     }
   }
 
@@ -313,7 +313,7 @@ export abstract class NodeMigration extends NodeFlow {
     }
   }
 
-  private notePath(key: PortKey, origin: number, to: number, back: number): void {
+  protected notePath(key: PortKey, origin: number, to: number, back: number): void {
     // Passed to its origin, a marker ends there (the origin finishes its
     // round or drops it, and never passes its own marker on): no way back.
     if (to === this.linkTo(origin)) return;

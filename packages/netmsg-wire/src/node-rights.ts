@@ -420,7 +420,7 @@ export abstract class NodeRights extends NodeSendOnce {
         return m;
       };
       for (const h of held) {
-        if (h.from !== peer) continue;
+        if (h.from !== peer || h.late) continue;
         first.push(materialise(h));
         owed?.push(undefined);
       }
@@ -441,7 +441,7 @@ export abstract class NodeRights extends NodeSendOnce {
       e.pending.clear();
       e.pendingBytes = 0;
       for (const h of held) {
-        if (h.from === peer) continue;
+        if (h.from === peer && !h.late) continue;
         first.push(materialise(h));
         owed?.push(undefined);
       }

@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeDead } from './node-dead.js';
+import { NodeLostRoute } from './node-lost-route.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
 /** A port message's receive statuses when the driver gives none (read only; one object, not one per message). */
@@ -32,11 +32,12 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * and pools for send-once rights made before a move), node-rights.ts (transfers,
  * no-senders, send-once tokens, receive rights), node-flow.ts (credit and
  * forwarding), node-migration.ts (drain, gate and FLUSH round),
- * node-dead.ts (DEAD in: what it kills, and which DEAD is stale), and this
+ * node-dead.ts (DEAD in: what it kills, and which DEAD is stale),
+ * node-lost-route.ts (a migration's marker re-sent after its route died), and this
  * file (events in, dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeDead {
+export class NetmsgNode extends NodeLostRoute {
   get node(): number {
     return this.cfg.node;
   }
@@ -492,6 +493,7 @@ export class NetmsgNode extends NodeDead {
         // senders' next messages wait for it (resumeIfFree, §4.5).
         const r = this.byKey.get(key);
         if (r && r.relayWait && c.origin === this.cfg.node) this.markGated(r, this.gates.get(peer));
+        if (c.via !== undefined && this.passToLostRoute(peer, key, c.origin, c.via, c.bounced === true)) return;
         this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true);
         return;
       }
@@ -551,15 +553,16 @@ export class NetmsgNode extends NodeDead {
     for (const e of this.byKey.values()) if (e.migrating && e.migrateFrom === peer) e.soLost = true;
     // A migration whose marker can no longer come back: what this node
     // forwarded before the right arrived either died with the link or was
-    // passed on towards the old home, so a new marker goes to the old home
-    // directly (it returns behind all of that); without that link too, the
-    // migration completes now.
+    // passed on by the link's far end towards the old home, so a new marker
+    // goes to the node the right came from naming that far end, which sends
+    // it down its route behind all of that (node-lost-route.ts); without
+    // that link too, the migration completes now.
     for (const e of [...this.byKey.values()]) {
       if (!e.migrating || e.route !== peer) continue;
       const back = e.migrateFrom;
       if (back !== undefined && back !== peer && this.links.has(back)) {
         e.route = back;
-        this.forwardFlush(e, this.cfg.node);
+        this.reflushAfterLoss(e, peer);
       } else {
         this.finishMigration(e);
       }

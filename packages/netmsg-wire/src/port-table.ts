@@ -46,6 +46,8 @@ export interface Queued {
   bytes: number;
   /** A FLUSH marker (origin node) riding in the queue; carries no message. */
   flush?: number;
+  /** With `flush`: the re-sent marker's `via` (node id, §4.5 "A migration whose route died"). */
+  via?: number;
   /** Link the message came from (its credit goes back there, end to end), or undefined if local. */
   from?: number;
   /**
@@ -92,7 +94,8 @@ export interface PortEntry {
    * held here (with the link they came on) instead of being forwarded.
    */
   migrating: boolean;
-  held: { wm: WireMessage; from: number; credited: boolean }[];
+  /** `late`: held after the port's FLUSH came back (its right waiting in a gate), younger than every message held before (§4.5). */
+  held: { wm: WireMessage; from: number; credited: boolean; late?: true }[];
   heldBytes: number;
   /** old home: messages still in the port's queue when it became a proxy. */
   draining: number;

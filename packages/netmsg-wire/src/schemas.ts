@@ -71,6 +71,14 @@ export const ControlSchema = z.discriminatedUnion('t', [
      * sending it back again (PROTOCOL.md §4.5, "Markers that find nothing").
      */
     bounced: z.literal(true).optional(),
+    /**
+     * Since version 3. Set by `origin` on the marker it re-sends straight
+     * to the node its receive right came from when the link to its route
+     * (to node `via`) died: that node passes it to `via`, which sends it
+     * down its own route, behind what it forwarded before the loss
+     * (PROTOCOL.md §4.5, "A migration whose route died").
+     */
+    via: u32.optional(),
   }).strict(),
   /** `n` more messages to the port may be sent on this link. */
   z.object({ t: z.literal('credit'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffff) }).strict(),

@@ -107,6 +107,23 @@ describe('common control frames by hand', () => {
     );
   });
 
+  it('take a FLUSH naming its lost route (`via`, a u32 node id, since version 3) and refuse a bad one (bad_control)', () => {
+    for (const via of [0, 7, 0xffffffff]) {
+      const o = { t: 'flush', node: 1, serial: 2, origin: 3, via };
+      expect(encodeCommonControlFrame(o as ControlFrame)).toBeUndefined();
+      expect(general(packControl(o))).toEqual(o);
+    }
+    for (const via of [-1, 1.5, '3', 2 ** 32, true, null, [4], { node: 4 }]) {
+      const payload = packControl({ t: 'flush', node: 1, serial: 2, origin: 3, via });
+      expect(decodeCommonControl(payload)).toBeUndefined();
+      expect(general(payload)).toEqual({ error: 'bad_control' });
+    }
+    // Only on FLUSH: no other control frame names a route.
+    for (const o of [{ t: 'direct', node: 1, serial: 2, n: 1, origin: 3, via: 4 }, { t: 'credit', node: 1, serial: 2, n: 1, via: 4 }, { t: 'dead', node: 1, serial: 2, seen: 0, via: 4 }]) {
+      expect(general(packControl(o))).toEqual({ error: 'bad_control' });
+    }
+  });
+
   it('carry credit, release and dead between two connections', () => {
     const [a, b] = established();
     const sent: ControlFrame[] = [
@@ -115,6 +132,7 @@ describe('common control frames by hand', () => {
       { t: 'dead', node: 2, serial: 0, seen: 17 },
       { t: 'dead', node: 3, serial: 1, seen: 2 ** 40 },
       { t: 'flush', node: 2, serial: 9, origin: 1, broken: true },
+      { t: 'flush', node: 2, serial: 9, origin: 1, via: 3 },
     ];
     for (const c of sent) a.send({ kind: 'control', control: c });
     const got = pump(a, b).b.filter((e) => e.type === 'frame').map((e) => (e.type === 'frame' && e.frame.kind === 'control' ? e.frame.control : null));

@@ -95,6 +95,32 @@ describe('fuzz: decoders give only typed errors', () => {
     );
   });
 
+  it('mutated FLUSH frames naming a lost route: a typed close or a FLUSH whose via is a u32 node id', () => {
+    const [a] = established();
+    a.send({ kind: 'control', control: { t: 'flush', node: 3, serial: 70000, origin: 2, via: 300 } });
+    const frame = concat(a.takeOutput());
+    let closed = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(frame.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (muts) => {
+        const m = frame.slice();
+        for (const [i, v] of muts) m[5 + (i % (m.length - 5))] = v;
+        const ev = established()[1].receive(m);
+        for (const e of ev) {
+          if (e.type === 'closed') {
+            expect(e.code).toBe('bad_control');
+            closed++;
+          } else if (e.type === 'frame' && e.frame.kind === 'control' && e.frame.control.t === 'flush' && e.frame.control.via !== undefined) {
+            const v = e.frame.control.via;
+            expect(Number.isInteger(v) && v >= 0 && v <= 0xffffffff).toBe(true);
+          }
+        }
+      }),
+      { seed: 108, numRuns: 1500 },
+    );
+    // The mutations do reach the decoder's refusals, not only harmless bytes.
+    expect(closed).toBeGreaterThan(0);
+  });
+
   it('mutated handshakes: any change to the peer\'s bytes fails authentication or is a typed close', () => {
     const a = conn(1, { seed: 5 });
     a.start();

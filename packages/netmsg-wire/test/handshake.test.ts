@@ -6,11 +6,11 @@ import { concat, conn, established, pump, sampleMessage } from './helpers.js';
 describe('handshake', () => {
   it('authenticates both sides and agrees on version, ABI and windows', () => {
     const a = conn(1, { limits: { portWindow: 7 } });
-    const b = conn(2, { abi: 'x86_64', vmax: 3 });
+    const b = conn(2, { abi: 'x86_64', vmax: 4 });
     a.start();
     b.start();
     const ev = pump(a, b);
-    expect(ev.a).toEqual([{ type: 'established', peer: { node: 2, abi: 'x86_64', version: 2, caps: [], window: 5, maxFrame: 65536 } }]);
+    expect(ev.a).toEqual([{ type: 'established', peer: { node: 2, abi: 'x86_64', version: 3, caps: [], window: 5, maxFrame: 65536 } }]);
     expect(ev.b[0]).toMatchObject({ type: 'established', peer: { node: 1, abi: 'i386', window: 7 } });
   });
 
@@ -53,8 +53,8 @@ describe('handshake', () => {
   });
 
   it('version ranges that do not meet give version_mismatch', () => {
-    const a = conn(1, { vmin: 1, vmax: 1 });
-    const b = conn(2, { vmin: 2, vmax: 4 });
+    const a = conn(1, { vmin: 1, vmax: 2 });
+    const b = conn(2, { vmin: 3, vmax: 4 });
     a.start();
     b.start();
     const ev = pump(a, b);
