@@ -405,7 +405,7 @@ export abstract class NodeRights extends NodeSendOnce {
       e.heldBytes = 0;
       for (const h of all) this.markArriving(h.wm, -1);
       // Not for a right passing through (owed): it leaves again at once.
-      if (owed === undefined) rounds = this.heldRounds(all, peer, key);
+      if (owed === undefined) rounds = this.heldRounds(all, key);
       const held = rounds.length > 0 ? all.filter((h) => !rounds.includes(h)) : all;
       // Late send-once messages held from other links take this node's own pool rights (`6000211`).
       const pooled = this.poolHeld(held, peer, key, Math.max(0, (st.soRights ?? 0) - ownSendOnce));
@@ -619,7 +619,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // a relay of the port is here already (the right left this node
       // before, on another port): destroyed, this port took its send-once
       // rights with it (`3000075` with --held-rights --send-once).
-      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream, discard: e.soDiscard, staleBelow: e.staleBelow, soVia: e.soVia };
+      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, own: this.ownSendOnce(e), name: e.name, upstream: e.upstream, discard: e.soDiscard, staleBelow: e.staleBelow, soVia: e.soVia };
       const list = this.soRelays.get(r.key);
       if (list) list.push(r);
       else this.soRelays.set(r.key, [r]);
