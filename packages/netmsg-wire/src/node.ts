@@ -391,8 +391,13 @@ export class NetmsgNode extends NodeDead {
       // late message from that upstream (relayFrom): one counting only
       // rights to its own port would be paid for a right whose message
       // comes off that port later and finds it gone (`71000265`, §4.5).
+      // A proxy here counting only rights to its own port (not relayed
+      // from `peer`) takes none of it either: the message is the relay's,
+      // and a pool from `peer` made since is further down its path (the
+      // relay's route leads round to it); taken there first, the relays
+      // and pools between waited for ever (`65000220`, 3 nodes, links live).
       const upstreamRelay = this.relayFrom(key, peer);
-      const round = upstreamRelay !== undefined && (target?.role !== 'proxy' || target.soPending === 0);
+      const round = upstreamRelay !== undefined && (target?.role !== 'proxy' || !this.countsFrom(target, peer));
       const relay = upstreamRelay !== undefined && round ? upstreamRelay : this.relayFor(key, peer, true);
       const pooled = round ? undefined : this.takePooled(key);
       if (pooled !== undefined) {
