@@ -372,21 +372,35 @@ export abstract class NodeSendOnce extends NodeCore {
       if (pool.names.length === 0) this.soPools.delete(key);
     }
     let next: number | undefined;
-    if (proxy) {
+    let on = n;
+    if (proxy && proxy.soRelayed && proxy.soOwn > 0) {
+      // A relay in proxy form pays only what it counts from upstream, never
+      // its own rights (`soOwn`: their messages come off its port, §4.5).
+      // Those stood, down the route the right took when it passed here,
+      // for the rights the `DIRECT` is about (the origin's pool rights for
+      // them, which this node's own `DIRECT` for them went to destroy, and
+      // which the origin, home again before it came, counted as its own):
+      // paid here, the proxy went before its own right's message came, and
+      // that reply was lost, the origin's pool right left (`73000274`, 3
+      // nodes, links live). So the rest ends here.
+      on = Math.min(n, Math.max(0, proxy.soPending - this.ownSendOnce(proxy)));
+      if (on > 0) next = this.routeOf(proxy);
+      proxy.soPending -= on;
+      proxy.soDiscard += dropped;
+    } else if (proxy) {
       // Passed on only while this proxy counted some: a chain of routes a
       // link loss left cyclic cannot keep it circulating.
       if (proxy.soPending > 0) next = this.routeOf(proxy);
       proxy.soPending = Math.max(0, proxy.soPending - n);
       proxy.soDiscard += dropped;
     } else if (relay) {
-      // The `DIRECT` pays rights counted for late messages from upstream,
-      // never the relay's own (their messages still come off its port).
+      // Its own rights stay at most what it counts.
       relay.pending -= n;
       relay.own = Math.min(relay.own, Math.max(0, relay.pending));
       relay.discard += dropped;
       next = relay.route;
     }
-    if (next !== undefined && next !== this.linkTo(origin) && this.links.has(next)) this.sendControl(next, { t: 'direct', ...idOf(proxy?.id ?? relay!.id), n, origin });
+    if (next !== undefined && next !== this.linkTo(origin) && this.links.has(next)) this.sendControl(next, { t: 'direct', ...idOf(proxy?.id ?? relay!.id), n: on, origin });
     // A relay left with nothing to wait for goes (the notifications queued
     // on its port go with it).
     if (relay && relay.pending <= 0) this.dropRelay(relay);
