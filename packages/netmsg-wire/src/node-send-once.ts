@@ -39,15 +39,6 @@ export abstract class NodeSendOnce extends NodeCore {
     if (e.draining === 0 && e.soOwn > 0) e.soOwn--;
   }
 
-  /**
-   * Whether proxy `e` counts late send-once messages that come from link
-   * `peer`: a relay in proxy form (`soRelayed`) whose upstream it is, with
-   * more pending than its own rights (those come off its port, §4.5).
-   */
-  protected countsFrom(e: PortEntry, peer: number): boolean {
-    return e.soRelayed && e.upstream === peer && e.soPending > this.ownSendOnce(e);
-  }
-
   /** A pool right for a late send-once message to `key`, if any is left. */
   protected takePooled(key: PortKey): number | undefined {
     const pool = this.soPools.get(key);

@@ -391,14 +391,18 @@ export class NetmsgNode extends NodeDead {
       // late message from that upstream (relayFrom): one counting only
       // rights to its own port would be paid for a right whose message
       // comes off that port later and finds it gone (`71000265`, §4.5).
-      // A proxy here counting only rights to its own port (not relayed
-      // from `peer`) takes none of it either: the message is the relay's,
-      // and a pool from `peer` made since is further down its path (the
-      // relay's route leads round to it); taken there first, the relays
-      // and pools between waited for ever (`65000220`, 3 nodes, links live).
+      // And past a proxy here that counts send-once rights, its own or
+      // relayed from `peer`: a late message follows the receive right's
+      // trail, and the relay was left on an earlier pass of the right than
+      // any proxy here now (a relay is a proxy collected; the entry here
+      // came later), so the message reaches it first; the proxy's count,
+      // or a pool from `peer` made since, is further down the relay's path
+      // (its route leads round to them). Taken there first, the relays and
+      // pools between waited for ever (`65000220`, 3 nodes, and
+      // `72000258`, 2 nodes, links live; §4.5).
       const upstreamRelay = this.relayFrom(key, peer);
-      const round = upstreamRelay !== undefined && (target?.role !== 'proxy' || !this.countsFrom(target, peer));
-      const relay = upstreamRelay !== undefined && round ? upstreamRelay : this.relayFor(key, peer, true);
+      const round = upstreamRelay !== undefined;
+      const relay = upstreamRelay ?? this.relayFor(key, peer, true);
       const pooled = round ? undefined : this.takePooled(key);
       if (pooled !== undefined) {
         this.deliverLocal(peer, wm, pooled, MOVE_SEND_ONCE, { peer, key: `${POOL_TOKEN}${key}` });
