@@ -132,7 +132,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const owed: (number | undefined)[] = [];
       // soLost: the right's late send-once messages can no longer come (passLost).
       const lost = relayed0?.soLost === true ? ref.state.soRights ?? 0 : 0;
-      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: lost }, post, owed);
+      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: lost }, post, owed, to);
       for (const a of post) this.emit(a);
       const n = ref.state.noSendersNotify;
       const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
@@ -338,7 +338,7 @@ export abstract class NodeRights extends NodeSendOnce {
    * put back on the port, the link its credit is still owed to; without it,
    * that credit goes back now (the message is queued on the port here).
    */
-  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[], owed?: (number | undefined)[]): number {
+  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[], owed?: (number | undefined)[], onTo?: number): number {
     const key = portKey(id);
     let e = this.byKey.get(key);
     if (e && e.role === 'home') throw new WireError('out_of_state', `receive right for ${key} which is already home here`);
@@ -406,6 +406,20 @@ export abstract class NodeRights extends NodeSendOnce {
       for (const h of all) this.markArriving(h.wm, -1);
       // Not for a right passing through (owed): it leaves again at once.
       if (owed === undefined) rounds = this.heldRounds(all, key);
+      // But a relay here from an earlier pass of the right, on `onTo`'s
+      // way, counts such a held message first (the late message follows
+      // the right's trail, §4.5): it goes there in the drain after the
+      // right, as it would round the relay, and pays the relay. Passed on
+      // only as one of the count the right carries, the relay waited for
+      // ever (`72000258` with --held-rights --send-once --relink, 2 nodes,
+      // links live). Sent round at once instead, it overtook the carrying
+      // message and the credit for it deadlocked the link.
+      else if (onTo !== undefined) {
+        for (const h of this.heldRounds(all, key)) {
+          const r = this.relayFrom(key, h.from);
+          if (r && r.route === onTo) this.relayUsed(r, false);
+        }
+      }
       const held = rounds.length > 0 ? all.filter((h) => !rounds.includes(h)) : all;
       // Late send-once messages held from other links take this node's own pool rights (`6000211`).
       const pooled = this.poolHeld(held, peer, key, Math.max(0, (st.soRights ?? 0) - ownSendOnce));
