@@ -352,4 +352,18 @@ describe('send-once relays and pools with every link live', () => {
   it('73000274 as numbered (`--held-rights --send-once --defer-send-once`, 3 nodes, links live)', () => {
     expect(runSchedule(3, 73000274, randomOps(73000274, 320, false, true, true), { loss: false, deferSendOnce: true }).violations).toEqual([]);
   });
+
+  // Found by seeds 81-96 on 9e6c3f5 (PROTOCOL.md §9), passing with the
+  // rules above (numbered only, not shrunk or traced).
+  it('86000286 as numbered (`--held-rights --send-once --defer-send-once`, 3 nodes, links live: relays and a pool left before)', () => {
+    expect(runSchedule(3, 86000286, randomOps(86000286, 320, false, true, true), { loss: false, deferSendOnce: true }).violations).toEqual([]);
+  });
+
+  it('83000264 as numbered (`--held-rights --send-once --relink`, 2 nodes, links live: a send-once reply never delivered before)', () => {
+    expect(runSchedule(2, 83000264, randomOps(83000264, 320, false, true, true, true), { loss: false }).violations).toEqual([]);
+  });
+
+  it('82000344 as numbered (`--held-rights --send-once --relink`, 4 nodes, link loss: entries left after link loss before)', () => {
+    expect(runSchedule(4, 82000344, randomOps(82000344, 320, true, true, true, true), { loss: true }).violations).toEqual([]);
+  });
 });
