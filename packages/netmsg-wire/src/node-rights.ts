@@ -404,22 +404,9 @@ export abstract class NodeRights extends NodeSendOnce {
       e.held = [];
       e.heldBytes = 0;
       for (const h of all) this.markArriving(h.wm, -1);
-      // Not for a right passing through (owed): it leaves again at once.
+      // A right passing through (owed) leaves again at once (passRounds).
       if (owed === undefined) rounds = this.heldRounds(all, key);
-      // But a relay here from an earlier pass of the right, on `onTo`'s
-      // way, counts such a held message first (the late message follows
-      // the right's trail, §4.5): it goes there in the drain after the
-      // right, as it would round the relay, and pays the relay. Passed on
-      // only as one of the count the right carries, the relay waited for
-      // ever (`72000258` with --held-rights --send-once --relink, 2 nodes,
-      // links live). Sent round at once instead, it overtook the carrying
-      // message and the credit for it deadlocked the link.
-      else if (onTo !== undefined) {
-        for (const h of this.heldRounds(all, key)) {
-          const r = this.relayFrom(key, h.from);
-          if (r && r.route === onTo) this.relayUsed(r, false);
-        }
-      }
+      else if (onTo !== undefined) this.passRounds(all, key, onTo);
       const held = rounds.length > 0 ? all.filter((h) => !rounds.includes(h)) : all;
       // Late send-once messages held from other links take this node's own pool rights (`6000211`).
       const pooled = this.poolHeld(held, peer, key, Math.max(0, (st.soRights ?? 0) - ownSendOnce));

@@ -155,6 +155,25 @@ export abstract class NodeSendOnce extends NodeCore {
   }
 
   /**
+   * As heldRounds, where the receive right only passes through on its way
+   * to link `onTo`: a relay here from an earlier pass of the right whose
+   * route is `onTo` counts such a held message first (the late message
+   * follows the right's trail, PROTOCOL.md §4.5). It goes there in the
+   * drain after the right, as it would round the relay, and pays the
+   * relay. Passed on only as one of the count the right carries, the
+   * relay waited for ever (`72000258` with --held-rights --send-once
+   * --relink, 2 nodes, links live). Sent round at once instead, it
+   * overtook the carrying message and the credit for it deadlocked the
+   * link (tried, not kept).
+   */
+  protected passRounds<H extends { wm: WireMessage; from: number }>(held: H[], key: PortKey, onTo: number): void {
+    for (const h of this.heldRounds(held, key)) {
+      const r = this.relayFrom(key, h.from);
+      if (r && r.route === onTo) this.relayUsed(r, false);
+    }
+  }
+
+  /**
    * The new home `e` (netmsg holding the receive right) makes `so` send-once
    * rights on the port for the late send-once messages still to come from
    * `peer` (§4.5), kept in its pool.
