@@ -132,7 +132,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const owed: (number | undefined)[] = [];
       // soLost: the right's late send-once messages can no longer come (passLost).
       const lost = relayed0?.soLost === true ? ref.state.soRights ?? 0 : 0;
-      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: lost }, post, owed);
+      const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: lost }, post, owed, to);
       for (const a of post) this.emit(a);
       const n = ref.state.noSendersNotify;
       const self = n !== null && n.tag === 'port' && portKey(n.id) === portKey(ref.id);
@@ -338,7 +338,7 @@ export abstract class NodeRights extends NodeSendOnce {
    * put back on the port, the link its credit is still owed to; without it,
    * that credit goes back now (the message is queued on the port here).
    */
-  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[], owed?: (number | undefined)[]): number {
+  protected importReceive(peer: number, id: PortId, st: ReceiveState, post: NodeAction[], owed?: (number | undefined)[], onTo?: number): number {
     const key = portKey(id);
     let e = this.byKey.get(key);
     if (e && e.role === 'home') throw new WireError('out_of_state', `receive right for ${key} which is already home here`);
@@ -404,8 +404,9 @@ export abstract class NodeRights extends NodeSendOnce {
       e.held = [];
       e.heldBytes = 0;
       for (const h of all) this.markArriving(h.wm, -1);
-      // Not for a right passing through (owed): it leaves again at once.
-      if (owed === undefined) rounds = this.heldRounds(all, peer, key);
+      // A right passing through (owed) leaves again at once (passRounds).
+      if (owed === undefined) rounds = this.heldRounds(all, key);
+      else if (onTo !== undefined) this.passRounds(all, key, onTo);
       const held = rounds.length > 0 ? all.filter((h) => !rounds.includes(h)) : all;
       // Late send-once messages held from other links take this node's own pool rights (`6000211`).
       const pooled = this.poolHeld(held, peer, key, Math.max(0, (st.soRights ?? 0) - ownSendOnce));
@@ -619,7 +620,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // a relay of the port is here already (the right left this node
       // before, on another port): destroyed, this port took its send-once
       // rights with it (`3000075` with --held-rights --send-once).
-      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, name: e.name, upstream: e.upstream, discard: e.soDiscard, staleBelow: e.staleBelow, soVia: e.soVia };
+      const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, own: this.ownSendOnce(e), name: e.name, upstream: e.upstream, discard: e.soDiscard, staleBelow: e.staleBelow, soVia: e.soVia };
       const list = this.soRelays.get(r.key);
       if (list) list.push(r);
       else this.soRelays.set(r.key, [r]);

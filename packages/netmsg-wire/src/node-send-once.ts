@@ -103,6 +103,20 @@ export abstract class NodeSendOnce extends NodeCore {
     return list.find((r) => r.upstream === peer) ?? (any ? list[0] : undefined);
   }
 
+  /**
+   * The send-once relay of `key` that still counts a late message from its
+   * upstream `peer` (beyond `taken` already assigned to it): `pending`
+   * less its `own` rights, whose messages come off its port (§4.5). A
+   * message from `peer` that went round a relay counting only its own
+   * rights paid one of those, and that right's message, when it came,
+   * found the relay gone, its port destroyed and the right a dead name
+   * (`71000265` with --held-rights --send-once --defer-send-once, 3
+   * nodes, links live: a send-once reply never delivered).
+   */
+  protected relayFrom(key: PortKey, peer: number, taken?: Map<SendOnceRelay, number>): SendOnceRelay | undefined {
+    return this.soRelays.get(key)?.find((r) => r.upstream === peer && r.pending - r.own > (taken?.get(r) ?? 0));
+  }
+
   /** A relay sent a send-once message on `route` outside any credit window: its credit coming back is not the entry's. */
   protected owesRelayCredit(key: PortKey, route: number): void {
     let m = this.relayOwed.get(key);
@@ -113,28 +127,50 @@ export abstract class NodeSendOnce extends NodeCore {
   /**
    * Late send-once messages held while the receive right came back here
    * that came from the upstream of a send-once relay this node left when
-   * the right passed through before (not from `peer`): as one arriving
-   * after the right (node.ts, `3000040`), each goes round the relays after
-   * this one, which counted it, back to this node's pool. Put back on the
-   * port at once, the relays here and further on counted it for ever
-   * (`3000040` at length 160 with --held-rights --send-once). At most as
-   * many per relay as it still counts (PROTOCOL.md §4.5). Not from `peer`:
-   * taking those too (task D, 2026-11-30) fixed `41000177` (relays and a
-   * pool left) but lost a send-once reply in `71000265` (both with
-   * --held-rights --send-once --defer-send-once, links live); reverted,
-   * PROTOCOL.md §9.
+   * the right passed through before: as one arriving after the right
+   * (node.ts, `3000040`), each goes round the relays after this one, which
+   * counted it, back to this node's pool. Put back on the port at once,
+   * the relays here and further on counted it for ever (`3000040` at
+   * length 160 with --held-rights --send-once). At most as many per relay
+   * as it still counts from its upstream (`relayFrom`: not its own rights,
+   * PROTOCOL.md §4.5). Also from `peer`, the link the right came back on,
+   * as after the right (node.ts): taken as one of the arriving `soRights`,
+   * the relay here, the pool it leads to and the relays after that waited
+   * for ever (`41000177`, `57000231`, `72000258`, 2 nodes, links live).
+   * That rule (task D, b0b9b05) was reverted for `71000265`, where the
+   * relay counted only a right of its own: `relayFrom` leaves such a
+   * relay out.
    */
-  protected heldRounds<H extends { wm: WireMessage; from: number }>(held: H[], peer: number, key: PortKey): H[] {
+  protected heldRounds<H extends { wm: WireMessage; from: number }>(held: H[], key: PortKey): H[] {
     const out: H[] = [];
     const taken = new Map<SendOnceRelay, number>();
     for (const h of held) {
-      if (h.from === peer || h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
-      const relay = this.relayFor(key, h.from, false);
-      if (!relay || (taken.get(relay) ?? 0) >= relay.pending) continue;
+      if (h.wm.dest.right !== 'sendOnce' || this.soOut.has(portKey(h.wm.dest.id))) continue;
+      const relay = this.relayFrom(key, h.from, taken);
+      if (!relay) continue;
       taken.set(relay, (taken.get(relay) ?? 0) + 1);
       out.push(h);
     }
     return out;
+  }
+
+  /**
+   * As heldRounds, where the receive right only passes through on its way
+   * to link `onTo`: a relay here from an earlier pass of the right whose
+   * route is `onTo` counts such a held message first (the late message
+   * follows the right's trail, PROTOCOL.md §4.5). It goes there in the
+   * drain after the right, as it would round the relay, and pays the
+   * relay. Passed on only as one of the count the right carries, the
+   * relay waited for ever (`72000258` with --held-rights --send-once
+   * --relink, 2 nodes, links live). Sent round at once instead, it
+   * overtook the carrying message and the credit for it deadlocked the
+   * link (tried, not kept).
+   */
+  protected passRounds<H extends { wm: WireMessage; from: number }>(held: H[], key: PortKey, onTo: number): void {
+    for (const h of this.heldRounds(held, key)) {
+      const r = this.relayFrom(key, h.from);
+      if (r && r.route === onTo) this.relayUsed(r, false);
+    }
   }
 
   /**
@@ -279,10 +315,10 @@ export abstract class NodeSendOnce extends NodeCore {
 
   /** A late send-once message from a relay's upstream goes on round the relays after it (heldRounds; credited when held). */
   protected sendRound(from: number, key: PortKey, wm: WireMessage): void {
-    const relay = this.relayFor(key, from, false);
+    const relay = this.relayFrom(key, from);
     if (!relay) return;
     const route = relay.route;
-    this.relayUsed(relay);
+    this.relayUsed(relay, false);
     if (!this.links.has(route)) {
       this.dropRemote(from, wm);
       return;
@@ -292,9 +328,14 @@ export abstract class NodeSendOnce extends NodeCore {
     this.owesRelayCredit(key, route);
   }
 
-  /** One of a relay's send-once rights sent its message. */
-  protected relayUsed(r: SendOnceRelay): void {
+  /**
+   * One of a relay's send-once rights sent its message: taken off its port
+   * (`offPort`, one of its own) or received from a link (one from upstream).
+   */
+  protected relayUsed(r: SendOnceRelay, offPort: boolean): void {
     r.pending--;
+    if (offPort && r.own > 0) r.own--;
+    r.own = Math.min(r.own, r.pending);
     if (r.pending <= 0) this.dropRelay(r);
   }
 
@@ -341,18 +382,35 @@ export abstract class NodeSendOnce extends NodeCore {
       if (pool.names.length === 0) this.soPools.delete(key);
     }
     let next: number | undefined;
-    if (proxy) {
+    let on = n;
+    if (proxy && proxy.soRelayed && proxy.soOwn > 0) {
+      // A relay in proxy form pays only what it counts from upstream, never
+      // its own rights (`soOwn`: their messages come off its port, §4.5).
+      // Those stood, down the route the right took when it passed here,
+      // for the rights the `DIRECT` is about (the origin's pool rights for
+      // them, which this node's own `DIRECT` for them went to destroy, and
+      // which the origin, home again before it came, counted as its own):
+      // paid here, the proxy went before its own right's message came, and
+      // that reply was lost, the origin's pool right left (`73000274`, 3
+      // nodes, links live). So the rest ends here.
+      on = Math.min(n, Math.max(0, proxy.soPending - this.ownSendOnce(proxy)));
+      if (on > 0) next = this.routeOf(proxy);
+      proxy.soPending -= on;
+      proxy.soDiscard += dropped;
+    } else if (proxy) {
       // Passed on only while this proxy counted some: a chain of routes a
       // link loss left cyclic cannot keep it circulating.
       if (proxy.soPending > 0) next = this.routeOf(proxy);
       proxy.soPending = Math.max(0, proxy.soPending - n);
       proxy.soDiscard += dropped;
     } else if (relay) {
+      // Its own rights stay at most what it counts.
       relay.pending -= n;
+      relay.own = Math.min(relay.own, Math.max(0, relay.pending));
       relay.discard += dropped;
       next = relay.route;
     }
-    if (next !== undefined && next !== this.linkTo(origin) && this.links.has(next)) this.sendControl(next, { t: 'direct', ...idOf(proxy?.id ?? relay!.id), n, origin });
+    if (next !== undefined && next !== this.linkTo(origin) && this.links.has(next)) this.sendControl(next, { t: 'direct', ...idOf(proxy?.id ?? relay!.id), n: on, origin });
     // A relay left with nothing to wait for goes (the notifications queued
     // on its port go with it).
     if (relay && relay.pending <= 0) this.dropRelay(relay);

@@ -241,7 +241,7 @@ export class NetmsgNode extends NodeLostRoute {
     if (relay) {
       // One of the send-once rights made before the receive right moved:
       // its one message goes on to the port, as a send-once message.
-      this.relayUsed(relay);
+      this.relayUsed(relay, true);
       if (!this.links.has(relay.route)) {
         this.destroyLocal(msg, ool);
         return;
@@ -388,16 +388,29 @@ export class NetmsgNode extends NodeLostRoute {
       // (a proxy forwards only the late messages it counts, §4.5), and
       // forwarded on its route it left the relay, which counted it,
       // waiting for ever (`48000196` with --held-rights --send-once
-      // --relink, 3 nodes, links live).
-      const relay = this.relayFor(key, peer, true);
-      const round = relay !== undefined && (target?.role !== 'proxy' || target.soPending === 0) && relay.upstream === peer;
+      // --relink, 3 nodes, links live). Only a relay that still counts a
+      // late message from that upstream (relayFrom): one counting only
+      // rights to its own port would be paid for a right whose message
+      // comes off that port later and finds it gone (`71000265`, §4.5).
+      // And past a proxy here that counts send-once rights, its own or
+      // relayed from `peer`: a late message follows the receive right's
+      // trail, and the relay was left on an earlier pass of the right than
+      // any proxy here now (a relay is a proxy collected; the entry here
+      // came later), so the message reaches it first; the proxy's count,
+      // or a pool from `peer` made since, is further down the relay's path
+      // (its route leads round to them). Taken there first, the relays and
+      // pools between waited for ever (`65000220`, 3 nodes, and
+      // `72000258`, 2 nodes, links live; §4.5).
+      const upstreamRelay = this.relayFrom(key, peer);
+      const round = upstreamRelay !== undefined;
+      const relay = upstreamRelay ?? this.relayFor(key, peer, true);
       const pooled = round ? undefined : this.takePooled(key);
       if (pooled !== undefined) {
         this.deliverLocal(peer, wm, pooled, MOVE_SEND_ONCE, { peer, key: `${POOL_TOKEN}${key}` });
         return;
       }
       if (relay && (!target || round)) {
-        this.relayUsed(relay);
+        this.relayUsed(relay, false);
         this.sendControl(peer, { t: 'credit', node: relay.id.node, serial: relay.id.serial, n: 1 });
         if (!this.links.has(relay.route)) {
           this.dropRemote(peer, wm);

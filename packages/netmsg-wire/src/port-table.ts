@@ -249,6 +249,15 @@ export interface SendOnceRelay {
   name: number;
   /** A relay's link towards the old home (late messages come from there); undefined at the old home itself. */
   upstream: number | undefined;
+  /**
+   * Of `pending`, the send-once rights to the relay's own port (made here
+   * while the port was home here, netmsg's pool rights on it among them):
+   * their messages are taken off the port, never received from `upstream`
+   * (§4.5, "A relay's count is not its own"). All of `pending` at an old
+   * home; a relay in proxy form's `soOwn` when it became a send-once relay.
+   * Only `pending - own` late messages come from `upstream` (relayFrom).
+   */
+  own: number;
   /** As `PortEntry.soDiscard`: SEND_ONCE notifications of destroyed pool rights, netmsg's own. */
   discard: number;
   /** As `PortEntry.staleBelow`, from the proxy the relay was. */

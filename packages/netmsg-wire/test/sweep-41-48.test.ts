@@ -8,9 +8,10 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * (`dist/shrink.js --schedule NUM ... --match TEXT`).
  */
 describe('sweep of seeds 41-48', () => {
-  // 41000177 (relays and a pool left, 2 nodes, links live) is not fixed:
-  // its rule was reverted, since it lost a send-once reply in 71000265
-  // (test/sweep-65-80.test.ts; PROTOCOL.md §9).
+  // 41000177 (relays and a pool left, 2 nodes, links live): its first rule
+  // was reverted, since it lost a send-once reply in 71000265; fixed again
+  // with a relay's own rights counted apart (task N1), pinned with the
+  // rest of that case in test/sweep-65-80.test.ts (PROTOCOL.md §4.5, §9).
 
   // Port 1:7 goes 1 → 3 → 2 → 3 → 1 with three send-once rights made at
   // node 1 unused, passing node 3 twice (held there for other ports). The
