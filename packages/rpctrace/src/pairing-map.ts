@@ -55,6 +55,19 @@ export class PairingMap<T = Call> {
 
   /** `key` now maps to `call`, as the newest entry; the oldest goes past the bound. */
   remember(key: number, call: T): void {
+    // Into an empty map (a storm's one call at a time): the slot only. Short
+    // so that the tracer's #onSend takes it in with its inlining budget (V8:
+    // 920 bytes of bytecode in all) mostly spent; the rest is #rememberAny.
+    if (this.#slotCall === undefined && this.#map.size === 0) {
+      this.#slotKey = key;
+      this.#slotCall = call;
+      return;
+    }
+    this.#rememberAny(key, call);
+  }
+
+  /** remember() in full. */
+  #rememberAny(key: number, call: T): void {
     const slot = this.#slotCall;
     if (slot !== undefined) {
       if (this.#slotKey === key) {
@@ -86,9 +99,19 @@ export class TaskNameKeys {
   #lastTask = NaN;
   #lastIndex = 0;
 
+  /**
+   * A storm alternates two tasks: the last one's index without a map probe.
+   * The rest is a method of its own so that this one is short (55 bytes of
+   * bytecode, was 148): the tracer's #onSend, whose inlining budget (V8: 920
+   * bytes in all) is mostly spent, then takes it in (BENCHMARKS.md
+   * 2026-11-30 22:10 section).
+   */
   key(task: number, name: number): number {
-    // A storm alternates two tasks: the last one's index without a map probe.
-    if (task === this.#lastTask) return this.#lastIndex * 0x100000000 + (name >>> 0);
+    return task === this.#lastTask ? this.#lastIndex * 0x100000000 + (name >>> 0) : this.#keyOfTask(task, name);
+  }
+
+  /** key() for a task other than the last one. */
+  #keyOfTask(task: number, name: number): number {
     let i = this.#taskIndex.get(task);
     if (i === undefined) {
       // Past 2^21 distinct tasks the table starts over: keys stay exact, old pairings are forgotten.

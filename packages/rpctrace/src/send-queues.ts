@@ -45,6 +45,22 @@ export class SendQueues<T extends { readonly msgId: number }> {
 
   /** `call` was sent to `port`: the newest of its queue (the oldest goes past MAX_IN_FLIGHT). */
   push(port: number, call: T): void {
+    // The common send: to the last port, whose queue is empty (its last
+    // request was received). Short so that the tracer's #onSend, with its
+    // inlining budget (V8: 920 bytes of bytecode in all) mostly spent, takes
+    // it in; the rest is #pushAny (BENCHMARKS.md 2026-11-30 22:10 section).
+    const q0 = port === this.#port0 ? this.#queue0 : undefined;
+    if (q0 === undefined || q0.head !== q0.tail) {
+      this.#pushAny(port, call);
+      return;
+    }
+    q0.calls[0] = call;
+    q0.head = 0;
+    q0.tail = 1;
+  }
+
+  /** push() in full. */
+  #pushAny(port: number, call: T): void {
     const q = port === this.#port0 ? (this.#queue0 as SendQueue<T>) : port === this.#port1 ? (this.#queue1 as SendQueue<T>) : this.#queueOf(port);
     if (q.head === q.tail) {
       // Empty: start over at the front (the array keeps its store; slots are overwritten).

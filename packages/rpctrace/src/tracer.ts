@@ -72,6 +72,8 @@ export interface RpcTracerOptions extends DecoderOptions {
 export class RpcTracer {
   readonly #decoder: MessageDecoder;
   readonly #filter: CallFilter;
+  /** The filter has no trace= part (selects() is true for every call): #start asks selects() only when it has one. */
+  readonly #everyCall: boolean;
   #nextId = 1;
   /** Sends not yet received, per destination kernel port, oldest first (send-queues.ts: the bounds, and why emptied queues stay). */
   readonly #inFlight = new SendQueues<Call>();
@@ -120,6 +122,7 @@ export class RpcTracer {
   constructor(options: RpcTracerOptions = {}) {
     this.#decoder = new MessageDecoder(options);
     this.#filter = options.filter ?? TRACE_ALL;
+    this.#everyCall = this.#filter.names === null && this.#filter.classes.size === 0;
     this.#ports = options.decorate === true ? new PortKnowledge() : null;
     this.#args = options.args !== false;
     this.#messageArgs = this.#args && options.messageArgs === true;
@@ -374,8 +377,30 @@ export class RpcTracer {
     };
   }
 
-  /** A new request: count it, and hold its line until its reply (or, for one that expects none, its receipt). */
+  /**
+   * A new request: count it, and hold its line until its reply (or, for one that expects none, its receipt).
+   *
+   * Every request runs this, inlined into #onSend, whose inlining budget
+   * (V8: 920 bytes of bytecode in all) it shared with the send queue's push
+   * and the pairing map's remember, so that #newCall, the reply's key, get
+   * and delete, and this step's selects, #statsOf and #release stayed calls.
+   * Hence only the common request is done here: its reply port known from
+   * the send (no key by name), no trace= part, the last routine's stats
+   * entry, lines, status=all, nothing held (a storm's reply ended the held
+   * call); it is then held. Anything else is #startAny, the whole step.
+   * BENCHMARKS.md 2026-11-30 22:10 section.
+   */
   #start(call: Call, out: TraceRecord[]): void {
+    if (call.replyPort === undefined || call.replyName === 0 || !this.#everyCall || call.routine !== this.#statsKey0 || this.#held !== null || !this.#records || this.#filter.status !== 'all') {
+      this.#startAny(call, out);
+      return;
+    }
+    (this.#stats0 as RoutineStats).calls++;
+    this.#held = call;
+  }
+
+  /** #start in full. */
+  #startAny(call: Call, out: TraceRecord[]): void {
     // Keyed by name only when the reply port's identity is not known (it is on hurd-ffi's sim kernel).
     if (call.task !== 0 && call.replyName !== 0 && call.replyPort === undefined) this.#byClientName.remember(this.#keys.key(call.task, call.replyName), call);
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
@@ -581,14 +606,23 @@ export class RpcTracer {
     const note = died ? 'send-once notification: the server dropped the reply right' : d.note;
     call.reply = { time: ev.time, task: ev.task, retCode, args: d.args, elementBytes: d.elementBytes, note };
     this.#ports?.learn(call);
-    if (!selects(this.#filter, call.routine, call.subsystem)) return;
-    const s = this.#statsOf(call.routine);
+    // The common cases tested before calling, as in #start: #onReceive takes
+    // this step in, and then calls what it calls (its inlining budget spent).
+    if (!this.#everyCall && !selects(this.#filter, call.routine, call.subsystem)) return;
+    const routine = call.routine;
+    const s = routine === this.#statsKey0 ? (this.#stats0 as RoutineStats) : this.#statsOf(routine);
     if (retCode !== null && retCode !== 0) s.errors++;
     const ms = ev.time - call.time;
     s.replied++;
     s.totalMs += ms;
     s.maxMs = Math.max(s.maxMs, ms);
     if (!this.#records) return;
+    if (this.#held === call) {
+      // #emitEnd's first case: the call held since its request.
+      this.#held = null;
+      out.push({ type: 'call', state: 'complete', call });
+      return;
+    }
     this.#emitEnd(call, out, this.#filter.status !== 'all' && statusSelects(this.#filter, retCode));
   }
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { PairingMap } from '../src/pairing-map.js';
+import { PairingMap, TaskNameKeys } from '../src/pairing-map.js';
 import type { Call } from '../src/records.js';
 
 function call(id: number): Call {
@@ -38,6 +38,31 @@ describe('PairingMap', () => {
         for (let k = 0; k <= 6; k++) expect(m.get(k)).toBe(model.get(k));
       }),
       { seed: 8, numRuns: 500 },
+    );
+  });
+});
+
+describe('TaskNameKeys', () => {
+  // key() answers the last task from a slot and any other through its map
+  // (#keyOfTask): either way a (task, name) pair has one key, and two pairs
+  // share none, whatever order the tasks come in.
+  test('gives one key per (task, name) pair, tasks in any order', () => {
+    const pair = fc.tuple(fc.constantFrom(0, 1, 7, 0xffffffff, 42), fc.constantFrom(0, 1, 0x70, 0x7fffffff, 0xffffffff));
+    fc.assert(
+      fc.property(fc.array(pair, { maxLength: 80 }), (pairs) => {
+        const keys = new TaskNameKeys();
+        const seen = new Map<number, string>();
+        const byPair = new Map<string, number>();
+        for (const [task, name] of pairs) {
+          const k = keys.key(task, name);
+          const p = `${task}/${name}`;
+          expect(seen.get(k) ?? p).toBe(p);
+          expect(byPair.get(p) ?? k).toBe(k);
+          seen.set(k, p);
+          byPair.set(p, k);
+        }
+      }),
+      { seed: 22, numRuns: 300 },
     );
   });
 });
