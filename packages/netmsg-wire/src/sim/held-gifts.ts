@@ -187,12 +187,21 @@ export function watchDeadOnWay(c: Cluster): (from: number, to: number, key: stri
  * through a send-once right that no application made (`32000158` with
  * --held-rights, link loss). So a port owes one message through a
  * send-once right for each one taken, and each one put is such a message.
+ * One is counted taken when the receive right leaves with it queued, not
+ * when the drain takes it off: lost with a link before the drain came to
+ * it (the old home's port destroyed with its queue), it gives the SEND_ONCE
+ * notification all the same, made by the relay that counted it (Mach
+ * destroys an undelivered message through a send-once right to a live port
+ * with that notification; `115000407` with --held-rights, `102000332` with
+ * --held-rights --relink, link loss).
  * The kernel's own notifications on netmsg's ports (its requests, §4.5)
  * never reach the machine as port messages, so are never counted.
  */
 export function watchTravellingNoSenders(c: Cluster, labelOf: Map<KPort, number>): { labels: () => number[]; of: (label: number) => { taken: number; put: number } } {
   const taken = new Map<KPort, number>();
   const put = new Map<KPort, number>();
+  /** Per port, notifications counted as taken when its receive right left and not yet taken off it by the drain. */
+  const queuedAtMove = new Map<KPort, number>();
   const bump = (m: Map<KPort, number>, p: KPort | undefined) => {
     if (p) m.set(p, (m.get(p) ?? 0) + 1);
   };
@@ -203,7 +212,24 @@ export function watchTravellingNoSenders(c: Cluster, labelOf: Map<KPort, number>
     const portOf = (name: number) => n.netmsg.space.get(name)?.port ?? undefined;
     const isNs = (h: { id: number }) => h.id === NOTIFY_NO_SENDERS;
     m.handle = (ev) => {
-      if (ev.type === 'portMessage' && isNs(ev.msg.header) && ev.msg.header.bits.local === MOVE_SEND_ONCE) bump(taken, portOf(ev.port));
+      if (ev.type === 'portMessage' && isNs(ev.msg.header) && ev.msg.header.bits.local === MOVE_SEND_ONCE) {
+        // One counted when its receive right left (below) is not counted again.
+        const p = portOf(ev.port);
+        const q = p ? queuedAtMove.get(p) ?? 0 : 0;
+        if (p && q > 0) queuedAtMove.set(p, q - 1);
+        else bump(taken, p);
+      }
+      if (ev.type === 'portMessage' && ev.receiveStatus) {
+        for (const name of Object.keys(ev.receiveStatus)) {
+          const p = portOf(Number(name));
+          if (!p) continue;
+          for (const km of p.queue) {
+            if (km.destRight !== 'sendOnce' || km.id !== NOTIFY_NO_SENDERS) continue;
+            bump(taken, p);
+            queuedAtMove.set(p, (queuedAtMove.get(p) ?? 0) + 1);
+          }
+        }
+      }
       const acts = handle(ev);
       for (const a of acts) {
         const msgs = a.type === 'deliver' ? [a.msg] : a.type === 'reclaimPort' ? a.first.map((f) => f.msg) : [];
