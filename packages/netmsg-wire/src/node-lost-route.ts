@@ -26,6 +26,23 @@ export abstract class NodeLostRoute extends NodeDead {
   }
 
   /**
+   * Its own marker may have been on its way back over a lost link `peer`
+   * that was not its route (PROTOCOL.md §4.5, "A marker lost on its way
+   * home"): the last node of the round sends it to its origin directly,
+   * keeping no record (notePath), so nothing returns it and the migration,
+   * with everything held for it, waited for ever (`111000344`). A new round
+   * goes up the route behind everything sent there since; whichever comes
+   * first finishes the migration, and the origin ignores the other (onFlush).
+   */
+  protected reflushOnLoss(peer: number): void {
+    for (const e of this.byKey.values()) {
+      if (!e.migrating || e.role !== 'proxy' || e.route === undefined || e.route === peer || !this.links.has(e.route)) continue;
+      this.edge('markerLostHome');
+      this.forwardFlush(e, this.cfg.node);
+    }
+  }
+
+  /**
    * A marker with `via`. Straight from its origin (this node is C): to F
    * when linked there, else to the first neighbour (by node id) that is
    * neither the origin nor F, asking it to pass the marker to F. From
