@@ -22,7 +22,16 @@ import type { PortEntry } from './port-table.js';
 export abstract class NodeLostRoute extends NodeDead {
   /** The new home's marker again, after its route's link `lost` died: to the link the right came on, naming the lost link's far end. */
   protected reflushAfterLoss(e: PortEntry, lost: number): void {
+    this.viaOut.set(e, lost % LINK_INCARNATION);
     this.forwardFlush(e, this.cfg.node, lost % LINK_INCARNATION);
+  }
+
+  /** The `via` of a migration's re-sent marker, while that migration lasts: a new round after a later loss names it again. */
+  private readonly viaOut = new WeakMap<PortEntry, number>();
+
+  protected override finishMigration(e: PortEntry): void {
+    this.viaOut.delete(e);
+    super.finishMigration(e);
   }
 
   /**
@@ -35,10 +44,18 @@ export abstract class NodeLostRoute extends NodeDead {
    * first finishes the migration, and the origin ignores the other (onFlush).
    */
   protected reflushOnLoss(peer: number): void {
+    const self = this.cfg.node;
     for (const e of this.byKey.values()) {
       if (!e.migrating || e.role !== 'proxy' || e.route === undefined || e.route === peer || !this.links.has(e.route)) continue;
+      // Not out yet: it waits for a drain (flushWait) or behind what is
+      // queued on the route, and leaves in its turn; a second one there
+      // would change nothing.
+      if (e.flushWait.includes(self) || (e.pending.get(e.route) ?? []).some((q) => q.flush === self)) continue;
       this.edge('markerLostHome');
-      this.forwardFlush(e, this.cfg.node);
+      // A round re-sent after its route died names the lost route's far
+      // end again: a plain marker would be returned at once by the node the
+      // right came from, ahead of what that far end forwarded (`via`, above).
+      this.forwardFlush(e, self, this.viaOut.get(e));
     }
   }
 
