@@ -28,13 +28,14 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * a DEAD its sender sent before it had the receive right this node wrote
  * to it, kept from the entry that right left (`deadBeforeCarrier`), a
  * marker re-sent after its route's link died passed on to that link's far
- * end (`lostRouteProbe`).
+ * end (`lostRouteProbe`); a new round after a lost link that was not the
+ * route (`markerLostHome`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
-  | 'lostRouteProbe';
+  | 'lostRouteProbe' | 'markerLostHome';
 
 /**
  * The step between the numbers of one node id's successive links

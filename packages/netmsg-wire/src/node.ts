@@ -570,6 +570,8 @@ export class NetmsgNode extends NodeLostRoute {
     // goes to the node the right came from naming that far end, which sends
     // it down its route behind all of that (node-lost-route.ts); without
     // that link too, the migration completes now.
+    // Its own marker coming home over the lost link died with it (node-lost-route.ts).
+    this.reflushOnLoss(peer);
     for (const e of [...this.byKey.values()]) {
       if (!e.migrating || e.route !== peer) continue;
       const back = e.migrateFrom;
