@@ -162,4 +162,23 @@ export abstract class NodeFlow extends NodeRights {
     this.markArriving(wm, 1);
     if (credited) this.sendControl(peer, { t: 'credit', node: target.id.node, serial: target.id.serial, n: 1 });
   }
+
+  /**
+   * Set when gated messages may have become free to pass their gates
+   * outside a marker's passage: a receive right left this node while
+   * messages for its port waited in a gate (`exportReceive`). §4.5
+   * "Crossing migrations" lets such a message leave ahead of older gated
+   * ones, but the test ran only when a round ended or a marker passed; if
+   * the marker that would pass waits for the very credit those messages
+   * owe, nothing ever re-ran it (`194000603`, 2 nodes, links live: a
+   * credit deadlock). NetmsgNode.handle runs passGated at the end of the
+   * event, once the message carrying the right is written.
+   */
+  protected passDue = false;
+
+  /** Marks `e`'s messages in every link's gate as before its marker (markGated), and asks for a pass (passDue). */
+  protected markGates(e: PortEntry): void {
+    for (const gate of this.gates.values()) this.markGated(e, gate);
+    if (e.gateWait > 0) this.passDue = true;
+  }
 }

@@ -41,7 +41,7 @@ export abstract class NodeMigration extends NodeFlow {
     e.drainDeliveries = e.delivering;
     // Messages for it waiting in a link's gate were, for their senders,
     // already sent to the port: they too go before the marker.
-    for (const gate of this.gates.values()) this.markGated(e, gate);
+    this.markGates(e);
     e.makeSends = status.mscount;
     e.localSenders = true;
     // No send right anywhere (§4.5): the new home will hold no send right of

@@ -48,6 +48,11 @@ export class NetmsgNode extends NodeLostRoute {
     const ev = this.linkEvent(event);
     try {
       this.dispatch(ev);
+      // Gated messages a receive right's leaving freed (node-flow.ts passDue).
+      if (this.passDue) {
+        this.passDue = false;
+        this.passGated();
+      }
     } catch (e) {
       if (e instanceof WireError && ev.type === 'frame') {
         // A peer's frame broke the protocol: close that link in order; the
