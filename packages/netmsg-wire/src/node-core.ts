@@ -165,6 +165,22 @@ export abstract class NodeCore {
    * onFlush); a lost link returns those passed on over it (linkDown).
    */
   protected readonly markerPath = new Map<string, { to: number; back: number; n: number }[]>();
+
+  /**
+   * One marker of `key` from `origin` this node passed on to `peer`, coming
+   * back: its record's count taken (the record dropped at 0, the key with
+   * its last record). Returns that record (its `back` is where the marker
+   * goes on), or undefined if none was passed on there.
+   */
+  protected takeMarkerPath(key: PortKey, origin: number, peer: number): { to: number; back: number; n: number } | undefined {
+    const k = `${key}@${origin}`;
+    const path = this.markerPath.get(k);
+    const i = path ? path.findIndex((x) => x.to === peer) : -1;
+    const ret = i >= 0 ? path![i] : undefined;
+    if (ret !== undefined && --ret.n === 0) path!.splice(i, 1);
+    if (path && path.length === 0) this.markerPath.delete(k);
+    return ret;
+  }
   /**
    * Per identity and link, send-once messages a send-once relay sent there
    * without taking credit (a relay has no window of its own, §4.5): the

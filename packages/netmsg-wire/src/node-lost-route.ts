@@ -106,10 +106,7 @@ export abstract class NodeLostRoute extends NodeDead {
       }
     } else {
       // A neighbour without a link to F sent it back: its record goes.
-      const l = this.markerPath.get(k);
-      const i = l ? l.findIndex((x) => x.to === peer) : -1;
-      if (i >= 0 && --l![i]!.n === 0) l!.splice(i, 1);
-      if (l && l.length === 0) this.markerPath.delete(k);
+      this.takeMarkerPath(key, origin, peer);
     }
     const after = fromOrigin ? -1 : peer % LINK_INCARNATION;
     const next = this.askNext(after, origin, via);

@@ -340,11 +340,7 @@ export abstract class NodeMigration extends NodeFlow {
     // waited for.
     if (peer === this.linkTo(origin)) this.markerPath.delete(`${key}@${origin}`);
     // A marker this node passed on, coming back the same way.
-    const path = this.markerPath.get(`${key}@${origin}`);
-    const pi = path ? path.findIndex((x) => x.to === peer) : -1;
-    const ret = pi >= 0 ? path![pi] : undefined;
-    if (ret !== undefined && --ret.n === 0) path!.splice(pi, 1);
-    if (path && path.length === 0) this.markerPath.delete(`${key}@${origin}`);
+    const ret = this.takeMarkerPath(key, origin, peer);
     // The relay's marker (relayWait) is back: while it waits, this node's
     // own round waits too (startMigration), so no other marker of this
     // node's is out for the port. It may come back by another link than
