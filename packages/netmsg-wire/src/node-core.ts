@@ -29,13 +29,14 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * to it, kept from the entry that right left (`deadBeforeCarrier`), a
  * marker re-sent after its route's link died passed on to that link's far
  * end (`lostRouteProbe`); a new round after a lost link that was not the
- * route (`markerLostHome`).
+ * route (`markerLostHome`); a node asked to pass such a marker on, with no
+ * link to that far end, asking a neighbour of its own (`lostRouteAskOn`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
-  | 'lostRouteProbe' | 'markerLostHome';
+  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn';
 
 /**
  * The step between the numbers of one node id's successive links

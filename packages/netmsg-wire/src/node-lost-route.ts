@@ -1,4 +1,3 @@
-import type { PortKey } from './identity.js';
 import { NodeDead } from './node-dead.js';
 import { LINK_INCARNATION } from './node-core.js';
 import type { PortEntry } from './port-table.js';
@@ -14,8 +13,9 @@ import type { PortEntry } from './port-table.js';
  * them, and the new home delivered its younger messages first (`42000194`,
  * `55000257`, `62000206`: per-port FIFO). So the re-sent marker names F
  * (`via`, since protocol version 3); the node the right came from (C)
- * passes it to F — directly, or through one neighbour of its that has a
- * link to F — and F sends it down its route behind all of that, as F
+ * passes it to F — directly, or through the nodes a search over the live
+ * links reaches (node-route-search.ts) — and F sends it down its route
+ * behind all of that, as F
  * would have the lost marker; it comes back through the old home's drain
  * as any marker does.
  */
@@ -57,78 +57,5 @@ export abstract class NodeLostRoute extends NodeDead {
       // right came from, ahead of what that far end forwarded (`via`, above).
       this.forwardFlush(e, self, this.viaOut.get(e));
     }
-  }
-
-  /**
-   * A marker with `via`. Straight from its origin (this node is C): to F
-   * when linked there, else to the first neighbour (by node id) that is
-   * neither the origin nor F, asking it to pass the marker to F. From
-   * another node, not `bounced` (this node is that neighbour): to F if
-   * linked, else back to C, `bounced`. Back `bounced` (C again): to the next
-   * neighbour. Each hop leaves a marker record (§4.5, "Markers that find
-   * nothing"), so a marker returned, or lost with a link, goes on towards
-   * the origin whether or not this node still knows the port. False when
-   * no neighbour is left to ask: the marker is then an ordinary one from
-   * the origin, returned behind this node's drain as before version 3 (§9:
-   * what F forwarded may still overtake it).
-   */
-  protected passToLostRoute(peer: number, key: PortKey, origin: number, via: number, bounced: boolean): boolean {
-    const fromOrigin = peer === this.linkTo(origin);
-    if (via === this.cfg.node || origin === this.cfg.node) return false;
-    const far = this.linkTo(via);
-    const [node, serial] = key.split(':').map(Number) as [number, number];
-    const k = `${key}@${origin}`;
-    if (!fromOrigin && !bounced) {
-      // Asked by C to reach F: a plain marker to F, or back to C.
-      if (far !== peer && this.links.has(far)) {
-        this.notePath(key, origin, far, peer);
-        this.edge('lostRouteProbe');
-        this.sendControl(far, { t: 'flush', node, serial, origin });
-      } else {
-        this.sendControl(peer, { t: 'flush', node, serial, origin, via, bounced: true });
-      }
-      return true;
-    }
-    const back = this.linkTo(origin);
-    if (fromOrigin) {
-      // A marker straight from its origin is a new round of its (onFlush).
-      this.markerPath.delete(k);
-      // What came for the port from the origin before the marker and waits
-      // in that link's gate is older than it, as onFlush marks it: the
-      // marker waits for it when it comes back.
-      const e = this.byKey.get(key);
-      if (e) this.markGated(e, this.gates.get(peer));
-      if (far !== peer && this.links.has(far)) {
-        this.notePath(key, origin, far, back);
-        this.edge('lostRouteProbe');
-        this.sendControl(far, { t: 'flush', node, serial, origin });
-        return true;
-      }
-    } else {
-      // A neighbour without a link to F sent it back: its record goes.
-      this.takeMarkerPath(key, origin, peer);
-    }
-    const after = fromOrigin ? -1 : peer % LINK_INCARNATION;
-    const next = this.askNext(after, origin, via);
-    if (next !== undefined) {
-      this.notePath(key, origin, next, back);
-      this.sendControl(next, { t: 'flush', node, serial, origin, via });
-      return true;
-    }
-    if (fromOrigin) return false;
-    // No neighbour reaches F: an ordinary marker from the origin after all.
-    this.onFlush(back, key, origin);
-    return true;
-  }
-
-  /** The live link of the lowest node id above `after` that is neither this node, `origin` nor `via`. */
-  private askNext(after: number, origin: number, via: number): number | undefined {
-    let best: number | undefined;
-    for (const link of this.links.keys()) {
-      const n = link % LINK_INCARNATION;
-      if (link !== this.linkTo(n) || n <= after || n === origin || n === via || n === this.cfg.node) continue;
-      if (best === undefined || n < best % LINK_INCARNATION) best = link;
-    }
-    return best;
   }
 }
