@@ -92,8 +92,12 @@ function frameSizeHint(msg: WireMessage): number {
  * `bad_control`, closing the link just after a link loss) and which this
  * one needs its peers to honour, or the FIFO it restores is lost again:
  * refused at the handshake instead (`version_mismatch`), as for 1 → 2.
+ * 4 since 2026-12-01: FLUSH carries `round` (§4.5, "A marker lost on its
+ * way home"), which a version-3 decoder refuses (unknown key) and which
+ * every node passing a marker must copy, or its origin takes a marker of
+ * an earlier migration for the new one's again: refused at the handshake.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** Largest frame accepted before authentication (the default `maxFrameBytes`; HELLO and AUTH are far smaller). */
 export const PREAUTH_FRAME_BYTES = 64 * 1024;
 

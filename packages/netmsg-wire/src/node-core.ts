@@ -30,13 +30,20 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * marker re-sent after its route's link died passed on to that link's far
  * end (`lostRouteProbe`); a new round after a lost link that was not the
  * route (`markerLostHome`); a node asked to pass such a marker on, with no
- * link to that far end, asking a neighbour of its own (`lostRouteAskOn`).
+ * link to that far end, asking a neighbour of its own (`lostRouteAskOn`);
+ * a marker of an earlier migration of its own back at its origin while a
+ * new one is under way there, dropped (`earlierRound`).
  */
+/** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
+export function roundField(round: number | undefined): { round?: number } {
+  return round !== undefined ? { round } : {};
+}
+
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
-  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn';
+  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound';
 
 /**
  * The step between the numbers of one node id's successive links
@@ -165,7 +172,7 @@ export abstract class NodeCore {
    * its origin clears the older ones of that port and origin (notePath,
    * onFlush); a lost link returns those passed on over it (linkDown).
    */
-  protected readonly markerPath = new Map<string, { to: number; back: number; n: number }[]>();
+  protected readonly markerPath = new Map<string, { to: number; back: number; n: number; round?: number }[]>();
 
   /**
    * One marker of `key` from `origin` this node passed on to `peer`, coming
@@ -173,7 +180,7 @@ export abstract class NodeCore {
    * its last record). Returns that record (its `back` is where the marker
    * goes on), or undefined if none was passed on there.
    */
-  protected takeMarkerPath(key: PortKey, origin: number, peer: number): { to: number; back: number; n: number } | undefined {
+  protected takeMarkerPath(key: PortKey, origin: number, peer: number): { to: number; back: number; n: number; round?: number } | undefined {
     const k = `${key}@${origin}`;
     const path = this.markerPath.get(k);
     const i = path ? path.findIndex((x) => x.to === peer) : -1;
@@ -182,6 +189,23 @@ export abstract class NodeCore {
     if (path && path.length === 0) this.markerPath.delete(k);
     return ret;
   }
+  /**
+   * The FLUSH marker records this node keeps for markers it passed on for
+   * other origins (§4.5, "Markers that find nothing"): `keys` port and
+   * origin pairs, `records` pairs of links under them, `out` markers
+   * counted on those records. Read-only, for audits and tests: repeated
+   * migrations through a relay must not grow `records` for one port.
+   */
+  markerRecords(): { keys: number; records: number; out: number } {
+    let records = 0;
+    let out = 0;
+    for (const l of this.markerPath.values()) {
+      records += l.length;
+      for (const x of l) out += x.n;
+    }
+    return { keys: this.markerPath.size, records, out };
+  }
+
   /**
    * Per identity and link, send-once messages a send-once relay sent there
    * without taking credit (a relay has no window of its own, §4.5): the
@@ -202,6 +226,8 @@ export abstract class NodeCore {
   private readonly releaseAfter = new WeakMap<WireMessage, { id: PortId; n: number }[]>();
   protected static readonly MAX_TOMBSTONES = 65536;
   protected serial = 1;
+  /** The last round number given to a migration of this node's own (PortEntry.round). */
+  protected rounds = 0;
   protected nextName: number;
   protected out: NodeAction[] = [];
 

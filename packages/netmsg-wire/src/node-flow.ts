@@ -1,5 +1,6 @@
 import { WireError } from './errors.js';
 import type { PortKey } from './identity.js';
+import { roundField } from './node-core.js';
 import { isDraining, type PortEntry, type Queued } from './port-table.js';
 import { oolBytes, type WireMessage } from './wire-message.js';
 import { NodeRights } from './node-rights.js';
@@ -48,7 +49,7 @@ export abstract class NodeFlow extends NodeRights {
 
   protected transmit(e: PortEntry, peer: number, q: Queued): void {
     if (q.flush !== undefined) {
-      this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: q.flush, ...(q.via !== undefined ? { via: q.via } : {}) });
+      this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: q.flush, ...(q.via !== undefined ? { via: q.via } : {}), ...roundField(q.round) });
       return;
     }
     this.sendMessage(peer, q.msg);

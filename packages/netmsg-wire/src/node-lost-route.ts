@@ -23,7 +23,7 @@ export abstract class NodeLostRoute extends NodeDead {
   /** The new home's marker again, after its route's link `lost` died: to the link the right came on, naming the lost link's far end. */
   protected reflushAfterLoss(e: PortEntry, lost: number): void {
     this.viaOut.set(e, lost % LINK_INCARNATION);
-    this.forwardFlush(e, this.cfg.node, lost % LINK_INCARNATION);
+    this.forwardFlush(e, this.cfg.node, lost % LINK_INCARNATION, e.round);
   }
 
   /** The `via` of a migration's re-sent marker, while that migration lasts: a new round after a later loss names it again. */
@@ -50,12 +50,12 @@ export abstract class NodeLostRoute extends NodeDead {
       // Not out yet: it waits for a drain (flushWait) or behind what is
       // queued on the route, and leaves in its turn; a second one there
       // would change nothing.
-      if (e.flushWait.includes(self) || (e.pending.get(e.route) ?? []).some((q) => q.flush === self)) continue;
+      if (e.flushWait.some((w) => w.origin === self) || (e.pending.get(e.route) ?? []).some((q) => q.flush === self)) continue;
       this.edge('markerLostHome');
       // A round re-sent after its route died names the lost route's far
       // end again: a plain marker would be returned at once by the node the
       // right came from, ahead of what that far end forwarded (`via`, above).
-      this.forwardFlush(e, self, this.viaOut.get(e));
+      this.forwardFlush(e, self, this.viaOut.get(e), e.round);
     }
   }
 }

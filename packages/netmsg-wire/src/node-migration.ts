@@ -1,6 +1,6 @@
 import { portKey, type PortKey } from './identity.js';
 import type { ReceiveStatus } from './node-events.js';
-import { carriesReceive, NodeCore } from './node-core.js';
+import { carriesReceive, NodeCore, roundField } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
 import { namesOf, type PortRef, type ReceiveState, type WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
@@ -131,6 +131,7 @@ export abstract class NodeMigration extends NodeFlow {
     for (const k of keys) {
       const e = this.byKey.get(k)!;
       e.migrating = true;
+      e.round = ++this.rounds;
       e.migrateFrom = peer;
       if (!e.receiveCounted) {
         bump(e.exported, peer, 1);
@@ -150,8 +151,8 @@ export abstract class NodeMigration extends NodeFlow {
         e.paused = true;
         this.emit({ type: 'pausePort', name: e.name });
       }
-      if (draining) e.flushWait.push(this.cfg.node);
-      else this.forwardFlush(e, this.cfg.node);
+      if (draining) e.flushWait.push({ origin: this.cfg.node, round: e.round });
+      else this.forwardFlush(e, this.cfg.node, undefined, e.round);
     }
     return keys;
   }
@@ -236,7 +237,7 @@ export abstract class NodeMigration extends NodeFlow {
     if (d) this.tryCollect(d);
   }
 
-  protected forwardFlush(e: PortEntry, origin: number, via?: number): void {
+  protected forwardFlush(e: PortEntry, origin: number, via?: number, round?: number): void {
     const route = this.routeOf(e);
     if (route === undefined) return;
     const pend = e.pending.get(route);
@@ -245,27 +246,10 @@ export abstract class NodeMigration extends NodeFlow {
       // itself while it has not left): the marker must not overtake them.
       let list = pend;
       if (!list) e.pending.set(route, (list = []));
-      list.push({ msg: flushPlaceholder(e.id), bytes: 0, flush: origin, ...(via !== undefined ? { via } : {}) });
+      list.push({ msg: flushPlaceholder(e.id), bytes: 0, flush: origin, ...(via !== undefined ? { via } : {}), ...roundField(round) });
     } else {
-      this.sendControl(route, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...(via !== undefined ? { via } : {}) });
+      this.sendControl(route, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...(via !== undefined ? { via } : {}), ...roundField(round) });
     }
-  }
-
-  /**
-   * The FLUSH marker records this node keeps for markers it passed on for
-   * other origins (§4.5, "Markers that find nothing"): `keys` port and
-   * origin pairs, `records` pairs of links under them, `out` markers
-   * counted on those records. Read-only, for audits and tests: repeated
-   * migrations through a relay must not grow `records` for one port.
-   */
-  markerRecords(): { keys: number; records: number; out: number } {
-    let records = 0;
-    let out = 0;
-    for (const l of this.markerPath.values()) {
-      records += l.length;
-      for (const x of l) out += x.n;
-    }
-    return { keys: this.markerPath.size, records, out };
   }
 
   /**
@@ -279,7 +263,7 @@ export abstract class NodeMigration extends NodeFlow {
       for (const x of l) {
         if (x.to !== peer || x.back === peer) continue;
         const at = k.lastIndexOf('@');
-        lost.push({ key: k.slice(0, at) as PortKey, origin: Number(k.slice(at + 1)), back: x.back, n: x.n });
+        lost.push({ key: k.slice(0, at) as PortKey, origin: Number(k.slice(at + 1)), back: x.back, n: x.n, round: x.round });
       }
       const kept = l.filter((x) => x.to !== peer && x.back !== peer);
       if (kept.length === 0) this.markerPath.delete(k);
@@ -306,14 +290,14 @@ export abstract class NodeMigration extends NodeFlow {
         const k = `${m.key}@${m.origin}`;
         let l = this.markerPath.get(k);
         if (!l) this.markerPath.set(k, (l = []));
-        l.push({ to: peer, back: m.back, n: 1 });
+        l.push({ to: peer, back: m.back, n: 1, ...roundField(m.round) });
         this.edge('lostMarkerBack');
-        this.onFlush(peer, m.key, m.origin);
+        this.onFlush(peer, m.key, m.origin, false, false, m.round);
       }
     }
   }
 
-  protected notePath(key: PortKey, origin: number, to: number, back: number): void {
+  protected notePath(key: PortKey, origin: number, to: number, back: number, round?: number): void {
     // Passed to its origin, a marker ends there (the origin finishes its
     // round or drops it, and never passes its own marker on): no way back.
     if (to === this.linkTo(origin)) return;
@@ -321,14 +305,17 @@ export abstract class NodeMigration extends NodeFlow {
     let l = this.markerPath.get(k);
     if (!l) this.markerPath.set(k, (l = []));
     const same = l.find((x) => x.to === to && x.back === back);
-    if (same !== undefined) same.n++;
-    else l.push({ to, back, n: 1 });
+    // The latest round counted stands for the record's markers (§4.5).
+    if (same !== undefined) {
+      same.n++;
+      if (round !== undefined) same.round = round;
+    } else l.push({ to, back, n: 1, ...roundField(round) });
     // A marker that reaches its origin another way (a node nearer to it)
     // never comes back here: bounded like the tombstones, oldest first.
     if (this.markerPath.size > NodeCore.MAX_TOMBSTONES) this.markerPath.delete(this.markerPath.keys().next().value!);
   }
 
-  protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false): void {
+  protected onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false, round?: number): void {
     const e = this.byKey.get(key);
     // A marker straight from its origin is a new round of the origin's.
     // A node has one marker of its own out for a port at a time (its round
@@ -366,7 +353,7 @@ export abstract class NodeMigration extends NodeFlow {
       if (origin === this.cfg.node) return;
       const [node, serial] = key.split(':').map(Number) as [number, number];
       if (!direct && ret !== undefined && this.links.has(ret.back)) {
-        this.sendControl(ret.back, { t: 'flush', node, serial, origin, ...(broken || (!e && this.tombstones.has(key)) ? { broken: true as const } : {}) });
+        this.sendControl(ret.back, { t: 'flush', node, serial, origin, ...(broken || (!e && this.tombstones.has(key)) ? { broken: true as const } : {}), ...roundField(round) });
         return;
       }
       if (!direct && bounced) return;
@@ -375,15 +362,19 @@ export abstract class NodeMigration extends NodeFlow {
       // by its record passes it down its route behind what it sent there, the origin's older ones among them (§4.5 (b); `10000031`).
       if (!e && !dead && direct && !bounced && peer !== this.linkTo(origin) && ret === undefined) {
         this.edge('markerRetraced');
-        this.sendControl(peer, { t: 'flush', node, serial, origin, bounced: true });
+        this.sendControl(peer, { t: 'flush', node, serial, origin, bounced: true, ...roundField(round) });
         return;
       }
       const back = direct ? this.linkTo(origin) : peer;
-      if (this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}), ...(direct ? {} : { bounced: true as const }) });
+      if (this.links.has(back)) this.sendControl(back, { t: 'flush', node, serial, origin, ...(dead ? { broken: true as const } : {}), ...(direct ? {} : { bounced: true as const }), ...roundField(round) });
       return;
     }
     if (origin === this.cfg.node) {
-      if (e.migrating) {
+      // A marker of an earlier migration of this node's (one of a round
+      // re-sent at a link loss, another of which finished it) says nothing
+      // of this one's route (`test/marker-rounds.test.ts`, §4.5).
+      if (e.migrating && round !== undefined && e.round !== undefined && round !== e.round) this.edge('earlierRound');
+      else if (e.migrating) {
         if (broken && e.route !== e.migrateFrom) this.chainDied(e, e.route);
         this.finishMigration(e);
       }
@@ -395,11 +386,11 @@ export abstract class NodeMigration extends NodeFlow {
     // Messages a relay holds for its own marker (relayWait) are younger than
     // every marker passing: they do not hold one back (nor turn it round).
     if (isDraining(e) || e.drainHold.some((h) => !this.relayHolds(e, h.from))) {
-      e.flushWait.push(origin);
+      e.flushWait.push({ origin, round });
       this.passGated();
     } else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) {
-      this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
-      if (ret === undefined) this.notePath(key, origin, e.upstream, peer);
+      this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...roundField(round) });
+      if (ret === undefined) this.notePath(key, origin, e.upstream, peer, round);
     } else {
       const to = this.routeOf(e);
       // Passed on to `peer` and back from it, while the port's route now
@@ -407,9 +398,9 @@ export abstract class NodeMigration extends NodeFlow {
       // route, it went back and forth between the two nodes for ever, and
       // the relay it was for waited for ever (`108000404`, link loss). It
       // goes back the way it came, as where the port's entry is gone.
-      if (ret !== undefined && to === peer && ret.back !== peer && this.links.has(ret.back)) this.sendControl(ret.back, { t: 'flush', node: e.id.node, serial: e.id.serial, origin });
-      else this.forwardFlush(e, origin);
-      if (ret === undefined && to !== undefined && to !== peer) this.notePath(key, origin, to, peer);
+      if (ret !== undefined && to === peer && ret.back !== peer && this.links.has(ret.back)) this.sendControl(ret.back, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...roundField(round) });
+      else this.forwardFlush(e, origin, undefined, round);
+      if (ret === undefined && to !== undefined && to !== peer) this.notePath(key, origin, to, peer, round);
     }
   }
 
@@ -678,8 +669,8 @@ export abstract class NodeMigration extends NodeFlow {
     } else this.resumeIfFree(e); // held for older messages only (gate, drainHold): they are gone
     // This node's own round (its right came back) waits for the relay's
     // marker too: what its senders sent before is not all here yet.
-    const own = e.relayWait ? e.flushWait.filter((o) => o === this.cfg.node) : [];
-    for (const o of e.flushWait) if (!own.includes(o)) this.forwardFlush(e, o);
+    const own = e.relayWait ? e.flushWait.filter((w) => w.origin === this.cfg.node) : [];
+    for (const w of e.flushWait) if (!own.includes(w)) this.forwardFlush(e, w.origin, undefined, w.round);
     e.flushWait = own;
     // The application's queued messages are all out: netmsg's own
     // no-senders request on the proxy may now be armed (§4.5).
@@ -693,4 +684,5 @@ interface LostMarker {
   origin: number;
   back: number;
   n: number;
+  round: number | undefined;
 }

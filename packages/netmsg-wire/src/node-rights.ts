@@ -5,7 +5,7 @@ import { type PortId, portKey, type PortKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
 import { bump, destDisposition, type Gate, isDraining, MOVE_SEND_ONCE, type PortEntry, putBackCount, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
-import { carriesReceive } from './node-core.js';
+import { carriesReceive, roundField } from './node-core.js';
 import { NodeSendOnce } from './node-send-once.js';
 
 /**
@@ -425,13 +425,13 @@ export abstract class NodeRights extends NodeSendOnce {
         first.push(materialise(h));
         owed?.push(undefined);
       }
-      const markers: number[] = [];
+      const markers: { origin: number; round?: number }[] = [];
       for (const [p, list] of e.pending) {
         const link = this.links.get(p);
         for (const q of list) {
           if (link) link.queuedBytes -= q.bytes;
           if (q.flush !== undefined) {
-            markers.push(q.flush);
+            markers.push({ origin: q.flush, ...roundField(q.round) });
             continue;
           }
           first.push(fromWireMessage(q.msg, this.cfg.abi, e.name, destDisposition(q.msg), (ref) => this.unexportRef(p, ref)));
@@ -448,7 +448,7 @@ export abstract class NodeRights extends NodeSendOnce {
       }
       // A marker another node sent round through us finds the port here
       // now: nothing older can follow it, so it goes straight back.
-      for (const o of markers) if (o !== this.cfg.node && this.links.has(this.linkTo(o))) this.sendControl(this.linkTo(o), { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o });
+      for (const { origin: o, round } of markers) if (o !== this.cfg.node && this.links.has(this.linkTo(o))) this.sendControl(this.linkTo(o), { t: 'flush', node: e.id.node, serial: e.id.serial, origin: o, ...roundField(round) });
       this.emit({ type: 'reclaimPort', name: e.name, first, nsSelf, sendOnceOwn });
       // Receive rights in the messages put back are home here now, as if
       // delivered (§4.3 rule 4): collect those with nothing outstanding

@@ -1,5 +1,5 @@
 import type { PortKey } from './identity.js';
-import { LINK_INCARNATION, NodeCore } from './node-core.js';
+import { LINK_INCARNATION, NodeCore, roundField } from './node-core.js';
 import { NodeLostRoute } from './node-lost-route.js';
 
 /**
@@ -42,13 +42,14 @@ export abstract class NodeRouteSearch extends NodeLostRoute {
    * `bounced` to the node that asked it. False only when C, straight from
    * the origin, has nobody to ask: the caller takes it as a plain marker.
    */
-  protected passToLostRoute(peer: number, key: PortKey, origin: number, via: number, bounced: boolean): boolean {
+  protected passToLostRoute(peer: number, key: PortKey, origin: number, via: number, bounced: boolean, round?: number): boolean {
     if (via === this.cfg.node || origin === this.cfg.node) return false;
     const fromOrigin = peer === this.linkTo(origin);
     const back = this.linkTo(origin);
     const far = this.linkTo(via);
     const [node, serial] = key.split(':').map(Number) as [number, number];
     const k = `${key}@${origin}`;
+    const rd = roundField(round);
     let parent: number | undefined;
     let after = -1;
     if (!bounced) {
@@ -64,16 +65,16 @@ export abstract class NodeRouteSearch extends NodeLostRoute {
         const on = this.asking.get(k);
         if (on !== undefined && on.parent !== peer) {
           // The search came round to a node already on its way: a dead end.
-          this.sendControl(peer, { t: 'flush', node, serial, origin, via, bounced: true });
+          this.sendControl(peer, { t: 'flush', node, serial, origin, via, bounced: true, ...rd });
           return true;
         }
       }
       parent = peer;
       if (far !== peer && this.links.has(far)) {
         this.asking.delete(k);
-        this.notePath(key, origin, far, peer);
+        this.notePath(key, origin, far, peer, round);
         this.edge('lostRouteProbe');
-        this.sendControl(far, { t: 'flush', node, serial, origin });
+        this.sendControl(far, { t: 'flush', node, serial, origin, ...rd });
         return true;
       }
     } else {
@@ -88,8 +89,8 @@ export abstract class NodeRouteSearch extends NodeLostRoute {
       this.asking.delete(k);
       this.asking.set(k, { parent, child: next });
       if (this.asking.size > NodeCore.MAX_TOMBSTONES) this.asking.delete(this.asking.keys().next().value!);
-      this.notePath(key, origin, next, parent);
-      this.sendControl(next, { t: 'flush', node, serial, origin, via });
+      this.notePath(key, origin, next, parent, round);
+      this.sendControl(next, { t: 'flush', node, serial, origin, via, ...rd });
       return true;
     }
     this.asking.delete(k);
@@ -97,11 +98,11 @@ export abstract class NodeRouteSearch extends NodeLostRoute {
       if (fromOrigin && !bounced) return false;
       // No node the search reached has a link to F: an ordinary marker
       // from the origin after all.
-      this.onFlush(back, key, origin);
+      this.onFlush(back, key, origin, false, false, round);
       return true;
     }
     // None of this node's neighbours leads to F: back to the node that asked.
-    if (parent !== undefined && this.links.has(parent)) this.sendControl(parent, { t: 'flush', node, serial, origin, via, bounced: true });
+    if (parent !== undefined && this.links.has(parent)) this.sendControl(parent, { t: 'flush', node, serial, origin, via, bounced: true, ...rd });
     return true;
   }
 

@@ -511,8 +511,8 @@ export class NetmsgNode extends NodeRouteSearch {
         // senders' next messages wait for it (resumeIfFree, §4.5).
         const r = this.byKey.get(key);
         if (r && r.relayWait && c.origin === this.cfg.node) this.markGated(r, this.gates.get(peer));
-        if (c.via !== undefined && this.passToLostRoute(peer, key, c.origin, c.via, c.bounced === true)) return;
-        this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true);
+        if (c.via !== undefined && this.passToLostRoute(peer, key, c.origin, c.via, c.bounced === true, c.round)) return;
+        this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true, c.round);
         return;
       }
       case 'direct':

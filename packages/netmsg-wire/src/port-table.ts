@@ -48,6 +48,8 @@ export interface Queued {
   flush?: number;
   /** With `flush`: the re-sent marker's `via` (node id, §4.5 "A migration whose route died"). */
   via?: number;
+  /** With `flush`: the marker's `round` (the origin's migration it belongs to, since version 4). */
+  round?: number;
   /** Link the message came from (its credit goes back there, end to end), or undefined if local. */
   from?: number;
   /**
@@ -94,6 +96,13 @@ export interface PortEntry {
    * held here (with the link they came on) instead of being forwarded.
    */
   migrating: boolean;
+  /**
+   * The round (a node-wide number) of this node's own migration of the port
+   * under way: its markers carry it, and a marker of its own with another
+   * round is of an earlier migration and finishes nothing (§4.5, "A marker
+   * lost on its way home", since version 4).
+   */
+  round?: number;
   /** `late`: held after the port's FLUSH came back (its right waiting in a gate), younger than every message held before (§4.5). */
   held: { wm: WireMessage; from: number; credited: boolean; late?: true }[];
   heldBytes: number;
@@ -109,7 +118,7 @@ export interface PortEntry {
   /** old home: messages for the port held in a link's gate when the right left. */
   gateWait: number;
   /** FLUSH markers waiting for `draining` (and `drainDeliveries`) to reach 0. */
-  flushWait: number[];
+  flushWait: { origin: number; round?: number }[];
   /**
    * relay: for the messages put back on the port ahead of its queue (the
    * first `draining` ones taken off it), in order, the link each one's

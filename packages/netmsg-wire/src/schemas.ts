@@ -79,6 +79,15 @@ export const ControlSchema = z.discriminatedUnion('t', [
      * (PROTOCOL.md §4.5, "A migration whose route died").
      */
     via: u32.optional(),
+    /**
+     * Since version 4. The origin's migration this marker belongs to (a
+     * number the origin gives each migration of its own; every marker of
+     * it, re-sent ones included, carries it, and every node passing the
+     * marker on copies it): a marker of an earlier migration coming back
+     * while a new one of the same port is under way there finishes nothing
+     * (PROTOCOL.md §4.5, "A marker lost on its way home").
+     */
+    round: u53.optional(),
   }).strict(),
   /** `n` more messages to the port may be sent on this link. */
   z.object({ t: z.literal('credit'), node: u32, serial: u53, n: z.number().int().min(1).max(0xffff) }).strict(),

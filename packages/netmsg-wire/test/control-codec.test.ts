@@ -124,6 +124,24 @@ describe('common control frames by hand', () => {
     }
   });
 
+  it('take a FLUSH naming its migration (`round`, a u53, since version 4) and refuse a bad one (bad_control)', () => {
+    for (const round of [0, 1, 0xffffffff, 2 ** 53 - 1]) {
+      for (const o of [{ t: 'flush', node: 1, serial: 2, origin: 3, round }, { t: 'flush', node: 1, serial: 2, origin: 3, via: 4, bounced: true, round }]) {
+        expect(encodeCommonControlFrame(o as ControlFrame)).toBeUndefined();
+        expect(general(packControl(o))).toEqual(o);
+      }
+    }
+    for (const round of [-1, 1.5, '3', 2 ** 53, true, null, [4], { n: 4 }]) {
+      const payload = packControl({ t: 'flush', node: 1, serial: 2, origin: 3, round });
+      expect(decodeCommonControl(payload)).toBeUndefined();
+      expect(general(payload)).toEqual({ error: 'bad_control' });
+    }
+    // Only on FLUSH: no other control frame belongs to a migration.
+    for (const o of [{ t: 'direct', node: 1, serial: 2, n: 1, origin: 3, round: 4 }, { t: 'credit', node: 1, serial: 2, n: 1, round: 4 }, { t: 'dead', node: 1, serial: 2, seen: 0, round: 4 }]) {
+      expect(general(packControl(o))).toEqual({ error: 'bad_control' });
+    }
+  });
+
   it('carry credit, release and dead between two connections', () => {
     const [a, b] = established();
     const sent: ControlFrame[] = [
@@ -133,6 +151,7 @@ describe('common control frames by hand', () => {
       { t: 'dead', node: 3, serial: 1, seen: 2 ** 40 },
       { t: 'flush', node: 2, serial: 9, origin: 1, broken: true },
       { t: 'flush', node: 2, serial: 9, origin: 1, via: 3 },
+      { t: 'flush', node: 2, serial: 9, origin: 1, via: 3, round: 2 ** 40 },
     ];
     for (const c of sent) a.send({ kind: 'control', control: c });
     const got = pump(a, b).b.filter((e) => e.type === 'frame').map((e) => (e.type === 'frame' && e.frame.kind === 'control' ? e.frame.control : null));

@@ -121,6 +121,35 @@ describe('fuzz: decoders give only typed errors', () => {
     expect(closed).toBeGreaterThan(0);
   });
 
+  it('mutated FLUSH frames naming their migration: a typed close or a FLUSH whose round is a u53', () => {
+    const [a] = established();
+    a.send({ kind: 'control', control: { t: 'flush', node: 3, serial: 70000, origin: 2, round: 70001 } });
+    const frame = concat(a.takeOutput());
+    let closed = 0;
+    let kept = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(frame.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (muts) => {
+        const m = frame.slice();
+        for (const [i, v] of muts) m[5 + (i % (m.length - 5))] = v;
+        const ev = established()[1].receive(m);
+        for (const e of ev) {
+          if (e.type === 'closed') {
+            expect(e.code).toBe('bad_control');
+            closed++;
+          } else if (e.type === 'frame' && e.frame.kind === 'control' && e.frame.control.t === 'flush' && e.frame.control.round !== undefined) {
+            const r = e.frame.control.round;
+            expect(Number.isSafeInteger(r) && r >= 0).toBe(true);
+            kept++;
+          }
+        }
+      }),
+      { seed: 109, numRuns: 1500 },
+    );
+    // The mutations reach the decoder's refusals, and some still decode.
+    expect(closed).toBeGreaterThan(0);
+    expect(kept).toBeGreaterThan(0);
+  });
+
   it('mutated handshakes: any change to the peer\'s bytes fails authentication or is a typed close', () => {
     const a = conn(1, { seed: 5 });
     a.start();

@@ -10,7 +10,7 @@ describe('handshake', () => {
     a.start();
     b.start();
     const ev = pump(a, b);
-    expect(ev.a).toEqual([{ type: 'established', peer: { node: 2, abi: 'x86_64', version: 3, caps: [], window: 5, maxFrame: 65536 } }]);
+    expect(ev.a).toEqual([{ type: 'established', peer: { node: 2, abi: 'x86_64', version: 4, caps: [], window: 5, maxFrame: 65536 } }]);
     expect(ev.b[0]).toMatchObject({ type: 'established', peer: { node: 1, abi: 'i386', window: 7 } });
   });
 
@@ -50,6 +50,15 @@ describe('handshake', () => {
     const hello = concat(a.takeOutput());
     const ev = a.receive(hello);
     expect(ev).toEqual([expect.objectContaining({ type: 'closed', code: 'handshake_replay' })]);
+  });
+
+  it('a version-3 peer is refused (FLUSH `round`, version 4, §5): version_mismatch', () => {
+    const a = conn(1, { vmin: 3, vmax: 3 });
+    const b = conn(2);
+    a.start();
+    b.start();
+    const ev = pump(a, b);
+    expect([...ev.a, ...ev.b].some((e) => e.type === 'closed' && e.code === 'version_mismatch')).toBe(true);
   });
 
   it('version ranges that do not meet give version_mismatch', () => {
