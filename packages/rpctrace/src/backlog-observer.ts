@@ -7,7 +7,7 @@
  */
 import type { MsgObserver } from 'hurd-ffi';
 import { DEFAULT_BACKLOG, type TraceBacklog } from './trace-backlog.js';
-import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, extensionLength, taskNameBytes, writeExtension, writeHeader } from './wire.js';
+import { TRACE_BACKLOG_ENV, TRACE_EAGER_ENV, extensionLength, taskNameBytes, writeExtension } from './wire.js';
 
 /** HURD_RPCTRACE_BACKLOG: the queue's bound in bytes (default 64 MiB). */
 export function backlogLimit(env: NodeJS.ProcessEnv = process.env): number {
@@ -91,7 +91,22 @@ export function backlogObserver(b: TraceBacklog, kernel: number, written: () => 
     // Read after reserve, which may have started a new batch.
     const out = b.buf;
     const v = b.view;
-    writeHeader(v, out, at, size, e.phase === 'send', e.abi, kernel, e.task, e.port, e.msgId, t, e.kr ?? 0, ext, bytes !== null);
+    // The record's header (wire.ts's table; writeHeader's stores, written here rather than called):
+    // a call, even one V8 inlines here, is a function of its own that ran hot before this observer
+    // did and was compiled alone first (~9.5M instructions of TurboFan, once, a storm's -o FILE
+    // run; BENCHMARKS.md, 2026-12-01 00:00 section). tap-writer.test.ts checks these bytes against encodeWireEvent's.
+    v.setUint32(at, size, true);
+    const abi = e.abi;
+    out[at + 4] = e.phase === 'send' ? 0 : 1;
+    out[at + 5] = abi === null ? 0 : abi === 'i386' ? 1 : 2;
+    out[at + 6] = bytes === null ? 0 : 1;
+    out[at + 7] = ext === 0 ? 0 : 1;
+    v.setUint32(at + 8, kernel, true);
+    v.setUint32(at + 12, e.task, true);
+    v.setUint32(at + 16, e.port, true);
+    v.setInt32(at + 20, e.msgId, true);
+    v.setFloat64(at + 24, t, true);
+    v.setInt32(at + 32, e.kr ?? 0, true);
     if (ext !== 0) writeExtension(v, out, at + 36, replyPort, e.rcvName, e.destroyed, name);
     if (bytes !== null) out.set(bytes, at + 36 + ext);
     b.used = at + size;
