@@ -30,7 +30,15 @@ import { MAX_PENDING, PairingMap, TaskNameKeys } from './pairing-map.js';
 import { SendQueues } from './send-queues.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
 import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
-import { WireEvent } from './wire-reader.js';
+import { IN_CHUNK, type WireEvent } from './wire-reader.js';
+
+/** An event that may be the command's record read in place (WireEvent: its IN_CHUNK brand). */
+type MaybeInChunk = TraceEvent & { readonly [IN_CHUNK]?: true };
+
+/** `ev` is a WireEvent (a field load, not instanceof's walk of the prototype chain: wire-reader.ts IN_CHUNK). */
+function inChunk(ev: TraceEvent): ev is WireEvent {
+  return (ev as MaybeInChunk)[IN_CHUNK] === true;
+}
 
 /** hurd-ffi's DestroyReason in words. */
 const DESTROY_WHY: { readonly [k: string]: string } = {
@@ -139,7 +147,7 @@ export class RpcTracer {
     if (d.headerOnly !== true || !this.#args) return d;
     if (ev.message !== undefined && ev.abi !== null) return this.#decoder.decodeParsed(ev.message, ev.abi);
     // The command's records: the message read where it lies in the chunk (no view made of it).
-    if (ev instanceof WireEvent && ev.src !== null && ev.abi !== null) return this.#decoder.decodeFullAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView);
+    if (inChunk(ev) && ev.src !== null && ev.abi !== null) return this.#decoder.decodeFullAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView);
     return this.#decoder.decodeFull(ev.bytes, ev.abi, ev.msgId);
   }
 
@@ -191,7 +199,7 @@ export class RpcTracer {
     }
     const d =
       // Read within this event only (nothing below keeps it): the decoder reuses it.
-      ev instanceof WireEvent && ev.src !== null && ev.abi !== null && !this.#messageArgs
+      inChunk(ev) && ev.src !== null && ev.abi !== null && !this.#messageArgs
         ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView)
         : this.#decodeEvent(ev);
     if (!this.#records) {

@@ -33,6 +33,16 @@ export function newWireTarget(): TraceEvent {
   return { direction: 'send', task: 0, port: 0, msgId: 0, bytes: null, abi: null, time: 0, kr: undefined, replyPort: undefined, taskName: undefined, destroyed: undefined, rcvName: undefined };
 }
 
+/**
+ * WireEvent's brand, read by the tracer (tracer.ts handleInto, #full) to
+ * know an event whose message lies in a chunk: a field load on the map it
+ * has checked already, where `instanceof WireEvent` walked the prototype
+ * chain in a loop on every record (~20 instructions, TurboFan's code in a
+ * storm's callgrind profile, BENCHMARKS.md 2026-12-01 section). A symbol
+ * no caller's plain event can hold by chance.
+ */
+export const IN_CHUNK: unique symbol = Symbol('WireEvent');
+
 /** srcView of an event with no message in a chunk. */
 const NO_VIEW = new DataView(new ArrayBuffer(0));
 
@@ -45,6 +55,7 @@ const NO_VIEW = new DataView(new ArrayBuffer(0));
  * ~1,350 instructions the reader spent per record.
  */
 export class WireEvent implements TraceEvent {
+  readonly [IN_CHUNK] = true;
   direction: 'send' | 'receive' = 'send';
   task = 0;
   port = 0;
