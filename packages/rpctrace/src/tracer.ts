@@ -190,7 +190,9 @@ export class RpcTracer {
    * gives the command.
    */
   handleInto(ev: TraceEvent, out: TraceRecord[]): void {
-    if ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time)) throw invalidEvent(ev);
+    // A record read in place was checked by its reader (wire-reader.ts: direction from a bit, a finite time): not again here.
+    const wire = inChunk(ev);
+    if (!wire && ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time))) throw invalidEvent(ev);
     // Every event repeats its task's name (the command's records once per task).
     if (ev.taskName !== undefined && ev.task !== 0) this.#nameTask(ev.task, ev.taskName);
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
@@ -199,7 +201,7 @@ export class RpcTracer {
     }
     const d =
       // Read within this event only (nothing below keeps it): the decoder reuses it.
-      inChunk(ev) && ev.src !== null && ev.abi !== null && !this.#messageArgs
+      wire && ev.src !== null && ev.abi !== null && !this.#messageArgs
         ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView)
         : this.#decodeEvent(ev);
     if (!this.#records) {
