@@ -87,8 +87,8 @@ export class TraceSession {
       ...(this.#portName === undefined ? {} : { portName: this.#portName }),
       taskName: (task) => tracer.taskName(task),
     });
-    this.#json = options.json ?? false;
-    this.#summary = options.summary ?? false;
+    this.#json = options.json === true;
+    this.#summary = options.summary === true;
   }
 
   /** Text (whole lines, each ending in \n) for one event. */
@@ -113,8 +113,8 @@ export class TraceSession {
     const recs = this.#recs;
     try {
       this.#tracer.handleInto(ev, recs);
-      if (recs.length === 0 || this.#summary) return;
-      if (this.#json) {
+      if (recs.length === 0 || this.#summary === true) return;
+      if (this.#json === true) {
         out.text(this.#text(recs));
         return;
       }
