@@ -426,7 +426,7 @@ export class LineRenderer {
   }
 
   #sameReply(r: ReplyInfo): boolean {
-    return this.#rpSet && r.retCode === this.#rpRet && r.args === this.#rpArgs && r.elementBytes === this.#rpSizes && r.note === this.#rpNote;
+    return this.#rpSet === true && r.retCode === this.#rpRet && r.args === this.#rpArgs && r.elementBytes === this.#rpSizes && r.note === this.#rpNote;
   }
 
   #rememberReply(r: ReplyInfo): void {
