@@ -111,9 +111,17 @@ export class TraceSession {
    */
   feedInto(ev: TraceEvent, out: LineBuffer): void {
     const recs = this.#recs;
+    // Most events complete no record: they return before any `finally` (its pending-message save and
+    // restore and its dispatch ran on every record of a storm). A throw still leaves recs empty.
     try {
       this.#tracer.handleInto(ev, recs);
-      if (recs.length === 0 || this.#summary === true) return;
+    } catch (e) {
+      while (recs.length !== 0) recs.pop();
+      throw e;
+    }
+    if (recs.length === 0) return;
+    try {
+      if (this.#summary === true) return;
       if (this.#json === true) {
         out.text(this.#text(recs));
         return;
