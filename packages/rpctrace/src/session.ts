@@ -142,10 +142,17 @@ export class TraceSession {
    */
   feedTaggedInto(ev: TraceEvent, out: LineBuffer, tag: Uint8Array, retag: (text: string) => string): void {
     const recs = this.#recs;
+    // As feedInto: no `finally` run for an event that completes no record.
     try {
       this.#tracer.handleInto(ev, recs);
-      if (recs.length === 0 || this.#summary) return;
-      if (this.#json) {
+    } catch (e) {
+      while (recs.length !== 0) recs.pop();
+      throw e;
+    }
+    if (recs.length === 0) return;
+    try {
+      if (this.#summary === true) return;
+      if (this.#json === true) {
         out.text(retag(this.#text(recs)));
         return;
       }
