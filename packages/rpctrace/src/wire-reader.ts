@@ -7,6 +7,7 @@
  */
 import type { Abi } from 'mach-msg';
 import { RpcTraceError } from './errors.js';
+import { internalized } from './internalized.js';
 import { joinBytes } from './join-bytes.js';
 import type { TraceEvent } from './records.js';
 import { DESTROY_CODES, EXT_FIXED, WIRE_HEADER_BYTES, WIRE_MAX_RECORD } from './wire.js';
@@ -243,7 +244,8 @@ function readExtension(buf: Uint8Array, at: number, size: number, v: DataView, e
   ev.replyPort = replyPort !== 0 ? replyPort : undefined;
   ev.destroyed = code !== 0 ? DESTROY_CODES[code] : undefined;
   ev.rcvName = failed === 1 ? v.getUint32(at + x + 4, true) : undefined;
-  ev.taskName = n > 0 ? utf8Decoder.decode(buf.subarray(at + x + fixed, at + x + fixed + n)) : undefined;
+  // Internalized: the renderer compares a line's task name with its memo's on every line (internalized.ts).
+  ev.taskName = n > 0 ? internalized(utf8Decoder.decode(buf.subarray(at + x + fixed, at + x + fixed + n))) : undefined;
   return fixed + n;
 }
 
