@@ -22,6 +22,7 @@ import {
   type Notification,
 } from 'mach-msg';
 import { InPlaceMessage, headerOnlyDv, sameBodyDv } from './in-place.js';
+import { internalized } from './internalized.js';
 
 export interface DecodedMsg {
   message: MachMessage | null;
@@ -403,6 +404,10 @@ export class MessageDecoder {
       }
       const match = abi === null || notify !== undefined ? undefined : this.#match(abi, msgId);
       if (match !== undefined) applyMatch(head, match);
+      // Compared per RPC (the tracer's stats entry, the renderer's memo): see internalized.ts.
+      head.routine = internalized(head.routine);
+      if (head.subsystem !== null) head.subsystem = internalized(head.subsystem);
+      if (head.destArg !== null) head.destArg = internalized(head.destArg);
       s = { head, match, seqArg: match?.routine.layout.args.some((a) => a.kind === 'msgseqno') ?? false, memo: null, hit: false, skip: 0, backoff: 0, headOut: null };
       if (this.#statics.size < MAX_STATICS) this.#statics.set(key, s);
     }

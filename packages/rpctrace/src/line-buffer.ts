@@ -58,9 +58,19 @@ export class LineBuffer {
     this.bytes = Buffer.alloc(size);
   }
 
-  /** Room for `n` more bytes (the buffer grows; what it held is kept). */
+  /**
+   * Room for `n` more bytes (the buffer grows; what it held is kept). The
+   * common case, a compare, is all this holds, so that every writer
+   * inlines it: with the growth in it, #callLineInto (its inlining budget
+   * spent) called it per line, ~118 instructions a call with its frame
+   * (callgrind, BENCHMARKS.md 2026-12-01 section).
+   */
   room(n: number): void {
-    if (this.length + n <= this.bytes.length) return;
+    if (this.length + n > this.bytes.length) this.#grow(n);
+  }
+
+  /** room() when the buffer is too small: a new one of twice the size (or more) with what it held. */
+  #grow(n: number): void {
     let size = this.bytes.length * 2;
     while (size < this.length + n) size *= 2;
     const b = Buffer.alloc(size);

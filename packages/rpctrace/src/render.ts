@@ -154,7 +154,7 @@ export class LineRenderer {
 
   constructor(options: RenderOptions = {}) {
     this.#time = options.time ?? 'none';
-    this.#latency = options.showLatency ?? false;
+    this.#latency = options.showLatency === true;
     this.#strsize = options.strsize ?? DEFAULT_STRSIZE;
     this.#portName = options.portName;
     this.#taskName = options.taskName;
@@ -234,7 +234,7 @@ export class LineRenderer {
     if (this.#time === 'none' && r.type === 'call' && r.state === 'complete' && r.call.destroyed === undefined && r.call.link === undefined) {
       const c = r.call;
       const reply = c.reply;
-      if (this.#portName === undefined && !this.#latency && c.dest !== null && reply !== null) return this.#callLineInto(c, reply, out);
+      if (this.#portName === undefined && this.#latency === false && c.dest !== null && reply !== null) return this.#callLineInto(c, reply, out);
       return this.#completeLineInto(c, out);
     }
     out.text(this.renderLine(r));
@@ -426,7 +426,7 @@ export class LineRenderer {
   }
 
   #sameReply(r: ReplyInfo): boolean {
-    return this.#rpSet && r.retCode === this.#rpRet && r.args === this.#rpArgs && r.elementBytes === this.#rpSizes && r.note === this.#rpNote;
+    return this.#rpSet === true && r.retCode === this.#rpRet && r.args === this.#rpArgs && r.elementBytes === this.#rpSizes && r.note === this.#rpNote;
   }
 
   #rememberReply(r: ReplyInfo): void {

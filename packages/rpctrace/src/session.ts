@@ -87,8 +87,8 @@ export class TraceSession {
       ...(this.#portName === undefined ? {} : { portName: this.#portName }),
       taskName: (task) => tracer.taskName(task),
     });
-    this.#json = options.json ?? false;
-    this.#summary = options.summary ?? false;
+    this.#json = options.json === true;
+    this.#summary = options.summary === true;
   }
 
   /** Text (whole lines, each ending in \n) for one event. */
@@ -111,10 +111,18 @@ export class TraceSession {
    */
   feedInto(ev: TraceEvent, out: LineBuffer): void {
     const recs = this.#recs;
+    // Most events complete no record: they return before any `finally` (its pending-message save and
+    // restore and its dispatch ran on every record of a storm). A throw still leaves recs empty.
     try {
       this.#tracer.handleInto(ev, recs);
-      if (recs.length === 0 || this.#summary) return;
-      if (this.#json) {
+    } catch (e) {
+      while (recs.length !== 0) recs.pop();
+      throw e;
+    }
+    if (recs.length === 0) return;
+    try {
+      if (this.#summary === true) return;
+      if (this.#json === true) {
         out.text(this.#text(recs));
         return;
       }
@@ -134,10 +142,17 @@ export class TraceSession {
    */
   feedTaggedInto(ev: TraceEvent, out: LineBuffer, tag: Uint8Array, retag: (text: string) => string): void {
     const recs = this.#recs;
+    // As feedInto: no `finally` run for an event that completes no record.
     try {
       this.#tracer.handleInto(ev, recs);
-      if (recs.length === 0 || this.#summary) return;
-      if (this.#json) {
+    } catch (e) {
+      while (recs.length !== 0) recs.pop();
+      throw e;
+    }
+    if (recs.length === 0) return;
+    try {
+      if (this.#summary === true) return;
+      if (this.#json === true) {
         out.text(retag(this.#text(recs)));
         return;
       }

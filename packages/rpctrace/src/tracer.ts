@@ -30,7 +30,15 @@ import { MAX_PENDING, PairingMap, TaskNameKeys } from './pairing-map.js';
 import { SendQueues } from './send-queues.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
 import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
-import { WireEvent } from './wire-reader.js';
+import { IN_CHUNK, type WireEvent } from './wire-reader.js';
+
+/** An event that may be the command's record read in place (WireEvent: its IN_CHUNK brand). */
+type MaybeInChunk = TraceEvent & { readonly [IN_CHUNK]?: true };
+
+/** `ev` is a WireEvent (a field load, not instanceof's walk of the prototype chain: wire-reader.ts IN_CHUNK). */
+function inChunk(ev: TraceEvent): ev is WireEvent {
+  return (ev as MaybeInChunk)[IN_CHUNK] === true;
+}
 
 /** hurd-ffi's DestroyReason in words. */
 const DESTROY_WHY: { readonly [k: string]: string } = {
@@ -89,6 +97,14 @@ export class RpcTracer {
   readonly #unfinished = new Set<Call>();
   readonly #stats = new Map<string, RoutineStats>();
   readonly #ports: PortKnowledge | null;
+  /*
+   * The options below are tested as `=== true` / `=== false` on the
+   * per-message path: TurboFan knows a field only as "some object", so
+   * `if (!this.#records)` compiled to a ToBoolean of four or five
+   * compares (false, '', a number's map, a BigInt's map...) per test,
+   * where a compare with the one boolean is one (BENCHMARKS.md
+   * 2026-12-01 section). Each is set from a boolean expression.
+   */
   readonly #messageArgs: boolean;
   readonly #messages: boolean;
   readonly #args: boolean;
@@ -136,10 +152,10 @@ export class RpcTracer {
    * it here, keep none of it but its arguments.
    */
   #full(ev: TraceEvent, d: DecodedMsg): DecodedMsg {
-    if (d.headerOnly !== true || !this.#args) return d;
+    if (d.headerOnly !== true || this.#args === false) return d;
     if (ev.message !== undefined && ev.abi !== null) return this.#decoder.decodeParsed(ev.message, ev.abi);
     // The command's records: the message read where it lies in the chunk (no view made of it).
-    if (ev instanceof WireEvent && ev.src !== null && ev.abi !== null) return this.#decoder.decodeFullAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView);
+    if (inChunk(ev) && ev.src !== null && ev.abi !== null) return this.#decoder.decodeFullAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView);
     return this.#decoder.decodeFull(ev.bytes, ev.abi, ev.msgId);
   }
 
@@ -182,7 +198,9 @@ export class RpcTracer {
    * gives the command.
    */
   handleInto(ev: TraceEvent, out: TraceRecord[]): void {
-    if ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time)) throw invalidEvent(ev);
+    // A record read in place was checked by its reader (wire-reader.ts: direction from a bit, a finite time): not again here.
+    const wire = inChunk(ev);
+    if (!wire && ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time))) throw invalidEvent(ev);
     // Every event repeats its task's name (the command's records once per task).
     if (ev.taskName !== undefined && ev.task !== 0) this.#nameTask(ev.task, ev.taskName);
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
@@ -191,10 +209,10 @@ export class RpcTracer {
     }
     const d =
       // Read within this event only (nothing below keeps it): the decoder reuses it.
-      ev instanceof WireEvent && ev.src !== null && ev.abi !== null && !this.#messageArgs
+      wire && ev.src !== null && ev.abi !== null && this.#messageArgs === false
         ? this.#decoder.decodeHeaderAt(ev.src, ev.srcAt, ev.srcLen, ev.abi, ev.msgId, ev.srcView)
         : this.#decodeEvent(ev);
-    if (!this.#records) {
+    if (this.#records === false) {
       // -c (counted from records): no records, #scratch emptied. Written here, not a method of its own: see below.
       const scratch = this.#scratch;
       if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
@@ -204,7 +222,7 @@ export class RpcTracer {
     }
     // Message records are for --json only: in a storm their allocation alone
     // was a third of the tracer's time, so lines and -c go without.
-    const rec = this.#messages ? this.#messageRecord(ev, d) : null;
+    const rec = this.#messages === true ? this.#messageRecord(ev, d) : null;
     // The message's own record goes first: its place is kept, filled once known.
     const at = out.length;
     if (rec !== null) out.push(rec);
@@ -325,7 +343,7 @@ export class RpcTracer {
     const call = this.#newCall(ev, d, replyName);
     if (ev.link !== undefined) call.link = ev.link;
     // Read by lines and -y only: -c alone goes without.
-    if (this.#records || this.#ports !== null) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
+    if (this.#records === true || this.#ports !== null) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
     if (ev.replyPort !== undefined && ev.replyPort !== 0 && replyName !== 0) {
       // The reply port's identity from the send: the reply pairs without the server's receive.
       call.replyPort = ev.replyPort;
@@ -391,7 +409,7 @@ export class RpcTracer {
    * BENCHMARKS.md 2026-11-30 22:10 section.
    */
   #start(call: Call, out: TraceRecord[]): void {
-    if (call.replyPort === undefined || call.replyName === 0 || !this.#everyCall || call.routine !== this.#statsKey0 || this.#held !== null || !this.#records || this.#filter.status !== 'all') {
+    if (call.replyPort === undefined || call.replyName === 0 || this.#everyCall === false || call.routine !== this.#statsKey0 || this.#held !== null || this.#records === false || this.#filter.status !== 'all') {
       this.#startAny(call, out);
       return;
     }
@@ -608,7 +626,7 @@ export class RpcTracer {
     this.#ports?.learn(call);
     // The common cases tested before calling, as in #start: #onReceive takes
     // this step in, and then calls what it calls (its inlining budget spent).
-    if (!this.#everyCall && !selects(this.#filter, call.routine, call.subsystem)) return;
+    if (this.#everyCall === false && !selects(this.#filter, call.routine, call.subsystem)) return;
     const routine = call.routine;
     const s = routine === this.#statsKey0 ? (this.#stats0 as RoutineStats) : this.#statsOf(routine);
     if (retCode !== null && retCode !== 0) s.errors++;
@@ -616,7 +634,7 @@ export class RpcTracer {
     s.replied++;
     s.totalMs += ms;
     s.maxMs = Math.max(s.maxMs, ms);
-    if (!this.#records) return;
+    if (this.#records === false) return;
     if (this.#held === call) {
       // #emitEnd's first case: the call held since its request.
       this.#held = null;

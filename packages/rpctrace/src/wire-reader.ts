@@ -7,6 +7,7 @@
  */
 import type { Abi } from 'mach-msg';
 import { RpcTraceError } from './errors.js';
+import { internalized } from './internalized.js';
 import { joinBytes } from './join-bytes.js';
 import type { TraceEvent } from './records.js';
 import { DESTROY_CODES, EXT_FIXED, WIRE_HEADER_BYTES, WIRE_MAX_RECORD } from './wire.js';
@@ -33,6 +34,16 @@ export function newWireTarget(): TraceEvent {
   return { direction: 'send', task: 0, port: 0, msgId: 0, bytes: null, abi: null, time: 0, kr: undefined, replyPort: undefined, taskName: undefined, destroyed: undefined, rcvName: undefined };
 }
 
+/**
+ * WireEvent's brand, read by the tracer (tracer.ts handleInto, #full) to
+ * know an event whose message lies in a chunk: a field load on the map it
+ * has checked already, where `instanceof WireEvent` walked the prototype
+ * chain in a loop on every record (~20 instructions, TurboFan's code in a
+ * storm's callgrind profile, BENCHMARKS.md 2026-12-01 section). A symbol
+ * no caller's plain event can hold by chance.
+ */
+export const IN_CHUNK: unique symbol = Symbol('WireEvent');
+
 /** srcView of an event with no message in a chunk. */
 const NO_VIEW = new DataView(new ArrayBuffer(0));
 
@@ -45,6 +56,7 @@ const NO_VIEW = new DataView(new ArrayBuffer(0));
  * ~1,350 instructions the reader spent per record.
  */
 export class WireEvent implements TraceEvent {
+  readonly [IN_CHUNK] = true;
   direction: 'send' | 'receive' = 'send';
   task = 0;
   port = 0;
@@ -232,7 +244,8 @@ function readExtension(buf: Uint8Array, at: number, size: number, v: DataView, e
   ev.replyPort = replyPort !== 0 ? replyPort : undefined;
   ev.destroyed = code !== 0 ? DESTROY_CODES[code] : undefined;
   ev.rcvName = failed === 1 ? v.getUint32(at + x + 4, true) : undefined;
-  ev.taskName = n > 0 ? utf8Decoder.decode(buf.subarray(at + x + fixed, at + x + fixed + n)) : undefined;
+  // Internalized: the renderer compares a line's task name with its memo's on every line (internalized.ts).
+  ev.taskName = n > 0 ? internalized(utf8Decoder.decode(buf.subarray(at + x + fixed, at + x + fixed + n))) : undefined;
   return fixed + n;
 }
 
