@@ -29,13 +29,16 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * to it, kept from the entry that right left (`deadBeforeCarrier`), a
  * marker re-sent after its route's link died passed on to that link's far
  * end (`lostRouteProbe`); a new round after a lost link that was not the
- * route (`markerLostHome`).
+ * route (`markerLostHome`); a right arriving where its proxy died with its
+ * route sends its marker naming that route's far end (`deadRouteRound`); a
+ * marker a relay sent up, turned back to it by a proxy made since the right
+ * left (`markerTurnedBack`).
  */
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
-  | 'lostRouteProbe' | 'markerLostHome';
+  | 'lostRouteProbe' | 'markerLostHome' | 'deadRouteRound' | 'markerTurnedBack';
 
 /**
  * The step between the numbers of one node id's successive links
