@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeLostProxy } from './node-lost-proxy.js';
+import { NodeMarkerReturn } from './node-marker-return.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
 /** A port message's receive statuses when the driver gives none (read only; one object, not one per message). */
@@ -34,11 +34,12 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * forwarding), node-migration.ts (drain, gate and FLUSH round),
  * node-dead.ts (DEAD in: what it kills, and which DEAD is stale),
  * node-lost-route.ts (a migration's marker re-sent after its route died),
- * node-lost-proxy.ts (a right arriving where its proxy died with its route), and this
+ * node-lost-proxy.ts (a right arriving where its proxy died with its route),
+ * node-marker-return.ts (a relay's marker turned back past a newer proxy), and this
  * file (events in, dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeLostProxy {
+export class NetmsgNode extends NodeMarkerReturn {
   get node(): number {
     return this.cfg.node;
   }
