@@ -53,7 +53,8 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
   /**
    * A marker from a node other than its origin, not returned here before,
    * reaching a proxy routed straight to the origin that the right did not
-   * leave that way, with nothing for the port waiting here (no drain, no
+   * leave that way, from a node holding no transfer of ours (so not routed
+   * here), with nothing for the port waiting here (no drain, no
    * hold, nothing from that node in its gate): back to that node. Its
    * record of the marker sends it on down its route (onFlush: a marker
    * coming back on a recorded link), and ours, kept for the way back,
@@ -67,6 +68,10 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
     // The right left this entry on that route: the old home (or a relay)
     // whose route the marker must follow, behind its drain.
     if (this.rightWent.get(e) === home) return false;
+    // A node routed to us holds a transfer from us (a proxy releases none
+    // while it lives): then it may have passed the marker along the
+    // forward chain of the origin's own route, which must go on by ours.
+    if ((e.exported.get(peer) ?? 0) > 0) return false;
     if (isDraining(e) || e.drainHold.length > 0 || e.flushWait.length > 0 || e.relayWait || e.migrating) return false;
     if (this.markerPath.get(`${key}@${origin}`)?.some((x) => x.to === peer)) return false;
     if (this.gates.get(peer)?.queue.some((g) => this.destEntry(g.wm) === e)) return false;
