@@ -68,9 +68,10 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
     // The right left this entry on that route: the old home (or a relay)
     // whose route the marker must follow, behind its drain.
     if (this.rightWent.get(e) === home) return false;
-    // A node routed to us holds a transfer from us (a proxy releases none
-    // while it lives): then it may have passed the marker along the
-    // forward chain of the origin's own route, which must go on by ours.
+    // A node routed to us holds a transfer from us (a proxy lives on exactly
+    // one, from its route: importSend gives any other back at once): then
+    // it may have passed the marker along the forward chain of the origin's
+    // own route, which must go on by ours.
     if ((e.exported.get(peer) ?? 0) > 0) return false;
     if (isDraining(e) || e.drainHold.length > 0 || e.flushWait.length > 0 || e.relayWait || e.migrating) return false;
     if (this.markerPath.get(`${key}@${origin}`)?.some((x) => x.to === peer)) return false;
