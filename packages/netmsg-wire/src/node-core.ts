@@ -32,7 +32,10 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * route (`markerLostHome`); a node asked to pass such a marker on, with no
  * link to that far end, asking a neighbour of its own (`lostRouteAskOn`);
  * a marker of an earlier migration of its own back at its origin while a
- * new one is under way there, dropped (`earlierRound`).
+ * new one is under way there, dropped (`earlierRound`); a right arriving
+ * where its proxy died with its route sends its marker naming that route's
+ * far end (`deadRouteRound`); a marker a relay sent up, turned back to it
+ * by a proxy made since the right left (`markerTurnedBack`).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -43,7 +46,7 @@ export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
-  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound';
+  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack';
 
 /**
  * The step between the numbers of one node id's successive links

@@ -27,7 +27,7 @@ export abstract class NodeLostRoute extends NodeDead {
   }
 
   /** The `via` of a migration's re-sent marker, while that migration lasts: a new round after a later loss names it again. */
-  private readonly viaOut = new WeakMap<PortEntry, number>();
+  protected readonly viaOut = new WeakMap<PortEntry, number>();
 
   protected override finishMigration(e: PortEntry): void {
     this.viaOut.delete(e);

@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeRouteSearch } from './node-route-search.js';
+import { NodeMarkerReturn } from './node-marker-return.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
 /** A port message's receive statuses when the driver gives none (read only; one object, not one per message). */
@@ -33,11 +33,13 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * no-senders, send-once tokens, receive rights), node-flow.ts (credit and
  * forwarding), node-migration.ts (drain, gate and FLUSH round),
  * node-dead.ts (DEAD in: what it kills, and which DEAD is stale),
- * node-lost-route.ts (a migration's marker re-sent after its route died), and this
+ * node-lost-route.ts (a migration's marker re-sent after its route died),
+ * node-lost-proxy.ts (a right arriving where its proxy died with its route),
+ * node-marker-return.ts (a relay's marker turned back past a newer proxy), and this
  * file (events in, dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeRouteSearch {
+export class NetmsgNode extends NodeMarkerReturn {
   get node(): number {
     return this.cfg.node;
   }
@@ -589,6 +591,8 @@ export class NetmsgNode extends NodeRouteSearch {
     }
     for (const e of [...this.byKey.values()]) {
       if (!this.byKey.has(e.key)) continue;
+      // A proxy routed over it dies: what it sent there may be beyond (node-lost-proxy.ts).
+      this.noteLostRoute(e, peer);
       // Messages sent on the dead link are lost with it: their senders get
       // their credit back so nothing upstream waits for it forever.
       this.creditUpstream(e, peer, Infinity);

@@ -1,0 +1,86 @@
+import { portKey, type PortKey } from './identity.js';
+import { roundField } from './node-core.js';
+import { NodeLostProxy } from './node-lost-proxy.js';
+import type { ReceiveStatus } from './node-events.js';
+import { isDraining, type PortEntry } from './port-table.js';
+import type { PortRef, WireMessage } from './wire-message.js';
+
+/**
+ * A relay's marker turned back by a proxy made since the right left
+ * (PROTOCOL.md §4.5, "A relay's marker past a newer proxy"). A relay sends
+ * the new home's marker up its `upstream` so it passes the old home's drain
+ * and comes back down through the relay, behind what the relay forwarded
+ * to the new home: the messages the new home had sent on towards the old
+ * home before the right came, which come back that way (argument (b) of the
+ * per-port FIFO claim). That holds while the upstream node's route is the
+ * relay: the right left it that way. A node whose proxy for the port was
+ * collected since and made anew by a send right from the new home is
+ * routed straight there; it sent the marker on by its route, the marker
+ * reached the new home ahead of what the relay had forwarded, and that was
+ * put back behind the sender's younger message held from another link
+ * (`180000596` with `--held-rights --send-once --defer-send-once`, 4 nodes:
+ * FIFO). Such a node has nothing of the old route (the proxy the right
+ * left was collected: all it sent was acknowledged, §6), so it sends the
+ * marker back to the relay, whose marker record passes it down the
+ * relay's route behind what the relay sent there. Node-local, no wire change.
+ */
+export abstract class NodeMarkerReturn extends NodeLostProxy {
+  /** The link the port's receive right last left this entry on (exportReceive, relayRights). */
+  private readonly rightWent = new WeakMap<PortEntry, number>();
+
+  protected override exportReceive(name: number, peer: number, st: ReceiveStatus | undefined): PortRef {
+    const ref = super.exportReceive(name, peer, st);
+    const e = this.byName.get(name);
+    if (e) this.rightWent.set(e, peer);
+    return ref;
+  }
+
+  protected override relayRights(from: number, to: number, wm: WireMessage): void {
+    super.relayRights(from, to, wm);
+    for (const it of wm.items) {
+      if (it.kind !== 'ports' || it.right !== 'receive') continue;
+      for (const ref of it.ports) {
+        const e = ref.tag === 'port' ? this.byKey.get(portKey(ref.id)) : undefined;
+        if (e) this.rightWent.set(e, to);
+      }
+    }
+  }
+
+  protected override onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false, round?: number): void {
+    if (!broken && !bounced && this.turnBack(peer, key, origin, round)) return;
+    super.onFlush(peer, key, origin, broken, bounced, round);
+  }
+
+  /**
+   * A marker from a node other than its origin, not returned here before,
+   * reaching a proxy routed straight to the origin that the right did not
+   * leave that way, from a node holding no transfer of ours (so not routed
+   * here), with nothing for the port waiting here (no drain, no
+   * hold, nothing from that node in its gate): back to that node. Its
+   * record of the marker sends it on down its route (onFlush: a marker
+   * coming back on a recorded link), and ours, kept for the way back,
+   * sends it on by our route if it comes here again.
+   */
+  private turnBack(peer: number, key: PortKey, origin: number, round: number | undefined): boolean {
+    const e = this.byKey.get(key);
+    if (!e || e.role !== 'proxy' || origin === this.cfg.node) return false;
+    const home = this.linkTo(origin);
+    if (peer === home || this.routeOf(e) !== home || !this.links.has(peer)) return false;
+    // The right left this entry on that route: the old home (or a relay)
+    // whose route the marker must follow, behind its drain.
+    if (this.rightWent.get(e) === home) return false;
+    // A node routed to us holds a transfer from us (a proxy lives on exactly
+    // one, from its route: importSend gives any other back at once): then
+    // it may have passed the marker along the forward chain of the origin's
+    // own route, which must go on by ours.
+    if ((e.exported.get(peer) ?? 0) > 0) return false;
+    if (isDraining(e) || e.drainHold.length > 0 || e.flushWait.length > 0 || e.relayWait || e.migrating) return false;
+    if (this.markerPath.get(`${key}@${origin}`)?.some((x) => x.to === peer)) return false;
+    if (this.gates.get(peer)?.queue.some((g) => this.destEntry(g.wm) === e)) return false;
+    this.notePath(key, origin, peer, peer, round);
+    this.edge('markerTurnedBack');
+    // The marker keeps its migration's number (§4.5, "Markers name their migration").
+    this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...roundField(round) });
+    return true;
+  }
+}
