@@ -130,7 +130,7 @@ export abstract class NodeFlow extends NodeRights {
   /**
    * `creditTo`: where this message's credit goes once the next hop gives
    * it (the sender; -1, no link, for a message held here whose credit was
-   * given already).
+   * given already, or one no credit is owed for, `unowed`).
    */
   protected forward(e: PortEntry, peer: number, wm: WireMessage, creditTo: number = this.creditLink(peer, wm)): void {
     const next = this.routeOf(e);
@@ -158,9 +158,9 @@ export abstract class NodeFlow extends NodeRights {
    * (killProxy, chainDied), as for every message that finds no entry here
    * and gets DEAD instead of credit. A gate only delays such a message; it
    * does not change what answers it. Taken later by an entry the identity
-   * has here since (its receive right arrived), it was credited, and the
-   * credit reached the sender's next entry for the identity on that link:
-   * "credit 6 of 5" (`219000707`, §6, §9).
+   * has here since (its receive right arrived), it was credited before
+   * 2026-12-01, and the credit reached the sender's next entry for the
+   * identity on that link: "credit 6 of 5" (`219000707`, §6, §9).
    */
   protected readonly unowed = new WeakSet<WireMessage>();
 
