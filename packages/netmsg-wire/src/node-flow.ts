@@ -131,9 +131,9 @@ export abstract class NodeFlow extends NodeRights {
   /**
    * `creditTo`: where this message's credit goes once the next hop gives
    * it (the sender; -1, no link, for a message held here whose credit was
-   * given already).
+   * given already, or one no credit is owed for, `unowed`).
    */
-  protected forward(e: PortEntry, peer: number, wm: WireMessage, creditTo: number = peer): void {
+  protected forward(e: PortEntry, peer: number, wm: WireMessage, creditTo: number = this.creditLink(peer, wm)): void {
     const next = this.routeOf(e);
     if (next === undefined) {
       this.dropRemote(peer, wm);
@@ -149,6 +149,27 @@ export abstract class NodeFlow extends NodeRights {
     this.queueOrSend(e, next, { msg: wm, bytes: 64 + oolBytes(wm), from: creditTo });
   }
 
+  /**
+   * Messages that arrived for an identity this node had no entry for, kept
+   * (in a gate, behind a receive right they carry) instead of destroyed at
+   * once. No entry here means this node's entry for the identity was
+   * killed, and its DEAD went to every link it had exported to (§4.4),
+   * the sender's among them, ahead of any answer to this message: the
+   * sender dropped its credit for the message with its entry's chain
+   * (killProxy, chainDied), as for every message that finds no entry here
+   * and gets DEAD instead of credit. A gate only delays such a message; it
+   * does not change what answers it. Taken later by an entry the identity
+   * has here since (its receive right arrived), it was credited before
+   * 2026-12-01, and the credit reached the sender's next entry for the
+   * identity on that link: "credit 6 of 5" (`219000707`, §6, §9).
+   */
+  protected readonly unowed = new WeakSet<WireMessage>();
+
+  /** The link a message's credit goes back to once it is acknowledged: `peer`, or -1 (none) for an `unowed` one. */
+  protected creditLink(peer: number, wm: WireMessage): number {
+    return this.unowed.has(wm) ? -1 : peer;
+  }
+
   protected hold(target: PortEntry, peer: number, wm: WireMessage): void {
     // Credit goes back at once (within the per-port byte limit): the marker
     // we wait for may sit behind these very messages in an upstream queue.
@@ -157,11 +178,13 @@ export abstract class NodeFlow extends NodeRights {
     target.heldBytes += bytes;
     // Held after the marker came back (the right waits in a gate): put back
     // after every message held before it, from any link (§4.5, `95000298`).
-    target.held.push({ wm, from: peer, credited, ...(target.migrating ? {} : { late: true as const }) });
+    // One its sender's DEAD answered (`unowed`) is owed nothing now or later.
+    const unowed = this.unowed.has(wm);
+    target.held.push({ wm, from: peer, credited: credited || unowed, ...(target.migrating ? {} : { late: true as const }) });
     // A receive right in a held message is in this node's hands until the
     // message goes on (§4.5): what arrives for that port is held too.
     this.markArriving(wm, 1);
-    if (credited) this.sendControl(peer, { t: 'credit', node: target.id.node, serial: target.id.serial, n: 1 });
+    if (credited && !unowed) this.sendControl(peer, { t: 'credit', node: target.id.node, serial: target.id.serial, n: 1 });
   }
 
   /**

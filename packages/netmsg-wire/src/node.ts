@@ -348,6 +348,8 @@ export class NetmsgNode extends NodeMarkerReturn {
       return;
     }
     if (!bypassGate) {
+      // For no entry here: answered by the DEAD that killed the entry (node-flow.ts `unowed`, §6).
+      if (wm.dest.right === 'send' && !this.byKey.has(key)) this.unowed.add(wm);
       const gate = this.gates.get(peer);
       const local = !(target && target.role === 'proxy') || target.gatePins > 0;
       if (local) {
@@ -458,7 +460,7 @@ export class NetmsgNode extends NodeMarkerReturn {
     }
     if (e.role === 'home') {
       e.delivering++;
-      this.deliverLocal(peer, wm, e.name, COPY_SEND, { peer, key });
+      this.deliverLocal(peer, wm, e.name, COPY_SEND, { peer: this.creditLink(peer, wm), key });
       return;
     }
     // A proxy on the path: forward, keeping per-port order (one route). A
