@@ -21,7 +21,7 @@ import {
   type MsgIdCatalog,
   type Notification,
 } from 'mach-msg';
-import { InPlaceMessage, headerOnlyDv, sameBodyDv } from './in-place.js';
+import { InPlaceMessage, headerOnlyDv } from './in-place.js';
 import { internalized } from './internalized.js';
 
 export interface DecodedMsg {
@@ -504,22 +504,46 @@ export class MessageDecoder {
   decodeFullAt(buf: Uint8Array, o: number, n: number, abi: Abi, msgId: number, v: DataView = this.#dataView(buf)): DecodedMsg {
     const st = this.#static(abi, msgId);
     const memo = st.memo;
-    if (memo === null || !sameBodyDv(memo.view, memo.bytes.length, v, o, n, abi, st.seqArg)) return this.#decodeBytes(viewOf(buf, o, n), abi, st, copyHead(st.head));
-    st.hit = true;
-    let out = memo.outAt;
-    let msg = memo.inPlace;
-    if (out === null || msg === null) {
-      msg = memo.inPlace = new InPlaceMessage();
-      msg.items = memo.items;
-      out = memo.outAt = fromMemo(copyHead(st.head), memo);
-      out.message = msg;
+    const x64 = abi === 'x86_64';
+    // sameBody of the memo's bytes and the message's, through the two DataViews (a u32 one load), written
+    // here rather than called: its loops charged its own tick budget faster than this method's, so V8
+    // optimised it alone (5.99M of TurboFan at 100,000 RPCs) before this method's compile took it in
+    // again (V8 marks a function after 3 + bytecode length / 150 ticks: BENCHMARKS.md, 2026-12-01 01:10
+    // section). The length compared is the memo's as a number (DataView's byteLength getter is a call in
+    // Node 20's optimised code); msgh_local_port and msgh_seqno (and a msgseqno argument's word) are not
+    // compared, as sameBody. Any difference leaves the block for the full decode below.
+    same: {
+      if (memo === null || memo.bytes.length !== n || n < (x64 ? 32 : 24)) break same;
+      const m = memo.view;
+      if (m.getUint32(0, true) !== v.getUint32(o, true) || m.getUint32(4, true) !== v.getUint32(o + 4, true)) break same;
+      let i = st.seqArg === true ? (x64 ? 24 : 16) : x64 ? 28 : 20;
+      // Eight bytes a turn: each turn's interrupt check makes TurboFan load both views' length and store
+      // again, so that a turn of four bytes was ~30 instructions (a storm's reply: nine words per RPC).
+      for (; i + 8 <= n; i += 8) {
+        if (m.getUint32(i, true) !== v.getUint32(o + i, true) || m.getUint32(i + 4, true) !== v.getUint32(o + i + 4, true)) break same;
+      }
+      if (i + 4 <= n) {
+        if (m.getUint32(i, true) !== v.getUint32(o + i, true)) break same;
+        i += 4;
+      }
+      for (; i < n; i++) if (m.getUint8(i) !== v.getUint8(o + i)) break same;
+      st.hit = true;
+      let out = memo.outAt;
+      let msg = memo.inPlace;
+      if (out === null || msg === null) {
+        msg = memo.inPlace = new InPlaceMessage();
+        msg.items = memo.items;
+        out = memo.outAt = fromMemo(copyHead(st.head), memo);
+        out.message = msg;
+      }
+      // The header where it lies (the body is the memo's): nothing copied.
+      const h = msg.header;
+      if (h.v !== v) h.v = v;
+      h.o = o;
+      h.x64 = x64;
+      return out;
     }
-    // The header where it lies (the body is the memo's): nothing copied.
-    const h = msg.header;
-    if (h.v !== v) h.v = v;
-    h.o = o;
-    h.x64 = abi === 'x86_64';
-    return out;
+    return this.#decodeBytes(viewOf(buf, o, n), abi, st, copyHead(st.head));
   }
 
   /**

@@ -87,12 +87,13 @@ export class InPlaceMessage {
 const NO_VIEW = new DataView(new ArrayBuffer(0));
 
 /**
- * headerOnly and sameBody for a message at `o` of a buffer read through
- * its DataView `v` (decodeHeaderAt, decodeFullAt: the command's chunks,
- * one view per chunk): a u32 is one load, not four byte loads and shifts;
- * the body compares four bytes at a time; the header is not copied but
- * read where it lies (InPlaceHeader). Same results as the byte versions
- * above (the decode-memo test checks both paths).
+ * headerOnly for a message at `o` of a buffer read through its DataView
+ * `v` (decodeHeaderAt: the command's chunks, one view per chunk): a u32 is
+ * one load, not four byte loads and shifts; the header is not copied but
+ * read where it lies (InPlaceHeader). Same results as the byte version
+ * (the decode-memo test checks both paths). sameBody's DataView form is
+ * decoder.ts decodeFullAt's own (written there: BENCHMARKS.md, 2026-12-01
+ * 01:10 section).
  */
 export function headerOnlyDv(v: DataView, o: number, n: number, abi: Abi, out: DecodedMsg, into: InPlaceMessage): boolean {
   const x64 = abi === 'x86_64';
@@ -116,25 +117,5 @@ export function headerOnlyDv(v: DataView, o: number, n: number, abi: Abi, out: D
     else if (reply) return false; // a malformed reply: the full path says why
   }
   out.message = into;
-  return true;
-}
-
-export function sameBodyDv(memo: DataView, memoLength: number, v: DataView, o: number, n: number, abi: Abi, seq: boolean): boolean {
-  // The length as a number the caller has (DataView's byteLength getter is a call in Node 20's optimised code).
-  if (memoLength !== n) return false;
-  const x64 = abi === 'x86_64';
-  if (n < (x64 ? 32 : 24)) return false;
-  if (memo.getUint32(0, true) !== v.getUint32(o, true) || memo.getUint32(4, true) !== v.getUint32(o + 4, true)) return false;
-  let i = seq === true ? (x64 ? 24 : 16) : x64 ? 28 : 20;
-  // Eight bytes a turn: each turn's interrupt check makes TurboFan load both views' length and store
-  // again, so that a turn of four bytes was ~30 instructions (a storm's reply: nine words per RPC).
-  for (; i + 8 <= n; i += 8) {
-    if (memo.getUint32(i, true) !== v.getUint32(o + i, true) || memo.getUint32(i + 4, true) !== v.getUint32(o + i + 4, true)) return false;
-  }
-  if (i + 4 <= n) {
-    if (memo.getUint32(i, true) !== v.getUint32(o + i, true)) return false;
-    i += 4;
-  }
-  for (; i < n; i++) if (memo.getUint8(i) !== v.getUint8(o + i)) return false;
   return true;
 }

@@ -21,8 +21,8 @@ const QUESTION = 0x3f;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const DOT = 0x2e;
-/** `00` to `99`: each number's two ASCII digits at twice its index. */
-const PAIRS = new Uint8Array(200);
+/** `00` to `99`: each number's two ASCII digits at twice its index (render.ts #callLineInto's seqno too). */
+export const PAIRS = new Uint8Array(200);
 for (let n = 0; n < 100; n++) {
   PAIRS[2 * n] = ZERO + ((n / 10) | 0);
   PAIRS[2 * n + 1] = ZERO + (n % 10);
@@ -190,7 +190,9 @@ export class LineBuffer {
 
   /**
    * render.ts's seqno prefix: `[` the seqno padded to 5 `] ` (a u32: up
-   * to 10 digits), `[    ?] ` for none.
+   * to 10 digits), `[    ?] ` for none. render.ts #callLineInto (a storm's
+   * line) writes a number's prefix itself, the same way: keep the two alike
+   * (line-render.test.ts compares them).
    */
   seqno(seqno: number | null): void {
     this.room(13);

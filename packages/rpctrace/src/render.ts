@@ -5,7 +5,7 @@
 import type { MigArgs } from 'mach-msg';
 import { codeName } from './errno.js';
 import { RpcTraceError } from './errors.js';
-import { breaksLine, type LineBuffer } from './line-buffer.js';
+import { breaksLine, PAIRS, type LineBuffer } from './line-buffer.js';
 import type { Call, LinkEnds, LoneMessage, MessageRecord, ReplyInfo, RoutineStats, TraceRecord } from './records.js';
 import { formatArg, rightWord, valueToJson, type Json } from './values.js';
 
@@ -286,8 +286,46 @@ export class LineRenderer {
     const space = c.task === 0 ? (c.receiver ?? 0) : c.task;
     const name = c.task === 0 || this.#taskName === undefined ? undefined : this.#taskName(c.task);
     const rqSame = this.#sameRequest(c, space, name);
-    const rpSame = this.#sameReply(reply);
-    out.seqno(c.seqno);
+    // #sameReply's test, written here: a method under 81 bytes of bytecode is optimised at its first
+    // tick (V8's "small function"), before this method, which then inlined it again (2.31M of TurboFan).
+    const rpSame = this.#rpSet === true && reply.retCode === this.#rpRet && reply.args === this.#rpArgs && reply.elementBytes === this.#rpSizes && reply.note === this.#rpNote;
+    const seqno = c.seqno;
+    if (seqno === null) out.seqno(null);
+    else {
+      // LineBuffer.seqno's prefix of a number, written here rather than called: the call's loops
+      // charged seqno's own tick budget faster than this method's, so V8 optimised seqno alone
+      // (14.45M instructions of TurboFan at 100,000 RPCs) before this method's compile inlined it
+      // again (V8 marks a function after 3 + bytecode length / 150 ticks of its own bytecode:
+      // BENCHMARKS.md, 2026-12-01 01:10 section). Here its loops' ticks are this method's.
+      out.room(13);
+      const b = out.bytes;
+      let at = out.length;
+      b[at++] = 0x5b; // [
+      const x = seqno >>> 0;
+      let digits = 1;
+      let y = x;
+      for (; y >= 100; y = (y / 100) >>> 0) digits += 2;
+      if (y >= 10) digits++;
+      for (let i = digits; i < 5; i++) b[at++] = 0x20;
+      at += digits;
+      let i = at - 1;
+      y = x;
+      while (y >= 100) {
+        const q = (y / 100) >>> 0;
+        const r = (y - q * 100) << 1;
+        b[i] = PAIRS[r + 1] as number;
+        b[i - 1] = PAIRS[r] as number;
+        i -= 2;
+        y = q;
+      }
+      if (y >= 10) {
+        b[i] = PAIRS[(y << 1) + 1] as number;
+        b[i - 1] = PAIRS[y << 1] as number;
+      } else b[i] = 0x30 + y;
+      b[at++] = 0x5d; // ]
+      b[at++] = 0x20;
+      out.length = at;
+    }
     if (rqSame && rpSame && this.#rqGen === this.#keptRqGen && this.#rpGen === this.#keptRpGen) {
       // The last line's text again: its bytes, encoded on this second use and kept while it stays.
       const kept = (this.#keptBytes ??= utf8.encode(this.#request(c) + this.#reply(c) + '\n'));
@@ -425,6 +463,7 @@ export class LineRenderer {
     this.#rqGen++;
   }
 
+  /** Whether the reply memo holds `r`'s fields (see #reply; #callLineInto tests the same itself). */
   #sameReply(r: ReplyInfo): boolean {
     return this.#rpSet === true && r.retCode === this.#rpRet && r.args === this.#rpArgs && r.elementBytes === this.#rpSizes && r.note === this.#rpNote;
   }

@@ -41,6 +41,53 @@ describe('renderLine', () => {
     }
   });
 
+  test("renderLineInto's seqno prefix (written by #callLineInto itself, not LineBuffer.seqno) is renderLine's, for every digit count and for none", () => {
+    const dec = new MessageDecoder();
+    const list = MSGS.get('x86_64') as Uint8Array[];
+    const q = dec.decode(list[0] as Uint8Array, 'x86_64', idOf(list[0] as Uint8Array, 'x86_64'), true);
+    const p = dec.decode(list[1] as Uint8Array, 'x86_64', idOf(list[1] as Uint8Array, 'x86_64'), true);
+    // Both ends of every digit count, and none; the same call and reply each time (the kept-bytes path) and one renderer.
+    const seqnos = [null, 0, ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].flatMap((d) => [10 ** (d - 1), 10 ** d - 1].filter((x) => x <= 0xffffffff)), 4294967295, 123456789];
+    const r = new LineRenderer();
+    const out = new LineBuffer(1);
+    let want = '';
+    for (const seqno of seqnos) {
+      const call: Call = {
+        id: 1, time: 0, task: 3, port: 9, dest: { arg: 'io_object', name: 0x70, disposition: 19 }, routine: q.routine, subsystem: q.subsystem,
+        msgId: 21017, args: q.args, elementBytes: q.elementBytes, replyName: 4, seqno, receiver: 2, note: null,
+        reply: { time: 1, task: 3, retCode: p.retCode, args: p.args, elementBytes: p.elementBytes, note: null },
+      };
+      const rec: TraceRecord = { type: 'call', state: 'complete', call };
+      want += new LineRenderer().renderLine(rec);
+      r.renderLineInto(rec, out);
+    }
+    expect(out.toString()).toBe(want);
+    expect(want.startsWith('[    ?] task3 -> io_readable(io_object: copy-send 112) = 0 (amount: 12)\n[    0] ')).toBe(true);
+  });
+
+  test("renderLineInto's reply memo sees each reply field change alone (same argument objects, another code or note)", () => {
+    const dec = new MessageDecoder();
+    const list = MSGS.get('x86_64') as Uint8Array[];
+    const q = dec.decode(list[0] as Uint8Array, 'x86_64', idOf(list[0] as Uint8Array, 'x86_64'), true);
+    const p = dec.decode(list[1] as Uint8Array, 'x86_64', idOf(list[1] as Uint8Array, 'x86_64'), true);
+    const r = new LineRenderer();
+    const out = new LineBuffer(1);
+    let want = '';
+    // Each twice, so that the kept-bytes path runs too.
+    const replies: [number | null, string | null][] = [[0, null], [0, null], [0, 'why'], [0, 'why'], [5, 'why'], [5, 'why'], [null, 'why'], [0, null], [0, null]];
+    for (const [retCode, note] of replies) {
+      const call: Call = {
+        id: 1, time: 0, task: 3, port: 9, dest: { arg: 'io_object', name: 0x70, disposition: 19 }, routine: q.routine, subsystem: q.subsystem,
+        msgId: 21017, args: q.args, elementBytes: q.elementBytes, replyName: 4, seqno: 1, receiver: 2, note: null,
+        reply: { time: 1, task: 3, retCode, args: p.args, elementBytes: p.elementBytes, note },
+      };
+      const rec: TraceRecord = { type: 'call', state: 'complete', call };
+      want += new LineRenderer().renderLine(rec);
+      r.renderLineInto(rec, out);
+    }
+    expect(out.toString()).toBe(want);
+  });
+
   test('a long-lived renderer gives, record by record, what a fresh one gives with a newline (calls that repeat, and change)', () => {
     const abi: Abi = 'x86_64';
     const dec = new MessageDecoder();
