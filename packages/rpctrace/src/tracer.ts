@@ -55,6 +55,26 @@ function invalidEvent(ev: TraceEvent): RpcTraceError {
   return new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
 }
 
+/*
+ * The held call's register (BENCHMARKS.md 2026-12-01 section, task R6). A
+ * null RPC's call was stored into five old objects: the send queue, the
+ * reply-port map's slot, #held, the server-name map's slot and the
+ * session's records. Each store of a young object into an old one calls
+ * V8's write barrier (RecordWrite, ~51 instructions). So the held call's
+ * own pairings are kept as bits, the call itself only in #held: its push
+ * to its destination's queue (DEFER_QUEUED), its reply port's entry
+ * (DEFER_REPLY_PORT), its server's (task, reply right name) entry
+ * (DEFER_SERVER, key in #deferredKey). A bit is set only when what it
+ * stands for is empty (the queue of the call's port, or the whole map), so
+ * a bit's lookups are one compare; any other use of that structure, and
+ * any change of #held, stores the bits first (#store). The structures
+ * then see the same operations in the same order: their bounds and
+ * pairing order are unchanged.
+ */
+const DEFER_QUEUED = 1;
+const DEFER_REPLY_PORT = 2;
+const DEFER_SERVER = 4;
+
 /** The routine name receive failures are filed under (for -e trace= and -c). */
 export const RECEIVE_ROUTINE = 'mach_msg';
 
@@ -93,6 +113,9 @@ export class RpcTracer {
   readonly #byReplyPort = new PairingMap(MAX_PENDING);
   /** The call whose line is held back waiting for its reply. */
   #held: Call | null = null;
+  /** #held's pairings not stored yet (DEFER_* bits, 0: none; never set while #held is null), and DEFER_SERVER's key. */
+  #deferred = 0;
+  #deferredKey = NaN;
   /** Calls printed as unfinished, waiting for their reply. */
   readonly #unfinished = new Set<Call>();
   readonly #stats = new Map<string, RoutineStats>();
@@ -251,6 +274,7 @@ export class RpcTracer {
 
   /** A message destroyed unreceived, or a failed receive (#onLost; with -c its records dropped). */
   #lost(ev: TraceEvent, out: TraceRecord[]): void {
+    if (this.#deferred !== 0) this.#store();
     if (this.#records) {
       this.#onLost(ev, out);
       return;
@@ -314,12 +338,15 @@ export class RpcTracer {
       // A reply on a reply right a server got with a request (the id tells, even for ids no catalog knows).
       // No key made while no server holds one (a request's send, in a trace of one RPC at a time).
       let key = 0;
-      const call = this.#byServerName.size === 0 ? undefined : this.#byServerName.get((key = this.#keys.key(ev.task, h.remotePort)));
+      const call = this.#byServerName.size === 0 && (this.#deferred & DEFER_SERVER) === 0 ? undefined : this.#serverCall((key = this.#keys.key(ev.task, h.remotePort)));
       if (call !== undefined && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
-        this.#byServerName.delete(key);
+        this.#serverForget(key);
         if (rec !== null) rec.callId = call.id;
         // Already there when the request's send said its reply port.
-        if (this.#byReplyPort.get(ev.port) !== call) this.#byReplyPort.remember(ev.port, call);
+        if (this.#replyCall(ev.port) !== call) {
+          if (this.#deferred !== 0) this.#store();
+          this.#byReplyPort.remember(ev.port, call);
+        }
         // -y: a reply's rights as its server names them (io_map's memory objects, which the kernel's requests to it name).
         if (this.#ports !== null && SENT_REPLIES.has(call.routine)) {
           const full = this.#full(ev, d);
@@ -344,18 +371,79 @@ export class RpcTracer {
     if (ev.link !== undefined) call.link = ev.link;
     // Read by lines and -y only: -c alone goes without.
     if (this.#records === true || this.#ports !== null) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
-    if (ev.replyPort !== undefined && ev.replyPort !== 0 && replyName !== 0) {
-      // The reply port's identity from the send: the reply pairs without the server's receive.
-      call.replyPort = ev.replyPort;
-      this.#byReplyPort.remember(ev.replyPort, call);
-    }
+    // The reply port's identity from the send: the reply pairs without the server's receive.
+    if (ev.replyPort !== undefined && ev.replyPort !== 0 && replyName !== 0) call.replyPort = ev.replyPort;
     if (rec !== null) rec.callId = call.id;
-    this.#inFlight.push(ev.port, call);
+    // #start's common case (below), its queue and reply-port entry kept as bits (DEFER_QUEUED).
+    if (this.#held === null && call.replyPort !== undefined && this.#everyCall === true && call.routine === this.#statsKey0 && this.#records === true && this.#filter.status === 'all' && this.#byReplyPort.size === 0 && this.#inFlight.idle(ev.port)) {
+      (this.#stats0 as RoutineStats).calls++;
+      this.#held = call;
+      this.#deferred = DEFER_QUEUED | DEFER_REPLY_PORT;
+      return;
+    }
+    this.#sendAny(call, out);
+  }
+
+  /** A request's send but the register's case: its pairings stored, then #start. */
+  #sendAny(call: Call, out: TraceRecord[]): void {
+    if (this.#deferred !== 0) this.#store();
+    if (call.replyPort !== undefined) this.#byReplyPort.remember(call.replyPort, call);
+    this.#inFlight.push(call.port, call);
     this.#start(call, out);
+  }
+
+  /** The held call's deferred pairings stored (DEFER_QUEUED: before any other use of their structures, and before #held changes). */
+  #store(): void {
+    const c = this.#held as Call;
+    const bits = this.#deferred;
+    this.#deferred = 0;
+    if ((bits & DEFER_QUEUED) !== 0) this.#inFlight.push(c.port, c);
+    if ((bits & DEFER_REPLY_PORT) !== 0) this.#byReplyPort.remember(c.replyPort as number, c);
+    if ((bits & DEFER_SERVER) !== 0) this.#byServerName.remember(this.#deferredKey, c);
+  }
+
+  /** #byReplyPort.get(port), the register's entry first (with DEFER_REPLY_PORT the map is empty). */
+  #replyCall(port: number): Call | undefined {
+    if ((this.#deferred & DEFER_REPLY_PORT) === 0) return this.#byReplyPort.get(port);
+    const c = this.#held as Call;
+    return port === c.replyPort ? c : undefined;
+  }
+
+  /** `port`'s reply-port entry forgotten if it is `call`. */
+  #replyForget(port: number, call: Call): void {
+    if ((this.#deferred & DEFER_REPLY_PORT) === 0) {
+      if (this.#byReplyPort.get(port) === call) this.#byReplyPort.delete(port);
+    } else if (call === this.#held && port === call.replyPort) this.#deferred &= ~DEFER_REPLY_PORT;
+  }
+
+  /** #byServerName.get(key), the register's entry first (with DEFER_SERVER the map is empty). */
+  #serverCall(key: number): Call | undefined {
+    if ((this.#deferred & DEFER_SERVER) === 0) return this.#byServerName.get(key);
+    return key === this.#deferredKey ? (this.#held as Call) : undefined;
+  }
+
+  /** #byServerName.delete(key), the register's entry first. */
+  #serverForget(key: number): void {
+    if ((this.#deferred & DEFER_SERVER) === 0) this.#byServerName.delete(key);
+    else if (key === this.#deferredKey) this.#deferred &= ~DEFER_SERVER;
+  }
+
+  /** #inFlight.take(port, msgId), the register's push first (with DEFER_QUEUED the held call is alone in its port's queue). */
+  #take(port: number, msgId: number): Call | undefined {
+    if ((this.#deferred & DEFER_QUEUED) !== 0) {
+      const c = this.#held as Call;
+      if (port === c.port) {
+        if (c.msgId !== msgId) return undefined;
+        this.#deferred &= ~DEFER_QUEUED;
+        return c;
+      }
+    }
+    return this.#inFlight.take(port, msgId);
   }
 
   /** A send the kernel refused (MACH_SEND_INVALID_DEST...): a failed call, ended here (#onSend's rare path, a method of its own). */
   #refused(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
+    if (this.#deferred !== 0) this.#store();
     const h = d.message?.header;
     const kr = ev.kr as number;
     const call = this.#newCall(ev, d, 0);
@@ -441,14 +529,14 @@ export class RpcTracer {
   #onReceive(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
     const h = d.message?.header;
     // The reply to a traced request?
-    const viaPort = this.#byReplyPort.get(ev.port);
+    const viaPort = this.#replyCall(ev.port);
     const call =
       viaPort !== undefined && viaPort.task === ev.task ? viaPort : h === undefined || this.#byClientName.size === 0 ? undefined : this.#byClientName.get(this.#keys.key(ev.task, h.localPort));
     // A send-once notification on the reply port means the server dropped the reply right:
     // MIG's user stub returns MIG_SERVER_DIED for it, and so does the trace.
     const died = d.notification?.kind === 'send-once';
     if (call !== undefined && call.task === ev.task && (d.kind === 'reply' || died || ev.msgId === call.msgId + 100)) {
-      if (this.#byReplyPort.get(ev.port) === call) this.#byReplyPort.delete(ev.port);
+      this.#replyForget(ev.port, call);
       if (call.replyPort === undefined) this.#byClientName.delete(this.#keys.key(call.task, call.replyName));
       if (rec !== null) rec.callId = call.id;
       if (rec !== null) rec.latency = ev.time - call.time;
@@ -458,13 +546,24 @@ export class RpcTracer {
     // A request arriving at its server: the oldest unreceived send to this port.
     // Sends ahead of it that never arrive were consumed unseen (a kernel port, a destroyed
     // queue): they are dropped from the queue so that they do not shadow later ones.
-    const sent = this.#inFlight.take(ev.port, ev.msgId);
+    const sent = this.#take(ev.port, ev.msgId);
     if (sent !== undefined) {
       sent.seqno = h?.seqno ?? null;
       sent.receiver = ev.task;
       if (rec !== null) rec.callId = sent.id;
-      if (h !== undefined && h.remotePort !== 0) this.#byServerName.remember(this.#keys.key(ev.task, h.remotePort), sent);
+      if (h !== undefined && h.remotePort !== 0) {
+        const key = this.#keys.key(ev.task, h.remotePort);
+        // The held call's server entry kept as a bit (DEFER_QUEUED), into an empty map only.
+        if (sent === this.#held && (this.#deferred & DEFER_SERVER) === 0 && this.#byServerName.size === 0) {
+          this.#deferred |= DEFER_SERVER;
+          this.#deferredKey = key;
+        } else {
+          if (this.#deferred !== 0) this.#store();
+          this.#byServerName.remember(key, sent);
+        }
+      }
       if (this.#held === sent && sent.replyName === 0) {
+        if (this.#deferred !== 0) this.#store();
         this.#held = null;
         out.push({ type: 'call', state: 'oneway', call: sent });
       }
@@ -481,6 +580,7 @@ export class RpcTracer {
 
   /** A kernel-made request at its receive (#onReceive's rare path, a method of its own). */
   #kernelRequest(ev: TraceEvent, d: DecodedMsg, h: MachMessage['header'], rec: MessageRecord | null, out: TraceRecord[]): void {
+    if (this.#deferred !== 0) this.#store();
     const kcall = this.#newCall(ev, d, 0, 0);
     kcall.seqno = h.seqno;
     kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
@@ -636,7 +736,8 @@ export class RpcTracer {
     s.maxMs = Math.max(s.maxMs, ms);
     if (this.#records === false) return;
     if (this.#held === call) {
-      // #emitEnd's first case: the call held since its request.
+      // #emitEnd's first case: the call held since its request (its pairings normally all undone by now).
+      if (this.#deferred !== 0) this.#store();
       this.#held = null;
       out.push({ type: 'call', state: 'complete', call });
       return;
@@ -651,6 +752,7 @@ export class RpcTracer {
    */
   #emitEnd(call: Call, out: TraceRecord[], nowSelected: boolean): void {
     if (this.#held === call) {
+      if (this.#deferred !== 0) this.#store();
       this.#held = null;
       out.push({ type: 'call', state: 'complete', call });
     } else if (this.#unfinished.delete(call)) {
@@ -666,6 +768,7 @@ export class RpcTracer {
   #release(out: TraceRecord[]): void {
     const held = this.#held;
     if (held === null) return;
+    if (this.#deferred !== 0) this.#store();
     this.#held = null;
     if (held.replyName === 0) {
       out.push({ type: 'call', state: 'oneway', call: held });
