@@ -60,14 +60,14 @@ export class SendQueues<T extends { readonly msgId: number }> {
   }
 
   /**
-   * Whether `port`'s queue is empty and in the first slot (push()'s common
-   * path): the tracer then keeps a request's push in its register instead
-   * (tracer.ts DEFER_QUEUED), since a push and the take of the same call
-   * leave such a queue as they found it.
+   * Whether `port`'s queue is in a slot and empty: the tracer then keeps a
+   * request's push in its register instead (tracer.ts DEFER_QUEUED), since
+   * a push and the take of the same call leave such a queue as they found
+   * it. Both slots: a client alternating two servers (the varied storm).
    */
   idle(port: number): boolean {
-    const q = this.#queue0;
-    return port === this.#port0 && q !== undefined && q.head === q.tail;
+    const q = port === this.#port0 ? this.#queue0 : port === this.#port1 ? this.#queue1 : undefined;
+    return q !== undefined && q.head === q.tail;
   }
 
   /** push() in full. */

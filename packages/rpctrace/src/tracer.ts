@@ -24,13 +24,14 @@
  */
 import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED, type MachMessage } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
-import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
 import { MAX_PENDING, PairingMap, TaskNameKeys } from './pairing-map.js';
 import { SendQueues } from './send-queues.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
-import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+import type { Call, Destroyed, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
 import { IN_CHUNK, type WireEvent } from './wire-reader.js';
+import { DESTROY_WHY, destroyedLone, invalidEvent, loneOf, messageRecord, rcvFailedLone, RECEIVE_ROUTINE } from './message-record.js';
+import { TaskNames } from './task-names.js';
 
 /** An event that may be the command's record read in place (WireEvent: its IN_CHUNK brand). */
 type MaybeInChunk = TraceEvent & { readonly [IN_CHUNK]?: true };
@@ -38,21 +39,6 @@ type MaybeInChunk = TraceEvent & { readonly [IN_CHUNK]?: true };
 /** `ev` is a WireEvent (a field load, not instanceof's walk of the prototype chain: wire-reader.ts IN_CHUNK). */
 function inChunk(ev: TraceEvent): ev is WireEvent {
   return (ev as MaybeInChunk)[IN_CHUNK] === true;
-}
-
-/** hurd-ffi's DestroyReason in words. */
-const DESTROY_WHY: { readonly [k: string]: string } = {
-  'port-died': 'port died',
-  'dead-destination': 'destination dead at send',
-  circular: 'circular: carried its own receive right',
-  'sender-terminated': 'sender terminated while blocked',
-  'too-large': 'too large for the receive buffer',
-};
-
-/** handleInto's error for an event it cannot take. */
-function invalidEvent(ev: TraceEvent): RpcTraceError {
-  if (ev.direction !== 'send' && ev.direction !== 'receive') return new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
-  return new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
 }
 
 /*
@@ -75,8 +61,7 @@ const DEFER_QUEUED = 1;
 const DEFER_REPLY_PORT = 2;
 const DEFER_SERVER = 4;
 
-/** The routine name receive failures are filed under (for -e trace= and -c). */
-export const RECEIVE_ROUTINE = 'mach_msg';
+export { RECEIVE_ROUTINE } from './message-record.js';
 
 export interface RpcTracerOptions extends DecoderOptions {
   filter?: CallFilter;
@@ -136,18 +121,8 @@ export class RpcTracer {
   readonly #scratch: TraceRecord[] = [];
   /** The pairing maps' (task, port name) keys. */
   readonly #keys = new TaskNameKeys();
-  /** Task names the kernel reported. */
-  readonly #names = new Map<number, string>();
-  /** The last (task, name) stored in #names or found there. */
-  #lastTask = 0;
-  #lastName = '';
-  /**
-   * taskName()'s last answer (NaN: none): the renderer asks for a line's
-   * task on every line, and a trace's lines are mostly one task's. Forgotten
-   * whenever #names changes.
-   */
-  #askedTask = NaN;
-  #askedName: string | undefined = undefined;
+  /** Task names the kernel reported (task-names.ts). */
+  readonly #names = new TaskNames();
   /**
    * #statsOf's last two routines and their entries (by the string itself: a
    * routine's name is the decoder's one string for its id). A call's stats
@@ -184,11 +159,7 @@ export class RpcTracer {
 
   /** The name the kernel reported for `task` (taskCreate's), if any. */
   taskName(task: number): string | undefined {
-    if (task === this.#askedTask) return this.#askedName;
-    const name = this.#names.get(task);
-    this.#askedTask = task;
-    this.#askedName = name;
-    return name;
+    return this.#names.taskName(task);
   }
 
   /** -y: what the name `name` of `task`'s space is, if a reply told. */
@@ -225,7 +196,7 @@ export class RpcTracer {
     const wire = inChunk(ev);
     if (!wire && ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time))) throw invalidEvent(ev);
     // Every event repeats its task's name (the command's records once per task).
-    if (ev.taskName !== undefined && ev.task !== 0) this.#nameTask(ev.task, ev.taskName);
+    if (ev.taskName !== undefined && ev.task !== 0) this.#names.nameTask(ev.task, ev.taskName);
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
       this.#lost(ev, out);
       return;
@@ -245,7 +216,7 @@ export class RpcTracer {
     }
     // Message records are for --json only: in a storm their allocation alone
     // was a third of the tracer's time, so lines and -c go without.
-    const rec = this.#messages === true ? this.#messageRecord(ev, d) : null;
+    const rec = this.#messages === true ? messageRecord(ev, d) : null;
     // The message's own record goes first: its place is kept, filled once known.
     const at = out.length;
     if (rec !== null) out.push(rec);
@@ -260,17 +231,6 @@ export class RpcTracer {
    * and inlines only short ones, so handleInto keeps what every message
    * of the command's records runs.
    */
-
-  /** `task`'s name as its event gives it: a map probe only when it is not the last one seen. */
-  #nameTask(task: number, name: string): void {
-    if ((task !== this.#lastTask || name !== this.#lastName) && this.#names.get(task) !== name) {
-      if (this.#names.size >= MAX_PENDING) this.#names.clear();
-      this.#names.set(task, name);
-      this.#askedTask = NaN;
-    }
-    this.#lastTask = task;
-    this.#lastName = name;
-  }
 
   /** A message destroyed unreceived, or a failed receive (#onLost; with -c its records dropped). */
   #lost(ev: TraceEvent, out: TraceRecord[]): void {
@@ -304,28 +264,6 @@ export class RpcTracer {
   /** Per-routine counts and request-to-reply times (for -c), by routine name. */
   summary(): RoutineStats[] {
     return [...this.#stats.values()].map((s) => ({ ...s }));
-  }
-
-  #messageRecord(ev: TraceEvent, d: DecodedMsg): MessageRecord {
-    const h = d.message?.header;
-    return {
-      type: 'message',
-      event: ev,
-      routine: d.routine,
-      subsystem: d.subsystem,
-      kind: d.kind,
-      // A link has no msgh_seqno: the receiving node's kernel assigns it.
-      seqno: ev.direction === 'receive' && h !== undefined && ev.link === undefined ? h.seqno : null,
-      remotePort: h?.remotePort ?? null,
-      localPort: h?.localPort ?? null,
-      callId: null,
-      args: d.args,
-      elementBytes: d.elementBytes,
-      retCode: d.retCode,
-      notification: d.notification,
-      latency: null,
-      note: d.note,
-    };
   }
 
   #onSend(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
@@ -374,9 +312,11 @@ export class RpcTracer {
     // The reply port's identity from the send: the reply pairs without the server's receive.
     if (ev.replyPort !== undefined && ev.replyPort !== 0 && replyName !== 0) call.replyPort = ev.replyPort;
     if (rec !== null) rec.callId = call.id;
-    // #start's common case (below), its queue and reply-port entry kept as bits (DEFER_QUEUED).
-    if (this.#held === null && call.replyPort !== undefined && this.#everyCall === true && call.routine === this.#statsKey0 && this.#records === true && this.#filter.status === 'all' && this.#byReplyPort.size === 0 && this.#inFlight.idle(ev.port)) {
-      (this.#stats0 as RoutineStats).calls++;
+    // #startAny's case of a call with a reply port, no trace= part, lines, status=all and nothing held (a
+    // storm's reply ended the held call): held, its queue and reply-port entry kept as bits (DEFER_QUEUED).
+    if (this.#held === null && call.replyPort !== undefined && this.#everyCall === true && this.#records === true && this.#filter.status === 'all' && this.#byReplyPort.size === 0 && this.#inFlight.idle(ev.port)) {
+      const routine = call.routine;
+      (routine === this.#statsKey0 ? (this.#stats0 as RoutineStats) : this.#statsOf(routine)).calls++;
       this.#held = call;
       this.#deferred = DEFER_QUEUED | DEFER_REPLY_PORT;
       return;
@@ -553,8 +493,8 @@ export class RpcTracer {
       if (rec !== null) rec.callId = sent.id;
       if (h !== undefined && h.remotePort !== 0) {
         const key = this.#keys.key(ev.task, h.remotePort);
-        // The held call's server entry kept as a bit (DEFER_QUEUED), into an empty map only.
-        if (sent === this.#held && (this.#deferred & DEFER_SERVER) === 0 && this.#byServerName.size === 0) {
+        // A call of the register's (its reply port's bit set) keeps its server entry as a bit too, into an empty map only.
+        if (sent === this.#held && (this.#deferred & DEFER_REPLY_PORT) !== 0 && (this.#deferred & DEFER_SERVER) === 0 && this.#byServerName.size === 0) {
           this.#deferred |= DEFER_SERVER;
           this.#deferredKey = key;
         } else {
@@ -603,7 +543,7 @@ export class RpcTracer {
     const d = this.#decoder.decode(null, null, ev.msgId);
     const failed = ev.direction === 'receive' && ev.kr !== undefined && ev.kr !== 0;
     const why = ev.destroyed === undefined ? null : (DESTROY_WHY[ev.destroyed] ?? ev.destroyed);
-    const rec = this.#messages ? this.#messageRecord(ev, d) : null;
+    const rec = this.#messages ? messageRecord(ev, d) : null;
     if (rec !== null) {
       if (failed) rec.retCode = ev.kr ?? null;
       rec.note = why === null ? 'receive failed' : failed ? `receive failed; message destroyed: ${why}` : `destroyed unreceived: ${why}`;
@@ -627,23 +567,7 @@ export class RpcTracer {
     if (failed) return; // the failure's line said it
     // A destroyed message is a failure of whoever sent it: shown unless status=successful.
     if (!selects(this.#filter, d.routine, d.subsystem) || this.#filter.status === 'successful') return;
-    const lone: LoneMessage = {
-      direction: 'receive',
-      time: ev.time,
-      task: 0,
-      port: ev.port,
-      // The catalog names a reply by its routine: say it is the reply.
-      routine: d.kind === 'reply' ? `${d.routine} reply` : d.routine,
-      subsystem: d.subsystem,
-      msgId: ev.msgId,
-      seqno: null,
-      args: null,
-      elementBytes: d.elementBytes,
-      retCode: null,
-      notification: null,
-      note: null,
-      destroyed: why,
-    };
+    const lone = destroyedLone(ev, d, why);
     this.#release(out);
     out.push({ type: 'lone', message: lone });
   }
@@ -656,23 +580,7 @@ export class RpcTracer {
     const s = this.#statsOf(RECEIVE_ROUTINE);
     s.calls++;
     s.errors++;
-    const lone: LoneMessage = {
-      direction: 'receive',
-      time: ev.time,
-      task: ev.task,
-      port: ev.port,
-      routine: RECEIVE_ROUTINE,
-      subsystem: null,
-      msgId: ev.msgId,
-      seqno: null,
-      args: null,
-      elementBytes: d.elementBytes,
-      retCode: kr,
-      notification: null,
-      // The message a MACH_RCV_TOO_LARGE concerned.
-      note: ev.msgId === 0 ? null : why === null ? `${d.routine} left queued` : `${d.routine} destroyed`,
-      rcvName: ev.rcvName ?? 0,
-    };
+    const lone = rcvFailedLone(ev, d, kr, why);
     this.#release(out);
     out.push({ type: 'lone', message: lone });
   }
@@ -697,21 +605,7 @@ export class RpcTracer {
     const h = d.message?.header;
     if (!selects(this.#filter, d.routine, d.subsystem)) return;
     if (!statusSelects(this.#filter, d.retCode)) return;
-    const lone: LoneMessage = {
-      direction: ev.direction,
-      time: ev.time,
-      task: ev.task,
-      port: ev.port,
-      routine: d.routine,
-      subsystem: d.subsystem,
-      msgId: ev.msgId,
-      seqno: h?.seqno ?? null,
-      args: d.args,
-      elementBytes: d.elementBytes,
-      retCode: d.retCode,
-      notification: d.notification,
-      note: d.note,
-    };
+    const lone = loneOf(ev, d);
     if (ev.link !== undefined) lone.link = ev.link;
     this.#release(out);
     out.push({ type: 'lone', message: lone });
