@@ -42,20 +42,16 @@ function inChunk(ev: TraceEvent): ev is WireEvent {
 }
 
 /*
- * The held call's register (BENCHMARKS.md 2026-12-01 section, task R6). A
- * null RPC's call was stored into five old objects: the send queue, the
- * reply-port map's slot, #held, the server-name map's slot and the
- * session's records. Each store of a young object into an old one calls
- * V8's write barrier (RecordWrite, ~51 instructions). So the held call's
- * own pairings are kept as bits, the call itself only in #held: its push
- * to its destination's queue (DEFER_QUEUED), its reply port's entry
- * (DEFER_REPLY_PORT), its server's (task, reply right name) entry
- * (DEFER_SERVER, key in #deferredKey). A bit is set only when what it
- * stands for is empty (the queue of the call's port, or the whole map), so
- * a bit's lookups are one compare; any other use of that structure, and
- * any change of #held, stores the bits first (#store). The structures
- * then see the same operations in the same order: their bounds and
- * pairing order are unchanged.
+ * The held call's register (BENCHMARKS.md 2026-12-01 R6 section). A null
+ * RPC's call was stored into five old objects (send queue, reply-port and
+ * server-name map slots, #held, the session's records): each a call of
+ * V8's write barrier (RecordWrite, ~51 instructions). The held call's own
+ * pairings are bits instead, the call only in #held: its queue push
+ * (DEFER_QUEUED), reply-port entry (DEFER_REPLY_PORT), server-name entry
+ * (DEFER_SERVER, key #deferredKey). A bit is set only where its structure
+ * is empty (the port's queue, the map), so its lookups are a compare; any
+ * other use of that structure, and any change of #held, stores the bits
+ * first (#store): same operations in the same order, same bounds.
  */
 const DEFER_QUEUED = 1;
 const DEFER_REPLY_PORT = 2;
@@ -80,6 +76,8 @@ export interface RpcTracerOptions extends DecoderOptions {
    * counts (what -c prints): handle() then returns none, and builds none.
    */
   records?: boolean;
+  /** handleInto returns the held call a reply completes, its record not built (TraceSession's lines render it). */
+  direct?: boolean;
 }
 
 export class RpcTracer {
@@ -117,6 +115,7 @@ export class RpcTracer {
   readonly #messages: boolean;
   readonly #args: boolean;
   readonly #records: boolean;
+  readonly #direct: boolean; // RpcTracerOptions.direct, lines only (no message records)
   /** Where a summary-only tracer's (discarded) records would go: one array, not one per message. */
   readonly #scratch: TraceRecord[] = [];
   /** The pairing maps' (task, port name) keys. */
@@ -142,6 +141,7 @@ export class RpcTracer {
     this.#messageArgs = this.#args && options.messageArgs === true;
     this.#records = options.records !== false;
     this.#messages = this.#records && options.messages !== false;
+    this.#direct = this.#records && !this.#messages && options.direct === true;
   }
 
   /**
@@ -170,7 +170,8 @@ export class RpcTracer {
   /** Takes one observed message; returns the records it completes, in order. */
   handle(ev: TraceEvent): TraceRecord[] {
     const out: TraceRecord[] = [];
-    this.handleInto(ev, out);
+    const done = this.handleInto(ev, out);
+    if (done !== null) out.push({ type: 'call', state: 'complete', call: done });
     return out;
   }
 
@@ -178,6 +179,9 @@ export class RpcTracer {
    * handle(), appending the records to `out` (a caller's array, reused from
    * one message to the next: a storm gives no record for most messages, and
    * an array each was garbage). With `records: false` nothing is appended.
+   * With `direct`, a reply completing the held call returns it (after
+   * whatever was appended), its record not built: an allocation and a
+   * write barrier per RPC (BENCHMARKS.md 2026-12-01 R6 section). Else null.
    *
    * Kept over V8's inlining limit for one function (460 bytes of bytecode;
    * it was 443): the command's record loop (wire-reader.ts eachInto, which
@@ -191,7 +195,7 @@ export class RpcTracer {
    * choose otherwise), so it is checked by hand, not by a test: BENCHMARKS.md
    * gives the command.
    */
-  handleInto(ev: TraceEvent, out: TraceRecord[]): void {
+  handleInto(ev: TraceEvent, out: TraceRecord[]): Call | null {
     // A record read in place was checked by its reader (wire-reader.ts: direction from a bit, a finite time): not again here.
     const wire = inChunk(ev);
     if (!wire && ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time))) throw invalidEvent(ev);
@@ -199,7 +203,7 @@ export class RpcTracer {
     if (ev.taskName !== undefined && ev.task !== 0) this.#names.nameTask(ev.task, ev.taskName);
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
       this.#lost(ev, out);
-      return;
+      return null;
     }
     const d =
       // Read within this event only (nothing below keeps it): the decoder reuses it.
@@ -212,7 +216,7 @@ export class RpcTracer {
       if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
       else this.#onReceive(ev, d, null, scratch);
       while (scratch.length !== 0) scratch.pop();
-      return;
+      return null;
     }
     // Message records are for --json only: in a storm their allocation alone
     // was a third of the tracer's time, so lines and -c go without.
@@ -221,8 +225,11 @@ export class RpcTracer {
     const at = out.length;
     if (rec !== null) out.push(rec);
     if (ev.direction === 'send') this.#onSend(ev, d, rec, out);
+    // With `direct` (no message records): the call a reply completes, if returned.
+    else if (this.#direct === true) return this.#onReceive(ev, d, null, out);
     else this.#onReceive(ev, d, rec, out);
     if (rec !== null && !selects(this.#filter, rec.routine, rec.subsystem)) out.splice(at, 1);
+    return null;
   }
 
   /*
@@ -291,7 +298,7 @@ export class RpcTracer {
           this.#ports.learnSent(call, ev.task, full.retCode, full.args);
         }
         // A reply to the kernel is never received by a task: it ends here.
-        if (call.task === 0) this.#complete(call, ev, d, out);
+        if (call.task === 0) this.#complete(call, ev, d, out, false);
         return;
       }
     }
@@ -392,7 +399,7 @@ export class RpcTracer {
     if (rec !== null) rec.retCode = kr;
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
     this.#statsOf(call.routine).calls++;
-    this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out);
+    this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out, false);
     if (this.#filter.status === 'all') {
       this.#release(out);
       out.push({ type: 'call', state: 'complete', call });
@@ -466,7 +473,7 @@ export class RpcTracer {
     this.#held = call;
   }
 
-  #onReceive(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
+  #onReceive(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): Call | null {
     const h = d.message?.header;
     // The reply to a traced request?
     const viaPort = this.#replyCall(ev.port);
@@ -480,8 +487,7 @@ export class RpcTracer {
       if (call.replyPort === undefined) this.#byClientName.delete(this.#keys.key(call.task, call.replyName));
       if (rec !== null) rec.callId = call.id;
       if (rec !== null) rec.latency = ev.time - call.time;
-      this.#complete(call, ev, d, out);
-      return;
+      return this.#complete(call, ev, d, out, this.#direct);
     }
     // A request arriving at its server: the oldest unreceived send to this port.
     // Sends ahead of it that never arrive were consumed unseen (a kernel port, a destroyed
@@ -507,15 +513,16 @@ export class RpcTracer {
         this.#held = null;
         out.push({ type: 'call', state: 'oneway', call: sent });
       }
-      return;
+      return null;
     }
     // A kernel-made request (memory_object_init, ...): the call starts at its receive.
     if (d.kind === 'request' && h !== undefined) {
       this.#kernelRequest(ev, d, h, rec, out);
-      return;
+      return null;
     }
     // Anything else prints on its own: notifications, stray replies.
     this.#lone(ev, d, out);
+    return null;
   }
 
   /** A kernel-made request at its receive (#onReceive's rare path, a method of its own). */
@@ -611,7 +618,8 @@ export class RpcTracer {
     out.push({ type: 'lone', message: lone });
   }
 
-  #complete(call: Call, ev: TraceEvent, decoded: DecodedMsg, out: TraceRecord[]): void {
+  /** A call's reply: counted, and its line given (`direct`: the held call returned, its record not built; else null). */
+  #complete(call: Call, ev: TraceEvent, decoded: DecodedMsg, out: TraceRecord[], direct: boolean): Call | null {
     const d = this.#full(ev, decoded);
     const died = d.notification?.kind === 'send-once';
     const retCode = died ? MIG_SERVER_DIED : d.retCode;
@@ -620,7 +628,7 @@ export class RpcTracer {
     this.#ports?.learn(call);
     // The common cases tested before calling, as in #start: #onReceive takes
     // this step in, and then calls what it calls (its inlining budget spent).
-    if (this.#everyCall === false && !selects(this.#filter, call.routine, call.subsystem)) return;
+    if (this.#everyCall === false && !selects(this.#filter, call.routine, call.subsystem)) return null;
     const routine = call.routine;
     const s = routine === this.#statsKey0 ? (this.#stats0 as RoutineStats) : this.#statsOf(routine);
     if (retCode !== null && retCode !== 0) s.errors++;
@@ -628,15 +636,17 @@ export class RpcTracer {
     s.replied++;
     s.totalMs += ms;
     s.maxMs = Math.max(s.maxMs, ms);
-    if (this.#records === false) return;
+    if (this.#records === false) return null;
     if (this.#held === call) {
       // #emitEnd's first case: the call held since its request (its pairings normally all undone by now).
       if (this.#deferred !== 0) this.#store();
       this.#held = null;
+      if (direct === true) return call;
       out.push({ type: 'call', state: 'complete', call });
-      return;
+      return null;
     }
     this.#emitEnd(call, out, this.#filter.status !== 'all' && statusSelects(this.#filter, retCode));
+    return null;
   }
 
   /**

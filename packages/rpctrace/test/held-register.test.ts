@@ -13,11 +13,21 @@
  */
 import { describe, expect, test } from 'vitest';
 import { MACH_RCV_TOO_LARGE } from 'mach-msg';
-import type { TraceEvent } from '../src/index.js';
+import type { TraceEvent, TraceOptions } from '../src/index.js';
+import { LineBuffer } from '../src/line-buffer.js';
+import { TraceSession } from '../src/session.js';
 import { interleavedSession, ioSession, makeRig, notifySession, pagerSession, reply, request } from './support/scenario.js';
 import { traceText } from './support/run.js';
 
 const ALL_BUT_NONE = ['trace=!no_such_routine'];
+
+/** The command's path: each event's lines as bytes (feedInto; a reply's held call comes back without its record). */
+function traceBytes(events: readonly TraceEvent[], options: TraceOptions = {}): string {
+  const s = new TraceSession(options);
+  const out = new LineBuffer(64);
+  for (const e of events) s.feedInto(e, out);
+  return out.toString() + s.finish();
+}
 
 /** mulberry32: a small seeded generator (tests are deterministic). */
 function rng(seed: number): () => number {
@@ -88,9 +98,10 @@ describe('the held-call register', () => {
     for (const [n, events] of sessions.entries()) {
       for (let seed = 0; seed < 60; seed++) {
         const evs = seed === 0 ? events : mutate(events, seed * 7919 + n);
-        for (const opts of [{ showLatency: true }, { json: true }]) {
+        for (const opts of [{}, { showLatency: true }, { json: true }] as TraceOptions[]) {
           const withRegister = traceText(evs, opts);
           expect(traceText(evs, { ...opts, filter: ALL_BUT_NONE }), `session ${n} seed ${seed} ${JSON.stringify(opts)}`).toBe(withRegister);
+          if (opts.json !== true) expect(traceBytes(evs, opts), `feedInto: session ${n} seed ${seed}`).toBe(withRegister);
           lines += withRegister.split('\n').length;
         }
       }
