@@ -241,6 +241,17 @@ export class LineRenderer {
     return false;
   }
 
+  /** renderLineInto of a complete call, without its record (RpcTracerOptions.direct: TraceSession's lines). */
+  renderCallInto(c: Call, out: LineBuffer): boolean {
+    if (this.#time === 'none' && c.destroyed === undefined && c.link === undefined) {
+      const reply = c.reply;
+      if (this.#portName === undefined && this.#latency === false && c.dest !== null && reply !== null) return this.#callLineInto(c, reply, out);
+      return this.#completeLineInto(c, out);
+    }
+    out.text(this.renderLine({ type: 'call', state: 'complete', call: c }));
+    return false;
+  }
+
   /**
    * renderLineInto for a complete call the memos do not serve (-y, -T, no
    * destination): a method of its own, as renderLineInto's rarer path (V8

@@ -59,6 +59,17 @@ export class SendQueues<T extends { readonly msgId: number }> {
     q0.tail = 1;
   }
 
+  /**
+   * Whether `port`'s queue is in a slot and empty: the tracer then keeps a
+   * request's push in its register instead (tracer.ts DEFER_QUEUED), since
+   * a push and the take of the same call leave such a queue as they found
+   * it. Both slots: a client alternating two servers (the varied storm).
+   */
+  idle(port: number): boolean {
+    const q = port === this.#port0 ? this.#queue0 : port === this.#port1 ? this.#queue1 : undefined;
+    return q !== undefined && q.head === q.tail;
+  }
+
   /** push() in full. */
   #pushAny(port: number, call: T): void {
     const q = port === this.#port0 ? (this.#queue0 as SendQueue<T>) : port === this.#port1 ? (this.#queue1 as SendQueue<T>) : this.#queueOf(port);

@@ -6,7 +6,7 @@
 import type { Abi, CompiledInterface, MsgIdCatalog } from 'mach-msg';
 import { callFilterOf, type CallFilter } from './filter.js';
 import { breaksLine, type LineBuffer } from './line-buffer.js';
-import type { RoutineStats, TraceEvent, TraceRecord } from './records.js';
+import type { Call, RoutineStats, TraceEvent, TraceRecord } from './records.js';
 import { DEFAULT_STRSIZE, LineRenderer, formatSummary, messageJson, type TimeStyle } from './render.js';
 import { RpcTracer } from './tracer.js';
 
@@ -66,6 +66,8 @@ export class TraceSession {
     }
     if (options.json === true) topts.messageArgs = true;
     else topts.messages = false;
+    // Lines: the held call a reply completes comes back without its record (feedInto renders it).
+    if (options.json !== true && options.summary !== true) topts.direct = true;
     this.#tracer = new RpcTracer(topts);
     this.#strsize = options.strsize ?? DEFAULT_STRSIZE;
     const base = options.portName;
@@ -96,7 +98,8 @@ export class TraceSession {
     const recs = this.#recs;
     // Emptied even when the tracer or the rendering throws: the next event must not print this one's records.
     try {
-      this.#tracer.handleInto(ev, recs);
+      const done = this.#tracer.handleInto(ev, recs);
+      if (done !== null) recs.push({ type: 'call', state: 'complete', call: done });
       return recs.length === 0 ? '' : this.#text(recs);
     } finally {
       // pop(), not `length = 0`: V8 sets an array's length through a runtime call and gives its store back, so
@@ -113,13 +116,18 @@ export class TraceSession {
     const recs = this.#recs;
     // Most events complete no record: they return before any `finally` (its pending-message save and
     // restore and its dispatch ran on every record of a storm). A throw still leaves recs empty.
+    let done: Call | null;
     try {
-      this.#tracer.handleInto(ev, recs);
+      done = this.#tracer.handleInto(ev, recs);
     } catch (e) {
       while (recs.length !== 0) recs.pop();
       throw e;
     }
-    if (recs.length === 0) return;
+    if (recs.length === 0) {
+      // A storm's line: the held call its reply completed, no record built (RpcTracerOptions.direct).
+      if (done !== null) this.#lines.renderCallInto(done, out);
+      return;
+    }
     try {
       if (this.#summary === true) return;
       if (this.#json === true) {
@@ -127,6 +135,7 @@ export class TraceSession {
         return;
       }
       for (let i = 0; i < recs.length; i++) this.#lines.renderLineInto(recs[i] as TraceRecord, out);
+      if (done !== null) this.#lines.renderCallInto(done, out);
     } finally {
       while (recs.length !== 0) recs.pop();
     }
@@ -144,7 +153,9 @@ export class TraceSession {
     const recs = this.#recs;
     // As feedInto: no `finally` run for an event that completes no record.
     try {
-      this.#tracer.handleInto(ev, recs);
+      // -f's lines take the tag's path below: a returned call gets its record.
+      const done = this.#tracer.handleInto(ev, recs);
+      if (done !== null) recs.push({ type: 'call', state: 'complete', call: done });
     } catch (e) {
       while (recs.length !== 0) recs.pop();
       throw e;

@@ -24,13 +24,14 @@
  */
 import { MACH_RCV_TIMED_OUT, MIG_SERVER_DIED, type MachMessage } from 'mach-msg';
 import { MessageDecoder, type DecodedMsg, type DecoderOptions } from './decoder.js';
-import { RpcTraceError } from './errors.js';
 import { TRACE_ALL, selects, statusSelects, type CallFilter } from './filter.js';
 import { MAX_PENDING, PairingMap, TaskNameKeys } from './pairing-map.js';
 import { SendQueues } from './send-queues.js';
 import { PortKnowledge, SENT_REPLIES } from './port-names.js';
-import type { Call, Destroyed, LoneMessage, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
+import type { Call, Destroyed, MessageRecord, RoutineStats, TraceEvent, TraceRecord } from './records.js';
 import { IN_CHUNK, type WireEvent } from './wire-reader.js';
+import { DESTROY_WHY, destroyedLone, invalidEvent, loneOf, messageRecord, rcvFailedLone, RECEIVE_ROUTINE } from './message-record.js';
+import { TaskNames } from './task-names.js';
 
 /** An event that may be the command's record read in place (WireEvent: its IN_CHUNK brand). */
 type MaybeInChunk = TraceEvent & { readonly [IN_CHUNK]?: true };
@@ -40,23 +41,23 @@ function inChunk(ev: TraceEvent): ev is WireEvent {
   return (ev as MaybeInChunk)[IN_CHUNK] === true;
 }
 
-/** hurd-ffi's DestroyReason in words. */
-const DESTROY_WHY: { readonly [k: string]: string } = {
-  'port-died': 'port died',
-  'dead-destination': 'destination dead at send',
-  circular: 'circular: carried its own receive right',
-  'sender-terminated': 'sender terminated while blocked',
-  'too-large': 'too large for the receive buffer',
-};
+/*
+ * The held call's register (BENCHMARKS.md 2026-12-01 R6 section). A null
+ * RPC's call was stored into five old objects (send queue, reply-port and
+ * server-name map slots, #held, the session's records): each a call of
+ * V8's write barrier (RecordWrite, ~51 instructions). The held call's own
+ * pairings are bits instead, the call only in #held: its queue push
+ * (DEFER_QUEUED), reply-port entry (DEFER_REPLY_PORT), server-name entry
+ * (DEFER_SERVER, key #deferredKey). A bit is set only where its structure
+ * is empty (the port's queue, the map), so its lookups are a compare; any
+ * other use of that structure, and any change of #held, stores the bits
+ * first (#store): same operations in the same order, same bounds.
+ */
+const DEFER_QUEUED = 1;
+const DEFER_REPLY_PORT = 2;
+const DEFER_SERVER = 4;
 
-/** handleInto's error for an event it cannot take. */
-function invalidEvent(ev: TraceEvent): RpcTraceError {
-  if (ev.direction !== 'send' && ev.direction !== 'receive') return new RpcTraceError('invalid_event', `event direction must be 'send' or 'receive', got ${String(ev.direction)}`);
-  return new RpcTraceError('invalid_event', `event time must be a finite number, got ${String(ev.time)}`);
-}
-
-/** The routine name receive failures are filed under (for -e trace= and -c). */
-export const RECEIVE_ROUTINE = 'mach_msg';
+export { RECEIVE_ROUTINE } from './message-record.js';
 
 export interface RpcTracerOptions extends DecoderOptions {
   filter?: CallFilter;
@@ -75,6 +76,8 @@ export interface RpcTracerOptions extends DecoderOptions {
    * counts (what -c prints): handle() then returns none, and builds none.
    */
   records?: boolean;
+  /** handleInto returns the held call a reply completes, its record not built (TraceSession's lines render it). */
+  direct?: boolean;
 }
 
 export class RpcTracer {
@@ -93,6 +96,9 @@ export class RpcTracer {
   readonly #byReplyPort = new PairingMap(MAX_PENDING);
   /** The call whose line is held back waiting for its reply. */
   #held: Call | null = null;
+  /** #held's pairings not stored yet (DEFER_* bits, 0: none; never set while #held is null), and DEFER_SERVER's key. */
+  #deferred = 0;
+  #deferredKey = NaN;
   /** Calls printed as unfinished, waiting for their reply. */
   readonly #unfinished = new Set<Call>();
   readonly #stats = new Map<string, RoutineStats>();
@@ -109,22 +115,13 @@ export class RpcTracer {
   readonly #messages: boolean;
   readonly #args: boolean;
   readonly #records: boolean;
+  readonly #direct: boolean; // RpcTracerOptions.direct, lines only (no message records)
   /** Where a summary-only tracer's (discarded) records would go: one array, not one per message. */
   readonly #scratch: TraceRecord[] = [];
   /** The pairing maps' (task, port name) keys. */
   readonly #keys = new TaskNameKeys();
-  /** Task names the kernel reported. */
-  readonly #names = new Map<number, string>();
-  /** The last (task, name) stored in #names or found there. */
-  #lastTask = 0;
-  #lastName = '';
-  /**
-   * taskName()'s last answer (NaN: none): the renderer asks for a line's
-   * task on every line, and a trace's lines are mostly one task's. Forgotten
-   * whenever #names changes.
-   */
-  #askedTask = NaN;
-  #askedName: string | undefined = undefined;
+  /** Task names the kernel reported (task-names.ts). */
+  readonly #names = new TaskNames();
   /**
    * #statsOf's last two routines and their entries (by the string itself: a
    * routine's name is the decoder's one string for its id). A call's stats
@@ -144,6 +141,7 @@ export class RpcTracer {
     this.#messageArgs = this.#args && options.messageArgs === true;
     this.#records = options.records !== false;
     this.#messages = this.#records && options.messages !== false;
+    this.#direct = this.#records && !this.#messages && options.direct === true;
   }
 
   /**
@@ -161,11 +159,7 @@ export class RpcTracer {
 
   /** The name the kernel reported for `task` (taskCreate's), if any. */
   taskName(task: number): string | undefined {
-    if (task === this.#askedTask) return this.#askedName;
-    const name = this.#names.get(task);
-    this.#askedTask = task;
-    this.#askedName = name;
-    return name;
+    return this.#names.taskName(task);
   }
 
   /** -y: what the name `name` of `task`'s space is, if a reply told. */
@@ -176,7 +170,8 @@ export class RpcTracer {
   /** Takes one observed message; returns the records it completes, in order. */
   handle(ev: TraceEvent): TraceRecord[] {
     const out: TraceRecord[] = [];
-    this.handleInto(ev, out);
+    const done = this.handleInto(ev, out);
+    if (done !== null) out.push({ type: 'call', state: 'complete', call: done });
     return out;
   }
 
@@ -184,6 +179,9 @@ export class RpcTracer {
    * handle(), appending the records to `out` (a caller's array, reused from
    * one message to the next: a storm gives no record for most messages, and
    * an array each was garbage). With `records: false` nothing is appended.
+   * With `direct`, a reply completing the held call returns it (after
+   * whatever was appended), its record not built: an allocation and a
+   * write barrier per RPC (BENCHMARKS.md 2026-12-01 R6 section). Else null.
    *
    * Kept over V8's inlining limit for one function (460 bytes of bytecode;
    * it was 443): the command's record loop (wire-reader.ts eachInto, which
@@ -197,15 +195,15 @@ export class RpcTracer {
    * choose otherwise), so it is checked by hand, not by a test: BENCHMARKS.md
    * gives the command.
    */
-  handleInto(ev: TraceEvent, out: TraceRecord[]): void {
+  handleInto(ev: TraceEvent, out: TraceRecord[]): Call | null {
     // A record read in place was checked by its reader (wire-reader.ts: direction from a bit, a finite time): not again here.
     const wire = inChunk(ev);
     if (!wire && ((ev.direction !== 'send' && ev.direction !== 'receive') || !Number.isFinite(ev.time))) throw invalidEvent(ev);
     // Every event repeats its task's name (the command's records once per task).
-    if (ev.taskName !== undefined && ev.task !== 0) this.#nameTask(ev.task, ev.taskName);
+    if (ev.taskName !== undefined && ev.task !== 0) this.#names.nameTask(ev.task, ev.taskName);
     if (ev.destroyed !== undefined || (ev.direction === 'receive' && ev.kr !== undefined)) {
       this.#lost(ev, out);
-      return;
+      return null;
     }
     const d =
       // Read within this event only (nothing below keeps it): the decoder reuses it.
@@ -218,17 +216,20 @@ export class RpcTracer {
       if (ev.direction === 'send') this.#onSend(ev, d, null, scratch);
       else this.#onReceive(ev, d, null, scratch);
       while (scratch.length !== 0) scratch.pop();
-      return;
+      return null;
     }
     // Message records are for --json only: in a storm their allocation alone
     // was a third of the tracer's time, so lines and -c go without.
-    const rec = this.#messages === true ? this.#messageRecord(ev, d) : null;
+    const rec = this.#messages === true ? messageRecord(ev, d) : null;
     // The message's own record goes first: its place is kept, filled once known.
     const at = out.length;
     if (rec !== null) out.push(rec);
     if (ev.direction === 'send') this.#onSend(ev, d, rec, out);
+    // With `direct` (no message records): the call a reply completes, if returned.
+    else if (this.#direct === true) return this.#onReceive(ev, d, null, out);
     else this.#onReceive(ev, d, rec, out);
     if (rec !== null && !selects(this.#filter, rec.routine, rec.subsystem)) out.splice(at, 1);
+    return null;
   }
 
   /*
@@ -238,19 +239,9 @@ export class RpcTracer {
    * of the command's records runs.
    */
 
-  /** `task`'s name as its event gives it: a map probe only when it is not the last one seen. */
-  #nameTask(task: number, name: string): void {
-    if ((task !== this.#lastTask || name !== this.#lastName) && this.#names.get(task) !== name) {
-      if (this.#names.size >= MAX_PENDING) this.#names.clear();
-      this.#names.set(task, name);
-      this.#askedTask = NaN;
-    }
-    this.#lastTask = task;
-    this.#lastName = name;
-  }
-
   /** A message destroyed unreceived, or a failed receive (#onLost; with -c its records dropped). */
   #lost(ev: TraceEvent, out: TraceRecord[]): void {
+    if (this.#deferred !== 0) this.#store();
     if (this.#records) {
       this.#onLost(ev, out);
       return;
@@ -282,28 +273,6 @@ export class RpcTracer {
     return [...this.#stats.values()].map((s) => ({ ...s }));
   }
 
-  #messageRecord(ev: TraceEvent, d: DecodedMsg): MessageRecord {
-    const h = d.message?.header;
-    return {
-      type: 'message',
-      event: ev,
-      routine: d.routine,
-      subsystem: d.subsystem,
-      kind: d.kind,
-      // A link has no msgh_seqno: the receiving node's kernel assigns it.
-      seqno: ev.direction === 'receive' && h !== undefined && ev.link === undefined ? h.seqno : null,
-      remotePort: h?.remotePort ?? null,
-      localPort: h?.localPort ?? null,
-      callId: null,
-      args: d.args,
-      elementBytes: d.elementBytes,
-      retCode: d.retCode,
-      notification: d.notification,
-      latency: null,
-      note: d.note,
-    };
-  }
-
   #onSend(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
     const h = d.message?.header;
     if (ev.kr !== undefined && ev.kr !== 0) {
@@ -314,19 +283,22 @@ export class RpcTracer {
       // A reply on a reply right a server got with a request (the id tells, even for ids no catalog knows).
       // No key made while no server holds one (a request's send, in a trace of one RPC at a time).
       let key = 0;
-      const call = this.#byServerName.size === 0 ? undefined : this.#byServerName.get((key = this.#keys.key(ev.task, h.remotePort)));
+      const call = this.#byServerName.size === 0 && (this.#deferred & DEFER_SERVER) === 0 ? undefined : this.#serverCall((key = this.#keys.key(ev.task, h.remotePort)));
       if (call !== undefined && (d.kind === 'reply' || ev.msgId === call.msgId + 100)) {
-        this.#byServerName.delete(key);
+        this.#serverForget(key);
         if (rec !== null) rec.callId = call.id;
         // Already there when the request's send said its reply port.
-        if (this.#byReplyPort.get(ev.port) !== call) this.#byReplyPort.remember(ev.port, call);
+        if (this.#replyCall(ev.port) !== call) {
+          if (this.#deferred !== 0) this.#store();
+          this.#byReplyPort.remember(ev.port, call);
+        }
         // -y: a reply's rights as its server names them (io_map's memory objects, which the kernel's requests to it name).
         if (this.#ports !== null && SENT_REPLIES.has(call.routine)) {
           const full = this.#full(ev, d);
           this.#ports.learnSent(call, ev.task, full.retCode, full.args);
         }
         // A reply to the kernel is never received by a task: it ends here.
-        if (call.task === 0) this.#complete(call, ev, d, out);
+        if (call.task === 0) this.#complete(call, ev, d, out, false);
         return;
       }
     }
@@ -344,18 +316,81 @@ export class RpcTracer {
     if (ev.link !== undefined) call.link = ev.link;
     // Read by lines and -y only: -c alone goes without.
     if (this.#records === true || this.#ports !== null) call.dest = { arg: d.destArg, name: h.remotePort, disposition: h.bits.remote };
-    if (ev.replyPort !== undefined && ev.replyPort !== 0 && replyName !== 0) {
-      // The reply port's identity from the send: the reply pairs without the server's receive.
-      call.replyPort = ev.replyPort;
-      this.#byReplyPort.remember(ev.replyPort, call);
-    }
+    // The reply port's identity from the send: the reply pairs without the server's receive.
+    if (ev.replyPort !== undefined && ev.replyPort !== 0 && replyName !== 0) call.replyPort = ev.replyPort;
     if (rec !== null) rec.callId = call.id;
-    this.#inFlight.push(ev.port, call);
+    // #startAny's case of a call with a reply port, no trace= part, lines, status=all and nothing held (a
+    // storm's reply ended the held call): held, its queue and reply-port entry kept as bits (DEFER_QUEUED).
+    if (this.#held === null && call.replyPort !== undefined && this.#everyCall === true && this.#records === true && this.#filter.status === 'all' && this.#byReplyPort.size === 0 && this.#inFlight.idle(ev.port)) {
+      const routine = call.routine;
+      (routine === this.#statsKey0 ? (this.#stats0 as RoutineStats) : this.#statsOf(routine)).calls++;
+      this.#held = call;
+      this.#deferred = DEFER_QUEUED | DEFER_REPLY_PORT;
+      return;
+    }
+    this.#sendAny(call, out);
+  }
+
+  /** A request's send but the register's case: its pairings stored, then #start. */
+  #sendAny(call: Call, out: TraceRecord[]): void {
+    if (this.#deferred !== 0) this.#store();
+    if (call.replyPort !== undefined) this.#byReplyPort.remember(call.replyPort, call);
+    this.#inFlight.push(call.port, call);
     this.#start(call, out);
+  }
+
+  /** The held call's deferred pairings stored (DEFER_QUEUED: before any other use of their structures, and before #held changes). */
+  #store(): void {
+    const c = this.#held as Call;
+    const bits = this.#deferred;
+    this.#deferred = 0;
+    if ((bits & DEFER_QUEUED) !== 0) this.#inFlight.push(c.port, c);
+    if ((bits & DEFER_REPLY_PORT) !== 0) this.#byReplyPort.remember(c.replyPort as number, c);
+    if ((bits & DEFER_SERVER) !== 0) this.#byServerName.remember(this.#deferredKey, c);
+  }
+
+  /** #byReplyPort.get(port), the register's entry first (with DEFER_REPLY_PORT the map is empty). */
+  #replyCall(port: number): Call | undefined {
+    if ((this.#deferred & DEFER_REPLY_PORT) === 0) return this.#byReplyPort.get(port);
+    const c = this.#held as Call;
+    return port === c.replyPort ? c : undefined;
+  }
+
+  /** `port`'s reply-port entry forgotten if it is `call`. */
+  #replyForget(port: number, call: Call): void {
+    if ((this.#deferred & DEFER_REPLY_PORT) === 0) {
+      if (this.#byReplyPort.get(port) === call) this.#byReplyPort.delete(port);
+    } else if (call === this.#held && port === call.replyPort) this.#deferred &= ~DEFER_REPLY_PORT;
+  }
+
+  /** #byServerName.get(key), the register's entry first (with DEFER_SERVER the map is empty). */
+  #serverCall(key: number): Call | undefined {
+    if ((this.#deferred & DEFER_SERVER) === 0) return this.#byServerName.get(key);
+    return key === this.#deferredKey ? (this.#held as Call) : undefined;
+  }
+
+  /** #byServerName.delete(key), the register's entry first. */
+  #serverForget(key: number): void {
+    if ((this.#deferred & DEFER_SERVER) === 0) this.#byServerName.delete(key);
+    else if (key === this.#deferredKey) this.#deferred &= ~DEFER_SERVER;
+  }
+
+  /** #inFlight.take(port, msgId), the register's push first (with DEFER_QUEUED the held call is alone in its port's queue). */
+  #take(port: number, msgId: number): Call | undefined {
+    if ((this.#deferred & DEFER_QUEUED) !== 0) {
+      const c = this.#held as Call;
+      if (port === c.port) {
+        if (c.msgId !== msgId) return undefined;
+        this.#deferred &= ~DEFER_QUEUED;
+        return c;
+      }
+    }
+    return this.#inFlight.take(port, msgId);
   }
 
   /** A send the kernel refused (MACH_SEND_INVALID_DEST...): a failed call, ended here (#onSend's rare path, a method of its own). */
   #refused(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
+    if (this.#deferred !== 0) this.#store();
     const h = d.message?.header;
     const kr = ev.kr as number;
     const call = this.#newCall(ev, d, 0);
@@ -364,7 +399,7 @@ export class RpcTracer {
     if (rec !== null) rec.retCode = kr;
     if (!selects(this.#filter, call.routine, call.subsystem)) return;
     this.#statsOf(call.routine).calls++;
-    this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out);
+    this.#complete(call, { ...ev, bytes: null }, { ...d, retCode: kr, args: null, notification: null, note: 'refused at send: never queued', headerOnly: false }, out, false);
     if (this.#filter.status === 'all') {
       this.#release(out);
       out.push({ type: 'call', state: 'complete', call });
@@ -438,49 +473,61 @@ export class RpcTracer {
     this.#held = call;
   }
 
-  #onReceive(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): void {
+  #onReceive(ev: TraceEvent, d: DecodedMsg, rec: MessageRecord | null, out: TraceRecord[]): Call | null {
     const h = d.message?.header;
     // The reply to a traced request?
-    const viaPort = this.#byReplyPort.get(ev.port);
+    const viaPort = this.#replyCall(ev.port);
     const call =
       viaPort !== undefined && viaPort.task === ev.task ? viaPort : h === undefined || this.#byClientName.size === 0 ? undefined : this.#byClientName.get(this.#keys.key(ev.task, h.localPort));
     // A send-once notification on the reply port means the server dropped the reply right:
     // MIG's user stub returns MIG_SERVER_DIED for it, and so does the trace.
     const died = d.notification?.kind === 'send-once';
     if (call !== undefined && call.task === ev.task && (d.kind === 'reply' || died || ev.msgId === call.msgId + 100)) {
-      if (this.#byReplyPort.get(ev.port) === call) this.#byReplyPort.delete(ev.port);
+      this.#replyForget(ev.port, call);
       if (call.replyPort === undefined) this.#byClientName.delete(this.#keys.key(call.task, call.replyName));
       if (rec !== null) rec.callId = call.id;
       if (rec !== null) rec.latency = ev.time - call.time;
-      this.#complete(call, ev, d, out);
-      return;
+      return this.#complete(call, ev, d, out, this.#direct);
     }
     // A request arriving at its server: the oldest unreceived send to this port.
     // Sends ahead of it that never arrive were consumed unseen (a kernel port, a destroyed
     // queue): they are dropped from the queue so that they do not shadow later ones.
-    const sent = this.#inFlight.take(ev.port, ev.msgId);
+    const sent = this.#take(ev.port, ev.msgId);
     if (sent !== undefined) {
       sent.seqno = h?.seqno ?? null;
       sent.receiver = ev.task;
       if (rec !== null) rec.callId = sent.id;
-      if (h !== undefined && h.remotePort !== 0) this.#byServerName.remember(this.#keys.key(ev.task, h.remotePort), sent);
+      if (h !== undefined && h.remotePort !== 0) {
+        const key = this.#keys.key(ev.task, h.remotePort);
+        // A call of the register's (its reply port's bit set) keeps its server entry as a bit too, into an empty map only.
+        if (sent === this.#held && (this.#deferred & DEFER_REPLY_PORT) !== 0 && (this.#deferred & DEFER_SERVER) === 0 && this.#byServerName.size === 0) {
+          this.#deferred |= DEFER_SERVER;
+          this.#deferredKey = key;
+        } else {
+          if (this.#deferred !== 0) this.#store();
+          this.#byServerName.remember(key, sent);
+        }
+      }
       if (this.#held === sent && sent.replyName === 0) {
+        if (this.#deferred !== 0) this.#store();
         this.#held = null;
         out.push({ type: 'call', state: 'oneway', call: sent });
       }
-      return;
+      return null;
     }
     // A kernel-made request (memory_object_init, ...): the call starts at its receive.
     if (d.kind === 'request' && h !== undefined) {
       this.#kernelRequest(ev, d, h, rec, out);
-      return;
+      return null;
     }
     // Anything else prints on its own: notifications, stray replies.
     this.#lone(ev, d, out);
+    return null;
   }
 
   /** A kernel-made request at its receive (#onReceive's rare path, a method of its own). */
   #kernelRequest(ev: TraceEvent, d: DecodedMsg, h: MachMessage['header'], rec: MessageRecord | null, out: TraceRecord[]): void {
+    if (this.#deferred !== 0) this.#store();
     const kcall = this.#newCall(ev, d, 0, 0);
     kcall.seqno = h.seqno;
     kcall.dest = { arg: d.destArg, name: h.localPort, disposition: undefined };
@@ -503,7 +550,7 @@ export class RpcTracer {
     const d = this.#decoder.decode(null, null, ev.msgId);
     const failed = ev.direction === 'receive' && ev.kr !== undefined && ev.kr !== 0;
     const why = ev.destroyed === undefined ? null : (DESTROY_WHY[ev.destroyed] ?? ev.destroyed);
-    const rec = this.#messages ? this.#messageRecord(ev, d) : null;
+    const rec = this.#messages ? messageRecord(ev, d) : null;
     if (rec !== null) {
       if (failed) rec.retCode = ev.kr ?? null;
       rec.note = why === null ? 'receive failed' : failed ? `receive failed; message destroyed: ${why}` : `destroyed unreceived: ${why}`;
@@ -527,23 +574,7 @@ export class RpcTracer {
     if (failed) return; // the failure's line said it
     // A destroyed message is a failure of whoever sent it: shown unless status=successful.
     if (!selects(this.#filter, d.routine, d.subsystem) || this.#filter.status === 'successful') return;
-    const lone: LoneMessage = {
-      direction: 'receive',
-      time: ev.time,
-      task: 0,
-      port: ev.port,
-      // The catalog names a reply by its routine: say it is the reply.
-      routine: d.kind === 'reply' ? `${d.routine} reply` : d.routine,
-      subsystem: d.subsystem,
-      msgId: ev.msgId,
-      seqno: null,
-      args: null,
-      elementBytes: d.elementBytes,
-      retCode: null,
-      notification: null,
-      note: null,
-      destroyed: why,
-    };
+    const lone = destroyedLone(ev, d, why);
     this.#release(out);
     out.push({ type: 'lone', message: lone });
   }
@@ -556,23 +587,7 @@ export class RpcTracer {
     const s = this.#statsOf(RECEIVE_ROUTINE);
     s.calls++;
     s.errors++;
-    const lone: LoneMessage = {
-      direction: 'receive',
-      time: ev.time,
-      task: ev.task,
-      port: ev.port,
-      routine: RECEIVE_ROUTINE,
-      subsystem: null,
-      msgId: ev.msgId,
-      seqno: null,
-      args: null,
-      elementBytes: d.elementBytes,
-      retCode: kr,
-      notification: null,
-      // The message a MACH_RCV_TOO_LARGE concerned.
-      note: ev.msgId === 0 ? null : why === null ? `${d.routine} left queued` : `${d.routine} destroyed`,
-      rcvName: ev.rcvName ?? 0,
-    };
+    const lone = rcvFailedLone(ev, d, kr, why);
     this.#release(out);
     out.push({ type: 'lone', message: lone });
   }
@@ -597,27 +612,14 @@ export class RpcTracer {
     const h = d.message?.header;
     if (!selects(this.#filter, d.routine, d.subsystem)) return;
     if (!statusSelects(this.#filter, d.retCode)) return;
-    const lone: LoneMessage = {
-      direction: ev.direction,
-      time: ev.time,
-      task: ev.task,
-      port: ev.port,
-      routine: d.routine,
-      subsystem: d.subsystem,
-      msgId: ev.msgId,
-      seqno: h?.seqno ?? null,
-      args: d.args,
-      elementBytes: d.elementBytes,
-      retCode: d.retCode,
-      notification: d.notification,
-      note: d.note,
-    };
+    const lone = loneOf(ev, d);
     if (ev.link !== undefined) lone.link = ev.link;
     this.#release(out);
     out.push({ type: 'lone', message: lone });
   }
 
-  #complete(call: Call, ev: TraceEvent, decoded: DecodedMsg, out: TraceRecord[]): void {
+  /** A call's reply: counted, and its line given (`direct`: the held call returned, its record not built; else null). */
+  #complete(call: Call, ev: TraceEvent, decoded: DecodedMsg, out: TraceRecord[], direct: boolean): Call | null {
     const d = this.#full(ev, decoded);
     const died = d.notification?.kind === 'send-once';
     const retCode = died ? MIG_SERVER_DIED : d.retCode;
@@ -626,7 +628,7 @@ export class RpcTracer {
     this.#ports?.learn(call);
     // The common cases tested before calling, as in #start: #onReceive takes
     // this step in, and then calls what it calls (its inlining budget spent).
-    if (this.#everyCall === false && !selects(this.#filter, call.routine, call.subsystem)) return;
+    if (this.#everyCall === false && !selects(this.#filter, call.routine, call.subsystem)) return null;
     const routine = call.routine;
     const s = routine === this.#statsKey0 ? (this.#stats0 as RoutineStats) : this.#statsOf(routine);
     if (retCode !== null && retCode !== 0) s.errors++;
@@ -634,14 +636,17 @@ export class RpcTracer {
     s.replied++;
     s.totalMs += ms;
     s.maxMs = Math.max(s.maxMs, ms);
-    if (this.#records === false) return;
+    if (this.#records === false) return null;
     if (this.#held === call) {
-      // #emitEnd's first case: the call held since its request.
+      // #emitEnd's first case: the call held since its request (its pairings normally all undone by now).
+      if (this.#deferred !== 0) this.#store();
       this.#held = null;
+      if (direct === true) return call;
       out.push({ type: 'call', state: 'complete', call });
-      return;
+      return null;
     }
     this.#emitEnd(call, out, this.#filter.status !== 'all' && statusSelects(this.#filter, retCode));
+    return null;
   }
 
   /**
@@ -651,6 +656,7 @@ export class RpcTracer {
    */
   #emitEnd(call: Call, out: TraceRecord[], nowSelected: boolean): void {
     if (this.#held === call) {
+      if (this.#deferred !== 0) this.#store();
       this.#held = null;
       out.push({ type: 'call', state: 'complete', call });
     } else if (this.#unfinished.delete(call)) {
@@ -666,6 +672,7 @@ export class RpcTracer {
   #release(out: TraceRecord[]): void {
     const held = this.#held;
     if (held === null) return;
+    if (this.#deferred !== 0) this.#store();
     this.#held = null;
     if (held.replyName === 0) {
       out.push({ type: 'call', state: 'oneway', call: held });
