@@ -18,8 +18,9 @@ import type { WireMessage } from './wire-message.js';
  * new right, had its younger messages queued first (`192000635` with
  * `--held-rights`, 4 nodes, link loss: FIFO). The round is the one of "A
  * migration whose route died", whose route died before the right came: the
- * marker names F (`via`, protocol version 3), and C passes it to F, which
- * sends it down its route behind what it forwarded. No wire change.
+ * marker names F (`via`, since protocol version 3), and C passes it to F,
+ * which sends it down its route behind what it forwarded. It uses the
+ * fields FLUSH already has (`via`, and `round` as every marker does).
  */
 export abstract class NodeLostProxy extends NodeRouteSearch {
   /**
