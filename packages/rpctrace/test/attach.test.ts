@@ -42,8 +42,8 @@ function target(): Proc {
   return p;
 }
 
-function tracer(args: readonly string[]): Proc {
-  const p = start(process.execPath, [build.cli, ...args]);
+function tracer(args: readonly string[], env: Record<string, string> = {}): Proc {
+  const p = start(process.execPath, [build.cli, ...args], env);
   started.push(p);
   return p;
 }
@@ -119,14 +119,18 @@ describe('-p PID', () => {
     expect(tr.err()).not.toMatch(/ -> io_read/);
   }, 120_000);
 
-  test('a tracer killed outright (SIGKILL): the agent removes its observers, the program runs on', async () => {
+  test('a tracer killed outright (SIGKILL): the agent removes its observers, the program runs on, nothing left in TMPDIR', async () => {
     const t = target();
     await t.waitOut(/^ready \d+$/m);
-    const tr = tracer(['-p', String(t.pid)]);
+    // The tracer's own TMPDIR, where its socket's directory is made: empty again once it attached (no process may connect later).
+    const tracerTmp = mkdtempSync(join(tmp, 'tmpdir-'));
+    const tr = tracer(['-p', String(t.pid)], { TMPDIR: tracerTmp });
     await tr.waitErr(/attached/);
+    expect(readdirSync(tracerTmp)).toEqual([]);
     await command(t, 'more 1');
     tr.child.kill('SIGKILL');
     expect(await tr.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(readdirSync(tracerTmp)).toEqual([]);
     // The agent sees its socket close when the kernel tears it down: ask until it has.
     let last = '';
     for (let i = 0; i < 50 && last !== 'observers 0'; i++) {

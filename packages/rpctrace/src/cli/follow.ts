@@ -58,7 +58,6 @@ export async function startFollowServer(on: FollowStreams, place?: FollowPlace):
   const finish = (): void => {
     if (!stopping || done || open.size > 0) return;
     done = true;
-    rmSync(dir, { recursive: true, force: true });
     on.ended();
   };
   const server: Server = createServer((s) => {
@@ -117,6 +116,11 @@ export async function startFollowServer(on: FollowStreams, place?: FollowPlace):
       if (stopping) return;
       stopping = true;
       server.close();
+      // No process may connect from now on, so the socket's directory has
+      // no use left: removed now, not when the last stream ends, so that a
+      // tracer killed outright while a stream is open (-p: the attached
+      // program's, for as long as it is traced) leaves nothing in TMPDIR.
+      rmSync(dir, { recursive: true, force: true });
       finish();
     },
     tell(line) {

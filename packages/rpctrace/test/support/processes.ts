@@ -13,8 +13,9 @@ export interface Proc {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function start(cmd: string, args: readonly string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+/** `env`: added to this process's environment for the child. */
+export function start(cmd: string, args: readonly string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];
