@@ -11,7 +11,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GnumachKernel, openKernel } from 'hurd-ffi';
 import { compileInterface, type Abi } from 'mach-msg';
@@ -68,13 +69,23 @@ function leftBehind(mark: string): string[] {
 }
 
 
-function traced(args: string[]): { status: number | null; stdout: string; stderr: string; mark: string } {
+function traced(args: string[]): { status: number | null; stdout: string; stderr: string; mark: string; tmp: string } {
   // Every process of the run (the program, QEMU's guard, QEMU) inherits this mark.
   const mark = `HURD_RPCTRACE_TEST_MARK=${randomUUID()}`;
   const [k, v] = mark.split('=') as [string, string];
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: BOOT_MS + 120_000, cwd: pkg, env: { ...process.env, [k]: v } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, mark };
+  // And this TMPDIR (QEMU's console log goes there), checked empty at the end: see leftFiles.
+  const tmp = mkdtempSync(join(tmpdir(), 'rpctrace-gnumach-'));
+  temps.push(tmp);
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: BOOT_MS + 120_000, cwd: pkg, env: { ...process.env, [k]: v, TMPDIR: tmp } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, mark, tmp };
 }
+
+/** What a traced run left in its TMPDIR once its processes are gone (the program killed outright included: QEMU's guard removes its directory). */
+const leftFiles = (tmp: string): string[] => readdirSync(tmp);
+const temps: string[] = [];
+afterAll(() => {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
 
 describe('hurd-rpctrace --kernel gnumach', () => {
   test('traces a null RPC and an io_read between two tasks on the real kernel, paired; no QEMU left', { timeout: BOOT_MS + 180_000 }, () => {
@@ -84,6 +95,7 @@ describe('hurd-rpctrace --kernel gnumach', () => {
     expect(used).toMatchObject({ abi: 'x86_64', read: 'hello from GNU Mach' });
     expect(r.stderr).toBe(expectedLines(used));
     expect(leftBehind(r.mark)).toEqual([]);
+    expect(leftFiles(r.tmp)).toEqual([]);
   });
 
   test('--abi i386, and a program that crashes with its kernel open: traced to the crash, QEMU stopped by its exit', { timeout: BOOT_MS + 180_000 }, () => {
@@ -96,8 +108,9 @@ describe('hurd-rpctrace --kernel gnumach', () => {
     expect(lines.map((l) => `${l}\n`).join('')).toBe(expectedLines(used));
     expect(r.stderr).toMatch(/Error: crash on purpose, the kernel still open/);
     expect(leftBehind(r.mark)).toEqual([]);
+    expect(leftFiles(r.tmp)).toEqual([]);
   });
-  test('--separate-process: a program killed by SIGKILL with its kernel open: QEMU goes with it (its guard sees the pipe close)', { timeout: BOOT_MS + 180_000 }, async () => {
+  test('--separate-process: a program killed by SIGKILL with its kernel open: QEMU goes with it (its guard sees the pipe close) and so does its directory', { timeout: BOOT_MS + 180_000 }, async () => {
     const r = traced(['--separate-process', '--kernel', 'gnumach', '--', process.execPath, app, 'kill']);
     expect(r.status).toBe(128 + 9);
     expect(r.stderr).toMatch(/killed by SIGKILL/);
@@ -105,6 +118,7 @@ describe('hurd-rpctrace --kernel gnumach', () => {
     // The guard kills QEMU once it reads end-of-file: wait for that, boundedly (no timing asserted).
     for (let i = 0; i < 300 && leftBehind(r.mark).length > 0; i++) await new Promise((res) => setTimeout(res, 100));
     expect(leftBehind(r.mark)).toEqual([]);
+    expect(leftFiles(r.tmp)).toEqual([]);
   });
 });
 

@@ -298,9 +298,11 @@ export async function startQemu(abi: Abi, opts: QemuOptions = {}): Promise<Runni
     '-nic', 'none', '-serial', `file:${consoleLog}`, '-serial', 'chardev:link',
     ...extra,
   ];
-  // The guard: QEMU dies when our end of the pipe closes, whatever happens to us.
-  const guard = '"$@" </dev/null >/dev/null 2>&1 & q=$!; trap \'kill -9 $q 2>/dev/null; exit 0\' TERM; read _; kill -9 $q 2>/dev/null; wait $q';
-  const child = spawn('sh', ['-c', guard, 'sh', bin, ...args], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  // The guard: QEMU dies when our end of the pipe closes, whatever happens to
+  // us, and the guard then removes the console log's directory: a process
+  // killed outright (SIGKILL) runs no exit handler to do it.
+  const guard = 'd=$1; shift; "$@" </dev/null >/dev/null 2>&1 & q=$!; trap \'kill -9 $q 2>/dev/null; rm -rf "$d"; exit 0\' TERM; read _; kill -9 $q 2>/dev/null; wait $q; rm -rf "$d"';
+  const child = spawn('sh', ['-c', guard, 'sh', dir, bin, ...args], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   live.add(child);
   tempDirs.set(child, dir);
   installHandlers();
