@@ -183,11 +183,12 @@ export abstract class NodeSendOnce extends NodeCore {
     e.soLost = false;
     const back = this.relayedHome.get(e.key);
     this.relayedHome.delete(e.key);
-    // Come back to a relay, pool rights standing for its relayed count
-    // belong to its upstream: their late messages, and the DIRECT of the
-    // node where they were made if the right goes back there, come from
-    // there (sendDirect). A pool of another link's rights as well keeps
-    // `peer`, as before (not seen in the sweeps).
+    // Come back to a relay (sendDirect), pool rights standing for its
+    // relayed count are its upstream's: their late messages, and the
+    // DIRECT of the node where they were made should the right go back
+    // there, come from there (§4.5, "A relay's count is not its own"). A
+    // pool for more than that count (late messages from `peer` too) keeps
+    // `peer`, as before: one link per pool (not seen in the sweeps).
     if (back && back.link !== peer && so <= back.n) peer = back.link;
     if (so <= 0) return;
     if (lost && passing) {
@@ -299,7 +300,9 @@ export abstract class NodeSendOnce extends NodeCore {
    * pool refused the DIRECT of the node where those rights were made
    * (from the upstream) when the right went back there, and one pool
    * right waited for ever (`246000748` with --held-rights --send-once
-   * --defer-send-once, 3 nodes, links live).
+   * --defer-send-once, 3 nodes, links live). Per port, not one field:
+   * between the two, importReceive puts held messages back, and a receive
+   * right in one comes home here too (its own sendDirect and makePool).
    */
   private readonly relayedHome = new Map<PortKey, { link: number; n: number }>();
 
@@ -449,7 +452,8 @@ export abstract class NodeSendOnce extends NodeCore {
    * comes from there, not from the relay's new upstream; refused as
    * stale, the relay waited for ever (`44000151` with --held-rights
    * --send-once --relink, 3 nodes, links live: the right went 1 → 3 → 2
-   * → 3 → 1, passing node 3 twice).
+   * → 3 → 1, passing node 3 twice). A relay the right stops at remembers
+   * its upstream and relayed count for the pool (`relayedHome`, makePool).
    */
   protected sendDirect(e: PortEntry, route: number | undefined, passing: boolean): void {
     e.soVia = passing && e.soRelayed && e.upstream !== undefined && e.soPending > this.ownSendOnce(e) ? e.upstream : undefined;
