@@ -188,7 +188,8 @@ export abstract class NodeSendOnce extends NodeCore {
     // DIRECT of the node where they were made should the right go back
     // there, come from there (§4.5, "A relay's count is not its own"). A
     // pool for more than that count (late messages from `peer` too) keeps
-    // `peer`, as before: one link per pool (not seen in the sweeps).
+    // `peer`, as before: one link per pool (once in 16,000 sweep
+    // schedules, `172000055`, passing; PROTOCOL.md §9).
     if (back && back.link !== peer && so <= back.n) peer = back.link;
     if (so <= 0) return;
     if (lost && passing) {
