@@ -181,6 +181,16 @@ export abstract class NodeSendOnce extends NodeCore {
   protected makePool(e: PortEntry, peer: number, so: number, passing = false): void {
     const lost = e.soLost;
     e.soLost = false;
+    const back = this.relayedHome.get(e.key);
+    this.relayedHome.delete(e.key);
+    // Come back to a relay (sendDirect), pool rights standing for its
+    // relayed count are its upstream's: their late messages, and the
+    // DIRECT of the node where they were made should the right go back
+    // there, come from there (§4.5, "A relay's count is not its own"). A
+    // pool for more than that count (late messages from `peer` too) keeps
+    // `peer`, as before: one link per pool (once in 16,000 sweep
+    // schedules, `172000055`, passing; PROTOCOL.md §9).
+    if (back && back.link !== peer && so <= back.n) peer = back.link;
     if (so <= 0) return;
     if (lost && passing) {
       // The right only passes through (relayRights): made here, the
@@ -282,6 +292,20 @@ export abstract class NodeSendOnce extends NodeCore {
     const e = this.byKey.get(key);
     return e ? e.held.filter((h) => h.from === peer && h.wm.dest.right === 'sendOnce' && !this.soOut.has(portKey(h.wm.dest.id))).length : 0;
   }
+
+  /**
+   * The right came home to a relay (sendDirect → makePool): the relay's
+   * upstream `link` and its relayed count `n`, the late messages that
+   * still come from there, now for the pool (§4.5, "A relay's count is not
+   * its own"). Labelled with the link the right came back on instead, the
+   * pool refused the DIRECT of the node where those rights were made
+   * (from the upstream) when the right went back there, and one pool
+   * right waited for ever (`246000748` with --held-rights --send-once
+   * --defer-send-once, 3 nodes, links live). Per port, not one field:
+   * between the two, importReceive puts held messages back, and a receive
+   * right in one comes home here too (its own sendDirect and makePool).
+   */
+  private readonly relayedHome = new Map<PortKey, { link: number; n: number }>();
 
   /** Pool rights for lost late messages of a receive right passing through (makePool → passLost). */
   private soLostPassing = 0;
@@ -429,10 +453,13 @@ export abstract class NodeSendOnce extends NodeCore {
    * comes from there, not from the relay's new upstream; refused as
    * stale, the relay waited for ever (`44000151` with --held-rights
    * --send-once --relink, 3 nodes, links live: the right went 1 → 3 → 2
-   * → 3 → 1, passing node 3 twice).
+   * → 3 → 1, passing node 3 twice). A relay the right stops at remembers
+   * its upstream and relayed count for the pool (`relayedHome`, makePool).
    */
   protected sendDirect(e: PortEntry, route: number | undefined, passing: boolean): void {
     e.soVia = passing && e.soRelayed && e.upstream !== undefined && e.soPending > this.ownSendOnce(e) ? e.upstream : undefined;
+    const relayed = e.soRelayed ? e.soPending - this.ownSendOnce(e) : 0;
+    if (!passing && relayed > 0 && e.upstream !== undefined) this.relayedHome.set(e.key, { link: e.upstream, n: relayed });
     if (e.soPending > 0 && route !== undefined && this.links.has(route)) this.sendControl(route, { t: 'direct', ...idOf(e.id), n: e.soPending, origin: this.cfg.node });
   }
 
