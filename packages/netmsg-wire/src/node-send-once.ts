@@ -197,20 +197,33 @@ export abstract class NodeSendOnce extends NodeCore {
 
   /**
    * As heldRounds, where the receive right only passes through on its way
-   * to link `onTo`: a relay here from an earlier pass of the right whose
-   * route is `onTo` counts such a held message first (the late message
-   * follows the right's trail, PROTOCOL.md §4.5). It goes there in the
-   * drain after the right, as it would round the relay, and pays the
-   * relay. Passed on only as one of the count the right carries, the
-   * relay waited for ever (`72000258` with --held-rights --send-once
-   * --relink, 2 nodes, links live). Sent round at once instead, it
-   * overtook the carrying message and the credit for it deadlocked the
-   * link (tried, not kept).
+   * to link `onTo`: a relay here from an earlier pass of the right counts
+   * such a held message first (the late message follows the right's
+   * trail, PROTOCOL.md §4.5). It goes to `onTo` in the drain after the
+   * right, as it would round the relay, and pays the relay. Passed on only
+   * as one of the count the right carries, the relay waited for ever
+   * (`72000258` with --held-rights --send-once --relink, 2 nodes, links
+   * live). Sent round at once instead, it overtook the carrying message
+   * and the credit for it deadlocked the link (tried, not kept; also when
+   * the relay's route is another link: the message came back here behind
+   * the drain and the next node's migration never finished, task N11).
+   * When the relay's route is another link, the counts that route leads
+   * to (the pool where the right stopped after passing here before, the
+   * proxy or relay that pool's rights name, and so on round to the link
+   * the right came back on) stand for this message too, and it will not
+   * come that way: a `DIRECT` for it goes down the relay's route with this
+   * node as origin, paying each of them and stopping before this node,
+   * whose own count the drain pays (task N11: passed on without it, the
+   * relay, the pool and the proxy waited for ever, 4 nodes, links live,
+   * test/pass-round-other-way.test.ts).
    */
   protected passRounds<H extends { wm: WireMessage; from: number }>(held: H[], key: PortKey, onTo: number): void {
     for (const h of this.heldRounds(held, key)) {
       const r = this.relayFrom(key, h.from);
-      if (r && r.route === onTo) this.relayUsed(r, false);
+      if (!r) continue;
+      const { route, id } = r;
+      this.relayUsed(r, false);
+      if (route !== onTo && this.links.has(route)) this.sendControl(route, { t: 'direct', ...idOf(id), n: 1, origin: this.cfg.node });
     }
   }
 
