@@ -36,8 +36,9 @@ export abstract class NodeSendOnce extends NodeCore {
   protected sendOnceTaken(e: PortEntry, notification = false): void {
     if (e.soPending <= 0) return;
     e.soPending--;
-    if (this.tookMadeLost(e, notification)) return;
-    if (e.draining === 0 && e.soOwn > 0) e.soOwn--;
+    // Put back (`draining`, ahead of any notification made here): from links.
+    if (e.draining > 0 || this.tookMadeLost(e, notification)) return;
+    if (e.soOwn > 0) e.soOwn--;
   }
 
   /**
