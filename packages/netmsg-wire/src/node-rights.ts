@@ -621,10 +621,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // before, on another port): destroyed, this port took its send-once
       // rights with it (`3000075` with --held-rights --send-once).
       const r: SendOnceRelay = { id: e.id, key: e.key, route, pending: e.soPending, own: this.ownSendOnce(e), name: e.name, upstream: e.upstream, discard: e.soDiscard, staleBelow: e.staleBelow, soVia: e.soVia };
-      const list = this.soRelays.get(r.key);
-      if (list) list.push(r);
-      else this.soRelays.set(r.key, [r]);
-      this.soRelayByName.set(r.name, r);
+      this.keepRelay(e, r);
       return;
     }
     this.emit({ type: 'destroyPort', name: e.name });

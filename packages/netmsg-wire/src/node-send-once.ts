@@ -33,10 +33,52 @@ export abstract class NodeSendOnce extends NodeCore {
    * messages (`draining`: they came from links) it came through a right
    * made here: one of the relay's own (`soOwn`).
    */
-  protected sendOnceTaken(e: PortEntry): void {
+  protected sendOnceTaken(e: PortEntry, notification = false): void {
     if (e.soPending <= 0) return;
     e.soPending--;
-    if (e.draining === 0 && e.soOwn > 0) e.soOwn--;
+    // Put back (`draining`, ahead of any notification made here): from links.
+    if (e.draining > 0 || this.tookMadeLost(e, notification)) return;
+    if (e.soOwn > 0) e.soOwn--;
+  }
+
+  /**
+   * SEND_ONCE notifications netmsg made on a relay's port for late messages
+   * lost upstream (relayLost, passLost, a send-once relay's upstream lost)
+   * and not yet taken off it. They come off the port like the messages of
+   * the relay's own rights but are none of them: counted as own, `soOwn`
+   * fell short and a right made here was taken for one made upstream
+   * (task N11, PROTOCOL.md §4.5, link loss). All SEND_ONCE notifications
+   * are alike, so which one pays which count does not matter; how many do.
+   */
+  private readonly madeLost = new WeakMap<PortEntry | SendOnceRelay, number>();
+
+  /** `n` lost messages made on `holder`'s port (loseSendOnce). */
+  protected lostMadeOn(holder: PortEntry | SendOnceRelay, n: number): void {
+    if (n > 0) this.madeLost.set(holder, (this.madeLost.get(holder) ?? 0) + n);
+  }
+
+  /**
+   * Proxy `e`, collected, is kept as send-once relay `r` (node-rights.ts):
+   * the same port, so the notifications made on it and not yet taken off
+   * are the relay's now.
+   */
+  protected keepRelay(e: PortEntry, r: SendOnceRelay): void {
+    const list = this.soRelays.get(r.key);
+    if (list) list.push(r);
+    else this.soRelays.set(r.key, [r]);
+    this.soRelayByName.set(r.name, r);
+    const n = this.madeLost.get(e);
+    if (n !== undefined) this.madeLost.set(r, n);
+    this.madeLost.delete(e);
+  }
+
+  /** Whether a message taken off `holder`'s port (a SEND_ONCE notification when `notification`) is one netmsg made. */
+  private tookMadeLost(holder: PortEntry | SendOnceRelay, notification: boolean): boolean {
+    const n = notification ? this.madeLost.get(holder) ?? 0 : 0;
+    if (n <= 0) return false;
+    if (n === 1) this.madeLost.delete(holder);
+    else this.madeLost.set(holder, n - 1);
+    return true;
   }
 
   /** A pool right for a late send-once message to `key`, if any is left. */
@@ -156,20 +198,33 @@ export abstract class NodeSendOnce extends NodeCore {
 
   /**
    * As heldRounds, where the receive right only passes through on its way
-   * to link `onTo`: a relay here from an earlier pass of the right whose
-   * route is `onTo` counts such a held message first (the late message
-   * follows the right's trail, PROTOCOL.md §4.5). It goes there in the
-   * drain after the right, as it would round the relay, and pays the
-   * relay. Passed on only as one of the count the right carries, the
-   * relay waited for ever (`72000258` with --held-rights --send-once
-   * --relink, 2 nodes, links live). Sent round at once instead, it
-   * overtook the carrying message and the credit for it deadlocked the
-   * link (tried, not kept).
+   * to link `onTo`: a relay here from an earlier pass of the right counts
+   * such a held message first (the late message follows the right's
+   * trail, PROTOCOL.md §4.5). It goes to `onTo` in the drain after the
+   * right, as it would round the relay, and pays the relay. Passed on only
+   * as one of the count the right carries, the relay waited for ever
+   * (`72000258` with --held-rights --send-once --relink, 2 nodes, links
+   * live). Sent round at once instead, it overtook the carrying message
+   * and the credit for it deadlocked the link (tried, not kept; also when
+   * the relay's route is another link: the message came back here behind
+   * the drain and the next node's migration never finished, task N11).
+   * When the relay's route is another link, the counts that route leads
+   * to (the pool where the right stopped after passing here before, the
+   * proxy or relay that pool's rights name, and so on round to the link
+   * the right came back on) stand for this message too, and it will not
+   * come that way: a `DIRECT` for it goes down the relay's route with this
+   * node as origin, paying each of them and stopping before this node,
+   * whose own count the drain pays (task N11: passed on without it, the
+   * relay, the pool and the proxy waited for ever, 4 nodes, links live,
+   * test/pass-round-other-way.test.ts).
    */
   protected passRounds<H extends { wm: WireMessage; from: number }>(held: H[], key: PortKey, onTo: number): void {
     for (const h of this.heldRounds(held, key)) {
       const r = this.relayFrom(key, h.from);
-      if (r && r.route === onTo) this.relayUsed(r, false);
+      if (!r) continue;
+      const { route, id } = r;
+      this.relayUsed(r, false);
+      if (route !== onTo && this.links.has(route)) this.sendControl(route, { t: 'direct', ...idOf(id), n: 1, origin: this.cfg.node });
     }
   }
 
@@ -246,7 +301,24 @@ export abstract class NodeSendOnce extends NodeCore {
       return;
     }
     this.lostMade.add(e);
-    this.loseSendOnce(e.name, e.soPending);
+    // Only the rights made upstream: its own (`soOwn`) are rights to its
+    // port, whose messages do not cross the lost link and still come
+    // (§4.5, link loss; task N11: made for all, the port got a
+    // notification and then the own right's reply).
+    const n = e.soPending - this.ownSendOnce(e);
+    this.lostMadeOn(e, n);
+    this.loseSendOnce(e.name, n);
+  }
+
+  /**
+   * Send-once relay `r`'s upstream link `peer` died: it makes the late
+   * messages it still counts from there (`pending - own`, less those held
+   * here, heldLate); its own rights' messages come off its port as before.
+   */
+  protected relayUpstreamLost(r: SendOnceRelay, peer: number): void {
+    const n = r.pending - r.own - this.heldLate(r.key, peer);
+    this.lostMadeOn(r, n);
+    this.loseSendOnce(r.name, n);
   }
 
   /** Proxies whose relayLost waits for the end of their drain. */
@@ -329,6 +401,7 @@ export abstract class NodeSendOnce extends NodeCore {
     // A new pass: what an earlier one made says nothing of this one.
     this.lostMade.delete(e);
     if (n > 0) this.lostMade.add(e);
+    this.lostMadeOn(e, n);
     this.loseSendOnce(e.name, n);
   }
 
@@ -356,9 +429,9 @@ export abstract class NodeSendOnce extends NodeCore {
    * One of a relay's send-once rights sent its message: taken off its port
    * (`offPort`, one of its own) or received from a link (one from upstream).
    */
-  protected relayUsed(r: SendOnceRelay, offPort: boolean): void {
+  protected relayUsed(r: SendOnceRelay, offPort: boolean, notification = false): void {
     r.pending--;
-    if (offPort && r.own > 0) r.own--;
+    if (offPort && !this.tookMadeLost(r, notification) && r.own > 0) r.own--;
     r.own = Math.min(r.own, r.pending);
     if (r.pending <= 0) this.dropRelay(r);
   }

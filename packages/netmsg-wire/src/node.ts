@@ -248,7 +248,7 @@ export class NetmsgNode extends NodeMarkerReturn {
     if (relay) {
       // One of the send-once rights made before the receive right moved:
       // its one message goes on to the port, as a send-once message.
-      this.relayUsed(relay, true);
+      this.relayUsed(relay, true, isSendOnceNotification(msg));
       if (!this.links.has(relay.route)) {
         this.destroyLocal(msg, ool);
         return;
@@ -303,7 +303,7 @@ export class NetmsgNode extends NodeMarkerReturn {
     const right = msg.header.bits.local === MOVE_SEND_ONCE ? 'sendOnce' : 'send';
     // A send-once message here used one of the send-once rights counted
     // when the receive right left (§4.5): one fewer may come.
-    if (right === 'sendOnce') this.sendOnceTaken(e);
+    if (right === 'sendOnce') this.sendOnceTaken(e, isSendOnceNotification(msg));
     const wm = toWireMessage(msg, ool, { right, id: e.id }, (n, r) => this.exportRight(n, r, peer, status));
     // A message a relay put back on the port keeps its credit owed upstream (§6).
     const owedTo = e.draining > 0 && e.drainFrom.length > 0 ? e.drainFrom.shift() : undefined;
@@ -661,7 +661,7 @@ export class NetmsgNode extends NodeMarkerReturn {
       // The way back to the old home is lost: its late messages cannot
       // come; it makes them as notifications on its port (node-send-once.ts),
       // less those that came and are held here (heldLate).
-      else if (r.upstream === peer) this.loseSendOnce(r.name, r.pending - this.heldLate(r.key, peer));
+      else if (r.upstream === peer) this.relayUpstreamLost(r, peer);
     }
     // The late send-once messages a pool waited for can no longer come:
     // its rights are destroyed unused, so the port gets Mach's send-once
