@@ -331,9 +331,8 @@ export abstract class NodeMigration extends NodeFlow {
     // The relay's marker (relayWait) is back: while it waits, this node's
     // own round waits too (startMigration), so it sends no other marker for
     // the port. It may come back by another link than it left on, when the
-    // right went round a cycle of nodes (`3000067`). A marker of an earlier
-    // round of this node's (a migration's re-sent at a link loss) may still
-    // be out: it does not end the wait (§4.5), and is dropped below.
+    // right went round a cycle of nodes (`3000067`). An earlier round's
+    // marker of this node's may still be out: it is dropped below (§4.5).
     if (e && this.isRelayMarker(e, origin, round)) {
       this.endRelayWait(e);
       return;
@@ -621,9 +620,8 @@ export abstract class NodeMigration extends NodeFlow {
       e.paused = true;
       this.emit({ type: 'pausePort', name: e.name });
     }
-    // A round of its own, as a migration's (§4.5): a stale marker of this
-    // node's for the port (an earlier migration's, re-sent at a link loss)
-    // ended the wait too early (`test/relay-marker-round.test.ts`).
+    // A round of its own (§4.5): a stale migration marker of this node's
+    // ended the wait early (`test/relay-marker-round.test.ts`).
     e.relayRound = ++this.rounds;
     this.sendControl(up, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: this.cfg.node, round: e.relayRound });
   }
