@@ -21,6 +21,8 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * for credit on a port whose own receive right arrives (`queuedRightPutBack`),
  * a gated message passing older ones for an old home's drain (`gatePassed`),
  * a relay's senders waiting for its marker up the old route (`relayWaits`),
+ * a stale marker of its own reaching a relay that waits so, not ending the
+ * wait (`staleRelayMarker`),
  * a marker passed on over a link that was lost, sent back (`lostMarkerBack`),
  * a send right in a message that outlived its link made a dead name
  * (`doomedOnArrival`), a stale DEAD for an entry made since the port's
@@ -45,7 +47,7 @@ export function roundField(round: number | undefined): { round?: number } {
 export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
-  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
+  | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack';
 
 /**

@@ -329,13 +329,15 @@ export abstract class NodeMigration extends NodeFlow {
     // A marker this node passed on, coming back the same way.
     const ret = this.takeMarkerPath(key, origin, peer);
     // The relay's marker (relayWait) is back: while it waits, this node's
-    // own round waits too (startMigration), so no other marker of this
-    // node's is out for the port. It may come back by another link than
-    // it left on, when the right went round a cycle of nodes (`3000067`).
-    if (e && e.relayWait && origin === this.cfg.node) {
+    // own round waits too (startMigration), so it sends no other marker for
+    // the port. It may come back by another link than it left on, when the
+    // right went round a cycle of nodes (`3000067`). An earlier round's
+    // marker of this node's may still be out: it is dropped below (§4.5).
+    if (e && this.isRelayMarker(e, origin, round)) {
       this.endRelayWait(e);
       return;
     }
+    if (e?.relayWait && origin === this.cfg.node) this.edge('staleRelayMarker');
     if (!e || e.role !== 'proxy') {
       // Nothing of the port is here any more, so nothing older can follow:
       // the marker goes straight back (or back the way it came, when the
@@ -618,7 +620,15 @@ export abstract class NodeMigration extends NodeFlow {
       e.paused = true;
       this.emit({ type: 'pausePort', name: e.name });
     }
-    this.sendControl(up, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: this.cfg.node });
+    // A round of its own (§4.5): a stale migration marker of this node's
+    // ended the wait early (`test/relay-marker-round.test.ts`).
+    e.relayRound = ++this.rounds;
+    this.sendControl(up, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: this.cfg.node, round: e.relayRound });
+  }
+
+  /** Whether a marker of `origin`'s with `round` is the relay's own, which ends its wait (relayWait). */
+  protected isRelayMarker(e: PortEntry | undefined, origin: number, round: number | undefined): boolean {
+    return e !== undefined && e.relayWait && origin === this.cfg.node && round === e.relayRound;
   }
 
   /** Whether a message for `e` from link `from` waits for the relay's marker (relayWait). */
@@ -629,6 +639,7 @@ export abstract class NodeMigration extends NodeFlow {
   /** The relay's marker is back (or its upstream link died): its senders go on. */
   protected endRelayWait(e: PortEntry): void {
     e.relayWait = false;
+    e.relayRound = undefined;
     if (!isDraining(e)) this.endDrain(e);
     this.resumeIfFree(e);
     this.tryCollect(e);

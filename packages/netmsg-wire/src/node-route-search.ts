@@ -24,11 +24,14 @@ export abstract class NodeRouteSearch extends NodeLostRoute {
    * and ends. An entry goes when this node's part ends (it passed the
    * marker to F, or no neighbour is left to ask), when either of its links
    * is lost, or when the same link asks again (a new round). One left by a
-   * search that found F further on (nothing tells this node) only turns a
-   * later search coming from another node back here, as a dead end would:
-   * that search goes on by other nodes. Bounded as tombstones are.
+   * search that found F further on (nothing tells this node) stays, but
+   * holds the search's `round` (§4.5, since 2026-12-01, task N10): only a
+   * request of that round from another node is a loop, and a later
+   * migration's search replaces it (before, it turned that search back as
+   * a dead end, and C fell back ahead of what F had forwarded). Bounded as
+   * tombstones are.
    */
-  private readonly asking = new Map<string, { parent: number; child: number }>();
+  private readonly asking = new Map<string, { parent: number; child: number; round?: number }>();
 
   /**
    * A marker with `via`. Straight from its origin (this node is C), or
@@ -63,7 +66,12 @@ export abstract class NodeRouteSearch extends NodeLostRoute {
         if (e) this.markGated(e, this.gates.get(peer));
       } else {
         const on = this.asking.get(k);
-        if (on !== undefined && on.parent !== peer) {
+        // Only the same search (the same round) coming round is a loop: an
+        // entry of an earlier round is one a search left behind when it
+        // found F further on, and taken for a loop it turned a later search
+        // back here, which then fell back ahead of what F had forwarded
+        // (`test/lost-route-stale-search.test.ts`, per-port FIFO; §4.5).
+        if (on !== undefined && on.parent !== peer && on.round === round) {
           // The search came round to a node already on its way: a dead end.
           this.sendControl(peer, { t: 'flush', node, serial, origin, via, bounced: true, ...rd });
           return true;
@@ -80,14 +88,15 @@ export abstract class NodeRouteSearch extends NodeLostRoute {
     } else {
       // The neighbour asked found no way to F: its record goes.
       const ret = this.takeMarkerPath(key, origin, peer);
-      parent = this.asking.get(k)?.parent ?? ret?.back ?? (this.links.has(back) ? back : undefined);
+      const on = this.asking.get(k);
+      parent = (on?.round === round ? on?.parent : undefined) ?? ret?.back ?? (this.links.has(back) ? back : undefined);
       after = peer % LINK_INCARNATION;
     }
     const next = parent === undefined ? undefined : this.askNext(after, origin, via, parent % LINK_INCARNATION);
     if (next !== undefined && parent !== undefined) {
       if (parent !== back) this.edge('lostRouteAskOn');
       this.asking.delete(k);
-      this.asking.set(k, { parent, child: next });
+      this.asking.set(k, { parent, child: next, ...roundField(round) });
       if (this.asking.size > NodeCore.MAX_TOMBSTONES) this.asking.delete(this.asking.keys().next().value!);
       this.notePath(key, origin, next, parent, round);
       this.sendControl(next, { t: 'flush', node, serial, origin, via, ...rd });

@@ -514,7 +514,7 @@ export class NetmsgNode extends NodeMarkerReturn {
         // link and waits in that link's gate is older, and the relay's
         // senders' next messages wait for it (resumeIfFree, §4.5).
         const r = this.byKey.get(key);
-        if (r && r.relayWait && c.origin === this.cfg.node) this.markGated(r, this.gates.get(peer));
+        if (r && this.isRelayMarker(r, c.origin, c.round)) this.markGated(r, this.gates.get(peer));
         if (c.via !== undefined && this.passToLostRoute(peer, key, c.origin, c.via, c.bounced === true, c.round)) return;
         this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true, c.round);
         return;

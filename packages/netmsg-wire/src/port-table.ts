@@ -169,6 +169,12 @@ export interface PortEntry {
    * in `drainHold`.
    */
   relayWait: boolean;
+  /**
+   * relay: the round (node-wide, as `round`) its marker up `upstream`
+   * carries; only that marker ends `relayWait`, not a stale one of an
+   * earlier migration or wait of this node's (§4.5, since 2026-12-01).
+   */
+  relayRound?: number;
   /** new home: the link the receive right came on, while its gate waits. */
   migrateFrom: number | undefined;
   /**
