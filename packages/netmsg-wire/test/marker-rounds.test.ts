@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type App, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
-import type { Cluster } from '../src/sim/cluster.js';
-import { linkedNodes, receiveAll, settleExcept, type Stepper } from './three-nodes.js';
+import { linkedNodes, receiveAll, rightToBStaleMarkerBehind, settleExcept } from './three-nodes.js';
 
 /**
  * A marker of an earlier migration of a port coming back to its origin
@@ -25,21 +24,8 @@ function staleMarker(): { onP: number[]; homeEarly: boolean; earlier: number; vi
   c.settle();
   const P = a.allocate();
   const pInB = pass(a, a2b, 1, MAKE_SEND, P, 2);
-  // The right to B; B's first marker held on the wire B -> A.
-  a.send(a2b, { id: 2, ports: { disp: MOVE_RECEIVE, names: [P] } });
-  settleExcept(c, ['2>1']);
-  c.cut(2, 3);
-  settleExcept(c, ['2>1', '1>2']);
-  // Both markers to A, both back on A -> B: let in only what B needs to
-  // finish its migration (the first marker), one chunk at a time.
-  settleExcept(c, ['1>2']);
-  let moved: number | undefined;
-  for (let i = 0; i < 1000 && moved === undefined; i++) {
-    stepLink(c, 1, 2);
-    settleExcept(c, ['1>2']);
-    moved = receiveAll(b, inbox[1]!).flatMap((r) => (r.msg.header.id === 2 ? portsOf(r) : []))[0];
-  }
-  if (moved === undefined) throw new Error('B never got the right');
+  // The right to B; a second marker of B's migration left on the wire A -> B (three-nodes.ts).
+  const moved = rightToBStaleMarkerBehind(c, a, b, inbox[1]!, a2b, P);
   // B keeps a send right and moves P's right to Y.
   b.makeSend(moved);
   b.send(b2y, { id: 3, ports: { disp: MOVE_RECEIVE, names: [moved] } });
@@ -61,13 +47,6 @@ function staleMarker(): { onP: number[]; homeEarly: boolean; earlier: number; vi
   void pInB;
   const earlier = c.node(2).machine.edgeCounts().earlierRound ?? 0;
   return { onP, homeEarly, earlier, violations: [...c.violations], errors: c.nodes.flatMap((n) => n.errors) };
-}
-
-/** Deliver one chunk on the directed link `from` -> `to`, if one waits. */
-function stepLink(c: Cluster, from: number, to: number): void {
-  const s = c as unknown as Stepper;
-  const next = s.enabled().find((x) => x.kind === 'link' && 'from' in x && x.from === from && x.to === to);
-  if (next) s.run(next);
 }
 
 describe('a marker of an earlier migration back at its origin', () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
-import type { Cluster } from '../src/sim/cluster.js';
-import { linkedNodes, receiveAll, settleExcept, type Stepper } from './three-nodes.js';
+import { linkedNodes, receiveAll, rightToBStaleMarkerBehind, settleExcept, stepLink } from './three-nodes.js';
 
 /**
  * A relay waiting for its own marker (`relayWaits`) while a stale marker of
@@ -32,19 +31,8 @@ function relayStale(): { onP: number[]; waits: number; stale: number; violations
   const qInY = pass(b, b2y, 1, COPY_SEND, qInB, 4);
   const P = a.allocate();
   pass(a, a2b, 1, MAKE_SEND, P, 2);
-  // As in marker-rounds: the right to B, a second marker at the loss of B-X, the first back.
-  a.send(a2b, { id: 2, ports: { disp: MOVE_RECEIVE, names: [P] } });
-  settleExcept(c, ['2>1']);
-  c.cut(2, 3);
-  settleExcept(c, ['2>1', '1>2']);
-  settleExcept(c, ['1>2']);
-  let moved: number | undefined;
-  for (let i = 0; i < 1000 && moved === undefined; i++) {
-    stepLink(c, 1, 2);
-    settleExcept(c, ['1>2']);
-    moved = receiveAll(b, inbox[1]!).flatMap((r) => (r.msg.header.id === 2 ? portsOf(r) : []))[0];
-  }
-  if (moved === undefined) throw new Error('B never got the right');
+  // The right to B; a second marker of B's migration left on the wire A -> B (three-nodes.ts).
+  const moved = rightToBStaleMarkerBehind(c, a, b, inbox[1]!, a2b, P);
   // B keeps a send right and moves P's right to Y; m1 through B's proxy, queued at Y.
   b.makeSend(moved);
   b.send(b2y, { id: 3, ports: { disp: MOVE_RECEIVE, names: [moved] } });
@@ -68,13 +56,6 @@ function relayStale(): { onP: number[]; waits: number; stale: number; violations
   const onP = receiveAll(a, atA).map((r) => r.msg.header.id);
   const stale = c.node(2).machine.edgeCounts().staleRelayMarker ?? 0;
   return { onP, waits: waits(), stale, violations: [...c.violations], errors: c.nodes.flatMap((n) => n.errors) };
-}
-
-/** Deliver one chunk on the directed link `from` -> `to`, if one waits. */
-function stepLink(c: Cluster, from: number, to: number): void {
-  const s = c as unknown as Stepper;
-  const next = s.enabled().find((x) => x.kind === 'link' && 'from' in x && x.from === from && x.to === to);
-  if (next) s.run(next);
 }
 
 describe('a relay waiting for its own marker', () => {

@@ -117,3 +117,35 @@ export function leftoverAfter(c: Cluster, apps: readonly App[], inbox: readonly 
   });
   return leftover;
 }
+
+/** Deliver one chunk on the directed link `from` -> `to`, if one waits. */
+export function stepLink(c: Cluster, from: number, to: number): void {
+  const s = c as unknown as Stepper;
+  const next = s.enabled().find((x) => x.kind === 'link' && 'from' in x && x.from === from && x.to === to);
+  if (next) s.run(next);
+}
+
+/**
+ * Four linked nodes A = 1, B = 2, X = 3: `p`'s receive right goes from A to
+ * B in a message (id 2) to `a2b`; B's marker goes to A, the link B-X is lost
+ * meanwhile and B sends a second marker of the same migration
+ * (`reflushOnLoss`); both come back on A -> B, where only what B needs is let
+ * in, a chunk at a time, so the first finishes B's migration and the second
+ * stays on the wire A -> B (a stale marker for what follows: PROTOCOL.md
+ * §4.5, "Markers name their migration"). Returns B's name for the right.
+ */
+export function rightToBStaleMarkerBehind(c: Cluster, a: App, b: App, bInbox: number, a2b: number, p: number): number {
+  a.send(a2b, { id: 2, ports: { disp: MOVE_RECEIVE, names: [p] } });
+  settleExcept(c, ['2>1']);
+  c.cut(2, 3);
+  settleExcept(c, ['2>1', '1>2']);
+  settleExcept(c, ['1>2']);
+  let moved: number | undefined;
+  for (let i = 0; i < 1000 && moved === undefined; i++) {
+    stepLink(c, 1, 2);
+    settleExcept(c, ['1>2']);
+    moved = receiveAll(b, bInbox).flatMap((r) => (r.msg.header.id === 2 ? portsOf(r) : []))[0];
+  }
+  if (moved === undefined) throw new Error('B never got the right');
+  return moved;
+}
