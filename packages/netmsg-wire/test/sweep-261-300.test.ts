@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
+
+/**
+ * Schedules of the lead's sweep of seeds 261-300 × 100 × 320 in the four
+ * held-rights modes (2026-12-01, PROTOCOL.md §9), pinned numbered
+ * (`simulate --schedule NUM --length 320 MODE`) and shrunk (`shrink
+ * --schedule NUM --length 320 MODE --match FIFO`, the lead's run). Each
+ * fails before its fix (checked: src/ of 76c8ead, the file run, restored).
+ */
+describe('sweep of seeds 261-300', () => {
+  // The receive right of port 14 (3:5) goes node 1 → node 3 → node 2; node
+  // 1 had queued node 2's m0, so it drains m0 after the right, down through
+  // node 3. Node 3 is a relay that had a proxy: it passes the right on at
+  // once and sends its own marker up to node 1 (relayWait). Node 2's m1,
+  // sent to its proxy's route (node 3) before the right reached node 2,
+  // came to node 3 from its new route and was passed straight back to node
+  // 2, ahead of m0, still in node 1's drain; node 2 held both from the same
+  // link and put them back in that order: "FIFO violated on port 14 from
+  // node 2: 0 after 1". A relay now holds what comes from its route too,
+  // and the old home's drain passes what it holds (src/relay-wait.ts;
+  // PROTOCOL.md §4.5, "The new home's messages behind the old home's queue").
+  it('a relay holds the new home\'s messages behind the old home\'s drain (300000907, 3 nodes, links live)', () => {
+    expect(runSchedule(3, 300000907, randomOps(300000907, 320, false, true, true), { loss: false, deferSendOnce: true }).violations).toEqual([]);
+  });
+
+  it('the same, shrunk', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 2 }, { op: 'soGive', holder: 47, to: 0 },
+      { op: 'giveReceive', holder: 24, to: 3 }, { op: 'newPort', node: 1 }, { op: 'steps', n: 4 },
+      { op: 'soUse', holder: 48, destroy: true }, { op: 'giveSend', holder: 46, to: 2 },
+      { op: 'giveSend', holder: 12, to: 2 }, { op: 'soGive', holder: 12, to: 0 },
+      { op: 'newPort', node: 1 }, { op: 'newPort', node: 0 },
+      { op: 'giveSend', holder: 25, to: 0 }, { op: 'soGive', holder: 32, to: 0 },
+      { op: 'soGive', holder: 2, to: 0 }, { op: 'steps', n: 5 }, { op: 'newPort', node: 3 },
+      { op: 'steps', n: 3 }, { op: 'newPort', node: 3 }, { op: 'giveSend', holder: 40, to: 0 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 20, to: 3 }, { op: 'steps', n: 4 },
+      { op: 'giveSend', holder: 11, to: 0 }, { op: 'newPort', node: 0 },
+      { op: 'giftVia', holder: 41, via: 13, receive: true }, { op: 'soGive', holder: 23, to: 3 },
+      { op: 'giveReceive', holder: 17, to: 0 }, { op: 'soUse', holder: 12, destroy: false },
+      { op: 'soGive', holder: 34, to: 0 }, { op: 'data', holder: 11 },
+      { op: 'destroy', holder: 54 }, { op: 'soUse', holder: 24, destroy: false },
+      { op: 'giftVia', holder: 60, via: 24, receive: true },
+      { op: 'giftVia', holder: 56, via: 4, receive: true },
+      { op: 'giftVia', holder: 18, via: 31, receive: true },
+      { op: 'giveReceive', holder: 6, to: 1 }, { op: 'steps', n: 5 }, { op: 'data', holder: 56 },
+      { op: 'data', holder: 10 }, { op: 'giveSend', holder: 40, to: 1 },
+      { op: 'data', holder: 36 }, { op: 'soUse', holder: 61, destroy: false },
+      { op: 'giveSend', holder: 58, to: 1 }, { op: 'data', holder: 50 },
+      { op: 'data', holder: 63 }, { op: 'giftVia', holder: 1, via: 53, receive: false },
+      { op: 'giftVia', holder: 33, via: 31, receive: false },
+      { op: 'giveSend', holder: 28, to: 2 }, { op: 'giveSend', holder: 46, to: 1 },
+      { op: 'newPort', node: 3 }, { op: 'data', holder: 37 },
+      { op: 'giftVia', holder: 31, via: 44, receive: true }, { op: 'giveSend', holder: 2, to: 1 },
+      { op: 'drop', holder: 25 }, { op: 'steps', n: 6 }, { op: 'steps', n: 7 },
+      { op: 'soGive', holder: 29, to: 1 }, { op: 'giftVia', holder: 57, via: 38, receive: true },
+      { op: 'steps', n: 8 }, { op: 'newPort', node: 1 }, { op: 'soGive', holder: 51, to: 0 },
+      { op: 'steps', n: 5 }, { op: 'giveSend', holder: 54, to: 0 },
+      { op: 'giveSend', holder: 46, to: 0 }, { op: 'steps', n: 1 },
+      { op: 'giveSend', holder: 37, to: 2 }, { op: 'soGive', holder: 6, to: 0 },
+      { op: 'steps', n: 1 }, { op: 'steps', n: 3 }, { op: 'newPort', node: 2 },
+      { op: 'steps', n: 8 }, { op: 'giveSend', holder: 34, to: 0 },
+      { op: 'giftVia', holder: 32, via: 38, receive: true }, { op: 'newPort', node: 0 },
+      { op: 'newPort', node: 0 }, { op: 'newPort', node: 2 }, { op: 'data', holder: 33 },
+      { op: 'drop', holder: 32 }, { op: 'giveReceive', holder: 33, to: 2 }, { op: 'steps', n: 8 },
+      { op: 'giveSend', holder: 35, to: 1 }, { op: 'giveSend', holder: 6, to: 3 },
+      { op: 'giveSend', holder: 34, to: 2 }, { op: 'giveSend', holder: 6, to: 0 },
+      { op: 'giveReceive', holder: 63, to: 0 }, { op: 'destroy', holder: 7 },
+      { op: 'soGive', holder: 52, to: 1 }, { op: 'giveSend', holder: 35, to: 3 },
+      { op: 'giveReceive', holder: 9, to: 0 }, { op: 'data', holder: 22 },
+      { op: 'giftVia', holder: 19, via: 52, receive: true },
+      { op: 'soUse', holder: 54, destroy: false }, { op: 'giveReceive', holder: 41, to: 1 },
+      { op: 'soGive', holder: 61, to: 2 }, { op: 'steps', n: 1 },
+      { op: 'giveReceive', holder: 4, to: 1 }, { op: 'giveSend', holder: 58, to: 2 },
+      { op: 'giftVia', holder: 37, via: 17, receive: true }, { op: 'newPort', node: 3 },
+      { op: 'giveSend', holder: 3, to: 0 }, { op: 'steps', n: 1 }, { op: 'data', holder: 3 },
+      { op: 'data', holder: 42 }, { op: 'newPort', node: 2 }, { op: 'steps', n: 9 },
+      { op: 'giftVia', holder: 49, via: 21, receive: true },
+      { op: 'soUse', holder: 63, destroy: false }, { op: 'steps', n: 1 },
+      { op: 'giveSend', holder: 36, to: 2 }
+    ];
+    expect(runSchedule(3, 300000907, ops, { loss: false, deferSendOnce: true }).violations).toEqual([]);
+  });
+});
