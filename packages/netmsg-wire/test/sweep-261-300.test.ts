@@ -81,4 +81,67 @@ describe('sweep of seeds 261-300', () => {
     ];
     expect(runSchedule(3, 300000907, ops, { loss: false, deferSendOnce: true }).violations).toEqual([]);
   });
+
+  // The same cause under --relink (the link losses of the schedule play no
+  // part: links 1-4 and 4-3 live throughout). The right of port 14 (1:5)
+  // goes node 1 → node 4 → node 3; relay 4 passed node 3's m1, sent on its
+  // old route before the right came, straight back to node 3, ahead of m0
+  // in node 1's drain: "FIFO violated on port 14 from node 3: 0 after 1"
+  // (numbered: port 15, "0 after 1").
+  it('the same at a relay under --relink (292000896, 4 nodes, link loss)', () => {
+    expect(runSchedule(4, 292000896, randomOps(292000896, 320, true, false, true, true), { loss: true }).violations).toEqual([]);
+  });
+
+  it('the same under --relink, shrunk', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 2 }, { op: 'newPort', node: 1 }, { op: 'cut', a: 1, b: 0 },
+      { op: 'destroy', holder: 2 }, { op: 'giveSend', holder: 49, to: 3 }, { op: 'steps', n: 3 },
+      { op: 'drop', holder: 27 }, { op: 'newPort', node: 3 }, { op: 'newPort', node: 1 },
+      { op: 'newPort', node: 0 }, { op: 'giveSend', holder: 34, to: 3 },
+      { op: 'newPort', node: 0 }, { op: 'steps', n: 7 }, { op: 'data', holder: 28 },
+      { op: 'newPort', node: 2 }, { op: 'newPort', node: 2 },
+      { op: 'giveSend', holder: 47, to: 2 }, { op: 'drop', holder: 13 },
+      { op: 'newPort', node: 1 }, { op: 'steps', n: 5 }, { op: 'steps', n: 5 },
+      { op: 'destroy', holder: 15 }, { op: 'giveReceive', holder: 8, to: 2 },
+      { op: 'cut', a: 3, b: 1 }, { op: 'drop', holder: 10 }, { op: 'giveSend', holder: 22, to: 0 },
+      { op: 'newPort', node: 3 }, { op: 'cut', a: 1, b: 2 }, { op: 'steps', n: 1 },
+      { op: 'steps', n: 11 }, { op: 'data', holder: 14 }, { op: 'newPort', node: 3 },
+      { op: 'data', holder: 49 }, { op: 'newPort', node: 1 }, { op: 'data', holder: 13 },
+      { op: 'steps', n: 6 }, { op: 'data', holder: 20 }, { op: 'drop', holder: 16 },
+      { op: 'giveReceive', holder: 46, to: 3 }, { op: 'newPort', node: 0 },
+      { op: 'newPort', node: 0 }, { op: 'relink', a: 2, b: 1 }, { op: 'destroy', holder: 48 },
+      { op: 'giveSend', holder: 9, to: 0 }, { op: 'giveSend', holder: 17, to: 3 },
+      { op: 'steps', n: 8 }, { op: 'steps', n: 6 }, { op: 'relink', a: 1, b: 0 },
+      { op: 'newPort', node: 0 }, { op: 'steps', n: 3 }, { op: 'steps', n: 8 },
+      { op: 'giftVia', holder: 11, via: 13, receive: true },
+      { op: 'giftVia', holder: 45, via: 52, receive: true },
+      { op: 'giftVia', holder: 57, via: 42, receive: false },
+      { op: 'giftVia', holder: 22, via: 23, receive: false }, { op: 'steps', n: 6 },
+      { op: 'giftVia', holder: 59, via: 7, receive: true }, { op: 'steps', n: 4 },
+      { op: 'steps', n: 6 }, { op: 'drop', holder: 19 },
+      { op: 'giftVia', holder: 0, via: 46, receive: true }, { op: 'data', holder: 18 },
+      { op: 'giftVia', holder: 25, via: 4, receive: true }, { op: 'data', holder: 19 },
+      { op: 'destroy', holder: 6 }, { op: 'relink', a: 3, b: 1 },
+      { op: 'giftVia', holder: 21, via: 28, receive: false }, { op: 'steps', n: 7 },
+      { op: 'drop', holder: 27 }, { op: 'newPort', node: 1 },
+      { op: 'giftVia', holder: 57, via: 45, receive: false }, { op: 'data', holder: 53 },
+      { op: 'data', holder: 8 }, { op: 'drop', holder: 46 }, { op: 'data', holder: 6 },
+      { op: 'data', holder: 48 }, { op: 'destroy', holder: 4 }, { op: 'data', holder: 30 },
+      { op: 'data', holder: 59 }, { op: 'data', holder: 36 }, { op: 'steps', n: 4 },
+      { op: 'newPort', node: 2 }, { op: 'giveSend', holder: 58, to: 0 },
+      { op: 'giftVia', holder: 39, via: 48, receive: true }, { op: 'data', holder: 13 },
+      { op: 'drop', holder: 2 }, { op: 'newPort', node: 0 }, { op: 'drop', holder: 63 },
+      { op: 'giftVia', holder: 39, via: 3, receive: false }, { op: 'steps', n: 1 },
+      { op: 'giftVia', holder: 37, via: 28, receive: true }, { op: 'newPort', node: 1 },
+      { op: 'steps', n: 4 }, { op: 'data', holder: 41 }, { op: 'giveSend', holder: 28, to: 3 },
+      { op: 'giftVia', holder: 23, via: 30, receive: true },
+      { op: 'giftVia', holder: 6, via: 31, receive: true },
+      { op: 'giftVia', holder: 36, via: 32, receive: false },
+      { op: 'giftVia', holder: 32, via: 27, receive: true }, { op: 'data', holder: 32 },
+      { op: 'steps', n: 4 }, { op: 'giftVia', holder: 48, via: 20, receive: true },
+      { op: 'drop', holder: 59 }, { op: 'steps', n: 5 }, { op: 'newPort', node: 1 },
+      { op: 'giftVia', holder: 13, via: 25, receive: true }, { op: 'data', holder: 35 }
+    ];
+    expect(runSchedule(4, 292000896, ops, { loss: true }).violations).toEqual([]);
+  });
 });
