@@ -144,4 +144,46 @@ describe('sweep of seeds 261-300', () => {
     ];
     expect(runSchedule(4, 292000896, ops, { loss: true }).violations).toEqual([]);
   });
+
+  // A relay whose proxy died with a link. Port 3 (4:1) is node 4's; its
+  // right went to node 2, and node 3's m2 went 3 → 4 → 2, queued there.
+  // Node 2 sent the right to node 1 and the link 2–4 died: node 4's proxy
+  // died with its route (m3-m5 of node 3, sent on that chain, were
+  // destroyed there). The right went on 1 → 4 → 3: node 4 had no proxy any
+  // more, so it passed it on without a relay round, and node 3's m6, sent
+  // before node 3 read the DEAD, came to node 4 from its new route and went
+  // straight back to node 3, ahead of m2 in node 2's drain (2 → 1 → 4 → 3):
+  // "FIFO violated on port 3 from node 3: 4 after 14" (shrunk: "2 after
+  // 6"). A relay with a tombstone for the port makes its relay round as one
+  // with a proxy does (its senders' older messages went through the dead
+  // proxy into the old home's queue; node-rights.ts `relayRights`;
+  // PROTOCOL.md §4.5, "A relay's senders behind the old home's queue").
+  it('a relay whose proxy died with a link makes its relay round (287000887, 4 nodes, link loss)', () => {
+    expect(runSchedule(4, 287000887, randomOps(287000887, 320, true, false, true, true), { loss: true }).violations).toEqual([]);
+  });
+
+  it('the same, shrunk (relay with a tombstone)', () => {
+    const ops: Op[] = [
+      { op: 'newPort', node: 2 }, { op: 'newPort', node: 0 }, { op: 'destroy', holder: 35 },
+      { op: 'newPort', node: 3 }, { op: 'newPort', node: 1 },
+      { op: 'giveSend', holder: 38, to: 2 }, { op: 'steps', n: 2 }, { op: 'data', holder: 2 },
+      { op: 'newPort', node: 0 }, { op: 'data', holder: 2 }, { op: 'steps', n: 2 },
+      { op: 'newPort', node: 3 }, { op: 'data', holder: 29 },
+      { op: 'giveSend', holder: 29, to: 0 }, { op: 'giveReceive', holder: 35, to: 2 },
+      { op: 'steps', n: 2 }, { op: 'giveSend', holder: 16, to: 2 }, { op: 'data', holder: 15 },
+      { op: 'giveSend', holder: 48, to: 2 }, { op: 'steps', n: 5 }, { op: 'data', holder: 37 },
+      { op: 'giveReceive', holder: 59, to: 2 }, { op: 'giveReceive', holder: 41, to: 1 },
+      { op: 'steps', n: 3 }, { op: 'giveSend', holder: 15, to: 0 },
+      { op: 'giftVia', holder: 20, via: 11, receive: true }, { op: 'giveSend', holder: 54, to: 1 },
+      { op: 'data', holder: 61 }, { op: 'data', holder: 46 }, { op: 'steps', n: 10 },
+      { op: 'giveSend', holder: 10, to: 2 }, { op: 'giveSend', holder: 57, to: 2 },
+      { op: 'giveSend', holder: 28, to: 2 }, { op: 'giveSend', holder: 42, to: 1 },
+      { op: 'data', holder: 47 }, { op: 'data', holder: 63 },
+      { op: 'giveSend', holder: 46, to: 0 }, { op: 'giftVia', holder: 20, via: 34, receive: true },
+      { op: 'giftVia', holder: 15, via: 42, receive: true }, { op: 'data', holder: 28 },
+      { op: 'data', holder: 5 }, { op: 'giveSend', holder: 8, to: 3 }, { op: 'data', holder: 19 },
+      { op: 'steps', n: 3 }, { op: 'cut', a: 1, b: 3 }
+    ];
+    expect(runSchedule(4, 287000887, ops, { loss: true }).violations).toEqual([]);
+  });
 });
