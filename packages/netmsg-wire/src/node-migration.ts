@@ -4,7 +4,7 @@ import { carriesReceive, NodeCore, roundField } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
 import { namesOf, type PortRef, type ReceiveState, type WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
-import { holdsFromRoute, isRelayMarker, relayHolds } from './relay-wait.js';
+import { holdsFromRoute, relayHolds } from './relay-wait.js';
 
 /**
  * Receive-right migration (PROTOCOL.md §4.5): the receive right leaving
@@ -334,7 +334,7 @@ export abstract class NodeMigration extends NodeFlow {
     // the port. It may come back by another link than it left on, when the
     // right went round a cycle of nodes (`3000067`). An earlier round's
     // marker of this node's may still be out: it is dropped below (§4.5).
-    if (e && isRelayMarker(e, this.cfg.node, origin, round)) {
+    if (e && this.isRelayMarker(e, origin, round)) {
       this.endRelayWait(e);
       return;
     }
@@ -392,7 +392,7 @@ export abstract class NodeMigration extends NodeFlow {
     // messages a relay holds (relay-wait.ts `holdsFromRoute`).
     const up = peer === e.route && e.upstream !== peer && e.upstream !== undefined && this.links.has(e.upstream) ? e.upstream : undefined;
     const upFromRoute = up !== undefined;
-    if (isDraining(e) || e.drainHold.some((h) => !relayHolds(e, h.from)) || (!upFromRoute && holdsFromRoute(e))) {
+    if (isDraining(e) || e.drainHold.some((h) => !this.relayHolds(e, h.from)) || (!upFromRoute && holdsFromRoute(e))) {
       e.flushWait.push({ origin, round });
       this.passGated();
     } else if (up !== undefined) {
@@ -634,6 +634,16 @@ export abstract class NodeMigration extends NodeFlow {
     this.sendControl(up, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: this.cfg.node, round: e.relayRound });
   }
 
+  /** Whether a marker of `origin`'s with `round` is the relay's own, which ends its wait (relayWait). */
+  protected isRelayMarker(e: PortEntry | undefined, origin: number, round: number | undefined): boolean {
+    return e !== undefined && e.relayWait && origin === this.cfg.node && round === e.relayRound;
+  }
+
+  /** Whether a message for `e` from link `from` waits for the relay's marker (relayWait; relay-wait.ts). */
+  protected relayHolds(e: PortEntry, from: number): boolean {
+    return relayHolds(e, from);
+  }
+
   /** The relay's marker is back (or its upstream link died): its senders go on. */
   protected endRelayWait(e: PortEntry): void {
     e.relayWait = false;
@@ -651,7 +661,7 @@ export abstract class NodeMigration extends NodeFlow {
     const kept: PortEntry['drainHold'] = [];
     while (e.drainHold.length > 0) {
       const h = e.drainHold[0]!;
-      if (relayHolds(e, h.from)) {
+      if (this.relayHolds(e, h.from)) {
         kept.push(e.drainHold.shift()!);
         continue;
       }

@@ -35,8 +35,3 @@ export function relayHolds(e: PortEntry, from: number): boolean {
 export function holdsFromRoute(e: PortEntry): boolean {
   return e.relayWait && e.route !== undefined && e.drainHold.some((h) => h.from === e.route);
 }
-
-/** Whether a marker of `origin`'s with `round` is relay `self`'s own, which ends its wait (relayWait; its own round since 2026-12-01, §4.5). */
-export function isRelayMarker(e: PortEntry | undefined, self: number, origin: number, round: number | undefined): boolean {
-  return e !== undefined && e.relayWait && origin === self && round === e.relayRound;
-}
