@@ -165,8 +165,8 @@ export interface PortEntry {
    * receive right passed through, and is not back. Messages its senders
    * sent before may still be in the old home's queue (its drain comes down
    * through here), so until the marker returns behind them, the proxy port
-   * stays paused and what arrives for the port from any other link (the
-   * route to the new home included: relay-wait.ts) waits in `drainHold`.
+   * stays paused and what arrives for the port from any other link waits
+   * in `drainHold`.
    */
   relayWait: boolean;
   /**
