@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeMarkerReturn } from './node-marker-return.js';
+import { NodeGatePins } from './node-gate-pins.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
 /** A port message's receive statuses when the driver gives none (read only; one object, not one per message). */
@@ -35,11 +35,12 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * node-dead.ts (DEAD in: what it kills, and which DEAD is stale),
  * node-lost-route.ts (a migration's marker re-sent after its route died),
  * node-lost-proxy.ts (a right arriving where its proxy died with its route),
- * node-marker-return.ts (a relay's marker turned back past a newer proxy), and this
+ * node-marker-return.ts (a relay's marker turned back past a newer proxy),
+ * node-gate-pins.ts (gated messages pin an entry made after them), and this
  * file (events in, dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeMarkerReturn {
+export class NetmsgNode extends NodeGatePins {
   get node(): number {
     return this.cfg.node;
   }
