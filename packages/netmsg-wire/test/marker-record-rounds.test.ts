@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COPY_SEND, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
-import { linkedNodes, receiveAll, settleExcept } from './three-nodes.js';
+import { MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
+import { linkedNodes, receiveAll, sendRightAlong, settleExcept } from './three-nodes.js';
 
 /**
  * A marker record counting markers of several migrations of one origin,
@@ -25,12 +25,7 @@ function recordOfRounds(rounds: number) {
   const chain = [1, 4, 2, 3];
   const { c, apps, inbox, to, pass } = linkedNodes(4);
   c.settle();
-  const X = apps[0]!.allocate();
-  apps[0]!.makeSend(X);
-  const names = [X];
-  for (let i = 1; i < chain.length; i++) {
-    names.push(pass(apps[chain[i - 1]! - 1]!, to(chain[i - 1]!, chain[i]!), i, i === 1 ? MAKE_SEND : COPY_SEND, names[i - 1]!, chain[i]!));
-  }
+  const names = sendRightAlong({ apps, to, pass }, chain);
   const moves = [0, 3, 2, 1, 0];
   let id = 100;
   for (let r = 0; r < rounds; r++) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COPY_SEND, MAKE_SEND, MOVE_RECEIVE } from '../src/sim/app.js';
-import { linkedNodes } from './three-nodes.js';
+import { MOVE_RECEIVE } from '../src/sim/app.js';
+import { linkedNodes, sendRightAlong } from './three-nodes.js';
 
 /**
  * The FLUSH marker records a node keeps for markers it passed on for other
@@ -18,12 +18,7 @@ function rounds(chain: number[], n: number): { records: number[][]; out: number[
   const { c, apps, to, pass } = linkedNodes(chain.length);
   c.settle();
   // names[i]: X's name in the task of node chain[i].
-  const X = apps[0]!.allocate();
-  apps[0]!.makeSend(X);
-  const names = [X];
-  for (let i = 1; i < chain.length; i++) {
-    names.push(pass(apps[chain[i - 1]! - 1]!, to(chain[i - 1]!, chain[i]!), i, i === 1 ? MAKE_SEND : COPY_SEND, names[i - 1]!, chain[i]!));
-  }
+  const names = sendRightAlong({ apps, to, pass }, chain);
   const moves = [0, ...chain.slice(1).map((_, i) => chain.length - 1 - i), 0];
   const records: number[][] = [];
   const out: number[][] = [];

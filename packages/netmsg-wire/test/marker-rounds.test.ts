@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type App, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
-import { linkedNodes, receiveAll, rightToBStaleMarkerBehind, settleExcept } from './three-nodes.js';
+import { keepSendMoveToY, linkedNodes, receiveAll, rightToBStaleMarkerBehind, settleExcept } from './three-nodes.js';
 
 /**
  * A marker of an earlier migration of a port coming back to its origin
@@ -27,10 +27,7 @@ function staleMarker(): { onP: number[]; homeEarly: boolean; earlier: number; vi
   // The right to B; a second marker of B's migration left on the wire A -> B (three-nodes.ts).
   const moved = rightToBStaleMarkerBehind(c, a, b, inbox[1]!, a2b, P);
   // B keeps a send right and moves P's right to Y.
-  b.makeSend(moved);
-  b.send(b2y, { id: 3, ports: { disp: MOVE_RECEIVE, names: [moved] } });
-  settleExcept(c, ['1>2']);
-  const atY = receiveAll(y, inbox[3]!).flatMap((r) => (r.msg.header.id === 3 ? portsOf(r) : []))[0]!;
+  const atY = keepSendMoveToY(c, b, y, inbox[3]!, b2y, moved);
   // m1 through B's proxy (routed to Y), held on B -> Y; the right back to B.
   b.send(moved, { id: 101 });
   settleExcept(c, ['1>2', '2>4']);

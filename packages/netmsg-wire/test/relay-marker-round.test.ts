@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
-import { linkedNodes, receiveAll, rightToBStaleMarkerBehind, settleExcept, stepLink } from './three-nodes.js';
+import { keepSendMoveToY, linkedNodes, receiveAll, rightToBStaleMarkerBehind, settleExcept, stepLink } from './three-nodes.js';
 
 /**
  * A relay waiting for its own marker (`relayWaits`) while a stale marker of
@@ -34,10 +34,7 @@ function relayStale(): { onP: number[]; waits: number; stale: number; violations
   // The right to B; a second marker of B's migration left on the wire A -> B (three-nodes.ts).
   const moved = rightToBStaleMarkerBehind(c, a, b, inbox[1]!, a2b, P);
   // B keeps a send right and moves P's right to Y; m1 through B's proxy, queued at Y.
-  b.makeSend(moved);
-  b.send(b2y, { id: 3, ports: { disp: MOVE_RECEIVE, names: [moved] } });
-  settleExcept(c, ['1>2']);
-  const atY = receiveAll(y, inbox[3]!).flatMap((r) => (r.msg.header.id === 3 ? portsOf(r) : []))[0]!;
+  const atY = keepSendMoveToY(c, b, y, inbox[3]!, b2y, moved);
   b.send(moved, { id: 101 });
   settleExcept(c, ['1>2']);
   // Y moves P's right to Q: through B (a relay with a proxy), on to A.

@@ -1,5 +1,5 @@
 import type { WireLimits } from '../src/limits.js';
-import { App, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
+import { App, COPY_SEND, MAKE_SEND, MOVE_RECEIVE, portsOf } from '../src/sim/app.js';
 import { Cluster } from '../src/sim/cluster.js';
 import type { Received } from '../src/sim/kernel.js';
 
@@ -148,4 +148,35 @@ export function rightToBStaleMarkerBehind(c: Cluster, a: App, b: App, bInbox: nu
   }
   if (moved === undefined) throw new Error('B never got the right');
   return moved;
+}
+
+/**
+ * A port X of `chain[0]`'s app with a send right passed along `chain` (each
+ * node to the next, so each node's proxy is routed to the one before it: a
+ * ring of routes once the receive right moves round). Returns X's name in
+ * the app of each node of the chain, in order.
+ */
+export function sendRightAlong(nodes: Pick<Nodes, 'apps' | 'to' | 'pass'>, chain: readonly number[]): number[] {
+  const { apps, to, pass } = nodes;
+  const first = apps[chain[0]! - 1]!;
+  const X = first.allocate();
+  first.makeSend(X);
+  const names = [X];
+  for (let i = 1; i < chain.length; i++) {
+    names.push(pass(apps[chain[i - 1]! - 1]!, to(chain[i - 1]!, chain[i]!), i, i === 1 ? MAKE_SEND : COPY_SEND, names[i - 1]!, chain[i]!));
+  }
+  return names;
+}
+
+/**
+ * After rightToBStaleMarkerBehind: B (its app `b`) keeps a send right to the
+ * port and moves its receive right in message 3 over `b2y` to Y (`y`, whose
+ * inbox is `yInbox`), the stale marker still held on A -> B. Returns Y's
+ * name for the right.
+ */
+export function keepSendMoveToY(c: Cluster, b: App, y: App, yInbox: number, b2y: number, moved: number): number {
+  b.makeSend(moved);
+  b.send(b2y, { id: 3, ports: { disp: MOVE_RECEIVE, names: [moved] } });
+  settleExcept(c, ['1>2']);
+  return receiveAll(y, yInbox).flatMap((r) => (r.msg.header.id === 3 ? portsOf(r) : []))[0]!;
 }
