@@ -9,18 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE, PageTable, VmMap } from '../src/vm-map.js';
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so every run draws the same cases.
+import { mulberry32 as rng } from '../../../test-support/mulberry32.js';
 
 function bytes(n: number, r: () => number): Uint8Array {
   const b = new Uint8Array(n);

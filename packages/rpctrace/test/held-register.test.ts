@@ -18,6 +18,8 @@ import { LineBuffer } from '../src/line-buffer.js';
 import { TraceSession } from '../src/session.js';
 import { interleavedSession, ioSession, makeRig, notifySession, pagerSession, reply, request } from './support/scenario.js';
 import { traceText } from './support/run.js';
+// Seeded, so every run draws the same cases.
+import { mulberry32 as rng } from '../../../test-support/mulberry32.js';
 
 const ALL_BUT_NONE = ['trace=!no_such_routine'];
 
@@ -27,18 +29,6 @@ function traceBytes(events: readonly TraceEvent[], options: TraceOptions = {}): 
   const out = new LineBuffer(64);
   for (const e of events) s.feedInto(e, out);
   return out.toString() + s.finish();
-}
-
-/** mulberry32: a small seeded generator (tests are deterministic). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Three clients' io RPCs: each alone (the register's case), two overlapping, one to a reply port it does not own. */
