@@ -3,15 +3,22 @@
 // ways by a sender process pinned to CPU 1 ($BENCH_SERVER_CPU) and read by a
 // receiver pinned to CPU 0 into one kept 64 KiB buffer (`onread`):
 //   mem       1 MiB writes of one buffer (the raw stream the bulk aim is judged against)
+//   membig    1 MiB writes walking one buffer of the file's size, filled before the
+//             stream starts (distinct bytes, as a file has, but no file read)
 //   pread     the file preaded 1 MiB at a time into 4 reused buffers, each written
+//   mmap      the whole file mmap(2)ed (PROT_READ, MAP_SHARED), 1 MiB slices of the
+//             mapping written: the socket write's copy is the only one (koffi)
 //   sendfile  sendfile(2) from the file to the socket (through koffi, on libuv's
 //             thread pool, the socket made blocking for the probe)
+// `--modes a,b,...` picks some (default all five, in that order).
 // Prints each side's CPU per MiB (user + system, process.cpuUsage) and the
 // receiver's MiB/s, medians over rounds.
 //
 // koffi is not a dependency of this package: install it anywhere
 // (`mkdir /tmp/k && cd /tmp/k && npm i koffi@3`) and pass KOFFI_DIR=/tmp/k.
-//   KOFFI_DIR=/tmp/k node bench/sendfile-probe.mjs [--mib 256] [--rounds 5]
+//   KOFFI_DIR=/tmp/k node bench/sendfile-probe.mjs [--mib 256] [--rounds 5] [--modes mem,pread]
+// mmap is a probe only: JavaScript touching a mapping of a file another
+// process truncates gets SIGBUS, which kills the process.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
@@ -27,7 +34,11 @@ const arg = (name, dflt) => {
   return i < 0 ? dflt : Number(process.argv[i + 1]);
 };
 
+const loadKoffi = () => createRequire(join(process.env.KOFFI_DIR, 'package.json'))('koffi');
+
 async function sender(mode, file, size) {
+  // membig's bytes are made before the port is printed, so the stream's timing leaves them out
+  const big = mode === 'membig' ? Buffer.alloc(size, 5) : null;
   const srv = net.createServer();
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
@@ -36,7 +47,7 @@ async function sender(mode, file, size) {
   const c0 = process.cpuUsage();
   const fd = openSync(file, 'r');
   if (mode === 'sendfile') {
-    const koffi = createRequire(join(process.env.KOFFI_DIR, 'package.json'))('koffi');
+    const koffi = loadKoffi();
     const libc = koffi.load('libc.so.6');
     const sendfile = libc.func('long sendfile(int out_fd, int in_fd, _Inout_ int64_t *offset, size_t count)');
     const fcntl = libc.func('int fcntl(int, int, int)');
@@ -49,6 +60,24 @@ async function sender(mode, file, size) {
       if (n <= 0) throw new Error(`sendfile returned ${n}`);
       left -= n;
     }
+  } else if (mode === 'membig') {
+    for (let off = 0; off < size; off += MIB) {
+      if (!s.write(big.subarray(off, off + MIB))) await once(s, 'drain');
+    }
+  } else if (mode === 'mmap') {
+    const koffi = loadKoffi();
+    const libc = koffi.load('libc.so.6');
+    const mmap = libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
+    const munmap = libc.func('int munmap(void *addr, size_t len)');
+    const p = mmap(null, size, 1 /* PROT_READ */, 1 /* MAP_SHARED */, fd, 0);
+    if (koffi.address(p) === 0xffffffffffffffffn) throw new Error('mmap failed (MAP_FAILED)');
+    const whole = Buffer.from(koffi.view(p, size));
+    for (let off = 0; off < size; off += MIB) {
+      if (!s.write(whole.subarray(off, off + MIB))) await once(s, 'drain');
+    }
+    // unmapped only once the socket has taken every byte (the empty write's callback comes last)
+    await new Promise((res) => s.write(Buffer.alloc(0), res));
+    munmap(p, size);
   } else {
     const bufs = Array.from({ length: 4 }, () => Buffer.alloc(MIB, 7));
     for (let off = 0, i = 0; off < size; off += MIB, i++) {
@@ -90,7 +119,11 @@ async function main() {
   const chunk = Buffer.alloc(MIB);
   for (let i = 0; i < size / MIB; i++) writeSync(fd, chunk.fill(i & 255));
   closeSync(fd);
-  const res = { mem: [], pread: [], sendfile: [] };
+  const modes = (process.argv.includes('--modes') ? process.argv[process.argv.indexOf('--modes') + 1] : 'mem,membig,pread,mmap,sendfile').split(',');
+  const known = ['mem', 'membig', 'pread', 'mmap', 'sendfile'];
+  const bad = modes.filter((m) => !known.includes(m));
+  if (bad.length > 0) throw new Error(`--modes: unknown ${bad.join(', ')} (known: ${known.join(', ')})`);
+  const res = Object.fromEntries(modes.map((m) => [m, []]));
   const self = fileURLToPath(import.meta.url);
   try {
     for (let r = 0; r < rounds; r++) {
