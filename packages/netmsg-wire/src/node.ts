@@ -472,7 +472,8 @@ export class NetmsgNode extends NodeGatePins {
       // What was already queued in the port when its receive right left
       // goes first (and what waits behind it, endDrain); at a relay, what
       // its senders had sent before the right passed (relayWait), which
-      // the old home's drain passes (relay-wait.ts).
+      // the old home's drain passes (relay-wait.ts); from the relay's
+      // route, credited at once (§4.5, `relayCredits`).
       e.drainHold.push({ wm, from: peer, ...(!this.unowed.has(wm) && relayCredits(e, peer, wm, this.cfg.limits.maxQueuedBytesPerPort) ? { credited: true as const } : {}) });
       if (e.drainHold.at(-1)!.credited) this.sendControl(peer, { t: 'credit', node: e.id.node, serial: e.id.serial, n: 1 });
       // A receive right in it stays in this node's hands until the drain

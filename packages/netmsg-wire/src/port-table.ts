@@ -126,7 +126,12 @@ export interface PortEntry {
    * it, so the credit goes back end to end (§6).
    */
   drainFrom: (number | undefined)[];
-  /** Network messages for the port that arrived while `draining` > 0. */
+  /**
+   * Network messages for the port that arrived while `draining` > 0 (or a
+   * relay waits, `relayWait`). `credited`: its credit went back when it was
+   * held (a relay's route's message, relay-wait.ts `relayCredits`), so it is
+   * forwarded owing nothing.
+   */
   drainHold: { wm: WireMessage; from: number; credited?: true }[];
   /** Our FLUSH came back: the held receive right may now be delivered. */
   flushed: boolean;
