@@ -4,6 +4,7 @@ import { carriesReceive, NodeCore, roundField } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
 import { namesOf, type PortRef, type ReceiveState, type WireMessage } from './wire-message.js';
 import { NodeFlow } from './node-flow.js';
+import { holdsFromRoute, isRelayMarker, relayHolds } from './relay-wait.js';
 
 /**
  * Receive-right migration (PROTOCOL.md §4.5): the receive right leaving
@@ -333,7 +334,7 @@ export abstract class NodeMigration extends NodeFlow {
     // the port. It may come back by another link than it left on, when the
     // right went round a cycle of nodes (`3000067`). An earlier round's
     // marker of this node's may still be out: it is dropped below (§4.5).
-    if (e && this.isRelayMarker(e, origin, round)) {
+    if (e && isRelayMarker(e, this.cfg.node, origin, round)) {
       this.endRelayWait(e);
       return;
     }
@@ -387,12 +388,16 @@ export abstract class NodeMigration extends NodeFlow {
     this.markGated(e, this.gates.get(peer));
     // Messages a relay holds for its own marker (relayWait) are younger than
     // every marker passing: they do not hold one back (nor turn it round).
-    if (isDraining(e) || e.drainHold.some((h) => !this.relayHolds(e, h.from))) {
+    // Bound down the route, it also waits behind the new home's own
+    // messages a relay holds (relay-wait.ts `holdsFromRoute`).
+    const up = peer === e.route && e.upstream !== peer && e.upstream !== undefined && this.links.has(e.upstream) ? e.upstream : undefined;
+    const upFromRoute = up !== undefined;
+    if (isDraining(e) || e.drainHold.some((h) => !relayHolds(e, h.from)) || (!upFromRoute && holdsFromRoute(e))) {
       e.flushWait.push({ origin, round });
       this.passGated();
-    } else if (peer === e.route && e.upstream !== undefined && e.upstream !== peer && this.links.has(e.upstream)) {
-      this.sendControl(e.upstream, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...roundField(round) });
-      if (ret === undefined) this.notePath(key, origin, e.upstream, peer, round);
+    } else if (up !== undefined) {
+      this.sendControl(up, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...roundField(round) });
+      if (ret === undefined) this.notePath(key, origin, up, peer, round);
     } else {
       const to = this.routeOf(e);
       // Passed on to `peer` and back from it, while the port's route now
@@ -606,14 +611,17 @@ export abstract class NodeMigration extends NodeFlow {
    * of this node's goes up `upstream`; every node there passes it on behind
    * what it has for the port (the old home behind its drain), so when it
    * is back, all of that came down through here. Until then the proxy port
-   * stays paused and messages from links other than upstream and the route
-   * wait in `drainHold` (§4.5, "A relay's senders behind the old home's
-   * queue"). Only this node's senders wait, not the right, nor any marker:
+   * stays paused and messages from links other than upstream (the route
+   * too, relay-wait.ts) wait in `drainHold` (§4.5, "A relay's senders behind
+   * the old home's queue"). Only senders wait, not the right, nor a marker
+   * (but one bound down the route, behind the route's held messages):
    * gating the right for this round deadlocked crossing rights (`7000213`).
+   * A proxy that died here with a link (its tombstone) counts as one: its
+   * senders' older messages went through it too (`287000887`, link loss).
    */
   protected relayWaits(e: PortEntry, to: number, hadProxy: boolean): void {
     const up = e.upstream;
-    if (!hadProxy || e.role !== 'proxy' || up === undefined || up === to || !this.links.has(up)) return;
+    if (!(hadProxy || this.tombstones.has(e.key)) || e.role !== 'proxy' || up === undefined || up === to || !this.links.has(up)) return;
     this.edge('relayWaits');
     e.relayWait = true;
     if (!e.paused && !isDraining(e)) {
@@ -624,16 +632,6 @@ export abstract class NodeMigration extends NodeFlow {
     // ended the wait early (`test/relay-marker-round.test.ts`).
     e.relayRound = ++this.rounds;
     this.sendControl(up, { t: 'flush', node: e.id.node, serial: e.id.serial, origin: this.cfg.node, round: e.relayRound });
-  }
-
-  /** Whether a marker of `origin`'s with `round` is the relay's own, which ends its wait (relayWait). */
-  protected isRelayMarker(e: PortEntry | undefined, origin: number, round: number | undefined): boolean {
-    return e !== undefined && e.relayWait && origin === this.cfg.node && round === e.relayRound;
-  }
-
-  /** Whether a message for `e` from link `from` waits for the relay's marker (relayWait). */
-  protected relayHolds(e: PortEntry, from: number): boolean {
-    return e.relayWait && from !== e.upstream && from !== e.route;
   }
 
   /** The relay's marker is back (or its upstream link died): its senders go on. */
@@ -653,7 +651,7 @@ export abstract class NodeMigration extends NodeFlow {
     const kept: PortEntry['drainHold'] = [];
     while (e.drainHold.length > 0) {
       const h = e.drainHold[0]!;
-      if (this.relayHolds(e, h.from)) {
+      if (relayHolds(e, h.from)) {
         kept.push(e.drainHold.shift()!);
         continue;
       }
@@ -671,7 +669,7 @@ export abstract class NodeMigration extends NodeFlow {
       }
       e.drainHold.shift();
       this.markArriving(h.wm, -1);
-      this.forward(e, h.from, h.wm);
+      this.forward(e, h.from, h.wm, h.credited ? -1 : undefined);
     }
     e.drainHold = kept;
     if ((e.migrating || e.relayWait) && !e.paused) {
@@ -680,7 +678,9 @@ export abstract class NodeMigration extends NodeFlow {
     } else this.resumeIfFree(e); // held for older messages only (gate, drainHold): they are gone
     // This node's own round (its right came back) waits for the relay's
     // marker too: what its senders sent before is not all here yet.
-    const own = e.relayWait ? e.flushWait.filter((w) => w.origin === this.cfg.node) : [];
+    // Markers bound down the route wait behind the new home's messages the
+    // relay still holds (relay-wait.ts `holdsFromRoute`).
+    const own = holdsFromRoute(e) ? [...e.flushWait] : e.relayWait ? e.flushWait.filter((w) => w.origin === this.cfg.node) : [];
     for (const w of e.flushWait) if (!own.includes(w)) this.forwardFlush(e, w.origin, undefined, w.round);
     e.flushWait = own;
     // The application's queued messages are all out: netmsg's own

@@ -8,6 +8,7 @@ import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
 import { NodeGatePins } from './node-gate-pins.js';
+import { isRelayMarker, relayCredits, relayHolds } from './relay-wait.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
 /** A port message's receive statuses when the driver gives none (read only; one object, not one per message). */
@@ -467,11 +468,14 @@ export class NetmsgNode extends NodeGatePins {
     // A proxy on the path: forward, keeping per-port order (one route). A
     // message may go back where it came from: it was sent to this node while
     // it was home, and the receive right has since moved to the sender.
-    if (isDraining(e) || e.drainHold.length > 0 || this.relayHolds(e, peer)) {
+    if (isDraining(e) || e.drainHold.some((h) => !relayHolds(e, h.from)) || relayHolds(e, peer)) {
       // What was already queued in the port when its receive right left
       // goes first (and what waits behind it, endDrain); at a relay, what
-      // its senders had sent before the right passed (relayWait).
-      e.drainHold.push({ wm, from: peer });
+      // its senders had sent before the right passed (relayWait), which
+      // the old home's drain passes (relay-wait.ts); from the relay's
+      // route, credited at once (§4.5, `relayCredits`).
+      e.drainHold.push({ wm, from: peer, ...(!this.unowed.has(wm) && relayCredits(e, peer, wm, this.cfg.limits.maxQueuedBytesPerPort) ? { credited: true as const } : {}) });
+      if (e.drainHold.at(-1)!.credited) this.sendControl(peer, { t: 'credit', node: e.id.node, serial: e.id.serial, n: 1 });
       // A receive right in it stays in this node's hands until the drain
       // ends: messages for that port are held here meanwhile (§4.5).
       this.markArriving(wm, 1);
@@ -515,7 +519,7 @@ export class NetmsgNode extends NodeGatePins {
         // link and waits in that link's gate is older, and the relay's
         // senders' next messages wait for it (resumeIfFree, §4.5).
         const r = this.byKey.get(key);
-        if (r && this.isRelayMarker(r, c.origin, c.round)) this.markGated(r, this.gates.get(peer));
+        if (r && isRelayMarker(r, this.cfg.node, c.origin, c.round)) this.markGated(r, this.gates.get(peer));
         if (c.via !== undefined && this.passToLostRoute(peer, key, c.origin, c.via, c.bounced === true, c.round)) return;
         this.onFlush(peer, key, c.origin, c.broken === true, c.bounced === true, c.round);
         return;

@@ -126,8 +126,13 @@ export interface PortEntry {
    * it, so the credit goes back end to end (§6).
    */
   drainFrom: (number | undefined)[];
-  /** Network messages for the port that arrived while `draining` > 0. */
-  drainHold: { wm: WireMessage; from: number }[];
+  /**
+   * Network messages for the port that arrived while `draining` > 0 (or a
+   * relay waits, `relayWait`). `credited`: its credit went back when it was
+   * held (a relay's route's message, relay-wait.ts `relayCredits`), so it is
+   * forwarded owing nothing.
+   */
+  drainHold: { wm: WireMessage; from: number; credited?: true }[];
   /** Our FLUSH came back: the held receive right may now be delivered. */
   flushed: boolean;
   /** home: messages to this port held behind a migration gate. */
@@ -165,8 +170,8 @@ export interface PortEntry {
    * receive right passed through, and is not back. Messages its senders
    * sent before may still be in the old home's queue (its drain comes down
    * through here), so until the marker returns behind them, the proxy port
-   * stays paused and what arrives for the port from any other link waits
-   * in `drainHold`.
+   * stays paused and what arrives for the port from any other link (the
+   * route to the new home included: relay-wait.ts) waits in `drainHold`.
    */
   relayWait: boolean;
   /**
