@@ -74,7 +74,8 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
     // it may have passed the marker along the forward chain of the origin's
     // own route, which must go on by ours.
     if ((e.exported.get(peer) ?? 0) > 0) return false;
-    if (isDraining(e) || e.drainHold.length > 0 || e.flushWait.length > 0 || e.relayWait || e.migrating) return false;
+    if (isDraining(e) || e.drainHold.length > 0 || e.flushWait.length > 0 || e.relayWait) return false;
+    if (e.migrating && !this.backRound(e, home, peer)) return false;
     if (this.markerPath.get(`${key}@${origin}`)?.some((x) => x.to === peer)) return false;
     if (this.gates.get(peer)?.queue.some((g) => this.destEntry(g.wm) === e)) return false;
     this.notePath(key, origin, peer, peer, round);
@@ -82,5 +83,15 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
     // The marker keeps its migration's number (§4.5, "Markers name their migration").
     this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...roundField(round) });
     return true;
+  }
+
+  /**
+   * A migrating entry that may turn a marker back: the right came here
+   * from the origin (`migrateFrom`, so the route is the link it came on),
+   * into an entry that is no relay's (no `upstream`), with nothing queued
+   * on that route and nothing held here from the marker's link.
+   */
+  private backRound(e: PortEntry, home: number, peer: number): boolean {
+    return e.migrateFrom === home && e.upstream === undefined && (e.pending.get(home)?.length ?? 0) === 0 && !e.held.some((h) => h.from === peer);
   }
 }
