@@ -23,6 +23,11 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * left was collected: all it sent was acknowledged, §6), so it sends the
  * marker back to the relay, whose marker record passes it down the
  * relay's route behind what the relay sent there. Node-local, no wire change.
+ * The same for an entry made for the receive right come back round a cycle
+ * of relays, while it migrates (`backRound`): the right went U → R → O → U,
+ * U's new entry is routed to O, and O's own marker, passed up from R, went
+ * straight to O ahead of what R drained towards O (`317001009` with
+ * `--held-rights --send-once --defer-send-once`, 3 nodes: FIFO).
  */
 export abstract class NodeMarkerReturn extends NodeLostProxy {
   /** The link the port's receive right last left this entry on (exportReceive, relayRights). */
@@ -56,7 +61,8 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
    * reaching a proxy routed straight to the origin that the right did not
    * leave that way, from a node holding no transfer of ours (so not routed
    * here), with nothing for the port waiting here (no drain, no
-   * hold, nothing from that node in its gate): back to that node. Its
+   * hold, nothing from that node in its gate, no migration of its own
+   * but the one `backRound` allows): back to that node. Its
    * record of the marker sends it on down its route (onFlush: a marker
    * coming back on a recorded link), and ours, kept for the way back,
    * sends it on by our route if it comes here again.
@@ -74,7 +80,8 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
     // it may have passed the marker along the forward chain of the origin's
     // own route, which must go on by ours.
     if ((e.exported.get(peer) ?? 0) > 0) return false;
-    if (isDraining(e) || e.drainHold.length > 0 || e.flushWait.length > 0 || e.relayWait || e.migrating) return false;
+    if (isDraining(e) || e.drainHold.length > 0 || e.flushWait.length > 0 || e.relayWait) return false;
+    if (e.migrating && !this.backRound(e, home, peer)) return false;
     if (this.markerPath.get(`${key}@${origin}`)?.some((x) => x.to === peer)) return false;
     if (this.gates.get(peer)?.queue.some((g) => this.destEntry(g.wm) === e)) return false;
     this.notePath(key, origin, peer, peer, round);
@@ -82,5 +89,18 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
     // The marker keeps its migration's number (§4.5, "Markers name their migration").
     this.sendControl(peer, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...roundField(round) });
     return true;
+  }
+
+  /**
+   * A migrating entry that may turn a marker back (PROTOCOL.md §4.5, "A
+   * relay's marker past a newer proxy"): the right came here from the
+   * origin (`migrateFrom`, the route's link), into an entry that is no
+   * relay's (no `upstream`: the marker came up a chain of relays to the
+   * node the right came round to, so nothing of this node's is on the way
+   * down it), with nothing queued for credit on that route and nothing held
+   * from the marker's link (what is older than the marker stays here).
+   */
+  private backRound(e: PortEntry, home: number, peer: number): boolean {
+    return e.migrateFrom === home && e.upstream === undefined && (e.pending.get(home)?.length ?? 0) === 0 && !e.held.some((h) => h.from === peer);
   }
 }
