@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeGatePins } from './node-gate-pins.js';
+import { NodeGateOrder } from './node-gate-order.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
 /** A port message's receive statuses when the driver gives none (read only; one object, not one per message). */
@@ -40,7 +40,7 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * file (events in, dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeGatePins {
+export class NetmsgNode extends NodeGateOrder {
   get node(): number {
     return this.cfg.node;
   }
