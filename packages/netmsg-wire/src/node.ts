@@ -36,8 +36,9 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * node-lost-route.ts (a migration's marker re-sent after its route died),
  * node-lost-proxy.ts (a right arriving where its proxy died with its route),
  * node-marker-return.ts (a relay's marker turned back past a newer proxy),
- * node-gate-pins.ts (gated messages pin an entry made after them), and this
- * file (events in, dispatch, link loss). port-table.ts holds the entry
+ * node-gate-pins.ts (gated messages pin an entry made after them),
+ * node-gate-order.ts (a gate splits no port), and this file (events in,
+ * dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
 export class NetmsgNode extends NodeGateOrder {
