@@ -1,7 +1,7 @@
 import { WireError } from './errors.js';
 import type { PortKey } from './identity.js';
 import { roundField } from './node-core.js';
-import { isDraining, type PortEntry, type Queued } from './port-table.js';
+import { type GateItem, isDraining, type PortEntry, type Queued } from './port-table.js';
 import { oolBytes, type WireMessage } from './wire-message.js';
 import { NodeRights } from './node-rights.js';
 
@@ -199,6 +199,9 @@ export abstract class NodeFlow extends NodeRights {
    * event, once the message carrying the right is written.
    */
   protected passDue = false;
+
+  /** Whether gated message `i` stays because a later message of its gate for the same port does (node-gate-order.ts, §4.5). */
+  protected abstract keptForPort(queue: GateItem[], i: number): boolean;
 
   /** Marks `e`'s messages in every link's gate as before its marker (markGated), and asks for a pass (passDue). */
   protected markGates(e: PortEntry): void {

@@ -491,6 +491,7 @@ export abstract class NodeMigration extends NodeFlow {
           this.edge('gateWaitsHeld');
           break;
         }
+        if (this.keptForPort(gate.queue, 0)) break;
         const item = gate.queue.shift()!;
         const { wm } = item;
         if (carriesReceive(wm) && this.destEntry(wm)?.role === 'proxy') this.edge('gatePassesRight');
@@ -529,7 +530,7 @@ export abstract class NodeMigration extends NodeFlow {
     for (const [peer, gate] of [...this.gates]) {
       for (let i = 1; i < gate.queue.length; ) {
         const item = gate.queue[i]!;
-        if ((item.drainOf === undefined && !this.forwardedFrom(item)) || item.waiting.size > 0 || !this.mayPass(gate.queue, i)) {
+        if ((item.drainOf === undefined && !this.forwardedFrom(item)) || item.waiting.size > 0 || !this.mayPass(gate.queue, i) || this.keptForPort(gate.queue, i)) {
           i++;
           continue;
         }
