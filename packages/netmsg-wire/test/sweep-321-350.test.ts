@@ -42,6 +42,15 @@ describe('sweep of seeds 321-350', () => {
     expect(runSchedule(4, 331001082, randomOps(331001082, 320, true, false, true), { loss: true }).violations).toEqual([]);
   });
 
+  // The same rule fixes 342001121 (--held-rights --relink, 4 nodes): "FIFO
+  // violated on port 6 from node 3: 0 after 2" on 9f996a2. Its one relay
+  // whose right goes back the way it came is node 2 for 3:1 (upstream and
+  // route node 1); with only the relayWaits half of the change it passes
+  // (checked). Not traced event by event.
+  it('342001121 (--held-rights --relink, 4 nodes, link loss): per-port FIFO', () => {
+    expect(runSchedule(4, 342001121, randomOps(342001121, 320, true, false, true, true), { loss: true }).violations).toEqual([]);
+  });
+
   // 349001124 (--held-rights --send-once --relink, 4 nodes), shrunk by the
   // lead (81 operations after 806 runs). Node 3's proxy for P (netmsg 4:4)
   // routes to node 4, where P's receive right is; out of credit there, it
