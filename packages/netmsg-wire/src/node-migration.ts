@@ -608,13 +608,12 @@ export abstract class NodeMigration extends NodeFlow {
    * is back, all of that came down through here. Until then the proxy port
    * stays paused and messages from links other than upstream and the route
    * wait in `drainHold` (§4.5, "A relay's senders behind the old home's
-   * queue"). Also when the right goes back to its upstream (`331001082`).
-   * Only this node's senders wait, not the right, nor any marker (gating
-   * the right for this round deadlocked crossing rights, `7000213`).
+   * queue"). Only this node's senders wait, not the right, nor any marker:
+   * gating the right for this round deadlocked crossing rights (`7000213`).
    */
   protected relayWaits(e: PortEntry, to: number, hadProxy: boolean): void {
     const up = e.upstream;
-    if (!hadProxy || e.role !== 'proxy' || up === undefined || !this.links.has(up)) return;
+    if (!hadProxy || e.role !== 'proxy' || up === undefined || up === to || !this.links.has(up)) return;
     this.edge('relayWaits');
     e.relayWait = true;
     if (!e.paused && !isDraining(e)) {

@@ -467,11 +467,10 @@ export class NetmsgNode extends NodeGatePins {
     // A proxy on the path: forward, keeping per-port order (one route). A
     // message may go back where it came from: it was sent to this node while
     // it was home, and the receive right has since moved to the sender.
-    if (isDraining(e) || this.relayHolds(e, peer) || e.drainHold.some((h) => !this.relayHolds(e, h.from))) {
+    if (isDraining(e) || e.drainHold.length > 0 || this.relayHolds(e, peer)) {
       // What was already queued in the port when its receive right left
       // goes first (and what waits behind it, endDrain); at a relay, what
-      // its senders had sent before the right passed (relayWait); its
-      // upstream's and route's messages pass those (§4.5, `331001082`).
+      // its senders had sent before the right passed (relayWait).
       e.drainHold.push({ wm, from: peer });
       // A receive right in it stays in this node's hands until the drain
       // ends: messages for that port are held here meanwhile (§4.5).
