@@ -610,7 +610,13 @@ export class NetmsgNode extends NodeGateOrder {
       e.pending.delete(peer);
       if (pend) {
         for (const q of pend) e.pendingBytes -= q.bytes;
-        for (const q of pend) if (q.flush === undefined) this.discardQueued(peer, q.msg);
+        for (const q of pend) {
+          if (q.flush !== undefined) continue;
+          // Its credit is still owed upstream (§6, end to end): paid nowhere,
+          // the sender's window shrank for good (`349001124`, --relink).
+          if (q.from !== undefined && q.from !== peer && this.links.has(q.from)) this.sendControl(q.from, { t: 'credit', node: e.id.node, serial: e.id.serial, n: 1 });
+          this.discardQueued(peer, q.msg);
+        }
       }
       if (!this.byKey.has(e.key)) continue;
       // A relay's marker went up the lost link: what it waited for is lost with it.
