@@ -391,8 +391,7 @@ export abstract class NodeMigration extends NodeFlow {
     // Bound down the route, it also waits behind the new home's own
     // messages a relay holds (relay-wait.ts `holdsFromRoute`).
     const up = peer === e.route && e.upstream !== peer && e.upstream !== undefined && this.links.has(e.upstream) ? e.upstream : undefined;
-    const upFromRoute = up !== undefined;
-    if (isDraining(e) || e.drainHold.some((h) => !relayHolds(e, h.from)) || (!upFromRoute && holdsFromRoute(e))) {
+    if (isDraining(e) || e.drainHold.some((h) => !relayHolds(e, h.from)) || (up === undefined && holdsFromRoute(e))) {
       e.flushWait.push({ origin, round });
       this.passGated();
     } else if (up !== undefined) {

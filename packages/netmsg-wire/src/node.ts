@@ -475,8 +475,9 @@ export class NetmsgNode extends NodeGateOrder {
       // its senders had sent before the right passed (relayWait), which
       // the old home's drain passes (relay-wait.ts); from the relay's
       // route, credited at once (§4.5, `relayCredits`).
-      e.drainHold.push({ wm, from: peer, ...(!this.unowed.has(wm) && relayCredits(e, peer, wm, this.cfg.limits.maxQueuedBytesPerPort) ? { credited: true as const } : {}) });
-      if (e.drainHold.at(-1)!.credited) this.sendControl(peer, { t: 'credit', node: e.id.node, serial: e.id.serial, n: 1 });
+      const credited = !this.unowed.has(wm) && relayCredits(e, peer, wm, this.cfg.limits.maxQueuedBytesPerPort);
+      e.drainHold.push(credited ? { wm, from: peer, credited } : { wm, from: peer });
+      if (credited) this.sendControl(peer, { t: 'credit', node: e.id.node, serial: e.id.serial, n: 1 });
       // A receive right in it stays in this node's hands until the drain
       // ends: messages for that port are held here meanwhile (§4.5).
       this.markArriving(wm, 1);
