@@ -165,19 +165,6 @@ export abstract class NodeFlow extends NodeRights {
    */
   protected readonly unowed = new WeakSet<WireMessage>();
 
-  /**
-   * Whether a send-right message from `peer` for `key` was answered by a
-   * DEAD this node sent that link: it has no entry for the identity, or it
-   * has a newer one while the killed entry's transfers to `peer` are still
-   * `forgotten` (their RELEASEs not yet back). In the second case the DEAD
-   * left first, so the sender dropped its credit for this message with its
-   * chain; crediting it to the newer entry overpays the sender's next
-   * chain for the identity (`370001121`, §6, §9).
-   */
-  protected answeredByDead(peer: number, key: PortKey): boolean {
-    return !this.byKey.has(key) || (this.forgotten.get(key)?.get(peer) ?? 0) > 0;
-  }
-
   /** The link a message's credit goes back to once it is acknowledged: `peer`, or -1 (none) for an `unowed` one. */
   protected creditLink(peer: number, wm: WireMessage): number {
     return this.unowed.has(wm) ? -1 : peer;

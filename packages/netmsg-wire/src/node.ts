@@ -351,8 +351,8 @@ export class NetmsgNode extends NodeGateOrder {
       return;
     }
     if (!bypassGate) {
-      // Answered by the DEAD that killed the entry (node-flow.ts `answeredByDead`, `unowed`, §6).
-      if (wm.dest.right === 'send' && this.answeredByDead(peer, key)) this.unowed.add(wm);
+      // For no entry here: answered by the DEAD that killed the entry (node-flow.ts `unowed`, §6).
+      if (wm.dest.right === 'send' && !this.byKey.has(key)) this.unowed.add(wm);
       const gate = this.gates.get(peer);
       const local = !(target && target.role === 'proxy') || target.gatePins > 0;
       if (local) {
