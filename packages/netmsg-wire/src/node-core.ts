@@ -37,7 +37,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * new one is under way there, dropped (`earlierRound`); a right arriving
  * where its proxy died with its route sends its marker naming that route's
  * far end (`deadRouteRound`); a marker a relay sent up, turned back to it
- * by a proxy made since the right left (`markerTurnedBack`).
+ * by a proxy made since the right left (`markerTurnedBack`); a receive right
+ * made home again at its old home before the drain there ended, what waited
+ * behind the drain put back on the port (`drainBack`).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -48,7 +50,7 @@ export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
-  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort';
+  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort' | 'drainBack';
 
 /**
  * The step between the numbers of one node id's successive links
