@@ -11,10 +11,11 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
 describe('home again before the drain ended (task N22)', () => {
   // 421001358 (--held-rights, 4 nodes, link loss), shrunk on cbfdd63
   // (62 operations). Node 4, the old home of 4:3, had 3 messages from node
-  // 1 behind its drain (two carrying receive rights whose own rounds were
-  // not back, `drainWaitsRound`, so the hold outlived the drain's last
-  // message) and its own marker in `flushWait`, when the right came back
-  // from node 3 and, the link 3-4 lost, was made home. The hold and the
+  // 1 behind its drain (two carrying a receive right, one data; the drain
+  // waited for a carried right's round, `drainWaitsRound`, so the hold
+  // outlived the drain's last message) and its own marker in `flushWait`,
+  // when the right came back from node 3 in a message that outlived the
+  // link 3-4 (the last operation cuts it) and was made home. The hold and the
   // marker stayed on the home entry for ever: "node 4 leftover entries
   // after link loss". Now they are put back on the port ahead of what was
   // held for the right's own round, and waiting markers go back to their
@@ -58,11 +59,12 @@ describe('home again before the drain ended (task N22)', () => {
   });
 
   // 393001208 (--held-rights, 4 nodes, link loss), shrunk on cbfdd63 (44
-  // operations). Node 1, a relay for 1:1 (upstream node 2, route node 4),
-  // held two messages from node 3 (one a send right, one a receive right)
-  // for its own marker up node 2 (`relayWait`), with its round's marker in
-  // `flushWait`, when the right came back from node 4 over a link then lost
-  // and was made home. They stayed held for ever: the send right in them
+  // operations; the last one cuts the link 1-4). Node 1, 1:1's first home
+  // and since a relay for it (upstream node 2, route node 4), held two
+  // messages from node 3 (one carrying a send right, one a receive right)
+  // for its own marker up node 2 (`relayWait`), with its own round's marker
+  // in `flushWait`, when the right came back from node 4 in a message that
+  // outlived the link 1-4 and was made home. They stayed held for ever: the send right in them
   // was never delivered ("port 6 at node 3: 1 send rights left ... NO
   // SENDERS lost"), node 1 kept entries ("leftover entries after link
   // loss") and a credit reservation on link 3.
