@@ -39,7 +39,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * far end (`deadRouteRound`); a marker a relay sent up, turned back to it
  * by a proxy made since the right left (`markerTurnedBack`); a marker that
  * waited at a node where the port has since come home, sent back to its
- * origin (`markerHomeBack`).
+ * origin (`markerHomeBack`); a receive right made home again at its old
+ * home before the drain there ended, what waited behind the drain put back
+ * on the port (`drainBack`).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -51,7 +53,7 @@ export type MigrationEdge =
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
-  | 'markerHomeBack';
+  | 'markerHomeBack' | 'drainBack';
 
 /**
  * The step between the numbers of one node id's successive links

@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeGateOrder } from './node-gate-order.js';
+import { NodeDrainBack } from './node-drain-back.js';
 import { isRelayMarker, relayCredits, relayHolds } from './relay-wait.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
@@ -38,11 +38,12 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * node-lost-proxy.ts (a right arriving where its proxy died with its route),
  * node-marker-return.ts (a relay's marker turned back past a newer proxy),
  * node-gate-pins.ts (gated messages pin an entry made after them),
- * node-gate-order.ts (a gate splits no port), and this file (events in,
+ * node-gate-order.ts (a gate splits no port), node-drain-back.ts (a
+ * right home again before its drain ended), and this file (events in,
  * dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeGateOrder {
+export class NetmsgNode extends NodeDrainBack {
   get node(): number {
     return this.cfg.node;
   }
