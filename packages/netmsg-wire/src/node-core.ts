@@ -48,7 +48,7 @@ export type MigrationEdge =
   | 'heldRight' | 'heldInDrain' | 'heldNewEntry' | 'heldRound' | 'gateWaitsHeld' | 'gatePassesRight'
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
-  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort';
+  | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort' | 'windowBeforeRelayCredit';
 
 /**
  * The step between the numbers of one node id's successive links
