@@ -37,7 +37,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * new one is under way there, dropped (`earlierRound`); a right arriving
  * where its proxy died with its route sends its marker naming that route's
  * far end (`deadRouteRound`); a marker a relay sent up, turned back to it
- * by a proxy made since the right left (`markerTurnedBack`).
+ * by a proxy made since the right left (`markerTurnedBack`); a credit that
+ * answered the entry's own in-window message instead of paying a send-once
+ * relay's `relayOwed` (`windowBeforeRelayCredit`, §6, Task N23).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
