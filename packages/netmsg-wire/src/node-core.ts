@@ -41,7 +41,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * waited at a node where the port has since come home, sent back to its
  * origin (`markerHomeBack`); a receive right made home again at its old
  * home before the drain there ended, what waited behind the drain put back
- * on the port (`drainBack`).
+ * on the port (`drainBack`); a credit that answered the entry's own
+ * in-window message instead of paying a send-once relay's `relayOwed`
+ * (`windowBeforeRelayCredit`, §6, Task N23).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -53,7 +55,7 @@ export type MigrationEdge =
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
-  | 'markerHomeBack' | 'drainBack';
+  | 'markerHomeBack' | 'drainBack' | 'windowBeforeRelayCredit';
 
 /**
  * The step between the numbers of one node id's successive links

@@ -75,15 +75,26 @@ export abstract class NodeFlow extends NodeRights {
     const o = owed?.get(peer) ?? 0;
     // n = 0 is no credit but a call to send what waited (the handoff gate
     // opened, §4.5): it owes nothing and must reach the queue below.
+    const e = this.byKey.get(key);
     if (o > 0 && n > 0) {
-      // Credit for send-once messages a relay sent outside any window.
-      const k = Math.min(o, n);
+      // Credit for send-once messages a relay sent outside any window, but
+      // only what is left after this node's own in-window messages in
+      // flight there (window less the entry's credit): those were sent
+      // first, under a window of 1 the only one, and the entry waits on
+      // their credit (to send what it queued, to let its receive right go,
+      // to be collected, §6). Paid to relayOwed instead, it left the entry
+      // short for ever when the relay's own credit never came to it
+      // (`289000885`, `295000897` with --send-once --relink --port-window 1:
+      // "credit 0 of 1", bytes queued for credit; §6, §9 Task N23).
+      const c = e?.credit.get(peer);
+      const mine = c !== undefined ? Math.max(0, this.links.get(peer)!.window - c) : 0;
+      const k = Math.min(o, Math.max(0, n - mine));
+      if (k < Math.min(o, n)) this.edge('windowBeforeRelayCredit');
       n -= k;
       if (o > k) owed!.set(peer, o - k);
       else if (owed!.delete(peer) && owed!.size === 0) this.relayOwed.delete(key);
       if (n === 0) return;
     }
-    const e = this.byKey.get(key);
     if (!e) return;
     this.creditUpstream(e, peer, n);
     let credit = (e.credit.get(peer) ?? this.links.get(peer)!.window) + n;

@@ -1,6 +1,6 @@
 import { App, COPY_SEND, MAKE_SEND, MAKE_SEND_ONCE, MOVE_RECEIVE, MOVE_SEND, MOVE_SEND_ONCE, intOf, portsOf } from './app.js';
 import { portKey } from '../identity.js';
-import { Cluster } from './cluster.js';
+import { Cluster, type ClusterOptions } from './cluster.js';
 import { NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE, type KPort } from './kernel.js';
 import { linkOp } from './link-ops.js';
 import { Carried, edgeCounts, giftVia, NameLabels, unsettled, watchDeadOnWay, watchTravellingNoSenders } from './held-gifts.js';
@@ -72,8 +72,8 @@ interface Holding {
   receive: boolean;
 }
 
-export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss: boolean; deferSendOnce?: boolean; settleLimit?: number; observe?: (c: Cluster) => void }): ScheduleResult {
-  const c = new Cluster({ nodes, seed, abis: ['i386', 'x86_64'], ...(opts.deferSendOnce ? { deferSendOnce: true } : {}), ...(opts.settleLimit !== undefined ? { settleLimit: opts.settleLimit } : {}), ...(opts.observe ? { observe: opts.observe } : {}) });
+export function runSchedule(nodes: number, seed: number, ops: Op[], opts: { loss: boolean; deferSendOnce?: boolean; settleLimit?: number; limits?: ClusterOptions['limits']; observe?: (c: Cluster) => void }): ScheduleResult {
+  const c = new Cluster({ nodes, seed, abis: ['i386', 'x86_64'], ...(opts.deferSendOnce ? { deferSendOnce: true } : {}), ...(opts.settleLimit !== undefined ? { settleLimit: opts.settleLimit } : {}), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.observe ? { observe: opts.observe } : {}) });
   const apps: App[] = [];
   const inbox: number[] = [];
   const v: string[] = [];

@@ -1,10 +1,10 @@
 import { SCENARIOS, runScenario } from './scenarios.js';
-import { flag, intArg } from './cli-args.js';
+import { flag, intArg, limitArgs } from './cli-args.js';
 import { randomOps, runSchedule } from './schedules.js';
 import { scheduleByNumber, sweepSchedule } from './sweep.js';
 
 /**
- * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--held-rights] [--relink] [--max-steps M] [--only I | --schedule NUM] [--verbose]`:
+ * `pnpm --filter netmsg-wire simulate [--seed S] [--runs N] [--length L] [--send-once] [--defer-send-once] [--held-rights] [--relink] [--max-steps M] [--port-window W] [--max-queued-bytes-per-port B] [--max-queued-bytes-per-link B] [--only I | --schedule NUM] [--verbose]`:
  * runs the scenario suite, then N random schedules (2-4 nodes, link loss in
  * one run of three), prints how often the rare migration branches ran
  * (`edges`: schedules reaching each / times), and ends with
@@ -17,6 +17,13 @@ import { scheduleByNumber, sweepSchedule } from './sweep.js';
  * `--schedule NUM` runs the schedule a report numbered NUM (its seed and
  * index are read from the number; `--seed` and `--runs` are ignored).
  * A report names a violating schedule by number and index.
+ * `--port-window W`, `--max-queued-bytes-per-port B` and
+ * `--max-queued-bytes-per-link B` (positive integers; anything else exits
+ * with status 2) set those `WireLimits` (limits.ts) on every node of every
+ * schedule, scenarios excepted: the schedules are the same operations, run
+ * under tighter flow control (PROTOCOL.md §6; Task N23 found 289000885 and
+ * 295000897 at window 1). A link that ends `limit_exceeded` under a tight
+ * bound is the receiver enforcing its own configuration, not a finding.
  */
 
 const numbered = flag('schedule') ? scheduleByNumber(intArg('schedule', 0)) : undefined;
@@ -39,6 +46,7 @@ const heldRights = flag('held-rights');
 // Also lost links linked again under the same node ids (link-ops.ts), in
 // the link-loss schedules; off by default, as the modes above.
 const relink = flag('relink');
+const limits = limitArgs();
 const edgeRuns = new Map<string, number>();
 const edgeHits = new Map<string, number>();
 
@@ -55,7 +63,7 @@ let delivered = 0;
 let steps = 0;
 for (let i = only ?? 0; i < (only !== undefined ? only + 1 : runs); i++) {
   const { number: s, loss, nodes } = sweepSchedule(seed, i);
-  const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce, heldRights, relink), { loss, deferSendOnce, settleLimit: maxSteps });
+  const r = runSchedule(nodes, s, randomOps(s, length, loss, sendOnce, heldRights, relink), { loss, deferSendOnce, settleLimit: maxSteps, limits });
   delivered += r.delivered;
   steps += r.steps;
   for (const [k, n] of Object.entries(r.edges)) {
