@@ -37,11 +37,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * new one is under way there, dropped (`earlierRound`); a right arriving
  * where its proxy died with its route sends its marker naming that route's
  * far end (`deadRouteRound`); a marker a relay sent up, turned back to it
- * by a proxy made since the right left (`markerTurnedBack`); a marker that
- * waited at a node where the port has since come home, sent back to its
- * origin (`markerHomeBack`); a receive right made home again at its old
- * home before the drain there ended, what waited behind the drain put back
- * on the port (`drainBack`); a credit that answered the entry's own
+ * by a proxy made since the right left (`markerTurnedBack`); a receive
+ * right made home again at its old home before the drain there ended,
+ * what waited behind the drain put back on the port (`drainBack`); a credit that answered the entry's own
  * in-window message instead of paying a send-once relay's `relayOwed`
  * (`windowBeforeRelayCredit`, §6, Task N23).
  */
@@ -55,7 +53,7 @@ export type MigrationEdge =
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
-  | 'markerHomeBack' | 'drainBack' | 'windowBeforeRelayCredit';
+  | 'drainBack' | 'windowBeforeRelayCredit';
 
 /**
  * The step between the numbers of one node id's successive links

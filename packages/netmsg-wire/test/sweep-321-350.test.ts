@@ -6,9 +6,7 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * PROTOCOL.md §9) that violate on 9f996a2, fixed by task N17. (331001082
  * and 342001121 are not: the fix tried for them, a relay waiting for its
  * marker when its right goes back the way it came, made 303000958 fail,
- * §9. Task N21 fixed 331001082 with that rule and a marker sent back from
- * where its port came home: test/sweep-331-relay-back.test.ts pins it, and
- * 342001121 as a guard.)
+ * §9; they are not pinned.)
  */
 describe('sweep of seeds 321-350', () => {
   // 349001124 (--held-rights --send-once --relink, 4 nodes), shrunk by the
