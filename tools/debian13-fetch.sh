@@ -11,6 +11,7 @@
 # Usage: tools/debian13-fetch.sh [pkg ...]   (default: the MIG set)
 # Env:   DEBIAN13_CACHE (default: $XDG_CACHE_HOME/hurd-cluster/debian13)
 set -euo pipefail
+TOOLS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 CACHE="${DEBIAN13_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hurd-cluster/debian13}"
 MIRROR="${DEBIAN13_MIRROR:-http://deb.debian.org/debian}"
@@ -57,4 +58,29 @@ for p in "${PKGS[@]}"; do
     touch "$dest/.done"
   fi
 done
+# The i686 migcom is an i386 program. Keep the package's binary as
+# i686-gnu-migcom.i386 and put a short script in its place that runs it the
+# way this host can (natively, or under qemu-user: tools/i386-emulator.sh
+# says which). The script is checked on every fetch, so a cache carried to
+# another host follows that host; i686-gnu-mig finds it by its usual name.
+# Every step leaves a working i686-gnu-migcom behind (a hard link, then an
+# atomic rename), because test files fetch concurrently.
+migdir="$CACHE/root-mig-i686-gnu-i386/usr/lib/mig"
+if [ -e "$migdir/i686-gnu-migcom" ]; then
+  [ -e "$migdir/i686-gnu-migcom.i386" ] || ln "$migdir/i686-gnu-migcom" "$migdir/i686-gnu-migcom.i386" 2>/dev/null \
+    || [ -e "$migdir/i686-gnu-migcom.i386" ]
+  if emu="$(bash "$TOOLS/i386-emulator.sh" 2>&1)"; then
+    run="exec ${emu:+$emu }\"\$0.i386\" \"\$@\""
+  else
+    run="echo 'i686-gnu-migcom: ${emu//\'/}' >&2; exit 126"
+  fi
+  wrapper="$(printf '#!/bin/sh\n# Written by tools/debian13-fetch.sh (see tools/i386-emulator.sh).\n%s\n' "$run")"
+  if [ "$(head -c 2 "$migdir/i686-gnu-migcom")" != '#!' ] || [ "$(cat "$migdir/i686-gnu-migcom")" != "$wrapper" ]; then
+    tmp="$(mktemp "$migdir/.migcom.XXXXXX")"
+    printf '%s\n' "$wrapper" > "$tmp"
+    chmod 755 "$tmp"
+    mv -f "$tmp" "$migdir/i686-gnu-migcom"
+  fi
+fi
+
 echo "$CACHE"

@@ -6,8 +6,9 @@
 #                                          compare with the committed fixtures
 #
 # Needs gcc with gcc-multilib (gcc -m32, /lib/ld-linux.so.2 for the i386
-# migcom) and node; fetches Debian 13's MIG and gnumach-dev through
-# tools/debian13-fetch.sh (a private apt configuration; cached).
+# migcom), qemu-user where the kernel cannot run i386 programs, and node;
+# fetches Debian 13's MIG and gnumach-dev through tools/debian13-fetch.sh
+# (a private apt configuration; cached).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,6 +36,9 @@ if ! printf 'int main(void){return 0;}\n' | gcc -m32 -x c - -o "$WORK/m32" 2>/de
   die "gcc -m32 does not work: install 'gcc-multilib' (apt-get install gcc-multilib)"
 fi
 [ -e /lib/ld-linux.so.2 ] || die "/lib/ld-linux.so.2 is missing (the i386 MIG needs it): apt-get install gcc-multilib"
+# The i386 harnesses run natively where the kernel runs 32-bit programs,
+# else under qemu-user (tools/i386-emulator.sh explains when).
+EMU32="$(bash "$ROOT/tools/i386-emulator.sh")" || die "cannot run the i386 harnesses (see above)"
 
 CACHE="$(bash "$ROOT/tools/debian13-fetch.sh")" || die "tools/debian13-fetch.sh failed"
 MIG_VERSION="$(CC=gcc "$CACHE/root-mig-x86-64-gnu-amd64/usr/bin/x86_64-gnu-mig" --version | awk '{print $NF}')"
@@ -45,13 +49,13 @@ abi_setup() {
     x86_64)
       MIG="$CACHE/root-mig-x86-64-gnu-amd64/usr/bin/x86_64-gnu-mig"
       INC="$CACHE/root-gnumach-dev-amd64/usr/include/x86_64-linux-gnu"
-      CCABI="gcc" ;;
+      CCABI="gcc"; RUN="" ;;
     i386)
       MIG="$CACHE/root-mig-i686-gnu-i386/usr/bin/i686-gnu-mig"
       INC="$CACHE/root-gnumach-dev-i386/usr/include/i386-linux-gnu"
       # -m32 so that the preprocessor does not define __x86_64__, which
       # machine_types.defs tests (mach-abi.md §1).
-      CCABI="gcc -m32" ;;
+      CCABI="gcc -m32"; RUN="$EMU32" ;;
   esac
   [ -x "$MIG" ] || die "MIG not found at $MIG"
   [ -d "$INC/mach" ] || die "gnumach-dev headers not found at $INC"
@@ -96,7 +100,7 @@ for entry in "${INTERFACES[@]}"; do
       "$b/${iface}User.c" "$b/${iface}Server.c" \
       "$HERE/harness/fake_kernel.c" "$HERE/harness/drive_${iface}.c" \
       -o "$b/drive" || die "compiling the $iface harness for $abi failed"
-    "$b/drive" > "$b/lines" || die "the $iface harness for $abi failed"
+    $RUN "$b/drive" > "$b/lines" || die "the $iface harness for $abi failed"
     node "$HERE/scripts/to-json.mjs" "$iface" "$abi" "$source (MIG $MIG_VERSION)" \
       < "$b/lines" > "$OUT/$iface.$abi.json"
   done
