@@ -107,8 +107,10 @@ describe('gnumach backend over the kernel tty link (x86_64)', () => {
       expect(real).toEqual(await walk(openKernel({ backend: 'sim', abi: 'x86_64' }), 'x86_64'));
       // Bytes the tty path mangles unescaped (runs of 0x1b), in and out of task memory.
       const t = await k.taskCreate();
-      const mem = await k.vmAllocate(t, 0, 8192, true);
-      const data = new Uint8Array(6000).map((_, i) => [0x1b, 0x1b, 0x1c, 0x00, 0x0a, 0x0d, 0x11, 0x13, 0xff][i % 9]!);
+      // 20000 bytes, five times the kernel's tty input queue: the host sends
+      // them under the agent's credit (link.ts TTY_WINDOW), else the queue drops.
+      const mem = await k.vmAllocate(t, 0, 24576, true);
+      const data = new Uint8Array(20000).map((_, i) => [0x1b, 0x1b, 0x1c, 0x00, 0x0a, 0x0d, 0x11, 0x13, 0xff][i % 9]!);
       expect(await k.vmWrite(t, mem.address, data)).toBe(0);
       const back = await k.vmRead(t, mem.address, data.length);
       expect(Buffer.from(back.data!).equals(Buffer.from(data))).toBe(true);

@@ -226,6 +226,15 @@ describe('agent protocol: framing', () => {
     expectLost(() => new FrameDecoder().push(new Uint8Array(leb(64 * 1024 * 1024))));
   });
 
+  it("on the tty mode, yields a zero length as an empty frame (the agent's credit) between replies", () => {
+    const d = new FrameDecoder(true);
+    const r = wire(7, 'R 0');
+    const frames = d.push(new Uint8Array([0, ...r, 0, 0]));
+    expect(frames.map((f) => f.length)).toEqual([0, r.length - 1, 0, 0]);
+    expect(frames[1]![0]).toBe(7);
+    expectLost(() => new FrameDecoder(true).push(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x01])));
+  });
+
   it('fuzz: random bytes give frames or a HurdFfiError, nothing else', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {

@@ -38,6 +38,22 @@ static mach_port_t ttydev;
 static unsigned char rbuf[128], obuf[128];
 static u32 rpos, rlen, on;
 
+/* The tty mode's credit (link.ts, TTY_WINDOW): the kernel's tty input queue
+   has no flow control towards QEMU, and what it cannot hold is dropped, so
+   a request longer than the queue (a vm_write of 5000 bytes) was cut short
+   whenever the host's bytes came in faster than this agent took them. The
+   host sends at most its window beyond the bytes this agent has said it
+   took: an empty frame (one 0x00 byte, which no reply begins with) for
+   each TTY_CREDIT bytes taken from the tty. */
+#define TTY_CREDIT 512u
+static u32 tty_taken;
+static void tty_credit(void) {
+  unsigned char zero = 0;
+  int w = 0;
+  /* obuf is empty here: replies and event frames are flushed whole. */
+  while (device_write_inband(ttydev, 0, 0, (char *)&zero, 1, &w) == KERN_SUCCESS && w != 1) {}
+}
+
 static int tty_fill(int wait) {
   mach_msg_type_number_t cnt = sizeof rbuf;
   if (device_read_inband(ttydev, wait ? 0 : D_NOWAIT, 0, sizeof rbuf, (char *)rbuf, &cnt) != KERN_SUCCESS) return 0;
@@ -53,6 +69,10 @@ static unsigned char tty_rawc(void) {
     if (tty_fill(0)) break;
     poll_events();
     if (++misses >= 64) idle_wait();
+  }
+  if (++tty_taken == TTY_CREDIT) {
+    tty_taken = 0;
+    tty_credit();
   }
   return rbuf[rpos++];
 }

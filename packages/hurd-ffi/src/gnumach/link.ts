@@ -1,10 +1,14 @@
 /**
  * The host end of the agent link: one socket (QEMU's serial chardev on
  * loopback), the READY handshake, then strictly one request in flight (the
- * agent is single-threaded and answers in order). That is also the tty
- * mode's credit window: the kernel's tty input queue (4 KiB, no flow
- * control) never holds more than the one frame the agent is reading; on
- * that mode the host->agent bytes are escaped (escapeTty).
+ * agent is single-threaded and answers in order). On the tty mode the
+ * host->agent bytes are escaped (escapeTty) and go out under a credit
+ * window: the kernel's tty input queue (4 KiB) has no flow control and
+ * drops what it cannot hold, so one request longer than the queue was cut
+ * short whenever QEMU delivered faster than the agent read (a vm_write of
+ * 4500 bytes hung every time on a PVM host's QEMU). The agent sends an
+ * empty frame for every TTY_CREDIT bytes it takes (link.c), and the host
+ * keeps at most TTY_WINDOW bytes beyond those.
  */
 import { connect, type Socket } from 'node:net';
 import { HurdFfiError } from '../errors.js';
@@ -12,6 +16,11 @@ import { lastLine } from './boot-watch.js';
 import { encodeRequest, escapeTty, FrameDecoder, parseReply, READY_MARKER, type Reply } from './protocol.js';
 
 export type LinkMode = 'polled' | 'tty';
+
+/** Bytes the agent's empty frame stands for (link.c TTY_CREDIT). */
+export const TTY_CREDIT = 512;
+/** Host->agent bytes the tty input queue may hold unconfirmed: half of its 4 KiB. */
+export const TTY_WINDOW = 2048;
 
 /** An attached agent's address ('tcp:HOST:PORT', GnumachKernelOptions.link). */
 export function parseLinkAddress(link: string): { host: string; port: number } {
@@ -50,7 +59,12 @@ interface Pending {
 }
 
 export class AgentLink {
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder: FrameDecoder;
+  /** The tty mode's window: bytes written, bytes the agent is known to have taken, and the in-flight frame's bytes not yet written. */
+  private ttySent = 0;
+  private ttyTaken = 0;
+  private ttyCredits = 0;
+  private ttyRest: Uint8Array | undefined;
   private preamble = '';
   private ready = false;
   private readyWaiters: Array<{ resolve: (abi: string) => void; reject: (e: unknown) => void }> = [];
@@ -75,6 +89,7 @@ export class AgentLink {
     private readonly socket: Socket,
     private readonly mode: LinkMode = 'polled',
   ) {
+    this.decoder = new FrameDecoder(mode === 'tty');
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (e) => this.fail(new HurdFfiError('link_lost', `agent link failed: ${e.message}`)));
@@ -123,9 +138,26 @@ export class AgentLink {
     this.inFlight = next;
     next.sentAt = Date.now();
     next.seq = ++this.written;
-    const bytes = this.mode === 'tty' ? escapeTty(next.frame) : next.frame;
-    this.bytesOut += bytes.length;
-    this.socket.write(bytes);
+    if (this.mode === 'tty') {
+      this.ttyRest = escapeTty(next.frame);
+      this.ttyWrite();
+      return;
+    }
+    this.bytesOut += next.frame.length;
+    this.socket.write(next.frame);
+  }
+
+  /** Writes as much of the in-flight frame as the tty window allows. */
+  private ttyWrite(): void {
+    const rest = this.ttyRest;
+    if (rest === undefined) return;
+    const room = TTY_WINDOW - (this.ttySent - this.ttyTaken);
+    if (room <= 0) return;
+    const n = Math.min(room, rest.length);
+    this.ttyRest = n === rest.length ? undefined : rest.subarray(n);
+    this.ttySent += n;
+    this.bytesOut += n;
+    this.socket.write(n === rest.length ? rest : rest.subarray(0, n));
   }
 
   /**
@@ -172,6 +204,12 @@ export class AgentLink {
       return;
     }
     for (const f of frames) {
+      if (f.length === 0) {
+        // tty credit: the agent's total taken passed another TTY_CREDIT bytes.
+        this.ttyCredits++;
+        this.ttyTaken = Math.max(this.ttyTaken, this.ttyCredits * TTY_CREDIT);
+        continue;
+      }
       if (f[0] === 0) {
         this.events++;
         try {
@@ -182,6 +220,10 @@ export class AgentLink {
           return;
         }
         continue;
+      }
+      if (this.ttyRest !== undefined) {
+        this.fail(new HurdFfiError('link_lost', 'a reply arrived before its request was all written (tty mode)'));
+        return;
       }
       const p = this.inFlight;
       this.inFlight = undefined;
@@ -204,8 +246,11 @@ export class AgentLink {
         return;
       }
       this.exchanges++;
+      // A reply comes after the agent took its whole request.
+      this.ttyTaken = this.ttySent;
       p.resolve(reply);
     }
+    this.ttyWrite();
     this.pump();
   }
 

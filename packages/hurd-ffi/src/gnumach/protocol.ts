@@ -168,6 +168,14 @@ export function escapeTty(bytes: Uint8Array): Uint8Array {
 export class FrameDecoder {
   private pending: Uint8Array = new Uint8Array(0);
 
+  /**
+   * `credits`: the tty mode's empty frames (a zero length byte, the agent's
+   * "512 more bytes taken", link.c TTY_CREDIT) are yielded as zero-length
+   * frames; without it a zero length is a broken stream, as a reply always
+   * has its tag byte.
+   */
+  constructor(private readonly credits = false) {}
+
   push(chunk: Uint8Array): Uint8Array[] {
     let buf = chunk;
     if (this.pending.length > 0) {
@@ -193,7 +201,7 @@ export class FrameDecoder {
         if (shift >= 35) throw new HurdFfiError('link_lost', 'bad frame length from the agent (more than 5 bytes)');
       }
       if (!complete) break;
-      if (len < 1 || len > MAX_REPLY) throw new HurdFfiError('link_lost', `bad frame length ${len} from the agent`);
+      if (len < (this.credits ? 0 : 1) || len > MAX_REPLY) throw new HurdFfiError('link_lost', `bad frame length ${len} from the agent`);
       if (buf.length - p < len) break;
       frames.push(buf.subarray(p, p + len));
       off = p + len;
