@@ -419,8 +419,22 @@ export abstract class NodeCore {
     return e;
   }
 
+  /** The identity died here (its home entry, its proxy killed): its relays' credit owed here goes with it (§6). */
   protected bury(key: PortKey): void {
     this.relayOwed.delete(key);
+    this.entomb(key);
+  }
+
+  /**
+   * Rights to `key` arriving from now on are dead names (§4.1); nothing
+   * else changes. A DEAD for a right still waiting from its link (onDead)
+   * is about that link's chain only: the port may live, and the credit
+   * for the send-once messages this node's relays sent on other links
+   * still comes (`relayOwed`, §6). Dropped there, such a credit went to
+   * this node's next entry for the identity, routed on the link it came
+   * from: "credit 6 of 5" (`421001277`, §9).
+   */
+  protected entomb(key: PortKey): void {
     this.tombstones.add(key);
     if (this.tombstones.size > NodeCore.MAX_TOMBSTONES) {
       const oldest = this.tombstones.values().next().value;

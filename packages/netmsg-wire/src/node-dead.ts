@@ -95,7 +95,8 @@ export abstract class NodeDead extends NodeMigration {
     // making a proxy no DEAD will ever reach (§4.1).
     // Also while an entry of another route stands: collected before the
     // right is imported, the right made a proxy DEAD had passed (`3000025`).
-    if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.bury(key);
+    // Not the port's death: what relays here are owed stays (entomb, §6).
+    if ((!e || e.route !== peer) && this.waitsWithRight(key, peer)) this.entomb(key);
     // Only the proxy's upstream speaks for the port: a DEAD from any other
     // link is about that node's own (now released) chain.
     if (!e || e.role !== 'proxy' || e.route !== peer || this.staleDead(e, peer)) return;
