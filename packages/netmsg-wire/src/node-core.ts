@@ -41,7 +41,8 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * right made home again at its old home before the drain there ended,
  * what waited behind the drain put back on the port (`drainBack`); a credit that answered the entry's own
  * in-window message instead of paying a send-once relay's `relayOwed`
- * (`windowBeforeRelayCredit`, §6, Task N23).
+ * (`windowBeforeRelayCredit`, §6, Task N23); a send-once relay going with its
+ * dead port telling its route (`relayDeadDown`, §4.5, Task N25).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -53,7 +54,7 @@ export type MigrationEdge =
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
-  | 'drainBack' | 'windowBeforeRelayCredit';
+  | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown';
 
 /**
  * The step between the numbers of one node id's successive links

@@ -132,6 +132,7 @@ export abstract class NodeRights extends NodeSendOnce {
       const owed: (number | undefined)[] = [];
       // soLost: the right's late send-once messages can no longer come (passLost).
       const lost = relayed0?.soLost === true ? ref.state.soRights ?? 0 : 0;
+      const pool0 = this.poolSize(portKey(ref.id));
       const name = this.importReceive(from, ref.id, { ...ref.state, noSendersNotify: null, soRights: lost }, post, owed, to);
       for (const a of post) this.emit(a);
       const n = ref.state.noSendersNotify;
@@ -146,7 +147,7 @@ export abstract class NodeRights extends NodeSendOnce {
       if (relayed) {
         relayed.upstream = from;
         relayed.soRelayed = relayed.soPending > 0;
-        relayed.soOwn = Math.min(own, relayed.soPending);
+        relayed.soOwn = this.ownAfterPass(relayed, own, pool0);
         this.passLost(relayed);
         relayed.drainFrom = owed;
         this.relayWaits(relayed, to, hadProxy);

@@ -81,6 +81,29 @@ export abstract class NodeSendOnce extends NodeCore {
     return true;
   }
 
+  /** How many pool rights this node keeps for `key`. */
+  protected poolSize(key: PortKey): number {
+    return this.soPools.get(key)?.names.length ?? 0;
+  }
+
+  /**
+   * The own count (`soOwn`) of relay `e` after the receive right passed
+   * through (relayRights): `own` was counted before, with `pool0` pool
+   * rights kept here then. Late messages held from other links took some
+   * of them as the right passed (poolHeld): those rights have had their
+   * one message (Mach: a send-once right is used once), which goes out in
+   * the drain, and a put-back message lowers no own count (sendOnceTaken).
+   * Still counted, the own count stood for a right already used, and when
+   * the right came home here no pool right was made for a late message
+   * relayed from upstream, which was destroyed as one for an unknown port
+   * (`436001349` with --held-rights --send-once --defer-send-once: a live
+   * port got 5 messages through 7 send-once rights).
+   */
+  protected ownAfterPass(e: PortEntry, own: number, pool0: number): number {
+    const used = Math.max(0, pool0 - this.poolSize(e.key));
+    return Math.min(Math.max(0, own - used), e.soPending);
+  }
+
   /** A pool right for a late send-once message to `key`, if any is left. */
   protected takePooled(key: PortKey): number | undefined {
     const pool = this.soPools.get(key);
@@ -565,8 +588,27 @@ export abstract class NodeSendOnce extends NodeCore {
   protected relaysDied(key: PortKey, told: number | undefined): void {
     for (const r of [...(this.soRelays.get(key) ?? [])]) {
       if (r.upstream !== undefined && r.upstream !== told && this.links.has(r.upstream)) this.sendControl(r.upstream, { t: 'dead', node: r.id.node, serial: r.id.serial });
+      this.relayDiedDown(r, told);
       this.dropRelay(r);
     }
+  }
+
+  /**
+   * A relay going with its dead port tells its route too: the relays down
+   * it count late messages through this relay's send-once rights, dead
+   * names now, so none will come (Mach: a right to a dead port yields no
+   * message). The DEAD walking back from where the port died reaches them
+   * only while the trail's links live; a link loss on that walk left them
+   * waiting for ever (`436001313` with --held-rights --send-once
+   * --defer-send-once: the right went 1 → 2 → 4 → 1, died at node 1, and
+   * the link 1–4 was lost with the DEAD on it; node 2's relay stayed).
+   * The port is dead, so the news is true wherever it lands (§4.5, the
+   * port's death).
+   */
+  private relayDiedDown(r: SendOnceRelay, told: number | undefined): void {
+    if (r.route === told || r.route === r.upstream || !this.links.has(r.route)) return;
+    this.edge('relayDeadDown');
+    this.sendControl(r.route, { t: 'dead', node: r.id.node, serial: r.id.serial });
   }
 
   protected dropRelay(r: SendOnceRelay): void {
