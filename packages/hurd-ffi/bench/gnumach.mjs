@@ -32,6 +32,7 @@ const ROUNDS = Number(opt('--rounds', '5'));
 const ABIS = opt('--abi', undefined) ? [opt('--abi')] : ['x86_64', 'i386'];
 const MODES = opt('--mode', undefined) ? [opt('--mode')] : ['polled', 'tty'];
 const N = 400;
+const BULK_BYTES = 4000;
 const AGAINST = opt('--against', undefined);
 const AGAINST_IMAGES = opt('--against-images', undefined);
 if ((AGAINST === undefined) !== (AGAINST_IMAGES === undefined)) throw new Error('--against and --against-images go together');
@@ -70,6 +71,11 @@ async function cases(k, abi) {
   const cs = (await k.portExtractRight(b, srv, MAKE_SEND, a)).name;
   const self = header(abi, p, COPY_SEND, 0, 0, 1);
   const req = header(abi, cs, COPY_SEND, reply, MAKE_SEND_ONCE, 1000);
+  const mem = await k.vmAllocate(a, 0, 8192, true);
+  if (mem.kr !== 0) throw new Error(`vm_allocate: ${mem.kr}`);
+  // 4000 bytes: the most an older tty link could carry (GNU Mach's 4 KiB tty
+  // input queue dropped the rest), so both versions can run it.
+  const bulk = new Uint8Array(BULK_BYTES).map((_, i) => i * 7);
   return {
     // One mach_port_type: a real kernel call, nothing else.
     call: () => k.portType(a, p),
@@ -77,6 +83,13 @@ async function cases(k, abi) {
     selfMsg: async () => {
       const r = await k.msg(a, { options: MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, send: self, rcvName: p, rcvSize: 64, timeout: 0 });
       if (r.kr !== 0) throw new Error(`self message: ${r.kr}`);
+    },
+    // Memory bytes through the link each way: vm_write then vm_read.
+    memory: async () => {
+      const w = await k.vmWrite(a, mem.address, bulk);
+      if (w !== 0) throw new Error(`vm_write: ${w}`);
+      const r = await k.vmRead(a, mem.address, bulk.length);
+      if (r.kr !== 0 || r.data.length !== bulk.length) throw new Error(`vm_read: ${r.kr}`);
     },
     // A null RPC between two tasks: task b is served from here (watch() on
     // gnumach, a mach_msg_server-style loop on sim), task a calls with SEND|RCV.
@@ -114,7 +127,7 @@ async function prepare(k, abi) {
   const c = await cases(k, abi);
   const stopServing = await c.serve();
   await rate(50, c.call); // warm-up
-  const out = { ping: [], call: [], selfMsg: [], nullRpc: [] };
+  const out = { ping: [], call: [], selfMsg: [], nullRpc: [], memory: [] };
   return {
     out,
     async round() {
@@ -122,6 +135,7 @@ async function prepare(k, abi) {
       out.call.push(await rate(N, c.call));
       out.selfMsg.push(await rate(N, c.selfMsg));
       out.nullRpc.push(await rate(Math.floor(N / 2), c.nullRpc));
+      out.memory.push(await rate(Math.floor(N / 4), c.memory));
     },
     async stop() {
       await stopServing();
@@ -141,6 +155,7 @@ const ROWS = [
   ['calls (mach_port_type)', 'call'],
   ['message to self (SEND|RCV)', 'selfMsg'],
   ['null RPC, task to TS server (watch)', 'nullRpc'],
+  [`vm_write + vm_read of ${BULK_BYTES} bytes`, 'memory'],
 ];
 
 /** This version and the baseline, booted side by side, their rounds alternated. */
