@@ -14,21 +14,21 @@ describe('a hold credits what comes on its right\'s link past the port bound (ta
   const limits = { portWindow: 1, maxQueuedBytesPerPort: 300 };
 
   // Port 2:14: node 2, its home, sent the receive right to node 1 and
-  // drained its queue after it, five of node 1's own older messages among
-  // what came; node 1 held them for its round (64 bytes each): four
-  // credited at once, the fifth (320 > 300 bytes) not. Node 2's sixth
-  // drained message waited for that credit (credit 0 of 1) with node 1's
+  // drained its queue after it, node 1's own older messages among what
+  // came; node 1 held them for its round (64 bytes each): four credited
+  // at once, the fifth (320 > 300 bytes) not. Node 2's sixth drained
+  // message waited for that credit (credit 0 of 1) with node 1's
   // FLUSH (origin 1, round 23) queued behind it, so the round never ended
   // (2:25 the same, behind 2:14's); two NO SENDERS lost followed. The marker
-  // may not overtake: what is ahead of it is node 1's own task's older
-  // messages, which its next ones (on node 1's paused port) must follow.
+  // may not overtake: what is ahead of it includes node 1's own task's
+  // older messages, which its next ones (on node 1's paused port) follow.
   it('261000789 (--held-rights --port-window 1 --max-queued-bytes-per-port 300, 2 nodes, links live): numbered', () => {
     expect(runSchedule(2, 261000789, randomOps(261000789, 320, false, false, true, false), { loss: false, limits }).violations).toEqual([]);
   });
 
   // 261000789 shrunk on 8f35815 (26 operations after 383 runs, --match
   // "migration not finished"). Port 1:1 home at node 1, node 2 sending to
-  // it; node 1 sends the receive right to node 2 and drains three messages
+  // it; node 1 sends the receive right to node 2 and drains its queue
   // after it, then passes back node 2's own message that reached it after
   // the right left (end-to-end credit: node 1 credits node 2 for it only
   // when node 2 credits node 1). Node 2 holds five from link 1, the fifth
