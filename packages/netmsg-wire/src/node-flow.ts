@@ -216,11 +216,12 @@ export abstract class NodeFlow extends NodeRights {
    * live), node 1 holding node 2's drain of 2:14 (node 1's own older
    * messages among it, so the marker may not overtake them) with the
    * fifth message uncredited and node 2's sixth and the FLUSH (origin 1,
-   * round 23) queued behind credit 0 of 1 (§6, §9 Task 261). So such a message is
-   * credited at once up to the link's bound (`maxQueuedBytesPerLink`)
-   * instead of the port's; the round's other links keep the port's bound
-   * (W uncredited messages each beyond it). Only credit moves: the order
-   * in which anything is held, sent or put back is unchanged.
+   * round 23) queued behind credit 0 of 1 (§6, §9 Task 261). So such a
+   * message is credited at once up to the link's bound
+   * (`maxQueuedBytesPerLink`) instead of the port's; the round's other
+   * links keep the port's bound (W uncredited messages each beyond it).
+   * Only credit moves: the order in which anything is held, sent or put
+   * back is unchanged.
    */
   protected roundLink(e: PortEntry, peer: number): boolean {
     return e.migrating && peer === e.migrateFrom;
