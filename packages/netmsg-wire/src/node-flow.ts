@@ -185,7 +185,11 @@ export abstract class NodeFlow extends NodeRights {
     // Credit goes back at once (within the per-port byte limit): the marker
     // we wait for may sit behind these very messages in an upstream queue.
     const bytes = 64 + oolBytes(wm);
-    const credited = target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerPort;
+    let credited = target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerPort;
+    if (!credited && this.roundLink(target, peer) && target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerLink) {
+      this.edge('heldPastPortBound');
+      credited = true;
+    }
     target.heldBytes += bytes;
     // Held after the marker came back (the right waits in a gate): put back
     // after every message held before it, from any link (§4.5, `95000298`).
@@ -196,6 +200,31 @@ export abstract class NodeFlow extends NodeRights {
     // message goes on (§4.5): what arrives for that port is held too.
     this.markArriving(wm, 1);
     if (credited && !unowed) this.sendControl(peer, { t: 'credit', node: target.id.node, serial: target.id.serial, n: 1 });
+  }
+
+  /**
+   * Whether a message held for `e`'s open round came on the link its
+   * receive right came on (`migrateFrom`): the link its FLUSH marker comes
+   * back on, behind everything its sender had for the port (an old home
+   * behind its drain, a relay behind what it passes down; §4.5), and
+   * behind what every node further up the marker's way had. All of that is
+   * older than the marker and reaches this node on that link, and all of
+   * it waits for credit (each hop's window, and end to end, §6) that only
+   * this hold gives back. Credited only within `maxQueuedBytesPerPort`,
+   * the marker stayed queued behind it for ever: `261000789` at
+   * `--port-window 1 --max-queued-bytes-per-port 300` (2 nodes, links
+   * live), node 1 holding node 2's drain of 2:14 (node 1's own older
+   * messages among it, so the marker may not overtake them) with the
+   * fifth message uncredited and node 2's sixth and the FLUSH (origin 1,
+   * round 23) queued behind credit 0 of 1 (§6, §9 Task 261). So such a
+   * message is credited at once up to the link's bound
+   * (`maxQueuedBytesPerLink`) instead of the port's; the round's other
+   * links keep the port's bound (W uncredited messages each beyond it).
+   * Only credit moves: the order in which anything is held, sent or put
+   * back is unchanged.
+   */
+  protected roundLink(e: PortEntry, peer: number): boolean {
+    return e.migrating && peer === e.migrateFrom;
   }
 
   /**
