@@ -42,7 +42,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * what waited behind the drain put back on the port (`drainBack`); a credit that answered the entry's own
  * in-window message instead of paying a send-once relay's `relayOwed`
  * (`windowBeforeRelayCredit`, §6, Task N23); a send-once relay going with its
- * dead port telling its route (`relayDeadDown`, §4.5, Task N25).
+ * dead port telling its route (`relayDeadDown`, §4.5, Task N25); a message
+ * through a send right that crossed a DEAD this node sent, arriving for a
+ * newer entry here, owed no credit (`deadCrossed`, §6, Task fix-370).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -54,7 +56,7 @@ export type MigrationEdge =
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
-  | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown';
+  | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown' | 'deadCrossed';
 
 /**
  * The step between the numbers of one node id's successive links
