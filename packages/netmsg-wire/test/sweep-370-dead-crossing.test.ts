@@ -10,6 +10,8 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * and pass with the rule; the two guards pass on 8f35815 and with the rule,
  * and fail with the rule when a receive right from the DEAD's link does not
  * end the crossing (the rule tried first, §9 the lead's item of 2026-12-02).
+ * `428001367` passes on both and takes the rule three times (edge
+ * `deadCrossed`), for messages held for a migrating entry.
  */
 describe('messages that crossed a DEAD owe no credit (task fix-370)', () => {
   // 370001121 (--held-rights --send-once --relink, 4 nodes, link loss),
@@ -108,6 +110,17 @@ describe('messages that crossed a DEAD owe no credit (task fix-370)', () => {
 
   it('370001121 (--held-rights --send-once --relink, 4 nodes, link loss): credit within the window', () => {
     expect(runSchedule(4, 370001121, randomOps(370001121, 320, true, true, true, true), { loss: true }).violations).toEqual([]);
+  });
+
+  // 428001367 (--held-rights, 4 nodes, link loss; passes on 8f35815 too):
+  // node 1's proxy for 4:1 died with the link 1–4 and sent DEAD to node 3,
+  // whose three messages to 4:1 crossed it and arrived after 4:1's receive
+  // right had come from node 2: held for that migration, owed nothing. (On
+  // 8f35815 they were credited, and the credit found no entry at node 3.)
+  it('428001367 (--held-rights): what crossed the DEAD is owed nothing when held for a migration', () => {
+    const r = runSchedule(4, 428001367, randomOps(428001367, 320, true, false, true, false), { loss: true });
+    expect(r.violations).toEqual([]);
+    expect(r.edges.deadCrossed).toBe(3);
   });
 
   // Guards: the DEAD's receiver had sent the port's receive right to this
