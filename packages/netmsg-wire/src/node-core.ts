@@ -45,7 +45,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * dead port telling its route (`relayDeadDown`, §4.5, Task N25); a message
  * held for a migration's open round, from the link its receive right came
  * on, credited past the per-port byte bound (`heldPastPortBound`, §6, Task
- * 261).
+ * 261); a message through a send right that crossed a DEAD this node sent,
+ * arriving for a newer entry here, owed no credit (`deadCrossed`, §6, Task
+ * fix-370).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -57,7 +59,7 @@ export type MigrationEdge =
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
-  | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown' | 'heldPastPortBound';
+  | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown' | 'heldPastPortBound' | 'deadCrossed';
 
 /**
  * The step between the numbers of one node id's successive links

@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeDrainBack } from './node-drain-back.js';
+import { NodeDeadCrossing } from './node-dead-crossing.js';
 import { isRelayMarker, relayCredits, relayHolds } from './relay-wait.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
@@ -39,11 +39,12 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * node-marker-return.ts (a relay's marker turned back past a newer proxy),
  * node-gate-pins.ts (gated messages pin an entry made after them),
  * node-gate-order.ts (a gate splits no port), node-drain-back.ts (a
- * right home again before its drain ended), and this file (events in,
+ * right home again before its drain ended), node-dead-crossing.ts
+ * (messages that crossed a DEAD owe no credit), and this file (events in,
  * dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeDrainBack {
+export class NetmsgNode extends NodeDeadCrossing {
   get node(): number {
     return this.cfg.node;
   }
@@ -322,6 +323,8 @@ export class NetmsgNode extends NodeDrainBack {
 
   protected override onWireMessage(peer: number, wm: WireMessage, bypassGate = false): void {
     const key = portKey(wm.dest.id);
+    // Answered by a DEAD this node sent: owed no credit (node-dead-crossing.ts, `unowed`, §6).
+    if (!bypassGate && this.answeredByDead(peer, wm, key)) this.unowed.add(wm);
     const target = this.destEntry(wm, key);
     // An older message of this link for the port waits in the link's gate
     // (behind another receive right's round): this one goes behind it,
@@ -352,8 +355,6 @@ export class NetmsgNode extends NodeDrainBack {
       return;
     }
     if (!bypassGate) {
-      // For no entry here: answered by the DEAD that killed the entry (node-flow.ts `unowed`, §6).
-      if (wm.dest.right === 'send' && !this.byKey.has(key)) this.unowed.add(wm);
       const gate = this.gates.get(peer);
       const local = !(target && target.role === 'proxy') || target.gatePins > 0;
       if (local) {
@@ -507,6 +508,7 @@ export class NetmsgNode extends NodeDrainBack {
           else {
             f!.delete(peer);
             if (f!.size === 0) this.forgotten.delete(key);
+            this.endCrossing(key, peer);
           }
         }
         const e = this.byKey.get(key);
@@ -549,6 +551,7 @@ export class NetmsgNode extends NodeDrainBack {
       f.delete(peer);
       if (f.size === 0) this.forgotten.delete(k);
     }
+    for (const k of [...this.deadCrossing.keys()]) this.endCrossing(k, peer);
     // Held messages from the dead link are lost with it (Mach destroys them).
     const gate = this.gates.get(peer);
     if (gate) {
