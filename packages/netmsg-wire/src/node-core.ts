@@ -232,6 +232,28 @@ export abstract class NodeCore {
    */
   protected readonly relayOwed = new Map<PortKey, Map<number, number>>();
   /**
+   * Per link, the bytes held messages from it were credited past their
+   * port's `maxQueuedBytesPerPort` (a migration's round, node-flow.ts
+   * `hold`, §6): one budget of `maxQueuedBytesPerLink` for all the ports of
+   * the link, so what a node holds stays within the port bound per port plus
+   * the link bound per link.
+   */
+  protected readonly heldPast = new Map<number, number>();
+
+  /** Takes `e`'s held messages off it, giving back what they took of their link's `heldPast`. */
+  protected takeHeld(e: PortEntry): PortEntry['held'] {
+    const all = e.held;
+    e.held = [];
+    e.heldBytes = 0;
+    for (const h of all) {
+      if (h.past === undefined) continue;
+      const left = (this.heldPast.get(h.from) ?? 0) - h.past;
+      if (left > 0) this.heldPast.set(h.from, left);
+      else this.heldPast.delete(h.from);
+    }
+    return all;
+  }
+  /**
    * RELEASEs that must follow a message still queued here for credit: the
    * imported transfer of a proxy killed by DEAD from the link its receive
    * right is about to go on in that message (the handoff gate, §4.5 step

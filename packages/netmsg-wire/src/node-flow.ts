@@ -186,16 +186,20 @@ export abstract class NodeFlow extends NodeRights {
     // we wait for may sit behind these very messages in an upstream queue.
     const bytes = 64 + oolBytes(wm);
     let credited = target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerPort;
-    if (!credited && this.roundLink(target, peer) && target.heldBytes + bytes <= this.cfg.limits.maxQueuedBytesPerLink) {
+    let past: number | undefined;
+    const linkPast = this.heldPast.get(peer) ?? 0;
+    if (!credited && this.roundLink(target, peer) && linkPast + bytes <= this.cfg.limits.maxQueuedBytesPerLink) {
       this.edge('heldPastPortBound');
       credited = true;
+      past = bytes;
+      this.heldPast.set(peer, linkPast + bytes);
     }
     target.heldBytes += bytes;
     // Held after the marker came back (the right waits in a gate): put back
     // after every message held before it, from any link (§4.5, `95000298`).
     // One its sender's DEAD answered (`unowed`) is owed nothing now or later.
     const unowed = this.unowed.has(wm);
-    target.held.push({ wm, from: peer, credited: credited || unowed, ...(target.migrating ? {} : { late: true as const }) });
+    target.held.push({ wm, from: peer, credited: credited || unowed, ...(target.migrating ? {} : { late: true as const }), ...(past === undefined ? {} : { past }) });
     // A receive right in a held message is in this node's hands until the
     // message goes on (§4.5): what arrives for that port is held too.
     this.markArriving(wm, 1);
@@ -217,9 +221,10 @@ export abstract class NodeFlow extends NodeRights {
    * messages among it, so the marker may not overtake them) with the
    * fifth message uncredited and node 2's sixth and the FLUSH (origin 1,
    * round 23) queued behind credit 0 of 1 (§6, §9 Task 261). So such a
-   * message is credited at once up to the link's bound
-   * (`maxQueuedBytesPerLink`) instead of the port's; the round's other
-   * links keep the port's bound (W uncredited messages each beyond it).
+   * message is credited at once past the port's bound, out of one budget
+   * of `maxQueuedBytesPerLink` per link shared by all its ports
+   * (`heldPast`, node-core.ts); the round's other links keep the port's
+   * bound (W uncredited messages each beyond it).
    * Only credit moves: the order in which anything is held, sent or put
    * back is unchanged.
    */

@@ -593,9 +593,7 @@ export abstract class NodeMigration extends NodeFlow {
 
   /** Messages held for a receive right that will not be home here: forwarded on the route. */
   protected releaseHeld(e: PortEntry): void {
-    const held = e.held;
-    e.held = [];
-    e.heldBytes = 0;
+    const held = this.takeHeld(e);
     for (const h of held) {
       this.markArriving(h.wm, -1);
       this.forward(e, h.from, h.wm, h.credited ? -1 : h.from);

@@ -401,9 +401,7 @@ export abstract class NodeRights extends NodeSendOnce {
       // Order: what came back on the old route (all of it older than
       // anything this node received since), then what waited here for
       // credit, then what other links delivered during the hold.
-      const all = e.held;
-      e.held = [];
-      e.heldBytes = 0;
+      const all = this.takeHeld(e);
       for (const h of all) this.markArriving(h.wm, -1);
       // A right passing through (owed) leaves again at once (passRounds).
       if (owed === undefined) rounds = this.heldRounds(all, key);
@@ -641,11 +639,9 @@ export abstract class NodeRights extends NodeSendOnce {
     this.bury(e.key);
     this.removeEntry(e);
     // Held messages and those behind its drain die with it (Mach destroys a dead port's queue).
-    const held = [...e.held, ...e.drainHold];
-    e.held = [];
+    const held = [...this.takeHeld(e), ...e.drainHold];
     e.drainHold = [];
     e.relayWait = false;
-    e.heldBytes = 0;
     for (const h of held) {
       this.markArriving(h.wm, -1);
       this.dropRemote(h.from, h.wm);

@@ -543,6 +543,8 @@ export class NetmsgNode extends NodeDeadCrossing {
     if (!lost) return;
     this.links.delete(peer);
     for (const [k, m] of [...this.relayOwed]) if (m.delete(peer) && m.size === 0) this.relayOwed.delete(k);
+    // No credit goes back on a lost link: its budget past the port bound goes with it.
+    this.heldPast.delete(peer);
     // The link's spare one-shot ports: nothing names them, they go with it.
     for (const name of lost.spare) this.emit({ type: 'destroyPort', name });
     lost.spare = [];

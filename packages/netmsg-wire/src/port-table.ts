@@ -104,7 +104,8 @@ export interface PortEntry {
    */
   round?: number;
   /** `late`: held after the port's FLUSH came back (its right waiting in a gate), younger than every message held before (§4.5). */
-  held: { wm: WireMessage; from: number; credited: boolean; late?: true }[];
+  /** `past`: its bytes, credited past the port's bound on its right's link during the round (`heldPast`, §6). */
+  held: { wm: WireMessage; from: number; credited: boolean; late?: true; past?: number }[];
   heldBytes: number;
   /** old home: messages still in the port's queue when it became a proxy. */
   draining: number;
