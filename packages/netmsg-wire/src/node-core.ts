@@ -37,8 +37,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * new one is under way there, dropped (`earlierRound`); a right arriving
  * where its proxy died with its route sends its marker naming that route's
  * far end (`deadRouteRound`); a marker a relay sent up, turned back to it
- * by a proxy made since the right left (`markerTurnedBack`); a receive
- * right made home again at its old home before the drain there ended,
+ * by a proxy made since the right left (`markerTurnedBack`); a marker that
+ * waited at a node where the port has since come home, sent back to its
+ * origin (`markerHomeBack`); a receive right made home again at its old home before the drain there ended,
  * what waited behind the drain put back on the port (`drainBack`); a credit that answered the entry's own
  * in-window message instead of paying a send-once relay's `relayOwed`
  * (`windowBeforeRelayCredit`, §6, Task N23); a send-once relay going with its
@@ -47,7 +48,9 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * on, credited past the per-port byte bound (`heldPastPortBound`, §6, Task
  * 261); a message through a send right that crossed a DEAD this node sent,
  * arriving for a newer entry here, owed no credit (`deadCrossed`, §6, Task
- * fix-370).
+ * N27); a proxy whose right went back the way it came, killed by a
+ * DEAD from there, giving its transfer back (`deadOnWayBack`, §4.4, Task
+ * N28).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -59,7 +62,7 @@ export type MigrationEdge =
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
-  | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown' | 'heldPastPortBound' | 'deadCrossed';
+  | 'markerHomeBack' | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown' | 'heldPastPortBound' | 'deadCrossed' | 'deadOnWayBack';
 
 /**
  * The step between the numbers of one node id's successive links

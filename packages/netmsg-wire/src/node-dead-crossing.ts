@@ -16,7 +16,7 @@ import type { WireMessage } from './wire-message.js';
  * an entry for the identity may be here again meanwhile (the receive right
  * passing through from a third node, a relay): crediting those messages to
  * it paid the peer's next entry for the identity on this link, window 8 of
- * 5 (`370001121`, §9 task fix-370).
+ * 5 (`370001121`, §9 task N27).
  *
  * The peer's answer to the DEAD bounds them: killing its entry there, the
  * peer sends the RELEASE of the entry's transfers from this link on the

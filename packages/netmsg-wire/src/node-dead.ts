@@ -112,8 +112,18 @@ export abstract class NodeDead extends NodeMigration {
     // they are doomed (dead names), not the arriving right's.
     // Its one transfer from that link goes back, so the sender (which
     // forgot the entry, §4.4) is paid exactly once per transfer.
+    // Not to the link the right came on while it is in our hands (the
+    // migration settles that link's transfer). `migrateFrom` says so only
+    // then: a proxy whose right came from its route and went back that way
+    // (a relay whose upstream is its route, §4.5) is that route's plain
+    // proxy again, and killed by its DEAD it gives its transfer back like
+    // any other. It kept it, and a home made without senders there (the
+    // DEAD was its send-once pool's, §4.5) counted it for ever
+    // (`383001225` with --held-rights --send-once --relink, §9 Task N28).
     const imp = e.imported.get(peer) ?? 0;
-    if (imp > 0 && peer !== e.migrateFrom) {
+    const inHands = e.migrating || this.arriving.has(e.key);
+    if (imp > 0 && peer === e.migrateFrom && !inHands) this.edge('deadOnWayBack');
+    if (imp > 0 && (peer !== e.migrateFrom || !inHands)) {
       // Its receive right still waits to go to that link: behind it (§4.3 rule 3).
       if (e.handoff !== peer || !this.releaseBehindCarrier(e, peer, imp)) this.sendControl(peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
       e.imported.delete(peer);

@@ -220,7 +220,7 @@ export abstract class NodeFlow extends NodeRights {
    * live), node 1 holding node 2's drain of 2:14 (node 1's own older
    * messages among it, so the marker may not overtake them) with the
    * fifth message uncredited and node 2's sixth and the FLUSH (origin 1,
-   * round 23) queued behind credit 0 of 1 (§6, §9 Task 261). So such a
+   * round 23) queued behind credit 0 of 1 (§6, §9 Task N26). So such a
    * message is credited at once past the port's bound, out of one budget
    * of `maxQueuedBytesPerLink` per link shared by all its ports
    * (`heldPast`, node-core.ts); the round's other links keep the port's

@@ -28,6 +28,8 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * U's new entry is routed to O, and O's own marker, passed up from R, went
  * straight to O ahead of what R drained towards O (`317001009` with
  * `--held-rights --send-once --defer-send-once`, 3 nodes: FIFO).
+ * And a marker that waited where its port has since come home goes back to
+ * its origin (`forwardFlush`, 2026-12-02: `303000958`, `331001082`).
  */
 export abstract class NodeMarkerReturn extends NodeLostProxy {
   /** The link the port's receive right last left this entry on (exportReceive, relayRights). */
@@ -54,6 +56,32 @@ export abstract class NodeMarkerReturn extends NodeLostProxy {
   protected override onFlush(peer: number, key: PortKey, origin: number, broken = false, bounced = false, round?: number): void {
     if (!broken && !bounced && this.turnBack(peer, key, origin, round)) return;
     super.onFlush(peer, key, origin, broken, bounced, round);
+  }
+
+  /**
+   * A marker that waited here (`flushWait`, behind a drain or the port's
+   * gated messages; endDrain passes it on) while the port's receive right
+   * came home to this node has no route to go on by. The base class
+   * dropped it, and its origin, a relay waiting for its own marker
+   * (`relayWait`), waited for ever (`303000958` with `--held-rights`, 3
+   * nodes: "2:5 relay waits for its marker", NO SENDERS lost, once a relay
+   * waits also when its right goes back the way it came, `331001082`).
+   * With the port home here nothing older follows it through this node
+   * (as for markers in the right's own hold, node-rights.ts), so it goes
+   * straight back to its origin on the direct link, behind what this node
+   * sent there (PROTOCOL.md §4.5, "A relay's senders behind the old home's
+   * queue"). With no such link it is dropped as before (not seen).
+   */
+  protected override forwardFlush(e: PortEntry, origin: number, via?: number, round?: number): void {
+    if (e.role === 'home' && origin !== this.cfg.node && this.routeOf(e) === undefined && this.byKey.get(e.key) === e) {
+      const to = this.linkTo(origin);
+      if (this.links.has(to)) {
+        this.edge('markerHomeBack');
+        this.sendControl(to, { t: 'flush', node: e.id.node, serial: e.id.serial, origin, ...roundField(round) });
+      }
+      return;
+    }
+    super.forwardFlush(e, origin, via, round);
   }
 
   /**

@@ -614,12 +614,12 @@ export abstract class NodeMigration extends NodeFlow {
    * the old home's queue"). Only senders wait, not the right, nor a marker
    * (but one bound down the route, behind the route's held messages):
    * gating the right for this round deadlocked crossing rights (`7000213`).
-   * A proxy that died here with a link (its tombstone) counts as one: its
-   * senders' older messages went through it too (`287000887`, link loss).
+   * A tombstone (a proxy that died here with a link, `287000887`) counts as a
+   * proxy; a right going back to `upstream` waits too (`331001082`, §4.5).
    */
   protected relayWaits(e: PortEntry, to: number, hadProxy: boolean): void {
     const up = e.upstream;
-    if (!(hadProxy || this.tombstones.has(e.key)) || e.role !== 'proxy' || up === undefined || up === to || !this.links.has(up)) return;
+    if (!(hadProxy || this.tombstones.has(e.key)) || e.role !== 'proxy' || up === undefined || !this.links.has(up)) return;
     this.edge('relayWaits');
     e.relayWait = true;
     if (!e.paused && !isDraining(e)) {

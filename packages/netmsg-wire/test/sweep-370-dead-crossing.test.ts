@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
 
 /**
- * Task fix-370 (2026-12-02, PROTOCOL.md §6 "Credit", §9): messages that
+ * Task N27 (2026-12-02, PROTOCOL.md §6 "Credit", §9): messages that
  * crossed a DEAD their receiver had sent owe no credit, also when an entry
  * for the identity is there again by the time they arrive
  * (node-dead-crossing.ts). The two tests of `370001121` fail on 8f35815's
@@ -13,7 +13,7 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * `428001367` passes on both and takes the rule three times (edge
  * `deadCrossed`), for messages held for a migrating entry.
  */
-describe('messages that crossed a DEAD owe no credit (task fix-370)', () => {
+describe('messages that crossed a DEAD owe no credit (task N27)', () => {
   // 370001121 (--held-rights --send-once --relink, 4 nodes, link loss),
   // shrunk on 8f35815 (153 operations after 1405 runs, --match "credit 8 of
   // 5"). Node 1's proxy for 1:1 (route node 4) was killed with the link 1–4

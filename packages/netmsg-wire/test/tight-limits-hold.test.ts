@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
 
 /**
- * Task 261 (2026-12-02, PROTOCOL.md §6 "Credit", §9): a migration's hold
+ * Task N26 (2026-12-02, PROTOCOL.md §6 "Credit", §9): a migration's hold
  * credits what it holds at once only within `maxQueuedBytesPerPort`, and
  * under a tight bound that closed a credit cycle with the round's own
  * FLUSH marker. Found by `simulate --schedule 261000789 --length 320
@@ -10,7 +10,7 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * open item). Both tests fail on 8f35815's `src/` and pass with the rule
  * (checked by putting 8f35815's node-flow.ts and node-core.ts back).
  */
-describe('a hold credits what comes on its right\'s link past the port bound (task 261)', () => {
+describe('a hold credits what comes on its right\'s link past the port bound (task N26)', () => {
   const limits = { portWindow: 1, maxQueuedBytesPerPort: 300 };
 
   // Port 2:14: node 2, its home, sent the receive right to node 1 and
