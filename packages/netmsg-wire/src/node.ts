@@ -476,7 +476,8 @@ export class NetmsgNode extends NodeDeadCrossing {
       // goes first (and what waits behind it, endDrain); at a relay, what
       // its senders had sent before the right passed (relayWait), which
       // the old home's drain passes (relay-wait.ts); from the relay's
-      // route, credited at once (§4.5, `relayCredits`).
+      // route or any other sender but `upstream`, credited at once within
+      // the port bound (§4.5, `relayCredits`, Task N29).
       const credited = !this.unowed.has(wm) && relayCredits(e, peer, wm, this.cfg.limits.maxQueuedBytesPerPort);
       e.drainHold.push(credited ? { wm, from: peer, credited } : { wm, from: peer });
       if (credited) this.sendControl(peer, { t: 'credit', node: e.id.node, serial: e.id.serial, n: 1 });

@@ -43,15 +43,24 @@ export function isRelayMarker(e: PortEntry | undefined, self: number, origin: nu
 }
 
 /**
- * Whether a message from the relay's route held here is credited at once
+ * Whether a message held here while the relay waits is credited at once
  * (within the per-port byte limit), as a new home credits what it holds
  * for its migration (node-flow.ts `hold`): the relay's own marker, which
- * ends the hold, may come back through the route's node and wait there in
- * the route link's queue behind that node's messages waiting for the very
- * credit these held ones owe (`269000898`, `274000877`).
+ * ends the hold, may come back through the sender's node and wait there in
+ * the link's queue behind that node's messages waiting for the very
+ * credit these held ones owe: through the route's node (`269000898`,
+ * `274000877`), and, since a relay whose right goes back to `upstream`
+ * waits too (Task N28), through any node a proxy up there turns it back
+ * to. Credited from the route only, a sender the marker was turned back to
+ * (node 2, by node 1 routed to it) queued the marker behind its next
+ * message at credit 0 of 1, the credit of its previous one, held here
+ * (`261000829` with `--held-rights --port-window 1`, 3 nodes, links live;
+ * PROTOCOL.md §4.5, §9 Task N29). What `upstream` sends is the old home's
+ * drain, passed on at once, never held. Only the moment of credit changes:
+ * what is held is passed on in the same order.
  */
 export function relayCredits(e: PortEntry, from: number, wm: WireMessage, limit: number): boolean {
-  if (!e.relayWait || from !== e.route || from === e.upstream) return false;
+  if (!e.relayWait || from === e.upstream) return false;
   let bytes = 64 + oolBytes(wm);
   for (const h of e.drainHold) if (h.credited) bytes += 64 + oolBytes(h.wm);
   return bytes <= limit;
