@@ -34,6 +34,8 @@ const BUILD = join(CONF, 'build');
 const FIXTURES = join(PKG, 'test', 'fixtures', 'gnumach');
 const ABIS: Abi[] = ['i386', 'x86_64'];
 const QEMU_TIMEOUT_S = 120;
+/** Boots per ABI when recording before giving up on a garbled or incomplete serial log. */
+const BOOT_ATTEMPTS = 4;
 
 function bootKernel(abi: Abi): Promise<string> {
   const qemu = abi === 'i386' ? 'qemu-system-i386' : 'qemu-system-x86_64';
@@ -87,13 +89,19 @@ async function record(): Promise<void> {
   });
   if (b.status !== 0) throw new Error('conformance/build.sh failed');
   const t0 = Date.now();
-  // One boot per ABI, both at once; a boot whose log is incomplete is retried once.
+  // One boot per ABI, both at once; a boot whose log is incomplete or
+  // garbled is retried, up to BOOT_ATTEMPTS boots in all. GNU Mach's serial
+  // console loses or mangles bytes now and then on a loaded host (QEMU TCG;
+  // seen with the host's two CPUs busy: two garbled i386 boots in a row), and
+  // the byte counts in the log (raw.ts) tell such a log from a good one, so
+  // a retry cannot let a bad recording through.
   const logs = await Promise.all(
     ABIS.map(async (abi) => {
       let log = await bootKernel(abi);
-      const problem = logProblem(log);
-      if (problem !== undefined) {
-        console.error(`conformance: ${abi}: ${problem}; booting again`);
+      for (let attempt = 2; attempt <= BOOT_ATTEMPTS; attempt++) {
+        const problem = logProblem(log);
+        if (problem === undefined) break;
+        console.error(`conformance: ${abi}: ${problem}; booting again (boot ${attempt} of ${BOOT_ATTEMPTS})`);
         writeFileSync(join(BUILD, `serial-${abi}.failed.log`), log);
         log = await bootKernel(abi);
       }
