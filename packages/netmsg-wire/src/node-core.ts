@@ -39,18 +39,19 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * far end (`deadRouteRound`); a marker a relay sent up, turned back to it
  * by a proxy made since the right left (`markerTurnedBack`); a marker that
  * waited at a node where the port has since come home, sent back to its
- * origin (`markerHomeBack`); a receive right made home again at its old home before the drain there ended,
- * what waited behind the drain put back on the port (`drainBack`); a credit that answered the entry's own
- * in-window message instead of paying a send-once relay's `relayOwed`
- * (`windowBeforeRelayCredit`, §6, Task N23); a send-once relay going with its
- * dead port telling its route (`relayDeadDown`, §4.5, Task N25); a message
- * held for a migration's open round, from the link its receive right came
- * on, credited past the per-port byte bound (`heldPastPortBound`, §6, Task
- * 261); a message through a send right that crossed a DEAD this node sent,
- * arriving for a newer entry here, owed no credit (`deadCrossed`, §6, Task
- * N27); a proxy whose right went back the way it came, killed by a
- * DEAD from there, giving its transfer back (`deadOnWayBack`, §4.4, Task
- * N28).
+ * origin (`markerHomeBack`, Task N28); a receive right made home again at
+ * its old home before the drain there ended, what waited behind the drain
+ * put back on the port (`drainBack`); a credit that answered the entry's
+ * own in-window message instead of paying a send-once relay's `relayOwed`
+ * (`windowBeforeRelayCredit`, §6, Task N23); a send-once relay going with
+ * its dead port telling its route (`relayDeadDown`, §4.5, Task N25); a
+ * message held for a migration's open round, from the link its receive
+ * right came on, credited past the per-port byte bound
+ * (`heldPastPortBound`, §6, Task N26); a message through a send right that
+ * crossed a DEAD this node sent, arriving for a newer entry here, owed no
+ * credit (`deadCrossed`, §6, Task N27); a proxy whose right went back the
+ * way it came, killed by a DEAD from there, giving its transfer back
+ * (`deadOnWayBack`, §4.4, Task N28).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {

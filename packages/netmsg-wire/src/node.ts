@@ -553,8 +553,9 @@ export class NetmsgNode extends NodeDeadCrossing {
     for (const [k, f] of [...this.forgotten]) {
       f.delete(peer);
       if (f.size === 0) this.forgotten.delete(k);
+      // A crossing is open only while the link's transfers are forgotten (node-dead-crossing.ts).
+      this.endCrossing(k, peer);
     }
-    for (const k of [...this.deadCrossing.keys()]) this.endCrossing(k, peer);
     // Held messages from the dead link are lost with it (Mach destroys them).
     const gate = this.gates.get(peer);
     if (gate) {
