@@ -51,7 +51,10 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * crossed a DEAD this node sent, arriving for a newer entry here, owed no
  * credit (`deadCrossed`, §6, Task N27); a proxy whose right went back the
  * way it came, killed by a DEAD from there, giving its transfer back
- * (`deadOnWayBack`, §4.4, Task N28).
+ * (`deadOnWayBack`, §4.4, Task N28); a relay killed by a DEAD its route
+ * sent before it had the receive right, telling the route that the late
+ * send-once messages it relayed will not come (`relayDeadBack`, §4.4,
+ * Task N30).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -63,7 +66,8 @@ export type MigrationEdge =
   | 'relayRight' | 'relayPutBack' | 'putBackRight' | 'relayOwedCredit' | 'relayRound' | 'drainWaitsRound' | 'keptOnLinkLoss'
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
-  | 'markerHomeBack' | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown' | 'heldPastPortBound' | 'deadCrossed' | 'deadOnWayBack';
+  | 'markerHomeBack' | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown' | 'heldPastPortBound' | 'deadCrossed' | 'deadOnWayBack'
+  | 'relayDeadBack';
 
 /**
  * The step between the numbers of one node id's successive links
@@ -258,14 +262,18 @@ export abstract class NodeCore {
     return all;
   }
   /**
-   * RELEASEs that must follow a message still queued here for credit: the
-   * imported transfer of a proxy killed by DEAD from the link its receive
-   * right is about to go on in that message (the handoff gate, §4.5 step
-   * 1). The new home counts that transfer when the message arrives, so
-   * the RELEASE goes behind it, as §4.3 rule 3 has it for a collected
-   * proxy (releaseBehindCarrier). Dropped with the message if it never goes.
+   * Control frames that must follow a message still queued here for
+   * credit, about the receive right it carries to the link it waits for
+   * (the handoff gate, §4.5 step 1): the RELEASE of the imported transfer
+   * of a proxy killed by DEAD from that link (the new home counts that
+   * transfer when the message arrives, so the RELEASE goes behind it, as
+   * §4.3 rule 3 has it for a collected proxy, releaseBehindCarrier), and
+   * the DEAD such a proxy sends back when it relayed late send-once
+   * messages (the new home's pool for them is made when the message
+   * arrives, node-dead.ts `relayDeadBack`). Dropped with the message if it
+   * never goes.
    */
-  private readonly releaseAfter = new WeakMap<WireMessage, { id: PortId; n: number }[]>();
+  private readonly afterCarrier = new WeakMap<WireMessage, OutgoingControl[]>();
   protected static readonly MAX_TOMBSTONES = 65536;
   protected serial = 1;
   /** The last round number given to a migration of this node's own (PortEntry.round). */
@@ -630,10 +638,10 @@ export abstract class NodeCore {
     // A receive right is now on the link: what waited for it follows.
     for (const it of msg.items) {
       if (it.kind !== 'ports' || it.right !== 'receive') continue;
-      const after = this.releaseAfter.get(msg);
+      const after = this.afterCarrier.get(msg);
       if (after !== undefined) {
-        this.releaseAfter.delete(msg);
-        for (const r of after) this.sendControl(peer, { t: 'release', node: r.id.node, serial: r.id.serial, n: r.n });
+        this.afterCarrier.delete(msg);
+        for (const c of after) this.sendControl(peer, c);
       }
       for (const ref of it.ports) {
         if (ref.tag !== 'port') continue;
@@ -641,7 +649,7 @@ export abstract class NodeCore {
         if (!e || e.handoff !== peer) continue;
         e.handoff = undefined;
         // The peer has the right once it has read this message (node-dead.ts).
-        if (e.staleBelow?.link === peer) e.staleBelow = { link: peer, index: link.written };
+        if (e.staleBelow?.link === peer) e.staleBelow = { ...e.staleBelow, index: link.written };
         this.onCredit(peer, e.key, 0);
       }
     }
@@ -650,21 +658,30 @@ export abstract class NodeCore {
   /**
    * `e` gives back `n` transfers imported from `peer` while its receive
    * right still waits to be written to `peer` (e.handoff): send the RELEASE
-   * behind the message carrying the right (`releaseAfter`). Sent now, it
+   * behind the message carrying the right (`afterCarrier`). Sent now, it
    * overtook that message, found no entry at the new home and was ignored,
    * and the new home's count of the transfer stayed at 1: netmsg kept its
    * send right and NO SENDERS was lost (`30000230`, link loss). False if
    * no such message waits (the caller sends it at once).
    */
   protected releaseBehindCarrier(e: PortEntry, peer: number, n: number): boolean {
+    return this.behindCarrier(e.key, peer, { t: 'release', node: e.id.node, serial: e.id.serial, n });
+  }
+
+  /**
+   * `control` goes on `peer` right behind the message queued here for
+   * credit that carries `key`'s receive right there (`afterCarrier`).
+   * False if no such message waits (the caller sends it at once).
+   */
+  protected behindCarrier(key: PortKey, peer: number, control: OutgoingControl): boolean {
     for (const d of this.byKey.values()) {
       for (const q of d.pending.get(peer) ?? []) {
         if (q.flush !== undefined) continue;
-        const carries = q.msg.items.some((it) => it.kind === 'ports' && it.right === 'receive' && it.ports.some((r) => r.tag === 'port' && portKey(r.id) === e.key));
+        const carries = q.msg.items.some((it) => it.kind === 'ports' && it.right === 'receive' && it.ports.some((r) => r.tag === 'port' && portKey(r.id) === key));
         if (!carries) continue;
-        const list = this.releaseAfter.get(q.msg);
-        if (list) list.push({ id: e.id, n });
-        else this.releaseAfter.set(q.msg, [{ id: e.id, n }]);
+        const list = this.afterCarrier.get(q.msg);
+        if (list) list.push(control);
+        else this.afterCarrier.set(q.msg, [control]);
         return true;
       }
     }

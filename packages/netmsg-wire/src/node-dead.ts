@@ -28,6 +28,11 @@ export abstract class NodeDead extends NodeMigration {
    * identity (its proxy killed or collected since), and kills nothing.
    */
   protected sentBeforeCarrier(guard: StaleBelow | undefined, peer: number, seen: number): boolean {
+    return guard !== undefined && !guard.routed && this.beforeCarrier(guard, peer, seen);
+  }
+
+  /** Whether a DEAD from `peer` with `seen` left before the peer had the message `guard` records. */
+  private beforeCarrier(guard: StaleBelow | undefined, peer: number, seen: number): boolean {
     return guard !== undefined && guard.link === peer && seen < guard.index;
   }
 
@@ -44,7 +49,9 @@ export abstract class NodeDead extends NodeMigration {
    * whose proxy here was routed to `to` already. Its older senders hang off
    * a chain on that link, and a DEAD from there sent before the right
    * arrived may be that chain's death (a link loss beyond the peer): it
-   * keeps killing the entry, as before (§4.4).
+   * keeps killing the entry, as before (§4.4). The carrier's index is kept
+   * (`routed`) for what the entry, so killed, owes its route
+   * (`relayDeadBack`).
    */
   protected override relayRights(from: number, to: number, wm: WireMessage): void {
     let onTo: PortKey[] | undefined;
@@ -58,8 +65,34 @@ export abstract class NodeDead extends NodeMigration {
     super.relayRights(from, to, wm);
     for (const key of onTo ?? []) {
       const e = this.byKey.get(key);
-      if (e) e.staleBelow = undefined;
+      if (e?.staleBelow) e.staleBelow = { ...e.staleBelow, routed: true };
     }
+  }
+
+  /**
+   * A proxy or send-once relay routed to `peer` (`routed`: it was routed
+   * there already when the receive right passed through it on its way
+   * there) is killed by a DEAD `peer` sent before it had that right (about
+   * the peer's older entry, whose chain the relay's older senders hang
+   * off). It still counts `pending` late send-once messages to relay down
+   * that route (§4.5): with its port gone, their rights here and upstream
+   * are dead names (the relays upstream hear DEAD), so none will come. The
+   * peer, sending that DEAD, knew nothing of the right, and the pool it
+   * made (or makes) for them when the right came waited for ever, the
+   * port getting neither the messages nor their SEND_ONCE notifications
+   * (`465001493` with --held-rights --send-once --defer-send-once, 4
+   * nodes, link loss). So a DEAD goes back down the route, behind the
+   * carrying message if it still waits here: there it is a DEAD from the
+   * link the right came on, which makes the pool's rights dead or drops
+   * them (§4.4, "a new home's send-once pool ... hears a relay's DEAD on
+   * that link"), so the port gets Mach's send-once notification for each.
+   */
+  private relayDeadBack(key: PortKey, guard: StaleBelow | undefined, pending: number, peer: number, seen: number): void {
+    if (pending <= 0 || !guard?.routed || !this.beforeCarrier(guard, peer, seen) || !this.links.has(peer)) return;
+    this.edge('relayDeadBack');
+    const [node, serial] = key.split(':').map(Number) as [number, number];
+    const dead = { t: 'dead' as const, node, serial };
+    if (guard.index !== Infinity || !this.behindCarrier(key, peer, dead)) this.sendControl(peer, dead);
   }
 
   protected onDead(peer: number, key: PortKey, seen: number): void {
@@ -78,6 +111,7 @@ export abstract class NodeDead extends NodeMigration {
         // rights are dead names now, as Mach makes them, and so are those
         // of the relays further back.
         if (relay.upstream !== undefined && this.links.has(relay.upstream)) this.sendControl(relay.upstream, { t: 'dead', node: relay.id.node, serial: relay.id.serial });
+        this.relayDeadBack(key, relay.staleBelow, relay.pending, peer, seen);
         this.dropRelay(relay);
       }
     }
@@ -152,6 +186,7 @@ export abstract class NodeDead extends NodeMigration {
       else e.soLost = true;
       if (e.migrating) this.finishMigration(e);
     } else {
+      this.relayDeadBack(key, e.staleBelow, e.soPending, peer, seen);
       this.killProxy(e, peer);
     }
     return;

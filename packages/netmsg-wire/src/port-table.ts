@@ -154,9 +154,10 @@ export interface PortEntry {
   receiveCounted: boolean;
   /**
    * old home or relay: the message carrying the receive right away from
-   * here, on `route` (`StaleBelow`); undefined when the entry was a proxy
-   * routed to that link already when the right reached this node (a DEAD
-   * from there may be about the chain its older senders hang off).
+   * here, on `route` (`StaleBelow`); marked `routed` when the entry was a
+   * proxy routed to that link already when the right reached this node (a
+   * DEAD from there may be about the chain its older senders hang off, so
+   * it is not stale; Task N30: it only tells the relay to send DEAD back).
    */
   staleBelow: StaleBelow | undefined;
   /**
@@ -368,6 +369,15 @@ export interface Link {
 export interface StaleBelow {
   link: number;
   index: number;
+  /**
+   * The entry was a proxy routed to `link` already when the right reached
+   * this node (a relay, node-dead.ts `relayRights`): a DEAD sent before the
+   * carrying message may be the death of the chain its older senders hang
+   * off, so it is not stale and still kills. Its sender had no right and
+   * no pool yet, so the entry, killed, tells it that the late send-once
+   * messages it relays will not come (`relayDeadBack`, Task N30).
+   */
+  routed?: true;
 }
 
 /** The message slot of a FLUSH marker riding in a credit queue (never sent). */
