@@ -91,4 +91,20 @@ describe('a relay killed by its route\'s DEAD sent before the right tells the ro
   it('465001493 (--held-rights --send-once --defer-send-once, 4 nodes, link loss): every right one message', () => {
     expect(runSchedule(4, 465001493, randomOps(465001493, 320, true, true, true), { loss: true, deferSendOnce: true }).violations).toEqual([]);
   });
+
+  // Found by the lead's sweep of seeds 475-600 on 3fb6bb2, with the same
+  // violation ("N send-once rights made, 0 messages through send-once
+  // rights") in --relink; both pass with relayDeadBack and fail without it
+  // (checked on 3fb6bb2's src/).
+  it('484001457 (--held-rights --send-once --relink, 4 nodes, link loss): every right one message', () => {
+    const r = runSchedule(4, 484001457, randomOps(484001457, 320, true, true, true, true), { loss: true });
+    expect(r.violations).toEqual([]);
+    expect(r.edges.relayDeadBack ?? 0).toBeGreaterThan(0);
+  });
+
+  it('530001685 (--held-rights --send-once --relink, 4 nodes, link loss): every right one message', () => {
+    const r = runSchedule(4, 530001685, randomOps(530001685, 320, true, true, true, true), { loss: true });
+    expect(r.violations).toEqual([]);
+    expect(r.edges.relayDeadBack ?? 0).toBeGreaterThan(0);
+  });
 });
