@@ -6,11 +6,12 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * proxy doomed by its marker coming back `broken` gives its route's
  * transfer back with a RELEASE, as one killed by DEAD from its route does
  * (node-doomed-release.ts). Both tests of `532001667` fail on main's `src/`
- * as of 3fb6bb2 (and on 8f35815 and 83d5da2: not a regression of tasks
- * N26–N29) with "port 2 at node 3: 1 send rights left after every
+ * as of 3fb6bb2 with "port 2 at node 3: 1 send rights left after every
  * application dropped its own (NO SENDERS lost; held by netmsg name
  * 268435467 (home))" (shrunk: port 1, name 268435461), and pass with the
- * rule, which each takes once (edge `doomedRelease`).
+ * rule, which each takes once (edge `doomedRelease`). The numbered
+ * schedule fails the same on 8f35815 and 83d5da2 (`simulate --schedule`):
+ * not a regression of tasks N26–N29.
  */
 describe('a doomed proxy gives its route\'s transfer back (task N31)', () => {
   // 532001667 (--held-rights --relink, 4 nodes, link loss), shrunk on main
