@@ -54,7 +54,8 @@ import type { PortRef, WireMessage } from './wire-message.js';
  * (`deadOnWayBack`, §4.4, Task N28); a relay killed by a DEAD its route
  * sent before it had the receive right, telling the route that the late
  * send-once messages it relayed will not come (`relayDeadBack`, §4.4,
- * Task N30).
+ * Task N30); a proxy doomed by a `broken` marker giving its route's
+ * transfer back (`doomedRelease`, §4.5, Task N31).
  */
 /** A FLUSH marker's `round` field, when it has one (§4.5, since version 4). */
 export function roundField(round: number | undefined): { round?: number } {
@@ -67,7 +68,7 @@ export type MigrationEdge =
   | 'queuedRightPutBack' | 'gatePassed' | 'relayWaits' | 'staleRelayMarker' | 'lostMarkerBack' | 'markerRetraced' | 'doomedOnArrival' | 'deadBeforeHandoff' | 'deadBeforeCarrier'
   | 'lostRouteProbe' | 'markerLostHome' | 'lostRouteAskOn' | 'earlierRound' | 'deadRouteRound' | 'markerTurnedBack' | 'gateKeepsPort'
   | 'markerHomeBack' | 'drainBack' | 'windowBeforeRelayCredit' | 'relayDeadDown' | 'heldPastPortBound' | 'deadCrossed' | 'deadOnWayBack'
-  | 'relayDeadBack';
+  | 'relayDeadBack' | 'doomedRelease';
 
 /**
  * The step between the numbers of one node id's successive links

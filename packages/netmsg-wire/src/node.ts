@@ -7,7 +7,7 @@ import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOK
 import type { ControlFrame } from './schemas.js';
 import { oolBytes, type PortRef, type WireMessage } from './wire-message.js';
 import { carriesReceive } from './node-core.js';
-import { NodeDeadCrossing } from './node-dead-crossing.js';
+import { NodeDoomedRelease } from './node-doomed-release.js';
 import { isRelayMarker, relayCredits, relayHolds } from './relay-wait.js';
 export type { DeliveryToken, NodeAction, NodeConfig, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 
@@ -40,11 +40,12 @@ const NO_STATUS: Readonly<Record<number, ReceiveStatus>> = Object.freeze({});
  * node-gate-pins.ts (gated messages pin an entry made after them),
  * node-gate-order.ts (a gate splits no port), node-drain-back.ts (a
  * right home again before its drain ended), node-dead-crossing.ts
- * (messages that crossed a DEAD owe no credit), and this file (events in,
+ * (messages that crossed a DEAD owe no credit), node-doomed-release.ts (a
+ * doomed proxy gives its route's transfer back), and this file (events in,
  * dispatch, link loss). port-table.ts holds the entry
  * types; node-events.ts the public events and actions.
  */
-export class NetmsgNode extends NodeDeadCrossing {
+export class NetmsgNode extends NodeDoomedRelease {
   get node(): number {
     return this.cfg.node;
   }
