@@ -11,8 +11,10 @@ import { randomOps, runSchedule, type Op } from '../src/sim/schedules.js';
  * `563001730` (--held-rights, 4 nodes, link loss), numbered and shrunk on
  * main (3fb6bb2; 97 operations after 1,030 runs, --match "no NO SENDERS";
  * a second shrink of the 97 kept all of them). It fails the same on
- * 83d5da2 and 8f35815, and with task N31's fix (f1bb796). Port 12 (node 2's
- * port, identity 2:2 on its second trip off node 2): its application's
+ * 83d5da2 and 8f35815, with task N31's fix (f1bb796), and on main after the
+ * merge of tasks N30 and N31 (696add0): both tests pass on 3fb6bb2's and
+ * 696add0's `src/` alike. Port 12 (node 2's port, identity 2:2 on its
+ * second trip off node 2): its application's
  * self-notifying no-senders request had fired, and the NO SENDERS
  * notification (msgh_id 70) was still queued on the port when the
  * application sent the receive right on (receive status: no request,
