@@ -27,3 +27,9 @@ export function samePort(a: PortId, b: PortId): boolean {
 export function portKeyOf(node: number, serial: number): PortKey {
   return `${node}:${serial}`;
 }
+
+/** The identity a `PortKey` names (for a control frame's `node` and `serial`). */
+export function portIdOfKey(key: PortKey): PortId {
+  const at = key.indexOf(':');
+  return { node: Number(key.slice(0, at)), serial: Number(key.slice(at + 1)) };
+}

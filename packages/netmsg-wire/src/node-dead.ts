@@ -1,4 +1,4 @@
-import { type PortKey, portKey } from './identity.js';
+import { portIdOfKey, type PortKey, portKey } from './identity.js';
 import { NodeMigration } from './node-migration.js';
 import type { ReceiveStatus } from './node-events.js';
 import { isDraining, type StaleBelow } from './port-table.js';
@@ -90,7 +90,7 @@ export abstract class NodeDead extends NodeMigration {
   private relayDeadBack(key: PortKey, guard: StaleBelow | undefined, pending: number, peer: number, seen: number): void {
     if (pending <= 0 || !guard?.routed || !this.beforeCarrier(guard, peer, seen) || !this.links.has(peer)) return;
     this.edge('relayDeadBack');
-    const [node, serial] = key.split(':').map(Number) as [number, number];
+    const { node, serial } = portIdOfKey(key);
     const dead = { t: 'dead' as const, node, serial };
     if (guard.index !== Infinity || !this.behindCarrier(key, peer, dead)) this.sendControl(peer, dead);
   }

@@ -1,4 +1,4 @@
-import { portKey, type PortKey } from './identity.js';
+import { portIdOfKey, portKey, type PortKey } from './identity.js';
 import type { ReceiveStatus } from './node-events.js';
 import { carriesReceive, NodeCore, roundField } from './node-core.js';
 import { bump, flushPlaceholder, type Gate, type GateItem, isDraining, type PortEntry } from './port-table.js';
@@ -354,7 +354,7 @@ export abstract class NodeMigration extends NodeFlow {
       // again by the link the right came on.
       const direct = this.links.has(this.linkTo(origin));
       if (origin === this.cfg.node) return;
-      const [node, serial] = key.split(':').map(Number) as [number, number];
+      const { node, serial } = portIdOfKey(key);
       if (!direct && ret !== undefined && this.links.has(ret.back)) {
         this.sendControl(ret.back, { t: 'flush', node, serial, origin, ...(broken || (!e && this.tombstones.has(key)) ? { broken: true as const } : {}), ...roundField(round) });
         return;

@@ -1,7 +1,7 @@
 import type { MachMessage } from 'mach-msg';
 import { fromWireMessage, type RefToName } from './abi-neutral.js';
 import { WireError } from './errors.js';
-import { type PortId, portKey, type PortKey } from './identity.js';
+import { portIdOfKey, type PortId, portKey, type PortKey } from './identity.js';
 import type { DeliveryToken, NodeAction, ReceiveStatus } from './node-events.js';
 import { bump, destDisposition, type Gate, isDraining, MOVE_SEND_ONCE, type PortEntry, putBackCount, type SendOnceOut, type SendOnceProxy, type SendOnceRelay, total } from './port-table.js';
 import type { PortRef, ReceiveState, RightRef, WireMessage } from './wire-message.js';
@@ -520,7 +520,7 @@ export abstract class NodeRights extends NodeSendOnce {
         pool.names = pool.names.filter((n) => n !== name);
         if (pool.names.length === 0) {
           this.soPools.delete(poolKey);
-          const [node, serial] = poolKey.split(':').map(Number) as [number, number];
+          const { node, serial } = portIdOfKey(poolKey);
           this.sendControl(pool.from, { t: 'dead', node, serial });
           this.relaysDied(poolKey, pool.from);
         }

@@ -1,4 +1,4 @@
-import type { PortKey } from './identity.js';
+import { portIdOfKey, type PortKey } from './identity.js';
 import { LINK_INCARNATION, NodeCore, roundField } from './node-core.js';
 import { NodeLostRoute } from './node-lost-route.js';
 
@@ -50,7 +50,7 @@ export abstract class NodeRouteSearch extends NodeLostRoute {
     const fromOrigin = peer === this.linkTo(origin);
     const back = this.linkTo(origin);
     const far = this.linkTo(via);
-    const [node, serial] = key.split(':').map(Number) as [number, number];
+    const { node, serial } = portIdOfKey(key);
     const k = `${key}@${origin}`;
     const rd = roundField(round);
     let parent: number | undefined;

@@ -1,7 +1,7 @@
 import type { MachMessage } from 'mach-msg';
 import { toWireMessage } from './abi-neutral.js';
 import { WireError } from './errors.js';
-import { type PortId, portKey, portKeyOf, type PortKey } from './identity.js';
+import { portIdOfKey, type PortId, portKey, portKeyOf, type PortKey } from './identity.js';
 import type { NodeAction, NodeEvent, NodeTables, ReceiveStatus } from './node-events.js';
 import { COPY_SEND, isDraining, isSendOnceNotification, MOVE_SEND_ONCE, POOL_TOKEN } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
@@ -198,7 +198,7 @@ export class NetmsgNode extends NodeDoomedRelease {
         if (pooled) {
           // A late send-once message delivered through the pool: its credit
           // goes back; no entry counts it.
-          const [node, serial] = key.split(':').map(Number) as [number, number];
+          const { node, serial } = portIdOfKey(key);
           this.sendControl(ev.token.peer, { t: 'credit', node, serial, n: 1 });
           return;
         }
