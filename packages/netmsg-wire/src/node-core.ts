@@ -4,6 +4,7 @@ import type { NodeAction, NodeConfig, NodeEvent } from './node-events.js';
 import type { Gate, Link, PortEntry, Role, SendOnceOut, SendOnceProxy, SendOncePool, SendOnceRelay } from './port-table.js';
 import type { ControlFrame } from './schemas.js';
 import type { PortRef, WireMessage } from './wire-message.js';
+import { CarrierFollowers } from './carrier-followers.js';
 
 /**
  * Rarely taken branches of receive-right migration (PROTOCOL.md §4.5),
@@ -262,19 +263,8 @@ export abstract class NodeCore {
     }
     return all;
   }
-  /**
-   * Control frames that must follow a message still queued here for
-   * credit, about the receive right it carries to the link it waits for
-   * (the handoff gate, §4.5 step 1): the RELEASE of the imported transfer
-   * of a proxy killed by DEAD from that link (the new home counts that
-   * transfer when the message arrives, so the RELEASE goes behind it, as
-   * §4.3 rule 3 has it for a collected proxy, releaseBehindCarrier), and
-   * the DEAD such a proxy sends back when it relayed late send-once
-   * messages (the new home's pool for them is made when the message
-   * arrives, node-dead.ts `relayDeadBack`). Dropped with the message if it
-   * never goes.
-   */
-  private readonly afterCarrier = new WeakMap<WireMessage, OutgoingControl[]>();
+  /** What must follow a message carrying a receive right (carrier-followers.ts). */
+  private readonly afterCarrier = new CarrierFollowers();
   protected static readonly MAX_TOMBSTONES = 65536;
   protected serial = 1;
   /** The last round number given to a migration of this node's own (PortEntry.round). */
@@ -639,11 +629,7 @@ export abstract class NodeCore {
     // A receive right is now on the link: what waited for it follows.
     for (const it of msg.items) {
       if (it.kind !== 'ports' || it.right !== 'receive') continue;
-      const after = this.afterCarrier.get(msg);
-      if (after !== undefined) {
-        this.afterCarrier.delete(msg);
-        for (const c of after) this.sendControl(peer, c);
-      }
+      for (const c of this.afterCarrier.take(msg)) this.sendControl(peer, c);
       for (const ref of it.ports) {
         if (ref.tag !== 'port') continue;
         const e = this.byKey.get(portKey(ref.id));
@@ -657,36 +643,16 @@ export abstract class NodeCore {
   }
 
   /**
-   * `e` gives back `n` transfers imported from `peer` while its receive
-   * right still waits to be written to `peer` (e.handoff): send the RELEASE
-   * behind the message carrying the right (`afterCarrier`). Sent now, it
-   * overtook that message, found no entry at the new home and was ignored,
-   * and the new home's count of the transfer stayed at 1: netmsg kept its
-   * send right and NO SENDERS was lost (`30000230`, link loss). False if
-   * no such message waits (the caller sends it at once).
+   * Send `control` on `peer`, behind the message queued here for credit
+   * that carries `key`'s receive right there when `waits` says the right
+   * still waits to be written to `peer` and such a message is queued
+   * (`afterCarrier`); at once otherwise. A RELEASE sent at once overtook
+   * that message, found no entry at the new home and was ignored, and the
+   * new home's count of the transfer stayed at 1: netmsg kept its send
+   * right and NO SENDERS was lost (`30000230`, link loss).
    */
-  protected releaseBehindCarrier(e: PortEntry, peer: number, n: number): boolean {
-    return this.behindCarrier(e.key, peer, { t: 'release', node: e.id.node, serial: e.id.serial, n });
-  }
-
-  /**
-   * `control` goes on `peer` right behind the message queued here for
-   * credit that carries `key`'s receive right there (`afterCarrier`).
-   * False if no such message waits (the caller sends it at once).
-   */
-  protected behindCarrier(key: PortKey, peer: number, control: OutgoingControl): boolean {
-    for (const d of this.byKey.values()) {
-      for (const q of d.pending.get(peer) ?? []) {
-        if (q.flush !== undefined) continue;
-        const carries = q.msg.items.some((it) => it.kind === 'ports' && it.right === 'receive' && it.ports.some((r) => r.tag === 'port' && portKey(r.id) === key));
-        if (!carries) continue;
-        const list = this.afterCarrier.get(q.msg);
-        if (list) list.push(control);
-        else this.afterCarrier.set(q.msg, [control]);
-        return true;
-      }
-    }
-    return false;
+  protected sendBehindCarrier(key: PortKey, peer: number, control: OutgoingControl, waits: boolean): void {
+    if (!waits || !this.afterCarrier.follow(this.byKey.values(), key, peer, control)) this.sendControl(peer, control);
   }
 
   protected sendControl(peer: number, control: OutgoingControl): void {

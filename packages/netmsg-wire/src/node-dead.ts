@@ -91,8 +91,8 @@ export abstract class NodeDead extends NodeMigration {
     if (pending <= 0 || !guard?.routed || !this.beforeCarrier(guard, peer, seen) || !this.links.has(peer)) return;
     this.edge('relayDeadBack');
     const { node, serial } = portIdOfKey(key);
-    const dead = { t: 'dead' as const, node, serial };
-    if (guard.index !== Infinity || !this.behindCarrier(key, peer, dead)) this.sendControl(peer, dead);
+    // Index Infinity: the carrying message is not written yet (exportReceive; sendMessage sets it).
+    this.sendBehindCarrier(key, peer, { t: 'dead', node, serial }, guard.index === Infinity);
   }
 
   protected onDead(peer: number, key: PortKey, seen: number): void {
@@ -159,7 +159,7 @@ export abstract class NodeDead extends NodeMigration {
     if (imp > 0 && peer === e.migrateFrom && !inHands) this.edge('deadOnWayBack');
     if (imp > 0 && (peer !== e.migrateFrom || !inHands)) {
       // Its receive right still waits to go to that link: behind it (§4.3 rule 3).
-      if (e.handoff !== peer || !this.releaseBehindCarrier(e, peer, imp)) this.sendControl(peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
+      this.sendBehindCarrier(e.key, peer, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp }, e.handoff === peer);
       e.imported.delete(peer);
     }
     // The right is in our hands (a gate, a hold) though its marker came

@@ -26,7 +26,7 @@ export abstract class NodeDoomedRelease extends NodeDeadCrossing {
     if (imp > 0 && route !== e.migrateFrom && this.links.has(route!)) {
       this.edge('doomedRelease');
       // Behind the message its receive right waits in for that link, if any (§4.3 rule 3).
-      if (e.handoff !== route || !this.releaseBehindCarrier(e, route!, imp)) this.sendControl(route!, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp });
+      this.sendBehindCarrier(e.key, route!, { t: 'release', node: e.id.node, serial: e.id.serial, n: imp }, e.handoff === route);
       e.imported.delete(route!);
     }
     super.chainDied(e, route);
